@@ -1,0 +1,132 @@
+// compiler/1-parse/parse.ts — phase 1: source text → AST plus syntax diagnostics.
+// Lexing and parsing recover from errors, so one run reports every syntax
+// error it can find, each with a span and an "expected …" message.
+import type { IParserErrorMessageProvider, IRecognitionException, IToken, TokenType } from 'chevrotain';
+import { EOF } from 'chevrotain';
+import type { Program, SourceFile, Span } from '../../grammar/ast.js';
+import { buildAst } from '../../grammar/ast-builder.js';
+import { capLexer, UnterminatedComment, UnterminatedString } from '../../grammar/tokens.js';
+import { CapParser } from '../../grammar/parser.js';
+import { DiagnosticBag, type Diagnostic } from '../diagnostics/diagnostic.js';
+
+export interface ParseResult {
+  program: Program;
+  diagnostics: Diagnostic[];
+}
+
+const DISPLAY: Record<string, string> = {
+  LCurly: "'{'", RCurly: "'}'", LParen: "'('", RParen: "')'", LParenPlain: "'('", LParenPush: "'('",
+  RParenPlain: "')'", RParenPop: "')'", LBracket: "'['", RBracket: "']'", Semicolon: "';'", LineSemicolon: "';'",
+  Comma: "','", Colon: "':'", Question: "'?'", Dot: "'.'", Arrow: "'->'", Assign: "'='", AssignOp: 'an assignment',
+  PredStart: "'/' (start of a predicate)", PredEnd: "'/' (end of the predicate)", Div: "'/'",
+  Identifier: 'a name', IntLiteral: 'an integer', StringLiteral: 'a string', MapName: 'a map (@name)',
+  VarName: 'a variable ($name)', ProbeSpec: 'a probe (e.g. tracepoint:syscalls:sys_enter_openat)',
+  CaptureKw: "'accumulate' or 'capture'", LineEnd: 'end of line', If: "'if'", Else: "'else'", Return: "'return'",
+  Config: "'config'", EOF: 'end of input', Increment: "'++'", Decrement: "'--'", Bang: "'!'", Tilde: "'~'",
+  Minus: "'-'", Plus: "'+'", Star: "'*'", Amp: "'&'", Percent: "'%'", Pipe: "'|'", Caret: "'^'", OrOr: "'||'",
+  AndAnd: "'&&'", EqOp: "'=='", RelOp: "'<'", ShiftOp: "'<<'", Positional: 'a positional parameter ($1)',
+};
+
+function display(t: TokenType): string {
+  return DISPLAY[t.name] ?? `'${t.name}'`;
+}
+function found(tok: IToken): string {
+  if (tok.tokenType === EOF) return 'end of input';
+  const img = tok.image.length > 24 ? tok.image.slice(0, 21) + '...' : tok.image;
+  return `'${img.replace(/\n/g, '\\n')}'`;
+}
+
+const messages: IParserErrorMessageProvider = {
+  buildMismatchTokenMessage: ({ expected, actual }) => `expected ${display(expected)} but found ${found(actual)}`,
+  buildNotAllInputParsedMessage: ({ firstRedundant }) => `unexpected ${found(firstRedundant)}: expected a probe (e.g. BEGIN, tracepoint:..., uprobe:...)`,
+  buildNoViableAltMessage: ({ expectedPathsPerAlt, actual, ruleName }) => {
+    const firsts = new Set<string>();
+    for (const alt of expectedPathsPerAlt) for (const path of alt) if (path[0]) firsts.add(display(path[0]));
+    const what = RULE_WHAT[ruleName];
+    if (what) return `expected ${what} but found ${found(actual[0]!)}`;
+    const list = [...firsts].slice(0, 6);
+    return `expected ${list.length ? list.join(', ') : 'something else'} but found ${found(actual[0]!)}`;
+  },
+  buildEarlyExitMessage: ({ expectedIterationPaths, actual }) => {
+    const firsts = new Set<string>();
+    for (const path of expectedIterationPaths) if (path[0]) firsts.add(display(path[0]));
+    return `expected ${[...firsts].join(' or ')} but found ${found(actual[0]!)}`;
+  },
+};
+
+const RULE_WHAT: Record<string, string> = {
+  primary: 'an expression', unary: 'an expression', postfix: 'an expression', probe: 'a probe body',
+  item: 'a probe', simpleStatement: 'a statement', statements: 'a statement', lvalue: 'a variable or map',
+  ifStatement: 'a block or if', sink: 'a sink',
+};
+
+let parserInstance: CapParser | undefined;
+/** Building the grammar costs ~20 ms, so one parser is reused; `parse` resets its input. */
+function capParser(): CapParser {
+  parserInstance ??= new CapParser(messages);
+  return parserInstance;
+}
+
+export function parse(source: SourceFile): ParseResult {
+  const bag = new DiagnosticBag();
+  const lexed = capLexer().tokenize(source.text);
+  const spanOf = (offset: number, length: number): Span => spanAt(source.text, offset, length);
+
+  for (const e of lexed.errors) {
+    const ch = source.text.slice(e.offset, e.offset + Math.max(1, e.length));
+    if (/pop/i.test(e.message)) {
+      bag.add('E0101', `unexpected '${ch}': nothing to close here`, spanOf(e.offset, 1), 'remove it, or check the braces above');
+    } else {
+      bag.add('E0102', `unexpected character '${ch.slice(0, 1)}'`, spanOf(e.offset, 1), hintForChar(ch[0] ?? ''));
+    }
+  }
+  const good: IToken[] = [];
+  for (const t of lexed.tokens) {
+    if (t.tokenType === UnterminatedString) {
+      bag.add('E0103', 'string literal is missing its closing quote', spanOf(t.startOffset, t.image.length), 'add a closing " on the same line');
+    } else if (t.tokenType === UnterminatedComment) {
+      bag.add('E0104', 'comment is missing its closing */', spanOf(t.startOffset, 2), 'add */ where the comment ends');
+    } else good.push(t);
+  }
+
+  const parser = capParser();
+  parser.input = good;
+  const cst = parser.program();
+  for (const e of parser.errors as IRecognitionException[]) {
+    const tok = e.token;
+    const span = tok.tokenType === EOF || Number.isNaN(tok.startOffset)
+      ? spanOf(Math.max(0, source.text.trimEnd().length), 0)
+      : spanOf(tok.startOffset, tok.image.length);
+    bag.add('E0101', e.message, span, hintForSyntax(e, good));
+  }
+  const { program, problems } = buildAst(cst, source.text);
+  for (const p of problems) bag.add(p.kind === 'bad-escape' ? 'E0105' : 'E0106', p.message, p.span);
+  return { program, diagnostics: bag.items };
+}
+
+function hintForChar(ch: string): string | undefined {
+  if (ch === "'") return 'strings use double quotes: "text"';
+  if (ch === '#') return 'C preprocessor lines are not supported in .cap files';
+  if (ch === '`') return 'strings use double quotes: "text"';
+  return undefined;
+}
+
+function hintForSyntax(e: IRecognitionException, tokens: IToken[]): string | undefined {
+  const i = tokens.indexOf(e.token);
+  const prev = i > 0 ? tokens[i - 1] : undefined;
+  if (/expected ';'/.test(e.message)) return 'end each statement with ;';
+  if (prev && prev.tokenType.name === 'ProbeSpec' && e.token.image === '/') return 'put a space between the probe and its predicate: probe /pred/ { ... }';
+  if (/expected a probe body/.test(e.message)) return "a probe is followed by an optional /predicate/ and a { block }";
+  return undefined;
+}
+
+/** Span of `length` characters at `offset`, with 1-based line/column. */
+export function spanAt(text: string, offset: number, length: number): Span {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) { line++; lineStart = i + 1; }
+  }
+  const col = offset - lineStart + 1;
+  return { start: offset, end: offset + length, line, col, endLine: line, endCol: col + length };
+}

@@ -1,0 +1,122 @@
+// compiler/2-analyze/analyze.ts — phase 2: AST → AnalyzedProgram.
+// Resolves every probe spec into attach points (one probe instance each),
+// reads the config block, and types every instance's predicate and body.
+// Maps are program-wide and typed by their first write in program order, so
+// the bodies are checked twice: once to learn the maps, once for real.
+import type * as A from '../../grammar/ast.js';
+import { DiagnosticBag, type Diagnostic } from '../diagnostics/diagnostic.js';
+import type { Host } from '../host.js';
+import type { AnalyzedProgram, MapInfo, ProbeInstance, ProgramConfig } from './analyzed.js';
+import { checkExpr } from './check-expr.js';
+import { checkStmts } from './check-stmt.js';
+import type { AnalyzeOptions, CheckContext } from './context.js';
+import { resolveProbeSpec } from './probes.js';
+import { isInt, typeName } from './types.js';
+
+export const DEFAULT_CONFIG: ProgramConfig = {
+  strlen: 64,
+  maxMapKeys: 4096,
+  ringbufSize: 1 << 20,
+  wakeupBytes: 1 << 18,
+};
+
+const CONFIG_KEYS: Record<string, keyof ProgramConfig> = {
+  strlen: 'strlen', max_strlen: 'strlen', max_map_keys: 'maxMapKeys', ringbuf_size: 'ringbufSize', wakeup_bytes: 'wakeupBytes',
+};
+
+export interface AnalyzeResult {
+  analyzed: AnalyzedProgram;
+  diagnostics: Diagnostic[];
+}
+
+export function analyze(program: A.Program, source: A.SourceFile, host: Host, options: AnalyzeOptions = {}): AnalyzeResult {
+  const bag = new DiagnosticBag();
+  const config = readConfig(program, bag, options);
+  const instances: ProbeInstance[] = [];
+  for (const item of program.items) {
+    if (item.kind !== 'Probe') continue;
+    for (const spec of item.specs) {
+      for (const attach of resolveProbeSpec(spec, host, bag, { pid: options.pid })) {
+        instances.push({ id: instances.length, item, spec, attach, types: new Map(), calls: new Map(), fields: new Map(), vars: new Map() });
+      }
+    }
+  }
+  if (!program.items.some((i) => i.kind === 'Probe') && !bag.hasErrors) {
+    bag.add('E0412', 'the program has no probes', program.span, 'a probe looks like: BEGIN { printf("hello\\n"); exit(); }');
+  }
+
+  const uses = { cpid: false, elapsed: false };
+  // Pass 1: learn the maps (diagnostics discarded).
+  const maps = new Map<string, MapInfo>();
+  for (const inst of instances) checkInstance(inst, { bag: new DiagnosticBag(), maps, config, options, inst: fresh(inst), uses, terminated: false });
+  // Pass 2: check for real with every map known.
+  const learned = new Map(maps);
+  maps.clear();
+  for (const inst of instances) {
+    const cx: CheckContext = { bag, maps, config, options, inst, uses, terminated: false };
+    // Reads before the first write (in another probe) see the learned type.
+    for (const [k, v] of learned) if (!maps.has(k)) maps.set(k, v);
+    checkInstance(inst, cx);
+  }
+  for (const inst of instances) reportUnwrittenMaps(inst, learned, bag);
+  return { analyzed: { source, instances, maps: learned, config, uses, positional: options.positional ?? [] }, diagnostics: bag.items };
+}
+
+function fresh(inst: ProbeInstance): ProbeInstance {
+  return { ...inst, types: new Map(), calls: new Map(), fields: new Map(), vars: new Map() };
+}
+
+function checkInstance(inst: ProbeInstance, cx: CheckContext): void {
+  const pred = inst.item.predicate;
+  if (pred) {
+    const t = checkExpr(pred, cx);
+    if (t.k !== 'error' && !isInt(t)) cx.bag.add('E0312', `a predicate must be an integer condition, not ${typeName(t)}`, pred.span, 'for strings compare explicitly: /comm == "bash"/');
+  }
+  checkStmts(inst.item.body, cx);
+}
+
+/** A map that is read (or deleted) but never written anywhere is a typo more often than not. */
+function reportUnwrittenMaps(inst: ProbeInstance, maps: Map<string, MapInfo>, bag: DiagnosticBag): void {
+  const seen = new Set<string>();
+  const visit = (e: A.Expr): void => {
+    if (e.kind === 'Map' && !maps.has(e.name) && !seen.has(e.name + e.span.start)) {
+      seen.add(e.name + e.span.start);
+      const names = [...maps.keys()];
+      bag.add('E0204', `map ${e.name} is read but never assigned`, e.span, names.length ? `maps in this program: ${names.join(', ')}` : undefined);
+    }
+  };
+  for (const e of inst.types.keys()) visit(e);
+}
+
+function readConfig(program: A.Program, bag: DiagnosticBag, options: AnalyzeOptions): ProgramConfig {
+  const config: ProgramConfig = { ...DEFAULT_CONFIG, ...options.config };
+  for (const item of program.items) {
+    if (item.kind !== 'Config') continue;
+    for (const entry of item.entries) {
+      const key = CONFIG_KEYS[entry.name];
+      if (!key) {
+        bag.add('E0410', `unknown config option '${entry.name}'`, entry.span, `options: ${Object.keys(CONFIG_KEYS).join(', ')}`);
+        continue;
+      }
+      if (entry.value.kind !== 'Int') {
+        bag.add('E0411', `${entry.name} must be an integer`, entry.value.span);
+        continue;
+      }
+      config[key] = Number(entry.value.value);
+    }
+  }
+  Object.assign(config, options.configOverrides);
+  validateConfig(config, bag, program.span);
+  return config;
+}
+
+export function validateConfig(c: ProgramConfig, bag: DiagnosticBag, span?: A.Span): void {
+  const pow2 = (n: number) => n > 0 && (n & (n - 1)) === 0;
+  if (!pow2(c.ringbufSize) || c.ringbufSize < 4096 || c.ringbufSize > 1 << 30) {
+    const up = 2 ** Math.ceil(Math.log2(Math.max(4096, c.ringbufSize)));
+    bag.add('E0411', `ring buffer size ${c.ringbufSize} must be a power of two from 4K to 1G`, span, `use ${up >= 1 << 20 ? `${up >> 20}M` : `${up >> 10}K`}`);
+  }
+  if (c.strlen < 1 || c.strlen > 16384) bag.add('E0411', `strlen ${c.strlen} must be from 1 to 16384`, span);
+  if (c.maxMapKeys < 1 || c.maxMapKeys > 1 << 24) bag.add('E0411', `max_map_keys ${c.maxMapKeys} must be from 1 to 16M`, span);
+  if (c.wakeupBytes < 0 || c.wakeupBytes > c.ringbufSize) bag.add('E0411', 'wakeup_bytes must be between 0 and the ring buffer size', span);
+}

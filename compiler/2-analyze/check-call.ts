@@ -1,0 +1,154 @@
+// compiler/2-analyze/check-call.ts — checks calls to builtin functions:
+// argument counts and types, printf formats against their arguments, str()
+// sizes, and which address space a pointer is read from.
+import type * as A from '../../grammar/ast.js';
+import { didYouMean } from '../diagnostics/diagnostic.js';
+import { kindOf, type CheckContext } from './context.js';
+import { convNeeds, parseFormat } from './printf-format.js';
+import { ERROR, isInt, isStr, typeName, VOID, type Type } from './types.js';
+
+type CheckExpr = (e: A.Expr, cx: CheckContext) => Type;
+
+/** Largest str() capacity: strings live in ring records and per-CPU scratch, never on the stack. */
+export const MAX_STR = 16384;
+
+export const FUNCTIONS: Record<string, string> = {
+  printf: 'printf(fmt, args...): print formatted output',
+  str: 'str(ptr[, size]): read a NUL-terminated string',
+  exit: 'exit(): stop tracing, run END, print maps',
+  count: 'count(): count events into a map (@m[k] = count())',
+  sum: 'sum(x): sum values into a map (@m[k] = sum(x))',
+  delete: 'delete(@m[key]): remove a map entry',
+};
+
+function argCount(e: A.CallExpr, cx: CheckContext, min: number, max: number, usage: string): boolean {
+  const n = e.args.length;
+  if (n < min || n > max) {
+    cx.bag.add('E0301', `${e.name}() takes ${min === max ? min : `${min} to ${max}`} argument${max === 1 ? '' : 's'}, got ${n}`, e.span, `usage: ${usage}`);
+    return false;
+  }
+  return true;
+}
+
+export function checkCall(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr): Type {
+  switch (e.name) {
+    case 'printf':
+      return printf(e, cx, checkExpr);
+    case 'str':
+      return str(e, cx, checkExpr);
+    case 'exit': {
+      if (!argCount(e, cx, 0, 1, 'exit() or exit(CODE)')) return VOID;
+      let code = 0;
+      if (e.args[0]) {
+        checkExpr(e.args[0], cx);
+        if (e.args[0].kind !== 'Int' || e.args[0].value < 0n || e.args[0].value > 255n) {
+          cx.bag.add('E0302', 'exit() takes an integer literal from 0 to 255', e.args[0].span);
+        } else code = Number(e.args[0].value);
+      }
+      cx.inst.calls.set(e, { fn: 'exit', code });
+      return VOID;
+    }
+    case 'count':
+      argCount(e, cx, 0, 0, '@map[key] = count()');
+      cx.inst.calls.set(e, { fn: 'count' });
+      return { k: 'agg', fn: 'count' };
+    case 'sum': {
+      if (!argCount(e, cx, 1, 1, '@map[key] = sum(value)')) return ERROR;
+      const t = checkExpr(e.args[0]!, cx);
+      if (t.k !== 'error' && !isInt(t)) cx.bag.add('E0302', `sum() needs an integer, not ${typeName(t)}`, e.args[0]!.span);
+      cx.inst.calls.set(e, { fn: 'sum' });
+      return { k: 'agg', fn: 'sum' };
+    }
+    case 'delete': {
+      if (!argCount(e, cx, 1, 2, 'delete(@map[key]) or delete(@map, key)')) return VOID;
+      const m = e.args[0]!;
+      if (m.kind !== 'Map') {
+        cx.bag.add('E0302', 'delete() needs a map entry: delete(@map[key])', m.span);
+        return VOID;
+      }
+      for (const k of m.keys ?? []) checkExpr(k, cx);
+      if (e.args[1]) checkExpr(e.args[1], cx);
+      if (!cx.maps.has(m.name)) {
+        cx.bag.add('E0204', `map ${m.name} is deleted from but never assigned`, m.span);
+        return VOID;
+      }
+      cx.inst.calls.set(e, { fn: 'delete' });
+      return VOID;
+    }
+    default: {
+      for (const a of e.args) checkExpr(a, cx);
+      cx.bag.add('E0202', `unknown function '${e.name}'`, e.nameSpan, didYouMean(e.name, Object.keys(FUNCTIONS)) ?? `functions: ${Object.keys(FUNCTIONS).join(', ')}`);
+      return ERROR;
+    }
+  }
+}
+
+function printf(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr): Type {
+  const [fmt, ...args] = e.args;
+  const argTypes = args.map((a) => checkExpr(a, cx));
+  if (!fmt || fmt.kind !== 'Str') {
+    cx.bag.add('E0302', 'printf() needs a string literal as its first argument', fmt?.span ?? e.span, 'printf("pid %d\\n", pid)');
+    return VOID;
+  }
+  cx.inst.types.set(fmt, { k: 'str', size: fmt.value.length + 1 });
+  const { segments, argCount: want, problems } = parseFormat(fmt.value);
+  for (const p of problems) {
+    // Offsets are into the decoded bytes; point at the format string when they may not map 1:1 to source.
+    const exact = fmt.raw.length === fmt.value.length + 2;
+    const span = exact ? { ...fmt.span, start: fmt.span.start + 1 + p.offset, end: fmt.span.start + 1 + p.offset + p.length, col: fmt.span.col + 1 + p.offset, endCol: fmt.span.col + 1 + p.offset + p.length } : fmt.span;
+    cx.bag.add('E0307', p.message, span, 'conversions: %d %u %x %s %c %p %r, with flags and width (%-16s %08x); write %% for a percent sign');
+  }
+  if (problems.length) return VOID;
+  if (want !== args.length) {
+    cx.bag.add('E0308', `the format has ${want} conversion${want === 1 ? '' : 's'} but ${args.length} argument${args.length === 1 ? ' was' : 's were'} given`,
+      want > args.length ? fmt.span : args[want]!.span);
+    return VOID;
+  }
+  for (const seg of segments) {
+    if (!('conv' in seg)) continue;
+    const t = argTypes[seg.arg]!;
+    const a = args[seg.arg]!;
+    if (t.k === 'error') continue;
+    const need = convNeeds(seg.conv);
+    const ok = need === 'str' ? isStr(t) : need === 'int' || need === 'any-int' ? isInt(t) : false;
+    if (!ok) {
+      cx.bag.add('E0309', `%${seg.conv} needs ${need === 'str' ? 'a string' : need === 'buf' ? 'a buffer from buf()' : 'an integer'}, but the argument is ${typeName(t)}`, a.span,
+        isStr(t) ? 'print strings with %s' : isInt(t) && need === 'str' ? (t.space ? 'read the string first: str(ptr)' : 'print integers with %d') : need === 'buf' ? 'buf() is not supported yet; use %s with str()' : undefined);
+    }
+  }
+  cx.inst.calls.set(e, { fn: 'printf', segments, format: Buffer.from(fmt.value).toString('latin1') });
+  return VOID;
+}
+
+function str(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr): Type {
+  if (!argCount(e, cx, 1, 2, 'str(ptr) or str(ptr, size)')) return ERROR;
+  const t = checkExpr(e.args[0]!, cx);
+  let size = cx.config.strlen;
+  let dynamicLength = false;
+  if (e.args[1]) {
+    const n = e.args[1];
+    const nt = checkExpr(n, cx);
+    if (n.kind === 'Int') {
+      if (n.value < 1n || n.value > BigInt(MAX_STR)) {
+        cx.bag.add('E0310', `str() size must be from 1 to ${MAX_STR}`, n.span);
+        return ERROR;
+      }
+      size = Number(n.value) + 1; // as bpftrace: str(p, 5) shows at most 5 characters
+    } else if (isInt(nt)) {
+      dynamicLength = true; // at most the length read at run time, capped by strlen
+    } else if (nt.k !== 'error') {
+      cx.bag.add('E0302', `str() length must be an integer, not ${typeName(nt)}`, n.span);
+      return ERROR;
+    }
+  }
+  if (t.k === 'error') return ERROR;
+  if (isStr(t)) return { k: 'str', size: Math.min(t.size, size) };
+  if (!isInt(t)) {
+    cx.bag.add('E0302', `str() needs a pointer, not ${typeName(t)}`, e.args[0]!.span);
+    return ERROR;
+  }
+  const kind = kindOf(cx);
+  const space = t.space ?? (kind === 'uprobe' || kind === 'uretprobe' ? 'user' : 'kernel');
+  cx.inst.calls.set(e, { fn: 'str', size, space, dynamicLength });
+  return { k: 'str', size };
+}

@@ -1,0 +1,196 @@
+// compiler/2-analyze/check-expr.ts — types every expression and records it in
+// the instance's side table; reports unknown names, bad operands and
+// builtins used where they have no value.
+import type * as A from '../../grammar/ast.js';
+import { didYouMean } from '../diagnostics/diagnostic.js';
+import { BUILTIN_VARS } from './builtins.js';
+import { checkCall } from './check-call.js';
+import { kindOf, type CheckContext } from './context.js';
+import { probeName } from './probes.js';
+import { fieldType } from './tracepoint-fields.js';
+import { arithResult, CAST_INTS, ERROR, isInt, isStr, S64, typeName, type Type } from './types.js';
+
+export function checkExpr(e: A.Expr, cx: CheckContext): Type {
+  const t = typeOf(e, cx);
+  cx.inst.types.set(e, t);
+  return t;
+}
+
+function typeOf(e: A.Expr, cx: CheckContext): Type {
+  switch (e.kind) {
+    case 'Int':
+      if (e.value > 2n ** 63n - 1n || e.value < -(2n ** 63n)) {
+        return e.value > 0n ? { k: 'int', bytes: 8, signed: false, literal: true } : ERROR;
+      }
+      return { k: 'int', bytes: 8, signed: true, literal: true };
+    case 'Str':
+      return { k: 'str', size: e.value.length + 1 };
+    case 'Var': {
+      const v = cx.inst.vars.get(e.name);
+      if (!v) {
+        cx.bag.add('E0203', `variable ${e.name} is used before it is assigned`, e.span,
+          didYouMean(e.name, cx.inst.vars.keys()) ?? `assign it first: ${e.name} = ...;`);
+        return ERROR;
+      }
+      return v.type;
+    }
+    case 'Positional':
+      return positional(e, cx);
+    case 'Map':
+      return mapRead(e, cx);
+    case 'Ident':
+      return ident(e, cx);
+    case 'Call':
+      return checkCall(e, cx, checkExpr);
+    case 'Binary':
+      return binary(e, cx);
+    case 'Unary': {
+      const t = checkExpr(e.operand, cx);
+      if (t.k === 'error') return t;
+      if (e.op === '*' || e.op === '&') {
+        cx.bag.add('E0302', `pointer ${e.op === '*' ? 'dereference' : 'address-of'} is not supported yet`, e.span, 'read memory with str(ptr) or buf(ptr, n)');
+        return ERROR;
+      }
+      if (!isInt(t)) {
+        cx.bag.add('E0303', `operator '${e.op}' needs an integer, not ${typeName(t)}`, e.span);
+        return ERROR;
+      }
+      return e.op === '!' ? S64 : { k: 'int', bytes: 8, signed: e.op === '-' ? true : t.signed };
+    }
+    case 'Ternary': {
+      const c = checkExpr(e.cond, cx);
+      if (c.k !== 'error' && !isInt(c)) cx.bag.add('E0312', `a condition must be an integer, not ${typeName(c)}`, e.cond.span);
+      const a = checkExpr(e.then, cx);
+      const b = checkExpr(e.else, cx);
+      if (a.k === 'error' || b.k === 'error') return ERROR;
+      if (isInt(a) && isInt(b)) return arithResult(a, b);
+      if (isStr(a) && isStr(b)) return { k: 'str', size: Math.max(a.size, b.size) };
+      cx.bag.add('E0303', `both branches of ?: must have the same type (${typeName(a)} vs ${typeName(b)})`, e.span);
+      return ERROR;
+    }
+    case 'Field':
+      return field(e, cx);
+    case 'Cast': {
+      const t = checkExpr(e.operand, cx);
+      const target = CAST_INTS[e.typeName];
+      if (!target || e.pointer > 0) {
+        cx.bag.add('E0311', `cast to '${e.typeName}${'*'.repeat(e.pointer)}' is not supported`, e.span,
+          'integer casts are supported: (int8) (int16) (int32) (int64) (uint8) (uint16) (uint32) (uint64)');
+        return ERROR;
+      }
+      if (t.k !== 'error' && !isInt(t)) {
+        cx.bag.add('E0311', `cannot cast ${typeName(t)} to ${e.typeName}`, e.span);
+        return ERROR;
+      }
+      return { k: 'int', ...target };
+    }
+    case 'Error':
+      return ERROR;
+  }
+}
+
+function positional(e: A.PositionalRef, cx: CheckContext): Type {
+  const params = cx.options.positional ?? [];
+  if (e.index === '#') return S64;
+  const v = params[e.index - 1];
+  if (v === undefined) {
+    cx.bag.add('E0205', `positional parameter $${e.index} was not given`, e.span,
+      `pass it after the script: capc run script.cap ${Array.from({ length: e.index }, (_, i) => `ARG${i + 1}`).join(' ')}`);
+    return ERROR;
+  }
+  return /^-?\d+$/.test(v) ? S64 : { k: 'str', size: Buffer.byteLength(v) + 1 };
+}
+
+function ident(e: A.IdentExpr, cx: CheckContext): Type {
+  const b = BUILTIN_VARS[e.name];
+  const kind = kindOf(cx);
+  if (!b) {
+    cx.bag.add('E0201', `unknown identifier '${e.name}'`, e.span,
+      didYouMean(e.name, Object.keys(BUILTIN_VARS)) ?? (e.name.startsWith('arg') ? undefined : 'variables start with $ ($x), maps with @ (@x)'));
+    return ERROR;
+  }
+  if (b.only && !b.only.includes(kind)) {
+    cx.bag.add('E0405', `'${e.name}' is not available in ${kind === 'begin' || kind === 'end' ? kind.toUpperCase() : kind} probes`, e.span, b.hint?.(kind));
+    return ERROR;
+  }
+  if (e.name === 'cpid') cx.uses.cpid = true;
+  if (e.name === 'elapsed') cx.uses.elapsed = true;
+  if (e.name === 'probe') return { k: 'str', size: probeName(cx.inst.attach).length + 1 };
+  if (e.name === 'func' && cx.inst.attach.kind === 'uprobe') return { k: 'str', size: cx.inst.attach.func.length + 1 };
+  return b.type(kind);
+}
+
+function mapRead(e: A.MapRef, cx: CheckContext): Type {
+  for (const k of e.keys ?? []) checkExpr(k, cx);
+  const m = cx.maps.get(e.name);
+  if (!m) {
+    // Maps are collected in a first pass; a read of a map nobody writes is reported by analyze().
+    return { k: 'int', bytes: 8, signed: true };
+  }
+  if (m.kind === 'count' || m.kind === 'sum') {
+    cx.bag.add('E0313', `${e.name} holds a ${m.kind}() aggregation, which cannot be read inside a probe`, e.span,
+      `${m.kind}() keeps one partial value per CPU and sums them when printing; to use a value in the kernel, keep a plain map: ${e.name}[...] += ...`);
+    return ERROR;
+  }
+  return { k: 'int', bytes: 8, signed: true };
+}
+
+const ARITH = new Set(['+', '-', '*', '/', '%', '&', '|', '^', '<<', '>>']);
+const COMPARE = new Set(['==', '!=', '<', '>', '<=', '>=']);
+
+function binary(e: A.BinaryExpr, cx: CheckContext): Type {
+  const l = checkExpr(e.left, cx);
+  const r = checkExpr(e.right, cx);
+  if (l.k === 'error' || r.k === 'error') return ERROR;
+  if (e.op === '&&' || e.op === '||') {
+    for (const [t, x] of [[l, e.left], [r, e.right]] as const) {
+      if (!isInt(t)) cx.bag.add('E0312', `'${e.op}' needs integer operands, not ${typeName(t)}`, x.span);
+    }
+    return S64;
+  }
+  if (COMPARE.has(e.op)) {
+    if (isInt(l) && isInt(r)) return S64;
+    if (isStr(l) && isStr(r) && (e.op === '==' || e.op === '!=')) return S64;
+    cx.bag.add('E0303', `cannot compare ${typeName(l)} with ${typeName(r)} using '${e.op}'`, e.opSpan,
+      isStr(l) || isStr(r) ? 'strings can be compared with == and != against other strings, e.g. comm == "bash"' : undefined);
+    return ERROR;
+  }
+  if (ARITH.has(e.op)) {
+    if (isInt(l) && isInt(r)) {
+      if ((e.op === '/' || e.op === '%') && e.right.kind === 'Int' && e.right.value === 0n) {
+        cx.bag.add('E0303', 'division by zero', e.right.span);
+        return ERROR;
+      }
+      return arithResult(l, r);
+    }
+    cx.bag.add('E0303', `operator '${e.op}' needs integers, not ${typeName(l)} and ${typeName(r)}`, e.opSpan);
+    return ERROR;
+  }
+  cx.bag.add('E0303', `unknown operator '${e.op}'`, e.opSpan);
+  return ERROR;
+}
+
+function field(e: A.FieldExpr, cx: CheckContext): Type {
+  const obj = checkExpr(e.object, cx);
+  if (obj.k === 'error') return ERROR;
+  if (obj.k !== 'args') {
+    cx.bag.add('E0302', `${typeName(obj)} has no fields`, e.span, 'fields are available on tracepoint args: args->NAME');
+    return ERROR;
+  }
+  const attach = cx.inst.attach;
+  if (attach.kind !== 'tracepoint') return ERROR;
+  const f = attach.format.fields.find((x) => x.name === e.field);
+  if (!f) {
+    const names = attach.format.fields.map((x) => x.name);
+    cx.bag.add('E0404', `tracepoint ${attach.category}:${attach.name} has no field '${e.field}'`, e.fieldSpan,
+      didYouMean(e.field, names) ?? `its fields are: ${names.join(', ')}`);
+    return ERROR;
+  }
+  const t = fieldType(f, attach.category, cx.config.strlen);
+  if ('unsupported' in t) {
+    cx.bag.add('E0302', `field '${e.field}' is a ${t.unsupported}, which capc cannot read yet`, e.fieldSpan);
+    return ERROR;
+  }
+  cx.inst.fields.set(e, f);
+  return t;
+}

@@ -1,0 +1,181 @@
+// compiler/2-analyze/check-stmt.ts — checks statements: assignments to
+// variables and maps (and the map typing they imply), ++/--, if/else,
+// return, and statements that do nothing or can never run.
+import type * as A from '../../grammar/ast.js';
+import type { MapKind } from './analyzed.js';
+import { checkExpr } from './check-expr.js';
+import type { CheckContext } from './context.js';
+import { isInt, isStr, typeName, type Type } from './types.js';
+
+export function checkStmts(stmts: A.Stmt[], cx: CheckContext): void {
+  let warned = false;
+  for (const s of stmts) {
+    if (cx.terminated && !warned) {
+      cx.bag.add('W0101', 'this statement never runs', s.span, 'statements after exit() or return are skipped');
+      warned = true;
+    }
+    checkStmt(s, cx);
+  }
+}
+
+function checkStmt(s: A.Stmt, cx: CheckContext): void {
+  switch (s.kind) {
+    case 'ExprStmt': {
+      const t = checkExpr(s.expr, cx);
+      if (s.expr.kind === 'Call' && s.expr.name === 'exit') cx.terminated = true;
+      if (t.k === 'agg') {
+        cx.bag.add('E0306', `${t.fn}() must be stored in a map`, s.expr.span, `write @name = ${t.fn}(...) or @name[key] = ${t.fn}(...)`);
+      } else if (t.k !== 'void' && t.k !== 'error') {
+        cx.bag.add('E0306', 'this expression has no effect', s.expr.span, 'assign it ($x = ...), store it (@m[k] = ...) or print it (printf)');
+      }
+      return;
+    }
+    case 'Assign':
+      return assign(s, cx);
+    case 'IncDec': {
+      if (s.target.kind === 'Var') {
+        const v = cx.inst.vars.get(s.target.name);
+        if (!v) {
+          cx.bag.add('E0203', `variable ${s.target.name} is used before it is assigned`, s.target.span, `assign it first: ${s.target.name} = 0;`);
+          return;
+        }
+        if (!isInt(v.type)) cx.bag.add('E0303', `${s.op} needs an integer variable, not ${typeName(v.type)}`, s.span);
+        cx.inst.types.set(s.target, v.type);
+        return;
+      }
+      checkMapKeys(s.target, cx);
+      defineMap(s.target, 'int', cx, s.span);
+      return;
+    }
+    case 'If': {
+      const c = checkExpr(s.cond, cx);
+      if (c.k !== 'error' && !isInt(c)) cx.bag.add('E0312', `a condition must be an integer, not ${typeName(c)}`, s.cond.span, isStr(c) ? 'compare strings explicitly: if (comm == "bash")' : undefined);
+      const before = cx.terminated;
+      checkStmts(s.then, cx);
+      const thenTerm = cx.terminated;
+      cx.terminated = before;
+      if (s.else) checkStmts(s.else, cx);
+      cx.terminated = before || (thenTerm && !!s.else && cx.terminated);
+      return;
+    }
+    case 'Block':
+      checkStmts(s.body, cx);
+      return;
+    case 'Return':
+      cx.terminated = true;
+      return;
+    case 'Sink':
+      cx.bag.add('E0202', `${s.call.name}() is not implemented yet`, s.call.nameSpan, 'payload capture arrives with the capture core; use printf with str() meanwhile');
+      return;
+  }
+}
+
+function assign(s: A.AssignStmt, cx: CheckContext): void {
+  const target = s.target;
+  if (target.kind === 'Var' && target.name === '') {
+    checkExpr(s.value, cx);
+    cx.bag.add('E0306', 'cannot assign to this expression', target.span, 'assign to a variable ($x = ...) or a map (@m[k] = ...)');
+    return;
+  }
+  const v = checkExpr(s.value, cx);
+  if (target.kind === 'Var') {
+    const prev = cx.inst.vars.get(target.name);
+    if (v.k === 'agg') {
+      cx.bag.add('E0306', `${v.fn}() must be stored in a map, not in a variable`, s.value.span, `write @${target.name.slice(1)} = ${v.fn}(...)`);
+      return;
+    }
+    if (v.k === 'void') {
+      cx.bag.add('E0302', 'this call returns nothing to assign', s.value.span);
+      return;
+    }
+    if (s.op !== '=') {
+      if (!prev) cx.bag.add('E0203', `variable ${target.name} is used before it is assigned`, target.span, `assign it first: ${target.name} = 0;`);
+      else if (!isInt(prev.type) || (v.k !== 'error' && !isInt(v))) cx.bag.add('E0303', `${s.op} needs integers`, s.span);
+      if (prev) cx.inst.types.set(target, prev.type);
+      return;
+    }
+    if (v.k === 'error') {
+      if (!prev) cx.inst.vars.set(target.name, { name: target.name, type: v, span: target.span });
+      return;
+    }
+    if (!prev || prev.type.k === 'error') {
+      const type: Type = isInt(v) ? { k: 'int', bytes: 8, signed: v.signed && !v.literal ? true : v.literal ? true : v.signed, space: v.space } : v;
+      cx.inst.vars.set(target.name, { name: target.name, type, span: target.span });
+      cx.inst.types.set(target, type);
+      return;
+    }
+    if (isInt(prev.type) && isInt(v)) {
+      cx.inst.types.set(target, prev.type);
+      return;
+    }
+    if (isStr(prev.type) && isStr(v)) {
+      if (v.size > prev.type.size) prev.type = { k: 'str', size: v.size };
+      cx.inst.types.set(target, prev.type);
+      return;
+    }
+    cx.bag.add('E0314', `${target.name} holds ${typeName(prev.type)} but is assigned ${typeName(v)}`, s.span, `first assigned at line ${prev.span.line}`);
+    return;
+  }
+  // map target
+  checkMapKeys(target, cx);
+  if (v.k === 'error') return;
+  if (v.k === 'agg') {
+    if (s.op !== '=') cx.bag.add('E0306', `use = with ${v.fn}(), not ${s.op}`, s.span);
+    defineMap(target, v.fn, cx, s.span);
+    return;
+  }
+  if (isStr(v)) {
+    cx.bag.add('E0305', 'maps of strings are not supported yet', s.value.span, 'store integers, or print the string with printf');
+    return;
+  }
+  if (!isInt(v)) {
+    cx.bag.add('E0302', `cannot store ${typeName(v)} in a map`, s.value.span);
+    return;
+  }
+  defineMap(target, 'int', cx, s.span);
+}
+
+function checkMapKeys(m: A.MapRef, cx: CheckContext): Type[] | undefined {
+  if (!m.keys) return undefined;
+  const types = m.keys.map((k) => checkExpr(k, cx));
+  types.forEach((t, i) => {
+    if (t.k !== 'error' && !isInt(t) && !isStr(t)) cx.bag.add('E0302', `a map key must be an integer or a string, not ${typeName(t)}`, m.keys![i]!.span);
+  });
+  return types;
+}
+
+/** Record (or check against) the map's kind and key types; first write wins. */
+export function defineMap(m: A.MapRef, kind: MapKind, cx: CheckContext, span: A.Span): void {
+  const keys = m.keys?.map((k) => cx.inst.types.get(k) ?? { k: 'error' as const });
+  if (keys?.some((k) => k.k === 'error')) return;
+  const prev = cx.maps.get(m.name);
+  if (!prev) {
+    cx.maps.set(m.name, { name: m.name, kind, keys: keys?.map(normalizeKey), span });
+    return;
+  }
+  if (prev.kind !== kind) {
+    cx.bag.add('E0305', `${m.name} was first used as a ${describe(prev.kind)} map, here as a ${describe(kind)} map`, span, `first use: line ${prev.span.line}`);
+    return;
+  }
+  if ((prev.keys === undefined) !== (keys === undefined) || (prev.keys && keys && prev.keys.length !== keys.length)) {
+    cx.bag.add('E0304', `${m.name} was first used with ${prev.keys?.length ?? 0} key(s), here with ${keys?.length ?? 0}`, m.span, `first use: line ${prev.span.line}`);
+    return;
+  }
+  prev.keys?.forEach((pk, i) => {
+    const k = keys![i]!;
+    if (isInt(pk) && isInt(k)) return;
+    if (isStr(pk) && isStr(k)) {
+      if (k.size > pk.size) prev.keys![i] = { k: 'str', size: k.size };
+      return;
+    }
+    cx.bag.add('E0304', `key ${i + 1} of ${m.name} was ${typeName(pk)} before, here ${typeName(k)}`, m.keys![i]!.span, `first use: line ${prev.span.line}`);
+  });
+}
+
+function normalizeKey(t: Type): Type {
+  return isInt(t) ? { k: 'int', bytes: 8, signed: t.signed || !!t.literal } : t;
+}
+
+function describe(k: MapKind): string {
+  return k === 'int' ? 'plain integer' : `${k}()`;
+}

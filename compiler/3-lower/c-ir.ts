@@ -1,0 +1,104 @@
+// compiler/3-lower/c-ir.ts — the C program lowering produces and the emitter
+// prints: a small, typed subset of C. Every name and type in it is generated
+// by the compiler; user text reaches it only as escaped string literals
+// (`strlit`) or escaped comments, never as raw C.
+
+/** Source line of a .cap statement, carried to the printer for #line directives. */
+export type Src = number | undefined;
+
+export type CExpr =
+  | { k: 'num'; v: bigint; unsigned?: boolean }
+  | { k: 'id'; name: string }
+  | { k: 'char'; v: number }
+  | { k: 'strlit'; bytes: Uint8Array }
+  | { k: 'bin'; op: string; l: CExpr; r: CExpr }
+  | { k: 'un'; op: string; e: CExpr }
+  | { k: 'call'; fn: string; args: CExpr[] }
+  | { k: 'member'; e: CExpr; field: string; arrow: boolean }
+  | { k: 'index'; e: CExpr; i: CExpr }
+  | { k: 'cast'; type: string; e: CExpr }
+  | { k: 'cond'; c: CExpr; t: CExpr; f: CExpr }
+  | { k: 'sizeof'; of: string }
+  /** `{}`: zero-initialiser for a struct declaration. */
+  | { k: 'zeroinit' };
+
+export type CStmt =
+  | { k: 'decl'; type: string; name: string; array?: number; init?: CExpr; src?: Src; comment?: string }
+  | { k: 'expr'; e: CExpr; src?: Src; comment?: string }
+  | { k: 'if'; c: CExpr; then: CStmt[]; else?: CStmt[]; src?: Src }
+  | { k: 'block'; body: CStmt[]; comment?: string }
+  | { k: 'return'; e?: CExpr; src?: Src }
+  | { k: 'comment'; text: string };
+
+export interface CField {
+  name: string;
+  /** Element type (e.g. `__u64`, `char`); `array` makes it `type name[array]`. */
+  type: string;
+  array?: number;
+  offset: number;
+  size: number;
+  comment?: string;
+}
+
+export interface CStruct {
+  kind: 'struct' | 'union';
+  name: string;
+  fields: CField[];
+  size: number;
+  comment?: string;
+  /** Emit _Static_assert for each field offset and the size (layouts the runtime decodes). */
+  assertLayout: boolean;
+}
+
+export interface CMapDecl {
+  name: string;
+  type: string; // BPF_MAP_TYPE_*
+  key?: string;
+  value?: string;
+  maxEntries: number;
+  comment?: string;
+}
+
+export interface CGlobal {
+  /** e.g. `const volatile struct capc_ro` */
+  type: string;
+  name: string;
+  section: string;
+  comment?: string;
+}
+
+export interface CFunction {
+  section: string;
+  name: string;
+  /** Parameter list, e.g. `struct pt_regs *ctx`. */
+  params: string;
+  body: CStmt[];
+  comment?: string;
+  src?: Src;
+}
+
+export interface CProgram {
+  /** Name of the .cap file, for the header comment and #line directives. */
+  sourceName: string;
+  includes: string[];
+  defines: { name: string; value: string; comment?: string }[];
+  structs: CStruct[];
+  maps: CMapDecl[];
+  globals: CGlobal[];
+  functions: CFunction[];
+}
+
+// ---- small constructors, so lowering code reads like the C it makes ----
+export const num = (v: number | bigint, unsigned = false): CExpr => ({ k: 'num', v: BigInt(v), unsigned });
+export const id = (name: string): CExpr => ({ k: 'id', name });
+export const call = (fn: string, ...args: CExpr[]): CExpr => ({ k: 'call', fn, args });
+export const bin = (op: string, l: CExpr, r: CExpr): CExpr => ({ k: 'bin', op, l, r });
+export const un = (op: string, e: CExpr): CExpr => ({ k: 'un', op, e });
+export const arrow = (e: CExpr, field: string): CExpr => ({ k: 'member', e, field, arrow: true });
+export const dot = (e: CExpr, field: string): CExpr => ({ k: 'member', e, field, arrow: false });
+export const cast = (type: string, e: CExpr): CExpr => ({ k: 'cast', type, e });
+export const addr = (e: CExpr): CExpr => ({ k: 'un', op: '&', e });
+export const sizeofT = (of: string): CExpr => ({ k: 'sizeof', of });
+export const exprStmt = (e: CExpr, src?: Src, comment?: string): CStmt => ({ k: 'expr', e, src, comment });
+export const assign = (l: CExpr, r: CExpr, src?: Src, comment?: string): CStmt => ({ k: 'expr', e: bin('=', l, r), src, comment });
+export const comment = (text: string): CStmt => ({ k: 'comment', text });

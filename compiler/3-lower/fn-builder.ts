@@ -1,0 +1,85 @@
+// compiler/3-lower/fn-builder.ts — builds the C function of one probe
+// instance: a stack of statement lists, locals declared once at the top, the
+// per-CPU scratch slots the function uses (R5), and the prologue that fetches
+// what the body needs (scratch pointer, comm).
+import type { ProbeInstance } from '../2-analyze/analyzed.js';
+import { addr, call, id, num, type CExpr, type CField, type CStmt, type Src } from './c-ir.js';
+import type { Resources } from './resources.js';
+import { SCRATCH_MAP } from './resources.js';
+
+/** Keys and strings up to this size may live on the stack; larger ones go to scratch (R5). */
+export const ON_STACK_LIMIT = 64;
+
+export class FnBuilder {
+  private readonly stack: CStmt[][] = [[]];
+  private readonly locals: CStmt[] = [];
+  private readonly scratchFields: CField[] = [];
+  private scratchEnd = 0;
+  private counter = 0;
+  usesComm = false;
+  /** Scratch slots of string variables, by name. */
+  readonly strVars = new Map<string, CExpr>();
+  /** .cap line of the statement being lowered. */
+  src: Src;
+
+  constructor(readonly inst: ProbeInstance, readonly res: Resources) {}
+
+  get scratchMember(): string {
+    return `p${this.inst.id}`;
+  }
+
+  emit(...stmts: CStmt[]): void {
+    for (const s of stmts) {
+      if ((s.k === 'expr' || s.k === 'decl' || s.k === 'if' || s.k === 'return') && s.src === undefined) s.src = this.src;
+      this.stack[this.stack.length - 1]!.push(s);
+    }
+  }
+
+  /** Collect the statements `fn` emits into a separate list. */
+  collect(fn: () => void): CStmt[] {
+    this.stack.push([]);
+    fn();
+    return this.stack.pop()!;
+  }
+
+  fresh(prefix: string): string {
+    return `${prefix}${this.counter++}`;
+  }
+
+  /** Declare a local at the top of the function (zero-initialised: no uninitialised reads). */
+  local(type: string, name: string, opts: { array?: number; comment?: string } = {}): CExpr {
+    this.locals.push({ k: 'decl', type, name, array: opts.array, init: opts.array === undefined ? num(0) : undefined, comment: opts.comment });
+    return id(name);
+  }
+
+  /** A slot in this function's part of the per-CPU scratch area; returns `scratch->pN.name`. */
+  scratch(name: string, type: string, size: number, array?: number, align = 8): CExpr {
+    this.scratchEnd = Math.ceil(this.scratchEnd / align) * align;
+    this.scratchFields.push({ name, type, array, offset: this.scratchEnd, size });
+    this.scratchEnd += size;
+    return { k: 'member', e: { k: 'member', e: id('scratch'), field: this.scratchMember, arrow: true }, field: name, arrow: false };
+  }
+
+  get body(): CStmt[] {
+    return this.stack[0]!;
+  }
+
+  /** Prologue (scratch lookup, comm, locals) followed by the body and `return 0`. */
+  finish(): { body: CStmt[]; scratch?: { member: string; fields: CField[]; size: number } } {
+    const pro: CStmt[] = [];
+    let scratch: { member: string; fields: CField[]; size: number } | undefined;
+    if (this.scratchFields.length) {
+      scratch = { member: this.scratchMember, fields: this.scratchFields, size: Math.ceil(this.scratchEnd / 8) * 8 };
+      pro.push({ k: 'decl', type: '__u32', name: 'zero', init: num(0) });
+      pro.push({ k: 'decl', type: 'union capc_scratch *', name: 'scratch', init: call('bpf_map_lookup_elem', addr(id(SCRATCH_MAP)), addr(id('zero'))), comment: 'R5: large values live in per-CPU scratch' });
+      pro.push({ k: 'if', c: { k: 'un', op: '!', e: id('scratch') }, then: [{ k: 'return', e: num(0) }] });
+    }
+    if (this.usesComm) {
+      pro.push({ k: 'decl', type: 'char', name: 'comm', array: 16 });
+      pro.push({ k: 'expr', e: call('bpf_get_current_comm', id('comm'), { k: 'sizeof', of: 'comm' }) });
+    }
+    pro.push(...this.locals);
+    return { body: [...pro, ...this.body, { k: 'return', e: num(0) }], scratch };
+  }
+}
+

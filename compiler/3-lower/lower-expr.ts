@@ -1,0 +1,263 @@
+// compiler/3-lower/lower-expr.ts — lowers .cap expressions to C.
+// Integers become 64-bit C expressions (statements they need, such as map
+// lookups, are emitted first). Strings are never values on the stack: a string
+// is lowered either *into* a destination buffer (a ring record field, a map
+// key) or to a reference to where it already lives (comm, a ctx field, a
+// scratch slot), so large strings stay off the 512-byte stack (R5).
+import type * as A from '../../grammar/ast.js';
+import { probeName } from '../2-analyze/probes.js';
+import { fieldShape } from '../2-analyze/tracepoint-fields.js';
+import { CAST_INTS, isStr, type Type } from '../2-analyze/types.js';
+import { addr, arrow, bin, call, cast, id, num, un, type CExpr } from './c-ir.js';
+import type { FnBuilder } from './fn-builder.js';
+import { cIntType } from './layout.js';
+import { buildMapKey } from './lower-map.js';
+
+export interface IntVal { e: CExpr; unsigned: boolean }
+
+/** Where a string's bytes are: a pointer expression and its capacity, or literal bytes. */
+export type StrRef = { ptr: CExpr; size: number; literal?: undefined } | { literal: Uint8Array; size: number; ptr?: undefined };
+
+function typeIn(b: FnBuilder, e: A.Expr): Type {
+  const t = b.inst.types.get(e);
+  if (!t) throw new Error(`internal: expression at ${e.span.line}:${e.span.col} has no type`);
+  return t;
+}
+
+const u64 = (e: CExpr): IntVal => ({ e, unsigned: true });
+const s64 = (e: CExpr): IntVal => ({ e, unsigned: false });
+
+export function lowerInt(b: FnBuilder, e: A.Expr): IntVal {
+  switch (e.kind) {
+    case 'Int':
+      return e.value > 2n ** 63n - 1n ? u64(num(e.value, true)) : s64(num(e.value));
+    case 'Positional': {
+      const params = b.res.positional;
+      return s64(num(e.index === '#' ? params.length : BigInt(params[e.index - 1] ?? '0')));
+    }
+    case 'Var': {
+      const t = typeIn(b, e);
+      return { e: id(varName(e.name)), unsigned: t.k === 'int' && !t.signed };
+    }
+    case 'Map': {
+      const m = b.res.userMap(e.name);
+      const key = buildMapKey(b, m, e.keys);
+      return s64(call('capc_map_get', addr(id(m.cName)), key));
+    }
+    case 'Ident':
+      return builtinInt(e);
+    case 'Field': {
+      const f = b.inst.fields.get(e);
+      if (!f) throw new Error('internal: unresolved tracepoint field');
+      const shape = fieldShape(f);
+      const access = arrow(id('ctx'), e.field);
+      if (shape.shape === 'pointer') return u64(cast('__u64', access));
+      if (shape.shape === 'int') return { e: cast(shape.signed ? '__s64' : '__u64', access), unsigned: !shape.signed };
+      throw new Error('internal: non-integer field used as an integer');
+    }
+    case 'Cast': {
+      const target = CAST_INTS[e.typeName]!;
+      const inner = lowerInt(b, e.operand);
+      return { e: cast(target.signed ? '__s64' : '__u64', cast(cIntType(target.bytes, target.signed), inner.e)), unsigned: !target.signed };
+    }
+    case 'Unary': {
+      const v = lowerInt(b, e.operand);
+      if (e.op === '!') return s64(un('!', v.e));
+      if (e.op === '-') return s64(un('-', cast('__s64', v.e)));
+      if (e.op === '+') return v;
+      return { e: un('~', v.e), unsigned: v.unsigned };
+    }
+    case 'Binary':
+      return binary(b, e);
+    case 'Ternary': {
+      const c = lowerInt(b, e.cond);
+      const t = lowerInt(b, e.then);
+      const f = lowerInt(b, e.else);
+      const unsigned = t.unsigned || f.unsigned;
+      return { e: { k: 'cond', c: c.e, t: t.e, f: f.e }, unsigned };
+    }
+    case 'Call':
+      throw new Error(`internal: call ${e.name}() is not an integer expression`);
+    case 'Str':
+    case 'Error':
+      throw new Error(`internal: ${e.kind} in integer context`);
+  }
+}
+
+export function varName(name: string): string {
+  return `v_${name.slice(1)}`;
+}
+
+function builtinInt(e: A.IdentExpr): IntVal {
+  switch (e.name) {
+    case 'pid':
+      return u64(call('capc_pid'));
+    case 'tid':
+      return u64(call('capc_tid'));
+    case 'uid':
+      return u64(call('capc_uid'));
+    case 'gid':
+      return u64(call('capc_gid'));
+    case 'nsecs':
+      return u64(call('bpf_ktime_get_ns'));
+    case 'elapsed':
+      return u64(bin('-', call('bpf_ktime_get_ns'), { k: 'member', e: id('capc_ro'), field: 'start_ns', arrow: false }));
+    case 'cpu':
+      return u64(cast('__u64', call('bpf_get_smp_processor_id')));
+    case 'cpid':
+      return u64({ k: 'member', e: id('capc_ro'), field: 'cpid', arrow: false });
+    case 'retval':
+      return s64(cast('__s64', call('PT_REGS_RC', id('ctx'))));
+  }
+  const arg = /^arg(\d)$/.exec(e.name);
+  if (arg) {
+    const n = Number(arg[1]);
+    return u64(n <= 5 ? cast('__u64', call(`PT_REGS_PARM${n + 1}`, id('ctx'))) : call('capc_uarg_stack', id('ctx'), num(n)));
+  }
+  throw new Error(`internal: builtin ${e.name} is not an integer`);
+}
+
+const COMPARE = new Set(['==', '!=', '<', '>', '<=', '>=']);
+
+function binary(b: FnBuilder, e: A.BinaryExpr): IntVal {
+  const lt = typeIn(b, e.left);
+  if (isStr(lt)) {
+    const eq = strEquals(lowerStrRef(b, e.left), lowerStrRef(b, e.right));
+    return s64(e.op === '==' ? eq : un('!', eq));
+  }
+  const l = lowerInt(b, e.left);
+  const r = lowerInt(b, e.right);
+  if (e.op === '&&' || e.op === '||') return s64(bin(e.op, l.e, r.e));
+  const unsigned = (l.unsigned && !isLiteral(e.left)) || (r.unsigned && !isLiteral(e.right));
+  const ty = unsigned ? '__u64' : '__s64';
+  const opnd = (v: IntVal) => (v.unsigned === unsigned ? v.e : cast(ty, v.e));
+  const out = bin(e.op, opnd(l), opnd(r));
+  return COMPARE.has(e.op) ? s64(out) : { e: out, unsigned };
+}
+
+function isLiteral(e: A.Expr): boolean {
+  return e.kind === 'Int';
+}
+
+/** Compare two strings: inline byte tests against a literal, a bounded loop otherwise (R6). */
+function strEquals(x: StrRef, y: StrRef): CExpr {
+  if (x.literal && y.literal) return num(Buffer.compare(Buffer.from(x.literal), Buffer.from(y.literal)) === 0 ? 1 : 0);
+  if (x.literal) [x, y] = [y, x];
+  if (y.literal) {
+    const lit = y.literal;
+    const nul = lit.indexOf(0);
+    const bytes = nul >= 0 ? lit.subarray(0, nul) : lit;
+    // A string with capacity `size` holds at most size-1 characters.
+    if (bytes.length > x.size - 1) return num(0);
+    let test: CExpr | undefined;
+    const byteAt = (i: number): CExpr => ({ k: 'index', e: x.ptr!, i: num(i) });
+    for (let i = 0; i < bytes.length; i++) {
+      const t = bin('==', byteAt(i), { k: 'char', v: bytes[i]! });
+      test = test ? bin('&&', test, t) : t;
+    }
+    const end = bin('==', byteAt(bytes.length), num(0));
+    return test ? bin('&&', test, end) : end;
+  }
+  return call('capc_streq', x.ptr!, y.ptr!, num(Math.min(x.size, y.size)));
+}
+
+/** Where a string expression's bytes are, materialising it in scratch when it must be computed. */
+export function lowerStrRef(b: FnBuilder, e: A.Expr): StrRef {
+  const t = typeIn(b, e);
+  if (!isStr(t)) throw new Error('internal: not a string');
+  switch (e.kind) {
+    case 'Str':
+      return { literal: e.value, size: e.value.length + 1 };
+    case 'Ident':
+      if (e.name === 'comm') {
+        b.usesComm = true;
+        return { ptr: id('comm'), size: 16 };
+      }
+      if (e.name === 'probe') return literalRef(probeName(b.inst.attach));
+      if (e.name === 'func' && b.inst.attach.kind === 'uprobe') return literalRef(b.inst.attach.func);
+      break;
+    case 'Var':
+      return { ptr: strVarSlot(b, e.name, t.size), size: t.size };
+    case 'Positional':
+      if (e.index !== '#') return literalRef(b.res.positional[e.index - 1] ?? '');
+      break;
+    case 'Field': {
+      const f = b.inst.fields.get(e)!;
+      const shape = fieldShape(f);
+      if (shape.shape === 'char-array') return { ptr: arrow(id('ctx'), e.field), size: shape.length };
+      break;
+    }
+    default:
+      break;
+  }
+  const slot = b.scratch(b.fresh('s'), 'char', t.size, t.size, 1);
+  lowerStrInto(b, e, slot, t.size);
+  return { ptr: slot, size: t.size };
+}
+
+function literalRef(s: string): StrRef {
+  const bytes = new TextEncoder().encode(s);
+  return { literal: bytes, size: bytes.length + 1 };
+}
+
+/** The scratch slot of a string variable (capacity = the largest string ever assigned to it). */
+export function strVarSlot(b: FnBuilder, name: string, size: number): CExpr {
+  let slot = b.strVars.get(name);
+  if (!slot) {
+    const v = b.inst.vars.get(name);
+    const cap = v && isStr(v.type) ? v.type.size : size;
+    slot = b.scratch(varName(name), 'char', cap, cap, 1);
+    b.strVars.set(name, slot);
+  }
+  return slot;
+}
+
+/** Write string expression `e` into `dst` (a char array of `size` bytes), NUL-terminated. */
+export function lowerStrInto(b: FnBuilder, e: A.Expr, dst: CExpr, size: number): void {
+  if (e.kind === 'Call' && e.name === 'str') {
+    const info = b.inst.calls.get(e);
+    if (info && info.fn === 'str') {
+      const ptr = lowerInt(b, e.args[0]!);
+      const n = Math.min(size, info.size);
+      const src = cast('const void *', ptr.e);
+      if (info.dynamicLength) {
+        const len = lowerInt(b, e.args[1]!);
+        b.emit({ k: 'expr', e: call('capc_read_str_n', dst, num(n), src, len.e, num(info.space === 'user' ? 1 : 0)) });
+      } else {
+        b.emit({ k: 'expr', e: call(info.space === 'user' ? 'bpf_probe_read_user_str' : 'bpf_probe_read_kernel_str', dst, num(n), src) });
+      }
+      return;
+    }
+    return lowerStrInto(b, e.args[0]!, dst, size);
+  }
+  if (e.kind === 'Ident' && e.name === 'comm' && size >= 16) {
+    b.emit({ k: 'expr', e: call('bpf_get_current_comm', dst, num(16)) });
+    return;
+  }
+  if (e.kind === 'Field') {
+    const f = b.inst.fields.get(e)!;
+    if (fieldShape(f).shape === 'data-loc-string') {
+      // __data_loc: low 16 bits are the offset of the string in the record.
+      const off = bin('&', arrow(id('ctx'), e.field), num(0xffff));
+      b.emit({ k: 'expr', e: call('bpf_probe_read_kernel_str', dst, num(size), bin('+', cast('void *', id('ctx')), off)) });
+      return;
+    }
+  }
+  if (e.kind === 'Ternary') {
+    const c = lowerInt(b, e.cond);
+    const then = b.collect(() => lowerStrInto(b, e.then, dst, size));
+    const els = b.collect(() => lowerStrInto(b, e.else, dst, size));
+    b.emit({ k: 'if', c: c.e, then, else: els });
+    return;
+  }
+  const ref = lowerStrRef(b, e);
+  if (ref.literal) {
+    const n = Math.min(size, ref.literal.length + 1);
+    const bytes = new Uint8Array(n);
+    bytes.set(ref.literal.subarray(0, n - 1));
+    b.emit({ k: 'expr', e: call('__builtin_memcpy', dst, { k: 'strlit', bytes: bytes.subarray(0, n - 1) }, num(n)) });
+    if (n === size && ref.literal.length >= size) b.emit({ k: 'expr', e: bin('=', { k: 'index', e: dst, i: num(size - 1) }, num(0)) });
+    return;
+  }
+  b.emit({ k: 'expr', e: call('bpf_probe_read_kernel_str', dst, num(Math.min(size, ref.size)), ref.ptr) });
+}

@@ -1,0 +1,181 @@
+// compiler/3-lower/lower.ts — phase 3: AnalyzedProgram → C program + manifest.
+// One BPF program per probe instance; the resources they share (rings,
+// counters, maps, scratch) are allocated once. Every decision the runtime
+// must mirror (record layouts, map keys, counters, attach points) is written
+// into the manifest here, next to the C that embodies it.
+import type { AnalyzedProgram, ProbeInstance } from '../2-analyze/analyzed.js';
+import { probeName, type AttachPoint } from '../2-analyze/probes.js';
+import { fieldShape } from '../2-analyze/tracepoint-fields.js';
+import { isStr } from '../2-analyze/types.js';
+import type { TracepointFormat } from '../host.js';
+import { MANIFEST_VERSION, type Manifest, type ManifestAttach } from '../manifest.js';
+import { bin, num, un, type CField, type CFunction, type CProgram, type CStruct } from './c-ir.js';
+import { FnBuilder } from './fn-builder.js';
+import { cIntType } from './layout.js';
+import { lowerInt, strVarSlot, varName } from './lower-expr.js';
+import { lowerStmts } from './lower-stmt.js';
+import { Resources, STATS_MAP } from './resources.js';
+
+export interface Lowered {
+  c: CProgram;
+  manifest: Manifest;
+}
+
+export function lower(program: AnalyzedProgram): Lowered {
+  const res = new Resources(program);
+  const functions: CFunction[] = [];
+  const tpStructs = new Map<string, CStruct>();
+  for (const inst of program.instances) {
+    if (inst.attach.kind === 'tracepoint') {
+      const key = `${inst.attach.category}:${inst.attach.name}`;
+      if (!tpStructs.has(key)) tpStructs.set(key, tracepointStruct(inst.attach.format));
+    }
+    functions.push(lowerInstance(inst, res));
+  }
+  const scratchUnion = res.scratchUnion();
+  const structs: CStruct[] = [...tpStructs.values(), ...res.structs, ...res.scratch.map((s) => s.struct)];
+  if (scratchUnion) structs.push(scratchUnion);
+
+  const c: CProgram = {
+    sourceName: program.source.name,
+    includes: ['capc.bpf.h'],
+    defines: [{ name: 'CAPC_WAKEUP_BYTES', value: `${program.config.wakeupBytes}ULL`, comment: 'R10: unread bytes that make a producer wake the reader' }],
+    structs,
+    maps: [...res.runtimeMaps(), ...res.maps],
+    globals: [{ type: 'const volatile struct capc_ro', name: 'capc_ro', section: '.rodata.capc', comment: 'load-time constants, filled in by capc before loading' }],
+    functions,
+  };
+  const manifest: Manifest = {
+    version: MANIFEST_VERSION,
+    source: { name: program.source.name },
+    probes: program.instances.map((inst) => ({
+      id: inst.id,
+      program: programName(inst),
+      name: probeName(inst.attach),
+      spec: inst.spec.text,
+      span: inst.spec.span,
+      attach: manifestAttach(inst.attach),
+    })),
+    maps: res.manifestMaps(),
+    rings: res.rings,
+    events: res.events,
+    counters: res.counters,
+    rodata: { section: '.rodata.capc', size: 16, fields: [{ name: 'cpid', offset: 0, size: 8 }, { name: 'start_ns', offset: 8, size: 8 }] },
+    statsMap: STATS_MAP,
+    config: { ...program.config },
+    uses: { ...program.uses },
+  };
+  return { c, manifest };
+}
+
+function programName(inst: ProbeInstance): string {
+  return `capc_p${inst.id}`;
+}
+
+function manifestAttach(a: AttachPoint): ManifestAttach {
+  switch (a.kind) {
+    case 'begin':
+    case 'end':
+      return { kind: a.kind };
+    case 'tracepoint':
+      return { kind: 'tracepoint', category: a.category, name: a.name };
+    case 'uprobe':
+      return { kind: 'uprobe', ret: a.ret, path: a.path, func: a.func, offset: a.offset, target: a.target };
+    case 'interval':
+      return { kind: 'interval', periodNs: a.periodNs.toString() };
+  }
+}
+
+function sectionAndParams(inst: ProbeInstance): { section: string; params: string } {
+  const a = inst.attach;
+  switch (a.kind) {
+    case 'begin':
+    case 'end':
+      // Run once by capc through BPF_PROG_TEST_RUN, as bpftrace does.
+      return { section: 'raw_tp', params: 'void *ctx' };
+    case 'tracepoint':
+      return { section: `tracepoint/${a.category}/${a.name}`, params: `struct ${tpStructName(a.format)} *ctx` };
+    case 'uprobe':
+      return { section: a.ret ? 'uretprobe' : 'uprobe', params: 'struct pt_regs *ctx' };
+    case 'interval':
+      return { section: 'perf_event', params: 'struct bpf_perf_event_data *ctx' };
+  }
+}
+
+function lowerInstance(inst: ProbeInstance, res: Resources): CFunction {
+  const b = new FnBuilder(inst, res);
+  b.src = inst.spec.span.line;
+  // Variables: integers are zeroed locals; strings get a scratch slot with an empty string.
+  for (const v of inst.vars.values()) {
+    if (isStr(v.type)) {
+      const slot = strVarSlot(b, v.name, v.type.size);
+      b.emit({ k: 'expr', e: bin('=', { k: 'index', e: slot, i: num(0) }, num(0)) });
+    } else if (v.type.k === 'int') {
+      b.local(v.type.signed ? '__s64' : '__u64', varName(v.name), { comment: v.name });
+    }
+  }
+  const pred = inst.item.predicate;
+  if (pred) {
+    b.src = pred.span.line;
+    const c = lowerInt(b, pred);
+    b.emit({ k: 'if', c: un('!', c.e), then: [{ k: 'return', e: num(0) }] });
+  }
+  lowerStmts(b, inst.item.body);
+  const { body, scratch } = b.finish();
+  if (scratch) {
+    const struct: CStruct = { kind: 'struct', name: `capc_scratch_${scratch.member}`, fields: scratch.fields, size: scratch.size, assertLayout: false, comment: `scratch of ${programName(inst)}` };
+    res.scratch.push({ member: scratch.member, struct });
+  }
+  const { section, params } = sectionAndParams(inst);
+  return { section, name: programName(inst), params, body, comment: `${inst.spec.text}${inst.spec.text !== probeName(inst.attach) ? ` -> ${probeName(inst.attach)}` : ''}`, src: inst.spec.span.line };
+}
+
+export function tpStructName(f: TracepointFormat): string {
+  return `capc_tp_${f.category}_${f.name}`.replace(/[^A-Za-z0-9_]/g, '_');
+}
+
+/** The tracepoint record as the kernel's format file lays it out (offsets are checked by _Static_assert). */
+function tracepointStruct(f: TracepointFormat): CStruct {
+  const fields: CField[] = [{ name: 'common', type: '__u8', array: 8, offset: 0, size: 8, comment: 'common_type, flags, preempt_count, pid' }];
+  let end = 8;
+  let pad = 0;
+  for (const field of [...f.fields].sort((a, b) => a.offset - b.offset)) {
+    if (field.offset < end) continue;
+    if (field.offset > end) fields.push({ name: `_pad${pad++}`, type: '__u8', array: field.offset - end, offset: end, size: field.offset - end });
+    const shape = fieldShape(field);
+    const safeName = field.name.replace(/[^A-Za-z0-9_]/g, '_');
+    let size = field.size;
+    switch (shape.shape) {
+      case 'int':
+        fields.push({ name: safeName, type: cIntType(shape.bytes, shape.signed), offset: field.offset, size: shape.bytes, comment: field.type });
+        size = shape.bytes;
+        break;
+      case 'pointer':
+        fields.push({ name: safeName, type: '__u64', offset: field.offset, size: 8, comment: field.type });
+        size = 8;
+        break;
+      case 'char-array':
+        fields.push({ name: safeName, type: 'char', array: shape.length, offset: field.offset, size: shape.length });
+        size = shape.length;
+        break;
+      case 'data-loc-string':
+        fields.push({ name: safeName, type: '__u32', offset: field.offset, size: 4, comment: '__data_loc: offset | length << 16' });
+        size = 4;
+        break;
+      case 'unsupported':
+        fields.push({ name: safeName, type: '__u8', array: field.size, offset: field.offset, size: field.size, comment: field.type });
+        break;
+    }
+    end = field.offset + size;
+  }
+  const total = Math.max(end, ...f.fields.map((x) => x.offset + x.size));
+  if (total > end) fields.push({ name: `_pad${pad++}`, type: '__u8', array: total - end, offset: end, size: total - end });
+  return { kind: 'struct', name: tpStructName(f), fields, size: alignTo(total, maxAlign(fields)), comment: `tracepoint ${f.category}:${f.name}, from its format file`, assertLayout: true };
+}
+
+function maxAlign(fields: CField[]): number {
+  return Math.max(1, ...fields.map((f) => (f.array !== undefined || f.type === 'char' ? 1 : f.size)));
+}
+function alignTo(n: number, a: number): number {
+  return Math.ceil(n / a) * a;
+}

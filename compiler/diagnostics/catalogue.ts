@@ -1,0 +1,80 @@
+// compiler/diagnostics/catalogue.ts — every diagnostic code capc can print,
+// with its severity and a title. Codes are stable: docs/errors.md documents
+// each one (cause and fix) under an anchor named after the code, and a test
+// checks that the two lists agree.
+//   E01xx parse   E02xx names   E03xx types   E04xx probes   E05xx capture
+//   E06xx build (clang)   E07xx load (verifier)   E08xx attach   E09xx runtime
+//   Wxxxx warnings, Nxxxx notes.
+import type { Severity } from './diagnostic.js';
+
+interface Entry { severity: Severity; title: string }
+
+export const CATALOGUE = {
+  // parse
+  E0101: { severity: 'error', title: 'syntax error' },
+  E0102: { severity: 'error', title: 'unexpected character' },
+  E0103: { severity: 'error', title: 'unterminated string literal' },
+  E0104: { severity: 'error', title: 'unterminated comment' },
+  E0105: { severity: 'error', title: 'invalid escape sequence' },
+  E0106: { severity: 'error', title: 'integer literal out of range' },
+  // names
+  E0201: { severity: 'error', title: 'unknown identifier' },
+  E0202: { severity: 'error', title: 'unknown function' },
+  E0203: { severity: 'error', title: 'variable used before it is assigned' },
+  E0204: { severity: 'error', title: 'map is never assigned' },
+  E0205: { severity: 'error', title: 'positional parameter not given' },
+  // types
+  E0301: { severity: 'error', title: 'wrong number of arguments' },
+  E0302: { severity: 'error', title: 'argument of the wrong type' },
+  E0303: { severity: 'error', title: 'operand types do not match' },
+  E0304: { severity: 'error', title: 'map keys used inconsistently' },
+  E0305: { severity: 'error', title: 'map values used inconsistently' },
+  E0306: { severity: 'error', title: 'cannot assign to this expression' },
+  E0307: { severity: 'error', title: 'invalid printf format' },
+  E0308: { severity: 'error', title: 'printf arguments do not match the format' },
+  E0309: { severity: 'error', title: 'printf argument of the wrong type' },
+  E0310: { severity: 'error', title: 'invalid size' },
+  E0311: { severity: 'error', title: 'invalid cast' },
+  E0312: { severity: 'error', title: 'condition is not an integer' },
+  E0313: { severity: 'error', title: 'aggregation used as a value' },
+  E0314: { severity: 'error', title: 'variable type changed' },
+  // probes
+  E0401: { severity: 'error', title: 'unknown probe type' },
+  E0402: { severity: 'error', title: 'malformed probe' },
+  E0403: { severity: 'error', title: 'unknown tracepoint' },
+  E0404: { severity: 'error', title: 'unknown tracepoint field' },
+  E0405: { severity: 'error', title: 'not available in this probe' },
+  E0406: { severity: 'error', title: 'unknown library or binary' },
+  E0407: { severity: 'error', title: 'function not found' },
+  E0408: { severity: 'error', title: 'invalid interval' },
+  E0409: { severity: 'error', title: 'wildcard matches nothing' },
+  E0410: { severity: 'error', title: 'unknown config option' },
+  E0411: { severity: 'error', title: 'invalid config value' },
+  E0412: { severity: 'error', title: 'program has no probes' },
+  // build
+  E0601: { severity: 'error', title: 'C compiler failed' },
+  E0602: { severity: 'error', title: 'toolchain missing' },
+  E0603: { severity: 'error', title: 'kernel BTF unavailable' },
+  // load
+  E0701: { severity: 'error', title: 'rejected by the kernel verifier' },
+  E0702: { severity: 'error', title: 'BPF object could not be loaded' },
+  E0703: { severity: 'error', title: 'locked-memory limit too low' },
+  // attach
+  E0801: { severity: 'error', title: 'probe could not be attached' },
+  E0802: { severity: 'error', title: 'kernel does not support this probe type' },
+  E0803: { severity: 'error', title: 'tracefs unavailable' },
+  // runtime
+  E0901: { severity: 'error', title: 'insufficient privileges' },
+  E0902: { severity: 'error', title: 'process not found' },
+  E0903: { severity: 'error', title: 'command could not be started' },
+  E0904: { severity: 'error', title: 'invalid command-line usage' },
+  E0905: { severity: 'error', title: 'cannot read input' },
+  E0999: { severity: 'error', title: 'internal compiler error' },
+  // warnings
+  W0101: { severity: 'warning', title: 'unreachable statement' },
+  W0102: { severity: 'warning', title: 'string truncated to the buffer size' },
+  W0901: { severity: 'warning', title: 'events lost' },
+  W0902: { severity: 'warning', title: 'map full: updates failed' },
+} as const satisfies Record<string, Entry>;
+
+export type DiagnosticCode = keyof typeof CATALOGUE;

@@ -1,0 +1,38 @@
+// compiler/host.ts — what the compiler may ask about the machine it compiles
+// for, as an interface. The runtime implements it from tracefs, ELF files and
+// the dynamic linker's cache (runtime/host/); compiler tests use a recorded
+// snapshot. The compiler itself never touches files or the kernel.
+
+/** One field of a tracepoint's record, as the kernel's format file describes it. */
+export interface TracepointField {
+  name: string;
+  /** Declared C type text, e.g. `const char *`, `char[16]`, `__data_loc char[]`, `pid_t`. */
+  type: string;
+  offset: number;
+  size: number;
+  signed: boolean;
+}
+
+export interface TracepointFormat {
+  category: string;
+  name: string;
+  /** Fields after the common_* header. */
+  fields: TracepointField[];
+}
+
+export type Resolved<T> = { ok: true; value: T } | { ok: false; error: string; candidates: string[] };
+
+export interface Host {
+  /** The format of `category:name`, or undefined if the kernel has no such tracepoint. */
+  tracepoint(category: string, name: string): TracepointFormat | undefined;
+  tracepointCategories(): string[];
+  tracepointNames(category: string): string[];
+  /**
+   * Resolve a uprobe target: an absolute or relative path, a library short name
+   * (`libssl`, `libc`), or a program on PATH. With `pid`, prefer the file that
+   * process has mapped.
+   */
+  resolveBinary(target: string, pid?: number): Resolved<string>;
+  /** Names of function symbols in an ELF file (dynamic and static tables). */
+  functionSymbols(path: string): Resolved<string[]>;
+}

@@ -1,0 +1,110 @@
+// grammar/ast.ts — the .cap abstract syntax tree: node types and source spans.
+// Nodes are plain data. Every node carries the span of the text it came from,
+// so every later diagnostic can point at the source.
+
+/** A half-open range of source text, with 1-based line/column of both ends. */
+export interface Span {
+  start: number; // offset of the first character
+  end: number; // offset one past the last character
+  line: number;
+  col: number;
+  endLine: number;
+  endCol: number; // column one past the last character
+}
+
+export interface SourceFile {
+  /** Name shown in diagnostics: a path, or `-e` for a program given on the command line. */
+  name: string;
+  text: string;
+}
+
+export interface Program {
+  kind: 'Program';
+  items: Item[];
+  span: Span;
+}
+
+export type Item = ProbeItem | ConfigItem;
+
+export interface ConfigItem {
+  kind: 'Config';
+  entries: { name: string; value: Expr; span: Span }[];
+  span: Span;
+}
+
+export interface ProbeItem {
+  kind: 'Probe';
+  specs: ProbeSpecNode[];
+  predicate?: Expr;
+  body: Stmt[];
+  /** True for the one-line capture form `PROBE accumulate(...) -> sink`. */
+  oneLine: boolean;
+  span: Span;
+}
+
+/** A probe spec split into its `:`-separated parts (quotes removed). */
+export interface ProbeSpecNode {
+  kind: 'ProbeSpec';
+  text: string;
+  parts: { text: string; span: Span }[];
+  span: Span;
+}
+
+// ---- statements -----------------------------------------------------------
+export type Stmt = ExprStmt | AssignStmt | IncDecStmt | IfStmt | BlockStmt | ReturnStmt | SinkStmt;
+
+export interface ExprStmt { kind: 'ExprStmt'; expr: Expr; span: Span }
+export interface AssignStmt {
+  kind: 'Assign';
+  target: VarRef | MapRef;
+  /** '=' or a compound operator such as '+='. */
+  op: string;
+  value: Expr;
+  span: Span;
+}
+export interface IncDecStmt { kind: 'IncDec'; target: VarRef | MapRef; op: '++' | '--'; prefix: boolean; span: Span }
+export interface IfStmt { kind: 'If'; cond: Expr; then: Stmt[]; else?: Stmt[]; span: Span }
+export interface BlockStmt { kind: 'Block'; body: Stmt[]; span: Span }
+export interface ReturnStmt { kind: 'Return'; span: Span }
+/** `accumulate(...) -> ringbuf(8M)` / `capture(...) -> perfbuf`: a call whose records go to a sink. */
+export interface SinkStmt { kind: 'Sink'; call: CallExpr; sink: SinkSpec; span: Span }
+export interface SinkSpec { name: string; size?: Expr; span: Span }
+
+// ---- expressions ------------------------------------------------------------
+export type Expr =
+  | IntLit
+  | StrLit
+  | VarRef
+  | MapRef
+  | PositionalRef
+  | IdentExpr
+  | CallExpr
+  | BinaryExpr
+  | UnaryExpr
+  | TernaryExpr
+  | FieldExpr
+  | CastExpr
+  | ErrorExpr;
+
+export interface IntLit { kind: 'Int'; value: bigint; text: string; span: Span }
+export interface StrLit { kind: 'Str'; /** decoded bytes (escapes resolved) */ value: Uint8Array; raw: string; span: Span }
+export interface VarRef { kind: 'Var'; name: string; span: Span }
+export interface MapRef { kind: 'Map'; name: string; keys: Expr[] | undefined; span: Span }
+export interface PositionalRef { kind: 'Positional'; index: number | '#'; span: Span }
+/** A bare name: a builtin (`pid`, `comm`, `arg0`, `args`) or a signature name (`conn`). */
+export interface IdentExpr { kind: 'Ident'; name: string; span: Span }
+export interface CallExpr { kind: 'Call'; name: string; nameSpan: Span; args: Expr[]; span: Span }
+export interface BinaryExpr { kind: 'Binary'; op: string; left: Expr; right: Expr; span: Span; opSpan: Span }
+export interface UnaryExpr { kind: 'Unary'; op: string; operand: Expr; span: Span }
+export interface TernaryExpr { kind: 'Ternary'; cond: Expr; then: Expr; else: Expr; span: Span }
+/** `e->field` or `e.field` (bpftrace accepts both for tracepoint args). */
+export interface FieldExpr { kind: 'Field'; object: Expr; field: string; arrow: boolean; span: Span; fieldSpan: Span }
+export interface CastExpr { kind: 'Cast'; typeName: string; pointer: number; operand: Expr; span: Span }
+/** Placeholder left by parser recovery; analysis ignores it (the syntax error was reported). */
+export interface ErrorExpr { kind: 'Error'; span: Span }
+
+export function spanUnion(a: Span, b: Span): Span {
+  const first = a.start <= b.start ? a : b;
+  const last = a.end >= b.end ? a : b;
+  return { start: first.start, line: first.line, col: first.col, end: last.end, endLine: last.endLine, endCol: last.endCol };
+}

@@ -1,0 +1,136 @@
+// grammar/tokens.ts — the .cap lexer: every token type, in lexing order, and the
+// lexer modes that make probe specs, predicates and blocks unambiguous.
+//
+// Modes:
+//   top    between probes: probe specs (`tracepoint:syscalls:sys_enter_openat`),
+//          `,` between specs, `/` opening a predicate, `{` opening a block, and
+//          the one-line capture form (`accumulate(...) -> ringbuf`).
+//   pred   inside `/ ... /`: a `/` closes the predicate; `(` opens `paren`.
+//   paren  inside parentheses within a predicate: `/` is division again.
+//   block  inside `{ ... }`: ordinary code; `{` nests, `}` closes.
+//   line   the rest of a one-line capture, closed by a newline or `;`.
+// A probe spec is one token (paths contain `/`, `.`, `+`, `*`); the parse phase
+// splits it into provider, target and function with spans of their own.
+import { createToken, Lexer, type TokenType } from 'chevrotain';
+
+// ---- trivia -------------------------------------------------------------
+export const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /[ \t\r\n]+/, group: Lexer.SKIPPED, line_breaks: true });
+export const InlineSpace = createToken({ name: 'InlineSpace', pattern: /[ \t\r]+/, group: Lexer.SKIPPED });
+export const LineComment = createToken({ name: 'LineComment', pattern: /\/\/[^\n]*/, group: Lexer.SKIPPED });
+export const BlockComment = createToken({ name: 'BlockComment', pattern: /\/\*[\s\S]*?\*\//, group: Lexer.SKIPPED, line_breaks: true });
+// An unterminated block comment is an error token the parse phase reports.
+export const UnterminatedComment = createToken({ name: 'UnterminatedComment', pattern: /\/\*[\s\S]*/, line_breaks: true });
+export const LineEnd = createToken({ name: 'LineEnd', pattern: /\n/, line_breaks: true, pop_mode: true });
+
+// ---- literals -----------------------------------------------------------
+export const StringLiteral = createToken({ name: 'StringLiteral', pattern: /"(?:[^"\\\n]|\\[\s\S])*"/ });
+export const UnterminatedString = createToken({ name: 'UnterminatedString', pattern: /"(?:[^"\\\n]|\\[\s\S])*/ });
+// 42, 0x2a, 0b101, 1_000_000, 1e6, and size suffixes 4K 8M 1G (powers of 1024).
+export const IntLiteral = createToken({
+  name: 'IntLiteral',
+  pattern: /(?:0[xX][0-9a-fA-F_]+|0[bB][01_]+|\d[\d_]*(?:[eE]\d+)?[KMG]?)(?![A-Za-z0-9_])/,
+});
+
+// ---- names --------------------------------------------------------------
+export const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_][A-Za-z0-9_]*/ });
+export const If = createToken({ name: 'If', pattern: /if/, longer_alt: Identifier });
+export const Else = createToken({ name: 'Else', pattern: /else/, longer_alt: Identifier });
+export const Return = createToken({ name: 'Return', pattern: /return/, longer_alt: Identifier });
+export const MapName = createToken({ name: 'MapName', pattern: /@[A-Za-z0-9_]*/ });
+export const VarName = createToken({ name: 'VarName', pattern: /\$[A-Za-z_][A-Za-z0-9_]*/ });
+export const Positional = createToken({ name: 'Positional', pattern: /\$(?:\d+|#)/ });
+
+// ---- probe specs (top mode only) -----------------------------------------
+// word(:segment)* where a segment may hold quoted parts ("/path with spaces").
+export const ProbeSpec = createToken({
+  name: 'ProbeSpec',
+  pattern: /[A-Za-z_][A-Za-z0-9_]*(?::(?:"(?:[^"\\\n]|\\.)*"|[^\s{},":])*)*/,
+  line_breaks: false,
+});
+export const Config = createToken({ name: 'Config', pattern: /config(?=\s*=)/ });
+// `accumulate(` / `capture(` after probe specs starts the one-line form.
+export const CaptureKw = createToken({ name: 'CaptureKw', pattern: /(?:accumulate|capture)(?=\s*\()/, push_mode: 'line' });
+
+// ---- punctuation and operators --------------------------------------------
+export const LCurly = createToken({ name: 'LCurly', pattern: /{/, push_mode: 'block' });
+export const RCurly = createToken({ name: 'RCurly', pattern: /}/, pop_mode: true });
+export const LParen = createToken({ name: 'LParen', pattern: Lexer.NA });
+export const LParenPlain = createToken({ name: 'LParenPlain', pattern: /\(/, categories: [LParen] });
+export const LParenPush = createToken({ name: 'LParenPush', pattern: /\(/, categories: [LParen], push_mode: 'paren' });
+export const RParen = createToken({ name: 'RParen', pattern: Lexer.NA });
+export const RParenPlain = createToken({ name: 'RParenPlain', pattern: /\)/, categories: [RParen] });
+export const RParenPop = createToken({ name: 'RParenPop', pattern: /\)/, categories: [RParen], pop_mode: true });
+export const PredStart = createToken({ name: 'PredStart', pattern: /\//, push_mode: 'pred' });
+export const PredEnd = createToken({ name: 'PredEnd', pattern: /\//, pop_mode: true });
+export const LineSemicolon = createToken({ name: 'LineSemicolon', pattern: /;/, pop_mode: true });
+
+export const Arrow = createToken({ name: 'Arrow', pattern: /->/ });
+export const AssignOp = createToken({ name: 'AssignOp', pattern: /(?:<<|>>|[-+*\/%&|^])=/ });
+export const Increment = createToken({ name: 'Increment', pattern: /\+\+/ });
+export const Decrement = createToken({ name: 'Decrement', pattern: /--/ });
+export const OrOr = createToken({ name: 'OrOr', pattern: /\|\|/ });
+export const AndAnd = createToken({ name: 'AndAnd', pattern: /&&/ });
+export const EqOp = createToken({ name: 'EqOp', pattern: /==|!=/ });
+export const ShiftOp = createToken({ name: 'ShiftOp', pattern: /<<|>>/ });
+export const RelOp = createToken({ name: 'RelOp', pattern: /<=|>=|<|>/ });
+export const Assign = createToken({ name: 'Assign', pattern: /=/ });
+export const Plus = createToken({ name: 'Plus', pattern: /\+/ });
+export const Minus = createToken({ name: 'Minus', pattern: /-/ });
+export const Star = createToken({ name: 'Star', pattern: /\*/ });
+export const Div = createToken({ name: 'Div', pattern: /\// });
+export const Percent = createToken({ name: 'Percent', pattern: /%/ });
+export const Amp = createToken({ name: 'Amp', pattern: /&/ });
+export const Pipe = createToken({ name: 'Pipe', pattern: /\|/ });
+export const Caret = createToken({ name: 'Caret', pattern: /\^/ });
+export const Bang = createToken({ name: 'Bang', pattern: /!/ });
+export const Tilde = createToken({ name: 'Tilde', pattern: /~/ });
+export const Question = createToken({ name: 'Question', pattern: /\?/ });
+export const Colon = createToken({ name: 'Colon', pattern: /:/ });
+export const Dot = createToken({ name: 'Dot', pattern: /\./ });
+export const Comma = createToken({ name: 'Comma', pattern: /,/ });
+export const Semicolon = createToken({ name: 'Semicolon', pattern: /;/ });
+export const LBracket = createToken({ name: 'LBracket', pattern: /\[/ });
+export const RBracket = createToken({ name: 'RBracket', pattern: /]/ });
+
+// Tokens shared by every code mode, in lexing order. `(`, `)`, `/`, `{`, `}`
+// differ per mode and are added by each mode below.
+const operators: TokenType[] = [
+  Arrow, AssignOp, Increment, Decrement, OrOr, AndAnd, EqOp, ShiftOp, RelOp, Assign,
+  Plus, Minus, Star, Percent, Amp, Pipe, Caret, Bang, Tilde, Question, Colon, Dot, Comma,
+  LBracket, RBracket,
+];
+const codeTokens: TokenType[] = [
+  StringLiteral, UnterminatedString, IntLiteral,
+  If, Else, Return, Identifier, MapName, VarName, Positional,
+  ...operators,
+];
+const comments: TokenType[] = [LineComment, BlockComment, UnterminatedComment];
+
+export const lexerDefinition = {
+  defaultMode: 'top',
+  modes: {
+    top: [WhiteSpace, ...comments, Config, CaptureKw, ProbeSpec, StringLiteral, UnterminatedString, IntLiteral, Comma, Semicolon, Assign, PredStart, LCurly, RCurly],
+    pred: [WhiteSpace, ...comments, PredEnd, LParenPush, RParenPlain, ...codeTokens],
+    paren: [WhiteSpace, ...comments, Div, LParenPush, RParenPop, ...codeTokens],
+    block: [WhiteSpace, ...comments, Div, LCurly, RCurly, Semicolon, LParenPlain, RParenPlain, ...codeTokens],
+    line: [InlineSpace, ...comments, LineEnd, LineSemicolon, Div, LParenPlain, RParenPlain, ...codeTokens],
+  },
+};
+
+/** Every token type, for the parser's vocabulary. */
+export const allTokens: TokenType[] = [
+  WhiteSpace, InlineSpace, LineComment, BlockComment, UnterminatedComment, LineEnd,
+  StringLiteral, UnterminatedString, IntLiteral,
+  If, Else, Return, Identifier, MapName, VarName, Positional,
+  Config, CaptureKw, ProbeSpec,
+  LCurly, RCurly, LParen, LParenPlain, LParenPush, RParen, RParenPlain, RParenPop,
+  PredStart, PredEnd, LineSemicolon, Semicolon, Div,
+  ...operators.filter((t) => t !== Comma), Comma,
+];
+
+let lexerInstance: Lexer | undefined;
+/** The lexer is immutable once built; building it costs a few ms, so share it. */
+export function capLexer(): Lexer {
+  lexerInstance ??= new Lexer(lexerDefinition, { positionTracking: 'full', ensureOptimizations: false, recoveryEnabled: true });
+  return lexerInstance;
+}

@@ -1,0 +1,81 @@
+// runtime/bpf/attach.ts — attaches loaded programs, one function per attach
+// kind: tracepoints and uprobes through libbpf, interval timers through a
+// perf event, BEGIN/END through BPF_PROG_TEST_RUN. Every attachment is a
+// Link whose destroy() is idempotent; links are file descriptors, so the
+// kernel detaches them even if capc is killed.
+import type { ManifestProbe } from '../../compiler/manifest.js';
+import { CapcError } from '../errors.js';
+import { errno, native, strerror, type Ptr } from '../ffi/libbpf.js';
+import { takeLibbpfLog } from './libbpf-log.js';
+
+export interface Link {
+  probe: ManifestProbe;
+  destroy(): void;
+}
+
+function nativeLink(probe: ManifestProbe, ptr: Ptr): Link {
+  let p: Ptr | null = ptr;
+  return {
+    probe,
+    destroy() {
+      if (p) native().link_destroy(p);
+      p = null;
+    },
+  };
+}
+
+function attachError(probe: ManifestProbe, what: string, err: number): CapcError {
+  const log = takeLibbpfLog().filter((l) => !/^libbpf: elf:/.test(l)).slice(-3).join(' | ');
+  const hints: string[] = [];
+  if (err === 2 /* ENOENT */) hints.push('the target does not exist on this machine any more');
+  if (err === 13 || err === 1) hints.push('permission denied: run capc as root');
+  if (err === 24) hints.push('too many open files: raise the limit with ulimit -n');
+  if (log) hints.push(`libbpf: ${log}`);
+  return new CapcError('E0801', `cannot attach ${probe.spec}: ${what}: ${strerror(err)}`, hints, probe.span);
+}
+
+export function attachTracepoint(probe: ManifestProbe, prog: Ptr, category: string, name: string): Link {
+  const l = native().attach_tracepoint(prog, category, name);
+  if (!l) throw attachError(probe, `tracepoint ${category}:${name}`, errno());
+  return nativeLink(probe, l);
+}
+
+export function attachUprobe(probe: ManifestProbe, prog: Ptr, o: { path: string; func: string; offset: number; ret: boolean; pid?: number }): Link {
+  const n = native();
+  const opts = { sz: n.sizeofUprobeOpts, ref_ctr_offset: 0, bpf_cookie: 0, retprobe: o.ret, func_name: o.func };
+  const l = n.attach_uprobe_opts(prog, o.pid ?? -1, o.path, o.offset, opts);
+  if (!l) throw attachError(probe, `${o.ret ? 'uretprobe' : 'uprobe'} on ${o.func} in ${o.path}`, errno());
+  return nativeLink(probe, l);
+}
+
+const PERF_TYPE_SOFTWARE = 1;
+const PERF_COUNT_SW_CPU_CLOCK = 0;
+const PERF_FLAG_FD_CLOEXEC = 8;
+const SYS_perf_event_open = 298;
+
+/** A timer on one CPU firing every `periodNs` (interval probes). */
+export function attachInterval(probe: ManifestProbe, prog: Ptr, periodNs: bigint, cpu = 0): Link {
+  const n = native();
+  const attr = Buffer.alloc(128);
+  attr.writeUInt32LE(PERF_TYPE_SOFTWARE, 0);
+  attr.writeUInt32LE(attr.length, 4);
+  attr.writeBigUInt64LE(BigInt(PERF_COUNT_SW_CPU_CLOCK), 8);
+  attr.writeBigUInt64LE(periodNs, 16); // sample_period
+  const fd = Number(n.syscall(SYS_perf_event_open, 'void *', attr, 'int', -1, 'int', cpu, 'int', -1, 'unsigned long', PERF_FLAG_FD_CLOEXEC));
+  if (fd < 0) throw attachError(probe, 'perf_event_open (cpu-clock timer)', errno());
+  const l = n.attach_perf_event(prog, fd);
+  if (!l) {
+    const err = errno();
+    n.close(fd);
+    throw attachError(probe, 'perf event', err);
+  }
+  return nativeLink(probe, l); // the link owns the perf event fd and closes it on destroy
+}
+
+/** Run a BEGIN/END program once, now, on this CPU. */
+export function runOnce(probe: ManifestProbe, progFd: number): void {
+  const n = native();
+  const opts = { sz: n.sizeofTestRunOpts, data_in: null, data_out: null, data_size_in: 0, data_size_out: 0, ctx_in: null, ctx_out: null, ctx_size_in: 0, ctx_size_out: 0, retval: 0, repeat: 0, duration: 0, flags: 0, cpu: 0, batch_size: 0 };
+  const rc = n.prog_test_run_opts(progFd, opts);
+  if (rc !== 0) throw new CapcError('E0801', `cannot run ${probe.spec}: ${strerror(errno())}`, ['BEGIN and END run through BPF_PROG_TEST_RUN, which needs kernel 5.10 or later'], probe.span);
+}

@@ -1,0 +1,104 @@
+// runtime/bpf/object.ts — a compiled BPF object in the kernel: opened from
+// memory, given its load-time constants, loaded through the verifier (whose
+// log is kept to explain a rejection), and closed exactly once.
+import type { SourceFile } from '../../grammar/ast.js';
+import type { Manifest } from '../../compiler/manifest.js';
+import { CapcError } from '../errors.js';
+import { errno, native, strerror, type Ptr } from '../ffi/libbpf.js';
+import { installLibbpfLogger, takeLibbpfLog } from './libbpf-log.js';
+import { explainVerifierLog } from './verifier-log.js';
+
+const LOG_SIZE = 16 << 20;
+
+export class BpfObject {
+  private obj: Ptr | null;
+  // Buffers handed to libbpf must outlive the object.
+  private readonly keepAlive: unknown[] = [];
+  loaded = false;
+
+  private constructor(obj: Ptr, private readonly manifest: Manifest, private readonly logBuf: Buffer) {
+    this.obj = obj;
+  }
+
+  static open(object: Buffer, manifest: Manifest, name = 'capc'): BpfObject {
+    installLibbpfLogger(!!process.env.CAPC_LIBBPF_DEBUG);
+    const n = native();
+    const logBuf = Buffer.alloc(LOG_SIZE);
+    const opts = { sz: n.sizeofOpenOpts, object_name: name, relaxed_maps: false, pin_root_path: null, _removed_attach_prog_fd: 0, kconfig: null, btf_custom_path: null, kernel_log_buf: logBuf, kernel_log_size: LOG_SIZE, kernel_log_level: 0 };
+    const ptr = n.object_open_mem(object, object.length, opts);
+    if (!ptr) {
+      const err = errno();
+      throw new CapcError('E0702', `libbpf could not open the compiled object: ${strerror(err)}`, ['this is a capc bug: please report it'], undefined, takeLibbpfLog().join('\n'));
+    }
+    const o = new BpfObject(ptr, manifest, logBuf);
+    o.keepAlive.push(object, opts);
+    return o;
+  }
+
+  private get handle(): Ptr {
+    if (!this.obj) throw new Error('internal: BPF object already closed');
+    return this.obj;
+  }
+
+  /** Fill the `.rodata.capc` constants (must run before load). */
+  setRodata(values: { cpid?: number; start_ns?: bigint }): void {
+    const n = native();
+    const map = n.find_map(this.handle, '.rodata.capc');
+    if (!map) throw new Error('internal: the object has no .rodata.capc section');
+    const buf = Buffer.alloc(this.manifest.rodata.size);
+    for (const f of this.manifest.rodata.fields) {
+      const v = f.name === 'cpid' ? BigInt(values.cpid ?? 0) : values.start_ns ?? 0n;
+      buf.writeBigUInt64LE(v, f.offset);
+    }
+    this.keepAlive.push(buf);
+    if (n.map_set_initial_value(map, buf, buf.length) !== 0) throw new Error(`internal: cannot set .rodata.capc: ${strerror(errno())}`);
+  }
+
+  /** Load every program and create every map; explain a verifier rejection. */
+  load(source: SourceFile, verbose = false): void {
+    const n = native();
+    takeLibbpfLog();
+    const rc = n.object_load(this.handle);
+    const libbpfLog = takeLibbpfLog();
+    if (rc === 0) {
+      this.loaded = true;
+      return;
+    }
+    const err = -rc;
+    const text = this.logBuf.toString('utf8', 0, Math.max(0, this.logBuf.indexOf(0)));
+    const failed = libbpfLog.map((l) => /prog '([^']+)': (?:BPF program load failed|failed to load)/.exec(l)?.[1]).find(Boolean);
+    if (err === 1 /* EPERM */ && !text) {
+      throw new CapcError('E0703', `the kernel refused to load the program: ${strerror(err)}`, [
+        'run capc as root; if you are root, the locked-memory limit or a security module (lockdown, SELinux) may forbid BPF',
+      ], undefined, libbpfLog.join('\n'));
+    }
+    if (!failed || !text) {
+      const mapFail = libbpfLog.find((l) => /map '([^']+)'.*(failed|error)/i.test(l));
+      throw new CapcError('E0702', `the kernel refused the BPF object: ${strerror(err)}`, [mapFail ? `libbpf: ${mapFail.trim()}` : 'run with --verbose for libbpf\'s messages'], undefined, libbpfLog.join('\n'));
+    }
+    const probe = this.manifest.probes.find((p) => p.program === failed);
+    const ex = explainVerifierLog(text, source);
+    const hints = [...ex.hints, verbose ? '' : 'run with --verbose for the full verifier log'].filter(Boolean);
+    throw new CapcError('E0701', `the kernel verifier rejected ${probe ? `probe ${probe.spec}` : `program ${failed}`}: ${ex.reason}`, hints, ex.span ?? probe?.span, verbose ? text : ex.excerpt);
+  }
+
+  program(name: string): { ptr: Ptr; fd: number } {
+    const n = native();
+    const p = n.find_program(this.handle, name);
+    if (!p) throw new Error(`internal: program ${name} not found in the object`);
+    return { ptr: p, fd: n.program_fd(p) as number };
+  }
+
+  mapFd(name: string): number {
+    const n = native();
+    const m = n.find_map(this.handle, name);
+    if (!m) throw new Error(`internal: map ${name} not found in the object`);
+    return n.map_fd(m) as number;
+  }
+
+  close(): void {
+    if (!this.obj) return;
+    native().object_close(this.obj);
+    this.obj = null;
+  }
+}

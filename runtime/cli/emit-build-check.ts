@@ -1,0 +1,97 @@
+// runtime/cli/emit-build-check.ts — the commands that compile without
+// running: `emit` prints the generated C, `build` writes C + object +
+// manifest to a directory, `check` also loads the object into the kernel
+// verifier (nothing is attached) and says whether it was accepted.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { BpfObject } from '../bpf/object.js';
+import { buildSource, cFileNameFor, compileSource } from '../session/build.js';
+import { CompileFailed } from '../session/session.js';
+import { requireBtf, requirePrivileges } from '../toolchain/environment.js';
+import { compileOptions, EXIT_OK, printDiagnostics, readSource, reportFailure, type ProgramOpts } from './common.js';
+
+function programCommand(program: Command, name: string, description: string) {
+  return program
+    .command(name)
+    .description(description)
+    .argument('[file]', '.cap program (- for stdin)')
+    .argument('[args...]', 'positional parameters: $1, $2, ...')
+    .option('-e <program>', 'program text instead of a file')
+    .option('-v, --verbose', 'show full logs on failure')
+    .option('--strlen <bytes>', 'default size of str()')
+    .option('--ringbuf-size <bytes>', 'size of the event ring buffer')
+    .option('--max-map-keys <n>', 'entries per map');
+}
+
+function positionalOf(file: string | undefined, args: string[], opts: ProgramOpts): string[] {
+  return opts.e !== undefined && file !== undefined ? [file, ...args] : args;
+}
+
+export function registerEmit(program: Command): void {
+  programCommand(program, 'emit', 'print the C that capc generates for a program')
+    .option('--manifest', 'print the manifest (JSON) instead of the C')
+    .action((file: string | undefined, args: string[], opts: ProgramOpts & { manifest?: boolean }) => {
+      let source;
+      try {
+        source = readSource(opts.e !== undefined ? undefined : file, opts);
+        const r = compileSource(source, compileOptions(opts, positionalOf(file, args, opts)));
+        if (!r.ok || !r.output) throw new CompileFailed(r.diagnostics);
+        printDiagnostics(r.diagnostics, source);
+        process.stdout.write(opts.manifest ? r.output.manifestJson : r.output.c);
+        process.exitCode = EXIT_OK;
+      } catch (e) {
+        process.exitCode = reportFailure(e, source, !!opts.verbose);
+      }
+    });
+}
+
+export function registerBuild(program: Command): void {
+  programCommand(program, 'build', 'write the generated C, the BPF object and manifest.json to a directory')
+    .requiredOption('-o, --out <dir>', 'output directory')
+    .action(async (file: string | undefined, args: string[], opts: ProgramOpts & { out: string }) => {
+      let source;
+      try {
+        source = readSource(opts.e !== undefined ? undefined : file, opts);
+        const r = await buildSource(source, compileOptions(opts, positionalOf(file, args, opts)));
+        if (!r.ok || !r.output || !r.object) throw new CompileFailed(r.diagnostics);
+        printDiagnostics(r.diagnostics, source);
+        fs.mkdirSync(opts.out, { recursive: true });
+        const cName = cFileNameFor(source);
+        fs.writeFileSync(path.join(opts.out, cName), r.output.c);
+        fs.writeFileSync(path.join(opts.out, cName.replace(/\.c$/, '.o')), r.object.object);
+        fs.writeFileSync(path.join(opts.out, 'manifest.json'), r.output.manifestJson);
+        process.stdout.write(`wrote ${path.join(opts.out, cName)}, ${cName.replace(/\.c$/, '.o')} and manifest.json\n`);
+        process.exitCode = EXIT_OK;
+      } catch (e) {
+        process.exitCode = reportFailure(e, source, !!opts.verbose);
+      }
+    });
+}
+
+export function registerCheck(program: Command): void {
+  programCommand(program, 'check', 'compile a program and load it into the kernel verifier without attaching it')
+    .action(async (file: string | undefined, args: string[], opts: ProgramOpts) => {
+      let source;
+      try {
+        source = readSource(opts.e !== undefined ? undefined : file, opts);
+        requirePrivileges();
+        requireBtf();
+        const r = await buildSource(source, compileOptions(opts, positionalOf(file, args, opts)));
+        if (!r.ok || !r.output || !r.object) throw new CompileFailed(r.diagnostics);
+        printDiagnostics(r.diagnostics, source);
+        const obj = BpfObject.open(r.object.object, r.output.manifest);
+        try {
+          obj.setRodata({});
+          obj.load(source, !!opts.verbose);
+        } finally {
+          obj.close();
+        }
+        const n = r.output.manifest.probes.length;
+        process.stdout.write(`${source.name}: ok: ${n} probe${n === 1 ? '' : 's'} accepted by the kernel verifier\n`);
+        process.exitCode = EXIT_OK;
+      } catch (e) {
+        process.exitCode = reportFailure(e, source, !!opts.verbose);
+      }
+    });
+}

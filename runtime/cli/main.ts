@@ -1,0 +1,31 @@
+// runtime/cli/main.ts — the `capc` command line: one subcommand per file,
+// argument parsing by commander, usage errors exit 2.
+import { Command, CommanderError } from 'commander';
+import { registerBuild, registerCheck, registerEmit } from './emit-build-check.js';
+import { registerRun } from './run.js';
+import { EXIT_USAGE } from './common.js';
+
+export const VERSION = '0.1.0';
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command();
+  program
+    .name('capc')
+    .description('capc: a bpftrace-style language for tracing and lossless payload capture with eBPF')
+    .version(VERSION)
+    .showHelpAfterError('(run capc help for usage)')
+    .exitOverride();
+  registerRun(program);
+  registerEmit(program);
+  registerBuild(program);
+  registerCheck(program);
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      process.exitCode = e.exitCode === 0 ? 0 : EXIT_USAGE;
+      return;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,92 @@
+// runtime/cli/run.ts — `capc run`: compile, load, attach and print what the
+// probes see until exit(), Ctrl-C, the -c command ending or --duration.
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { CapcError } from '../errors.js';
+import { JsonRenderer } from '../output/json.js';
+import { TextRenderer, type Out } from '../output/text.js';
+import { runSession } from '../session/session.js';
+import { compileOptions, printDiagnostics, readSource, reportFailure, type ProgramOpts } from './common.js';
+
+interface RunOpts extends ProgramOpts {
+  c?: string;
+  p?: string;
+  duration?: string;
+  format: string;
+  o?: string;
+  q?: boolean;
+  cache: boolean;
+  drainMs?: string;
+}
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('compile a program, load it into the kernel and print what its probes see')
+    .argument('[file]', '.cap program to run (- for stdin)')
+    .argument('[args...]', 'positional parameters: $1, $2, ...')
+    .option('-e <program>', 'program text instead of a file')
+    .option('-c <command>', 'start COMMAND, trace it, stop when it exits (cpid is its pid)')
+    .option('-p <pid>', 'attach uprobes to this process only; stop when it exits')
+    .option('--duration <seconds>', 'stop after this many seconds')
+    .option('-f, --format <format>', 'output format: text or json', 'text')
+    .option('-o <file>', 'write output to FILE instead of stdout')
+    .option('-q', 'quiet: no "Attaching N probes..." line')
+    .option('-v, --verbose', 'show the verifier log and libbpf messages on failure')
+    .option('--strlen <bytes>', 'default size of str() (bytes, including the NUL)')
+    .option('--ringbuf-size <bytes>', 'size of the event ring buffer, a power of two (e.g. 4M)')
+    .option('--max-map-keys <n>', 'entries per map')
+    .option('--drain-ms <ms>', 'how often the rings are drained when the kernel does not wake capc', '5')
+    .option('--no-cache', 'recompile even if the object is cached')
+    .action(async (file: string | undefined, args: string[], opts: RunOpts) => {
+      process.exitCode = await runCommand(file, args, opts);
+    });
+}
+
+async function runCommand(file: string | undefined, args: string[], opts: RunOpts): Promise<number> {
+  let source;
+  try {
+    const positional = opts.e !== undefined && file !== undefined ? [file, ...args] : args;
+    source = readSource(opts.e !== undefined ? undefined : file, opts);
+    if (!['text', 'json'].includes(opts.format)) throw new CapcError('E0904', `unknown output format '${opts.format}'`, ['use -f text or -f json']);
+    const pid = opts.p !== undefined ? parseInteger('-p', opts.p) : undefined;
+    const duration = opts.duration !== undefined ? Number(opts.duration) : undefined;
+    if (duration !== undefined && !(duration > 0)) throw new CapcError('E0904', '--duration needs a positive number of seconds');
+    if (opts.c !== undefined && pid !== undefined) throw new CapcError('E0904', 'use either -c or -p, not both');
+    const out: Out = opts.o ? fileOut(opts.o) : { write: (d) => void process.stdout.write(d) };
+    const err: Out = { write: (d) => void process.stderr.write(d) };
+    const renderer = opts.format === 'json' ? new JsonRenderer(out) : new TextRenderer(out, err, !!opts.q);
+    const src = source;
+    return await runSession({
+      source,
+      compile: compileOptions(opts, positional),
+      renderer,
+      command: opts.c,
+      pid,
+      durationSec: duration,
+      drainMs: Number(opts.drainMs ?? 5),
+      verbose: opts.verbose,
+      noCache: !opts.cache,
+      onWarnings: (ds) => printDiagnostics(ds, src),
+      onAttached: process.env.CAPC_NOTIFY_ATTACHED ? () => process.stderr.write('__CAPC_ATTACHED__\n') : undefined,
+    });
+  } catch (e) {
+    return reportFailure(e, source, !!opts.verbose);
+  }
+}
+
+function parseInteger(flag: string, v: string): number {
+  if (!/^\d+$/.test(v)) throw new CapcError('E0904', `${flag} needs a number (got '${v}')`);
+  return Number(v);
+}
+
+function fileOut(path: string): Out {
+  let fd: number;
+  try {
+    fd = fs.openSync(path, 'w');
+  } catch (e) {
+    throw new CapcError('E0904', `cannot write ${path}: ${(e as Error).message}`);
+  }
+  return { write: (d) => void fs.writeSync(fd, typeof d === 'string' ? Buffer.from(d) : d) };
+}
+

@@ -1,0 +1,131 @@
+// runtime/ffi/libbpf.ts — the typed binding over the system's libbpf.so.1
+// (1.1 on Debian 12) and the few libc calls the runtime needs (mmap, epoll,
+// perf_event_open, errno strings). This folder is the only place that
+// touches koffi: everything above it sees plain TypeScript functions.
+// Struct layouts follow /usr/include/bpf/libbpf.h and bpf.h of libbpf 1.1.
+import koffi from 'koffi';
+
+export type Ptr = unknown; // an opaque native pointer (koffi external)
+
+let loaded: ReturnType<typeof bind> | undefined;
+
+/** The bound functions; loads libbpf on first use and throws a clear error if it is missing. */
+export function native(): ReturnType<typeof bind> {
+  loaded ??= bind();
+  return loaded;
+}
+
+function bind() {
+  let lib: ReturnType<typeof koffi.load>;
+  try {
+    lib = koffi.load('libbpf.so.1');
+  } catch (e) {
+    throw new Error(`libbpf.so.1 not found (${(e as Error).message.split('\n')[0]}); install it: apt-get install libbpf1`);
+  }
+  const libc = koffi.load('libc.so.6');
+
+  koffi.opaque('bpf_object');
+  koffi.opaque('bpf_program');
+  koffi.opaque('bpf_map');
+  koffi.opaque('bpf_link');
+
+  const OpenOpts = koffi.struct('bpf_object_open_opts', {
+    sz: 'size_t',
+    object_name: 'const char *',
+    relaxed_maps: 'bool',
+    pin_root_path: 'const char *',
+    _removed_attach_prog_fd: 'uint32',
+    kconfig: 'const char *',
+    btf_custom_path: 'const char *',
+    kernel_log_buf: 'void *',
+    kernel_log_size: 'size_t',
+    kernel_log_level: 'uint32',
+  });
+  const UprobeOpts = koffi.struct('bpf_uprobe_opts', {
+    sz: 'size_t',
+    ref_ctr_offset: 'size_t',
+    bpf_cookie: 'uint64',
+    retprobe: 'bool',
+    func_name: 'const char *',
+  });
+  const TestRunOpts = koffi.struct('bpf_test_run_opts', {
+    sz: 'size_t',
+    data_in: 'void *',
+    data_out: 'void *',
+    data_size_in: 'uint32',
+    data_size_out: 'uint32',
+    ctx_in: 'void *',
+    ctx_out: 'void *',
+    ctx_size_in: 'uint32',
+    ctx_size_out: 'uint32',
+    retval: 'uint32',
+    repeat: 'int',
+    duration: 'uint32',
+    flags: 'uint32',
+    cpu: 'uint32',
+    batch_size: 'uint32',
+  });
+  const PrintFn = koffi.proto('int capc_libbpf_print_fn(int level, const char *fmt, void *args)');
+
+  return {
+    OpenOpts,
+    UprobeOpts,
+    TestRunOpts,
+    PrintFn,
+    sizeofOpenOpts: koffi.sizeof(OpenOpts),
+    sizeofUprobeOpts: koffi.sizeof(UprobeOpts),
+    sizeofTestRunOpts: koffi.sizeof(TestRunOpts),
+    // libbpf: objects
+    set_print: lib.func('void *libbpf_set_print(capc_libbpf_print_fn *fn)'),
+    object_open_mem: lib.func('bpf_object *bpf_object__open_mem(const void *buf, size_t sz, const bpf_object_open_opts *opts)'),
+    object_load: lib.func('int bpf_object__load(bpf_object *obj)'),
+    object_close: lib.func('void bpf_object__close(bpf_object *obj)'),
+    find_program: lib.func('bpf_program *bpf_object__find_program_by_name(const bpf_object *obj, const char *name)'),
+    find_map: lib.func('bpf_map *bpf_object__find_map_by_name(const bpf_object *obj, const char *name)'),
+    program_fd: lib.func('int bpf_program__fd(const bpf_program *prog)'),
+    program_set_autoload: lib.func('int bpf_program__set_autoload(bpf_program *prog, bool autoload)'),
+    map_fd: lib.func('int bpf_map__fd(const bpf_map *map)'),
+    map_set_initial_value: lib.func('int bpf_map__set_initial_value(bpf_map *map, const void *data, size_t size)'),
+    map_set_max_entries: lib.func('int bpf_map__set_max_entries(bpf_map *map, uint32 max_entries)'),
+    get_error: lib.func('long libbpf_get_error(const void *ptr)'),
+    num_possible_cpus: lib.func('int libbpf_num_possible_cpus()'),
+    // libbpf: attach
+    attach_tracepoint: lib.func('bpf_link *bpf_program__attach_tracepoint(const bpf_program *prog, const char *category, const char *name)'),
+    attach_uprobe_opts: lib.func('bpf_link *bpf_program__attach_uprobe_opts(const bpf_program *prog, int pid, const char *binary_path, size_t func_offset, const bpf_uprobe_opts *opts)'),
+    attach_perf_event: lib.func('bpf_link *bpf_program__attach_perf_event(const bpf_program *prog, int pfd)'),
+    link_destroy: lib.func('int bpf_link__destroy(bpf_link *link)'),
+    // libbpf: low-level map and program access
+    map_lookup_elem: lib.func('int bpf_map_lookup_elem(int fd, const void *key, _Out_ void *value)'),
+    map_get_next_key: lib.func('int bpf_map_get_next_key(int fd, const void *key, _Out_ void *next_key)'),
+    map_delete_elem: lib.func('int bpf_map_delete_elem(int fd, const void *key)'),
+    map_update_elem: lib.func('int bpf_map_update_elem(int fd, const void *key, const void *value, uint64 flags)'),
+    prog_test_run_opts: lib.func('int bpf_prog_test_run_opts(int prog_fd, _Inout_ bpf_test_run_opts *opts)'),
+    enable_stats: lib.func('int bpf_enable_stats(int type)'),
+    // libc
+    vsnprintf: libc.func('int vsnprintf(_Out_ uint8_t *buf, size_t n, const char *fmt, void *ap)'),
+    mmap: libc.func('void *mmap(void *addr, size_t len, int prot, int flags, int fd, intptr_t off)'),
+    munmap: libc.func('int munmap(void *addr, size_t len)'),
+    close: libc.func('int close(int fd)'),
+    epoll_create1: libc.func('int epoll_create1(int flags)'),
+    epoll_ctl: libc.func('int epoll_ctl(int epfd, int op, int fd, const uint8_t *event)'),
+    epoll_wait: libc.func('int epoll_wait(int epfd, _Out_ uint8_t *events, int maxevents, int timeout)'),
+    syscall: libc.func('long syscall(long number, ...)'),
+    errno_location: libc.func('int *__errno_location()'),
+    strerror: libc.func('const char *strerror(int errnum)'),
+    getpagesize: libc.func('int getpagesize()'),
+    clock_gettime: libc.func('int clock_gettime(int clk, _Out_ uint8_t *ts)'),
+  };
+}
+
+export const koffiView = (ptr: Ptr, len: number): ArrayBuffer => koffi.view(ptr as never, len) as ArrayBuffer;
+export const koffiRegister = (fn: (...a: never[]) => unknown, proto: ReturnType<typeof koffi.proto>): unknown => koffi.register(fn as never, koffi.pointer(proto));
+export const koffiAddress = (ptr: Ptr): bigint => koffi.address(ptr as never) as bigint;
+export const koffiDecodeInt = (ptr: Ptr): number => koffi.decode(ptr as never, 'int') as number;
+
+/** errno after a failing libc/libbpf call. */
+export function errno(): number {
+  return koffiDecodeInt(native().errno_location());
+}
+export function strerror(err: number): string {
+  return native().strerror(Math.abs(err)) as string;
+}

@@ -1,0 +1,82 @@
+// runtime/format/printf.ts — formats printf records in userspace from the
+// segments the compiler parsed, with C semantics for flags, width and
+// precision. Works on bytes: strings from the kernel are printed exactly as
+// they were, whatever their encoding.
+import type { FormatSegment } from '../../compiler/2-analyze/printf-format.js';
+
+export type PrintfValue = bigint | Buffer;
+
+function pad(body: string, flags: string, width: number | undefined, zeroOk: boolean): string {
+  if (!width || body.length >= width) return body;
+  if (flags.includes('-')) return body + ' '.repeat(width - body.length);
+  if (zeroOk && flags.includes('0')) {
+    const sign = /^[-+ ]|^0[xX]/.exec(body)?.[0] ?? '';
+    return sign + '0'.repeat(width - body.length) + body.slice(sign.length);
+  }
+  return ' '.repeat(width - body.length) + body;
+}
+
+function intConv(conv: string, v: bigint, flags: string, precision: number | undefined): string {
+  let digits: string;
+  let prefix = '';
+  switch (conv) {
+    case 'd':
+    case 'i': {
+      const s = BigInt.asIntN(64, v);
+      const neg = s < 0n;
+      digits = (neg ? -s : s).toString();
+      prefix = neg ? '-' : flags.includes('+') ? '+' : flags.includes(' ') ? ' ' : '';
+      break;
+    }
+    case 'u':
+      digits = BigInt.asUintN(64, v).toString();
+      break;
+    case 'x':
+    case 'X':
+      digits = BigInt.asUintN(64, v).toString(16);
+      if (conv === 'X') digits = digits.toUpperCase();
+      if (flags.includes('#') && v !== 0n) prefix = conv === 'x' ? '0x' : '0X';
+      break;
+    case 'o':
+      digits = BigInt.asUintN(64, v).toString(8);
+      if (flags.includes('#')) digits = '0' + digits;
+      break;
+    case 'p':
+      return '0x' + BigInt.asUintN(64, v).toString(16);
+    default:
+      digits = v.toString();
+  }
+  if (precision !== undefined && digits.length < precision) digits = '0'.repeat(precision - digits.length) + digits;
+  return prefix + digits;
+}
+
+/** C-string bytes of a fixed buffer (up to the first NUL). */
+export function cstr(b: Buffer): Buffer {
+  const nul = b.indexOf(0);
+  return nul < 0 ? b : b.subarray(0, nul);
+}
+
+export function formatPrintf(segments: FormatSegment[], values: PrintfValue[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const seg of segments) {
+    if ('lit' in seg) {
+      parts.push(Buffer.from(seg.lit, 'latin1'));
+      continue;
+    }
+    const v = values[seg.arg]!;
+    if (seg.conv === 's' || seg.conv === 'c') {
+      let bytes: Buffer;
+      if (seg.conv === 'c') bytes = Buffer.from([Number(BigInt.asUintN(8, v as bigint))]);
+      else bytes = Buffer.isBuffer(v) ? cstr(v) : Buffer.from(String(v));
+      if (seg.conv === 's' && seg.precision !== undefined) bytes = bytes.subarray(0, seg.precision);
+      const w = seg.width ?? 0;
+      if (bytes.length >= w) parts.push(bytes);
+      else if (seg.flags.includes('-')) parts.push(bytes, Buffer.alloc(w - bytes.length, 0x20));
+      else parts.push(Buffer.alloc(w - bytes.length, 0x20), bytes);
+      continue;
+    }
+    const text = intConv(seg.conv, v as bigint, seg.flags, seg.precision);
+    parts.push(Buffer.from(pad(text, seg.flags, seg.width, seg.precision === undefined), 'latin1'));
+  }
+  return Buffer.concat(parts);
+}

@@ -1,0 +1,33 @@
+// runtime/session/build.ts — .cap source → checked C + manifest → BPF object.
+// Shared by `run`, `check`, `build` and `emit`; diagnostics come back as
+// data for the CLI to render.
+import { compile, type CompileOptions, type CompileResult } from '../../compiler/compile.js';
+import type { SourceFile } from '../../grammar/ast.js';
+import { SystemHost } from '../host/system-host.js';
+import { compileC, type CompiledObject } from '../toolchain/clang.js';
+
+let host: SystemHost | undefined;
+export function systemHost(): SystemHost {
+  host ??= new SystemHost();
+  return host;
+}
+
+export function cFileNameFor(source: SourceFile): string {
+  const base = source.name === '-e' ? 'program' : source.name.replace(/^.*\//, '').replace(/\.cap$/, '');
+  return `${base.replace(/[^A-Za-z0-9_.-]/g, '_')}.bpf.c`;
+}
+
+export function compileSource(source: SourceFile, options: CompileOptions = {}): CompileResult {
+  return compile(source, systemHost(), { cFileName: cFileNameFor(source), ...options });
+}
+
+export interface Built extends CompileResult {
+  object?: CompiledObject;
+}
+
+export async function buildSource(source: SourceFile, options: CompileOptions = {}, buildOpts: { noCache?: boolean } = {}): Promise<Built> {
+  const r = compileSource(source, options);
+  if (!r.ok || !r.output) return r;
+  const object = await compileC(r.output.c, source, { cFile: cFileNameFor(source), noCache: buildOpts.noCache });
+  return { ...r, object };
+}

@@ -1,0 +1,207 @@
+// runtime/session/session.ts — one `capc run`: build, load, attach, read the
+// rings until something asks to stop (exit(), Ctrl-C/SIGTERM/SIGHUP, the -c
+// command or -p process ending, --duration), then detach, run END, drain,
+// print the maps and release everything — on every path, exactly once.
+import fs from 'node:fs';
+import type { CompileOptions } from '../../compiler/compile.js';
+import type { Diagnostic } from '../../compiler/diagnostics/diagnostic.js';
+import { CTL_EXIT, type Manifest } from '../../compiler/manifest.js';
+import type { SourceFile } from '../../grammar/ast.js';
+import { attachInterval, attachTracepoint, attachUprobe, runOnce, type Link } from '../bpf/attach.js';
+import { readCounter, readMap } from '../bpf/maps-reader.js';
+import { BpfObject } from '../bpf/object.js';
+import { CapcError } from '../errors.js';
+import { Decoder } from '../events/decode.js';
+import type { Renderer } from '../events/model.js';
+import { Poller } from '../ring/poller.js';
+import { RingReader } from '../ring/ringbuf.js';
+import { requireBtf, requirePrivileges } from '../toolchain/environment.js';
+import { buildSource } from './build.js';
+import { HeldChild } from './child.js';
+
+export class CompileFailed extends Error {
+  constructor(readonly diagnostics: Diagnostic[]) {
+    super('compile failed');
+  }
+}
+
+export interface RunOptions {
+  source: SourceFile;
+  compile: CompileOptions;
+  renderer: Renderer;
+  command?: string;
+  pid?: number;
+  durationSec?: number;
+  /** How often quiet rings are drained (ms); bounds output latency. */
+  drainMs?: number;
+  verbose?: boolean;
+  noCache?: boolean;
+  /** Warnings from compilation, to show before running. */
+  onWarnings?: (d: Diagnostic[]) => void;
+  /** Called once probes are attached (tests and the UI use it to start workloads). */
+  onAttached?: () => void;
+}
+
+type StopReason = 'exit' | 'signal' | 'child' | 'pid' | 'duration';
+
+export async function runSession(opts: RunOptions): Promise<number> {
+  requirePrivileges();
+  requireBtf();
+  if (opts.pid !== undefined && !fs.existsSync(`/proc/${opts.pid}`)) {
+    throw new CapcError('E0902', `no process with pid ${opts.pid}`, ['check the pid with: ps -p PID']);
+  }
+  const built = await buildSource(opts.source, { ...opts.compile, pid: opts.pid }, { noCache: opts.noCache });
+  const warnings = built.diagnostics.filter((d) => d.severity !== 'error');
+  if (!built.ok || !built.output || !built.object) throw new CompileFailed(built.diagnostics);
+  if (warnings.length) opts.onWarnings?.(warnings);
+  const manifest = built.output.manifest;
+  if (manifest.uses.cpid && !opts.command) {
+    throw new CapcError('E0904', 'the program uses cpid, which needs a command to trace', ['start one with -c CMD']);
+  }
+
+  const session = new Session(manifest, opts);
+  try {
+    return await session.run(built.object.object);
+  } finally {
+    await session.close();
+  }
+}
+
+class Session {
+  private obj: BpfObject | undefined;
+  private child: HeldChild | undefined;
+  private links: Link[] = [];
+  private rings: { events?: RingReader; ctl?: RingReader } = {};
+  private poller: Poller | undefined;
+  private readonly decoder: Decoder;
+  private stop: StopReason | undefined;
+  private exitCode = 0;
+  private statsFd = -1;
+  private readonly reported = new Map<number, bigint>();
+  private readonly signalHandlers: [NodeJS.Signals, () => void][] = [];
+  private wake: (() => void) | undefined;
+
+  constructor(private readonly manifest: Manifest, private readonly opts: RunOptions) {
+    this.decoder = new Decoder(manifest);
+  }
+
+  async run(object: Buffer): Promise<number> {
+    const m = this.manifest;
+    const opts = this.opts;
+    if (opts.command) this.child = HeldChild.start(opts.command);
+
+    this.obj = BpfObject.open(object, m);
+    this.obj.setRodata({ cpid: this.child?.pid ?? 0, start_ns: process.hrtime.bigint() });
+    this.obj.load(opts.source, opts.verbose);
+    this.statsFd = this.obj.mapFd(m.statsMap);
+
+    for (const r of m.rings) {
+      const reader = new RingReader(r.name, this.obj.mapFd(r.name), r.size);
+      if (r.role === 'events') this.rings.events = reader;
+      else this.rings.ctl = reader;
+    }
+    this.poller = new Poller([this.rings.events!.fd, this.rings.ctl!.fd]);
+    this.installSignals();
+
+    opts.renderer.event({ kind: 'attaching', probes: m.probes.length });
+    for (const p of m.probes) {
+      const prog = this.obj.program(p.program);
+      const a = p.attach;
+      if (a.kind === 'tracepoint') this.links.push(attachTracepoint(p, prog.ptr, a.category, a.name));
+      else if (a.kind === 'uprobe') this.links.push(attachUprobe(p, prog.ptr, { path: a.path, func: a.func, offset: a.offset, ret: a.ret, pid: opts.pid ?? this.child?.pid }));
+      else if (a.kind === 'interval') this.links.push(attachInterval(p, prog.ptr, BigInt(a.periodNs)));
+    }
+    for (const p of m.probes.filter((x) => x.attach.kind === 'begin')) runOnce(p, this.obj.program(p.program).fd);
+    opts.onAttached?.();
+    this.drainAll();
+    if (!this.stop) this.child?.release();
+    else this.child?.kill();
+
+    const deadline = opts.durationSec !== undefined ? Date.now() + opts.durationSec * 1000 : undefined;
+    this.child?.wait().then(() => this.requestStop('child'));
+    let lastCheck = Date.now();
+    const drainMs = opts.drainMs ?? 5;
+    while (!this.stop) {
+      await Promise.race([this.poller.wait(drainMs), new Promise<void>((r) => (this.wake = r))]);
+      this.drainAll();
+      const now = Date.now();
+      if (deadline !== undefined && now >= deadline) this.requestStop('duration');
+      if (now - lastCheck >= 1000) {
+        lastCheck = now;
+        this.reportCounters();
+        if (opts.pid !== undefined && !fs.existsSync(`/proc/${opts.pid}`)) this.requestStop('pid');
+      }
+    }
+    return this.finish();
+  }
+
+  private requestStop(reason: StopReason): void {
+    this.stop ??= reason;
+    this.wake?.();
+  }
+
+  private installSignals(): void {
+    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as NodeJS.Signals[]) {
+      const h = () => this.requestStop('signal');
+      process.on(sig, h);
+      this.signalHandlers.push([sig, h]);
+    }
+  }
+
+  private drainAll(): void {
+    const r = this.opts.renderer;
+    this.rings.events?.drain((data, view, off, len) => {
+      const e = this.decoder.decode(data, view, off, len);
+      if (e) r.event(e);
+    });
+    this.rings.ctl?.drain((_d, view, off) => {
+      if (view.getUint32(off, true) === CTL_EXIT) {
+        if (!this.stop) this.exitCode = view.getUint32(off + 4, true);
+        this.requestStop('exit');
+      }
+    });
+  }
+
+  /** Report drops and failed map updates since the last report (R11: never silent). */
+  private reportCounters(): void {
+    if (this.statsFd < 0) return;
+    for (const c of this.manifest.counters) {
+      const v = readCounter(this.statsFd, c.index);
+      const prev = this.reported.get(c.index) ?? 0n;
+      if (v <= prev) continue;
+      this.reported.set(c.index, v);
+      const delta = Number(v - prev);
+      if (c.kind === 'ring-drop') this.opts.renderer.event({ kind: 'lost', ring: c.subject, count: delta });
+      else {
+        const map = this.manifest.maps.find((x) => x.name === c.subject);
+        this.opts.renderer.event({ kind: 'map-full', map: c.subject, count: delta, maxEntries: map?.maxEntries ?? 0 });
+      }
+    }
+  }
+
+  private finish(): number {
+    const obj = this.obj!;
+    for (const l of this.links) l.destroy();
+    this.links = [];
+    this.drainAll();
+    for (const p of this.manifest.probes.filter((x) => x.attach.kind === 'end')) runOnce(p, obj.program(p.program).fd);
+    this.drainAll();
+    if (this.stop !== 'child') this.child?.kill();
+    this.reportCounters();
+    const maps = this.manifest.maps.map((m) => readMap(obj.mapFd(m.cName), m));
+    this.opts.renderer.event({ kind: 'maps', maps, atExit: true });
+    this.opts.renderer.end();
+    return this.exitCode;
+  }
+
+  async close(): Promise<void> {
+    for (const [sig, h] of this.signalHandlers) process.off(sig, h);
+    for (const l of this.links) l.destroy();
+    this.links = [];
+    this.rings.events?.close();
+    this.rings.ctl?.close();
+    await this.poller?.close();
+    this.obj?.close();
+    this.child?.kill();
+  }
+}

@@ -1,0 +1,87 @@
+// runtime/toolchain/environment.ts — checks that this machine can build and
+// load BPF programs, and says exactly what to do when it cannot: privileges,
+// kernel BTF, clang, bpftool. Also finds the cache directory.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CapcError } from '../errors.js';
+
+export const BTF_PATH = '/sys/kernel/btf/vmlinux';
+
+/** Directory holding capc.bpf.h (stdlib/ at the repository root, also from dist/). */
+export function stdlibDir(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const cand = path.join(dir, 'stdlib');
+    if (fs.existsSync(path.join(cand, 'capc.bpf.h'))) return cand;
+    dir = path.dirname(dir);
+  }
+  throw new CapcError('E0602', 'cannot find stdlib/capc.bpf.h next to the capc installation', ['reinstall capc, or run it from its repository']);
+}
+
+export function cacheDir(): string {
+  const base = process.env.CAPC_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'capc');
+  fs.mkdirSync(base, { recursive: true });
+  return base;
+}
+
+function findTool(name: string, envVar: string, extraDirs: string[] = []): string | undefined {
+  const fromEnv = process.env[envVar];
+  if (fromEnv) return fromEnv;
+  for (const dir of [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin', ...extraDirs]) {
+    if (!dir) continue;
+    const p = path.join(dir, name);
+    try {
+      fs.accessSync(p, fs.constants.X_OK);
+      return p;
+    } catch {
+      /* keep looking */
+    }
+  }
+  return undefined;
+}
+
+export function clangPath(): string {
+  const p = findTool('clang', 'CAPC_CLANG', ['/usr/lib/llvm-14/bin']);
+  if (!p) throw new CapcError('E0602', 'clang is not installed: capc compiles programs with it', ['install it: apt-get install clang llvm']);
+  return p;
+}
+
+export function bpftoolPath(): string {
+  const p = findTool('bpftool', 'CAPC_BPFTOOL');
+  if (!p) throw new CapcError('E0602', 'bpftool is not installed: capc uses it to read the kernel\'s types (BTF)', ['install it: apt-get install bpftool']);
+  return p;
+}
+
+let clangVersionCache: string | undefined;
+export function clangVersion(): string {
+  clangVersionCache ??= execFileSync(clangPath(), ['--version'], { encoding: 'utf8' }).split('\n')[0]!.trim();
+  return clangVersionCache;
+}
+
+export function requireBtf(): void {
+  if (!fs.existsSync(BTF_PATH)) {
+    throw new CapcError('E0603', `this kernel has no BTF type information (${BTF_PATH} is missing)`, [
+      'capc needs a kernel built with CONFIG_DEBUG_INFO_BTF=y (Debian, Ubuntu, Fedora and RHEL kernels have it)',
+    ]);
+  }
+}
+
+/** CAP_SYS_ADMIN, or CAP_BPF together with CAP_PERFMON, is needed to load and attach. */
+export function requirePrivileges(): void {
+  let capEff = 0n;
+  try {
+    const m = /CapEff:\s*([0-9a-f]+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+    capEff = m ? BigInt('0x' + m[1]) : 0n;
+  } catch {
+    /* treat as no capabilities */
+  }
+  const has = (bit: number) => (capEff >> BigInt(bit)) & 1n;
+  if (has(21) || (has(39) && has(38))) return;
+  throw new CapcError('E0901', 'capc needs root (or CAP_BPF and CAP_PERFMON) to load eBPF programs', [
+    `run it as root: sudo ${process.argv.slice(1).map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(' ')}`,
+    '`capc emit` and `capc build` work without privileges',
+  ]);
+}

@@ -1,0 +1,175 @@
+/* stdlib/capc.bpf.h — the hand-written kernel side of capc, included first by
+ * every generated program (and precompiled once per kernel and clang). It
+ * brings in the kernel types (vmlinux.h) and libbpf's helpers, and defines the
+ * small helpers generated code calls: counters (R11), ring submission with
+ * batched wake-ups (R10), map updates that never keep a value pointer (R7)
+ * and per-CPU aggregation (R8), bounded string helpers (R6).
+ * Everything here is static inline: nothing is emitted unless used.
+ */
+#ifndef CAPC_BPF_H
+#define CAPC_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+
+#ifndef BPF_RB_NO_WAKEUP
+#define BPF_RB_NO_WAKEUP 1
+#define BPF_RB_FORCE_WAKEUP 2
+#endif
+
+/* Header of every record on an event ring; `id` selects the layout in the manifest. */
+struct capc_hdr {
+	__u32 id;
+	__u32 flags;
+};
+
+/* A record on the control ring (exit requests); rare, so it always wakes the reader. */
+struct capc_ctl {
+	__u32 kind;
+	__u32 arg;
+};
+#define CAPC_CTL_EXIT 1
+
+/* Load-time constants, set by the runtime before the object is loaded. */
+struct capc_ro {
+	__u64 cpid;     /* pid of the -c command, 0 without one */
+	__u64 start_ns; /* bpf_ktime_get_ns() when capc started: base of `elapsed` */
+};
+
+/* R11: every drop or failed update is counted in a per-CPU array and shown to the user. */
+static __always_inline void capc_count(void *stats, __u32 index)
+{
+	__u64 *v = bpf_map_lookup_elem(stats, &index);
+	if (v)
+		*v += 1; /* per-CPU slot: no atomics needed (R8) */
+}
+
+/* R10: wake the consumer only when the ring holds `wakeup_bytes` or more;
+ * otherwise it drains on its own timer. One wake-up costs ~10us here. */
+static __always_inline __u64 capc_wakeup_flags(void *ring, __u64 wakeup_bytes)
+{
+	return bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
+/* exit(): one record on the control ring; the runtime stops after draining. */
+static __always_inline void capc_exit(void *ctl, void *stats, __u32 drop_index, __u32 code)
+{
+	struct capc_ctl *c = bpf_ringbuf_reserve(ctl, sizeof(*c), 0);
+	if (!c) {
+		capc_count(stats, drop_index);
+		return;
+	}
+	c->kind = CAPC_CTL_EXIT;
+	c->arg = code;
+	bpf_ringbuf_submit(c, 0);
+}
+
+/* R8 + R7: add to a per-CPU counter; the value pointer is used once, never kept. */
+static __always_inline void capc_percpu_add(void *map, const void *key, __s64 delta, void *stats, __u32 full_index)
+{
+	__s64 *v = bpf_map_lookup_elem(map, key);
+	if (v) {
+		*v += delta;
+		return;
+	}
+	__s64 init = delta;
+	if (bpf_map_update_elem(map, key, &init, BPF_NOEXIST) == 0)
+		return;
+	/* Another CPU created the entry first (or the map is full): look it up again (R7). */
+	v = bpf_map_lookup_elem(map, key);
+	if (v)
+		*v += delta;
+	else
+		capc_count(stats, full_index);
+}
+
+/* `@m[k] = v` on a plain map. */
+static __always_inline void capc_map_set(void *map, const void *key, __s64 value, void *stats, __u32 full_index)
+{
+	if (bpf_map_update_elem(map, key, &value, BPF_ANY))
+		capc_count(stats, full_index);
+}
+
+/* `@m[k] += v`, `@m[k]++` on a plain (shared) map: atomic, and R7 on races. */
+static __always_inline void capc_map_add(void *map, const void *key, __s64 delta, void *stats, __u32 full_index)
+{
+	__s64 *v = bpf_map_lookup_elem(map, key);
+	if (v) {
+		__sync_fetch_and_add(v, delta);
+		return;
+	}
+	__s64 init = delta;
+	if (bpf_map_update_elem(map, key, &init, BPF_NOEXIST) == 0)
+		return;
+	v = bpf_map_lookup_elem(map, key);
+	if (v)
+		__sync_fetch_and_add(v, delta);
+	else
+		capc_count(stats, full_index);
+}
+
+/* Read `@m[k]`: 0 when absent, as in bpftrace. */
+static __always_inline __s64 capc_map_get(void *map, const void *key)
+{
+	__s64 *v = bpf_map_lookup_elem(map, key);
+	return v ? *v : 0;
+}
+
+/* Zero `n` bytes (n a compile-time constant). Large areas use 8-byte stores in
+ * a bounded loop (R6) instead of a memset clang cannot emit for BPF. */
+#define capc_zero(p, n)                                                                   \
+	do {                                                                              \
+		if ((n) <= 256) {                                                         \
+			__builtin_memset((p), 0, (n));                                    \
+		} else {                                                                  \
+			for (__u32 capc_i = 0; capc_i < (n) / 8; capc_i++)                \
+				((__u64 *)(p))[capc_i] = 0;                               \
+			for (__u32 capc_j = (n) / 8 * 8; capc_j < (n); capc_j++)           \
+				((char *)(p))[capc_j] = 0;                                \
+		}                                                                         \
+	} while (0)
+
+/* Compare two NUL-terminated strings of at most `n` bytes (R6: bounded loop). */
+static __always_inline int capc_streq(const char *a, const char *b, __u32 n)
+{
+	for (__u32 i = 0; i < n; i++) {
+		if (a[i] != b[i])
+			return 0;
+		if (a[i] == 0)
+			return 1;
+	}
+	return 1;
+}
+
+/* str(p, len): read at most len characters (and never more than n-1) plus a NUL.
+ * The length is bounded by an explicit check the verifier can follow (R4). */
+static __always_inline void capc_read_str_n(char *dst, __u32 n, const void *src, __u64 len, int user)
+{
+	__u64 want = len + 1;
+	if (want > n)
+		want = n;
+	if (want < 1)
+		want = 1;
+	if (user)
+		bpf_probe_read_user_str(dst, want, src);
+	else
+		bpf_probe_read_kernel_str(dst, want, src);
+}
+
+/* Task identity. */
+static __always_inline __u64 capc_pid(void) { return bpf_get_current_pid_tgid() >> 32; }
+static __always_inline __u64 capc_tid(void) { return (__u32)bpf_get_current_pid_tgid(); }
+static __always_inline __u64 capc_uid(void) { return (__u32)bpf_get_current_uid_gid(); }
+static __always_inline __u64 capc_gid(void) { return bpf_get_current_uid_gid() >> 32; }
+
+/* Arguments 7..10 of a user function live on its stack (x86-64 SysV). */
+static __always_inline __u64 capc_uarg_stack(struct pt_regs *ctx, int n)
+{
+	__u64 v = 0;
+	bpf_probe_read_user(&v, sizeof(v), (void *)(PT_REGS_SP(ctx) + 8 * (n - 5)));
+	return v;
+}
+
+#endif /* CAPC_BPF_H */
