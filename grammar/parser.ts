@@ -105,10 +105,9 @@ export class CapParser extends CstParser {
         {
           ALT: () => {
             this.SUBRULE(this.simpleStatement);
-            this.OR2([
-              { ALT: () => this.CONSUME2(T.Semicolon) },
-              { GATE: () => this.LA(1).tokenType === T.RCurly, ALT: () => {} },
-            ]);
+            // The `;` may be left out before `}`. Recorded as mandatory, so a missing one
+            // reads "expected ';'" and recovery inserts it instead of cascading errors.
+            if (this.RECORDING_PHASE || this.LA(1).tokenType !== T.RCurly) this.CONSUME2(T.Semicolon);
           },
         },
       ]);

@@ -36,7 +36,7 @@ export function analyze(program: A.Program, source: A.SourceFile, host: Host, op
   for (const item of program.items) {
     if (item.kind !== 'Probe') continue;
     for (const spec of item.specs) {
-      for (const attach of resolveProbeSpec(spec, host, bag, { pid: options.pid })) {
+      for (const attach of resolveProbeSpec(spec, host, bag, { pid: options.pid, positional: options.positional })) {
         instances.push({ id: instances.length, item, spec, attach, types: new Map(), calls: new Map(), fields: new Map(), vars: new Map() });
       }
     }

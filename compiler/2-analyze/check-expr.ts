@@ -129,7 +129,7 @@ function mapRead(e: A.MapRef, cx: CheckContext): Type {
   }
   if (m.kind === 'count' || m.kind === 'sum') {
     cx.bag.add('E0313', `${e.name} holds a ${m.kind}() aggregation, which cannot be read inside a probe`, e.span,
-      `${m.kind}() keeps one partial value per CPU and sums them when printing; to use a value in the kernel, keep a plain map: ${e.name}[...] += ...`);
+      `${m.kind}() keeps one partial value per CPU and sums them when printing; to use a value in the kernel, keep a plain map: ${e.name}${e.keys ? '[...]' : ''}${m.kind === 'count' ? '++' : ' += ...'}`);
     return ERROR;
   }
   return { k: 'int', bytes: 8, signed: true };

@@ -49,9 +49,29 @@ const NOT_YET: Record<string, string> = {
   hardware: 'hardware', h: 'hardware', watchpoint: 'watchpoint', w: 'watchpoint',
 };
 
-export interface ResolveOptions { pid?: number }
+export interface ResolveOptions { pid?: number; positional?: string[] }
 
-export function resolveProbeSpec(spec: ProbeSpecNode, host: Host, bag: DiagnosticBag, opts: ResolveOptions): AttachPoint[] {
+/** `$1`, `$2`... inside a probe spec are replaced by the positional parameters. */
+function substitute(spec: ProbeSpecNode, bag: DiagnosticBag, params: string[]): ProbeSpecNode | undefined {
+  let ok = true;
+  const parts = spec.parts.map((p) => ({
+    ...p,
+    text: p.text.replace(/\$(\d+)/g, (_m, n: string) => {
+      const v = params[Number(n) - 1];
+      if (v === undefined) {
+        ok = false;
+        bag.add('E0205', `positional parameter $${n} was not given`, p.span, 'pass it after the script: capc run script.cap VALUE');
+        return '';
+      }
+      return v;
+    }),
+  }));
+  return ok ? { ...spec, parts, text: parts.map((p) => p.text).join(':') } : undefined;
+}
+
+export function resolveProbeSpec(original: ProbeSpecNode, host: Host, bag: DiagnosticBag, opts: ResolveOptions): AttachPoint[] {
+  const spec = substitute(original, bag, opts.positional ?? []);
+  if (!spec) return [];
   const parts = spec.parts;
   const provider = ALIASES[parts[0]!.text];
   if (!provider) {

@@ -63,7 +63,9 @@ export interface CGlobal {
   /** e.g. `const volatile struct capc_ro` */
   type: string;
   name: string;
-  section: string;
+  /** An ELF section (libbpf makes each .rodata.* / .data.* its own map); default .bss. */
+  section?: string;
+  init: string;
   comment?: string;
 }
 

@@ -65,6 +65,7 @@ function lowerCallStmt(b: FnBuilder, e: A.CallExpr): void {
     case 'exit': {
       const info = b.inst.calls.get(e);
       const code = info && info.fn === 'exit' ? info.code : 0;
+      b.emit({ k: 'expr', e: { k: 'bin', op: '=', l: id('capc_exiting'), r: num(1) }, comment: 'no probe but END runs from now on' });
       b.emit({ k: 'expr', e: call('capc_exit', addr(id(CTL_RING)), addr(id(STATS_MAP)), num(b.res.dropCounter(CTL_RING)), num(code)), comment: 'ask capc to stop' });
       b.emit({ k: 'return', e: num(0) });
       return;

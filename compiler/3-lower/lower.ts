@@ -9,7 +9,7 @@ import { fieldShape } from '../2-analyze/tracepoint-fields.js';
 import { isStr } from '../2-analyze/types.js';
 import type { TracepointFormat } from '../host.js';
 import { MANIFEST_VERSION, type Manifest, type ManifestAttach } from '../manifest.js';
-import { bin, num, un, type CField, type CFunction, type CProgram, type CStruct } from './c-ir.js';
+import { bin, id, num, un, type CField, type CFunction, type CProgram, type CStruct } from './c-ir.js';
 import { FnBuilder } from './fn-builder.js';
 import { cIntType } from './layout.js';
 import { lowerInt, strVarSlot, varName } from './lower-expr.js';
@@ -42,7 +42,10 @@ export function lower(program: AnalyzedProgram): Lowered {
     defines: [{ name: 'CAPC_WAKEUP_BYTES', value: `${program.config.wakeupBytes}ULL`, comment: 'R10: unread bytes that make a producer wake the reader' }],
     structs,
     maps: [...res.runtimeMaps(), ...res.maps],
-    globals: [{ type: 'const volatile struct capc_ro', name: 'capc_ro', section: '.rodata.capc', comment: 'load-time constants, filled in by capc before loading' }],
+    globals: [
+      { type: 'const volatile struct capc_ro', name: 'capc_ro', section: '.rodata.capc', init: '{}', comment: 'load-time constants, filled in by capc before loading' },
+      { type: 'volatile __u32', name: 'capc_exiting', init: '0', comment: 'set by exit(): from then on only END runs' },
+    ],
     functions,
   };
   const manifest: Manifest = {
@@ -113,6 +116,9 @@ function lowerInstance(inst: ProbeInstance, res: Resources): CFunction {
     } else if (v.type.k === 'int') {
       b.local(v.type.signed ? '__s64' : '__u64', varName(v.name), { comment: v.name });
     }
+  }
+  if (inst.attach.kind !== 'end') {
+    b.emit({ k: 'if', c: id('capc_exiting'), then: [{ k: 'return', e: num(0) }], src: inst.spec.span.line });
   }
   const pred = inst.item.predicate;
   if (pred) {

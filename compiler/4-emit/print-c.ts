@@ -175,7 +175,8 @@ export function printProgram(p: CProgram, opts: PrintOptions): string {
   }
   for (const g of p.globals) {
     if (g.comment) out.push({ text: `/* ${safeComment(g.comment)} */` });
-    out.push({ text: `${g.type} ${g.name} SEC(${cString(new TextEncoder().encode(g.section))}) = {};` });
+    const sec = g.section ? ` SEC(${cString(new TextEncoder().encode(g.section))})` : '';
+    out.push({ text: `${g.type} ${g.name}${sec} = ${g.init};` });
     out.push({ text: '' });
   }
   for (const f of p.functions) functionLines(f, out);

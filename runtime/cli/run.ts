@@ -53,7 +53,15 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
     const duration = opts.duration !== undefined ? Number(opts.duration) : undefined;
     if (duration !== undefined && !(duration > 0)) throw new CapcError('E0904', '--duration needs a positive number of seconds');
     if (opts.c !== undefined && pid !== undefined) throw new CapcError('E0904', 'use either -c or -p, not both');
-    const out: Out = opts.o ? fileOut(opts.o) : { write: (d) => void process.stdout.write(d) };
+    // A closed output (`| head`) stops the session cleanly instead of crashing it.
+    const abort = new AbortController();
+    let outClosed = false;
+    process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+      outClosed = true;
+      abort.abort();
+    });
+    const out: Out = opts.o ? fileOut(opts.o) : { write: (d) => void (outClosed || process.stdout.write(d)) };
     const err: Out = { write: (d) => void process.stderr.write(d) };
     const renderer = opts.format === 'json' ? new JsonRenderer(out) : new TextRenderer(out, err, !!opts.q);
     const src = source;
@@ -68,6 +76,7 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
       verbose: opts.verbose,
       noCache: !opts.cache,
       onWarnings: (ds) => printDiagnostics(ds, src),
+      signal: abort.signal,
       onAttached: process.env.CAPC_NOTIFY_ATTACHED ? () => process.stderr.write('__CAPC_ATTACHED__\n') : undefined,
     });
   } catch (e) {

@@ -40,6 +40,8 @@ export interface RunOptions {
   onWarnings?: (d: Diagnostic[]) => void;
   /** Called once probes are attached (tests and the UI use it to start workloads). */
   onAttached?: () => void;
+  /** Aborting stops the session as Ctrl-C would (e.g. the output pipe closed). */
+  signal?: AbortSignal;
 }
 
 type StopReason = 'exit' | 'signal' | 'child' | 'pid' | 'duration';
@@ -141,6 +143,7 @@ class Session {
   }
 
   private installSignals(): void {
+    this.opts.signal?.addEventListener('abort', () => this.requestStop('signal'));
     for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as NodeJS.Signals[]) {
       const h = () => this.requestStop('signal');
       process.on(sig, h);

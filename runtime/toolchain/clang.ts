@@ -11,7 +11,7 @@ import type { SourceFile } from '../../grammar/ast.js';
 import { CapcError } from '../errors.js';
 import { BTF_PATH, bpftoolPath, cacheDir, clangPath, clangVersion, requireBtf, stdlibDir } from './environment.js';
 
-export const CLANG_FLAGS = ['-O2', '-g', '-target', 'bpf', '-D__TARGET_ARCH_x86', '-Wall', '-Wno-unused-function', '-Wno-unused-variable', '-Wno-unused-but-set-variable'];
+export const CLANG_FLAGS = ['-O2', '-g', '-target', 'bpf', '-D__TARGET_ARCH_x86', '-Wall', '-Werror=implicit-function-declaration', '-Werror=incompatible-pointer-types', '-Wno-unused-function', '-Wno-unused-variable', '-Wno-unused-but-set-variable'];
 
 function sha(data: string | Buffer): string {
   return crypto.createHash('sha256').update(data).digest('hex');
