@@ -42,6 +42,33 @@ export function decodeString(raw: string): { bytes: Uint8Array; problems: Litera
   return { bytes: Uint8Array.from(out), problems };
 }
 
+/**
+ * Offset in the raw literal text (quotes included) of each decoded byte, plus
+ * one entry for the end, so diagnostics about a decoded string (a printf
+ * format) can point at the exact characters in the source.
+ */
+export function rawOffsets(raw: string): number[] {
+  const map: number[] = [];
+  const enc = new TextEncoder();
+  for (let i = 1; i < raw.length - (raw.endsWith('"') ? 1 : 0); i++) {
+    const ch = raw[i]!;
+    if (ch !== '\\') {
+      const cp = raw.codePointAt(i)!;
+      const n = enc.encode(String.fromCodePoint(cp)).length;
+      for (let k = 0; k < n; k++) map.push(i);
+      if (cp > 0xffff) i++;
+      continue;
+    }
+    map.push(i);
+    const next = raw[i + 1];
+    if (next === 'x') i += 1 + (/^[0-9a-fA-F]{1,2}/.exec(raw.slice(i + 2))?.[0].length ?? 0);
+    else if (next !== undefined && /[0-7]/.test(next)) i += /^[0-7]{1,3}/.exec(raw.slice(i + 1))![0].length;
+    else i++;
+  }
+  map.push(raw.length - (raw.endsWith('"') ? 1 : 0));
+  return map;
+}
+
 /** Parse an integer literal: decimal, 0x hex, 0b binary, `_` separators, `1e6`, and K/M/G (×1024ⁿ). */
 export function parseIntLiteral(text: string): bigint | undefined {
   let t = text.replace(/_/g, '');

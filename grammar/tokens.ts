@@ -42,9 +42,16 @@ export const Positional = createToken({ name: 'Positional', pattern: /\$(?:\d+|#
 
 // ---- probe specs (top mode only) -----------------------------------------
 // word(:segment)* where a segment may hold quoted parts ("/path with spaces").
+// Only the target part of uprobe/uretprobe/usdt (a path) may contain `/`; a `/`
+// anywhere else starts the predicate, so `t:syscalls:sys_enter_read/pid == 1/`
+// reads as bpftrace reads it.
+const QUOTED = String.raw`"(?:[^"\\\n]|\\.)*"`;
 export const ProbeSpec = createToken({
   name: 'ProbeSpec',
-  pattern: /[A-Za-z_][A-Za-z0-9_]*(?::(?:"(?:[^"\\\n]|\\.)*"|[^\s{},":])*)*/,
+  pattern: new RegExp(
+    String.raw`(?:uprobe|uretprobe|usdt|ur|u|U):(?:${QUOTED}|[^\s{},":])*(?::(?:${QUOTED}|[^\s{},":/])*)*` +
+      String.raw`|[A-Za-z_][A-Za-z0-9_]*(?::(?:${QUOTED}|[^\s{},":/])*)*`,
+  ),
   line_breaks: false,
 });
 export const Config = createToken({ name: 'Config', pattern: /config(?=\s*=)/ });

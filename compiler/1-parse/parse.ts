@@ -92,8 +92,13 @@ export function parse(source: SourceFile): ParseResult {
   const parser = capParser();
   parser.input = good;
   const cst = parser.program();
+  // Lexical errors explain what follows them: skip parser errors they caused.
+  const lexicalAt = new Set(bag.items.map((d) => d.span?.start));
+  const unterminated = bag.items.filter((d) => d.code === 'E0103' || d.code === 'E0104').map((d) => d.span!);
   for (const e of parser.errors as IRecognitionException[]) {
     const tok = e.token;
+    if (lexicalAt.has(tok.startOffset)) continue;
+    if (unterminated.some((u) => tok.tokenType === EOF || Number.isNaN(tok.startOffset) || (tok.startLine === u.line && tok.startOffset >= u.start))) continue;
     const span = tok.tokenType === EOF || Number.isNaN(tok.startOffset)
       ? spanOf(Math.max(0, source.text.trimEnd().length), 0)
       : spanOf(tok.startOffset, tok.image.length);

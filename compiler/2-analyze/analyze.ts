@@ -3,8 +3,8 @@
 // reads the config block, and types every instance's predicate and body.
 // Maps are program-wide and typed by their first write in program order, so
 // the bodies are checked twice: once to learn the maps, once for real.
-import type * as A from '../../grammar/ast.js';
-import { DiagnosticBag, type Diagnostic } from '../diagnostics/diagnostic.js';
+import * as A from '../../grammar/ast.js';
+import { DiagnosticBag, didYouMean, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Host } from '../host.js';
 import type { AnalyzedProgram, MapInfo, ProbeInstance, ProgramConfig } from './analyzed.js';
 import { checkExpr } from './check-expr.js';
@@ -17,7 +17,8 @@ export const DEFAULT_CONFIG: ProgramConfig = {
   strlen: 64,
   maxMapKeys: 4096,
   ringbufSize: 1 << 20,
-  wakeupBytes: 1 << 18,
+  /** 0: a quarter of the ring (set from ringbufSize unless given). */
+  wakeupBytes: 0,
 };
 
 const CONFIG_KEYS: Record<string, keyof ProgramConfig> = {
@@ -59,6 +60,8 @@ export function analyze(program: A.Program, source: A.SourceFile, host: Host, op
     checkInstance(inst, cx);
   }
   for (const inst of instances) reportUnwrittenMaps(inst, learned, bag);
+  // Report in source order, whatever order the checks ran in.
+  bag.items.sort((a, b) => (a.span?.start ?? 0) - (b.span?.start ?? 0));
   return { analyzed: { source, instances, maps: learned, config, uses, positional: options.positional ?? [] }, diagnostics: bag.items };
 }
 
@@ -90,12 +93,13 @@ function reportUnwrittenMaps(inst: ProbeInstance, maps: Map<string, MapInfo>, ba
 
 function readConfig(program: A.Program, bag: DiagnosticBag, options: AnalyzeOptions): ProgramConfig {
   const config: ProgramConfig = { ...DEFAULT_CONFIG, ...options.config };
+  const spans: Partial<Record<keyof ProgramConfig, A.Span>> = {};
   for (const item of program.items) {
     if (item.kind !== 'Config') continue;
     for (const entry of item.entries) {
       const key = CONFIG_KEYS[entry.name];
       if (!key) {
-        bag.add('E0410', `unknown config option '${entry.name}'`, entry.span, `options: ${Object.keys(CONFIG_KEYS).join(', ')}`);
+        bag.add('E0410', `unknown config option '${entry.name}'`, entry.span, didYouMean(entry.name, Object.keys(CONFIG_KEYS)) ?? `options: ${Object.keys(CONFIG_KEYS).join(', ')}`);
         continue;
       }
       if (entry.value.kind !== 'Int') {
@@ -103,20 +107,25 @@ function readConfig(program: A.Program, bag: DiagnosticBag, options: AnalyzeOpti
         continue;
       }
       config[key] = Number(entry.value.value);
+      spans[key] = A.spanUnion(entry.span, entry.value.span);
     }
   }
   Object.assign(config, options.configOverrides);
-  validateConfig(config, bag, program.span);
+  if (!config.wakeupBytes) config.wakeupBytes = Math.max(1, Math.floor(config.ringbufSize / 4));
+  validateConfig(config, bag, spans, program.span);
   return config;
 }
 
-export function validateConfig(c: ProgramConfig, bag: DiagnosticBag, span?: A.Span): void {
+export function validateConfig(c: ProgramConfig, bag: DiagnosticBag, spans: Partial<Record<keyof ProgramConfig, A.Span>> = {}, fallback?: A.Span): void {
   const pow2 = (n: number) => n > 0 && (n & (n - 1)) === 0;
+  const at = (k: keyof ProgramConfig) => spans[k] ?? fallback;
+  let ringOk = true;
   if (!pow2(c.ringbufSize) || c.ringbufSize < 4096 || c.ringbufSize > 1 << 30) {
-    const up = 2 ** Math.ceil(Math.log2(Math.max(4096, c.ringbufSize)));
-    bag.add('E0411', `ring buffer size ${c.ringbufSize} must be a power of two from 4K to 1G`, span, `use ${up >= 1 << 20 ? `${up >> 20}M` : `${up >> 10}K`}`);
+    ringOk = false;
+    const up = 2 ** Math.ceil(Math.log2(Math.max(4096, Math.min(c.ringbufSize, 1 << 30))));
+    bag.add('E0411', `ring buffer size ${c.ringbufSize} must be a power of two from 4K to 1G`, at('ringbufSize'), `use ${up >= 1 << 20 ? `${up / (1 << 20)}M` : `${up / 1024}K`}`);
   }
-  if (c.strlen < 1 || c.strlen > 16384) bag.add('E0411', `strlen ${c.strlen} must be from 1 to 16384`, span);
-  if (c.maxMapKeys < 1 || c.maxMapKeys > 1 << 24) bag.add('E0411', `max_map_keys ${c.maxMapKeys} must be from 1 to 16M`, span);
-  if (c.wakeupBytes < 0 || c.wakeupBytes > c.ringbufSize) bag.add('E0411', 'wakeup_bytes must be between 0 and the ring buffer size', span);
+  if (c.strlen < 1 || c.strlen > 16384) bag.add('E0411', `strlen ${c.strlen} must be from 1 to 16384`, at('strlen'));
+  if (c.maxMapKeys < 1 || c.maxMapKeys > 1 << 24) bag.add('E0411', `max_map_keys ${c.maxMapKeys} must be from 1 to 16M`, at('maxMapKeys'));
+  if (ringOk && (c.wakeupBytes < 1 || c.wakeupBytes > c.ringbufSize)) bag.add('E0411', 'wakeup_bytes must be between 1 and the ring buffer size', at('wakeupBytes'));
 }

@@ -2,6 +2,7 @@
 // argument counts and types, printf formats against their arguments, str()
 // sizes, and which address space a pointer is read from.
 import type * as A from '../../grammar/ast.js';
+import { rawOffsets } from '../../grammar/literals.js';
 import { didYouMean } from '../diagnostics/diagnostic.js';
 import { kindOf, type CheckContext } from './context.js';
 import { convNeeds, parseFormat } from './printf-format.js';
@@ -93,9 +94,11 @@ function printf(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr): Type {
   cx.inst.types.set(fmt, { k: 'str', size: fmt.value.length + 1 });
   const { segments, argCount: want, problems } = parseFormat(fmt.value);
   for (const p of problems) {
-    // Offsets are into the decoded bytes; point at the format string when they may not map 1:1 to source.
-    const exact = fmt.raw.length === fmt.value.length + 2;
-    const span = exact ? { ...fmt.span, start: fmt.span.start + 1 + p.offset, end: fmt.span.start + 1 + p.offset + p.length, col: fmt.span.col + 1 + p.offset, endCol: fmt.span.col + 1 + p.offset + p.length } : fmt.span;
+    // Offsets are into the decoded bytes: map them back to the source text.
+    const map = rawOffsets(fmt.raw);
+    const from = map[Math.min(p.offset, map.length - 1)]!;
+    const to = map[Math.min(p.offset + p.length, map.length - 1)]!;
+    const span = { ...fmt.span, start: fmt.span.start + from, end: fmt.span.start + Math.max(to, from + 1), col: fmt.span.col + from, endCol: fmt.span.col + Math.max(to, from + 1) };
     cx.bag.add('E0307', p.message, span, 'conversions: %d %u %x %s %c %p %r, with flags and width (%-16s %08x); write %% for a percent sign');
   }
   if (problems.length) return VOID;

@@ -30,13 +30,10 @@ export function parseFormat(bytes: Uint8Array): { segments: FormatSegment[]; arg
     re.lastIndex = i;
     const m = re.exec(s);
     if (!m || !m[5]) {
-      const bad = s.slice(i, i + 2 + (m?.[0].length ?? 0) - 1);
-      problems.push({
-        message: i + 1 >= s.length ? 'format ends with a lone %' : `unknown conversion '${bad}'`,
-        offset: i,
-        length: Math.max(1, (m?.[0].length ?? 1) + 1),
-      });
-      i += m && m[0].length > 1 ? m[0].length : 1;
+      const len = Math.min(s.length - i, (m?.[0].length ?? 1) + 1);
+      const bad = JSON.stringify(s.slice(i, i + len)).slice(1, -1);
+      problems.push({ message: i + 1 >= s.length ? 'the format ends with a lone %' : `unknown conversion '${bad}'`, offset: i, length: len });
+      i += len;
       continue;
     }
     if (lit) { segments.push({ lit }); lit = ''; }

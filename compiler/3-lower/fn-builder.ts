@@ -64,9 +64,12 @@ export class FnBuilder {
     return this.stack[0]!;
   }
 
-  /** Prologue (scratch lookup, comm, locals) followed by the body and `return 0`. */
+  /** Statements that run before anything else (the exit() guard). */
+  readonly guard: CStmt[] = [];
+
+  /** Guard, prologue (scratch lookup, comm, locals), then the body and `return 0`. */
   finish(): { body: CStmt[]; scratch?: { member: string; fields: CField[]; size: number } } {
-    const pro: CStmt[] = [];
+    const pro: CStmt[] = [...this.guard];
     let scratch: { member: string; fields: CField[]; size: number } | undefined;
     if (this.scratchFields.length) {
       scratch = { member: this.scratchMember, fields: this.scratchFields, size: Math.ceil(this.scratchEnd / 8) * 8 };

@@ -118,7 +118,7 @@ function lowerInstance(inst: ProbeInstance, res: Resources): CFunction {
     }
   }
   if (inst.attach.kind !== 'end') {
-    b.emit({ k: 'if', c: id('capc_exiting'), then: [{ k: 'return', e: num(0) }], src: inst.spec.span.line });
+    b.guard.push({ k: 'if', c: id('capc_exiting'), then: [{ k: 'return', e: num(0) }], src: inst.spec.span.line });
   }
   const pred = inst.item.predicate;
   if (pred) {

@@ -13,6 +13,7 @@ const PREC: Record<string, number> = {
   '==': 9, '!=': 9, '&': 8, '^': 7, '|': 6, '&&': 5, '||': 4,
 };
 const UNARY_PREC = 14;
+const CLARIFY = new Set(['&&', '||', '&', '|', '^', '<<', '>>']);
 const POSTFIX_PREC = 15;
 
 export function printExpr(e: CExpr, parent = 0): string {
@@ -35,7 +36,10 @@ export function printExpr(e: CExpr, parent = 0): string {
       const p = isAssign ? 2 : (PREC[e.op] ?? 1);
       const left = isAssign ? p + 1 : p;
       const right = isAssign ? p : p + 1;
-      return wrap(`${printExpr(e.l, left)} ${e.op} ${printExpr(e.r, right)}`, p, parent);
+      // Mixed logical/bitwise operators get parentheses, as clang -Wparentheses asks.
+      const clarify = (x: CExpr) => x.k === 'bin' && x.op !== e.op && CLARIFY.has(e.op) && (CLARIFY.has(x.op) || (['<<', '>>'].includes(e.op) && ['+', '-'].includes(x.op)));
+      const side = (x: CExpr, prec: number) => (clarify(x) ? `(${printExpr(x)})` : printExpr(x, prec));
+      return wrap(`${side(e.l, left)} ${e.op} ${side(e.r, right)}`, p, parent);
     }
     case 'un':
       return wrap(`${e.op}${printExpr(e.e, UNARY_PREC)}`, UNARY_PREC, parent);
