@@ -15,8 +15,9 @@ const CAST_TYPES = new Set([
 export const SINK_NAMES = new Set(['ringbuf', 'perfbuf']);
 
 export class CapParser extends CstParser {
-  constructor(errorMessageProvider?: IParserErrorMessageProvider) {
-    super(T.allTokens, { recoveryEnabled: true, maxLookahead: 4, nodeLocationTracking: 'full', errorMessageProvider });
+  /** `validate: false` skips chevrotain's grammar self-checks (a test runs them). */
+  constructor(errorMessageProvider?: IParserErrorMessageProvider, validate = true) {
+    super(T.allTokens, { recoveryEnabled: true, maxLookahead: 4, nodeLocationTracking: 'full', errorMessageProvider, skipValidations: !validate });
     this.performSelfAnalysis();
   }
 

@@ -14,6 +14,7 @@ const PREC: Record<string, number> = {
 };
 const UNARY_PREC = 14;
 const CLARIFY = new Set(['&&', '||', '&', '|', '^', '<<', '>>']);
+const COMPARISON = new Set(['==', '!=', '<', '>', '<=', '>=']);
 const POSTFIX_PREC = 15;
 
 export function printExpr(e: CExpr, parent = 0): string {
@@ -37,7 +38,9 @@ export function printExpr(e: CExpr, parent = 0): string {
       const left = isAssign ? p + 1 : p;
       const right = isAssign ? p : p + 1;
       // Mixed logical/bitwise operators get parentheses, as clang -Wparentheses asks.
-      const clarify = (x: CExpr) => x.k === 'bin' && x.op !== e.op && CLARIFY.has(e.op) && (CLARIFY.has(x.op) || (['<<', '>>'].includes(e.op) && ['+', '-'].includes(x.op)));
+      const clarify = (x: CExpr) =>
+        x.k === 'bin' && x.op !== e.op && CLARIFY.has(e.op) &&
+        (CLARIFY.has(x.op) || (['<<', '>>'].includes(e.op) && ['+', '-'].includes(x.op)) || (['&', '|', '^'].includes(e.op) && COMPARISON.has(x.op)));
       const side = (x: CExpr, prec: number) => (clarify(x) ? `(${printExpr(x)})` : printExpr(x, prec));
       return wrap(`${side(e.l, left)} ${e.op} ${side(e.r, right)}`, p, parent);
     }

@@ -61,7 +61,6 @@ export const CATALOGUE = {
   E0703: { severity: 'error', title: 'locked-memory limit too low' },
   // attach
   E0801: { severity: 'error', title: 'probe could not be attached' },
-  E0802: { severity: 'error', title: 'kernel does not support this probe type' },
   E0803: { severity: 'error', title: 'tracefs unavailable' },
   // runtime
   E0901: { severity: 'error', title: 'insufficient privileges' },
@@ -72,7 +71,6 @@ export const CATALOGUE = {
   E0999: { severity: 'error', title: 'internal compiler error' },
   // warnings
   W0101: { severity: 'warning', title: 'unreachable statement' },
-  W0102: { severity: 'warning', title: 'string truncated to the buffer size' },
   W0901: { severity: 'warning', title: 'events lost' },
   W0902: { severity: 'warning', title: 'map full: updates failed' },
 } as const satisfies Record<string, Entry>;

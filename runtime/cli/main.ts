@@ -4,10 +4,12 @@ import { Command, CommanderError } from 'commander';
 import { registerBuild, registerCheck, registerEmit } from './emit-build-check.js';
 import { registerRun } from './run.js';
 import { EXIT_USAGE } from './common.js';
+import { mark } from '../timing.js';
 
 export const VERSION = '0.1.0';
 
 export async function main(argv: string[]): Promise<void> {
+  mark('cli loaded');
   const program = new Command();
   program
     .name('capc')

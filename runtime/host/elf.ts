@@ -45,8 +45,9 @@ export function isElf(path: string): boolean {
 export function readFunctionSymbols(path: string): ElfSymbol[] {
   const fd = fs.openSync(path, 'r');
   try {
+    const size = fs.fstatSync(fd).size;
+    if (size < 64 || !readAt(fd, 0, 4).equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]))) throw new Error('not an ELF file');
     const eh = readAt(fd, 0, 64);
-    if (!eh.subarray(0, 4).equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]))) throw new Error('not an ELF file');
     if (eh[4] !== 2 || eh[5] !== 1) throw new Error('only 64-bit little-endian ELF files are supported');
     const shoff = Number(eh.readBigUInt64LE(0x28));
     const shentsize = eh.readUInt16LE(0x3a);

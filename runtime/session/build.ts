@@ -5,6 +5,7 @@ import { compile, type CompileOptions, type CompileResult } from '../../compiler
 import type { SourceFile } from '../../grammar/ast.js';
 import { SystemHost } from '../host/system-host.js';
 import { compileC, type CompiledObject } from '../toolchain/clang.js';
+import { mark } from '../timing.js';
 
 let host: SystemHost | undefined;
 export function systemHost(): SystemHost {
@@ -27,6 +28,7 @@ export interface Built extends CompileResult {
 
 export async function buildSource(source: SourceFile, options: CompileOptions = {}, buildOpts: { noCache?: boolean } = {}): Promise<Built> {
   const r = compileSource(source, options);
+  mark('compiler passes done');
   if (!r.ok || !r.output) return r;
   const object = await compileC(r.output.c, source, { cFile: cFileNameFor(source), noCache: buildOpts.noCache });
   return { ...r, object };

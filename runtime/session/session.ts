@@ -17,6 +17,7 @@ import { Poller } from '../ring/poller.js';
 import { RingReader } from '../ring/ringbuf.js';
 import { requireBtf, requirePrivileges } from '../toolchain/environment.js';
 import { buildSource } from './build.js';
+import { mark } from '../timing.js';
 import { HeldChild } from './child.js';
 
 export class CompileFailed extends Error {
@@ -44,6 +45,9 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
+/** Longest wait between drains of a quiet ring: bounds the latency of rare output. */
+const MAX_IDLE_DRAIN_MS = 50;
+
 type StopReason = 'exit' | 'signal' | 'child' | 'pid' | 'duration';
 
 export async function runSession(opts: RunOptions): Promise<number> {
@@ -52,7 +56,9 @@ export async function runSession(opts: RunOptions): Promise<number> {
   if (opts.pid !== undefined && !fs.existsSync(`/proc/${opts.pid}`)) {
     throw new CapcError('E0902', `no process with pid ${opts.pid}`, ['check the pid with: ps -p PID']);
   }
+  mark('start of session');
   const built = await buildSource(opts.source, { ...opts.compile, pid: opts.pid }, { noCache: opts.noCache });
+  mark(`compiled (object ${built.object?.cached ? 'from cache' : 'built by clang'})`);
   const warnings = built.diagnostics.filter((d) => d.severity !== 'error');
   if (!built.ok || !built.output || !built.object) throw new CompileFailed(built.diagnostics);
   if (warnings.length) opts.onWarnings?.(warnings);
@@ -95,6 +101,7 @@ class Session {
     this.obj = BpfObject.open(object, m);
     this.obj.setRodata({ cpid: this.child?.pid ?? 0, start_ns: process.hrtime.bigint() });
     this.obj.load(opts.source, opts.verbose);
+    mark('loaded into the kernel');
     this.statsFd = this.obj.mapFd(m.statsMap);
 
     for (const r of m.rings) {
@@ -113,6 +120,7 @@ class Session {
       else if (a.kind === 'uprobe') this.links.push(attachUprobe(p, prog.ptr, { path: a.path, func: a.func, offset: a.offset, ret: a.ret, pid: opts.pid ?? this.child?.pid }));
       else if (a.kind === 'interval') this.links.push(attachInterval(p, prog.ptr, BigInt(a.periodNs)));
     }
+    mark(`attached ${this.links.length} probes`);
     for (const p of m.probes.filter((x) => x.attach.kind === 'begin')) runOnce(p, this.obj.program(p.program).fd);
     opts.onAttached?.();
     this.drainAll();
@@ -122,10 +130,15 @@ class Session {
     const deadline = opts.durationSec !== undefined ? Date.now() + opts.durationSec * 1000 : undefined;
     this.child?.wait().then(() => this.requestStop('child'));
     let lastCheck = Date.now();
+    // Drain every drainMs while data flows; back off to MAX_IDLE_DRAIN_MS when the
+    // rings stay empty, so an idle capc costs almost nothing. A filling ring
+    // wakes us at once (R10 threshold), and exit() uses the always-waking ring.
     const drainMs = opts.drainMs ?? 5;
+    let interval = drainMs;
     while (!this.stop) {
-      await Promise.race([this.poller.wait(drainMs), new Promise<void>((r) => (this.wake = r))]);
-      this.drainAll();
+      await Promise.race([this.poller.wait(interval), new Promise<void>((r) => (this.wake = r))]);
+      const n = this.drainAll();
+      interval = n > 0 ? drainMs : Math.min(MAX_IDLE_DRAIN_MS, Math.max(drainMs, interval * 2));
       const now = Date.now();
       if (deadline !== undefined && now >= deadline) this.requestStop('duration');
       if (now - lastCheck >= 1000) {
@@ -151,18 +164,21 @@ class Session {
     }
   }
 
-  private drainAll(): void {
+  /** Drain both rings; returns how many records were read. */
+  private drainAll(): number {
     const r = this.opts.renderer;
-    this.rings.events?.drain((data, view, off, len) => {
+    let n = 0;
+    n += this.rings.events?.drain((data, view, off, len) => {
       const e = this.decoder.decode(data, view, off, len);
       if (e) r.event(e);
-    });
-    this.rings.ctl?.drain((_d, view, off) => {
+    }) ?? 0;
+    n += this.rings.ctl?.drain((_d, view, off) => {
       if (view.getUint32(off, true) === CTL_EXIT) {
         if (!this.stop) this.exitCode = view.getUint32(off + 4, true);
         this.requestStop('exit');
       }
-    });
+    }) ?? 0;
+    return n;
   }
 
   /** Report drops and failed map updates since the last report (R11: never silent). */
@@ -184,8 +200,10 @@ class Session {
 
   private finish(): number {
     const obj = this.obj!;
+    mark('stopping');
     for (const l of this.links) l.destroy();
     this.links = [];
+    mark('detached');
     this.drainAll();
     for (const p of this.manifest.probes.filter((x) => x.attach.kind === 'end')) runOnce(p, obj.program(p.program).fd);
     this.drainAll();

@@ -6,6 +6,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { SourceFile } from '../../grammar/ast.js';
 import { CapcError } from '../errors.js';
@@ -25,10 +26,17 @@ function writeAtomic(file: string, data: string | Buffer): void {
 }
 
 let kernelKeyCache: string | undefined;
-/** Identifies the running kernel's types: a hash of its BTF. */
+/**
+ * Identifies the running kernel's types. The BTF of vmlinux cannot change
+ * while the kernel runs, so the kernel's build identity and the BTF size name
+ * it without reading 5 MB on every start.
+ */
 export function kernelKey(): string {
   requireBtf();
-  kernelKeyCache ??= sha(fs.readFileSync(BTF_PATH)).slice(0, 16);
+  if (!kernelKeyCache) {
+    const u = `${os.release()} ${os.version()}`;
+    kernelKeyCache = sha(`${u} ${fs.statSync(BTF_PATH).size} ${os.arch()}`).slice(0, 16);
+  }
   return kernelKeyCache;
 }
 

@@ -56,8 +56,21 @@ export function bpftoolPath(): string {
 }
 
 let clangVersionCache: string | undefined;
+/** clang's version line; remembered in the cache by the binary's identity, so a warm start spawns nothing. */
 export function clangVersion(): string {
-  clangVersionCache ??= execFileSync(clangPath(), ['--version'], { encoding: 'utf8' }).split('\n')[0]!.trim();
+  if (clangVersionCache) return clangVersionCache;
+  const bin = fs.realpathSync(clangPath());
+  const st = fs.statSync(bin);
+  const memo = path.join(cacheDir(), 'clang-version.json');
+  const id = `${bin}:${st.size}:${st.mtimeMs}`;
+  try {
+    const m = JSON.parse(fs.readFileSync(memo, 'utf8')) as { id: string; version: string };
+    if (m.id === id) return (clangVersionCache = m.version);
+  } catch {
+    /* not remembered yet */
+  }
+  clangVersionCache = execFileSync(bin, ['--version'], { encoding: 'utf8' }).split('\n')[0]!.trim();
+  fs.writeFileSync(memo, JSON.stringify({ id, version: clangVersionCache }));
   return clangVersionCache;
 }
 

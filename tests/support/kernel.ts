@@ -24,7 +24,7 @@ export function kernelSkipReason(): string | undefined {
   else if (!fs.existsSync('/sys/kernel/btf/vmlinux')) reason = 'needs kernel BTF (/sys/kernel/btf/vmlinux)';
   else if (!which('clang')) reason = 'needs clang (apt-get install clang)';
   else if (!which('bpftool')) reason = 'needs bpftool (apt-get install bpftool)';
-  else if (!fs.existsSync(path.join(repoRoot, 'dist/runtime/cli/main.js'))) reason = 'capc is not built (npm run build)';
+  else if (!fs.existsSync(path.join(repoRoot, 'dist/capc.mjs'))) reason = 'capc is not built (npm run build)';
   return reason;
 }
 

@@ -1,0 +1,78 @@
+// bench/lib.ts — shared by benchmarks: running commands to a marker, medians,
+// min–max, ratios computed pair by pair within one run, machine description.
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+
+export interface Stat { median: number; min: number; max: number; n: number }
+
+export function stat(xs: number[]): Stat {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  const median = s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  return { median, min: s[0]!, max: s[s.length - 1]!, n: s.length };
+}
+
+export function fmtStat(s: Stat, unit: string, digits = 0): string {
+  return `${s.median.toFixed(digits)} ${unit} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})`;
+}
+
+export function which(cmd: string): string | undefined {
+  try {
+    return execFileSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Start `cmd`, resolve with the ms until `marker` appears on stdout or stderr,
+ * then stop it with SIGINT and wait for it to exit (returning the stop time too).
+ */
+export function timeToMarker(cmd: string, args: string[], marker: string, env: NodeJS.ProcessEnv = {}, timeoutMs = 60000): Promise<{ startMs: number; stopMs: number }> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let seen = false;
+    let startMs = 0;
+    let out = '';
+    let stopAt = 0;
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      if (!seen && out.includes(marker)) {
+        seen = true;
+        startMs = performance.now() - t0;
+        stopAt = performance.now();
+        child.kill('SIGINT');
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${cmd} ${args.join(' ')}: no "${marker}" within ${timeoutMs} ms\n${out.slice(-2000)}`));
+    }, timeoutMs);
+    child.on('exit', () => {
+      clearTimeout(timer);
+      if (!seen) reject(new Error(`${cmd} exited before "${marker}"\n${out.slice(-2000)}`));
+      else resolve({ startMs, stopMs: performance.now() - stopAt });
+    });
+  });
+}
+
+export function machine(): string {
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  return `${os.cpus().length} vCPU (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}, Node ${process.version}`;
+}
+
+export function tool(cmd: string, args: string[]): string {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n')[0]!.trim();
+  } catch {
+    return 'not installed';
+  }
+}
+
+export function mkTemp(prefix: string): string {
+  return fs.mkdtempSync(`${os.tmpdir()}/${prefix}`);
+}

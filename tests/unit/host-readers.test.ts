@@ -1,0 +1,56 @@
+// tests/unit/host-readers.test.ts — the runtime's readers of machine facts:
+// tracefs format files, ELF symbol tables, the dynamic linker cache.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { test } from 'node:test';
+import { readFunctionSymbols } from '../../runtime/host/elf.js';
+import { parseFormat } from '../../runtime/host/tracefs.js';
+import { ldconfigEntries, resolveBinary } from '../../runtime/host/libraries.js';
+
+const FORMAT = `name: sys_enter_openat
+ID: 782
+format:
+	field:unsigned short common_type;	offset:0;	size:2;	signed:0;
+	field:int common_pid;	offset:4;	size:4;	signed:1;
+
+	field:int __syscall_nr;	offset:8;	size:4;	signed:1;
+	field:const char * filename;	offset:24;	size:8;	signed:0;
+	field:char prev_comm[16];	offset:32;	size:16;	signed:0;
+	field:__data_loc char[] name;	offset:48;	size:4;	signed:0;
+	field:unsigned long args[6];	offset:56;	size:48;	signed:0;
+
+print fmt: "x"
+`;
+
+test('tracefs format files parse into typed fields (common_* dropped)', () => {
+  const f = parseFormat('syscalls', 'sys_enter_openat', FORMAT);
+  assert.deepEqual(f.fields, [
+    { name: '__syscall_nr', type: 'int', offset: 8, size: 4, signed: true },
+    { name: 'filename', type: 'const char *', offset: 24, size: 8, signed: false },
+    { name: 'prev_comm', type: 'char[16]', offset: 32, size: 16, signed: false },
+    { name: 'name', type: '__data_loc char[]', offset: 48, size: 4, signed: false },
+    { name: 'args', type: 'unsigned long[6]', offset: 56, size: 48, signed: false },
+  ]);
+});
+
+test('ELF symbols: the running node binary has main and is read lazily', () => {
+  const syms = readFunctionSymbols(process.execPath);
+  assert.ok(syms.length > 1000, `${syms.length} symbols`);
+  assert.ok(syms.some((s) => s.name === 'main' || s.name.startsWith('_ZN4node')));
+});
+
+test('ELF reader rejects files that are not ELF', () => {
+  assert.throws(() => readFunctionSymbols('/etc/hostname'), /not an ELF file/);
+});
+
+test('library short names resolve through ldconfig; paths must exist', (t) => {
+  if (!fs.existsSync('/sbin/ldconfig') && !fs.existsSync('/usr/sbin/ldconfig')) return t.skip('no ldconfig');
+  assert.ok(ldconfigEntries().length > 10);
+  const libc = resolveBinary('libc');
+  assert.ok(libc.ok && /libc\.so/.test(libc.value), JSON.stringify(libc));
+  const missing = resolveBinary('libdefinitelynotthere');
+  assert.equal(missing.ok, false);
+  assert.equal(resolveBinary('/no/such/file').ok, false);
+  const sh = resolveBinary('sh');
+  assert.ok(sh.ok, 'programs on PATH resolve');
+});

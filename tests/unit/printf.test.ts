@@ -1,0 +1,56 @@
+// tests/unit/printf.test.ts — printf formats: parsing in the compiler, and
+// formatting in the runtime with C semantics (checked against C's own output
+// for a table of cases).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseFormat } from '../../compiler/2-analyze/printf-format.js';
+import { formatPrintf, type PrintfValue } from '../../runtime/format/printf.js';
+
+const fmt = (f: string, ...vals: PrintfValue[]) => formatPrintf(parseFormat(Buffer.from(f, 'latin1')).segments, vals).toString('latin1');
+
+test('parsing finds conversions, flags, widths and literal %%', () => {
+  const r = parseFormat(Buffer.from('pid %-6d %08x %s %% %lld %5.2s\n'));
+  assert.equal(r.argCount, 5);
+  assert.deepEqual(r.problems, []);
+  const convs = r.segments.filter((s) => 'conv' in s);
+  assert.deepEqual(convs.map((s) => ('conv' in s ? [s.conv, s.flags, s.width, s.precision] : null)), [
+    ['d', '-', 6, undefined], ['x', '0', 8, undefined], ['s', '', undefined, undefined], ['d', '', undefined, undefined], ['s', '', 5, 2],
+  ]);
+});
+
+test('bpftrace extras %r %rx %rh parse', () => {
+  const r = parseFormat(Buffer.from('%r %rx %rh'));
+  assert.deepEqual(r.segments.filter((s) => 'conv' in s).map((s) => ('conv' in s ? s.conv : '')), ['r', 'rx', 'rh']);
+});
+
+test('unknown conversions and a trailing % are problems', () => {
+  assert.equal(parseFormat(Buffer.from('%y')).problems.length, 1);
+  assert.equal(parseFormat(Buffer.from('abc %')).problems.length, 1);
+  assert.match(parseFormat(Buffer.from('%q')).problems[0]!.message, /unknown conversion '%q'/);
+});
+
+test('integer conversions follow C', () => {
+  const cases: [string, PrintfValue[], string][] = [
+    ['%d', [-5n], '-5'], ['%d', [2n ** 64n - 1n], '-1'], ['%u', [-1n], '18446744073709551615'], ['%i', [7n], '7'],
+    ['%5d|', [42n], '   42|'], ['%-5d|', [42n], '42   |'], ['%05d', [42n], '00042'], ['%05d', [-42n], '-0042'],
+    ['%+d %+d', [3n, -3n], '+3 -3'], ['% d', [3n], ' 3'], ['%x %X', [255n, 255n], 'ff FF'], ['%#x %#o', [255n, 8n], '0xff 010'],
+    ['%08x', [0xbeefn], '0000beef'], ['%#08x', [0xbeefn], '0x00beef'], ['%.3d', [5n], '005'], ['%o', [8n], '10'],
+    ['%p', [0x7ffd1234n], '0x7ffd1234'], ['%c%c', [72n, 105n], 'Hi'], ['%3c|', [65n], '  A|'], ['%lu %lld %hhd', [1n, 2n, 3n], '1 2 3'],
+  ];
+  for (const [f, v, want] of cases) assert.equal(fmt(f, ...v), want, f);
+});
+
+test('strings stop at NUL; width, left-justify and precision apply', () => {
+  const s = Buffer.from('hello\0garbage');
+  assert.equal(fmt('[%s]', s), '[hello]');
+  assert.equal(fmt('[%8s]', s), '[   hello]');
+  assert.equal(fmt('[%-8s]', s), '[hello   ]');
+  assert.equal(fmt('[%.3s]', s), '[hel]');
+  assert.equal(fmt('[%2s]', s), '[hello]');
+});
+
+test('bytes pass through untouched, whatever their encoding', () => {
+  const raw = Buffer.from([0xff, 0xfe, 0x41, 0]);
+  assert.deepEqual([...formatPrintf(parseFormat(Buffer.from('%s')).segments, [raw])], [0xff, 0xfe, 0x41]);
+  assert.deepEqual([...formatPrintf(parseFormat(Buffer.from([0xe2, 0x86, 0x92, 0x25, 0x64])).segments, [1n])], [0xe2, 0x86, 0x92, 0x31]);
+});
