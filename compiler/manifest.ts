@@ -22,6 +22,55 @@ export interface Manifest {
   statsMap: string;
   config: { strlen: number; maxMapKeys: number; ringbufSize: number; wakeupBytes: number };
   uses: { cpid: boolean; elapsed: boolean };
+  /** Payload capture, when the program has accumulate()/capture() statements. */
+  capture?: ManifestCapture;
+}
+
+/** Layout of `struct capc_cap_rec` (stdlib/capc-capture.bpf.h), checked by _Static_assert in the C. */
+export const CAPTURE_RECORD = {
+  size: 72,
+  fields: { id: 0, key: 8, conn: 16, offset: 24, ts: 32, pid: 40, tid: 44, len: 48, dir: 52, kind: 53, comm: 56 },
+} as const;
+export const CAPTURE_KIND = { data: 0, close: 1, final: 2 } as const;
+
+export interface ManifestCapture {
+  sink: { kind: 'ringbuf' | 'perfbuf'; map: string; size: number };
+  /** raw_tp program capc runs (BPF_PROG_TEST_RUN) to flush idle batches; args: idle ns, final flag. */
+  flushProgram: string;
+  idleFlushMs: number;
+  sites: ManifestCaptureSite[];
+  families: ManifestCaptureFamily[];
+  /** Counter indexes: records and payload bytes the sink could not take (R11). */
+  dropRecords: number;
+  dropBytes: number;
+}
+
+export interface ManifestCaptureSite {
+  /** Record header id of this site's records. */
+  id: number;
+  kind: 'accumulate' | 'capture';
+  size: number;
+  family: string;
+  direction: 0 | 1;
+  /** Probe the site is in, as written, and the function/tracepoint it captures. */
+  probe: string;
+  span: Span;
+}
+
+export interface ManifestCaptureFamily {
+  name: string;
+  /** Connection table (BPF map name). */
+  map: string;
+  /** Record id of close/final records. */
+  endId: number;
+  /** Bytes per connection in the table (header + 2N buffer for accumulate). */
+  valueSize: number;
+  accumulateSize?: number;
+  maxConnections: number;
+  /** Counter: fragments of new connections refused because the table was full. */
+  fullCounter: number;
+  /** Counter: bytes of those fragments (not captured, counted). */
+  refusedBytesCounter: number;
 }
 
 export type ManifestAttach =
@@ -33,6 +82,8 @@ export type ManifestAttach =
 
 export interface ManifestProbe {
   id: number;
+  /** What the program does: the user's probe, the entry half of a capture pair, a close watcher. */
+  role?: 'probe' | 'capture-entry' | 'capture-return' | 'close';
   /** BPF program (C function) name. */
   program: string;
   /** Canonical probe name, e.g. `tracepoint:syscalls:sys_enter_openat`. */
@@ -87,8 +138,8 @@ export interface ManifestEvent {
 
 export interface ManifestCounter {
   index: number;
-  kind: 'ring-drop' | 'map-full';
-  /** Ring name for ring-drop, `@map` name for map-full. */
+  kind: 'ring-drop' | 'map-full' | 'capture-drop-records' | 'capture-drop-bytes' | 'capture-refused-bytes' | 'conn-table-full' | 'unpaired-return';
+  /** Ring name for ring-drop, `@map` name for map-full, family for conn-table-full, probe for unpaired-return. */
   subject: string;
 }
 

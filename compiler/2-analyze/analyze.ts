@@ -6,7 +6,8 @@
 import * as A from '../../grammar/ast.js';
 import { DiagnosticBag, didYouMean, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Host } from '../host.js';
-import type { AnalyzedProgram, MapInfo, ProbeInstance, ProgramConfig } from './analyzed.js';
+import type { AnalyzedProgram, CaptureSite, MapInfo, ProbeInstance, ProgramConfig } from './analyzed.js';
+import { detectCaptureMode, finishCapture } from './check-capture.js';
 import { checkExpr } from './check-expr.js';
 import { checkStmts } from './check-stmt.js';
 import type { AnalyzeOptions, CheckContext } from './context.js';
@@ -17,12 +18,17 @@ export const DEFAULT_CONFIG: ProgramConfig = {
   strlen: 64,
   maxMapKeys: 4096,
   ringbufSize: 1 << 20,
+  captureRingSize: 4 << 20,
+  maxConnections: 1024,
+  idleFlushMs: 100,
+  captureWritesAtEntry: 0,
   /** 0: a quarter of the ring (set from ringbufSize unless given). */
   wakeupBytes: 0,
 };
 
 const CONFIG_KEYS: Record<string, keyof ProgramConfig> = {
   strlen: 'strlen', max_strlen: 'strlen', max_map_keys: 'maxMapKeys', ringbuf_size: 'ringbufSize', wakeup_bytes: 'wakeupBytes',
+  capture_ring_size: 'captureRingSize', max_connections: 'maxConnections', idle_flush_ms: 'idleFlushMs', capture_writes_at_entry: 'captureWritesAtEntry',
 };
 
 export interface AnalyzeResult {
@@ -46,23 +52,26 @@ export function analyze(program: A.Program, source: A.SourceFile, host: Host, op
     bag.add('E0412', 'the program has no probes', program.span, 'a probe looks like: BEGIN { printf("hello\\n"); exit(); }');
   }
 
+  for (const inst of instances) detectCaptureMode(inst, host, config, bag);
   const uses = { cpid: false, elapsed: false };
   // Pass 1: learn the maps (diagnostics discarded).
   const maps = new Map<string, MapInfo>();
-  for (const inst of instances) checkInstance(inst, { bag: new DiagnosticBag(), maps, config, options, inst: fresh(inst), uses, terminated: false });
+  for (const inst of instances) checkInstance(inst, { bag: new DiagnosticBag(), maps, config, options, inst: fresh(inst), uses, terminated: false, sites: [] });
   // Pass 2: check for real with every map known.
   const learned = new Map(maps);
   maps.clear();
+  const sites: CaptureSite[] = [];
   for (const inst of instances) {
-    const cx: CheckContext = { bag, maps, config, options, inst, uses, terminated: false };
+    const cx: CheckContext = { bag, maps, config, options, inst, uses, terminated: false, sites };
     // Reads before the first write (in another probe) see the learned type.
     for (const [k, v] of learned) if (!maps.has(k)) maps.set(k, v);
     checkInstance(inst, cx);
   }
   for (const inst of instances) reportUnwrittenMaps(inst, learned, bag);
+  const capture = bag.hasErrors ? undefined : finishCapture(sites, instances, config, host, bag);
   // Report in source order, whatever order the checks ran in.
   bag.items.sort((a, b) => (a.span?.start ?? 0) - (b.span?.start ?? 0));
-  return { analyzed: { source, instances, maps: learned, config, uses, positional: options.positional ?? [] }, diagnostics: bag.items };
+  return { analyzed: { source, instances, maps: learned, config, uses, positional: options.positional ?? [], capture }, diagnostics: bag.items };
 }
 
 function fresh(inst: ProbeInstance): ProbeInstance {

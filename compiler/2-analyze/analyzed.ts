@@ -1,8 +1,9 @@
 // compiler/2-analyze/analyzed.ts — the data analysis hands to lowering: probe
 // instances (one per expanded attach point) with side tables of types and
 // resolved calls, the program's maps, and its configuration.
-import type { CallExpr, Expr, FieldExpr, ProbeItem, ProbeSpecNode, SourceFile, Span } from '../../grammar/ast.js';
-import type { TracepointField } from '../host.js';
+import type { CallExpr, Expr, FieldExpr, ProbeItem, ProbeSpecNode, SinkStmt, SourceFile, Span } from '../../grammar/ast.js';
+import type { CaptureSignature, CloseSignature } from '../../stdlib/signatures.js';
+import type { TracepointField, TracepointFormat } from '../host.js';
 import type { AttachPoint } from './probes.js';
 import type { FormatSegment } from './printf-format.js';
 import type { AddressSpace, Type } from './types.js';
@@ -26,6 +27,44 @@ export type CallInfo =
   | { fn: 'exit'; code: number }
   | { fn: 'count' | 'sum' | 'delete' };
 
+/** A probe whose payload a capture signature describes (see stdlib/signatures.ts). */
+export interface CaptureMode {
+  sig: CaptureSignature;
+  /**
+   * 'return': the entry stashes the arguments by thread; the body runs when the
+   * call returns, with the returned length. 'entry': the body runs at entry with
+   * the requested length (writes only, opt-in: one trap instead of two).
+   */
+  at: 'return' | 'entry';
+  /** Tracepoints: the sys_exit_* tracepoint paired with the probe. */
+  exitFormat?: TracepointFormat;
+}
+
+/** One accumulate()/capture() statement in one probe instance. */
+export interface CaptureSite {
+  index: number;
+  instance: number;
+  stmt: SinkStmt;
+  kind: 'accumulate' | 'capture';
+  /** N: batch size (accumulate) or chunk size (capture); a power of two (R1). */
+  size: number;
+  /** Connections of one family share state: 'openssl', 'syscalls', or 'user' for the 4-argument form. */
+  family: string;
+  /** The 4-argument form: KEY, N, DATA, LEN given explicitly. */
+  generic: boolean;
+  /** 0 egress (written), 1 ingress (read). */
+  direction: 0 | 1;
+  /** The payload is in user memory. */
+  user: boolean;
+}
+
+export interface CaptureInfo {
+  sites: CaptureSite[];
+  /** Per family: the accumulate size all its sites share (undefined: capture() only). */
+  families: Map<string, { accumulateSize?: number; chunkSize: number; span: Span }>;
+  sink: { kind: 'ringbuf' | 'perfbuf'; size: number };
+}
+
 export interface ProbeInstance {
   /** Position in program order; names the BPF program (`capc_p<id>`). */
   id: number;
@@ -37,6 +76,10 @@ export interface ProbeInstance {
   /** Tracepoint field behind each `args->field`. */
   fields: Map<FieldExpr, TracepointField>;
   vars: Map<string, VarInfo>;
+  /** Set when the probe captures through a signature. */
+  capture?: CaptureMode;
+  /** Set for probes capc adds itself to see connections close. */
+  closeFor?: { family: string; sig: CloseSignature };
 }
 
 export interface ProgramConfig {
@@ -46,6 +89,14 @@ export interface ProgramConfig {
   maxMapKeys: number;
   /** Bytes of the event ring buffer (power of two, multiple of the page size). */
   ringbufSize: number;
+  /** Bytes of the capture ring (ringbuf sink) or per-CPU perf buffer (perfbuf sink). */
+  captureRingSize: number;
+  /** Entries of each connection table (one per family). */
+  maxConnections: number;
+  /** A partial batch on a quiet connection is flushed after this long (ms). */
+  idleFlushMs: number;
+  /** Capture writes at entry (1: one trap, requested length) instead of at return (0: exact). */
+  captureWritesAtEntry: number;
   /** Unread bytes in a ring that make a producer wake the consumer (R10). */
   wakeupBytes: number;
 }
@@ -56,6 +107,7 @@ export interface AnalyzedProgram {
   maps: Map<string, MapInfo>;
   config: ProgramConfig;
   positional: string[];
+  capture: CaptureInfo | undefined;
   /** Builtins that need values from userspace at load time. */
   uses: { cpid: boolean; elapsed: boolean };
 }

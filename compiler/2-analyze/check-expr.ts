@@ -4,6 +4,7 @@
 import type * as A from '../../grammar/ast.js';
 import { didYouMean } from '../diagnostics/diagnostic.js';
 import { BUILTIN_VARS } from './builtins.js';
+import { CAPTURE_NAMES, captureNameHint, captureNameType } from './check-capture.js';
 import { checkCall } from './check-call.js';
 import { kindOf, type CheckContext } from './context.js';
 import { probeName } from './probes.js';
@@ -104,9 +105,21 @@ function positional(e: A.PositionalRef, cx: CheckContext): Type {
 function ident(e: A.IdentExpr, cx: CheckContext): Type {
   const b = BUILTIN_VARS[e.name];
   const kind = kindOf(cx);
+  if (CAPTURE_NAMES.includes(e.name)) {
+    const t = captureNameType(e.name, cx.inst);
+    if (t) return t;
+    cx.bag.add('E0405', `'${e.name}' is not available in this probe`, e.span, captureNameHint());
+    return ERROR;
+  }
+  const capture = cx.inst.capture;
+  if (capture && e.name === 'retval' && capture.at === 'return') return S64;
+  if (capture && e.name === 'args') {
+    cx.bag.add('E0405', `'args' is not available in a capturing probe`, e.span, 'the body runs when the call returns; use conn, buf and len');
+    return ERROR;
+  }
   if (!b) {
     cx.bag.add('E0201', `unknown identifier '${e.name}'`, e.span,
-      didYouMean(e.name, Object.keys(BUILTIN_VARS)) ?? (e.name.startsWith('arg') ? undefined : 'variables start with $ ($x), maps with @ (@x)'));
+      didYouMean(e.name, [...Object.keys(BUILTIN_VARS), ...CAPTURE_NAMES]) ?? (e.name.startsWith('arg') ? undefined : 'variables start with $ ($x), maps with @ (@x)'));
     return ERROR;
   }
   if (b.only && !b.only.includes(kind)) {

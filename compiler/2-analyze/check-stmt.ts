@@ -3,6 +3,7 @@
 // return, and statements that do nothing or can never run.
 import type * as A from '../../grammar/ast.js';
 import type { MapKind } from './analyzed.js';
+import { checkSink } from './check-capture.js';
 import { checkExpr } from './check-expr.js';
 import type { CheckContext } from './context.js';
 import { isInt, isStr, typeName, type Type } from './types.js';
@@ -65,7 +66,7 @@ function checkStmt(s: A.Stmt, cx: CheckContext): void {
       cx.terminated = true;
       return;
     case 'Sink':
-      cx.bag.add('E0202', `${s.call.name}() is not implemented yet`, s.call.nameSpan, 'payload capture arrives with the capture core; use printf with str() meanwhile');
+      checkSink(s, cx, checkExpr, cx.sites);
       return;
   }
 }

@@ -2,7 +2,7 @@
 // its checkers: diagnostics, the program-wide map registry, options, and the
 // probe instance being checked.
 import type { DiagnosticBag } from '../diagnostics/diagnostic.js';
-import type { MapInfo, ProbeInstance, ProgramConfig } from './analyzed.js';
+import type { CaptureSite, MapInfo, ProbeInstance, ProgramConfig } from './analyzed.js';
 import { probeKind, type ProbeKind } from './probes.js';
 
 export interface AnalyzeOptions {
@@ -25,6 +25,8 @@ export interface CheckContext {
   uses: { cpid: boolean; elapsed: boolean };
   /** Statements after exit()/return in the current block are unreachable. */
   terminated: boolean;
+  /** accumulate()/capture() statements found so far. */
+  sites: CaptureSite[];
 }
 
 export function kindOf(cx: CheckContext): ProbeKind {

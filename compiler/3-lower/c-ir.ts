@@ -20,7 +20,9 @@ export type CExpr =
   | { k: 'cond'; c: CExpr; t: CExpr; f: CExpr }
   | { k: 'sizeof'; of: string }
   /** `{}`: zero-initialiser for a struct declaration. */
-  | { k: 'zeroinit' };
+  | { k: 'zeroinit' }
+  /** `{ .a = x, .b = y }`: designated initialiser. */
+  | { k: 'init'; fields: [string, CExpr][] };
 
 export type CStmt =
   | { k: 'decl'; type: string; name: string; array?: number; init?: CExpr; src?: Src; comment?: string }
@@ -70,7 +72,10 @@ export interface CGlobal {
 }
 
 export interface CFunction {
-  section: string;
+  /** ELF section of a BPF program; undefined for a static helper (e.g. a callback). */
+  section?: string;
+  /** Return type; `int` for programs. */
+  returns?: string;
   name: string;
   /** Parameter list, e.g. `struct pt_regs *ctx`. */
   params: string;
@@ -84,6 +89,8 @@ export interface CProgram {
   sourceName: string;
   includes: string[];
   defines: { name: string; value: string; comment?: string }[];
+  /** Headers included after the defines (they read them). */
+  lateIncludes: string[];
   structs: CStruct[];
   maps: CMapDecl[];
   globals: CGlobal[];

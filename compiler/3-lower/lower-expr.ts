@@ -12,6 +12,7 @@ import { addr, arrow, bin, call, cast, id, num, un, type CExpr } from './c-ir.js
 import type { FnBuilder } from './fn-builder.js';
 import { cIntType } from './layout.js';
 import { buildMapKey } from './lower-map.js';
+import { CaptureLowering } from './lower-capture.js';
 
 export interface IntVal { e: CExpr; unsigned: boolean }
 
@@ -45,7 +46,7 @@ export function lowerInt(b: FnBuilder, e: A.Expr): IntVal {
       return s64(call('capc_map_get', addr(id(m.cName)), key));
     }
     case 'Ident':
-      return builtinInt(e);
+      return builtinInt(b, e);
     case 'Field': {
       const f = b.inst.fields.get(e);
       if (!f) throw new Error('internal: unresolved tracepoint field');
@@ -88,7 +89,15 @@ export function varName(name: string): string {
   return `v_${name.slice(1)}`;
 }
 
-function builtinInt(e: A.IdentExpr): IntVal {
+function builtinInt(b: FnBuilder, e: A.IdentExpr): IntVal {
+  const capture = b.inst.capture;
+  if (capture) {
+    // In a capturing probe the payload's names are locals of the prologue (lower-capture.ts).
+    if (e.name === 'conn' || e.name === 'buf' || e.name === 'len') return u64(id(`capc_${e.name}`));
+    if (e.name === 'retval' && capture.at === 'return') return s64(id('capc_ret'));
+    const saved = /^arg(\d)$/.exec(e.name);
+    if (saved && capture.at === 'return') return u64(CaptureLowering.savedArg(Number(saved[1])));
+  }
   switch (e.name) {
     case 'pid':
       return u64(call('capc_pid'));

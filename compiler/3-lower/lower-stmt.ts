@@ -43,8 +43,13 @@ function lowerStmt(b: FnBuilder, s: A.Stmt): void {
     case 'Return':
       b.emit({ k: 'return', e: num(0) });
       return;
-    case 'Sink':
-      throw new Error('internal: sinks are not lowered yet');
+    case 'Sink': {
+      const capture = b.res.capture;
+      const site = capture && b.res.captureSites.find((x) => x.stmt === s && x.instance === b.inst.id);
+      if (!capture || !site) throw new Error('internal: capture site not found');
+      capture.sink(b, s, site);
+      return;
+    }
   }
 }
 

@@ -8,12 +8,13 @@ import { probeName, type AttachPoint } from '../2-analyze/probes.js';
 import { fieldShape } from '../2-analyze/tracepoint-fields.js';
 import { isStr } from '../2-analyze/types.js';
 import type { TracepointFormat } from '../host.js';
-import { MANIFEST_VERSION, type Manifest, type ManifestAttach } from '../manifest.js';
+import { MANIFEST_VERSION, type Manifest, type ManifestAttach, type ManifestProbe } from '../manifest.js';
 import { bin, id, num, un, type CField, type CFunction, type CProgram, type CStruct } from './c-ir.js';
 import { FnBuilder } from './fn-builder.js';
 import { cIntType } from './layout.js';
 import { lowerInt, strVarSlot, varName } from './lower-expr.js';
 import { lowerStmts } from './lower-stmt.js';
+import { CaptureLowering } from './lower-capture.js';
 import { Resources, STATS_MAP } from './resources.js';
 
 export interface Lowered {
@@ -23,50 +24,59 @@ export interface Lowered {
 
 export function lower(program: AnalyzedProgram): Lowered {
   const res = new Resources(program);
+  const capture = program.capture ? new CaptureLowering(program.capture, res, program) : undefined;
+  res.capture = capture;
   const functions: CFunction[] = [];
+  const probes: ManifestProbe[] = [];
   const tpStructs = new Map<string, CStruct>();
+  const needStruct = (f: TracepointFormat) => {
+    const key = `${f.category}:${f.name}`;
+    if (!tpStructs.has(key)) tpStructs.set(key, tracepointStruct(f));
+  };
   for (const inst of program.instances) {
-    if (inst.attach.kind === 'tracepoint') {
-      const key = `${inst.attach.category}:${inst.attach.name}`;
-      if (!tpStructs.has(key)) tpStructs.set(key, tracepointStruct(inst.attach.format));
+    if (inst.attach.kind === 'tracepoint') needStruct(inst.attach.format);
+    if (inst.capture?.exitFormat) needStruct(inst.capture.exitFormat);
+    for (const { fn, probe } of lowerInstance(inst, res)) {
+      functions.push(fn);
+      probes.push(probe);
     }
-    functions.push(lowerInstance(inst, res));
   }
+  if (capture) functions.push(...capture.flusher());
   const scratchUnion = res.scratchUnion();
-  const structs: CStruct[] = [...tpStructs.values(), ...res.structs, ...res.scratch.map((s) => s.struct)];
+  const structs: CStruct[] = [...tpStructs.values(), ...res.structs, ...(capture?.structs() ?? []), ...res.scratch.map((s) => s.struct)];
+  if (capture) structs.push(capture.flushArgsStruct());
   if (scratchUnion) structs.push(scratchUnion);
 
   const c: CProgram = {
     sourceName: program.source.name,
     includes: ['capc.bpf.h'],
-    defines: [{ name: 'CAPC_WAKEUP_BYTES', value: `${program.config.wakeupBytes}ULL`, comment: 'R10: unread bytes that make a producer wake the reader' }],
+    defines: [
+      { name: 'CAPC_WAKEUP_BYTES', value: `${program.config.wakeupBytes}ULL`, comment: 'R10: unread bytes that make a producer wake the reader' },
+      ...(capture?.defines() ?? []),
+    ],
+    lateIncludes: capture ? ['capc-capture.bpf.h'] : [],
     structs,
-    maps: [...res.runtimeMaps(), ...res.maps],
+    maps: [...res.runtimeMaps(), ...(capture?.maps() ?? []), ...res.maps],
     globals: [
       { type: 'const volatile struct capc_ro', name: 'capc_ro', section: '.rodata.capc', init: '{}', comment: 'load-time constants, filled in by capc before loading' },
       { type: 'volatile __u32', name: 'capc_exiting', init: '0', comment: 'set by exit(): from then on only END runs' },
+      ...(capture?.globals() ?? []),
     ],
     functions,
   };
   const manifest: Manifest = {
     version: MANIFEST_VERSION,
     source: { name: program.source.name },
-    probes: program.instances.map((inst) => ({
-      id: inst.id,
-      program: programName(inst),
-      name: probeName(inst.attach),
-      spec: inst.spec.text,
-      span: inst.spec.span,
-      attach: manifestAttach(inst.attach),
-    })),
+    probes,
     maps: res.manifestMaps(),
     rings: res.rings,
     events: res.events,
     counters: res.counters,
     rodata: { section: '.rodata.capc', size: 16, fields: [{ name: 'cpid', offset: 0, size: 8 }, { name: 'start_ns', offset: 8, size: 8 }] },
     statsMap: STATS_MAP,
-    config: { ...program.config },
+    config: { strlen: program.config.strlen, maxMapKeys: program.config.maxMapKeys, ringbufSize: program.config.ringbufSize, wakeupBytes: program.config.wakeupBytes },
     uses: { ...program.uses },
+    capture: capture?.manifest(),
   };
   return { c, manifest };
 }
@@ -89,8 +99,7 @@ function manifestAttach(a: AttachPoint): ManifestAttach {
   }
 }
 
-function sectionAndParams(inst: ProbeInstance): { section: string; params: string } {
-  const a = inst.attach;
+function sectionAndParams(a: AttachPoint): { section: string; params: string } {
   switch (a.kind) {
     case 'begin':
     case 'end':
@@ -105,9 +114,44 @@ function sectionAndParams(inst: ProbeInstance): { section: string; params: strin
   }
 }
 
-function lowerInstance(inst: ProbeInstance, res: Resources): CFunction {
+interface LoweredProbe {
+  fn: CFunction;
+  probe: ManifestProbe;
+}
+
+function manifestProbe(inst: ProbeInstance, program: string, attach: AttachPoint, role: ManifestProbe['role']): ManifestProbe {
+  return { id: inst.id, role, program, name: probeName(attach), spec: inst.spec.text, span: inst.spec.span, attach: manifestAttach(attach) };
+}
+
+/** One BPF program per instance; two for a return-time capture (entry + return). */
+function lowerInstance(inst: ProbeInstance, res: Resources): LoweredProbe[] {
+  const name = programName(inst);
+  const { section, params } = sectionAndParams(inst.attach);
+  if (inst.closeFor) {
+    const fn: CFunction = { section, name, params, body: res.capture!.closeBody(inst), comment: `${inst.spec.text}: capc watches connections of ${inst.closeFor.family} close`, src: inst.spec.span.line };
+    return [{ fn, probe: manifestProbe(inst, name, inst.attach, 'close') }];
+  }
+  const capture = inst.capture;
+  if (capture && capture.at === 'return') {
+    // Entry half on the probe as written; the user's body runs at the return half.
+    const entry = { ...res.capture!.entryFunction(inst, params), section, name: `${name}e` };
+    const retAttach: AttachPoint =
+      inst.attach.kind === 'uprobe' ? { ...inst.attach, ret: true } : { kind: 'tracepoint', category: 'syscalls', name: capture.sig.exitTracepoint!, format: capture.exitFormat! };
+    const ret = sectionAndParams(retAttach);
+    const fn = lowerBody(inst, res, ret.section, ret.params, name, `${inst.spec.text}: runs when ${capture.sig.match.kind === 'uprobe' ? capture.sig.match.func : capture.sig.match.name} returns, with the bytes it really moved`);
+    return [
+      { fn: entry, probe: manifestProbe(inst, entry.name, inst.attach, 'capture-entry') },
+      { fn, probe: manifestProbe(inst, name, retAttach, 'capture-return') },
+    ];
+  }
+  const fn = lowerBody(inst, res, section, params, name, `${inst.spec.text}${inst.spec.text !== probeName(inst.attach) ? ` -> ${probeName(inst.attach)}` : ''}`);
+  return [{ fn, probe: manifestProbe(inst, name, inst.attach, 'probe') }];
+}
+
+function lowerBody(inst: ProbeInstance, res: Resources, section: string, params: string, name: string, comment: string): CFunction {
   const b = new FnBuilder(inst, res);
   b.src = inst.spec.span.line;
+  if (inst.capture) res.capture!.prologue(b);
   // Variables: integers are zeroed locals; strings get a scratch slot with an empty string.
   for (const v of inst.vars.values()) {
     if (isStr(v.type)) {
@@ -129,11 +173,10 @@ function lowerInstance(inst: ProbeInstance, res: Resources): CFunction {
   lowerStmts(b, inst.item.body);
   const { body, scratch } = b.finish();
   if (scratch) {
-    const struct: CStruct = { kind: 'struct', name: `capc_scratch_${scratch.member}`, fields: scratch.fields, size: scratch.size, assertLayout: false, comment: `scratch of ${programName(inst)}` };
+    const struct: CStruct = { kind: 'struct', name: `capc_scratch_${scratch.member}`, fields: scratch.fields, size: scratch.size, assertLayout: false, comment: `scratch of ${name}` };
     res.scratch.push({ member: scratch.member, struct });
   }
-  const { section, params } = sectionAndParams(inst);
-  return { section, name: programName(inst), params, body, comment: `${inst.spec.text}${inst.spec.text !== probeName(inst.attach) ? ` -> ${probeName(inst.attach)}` : ''}`, src: inst.spec.span.line };
+  return { section, name, params, body, comment, src: inst.spec.span.line };
 }
 
 export function tpStructName(f: TracepointFormat): string {

@@ -2,7 +2,8 @@
 // BPF maps for user maps, event record layouts and ids, counters (R11), the
 // event and control rings, and the per-CPU scratch area (R5). It produces the
 // matching C declarations and manifest entries together, so they agree.
-import type { AnalyzedProgram, MapInfo } from '../2-analyze/analyzed.js';
+import type { AnalyzedProgram, CaptureSite, MapInfo } from '../2-analyze/analyzed.js';
+import type { CaptureLowering } from './lower-capture.js';
 import { isStr, type Type } from '../2-analyze/types.js';
 import type { LayoutField, ManifestCounter, ManifestEvent, ManifestMap, ManifestRing } from '../manifest.js';
 import { EVENT_HEADER_SIZE } from '../manifest.js';
@@ -46,14 +47,19 @@ export class Resources {
   readonly events: ManifestEvent[] = [];
   readonly counters: ManifestCounter[] = [];
   readonly rings: ManifestRing[] = [];
+  private nextEventId = 1;
   /** Per-instance scratch structs, members of `union capc_scratch`. */
   readonly scratch: { member: string; struct: CStruct }[] = [];
 
+  /** Set when the program captures payload. */
+  capture: CaptureLowering | undefined;
+  readonly captureSites: CaptureSite[];
   /** Positional parameters ($1...), resolved to constants at compile time. */
   readonly positional: string[];
 
   constructor(private readonly program: AnalyzedProgram) {
     this.positional = program.positional;
+    this.captureSites = program.capture?.sites ?? [];
     this.rings.push({ name: EVENTS_RING, role: 'events', size: program.config.ringbufSize });
     this.rings.push({ name: CTL_RING, role: 'control', size: CTL_RING_SIZE });
     this.counter('ring-drop', EVENTS_RING);
@@ -99,13 +105,18 @@ export class Resources {
 
   /** A record layout on the events ring; returns its id and C struct name. */
   addEvent(kind: 'printf', fields: FieldSpec[], extra: Omit<ManifestEvent, 'id' | 'kind' | 'ring' | 'size' | 'fields'>): { id: number; struct: string; layout: StructLayout } {
-    const id = this.events.length + 1;
+    const id = this.allocEventId();
     const struct = `capc_ev${id}`;
     const layout = layoutStruct(fields, EVENT_HEADER_SIZE);
     const hdr: CField = { name: 'hdr', type: 'struct capc_hdr', offset: 0, size: EVENT_HEADER_SIZE };
     this.structs.push(toCStruct(struct, layout, `record ${id}: ${kind} at line ${extra.span.line}`, [hdr]));
     this.events.push({ id, kind, ring: EVENTS_RING, size: layout.size, fields: toLayoutFields(layout), ...extra });
     return { id, struct, layout };
+  }
+
+  /** Record ids share one space across printf records and capture sites. */
+  allocEventId(): number {
+    return this.nextEventId++;
   }
 
   userMap(name: string): UserMap {

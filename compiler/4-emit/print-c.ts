@@ -60,6 +60,8 @@ export function printExpr(e: CExpr, parent = 0): string {
       return `sizeof(${e.of})`;
     case 'zeroinit':
       return '{}';
+    case 'init':
+      return `{ ${e.fields.map(([f, v]) => `.${f} = ${printExpr(v, 2)}`).join(', ')} }`;
   }
 }
 
@@ -148,8 +150,12 @@ function structLines(s: CStruct, out: Line[]): void {
 
 function functionLines(f: CFunction, out: Line[]): void {
   if (f.comment) out.push({ text: `/* ${safeComment(f.comment)} */` });
-  out.push({ text: `SEC(${cString(new TextEncoder().encode(f.section))})` });
-  out.push({ text: `int ${f.name}(${f.params})` });
+  if (f.section !== undefined) {
+    out.push({ text: `SEC(${cString(new TextEncoder().encode(f.section))})` });
+    out.push({ text: `${f.returns ?? 'int'} ${f.name}(${f.params})` });
+  } else {
+    out.push({ text: `static ${f.returns ?? 'int'} ${f.name}(${f.params})` });
+  }
   out.push({ text: '{' });
   for (const s of f.body) stmtLines(s, '\t', out, f.src);
   out.push({ text: '}' });
@@ -169,6 +175,8 @@ export function printProgram(p: CProgram, opts: PrintOptions): string {
   out.push({ text: '' });
   for (const d of p.defines) out.push({ text: `#define ${d.name} ${d.value}${d.comment ? `  /* ${safeComment(d.comment)} */` : ''}` });
   if (p.defines.length) out.push({ text: '' });
+  for (const inc of p.lateIncludes) out.push({ text: `#include ${cString(new TextEncoder().encode(inc))}` });
+  if (p.lateIncludes.length) out.push({ text: '' });
   for (const s of p.structs) structLines(s, out);
   for (const m of p.maps) {
     if (m.comment) out.push({ text: `/* ${safeComment(m.comment)} */` });

@@ -51,6 +51,14 @@ export const CATALOGUE = {
   E0410: { severity: 'error', title: 'unknown config option' },
   E0411: { severity: 'error', title: 'invalid config value' },
   E0412: { severity: 'error', title: 'program has no probes' },
+  // capture
+  E0501: { severity: 'error', title: 'capture size is not a power of two (R1)' },
+  E0502: { severity: 'error', title: 'capture size out of range' },
+  E0503: { severity: 'error', title: 'invalid sink' },
+  E0504: { severity: 'error', title: 'capture key is not an integer' },
+  E0505: { severity: 'error', title: 'no capture signature for this probe' },
+  E0506: { severity: 'error', title: 'capture sites disagree' },
+  E0507: { severity: 'error', title: 'invalid capture arguments' },
   // build
   E0601: { severity: 'error', title: 'C compiler failed' },
   E0602: { severity: 'error', title: 'toolchain missing' },
@@ -73,6 +81,7 @@ export const CATALOGUE = {
   W0101: { severity: 'warning', title: 'unreachable statement' },
   W0901: { severity: 'warning', title: 'events lost' },
   W0902: { severity: 'warning', title: 'map full: updates failed' },
+  W0903: { severity: 'warning', title: 'captured bytes lost' },
 } as const satisfies Record<string, Entry>;
 
 export type DiagnosticCode = keyof typeof CATALOGUE;

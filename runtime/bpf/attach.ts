@@ -72,10 +72,23 @@ export function attachInterval(probe: ManifestProbe, prog: Ptr, periodNs: bigint
   return nativeLink(probe, l); // the link owns the perf event fd and closes it on destroy
 }
 
+/** Run a raw_tp program once, now (BPF_PROG_TEST_RUN), with `args` as its u64 arguments. Returns errno (0 on success). */
+export function testRun(progFd: number, args: bigint[] = []): number {
+  return testRunWithResult(progFd, args).err;
+}
+
+/** As testRun, also returning the program's return value. */
+export function testRunWithResult(progFd: number, args: bigint[] = []): { err: number; retval: number } {
+  const n = native();
+  const ctx = args.length ? Buffer.alloc(8 * args.length) : null;
+  args.forEach((a, i) => ctx!.writeBigUInt64LE(a, 8 * i));
+  const opts = { sz: n.sizeofTestRunOpts, data_in: null, data_out: null, data_size_in: 0, data_size_out: 0, ctx_in: ctx, ctx_out: null, ctx_size_in: ctx?.length ?? 0, ctx_size_out: 0, retval: 0, repeat: 0, duration: 0, flags: 0, cpu: 0, batch_size: 0 };
+  const rc = n.prog_test_run_opts(progFd, opts);
+  return rc === 0 ? { err: 0, retval: opts.retval } : { err: errno(), retval: 0 };
+}
+
 /** Run a BEGIN/END program once, now, on this CPU. */
 export function runOnce(probe: ManifestProbe, progFd: number): void {
-  const n = native();
-  const opts = { sz: n.sizeofTestRunOpts, data_in: null, data_out: null, data_size_in: 0, data_size_out: 0, ctx_in: null, ctx_out: null, ctx_size_in: 0, ctx_size_out: 0, retval: 0, repeat: 0, duration: 0, flags: 0, cpu: 0, batch_size: 0 };
-  const rc = n.prog_test_run_opts(progFd, opts);
-  if (rc !== 0) throw new CapcError('E0801', `cannot run ${probe.spec}: ${strerror(errno())}`, ['BEGIN and END run through BPF_PROG_TEST_RUN, which needs kernel 5.10 or later'], probe.span);
+  const err = testRun(progFd);
+  if (err) throw new CapcError('E0801', `cannot run ${probe.spec}: ${strerror(err)}`, ['BEGIN and END run through BPF_PROG_TEST_RUN, which needs kernel 5.10 or later'], probe.span);
 }

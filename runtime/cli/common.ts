@@ -22,6 +22,8 @@ export interface ProgramOpts {
   strlen?: string;
   ringbufSize?: string;
   maxMapKeys?: string;
+  captureRingSize?: string;
+  maxConnections?: string;
 }
 
 export function paintFor(stream: NodeJS.WriteStream): Paint {
@@ -61,6 +63,10 @@ export function compileOptions(opts: ProgramOpts, positional: string[]): Compile
   if (strlen !== undefined) overrides.strlen = strlen;
   if (ring !== undefined) overrides.ringbufSize = ring;
   if (keys !== undefined) overrides.maxMapKeys = keys;
+  const capRing = sizeArg('--capture-ring-size', opts.captureRingSize);
+  const conns = sizeArg('--max-connections', opts.maxConnections);
+  if (capRing !== undefined) overrides.captureRingSize = capRing;
+  if (conns !== undefined) overrides.maxConnections = conns;
   return { positional, configOverrides: overrides };
 }
 

@@ -6,6 +6,7 @@ import { CapcError } from '../errors.js';
 import { JsonRenderer } from '../output/json.js';
 import { TextRenderer, type Out } from '../output/text.js';
 import { runSession } from '../session/session.js';
+import { FanOut, StreamFiles } from '../output/stream-files.js';
 import { compileOptions, printDiagnostics, readSource, reportFailure, type ProgramOpts } from './common.js';
 
 interface RunOpts extends ProgramOpts {
@@ -17,6 +18,10 @@ interface RunOpts extends ProgramOpts {
   q?: boolean;
   cache: boolean;
   drainMs?: string;
+  hex?: boolean;
+  writeStreams?: string;
+  captureRingSize?: string;
+  maxConnections?: string;
 }
 
 export function registerRun(program: Command): void {
@@ -37,6 +42,10 @@ export function registerRun(program: Command): void {
     .option('--ringbuf-size <bytes>', 'size of the event ring buffer, a power of two (e.g. 4M)')
     .option('--max-map-keys <n>', 'entries per map')
     .option('--drain-ms <ms>', 'how often the rings are drained when the kernel does not wake capc', '5')
+    .option('--hex', 'show captured payload as a hex dump')
+    .option('--write-streams <dir>', 'write every captured connection direction to a file in DIR (byte-exact)')
+    .option('--capture-ring-size <bytes>', 'size of the capture ring buffer, a power of two (default 4M)')
+    .option('--max-connections <n>', 'connections each capture table holds (default 1024)')
     .option('--no-cache', 'recompile even if the object is cached')
     .action(async (file: string | undefined, args: string[], opts: RunOpts) => {
       process.exitCode = await runCommand(file, args, opts);
@@ -63,7 +72,8 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
     });
     const out: Out = opts.o ? fileOut(opts.o) : { write: (d) => void (outClosed || process.stdout.write(d)) };
     const err: Out = { write: (d) => void process.stderr.write(d) };
-    const renderer = opts.format === 'json' ? new JsonRenderer(out) : new TextRenderer(out, err, !!opts.q);
+    const main = opts.format === 'json' ? new JsonRenderer(out) : new TextRenderer(out, err, !!opts.q, !!opts.hex);
+    const renderer = opts.writeStreams ? new FanOut([main, new StreamFiles(opts.writeStreams)]) : main;
     const src = source;
     return await runSession({
       source,

@@ -66,12 +66,17 @@ function bind() {
     batch_size: 'uint32',
   });
   const PrintFn = koffi.proto('int capc_libbpf_print_fn(int level, const char *fmt, void *args)');
+  koffi.opaque('perf_buffer');
+  const PerfSampleFn = koffi.proto('void capc_perf_sample_fn(void *ctx, int cpu, void *data, uint32 size)');
+  const PerfLostFn = koffi.proto('void capc_perf_lost_fn(void *ctx, int cpu, uint64 cnt)');
 
   return {
     OpenOpts,
     UprobeOpts,
     TestRunOpts,
     PrintFn,
+    PerfSampleFn,
+    PerfLostFn,
     sizeofOpenOpts: koffi.sizeof(OpenOpts),
     sizeofUprobeOpts: koffi.sizeof(UprobeOpts),
     sizeofTestRunOpts: koffi.sizeof(TestRunOpts),
@@ -101,6 +106,11 @@ function bind() {
     map_update_elem: lib.func('int bpf_map_update_elem(int fd, const void *key, const void *value, uint64 flags)'),
     prog_test_run_opts: lib.func('int bpf_prog_test_run_opts(int prog_fd, _Inout_ bpf_test_run_opts *opts)'),
     enable_stats: lib.func('int bpf_enable_stats(int type)'),
+    // libbpf: perf buffers (the perfbuf sink)
+    perf_buffer_new: lib.func('perf_buffer *perf_buffer__new(int map_fd, size_t page_cnt, capc_perf_sample_fn *sample_cb, capc_perf_lost_fn *lost_cb, void *ctx, const void *opts)'),
+    perf_buffer_epoll_fd: lib.func('int perf_buffer__epoll_fd(const perf_buffer *pb)'),
+    perf_buffer_consume: lib.func('int perf_buffer__consume(perf_buffer *pb)'),
+    perf_buffer_free: lib.func('void perf_buffer__free(perf_buffer *pb)'),
     // libc
     vsnprintf: libc.func('int vsnprintf(_Out_ uint8_t *buf, size_t n, const char *fmt, void *ap)'),
     mmap: libc.func('void *mmap(void *addr, size_t len, int prot, int flags, int fd, intptr_t off)'),

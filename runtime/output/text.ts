@@ -2,15 +2,25 @@
 // "Attaching N probes...", printf output as-is, and at exit two blank lines
 // then every non-empty map in name order. Drops and full maps are reported
 // on stderr with what to do about them.
-import type { CapEvent, Renderer } from '../events/model.js';
+import type { CapEvent, ConnInfo, Renderer } from '../events/model.js';
 import { mapText } from '../format/maps.js';
+import { DIR_NAME, escapePayload, hexDump, humanBytes } from '../format/payload.js';
 
 export interface Out {
   write(data: Buffer | string): void;
 }
 
+function who(c: ConnInfo): string {
+  return `conn ${c.id} ${c.comm}[${c.pid}] key 0x${c.key.toString(16)}`;
+}
+
 export class TextRenderer implements Renderer {
-  constructor(private readonly out: Out, private readonly err: Out, private readonly quiet: boolean) {}
+  constructor(
+    private readonly out: Out,
+    private readonly err: Out,
+    private readonly quiet: boolean,
+    private readonly hex = false,
+  ) {}
 
   event(e: CapEvent): void {
     switch (e.kind) {
@@ -26,6 +36,29 @@ export class TextRenderer implements Renderer {
       case 'map-full':
         this.err.write(`warning[W0902]: ${e.count} update${e.count === 1 ? '' : 's'} of ${e.map} failed: the map is full (${e.maxEntries} entries)\n  = hint: raise the limit with --max-map-keys or config = { max_map_keys = ... }\n`);
         return;
+      case 'capture': {
+        const arrow = e.dir === 0 ? '>>>' : '<<<';
+        const body = this.hex ? Buffer.from(hexDump(e.data, e.offset)) : escapePayload(e.data);
+        const nl = body.length && body[body.length - 1] === 0x0a ? '' : '\n';
+        this.out.write(Buffer.concat([Buffer.from(`${arrow} ${who(e.conn)} ${DIR_NAME[e.dir]} ${e.data.length} bytes at ${e.offset}\n`), body, Buffer.from(nl)]));
+        return;
+      }
+      case 'capture-loss':
+        this.out.write(`!!! ${who(e.conn)} ${DIR_NAME[e.dir]}: ${e.bytes} bytes lost at offset ${e.offset}\n`);
+        return;
+      case 'capture-end':
+        this.out.write(`--- ${who(e.conn)} ${e.closed ? 'closed' : 'still open at exit'}: ${e.bytes[0]} bytes out, ${e.bytes[1]} in${e.lost[0] + e.lost[1] ? `, ${e.lost[0] + e.lost[1]} lost` : ''}\n`);
+        return;
+      case 'capture-summary': {
+        const lost = e.lostBytes || e.droppedBytes || e.refusedConnections;
+        const line = `capture: ${e.connections} connection${e.connections === 1 ? '' : 's'}, ${humanBytes(e.bytes[0])} out, ${humanBytes(e.bytes[1])} in, ${e.records} records`;
+        if (!lost) {
+          if (!this.quiet) this.err.write(`${line}, nothing lost\n`);
+          return;
+        }
+        this.err.write(`warning[W0903]: ${line}; ${e.lostBytes} bytes missing from streams, kernel dropped ${e.droppedBytes} bytes in ${e.droppedRecords} records${e.refusedConnections ? `, ${e.refusedConnections} fragments of connections the table had no room for` : ''}\n  = hint: raise the capture ring (-> ringbuf(16M), --capture-ring-size) or max_connections\n`);
+        return;
+      }
       case 'maps':
         if (e.atExit) this.out.write('\n\n');
         for (const m of [...e.maps].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {

@@ -19,6 +19,7 @@ import { requireBtf, requirePrivileges } from '../toolchain/environment.js';
 import { buildSource } from './build.js';
 import { mark } from '../timing.js';
 import { HeldChild } from './child.js';
+import { CaptureChannel } from './capture-channel.js';
 
 export class CompileFailed extends Error {
   constructor(readonly diagnostics: Diagnostic[]) {
@@ -81,6 +82,7 @@ class Session {
   private links: Link[] = [];
   private rings: { events?: RingReader; ctl?: RingReader } = {};
   private poller: Poller | undefined;
+  private capture: CaptureChannel | undefined;
   private readonly decoder: Decoder;
   private stop: StopReason | undefined;
   private exitCode = 0;
@@ -109,7 +111,8 @@ class Session {
       if (r.role === 'events') this.rings.events = reader;
       else this.rings.ctl = reader;
     }
-    this.poller = new Poller([this.rings.events!.fd, this.rings.ctl!.fd]);
+    if (m.capture) this.capture = new CaptureChannel(m, m.capture, this.obj, opts.renderer);
+    this.poller = new Poller([this.rings.events!.fd, this.rings.ctl!.fd, ...(this.capture ? [this.capture.fd] : [])]);
     this.installSignals();
 
     opts.renderer.event({ kind: 'attaching', probes: m.probes.length });
@@ -135,10 +138,12 @@ class Session {
     // wakes us at once (R10 threshold), and exit() uses the always-waking ring.
     const drainMs = opts.drainMs ?? 5;
     let interval = drainMs;
+    const maxIdle = Math.min(MAX_IDLE_DRAIN_MS, this.capture?.flushPeriodMs ?? MAX_IDLE_DRAIN_MS);
     while (!this.stop) {
       await Promise.race([this.poller.wait(interval), new Promise<void>((r) => (this.wake = r))]);
+      this.capture?.tick();
       const n = this.drainAll();
-      interval = n > 0 ? drainMs : Math.min(MAX_IDLE_DRAIN_MS, Math.max(drainMs, interval * 2));
+      interval = n > 0 ? drainMs : Math.min(maxIdle, Math.max(drainMs, interval * 2));
       const now = Date.now();
       if (deadline !== undefined && now >= deadline) this.requestStop('duration');
       if (now - lastCheck >= 1000) {
@@ -172,6 +177,7 @@ class Session {
       const e = this.decoder.decode(data, view, off, len);
       if (e) r.event(e);
     }) ?? 0;
+    n += this.capture?.drain() ?? 0;
     n += this.rings.ctl?.drain((_d, view, off) => {
       if (view.getUint32(off, true) === CTL_EXIT) {
         if (!this.stop) this.exitCode = view.getUint32(off + 4, true);
@@ -185,6 +191,7 @@ class Session {
   private reportCounters(): void {
     if (this.statsFd < 0) return;
     for (const c of this.manifest.counters) {
+      if (c.kind !== 'ring-drop' && c.kind !== 'map-full') continue; // capture counters: in the capture summary
       const v = readCounter(this.statsFd, c.index);
       const prev = this.reported.get(c.index) ?? 0n;
       if (v <= prev) continue;
@@ -207,6 +214,7 @@ class Session {
     this.drainAll();
     for (const p of this.manifest.probes.filter((x) => x.attach.kind === 'end')) runOnce(p, obj.program(p.program).fd);
     this.drainAll();
+    this.capture?.finish(this.statsFd);
     if (this.stop !== 'child') this.child?.kill();
     this.reportCounters();
     const maps = this.manifest.maps.map((m) => readMap(obj.mapFd(m.cName), m));
@@ -221,6 +229,7 @@ class Session {
     this.links = [];
     this.rings.events?.close();
     this.rings.ctl?.close();
+    this.capture?.close();
     await this.poller?.close();
     this.obj?.close();
     this.child?.kill();

@@ -12,7 +12,8 @@ import type { SourceFile } from '../../grammar/ast.js';
 import { CapcError } from '../errors.js';
 import { BTF_PATH, bpftoolPath, cacheDir, clangPath, clangVersion, requireBtf, stdlibDir } from './environment.js';
 
-export const CLANG_FLAGS = ['-O2', '-g', '-target', 'bpf', '-D__TARGET_ARCH_x86', '-Wall', '-Werror=implicit-function-declaration', '-Werror=incompatible-pointer-types', '-Wno-unused-function', '-Wno-unused-variable', '-Wno-unused-but-set-variable'];
+// -mcpu=v3: atomic compare-and-swap (the capture buffer's owner flag) needs BPF ISA v3 (kernel 5.12+).
+export const CLANG_FLAGS = ['-O2', '-g', '-target', 'bpf', '-mcpu=v3', '-D__TARGET_ARCH_x86', '-Wall', '-Werror=implicit-function-declaration', '-Werror=incompatible-pointer-types', '-Wno-unused-function', '-Wno-unused-variable', '-Wno-unused-but-set-variable'];
 
 function sha(data: string | Buffer): string {
   return crypto.createHash('sha256').update(data).digest('hex');
@@ -48,7 +49,9 @@ export interface HeaderDir {
 /** vmlinux.h + capc.bpf.h for this kernel, and their precompiled header. */
 export function prepareHeaders(opts: { pch?: boolean } = {}): HeaderDir {
   const header = fs.readFileSync(path.join(stdlibDir(), 'capc.bpf.h'));
-  const dir = path.join(cacheDir(), `kernel-${kernelKey()}`, `hdr-${sha(Buffer.concat([header, Buffer.from(clangVersion())])).slice(0, 12)}`);
+  const captureHeader = fs.readFileSync(path.join(stdlibDir(), 'capc-capture.bpf.h'));
+  const id = sha(Buffer.concat([header, captureHeader, Buffer.from(clangVersion()), Buffer.from(CLANG_FLAGS.join(' '))])).slice(0, 12);
+  const dir = path.join(cacheDir(), `kernel-${kernelKey()}`, `hdr-${id}`);
   fs.mkdirSync(dir, { recursive: true });
   const vmlinux = path.join(dir, 'vmlinux.h');
   if (!fs.existsSync(vmlinux)) {
@@ -62,6 +65,8 @@ export function prepareHeaders(opts: { pch?: boolean } = {}): HeaderDir {
   }
   const hdr = path.join(dir, 'capc.bpf.h');
   if (!fs.existsSync(hdr)) writeAtomic(hdr, header);
+  const capHdr = path.join(dir, 'capc-capture.bpf.h');
+  if (!fs.existsSync(capHdr)) writeAtomic(capHdr, captureHeader);
   if (opts.pch === false) return { dir, pch: undefined };
   const pch = path.join(dir, 'capc.bpf.h.pch');
   if (!fs.existsSync(pch)) {

@@ -5,7 +5,9 @@ import type * as A from '../../grammar/ast.js';
 export function dumpProgram(p: A.Program): string {
   const out: string[] = [];
   const at = (s: A.Span) => `@${s.line}:${s.col}`;
-  const line = (depth: number, text: string) => out.push('  '.repeat(depth) + text);
+  const line = (depth: number, text: string): void => {
+    out.push('  '.repeat(depth) + text);
+  };
   const expr = (e: A.Expr, d: number): void => {
     switch (e.kind) {
       case 'Int': return line(d, `Int ${e.value} ${at(e.span)}`);

@@ -28,12 +28,17 @@ export function runCapc(args: string[], opts: CapcOptions = {}): Promise<CapcRes
     let stdout = '';
     let stderr = '';
     let notified = false;
+    let failure: unknown;
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => {
       stderr += d;
       if (!notified && opts.onAttached && stderr.includes('__CAPC_ATTACHED__')) {
         notified = true;
-        Promise.resolve(opts.onAttached(child.pid!)).catch(reject);
+        Promise.resolve(opts.onAttached(child.pid!)).catch((e) => {
+          // The workload failed: stop capc first, so nothing outlives the test.
+          failure = e;
+          child.kill('SIGINT');
+        });
       }
     });
     if (opts.input !== undefined) child.stdin.end(opts.input);
@@ -42,14 +47,15 @@ export function runCapc(args: string[], opts: CapcOptions = {}): Promise<CapcRes
       child.kill('SIGKILL');
       reject(new Error(`capc ${args.join(' ')} timed out after ${opts.timeoutMs ?? 60000} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
     }, opts.timeoutMs ?? 60000);
-    child.on('exit', (code, signal) => {
+    child.on('exit', async (code, signal) => {
       clearTimeout(timer);
       const result = { code, signal, stdout, stderr: stderr.replace(/__CAPC_ATTACHED__\n/g, ''), pid: child.pid! };
       try {
-        if (opts.checkLeaks !== false) assertNothingLoaded();
-        resolve(result);
+        if (opts.checkLeaks !== false) await assertNothingLoaded();
+        if (failure) reject(failure);
+        else resolve(result);
       } catch (e) {
-        reject(e);
+        reject(failure ?? e);
       }
     });
   });
@@ -64,7 +70,12 @@ export function loadedCapcPrograms(): BpftoolProg[] {
   return progs.filter((p) => p.name?.startsWith('capc_'));
 }
 
-export function assertNothingLoaded(): void {
-  const left = loadedCapcPrograms();
+/** The kernel frees a program shortly after its last fd closes: allow it a moment. */
+export async function assertNothingLoaded(): Promise<void> {
+  let left = loadedCapcPrograms();
+  for (let i = 0; i < 40 && left.length; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    left = loadedCapcPrograms();
+  }
   assert.deepEqual(left.map((p) => `${p.name} (id ${p.id}, held by ${p.pids?.map((x) => `${x.comm}:${x.pid}`).join(',') ?? 'nobody'})`), [], 'capc programs left loaded in the kernel');
 }

@@ -37,6 +37,7 @@ test('#line directives map each code line to its .cap line, scaffolding to itsel
     sourceName: 'x.cap',
     includes: ['capc.bpf.h'],
     defines: [],
+    lateIncludes: [],
     structs: [],
     maps: [],
     globals: [],

@@ -1,0 +1,409 @@
+// compiler/3-lower/lower-capture.ts — lowers payload capture: the connection
+// tables (one per family, with the 2N batch buffer for accumulate: R2), the
+// entry half of each capture pair (stash the arguments by thread), the
+// prologue of the return half (only successful calls, the returned length),
+// accumulate()/capture() statements, the probes that see connections close,
+// and the flusher capc runs on a timer for idle batches (R9) and at exit.
+// The logic itself is hand-written C in stdlib/capc-capture.bpf.h.
+import type * as A from '../../grammar/ast.js';
+import type { AnalyzedProgram, CaptureInfo, CaptureSite, ProbeInstance } from '../2-analyze/analyzed.js';
+import { probeName } from '../2-analyze/probes.js';
+import type { ManifestCapture } from '../manifest.js';
+import { addr, arrow, bin, call, cast, dot, id, num, type CExpr, type CFunction, type CGlobal, type CMapDecl, type CStmt, type CStruct } from './c-ir.js';
+import type { FnBuilder } from './fn-builder.js';
+import { lowerInt } from './lower-expr.js';
+import { STATS_MAP, type Resources } from './resources.js';
+
+export const CAPTURE_SINK = 'capc_payload';
+const CHUNK_SCRATCH = 'capc_chunkbuf';
+const STASH_ENTRIES = 16384;
+/** Record payload for fragments too big to batch (a header + this fits the 32 KiB per-CPU limit). */
+const PASS_THROUGH_CHUNK = 16384;
+/** sizeof(struct capc_conn) in stdlib/capc-capture.bpf.h (checked by _Static_assert in every program). */
+const CONN_SIZE = 120;
+
+interface Family {
+  name: string;
+  struct: string;
+  map: string;
+  zero: string;
+  accSize?: number;
+  valueSize: number;
+  endId: number;
+  fullCounter: number;
+  refusedBytes: number;
+}
+
+function familyIdent(name: string): string {
+  return name.replace(/[^A-Za-z0-9_]/g, '_');
+}
+
+export class CaptureLowering {
+  readonly families = new Map<string, Family>();
+  private readonly siteIds = new Map<CaptureSite, number>();
+  private readonly stashes = new Map<number, { struct: CStruct; map: string; unpaired: number }>();
+  readonly dropRecords: number;
+  readonly dropBytes: number;
+
+  constructor(private readonly info: CaptureInfo, private readonly res: Resources, private readonly program: AnalyzedProgram) {
+    this.dropRecords = res.counter('capture-drop-records', CAPTURE_SINK);
+    this.dropBytes = res.counter('capture-drop-bytes', CAPTURE_SINK);
+    for (const [name, f] of info.families) {
+      const ident = familyIdent(name);
+      // struct capc_conn: 48 bytes of stream state + the 72-byte record header = 120.
+      const valueSize = CONN_SIZE + (f.accumulateSize ? 2 * f.accumulateSize : 0);
+      this.families.set(name, {
+        name,
+        struct: `capc_acc_${ident}`,
+        map: `capc_c_${ident}`.slice(0, 15),
+        zero: `capc_zero_${ident}`,
+        accSize: f.accumulateSize,
+        valueSize,
+        endId: res.allocEventId(),
+        fullCounter: res.counter('conn-table-full', name),
+        refusedBytes: res.counter('capture-refused-bytes', name),
+      });
+    }
+    for (const site of info.sites) this.siteIds.set(site, res.allocEventId());
+  }
+
+  private get sinkIsPerf(): boolean {
+    return this.info.sink.kind === 'perfbuf';
+  }
+
+  /** Defines and headers; the capture header reads CAPC_MAX_CHUNK. */
+  defines(): { name: string; value: string; comment?: string }[] {
+    // accumulate() sends oversize fragments straight through in the largest records
+    // a per-CPU buffer can hold; capture() uses its own N.
+    const maxChunk = Math.max(...this.info.sites.map((s) => (s.kind === 'accumulate' ? PASS_THROUGH_CHUNK : s.size)));
+    return [
+      { name: 'CAPC_MAX_CHUNK', value: String(maxChunk), comment: 'largest record payload: the per-CPU record buffer holds a header and this many bytes' },
+      { name: 'CAPC_CAPTURE_WAKEUP', value: `${Math.max(1, Math.floor(this.info.sink.size / 4))}ULL`, comment: 'R10: wake the reader when a quarter of the capture ring is unread' },
+    ];
+  }
+
+  structs(): CStruct[] {
+    const out: CStruct[] = [];
+    for (const f of this.families.values()) {
+      const fields = [{ name: 'c', type: 'struct capc_conn', offset: 0, size: CONN_SIZE }];
+      if (f.accSize) fields.push({ name: 'buf', type: 'char', offset: CONN_SIZE, size: 2 * f.accSize, array: 2 * f.accSize } as never);
+      out.push({
+        kind: 'struct',
+        name: f.struct,
+        fields,
+        size: f.valueSize,
+        assertLayout: true,
+        comment: f.accSize
+          ? `connection of family ${f.name}: stream state, the batch header, then the batch buffer, 2N = ${2 * f.accSize} bytes for batches of N = ${f.accSize} (R2)`
+          : `connection of family ${f.name}: stream state only (capture() does not batch)`,
+      });
+    }
+    for (const s of this.stashes.values()) out.push(s.struct);
+    return out;
+  }
+
+  maps(): CMapDecl[] {
+    const cfg = this.program.config;
+    const decls: CMapDecl[] = [
+      this.sinkIsPerf
+        ? { name: CAPTURE_SINK, type: 'BPF_MAP_TYPE_PERF_EVENT_ARRAY', key: 'int', value: '__u32', maxEntries: 0, comment: 'captured payload, one perf buffer per CPU (perfbuf sink)' }
+        : { name: CAPTURE_SINK, type: 'BPF_MAP_TYPE_RINGBUF', maxEntries: this.info.sink.size, comment: 'captured payload: variable-size records, metadata once per batch' },
+      { name: CHUNK_SCRATCH, type: 'BPF_MAP_TYPE_PERCPU_ARRAY', key: '__u32', value: 'struct capc_chunk_buf', maxEntries: 1, comment: 'R5: one record (header + N bytes) per CPU, for payloads sent in chunks' },
+    ];
+    for (const f of this.families.values()) {
+      decls.push({
+        name: f.map,
+        type: 'BPF_MAP_TYPE_HASH',
+        key: 'struct capc_conn_key',
+        value: `struct ${f.struct}`,
+        maxEntries: cfg.maxConnections,
+        comment: `connections of family ${f.name}; a full table is counted and new connections go out unbatched, never silently dropped`,
+      });
+    }
+    for (const s of this.stashes.values()) {
+      decls.push({ name: s.map, type: 'BPF_MAP_TYPE_LRU_HASH', key: '__u64', value: `struct ${s.struct.name}`, maxEntries: STASH_ENTRIES, comment: 'arguments saved at entry, by thread, until the call returns' });
+    }
+    return decls;
+  }
+
+  globals(): CGlobal[] {
+    const g: CGlobal[] = [{ type: '__u64', name: 'capc_next_conn', init: '0', comment: 'connection ids: a reused key (SSL*, fd) never merges two connections' }];
+    for (const f of this.families.values()) {
+      g.push({ type: `static const struct ${f.struct}`, name: f.zero, init: '{}', comment: `zeroed value for new connections of ${f.name} (read-only data, not the stack: R5)` });
+    }
+    return g;
+  }
+
+  /** A sink descriptor for site records (or a family's close/final records). */
+  private sinkInit(site: number): CExpr {
+    return {
+      k: 'init',
+      fields: [
+        ['map', addr(id(CAPTURE_SINK))],
+        ['ctx', id('ctx')],
+        ['wakeup', id('CAPC_CAPTURE_WAKEUP')],
+        ['stats', addr(id(STATS_MAP))],
+        ['drop_rec', num(this.dropRecords)],
+        ['drop_bytes', num(this.dropBytes)],
+        ['is_perf', num(this.sinkIsPerf ? 1 : 0)],
+        ['site', num(site)],
+      ],
+    };
+  }
+
+  // ---- capture pairs -----------------------------------------------------
+
+  private stashFor(inst: ProbeInstance): { struct: CStruct; map: string; unpaired: number } {
+    let s = this.stashes.get(inst.id);
+    if (!s) {
+      const name = `capc_stash_p${inst.id}`;
+      s = {
+        struct: { kind: 'struct', name, fields: [{ name: 'a', type: '__u64', array: 6, offset: 0, size: 48 }], size: 48, assertLayout: false, comment: `arguments of ${probeName(inst.attach)} at entry` },
+        map: `capc_stash${inst.id}`,
+        unpaired: this.res.counter('unpaired-return', probeName(inst.attach)),
+      };
+      this.stashes.set(inst.id, s);
+    }
+    return s;
+  }
+
+  /** The entry half: save the arguments by thread until the call returns. */
+  entryFunction(inst: ProbeInstance, params: string): CFunction {
+    const stash = this.stashFor(inst);
+    const line = inst.spec.span.line;
+    const sig = inst.capture!.sig;
+    const body: CStmt[] = [
+      { k: 'if', c: id('capc_exiting'), then: [{ k: 'return', e: num(0) }], src: line },
+      { k: 'decl', type: '__u64', name: 'capc_id', init: call('bpf_get_current_pid_tgid'), src: line },
+      { k: 'decl', type: `struct ${stash.struct.name}`, name: 'st', init: { k: 'zeroinit' }, src: line },
+    ];
+    if (sig.match.kind === 'uprobe') {
+      for (let i = 0; i < Math.min(6, sig.args.length); i++) {
+        body.push({ k: 'expr', e: bin('=', { k: 'index', e: dot(id('st'), 'a'), i: num(i) }, cast('__u64', call(`PT_REGS_PARM${i + 1}`, id('ctx')))), src: line });
+      }
+    } else {
+      sig.args.forEach((name, i) => body.push({ k: 'expr', e: bin('=', { k: 'index', e: dot(id('st'), 'a'), i: num(i) }, cast('__u64', arrow(id('ctx'), name))), src: line }));
+    }
+    body.push({ k: 'expr', e: call('bpf_map_update_elem', addr(id(stash.map)), addr(id('capc_id')), addr(id('st')), id('BPF_ANY')), src: line });
+    body.push({ k: 'return', e: num(0), src: line });
+    return { section: '', name: '', params, body, comment: `${sig.doc}: entry, keep the arguments until it returns`, src: line };
+  }
+
+  /**
+   * The start of the return half (or of an entry-time capture): find the saved
+   * arguments, give up on failed calls, and bind conn, buf, len (and retval).
+   */
+  prologue(b: FnBuilder): void {
+    const inst = b.inst;
+    const mode = inst.capture!;
+    const sig = mode.sig;
+    const argIdx = (name: string) => sig.args.indexOf(name);
+    const src = inst.spec.span.line;
+    b.src = src;
+    if (mode.at === 'entry') {
+      const arg = (name: string): CExpr => (sig.match.kind === 'uprobe' ? cast('__u64', call(`PT_REGS_PARM${argIdx(name) + 1}`, id('ctx'))) : cast('__u64', arrow(id('ctx'), name)));
+      b.emit({ k: 'decl', type: '__u64', name: 'capc_conn', init: arg(sig.connArg), comment: 'entry-time capture: the requested length' });
+      b.emit({ k: 'decl', type: '__u64', name: 'capc_buf', init: arg(sig.bufArg) });
+      b.emit({ k: 'decl', type: '__u64', name: 'capc_len', init: arg(sig.sizeArg) });
+      return;
+    }
+    const stash = this.stashFor(inst);
+    b.emit({ k: 'decl', type: '__u64', name: 'capc_id', init: call('bpf_get_current_pid_tgid') });
+    b.emit({ k: 'decl', type: `struct ${stash.struct.name} *`, name: 'capc_stp', init: call('bpf_map_lookup_elem', addr(id(stash.map)), addr(id('capc_id'))) });
+    b.emit({
+      k: 'if',
+      c: { k: 'un', op: '!', e: id('capc_stp') },
+      then: [{ k: 'expr', e: call('capc_count', addr(id(STATS_MAP)), num(stash.unpaired)), comment: 'a return whose entry capc did not see (the call began before capc attached)' }, { k: 'return', e: num(0) }],
+    });
+    b.emit({ k: 'decl', type: `struct ${stash.struct.name}`, name: 'capc_st', init: { k: 'un', op: '*', e: id('capc_stp') }, comment: 'R7: copy the saved arguments out, then drop the entry' });
+    b.emit({ k: 'expr', e: call('bpf_map_delete_elem', addr(id(stash.map)), addr(id('capc_id'))) });
+    const ret: CExpr = sig.match.kind === 'uprobe' ? cast('__s64', cast('__s32', call('PT_REGS_RC', id('ctx')))) : cast('__s64', arrow(id('ctx'), 'ret'));
+    b.emit({ k: 'decl', type: '__s64', name: 'capc_ret', init: ret });
+    const saved = (name: string): CExpr => ({ k: 'index', e: dot(id('capc_st'), 'a'), i: num(argIdx(name)) });
+    b.emit({ k: 'decl', type: '__u64', name: 'capc_conn', init: saved(sig.connArg) });
+    b.emit({ k: 'decl', type: '__u64', name: 'capc_buf', init: saved(sig.bufArg) });
+    if (sig.length.from === 'retval') {
+      b.emit({ k: 'if', c: bin('<=', id('capc_ret'), num(0)), then: [{ k: 'return', e: num(0) }] });
+      b.emit({ k: 'decl', type: '__u64', name: 'capc_len', init: id('capc_ret'), comment: 'the length the call returned, never the one requested' });
+    } else {
+      b.emit({ k: 'if', c: bin('!=', id('capc_ret'), num(1)), then: [{ k: 'return', e: num(0) }] });
+      b.emit({ k: 'decl', type: '__u64', name: 'capc_len', init: num(0), comment: 'the length the call wrote to its size_t * argument' });
+      b.emit({ k: 'expr', e: call('bpf_probe_read_user', addr(id('capc_len')), { k: 'sizeof', of: 'capc_len' }, cast('void *', saved(sig.args[sig.length.outArg]!))) });
+    }
+  }
+
+  /** Saved entry argument `n` (for argN in a return-time capture body). */
+  static savedArg(n: number): CExpr {
+    return { k: 'index', e: dot(id('capc_st'), 'a'), i: num(n) };
+  }
+
+  // ---- statements -----------------------------------------------------------
+
+  sink(b: FnBuilder, s: A.SinkStmt, site: CaptureSite): void {
+    const f = this.families.get(site.family)!;
+    const siteId = this.siteIds.get(site)!;
+    const args = s.call.args;
+    const key = lowerInt(b, args[0]!).e;
+    const data = site.generic ? lowerInt(b, args[2]!).e : id('capc_buf');
+    const len = site.generic ? lowerInt(b, args[3]!).e : id('capc_len');
+    const what = `${site.kind}(${site.generic ? 'KEY, ' : 'conn, '}${site.size}${site.generic ? ', DATA, LEN' : ''}) -> ${s.sink.name}`;
+    const a = id('capc_a');
+    const inner: CStmt[] = [
+      { k: 'decl', type: 'struct capc_sink', name: 'capc_s', init: this.sinkInit(siteId) },
+      site.kind === 'accumulate'
+        ? { k: 'expr', e: call('capc_accumulate', addr(id('capc_s')), addr(arrow(a, 'c')), arrow(a, 'buf'), dot(id('capc_ck'), 'key'), cast('const char *', data), len, num(site.direction), num(site.size), num(site.user ? 1 : 0), addr(id(CHUNK_SCRATCH))), comment: 'R1-R4, R9-R11: see stdlib/capc-capture.bpf.h' }
+        : { k: 'expr', e: call('capc_capture', addr(id('capc_s')), addr(arrow(a, 'c')), dot(id('capc_ck'), 'key'), cast('const char *', data), len, num(site.direction), num(site.size), num(site.user ? 1 : 0), addr(id(CHUNK_SCRATCH))), comment: `${site.size}-byte records, never truncated` },
+    ];
+    b.emit({
+      k: 'block',
+      comment: `${what}: site ${siteId}`,
+      body: [
+        { k: 'decl', type: 'struct capc_conn_key', name: 'capc_ck', init: { k: 'init', fields: [['key', key], ['tgid', call('capc_pid')]] }, src: b.src },
+        {
+          k: 'decl',
+          type: `struct ${f.struct} *`,
+          name: 'capc_a',
+          init: cast(`struct ${f.struct} *`, call('capc_conn_get', addr(id(f.map)), addr(id('capc_ck')), addr(id(f.zero)), addr(id('capc_next_conn')), addr(id(STATS_MAP)), num(f.fullCounter))),
+          src: b.src,
+        },
+        {
+          k: 'if',
+          c: a,
+          then: inner,
+          else: [{ k: 'expr', e: call('capc_count_n', addr(id(STATS_MAP)), num(f.refusedBytes), len), comment: 'R11: no room for this connection: its bytes are counted, not captured' }],
+          src: b.src,
+        },
+      ],
+    });
+  }
+
+  // ---- close and flush ---------------------------------------------------
+
+  /** A probe capc adds on SSL_shutdown/SSL_free/close(2): end the connection. */
+  closeBody(inst: ProbeInstance): CStmt[] {
+    const { family, sig } = inst.closeFor!;
+    const f = this.families.get(family)!;
+    const line = inst.spec.span.line;
+    const keyExpr: CExpr = sig.match.kind === 'uprobe' ? cast('__u64', call(`PT_REGS_PARM${sig.argIndex + 1}`, id('ctx'))) : cast('__u64', arrow(id('ctx'), sig.connArg));
+    return [
+      { k: 'decl', type: 'struct capc_conn_key', name: 'capc_ck', init: { k: 'init', fields: [['key', keyExpr], ['tgid', call('capc_pid')]] }, src: line },
+      { k: 'decl', type: `struct ${f.struct} *`, name: 'capc_a', init: call('bpf_map_lookup_elem', addr(id(f.map)), addr(id('capc_ck'))), src: line },
+      { k: 'if', c: { k: 'un', op: '!', e: id('capc_a') }, then: [{ k: 'return', e: num(0) }], src: line },
+      { k: 'decl', type: 'struct capc_sink', name: 'capc_s', init: this.sinkInit(f.endId), src: line },
+      {
+        k: 'if',
+        c: bin('!=', call('__sync_val_compare_and_swap', addr(dot(arrow(id('capc_a'), 'c'), 'busy')), num(0), num(1)), num(0)),
+        then: [{ k: 'expr', e: bin('=', dot(arrow(id('capc_a'), 'c'), 'closed'), num(1)), comment: 'busy elsewhere: the flusher ends it' }, { k: 'return', e: num(0) }],
+        src: line,
+      },
+      {
+        k: 'if',
+        c: call('capc_conn_end', addr(id('capc_s')), addr(arrow(id('capc_a'), 'c')), dot(id('capc_ck'), 'key'), id('CAPC_REC_CLOSE'), num(f.accSize ? 2 * f.accSize - 1 : 0)),
+        then: [
+          { k: 'expr', e: bin('=', dot(arrow(id('capc_a'), 'c'), 'closed'), num(1)), comment: 'the sink is full: the flusher sends the totals later' },
+          { k: 'expr', e: bin('=', dot(arrow(id('capc_a'), 'c'), 'busy'), num(0)) },
+        ],
+        else: [{ k: 'expr', e: call('bpf_map_delete_elem', addr(id(f.map)), addr(id('capc_ck'))), comment: 'the key may be reused: the next connection gets a new id' }],
+        src: line,
+      },
+      { k: 'return', e: num(0), src: line },
+    ];
+  }
+
+  /** The flusher: per family a for_each callback, and the raw_tp program capc runs. */
+  flusher(): CFunction[] {
+    const fns: CFunction[] = [];
+    const body: CStmt[] = [
+      { k: 'decl', type: 'struct capc_flush_args', name: 'fa', init: { k: 'init', fields: [['idle_ns', { k: 'index', e: id('ctx'), i: num(0) }], ['final', { k: 'index', e: id('ctx'), i: num(1) }], ['ctx', id('ctx')], ['remaining', num(0)]] } },
+    ];
+    for (const f of this.families.values()) {
+      const cb = `capc_flush_${familyIdent(f.name)}`.slice(0, 40);
+      const mask = f.accSize ? 2 * f.accSize - 1 : 0;
+      const c = addr(arrow(id('a'), 'c'));
+      const sinkFields = (this.sinkInit(f.endId) as Extract<CExpr, { k: 'init' }>).fields.map(([k, v]): [string, CExpr] => [k, k === 'ctx' ? arrow(id('fa'), 'ctx') : v]);
+      fns.push({
+        name: cb,
+        returns: 'long',
+        params: `void *map, struct capc_conn_key *k, struct ${f.struct} *a, struct capc_flush_args *fa`,
+        comment: `flush idle batches of ${f.name} connections (R9); at exit, send every connection's totals`,
+        body: [
+          { k: 'decl', type: 'struct capc_sink', name: 'capc_s', init: { k: 'init', fields: sinkFields } },
+          {
+            k: 'if',
+            c: bin('||', arrow(id('fa'), 'final'), dot(arrow(id('a'), 'c'), 'closed')),
+            then: [
+              {
+                k: 'if',
+                c: bin('!=', call('__sync_val_compare_and_swap', addr(dot(arrow(id('a'), 'c'), 'busy')), num(0), num(1)), num(0)),
+                then: [{ k: 'expr', e: bin('+=', arrow(id('fa'), 'remaining'), num(1)) }, { k: 'return', e: num(0) }],
+              },
+              {
+                k: 'if',
+                c: call('capc_conn_end', addr(id('capc_s')), c, arrow(id('k'), 'key'), { k: 'cond', c: dot(arrow(id('a'), 'c'), 'closed'), t: id('CAPC_REC_CLOSE'), f: id('CAPC_REC_FINAL') }, num(mask)),
+                then: [
+                  { k: 'expr', e: bin('=', dot(arrow(id('a'), 'c'), 'busy'), num(0)), comment: 'the sink is full: try again on the next pass' },
+                  { k: 'expr', e: bin('+=', arrow(id('fa'), 'remaining'), num(1)) },
+                ],
+                else: [{ k: 'expr', e: call('bpf_map_delete_elem', id('map'), id('k')) }],
+              },
+              { k: 'return', e: num(0) },
+            ],
+          },
+          ...(f.accSize ? [{ k: 'expr', e: call('capc_acc_idle', addr(id('capc_s')), c, arrow(id('k'), 'key'), arrow(id('fa'), 'idle_ns'), num(mask), num(0)) } as CStmt] : []),
+          { k: 'return', e: num(0) },
+        ],
+      });
+      body.push({ k: 'expr', e: call('bpf_for_each_map_elem', addr(id(f.map)), id(cb), addr(id('fa')), num(0)) });
+    }
+    body.push({ k: 'comment', text: 'connections still to end: capc runs the final pass again' });
+    body.push({ k: 'return', e: cast('int', arrow(id('fa_p'), 'remaining')) });
+    body.splice(1, 0, { k: 'decl', type: 'struct capc_flush_args *', name: 'fa_p', init: addr(id('fa')) });
+    fns.push({ section: 'raw_tp', name: 'capc_flush', params: '__u64 *ctx', body, comment: 'run by capc every idle_flush_ms/2 (args: idle ns, final): no tracing program may use timers, so userspace keeps time' });
+    return fns;
+  }
+
+  /** struct capc_flush_args, used by the flusher. */
+  flushArgsStruct(): CStruct {
+    return {
+      kind: 'struct',
+      name: 'capc_flush_args',
+      fields: [
+        { name: 'idle_ns', type: '__u64', offset: 0, size: 8 },
+        { name: 'final', type: '__u64', offset: 8, size: 8 },
+        { name: 'ctx', type: 'void *', offset: 16, size: 8 },
+        { name: 'remaining', type: '__u64', offset: 24, size: 8 },
+      ],
+      size: 32,
+      assertLayout: false,
+    };
+  }
+
+  siteId(site: CaptureSite): number {
+    return this.siteIds.get(site)!;
+  }
+
+  manifest(): ManifestCapture {
+    return {
+      sink: { kind: this.info.sink.kind, map: CAPTURE_SINK, size: this.info.sink.size },
+      flushProgram: 'capc_flush',
+      idleFlushMs: this.program.config.idleFlushMs,
+      sites: this.info.sites.map((s) => {
+        const inst = this.program.instances[s.instance]!;
+        return { id: this.siteIds.get(s)!, kind: s.kind, size: s.size, family: s.family, direction: s.direction, probe: probeName(inst.attach), span: s.stmt.span };
+      }),
+      families: [...this.families.values()].map((f) => ({
+        name: f.name,
+        map: f.map,
+        endId: f.endId,
+        valueSize: f.valueSize,
+        accumulateSize: f.accSize,
+        maxConnections: this.program.config.maxConnections,
+        fullCounter: f.fullCounter,
+        refusedBytesCounter: f.refusedBytes,
+      })),
+      dropRecords: this.dropRecords,
+      dropBytes: this.dropBytes,
+    };
+  }
+}
+

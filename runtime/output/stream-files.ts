@@ -1,0 +1,98 @@
+// runtime/output/stream-files.ts — `--write-streams DIR`: one file per
+// connection direction, each byte at its stream offset (so a loss leaves a
+// hole of the right size rather than shifting what follows), plus
+// streams.json describing every connection, its byte counts and losses.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { CapEvent, ConnInfo, Renderer } from '../events/model.js';
+import { DIR_NAME } from '../format/payload.js';
+
+interface FileState {
+  fd: number;
+  name: string;
+  bytes: number;
+  lost: { offset: number; bytes: number }[];
+  /** Contiguous bytes not written yet (writes are coalesced: one syscall per ~256 KiB, not per record). */
+  pending: Buffer[];
+  pendingAt: number;
+  pendingBytes: number;
+}
+
+const FLUSH_BYTES = 256 * 1024;
+
+export class StreamFiles implements Renderer {
+  private readonly files = new Map<string, FileState>();
+  private readonly conns = new Map<number, { conn: ConnInfo; closed?: boolean }>();
+
+  constructor(private readonly dir: string) {
+    fs.mkdirSync(dir, { recursive: true });
+  }
+
+  private file(conn: ConnInfo, dir: 0 | 1): FileState {
+    const k = `${conn.id}:${dir}`;
+    let f = this.files.get(k);
+    if (!f) {
+      const safe = conn.comm.replace(/[^A-Za-z0-9_.-]/g, '_') || 'unknown';
+      const name = `conn${conn.id}-${safe}-${conn.pid}-${DIR_NAME[dir]}.bin`;
+      f = { fd: fs.openSync(path.join(this.dir, name), 'w'), name, bytes: 0, lost: [], pending: [], pendingAt: 0, pendingBytes: 0 };
+      this.files.set(k, f);
+    }
+    if (!this.conns.has(conn.id)) this.conns.set(conn.id, { conn });
+    return f;
+  }
+
+  event(e: CapEvent): void {
+    if (e.kind === 'capture') {
+      const f = this.file(e.conn, e.dir);
+      if (f.pendingBytes && f.pendingAt + f.pendingBytes !== e.offset) this.flush(f);
+      if (!f.pendingBytes) f.pendingAt = e.offset;
+      f.pending.push(e.data);
+      f.pendingBytes += e.data.length;
+      f.bytes += e.data.length;
+      if (f.pendingBytes >= FLUSH_BYTES) this.flush(f);
+    } else if (e.kind === 'capture-loss') {
+      this.file(e.conn, e.dir).lost.push({ offset: e.offset, bytes: e.bytes });
+    } else if (e.kind === 'capture-end') {
+      const c = this.conns.get(e.conn.id) ?? { conn: e.conn };
+      c.closed = e.closed;
+      this.conns.set(e.conn.id, c);
+    }
+  }
+
+  private flush(f: FileState): void {
+    if (!f.pendingBytes) return;
+    const data = f.pending.length === 1 ? f.pending[0]! : Buffer.concat(f.pending);
+    fs.writeSync(f.fd, data, 0, data.length, f.pendingAt);
+    f.pending = [];
+    f.pendingBytes = 0;
+  }
+
+  end(): void {
+    for (const f of this.files.values()) this.flush(f);
+    const index = [...this.conns.values()].map(({ conn, closed }) => ({
+      conn: conn.id,
+      key: `0x${conn.key.toString(16)}`,
+      pid: conn.pid,
+      comm: conn.comm,
+      probe: conn.probe,
+      closed: closed ?? false,
+      streams: ([0, 1] as const)
+        .map((d) => this.files.get(`${conn.id}:${d}`))
+        .filter((f): f is FileState => !!f)
+        .map((f) => ({ file: f.name, bytes: f.bytes, lost: f.lost })),
+    }));
+    for (const f of this.files.values()) fs.closeSync(f.fd);
+    fs.writeFileSync(path.join(this.dir, 'streams.json'), JSON.stringify(index, null, 2) + '\n');
+  }
+}
+
+/** Sends every event to several renderers (the terminal output and the stream files). */
+export class FanOut implements Renderer {
+  constructor(private readonly renderers: Renderer[]) {}
+  event(e: CapEvent): void {
+    for (const r of this.renderers) r.event(e);
+  }
+  end(): void {
+    for (const r of this.renderers) r.end();
+  }
+}

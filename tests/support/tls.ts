@@ -1,0 +1,79 @@
+// tests/support/tls.ts — TLS workloads for capture tests: a throwaway
+// certificate, the C peers (tests/fixtures/targets/tls-peer.c), and a check
+// that capc's stream files hold exactly what each side sent and received.
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { buildTarget } from './targets.js';
+
+export function tlsPeer(): string {
+  return buildTarget('tls-peer', ['-pthread', '-lssl', '-lcrypto']);
+}
+
+let certDir: string | undefined;
+export function testCert(): { cert: string; key: string } {
+  if (!certDir) {
+    certDir = fs.mkdtempSync(path.join(os.tmpdir(), 'capc-cert-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(certDir, 'key.pem'), '-out', path.join(certDir, 'cert.pem'), '-days', '2', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+  }
+  return { cert: path.join(certDir, 'cert.pem'), key: path.join(certDir, 'key.pem') };
+}
+
+let nextPort = 20000 + (process.pid % 20000);
+export function freePort(): number {
+  return nextPort++;
+}
+
+/** Start a process and resolve once it prints `marker` (or exits). */
+export function startUntil(cmd: string, args: string[], marker: string | undefined, opts: { cwd?: string } = {}): Promise<{ proc: ChildProcess; out: () => string; exited: Promise<number | null> }> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(cmd, args, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
+    const done = () => resolve({ proc, out: () => out, exited });
+    proc.stdout!.on('data', (d) => {
+      out += d;
+      if (marker && out.includes(marker)) done();
+    });
+    proc.stderr!.on('data', (d) => (out += d));
+    proc.on('error', reject);
+    if (!marker) done();
+    else exited.then(() => (out.includes(marker) ? undefined : reject(new Error(`${cmd} exited before printing ${marker}: ${out}`))));
+  });
+}
+
+interface StreamIndexEntry { conn: number; key: string; pid: number; comm: string; closed: boolean; streams: { file: string; bytes: number; lost: { offset: number; bytes: number }[] }[] }
+
+/**
+ * For every connection a peer recorded in `peerDir` (<role>-conn<i>.key/sent/recv),
+ * find capc's stream files for the same (pid, SSL*) and compare byte for byte.
+ */
+export function assertStreamsMatch(peerDir: string, streamsDir: string, roles: string[], nconn: number): { connections: number; bytes: number } {
+  const index = JSON.parse(fs.readFileSync(path.join(streamsDir, 'streams.json'), 'utf8')) as StreamIndexEntry[];
+  let connections = 0;
+  let bytes = 0;
+  for (const role of roles) {
+    for (let i = 0; i < nconn; i++) {
+      const [pid, ssl] = fs.readFileSync(path.join(peerDir, `${role}-conn${i}-key`), 'utf8').trim().split(/\s+/);
+      const entry = index.find((e) => e.pid === Number(pid) && BigInt(e.key) === BigInt(`0x${ssl}`));
+      assert.ok(entry, `capc has no connection for ${role} ${i} (pid ${pid}, SSL* 0x${ssl}); it saw: ${index.map((e) => `${e.pid}/${e.key}`).join(' ')}`);
+      assert.ok(entry.closed, `${role} ${i}: capc did not see the connection close`);
+      for (const [dir, file] of [['egress', 'sent.bin'], ['ingress', 'recv.bin']] as const) {
+        const expected = fs.readFileSync(path.join(peerDir, `${role}-conn${i}-${file}`));
+        const stream: StreamIndexEntry['streams'][number] | undefined = entry.streams.find((s) => s.file.endsWith(`-${dir}.bin`));
+        const got: Buffer = stream ? fs.readFileSync(path.join(streamsDir, stream.file)) : Buffer.alloc(0);
+        assert.deepEqual(stream?.lost ?? [], [], `${role} ${i} ${dir}: capc reported losses`);
+        if (!got.equals(expected)) {
+          let at = 0;
+          while (at < Math.min(got.length, expected.length) && got[at] === expected[at]) at++;
+          assert.fail(`${role} ${i} ${dir}: capc captured ${got.length} bytes, the peer ${file === 'sent.bin' ? 'sent' : 'received'} ${expected.length}; first difference at byte ${at}`);
+        }
+        bytes += got.length;
+      }
+      connections++;
+    }
+  }
+  return { connections, bytes };
+}
