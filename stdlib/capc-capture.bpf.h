@@ -268,7 +268,11 @@ static __always_inline void capc_accumulate(struct capc_sink *s, struct capc_con
 		capc_acc_flush(s, c, 2 * N - 1); /* another CPU sent bytes in between: keep batches contiguous */
 	if (c->fill == 0)
 		capc_rec_init(&c->rec, s, key, c->conn, at, dir, CAPC_REC_DATA);
+#ifndef CAPC_TEST_NO_R3
 	__u64 off = c->fill & (N - 1); /* R3: off & (N-1) */
+#else
+	__u64 off = c->fill; /* test build only: proves the kernel rejects an unmasked offset */
+#endif
 	__u64 n = len & (N - 1);       /* R4: masked... */
 	capc_clamp(n, N - 2);          /* ...and capped at N-2 */
 	if (user)

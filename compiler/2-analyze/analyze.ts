@@ -71,7 +71,7 @@ export function analyze(program: A.Program, source: A.SourceFile, host: Host, op
   const capture = bag.hasErrors ? undefined : finishCapture(sites, instances, config, host, bag);
   // Report in source order, whatever order the checks ran in.
   bag.items.sort((a, b) => (a.span?.start ?? 0) - (b.span?.start ?? 0));
-  return { analyzed: { source, instances, maps: learned, config, uses, positional: options.positional ?? [], capture }, diagnostics: bag.items };
+  return { analyzed: { source, instances, maps: learned, config, uses, positional: options.positional ?? [], capture, testDisableRule: options.testDisableRule }, diagnostics: bag.items };
 }
 
 function fresh(inst: ProbeInstance): ProbeInstance {

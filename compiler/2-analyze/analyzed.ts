@@ -108,6 +108,8 @@ export interface AnalyzedProgram {
   config: ProgramConfig;
   positional: string[];
   capture: CaptureInfo | undefined;
+  /** Tests only: a verifier rule left out (see AnalyzeOptions.testDisableRule). */
+  testDisableRule?: 'R2' | 'R3';
   /** Builtins that need values from userspace at load time. */
   uses: { cpid: boolean; elapsed: boolean };
 }

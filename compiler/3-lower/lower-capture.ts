@@ -28,6 +28,7 @@ interface Family {
   map: string;
   zero: string;
   accSize?: number;
+  bufSize: number;
   valueSize: number;
   endId: number;
   fullCounter: number;
@@ -51,13 +52,16 @@ export class CaptureLowering {
     for (const [name, f] of info.families) {
       const ident = familyIdent(name);
       // struct capc_conn: 48 bytes of stream state + the 72-byte record header = 120.
-      const valueSize = CONN_SIZE + (f.accumulateSize ? 2 * f.accumulateSize : 0);
+      // R2: the batch buffer is twice the batch size (tests may leave the rule out).
+      const bufSize = f.accumulateSize ? (program.testDisableRule === 'R2' ? f.accumulateSize : 2 * f.accumulateSize) : 0;
+      const valueSize = CONN_SIZE + bufSize;
       this.families.set(name, {
         name,
         struct: `capc_acc_${ident}`,
         map: `capc_c_${ident}`.slice(0, 15),
         zero: `capc_zero_${ident}`,
         accSize: f.accumulateSize,
+        bufSize,
         valueSize,
         endId: res.allocEventId(),
         fullCounter: res.counter('conn-table-full', name),
@@ -76,7 +80,9 @@ export class CaptureLowering {
     // accumulate() sends oversize fragments straight through in the largest records
     // a per-CPU buffer can hold; capture() uses its own N.
     const maxChunk = Math.max(...this.info.sites.map((s) => (s.kind === 'accumulate' ? PASS_THROUGH_CHUNK : s.size)));
+    const testOnly = this.program.testDisableRule === 'R3' ? [{ name: 'CAPC_TEST_NO_R3', value: '1', comment: 'TEST BUILD: offsets into the batch buffer are not masked' }] : [];
     return [
+      ...testOnly,
       { name: 'CAPC_MAX_CHUNK', value: String(maxChunk), comment: 'largest record payload: the per-CPU record buffer holds a header and this many bytes' },
       { name: 'CAPC_CAPTURE_WAKEUP', value: `${Math.max(1, Math.floor(this.info.sink.size / 4))}ULL`, comment: 'R10: wake the reader when a quarter of the capture ring is unread' },
     ];
@@ -86,7 +92,7 @@ export class CaptureLowering {
     const out: CStruct[] = [];
     for (const f of this.families.values()) {
       const fields = [{ name: 'c', type: 'struct capc_conn', offset: 0, size: CONN_SIZE }];
-      if (f.accSize) fields.push({ name: 'buf', type: 'char', offset: CONN_SIZE, size: 2 * f.accSize, array: 2 * f.accSize } as never);
+      if (f.accSize) fields.push({ name: 'buf', type: 'char', offset: CONN_SIZE, size: f.bufSize, array: f.bufSize } as never);
       out.push({
         kind: 'struct',
         name: f.struct,
@@ -94,7 +100,9 @@ export class CaptureLowering {
         size: f.valueSize,
         assertLayout: true,
         comment: f.accSize
-          ? `connection of family ${f.name}: stream state, the batch header, then the batch buffer, 2N = ${2 * f.accSize} bytes for batches of N = ${f.accSize} (R2)`
+          ? f.bufSize === 2 * f.accSize
+            ? `connection of family ${f.name}: stream state, the batch header, then the batch buffer, 2N = ${2 * f.accSize} bytes for batches of N = ${f.accSize} (R2)`
+            : `connection of family ${f.name}: TEST BUILD WITHOUT R2: the buffer is only N = ${f.accSize} bytes`
           : `connection of family ${f.name}: stream state only (capture() does not batch)`,
       });
     }

@@ -9,6 +9,7 @@ import { BpfObject } from '../bpf/object.js';
 import { buildSource, cFileNameFor, compileSource } from '../session/build.js';
 import { CompileFailed } from '../session/session.js';
 import { requireBtf, requirePrivileges } from '../toolchain/environment.js';
+import { capacityReport } from './capacity.js';
 import { compileOptions, EXIT_OK, printDiagnostics, readSource, reportFailure, type ProgramOpts } from './common.js';
 
 function programCommand(program: Command, name: string, description: string) {
@@ -62,6 +63,7 @@ export function registerBuild(program: Command): void {
         fs.writeFileSync(path.join(opts.out, cName.replace(/\.c$/, '.o')), r.object.object);
         fs.writeFileSync(path.join(opts.out, 'manifest.json'), r.output.manifestJson);
         process.stdout.write(`wrote ${path.join(opts.out, cName)}, ${cName.replace(/\.c$/, '.o')} and manifest.json\n`);
+        process.stdout.write(capacityReport(r.output.manifest));
         process.exitCode = EXIT_OK;
       } catch (e) {
         process.exitCode = reportFailure(e, source, !!opts.verbose);
@@ -89,6 +91,7 @@ export function registerCheck(program: Command): void {
         }
         const n = r.output.manifest.probes.length;
         process.stdout.write(`${source.name}: ok: ${n} probe${n === 1 ? '' : 's'} accepted by the kernel verifier\n`);
+        process.stdout.write(capacityReport(r.output.manifest));
         process.exitCode = EXIT_OK;
       } catch (e) {
         process.exitCode = reportFailure(e, source, !!opts.verbose);

@@ -19,7 +19,10 @@ export function cFileNameFor(source: SourceFile): string {
 }
 
 export function compileSource(source: SourceFile, options: CompileOptions = {}): CompileResult {
-  return compile(source, systemHost(), { cFileName: cFileNameFor(source), ...options });
+  // Test-only switch (see AnalyzeOptions.testDisableRule): proves a verifier rule is needed.
+  const rule = process.env.CAPC_TEST_DISABLE_RULE;
+  const testDisableRule = rule === 'R2' || rule === 'R3' ? rule : undefined;
+  return compile(source, systemHost(), { cFileName: cFileNameFor(source), testDisableRule, ...options });
 }
 
 export interface Built extends CompileResult {

@@ -63,19 +63,30 @@ export function runCapc(args: string[], opts: CapcOptions = {}): Promise<CapcRes
 
 interface BpftoolProg { id: number; name?: string; pids?: { pid: number; comm: string }[] }
 
-/** Programs capc generates are named capc_p<N>; none may outlive the capc process. */
-export function loadedCapcPrograms(): BpftoolProg[] {
+/** capc's programs (named capc_*) that no live process holds: leaked (pinned, or held by a dead session). */
+export function orphanedCapcPrograms(): BpftoolProg[] {
   const out = execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' });
   const progs = JSON.parse(out || '[]') as BpftoolProg[];
-  return progs.filter((p) => p.name?.startsWith('capc_'));
+  return progs.filter((p) => p.name?.startsWith('capc_') && !(p.pids ?? []).length);
 }
 
-/** The kernel frees a program shortly after its last fd closes: allow it a moment. */
+/** Programs held by a given process. */
+export function programsHeldBy(pid: number): BpftoolProg[] {
+  const progs = JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' }) || '[]') as BpftoolProg[];
+  return progs.filter((p) => (p.pids ?? []).some((x) => x.pid === pid));
+}
+
+/**
+ * After a capc process exits nothing of it may stay loaded. Other capc sessions
+ * (tests running beside this one) hold their own programs and are left alone;
+ * a program nobody holds is a leak. The kernel frees a program shortly after
+ * its last fd closes, so this waits up to 2 s.
+ */
 export async function assertNothingLoaded(): Promise<void> {
-  let left = loadedCapcPrograms();
+  let left = orphanedCapcPrograms();
   for (let i = 0; i < 40 && left.length; i++) {
     await new Promise((r) => setTimeout(r, 50));
-    left = loadedCapcPrograms();
+    left = orphanedCapcPrograms();
   }
-  assert.deepEqual(left.map((p) => `${p.name} (id ${p.id}, held by ${p.pids?.map((x) => `${x.comm}:${x.pid}`).join(',') ?? 'nobody'})`), [], 'capc programs left loaded in the kernel');
+  assert.deepEqual(left.map((p) => `${p.name} (id ${p.id})`), [], 'capc programs left loaded in the kernel with no process holding them');
 }
