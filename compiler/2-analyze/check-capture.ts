@@ -68,6 +68,13 @@ export function checkSink(s: A.SinkStmt, cx: CheckContext, checkExpr: (e: A.Expr
   const call = s.call;
   const kind = call.name as 'accumulate' | 'capture';
   const args = call.args;
+  if (args.length === 2 && !cx.inst.capture && (kind === 'accumulate' || kind === 'capture')) {
+    const n = args[1]!.kind === 'Int' ? String((args[1] as A.IntLit).value) : 'N';
+    cx.bag.add('E0505', `capc does not know where the payload of ${cx.inst.spec.text} is`, call.span,
+      `say it: ${kind}(KEY, ${n}, DATA, LEN) — e.g. ${kind}(arg0, ${n}, arg1, arg2) -> ringbuf`,
+      `known: ${CAPTURE_SIGNATURES.map((x) => (x.match.kind === 'uprobe' ? x.match.func : `${x.match.category}:${x.match.name}`)).join(', ')}`);
+    return;
+  }
   const types = args.map((a) => checkExpr(a, cx));
   if (kind !== 'accumulate' && kind !== 'capture') {
     cx.bag.add('E0202', `${call.name}() cannot send to a sink`, call.nameSpan, 'sinks take accumulate(...) or capture(...)');
