@@ -19,6 +19,8 @@ export interface CapcOptions {
   /** Called with the child once it printed __CAPC_ATTACHED__ on stderr. */
   onAttached?: (pid: number) => void | Promise<void>;
   checkLeaks?: boolean;
+  /** Called with every chunk of stdout as it arrives. */
+  onStdout?: (chunk: string) => void;
 }
 
 export function runCapc(args: string[], opts: CapcOptions = {}): Promise<CapcResult> {
@@ -29,7 +31,10 @@ export function runCapc(args: string[], opts: CapcOptions = {}): Promise<CapcRes
     let stderr = '';
     let notified = false;
     let failure: unknown;
-    child.stdout.on('data', (d) => (stdout += d));
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      opts.onStdout?.(d.toString());
+    });
     child.stderr.on('data', (d) => {
       stderr += d;
       if (!notified && opts.onAttached && stderr.includes('__CAPC_ATTACHED__')) {

@@ -77,3 +77,27 @@ export function assertStreamsMatch(peerDir: string, streamsDir: string, roles: s
   }
   return { connections, bytes };
 }
+
+/**
+ * Streams of a peer that cannot report its SSL* (Python): for each connection
+ * the peer recorded, find the capc connection of that process whose egress
+ * equals what it sent, then check its ingress equals what it received.
+ */
+export function assertStreamsMatchByContent(peerDir: string, streamsDir: string, role: string, nconn: number, pid: number): { connections: number; bytes: number } {
+  const index = JSON.parse(fs.readFileSync(path.join(streamsDir, 'streams.json'), 'utf8')) as StreamIndexEntry[];
+  const mine = index.filter((e) => e.pid === pid);
+  const read = (e: StreamIndexEntry, dir: string) => {
+    const s = e.streams.find((x) => x.file.endsWith(`-${dir}.bin`));
+    return s ? fs.readFileSync(path.join(streamsDir, s.file)) : Buffer.alloc(0);
+  };
+  let bytes = 0;
+  for (let i = 0; i < nconn; i++) {
+    const sent = fs.readFileSync(path.join(peerDir, `${role}-conn${i}-sent.bin`));
+    const recv = fs.readFileSync(path.join(peerDir, `${role}-conn${i}-recv.bin`));
+    const entry = mine.find((e) => read(e, 'egress').equals(sent));
+    assert.ok(entry, `no capc connection of pid ${pid} holds exactly what ${role} connection ${i} sent (${sent.length} bytes); capc saw ${mine.map((e) => `${e.conn}: ${e.streams.map((s) => s.bytes).join('/')}`).join(', ')}`);
+    assert.ok(read(entry, 'ingress').equals(recv), `${role} ${i}: ingress differs from what it received`);
+    bytes += sent.length + recv.length;
+  }
+  return { connections: nconn, bytes };
+}

@@ -1,0 +1,184 @@
+// tests/e2e/capture-programs.test.ts — capture against real programs and the
+// cases capture tools get wrong: Python's ssl (SSL_read_ex/SSL_write_ex), curl
+// against nginx, Node's https (OpenSSL linked into the node binary), a quiet
+// connection's last bytes (the idle flush), plain syscalls, and non-blocking
+// writers retrying after SSL_ERROR_WANT_WRITE.
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { runCapc } from '../support/capc.js';
+import { requireKernel, requireTool } from '../support/kernel.js';
+import { repoRoot } from '../support/paths.js';
+
+import { assertStreamsMatch, assertStreamsMatchByContent, freePort, startUntil, testCert, tlsPeer } from '../support/tls.js';
+
+const tmp = (p: string) => fs.mkdtempSync(path.join(os.tmpdir(), p));
+
+test('Python ssl (SSL_write_ex / SSL_read_ex): byte-exact', async (t) => {
+  if (!requireKernel(t) || !requireTool(t, 'python3') || !requireTool(t, 'cc')) return;
+  const { cert, key } = testCert();
+  const work = tmp('capc-py-');
+  const peers = path.join(work, 'peers');
+  fs.mkdirSync(peers);
+  const port = freePort();
+  let pyPid = 0;
+  const r = await runCapc(['run', '-q', '--write-streams', path.join(work, 's'), '-e', 'uprobe:libssl:SSL_write_ex, uprobe:libssl:SSL_read_ex accumulate(conn, 1024) -> ringbuf'], {
+    timeoutMs: 120000,
+    onAttached: async (pid) => {
+      const server = await startUntil(tlsPeer(), ['server', String(port), cert, key, peers, '4', '12', '11'], 'listening');
+      const py = spawn('python3', [path.join(repoRoot, 'tests/fixtures/targets/tls_peer_client.py'), String(port), peers, '4', '12', '11'], { stdio: 'inherit' });
+      pyPid = py.pid!;
+      const code = await new Promise((res) => py.on('exit', res));
+      assert.equal(code, 0, 'python client failed');
+      assert.equal(await server.exited, 0);
+      process.kill(pid, 'SIGINT');
+    },
+  });
+  assert.equal(r.code, 0, r.stderr);
+  const m = assertStreamsMatchByContent(peers, path.join(work, 's'), 'pyclient', 4, pyPid);
+  assert.ok(m.bytes > 200_000, `${m.bytes} bytes`);
+});
+
+test('curl to nginx over HTTPS: the request line and the response body are captured', async (t) => {
+  if (!requireKernel(t) || !requireTool(t, 'nginx') || !requireTool(t, 'curl')) return;
+  const { cert, key } = testCert();
+  const work = tmp('capc-nginx-');
+  fs.chmodSync(work, 0o755);
+  fs.mkdirSync(path.join(work, 'www'));
+  fs.mkdirSync(path.join(work, 'logs'));
+  const marker = `capc-body-${process.pid}-${Date.now()}`;
+  fs.writeFileSync(path.join(work, 'www', 'page.html'), `<html><body>${marker}</body></html>\n`);
+  const port = freePort();
+  fs.writeFileSync(
+    path.join(work, 'nginx.conf'),
+    `user root; worker_processes 1; daemon off; pid ${work}/nginx.pid; error_log ${work}/logs/error.log;
+events { worker_connections 64; }
+http { access_log off; server { listen 127.0.0.1:${port} ssl; ssl_certificate ${cert}; ssl_certificate_key ${key}; root ${work}/www; } }\n`,
+  );
+  const nginx = spawn('nginx', ['-p', work, '-c', path.join(work, 'nginx.conf'), '-e', path.join(work, 'logs', 'error.log')], { stdio: 'ignore' });
+  try {
+    for (let i = 0; i < 50 && !fs.existsSync(path.join(work, 'nginx.pid')); i++) await new Promise((r) => setTimeout(r, 100));
+    const r = await runCapc(['run', '-f', 'json', '-e', 'uprobe:libssl:SSL_write, uprobe:libssl:SSL_read, uprobe:libssl:SSL_write_ex, uprobe:libssl:SSL_read_ex accumulate(conn, 1024) -> ringbuf'], {
+      timeoutMs: 60000,
+      onAttached: (pid) => {
+        execFileSync('curl', ['-sk', '--http1.1', `https://127.0.0.1:${port}/page.html`, '-o', '/dev/null']);
+        setTimeout(() => process.kill(pid, 'SIGINT'), 300);
+      },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const records = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((x) => x.type === 'capture');
+    const text = (comm: string, dir: string) =>
+      Buffer.concat(records.filter((x) => x.data.comm === comm && x.data.dir === dir).map((x) => Buffer.from(x.data.data_b64, 'base64'))).toString('latin1');
+    assert.match(text('curl', 'egress'), /^GET \/page\.html HTTP\/1\.1\r\n/m, 'curl sent the request line');
+    assert.match(text('curl', 'ingress'), new RegExp(marker), 'curl received the body');
+    assert.match(text('nginx', 'ingress'), /GET \/page\.html HTTP\/1\.1/, 'nginx read the request');
+    assert.match(text('nginx', 'egress'), new RegExp(marker), 'nginx sent the body');
+  } finally {
+    nginx.kill('SIGTERM');
+  }
+});
+
+test("Node's https: captured by probing the node binary itself", async (t) => {
+  if (!requireKernel(t) || !requireTool(t, 'nginx')) return;
+  const node = process.execPath;
+  const syms = execFileSync('sh', ['-c', `nm -D ${node} 2>/dev/null | grep -c ' T SSL_write$' || true`], { encoding: 'utf8' }).trim();
+  if (syms === '0') return t.skip(`${node} does not export SSL_write (OpenSSL not linked in)`);
+  const { cert, key } = testCert();
+  const port = freePort();
+  const marker = `node-https-${Date.now()}`;
+  const server = `const https=require('https');https.createServer({cert:require('fs').readFileSync('${cert}'),key:require('fs').readFileSync('${key}')},(q,s)=>{s.end('${marker}')}).listen(${port},'127.0.0.1',()=>console.log('listening'))`;
+  const srv = await startUntil(node, ['-e', server], 'listening');
+  try {
+    const client = `require('https').get({host:'127.0.0.1',port:${port},path:'/hello-from-node',rejectUnauthorized:false},r=>{r.resume();r.on('end',()=>process.exit(0))})`;
+    const prog = ['SSL_write', 'SSL_read', 'SSL_write_ex', 'SSL_read_ex'].map((f) => `uprobe:${node}:${f}`).join(', ') + ' accumulate(conn, 1024) -> ringbuf';
+    const r = await runCapc(['run', '-f', 'json', '-e', prog], {
+      timeoutMs: 60000,
+      onAttached: (pid) => {
+        execFileSync(node, ['-e', client]);
+        setTimeout(() => process.kill(pid, 'SIGINT'), 300);
+      },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const all = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((x) => x.type === 'capture').map((x) => Buffer.from(x.data.data_b64, 'base64').toString('latin1')).join('');
+    assert.match(all, /GET \/hello-from-node HTTP\/1\.1/);
+    assert.match(all, new RegExp(marker));
+  } finally {
+    srv.proc.kill();
+  }
+});
+
+test('idle flush: one 10-byte write on a quiet connection arrives within 200 ms', async (t) => {
+  if (!requireKernel(t) || !requireTool(t, 'cc')) return;
+  const { cert, key } = testCert();
+  const peers = tmp('capc-idle-');
+  const port = freePort();
+  let wroteAt = 0;
+  let seenAt = 0;
+  const r = await runCapc(['run', '-f', 'json', '-e', 'uprobe:libssl:SSL_write, uprobe:libssl:SSL_read accumulate(conn, 4096) -> ringbuf'], {
+    timeoutMs: 60000,
+    onStdout: (chunk) => {
+      if (!seenAt && chunk.includes('SURMRS0xMC1CCg==')) seenAt = Date.now(); // base64 of "IDLE-10-B\n"
+    },
+    onAttached: async (pid) => {
+      const server = await startUntil(tlsPeer(), ['server', String(port), cert, key, peers, '1', '1', '1', 'idle'], 'listening');
+      const client = await startUntil(tlsPeer(), ['client', String(port), peers, '1', '1', '1', 'idle'], 'wrote');
+      wroteAt = Number(/wrote ([\d.]+)/.exec(client.out())![1]);
+      await Promise.all([client.exited, server.exited]);
+      process.kill(pid, 'SIGINT');
+    },
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(seenAt > 0, 'the 10 bytes never arrived');
+  const latency = seenAt - wroteAt;
+  console.log(`# idle flush: 10 bytes reached capc's output ${latency.toFixed(1)} ms after the write`);
+  assert.ok(latency < 200, `idle flush took ${latency} ms`);
+});
+
+test('syscalls: write and read captured through the tracepoints, keyed by (process, fd)', async (t) => {
+  if (!requireKernel(t)) return;
+  const marker = `capc-syscall-${Date.now()}`;
+  const file = path.join(tmp('capc-sys-'), 'data.txt');
+  fs.writeFileSync(file, `${marker}\n`);
+  const r = await runCapc(['run', '-f', 'json', '-e', 'tracepoint:syscalls:sys_enter_write, tracepoint:syscalls:sys_enter_read /pid == cpid/ capture(conn, 256) -> ringbuf', '-c', `cat ${file}`]);
+  assert.equal(r.code, 0, r.stderr);
+  const caps = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).filter((x) => x.type === 'capture');
+  const byDir = (dir: string) => caps.filter((x) => x.data.dir === dir).map((x) => Buffer.from(x.data.data_b64, 'base64').toString('latin1')).join('');
+  assert.ok(byDir('egress').includes(marker), 'cat wrote the file to stdout');
+  assert.ok(byDir('ingress').includes(marker), 'cat read the file');
+  const fds = new Set(caps.filter((x) => Buffer.from(x.data.data_b64, 'base64').toString('latin1').includes(marker)).map((x) => x.data.key));
+  assert.equal(fds.size, 2, 'the file and stdout are two connections (two fds)');
+});
+
+test('non-blocking writers retrying after WANT_WRITE: return-time capture is exact, entry-time capture duplicates', async (t) => {
+  if (!requireKernel(t) || !requireTool(t, 'cc')) return;
+  const { cert, key } = testCert();
+  for (const atEntry of [false, true]) {
+    const work = tmp('capc-nb-');
+    const peers = path.join(work, 'peers');
+    fs.mkdirSync(peers);
+    const port = freePort();
+    let retries = 0;
+    const prog = `${atEntry ? 'config = { capture_writes_at_entry = 1 }\n' : ''}uprobe:libssl:SSL_write, uprobe:libssl:SSL_read accumulate(conn, 1024) -> ringbuf`;
+    const r = await runCapc(['run', '-q', '--write-streams', path.join(work, 's'), '-e', prog], {
+      timeoutMs: 120000,
+      onAttached: async (pid) => {
+        const server = await startUntil(tlsPeer(), ['server', String(port), cert, key, peers, '2', '3', '5', 'nonblock'], 'listening');
+        const client = await startUntil(tlsPeer(), ['client', String(port), peers, '2', '3', '5', 'nonblock'], undefined);
+        await Promise.all([server.exited, client.exited]);
+        retries = Number(/want_write_retries (\d+)/.exec(client.out())?.[1] ?? 0);
+        process.kill(pid, 'SIGINT');
+      },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(retries > 0, 'the workload must hit SSL_ERROR_WANT_WRITE');
+    if (!atEntry) {
+      assertStreamsMatch(peers, path.join(work, 's'), ['client', 'server'], 2);
+    } else {
+      assert.throws(() => assertStreamsMatch(peers, path.join(work, 's'), ['client'], 2), /captured \d+ bytes, the peer sent/, 'entry-time capture records the bytes of failed writes again');
+    }
+  }
+});
+
