@@ -76,3 +76,42 @@ export function tool(cmd: string, args: string[]): string {
 export function mkTemp(prefix: string): string {
   return fs.mkdtempSync(`${os.tmpdir()}/${prefix}`);
 }
+
+/** Build a C workload from bench/workloads (cached by content). */
+export function buildWorkload(name: string, libs: string[] = []): string {
+  const src = new URL(`./workloads/${name}.c`, import.meta.url).pathname;
+  const text = fs.readFileSync(src);
+  const hash = (BigInt(text.length) * 1000003n + BigInt([...text].reduce((a, b) => (a * 31 + b) >>> 0, 7))).toString(16);
+  const out = `${os.tmpdir()}/capc-bench-${name}-${hash}`;
+  if (!fs.existsSync(out)) execFileSync('cc', ['-O2', '-pthread', '-o', out, src, ...libs], { stdio: 'inherit' });
+  return out;
+}
+
+let cert: { cert: string; key: string } | undefined;
+export function benchCert(): { cert: string; key: string } {
+  if (!cert) {
+    const dir = mkTemp('capc-bench-cert-');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${dir}/key.pem`, '-out', `${dir}/cert.pem`, '-days', '2', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+    cert = { cert: `${dir}/cert.pem`, key: `${dir}/key.pem` };
+  }
+  return cert;
+}
+
+/** Run a command to completion; resolve with stdout, stderr and exit code. */
+export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 600000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const t = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${cmd} timed out`));
+    }, timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(t);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}

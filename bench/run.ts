@@ -6,6 +6,7 @@ import path from 'node:path';
 import { repoRoot } from '../tests/support/paths.js';
 import { machine, tool } from './lib.js';
 import { startupBench } from './startup.js';
+import { seed000Bench } from './seed000.js';
 
 const runs = Number(process.env.BENCH_RUNS ?? 5);
 const sections: string[] = [];
@@ -19,6 +20,11 @@ if (process.getuid?.() !== 0) {
 if (want('startup')) {
   console.error('bench: startup...');
   sections.push(await startupBench(runs));
+}
+
+if (want('seed000')) {
+  console.error('bench: seed000...');
+  sections.push(await seed000Bench(runs));
 }
 
 const header = [

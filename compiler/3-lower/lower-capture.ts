@@ -71,6 +71,10 @@ export class CaptureLowering {
     for (const site of info.sites) this.siteIds.set(site, res.allocEventId());
   }
 
+  get hasSites(): boolean {
+    return this.info.sites.length > 0;
+  }
+
   private get sinkIsPerf(): boolean {
     return this.info.sink.kind === 'perfbuf';
   }
@@ -112,6 +116,8 @@ export class CaptureLowering {
 
   maps(): CMapDecl[] {
     const cfg = this.program.config;
+    const stashes: CMapDecl[] = [...this.stashes.values()].map((s) => ({ name: s.map, type: 'BPF_MAP_TYPE_LRU_HASH', key: '__u64', value: `struct ${s.struct.name}`, maxEntries: STASH_ENTRIES, comment: 'arguments saved at entry, by thread, until the call returns' }));
+    if (!this.hasSites) return stashes;
     const decls: CMapDecl[] = [
       this.sinkIsPerf
         ? { name: CAPTURE_SINK, type: 'BPF_MAP_TYPE_PERF_EVENT_ARRAY', key: 'int', value: '__u32', maxEntries: 0, comment: 'captured payload, one perf buffer per CPU (perfbuf sink)' }
@@ -128,10 +134,7 @@ export class CaptureLowering {
         comment: `connections of family ${f.name}; a full table is counted and new connections go out unbatched, never silently dropped`,
       });
     }
-    for (const s of this.stashes.values()) {
-      decls.push({ name: s.map, type: 'BPF_MAP_TYPE_LRU_HASH', key: '__u64', value: `struct ${s.struct.name}`, maxEntries: STASH_ENTRIES, comment: 'arguments saved at entry, by thread, until the call returns' });
-    }
-    return decls;
+    return [...decls, ...stashes];
   }
 
   globals(): CGlobal[] {

@@ -24,7 +24,10 @@ export interface Lowered {
 
 export function lower(program: AnalyzedProgram): Lowered {
   const res = new Resources(program);
-  const capture = program.capture ? new CaptureLowering(program.capture, res, program) : undefined;
+  // Capture lowering is needed for sites, and for probes that only use conn/buf/len (entry/return pairs).
+  const capturing = program.capture ?? (program.instances.some((i) => i.capture) ? { sites: [], families: new Map(), sink: { kind: 'ringbuf' as const, size: program.config.captureRingSize } } : undefined);
+  const capture = capturing ? new CaptureLowering(capturing, res, program) : undefined;
+  const hasSites = !!capture?.hasSites;
   res.capture = capture;
   const functions: CFunction[] = [];
   const probes: ManifestProbe[] = [];
@@ -41,10 +44,10 @@ export function lower(program: AnalyzedProgram): Lowered {
       probes.push(probe);
     }
   }
-  if (capture) functions.push(...capture.flusher());
+  if (hasSites) functions.push(...capture!.flusher());
   const scratchUnion = res.scratchUnion();
   const structs: CStruct[] = [...tpStructs.values(), ...res.structs, ...(capture?.structs() ?? []), ...res.scratch.map((s) => s.struct)];
-  if (capture) structs.push(capture.flushArgsStruct());
+  if (hasSites) structs.push(capture!.flushArgsStruct());
   if (scratchUnion) structs.push(scratchUnion);
 
   const c: CProgram = {
@@ -52,15 +55,15 @@ export function lower(program: AnalyzedProgram): Lowered {
     includes: ['capc.bpf.h'],
     defines: [
       { name: 'CAPC_WAKEUP_BYTES', value: `${program.config.wakeupBytes}ULL`, comment: 'R10: unread bytes that make a producer wake the reader' },
-      ...(capture?.defines() ?? []),
+      ...(hasSites ? capture!.defines() : []),
     ],
-    lateIncludes: capture ? ['capc-capture.bpf.h'] : [],
+    lateIncludes: hasSites ? ['capc-capture.bpf.h'] : [],
     structs,
     maps: [...res.runtimeMaps(), ...(capture?.maps() ?? []), ...res.maps],
     globals: [
       { type: 'const volatile struct capc_ro', name: 'capc_ro', section: '.rodata.capc', init: '{}', comment: 'load-time constants, filled in by capc before loading' },
       { type: 'volatile __u32', name: 'capc_exiting', init: '0', comment: 'set by exit(): from then on only END runs' },
-      ...(capture?.globals() ?? []),
+      ...(hasSites ? capture!.globals() : []),
     ],
     functions,
   };
@@ -76,7 +79,7 @@ export function lower(program: AnalyzedProgram): Lowered {
     statsMap: STATS_MAP,
     config: { strlen: program.config.strlen, maxMapKeys: program.config.maxMapKeys, ringbufSize: program.config.ringbufSize, wakeupBytes: program.config.wakeupBytes },
     uses: { ...program.uses },
-    capture: capture?.manifest(),
+    capture: hasSites ? capture!.manifest() : undefined,
   };
   return { c, manifest };
 }

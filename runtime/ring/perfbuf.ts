@@ -13,6 +13,9 @@ export class PerfReader {
   /** Records the kernel could not write (perf's lost-sample counts). */
   lost = 0;
   readonly fd: number;
+  records = 0;
+  /** Bytes the records took in the perf buffers (8-byte perf header + size field + data, rounded to 8). */
+  ringBytes = 0;
 
   constructor(readonly name: string, mapFd: number, bytesPerCpu: number) {
     const n = native();
@@ -35,6 +38,8 @@ export class PerfReader {
     let count = 0;
     this.handler = (d, v, o, l) => {
       count++;
+      this.records++;
+      this.ringBytes += (l + 12 + 7) & ~7;
       onRecord(d, v, o, l);
     };
     native().perf_buffer_consume(this.pb);

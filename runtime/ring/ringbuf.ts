@@ -28,6 +28,9 @@ export class RingReader {
   private readonly mask: number;
   private readonly mappings: { ptr: unknown; len: number }[] = [];
   private closed = false;
+  /** Records read, and ring bytes they took (8-byte header + data, rounded to 8). */
+  records = 0;
+  ringBytes = 0;
 
   constructor(readonly name: string, readonly fd: number, readonly size: number) {
     const n = native();
@@ -73,7 +76,9 @@ export class RingReader {
         onRecord(this.data, this.dataView, off + HDR, dataLen);
         count++;
       }
-      cons += (dataLen + HDR + 7) & ~7;
+      const taken = (dataLen + HDR + 7) & ~7;
+      cons += taken;
+      this.ringBytes += taken;
       if (++sinceCommit >= 64) {
         Atomics.store(this.consumerPos, 0, BigInt(cons));
         sinceCommit = 0;
@@ -81,6 +86,7 @@ export class RingReader {
       if (cons >= prod) prod = Number(Atomics.load(this.producerPos, 0));
     }
     Atomics.store(this.consumerPos, 0, BigInt(cons));
+    this.records += count;
     return count;
   }
 

@@ -76,6 +76,12 @@ export class CaptureChannel {
     });
   }
 
+  /** Consumer-side numbers for CAPC_STATS_FILE. */
+  stats(): { sink: string; records: number; ringBytes: number; payloadBytes: number } {
+    const t = this.streams.totals;
+    return { sink: this.cap.sink.map, records: this.reader.records, ringBytes: this.reader.ringBytes, payloadBytes: t.bytes[0] + t.bytes[1] };
+  }
+
   close(): void {
     this.reader.close();
   }

@@ -90,6 +90,7 @@ class Session {
   private readonly reported = new Map<number, bigint>();
   private readonly signalHandlers: [NodeJS.Signals, () => void][] = [];
   private wake: (() => void) | undefined;
+  private cpuAtAttach: NodeJS.CpuUsage | undefined;
 
   constructor(private readonly manifest: Manifest, private readonly opts: RunOptions) {
     this.decoder = new Decoder(manifest);
@@ -124,6 +125,7 @@ class Session {
       else if (a.kind === 'interval') this.links.push(attachInterval(p, prog.ptr, BigInt(a.periodNs)));
     }
     mark(`attached ${this.links.length} probes`);
+    this.cpuAtAttach = process.cpuUsage();
     for (const p of m.probes.filter((x) => x.attach.kind === 'begin')) runOnce(p, this.obj.program(p.program).fd);
     opts.onAttached?.();
     this.drainAll();
@@ -220,7 +222,21 @@ class Session {
     const maps = this.manifest.maps.map((m) => readMap(obj.mapFd(m.cName), m));
     this.opts.renderer.event({ kind: 'maps', maps, atExit: true });
     this.opts.renderer.end();
+    if (process.env.CAPC_STATS_FILE) this.writeStats(process.env.CAPC_STATS_FILE);
     return this.exitCode;
+  }
+
+  /** Machine-readable session numbers (benchmarks, tests): records and ring bytes read, drops, CPU. */
+  private writeStats(file: string): void {
+    const counters: Record<string, number> = {};
+    for (const c of this.manifest.counters) counters[`${c.kind}:${c.subject}`] = Number(readCounter(this.statsFd, c.index));
+    const cpu = process.cpuUsage();
+    const run = process.cpuUsage(this.cpuAtAttach);
+    const rings = Object.fromEntries(
+      [this.rings.events, this.rings.ctl].filter((r): r is RingReader => !!r).map((r) => [r.name, { records: r.records, ringBytes: r.ringBytes }]),
+    );
+    const stats = { rings, capture: this.capture?.stats(), counters, cpuSeconds: (cpu.user + cpu.system) / 1e6, runCpuSeconds: (run.user + run.system) / 1e6, maxRssBytes: process.resourceUsage().maxRSS * 1024 };
+    fs.writeFileSync(file, JSON.stringify(stats, null, 2) + '\n');
   }
 
   async close(): Promise<void> {
