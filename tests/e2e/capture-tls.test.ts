@@ -64,3 +64,37 @@ test('batches are per connection: a small ring still loses nothing at this rate'
   if (!requireKernel(t) || !requireTool(t, 'cc') || !requireTool(t, 'openssl')) return;
   await captureExchange(t, 'uprobe:libssl:SSL_write, uprobe:libssl:SSL_read accumulate(conn, 4096) -> ringbuf(1M)', { nconn: 4, rounds: 15 });
 });
+
+test('perfbuf sink: the same streams, byte-exact', async (t) => {
+  if (!requireKernel(t) || !requireTool(t, 'cc') || !requireTool(t, 'openssl')) return;
+  const r = await captureExchange(t, 'uprobe:libssl:SSL_write, uprobe:libssl:SSL_read accumulate(conn, 1024) -> perfbuf(1M)', { nconn: 4, rounds: 10 });
+  assert.equal(r.connections, 8);
+});
+
+test('a reused SSL* never merges two connections: each gets its own id and totals', async (t) => {
+  if (!requireKernel(t) || !requireTool(t, 'cc') || !requireTool(t, 'openssl')) return;
+  const { cert, key } = testCert();
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'capc-reuse-'));
+  const peerDir = path.join(work, 'peers');
+  fs.mkdirSync(peerDir);
+  const port = freePort();
+  let clientPid = 0;
+  const r = await runCapc(['run', '-f', 'json', '-e', 'uprobe:libssl:SSL_write, uprobe:libssl:SSL_read accumulate(conn, 1024) -> ringbuf'], {
+    timeoutMs: 60000,
+    onAttached: async (pid) => {
+      const server = await startUntil(tlsPeer(), ['server', String(port), cert, key, peerDir, '4', '3', '3', 'sequential'], 'listening');
+      const client = await startUntil(tlsPeer(), ['client', String(port), peerDir, '4', '3', '3', 'sequential'], undefined);
+      clientPid = client.proc.pid!;
+      await Promise.all([server.exited, client.exited]);
+      process.kill(pid, 'SIGINT');
+    },
+  });
+  assert.equal(r.code, 0, r.stderr);
+  const ends = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).filter((x) => x.type === 'capture_end' && x.data.pid === clientPid);
+  assert.equal(ends.length, 4, 'four connections, four ends');
+  assert.equal(new Set(ends.map((e) => e.data.conn)).size, 4, 'four distinct connection ids');
+  const keys = fs.readdirSync(peerDir).filter((f) => /^client-conn\d-key$/.test(f)).map((f) => fs.readFileSync(path.join(peerDir, f), 'utf8').split(' ')[1]!.trim());
+  const sent = [0, 1, 2, 3].map((i) => fs.statSync(path.join(peerDir, `client-conn${i}-sent.bin`)).size).sort((a, b) => a - b);
+  assert.deepEqual(ends.map((e) => e.data.egress_bytes).sort((a: number, b: number) => a - b), sent, 'each connection has exactly its own bytes');
+  console.log(`# ${new Set(keys).size} distinct SSL* values over 4 sequential connections`);
+});
