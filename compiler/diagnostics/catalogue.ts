@@ -76,6 +76,7 @@ export const CATALOGUE = {
   E0903: { severity: 'error', title: 'command could not be started' },
   E0904: { severity: 'error', title: 'invalid command-line usage' },
   E0905: { severity: 'error', title: 'cannot read input' },
+  E0906: { severity: 'error', title: 'failure while running' },
   E0999: { severity: 'error', title: 'internal compiler error' },
   // warnings
   W0101: { severity: 'warning', title: 'unreachable statement' },

@@ -11,6 +11,8 @@ import { takeLibbpfLog } from './libbpf-log.js';
 export interface Link {
   probe: ManifestProbe;
   destroy(): void;
+  /** Destroy on libuv's thread pool: many links detach in parallel. */
+  destroyAsync(): Promise<void>;
 }
 
 function nativeLink(probe: ManifestProbe, ptr: Ptr): Link {
@@ -21,7 +23,22 @@ function nativeLink(probe: ManifestProbe, ptr: Ptr): Link {
       if (p) native().link_destroy(p);
       p = null;
     },
+    destroyAsync() {
+      const q = p;
+      p = null;
+      if (!q) return Promise.resolve();
+      return new Promise((resolve) => native().link_destroy.async(q, () => resolve()));
+    },
   };
+}
+
+/**
+ * Detach many links at once. Each tracepoint detach waits for an RCU grace
+ * period (~70 ms here); done one after another, 60 probes took 4.4 s. In
+ * parallel the waits overlap.
+ */
+export async function destroyAll(links: Link[]): Promise<void> {
+  await Promise.all(links.map((l) => l.destroyAsync()));
 }
 
 function attachError(probe: ManifestProbe, what: string, err: number): CapcError {

@@ -89,6 +89,20 @@ export class BpfObject {
     return { ptr: p, fd: n.program_fd(p) as number };
   }
 
+  /** Kernel ids of the loaded programs (what bpftool shows), for leak checks. */
+  programIds(): number[] {
+    const n = native();
+    return this.manifest.probes
+      .map((p) => p.program)
+      .concat(this.manifest.capture ? [this.manifest.capture.flushProgram] : [])
+      .map((name) => {
+        const info = Buffer.alloc(256); // struct bpf_prog_info: type (u32), then id (u32)
+        const len = [info.length];
+        return n.obj_get_info_by_fd(this.program(name).fd, info, len) === 0 ? info.readUInt32LE(4) : 0;
+      })
+      .filter((id) => id > 0);
+  }
+
   mapFd(name: string): number {
     const n = native();
     const m = n.find_map(this.handle, name);

@@ -5,11 +5,13 @@ import { registerBuild, registerCheck, registerEmit } from './emit-build-check.j
 import { registerRun } from './run.js';
 import { EXIT_USAGE } from './common.js';
 import { mark } from '../timing.js';
+import { installCliSignals } from './signals.js';
 
 export const VERSION = '0.1.0';
 
 export async function main(argv: string[]): Promise<void> {
   mark('cli loaded');
+  installCliSignals();
   const program = new Command();
   program
     .name('capc')

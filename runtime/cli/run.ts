@@ -6,6 +6,7 @@ import { CapcError } from '../errors.js';
 import { JsonRenderer } from '../output/json.js';
 import { TextRenderer, type Out } from '../output/text.js';
 import { runSession } from '../session/session.js';
+import { setSignalPhase } from './signals.js';
 import { FanOut, StreamFiles } from '../output/stream-files.js';
 import { compileOptions, printDiagnostics, readSource, reportFailure, type ProgramOpts } from './common.js';
 
@@ -76,6 +77,7 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
     const renderer = opts.writeStreams ? new FanOut([main, new StreamFiles(opts.writeStreams)]) : main;
     const src = source;
     return await runSession({
+      onSessionStart: () => setSignalPhase('session'),
       source,
       compile: compileOptions(opts, positional),
       renderer,
@@ -88,9 +90,12 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
       onWarnings: (ds) => printDiagnostics(ds, src),
       signal: abort.signal,
       onAttached: process.env.CAPC_NOTIFY_ATTACHED ? () => process.stderr.write('__CAPC_ATTACHED__\n') : undefined,
+      onLoaded: process.env.CAPC_NOTIFY_ATTACHED ? (ids) => process.stderr.write(`__CAPC_LOADED__ ${ids.join(',')}\n`) : undefined,
     });
   } catch (e) {
     return reportFailure(e, source, !!opts.verbose);
+  } finally {
+    setSignalPhase('done');
   }
 }
 

@@ -7,7 +7,7 @@ import type { CompileOptions } from '../../compiler/compile.js';
 import type { Diagnostic } from '../../compiler/diagnostics/diagnostic.js';
 import { CTL_EXIT, type Manifest } from '../../compiler/manifest.js';
 import type { SourceFile } from '../../grammar/ast.js';
-import { attachInterval, attachTracepoint, attachUprobe, runOnce, type Link } from '../bpf/attach.js';
+import { attachInterval, attachTracepoint, attachUprobe, destroyAll, runOnce, type Link } from '../bpf/attach.js';
 import { readCounter, readMap } from '../bpf/maps-reader.js';
 import { BpfObject } from '../bpf/object.js';
 import { CapcError } from '../errors.js';
@@ -42,6 +42,10 @@ export interface RunOptions {
   onWarnings?: (d: Diagnostic[]) => void;
   /** Called once probes are attached (tests and the UI use it to start workloads). */
   onAttached?: () => void;
+  /** Called once the session handles signals itself (before anything is loaded). */
+  onSessionStart?: () => void;
+  /** Called with the kernel ids of the loaded programs (tests check they are gone after exit). */
+  onLoaded?: (programIds: number[]) => void;
   /** Aborting stops the session as Ctrl-C would (e.g. the output pipe closed). */
   signal?: AbortSignal;
 }
@@ -99,12 +103,16 @@ class Session {
   async run(object: Buffer): Promise<number> {
     const m = this.manifest;
     const opts = this.opts;
+    // From here on Ctrl-C/SIGTERM/SIGHUP stop the session properly (END, maps, detach).
+    this.installSignals();
+    opts.onSessionStart?.();
     if (opts.command) this.child = HeldChild.start(opts.command);
 
     this.obj = BpfObject.open(object, m);
     this.obj.setRodata({ cpid: this.child?.pid ?? 0, start_ns: process.hrtime.bigint() });
     this.obj.load(opts.source, opts.verbose);
     mark('loaded into the kernel');
+    opts.onLoaded?.(this.obj.programIds());
     this.statsFd = this.obj.mapFd(m.statsMap);
 
     for (const r of m.rings) {
@@ -114,7 +122,6 @@ class Session {
     }
     if (m.capture) this.capture = new CaptureChannel(m, m.capture, this.obj, opts.renderer);
     this.poller = new Poller([this.rings.events!.fd, this.rings.ctl!.fd, ...(this.capture ? [this.capture.fd] : [])]);
-    this.installSignals();
 
     opts.renderer.event({ kind: 'attaching', probes: m.probes.length });
     for (const p of m.probes) {
@@ -141,20 +148,32 @@ class Session {
     const drainMs = opts.drainMs ?? 5;
     let interval = drainMs;
     const maxIdle = Math.min(MAX_IDLE_DRAIN_MS, this.capture?.flushPeriodMs ?? MAX_IDLE_DRAIN_MS);
-    while (!this.stop) {
-      await Promise.race([this.poller.wait(interval), new Promise<void>((r) => (this.wake = r))]);
-      this.capture?.tick();
-      const n = this.drainAll();
-      interval = n > 0 ? drainMs : Math.min(maxIdle, Math.max(drainMs, interval * 2));
-      const now = Date.now();
-      if (deadline !== undefined && now >= deadline) this.requestStop('duration');
-      if (now - lastCheck >= 1000) {
-        lastCheck = now;
-        this.reportCounters();
-        if (opts.pid !== undefined && !fs.existsSync(`/proc/${opts.pid}`)) this.requestStop('pid');
+    // Test-only fault injection: an error in the loop must still end the session properly.
+    const failAt = process.env.CAPC_TEST_FAIL_AFTER_MS ? Date.now() + Number(process.env.CAPC_TEST_FAIL_AFTER_MS) : undefined;
+    let failure: unknown;
+    try {
+      while (!this.stop) {
+        await Promise.race([this.poller.wait(interval), new Promise<void>((r) => (this.wake = r))]);
+        this.capture?.tick();
+        const n = this.drainAll();
+        interval = n > 0 ? drainMs : Math.min(maxIdle, Math.max(drainMs, interval * 2));
+        const now = Date.now();
+        if (deadline !== undefined && now >= deadline) this.requestStop('duration');
+        if (failAt !== undefined && now >= failAt) throw new CapcError('E0906', 'injected failure (CAPC_TEST_FAIL_AFTER_MS)');
+        if (now - lastCheck >= 1000) {
+          lastCheck = now;
+          this.reportCounters();
+          if (opts.pid !== undefined && !fs.existsSync(`/proc/${opts.pid}`)) this.requestStop('pid');
+        }
       }
+    } catch (e) {
+      // Whatever went wrong, END still runs once, maps are printed once, links are destroyed.
+      failure = e;
+      this.stop ??= 'signal';
     }
-    return this.finish();
+    const code = await this.finish();
+    if (failure) throw failure;
+    return code;
   }
 
   private requestStop(reason: StopReason): void {
@@ -207,10 +226,10 @@ class Session {
     }
   }
 
-  private finish(): number {
+  private async finish(): Promise<number> {
     const obj = this.obj!;
     mark('stopping');
-    for (const l of this.links) l.destroy();
+    await destroyAll(this.links);
     this.links = [];
     mark('detached');
     this.drainAll();

@@ -10,6 +10,8 @@ export interface CapcResult {
   stdout: string;
   stderr: string;
   pid: number;
+  /** Kernel ids of the programs this run loaded. */
+  programIds: number[];
 }
 
 export interface CapcOptions {
@@ -25,7 +27,7 @@ export interface CapcOptions {
 
 export function runCapc(args: string[], opts: CapcOptions = {}): Promise<CapcResult> {
   return new Promise((resolve, reject) => {
-    const env = { ...process.env, NO_COLOR: '1', ...(opts.onAttached ? { CAPC_NOTIFY_ATTACHED: '1' } : {}), ...opts.env };
+    const env = { ...process.env, NO_COLOR: '1', CAPC_NOTIFY_ATTACHED: '1', ...opts.env };
     const child = spawn(capcBin, args, { cwd: repoRoot, env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
@@ -37,7 +39,7 @@ export function runCapc(args: string[], opts: CapcOptions = {}): Promise<CapcRes
     });
     child.stderr.on('data', (d) => {
       stderr += d;
-      if (!notified && opts.onAttached && stderr.includes('__CAPC_ATTACHED__')) {
+      if (!notified && opts.onAttached && stderr.includes('__CAPC_ATTACHED__\n')) {
         notified = true;
         Promise.resolve(opts.onAttached(child.pid!)).catch((e) => {
           // The workload failed: stop capc first, so nothing outlives the test.
@@ -54,9 +56,10 @@ export function runCapc(args: string[], opts: CapcOptions = {}): Promise<CapcRes
     }, opts.timeoutMs ?? 60000);
     child.on('exit', async (code, signal) => {
       clearTimeout(timer);
-      const result = { code, signal, stdout, stderr: stderr.replace(/__CAPC_ATTACHED__\n/g, ''), pid: child.pid! };
+      const ids = (/__CAPC_LOADED__ ([\d,]*)/.exec(stderr)?.[1] ?? '').split(',').filter(Boolean).map(Number);
+      const result = { code, signal, stdout, stderr: stderr.replace(/__CAPC_(ATTACHED|LOADED)__[^\n]*\n/g, ''), pid: child.pid!, programIds: ids };
       try {
-        if (opts.checkLeaks !== false) await assertNothingLoaded();
+        if (opts.checkLeaks !== false) await assertUnloaded(ids);
         if (failure) reject(failure);
         else resolve(result);
       } catch (e) {
@@ -66,32 +69,26 @@ export function runCapc(args: string[], opts: CapcOptions = {}): Promise<CapcRes
   });
 }
 
-interface BpftoolProg { id: number; name?: string; pids?: { pid: number; comm: string }[] }
-
-/** capc's programs (named capc_*) that no live process holds: leaked (pinned, or held by a dead session). */
-export function orphanedCapcPrograms(): BpftoolProg[] {
-  const out = execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' });
-  const progs = JSON.parse(out || '[]') as BpftoolProg[];
-  return progs.filter((p) => p.name?.startsWith('capc_') && !(p.pids ?? []).length);
-}
-
-/** Programs held by a given process. */
-export function programsHeldBy(pid: number): BpftoolProg[] {
-  const progs = JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' }) || '[]') as BpftoolProg[];
-  return progs.filter((p) => (p.pids ?? []).some((x) => x.pid === pid));
+/** Ids of loaded BPF programs named capc_*. */
+export function loadedCapcProgramIds(): Set<number> {
+  const progs = JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' }) || '[]') as { id: number; name?: string }[];
+  return new Set(progs.filter((p) => p.name?.startsWith('capc_')).map((p) => p.id));
 }
 
 /**
- * After a capc process exits nothing of it may stay loaded. Other capc sessions
- * (tests running beside this one) hold their own programs and are left alone;
- * a program nobody holds is a leak. The kernel frees a program shortly after
- * its last fd closes, so this waits up to 2 s.
+ * After a capc process exits, none of the programs it loaded may stay loaded.
+ * Programs are named by their kernel ids (capc reports them when
+ * CAPC_NOTIFY_ATTACHED is set), so other sessions running beside the test do
+ * not matter. Detaching tracepoints waits for RCU (~70 ms each here), so the
+ * kernel may take a few seconds to free a large session.
  */
-export async function assertNothingLoaded(): Promise<void> {
-  let left = orphanedCapcPrograms();
-  for (let i = 0; i < 40 && left.length; i++) {
+export async function assertUnloaded(ids: number[]): Promise<void> {
+  if (!ids.length) return;
+  let left = ids.filter((id) => loadedCapcProgramIds().has(id));
+  for (let i = 0; i < 200 && left.length; i++) {
     await new Promise((r) => setTimeout(r, 50));
-    left = orphanedCapcPrograms();
+    const now = loadedCapcProgramIds();
+    left = left.filter((id) => now.has(id));
   }
-  assert.deepEqual(left.map((p) => `${p.name} (id ${p.id})`), [], 'capc programs left loaded in the kernel with no process holding them');
+  assert.deepEqual(left, [], 'programs of an exited capc are still loaded in the kernel');
 }
