@@ -23,7 +23,7 @@ const CLASSES: { kind: string; re: RegExp; hint: string }[] = [
   { kind: 'null-map-value', re: /map_value_or_null|ptr_or_null|mem_or_null/, hint: 'a map lookup can return NULL: check the pointer before using it (rule R7: look values up again, never keep them)' },
   { kind: 'stack-size', re: /stack limit|combined stack size|stack depth|invalid (write|read) to stack.*off=-\d{3}/, hint: 'the probe uses more than 512 bytes of stack; large values belong in per-CPU scratch maps (rule R5)' },
   { kind: 'too-complex', re: /program is too large|too many states|complexity limit|BPF program is too large|jump out of range/, hint: 'the program is too long or has too many paths for the verifier (1M instructions); split the probe, or reduce unroll counts and string sizes' },
-  { kind: 'unreleased-reference', re: /Unreleased reference|reference has not been released/, hint: 'a ring-buffer reservation is not submitted or discarded on every path' },
+  { kind: 'unreleased-reference', re: /Unreleased reference|reference has not been released|reference leak/, hint: 'a ring-buffer reservation is not submitted or discarded on every path' },
   { kind: 'uninitialized-stack', re: /invalid (indirect )?read from stack|!read_ok|uninit/, hint: 'the program reads stack memory that was never written; initialise it first' },
   { kind: 'helper-argument', re: /R\d type=\S+ expected=|arg#\d|invalid (zero-sized )?read|helper access to|unknown func|cannot pass|R\d+ !read_ok/, hint: 'a helper received an argument of the wrong kind or size' },
   { kind: 'loop', re: /back-edge|infinite loop|unbounded loop/, hint: 'loops need a trip count the verifier can see (rule R6)' },
@@ -43,7 +43,15 @@ export function explainVerifierLog(log: string, source: SourceFile): VerifierExp
   const reason = reasonIdx >= 0 ? lines[reasonIdx]! : 'rejected (no reason in the log)';
   let span: Span | undefined;
   const esc = source.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  for (let i = reasonIdx >= 0 ? reasonIdx : end - 1; i >= 0; i--) {
+  // A leaked reference is reported at the exit; the line that matters is the
+  // one that took the reference (alloc_insn), so start the search there.
+  let from = reasonIdx >= 0 ? reasonIdx : end - 1;
+  const alloc = /alloc_insn=(\d+)/.exec(lines.slice(Math.max(0, from - 3), from + 1).join('\n'));
+  if (alloc) {
+    const at = lines.findIndex((l) => l.startsWith(`${alloc[1]}: `));
+    if (at >= 0) from = at;
+  }
+  for (let i = from; i >= 0; i--) {
     const m = new RegExp(`^;.* @ ${esc}:(\\d+)$`).exec(lines[i]!);
     if (m) {
       const line = Number(m[1]);
