@@ -120,21 +120,44 @@ function readConfig(program: A.Program, bag: DiagnosticBag, options: AnalyzeOpti
     }
   }
   Object.assign(config, options.configOverrides);
+  const flags = new Set(Object.keys(options.configOverrides ?? {}) as (keyof ProgramConfig)[]);
   if (!config.wakeupBytes) config.wakeupBytes = Math.max(1, Math.floor(config.ringbufSize / 4));
-  validateConfig(config, bag, spans, program.span);
+  validateConfig(config, bag, spans, flags);
   return config;
 }
 
-export function validateConfig(c: ProgramConfig, bag: DiagnosticBag, spans: Partial<Record<keyof ProgramConfig, A.Span>> = {}, fallback?: A.Span): void {
-  const pow2 = (n: number) => n > 0 && (n & (n - 1)) === 0;
-  const at = (k: keyof ProgramConfig) => spans[k] ?? fallback;
-  let ringOk = true;
-  if (!pow2(c.ringbufSize) || c.ringbufSize < 4096 || c.ringbufSize > 1 << 30) {
-    ringOk = false;
-    const up = 2 ** Math.ceil(Math.log2(Math.max(4096, Math.min(c.ringbufSize, 1 << 30))));
-    bag.add('E0411', `ring buffer size ${c.ringbufSize} must be a power of two from 4K to 1G`, at('ringbufSize'), `use ${up >= 1 << 20 ? `${up / (1 << 20)}M` : `${up / 1024}K`}`);
-  }
-  if (c.strlen < 1 || c.strlen > 16384) bag.add('E0411', `strlen ${c.strlen} must be from 1 to 16384`, at('strlen'));
-  if (c.maxMapKeys < 1 || c.maxMapKeys > 1 << 24) bag.add('E0411', `max_map_keys ${c.maxMapKeys} must be from 1 to 16M`, at('maxMapKeys'));
-  if (ringOk && (c.wakeupBytes < 1 || c.wakeupBytes > c.ringbufSize)) bag.add('E0411', 'wakeup_bytes must be between 1 and the ring buffer size', at('wakeupBytes'));
+/** The command-line flag that sets each config value (errors name the flag when it was the source). */
+const FLAG_OF: Partial<Record<keyof ProgramConfig, string>> = {
+  strlen: '--strlen', maxMapKeys: '--max-map-keys', ringbufSize: '--ringbuf-size', captureRingSize: '--capture-ring-size', maxConnections: '--max-connections',
+};
+
+function sizeName(n: number): string {
+  return n >= 1 << 20 ? `${n / (1 << 20)}M` : `${n / 1024}K`;
+}
+
+/**
+ * Limits every config value must respect. A value set by a flag is reported
+ * with the flag's name and no span; one set in a config block points at it.
+ */
+function validateConfig(c: ProgramConfig, bag: DiagnosticBag, spans: Partial<Record<keyof ProgramConfig, A.Span>>, flags: Set<keyof ProgramConfig>): void {
+  const pow2 = (n: number) => Number.isSafeInteger(n) && n > 0 && (n & (n - 1)) === 0 && n <= 2 ** 30;
+  const report = (k: keyof ProgramConfig, what: string, hint?: string) => {
+    const flag = flags.has(k) ? FLAG_OF[k] : undefined;
+    bag.add('E0411', flag ? `${flag}: ${what}` : what, flag ? undefined : spans[k], hint);
+  };
+  const ringSize = (k: 'ringbufSize' | 'captureRingSize', label: string): boolean => {
+    const n = c[k];
+    if (pow2(n) && n >= 4096) return true;
+    const up = 2 ** Math.ceil(Math.log2(Math.max(4096, Math.min(n, 1 << 30))));
+    report(k, `${label} size ${n} must be a power of two from 4K to 1G`, `use ${sizeName(up)}`);
+    return false;
+  };
+  const ringOk = ringSize('ringbufSize', 'ring buffer');
+  ringSize('captureRingSize', 'capture ring');
+  if (c.strlen < 1 || c.strlen > 16384) report('strlen', `strlen ${c.strlen} must be from 1 to 16384`);
+  if (c.maxMapKeys < 1 || c.maxMapKeys > 1 << 24) report('maxMapKeys', `max_map_keys ${c.maxMapKeys} must be from 1 to 16M`);
+  if (c.maxConnections < 1 || c.maxConnections > 1 << 24) report('maxConnections', `max_connections ${c.maxConnections} must be from 1 to 16M`);
+  if (c.idleFlushMs < 1 || c.idleFlushMs > 3_600_000) report('idleFlushMs', `idle_flush_ms ${c.idleFlushMs} must be from 1 to 3600000`);
+  if (c.captureWritesAtEntry !== 0 && c.captureWritesAtEntry !== 1) report('captureWritesAtEntry', 'capture_writes_at_entry must be 0 or 1');
+  if (ringOk && (c.wakeupBytes < 1 || c.wakeupBytes > c.ringbufSize)) report('wakeupBytes', 'wakeup_bytes must be between 1 and the ring buffer size');
 }

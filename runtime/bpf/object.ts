@@ -6,6 +6,7 @@ import type { Manifest } from '../../compiler/manifest.js';
 import { CapcError } from '../errors.js';
 import { errno, native, strerror, type Ptr } from '../ffi/libbpf.js';
 import { installLibbpfLogger, takeLibbpfLog } from './libbpf-log.js';
+import { customBtfPath } from '../toolchain/environment.js';
 import { explainVerifierLog } from './verifier-log.js';
 
 const LOG_SIZE = 16 << 20;
@@ -24,7 +25,7 @@ export class BpfObject {
     installLibbpfLogger(!!process.env.CAPC_LIBBPF_DEBUG);
     const n = native();
     const logBuf = Buffer.alloc(LOG_SIZE);
-    const opts = { sz: n.sizeofOpenOpts, object_name: name, relaxed_maps: false, pin_root_path: null, _removed_attach_prog_fd: 0, kconfig: null, btf_custom_path: null, kernel_log_buf: logBuf, kernel_log_size: LOG_SIZE, kernel_log_level: 0 };
+    const opts = { sz: n.sizeofOpenOpts, object_name: name, relaxed_maps: false, pin_root_path: null, _removed_attach_prog_fd: 0, kconfig: null, btf_custom_path: customBtfPath(), kernel_log_buf: logBuf, kernel_log_size: LOG_SIZE, kernel_log_level: 0 };
     const ptr = n.object_open_mem(object, object.length, opts);
     if (!ptr) {
       const err = errno();

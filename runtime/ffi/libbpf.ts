@@ -4,6 +4,7 @@
 // touches koffi: everything above it sees plain TypeScript functions.
 // Struct layouts follow /usr/include/bpf/libbpf.h and bpf.h of libbpf 1.1.
 import koffi from 'koffi';
+import { CapcError } from '../errors.js';
 
 export type Ptr = unknown; // an opaque native pointer (koffi external)
 
@@ -17,10 +18,13 @@ export function native(): ReturnType<typeof bind> {
 
 function bind() {
   let lib: ReturnType<typeof koffi.load>;
+  const want = process.env.CAPC_LIBBPF || 'libbpf.so.1';
   try {
-    lib = koffi.load('libbpf.so.1');
+    lib = koffi.load(want);
   } catch (e) {
-    throw new Error(`libbpf.so.1 not found (${(e as Error).message.split('\n')[0]}); install it: apt-get install libbpf1`);
+    throw new CapcError('E0602', `cannot load ${want}: ${(e as Error).message.split('\n')[0]}`, [
+      process.env.CAPC_LIBBPF ? 'point CAPC_LIBBPF at libbpf.so.1, or unset it' : 'install it: apt-get install libbpf1',
+    ]);
   }
   const libc = koffi.load('libc.so.6');
 

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { SourceFile } from '../../grammar/ast.js';
 import { CapcError } from '../errors.js';
-import { BTF_PATH, bpftoolPath, cacheDir, clangPath, clangVersion, requireBtf, stdlibDir } from './environment.js';
+import { bpftoolPath, btfPath, cacheDir, clangPath, clangVersion, requireBtf, stdlibDir } from './environment.js';
 
 // -mcpu=v3: atomic compare-and-swap (the capture buffer's owner flag) needs BPF ISA v3 (kernel 5.12+).
 export const CLANG_FLAGS = ['-O2', '-g', '-target', 'bpf', '-mcpu=v3', '-D__TARGET_ARCH_x86', '-Wall', '-Werror=implicit-function-declaration', '-Werror=incompatible-pointer-types', '-Wno-unused-function', '-Wno-unused-variable', '-Wno-unused-but-set-variable'];
@@ -36,7 +36,7 @@ export function kernelKey(): string {
   requireBtf();
   if (!kernelKeyCache) {
     const u = `${os.release()} ${os.version()}`;
-    kernelKeyCache = sha(`${u} ${fs.statSync(BTF_PATH).size} ${os.arch()}`).slice(0, 16);
+    kernelKeyCache = sha(`${u} ${btfPath()} ${fs.statSync(btfPath()).size} ${os.arch()}`).slice(0, 16);
   }
   return kernelKeyCache;
 }
@@ -56,8 +56,9 @@ export function prepareHeaders(opts: { pch?: boolean } = {}): HeaderDir {
   const vmlinux = path.join(dir, 'vmlinux.h');
   if (!fs.existsSync(vmlinux)) {
     let text: string;
+    const bpftool = bpftoolPath();
     try {
-      text = execFileSync(bpftoolPath(), ['btf', 'dump', 'file', BTF_PATH, 'format', 'c'], { encoding: 'utf8', maxBuffer: 256 << 20 });
+      text = execFileSync(bpftool, ['btf', 'dump', 'file', btfPath(), 'format', 'c'], { encoding: 'utf8', maxBuffer: 256 << 20 });
     } catch (e) {
       throw new CapcError('E0603', `bpftool could not turn the kernel's BTF into C: ${(e as Error).message.split('\n')[0]}`);
     }

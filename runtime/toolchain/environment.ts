@@ -8,7 +8,17 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CapcError } from '../errors.js';
 
-export const BTF_PATH = '/sys/kernel/btf/vmlinux';
+const KERNEL_BTF = '/sys/kernel/btf/vmlinux';
+
+/** The kernel's BTF: the kernel's own, or a file named by CAPC_BTF_PATH (a kernel built without BTF, with one from BTFHub). */
+export function btfPath(): string {
+  return process.env.CAPC_BTF_PATH || KERNEL_BTF;
+}
+
+/** The BTF file libbpf should use for CO-RE relocations instead of the kernel's, if one was given. */
+export function customBtfPath(): string | null {
+  return process.env.CAPC_BTF_PATH || null;
+}
 
 /** Directory holding capc.bpf.h (stdlib/ at the repository root, also from dist/). */
 export function stdlibDir(): string {
@@ -29,7 +39,14 @@ export function cacheDir(): string {
 
 function findTool(name: string, envVar: string, extraDirs: string[] = []): string | undefined {
   const fromEnv = process.env[envVar];
-  if (fromEnv) return fromEnv;
+  if (fromEnv) {
+    try {
+      fs.accessSync(fromEnv, fs.constants.X_OK);
+      return fromEnv;
+    } catch {
+      throw new CapcError('E0602', `${envVar}=${fromEnv} is not an executable ${name}`, [`point ${envVar} at ${name}, or unset it to use the one on PATH`]);
+    }
+  }
   for (const dir of [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin', ...extraDirs]) {
     if (!dir) continue;
     const p = path.join(dir, name);
@@ -75,11 +92,15 @@ export function clangVersion(): string {
 }
 
 export function requireBtf(): void {
-  if (!fs.existsSync(BTF_PATH)) {
-    throw new CapcError('E0603', `this kernel has no BTF type information (${BTF_PATH} is missing)`, [
-      'capc needs a kernel built with CONFIG_DEBUG_INFO_BTF=y (Debian, Ubuntu, Fedora and RHEL kernels have it)',
-    ]);
+  const p = btfPath();
+  if (fs.existsSync(p)) return;
+  if (p !== KERNEL_BTF) {
+    throw new CapcError('E0603', `CAPC_BTF_PATH names ${p}, which does not exist`, ['point CAPC_BTF_PATH at a BTF file for this kernel, or unset it to use the kernel\'s own']);
   }
+  throw new CapcError('E0603', `this kernel has no BTF type information (${KERNEL_BTF} is missing)`, [
+    'capc needs a kernel built with CONFIG_DEBUG_INFO_BTF=y (Debian, Ubuntu, Fedora and RHEL kernels have it)',
+    'or point CAPC_BTF_PATH at a BTF file for this exact kernel (BTFHub publishes them for many distribution kernels)',
+  ]);
 }
 
 /** CAP_SYS_ADMIN, or CAP_BPF together with CAP_PERFMON, is needed to load and attach. */
@@ -93,6 +114,12 @@ export function requirePrivileges(): void {
   }
   const has = (bit: number) => (capEff >> BigInt(bit)) & 1n;
   if (has(21) || (has(39) && has(38))) return;
+  if (process.getuid?.() === 0) {
+    throw new CapcError('E0901', 'capc runs as root but without CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN): the kernel will refuse to load eBPF programs', [
+      'in a container, give it the capabilities: docker run --privileged, or --cap-add BPF --cap-add PERFMON --cap-add SYS_RESOURCE',
+      '`capc emit` and `capc build` work without privileges',
+    ]);
+  }
   throw new CapcError('E0901', 'capc needs root (or CAP_BPF and CAP_PERFMON) to load eBPF programs', [
     `run it as root: sudo ${process.argv.slice(1).map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(' ')}`,
     '`capc emit` and `capc build` work without privileges',
