@@ -16,6 +16,8 @@ export interface SourceFile {
   /** Name shown in diagnostics: a path, or `-e` for a program given on the command line. */
   name: string;
   text: string;
+  /** Offset in `text` of the first byte sequence that was not valid UTF-8 (decoded as U+FFFD). */
+  invalidUtf8At?: number;
 }
 
 export interface Program {

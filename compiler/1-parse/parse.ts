@@ -105,6 +105,9 @@ export function parse(source: SourceFile): ParseResult {
       : spanOf(tok.startOffset, tok.image.length);
     bag.add('E0101', e.message, span, hintForSyntax(e, good));
   }
+  if (source.invalidUtf8At !== undefined) {
+    bag.add('E0107', `${source.name} is not valid UTF-8 here`, spanOf(source.invalidUtf8At, 1), 'capc reads programs as UTF-8: write raw bytes in strings as \\xHH escapes');
+  }
   const { program, problems } = buildAst(cst, source.text);
   for (const p of problems) bag.add(p.kind === 'bad-escape' ? 'E0105' : 'E0106', p.message, p.span);
   return { program, diagnostics: bag.items };

@@ -89,9 +89,9 @@ export function cString(bytes: Uint8Array): string {
   return s + '"';
 }
 
-/** Comment text cannot end the comment early or span lines. */
+/** Comment text cannot end the comment early, span lines, or form a trigraph (`??/` would continue the line). */
 export function safeComment(text: string): string {
-  return text.replace(/\*\//g, '* /').replace(/[\r\n]+/g, ' ').replace(/[^\x20-\x7e]/g, '?');
+  return text.replace(/\*\//g, '* /').replace(/[\r\n]+/g, ' ').replace(/[^\x20-\x7e]/g, '?').replace(/\?(?=\?)/g, '? ');
 }
 
 function stmtLines(s: CStmt, indent: string, out: Line[], fallback?: number): void {

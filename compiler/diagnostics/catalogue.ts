@@ -17,6 +17,7 @@ export const CATALOGUE = {
   E0104: { severity: 'error', title: 'unterminated comment' },
   E0105: { severity: 'error', title: 'invalid escape sequence' },
   E0106: { severity: 'error', title: 'integer literal out of range' },
+  E0107: { severity: 'error', title: 'source is not valid UTF-8' },
   // names
   E0201: { severity: 'error', title: 'unknown identifier' },
   E0202: { severity: 'error', title: 'unknown function' },

@@ -2,6 +2,7 @@
 // (a file, `-`, or -e), the compile options flags map to, colour, and turning
 // any failure into a rendered diagnostic and an exit code
 // (0 ok, 1 runtime failure, 2 usage or compile error, 70 internal error).
+import { isUtf8 } from 'node:buffer';
 import fs from 'node:fs';
 import { styleText } from 'node:util';
 import type { CompileOptions } from '../../compiler/compile.js';
@@ -40,12 +41,39 @@ export function readSource(file: string | undefined, opts: ProgramOpts): SourceF
     return { name: '-e', text: opts.e };
   }
   if (!file) throw new CapcError('E0904', 'no program given', ['capc run FILE.cap, or capc run -e \'BEGIN { printf("hi\\n"); exit(); }\'']);
-  if (file === '-') return { name: '<stdin>', text: fs.readFileSync(0, 'utf8') };
+  if (file === '-') return decodeSource('<stdin>', fs.readFileSync(0));
   try {
-    return { name: file, text: fs.readFileSync(file, 'utf8') };
+    return decodeSource(file, fs.readFileSync(file));
   } catch (e) {
     throw new CapcError('E0905', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
   }
+}
+
+/** UTF-8 text of a program; the first invalid byte is remembered so the parser can point at it. */
+export function decodeSource(name: string, bytes: Buffer): SourceFile {
+  const text = bytes.toString('utf8');
+  if (isUtf8(bytes)) return { name, text };
+  return { name, text, invalidUtf8At: bytes.subarray(0, firstInvalidUtf8(bytes)).toString('utf8').length };
+}
+
+/** Byte offset of the first sequence that is not well-formed UTF-8 (RFC 3629). */
+function firstInvalidUtf8(b: Buffer): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i]!;
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    const n = c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : 0;
+    if (n === 0 || i + n >= b.length) return i;
+    for (let k = 1; k <= n; k++) if ((b[i + k]! & 0xc0) !== 0x80) return i;
+    const c1 = b[i + 1]!;
+    // Overlong forms, UTF-16 surrogates and code points past U+10FFFF.
+    if ((c === 0xe0 && c1 < 0xa0) || (c === 0xed && c1 >= 0xa0) || (c === 0xf0 && c1 < 0x90) || (c === 0xf4 && c1 >= 0x90)) return i;
+    i += n + 1;
+  }
+  return b.length;
 }
 
 function sizeArg(name: string, v: string | undefined): number | undefined {
