@@ -164,6 +164,19 @@ static __always_inline void capc_read_str_n(char *dst, __u32 n, const void *src,
 }
 
 /* Task identity. */
+/*
+ * Integer operations C leaves undefined, defined the way .cap documents them
+ * (and bpftrace behaves): division is unsigned 64-bit and a zero divisor gives
+ * 0; a shift by 64 or more gives 0 (-1 for a negative value shifted right).
+ * Signed overflow wraps (-fwrapv). capc calls these only when the divisor or
+ * the shift count is not a constant it has already checked.
+ */
+static __always_inline __u64 capc_div(__u64 a, __u64 b) { return b ? a / b : 0; }
+static __always_inline __u64 capc_mod(__u64 a, __u64 b) { return b ? a % b : 0; }
+static __always_inline __u64 capc_shl(__u64 a, __u64 n) { return n < 64 ? a << n : 0; }
+static __always_inline __u64 capc_shr(__u64 a, __u64 n) { return n < 64 ? a >> n : 0; }
+static __always_inline __s64 capc_sar(__s64 a, __u64 n) { return a >> (n < 64 ? n : 63); }
+
 static __always_inline __u64 capc_pid(void) { return bpf_get_current_pid_tgid() >> 32; }
 static __always_inline __u64 capc_tid(void) { return (__u32)bpf_get_current_pid_tgid(); }
 static __always_inline __u64 capc_uid(void) { return (__u32)bpf_get_current_uid_gid(); }

@@ -73,12 +73,22 @@ export function parse(source: SourceFile): ParseResult {
   const lexed = capLexer().tokenize(source.text);
   const spanOf = (offset: number, length: number): Span => spanAt(source.text, offset, length);
 
+  // A '/' inside a predicate ends it and the rest of the line lexes as junk:
+  // say why once, and not once per character that follows.
+  let predicateLine = -1;
   for (const e of lexed.errors) {
     const ch = source.text.slice(e.offset, e.offset + Math.max(1, e.length));
+    const line = spanOf(e.offset, 1).line;
+    if (line === predicateLine) continue;
     if (/pop/i.test(e.message)) {
       bag.add('E0101', `unexpected '${ch}': nothing to close here`, spanOf(e.offset, 1), 'remove it, or check the braces above');
     } else {
-      bag.add('E0102', `unexpected character '${ch.slice(0, 1)}'`, spanOf(e.offset, 1), hintForChar(ch[0] ?? ''));
+      const sameLine = lexed.tokens.filter((t) => t.startOffset < e.offset && t.startLine === line);
+      const lastBlock = sameLine.findLastIndex((t) => t.tokenType.name === 'LCurly' || t.tokenType.name === 'RCurly');
+      const afterPredicate = sameLine.slice(lastBlock + 1).some((t) => t.tokenType.name === 'PredEnd');
+      if (afterPredicate) predicateLine = line;
+      bag.add('E0102', `unexpected character '${ch.slice(0, 1)}'`, spanOf(e.offset, 1),
+        afterPredicate ? "a '/' inside a predicate ends it: put division in parentheses, as in /(a / b) > 1/" : hintForChar(ch[0] ?? ''));
     }
   }
   const good: IToken[] = [];
@@ -98,7 +108,7 @@ export function parse(source: SourceFile): ParseResult {
   const unterminated = bag.items.filter((d) => d.code === 'E0103' || d.code === 'E0104').map((d) => d.span!);
   for (const e of parser.errors as IRecognitionException[]) {
     const tok = e.token;
-    if (lexicalAt.has(tok.startOffset)) continue;
+    if (lexicalAt.has(tok.startOffset) || tok.startLine === predicateLine) continue;
     if (unterminated.some((u) => tok.tokenType === EOF || Number.isNaN(tok.startOffset) || (tok.startLine === u.line && tok.startOffset >= u.start))) continue;
     const span = tok.tokenType === EOF || Number.isNaN(tok.startOffset)
       ? spanOf(Math.max(0, source.text.trimEnd().length), 0)

@@ -20,8 +20,10 @@ export function checkExpr(e: A.Expr, cx: CheckContext): Type {
 function typeOf(e: A.Expr, cx: CheckContext): Type {
   switch (e.kind) {
     case 'Int':
-      if (e.value > 2n ** 63n - 1n || e.value < -(2n ** 63n)) {
-        return e.value > 0n ? { k: 'int', bytes: 8, signed: false, literal: true } : ERROR;
+      if (e.value > 2n ** 63n - 1n) return { k: 'int', bytes: 8, signed: false, literal: true };
+      if (e.value < -(2n ** 63n)) {
+        cx.bag.add('E0106', `${e.value} is out of range: the smallest integer is -9223372036854775808`, e.span, 'integers are 64-bit: literals range from -9223372036854775808 to 18446744073709551615');
+        return ERROR;
       }
       return { k: 'int', bytes: 8, signed: true, literal: true };
     case 'Str':
@@ -174,7 +176,8 @@ function binary(e: A.BinaryExpr, cx: CheckContext): Type {
         cx.bag.add('E0303', 'division by zero', e.right.span);
         return ERROR;
       }
-      return arithResult(l, r);
+      // Division is unsigned 64-bit, as in bpftrace.
+      return e.op === '/' || e.op === '%' ? { k: 'int', bytes: 8, signed: false } : arithResult(l, r);
     }
     cx.bag.add('E0303', `operator '${e.op}' needs integers, not ${typeName(l)} and ${typeName(r)}`, e.opSpan);
     return ERROR;

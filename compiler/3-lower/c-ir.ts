@@ -7,7 +7,7 @@
 export type Src = number | undefined;
 
 export type CExpr =
-  | { k: 'num'; v: bigint; unsigned?: boolean }
+  | { k: 'num'; v: bigint; unsigned?: boolean; /** printed with LL so C arithmetic on it is 64-bit */ wide?: boolean }
   | { k: 'id'; name: string }
   | { k: 'char'; v: number }
   | { k: 'strlit'; bytes: Uint8Array }

@@ -14,7 +14,13 @@ import { cIntType } from './layout.js';
 import { buildMapKey } from './lower-map.js';
 import { CaptureLowering } from './lower-capture.js';
 
-export interface IntVal { e: CExpr; unsigned: boolean }
+/**
+ * An integer expression in C. Its C type is 64-bit (`__s64`/`__u64`) unless
+ * `narrow`: small literals, comparisons and `!` are `int` in C, and C would do
+ * `int` arithmetic on two of them (255 * 1000000000 overflows), so binary
+ * arithmetic widens narrow operands first (.cap integers are 64-bit).
+ */
+export interface IntVal { e: CExpr; unsigned: boolean; narrow?: boolean }
 
 /** Where a string's bytes are: a pointer expression and its capacity, or literal bytes. */
 export type StrRef = { ptr: CExpr; size: number; literal?: undefined } | { literal: Uint8Array; size: number; ptr?: undefined };
@@ -27,14 +33,22 @@ function typeIn(b: FnBuilder, e: A.Expr): Type {
 
 const u64 = (e: CExpr): IntVal => ({ e, unsigned: true });
 const s64 = (e: CExpr): IntVal => ({ e, unsigned: false });
+const narrowInt = (e: CExpr): IntVal => ({ e, unsigned: false, narrow: true });
+const smallLiteral = (v: bigint): IntVal => (v >= -(2n ** 31n) && v < 2n ** 31n ? narrowInt(num(v)) : s64(num(v)));
+
+/** The expression with a 64-bit C type: a literal gets LL, anything else a cast. */
+function wide(v: IntVal, ty: '__s64' | '__u64'): CExpr {
+  if (v.e.k === 'num') return ty === '__u64' ? { ...v.e, unsigned: true } : { ...v.e, wide: true };
+  return cast(ty, v.e);
+}
 
 export function lowerInt(b: FnBuilder, e: A.Expr): IntVal {
   switch (e.kind) {
     case 'Int':
-      return e.value > 2n ** 63n - 1n ? u64(num(e.value, true)) : s64(num(e.value));
+      return e.value > 2n ** 63n - 1n ? u64(num(e.value, true)) : smallLiteral(e.value);
     case 'Positional': {
       const params = b.res.positional;
-      return s64(num(e.index === '#' ? params.length : BigInt(params[e.index - 1] ?? '0')));
+      return smallLiteral(e.index === '#' ? BigInt(params.length) : BigInt(params[e.index - 1] ?? '0'));
     }
     case 'Var': {
       const t = typeIn(b, e);
@@ -52,8 +66,11 @@ export function lowerInt(b: FnBuilder, e: A.Expr): IntVal {
       if (!f) throw new Error('internal: unresolved tracepoint field');
       const shape = fieldShape(f);
       const access = arrow(id('ctx'), e.field);
-      if (shape.shape === 'pointer') return u64(cast('__u64', access));
-      if (shape.shape === 'int') return { e: cast(shape.signed ? '__s64' : '__u64', access), unsigned: !shape.signed };
+      if (shape.shape === 'pointer') return u64(b.ctxValue(e.field, '__u64', cast('__u64', access)));
+      if (shape.shape === 'int') {
+        const ty = shape.signed ? '__s64' : '__u64';
+        return { e: b.ctxValue(e.field, ty, cast(ty, access)), unsigned: !shape.signed };
+      }
       throw new Error('internal: non-integer field used as an integer');
     }
     case 'Cast': {
@@ -63,10 +80,10 @@ export function lowerInt(b: FnBuilder, e: A.Expr): IntVal {
     }
     case 'Unary': {
       const v = lowerInt(b, e.operand);
-      if (e.op === '!') return s64(un('!', v.e));
-      if (e.op === '-') return s64(un('-', cast('__s64', v.e)));
+      if (e.op === '!') return narrowInt(un('!', v.e));
+      if (e.op === '-') return s64(un('-', wide(v, '__s64')));
       if (e.op === '+') return v;
-      return { e: un('~', v.e), unsigned: v.unsigned };
+      return { e: un('~', v.e), unsigned: v.unsigned, narrow: v.narrow };
     }
     case 'Binary':
       return binary(b, e);
@@ -75,7 +92,10 @@ export function lowerInt(b: FnBuilder, e: A.Expr): IntVal {
       const t = lowerInt(b, e.then);
       const f = lowerInt(b, e.else);
       const unsigned = t.unsigned || f.unsigned;
-      return { e: { k: 'cond', c: c.e, t: t.e, f: f.e }, unsigned };
+      if (t.narrow && f.narrow) return { e: { k: 'cond', c: c.e, t: t.e, f: f.e }, unsigned, narrow: true };
+      const ty = unsigned ? '__u64' : '__s64';
+      const arm = (v: IntVal) => (v.narrow || v.unsigned !== unsigned ? wide(v, ty) : v.e);
+      return { e: { k: 'cond', c: c.e, t: arm(t), f: arm(f) }, unsigned };
     }
     case 'Call':
       throw new Error(`internal: call ${e.name}() is not an integer expression`);
@@ -116,12 +136,12 @@ function builtinInt(b: FnBuilder, e: A.IdentExpr): IntVal {
     case 'cpid':
       return u64({ k: 'member', e: id('capc_ro'), field: 'cpid', arrow: false });
     case 'retval':
-      return s64(cast('__s64', call('PT_REGS_RC', id('ctx'))));
+      return s64(b.ctxValue('retval', '__s64', cast('__s64', call('PT_REGS_RC', id('ctx')))));
   }
   const arg = /^arg(\d)$/.exec(e.name);
   if (arg) {
     const n = Number(arg[1]);
-    return u64(n <= 5 ? cast('__u64', call(`PT_REGS_PARM${n + 1}`, id('ctx'))) : call('capc_uarg_stack', id('ctx'), num(n)));
+    return u64(n <= 5 ? b.ctxValue(`arg${n}`, '__u64', cast('__u64', call(`PT_REGS_PARM${n + 1}`, id('ctx')))) : call('capc_uarg_stack', id('ctx'), num(n)));
   }
   throw new Error(`internal: builtin ${e.name} is not an integer`);
 }
@@ -132,20 +152,45 @@ function binary(b: FnBuilder, e: A.BinaryExpr): IntVal {
   const lt = typeIn(b, e.left);
   if (isStr(lt)) {
     const eq = strEquals(lowerStrRef(b, e.left), lowerStrRef(b, e.right));
-    return s64(e.op === '==' ? eq : un('!', eq));
+    return narrowInt(e.op === '==' ? eq : un('!', eq));
   }
-  const l = lowerInt(b, e.left);
-  const r = lowerInt(b, e.right);
-  if (e.op === '&&' || e.op === '||') return s64(bin(e.op, l.e, r.e));
-  const unsigned = (l.unsigned && !isLiteral(e.left)) || (r.unsigned && !isLiteral(e.right));
-  const ty = unsigned ? '__u64' : '__s64';
-  const opnd = (v: IntVal) => (v.unsigned === unsigned ? v.e : cast(ty, v.e));
-  const out = bin(e.op, opnd(l), opnd(r));
-  return COMPARE.has(e.op) ? s64(out) : { e: out, unsigned };
+  return arith(e.op, lowerInt(b, e.left), lowerInt(b, e.right), literalOf(e.left), literalOf(e.right));
 }
 
-function isLiteral(e: A.Expr): boolean {
-  return e.kind === 'Int';
+/**
+ * `l op r` on lowered integers, with .cap's semantics in C: 64-bit operands,
+ * unsigned division with x / 0 == 0, shifts by 64 or more defined. `lLit` and
+ * `rLit` are the operands' values when they are literals (a known-safe divisor
+ * or shift count needs no helper). Used for binary expressions and for
+ * compound assignments (`$x /= e`, `@m[k] <<= e`).
+ */
+export function arith(op: string, l: IntVal, r: IntVal, lLit?: bigint, rLit?: bigint): IntVal {
+  if (op === '&&' || op === '||') return narrowInt(bin(op, l.e, r.e));
+  const u64 = (v: IntVal) => (v.unsigned && !v.narrow ? v.e : wide(v, '__u64'));
+  const rIn = (lo: bigint, hi: bigint) => rLit !== undefined && rLit >= lo && rLit < hi;
+  if (op === '/' || op === '%') {
+    // Unsigned 64-bit, as in bpftrace; a divisor that may be zero goes through capc_div/capc_mod (x / 0 == 0).
+    const out = rIn(1n, 2n ** 64n) ? bin(op, u64(l), u64(r)) : call(op === '/' ? 'capc_div' : 'capc_mod', u64(l), u64(r));
+    return { e: out, unsigned: true };
+  }
+  const unsigned = (l.unsigned && lLit === undefined) || (r.unsigned && rLit === undefined);
+  const ty = unsigned ? '__u64' : '__s64';
+  const opnd = (v: IntVal) => (v.unsigned === unsigned && !v.narrow ? v.e : wide(v, ty));
+  if ((op === '<<' || op === '>>') && !rIn(0n, 64n)) {
+    // A count of 64 or more is undefined in C: capc_shl/shr/sar give 0 (or -1).
+    const fn = op === '<<' ? 'capc_shl' : unsigned ? 'capc_shr' : 'capc_sar';
+    const out = call(fn, fn === 'capc_sar' ? opnd(l) : u64(l), u64(r));
+    return fn === 'capc_sar' ? { e: out, unsigned: false } : { e: unsigned ? out : cast('__s64', out), unsigned };
+  }
+  if (COMPARE.has(op)) {
+    // Two narrow operands compare as they are; otherwise both sides are 64-bit of one signedness.
+    return narrowInt(l.narrow && r.narrow ? bin(op, l.e, r.e) : bin(op, opnd(l), opnd(r)));
+  }
+  return { e: bin(op, opnd(l), opnd(r)), unsigned };
+}
+
+function literalOf(e: A.Expr): bigint | undefined {
+  return e.kind === 'Int' ? e.value : undefined;
 }
 
 /** Compare two strings: inline byte tests against a literal, a bounded loop otherwise (R6). */
@@ -247,7 +292,7 @@ export function lowerStrInto(b: FnBuilder, e: A.Expr, dst: CExpr, size: number):
     const f = b.inst.fields.get(e)!;
     if (fieldShape(f).shape === 'data-loc-string') {
       // __data_loc: low 16 bits are the offset of the string in the record.
-      const off = bin('&', arrow(id('ctx'), e.field), num(0xffff));
+      const off = bin('&', b.ctxValue(e.field, '__u32', arrow(id('ctx'), e.field)), num(0xffff));
       b.emit({ k: 'expr', e: call('bpf_probe_read_kernel_str', dst, num(size), bin('+', cast('void *', id('ctx')), off)) });
       return;
     }

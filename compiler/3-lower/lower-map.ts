@@ -5,7 +5,7 @@
 import type * as A from '../../grammar/ast.js';
 import { addr, call, dot, id, num, type CExpr } from './c-ir.js';
 import { ON_STACK_LIMIT, type FnBuilder } from './fn-builder.js';
-import { lowerInt, lowerStrInto } from './lower-expr.js';
+import { arith, lowerInt, lowerStrInto } from './lower-expr.js';
 import { STATS_MAP, type UserMap } from './resources.js';
 
 /** Emit statements that fill a key for `m` from `keys`; returns a pointer to it. */
@@ -63,9 +63,9 @@ export function lowerMapWrite(b: FnBuilder, target: A.MapRef, op: string, value:
     return;
   }
   // Other compound operators read, compute and write back (not atomic, as in bpftrace).
-  const cur = call('capc_map_get', mapRef, key);
-  const v = lowerInt(b, value!).e;
-  b.emit({ k: 'expr', e: call('capc_map_set', mapRef, key, { k: 'bin', op: op.slice(0, -1), l: cur, r: v }, stats(), full) });
+  const cur = { e: call('capc_map_get', mapRef, key), unsigned: false };
+  const v = arith(op.slice(0, -1), cur, lowerInt(b, value!), undefined, value!.kind === 'Int' ? value!.value : undefined);
+  b.emit({ k: 'expr', e: call('capc_map_set', mapRef, key, v.e, stats(), full) });
 }
 
 export function lowerMapDelete(b: FnBuilder, target: A.MapRef, extraKey: A.Expr | undefined): void {

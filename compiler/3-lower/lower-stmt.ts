@@ -8,7 +8,7 @@ import { isStr } from '../2-analyze/types.js';
 import type { FieldSpec } from './layout.js';
 import { addr, arrow, call, cast, id, num, type CStmt } from './c-ir.js';
 import type { FnBuilder } from './fn-builder.js';
-import { lowerInt, lowerStrInto, strVarSlot, varName } from './lower-expr.js';
+import { arith, lowerInt, lowerStrInto, strVarSlot, varName } from './lower-expr.js';
 import { lowerMapDelete, lowerMapWrite } from './lower-map.js';
 import { CTL_RING, EVENTS_RING, fieldKindOf, STATS_MAP } from './resources.js';
 
@@ -59,8 +59,15 @@ function assignVar(b: FnBuilder, target: A.VarRef, op: string, value: A.Expr): v
     lowerStrInto(b, value, strVarSlot(b, target.name, v.type.size), v.type.size);
     return;
   }
-  const rhs = lowerInt(b, value).e;
-  b.emit({ k: 'expr', e: { k: 'bin', op, l: id(varName(target.name)), r: rhs } });
+  const rhs = lowerInt(b, value);
+  const slot = id(varName(target.name));
+  if (op === '=') {
+    b.emit({ k: 'expr', e: { k: 'bin', op, l: slot, r: rhs.e } });
+    return;
+  }
+  // `$x op= e` is `$x = $x op e` with .cap's arithmetic (see arith()).
+  const cur = { e: slot, unsigned: v.type.k === 'int' && !v.type.signed };
+  b.emit({ k: 'expr', e: { k: 'bin', op: '=', l: slot, r: arith(op.slice(0, -1), cur, rhs, undefined, value.kind === 'Int' ? value.value : undefined).e } });
 }
 
 function lowerCallStmt(b: FnBuilder, e: A.CallExpr): void {

@@ -23,7 +23,7 @@ export function printExpr(e: CExpr, parent = 0): string {
       const neg = e.v < 0n;
       const abs = neg ? -e.v : e.v;
       const big = abs > 0x7fffffffn;
-      const text = (e.unsigned || big ? (abs > 0xffffn ? `0x${abs.toString(16)}` : abs.toString()) : abs.toString()) + (e.unsigned ? 'ULL' : big ? 'LL' : '');
+      const text = (e.unsigned || big ? (abs > 0xffffn ? `0x${abs.toString(16)}` : abs.toString()) : abs.toString()) + (e.unsigned ? 'ULL' : big || e.wide ? 'LL' : '');
       return neg ? wrap(`-${text}`, UNARY_PREC, parent) : text;
     }
     case 'id':

@@ -19,8 +19,18 @@ export interface Diagnostic {
 export class DiagnosticBag {
   readonly items: Diagnostic[] = [];
 
+  private readonly seen = new Map<string, Diagnostic>();
+
+  /**
+   * Add a diagnostic. The same message at the same place is kept once: a block
+   * shared by several probes is checked once per probe, and says so once.
+   */
   add(code: DiagnosticCode, message: string, span?: Span, ...hints: (string | undefined)[]): Diagnostic {
+    const key = `${code}\0${message}\0${span?.start ?? ''}\0${span?.end ?? ''}`;
+    const known = this.seen.get(key);
+    if (known) return known;
     const d: Diagnostic = { code, severity: CATALOGUE[code].severity, message, span, hints: hints.filter((h): h is string => !!h) };
+    this.seen.set(key, d);
     this.items.push(d);
     return d;
   }

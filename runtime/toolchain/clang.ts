@@ -13,7 +13,8 @@ import { CapcError } from '../errors.js';
 import { bpftoolPath, btfPath, cacheDir, clangPath, clangVersion, requireBtf, stdlibDir } from './environment.js';
 
 // -mcpu=v3: atomic compare-and-swap (the capture buffer's owner flag) needs BPF ISA v3 (kernel 5.12+).
-export const CLANG_FLAGS = ['-O2', '-g', '-target', 'bpf', '-mcpu=v3', '-D__TARGET_ARCH_x86', '-Wall', '-Werror=implicit-function-declaration', '-Werror=incompatible-pointer-types', '-Wno-unused-function', '-Wno-unused-variable', '-Wno-unused-but-set-variable'];
+// -fwrapv: signed overflow wraps, as .cap defines it (C would leave it undefined).
+export const CLANG_FLAGS = ['-O2', '-g', '-target', 'bpf', '-mcpu=v3', '-fwrapv', '-D__TARGET_ARCH_x86', '-Wall', '-Werror=implicit-function-declaration', '-Werror=incompatible-pointer-types', '-Wno-unused-function', '-Wno-unused-variable', '-Wno-unused-but-set-variable'];
 
 function sha(data: string | Buffer): string {
   return crypto.createHash('sha256').update(data).digest('hex');
