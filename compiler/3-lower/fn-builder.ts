@@ -52,6 +52,26 @@ export class FnBuilder {
     return id(name);
   }
 
+  private readonly ctxReads = new Map<string, CStmt[]>();
+
+  /**
+   * A value read from the probe's context (a register, a tracepoint field),
+   * loaded once at the top of the function and pinned with barrier_var().
+   * Left where it is used, clang may merge two context loads in the arms of
+   * a `?:` into one load through `ctx + (c ? off1 : off2)`, which the
+   * verifier refuses ("dereference of modified ctx ptr").
+   */
+  ctxValue(key: string, type: string, read: CExpr): CExpr {
+    const name = `ctx_${key.replace(/\W/g, '_')}`;
+    if (!this.ctxReads.has(name)) {
+      this.ctxReads.set(name, [
+        { k: 'decl', type, name, init: read },
+        { k: 'expr', e: call('barrier_var', id(name)), comment: 'keep the context load here (verifier: no modified ctx pointers)' },
+      ]);
+    }
+    return id(name);
+  }
+
   /** A slot in this function's part of the per-CPU scratch area; returns `scratch->pN.name`. */
   scratch(name: string, type: string, size: number, array?: number, align = 8): CExpr {
     this.scratchEnd = Math.ceil(this.scratchEnd / align) * align;
@@ -81,6 +101,7 @@ export class FnBuilder {
       pro.push({ k: 'decl', type: 'char', name: 'comm', array: 16 });
       pro.push({ k: 'expr', e: call('bpf_get_current_comm', id('comm'), { k: 'sizeof', of: 'comm' }) });
     }
+    for (const reads of this.ctxReads.values()) pro.push(...reads);
     pro.push(...this.locals);
     return { body: [...pro, ...this.body, { k: 'return', e: num(0) }], scratch };
   }

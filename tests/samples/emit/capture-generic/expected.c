@@ -86,9 +86,17 @@ int capc_p0(struct pt_regs *ctx)
 #line 1 "capture-generic.cap"
 		return 0;
 	}
+#line 1 "capture-generic.cap"
+	__u64 ctx_arg0 = (__u64)PT_REGS_PARM1(ctx);
+#line 1 "capture-generic.cap"
+	barrier_var(ctx_arg0);  /* keep the context load here (verifier: no modified ctx pointers) */
+#line 1 "capture-generic.cap"
+	__u64 ctx_arg1 = (__u64)PT_REGS_PARM2(ctx);
+#line 1 "capture-generic.cap"
+	barrier_var(ctx_arg1);  /* keep the context load here (verifier: no modified ctx pointers) */
 	{  /* capture(KEY, 64, DATA, LEN) -> perfbuf: site 2 */
 #line 1 "capture-generic.cap"
-		struct capc_conn_key capc_ck = { .key = (__u64)PT_REGS_PARM1(ctx), .tgid = capc_pid() };
+		struct capc_conn_key capc_ck = { .key = ctx_arg0, .tgid = capc_pid() };
 #line 1 "capture-generic.cap"
 		struct capc_acc_user *capc_a = (struct capc_acc_user *)capc_conn_get(&capc_c_user, &capc_ck, &capc_zero_user, &capc_next_conn, &capc_stats, 4);
 #line 1 "capture-generic.cap"
@@ -96,10 +104,10 @@ int capc_p0(struct pt_regs *ctx)
 #line 1 "capture-generic.cap"
 			struct capc_sink capc_s = { .map = &capc_payload, .ctx = ctx, .wakeup = CAPC_CAPTURE_WAKEUP, .stats = &capc_stats, .drop_rec = 2, .drop_bytes = 3, .is_perf = 1, .site = 2 };
 #line 1 "capture-generic.cap"
-			capc_capture(&capc_s, &capc_a->c, capc_ck.key, (const char *)(__u64)PT_REGS_PARM1(ctx), (__u64)PT_REGS_PARM2(ctx), 1, 64, 1, &capc_chunkbuf);  /* 64-byte records, never truncated */
+			capc_capture(&capc_s, &capc_a->c, capc_ck.key, (const char *)ctx_arg0, ctx_arg1, 1, 64, 1, &capc_chunkbuf);  /* 64-byte records, never truncated */
 		} else {
 #line 1 "capture-generic.cap"
-			capc_count_n(&capc_stats, 5, (__u64)PT_REGS_PARM2(ctx));  /* R11: no room for this connection: its bytes are counted, not captured */
+			capc_count_n(&capc_stats, 5, ctx_arg1);  /* R11: no room for this connection: its bytes are counted, not captured */
 		}
 	}
 #line 1 "capture-generic.cap"
@@ -107,7 +115,7 @@ int capc_p0(struct pt_regs *ctx)
 }
 
 /* flush idle batches of user connections (R9); at exit, send every connection's totals */
-#line 111 "capture-generic.bpf.c"
+#line 119 "capture-generic.bpf.c"
 static long capc_flush_user(void *map, struct capc_conn_key *k, struct capc_acc_user *a, struct capc_flush_args *fa)
 {
 	struct capc_sink capc_s = { .map = &capc_payload, .ctx = fa->ctx, .wakeup = CAPC_CAPTURE_WAKEUP, .stats = &capc_stats, .drop_rec = 2, .drop_bytes = 3, .is_perf = 1, .site = 1 };

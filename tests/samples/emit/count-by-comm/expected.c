@@ -81,7 +81,10 @@ int capc_p0(struct capc_tp_raw_syscalls_sys_enter *ctx)
 #line 1 "count-by-comm.cap"
 		return 0;
 	}
-#line 2 "count-by-comm.cap"
+#line 1 "count-by-comm.cap"
+	__s64 ctx_id = (__s64)ctx->id;
+#line 1 "count-by-comm.cap"
+	barrier_var(ctx_id);  /* keep the context load here (verifier: no modified ctx pointers) */
 	struct capc_key_m0_anon key0 = {};  /* key of @ */
 #line 2 "count-by-comm.cap"
 	bpf_get_current_comm(key0.k0, 16);
@@ -93,10 +96,10 @@ int capc_p0(struct capc_tp_raw_syscalls_sys_enter *ctx)
 #line 3 "count-by-comm.cap"
 	bpf_get_current_comm(key1.k1, 16);
 #line 3 "count-by-comm.cap"
-	capc_percpu_add(&m1_bytes, &key1, (__s64)ctx->id, &capc_stats, 3);  /* R8: per-CPU sum() */
+	capc_percpu_add(&m1_bytes, &key1, ctx_id, &capc_stats, 3);  /* R8: per-CPU sum() */
 #line 1 "count-by-comm.cap"
 	return 0;
 }
 
-#line 102 "count-by-comm.bpf.c"
+#line 105 "count-by-comm.bpf.c"
 char LICENSE[] SEC("license") = "GPL";

@@ -108,15 +108,18 @@ int capc_p0(struct capc_tp_syscalls_sys_enter_openat *ctx)
 #line 1 "large-key-in-scratch.cap"
 		return 0;
 	}
-#line 2 "large-key-in-scratch.cap"
+#line 1 "large-key-in-scratch.cap"
+	__u64 ctx_filename = (__u64)ctx->filename;
+#line 1 "large-key-in-scratch.cap"
+	barrier_var(ctx_filename);  /* keep the context load here (verifier: no modified ctx pointers) */
 	capc_zero(&scratch->p0.key0, 208);  /* key of @paths (208 bytes: in scratch, R5) */
 #line 2 "large-key-in-scratch.cap"
-	bpf_probe_read_user_str(scratch->p0.key0.k0, 201, (const void *)(__u64)ctx->filename);
+	bpf_probe_read_user_str(scratch->p0.key0.k0, 201, (const void *)ctx_filename);
 #line 2 "large-key-in-scratch.cap"
 	capc_percpu_add(&m0_paths, &scratch->p0.key0, 1, &capc_stats, 2);  /* R8: per-CPU count() */
 #line 1 "large-key-in-scratch.cap"
 	return 0;
 }
 
-#line 122 "large-key-in-scratch.bpf.c"
+#line 125 "large-key-in-scratch.bpf.c"
 char LICENSE[] SEC("license") = "GPL";

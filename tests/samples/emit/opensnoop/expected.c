@@ -79,6 +79,10 @@ int capc_p0(struct capc_tp_syscalls_sys_enter_openat *ctx)
 #line 1 "opensnoop.cap"
 	bpf_get_current_comm(comm, sizeof(comm));
 #line 1 "opensnoop.cap"
+	__u64 ctx_filename = (__u64)ctx->filename;
+#line 1 "opensnoop.cap"
+	barrier_var(ctx_filename);  /* keep the context load here (verifier: no modified ctx pointers) */
+#line 1 "opensnoop.cap"
 	if (!(comm[0] == 'c' && comm[1] == 'a' && comm[2] == 't' && comm[3] == 0)) {
 #line 1 "opensnoop.cap"
 		return 0;
@@ -93,7 +97,7 @@ int capc_p0(struct capc_tp_syscalls_sys_enter_openat *ctx)
 #line 2 "opensnoop.cap"
 			ev->a0 = capc_pid();
 #line 2 "opensnoop.cap"
-			bpf_probe_read_user_str(ev->a1, 64, (const void *)(__u64)ctx->filename);
+			bpf_probe_read_user_str(ev->a1, 64, (const void *)ctx_filename);
 #line 2 "opensnoop.cap"
 			bpf_ringbuf_submit(ev, capc_wakeup_flags(&capc_events, CAPC_WAKEUP_BYTES));  /* R10: wake the reader only past the threshold */
 		} else {
@@ -105,5 +109,5 @@ int capc_p0(struct capc_tp_syscalls_sys_enter_openat *ctx)
 	return 0;
 }
 
-#line 109 "opensnoop.bpf.c"
+#line 113 "opensnoop.bpf.c"
 char LICENSE[] SEC("license") = "GPL";

@@ -118,11 +118,15 @@ int capc_p0(struct capc_tp_sched_sched_process_exec *ctx)
 #line 1 "strings.cap"
 	bpf_get_current_comm(comm, sizeof(comm));
 #line 1 "strings.cap"
+	__u32 ctx_filename = ctx->filename;
+#line 1 "strings.cap"
+	barrier_var(ctx_filename);  /* keep the context load here (verifier: no modified ctx pointers) */
+#line 1 "strings.cap"
 	scratch->p0.v_f[0] = 0;
 #line 1 "strings.cap"
 	scratch->p0.v_name[0] = 0;
-	bpf_probe_read_kernel_str(scratch->p0.v_f, 64, (void *)ctx + (ctx->filename & 65535));
-	if (capc_pid() > (__u64)100) {
+	bpf_probe_read_kernel_str(scratch->p0.v_f, 64, (void *)ctx + (ctx_filename & 65535));
+	if (capc_pid() > 100ULL) {
 #line 3 "strings.cap"
 		bpf_get_current_comm(scratch->p0.v_name, 16);
 	} else {
@@ -163,5 +167,5 @@ int capc_p0(struct capc_tp_sched_sched_process_exec *ctx)
 	return 0;
 }
 
-#line 167 "strings.bpf.c"
+#line 171 "strings.bpf.c"
 char LICENSE[] SEC("license") = "GPL";

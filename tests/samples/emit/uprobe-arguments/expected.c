@@ -71,6 +71,26 @@ int capc_p0(struct pt_regs *ctx)
 		return 0;
 	}
 #line 1 "uprobe-arguments.cap"
+	__u64 ctx_arg0 = (__u64)PT_REGS_PARM1(ctx);
+#line 1 "uprobe-arguments.cap"
+	barrier_var(ctx_arg0);  /* keep the context load here (verifier: no modified ctx pointers) */
+#line 1 "uprobe-arguments.cap"
+	__u64 ctx_arg5 = (__u64)PT_REGS_PARM6(ctx);
+#line 1 "uprobe-arguments.cap"
+	barrier_var(ctx_arg5);  /* keep the context load here (verifier: no modified ctx pointers) */
+#line 1 "uprobe-arguments.cap"
+	__u64 ctx_arg1 = (__u64)PT_REGS_PARM2(ctx);
+#line 1 "uprobe-arguments.cap"
+	barrier_var(ctx_arg1);  /* keep the context load here (verifier: no modified ctx pointers) */
+#line 1 "uprobe-arguments.cap"
+	__u64 ctx_arg2 = (__u64)PT_REGS_PARM3(ctx);
+#line 1 "uprobe-arguments.cap"
+	barrier_var(ctx_arg2);  /* keep the context load here (verifier: no modified ctx pointers) */
+#line 1 "uprobe-arguments.cap"
+	__u64 ctx_arg3 = (__u64)PT_REGS_PARM4(ctx);
+#line 1 "uprobe-arguments.cap"
+	barrier_var(ctx_arg3);  /* keep the context load here (verifier: no modified ctx pointers) */
+#line 1 "uprobe-arguments.cap"
 	if (!(capc_ro.cpid == capc_pid())) {
 #line 1 "uprobe-arguments.cap"
 		return 0;
@@ -83,13 +103,13 @@ int capc_p0(struct pt_regs *ctx)
 #line 2 "uprobe-arguments.cap"
 			ev->hdr.id = 1;
 #line 2 "uprobe-arguments.cap"
-			ev->a0 = (__u64)PT_REGS_PARM1(ctx);
+			ev->a0 = ctx_arg0;
 #line 2 "uprobe-arguments.cap"
-			ev->a1 = (__u64)PT_REGS_PARM6(ctx);
+			ev->a1 = ctx_arg5;
 #line 2 "uprobe-arguments.cap"
 			ev->a2 = capc_uarg_stack(ctx, 7);
 #line 2 "uprobe-arguments.cap"
-			capc_read_str_n(ev->a3, 64, (const void *)(__u64)PT_REGS_PARM2(ctx), (__u64)PT_REGS_PARM3(ctx), 1);
+			capc_read_str_n(ev->a3, 64, (const void *)ctx_arg1, ctx_arg2, 1);
 #line 2 "uprobe-arguments.cap"
 			bpf_ringbuf_submit(ev, capc_wakeup_flags(&capc_events, CAPC_WAKEUP_BYTES));  /* R10: wake the reader only past the threshold */
 		} else {
@@ -102,12 +122,12 @@ int capc_p0(struct pt_regs *ctx)
 #line 3 "uprobe-arguments.cap"
 	key0.k0 = (__s64)(__s32)capc_uarg_stack(ctx, 6);
 #line 3 "uprobe-arguments.cap"
-	key0.k1 = (__u64)(__u8)(__u64)PT_REGS_PARM4(ctx);
+	key0.k1 = (__u64)(__u8)ctx_arg3;
 #line 3 "uprobe-arguments.cap"
 	capc_percpu_add(&m0_anon, &key0, 1, &capc_stats, 2);  /* R8: per-CPU count() */
 #line 1 "uprobe-arguments.cap"
 	return 0;
 }
 
-#line 113 "uprobe-arguments.bpf.c"
+#line 133 "uprobe-arguments.bpf.c"
 char LICENSE[] SEC("license") = "GPL";

@@ -109,6 +109,10 @@ int capc_p1(struct pt_regs *ctx)
 		return 0;
 	}
 #line 2 "uprobe-latency.cap"
+	__s64 ctx_retval = (__s64)PT_REGS_RC(ctx);
+#line 2 "uprobe-latency.cap"
+	barrier_var(ctx_retval);  /* keep the context load here (verifier: no modified ctx pointers) */
+#line 2 "uprobe-latency.cap"
 	__u64 v_ns = 0;  /* $ns */
 #line 2 "uprobe-latency.cap"
 	struct capc_key_m0_start key0 = {};  /* key of @start */
@@ -147,7 +151,7 @@ int capc_p1(struct pt_regs *ctx)
 #line 8 "uprobe-latency.cap"
 			ev->hdr.id = 1;
 #line 8 "uprobe-latency.cap"
-			ev->a0 = (__s64)PT_REGS_RC(ctx);
+			ev->a0 = ctx_retval;
 #line 8 "uprobe-latency.cap"
 			ev->a1 = v_ns;
 #line 8 "uprobe-latency.cap"
@@ -161,5 +165,5 @@ int capc_p1(struct pt_regs *ctx)
 	return 0;
 }
 
-#line 165 "uprobe-latency.bpf.c"
+#line 169 "uprobe-latency.bpf.c"
 char LICENSE[] SEC("license") = "GPL";
