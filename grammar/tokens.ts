@@ -112,15 +112,17 @@ const codeTokens: TokenType[] = [
   ...operators,
 ];
 const comments: TokenType[] = [LineComment, BlockComment, UnterminatedComment];
+/** Code tokens with `/` as division, after `/=` so that compound assignment lexes whole. */
+const codeWithDiv: TokenType[] = codeTokens.flatMap((t) => (t === AssignOp ? [AssignOp, Div] : [t]));
 
 export const lexerDefinition = {
   defaultMode: 'top',
   modes: {
     top: [WhiteSpace, ...comments, Config, CaptureKw, ProbeSpec, StringLiteral, UnterminatedString, IntLiteral, Comma, Semicolon, Assign, PredStart, LCurly, RCurly],
     pred: [WhiteSpace, ...comments, PredEnd, LParenPush, RParenPlain, ...codeTokens],
-    paren: [WhiteSpace, ...comments, Div, LParenPush, RParenPop, ...codeTokens],
-    block: [WhiteSpace, ...comments, Div, LCurly, RCurly, Semicolon, LParenPlain, RParenPlain, ...codeTokens],
-    line: [InlineSpace, ...comments, LineEnd, LineSemicolon, Div, LParenPlain, RParenPlain, ...codeTokens],
+    paren: [WhiteSpace, ...comments, LParenPush, RParenPop, ...codeWithDiv],
+    block: [WhiteSpace, ...comments, LCurly, RCurly, Semicolon, LParenPlain, RParenPlain, ...codeWithDiv],
+    line: [InlineSpace, ...comments, LineEnd, LineSemicolon, LParenPlain, RParenPlain, ...codeWithDiv],
   },
 };
 

@@ -38,7 +38,11 @@ const smallLiteral = (v: bigint): IntVal => (v >= -(2n ** 31n) && v < 2n ** 31n 
 
 /** The expression with a 64-bit C type: a literal gets LL, anything else a cast. */
 function wide(v: IntVal, ty: '__s64' | '__u64'): CExpr {
-  if (v.e.k === 'num') return ty === '__u64' ? { ...v.e, unsigned: true } : { ...v.e, wide: true };
+  if (v.e.k === 'num') {
+    if (ty === '__u64') return { ...v.e, unsigned: true };
+    // A literal above INT64_MAX is unsigned in C: as a signed operand it needs the cast.
+    return v.e.unsigned ? cast('__s64', v.e) : { ...v.e, wide: true };
+  }
   return cast(ty, v.e);
 }
 

@@ -20,6 +20,8 @@ const POSTFIX_PREC = 15;
 export function printExpr(e: CExpr, parent = 0): string {
   switch (e.k) {
     case 'num': {
+      // INT64_MIN has no literal in C (0x8000000000000000 is unsigned): spell it as an expression.
+      if (e.v === -(2n ** 63n) && !e.unsigned) return wrap('(-0x7fffffffffffffffLL - 1)', 100, parent);
       const neg = e.v < 0n;
       const abs = neg ? -e.v : e.v;
       const big = abs > 0x7fffffffn;
