@@ -322,7 +322,12 @@ class Builder {
     const v = tokens(ch, 'VarName')[0];
     if (v) return { kind: 'Var', name: v.image, span };
     const pos = tokens(ch, 'Positional')[0];
-    if (pos) return { kind: 'Positional', index: pos.image === '$#' ? '#' : Number(pos.image.slice(1)), span };
+    if (pos) {
+      if (pos.image === '$#') return { kind: 'Positional', index: '#', span };
+      const index = Number(pos.image.slice(1));
+      if (index > 65535) this.problems.push({ kind: 'bad-int', message: `positional parameter ${pos.image} is out of range (at most $65535)`, span });
+      return { kind: 'Positional', index: Math.min(index, 65536), span };
+    }
     const map = nodes(ch, 'mapAccess')[0];
     if (map) return this.mapAccess(map);
     const name = tokens(ch, 'name')[0];

@@ -98,10 +98,16 @@ function positional(e: A.PositionalRef, cx: CheckContext): Type {
   const v = params[e.index - 1];
   if (v === undefined) {
     cx.bag.add('E0205', `positional parameter $${e.index} was not given`, e.span,
-      `pass it after the script: capc run script.cap ${Array.from({ length: e.index }, (_, i) => `ARG${i + 1}`).join(' ')}`);
+      e.index <= 9 ? `pass it after the script: capc run script.cap ${Array.from({ length: e.index }, (_, i) => `ARG${i + 1}`).join(' ')}` : `pass ${e.index} arguments after the script`);
     return ERROR;
   }
-  return /^-?\d+$/.test(v) ? S64 : { k: 'str', size: Buffer.byteLength(v) + 1 };
+  if (!/^-?\d+$/.test(v)) return { k: 'str', size: Buffer.byteLength(v) + 1 };
+  const n = BigInt(v);
+  if (n < -(2n ** 63n) || n > 2n ** 63n - 1n) {
+    cx.bag.add('E0106', `positional parameter $${e.index} is ${v}, which does not fit in 64 bits`, e.span, 'numeric parameters are int64: from -9223372036854775808 to 9223372036854775807');
+    return ERROR;
+  }
+  return S64;
 }
 
 function ident(e: A.IdentExpr, cx: CheckContext): Type {
