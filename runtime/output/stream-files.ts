@@ -16,6 +16,8 @@ interface FileState {
   pending: Buffer[];
   pendingAt: number;
   pendingBytes: number;
+  /** Length of the stream so far, losses included: a loss at the end still makes the file that long. */
+  extent: number;
 }
 
 const FLUSH_BYTES = 256 * 1024;
@@ -34,7 +36,7 @@ export class StreamFiles implements Renderer {
     if (!f) {
       const safe = conn.comm.replace(/[^A-Za-z0-9_.-]/g, '_') || 'unknown';
       const name = `conn${conn.id}-${safe}-${conn.pid}-${DIR_NAME[dir]}.bin`;
-      f = { fd: fs.openSync(path.join(this.dir, name), 'w'), name, bytes: 0, lost: [], pending: [], pendingAt: 0, pendingBytes: 0 };
+      f = { fd: fs.openSync(path.join(this.dir, name), 'w'), name, bytes: 0, lost: [], pending: [], pendingAt: 0, pendingBytes: 0, extent: 0 };
       this.files.set(k, f);
     }
     if (!this.conns.has(conn.id)) this.conns.set(conn.id, { conn });
@@ -49,9 +51,12 @@ export class StreamFiles implements Renderer {
       f.pending.push(e.data);
       f.pendingBytes += e.data.length;
       f.bytes += e.data.length;
+      f.extent = Math.max(f.extent, e.offset + e.data.length);
       if (f.pendingBytes >= FLUSH_BYTES) this.flush(f);
     } else if (e.kind === 'capture-loss') {
-      this.file(e.conn, e.dir).lost.push({ offset: e.offset, bytes: e.bytes });
+      const f = this.file(e.conn, e.dir);
+      f.lost.push({ offset: e.offset, bytes: e.bytes });
+      f.extent = Math.max(f.extent, e.offset + e.bytes);
     } else if (e.kind === 'capture-end') {
       const c = this.conns.get(e.conn.id) ?? { conn: e.conn };
       c.closed = e.closed;
@@ -68,7 +73,11 @@ export class StreamFiles implements Renderer {
   }
 
   end(): void {
-    for (const f of this.files.values()) this.flush(f);
+    for (const f of this.files.values()) {
+      this.flush(f);
+      // A trailing hole: writes stopped short of the stream's end.
+      if (fs.fstatSync(f.fd).size < f.extent) fs.ftruncateSync(f.fd, f.extent);
+    }
     const index = [...this.conns.values()].map(({ conn, closed }) => ({
       conn: conn.id,
       key: `0x${conn.key.toString(16)}`,

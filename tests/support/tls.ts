@@ -101,3 +101,42 @@ export function assertStreamsMatchByContent(peerDir: string, streamsDir: string,
   }
   return { connections: nconn, bytes };
 }
+
+/**
+ * Like assertStreamsMatch, for a run that lost data: every stream file is as
+ * long as what the peer sent or received, the bytes outside the reported lost
+ * ranges equal the peer's, and the lost ranges are returned for the caller to
+ * check against the kernel's drop counter.
+ */
+export function assertStreamsMatchWithLoss(peerDir: string, streamsDir: string, roles: string[], nconn: number): { connections: number; bytes: number; lostBytes: number } {
+  const index = JSON.parse(fs.readFileSync(path.join(streamsDir, 'streams.json'), 'utf8')) as StreamIndexEntry[];
+  let connections = 0;
+  let bytes = 0;
+  let lostBytes = 0;
+  for (const role of roles) {
+    for (let i = 0; i < nconn; i++) {
+      const [pid, ssl] = fs.readFileSync(path.join(peerDir, `${role}-conn${i}-key`), 'utf8').trim().split(/\s+/);
+      const entry = index.find((e) => e.pid === Number(pid) && BigInt(e.key) === BigInt(`0x${ssl}`));
+      assert.ok(entry, `capc has no connection for ${role} ${i} (pid ${pid}, SSL* 0x${ssl})`);
+      for (const [dir, file] of [['egress', 'sent.bin'], ['ingress', 'recv.bin']] as const) {
+        const expected = fs.readFileSync(path.join(peerDir, `${role}-conn${i}-${file}`));
+        const stream = entry.streams.find((s) => s.file.endsWith(`-${dir}.bin`));
+        const got: Buffer = stream ? fs.readFileSync(path.join(streamsDir, stream.file)) : Buffer.alloc(0);
+        const lost = stream?.lost ?? [{ offset: 0, bytes: expected.length }];
+        const inHole = new Uint8Array(expected.length);
+        for (const l of lost) {
+          assert.ok(l.offset + l.bytes <= expected.length, `${role} ${i} ${dir}: lost range ${l.offset}+${l.bytes} past the end (${expected.length})`);
+          inHole.fill(1, l.offset, l.offset + l.bytes);
+          lostBytes += l.bytes;
+        }
+        assert.equal(got.length, stream ? expected.length : 0, `${role} ${i} ${dir}: the stream file must be as long as the stream, holes included`);
+        for (let at = 0; at < got.length; at++) {
+          if (!inHole[at] && got[at] !== expected[at]) assert.fail(`${role} ${i} ${dir}: byte ${at} differs outside every reported loss`);
+        }
+        bytes += expected.length;
+      }
+      connections++;
+    }
+  }
+  return { connections, bytes, lostBytes };
+}
