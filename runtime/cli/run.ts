@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { CapcError } from '../errors.js';
+import { batchedOut } from '../output/batched-out.js';
 import { JsonRenderer } from '../output/json.js';
 import { TextRenderer, type Out } from '../output/text.js';
 import { runSession } from '../session/session.js';
@@ -71,7 +72,7 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
       outClosed = true;
       abort.abort();
     });
-    const out: Out = opts.o ? fileOut(opts.o) : { write: (d) => void (outClosed || process.stdout.write(d)) };
+    const out: Out = opts.o ? fileOut(opts.o) : batchedOut((d) => void (outClosed || process.stdout.write(d)));
     const err: Out = { write: (d) => void process.stderr.write(d) };
     const main = opts.format === 'json' ? new JsonRenderer(out) : new TextRenderer(out, err, !!opts.q, !!opts.hex);
     const renderer = opts.writeStreams ? new FanOut([main, new StreamFiles(opts.writeStreams)]) : main;
@@ -111,6 +112,6 @@ function fileOut(path: string): Out {
   } catch (e) {
     throw new CapcError('E0904', `cannot write ${path}: ${(e as Error).message}`);
   }
-  return { write: (d) => void fs.writeSync(fd, typeof d === 'string' ? Buffer.from(d) : d) };
+  return batchedOut((d) => void fs.writeSync(fd, d));
 }
 
