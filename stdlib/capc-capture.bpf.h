@@ -99,7 +99,7 @@ static __always_inline long capc_sink_out(struct capc_sink *s, void *data, __u64
 	if (s->is_perf)
 		err = bpf_perf_event_output(s->ctx, s->map, BPF_F_CURRENT_CPU, data, size);
 	else
-		err = bpf_ringbuf_output(s->map, data, size, capc_wakeup_flags(s->map, s->wakeup)); /* R10 */
+		err = bpf_ringbuf_output(s->map, data, size, capc_wakeup_flags_output(s->map, s->wakeup, size)); /* R10 */
 	if (err) {
 		capc_count_n(s->stats, s->drop_rec, 1);        /* R11 */
 		capc_count_n(s->stats, s->drop_bytes, payload);

@@ -3,7 +3,7 @@
  * command, and reads the event ring with libbpf (ring_buffer__poll plus
  * ring_buffer__consume every 5 ms, since capc's producers only wake the reader
  * past a threshold). The callback reads each record's id and first argument,
- * the least a consumer must do. Prints "records N drops D seconds S".
+ * the least a consumer must do. Prints "records N drops D seconds S cpu C".
  *
  *   rb-consume OBJ CPID_OFFSET RODATA_SIZE DROP_INDEX -- CMD [ARGS...]
  * Build: cc -O2 rb-consume.c -lbpf
@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -95,7 +96,10 @@ int main(int argc, char **argv)
 	if (!bpf_map_lookup_elem(bpf_map__fd(bpf_object__find_map_by_name(obj, "capc_stats")), &key, vals))
 		for (int i = 0; i < ncpu; i++)
 			drops += vals[i];
-	printf("records %llu drops %llu seconds %.3f checksum %llu\n", (unsigned long long)records, (unsigned long long)drops,
-	       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9, (unsigned long long)checksum);
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	printf("records %llu drops %llu seconds %.3f cpu %.3f checksum %llu\n", (unsigned long long)records, (unsigned long long)drops,
+	       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9,
+	       ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6, (unsigned long long)checksum);
 	return 0;
 }

@@ -107,8 +107,8 @@ function printf(b: FnBuilder, e: A.CallExpr): void {
     });
     b.emit({
       k: 'expr',
-      e: call('bpf_ringbuf_submit', rec, call('capc_wakeup_flags', addr(id(EVENTS_RING)), id('CAPC_WAKEUP_BYTES'))),
-      comment: 'R10: wake the reader only past the threshold',
+      e: call('bpf_ringbuf_submit', rec, call('capc_wakeup_flags', addr(id(EVENTS_RING)), id('CAPC_WAKEUP_BYTES'), { k: 'sizeof', of: '*ev' })),
+      comment: 'R10: wake the reader only as unread bytes cross the threshold',
     });
   });
   b.emit({

@@ -83,7 +83,7 @@ test('capc emit prints readable C with the verifier rules marked', async (t) => 
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /SEC\("tracepoint\/raw_syscalls\/sys_enter"\)/);
   assert.match(r.stdout, /R8: per-CPU count\(\)/);
-  assert.match(r.stdout, /R10: wake the reader only past the threshold/);
+  assert.match(r.stdout, /R10: wake the reader only as unread bytes cross the threshold/);
   assert.match(r.stdout, /R11: ring full, count the drop/);
   assert.match(r.stdout, /#line 1 "-e"/);
 });

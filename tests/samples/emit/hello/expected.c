@@ -61,7 +61,7 @@ int capc_p0(void *ctx)
 #line 2 "hello.cap"
 			ev->a1 = capc_pid();
 #line 2 "hello.cap"
-			bpf_ringbuf_submit(ev, capc_wakeup_flags(&capc_events, CAPC_WAKEUP_BYTES));  /* R10: wake the reader only past the threshold */
+			bpf_ringbuf_submit(ev, capc_wakeup_flags(&capc_events, CAPC_WAKEUP_BYTES, sizeof(*ev)));  /* R10: wake the reader only as unread bytes cross the threshold */
 		} else {
 #line 2 "hello.cap"
 			capc_count(&capc_stats, 0);  /* R11: ring full, count the drop */

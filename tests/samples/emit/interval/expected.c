@@ -96,7 +96,7 @@ int capc_p1(struct bpf_perf_event_data *ctx)
 #line 3 "interval.cap"
 			ev->a0 = capc_map_get(&m0_n, &key0);
 #line 3 "interval.cap"
-			bpf_ringbuf_submit(ev, capc_wakeup_flags(&capc_events, CAPC_WAKEUP_BYTES));  /* R10: wake the reader only past the threshold */
+			bpf_ringbuf_submit(ev, capc_wakeup_flags(&capc_events, CAPC_WAKEUP_BYTES, sizeof(*ev)));  /* R10: wake the reader only as unread bytes cross the threshold */
 		} else {
 #line 3 "interval.cap"
 			capc_count(&capc_stats, 0);  /* R11: ring full, count the drop */

@@ -99,7 +99,7 @@ int capc_p0(struct capc_tp_syscalls_sys_enter_openat *ctx)
 #line 2 "opensnoop.cap"
 			bpf_probe_read_user_str(ev->a1, 64, (const void *)ctx_filename);
 #line 2 "opensnoop.cap"
-			bpf_ringbuf_submit(ev, capc_wakeup_flags(&capc_events, CAPC_WAKEUP_BYTES));  /* R10: wake the reader only past the threshold */
+			bpf_ringbuf_submit(ev, capc_wakeup_flags(&capc_events, CAPC_WAKEUP_BYTES, sizeof(*ev)));  /* R10: wake the reader only as unread bytes cross the threshold */
 		} else {
 #line 2 "opensnoop.cap"
 			capc_count(&capc_stats, 0);  /* R11: ring full, count the drop */

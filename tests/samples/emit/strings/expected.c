@@ -156,7 +156,7 @@ int capc_p0(struct capc_tp_sched_sched_process_exec *ctx)
 #line 6 "strings.cap"
 				__builtin_memcpy(ev->a2, "tracepoint:sched:sched_process_exec", 36);
 #line 6 "strings.cap"
-				bpf_ringbuf_submit(ev, capc_wakeup_flags(&capc_events, CAPC_WAKEUP_BYTES));  /* R10: wake the reader only past the threshold */
+				bpf_ringbuf_submit(ev, capc_wakeup_flags(&capc_events, CAPC_WAKEUP_BYTES, sizeof(*ev)));  /* R10: wake the reader only as unread bytes cross the threshold */
 			} else {
 #line 6 "strings.cap"
 				capc_count(&capc_stats, 0);  /* R11: ring full, count the drop */

@@ -111,7 +111,7 @@ int capc_p0(struct pt_regs *ctx)
 #line 2 "uprobe-arguments.cap"
 			capc_read_str_n(ev->a3, 64, (const void *)ctx_arg1, ctx_arg2, 1);
 #line 2 "uprobe-arguments.cap"
-			bpf_ringbuf_submit(ev, capc_wakeup_flags(&capc_events, CAPC_WAKEUP_BYTES));  /* R10: wake the reader only past the threshold */
+			bpf_ringbuf_submit(ev, capc_wakeup_flags(&capc_events, CAPC_WAKEUP_BYTES, sizeof(*ev)));  /* R10: wake the reader only as unread bytes cross the threshold */
 		} else {
 #line 2 "uprobe-arguments.cap"
 			capc_count(&capc_stats, 0);  /* R11: ring full, count the drop */

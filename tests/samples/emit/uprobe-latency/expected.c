@@ -155,7 +155,7 @@ int capc_p1(struct pt_regs *ctx)
 #line 8 "uprobe-latency.cap"
 			ev->a1 = v_ns;
 #line 8 "uprobe-latency.cap"
-			bpf_ringbuf_submit(ev, capc_wakeup_flags(&capc_events, CAPC_WAKEUP_BYTES));  /* R10: wake the reader only past the threshold */
+			bpf_ringbuf_submit(ev, capc_wakeup_flags(&capc_events, CAPC_WAKEUP_BYTES, sizeof(*ev)));  /* R10: wake the reader only as unread bytes cross the threshold */
 		} else {
 #line 8 "uprobe-latency.cap"
 			capc_count(&capc_stats, 0);  /* R11: ring full, count the drop */

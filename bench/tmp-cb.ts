@@ -1,0 +1,2 @@
+import { consumerBench } from '/work/main/bench/consumer.js';
+console.log(await consumerBench(2, 3));
