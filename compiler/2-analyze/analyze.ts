@@ -24,11 +24,13 @@ export const DEFAULT_CONFIG: ProgramConfig = {
   captureWritesAtEntry: 0,
   /** 0: a quarter of the ring (set from ringbufSize unless given). */
   wakeupBytes: 0,
+  loopLimit: 1024,
 };
 
 const CONFIG_KEYS: Record<string, keyof ProgramConfig> = {
   strlen: 'strlen', max_strlen: 'strlen', max_map_keys: 'maxMapKeys', ringbuf_size: 'ringbufSize', wakeup_bytes: 'wakeupBytes',
   capture_ring_size: 'captureRingSize', max_connections: 'maxConnections', idle_flush_ms: 'idleFlushMs', capture_writes_at_entry: 'captureWritesAtEntry',
+  loop_limit: 'loopLimit',
 };
 
 export interface AnalyzeResult {
@@ -136,5 +138,6 @@ export function validateConfig(c: ProgramConfig, bag: DiagnosticBag, spans: Part
   }
   if (c.strlen < 1 || c.strlen > 16384) bag.add('E0411', `strlen ${c.strlen} must be from 1 to 16384`, at('strlen'));
   if (c.maxMapKeys < 1 || c.maxMapKeys > 1 << 24) bag.add('E0411', `max_map_keys ${c.maxMapKeys} must be from 1 to 16M`, at('maxMapKeys'));
+  if (c.loopLimit < 1 || c.loopLimit > 1 << 16) bag.add('E0411', `loop_limit ${c.loopLimit} must be from 1 to 65536`, at('loopLimit'), 'the kernel verifier walks every iteration of a loop');
   if (ringOk && (c.wakeupBytes < 1 || c.wakeupBytes > c.ringbufSize)) bag.add('E0411', 'wakeup_bytes must be between 1 and the ring buffer size', at('wakeupBytes'));
 }

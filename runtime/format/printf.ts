@@ -3,8 +3,22 @@
 // precision. Works on bytes: strings from the kernel are printed exactly as
 // they were, whatever their encoding.
 import type { FormatSegment } from '../../compiler/2-analyze/printf-format.js';
+import { ResolvedPart } from '../events/model.js';
 
-export type PrintfValue = bigint | Buffer;
+/** An integer, a string's bytes, a resolved value (symbol, stack, address), or buf() bytes. */
+export type PrintfValue = bigint | Buffer | ResolvedPart | { buf: Buffer };
+
+/**
+ * buf() bytes as bpftrace prints them: %r printable ASCII as is and every
+ * other byte `\xNN`; %rx every byte `\xNN`; %rh hex bytes separated by spaces.
+ */
+export function formatBuf(b: Buffer, conv: 'r' | 'rx' | 'rh'): Buffer {
+  const hex2 = (x: number) => x.toString(16).padStart(2, '0');
+  if (conv === 'rh') return Buffer.from([...b].map(hex2).join(' '), 'latin1');
+  let out = '';
+  for (const x of b) out += conv === 'r' && x >= 0x20 && x < 0x7f ? String.fromCharCode(x) : `\\x${hex2(x)}`;
+  return Buffer.from(out, 'latin1');
+}
 
 function pad(body: string, flags: string, width: number | undefined, zeroOk: boolean): string {
   if (!width || body.length >= width) return body;
@@ -64,10 +78,14 @@ export function formatPrintf(segments: FormatSegment[], values: PrintfValue[]): 
       continue;
     }
     const v = values[seg.arg]!;
+    if (seg.conv === 'r' || seg.conv === 'rx' || seg.conv === 'rh') {
+      parts.push(formatBuf(typeof v === 'object' && 'buf' in v ? v.buf : Buffer.alloc(0), seg.conv));
+      continue;
+    }
     if (seg.conv === 's' || seg.conv === 'c') {
       let bytes: Buffer;
       if (seg.conv === 'c') bytes = Buffer.from([Number(BigInt.asUintN(8, v as bigint))]);
-      else bytes = Buffer.isBuffer(v) ? cstr(v) : Buffer.from(String(v));
+      else bytes = Buffer.isBuffer(v) ? cstr(v) : v instanceof ResolvedPart ? Buffer.from(v.text) : typeof v === 'object' ? v.buf : Buffer.from(String(v));
       if (seg.conv === 's' && seg.precision !== undefined) bytes = bytes.subarray(0, seg.precision);
       const w = seg.width ?? 0;
       if (bytes.length >= w) parts.push(bytes);
