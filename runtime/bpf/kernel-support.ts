@@ -66,12 +66,12 @@ export function kprobeError(probe: ManifestProbe, func: string, ret: boolean, er
   const kind = ret ? 'kretprobe' : 'kprobe';
   if (noPmu && noEvents) {
     return new CapcError('E0802', `cannot attach ${probe.spec}: this kernel has no kprobes (it was built without CONFIG_KPROBES: there is no kprobe PMU and no kprobe_events in tracefs)`,
-      [suggestion(func, ret) ?? '', `${strerror(err)}${libbpfLog ? `; libbpf: ${libbpfLog}` : ''}`].filter(Boolean), probe.span);
+      [suggestion(func, ret) ?? '', `the kernel said: ${strerror(err)}${libbpfLog ? ` (${libbpfLog})` : ''}`].filter(Boolean), probe.span);
   }
   return new CapcError('E0801', `cannot attach ${probe.spec}: ${kind} on ${func}: ${strerror(err)}`, [
     err === 2 ? `${func} may be inlined, static or marked notrace: it cannot be probed` : '',
     suggestion(func, ret) ?? '',
-    libbpfLog ? `libbpf: ${libbpfLog}` : '',
+    libbpfLog,
   ].filter(Boolean), probe.span);
 }
 
