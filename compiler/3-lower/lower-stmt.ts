@@ -169,7 +169,7 @@ function printf(b: FnBuilder, e: A.CallExpr): void {
   const info = b.inst.calls.get(e);
   if (!info || info.fn !== 'printf') throw new Error('internal: unresolved printf');
   const args = e.args.slice(1);
-  const specs: FieldSpec[] = args.map((a, i) => ({ name: `a${i}`, what: b.res.fieldKind(b.inst.types.get(a)!) }));
+  const specs: FieldSpec[] = args.map((a, i) => ({ name: `a${i}`, what: b.res.fieldKind(b.inst.types.get(a)!, true) }));
   outputRecord(b, 'printf', args, specs, { segments: info.segments, span: e.span });
 }
 

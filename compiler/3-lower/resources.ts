@@ -52,9 +52,10 @@ export function toLayoutFields(l: StructLayout): LayoutField[] {
 }
 
 /** Field kind of a value of type `t` (ustack needs Resources.fieldKind: it names a stack map). */
-export function fieldKindOf(t: Type): FieldKind {
+export function fieldKindOf(t: Type, keepWidth = false): FieldKind {
   if (isStr(t)) return { kind: 'str', size: t.size };
-  if (t.k === 'int') return { kind: 'int', bytes: 8, signed: t.signed || !!t.literal };
+  // Records keep an integer's declared width (printf formats it as C would); keys widen to 64 bits.
+  if (t.k === 'int') return { kind: 'int', bytes: keepWidth && !t.literal ? t.bytes : 8, signed: t.signed || !!t.literal };
   if (t.k === 'buf') return { kind: 'buf', size: t.size };
   if (t.k === 'inet' || t.k === 'usym') return { kind: t.k };
   throw new Error(`internal: no field kind for ${t.k}`);
@@ -110,10 +111,10 @@ export class Resources {
     return this.counter('ring-drop', ring);
   }
 
-  /** Field kind of a value of type `t`; a stack gets the stack map of its depth. */
-  fieldKind(t: Type): FieldKind {
+  /** Field kind of a value of type `t`; a stack gets the stack map of its depth. `record`: keep integer widths. */
+  fieldKind(t: Type, record = false): FieldKind {
     if (t.k === 'ustack') return { kind: 'ustack', frames: t.frames, stackMap: this.stackMap(t.frames).name };
-    return fieldKindOf(t);
+    return fieldKindOf(t, record);
   }
 
   /** The stack trace map for stacks of `frames` frames (value: frames * 8 bytes). */

@@ -79,7 +79,7 @@ export class Decoder {
         return { kind: 'value', text, json: jsonValue(text.toString('utf8')) };
       }
       default:
-        return { kind: 'printf', text: formatPrintf(ev.segments ?? [], values) };
+        return { kind: 'printf', text: formatPrintf(ev.segments ?? [], values, ev.fields.map((f) => (f.type === 'int' ? f.size : 8))) };
     }
   }
 }

@@ -30,29 +30,30 @@ function pad(body: string, flags: string, width: number | undefined, zeroOk: boo
   return ' '.repeat(width - body.length) + body;
 }
 
-function intConv(conv: string, v: bigint, flags: string, precision: number | undefined): string {
+/** `bits`: the argument's width after C's promotion of narrow integers to int (32 or 64). */
+function intConv(conv: string, v: bigint, flags: string, precision: number | undefined, bits = 64): string {
   let digits: string;
   let prefix = '';
   switch (conv) {
     case 'd':
     case 'i': {
-      const s = BigInt.asIntN(64, v);
+      const s = BigInt.asIntN(bits, v);
       const neg = s < 0n;
       digits = (neg ? -s : s).toString();
       prefix = neg ? '-' : flags.includes('+') ? '+' : flags.includes(' ') ? ' ' : '';
       break;
     }
     case 'u':
-      digits = BigInt.asUintN(64, v).toString();
+      digits = BigInt.asUintN(bits, v).toString();
       break;
     case 'x':
     case 'X':
-      digits = BigInt.asUintN(64, v).toString(16);
+      digits = BigInt.asUintN(bits, v).toString(16);
       if (conv === 'X') digits = digits.toUpperCase();
       if (flags.includes('#') && v !== 0n) prefix = conv === 'x' ? '0x' : '0X';
       break;
     case 'o':
-      digits = BigInt.asUintN(64, v).toString(8);
+      digits = BigInt.asUintN(bits, v).toString(8);
       if (flags.includes('#')) digits = '0' + digits;
       break;
     case 'p':
@@ -70,7 +71,12 @@ export function cstr(b: Buffer): Buffer {
   return nul < 0 ? b : b.subarray(0, nul);
 }
 
-export function formatPrintf(segments: FormatSegment[], values: PrintfValue[]): Buffer {
+/**
+ * `widths`: bytes of each integer argument as recorded (a uint32 cast prints
+ * with %d as C prints it: -2147483648 for 0x80000000); narrower ones are
+ * promoted to int first, as in C. Without widths, values are 64-bit.
+ */
+export function formatPrintf(segments: FormatSegment[], values: PrintfValue[], widths?: number[]): Buffer {
   const parts: Buffer[] = [];
   for (const seg of segments) {
     if ('lit' in seg) {
@@ -93,7 +99,8 @@ export function formatPrintf(segments: FormatSegment[], values: PrintfValue[]): 
       else parts.push(Buffer.alloc(w - bytes.length, 0x20), bytes);
       continue;
     }
-    const text = intConv(seg.conv, v as bigint, seg.flags, seg.precision);
+    const bytes = widths?.[seg.arg] ?? 8;
+    const text = intConv(seg.conv, v as bigint, seg.flags, seg.precision, bytes > 4 ? 64 : 32);
     parts.push(Buffer.from(pad(text, seg.flags, seg.width, seg.precision === undefined), 'latin1'));
   }
   return Buffer.concat(parts);

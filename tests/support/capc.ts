@@ -1,6 +1,7 @@
 // tests/support/capc.ts — runs the real `capc` binary the way a user does and
 // checks afterwards that it left nothing loaded in the kernel.
 import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
 import assert from 'node:assert/strict';
 import { capcBin, repoRoot } from './paths.js';
 
@@ -24,6 +25,7 @@ export interface CapcOptions {
 }
 
 export function runCapc(args: string[], opts: CapcOptions = {}): Promise<CapcResult> {
+  const before = opts.checkLeaks !== false ? orphanIds() : new Set<number>();
   return new Promise((resolve, reject) => {
     const env = { ...process.env, NO_COLOR: '1', ...(opts.onAttached ? { CAPC_NOTIFY_ATTACHED: '1' } : {}), ...opts.env };
     const child = spawn(capcBin, args, { cwd: repoRoot, env, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -56,7 +58,7 @@ export function runCapc(args: string[], opts: CapcOptions = {}): Promise<CapcRes
       clearTimeout(timer);
       const result = { code, signal, stdout, stderr: stderr.replace(/__CAPC_ATTACHED__\n/g, ''), pid: child.pid! };
       try {
-        if (opts.checkLeaks !== false) await assertNothingLoaded();
+        if (opts.checkLeaks !== false) await assertNothingLoaded(before);
         if (failure) reject(failure);
         else resolve(result);
       } catch (e) {
@@ -68,11 +70,39 @@ export function runCapc(args: string[], opts: CapcOptions = {}): Promise<CapcRes
 
 interface BpftoolProg { id: number; name?: string; pids?: { pid: number; comm: string }[] }
 
+/**
+ * Program ids some live process holds, through a program fd or a link fd
+ * (both show `prog_id:` in /proc/PID/fdinfo). bpftool's `pids` needs its own
+ * BPF iterator, which does not work on every machine; fdinfo always does.
+ */
+function heldProgramIds(): Set<number> {
+  const held = new Set<number>();
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let fds: string[];
+    try {
+      fds = fs.readdirSync(`/proc/${pid}/fdinfo`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        const m = /^prog_id:\s*(\d+)$/m.exec(fs.readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'));
+        if (m) held.add(Number(m[1]));
+      } catch {
+        /* the fd closed meanwhile */
+      }
+    }
+  }
+  return held;
+}
+
 /** capc's programs (named capc_*) that no live process holds: leaked (pinned, or held by a dead session). */
 export function orphanedCapcPrograms(): BpftoolProg[] {
   const out = execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' });
-  const progs = JSON.parse(out || '[]') as BpftoolProg[];
-  return progs.filter((p) => p.name?.startsWith('capc_') && !(p.pids ?? []).length);
+  const progs = (JSON.parse(out || '[]') as BpftoolProg[]).filter((p) => p.name?.startsWith('capc_'));
+  if (!progs.length) return [];
+  const held = heldProgramIds();
+  return progs.filter((p) => !held.has(p.id) && !(p.pids ?? []).length);
 }
 
 /** Programs held by a given process. */
@@ -81,17 +111,25 @@ export function programsHeldBy(pid: number): BpftoolProg[] {
   return progs.filter((p) => (p.pids ?? []).some((x) => x.pid === pid));
 }
 
+/** Ids of capc programs nobody seems to hold, now. */
+export function orphanIds(): Set<number> {
+  return new Set(orphanedCapcPrograms().map((p) => p.id));
+}
+
 /**
  * After a capc process exits nothing of it may stay loaded. Other capc sessions
  * (tests running beside this one) hold their own programs and are left alone;
- * a program nobody holds is a leak. The kernel frees a program shortly after
- * its last fd closes, so this waits up to 2 s.
+ * a program nobody holds is a leak. Programs that already looked unheld before
+ * the run (`before`: another session whose programs bpftool cannot attribute
+ * to a pid, e.g. held only through links) are not this run's. The kernel frees
+ * a program shortly after its last fd closes, so this waits up to 2 s.
  */
-export async function assertNothingLoaded(): Promise<void> {
-  let left = orphanedCapcPrograms();
+export async function assertNothingLoaded(before: Set<number> = new Set()): Promise<void> {
+  const fresh = () => orphanedCapcPrograms().filter((p) => !before.has(p.id));
+  let left = fresh();
   for (let i = 0; i < 40 && left.length; i++) {
     await new Promise((r) => setTimeout(r, 50));
-    left = orphanedCapcPrograms();
+    left = fresh();
   }
   assert.deepEqual(left.map((p) => `${p.name} (id ${p.id})`), [], 'capc programs left loaded in the kernel with no process holding them');
 }
