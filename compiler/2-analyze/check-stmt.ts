@@ -179,7 +179,7 @@ function checkMapKeys(m: A.MapRef, cx: CheckContext): Type[] | undefined {
   if (!m.keys) return undefined;
   const types = m.keys.map((k) => checkExpr(k, cx));
   types.forEach((t, i) => {
-    if (t.k !== 'error' && !isInt(t) && !isStr(t) && !isResolved(t)) cx.bag.add('E0302', `a map key must be an integer, a string, an address, a symbol or a stack, not ${typeName(t)}`, m.keys![i]!.span);
+    if (t.k !== 'error' && !isInt(t) && !isStr(t) && !isResolved(t) && t.k !== 'buf') cx.bag.add('E0302', `a map key must be an integer, a string, a buffer, an address, a symbol or a stack, not ${typeName(t)}`, m.keys![i]!.span);
   });
   return types;
 }
@@ -219,6 +219,10 @@ export function defineMap(m: A.MapRef, kind: MapKind, cx: CheckContext, span: A.
       return;
     }
     if (pk.k === k.k && (k.k === 'inet' || k.k === 'usym')) return;
+    if (pk.k === 'buf' && k.k === 'buf') {
+      if (k.size > pk.size) prev.keys![i] = { k: 'buf', size: k.size };
+      return;
+    }
     cx.bag.add('E0304', `key ${i + 1} of ${m.name} was ${typeName(pk)} before, here ${typeName(k)}`, m.keys![i]!.span, `first use: line ${prev.span.line}`);
   });
 }

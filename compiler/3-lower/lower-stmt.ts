@@ -81,9 +81,10 @@ function assignVar(b: FnBuilder, target: A.VarRef, op: string, value: A.Expr): v
 }
 
 /**
- * `while (c) { body }` → `for (i = 0; i < LIMIT; i++) { if (!c) break; body }`
- * (R6: a constant trip count the verifier can bound). Reaching the limit with
- * the condition still true is counted and reported, never silent (R11).
+ * `while (c) { body }` → `for (i = 0; i <= LIMIT; i++) { if (!c) break; if (i == LIMIT)
+ * { count; break; } body }` (R6: a constant trip count the verifier can bound;
+ * the body runs at most LIMIT times). Reaching the limit with the condition
+ * still true is counted and reported, never silent (R11).
  */
 function lowerWhile(b: FnBuilder, s: A.WhileStmt): void {
   const limit = b.res.loopLimit;
@@ -94,13 +95,13 @@ function lowerWhile(b: FnBuilder, s: A.WhileStmt): void {
     b.emit({ k: 'if', c: un('!', c.e), then: [{ k: 'break' }] });
     b.emit({
       k: 'if',
-      c: bin('==', id(i), num(limit - 1)),
+      c: bin('==', id(i), num(limit)),
       then: [{ k: 'expr', e: call('capc_count', addr(id(STATS_MAP)), num(counter)), comment: `R11: the loop reached ${limit} iterations` }, { k: 'break' }],
     });
     lowerStmts(b, s.body);
   });
   b.src = s.span.line;
-  b.emit({ k: 'for', init: { k: 'decl', type: '__u32', name: i, init: num(0) }, cond: bin('<', id(i), num(limit)), step: { k: 'un', op: '++', e: id(i) }, body, comment: `R6: at most ${limit} iterations` });
+  b.emit({ k: 'for', init: { k: 'decl', type: '__u32', name: i, init: num(0) }, cond: bin('<=', id(i), num(limit)), step: { k: 'un', op: '++', e: id(i) }, body, comment: `R6: at most ${limit} iterations` });
 }
 
 function ctlSend(b: FnBuilder, kind: number, arg: number, a: number, c: number, comment: string): void {

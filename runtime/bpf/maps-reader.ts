@@ -4,7 +4,8 @@
 // and decodes keys with the layouts from the manifest.
 import type { ManifestMap } from '../../compiler/manifest.js';
 import { readField } from '../events/decode.js';
-import type { KeyPart, MapEntry, MapSnapshot } from '../events/model.js';
+import { ResolvedPart, type KeyPart, type MapEntry, type MapSnapshot } from '../events/model.js';
+import { formatBuf } from '../format/printf.js';
 import type { ValueResolver } from '../events/resolve.js';
 import { native } from '../ffi/libbpf.js';
 
@@ -29,7 +30,8 @@ export function decodeKey(m: ManifestMap, key: Buffer, resolver?: ValueResolver)
   const view = new DataView(key.buffer, key.byteOffset, key.length);
   return m.key.fields.map((f) => {
     const v = readField(f, key, view, f.offset, resolver);
-    if (typeof v === 'object' && !Buffer.isBuffer(v) && 'buf' in v) return v.buf;
+    // buf() keys print as %r does: printable bytes as they are, others \xNN.
+    if (typeof v === 'object' && !Buffer.isBuffer(v) && 'buf' in v) return new ResolvedPart(formatBuf(v.buf, 'r').toString('latin1'));
     return v;
   });
 }

@@ -11,7 +11,7 @@ import { CORPUS } from '../fixtures/corpus.js';
 for (const text of CORPUS) {
   test(`verifier accepts: ${text.replace(/\n/g, ' ').slice(0, 80)}`, async (t) => {
     if (!requireKernel(t)) return;
-    const program = text.replaceAll('/opt/app/target', buildTarget('target'));
+    const program = text.replaceAll('/opt/app/target', buildTarget('target')).replaceAll('/opt/app/workload', buildTarget('workload'));
     const r = await runCapc(['check', '-e', program]);
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
   });
