@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { requireKernel, requireTool } from '../support/kernel.js';
+import { requireKernel, requireSdt, requireTool } from '../support/kernel.js';
 import { repoRoot } from '../support/paths.js';
 import { buildTarget } from '../support/targets.js';
 import { CASES, type Case } from './cases.js';
@@ -52,6 +52,7 @@ function compareApprox(bt: string, capc: string): void {
 for (const c of CASES) {
   test(`differential: ${c.name}`, async (t) => {
     if (!requireKernel(t) || !requireTool(t, 'bpftrace')) return;
+    if (/usdt:/.test(c.program ?? c.flags?.join(' ') ?? '') && !requireSdt(t)) return;
     if (c.note) t.diagnostic(`capc differs on purpose: ${c.note}`);
     const workload = buildTarget('workload');
     const rawBt = await outputOf(c, 'bpftrace', workload);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import { runCapc } from '../support/capc.js';
-import { requireKernel } from '../support/kernel.js';
+import { requireKernel, requireSdt } from '../support/kernel.js';
 import { buildTarget } from '../support/targets.js';
 import { onlineCpus } from '../../runtime/bpf/attach.js';
 
@@ -67,7 +67,7 @@ test('profile samples on every CPU', async (t) => {
 });
 
 test('usdt: the provider may be left out when the name is unique', async (t) => {
-  if (!requireKernel(t)) return;
+  if (!requireKernel(t) || !requireSdt(t)) return;
   const w = workload();
   const r = await runCapc(['run', '-q', '-e', `usdt:${w}:tick { @t = count(); } usdt:${w}:capc:guarded { @g = count(); }`, '-c', `${w} usdt 9`]);
   assert.equal(r.code, 0, r.stderr);

@@ -9,6 +9,7 @@ import { ldconfigEntries, resolveBinary } from '../../runtime/host/libraries.js'
 import { Symbolizer } from '../../runtime/host/symbolize.js';
 import { readUsdtNotes } from '../../runtime/host/usdt-notes.js';
 import { buildTarget } from '../support/targets.js';
+import { requireSdt } from '../support/kernel.js';
 
 const FORMAT = `name: sys_enter_openat
 ID: 782
@@ -59,7 +60,7 @@ test('library short names resolve through ldconfig; paths must exist', (t) => {
 });
 
 test('USDT notes: providers, names, argument counts, semaphores', (t) => {
-  if (!fs.existsSync('/usr/include/x86_64-linux-gnu/sys/sdt.h') && !fs.existsSync('/usr/include/sys/sdt.h')) return t.skip('needs sys/sdt.h (systemtap-sdt-dev)');
+  if (!requireSdt(t)) return;
   const notes = readUsdtNotes(buildTarget('workload'));
   assert.deepEqual(notes.map((n) => [n.provider, n.name, n.args, n.semaphore]), [['capc', 'tick', 2, true], ['capc', 'guarded', 1, true]]);
 });
