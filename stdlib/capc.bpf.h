@@ -405,4 +405,14 @@ static __always_inline __u64 capc_read_elem(const void *base, __u64 i, __u32 cou
 	return v;
 }
 
+/* `args->arr[i]` of a __data_loc array: `dl` holds its offset in the record
+ * (low 16 bits) and its length in bytes (high 16); 0 when i is out of range. */
+static __always_inline __u64 capc_read_dl_elem(const void *ctx, __u32 dl, __u64 i, __u32 size)
+{
+	__u64 v = 0;
+	if (i < (dl >> 16) / size)
+		bpf_probe_read_kernel(&v, size > 8 ? 8 : size, (const char *)ctx + (dl & 0xffff) + i * size);
+	return v;
+}
+
 #endif /* CAPC_BPF_H */

@@ -239,7 +239,7 @@ function index(e: A.IndexExpr, cx: CheckContext): Type {
     cx.bag.add('E0302', `an index must be an integer, not ${typeName(i)}`, e.index.span);
     return ERROR;
   }
-  if (e.index.kind === 'Int' && (e.index.value < 0n || e.index.value >= BigInt(obj.count))) {
+  if (e.index.kind === 'Int' && (e.index.value < 0n || (obj.count > 0 && e.index.value >= BigInt(obj.count)))) {
     cx.bag.add('E0302', `index ${e.index.value} is out of range: the array has ${obj.count} elements`, e.index.span);
     return ERROR;
   }

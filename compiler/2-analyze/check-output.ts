@@ -38,8 +38,9 @@ export function checkBuf(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr, 
       cx.bag.add('E0301', 'buf() of an array takes no length: the array has one', n.span);
       return ERROR;
     }
-    const size = t.count * t.elem.bytes;
-    cx.inst.calls.set(e, { fn: 'buf', size, space: 'kernel', dynamicLength: false });
+    // A __data_loc array's length is in the record: at most strlen bytes of it.
+    const size = t.count ? t.count * t.elem.bytes : cx.config.strlen;
+    cx.inst.calls.set(e, { fn: 'buf', size, space: 'kernel', dynamicLength: !t.count });
     return { k: 'buf', size };
   }
   if (!isInt(t)) {
@@ -80,9 +81,13 @@ export function checkNtop(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr,
     return ERROR;
   }
   let family: 'arg' | 4 | 6 = e.args.length === 2 ? 'arg' : 4;
+  if (addr.k === 'array' && addr.count === 0) {
+    cx.bag.add('E0302', `ntop() needs a 4- or 16-byte address, not ${typeName(addr)} (its length is known only at run time)`, addrExpr.span);
+    return ERROR;
+  }
   if (addr.k === 'array') {
     const bytes = addr.count * addr.elem.bytes;
-    if (bytes !== 4 && bytes !== 16) {
+    if (bytes !== 4 && bytes !== 16 && addr.count !== 0) {
       cx.bag.add('E0302', `ntop() needs a 4- or 16-byte address, not ${typeName(addr)}`, addrExpr.span);
       return ERROR;
     }

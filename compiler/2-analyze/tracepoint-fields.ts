@@ -21,6 +21,8 @@ export type FieldShape =
   /** `u8 saddr[4]`, `unsigned long args[6]`: an array of integers. */
   | { shape: 'int-array'; bytes: 1 | 2 | 4 | 8; signed: boolean; count: number }
   | { shape: 'data-loc-string' }
+  /** `__data_loc u64[] addrs`: an array of integers stored in the record; its length is in the field. */
+  | { shape: 'data-loc-array'; bytes: 1 | 2 | 4 | 8; signed: boolean }
   /** `char name[]` at the end of the record: a string stored inline. */
   | { shape: 'inline-string' }
   | { shape: 'unsupported'; why: string };
@@ -28,7 +30,13 @@ export type FieldShape =
 export function fieldShape(f: TracepointField): FieldShape {
   const t = f.type.replace(/\s+/g, ' ').trim();
   if (t.startsWith('__data_loc')) {
-    return /char\s*\[\]$/.test(t) ? { shape: 'data-loc-string' } : { shape: 'unsupported', why: `dynamic array '${t}'` };
+    if (/char\s*\[\]$/.test(t)) return { shape: 'data-loc-string' };
+    const inner = t.replace(/^__data_loc\s+/, '').replace(/\s*\[\]$/, '');
+    const elem = C_INTS[inner];
+    if (elem) return { shape: 'data-loc-array', bytes: elem[0], signed: elem[1] };
+    // cpumask_t and other bitmaps: words of unsigned long.
+    if (/_t$/.test(inner)) return { shape: 'data-loc-array', bytes: 8, signed: false };
+    return { shape: 'unsupported', why: `dynamic array '${t}'` };
   }
   const arr = /^(?:const )?(.*?)\s*\[(\d*)\]$/.exec(t);
   if (arr) {
@@ -61,6 +69,8 @@ export function fieldType(f: TracepointField, category: string, strlen: number):
       return { k: 'str', size: s.length };
     case 'int-array':
       return { k: 'array', elem: { bytes: s.bytes, signed: s.signed }, count: s.count };
+    case 'data-loc-array':
+      return { k: 'array', elem: { bytes: s.bytes, signed: s.signed }, count: 0 };
     case 'data-loc-string':
     case 'inline-string':
       return { k: 'str', size: strlen };

@@ -21,7 +21,7 @@ export type Type =
   | { k: 'usym' }
   /** ustack / ustack(n): a user stack of at most `frames` frames. */
   | { k: 'ustack'; frames: number }
-  /** A fixed-size array of integers (a tracepoint field such as `__u8 saddr[4]`). */
+  /** An array of integers (a tracepoint field such as `__u8 saddr[4]`); count 0: its length is in the record (`__data_loc`). */
   | { k: 'array'; elem: { bytes: 1 | 2 | 4 | 8; signed: boolean }; count: number }
   | { k: 'void' }
   | { k: 'error' };
@@ -61,7 +61,7 @@ export function typeName(t: Type): string {
     case 'ustack':
       return 'user stack';
     case 'array':
-      return `${t.elem.signed ? 'int' : 'uint'}${t.elem.bytes * 8}[${t.count}]`;
+      return `${t.elem.signed ? 'int' : 'uint'}${t.elem.bytes * 8}[${t.count || ''}]`;
     case 'void':
       return 'nothing (void)';
     case 'error':

@@ -164,6 +164,10 @@ function lowerIndex(b: FnBuilder, e: A.IndexExpr): IntVal {
   const f = b.inst.fields.get(e.object)!;
   const elem = cIntType(t.elem.bytes, t.elem.signed);
   const wide = t.elem.signed ? '__s64' : '__u64';
+  if (!t.count) {
+    // __data_loc: low 16 bits the offset of the array in the record, high 16 its length in bytes.
+    return { e: cast(wide, cast(elem, call('capc_read_dl_elem', cast('void *', id('ctx')), arrow(id('ctx'), e.object.field), lowerInt(b, e.index).e, num(t.elem.bytes)))), unsigned: !t.elem.signed };
+  }
   if (e.index.kind === 'Int' && f.offset % t.elem.bytes === 0) return { e: cast(wide, { k: 'index', e: arrow(id('ctx'), e.object.field), i: num(e.index.value) }), unsigned: !t.elem.signed };
   const i = lowerInt(b, e.index);
   const base = { k: 'bin' as const, op: '+', l: cast('void *', id('ctx')), r: num(f.offset) };

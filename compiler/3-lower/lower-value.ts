@@ -5,7 +5,7 @@
 // (and, in uprobes, the probe's address) capc needs to find the symbols.
 import type * as A from '../../grammar/ast.js';
 import { probeKind } from '../2-analyze/probes.js';
-import { addr, call, cast, id, num, type CExpr } from './c-ir.js';
+import { addr, arrow, call, cast, id, num, type CExpr } from './c-ir.js';
 import type { FnBuilder } from './fn-builder.js';
 import type { FieldKind } from './layout.js';
 import { lowerInt, lowerStrInto } from './lower-expr.js';
@@ -62,6 +62,14 @@ function lowerBuf(b: FnBuilder, e: A.Expr, lenDst: CExpr, dst: CExpr, size: numb
     // buf(args->array): the array's bytes, straight from the record.
     if (src.kind !== 'Field') throw new Error('internal: buf() of an array that is not a field');
     const f = b.inst.fields.get(src)!;
+    const t = b.inst.types.get(src);
+    if (t?.k === 'array' && !t.count) {
+      // __data_loc: the bytes at (field & 0xffff), (field >> 16) of them, capped by the record field.
+      const dl = arrow(id('ctx'), src.field);
+      const at = { k: 'bin' as const, op: '+', l: cast('void *', id('ctx')), r: { k: 'bin' as const, op: '&', l: dl, r: num(0xffff) } };
+      b.emit({ k: 'expr', e: call('capc_read_buf', addr(lenDst), dst, num(size), at, { k: 'bin', op: '>>', l: dl, r: num(16) }, num(0)) });
+      return;
+    }
     b.emit({ k: 'expr', e: call('capc_read_buf', addr(lenDst), dst, num(size), fieldAddress(f.offset), num(size), num(0)) });
     return;
   }

@@ -237,6 +237,7 @@ function tracepointStruct(f: TracepointFormat): CStruct {
         else fields.push({ name: safeName, type: '__u8', array: field.size, offset: field.offset, size: field.size, comment: `${field.type} (misaligned)` });
         break;
       case 'data-loc-string':
+      case 'data-loc-array':
         fields.push({ name: safeName, type: '__u32', offset: field.offset, size: 4, comment: '__data_loc: offset | length << 16' });
         size = 4;
         break;

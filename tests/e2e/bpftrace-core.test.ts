@@ -112,3 +112,12 @@ test('capc list: raw tracepoints and kernel functions, with -v prototypes', asyn
   const f = await runCapc(['-lv', 'fentry:vfs_read'], { checkLeaks: false });
   assert.equal(f.stdout, 'fentry:vfs_read\n    struct file * file\n    char * buf\n    size_t count\n    loff_t * pos\n    ssize_t retval\n');
 });
+
+test('every kind of tracepoint field is readable: arrays, __data_loc arrays and bitmaps', async (t) => {
+  if (!requireKernel(t)) return;
+  const prog = 'tracepoint:dma:dma_map_sg { @[args->lengths[0], args->phys_addrs[$1]] = count(); printf("%rh\\n", buf(args->dma_addrs)); } ' +
+    'tracepoint:ipi:ipi_send_cpumask { @c[args->cpumask[0]] = count(); } tracepoint:sock:inet_sock_set_state { @s[args->saddr[3], ntop(args->daddr_v6)] = count(); }';
+  const r = await runCapc(['check', '-e', prog, '1']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /ok: 3 probes accepted by the kernel verifier/);
+});
