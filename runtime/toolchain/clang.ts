@@ -51,9 +51,10 @@ export interface HeaderDir {
 
 /** vmlinux.h + capc.bpf.h for this kernel, and their precompiled header. */
 export function prepareHeaders(opts: { pch?: boolean } = {}): HeaderDir {
-  const header = fs.readFileSync(path.join(stdlibDir(), 'capc.bpf.h'));
-  const captureHeader = fs.readFileSync(path.join(stdlibDir(), 'capc-capture.bpf.h'));
-  const id = sha(Buffer.concat([header, captureHeader, Buffer.from(clangVersion()), Buffer.from(CLANG_FLAGS.join(' '))])).slice(0, 12);
+  // Every stdlib header (capc.bpf.h includes capc-values.bpf.h; capture programs capc-capture.bpf.h).
+  const names = fs.readdirSync(stdlibDir()).filter((f) => f.endsWith('.bpf.h')).sort();
+  const headers = names.map((n) => [n, fs.readFileSync(path.join(stdlibDir(), n))] as const);
+  const id = sha(Buffer.concat([...headers.flatMap(([n, b]) => [Buffer.from(n), b]), Buffer.from(clangVersion()), Buffer.from(CLANG_FLAGS.join(' '))])).slice(0, 12);
   const dir = path.join(cacheDir(), `kernel-${kernelKey()}`, `hdr-${id}`);
   fs.mkdirSync(dir, { recursive: true });
   const vmlinux = path.join(dir, 'vmlinux.h');
@@ -67,9 +68,7 @@ export function prepareHeaders(opts: { pch?: boolean } = {}): HeaderDir {
     writeAtomic(vmlinux, text);
   }
   const hdr = path.join(dir, 'capc.bpf.h');
-  if (!fs.existsSync(hdr)) writeAtomic(hdr, header);
-  const capHdr = path.join(dir, 'capc-capture.bpf.h');
-  if (!fs.existsSync(capHdr)) writeAtomic(capHdr, captureHeader);
+  for (const [n, b] of headers) if (!fs.existsSync(path.join(dir, n))) writeAtomic(path.join(dir, n), b);
   if (opts.pch === false) return { dir, pch: undefined };
   const pch = path.join(dir, 'capc.bpf.h.pch');
   if (!fs.existsSync(pch)) {
