@@ -34,6 +34,8 @@ export interface Case {
   background?: string[];
   /** -o FILE: compare the file's contents instead of stdout. */
   outputFile?: boolean;
+  /** Give the program as a file (positional argument) instead of -e. */
+  programFile?: boolean;
 }
 
 const LINGER = { LINGER_MS: '400' };
@@ -345,6 +347,23 @@ export const CASES: Case[] = [
     args: ['word', '41'],
     compare: 'exact',
     expect: [/^word 42 2$/m],
+  },
+  {
+    name: 'a program from a file, with positional parameters in a probe',
+    program: '// from a file\nuprobe:$1:fn_add /arg0 == $2/ {\n  printf("%s %d\\n", func, arg0);\n}\n',
+    programFile: true,
+    args: ['$W', '3'],
+    command: '$W calls 5',
+    env: LINGER,
+    compare: 'exact',
+    expect: [/^fn_add 3$/m],
+  },
+  {
+    name: 'print() of values: integers, strings, map values',
+    program: 'uprobe:$W:fn_str /arg1 == 2/ { @m[arg1] = arg1 * 10; print(-5); print("text"); print(str(arg0)); $v = @m[2]; print($v); print(arg1 + 1); }',
+    command: '$W calls 4',
+    compare: 'exact',
+    expect: [/^-5\ntext\ngamma\n20\n3$/m],
   },
   {
     name: '-q: no banner',

@@ -18,11 +18,18 @@ import { compareHistograms } from './histograms.js';
 const fill = (s: string, w: string) => s.replaceAll('$W', w).replaceAll('$C', path.basename(w).slice(0, 15)).replaceAll('$T', path.join(repoRoot, 'tests', 'fixtures', 'targets'));
 
 function invocation(c: Case, workload: string, outFile?: string): Invocation {
+  const program = c.program !== undefined ? fill(c.program, workload) : undefined;
+  let programFile: string | undefined;
+  if (c.programFile && program !== undefined) {
+    programFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'capc-diff-')), 'program.bt');
+    fs.writeFileSync(programFile, program);
+  }
   return {
-    program: c.program !== undefined ? fill(c.program, workload) : undefined,
+    program,
+    programFile,
     command: c.command !== undefined ? fill(c.command, workload) : undefined,
     flags: [...(c.flags ?? []).map((f) => fill(f, workload)), ...(outFile ? ['-o', outFile] : [])],
-    args: c.args,
+    args: c.args?.map((a) => fill(a, workload)),
     env: c.env,
     background: c.background ? { command: c.background.map((x) => fill(x, workload)), pidFlag: true } : undefined,
   };

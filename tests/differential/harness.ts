@@ -19,6 +19,8 @@ export interface Invocation {
   capcFlags?: string[];
   /** Positional parameters after the program. */
   args?: string[];
+  /** A program file given as the first argument (instead of -e). */
+  programFile?: string;
   env?: NodeJS.ProcessEnv;
   /** Started before each tool; its pid replaces `$PID` in flags (for -p). */
   background?: { command: string[]; pidFlag: true };
@@ -56,10 +58,16 @@ async function withBackground<T>(inv: Invocation, fn: (flags: string[]) => Promi
   }
 }
 
-/** bpftrace 0.17: `bpftrace [flags] -e PROG [-c CMD] [args]` (or `bpftrace -l ...` with no program). */
+/** `-e PROG args...` or `FILE args...`: the same for both tools. */
+function programArgs(inv: Invocation): string[] {
+  if (inv.programFile) return [inv.programFile, ...(inv.args ?? [])];
+  return [...(inv.program !== undefined ? ['-e', inv.program] : []), ...(inv.args ?? [])];
+}
+
+/** bpftrace 0.17: `bpftrace [flags] [-c CMD] -e PROG [args]` (or `bpftrace -l ...` with no program). */
 export function runBpftrace(inv: Invocation): Promise<ToolRun> {
   return withBackground(inv, (flags) => {
-    const argv = [...flags, ...(inv.program !== undefined ? ['-e', inv.program] : []), ...(inv.command ? ['-c', inv.command] : []), ...(inv.args ?? [])];
+    const argv = [...flags, ...(inv.command ? ['-c', inv.command] : []), ...programArgs(inv)];
     return run('bpftrace', argv, inv.env ?? {}, inv.timeoutMs ?? 60000);
   });
 }
@@ -69,7 +77,7 @@ export async function runCapcTool(inv: Invocation): Promise<ToolRun> {
   const before = orphanIds();
   const r = await withBackground(inv, (flags) => {
     const list = flags.some((f) => /^-l/.test(f));
-    const argv = list ? flags : ['run', ...flags, ...(inv.capcFlags ?? []), ...(inv.program !== undefined ? ['-e', inv.program] : []), ...(inv.command ? ['-c', inv.command] : []), ...(inv.args ?? [])];
+    const argv = list ? flags : ['run', ...flags, ...(inv.capcFlags ?? []), ...(inv.command ? ['-c', inv.command] : []), ...programArgs(inv)];
     return run(capcBin, argv, inv.env ?? {}, inv.timeoutMs ?? 60000);
   });
   await assertNothingLoaded(before);
