@@ -134,14 +134,15 @@ static __always_inline void capc_usym(struct capc_usym *d, __u64 addr, __u32 pro
 }
 
 /* ustack: the user stack's id in a stack trace map; a failure (map full, hash
- * collision) is counted (R11) and leaves a negative id, printed as no stack. */
+ * collision) is counted (R11) and leaves a negative id, printed as no stack;
+ * a task with no user stack (a kernel thread) simply has an empty one. */
 static __always_inline void capc_ustack(void *ctx, void *stack_map, struct capc_ustack *d, __u32 probe, __u64 ip, void *stats, __u32 full_index)
 {
 	d->id = bpf_get_stackid(ctx, stack_map, BPF_F_USER_STACK);
 	d->pid = bpf_get_current_pid_tgid() >> 32;
 	d->probe = probe;
 	d->ip = ip;
-	if (d->id < 0)
+	if (d->id < 0 && d->id != -14 /* EFAULT: no user stack (a kernel thread) */)
 		capc_count(stats, full_index);
 }
 

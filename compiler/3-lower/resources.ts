@@ -122,7 +122,7 @@ export class Resources {
     let m = this.stackMaps.get(frames);
     if (!m) {
       const name = `capc_stk${frames}`;
-      m = { name, counter: this.counter('map-full', name) };
+      m = { name, counter: this.counter('map-full', `ustack(${frames})`) };
       this.stackMaps.set(frames, m);
     }
     return m;

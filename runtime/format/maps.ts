@@ -19,7 +19,9 @@ export function keyText(k: KeyPart): string {
 
 /** A stack in a key prints one frame per line, indented by 4 (printf indents by 8). */
 function keyPartText(k: ResolvedPart): string {
-  return k.frames ? `\n${k.frames.map((f) => `    ${f}\n`).join('')}` : k.text;
+  if (!k.frames) return k.text;
+  // No user stack (a kernel thread): `@[]`, as bpftrace prints it.
+  return k.frames.length ? `\n${k.frames.map((f) => `    ${f}\n`).join('')}` : '';
 }
 
 function keyBytes(k: KeyPart): Buffer {

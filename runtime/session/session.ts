@@ -215,7 +215,7 @@ class Session {
       else if (c.kind === 'loop-limit') this.opts.renderer.event({ kind: 'loop-limit', where: c.subject, count: delta, limit: m.config.loopLimit ?? 0 });
       else {
         const map = this.manifest.maps.find((x) => x.name === c.subject);
-        this.opts.renderer.event({ kind: 'map-full', map: c.subject, count: delta, maxEntries: map?.maxEntries ?? 0 });
+        this.opts.renderer.event({ kind: 'map-full', map: c.subject, count: delta, maxEntries: map?.maxEntries ?? m.config.maxMapKeys });
       }
     }
   }
