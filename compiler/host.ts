@@ -20,6 +20,26 @@ export interface TracepointFormat {
   fields: TracepointField[];
 }
 
+/** A function parameter from the kernel's BTF (raw tracepoints, fentry/fexit). */
+export interface BtfParam {
+  name: string;
+  /** C type text, e.g. `int`, `const char *`, `struct sock *`. */
+  type: string;
+  /** Size in bytes of the value (pointers: 8). */
+  size: number;
+  signed: boolean;
+}
+
+/** A USDT probe from a binary's .note.stapsdt section. */
+export interface UsdtProbe {
+  provider: string;
+  name: string;
+  /** Number of arguments the probe passes. */
+  args: number;
+  /** The probe is behind a semaphore (libbpf raises it while attached). */
+  semaphore: boolean;
+}
+
 export type Resolved<T> = { ok: true; value: T } | { ok: false; error: string; candidates: string[] };
 
 export interface Host {
@@ -35,4 +55,14 @@ export interface Host {
   resolveBinary(target: string, pid?: number): Resolved<string>;
   /** Names of function symbols in an ELF file (dynamic and static tables). */
   functionSymbols(path: string): Resolved<string[]>;
+  /** USDT probes of an ELF file. */
+  usdtProbes(path: string): Resolved<UsdtProbe[]>;
+  /** Raw tracepoints the kernel has (BTF `btf_trace_NAME`), sorted. */
+  rawTracepointNames(): string[];
+  /** A raw tracepoint's arguments (without the leading context pointer), or undefined. */
+  rawTracepointArgs(name: string): BtfParam[] | undefined;
+  /** Kernel functions (text symbols of /proc/kallsyms); empty when unreadable. */
+  kernelFunctions(): string[];
+  /** A kernel function's parameters and return type from BTF (for fentry/fexit), or undefined. */
+  kernelFunctionProto(name: string): { params: BtfParam[]; ret: BtfParam } | undefined;
 }

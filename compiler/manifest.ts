@@ -20,7 +20,7 @@ export interface Manifest {
   rodata: { section: string; size: number; fields: { name: 'cpid' | 'start_ns'; offset: number; size: number }[] };
   /** Name of the per-CPU counter map (drops, failed map updates), indexed by counters[].index. */
   statsMap: string;
-  config: { strlen: number; maxMapKeys: number; ringbufSize: number; wakeupBytes: number };
+  config: { strlen: number; maxMapKeys: number; ringbufSize: number; wakeupBytes: number; loopLimit?: number };
   uses: { cpid: boolean; elapsed: boolean };
   /** Payload capture, when the program has accumulate()/capture() statements. */
   capture?: ManifestCapture;
@@ -77,8 +77,14 @@ export type ManifestAttach =
   | { kind: 'begin' }
   | { kind: 'end' }
   | { kind: 'tracepoint'; category: string; name: string }
+  | { kind: 'rawtracepoint'; name: string }
   | { kind: 'uprobe'; ret: boolean; path: string; func: string; offset: number; target: string }
-  | { kind: 'interval'; periodNs: string };
+  | { kind: 'usdt'; path: string; provider: string; name: string; target: string }
+  | { kind: 'interval'; periodNs: string }
+  /** On every CPU: `hz` samples a second (frequency mode), or one every `periodNs`. */
+  | { kind: 'profile'; hz?: number; periodNs?: string }
+  | { kind: 'kprobe'; ret: boolean; func: string; offset: number }
+  | { kind: 'fentry'; ret: boolean; func: string };
 
 export interface ManifestProbe {
   id: number;
@@ -98,19 +104,38 @@ export interface LayoutField {
   name: string;
   offset: number;
   size: number;
-  type: 'int' | 'str';
+  /**
+   * int/str: as laid out. buf: a __u32 length then the bytes. inet, usym, ustack:
+   * `struct capc_inet { u64 af; u8 addr[16]; }`, `struct capc_usym { u64 addr;
+   * u32 pid; u32 probe; u64 ip; }`, `struct capc_ustack { s64 id; u32 pid; u32
+   * probe; u64 ip; }` (stdlib/capc.bpf.h), resolved by capc when printing.
+   */
+  type: 'int' | 'str' | 'buf' | 'inet' | 'usym' | 'ustack';
   signed?: boolean;
+  /** ustack: the stack trace map holding the frames, and how many it keeps. */
+  stackMap?: string;
+  frames?: number;
 }
+
+export type ManifestMapKind = 'count' | 'sum' | 'avg' | 'min' | 'max' | 'stats' | 'hist' | 'lhist' | 'int' | 'str';
 
 export interface ManifestMap {
   /** `@name` as written (`@` for the anonymous map). */
   name: string;
   /** BPF map name (C identifier). */
   cName: string;
-  kind: 'count' | 'sum' | 'int';
+  /**
+   * count/sum/int: an __s64. avg/stats: `{ s64 count; s64 total; }`. min/max:
+   * `{ s64 value; s64 set; }` (a CPU's slot counts only once set). hist/lhist:
+   * an __s64 count per (key, bucket). str: the string's bytes.
+   */
+  kind: ManifestMapKind;
   perCpu: boolean;
-  /** null for a scalar map (a single __u64 key of 0). */
+  /** null for a scalar map (a single __u64 key of 0). `fields` are the user's keys; `size` the whole key. */
   key: { size: number; fields: LayoutField[] } | null;
+  /** hist/lhist: the __u64 bucket index stored in the key after the user's keys. */
+  bucket?: { offset: number };
+  lhist?: { min: number; max: number; step: number };
   valueSize: number;
   valueSigned: boolean;
   maxEntries: number;
@@ -125,25 +150,43 @@ export interface ManifestRing {
   size: number;
 }
 
-/** A record on a ring: `struct capc_hdr { __u32 id; __u32 flags; }` then the fields. */
+/**
+ * A record on a ring: `struct capc_hdr { __u32 id; __u32 flags; }` then the fields.
+ * printf: formatted with `segments`. time: no fields, strftime `format` at read
+ * time. join: field `n` (strings read) then `a0`..`a15`, joined by `delim`.
+ * value: print(value) of field `v`.
+ */
 export interface ManifestEvent {
   id: number;
-  kind: 'printf';
+  kind: 'printf' | 'time' | 'join' | 'value';
   ring: string;
   size: number;
   fields: LayoutField[];
-  segments: FormatSegment[];
+  segments?: FormatSegment[];
+  format?: string;
+  delim?: string;
   span: Span;
 }
 
 export interface ManifestCounter {
   index: number;
-  kind: 'ring-drop' | 'map-full' | 'capture-drop-records' | 'capture-drop-bytes' | 'capture-refused-bytes' | 'conn-table-full' | 'unpaired-return';
-  /** Ring name for ring-drop, `@map` name for map-full, family for conn-table-full, probe for unpaired-return. */
+  kind: 'ring-drop' | 'map-full' | 'loop-limit' | 'capture-drop-records' | 'capture-drop-bytes' | 'capture-refused-bytes' | 'conn-table-full' | 'unpaired-return';
+  /** Ring name for ring-drop, `@map` or stack map name for map-full, `file:line` for loop-limit, family for conn-table-full, probe for unpaired-return. */
   subject: string;
 }
 
-/** Control records (on the `control` ring): `struct capc_ctl { __u32 kind; __u32 arg; }`. */
+/**
+ * Control records (on the `control` ring): `struct capc_ctl { __u32 kind;
+ * __u32 arg; __u64 pos; __u64 a; __u64 b; }`. `pos` is the events ring's
+ * producer position when the record was made: capc prints every event before
+ * it first, so print() and clear() keep their place among printf output.
+ * exit: arg = exit code. print: arg = map index in the manifest, a = top, b =
+ * divisor. clear, zero: arg = map index.
+ */
 export const CTL_EXIT = 1;
+export const CTL_PRINT = 2;
+export const CTL_CLEAR = 3;
+export const CTL_ZERO = 4;
+export const CTL_RECORD_SIZE = 32;
 /** Size of the record header on event rings. */
 export const EVENT_HEADER_SIZE = 8;

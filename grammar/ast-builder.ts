@@ -132,11 +132,12 @@ class Builder {
   statements(n: CstNode): A.Stmt[] {
     const ch = n.children as Children;
     // Children are grouped by kind; restore source order by offset.
-    const all: CstNode[] = [...nodes(ch, 'ifStatement'), ...nodes(ch, 'block'), ...nodes(ch, 'simpleStatement')];
+    const all: CstNode[] = [...nodes(ch, 'ifStatement'), ...nodes(ch, 'whileStatement'), ...nodes(ch, 'unrollStatement'), ...nodes(ch, 'block'), ...nodes(ch, 'simpleStatement')];
     all.sort((a, b) => (a.location?.startOffset ?? 0) - (b.location?.startOffset ?? 0));
     const out: A.Stmt[] = [];
     for (const s of all) {
       if (s.name === 'ifStatement') out.push(this.ifStatement(s));
+      else if (s.name === 'whileStatement' || s.name === 'unrollStatement') out.push(this.loop(s));
       else if (s.name === 'block') out.push({ kind: 'Block', body: this.block(s), span: this.nodeSpan(s) });
       else {
         const st = this.simpleStatement(s);
@@ -158,10 +159,21 @@ class Builder {
     return { kind: 'If', cond, then: then ? this.block(then) : [], else: elseBody, span: this.nodeSpan(n) };
   }
 
+  loop(n: CstNode): A.WhileStmt | A.UnrollStmt {
+    const ch = n.children as Children;
+    const body = nodes(ch, 'body')[0];
+    const stmts = body ? this.block(body) : [];
+    const span = this.nodeSpan(n);
+    if (n.name === 'whileStatement') return { kind: 'While', cond: this.expression(nodes(ch, 'cond')[0]), body: stmts, span };
+    return { kind: 'Unroll', count: this.expression(nodes(ch, 'count')[0]), body: stmts, span };
+  }
+
   simpleStatement(n: CstNode): A.Stmt | undefined {
     const ch = n.children as Children;
     const span = this.nodeSpan(n);
     if (tokens(ch, 'Return').length) return { kind: 'Return', span };
+    if (tokens(ch, 'Break').length) return { kind: 'Break', span };
+    if (tokens(ch, 'Continue').length) return { kind: 'Continue', span };
     const preOp = tokens(ch, 'preOp')[0];
     if (preOp) {
       const target = this.lvalue(nodes(ch, 'preTarget')[0]!);
@@ -293,10 +305,22 @@ class Builder {
     let e = this.primary(prim);
     const access = tokens(ch, 'access');
     const fields = tokens(ch, 'field');
-    for (let i = 0; i < access.length; i++) {
-      const f = fields[i];
+    const indexes = nodes(ch, 'index');
+    const closers = tokens(ch, 'RBracket');
+    let fi = 0;
+    let ii = 0;
+    for (const a of access) {
+      if (a.image === '[') {
+        const idx = indexes[ii];
+        const close = closers[ii++];
+        if (!idx) break;
+        const end = close && !close.isInsertedInRecovery ? this.tokSpan(close) : this.nodeSpan(idx);
+        e = { kind: 'Index', object: e, index: this.expression(idx), span: A.spanUnion(e.span, end) };
+        continue;
+      }
+      const f = fields[fi++];
       if (!f) break;
-      e = { kind: 'Field', object: e, field: f.image, arrow: access[i]!.image === '->', span: A.spanUnion(e.span, this.tokSpan(f)), fieldSpan: this.tokSpan(f) };
+      e = { kind: 'Field', object: e, field: f.image, arrow: a.image === '->', span: A.spanUnion(e.span, this.tokSpan(f)), fieldSpan: this.tokSpan(f) };
     }
     return e;
   }

@@ -53,7 +53,7 @@ export interface ProbeSpecNode {
 }
 
 // ---- statements -----------------------------------------------------------
-export type Stmt = ExprStmt | AssignStmt | IncDecStmt | IfStmt | BlockStmt | ReturnStmt | SinkStmt;
+export type Stmt = ExprStmt | AssignStmt | IncDecStmt | IfStmt | BlockStmt | ReturnStmt | SinkStmt | WhileStmt | UnrollStmt | BreakStmt | ContinueStmt;
 
 export interface ExprStmt { kind: 'ExprStmt'; expr: Expr; span: Span }
 export interface AssignStmt {
@@ -68,6 +68,11 @@ export interface IncDecStmt { kind: 'IncDec'; target: VarRef | MapRef; op: '++' 
 export interface IfStmt { kind: 'If'; cond: Expr; then: Stmt[]; else?: Stmt[]; span: Span }
 export interface BlockStmt { kind: 'Block'; body: Stmt[]; span: Span }
 export interface ReturnStmt { kind: 'Return'; span: Span }
+export interface WhileStmt { kind: 'While'; cond: Expr; body: Stmt[]; span: Span }
+/** `unroll (N) { ... }`: N must be an integer literal (1..100). */
+export interface UnrollStmt { kind: 'Unroll'; count: Expr; body: Stmt[]; span: Span }
+export interface BreakStmt { kind: 'Break'; span: Span }
+export interface ContinueStmt { kind: 'Continue'; span: Span }
 /** `accumulate(...) -> ringbuf(8M)` / `capture(...) -> perfbuf`: a call whose records go to a sink. */
 export interface SinkStmt { kind: 'Sink'; call: CallExpr; sink: SinkSpec; span: Span }
 export interface SinkSpec { name: string; size?: Expr; span: Span }
@@ -86,6 +91,7 @@ export type Expr =
   | TernaryExpr
   | FieldExpr
   | CastExpr
+  | IndexExpr
   | ErrorExpr;
 
 export interface IntLit { kind: 'Int'; value: bigint; text: string; span: Span }
@@ -102,6 +108,8 @@ export interface TernaryExpr { kind: 'Ternary'; cond: Expr; then: Expr; else: Ex
 /** `e->field` or `e.field` (bpftrace accepts both for tracepoint args). */
 export interface FieldExpr { kind: 'Field'; object: Expr; field: string; arrow: boolean; span: Span; fieldSpan: Span }
 export interface CastExpr { kind: 'Cast'; typeName: string; pointer: number; operand: Expr; span: Span }
+/** `e[i]`: an element of an array (a tracepoint field such as `args->args[1]`). */
+export interface IndexExpr { kind: 'Index'; object: Expr; index: Expr; span: Span }
 /** Placeholder left by parser recovery; analysis ignores it (the syntax error was reported). */
 export interface ErrorExpr { kind: 'Error'; span: Span }
 

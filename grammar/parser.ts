@@ -101,6 +101,8 @@ export class CapParser extends CstParser {
     this.MANY(() => {
       this.OR([
         { ALT: () => this.SUBRULE(this.ifStatement) },
+        { ALT: () => this.SUBRULE(this.whileStatement) },
+        { ALT: () => this.SUBRULE(this.unrollStatement) },
         { ALT: () => this.SUBRULE(this.block) },
         { ALT: () => this.CONSUME(T.Semicolon) },
         {
@@ -130,9 +132,29 @@ export class CapParser extends CstParser {
     });
   });
 
+  /** `while (cond) { ... }`: a loop with a bounded trip count (R6). */
+  whileStatement = this.RULE('whileStatement', () => {
+    this.CONSUME(T.While);
+    this.CONSUME(T.LParen);
+    this.SUBRULE(this.expression, { LABEL: 'cond' });
+    this.CONSUME(T.RParen);
+    this.SUBRULE(this.block, { LABEL: 'body' });
+  });
+
+  /** `unroll (N) { ... }`: the block repeated N times at compile time. */
+  unrollStatement = this.RULE('unrollStatement', () => {
+    this.CONSUME(T.Unroll);
+    this.CONSUME(T.LParen);
+    this.SUBRULE(this.expression, { LABEL: 'count' });
+    this.CONSUME(T.RParen);
+    this.SUBRULE(this.block, { LABEL: 'body' });
+  });
+
   simpleStatement = this.RULE('simpleStatement', () => {
     this.OR([
       { ALT: () => this.CONSUME(T.Return) },
+      { ALT: () => this.CONSUME(T.Break) },
+      { ALT: () => this.CONSUME(T.Continue) },
       {
         // ++$x / --@m[k]
         ALT: () => {
@@ -248,6 +270,14 @@ export class CapParser extends CstParser {
             ALT: () => {
               this.CONSUME(T.Dot, { LABEL: 'access' });
               this.OR2([{ ALT: () => this.CONSUME2(T.Identifier, { LABEL: 'field' }) }, { ALT: () => this.CONSUME(T.IntLiteral, { LABEL: 'field' }) }]);
+            },
+          },
+          {
+            // `args->saddr[2]`: an element of an array field
+            ALT: () => {
+              this.CONSUME(T.LBracket, { LABEL: 'access' });
+              this.SUBRULE(this.expression, { LABEL: 'index' });
+              this.CONSUME(T.RBracket);
             },
           },
         ]);

@@ -36,6 +36,10 @@ export const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_][
 export const If = createToken({ name: 'If', pattern: /if/, longer_alt: Identifier });
 export const Else = createToken({ name: 'Else', pattern: /else/, longer_alt: Identifier });
 export const Return = createToken({ name: 'Return', pattern: /return/, longer_alt: Identifier });
+export const While = createToken({ name: 'While', pattern: /while/, longer_alt: Identifier });
+export const Unroll = createToken({ name: 'Unroll', pattern: /unroll/, longer_alt: Identifier });
+export const Break = createToken({ name: 'Break', pattern: /break/, longer_alt: Identifier });
+export const Continue = createToken({ name: 'Continue', pattern: /continue/, longer_alt: Identifier });
 export const MapName = createToken({ name: 'MapName', pattern: /@[A-Za-z0-9_]*/ });
 export const VarName = createToken({ name: 'VarName', pattern: /\$[A-Za-z_][A-Za-z0-9_]*/ });
 export const Positional = createToken({ name: 'Positional', pattern: /\$(?:\d+|#)/ });
@@ -108,7 +112,7 @@ const operators: TokenType[] = [
 ];
 const codeTokens: TokenType[] = [
   StringLiteral, UnterminatedString, IntLiteral,
-  If, Else, Return, Identifier, MapName, VarName, Positional,
+  If, Else, Return, While, Unroll, Break, Continue, Identifier, MapName, VarName, Positional,
   ...operators,
 ];
 const comments: TokenType[] = [LineComment, BlockComment, UnterminatedComment];
@@ -130,7 +134,7 @@ export const lexerDefinition = {
 export const allTokens: TokenType[] = [
   WhiteSpace, InlineSpace, LineComment, BlockComment, UnterminatedComment, LineEnd,
   StringLiteral, UnterminatedString, IntLiteral,
-  If, Else, Return, Identifier, MapName, VarName, Positional,
+  If, Else, Return, While, Unroll, Break, Continue, Identifier, MapName, VarName, Positional,
   Config, CaptureKw, ProbeSpec,
   LCurly, RCurly, LParen, LParenPlain, LParenPush, RParen, RParenPlain, RParenPop,
   PredStart, PredEnd, LineSemicolon, Semicolon, Div,

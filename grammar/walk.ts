@@ -28,6 +28,10 @@ export function forEachExpr(e: A.Expr, f: (e: A.Expr) => void): void {
     case 'Field':
       forEachExpr(e.object, f);
       return;
+    case 'Index':
+      forEachExpr(e.object, f);
+      forEachExpr(e.index, f);
+      return;
     default:
       return;
   }
@@ -39,7 +43,7 @@ export function forEachStmt(stmts: A.Stmt[], f: (s: A.Stmt) => void): void {
     if (s.kind === 'If') {
       forEachStmt(s.then, f);
       if (s.else) forEachStmt(s.else, f);
-    } else if (s.kind === 'Block') forEachStmt(s.body, f);
+    } else if (s.kind === 'Block' || s.kind === 'While' || s.kind === 'Unroll') forEachStmt(s.body, f);
   }
 }
 
@@ -56,7 +60,10 @@ export function forEachExprIn(item: A.ProbeItem, f: (e: A.Expr) => void): void {
       case 'IncDec':
         return forEachExpr(s.target, f);
       case 'If':
+      case 'While':
         return forEachExpr(s.cond, f);
+      case 'Unroll':
+        return forEachExpr(s.count, f);
       case 'Sink':
         forEachExpr(s.call, f);
         if (s.sink.size) forEachExpr(s.sink.size, f);

@@ -3,7 +3,8 @@
  * brings in the kernel types (vmlinux.h) and libbpf's helpers, and defines the
  * small helpers generated code calls: counters (R11), ring submission with
  * batched wake-ups (R10), map updates that never keep a value pointer (R7)
- * and per-CPU aggregation (R8), bounded string helpers (R6).
+ * and per-CPU aggregation (R8), bounded string helpers (R6). The aggregation
+ * and value helpers are in capc-values.bpf.h, included at the end.
  * Everything here is static inline: nothing is emitted unless used.
  */
 #ifndef CAPC_BPF_H
@@ -30,12 +31,51 @@ struct capc_hdr {
 	__u32 flags;
 };
 
-/* A record on the control ring (exit requests); rare, so it always wakes the reader. */
+/* A record on the control ring (exit, print, clear, zero); rare, so it always
+ * wakes the reader. `pos` is the events ring's producer position: capc prints
+ * every event reserved before it first, so control actions keep their place
+ * among printf output, and a flood of events can never drop them (#3924). */
 struct capc_ctl {
 	__u32 kind;
 	__u32 arg;
+	__u64 pos;
+	__u64 a;
+	__u64 b;
 };
+_Static_assert(sizeof(struct capc_ctl) == 32, "capc_ctl is 32 bytes (CTL_RECORD_SIZE)");
 #define CAPC_CTL_EXIT 1
+#define CAPC_CTL_PRINT 2
+#define CAPC_CTL_CLEAR 3
+#define CAPC_CTL_ZERO 4
+
+/* Values of aggregation maps (per CPU, combined by capc: R8). */
+struct capc_avg {
+	__s64 count;
+	__s64 total;
+};
+struct capc_minmax {
+	__s64 value;
+	__s64 set; /* 0: this CPU never saw a value */
+};
+
+/* Values capc resolves when printing (layouts in compiler/manifest.ts). */
+struct capc_inet {
+	__u64 af; /* 2 (AF_INET) or 10 (AF_INET6) */
+	__u8 addr[16];
+};
+struct capc_usym {
+	__u64 addr;
+	__u32 pid;
+	__u32 probe; /* uprobe instance that saw it (its ip gives the load address), or ~0 */
+	__u64 ip;
+};
+struct capc_ustack {
+	__s64 id; /* stack id in the stack trace map; negative: no stack */
+	__u32 pid;
+	__u32 probe;
+	__u64 ip;
+};
+_Static_assert(sizeof(struct capc_inet) == 24 && sizeof(struct capc_usym) == 24 && sizeof(struct capc_ustack) == 24, "resolved values are 24 bytes");
 
 /* Load-time constants, set by the runtime before the object is loaded. */
 struct capc_ro {
@@ -77,17 +117,27 @@ static __always_inline __u64 capc_wakeup_flags_output(void *ring, __u64 wakeup_b
 	return capc_wake_on_crossing(bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) + rec, rec, wakeup_bytes);
 }
 
-/* exit(): one record on the control ring; the runtime stops after draining. */
-static __always_inline void capc_exit(void *ctl, void *stats, __u32 drop_index, __u32 code)
+/* exit(), print(@m), clear(@m), zero(@m): one record on the control ring. A
+ * failed reservation is counted (R11), never silent. */
+static __always_inline void capc_ctl_send(void *ctl, void *events, void *stats, __u32 drop_index, __u32 kind, __u32 arg, __u64 a, __u64 b)
 {
 	struct capc_ctl *c = bpf_ringbuf_reserve(ctl, sizeof(*c), 0);
 	if (!c) {
 		capc_count(stats, drop_index);
 		return;
 	}
-	c->kind = CAPC_CTL_EXIT;
-	c->arg = code;
+	c->kind = kind;
+	c->arg = arg;
+	c->pos = bpf_ringbuf_query(events, BPF_RB_PROD_POS);
+	c->a = a;
+	c->b = b;
 	bpf_ringbuf_submit(c, 0);
+}
+
+/* exit(): the runtime stops after printing what came before. */
+static __always_inline void capc_exit(void *ctl, void *events, void *stats, __u32 drop_index, __u32 code)
+{
+	capc_ctl_send(ctl, events, stats, drop_index, CAPC_CTL_EXIT, code, 0, 0);
 }
 
 /* R8 + R7: add to a per-CPU counter; the value pointer is used once, never kept. */
@@ -200,6 +250,7 @@ static __always_inline __u64 capc_pid(void) { return bpf_get_current_pid_tgid() 
 static __always_inline __u64 capc_tid(void) { return (__u32)bpf_get_current_pid_tgid(); }
 static __always_inline __u64 capc_uid(void) { return (__u32)bpf_get_current_uid_gid(); }
 static __always_inline __u64 capc_gid(void) { return bpf_get_current_uid_gid() >> 32; }
+static __always_inline __u64 capc_cgroup(void) { return bpf_get_current_cgroup_id(); }
 
 /* Arguments 7..10 of a user function live on its stack (x86-64 SysV). */
 static __always_inline __u64 capc_uarg_stack(struct pt_regs *ctx, int n)
@@ -208,5 +259,8 @@ static __always_inline __u64 capc_uarg_stack(struct pt_regs *ctx, int n)
 	bpf_probe_read_user(&v, sizeof(v), (void *)(PT_REGS_SP(ctx) + 8 * (n - 5)));
 	return v;
 }
+
+/* Aggregations, histograms, string maps and values capc resolves (R4-R8). */
+#include "capc-values.bpf.h"
 
 #endif /* CAPC_BPF_H */

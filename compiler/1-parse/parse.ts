@@ -22,6 +22,7 @@ const DISPLAY: Record<string, string> = {
   Identifier: 'a name', IntLiteral: 'an integer', StringLiteral: 'a string', MapName: 'a map (@name)',
   VarName: 'a variable ($name)', ProbeSpec: 'a probe (e.g. tracepoint:syscalls:sys_enter_openat)',
   CaptureKw: "'accumulate' or 'capture'", LineEnd: 'end of line', If: "'if'", Else: "'else'", Return: "'return'",
+  While: "'while'", Unroll: "'unroll'", Break: "'break'", Continue: "'continue'",
   Config: "'config'", EOF: 'end of input', Increment: "'++'", Decrement: "'--'", Bang: "'!'", Tilde: "'~'",
   Minus: "'-'", Plus: "'+'", Star: "'*'", Amp: "'&'", Percent: "'%'", Pipe: "'|'", Caret: "'^'", OrOr: "'||'",
   AndAnd: "'&&'", EqOp: "'=='", RelOp: "'<'", ShiftOp: "'<<'", Positional: 'a positional parameter ($1)',
@@ -57,7 +58,7 @@ const messages: IParserErrorMessageProvider = {
 const RULE_WHAT: Record<string, string> = {
   primary: 'an expression', unary: 'an expression', postfix: 'an expression', probe: 'a probe body',
   item: 'a probe', simpleStatement: 'a statement', statements: 'a statement', lvalue: 'a variable or map',
-  ifStatement: 'a block or if', sink: 'a sink',
+  ifStatement: 'a block or if', sink: 'a sink', whileStatement: 'a while loop', unrollStatement: 'unroll (N) { ... }',
 };
 
 let parserInstance: CapParser | undefined;

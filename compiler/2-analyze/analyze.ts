@@ -24,11 +24,13 @@ export const DEFAULT_CONFIG: ProgramConfig = {
   captureWritesAtEntry: 0,
   /** 0: a quarter of the ring (set from ringbufSize unless given). */
   wakeupBytes: 0,
+  loopLimit: 1024,
 };
 
 const CONFIG_KEYS: Record<string, keyof ProgramConfig> = {
   strlen: 'strlen', max_strlen: 'strlen', max_map_keys: 'maxMapKeys', ringbuf_size: 'ringbufSize', wakeup_bytes: 'wakeupBytes',
   capture_ring_size: 'captureRingSize', max_connections: 'maxConnections', idle_flush_ms: 'idleFlushMs', capture_writes_at_entry: 'captureWritesAtEntry',
+  loop_limit: 'loopLimit',
 };
 
 export interface AnalyzeResult {
@@ -156,6 +158,7 @@ function validateConfig(c: ProgramConfig, bag: DiagnosticBag, spans: Partial<Rec
   ringSize('captureRingSize', 'capture ring');
   if (c.strlen < 1 || c.strlen > 16384) report('strlen', `strlen ${c.strlen} must be from 1 to 16384`);
   if (c.maxMapKeys < 1 || c.maxMapKeys > 1 << 24) report('maxMapKeys', `max_map_keys ${c.maxMapKeys} must be from 1 to 16M`);
+  if (c.loopLimit < 1 || c.loopLimit > 1 << 16) report('loopLimit', `loop_limit ${c.loopLimit} must be from 1 to 65536`, 'the kernel verifier walks every iteration of a loop');
   if (c.maxConnections < 1 || c.maxConnections > 1 << 24) report('maxConnections', `max_connections ${c.maxConnections} must be from 1 to 16M`);
   if (c.idleFlushMs < 1 || c.idleFlushMs > 3_600_000) report('idleFlushMs', `idle_flush_ms ${c.idleFlushMs} must be from 1 to 3600000`);
   if (c.captureWritesAtEntry !== 0 && c.captureWritesAtEntry !== 1) report('captureWritesAtEntry', 'capture_writes_at_entry must be 0 or 1');

@@ -10,7 +10,10 @@ import type { AddressSpace, Type } from './types.js';
 
 export interface VarInfo { name: string; type: Type; span: Span }
 
-export type MapKind = 'count' | 'sum' | 'int';
+/** What a map holds: an aggregation, a plain integer, or a string. */
+export type MapKind = 'count' | 'sum' | 'avg' | 'min' | 'max' | 'stats' | 'hist' | 'lhist' | 'int' | 'str';
+
+export interface LhistParams { min: number; max: number; step: number }
 
 export interface MapInfo {
   name: string;
@@ -19,13 +22,24 @@ export interface MapInfo {
   keys: Type[] | undefined;
   /** First place the map was written, for diagnostics. */
   span: Span;
+  /** lhist(): its range, the same at every write. */
+  lhist?: LhistParams;
+  /** String maps: the capacity of the value (the largest string stored). */
+  strSize?: number;
 }
 
 export type CallInfo =
   | { fn: 'printf'; segments: FormatSegment[]; format: string }
   | { fn: 'str'; size: number; space: AddressSpace; dynamicLength: boolean }
+  | { fn: 'buf'; size: number; space: AddressSpace; dynamicLength: boolean }
   | { fn: 'exit'; code: number }
-  | { fn: 'count' | 'sum' | 'delete' };
+  | { fn: 'lhist'; params: LhistParams }
+  | { fn: 'print'; top: number; div: number }
+  | { fn: 'time'; format: string }
+  | { fn: 'join'; delim: string; space: AddressSpace }
+  | { fn: 'ntop'; family: 'arg' | 4 | 6 }
+  | { fn: 'ustack'; frames: number }
+  | { fn: 'count' | 'sum' | 'avg' | 'min' | 'max' | 'stats' | 'hist' | 'delete' | 'clear' | 'zero' | 'usym' | 'printValue' };
 
 /** A probe whose payload a capture signature describes (see stdlib/signatures.ts). */
 export interface CaptureMode {
@@ -99,6 +113,8 @@ export interface ProgramConfig {
   captureWritesAtEntry: number;
   /** Unread bytes in a ring that make a producer wake the consumer (R10). */
   wakeupBytes: number;
+  /** Most iterations of a while loop (R6); reaching it is counted and reported. */
+  loopLimit: number;
 }
 
 export interface AnalyzedProgram {

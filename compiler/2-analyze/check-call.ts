@@ -1,12 +1,16 @@
 // compiler/2-analyze/check-call.ts — checks calls to builtin functions:
 // argument counts and types, printf formats against their arguments, str()
-// sizes, and which address space a pointer is read from.
+// sizes, and which address space a pointer is read from. Aggregations and
+// whole-map statements are in check-aggregate.ts; values formatted in
+// userspace (buf, ntop, usym, ustack, time, join) in check-output.ts.
 import type * as A from '../../grammar/ast.js';
 import { rawOffsets } from '../../grammar/literals.js';
 import { didYouMean } from '../diagnostics/diagnostic.js';
-import { kindOf, type CheckContext } from './context.js';
+import { AGGREGATION_DOCS, checkAggregation, checkClearZero, checkPrint } from './check-aggregate.js';
+import { checkBuf, checkJoin, checkNtop, checkTime, checkUstack, checkUsym, defaultSpace } from './check-output.js';
+import type { CheckContext } from './context.js';
 import { convNeeds, parseFormat } from './printf-format.js';
-import { ERROR, isInt, isStr, typeName, VOID, type Type } from './types.js';
+import { AGG_FNS, ERROR, isInt, isResolved, isStr, typeName, VOID, type AggFn, type Type } from './types.js';
 
 type CheckExpr = (e: A.Expr, cx: CheckContext) => Type;
 
@@ -16,10 +20,18 @@ export const MAX_STR = 16384;
 export const FUNCTIONS: Record<string, string> = {
   printf: 'printf(fmt, args...): print formatted output',
   str: 'str(ptr[, size]): read a NUL-terminated string',
+  buf: 'buf(ptr, length): read raw bytes, printed with %r, %rx or %rh',
   exit: 'exit(): stop tracing, run END, print maps',
-  count: 'count(): count events into a map (@m[k] = count())',
-  sum: 'sum(x): sum values into a map (@m[k] = sum(x))',
+  ...AGGREGATION_DOCS,
   delete: 'delete(@m[key]): remove a map entry',
+  print: 'print(@m[, top[, div]]) or print(value): print now',
+  clear: 'clear(@m): remove every entry of a map',
+  zero: 'zero(@m): set every value of a map to zero',
+  time: 'time([fmt]): print the current time (strftime format)',
+  join: 'join(argv[, delim]): print the strings of a char *[] array',
+  ntop: 'ntop([af, ]addr): an IPv4 or IPv6 address as text',
+  usym: 'usym(addr): the user symbol at an address',
+  ustack: 'ustack or ustack(n): the user stack',
 };
 
 function argCount(e: A.CallExpr, cx: CheckContext, min: number, max: number, usage: string): boolean {
@@ -32,7 +44,25 @@ function argCount(e: A.CallExpr, cx: CheckContext, min: number, max: number, usa
 }
 
 export function checkCall(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr): Type {
+  if ((AGG_FNS as readonly string[]).includes(e.name)) return checkAggregation(e.name as AggFn, e, cx, checkExpr, argCount);
   switch (e.name) {
+    case 'buf':
+      return checkBuf(e, cx, checkExpr, argCount);
+    case 'ntop':
+      return checkNtop(e, cx, checkExpr, argCount);
+    case 'usym':
+      return checkUsym(e, cx, checkExpr, argCount);
+    case 'ustack':
+      return checkUstack(e, cx, checkExpr, argCount);
+    case 'time':
+      return checkTime(e, cx, checkExpr, argCount);
+    case 'join':
+      return checkJoin(e, cx, checkExpr, argCount);
+    case 'print':
+      return checkPrint(e, cx, checkExpr, argCount);
+    case 'clear':
+    case 'zero':
+      return checkClearZero(e, cx, checkExpr, argCount);
     case 'printf':
       return printf(e, cx, checkExpr);
     case 'str':
@@ -49,17 +79,6 @@ export function checkCall(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr)
       cx.inst.calls.set(e, { fn: 'exit', code });
       return VOID;
     }
-    case 'count':
-      argCount(e, cx, 0, 0, '@map[key] = count()');
-      cx.inst.calls.set(e, { fn: 'count' });
-      return { k: 'agg', fn: 'count' };
-    case 'sum': {
-      if (!argCount(e, cx, 1, 1, '@map[key] = sum(value)')) return ERROR;
-      const t = checkExpr(e.args[0]!, cx);
-      if (t.k !== 'error' && !isInt(t)) cx.bag.add('E0302', `sum() needs an integer, not ${typeName(t)}`, e.args[0]!.span);
-      cx.inst.calls.set(e, { fn: 'sum' });
-      return { k: 'agg', fn: 'sum' };
-    }
     case 'delete': {
       if (!argCount(e, cx, 1, 2, 'delete(@map[key]) or delete(@map, key)')) return VOID;
       const m = e.args[0]!;
@@ -69,8 +88,13 @@ export function checkCall(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr)
       }
       for (const k of m.keys ?? []) checkExpr(k, cx);
       if (e.args[1]) checkExpr(e.args[1], cx);
-      if (!cx.maps.has(m.name)) {
+      const info = cx.maps.get(m.name);
+      if (!info) {
         cx.bag.add('E0204', `map ${m.name} is deleted from but never assigned`, m.span);
+        return VOID;
+      }
+      if (info.kind === 'hist' || info.kind === 'lhist') {
+        cx.bag.add('E0302', `delete() of one ${info.kind}() entry is not supported`, m.span, `clear(${m.name}) removes every entry; zero(${m.name}) empties the buckets`);
         return VOID;
       }
       cx.inst.calls.set(e, { fn: 'delete' });
@@ -113,10 +137,10 @@ function printf(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr): Type {
     const a = args[seg.arg]!;
     if (t.k === 'error') continue;
     const need = convNeeds(seg.conv);
-    const ok = need === 'str' ? isStr(t) : need === 'int' || need === 'any-int' ? isInt(t) : false;
+    const ok = need === 'str' ? isStr(t) || isResolved(t) : need === 'buf' ? t.k === 'buf' : need === 'int' || need === 'any-int' ? isInt(t) : false;
     if (!ok) {
       cx.bag.add('E0309', `%${seg.conv} needs ${need === 'str' ? 'a string' : need === 'buf' ? 'a buffer from buf()' : 'an integer'}, but the argument is ${typeName(t)}`, a.span,
-        isStr(t) ? 'print strings with %s' : isInt(t) && need === 'str' ? (t.space ? 'read the string first: str(ptr)' : 'print integers with %d') : need === 'buf' ? 'buf() is not supported yet; use %s with str()' : undefined);
+        isStr(t) || isResolved(t) ? 'print strings with %s' : t.k === 'buf' ? 'print buffers with %r (escaped), %rx (all hex escapes) or %rh (hex bytes)' : isInt(t) && need === 'str' ? (t.space ? 'read the string first: str(ptr)' : 'print integers with %d') : need === 'buf' ? 'read the bytes with buf(ptr, length)' : undefined);
     }
   }
   cx.inst.calls.set(e, { fn: 'printf', segments, format: Buffer.from(fmt.value).toString('latin1') });
@@ -150,8 +174,6 @@ function str(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr): Type {
     cx.bag.add('E0302', `str() needs a pointer, not ${typeName(t)}`, e.args[0]!.span);
     return ERROR;
   }
-  const kind = kindOf(cx);
-  const space = t.space ?? (kind === 'uprobe' || kind === 'uretprobe' ? 'user' : 'kernel');
-  cx.inst.calls.set(e, { fn: 'str', size, space, dynamicLength });
+  cx.inst.calls.set(e, { fn: 'str', size, space: defaultSpace(t, cx), dynamicLength });
   return { k: 'str', size };
 }

@@ -6,9 +6,11 @@ import { didYouMean } from '../diagnostics/diagnostic.js';
 import { BUILTIN_VARS } from './builtins.js';
 import { CAPTURE_NAMES, captureNameHint, captureNameType } from './check-capture.js';
 import { checkCall } from './check-call.js';
+import { checkUstack } from './check-output.js';
 import { kindOf, type CheckContext } from './context.js';
 import { probeName } from './probes.js';
-import { fieldType } from './tracepoint-fields.js';
+import { fieldShape, fieldType } from './tracepoint-fields.js';
+import type { BtfParam, TracepointField } from '../host.js';
 import { arithResult, CAST_INTS, ERROR, isInt, isStr, S64, typeName, type Type } from './types.js';
 
 export function checkExpr(e: A.Expr, cx: CheckContext): Type {
@@ -73,6 +75,8 @@ function typeOf(e: A.Expr, cx: CheckContext): Type {
     }
     case 'Field':
       return field(e, cx);
+    case 'Index':
+      return index(e, cx);
     case 'Cast': {
       const t = checkExpr(e.operand, cx);
       const target = CAST_INTS[e.typeName];
@@ -125,20 +129,39 @@ function ident(e: A.IdentExpr, cx: CheckContext): Type {
     cx.bag.add('E0405', `'args' is not available in a capturing probe`, e.span, 'the body runs when the call returns; use conn, buf and len');
     return ERROR;
   }
+  if (e.name === 'ustack') return checkUstack(e, cx, checkExpr, () => true);
   if (!b) {
     cx.bag.add('E0201', `unknown identifier '${e.name}'`, e.span,
-      didYouMean(e.name, [...Object.keys(BUILTIN_VARS), ...CAPTURE_NAMES]) ?? (e.name.startsWith('arg') ? undefined : 'variables start with $ ($x), maps with @ (@x)'));
+      didYouMean(e.name, [...Object.keys(BUILTIN_VARS), 'ustack', ...CAPTURE_NAMES]) ?? (e.name.startsWith('arg') ? undefined : 'variables start with $ ($x), maps with @ (@x)'));
     return ERROR;
   }
   if (b.only && !b.only.includes(kind)) {
     cx.bag.add('E0405', `'${e.name}' is not available in ${kind === 'begin' || kind === 'end' ? kind.toUpperCase() : kind} probes`, e.span, b.hint?.(kind));
     return ERROR;
   }
+  const argN = /^arg(\d)$/.exec(e.name);
+  if (argN) {
+    const max = argCountOf(cx);
+    if (max !== undefined && Number(argN[1]) >= max) {
+      cx.bag.add('E0405', `${probeName(cx.inst.attach)} has ${max} argument${max === 1 ? '' : 's'}: ${e.name} does not exist`, e.span, max ? `its arguments are arg0${max > 1 ? `...arg${max - 1}` : ''}` : undefined);
+      return ERROR;
+    }
+  }
   if (e.name === 'cpid') cx.uses.cpid = true;
   if (e.name === 'elapsed') cx.uses.elapsed = true;
   if (e.name === 'probe') return { k: 'str', size: probeName(cx.inst.attach).length + 1 };
-  if (e.name === 'func' && cx.inst.attach.kind === 'uprobe') return { k: 'str', size: cx.inst.attach.func.length + 1 };
+  const at = cx.inst.attach;
+  if (e.name === 'func' && (at.kind === 'uprobe' || at.kind === 'kprobe' || at.kind === 'fentry')) return { k: 'str', size: at.func.length + 1 };
   return b.type(kind);
+}
+
+/** How many arguments the probe has, when the kernel or the binary says (USDT, raw tracepoints, fentry). */
+function argCountOf(cx: CheckContext): number | undefined {
+  const a = cx.inst.attach;
+  if (a.kind === 'usdt') return a.args;
+  if (a.kind === 'rawtracepoint') return a.args.length || undefined;
+  if (a.kind === 'fentry') return a.params.length;
+  return undefined;
 }
 
 function mapRead(e: A.MapRef, cx: CheckContext): Type {
@@ -148,9 +171,10 @@ function mapRead(e: A.MapRef, cx: CheckContext): Type {
     // Maps are collected in a first pass; a read of a map nobody writes is reported by analyze().
     return { k: 'int', bytes: 8, signed: true };
   }
-  if (m.kind === 'count' || m.kind === 'sum') {
+  if (m.kind === 'str') return { k: 'str', size: m.strSize ?? cx.config.strlen };
+  if (m.kind !== 'int') {
     cx.bag.add('E0313', `${e.name} holds a ${m.kind}() aggregation, which cannot be read inside a probe`, e.span,
-      `${m.kind}() keeps one partial value per CPU and sums them when printing; to use a value in the kernel, keep a plain map: ${e.name}${e.keys ? '[...]' : ''}${m.kind === 'count' ? '++' : ' += ...'}`);
+      `${m.kind}() keeps one partial value per CPU and combines them when printing; to use a value in the kernel, keep a plain map: ${e.name}${e.keys ? '[...]' : ''}${m.kind === 'count' ? '++' : ' += ...'}`);
     return ERROR;
   }
   return { k: 'int', bytes: 8, signed: true };
@@ -192,6 +216,45 @@ function binary(e: A.BinaryExpr, cx: CheckContext): Type {
   return ERROR;
 }
 
+/** `args->NAME` in raw tracepoints and fentry/fexit: a function argument by name (BTF), one u64 slot each. */
+function paramField(e: A.FieldExpr, params: BtfParam[], probe: string, cx: CheckContext): Type {
+  const i = params.findIndex((p) => p.name === e.field);
+  if (i < 0) {
+    const names = params.map((p) => p.name);
+    cx.bag.add('E0404', `${probe} has no argument '${e.field}'`, e.fieldSpan, didYouMean(e.field, names) ?? (names.length ? `its arguments are: ${names.join(', ')}` : 'its arguments have no names in BTF: use arg0, arg1, ...'));
+    return ERROR;
+  }
+  const p = params[i]!;
+  const f: TracepointField = { name: p.name, type: p.type, offset: i * 8, size: p.size, signed: p.signed };
+  const shape = fieldShape(f);
+  if (shape.shape !== 'int' && shape.shape !== 'pointer') {
+    cx.bag.add('E0302', `argument '${e.field}' is a ${p.type}, which capc cannot read`, e.fieldSpan);
+    return ERROR;
+  }
+  cx.inst.fields.set(e, f);
+  return shape.shape === 'int' ? { k: 'int', bytes: shape.bytes, signed: shape.signed } : { k: 'int', bytes: 8, signed: false, space: 'kernel' };
+}
+
+/** `args->arr[i]`: an element of an array field; out of range reads 0. */
+function index(e: A.IndexExpr, cx: CheckContext): Type {
+  const obj = checkExpr(e.object, cx);
+  const i = checkExpr(e.index, cx);
+  if (obj.k === 'error' || i.k === 'error') return ERROR;
+  if (obj.k !== 'array') {
+    cx.bag.add('E0302', `${typeName(obj)} cannot be indexed`, e.span, obj.k === 'str' ? 'strings are compared whole: comm == "bash"' : 'array fields of tracepoints can: args->args[0]');
+    return ERROR;
+  }
+  if (!isInt(i)) {
+    cx.bag.add('E0302', `an index must be an integer, not ${typeName(i)}`, e.index.span);
+    return ERROR;
+  }
+  if (e.index.kind === 'Int' && (e.index.value < 0n || (obj.count > 0 && e.index.value >= BigInt(obj.count)))) {
+    cx.bag.add('E0302', `index ${e.index.value} is out of range: the array has ${obj.count} elements`, e.index.span);
+    return ERROR;
+  }
+  return { k: 'int', bytes: obj.elem.bytes, signed: obj.elem.signed };
+}
+
 function field(e: A.FieldExpr, cx: CheckContext): Type {
   const obj = checkExpr(e.object, cx);
   if (obj.k === 'error') return ERROR;
@@ -200,6 +263,7 @@ function field(e: A.FieldExpr, cx: CheckContext): Type {
     return ERROR;
   }
   const attach = cx.inst.attach;
+  if (attach.kind === 'rawtracepoint' || attach.kind === 'fentry') return paramField(e, attach.kind === 'fentry' ? attach.params : attach.args, probeName(attach), cx);
   if (attach.kind !== 'tracepoint') return ERROR;
   const f = attach.format.fields.find((x) => x.name === e.field);
   if (!f) {
@@ -209,6 +273,10 @@ function field(e: A.FieldExpr, cx: CheckContext): Type {
     return ERROR;
   }
   const t = fieldType(f, attach.category, cx.config.strlen);
+  if ('unsupported' in t && f.type.startsWith('__data_loc')) {
+    cx.bag.add('E0302', `field '${e.field}' is a ${t.unsupported}; capc reads __data_loc strings only`, e.fieldSpan);
+    return ERROR;
+  }
   if ('unsupported' in t) {
     cx.bag.add('E0302', `field '${e.field}' is a ${t.unsupported}, which capc cannot read yet`, e.fieldSpan);
     return ERROR;

@@ -1,12 +1,16 @@
 // compiler/2-analyze/check-stmt.ts — checks statements: assignments to
 // variables and maps (and the map typing they imply), ++/--, if/else,
-// return, and statements that do nothing or can never run.
+// while/unroll loops, break/continue/return, and statements that do nothing
+// or can never run.
 import type * as A from '../../grammar/ast.js';
-import type { MapKind } from './analyzed.js';
+import type { LhistParams, MapKind } from './analyzed.js';
 import { checkSink } from './check-capture.js';
 import { checkExpr } from './check-expr.js';
 import type { CheckContext } from './context.js';
-import { isInt, isStr, typeName, type Type } from './types.js';
+import { isInt, isResolved, isStr, typeName, type Type } from './types.js';
+
+/** unroll(N) repeats its block N times in the generated code: bpftrace's limit. */
+export const MAX_UNROLL = 100;
 
 export function checkStmts(stmts: A.Stmt[], cx: CheckContext): void {
   let warned = false;
@@ -65,6 +69,31 @@ function checkStmt(s: A.Stmt, cx: CheckContext): void {
     case 'Return':
       cx.terminated = true;
       return;
+    case 'While': {
+      const c = checkExpr(s.cond, cx);
+      if (c.k !== 'error' && !isInt(c)) cx.bag.add('E0312', `a loop condition must be an integer, not ${typeName(c)}`, s.cond.span);
+      const before = cx.terminated;
+      cx.loopDepth = (cx.loopDepth ?? 0) + 1;
+      checkStmts(s.body, cx);
+      cx.loopDepth--;
+      cx.terminated = before;
+      return;
+    }
+    case 'Unroll': {
+      checkExpr(s.count, cx);
+      if (s.count.kind !== 'Int' || s.count.value < 1n || s.count.value > BigInt(MAX_UNROLL)) {
+        cx.bag.add('E0310', `unroll() needs an integer literal from 1 to ${MAX_UNROLL}`, s.count.span, 'the block is repeated that many times when the program is compiled; for a count known only at run time use while');
+      }
+      const before = cx.terminated;
+      checkStmts(s.body, cx);
+      cx.terminated = before || cx.terminated;
+      return;
+    }
+    case 'Break':
+    case 'Continue':
+      if (!cx.loopDepth) cx.bag.add('E0315', `${s.kind === 'Break' ? 'break' : 'continue'} outside a while loop`, s.span, 'break and continue belong in while (cond) { ... }');
+      else cx.terminated = true;
+      return;
     case 'Sink':
       checkSink(s, cx, checkExpr, cx.sites);
       return;
@@ -99,6 +128,11 @@ function assign(s: A.AssignStmt, cx: CheckContext): void {
       if (!prev) cx.inst.vars.set(target.name, { name: target.name, type: v, span: target.span });
       return;
     }
+    if (!isInt(v) && !isStr(v)) {
+      cx.bag.add('E0302', `${typeName(v)} cannot be kept in a variable`, s.value.span, 'use it where it is needed: in printf, print(), or as a map key');
+      cx.inst.vars.set(target.name, { name: target.name, type: { k: 'error' }, span: target.span });
+      return;
+    }
     if (!prev || prev.type.k === 'error') {
       const type: Type = isInt(v) ? { k: 'int', bytes: 8, signed: v.signed && !v.literal ? true : v.literal ? true : v.signed, space: v.space } : v;
       cx.inst.vars.set(target.name, { name: target.name, type, span: target.span });
@@ -122,15 +156,20 @@ function assign(s: A.AssignStmt, cx: CheckContext): void {
   if (v.k === 'error') return;
   if (v.k === 'agg') {
     if (s.op !== '=') cx.bag.add('E0306', `use = with ${v.fn}(), not ${s.op}`, s.span);
-    defineMap(target, v.fn, cx, s.span);
+    const info = s.value.kind === 'Call' ? cx.inst.calls.get(s.value) : undefined;
+    defineMap(target, v.fn, cx, s.span, { lhist: info?.fn === 'lhist' ? info.params : undefined });
     return;
   }
   if (isStr(v)) {
-    cx.bag.add('E0305', 'maps of strings are not supported yet', s.value.span, 'store integers, or print the string with printf');
+    if (s.op !== '=') {
+      cx.bag.add('E0303', `${s.op} needs an integer; ${target.name} would hold a string`, s.span);
+      return;
+    }
+    defineMap(target, 'str', cx, s.span, { strSize: v.size });
     return;
   }
   if (!isInt(v)) {
-    cx.bag.add('E0302', `cannot store ${typeName(v)} in a map`, s.value.span);
+    cx.bag.add('E0302', `cannot store ${typeName(v)} in a map`, s.value.span, isResolved(v) || v.k === 'buf' ? `use it as a key instead: @m[${v.k === 'ustack' ? 'ustack' : '...'}] = count(), or print it` : undefined);
     return;
   }
   defineMap(target, 'int', cx, s.span);
@@ -140,24 +179,30 @@ function checkMapKeys(m: A.MapRef, cx: CheckContext): Type[] | undefined {
   if (!m.keys) return undefined;
   const types = m.keys.map((k) => checkExpr(k, cx));
   types.forEach((t, i) => {
-    if (t.k !== 'error' && !isInt(t) && !isStr(t)) cx.bag.add('E0302', `a map key must be an integer or a string, not ${typeName(t)}`, m.keys![i]!.span);
+    if (t.k !== 'error' && !isInt(t) && !isStr(t) && !isResolved(t) && t.k !== 'buf') cx.bag.add('E0302', `a map key must be an integer, a string, a buffer, an address, a symbol or a stack, not ${typeName(t)}`, m.keys![i]!.span);
   });
   return types;
 }
 
 /** Record (or check against) the map's kind and key types; first write wins. */
-export function defineMap(m: A.MapRef, kind: MapKind, cx: CheckContext, span: A.Span): void {
+export function defineMap(m: A.MapRef, kind: MapKind, cx: CheckContext, span: A.Span, extra: { lhist?: LhistParams; strSize?: number } = {}): void {
   const keys = m.keys?.map((k) => cx.inst.types.get(k) ?? { k: 'error' as const });
   if (keys?.some((k) => k.k === 'error')) return;
   const prev = cx.maps.get(m.name);
   if (!prev) {
-    cx.maps.set(m.name, { name: m.name, kind, keys: keys?.map(normalizeKey), span });
+    cx.maps.set(m.name, { name: m.name, kind, keys: keys?.map(normalizeKey), span, ...extra });
     return;
   }
   if (prev.kind !== kind) {
     cx.bag.add('E0305', `${m.name} was first used as a ${describe(prev.kind)} map, here as a ${describe(kind)} map`, span, `first use: line ${prev.span.line}`);
     return;
   }
+  if (kind === 'lhist' && prev.lhist && extra.lhist && (prev.lhist.min !== extra.lhist.min || prev.lhist.max !== extra.lhist.max || prev.lhist.step !== extra.lhist.step)) {
+    const p = prev.lhist;
+    cx.bag.add('E0305', `${m.name} was first used as lhist(..., ${p.min}, ${p.max}, ${p.step}), here with another range`, span, `first use: line ${prev.span.line}; one map has one set of buckets`);
+    return;
+  }
+  if (kind === 'str' && extra.strSize && extra.strSize > (prev.strSize ?? 0)) prev.strSize = extra.strSize;
   if ((prev.keys === undefined) !== (keys === undefined) || (prev.keys && keys && prev.keys.length !== keys.length)) {
     cx.bag.add('E0304', `${m.name} was first used with ${prev.keys?.length ?? 0} key(s), here with ${keys?.length ?? 0}`, m.span, `first use: line ${prev.span.line}`);
     return;
@@ -169,6 +214,15 @@ export function defineMap(m: A.MapRef, kind: MapKind, cx: CheckContext, span: A.
       if (k.size > pk.size) prev.keys![i] = { k: 'str', size: k.size };
       return;
     }
+    if (pk.k === 'ustack' && k.k === 'ustack') {
+      if (k.frames !== pk.frames) cx.bag.add('E0304', `key ${i + 1} of ${m.name} was ustack(${pk.frames}) before, here ustack(${k.frames})`, m.keys![i]!.span, 'one map keeps stacks of one depth');
+      return;
+    }
+    if (pk.k === k.k && (k.k === 'inet' || k.k === 'usym')) return;
+    if (pk.k === 'buf' && k.k === 'buf') {
+      if (k.size > pk.size) prev.keys![i] = { k: 'buf', size: k.size };
+      return;
+    }
     cx.bag.add('E0304', `key ${i + 1} of ${m.name} was ${typeName(pk)} before, here ${typeName(k)}`, m.keys![i]!.span, `first use: line ${prev.span.line}`);
   });
 }
@@ -178,5 +232,5 @@ function normalizeKey(t: Type): Type {
 }
 
 function describe(k: MapKind): string {
-  return k === 'int' ? 'plain integer' : `${k}()`;
+  return k === 'int' ? 'plain integer' : k === 'str' ? 'string' : `${k}()`;
 }

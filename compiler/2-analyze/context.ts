@@ -33,6 +33,8 @@ export interface CheckContext {
   terminated: boolean;
   /** accumulate()/capture() statements found so far. */
   sites: CaptureSite[];
+  /** Depth of `while` loops around the statement being checked (break/continue need one). */
+  loopDepth?: number;
 }
 
 export function kindOf(cx: CheckContext): ProbeKind {

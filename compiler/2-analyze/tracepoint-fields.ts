@@ -18,17 +18,34 @@ export type FieldShape =
   | { shape: 'int'; bytes: 1 | 2 | 4 | 8; signed: boolean }
   | { shape: 'pointer' }
   | { shape: 'char-array'; length: number }
+  /** `u8 saddr[4]`, `unsigned long args[6]`: an array of integers. */
+  | { shape: 'int-array'; bytes: 1 | 2 | 4 | 8; signed: boolean; count: number }
   | { shape: 'data-loc-string' }
+  /** `__data_loc u64[] addrs`: an array of integers stored in the record; its length is in the field. */
+  | { shape: 'data-loc-array'; bytes: 1 | 2 | 4 | 8; signed: boolean }
+  /** `char name[]` at the end of the record: a string stored inline. */
+  | { shape: 'inline-string' }
   | { shape: 'unsupported'; why: string };
 
 export function fieldShape(f: TracepointField): FieldShape {
   const t = f.type.replace(/\s+/g, ' ').trim();
   if (t.startsWith('__data_loc')) {
-    return /char\s*\[\]$/.test(t) ? { shape: 'data-loc-string' } : { shape: 'unsupported', why: `dynamic array '${t}'` };
+    if (/char\s*\[\]$/.test(t)) return { shape: 'data-loc-string' };
+    const inner = t.replace(/^__data_loc\s+/, '').replace(/\s*\[\]$/, '');
+    const elem = C_INTS[inner];
+    if (elem) return { shape: 'data-loc-array', bytes: elem[0], signed: elem[1] };
+    // cpumask_t and other bitmaps: words of unsigned long.
+    if (/_t$/.test(inner)) return { shape: 'data-loc-array', bytes: 8, signed: false };
+    return { shape: 'unsupported', why: `dynamic array '${t}'` };
   }
   const arr = /^(?:const )?(.*?)\s*\[(\d*)\]$/.exec(t);
   if (arr) {
-    if (/^(?:unsigned |signed )?char$/.test(arr[1]!) && arr[2]) return { shape: 'char-array', length: Number(arr[2]) };
+    const isChar = /^(?:unsigned |signed )?char$/.test(arr[1]!);
+    if (isChar && arr[2]) return { shape: 'char-array', length: Number(arr[2]) };
+    if (isChar && !arr[2] && f.size === 0) return { shape: 'inline-string' };
+    const elem = C_INTS[arr[1]!.replace(/^(const |volatile )+/, '')];
+    const count = Number(arr[2] || 0);
+    if (elem && count > 0 && elem[0] * count === f.size) return { shape: 'int-array', bytes: elem[0], signed: elem[1], count };
     return { shape: 'unsupported', why: `array '${t}'` };
   }
   if (t.includes('*')) return { shape: 'pointer' };
@@ -50,7 +67,12 @@ export function fieldType(f: TracepointField, category: string, strlen: number):
       return { k: 'int', bytes: 8, signed: false, space: category === 'syscalls' ? 'user' : 'kernel' };
     case 'char-array':
       return { k: 'str', size: s.length };
+    case 'int-array':
+      return { k: 'array', elem: { bytes: s.bytes, signed: s.signed }, count: s.count };
+    case 'data-loc-array':
+      return { k: 'array', elem: { bytes: s.bytes, signed: s.signed }, count: 0 };
     case 'data-loc-string':
+    case 'inline-string':
       return { k: 'str', size: strlen };
     case 'unsupported':
       return { unsupported: s.why };

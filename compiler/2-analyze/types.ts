@@ -2,7 +2,9 @@
 // Integers are 64-bit in arithmetic (as in bpftrace) but remember their
 // declared width and sign; a pointer is an integer that also knows which
 // address space it points into, which decides the helper used to read it.
-// Strings are fixed-capacity, NUL-terminated byte arrays.
+// Strings are fixed-capacity, NUL-terminated byte arrays. Values userspace
+// resolves (addresses, symbols, stacks) have their own types: the kernel
+// records raw data, capc formats it when printing.
 
 export type AddressSpace = 'user' | 'kernel';
 
@@ -11,10 +13,21 @@ export type Type =
   | { k: 'str'; size: number }
   | { k: 'args' }
   | { k: 'agg'; fn: AggFn }
+  /** buf(p, n): up to `size` raw bytes and their length; printed with %r, %rx, %rh. */
+  | { k: 'buf'; size: number }
+  /** ntop(): an IPv4/IPv6 address, printed as text. */
+  | { k: 'inet' }
+  /** usym(addr): a user address, printed as its symbol. */
+  | { k: 'usym' }
+  /** ustack / ustack(n): a user stack of at most `frames` frames. */
+  | { k: 'ustack'; frames: number }
+  /** An array of integers (a tracepoint field such as `__u8 saddr[4]`); count 0: its length is in the record (`__data_loc`). */
+  | { k: 'array'; elem: { bytes: 1 | 2 | 4 | 8; signed: boolean }; count: number }
   | { k: 'void' }
   | { k: 'error' };
 
-export type AggFn = 'count' | 'sum';
+export type AggFn = 'count' | 'sum' | 'avg' | 'min' | 'max' | 'stats' | 'hist' | 'lhist';
+export const AGG_FNS: readonly AggFn[] = ['count', 'sum', 'avg', 'min', 'max', 'stats', 'hist', 'lhist'];
 
 export const U64: Type = { k: 'int', bytes: 8, signed: false };
 export const S64: Type = { k: 'int', bytes: 8, signed: true };
@@ -39,6 +52,16 @@ export function typeName(t: Type): string {
       return 'tracepoint arguments';
     case 'agg':
       return `${t.fn}() aggregation`;
+    case 'buf':
+      return `buffer[${t.size}]`;
+    case 'inet':
+      return 'address (ntop)';
+    case 'usym':
+      return 'user symbol (usym)';
+    case 'ustack':
+      return 'user stack';
+    case 'array':
+      return `${t.elem.signed ? 'int' : 'uint'}${t.elem.bytes * 8}[${t.count || ''}]`;
     case 'void':
       return 'nothing (void)';
     case 'error':
@@ -63,3 +86,8 @@ export const CAST_INTS: Record<string, { bytes: 1 | 2 | 4 | 8; signed: boolean }
   uint32: { bytes: 4, signed: false },
   uint64: { bytes: 8, signed: false },
 };
+
+/** Values userspace resolves for printing (symbol, stack, address): printed with %s, usable as map keys. */
+export function isResolved(t: Type): t is Extract<Type, { k: 'inet' | 'usym' | 'ustack' }> {
+  return t.k === 'inet' || t.k === 'usym' || t.k === 'ustack';
+}

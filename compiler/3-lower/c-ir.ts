@@ -30,6 +30,10 @@ export type CStmt =
   | { k: 'if'; c: CExpr; then: CStmt[]; else?: CStmt[]; src?: Src }
   | { k: 'block'; body: CStmt[]; comment?: string }
   | { k: 'return'; e?: CExpr; src?: Src }
+  /** `for (init; cond; step) { body }`: loops always have a constant trip count (R6). */
+  | { k: 'for'; init: CStmt; cond: CExpr; step: CExpr; body: CStmt[]; src?: Src; comment?: string }
+  | { k: 'break' }
+  | { k: 'continue' }
   | { k: 'comment'; text: string };
 
 export interface CField {
@@ -57,6 +61,9 @@ export interface CMapDecl {
   type: string; // BPF_MAP_TYPE_*
   key?: string;
   value?: string;
+  /** Sizes instead of types (stack trace maps). */
+  keySize?: number;
+  valueSize?: number;
   maxEntries: number;
   comment?: string;
 }

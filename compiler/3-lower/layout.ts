@@ -8,7 +8,32 @@ import type { CField, CStruct } from './c-ir.js';
 export type FieldKind =
   | { kind: 'int'; bytes: 1 | 2 | 4 | 8; signed: boolean }
   | { kind: 'str'; size: number }
-  | { kind: 'bytes'; size: number };
+  | { kind: 'bytes'; size: number }
+  /** buf(): `__u32 NAME_len` then `__u8 NAME[size]`. */
+  | { kind: 'buf'; size: number }
+  /** Values capc resolves when printing: struct capc_inet / capc_usym / capc_ustack (24 bytes each). */
+  | { kind: 'inet' }
+  | { kind: 'usym' }
+  | { kind: 'ustack'; frames: number; stackMap: string };
+
+/** Bytes of the fixed-size resolved values (stdlib/capc.bpf.h checks them with _Static_assert). */
+export const RESOLVED_SIZE = 24;
+
+function sizeAlign(k: FieldKind): [number, number] {
+  switch (k.kind) {
+    case 'int':
+      return [k.bytes, k.bytes];
+    case 'str':
+    case 'bytes':
+      return [k.size, 1];
+    case 'buf':
+      return [4 + k.size, 4];
+    case 'inet':
+    case 'usym':
+    case 'ustack':
+      return [RESOLVED_SIZE, 8];
+  }
+}
 
 export interface FieldSpec { name: string; what: FieldKind; comment?: string }
 
@@ -26,8 +51,7 @@ export function layoutStruct(specs: FieldSpec[], headerBytes = 0): StructLayout 
   let off = headerBytes;
   const fields: LaidOutField[] = [];
   for (const s of specs) {
-    const size = s.what.kind === 'int' ? s.what.bytes : s.what.size;
-    const align = s.what.kind === 'int' ? s.what.bytes : 1;
+    const [size, align] = sizeAlign(s.what);
     off = Math.ceil(off / align) * align;
     fields.push({ name: s.name, offset: off, size, what: s.what });
     off += size;
@@ -44,11 +68,17 @@ export function toCStruct(name: string, layout: StructLayout, comment?: string, 
     if (f.offset > end) {
       fields.push({ name: `_pad${pad++}`, type: '__u8', array: f.offset - end, offset: end, size: f.offset - end });
     }
-    const c: CField =
-      f.what.kind === 'int'
-        ? { name: f.name, type: cIntType(f.what.bytes, f.what.signed), offset: f.offset, size: f.size, comment: comments[f.name] }
-        : { name: f.name, type: 'char', array: f.size, offset: f.offset, size: f.size, comment: comments[f.name] };
-    fields.push(c);
+    const w = f.what;
+    if (w.kind === 'buf') {
+      fields.push({ name: `${f.name}_len`, type: '__u32', offset: f.offset, size: 4, comment: 'bytes read' });
+      fields.push({ name: f.name, type: '__u8', array: w.size, offset: f.offset + 4, size: w.size, comment: comments[f.name] });
+    } else if (w.kind === 'inet' || w.kind === 'usym' || w.kind === 'ustack') {
+      fields.push({ name: f.name, type: `struct capc_${w.kind}`, offset: f.offset, size: f.size, comment: comments[f.name] });
+    } else if (w.kind === 'int') {
+      fields.push({ name: f.name, type: cIntType(w.bytes, w.signed), offset: f.offset, size: f.size, comment: comments[f.name] });
+    } else {
+      fields.push({ name: f.name, type: 'char', array: f.size, offset: f.offset, size: f.size, comment: comments[f.name] });
+    }
     end = f.offset + f.size;
   }
   if (layout.size > end) fields.push({ name: `_pad${pad++}`, type: '__u8', array: layout.size - end, offset: end, size: layout.size - end });

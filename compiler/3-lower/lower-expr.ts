@@ -69,14 +69,20 @@ export function lowerInt(b: FnBuilder, e: A.Expr): IntVal {
       const f = b.inst.fields.get(e);
       if (!f) throw new Error('internal: unresolved tracepoint field');
       const shape = fieldShape(f);
-      const access = arrow(id('ctx'), e.field);
+      const a = b.inst.attach;
+      // Raw tracepoints and fentry/fexit: the arguments are u64 slots of the context.
+      const slot = a.kind === 'rawtracepoint' ? { k: 'index' as const, e: arrow(id('ctx'), 'args'), i: num(f.offset / 8) } : a.kind === 'fentry' ? { k: 'index' as const, e: id('ctx'), i: num(f.offset / 8) } : undefined;
+      const access = slot ?? arrow(id('ctx'), e.field);
       if (shape.shape === 'pointer') return u64(b.ctxValue(e.field, '__u64', cast('__u64', access)));
       if (shape.shape === 'int') {
         const ty = shape.signed ? '__s64' : '__u64';
-        return { e: b.ctxValue(e.field, ty, cast(ty, access)), unsigned: !shape.signed };
+        const v = slot ? cast(cIntType(shape.bytes, shape.signed), access) : access;
+        return { e: b.ctxValue(e.field, ty, cast(ty, v)), unsigned: !shape.signed };
       }
       throw new Error('internal: non-integer field used as an integer');
     }
+    case 'Index':
+      return lowerIndex(b, e);
     case 'Cast': {
       const target = CAST_INTS[e.typeName]!;
       const inner = lowerInt(b, e.operand);
@@ -139,15 +145,55 @@ function builtinInt(b: FnBuilder, e: A.IdentExpr): IntVal {
       return u64(cast('__u64', call('bpf_get_smp_processor_id')));
     case 'cpid':
       return u64({ k: 'member', e: id('capc_ro'), field: 'cpid', arrow: false });
-    case 'retval':
+    case 'cgroup':
+      return u64(call('capc_cgroup'));
+    case 'retval': {
+      const a = b.inst.attach;
+      if (a.kind === 'fentry') return s64(b.ctxValue('retval', '__s64', cast('__s64', { k: 'index', e: id('ctx'), i: num(a.params.length) })));
       return s64(b.ctxValue('retval', '__s64', cast('__s64', call('PT_REGS_RC', id('ctx')))));
+    }
   }
   const arg = /^arg(\d)$/.exec(e.name);
-  if (arg) {
-    const n = Number(arg[1]);
-    return u64(n <= 5 ? b.ctxValue(`arg${n}`, '__u64', cast('__u64', call(`PT_REGS_PARM${n + 1}`, id('ctx')))) : call('capc_uarg_stack', id('ctx'), num(n)));
-  }
+  if (arg) return u64(argValue(b, Number(arg[1])));
   throw new Error(`internal: builtin ${e.name} is not an integer`);
+}
+
+/** argN: a register or the stack (uprobe, kprobe), a USDT argument spec, or a context slot. */
+function argValue(b: FnBuilder, n: number): CExpr {
+  const a = b.inst.attach;
+  switch (a.kind) {
+    case 'rawtracepoint':
+      return b.ctxValue(`arg${n}`, '__u64', { k: 'index', e: arrow(id('ctx'), 'args'), i: num(n) });
+    case 'fentry':
+      return b.ctxValue(`arg${n}`, '__u64', { k: 'index', e: id('ctx'), i: num(n) });
+    case 'usdt': {
+      // libbpf finds the argument (register, memory, constant) from the probe's spec.
+      const v = b.local('long', b.fresh(`usdt_arg${n}_`));
+      b.emit({ k: 'expr', e: call('bpf_usdt_arg', id('ctx'), num(n), addr(v)) });
+      return cast('__u64', v);
+    }
+    case 'kprobe':
+      return n <= 5 ? b.ctxValue(`arg${n}`, '__u64', cast('__u64', call(`PT_REGS_PARM${n + 1}`, id('ctx')))) : call('capc_karg_stack', id('ctx'), num(n));
+    default:
+      return n <= 5 ? b.ctxValue(`arg${n}`, '__u64', cast('__u64', call(`PT_REGS_PARM${n + 1}`, id('ctx')))) : call('capc_uarg_stack', id('ctx'), num(n));
+  }
+}
+
+/** `args->arr[i]`: a constant index reads the record directly; a variable one is bounds-checked and read with a helper (the verifier allows no variable context offsets). */
+function lowerIndex(b: FnBuilder, e: A.IndexExpr): IntVal {
+  const t = typeIn(b, e.object);
+  if (t.k !== 'array' || e.object.kind !== 'Field') throw new Error('internal: index of a non-array');
+  const f = b.inst.fields.get(e.object)!;
+  const elem = cIntType(t.elem.bytes, t.elem.signed);
+  const wide = t.elem.signed ? '__s64' : '__u64';
+  if (!t.count) {
+    // __data_loc: low 16 bits the offset of the array in the record, high 16 its length in bytes.
+    return { e: cast(wide, cast(elem, call('capc_read_dl_elem', cast('void *', id('ctx')), arrow(id('ctx'), e.object.field), lowerInt(b, e.index).e, num(t.elem.bytes)))), unsigned: !t.elem.signed };
+  }
+  if (e.index.kind === 'Int' && f.offset % t.elem.bytes === 0) return { e: cast(wide, { k: 'index', e: arrow(id('ctx'), e.object.field), i: num(e.index.value) }), unsigned: !t.elem.signed };
+  const i = lowerInt(b, e.index);
+  const base = { k: 'bin' as const, op: '+', l: cast('void *', id('ctx')), r: num(f.offset) };
+  return { e: cast(wide, cast(elem, call('capc_read_elem', base, i.e, num(t.count), num(t.elem.bytes)))), unsigned: !t.elem.signed };
 }
 
 const COMPARE = new Set(['==', '!=', '<', '>', '<=', '>=']);
@@ -294,12 +340,24 @@ export function lowerStrInto(b: FnBuilder, e: A.Expr, dst: CExpr, size: number):
   }
   if (e.kind === 'Field') {
     const f = b.inst.fields.get(e)!;
-    if (fieldShape(f).shape === 'data-loc-string') {
+    const shape = fieldShape(f).shape;
+    if (shape === 'data-loc-string') {
       // __data_loc: low 16 bits are the offset of the string in the record.
       const off = bin('&', b.ctxValue(e.field, '__u32', arrow(id('ctx'), e.field)), num(0xffff));
       b.emit({ k: 'expr', e: call('bpf_probe_read_kernel_str', dst, num(size), bin('+', cast('void *', id('ctx')), off)) });
       return;
     }
+    if (shape === 'inline-string') {
+      b.emit({ k: 'expr', e: call('bpf_probe_read_kernel_str', dst, num(size), bin('+', cast('void *', id('ctx')), num(f.offset))) });
+      return;
+    }
+  }
+  if (e.kind === 'Map') {
+    // A string map: the value is copied out at once (R7).
+    const m = b.res.userMap(e.name);
+    const key = buildMapKey(b, m, e.keys);
+    b.emit({ k: 'expr', e: call('capc_map_get_str', addr(id(m.cName)), key, dst, num(Math.min(size, m.valueSize))) });
+    return;
   }
   if (e.kind === 'Ternary') {
     const c = lowerInt(b, e.cond);

@@ -1,16 +1,20 @@
 // compiler/3-lower/lower-stmt.ts — lowers statements: variable and map
-// writes, if/else, return, exit(), and printf, which reserves its record
-// directly in the ring (strings are read straight into it, never through the
-// stack: R5), submits with batched wake-ups (R10) and counts a failed
-// reservation (R11).
+// writes, if/else, loops (while with a constant trip count, R6; unroll
+// repeated at compile time), return, exit()/print()/clear()/zero() on the
+// control ring, and the output statements (printf, time, join,
+// print(value)), whose records are reserved directly in the ring (strings
+// are read straight into them, never through the stack: R5), submitted with
+// batched wake-ups (R10), a failed reservation counted (R11).
 import type * as A from '../../grammar/ast.js';
 import { isStr } from '../2-analyze/types.js';
+import { CTL_CLEAR, CTL_PRINT, CTL_ZERO, type ManifestEvent } from '../manifest.js';
 import type { FieldSpec } from './layout.js';
-import { addr, arrow, call, cast, id, num, type CStmt } from './c-ir.js';
+import { addr, arrow, bin, call, cast, id, num, un, type CStmt } from './c-ir.js';
 import type { FnBuilder } from './fn-builder.js';
 import { arith, lowerInt, lowerStrInto, strVarSlot, varName } from './lower-expr.js';
 import { lowerMapDelete, lowerMapWrite } from './lower-map.js';
-import { CTL_RING, EVENTS_RING, fieldKindOf, STATS_MAP } from './resources.js';
+import { lowerFieldInto } from './lower-value.js';
+import { CTL_RING, EVENTS_RING, STATS_MAP } from './resources.js';
 
 export function lowerStmts(b: FnBuilder, stmts: A.Stmt[]): void {
   for (const s of stmts) lowerStmt(b, s);
@@ -43,6 +47,19 @@ function lowerStmt(b: FnBuilder, s: A.Stmt): void {
     case 'Return':
       b.emit({ k: 'return', e: num(0) });
       return;
+    case 'Break':
+      b.emit({ k: 'break' });
+      return;
+    case 'Continue':
+      b.emit({ k: 'continue' });
+      return;
+    case 'Unroll': {
+      const n = s.count.kind === 'Int' ? Number(s.count.value) : 1;
+      for (let i = 0; i < n; i++) b.emit({ k: 'block', comment: `unroll ${i + 1} of ${n}`, body: b.collect(() => lowerStmts(b, s.body)) });
+      return;
+    }
+    case 'While':
+      return lowerWhile(b, s);
     case 'Sink': {
       const capture = b.res.capture;
       const site = capture && b.res.captureSites.find((x) => x.stmt === s && x.instance === b.inst.id);
@@ -65,20 +82,53 @@ function assignVar(b: FnBuilder, target: A.VarRef, op: string, value: A.Expr): v
     b.emit({ k: 'expr', e: { k: 'bin', op, l: slot, r: rhs.e } });
     return;
   }
-  // `$x op= e` is `$x = $x op e` with .cap's arithmetic (see arith()).
+  // + - * & | ^ on a 64-bit variable are exact in C as they are (-fwrapv);
+  // / % << >> need .cap's definitions: `$x op= e` becomes `$x = $x op e` (see arith()).
+  if (!['/=', '%=', '<<=', '>>='].includes(op)) {
+    b.emit({ k: 'expr', e: { k: 'bin', op, l: slot, r: rhs.e } });
+    return;
+  }
   const cur = { e: slot, unsigned: v.type.k === 'int' && !v.type.signed };
   b.emit({ k: 'expr', e: { k: 'bin', op: '=', l: slot, r: arith(op.slice(0, -1), cur, rhs, undefined, value.kind === 'Int' ? value.value : undefined).e } });
 }
 
+/**
+ * `while (c) { body }` → `for (i = 0; i <= LIMIT; i++) { if (!c) break; if (i == LIMIT)
+ * { count; break; } body }` (R6: a constant trip count the verifier can bound;
+ * the body runs at most LIMIT times). Reaching the limit with the condition
+ * still true is counted and reported, never silent (R11).
+ */
+function lowerWhile(b: FnBuilder, s: A.WhileStmt): void {
+  const limit = b.res.loopLimit;
+  const i = b.fresh('loop');
+  const counter = b.res.counter('loop-limit', `${b.res.sourceName}:${s.span.line}`);
+  const body = b.collect(() => {
+    const c = lowerInt(b, s.cond);
+    b.emit({ k: 'if', c: un('!', c.e), then: [{ k: 'break' }] });
+    b.emit({
+      k: 'if',
+      c: bin('==', id(i), num(limit)),
+      then: [{ k: 'expr', e: call('capc_count', addr(id(STATS_MAP)), num(counter)), comment: `R11: the loop reached ${limit} iterations` }, { k: 'break' }],
+    });
+    lowerStmts(b, s.body);
+  });
+  b.src = s.span.line;
+  b.emit({ k: 'for', init: { k: 'decl', type: '__u32', name: i, init: num(0) }, cond: bin('<=', id(i), num(limit)), step: { k: 'un', op: '++', e: id(i) }, body, comment: `R6: at most ${limit} iterations` });
+}
+
+function ctlSend(b: FnBuilder, kind: number, arg: number, a: number, c: number, comment: string): void {
+  b.emit({ k: 'expr', e: call('capc_ctl_send', addr(id(CTL_RING)), addr(id(EVENTS_RING)), addr(id(STATS_MAP)), num(b.res.dropCounter(CTL_RING)), num(kind), num(arg), num(a), num(c)), comment });
+}
+
 function lowerCallStmt(b: FnBuilder, e: A.CallExpr): void {
+  const info = b.inst.calls.get(e);
   switch (e.name) {
     case 'printf':
       return printf(b, e);
     case 'exit': {
-      const info = b.inst.calls.get(e);
       const code = info && info.fn === 'exit' ? info.code : 0;
       b.emit({ k: 'expr', e: { k: 'bin', op: '=', l: id('capc_exiting'), r: num(1) }, comment: 'no probe but END runs from now on' });
-      b.emit({ k: 'expr', e: call('capc_exit', addr(id(CTL_RING)), addr(id(STATS_MAP)), num(b.res.dropCounter(CTL_RING)), num(code)), comment: 'ask capc to stop' });
+      b.emit({ k: 'expr', e: call('capc_exit', addr(id(CTL_RING)), addr(id(EVENTS_RING)), addr(id(STATS_MAP)), num(b.res.dropCounter(CTL_RING)), num(code)), comment: 'ask capc to stop' });
       b.emit({ k: 'return', e: num(0) });
       return;
     }
@@ -86,25 +136,62 @@ function lowerCallStmt(b: FnBuilder, e: A.CallExpr): void {
       const m = e.args[0]! as A.MapRef;
       return lowerMapDelete(b, m, e.args[1]);
     }
+    case 'print': {
+      if (info?.fn === 'printValue') return printValue(b, e);
+      if (info?.fn !== 'print') throw new Error('internal: unresolved print');
+      const m = e.args[0] as A.MapRef;
+      return ctlSend(b, CTL_PRINT, b.res.mapIndex(m.name), info.top, info.div, `print(${m.name}): capc prints it in order with the output before it`);
+    }
+    case 'clear':
+    case 'zero': {
+      const m = e.args[0] as A.MapRef;
+      return ctlSend(b, e.name === 'clear' ? CTL_CLEAR : CTL_ZERO, b.res.mapIndex(m.name), 0, 0, `${e.name}(${m.name}): done by capc, in order with the output before it`);
+    }
+    case 'time': {
+      if (info?.fn !== 'time') throw new Error('internal: unresolved time');
+      return outputRecord(b, 'time', [], [], { format: info.format, span: e.span });
+    }
+    case 'join': {
+      if (info?.fn !== 'join') throw new Error('internal: unresolved join');
+      const slot = b.res.strlen;
+      const ev = b.res.addEvent('join', [{ name: 'n', what: { kind: 'int', bytes: 8, signed: false } }, { name: 'a', what: { kind: 'str', size: 16 * slot } }], { delim: info.delim, span: e.span });
+      const argv = lowerInt(b, e.args[0]!);
+      return reserve(b, ev, 'join', () => {
+        b.emit({ k: 'expr', e: call('capc_join', addr(arrow(id('ev'), 'n')), arrow(id('ev'), 'a'), num(slot), cast('const void *', argv.e), num(info.space === 'user' ? 1 : 0)), comment: 'R6: at most 16 strings' });
+      });
+    }
     default:
       throw new Error(`internal: call ${e.name}() as a statement`);
   }
+}
+
+/** A record with fields filled from `args` (printf arguments, the print()ed value). */
+function outputRecord(b: FnBuilder, kind: ManifestEvent['kind'], args: A.Expr[], specs: FieldSpec[], extra: Omit<ManifestEvent, 'id' | 'kind' | 'ring' | 'size' | 'fields'>): void {
+  const ev = b.res.addEvent(kind, specs, extra);
+  reserve(b, ev, kind, () => {
+    ev.layout.fields.forEach((f, i) => lowerFieldInto(b, args[i]!, (n) => arrow(id('ev'), n), f.name, f.what));
+  });
+}
+
+function printValue(b: FnBuilder, e: A.CallExpr): void {
+  const a = e.args[0]!;
+  outputRecord(b, 'value', [a], [{ name: 'v', what: b.res.fieldKind(b.inst.types.get(a)!) }], { span: e.span });
 }
 
 function printf(b: FnBuilder, e: A.CallExpr): void {
   const info = b.inst.calls.get(e);
   if (!info || info.fn !== 'printf') throw new Error('internal: unresolved printf');
   const args = e.args.slice(1);
-  const specs: FieldSpec[] = args.map((a, i) => ({ name: `a${i}`, what: fieldKindOf(b.inst.types.get(a)!) }));
-  const ev = b.res.addEvent('printf', specs, { segments: info.segments, span: e.span });
+  const specs: FieldSpec[] = args.map((a, i) => ({ name: `a${i}`, what: b.res.fieldKind(b.inst.types.get(a)!, true) }));
+  outputRecord(b, 'printf', args, specs, { segments: info.segments, span: e.span });
+}
+
+/** Reserve a record in the events ring, fill it, submit with batched wake-ups; count a full ring. */
+function reserve(b: FnBuilder, ev: { id: number; struct: string; layout: { size: number } }, what: string, fillFields: () => void): void {
   const rec = id('ev');
   const fill: CStmt[] = b.collect(() => {
     b.emit({ k: 'expr', e: { k: 'bin', op: '=', l: { k: 'member', e: arrow(rec, 'hdr'), field: 'id', arrow: false }, r: num(ev.id) } });
-    ev.layout.fields.forEach((f, i) => {
-      const a = args[i]!;
-      if (f.what.kind === 'int') b.emit({ k: 'expr', e: { k: 'bin', op: '=', l: arrow(rec, f.name), r: lowerInt(b, a).e } });
-      else lowerStrInto(b, a, arrow(rec, f.name), f.size);
-    });
+    fillFields();
     b.emit({
       k: 'expr',
       e: call('bpf_ringbuf_submit', rec, call('capc_wakeup_flags', addr(id(EVENTS_RING)), id('CAPC_WAKEUP_BYTES'), { k: 'sizeof', of: '*ev' })),
@@ -113,7 +200,7 @@ function printf(b: FnBuilder, e: A.CallExpr): void {
   });
   b.emit({
     k: 'block',
-    comment: `printf: record ${ev.id}, ${ev.layout.size} bytes`,
+    comment: `${what}: record ${ev.id}, ${ev.layout.size} bytes`,
     body: [
       { k: 'decl', type: `struct ${ev.struct} *`, name: 'ev', init: cast(`struct ${ev.struct} *`, call('bpf_ringbuf_reserve', addr(id(EVENTS_RING)), { k: 'sizeof', of: `struct ${ev.struct}` }, num(0))), src: b.src },
       {

@@ -57,7 +57,8 @@ export function lower(program: AnalyzedProgram): Lowered {
       { name: 'CAPC_WAKEUP_BYTES', value: `${program.config.wakeupBytes}ULL`, comment: 'R10: unread bytes that make a producer wake the reader' },
       ...(hasSites ? capture!.defines() : []),
     ],
-    lateIncludes: hasSites ? ['capc-capture.bpf.h'] : [],
+    // libbpf's USDT support: argument specs in maps it fills at attach time.
+    lateIncludes: [...(hasSites ? ['capc-capture.bpf.h'] : []), ...(program.instances.some((i) => i.attach.kind === 'usdt') ? ['bpf/usdt.bpf.h'] : [])],
     structs,
     maps: [...res.runtimeMaps(), ...(capture?.maps() ?? []), ...res.maps],
     globals: [
@@ -77,7 +78,7 @@ export function lower(program: AnalyzedProgram): Lowered {
     counters: res.counters,
     rodata: { section: '.rodata.capc', size: 16, fields: [{ name: 'cpid', offset: 0, size: 8 }, { name: 'start_ns', offset: 8, size: 8 }] },
     statsMap: STATS_MAP,
-    config: { strlen: program.config.strlen, maxMapKeys: program.config.maxMapKeys, ringbufSize: program.config.ringbufSize, wakeupBytes: program.config.wakeupBytes },
+    config: { strlen: program.config.strlen, maxMapKeys: program.config.maxMapKeys, ringbufSize: program.config.ringbufSize, wakeupBytes: program.config.wakeupBytes, loopLimit: program.config.loopLimit },
     uses: { ...program.uses },
     capture: hasSites ? capture!.manifest() : undefined,
   };
@@ -95,10 +96,20 @@ function manifestAttach(a: AttachPoint): ManifestAttach {
       return { kind: a.kind };
     case 'tracepoint':
       return { kind: 'tracepoint', category: a.category, name: a.name };
+    case 'rawtracepoint':
+      return { kind: 'rawtracepoint', name: a.name };
     case 'uprobe':
       return { kind: 'uprobe', ret: a.ret, path: a.path, func: a.func, offset: a.offset, target: a.target };
+    case 'usdt':
+      return { kind: 'usdt', path: a.path, provider: a.provider, name: a.name, target: a.target };
     case 'interval':
       return { kind: 'interval', periodNs: a.periodNs.toString() };
+    case 'profile':
+      return a.hz !== undefined ? { kind: 'profile', hz: a.hz } : { kind: 'profile', periodNs: a.periodNs!.toString() };
+    case 'kprobe':
+      return { kind: 'kprobe', ret: a.ret, func: a.func, offset: a.offset };
+    case 'fentry':
+      return { kind: 'fentry', ret: a.ret, func: a.func };
   }
 }
 
@@ -110,10 +121,20 @@ function sectionAndParams(a: AttachPoint): { section: string; params: string } {
       return { section: 'raw_tp', params: 'void *ctx' };
     case 'tracepoint':
       return { section: `tracepoint/${a.category}/${a.name}`, params: `struct ${tpStructName(a.format)} *ctx` };
+    case 'rawtracepoint':
+      return { section: `raw_tp/${a.name}`, params: 'struct bpf_raw_tracepoint_args *ctx' };
     case 'uprobe':
       return { section: a.ret ? 'uretprobe' : 'uprobe', params: 'struct pt_regs *ctx' };
+    case 'usdt':
+      return { section: 'usdt', params: 'struct pt_regs *ctx' };
     case 'interval':
+    case 'profile':
       return { section: 'perf_event', params: 'struct bpf_perf_event_data *ctx' };
+    case 'kprobe':
+      return { section: `${a.ret ? 'kretprobe' : 'kprobe'}/${a.func}`, params: 'struct pt_regs *ctx' };
+    case 'fentry':
+      // BTF-typed arguments, one u64 slot each; fexit also has the return value after them.
+      return { section: `${a.ret ? 'fexit' : 'fentry'}/${a.func}`, params: 'unsigned long long *ctx' };
   }
 }
 
@@ -210,10 +231,19 @@ function tracepointStruct(f: TracepointFormat): CStruct {
         fields.push({ name: safeName, type: 'char', array: shape.length, offset: field.offset, size: shape.length });
         size = shape.length;
         break;
+      case 'int-array':
+        // A misaligned array cannot be declared with its element type; its elements are then read by offset.
+        if (field.offset % shape.bytes === 0) fields.push({ name: safeName, type: cIntType(shape.bytes, shape.signed), array: shape.count, offset: field.offset, size: field.size, comment: field.type });
+        else fields.push({ name: safeName, type: '__u8', array: field.size, offset: field.offset, size: field.size, comment: `${field.type} (misaligned)` });
+        break;
       case 'data-loc-string':
+      case 'data-loc-array':
         fields.push({ name: safeName, type: '__u32', offset: field.offset, size: 4, comment: '__data_loc: offset | length << 16' });
         size = 4;
         break;
+      case 'inline-string':
+        // `char name[]` at the end: read from ctx + offset, no member needed.
+        continue;
       case 'unsupported':
         fields.push({ name: safeName, type: '__u8', array: field.size, offset: field.offset, size: field.size, comment: field.type });
         break;
@@ -226,7 +256,7 @@ function tracepointStruct(f: TracepointFormat): CStruct {
 }
 
 function maxAlign(fields: CField[]): number {
-  return Math.max(1, ...fields.map((f) => (f.array !== undefined || f.type === 'char' ? 1 : f.size)));
+  return Math.max(1, ...fields.map((f) => (f.type === 'char' || f.type.startsWith('__u8') ? 1 : f.array !== undefined ? f.size / f.array : f.size)));
 }
 function alignTo(n: number, a: number): number {
   return Math.ceil(n / a) * a;

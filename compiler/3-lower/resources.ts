@@ -1,14 +1,18 @@
 // compiler/3-lower/resources.ts — program-wide resources lowering allocates:
-// BPF maps for user maps, event record layouts and ids, counters (R11), the
-// event and control rings, and the per-CPU scratch area (R5). It produces the
-// matching C declarations and manifest entries together, so they agree.
+// BPF maps for user maps (one value layout per aggregation kind), stack trace
+// maps, event record layouts and ids, counters (R11), the event and control
+// rings, and the per-CPU scratch area (R5). It produces the matching C
+// declarations and manifest entries together, so they agree.
 import type { AnalyzedProgram, CaptureSite, MapInfo } from '../2-analyze/analyzed.js';
 import type { CaptureLowering } from './lower-capture.js';
 import { isStr, type Type } from '../2-analyze/types.js';
 import type { LayoutField, ManifestCounter, ManifestEvent, ManifestMap, ManifestRing } from '../manifest.js';
 import { EVENT_HEADER_SIZE } from '../manifest.js';
 import type { CField, CMapDecl, CStruct } from './c-ir.js';
-import { layoutStruct, toCStruct, type FieldSpec, type StructLayout } from './layout.js';
+import { layoutStruct, toCStruct, type FieldKind, type FieldSpec, type StructLayout } from './layout.js';
+
+/** Aggregations keep one value per CPU, combined by capc (R8). */
+const PER_CPU = new Set(['count', 'sum', 'avg', 'min', 'max', 'stats', 'hist', 'lhist']);
 
 export const EVENTS_RING = 'capc_events';
 export const CTL_RING = 'capc_ctl';
@@ -22,21 +26,38 @@ export interface UserMap {
   /** Key struct type name, or undefined for a scalar map (key: a __u64 0). */
   keyStruct?: string;
   keyLayout?: StructLayout;
+  /** C type of the value. */
+  valueType: string;
+  valueSize: number;
   perCpu: boolean;
   fullCounter: number;
 }
 
 export function toLayoutFields(l: StructLayout): LayoutField[] {
-  return l.fields.map((f) =>
-    f.what.kind === 'int'
-      ? { name: f.name, offset: f.offset, size: f.size, type: 'int', signed: f.what.signed }
-      : { name: f.name, offset: f.offset, size: f.size, type: 'str' },
-  );
+  return l.fields.map((f): LayoutField => {
+    const w = f.what;
+    const base = { name: f.name, offset: f.offset, size: f.size };
+    switch (w.kind) {
+      case 'int':
+        return { ...base, type: 'int', signed: w.signed };
+      case 'str':
+      case 'bytes':
+        return { ...base, type: 'str' };
+      case 'ustack':
+        return { ...base, type: 'ustack', stackMap: w.stackMap, frames: w.frames };
+      default:
+        return { ...base, type: w.kind };
+    }
+  });
 }
 
-export function fieldKindOf(t: Type): FieldSpec['what'] {
+/** Field kind of a value of type `t` (ustack needs Resources.fieldKind: it names a stack map). */
+export function fieldKindOf(t: Type, keepWidth = false): FieldKind {
   if (isStr(t)) return { kind: 'str', size: t.size };
-  if (t.k === 'int') return { kind: 'int', bytes: 8, signed: t.signed || !!t.literal };
+  // Records keep an integer's declared width (printf formats it as C would); keys widen to 64 bits.
+  if (t.k === 'int') return { kind: 'int', bytes: keepWidth && !t.literal ? t.bytes : 8, signed: t.signed || !!t.literal };
+  if (t.k === 'buf') return { kind: 'buf', size: t.size };
+  if (t.k === 'inet' || t.k === 'usym') return { kind: t.k };
   throw new Error(`internal: no field kind for ${t.k}`);
 }
 
@@ -50,15 +71,25 @@ export class Resources {
   private nextEventId = 1;
   /** Per-instance scratch structs, members of `union capc_scratch`. */
   readonly scratch: { member: string; struct: CStruct }[] = [];
+  /** Stack trace maps, one per depth (ustack(n)), with their failure counters. */
+  readonly stackMaps = new Map<number, { name: string; counter: number }>();
 
   /** Set when the program captures payload. */
   capture: CaptureLowering | undefined;
   readonly captureSites: CaptureSite[];
   /** Positional parameters ($1...), resolved to constants at compile time. */
   readonly positional: string[];
+  /** Most iterations a while loop makes (R6). */
+  readonly loopLimit: number;
+  readonly sourceName: string;
+  /** Default string capacity (bytes with the NUL). */
+  readonly strlen: number;
 
   constructor(private readonly program: AnalyzedProgram) {
     this.positional = program.positional;
+    this.loopLimit = program.config.loopLimit;
+    this.sourceName = program.source.name;
+    this.strlen = program.config.strlen;
     this.captureSites = program.capture?.sites ?? [];
     this.rings.push({ name: EVENTS_RING, role: 'events', size: program.config.ringbufSize });
     this.rings.push({ name: CTL_RING, role: 'control', size: CTL_RING_SIZE });
@@ -80,31 +111,63 @@ export class Resources {
     return this.counter('ring-drop', ring);
   }
 
+  /** Field kind of a value of type `t`; a stack gets the stack map of its depth. `record`: keep integer widths. */
+  fieldKind(t: Type, record = false): FieldKind {
+    if (t.k === 'ustack') return { kind: 'ustack', frames: t.frames, stackMap: this.stackMap(t.frames).name };
+    return fieldKindOf(t, record);
+  }
+
+  /** The stack trace map for stacks of `frames` frames (value: frames * 8 bytes). */
+  stackMap(frames: number): { name: string; counter: number } {
+    let m = this.stackMaps.get(frames);
+    if (!m) {
+      const name = `capc_stk${frames}`;
+      m = { name, counter: this.counter('map-full', `ustack(${frames})`) };
+      this.stackMaps.set(frames, m);
+    }
+    return m;
+  }
+
   private declareUserMap(info: MapInfo, n: number): void {
     const base = info.name === '@' ? 'anon' : info.name.slice(1).replace(/[^A-Za-z0-9_]/g, '_');
     const cName = `m${n}_${base}`.slice(0, 15); // BPF object names hold 15 characters
-    const perCpu = info.kind === 'count' || info.kind === 'sum';
+    const perCpu = PER_CPU.has(info.kind);
     const fullCounter = this.counter('map-full', info.name);
+    const isHist = info.kind === 'hist' || info.kind === 'lhist';
     let keyStruct: string | undefined;
     let keyLayout: StructLayout | undefined;
-    if (info.keys) {
+    if (info.keys || isHist) {
       keyStruct = `capc_key_${cName}`;
-      keyLayout = layoutStruct(info.keys.map((t, i) => ({ name: `k${i}`, what: fieldKindOf(t) })));
-      this.structs.push(toCStruct(keyStruct, keyLayout, `key of ${info.name}`));
+      const specs: FieldSpec[] = (info.keys ?? []).map((t, i) => ({ name: `k${i}`, what: this.fieldKind(t) }));
+      // hist/lhist: the bucket is part of the key, one counter per (key, bucket), as in bpftrace.
+      if (isHist) specs.push({ name: 'bucket', what: { kind: 'int', bytes: 8, signed: false } });
+      keyLayout = layoutStruct(specs);
+      this.structs.push(toCStruct(keyStruct, keyLayout, `key of ${info.name}${isHist ? ' (and the bucket)' : ''}`));
     }
-    this.userMaps.set(info.name, { info, cName, keyStruct, keyLayout, perCpu, fullCounter });
+    let valueType = '__s64';
+    let valueSize = 8;
+    if (info.kind === 'avg' || info.kind === 'stats') [valueType, valueSize] = ['struct capc_avg', 16];
+    else if (info.kind === 'min' || info.kind === 'max') [valueType, valueSize] = ['struct capc_minmax', 16];
+    else if (info.kind === 'str') {
+      valueSize = info.strSize ?? this.program.config.strlen;
+      valueType = `struct capc_val_${cName}`;
+      this.structs.push(toCStruct(`capc_val_${cName}`, layoutStruct([{ name: 'v', what: { kind: 'str', size: valueSize } }]), `value of ${info.name}: a string`));
+      valueSize = Math.max(8, Math.ceil(valueSize / 8) * 8);
+    }
+    this.userMaps.set(info.name, { info, cName, keyStruct, keyLayout, valueType, valueSize, perCpu, fullCounter });
+    const what = info.kind === 'int' ? 'plain integer' : info.kind === 'str' ? 'string' : `${info.kind}()`;
     this.maps.push({
       name: cName,
       type: perCpu ? 'BPF_MAP_TYPE_PERCPU_HASH' : 'BPF_MAP_TYPE_HASH',
       key: keyStruct ? `struct ${keyStruct}` : '__u64',
-      value: '__s64',
-      maxEntries: info.keys ? this.program.config.maxMapKeys : 1,
-      comment: `${info.name}: ${info.kind === 'int' ? 'plain integer' : `${info.kind}()`} map${perCpu ? ', one value per CPU summed by capc (R8)' : ''}`,
+      value: valueType,
+      maxEntries: info.keys || isHist ? this.program.config.maxMapKeys : 1,
+      comment: `${info.name}: ${what} map${perCpu ? ', one value per CPU combined by capc (R8)' : ''}`,
     });
   }
 
   /** A record layout on the events ring; returns its id and C struct name. */
-  addEvent(kind: 'printf', fields: FieldSpec[], extra: Omit<ManifestEvent, 'id' | 'kind' | 'ring' | 'size' | 'fields'>): { id: number; struct: string; layout: StructLayout } {
+  addEvent(kind: ManifestEvent['kind'], fields: FieldSpec[], extra: Omit<ManifestEvent, 'id' | 'kind' | 'ring' | 'size' | 'fields'>): { id: number; struct: string; layout: StructLayout } {
     const id = this.allocEventId();
     const struct = `capc_ev${id}`;
     const layout = layoutStruct(fields, EVENT_HEADER_SIZE);
@@ -132,6 +195,9 @@ export class Resources {
       { name: CTL_RING, type: 'BPF_MAP_TYPE_RINGBUF', maxEntries: CTL_RING_SIZE, comment: 'control records (exit); kept apart so floods of events cannot delay or drop them' },
       { name: STATS_MAP, type: 'BPF_MAP_TYPE_PERCPU_ARRAY', key: '__u32', value: '__u64', maxEntries: Math.max(1, this.counters.length), comment: 'R11: drop and map-full counters, one slot per CPU, summed by capc' },
     ];
+    for (const [frames, m] of this.stackMaps) {
+      decls.push({ name: m.name, type: 'BPF_MAP_TYPE_STACK_TRACE', keySize: 4, valueSize: frames * 8, maxEntries: this.program.config.maxMapKeys, comment: `user stacks of up to ${frames} frames, symbolised by capc` });
+    }
     if (this.scratch.length) {
       decls.push({ name: SCRATCH_MAP, type: 'BPF_MAP_TYPE_PERCPU_ARRAY', key: '__u32', value: 'union capc_scratch', maxEntries: 1, comment: 'R5: per-CPU scratch for strings and large keys, so nothing large lives on the 512-byte stack' });
     }
@@ -152,16 +218,28 @@ export class Resources {
   }
 
   manifestMaps(): ManifestMap[] {
-    return [...this.userMaps.values()].map((m) => ({
-      name: m.info.name,
-      cName: m.cName,
-      kind: m.info.kind,
-      perCpu: m.perCpu,
-      key: m.keyLayout ? { size: m.keyLayout.size, fields: toLayoutFields(m.keyLayout) } : null,
-      valueSize: 8,
-      valueSigned: true,
-      maxEntries: m.info.keys ? this.program.config.maxMapKeys : 1,
-      fullCounter: m.fullCounter,
-    }));
+    return [...this.userMaps.values()].map((m) => {
+      const fields = m.keyLayout ? toLayoutFields(m.keyLayout) : [];
+      const bucket = fields.find((f) => f.name === 'bucket' && (m.info.kind === 'hist' || m.info.kind === 'lhist'));
+      const out: ManifestMap = {
+        name: m.info.name,
+        cName: m.cName,
+        kind: m.info.kind,
+        perCpu: m.perCpu,
+        key: m.keyLayout ? { size: m.keyLayout.size, fields: fields.filter((f) => f !== bucket) } : null,
+        valueSize: m.valueSize,
+        valueSigned: true,
+        maxEntries: m.info.keys || bucket ? this.program.config.maxMapKeys : 1,
+        fullCounter: m.fullCounter,
+      };
+      if (bucket) out.bucket = { offset: bucket.offset };
+      if (m.info.lhist) out.lhist = { ...m.info.lhist };
+      return out;
+    });
+  }
+
+  /** Position of a map in the manifest (control records name maps by it). */
+  mapIndex(name: string): number {
+    return [...this.userMaps.keys()].indexOf(name);
   }
 }

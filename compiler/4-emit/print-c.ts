@@ -115,6 +115,21 @@ function stmtLines(s: CStmt, indent: string, out: Line[], fallback?: number): vo
     case 'comment':
       out.push({ text: `${indent}/* ${safeComment(s.text)} */` });
       return;
+    case 'break':
+      out.push({ text: `${indent}break;`, src: fallback });
+      return;
+    case 'continue':
+      out.push({ text: `${indent}continue;`, src: fallback });
+      return;
+    case 'for': {
+      const src = s.src ?? fallback;
+      if (s.init.k !== 'decl') throw new Error('internal: a for loop starts with a declaration');
+      const init = `${s.init.type} ${s.init.name}${s.init.init ? ` = ${printExpr(s.init.init, 2)}` : ''}`;
+      out.push({ text: `${indent}for (${init}; ${printExpr(s.cond)}; ${printExpr(s.step)}) {${c(s.comment)}`, src });
+      for (const b of s.body) stmtLines(b, indent + '\t', out, src);
+      out.push({ text: `${indent}}` });
+      return;
+    }
     case 'block':
       out.push({ text: `${indent}{${c(s.comment)}` });
       for (const b of s.body) stmtLines(b, indent + '\t', out, fallback);
@@ -187,6 +202,8 @@ export function printProgram(p: CProgram, opts: PrintOptions): string {
     out.push({ text: `\t__uint(max_entries, ${m.maxEntries});` });
     if (m.key) out.push({ text: `\t__type(key, ${m.key});` });
     if (m.value) out.push({ text: `\t__type(value, ${m.value});` });
+    if (m.keySize) out.push({ text: `\t__uint(key_size, ${m.keySize});` });
+    if (m.valueSize) out.push({ text: `\t__uint(value_size, ${m.valueSize});` });
     out.push({ text: `} ${m.name} SEC(".maps");` });
     out.push({ text: '' });
   }

@@ -39,6 +39,7 @@ export const CATALOGUE = {
   E0312: { severity: 'error', title: 'condition is not an integer' },
   E0313: { severity: 'error', title: 'aggregation used as a value' },
   E0314: { severity: 'error', title: 'variable type changed' },
+  E0315: { severity: 'error', title: 'break or continue outside a loop' },
   // probes
   E0401: { severity: 'error', title: 'unknown probe type' },
   E0402: { severity: 'error', title: 'malformed probe' },
@@ -70,6 +71,7 @@ export const CATALOGUE = {
   E0703: { severity: 'error', title: 'locked-memory limit too low' },
   // attach
   E0801: { severity: 'error', title: 'probe could not be attached' },
+  E0802: { severity: 'error', title: 'probe type not supported by this kernel' },
   E0803: { severity: 'error', title: 'tracefs unavailable' },
   // runtime
   E0901: { severity: 'error', title: 'insufficient privileges' },
@@ -84,6 +86,7 @@ export const CATALOGUE = {
   W0901: { severity: 'warning', title: 'events lost' },
   W0902: { severity: 'warning', title: 'map full: updates failed' },
   W0903: { severity: 'warning', title: 'captured bytes lost' },
+  W0904: { severity: 'warning', title: 'loop stopped at its iteration limit' },
 } as const satisfies Record<string, Entry>;
 
 export type DiagnosticCode = keyof typeof CATALOGUE;

@@ -1,12 +1,82 @@
 // runtime/bpf/attach.ts — attaches loaded programs, one function per attach
-// kind: tracepoints and uprobes through libbpf, interval timers through a
-// perf event, BEGIN/END through BPF_PROG_TEST_RUN. Every attachment is a
+// kind: tracepoints, raw tracepoints, uprobes, USDT probes and kprobes
+// through libbpf, interval and profile timers through perf events (one CPU,
+// every CPU), BEGIN/END through BPF_PROG_TEST_RUN. Every attachment is a
 // Link whose destroy() is idempotent; links are file descriptors, so the
 // kernel detaches them even if capc is killed.
+import fs from 'node:fs';
 import type { ManifestProbe } from '../../compiler/manifest.js';
 import { CapcError } from '../errors.js';
 import { errno, native, strerror, type Ptr } from '../ffi/libbpf.js';
+import { kprobeError } from './kernel-support.js';
 import { takeLibbpfLog } from './libbpf-log.js';
+
+/** Attach one probe of the manifest (BEGIN/END are run, not attached: none returned). */
+export function attachProbe(p: ManifestProbe, prog: Ptr, o: { pid?: number }): Link[] {
+  const a = p.attach;
+  switch (a.kind) {
+    case 'tracepoint':
+      return [attachTracepoint(p, prog, a.category, a.name)];
+    case 'rawtracepoint':
+      return [attachRawTracepoint(p, prog, a.name)];
+    case 'uprobe':
+      return [attachUprobe(p, prog, { path: a.path, func: a.func, offset: a.offset, ret: a.ret, pid: o.pid })];
+    case 'usdt':
+      return [attachUsdt(p, prog, { path: a.path, provider: a.provider, name: a.name, pid: o.pid })];
+    case 'interval':
+      return [attachInterval(p, prog, BigInt(a.periodNs))];
+    case 'profile':
+      return onlineCpus().map((cpu) => attachTimer(p, prog, a.hz !== undefined ? { hz: a.hz } : { periodNs: BigInt(a.periodNs!) }, cpu));
+    case 'kprobe':
+      return [attachKprobe(p, prog, a.func, a.offset, a.ret)];
+    case 'fentry': {
+      const l = native().attach_trace(prog);
+      if (!l) throw attachError(p, `${a.ret ? 'fexit' : 'fentry'} on ${a.func}`, errno());
+      return [nativeLink(p, l)];
+    }
+    default:
+      return [];
+  }
+}
+
+export function attachRawTracepoint(probe: ManifestProbe, prog: Ptr, name: string): Link {
+  const l = native().attach_raw_tracepoint(prog, name);
+  if (!l) throw attachError(probe, `raw tracepoint ${name}`, errno());
+  return nativeLink(probe, l);
+}
+
+/** USDT through libbpf: it reads the probe's argument specs and raises its semaphore. */
+export function attachUsdt(probe: ManifestProbe, prog: Ptr, o: { path: string; provider: string; name: string; pid?: number }): Link {
+  const l = native().attach_usdt(prog, o.pid ?? -1, o.path, o.provider, o.name, null);
+  if (!l) throw attachError(probe, `USDT probe ${o.provider}:${o.name} in ${o.path}`, errno());
+  return nativeLink(probe, l);
+}
+
+export function attachKprobe(probe: ManifestProbe, prog: Ptr, func: string, offset: number, ret: boolean): Link {
+  const n = native();
+  const l = n.attach_kprobe_opts(prog, func, { sz: n.sizeofKprobeOpts, bpf_cookie: 0, offset, retprobe: ret });
+  if (!l) {
+    const err = errno();
+    const log = takeLibbpfLog().filter((x) => !/^libbpf: elf:/.test(x)).slice(-2).join(' | ');
+    throw kprobeError(probe, func, ret, err, log);
+  }
+  return nativeLink(probe, l);
+}
+
+/** CPUs that are online (profile probes sample each). */
+export function onlineCpus(): number[] {
+  try {
+    const text = fs.readFileSync('/sys/devices/system/cpu/online', 'utf8').trim();
+    const out: number[] = [];
+    for (const part of text.split(',')) {
+      const [a, b] = part.split('-').map(Number);
+      for (let c = a!; c <= (b ?? a!); c++) out.push(c);
+    }
+    return out;
+  } catch {
+    return [0];
+  }
+}
 
 export interface Link {
   probe: ManifestProbe;
@@ -72,12 +142,22 @@ const SYS_perf_event_open = 298;
 
 /** A timer on one CPU firing every `periodNs` (interval probes). */
 export function attachInterval(probe: ManifestProbe, prog: Ptr, periodNs: bigint, cpu = 0): Link {
+  return attachTimer(probe, prog, { periodNs }, cpu);
+}
+
+const PERF_ATTR_FREQ = 1n << 10n;
+
+/** A cpu-clock perf event on `cpu`: every `periodNs`, or `hz` times a second (frequency mode). */
+export function attachTimer(probe: ManifestProbe, prog: Ptr, t: { periodNs?: bigint; hz?: number }, cpu: number): Link {
   const n = native();
   const attr = Buffer.alloc(128);
   attr.writeUInt32LE(PERF_TYPE_SOFTWARE, 0);
   attr.writeUInt32LE(attr.length, 4);
   attr.writeBigUInt64LE(BigInt(PERF_COUNT_SW_CPU_CLOCK), 8);
-  attr.writeBigUInt64LE(periodNs, 16); // sample_period
+  if (t.hz !== undefined) {
+    attr.writeBigUInt64LE(BigInt(t.hz), 16); // sample_freq
+    attr.writeBigUInt64LE(PERF_ATTR_FREQ, 40);
+  } else attr.writeBigUInt64LE(t.periodNs!, 16); // sample_period
   const fd = Number(n.syscall(SYS_perf_event_open, 'void *', attr, 'int', -1, 'int', cpu, 'int', -1, 'unsigned long', PERF_FLAG_FD_CLOEXEC));
   if (fd < 0) throw attachError(probe, 'perf_event_open (cpu-clock timer)', errno());
   const l = n.attach_perf_event(prog, fd);

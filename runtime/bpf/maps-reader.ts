@@ -1,8 +1,12 @@
 // runtime/bpf/maps-reader.ts — reads user maps and counters out of the
-// kernel: walks keys, sums per-CPU values (R8), and decodes keys with the
-// layouts from the manifest.
+// kernel: walks keys, combines per-CPU values (R8: sums, min/max of the CPUs
+// that saw a value, (count, total) pairs), gathers hist/lhist buckets by key,
+// and decodes keys with the layouts from the manifest.
 import type { ManifestMap } from '../../compiler/manifest.js';
-import type { KeyPart, MapEntry, MapSnapshot } from '../events/model.js';
+import { readField } from '../events/decode.js';
+import { ResolvedPart, type KeyPart, type MapEntry, type MapSnapshot } from '../events/model.js';
+import { formatBuf } from '../format/printf.js';
+import type { ValueResolver } from '../events/resolve.js';
 import { native } from '../ffi/libbpf.js';
 
 let cpus: number | undefined;
@@ -11,6 +15,9 @@ export function possibleCpus(): number {
   return cpus;
 }
 
+/** Buckets a hist has: (..., 0), [0], then [2^k, 2^(k+1)) for k = 0..63. */
+export const HIST_BUCKETS = 66;
+
 /** Sum of 8-byte per-CPU values (each slot is rounded up to 8 bytes by the kernel). */
 function sumPerCpu(buf: Buffer, signed: boolean): bigint {
   let total = 0n;
@@ -18,41 +25,118 @@ function sumPerCpu(buf: Buffer, signed: boolean): bigint {
   return total;
 }
 
-export function decodeKey(m: ManifestMap, key: Buffer): KeyPart[] {
+export function decodeKey(m: ManifestMap, key: Buffer, resolver?: ValueResolver): KeyPart[] {
   if (!m.key) return [];
+  const view = new DataView(key.buffer, key.byteOffset, key.length);
   return m.key.fields.map((f) => {
-    if (f.type === 'str') return key.subarray(f.offset, f.offset + f.size);
-    switch (f.size) {
-      case 1:
-        return f.signed ? BigInt(key.readInt8(f.offset)) : BigInt(key.readUInt8(f.offset));
-      case 2:
-        return f.signed ? BigInt(key.readInt16LE(f.offset)) : BigInt(key.readUInt16LE(f.offset));
-      case 4:
-        return f.signed ? BigInt(key.readInt32LE(f.offset)) : BigInt(key.readUInt32LE(f.offset));
-      default:
-        return f.signed ? key.readBigInt64LE(f.offset) : key.readBigUInt64LE(f.offset);
-    }
+    const v = readField(f, key, view, f.offset, resolver);
+    // buf() keys print as %r does: printable bytes as they are, others \xNN.
+    if (typeof v === 'object' && !Buffer.isBuffer(v) && 'buf' in v) return new ResolvedPart(formatBuf(v.buf, 'r').toString('latin1'));
+    return v;
   });
 }
 
-export function readMap(fd: number, m: ManifestMap): MapSnapshot {
+/** The combined value of one entry (all CPUs' slots in `value` for per-CPU maps). */
+function combine(m: ManifestMap, value: Buffer): MapEntry['value'] | { avg: { count: bigint; total: bigint } } | { str: Buffer } {
+  const slot = Math.ceil(m.valueSize / 8) * 8;
+  const n = m.perCpu ? possibleCpus() : 1;
+  switch (m.kind) {
+    case 'avg':
+    case 'stats': {
+      let count = 0n;
+      let total = 0n;
+      for (let c = 0; c < n; c++) {
+        count += value.readBigInt64LE(c * slot);
+        total += value.readBigInt64LE(c * slot + 8);
+      }
+      return { avg: { count, total } };
+    }
+    case 'min':
+    case 'max': {
+      let best: bigint | undefined;
+      for (let c = 0; c < n; c++) {
+        if (!value.readBigInt64LE(c * slot + 8)) continue; // this CPU never saw a value
+        const v = value.readBigInt64LE(c * slot);
+        if (best === undefined || (m.kind === 'max' ? v > best : v < best)) best = v;
+      }
+      return best ?? 0n;
+    }
+    case 'str':
+      return { str: Buffer.from(value.subarray(0, m.valueSize)) };
+    default:
+      return m.perCpu ? sumPerCpu(value, m.valueSigned) : m.valueSigned ? value.readBigInt64LE(0) : value.readBigUInt64LE(0);
+  }
+}
+
+/** Every key of a map (bounded by max_entries: a map that changes under us cannot loop forever). */
+export function mapKeys(fd: number, m: ManifestMap): Buffer[] {
   const n = native();
   const keySize = m.key ? m.key.size : 8;
-  const valueSize = m.perCpu ? 8 * possibleCpus() : m.valueSize;
-  const entries: MapEntry[] = [];
+  const keys: Buffer[] = [];
   let prev: Buffer | null = null;
   const next = Buffer.alloc(keySize);
-  const value = Buffer.alloc(valueSize);
-  // Bounded by max_entries: a map that changes under us cannot loop forever.
   for (let i = 0; i <= m.maxEntries; i++) {
     if (n.map_get_next_key(fd, prev, next) !== 0) break;
-    const key = Buffer.from(next);
-    if (n.map_lookup_elem(fd, key, value) === 0) {
-      entries.push({ key: decodeKey(m, key), value: m.perCpu ? sumPerCpu(value, m.valueSigned) : m.valueSigned ? value.readBigInt64LE(0) : value.readBigUInt64LE(0) });
-    }
-    prev = key;
+    prev = Buffer.from(next);
+    keys.push(prev);
   }
-  return { name: m.name, kind: m.kind, keyed: !!m.key, entries };
+  return keys;
+}
+
+export function readMap(fd: number, m: ManifestMap, resolver?: ValueResolver): MapSnapshot {
+  const n = native();
+  const valueSize = m.perCpu ? Math.ceil(m.valueSize / 8) * 8 * possibleCpus() : m.valueSize;
+  const value = Buffer.alloc(valueSize);
+  const keyed = !!m.key && m.key.fields.length > 0;
+  const snap: MapSnapshot = { name: m.name, kind: m.kind, keyed, entries: [] };
+  if (m.lhist) snap.lhist = { ...m.lhist };
+  if (m.bucket) {
+    // hist/lhist: one entry per (key, bucket); gather the buckets of each key.
+    const nb = m.lhist ? Math.floor((m.lhist.max - m.lhist.min) / m.lhist.step) + 2 : HIST_BUCKETS;
+    const byKey = new Map<string, MapEntry>();
+    for (const key of mapKeys(fd, m)) {
+      if (n.map_lookup_elem(fd, key, value) !== 0) continue;
+      const bucket = Number(key.readBigUInt64LE(m.bucket.offset));
+      const userKey = Buffer.from(key);
+      userKey.fill(0, m.bucket.offset, m.bucket.offset + 8);
+      const id = userKey.toString('hex');
+      let e = byKey.get(id);
+      if (!e) {
+        e = { key: decodeKey(m, userKey, resolver), value: 0n, buckets: new Array<bigint>(nb).fill(0n) };
+        byKey.set(id, e);
+      }
+      const count = sumPerCpu(value, true);
+      if (bucket < nb) e.buckets![bucket]! += count;
+      e.value += count;
+    }
+    snap.entries = [...byKey.values()];
+    return snap;
+  }
+  for (const key of mapKeys(fd, m)) {
+    if (n.map_lookup_elem(fd, key, value) !== 0) continue;
+    const v = combine(m, value);
+    const entry: MapEntry = { key: decodeKey(m, key, resolver), value: 0n };
+    if (typeof v === 'bigint') entry.value = v;
+    else if ('avg' in v) {
+      entry.avg = v.avg;
+      entry.value = v.avg.count ? v.avg.total / v.avg.count : 0n;
+    } else entry.str = v.str;
+    snap.entries.push(entry);
+  }
+  return snap;
+}
+
+/** clear(@m): delete every entry. */
+export function clearMap(fd: number, m: ManifestMap): void {
+  const n = native();
+  for (const key of mapKeys(fd, m)) n.map_delete_elem(fd, key);
+}
+
+/** zero(@m): set every value (every CPU's slot) to zero; the keys stay. */
+export function zeroMap(fd: number, m: ManifestMap): void {
+  const n = native();
+  const zeros = Buffer.alloc(m.perCpu ? Math.ceil(m.valueSize / 8) * 8 * possibleCpus() : m.valueSize);
+  for (const key of mapKeys(fd, m)) n.map_update_elem(fd, key, zeros, 2 /* BPF_EXIST */);
 }
 
 /** One per-CPU u64 counter, summed over CPUs. */

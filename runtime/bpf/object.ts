@@ -8,6 +8,7 @@ import { errno, native, strerror, type Ptr } from '../ffi/libbpf.js';
 import { installLibbpfLogger, takeLibbpfLog } from './libbpf-log.js';
 import { customBtfPath } from '../toolchain/environment.js';
 import { explainVerifierLog } from './verifier-log.js';
+import { fentryError } from './kernel-support.js';
 
 const LOG_SIZE = 16 << 20;
 
@@ -68,6 +69,11 @@ export class BpfObject {
     const err = -rc;
     const text = this.logBuf.toString('utf8', 0, Math.max(0, this.logBuf.indexOf(0)));
     const failed = libbpfLog.map((l) => /prog '([^']+)': (?:BPF program load failed|failed to load)/.exec(l)?.[1]).find(Boolean);
+    const failedProbe = this.manifest.probes.find((p) => p.program === failed);
+    if (failedProbe?.attach.kind === 'fentry' && (err === 1 || err === 95 || err === 524 || err === 22) && !/^\d+: /m.test(text)) {
+      // The verifier never ran: the kernel refuses BPF trampolines (EPERM here).
+      throw fentryError(failedProbe, failedProbe.attach.func, failedProbe.attach.ret, err);
+    }
     if (err === 1 /* EPERM */ && !text) {
       throw new CapcError('E0703', `the kernel refused to load the program: ${strerror(err)}`, [
         'run capc as root; if you are root, the locked-memory limit or a security module (lockdown, SELinux) may forbid BPF',

@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerBuild, registerCheck, registerEmit } from './emit-build-check.js';
 import { registerRun } from './run.js';
+import { registerList, rewriteListFlags } from './list.js';
 import { EXIT_USAGE } from './common.js';
 import { mark } from '../timing.js';
 import { installCliSignals } from './signals.js';
@@ -23,8 +24,9 @@ export async function main(argv: string[]): Promise<void> {
   registerEmit(program);
   registerBuild(program);
   registerCheck(program);
+  registerList(program);
   try {
-    await program.parseAsync(argv);
+    await program.parseAsync(rewriteListFlags(argv));
   } catch (e) {
     if (e instanceof CommanderError) {
       process.exitCode = e.exitCode === 0 ? 0 : EXIT_USAGE;

@@ -1,19 +1,53 @@
 // runtime/events/decode.ts — turns raw ring records into events using the
 // manifest: the header's id selects the record layout, fields are read at
 // the offsets the compiler chose (and clang checked with _Static_assert).
-import type { Manifest, ManifestEvent } from '../../compiler/manifest.js';
+// Values capc resolves (ntop, usym, ustack) go through the ValueResolver.
+import type { LayoutField, Manifest, ManifestEvent } from '../../compiler/manifest.js';
 import { compileFastPrintf, type FastFormatter } from '../format/fast-printf.js';
 import { formatPrintf, type PrintfValue } from '../format/printf.js';
-import type { CapEvent } from './model.js';
+import { jsonValue } from '../format/maps.js';
+import { strftime } from '../format/strftime.js';
+import { ResolvedPart, type CapEvent } from './model.js';
+import type { ValueResolver } from './resolve.js';
+
+/** One field of a record or key: integers as bigint, strings as bytes, resolved values as text. */
+export function readField(f: LayoutField, data: Uint8Array, view: DataView, at: number, resolver: ValueResolver | undefined): PrintfValue {
+  switch (f.type) {
+    case 'str':
+      return Buffer.from(data.subarray(at, at + f.size));
+    case 'buf': {
+      const len = Math.min(view.getUint32(at, true), f.size - 4);
+      return { buf: Buffer.from(data.subarray(at + 4, at + 4 + len)) };
+    }
+    case 'inet':
+    case 'usym':
+    case 'ustack': {
+      if (!resolver) return Buffer.from('?');
+      const r = f.type === 'inet' ? resolver.inet(data, at) : f.type === 'usym' ? resolver.usym(data, at) : resolver.ustack(data, at, f.stackMap!, f.frames!);
+      return r;
+    }
+    case 'int':
+      switch (f.size) {
+        case 1:
+          return BigInt(f.signed ? view.getInt8(at) : view.getUint8(at));
+        case 2:
+          return BigInt(f.signed ? view.getInt16(at, true) : view.getUint16(at, true));
+        case 4:
+          return BigInt(f.signed ? view.getInt32(at, true) : view.getUint32(at, true));
+        default:
+          return f.signed ? view.getBigInt64(at, true) : view.getBigUint64(at, true);
+      }
+  }
+}
 
 export class Decoder {
   private readonly byId: (ManifestEvent | undefined)[] = [];
-  /** Compiled formatters for the records that have one (see fast-printf.ts). */
+  /** Compiled formatters for the printf records that have one (see fast-printf.ts). */
   private readonly fast: (FastFormatter | undefined)[] = [];
   /** Records whose id the manifest does not know (a bug if ever non-zero). */
   unknown = 0;
 
-  constructor(manifest: Manifest) {
+  constructor(manifest: Manifest, private readonly resolver?: ValueResolver) {
     for (const e of manifest.events) {
       this.byId[e.id] = e;
       this.fast[e.id] = compileFastPrintf(e);
@@ -29,20 +63,36 @@ export class Decoder {
     }
     const fast = this.fast[id];
     if (fast) return { kind: 'printf', text: Buffer.from(fast(view, data, offset), 'latin1') };
-    const values: PrintfValue[] = ev.fields.map((f) => {
-      const at = offset + f.offset;
-      if (f.type === 'str') return Buffer.from(data.subarray(at, at + f.size));
-      switch (f.size) {
-        case 1:
-          return BigInt(f.signed ? view.getInt8(at) : view.getUint8(at));
-        case 2:
-          return BigInt(f.signed ? view.getInt16(at, true) : view.getUint16(at, true));
-        case 4:
-          return BigInt(f.signed ? view.getInt32(at, true) : view.getUint32(at, true));
-        default:
-          return f.signed ? view.getBigInt64(at, true) : view.getBigUint64(at, true);
+    const values: PrintfValue[] = ev.fields.map((f) => readField(f, data, view, offset + f.offset, this.resolver));
+    switch (ev.kind) {
+      case 'time':
+        return { kind: 'time', text: Buffer.from(strftime(ev.format ?? '%H:%M:%S\n', new Date()), 'latin1') };
+      case 'join': {
+        const n = Number(values[0] as bigint);
+        const all = values[1] as Buffer;
+        const slot = all.length / 16;
+        const parts: Buffer[] = [];
+        for (let i = 0; i < n; i++) {
+          const s = all.subarray(i * slot, (i + 1) * slot);
+          const nul = s.indexOf(0);
+          if (i) parts.push(Buffer.from(ev.delim ?? ' ', 'latin1'));
+          parts.push(nul < 0 ? s : s.subarray(0, nul));
+        }
+        return { kind: 'join', text: Buffer.concat(parts) };
       }
-    });
-    return { kind: 'printf', text: formatPrintf(ev.segments, values) };
+      case 'value': {
+        const v = values[0]!;
+        if (typeof v === 'bigint') return { kind: 'value', text: Buffer.from(v.toString()), json: v.toString() };
+        const text = v instanceof ResolvedPart ? Buffer.from(v.text) : Buffer.isBuffer(v) ? cstr(v) : v.buf;
+        return { kind: 'value', text, json: jsonValue(text.toString('utf8')) };
+      }
+      default:
+        return { kind: 'printf', text: formatPrintf(ev.segments ?? [], values, ev.fields.map((f) => (f.type === 'int' ? f.size : 8))) };
+    }
   }
+}
+
+function cstr(b: Buffer): Buffer {
+  const nul = b.indexOf(0);
+  return nul < 0 ? b : b.subarray(0, nul);
 }

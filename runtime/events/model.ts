@@ -1,20 +1,47 @@
 // runtime/events/model.ts — the one event model every output consumes (text,
 // JSON lines, and the terminal UI). The session produces these; renderers
 // never look at raw records or the manifest.
+import type { ManifestMapKind } from '../../compiler/manifest.js';
 
-export type KeyPart = bigint | Buffer;
+/**
+ * A value capc resolved for printing: a symbol, an address (ntop), or a stack
+ * (`frames`, innermost first). Its text is what a key shows (`toString()`).
+ */
+export class ResolvedPart {
+  constructor(
+    readonly text: string,
+    readonly frames?: string[],
+  ) {}
+  toString(): string {
+    return this.text;
+  }
+}
+
+export type KeyPart = bigint | Buffer | ResolvedPart;
 
 export interface MapEntry {
   key: KeyPart[];
+  /**
+   * count/sum/int/min/max: the value. avg/stats: the average (total / count).
+   * hist/lhist: the total count. str: 0 (the string is in `str`).
+   */
   value: bigint;
+  /** avg/stats: the combined count and total. */
+  avg?: { count: bigint; total: bigint };
+  /** hist/lhist: counts per bucket (hist: index 0 is `(..., 0)`, 1 is `[0]`, k+2 is `[2^k, 2^(k+1))`; lhist: 0 below min, then one per step, then `[max, ...)`). */
+  buckets?: bigint[];
+  /** str: the string's bytes. */
+  str?: Buffer;
 }
 
 export interface MapSnapshot {
   name: string;
-  kind: 'count' | 'sum' | 'int';
+  kind: ManifestMapKind;
   /** False for a scalar map (`@x`): printed without brackets. */
   keyed: boolean;
   entries: MapEntry[];
+  /** lhist: the range, for bucket labels. */
+  lhist?: { min: number; max: number; step: number };
 }
 
 /** A captured connection, as the reader knows it. */
@@ -37,10 +64,18 @@ export type CapEvent =
   | { kind: 'printf'; text: Buffer }
   /** Records a ring could not accept (R11), since the last report. */
   | { kind: 'lost'; ring: string; count: number }
+  /** A while loop that reached its iteration limit (`where` is file:line), since the last report. */
+  | { kind: 'loop-limit'; where: string; count: number; limit: number }
   /** Map updates that failed because the map was full, since the last report. */
   | { kind: 'map-full'; map: string; count: number; maxEntries: number }
-  /** Every non-empty map, at exit (or on print()). */
-  | { kind: 'maps'; maps: MapSnapshot[]; atExit: boolean }
+  /** Every non-empty map, at exit; or one map on print(@m, top, div) (top 0: all). */
+  | { kind: 'maps'; maps: MapSnapshot[]; atExit: boolean; top?: number; div?: number }
+  /** time(fmt): the formatted time, exactly the bytes to print. */
+  | { kind: 'time'; text: Buffer }
+  /** join(argv): the joined strings (text output adds a newline). */
+  | { kind: 'join'; text: Buffer }
+  /** print(value): its text, and its JSON (a number or a string). */
+  | { kind: 'value'; text: Buffer; json: string }
   /** Captured bytes, in stream order, for one direction of a connection. */
   | { kind: 'capture'; conn: ConnInfo; dir: 0 | 1; offset: number; data: Buffer; ts: bigint; tid: number; site: number }
   /** Bytes of a stream that never arrived (the kernel counted them as dropped). */

@@ -52,6 +52,12 @@ function bind() {
     retprobe: 'bool',
     func_name: 'const char *',
   });
+  const KprobeOpts = koffi.struct('bpf_kprobe_opts', {
+    sz: 'size_t',
+    bpf_cookie: 'uint64',
+    offset: 'size_t',
+    retprobe: 'bool',
+  });
   const TestRunOpts = koffi.struct('bpf_test_run_opts', {
     sz: 'size_t',
     data_in: 'void *',
@@ -83,6 +89,7 @@ function bind() {
     PerfLostFn,
     sizeofOpenOpts: koffi.sizeof(OpenOpts),
     sizeofUprobeOpts: koffi.sizeof(UprobeOpts),
+    sizeofKprobeOpts: koffi.sizeof(KprobeOpts),
     sizeofTestRunOpts: koffi.sizeof(TestRunOpts),
     // libbpf: objects
     set_print: lib.func('void *libbpf_set_print(capc_libbpf_print_fn *fn)'),
@@ -102,6 +109,10 @@ function bind() {
     attach_tracepoint: lib.func('bpf_link *bpf_program__attach_tracepoint(const bpf_program *prog, const char *category, const char *name)'),
     attach_uprobe_opts: lib.func('bpf_link *bpf_program__attach_uprobe_opts(const bpf_program *prog, int pid, const char *binary_path, size_t func_offset, const bpf_uprobe_opts *opts)'),
     attach_perf_event: lib.func('bpf_link *bpf_program__attach_perf_event(const bpf_program *prog, int pfd)'),
+    attach_kprobe_opts: lib.func('bpf_link *bpf_program__attach_kprobe_opts(const bpf_program *prog, const char *func_name, const bpf_kprobe_opts *opts)'),
+    attach_raw_tracepoint: lib.func('bpf_link *bpf_program__attach_raw_tracepoint(const bpf_program *prog, const char *tp_name)'),
+    attach_usdt: lib.func('bpf_link *bpf_program__attach_usdt(const bpf_program *prog, int pid, const char *binary_path, const char *usdt_provider, const char *usdt_name, const void *opts)'),
+    attach_trace: lib.func('bpf_link *bpf_program__attach_trace(const bpf_program *prog)'),
     link_destroy: lib.func('int bpf_link__destroy(bpf_link *link)'),
     // libbpf: low-level map and program access
     map_lookup_elem: lib.func('int bpf_map_lookup_elem(int fd, const void *key, _Out_ void *value)'),

@@ -62,6 +62,7 @@ function intConvFull(conv: string, lo: number, hi: number, signed: boolean, flag
 const latin1 = (data: Uint8Array, start: number, end: number): string => Buffer.prototype.latin1Slice.call(data, start, end) as string;
 
 export function compileFastPrintf(ev: ManifestEvent): FastFormatter | undefined {
+  if ((ev.kind ?? 'printf') !== 'printf' || !ev.segments) return undefined;
   const segs: FormatSegment[] = ev.segments;
   const fields = ev.fields;
   for (const s of segs) {
@@ -96,21 +97,25 @@ export function compileFastPrintf(ev: ManifestEvent): FastFormatter | undefined 
       lo = `v.getUint32(${at}, true)`;
       hi = `v.getUint32(${at} + 4, true)`;
     } else {
-      // Narrow fields: sign- or zero-extend to 64 bits.
+      // Narrow fields are promoted to a 32-bit int, as C does (and formatPrintf):
+      // %d reads them as int32, %u %x %o as uint32, %p sign-extends to 64 bits.
       const get = { 1: signed ? 'getInt8' : 'getUint8', 2: signed ? 'getInt16' : 'getUint16', 4: signed ? 'getInt32' : 'getUint32' }[f.size as 1 | 2 | 4];
       body.push(`{ const n = v.${get}(${at}${f.size > 1 ? ', true' : ''});`);
       lo = 'n >>> 0';
-      hi = '(n < 0 ? 4294967295 : 0)';
+      hi = s.conv === 'd' || s.conv === 'i' ? '((n | 0) < 0 ? 4294967295 : 0)' : s.conv === 'p' ? '(n < 0 ? 4294967295 : 0)' : '0';
     }
+    const asSigned = f.size === 8 ? signed : s.conv === 'd' || s.conv === 'i';
     const open = f.size === 8 ? '{' : '';
     if (s.conv === 'c') {
-      body.push(`${open} s += String.fromCharCode((${lo}) & 255); }`);
+      const w = s.width ?? 0;
+      const ch = `String.fromCharCode((${lo}) & 255)`;
+      body.push(`${open} s += ${w > 1 ? (s.flags.includes('-') ? `${ch} + ${JSON.stringify(' '.repeat(w - 1))}` : `${JSON.stringify(' '.repeat(w - 1))} + ${ch}`) : ch}; }`);
       continue;
     }
     const simple = !s.flags && s.width === undefined && s.precision === undefined && s.conv !== 'p';
     body.push(simple
-      ? `${open} s += intText(${JSON.stringify(s.conv)}, ${lo}, ${hi}, ${signed}); }`
-      : `${open} s += intConvFull(${JSON.stringify(s.conv)}, ${lo}, ${hi}, ${signed}, ${JSON.stringify(s.flags)}, ${s.width ?? 'undefined'}, ${s.precision ?? 'undefined'}); }`);
+      ? `${open} s += intText(${JSON.stringify(s.conv)}, ${lo}, ${hi}, ${asSigned}); }`
+      : `${open} s += intConvFull(${JSON.stringify(s.conv)}, ${lo}, ${hi}, ${asSigned}, ${JSON.stringify(s.flags)}, ${s.width ?? 'undefined'}, ${s.precision ?? 'undefined'}); }`);
   }
   body.push('return s;');
   // eslint-disable-next-line @typescript-eslint/no-implied-eval

@@ -3,8 +3,22 @@
 // precision. Works on bytes: strings from the kernel are printed exactly as
 // they were, whatever their encoding.
 import type { FormatSegment } from '../../compiler/2-analyze/printf-format.js';
+import { ResolvedPart } from '../events/model.js';
 
-export type PrintfValue = bigint | Buffer;
+/** An integer, a string's bytes, a resolved value (symbol, stack, address), or buf() bytes. */
+export type PrintfValue = bigint | Buffer | ResolvedPart | { buf: Buffer };
+
+/**
+ * buf() bytes as bpftrace prints them: %r printable ASCII as is and every
+ * other byte `\xNN`; %rx every byte `\xNN`; %rh hex bytes separated by spaces.
+ */
+export function formatBuf(b: Buffer, conv: 'r' | 'rx' | 'rh'): Buffer {
+  const hex2 = (x: number) => x.toString(16).padStart(2, '0');
+  if (conv === 'rh') return Buffer.from([...b].map(hex2).join(' '), 'latin1');
+  let out = '';
+  for (const x of b) out += conv === 'r' && x >= 0x20 && x < 0x7f ? String.fromCharCode(x) : `\\x${hex2(x)}`;
+  return Buffer.from(out, 'latin1');
+}
 
 function pad(body: string, flags: string, width: number | undefined, zeroOk: boolean): string {
   if (!width || body.length >= width) return body;
@@ -16,29 +30,30 @@ function pad(body: string, flags: string, width: number | undefined, zeroOk: boo
   return ' '.repeat(width - body.length) + body;
 }
 
-function intConv(conv: string, v: bigint, flags: string, precision: number | undefined): string {
+/** `bits`: the argument's width after C's promotion of narrow integers to int (32 or 64). */
+function intConv(conv: string, v: bigint, flags: string, precision: number | undefined, bits = 64): string {
   let digits: string;
   let prefix = '';
   switch (conv) {
     case 'd':
     case 'i': {
-      const s = BigInt.asIntN(64, v);
+      const s = BigInt.asIntN(bits, v);
       const neg = s < 0n;
       digits = (neg ? -s : s).toString();
       prefix = neg ? '-' : flags.includes('+') ? '+' : flags.includes(' ') ? ' ' : '';
       break;
     }
     case 'u':
-      digits = BigInt.asUintN(64, v).toString();
+      digits = BigInt.asUintN(bits, v).toString();
       break;
     case 'x':
     case 'X':
-      digits = BigInt.asUintN(64, v).toString(16);
+      digits = BigInt.asUintN(bits, v).toString(16);
       if (conv === 'X') digits = digits.toUpperCase();
       if (flags.includes('#') && v !== 0n) prefix = conv === 'x' ? '0x' : '0X';
       break;
     case 'o':
-      digits = BigInt.asUintN(64, v).toString(8);
+      digits = BigInt.asUintN(bits, v).toString(8);
       if (flags.includes('#')) digits = '0' + digits;
       break;
     case 'p':
@@ -57,12 +72,14 @@ export function cstr(b: Buffer): Buffer {
 }
 
 /**
- * The formatted bytes of one printf record. Built as a latin1 string (one
- * character per byte, so kernel strings pass through unchanged) and encoded
- * once: a Buffer per piece and a concat per record cost more than the
- * formatting itself at a million records a second.
+ * `widths`: bytes of each integer argument as recorded (a uint32 cast prints
+ * with %d as C prints it: -2147483648 for 0x80000000); narrower ones are
+ * promoted to int first, as in C. Without widths, values are 64-bit.
+ * Built as a latin1 string (one character per byte, so kernel strings pass
+ * through unchanged) and encoded once: a Buffer per piece and a concat per
+ * record cost more than the formatting itself at a million records a second.
  */
-export function formatPrintf(segments: FormatSegment[], values: PrintfValue[]): Buffer {
+export function formatPrintf(segments: FormatSegment[], values: PrintfValue[], widths?: number[]): Buffer {
   let out = '';
   for (const seg of segments) {
     if ('lit' in seg) {
@@ -70,17 +87,22 @@ export function formatPrintf(segments: FormatSegment[], values: PrintfValue[]): 
       continue;
     }
     const v = values[seg.arg]!;
+    if (seg.conv === 'r' || seg.conv === 'rx' || seg.conv === 'rh') {
+      out += formatBuf(typeof v === 'object' && 'buf' in v ? v.buf : Buffer.alloc(0), seg.conv).toString('latin1');
+      continue;
+    }
     if (seg.conv === 's' || seg.conv === 'c') {
       let text: string;
       if (seg.conv === 'c') text = String.fromCharCode(Number(BigInt.asUintN(8, v as bigint)));
-      else text = Buffer.isBuffer(v) ? cstr(v).toString('latin1') : String(v);
+      else text = Buffer.isBuffer(v) ? cstr(v).toString('latin1') : v instanceof ResolvedPart ? Buffer.from(v.text).toString('latin1') : typeof v === 'object' ? v.buf.toString('latin1') : Buffer.from(String(v)).toString('latin1');
       if (seg.conv === 's' && seg.precision !== undefined) text = text.slice(0, seg.precision);
       const w = seg.width ?? 0;
       if (text.length < w) text = seg.flags.includes('-') ? text + ' '.repeat(w - text.length) : ' '.repeat(w - text.length) + text;
       out += text;
       continue;
     }
-    out += pad(intConv(seg.conv, v as bigint, seg.flags, seg.precision), seg.flags, seg.width, seg.precision === undefined);
+    const bytes = widths?.[seg.arg] ?? 8;
+    out += pad(intConv(seg.conv, v as bigint, seg.flags, seg.precision, bytes > 4 ? 64 : 32), seg.flags, seg.width, seg.precision === undefined);
   }
   return Buffer.from(out, 'latin1');
 }

@@ -1,14 +1,21 @@
 // runtime/host/system-host.ts — the compiler's Host interface answered from
-// this machine: tracefs for tracepoints, ELF files for symbols, ldconfig and
-// /proc for libraries. Results are cached for the life of the process.
-import type { Host, Resolved, TracepointFormat } from '../../compiler/host.js';
+// this machine: tracefs for tracepoints, ELF files for symbols and USDT
+// notes, ldconfig and /proc for libraries, the kernel's BTF for raw
+// tracepoint and function prototypes, /proc/kallsyms for kernel functions.
+// Results are cached for the life of the process.
+import type { BtfParam, Host, Resolved, TracepointFormat, UsdtProbe } from '../../compiler/host.js';
+import { Btf } from './btf.js';
 import { readFunctionSymbols } from './elf.js';
+import { kernelFunctions } from './kallsyms.js';
 import { resolveBinary } from './libraries.js';
 import { Tracefs } from './tracefs.js';
+import { readUsdtNotes } from './usdt-notes.js';
 
 export class SystemHost implements Host {
   readonly tracefs = new Tracefs();
   private readonly symbols = new Map<string, Resolved<string[]>>();
+  private readonly usdt = new Map<string, Resolved<UsdtProbe[]>>();
+  private btfCache: Btf | null | undefined;
 
   tracepoint(category: string, name: string): TracepointFormat | undefined {
     return this.tracefs.format(category, name);
@@ -33,5 +40,40 @@ export class SystemHost implements Host {
       this.symbols.set(path, r);
     }
     return r;
+  }
+  usdtProbes(path: string): Resolved<UsdtProbe[]> {
+    let r = this.usdt.get(path);
+    if (!r) {
+      try {
+        r = { ok: true, value: readUsdtNotes(path) };
+      } catch (e) {
+        r = { ok: false, error: `cannot read USDT notes of ${path}: ${(e as Error).message}`, candidates: [] };
+      }
+      this.usdt.set(path, r);
+    }
+    return r;
+  }
+  /** The kernel's BTF, or null when it cannot be read. */
+  btf(): Btf | null {
+    if (this.btfCache === undefined) {
+      try {
+        this.btfCache = Btf.load();
+      } catch {
+        this.btfCache = null;
+      }
+    }
+    return this.btfCache;
+  }
+  rawTracepointNames(): string[] {
+    return this.btf()?.rawTracepoints() ?? [];
+  }
+  rawTracepointArgs(name: string): BtfParam[] | undefined {
+    return this.btf()?.rawTracepointArgs(name);
+  }
+  kernelFunctions(): string[] {
+    return kernelFunctions();
+  }
+  kernelFunctionProto(name: string): { params: BtfParam[]; ret: BtfParam } | undefined {
+    return this.btf()?.functionProto(name);
   }
 }

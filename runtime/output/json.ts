@@ -27,6 +27,9 @@ export class JsonRenderer implements Renderer {
       case 'map-full':
         this.line('map_full', { map: e.map, failed_updates: e.count, max_entries: e.maxEntries });
         return;
+      case 'loop-limit':
+        this.line('loop_limit', { where: e.where, count: e.count, limit: e.limit });
+        return;
       case 'capture':
         this.line('capture', {
           conn: e.conn.id, key: `0x${e.conn.key.toString(16)}`, pid: e.conn.pid, tid: e.tid, comm: e.conn.comm, dir: DIR_NAME[e.dir],
@@ -44,8 +47,15 @@ export class JsonRenderer implements Renderer {
         return;
       case 'maps':
         for (const m of [...e.maps].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-          if (m.entries.length) this.out.write(`${mapJson(m)}\n`);
+          if (m.entries.length) this.out.write(`${mapJson(m, { top: e.top, div: e.div })}\n`);
         }
+        return;
+      case 'time':
+      case 'join':
+        this.line(e.kind, e.text.toString('utf8'));
+        return;
+      case 'value':
+        this.out.write(`{"type": "value", "data": ${e.json}}\n`);
         return;
     }
   }

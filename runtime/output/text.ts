@@ -36,6 +36,9 @@ export class TextRenderer implements Renderer {
       case 'map-full':
         this.err.write(`warning[W0902]: ${e.count} update${e.count === 1 ? '' : 's'} of ${e.map} failed: the map is full (${e.maxEntries} entries)\n  = hint: raise the limit with --max-map-keys or config = { max_map_keys = ... }\n`);
         return;
+      case 'loop-limit':
+        this.err.write(`warning[W0904]: the while loop at ${e.where} stopped ${e.count} time${e.count === 1 ? '' : 's'} at its limit of ${e.limit} iterations\n  = hint: raise it with config = { loop_limit = ... }\n`);
+        return;
       case 'capture': {
         const arrow = e.dir === 0 ? '>>>' : '<<<';
         const body = this.hex ? Buffer.from(hexDump(e.data, e.offset)) : escapePayload(e.data);
@@ -62,8 +65,15 @@ export class TextRenderer implements Renderer {
       case 'maps':
         if (e.atExit) this.out.write('\n\n');
         for (const m of [...e.maps].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-          if (m.entries.length) this.out.write(mapText(m));
+          if (m.entries.length) this.out.write(mapText(m, { top: e.top, div: e.div }));
         }
+        return;
+      case 'time':
+        this.out.write(e.text);
+        return;
+      case 'join':
+      case 'value':
+        this.out.write(Buffer.concat([e.text, Buffer.from('\n')]));
         return;
     }
   }

@@ -51,6 +51,12 @@ export class RingReader {
     this.mask = size - 1;
   }
 
+  /** The producer position now: records reserved before it are the ones drain(…, until) may hand out. */
+  producerPosition(): number {
+    if (this.closed) return 0;
+    return Number(Atomics.load(this.producerPos, 0));
+  }
+
   /** Bytes written by the kernel and not yet consumed. */
   pending(): number {
     if (this.closed) return 0;
@@ -59,15 +65,17 @@ export class RingReader {
 
   /**
    * Hand every complete record to `onRecord`, in order, and release the space.
-   * Stops at a record the kernel is still writing. Returns the number consumed.
+   * Stops at a record the kernel is still writing, or at position `until`.
+   * Returns the number consumed.
    */
-  drain(onRecord: RecordHandler, max = Infinity): number {
+  drain(onRecord: RecordHandler, max = Infinity, until = Infinity): number {
     if (this.closed) return 0;
     let cons = Number(Atomics.load(this.consumerPos, 0));
     let prod = Number(Atomics.load(this.producerPos, 0));
     let count = 0;
     let sinceCommit = 0;
-    while (cons < prod && count < max) {
+    // `until`: a producer position; records reserved at or after it are left for later.
+    while (cons < prod && count < max && cons < until) {
       const off = cons & this.mask;
       const len = Atomics.load(this.u32, off >>> 2);
       if (len & BUSY_BIT) break;

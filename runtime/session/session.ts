@@ -5,10 +5,10 @@
 import fs from 'node:fs';
 import type { CompileOptions } from '../../compiler/compile.js';
 import type { Diagnostic } from '../../compiler/diagnostics/diagnostic.js';
-import { CTL_EXIT, type Manifest } from '../../compiler/manifest.js';
+import type { Manifest } from '../../compiler/manifest.js';
 import type { SourceFile } from '../../grammar/ast.js';
-import { attachInterval, attachTracepoint, attachUprobe, destroyAll, runOnce, type Link } from '../bpf/attach.js';
-import { readCounter, readMap } from '../bpf/maps-reader.js';
+import { attachProbe, destroyAll, runOnce, type Link } from '../bpf/attach.js';
+import { readCounter } from '../bpf/maps-reader.js';
 import { BpfObject } from '../bpf/object.js';
 import { CapcError } from '../errors.js';
 import { Decoder } from '../events/decode.js';
@@ -20,6 +20,8 @@ import { buildSource } from './build.js';
 import { mark } from '../timing.js';
 import { HeldChild } from './child.js';
 import { CaptureChannel } from './capture-channel.js';
+import { ValueResolver } from '../events/resolve.js';
+import { Control, readControl } from './control.js';
 
 export class CompileFailed extends Error {
   constructor(readonly diagnostics: Diagnostic[]) {
@@ -95,9 +97,12 @@ class Session {
   private readonly signalHandlers: [NodeJS.Signals, () => void][] = [];
   private wake: (() => void) | undefined;
   private cpuAtAttach: NodeJS.CpuUsage | undefined;
+  private readonly resolver: ValueResolver;
+  private control: Control | undefined;
 
   constructor(private readonly manifest: Manifest, private readonly opts: RunOptions) {
-    this.decoder = new Decoder(manifest);
+    this.resolver = new ValueResolver(manifest, (name) => this.obj?.mapFd(name));
+    this.decoder = new Decoder(manifest, this.resolver);
   }
 
   async run(object: Buffer): Promise<number> {
@@ -114,6 +119,7 @@ class Session {
     mark('loaded into the kernel');
     opts.onLoaded?.(this.obj.programIds());
     this.statsFd = this.obj.mapFd(m.statsMap);
+    this.control = new Control(m, this.obj, opts.renderer, this.resolver);
 
     for (const r of m.rings) {
       const reader = new RingReader(r.name, this.obj.mapFd(r.name), r.size);
@@ -124,13 +130,7 @@ class Session {
     this.poller = new Poller([this.rings.events!.fd, this.rings.ctl!.fd, ...(this.capture ? [this.capture.fd] : [])]);
 
     opts.renderer.event({ kind: 'attaching', probes: m.probes.length });
-    for (const p of m.probes) {
-      const prog = this.obj.program(p.program);
-      const a = p.attach;
-      if (a.kind === 'tracepoint') this.links.push(attachTracepoint(p, prog.ptr, a.category, a.name));
-      else if (a.kind === 'uprobe') this.links.push(attachUprobe(p, prog.ptr, { path: a.path, func: a.func, offset: a.offset, ret: a.ret, pid: opts.pid ?? this.child?.pid }));
-      else if (a.kind === 'interval') this.links.push(attachInterval(p, prog.ptr, BigInt(a.periodNs)));
-    }
+    for (const p of m.probes) this.links.push(...attachProbe(p, this.obj.program(p.program).ptr, { pid: opts.pid ?? this.child?.pid }));
     mark(`attached ${this.links.length} probes`);
     this.cpuAtAttach = process.cpuUsage();
     for (const p of m.probes.filter((x) => x.attach.kind === 'begin')) runOnce(p, this.obj.program(p.program).fd);
@@ -156,6 +156,8 @@ class Session {
         await Promise.race([this.poller.wait(interval), new Promise<void>((r) => (this.wake = r))]);
         this.capture?.tick();
         const n = this.drainAll();
+        if (this.child && !this.child.exited) this.control?.watch(this.child.pid);
+        else this.control?.watch();
         interval = n > 0 ? drainMs : Math.min(maxIdle, Math.max(drainMs, interval * 2));
         const now = Date.now();
         if (deadline !== undefined && now >= deadline) this.requestStop('duration');
@@ -190,38 +192,53 @@ class Session {
     }
   }
 
-  /** Drain both rings; returns how many records were read. */
+  /** Drain every ring; returns how many records were read. */
   private drainAll(): number {
-    const r = this.opts.renderer;
     let n = 0;
-    n += this.rings.events?.drain((data, view, off, len) => {
-      const e = this.decoder.decode(data, view, off, len);
-      if (e) r.event(e);
-    }) ?? 0;
-    n += this.capture?.drain() ?? 0;
+    // Control records first, each after the events made before it (their order is kept).
+    // Events are drained only up to where the producer was before the control ring was
+    // read: a print() that becomes visible while we drain must not find the printf
+    // records made after it already printed.
+    const eventsEnd = this.rings.events?.producerPosition() ?? 0;
     n += this.rings.ctl?.drain((_d, view, off) => {
-      if (view.getUint32(off, true) === CTL_EXIT) {
-        if (!this.stop) this.exitCode = view.getUint32(off + 4, true);
+      const rec = readControl(view, off);
+      n += this.drainEvents(rec.pos);
+      const code = this.control?.apply(rec);
+      if (code !== undefined) {
+        if (!this.stop) this.exitCode = code;
         this.requestStop('exit');
       }
     }) ?? 0;
+    n += this.drainEvents(eventsEnd);
+    n += this.capture?.drain() ?? 0;
     return n;
+  }
+
+  /** Drain the events ring (up to producer position `until`). */
+  private drainEvents(until = Infinity): number {
+    const r = this.opts.renderer;
+    return this.rings.events?.drain((data, view, off, len) => {
+      const e = this.decoder.decode(data, view, off, len);
+      if (e) r.event(e);
+    }, Infinity, until) ?? 0;
   }
 
   /** Report drops and failed map updates since the last report (R11: never silent). */
   private reportCounters(): void {
     if (this.statsFd < 0) return;
+    const m = this.manifest;
     for (const c of this.manifest.counters) {
-      if (c.kind !== 'ring-drop' && c.kind !== 'map-full') continue; // capture counters: in the capture summary
+      if (c.kind !== 'ring-drop' && c.kind !== 'map-full' && c.kind !== 'loop-limit') continue; // capture counters: in the capture summary
       const v = readCounter(this.statsFd, c.index);
       const prev = this.reported.get(c.index) ?? 0n;
       if (v <= prev) continue;
       this.reported.set(c.index, v);
       const delta = Number(v - prev);
       if (c.kind === 'ring-drop') this.opts.renderer.event({ kind: 'lost', ring: c.subject, count: delta });
+      else if (c.kind === 'loop-limit') this.opts.renderer.event({ kind: 'loop-limit', where: c.subject, count: delta, limit: m.config.loopLimit ?? 0 });
       else {
         const map = this.manifest.maps.find((x) => x.name === c.subject);
-        this.opts.renderer.event({ kind: 'map-full', map: c.subject, count: delta, maxEntries: map?.maxEntries ?? 0 });
+        this.opts.renderer.event({ kind: 'map-full', map: c.subject, count: delta, maxEntries: map?.maxEntries ?? m.config.maxMapKeys });
       }
     }
   }
@@ -238,8 +255,7 @@ class Session {
     this.capture?.finish(this.statsFd);
     if (this.stop !== 'child') this.child?.kill();
     this.reportCounters();
-    const maps = this.manifest.maps.map((m) => readMap(obj.mapFd(m.cName), m));
-    this.opts.renderer.event({ kind: 'maps', maps, atExit: true });
+    this.opts.renderer.event({ kind: 'maps', maps: this.control!.readAll(), atExit: true });
     this.opts.renderer.end();
     if (process.env.CAPC_STATS_FILE) this.writeStats(process.env.CAPC_STATS_FILE);
     return this.exitCode;

@@ -14,7 +14,10 @@ import { bpftoolPath, btfPath, cacheDir, clangPath, clangVersion, requireBtf, st
 
 // -mcpu=v3: atomic compare-and-swap (the capture buffer's owner flag) needs BPF ISA v3 (kernel 5.12+).
 // -fwrapv: signed overflow wraps, as .cap defines it (C would leave it undefined).
-export const CLANG_FLAGS = ['-O2', '-g', '-target', 'bpf', '-mcpu=v3', '-fwrapv', '-D__TARGET_ARCH_x86', '-Wall', '-Werror=implicit-function-declaration', '-Werror=incompatible-pointer-types', '-Wno-unused-function', '-Wno-unused-variable', '-Wno-unused-but-set-variable'];
+// The multiarch include directory comes last: libbpf's usdt.bpf.h includes <linux/errno.h>,
+// which needs <asm/errno.h> from there (clang -target bpf does not search it by itself).
+const MULTIARCH = `/usr/include/${os.arch() === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu`;
+export const CLANG_FLAGS = ['-O2', '-g', '-target', 'bpf', '-mcpu=v3', '-fwrapv', '-D__TARGET_ARCH_x86', '-Wall', '-Werror=implicit-function-declaration', '-Werror=incompatible-pointer-types', '-Wno-unused-function', '-Wno-unused-variable', '-Wno-unused-but-set-variable', ...(fs.existsSync(MULTIARCH) ? ['-idirafter', MULTIARCH] : [])];
 
 function sha(data: string | Buffer): string {
   return crypto.createHash('sha256').update(data).digest('hex');
@@ -49,9 +52,10 @@ export interface HeaderDir {
 
 /** vmlinux.h + capc.bpf.h for this kernel, and their precompiled header. */
 export function prepareHeaders(opts: { pch?: boolean } = {}): HeaderDir {
-  const header = fs.readFileSync(path.join(stdlibDir(), 'capc.bpf.h'));
-  const captureHeader = fs.readFileSync(path.join(stdlibDir(), 'capc-capture.bpf.h'));
-  const id = sha(Buffer.concat([header, captureHeader, Buffer.from(clangVersion()), Buffer.from(CLANG_FLAGS.join(' '))])).slice(0, 12);
+  // Every stdlib header (capc.bpf.h includes capc-values.bpf.h; capture programs capc-capture.bpf.h).
+  const names = fs.readdirSync(stdlibDir()).filter((f) => f.endsWith('.bpf.h')).sort();
+  const headers = names.map((n) => [n, fs.readFileSync(path.join(stdlibDir(), n))] as const);
+  const id = sha(Buffer.concat([...headers.flatMap(([n, b]) => [Buffer.from(n), b]), Buffer.from(clangVersion()), Buffer.from(CLANG_FLAGS.join(' '))])).slice(0, 12);
   const dir = path.join(cacheDir(), `kernel-${kernelKey()}`, `hdr-${id}`);
   fs.mkdirSync(dir, { recursive: true });
   const vmlinux = path.join(dir, 'vmlinux.h');
@@ -66,9 +70,7 @@ export function prepareHeaders(opts: { pch?: boolean } = {}): HeaderDir {
     writeAtomic(vmlinux, text);
   }
   const hdr = path.join(dir, 'capc.bpf.h');
-  if (!fs.existsSync(hdr)) writeAtomic(hdr, header);
-  const capHdr = path.join(dir, 'capc-capture.bpf.h');
-  if (!fs.existsSync(capHdr)) writeAtomic(capHdr, captureHeader);
+  for (const [n, b] of headers) if (!fs.existsSync(path.join(dir, n))) writeAtomic(path.join(dir, n), b);
   if (opts.pch === false) return { dir, pch: undefined };
   const pch = path.join(dir, 'capc.bpf.h.pch');
   if (!fs.existsSync(pch)) {

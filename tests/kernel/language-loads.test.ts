@@ -4,14 +4,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runCapc } from '../support/capc.js';
-import { requireKernel } from '../support/kernel.js';
+import { requireKernel, requireSdt } from '../support/kernel.js';
 import { buildTarget } from '../support/targets.js';
 import { CORPUS } from '../fixtures/corpus.js';
 
 for (const text of CORPUS) {
   test(`verifier accepts: ${text.replace(/\n/g, ' ').slice(0, 80)}`, async (t) => {
     if (!requireKernel(t)) return;
-    const program = text.replaceAll('/opt/app/target', buildTarget('target'));
+    if (text.includes('usdt:') && !requireSdt(t)) return;
+    const program = text.replaceAll('/opt/app/target', buildTarget('target')).replaceAll('/opt/app/workload', buildTarget('workload'));
     const r = await runCapc(['check', '-e', program]);
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
   });

@@ -39,6 +39,10 @@ export function dumpProgram(p: A.Program): string {
       case 'Cast':
         line(d, `Cast (${e.typeName}${'*'.repeat(e.pointer)}) ${at(e.span)}`);
         return expr(e.operand, d + 1);
+      case 'Index':
+        line(d, `Index ${at(e.span)}`);
+        expr(e.object, d + 1);
+        return expr(e.index, d + 1);
       case 'Error': return line(d, `Error ${at(e.span)}`);
     }
   };
@@ -56,6 +60,10 @@ export function dumpProgram(p: A.Program): string {
         return;
       case 'Block': line(d, `Block ${at(s.span)}`); return s.body.forEach((x) => stmt(x, d + 1));
       case 'Return': return line(d, `Return ${at(s.span)}`);
+      case 'Break': return line(d, `Break ${at(s.span)}`);
+      case 'Continue': return line(d, `Continue ${at(s.span)}`);
+      case 'While': line(d, `While ${at(s.span)}`); expr(s.cond, d + 1); return s.body.forEach((x) => stmt(x, d + 1));
+      case 'Unroll': line(d, `Unroll ${at(s.span)}`); expr(s.count, d + 1); return s.body.forEach((x) => stmt(x, d + 1));
       case 'Sink':
         line(d, `Sink -> ${s.sink.name} ${at(s.span)}`);
         expr(s.call, d + 1);

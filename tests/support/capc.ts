@@ -1,6 +1,7 @@
 // tests/support/capc.ts — runs the real `capc` binary the way a user does and
 // checks afterwards that it left nothing loaded in the kernel.
 import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
 import assert from 'node:assert/strict';
 import { capcBin, repoRoot } from './paths.js';
 
@@ -75,6 +76,54 @@ export function loadedCapcProgramIds(): Set<number> {
   return new Set(progs.filter((p) => p.name?.startsWith('capc_')).map((p) => p.id));
 }
 
+interface BpftoolProg { id: number; name?: string; pids?: { pid: number; comm: string }[] }
+
+/**
+ * Program ids some live process holds, through a program fd or a link fd
+ * (both show `prog_id:` in /proc/PID/fdinfo). bpftool's `pids` needs its own
+ * BPF iterator, which does not work on every machine; fdinfo always does.
+ */
+function heldProgramIds(): Set<number> {
+  const held = new Set<number>();
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let fds: string[];
+    try {
+      fds = fs.readdirSync(`/proc/${pid}/fdinfo`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        const m = /^prog_id:\s*(\d+)$/m.exec(fs.readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'));
+        if (m) held.add(Number(m[1]));
+      } catch {
+        /* the fd closed meanwhile */
+      }
+    }
+  }
+  return held;
+}
+
+/** capc's programs (named capc_*) that no live process holds: leaked (pinned, or held by a dead session). */
+export function orphanedCapcPrograms(): BpftoolProg[] {
+  const out = execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' });
+  const progs = (JSON.parse(out || '[]') as BpftoolProg[]).filter((p) => p.name?.startsWith('capc_'));
+  if (!progs.length) return [];
+  const held = heldProgramIds();
+  return progs.filter((p) => !held.has(p.id) && !(p.pids ?? []).length);
+}
+
+/** Programs held by a given process. */
+export function programsHeldBy(pid: number): BpftoolProg[] {
+  const progs = JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' }) || '[]') as BpftoolProg[];
+  return progs.filter((p) => (p.pids ?? []).some((x) => x.pid === pid));
+}
+
+/** Ids of capc programs nobody seems to hold, now. */
+export function orphanIds(): Set<number> {
+  return new Set(orphanedCapcPrograms().map((p) => p.id));
+}
+
 /**
  * After a capc process exits, none of the programs it loaded may stay loaded.
  * Programs are named by their kernel ids (capc reports them when
@@ -89,6 +138,24 @@ export async function assertUnloaded(ids: number[]): Promise<void> {
     await new Promise((r) => setTimeout(r, 50));
     const now = loadedCapcProgramIds();
     left = left.filter((id) => now.has(id));
+  }
+  assert.deepEqual(left, [], 'programs of an exited capc are still loaded in the kernel');
+}
+
+/**
+ * After a capc process exits nothing of it may stay loaded. Other capc sessions
+ * (tests running beside this one) hold their own programs and are left alone;
+ * a program nobody holds is a leak. Programs that already looked unheld before
+ * the run (`before`: another session whose programs bpftool cannot attribute
+ * to a pid, e.g. held only through links) are not this run's. The kernel frees
+ * a program shortly after its last fd closes, so this waits up to 2 s.
+ */
+export async function assertNothingLoaded(before: Set<number> = new Set()): Promise<void> {
+  const fresh = () => orphanedCapcPrograms().filter((p) => !before.has(p.id));
+  let left = fresh();
+  for (let i = 0; i < 40 && left.length; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    left = fresh();
   }
   assert.deepEqual(left, [], 'programs of an exited capc are still loaded in the kernel');
 }

@@ -6,6 +6,10 @@ import { test } from 'node:test';
 import { readFunctionSymbols } from '../../runtime/host/elf.js';
 import { parseFormat } from '../../runtime/host/tracefs.js';
 import { ldconfigEntries, resolveBinary } from '../../runtime/host/libraries.js';
+import { Symbolizer } from '../../runtime/host/symbolize.js';
+import { readUsdtNotes } from '../../runtime/host/usdt-notes.js';
+import { buildTarget } from '../support/targets.js';
+import { requireSdt } from '../support/kernel.js';
 
 const FORMAT = `name: sys_enter_openat
 ID: 782
@@ -53,4 +57,22 @@ test('library short names resolve through ldconfig; paths must exist', (t) => {
   assert.equal(resolveBinary('/no/such/file').ok, false);
   const sh = resolveBinary('sh');
   assert.ok(sh.ok, 'programs on PATH resolve');
+});
+
+test('USDT notes: providers, names, argument counts, semaphores', (t) => {
+  if (!requireSdt(t)) return;
+  const notes = readUsdtNotes(buildTarget('workload'));
+  assert.deepEqual(notes.map((n) => [n.provider, n.name, n.args, n.semaphore]), [['capc', 'tick', 2, true], ['capc', 'guarded', 1, true]]);
+});
+
+test('symbolizer: a uprobe address locates a binary whose process is gone', () => {
+  const path = buildTarget('workload');
+  const syms = new Map(readFunctionSymbols(path).map((s) => [s.name, s.value]));
+  const bias = 0x5555_0000_0000n;
+  const s = new Symbolizer();
+  // pid 0x7fffffff does not exist: only the probe's address (fn_add entry, after the int3) can help
+  const ip = bias + syms.get('fn_add')! + 1n;
+  assert.deepEqual(s.resolve(0x7fffffff, bias + syms.get('leaf')! + 4n, { path, func: 'fn_add', offset: 0 }, ip), { name: 'leaf', offset: 4n });
+  assert.equal(s.resolve(0x7fffffff, 0x7f00_0000_1000n, { path, func: 'fn_add', offset: 0 }, ip), undefined, 'outside the binary: unknown');
+  assert.equal(s.resolve(0x7fffffff, bias + syms.get('leaf')!), undefined, 'no maps and no probe address: unknown');
 });

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseFormat } from '../../compiler/2-analyze/printf-format.js';
 import { formatPrintf, type PrintfValue } from '../../runtime/format/printf.js';
+import { ResolvedPart } from '../../runtime/events/model.js';
 
 const fmt = (f: string, ...vals: PrintfValue[]) => formatPrintf(parseFormat(Buffer.from(f, 'latin1')).segments, vals).toString('latin1');
 
@@ -53,4 +54,19 @@ test('bytes pass through untouched, whatever their encoding', () => {
   const raw = Buffer.from([0xff, 0xfe, 0x41, 0]);
   assert.deepEqual([...formatPrintf(parseFormat(Buffer.from('%s')).segments, [raw])], [0xff, 0xfe, 0x41]);
   assert.deepEqual([...formatPrintf(parseFormat(Buffer.from([0xe2, 0x86, 0x92, 0x25, 0x64])).segments, [1n])], [0xe2, 0x86, 0x92, 0x31]);
+});
+
+test('%r, %rx, %rh print buf() bytes as bpftrace 0.17 does', () => {
+  const b = { buf: Buffer.from([0x68, 0x69, 0x01, 0x02, 0x78, 0x7f, 0xff, 0x5c, 0x22, 0x00, 0x7a]) };
+  assert.equal(fmt('[%r] [%rx] [%rh]', b, b, b), '[hi\\x01\\x02x\\x7f\\xff\\"\\x00z] [\\x68\\x69\\x01\\x02\\x78\\x7f\\xff\\x5c\\x22\\x00\\x7a] [68 69 01 02 78 7f ff 5c 22 00 7a]');
+});
+
+test('integers print at their recorded width, narrower ones promoted as in C', () => {
+  const seg = parseFormat(Buffer.from('%d %u %x %d %u')).segments;
+  // (uint32)0x80000000, (int8)-1 with %u, (uint16)0xffff with %x, (uint8)200, a 64-bit -1
+  assert.equal(formatPrintf(seg, [0x80000000n, -1n, 0xffffn, 200n, -1n], [4, 1, 2, 1, 8]).toString(), '-2147483648 4294967295 ffff 200 18446744073709551615');
+});
+
+test('resolved values print as text with %s', () => {
+  assert.equal(fmt('[%s][%-8s]', new ResolvedPart('127.0.0.1'), new ResolvedPart('main')), '[127.0.0.1][main    ]');
 });

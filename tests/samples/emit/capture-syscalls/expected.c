@@ -130,7 +130,7 @@ struct {
 	__type(value, struct capc_stash_p0);
 } capc_stash0 SEC(".maps");
 
-/* @bytes: sum() map, one value per CPU summed by capc (R8) */
+/* @bytes: sum() map, one value per CPU combined by capc (R8) */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 4096);

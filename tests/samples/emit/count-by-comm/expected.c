@@ -7,7 +7,7 @@
 struct capc_tp_raw_syscalls_sys_enter {
 	__u8 common[8];  /* common_type, flags, preempt_count, pid */
 	__s64 id;  /* long */
-	__u8 args[48];  /* unsigned long[6] */
+	__u64 args[6];  /* unsigned long[6] */
 };
 _Static_assert(__builtin_offsetof(struct capc_tp_raw_syscalls_sys_enter, common) == 0, "layout of capc_tp_raw_syscalls_sys_enter.common");
 _Static_assert(__builtin_offsetof(struct capc_tp_raw_syscalls_sys_enter, id) == 8, "layout of capc_tp_raw_syscalls_sys_enter.id");
@@ -50,7 +50,7 @@ struct {
 	__type(value, __u64);
 } capc_stats SEC(".maps");
 
-/* @: count() map, one value per CPU summed by capc (R8) */
+/* @: count() map, one value per CPU combined by capc (R8) */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 4096);
@@ -58,7 +58,7 @@ struct {
 	__type(value, __s64);
 } m0_anon SEC(".maps");
 
-/* @bytes: sum() map, one value per CPU summed by capc (R8) */
+/* @bytes: sum() map, one value per CPU combined by capc (R8) */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 4096);

@@ -70,7 +70,7 @@ int capc_p0(void *ctx)
 #line 3 "hello.cap"
 	capc_exiting = 1;  /* no probe but END runs from now on */
 #line 3 "hello.cap"
-	capc_exit(&capc_ctl, &capc_stats, 1, 0);  /* ask capc to stop */
+	capc_exit(&capc_ctl, &capc_events, &capc_stats, 1, 0);  /* ask capc to stop */
 #line 3 "hello.cap"
 	return 0;
 #line 1 "hello.cap"

@@ -81,7 +81,7 @@ struct {
 	__type(value, union capc_scratch);
 } capc_scratch SEC(".maps");
 
-/* @execs: count() map, one value per CPU summed by capc (R8) */
+/* @execs: count() map, one value per CPU combined by capc (R8) */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 4096);

@@ -47,7 +47,7 @@ struct {
 	__type(value, __u64);
 } capc_stats SEC(".maps");
 
-/* @: count() map, one value per CPU summed by capc (R8) */
+/* @: count() map, one value per CPU combined by capc (R8) */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 4096);

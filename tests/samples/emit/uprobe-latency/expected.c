@@ -49,7 +49,7 @@ struct {
 	__type(value, __s64);
 } m0_start SEC(".maps");
 
-/* @total: sum() map, one value per CPU summed by capc (R8) */
+/* @total: sum() map, one value per CPU combined by capc (R8) */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 1);

@@ -1,0 +1,101 @@
+// compiler/3-lower/lower-value.ts — writes a value into a record field or a
+// map key, whatever its kind: integers and strings (lower-expr.ts), buf()
+// bytes with their length, and the values capc resolves when printing —
+// ntop() addresses, usym() addresses and ustack stack ids, each with the pid
+// (and, in uprobes, the probe's address) capc needs to find the symbols.
+import type * as A from '../../grammar/ast.js';
+import { probeKind } from '../2-analyze/probes.js';
+import { addr, arrow, call, cast, id, num, type CExpr } from './c-ir.js';
+import type { FnBuilder } from './fn-builder.js';
+import type { FieldKind } from './layout.js';
+import { lowerInt, lowerStrInto } from './lower-expr.js';
+import { STATS_MAP } from './resources.js';
+
+/** `member(name)` names a field of the destination (`ev->a0`, `key.k1`). */
+export type Member = (name: string) => CExpr;
+
+export function lowerFieldInto(b: FnBuilder, e: A.Expr, member: Member, name: string, what: FieldKind): void {
+  const dst = member(name);
+  switch (what.kind) {
+    case 'int':
+      b.emit({ k: 'expr', e: { k: 'bin', op: '=', l: dst, r: lowerInt(b, e).e } });
+      return;
+    case 'str':
+    case 'bytes':
+      lowerStrInto(b, e, dst, what.size);
+      return;
+    case 'buf':
+      return lowerBuf(b, e, member(`${name}_len`), dst, what.size);
+    case 'inet':
+      return lowerInet(b, e, dst);
+    case 'usym': {
+      if (e.kind !== 'Call') throw new Error('internal: usym value is not a call');
+      const v = lowerInt(b, e.args[0]!);
+      const { probe, ip } = probeAddress(b);
+      b.emit({ k: 'expr', e: call('capc_usym', addr(dst), v.e, probe, ip) });
+      return;
+    }
+    case 'ustack': {
+      const stack = b.res.stackMap(what.frames);
+      const { probe, ip } = probeAddress(b);
+      b.emit({ k: 'expr', e: call('capc_ustack', id('ctx'), addr(id(stack.name)), addr(dst), probe, ip, addr(id(STATS_MAP)), num(stack.counter)), comment: 'R11: a stack the map cannot take is counted' });
+      return;
+    }
+  }
+}
+
+/**
+ * In a uprobe at a function's entry, the probe's address tells capc where the
+ * binary is loaded even after the process exited (bpftrace #246); elsewhere
+ * capc relies on /proc/PID/maps, read when the pid is first seen.
+ */
+function probeAddress(b: FnBuilder): { probe: CExpr; ip: CExpr } {
+  if (probeKind(b.inst.attach) === 'uprobe' && !b.inst.capture) return { probe: num(b.inst.id), ip: cast('__u64', call('PT_REGS_IP', id('ctx'))) };
+  return { probe: num(0xffffffff, true), ip: num(0) };
+}
+
+function lowerBuf(b: FnBuilder, e: A.Expr, lenDst: CExpr, dst: CExpr, size: number): void {
+  const info = e.kind === 'Call' ? b.inst.calls.get(e) : undefined;
+  if (e.kind !== 'Call' || !info || info.fn !== 'buf') throw new Error('internal: buffer value is not a buf() call');
+  const src = e.args[0]!;
+  if (b.inst.types.get(src)?.k === 'array') {
+    // buf(args->array): the array's bytes, straight from the record.
+    if (src.kind !== 'Field') throw new Error('internal: buf() of an array that is not a field');
+    const f = b.inst.fields.get(src)!;
+    const t = b.inst.types.get(src);
+    if (t?.k === 'array' && !t.count) {
+      // __data_loc: the bytes at (field & 0xffff), (field >> 16) of them, capped by the record field.
+      const dl = arrow(id('ctx'), src.field);
+      const at = { k: 'bin' as const, op: '+', l: cast('void *', id('ctx')), r: { k: 'bin' as const, op: '&', l: dl, r: num(0xffff) } };
+      b.emit({ k: 'expr', e: call('capc_read_buf', addr(lenDst), dst, num(size), at, { k: 'bin', op: '>>', l: dl, r: num(16) }, num(0)) });
+      return;
+    }
+    b.emit({ k: 'expr', e: call('capc_read_buf', addr(lenDst), dst, num(size), fieldAddress(f.offset), num(size), num(0)) });
+    return;
+  }
+  const ptr = lowerInt(b, src);
+  const len = e.args[1] && info.dynamicLength ? lowerInt(b, e.args[1]).e : num(size);
+  b.emit({ k: 'expr', e: call('capc_read_buf', addr(lenDst), dst, num(size), cast('const void *', ptr.e), len, num(info.space === 'user' ? 1 : 0)), comment: 'R4: the length is capped by the field' });
+}
+
+/** Address of a tracepoint record field: `(void *)ctx + offset`. */
+function fieldAddress(offset: number): CExpr {
+  return { k: 'bin', op: '+', l: cast('void *', id('ctx')), r: num(offset) };
+}
+
+function lowerInet(b: FnBuilder, e: A.Expr, dst: CExpr): void {
+  const info = e.kind === 'Call' ? b.inst.calls.get(e) : undefined;
+  if (e.kind !== 'Call' || !info || info.fn !== 'ntop') throw new Error('internal: address value is not an ntop() call');
+  const a = e.args[e.args.length - 1]!;
+  const t = b.inst.types.get(a)!;
+  let af: CExpr;
+  if (info.family === 'arg') af = lowerInt(b, e.args[0]!).e;
+  else af = num(info.family === 6 ? 10 : 2);
+  if (t.k === 'array') {
+    if (a.kind !== 'Field') throw new Error('internal: ntop() of an array that is not a field');
+    const f = b.inst.fields.get(a)!;
+    b.emit({ k: 'expr', e: call('capc_inet_bytes', addr(dst), af, fieldAddress(f.offset), num(t.count * t.elem.bytes)) });
+    return;
+  }
+  b.emit({ k: 'expr', e: call('capc_inet_u32', addr(dst), af, cast('__u32', lowerInt(b, a).e)) });
+}

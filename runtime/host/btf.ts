@@ -1,0 +1,193 @@
+// runtime/host/btf.ts — reads the kernel's BTF (/sys/kernel/btf/vmlinux)
+// just enough to type probe arguments: raw tracepoint prototypes
+// (`btf_trace_NAME` typedefs) and kernel function prototypes (FUNC entries,
+// for fentry/fexit). Types are decoded lazily by id; names are indexed once.
+import fs from 'node:fs';
+import type { BtfParam } from '../../compiler/host.js';
+
+const KIND = { INT: 1, PTR: 2, ARRAY: 3, STRUCT: 4, UNION: 5, ENUM: 6, FWD: 7, TYPEDEF: 8, VOLATILE: 9, CONST: 10, RESTRICT: 11, FUNC: 12, FUNC_PROTO: 13, VAR: 14, DATASEC: 15, FLOAT: 16, DECL_TAG: 17, TYPE_TAG: 18, ENUM64: 19 } as const;
+
+interface RawType { kind: number; name: string; vlen: number; sizeOrType: number; off: number; info: number }
+
+export class Btf {
+  private readonly types: RawType[] = [{ kind: 0, name: 'void', vlen: 0, sizeOrType: 0, off: 0, info: 0 }];
+  private readonly funcs = new Map<string, number>();
+  private readonly typedefs = new Map<string, number>();
+
+  constructor(private readonly buf: Buffer) {
+    if (buf.readUInt16LE(0) !== 0xeb9f) throw new Error('not BTF (bad magic)');
+    const hdrLen = buf.readUInt32LE(4);
+    const typeOff = hdrLen + buf.readUInt32LE(8);
+    const typeLen = buf.readUInt32LE(12);
+    this.strOff = hdrLen + buf.readUInt32LE(16);
+    let o = typeOff;
+    const end = typeOff + typeLen;
+    while (o < end) {
+      const nameOff = buf.readUInt32LE(o);
+      const info = buf.readUInt32LE(o + 4);
+      const sizeOrType = buf.readUInt32LE(o + 8);
+      const kind = (info >>> 24) & 0x1f;
+      const vlen = info & 0xffff;
+      const t: RawType = { kind, name: this.str(nameOff), vlen, sizeOrType, off: o + 12, info };
+      const id = this.types.length;
+      this.types.push(t);
+      if (kind === KIND.FUNC) this.funcs.set(t.name, id);
+      else if (kind === KIND.TYPEDEF && t.name.startsWith('btf_trace_')) this.typedefs.set(t.name, id);
+      o += 12 + extraSize(kind, vlen);
+    }
+  }
+
+  private readonly strOff: number;
+
+  private str(off: number): string {
+    const start = this.strOff + off;
+    const end = this.buf.indexOf(0, start);
+    return this.buf.toString('latin1', start, end < 0 ? undefined : end);
+  }
+
+  static load(path = '/sys/kernel/btf/vmlinux'): Btf {
+    return new Btf(fs.readFileSync(path));
+  }
+
+  /** Names of raw tracepoints (from `btf_trace_NAME` typedefs). */
+  rawTracepoints(): string[] {
+    return [...this.typedefs.keys()].map((n) => n.slice('btf_trace_'.length)).sort();
+  }
+
+  /** Arguments of raw tracepoint NAME, without the leading `void *` context. */
+  rawTracepointArgs(name: string): BtfParam[] | undefined {
+    const id = this.typedefs.get(`btf_trace_${name}`);
+    if (id === undefined) return undefined;
+    const proto = this.resolve(this.types[id]!.sizeOrType);
+    if (proto?.t.kind !== KIND.FUNC_PROTO) return undefined;
+    return this.params(proto.id).slice(1);
+  }
+
+  functionNames(): string[] {
+    return [...this.funcs.keys()];
+  }
+
+  /** Parameters and return type of kernel function `name`. */
+  functionProto(name: string): { params: BtfParam[]; ret: BtfParam } | undefined {
+    const id = this.funcs.get(name);
+    if (id === undefined) return undefined;
+    const protoId = this.types[id]!.sizeOrType;
+    const proto = this.types[protoId];
+    if (proto?.kind !== KIND.FUNC_PROTO) return undefined;
+    return { params: this.params(protoId), ret: this.param('', proto.sizeOrType) };
+  }
+
+  /** Follow pointers-to-prototype through typedefs and qualifiers. */
+  private resolve(id: number): { id: number; t: RawType } | undefined {
+    for (let i = 0; i < 16; i++) {
+      const t = this.types[id];
+      if (!t) return undefined;
+      if (t.kind === KIND.PTR || t.kind === KIND.TYPEDEF || t.kind === KIND.CONST || t.kind === KIND.VOLATILE || t.kind === KIND.RESTRICT || t.kind === KIND.TYPE_TAG) {
+        id = t.sizeOrType;
+        continue;
+      }
+      return { id, t };
+    }
+    return undefined;
+  }
+
+  private params(protoId: number): BtfParam[] {
+    const p = this.types[protoId]!;
+    const out: BtfParam[] = [];
+    for (let i = 0; i < p.vlen; i++) {
+      const nameOff = this.buf.readUInt32LE(p.off + i * 8);
+      const type = this.buf.readUInt32LE(p.off + i * 8 + 4);
+      if (type === 0) continue; // `...`
+      out.push(this.param(this.str(nameOff), type));
+    }
+    return out;
+  }
+
+  private param(name: string, typeId: number): BtfParam {
+    const { size, signed } = this.sizeOf(typeId);
+    return { name, type: this.typeName(typeId), size, signed };
+  }
+
+  private sizeOf(id: number): { size: number; signed: boolean } {
+    for (let i = 0; i < 16; i++) {
+      const t = this.types[id];
+      if (!t) return { size: 8, signed: false };
+      switch (t.kind) {
+        case KIND.INT:
+          return { size: t.sizeOrType, signed: ((this.buf.readUInt32LE(t.off) >>> 24) & 1) === 1 };
+        case KIND.ENUM:
+        case KIND.ENUM64:
+          return { size: t.sizeOrType, signed: (t.info >>> 31) === 1 };
+        case KIND.PTR:
+          return { size: 8, signed: false };
+        case KIND.STRUCT:
+        case KIND.UNION:
+          return { size: t.sizeOrType, signed: false };
+        case KIND.TYPEDEF:
+        case KIND.CONST:
+        case KIND.VOLATILE:
+        case KIND.RESTRICT:
+        case KIND.TYPE_TAG:
+          id = t.sizeOrType;
+          continue;
+        default:
+          return { size: 8, signed: false };
+      }
+    }
+    return { size: 8, signed: false };
+  }
+
+  /** C spelling of a type: `int`, `const char *`, `struct sock *`, `u64`. */
+  typeName(id: number, depth = 0): string {
+    const t = this.types[id];
+    if (!t || id === 0) return 'void';
+    if (depth > 8) return '...';
+    switch (t.kind) {
+      case KIND.PTR:
+        return `${this.typeName(t.sizeOrType, depth + 1)} *`.replace(/\* \*$/, '**');
+      case KIND.CONST:
+        return `const ${this.typeName(t.sizeOrType, depth + 1)}`;
+      case KIND.VOLATILE:
+        return `volatile ${this.typeName(t.sizeOrType, depth + 1)}`;
+      case KIND.RESTRICT:
+      case KIND.TYPE_TAG:
+        return this.typeName(t.sizeOrType, depth + 1);
+      case KIND.STRUCT:
+        return `struct ${t.name || '(anon)'}`;
+      case KIND.UNION:
+        return `union ${t.name || '(anon)'}`;
+      case KIND.ENUM:
+      case KIND.ENUM64:
+        return `enum ${t.name || '(anon)'}`;
+      case KIND.FWD:
+        return `${t.info >>> 31 ? 'union' : 'struct'} ${t.name}`;
+      case KIND.FUNC_PROTO:
+        return 'void (*)(...)';
+      case KIND.ARRAY:
+        return `${this.typeName(this.buf.readUInt32LE(t.off), depth + 1)}[${this.buf.readUInt32LE(t.off + 8)}]`;
+      default:
+        return t.name || 'void';
+    }
+  }
+}
+
+function extraSize(kind: number, vlen: number): number {
+  switch (kind) {
+    case KIND.INT:
+    case KIND.VAR:
+    case KIND.DECL_TAG:
+      return 4;
+    case KIND.ARRAY:
+      return 12;
+    case KIND.STRUCT:
+    case KIND.UNION:
+    case KIND.DATASEC:
+    case KIND.ENUM64:
+      return 12 * vlen;
+    case KIND.ENUM:
+    case KIND.FUNC_PROTO:
+      return 8 * vlen;
+    default:
+      return 0;
+  }
+}
