@@ -39,6 +39,8 @@ export type CapEvent =
   | { kind: 'lost'; ring: string; count: number }
   /** Map updates that failed because the map was full, since the last report. */
   | { kind: 'map-full'; map: string; count: number; maxEntries: number }
+  /** The probes are detached and the rings drained; END runs next. What follows is the session's closing output. */
+  | { kind: 'stopping' }
   /** Every non-empty map, at exit (or on print()). */
   | { kind: 'maps'; maps: MapSnapshot[]; atExit: boolean }
   /** Captured bytes, in stream order, for one direction of a connection. */

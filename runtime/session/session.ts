@@ -20,6 +20,7 @@ import { buildSource } from './build.js';
 import { mark } from '../timing.js';
 import { HeldChild } from './child.js';
 import { CaptureChannel } from './capture-channel.js';
+import { LiveView, type LiveOptions } from './snapshot.js';
 
 export class CompileFailed extends Error {
   constructor(readonly diagnostics: Diagnostic[]) {
@@ -44,6 +45,10 @@ export interface RunOptions {
   onAttached?: () => void;
   /** Aborting stops the session as Ctrl-C would (e.g. the output pipe closed). */
   signal?: AbortSignal;
+  /** Live statistics and controls for the terminal UI (runtime/session/snapshot.ts). */
+  live?: LiveOptions;
+  /** Take the -c command's output (and give it no terminal input) instead of sharing the terminal. */
+  childOutput?: (data: Buffer) => void;
 }
 
 /** Longest wait between drains of a quiet ring: bounds the latency of rare output. */
@@ -90,6 +95,7 @@ class Session {
   private readonly reported = new Map<number, bigint>();
   private readonly signalHandlers: [NodeJS.Signals, () => void][] = [];
   private wake: (() => void) | undefined;
+  private live: LiveView | undefined;
 
   constructor(private readonly manifest: Manifest, private readonly opts: RunOptions) {
     this.decoder = new Decoder(manifest);
@@ -98,7 +104,7 @@ class Session {
   async run(object: Buffer): Promise<number> {
     const m = this.manifest;
     const opts = this.opts;
-    if (opts.command) this.child = HeldChild.start(opts.command);
+    if (opts.command) this.child = HeldChild.start(opts.command, opts.childOutput);
 
     this.obj = BpfObject.open(object, m);
     this.obj.setRodata({ cpid: this.child?.pid ?? 0, start_ns: process.hrtime.bigint() });
@@ -114,6 +120,10 @@ class Session {
     if (m.capture) this.capture = new CaptureChannel(m, m.capture, this.obj, opts.renderer);
     this.poller = new Poller([this.rings.events!.fd, this.rings.ctl!.fd, ...(this.capture ? [this.capture.fd] : [])]);
     this.installSignals();
+    if (opts.live) {
+      const rings = [{ ring: this.rings.events!, role: 'events' as const }, ...(this.capture?.ringSink ? [{ ring: this.capture.ringSink, role: 'capture' as const }] : [])];
+      this.live = new LiveView(m, this.obj, this.statsFd, rings, opts.live);
+    }
 
     opts.renderer.event({ kind: 'attaching', probes: m.probes.length });
     for (const p of m.probes) {
@@ -142,6 +152,7 @@ class Session {
     while (!this.stop) {
       await Promise.race([this.poller.wait(interval), new Promise<void>((r) => (this.wake = r))]);
       this.capture?.tick();
+      this.live?.sample();
       const n = this.drainAll();
       interval = n > 0 ? drainMs : Math.min(maxIdle, Math.max(drainMs, interval * 2));
       const now = Date.now();
@@ -208,10 +219,12 @@ class Session {
   private finish(): number {
     const obj = this.obj!;
     mark('stopping');
+    this.live?.close();
     for (const l of this.links) l.destroy();
     this.links = [];
     mark('detached');
     this.drainAll();
+    this.opts.renderer.event({ kind: 'stopping' });
     for (const p of this.manifest.probes.filter((x) => x.attach.kind === 'end')) runOnce(p, obj.program(p.program).fd);
     this.drainAll();
     this.capture?.finish(this.statsFd);
@@ -225,6 +238,7 @@ class Session {
 
   async close(): Promise<void> {
     for (const [sig, h] of this.signalHandlers) process.off(sig, h);
+    this.live?.close();
     for (const l of this.links) l.destroy();
     this.links = [];
     this.rings.events?.close();
