@@ -1,0 +1,198 @@
+// runtime/ui/store.ts — the terminal UI's model of the session: a Renderer
+// whose event() only appends to bounded in-memory structures (a ring of
+// recent entries, per-connection stream buffers, counters) in O(1) and never
+// renders. The UI reads it on its own timer, at most ~10 times a second, so
+// reading the rings is never tied to drawing the screen. It also keeps what
+// must be printed once the UI has closed: drop totals and the session's
+// closing output (END's printf, open connections, the final maps).
+import type { CapEvent, ConnInfo, MapSnapshot, Renderer } from '../events/model.js';
+import type { LiveControls, SessionSnapshot } from '../session/snapshot.js';
+import { StreamBook, type StreamBookLimits } from './stream-book.js';
+
+export type Entry =
+  | { seq: number; at: number; kind: 'printf'; text: Buffer }
+  | { seq: number; at: number; kind: 'capture'; conn: ConnInfo; dir: 0 | 1; offset: number; data: Buffer }
+  | { seq: number; at: number; kind: 'capture-loss'; conn: ConnInfo; dir: 0 | 1; offset: number; bytes: number }
+  | { seq: number; at: number; kind: 'capture-end'; conn: ConnInfo; closed: boolean; bytes: [number, number]; lost: [number, number] }
+  | { seq: number; at: number; kind: 'child'; text: Buffer };
+
+type NewEntry = Entry extends infer E ? (E extends Entry ? Omit<E, 'seq' | 'at'> : never) : never;
+
+/** A printf without a newline is joined to the next one, up to this many bytes. */
+const MAX_JOINED_PRINTF = 4096;
+/** Events kept after 'stopping' for printing after the UI closes. */
+const MAX_CLOSING_EVENTS = 100_000;
+
+export interface StoreOptions {
+  /** Entries kept for the events pane. */
+  capacity?: number;
+  streams?: StreamBookLimits;
+  now?: () => number;
+}
+
+export class UiStore implements Renderer {
+  private readonly ring: (Entry | undefined)[];
+  private next = 0;
+  /** Entries ever added (the next entry's seq). */
+  seq = 0;
+  /** Bumped on every change: the UI redraws only when it moved. */
+  version = 0;
+  readonly streams: StreamBook;
+  /** Events delivered (printf records and capture records). */
+  events = 0;
+  /** Bytes delivered (printf output and captured payload). */
+  bytes = 0;
+  /** Drops reported by the session since the start, per ring / per map. */
+  readonly lost = new Map<string, number>();
+  readonly mapFull = new Map<string, { count: number; maxEntries: number }>();
+  probes = 0;
+  maps: MapSnapshot[] = [];
+  /** The latest two snapshots (for rates), with the store's totals when each arrived. */
+  snap: { s: SessionSnapshot; events: number; bytes: number } | undefined;
+  prevSnap: { s: SessionSnapshot; events: number; bytes: number } | undefined;
+  controls: LiveControls | undefined;
+  /** The session is closing (probes detached): END and the final maps follow. */
+  stopping = false;
+  ended = false;
+  private readonly closing: CapEvent[] = [];
+  private readonly now: () => number;
+
+  constructor(opts: StoreOptions = {}) {
+    this.ring = new Array(opts.capacity ?? 5000);
+    this.streams = new StreamBook(opts.streams);
+    this.now = opts.now ?? Date.now;
+  }
+
+  get capacity(): number {
+    return this.ring.length;
+  }
+
+  private add(e: NewEntry): void {
+    const entry = { ...e, seq: this.seq++, at: this.now() } as Entry;
+    this.ring[this.next] = entry;
+    this.next = (this.next + 1) % this.ring.length;
+  }
+
+  private last(): Entry | undefined {
+    return this.ring[(this.next + this.ring.length - 1) % this.ring.length];
+  }
+
+  event(e: CapEvent): void {
+    this.version++;
+    if (this.stopping && this.closing.length < MAX_CLOSING_EVENTS) this.closing.push(e);
+    switch (e.kind) {
+      case 'attaching':
+        this.probes = e.probes;
+        return;
+      case 'printf': {
+        this.events++;
+        this.bytes += e.text.length;
+        const l = this.last();
+        if (l && l.kind === 'printf' && l.text.length && l.text[l.text.length - 1] !== 0x0a && l.text.length + e.text.length <= MAX_JOINED_PRINTF) {
+          // A new object, not a mutation: a paused view may hold the old one.
+          this.ring[(this.next + this.ring.length - 1) % this.ring.length] = { ...l, text: Buffer.concat([l.text, e.text]) };
+          return;
+        }
+        this.add({ kind: 'printf', text: e.text });
+        return;
+      }
+      case 'capture':
+        this.events++;
+        this.bytes += e.data.length;
+        this.streams.data(e.conn, e.dir, e.offset, e.data, this.now());
+        this.add({ kind: 'capture', conn: e.conn, dir: e.dir, offset: e.offset, data: e.data });
+        return;
+      case 'capture-loss':
+        this.streams.loss(e.conn, e.dir, e.offset, e.bytes, this.now());
+        this.add({ kind: 'capture-loss', conn: e.conn, dir: e.dir, offset: e.offset, bytes: e.bytes });
+        return;
+      case 'capture-end':
+        this.streams.end(e.conn, e.closed, this.now());
+        this.add({ kind: 'capture-end', conn: e.conn, closed: e.closed, bytes: e.bytes, lost: e.lost });
+        return;
+      case 'lost':
+        this.lost.set(e.ring, (this.lost.get(e.ring) ?? 0) + e.count);
+        return;
+      case 'map-full': {
+        const m = this.mapFull.get(e.map);
+        this.mapFull.set(e.map, { count: (m?.count ?? 0) + e.count, maxEntries: e.maxEntries });
+        return;
+      }
+      case 'maps':
+        this.maps = e.maps;
+        return;
+      case 'stopping':
+        this.stopping = true;
+        return;
+      case 'capture-summary':
+        return;
+    }
+  }
+
+  end(): void {
+    this.ended = true;
+    this.version++;
+  }
+
+  /** Output of the -c command (the UI owns the terminal, so it is shown as entries). */
+  childOutput(data: Buffer): void {
+    this.version++;
+    this.add({ kind: 'child', text: data });
+  }
+
+  snapshot(s: SessionSnapshot): void {
+    this.version++;
+    this.prevSnap = this.snap;
+    this.snap = { s, events: this.events, bytes: this.bytes };
+    if (s.maps) this.maps = s.maps;
+  }
+
+  /** Forget the maps shown until the next snapshot (after `c`). */
+  clearShownMaps(): void {
+    this.maps = this.maps.map((m) => ({ ...m, entries: [] }));
+    this.version++;
+  }
+
+  /** Entries kept, oldest first (a new array: the ring keeps moving). */
+  entries(): Entry[] {
+    const out: Entry[] = [];
+    const n = this.ring.length;
+    for (let i = 0; i < n; i++) {
+      const e = this.ring[(this.next + i) % n];
+      if (e) out.push(e);
+    }
+    return out;
+  }
+
+  /** Walk entries newest first until `visit` returns false. */
+  newestFirst(visit: (e: Entry) => boolean): void {
+    const n = this.ring.length;
+    for (let i = 1; i <= n; i++) {
+      const e = this.ring[(this.next - i + n) % n];
+      if (!e || !visit(e)) return;
+    }
+  }
+
+  /**
+   * What to print on the normal screen once the UI is gone, as text mode would
+   * have: the drops seen during the session (one line per ring or map), then
+   * everything from the closing phase on (END output, connections still open,
+   * the capture summary, the final maps).
+   */
+  afterUi(): CapEvent[] {
+    const out: CapEvent[] = [];
+    const lostLater = new Map<string, number>();
+    for (const e of this.closing) if (e.kind === 'lost') lostLater.set(e.ring, (lostLater.get(e.ring) ?? 0) + e.count);
+    for (const [ring, count] of this.lost) {
+      const before = count - (lostLater.get(ring) ?? 0);
+      if (before > 0) out.push({ kind: 'lost', ring, count: before });
+    }
+    const fullLater = new Map<string, number>();
+    for (const e of this.closing) if (e.kind === 'map-full') fullLater.set(e.map, (fullLater.get(e.map) ?? 0) + e.count);
+    for (const [map, { count, maxEntries }] of this.mapFull) {
+      const before = count - (fullLater.get(map) ?? 0);
+      if (before > 0) out.push({ kind: 'map-full', map, count: before, maxEntries });
+    }
+    return [...out, ...this.closing.filter((e) => e.kind !== 'stopping')];
+  }
+}
