@@ -1,0 +1,86 @@
+// runtime/cli/run-ui.ts — `capc run` with the terminal UI: the session feeds
+// a UiStore (runtime/ui/store.ts) instead of the text renderer, the UI code
+// (Ink, React) is loaded only now, in parallel with the compile, and mounted
+// once the probes are attached (so a script error is printed as in text
+// mode, before any UI). q / Ctrl-C in the UI abort the session through the
+// same path as SIGINT; when the session is over the UI closes and the
+// closing output (END, the final maps, drop totals) is printed as text.
+import os from 'node:os';
+import type { SourceFile } from '../../grammar/ast.js';
+import type { Renderer } from '../events/model.js';
+import { TextRenderer, type Out } from '../output/text.js';
+import { runSession, type RunOptions } from '../session/session.js';
+import { UiStore } from '../ui/store.js';
+import { colorAllowed } from './output-mode.js';
+
+export interface UiRunOptions {
+  /** Wraps the store (e.g. to also write stream files). */
+  wrap?: (store: Renderer) => Renderer;
+  quiet: boolean;
+  hex: boolean;
+  abort: AbortController;
+  out: Out;
+  err: Out;
+}
+
+function describeTarget(command: string | undefined, pid: number | undefined): string {
+  if (command) return `-c ${command}`;
+  if (pid !== undefined) return `-p ${pid}`;
+  return 'all processes';
+}
+
+function describeScript(s: SourceFile): string {
+  return s.name === '-e' ? `-e '${s.text.replace(/\s+/g, ' ').trim()}'` : s.name;
+}
+
+export async function runInTerminalUi(base: Omit<RunOptions, 'renderer'>, o: UiRunOptions): Promise<number> {
+  const store = new UiStore();
+  const ui = import('../ui/launch.js');
+  ui.catch(() => {}); // reported where it is awaited
+  let handle: { close(): Promise<void> } | undefined;
+  let mounting: Promise<void> | undefined;
+  const mount = () => {
+    mounting = ui.then((m) => {
+      if (store.ended) return;
+      handle = m.mountUi(
+        {
+          store,
+          script: describeScript(base.source),
+          target: describeTarget(base.command, base.pid),
+          startedAt: Date.now(),
+          onQuit: () => o.abort.abort(),
+          cpus: os.cpus().length,
+          color: colorAllowed(process.env),
+          hex: o.hex,
+          saveDir: process.cwd(),
+        },
+        { stdout: process.stdout, stdin: process.stdin, stderr: process.stderr },
+      );
+    });
+  };
+  let code: number;
+  try {
+    code = await runSession({
+      ...base,
+      renderer: o.wrap ? o.wrap(store) : store,
+      childOutput: (d) => store.childOutput(d),
+      live: {
+        onTick: (s) => store.snapshot(s),
+        onReady: (c) => (store.controls = c),
+      },
+      onAttached: () => {
+        base.onAttached?.();
+        mount();
+      },
+    });
+  } finally {
+    await mounting?.catch(() => {});
+    await handle?.close();
+  }
+  // The UI is gone: what text mode would print at the end goes to the normal screen.
+  const text = new TextRenderer(o.out, o.err, o.quiet, o.hex);
+  for (const e of store.afterUi()) text.event(e);
+  text.end();
+  await mounting; // a UI that failed to load is an internal error, after the session closed cleanly
+  return code;
+}
