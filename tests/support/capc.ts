@@ -2,6 +2,7 @@
 // checks afterwards that it left nothing loaded in the kernel.
 import { execFileSync, spawn } from 'node:child_process';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { capcBin, repoRoot } from './paths.js';
 
 export interface CapcResult {
@@ -63,11 +64,39 @@ export function runCapc(args: string[], opts: CapcOptions = {}): Promise<CapcRes
 
 interface BpftoolProg { id: number; name?: string; pids?: { pid: number; comm: string }[] }
 
+/**
+ * Program ids some live process holds, through a program fd or a link fd
+ * (/proc/PID/fdinfo shows `prog_id:` for both). bpftool only lists holders
+ * when it was built with skeletons, which Debian 12's bpftool 7.1 is not.
+ */
+function heldProgramIds(): Set<number> {
+  const held = new Set<number>();
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let fds: string[];
+    try {
+      fds = fs.readdirSync(`/proc/${pid}/fdinfo`);
+    } catch {
+      continue; // gone, or not ours to read
+    }
+    for (const fd of fds) {
+      try {
+        const m = /^prog_id:\s*(\d+)$/m.exec(fs.readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'));
+        if (m) held.add(Number(m[1]));
+      } catch {
+        /* closed meanwhile */
+      }
+    }
+  }
+  return held;
+}
+
 /** capc's programs (named capc_*) that no live process holds: leaked (pinned, or held by a dead session). */
 export function orphanedCapcPrograms(): BpftoolProg[] {
   const out = execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' });
-  const progs = JSON.parse(out || '[]') as BpftoolProg[];
-  return progs.filter((p) => p.name?.startsWith('capc_') && !(p.pids ?? []).length);
+  const progs = (JSON.parse(out || '[]') as BpftoolProg[]).filter((p) => p.name?.startsWith('capc_') && !(p.pids ?? []).length);
+  if (!progs.length) return progs;
+  const held = heldProgramIds();
+  return progs.filter((p) => !held.has(p.id));
 }
 
 /** Programs held by a given process. */

@@ -1,0 +1,58 @@
+// tests/support/tmux.ts — drives a program in a real terminal: a private tmux
+// server (its own socket, no user config), keys sent with send-keys, the
+// screen read back with capture-pane. Used to test the terminal UI end to end.
+import { execFileSync } from 'node:child_process';
+
+export class Tmux {
+  private readonly socket = `capc-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+
+  private tmux(...args: string[]): string {
+    return execFileSync('tmux', ['-L', this.socket, '-f', '/dev/null', ...args], { encoding: 'utf8' });
+  }
+
+  /** Start `command` (run by sh) in a cols×rows terminal. */
+  start(command: string, cols = 80, rows = 24): void {
+    this.tmux('new-session', '-d', '-s', 'main', '-x', String(cols), '-y', String(rows), command);
+  }
+
+  /** Send tmux key names (Space, Tab, BTab, Enter, C-c, q...). */
+  keys(...names: string[]): void {
+    this.tmux('send-keys', '-t', 'main', ...names);
+  }
+
+  /** Type text literally. */
+  type(text: string): void {
+    this.tmux('send-keys', '-t', 'main', '-l', text);
+  }
+
+  resize(cols: number, rows: number): void {
+    this.tmux('resize-window', '-t', 'main', '-x', String(cols), '-y', String(rows));
+  }
+
+  /** The visible screen, as text. */
+  screen(): string {
+    return this.tmux('capture-pane', '-p', '-t', 'main');
+  }
+
+  /** Poll the screen until `re` matches; returns the match and how long it took. */
+  async waitFor(re: RegExp, timeoutMs = 15000): Promise<{ m: RegExpExecArray; screen: string; ms: number }> {
+    const start = Date.now();
+    let screen = '';
+    while (Date.now() - start < timeoutMs) {
+      screen = this.screen();
+      const m = re.exec(screen);
+      if (m) return { m, screen, ms: Date.now() - start };
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error(`screen never matched ${re} in ${timeoutMs} ms; it shows:\n${screen}`);
+  }
+
+  /** Stop the server and everything in it (the program gets SIGHUP). */
+  kill(): void {
+    try {
+      this.tmux('kill-server');
+    } catch {
+      /* already gone */
+    }
+  }
+}
