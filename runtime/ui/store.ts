@@ -1,40 +1,29 @@
 // runtime/ui/store.ts — the terminal UI's model of the session: a Renderer
 // whose event() only appends to bounded in-memory structures (a ring of
-// recent entries, per-connection stream buffers, counters) in O(1) and never
-// renders. The UI reads it on its own timer, at most ~10 times a second, so
+// recent entries that allocates nothing per printf, per-connection stream
+// buffers, counters) in O(1) and never renders. The UI reads it on its own timer, at most ~10 times a second, so
 // reading the rings is never tied to drawing the screen. It also keeps what
 // must be printed once the UI has closed: drop totals and the session's
 // closing output (END's printf, open connections, the final maps).
-import type { CapEvent, ConnInfo, MapSnapshot, Renderer } from '../events/model.js';
+import type { CapEvent, MapSnapshot, Renderer } from '../events/model.js';
 import type { LiveControls, SessionSnapshot } from '../session/snapshot.js';
+import { EntryRing, type Entry } from './entry-ring.js';
 import { StreamBook, type StreamBookLimits } from './stream-book.js';
 
-export type Entry =
-  | { seq: number; at: number; kind: 'printf'; text: Buffer }
-  | { seq: number; at: number; kind: 'capture'; conn: ConnInfo; dir: 0 | 1; offset: number; data: Buffer }
-  | { seq: number; at: number; kind: 'capture-loss'; conn: ConnInfo; dir: 0 | 1; offset: number; bytes: number }
-  | { seq: number; at: number; kind: 'capture-end'; conn: ConnInfo; closed: boolean; bytes: [number, number]; lost: [number, number] }
-  | { seq: number; at: number; kind: 'child'; text: Buffer };
+export type { Entry } from './entry-ring.js';
 
-type NewEntry = Entry extends infer E ? (E extends Entry ? Omit<E, 'seq' | 'at'> : never) : never;
-
-/** A printf without a newline is joined to the next one, up to this many bytes. */
-const MAX_JOINED_PRINTF = 4096;
 /** Events kept after 'stopping' for printing after the UI closes. */
 const MAX_CLOSING_EVENTS = 100_000;
 
 export interface StoreOptions {
-  /** Entries kept for the events pane. */
+  /** Entries kept for the events pane, and bytes of text they may hold. */
   capacity?: number;
+  textBytes?: number;
   streams?: StreamBookLimits;
-  now?: () => number;
 }
 
 export class UiStore implements Renderer {
-  private readonly ring: (Entry | undefined)[];
-  private next = 0;
-  /** Entries ever added (the next entry's seq). */
-  seq = 0;
+  private readonly ring: EntryRing;
   /** Bumped on every change: the UI redraws only when it moved. */
   version = 0;
   readonly streams: StreamBook;
@@ -55,26 +44,15 @@ export class UiStore implements Renderer {
   stopping = false;
   ended = false;
   private readonly closing: CapEvent[] = [];
-  private readonly now: () => number;
 
   constructor(opts: StoreOptions = {}) {
-    this.ring = new Array(opts.capacity ?? 5000);
+    this.ring = new EntryRing(opts.capacity, opts.textBytes);
     this.streams = new StreamBook(opts.streams);
-    this.now = opts.now ?? Date.now;
   }
 
-  get capacity(): number {
-    return this.ring.length;
-  }
-
-  private add(e: NewEntry): void {
-    const entry = { ...e, seq: this.seq++, at: this.now() } as Entry;
-    this.ring[this.next] = entry;
-    this.next = (this.next + 1) % this.ring.length;
-  }
-
-  private last(): Entry | undefined {
-    return this.ring[(this.next + this.ring.length - 1) % this.ring.length];
+  /** Entries ever added (the next entry's seq). */
+  get seq(): number {
+    return this.ring.seq;
   }
 
   event(e: CapEvent): void {
@@ -84,31 +62,24 @@ export class UiStore implements Renderer {
       case 'attaching':
         this.probes = e.probes;
         return;
-      case 'printf': {
+      case 'printf':
         this.events++;
         this.bytes += e.text.length;
-        const l = this.last();
-        if (l && l.kind === 'printf' && l.text.length && l.text[l.text.length - 1] !== 0x0a && l.text.length + e.text.length <= MAX_JOINED_PRINTF) {
-          // A new object, not a mutation: a paused view may hold the old one.
-          this.ring[(this.next + this.ring.length - 1) % this.ring.length] = { ...l, text: Buffer.concat([l.text, e.text]) };
-          return;
-        }
-        this.add({ kind: 'printf', text: e.text });
+        this.ring.pushText('printf', e.text);
         return;
-      }
       case 'capture':
         this.events++;
         this.bytes += e.data.length;
-        this.streams.data(e.conn, e.dir, e.offset, e.data, this.now());
-        this.add({ kind: 'capture', conn: e.conn, dir: e.dir, offset: e.offset, data: e.data });
+        this.streams.data(e.conn, e.dir, e.offset, e.data);
+        this.ring.pushObject({ seq: this.ring.seq, kind: 'capture', conn: e.conn, dir: e.dir, offset: e.offset, data: e.data });
         return;
       case 'capture-loss':
-        this.streams.loss(e.conn, e.dir, e.offset, e.bytes, this.now());
-        this.add({ kind: 'capture-loss', conn: e.conn, dir: e.dir, offset: e.offset, bytes: e.bytes });
+        this.streams.loss(e.conn, e.dir, e.offset, e.bytes);
+        this.ring.pushObject({ seq: this.ring.seq, kind: 'capture-loss', conn: e.conn, dir: e.dir, offset: e.offset, bytes: e.bytes });
         return;
       case 'capture-end':
-        this.streams.end(e.conn, e.closed, this.now());
-        this.add({ kind: 'capture-end', conn: e.conn, closed: e.closed, bytes: e.bytes, lost: e.lost });
+        this.streams.end(e.conn, e.closed);
+        this.ring.pushObject({ seq: this.ring.seq, kind: 'capture-end', conn: e.conn, closed: e.closed, bytes: e.bytes, lost: e.lost });
         return;
       case 'lost':
         this.lost.set(e.ring, (this.lost.get(e.ring) ?? 0) + e.count);
@@ -137,7 +108,7 @@ export class UiStore implements Renderer {
   /** Output of the -c command (the UI owns the terminal, so it is shown as entries). */
   childOutput(data: Buffer): void {
     this.version++;
-    this.add({ kind: 'child', text: data });
+    this.ring.pushText('child', data);
   }
 
   snapshot(s: SessionSnapshot): void {
@@ -153,24 +124,14 @@ export class UiStore implements Renderer {
     this.version++;
   }
 
-  /** Entries kept, oldest first (a new array: the ring keeps moving). */
+  /** Entries kept, oldest first (copies: the ring keeps moving). */
   entries(): Entry[] {
-    const out: Entry[] = [];
-    const n = this.ring.length;
-    for (let i = 0; i < n; i++) {
-      const e = this.ring[(this.next + i) % n];
-      if (e) out.push(e);
-    }
-    return out;
+    return this.ring.entries();
   }
 
   /** Walk entries newest first until `visit` returns false. */
   newestFirst(visit: (e: Entry) => boolean): void {
-    const n = this.ring.length;
-    for (let i = 1; i <= n; i++) {
-      const e = this.ring[(this.next - i + n) % n];
-      if (!e || !visit(e)) return;
-    }
+    this.ring.newestFirst(visit);
   }
 
   /**

@@ -22,7 +22,6 @@ export interface ConnView {
   droppedBytes: number;
   /** Changes whenever the connection changes (lets views cache their lines). */
   version: number;
-  lastSeen: number;
 }
 
 export interface StreamBookLimits {
@@ -45,7 +44,7 @@ export class StreamBook {
     let c = this.conns.get(info.id);
     if (!c) {
       if (this.conns.size >= this.limits.maxConns) this.forgetOne();
-      c = { info, bytes: [0, 0], lost: [0, 0], lossMarkers: 0, state: 'open', chunks: [], head: 0, keptBytes: 0, droppedBytes: 0, version: 0, lastSeen: 0 };
+      c = { info, bytes: [0, 0], lost: [0, 0], lossMarkers: 0, state: 'open', chunks: [], head: 0, keptBytes: 0, droppedBytes: 0, version: 0 };
       this.conns.set(info.id, c);
     }
     return c;
@@ -67,31 +66,29 @@ export class StreamBook {
     }
   }
 
-  data(info: ConnInfo, dir: 0 | 1, offset: number, data: Buffer, now: number): void {
+  data(info: ConnInfo, dir: 0 | 1, offset: number, data: Buffer): void {
     const c = this.conn(info);
     c.bytes[dir] += data.length;
-    this.push(c, { dir, offset, data }, data.length, now);
+    this.push(c, { dir, offset, data }, data.length);
   }
 
-  loss(info: ConnInfo, dir: 0 | 1, offset: number, bytes: number, now: number): void {
+  loss(info: ConnInfo, dir: 0 | 1, offset: number, bytes: number): void {
     const c = this.conn(info);
     c.lost[dir] += bytes;
     c.lossMarkers++;
-    this.push(c, { dir, offset, lost: bytes }, 0, now);
+    this.push(c, { dir, offset, lost: bytes }, 0);
   }
 
-  end(info: ConnInfo, closed: boolean, now: number): void {
+  end(info: ConnInfo, closed: boolean): void {
     const c = this.conn(info);
     c.state = closed ? 'closed' : 'open at exit';
     c.version++;
-    c.lastSeen = now;
   }
 
-  private push(c: ConnView, chunk: Chunk, size: number, now: number): void {
+  private push(c: ConnView, chunk: Chunk, size: number): void {
     c.chunks.push(chunk);
     c.keptBytes += size;
     c.version++;
-    c.lastSeen = now;
     while (c.keptBytes > this.limits.bytesPerConn && c.head < c.chunks.length - 1) {
       const old = c.chunks[c.head++]!;
       if ('data' in old) {

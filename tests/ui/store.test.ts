@@ -33,6 +33,16 @@ test('printf without a newline is joined to what follows, into a new entry objec
   assert.equal(first?.kind === 'printf' && first.text.toString(), 'a', 'a paused view keeps what it saw');
 });
 
+test('text entries live in a byte ring: older text that was overwritten is gone, never garbled', () => {
+  const st = new UiStore({ capacity: 100, textBytes: 64 });
+  for (let i = 0; i < 10; i++) st.event(printf(`line number ${i}\n`)); // 15 bytes each: only the last 4 fit
+  assert.deepEqual(st.entries().map((e) => (e.kind === 'printf' ? e.text.toString() : '')), ['line number 6\n', 'line number 7\n', 'line number 8\n', 'line number 9\n']);
+  st.childOutput(Buffer.from('x'.repeat(100)));
+  const all = st.entries();
+  assert.equal(all.length, 1);
+  assert.equal(all[0]!.kind === 'child' && all[0]!.text.toString(), 'x'.repeat(64), 'text longer than the ring keeps its end');
+});
+
 test('captures go to the events ring and to their connection, in order, with losses', () => {
   const st = new UiStore();
   const c = conn(1);
@@ -52,15 +62,15 @@ test('captures go to the events ring and to their connection, in order, with los
 
 test('a conversation keeps its newest bytes under the cap and counts the rest', () => {
   const book = new StreamBook({ bytesPerConn: 100, maxConns: 2 });
-  for (let i = 0; i < 30; i++) book.data(conn(1), 0, i * 10, Buffer.alloc(10, 65 + (i % 26)), i);
+  for (let i = 0; i < 30; i++) book.data(conn(1), 0, i * 10, Buffer.alloc(10, 65 + (i % 26)));
   const v = book.get(1)!;
   assert.equal(v.keptBytes, 100);
   assert.equal(v.droppedBytes, 200);
   assert.equal(book.chunks(v)[0]!.offset, 200);
   // The oldest closed connection is forgotten first when the table is full.
-  book.data(conn(2), 0, 0, Buffer.from('x'), 0);
-  book.end(conn(2), true, 0);
-  book.data(conn(3), 0, 0, Buffer.from('y'), 0);
+  book.data(conn(2), 0, 0, Buffer.from('x'));
+  book.end(conn(2), true);
+  book.data(conn(3), 0, 0, Buffer.from('y'));
   assert.deepEqual(book.list().map((c) => c.info.id), [1, 3]);
   assert.equal(book.forgotten, 1);
 });
