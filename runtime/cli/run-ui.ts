@@ -5,6 +5,7 @@
 // mode, before any UI). q / Ctrl-C in the UI abort the session through the
 // same path as SIGINT; when the session is over the UI closes and the
 // closing output (END, the final maps, drop totals) is printed as text.
+import fs from 'node:fs';
 import os from 'node:os';
 import type { SourceFile } from '../../grammar/ast.js';
 import type { Renderer } from '../events/model.js';
@@ -24,8 +25,16 @@ export interface UiRunOptions {
 }
 
 function describeTarget(command: string | undefined, pid: number | undefined): string {
-  if (command) return `-c ${command}`;
-  if (pid !== undefined) return `-p ${pid}`;
+  if (command) return `-c ${command.trim().replace(/^\S*\/(?=[^/\s]+(\s|$))/, '')}`; // the program's name, not its directory
+  if (pid !== undefined) {
+    let comm = '';
+    try {
+      comm = ` (${fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim()})`;
+    } catch {
+      /* it may be gone already: the session says so */
+    }
+    return `-p ${pid}${comm}`;
+  }
   return 'all processes';
 }
 
@@ -67,6 +76,7 @@ export async function runInTerminalUi(base: Omit<RunOptions, 'renderer'>, o: UiR
       live: {
         onTick: (s) => store.snapshot(s),
         onReady: (c) => (store.controls = c),
+        wantMaps: () => store.mapsWanted,
       },
       onAttached: () => {
         base.onAttached?.();

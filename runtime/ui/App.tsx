@@ -65,6 +65,13 @@ function freeze(store: UiStore): Frozen {
 
 const MESSAGE_MS = 6000;
 
+/** Big maps are read less often (runtime/session/snapshot.ts): say how old what is shown is. */
+function mapsAge(store: UiStore, now: number): Line[] {
+  const a = store.mapsAt;
+  if (!a || a.readMs < 50) return [];
+  return [{ text: `read ${((now - a.at) / 1000).toFixed(0)} s ago; reading takes ${a.readMs.toFixed(0)} ms, so the maps are read every ${((20 * a.readMs) / 1000).toFixed(0)} s`, tone: 'dim' }];
+}
+
 export function App(p: AppProps) {
   const now = p.now ?? Date.now;
   const { stdout } = useStdout();
@@ -141,6 +148,11 @@ export function App(p: AppProps) {
     setView(s);
   });
 
+  // The session reads the maps live only while they are on screen.
+  useEffect(() => {
+    p.store.mapsWanted = view.pane === 'maps';
+  }, [p.store, view.pane]);
+
   const theme = useMemo(() => makeTheme(p.color), [p.color]);
   const stats = useMemo(() => computeStats(p.store, p.cpus, p.startedAt), [p.store.snap, p.store.prevSnap, p.cpus, p.startedAt]);
   const filter = useMemo(() => parseFilter(view.filter), [view.filter]);
@@ -184,7 +196,7 @@ export function App(p: AppProps) {
     maxScroll = win.maxScroll;
     body = <EventsPane win={win} width={width} height={bodyH} filtered={!!filter} />;
   } else if (view.pane === 'maps') {
-    const lines = mapsLines(maps, width, filter);
+    const lines = [...mapsAge(p.store, now()), ...mapsLines(maps, width, filter)];
     maxScroll = lines.length - bodyH;
     body = <MapsPane lines={lines} scroll={Math.min(view.scroll.maps, Math.max(0, maxScroll))} width={width} height={bodyH} />;
   } else if (view.pane === 'probes') {

@@ -40,6 +40,10 @@ export class UiStore implements Renderer {
   snap: { s: SessionSnapshot; events: number; bytes: number } | undefined;
   prevSnap: { s: SessionSnapshot; events: number; bytes: number } | undefined;
   controls: LiveControls | undefined;
+  /** Set by the UI while the maps are on screen: only then are they read live. */
+  mapsWanted = false;
+  /** When the maps shown were read, and how long that took. */
+  mapsAt: { at: number; readMs: number } | undefined;
   /** The session is closing (probes detached): END and the final maps follow. */
   stopping = false;
   ended = false;
@@ -115,7 +119,10 @@ export class UiStore implements Renderer {
     this.version++;
     this.prevSnap = this.snap;
     this.snap = { s, events: this.events, bytes: this.bytes };
-    if (s.maps) this.maps = s.maps;
+    if (s.maps) {
+      this.maps = s.maps;
+      this.mapsAt = { at: s.at, readMs: s.mapsReadMs ?? 0 };
+    }
   }
 
   /** Forget the maps shown until the next snapshot (after `c`). */
