@@ -16,17 +16,25 @@ export interface HeaderProps {
   width: number;
 }
 
-export function probeSummary(probes: ProbeRow[], attached: number, width: number): string {
-  if (!probes.length) return fit(`probes: ${attached} attached`, width);
-  const parts = probes.map((p) => `${abbrevProbe(p.label)}${p.role ? ` (${p.role})` : ''} ${p.hits === undefined ? '-' : si(p.hits)}`);
-  let out = 'probes: ';
-  for (let i = 0; i < parts.length; i++) {
-    const more = i < parts.length - 1 ? ` +${parts.length - i - 1} more` : '';
-    const sep = i ? ' · ' : '';
-    if ((out + sep + parts[i]).length + (i < parts.length - 1 ? more.length + 3 : 0) > width && i > 0) return fit(`${out} +${parts.length - i} more`, width);
-    out += sep + parts[i];
+/**
+ * The probes the script wrote, with their hits, as many as fit; the return
+ * and close probes capc adds for a capture are only counted (the Probes pane
+ * lists everything).
+ */
+export function probeSummary(all: ProbeRow[], attached: number, width: number): string {
+  if (!all.length) return fit(`probes: ${attached} attached`, width);
+  const user = all.filter((p) => !p.role);
+  const added = all.length - user.length;
+  const tail = (hidden: number) => `${hidden ? ` +${hidden} more` : ''}${added ? ` (+${added} for capture)` : ''}`;
+  let out = 'probes:';
+  let shown = 0;
+  for (const p of user) {
+    const part = `${shown ? ' ·' : ''} ${abbrevProbe(p.label)} ${p.hits === undefined ? '-' : si(p.hits)}`;
+    if (shown > 0 && (out + part + tail(user.length - shown - 1)).length > width) break;
+    out += part;
+    shown++;
   }
-  return fit(out, width);
+  return fit(out + tail(user.length - shown), width);
 }
 
 export function Header(p: HeaderProps) {

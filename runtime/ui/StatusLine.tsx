@@ -9,7 +9,7 @@ import type { Pane } from './view-state.js';
 const HINTS: Record<Pane, string> = {
   events: 'space pause · / filter · x hex · s save · tab next pane · ? help',
   maps: 'c clear maps · / filter · s save · tab next pane · ? help',
-  streams: '↑↓ select · Enter open · x hex · s save all · ? help',
+  streams: '↑↓ select · Enter open · Esc back · x hex · s save · ? help',
   probes: 'hits and time per hit from the kernel\'s BPF statistics · ? help',
 };
 

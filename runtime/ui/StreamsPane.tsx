@@ -1,7 +1,7 @@
 // runtime/ui/StreamsPane.tsx — captured connections (bytes each way, loss
 // markers, state); Enter opens one to read its reassembled conversation.
 import { Box, Text } from 'ink';
-import { fit } from './format.js';
+import { fit, shortProbe } from './format.js';
 import { LineList } from './LineList.js';
 import type { Line } from './lines.js';
 import { STREAM_HEADER, streamRow } from './panes.js';
@@ -20,7 +20,7 @@ export interface StreamsPaneProps {
 export function StreamsPane(p: StreamsPaneProps) {
   if (p.open) {
     const c = p.open.conn;
-    const title = `${c.info.comm}[${c.info.pid}] conn ${c.info.id} key 0x${c.info.key.toString(16)} ${c.info.probe} · ${c.state}   Esc: back`;
+    const title = `${c.info.comm}[${c.info.pid}] conn ${c.info.id} · ${c.state} · key 0x${c.info.key.toString(16)} · ${shortProbe(c.info.probe)}`;
     return (
       <Box flexDirection="column" width={p.width}>
         <Text bold wrap="truncate">{fit(title, p.width)}</Text>

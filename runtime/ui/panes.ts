@@ -79,7 +79,7 @@ export function mapsLines(maps: MapSnapshot[], width: number, filter?: Filter): 
     out.push({ text: `${m.name}  (${m.kind}, ${entries.length} key${entries.length === 1 ? '' : 's'})`, tone: 'dim' });
     if (!entries.length) continue;
     const max = entries.reduce((x, e) => (e.value > x ? e.value : x), 0n);
-    const keyW = Math.min(32, Math.max(4, ...entries.map((e) => e.key.length + 2)));
+    const keyW = Math.min(Math.max(24, Math.floor(width * 0.6)), Math.max(4, ...entries.map((e) => e.key.length + 2)));
     const valW = Math.max(...entries.map((e) => e.value.toString().length));
     const barW = Math.max(0, width - keyW - valW - 5);
     for (const e of entries) {

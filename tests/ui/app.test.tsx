@@ -135,7 +135,7 @@ test('streams: a connection with bytes each way and a loss marker; Enter reads i
   assert.match(u.frame(), /▸ +1 {2}curl\[4242\] +27 B +17 B +512 B {2}open {5}SSL_write/);
   await u.press(KEY.enter);
   const conv = u.frame();
-  assert.match(conv, /curl\[4242\] conn 1 key 0x55/);
+  assert.match(conv, /curl\[4242\] conn 1 · open · key 0x55 · uprobe:libssl:SSL_write/);
   assert.match(conv, />>> egress 27 bytes at 0\nGET \/ HTTP\/1\.1\\r\nHost: x\\r\n\\r\n<<< ingress 17 bytes at 0\nHTTP\/1\.1 200 OK\\r\n!!! ingress: 512 bytes lost at offset 17/);
   await u.press('x');
   assert.match(u.frame(), /00000000 {2}47 45 54 20 2f 20 48 54 {2}54 50 2f 31 2e 31 0d 0a {2}\|GET \/ HTTP\/1\.1\.\.\|/);

@@ -112,3 +112,12 @@ test('short formats', () => {
   assert.equal(shortProbe('uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_write'), 'uprobe:libssl.so.3:SSL_write');
   assert.equal(shortProbe('tracepoint:syscalls:sys_enter_openat'), 'tracepoint:syscalls:sys_enter_openat');
 });
+
+test('the header lists the probes the script wrote, as many as fit, and counts the rest', async () => {
+  const { probeSummary } = await import('../../runtime/ui/Header.js');
+  const row = (label: string, hits: number, role = '') => ({ label, role, hits });
+  const rows = [row('uprobe:libssl.so.3:SSL_write', 17), row('uretprobe:libssl.so.3:SSL_write', 17, 'return'), row('uprobe:libssl.so.3:SSL_read', 61), row('uprobe:libssl.so.3:SSL_free', 3, 'close')];
+  assert.equal(probeSummary(rows, 4, 80).trimEnd(), 'probes: u:libssl.so.3:SSL_write 17 · u:libssl.so.3:SSL_read 61 (+2 for capture)');
+  assert.equal(probeSummary(rows, 4, 60).trimEnd(), 'probes: u:libssl.so.3:SSL_write 17 +1 more (+2 for capture)');
+  assert.equal(probeSummary([], 3, 80).trimEnd(), 'probes: 3 attached');
+});
