@@ -45,27 +45,31 @@ function describeScript(s: SourceFile): string {
 export async function runInTerminalUi(base: Omit<RunOptions, 'renderer'>, o: UiRunOptions): Promise<number> {
   const store = new UiStore();
   const ui = import('../ui/launch.js');
-  ui.catch(() => {}); // reported where it is awaited
+  ui.catch(() => {}); // handled when mounting
   let handle: { close(): Promise<void> } | undefined;
   let mounting: Promise<void> | undefined;
+  let uiError: unknown;
+  const props = () => ({
+    store,
+    script: describeScript(base.source),
+    target: describeTarget(base.command, base.pid),
+    startedAt: Date.now(),
+    onQuit: () => o.abort.abort(),
+    cpus: os.cpus().length,
+    color: colorAllowed(process.env),
+    hex: o.hex,
+    saveDir: process.cwd(),
+  });
   const mount = () => {
-    mounting = ui.then((m) => {
-      if (store.ended) return;
-      handle = m.mountUi(
-        {
-          store,
-          script: describeScript(base.source),
-          target: describeTarget(base.command, base.pid),
-          startedAt: Date.now(),
-          onQuit: () => o.abort.abort(),
-          cpus: os.cpus().length,
-          color: colorAllowed(process.env),
-          hex: o.hex,
-          saveDir: process.cwd(),
-        },
-        { stdout: process.stdout, stdin: process.stdin, stderr: process.stderr },
-      );
-    });
+    mounting = ui
+      .then((m) => {
+        if (!store.ended) handle = m.mountUi(props(), { stdout: process.stdout, stdin: process.stdin, stderr: process.stderr });
+      })
+      .catch((e) => {
+        // No UI means nobody sees anything: stop the session cleanly, then report it.
+        uiError = e;
+        o.abort.abort();
+      });
   };
   let code: number;
   try {
@@ -84,13 +88,13 @@ export async function runInTerminalUi(base: Omit<RunOptions, 'renderer'>, o: UiR
       },
     });
   } finally {
-    await mounting?.catch(() => {});
+    await mounting;
     await handle?.close();
   }
   // The UI is gone: what text mode would print at the end goes to the normal screen.
   const text = new TextRenderer(o.out, o.err, o.quiet, o.hex);
   for (const e of store.afterUi()) text.event(e);
   text.end();
-  await mounting; // a UI that failed to load is an internal error, after the session closed cleanly
+  if (uiError) throw uiError; // an internal error (exit 70), reported after the session closed cleanly
   return code;
 }

@@ -34,19 +34,26 @@ export function mountUi(props: AppProps, io: { stdout: NodeJS.WriteStream; stdin
     io.stdout.write(LEAVE_ALT + SHOW_CURSOR);
   };
   process.once('exit', restore);
-  const instance = render(<App {...props} />, {
+  const options = {
     stdout: io.stdout,
     stdin: io.stdin,
     stderr: io.stderr,
     exitOnCtrlC: false,
     patchConsole: true,
     maxFps: 10,
-    onRender: ({ renderTime }) => {
+    onRender: ({ renderTime }: { renderTime: number }) => {
       metrics.frames++;
       metrics.renderMsTotal += renderTime;
       metrics.renderMsMax = Math.max(metrics.renderMsMax, renderTime);
     },
-  });
+  };
+  let instance: ReturnType<typeof render>;
+  try {
+    instance = render(<App {...props} />, options);
+  } catch (e) {
+    restore(); // never leave the terminal on the alternate screen
+    throw e;
+  }
   return {
     async close() {
       if (closed) return;
