@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // tests/run.mjs — the test command (`npm test` builds first, then runs this).
-// Finds every *.test.ts and *.test.tsx (UI components) explicitly (Node 20's runner silently runs nothing when
-// given no files), runs them with node's own runner (TAP), one file at a time
+// Finds every *.test.ts and *.test.tsx (UI components) explicitly (Node 20's
+// runner silently runs nothing when given no files), runs them with node's
+// own runner (TAP), one file at a time
 // (kernel tests must not race each other), and fails if no test ran at all.
 //   node tests/run.mjs              all tests
 //   node tests/run.mjs unit e2e     only tests under those folders

@@ -4,7 +4,8 @@
 // once the probes are attached (so a script error is printed as in text
 // mode, before any UI). q / Ctrl-C in the UI abort the session through the
 // same path as SIGINT; when the session is over the UI closes and the
-// closing output (END, the final maps, drop totals) is printed as text.
+// closing output (END, the final maps, drop totals) is printed as text,
+// after what the events pane held if the session ended by itself.
 import fs from 'node:fs';
 import os from 'node:os';
 import type { SourceFile } from '../../grammar/ast.js';
@@ -49,12 +50,16 @@ export async function runInTerminalUi(base: Omit<RunOptions, 'renderer'>, o: UiR
   let handle: { close(): Promise<void> } | undefined;
   let mounting: Promise<void> | undefined;
   let uiError: unknown;
+  let quitInUi = false;
   const props = () => ({
     store,
     script: describeScript(base.source),
     target: describeTarget(base.command, base.pid),
     startedAt: Date.now(),
-    onQuit: () => o.abort.abort(),
+    onQuit: () => {
+      quitInUi = true;
+      o.abort.abort();
+    },
     cpus: os.cpus().length,
     color: colorAllowed(process.env),
     hex: o.hex,
@@ -91,9 +96,13 @@ export async function runInTerminalUi(base: Omit<RunOptions, 'renderer'>, o: UiR
     await mounting;
     await handle?.close();
   }
-  // The UI is gone: what text mode would print at the end goes to the normal screen.
+  // The UI is gone: what text mode would print at the end goes to the normal screen. A session
+  // that ended by itself (the command exited, exit(), --duration) may have flashed by unread:
+  // then what the events pane held is printed first, so a short run shows what text mode shows.
   const text = new TextRenderer(o.out, o.err, o.quiet, o.hex);
-  for (const e of store.afterUi()) text.event(e);
+  const after = store.afterUi({ replay: !quitInUi });
+  if (after.skipped) o.err.write(`capc: ${after.skipped} earlier entries were shown in the terminal UI only (--no-tui or -o FILE keeps everything)\n`);
+  for (const e of after.events) text.event(e);
   text.end();
   if (uiError) throw uiError; // an internal error (exit 70), reported after the session closed cleanly
   return code;

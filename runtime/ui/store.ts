@@ -46,6 +46,8 @@ export class UiStore implements Renderer {
   mapsAt: { at: number; readMs: number } | undefined;
   /** The session is closing (probes detached): END and the final maps follow. */
   stopping = false;
+  /** Entries added before 'stopping' (what the events pane showed while the session ran). */
+  private stoppedAt: number | undefined;
   ended = false;
   private readonly closing: CapEvent[] = [];
 
@@ -98,6 +100,7 @@ export class UiStore implements Renderer {
         return;
       case 'stopping':
         this.stopping = true;
+        this.stoppedAt = this.ring.seq;
         return;
       case 'capture-summary':
         return;
@@ -143,12 +146,21 @@ export class UiStore implements Renderer {
 
   /**
    * What to print on the normal screen once the UI is gone, as text mode would
-   * have: the drops seen during the session (one line per ring or map), then
-   * everything from the closing phase on (END output, connections still open,
-   * the capture summary, the final maps).
+   * have: with `replay` (the session ended by itself, nobody may have read the
+   * screen) first the entries the events pane still holds; then the drops seen
+   * during the session (one line per ring or map); then everything from the
+   * closing phase on (END output, connections still open, the capture
+   * summary, the final maps). `skipped` counts entries no longer held.
    */
-  afterUi(): CapEvent[] {
+  afterUi(o: { replay: boolean } = { replay: false }): { events: CapEvent[]; skipped: number } {
     const out: CapEvent[] = [];
+    let skipped = 0;
+    if (o.replay) {
+      const until = this.stoppedAt ?? this.ring.seq;
+      const held = this.ring.entries().filter((e) => e.seq < until);
+      skipped = held[0]?.seq ?? until;
+      for (const e of held) out.push(asEvent(e));
+    }
     const lostLater = new Map<string, number>();
     for (const e of this.closing) if (e.kind === 'lost') lostLater.set(e.ring, (lostLater.get(e.ring) ?? 0) + e.count);
     for (const [ring, count] of this.lost) {
@@ -161,6 +173,22 @@ export class UiStore implements Renderer {
       const before = count - (fullLater.get(map) ?? 0);
       if (before > 0) out.push({ kind: 'map-full', map, count: before, maxEntries });
     }
-    return [...out, ...this.closing.filter((e) => e.kind !== 'stopping')];
+    return { events: [...out, ...this.closing.filter((e) => e.kind !== 'stopping')], skipped };
+  }
+
+}
+
+/** An entry as the event text mode prints (the -c command's output is printed as is, as printf output is). */
+function asEvent(e: Entry): CapEvent {
+  switch (e.kind) {
+    case 'printf':
+    case 'child':
+      return { kind: 'printf', text: e.text };
+    case 'capture':
+      return { kind: 'capture', conn: e.conn, dir: e.dir, offset: e.offset, data: e.data, ts: 0n, tid: 0, site: 0 };
+    case 'capture-loss':
+      return { kind: 'capture-loss', conn: e.conn, dir: e.dir, offset: e.offset, bytes: e.bytes };
+    case 'capture-end':
+      return { kind: 'capture-end', conn: e.conn, closed: e.closed, bytes: e.bytes, lost: e.lost };
   }
 }

@@ -113,7 +113,7 @@ test('terminal UI: a script error is shown as in text mode, before any UI, exit 
   assert.doesNotMatch(tmux.screen(), /\[1 Events\]/);
 });
 
-test('terminal UI: Ctrl-C quits cleanly; too small a terminal gets a message; --no-tui gives text', async (t) => {
+test('terminal UI: Ctrl-C quits cleanly; too small a terminal gets a message; a short run prints its output; --no-tui gives text', async (t) => {
   if (!requireKernel(t) || !requireTool(t, 'tmux')) return;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'capc-tui-'));
   const tmux = new Tmux();
@@ -125,6 +125,15 @@ test('terminal UI: Ctrl-C quits cleanly; too small a terminal gets a message; --
   tmux.keys('C-c');
   assert.equal(await waitForExit(exitFile), 0);
   assert.match(tmux.screen(), /^@n: [1-9]\d*$/m);
+  await assertNothingLoaded();
+
+  // A session that ends by itself prints, after the UI, what its events pane held: a short run reads as in text mode.
+  const short = new Tmux();
+  t.after(() => short.kill());
+  fs.rmSync(exitFile);
+  const exit1 = startCapc(short, ['run', '-e', 'BEGIN { printf("hello from BEGIN\\n"); } interval:ms:300 { @n = count(); exit(); } END { printf("bye\\n"); }'], dir);
+  assert.equal(await waitForExit(exit1), 0);
+  assert.match(short.screen(), /^hello from BEGIN\nbye\n\n\n@n: 1$/m);
   await assertNothingLoaded();
 
   const plain = new Tmux();

@@ -33,6 +33,15 @@ test('printf without a newline is joined to what follows, into a new entry objec
   assert.equal(first?.kind === 'printf' && first.text.toString(), 'a', 'a paused view keeps what it saw');
 });
 
+test('a replay after a long session says how many entries were only on screen', () => {
+  const st = new UiStore({ capacity: 3 });
+  for (let i = 0; i < 10; i++) st.event(printf(`line ${i}\n`));
+  st.event({ kind: 'stopping' });
+  const r = st.afterUi({ replay: true });
+  assert.equal(r.skipped, 7);
+  assert.equal(r.events.length, 3);
+});
+
 test('text entries live in a byte ring: older text that was overwritten is gone, never garbled', () => {
   const st = new UiStore({ capacity: 100, textBytes: 64 });
   for (let i = 0; i < 10; i++) st.event(printf(`line number ${i}\n`)); // 15 bytes each: only the last 4 fit
@@ -86,9 +95,13 @@ test('after the UI: drop totals, then the closing output in order', () => {
   const maps = { kind: 'maps' as const, atExit: true, maps: [{ name: '@x', kind: 'count' as const, keyed: false, entries: [{ key: [], value: 3n }] }] };
   st.event(maps);
   st.end();
-  const after = st.afterUi();
+  const after = st.afterUi().events;
   assert.deepEqual(after.map((e) => e.kind), ['lost', 'map-full', 'printf', 'lost', 'maps']);
   assert.deepEqual(after[0], { kind: 'lost', ring: 'capc_events', count: 5 });
+  // A session that ended by itself also replays what the events pane held (not the closing output twice).
+  const replay = st.afterUi({ replay: true });
+  assert.deepEqual(replay.events.map((e) => (e.kind === 'printf' ? e.text.toString() : e.kind)), ['during\n', 'lost', 'map-full', 'END says bye\n', 'lost', 'maps']);
+  assert.equal(replay.skipped, 0);
   assert.equal(st.lost.get('capc_events'), 6);
   assert.equal(st.maps, maps.maps);
 });
