@@ -29,9 +29,9 @@ export class Tmux {
     this.tmux('resize-window', '-t', 'main', '-x', String(cols), '-y', String(rows));
   }
 
-  /** The visible screen, as text. */
-  screen(): string {
-    return this.tmux('capture-pane', '-p', '-t', 'main');
+  /** The visible screen, as text; with `history`, that many lines of scrollback above it too. */
+  screen(history = 0): string {
+    return this.tmux('capture-pane', '-p', '-t', 'main', ...(history ? ['-S', String(-history)] : []));
   }
 
   /** Poll the screen until `re` matches; returns the match and how long it took. */
