@@ -66,8 +66,9 @@ async function one(ui: boolean, rate: number, loadS: number, ring?: string): Pro
     await waitFile(path.join(dir, 'exit'));
     const quitMs = Date.now() - quitAt;
     await waitFile(path.join(dir, 'time'));
-    const screen = tmux.screen(200);
-    const calls = Number([...screen.matchAll(/^@calls: (\d+)$/gm)].pop()?.[1] ?? NaN);
+    // tmux may still be drawing what text mode wrote before it exited: wait for the final map.
+    let calls = NaN;
+    for (let i = 0; i < 300 && Number.isNaN(calls); i++, await sleep(100)) calls = Number([...tmux.screen(200).matchAll(/^@calls: (\d+)$/gm)].pop()?.[1] ?? NaN);
     const err = fs.readFileSync(path.join(dir, 'err'), 'utf8');
     const lost = [...err.matchAll(/warning\[W0901\]: (\d+) events? lost/g)].reduce((n, m) => n + Number(m[1]), 0);
     const [u, s, e] = fs.readFileSync(path.join(dir, 'time'), 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
