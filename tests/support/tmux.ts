@@ -2,6 +2,7 @@
 // server (its own socket, no user config), keys sent with send-keys, the
 // screen read back with capture-pane. Used to test the terminal UI end to end.
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 
 export class Tmux {
   private readonly socket = `capc-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
@@ -10,9 +11,12 @@ export class Tmux {
     return execFileSync('tmux', ['-L', this.socket, '-f', '/dev/null', ...args], { encoding: 'utf8' });
   }
 
+  private socketPath: string | undefined;
+
   /** Start `command` (run by sh) in a cols×rows terminal. */
   start(command: string, cols = 80, rows = 24): void {
     this.tmux('new-session', '-d', '-s', 'main', '-x', String(cols), '-y', String(rows), command);
+    this.socketPath = this.tmux('display-message', '-p', '#{socket_path}').trim();
   }
 
   /** Send tmux key names (Space, Tab, BTab, Enter, C-c, q...). */
@@ -47,12 +51,13 @@ export class Tmux {
     throw new Error(`screen never matched ${re} in ${timeoutMs} ms; it shows:\n${screen}`);
   }
 
-  /** Stop the server and everything in it (the program gets SIGHUP). */
+  /** Stop the server and everything in it (the program gets SIGHUP), and remove its socket. */
   kill(): void {
     try {
       this.tmux('kill-server');
     } catch {
       /* already gone */
     }
+    if (this.socketPath) fs.rmSync(this.socketPath, { force: true });
   }
 }
