@@ -7,6 +7,7 @@ import { repoRoot } from '../tests/support/paths.js';
 import { machine, tool } from './lib.js';
 import { startupBench } from './startup.js';
 import { seed000Bench } from './seed000.js';
+import { tuiBench } from './tui.js';
 
 const runs = Number(process.env.BENCH_RUNS ?? 5);
 const sections: string[] = [];
@@ -20,6 +21,10 @@ if (process.getuid?.() !== 0) {
 if (want('startup')) {
   console.error('bench: startup...');
   sections.push(await startupBench(runs));
+}
+if (want('tui')) {
+  console.error('bench: terminal UI under load...');
+  sections.push(await tuiBench());
 }
 
 if (want('seed000')) {
@@ -39,6 +44,19 @@ const header = [
   '',
 ];
 const out = path.join(repoRoot, 'BENCHMARKS.md');
-fs.writeFileSync(out, [...header, ...sections].join('\n') + '\n');
+// Running some benchmarks (`npm run bench -- tui`) keeps the other sections as they were.
+const kept = only.length && fs.existsSync(out) ? keptSections(fs.readFileSync(out, 'utf8'), sections) : [];
+fs.writeFileSync(out, [...header, ...kept, ...sections].join('\n') + '\n');
 console.error(`bench: wrote ${out}`);
 console.log(fs.readFileSync(out, 'utf8'));
+
+/** Sections ('## ' and what follows) of the existing file whose title none of `fresh` has. */
+function keptSections(text: string, fresh: string[]): string[] {
+  const title = (sec: string) => sec.split('\n', 1)[0]!;
+  const freshTitles = new Set(fresh.map(title));
+  return text
+    .split(/^(?=## )/m)
+    .slice(1)
+    .filter((sec) => !freshTitles.has(title(sec)))
+    .map((sec) => sec.replace(/\n+$/, '\n'));
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // tests/run.mjs — the test command (`npm test` builds first, then runs this).
-// Finds every *.test.ts explicitly (Node 20's runner silently runs nothing when
-// given no files), runs them with node's own runner (TAP), one file at a time
+// Finds every *.test.ts and *.test.tsx (UI components) explicitly (Node 20's
+// runner silently runs nothing when given no files), runs them with node's
+// own runner (TAP), one file at a time
 // (kernel tests must not race each other), and fails if no test ran at all.
 //   node tests/run.mjs              all tests
 //   node tests/run.mjs unit e2e     only tests under those folders
@@ -18,7 +19,7 @@ function walk(dir, out) {
     if (e.name === 'node_modules' || e.name === 'dist' || e.name.startsWith('.')) continue;
     const p = path.join(dir, e.name);
     if (e.isDirectory()) walk(p, out);
-    else if (e.name.endsWith('.test.ts')) out.push(path.relative(root, p));
+    else if (e.name.endsWith('.test.ts') || e.name.endsWith('.test.tsx')) out.push(path.relative(root, p));
   }
   return out;
 }

@@ -104,7 +104,7 @@ export class BpfObject {
       .concat(this.manifest.capture ? [this.manifest.capture.flushProgram] : [])
       .map((name) => {
         const info = Buffer.alloc(256); // struct bpf_prog_info: type (u32), then id (u32)
-        const len = [info.length];
+        const len = new Uint32Array([info.length]);
         return n.obj_get_info_by_fd(this.program(name).fd, info, len) === 0 ? info.readUInt32LE(4) : 0;
       })
       .filter((id) => id > 0);

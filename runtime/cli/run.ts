@@ -6,16 +6,20 @@ import { CapcError } from '../errors.js';
 import { batchedOut } from '../output/batched-out.js';
 import { JsonRenderer } from '../output/json.js';
 import { TextRenderer, type Out } from '../output/text.js';
-import { runSession } from '../session/session.js';
+import type { Renderer } from '../events/model.js';
+import { runSession, type RunOptions } from '../session/session.js';
 import { setSignalPhase } from './signals.js';
 import { FanOut, StreamFiles } from '../output/stream-files.js';
 import { compileOptions, printDiagnostics, readSource, reportFailure, type ProgramOpts } from './common.js';
+import { chooseOutputMode } from './output-mode.js';
+import { runInTerminalUi } from './run-ui.js';
 
 interface RunOpts extends ProgramOpts {
   c?: string;
   p?: string;
   duration?: string;
-  format: string;
+  format?: string;
+  tui: boolean;
   o?: string;
   q?: boolean;
   cache: boolean;
@@ -36,7 +40,8 @@ export function registerRun(program: Command): void {
     .option('-c <command>', 'start COMMAND, trace it, stop when it exits (cpid is its pid)')
     .option('-p <pid>', 'attach uprobes to this process only; stop when it exits')
     .option('--duration <seconds>', 'stop after this many seconds')
-    .option('-f, --format <format>', 'output format: text or json', 'text')
+    .option('-f, --format <format>', 'output format: text or json (default: the terminal UI on a terminal, text otherwise)')
+    .option('--no-tui', 'plain text output even on a terminal')
     .option('-o <file>', 'write output to FILE instead of stdout')
     .option('-q', 'quiet: no "Attaching N probes..." line')
     .option('-v, --verbose', 'show the verifier log and libbpf messages on failure')
@@ -59,7 +64,7 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
   try {
     const positional = opts.e !== undefined && file !== undefined ? [file, ...args] : args;
     source = readSource(opts.e !== undefined ? undefined : file, opts);
-    if (!['text', 'json'].includes(opts.format)) throw new CapcError('E0904', `unknown output format '${opts.format}'`, ['use -f text or -f json']);
+    if (opts.format !== undefined && !['text', 'json'].includes(opts.format)) throw new CapcError('E0904', `unknown output format '${opts.format}'`, ['use -f text or -f json']);
     const pid = opts.p !== undefined ? parseInteger('-p', opts.p) : undefined;
     const duration = opts.duration !== undefined ? Number(opts.duration) : undefined;
     if (duration !== undefined && !(duration > 0)) throw new CapcError('E0904', '--duration needs a positive number of seconds');
@@ -74,14 +79,13 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
     });
     const out: Out = opts.o ? fileOut(opts.o) : batchedOut((d) => void (outClosed || process.stdout.write(d)));
     const err: Out = { write: (d) => void process.stderr.write(d) };
-    const main = opts.format === 'json' ? new JsonRenderer(out) : new TextRenderer(out, err, !!opts.q, !!opts.hex);
-    const renderer = opts.writeStreams ? new FanOut([main, new StreamFiles(opts.writeStreams)]) : main;
+    const { mode } = chooseOutputMode({ format: opts.format, outputFile: !!opts.o, tui: opts.tui, stdoutIsTTY: process.stdout.isTTY, stdinIsTTY: process.stdin.isTTY, env: process.env });
+    const withStreamFiles = (r: Renderer): Renderer => (opts.writeStreams ? new FanOut([r, new StreamFiles(opts.writeStreams)]) : r);
     const src = source;
-    return await runSession({
+    const base: Omit<RunOptions, 'renderer'> = {
       onSessionStart: () => setSignalPhase('session'),
       source,
       compile: compileOptions(opts, positional),
-      renderer,
       command: opts.c,
       pid,
       durationSec: duration,
@@ -92,7 +96,10 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
       signal: abort.signal,
       onAttached: process.env.CAPC_NOTIFY_ATTACHED ? () => process.stderr.write('__CAPC_ATTACHED__\n') : undefined,
       onLoaded: process.env.CAPC_NOTIFY_ATTACHED ? (ids) => process.stderr.write(`__CAPC_LOADED__ ${ids.join(',')}\n`) : undefined,
-    });
+    };
+    if (mode === 'ui') return await runInTerminalUi(base, { wrap: withStreamFiles, quiet: !!opts.q, hex: !!opts.hex, abort, out, err });
+    const main = mode === 'json' ? new JsonRenderer(out) : new TextRenderer(out, err, !!opts.q, !!opts.hex);
+    return await runSession({ ...base, renderer: withStreamFiles(main) });
   } catch (e) {
     return reportFailure(e, source, !!opts.verbose);
   } finally {

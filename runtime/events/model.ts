@@ -68,6 +68,8 @@ export type CapEvent =
   | { kind: 'loop-limit'; where: string; count: number; limit: number }
   /** Map updates that failed because the map was full, since the last report. */
   | { kind: 'map-full'; map: string; count: number; maxEntries: number }
+  /** The probes are detached and the rings drained; END runs next. What follows is the session's closing output. */
+  | { kind: 'stopping' }
   /** Every non-empty map, at exit; or one map on print(@m, top, div) (top 0: all). */
   | { kind: 'maps'; maps: MapSnapshot[]; atExit: boolean; top?: number; div?: number }
   /** time(fmt): the formatted time, exactly the bytes to print. */

@@ -121,7 +121,8 @@ function bind() {
     map_update_elem: lib.func('int bpf_map_update_elem(int fd, const void *key, const void *value, uint64 flags)'),
     prog_test_run_opts: lib.func('int bpf_prog_test_run_opts(int prog_fd, _Inout_ bpf_test_run_opts *opts)'),
     enable_stats: lib.func('int bpf_enable_stats(int type)'),
-    obj_get_info_by_fd: lib.func('int bpf_obj_get_info_by_fd(int fd, _Inout_ uint8_t *info, _Inout_ uint32 *info_len)'),
+    // struct bpf_prog_info and friends (run_time_ns, run_cnt: see runtime/bpf/bpf-stats.ts)
+    obj_get_info_by_fd: lib.func('int bpf_obj_get_info_by_fd(int bpf_fd, void *info, void *info_len)'),
     // libbpf: perf buffers (the perfbuf sink)
     perf_buffer_new: lib.func('perf_buffer *perf_buffer__new(int map_fd, size_t page_cnt, capc_perf_sample_fn *sample_cb, capc_perf_lost_fn *lost_cb, void *ctx, const void *opts)'),
     perf_buffer_epoll_fd: lib.func('int perf_buffer__epoll_fd(const perf_buffer *pb)'),

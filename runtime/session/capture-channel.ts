@@ -29,6 +29,11 @@ export class CaptureChannel {
     this.flushPeriodMs = Math.max(5, Math.floor(cap.idleFlushMs / 2));
   }
 
+  /** The sink when it is a ring buffer (the UI samples its fill); undefined for perf buffers. */
+  get ringSink(): RingReader | undefined {
+    return this.reader instanceof RingReader ? this.reader : undefined;
+  }
+
   /** The fd to wait on for wake-ups. */
   get fd(): number {
     return this.reader.fd;

@@ -22,6 +22,7 @@ import { HeldChild } from './child.js';
 import { CaptureChannel } from './capture-channel.js';
 import { ValueResolver } from '../events/resolve.js';
 import { Control, readControl } from './control.js';
+import { LiveView, type LiveOptions } from './snapshot.js';
 
 export class CompileFailed extends Error {
   constructor(readonly diagnostics: Diagnostic[]) {
@@ -50,6 +51,10 @@ export interface RunOptions {
   onLoaded?: (programIds: number[]) => void;
   /** Aborting stops the session as Ctrl-C would (e.g. the output pipe closed). */
   signal?: AbortSignal;
+  /** Live statistics and controls for the terminal UI (runtime/session/snapshot.ts). */
+  live?: LiveOptions;
+  /** Take the -c command's output (and give it no terminal input) instead of sharing the terminal. */
+  childOutput?: (data: Buffer) => void;
 }
 
 /** Longest wait between drains of a quiet ring: bounds the latency of rare output. */
@@ -99,6 +104,7 @@ class Session {
   private cpuAtAttach: NodeJS.CpuUsage | undefined;
   private readonly resolver: ValueResolver;
   private control: Control | undefined;
+  private live: LiveView | undefined;
 
   constructor(private readonly manifest: Manifest, private readonly opts: RunOptions) {
     this.resolver = new ValueResolver(manifest, (name) => this.obj?.mapFd(name));
@@ -111,7 +117,7 @@ class Session {
     // From here on Ctrl-C/SIGTERM/SIGHUP stop the session properly (END, maps, detach).
     this.installSignals();
     opts.onSessionStart?.();
-    if (opts.command) this.child = HeldChild.start(opts.command);
+    if (opts.command) this.child = HeldChild.start(opts.command, opts.childOutput);
 
     this.obj = BpfObject.open(object, m);
     this.obj.setRodata({ cpid: this.child?.pid ?? 0, start_ns: process.hrtime.bigint() });
@@ -128,6 +134,10 @@ class Session {
     }
     if (m.capture) this.capture = new CaptureChannel(m, m.capture, this.obj, opts.renderer);
     this.poller = new Poller([this.rings.events!.fd, this.rings.ctl!.fd, ...(this.capture ? [this.capture.fd] : [])]);
+    if (opts.live) {
+      const rings = [{ ring: this.rings.events!, role: 'events' as const }, ...(this.capture?.ringSink ? [{ ring: this.capture.ringSink, role: 'capture' as const }] : [])];
+      this.live = new LiveView(m, this.obj, this.statsFd, rings, opts.live);
+    }
 
     opts.renderer.event({ kind: 'attaching', probes: m.probes.length });
     for (const p of m.probes) this.links.push(...attachProbe(p, this.obj.program(p.program).ptr, { pid: opts.pid ?? this.child?.pid }));
@@ -155,6 +165,7 @@ class Session {
       while (!this.stop) {
         await Promise.race([this.poller.wait(interval), new Promise<void>((r) => (this.wake = r))]);
         this.capture?.tick();
+        this.live?.sample();
         const n = this.drainAll();
         if (this.child && !this.child.exited) this.control?.watch(this.child.pid);
         else this.control?.watch();
@@ -246,10 +257,12 @@ class Session {
   private async finish(): Promise<number> {
     const obj = this.obj!;
     mark('stopping');
+    this.live?.close();
     await destroyAll(this.links);
     this.links = [];
     mark('detached');
     this.drainAll();
+    this.opts.renderer.event({ kind: 'stopping' });
     for (const p of this.manifest.probes.filter((x) => x.attach.kind === 'end')) runOnce(p, obj.program(p.program).fd);
     this.drainAll();
     this.capture?.finish(this.statsFd);
@@ -276,6 +289,7 @@ class Session {
 
   async close(): Promise<void> {
     for (const [sig, h] of this.signalHandlers) process.off(sig, h);
+    this.live?.close();
     for (const l of this.links) l.destroy();
     this.links = [];
     this.rings.events?.close();
