@@ -198,8 +198,11 @@ static __always_inline __s64 capc_map_get(void *map, const void *key)
 		if ((n) <= 256) {                                                         \
 			__builtin_memset((p), 0, (n));                                    \
 		} else {                                                                  \
-			for (__u32 capc_i = 0; capc_i < (n) / 8; capc_i++)                \
+			for (__u32 capc_i = 0; capc_i < (n) / 8; capc_i++) {              \
 				((__u64 *)(p))[capc_i] = 0;                               \
+				/* or clang turns the loop back into memset(), which BPF lacks */ \
+				asm volatile("" ::: "memory");                            \
+			}                                                                 \
 			for (__u32 capc_j = (n) / 8 * 8; capc_j < (n); capc_j++)           \
 				((char *)(p))[capc_j] = 0;                                \
 		}                                                                         \

@@ -11,6 +11,7 @@ import { checkBuf, checkJoin, checkNtop, checkTime, checkUstack, checkUsym, defa
 import type { CheckContext } from './context.js';
 import { convNeeds, parseFormat } from './printf-format.js';
 import { AGG_FNS, ERROR, isInt, isResolved, isStr, typeName, VOID, type AggFn, type Type } from './types.js';
+import { unifyKeys } from './map-keys.js';
 
 type CheckExpr = (e: A.Expr, cx: CheckContext) => Type;
 
@@ -86,8 +87,8 @@ export function checkCall(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr)
         cx.bag.add('E0302', 'delete() needs a map entry: delete(@map[key])', m.span);
         return VOID;
       }
-      for (const k of m.keys ?? []) checkExpr(k, cx);
-      if (e.args[1]) checkExpr(e.args[1], cx);
+      const keyExprs = e.args[1] ? [e.args[1]] : m.keys;
+      const keys = keyExprs?.map((k) => checkExpr(k, cx));
       const info = cx.maps.get(m.name);
       if (!info) {
         cx.bag.add('E0204', `map ${m.name} is deleted from but never assigned`, m.span);
@@ -97,6 +98,7 @@ export function checkCall(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr)
         cx.bag.add('E0302', `delete() of one ${info.kind}() entry is not supported`, m.span, `clear(${m.name}) removes every entry; zero(${m.name}) empties the buckets`);
         return VOID;
       }
+      unifyKeys(m.name, keyExprs, keys, info, cx, m.span);
       cx.inst.calls.set(e, { fn: 'delete' });
       return VOID;
     }

@@ -12,6 +12,7 @@ import { probeName } from './probes.js';
 import { fieldShape, fieldType } from './tracepoint-fields.js';
 import type { BtfParam, TracepointField } from '../host.js';
 import { arithResult, CAST_INTS, ERROR, isInt, isStr, S64, typeName, type Type } from './types.js';
+import { unifyKeys } from './map-keys.js';
 
 export function checkExpr(e: A.Expr, cx: CheckContext): Type {
   const t = typeOf(e, cx);
@@ -165,12 +166,13 @@ function argCountOf(cx: CheckContext): number | undefined {
 }
 
 function mapRead(e: A.MapRef, cx: CheckContext): Type {
-  for (const k of e.keys ?? []) checkExpr(k, cx);
+  const keys = e.keys?.map((k) => checkExpr(k, cx));
   const m = cx.maps.get(e.name);
   if (!m) {
     // Maps are collected in a first pass; a read of a map nobody writes is reported by analyze().
     return { k: 'int', bytes: 8, signed: true };
   }
+  unifyKeys(e.name, e.keys, keys, m, cx, e.span);
   if (m.kind === 'str') return { k: 'str', size: m.strSize ?? cx.config.strlen };
   if (m.kind !== 'int') {
     cx.bag.add('E0313', `${e.name} holds a ${m.kind}() aggregation, which cannot be read inside a probe`, e.span,

@@ -6,6 +6,7 @@ import type * as A from '../../grammar/ast.js';
 import type { LhistParams, MapKind } from './analyzed.js';
 import { checkSink } from './check-capture.js';
 import { checkExpr } from './check-expr.js';
+import { unifyKeys } from './map-keys.js';
 import type { CheckContext } from './context.js';
 import { isInt, isResolved, isStr, typeName, type Type } from './types.js';
 
@@ -203,28 +204,7 @@ export function defineMap(m: A.MapRef, kind: MapKind, cx: CheckContext, span: A.
     return;
   }
   if (kind === 'str' && extra.strSize && extra.strSize > (prev.strSize ?? 0)) prev.strSize = extra.strSize;
-  if ((prev.keys === undefined) !== (keys === undefined) || (prev.keys && keys && prev.keys.length !== keys.length)) {
-    cx.bag.add('E0304', `${m.name} was first used with ${prev.keys?.length ?? 0} key(s), here with ${keys?.length ?? 0}`, m.span, `first use: line ${prev.span.line}`);
-    return;
-  }
-  prev.keys?.forEach((pk, i) => {
-    const k = keys![i]!;
-    if (isInt(pk) && isInt(k)) return;
-    if (isStr(pk) && isStr(k)) {
-      if (k.size > pk.size) prev.keys![i] = { k: 'str', size: k.size };
-      return;
-    }
-    if (pk.k === 'ustack' && k.k === 'ustack') {
-      if (k.frames !== pk.frames) cx.bag.add('E0304', `key ${i + 1} of ${m.name} was ustack(${pk.frames}) before, here ustack(${k.frames})`, m.keys![i]!.span, 'one map keeps stacks of one depth');
-      return;
-    }
-    if (pk.k === k.k && (k.k === 'inet' || k.k === 'usym')) return;
-    if (pk.k === 'buf' && k.k === 'buf') {
-      if (k.size > pk.size) prev.keys![i] = { k: 'buf', size: k.size };
-      return;
-    }
-    cx.bag.add('E0304', `key ${i + 1} of ${m.name} was ${typeName(pk)} before, here ${typeName(k)}`, m.keys![i]!.span, `first use: line ${prev.span.line}`);
-  });
+  unifyKeys(m.name, m.keys, keys, prev, cx, m.span);
 }
 
 function normalizeKey(t: Type): Type {

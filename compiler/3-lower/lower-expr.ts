@@ -236,6 +236,8 @@ export function arith(op: string, l: IntVal, r: IntVal, lLit?: bigint, rLit?: bi
     // Two narrow operands compare as they are; otherwise both sides are 64-bit of one signedness.
     return narrowInt(l.narrow && r.narrow ? bin(op, l.e, r.e) : bin(op, opnd(l), opnd(r)));
   }
+  // A left shift that overflows a signed value is undefined in C even with -fwrapv: shift unsigned.
+  if (op === '<<' && !unsigned) return { e: cast('__s64', bin(op, u64(l), u64(r))), unsigned };
   return { e: bin(op, opnd(l), opnd(r)), unsigned };
 }
 
@@ -278,7 +280,7 @@ export function lowerStrRef(b: FnBuilder, e: A.Expr): StrRef {
         return { ptr: id('comm'), size: 16 };
       }
       if (e.name === 'probe') return literalRef(probeName(b.inst.attach));
-      if (e.name === 'func' && b.inst.attach.kind === 'uprobe') return literalRef(b.inst.attach.func);
+      if (e.name === 'func' && 'func' in b.inst.attach && typeof b.inst.attach.func === 'string') return literalRef(b.inst.attach.func);
       break;
     case 'Var':
       return { ptr: strVarSlot(b, e.name, t.size), size: t.size };
@@ -294,6 +296,7 @@ export function lowerStrRef(b: FnBuilder, e: A.Expr): StrRef {
     default:
       break;
   }
+  if (e.kind === 'Ident' || e.kind === 'Field') throw new Error(`internal: no string lowering for ${e.kind === 'Ident' ? e.name : `args->${e.field}`} in ${b.inst.attach.kind} probes`);
   const slot = b.scratch(b.fresh('s'), 'char', t.size, t.size, 1);
   lowerStrInto(b, e, slot, t.size);
   return { ptr: slot, size: t.size };

@@ -42,7 +42,7 @@ interface ProbeKind {
   ptrs: string[];
 }
 
-const COMMON_INTS = ['pid', 'tid', 'uid', 'gid', 'nsecs', 'elapsed', 'cpu'];
+const COMMON_INTS = ['pid', 'tid', 'uid', 'gid', 'nsecs', 'elapsed', 'cpu', 'cgroup'];
 const COMMON_STRS = ['comm', 'probe'];
 
 const PROBES: ProbeKind[] = [
@@ -58,6 +58,12 @@ const PROBES: ProbeKind[] = [
   { spec: 'uprobe:/opt/app/target:greet', ints: ['arg0', 'arg1', 'arg2', 'arg5', 'arg7'], strs: ['func'], ptrs: ['arg0', 'arg1'] },
   { spec: 'u:libssl:SSL_write', ints: ['arg0', 'arg2'], strs: ['func'], ptrs: ['arg1'] },
   { spec: 'uretprobe:libssl:SSL_read', ints: ['retval', '(int32)retval'], strs: ['func'], ptrs: [] },
+  { spec: 'rawtracepoint:sys_enter', ints: ['arg1'], strs: [], ptrs: [] },
+  { spec: 'rt:sched_process_exec', ints: ['arg1'], strs: [], ptrs: [] },
+  { spec: 'kprobe:vfs_read', ints: ['arg0', 'arg2'], strs: ['func'], ptrs: [] },
+  { spec: 'kretprobe:vfs_write', ints: ['retval'], strs: ['func'], ptrs: [] },
+  { spec: 'usdt:/opt/app/workload:capc:tick', ints: ['arg0', 'arg1'], strs: [], ptrs: [] },
+  { spec: 'profile:hz:99', ints: [], strs: [], ptrs: [] },
   { spec: 'interval:ms:100', ints: [], strs: [], ptrs: [] },
   { spec: 'i:s:1', ints: [], strs: [], ptrs: [] },
   { spec: 'interval:hz:99', ints: [], strs: [], ptrs: [] },
@@ -86,9 +92,11 @@ const STR_LITERALS = ['""', '"a"', '"cat"', '"bash"', '"x y"', '"tab\\there"', '
 const CASTS = ['int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64'];
 const BIN_INT = ['+', '-', '*', '/', '%', '&', '|', '^', '<<', '>>', '==', '!=', '<', '>', '<=', '>=', '&&', '||'];
 
+type MapKind = 'count' | 'sum' | 'int' | 'str' | 'avg' | 'min' | 'max' | 'stats' | 'hist' | 'lhist';
+
 interface MapInfo {
   keys: Ty[];
-  kind: 'count' | 'sum' | 'int' | 'str';
+  kind: MapKind;
 }
 
 export class ProgramGenerator {
@@ -150,7 +158,8 @@ export class ProgramGenerator {
     if (c < 78 && indent < 3) return `if (${this.intExpr()}) ${this.block(1 + this.r.int(2), indent + 1)}${this.r.chance(0.4) ? ` else ${this.block(1, indent + 1)}` : ''}`;
     if (c < 83 && this.maps.size) return `delete(${this.mapRef(this.r.pick([...this.maps.keys()]))});`;
     if (c < 86) return this.r.chance(0.5) ? 'exit();' : `exit(${this.r.int(256)});`;
-    if (c < 88) return this.wrong();
+    if (c < 92) return this.newer(indent);
+    if (c < 94) return this.wrong();
     return this.assignVar();
   }
 
@@ -178,7 +187,7 @@ export class ProgramGenerator {
       if (!this.maps.has(name)) {
         const nk = name === '@' && this.r.chance(0.5) ? 0 : this.r.int(3);
         const keys = Array.from({ length: nk }, () => (this.r.chance(0.6) ? 'int' : 'str') as Ty);
-        this.maps.set(name, { keys, kind: this.r.pick(['count', 'count', 'sum', 'sum', 'int', 'int', 'int', 'str'] as const) });
+        this.maps.set(name, { keys, kind: this.r.pick(['count', 'count', 'sum', 'int', 'int', 'str', 'avg', 'min', 'max', 'stats', 'hist', 'lhist'] as const) });
       }
     }
     const m = this.maps.get(name)!;
@@ -190,6 +199,17 @@ export class ProgramGenerator {
         return `${ref} = sum(${this.intExpr()});`;
       case 'str':
         return `${ref} = ${this.strExpr()};`;
+      case 'avg':
+      case 'min':
+      case 'max':
+      case 'stats':
+      case 'hist':
+        return `${ref} = ${m.kind}(${this.intExpr()});`;
+      case 'lhist': {
+        const min = this.r.pick([0, 0, 10, 100]);
+        const step = this.r.pick([1, 5, 10, 100]);
+        return `${ref} = lhist(${this.intExpr()}, ${min}, ${min + step * this.r.pick([1, 4, 20, 100])}, ${step});`;
+      }
       default:
         return this.r.pick([`${ref} = ${this.intExpr()};`, `${ref} += ${this.intExpr()};`, `${ref}++;`, `${ref}--;`]);
     }
@@ -210,6 +230,36 @@ export class ProgramGenerator {
     }
     const text = conv.map((c, i) => `${i ? this.r.pick([' ', ', ', ' | ', ' 100%% ']) : ''}${c}`).join('');
     return `printf("${text}${this.r.chance(0.9) ? '\\n' : ''}"${args.map((a) => `, ${a}`).join('')});`;
+  }
+
+  /** The later language: map printing and clearing, values, loops, buf/ntop/time/join. */
+  private newer(indent: number): string {
+    const maps = [...this.maps.keys()];
+    const anyMap = maps.length ? this.r.pick(maps) : undefined;
+    switch (this.r.int(10)) {
+      case 0:
+        return anyMap ? `print(${anyMap}${this.r.chance(0.3) ? `, ${1 + this.r.int(5)}` : ''}${this.r.chance(0.2) ? `, ${1 + this.r.int(1000)}` : ''});` : 'print(1);';
+      case 1:
+        return anyMap ? `${this.r.pick(['clear', 'zero'])}(${anyMap});` : 'clear(@nothing);';
+      case 2:
+        return `print(${this.r.chance(0.6) ? this.intExpr() : this.strExpr()});`;
+      case 3:
+        return this.r.chance(0.5) ? 'time();' : `time(${this.r.pick(['"%H:%M:%S\\n"', '"%Y-%m-%d %H:%M:%S\\n"', '"%s\\n"', '"%%\\n"'])});`;
+      case 4: {
+        const p = this.probe.ptrs.length ? this.r.pick(this.probe.ptrs) : 'arg0';
+        return `printf("${this.r.pick(['%r', '%rx', '%rh'])}\\n", buf(${p}, ${this.r.pick(['1', '8', '16', this.intLeaf()])}));`;
+      }
+      case 5:
+        return `printf("%s\\n", ntop(${this.r.chance(0.5) ? this.intExpr() : `2, ${this.intExpr()}`}));`;
+      case 6:
+        return indent < 3 ? `while (${this.intExpr()}) ${this.block(1 + this.r.int(2), indent + 1).replace(/\n(\s*)\}$/, `\n$1  ${this.r.pick(['break;', 'continue;', '$n = 1;'])}\n$1}`)}` : 'printf("\\n");';
+      case 7:
+        return indent < 3 ? `unroll(${1 + this.r.int(4)}) ${this.block(1, indent + 1)}` : 'printf("\\n");';
+      case 8:
+        return this.probe.spec.startsWith('uprobe') || this.probe.spec.startsWith('u:') ? `printf("%s\\n", usym(${this.r.pick(['arg0', 'arg1'])}));` : 'printf("%d\\n", cgroup);';
+      default:
+        return this.r.chance(0.5) ? `@stk[${this.r.chance(0.5) ? 'ustack' : 'ustack(3)'}] = count();` : 'join(arg0);';
+    }
   }
 
   /** Deliberately wrong: the compiler must reject it with a diagnostic, never crash. */

@@ -61,7 +61,7 @@ export function compileCase(fuzz: FuzzCase): { accepted?: Compiled; failure?: Fa
  * capc's to fix; every other warning is an error here.
  */
 const USER_STYLE_WARNINGS_OFF = ['-Wno-parentheses', '-Wno-logical-not-parentheses', '-Wno-tautological-compare', '-Wno-tautological-constant-out-of-range-compare',
-  '-Wno-constant-logical-operand', '-Wno-bitwise-op-parentheses', '-Wno-shift-op-parentheses', '-Wno-tautological-constant-compare', '-Wno-self-assign', '-Wno-bitwise-instead-of-logical', '-Wno-int-in-bool-context',
+  '-Wno-constant-logical-operand', '-Wno-bitwise-op-parentheses', '-Wno-shift-op-parentheses', '-Wno-tautological-constant-compare', '-Wno-self-assign', '-Wno-bitwise-instead-of-logical', '-Wno-int-in-bool-context', '-Wno-xor-used-as-pow',
   // A constant expression that overflows 64 bits wraps: defined by -fwrapv, as .cap defines it.
   '-Wno-integer-overflow'];
 
