@@ -3,6 +3,7 @@
 // the offsets the compiler chose (and clang checked with _Static_assert).
 // Values capc resolves (ntop, usym, ustack) go through the ValueResolver.
 import type { LayoutField, Manifest, ManifestEvent } from '../../compiler/manifest.js';
+import { PrintfEvent } from './printf-event.js';
 import { compileFastPrintf, type FastFormatter } from '../format/fast-printf.js';
 import { formatPrintf, type PrintfValue } from '../format/printf.js';
 import { jsonValue } from '../format/maps.js';
@@ -62,7 +63,7 @@ export class Decoder {
       return undefined;
     }
     const fast = this.fast[id];
-    if (fast) return { kind: 'printf', text: Buffer.from(fast(view, data, offset), 'latin1') };
+    if (fast) return new PrintfEvent(fast(view, data, offset));
     const values: PrintfValue[] = ev.fields.map((f) => readField(f, data, view, offset + f.offset, this.resolver));
     switch (ev.kind) {
       case 'time':

@@ -61,7 +61,8 @@ export type CapEvent =
   /** Probes are about to be attached (bpftrace prints "Attaching N probes..."). */
   | { kind: 'attaching'; probes: number }
   /** Formatted printf output, exactly the bytes to print. */
-  | { kind: 'printf'; text: Buffer }
+  /** `latin1`: the same bytes as a latin1 string, when the decoder made one (see printf-event.ts). */
+  | { kind: 'printf'; text: Buffer; readonly latin1?: string }
   /** Records a ring could not accept (R11), since the last report. */
   | { kind: 'lost'; ring: string; count: number }
   /** A while loop that reached its iteration limit (`where` is file:line), since the last report. */

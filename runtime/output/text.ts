@@ -7,7 +7,10 @@ import { mapText } from '../format/maps.js';
 import { DIR_NAME, escapePayload, hexDump, humanBytes } from '../format/payload.js';
 
 export interface Out {
+  /** Bytes, or text as UTF-8. */
   write(data: Buffer | string): void;
+  /** Bytes as a latin1 string (one character per byte), when the output can batch them. */
+  writeLatin1?(bytes: string): void;
 }
 
 function who(c: ConnInfo): string {
@@ -28,7 +31,8 @@ export class TextRenderer implements Renderer {
         if (!this.quiet) this.out.write(`Attaching ${e.probes} probe${e.probes === 1 ? '' : 's'}...\n`);
         return;
       case 'printf':
-        this.out.write(e.text);
+        if (e.latin1 !== undefined && this.out.writeLatin1) this.out.writeLatin1(e.latin1);
+        else this.out.write(e.text);
         return;
       case 'lost':
         this.err.write(`warning[W0901]: ${e.count} event${e.count === 1 ? '' : 's'} lost: ring buffer ${e.ring} was full\n  = hint: raise its size with --ringbuf-size or config = { ringbuf_size = ... }\n`);
