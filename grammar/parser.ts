@@ -17,7 +17,7 @@ export const SINK_NAMES = new Set(['ringbuf', 'perfbuf']);
 export class CapParser extends CstParser {
   /** `validate: false` skips chevrotain's grammar self-checks (a test runs them). */
   constructor(errorMessageProvider?: IParserErrorMessageProvider, validate = true) {
-    super(T.allTokens, { recoveryEnabled: true, maxLookahead: 4, nodeLocationTracking: 'full', errorMessageProvider, skipValidations: !validate });
+    super(T.allTokens, { recoveryEnabled: true, maxLookahead: 2, nodeLocationTracking: 'full', errorMessageProvider, skipValidations: !validate });
     this.performSelfAnalysis();
   }
 

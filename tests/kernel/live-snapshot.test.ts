@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { test } from 'node:test';
+import { DEFAULT_CONFIG } from '../../compiler/2-analyze/analyze.js';
 import { compileOptions } from '../../runtime/cli/common.js';
 import type { CapEvent, MapSnapshot } from '../../runtime/events/model.js';
 import { runSession } from '../../runtime/session/session.js';
@@ -59,7 +60,7 @@ test('live snapshots: hits and run time per probe, rings, counters, maps; the ma
   assert.equal(first.probes[0]!.hits, 300, 'every call of add() is counted as a run of the program');
   assert.ok(first.probes[0]!.runTimeNs! > 0);
   assert.deepEqual(first.rings.map((r) => r.role), ['events']);
-  assert.ok(first.rings[0]!.peakBytes >= 0 && first.rings[0]!.size === 1 << 20);
+  assert.ok(first.rings[0]!.peakBytes >= 0 && first.rings[0]!.size === DEFAULT_CONFIG.ringbufSize);
   assert.ok(first.counters.some((c) => c.kind === 'ring-drop' && c.value === 0));
   const adds = (maps: MapSnapshot[] | undefined) => maps?.find((m) => m.name === '@adds')?.entries[0]?.value;
   assert.equal(adds(first.maps), 300n);
