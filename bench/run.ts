@@ -5,31 +5,45 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../tests/support/paths.js';
 import { machine, tool } from './lib.js';
-import { startupBench } from './startup.js';
+import { consumerBench } from './consumer.js';
+import { overheadBench } from './overhead.js';
+import { perHitBench } from './perhit.js';
+import { rampBench } from './ramp.js';
 import { seed000Bench } from './seed000.js';
+import { startupBench } from './startup.js';
 import { tuiBench } from './tui.js';
+import { wakeupsBench } from './wakeups.js';
 
 const runs = Number(process.env.BENCH_RUNS ?? 5);
-const sections: string[] = [];
 const only = process.argv.slice(2);
-const want = (name: string) => only.length === 0 || only.includes(name);
 
+/** Every benchmark, in the order BENCHMARKS.md shows them; `npm run bench -- NAME...` runs some. */
+const BENCHES: { name: string; what: string; run: () => Promise<string> }[] = [
+  { name: 'startup', what: 'start-up and detach', run: () => startupBench(runs) },
+  { name: 'perhit', what: 'cost per probe hit', run: () => perHitBench(runs) },
+  { name: 'consumer', what: 'event consumer throughput', run: () => consumerBench(runs) },
+  { name: 'wakeups', what: 'reader wake-ups', run: () => wakeupsBench(runs) },
+  { name: 'seed000', what: 'seed 000: fragmented TLS capture', run: () => seed000Bench(runs) },
+  { name: 'ramp', what: 'capture rate ramp', run: () => rampBench() },
+  { name: 'overhead', what: 'traced-process overhead', run: () => overheadBench(Math.max(1, Math.round(runs / 2))) },
+  { name: 'tui', what: 'terminal UI under load', run: () => tuiBench() },
+];
+const unknown = only.filter((n) => !BENCHES.some((b) => b.name === n));
+if (unknown.length) {
+  console.error(`bench: unknown benchmark ${unknown.join(', ')}; known: ${BENCHES.map((b) => b.name).join(', ')}`);
+  process.exit(2);
+}
 if (process.getuid?.() !== 0) {
   console.error('bench: needs root (it loads BPF programs)');
   process.exit(1);
 }
-if (want('startup')) {
-  console.error('bench: startup...');
-  sections.push(await startupBench(runs));
-}
-if (want('tui')) {
-  console.error('bench: terminal UI under load...');
-  sections.push(await tuiBench());
-}
-
-if (want('seed000')) {
-  console.error('bench: seed000...');
-  sections.push(await seed000Bench(runs));
+const sections: string[] = [];
+for (const b of BENCHES) {
+  if (only.length && !only.includes(b.name)) continue;
+  const t0 = Date.now();
+  console.error(`bench: ${b.name} (${b.what})...`);
+  sections.push(await b.run());
+  console.error(`bench: ${b.name} took ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 }
 
 const header = [
@@ -44,19 +58,24 @@ const header = [
   '',
 ];
 const out = path.join(repoRoot, 'BENCHMARKS.md');
-// Running some benchmarks (`npm run bench -- tui`) keeps the other sections as they were.
-const kept = only.length && fs.existsSync(out) ? keptSections(fs.readFileSync(out, 'utf8'), sections) : [];
-fs.writeFileSync(out, [...header, ...kept, ...sections].join('\n') + '\n');
+// Running some benchmarks (`npm run bench -- tui`) keeps the other sections as they were,
+// and a fresh section takes the place of the old one with the same title.
+const body = only.length && fs.existsSync(out) ? mergeSections(fs.readFileSync(out, 'utf8'), sections) : sections;
+fs.writeFileSync(out, [...header, ...body].join('\n') + '\n');
 console.error(`bench: wrote ${out}`);
 console.log(fs.readFileSync(out, 'utf8'));
 
-/** Sections ('## ' and what follows) of the existing file whose title none of `fresh` has. */
-function keptSections(text: string, fresh: string[]): string[] {
+/** The sections ('## ' and what follows) of `text`, each replaced by the fresh one with its title; new titles at the end. */
+function mergeSections(text: string, fresh: string[]): string[] {
   const title = (sec: string) => sec.split('\n', 1)[0]!;
-  const freshTitles = new Set(fresh.map(title));
-  return text
+  const byTitle = new Map(fresh.flatMap((f) => f.split(/^(?=## )/m)).map((sec) => [title(sec), sec.replace(/\n+$/, '\n')]));
+  const merged = text
     .split(/^(?=## )/m)
     .slice(1)
-    .filter((sec) => !freshTitles.has(title(sec)))
-    .map((sec) => sec.replace(/\n+$/, '\n'));
+    .map((sec) => {
+      const f = byTitle.get(title(sec));
+      byTitle.delete(title(sec));
+      return f ?? sec.replace(/\n+$/, '\n');
+    });
+  return [...merged, ...byTitle.values()];
 }

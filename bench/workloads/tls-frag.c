@@ -3,8 +3,10 @@
  * reads and discards. Client and server are two threads of one process over
  * loopback.
  *
- *   tls-frag CERT KEY WRITES FRAG_BYTES [WRITES_PER_MESSAGE]
+ *   tls-frag CERT KEY WRITES FRAG_BYTES [WRITES_PER_MESSAGE [WRITES_PER_SEC]]
  *
+ * WRITES_PER_SEC (0: as fast as possible) paces the writes: the client
+ * sleeps whenever it is ahead of the schedule, checked every 64 writes.
  * Prints: "writes W bytes B seconds S writes_per_sec R".
  * Build: cc -O2 -pthread tls-frag.c -lssl -lcrypto
  */
@@ -45,12 +47,13 @@ static void *serve(void *arg)
 int main(int argc, char **argv)
 {
 	if (argc < 5) {
-		fprintf(stderr, "usage: tls-frag CERT KEY WRITES FRAG_BYTES [WRITES_PER_MESSAGE]\n");
+		fprintf(stderr, "usage: tls-frag CERT KEY WRITES FRAG_BYTES [WRITES_PER_MESSAGE [WRITES_PER_SEC]]\n");
 		return 2;
 	}
 	long writes = atol(argv[3]);
 	int frag = atoi(argv[4]);
 	int per_msg = argc > 5 ? atoi(argv[5]) : 50;
+	double rate = argc > 6 ? atof(argv[6]) : 0;
 	sctx = SSL_CTX_new(TLS_server_method());
 	if (SSL_CTX_use_certificate_file(sctx, argv[1], SSL_FILETYPE_PEM) != 1 || SSL_CTX_use_PrivateKey_file(sctx, argv[2], SSL_FILETYPE_PEM) != 1) {
 		ERR_print_errors_fp(stderr);
@@ -85,6 +88,15 @@ int main(int argc, char **argv)
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (long w = 0; w < writes; w++) {
+		if (rate > 0 && (w & 63) == 0) {
+			struct timespec now;
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			double ahead = w / rate - ((now.tv_sec - t0.tv_sec) + (now.tv_nsec - t0.tv_nsec) / 1e9);
+			if (ahead > 0) {
+				struct timespec d = { (time_t)ahead, (long)((ahead - (time_t)ahead) * 1e9) };
+				nanosleep(&d, 0);
+			}
+		}
 		msg[0] = (char)('0' + (w % per_msg) % 10); /* fragment number within its message */
 		if (SSL_write(ssl, msg, frag) != frag) {
 			ERR_print_errors_fp(stderr);
