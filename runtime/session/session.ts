@@ -16,7 +16,7 @@ import type { Renderer } from '../events/model.js';
 import { Poller } from '../ring/poller.js';
 import { RingReader } from '../ring/ringbuf.js';
 import { requireBtf, requirePrivileges } from '../toolchain/environment.js';
-import { buildSource } from './build.js';
+import { buildForRun } from './compile-cache.js';
 import { mark } from '../timing.js';
 import { HeldChild } from './child.js';
 import { CaptureChannel } from './capture-channel.js';
@@ -69,19 +69,19 @@ export async function runSession(opts: RunOptions): Promise<number> {
     throw new CapcError('E0902', `no process with pid ${opts.pid}`, ['check the pid with: ps -p PID']);
   }
   mark('start of session');
-  const built = await buildSource(opts.source, { ...opts.compile, pid: opts.pid }, { noCache: opts.noCache });
-  mark(`compiled (object ${built.object?.cached ? 'from cache' : 'built by clang'})`);
+  const built = await buildForRun(opts.source, { ...opts.compile, pid: opts.pid }, { noCache: opts.noCache });
+  mark(`compiled (object from ${built.from ?? 'nowhere'})`);
   const warnings = built.diagnostics.filter((d) => d.severity !== 'error');
-  if (!built.ok || !built.output || !built.object) throw new CompileFailed(built.diagnostics);
+  if (!built.ok || !built.manifest || !built.object) throw new CompileFailed(built.diagnostics);
   if (warnings.length) opts.onWarnings?.(warnings);
-  const manifest = built.output.manifest;
+  const manifest = built.manifest;
   if (manifest.uses.cpid && !opts.command) {
     throw new CapcError('E0904', 'the program uses cpid, which needs a command to trace', ['start one with -c CMD']);
   }
 
   const session = new Session(manifest, opts);
   try {
-    return await session.run(built.object.object);
+    return await session.run(built.object);
   } finally {
     await session.close();
   }
@@ -96,7 +96,8 @@ class Session {
   private capture: CaptureChannel | undefined;
   private readonly decoder: Decoder;
   private stop: StopReason | undefined;
-  private exitCode = 0;
+  /** Set by the program's first exit(); 0 when it never called it. */
+  private exitCode: number | undefined;
   private statsFd = -1;
   private readonly reported = new Map<number, bigint>();
   private readonly signalHandlers: [NodeJS.Signals, () => void][] = [];
@@ -216,7 +217,9 @@ class Session {
       n += this.drainEvents(rec.pos);
       const code = this.control?.apply(rec);
       if (code !== undefined) {
-        if (!this.stop) this.exitCode = code;
+        // The first exit() sets the code, even when the session was already stopping for
+        // another reason (the -c command ended before its exit record was read).
+        this.exitCode ??= code;
         this.requestStop('exit');
       }
     }) ?? 0;
@@ -271,7 +274,7 @@ class Session {
     this.opts.renderer.event({ kind: 'maps', maps: this.control!.readAll(), atExit: true });
     this.opts.renderer.end();
     if (process.env.CAPC_STATS_FILE) this.writeStats(process.env.CAPC_STATS_FILE);
-    return this.exitCode;
+    return this.exitCode ?? 0;
   }
 
   /** Machine-readable session numbers (benchmarks, tests): records and ring bytes read, drops, CPU. */

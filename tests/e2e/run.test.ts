@@ -97,6 +97,17 @@ test('exit() stops tracing, runs END once, and sets the exit code', async (t) =>
   assert.match(r.stdout, /^@n: 5$/m, 'no probe body runs after exit()');
 });
 
+test('exit() in the last call the -c command makes still sets the exit code (the command ending first is a race)', async (t) => {
+  if (!requireKernel(t)) return;
+  const target = buildTarget('target');
+  // target 5 calls add(4, ...) last and exits at once: its exit may be seen before the exit record is read.
+  for (let i = 0; i < 10; i++) {
+    const r = await runCapc(['run', '-q', '-e', `uprobe:${target}:add { @n = count(); if (arg0 == 4) { exit(3); } }`, '-c', `${target} 5`]);
+    assert.equal(r.code, 3, `run ${i}: ${r.stderr}`);
+    assert.match(r.stdout, /^@n: 5$/m);
+  }
+});
+
 test('interval probes fire, --duration stops the session', async (t) => {
   if (!requireKernel(t)) return;
   const started = Date.now();
