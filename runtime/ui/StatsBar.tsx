@@ -42,8 +42,9 @@ export function StatsBar({ stats, width }: { stats: Stats; width: number }) {
   const rates = [{ text: `${si(stats.eventsPerSec)} events/s · ${bytes(stats.bytesPerSec)}/s` }];
   if (fills.length) rates.push({ text: ` · ring fill${fills.map((k) => ` ${k.name} ${k.fillPct! > 0 && k.fillPct! < 1 ? '<1' : Math.round(k.fillPct!)}%`).join('')}` });
   const drops: { text: string; warn?: boolean }[] = [{ text: 'drops:' }];
-  for (const k of stats.sinks) drops.push({ text: ` ${k.name} ${si(k.drops)} ${k.unit}`, warn: k.drops > 0 }, { text: ' ·' });
-  drops.push({ text: ` map updates ${si(stats.mapFull)}`, warn: stats.mapFull > 0 });
+  // Drops are exact (12,345, not 12.3k): they must agree with the kernel's counters and the final warnings.
+  for (const k of stats.sinks) drops.push({ text: ` ${k.name} ${exact(k.drops)} ${k.unit}`, warn: k.drops > 0 }, { text: ' ·' });
+  drops.push({ text: ` map updates ${exact(stats.mapFull)}`, warn: stats.mapFull > 0 });
   return (
     <Box flexDirection="column" width={width}>
       <Parts parts={rates} width={width} />
@@ -54,3 +55,5 @@ export function StatsBar({ stats, width }: { stats: Stats; width: number }) {
     </Box>
   );
 }
+
+const exact = (n: number) => n.toLocaleString('en-US');

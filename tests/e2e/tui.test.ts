@@ -4,6 +4,7 @@
 // ends the session cleanly (END runs, the final maps print on the normal
 // screen, exit 0) and nothing capc loaded is left in the kernel.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -142,4 +143,34 @@ test('terminal UI: Ctrl-C quits cleanly; too small a terminal gets a message; a 
   const exit2 = startCapc(plain, ['run', '--no-tui', '-e', 'BEGIN { printf("plain\\n"); exit(); }'], dir);
   assert.equal(await waitForExit(exit2), 0);
   assert.match(plain.screen(), /^Attaching 1 probe\.\.\.\nplain\n/m);
+});
+
+test('terminal UI: a ring far too small shows its drops exactly, and the final warning gives the same count', async (t) => {
+  if (!requireKernel(t) || !requireTool(t, 'tmux') || !requireTool(t, 'cc')) return;
+  const target = buildTarget('target');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'capc-tui-'));
+  const tmux = new Tmux();
+  t.after(() => tmux.kill());
+  // Records of 2 KiB (strlen) in a 4 KiB ring: one fits at a time, so a burst of 20,000 calls must overflow it.
+  const prog = `config = { strlen = 2048 }\nuprobe:${target}:add { printf("add %d %s\\n", arg1, str(arg0)); }`;
+  const exitFile = startCapc(tmux, ['run', '--ringbuf-size', '4K', '-e', prog], dir);
+  await tmux.waitFor(/probes: u:target-\w+:add 0/);
+  execFileSync(target, ['20000']);
+  // When the burst is over the counters stop moving: read them twice, a refresh apart.
+  const drops = async () => Number((await tmux.waitFor(/drops: events ([\d,]+) events/)).m[1]!.replace(/,/g, ''));
+  let shown = -1;
+  for (let i = 0; i < 20; i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    const now = await drops();
+    if (now === shown) break;
+    shown = now;
+  }
+  assert.ok(shown > 0, `the UI shows drops (${shown})`);
+  await tmux.waitFor(/probes: u:target-\w+:add 20(?:\.0)?k/);
+  tmux.keys('q');
+  assert.equal(await waitForExit(exitFile), 0);
+  const m = /warning\[W0901\]: (\d+) events? lost: ring buffer \S+ was full/.exec(tmux.screen());
+  assert.ok(m, tmux.screen());
+  assert.equal(Number(m[1]), shown, 'the count the UI showed is the count of the final warning');
+  await assertNothingLoaded();
 });
