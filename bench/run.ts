@@ -60,7 +60,10 @@ const header = [
 const out = path.join(repoRoot, 'BENCHMARKS.md');
 // Running some benchmarks (`npm run bench -- tui`) keeps the other sections as they were,
 // and a fresh section takes the place of the old one with the same title.
-const body = only.length && fs.existsSync(out) ? mergeSections(fs.readFileSync(out, 'utf8'), sections) : sections;
+const old = fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '';
+// "## Before and after" is written by hand (what an optimisation changed, measured then): every run keeps it.
+const history = old.split(/^(?=## )/m).filter((sec) => sec.startsWith('## Before and after')).map((sec) => sec.replace(/\n+$/, '\n'));
+const body = only.length ? mergeSections(old, sections) : [...sections, ...history];
 fs.writeFileSync(out, [...header, ...body].join('\n') + '\n');
 console.error(`bench: wrote ${out}`);
 console.log(fs.readFileSync(out, 'utf8'));

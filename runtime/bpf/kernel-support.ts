@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import type { ManifestProbe } from '../../compiler/manifest.js';
 import { CapcError } from '../errors.js';
 import { strerror } from '../ffi/libbpf.js';
-import { systemHost } from '../session/build.js';
+import { systemHost } from '../host/system-host.js';
 
 /** Kernel functions whose event a tracepoint also shows. */
 const KNOWN: Record<string, string[]> = {

@@ -6,7 +6,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { BpfObject } from '../bpf/object.js';
-import { buildSource, cFileNameFor, compileSource } from '../session/build.js';
 import { CompileFailed } from '../session/session.js';
 import { requireBtf, requirePrivileges } from '../toolchain/environment.js';
 import { capacityReport } from './capacity.js';
@@ -25,6 +24,9 @@ function programCommand(program: Command, name: string, description: string) {
     .option('--max-map-keys <n>', 'entries per map');
 }
 
+/** The compiler, loaded only by the commands that need it (`capc run` usually starts from its cache without it). */
+const compiler = () => import('../session/build.js');
+
 function positionalOf(file: string | undefined, args: string[], opts: ProgramOpts): string[] {
   return opts.e !== undefined && file !== undefined ? [file, ...args] : args;
 }
@@ -32,10 +34,11 @@ function positionalOf(file: string | undefined, args: string[], opts: ProgramOpt
 export function registerEmit(program: Command): void {
   programCommand(program, 'emit', 'print the C that capc generates for a program')
     .option('--manifest', 'print the manifest (JSON) instead of the C')
-    .action((file: string | undefined, args: string[], opts: ProgramOpts & { manifest?: boolean }) => {
+    .action(async (file: string | undefined, args: string[], opts: ProgramOpts & { manifest?: boolean }) => {
       let source;
       try {
         source = readSource(opts.e !== undefined ? undefined : file, opts);
+        const { compileSource } = await compiler();
         const r = compileSource(source, compileOptions(opts, positionalOf(file, args, opts)));
         if (!r.ok || !r.output) throw new CompileFailed(r.diagnostics);
         printDiagnostics(r.diagnostics, source);
@@ -54,6 +57,7 @@ export function registerBuild(program: Command): void {
       let source;
       try {
         source = readSource(opts.e !== undefined ? undefined : file, opts);
+        const { buildSource, cFileNameFor } = await compiler();
         const r = await buildSource(source, compileOptions(opts, positionalOf(file, args, opts)));
         if (!r.ok || !r.output || !r.object) throw new CompileFailed(r.diagnostics);
         printDiagnostics(r.diagnostics, source);
@@ -79,6 +83,7 @@ export function registerCheck(program: Command): void {
         source = readSource(opts.e !== undefined ? undefined : file, opts);
         requirePrivileges();
         requireBtf();
+        const { buildSource } = await compiler();
         const r = await buildSource(source, compileOptions(opts, positionalOf(file, args, opts)));
         if (!r.ok || !r.output || !r.object) throw new CompileFailed(r.diagnostics);
         printDiagnostics(r.diagnostics, source);

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { listProbes } from '../host/listing.js';
-import { systemHost } from '../session/build.js';
+import { systemHost } from '../host/system-host.js';
 import { EXIT_OK, reportFailure } from './common.js';
 
 export function registerList(program: Command): void {

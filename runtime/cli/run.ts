@@ -53,7 +53,7 @@ export function registerRun(program: Command): void {
     .option('--write-streams <dir>', 'write every captured connection direction to a file in DIR (byte-exact)')
     .option('--capture-ring-size <bytes>', 'size of the capture ring buffer, a power of two (default 4M)')
     .option('--max-connections <n>', 'connections each capture table holds (default 1024)')
-    .option('--no-cache', 'recompile even if the object is cached')
+    .option('--no-cache', 'compile from scratch, ignoring the cached program and object')
     .action(async (file: string | undefined, args: string[], opts: RunOpts) => {
       process.exitCode = await runCommand(file, args, opts);
     });

@@ -77,3 +77,10 @@ export class SystemHost implements Host {
     return this.btf()?.functionProto(name);
   }
 }
+
+let shared: SystemHost | undefined;
+/** The process's one SystemHost (its caches live as long as the process). */
+export function systemHost(): SystemHost {
+  shared ??= new SystemHost();
+  return shared;
+}

@@ -2,35 +2,32 @@
 // Shared by `run`, `check`, `build` and `emit`; diagnostics come back as
 // data for the CLI to render.
 import { compile, type CompileOptions, type CompileResult } from '../../compiler/compile.js';
+import type { Host } from '../../compiler/host.js';
 import type { SourceFile } from '../../grammar/ast.js';
-import { SystemHost } from '../host/system-host.js';
+import { systemHost } from '../host/system-host.js';
 import { compileC, type CompiledObject } from '../toolchain/clang.js';
 import { mark } from '../timing.js';
 
-let host: SystemHost | undefined;
-export function systemHost(): SystemHost {
-  host ??= new SystemHost();
-  return host;
-}
+export { systemHost };
 
 export function cFileNameFor(source: SourceFile): string {
   const base = source.name === '-e' ? 'program' : source.name.replace(/^.*\//, '').replace(/\.cap$/, '');
   return `${base.replace(/[^A-Za-z0-9_.-]/g, '_')}.bpf.c`;
 }
 
-export function compileSource(source: SourceFile, options: CompileOptions = {}): CompileResult {
+export function compileSource(source: SourceFile, options: CompileOptions = {}, host: Host = systemHost()): CompileResult {
   // Test-only switch (see AnalyzeOptions.testDisableRule): proves a verifier rule is needed.
   const rule = process.env.CAPC_TEST_DISABLE_RULE;
   const testDisableRule = rule === 'R2' || rule === 'R3' ? rule : undefined;
-  return compile(source, systemHost(), { cFileName: cFileNameFor(source), testDisableRule, ...options });
+  return compile(source, host, { cFileName: cFileNameFor(source), testDisableRule, ...options });
 }
 
 export interface Built extends CompileResult {
   object?: CompiledObject;
 }
 
-export async function buildSource(source: SourceFile, options: CompileOptions = {}, buildOpts: { noCache?: boolean } = {}): Promise<Built> {
-  const r = compileSource(source, options);
+export async function buildSource(source: SourceFile, options: CompileOptions = {}, buildOpts: { noCache?: boolean; host?: Host } = {}): Promise<Built> {
+  const r = compileSource(source, options, buildOpts.host);
   mark('compiler passes done');
   if (!r.ok || !r.output) return r;
   const object = await compileC(r.output.c, source, { cFile: cFileNameFor(source), noCache: buildOpts.noCache });
