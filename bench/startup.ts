@@ -70,7 +70,7 @@ export async function startupBench(runs = 5): Promise<string> {
     `| capc, warm cache (program cached: no compiler loaded) | ${fmtStat(stat(warm), 'ms')} | ${fmtStat(stat(capcStop), 'ms')} |`,
     bpftrace ? `| bpftrace 0.17 | ${fmtStat(stat(btStart), 'ms')} | ${fmtStat(stat(btStop), 'ms')} |` : '| bpftrace | not installed: no number | |',
     '',
-    `Source cache against object cache only, pair by pair: ${stat(srcRatio).median.toFixed(2)}× (${stat(srcRatio).min.toFixed(2)}–${stat(srcRatio).max.toFixed(2)}). Starting Node 20 alone (`node -e 0`) takes ~70 ms on this machine, more than bpftrace's whole start-up.`,
+    `Source cache against object cache only, pair by pair: ${stat(srcRatio).median.toFixed(2)}× (${stat(srcRatio).min.toFixed(2)}–${stat(srcRatio).max.toFixed(2)}). Starting Node 20 alone (node -e 0) takes ~70 ms on this machine, more than bpftrace's whole start-up.`,
     '',
     bpftrace ? `Warm capc / bpftrace, pair by pair: median ${stat(ratio).median.toFixed(2)}× (${stat(ratio).min.toFixed(2)}–${stat(ratio).max.toFixed(2)}).` : '',
     '',

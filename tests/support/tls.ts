@@ -120,7 +120,7 @@ export function assertStreamsMatchWithLoss(peerDir: string, streamsDir: string, 
       assert.ok(entry, `capc has no connection for ${role} ${i} (pid ${pid}, SSL* 0x${ssl})`);
       for (const [dir, file] of [['egress', 'sent.bin'], ['ingress', 'recv.bin']] as const) {
         const expected = fs.readFileSync(path.join(peerDir, `${role}-conn${i}-${file}`));
-        const stream = entry.streams.find((s) => s.file.endsWith(`-${dir}.bin`));
+        const stream: StreamIndexEntry['streams'][number] | undefined = entry.streams.find((s) => s.file.endsWith(`-${dir}.bin`));
         const got: Buffer = stream ? fs.readFileSync(path.join(streamsDir, stream.file)) : Buffer.alloc(0);
         const lost = stream?.lost ?? [{ offset: 0, bytes: expected.length }];
         const inHole = new Uint8Array(expected.length);
