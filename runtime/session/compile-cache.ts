@@ -35,7 +35,7 @@ export interface RunBuild {
 }
 
 /** One question the compiler asked the host, and a fingerprint of what made the answer. */
-interface HostCall {
+export interface HostCall {
   method: keyof Host;
   args: (string | number | undefined)[];
   fingerprint: string;
@@ -118,10 +118,7 @@ function lookup(key: string): RunBuild | undefined {
   } catch {
     return undefined;
   }
-  if (entry.version !== 1) return undefined;
-  for (const call of entry.calls) {
-    if (fingerprintOf(call) !== call.fingerprint) return undefined;
-  }
+  if (entry.version !== 1 || !answersStillHold(entry.calls)) return undefined;
   let object: Buffer;
   try {
     object = fs.readFileSync(path.join(cacheDir(), 'obj', `${entry.objectKey}.o`));
@@ -145,6 +142,11 @@ function store(key: string, entry: Entry): void {
 
 function entryPath(key: string): string {
   return path.join(cacheDir(), 'src', `${key}.json`);
+}
+
+/** Would the host give every recorded question the same answer now? (Validation: no compiler needed.) */
+export function answersStillHold(calls: readonly HostCall[]): boolean {
+  return calls.every((call) => fingerprintOf(call) === call.fingerprint);
 }
 
 /** A Host that answers from `inner` and records each question with the fingerprint of its answer. */
