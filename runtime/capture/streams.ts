@@ -4,7 +4,10 @@
 // reserve room for it, and counted it) its bytes become an explicit loss
 // marker: at the connection's close/final record (which carries the byte
 // totals, so even a lost tail is detected), or when later bytes have waited
-// longer than `maxWaitMs`, or at exit.
+// longer than `maxWaitMs`, or at exit. Connections whose process exited
+// without closing them (a process that exits lets the kernel close its fds,
+// no close() is traced) are ended once they have been quiet for a while, so a
+// long session does not keep every dead connection in memory.
 import type { ManifestCapture } from '../../compiler/manifest.js';
 import type { CapEvent, ConnInfo } from '../events/model.js';
 import type { CaptureRecord } from './records.js';
@@ -25,7 +28,12 @@ interface Conn {
   info: ConnInfo;
   dirs: [DirState, DirState];
   ended: boolean;
+  /** When the last record for it arrived (ms). */
+  lastSeen: number;
 }
+
+/** Ended-by-reaping connections remembered (their bytes each way) for a late close/final record; oldest forgotten first. */
+const MAX_REAPED = 65536;
 
 export interface StreamTotals {
   connections: number;
@@ -43,6 +51,8 @@ export class Streams {
   private readonly endFamily = new Map<number, string>();
   private readonly siteFamily = new Map<number, string>();
   readonly totals: StreamTotals = { connections: 0, bytes: [0, 0], lostBytes: 0, lossMarkers: 0, records: 0 };
+  /** Connections ended because their process exited: id → bytes delivered each way. */
+  private readonly reaped = new Map<number, [number, number]>();
 
   constructor(capture: ManifestCapture, private readonly emit: (e: CapEvent) => void, private readonly maxWaitMs = 1000) {
     for (const s of capture.sites) {
@@ -52,7 +62,7 @@ export class Streams {
     for (const f of capture.families) this.endFamily.set(f.endId, f.name);
   }
 
-  private conn(rec: CaptureRecord): Conn {
+  private conn(rec: CaptureRecord, now: number): Conn {
     let c = this.conns.get(rec.conn);
     if (!c) {
       c = {
@@ -66,16 +76,27 @@ export class Streams {
         },
         dirs: [newDir(), newDir()],
         ended: false,
+        lastSeen: now,
       };
       this.conns.set(rec.conn, c);
-      this.totals.connections++;
+      const seen = this.reaped.get(rec.conn);
+      if (seen) {
+        // Data after the connection was ended as exited (not expected: the process is gone): go on from where it was.
+        this.reaped.delete(rec.conn);
+        c.dirs[0].next = seen[0];
+        c.dirs[1].next = seen[1];
+      } else {
+        this.totals.connections++;
+      }
     }
     return c;
   }
 
   add(rec: CaptureRecord, now = Date.now()): void {
     this.totals.records++;
-    const c = this.conn(rec);
+    if (rec.kind !== 'data' && this.lateEnd(rec)) return;
+    const c = this.conn(rec, now);
+    c.lastSeen = now;
     if (rec.kind !== 'data') {
       const totals = rec.totals ?? [0, 0];
       for (const d of [0, 1] as const) this.settle(c, d, totals[d]);
@@ -151,6 +172,51 @@ export class Streams {
         this.drainPending(c, dir);
       }
     }
+  }
+
+  /**
+   * End the connections that have had no record for `quietMs` and whose
+   * process is gone (`alive(pid)` false): what is pending is settled (gaps
+   * become loss markers) and a capture-end says the process exited.
+   */
+  reap(alive: (pid: number) => boolean, now = Date.now(), quietMs = 5000): number {
+    let n = 0;
+    for (const c of this.conns.values()) {
+      if (now - c.lastSeen < quietMs || alive(c.info.pid)) continue;
+      for (const dir of [0, 1] as const) this.settle(c, dir, 0);
+      this.emit({ kind: 'capture-end', conn: c.info, closed: false, exited: true, bytes: [c.dirs[0].bytes, c.dirs[1].bytes], lost: [c.dirs[0].lost, c.dirs[1].lost] });
+      this.conns.delete(c.info.id);
+      this.reaped.set(c.info.id, [c.dirs[0].next, c.dirs[1].next]);
+      if (this.reaped.size > MAX_REAPED) this.reaped.delete(this.reaped.keys().next().value!);
+      n++;
+    }
+    return n;
+  }
+
+  /** Open connections (for tests and statistics). */
+  get open(): number {
+    return this.conns.size;
+  }
+
+  /**
+   * The close/final record of a connection already ended by reap(): its
+   * totals can still reveal a lost tail, which is counted and marked; nothing
+   * else is said twice. True when the record was such a late end.
+   */
+  private lateEnd(rec: CaptureRecord): boolean {
+    const seen = this.reaped.get(rec.conn);
+    if (!seen || this.conns.has(rec.conn)) return false;
+    this.reaped.delete(rec.conn);
+    const totals = rec.totals ?? [0, 0];
+    for (const dir of [0, 1] as const) {
+      const missing = totals[dir] - seen[dir];
+      if (missing <= 0) continue;
+      this.totals.lostBytes += missing;
+      this.totals.lossMarkers++;
+      const info: ConnInfo = { id: rec.conn, key: rec.key, pid: rec.pid, comm: rec.comm, probe: this.siteProbe.get(rec.site) ?? '', family: this.siteFamily.get(rec.site) ?? this.endFamily.get(rec.site) ?? '' };
+      this.emit({ kind: 'capture-loss', conn: info, dir, offset: seen[dir], bytes: missing });
+    }
+    return true;
   }
 
   /** At exit (after the final records): settle what is left. */

@@ -54,7 +54,7 @@ export class TextRenderer implements Renderer {
         this.out.write(`!!! ${who(e.conn)} ${DIR_NAME[e.dir]}: ${e.bytes} bytes lost at offset ${e.offset}\n`);
         return;
       case 'capture-end':
-        this.out.write(`--- ${who(e.conn)} ${e.closed ? 'closed' : 'still open at exit'}: ${e.bytes[0]} bytes out, ${e.bytes[1]} in${e.lost[0] + e.lost[1] ? `, ${e.lost[0] + e.lost[1]} lost` : ''}\n`);
+        this.out.write(`--- ${who(e.conn)} ${e.closed ? 'closed' : e.exited ? 'ended: its process exited' : 'still open at exit'}: ${e.bytes[0]} bytes out, ${e.bytes[1]} in${e.lost[0] + e.lost[1] ? `, ${e.lost[0] + e.lost[1]} lost` : ''}\n`);
         return;
       case 'capture-summary': {
         const lost = e.lostBytes || e.droppedBytes || e.refusedConnections;

@@ -3,6 +3,7 @@
 // bytes back in stream order, runs the kernel flusher on a timer so quiet
 // connections' partial batches arrive within the idle bound, and at exit
 // flushes everything and reports totals next to the kernel's drop counters.
+import fs from 'node:fs';
 import type { Manifest, ManifestCapture } from '../../compiler/manifest.js';
 import { testRun, testRunWithResult } from '../bpf/attach.js';
 import { readCounter } from '../bpf/maps-reader.js';
@@ -53,6 +54,15 @@ export class CaptureChannel {
       if (testRun(this.flushFd, [BigInt(this.cap.idleFlushMs) * 1_000_000n, 0n])) this.flushErrors++;
     }
     this.streams.tick(now);
+  }
+
+  /**
+   * End the connections of processes that exited without closing them, once
+   * quiet for 50 idle-flush periods (at least 5 s: by then the kernel has
+   * flushed their last batch). Called about once a second.
+   */
+  reap(now = Date.now()): number {
+    return this.streams.reap((pid) => fs.existsSync(`/proc/${pid}`), now, Math.max(5000, 50 * this.cap.idleFlushMs));
   }
 
   /** After the probes are detached: flush every batch, send every connection's totals, settle. */

@@ -177,6 +177,7 @@ class Session {
         if (now - lastCheck >= 1000) {
           lastCheck = now;
           this.reportCounters();
+          this.capture?.reap(now);
           if (opts.pid !== undefined && !fs.existsSync(`/proc/${opts.pid}`)) this.requestStop('pid');
         }
       }

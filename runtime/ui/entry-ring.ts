@@ -12,7 +12,7 @@ export type Entry =
   | { seq: number; kind: 'printf' | 'child'; text: Buffer }
   | { seq: number; kind: 'capture'; conn: ConnInfo; dir: 0 | 1; offset: number; data: Buffer }
   | { seq: number; kind: 'capture-loss'; conn: ConnInfo; dir: 0 | 1; offset: number; bytes: number }
-  | { seq: number; kind: 'capture-end'; conn: ConnInfo; closed: boolean; bytes: [number, number]; lost: [number, number] };
+  | { seq: number; kind: 'capture-end'; conn: ConnInfo; closed: boolean; exited?: boolean; bytes: [number, number]; lost: [number, number] };
 
 export type ObjectEntry = Exclude<Entry, { kind: 'printf' | 'child' }>;
 

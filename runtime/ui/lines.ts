@@ -63,7 +63,7 @@ export function entryLines(e: Entry, o: LineOptions): Line[] {
       return [{ text: `!!! ${who(e.conn)} ${DIR_NAME[e.dir]}: ${e.bytes} bytes lost at offset ${e.offset}`, tone: 'loss' }];
     case 'capture-end': {
       const lost = e.lost[0] + e.lost[1];
-      return [{ text: `--- ${who(e.conn)} ${e.closed ? 'closed' : 'still open'}: ${humanBytes(e.bytes[0])} out, ${humanBytes(e.bytes[1])} in${lost ? `, ${lost} bytes lost` : ''}`, tone: lost ? 'loss' : 'dim' }];
+      return [{ text: `--- ${who(e.conn)} ${e.closed ? 'closed' : e.exited ? 'ended: its process exited' : 'still open'}: ${humanBytes(e.bytes[0])} out, ${humanBytes(e.bytes[1])} in${lost ? `, ${lost} bytes lost` : ''}`, tone: lost ? 'loss' : 'dim' }];
     }
   }
 }

@@ -98,7 +98,7 @@ export function mapsLines(maps: MapSnapshot[], width: number, filter?: Filter): 
 
 export const STREAM_HEADER = '    ID  PROCESS                  OUT        IN      LOST  STATE    FUNCTION';
 
-const STATE: Record<ConnView['state'], string> = { open: 'open', closed: 'closed', 'open at exit': 'at exit' };
+const STATE: Record<ConnView['state'], string> = { open: 'open', closed: 'closed', exited: 'exited', 'open at exit': 'at exit' };
 
 export function streamRow(c: ConnView, selected: boolean): Line {
   const lost = c.lost[0] + c.lost[1];

@@ -87,8 +87,8 @@ export class UiStore implements Renderer {
         this.ring.pushObject({ seq: this.ring.seq, kind: 'capture-loss', conn: e.conn, dir: e.dir, offset: e.offset, bytes: e.bytes });
         return;
       case 'capture-end':
-        this.streams.end(e.conn, e.closed);
-        this.ring.pushObject({ seq: this.ring.seq, kind: 'capture-end', conn: e.conn, closed: e.closed, bytes: e.bytes, lost: e.lost });
+        this.streams.end(e.conn, e.closed, e.exited);
+        this.ring.pushObject({ seq: this.ring.seq, kind: 'capture-end', conn: e.conn, closed: e.closed, exited: e.exited, bytes: e.bytes, lost: e.lost });
         return;
       case 'lost':
         this.lost.set(e.ring, (this.lost.get(e.ring) ?? 0) + e.count);
@@ -214,6 +214,6 @@ function asEvent(e: Entry): CapEvent {
     case 'capture-loss':
       return { kind: 'capture-loss', conn: e.conn, dir: e.dir, offset: e.offset, bytes: e.bytes };
     case 'capture-end':
-      return { kind: 'capture-end', conn: e.conn, closed: e.closed, bytes: e.bytes, lost: e.lost };
+      return { kind: 'capture-end', conn: e.conn, closed: e.closed, exited: e.exited, bytes: e.bytes, lost: e.lost };
   }
 }

@@ -13,7 +13,7 @@ export interface ConnView {
   bytes: [number, number];
   lost: [number, number];
   lossMarkers: number;
-  state: 'open' | 'closed' | 'open at exit';
+  state: 'open' | 'closed' | 'exited' | 'open at exit';
   /** Kept chunks are chunks[head..]. */
   chunks: Chunk[];
   head: number;
@@ -79,9 +79,9 @@ export class StreamBook {
     this.push(c, { dir, offset, lost: bytes }, 0);
   }
 
-  end(info: ConnInfo, closed: boolean): void {
+  end(info: ConnInfo, closed: boolean, exited = false): void {
     const c = this.conn(info);
-    c.state = closed ? 'closed' : 'open at exit';
+    c.state = closed ? 'closed' : exited ? 'exited' : 'open at exit';
     c.version++;
   }
 
