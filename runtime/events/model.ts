@@ -60,6 +60,8 @@ export interface ConnInfo {
 export type CapEvent =
   /** Probes are about to be attached (bpftrace prints "Attaching N probes..."). */
   | { kind: 'attaching'; probes: number }
+  /** Detaching has taken over half a second (each tracepoint waits for the kernel): said once, so a slow exit does not look hung. */
+  | { kind: 'detaching'; probes: number }
   /** Formatted printf output, exactly the bytes to print. */
   /** `latin1`: the same bytes as a latin1 string, when the decoder made one (see printf-event.ts). */
   | { kind: 'printf'; text: Buffer; readonly latin1?: string }

@@ -30,6 +30,9 @@ export class TextRenderer implements Renderer {
       case 'attaching':
         if (!this.quiet) this.out.write(`Attaching ${e.probes} probe${e.probes === 1 ? '' : 's'}...\n`);
         return;
+      case 'detaching':
+        if (!this.quiet) this.err.write(`Detaching ${e.probes} probe${e.probes === 1 ? '' : 's'}...\n`);
+        return;
       case 'printf':
         if (e.latin1 !== undefined && this.out.writeLatin1) this.out.writeLatin1(e.latin1);
         else this.out.write(e.text);

@@ -262,7 +262,9 @@ class Session {
     const obj = this.obj!;
     mark('stopping');
     this.live?.close();
+    const slow = setTimeout(() => this.opts.renderer.event({ kind: 'detaching', probes: this.links.length }), 500);
     await destroyAll(this.links);
+    clearTimeout(slow);
     this.links = [];
     mark('detached');
     this.drainAll();

@@ -152,3 +152,18 @@ test('SIGINT ends the session cleanly: END runs, maps print, exit 0', async (t) 
   assert.match(r.stdout, /^bye$/m);
   assert.match(r.stdout, /^@n: \d+$/m);
 });
+
+test('a slow detach (30 tracepoints, each waiting for the kernel) says so on stderr, once, and -q keeps it quiet', async (t) => {
+  if (!requireKernel(t)) return;
+  const calls = ['read', 'write', 'openat', 'close', 'statx', 'lseek', 'mmap', 'mprotect', 'munmap', 'brk', 'ioctl', 'pread64', 'pwrite64', 'readv', 'writev', 'access', 'pipe2', 'dup', 'dup3', 'nanosleep',
+    'getpid', 'socket', 'connect', 'accept4', 'sendto', 'recvfrom', 'bind', 'listen', 'clone', 'wait4'];
+  const prog = `${calls.map((c) => `tracepoint:syscalls:sys_enter_${c}`).join(', ')} { @n = count(); }`;
+  const r = await runCapc(['run', '--duration', '0.3', '-e', prog]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal((r.stderr.match(/^Detaching 30 probes\.\.\.$/gm) ?? []).length, 1, r.stderr);
+  assert.match(r.stdout, /^Attaching 30 probes\.\.\.\n/);
+  assert.doesNotMatch(r.stdout, /Detaching/);
+  const q = await runCapc(['run', '-q', '--duration', '0.3', '-e', prog]);
+  assert.equal(q.code, 0, q.stderr);
+  assert.doesNotMatch(q.stderr, /Detaching/);
+});
