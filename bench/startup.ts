@@ -8,12 +8,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { capcBin } from '../tests/support/paths.js';
+import { thirtyTracepoints } from '../tests/support/programs.js';
 import { fmtStat, mkTemp, stat, timeToMarker, which } from './lib.js';
 
 const PROGRAM = 'tracepoint:syscalls:sys_enter_openat { @[comm] = count(); }';
-const SYSCALLS = ['read', 'write', 'openat', 'close', 'statx', 'lseek', 'mmap', 'mprotect', 'munmap', 'brk', 'ioctl', 'pread64', 'pwrite64', 'readv', 'writev', 'access', 'pipe2', 'dup', 'dup3', 'nanosleep',
-  'getpid', 'socket', 'connect', 'accept4', 'sendto', 'recvfrom', 'bind', 'listen', 'clone', 'wait4'];
-const THIRTY = `${SYSCALLS.map((s) => `tracepoint:syscalls:sys_enter_${s}`).join(',\n')} { @[probe] = count(); }`;
+const THIRTY = thirtyTracepoints('{ @[probe] = count(); }');
 
 export async function startupBench(runs = 5): Promise<string> {
   const bpftrace = which('bpftrace');

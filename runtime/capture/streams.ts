@@ -62,18 +62,23 @@ export class Streams {
     for (const f of capture.families) this.endFamily.set(f.endId, f.name);
   }
 
+  /** What a record says about its connection. */
+  private infoOf(rec: CaptureRecord): ConnInfo {
+    return {
+      id: rec.conn,
+      key: rec.key,
+      pid: rec.pid,
+      comm: rec.comm,
+      probe: this.siteProbe.get(rec.site) ?? '',
+      family: this.siteFamily.get(rec.site) ?? this.endFamily.get(rec.site) ?? '',
+    };
+  }
+
   private conn(rec: CaptureRecord, now: number): Conn {
     let c = this.conns.get(rec.conn);
     if (!c) {
       c = {
-        info: {
-          id: rec.conn,
-          key: rec.key,
-          pid: rec.pid,
-          comm: rec.comm,
-          probe: this.siteProbe.get(rec.site) ?? '',
-          family: this.siteFamily.get(rec.site) ?? this.endFamily.get(rec.site) ?? '',
-        },
+        info: this.infoOf(rec),
         dirs: [newDir(), newDir()],
         ended: false,
         lastSeen: now,
@@ -213,8 +218,7 @@ export class Streams {
       if (missing <= 0) continue;
       this.totals.lostBytes += missing;
       this.totals.lossMarkers++;
-      const info: ConnInfo = { id: rec.conn, key: rec.key, pid: rec.pid, comm: rec.comm, probe: this.siteProbe.get(rec.site) ?? '', family: this.siteFamily.get(rec.site) ?? this.endFamily.get(rec.site) ?? '' };
-      this.emit({ kind: 'capture-loss', conn: info, dir, offset: seen[dir], bytes: missing });
+      this.emit({ kind: 'capture-loss', conn: this.infoOf(rec), dir, offset: seen[dir], bytes: missing });
     }
     return true;
   }
