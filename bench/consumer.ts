@@ -15,7 +15,13 @@ import { buildWorkload, mkTemp, run, stat, fmtStat } from './lib.js';
 
 const PROGRAM = 'tracepoint:syscalls:sys_enter_getppid /pid == cpid/ { printf("%d %d\\n", pid, tid); }';
 
-interface Sample { perSec: number; drops: number; producer: number; cpu: number; dropShare: number }
+interface Sample {
+  perSec: number;
+  drops: number;
+  producer: number;
+  cpu: number;
+  dropShare: number;
+}
 
 export async function consumerBench(runs = 5, seconds = 3): Promise<string> {
   const storm = buildWorkload('syscall-storm');
@@ -23,7 +29,10 @@ export async function consumerBench(runs = 5, seconds = 3): Promise<string> {
   const dir = mkTemp('capc-bench-consumer-');
   const built = await run(capcBin, ['build', '-e', PROGRAM, '-o', dir]);
   if (built.code !== 0) throw new Error(`capc build failed: ${built.stderr}`);
-  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as { rodata: { size: number; fields: { name: string; offset: number }[] }; counters: { index: number; kind: string; subject: string }[] };
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as {
+    rodata: { size: number; fields: { name: string; offset: number }[] };
+    counters: { index: number; kind: string; subject: string }[];
+  };
   const cpidOffset = manifest.rodata.fields.find((f) => f.name === 'cpid')!.offset;
   const dropIndex = manifest.counters.find((c) => c.kind === 'ring-drop' && c.subject === 'capc_events')!.index;
   const obj = fs.readdirSync(dir).find((f) => f.endsWith('.o'))!;
@@ -34,17 +43,40 @@ export async function consumerBench(runs = 5, seconds = 3): Promise<string> {
   const ratios: number[] = [];
   for (let i = 0; i < runs; i++) {
     const stats = path.join(dir, `stats-${i}.json`);
-    const r = await run(capcBin, ['run', '-q', '-o', '/dev/null', '-e', PROGRAM, '-c', `${storm} 2 ${seconds}`], { CAPC_STATS_FILE: stats });
+    const r = await run(capcBin, ['run', '-q', '-o', '/dev/null', '-e', PROGRAM, '-c', `${storm} 2 ${seconds}`], {
+      CAPC_STATS_FILE: stats,
+    });
     if (r.code !== 0) throw new Error(`capc failed: ${r.stderr}`);
     const st = JSON.parse(fs.readFileSync(stats, 'utf8'));
     const got = st.rings.capc_events.records as number;
     const drops = st.counters['ring-drop:capc_events'] as number;
-    const a: Sample = { perSec: got / seconds, drops, producer: callsPerSec(r.stdout), cpu: st.runCpuSeconds, dropShare: drops / Math.max(1, calls(r.stdout)) };
+    const a: Sample = {
+      perSec: got / seconds,
+      drops,
+      producer: callsPerSec(r.stdout),
+      cpu: st.runCpuSeconds,
+      dropShare: drops / Math.max(1, calls(r.stdout)),
+    };
     capc.push(a);
-    const k = await run(consume, [path.join(dir, obj), String(cpidOffset), String(manifest.rodata.size), String(dropIndex), '--', storm, '2', String(seconds)]);
+    const k = await run(consume, [
+      path.join(dir, obj),
+      String(cpidOffset),
+      String(manifest.rodata.size),
+      String(dropIndex),
+      '--',
+      storm,
+      '2',
+      String(seconds),
+    ]);
     if (k.code !== 0) throw new Error(`rb-consume failed: ${k.stderr}`);
     const m = /records (\d+) drops (\d+) seconds ([\d.]+) cpu ([\d.]+)/.exec(k.stdout)!;
-    const b: Sample = { perSec: Number(m[1]) / seconds, drops: Number(m[2]), producer: callsPerSec(k.stdout), cpu: Number(m[4]), dropShare: Number(m[2]) / Math.max(1, calls(k.stdout)) };
+    const b: Sample = {
+      perSec: Number(m[1]) / seconds,
+      drops: Number(m[2]),
+      producer: callsPerSec(k.stdout),
+      cpu: Number(m[4]),
+      dropShare: Number(m[2]) / Math.max(1, calls(k.stdout)),
+    };
     c.push(b);
     ratios.push(a.perSec / b.perSec);
   }
@@ -62,7 +94,7 @@ export async function consumerBench(runs = 5, seconds = 3): Promise<string> {
     row('C, libbpf ring_buffer', c),
     '',
     `capc / C records consumed per second, pair by pair: ${stat(ratios).median.toFixed(2)}× (${stat(ratios).min.toFixed(2)}–${stat(ratios).max.toFixed(2)}). ` +
-      'Goal: at least the C consumer\'s rate with zero drops. Both compete with the producer for the 2 vCPUs: a consumer that uses more CPU slows the producer it is measured against.',
+      "Goal: at least the C consumer's rate with zero drops. Both compete with the producer for the 2 vCPUs: a consumer that uses more CPU slows the producer it is measured against.",
     '',
   ].join('\n');
 }

@@ -4,7 +4,12 @@ import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 
-export interface Stat { median: number; min: number; max: number; n: number }
+export interface Stat {
+  median: number;
+  min: number;
+  max: number;
+  n: number;
+}
 
 export function stat(xs: number[]): Stat {
   const s = [...xs].sort((a, b) => a - b);
@@ -29,7 +34,13 @@ export function which(cmd: string): string | undefined {
  * Start `cmd`, resolve with the ms until `marker` appears on stdout or stderr,
  * then stop it with SIGINT and wait for it to exit (returning the stop time too).
  */
-export function timeToMarker(cmd: string, args: string[], marker: string, env: NodeJS.ProcessEnv = {}, timeoutMs = 60000): Promise<{ startMs: number; stopMs: number }> {
+export function timeToMarker(
+  cmd: string,
+  args: string[],
+  marker: string,
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 60000,
+): Promise<{ startMs: number; stopMs: number }> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -67,7 +78,9 @@ export function machine(): string {
 
 export function tool(cmd: string, args: string[]): string {
   try {
-    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n')[0]!.trim();
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+      .split('\n')[0]!
+      .trim();
   } catch {
     return 'not installed';
   }
@@ -81,7 +94,9 @@ export function mkTemp(prefix: string): string {
 export function buildWorkload(name: string, libs: string[] = []): string {
   const src = new URL(`./workloads/${name}.c`, import.meta.url).pathname;
   const text = fs.readFileSync(src);
-  const hash = (BigInt(text.length) * 1000003n + BigInt([...text].reduce((a, b) => (a * 31 + b) >>> 0, 7))).toString(16);
+  const hash = (BigInt(text.length) * 1000003n + BigInt([...text].reduce((a, b) => (a * 31 + b) >>> 0, 7))).toString(
+    16,
+  );
   const out = `${os.tmpdir()}/capc-bench-${name}-${hash}`;
   if (!fs.existsSync(out)) execFileSync('cc', ['-O2', '-pthread', '-o', out, src, ...libs], { stdio: 'inherit' });
   return out;
@@ -91,14 +106,37 @@ let cert: { cert: string; key: string } | undefined;
 export function benchCert(): { cert: string; key: string } {
   if (!cert) {
     const dir = mkTemp('capc-bench-cert-');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${dir}/key.pem`, '-out', `${dir}/cert.pem`, '-days', '2', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        `${dir}/key.pem`,
+        '-out',
+        `${dir}/cert.pem`,
+        '-days',
+        '2',
+        '-subj',
+        '/CN=localhost',
+      ],
+      { stdio: 'ignore' },
+    );
     cert = { cert: `${dir}/cert.pem`, key: `${dir}/key.pem` };
   }
   return cert;
 }
 
 /** Run a command to completion; resolve with stdout, stderr and exit code. */
-export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 600000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function run(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 600000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

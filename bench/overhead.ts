@@ -13,10 +13,19 @@ import { benchCert, buildWorkload, mkTemp, run, stat, which } from './lib.js';
 
 const SIZES = [20, 1000];
 
-interface Result { wps: number; delivered: number }
+interface Result {
+  wps: number;
+  delivered: number;
+}
 
 /** Run `cmd` (a tracer), start the workload once it is attached, stop the tracer, count its output bytes. */
-function traced(cmd: string, args: string[], marker: string, env: NodeJS.ProcessEnv, workload: string[]): Promise<{ stdout: string; outBytes: number; code: number | null }> {
+function traced(
+  cmd: string,
+  args: string[],
+  marker: string,
+  env: NodeJS.ProcessEnv,
+  workload: string[],
+): Promise<{ stdout: string; outBytes: number; code: number | null }> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let seen = false;
@@ -80,14 +89,34 @@ export async function overheadBench(runs = 3, writes = 100000): Promise<string> 
       const b = wpsOf((await run(frag, workload.slice(1))).stdout);
       base.push(b);
       const stats = `${mkTemp('capc-bench-ovh-')}/stats.json`;
-      const c = await traced(capcBin, ['run', '-q', '-o', '/dev/null', '-e', 'uprobe:libssl:SSL_write accumulate(conn, 1024) -> ringbuf'], '__CAPC_ATTACHED__', { CAPC_NOTIFY_ATTACHED: '1', CAPC_STATS_FILE: stats }, workload);
+      const c = await traced(
+        capcBin,
+        ['run', '-q', '-o', '/dev/null', '-e', 'uprobe:libssl:SSL_write accumulate(conn, 1024) -> ringbuf'],
+        '__CAPC_ATTACHED__',
+        { CAPC_NOTIFY_ATTACHED: '1', CAPC_STATS_FILE: stats },
+        workload,
+      );
       const st = JSON.parse(fs.readFileSync(stats, 'utf8'));
-      add('capc accumulate(conn, 1024) on SSL_write', { wps: wpsOf(c.stdout), delivered: (st.capture?.payloadBytes ?? 0) / payload }, b);
+      add(
+        'capc accumulate(conn, 1024) on SSL_write',
+        { wps: wpsOf(c.stdout), delivered: (st.capture?.payloadBytes ?? 0) / payload },
+        b,
+      );
       if (bpftrace) {
         for (const strlen of [64, 200]) {
-          const t = await traced(bpftrace, ['-e', 'uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_write { printf("%s\\n", str(arg1, arg2)); }'], '__BPFTRACE_NOTIFY_PROBES_ATTACHED', { __BPFTRACE_NOTIFY_PROBES_ATTACHED: '1', BPFTRACE_STRLEN: String(strlen) }, workload);
+          const t = await traced(
+            bpftrace,
+            ['-e', 'uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_write { printf("%s\\n", str(arg1, arg2)); }'],
+            '__BPFTRACE_NOTIFY_PROBES_ATTACHED',
+            { __BPFTRACE_NOTIFY_PROBES_ATTACHED: '1', BPFTRACE_STRLEN: String(strlen) },
+            workload,
+          );
           // Each write is one line: its bytes up to the string limit, and a newline.
-          add(`bpftrace 0.17 printf("%s", str(buf, len)), BPFTRACE_STRLEN=${strlen}`, { wps: wpsOf(t.stdout), delivered: Math.max(0, t.outBytes - writes) / payload }, b);
+          add(
+            `bpftrace 0.17 printf("%s", str(buf, len)), BPFTRACE_STRLEN=${strlen}`,
+            { wps: wpsOf(t.stdout), delivered: Math.max(0, t.outBytes - writes) / payload },
+            b,
+          );
         }
       }
     }

@@ -11,8 +11,17 @@ import { capcBin } from '../tests/support/paths.js';
 import { buildTarget } from '../tests/support/targets.js';
 import { buildWorkload, stat, which } from './lib.js';
 
-interface Script { name: string; prog: (t: Ctx) => string; floor: (t: Ctx) => string; work: (t: Ctx) => [string, string[]] }
-interface Ctx { storm: string; opener: string; target: string }
+interface Script {
+  name: string;
+  prog: (t: Ctx) => string;
+  floor: (t: Ctx) => string;
+  work: (t: Ctx) => [string, string[]];
+}
+interface Ctx {
+  storm: string;
+  opener: string;
+  target: string;
+}
 
 const SCRIPTS: Script[] = [
   {
@@ -41,10 +50,18 @@ const SCRIPTS: Script[] = [
   },
 ];
 
-interface Sample { nsPerHit: number; hits: number; rssMiB: number }
+interface Sample {
+  nsPerHit: number;
+  hits: number;
+  rssMiB: number;
+}
 
 function progIds(): Map<number, { run_time_ns?: number; run_cnt?: number }> {
-  const all = JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' }) || '[]') as { id: number; run_time_ns?: number; run_cnt?: number }[];
+  const all = JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' }) || '[]') as {
+    id: number;
+    run_time_ns?: number;
+    run_cnt?: number;
+  }[];
   return new Map(all.map((p) => [p.id, p]));
 }
 
@@ -58,7 +75,13 @@ function rssMiB(pid: number): number {
 }
 
 /** Start a tool, wait until it says its probes are attached, run the workload, read its programs' stats. */
-async function measure(cmd: string, args: string[], marker: string, env: NodeJS.ProcessEnv, work: [string, string[]]): Promise<Sample> {
+async function measure(
+  cmd: string,
+  args: string[],
+  marker: string,
+  env: NodeJS.ProcessEnv,
+  work: [string, string[]],
+): Promise<Sample> {
   const before = progIds();
   const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
@@ -96,7 +119,11 @@ async function measure(cmd: string, args: string[], marker: string, env: NodeJS.
 
 export async function perHitBench(runs = 5): Promise<string> {
   const bpftrace = which('bpftrace');
-  const ctx: Ctx = { storm: buildWorkload('syscall-storm'), opener: buildWorkload('opener'), target: buildTarget('target') };
+  const ctx: Ctx = {
+    storm: buildWorkload('syscall-storm'),
+    opener: buildWorkload('opener'),
+    target: buildTarget('target'),
+  };
   const statsWas = fs.readFileSync('/proc/sys/kernel/bpf_stats_enabled', 'utf8').trim();
   fs.writeFileSync('/proc/sys/kernel/bpf_stats_enabled', '1');
   const rows: string[] = [];
@@ -107,13 +134,26 @@ export async function perHitBench(runs = 5): Promise<string> {
       const bt: Sample[] = [];
       const floor: Sample[] = [];
       const ratio: number[] = [];
-      const capcRun = (prog: string) => measure(capcBin, ['run', '-q', '-o', '/dev/null', '-e', prog], '__CAPC_ATTACHED__', { CAPC_NOTIFY_ATTACHED: '1' }, s.work(ctx));
+      const capcRun = (prog: string) =>
+        measure(
+          capcBin,
+          ['run', '-q', '-o', '/dev/null', '-e', prog],
+          '__CAPC_ATTACHED__',
+          { CAPC_NOTIFY_ATTACHED: '1' },
+          s.work(ctx),
+        );
       for (let i = 0; i < runs; i++) {
         const c = await capcRun(s.prog(ctx));
         capc.push(c);
         floor.push(await capcRun(s.floor(ctx)));
         if (bpftrace) {
-          const b = await measure(bpftrace, ['-e', s.prog(ctx)], '__BPFTRACE_NOTIFY_PROBES_ATTACHED', { __BPFTRACE_NOTIFY_PROBES_ATTACHED: '1' }, s.work(ctx));
+          const b = await measure(
+            bpftrace,
+            ['-e', s.prog(ctx)],
+            '__BPFTRACE_NOTIFY_PROBES_ATTACHED',
+            { __BPFTRACE_NOTIFY_PROBES_ATTACHED: '1' },
+            s.work(ctx),
+          );
           bt.push(b);
           ratio.push(c.nsPerHit / b.nsPerHit);
         }
@@ -123,10 +163,14 @@ export async function perHitBench(runs = 5): Promise<string> {
       const c = m(capc, 'nsPerHit');
       rows.push(
         `| ${s.name} | ${c.median.toFixed(0)} ns (${c.min.toFixed(0)}–${c.max.toFixed(0)}) | ` +
-          (bpftrace ? `${m(bt, 'nsPerHit').median.toFixed(0)} ns (${m(bt, 'nsPerHit').min.toFixed(0)}–${m(bt, 'nsPerHit').max.toFixed(0)}) | ${stat(ratio).median.toFixed(2)}× |` : 'not installed | – |') +
+          (bpftrace
+            ? `${m(bt, 'nsPerHit').median.toFixed(0)} ns (${m(bt, 'nsPerHit').min.toFixed(0)}–${m(bt, 'nsPerHit').max.toFixed(0)}) | ${stat(ratio).median.toFixed(2)}× |`
+            : 'not installed | – |') +
           ` ${f.toFixed(0)} ns | ${(c.median / f).toFixed(2)}× | ${m(capc, 'hits').median} |`,
       );
-      mem.push(`| ${s.name} | ${m(capc, 'rssMiB').median.toFixed(0)} MiB | ${bpftrace ? `${m(bt, 'rssMiB').median.toFixed(0)} MiB | ${(m(capc, 'rssMiB').median / m(bt, 'rssMiB').median).toFixed(2)}×` : 'not installed | –'} |`);
+      mem.push(
+        `| ${s.name} | ${m(capc, 'rssMiB').median.toFixed(0)} MiB | ${bpftrace ? `${m(bt, 'rssMiB').median.toFixed(0)} MiB | ${(m(capc, 'rssMiB').median / m(bt, 'rssMiB').median).toFixed(2)}×` : 'not installed | –'} |`,
+      );
     }
   } finally {
     fs.writeFileSync('/proc/sys/kernel/bpf_stats_enabled', statsWas);
@@ -142,7 +186,7 @@ export async function perHitBench(runs = 5): Promise<string> {
     '',
     'Goal: at most bpftrace on every script; counting within 1.5× of the floor.',
     '',
-    '### Peak memory (VmHWM of the tool\'s process, after the workload)',
+    "### Peak memory (VmHWM of the tool's process, after the workload)",
     '',
     '| script | capc | bpftrace 0.17 | capc / bpftrace |',
     '|---|---|---|---|',

@@ -13,12 +13,28 @@ import { benchCert, buildWorkload, mkTemp, run } from './lib.js';
 const RINGS = ['256K', '1M', '4M'] as const;
 const RATES = [2000, 5000, 10000, 20000, 40000, 0]; // 0: as fast as it can
 const VARIANTS = [
-  { name: 'per-fragment printf("%s", str(buf, len)), 1 KiB strings', prog: 'uprobe:libssl:SSL_write { printf("%d %s\\n", conn, str(buf, len)); }', ring: (r: string) => ['--strlen', '1024', '--ringbuf-size', r] },
-  { name: 'capture(conn, 1024)', prog: 'uprobe:libssl:SSL_write capture(conn, 1024) -> ringbuf', ring: (r: string) => ['--capture-ring-size', r] },
-  { name: 'accumulate(conn, 1024)', prog: 'uprobe:libssl:SSL_write accumulate(conn, 1024) -> ringbuf', ring: (r: string) => ['--capture-ring-size', r] },
+  {
+    name: 'per-fragment printf("%s", str(buf, len)), 1 KiB strings',
+    prog: 'uprobe:libssl:SSL_write { printf("%d %s\\n", conn, str(buf, len)); }',
+    ring: (r: string) => ['--strlen', '1024', '--ringbuf-size', r],
+  },
+  {
+    name: 'capture(conn, 1024)',
+    prog: 'uprobe:libssl:SSL_write capture(conn, 1024) -> ringbuf',
+    ring: (r: string) => ['--capture-ring-size', r],
+  },
+  {
+    name: 'accumulate(conn, 1024)',
+    prog: 'uprobe:libssl:SSL_write accumulate(conn, 1024) -> ringbuf',
+    ring: (r: string) => ['--capture-ring-size', r],
+  },
 ];
 
-interface Step { rate: number; reached: number; drops: number }
+interface Step {
+  rate: number;
+  reached: number;
+  drops: number;
+}
 
 export async function rampBench(): Promise<string> {
   const frag = buildWorkload('tls-frag', ['-lssl', '-lcrypto']);
@@ -32,11 +48,27 @@ export async function rampBench(): Promise<string> {
       for (const rate of RATES) {
         const writes = rate ? Math.max(2000, rate) : 60000; // about a second each
         const stats = `${mkTemp('capc-bench-ramp-')}/stats.json`;
-        const r = await run(capcBin, ['run', '-q', '-o', '/dev/null', ...v.ring(ring), '-e', v.prog, '-c', `${frag} ${cert} ${key} ${writes} 20 50 ${rate}`], { CAPC_STATS_FILE: stats });
+        const r = await run(
+          capcBin,
+          [
+            'run',
+            '-q',
+            '-o',
+            '/dev/null',
+            ...v.ring(ring),
+            '-e',
+            v.prog,
+            '-c',
+            `${frag} ${cert} ${key} ${writes} 20 50 ${rate}`,
+          ],
+          { CAPC_STATS_FILE: stats },
+        );
         if (r.code !== 0) throw new Error(`${v.name} ${ring} ${rate}: capc failed\n${r.stderr}`);
         const st = JSON.parse(fs.readFileSync(stats, 'utf8'));
         const counters = st.counters as Record<string, number>;
-        const drops = Object.entries(counters).filter(([k]) => /^(ring-drop:capc_events|capture-drop-records)/.test(k)).reduce((n, [, x]) => n + x, 0);
+        const drops = Object.entries(counters)
+          .filter(([k]) => /^(ring-drop:capc_events|capture-drop-records)/.test(k))
+          .reduce((n, [, x]) => n + x, 0);
         const reached = Number(/writes_per_sec (\d+)/.exec(r.stdout)?.[1] ?? NaN);
         steps.push({ rate, reached, drops });
         if (drops > 0) break;
@@ -44,7 +76,9 @@ export async function rampBench(): Promise<string> {
       const first = steps.find((s) => s.drops > 0);
       const top = Math.max(...steps.map((s) => s.reached));
       cells.push(first ? `**${fmtRate(first.reached)}** (${first.drops} records lost)` : `none up to ${fmtRate(top)}`);
-      detail.push(`${v.name}, ${ring}: ${steps.map((s) => `${s.rate ? fmtRate(s.rate) : 'max'}→${fmtRate(s.reached)}${s.drops ? ` (${s.drops} lost)` : ''}`).join(', ')}`);
+      detail.push(
+        `${v.name}, ${ring}: ${steps.map((s) => `${s.rate ? fmtRate(s.rate) : 'max'}→${fmtRate(s.reached)}${s.drops ? ` (${s.drops} lost)` : ''}`).join(', ')}`,
+      );
     }
     rows.push(`| ${v.name} | ${cells.join(' | ')} |`);
   }

@@ -62,7 +62,10 @@ const out = path.join(repoRoot, 'BENCHMARKS.md');
 // and a fresh section takes the place of the old one with the same title.
 const old = fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '';
 // "## Before and after" is written by hand (what an optimisation changed, measured then): every run keeps it.
-const history = old.split(/^(?=## )/m).filter((sec) => sec.startsWith('## Before and after')).map((sec) => sec.replace(/\n+$/, '\n'));
+const history = old
+  .split(/^(?=## )/m)
+  .filter((sec) => sec.startsWith('## Before and after'))
+  .map((sec) => sec.replace(/\n+$/, '\n'));
 const body = only.length ? mergeSections(old, sections) : [...sections, ...history];
 fs.writeFileSync(out, [...header, ...body].join('\n') + '\n');
 console.error(`bench: wrote ${out}`);
@@ -71,7 +74,9 @@ console.log(fs.readFileSync(out, 'utf8'));
 /** The sections ('## ' and what follows) of `text`, each replaced by the fresh one with its title; new titles at the end. */
 function mergeSections(text: string, fresh: string[]): string[] {
   const title = (sec: string) => sec.split('\n', 1)[0]!;
-  const byTitle = new Map(fresh.flatMap((f) => f.split(/^(?=## )/m)).map((sec) => [title(sec), sec.replace(/\n+$/, '\n')]));
+  const byTitle = new Map(
+    fresh.flatMap((f) => f.split(/^(?=## )/m)).map((sec) => [title(sec), sec.replace(/\n+$/, '\n')]),
+  );
   const merged = text
     .split(/^(?=## )/m)
     .slice(1)

@@ -9,14 +9,33 @@ import fs from 'node:fs';
 import { capcBin } from '../tests/support/paths.js';
 import { benchCert, buildWorkload, mkTemp, run, stat } from './lib.js';
 
-interface Sample { writesPerSec: number; ringBytes: number; records: number; payload: number; drops: number; cpu: number }
+interface Sample {
+  writesPerSec: number;
+  ringBytes: number;
+  records: number;
+  payload: number;
+  drops: number;
+  cpu: number;
+}
 
 const PER_FRAGMENT = 'uprobe:libssl:SSL_write { printf("%d %s\\n", conn, str(buf, len)); }';
 const VARIANTS = [
   ...(['4M', '256K'] as const).flatMap((ring) => [
-    { name: `per-fragment: printf("%s", str(buf, len)), 1 KiB strings, ${ring} ring`, prog: PER_FRAGMENT, extra: ['--strlen', '1024', '--ringbuf-size', ring] },
-    { name: `capture(conn, 1024), ${ring} ring`, prog: 'uprobe:libssl:SSL_write capture(conn, 1024) -> ringbuf', extra: ['--capture-ring-size', ring] },
-    { name: `accumulate(conn, 1024), ${ring} ring`, prog: 'uprobe:libssl:SSL_write accumulate(conn, 1024) -> ringbuf', extra: ['--capture-ring-size', ring] },
+    {
+      name: `per-fragment: printf("%s", str(buf, len)), 1 KiB strings, ${ring} ring`,
+      prog: PER_FRAGMENT,
+      extra: ['--strlen', '1024', '--ringbuf-size', ring],
+    },
+    {
+      name: `capture(conn, 1024), ${ring} ring`,
+      prog: 'uprobe:libssl:SSL_write capture(conn, 1024) -> ringbuf',
+      extra: ['--capture-ring-size', ring],
+    },
+    {
+      name: `accumulate(conn, 1024), ${ring} ring`,
+      prog: 'uprobe:libssl:SSL_write accumulate(conn, 1024) -> ringbuf',
+      extra: ['--capture-ring-size', ring],
+    },
   ]),
   {
     name: 'accumulate(conn, 1024), 4M ring, writes captured at entry (one trap, requested length)',
@@ -38,11 +57,15 @@ export async function seed000Bench(runs = 5, writes = 200000): Promise<string> {
     base.push(b);
     for (const v of VARIANTS) {
       const statsFile = `${mkTemp('capc-bench-st-')}/stats.json`;
-      const r = await run(capcBin, ['run', '-q', ...v.extra, '-e', v.prog, '-c', workload.join(' ')], { CAPC_STATS_FILE: statsFile });
+      const r = await run(capcBin, ['run', '-q', ...v.extra, '-e', v.prog, '-c', workload.join(' ')], {
+        CAPC_STATS_FILE: statsFile,
+      });
       if (r.code !== 0) throw new Error(`${v.name}: capc failed\n${r.stderr}`);
       const st = JSON.parse(fs.readFileSync(statsFile, 'utf8'));
       const counters = st.counters as Record<string, number>;
-      const drops = Object.entries(counters).filter(([k]) => /^(ring-drop:capc_events|capture-drop-records)/.test(k)).reduce((n, [, x]) => n + x, 0);
+      const drops = Object.entries(counters)
+        .filter(([k]) => /^(ring-drop:capc_events|capture-drop-records)/.test(k))
+        .reduce((n, [, x]) => n + x, 0);
       const wps = parse(r.stdout);
       samples.get(v.name)!.push({
         writesPerSec: wps,

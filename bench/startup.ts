@@ -17,17 +17,31 @@ const THIRTY = thirtyTracepoints('{ @[probe] = count(); }');
 export async function startupBench(runs = 5): Promise<string> {
   const bpftrace = which('bpftrace');
   const capc = (cache: string, prog = PROGRAM) =>
-    timeToMarker(capcBin, ['run', '-q', '-e', prog], '__CAPC_ATTACHED__', { CAPC_NOTIFY_ATTACHED: '1', CAPC_CACHE_DIR: cache });
-  const bt = () => timeToMarker(bpftrace!, ['-e', PROGRAM], '__BPFTRACE_NOTIFY_PROBES_ATTACHED', { __BPFTRACE_NOTIFY_PROBES_ATTACHED: '1' });
+    timeToMarker(capcBin, ['run', '-q', '-e', prog], '__CAPC_ATTACHED__', {
+      CAPC_NOTIFY_ATTACHED: '1',
+      CAPC_CACHE_DIR: cache,
+    });
+  const bt = () =>
+    timeToMarker(bpftrace!, ['-e', PROGRAM], '__BPFTRACE_NOTIFY_PROBES_ATTACHED', {
+      __BPFTRACE_NOTIFY_PROBES_ATTACHED: '1',
+    });
 
   const warmCache = mkTemp('capc-bench-warm-');
   await capc(warmCache); // fill it
-  const cold: number[] = [], newProg: number[] = [], objOnly: number[] = [], warm: number[] = [], btStart: number[] = [], ratio: number[] = [];
+  const cold: number[] = [],
+    newProg: number[] = [],
+    objOnly: number[] = [],
+    warm: number[] = [],
+    btStart: number[] = [],
+    ratio: number[] = [];
   const srcRatio: number[] = [];
-  const capcStop: number[] = [], btStop: number[] = [];
+  const capcStop: number[] = [],
+    btStop: number[] = [];
   for (let i = 0; i < runs; i++) {
     cold.push((await capc(mkTemp('capc-bench-cold-'))).startMs);
-    newProg.push((await capc(warmCache, PROGRAM.replace('{', `/pid != ${1000000 + i * 7919 + (Date.now() % 100000)}/ {`))).startMs);
+    newProg.push(
+      (await capc(warmCache, PROGRAM.replace('{', `/pid != ${1000000 + i * 7919 + (Date.now() % 100000)}/ {`))).startMs,
+    );
     // Before the source cache: the object is cached, but the compiler is loaded and runs.
     fs.rmSync(path.join(warmCache, 'src'), { recursive: true, force: true });
     const o = await capc(warmCache);
@@ -51,7 +65,9 @@ export async function startupBench(runs = 5): Promise<string> {
     const c = await capc(warmCache, THIRTY);
     capc30.push(c.stopMs);
     if (bpftrace) {
-      const b = await timeToMarker(bpftrace, ['-e', THIRTY], '__BPFTRACE_NOTIFY_PROBES_ATTACHED', { __BPFTRACE_NOTIFY_PROBES_ATTACHED: '1' });
+      const b = await timeToMarker(bpftrace, ['-e', THIRTY], '__BPFTRACE_NOTIFY_PROBES_ATTACHED', {
+        __BPFTRACE_NOTIFY_PROBES_ATTACHED: '1',
+      });
       bt30.push(b.stopMs);
       detachRatio.push(c.stopMs / b.stopMs);
     }
@@ -67,14 +83,20 @@ export async function startupBench(runs = 5): Promise<string> {
     `| capc, warm header cache, program not seen before (clang runs) | ${fmtStat(stat(newProg), 'ms')} | |`,
     `| capc, object cached, compiler runs (before the source cache) | ${fmtStat(stat(objOnly), 'ms')} | |`,
     `| capc, warm cache (program cached: no compiler loaded) | ${fmtStat(stat(warm), 'ms')} | ${fmtStat(stat(capcStop), 'ms')} |`,
-    bpftrace ? `| bpftrace 0.17 | ${fmtStat(stat(btStart), 'ms')} | ${fmtStat(stat(btStop), 'ms')} |` : '| bpftrace | not installed: no number | |',
+    bpftrace
+      ? `| bpftrace 0.17 | ${fmtStat(stat(btStart), 'ms')} | ${fmtStat(stat(btStop), 'ms')} |`
+      : '| bpftrace | not installed: no number | |',
     '',
     `Source cache against object cache only, pair by pair: ${stat(srcRatio).median.toFixed(2)}× (${stat(srcRatio).min.toFixed(2)}–${stat(srcRatio).max.toFixed(2)}). Starting Node 20 alone (node -e 0) takes ~70 ms on this machine, more than bpftrace's whole start-up.`,
     '',
-    bpftrace ? `Warm capc / bpftrace, pair by pair: median ${stat(ratio).median.toFixed(2)}× (${stat(ratio).min.toFixed(2)}–${stat(ratio).max.toFixed(2)}).` : '',
+    bpftrace
+      ? `Warm capc / bpftrace, pair by pair: median ${stat(ratio).median.toFixed(2)}× (${stat(ratio).min.toFixed(2)}–${stat(ratio).max.toFixed(2)}).`
+      : '',
     '',
     `Detaching 30 tracepoints (one block on 30 \`syscalls:sys_enter_*\` tracepoints), SIGINT to exit: capc ${fmtStat(stat(capc30), 'ms')}` +
-      (bpftrace ? `, bpftrace 0.17 ${fmtStat(stat(bt30), 'ms')}; capc / bpftrace ${stat(detachRatio).median.toFixed(2)}× (${stat(detachRatio).min.toFixed(2)}–${stat(detachRatio).max.toFixed(2)}). capc detaches the links in parallel on libuv's thread pool; each one waits for the kernel's RCU grace period.` : '.'),
+      (bpftrace
+        ? `, bpftrace 0.17 ${fmtStat(stat(bt30), 'ms')}; capc / bpftrace ${stat(detachRatio).median.toFixed(2)}× (${stat(detachRatio).min.toFixed(2)}–${stat(detachRatio).max.toFixed(2)}). capc detaches the links in parallel on libuv's thread pool; each one waits for the kernel's RCU grace period.`
+        : '.'),
     '',
   ];
   return lines.join('\n');

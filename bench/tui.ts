@@ -14,7 +14,8 @@ import { Tmux } from '../tests/support/tmux.js';
 import { si } from '../runtime/ui/format.js';
 import { fmtStat, mkTemp, stat, which } from './lib.js';
 
-const PROGRAM = 'tracepoint:syscalls:sys_enter_getppid /pid == cpid/ { @calls = count(); printf("getppid %d\\n", elapsed); }';
+const PROGRAM =
+  'tracepoint:syscalls:sys_enter_getppid /pid == cpid/ { @calls = count(); printf("getppid %d\\n", elapsed); }';
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -27,7 +28,13 @@ interface Run {
   wallS: number;
   quitMs: number;
   keyMs: number[];
-  metrics?: { frames: number; renderMsAvg: number; renderMsMax: number; eventLoopDelayMs: { p50: number; p99: number; max: number }; uptimeMs: number };
+  metrics?: {
+    frames: number;
+    renderMsAvg: number;
+    renderMsMax: number;
+    eventLoopDelayMs: { p50: number; p99: number; max: number };
+    uptimeMs: number;
+  };
 }
 
 async function waitFile(file: string, timeoutMs = 30000): Promise<void> {
@@ -68,7 +75,8 @@ async function one(ui: boolean, rate: number, loadS: number, ring?: string): Pro
     await waitFile(path.join(dir, 'time'));
     // tmux may still be drawing what text mode wrote before it exited: wait for the final map.
     let calls = NaN;
-    for (let i = 0; i < 300 && Number.isNaN(calls); i++, await sleep(100)) calls = Number([...tmux.screen(200).matchAll(/^@calls: (\d+)$/gm)].pop()?.[1] ?? NaN);
+    for (let i = 0; i < 300 && Number.isNaN(calls); i++, await sleep(100))
+      calls = Number([...tmux.screen(200).matchAll(/^@calls: (\d+)$/gm)].pop()?.[1] ?? NaN);
     const err = fs.readFileSync(path.join(dir, 'err'), 'utf8');
     const lost = [...err.matchAll(/warning\[W0901\]: (\d+) events? lost/g)].reduce((n, m) => n + Number(m[1]), 0);
     const [u, s, e] = fs.readFileSync(path.join(dir, 'time'), 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
@@ -80,7 +88,11 @@ async function one(ui: boolean, rate: number, loadS: number, ring?: string): Pro
   }
 }
 
-const LOADS: { rate: number; ring?: string }[] = [{ rate: 100_000 }, { rate: 200_000 }, { rate: 200_000, ring: '128K' }];
+const LOADS: { rate: number; ring?: string }[] = [
+  { rate: 100_000 },
+  { rate: 200_000 },
+  { rate: 200_000, ring: '128K' },
+];
 
 export async function tuiBench(loads = LOADS, loadS = 8): Promise<string> {
   if (!which('tmux')) return '## Terminal UI under load\n\nSkipped: tmux is not installed.\n';
@@ -92,8 +104,12 @@ export async function tuiBench(loads = LOADS, loadS = 8): Promise<string> {
       const r = await one(ui, rate, loadS, ring);
       keys.push(...r.keyMs);
       const m = r.metrics;
-      const ui1 = m ? `${(m.frames / (m.uptimeMs / 1000)).toFixed(1)} frames/s, render ${m.renderMsAvg.toFixed(1)} ms avg / ${m.renderMsMax.toFixed(0)} ms max, loop delay p99 ${m.eventLoopDelayMs.p99} ms; key to screen ${fmtStat(stat(r.keyMs), 'ms')}` : '–';
-      rows.push(`| ${rate / 1000}k/s, ring ${ring ?? '1M'} | ${ui ? 'UI' : 'text'} | ${r.calls.toLocaleString('en')} (${si(r.calls / r.loadS)}/s) | ${r.lost.toLocaleString('en')} (${((100 * r.lost) / r.calls).toFixed(2)}%) | ${r.cpuS.toFixed(2)} s in ${r.wallS.toFixed(1)} s | ${r.quitMs} ms | ${ui1} |`);
+      const ui1 = m
+        ? `${(m.frames / (m.uptimeMs / 1000)).toFixed(1)} frames/s, render ${m.renderMsAvg.toFixed(1)} ms avg / ${m.renderMsMax.toFixed(0)} ms max, loop delay p99 ${m.eventLoopDelayMs.p99} ms; key to screen ${fmtStat(stat(r.keyMs), 'ms')}`
+        : '–';
+      rows.push(
+        `| ${rate / 1000}k/s, ring ${ring ?? '1M'} | ${ui ? 'UI' : 'text'} | ${r.calls.toLocaleString('en')} (${si(r.calls / r.loadS)}/s) | ${r.lost.toLocaleString('en')} (${((100 * r.lost) / r.calls).toFixed(2)}%) | ${r.cpuS.toFixed(2)} s in ${r.wallS.toFixed(1)} s | ${r.quitMs} ms | ${ui1} |`,
+      );
     }
   }
   return [

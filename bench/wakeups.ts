@@ -20,14 +20,18 @@ export async function wakeupsBench(runs = 5, seconds = 3): Promise<string> {
   const storm = buildWorkload('syscall-storm');
   const rate = (out: string) => Number(/calls_per_sec (\d+)/.exec(out)?.[1] ?? NaN);
   const base: number[] = [];
-  const got = new Map<string, { rate: number[]; drops: number[]; cpu: number[] }>(VARIANTS.map((v) => [v.name, { rate: [], drops: [], cpu: [] }]));
+  const got = new Map<string, { rate: number[]; drops: number[]; cpu: number[] }>(
+    VARIANTS.map((v) => [v.name, { rate: [], drops: [], cpu: [] }]),
+  );
   const defaultVsWake: number[] = [];
   for (let i = 0; i < runs; i++) {
     base.push(rate((await run(storm, ['1', String(seconds)])).stdout));
     const round = new Map<string, number>();
     for (const v of VARIANTS) {
       const stats = `${mkTemp('capc-bench-wake-')}/stats.json`;
-      const r = await run(capcBin, ['run', '-q', '-o', '/dev/null', '-e', v.prog, '-c', `${storm} 1 ${seconds}`], { CAPC_STATS_FILE: stats });
+      const r = await run(capcBin, ['run', '-q', '-o', '/dev/null', '-e', v.prog, '-c', `${storm} 1 ${seconds}`], {
+        CAPC_STATS_FILE: stats,
+      });
       if (r.code !== 0) throw new Error(`${v.name}: capc failed\n${r.stderr}`);
       const st = JSON.parse(fs.readFileSync(stats, 'utf8'));
       const g = got.get(v.name)!;
@@ -42,7 +46,7 @@ export async function wakeupsBench(runs = 5, seconds = 3): Promise<string> {
   const row = (name: string, xs: number[], drops?: number[], cpu?: number[]) =>
     `| ${name} | ${fmtStat(stat(xs.map((x) => x / 1e6)), 'M/s', 2)} | ${(stat(xs).median / b).toFixed(2)}× | ${drops ? stat(drops).median : '–'} | ${cpu ? `${stat(cpu).median.toFixed(2)} s` : '–'} |`;
   return [
-    '## Wake-ups: the traced program\'s syscall rate',
+    "## Wake-ups: the traced program's syscall rate",
     '',
     `Workload: one thread calling getppid(2) for ${seconds} s (bench/workloads/syscall-storm.c), each traced call a 24-byte printf record. ${runs} rounds, variants interleaved; medians (min–max).`,
     '',

@@ -44,7 +44,10 @@ export function compile(source: SourceFile, host: Host, options: CompileOptions 
       code: 'E0999',
       severity: 'error',
       message: `internal compiler error in the ${phase} phase: ${e.message}`,
-      hints: ['this is a bug in capc, not in your program: please report it with the script that triggered it', (e.stack ?? '').split('\n').slice(1, 4).join(' | ').trim()],
+      hints: [
+        'this is a bug in capc, not in your program: please report it with the script that triggered it',
+        (e.stack ?? '').split('\n').slice(1, 4).join(' | ').trim(),
+      ],
     });
     return { ok: false, diagnostics, failedPhase: phase };
   }

@@ -170,7 +170,15 @@ export interface ManifestEvent {
 
 export interface ManifestCounter {
   index: number;
-  kind: 'ring-drop' | 'map-full' | 'loop-limit' | 'capture-drop-records' | 'capture-drop-bytes' | 'capture-refused-bytes' | 'conn-table-full' | 'unpaired-return';
+  kind:
+    | 'ring-drop'
+    | 'map-full'
+    | 'loop-limit'
+    | 'capture-drop-records'
+    | 'capture-drop-bytes'
+    | 'capture-refused-bytes'
+    | 'conn-table-full'
+    | 'unpaired-return';
   /** Ring name for ring-drop, `@map` or stack map name for map-full, `file:line` for loop-limit, family for conn-table-full, probe for unpaired-return. */
   subject: string;
 }

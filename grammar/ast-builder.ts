@@ -5,7 +5,11 @@ import type { CstNode, IToken } from 'chevrotain';
 import * as A from './ast.js';
 import { decodeString, parseIntLiteral, splitProbeSpec } from './literals.js';
 
-export interface BuildProblem { kind: 'bad-escape' | 'bad-int'; message: string; span: A.Span }
+export interface BuildProblem {
+  kind: 'bad-escape' | 'bad-int';
+  message: string;
+  span: A.Span;
+}
 
 type Children = Record<string, (CstNode | IToken)[]>;
 
@@ -55,7 +59,8 @@ class Builder {
     return [lo + 1, offset - this.lineStarts[lo]! + 1];
   }
   tokSpan(t: IToken): A.Span {
-    if (Number.isNaN(t.startOffset) || t.startOffset === undefined) return this.rangeSpan(this.text.length, this.text.length);
+    if (Number.isNaN(t.startOffset) || t.startOffset === undefined)
+      return this.rangeSpan(this.text.length, this.text.length);
     return this.rangeSpan(t.startOffset, (t.endOffset ?? t.startOffset) + 1);
   }
   nodeSpan(n: CstNode): A.Span {
@@ -81,7 +86,11 @@ class Builder {
     const values = nodes(ch, 'value');
     return {
       kind: 'Config',
-      entries: keys.map((k, i) => ({ name: k.image, value: values[i] ? this.expression(values[i]!) : this.errorExpr(k), span: this.tokSpan(k) })),
+      entries: keys.map((k, i) => ({
+        name: k.image,
+        value: values[i] ? this.expression(values[i]!) : this.errorExpr(k),
+        span: this.tokSpan(k),
+      })),
       span: this.nodeSpan(n),
     };
   }
@@ -132,7 +141,13 @@ class Builder {
   statements(n: CstNode): A.Stmt[] {
     const ch = n.children as Children;
     // Children are grouped by kind; restore source order by offset.
-    const all: CstNode[] = [...nodes(ch, 'ifStatement'), ...nodes(ch, 'whileStatement'), ...nodes(ch, 'unrollStatement'), ...nodes(ch, 'block'), ...nodes(ch, 'simpleStatement')];
+    const all: CstNode[] = [
+      ...nodes(ch, 'ifStatement'),
+      ...nodes(ch, 'whileStatement'),
+      ...nodes(ch, 'unrollStatement'),
+      ...nodes(ch, 'block'),
+      ...nodes(ch, 'simpleStatement'),
+    ];
     all.sort((a, b) => (a.location?.startOffset ?? 0) - (b.location?.startOffset ?? 0));
     const out: A.Stmt[] = [];
     for (const s of all) {
@@ -164,7 +179,8 @@ class Builder {
     const body = nodes(ch, 'body')[0];
     const stmts = body ? this.block(body) : [];
     const span = this.nodeSpan(n);
-    if (n.name === 'whileStatement') return { kind: 'While', cond: this.expression(nodes(ch, 'cond')[0]), body: stmts, span };
+    if (n.name === 'whileStatement')
+      return { kind: 'While', cond: this.expression(nodes(ch, 'cond')[0]), body: stmts, span };
     return { kind: 'Unroll', count: this.expression(nodes(ch, 'count')[0]), body: stmts, span };
   }
 
@@ -255,7 +271,13 @@ class Builder {
     const cond = this.expression(nodes(ch, 'cond')[0]);
     const then = nodes(ch, 'then')[0];
     if (!then) return cond;
-    return { kind: 'Ternary', cond, then: this.expression(then), else: this.expression(nodes(ch, 'else')[0]), span: this.nodeSpan(n) };
+    return {
+      kind: 'Ternary',
+      cond,
+      then: this.expression(then),
+      else: this.expression(nodes(ch, 'else')[0]),
+      span: this.nodeSpan(n),
+    };
   }
 
   binary(n: CstNode): A.Expr {
@@ -265,7 +287,14 @@ class Builder {
     let left = this.expression(operands[0]);
     for (let i = 0; i < ops.length; i++) {
       const right = this.expression(operands[i + 1]);
-      left = { kind: 'Binary', op: ops[i]!.image, left, right, span: A.spanUnion(left.span, right.span), opSpan: this.tokSpan(ops[i]!) };
+      left = {
+        kind: 'Binary',
+        op: ops[i]!.image,
+        left,
+        right,
+        span: A.spanUnion(left.span, right.span),
+        opSpan: this.tokSpan(ops[i]!),
+      };
     }
     return left;
   }
@@ -281,7 +310,12 @@ class Builder {
     const operand = this.expression(nodes(ch, 'operand')[0]);
     // Fold `-<int literal>` so that INT64_MIN is representable.
     if (op.image === '-' && operand.kind === 'Int') {
-      return { kind: 'Int', value: -operand.value, text: '-' + operand.text, span: A.spanUnion(this.tokSpan(op), operand.span) };
+      return {
+        kind: 'Int',
+        value: -operand.value,
+        text: '-' + operand.text,
+        span: A.spanUnion(this.tokSpan(op), operand.span),
+      };
     }
     return { kind: 'Unary', op: op.image, operand, span: this.nodeSpan(n) };
   }
@@ -320,7 +354,14 @@ class Builder {
       }
       const f = fields[fi++];
       if (!f) break;
-      e = { kind: 'Field', object: e, field: f.image, arrow: a.image === '->', span: A.spanUnion(e.span, this.tokSpan(f)), fieldSpan: this.tokSpan(f) };
+      e = {
+        kind: 'Field',
+        object: e,
+        field: f.image,
+        arrow: a.image === '->',
+        span: A.spanUnion(e.span, this.tokSpan(f)),
+        fieldSpan: this.tokSpan(f),
+      };
     }
     return e;
   }
@@ -340,7 +381,12 @@ class Builder {
     const str = tokens(ch, 'StringLiteral')[0];
     if (str) {
       const { bytes, problems } = decodeString(str.image);
-      for (const p of problems) this.problems.push({ kind: 'bad-escape', message: p.message, span: this.rangeSpan(str.startOffset + p.offset, str.startOffset + p.offset + p.length) });
+      for (const p of problems)
+        this.problems.push({
+          kind: 'bad-escape',
+          message: p.message,
+          span: this.rangeSpan(str.startOffset + p.offset, str.startOffset + p.offset + p.length),
+        });
       return { kind: 'Str', value: bytes, raw: str.image, span };
     }
     const v = tokens(ch, 'VarName')[0];
@@ -349,7 +395,12 @@ class Builder {
     if (pos) {
       if (pos.image === '$#') return { kind: 'Positional', index: '#', span };
       const index = Number(pos.image.slice(1));
-      if (index > 65535) this.problems.push({ kind: 'bad-int', message: `positional parameter ${pos.image} is out of range (at most $65535)`, span });
+      if (index > 65535)
+        this.problems.push({
+          kind: 'bad-int',
+          message: `positional parameter ${pos.image} is out of range (at most $65535)`,
+          span,
+        });
       return { kind: 'Positional', index: Math.min(index, 65536), span };
     }
     const map = nodes(ch, 'mapAccess')[0];
@@ -357,7 +408,13 @@ class Builder {
     const name = tokens(ch, 'name')[0];
     if (name) {
       if (tokens(ch, 'call').length) {
-        return { kind: 'Call', name: name.image, nameSpan: this.tokSpan(name), args: this.argList(nodes(ch, 'argList')[0]), span };
+        return {
+          kind: 'Call',
+          name: name.image,
+          nameSpan: this.tokSpan(name),
+          args: this.argList(nodes(ch, 'argList')[0]),
+          span,
+        };
       }
       return { kind: 'Ident', name: name.image, span };
     }

@@ -53,9 +53,24 @@ export interface ProbeSpecNode {
 }
 
 // ---- statements -----------------------------------------------------------
-export type Stmt = ExprStmt | AssignStmt | IncDecStmt | IfStmt | BlockStmt | ReturnStmt | SinkStmt | WhileStmt | UnrollStmt | BreakStmt | ContinueStmt;
+export type Stmt =
+  | ExprStmt
+  | AssignStmt
+  | IncDecStmt
+  | IfStmt
+  | BlockStmt
+  | ReturnStmt
+  | SinkStmt
+  | WhileStmt
+  | UnrollStmt
+  | BreakStmt
+  | ContinueStmt;
 
-export interface ExprStmt { kind: 'ExprStmt'; expr: Expr; span: Span }
+export interface ExprStmt {
+  kind: 'ExprStmt';
+  expr: Expr;
+  span: Span;
+}
 export interface AssignStmt {
   kind: 'Assign';
   target: VarRef | MapRef;
@@ -64,18 +79,62 @@ export interface AssignStmt {
   value: Expr;
   span: Span;
 }
-export interface IncDecStmt { kind: 'IncDec'; target: VarRef | MapRef; op: '++' | '--'; prefix: boolean; span: Span }
-export interface IfStmt { kind: 'If'; cond: Expr; then: Stmt[]; else?: Stmt[]; span: Span }
-export interface BlockStmt { kind: 'Block'; body: Stmt[]; span: Span }
-export interface ReturnStmt { kind: 'Return'; span: Span }
-export interface WhileStmt { kind: 'While'; cond: Expr; body: Stmt[]; span: Span }
+export interface IncDecStmt {
+  kind: 'IncDec';
+  target: VarRef | MapRef;
+  op: '++' | '--';
+  prefix: boolean;
+  span: Span;
+}
+export interface IfStmt {
+  kind: 'If';
+  cond: Expr;
+  then: Stmt[];
+  else?: Stmt[];
+  span: Span;
+}
+export interface BlockStmt {
+  kind: 'Block';
+  body: Stmt[];
+  span: Span;
+}
+export interface ReturnStmt {
+  kind: 'Return';
+  span: Span;
+}
+export interface WhileStmt {
+  kind: 'While';
+  cond: Expr;
+  body: Stmt[];
+  span: Span;
+}
 /** `unroll (N) { ... }`: N must be an integer literal (1..100). */
-export interface UnrollStmt { kind: 'Unroll'; count: Expr; body: Stmt[]; span: Span }
-export interface BreakStmt { kind: 'Break'; span: Span }
-export interface ContinueStmt { kind: 'Continue'; span: Span }
+export interface UnrollStmt {
+  kind: 'Unroll';
+  count: Expr;
+  body: Stmt[];
+  span: Span;
+}
+export interface BreakStmt {
+  kind: 'Break';
+  span: Span;
+}
+export interface ContinueStmt {
+  kind: 'Continue';
+  span: Span;
+}
 /** `accumulate(...) -> ringbuf(8M)` / `capture(...) -> perfbuf`: a call whose records go to a sink. */
-export interface SinkStmt { kind: 'Sink'; call: CallExpr; sink: SinkSpec; span: Span }
-export interface SinkSpec { name: string; size?: Expr; span: Span }
+export interface SinkStmt {
+  kind: 'Sink';
+  call: CallExpr;
+  sink: SinkSpec;
+  span: Span;
+}
+export interface SinkSpec {
+  name: string;
+  size?: Expr;
+  span: Span;
+}
 
 // ---- expressions ------------------------------------------------------------
 export type Expr =
@@ -94,27 +153,106 @@ export type Expr =
   | IndexExpr
   | ErrorExpr;
 
-export interface IntLit { kind: 'Int'; value: bigint; text: string; span: Span }
-export interface StrLit { kind: 'Str'; /** decoded bytes (escapes resolved) */ value: Uint8Array; raw: string; span: Span }
-export interface VarRef { kind: 'Var'; name: string; span: Span }
-export interface MapRef { kind: 'Map'; name: string; keys: Expr[] | undefined; span: Span }
-export interface PositionalRef { kind: 'Positional'; index: number | '#'; span: Span }
+export interface IntLit {
+  kind: 'Int';
+  value: bigint;
+  text: string;
+  span: Span;
+}
+export interface StrLit {
+  kind: 'Str';
+  /** decoded bytes (escapes resolved) */ value: Uint8Array;
+  raw: string;
+  span: Span;
+}
+export interface VarRef {
+  kind: 'Var';
+  name: string;
+  span: Span;
+}
+export interface MapRef {
+  kind: 'Map';
+  name: string;
+  keys: Expr[] | undefined;
+  span: Span;
+}
+export interface PositionalRef {
+  kind: 'Positional';
+  index: number | '#';
+  span: Span;
+}
 /** A bare name: a builtin (`pid`, `comm`, `arg0`, `args`) or a signature name (`conn`). */
-export interface IdentExpr { kind: 'Ident'; name: string; span: Span }
-export interface CallExpr { kind: 'Call'; name: string; nameSpan: Span; args: Expr[]; span: Span }
-export interface BinaryExpr { kind: 'Binary'; op: string; left: Expr; right: Expr; span: Span; opSpan: Span }
-export interface UnaryExpr { kind: 'Unary'; op: string; operand: Expr; span: Span }
-export interface TernaryExpr { kind: 'Ternary'; cond: Expr; then: Expr; else: Expr; span: Span }
+export interface IdentExpr {
+  kind: 'Ident';
+  name: string;
+  span: Span;
+}
+export interface CallExpr {
+  kind: 'Call';
+  name: string;
+  nameSpan: Span;
+  args: Expr[];
+  span: Span;
+}
+export interface BinaryExpr {
+  kind: 'Binary';
+  op: string;
+  left: Expr;
+  right: Expr;
+  span: Span;
+  opSpan: Span;
+}
+export interface UnaryExpr {
+  kind: 'Unary';
+  op: string;
+  operand: Expr;
+  span: Span;
+}
+export interface TernaryExpr {
+  kind: 'Ternary';
+  cond: Expr;
+  then: Expr;
+  else: Expr;
+  span: Span;
+}
 /** `e->field` or `e.field` (bpftrace accepts both for tracepoint args). */
-export interface FieldExpr { kind: 'Field'; object: Expr; field: string; arrow: boolean; span: Span; fieldSpan: Span }
-export interface CastExpr { kind: 'Cast'; typeName: string; pointer: number; operand: Expr; span: Span }
+export interface FieldExpr {
+  kind: 'Field';
+  object: Expr;
+  field: string;
+  arrow: boolean;
+  span: Span;
+  fieldSpan: Span;
+}
+export interface CastExpr {
+  kind: 'Cast';
+  typeName: string;
+  pointer: number;
+  operand: Expr;
+  span: Span;
+}
 /** `e[i]`: an element of an array (a tracepoint field such as `args->args[1]`). */
-export interface IndexExpr { kind: 'Index'; object: Expr; index: Expr; span: Span }
+export interface IndexExpr {
+  kind: 'Index';
+  object: Expr;
+  index: Expr;
+  span: Span;
+}
 /** Placeholder left by parser recovery; analysis ignores it (the syntax error was reported). */
-export interface ErrorExpr { kind: 'Error'; span: Span }
+export interface ErrorExpr {
+  kind: 'Error';
+  span: Span;
+}
 
 export function spanUnion(a: Span, b: Span): Span {
   const first = a.start <= b.start ? a : b;
   const last = a.end >= b.end ? a : b;
-  return { start: first.start, line: first.line, col: first.col, end: last.end, endLine: last.endLine, endCol: last.endCol };
+  return {
+    start: first.start,
+    line: first.line,
+    col: first.col,
+    end: last.end,
+    endLine: last.endLine,
+    endCol: last.endCol,
+  };
 }

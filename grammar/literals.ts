@@ -2,7 +2,11 @@
 // literals with bases and size suffixes, and probe-spec splitting.
 import type { Span } from './ast.js';
 
-export interface LiteralProblem { message: string; offset: number; length: number }
+export interface LiteralProblem {
+  message: string;
+  offset: number;
+  length: number;
+}
 
 /**
  * Decode a string literal (with its quotes) into bytes. Supports C escapes:
@@ -12,7 +16,19 @@ export function decodeString(raw: string): { bytes: Uint8Array; problems: Litera
   const body = raw.slice(1, raw.endsWith('"') && raw.length > 1 ? -1 : undefined);
   const out: number[] = [];
   const problems: LiteralProblem[] = [];
-  const simple: Record<string, number> = { n: 10, t: 9, r: 13, '\\': 92, '"': 34, "'": 39, a: 7, b: 8, f: 12, v: 11, e: 27 };
+  const simple: Record<string, number> = {
+    n: 10,
+    t: 9,
+    r: 13,
+    '\\': 92,
+    '"': 34,
+    "'": 39,
+    a: 7,
+    b: 8,
+    f: 12,
+    v: 11,
+    e: 27,
+  };
   const enc = new TextEncoder();
   for (let i = 0; i < body.length; i++) {
     const ch = body[i]!;
@@ -24,20 +40,38 @@ export function decodeString(raw: string): { bytes: Uint8Array; problems: Litera
     }
     const next = body[i + 1];
     if (next === undefined) break;
-    if (next in simple) { out.push(simple[next]!); i++; continue; }
+    if (next in simple) {
+      out.push(simple[next]!);
+      i++;
+      continue;
+    }
     if (next === 'x') {
       const m = /^[0-9a-fA-F]{1,2}/.exec(body.slice(i + 2));
-      if (!m) { problems.push({ message: '\\x needs one or two hex digits', offset: i + 1, length: 2 }); i++; continue; }
-      out.push(parseInt(m[0], 16)); i += 1 + m[0].length; continue;
+      if (!m) {
+        problems.push({ message: '\\x needs one or two hex digits', offset: i + 1, length: 2 });
+        i++;
+        continue;
+      }
+      out.push(parseInt(m[0], 16));
+      i += 1 + m[0].length;
+      continue;
     }
     if (/[0-7]/.test(next)) {
       const m = /^[0-7]{1,3}/.exec(body.slice(i + 1))!;
       const v = parseInt(m[0], 8);
-      if (v > 255) problems.push({ message: `octal escape \\${m[0]} is larger than one byte`, offset: i + 1, length: m[0].length + 1 });
-      out.push(v & 255); i += m[0].length; continue;
+      if (v > 255)
+        problems.push({
+          message: `octal escape \\${m[0]} is larger than one byte`,
+          offset: i + 1,
+          length: m[0].length + 1,
+        });
+      out.push(v & 255);
+      i += m[0].length;
+      continue;
     }
     problems.push({ message: `unknown escape sequence \\${next}`, offset: i + 1, length: 2 });
-    out.push(next.charCodeAt(0)); i++;
+    out.push(next.charCodeAt(0));
+    i++;
   }
   return { bytes: Uint8Array.from(out), problems };
 }
@@ -110,12 +144,22 @@ export function splitProbeSpec(text: string, span: Span): { text: string; span: 
   for (let i = 0; i < text.length; i++) {
     const ch = text[i]!;
     if (inQuote) {
-      if (ch === '\\' && i + 1 < text.length) { cur += text[i + 1]; i++; continue; }
-      if (ch === '"') { inQuote = false; continue; }
+      if (ch === '\\' && i + 1 < text.length) {
+        cur += text[i + 1];
+        i++;
+        continue;
+      }
+      if (ch === '"') {
+        inQuote = false;
+        continue;
+      }
       cur += ch;
       continue;
     }
-    if (ch === '"') { inQuote = true; continue; }
+    if (ch === '"') {
+      inQuote = true;
+      continue;
+    }
     if (ch === ':') {
       parts.push({ text: cur, span: at(partStart, i) });
       cur = '';

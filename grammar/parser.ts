@@ -7,8 +7,17 @@ import { CstParser, EOF, type IParserErrorMessageProvider, type IToken, type Tok
 import * as T from './tokens.js';
 
 const CAST_TYPES = new Set([
-  'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'uint64',
-  'struct', 'union', 'enum',
+  'int8',
+  'int16',
+  'int32',
+  'int64',
+  'uint8',
+  'uint16',
+  'uint32',
+  'uint64',
+  'struct',
+  'union',
+  'enum',
 ]);
 
 /** Names that may follow `->` as a sink; see the `sink` rule. */
@@ -17,7 +26,13 @@ export const SINK_NAMES = new Set(['ringbuf', 'perfbuf']);
 export class CapParser extends CstParser {
   /** `validate: false` skips chevrotain's grammar self-checks (a test runs them). */
   constructor(errorMessageProvider?: IParserErrorMessageProvider, validate = true) {
-    super(T.allTokens, { recoveryEnabled: true, maxLookahead: 2, nodeLocationTracking: 'full', errorMessageProvider, skipValidations: !validate });
+    super(T.allTokens, {
+      recoveryEnabled: true,
+      maxLookahead: 2,
+      nodeLocationTracking: 'full',
+      errorMessageProvider,
+      skipValidations: !validate,
+    });
     this.performSelfAnalysis();
   }
 
@@ -54,10 +69,7 @@ export class CapParser extends CstParser {
       this.CONSUME2(T.ProbeSpec, { LABEL: 'spec' });
     });
     this.OPTION(() => this.SUBRULE(this.predicate));
-    this.OR([
-      { ALT: () => this.SUBRULE(this.block) },
-      { ALT: () => this.SUBRULE(this.lineCapture) },
-    ]);
+    this.OR([{ ALT: () => this.SUBRULE(this.block) }, { ALT: () => this.SUBRULE(this.lineCapture) }]);
   });
 
   predicate = this.RULE('predicate', () => {
@@ -158,7 +170,10 @@ export class CapParser extends CstParser {
       {
         // ++$x / --@m[k]
         ALT: () => {
-          this.OR2([{ ALT: () => this.CONSUME(T.Increment, { LABEL: 'preOp' }) }, { ALT: () => this.CONSUME(T.Decrement, { LABEL: 'preOp' }) }]);
+          this.OR2([
+            { ALT: () => this.CONSUME(T.Increment, { LABEL: 'preOp' }) },
+            { ALT: () => this.CONSUME(T.Decrement, { LABEL: 'preOp' }) },
+          ]);
           this.SUBRULE(this.lvalue, { LABEL: 'preTarget' });
         },
       },
@@ -169,7 +184,10 @@ export class CapParser extends CstParser {
             this.OR3([
               {
                 ALT: () => {
-                  this.OR4([{ ALT: () => this.CONSUME(T.Assign, { LABEL: 'assignOp' }) }, { ALT: () => this.CONSUME(T.AssignOp, { LABEL: 'assignOp' }) }]);
+                  this.OR4([
+                    { ALT: () => this.CONSUME(T.Assign, { LABEL: 'assignOp' }) },
+                    { ALT: () => this.CONSUME(T.AssignOp, { LABEL: 'assignOp' }) },
+                  ]);
                   this.SUBRULE2(this.expression, { LABEL: 'value' });
                 },
               },
@@ -265,11 +283,19 @@ export class CapParser extends CstParser {
       GATE: () => !(this.LA(1).tokenType === T.Arrow && SINK_NAMES.has(this.LA(2).image)),
       DEF: () => {
         this.OR([
-          { ALT: () => { this.CONSUME(T.Arrow, { LABEL: 'access' }); this.CONSUME(T.Identifier, { LABEL: 'field' }); } },
+          {
+            ALT: () => {
+              this.CONSUME(T.Arrow, { LABEL: 'access' });
+              this.CONSUME(T.Identifier, { LABEL: 'field' });
+            },
+          },
           {
             ALT: () => {
               this.CONSUME(T.Dot, { LABEL: 'access' });
-              this.OR2([{ ALT: () => this.CONSUME2(T.Identifier, { LABEL: 'field' }) }, { ALT: () => this.CONSUME(T.IntLiteral, { LABEL: 'field' }) }]);
+              this.OR2([
+                { ALT: () => this.CONSUME2(T.Identifier, { LABEL: 'field' }) },
+                { ALT: () => this.CONSUME(T.IntLiteral, { LABEL: 'field' }) },
+              ]);
             },
           },
           {

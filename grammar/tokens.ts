@@ -14,12 +14,26 @@
 import { createToken, Lexer, type TokenType } from 'chevrotain';
 
 // ---- trivia -------------------------------------------------------------
-export const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /[ \t\r\n]+/, group: Lexer.SKIPPED, line_breaks: true });
+export const WhiteSpace = createToken({
+  name: 'WhiteSpace',
+  pattern: /[ \t\r\n]+/,
+  group: Lexer.SKIPPED,
+  line_breaks: true,
+});
 export const InlineSpace = createToken({ name: 'InlineSpace', pattern: /[ \t\r]+/, group: Lexer.SKIPPED });
 export const LineComment = createToken({ name: 'LineComment', pattern: /\/\/[^\n]*/, group: Lexer.SKIPPED });
-export const BlockComment = createToken({ name: 'BlockComment', pattern: /\/\*[\s\S]*?\*\//, group: Lexer.SKIPPED, line_breaks: true });
+export const BlockComment = createToken({
+  name: 'BlockComment',
+  pattern: /\/\*[\s\S]*?\*\//,
+  group: Lexer.SKIPPED,
+  line_breaks: true,
+});
 // An unterminated block comment is an error token the parse phase reports.
-export const UnterminatedComment = createToken({ name: 'UnterminatedComment', pattern: /\/\*[\s\S]*/, line_breaks: true });
+export const UnterminatedComment = createToken({
+  name: 'UnterminatedComment',
+  pattern: /\/\*[\s\S]*/,
+  line_breaks: true,
+});
 export const LineEnd = createToken({ name: 'LineEnd', pattern: /\n/, line_breaks: true, pop_mode: true });
 
 // ---- literals -----------------------------------------------------------
@@ -60,7 +74,11 @@ export const ProbeSpec = createToken({
 });
 export const Config = createToken({ name: 'Config', pattern: /config(?=\s*=)/ });
 // `accumulate(` / `capture(` after probe specs starts the one-line form.
-export const CaptureKw = createToken({ name: 'CaptureKw', pattern: /(?:accumulate|capture)(?=\s*\()/, push_mode: 'line' });
+export const CaptureKw = createToken({
+  name: 'CaptureKw',
+  pattern: /(?:accumulate|capture)(?=\s*\()/,
+  push_mode: 'line',
+});
 
 // ---- punctuation and operators --------------------------------------------
 export const LCurly = createToken({ name: 'LCurly', pattern: /{/, push_mode: 'block' });
@@ -106,13 +124,47 @@ export const RBracket = createToken({ name: 'RBracket', pattern: /]/ });
 // Tokens shared by every code mode, in lexing order. `(`, `)`, `/`, `{`, `}`
 // differ per mode and are added by each mode below.
 const operators: TokenType[] = [
-  Arrow, AssignOp, Increment, Decrement, OrOr, AndAnd, EqOp, ShiftOp, RelOp, Assign,
-  Plus, Minus, Star, Percent, Amp, Pipe, Caret, Bang, Tilde, Question, Colon, Dot, Comma,
-  LBracket, RBracket,
+  Arrow,
+  AssignOp,
+  Increment,
+  Decrement,
+  OrOr,
+  AndAnd,
+  EqOp,
+  ShiftOp,
+  RelOp,
+  Assign,
+  Plus,
+  Minus,
+  Star,
+  Percent,
+  Amp,
+  Pipe,
+  Caret,
+  Bang,
+  Tilde,
+  Question,
+  Colon,
+  Dot,
+  Comma,
+  LBracket,
+  RBracket,
 ];
 const codeTokens: TokenType[] = [
-  StringLiteral, UnterminatedString, IntLiteral,
-  If, Else, Return, While, Unroll, Break, Continue, Identifier, MapName, VarName, Positional,
+  StringLiteral,
+  UnterminatedString,
+  IntLiteral,
+  If,
+  Else,
+  Return,
+  While,
+  Unroll,
+  Break,
+  Continue,
+  Identifier,
+  MapName,
+  VarName,
+  Positional,
   ...operators,
 ];
 const comments: TokenType[] = [LineComment, BlockComment, UnterminatedComment];
@@ -122,7 +174,22 @@ const codeWithDiv: TokenType[] = codeTokens.flatMap((t) => (t === AssignOp ? [As
 export const lexerDefinition = {
   defaultMode: 'top',
   modes: {
-    top: [WhiteSpace, ...comments, Config, CaptureKw, ProbeSpec, StringLiteral, UnterminatedString, IntLiteral, Comma, Semicolon, Assign, PredStart, LCurly, RCurly],
+    top: [
+      WhiteSpace,
+      ...comments,
+      Config,
+      CaptureKw,
+      ProbeSpec,
+      StringLiteral,
+      UnterminatedString,
+      IntLiteral,
+      Comma,
+      Semicolon,
+      Assign,
+      PredStart,
+      LCurly,
+      RCurly,
+    ],
     pred: [WhiteSpace, ...comments, PredEnd, LParenPush, RParenPlain, ...codeTokens],
     paren: [WhiteSpace, ...comments, LParenPush, RParenPop, ...codeWithDiv],
     block: [WhiteSpace, ...comments, LCurly, RCurly, Semicolon, LParenPlain, RParenPlain, ...codeWithDiv],
@@ -132,13 +199,44 @@ export const lexerDefinition = {
 
 /** Every token type, for the parser's vocabulary. */
 export const allTokens: TokenType[] = [
-  WhiteSpace, InlineSpace, LineComment, BlockComment, UnterminatedComment, LineEnd,
-  StringLiteral, UnterminatedString, IntLiteral,
-  If, Else, Return, While, Unroll, Break, Continue, Identifier, MapName, VarName, Positional,
-  Config, CaptureKw, ProbeSpec,
-  LCurly, RCurly, LParen, LParenPlain, LParenPush, RParen, RParenPlain, RParenPop,
-  PredStart, PredEnd, LineSemicolon, Semicolon, Div,
-  ...operators.filter((t) => t !== Comma), Comma,
+  WhiteSpace,
+  InlineSpace,
+  LineComment,
+  BlockComment,
+  UnterminatedComment,
+  LineEnd,
+  StringLiteral,
+  UnterminatedString,
+  IntLiteral,
+  If,
+  Else,
+  Return,
+  While,
+  Unroll,
+  Break,
+  Continue,
+  Identifier,
+  MapName,
+  VarName,
+  Positional,
+  Config,
+  CaptureKw,
+  ProbeSpec,
+  LCurly,
+  RCurly,
+  LParen,
+  LParenPlain,
+  LParenPush,
+  RParen,
+  RParenPlain,
+  RParenPop,
+  PredStart,
+  PredEnd,
+  LineSemicolon,
+  Semicolon,
+  Div,
+  ...operators.filter((t) => t !== Comma),
+  Comma,
 ];
 
 let lexerInstance: Lexer | undefined;
@@ -146,6 +244,11 @@ let lexerInstance: Lexer | undefined;
 export function capLexer(): Lexer {
   // Validations are skipped here (they cost ~20 ms at every start); tests/unit/grammar.test.ts
   // builds the lexer with them on, so a broken token definition still fails the tests.
-  lexerInstance ??= new Lexer(lexerDefinition, { positionTracking: 'full', ensureOptimizations: false, recoveryEnabled: true, skipValidations: true });
+  lexerInstance ??= new Lexer(lexerDefinition, {
+    positionTracking: 'full',
+    ensureOptimizations: false,
+    recoveryEnabled: true,
+    skipValidations: true,
+  });
   return lexerInstance;
 }

@@ -7,7 +7,8 @@ let last = performance.now();
 export function mark(what: string): void {
   if (!enabled) return;
   const now = performance.now();
-  process.stderr.write(`[capc timing] ${what}: +${(now - last).toFixed(1)} ms (at ${(now).toFixed(1)} ms since process start)\n`);
+  process.stderr.write(
+    `[capc timing] ${what}: +${(now - last).toFixed(1)} ms (at ${now.toFixed(1)} ms since process start)\n`,
+  );
   last = now;
 }
-

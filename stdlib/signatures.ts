@@ -46,7 +46,9 @@ export const CAPTURE_SIGNATURES: CaptureSignature[] = [
     family: 'openssl',
     match: { kind: 'uprobe', func: 'SSL_write' },
     args: ['ssl', 'buf', 'num'],
-    connArg: 'ssl', bufArg: 'buf', sizeArg: 'num',
+    connArg: 'ssl',
+    bufArg: 'buf',
+    sizeArg: 'num',
     length: { from: 'retval' },
     direction: 'egress',
     doc: 'int SSL_write(SSL *ssl, const void *buf, int num): buf[0 .. ret) when ret > 0',
@@ -55,7 +57,9 @@ export const CAPTURE_SIGNATURES: CaptureSignature[] = [
     family: 'openssl',
     match: { kind: 'uprobe', func: 'SSL_read' },
     args: ['ssl', 'buf', 'num'],
-    connArg: 'ssl', bufArg: 'buf', sizeArg: 'num',
+    connArg: 'ssl',
+    bufArg: 'buf',
+    sizeArg: 'num',
     length: { from: 'retval' },
     direction: 'ingress',
     doc: 'int SSL_read(SSL *ssl, void *buf, int num): buf[0 .. ret) when ret > 0',
@@ -64,7 +68,9 @@ export const CAPTURE_SIGNATURES: CaptureSignature[] = [
     family: 'openssl',
     match: { kind: 'uprobe', func: 'SSL_write_ex' },
     args: ['ssl', 'buf', 'num', 'written'],
-    connArg: 'ssl', bufArg: 'buf', sizeArg: 'num',
+    connArg: 'ssl',
+    bufArg: 'buf',
+    sizeArg: 'num',
     length: { from: 'out-arg', outArg: 3 },
     direction: 'egress',
     doc: 'int SSL_write_ex(SSL *ssl, const void *buf, size_t num, size_t *written): buf[0 .. *written) when ret == 1',
@@ -73,7 +79,9 @@ export const CAPTURE_SIGNATURES: CaptureSignature[] = [
     family: 'openssl',
     match: { kind: 'uprobe', func: 'SSL_read_ex' },
     args: ['ssl', 'buf', 'num', 'readbytes'],
-    connArg: 'ssl', bufArg: 'buf', sizeArg: 'num',
+    connArg: 'ssl',
+    bufArg: 'buf',
+    sizeArg: 'num',
     length: { from: 'out-arg', outArg: 3 },
     direction: 'ingress',
     doc: 'int SSL_read_ex(SSL *ssl, void *buf, size_t num, size_t *readbytes): buf[0 .. *readbytes) when ret == 1',
@@ -86,7 +94,9 @@ export const CAPTURE_SIGNATURES: CaptureSignature[] = [
       match: { kind: 'tracepoint', category: 'syscalls', name: `sys_enter_${sc}` },
       exitTracepoint: `sys_exit_${sc}`,
       args: ['fd', bufField, sizeField],
-      connArg: 'fd', bufArg: bufField, sizeArg: sizeField,
+      connArg: 'fd',
+      bufArg: bufField,
+      sizeArg: sizeField,
       length: { from: 'retval' },
       direction: sc === 'write' || sc === 'sendto' ? 'egress' : 'ingress',
       doc: `${sc}(fd, ${bufField}, ${sizeField}): ${bufField}[0 .. ret) when ret > 0; the connection is (process, fd)`,
@@ -95,15 +105,38 @@ export const CAPTURE_SIGNATURES: CaptureSignature[] = [
 ];
 
 export const CLOSE_SIGNATURES: CloseSignature[] = [
-  { family: 'openssl', match: { kind: 'uprobe', func: 'SSL_shutdown' }, connArg: 'ssl', argIndex: 0, doc: 'int SSL_shutdown(SSL *ssl)' },
-  { family: 'openssl', match: { kind: 'uprobe', func: 'SSL_free' }, connArg: 'ssl', argIndex: 0, doc: 'void SSL_free(SSL *ssl)' },
-  { family: 'syscalls', match: { kind: 'tracepoint', category: 'syscalls', name: 'sys_enter_close' }, connArg: 'fd', argIndex: 0, doc: 'close(fd)' },
+  {
+    family: 'openssl',
+    match: { kind: 'uprobe', func: 'SSL_shutdown' },
+    connArg: 'ssl',
+    argIndex: 0,
+    doc: 'int SSL_shutdown(SSL *ssl)',
+  },
+  {
+    family: 'openssl',
+    match: { kind: 'uprobe', func: 'SSL_free' },
+    connArg: 'ssl',
+    argIndex: 0,
+    doc: 'void SSL_free(SSL *ssl)',
+  },
+  {
+    family: 'syscalls',
+    match: { kind: 'tracepoint', category: 'syscalls', name: 'sys_enter_close' },
+    connArg: 'fd',
+    argIndex: 0,
+    doc: 'close(fd)',
+  },
 ];
 
-export function findSignature(match: { kind: 'uprobe'; func: string } | { kind: 'tracepoint'; category: string; name: string }): CaptureSignature | undefined {
+export function findSignature(
+  match: { kind: 'uprobe'; func: string } | { kind: 'tracepoint'; category: string; name: string },
+): CaptureSignature | undefined {
   return CAPTURE_SIGNATURES.find((s) =>
     s.match.kind === 'uprobe' && match.kind === 'uprobe'
       ? s.match.func === match.func
-      : s.match.kind === 'tracepoint' && match.kind === 'tracepoint' && s.match.category === match.category && s.match.name === match.name,
+      : s.match.kind === 'tracepoint' &&
+        match.kind === 'tracepoint' &&
+        s.match.category === match.category &&
+        s.match.name === match.name,
   );
 }

@@ -29,15 +29,23 @@ let files = roots.filter((r) => fs.existsSync(path.join(root, r))).flatMap((r) =
 if (filters.length) files = files.filter((f) => filters.some((x) => f.includes(x)));
 files.sort();
 if (files.length === 0) {
-  console.error(`tests/run.mjs: no test files found${filters.length ? ` for ${filters.join(' ')}` : ''}: refusing to report success`);
+  console.error(
+    `tests/run.mjs: no test files found${filters.length ? ` for ${filters.join(' ')}` : ''}: refusing to report success`,
+  );
   process.exit(1);
 }
-console.error(`tests/run.mjs: ${files.length} test files${process.env.CAPC_REQUIRE_KERNEL === '1' ? ' (kernel tests required)' : ''}`);
+console.error(
+  `tests/run.mjs: ${files.length} test files${process.env.CAPC_REQUIRE_KERNEL === '1' ? ' (kernel tests required)' : ''}`,
+);
 
-const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', '--test-concurrency=1', '--test-timeout=300000', ...files], {
-  cwd: root,
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
+const child = spawn(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-reporter=tap', '--test-concurrency=1', '--test-timeout=300000', ...files],
+  {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  },
+);
 let tail = '';
 child.stdout.on('data', (d) => {
   process.stdout.write(d);

@@ -29,7 +29,12 @@ function check(file: string, actual: string): void {
 
 function samples(kind: string): string[] {
   const dir = path.join(root, kind);
-  return fs.existsSync(dir) ? fs.readdirSync(dir).filter((d) => fs.existsSync(path.join(dir, d, 'input.cap'))).sort() : [];
+  return fs.existsSync(dir)
+    ? fs
+        .readdirSync(dir)
+        .filter((d) => fs.existsSync(path.join(dir, d, 'input.cap')))
+        .sort()
+    : [];
 }
 
 function load(kind: string, name: string) {

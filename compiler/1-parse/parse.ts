@@ -15,17 +15,62 @@ export interface ParseResult {
 }
 
 const DISPLAY: Record<string, string> = {
-  LCurly: "'{'", RCurly: "'}'", LParen: "'('", RParen: "')'", LParenPlain: "'('", LParenPush: "'('",
-  RParenPlain: "')'", RParenPop: "')'", LBracket: "'['", RBracket: "']'", Semicolon: "';'", LineSemicolon: "';'",
-  Comma: "','", Colon: "':'", Question: "'?'", Dot: "'.'", Arrow: "'->'", Assign: "'='", AssignOp: 'an assignment',
-  PredStart: "'/' (start of a predicate)", PredEnd: "'/' (end of the predicate)", Div: "'/'",
-  Identifier: 'a name', IntLiteral: 'an integer', StringLiteral: 'a string', MapName: 'a map (@name)',
-  VarName: 'a variable ($name)', ProbeSpec: 'a probe (e.g. tracepoint:syscalls:sys_enter_openat)',
-  CaptureKw: "'accumulate' or 'capture'", LineEnd: 'end of line', If: "'if'", Else: "'else'", Return: "'return'",
-  While: "'while'", Unroll: "'unroll'", Break: "'break'", Continue: "'continue'",
-  Config: "'config'", EOF: 'end of input', Increment: "'++'", Decrement: "'--'", Bang: "'!'", Tilde: "'~'",
-  Minus: "'-'", Plus: "'+'", Star: "'*'", Amp: "'&'", Percent: "'%'", Pipe: "'|'", Caret: "'^'", OrOr: "'||'",
-  AndAnd: "'&&'", EqOp: "'=='", RelOp: "'<'", ShiftOp: "'<<'", Positional: 'a positional parameter ($1)',
+  LCurly: "'{'",
+  RCurly: "'}'",
+  LParen: "'('",
+  RParen: "')'",
+  LParenPlain: "'('",
+  LParenPush: "'('",
+  RParenPlain: "')'",
+  RParenPop: "')'",
+  LBracket: "'['",
+  RBracket: "']'",
+  Semicolon: "';'",
+  LineSemicolon: "';'",
+  Comma: "','",
+  Colon: "':'",
+  Question: "'?'",
+  Dot: "'.'",
+  Arrow: "'->'",
+  Assign: "'='",
+  AssignOp: 'an assignment',
+  PredStart: "'/' (start of a predicate)",
+  PredEnd: "'/' (end of the predicate)",
+  Div: "'/'",
+  Identifier: 'a name',
+  IntLiteral: 'an integer',
+  StringLiteral: 'a string',
+  MapName: 'a map (@name)',
+  VarName: 'a variable ($name)',
+  ProbeSpec: 'a probe (e.g. tracepoint:syscalls:sys_enter_openat)',
+  CaptureKw: "'accumulate' or 'capture'",
+  LineEnd: 'end of line',
+  If: "'if'",
+  Else: "'else'",
+  Return: "'return'",
+  While: "'while'",
+  Unroll: "'unroll'",
+  Break: "'break'",
+  Continue: "'continue'",
+  Config: "'config'",
+  EOF: 'end of input',
+  Increment: "'++'",
+  Decrement: "'--'",
+  Bang: "'!'",
+  Tilde: "'~'",
+  Minus: "'-'",
+  Plus: "'+'",
+  Star: "'*'",
+  Amp: "'&'",
+  Percent: "'%'",
+  Pipe: "'|'",
+  Caret: "'^'",
+  OrOr: "'||'",
+  AndAnd: "'&&'",
+  EqOp: "'=='",
+  RelOp: "'<'",
+  ShiftOp: "'<<'",
+  Positional: 'a positional parameter ($1)',
 };
 
 function display(t: TokenType): string {
@@ -39,7 +84,8 @@ function found(tok: IToken): string {
 
 const messages: IParserErrorMessageProvider = {
   buildMismatchTokenMessage: ({ expected, actual }) => `expected ${display(expected)} but found ${found(actual)}`,
-  buildNotAllInputParsedMessage: ({ firstRedundant }) => `unexpected ${found(firstRedundant)}: expected a probe (e.g. BEGIN, tracepoint:..., uprobe:...)`,
+  buildNotAllInputParsedMessage: ({ firstRedundant }) =>
+    `unexpected ${found(firstRedundant)}: expected a probe (e.g. BEGIN, tracepoint:..., uprobe:...)`,
   buildNoViableAltMessage: ({ expectedPathsPerAlt, actual, ruleName }) => {
     const firsts = new Set<string>();
     for (const alt of expectedPathsPerAlt) for (const path of alt) if (path[0]) firsts.add(display(path[0]));
@@ -56,9 +102,18 @@ const messages: IParserErrorMessageProvider = {
 };
 
 const RULE_WHAT: Record<string, string> = {
-  primary: 'an expression', unary: 'an expression', postfix: 'an expression', probe: 'a probe body',
-  item: 'a probe', simpleStatement: 'a statement', statements: 'a statement', lvalue: 'a variable or map',
-  ifStatement: 'a block or if', sink: 'a sink', whileStatement: 'a while loop', unrollStatement: 'unroll (N) { ... }',
+  primary: 'an expression',
+  unary: 'an expression',
+  postfix: 'an expression',
+  probe: 'a probe body',
+  item: 'a probe',
+  simpleStatement: 'a statement',
+  statements: 'a statement',
+  lvalue: 'a variable or map',
+  ifStatement: 'a block or if',
+  sink: 'a sink',
+  whileStatement: 'a while loop',
+  unrollStatement: 'unroll (N) { ... }',
 };
 
 let parserInstance: CapParser | undefined;
@@ -82,20 +137,36 @@ export function parse(source: SourceFile): ParseResult {
     const line = spanOf(e.offset, 1).line;
     if (line === predicateLine) continue;
     if (/pop/i.test(e.message)) {
-      bag.add('E0101', `unexpected '${ch}': nothing to close here`, spanOf(e.offset, 1), 'remove it, or check the braces above');
+      bag.add(
+        'E0101',
+        `unexpected '${ch}': nothing to close here`,
+        spanOf(e.offset, 1),
+        'remove it, or check the braces above',
+      );
     } else {
       const sameLine = lexed.tokens.filter((t) => t.startOffset < e.offset && t.startLine === line);
       const lastBlock = sameLine.findLastIndex((t) => t.tokenType.name === 'LCurly' || t.tokenType.name === 'RCurly');
       const afterPredicate = sameLine.slice(lastBlock + 1).some((t) => t.tokenType.name === 'PredEnd');
       if (afterPredicate) predicateLine = line;
-      bag.add('E0102', `unexpected character '${ch.slice(0, 1)}'`, spanOf(e.offset, 1),
-        afterPredicate ? "a '/' inside a predicate ends it: put division in parentheses, as in /(a / b) > 1/" : hintForChar(ch[0] ?? ''));
+      bag.add(
+        'E0102',
+        `unexpected character '${ch.slice(0, 1)}'`,
+        spanOf(e.offset, 1),
+        afterPredicate
+          ? "a '/' inside a predicate ends it: put division in parentheses, as in /(a / b) > 1/"
+          : hintForChar(ch[0] ?? ''),
+      );
     }
   }
   const good: IToken[] = [];
   for (const t of lexed.tokens) {
     if (t.tokenType === UnterminatedString) {
-      bag.add('E0103', 'string literal is missing its closing quote', spanOf(t.startOffset, t.image.length), 'add a closing " on the same line');
+      bag.add(
+        'E0103',
+        'string literal is missing its closing quote',
+        spanOf(t.startOffset, t.image.length),
+        'add a closing " on the same line',
+      );
     } else if (t.tokenType === UnterminatedComment) {
       bag.add('E0104', 'comment is missing its closing */', spanOf(t.startOffset, 2), 'add */ where the comment ends');
     } else good.push(t);
@@ -110,14 +181,28 @@ export function parse(source: SourceFile): ParseResult {
   for (const e of parser.errors as IRecognitionException[]) {
     const tok = e.token;
     if (lexicalAt.has(tok.startOffset) || tok.startLine === predicateLine) continue;
-    if (unterminated.some((u) => tok.tokenType === EOF || Number.isNaN(tok.startOffset) || (tok.startLine === u.line && tok.startOffset >= u.start))) continue;
-    const span = tok.tokenType === EOF || Number.isNaN(tok.startOffset)
-      ? spanOf(Math.max(0, source.text.trimEnd().length), 0)
-      : spanOf(tok.startOffset, tok.image.length);
+    if (
+      unterminated.some(
+        (u) =>
+          tok.tokenType === EOF ||
+          Number.isNaN(tok.startOffset) ||
+          (tok.startLine === u.line && tok.startOffset >= u.start),
+      )
+    )
+      continue;
+    const span =
+      tok.tokenType === EOF || Number.isNaN(tok.startOffset)
+        ? spanOf(Math.max(0, source.text.trimEnd().length), 0)
+        : spanOf(tok.startOffset, tok.image.length);
     bag.add('E0101', e.message, span, hintForSyntax(e, good));
   }
   if (source.invalidUtf8At !== undefined) {
-    bag.add('E0107', `${source.name} is not valid UTF-8 here`, spanOf(source.invalidUtf8At, 1), 'capc reads programs as UTF-8: write raw bytes in strings as \\xHH escapes');
+    bag.add(
+      'E0107',
+      `${source.name} is not valid UTF-8 here`,
+      spanOf(source.invalidUtf8At, 1),
+      'capc reads programs as UTF-8: write raw bytes in strings as \\xHH escapes',
+    );
   }
   const { program, problems } = buildAst(cst, source.text);
   for (const p of problems) bag.add(p.kind === 'bad-escape' ? 'E0105' : 'E0106', p.message, p.span);
@@ -135,8 +220,9 @@ function hintForSyntax(e: IRecognitionException, tokens: IToken[]): string | und
   const i = tokens.indexOf(e.token);
   const prev = i > 0 ? tokens[i - 1] : undefined;
   if (/expected ';'/.test(e.message)) return 'end each statement with ;';
-  if (prev && prev.tokenType.name === 'ProbeSpec' && e.token.image === '/') return 'put a space between the probe and its predicate: probe /pred/ { ... }';
-  if (/expected a probe body/.test(e.message)) return "a probe is followed by an optional /predicate/ and a { block }";
+  if (prev && prev.tokenType.name === 'ProbeSpec' && e.token.image === '/')
+    return 'put a space between the probe and its predicate: probe /pred/ { ... }';
+  if (/expected a probe body/.test(e.message)) return 'a probe is followed by an optional /predicate/ and a { block }';
   return undefined;
 }
 
@@ -145,7 +231,10 @@ export function spanAt(text: string, offset: number, length: number): Span {
   let line = 1;
   let lineStart = 0;
   for (let i = 0; i < offset && i < text.length; i++) {
-    if (text.charCodeAt(i) === 10) { line++; lineStart = i + 1; }
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      lineStart = i + 1;
+    }
   }
   const col = offset - lineStart + 1;
   return { start: offset, end: offset + length, line, col, endLine: line, endCol: col + length };

@@ -28,8 +28,15 @@ export const DEFAULT_CONFIG: ProgramConfig = {
 };
 
 const CONFIG_KEYS: Record<string, keyof ProgramConfig> = {
-  strlen: 'strlen', max_strlen: 'strlen', max_map_keys: 'maxMapKeys', ringbuf_size: 'ringbufSize', wakeup_bytes: 'wakeupBytes',
-  capture_ring_size: 'captureRingSize', max_connections: 'maxConnections', idle_flush_ms: 'idleFlushMs', capture_writes_at_entry: 'captureWritesAtEntry',
+  strlen: 'strlen',
+  max_strlen: 'strlen',
+  max_map_keys: 'maxMapKeys',
+  ringbuf_size: 'ringbufSize',
+  wakeup_bytes: 'wakeupBytes',
+  capture_ring_size: 'captureRingSize',
+  max_connections: 'maxConnections',
+  idle_flush_ms: 'idleFlushMs',
+  capture_writes_at_entry: 'captureWritesAtEntry',
   loop_limit: 'loopLimit',
 };
 
@@ -38,7 +45,12 @@ export interface AnalyzeResult {
   diagnostics: Diagnostic[];
 }
 
-export function analyze(program: A.Program, source: A.SourceFile, host: Host, options: AnalyzeOptions = {}): AnalyzeResult {
+export function analyze(
+  program: A.Program,
+  source: A.SourceFile,
+  host: Host,
+  options: AnalyzeOptions = {},
+): AnalyzeResult {
   const bag = new DiagnosticBag();
   const config = readConfig(program, bag, options);
   const instances: ProbeInstance[] = [];
@@ -46,19 +58,43 @@ export function analyze(program: A.Program, source: A.SourceFile, host: Host, op
     if (item.kind !== 'Probe') continue;
     for (const spec of item.specs) {
       for (const attach of resolveProbeSpec(spec, host, bag, { pid: options.pid, positional: options.positional })) {
-        instances.push({ id: instances.length, item, spec, attach, types: new Map(), calls: new Map(), fields: new Map(), vars: new Map() });
+        instances.push({
+          id: instances.length,
+          item,
+          spec,
+          attach,
+          types: new Map(),
+          calls: new Map(),
+          fields: new Map(),
+          vars: new Map(),
+        });
       }
     }
   }
   if (!program.items.some((i) => i.kind === 'Probe') && !bag.hasErrors) {
-    bag.add('E0412', 'the program has no probes', program.span, 'a probe looks like: BEGIN { printf("hello\\n"); exit(); }');
+    bag.add(
+      'E0412',
+      'the program has no probes',
+      program.span,
+      'a probe looks like: BEGIN { printf("hello\\n"); exit(); }',
+    );
   }
 
   for (const inst of instances) detectCaptureMode(inst, host, config, bag);
   const uses = { cpid: false, elapsed: false };
   // Pass 1: learn the maps (diagnostics discarded).
   const maps = new Map<string, MapInfo>();
-  for (const inst of instances) checkInstance(inst, { bag: new DiagnosticBag(), maps, config, options, inst: fresh(inst), uses, terminated: false, sites: [] });
+  for (const inst of instances)
+    checkInstance(inst, {
+      bag: new DiagnosticBag(),
+      maps,
+      config,
+      options,
+      inst: fresh(inst),
+      uses,
+      terminated: false,
+      sites: [],
+    });
   // Pass 2: check for real with every map known.
   const learned = new Map(maps);
   maps.clear();
@@ -73,7 +109,19 @@ export function analyze(program: A.Program, source: A.SourceFile, host: Host, op
   const capture = bag.hasErrors ? undefined : finishCapture(sites, instances, config, host, bag);
   // Report in source order, whatever order the checks ran in.
   bag.items.sort((a, b) => (a.span?.start ?? 0) - (b.span?.start ?? 0));
-  return { analyzed: { source, instances, maps: learned, config, uses, positional: options.positional ?? [], capture, testDisableRule: options.testDisableRule }, diagnostics: bag.items };
+  return {
+    analyzed: {
+      source,
+      instances,
+      maps: learned,
+      config,
+      uses,
+      positional: options.positional ?? [],
+      capture,
+      testDisableRule: options.testDisableRule,
+    },
+    diagnostics: bag.items,
+  };
 }
 
 function fresh(inst: ProbeInstance): ProbeInstance {
@@ -84,7 +132,13 @@ function checkInstance(inst: ProbeInstance, cx: CheckContext): void {
   const pred = inst.item.predicate;
   if (pred) {
     const t = checkExpr(pred, cx);
-    if (t.k !== 'error' && !isInt(t)) cx.bag.add('E0312', `a predicate must be an integer condition, not ${typeName(t)}`, pred.span, 'for strings compare explicitly: /comm == "bash"/');
+    if (t.k !== 'error' && !isInt(t))
+      cx.bag.add(
+        'E0312',
+        `a predicate must be an integer condition, not ${typeName(t)}`,
+        pred.span,
+        'for strings compare explicitly: /comm == "bash"/',
+      );
   }
   checkStmts(inst.item.body, cx);
 }
@@ -96,7 +150,12 @@ function reportUnwrittenMaps(inst: ProbeInstance, maps: Map<string, MapInfo>, ba
     if (e.kind === 'Map' && !maps.has(e.name) && !seen.has(e.name + e.span.start)) {
       seen.add(e.name + e.span.start);
       const names = [...maps.keys()];
-      bag.add('E0204', `map ${e.name} is read but never assigned`, e.span, names.length ? `maps in this program: ${names.join(', ')}` : undefined);
+      bag.add(
+        'E0204',
+        `map ${e.name} is read but never assigned`,
+        e.span,
+        names.length ? `maps in this program: ${names.join(', ')}` : undefined,
+      );
     }
   };
   for (const e of inst.types.keys()) visit(e);
@@ -110,7 +169,12 @@ function readConfig(program: A.Program, bag: DiagnosticBag, options: AnalyzeOpti
     for (const entry of item.entries) {
       const key = CONFIG_KEYS[entry.name];
       if (!key) {
-        bag.add('E0410', `unknown config option '${entry.name}'`, entry.span, didYouMean(entry.name, Object.keys(CONFIG_KEYS)) ?? `options: ${Object.keys(CONFIG_KEYS).join(', ')}`);
+        bag.add(
+          'E0410',
+          `unknown config option '${entry.name}'`,
+          entry.span,
+          didYouMean(entry.name, Object.keys(CONFIG_KEYS)) ?? `options: ${Object.keys(CONFIG_KEYS).join(', ')}`,
+        );
         continue;
       }
       if (entry.value.kind !== 'Int') {
@@ -130,7 +194,11 @@ function readConfig(program: A.Program, bag: DiagnosticBag, options: AnalyzeOpti
 
 /** The command-line flag that sets each config value (errors name the flag when it was the source). */
 const FLAG_OF: Partial<Record<keyof ProgramConfig, string>> = {
-  strlen: '--strlen', maxMapKeys: '--max-map-keys', ringbufSize: '--ringbuf-size', captureRingSize: '--capture-ring-size', maxConnections: '--max-connections',
+  strlen: '--strlen',
+  maxMapKeys: '--max-map-keys',
+  ringbufSize: '--ringbuf-size',
+  captureRingSize: '--capture-ring-size',
+  maxConnections: '--max-connections',
 };
 
 function sizeName(n: number): string {
@@ -141,7 +209,12 @@ function sizeName(n: number): string {
  * Limits every config value must respect. A value set by a flag is reported
  * with the flag's name and no span; one set in a config block points at it.
  */
-function validateConfig(c: ProgramConfig, bag: DiagnosticBag, spans: Partial<Record<keyof ProgramConfig, A.Span>>, flags: Set<keyof ProgramConfig>): void {
+function validateConfig(
+  c: ProgramConfig,
+  bag: DiagnosticBag,
+  spans: Partial<Record<keyof ProgramConfig, A.Span>>,
+  flags: Set<keyof ProgramConfig>,
+): void {
   const pow2 = (n: number) => Number.isSafeInteger(n) && n > 0 && (n & (n - 1)) === 0 && n <= 2 ** 30;
   const report = (k: keyof ProgramConfig, what: string, hint?: string) => {
     const flag = flags.has(k) ? FLAG_OF[k] : undefined;
@@ -157,10 +230,20 @@ function validateConfig(c: ProgramConfig, bag: DiagnosticBag, spans: Partial<Rec
   const ringOk = ringSize('ringbufSize', 'ring buffer');
   ringSize('captureRingSize', 'capture ring');
   if (c.strlen < 1 || c.strlen > 16384) report('strlen', `strlen ${c.strlen} must be from 1 to 16384`);
-  if (c.maxMapKeys < 1 || c.maxMapKeys > 1 << 24) report('maxMapKeys', `max_map_keys ${c.maxMapKeys} must be from 1 to 16M`);
-  if (c.loopLimit < 1 || c.loopLimit > 1 << 16) report('loopLimit', `loop_limit ${c.loopLimit} must be from 1 to 65536`, 'the kernel verifier walks every iteration of a loop');
-  if (c.maxConnections < 1 || c.maxConnections > 1 << 24) report('maxConnections', `max_connections ${c.maxConnections} must be from 1 to 16M`);
-  if (c.idleFlushMs < 1 || c.idleFlushMs > 3_600_000) report('idleFlushMs', `idle_flush_ms ${c.idleFlushMs} must be from 1 to 3600000`);
-  if (c.captureWritesAtEntry !== 0 && c.captureWritesAtEntry !== 1) report('captureWritesAtEntry', 'capture_writes_at_entry must be 0 or 1');
-  if (ringOk && (c.wakeupBytes < 1 || c.wakeupBytes > c.ringbufSize)) report('wakeupBytes', 'wakeup_bytes must be between 1 and the ring buffer size');
+  if (c.maxMapKeys < 1 || c.maxMapKeys > 1 << 24)
+    report('maxMapKeys', `max_map_keys ${c.maxMapKeys} must be from 1 to 16M`);
+  if (c.loopLimit < 1 || c.loopLimit > 1 << 16)
+    report(
+      'loopLimit',
+      `loop_limit ${c.loopLimit} must be from 1 to 65536`,
+      'the kernel verifier walks every iteration of a loop',
+    );
+  if (c.maxConnections < 1 || c.maxConnections > 1 << 24)
+    report('maxConnections', `max_connections ${c.maxConnections} must be from 1 to 16M`);
+  if (c.idleFlushMs < 1 || c.idleFlushMs > 3_600_000)
+    report('idleFlushMs', `idle_flush_ms ${c.idleFlushMs} must be from 1 to 3600000`);
+  if (c.captureWritesAtEntry !== 0 && c.captureWritesAtEntry !== 1)
+    report('captureWritesAtEntry', 'capture_writes_at_entry must be 0 or 1');
+  if (ringOk && (c.wakeupBytes < 1 || c.wakeupBytes > c.ringbufSize))
+    report('wakeupBytes', 'wakeup_bytes must be between 1 and the ring buffer size');
 }

@@ -1,19 +1,36 @@
 // compiler/2-analyze/analyzed.ts — the data analysis hands to lowering: probe
 // instances (one per expanded attach point) with side tables of types and
 // resolved calls, the program's maps, and its configuration.
-import type { CallExpr, Expr, FieldExpr, ProbeItem, ProbeSpecNode, SinkStmt, SourceFile, Span } from '../../grammar/ast.js';
+import type {
+  CallExpr,
+  Expr,
+  FieldExpr,
+  ProbeItem,
+  ProbeSpecNode,
+  SinkStmt,
+  SourceFile,
+  Span,
+} from '../../grammar/ast.js';
 import type { CaptureSignature, CloseSignature } from '../../stdlib/signatures.js';
 import type { TracepointField, TracepointFormat } from '../host.js';
 import type { AttachPoint } from './probes.js';
 import type { FormatSegment } from './printf-format.js';
 import type { AddressSpace, Type } from './types.js';
 
-export interface VarInfo { name: string; type: Type; span: Span }
+export interface VarInfo {
+  name: string;
+  type: Type;
+  span: Span;
+}
 
 /** What a map holds: an aggregation, a plain integer, or a string. */
 export type MapKind = 'count' | 'sum' | 'avg' | 'min' | 'max' | 'stats' | 'hist' | 'lhist' | 'int' | 'str';
 
-export interface LhistParams { min: number; max: number; step: number }
+export interface LhistParams {
+  min: number;
+  max: number;
+  step: number;
+}
 
 export interface MapInfo {
   name: string;
@@ -39,7 +56,21 @@ export type CallInfo =
   | { fn: 'join'; delim: string; space: AddressSpace }
   | { fn: 'ntop'; family: 'arg' | 4 | 6 }
   | { fn: 'ustack'; frames: number }
-  | { fn: 'count' | 'sum' | 'avg' | 'min' | 'max' | 'stats' | 'hist' | 'delete' | 'clear' | 'zero' | 'usym' | 'printValue' };
+  | {
+      fn:
+        | 'count'
+        | 'sum'
+        | 'avg'
+        | 'min'
+        | 'max'
+        | 'stats'
+        | 'hist'
+        | 'delete'
+        | 'clear'
+        | 'zero'
+        | 'usym'
+        | 'printValue';
+    };
 
 /** A probe whose payload a capture signature describes (see stdlib/signatures.ts). */
 export interface CaptureMode {

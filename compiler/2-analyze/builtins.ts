@@ -34,14 +34,20 @@ export const BUILTIN_VARS: Record<string, BuiltinVar> = {
   retval: {
     type: all(S64),
     only: RETURN_PROBES,
-    hint: (p) => (p === 'tracepoint' ? 'in a syscalls:sys_exit_* tracepoint the return value is args->ret' : 'retval is set only in return probes: uretprobe:BINARY:FUNC, kretprobe:FUNC, fexit:FUNC'),
+    hint: (p) =>
+      p === 'tracepoint'
+        ? 'in a syscalls:sys_exit_* tracepoint the return value is args->ret'
+        : 'retval is set only in return probes: uretprobe:BINARY:FUNC, kretprobe:FUNC, fexit:FUNC',
     doc: 'return value of the probed function (uretprobe, kretprobe, fexit)',
   },
   args: {
     type: all({ k: 'args' }),
     only: ['tracepoint', 'rawtracepoint', 'fentry', 'fexit'],
-    hint: (p) => (p === 'uprobe' || p === 'uretprobe' || p === 'usdt' || p === 'kprobe' ? `in ${p === 'usdt' ? 'USDT probes' : `${p}s`} the arguments are arg0, arg1, ...` : 'args exists in tracepoint, rawtracepoint, fentry and fexit probes'),
-    doc: 'the tracepoint record or the function\'s arguments by name: args->FIELD (capc list -v PROBE lists them)',
+    hint: (p) =>
+      p === 'uprobe' || p === 'uretprobe' || p === 'usdt' || p === 'kprobe'
+        ? `in ${p === 'usdt' ? 'USDT probes' : `${p}s`} the arguments are arg0, arg1, ...`
+        : 'args exists in tracepoint, rawtracepoint, fentry and fexit probes',
+    doc: "the tracepoint record or the function's arguments by name: args->FIELD (capc list -v PROBE lists them)",
   },
   probe: { type: all({ k: 'str', size: 64 }), doc: 'full name of the probe that fired' },
   func: { type: all({ k: 'str', size: 64 }), only: FUNC_PROBES, doc: 'name of the probed function' },

@@ -24,7 +24,13 @@ export const AGGREGATION_DOCS: Record<AggFn, string> = {
   lhist: 'lhist(x, min, max, step): linear histogram, in a map',
 };
 
-export function checkAggregation(fn: AggFn, e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr, argCount: ArgCount): Type {
+export function checkAggregation(
+  fn: AggFn,
+  e: A.CallExpr,
+  cx: CheckContext,
+  checkExpr: CheckExpr,
+  argCount: ArgCount,
+): Type {
   if (fn === 'count') {
     argCount(e, cx, 0, 0, '@map[key] = count()');
     cx.inst.calls.set(e, { fn: 'count' });
@@ -37,7 +43,12 @@ export function checkAggregation(fn: AggFn, e: A.CallExpr, cx: CheckContext, che
   }
   const t = checkExpr(e.args[0]!, cx);
   if (t.k !== 'error' && !isInt(t)) {
-    cx.bag.add('E0302', `${fn}() needs an integer, not ${typeName(t)}`, e.args[0]!.span, t.k === 'str' ? 'aggregate a number, such as a size or a latency' : undefined);
+    cx.bag.add(
+      'E0302',
+      `${fn}() needs an integer, not ${typeName(t)}`,
+      e.args[0]!.span,
+      t.k === 'str' ? 'aggregate a number, such as a size or a latency' : undefined,
+    );
     return ERROR;
   }
   if (fn === 'lhist') {
@@ -56,7 +67,12 @@ function lhistParams(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr): Lhi
     const a = e.args[i + 1]!;
     checkExpr(a, cx);
     if (a.kind !== 'Int') {
-      cx.bag.add('E0302', `lhist() ${name} must be an integer literal`, a.span, 'the buckets are laid out when the program is compiled: lhist(x, 0, 100, 10)');
+      cx.bag.add(
+        'E0302',
+        `lhist() ${name} must be an integer literal`,
+        a.span,
+        'the buckets are laid out when the program is compiled: lhist(x, 0, 100, 10)',
+      );
       return undefined;
     }
     vals.push(Number(a.value));
@@ -71,7 +87,11 @@ function lhistParams(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr): Lhi
   if (step <= 0) return bad(`lhist() step must be positive (got ${step})`);
   if (step > max - min) return bad(`lhist() step ${step} is larger than the range ${max - min}`);
   const buckets = Math.floor((max - min) / step);
-  if (buckets > MAX_LHIST_BUCKETS) return bad(`lhist() would need ${buckets} buckets; at most ${MAX_LHIST_BUCKETS}`, `use a step of at least ${Math.ceil((max - min) / MAX_LHIST_BUCKETS)}`);
+  if (buckets > MAX_LHIST_BUCKETS)
+    return bad(
+      `lhist() would need ${buckets} buckets; at most ${MAX_LHIST_BUCKETS}`,
+      `use a step of at least ${Math.ceil((max - min) / MAX_LHIST_BUCKETS)}`,
+    );
   return { min, max, step };
 }
 
@@ -81,11 +101,21 @@ function wholeMap(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr): A.MapR
   if (m.kind !== 'Map' || m.keys) {
     if (m.kind === 'Map') m.keys?.forEach((k) => checkExpr(k, cx));
     else checkExpr(m, cx);
-    cx.bag.add('E0302', `${e.name}() needs a whole map: ${e.name}(@name)`, m.span, m.kind === 'Map' ? `to remove one entry use delete(${m.name}[...])` : undefined);
+    cx.bag.add(
+      'E0302',
+      `${e.name}() needs a whole map: ${e.name}(@name)`,
+      m.span,
+      m.kind === 'Map' ? `to remove one entry use delete(${m.name}[...])` : undefined,
+    );
     return undefined;
   }
   if (!cx.maps.has(m.name)) {
-    cx.bag.add('E0204', `map ${m.name} is never assigned`, m.span, cx.maps.size ? `maps in this program: ${[...cx.maps.keys()].join(', ')}` : undefined);
+    cx.bag.add(
+      'E0204',
+      `map ${m.name} is never assigned`,
+      m.span,
+      cx.maps.size ? `maps in this program: ${[...cx.maps.keys()].join(', ')}` : undefined,
+    );
     return undefined;
   }
   return m;
@@ -108,7 +138,12 @@ export function checkPrint(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr
     for (const a of e.args.slice(1)) {
       checkExpr(a, cx);
       if (a.kind !== 'Int' || a.value < 0n || a.value > 0xffffffffn) {
-        cx.bag.add('E0302', 'print() top and divisor must be non-negative integer literals', a.span, 'print(@m, 10) prints the 10 largest entries; print(@m, 10, 1000) also divides values by 1000');
+        cx.bag.add(
+          'E0302',
+          'print() top and divisor must be non-negative integer literals',
+          a.span,
+          'print(@m, 10) prints the 10 largest entries; print(@m, 10, 1000) also divides values by 1000',
+        );
         return VOID;
       }
       nums.push(Number(a.value));
@@ -123,7 +158,12 @@ export function checkPrint(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr
   }
   if (e.args.length > 1) {
     for (const a of e.args) checkExpr(a, cx);
-    cx.bag.add('E0301', 'print() of a value takes one argument', e.span, 'top and divisor apply to maps: print(@map, top, divisor)');
+    cx.bag.add(
+      'E0301',
+      'print() of a value takes one argument',
+      e.span,
+      'top and divisor apply to maps: print(@map, top, divisor)',
+    );
     return VOID;
   }
   const t = checkExpr(first, cx);

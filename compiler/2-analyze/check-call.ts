@@ -38,14 +38,20 @@ export const FUNCTIONS: Record<string, string> = {
 function argCount(e: A.CallExpr, cx: CheckContext, min: number, max: number, usage: string): boolean {
   const n = e.args.length;
   if (n < min || n > max) {
-    cx.bag.add('E0301', `${e.name}() takes ${min === max ? min : `${min} to ${max}`} argument${max === 1 ? '' : 's'}, got ${n}`, e.span, `usage: ${usage}`);
+    cx.bag.add(
+      'E0301',
+      `${e.name}() takes ${min === max ? min : `${min} to ${max}`} argument${max === 1 ? '' : 's'}, got ${n}`,
+      e.span,
+      `usage: ${usage}`,
+    );
     return false;
   }
   return true;
 }
 
 export function checkCall(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr): Type {
-  if ((AGG_FNS as readonly string[]).includes(e.name)) return checkAggregation(e.name as AggFn, e, cx, checkExpr, argCount);
+  if ((AGG_FNS as readonly string[]).includes(e.name))
+    return checkAggregation(e.name as AggFn, e, cx, checkExpr, argCount);
   switch (e.name) {
     case 'buf':
       return checkBuf(e, cx, checkExpr, argCount);
@@ -95,7 +101,12 @@ export function checkCall(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr)
         return VOID;
       }
       if (info.kind === 'hist' || info.kind === 'lhist') {
-        cx.bag.add('E0302', `delete() of one ${info.kind}() entry is not supported`, m.span, `clear(${m.name}) removes every entry; zero(${m.name}) empties the buckets`);
+        cx.bag.add(
+          'E0302',
+          `delete() of one ${info.kind}() entry is not supported`,
+          m.span,
+          `clear(${m.name}) removes every entry; zero(${m.name}) empties the buckets`,
+        );
         return VOID;
       }
       unifyKeys(m.name, keyExprs, keys, info, cx, m.span);
@@ -104,7 +115,12 @@ export function checkCall(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr)
     }
     default: {
       for (const a of e.args) checkExpr(a, cx);
-      cx.bag.add('E0202', `unknown function '${e.name}'`, e.nameSpan, didYouMean(e.name, Object.keys(FUNCTIONS)) ?? `functions: ${Object.keys(FUNCTIONS).join(', ')}`);
+      cx.bag.add(
+        'E0202',
+        `unknown function '${e.name}'`,
+        e.nameSpan,
+        didYouMean(e.name, Object.keys(FUNCTIONS)) ?? `functions: ${Object.keys(FUNCTIONS).join(', ')}`,
+      );
       return ERROR;
     }
   }
@@ -114,7 +130,12 @@ function printf(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr): Type {
   const [fmt, ...args] = e.args;
   const argTypes = args.map((a) => checkExpr(a, cx));
   if (!fmt || fmt.kind !== 'Str') {
-    cx.bag.add('E0302', 'printf() needs a string literal as its first argument', fmt?.span ?? e.span, 'printf("pid %d\\n", pid)');
+    cx.bag.add(
+      'E0302',
+      'printf() needs a string literal as its first argument',
+      fmt?.span ?? e.span,
+      'printf("pid %d\\n", pid)',
+    );
     return VOID;
   }
   cx.inst.types.set(fmt, { k: 'str', size: fmt.value.length + 1 });
@@ -124,13 +145,27 @@ function printf(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr): Type {
     const map = rawOffsets(fmt.raw);
     const from = map[Math.min(p.offset, map.length - 1)]!;
     const to = map[Math.min(p.offset + p.length, map.length - 1)]!;
-    const span = { ...fmt.span, start: fmt.span.start + from, end: fmt.span.start + Math.max(to, from + 1), col: fmt.span.col + from, endCol: fmt.span.col + Math.max(to, from + 1) };
-    cx.bag.add('E0307', p.message, span, 'conversions: %d %u %x %s %c %p %r, with flags and width (%-16s %08x); write %% for a percent sign');
+    const span = {
+      ...fmt.span,
+      start: fmt.span.start + from,
+      end: fmt.span.start + Math.max(to, from + 1),
+      col: fmt.span.col + from,
+      endCol: fmt.span.col + Math.max(to, from + 1),
+    };
+    cx.bag.add(
+      'E0307',
+      p.message,
+      span,
+      'conversions: %d %u %x %s %c %p %r, with flags and width (%-16s %08x); write %% for a percent sign',
+    );
   }
   if (problems.length) return VOID;
   if (want !== args.length) {
-    cx.bag.add('E0308', `the format has ${want} conversion${want === 1 ? '' : 's'} but ${args.length} argument${args.length === 1 ? ' was' : 's were'} given`,
-      want > args.length ? fmt.span : args[want]!.span);
+    cx.bag.add(
+      'E0308',
+      `the format has ${want} conversion${want === 1 ? '' : 's'} but ${args.length} argument${args.length === 1 ? ' was' : 's were'} given`,
+      want > args.length ? fmt.span : args[want]!.span,
+    );
     return VOID;
   }
   for (const seg of segments) {
@@ -139,10 +174,31 @@ function printf(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr): Type {
     const a = args[seg.arg]!;
     if (t.k === 'error') continue;
     const need = convNeeds(seg.conv);
-    const ok = need === 'str' ? isStr(t) || isResolved(t) : need === 'buf' ? t.k === 'buf' : need === 'int' || need === 'any-int' ? isInt(t) : false;
+    const ok =
+      need === 'str'
+        ? isStr(t) || isResolved(t)
+        : need === 'buf'
+          ? t.k === 'buf'
+          : need === 'int' || need === 'any-int'
+            ? isInt(t)
+            : false;
     if (!ok) {
-      cx.bag.add('E0309', `%${seg.conv} needs ${need === 'str' ? 'a string' : need === 'buf' ? 'a buffer from buf()' : 'an integer'}, but the argument is ${typeName(t)}`, a.span,
-        isStr(t) || isResolved(t) ? 'print strings with %s' : t.k === 'buf' ? 'print buffers with %r (escaped), %rx (all hex escapes) or %rh (hex bytes)' : isInt(t) && need === 'str' ? (t.space ? 'read the string first: str(ptr)' : 'print integers with %d') : need === 'buf' ? 'read the bytes with buf(ptr, length)' : undefined);
+      cx.bag.add(
+        'E0309',
+        `%${seg.conv} needs ${need === 'str' ? 'a string' : need === 'buf' ? 'a buffer from buf()' : 'an integer'}, but the argument is ${typeName(t)}`,
+        a.span,
+        isStr(t) || isResolved(t)
+          ? 'print strings with %s'
+          : t.k === 'buf'
+            ? 'print buffers with %r (escaped), %rx (all hex escapes) or %rh (hex bytes)'
+            : isInt(t) && need === 'str'
+              ? t.space
+                ? 'read the string first: str(ptr)'
+                : 'print integers with %d'
+              : need === 'buf'
+                ? 'read the bytes with buf(ptr, length)'
+                : undefined,
+      );
     }
   }
   cx.inst.calls.set(e, { fn: 'printf', segments, format: Buffer.from(fmt.value).toString('latin1') });

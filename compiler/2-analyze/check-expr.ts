@@ -25,7 +25,12 @@ function typeOf(e: A.Expr, cx: CheckContext): Type {
     case 'Int':
       if (e.value > 2n ** 63n - 1n) return { k: 'int', bytes: 8, signed: false, literal: true };
       if (e.value < -(2n ** 63n)) {
-        cx.bag.add('E0106', `${e.value} is out of range: the smallest integer is -9223372036854775808`, e.span, 'integers are 64-bit: literals range from -9223372036854775808 to 18446744073709551615');
+        cx.bag.add(
+          'E0106',
+          `${e.value} is out of range: the smallest integer is -9223372036854775808`,
+          e.span,
+          'integers are 64-bit: literals range from -9223372036854775808 to 18446744073709551615',
+        );
         return ERROR;
       }
       return { k: 'int', bytes: 8, signed: true, literal: true };
@@ -34,8 +39,12 @@ function typeOf(e: A.Expr, cx: CheckContext): Type {
     case 'Var': {
       const v = cx.inst.vars.get(e.name);
       if (!v) {
-        cx.bag.add('E0203', `variable ${e.name} is used before it is assigned`, e.span,
-          didYouMean(e.name, cx.inst.vars.keys()) ?? `assign it first: ${e.name} = ...;`);
+        cx.bag.add(
+          'E0203',
+          `variable ${e.name} is used before it is assigned`,
+          e.span,
+          didYouMean(e.name, cx.inst.vars.keys()) ?? `assign it first: ${e.name} = ...;`,
+        );
         return ERROR;
       }
       return v.type;
@@ -54,7 +63,12 @@ function typeOf(e: A.Expr, cx: CheckContext): Type {
       const t = checkExpr(e.operand, cx);
       if (t.k === 'error') return t;
       if (e.op === '*' || e.op === '&') {
-        cx.bag.add('E0302', `pointer ${e.op === '*' ? 'dereference' : 'address-of'} is not supported yet`, e.span, 'read memory with str(ptr) or buf(ptr, n)');
+        cx.bag.add(
+          'E0302',
+          `pointer ${e.op === '*' ? 'dereference' : 'address-of'} is not supported yet`,
+          e.span,
+          'read memory with str(ptr) or buf(ptr, n)',
+        );
         return ERROR;
       }
       if (!isInt(t)) {
@@ -65,7 +79,8 @@ function typeOf(e: A.Expr, cx: CheckContext): Type {
     }
     case 'Ternary': {
       const c = checkExpr(e.cond, cx);
-      if (c.k !== 'error' && !isInt(c)) cx.bag.add('E0312', `a condition must be an integer, not ${typeName(c)}`, e.cond.span);
+      if (c.k !== 'error' && !isInt(c))
+        cx.bag.add('E0312', `a condition must be an integer, not ${typeName(c)}`, e.cond.span);
       const a = checkExpr(e.then, cx);
       const b = checkExpr(e.else, cx);
       if (a.k === 'error' || b.k === 'error') return ERROR;
@@ -82,8 +97,12 @@ function typeOf(e: A.Expr, cx: CheckContext): Type {
       const t = checkExpr(e.operand, cx);
       const target = CAST_INTS[e.typeName];
       if (!target || e.pointer > 0) {
-        cx.bag.add('E0311', `cast to '${e.typeName}${'*'.repeat(e.pointer)}' is not supported`, e.span,
-          'integer casts are supported: (int8) (int16) (int32) (int64) (uint8) (uint16) (uint32) (uint64)');
+        cx.bag.add(
+          'E0311',
+          `cast to '${e.typeName}${'*'.repeat(e.pointer)}' is not supported`,
+          e.span,
+          'integer casts are supported: (int8) (int16) (int32) (int64) (uint8) (uint16) (uint32) (uint64)',
+        );
         return ERROR;
       }
       if (t.k !== 'error' && !isInt(t)) {
@@ -102,14 +121,25 @@ function positional(e: A.PositionalRef, cx: CheckContext): Type {
   if (e.index === '#') return S64;
   const v = params[e.index - 1];
   if (v === undefined) {
-    cx.bag.add('E0205', `positional parameter $${e.index} was not given`, e.span,
-      e.index <= 9 ? `pass it after the script: capc run script.cap ${Array.from({ length: e.index }, (_, i) => `ARG${i + 1}`).join(' ')}` : `pass ${e.index} arguments after the script`);
+    cx.bag.add(
+      'E0205',
+      `positional parameter $${e.index} was not given`,
+      e.span,
+      e.index <= 9
+        ? `pass it after the script: capc run script.cap ${Array.from({ length: e.index }, (_, i) => `ARG${i + 1}`).join(' ')}`
+        : `pass ${e.index} arguments after the script`,
+    );
     return ERROR;
   }
   if (!/^-?\d+$/.test(v)) return { k: 'str', size: Buffer.byteLength(v) + 1 };
   const n = BigInt(v);
   if (n < -(2n ** 63n) || n > 2n ** 63n - 1n) {
-    cx.bag.add('E0106', `positional parameter $${e.index} is ${v}, which does not fit in 64 bits`, e.span, 'numeric parameters are int64: from -9223372036854775808 to 9223372036854775807');
+    cx.bag.add(
+      'E0106',
+      `positional parameter $${e.index} is ${v}, which does not fit in 64 bits`,
+      e.span,
+      'numeric parameters are int64: from -9223372036854775808 to 9223372036854775807',
+    );
     return ERROR;
   }
   return S64;
@@ -127,24 +157,44 @@ function ident(e: A.IdentExpr, cx: CheckContext): Type {
   const capture = cx.inst.capture;
   if (capture && e.name === 'retval' && capture.at === 'return') return S64;
   if (capture && e.name === 'args') {
-    cx.bag.add('E0405', `'args' is not available in a capturing probe`, e.span, 'the body runs when the call returns; use conn, buf and len');
+    cx.bag.add(
+      'E0405',
+      `'args' is not available in a capturing probe`,
+      e.span,
+      'the body runs when the call returns; use conn, buf and len',
+    );
     return ERROR;
   }
   if (e.name === 'ustack') return checkUstack(e, cx, checkExpr, () => true);
   if (!b) {
-    cx.bag.add('E0201', `unknown identifier '${e.name}'`, e.span,
-      didYouMean(e.name, [...Object.keys(BUILTIN_VARS), 'ustack', ...CAPTURE_NAMES]) ?? (e.name.startsWith('arg') ? undefined : 'variables start with $ ($x), maps with @ (@x)'));
+    cx.bag.add(
+      'E0201',
+      `unknown identifier '${e.name}'`,
+      e.span,
+      didYouMean(e.name, [...Object.keys(BUILTIN_VARS), 'ustack', ...CAPTURE_NAMES]) ??
+        (e.name.startsWith('arg') ? undefined : 'variables start with $ ($x), maps with @ (@x)'),
+    );
     return ERROR;
   }
   if (b.only && !b.only.includes(kind)) {
-    cx.bag.add('E0405', `'${e.name}' is not available in ${kind === 'begin' || kind === 'end' ? kind.toUpperCase() : kind} probes`, e.span, b.hint?.(kind));
+    cx.bag.add(
+      'E0405',
+      `'${e.name}' is not available in ${kind === 'begin' || kind === 'end' ? kind.toUpperCase() : kind} probes`,
+      e.span,
+      b.hint?.(kind),
+    );
     return ERROR;
   }
   const argN = /^arg(\d)$/.exec(e.name);
   if (argN) {
     const max = argCountOf(cx);
     if (max !== undefined && Number(argN[1]) >= max) {
-      cx.bag.add('E0405', `${probeName(cx.inst.attach)} has ${max} argument${max === 1 ? '' : 's'}: ${e.name} does not exist`, e.span, max ? `its arguments are arg0${max > 1 ? `...arg${max - 1}` : ''}` : undefined);
+      cx.bag.add(
+        'E0405',
+        `${probeName(cx.inst.attach)} has ${max} argument${max === 1 ? '' : 's'}: ${e.name} does not exist`,
+        e.span,
+        max ? `its arguments are arg0${max > 1 ? `...arg${max - 1}` : ''}` : undefined,
+      );
       return ERROR;
     }
   }
@@ -152,7 +202,8 @@ function ident(e: A.IdentExpr, cx: CheckContext): Type {
   if (e.name === 'elapsed') cx.uses.elapsed = true;
   if (e.name === 'probe') return { k: 'str', size: probeName(cx.inst.attach).length + 1 };
   const at = cx.inst.attach;
-  if (e.name === 'func' && (at.kind === 'uprobe' || at.kind === 'kprobe' || at.kind === 'fentry')) return { k: 'str', size: at.func.length + 1 };
+  if (e.name === 'func' && (at.kind === 'uprobe' || at.kind === 'kprobe' || at.kind === 'fentry'))
+    return { k: 'str', size: at.func.length + 1 };
   return b.type(kind);
 }
 
@@ -175,8 +226,12 @@ function mapRead(e: A.MapRef, cx: CheckContext): Type {
   unifyKeys(e.name, e.keys, keys, m, cx, e.span);
   if (m.kind === 'str') return { k: 'str', size: m.strSize ?? cx.config.strlen };
   if (m.kind !== 'int') {
-    cx.bag.add('E0313', `${e.name} holds a ${m.kind}() aggregation, which cannot be read inside a probe`, e.span,
-      `${m.kind}() keeps one partial value per CPU and combines them when printing; to use a value in the kernel, keep a plain map: ${e.name}${e.keys ? '[...]' : ''}${m.kind === 'count' ? '++' : ' += ...'}`);
+    cx.bag.add(
+      'E0313',
+      `${e.name} holds a ${m.kind}() aggregation, which cannot be read inside a probe`,
+      e.span,
+      `${m.kind}() keeps one partial value per CPU and combines them when printing; to use a value in the kernel, keep a plain map: ${e.name}${e.keys ? '[...]' : ''}${m.kind === 'count' ? '++' : ' += ...'}`,
+    );
     return ERROR;
   }
   return { k: 'int', bytes: 8, signed: true };
@@ -190,7 +245,10 @@ function binary(e: A.BinaryExpr, cx: CheckContext): Type {
   const r = checkExpr(e.right, cx);
   if (l.k === 'error' || r.k === 'error') return ERROR;
   if (e.op === '&&' || e.op === '||') {
-    for (const [t, x] of [[l, e.left], [r, e.right]] as const) {
+    for (const [t, x] of [
+      [l, e.left],
+      [r, e.right],
+    ] as const) {
       if (!isInt(t)) cx.bag.add('E0312', `'${e.op}' needs integer operands, not ${typeName(t)}`, x.span);
     }
     return S64;
@@ -198,8 +256,14 @@ function binary(e: A.BinaryExpr, cx: CheckContext): Type {
   if (COMPARE.has(e.op)) {
     if (isInt(l) && isInt(r)) return S64;
     if (isStr(l) && isStr(r) && (e.op === '==' || e.op === '!=')) return S64;
-    cx.bag.add('E0303', `cannot compare ${typeName(l)} with ${typeName(r)} using '${e.op}'`, e.opSpan,
-      isStr(l) || isStr(r) ? 'strings can be compared with == and != against other strings, e.g. comm == "bash"' : undefined);
+    cx.bag.add(
+      'E0303',
+      `cannot compare ${typeName(l)} with ${typeName(r)} using '${e.op}'`,
+      e.opSpan,
+      isStr(l) || isStr(r)
+        ? 'strings can be compared with == and != against other strings, e.g. comm == "bash"'
+        : undefined,
+    );
     return ERROR;
   }
   if (ARITH.has(e.op)) {
@@ -223,7 +287,15 @@ function paramField(e: A.FieldExpr, params: BtfParam[], probe: string, cx: Check
   const i = params.findIndex((p) => p.name === e.field);
   if (i < 0) {
     const names = params.map((p) => p.name);
-    cx.bag.add('E0404', `${probe} has no argument '${e.field}'`, e.fieldSpan, didYouMean(e.field, names) ?? (names.length ? `its arguments are: ${names.join(', ')}` : 'its arguments have no names in BTF: use arg0, arg1, ...'));
+    cx.bag.add(
+      'E0404',
+      `${probe} has no argument '${e.field}'`,
+      e.fieldSpan,
+      didYouMean(e.field, names) ??
+        (names.length
+          ? `its arguments are: ${names.join(', ')}`
+          : 'its arguments have no names in BTF: use arg0, arg1, ...'),
+    );
     return ERROR;
   }
   const p = params[i]!;
@@ -234,7 +306,9 @@ function paramField(e: A.FieldExpr, params: BtfParam[], probe: string, cx: Check
     return ERROR;
   }
   cx.inst.fields.set(e, f);
-  return shape.shape === 'int' ? { k: 'int', bytes: shape.bytes, signed: shape.signed } : { k: 'int', bytes: 8, signed: false, space: 'kernel' };
+  return shape.shape === 'int'
+    ? { k: 'int', bytes: shape.bytes, signed: shape.signed }
+    : { k: 'int', bytes: 8, signed: false, space: 'kernel' };
 }
 
 /** `args->arr[i]`: an element of an array field; out of range reads 0. */
@@ -243,7 +317,12 @@ function index(e: A.IndexExpr, cx: CheckContext): Type {
   const i = checkExpr(e.index, cx);
   if (obj.k === 'error' || i.k === 'error') return ERROR;
   if (obj.k !== 'array') {
-    cx.bag.add('E0302', `${typeName(obj)} cannot be indexed`, e.span, obj.k === 'str' ? 'strings are compared whole: comm == "bash"' : 'array fields of tracepoints can: args->args[0]');
+    cx.bag.add(
+      'E0302',
+      `${typeName(obj)} cannot be indexed`,
+      e.span,
+      obj.k === 'str' ? 'strings are compared whole: comm == "bash"' : 'array fields of tracepoints can: args->args[0]',
+    );
     return ERROR;
   }
   if (!isInt(i)) {
@@ -261,17 +340,27 @@ function field(e: A.FieldExpr, cx: CheckContext): Type {
   const obj = checkExpr(e.object, cx);
   if (obj.k === 'error') return ERROR;
   if (obj.k !== 'args') {
-    cx.bag.add('E0302', `${typeName(obj)} has no fields`, e.span, 'fields are available on tracepoint args: args->NAME');
+    cx.bag.add(
+      'E0302',
+      `${typeName(obj)} has no fields`,
+      e.span,
+      'fields are available on tracepoint args: args->NAME',
+    );
     return ERROR;
   }
   const attach = cx.inst.attach;
-  if (attach.kind === 'rawtracepoint' || attach.kind === 'fentry') return paramField(e, attach.kind === 'fentry' ? attach.params : attach.args, probeName(attach), cx);
+  if (attach.kind === 'rawtracepoint' || attach.kind === 'fentry')
+    return paramField(e, attach.kind === 'fentry' ? attach.params : attach.args, probeName(attach), cx);
   if (attach.kind !== 'tracepoint') return ERROR;
   const f = attach.format.fields.find((x) => x.name === e.field);
   if (!f) {
     const names = attach.format.fields.map((x) => x.name);
-    cx.bag.add('E0404', `tracepoint ${attach.category}:${attach.name} has no field '${e.field}'`, e.fieldSpan,
-      didYouMean(e.field, names) ?? `its fields are: ${names.join(', ')}`);
+    cx.bag.add(
+      'E0404',
+      `tracepoint ${attach.category}:${attach.name} has no field '${e.field}'`,
+      e.fieldSpan,
+      didYouMean(e.field, names) ?? `its fields are: ${names.join(', ')}`,
+    );
     return ERROR;
   }
   const t = fieldType(f, attach.category, cx.config.strlen);

@@ -17,7 +17,19 @@ export const MAX_STACK_FRAMES = 127;
 /** join() reads at most this many array elements (as bpftrace). */
 export const JOIN_MAX_ARGS = 16;
 
-const USER_CONTEXT: ProbeKind[] = ['uprobe', 'uretprobe', 'usdt', 'tracepoint', 'rawtracepoint', 'profile', 'interval', 'kprobe', 'kretprobe', 'fentry', 'fexit'];
+const USER_CONTEXT: ProbeKind[] = [
+  'uprobe',
+  'uretprobe',
+  'usdt',
+  'tracepoint',
+  'rawtracepoint',
+  'profile',
+  'interval',
+  'kprobe',
+  'kretprobe',
+  'fentry',
+  'fexit',
+];
 
 /** Pointers read from user memory in uprobes and syscall tracepoints, kernel memory elsewhere. */
 export function defaultSpace(t: Type, cx: CheckContext): AddressSpace {
@@ -77,12 +89,20 @@ export function checkNtop(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr,
   const addr = types[types.length - 1]!;
   const addrExpr = e.args[e.args.length - 1]!;
   if (e.args.length === 2 && !isInt(types[0]!)) {
-    cx.bag.add('E0302', `ntop() address family must be an integer (2 for AF_INET, 10 for AF_INET6), not ${typeName(types[0]!)}`, e.args[0]!.span);
+    cx.bag.add(
+      'E0302',
+      `ntop() address family must be an integer (2 for AF_INET, 10 for AF_INET6), not ${typeName(types[0]!)}`,
+      e.args[0]!.span,
+    );
     return ERROR;
   }
   let family: 'arg' | 4 | 6 = e.args.length === 2 ? 'arg' : 4;
   if (addr.k === 'array' && addr.count === 0) {
-    cx.bag.add('E0302', `ntop() needs a 4- or 16-byte address, not ${typeName(addr)} (its length is known only at run time)`, addrExpr.span);
+    cx.bag.add(
+      'E0302',
+      `ntop() needs a 4- or 16-byte address, not ${typeName(addr)} (its length is known only at run time)`,
+      addrExpr.span,
+    );
     return ERROR;
   }
   if (addr.k === 'array') {
@@ -114,7 +134,12 @@ export function checkUsym(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr,
 }
 
 /** `ustack` (the identifier) or `ustack(n)`. */
-export function checkUstack(e: A.CallExpr | A.IdentExpr, cx: CheckContext, checkExpr: CheckExpr, argCount: ArgCount): Type {
+export function checkUstack(
+  e: A.CallExpr | A.IdentExpr,
+  cx: CheckContext,
+  checkExpr: CheckExpr,
+  argCount: ArgCount,
+): Type {
   let frames = MAX_STACK_FRAMES;
   if (e.kind === 'Call') {
     if (!argCount(e, cx, 1, 1, 'ustack or ustack(frames)')) return ERROR;
@@ -134,7 +159,12 @@ export function checkUstack(e: A.CallExpr | A.IdentExpr, cx: CheckContext, check
 function userContext(span: A.Span, cx: CheckContext, what: string): boolean {
   const kind = kindOf(cx);
   if (USER_CONTEXT.includes(kind)) return true;
-  cx.bag.add('E0405', `${what} is not available in ${kind.toUpperCase()}`, span, 'BEGIN and END run in capc itself, not in a traced process');
+  cx.bag.add(
+    'E0405',
+    `${what} is not available in ${kind.toUpperCase()}`,
+    span,
+    'BEGIN and END run in capc itself, not in a traced process',
+  );
   return false;
 }
 
@@ -146,7 +176,12 @@ export function checkTime(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr,
   if (f) {
     checkExpr(f, cx);
     if (f.kind !== 'Str') {
-      cx.bag.add('E0302', 'time() needs a string literal format', f.span, 'strftime conversions: time("%Y-%m-%d %H:%M:%S\\n")');
+      cx.bag.add(
+        'E0302',
+        'time() needs a string literal format',
+        f.span,
+        'strftime conversions: time("%Y-%m-%d %H:%M:%S\\n")',
+      );
       return VOID;
     }
     format = Buffer.from(f.value).toString('latin1');
@@ -171,7 +206,11 @@ export function checkJoin(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr,
   }
   if (t.k === 'error') return VOID;
   if (!isInt(t)) {
-    cx.bag.add('E0302', `join() needs a pointer to an array of strings (char *[]), not ${typeName(t)}`, e.args[0]!.span);
+    cx.bag.add(
+      'E0302',
+      `join() needs a pointer to an array of strings (char *[]), not ${typeName(t)}`,
+      e.args[0]!.span,
+    );
     return VOID;
   }
   cx.inst.calls.set(e, { fn: 'join', delim, space: defaultSpace(t, cx) });

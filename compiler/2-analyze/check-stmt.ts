@@ -30,9 +30,19 @@ function checkStmt(s: A.Stmt, cx: CheckContext): void {
       const t = checkExpr(s.expr, cx);
       if (s.expr.kind === 'Call' && s.expr.name === 'exit') cx.terminated = true;
       if (t.k === 'agg') {
-        cx.bag.add('E0306', `${t.fn}() must be stored in a map`, s.expr.span, `write @name = ${t.fn}(...) or @name[key] = ${t.fn}(...)`);
+        cx.bag.add(
+          'E0306',
+          `${t.fn}() must be stored in a map`,
+          s.expr.span,
+          `write @name = ${t.fn}(...) or @name[key] = ${t.fn}(...)`,
+        );
       } else if (t.k !== 'void' && t.k !== 'error') {
-        cx.bag.add('E0306', 'this expression has no effect', s.expr.span, 'assign it ($x = ...), store it (@m[k] = ...) or print it (printf)');
+        cx.bag.add(
+          'E0306',
+          'this expression has no effect',
+          s.expr.span,
+          'assign it ($x = ...), store it (@m[k] = ...) or print it (printf)',
+        );
       }
       return;
     }
@@ -42,7 +52,12 @@ function checkStmt(s: A.Stmt, cx: CheckContext): void {
       if (s.target.kind === 'Var') {
         const v = cx.inst.vars.get(s.target.name);
         if (!v) {
-          cx.bag.add('E0203', `variable ${s.target.name} is used before it is assigned`, s.target.span, `assign it first: ${s.target.name} = 0;`);
+          cx.bag.add(
+            'E0203',
+            `variable ${s.target.name} is used before it is assigned`,
+            s.target.span,
+            `assign it first: ${s.target.name} = 0;`,
+          );
           return;
         }
         if (!isInt(v.type)) cx.bag.add('E0303', `${s.op} needs an integer variable, not ${typeName(v.type)}`, s.span);
@@ -55,7 +70,13 @@ function checkStmt(s: A.Stmt, cx: CheckContext): void {
     }
     case 'If': {
       const c = checkExpr(s.cond, cx);
-      if (c.k !== 'error' && !isInt(c)) cx.bag.add('E0312', `a condition must be an integer, not ${typeName(c)}`, s.cond.span, isStr(c) ? 'compare strings explicitly: if (comm == "bash")' : undefined);
+      if (c.k !== 'error' && !isInt(c))
+        cx.bag.add(
+          'E0312',
+          `a condition must be an integer, not ${typeName(c)}`,
+          s.cond.span,
+          isStr(c) ? 'compare strings explicitly: if (comm == "bash")' : undefined,
+        );
       const before = cx.terminated;
       checkStmts(s.then, cx);
       const thenTerm = cx.terminated;
@@ -72,7 +93,8 @@ function checkStmt(s: A.Stmt, cx: CheckContext): void {
       return;
     case 'While': {
       const c = checkExpr(s.cond, cx);
-      if (c.k !== 'error' && !isInt(c)) cx.bag.add('E0312', `a loop condition must be an integer, not ${typeName(c)}`, s.cond.span);
+      if (c.k !== 'error' && !isInt(c))
+        cx.bag.add('E0312', `a loop condition must be an integer, not ${typeName(c)}`, s.cond.span);
       const before = cx.terminated;
       cx.loopDepth = (cx.loopDepth ?? 0) + 1;
       checkStmts(s.body, cx);
@@ -83,7 +105,12 @@ function checkStmt(s: A.Stmt, cx: CheckContext): void {
     case 'Unroll': {
       checkExpr(s.count, cx);
       if (s.count.kind !== 'Int' || s.count.value < 1n || s.count.value > BigInt(MAX_UNROLL)) {
-        cx.bag.add('E0310', `unroll() needs an integer literal from 1 to ${MAX_UNROLL}`, s.count.span, 'the block is repeated that many times when the program is compiled; for a count known only at run time use while');
+        cx.bag.add(
+          'E0310',
+          `unroll() needs an integer literal from 1 to ${MAX_UNROLL}`,
+          s.count.span,
+          'the block is repeated that many times when the program is compiled; for a count known only at run time use while',
+        );
       }
       const before = cx.terminated;
       checkStmts(s.body, cx);
@@ -92,7 +119,13 @@ function checkStmt(s: A.Stmt, cx: CheckContext): void {
     }
     case 'Break':
     case 'Continue':
-      if (!cx.loopDepth) cx.bag.add('E0315', `${s.kind === 'Break' ? 'break' : 'continue'} outside a while loop`, s.span, 'break and continue belong in while (cond) { ... }');
+      if (!cx.loopDepth)
+        cx.bag.add(
+          'E0315',
+          `${s.kind === 'Break' ? 'break' : 'continue'} outside a while loop`,
+          s.span,
+          'break and continue belong in while (cond) { ... }',
+        );
       else cx.terminated = true;
       return;
     case 'Sink':
@@ -105,14 +138,24 @@ function assign(s: A.AssignStmt, cx: CheckContext): void {
   const target = s.target;
   if (target.kind === 'Var' && target.name === '') {
     checkExpr(s.value, cx);
-    cx.bag.add('E0306', 'cannot assign to this expression', target.span, 'assign to a variable ($x = ...) or a map (@m[k] = ...)');
+    cx.bag.add(
+      'E0306',
+      'cannot assign to this expression',
+      target.span,
+      'assign to a variable ($x = ...) or a map (@m[k] = ...)',
+    );
     return;
   }
   const v = checkExpr(s.value, cx);
   if (target.kind === 'Var') {
     const prev = cx.inst.vars.get(target.name);
     if (v.k === 'agg') {
-      cx.bag.add('E0306', `${v.fn}() must be stored in a map, not in a variable`, s.value.span, `write @${target.name.slice(1)} = ${v.fn}(...)`);
+      cx.bag.add(
+        'E0306',
+        `${v.fn}() must be stored in a map, not in a variable`,
+        s.value.span,
+        `write @${target.name.slice(1)} = ${v.fn}(...)`,
+      );
       return;
     }
     if (v.k === 'void') {
@@ -120,8 +163,15 @@ function assign(s: A.AssignStmt, cx: CheckContext): void {
       return;
     }
     if (s.op !== '=') {
-      if (!prev) cx.bag.add('E0203', `variable ${target.name} is used before it is assigned`, target.span, `assign it first: ${target.name} = 0;`);
-      else if (!isInt(prev.type) || (v.k !== 'error' && !isInt(v))) cx.bag.add('E0303', `${s.op} needs integers`, s.span);
+      if (!prev)
+        cx.bag.add(
+          'E0203',
+          `variable ${target.name} is used before it is assigned`,
+          target.span,
+          `assign it first: ${target.name} = 0;`,
+        );
+      else if (!isInt(prev.type) || (v.k !== 'error' && !isInt(v)))
+        cx.bag.add('E0303', `${s.op} needs integers`, s.span);
       if (prev) cx.inst.types.set(target, prev.type);
       return;
     }
@@ -130,12 +180,19 @@ function assign(s: A.AssignStmt, cx: CheckContext): void {
       return;
     }
     if (!isInt(v) && !isStr(v)) {
-      cx.bag.add('E0302', `${typeName(v)} cannot be kept in a variable`, s.value.span, 'use it where it is needed: in printf, print(), or as a map key');
+      cx.bag.add(
+        'E0302',
+        `${typeName(v)} cannot be kept in a variable`,
+        s.value.span,
+        'use it where it is needed: in printf, print(), or as a map key',
+      );
       cx.inst.vars.set(target.name, { name: target.name, type: { k: 'error' }, span: target.span });
       return;
     }
     if (!prev || prev.type.k === 'error') {
-      const type: Type = isInt(v) ? { k: 'int', bytes: 8, signed: v.signed && !v.literal ? true : v.literal ? true : v.signed, space: v.space } : v;
+      const type: Type = isInt(v)
+        ? { k: 'int', bytes: 8, signed: v.signed && !v.literal ? true : v.literal ? true : v.signed, space: v.space }
+        : v;
       cx.inst.vars.set(target.name, { name: target.name, type, span: target.span });
       cx.inst.types.set(target, type);
       return;
@@ -149,7 +206,12 @@ function assign(s: A.AssignStmt, cx: CheckContext): void {
       cx.inst.types.set(target, prev.type);
       return;
     }
-    cx.bag.add('E0314', `${target.name} holds ${typeName(prev.type)} but is assigned ${typeName(v)}`, s.span, `first assigned at line ${prev.span.line}`);
+    cx.bag.add(
+      'E0314',
+      `${target.name} holds ${typeName(prev.type)} but is assigned ${typeName(v)}`,
+      s.span,
+      `first assigned at line ${prev.span.line}`,
+    );
     return;
   }
   // map target
@@ -170,7 +232,14 @@ function assign(s: A.AssignStmt, cx: CheckContext): void {
     return;
   }
   if (!isInt(v)) {
-    cx.bag.add('E0302', `cannot store ${typeName(v)} in a map`, s.value.span, isResolved(v) || v.k === 'buf' ? `use it as a key instead: @m[${v.k === 'ustack' ? 'ustack' : '...'}] = count(), or print it` : undefined);
+    cx.bag.add(
+      'E0302',
+      `cannot store ${typeName(v)} in a map`,
+      s.value.span,
+      isResolved(v) || v.k === 'buf'
+        ? `use it as a key instead: @m[${v.k === 'ustack' ? 'ustack' : '...'}] = count(), or print it`
+        : undefined,
+    );
     return;
   }
   defineMap(target, 'int', cx, s.span);
@@ -180,13 +249,24 @@ function checkMapKeys(m: A.MapRef, cx: CheckContext): Type[] | undefined {
   if (!m.keys) return undefined;
   const types = m.keys.map((k) => checkExpr(k, cx));
   types.forEach((t, i) => {
-    if (t.k !== 'error' && !isInt(t) && !isStr(t) && !isResolved(t) && t.k !== 'buf') cx.bag.add('E0302', `a map key must be an integer, a string, a buffer, an address, a symbol or a stack, not ${typeName(t)}`, m.keys![i]!.span);
+    if (t.k !== 'error' && !isInt(t) && !isStr(t) && !isResolved(t) && t.k !== 'buf')
+      cx.bag.add(
+        'E0302',
+        `a map key must be an integer, a string, a buffer, an address, a symbol or a stack, not ${typeName(t)}`,
+        m.keys![i]!.span,
+      );
   });
   return types;
 }
 
 /** Record (or check against) the map's kind and key types; first write wins. */
-export function defineMap(m: A.MapRef, kind: MapKind, cx: CheckContext, span: A.Span, extra: { lhist?: LhistParams; strSize?: number } = {}): void {
+export function defineMap(
+  m: A.MapRef,
+  kind: MapKind,
+  cx: CheckContext,
+  span: A.Span,
+  extra: { lhist?: LhistParams; strSize?: number } = {},
+): void {
   const keys = m.keys?.map((k) => cx.inst.types.get(k) ?? { k: 'error' as const });
   if (keys?.some((k) => k.k === 'error')) return;
   const prev = cx.maps.get(m.name);
@@ -195,12 +275,27 @@ export function defineMap(m: A.MapRef, kind: MapKind, cx: CheckContext, span: A.
     return;
   }
   if (prev.kind !== kind) {
-    cx.bag.add('E0305', `${m.name} was first used as a ${describe(prev.kind)} map, here as a ${describe(kind)} map`, span, `first use: line ${prev.span.line}`);
+    cx.bag.add(
+      'E0305',
+      `${m.name} was first used as a ${describe(prev.kind)} map, here as a ${describe(kind)} map`,
+      span,
+      `first use: line ${prev.span.line}`,
+    );
     return;
   }
-  if (kind === 'lhist' && prev.lhist && extra.lhist && (prev.lhist.min !== extra.lhist.min || prev.lhist.max !== extra.lhist.max || prev.lhist.step !== extra.lhist.step)) {
+  if (
+    kind === 'lhist' &&
+    prev.lhist &&
+    extra.lhist &&
+    (prev.lhist.min !== extra.lhist.min || prev.lhist.max !== extra.lhist.max || prev.lhist.step !== extra.lhist.step)
+  ) {
     const p = prev.lhist;
-    cx.bag.add('E0305', `${m.name} was first used as lhist(..., ${p.min}, ${p.max}, ${p.step}), here with another range`, span, `first use: line ${prev.span.line}; one map has one set of buckets`);
+    cx.bag.add(
+      'E0305',
+      `${m.name} was first used as lhist(..., ${p.min}, ${p.max}, ${p.step}), here with another range`,
+      span,
+      `first use: line ${prev.span.line}; one map has one set of buckets`,
+    );
     return;
   }
   if (kind === 'str' && extra.strSize && extra.strSize > (prev.strSize ?? 0)) prev.strSize = extra.strSize;

@@ -12,9 +12,21 @@ import { isInt, isStr, typeName, type Type } from './types.js';
  * buffers widen the key to the longest one used, so a longer key is never
  * truncated into a false match.
  */
-export function unifyKeys(name: string, exprs: A.Expr[] | undefined, keys: Type[] | undefined, prev: MapInfo, cx: CheckContext, span: A.Span): void {
+export function unifyKeys(
+  name: string,
+  exprs: A.Expr[] | undefined,
+  keys: Type[] | undefined,
+  prev: MapInfo,
+  cx: CheckContext,
+  span: A.Span,
+): void {
   if ((prev.keys === undefined) !== (keys === undefined) || (prev.keys && keys && prev.keys.length !== keys.length)) {
-    cx.bag.add('E0304', `${name} was first used with ${prev.keys?.length ?? 0} key(s), here with ${keys?.length ?? 0}`, span, `first use: line ${prev.span.line}`);
+    cx.bag.add(
+      'E0304',
+      `${name} was first used with ${prev.keys?.length ?? 0} key(s), here with ${keys?.length ?? 0}`,
+      span,
+      `first use: line ${prev.span.line}`,
+    );
     return;
   }
   prev.keys?.forEach((pk, i) => {
@@ -26,7 +38,13 @@ export function unifyKeys(name: string, exprs: A.Expr[] | undefined, keys: Type[
       return;
     }
     if (pk.k === 'ustack' && k.k === 'ustack') {
-      if (k.frames !== pk.frames) cx.bag.add('E0304', `key ${i + 1} of ${name} was ustack(${pk.frames}) before, here ustack(${k.frames})`, exprs![i]!.span, 'one map keeps stacks of one depth');
+      if (k.frames !== pk.frames)
+        cx.bag.add(
+          'E0304',
+          `key ${i + 1} of ${name} was ustack(${pk.frames}) before, here ustack(${k.frames})`,
+          exprs![i]!.span,
+          'one map keeps stacks of one depth',
+        );
       return;
     }
     if (pk.k === k.k && (k.k === 'inet' || k.k === 'usym')) return;
@@ -34,7 +52,11 @@ export function unifyKeys(name: string, exprs: A.Expr[] | undefined, keys: Type[
       if (k.size > pk.size) prev.keys![i] = { k: 'buf', size: k.size };
       return;
     }
-    cx.bag.add('E0304', `key ${i + 1} of ${name} was ${typeName(pk)} before, here ${typeName(k)}`, exprs![i]!.span, `first use: line ${prev.span.line}`);
+    cx.bag.add(
+      'E0304',
+      `key ${i + 1} of ${name} was ${typeName(pk)} before, here ${typeName(k)}`,
+      exprs![i]!.span,
+      `first use: line ${prev.span.line}`,
+    );
   });
 }
-

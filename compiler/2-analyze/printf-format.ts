@@ -11,12 +11,19 @@ export type Conv = 'd' | 'i' | 'u' | 'x' | 'X' | 'o' | 'c' | 's' | 'p' | 'r' | '
 
 export type FormatSegment =
   /** Literal bytes, as a latin1 string (one char per byte). */
-  | { lit: string }
-  | { conv: Conv; flags: string; width?: number; precision?: number; arg: number };
+  { lit: string } | { conv: Conv; flags: string; width?: number; precision?: number; arg: number };
 
-export interface FormatProblem { message: string; offset: number; length: number }
+export interface FormatProblem {
+  message: string;
+  offset: number;
+  length: number;
+}
 
-export function parseFormat(bytes: Uint8Array): { segments: FormatSegment[]; argCount: number; problems: FormatProblem[] } {
+export function parseFormat(bytes: Uint8Array): {
+  segments: FormatSegment[];
+  argCount: number;
+  problems: FormatProblem[];
+} {
   const s = Buffer.from(bytes).toString('latin1');
   const segments: FormatSegment[] = [];
   const problems: FormatProblem[] = [];
@@ -25,18 +32,33 @@ export function parseFormat(bytes: Uint8Array): { segments: FormatSegment[]; arg
   const re = /%([-+ #0]*)(\d+)?(?:\.(\d+))?(hh|h|ll|l|j|z|t)?(rx|rh|[diuxXocspr])?/y;
   for (let i = 0; i < s.length; ) {
     const ch = s[i]!;
-    if (ch !== '%') { lit += ch; i++; continue; }
-    if (s[i + 1] === '%') { lit += '%'; i += 2; continue; }
+    if (ch !== '%') {
+      lit += ch;
+      i++;
+      continue;
+    }
+    if (s[i + 1] === '%') {
+      lit += '%';
+      i += 2;
+      continue;
+    }
     re.lastIndex = i;
     const m = re.exec(s);
     if (!m || !m[5]) {
       const len = Math.min(s.length - i, (m?.[0].length ?? 1) + 1);
       const bad = JSON.stringify(s.slice(i, i + len)).slice(1, -1);
-      problems.push({ message: i + 1 >= s.length ? 'the format ends with a lone %' : `unknown conversion '${bad}'`, offset: i, length: len });
+      problems.push({
+        message: i + 1 >= s.length ? 'the format ends with a lone %' : `unknown conversion '${bad}'`,
+        offset: i,
+        length: len,
+      });
       i += len;
       continue;
     }
-    if (lit) { segments.push({ lit }); lit = ''; }
+    if (lit) {
+      segments.push({ lit });
+      lit = '';
+    }
     const seg: FormatSegment = { conv: m[5] as Conv, flags: m[1] ?? '', arg: arg++ };
     if (m[2]) seg.width = Number(m[2]);
     if (m[3]) seg.precision = Number(m[3]);

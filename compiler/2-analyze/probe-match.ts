@@ -2,7 +2,14 @@
 // (`sys_enter_*`, `SSL_read?`), shared by every probe resolver.
 
 export function globToRegExp(glob: string): RegExp {
-  return new RegExp('^' + glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$');
+  return new RegExp(
+    '^' +
+      glob
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.') +
+      '$',
+  );
 }
 
 export const isGlob = (s: string): boolean => /[*?]/.test(s);

@@ -23,14 +23,25 @@ function tooMany(spec: ProbeSpecNode, n: number, bag: DiagnosticBag): boolean {
 export function resolveTracepoint(spec: ProbeSpecNode, host: Host, bag: DiagnosticBag): AttachPoint[] {
   const parts = spec.parts;
   if (parts.length !== 3 || !parts[1]!.text || !parts[2]!.text) {
-    bag.add('E0402', `malformed tracepoint '${spec.text}'`, spec.span, 'expected tracepoint:CATEGORY:NAME, e.g. tracepoint:syscalls:sys_enter_openat');
+    bag.add(
+      'E0402',
+      `malformed tracepoint '${spec.text}'`,
+      spec.span,
+      'expected tracepoint:CATEGORY:NAME, e.g. tracepoint:syscalls:sys_enter_openat',
+    );
     return [];
   }
   const [cat, name] = [parts[1]!, parts[2]!];
   const cats = host.tracepointCategories();
   const catMatches = matchNames(cat.text, cats);
   if (catMatches.length === 0) {
-    bag.add(isGlob(cat.text) ? 'E0409' : 'E0403', `unknown tracepoint category '${cat.text}'`, cat.span, did(closest(cat.text, cats)), 'list them with: capc list tracepoint:*');
+    bag.add(
+      isGlob(cat.text) ? 'E0409' : 'E0403',
+      `unknown tracepoint category '${cat.text}'`,
+      cat.span,
+      did(closest(cat.text, cats)),
+      'list them with: capc list tracepoint:*',
+    );
     return [];
   }
   const out: AttachPoint[] = [];
@@ -42,9 +53,14 @@ export function resolveTracepoint(spec: ProbeSpecNode, host: Host, bag: Diagnost
   }
   if (out.length === 0) {
     const all = catMatches.flatMap((c) => host.tracepointNames(c));
-    bag.add(isGlob(name.text) ? 'E0409' : 'E0403',
-      isGlob(name.text) ? `no tracepoint in '${cat.text}' matches '${name.text}'` : `unknown tracepoint '${cat.text}:${name.text}'`,
-      name.span, did(closest(name.text.replace(/\*/g, ''), all)));
+    bag.add(
+      isGlob(name.text) ? 'E0409' : 'E0403',
+      isGlob(name.text)
+        ? `no tracepoint in '${cat.text}' matches '${name.text}'`
+        : `unknown tracepoint '${cat.text}:${name.text}'`,
+      name.span,
+      did(closest(name.text.replace(/\*/g, ''), all)),
+    );
   }
   return tooMany(spec, out.length, bag) ? [] : out;
 }
@@ -55,14 +71,24 @@ export function resolveRawTracepoint(spec: ProbeSpecNode, host: Host, bag: Diagn
   // bpftrace 0.18+ also accepts rawtracepoint:CATEGORY:NAME; the category is ignored by the kernel.
   const name = parts[parts.length - 1];
   if (parts.length < 2 || parts.length > 3 || !name?.text) {
-    bag.add('E0402', `malformed raw tracepoint '${spec.text}'`, spec.span, 'expected rawtracepoint:NAME, e.g. rawtracepoint:sched_switch');
+    bag.add(
+      'E0402',
+      `malformed raw tracepoint '${spec.text}'`,
+      spec.span,
+      'expected rawtracepoint:NAME, e.g. rawtracepoint:sched_switch',
+    );
     return [];
   }
   const names = host.rawTracepointNames();
   const matches = matchNames(name.text, names);
   if (matches.length === 0) {
-    bag.add(isGlob(name.text) ? 'E0409' : 'E0403', `unknown raw tracepoint '${name.text}'`, name.span, did(closest(name.text.replace(/\*/g, ''), names)),
-      'raw tracepoints are named like tracepoints, without the category: rawtracepoint:sys_enter');
+    bag.add(
+      isGlob(name.text) ? 'E0409' : 'E0403',
+      `unknown raw tracepoint '${name.text}'`,
+      name.span,
+      did(closest(name.text.replace(/\*/g, ''), names)),
+      'raw tracepoints are named like tracepoints, without the category: rawtracepoint:sys_enter',
+    );
     return [];
   }
   if (tooMany(spec, matches.length, bag)) return [];
@@ -100,8 +126,13 @@ export function resolveKprobe(spec: ProbeSpecNode, ret: boolean, host: Host, bag
   }
   const funcs = matchNames(func, known);
   if (funcs.length === 0) {
-    bag.add(isGlob(func) ? 'E0409' : 'E0407', isGlob(func) ? `no kernel function matches '${func}'` : `kernel function '${func}' not found`, last.span,
-      did(closest(func.replace(/\*/g, ''), known)), 'kernel functions are listed in /proc/kallsyms');
+    bag.add(
+      isGlob(func) ? 'E0409' : 'E0407',
+      isGlob(func) ? `no kernel function matches '${func}'` : `kernel function '${func}' not found`,
+      last.span,
+      did(closest(func.replace(/\*/g, ''), known)),
+      'kernel functions are listed in /proc/kallsyms',
+    );
     return [];
   }
   if (tooMany(spec, funcs.length, bag)) return [];
@@ -126,8 +157,13 @@ export function resolveFentry(spec: ProbeSpecNode, ret: boolean, host: Host, bag
   }
   if (out.length === 0) {
     const span: Span = last.span;
-    bag.add(isGlob(last.text) ? 'E0409' : 'E0407', `kernel function '${last.text}' has no BTF type information`, span,
-      did(closest(last.text.replace(/\*/g, ''), known)), 'fentry/fexit need the function in the kernel BTF (/sys/kernel/btf/vmlinux)');
+    bag.add(
+      isGlob(last.text) ? 'E0409' : 'E0407',
+      `kernel function '${last.text}' has no BTF type information`,
+      span,
+      did(closest(last.text.replace(/\*/g, ''), known)),
+      'fentry/fexit need the function in the kernel BTF (/sys/kernel/btf/vmlinux)',
+    );
     return [];
   }
   return tooMany(spec, out.length, bag) ? [] : out;

@@ -7,7 +7,11 @@ import type { AttachPoint } from './probes.js';
 
 const UNIT_NS: Record<string, bigint> = { s: 1_000_000_000n, ms: 1_000_000n, us: 1_000n, hz: 0n };
 
-function parsePeriod(spec: ProbeSpecNode, bag: DiagnosticBag, what: 'interval' | 'profile'): { unit: string; value: bigint; periodNs: bigint } | undefined {
+function parsePeriod(
+  spec: ProbeSpecNode,
+  bag: DiagnosticBag,
+  what: 'interval' | 'profile',
+): { unit: string; value: bigint; periodNs: bigint } | undefined {
   const parts = spec.parts;
   let unit: string | undefined;
   let valueText: string | undefined;
@@ -18,7 +22,13 @@ function parsePeriod(spec: ProbeSpecNode, bag: DiagnosticBag, what: 'interval' |
     const m = /^(\d+)(s|ms|us|hz)$/.exec(parts[1]!.text);
     if (m) [valueText, unit] = [m[1], m[2]];
   }
-  const bad = () => bag.add('E0408', `invalid ${what} '${spec.text}'`, spec.span, `expected ${what}:s:N, ${what}:ms:N, ${what}:us:N or ${what}:hz:N (N > 0)`);
+  const bad = () =>
+    bag.add(
+      'E0408',
+      `invalid ${what} '${spec.text}'`,
+      spec.span,
+      `expected ${what}:s:N, ${what}:ms:N, ${what}:us:N or ${what}:hz:N (N > 0)`,
+    );
   if (!unit || !valueText || !(unit in UNIT_NS) || !/^\d+$/.test(valueText)) {
     bad();
     return undefined;
@@ -30,7 +40,12 @@ function parsePeriod(spec: ProbeSpecNode, bag: DiagnosticBag, what: 'interval' |
   }
   const periodNs = unit === 'hz' ? 1_000_000_000n / value : value * UNIT_NS[unit]!;
   if (periodNs < 10_000n) {
-    bag.add('E0408', `${what} ${spec.text} is shorter than 10us`, spec.span, `the kernel cannot time ${what === 'interval' ? 'intervals' : 'samples'} that short reliably; use 10us or more`);
+    bag.add(
+      'E0408',
+      `${what} ${spec.text} is shorter than 10us`,
+      spec.span,
+      `the kernel cannot time ${what === 'interval' ? 'intervals' : 'samples'} that short reliably; use 10us or more`,
+    );
     return undefined;
   }
   return { unit, value, periodNs };
@@ -45,5 +60,9 @@ export function resolveInterval(spec: ProbeSpecNode, bag: DiagnosticBag): Attach
 export function resolveProfile(spec: ProbeSpecNode, bag: DiagnosticBag): AttachPoint[] {
   const p = parsePeriod(spec, bag, 'profile');
   if (!p) return [];
-  return [p.unit === 'hz' ? { kind: 'profile', unit: p.unit, value: p.value, hz: Number(p.value) } : { kind: 'profile', unit: p.unit, value: p.value, periodNs: p.periodNs }];
+  return [
+    p.unit === 'hz'
+      ? { kind: 'profile', unit: p.unit, value: p.value, hz: Number(p.value) }
+      : { kind: 'profile', unit: p.unit, value: p.value, periodNs: p.periodNs },
+  ];
 }

@@ -10,33 +10,68 @@ import type { AttachPoint, ResolveOptions } from './probes.js';
 const did = (sugg: string[]) => (sugg.length ? `did you mean ${sugg.map((s) => `'${s}'`).join(', ')}?` : undefined);
 
 /** The file behind a uprobe/usdt target, or undefined (reported). */
-function resolveTarget(target: { text: string; span: Span }, host: Host, bag: DiagnosticBag, opts: ResolveOptions): string | undefined {
+function resolveTarget(
+  target: { text: string; span: Span },
+  host: Host,
+  bag: DiagnosticBag,
+  opts: ResolveOptions,
+): string | undefined {
   const resolved = host.resolveBinary(target.text, opts.pid);
   if (!resolved.ok) {
-    bag.add('E0406', resolved.error, target.span,
+    bag.add(
+      'E0406',
+      resolved.error,
+      target.span,
       resolved.candidates.length ? `candidates: ${resolved.candidates.slice(0, 5).join(', ')}` : undefined,
-      'give an absolute path, a library name known to ldconfig (libssl, libc), or a program on PATH');
+      'give an absolute path, a library name known to ldconfig (libssl, libc), or a program on PATH',
+    );
     return undefined;
   }
   return resolved.value;
 }
 
-export function resolveUprobe(spec: ProbeSpecNode, ret: boolean, host: Host, bag: DiagnosticBag, opts: ResolveOptions): AttachPoint[] {
+export function resolveUprobe(
+  spec: ProbeSpecNode,
+  ret: boolean,
+  host: Host,
+  bag: DiagnosticBag,
+  opts: ResolveOptions,
+): AttachPoint[] {
   const parts = spec.parts;
   const kind = ret ? 'uretprobe' : 'uprobe';
-  if (parts.length < 3 || !parts[1]!.text || !parts.slice(2).map((p) => p.text).join(':')) {
-    bag.add('E0402', `malformed ${kind} '${spec.text}'`, spec.span, `expected ${kind}:BINARY:FUNCTION, e.g. ${kind}:libssl:SSL_write or ${kind}:/usr/bin/bash:readline`);
+  if (
+    parts.length < 3 ||
+    !parts[1]!.text ||
+    !parts
+      .slice(2)
+      .map((p) => p.text)
+      .join(':')
+  ) {
+    bag.add(
+      'E0402',
+      `malformed ${kind} '${spec.text}'`,
+      spec.span,
+      `expected ${kind}:BINARY:FUNCTION, e.g. ${kind}:libssl:SSL_write or ${kind}:/usr/bin/bash:readline`,
+    );
     return [];
   }
   const target = parts[1]!;
   // C++ names may contain `::`; everything after the target is the function.
-  const funcText = parts.slice(2).map((p) => p.text).join(':');
+  const funcText = parts
+    .slice(2)
+    .map((p) => p.text)
+    .join(':');
   const funcSpan: Span = { ...parts[2]!.span, end: spec.span.end, endCol: spec.span.endCol };
   const m = /^(.*?)(?:\+(0x[0-9a-fA-F]+|\d+))?$/.exec(funcText)!;
   const func = m[1]!;
   const offset = m[2] ? Number(m[2]) : 0;
   if (offset && ret) {
-    bag.add('E0402', 'a uretprobe cannot have an offset', funcSpan, 'return probes fire when the function returns; use uprobe:BINARY:FUNC+OFFSET for an offset');
+    bag.add(
+      'E0402',
+      'a uretprobe cannot have an offset',
+      funcSpan,
+      'return probes fire when the function returns; use uprobe:BINARY:FUNC+OFFSET for an offset',
+    );
     return [];
   }
   const path = resolveTarget(target, host, bag, opts);
@@ -49,20 +84,30 @@ export function resolveUprobe(spec: ProbeSpecNode, ret: boolean, host: Host, bag
   const names = syms.value;
   const funcs = matchNames(func, names);
   if (funcs.length === 0) {
-    bag.add(isGlob(func) ? 'E0409' : 'E0407',
+    bag.add(
+      isGlob(func) ? 'E0409' : 'E0407',
       isGlob(func) ? `no function in ${path} matches '${func}'` : `function '${func}' not found in ${path}`,
-      funcSpan, did(closest(func.replace(/\*/g, ''), names)),
-      `capc looked in the dynamic and static symbol tables of ${path}`);
+      funcSpan,
+      did(closest(func.replace(/\*/g, ''), names)),
+      `capc looked in the dynamic and static symbol tables of ${path}`,
+    );
     return [];
   }
-  return [...new Set(funcs)].sort().map((f) => ({ kind: 'uprobe' as const, ret, target: target.text, path, func: f, offset }));
+  return [...new Set(funcs)]
+    .sort()
+    .map((f) => ({ kind: 'uprobe' as const, ret, target: target.text, path, func: f, offset }));
 }
 
 /** usdt:TARGET:PROVIDER:NAME, or usdt:TARGET:NAME when one provider has that name. */
 export function resolveUsdt(spec: ProbeSpecNode, host: Host, bag: DiagnosticBag, opts: ResolveOptions): AttachPoint[] {
   const parts = spec.parts;
   if (parts.length < 3 || parts.length > 4 || parts.some((p) => !p.text)) {
-    bag.add('E0402', `malformed usdt probe '${spec.text}'`, spec.span, 'expected usdt:BINARY:PROVIDER:NAME, e.g. usdt:/usr/bin/python3:python:gc__start');
+    bag.add(
+      'E0402',
+      `malformed usdt probe '${spec.text}'`,
+      spec.span,
+      'expected usdt:BINARY:PROVIDER:NAME, e.g. usdt:/usr/bin/python3:python:gc__start',
+    );
     return [];
   }
   const target = parts[1]!;
@@ -76,10 +121,17 @@ export function resolveUsdt(spec: ProbeSpecNode, host: Host, bag: DiagnosticBag,
     return [];
   }
   if (probes.value.length === 0) {
-    bag.add('E0407', `${path} has no USDT probes (no .note.stapsdt section)`, target.span, 'list a binary\'s probes with: capc list usdt:BINARY:*');
+    bag.add(
+      'E0407',
+      `${path} has no USDT probes (no .note.stapsdt section)`,
+      target.span,
+      "list a binary's probes with: capc list usdt:BINARY:*",
+    );
     return [];
   }
-  const provMatch = provider ? new Set(matchNames(provider.text, [...new Set(probes.value.map((p) => p.provider))])) : undefined;
+  const provMatch = provider
+    ? new Set(matchNames(provider.text, [...new Set(probes.value.map((p) => p.provider))]))
+    : undefined;
   const seen = new Set<string>();
   const matches: UsdtProbe[] = [];
   for (const p of probes.value) {
@@ -94,15 +146,32 @@ export function resolveUsdt(spec: ProbeSpecNode, host: Host, bag: DiagnosticBag,
   if (matches.length === 0) {
     const all = probes.value.map((p) => `${p.provider}:${p.name}`);
     const want = provider ? `${provider.text}:${name.text}` : name.text;
-    bag.add(isGlob(want) ? 'E0409' : 'E0407', `no USDT probe '${want}' in ${path}`, provider ? { ...provider.span, end: name.span.end, endCol: name.span.endCol } : name.span,
-      did(closest(want.replace(/\*/g, ''), provider ? all : probes.value.map((p) => p.name))), `its probes: ${[...new Set(all)].slice(0, 8).join(', ')}${all.length > 8 ? ', ...' : ''}`);
+    bag.add(
+      isGlob(want) ? 'E0409' : 'E0407',
+      `no USDT probe '${want}' in ${path}`,
+      provider ? { ...provider.span, end: name.span.end, endCol: name.span.endCol } : name.span,
+      did(closest(want.replace(/\*/g, ''), provider ? all : probes.value.map((p) => p.name))),
+      `its probes: ${[...new Set(all)].slice(0, 8).join(', ')}${all.length > 8 ? ', ...' : ''}`,
+    );
     return [];
   }
   if (!provider && !isGlob(name.text) && new Set(matches.map((m) => m.provider)).size > 1) {
-    bag.add('E0402', `USDT probe '${name.text}' exists in several providers of ${path}`, name.span, `name the provider: ${matches.map((m) => `usdt:${target.text}:${m.provider}:${m.name}`).join(', ')}`);
+    bag.add(
+      'E0402',
+      `USDT probe '${name.text}' exists in several providers of ${path}`,
+      name.span,
+      `name the provider: ${matches.map((m) => `usdt:${target.text}:${m.provider}:${m.name}`).join(', ')}`,
+    );
     return [];
   }
   return matches
     .sort((a, b) => (a.provider + ':' + a.name < b.provider + ':' + b.name ? -1 : 1))
-    .map((p) => ({ kind: 'usdt' as const, target: target.text, path, provider: p.provider, name: p.name, args: p.args }));
+    .map((p) => ({
+      kind: 'usdt' as const,
+      target: target.text,
+      path,
+      provider: p.provider,
+      name: p.name,
+      args: p.args,
+    }));
 }

@@ -59,20 +59,51 @@ export function probeName(a: AttachPoint): string {
 }
 
 export const ALIASES: Record<string, string> = {
-  BEGIN: 'BEGIN', begin: 'BEGIN', END: 'END', end: 'END',
-  tracepoint: 'tracepoint', t: 'tracepoint', rawtracepoint: 'rawtracepoint', rt: 'rawtracepoint',
-  uprobe: 'uprobe', u: 'uprobe', uretprobe: 'uretprobe', ur: 'uretprobe', usdt: 'usdt', U: 'usdt',
-  interval: 'interval', i: 'interval', profile: 'profile', p: 'profile',
-  kprobe: 'kprobe', k: 'kprobe', kretprobe: 'kretprobe', kr: 'kretprobe',
-  fentry: 'fentry', f: 'fentry', kfunc: 'fentry', fexit: 'fexit', fr: 'fexit', kretfunc: 'fexit',
+  BEGIN: 'BEGIN',
+  begin: 'BEGIN',
+  END: 'END',
+  end: 'END',
+  tracepoint: 'tracepoint',
+  t: 'tracepoint',
+  rawtracepoint: 'rawtracepoint',
+  rt: 'rawtracepoint',
+  uprobe: 'uprobe',
+  u: 'uprobe',
+  uretprobe: 'uretprobe',
+  ur: 'uretprobe',
+  usdt: 'usdt',
+  U: 'usdt',
+  interval: 'interval',
+  i: 'interval',
+  profile: 'profile',
+  p: 'profile',
+  kprobe: 'kprobe',
+  k: 'kprobe',
+  kretprobe: 'kretprobe',
+  kr: 'kretprobe',
+  fentry: 'fentry',
+  f: 'fentry',
+  kfunc: 'fentry',
+  fexit: 'fexit',
+  fr: 'fexit',
+  kretfunc: 'fexit',
 };
 /** Providers bpftrace has that capc does not implement yet: a precise error, not "unknown". */
 const NOT_YET: Record<string, string> = {
-  software: 'software', s: 'software', hardware: 'hardware', h: 'hardware', watchpoint: 'watchpoint', w: 'watchpoint',
+  software: 'software',
+  s: 'software',
+  hardware: 'hardware',
+  h: 'hardware',
+  watchpoint: 'watchpoint',
+  w: 'watchpoint',
 };
-const SUPPORTED = 'BEGIN, END, tracepoint:CAT:NAME, rawtracepoint:NAME, uprobe:BINARY:FUNC, uretprobe:BINARY:FUNC, usdt:BINARY:PROVIDER:NAME, interval:s:N, profile:hz:N, kprobe:FUNC, kretprobe:FUNC, fentry:FUNC, fexit:FUNC';
+const SUPPORTED =
+  'BEGIN, END, tracepoint:CAT:NAME, rawtracepoint:NAME, uprobe:BINARY:FUNC, uretprobe:BINARY:FUNC, usdt:BINARY:PROVIDER:NAME, interval:s:N, profile:hz:N, kprobe:FUNC, kretprobe:FUNC, fentry:FUNC, fexit:FUNC';
 
-export interface ResolveOptions { pid?: number; positional?: string[] }
+export interface ResolveOptions {
+  pid?: number;
+  positional?: string[];
+}
 
 /** `$1`, `$2`... inside a probe spec are replaced by the positional parameters. */
 function substitute(spec: ProbeSpecNode, bag: DiagnosticBag, params: string[]): ProbeSpecNode | undefined {
@@ -83,7 +114,12 @@ function substitute(spec: ProbeSpecNode, bag: DiagnosticBag, params: string[]): 
       const v = params[Number(n) - 1];
       if (v === undefined) {
         ok = false;
-        bag.add('E0205', `positional parameter $${n} was not given`, p.span, 'pass it after the script: capc run script.cap VALUE');
+        bag.add(
+          'E0205',
+          `positional parameter $${n} was not given`,
+          p.span,
+          'pass it after the script: capc run script.cap VALUE',
+        );
         return '';
       }
       return v;
@@ -92,7 +128,12 @@ function substitute(spec: ProbeSpecNode, bag: DiagnosticBag, params: string[]): 
   return ok ? { ...spec, parts, text: parts.map((p) => p.text).join(':') } : undefined;
 }
 
-export function resolveProbeSpec(original: ProbeSpecNode, host: Host, bag: DiagnosticBag, opts: ResolveOptions): AttachPoint[] {
+export function resolveProbeSpec(
+  original: ProbeSpecNode,
+  host: Host,
+  bag: DiagnosticBag,
+  opts: ResolveOptions,
+): AttachPoint[] {
   const spec = substitute(original, bag, opts.positional ?? []);
   if (!spec) return [];
   const parts = spec.parts;
@@ -102,9 +143,17 @@ export function resolveProbeSpec(original: ProbeSpecNode, host: Host, bag: Diagn
     if (later) {
       bag.add('E0401', `'${later}' probes are not supported by capc yet`, parts[0]!.span, `supported: ${SUPPORTED}`);
     } else {
-      const sugg = closest(parts[0]!.text, [...Object.keys(ALIASES).filter((a) => a.length > 2), ...Object.keys(NOT_YET).filter((a) => a.length > 2)]);
-      bag.add('E0401', `unknown probe type '${parts[0]!.text}'`, parts[0]!.span,
-        sugg.length ? `did you mean ${sugg.map((s) => `'${s}'`).join(', ')}?` : undefined, `probe types: ${SUPPORTED}`);
+      const sugg = closest(parts[0]!.text, [
+        ...Object.keys(ALIASES).filter((a) => a.length > 2),
+        ...Object.keys(NOT_YET).filter((a) => a.length > 2),
+      ]);
+      bag.add(
+        'E0401',
+        `unknown probe type '${parts[0]!.text}'`,
+        parts[0]!.span,
+        sugg.length ? `did you mean ${sugg.map((s) => `'${s}'`).join(', ')}?` : undefined,
+        `probe types: ${SUPPORTED}`,
+      );
     }
     return [];
   }

@@ -4,14 +4,51 @@ import type { TracepointField } from '../host.js';
 import type { Type } from './types.js';
 
 const C_INTS: Record<string, [1 | 2 | 4 | 8, boolean]> = {
-  char: [1, true], 'signed char': [1, true], 'unsigned char': [1, false], bool: [1, false], _Bool: [1, false],
-  short: [2, true], 'unsigned short': [2, false], int: [4, true], 'unsigned int': [4, false], unsigned: [4, false],
-  long: [8, true], 'unsigned long': [8, false], 'long long': [8, true], 'unsigned long long': [8, false],
-  s8: [1, true], u8: [1, false], s16: [2, true], u16: [2, false], s32: [4, true], u32: [4, false], s64: [8, true], u64: [8, false],
-  __s8: [1, true], __u8: [1, false], __s16: [2, true], __u16: [2, false], __s32: [4, true], __u32: [4, false], __s64: [8, true], __u64: [8, false],
-  pid_t: [4, true], uid_t: [4, false], gid_t: [4, false], size_t: [8, false], ssize_t: [8, true], umode_t: [2, false],
-  loff_t: [8, true], off_t: [8, true], dev_t: [4, false], gfp_t: [4, false], clockid_t: [4, true], key_serial_t: [4, true],
-  qid_t: [4, false], 'unsigned long int': [8, false], 'long int': [8, true],
+  char: [1, true],
+  'signed char': [1, true],
+  'unsigned char': [1, false],
+  bool: [1, false],
+  _Bool: [1, false],
+  short: [2, true],
+  'unsigned short': [2, false],
+  int: [4, true],
+  'unsigned int': [4, false],
+  unsigned: [4, false],
+  long: [8, true],
+  'unsigned long': [8, false],
+  'long long': [8, true],
+  'unsigned long long': [8, false],
+  s8: [1, true],
+  u8: [1, false],
+  s16: [2, true],
+  u16: [2, false],
+  s32: [4, true],
+  u32: [4, false],
+  s64: [8, true],
+  u64: [8, false],
+  __s8: [1, true],
+  __u8: [1, false],
+  __s16: [2, true],
+  __u16: [2, false],
+  __s32: [4, true],
+  __u32: [4, false],
+  __s64: [8, true],
+  __u64: [8, false],
+  pid_t: [4, true],
+  uid_t: [4, false],
+  gid_t: [4, false],
+  size_t: [8, false],
+  ssize_t: [8, true],
+  umode_t: [2, false],
+  loff_t: [8, true],
+  off_t: [8, true],
+  dev_t: [4, false],
+  gfp_t: [4, false],
+  clockid_t: [4, true],
+  key_serial_t: [4, true],
+  qid_t: [4, false],
+  'unsigned long int': [8, false],
+  'long int': [8, true],
 };
 
 export type FieldShape =
@@ -45,7 +82,8 @@ export function fieldShape(f: TracepointField): FieldShape {
     if (isChar && !arr[2] && f.size === 0) return { shape: 'inline-string' };
     const elem = C_INTS[arr[1]!.replace(/^(const |volatile )+/, '')];
     const count = Number(arr[2] || 0);
-    if (elem && count > 0 && elem[0] * count === f.size) return { shape: 'int-array', bytes: elem[0], signed: elem[1], count };
+    if (elem && count > 0 && elem[0] * count === f.size)
+      return { shape: 'int-array', bytes: elem[0], signed: elem[1], count };
     return { shape: 'unsupported', why: `array '${t}'` };
   }
   if (t.includes('*')) return { shape: 'pointer' };

@@ -22,7 +22,10 @@ export class FnBuilder {
   /** .cap line of the statement being lowered. */
   src: Src;
 
-  constructor(readonly inst: ProbeInstance, readonly res: Resources) {}
+  constructor(
+    readonly inst: ProbeInstance,
+    readonly res: Resources,
+  ) {}
 
   get scratchMember(): string {
     return `p${this.inst.id}`;
@@ -30,7 +33,8 @@ export class FnBuilder {
 
   emit(...stmts: CStmt[]): void {
     for (const s of stmts) {
-      if ((s.k === 'expr' || s.k === 'decl' || s.k === 'if' || s.k === 'return') && s.src === undefined) s.src = this.src;
+      if ((s.k === 'expr' || s.k === 'decl' || s.k === 'if' || s.k === 'return') && s.src === undefined)
+        s.src = this.src;
       this.stack[this.stack.length - 1]!.push(s);
     }
   }
@@ -48,7 +52,14 @@ export class FnBuilder {
 
   /** Declare a local at the top of the function (zero-initialised: no uninitialised reads). */
   local(type: string, name: string, opts: { array?: number; comment?: string } = {}): CExpr {
-    this.locals.push({ k: 'decl', type, name, array: opts.array, init: opts.array === undefined ? num(0) : undefined, comment: opts.comment });
+    this.locals.push({
+      k: 'decl',
+      type,
+      name,
+      array: opts.array,
+      init: opts.array === undefined ? num(0) : undefined,
+      comment: opts.comment,
+    });
     return id(name);
   }
 
@@ -66,7 +77,11 @@ export class FnBuilder {
     if (!this.ctxReads.has(name)) {
       this.ctxReads.set(name, [
         { k: 'decl', type, name, init: read },
-        { k: 'expr', e: call('barrier_var', id(name)), comment: 'keep the context load here (verifier: no modified ctx pointers)' },
+        {
+          k: 'expr',
+          e: call('barrier_var', id(name)),
+          comment: 'keep the context load here (verifier: no modified ctx pointers)',
+        },
       ]);
     }
     return id(name);
@@ -77,7 +92,12 @@ export class FnBuilder {
     this.scratchEnd = Math.ceil(this.scratchEnd / align) * align;
     this.scratchFields.push({ name, type, array, offset: this.scratchEnd, size });
     this.scratchEnd += size;
-    return { k: 'member', e: { k: 'member', e: id('scratch'), field: this.scratchMember, arrow: true }, field: name, arrow: false };
+    return {
+      k: 'member',
+      e: { k: 'member', e: id('scratch'), field: this.scratchMember, arrow: true },
+      field: name,
+      arrow: false,
+    };
   }
 
   get body(): CStmt[] {
@@ -94,7 +114,13 @@ export class FnBuilder {
     if (this.scratchFields.length) {
       scratch = { member: this.scratchMember, fields: this.scratchFields, size: Math.ceil(this.scratchEnd / 8) * 8 };
       pro.push({ k: 'decl', type: '__u32', name: 'zero', init: num(0) });
-      pro.push({ k: 'decl', type: 'union capc_scratch *', name: 'scratch', init: call('bpf_map_lookup_elem', addr(id(SCRATCH_MAP)), addr(id('zero'))), comment: 'R5: large values live in per-CPU scratch' });
+      pro.push({
+        k: 'decl',
+        type: 'union capc_scratch *',
+        name: 'scratch',
+        init: call('bpf_map_lookup_elem', addr(id(SCRATCH_MAP)), addr(id('zero'))),
+        comment: 'R5: large values live in per-CPU scratch',
+      });
       pro.push({ k: 'if', c: { k: 'un', op: '!', e: id('scratch') }, then: [{ k: 'return', e: num(0) }] });
     }
     if (this.usesComm) {
@@ -106,4 +132,3 @@ export class FnBuilder {
     return { body: [...pro, ...this.body, { k: 'return', e: num(0) }], scratch };
   }
 }
-

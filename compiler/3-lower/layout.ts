@@ -35,13 +35,34 @@ function sizeAlign(k: FieldKind): [number, number] {
   }
 }
 
-export interface FieldSpec { name: string; what: FieldKind; comment?: string }
+export interface FieldSpec {
+  name: string;
+  what: FieldKind;
+  comment?: string;
+}
 
-export interface LaidOutField { name: string; offset: number; size: number; what: FieldKind }
+export interface LaidOutField {
+  name: string;
+  offset: number;
+  size: number;
+  what: FieldKind;
+}
 
-export interface StructLayout { fields: LaidOutField[]; size: number }
+export interface StructLayout {
+  fields: LaidOutField[];
+  size: number;
+}
 
-const C_INT: Record<string, string> = { '1s': '__s8', '1u': '__u8', '2s': '__s16', '2u': '__u16', '4s': '__s32', '4u': '__u32', '8s': '__s64', '8u': '__u64' };
+const C_INT: Record<string, string> = {
+  '1s': '__s8',
+  '1u': '__u8',
+  '2s': '__s16',
+  '2u': '__u16',
+  '4s': '__s32',
+  '4u': '__u32',
+  '8s': '__s64',
+  '8u': '__u64',
+};
 
 export function cIntType(bytes: 1 | 2 | 4 | 8, signed: boolean): string {
   return C_INT[`${bytes}${signed ? 's' : 'u'}`]!;
@@ -60,7 +81,13 @@ export function layoutStruct(specs: FieldSpec[], headerBytes = 0): StructLayout 
 }
 
 /** The C struct for a layout. `header` fields (already laid out) come first. */
-export function toCStruct(name: string, layout: StructLayout, comment?: string, header: CField[] = [], comments: Record<string, string> = {}): CStruct {
+export function toCStruct(
+  name: string,
+  layout: StructLayout,
+  comment?: string,
+  header: CField[] = [],
+  comments: Record<string, string> = {},
+): CStruct {
   const fields: CField[] = [...header];
   let end = header.length ? header[header.length - 1]!.offset + header[header.length - 1]!.size : 0;
   let pad = 0;
@@ -71,16 +98,43 @@ export function toCStruct(name: string, layout: StructLayout, comment?: string, 
     const w = f.what;
     if (w.kind === 'buf') {
       fields.push({ name: `${f.name}_len`, type: '__u32', offset: f.offset, size: 4, comment: 'bytes read' });
-      fields.push({ name: f.name, type: '__u8', array: w.size, offset: f.offset + 4, size: w.size, comment: comments[f.name] });
+      fields.push({
+        name: f.name,
+        type: '__u8',
+        array: w.size,
+        offset: f.offset + 4,
+        size: w.size,
+        comment: comments[f.name],
+      });
     } else if (w.kind === 'inet' || w.kind === 'usym' || w.kind === 'ustack') {
-      fields.push({ name: f.name, type: `struct capc_${w.kind}`, offset: f.offset, size: f.size, comment: comments[f.name] });
+      fields.push({
+        name: f.name,
+        type: `struct capc_${w.kind}`,
+        offset: f.offset,
+        size: f.size,
+        comment: comments[f.name],
+      });
     } else if (w.kind === 'int') {
-      fields.push({ name: f.name, type: cIntType(w.bytes, w.signed), offset: f.offset, size: f.size, comment: comments[f.name] });
+      fields.push({
+        name: f.name,
+        type: cIntType(w.bytes, w.signed),
+        offset: f.offset,
+        size: f.size,
+        comment: comments[f.name],
+      });
     } else {
-      fields.push({ name: f.name, type: 'char', array: f.size, offset: f.offset, size: f.size, comment: comments[f.name] });
+      fields.push({
+        name: f.name,
+        type: 'char',
+        array: f.size,
+        offset: f.offset,
+        size: f.size,
+        comment: comments[f.name],
+      });
     }
     end = f.offset + f.size;
   }
-  if (layout.size > end) fields.push({ name: `_pad${pad++}`, type: '__u8', array: layout.size - end, offset: end, size: layout.size - end });
+  if (layout.size > end)
+    fields.push({ name: `_pad${pad++}`, type: '__u8', array: layout.size - end, offset: end, size: layout.size - end });
   return { kind: 'struct', name, fields, size: layout.size, comment, assertLayout: true };
 }

@@ -9,7 +9,22 @@ import type * as A from '../../grammar/ast.js';
 import type { AnalyzedProgram, CaptureInfo, CaptureSite, ProbeInstance } from '../2-analyze/analyzed.js';
 import { probeName } from '../2-analyze/probes.js';
 import type { ManifestCapture } from '../manifest.js';
-import { addr, arrow, bin, call, cast, dot, id, num, type CExpr, type CFunction, type CGlobal, type CMapDecl, type CStmt, type CStruct } from './c-ir.js';
+import {
+  addr,
+  arrow,
+  bin,
+  call,
+  cast,
+  dot,
+  id,
+  num,
+  type CExpr,
+  type CFunction,
+  type CGlobal,
+  type CMapDecl,
+  type CStmt,
+  type CStruct,
+} from './c-ir.js';
 import type { FnBuilder } from './fn-builder.js';
 import { lowerInt } from './lower-expr.js';
 import { STATS_MAP, type Resources } from './resources.js';
@@ -46,14 +61,22 @@ export class CaptureLowering {
   readonly dropRecords: number;
   readonly dropBytes: number;
 
-  constructor(private readonly info: CaptureInfo, private readonly res: Resources, private readonly program: AnalyzedProgram) {
+  constructor(
+    private readonly info: CaptureInfo,
+    private readonly res: Resources,
+    private readonly program: AnalyzedProgram,
+  ) {
     this.dropRecords = res.counter('capture-drop-records', CAPTURE_SINK);
     this.dropBytes = res.counter('capture-drop-bytes', CAPTURE_SINK);
     for (const [name, f] of info.families) {
       const ident = familyIdent(name);
       // struct capc_conn: 48 bytes of stream state + the 72-byte record header = 120.
       // R2: the batch buffer is twice the batch size (tests may leave the rule out).
-      const bufSize = f.accumulateSize ? (program.testDisableRule === 'R2' ? f.accumulateSize : 2 * f.accumulateSize) : 0;
+      const bufSize = f.accumulateSize
+        ? program.testDisableRule === 'R2'
+          ? f.accumulateSize
+          : 2 * f.accumulateSize
+        : 0;
       const valueSize = CONN_SIZE + bufSize;
       this.families.set(name, {
         name,
@@ -84,11 +107,22 @@ export class CaptureLowering {
     // accumulate() sends oversize fragments straight through in the largest records
     // a per-CPU buffer can hold; capture() uses its own N.
     const maxChunk = Math.max(...this.info.sites.map((s) => (s.kind === 'accumulate' ? PASS_THROUGH_CHUNK : s.size)));
-    const testOnly = this.program.testDisableRule === 'R3' ? [{ name: 'CAPC_TEST_NO_R3', value: '1', comment: 'TEST BUILD: offsets into the batch buffer are not masked' }] : [];
+    const testOnly =
+      this.program.testDisableRule === 'R3'
+        ? [{ name: 'CAPC_TEST_NO_R3', value: '1', comment: 'TEST BUILD: offsets into the batch buffer are not masked' }]
+        : [];
     return [
       ...testOnly,
-      { name: 'CAPC_MAX_CHUNK', value: String(maxChunk), comment: 'largest record payload: the per-CPU record buffer holds a header and this many bytes' },
-      { name: 'CAPC_CAPTURE_WAKEUP', value: `${Math.max(1, Math.floor(this.info.sink.size / 4))}ULL`, comment: 'R10: wake the reader when a quarter of the capture ring is unread' },
+      {
+        name: 'CAPC_MAX_CHUNK',
+        value: String(maxChunk),
+        comment: 'largest record payload: the per-CPU record buffer holds a header and this many bytes',
+      },
+      {
+        name: 'CAPC_CAPTURE_WAKEUP',
+        value: `${Math.max(1, Math.floor(this.info.sink.size / 4))}ULL`,
+        comment: 'R10: wake the reader when a quarter of the capture ring is unread',
+      },
     ];
   }
 
@@ -96,7 +130,8 @@ export class CaptureLowering {
     const out: CStruct[] = [];
     for (const f of this.families.values()) {
       const fields = [{ name: 'c', type: 'struct capc_conn', offset: 0, size: CONN_SIZE }];
-      if (f.accSize) fields.push({ name: 'buf', type: 'char', offset: CONN_SIZE, size: f.bufSize, array: f.bufSize } as never);
+      if (f.accSize)
+        fields.push({ name: 'buf', type: 'char', offset: CONN_SIZE, size: f.bufSize, array: f.bufSize } as never);
       out.push({
         kind: 'struct',
         name: f.struct,
@@ -116,13 +151,39 @@ export class CaptureLowering {
 
   maps(): CMapDecl[] {
     const cfg = this.program.config;
-    const stashes: CMapDecl[] = [...this.stashes.values()].map((s) => ({ name: s.map, type: 'BPF_MAP_TYPE_LRU_HASH', key: '__u64', value: `struct ${s.struct.name}`, maxEntries: STASH_ENTRIES, comment: 'arguments saved at entry, by thread, until the call returns' }));
+    const stashes: CMapDecl[] = [...this.stashes.values()].map((s) => ({
+      name: s.map,
+      type: 'BPF_MAP_TYPE_LRU_HASH',
+      key: '__u64',
+      value: `struct ${s.struct.name}`,
+      maxEntries: STASH_ENTRIES,
+      comment: 'arguments saved at entry, by thread, until the call returns',
+    }));
     if (!this.hasSites) return stashes;
     const decls: CMapDecl[] = [
       this.sinkIsPerf
-        ? { name: CAPTURE_SINK, type: 'BPF_MAP_TYPE_PERF_EVENT_ARRAY', key: 'int', value: '__u32', maxEntries: 0, comment: 'captured payload, one perf buffer per CPU (perfbuf sink)' }
-        : { name: CAPTURE_SINK, type: 'BPF_MAP_TYPE_RINGBUF', maxEntries: this.info.sink.size, comment: 'captured payload: variable-size records, metadata once per batch' },
-      { name: CHUNK_SCRATCH, type: 'BPF_MAP_TYPE_PERCPU_ARRAY', key: '__u32', value: 'struct capc_chunk_buf', maxEntries: 1, comment: 'R5: one record (header + N bytes) per CPU, for payloads sent in chunks' },
+        ? {
+            name: CAPTURE_SINK,
+            type: 'BPF_MAP_TYPE_PERF_EVENT_ARRAY',
+            key: 'int',
+            value: '__u32',
+            maxEntries: 0,
+            comment: 'captured payload, one perf buffer per CPU (perfbuf sink)',
+          }
+        : {
+            name: CAPTURE_SINK,
+            type: 'BPF_MAP_TYPE_RINGBUF',
+            maxEntries: this.info.sink.size,
+            comment: 'captured payload: variable-size records, metadata once per batch',
+          },
+      {
+        name: CHUNK_SCRATCH,
+        type: 'BPF_MAP_TYPE_PERCPU_ARRAY',
+        key: '__u32',
+        value: 'struct capc_chunk_buf',
+        maxEntries: 1,
+        comment: 'R5: one record (header + N bytes) per CPU, for payloads sent in chunks',
+      },
     ];
     for (const f of this.families.values()) {
       decls.push({
@@ -138,9 +199,21 @@ export class CaptureLowering {
   }
 
   globals(): CGlobal[] {
-    const g: CGlobal[] = [{ type: '__u64', name: 'capc_next_conn', init: '0', comment: 'connection ids: a reused key (SSL*, fd) never merges two connections' }];
+    const g: CGlobal[] = [
+      {
+        type: '__u64',
+        name: 'capc_next_conn',
+        init: '0',
+        comment: 'connection ids: a reused key (SSL*, fd) never merges two connections',
+      },
+    ];
     for (const f of this.families.values()) {
-      g.push({ type: `static const struct ${f.struct}`, name: f.zero, init: '{}', comment: `zeroed value for new connections of ${f.name} (read-only data, not the stack: R5)` });
+      g.push({
+        type: `static const struct ${f.struct}`,
+        name: f.zero,
+        init: '{}',
+        comment: `zeroed value for new connections of ${f.name} (read-only data, not the stack: R5)`,
+      });
     }
     return g;
   }
@@ -169,7 +242,14 @@ export class CaptureLowering {
     if (!s) {
       const name = `capc_stash_p${inst.id}`;
       s = {
-        struct: { kind: 'struct', name, fields: [{ name: 'a', type: '__u64', array: 6, offset: 0, size: 48 }], size: 48, assertLayout: false, comment: `arguments of ${probeName(inst.attach)} at entry` },
+        struct: {
+          kind: 'struct',
+          name,
+          fields: [{ name: 'a', type: '__u64', array: 6, offset: 0, size: 48 }],
+          size: 48,
+          assertLayout: false,
+          comment: `arguments of ${probeName(inst.attach)} at entry`,
+        },
         map: `capc_stash${inst.id}`,
         unpaired: this.res.counter('unpaired-return', probeName(inst.attach)),
       };
@@ -190,14 +270,39 @@ export class CaptureLowering {
     ];
     if (sig.match.kind === 'uprobe') {
       for (let i = 0; i < Math.min(6, sig.args.length); i++) {
-        body.push({ k: 'expr', e: bin('=', { k: 'index', e: dot(id('st'), 'a'), i: num(i) }, cast('__u64', call(`PT_REGS_PARM${i + 1}`, id('ctx')))), src: line });
+        body.push({
+          k: 'expr',
+          e: bin(
+            '=',
+            { k: 'index', e: dot(id('st'), 'a'), i: num(i) },
+            cast('__u64', call(`PT_REGS_PARM${i + 1}`, id('ctx'))),
+          ),
+          src: line,
+        });
       }
     } else {
-      sig.args.forEach((name, i) => body.push({ k: 'expr', e: bin('=', { k: 'index', e: dot(id('st'), 'a'), i: num(i) }, cast('__u64', arrow(id('ctx'), name))), src: line }));
+      sig.args.forEach((name, i) =>
+        body.push({
+          k: 'expr',
+          e: bin('=', { k: 'index', e: dot(id('st'), 'a'), i: num(i) }, cast('__u64', arrow(id('ctx'), name))),
+          src: line,
+        }),
+      );
     }
-    body.push({ k: 'expr', e: call('bpf_map_update_elem', addr(id(stash.map)), addr(id('capc_id')), addr(id('st')), id('BPF_ANY')), src: line });
+    body.push({
+      k: 'expr',
+      e: call('bpf_map_update_elem', addr(id(stash.map)), addr(id('capc_id')), addr(id('st')), id('BPF_ANY')),
+      src: line,
+    });
     body.push({ k: 'return', e: num(0), src: line });
-    return { section: '', name: '', params, body, comment: `${sig.doc}: entry, keep the arguments until it returns`, src: line };
+    return {
+      section: '',
+      name: '',
+      params,
+      body,
+      comment: `${sig.doc}: entry, keep the arguments until it returns`,
+      src: line,
+    };
   }
 
   /**
@@ -212,34 +317,84 @@ export class CaptureLowering {
     const src = inst.spec.span.line;
     b.src = src;
     if (mode.at === 'entry') {
-      const arg = (name: string): CExpr => (sig.match.kind === 'uprobe' ? cast('__u64', call(`PT_REGS_PARM${argIdx(name) + 1}`, id('ctx'))) : cast('__u64', arrow(id('ctx'), name)));
-      b.emit({ k: 'decl', type: '__u64', name: 'capc_conn', init: arg(sig.connArg), comment: 'entry-time capture: the requested length' });
+      const arg = (name: string): CExpr =>
+        sig.match.kind === 'uprobe'
+          ? cast('__u64', call(`PT_REGS_PARM${argIdx(name) + 1}`, id('ctx')))
+          : cast('__u64', arrow(id('ctx'), name));
+      b.emit({
+        k: 'decl',
+        type: '__u64',
+        name: 'capc_conn',
+        init: arg(sig.connArg),
+        comment: 'entry-time capture: the requested length',
+      });
       b.emit({ k: 'decl', type: '__u64', name: 'capc_buf', init: arg(sig.bufArg) });
       b.emit({ k: 'decl', type: '__u64', name: 'capc_len', init: arg(sig.sizeArg) });
       return;
     }
     const stash = this.stashFor(inst);
     b.emit({ k: 'decl', type: '__u64', name: 'capc_id', init: call('bpf_get_current_pid_tgid') });
-    b.emit({ k: 'decl', type: `struct ${stash.struct.name} *`, name: 'capc_stp', init: call('bpf_map_lookup_elem', addr(id(stash.map)), addr(id('capc_id'))) });
+    b.emit({
+      k: 'decl',
+      type: `struct ${stash.struct.name} *`,
+      name: 'capc_stp',
+      init: call('bpf_map_lookup_elem', addr(id(stash.map)), addr(id('capc_id'))),
+    });
     b.emit({
       k: 'if',
       c: { k: 'un', op: '!', e: id('capc_stp') },
-      then: [{ k: 'expr', e: call('capc_count', addr(id(STATS_MAP)), num(stash.unpaired)), comment: 'a return whose entry capc did not see (the call began before capc attached)' }, { k: 'return', e: num(0) }],
+      then: [
+        {
+          k: 'expr',
+          e: call('capc_count', addr(id(STATS_MAP)), num(stash.unpaired)),
+          comment: 'a return whose entry capc did not see (the call began before capc attached)',
+        },
+        { k: 'return', e: num(0) },
+      ],
     });
-    b.emit({ k: 'decl', type: `struct ${stash.struct.name}`, name: 'capc_st', init: { k: 'un', op: '*', e: id('capc_stp') }, comment: 'R7: copy the saved arguments out, then drop the entry' });
+    b.emit({
+      k: 'decl',
+      type: `struct ${stash.struct.name}`,
+      name: 'capc_st',
+      init: { k: 'un', op: '*', e: id('capc_stp') },
+      comment: 'R7: copy the saved arguments out, then drop the entry',
+    });
     b.emit({ k: 'expr', e: call('bpf_map_delete_elem', addr(id(stash.map)), addr(id('capc_id'))) });
-    const ret: CExpr = sig.match.kind === 'uprobe' ? cast('__s64', cast('__s32', call('PT_REGS_RC', id('ctx')))) : cast('__s64', arrow(id('ctx'), 'ret'));
+    const ret: CExpr =
+      sig.match.kind === 'uprobe'
+        ? cast('__s64', cast('__s32', call('PT_REGS_RC', id('ctx'))))
+        : cast('__s64', arrow(id('ctx'), 'ret'));
     b.emit({ k: 'decl', type: '__s64', name: 'capc_ret', init: ret });
     const saved = (name: string): CExpr => ({ k: 'index', e: dot(id('capc_st'), 'a'), i: num(argIdx(name)) });
     b.emit({ k: 'decl', type: '__u64', name: 'capc_conn', init: saved(sig.connArg) });
     b.emit({ k: 'decl', type: '__u64', name: 'capc_buf', init: saved(sig.bufArg) });
     if (sig.length.from === 'retval') {
       b.emit({ k: 'if', c: bin('<=', id('capc_ret'), num(0)), then: [{ k: 'return', e: num(0) }] });
-      b.emit({ k: 'decl', type: '__u64', name: 'capc_len', init: id('capc_ret'), comment: 'the length the call returned, never the one requested' });
+      b.emit({
+        k: 'decl',
+        type: '__u64',
+        name: 'capc_len',
+        init: id('capc_ret'),
+        comment: 'the length the call returned, never the one requested',
+      });
     } else {
       b.emit({ k: 'if', c: bin('!=', id('capc_ret'), num(1)), then: [{ k: 'return', e: num(0) }] });
-      b.emit({ k: 'decl', type: '__u64', name: 'capc_len', init: num(0), comment: 'the length the call wrote to its size_t * argument' });
-      b.emit({ k: 'expr', e: call('bpf_probe_read_user', addr(id('capc_len')), { k: 'sizeof', of: 'capc_len' }, cast('void *', saved(sig.args[sig.length.outArg]!))) });
+      b.emit({
+        k: 'decl',
+        type: '__u64',
+        name: 'capc_len',
+        init: num(0),
+        comment: 'the length the call wrote to its size_t * argument',
+      });
+      b.emit({
+        k: 'expr',
+        e: call(
+          'bpf_probe_read_user',
+          addr(id('capc_len')),
+          { k: 'sizeof', of: 'capc_len' },
+          cast('void *', saved(sig.args[sig.length.outArg]!)),
+        ),
+      });
     }
   }
 
@@ -262,26 +417,86 @@ export class CaptureLowering {
     const inner: CStmt[] = [
       { k: 'decl', type: 'struct capc_sink', name: 'capc_s', init: this.sinkInit(siteId) },
       site.kind === 'accumulate'
-        ? { k: 'expr', e: call('capc_accumulate', addr(id('capc_s')), addr(arrow(a, 'c')), arrow(a, 'buf'), dot(id('capc_ck'), 'key'), cast('const char *', data), len, num(site.direction), num(site.size), num(site.user ? 1 : 0), addr(id(CHUNK_SCRATCH))), comment: 'R1-R4, R9-R11: see stdlib/capc-capture.bpf.h' }
-        : { k: 'expr', e: call('capc_capture', addr(id('capc_s')), addr(arrow(a, 'c')), dot(id('capc_ck'), 'key'), cast('const char *', data), len, num(site.direction), num(site.size), num(site.user ? 1 : 0), addr(id(CHUNK_SCRATCH))), comment: `${site.size}-byte records, never truncated` },
+        ? {
+            k: 'expr',
+            e: call(
+              'capc_accumulate',
+              addr(id('capc_s')),
+              addr(arrow(a, 'c')),
+              arrow(a, 'buf'),
+              dot(id('capc_ck'), 'key'),
+              cast('const char *', data),
+              len,
+              num(site.direction),
+              num(site.size),
+              num(site.user ? 1 : 0),
+              addr(id(CHUNK_SCRATCH)),
+            ),
+            comment: 'R1-R4, R9-R11: see stdlib/capc-capture.bpf.h',
+          }
+        : {
+            k: 'expr',
+            e: call(
+              'capc_capture',
+              addr(id('capc_s')),
+              addr(arrow(a, 'c')),
+              dot(id('capc_ck'), 'key'),
+              cast('const char *', data),
+              len,
+              num(site.direction),
+              num(site.size),
+              num(site.user ? 1 : 0),
+              addr(id(CHUNK_SCRATCH)),
+            ),
+            comment: `${site.size}-byte records, never truncated`,
+          },
     ];
     b.emit({
       k: 'block',
       comment: `${what}: site ${siteId}`,
       body: [
-        { k: 'decl', type: 'struct capc_conn_key', name: 'capc_ck', init: { k: 'init', fields: [['key', key], ['tgid', call('capc_pid')]] }, src: b.src },
+        {
+          k: 'decl',
+          type: 'struct capc_conn_key',
+          name: 'capc_ck',
+          init: {
+            k: 'init',
+            fields: [
+              ['key', key],
+              ['tgid', call('capc_pid')],
+            ],
+          },
+          src: b.src,
+        },
         {
           k: 'decl',
           type: `struct ${f.struct} *`,
           name: 'capc_a',
-          init: cast(`struct ${f.struct} *`, call('capc_conn_get', addr(id(f.map)), addr(id('capc_ck')), addr(id(f.zero)), addr(id('capc_next_conn')), addr(id(STATS_MAP)), num(f.fullCounter))),
+          init: cast(
+            `struct ${f.struct} *`,
+            call(
+              'capc_conn_get',
+              addr(id(f.map)),
+              addr(id('capc_ck')),
+              addr(id(f.zero)),
+              addr(id('capc_next_conn')),
+              addr(id(STATS_MAP)),
+              num(f.fullCounter),
+            ),
+          ),
           src: b.src,
         },
         {
           k: 'if',
           c: a,
           then: inner,
-          else: [{ k: 'expr', e: call('capc_count_n', addr(id(STATS_MAP)), num(f.refusedBytes), len), comment: 'R11: no room for this connection: its bytes are counted, not captured' }],
+          else: [
+            {
+              k: 'expr',
+              e: call('capc_count_n', addr(id(STATS_MAP)), num(f.refusedBytes), len),
+              comment: 'R11: no room for this connection: its bytes are counted, not captured',
+            },
+          ],
           src: b.src,
         },
       ],
@@ -295,26 +510,75 @@ export class CaptureLowering {
     const { family, sig } = inst.closeFor!;
     const f = this.families.get(family)!;
     const line = inst.spec.span.line;
-    const keyExpr: CExpr = sig.match.kind === 'uprobe' ? cast('__u64', call(`PT_REGS_PARM${sig.argIndex + 1}`, id('ctx'))) : cast('__u64', arrow(id('ctx'), sig.connArg));
+    const keyExpr: CExpr =
+      sig.match.kind === 'uprobe'
+        ? cast('__u64', call(`PT_REGS_PARM${sig.argIndex + 1}`, id('ctx')))
+        : cast('__u64', arrow(id('ctx'), sig.connArg));
     return [
-      { k: 'decl', type: 'struct capc_conn_key', name: 'capc_ck', init: { k: 'init', fields: [['key', keyExpr], ['tgid', call('capc_pid')]] }, src: line },
-      { k: 'decl', type: `struct ${f.struct} *`, name: 'capc_a', init: call('bpf_map_lookup_elem', addr(id(f.map)), addr(id('capc_ck'))), src: line },
+      {
+        k: 'decl',
+        type: 'struct capc_conn_key',
+        name: 'capc_ck',
+        init: {
+          k: 'init',
+          fields: [
+            ['key', keyExpr],
+            ['tgid', call('capc_pid')],
+          ],
+        },
+        src: line,
+      },
+      {
+        k: 'decl',
+        type: `struct ${f.struct} *`,
+        name: 'capc_a',
+        init: call('bpf_map_lookup_elem', addr(id(f.map)), addr(id('capc_ck'))),
+        src: line,
+      },
       { k: 'if', c: { k: 'un', op: '!', e: id('capc_a') }, then: [{ k: 'return', e: num(0) }], src: line },
       { k: 'decl', type: 'struct capc_sink', name: 'capc_s', init: this.sinkInit(f.endId), src: line },
       {
         k: 'if',
-        c: bin('!=', call('__sync_val_compare_and_swap', addr(dot(arrow(id('capc_a'), 'c'), 'busy')), num(0), num(1)), num(0)),
-        then: [{ k: 'expr', e: bin('=', dot(arrow(id('capc_a'), 'c'), 'closed'), num(1)), comment: 'busy elsewhere: the flusher ends it' }, { k: 'return', e: num(0) }],
+        c: bin(
+          '!=',
+          call('__sync_val_compare_and_swap', addr(dot(arrow(id('capc_a'), 'c'), 'busy')), num(0), num(1)),
+          num(0),
+        ),
+        then: [
+          {
+            k: 'expr',
+            e: bin('=', dot(arrow(id('capc_a'), 'c'), 'closed'), num(1)),
+            comment: 'busy elsewhere: the flusher ends it',
+          },
+          { k: 'return', e: num(0) },
+        ],
         src: line,
       },
       {
         k: 'if',
-        c: call('capc_conn_end', addr(id('capc_s')), addr(arrow(id('capc_a'), 'c')), dot(id('capc_ck'), 'key'), id('CAPC_REC_CLOSE'), num(f.accSize ? 2 * f.accSize - 1 : 0)),
+        c: call(
+          'capc_conn_end',
+          addr(id('capc_s')),
+          addr(arrow(id('capc_a'), 'c')),
+          dot(id('capc_ck'), 'key'),
+          id('CAPC_REC_CLOSE'),
+          num(f.accSize ? 2 * f.accSize - 1 : 0),
+        ),
         then: [
-          { k: 'expr', e: bin('=', dot(arrow(id('capc_a'), 'c'), 'closed'), num(1)), comment: 'the sink is full: the flusher sends the totals later' },
+          {
+            k: 'expr',
+            e: bin('=', dot(arrow(id('capc_a'), 'c'), 'closed'), num(1)),
+            comment: 'the sink is full: the flusher sends the totals later',
+          },
           { k: 'expr', e: bin('=', dot(arrow(id('capc_a'), 'c'), 'busy'), num(0)) },
         ],
-        else: [{ k: 'expr', e: call('bpf_map_delete_elem', addr(id(f.map)), addr(id('capc_ck'))), comment: 'the key may be reused: the next connection gets a new id' }],
+        else: [
+          {
+            k: 'expr',
+            e: call('bpf_map_delete_elem', addr(id(f.map)), addr(id('capc_ck'))),
+            comment: 'the key may be reused: the next connection gets a new id',
+          },
+        ],
         src: line,
       },
       { k: 'return', e: num(0), src: line },
@@ -325,13 +589,28 @@ export class CaptureLowering {
   flusher(): CFunction[] {
     const fns: CFunction[] = [];
     const body: CStmt[] = [
-      { k: 'decl', type: 'struct capc_flush_args', name: 'fa', init: { k: 'init', fields: [['idle_ns', { k: 'index', e: id('ctx'), i: num(0) }], ['final', { k: 'index', e: id('ctx'), i: num(1) }], ['ctx', id('ctx')], ['remaining', num(0)]] } },
+      {
+        k: 'decl',
+        type: 'struct capc_flush_args',
+        name: 'fa',
+        init: {
+          k: 'init',
+          fields: [
+            ['idle_ns', { k: 'index', e: id('ctx'), i: num(0) }],
+            ['final', { k: 'index', e: id('ctx'), i: num(1) }],
+            ['ctx', id('ctx')],
+            ['remaining', num(0)],
+          ],
+        },
+      },
     ];
     for (const f of this.families.values()) {
       const cb = `capc_flush_${familyIdent(f.name)}`.slice(0, 40);
       const mask = f.accSize ? 2 * f.accSize - 1 : 0;
       const c = addr(arrow(id('a'), 'c'));
-      const sinkFields = (this.sinkInit(f.endId) as Extract<CExpr, { k: 'init' }>).fields.map(([k, v]): [string, CExpr] => [k, k === 'ctx' ? arrow(id('fa'), 'ctx') : v]);
+      const sinkFields = (this.sinkInit(f.endId) as Extract<CExpr, { k: 'init' }>).fields.map(
+        ([k, v]): [string, CExpr] => [k, k === 'ctx' ? arrow(id('fa'), 'ctx') : v],
+      );
       fns.push({
         name: cb,
         returns: 'long',
@@ -345,14 +624,37 @@ export class CaptureLowering {
             then: [
               {
                 k: 'if',
-                c: bin('!=', call('__sync_val_compare_and_swap', addr(dot(arrow(id('a'), 'c'), 'busy')), num(0), num(1)), num(0)),
-                then: [{ k: 'expr', e: bin('+=', arrow(id('fa'), 'remaining'), num(1)) }, { k: 'return', e: num(0) }],
+                c: bin(
+                  '!=',
+                  call('__sync_val_compare_and_swap', addr(dot(arrow(id('a'), 'c'), 'busy')), num(0), num(1)),
+                  num(0),
+                ),
+                then: [
+                  { k: 'expr', e: bin('+=', arrow(id('fa'), 'remaining'), num(1)) },
+                  { k: 'return', e: num(0) },
+                ],
               },
               {
                 k: 'if',
-                c: call('capc_conn_end', addr(id('capc_s')), c, arrow(id('k'), 'key'), { k: 'cond', c: dot(arrow(id('a'), 'c'), 'closed'), t: id('CAPC_REC_CLOSE'), f: id('CAPC_REC_FINAL') }, num(mask)),
+                c: call(
+                  'capc_conn_end',
+                  addr(id('capc_s')),
+                  c,
+                  arrow(id('k'), 'key'),
+                  {
+                    k: 'cond',
+                    c: dot(arrow(id('a'), 'c'), 'closed'),
+                    t: id('CAPC_REC_CLOSE'),
+                    f: id('CAPC_REC_FINAL'),
+                  },
+                  num(mask),
+                ),
                 then: [
-                  { k: 'expr', e: bin('=', dot(arrow(id('a'), 'c'), 'busy'), num(0)), comment: 'the sink is full: try again on the next pass' },
+                  {
+                    k: 'expr',
+                    e: bin('=', dot(arrow(id('a'), 'c'), 'busy'), num(0)),
+                    comment: 'the sink is full: try again on the next pass',
+                  },
                   { k: 'expr', e: bin('+=', arrow(id('fa'), 'remaining'), num(1)) },
                 ],
                 else: [{ k: 'expr', e: call('bpf_map_delete_elem', id('map'), id('k')) }],
@@ -360,7 +662,22 @@ export class CaptureLowering {
               { k: 'return', e: num(0) },
             ],
           },
-          ...(f.accSize ? [{ k: 'expr', e: call('capc_acc_idle', addr(id('capc_s')), c, arrow(id('k'), 'key'), arrow(id('fa'), 'idle_ns'), num(mask), num(0)) } as CStmt] : []),
+          ...(f.accSize
+            ? [
+                {
+                  k: 'expr',
+                  e: call(
+                    'capc_acc_idle',
+                    addr(id('capc_s')),
+                    c,
+                    arrow(id('k'), 'key'),
+                    arrow(id('fa'), 'idle_ns'),
+                    num(mask),
+                    num(0),
+                  ),
+                } as CStmt,
+              ]
+            : []),
           { k: 'return', e: num(0) },
         ],
       });
@@ -369,7 +686,14 @@ export class CaptureLowering {
     body.push({ k: 'comment', text: 'connections still to end: capc runs the final pass again' });
     body.push({ k: 'return', e: cast('int', arrow(id('fa_p'), 'remaining')) });
     body.splice(1, 0, { k: 'decl', type: 'struct capc_flush_args *', name: 'fa_p', init: addr(id('fa')) });
-    fns.push({ section: 'raw_tp', name: 'capc_flush', params: '__u64 *ctx', body, comment: 'run by capc every idle_flush_ms/2 (args: idle ns, final): no tracing program may use timers, so userspace keeps time' });
+    fns.push({
+      section: 'raw_tp',
+      name: 'capc_flush',
+      params: '__u64 *ctx',
+      body,
+      comment:
+        'run by capc every idle_flush_ms/2 (args: idle ns, final): no tracing program may use timers, so userspace keeps time',
+    });
     return fns;
   }
 
@@ -400,7 +724,15 @@ export class CaptureLowering {
       idleFlushMs: this.program.config.idleFlushMs,
       sites: this.info.sites.map((s) => {
         const inst = this.program.instances[s.instance]!;
-        return { id: this.siteIds.get(s)!, kind: s.kind, size: s.size, family: s.family, direction: s.direction, probe: probeName(inst.attach), span: s.stmt.span };
+        return {
+          id: this.siteIds.get(s)!,
+          kind: s.kind,
+          size: s.size,
+          family: s.family,
+          direction: s.direction,
+          probe: probeName(inst.attach),
+          span: s.stmt.span,
+        };
       }),
       families: [...this.families.values()].map((f) => ({
         name: f.name,
@@ -417,4 +749,3 @@ export class CaptureLowering {
     };
   }
 }
-

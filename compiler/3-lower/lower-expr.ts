@@ -20,10 +20,16 @@ import { CaptureLowering } from './lower-capture.js';
  * `int` arithmetic on two of them (255 * 1000000000 overflows), so binary
  * arithmetic widens narrow operands first (.cap integers are 64-bit).
  */
-export interface IntVal { e: CExpr; unsigned: boolean; narrow?: boolean }
+export interface IntVal {
+  e: CExpr;
+  unsigned: boolean;
+  narrow?: boolean;
+}
 
 /** Where a string's bytes are: a pointer expression and its capacity, or literal bytes. */
-export type StrRef = { ptr: CExpr; size: number; literal?: undefined } | { literal: Uint8Array; size: number; ptr?: undefined };
+export type StrRef =
+  | { ptr: CExpr; size: number; literal?: undefined }
+  | { literal: Uint8Array; size: number; ptr?: undefined };
 
 function typeIn(b: FnBuilder, e: A.Expr): Type {
   const t = b.inst.types.get(e);
@@ -71,7 +77,12 @@ export function lowerInt(b: FnBuilder, e: A.Expr): IntVal {
       const shape = fieldShape(f);
       const a = b.inst.attach;
       // Raw tracepoints and fentry/fexit: the arguments are u64 slots of the context.
-      const slot = a.kind === 'rawtracepoint' ? { k: 'index' as const, e: arrow(id('ctx'), 'args'), i: num(f.offset / 8) } : a.kind === 'fentry' ? { k: 'index' as const, e: id('ctx'), i: num(f.offset / 8) } : undefined;
+      const slot =
+        a.kind === 'rawtracepoint'
+          ? { k: 'index' as const, e: arrow(id('ctx'), 'args'), i: num(f.offset / 8) }
+          : a.kind === 'fentry'
+            ? { k: 'index' as const, e: id('ctx'), i: num(f.offset / 8) }
+            : undefined;
       const access = slot ?? arrow(id('ctx'), e.field);
       if (shape.shape === 'pointer') return u64(b.ctxValue(e.field, '__u64', cast('__u64', access)));
       if (shape.shape === 'int') {
@@ -86,7 +97,10 @@ export function lowerInt(b: FnBuilder, e: A.Expr): IntVal {
     case 'Cast': {
       const target = CAST_INTS[e.typeName]!;
       const inner = lowerInt(b, e.operand);
-      return { e: cast(target.signed ? '__s64' : '__u64', cast(cIntType(target.bytes, target.signed), inner.e)), unsigned: !target.signed };
+      return {
+        e: cast(target.signed ? '__s64' : '__u64', cast(cIntType(target.bytes, target.signed), inner.e)),
+        unsigned: !target.signed,
+      };
     }
     case 'Unary': {
       const v = lowerInt(b, e.operand);
@@ -140,7 +154,9 @@ function builtinInt(b: FnBuilder, e: A.IdentExpr): IntVal {
     case 'nsecs':
       return u64(call('bpf_ktime_get_ns'));
     case 'elapsed':
-      return u64(bin('-', call('bpf_ktime_get_ns'), { k: 'member', e: id('capc_ro'), field: 'start_ns', arrow: false }));
+      return u64(
+        bin('-', call('bpf_ktime_get_ns'), { k: 'member', e: id('capc_ro'), field: 'start_ns', arrow: false }),
+      );
     case 'cpu':
       return u64(cast('__u64', call('bpf_get_smp_processor_id')));
     case 'cpid':
@@ -149,7 +165,8 @@ function builtinInt(b: FnBuilder, e: A.IdentExpr): IntVal {
       return u64(call('capc_cgroup'));
     case 'retval': {
       const a = b.inst.attach;
-      if (a.kind === 'fentry') return s64(b.ctxValue('retval', '__s64', cast('__s64', { k: 'index', e: id('ctx'), i: num(a.params.length) })));
+      if (a.kind === 'fentry')
+        return s64(b.ctxValue('retval', '__s64', cast('__s64', { k: 'index', e: id('ctx'), i: num(a.params.length) })));
       return s64(b.ctxValue('retval', '__s64', cast('__s64', call('PT_REGS_RC', id('ctx')))));
     }
   }
@@ -173,9 +190,13 @@ function argValue(b: FnBuilder, n: number): CExpr {
       return cast('__u64', v);
     }
     case 'kprobe':
-      return n <= 5 ? b.ctxValue(`arg${n}`, '__u64', cast('__u64', call(`PT_REGS_PARM${n + 1}`, id('ctx')))) : call('capc_karg_stack', id('ctx'), num(n));
+      return n <= 5
+        ? b.ctxValue(`arg${n}`, '__u64', cast('__u64', call(`PT_REGS_PARM${n + 1}`, id('ctx'))))
+        : call('capc_karg_stack', id('ctx'), num(n));
     default:
-      return n <= 5 ? b.ctxValue(`arg${n}`, '__u64', cast('__u64', call(`PT_REGS_PARM${n + 1}`, id('ctx')))) : call('capc_uarg_stack', id('ctx'), num(n));
+      return n <= 5
+        ? b.ctxValue(`arg${n}`, '__u64', cast('__u64', call(`PT_REGS_PARM${n + 1}`, id('ctx'))))
+        : call('capc_uarg_stack', id('ctx'), num(n));
   }
 }
 
@@ -188,12 +209,34 @@ function lowerIndex(b: FnBuilder, e: A.IndexExpr): IntVal {
   const wide = t.elem.signed ? '__s64' : '__u64';
   if (!t.count) {
     // __data_loc: low 16 bits the offset of the array in the record, high 16 its length in bytes.
-    return { e: cast(wide, cast(elem, call('capc_read_dl_elem', cast('void *', id('ctx')), arrow(id('ctx'), e.object.field), lowerInt(b, e.index).e, num(t.elem.bytes)))), unsigned: !t.elem.signed };
+    return {
+      e: cast(
+        wide,
+        cast(
+          elem,
+          call(
+            'capc_read_dl_elem',
+            cast('void *', id('ctx')),
+            arrow(id('ctx'), e.object.field),
+            lowerInt(b, e.index).e,
+            num(t.elem.bytes),
+          ),
+        ),
+      ),
+      unsigned: !t.elem.signed,
+    };
   }
-  if (e.index.kind === 'Int' && f.offset % t.elem.bytes === 0) return { e: cast(wide, { k: 'index', e: arrow(id('ctx'), e.object.field), i: num(e.index.value) }), unsigned: !t.elem.signed };
+  if (e.index.kind === 'Int' && f.offset % t.elem.bytes === 0)
+    return {
+      e: cast(wide, { k: 'index', e: arrow(id('ctx'), e.object.field), i: num(e.index.value) }),
+      unsigned: !t.elem.signed,
+    };
   const i = lowerInt(b, e.index);
   const base = { k: 'bin' as const, op: '+', l: cast('void *', id('ctx')), r: num(f.offset) };
-  return { e: cast(wide, cast(elem, call('capc_read_elem', base, i.e, num(t.count), num(t.elem.bytes)))), unsigned: !t.elem.signed };
+  return {
+    e: cast(wide, cast(elem, call('capc_read_elem', base, i.e, num(t.count), num(t.elem.bytes)))),
+    unsigned: !t.elem.signed,
+  };
 }
 
 const COMPARE = new Set(['==', '!=', '<', '>', '<=', '>=']);
@@ -220,7 +263,9 @@ export function arith(op: string, l: IntVal, r: IntVal, lLit?: bigint, rLit?: bi
   const rIn = (lo: bigint, hi: bigint) => rLit !== undefined && rLit >= lo && rLit < hi;
   if (op === '/' || op === '%') {
     // Unsigned 64-bit, as in bpftrace; a divisor that may be zero goes through capc_div/capc_mod (x / 0 == 0).
-    const out = rIn(1n, 2n ** 64n) ? bin(op, u64(l), u64(r)) : call(op === '/' ? 'capc_div' : 'capc_mod', u64(l), u64(r));
+    const out = rIn(1n, 2n ** 64n)
+      ? bin(op, u64(l), u64(r))
+      : call(op === '/' ? 'capc_div' : 'capc_mod', u64(l), u64(r));
     return { e: out, unsigned: true };
   }
   const unsigned = (l.unsigned && lLit === undefined) || (r.unsigned && rLit === undefined);
@@ -280,7 +325,8 @@ export function lowerStrRef(b: FnBuilder, e: A.Expr): StrRef {
         return { ptr: id('comm'), size: 16 };
       }
       if (e.name === 'probe') return literalRef(probeName(b.inst.attach));
-      if (e.name === 'func' && 'func' in b.inst.attach && typeof b.inst.attach.func === 'string') return literalRef(b.inst.attach.func);
+      if (e.name === 'func' && 'func' in b.inst.attach && typeof b.inst.attach.func === 'string')
+        return literalRef(b.inst.attach.func);
       break;
     case 'Var':
       return { ptr: strVarSlot(b, e.name, t.size), size: t.size };
@@ -296,7 +342,10 @@ export function lowerStrRef(b: FnBuilder, e: A.Expr): StrRef {
     default:
       break;
   }
-  if (e.kind === 'Ident' || e.kind === 'Field') throw new Error(`internal: no string lowering for ${e.kind === 'Ident' ? e.name : `args->${e.field}`} in ${b.inst.attach.kind} probes`);
+  if (e.kind === 'Ident' || e.kind === 'Field')
+    throw new Error(
+      `internal: no string lowering for ${e.kind === 'Ident' ? e.name : `args->${e.field}`} in ${b.inst.attach.kind} probes`,
+    );
   const slot = b.scratch(b.fresh('s'), 'char', t.size, t.size, 1);
   lowerStrInto(b, e, slot, t.size);
   return { ptr: slot, size: t.size };
@@ -331,7 +380,10 @@ export function lowerStrInto(b: FnBuilder, e: A.Expr, dst: CExpr, size: number):
         const len = lowerInt(b, e.args[1]!);
         b.emit({ k: 'expr', e: call('capc_read_str_n', dst, num(n), src, len.e, num(info.space === 'user' ? 1 : 0)) });
       } else {
-        b.emit({ k: 'expr', e: call(info.space === 'user' ? 'bpf_probe_read_user_str' : 'bpf_probe_read_kernel_str', dst, num(n), src) });
+        b.emit({
+          k: 'expr',
+          e: call(info.space === 'user' ? 'bpf_probe_read_user_str' : 'bpf_probe_read_kernel_str', dst, num(n), src),
+        });
       }
       return;
     }
@@ -347,11 +399,17 @@ export function lowerStrInto(b: FnBuilder, e: A.Expr, dst: CExpr, size: number):
     if (shape === 'data-loc-string') {
       // __data_loc: low 16 bits are the offset of the string in the record.
       const off = bin('&', b.ctxValue(e.field, '__u32', arrow(id('ctx'), e.field)), num(0xffff));
-      b.emit({ k: 'expr', e: call('bpf_probe_read_kernel_str', dst, num(size), bin('+', cast('void *', id('ctx')), off)) });
+      b.emit({
+        k: 'expr',
+        e: call('bpf_probe_read_kernel_str', dst, num(size), bin('+', cast('void *', id('ctx')), off)),
+      });
       return;
     }
     if (shape === 'inline-string') {
-      b.emit({ k: 'expr', e: call('bpf_probe_read_kernel_str', dst, num(size), bin('+', cast('void *', id('ctx')), num(f.offset))) });
+      b.emit({
+        k: 'expr',
+        e: call('bpf_probe_read_kernel_str', dst, num(size), bin('+', cast('void *', id('ctx')), num(f.offset))),
+      });
       return;
     }
   }
@@ -375,7 +433,8 @@ export function lowerStrInto(b: FnBuilder, e: A.Expr, dst: CExpr, size: number):
     const bytes = new Uint8Array(n);
     bytes.set(ref.literal.subarray(0, n - 1));
     b.emit({ k: 'expr', e: call('__builtin_memcpy', dst, { k: 'strlit', bytes: bytes.subarray(0, n - 1) }, num(n)) });
-    if (n === size && ref.literal.length >= size) b.emit({ k: 'expr', e: bin('=', { k: 'index', e: dst, i: num(size - 1) }, num(0)) });
+    if (n === size && ref.literal.length >= size)
+      b.emit({ k: 'expr', e: bin('=', { k: 'index', e: dst, i: num(size - 1) }, num(0)) });
     return;
   }
   b.emit({ k: 'expr', e: call('bpf_probe_read_kernel_str', dst, num(Math.min(size, ref.size)), ref.ptr) });

@@ -21,11 +21,21 @@ function buildKey(b: FnBuilder, m: UserMap, keys: A.Expr[] | undefined): { key: 
   const name = b.fresh('key');
   let key: CExpr;
   if (layout.size <= ON_STACK_LIMIT) {
-    b.emit({ k: 'decl', type: `struct ${m.keyStruct}`, name, init: { k: 'zeroinit' }, comment: `key of ${m.info.name}` });
+    b.emit({
+      k: 'decl',
+      type: `struct ${m.keyStruct}`,
+      name,
+      init: { k: 'zeroinit' },
+      comment: `key of ${m.info.name}`,
+    });
     key = id(name);
   } else {
     key = b.scratch(name, `struct ${m.keyStruct}`, layout.size);
-    b.emit({ k: 'expr', e: call('capc_zero', addr(key), num(layout.size)), comment: `key of ${m.info.name} (${layout.size} bytes: in scratch, R5)` });
+    b.emit({
+      k: 'expr',
+      e: call('capc_zero', addr(key), num(layout.size)),
+      comment: `key of ${m.info.name} (${layout.size} bytes: in scratch, R5)`,
+    });
   }
   (keys ?? []).forEach((e, i) => {
     const f = layout.fields[i]!;
@@ -53,15 +63,27 @@ export function lowerMapWrite(b: FnBuilder, target: A.MapRef, op: string, value:
     switch (fn) {
       case 'count':
       case 'sum':
-        b.emit({ k: 'expr', e: call('capc_percpu_add', mapRef, ptr, fn === 'count' ? num(1) : arg(), stats(), full), comment: `R8: per-CPU ${fn}()` });
+        b.emit({
+          k: 'expr',
+          e: call('capc_percpu_add', mapRef, ptr, fn === 'count' ? num(1) : arg(), stats(), full),
+          comment: `R8: per-CPU ${fn}()`,
+        });
         return;
       case 'avg':
       case 'stats':
-        b.emit({ k: 'expr', e: call('capc_percpu_avg', mapRef, ptr, arg(), stats(), full), comment: `R8: per-CPU (count, total) for ${fn}()` });
+        b.emit({
+          k: 'expr',
+          e: call('capc_percpu_avg', mapRef, ptr, arg(), stats(), full),
+          comment: `R8: per-CPU (count, total) for ${fn}()`,
+        });
         return;
       case 'min':
       case 'max':
-        b.emit({ k: 'expr', e: call('capc_percpu_minmax', mapRef, ptr, arg(), num(fn === 'max' ? 1 : 0), stats(), full), comment: `R8: per-CPU ${fn}()` });
+        b.emit({
+          k: 'expr',
+          e: call('capc_percpu_minmax', mapRef, ptr, arg(), num(fn === 'max' ? 1 : 0), stats(), full),
+          comment: `R8: per-CPU ${fn}()`,
+        });
         return;
       case 'hist':
       case 'lhist': {
@@ -71,8 +93,16 @@ export function lowerMapWrite(b: FnBuilder, target: A.MapRef, op: string, value:
           info?.fn === 'lhist'
             ? call('capc_lin_bucket', v, num(info.params.min), num(info.params.max), num(info.params.step, true))
             : call('capc_log2_bucket', v);
-        b.emit({ k: 'expr', e: { k: 'bin', op: '=', l: dot(key, 'bucket'), r: bucket }, comment: fn === 'hist' ? 'R6: an unrolled log2, no loop' : undefined });
-        b.emit({ k: 'expr', e: call('capc_percpu_add', mapRef, ptr, num(1), stats(), full), comment: `R8: one per-CPU counter per (key, bucket)` });
+        b.emit({
+          k: 'expr',
+          e: { k: 'bin', op: '=', l: dot(key, 'bucket'), r: bucket },
+          comment: fn === 'hist' ? 'R6: an unrolled log2, no loop' : undefined,
+        });
+        b.emit({
+          k: 'expr',
+          e: call('capc_percpu_add', mapRef, ptr, num(1), stats(), full),
+          comment: `R8: one per-CPU counter per (key, bucket)`,
+        });
         return;
       }
     }
@@ -94,12 +124,21 @@ export function lowerMapWrite(b: FnBuilder, target: A.MapRef, op: string, value:
   }
   if (op === '+=' || op === '-=') {
     const v = lowerInt(b, value!).e;
-    b.emit({ k: 'expr', e: call('capc_map_add', mapRef, ptr, op === '+=' ? v : { k: 'un', op: '-', e: v }, stats(), full) });
+    b.emit({
+      k: 'expr',
+      e: call('capc_map_add', mapRef, ptr, op === '+=' ? v : { k: 'un', op: '-', e: v }, stats(), full),
+    });
     return;
   }
   // Other compound operators read, compute and write back (not atomic, as in bpftrace).
   const cur = { e: call('capc_map_get', mapRef, ptr), unsigned: false };
-  const v = arith(op.slice(0, -1), cur, lowerInt(b, value!), undefined, value!.kind === 'Int' ? value!.value : undefined);
+  const v = arith(
+    op.slice(0, -1),
+    cur,
+    lowerInt(b, value!),
+    undefined,
+    value!.kind === 'Int' ? value!.value : undefined,
+  );
   b.emit({ k: 'expr', e: call('capc_map_set', mapRef, ptr, v.e, stats(), full) });
 }
 

@@ -55,7 +55,8 @@ function lowerStmt(b: FnBuilder, s: A.Stmt): void {
       return;
     case 'Unroll': {
       const n = s.count.kind === 'Int' ? Number(s.count.value) : 1;
-      for (let i = 0; i < n; i++) b.emit({ k: 'block', comment: `unroll ${i + 1} of ${n}`, body: b.collect(() => lowerStmts(b, s.body)) });
+      for (let i = 0; i < n; i++)
+        b.emit({ k: 'block', comment: `unroll ${i + 1} of ${n}`, body: b.collect(() => lowerStmts(b, s.body)) });
       return;
     }
     case 'While':
@@ -89,7 +90,15 @@ function assignVar(b: FnBuilder, target: A.VarRef, op: string, value: A.Expr): v
     return;
   }
   const cur = { e: slot, unsigned: v.type.k === 'int' && !v.type.signed };
-  b.emit({ k: 'expr', e: { k: 'bin', op: '=', l: slot, r: arith(op.slice(0, -1), cur, rhs, undefined, value.kind === 'Int' ? value.value : undefined).e } });
+  b.emit({
+    k: 'expr',
+    e: {
+      k: 'bin',
+      op: '=',
+      l: slot,
+      r: arith(op.slice(0, -1), cur, rhs, undefined, value.kind === 'Int' ? value.value : undefined).e,
+    },
+  });
 }
 
 /**
@@ -108,16 +117,44 @@ function lowerWhile(b: FnBuilder, s: A.WhileStmt): void {
     b.emit({
       k: 'if',
       c: bin('==', id(i), num(limit)),
-      then: [{ k: 'expr', e: call('capc_count', addr(id(STATS_MAP)), num(counter)), comment: `R11: the loop reached ${limit} iterations` }, { k: 'break' }],
+      then: [
+        {
+          k: 'expr',
+          e: call('capc_count', addr(id(STATS_MAP)), num(counter)),
+          comment: `R11: the loop reached ${limit} iterations`,
+        },
+        { k: 'break' },
+      ],
     });
     lowerStmts(b, s.body);
   });
   b.src = s.span.line;
-  b.emit({ k: 'for', init: { k: 'decl', type: '__u32', name: i, init: num(0) }, cond: bin('<=', id(i), num(limit)), step: { k: 'un', op: '++', e: id(i) }, body, comment: `R6: at most ${limit} iterations` });
+  b.emit({
+    k: 'for',
+    init: { k: 'decl', type: '__u32', name: i, init: num(0) },
+    cond: bin('<=', id(i), num(limit)),
+    step: { k: 'un', op: '++', e: id(i) },
+    body,
+    comment: `R6: at most ${limit} iterations`,
+  });
 }
 
 function ctlSend(b: FnBuilder, kind: number, arg: number, a: number, c: number, comment: string): void {
-  b.emit({ k: 'expr', e: call('capc_ctl_send', addr(id(CTL_RING)), addr(id(EVENTS_RING)), addr(id(STATS_MAP)), num(b.res.dropCounter(CTL_RING)), num(kind), num(arg), num(a), num(c)), comment });
+  b.emit({
+    k: 'expr',
+    e: call(
+      'capc_ctl_send',
+      addr(id(CTL_RING)),
+      addr(id(EVENTS_RING)),
+      addr(id(STATS_MAP)),
+      num(b.res.dropCounter(CTL_RING)),
+      num(kind),
+      num(arg),
+      num(a),
+      num(c),
+    ),
+    comment,
+  });
 }
 
 function lowerCallStmt(b: FnBuilder, e: A.CallExpr): void {
@@ -127,8 +164,23 @@ function lowerCallStmt(b: FnBuilder, e: A.CallExpr): void {
       return printf(b, e);
     case 'exit': {
       const code = info && info.fn === 'exit' ? info.code : 0;
-      b.emit({ k: 'expr', e: { k: 'bin', op: '=', l: id('capc_exiting'), r: num(1) }, comment: 'no probe but END runs from now on' });
-      b.emit({ k: 'expr', e: call('capc_exit', addr(id(CTL_RING)), addr(id(EVENTS_RING)), addr(id(STATS_MAP)), num(b.res.dropCounter(CTL_RING)), num(code)), comment: 'ask capc to stop' });
+      b.emit({
+        k: 'expr',
+        e: { k: 'bin', op: '=', l: id('capc_exiting'), r: num(1) },
+        comment: 'no probe but END runs from now on',
+      });
+      b.emit({
+        k: 'expr',
+        e: call(
+          'capc_exit',
+          addr(id(CTL_RING)),
+          addr(id(EVENTS_RING)),
+          addr(id(STATS_MAP)),
+          num(b.res.dropCounter(CTL_RING)),
+          num(code),
+        ),
+        comment: 'ask capc to stop',
+      });
       b.emit({ k: 'return', e: num(0) });
       return;
     }
@@ -140,12 +192,26 @@ function lowerCallStmt(b: FnBuilder, e: A.CallExpr): void {
       if (info?.fn === 'printValue') return printValue(b, e);
       if (info?.fn !== 'print') throw new Error('internal: unresolved print');
       const m = e.args[0] as A.MapRef;
-      return ctlSend(b, CTL_PRINT, b.res.mapIndex(m.name), info.top, info.div, `print(${m.name}): capc prints it in order with the output before it`);
+      return ctlSend(
+        b,
+        CTL_PRINT,
+        b.res.mapIndex(m.name),
+        info.top,
+        info.div,
+        `print(${m.name}): capc prints it in order with the output before it`,
+      );
     }
     case 'clear':
     case 'zero': {
       const m = e.args[0] as A.MapRef;
-      return ctlSend(b, e.name === 'clear' ? CTL_CLEAR : CTL_ZERO, b.res.mapIndex(m.name), 0, 0, `${e.name}(${m.name}): done by capc, in order with the output before it`);
+      return ctlSend(
+        b,
+        e.name === 'clear' ? CTL_CLEAR : CTL_ZERO,
+        b.res.mapIndex(m.name),
+        0,
+        0,
+        `${e.name}(${m.name}): done by capc, in order with the output before it`,
+      );
     }
     case 'time': {
       if (info?.fn !== 'time') throw new Error('internal: unresolved time');
@@ -154,10 +220,28 @@ function lowerCallStmt(b: FnBuilder, e: A.CallExpr): void {
     case 'join': {
       if (info?.fn !== 'join') throw new Error('internal: unresolved join');
       const slot = b.res.strlen;
-      const ev = b.res.addEvent('join', [{ name: 'n', what: { kind: 'int', bytes: 8, signed: false } }, { name: 'a', what: { kind: 'str', size: 16 * slot } }], { delim: info.delim, span: e.span });
+      const ev = b.res.addEvent(
+        'join',
+        [
+          { name: 'n', what: { kind: 'int', bytes: 8, signed: false } },
+          { name: 'a', what: { kind: 'str', size: 16 * slot } },
+        ],
+        { delim: info.delim, span: e.span },
+      );
       const argv = lowerInt(b, e.args[0]!);
       return reserve(b, ev, 'join', () => {
-        b.emit({ k: 'expr', e: call('capc_join', addr(arrow(id('ev'), 'n')), arrow(id('ev'), 'a'), num(slot), cast('const void *', argv.e), num(info.space === 'user' ? 1 : 0)), comment: 'R6: at most 16 strings' });
+        b.emit({
+          k: 'expr',
+          e: call(
+            'capc_join',
+            addr(arrow(id('ev'), 'n')),
+            arrow(id('ev'), 'a'),
+            num(slot),
+            cast('const void *', argv.e),
+            num(info.space === 'user' ? 1 : 0),
+          ),
+          comment: 'R6: at most 16 strings',
+        });
       });
     }
     default:
@@ -166,7 +250,13 @@ function lowerCallStmt(b: FnBuilder, e: A.CallExpr): void {
 }
 
 /** A record with fields filled from `args` (printf arguments, the print()ed value). */
-function outputRecord(b: FnBuilder, kind: ManifestEvent['kind'], args: A.Expr[], specs: FieldSpec[], extra: Omit<ManifestEvent, 'id' | 'kind' | 'ring' | 'size' | 'fields'>): void {
+function outputRecord(
+  b: FnBuilder,
+  kind: ManifestEvent['kind'],
+  args: A.Expr[],
+  specs: FieldSpec[],
+  extra: Omit<ManifestEvent, 'id' | 'kind' | 'ring' | 'size' | 'fields'>,
+): void {
   const ev = b.res.addEvent(kind, specs, extra);
   reserve(b, ev, kind, () => {
     ev.layout.fields.forEach((f, i) => lowerFieldInto(b, args[i]!, (n) => arrow(id('ev'), n), f.name, f.what));
@@ -187,14 +277,26 @@ function printf(b: FnBuilder, e: A.CallExpr): void {
 }
 
 /** Reserve a record in the events ring, fill it, submit with batched wake-ups; count a full ring. */
-function reserve(b: FnBuilder, ev: { id: number; struct: string; layout: { size: number } }, what: string, fillFields: () => void): void {
+function reserve(
+  b: FnBuilder,
+  ev: { id: number; struct: string; layout: { size: number } },
+  what: string,
+  fillFields: () => void,
+): void {
   const rec = id('ev');
   const fill: CStmt[] = b.collect(() => {
-    b.emit({ k: 'expr', e: { k: 'bin', op: '=', l: { k: 'member', e: arrow(rec, 'hdr'), field: 'id', arrow: false }, r: num(ev.id) } });
+    b.emit({
+      k: 'expr',
+      e: { k: 'bin', op: '=', l: { k: 'member', e: arrow(rec, 'hdr'), field: 'id', arrow: false }, r: num(ev.id) },
+    });
     fillFields();
     b.emit({
       k: 'expr',
-      e: call('bpf_ringbuf_submit', rec, call('capc_wakeup_flags', addr(id(EVENTS_RING)), id('CAPC_WAKEUP_BYTES'), { k: 'sizeof', of: '*ev' })),
+      e: call(
+        'bpf_ringbuf_submit',
+        rec,
+        call('capc_wakeup_flags', addr(id(EVENTS_RING)), id('CAPC_WAKEUP_BYTES'), { k: 'sizeof', of: '*ev' }),
+      ),
       comment: 'R10: wake the reader only as unread bytes cross the threshold',
     });
   });
@@ -202,12 +304,28 @@ function reserve(b: FnBuilder, ev: { id: number; struct: string; layout: { size:
     k: 'block',
     comment: `${what}: record ${ev.id}, ${ev.layout.size} bytes`,
     body: [
-      { k: 'decl', type: `struct ${ev.struct} *`, name: 'ev', init: cast(`struct ${ev.struct} *`, call('bpf_ringbuf_reserve', addr(id(EVENTS_RING)), { k: 'sizeof', of: `struct ${ev.struct}` }, num(0))), src: b.src },
+      {
+        k: 'decl',
+        type: `struct ${ev.struct} *`,
+        name: 'ev',
+        init: cast(
+          `struct ${ev.struct} *`,
+          call('bpf_ringbuf_reserve', addr(id(EVENTS_RING)), { k: 'sizeof', of: `struct ${ev.struct}` }, num(0)),
+        ),
+        src: b.src,
+      },
       {
         k: 'if',
         c: rec,
         then: fill,
-        else: [{ k: 'expr', e: call('capc_count', addr(id(STATS_MAP)), num(b.res.dropCounter(EVENTS_RING))), comment: 'R11: ring full, count the drop', src: b.src }],
+        else: [
+          {
+            k: 'expr',
+            e: call('capc_count', addr(id(STATS_MAP)), num(b.res.dropCounter(EVENTS_RING))),
+            comment: 'R11: ring full, count the drop',
+            src: b.src,
+          },
+        ],
         src: b.src,
       },
     ],

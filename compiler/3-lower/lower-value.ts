@@ -38,7 +38,20 @@ export function lowerFieldInto(b: FnBuilder, e: A.Expr, member: Member, name: st
     case 'ustack': {
       const stack = b.res.stackMap(what.frames);
       const { probe, ip } = probeAddress(b);
-      b.emit({ k: 'expr', e: call('capc_ustack', id('ctx'), addr(id(stack.name)), addr(dst), probe, ip, addr(id(STATS_MAP)), num(stack.counter)), comment: 'R11: a stack the map cannot take is counted' });
+      b.emit({
+        k: 'expr',
+        e: call(
+          'capc_ustack',
+          id('ctx'),
+          addr(id(stack.name)),
+          addr(dst),
+          probe,
+          ip,
+          addr(id(STATS_MAP)),
+          num(stack.counter),
+        ),
+        comment: 'R11: a stack the map cannot take is counted',
+      });
       return;
     }
   }
@@ -50,7 +63,8 @@ export function lowerFieldInto(b: FnBuilder, e: A.Expr, member: Member, name: st
  * capc relies on /proc/PID/maps, read when the pid is first seen.
  */
 function probeAddress(b: FnBuilder): { probe: CExpr; ip: CExpr } {
-  if (probeKind(b.inst.attach) === 'uprobe' && !b.inst.capture) return { probe: num(b.inst.id), ip: cast('__u64', call('PT_REGS_IP', id('ctx'))) };
+  if (probeKind(b.inst.attach) === 'uprobe' && !b.inst.capture)
+    return { probe: num(b.inst.id), ip: cast('__u64', call('PT_REGS_IP', id('ctx'))) };
   return { probe: num(0xffffffff, true), ip: num(0) };
 }
 
@@ -66,16 +80,39 @@ function lowerBuf(b: FnBuilder, e: A.Expr, lenDst: CExpr, dst: CExpr, size: numb
     if (t?.k === 'array' && !t.count) {
       // __data_loc: the bytes at (field & 0xffff), (field >> 16) of them, capped by the record field.
       const dl = arrow(id('ctx'), src.field);
-      const at = { k: 'bin' as const, op: '+', l: cast('void *', id('ctx')), r: { k: 'bin' as const, op: '&', l: dl, r: num(0xffff) } };
-      b.emit({ k: 'expr', e: call('capc_read_buf', addr(lenDst), dst, num(size), at, { k: 'bin', op: '>>', l: dl, r: num(16) }, num(0)) });
+      const at = {
+        k: 'bin' as const,
+        op: '+',
+        l: cast('void *', id('ctx')),
+        r: { k: 'bin' as const, op: '&', l: dl, r: num(0xffff) },
+      };
+      b.emit({
+        k: 'expr',
+        e: call('capc_read_buf', addr(lenDst), dst, num(size), at, { k: 'bin', op: '>>', l: dl, r: num(16) }, num(0)),
+      });
       return;
     }
-    b.emit({ k: 'expr', e: call('capc_read_buf', addr(lenDst), dst, num(size), fieldAddress(f.offset), num(size), num(0)) });
+    b.emit({
+      k: 'expr',
+      e: call('capc_read_buf', addr(lenDst), dst, num(size), fieldAddress(f.offset), num(size), num(0)),
+    });
     return;
   }
   const ptr = lowerInt(b, src);
   const len = e.args[1] && info.dynamicLength ? lowerInt(b, e.args[1]).e : num(size);
-  b.emit({ k: 'expr', e: call('capc_read_buf', addr(lenDst), dst, num(size), cast('const void *', ptr.e), len, num(info.space === 'user' ? 1 : 0)), comment: 'R4: the length is capped by the field' });
+  b.emit({
+    k: 'expr',
+    e: call(
+      'capc_read_buf',
+      addr(lenDst),
+      dst,
+      num(size),
+      cast('const void *', ptr.e),
+      len,
+      num(info.space === 'user' ? 1 : 0),
+    ),
+    comment: 'R4: the length is capped by the field',
+  });
 }
 
 /** Address of a tracepoint record field: `(void *)ctx + offset`. */
@@ -85,7 +122,8 @@ function fieldAddress(offset: number): CExpr {
 
 function lowerInet(b: FnBuilder, e: A.Expr, dst: CExpr): void {
   const info = e.kind === 'Call' ? b.inst.calls.get(e) : undefined;
-  if (e.kind !== 'Call' || !info || info.fn !== 'ntop') throw new Error('internal: address value is not an ntop() call');
+  if (e.kind !== 'Call' || !info || info.fn !== 'ntop')
+    throw new Error('internal: address value is not an ntop() call');
   const a = e.args[e.args.length - 1]!;
   const t = b.inst.types.get(a)!;
   let af: CExpr;
@@ -94,7 +132,10 @@ function lowerInet(b: FnBuilder, e: A.Expr, dst: CExpr): void {
   if (t.k === 'array') {
     if (a.kind !== 'Field') throw new Error('internal: ntop() of an array that is not a field');
     const f = b.inst.fields.get(a)!;
-    b.emit({ k: 'expr', e: call('capc_inet_bytes', addr(dst), af, fieldAddress(f.offset), num(t.count * t.elem.bytes)) });
+    b.emit({
+      k: 'expr',
+      e: call('capc_inet_bytes', addr(dst), af, fieldAddress(f.offset), num(t.count * t.elem.bytes)),
+    });
     return;
   }
   b.emit({ k: 'expr', e: call('capc_inet_u32', addr(dst), af, cast('__u32', lowerInt(b, a).e)) });

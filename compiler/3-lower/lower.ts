@@ -25,7 +25,11 @@ export interface Lowered {
 export function lower(program: AnalyzedProgram): Lowered {
   const res = new Resources(program);
   // Capture lowering is needed for sites, and for probes that only use conn/buf/len (entry/return pairs).
-  const capturing = program.capture ?? (program.instances.some((i) => i.capture) ? { sites: [], families: new Map(), sink: { kind: 'ringbuf' as const, size: program.config.captureRingSize } } : undefined);
+  const capturing =
+    program.capture ??
+    (program.instances.some((i) => i.capture)
+      ? { sites: [], families: new Map(), sink: { kind: 'ringbuf' as const, size: program.config.captureRingSize } }
+      : undefined);
   const capture = capturing ? new CaptureLowering(capturing, res, program) : undefined;
   const hasSites = !!capture?.hasSites;
   res.capture = capture;
@@ -46,7 +50,12 @@ export function lower(program: AnalyzedProgram): Lowered {
   }
   if (hasSites) functions.push(...capture!.flusher());
   const scratchUnion = res.scratchUnion();
-  const structs: CStruct[] = [...tpStructs.values(), ...res.structs, ...(capture?.structs() ?? []), ...res.scratch.map((s) => s.struct)];
+  const structs: CStruct[] = [
+    ...tpStructs.values(),
+    ...res.structs,
+    ...(capture?.structs() ?? []),
+    ...res.scratch.map((s) => s.struct),
+  ];
   if (hasSites) structs.push(capture!.flushArgsStruct());
   if (scratchUnion) structs.push(scratchUnion);
 
@@ -54,15 +63,28 @@ export function lower(program: AnalyzedProgram): Lowered {
     sourceName: program.source.name,
     includes: ['capc.bpf.h'],
     defines: [
-      { name: 'CAPC_WAKEUP_BYTES', value: `${program.config.wakeupBytes}ULL`, comment: 'R10: unread bytes that make a producer wake the reader' },
+      {
+        name: 'CAPC_WAKEUP_BYTES',
+        value: `${program.config.wakeupBytes}ULL`,
+        comment: 'R10: unread bytes that make a producer wake the reader',
+      },
       ...(hasSites ? capture!.defines() : []),
     ],
     // libbpf's USDT support: argument specs in maps it fills at attach time.
-    lateIncludes: [...(hasSites ? ['capc-capture.bpf.h'] : []), ...(program.instances.some((i) => i.attach.kind === 'usdt') ? ['bpf/usdt.bpf.h'] : [])],
+    lateIncludes: [
+      ...(hasSites ? ['capc-capture.bpf.h'] : []),
+      ...(program.instances.some((i) => i.attach.kind === 'usdt') ? ['bpf/usdt.bpf.h'] : []),
+    ],
     structs,
     maps: [...res.runtimeMaps(), ...(capture?.maps() ?? []), ...res.maps],
     globals: [
-      { type: 'const volatile struct capc_ro', name: 'capc_ro', section: '.rodata.capc', init: '{}', comment: 'load-time constants, filled in by capc before loading' },
+      {
+        type: 'const volatile struct capc_ro',
+        name: 'capc_ro',
+        section: '.rodata.capc',
+        init: '{}',
+        comment: 'load-time constants, filled in by capc before loading',
+      },
       { type: 'volatile __u32', name: 'capc_exiting', init: '0', comment: 'set by exit(): from then on only END runs' },
       ...(hasSites ? capture!.globals() : []),
     ],
@@ -76,9 +98,22 @@ export function lower(program: AnalyzedProgram): Lowered {
     rings: res.rings,
     events: res.events,
     counters: res.counters,
-    rodata: { section: '.rodata.capc', size: 16, fields: [{ name: 'cpid', offset: 0, size: 8 }, { name: 'start_ns', offset: 8, size: 8 }] },
+    rodata: {
+      section: '.rodata.capc',
+      size: 16,
+      fields: [
+        { name: 'cpid', offset: 0, size: 8 },
+        { name: 'start_ns', offset: 8, size: 8 },
+      ],
+    },
     statsMap: STATS_MAP,
-    config: { strlen: program.config.strlen, maxMapKeys: program.config.maxMapKeys, ringbufSize: program.config.ringbufSize, wakeupBytes: program.config.wakeupBytes, loopLimit: program.config.loopLimit },
+    config: {
+      strlen: program.config.strlen,
+      maxMapKeys: program.config.maxMapKeys,
+      ringbufSize: program.config.ringbufSize,
+      wakeupBytes: program.config.wakeupBytes,
+      loopLimit: program.config.loopLimit,
+    },
     uses: { ...program.uses },
     capture: hasSites ? capture!.manifest() : undefined,
   };
@@ -143,8 +178,21 @@ interface LoweredProbe {
   probe: ManifestProbe;
 }
 
-function manifestProbe(inst: ProbeInstance, program: string, attach: AttachPoint, role: ManifestProbe['role']): ManifestProbe {
-  return { id: inst.id, role, program, name: probeName(attach), spec: inst.spec.text, span: inst.spec.span, attach: manifestAttach(attach) };
+function manifestProbe(
+  inst: ProbeInstance,
+  program: string,
+  attach: AttachPoint,
+  role: ManifestProbe['role'],
+): ManifestProbe {
+  return {
+    id: inst.id,
+    role,
+    program,
+    name: probeName(attach),
+    spec: inst.spec.text,
+    span: inst.spec.span,
+    attach: manifestAttach(attach),
+  };
 }
 
 /** One BPF program per instance; two for a return-time capture (entry + return). */
@@ -152,7 +200,14 @@ function lowerInstance(inst: ProbeInstance, res: Resources): LoweredProbe[] {
   const name = programName(inst);
   const { section, params } = sectionAndParams(inst.attach);
   if (inst.closeFor) {
-    const fn: CFunction = { section, name, params, body: res.capture!.closeBody(inst), comment: `${inst.spec.text}: capc watches connections of ${inst.closeFor.family} close`, src: inst.spec.span.line };
+    const fn: CFunction = {
+      section,
+      name,
+      params,
+      body: res.capture!.closeBody(inst),
+      comment: `${inst.spec.text}: capc watches connections of ${inst.closeFor.family} close`,
+      src: inst.spec.span.line,
+    };
     return [{ fn, probe: manifestProbe(inst, name, inst.attach, 'close') }];
   }
   const capture = inst.capture;
@@ -160,19 +215,42 @@ function lowerInstance(inst: ProbeInstance, res: Resources): LoweredProbe[] {
     // Entry half on the probe as written; the user's body runs at the return half.
     const entry = { ...res.capture!.entryFunction(inst, params), section, name: `${name}e` };
     const retAttach: AttachPoint =
-      inst.attach.kind === 'uprobe' ? { ...inst.attach, ret: true } : { kind: 'tracepoint', category: 'syscalls', name: capture.sig.exitTracepoint!, format: capture.exitFormat! };
+      inst.attach.kind === 'uprobe'
+        ? { ...inst.attach, ret: true }
+        : { kind: 'tracepoint', category: 'syscalls', name: capture.sig.exitTracepoint!, format: capture.exitFormat! };
     const ret = sectionAndParams(retAttach);
-    const fn = lowerBody(inst, res, ret.section, ret.params, name, `${inst.spec.text}: runs when ${capture.sig.match.kind === 'uprobe' ? capture.sig.match.func : capture.sig.match.name} returns, with the bytes it really moved`);
+    const fn = lowerBody(
+      inst,
+      res,
+      ret.section,
+      ret.params,
+      name,
+      `${inst.spec.text}: runs when ${capture.sig.match.kind === 'uprobe' ? capture.sig.match.func : capture.sig.match.name} returns, with the bytes it really moved`,
+    );
     return [
       { fn: entry, probe: manifestProbe(inst, entry.name, inst.attach, 'capture-entry') },
       { fn, probe: manifestProbe(inst, name, retAttach, 'capture-return') },
     ];
   }
-  const fn = lowerBody(inst, res, section, params, name, `${inst.spec.text}${inst.spec.text !== probeName(inst.attach) ? ` -> ${probeName(inst.attach)}` : ''}`);
+  const fn = lowerBody(
+    inst,
+    res,
+    section,
+    params,
+    name,
+    `${inst.spec.text}${inst.spec.text !== probeName(inst.attach) ? ` -> ${probeName(inst.attach)}` : ''}`,
+  );
   return [{ fn, probe: manifestProbe(inst, name, inst.attach, 'probe') }];
 }
 
-function lowerBody(inst: ProbeInstance, res: Resources, section: string, params: string, name: string, comment: string): CFunction {
+function lowerBody(
+  inst: ProbeInstance,
+  res: Resources,
+  section: string,
+  params: string,
+  name: string,
+  comment: string,
+): CFunction {
   const b = new FnBuilder(inst, res);
   b.src = inst.spec.span.line;
   if (inst.capture) res.capture!.prologue(b);
@@ -197,7 +275,14 @@ function lowerBody(inst: ProbeInstance, res: Resources, section: string, params:
   lowerStmts(b, inst.item.body);
   const { body, scratch } = b.finish();
   if (scratch) {
-    const struct: CStruct = { kind: 'struct', name: `capc_scratch_${scratch.member}`, fields: scratch.fields, size: scratch.size, assertLayout: false, comment: `scratch of ${name}` };
+    const struct: CStruct = {
+      kind: 'struct',
+      name: `capc_scratch_${scratch.member}`,
+      fields: scratch.fields,
+      size: scratch.size,
+      assertLayout: false,
+      comment: `scratch of ${name}`,
+    };
     res.scratch.push({ member: scratch.member, struct });
   }
   return { section, name, params, body, comment, src: inst.spec.span.line };
@@ -209,18 +294,33 @@ export function tpStructName(f: TracepointFormat): string {
 
 /** The tracepoint record as the kernel's format file lays it out (offsets are checked by _Static_assert). */
 function tracepointStruct(f: TracepointFormat): CStruct {
-  const fields: CField[] = [{ name: 'common', type: '__u8', array: 8, offset: 0, size: 8, comment: 'common_type, flags, preempt_count, pid' }];
+  const fields: CField[] = [
+    { name: 'common', type: '__u8', array: 8, offset: 0, size: 8, comment: 'common_type, flags, preempt_count, pid' },
+  ];
   let end = 8;
   let pad = 0;
   for (const field of [...f.fields].sort((a, b) => a.offset - b.offset)) {
     if (field.offset < end) continue;
-    if (field.offset > end) fields.push({ name: `_pad${pad++}`, type: '__u8', array: field.offset - end, offset: end, size: field.offset - end });
+    if (field.offset > end)
+      fields.push({
+        name: `_pad${pad++}`,
+        type: '__u8',
+        array: field.offset - end,
+        offset: end,
+        size: field.offset - end,
+      });
     const shape = fieldShape(field);
     const safeName = field.name.replace(/[^A-Za-z0-9_]/g, '_');
     let size = field.size;
     switch (shape.shape) {
       case 'int':
-        fields.push({ name: safeName, type: cIntType(shape.bytes, shape.signed), offset: field.offset, size: shape.bytes, comment: field.type });
+        fields.push({
+          name: safeName,
+          type: cIntType(shape.bytes, shape.signed),
+          offset: field.offset,
+          size: shape.bytes,
+          comment: field.type,
+        });
         size = shape.bytes;
         break;
       case 'pointer':
@@ -233,30 +333,72 @@ function tracepointStruct(f: TracepointFormat): CStruct {
         break;
       case 'int-array':
         // A misaligned array cannot be declared with its element type; its elements are then read by offset.
-        if (field.offset % shape.bytes === 0) fields.push({ name: safeName, type: cIntType(shape.bytes, shape.signed), array: shape.count, offset: field.offset, size: field.size, comment: field.type });
-        else fields.push({ name: safeName, type: '__u8', array: field.size, offset: field.offset, size: field.size, comment: `${field.type} (misaligned)` });
+        if (field.offset % shape.bytes === 0)
+          fields.push({
+            name: safeName,
+            type: cIntType(shape.bytes, shape.signed),
+            array: shape.count,
+            offset: field.offset,
+            size: field.size,
+            comment: field.type,
+          });
+        else
+          fields.push({
+            name: safeName,
+            type: '__u8',
+            array: field.size,
+            offset: field.offset,
+            size: field.size,
+            comment: `${field.type} (misaligned)`,
+          });
         break;
       case 'data-loc-string':
       case 'data-loc-array':
-        fields.push({ name: safeName, type: '__u32', offset: field.offset, size: 4, comment: '__data_loc: offset | length << 16' });
+        fields.push({
+          name: safeName,
+          type: '__u32',
+          offset: field.offset,
+          size: 4,
+          comment: '__data_loc: offset | length << 16',
+        });
         size = 4;
         break;
       case 'inline-string':
         // `char name[]` at the end: read from ctx + offset, no member needed.
         continue;
       case 'unsupported':
-        fields.push({ name: safeName, type: '__u8', array: field.size, offset: field.offset, size: field.size, comment: field.type });
+        fields.push({
+          name: safeName,
+          type: '__u8',
+          array: field.size,
+          offset: field.offset,
+          size: field.size,
+          comment: field.type,
+        });
         break;
     }
     end = field.offset + size;
   }
   const total = Math.max(end, ...f.fields.map((x) => x.offset + x.size));
-  if (total > end) fields.push({ name: `_pad${pad++}`, type: '__u8', array: total - end, offset: end, size: total - end });
-  return { kind: 'struct', name: tpStructName(f), fields, size: alignTo(total, maxAlign(fields)), comment: `tracepoint ${f.category}:${f.name}, from its format file`, assertLayout: true };
+  if (total > end)
+    fields.push({ name: `_pad${pad++}`, type: '__u8', array: total - end, offset: end, size: total - end });
+  return {
+    kind: 'struct',
+    name: tpStructName(f),
+    fields,
+    size: alignTo(total, maxAlign(fields)),
+    comment: `tracepoint ${f.category}:${f.name}, from its format file`,
+    assertLayout: true,
+  };
 }
 
 function maxAlign(fields: CField[]): number {
-  return Math.max(1, ...fields.map((f) => (f.type === 'char' || f.type.startsWith('__u8') ? 1 : f.array !== undefined ? f.size / f.array : f.size)));
+  return Math.max(
+    1,
+    ...fields.map((f) =>
+      f.type === 'char' || f.type.startsWith('__u8') ? 1 : f.array !== undefined ? f.size / f.array : f.size,
+    ),
+  );
 }
 function alignTo(n: number, a: number): number {
   return Math.ceil(n / a) * a;

@@ -55,7 +55,8 @@ export function toLayoutFields(l: StructLayout): LayoutField[] {
 export function fieldKindOf(t: Type, keepWidth = false): FieldKind {
   if (isStr(t)) return { kind: 'str', size: t.size };
   // Records keep an integer's declared width (printf formats it as C would); keys widen to 64 bits.
-  if (t.k === 'int') return { kind: 'int', bytes: keepWidth && !t.literal ? t.bytes : 8, signed: t.signed || !!t.literal };
+  if (t.k === 'int')
+    return { kind: 'int', bytes: keepWidth && !t.literal ? t.bytes : 8, signed: t.signed || !!t.literal };
   if (t.k === 'buf') return { kind: 'buf', size: t.size };
   if (t.k === 'inet' || t.k === 'usym') return { kind: t.k };
   throw new Error(`internal: no field kind for ${t.k}`);
@@ -151,7 +152,13 @@ export class Resources {
     else if (info.kind === 'str') {
       valueSize = info.strSize ?? this.program.config.strlen;
       valueType = `struct capc_val_${cName}`;
-      this.structs.push(toCStruct(`capc_val_${cName}`, layoutStruct([{ name: 'v', what: { kind: 'str', size: valueSize } }]), `value of ${info.name}: a string`));
+      this.structs.push(
+        toCStruct(
+          `capc_val_${cName}`,
+          layoutStruct([{ name: 'v', what: { kind: 'str', size: valueSize } }]),
+          `value of ${info.name}: a string`,
+        ),
+      );
       valueSize = Math.max(8, Math.ceil(valueSize / 8) * 8);
     }
     this.userMaps.set(info.name, { info, cName, keyStruct, keyLayout, valueType, valueSize, perCpu, fullCounter });
@@ -167,7 +174,11 @@ export class Resources {
   }
 
   /** A record layout on the events ring; returns its id and C struct name. */
-  addEvent(kind: ManifestEvent['kind'], fields: FieldSpec[], extra: Omit<ManifestEvent, 'id' | 'kind' | 'ring' | 'size' | 'fields'>): { id: number; struct: string; layout: StructLayout } {
+  addEvent(
+    kind: ManifestEvent['kind'],
+    fields: FieldSpec[],
+    extra: Omit<ManifestEvent, 'id' | 'kind' | 'ring' | 'size' | 'fields'>,
+  ): { id: number; struct: string; layout: StructLayout } {
     const id = this.allocEventId();
     const struct = `capc_ev${id}`;
     const layout = layoutStruct(fields, EVENT_HEADER_SIZE);
@@ -191,15 +202,46 @@ export class Resources {
   /** Maps every program has: the two rings, counters, and scratch if any instance needs it. */
   runtimeMaps(): CMapDecl[] {
     const decls: CMapDecl[] = [
-      { name: EVENTS_RING, type: 'BPF_MAP_TYPE_RINGBUF', maxEntries: this.program.config.ringbufSize, comment: 'printf and other records for the consumer' },
-      { name: CTL_RING, type: 'BPF_MAP_TYPE_RINGBUF', maxEntries: CTL_RING_SIZE, comment: 'control records (exit); kept apart so floods of events cannot delay or drop them' },
-      { name: STATS_MAP, type: 'BPF_MAP_TYPE_PERCPU_ARRAY', key: '__u32', value: '__u64', maxEntries: Math.max(1, this.counters.length), comment: 'R11: drop and map-full counters, one slot per CPU, summed by capc' },
+      {
+        name: EVENTS_RING,
+        type: 'BPF_MAP_TYPE_RINGBUF',
+        maxEntries: this.program.config.ringbufSize,
+        comment: 'printf and other records for the consumer',
+      },
+      {
+        name: CTL_RING,
+        type: 'BPF_MAP_TYPE_RINGBUF',
+        maxEntries: CTL_RING_SIZE,
+        comment: 'control records (exit); kept apart so floods of events cannot delay or drop them',
+      },
+      {
+        name: STATS_MAP,
+        type: 'BPF_MAP_TYPE_PERCPU_ARRAY',
+        key: '__u32',
+        value: '__u64',
+        maxEntries: Math.max(1, this.counters.length),
+        comment: 'R11: drop and map-full counters, one slot per CPU, summed by capc',
+      },
     ];
     for (const [frames, m] of this.stackMaps) {
-      decls.push({ name: m.name, type: 'BPF_MAP_TYPE_STACK_TRACE', keySize: 4, valueSize: frames * 8, maxEntries: this.program.config.maxMapKeys, comment: `user stacks of up to ${frames} frames, symbolised by capc` });
+      decls.push({
+        name: m.name,
+        type: 'BPF_MAP_TYPE_STACK_TRACE',
+        keySize: 4,
+        valueSize: frames * 8,
+        maxEntries: this.program.config.maxMapKeys,
+        comment: `user stacks of up to ${frames} frames, symbolised by capc`,
+      });
     }
     if (this.scratch.length) {
-      decls.push({ name: SCRATCH_MAP, type: 'BPF_MAP_TYPE_PERCPU_ARRAY', key: '__u32', value: 'union capc_scratch', maxEntries: 1, comment: 'R5: per-CPU scratch for strings and large keys, so nothing large lives on the 512-byte stack' });
+      decls.push({
+        name: SCRATCH_MAP,
+        type: 'BPF_MAP_TYPE_PERCPU_ARRAY',
+        key: '__u32',
+        value: 'union capc_scratch',
+        maxEntries: 1,
+        comment: 'R5: per-CPU scratch for strings and large keys, so nothing large lives on the 512-byte stack',
+      });
     }
     return decls;
   }
@@ -210,7 +252,15 @@ export class Resources {
     return {
       kind: 'union',
       name: 'capc_scratch',
-      fields: [{ name: '_align', type: '__u64', offset: 0, size: 8 }, ...this.scratch.map((s) => ({ name: s.member, type: `struct ${s.struct.name}`, offset: 0, size: s.struct.size }))],
+      fields: [
+        { name: '_align', type: '__u64', offset: 0, size: 8 },
+        ...this.scratch.map((s) => ({
+          name: s.member,
+          type: `struct ${s.struct.name}`,
+          offset: 0,
+          size: s.struct.size,
+        })),
+      ],
       size: Math.ceil(size / 8) * 8,
       comment: 'one member per probe program; programs never nest on a CPU, so they can share the space',
       assertLayout: false,

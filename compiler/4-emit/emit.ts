@@ -19,6 +19,9 @@ export interface EmitOptions {
 }
 
 export function emit(lowered: Lowered, opts: EmitOptions = {}): Emitted {
-  const c = printProgram(lowered.c, { cFileName: opts.cFileName ?? 'program.bpf.c', lineDirectives: opts.lineDirectives ?? true });
+  const c = printProgram(lowered.c, {
+    cFileName: opts.cFileName ?? 'program.bpf.c',
+    lineDirectives: opts.lineDirectives ?? true,
+  });
   return { c, manifest: lowered.manifest, manifestJson: JSON.stringify(lowered.manifest, null, 2) + '\n' };
 }

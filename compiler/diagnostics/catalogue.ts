@@ -7,7 +7,10 @@
 //   Wxxxx warnings, Nxxxx notes.
 import type { Severity } from './diagnostic.js';
 
-interface Entry { severity: Severity; title: string }
+interface Entry {
+  severity: Severity;
+  title: string;
+}
 
 export const CATALOGUE = {
   // parse

@@ -29,7 +29,13 @@ export class DiagnosticBag {
     const key = `${code}\0${message}\0${span?.start ?? ''}\0${span?.end ?? ''}`;
     const known = this.seen.get(key);
     if (known) return known;
-    const d: Diagnostic = { code, severity: CATALOGUE[code].severity, message, span, hints: hints.filter((h): h is string => !!h) };
+    const d: Diagnostic = {
+      code,
+      severity: CATALOGUE[code].severity,
+      message,
+      span,
+      hints: hints.filter((h): h is string => !!h),
+    };
     this.seen.set(key, d);
     this.items.push(d);
     return d;
@@ -71,7 +77,8 @@ export function closest(name: string, candidates: Iterable<string>, max = 3): st
   for (const c of candidates) {
     const d = editDistance(name.toLowerCase(), c.toLowerCase());
     const contains = c.includes(name) || name.includes(c);
-    if (d <= limit || (contains && Math.min(c.length, name.length) >= 3)) scored.push([contains ? Math.min(d, limit) : d, c]);
+    if (d <= limit || (contains && Math.min(c.length, name.length) >= 3))
+      scored.push([contains ? Math.min(d, limit) : d, c]);
   }
   scored.sort((a, b) => a[0] - b[0] || a[1].localeCompare(b[1]));
   return [...new Set(scored.map((s) => s[1]))].slice(0, max);

@@ -27,12 +27,19 @@ export function renderDiagnostic(d: Diagnostic, source: SourceFile | undefined, 
     const endCol = d.span.endLine === d.span.line ? Math.max(d.span.endCol, startCol + 1) : lineText.length + 1;
     const width = Math.max(1, Math.min(endCol, lineText.length + 2) - startCol);
     out.push(`${paint('dim', ` ${num} |`)} ${lineText}`);
-    out.push(`${paint('dim', `${gutter} |`)} ${' '.repeat(Math.max(0, startCol - 1))}${paint('caret', '^'.repeat(width))}`);
+    out.push(
+      `${paint('dim', `${gutter} |`)} ${' '.repeat(Math.max(0, startCol - 1))}${paint('caret', '^'.repeat(width))}`,
+    );
   }
-  for (const h of d.hints) out.push(`${' '.repeat(d.span ? String(d.span.line).length + 2 : 2)}= ${paint('note', 'hint')}: ${h}`);
+  for (const h of d.hints)
+    out.push(`${' '.repeat(d.span ? String(d.span.line).length + 2 : 2)}= ${paint('note', 'hint')}: ${h}`);
   return out.join('\n');
 }
 
-export function renderDiagnostics(ds: readonly Diagnostic[], source: SourceFile | undefined, paint: Paint = plain): string {
+export function renderDiagnostics(
+  ds: readonly Diagnostic[],
+  source: SourceFile | undefined,
+  paint: Paint = plain,
+): string {
   return ds.map((d) => renderDiagnostic(d, source, paint)).join('\n\n');
 }

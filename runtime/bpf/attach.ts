@@ -26,7 +26,9 @@ export function attachProbe(p: ManifestProbe, prog: Ptr, o: { pid?: number }): L
     case 'interval':
       return [attachInterval(p, prog, BigInt(a.periodNs))];
     case 'profile':
-      return onlineCpus().map((cpu) => attachTimer(p, prog, a.hz !== undefined ? { hz: a.hz } : { periodNs: BigInt(a.periodNs!) }, cpu));
+      return onlineCpus().map((cpu) =>
+        attachTimer(p, prog, a.hz !== undefined ? { hz: a.hz } : { periodNs: BigInt(a.periodNs!) }, cpu),
+      );
     case 'kprobe':
       return [attachKprobe(p, prog, a.func, a.offset, a.ret)];
     case 'fentry': {
@@ -46,7 +48,11 @@ export function attachRawTracepoint(probe: ManifestProbe, prog: Ptr, name: strin
 }
 
 /** USDT through libbpf: it reads the probe's argument specs and raises its semaphore. */
-export function attachUsdt(probe: ManifestProbe, prog: Ptr, o: { path: string; provider: string; name: string; pid?: number }): Link {
+export function attachUsdt(
+  probe: ManifestProbe,
+  prog: Ptr,
+  o: { path: string; provider: string; name: string; pid?: number },
+): Link {
   const l = native().attach_usdt(prog, o.pid ?? -1, o.path, o.provider, o.name, null);
   if (!l) throw attachError(probe, `USDT probe ${o.provider}:${o.name} in ${o.path}`, errno());
   return nativeLink(probe, l);
@@ -57,7 +63,10 @@ export function attachKprobe(probe: ManifestProbe, prog: Ptr, func: string, offs
   const l = n.attach_kprobe_opts(prog, func, { sz: n.sizeofKprobeOpts, bpf_cookie: 0, offset, retprobe: ret });
   if (!l) {
     const err = errno();
-    const log = takeLibbpfLog().filter((x) => !/^libbpf: elf:/.test(x)).slice(-2).join(' | ');
+    const log = takeLibbpfLog()
+      .filter((x) => !/^libbpf: elf:/.test(x))
+      .slice(-2)
+      .join(' | ');
     throw kprobeError(probe, func, ret, err, log);
   }
   return nativeLink(probe, l);
@@ -112,7 +121,10 @@ export async function destroyAll(links: Link[]): Promise<void> {
 }
 
 function attachError(probe: ManifestProbe, what: string, err: number): CapcError {
-  const log = takeLibbpfLog().filter((l) => !/^libbpf: elf:/.test(l)).slice(-3).join(' | ');
+  const log = takeLibbpfLog()
+    .filter((l) => !/^libbpf: elf:/.test(l))
+    .slice(-3)
+    .join(' | ');
   const hints: string[] = [];
   if (err === 2 /* ENOENT */) hints.push('the target does not exist on this machine any more');
   if (err === 13 || err === 1) hints.push('permission denied: run capc as root');
@@ -127,7 +139,11 @@ export function attachTracepoint(probe: ManifestProbe, prog: Ptr, category: stri
   return nativeLink(probe, l);
 }
 
-export function attachUprobe(probe: ManifestProbe, prog: Ptr, o: { path: string; func: string; offset: number; ret: boolean; pid?: number }): Link {
+export function attachUprobe(
+  probe: ManifestProbe,
+  prog: Ptr,
+  o: { path: string; func: string; offset: number; ret: boolean; pid?: number },
+): Link {
   const n = native();
   const opts = { sz: n.sizeofUprobeOpts, ref_ctr_offset: 0, bpf_cookie: 0, retprobe: o.ret, func_name: o.func };
   const l = n.attach_uprobe_opts(prog, o.pid ?? -1, o.path, o.offset, opts);
@@ -158,7 +174,21 @@ export function attachTimer(probe: ManifestProbe, prog: Ptr, t: { periodNs?: big
     attr.writeBigUInt64LE(BigInt(t.hz), 16); // sample_freq
     attr.writeBigUInt64LE(PERF_ATTR_FREQ, 40);
   } else attr.writeBigUInt64LE(t.periodNs!, 16); // sample_period
-  const fd = Number(n.syscall(SYS_perf_event_open, 'void *', attr, 'int', -1, 'int', cpu, 'int', -1, 'unsigned long', PERF_FLAG_FD_CLOEXEC));
+  const fd = Number(
+    n.syscall(
+      SYS_perf_event_open,
+      'void *',
+      attr,
+      'int',
+      -1,
+      'int',
+      cpu,
+      'int',
+      -1,
+      'unsigned long',
+      PERF_FLAG_FD_CLOEXEC,
+    ),
+  );
   if (fd < 0) throw attachError(probe, 'perf_event_open (cpu-clock timer)', errno());
   const l = n.attach_perf_event(prog, fd);
   if (!l) {
@@ -179,7 +209,23 @@ export function testRunWithResult(progFd: number, args: bigint[] = []): { err: n
   const n = native();
   const ctx = args.length ? Buffer.alloc(8 * args.length) : null;
   args.forEach((a, i) => ctx!.writeBigUInt64LE(a, 8 * i));
-  const opts = { sz: n.sizeofTestRunOpts, data_in: null, data_out: null, data_size_in: 0, data_size_out: 0, ctx_in: ctx, ctx_out: null, ctx_size_in: ctx?.length ?? 0, ctx_size_out: 0, retval: 0, repeat: 0, duration: 0, flags: 0, cpu: 0, batch_size: 0 };
+  const opts = {
+    sz: n.sizeofTestRunOpts,
+    data_in: null,
+    data_out: null,
+    data_size_in: 0,
+    data_size_out: 0,
+    ctx_in: ctx,
+    ctx_out: null,
+    ctx_size_in: ctx?.length ?? 0,
+    ctx_size_out: 0,
+    retval: 0,
+    repeat: 0,
+    duration: 0,
+    flags: 0,
+    cpu: 0,
+    batch_size: 0,
+  };
   const rc = n.prog_test_run_opts(progFd, opts);
   return rc === 0 ? { err: 0, retval: opts.retval } : { err: errno(), retval: 0 };
 }
@@ -187,5 +233,11 @@ export function testRunWithResult(progFd: number, args: bigint[] = []): { err: n
 /** Run a BEGIN/END program once, now, on this CPU. */
 export function runOnce(probe: ManifestProbe, progFd: number): void {
   const err = testRun(progFd);
-  if (err) throw new CapcError('E0801', `cannot run ${probe.spec}: ${strerror(err)}`, ['BEGIN and END run through BPF_PROG_TEST_RUN, which needs kernel 5.10 or later'], probe.span);
+  if (err)
+    throw new CapcError(
+      'E0801',
+      `cannot run ${probe.spec}: ${strerror(err)}`,
+      ['BEGIN and END run through BPF_PROG_TEST_RUN, which needs kernel 5.10 or later'],
+      probe.span,
+    );
 }

@@ -11,15 +11,31 @@ import { systemHost } from '../host/system-host.js';
 
 /** Kernel functions whose event a tracepoint also shows. */
 const KNOWN: Record<string, string[]> = {
-  vfs_read: ['syscalls:sys_enter_read'], vfs_write: ['syscalls:sys_enter_write'], vfs_open: ['syscalls:sys_enter_openat'],
-  do_filp_open: ['syscalls:sys_enter_openat'], do_nanosleep: ['syscalls:sys_enter_nanosleep', 'syscalls:sys_enter_clock_nanosleep'],
-  schedule: ['sched:sched_switch'], __schedule: ['sched:sched_switch'], finish_task_switch: ['sched:sched_switch'],
-  wake_up_new_task: ['sched:sched_wakeup_new'], try_to_wake_up: ['sched:sched_wakeup'], do_exit: ['sched:sched_process_exit'],
-  tcp_v4_connect: ['sock:inet_sock_set_state', 'tcp:tcp_connect'], tcp_v6_connect: ['sock:inet_sock_set_state'],
-  tcp_set_state: ['sock:inet_sock_set_state'], tcp_retransmit_skb: ['tcp:tcp_retransmit_skb'], tcp_sendmsg: ['syscalls:sys_enter_sendto', 'syscalls:sys_enter_write'],
-  tcp_recvmsg: ['syscalls:sys_enter_recvfrom', 'syscalls:sys_enter_read'], inet_csk_accept: ['syscalls:sys_exit_accept4', 'sock:inet_sock_set_state'],
-  blk_account_io_start: ['block:block_io_start'], blk_mq_start_request: ['block:block_rq_issue'], kmem_cache_alloc: ['kmem:kmem_cache_alloc'],
-  __kmalloc: ['kmem:kmalloc'], kfree: ['kmem:kfree'], handle_mm_fault: ['exceptions:page_fault_user'], security_bprm_check: ['sched:sched_process_exec'],
+  vfs_read: ['syscalls:sys_enter_read'],
+  vfs_write: ['syscalls:sys_enter_write'],
+  vfs_open: ['syscalls:sys_enter_openat'],
+  do_filp_open: ['syscalls:sys_enter_openat'],
+  do_nanosleep: ['syscalls:sys_enter_nanosleep', 'syscalls:sys_enter_clock_nanosleep'],
+  schedule: ['sched:sched_switch'],
+  __schedule: ['sched:sched_switch'],
+  finish_task_switch: ['sched:sched_switch'],
+  wake_up_new_task: ['sched:sched_wakeup_new'],
+  try_to_wake_up: ['sched:sched_wakeup'],
+  do_exit: ['sched:sched_process_exit'],
+  tcp_v4_connect: ['sock:inet_sock_set_state', 'tcp:tcp_connect'],
+  tcp_v6_connect: ['sock:inet_sock_set_state'],
+  tcp_set_state: ['sock:inet_sock_set_state'],
+  tcp_retransmit_skb: ['tcp:tcp_retransmit_skb'],
+  tcp_sendmsg: ['syscalls:sys_enter_sendto', 'syscalls:sys_enter_write'],
+  tcp_recvmsg: ['syscalls:sys_enter_recvfrom', 'syscalls:sys_enter_read'],
+  inet_csk_accept: ['syscalls:sys_exit_accept4', 'sock:inet_sock_set_state'],
+  blk_account_io_start: ['block:block_io_start'],
+  blk_mq_start_request: ['block:block_rq_issue'],
+  kmem_cache_alloc: ['kmem:kmem_cache_alloc'],
+  __kmalloc: ['kmem:kmalloc'],
+  kfree: ['kmem:kfree'],
+  handle_mm_fault: ['exceptions:page_fault_user'],
+  security_bprm_check: ['sched:sched_process_exec'],
 };
 
 /** Tracepoints to use instead of a kprobe/fentry on `func` (at most 3). */
@@ -40,7 +56,8 @@ export function tracepointsFor(func: string, ret: boolean): string[] {
   const sys = /^(?:__x64_sys_|__ia32_sys_|__se_sys_|__do_sys_|do_sys_|ksys_|sys_)(.+)$/.exec(func);
   if (sys) {
     const stem = sys[1]!;
-    for (const name of [stem, stem.replace(/\d+$/, ''), stem.replace(/_common$/, '')]) add('syscalls', `sys_${ret ? 'exit' : 'enter'}_${name}`);
+    for (const name of [stem, stem.replace(/\d+$/, ''), stem.replace(/_common$/, '')])
+      add('syscalls', `sys_${ret ? 'exit' : 'enter'}_${name}`);
   }
   for (const tp of KNOWN[func] ?? []) {
     const [cat, name] = tp.split(':') as [string, string];
@@ -56,29 +73,54 @@ export function tracepointsFor(func: string, ret: boolean): string[] {
 
 function suggestion(func: string, ret: boolean): string | undefined {
   const tps = tracepointsFor(func, ret);
-  return tps.length ? `use a tracepoint instead: ${tps.join(' or ')}` : 'tracepoints work on this kernel: capc list \'tracepoint:*\' shows them';
+  return tps.length
+    ? `use a tracepoint instead: ${tps.join(' or ')}`
+    : "tracepoints work on this kernel: capc list 'tracepoint:*' shows them";
 }
 
 /** A kprobe the kernel could not attach: say whether kprobes exist at all. */
-export function kprobeError(probe: ManifestProbe, func: string, ret: boolean, err: number, libbpfLog: string): CapcError {
+export function kprobeError(
+  probe: ManifestProbe,
+  func: string,
+  ret: boolean,
+  err: number,
+  libbpfLog: string,
+): CapcError {
   const noPmu = !fs.existsSync('/sys/bus/event_source/devices/kprobe');
-  const noEvents = !fs.existsSync('/sys/kernel/tracing/kprobe_events') && !fs.existsSync('/sys/kernel/debug/tracing/kprobe_events');
+  const noEvents =
+    !fs.existsSync('/sys/kernel/tracing/kprobe_events') && !fs.existsSync('/sys/kernel/debug/tracing/kprobe_events');
   const kind = ret ? 'kretprobe' : 'kprobe';
   if (noPmu && noEvents) {
-    return new CapcError('E0802', `cannot attach ${probe.spec}: this kernel has no kprobes (it was built without CONFIG_KPROBES: there is no kprobe PMU and no kprobe_events in tracefs)`,
-      [suggestion(func, ret) ?? '', `the kernel said: ${strerror(err)}${libbpfLog ? ` (${libbpfLog})` : ''}`].filter(Boolean), probe.span);
+    return new CapcError(
+      'E0802',
+      `cannot attach ${probe.spec}: this kernel has no kprobes (it was built without CONFIG_KPROBES: there is no kprobe PMU and no kprobe_events in tracefs)`,
+      [suggestion(func, ret) ?? '', `the kernel said: ${strerror(err)}${libbpfLog ? ` (${libbpfLog})` : ''}`].filter(
+        Boolean,
+      ),
+      probe.span,
+    );
   }
-  return new CapcError('E0801', `cannot attach ${probe.spec}: ${kind} on ${func}: ${strerror(err)}`, [
-    err === 2 ? `${func} may be inlined, static or marked notrace: it cannot be probed` : '',
-    suggestion(func, ret) ?? '',
-    libbpfLog,
-  ].filter(Boolean), probe.span);
+  return new CapcError(
+    'E0801',
+    `cannot attach ${probe.spec}: ${kind} on ${func}: ${strerror(err)}`,
+    [
+      err === 2 ? `${func} may be inlined, static or marked notrace: it cannot be probed` : '',
+      suggestion(func, ret) ?? '',
+      libbpfLog,
+    ].filter(Boolean),
+    probe.span,
+  );
 }
 
 /** An fentry/fexit program the kernel refused to load. */
 export function fentryError(probe: ManifestProbe, func: string, ret: boolean, err: number): CapcError {
-  return new CapcError('E0802', `cannot attach ${probe.spec}: the kernel refuses ${ret ? 'fexit' : 'fentry'} programs (BPF trampolines): loading one failed with ${strerror(err)}`, [
-    suggestion(func, ret) ?? '',
-    'fentry/fexit need a kernel with CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS and BPF trampolines allowed (no lockdown policy forbidding them)',
-  ].filter(Boolean), probe.span);
+  return new CapcError(
+    'E0802',
+    `cannot attach ${probe.spec}: the kernel refuses ${ret ? 'fexit' : 'fentry'} programs (BPF trampolines): loading one failed with ${strerror(err)}`,
+    [
+      suggestion(func, ret) ?? '',
+      'fentry/fexit need a kernel with CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS and BPF trampolines allowed (no lockdown policy forbidding them)',
+    ].filter(Boolean),
+    probe.span,
+  );
 }

@@ -17,14 +17,17 @@ export function installLibbpfLogger(debug = false): void {
   if (installed) return;
   const n = native();
   const buf = Buffer.alloc(8192);
-  callbackRef = koffiRegister(((level: number, fmt: string, ap: unknown) => {
-    if (level > LIBBPF_INFO && !keepDebug) return 0;
-    const len = n.vsnprintf(buf, buf.length, fmt, ap) as number;
-    const text = buf.toString('utf8', 0, Math.max(0, Math.min(len, buf.length - 1)));
-    if (level === LIBBPF_WARN || keepDebug || level === LIBBPF_INFO) lines.push(text.replace(/\n$/, ''));
-    if (lines.length > 5000) lines = lines.slice(-2500);
-    return 0;
-  }) as never, n.PrintFn);
+  callbackRef = koffiRegister(
+    ((level: number, fmt: string, ap: unknown) => {
+      if (level > LIBBPF_INFO && !keepDebug) return 0;
+      const len = n.vsnprintf(buf, buf.length, fmt, ap) as number;
+      const text = buf.toString('utf8', 0, Math.max(0, Math.min(len, buf.length - 1)));
+      if (level === LIBBPF_WARN || keepDebug || level === LIBBPF_INFO) lines.push(text.replace(/\n$/, ''));
+      if (lines.length > 5000) lines = lines.slice(-2500);
+      return 0;
+    }) as never,
+    n.PrintFn,
+  );
   n.set_print(callbackRef);
   installed = true;
 }

@@ -31,13 +31,17 @@ export function decodeKey(m: ManifestMap, key: Buffer, resolver?: ValueResolver)
   return m.key.fields.map((f) => {
     const v = readField(f, key, view, f.offset, resolver);
     // buf() keys print as %r does: printable bytes as they are, others \xNN.
-    if (typeof v === 'object' && !Buffer.isBuffer(v) && 'buf' in v) return new ResolvedPart(formatBuf(v.buf, 'r').toString('latin1'));
+    if (typeof v === 'object' && !Buffer.isBuffer(v) && 'buf' in v)
+      return new ResolvedPart(formatBuf(v.buf, 'r').toString('latin1'));
     return v;
   });
 }
 
 /** The combined value of one entry (all CPUs' slots in `value` for per-CPU maps). */
-function combine(m: ManifestMap, value: Buffer): MapEntry['value'] | { avg: { count: bigint; total: bigint } } | { str: Buffer } {
+function combine(
+  m: ManifestMap,
+  value: Buffer,
+): MapEntry['value'] | { avg: { count: bigint; total: bigint } } | { str: Buffer } {
   const slot = Math.ceil(m.valueSize / 8) * 8;
   const n = m.perCpu ? possibleCpus() : 1;
   switch (m.kind) {
@@ -64,7 +68,11 @@ function combine(m: ManifestMap, value: Buffer): MapEntry['value'] | { avg: { co
     case 'str':
       return { str: Buffer.from(value.subarray(0, m.valueSize)) };
     default:
-      return m.perCpu ? sumPerCpu(value, m.valueSigned) : m.valueSigned ? value.readBigInt64LE(0) : value.readBigUInt64LE(0);
+      return m.perCpu
+        ? sumPerCpu(value, m.valueSigned)
+        : m.valueSigned
+          ? value.readBigInt64LE(0)
+          : value.readBigUInt64LE(0);
   }
 }
 

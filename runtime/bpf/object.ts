@@ -18,7 +18,11 @@ export class BpfObject {
   private readonly keepAlive: unknown[] = [];
   loaded = false;
 
-  private constructor(obj: Ptr, private readonly manifest: Manifest, private readonly logBuf: Buffer) {
+  private constructor(
+    obj: Ptr,
+    private readonly manifest: Manifest,
+    private readonly logBuf: Buffer,
+  ) {
     this.obj = obj;
   }
 
@@ -26,11 +30,28 @@ export class BpfObject {
     installLibbpfLogger(!!process.env.CAPC_LIBBPF_DEBUG);
     const n = native();
     const logBuf = Buffer.alloc(LOG_SIZE);
-    const opts = { sz: n.sizeofOpenOpts, object_name: name, relaxed_maps: false, pin_root_path: null, _removed_attach_prog_fd: 0, kconfig: null, btf_custom_path: customBtfPath(), kernel_log_buf: logBuf, kernel_log_size: LOG_SIZE, kernel_log_level: 0 };
+    const opts = {
+      sz: n.sizeofOpenOpts,
+      object_name: name,
+      relaxed_maps: false,
+      pin_root_path: null,
+      _removed_attach_prog_fd: 0,
+      kconfig: null,
+      btf_custom_path: customBtfPath(),
+      kernel_log_buf: logBuf,
+      kernel_log_size: LOG_SIZE,
+      kernel_log_level: 0,
+    };
     const ptr = n.object_open_mem(object, object.length, opts);
     if (!ptr) {
       const err = errno();
-      throw new CapcError('E0702', `libbpf could not open the compiled object: ${strerror(err)}`, ['this is a capc bug: please report it'], undefined, takeLibbpfLog().join('\n'));
+      throw new CapcError(
+        'E0702',
+        `libbpf could not open the compiled object: ${strerror(err)}`,
+        ['this is a capc bug: please report it'],
+        undefined,
+        takeLibbpfLog().join('\n'),
+      );
     }
     const o = new BpfObject(ptr, manifest, logBuf);
     o.keepAlive.push(object, opts);
@@ -49,11 +70,12 @@ export class BpfObject {
     if (!map) throw new Error('internal: the object has no .rodata.capc section');
     const buf = Buffer.alloc(this.manifest.rodata.size);
     for (const f of this.manifest.rodata.fields) {
-      const v = f.name === 'cpid' ? BigInt(values.cpid ?? 0) : values.start_ns ?? 0n;
+      const v = f.name === 'cpid' ? BigInt(values.cpid ?? 0) : (values.start_ns ?? 0n);
       buf.writeBigUInt64LE(v, f.offset);
     }
     this.keepAlive.push(buf);
-    if (n.map_set_initial_value(map, buf, buf.length) !== 0) throw new Error(`internal: cannot set .rodata.capc: ${strerror(errno())}`);
+    if (n.map_set_initial_value(map, buf, buf.length) !== 0)
+      throw new Error(`internal: cannot set .rodata.capc: ${strerror(errno())}`);
   }
 
   /** Load every program and create every map; explain a verifier rejection. */
@@ -68,25 +90,49 @@ export class BpfObject {
     }
     const err = -rc;
     const text = this.logBuf.toString('utf8', 0, Math.max(0, this.logBuf.indexOf(0)));
-    const failed = libbpfLog.map((l) => /prog '([^']+)': (?:BPF program load failed|failed to load)/.exec(l)?.[1]).find(Boolean);
+    const failed = libbpfLog
+      .map((l) => /prog '([^']+)': (?:BPF program load failed|failed to load)/.exec(l)?.[1])
+      .find(Boolean);
     const failedProbe = this.manifest.probes.find((p) => p.program === failed);
-    if (failedProbe?.attach.kind === 'fentry' && (err === 1 || err === 95 || err === 524 || err === 22) && !/^\d+: /m.test(text)) {
+    if (
+      failedProbe?.attach.kind === 'fentry' &&
+      (err === 1 || err === 95 || err === 524 || err === 22) &&
+      !/^\d+: /m.test(text)
+    ) {
       // The verifier never ran: the kernel refuses BPF trampolines (EPERM here).
       throw fentryError(failedProbe, failedProbe.attach.func, failedProbe.attach.ret, err);
     }
     if (err === 1 /* EPERM */ && !text) {
-      throw new CapcError('E0703', `the kernel refused to load the program: ${strerror(err)}`, [
-        'run capc as root; if you are root, the locked-memory limit or a security module (lockdown, SELinux) may forbid BPF',
-      ], undefined, libbpfLog.join('\n'));
+      throw new CapcError(
+        'E0703',
+        `the kernel refused to load the program: ${strerror(err)}`,
+        [
+          'run capc as root; if you are root, the locked-memory limit or a security module (lockdown, SELinux) may forbid BPF',
+        ],
+        undefined,
+        libbpfLog.join('\n'),
+      );
     }
     if (!failed || !text) {
       const mapFail = libbpfLog.find((l) => /map '([^']+)'.*(failed|error)/i.test(l));
-      throw new CapcError('E0702', `the kernel refused the BPF object: ${strerror(err)}`, [mapFail ? `libbpf: ${mapFail.trim()}` : 'run with --verbose for libbpf\'s messages'], undefined, libbpfLog.join('\n'));
+      throw new CapcError(
+        'E0702',
+        `the kernel refused the BPF object: ${strerror(err)}`,
+        [mapFail ? `libbpf: ${mapFail.trim()}` : "run with --verbose for libbpf's messages"],
+        undefined,
+        libbpfLog.join('\n'),
+      );
     }
     const probe = this.manifest.probes.find((p) => p.program === failed);
     const ex = explainVerifierLog(text, source);
     const hints = [...ex.hints, verbose ? '' : 'run with --verbose for the full verifier log'].filter(Boolean);
-    throw new CapcError('E0701', `the kernel verifier rejected ${probe ? `probe ${probe.spec}` : `program ${failed}`}: ${ex.reason}`, hints, ex.span ?? probe?.span, verbose ? text : ex.excerpt);
+    throw new CapcError(
+      'E0701',
+      `the kernel verifier rejected ${probe ? `probe ${probe.spec}` : `program ${failed}`}: ${ex.reason}`,
+      hints,
+      ex.span ?? probe?.span,
+      verbose ? text : ex.excerpt,
+    );
   }
 
   program(name: string): { ptr: Ptr; fd: number } {

@@ -20,13 +20,41 @@ const CLASSES: { kind: string; re: RegExp; hint: string }[] = [
     re: /unbounded memory access|min value is negative|max value is outside of the allowed memory range|invalid access to (map value|memory|packet)|out of bounds|value is outside/,
     hint: 'the verifier could not prove a read or write stays inside its buffer: offsets must be masked (off & (N-1)) and lengths capped before the copy (rules R1-R4)',
   },
-  { kind: 'null-map-value', re: /map_value_or_null|ptr_or_null|mem_or_null/, hint: 'a map lookup can return NULL: check the pointer before using it (rule R7: look values up again, never keep them)' },
-  { kind: 'stack-size', re: /stack limit|combined stack size|stack depth|invalid (write|read) to stack.*off=-\d{3}/, hint: 'the probe uses more than 512 bytes of stack; large values belong in per-CPU scratch maps (rule R5)' },
-  { kind: 'too-complex', re: /program is too large|too many states|complexity limit|BPF program is too large|jump out of range/, hint: 'the program is too long or has too many paths for the verifier (1M instructions); split the probe, or reduce unroll counts and string sizes' },
-  { kind: 'unreleased-reference', re: /Unreleased reference|reference has not been released|reference leak/, hint: 'a ring-buffer reservation is not submitted or discarded on every path' },
-  { kind: 'uninitialized-stack', re: /invalid (indirect )?read from stack|!read_ok|uninit/, hint: 'the program reads stack memory that was never written; initialise it first' },
-  { kind: 'helper-argument', re: /R\d type=\S+ expected=|arg#\d|invalid (zero-sized )?read|helper access to|unknown func|cannot pass|R\d+ !read_ok/, hint: 'a helper received an argument of the wrong kind or size' },
-  { kind: 'loop', re: /back-edge|infinite loop|unbounded loop/, hint: 'loops need a trip count the verifier can see (rule R6)' },
+  {
+    kind: 'null-map-value',
+    re: /map_value_or_null|ptr_or_null|mem_or_null/,
+    hint: 'a map lookup can return NULL: check the pointer before using it (rule R7: look values up again, never keep them)',
+  },
+  {
+    kind: 'stack-size',
+    re: /stack limit|combined stack size|stack depth|invalid (write|read) to stack.*off=-\d{3}/,
+    hint: 'the probe uses more than 512 bytes of stack; large values belong in per-CPU scratch maps (rule R5)',
+  },
+  {
+    kind: 'too-complex',
+    re: /program is too large|too many states|complexity limit|BPF program is too large|jump out of range/,
+    hint: 'the program is too long or has too many paths for the verifier (1M instructions); split the probe, or reduce unroll counts and string sizes',
+  },
+  {
+    kind: 'unreleased-reference',
+    re: /Unreleased reference|reference has not been released|reference leak/,
+    hint: 'a ring-buffer reservation is not submitted or discarded on every path',
+  },
+  {
+    kind: 'uninitialized-stack',
+    re: /invalid (indirect )?read from stack|!read_ok|uninit/,
+    hint: 'the program reads stack memory that was never written; initialise it first',
+  },
+  {
+    kind: 'helper-argument',
+    re: /R\d type=\S+ expected=|arg#\d|invalid (zero-sized )?read|helper access to|unknown func|cannot pass|R\d+ !read_ok/,
+    hint: 'a helper received an argument of the wrong kind or size',
+  },
+  {
+    kind: 'loop',
+    re: /back-edge|infinite loop|unbounded loop/,
+    hint: 'loops need a trip count the verifier can see (rule R6)',
+  },
 ];
 
 export function explainVerifierLog(log: string, source: SourceFile): VerifierExplanation {
@@ -36,7 +64,13 @@ export function explainVerifierLog(log: string, source: SourceFile): VerifierExp
   let reasonIdx = -1;
   for (let i = end - 1; i >= 0; i--) {
     const l = lines[i]!;
-    if (!l || /^\d+: /.test(l) || l.startsWith(';') || /^(from|last_idx|regs=|parent|func#|verification time|stack depth)/.test(l)) continue;
+    if (
+      !l ||
+      /^\d+: /.test(l) ||
+      l.startsWith(';') ||
+      /^(from|last_idx|regs=|parent|func#|verification time|stack depth)/.test(l)
+    )
+      continue;
     reasonIdx = i;
     break;
   }
@@ -59,11 +93,22 @@ export function explainVerifierLog(log: string, source: SourceFile): VerifierExp
       const text = all[line - 1] ?? '';
       const start = all.slice(0, line - 1).reduce((n, l) => n + l.length + 1, 0);
       const lead = text.length - text.trimStart().length;
-      span = { start: start + lead, end: start + text.length, line, col: lead + 1, endLine: line, endCol: text.length + 1 };
+      span = {
+        start: start + lead,
+        end: start + text.length,
+        line,
+        col: lead + 1,
+        endLine: line,
+        endCol: text.length + 1,
+      };
       break;
     }
   }
-  const cls = CLASSES.find((c) => c.re.test(reason)) ?? CLASSES.find((c) => c.re.test(lines.slice(Math.max(0, reasonIdx - 3), reasonIdx + 1).join('\n')));
-  const excerpt = lines.slice(Math.max(0, (reasonIdx >= 0 ? reasonIdx : end) - 8), (reasonIdx >= 0 ? reasonIdx : end) + 1).join('\n');
+  const cls =
+    CLASSES.find((c) => c.re.test(reason)) ??
+    CLASSES.find((c) => c.re.test(lines.slice(Math.max(0, reasonIdx - 3), reasonIdx + 1).join('\n')));
+  const excerpt = lines
+    .slice(Math.max(0, (reasonIdx >= 0 ? reasonIdx : end) - 8), (reasonIdx >= 0 ? reasonIdx : end) + 1)
+    .join('\n');
   return { reason, span, hints: cls ? [cls.hint] : [], excerpt, kind: cls?.kind ?? 'other' };
 }

@@ -21,7 +21,12 @@ export interface CaptureRecord {
 
 const F = CAPTURE_RECORD.fields;
 
-export function decodeCaptureRecord(data: Uint8Array, view: DataView, off: number, length: number): CaptureRecord | undefined {
+export function decodeCaptureRecord(
+  data: Uint8Array,
+  view: DataView,
+  off: number,
+  length: number,
+): CaptureRecord | undefined {
   if (length < CAPTURE_RECORD.size) return undefined;
   const len = view.getUint32(off + F.len, true);
   if (CAPTURE_RECORD.size + len > length) return undefined;
@@ -42,7 +47,10 @@ export function decodeCaptureRecord(data: Uint8Array, view: DataView, off: numbe
     payload: Buffer.from(data.subarray(off + CAPTURE_RECORD.size, off + CAPTURE_RECORD.size + len)),
   };
   if (rec.kind !== 'data' && len >= 16) {
-    rec.totals = [Number(view.getBigUint64(off + CAPTURE_RECORD.size, true)), Number(view.getBigUint64(off + CAPTURE_RECORD.size + 8, true))];
+    rec.totals = [
+      Number(view.getBigUint64(off + CAPTURE_RECORD.size, true)),
+      Number(view.getBigUint64(off + CAPTURE_RECORD.size + 8, true)),
+    ];
     rec.payload = Buffer.alloc(0);
   }
   return rec;

@@ -54,7 +54,11 @@ export class Streams {
   /** Connections ended because their process exited: id → bytes delivered each way. */
   private readonly reaped = new Map<number, [number, number]>();
 
-  constructor(capture: ManifestCapture, private readonly emit: (e: CapEvent) => void, private readonly maxWaitMs = 1000) {
+  constructor(
+    capture: ManifestCapture,
+    private readonly emit: (e: CapEvent) => void,
+    private readonly maxWaitMs = 1000,
+  ) {
     for (const s of capture.sites) {
       this.siteProbe.set(s.id, s.probe);
       this.siteFamily.set(s.id, s.family);
@@ -106,7 +110,13 @@ export class Streams {
       const totals = rec.totals ?? [0, 0];
       for (const d of [0, 1] as const) this.settle(c, d, totals[d]);
       c.ended = true;
-      this.emit({ kind: 'capture-end', conn: c.info, closed: rec.kind === 'close', bytes: [c.dirs[0].bytes, c.dirs[1].bytes], lost: [c.dirs[0].lost, c.dirs[1].lost] });
+      this.emit({
+        kind: 'capture-end',
+        conn: c.info,
+        closed: rec.kind === 'close',
+        bytes: [c.dirs[0].bytes, c.dirs[1].bytes],
+        lost: [c.dirs[0].lost, c.dirs[1].lost],
+      });
       this.conns.delete(rec.conn);
       return;
     }
@@ -130,7 +140,16 @@ export class Streams {
     d.bytes += rec.payload.length;
     this.totals.bytes[rec.dir] += rec.payload.length;
     if (rec.comm && rec.pid === c.info.pid) c.info.comm = rec.comm;
-    this.emit({ kind: 'capture', conn: c.info, dir: rec.dir, offset: rec.offset, data: rec.payload, ts: rec.ts, tid: rec.tid, site: rec.site });
+    this.emit({
+      kind: 'capture',
+      conn: c.info,
+      dir: rec.dir,
+      offset: rec.offset,
+      data: rec.payload,
+      ts: rec.ts,
+      tid: rec.tid,
+      site: rec.site,
+    });
   }
 
   private drainPending(c: Conn, dir: 0 | 1): void {
@@ -189,7 +208,14 @@ export class Streams {
     for (const c of this.conns.values()) {
       if (now - c.lastSeen < quietMs || alive(c.info.pid)) continue;
       for (const dir of [0, 1] as const) this.settle(c, dir, 0);
-      this.emit({ kind: 'capture-end', conn: c.info, closed: false, exited: true, bytes: [c.dirs[0].bytes, c.dirs[1].bytes], lost: [c.dirs[0].lost, c.dirs[1].lost] });
+      this.emit({
+        kind: 'capture-end',
+        conn: c.info,
+        closed: false,
+        exited: true,
+        bytes: [c.dirs[0].bytes, c.dirs[1].bytes],
+        lost: [c.dirs[0].lost, c.dirs[1].lost],
+      });
       this.conns.delete(c.info.id);
       this.reaped.set(c.info.id, [c.dirs[0].next, c.dirs[1].next]);
       if (this.reaped.size > MAX_REAPED) this.reaped.delete(this.reaped.keys().next().value!);

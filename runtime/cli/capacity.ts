@@ -10,7 +10,10 @@ export function capacityReport(m: Manifest): string {
   const cap = m.capture;
   if (!cap) return '';
   const lines: string[] = ['capture capacity:'];
-  const sinkWhat = cap.sink.kind === 'ringbuf' ? `ring buffer ${humanBytes(cap.sink.size)}` : `perf buffer ${humanBytes(cap.sink.size)} per CPU`;
+  const sinkWhat =
+    cap.sink.kind === 'ringbuf'
+      ? `ring buffer ${humanBytes(cap.sink.size)}`
+      : `perf buffer ${humanBytes(cap.sink.size)} per CPU`;
   for (const s of cap.sites) {
     const rec = CAPTURE_RECORD.size + s.size;
     const perRing = Math.floor(cap.sink.size / (rec + RINGBUF_RECORD_HEADER));
@@ -26,6 +29,8 @@ export function capacityReport(m: Manifest): string {
         `${f.maxConnections.toLocaleString('en')} at most = ${humanBytes(f.valueSize * f.maxConnections)} of kernel memory, allocated when loaded`,
     );
   }
-  lines.push(`  idle batches are flushed after ${cap.idleFlushMs} ms; a fragment too big to batch goes out in records of up to 16 KiB`);
+  lines.push(
+    `  idle batches are flushed after ${cap.idleFlushMs} ms; a fragment too big to batch goes out in records of up to 16 KiB`,
+  );
   return lines.join('\n') + '\n';
 }

@@ -30,7 +30,14 @@ export interface ProgramOpts {
 export function paintFor(stream: NodeJS.WriteStream): Paint {
   const color = stream.isTTY && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
   if (!color) return (_s, t) => t;
-  const styles: Record<string, Parameters<typeof styleText>[0]> = { error: ['red', 'bold'], warning: ['yellow', 'bold'], note: 'cyan', bold: 'bold', dim: 'blue', caret: ['red', 'bold'] };
+  const styles: Record<string, Parameters<typeof styleText>[0]> = {
+    error: ['red', 'bold'],
+    warning: ['yellow', 'bold'],
+    note: 'cyan',
+    bold: 'bold',
+    dim: 'blue',
+    caret: ['red', 'bold'],
+  };
   return (s, t) => styleText(styles[s] ?? 'reset', t);
 }
 
@@ -40,12 +47,18 @@ export function readSource(file: string | undefined, opts: ProgramOpts): SourceF
     if (file !== undefined && !opts.e) throw new CapcError('E0904', 'give either a file or -e PROGRAM');
     return { name: '-e', text: opts.e };
   }
-  if (!file) throw new CapcError('E0904', 'no program given', ['capc run FILE.cap, or capc run -e \'BEGIN { printf("hi\\n"); exit(); }\'']);
+  if (!file)
+    throw new CapcError('E0904', 'no program given', [
+      'capc run FILE.cap, or capc run -e \'BEGIN { printf("hi\\n"); exit(); }\'',
+    ]);
   if (file === '-') return decodeSource('<stdin>', fs.readFileSync(0));
   try {
     return decodeSource(file, fs.readFileSync(file));
   } catch (e) {
-    throw new CapcError('E0905', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    throw new CapcError(
+      'E0905',
+      `cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+    );
   }
 }
 
@@ -70,7 +83,13 @@ function firstInvalidUtf8(b: Buffer): number {
     for (let k = 1; k <= n; k++) if ((b[i + k]! & 0xc0) !== 0x80) return i;
     const c1 = b[i + 1]!;
     // Overlong forms, UTF-16 surrogates and code points past U+10FFFF.
-    if ((c === 0xe0 && c1 < 0xa0) || (c === 0xed && c1 >= 0xa0) || (c === 0xf0 && c1 < 0x90) || (c === 0xf4 && c1 >= 0x90)) return i;
+    if (
+      (c === 0xe0 && c1 < 0xa0) ||
+      (c === 0xed && c1 >= 0xa0) ||
+      (c === 0xf0 && c1 < 0x90) ||
+      (c === 0xf4 && c1 >= 0x90)
+    )
+      return i;
     i += n + 1;
   }
   return b.length;
@@ -119,6 +138,8 @@ export function reportFailure(err: unknown, source: SourceFile | undefined, verb
     return err.exitCode;
   }
   const e = err as Error;
-  process.stderr.write(`internal error: ${e?.message ?? String(err)}\nThis is a bug in capc. Please report it with the command you ran.\n${verbose ? e?.stack ?? '' : ''}\n`);
+  process.stderr.write(
+    `internal error: ${e?.message ?? String(err)}\nThis is a bug in capc. Please report it with the command you ran.\n${verbose ? (e?.stack ?? '') : ''}\n`,
+  );
   return EXIT_INTERNAL;
 }

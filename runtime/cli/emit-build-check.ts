@@ -76,30 +76,33 @@ export function registerBuild(program: Command): void {
 }
 
 export function registerCheck(program: Command): void {
-  programCommand(program, 'check', 'compile a program and load it into the kernel verifier without attaching it')
-    .action(async (file: string | undefined, args: string[], opts: ProgramOpts) => {
-      let source;
+  programCommand(
+    program,
+    'check',
+    'compile a program and load it into the kernel verifier without attaching it',
+  ).action(async (file: string | undefined, args: string[], opts: ProgramOpts) => {
+    let source;
+    try {
+      source = readSource(opts.e !== undefined ? undefined : file, opts);
+      requirePrivileges();
+      requireBtf();
+      const { buildSource } = await compiler();
+      const r = await buildSource(source, compileOptions(opts, positionalOf(file, args, opts)));
+      if (!r.ok || !r.output || !r.object) throw new CompileFailed(r.diagnostics);
+      printDiagnostics(r.diagnostics, source);
+      const obj = BpfObject.open(r.object.object, r.output.manifest);
       try {
-        source = readSource(opts.e !== undefined ? undefined : file, opts);
-        requirePrivileges();
-        requireBtf();
-        const { buildSource } = await compiler();
-        const r = await buildSource(source, compileOptions(opts, positionalOf(file, args, opts)));
-        if (!r.ok || !r.output || !r.object) throw new CompileFailed(r.diagnostics);
-        printDiagnostics(r.diagnostics, source);
-        const obj = BpfObject.open(r.object.object, r.output.manifest);
-        try {
-          obj.setRodata({});
-          obj.load(source, !!opts.verbose);
-        } finally {
-          obj.close();
-        }
-        const n = r.output.manifest.probes.length;
-        process.stdout.write(`${source.name}: ok: ${n} probe${n === 1 ? '' : 's'} accepted by the kernel verifier\n`);
-        process.stdout.write(capacityReport(r.output.manifest));
-        process.exitCode = EXIT_OK;
-      } catch (e) {
-        process.exitCode = reportFailure(e, source, !!opts.verbose);
+        obj.setRodata({});
+        obj.load(source, !!opts.verbose);
+      } finally {
+        obj.close();
       }
-    });
+      const n = r.output.manifest.probes.length;
+      process.stdout.write(`${source.name}: ok: ${n} probe${n === 1 ? '' : 's'} accepted by the kernel verifier\n`);
+      process.stdout.write(capacityReport(r.output.manifest));
+      process.exitCode = EXIT_OK;
+    } catch (e) {
+      process.exitCode = reportFailure(e, source, !!opts.verbose);
+    }
+  });
 }

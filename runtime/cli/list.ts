@@ -10,7 +10,9 @@ import { EXIT_OK, reportFailure } from './common.js';
 export function registerList(program: Command): void {
   program
     .command('list')
-    .description("list probes: tracepoints, raw tracepoints, a binary's functions (uprobe:BIN:*) or USDT probes (usdt:BIN:*), kernel functions (kprobe:*, fentry:*)")
+    .description(
+      "list probes: tracepoints, raw tracepoints, a binary's functions (uprobe:BIN:*) or USDT probes (usdt:BIN:*), kernel functions (kprobe:*, fentry:*)",
+    )
     .argument('[pattern]', "e.g. 'tracepoint:sched:*', 'uprobe:/usr/bin/bash:read*', 'usdt:/usr/bin/python3:*'", '*')
     .option('-v, --verbose', 'show the arguments of each probe')
     .action((pattern: string, opts: { verbose?: boolean }) => {

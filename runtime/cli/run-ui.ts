@@ -68,7 +68,8 @@ export async function runInTerminalUi(base: Omit<RunOptions, 'renderer'>, o: UiR
   const mount = () => {
     mounting = ui
       .then((m) => {
-        if (!store.ended) handle = m.mountUi(props(), { stdout: process.stdout, stdin: process.stdin, stderr: process.stderr });
+        if (!store.ended)
+          handle = m.mountUi(props(), { stdout: process.stdout, stdin: process.stdin, stderr: process.stderr });
       })
       .catch((e) => {
         // No UI means nobody sees anything: stop the session cleanly, then report it.
@@ -101,7 +102,10 @@ export async function runInTerminalUi(base: Omit<RunOptions, 'renderer'>, o: UiR
   // then what the events pane held is printed first, so a short run shows what text mode shows.
   const text = new TextRenderer(o.out, o.err, o.quiet, o.hex);
   const after = store.afterUi({ replay: !quitInUi });
-  if (after.skipped) o.err.write(`capc: ${after.skipped} earlier entries were shown in the terminal UI only (--no-tui or -o FILE keeps everything)\n`);
+  if (after.skipped)
+    o.err.write(
+      `capc: ${after.skipped} earlier entries were shown in the terminal UI only (--no-tui or -o FILE keeps everything)\n`,
+    );
   for (const e of after.events) text.event(e);
   text.end();
   if (uiError) throw uiError; // an internal error (exit 70), reported after the session closed cleanly

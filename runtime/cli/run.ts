@@ -40,7 +40,10 @@ export function registerRun(program: Command): void {
     .option('-c <command>', 'start COMMAND, trace it, stop when it exits (cpid is its pid)')
     .option('-p <pid>', 'attach uprobes to this process only; stop when it exits')
     .option('--duration <seconds>', 'stop after this many seconds')
-    .option('-f, --format <format>', 'output format: text or json (default: the terminal UI on a terminal, text otherwise)')
+    .option(
+      '-f, --format <format>',
+      'output format: text or json (default: the terminal UI on a terminal, text otherwise)',
+    )
     .option('--no-tui', 'plain text output even on a terminal')
     .option('-o <file>', 'write output to FILE instead of stdout')
     .option('-q', 'quiet: no "Attaching N probes..." line')
@@ -64,10 +67,12 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
   try {
     const positional = opts.e !== undefined && file !== undefined ? [file, ...args] : args;
     source = readSource(opts.e !== undefined ? undefined : file, opts);
-    if (opts.format !== undefined && !['text', 'json'].includes(opts.format)) throw new CapcError('E0904', `unknown output format '${opts.format}'`, ['use -f text or -f json']);
+    if (opts.format !== undefined && !['text', 'json'].includes(opts.format))
+      throw new CapcError('E0904', `unknown output format '${opts.format}'`, ['use -f text or -f json']);
     const pid = opts.p !== undefined ? parseInteger('-p', opts.p) : undefined;
     const duration = opts.duration !== undefined ? Number(opts.duration) : undefined;
-    if (duration !== undefined && !(duration > 0)) throw new CapcError('E0904', '--duration needs a positive number of seconds');
+    if (duration !== undefined && !(duration > 0))
+      throw new CapcError('E0904', '--duration needs a positive number of seconds');
     if (opts.c !== undefined && pid !== undefined) throw new CapcError('E0904', 'use either -c or -p, not both');
     // A closed output (`| head`) stops the session cleanly instead of crashing it.
     const abort = new AbortController();
@@ -79,8 +84,16 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
     });
     const out: Out = opts.o ? fileOut(opts.o) : batchedOut((d) => void (outClosed || process.stdout.write(d)));
     const err: Out = { write: (d) => void process.stderr.write(d) };
-    const { mode } = chooseOutputMode({ format: opts.format, outputFile: !!opts.o, tui: opts.tui, stdoutIsTTY: process.stdout.isTTY, stdinIsTTY: process.stdin.isTTY, env: process.env });
-    const withStreamFiles = (r: Renderer): Renderer => (opts.writeStreams ? new FanOut([r, new StreamFiles(opts.writeStreams)]) : r);
+    const { mode } = chooseOutputMode({
+      format: opts.format,
+      outputFile: !!opts.o,
+      tui: opts.tui,
+      stdoutIsTTY: process.stdout.isTTY,
+      stdinIsTTY: process.stdin.isTTY,
+      env: process.env,
+    });
+    const withStreamFiles = (r: Renderer): Renderer =>
+      opts.writeStreams ? new FanOut([r, new StreamFiles(opts.writeStreams)]) : r;
     const src = source;
     const base: Omit<RunOptions, 'renderer'> = {
       onSessionStart: () => setSignalPhase('session'),
@@ -95,9 +108,12 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
       onWarnings: (ds) => printDiagnostics(ds, src),
       signal: abort.signal,
       onAttached: process.env.CAPC_NOTIFY_ATTACHED ? () => process.stderr.write('__CAPC_ATTACHED__\n') : undefined,
-      onLoaded: process.env.CAPC_NOTIFY_ATTACHED ? (ids) => process.stderr.write(`__CAPC_LOADED__ ${ids.join(',')}\n`) : undefined,
+      onLoaded: process.env.CAPC_NOTIFY_ATTACHED
+        ? (ids) => process.stderr.write(`__CAPC_LOADED__ ${ids.join(',')}\n`)
+        : undefined,
     };
-    if (mode === 'ui') return await runInTerminalUi(base, { wrap: withStreamFiles, quiet: !!opts.q, hex: !!opts.hex, abort, out, err });
+    if (mode === 'ui')
+      return await runInTerminalUi(base, { wrap: withStreamFiles, quiet: !!opts.q, hex: !!opts.hex, abort, out, err });
     const main = mode === 'json' ? new JsonRenderer(out) : new TextRenderer(out, err, !!opts.q, !!opts.hex);
     return await runSession({ ...base, renderer: withStreamFiles(main) });
   } catch (e) {
@@ -121,4 +137,3 @@ function fileOut(path: string): Out {
   }
   return batchedOut((d) => void fs.writeSync(fd, d));
 }
-

@@ -12,7 +12,13 @@ import { ResolvedPart, type CapEvent } from './model.js';
 import type { ValueResolver } from './resolve.js';
 
 /** One field of a record or key: integers as bigint, strings as bytes, resolved values as text. */
-export function readField(f: LayoutField, data: Uint8Array, view: DataView, at: number, resolver: ValueResolver | undefined): PrintfValue {
+export function readField(
+  f: LayoutField,
+  data: Uint8Array,
+  view: DataView,
+  at: number,
+  resolver: ValueResolver | undefined,
+): PrintfValue {
   switch (f.type) {
     case 'str':
       return Buffer.from(data.subarray(at, at + f.size));
@@ -24,7 +30,12 @@ export function readField(f: LayoutField, data: Uint8Array, view: DataView, at: 
     case 'usym':
     case 'ustack': {
       if (!resolver) return Buffer.from('?');
-      const r = f.type === 'inet' ? resolver.inet(data, at) : f.type === 'usym' ? resolver.usym(data, at) : resolver.ustack(data, at, f.stackMap!, f.frames!);
+      const r =
+        f.type === 'inet'
+          ? resolver.inet(data, at)
+          : f.type === 'usym'
+            ? resolver.usym(data, at)
+            : resolver.ustack(data, at, f.stackMap!, f.frames!);
       return r;
     }
     case 'int':
@@ -48,7 +59,10 @@ export class Decoder {
   /** Records whose id the manifest does not know (a bug if ever non-zero). */
   unknown = 0;
 
-  constructor(manifest: Manifest, private readonly resolver?: ValueResolver) {
+  constructor(
+    manifest: Manifest,
+    private readonly resolver?: ValueResolver,
+  ) {
     for (const e of manifest.events) {
       this.byId[e.id] = e;
       this.fast[e.id] = compileFastPrintf(e);
@@ -88,7 +102,14 @@ export class Decoder {
         return { kind: 'value', text, json: jsonValue(text.toString('utf8')) };
       }
       default:
-        return { kind: 'printf', text: formatPrintf(ev.segments ?? [], values, ev.fields.map((f) => (f.type === 'int' ? f.size : 8))) };
+        return {
+          kind: 'printf',
+          text: formatPrintf(
+            ev.segments ?? [],
+            values,
+            ev.fields.map((f) => (f.type === 'int' ? f.size : 8)),
+          ),
+        };
     }
   }
 }

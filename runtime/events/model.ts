@@ -87,9 +87,26 @@ export type CapEvent =
   | { kind: 'capture-loss'; conn: ConnInfo; dir: 0 | 1; offset: number; bytes: number }
   /** A connection closed (or was still open when capc stopped). */
   /** closed: a close was traced; exited: its process exited without one (ended after a quiet while); neither: still open at exit. */
-  | { kind: 'capture-end'; conn: ConnInfo; closed: boolean; exited?: boolean; bytes: [number, number]; lost: [number, number] }
+  | {
+      kind: 'capture-end';
+      conn: ConnInfo;
+      closed: boolean;
+      exited?: boolean;
+      bytes: [number, number];
+      lost: [number, number];
+    }
   /** Capture totals at exit: what the kernel dropped and what the reader saw lost. */
-  | { kind: 'capture-summary'; connections: number; bytes: [number, number]; records: number; lostBytes: number; droppedBytes: number; droppedRecords: number; refusedConnections: number; unpairedReturns: number };
+  | {
+      kind: 'capture-summary';
+      connections: number;
+      bytes: [number, number];
+      records: number;
+      lostBytes: number;
+      droppedBytes: number;
+      droppedRecords: number;
+      refusedConnections: number;
+      unpairedReturns: number;
+    };
 
 export interface Renderer {
   event(e: CapEvent): void;

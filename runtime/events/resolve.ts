@@ -18,7 +18,8 @@ export class ValueResolver {
     readonly symbolizer = new Symbolizer(),
   ) {
     for (const p of manifest.probes) {
-      if (p.attach.kind === 'uprobe' && !p.attach.ret) this.sites.set(p.id, { path: p.attach.path, func: p.attach.func, offset: p.attach.offset });
+      if (p.attach.kind === 'uprobe' && !p.attach.ret)
+        this.sites.set(p.id, { path: p.attach.path, func: p.attach.func, offset: p.attach.offset });
     }
   }
 
@@ -72,7 +73,8 @@ function hex(a: bigint): string {
 /** inet_ntop(AF_INET6): lowercase groups, the longest run of zero groups as `::`, v4-mapped as `::ffff:a.b.c.d`. */
 export function ipv6Text(a: Buffer): string {
   const groups = Array.from({ length: 8 }, (_, i) => a.readUInt16BE(i * 2));
-  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) return `::ffff:${a[12]}.${a[13]}.${a[14]}.${a[15]}`;
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff)
+    return `::ffff:${a[12]}.${a[13]}.${a[14]}.${a[15]}`;
   let best = -1;
   let bestLen = 0;
   for (let i = 0; i < 8; ) {

@@ -93,7 +93,9 @@ function bind() {
     sizeofTestRunOpts: koffi.sizeof(TestRunOpts),
     // libbpf: objects
     set_print: lib.func('void *libbpf_set_print(capc_libbpf_print_fn *fn)'),
-    object_open_mem: lib.func('bpf_object *bpf_object__open_mem(const void *buf, size_t sz, const bpf_object_open_opts *opts)'),
+    object_open_mem: lib.func(
+      'bpf_object *bpf_object__open_mem(const void *buf, size_t sz, const bpf_object_open_opts *opts)',
+    ),
     object_load: lib.func('int bpf_object__load(bpf_object *obj)'),
     object_close: lib.func('void bpf_object__close(bpf_object *obj)'),
     find_program: lib.func('bpf_program *bpf_object__find_program_by_name(const bpf_object *obj, const char *name)'),
@@ -106,12 +108,22 @@ function bind() {
     get_error: lib.func('long libbpf_get_error(const void *ptr)'),
     num_possible_cpus: lib.func('int libbpf_num_possible_cpus()'),
     // libbpf: attach
-    attach_tracepoint: lib.func('bpf_link *bpf_program__attach_tracepoint(const bpf_program *prog, const char *category, const char *name)'),
-    attach_uprobe_opts: lib.func('bpf_link *bpf_program__attach_uprobe_opts(const bpf_program *prog, int pid, const char *binary_path, size_t func_offset, const bpf_uprobe_opts *opts)'),
+    attach_tracepoint: lib.func(
+      'bpf_link *bpf_program__attach_tracepoint(const bpf_program *prog, const char *category, const char *name)',
+    ),
+    attach_uprobe_opts: lib.func(
+      'bpf_link *bpf_program__attach_uprobe_opts(const bpf_program *prog, int pid, const char *binary_path, size_t func_offset, const bpf_uprobe_opts *opts)',
+    ),
     attach_perf_event: lib.func('bpf_link *bpf_program__attach_perf_event(const bpf_program *prog, int pfd)'),
-    attach_kprobe_opts: lib.func('bpf_link *bpf_program__attach_kprobe_opts(const bpf_program *prog, const char *func_name, const bpf_kprobe_opts *opts)'),
-    attach_raw_tracepoint: lib.func('bpf_link *bpf_program__attach_raw_tracepoint(const bpf_program *prog, const char *tp_name)'),
-    attach_usdt: lib.func('bpf_link *bpf_program__attach_usdt(const bpf_program *prog, int pid, const char *binary_path, const char *usdt_provider, const char *usdt_name, const void *opts)'),
+    attach_kprobe_opts: lib.func(
+      'bpf_link *bpf_program__attach_kprobe_opts(const bpf_program *prog, const char *func_name, const bpf_kprobe_opts *opts)',
+    ),
+    attach_raw_tracepoint: lib.func(
+      'bpf_link *bpf_program__attach_raw_tracepoint(const bpf_program *prog, const char *tp_name)',
+    ),
+    attach_usdt: lib.func(
+      'bpf_link *bpf_program__attach_usdt(const bpf_program *prog, int pid, const char *binary_path, const char *usdt_provider, const char *usdt_name, const void *opts)',
+    ),
     attach_trace: lib.func('bpf_link *bpf_program__attach_trace(const bpf_program *prog)'),
     link_destroy: lib.func('int bpf_link__destroy(bpf_link *link)'),
     // libbpf: low-level map and program access
@@ -124,7 +136,9 @@ function bind() {
     // struct bpf_prog_info and friends (run_time_ns, run_cnt: see runtime/bpf/bpf-stats.ts)
     obj_get_info_by_fd: lib.func('int bpf_obj_get_info_by_fd(int bpf_fd, void *info, void *info_len)'),
     // libbpf: perf buffers (the perfbuf sink)
-    perf_buffer_new: lib.func('perf_buffer *perf_buffer__new(int map_fd, size_t page_cnt, capc_perf_sample_fn *sample_cb, capc_perf_lost_fn *lost_cb, void *ctx, const void *opts)'),
+    perf_buffer_new: lib.func(
+      'perf_buffer *perf_buffer__new(int map_fd, size_t page_cnt, capc_perf_sample_fn *sample_cb, capc_perf_lost_fn *lost_cb, void *ctx, const void *opts)',
+    ),
     perf_buffer_epoll_fd: lib.func('int perf_buffer__epoll_fd(const perf_buffer *pb)'),
     perf_buffer_consume: lib.func('int perf_buffer__consume(perf_buffer *pb)'),
     perf_buffer_free: lib.func('void perf_buffer__free(perf_buffer *pb)'),
@@ -145,7 +159,8 @@ function bind() {
 }
 
 export const koffiView = (ptr: Ptr, len: number): ArrayBuffer => koffi.view(ptr as never, len) as ArrayBuffer;
-export const koffiRegister = (fn: (...a: never[]) => unknown, proto: ReturnType<typeof koffi.proto>): unknown => koffi.register(fn as never, koffi.pointer(proto));
+export const koffiRegister = (fn: (...a: never[]) => unknown, proto: ReturnType<typeof koffi.proto>): unknown =>
+  koffi.register(fn as never, koffi.pointer(proto));
 export const koffiAddress = (ptr: Ptr): bigint => koffi.address(ptr as never) as bigint;
 export const koffiDecodeInt = (ptr: Ptr): number => koffi.decode(ptr as never, 'int') as number;
 

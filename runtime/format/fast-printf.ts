@@ -45,7 +45,15 @@ function pad(body: string, flags: string, width: number | undefined, zeroOk: boo
 }
 
 /** Integer conversion with C's flags and precision (the generated code calls this only when it must). */
-function intConvFull(conv: string, lo: number, hi: number, signed: boolean, flags: string, width: number | undefined, precision: number | undefined): string {
+function intConvFull(
+  conv: string,
+  lo: number,
+  hi: number,
+  signed: boolean,
+  flags: string,
+  width: number | undefined,
+  precision: number | undefined,
+): string {
   if (conv === 'p') return pad('0x' + intText('x', lo, hi, false), flags, width, false);
   let digits = intText(conv, lo, hi, signed);
   let prefix = '';
@@ -53,13 +61,15 @@ function intConvFull(conv: string, lo: number, hi: number, signed: boolean, flag
     prefix = '-';
     digits = digits.slice(1);
   } else if (conv === 'd' || conv === 'i') prefix = flags.includes('+') ? '+' : flags.includes(' ') ? ' ' : '';
-  if ((conv === 'x' || conv === 'X') && flags.includes('#') && (lo !== 0 || hi !== 0)) prefix = conv === 'x' ? '0x' : '0X';
+  if ((conv === 'x' || conv === 'X') && flags.includes('#') && (lo !== 0 || hi !== 0))
+    prefix = conv === 'x' ? '0x' : '0X';
   if (conv === 'o' && flags.includes('#')) digits = '0' + digits;
   if (precision !== undefined && digits.length < precision) digits = '0'.repeat(precision - digits.length) + digits;
   return pad(prefix + digits, flags, width, precision === undefined);
 }
 
-const latin1 = (data: Uint8Array, start: number, end: number): string => Buffer.prototype.latin1Slice.call(data, start, end) as string;
+const latin1 = (data: Uint8Array, start: number, end: number): string =>
+  Buffer.prototype.latin1Slice.call(data, start, end) as string;
 
 export function compileFastPrintf(ev: ManifestEvent): FastFormatter | undefined {
   if ((ev.kind ?? 'printf') !== 'printf' || !ev.segments) return undefined;
@@ -84,9 +94,16 @@ export function compileFastPrintf(ev: ManifestEvent): FastFormatter | undefined 
     const at = `o + ${f.offset}`;
     if (f.type === 'str') {
       // Up to the first NUL inside the field.
-      body.push(`{ const a = ${at}, z = a + ${f.size}; let e = d.indexOf(0, a); if (e < 0 || e > z) e = z; let t = latin1(d, a, e);`);
+      body.push(
+        `{ const a = ${at}, z = a + ${f.size}; let e = d.indexOf(0, a); if (e < 0 || e > z) e = z; let t = latin1(d, a, e);`,
+      );
       if (s.precision !== undefined) body.push(`t = t.slice(0, ${s.precision});`);
-      if (s.width) body.push(s.flags.includes('-') ? `if (t.length < ${s.width}) t += " ".repeat(${s.width} - t.length);` : `if (t.length < ${s.width}) t = " ".repeat(${s.width} - t.length) + t;`);
+      if (s.width)
+        body.push(
+          s.flags.includes('-')
+            ? `if (t.length < ${s.width}) t += " ".repeat(${s.width} - t.length);`
+            : `if (t.length < ${s.width}) t = " ".repeat(${s.width} - t.length) + t;`,
+        );
       body.push('s += t; }');
       continue;
     }
@@ -99,26 +116,44 @@ export function compileFastPrintf(ev: ManifestEvent): FastFormatter | undefined 
     } else {
       // Narrow fields are promoted to a 32-bit int, as C does (and formatPrintf):
       // %d reads them as int32, %u %x %o as uint32, %p sign-extends to 64 bits.
-      const get = { 1: signed ? 'getInt8' : 'getUint8', 2: signed ? 'getInt16' : 'getUint16', 4: signed ? 'getInt32' : 'getUint32' }[f.size as 1 | 2 | 4];
+      const get = {
+        1: signed ? 'getInt8' : 'getUint8',
+        2: signed ? 'getInt16' : 'getUint16',
+        4: signed ? 'getInt32' : 'getUint32',
+      }[f.size as 1 | 2 | 4];
       body.push(`{ const n = v.${get}(${at}${f.size > 1 ? ', true' : ''});`);
       lo = 'n >>> 0';
-      hi = s.conv === 'd' || s.conv === 'i' ? '((n | 0) < 0 ? 4294967295 : 0)' : s.conv === 'p' ? '(n < 0 ? 4294967295 : 0)' : '0';
+      hi =
+        s.conv === 'd' || s.conv === 'i'
+          ? '((n | 0) < 0 ? 4294967295 : 0)'
+          : s.conv === 'p'
+            ? '(n < 0 ? 4294967295 : 0)'
+            : '0';
     }
     const asSigned = f.size === 8 ? signed : s.conv === 'd' || s.conv === 'i';
     const open = f.size === 8 ? '{' : '';
     if (s.conv === 'c') {
       const w = s.width ?? 0;
       const ch = `String.fromCharCode((${lo}) & 255)`;
-      body.push(`${open} s += ${w > 1 ? (s.flags.includes('-') ? `${ch} + ${JSON.stringify(' '.repeat(w - 1))}` : `${JSON.stringify(' '.repeat(w - 1))} + ${ch}`) : ch}; }`);
+      body.push(
+        `${open} s += ${w > 1 ? (s.flags.includes('-') ? `${ch} + ${JSON.stringify(' '.repeat(w - 1))}` : `${JSON.stringify(' '.repeat(w - 1))} + ${ch}`) : ch}; }`,
+      );
       continue;
     }
     const simple = !s.flags && s.width === undefined && s.precision === undefined && s.conv !== 'p';
-    body.push(simple
-      ? `${open} s += intText(${JSON.stringify(s.conv)}, ${lo}, ${hi}, ${asSigned}); }`
-      : `${open} s += intConvFull(${JSON.stringify(s.conv)}, ${lo}, ${hi}, ${asSigned}, ${JSON.stringify(s.flags)}, ${s.width ?? 'undefined'}, ${s.precision ?? 'undefined'}); }`);
+    body.push(
+      simple
+        ? `${open} s += intText(${JSON.stringify(s.conv)}, ${lo}, ${hi}, ${asSigned}); }`
+        : `${open} s += intConvFull(${JSON.stringify(s.conv)}, ${lo}, ${hi}, ${asSigned}, ${JSON.stringify(s.flags)}, ${s.width ?? 'undefined'}, ${s.precision ?? 'undefined'}); }`,
+    );
   }
   body.push('return s;');
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  const make = new Function('intText', 'intConvFull', 'latin1', `return function fastPrintf(v, d, o) {\n${body.join('\n')}\n};`) as (...a: unknown[]) => FastFormatter;
+  const make = new Function(
+    'intText',
+    'intConvFull',
+    'latin1',
+    `return function fastPrintf(v, d, o) {\n${body.join('\n')}\n};`,
+  ) as (...a: unknown[]) => FastFormatter;
   return make(intText, intConvFull, latin1);
 }

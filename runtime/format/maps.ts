@@ -10,7 +10,10 @@ import { ResolvedPart } from '../events/model.js';
 import { histJson, histRows } from './hist.js';
 import { cstr } from './printf.js';
 
-export interface PrintOptions { top?: number; div?: number }
+export interface PrintOptions {
+  top?: number;
+  div?: number;
+}
 
 export function keyText(k: KeyPart): string {
   if (k instanceof ResolvedPart) return keyPartText(k);
@@ -33,7 +36,14 @@ function compareKeys(a: KeyPart[], b: KeyPart[]): number {
   for (let i = 0; i < Math.min(a.length, b.length); i++) {
     const x = a[i]!;
     const y = b[i]!;
-    const c = typeof x === 'bigint' && typeof y === 'bigint' ? (x < y ? -1 : x > y ? 1 : 0) : Buffer.compare(keyBytes(x), keyBytes(y));
+    const c =
+      typeof x === 'bigint' && typeof y === 'bigint'
+        ? x < y
+          ? -1
+          : x > y
+            ? 1
+            : 0
+        : Buffer.compare(keyBytes(x), keyBytes(y));
     if (c) return c;
   }
   return a.length - b.length;
@@ -80,7 +90,8 @@ export function mapText(m: MapSnapshot, opts: PrintOptions = {}): Buffer {
   for (const e of shown(m, opts)) {
     const key = m.keyed ? Buffer.concat([Buffer.from('['), joinKey(e.key, ', '), Buffer.from(']')]) : Buffer.alloc(0);
     out.push(Buffer.from(m.name, 'latin1'), key, Buffer.from(': '));
-    if (hist) out.push(Buffer.from(`\n${histRows(e.buckets ?? [], m.kind === 'lhist' ? m.lhist : undefined, Number(div))}\n`));
+    if (hist)
+      out.push(Buffer.from(`\n${histRows(e.buckets ?? [], m.kind === 'lhist' ? m.lhist : undefined, Number(div))}\n`));
     else out.push(Buffer.from(valueText(m, e, div), 'latin1'), Buffer.from('\n'));
   }
   if (m.kind === 'avg' || m.kind === 'stats') out.push(Buffer.from('\n'));
@@ -91,7 +102,10 @@ export function mapText(m: MapSnapshot, opts: PrintOptions = {}): Buffer {
 export function jsonValue(v: unknown): string {
   if (typeof v === 'bigint') return v.toString();
   if (Array.isArray(v)) return `[${v.map(jsonValue).join(',')}]`;
-  if (v && typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}: ${jsonValue(x)}`).join(', ')}}`;
+  if (v && typeof v === 'object')
+    return `{${Object.entries(v)
+      .map(([k, x]) => `${JSON.stringify(k)}: ${jsonValue(x)}`)
+      .join(', ')}}`;
   return JSON.stringify(v);
 }
 
@@ -114,11 +128,13 @@ function entryJson(m: MapSnapshot, e: MapEntry, div: bigint): string {
 /** The JSON line of one map (without its newline). */
 export function mapJson(m: MapSnapshot, opts: PrintOptions = {}): string {
   const div = BigInt(opts.div ?? 1);
-  const type = m.kind === 'hist' || m.kind === 'lhist' ? 'hist' : m.kind === 'avg' || m.kind === 'stats' ? 'stats' : 'map';
+  const type =
+    m.kind === 'hist' || m.kind === 'lhist' ? 'hist' : m.kind === 'avg' || m.kind === 'stats' ? 'stats' : 'map';
   const entries = shown(m, opts);
   let data: string;
   if (!m.keyed) data = entries[0] ? entryJson(m, entries[0], div) : '0';
-  else data = `{${entries.map((e) => `${JSON.stringify(e.key.map((k) => bytesToJsonText(k)).join(','))}: ${entryJson(m, e, div)}`).join(', ')}}`;
+  else
+    data = `{${entries.map((e) => `${JSON.stringify(e.key.map((k) => bytesToJsonText(k)).join(','))}: ${entryJson(m, e, div)}`).join(', ')}}`;
   return `{"type": "${type}", "data": {${JSON.stringify(m.name)}: ${data}}}`;
 }
 

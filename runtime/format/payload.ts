@@ -11,11 +11,17 @@ const ESCAPED: Buffer[] = Array.from({ length: 256 }, (_, b) => {
   if (b >= 0x20 && b < 0x7f) return Buffer.from([b]);
   return Buffer.from(`\\x${b.toString(16).padStart(2, '0')}`);
 });
-const PLAIN = Uint8Array.from({ length: 256 }, (_, b) => (b >= 0x20 && b < 0x7f && b !== 0x5c) || b === 0x0a || b === 0x09 ? 1 : 0);
+const PLAIN = Uint8Array.from({ length: 256 }, (_, b) =>
+  (b >= 0x20 && b < 0x7f && b !== 0x5c) || b === 0x0a || b === 0x09 ? 1 : 0,
+);
 
 export function escapePayload(data: Buffer): Buffer {
   let plain = true;
-  for (let i = 0; i < data.length; i++) if (!PLAIN[data[i]!]) { plain = false; break; }
+  for (let i = 0; i < data.length; i++)
+    if (!PLAIN[data[i]!]) {
+      plain = false;
+      break;
+    }
   if (plain) return data;
   // One pass into one buffer: at most 4 output bytes per input byte (\xNN).
   const out = Buffer.allocUnsafe(data.length * 4);
@@ -40,7 +46,9 @@ export function hexDump(data: Buffer, startOffset = 0): string {
     const left = hex.slice(0, 8).join(' ');
     const right = hex.slice(8).join(' ');
     const ascii = [...row].map((b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.')).join('');
-    lines.push(`${(startOffset + i).toString(16).padStart(8, '0')}  ${left.padEnd(23)}  ${right.padEnd(23)}  |${ascii}|`);
+    lines.push(
+      `${(startOffset + i).toString(16).padStart(8, '0')}  ${left.padEnd(23)}  ${right.padEnd(23)}  |${ascii}|`,
+    );
   }
   return lines.join('\n');
 }

@@ -94,15 +94,28 @@ export function formatPrintf(segments: FormatSegment[], values: PrintfValue[], w
     if (seg.conv === 's' || seg.conv === 'c') {
       let text: string;
       if (seg.conv === 'c') text = String.fromCharCode(Number(BigInt.asUintN(8, v as bigint)));
-      else text = Buffer.isBuffer(v) ? cstr(v).toString('latin1') : v instanceof ResolvedPart ? Buffer.from(v.text).toString('latin1') : typeof v === 'object' ? v.buf.toString('latin1') : Buffer.from(String(v)).toString('latin1');
+      else
+        text = Buffer.isBuffer(v)
+          ? cstr(v).toString('latin1')
+          : v instanceof ResolvedPart
+            ? Buffer.from(v.text).toString('latin1')
+            : typeof v === 'object'
+              ? v.buf.toString('latin1')
+              : Buffer.from(String(v)).toString('latin1');
       if (seg.conv === 's' && seg.precision !== undefined) text = text.slice(0, seg.precision);
       const w = seg.width ?? 0;
-      if (text.length < w) text = seg.flags.includes('-') ? text + ' '.repeat(w - text.length) : ' '.repeat(w - text.length) + text;
+      if (text.length < w)
+        text = seg.flags.includes('-') ? text + ' '.repeat(w - text.length) : ' '.repeat(w - text.length) + text;
       out += text;
       continue;
     }
     const bytes = widths?.[seg.arg] ?? 8;
-    out += pad(intConv(seg.conv, v as bigint, seg.flags, seg.precision, bytes > 4 ? 64 : 32), seg.flags, seg.width, seg.precision === undefined);
+    out += pad(
+      intConv(seg.conv, v as bigint, seg.flags, seg.precision, bytes > 4 ? 64 : 32),
+      seg.flags,
+      seg.width,
+      seg.precision === undefined,
+    );
   }
   return Buffer.from(out, 'latin1');
 }

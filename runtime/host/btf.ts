@@ -5,9 +5,36 @@
 import fs from 'node:fs';
 import type { BtfParam } from '../../compiler/host.js';
 
-const KIND = { INT: 1, PTR: 2, ARRAY: 3, STRUCT: 4, UNION: 5, ENUM: 6, FWD: 7, TYPEDEF: 8, VOLATILE: 9, CONST: 10, RESTRICT: 11, FUNC: 12, FUNC_PROTO: 13, VAR: 14, DATASEC: 15, FLOAT: 16, DECL_TAG: 17, TYPE_TAG: 18, ENUM64: 19 } as const;
+const KIND = {
+  INT: 1,
+  PTR: 2,
+  ARRAY: 3,
+  STRUCT: 4,
+  UNION: 5,
+  ENUM: 6,
+  FWD: 7,
+  TYPEDEF: 8,
+  VOLATILE: 9,
+  CONST: 10,
+  RESTRICT: 11,
+  FUNC: 12,
+  FUNC_PROTO: 13,
+  VAR: 14,
+  DATASEC: 15,
+  FLOAT: 16,
+  DECL_TAG: 17,
+  TYPE_TAG: 18,
+  ENUM64: 19,
+} as const;
 
-interface RawType { kind: number; name: string; vlen: number; sizeOrType: number; off: number; info: number }
+interface RawType {
+  kind: number;
+  name: string;
+  vlen: number;
+  sizeOrType: number;
+  off: number;
+  info: number;
+}
 
 export class Btf {
   private readonly types: RawType[] = [{ kind: 0, name: 'void', vlen: 0, sizeOrType: 0, off: 0, info: 0 }];
@@ -82,7 +109,14 @@ export class Btf {
     for (let i = 0; i < 16; i++) {
       const t = this.types[id];
       if (!t) return undefined;
-      if (t.kind === KIND.PTR || t.kind === KIND.TYPEDEF || t.kind === KIND.CONST || t.kind === KIND.VOLATILE || t.kind === KIND.RESTRICT || t.kind === KIND.TYPE_TAG) {
+      if (
+        t.kind === KIND.PTR ||
+        t.kind === KIND.TYPEDEF ||
+        t.kind === KIND.CONST ||
+        t.kind === KIND.VOLATILE ||
+        t.kind === KIND.RESTRICT ||
+        t.kind === KIND.TYPE_TAG
+      ) {
         id = t.sizeOrType;
         continue;
       }
@@ -117,7 +151,7 @@ export class Btf {
           return { size: t.sizeOrType, signed: ((this.buf.readUInt32LE(t.off) >>> 24) & 1) === 1 };
         case KIND.ENUM:
         case KIND.ENUM64:
-          return { size: t.sizeOrType, signed: (t.info >>> 31) === 1 };
+          return { size: t.sizeOrType, signed: t.info >>> 31 === 1 };
         case KIND.PTR:
           return { size: 8, signed: false };
         case KIND.STRUCT:

@@ -46,7 +46,8 @@ export function readFunctionSymbols(path: string): ElfSymbol[] {
   const fd = fs.openSync(path, 'r');
   try {
     const size = fs.fstatSync(fd).size;
-    if (size < 64 || !readAt(fd, 0, 4).equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]))) throw new Error('not an ELF file');
+    if (size < 64 || !readAt(fd, 0, 4).equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46])))
+      throw new Error('not an ELF file');
     const eh = readAt(fd, 0, 64);
     if (eh[4] !== 2 || eh[5] !== 1) throw new Error('only 64-bit little-endian ELF files are supported');
     const shoff = Number(eh.readBigUInt64LE(0x28));
@@ -80,7 +81,12 @@ export function readFunctionSymbols(path: string): ElfSymbol[] {
           const end = strtab.indexOf(0, nameOff);
           const name = strtab.toString('latin1', nameOff, end < 0 ? undefined : end);
           if (!name || out.has(name)) continue;
-          out.set(name, { name, value: syms.readBigUInt64LE(o + 8), size: syms.readBigUInt64LE(o + 16), ifunc: type === STT_GNU_IFUNC });
+          out.set(name, {
+            name,
+            value: syms.readBigUInt64LE(o + 8),
+            size: syms.readBigUInt64LE(o + 16),
+            ifunc: type === STT_GNU_IFUNC,
+          });
         }
       }
     }
@@ -90,7 +96,15 @@ export function readFunctionSymbols(path: string): ElfSymbol[] {
   }
 }
 
-export interface ElfSection { name: string; type: number; addr: bigint; offset: number; size: number; link: number; entsize: number }
+export interface ElfSection {
+  name: string;
+  type: number;
+  addr: bigint;
+  offset: number;
+  size: number;
+  link: number;
+  entsize: number;
+}
 
 /** Section headers of an ELF64 little-endian file, with names; the caller owns `fd`. */
 export function readSections(fd: number): ElfSection[] {
@@ -122,7 +136,13 @@ export function readSections(fd: number): ElfSection[] {
   });
 }
 
-export interface LoadSegment { offset: bigint; vaddr: bigint; filesz: bigint; memsz: bigint; exec: boolean }
+export interface LoadSegment {
+  offset: bigint;
+  vaddr: bigint;
+  filesz: bigint;
+  memsz: bigint;
+  exec: boolean;
+}
 
 /** PT_LOAD program headers: how file offsets map to virtual addresses. */
 export function readLoadSegments(path: string): LoadSegment[] {
@@ -138,7 +158,13 @@ export function readLoadSegments(path: string): LoadSegment[] {
     for (let i = 0; i < phnum; i++) {
       const o = i * phentsize;
       if (ph.readUInt32LE(o) !== 1 /* PT_LOAD */) continue;
-      out.push({ exec: (ph.readUInt32LE(o + 4) & 1) === 1, offset: ph.readBigUInt64LE(o + 8), vaddr: ph.readBigUInt64LE(o + 16), filesz: ph.readBigUInt64LE(o + 32), memsz: ph.readBigUInt64LE(o + 40) });
+      out.push({
+        exec: (ph.readUInt32LE(o + 4) & 1) === 1,
+        offset: ph.readBigUInt64LE(o + 8),
+        vaddr: ph.readBigUInt64LE(o + 16),
+        filesz: ph.readBigUInt64LE(o + 32),
+        memsz: ph.readBigUInt64LE(o + 40),
+      });
     }
     return out;
   } finally {

@@ -9,7 +9,11 @@ import type { Resolved } from '../../compiler/host.js';
 import { closest } from '../../compiler/diagnostics/diagnostic.js';
 import { isElf } from './elf.js';
 
-export interface LdEntry { soname: string; path: string; arch: string }
+export interface LdEntry {
+  soname: string;
+  path: string;
+  arch: string;
+}
 
 let ldCache: LdEntry[] | undefined;
 
@@ -47,7 +51,8 @@ export function resolveBinary(target: string, pid?: number): Resolved<string> {
     const p = path.resolve(target);
     if (!fs.existsSync(p)) return { ok: false, error: `no such file: ${target}`, candidates: [] };
     const real = fs.realpathSync(p);
-    if (!fs.statSync(real).isFile() || !isElf(real)) return { ok: false, error: `${target} is not an ELF executable or library`, candidates: [] };
+    if (!fs.statSync(real).isFile() || !isElf(real))
+      return { ok: false, error: `${target} is not an ELF executable or library`, candidates: [] };
     return { ok: true, value: real };
   }
   if (pid !== undefined) {
@@ -59,7 +64,8 @@ export function resolveBinary(target: string, pid?: number): Resolved<string> {
     libs.sort((a, b) => {
       const va = versionKey(a.soname);
       const vb = versionKey(b.soname);
-      for (let i = 0; i < Math.max(va.length, vb.length); i++) if ((va[i] ?? -1) !== (vb[i] ?? -1)) return (vb[i] ?? -1) - (va[i] ?? -1);
+      for (let i = 0; i < Math.max(va.length, vb.length); i++)
+        if ((va[i] ?? -1) !== (vb[i] ?? -1)) return (vb[i] ?? -1) - (va[i] ?? -1);
       return 0;
     });
     return { ok: true, value: fs.realpathSync(libs[0]!.path) };
@@ -93,7 +99,8 @@ export function mappedFiles(pid: number): string[] {
   const files = new Set<string>();
   for (const line of text.split('\n')) {
     const parts = line.trim().split(/\s+/);
-    if (parts.length >= 6 && parts[1]!.includes('x') && parts[5]!.startsWith('/') && !line.endsWith('(deleted)')) files.add(parts.slice(5).join(' '));
+    if (parts.length >= 6 && parts[1]!.includes('x') && parts[5]!.startsWith('/') && !line.endsWith('(deleted)'))
+      files.add(parts.slice(5).join(' '));
   }
   return [...files];
 }

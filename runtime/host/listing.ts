@@ -9,7 +9,10 @@ import type { BtfParam } from '../../compiler/host.js';
 import { CapcError } from '../errors.js';
 import type { SystemHost } from './system-host.js';
 
-export interface Listed { name: string; details: string[] }
+export interface Listed {
+  name: string;
+  details: string[];
+}
 
 const param = (p: BtfParam, i: number) => `    ${p.type} ${p.name || `arg${i}`}`;
 
@@ -49,14 +52,29 @@ export function listProbes(host: SystemHost, pattern: string, verbose: boolean):
       for (const c of host.tracepointCategories().filter((x) => re(cat).test(x) && x !== 'ftrace')) {
         for (const n of host.tracepointNames(c).filter((x) => re(name).test(x))) {
           const f = verbose ? host.tracepoint(c, n) : undefined;
-          out.push({ name: `tracepoint:${c}:${n}`, details: f ? f.fields.map((x) => `    ${x.type.replace(/\[(\d*)\]$/, '')} ${x.name}${/\[(\d*)\]$/.exec(x.type)?.[0] ?? ''}`) : [] });
+          out.push({
+            name: `tracepoint:${c}:${n}`,
+            details: f
+              ? f.fields.map(
+                  (x) => `    ${x.type.replace(/\[(\d*)\]$/, '')} ${x.name}${/\[(\d*)\]$/.exec(x.type)?.[0] ?? ''}`,
+                )
+              : [],
+          });
         }
       }
       return sorted(out);
     }
     case 'rawtracepoint': {
       const g = re(rest[rest.length - 1]);
-      return sorted(host.rawTracepointNames().filter((n) => g.test(n)).map((n) => ({ name: `rawtracepoint:${n}`, details: verbose ? (host.rawTracepointArgs(n) ?? []).map(param) : [] })));
+      return sorted(
+        host
+          .rawTracepointNames()
+          .filter((n) => g.test(n))
+          .map((n) => ({
+            name: `rawtracepoint:${n}`,
+            details: verbose ? (host.rawTracepointArgs(n) ?? []).map(param) : [],
+          })),
+      );
     }
     case 'uprobe':
     case 'uretprobe': {
@@ -65,7 +83,11 @@ export function listProbes(host: SystemHost, pattern: string, verbose: boolean):
       const syms = host.functionSymbols(path);
       if (!syms.ok) throw new CapcError('E0406', syms.error);
       const g = re(func);
-      return sorted([...new Set(syms.value)].filter((f) => g.test(f)).map((f) => ({ name: `${provider}:${path}:${f}`, details: [] })));
+      return sorted(
+        [...new Set(syms.value)]
+          .filter((f) => g.test(f))
+          .map((f) => ({ name: `${provider}:${path}:${f}`, details: [] })),
+      );
     }
     case 'usdt': {
       const [target, a = '*', b] = rest;
@@ -79,7 +101,12 @@ export function listProbes(host: SystemHost, pattern: string, verbose: boolean):
         const name = `usdt:${path}:${p.provider}:${p.name}`;
         if (!pg.test(p.provider) || !ng.test(p.name) || seen.has(name)) continue;
         seen.add(name);
-        out.push({ name, details: verbose ? Array.from({ length: p.args }, (_, i) => `    arg${i}`).concat(p.semaphore ? ['    (semaphore)'] : []) : [] });
+        out.push({
+          name,
+          details: verbose
+            ? Array.from({ length: p.args }, (_, i) => `    arg${i}`).concat(p.semaphore ? ['    (semaphore)'] : [])
+            : [],
+        });
       }
       return sorted(out);
     }
@@ -88,15 +115,27 @@ export function listProbes(host: SystemHost, pattern: string, verbose: boolean):
     case 'fentry':
     case 'fexit': {
       const g = re(rest[rest.length - 1]);
-      const names = provider.startsWith('f') ? host.btf()?.functionNames() ?? [] : host.kernelFunctions();
-      return sorted([...new Set(names)].filter((n) => g.test(n)).map((n) => {
-        const proto = verbose && provider.startsWith('f') ? host.kernelFunctionProto(n) : undefined;
-        return { name: `${provider}:${n}`, details: proto ? [...proto.params.map(param), `    ${proto.ret.type} retval`] : [] };
-      }));
+      const names = provider.startsWith('f') ? (host.btf()?.functionNames() ?? []) : host.kernelFunctions();
+      return sorted(
+        [...new Set(names)]
+          .filter((n) => g.test(n))
+          .map((n) => {
+            const proto = verbose && provider.startsWith('f') ? host.kernelFunctionProto(n) : undefined;
+            return {
+              name: `${provider}:${n}`,
+              details: proto ? [...proto.params.map(param), `    ${proto.ret.type} retval`] : [],
+            };
+          }),
+      );
     }
     case 'interval':
     case 'profile':
-      return [{ name: `${provider}:s:N`, details: [] }, { name: `${provider}:ms:N`, details: [] }, { name: `${provider}:us:N`, details: [] }, { name: `${provider}:hz:N`, details: [] }];
+      return [
+        { name: `${provider}:s:N`, details: [] },
+        { name: `${provider}:ms:N`, details: [] },
+        { name: `${provider}:us:N`, details: [] },
+        { name: `${provider}:hz:N`, details: [] },
+      ];
     default:
       return [{ name: provider, details: [] }];
   }
@@ -105,7 +144,12 @@ export function listProbes(host: SystemHost, pattern: string, verbose: boolean):
 function resolve(host: SystemHost, target: string | undefined): string {
   if (!target) throw new CapcError('E0904', 'name the binary: capc list uprobe:BINARY:* or usdt:BINARY:*');
   const r = host.resolveBinary(target.replace(/^"|"$/g, ''));
-  if (!r.ok) throw new CapcError('E0406', r.error, r.candidates.length ? [`candidates: ${r.candidates.slice(0, 5).join(', ')}`] : []);
+  if (!r.ok)
+    throw new CapcError(
+      'E0406',
+      r.error,
+      r.candidates.length ? [`candidates: ${r.candidates.slice(0, 5).join(', ')}`] : [],
+    );
   return r.value;
 }
 

@@ -6,11 +6,24 @@
 import fs from 'node:fs';
 import { readFunctionSymbols, readLoadSegments, type LoadSegment } from './elf.js';
 
-interface Mapping { start: bigint; end: bigint; offset: bigint; path: string }
-interface SymTable { starts: bigint[]; syms: { name: string; value: bigint; size: bigint }[]; segments: LoadSegment[] }
+interface Mapping {
+  start: bigint;
+  end: bigint;
+  offset: bigint;
+  path: string;
+}
+interface SymTable {
+  starts: bigint[];
+  syms: { name: string; value: bigint; size: bigint }[];
+  segments: LoadSegment[];
+}
 
 /** Where a uprobe fired: the binary, the function's link-time address and the probe's offset into it. */
-export interface ProbeSite { path: string; func: string; offset: number }
+export interface ProbeSite {
+  path: string;
+  func: string;
+  offset: number;
+}
 
 export class Symbolizer {
   private readonly maps = new Map<number, Mapping[] | null>();
@@ -79,7 +92,9 @@ export class Symbolizer {
     let t = this.tables.get(path);
     if (t === undefined) {
       try {
-        const syms = readFunctionSymbols(path).filter((s) => s.value > 0n).sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
+        const syms = readFunctionSymbols(path)
+          .filter((s) => s.value > 0n)
+          .sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
         t = { starts: syms.map((s) => s.value), syms, segments: readLoadSegments(path) };
       } catch {
         t = null;
@@ -101,7 +116,13 @@ function readMaps(pid: number): Mapping[] | null {
   for (const line of text.split('\n')) {
     // 5620ba8a9000-5620ba8aa000 r-xp 00001000 08:01 123 /tmp/wl
     const m = /^([0-9a-f]+)-([0-9a-f]+) \S+ ([0-9a-f]+) \S+ \d+\s+(.*)$/.exec(line);
-    if (m && m[4]) out.push({ start: BigInt(`0x${m[1]}`), end: BigInt(`0x${m[2]}`), offset: BigInt(`0x${m[3]}`), path: m[4].replace(/ \(deleted\)$/, '') });
+    if (m && m[4])
+      out.push({
+        start: BigInt(`0x${m[1]}`),
+        end: BigInt(`0x${m[2]}`),
+        offset: BigInt(`0x${m[3]}`),
+        path: m[4].replace(/ \(deleted\)$/, ''),
+      });
   }
   return out.length ? out : null;
 }

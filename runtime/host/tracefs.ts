@@ -30,7 +30,10 @@ export class Tracefs {
         `(${(e as Error).message.split('\n')[0]})`,
       ]);
     }
-    if (!fs.existsSync('/sys/kernel/tracing/events')) throw new CapcError('E0803', 'tracefs has no events directory', ['is this kernel built with CONFIG_TRACEPOINTS?']);
+    if (!fs.existsSync('/sys/kernel/tracing/events'))
+      throw new CapcError('E0803', 'tracefs has no events directory', [
+        'is this kernel built with CONFIG_TRACEPOINTS?',
+      ]);
     return (this.root = '/sys/kernel/tracing/events');
   }
 
@@ -48,7 +51,11 @@ export class Tracefs {
     if (!n) {
       const dir = path.join(this.eventsDir(), category);
       n = fs.existsSync(dir)
-        ? fs.readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort()
+        ? fs
+            .readdirSync(dir, { withFileTypes: true })
+            .filter((d) => d.isDirectory())
+            .map((d) => d.name)
+            .sort()
         : [];
       this.names.set(category, n);
     }

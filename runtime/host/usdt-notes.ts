@@ -33,7 +33,15 @@ export function readUsdtNotes(path: string): UsdtNote[] {
         const semaphoreAddr = data.readBigUInt64LE(descStart + 16);
         const strs = data.toString('latin1', descStart + 24, descStart + descsz).split('\0');
         const [provider = '', name = '', argSpec = ''] = strs;
-        out.push({ provider, name, pc, semaphoreAddr, argSpec, semaphore: semaphoreAddr !== 0n, args: argSpec.trim() ? argSpec.trim().split(/\s+/).length : 0 });
+        out.push({
+          provider,
+          name,
+          pc,
+          semaphoreAddr,
+          argSpec,
+          semaphore: semaphoreAddr !== 0n,
+          args: argSpec.trim() ? argSpec.trim().split(/\s+/).length : 0,
+        });
       }
       o = descStart + align4(descsz);
     }

@@ -32,18 +32,48 @@ export class JsonRenderer implements Renderer {
         return;
       case 'capture':
         this.line('capture', {
-          conn: e.conn.id, key: `0x${e.conn.key.toString(16)}`, pid: e.conn.pid, tid: e.tid, comm: e.conn.comm, dir: DIR_NAME[e.dir],
-          offset: e.offset, len: e.data.length, ts: e.ts, probe: e.conn.probe, data_b64: e.data.toString('base64'),
+          conn: e.conn.id,
+          key: `0x${e.conn.key.toString(16)}`,
+          pid: e.conn.pid,
+          tid: e.tid,
+          comm: e.conn.comm,
+          dir: DIR_NAME[e.dir],
+          offset: e.offset,
+          len: e.data.length,
+          ts: e.ts,
+          probe: e.conn.probe,
+          data_b64: e.data.toString('base64'),
         });
         return;
       case 'capture-loss':
         this.line('capture_loss', { conn: e.conn.id, dir: DIR_NAME[e.dir], offset: e.offset, bytes: e.bytes });
         return;
       case 'capture-end':
-        this.line('capture_end', { conn: e.conn.id, key: `0x${e.conn.key.toString(16)}`, pid: e.conn.pid, comm: e.conn.comm, closed: e.closed, process_exited: !!e.exited, egress_bytes: e.bytes[0], ingress_bytes: e.bytes[1], egress_lost: e.lost[0], ingress_lost: e.lost[1] });
+        this.line('capture_end', {
+          conn: e.conn.id,
+          key: `0x${e.conn.key.toString(16)}`,
+          pid: e.conn.pid,
+          comm: e.conn.comm,
+          closed: e.closed,
+          process_exited: !!e.exited,
+          egress_bytes: e.bytes[0],
+          ingress_bytes: e.bytes[1],
+          egress_lost: e.lost[0],
+          ingress_lost: e.lost[1],
+        });
         return;
       case 'capture-summary':
-        this.line('capture_summary', { connections: e.connections, egress_bytes: e.bytes[0], ingress_bytes: e.bytes[1], records: e.records, lost_bytes: e.lostBytes, dropped_bytes: e.droppedBytes, dropped_records: e.droppedRecords, refused_fragments: e.refusedConnections, unpaired_returns: e.unpairedReturns });
+        this.line('capture_summary', {
+          connections: e.connections,
+          egress_bytes: e.bytes[0],
+          ingress_bytes: e.bytes[1],
+          records: e.records,
+          lost_bytes: e.lostBytes,
+          dropped_bytes: e.droppedBytes,
+          dropped_records: e.droppedRecords,
+          refused_fragments: e.refusedConnections,
+          unpaired_returns: e.unpairedReturns,
+        });
         return;
       case 'maps':
         for (const m of [...e.maps].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {

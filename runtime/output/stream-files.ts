@@ -36,7 +36,16 @@ export class StreamFiles implements Renderer {
     if (!f) {
       const safe = conn.comm.replace(/[^A-Za-z0-9_.-]/g, '_') || 'unknown';
       const name = `conn${conn.id}-${safe}-${conn.pid}-${DIR_NAME[dir]}.bin`;
-      f = { fd: fs.openSync(path.join(this.dir, name), 'w'), name, bytes: 0, lost: [], pending: [], pendingAt: 0, pendingBytes: 0, extent: 0 };
+      f = {
+        fd: fs.openSync(path.join(this.dir, name), 'w'),
+        name,
+        bytes: 0,
+        lost: [],
+        pending: [],
+        pendingAt: 0,
+        pendingBytes: 0,
+        extent: 0,
+      };
       this.files.set(k, f);
     }
     if (!this.conns.has(conn.id)) this.conns.set(conn.id, { conn });

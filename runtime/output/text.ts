@@ -38,26 +38,40 @@ export class TextRenderer implements Renderer {
         else this.out.write(e.text);
         return;
       case 'lost':
-        this.err.write(`warning[W0901]: ${e.count} event${e.count === 1 ? '' : 's'} lost: ring buffer ${e.ring} was full\n  = hint: raise its size with --ringbuf-size or config = { ringbuf_size = ... }\n`);
+        this.err.write(
+          `warning[W0901]: ${e.count} event${e.count === 1 ? '' : 's'} lost: ring buffer ${e.ring} was full\n  = hint: raise its size with --ringbuf-size or config = { ringbuf_size = ... }\n`,
+        );
         return;
       case 'map-full':
-        this.err.write(`warning[W0902]: ${e.count} update${e.count === 1 ? '' : 's'} of ${e.map} failed: the map is full (${e.maxEntries} entries)\n  = hint: raise the limit with --max-map-keys or config = { max_map_keys = ... }\n`);
+        this.err.write(
+          `warning[W0902]: ${e.count} update${e.count === 1 ? '' : 's'} of ${e.map} failed: the map is full (${e.maxEntries} entries)\n  = hint: raise the limit with --max-map-keys or config = { max_map_keys = ... }\n`,
+        );
         return;
       case 'loop-limit':
-        this.err.write(`warning[W0904]: the while loop at ${e.where} stopped ${e.count} time${e.count === 1 ? '' : 's'} at its limit of ${e.limit} iterations\n  = hint: raise it with config = { loop_limit = ... }\n`);
+        this.err.write(
+          `warning[W0904]: the while loop at ${e.where} stopped ${e.count} time${e.count === 1 ? '' : 's'} at its limit of ${e.limit} iterations\n  = hint: raise it with config = { loop_limit = ... }\n`,
+        );
         return;
       case 'capture': {
         const arrow = e.dir === 0 ? '>>>' : '<<<';
         const body = this.hex ? Buffer.from(hexDump(e.data, e.offset)) : escapePayload(e.data);
         const nl = body.length && body[body.length - 1] === 0x0a ? '' : '\n';
-        this.out.write(Buffer.concat([Buffer.from(`${arrow} ${who(e.conn)} ${DIR_NAME[e.dir]} ${e.data.length} bytes at ${e.offset}\n`), body, Buffer.from(nl)]));
+        this.out.write(
+          Buffer.concat([
+            Buffer.from(`${arrow} ${who(e.conn)} ${DIR_NAME[e.dir]} ${e.data.length} bytes at ${e.offset}\n`),
+            body,
+            Buffer.from(nl),
+          ]),
+        );
         return;
       }
       case 'capture-loss':
         this.out.write(`!!! ${who(e.conn)} ${DIR_NAME[e.dir]}: ${e.bytes} bytes lost at offset ${e.offset}\n`);
         return;
       case 'capture-end':
-        this.out.write(`--- ${who(e.conn)} ${e.closed ? 'closed' : e.exited ? 'ended: its process exited' : 'still open at exit'}: ${e.bytes[0]} bytes out, ${e.bytes[1]} in${e.lost[0] + e.lost[1] ? `, ${e.lost[0] + e.lost[1]} lost` : ''}\n`);
+        this.out.write(
+          `--- ${who(e.conn)} ${e.closed ? 'closed' : e.exited ? 'ended: its process exited' : 'still open at exit'}: ${e.bytes[0]} bytes out, ${e.bytes[1]} in${e.lost[0] + e.lost[1] ? `, ${e.lost[0] + e.lost[1]} lost` : ''}\n`,
+        );
         return;
       case 'capture-summary': {
         const lost = e.lostBytes || e.droppedBytes || e.refusedConnections;
@@ -66,7 +80,9 @@ export class TextRenderer implements Renderer {
           if (!this.quiet) this.err.write(`${line}, nothing lost\n`);
           return;
         }
-        this.err.write(`warning[W0903]: ${line}; ${e.lostBytes} bytes missing from streams, kernel dropped ${e.droppedBytes} bytes in ${e.droppedRecords} records${e.refusedConnections ? `, ${e.refusedConnections} fragments of connections the table had no room for` : ''}\n  = hint: raise the capture ring (-> ringbuf(16M), --capture-ring-size) or max_connections\n`);
+        this.err.write(
+          `warning[W0903]: ${line}; ${e.lostBytes} bytes missing from streams, kernel dropped ${e.droppedBytes} bytes in ${e.droppedRecords} records${e.refusedConnections ? `, ${e.refusedConnections} fragments of connections the table had no room for` : ''}\n  = hint: raise the capture ring (-> ringbuf(16M), --capture-ring-size) or max_connections\n`,
+        );
         return;
       }
       case 'maps':

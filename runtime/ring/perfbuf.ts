@@ -17,15 +17,25 @@ export class PerfReader {
   /** Bytes the records took in the perf buffers (8-byte perf header + size field + data, rounded to 8). */
   ringBytes = 0;
 
-  constructor(readonly name: string, mapFd: number, bytesPerCpu: number) {
+  constructor(
+    readonly name: string,
+    mapFd: number,
+    bytesPerCpu: number,
+  ) {
     const n = native();
-    const sample = koffiRegister(((_ctx: unknown, _cpu: number, data: unknown, size: number) => {
-      const buf = new Uint8Array(koffiView(data, size));
-      this.handler(buf, new DataView(buf.buffer, buf.byteOffset, buf.byteLength), 0, size);
-    }) as never, n.PerfSampleFn);
-    const lost = koffiRegister(((_ctx: unknown, _cpu: number, cnt: bigint | number) => {
-      this.lost += Number(cnt);
-    }) as never, n.PerfLostFn);
+    const sample = koffiRegister(
+      ((_ctx: unknown, _cpu: number, data: unknown, size: number) => {
+        const buf = new Uint8Array(koffiView(data, size));
+        this.handler(buf, new DataView(buf.buffer, buf.byteOffset, buf.byteLength), 0, size);
+      }) as never,
+      n.PerfSampleFn,
+    );
+    const lost = koffiRegister(
+      ((_ctx: unknown, _cpu: number, cnt: bigint | number) => {
+        this.lost += Number(cnt);
+      }) as never,
+      n.PerfLostFn,
+    );
     this.callbacks = [sample, lost];
     const pages = Math.max(1, Math.floor(bytesPerCpu / 4096));
     this.pb = n.perf_buffer_new(mapFd, pages, sample, lost, null, null);

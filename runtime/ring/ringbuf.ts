@@ -32,7 +32,11 @@ export class RingReader {
   records = 0;
   ringBytes = 0;
 
-  constructor(readonly name: string, readonly fd: number, readonly size: number) {
+  constructor(
+    readonly name: string,
+    readonly fd: number,
+    readonly size: number,
+  ) {
     const n = native();
     const page = n.getpagesize() as number;
     const cons = n.mmap(null, page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);

@@ -15,7 +15,11 @@ export function cFileNameFor(source: SourceFile): string {
   return `${base.replace(/[^A-Za-z0-9_.-]/g, '_')}.bpf.c`;
 }
 
-export function compileSource(source: SourceFile, options: CompileOptions = {}, host: Host = systemHost()): CompileResult {
+export function compileSource(
+  source: SourceFile,
+  options: CompileOptions = {},
+  host: Host = systemHost(),
+): CompileResult {
   // Test-only switch (see AnalyzeOptions.testDisableRule): proves a verifier rule is needed.
   const rule = process.env.CAPC_TEST_DISABLE_RULE;
   const testDisableRule = rule === 'R2' || rule === 'R3' ? rule : undefined;
@@ -26,7 +30,11 @@ export interface Built extends CompileResult {
   object?: CompiledObject;
 }
 
-export async function buildSource(source: SourceFile, options: CompileOptions = {}, buildOpts: { noCache?: boolean; host?: Host } = {}): Promise<Built> {
+export async function buildSource(
+  source: SourceFile,
+  options: CompileOptions = {},
+  buildOpts: { noCache?: boolean; host?: Host } = {},
+): Promise<Built> {
   const r = compileSource(source, options, buildOpts.host);
   mark('compiler passes done');
   if (!r.ok || !r.output) return r;

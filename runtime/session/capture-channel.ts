@@ -22,9 +22,17 @@ export class CaptureChannel {
   readonly flushPeriodMs: number;
   flushErrors = 0;
 
-  constructor(private readonly manifest: Manifest, private readonly cap: ManifestCapture, obj: BpfObject, private readonly renderer: Renderer) {
+  constructor(
+    private readonly manifest: Manifest,
+    private readonly cap: ManifestCapture,
+    obj: BpfObject,
+    private readonly renderer: Renderer,
+  ) {
     const fd = obj.mapFd(cap.sink.map);
-    this.reader = cap.sink.kind === 'perfbuf' ? new PerfReader(cap.sink.map, fd, cap.sink.size) : new RingReader(cap.sink.map, fd, cap.sink.size);
+    this.reader =
+      cap.sink.kind === 'perfbuf'
+        ? new PerfReader(cap.sink.map, fd, cap.sink.size)
+        : new RingReader(cap.sink.map, fd, cap.sink.size);
     this.streams = new Streams(cap, (e) => renderer.event(e));
     this.flushFd = obj.program(cap.flushProgram).fd;
     this.flushPeriodMs = Math.max(5, Math.floor(cap.idleFlushMs / 2));
@@ -75,7 +83,10 @@ export class CaptureChannel {
       if (retval === 0) break;
     }
     this.streams.finish();
-    const count = (kind: string) => this.manifest.counters.filter((c) => c.kind === kind).reduce((n, c) => n + Number(readCounter(statsFd, c.index)), 0);
+    const count = (kind: string) =>
+      this.manifest.counters
+        .filter((c) => c.kind === kind)
+        .reduce((n, c) => n + Number(readCounter(statsFd, c.index)), 0);
     const t = this.streams.totals;
     const perfLost = this.reader instanceof PerfReader ? this.reader.lost : 0;
     this.renderer.event({
@@ -94,7 +105,12 @@ export class CaptureChannel {
   /** Consumer-side numbers for CAPC_STATS_FILE. */
   stats(): { sink: string; records: number; ringBytes: number; payloadBytes: number } {
     const t = this.streams.totals;
-    return { sink: this.cap.sink.map, records: this.reader.records, ringBytes: this.reader.ringBytes, payloadBytes: t.bytes[0] + t.bytes[1] };
+    return {
+      sink: this.cap.sink.map,
+      records: this.reader.records,
+      ringBytes: this.reader.ringBytes,
+      payloadBytes: t.bytes[0] + t.bytes[1],
+    };
   }
 
   close(): void {

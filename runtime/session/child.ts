@@ -47,7 +47,9 @@ export function splitCommand(cmd: string): string[] {
 }
 
 function findExecutable(name: string): string | undefined {
-  const candidates = name.includes('/') ? [path.resolve(name)] : (process.env.PATH ?? '/usr/bin:/bin').split(':').map((d) => path.join(d, name));
+  const candidates = name.includes('/')
+    ? [path.resolve(name)]
+    : (process.env.PATH ?? '/usr/bin:/bin').split(':').map((d) => path.join(d, name));
   for (const c of candidates) {
     try {
       fs.accessSync(c, fs.constants.X_OK);
@@ -82,10 +84,17 @@ export class HeldChild {
   static start(command: string, output?: (data: Buffer) => void): HeldChild {
     const argv = splitCommand(command);
     if (!argv.length) throw new CapcError('E0904', '-c needs a command');
-    if (!findExecutable(argv[0]!)) throw new CapcError('E0903', `command not found: ${argv[0]}`, ['give a path, or a program on PATH; -c runs it directly, without a shell (use -c "sh -c \'a | b\'" for pipelines)']);
+    if (!findExecutable(argv[0]!))
+      throw new CapcError('E0903', `command not found: ${argv[0]}`, [
+        'give a path, or a program on PATH; -c runs it directly, without a shell (use -c "sh -c \'a | b\'" for pipelines)',
+      ]);
     // The shell waits for one line on fd 3, closes it, then becomes the command.
-    const stdio = output ? (['ignore', 'pipe', 'pipe', 'pipe'] as const) : (['inherit', 'inherit', 'inherit', 'pipe'] as const);
-    const proc = spawn('/bin/sh', ['-c', 'read -r _ <&3; exec 3<&-; exec "$@"', 'capc-child', ...argv], { stdio: [...stdio] });
+    const stdio = output
+      ? (['ignore', 'pipe', 'pipe', 'pipe'] as const)
+      : (['inherit', 'inherit', 'inherit', 'pipe'] as const);
+    const proc = spawn('/bin/sh', ['-c', 'read -r _ <&3; exec 3<&-; exec "$@"', 'capc-child', ...argv], {
+      stdio: [...stdio],
+    });
     if (!proc.pid) throw new CapcError('E0903', `could not start ${argv[0]}`);
     if (output) {
       proc.stdout?.on('data', output);

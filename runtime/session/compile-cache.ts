@@ -56,7 +56,11 @@ interface Entry {
  * host answer still holds; otherwise through the compiler (loaded only now)
  * and clang, recording the host's answers for the next run.
  */
-export async function buildForRun(source: SourceFile, options: CompileOptions, opts: { noCache?: boolean } = {}): Promise<RunBuild> {
+export async function buildForRun(
+  source: SourceFile,
+  options: CompileOptions,
+  opts: { noCache?: boolean } = {},
+): Promise<RunBuild> {
   const key = opts.noCache ? undefined : entryKey(source, options);
   if (key) {
     const hit = lookup(key);
@@ -76,7 +80,13 @@ export async function buildForRun(source: SourceFile, options: CompileOptions, o
     from: built.object ? (built.object.cached ? 'object-cache' : 'clang') : undefined,
   };
   if (key && result.ok && built.object) {
-    store(key, { version: 1, calls: recorder.calls, diagnostics: built.diagnostics, manifest: result.manifest!, objectKey: built.object.key });
+    store(key, {
+      version: 1,
+      calls: recorder.calls,
+      diagnostics: built.diagnostics,
+      manifest: result.manifest!,
+      objectKey: built.object.key,
+    });
   }
   return result;
 }
@@ -160,7 +170,8 @@ export class RecordingHost implements Host {
     if (!this.seen.has(id)) {
       this.seen.add(id);
       const call: HostCall = { method, args, fingerprint: '' };
-      if (method === 'resolveBinary' && (answer as Resolved<string>).ok) call.file = (answer as { value: string }).value;
+      if (method === 'resolveBinary' && (answer as Resolved<string>).ok)
+        call.file = (answer as { value: string }).value;
       call.fingerprint = fingerprintOf(call, answer);
       this.calls.push(call);
     }
@@ -217,7 +228,8 @@ function fingerprintOf(call: HostCall, answer?: unknown): string {
     case 'resolveBinary': {
       const target = String(a0);
       // A path, or a library a process has mapped: resolve again (cheap) and compare.
-      if (target.includes('/') || a1 !== undefined) return JSON.stringify(answer ?? resolveBinary(target, a1 as number | undefined));
+      if (target.includes('/') || a1 !== undefined)
+        return JSON.stringify(answer ?? resolveBinary(target, a1 as number | undefined));
       // A library through ldconfig's cache (spawning ldconfig costs ~5 ms) or a program on PATH:
       // the linker cache, PATH's directories and the file found are all unchanged.
       const dirs = (process.env.PATH ?? '').split(':').map((d) => `${d}@${fileId(d)}`);

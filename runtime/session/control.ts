@@ -11,7 +11,13 @@ import type { BpfObject } from '../bpf/object.js';
 import type { Renderer } from '../events/model.js';
 import type { ValueResolver } from '../events/resolve.js';
 
-export interface ControlRecord { kind: number; arg: number; pos: number; a: number; b: number }
+export interface ControlRecord {
+  kind: number;
+  arg: number;
+  pos: number;
+  a: number;
+  b: number;
+}
 
 export function readControl(view: DataView, off: number): ControlRecord {
   return {
@@ -43,7 +49,14 @@ export class Control {
     const m = this.manifest.maps[rec.arg];
     if (!m) return undefined;
     const fd = this.obj.mapFd(m.cName);
-    if (rec.kind === CTL_PRINT) this.renderer.event({ kind: 'maps', maps: [readMap(fd, m, this.resolver)], atExit: false, top: rec.a, div: rec.b || 1 });
+    if (rec.kind === CTL_PRINT)
+      this.renderer.event({
+        kind: 'maps',
+        maps: [readMap(fd, m, this.resolver)],
+        atExit: false,
+        top: rec.a,
+        div: rec.b || 1,
+      });
     else if (rec.kind === CTL_CLEAR) clearMap(fd, m);
     else if (rec.kind === CTL_ZERO) zeroMap(fd, m);
     return undefined;

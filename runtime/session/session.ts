@@ -107,7 +107,10 @@ class Session {
   private control: Control | undefined;
   private live: LiveView | undefined;
 
-  constructor(private readonly manifest: Manifest, private readonly opts: RunOptions) {
+  constructor(
+    private readonly manifest: Manifest,
+    private readonly opts: RunOptions,
+  ) {
     this.resolver = new ValueResolver(manifest, (name) => this.obj?.mapFd(name));
     this.decoder = new Decoder(manifest, this.resolver);
   }
@@ -136,12 +139,16 @@ class Session {
     if (m.capture) this.capture = new CaptureChannel(m, m.capture, this.obj, opts.renderer);
     this.poller = new Poller([this.rings.events!.fd, this.rings.ctl!.fd, ...(this.capture ? [this.capture.fd] : [])]);
     if (opts.live) {
-      const rings = [{ ring: this.rings.events!, role: 'events' as const }, ...(this.capture?.ringSink ? [{ ring: this.capture.ringSink, role: 'capture' as const }] : [])];
+      const rings = [
+        { ring: this.rings.events!, role: 'events' as const },
+        ...(this.capture?.ringSink ? [{ ring: this.capture.ringSink, role: 'capture' as const }] : []),
+      ];
       this.live = new LiveView(m, this.obj, this.statsFd, rings, opts.live);
     }
 
     opts.renderer.event({ kind: 'attaching', probes: m.probes.length });
-    for (const p of m.probes) this.links.push(...attachProbe(p, this.obj.program(p.program).ptr, { pid: opts.pid ?? this.child?.pid }));
+    for (const p of m.probes)
+      this.links.push(...attachProbe(p, this.obj.program(p.program).ptr, { pid: opts.pid ?? this.child?.pid }));
     mark(`attached ${this.links.length} probes`);
     this.cpuAtAttach = process.cpuUsage();
     for (const p of m.probes.filter((x) => x.attach.kind === 'begin')) runOnce(p, this.obj.program(p.program).fd);
@@ -160,7 +167,9 @@ class Session {
     let interval = drainMs;
     const maxIdle = Math.min(MAX_IDLE_DRAIN_MS, this.capture?.flushPeriodMs ?? MAX_IDLE_DRAIN_MS);
     // Test-only fault injection: an error in the loop must still end the session properly.
-    const failAt = process.env.CAPC_TEST_FAIL_AFTER_MS ? Date.now() + Number(process.env.CAPC_TEST_FAIL_AFTER_MS) : undefined;
+    const failAt = process.env.CAPC_TEST_FAIL_AFTER_MS
+      ? Date.now() + Number(process.env.CAPC_TEST_FAIL_AFTER_MS)
+      : undefined;
     let failure: unknown;
     try {
       while (!this.stop) {
@@ -173,7 +182,8 @@ class Session {
         interval = n > 0 ? drainMs : Math.min(maxIdle, Math.max(drainMs, interval * 2));
         const now = Date.now();
         if (deadline !== undefined && now >= deadline) this.requestStop('duration');
-        if (failAt !== undefined && now >= failAt) throw new CapcError('E0906', 'injected failure (CAPC_TEST_FAIL_AFTER_MS)');
+        if (failAt !== undefined && now >= failAt)
+          throw new CapcError('E0906', 'injected failure (CAPC_TEST_FAIL_AFTER_MS)');
         if (now - lastCheck >= 1000) {
           lastCheck = now;
           this.reportCounters();
@@ -213,17 +223,18 @@ class Session {
     // read: a print() that becomes visible while we drain must not find the printf
     // records made after it already printed.
     const eventsEnd = this.rings.events?.producerPosition() ?? 0;
-    n += this.rings.ctl?.drain((_d, view, off) => {
-      const rec = readControl(view, off);
-      n += this.drainEvents(rec.pos);
-      const code = this.control?.apply(rec);
-      if (code !== undefined) {
-        // The first exit() sets the code, even when the session was already stopping for
-        // another reason (the -c command ended before its exit record was read).
-        this.exitCode ??= code;
-        this.requestStop('exit');
-      }
-    }) ?? 0;
+    n +=
+      this.rings.ctl?.drain((_d, view, off) => {
+        const rec = readControl(view, off);
+        n += this.drainEvents(rec.pos);
+        const code = this.control?.apply(rec);
+        if (code !== undefined) {
+          // The first exit() sets the code, even when the session was already stopping for
+          // another reason (the -c command ended before its exit record was read).
+          this.exitCode ??= code;
+          this.requestStop('exit');
+        }
+      }) ?? 0;
     n += this.drainEvents(eventsEnd);
     n += this.capture?.drain() ?? 0;
     return n;
@@ -232,10 +243,16 @@ class Session {
   /** Drain the events ring (up to producer position `until`). */
   private drainEvents(until = Infinity): number {
     const r = this.opts.renderer;
-    return this.rings.events?.drain((data, view, off, len) => {
-      const e = this.decoder.decode(data, view, off, len);
-      if (e) r.event(e);
-    }, Infinity, until) ?? 0;
+    return (
+      this.rings.events?.drain(
+        (data, view, off, len) => {
+          const e = this.decoder.decode(data, view, off, len);
+          if (e) r.event(e);
+        },
+        Infinity,
+        until,
+      ) ?? 0
+    );
   }
 
   /** Report drops and failed map updates since the last report (R11: never silent). */
@@ -250,10 +267,21 @@ class Session {
       this.reported.set(c.index, v);
       const delta = Number(v - prev);
       if (c.kind === 'ring-drop') this.opts.renderer.event({ kind: 'lost', ring: c.subject, count: delta });
-      else if (c.kind === 'loop-limit') this.opts.renderer.event({ kind: 'loop-limit', where: c.subject, count: delta, limit: m.config.loopLimit ?? 0 });
+      else if (c.kind === 'loop-limit')
+        this.opts.renderer.event({
+          kind: 'loop-limit',
+          where: c.subject,
+          count: delta,
+          limit: m.config.loopLimit ?? 0,
+        });
       else {
         const map = this.manifest.maps.find((x) => x.name === c.subject);
-        this.opts.renderer.event({ kind: 'map-full', map: c.subject, count: delta, maxEntries: map?.maxEntries ?? m.config.maxMapKeys });
+        this.opts.renderer.event({
+          kind: 'map-full',
+          map: c.subject,
+          count: delta,
+          maxEntries: map?.maxEntries ?? m.config.maxMapKeys,
+        });
       }
     }
   }
@@ -283,13 +311,23 @@ class Session {
   /** Machine-readable session numbers (benchmarks, tests): records and ring bytes read, drops, CPU. */
   private writeStats(file: string): void {
     const counters: Record<string, number> = {};
-    for (const c of this.manifest.counters) counters[`${c.kind}:${c.subject}`] = Number(readCounter(this.statsFd, c.index));
+    for (const c of this.manifest.counters)
+      counters[`${c.kind}:${c.subject}`] = Number(readCounter(this.statsFd, c.index));
     const cpu = process.cpuUsage();
     const run = process.cpuUsage(this.cpuAtAttach);
     const rings = Object.fromEntries(
-      [this.rings.events, this.rings.ctl].filter((r): r is RingReader => !!r).map((r) => [r.name, { records: r.records, ringBytes: r.ringBytes }]),
+      [this.rings.events, this.rings.ctl]
+        .filter((r): r is RingReader => !!r)
+        .map((r) => [r.name, { records: r.records, ringBytes: r.ringBytes }]),
     );
-    const stats = { rings, capture: this.capture?.stats(), counters, cpuSeconds: (cpu.user + cpu.system) / 1e6, runCpuSeconds: (run.user + run.system) / 1e6, maxRssBytes: process.resourceUsage().maxRSS * 1024 };
+    const stats = {
+      rings,
+      capture: this.capture?.stats(),
+      counters,
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      runCpuSeconds: (run.user + run.system) / 1e6,
+      maxRssBytes: process.resourceUsage().maxRSS * 1024,
+    };
     fs.writeFileSync(file, JSON.stringify(stats, null, 2) + '\n');
   }
 

@@ -119,9 +119,21 @@ export class LiveView {
       }
       return p;
     });
-    const rings = this.rings.map(({ ring, role }, i) => ({ name: ring.name, role, size: ring.size, peakBytes: Math.max(this.peaks[i]!, ring.pending()) }));
+    const rings = this.rings.map(({ ring, role }, i) => ({
+      name: ring.name,
+      role,
+      size: ring.size,
+      peakBytes: Math.max(this.peaks[i]!, ring.pending()),
+    }));
     this.peaks.fill(0);
-    const counters = this.statsFd < 0 ? [] : this.manifest.counters.map((c) => ({ kind: c.kind, subject: c.subject, value: Number(readCounter(this.statsFd, c.index)) }));
+    const counters =
+      this.statsFd < 0
+        ? []
+        : this.manifest.counters.map((c) => ({
+            kind: c.kind,
+            subject: c.subject,
+            value: Number(readCounter(this.statsFd, c.index)),
+          }));
     const snap: SessionSnapshot = { at: now, probes, rings, counters };
     if (this.statsError) snap.statsError = this.statsError;
     if ((this.opts.wantMaps?.() ?? true) && now >= this.mapsDue) {

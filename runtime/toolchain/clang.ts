@@ -17,7 +17,22 @@ import { bpftoolPath, btfPath, cacheDir, clangPath, clangVersion, requireBtf, st
 // The multiarch include directory comes last: libbpf's usdt.bpf.h includes <linux/errno.h>,
 // which needs <asm/errno.h> from there (clang -target bpf does not search it by itself).
 const MULTIARCH = `/usr/include/${os.arch() === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu`;
-export const CLANG_FLAGS = ['-O2', '-g', '-target', 'bpf', '-mcpu=v3', '-fwrapv', '-D__TARGET_ARCH_x86', '-Wall', '-Werror=implicit-function-declaration', '-Werror=incompatible-pointer-types', '-Wno-unused-function', '-Wno-unused-variable', '-Wno-unused-but-set-variable', ...(fs.existsSync(MULTIARCH) ? ['-idirafter', MULTIARCH] : [])];
+export const CLANG_FLAGS = [
+  '-O2',
+  '-g',
+  '-target',
+  'bpf',
+  '-mcpu=v3',
+  '-fwrapv',
+  '-D__TARGET_ARCH_x86',
+  '-Wall',
+  '-Werror=implicit-function-declaration',
+  '-Werror=incompatible-pointer-types',
+  '-Wno-unused-function',
+  '-Wno-unused-variable',
+  '-Wno-unused-but-set-variable',
+  ...(fs.existsSync(MULTIARCH) ? ['-idirafter', MULTIARCH] : []),
+];
 
 function sha(data: string | Buffer): string {
   return crypto.createHash('sha256').update(data).digest('hex');
@@ -53,9 +68,18 @@ export interface HeaderDir {
 /** vmlinux.h + capc.bpf.h for this kernel, and their precompiled header. */
 export function prepareHeaders(opts: { pch?: boolean } = {}): HeaderDir {
   // Every stdlib header (capc.bpf.h includes capc-values.bpf.h; capture programs capc-capture.bpf.h).
-  const names = fs.readdirSync(stdlibDir()).filter((f) => f.endsWith('.bpf.h')).sort();
+  const names = fs
+    .readdirSync(stdlibDir())
+    .filter((f) => f.endsWith('.bpf.h'))
+    .sort();
   const headers = names.map((n) => [n, fs.readFileSync(path.join(stdlibDir(), n))] as const);
-  const id = sha(Buffer.concat([...headers.flatMap(([n, b]) => [Buffer.from(n), b]), Buffer.from(clangVersion()), Buffer.from(CLANG_FLAGS.join(' '))])).slice(0, 12);
+  const id = sha(
+    Buffer.concat([
+      ...headers.flatMap(([n, b]) => [Buffer.from(n), b]),
+      Buffer.from(clangVersion()),
+      Buffer.from(CLANG_FLAGS.join(' ')),
+    ]),
+  ).slice(0, 12);
   const dir = path.join(cacheDir(), `kernel-${kernelKey()}`, `hdr-${id}`);
   fs.mkdirSync(dir, { recursive: true });
   const vmlinux = path.join(dir, 'vmlinux.h');
@@ -63,9 +87,15 @@ export function prepareHeaders(opts: { pch?: boolean } = {}): HeaderDir {
     let text: string;
     const bpftool = bpftoolPath();
     try {
-      text = execFileSync(bpftool, ['btf', 'dump', 'file', btfPath(), 'format', 'c'], { encoding: 'utf8', maxBuffer: 256 << 20 });
+      text = execFileSync(bpftool, ['btf', 'dump', 'file', btfPath(), 'format', 'c'], {
+        encoding: 'utf8',
+        maxBuffer: 256 << 20,
+      });
     } catch (e) {
-      throw new CapcError('E0603', `bpftool could not turn the kernel's BTF into C: ${(e as Error).message.split('\n')[0]}`);
+      throw new CapcError(
+        'E0603',
+        `bpftool could not turn the kernel's BTF into C: ${(e as Error).message.split('\n')[0]}`,
+      );
     }
     writeAtomic(vmlinux, text);
   }
@@ -97,7 +127,11 @@ export interface CompiledObject {
  * Compile C to a BPF object (from the cache when possible). `cFile` is the name
  * the C has in #line directives and diagnostics.
  */
-export async function compileC(c: string, source: SourceFile, opts: { cFile?: string; noCache?: boolean } = {}): Promise<CompiledObject> {
+export async function compileC(
+  c: string,
+  source: SourceFile,
+  opts: { cFile?: string; noCache?: boolean } = {},
+): Promise<CompiledObject> {
   const headers = prepareHeaders();
   const key = sha([c, clangVersion(), CLANG_FLAGS.join(' '), headers.dir].join('\0')).slice(0, 24);
   const objDir = path.join(cacheDir(), 'obj');
@@ -109,10 +143,21 @@ export async function compileC(c: string, source: SourceFile, opts: { cFile?: st
   const cPath = path.join(work, opts.cFile ?? 'program.bpf.c');
   const oPath = path.join(work, 'program.bpf.o');
   fs.writeFileSync(cPath, c);
-  const args = [...CLANG_FLAGS, '-I', headers.dir, ...(headers.pch ? ['-include-pch', headers.pch] : []), '-c', cPath, '-o', oPath];
+  const args = [
+    ...CLANG_FLAGS,
+    '-I',
+    headers.dir,
+    ...(headers.pch ? ['-include-pch', headers.pch] : []),
+    '-c',
+    cPath,
+    '-o',
+    oPath,
+  ];
   try {
     await new Promise<void>((resolve, reject) => {
-      execFile(clangPath(), args, { cwd: work, maxBuffer: 64 << 20 }, (err, _out, errText) => (err ? reject(Object.assign(err, { stderrText: errText })) : resolve()));
+      execFile(clangPath(), args, { cwd: work, maxBuffer: 64 << 20 }, (err, _out, errText) =>
+        err ? reject(Object.assign(err, { stderrText: errText })) : resolve(),
+      );
     });
     const object = fs.readFileSync(oPath);
     if (!opts.noCache) writeAtomic(objPath, object);
@@ -128,16 +173,30 @@ export async function compileC(c: string, source: SourceFile, opts: { cFile?: st
 /** A clang failure as a diagnostic at the .cap line its #line directives point to. */
 function clangError(stderr: string, source: SourceFile): CapcError {
   const esc = source.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const m = new RegExp(`^${esc}:(\\d+):(\\d+): error: (.*)$`, 'm').exec(stderr) ?? /^[^:\n]+:(\d+):(\d+): error: (.*)$/m.exec(stderr);
-  const first = m ? m[3]! : stderr.split('\n').find((l) => /error/.test(l)) ?? 'clang failed';
+  const m =
+    new RegExp(`^${esc}:(\\d+):(\\d+): error: (.*)$`, 'm').exec(stderr) ??
+    /^[^:\n]+:(\d+):(\d+): error: (.*)$/m.exec(stderr);
+  const first = m ? m[3]! : (stderr.split('\n').find((l) => /error/.test(l)) ?? 'clang failed');
   let span;
   if (m && m[0].startsWith(source.name + ':')) {
     const line = Number(m[1]);
     const text = source.text.split('\n')[line - 1] ?? '';
-    const startOffset = source.text.split('\n').slice(0, line - 1).join('\n').length + (line > 1 ? 1 : 0);
+    const startOffset =
+      source.text
+        .split('\n')
+        .slice(0, line - 1)
+        .join('\n').length + (line > 1 ? 1 : 0);
     span = { start: startOffset, end: startOffset + text.length, line, col: 1, endLine: line, endCol: text.length + 1 };
   }
-  return new CapcError('E0601', `the C compiler rejected the generated program: ${first}`, [
-    /stack limit/.test(first) ? 'the probe needs more than 512 bytes of stack; this is a capc bug: please report it' : 'this is a capc bug: please report it with your script (capc emit shows the C)',
-  ], span, stderr);
+  return new CapcError(
+    'E0601',
+    `the C compiler rejected the generated program: ${first}`,
+    [
+      /stack limit/.test(first)
+        ? 'the probe needs more than 512 bytes of stack; this is a capc bug: please report it'
+        : 'this is a capc bug: please report it with your script (capc emit shows the C)',
+    ],
+    span,
+    stderr,
+  );
 }

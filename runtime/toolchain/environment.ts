@@ -28,11 +28,14 @@ export function stdlibDir(): string {
     if (fs.existsSync(path.join(cand, 'capc.bpf.h'))) return cand;
     dir = path.dirname(dir);
   }
-  throw new CapcError('E0602', 'cannot find stdlib/capc.bpf.h next to the capc installation', ['reinstall capc, or run it from its repository']);
+  throw new CapcError('E0602', 'cannot find stdlib/capc.bpf.h next to the capc installation', [
+    'reinstall capc, or run it from its repository',
+  ]);
 }
 
 export function cacheDir(): string {
-  const base = process.env.CAPC_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'capc');
+  const base =
+    process.env.CAPC_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'capc');
   fs.mkdirSync(base, { recursive: true });
   return base;
 }
@@ -44,7 +47,9 @@ function findTool(name: string, envVar: string, extraDirs: string[] = []): strin
       fs.accessSync(fromEnv, fs.constants.X_OK);
       return fromEnv;
     } catch {
-      throw new CapcError('E0602', `${envVar}=${fromEnv} is not an executable ${name}`, [`point ${envVar} at ${name}, or unset it to use the one on PATH`]);
+      throw new CapcError('E0602', `${envVar}=${fromEnv} is not an executable ${name}`, [
+        `point ${envVar} at ${name}, or unset it to use the one on PATH`,
+      ]);
     }
   }
   for (const dir of [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin', ...extraDirs]) {
@@ -62,13 +67,19 @@ function findTool(name: string, envVar: string, extraDirs: string[] = []): strin
 
 export function clangPath(): string {
   const p = findTool('clang', 'CAPC_CLANG', ['/usr/lib/llvm-14/bin']);
-  if (!p) throw new CapcError('E0602', 'clang is not installed: capc compiles programs with it', ['install it: apt-get install clang llvm']);
+  if (!p)
+    throw new CapcError('E0602', 'clang is not installed: capc compiles programs with it', [
+      'install it: apt-get install clang llvm',
+    ]);
   return p;
 }
 
 export function bpftoolPath(): string {
   const p = findTool('bpftool', 'CAPC_BPFTOOL');
-  if (!p) throw new CapcError('E0602', 'bpftool is not installed: capc uses it to read the kernel\'s types (BTF)', ['install it: apt-get install bpftool']);
+  if (!p)
+    throw new CapcError('E0602', "bpftool is not installed: capc uses it to read the kernel's types (BTF)", [
+      'install it: apt-get install bpftool',
+    ]);
   return p;
 }
 
@@ -95,7 +106,9 @@ export function requireBtf(): void {
   const p = btfPath();
   if (fs.existsSync(p)) return;
   if (p !== KERNEL_BTF) {
-    throw new CapcError('E0603', `CAPC_BTF_PATH names ${p}, which does not exist`, ['point CAPC_BTF_PATH at a BTF file for this kernel, or unset it to use the kernel\'s own']);
+    throw new CapcError('E0603', `CAPC_BTF_PATH names ${p}, which does not exist`, [
+      "point CAPC_BTF_PATH at a BTF file for this kernel, or unset it to use the kernel's own",
+    ]);
   }
   throw new CapcError('E0603', `this kernel has no BTF type information (${KERNEL_BTF} is missing)`, [
     'capc needs a kernel built with CONFIG_DEBUG_INFO_BTF=y (Debian, Ubuntu, Fedora and RHEL kernels have it)',
@@ -115,13 +128,20 @@ export function requirePrivileges(): void {
   const has = (bit: number) => (capEff >> BigInt(bit)) & 1n;
   if (has(21) || (has(39) && has(38))) return;
   if (process.getuid?.() === 0) {
-    throw new CapcError('E0901', 'capc runs as root but without CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN): the kernel will refuse to load eBPF programs', [
-      'in a container, give it the capabilities: docker run --privileged, or --cap-add BPF --cap-add PERFMON --cap-add SYS_RESOURCE',
-      '`capc emit` and `capc build` work without privileges',
-    ]);
+    throw new CapcError(
+      'E0901',
+      'capc runs as root but without CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN): the kernel will refuse to load eBPF programs',
+      [
+        'in a container, give it the capabilities: docker run --privileged, or --cap-add BPF --cap-add PERFMON --cap-add SYS_RESOURCE',
+        '`capc emit` and `capc build` work without privileges',
+      ],
+    );
   }
   throw new CapcError('E0901', 'capc needs root (or CAP_BPF and CAP_PERFMON) to load eBPF programs', [
-    `run it as root: sudo ${process.argv.slice(1).map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(' ')}`,
+    `run it as root: sudo ${process.argv
+      .slice(1)
+      .map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`))
+      .join(' ')}`,
     '`capc emit` and `capc build` work without privileges',
   ]);
 }

@@ -58,7 +58,10 @@ function freeze(store: UiStore): Frozen {
   return {
     entries: store.entries(),
     maps: store.maps,
-    conns: store.streams.list().map((c) => ({ conn: { ...c, bytes: [c.bytes[0], c.bytes[1]], lost: [c.lost[0], c.lost[1]] }, chunks: store.streams.chunks(c) })),
+    conns: store.streams.list().map((c) => ({
+      conn: { ...c, bytes: [c.bytes[0], c.bytes[1]], lost: [c.lost[0], c.lost[1]] },
+      chunks: store.streams.chunks(c),
+    })),
     events: store.events,
   };
 }
@@ -69,7 +72,12 @@ const MESSAGE_MS = 6000;
 function mapsAge(store: UiStore, now: number): Line[] {
   const a = store.mapsAt;
   if (!a || a.readMs < 50) return [];
-  return [{ text: `read ${((now - a.at) / 1000).toFixed(0)} s ago; reading takes ${a.readMs.toFixed(0)} ms, so the maps are read every ${((20 * a.readMs) / 1000).toFixed(0)} s`, tone: 'dim' }];
+  return [
+    {
+      text: `read ${((now - a.at) / 1000).toFixed(0)} s ago; reading takes ${a.readMs.toFixed(0)} ms, so the maps are read every ${((20 * a.readMs) / 1000).toFixed(0)} s`,
+      tone: 'dim',
+    },
+  ];
 }
 
 export function App(p: AppProps) {
@@ -118,7 +126,9 @@ export function App(p: AppProps) {
       const r = p.store.controls.clearMaps();
       p.store.clearShownMaps();
       if (frozen.current) frozen.current.maps = p.store.maps;
-      say(`cleared ${r.entries} entr${r.entries === 1 ? 'y' : 'ies'} from ${r.maps} map${r.maps === 1 ? '' : 's'} (in the kernel too)`);
+      say(
+        `cleared ${r.entries} entr${r.entries === 1 ? 'y' : 'ies'} from ${r.maps} map${r.maps === 1 ? '' : 's'} (in the kernel too)`,
+      );
     } else if (e === 'save') {
       try {
         say(save());
@@ -154,7 +164,10 @@ export function App(p: AppProps) {
   }, [p.store, view.pane]);
 
   const theme = useMemo(() => makeTheme(p.color), [p.color]);
-  const stats = useMemo(() => computeStats(p.store, p.cpus, p.startedAt), [p.store.snap, p.store.prevSnap, p.cpus, p.startedAt]);
+  const stats = useMemo(
+    () => computeStats(p.store, p.cpus, p.startedAt),
+    [p.store.snap, p.store.prevSnap, p.cpus, p.startedAt],
+  );
   const filter = useMemo(() => parseFilter(view.filter), [view.filter]);
 
   if (tooSmall) return <TooSmall cols={cols} rows={rows} />;
@@ -163,11 +176,14 @@ export function App(p: AppProps) {
   const bodyH = rows - 8;
   const fz = view.paused ? frozen.current : undefined;
   const maps = fz ? fz.maps : p.store.maps;
-  const conns = () => (fz ? fz.conns.map((c) => c.conn) : p.store.streams.list()).filter((c) => connMatchesFilter(c.info, filter));
-  const chunksOf = (c: ConnView) => (fz ? fz.conns.find((x) => x.conn.info.id === c.info.id)?.chunks ?? [] : p.store.streams.chunks(c));
+  const conns = () =>
+    (fz ? fz.conns.map((c) => c.conn) : p.store.streams.list()).filter((c) => connMatchesFilter(c.info, filter));
+  const chunksOf = (c: ConnView) =>
+    fz ? (fz.conns.find((x) => x.conn.info.id === c.info.id)?.chunks ?? []) : p.store.streams.chunks(c);
   const conversation = (c: ConnView): Line[] => {
     const k = `${c.info.id}:${c.version}:${view.hex}:${fz ? 'paused' : 'live'}`;
-    if (conversationCache.current?.key !== k) conversationCache.current = { key: k, lines: conversationLines(chunksOf(c), view.hex, c.droppedBytes) };
+    if (conversationCache.current?.key !== k)
+      conversationCache.current = { key: k, lines: conversationLines(chunksOf(c), view.hex, c.droppedBytes) };
     return conversationCache.current.lines;
   };
 
@@ -175,16 +191,40 @@ export function App(p: AppProps) {
   function save(): string {
     const v = viewRef.current;
     if (v.pane === 'events') {
-      const all = eventsWindow(fz ? frozenSource(fz.entries) : p.store, { filter, hex: v.hex, height: Number.MAX_SAFE_INTEGER, scroll: 0, all: true });
+      const all = eventsWindow(fz ? frozenSource(fz.entries) : p.store, {
+        filter,
+        hex: v.hex,
+        height: Number.MAX_SAFE_INTEGER,
+        scroll: 0,
+        all: true,
+      });
       return `saved ${all.matched} events to ${saveText(p.saveDir, 'events', all.lines.map((l) => l.text).join('\n') + '\n')}`;
     }
-    if (v.pane === 'maps') return `saved the maps to ${saveText(p.saveDir, 'maps', Buffer.concat(maps.filter((m) => m.entries.length).map((m) => mapText(m))))}`;
-    if (v.pane === 'probes') return `saved the probe statistics to ${saveText(p.saveDir, 'probes', probeLines(stats.probes, 120).map((l) => l.text).join('\n') + '\n')}`;
+    if (v.pane === 'maps')
+      return `saved the maps to ${saveText(p.saveDir, 'maps', Buffer.concat(maps.filter((m) => m.entries.length).map((m) => mapText(m))))}`;
+    if (v.pane === 'probes')
+      return `saved the probe statistics to ${saveText(
+        p.saveDir,
+        'probes',
+        probeLines(stats.probes, 120)
+          .map((l) => l.text)
+          .join('\n') + '\n',
+      )}`;
     const list = conns();
     const open = list.find((c) => c.info.id === v.open);
-    if (open) return `saved conn ${open.info.id} to ${saveText(p.saveDir, `conn${open.info.id}`, conversationLines(chunksOf(open), v.hex, open.droppedBytes).map((l) => l.text).join('\n') + '\n')}`;
+    if (open)
+      return `saved conn ${open.info.id} to ${saveText(
+        p.saveDir,
+        `conn${open.info.id}`,
+        conversationLines(chunksOf(open), v.hex, open.droppedBytes)
+          .map((l) => l.text)
+          .join('\n') + '\n',
+      )}`;
     if (!list.length) return 'no connection to save';
-    return `saved ${list.length} connection${list.length === 1 ? '' : 's'} to ${saveStreams(p.saveDir, list.map((c) => ({ conn: c, chunks: chunksOf(c) })))}/`;
+    return `saved ${list.length} connection${list.length === 1 ? '' : 's'} to ${saveStreams(
+      p.saveDir,
+      list.map((c) => ({ conn: c, chunks: chunksOf(c) })),
+    )}/`;
   }
 
   let body: ReactElement;
@@ -192,17 +232,36 @@ export function App(p: AppProps) {
   let streamIds: number[] = [];
   if (view.help) body = <Help width={width} height={bodyH} />;
   else if (view.pane === 'events') {
-    const win = eventsWindow(fz ? frozenSource(fz.entries) : p.store, { filter, hex: view.hex, height: bodyH, scroll: view.scroll.events });
+    const win = eventsWindow(fz ? frozenSource(fz.entries) : p.store, {
+      filter,
+      hex: view.hex,
+      height: bodyH,
+      scroll: view.scroll.events,
+    });
     maxScroll = win.maxScroll;
     body = <EventsPane win={win} width={width} height={bodyH} filtered={!!filter} />;
   } else if (view.pane === 'maps') {
     const lines = [...mapsAge(p.store, now()), ...mapsLines(maps, width, filter)];
     maxScroll = lines.length - bodyH;
-    body = <MapsPane lines={lines} scroll={Math.min(view.scroll.maps, Math.max(0, maxScroll))} width={width} height={bodyH} />;
+    body = (
+      <MapsPane
+        lines={lines}
+        scroll={Math.min(view.scroll.maps, Math.max(0, maxScroll))}
+        width={width}
+        height={bodyH}
+      />
+    );
   } else if (view.pane === 'probes') {
     const lines = probeLines(stats.probes, width);
     maxScroll = lines.length - bodyH;
-    body = <ProbesPane lines={lines} scroll={Math.min(view.scroll.probes, Math.max(0, maxScroll))} width={width} height={bodyH} />;
+    body = (
+      <ProbesPane
+        lines={lines}
+        scroll={Math.min(view.scroll.probes, Math.max(0, maxScroll))}
+        width={width}
+        height={bodyH}
+      />
+    );
   } else {
     const list = conns();
     streamIds = list.map((c) => c.info.id);
@@ -215,7 +274,9 @@ export function App(p: AppProps) {
       open = { conn: openConn, lines, scroll: Math.min(view.scroll.conversation, Math.max(0, maxScroll)) };
     }
     const capturing = !!p.store.snap?.s.counters.some((c) => c.kind === 'capture-drop-records') || list.length > 0;
-    body = <StreamsPane conns={list} selected={selected} open={open} capturing={capturing} width={width} height={bodyH} />;
+    body = (
+      <StreamsPane conns={list} selected={selected} open={open} capturing={capturing} width={width} height={bodyH} />
+    );
   }
   ctx.current = { page: bodyH, maxScroll: Math.max(0, maxScroll), streamIds };
 
@@ -224,10 +285,25 @@ export function App(p: AppProps) {
   return (
     <ThemeContext.Provider value={theme}>
       <Box flexDirection="column" width={width} height={rows - 1}>
-        <Header script={p.script} target={p.target} state={stopping ? 'stopping' : view.paused ? 'paused' : 'running'} uptimeMs={now() - p.startedAt} probes={stats.probes} attached={p.store.probes} width={width} />
+        <Header
+          script={p.script}
+          target={p.target}
+          state={stopping ? 'stopping' : view.paused ? 'paused' : 'running'}
+          uptimeMs={now() - p.startedAt}
+          probes={stats.probes}
+          attached={p.store.probes}
+          width={width}
+        />
         <Tabs pane={view.pane} paused={view.paused} newSincePause={fz ? p.store.events - fz.events : 0} width={width} />
         {body}
-        <StatusLine pane={view.pane} editing={view.editing} filter={view.filter} message={shownMessage} stopping={stopping} width={width} />
+        <StatusLine
+          pane={view.pane}
+          editing={view.editing}
+          filter={view.filter}
+          message={shownMessage}
+          stopping={stopping}
+          width={width}
+        />
         <StatsBar stats={stats} width={width} />
       </Box>
     </ThemeContext.Provider>

@@ -44,7 +44,9 @@ export function Header(p: HeaderProps) {
   return (
     <Box flexDirection="column" width={p.width}>
       <Box justifyContent="space-between" width={p.width}>
-        <Text bold wrap="truncate">{left}</Text>
+        <Text bold wrap="truncate">
+          {left}
+        </Text>
         <Text {...theme.tone(p.state === 'running' ? 'ok' : 'accent')}>{right}</Text>
       </Box>
       <Text wrap="truncate">{probeSummary(p.probes, p.attached, p.width)}</Text>

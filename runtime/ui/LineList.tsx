@@ -6,7 +6,17 @@ import type { Line } from './lines.js';
 import { fit } from './format.js';
 import { useTheme } from './theme.js';
 
-export function LineList({ lines, width, height, empty }: { lines: Line[]; width: number; height: number; empty?: string }) {
+export function LineList({
+  lines,
+  width,
+  height,
+  empty,
+}: {
+  lines: Line[];
+  width: number;
+  height: number;
+  empty?: string;
+}) {
   const theme = useTheme();
   const rows = lines.slice(0, height);
   return (

@@ -3,6 +3,16 @@
 import { LineList } from './LineList.js';
 import type { Line } from './lines.js';
 
-export function MapsPane({ lines, scroll, width, height }: { lines: Line[]; scroll: number; width: number; height: number }) {
+export function MapsPane({
+  lines,
+  scroll,
+  width,
+  height,
+}: {
+  lines: Line[];
+  scroll: number;
+  width: number;
+  height: number;
+}) {
   return <LineList lines={lines.slice(scroll)} width={width} height={height} empty="no map has entries yet" />;
 }

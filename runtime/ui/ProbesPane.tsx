@@ -3,7 +3,17 @@
 import { LineList } from './LineList.js';
 import type { Line } from './lines.js';
 
-export function ProbesPane({ lines, scroll, width, height }: { lines: Line[]; scroll: number; width: number; height: number }) {
+export function ProbesPane({
+  lines,
+  scroll,
+  width,
+  height,
+}: {
+  lines: Line[];
+  scroll: number;
+  width: number;
+  height: number;
+}) {
   const [head, ...rows] = lines;
   return <LineList lines={[...(head ? [head] : []), ...rows.slice(scroll)]} width={width} height={height} />;
 }

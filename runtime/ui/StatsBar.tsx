@@ -40,10 +40,14 @@ function Parts({ parts, width }: { parts: { text: string; warn?: boolean }[]; wi
 export function StatsBar({ stats, width }: { stats: Stats; width: number }) {
   const fills = stats.sinks.filter((k) => k.fillPct !== undefined);
   const rates = [{ text: `${si(stats.eventsPerSec)} events/s · ${bytes(stats.bytesPerSec)}/s` }];
-  if (fills.length) rates.push({ text: ` · ring fill${fills.map((k) => ` ${k.name} ${k.fillPct! > 0 && k.fillPct! < 1 ? '<1' : Math.round(k.fillPct!)}%`).join('')}` });
+  if (fills.length)
+    rates.push({
+      text: ` · ring fill${fills.map((k) => ` ${k.name} ${k.fillPct! > 0 && k.fillPct! < 1 ? '<1' : Math.round(k.fillPct!)}%`).join('')}`,
+    });
   const drops: { text: string; warn?: boolean }[] = [{ text: 'drops:' }];
   // Drops are exact (12,345, not 12.3k): they must agree with the kernel's counters and the final warnings.
-  for (const k of stats.sinks) drops.push({ text: ` ${k.name} ${exact(k.drops)} ${k.unit}`, warn: k.drops > 0 }, { text: ' ·' });
+  for (const k of stats.sinks)
+    drops.push({ text: ` ${k.name} ${exact(k.drops)} ${k.unit}`, warn: k.drops > 0 }, { text: ' ·' });
   drops.push({ text: ` map updates ${exact(stats.mapFull)}`, warn: stats.mapFull > 0 });
   return (
     <Box flexDirection="column" width={width}>

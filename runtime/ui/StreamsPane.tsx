@@ -23,8 +23,15 @@ export function StreamsPane(p: StreamsPaneProps) {
     const title = `${c.info.comm}[${c.info.pid}] conn ${c.info.id} · ${c.state} · key 0x${c.info.key.toString(16)} · ${shortProbe(c.info.probe)}`;
     return (
       <Box flexDirection="column" width={p.width}>
-        <Text bold wrap="truncate">{fit(title, p.width)}</Text>
-        <LineList lines={p.open.lines.slice(p.open.scroll)} width={p.width} height={p.height - 1} empty="no bytes kept for this connection" />
+        <Text bold wrap="truncate">
+          {fit(title, p.width)}
+        </Text>
+        <LineList
+          lines={p.open.lines.slice(p.open.scroll)}
+          width={p.width}
+          height={p.height - 1}
+          empty="no bytes kept for this connection"
+        />
       </Box>
     );
   }
@@ -35,7 +42,9 @@ export function StreamsPane(p: StreamsPaneProps) {
   const empty = p.capturing ? 'no connection captured yet' : 'this script captures nothing (accumulate / capture)';
   return (
     <Box flexDirection="column" width={p.width}>
-      <Text dimColor wrap="truncate">{fit(STREAM_HEADER, p.width)}</Text>
+      <Text dimColor wrap="truncate">
+        {fit(STREAM_HEADER, p.width)}
+      </Text>
       <LineList lines={rows} width={p.width} height={rowsH} empty={empty} />
     </Box>
   );

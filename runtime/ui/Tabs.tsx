@@ -5,7 +5,17 @@ import { si } from './format.js';
 import { PANES, PANE_TITLES, type Pane } from './view-state.js';
 import { useTheme } from './theme.js';
 
-export function Tabs({ pane, paused, newSincePause, width }: { pane: Pane; paused: boolean; newSincePause: number; width: number }) {
+export function Tabs({
+  pane,
+  paused,
+  newSincePause,
+  width,
+}: {
+  pane: Pane;
+  paused: boolean;
+  newSincePause: number;
+  width: number;
+}) {
   const theme = useTheme();
   const right = paused ? `PAUSED +${si(newSincePause)} new (space resumes)` : '? help  q quit';
   return (

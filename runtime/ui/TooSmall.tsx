@@ -6,7 +6,11 @@ export const MIN_COLS = 60;
 export const MIN_ROWS = 12;
 
 export function TooSmall({ cols, rows }: { cols: number; rows: number }) {
-  const lines = [`capc: the terminal is too small (${cols}×${rows}).`, `It needs at least ${MIN_COLS}×${MIN_ROWS}.`, 'Capture continues; enlarge the window, or q to quit.'];
+  const lines = [
+    `capc: the terminal is too small (${cols}×${rows}).`,
+    `It needs at least ${MIN_COLS}×${MIN_ROWS}.`,
+    'Capture continues; enlarge the window, or q to quit.',
+  ];
   return (
     <Box flexDirection="column">
       {lines.slice(0, Math.max(1, rows - 1)).map((l) => (

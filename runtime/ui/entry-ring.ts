@@ -12,7 +12,15 @@ export type Entry =
   | { seq: number; kind: 'printf' | 'child'; text: Buffer }
   | { seq: number; kind: 'capture'; conn: ConnInfo; dir: 0 | 1; offset: number; data: Buffer }
   | { seq: number; kind: 'capture-loss'; conn: ConnInfo; dir: 0 | 1; offset: number; bytes: number }
-  | { seq: number; kind: 'capture-end'; conn: ConnInfo; closed: boolean; exited?: boolean; bytes: [number, number]; lost: [number, number] };
+  | {
+      seq: number;
+      kind: 'capture-end';
+      conn: ConnInfo;
+      closed: boolean;
+      exited?: boolean;
+      bytes: [number, number];
+      lost: [number, number];
+    };
 
 export type ObjectEntry = Exclude<Entry, { kind: 'printf' | 'child' }>;
 
@@ -34,7 +42,10 @@ export class EntryRing {
   /** Entries ever added; entry s lives in slot s % capacity while s >= seq - capacity. */
   seq = 0;
 
-  constructor(readonly capacity = 5000, readonly byteCapacity = 4 << 20) {
+  constructor(
+    readonly capacity = 5000,
+    readonly byteCapacity = 4 << 20,
+  ) {
     this.kinds = new Uint8Array(capacity);
     this.starts = new Float64Array(capacity);
     this.lens = new Uint32Array(capacity);
@@ -59,7 +70,11 @@ export class EntryRing {
     const n = this.capacity;
     if (kind === 'printf' && this.seq > 0 && this.lastByte !== 0x0a) {
       const last = (this.seq - 1) % n;
-      if (this.kinds[last] === TEXT_PRINTF && this.starts[last]! + this.lens[last]! === this.bytePos && this.lens[last]! + data.length <= Math.min(MAX_JOINED, this.byteCapacity)) {
+      if (
+        this.kinds[last] === TEXT_PRINTF &&
+        this.starts[last]! + this.lens[last]! === this.bytePos &&
+        this.lens[last]! + data.length <= Math.min(MAX_JOINED, this.byteCapacity)
+      ) {
         this.copyIn(data);
         this.lens[last]! += data.length;
         return;

@@ -5,7 +5,11 @@
 export function si(n: number): string {
   const a = Math.abs(n);
   if (a < 1000) return Number.isInteger(n) ? String(n) : n.toFixed(a < 10 ? 1 : 0);
-  for (const [d, u] of [[1e9, 'G'], [1e6, 'M'], [1e3, 'k']] as const) {
+  for (const [d, u] of [
+    [1e9, 'G'],
+    [1e6, 'M'],
+    [1e3, 'k'],
+  ] as const) {
     if (a >= d) {
       const v = n / d;
       return `${Math.abs(v) < 100 ? v.toFixed(1) : v.toFixed(0)}${u}`;
@@ -54,7 +58,9 @@ export function fit(s: string, width: number, align: 'left' | 'right' = 'left'):
 
 /** A probe as a person reads it: paths shortened to their last component. */
 export function shortProbe(spec: string): string {
-  return spec.replace(/(^|:)"(?:[^"]*\/)?([^/"]+)"(?=:)/g, '$1$2').replace(/(^|:)(?:[^:"\s]*\/)+([^/:"\s]+)(?=:)/g, '$1$2');
+  return spec
+    .replace(/(^|:)"(?:[^"]*\/)?([^/"]+)"(?=:)/g, '$1$2')
+    .replace(/(^|:)(?:[^:"\s]*\/)+([^/:"\s]+)(?=:)/g, '$1$2');
 }
 
 const SHORT_KIND: Record<string, string> = { tracepoint: 't', uprobe: 'u', uretprobe: 'ur', interval: 'i' };

@@ -21,7 +21,10 @@ export interface UiHandle {
   close(): Promise<void>;
 }
 
-export function mountUi(props: AppProps, io: { stdout: NodeJS.WriteStream; stdin: NodeJS.ReadStream; stderr: NodeJS.WriteStream }): UiHandle {
+export function mountUi(
+  props: AppProps,
+  io: { stdout: NodeJS.WriteStream; stdin: NodeJS.ReadStream; stderr: NodeJS.WriteStream },
+): UiHandle {
   const metricsFile = process.env.CAPC_UI_METRICS;
   const metrics = { frames: 0, renderMsTotal: 0, renderMsMax: 0 };
   const loop = metricsFile ? monitorEventLoopDelay({ resolution: 10 }) : undefined;
@@ -64,7 +67,12 @@ export function mountUi(props: AppProps, io: { stdout: NodeJS.WriteStream; stdin
       if (metricsFile && loop) {
         loop.disable();
         const ms = (ns: number) => Math.round(ns / 1e4) / 100;
-        const out = { ...metrics, renderMsAvg: metrics.frames ? metrics.renderMsTotal / metrics.frames : 0, eventLoopDelayMs: { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) }, uptimeMs: Date.now() - props.startedAt };
+        const out = {
+          ...metrics,
+          renderMsAvg: metrics.frames ? metrics.renderMsTotal / metrics.frames : 0,
+          eventLoopDelayMs: { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) },
+          uptimeMs: Date.now() - props.startedAt,
+        };
         fs.writeFileSync(metricsFile, JSON.stringify(out, null, 2) + '\n');
       }
     },

@@ -56,14 +56,24 @@ export function entryLines(e: Entry, o: LineOptions): Line[] {
       return textLines(e.text).map((text) => ({ text: `[cmd] ${text}`, tone: 'dim' }));
     case 'capture': {
       const tone: Tone = e.dir === 0 ? 'out' : 'in';
-      const head = { text: `${e.dir === 0 ? '>>>' : '<<<'} ${who(e.conn)} ${DIR_NAME[e.dir]} ${e.data.length} bytes at ${e.offset}`, tone };
+      const head = {
+        text: `${e.dir === 0 ? '>>>' : '<<<'} ${who(e.conn)} ${DIR_NAME[e.dir]} ${e.data.length} bytes at ${e.offset}`,
+        tone,
+      };
       return [head, ...payloadLines(e.data, e.offset, { hex: o.hex, max: o.maxPayloadLines }, 'plain')];
     }
     case 'capture-loss':
-      return [{ text: `!!! ${who(e.conn)} ${DIR_NAME[e.dir]}: ${e.bytes} bytes lost at offset ${e.offset}`, tone: 'loss' }];
+      return [
+        { text: `!!! ${who(e.conn)} ${DIR_NAME[e.dir]}: ${e.bytes} bytes lost at offset ${e.offset}`, tone: 'loss' },
+      ];
     case 'capture-end': {
       const lost = e.lost[0] + e.lost[1];
-      return [{ text: `--- ${who(e.conn)} ${e.closed ? 'closed' : e.exited ? 'ended: its process exited' : 'still open'}: ${humanBytes(e.bytes[0])} out, ${humanBytes(e.bytes[1])} in${lost ? `, ${lost} bytes lost` : ''}`, tone: lost ? 'loss' : 'dim' }];
+      return [
+        {
+          text: `--- ${who(e.conn)} ${e.closed ? 'closed' : e.exited ? 'ended: its process exited' : 'still open'}: ${humanBytes(e.bytes[0])} out, ${humanBytes(e.bytes[1])} in${lost ? `, ${lost} bytes lost` : ''}`,
+          tone: lost ? 'loss' : 'dim',
+        },
+      ];
     }
   }
 }
@@ -71,7 +81,11 @@ export function entryLines(e: Entry, o: LineOptions): Line[] {
 /** The reassembled conversation of one connection, in arrival order, a header at each change of direction. */
 export function conversationLines(chunks: Chunk[], hex: boolean, droppedBytes: number): Line[] {
   const out: Line[] = [];
-  if (droppedBytes) out.push({ text: `… ${droppedBytes} earlier bytes not kept here (use --write-streams DIR for everything)`, tone: 'dim' });
+  if (droppedBytes)
+    out.push({
+      text: `… ${droppedBytes} earlier bytes not kept here (use --write-streams DIR for everything)`,
+      tone: 'dim',
+    });
   let i = 0;
   while (i < chunks.length) {
     const c = chunks[i]!;
@@ -99,7 +113,10 @@ export function conversationLines(chunks: Chunk[], hex: boolean, droppedBytes: n
   return out;
 }
 
-export type Filter = { kind: 'pid'; pid: number } | { kind: 'comm'; comm: string } | { kind: 'text'; text: string; pid?: number };
+export type Filter =
+  | { kind: 'pid'; pid: number }
+  | { kind: 'comm'; comm: string }
+  | { kind: 'text'; text: string; pid?: number };
 
 export function parseFilter(text: string): Filter | undefined {
   const t = text.trim();

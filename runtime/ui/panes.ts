@@ -28,7 +28,10 @@ export interface EventsWindow {
  * turned into lines newest first and only until the window is full, so a
  * live frame costs what is on screen, not what is kept.
  */
-export function eventsWindow(src: EntrySource, o: { filter?: Filter; hex: boolean; height: number; scroll: number; all?: boolean }): EventsWindow {
+export function eventsWindow(
+  src: EntrySource,
+  o: { filter?: Filter; hex: boolean; height: number; scroll: number; all?: boolean },
+): EventsWindow {
   const need = o.height + o.scroll;
   const chunks: Line[][] = [];
   let have = 0;
@@ -45,7 +48,11 @@ export function eventsWindow(src: EntrySource, o: { filter?: Filter; hex: boolea
   for (let i = chunks.length - 1; i >= 0; i--) lines.push(...chunks[i]!);
   const scroll = Math.min(o.scroll, Math.max(0, lines.length - o.height));
   const end = lines.length - scroll;
-  return { lines: lines.slice(Math.max(0, end - o.height), end), maxScroll: Math.max(0, lines.length - o.height), matched };
+  return {
+    lines: lines.slice(Math.max(0, end - o.height), end),
+    maxScroll: Math.max(0, lines.length - o.height),
+    matched,
+  };
 }
 
 /** A paused copy of the entries, newest-first readable. */
@@ -64,7 +71,14 @@ function mapKey(key: MapSnapshot['entries'][number]['key']): string {
 /** Every map as a table: name, then entries largest first with a bar scaled to the largest. */
 export function mapsLines(maps: MapSnapshot[], width: number, filter?: Filter): Line[] {
   const out: Line[] = [];
-  const text = filter?.kind === 'text' ? filter.text : filter?.kind === 'comm' ? filter.comm : filter?.kind === 'pid' ? String(filter.pid) : undefined;
+  const text =
+    filter?.kind === 'text'
+      ? filter.text
+      : filter?.kind === 'comm'
+        ? filter.comm
+        : filter?.kind === 'pid'
+          ? String(filter.pid)
+          : undefined;
   const sorted = [...maps].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const m of sorted) {
     const nameMatches = text === undefined || m.name.includes(text);
@@ -74,7 +88,8 @@ export function mapsLines(maps: MapSnapshot[], width: number, filter?: Filter): 
     if (m.kind === 'hist' || m.kind === 'lhist' || m.kind === 'stats' || m.kind === 'str') {
       // Histograms, stats and strings as bpftrace prints them (their own bars and layout).
       const shown = nameMatches ? m : { ...m, entries: m.entries.filter((e) => mapKey(e.key).includes(text!)) };
-      for (const l of mapText(shown).toString('utf8').replace(/\n+$/, '').split('\n')) out.push({ text: l.replace(/[^\x20-\x7e█▏▎▍▌▋▊▉@]/g, '?'), tone: 'plain' });
+      for (const l of mapText(shown).toString('utf8').replace(/\n+$/, '').split('\n'))
+        out.push({ text: l.replace(/[^\x20-\x7e█▏▎▍▌▋▊▉@]/g, '?'), tone: 'plain' });
       continue;
     }
     if (!m.keyed) {
@@ -90,7 +105,10 @@ export function mapsLines(maps: MapSnapshot[], width: number, filter?: Filter): 
     const barW = Math.max(0, width - keyW - valW - 5);
     for (const e of entries) {
       const n = max > 0n && e.value > 0n ? Math.max(1, Math.round((Number(e.value) / Number(max)) * barW)) : 0;
-      out.push({ text: `  ${fit(`[${e.key}]`, keyW)} ${'█'.repeat(n).padEnd(barW)} ${e.value.toString().padStart(valW)}`, tone: 'plain' });
+      out.push({
+        text: `  ${fit(`[${e.key}]`, keyW)} ${'█'.repeat(n).padEnd(barW)} ${e.value.toString().padStart(valW)}`,
+        tone: 'plain',
+      });
     }
   }
   return out;
@@ -98,7 +116,12 @@ export function mapsLines(maps: MapSnapshot[], width: number, filter?: Filter): 
 
 export const STREAM_HEADER = '    ID  PROCESS                  OUT        IN      LOST  STATE    FUNCTION';
 
-const STATE: Record<ConnView['state'], string> = { open: 'open', closed: 'closed', exited: 'exited', 'open at exit': 'at exit' };
+const STATE: Record<ConnView['state'], string> = {
+  open: 'open',
+  closed: 'closed',
+  exited: 'exited',
+  'open at exit': 'at exit',
+};
 
 export function streamRow(c: ConnView, selected: boolean): Line {
   const lost = c.lost[0] + c.lost[1];

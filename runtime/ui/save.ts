@@ -52,7 +52,15 @@ export function saveStreams(dir: string, conns: { conn: ConnView; chunks: Chunk[
         }
         files.push({ file: name, from_offset: mine[0]!.offset, bytes: conn.bytes[dir], lost: conn.lost[dir] });
       }
-      index.push({ conn: conn.info.id, pid: conn.info.pid, comm: conn.info.comm, probe: conn.info.probe, state: conn.state, not_kept_bytes: conn.droppedBytes, streams: files });
+      index.push({
+        conn: conn.info.id,
+        pid: conn.info.pid,
+        comm: conn.info.comm,
+        probe: conn.info.probe,
+        state: conn.state,
+        not_kept_bytes: conn.droppedBytes,
+        streams: files,
+      });
     }
     fs.writeFileSync(path.join(d, 'streams.json'), JSON.stringify(index, null, 2) + '\n');
   });

@@ -52,12 +52,20 @@ export function computeStats(store: UiStore, cpus: number, startedAt: number): S
   if (!cur) return stats;
   const s = cur.s;
   if (s.statsError) stats.statsError = s.statsError;
-  const counter = (kind: string, subject?: string) => s.counters.filter((c) => c.kind === kind && (subject === undefined || c.subject === subject)).reduce((n, c) => n + c.value, 0);
+  const counter = (kind: string, subject?: string) =>
+    s.counters
+      .filter((c) => c.kind === kind && (subject === undefined || c.subject === subject))
+      .reduce((n, c) => n + c.value, 0);
   for (const r of s.rings) {
     stats.sinks.push(
       r.role === 'events'
         ? { name: 'events', fillPct: (100 * r.peakBytes) / r.size, drops: counter('ring-drop', r.name), unit: 'events' }
-        : { name: 'capture', fillPct: (100 * r.peakBytes) / r.size, drops: counter('capture-drop-records'), unit: 'records' },
+        : {
+            name: 'capture',
+            fillPct: (100 * r.peakBytes) / r.size,
+            drops: counter('capture-drop-records'),
+            unit: 'records',
+          },
     );
   }
   if (!s.rings.some((r) => r.role === 'capture') && s.counters.some((c) => c.kind === 'capture-drop-records')) {

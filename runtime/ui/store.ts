@@ -80,15 +80,37 @@ export class UiStore implements Renderer {
         this.events++;
         this.bytes += e.data.length;
         this.streams.data(e.conn, e.dir, e.offset, e.data);
-        this.ring.pushObject({ seq: this.ring.seq, kind: 'capture', conn: e.conn, dir: e.dir, offset: e.offset, data: e.data });
+        this.ring.pushObject({
+          seq: this.ring.seq,
+          kind: 'capture',
+          conn: e.conn,
+          dir: e.dir,
+          offset: e.offset,
+          data: e.data,
+        });
         return;
       case 'capture-loss':
         this.streams.loss(e.conn, e.dir, e.offset, e.bytes);
-        this.ring.pushObject({ seq: this.ring.seq, kind: 'capture-loss', conn: e.conn, dir: e.dir, offset: e.offset, bytes: e.bytes });
+        this.ring.pushObject({
+          seq: this.ring.seq,
+          kind: 'capture-loss',
+          conn: e.conn,
+          dir: e.dir,
+          offset: e.offset,
+          bytes: e.bytes,
+        });
         return;
       case 'capture-end':
         this.streams.end(e.conn, e.closed, e.exited);
-        this.ring.pushObject({ seq: this.ring.seq, kind: 'capture-end', conn: e.conn, closed: e.closed, exited: e.exited, bytes: e.bytes, lost: e.lost });
+        this.ring.pushObject({
+          seq: this.ring.seq,
+          kind: 'capture-end',
+          conn: e.conn,
+          closed: e.closed,
+          exited: e.exited,
+          bytes: e.bytes,
+          lost: e.lost,
+        });
         return;
       case 'lost':
         this.lost.set(e.ring, (this.lost.get(e.ring) ?? 0) + e.count);
@@ -101,7 +123,13 @@ export class UiStore implements Renderer {
       case 'maps':
         if (e.atExit) this.maps = e.maps;
         // print(@m): the map's text goes among the events, where text mode prints it.
-        else this.ring.pushText('printf', Buffer.concat([...e.maps].filter((m) => m.entries.length).map((m) => mapText(m, { top: e.top, div: e.div }))));
+        else
+          this.ring.pushText(
+            'printf',
+            Buffer.concat(
+              [...e.maps].filter((m) => m.entries.length).map((m) => mapText(m, { top: e.top, div: e.div })),
+            ),
+          );
         return;
       case 'time':
         this.events++;
@@ -187,20 +215,21 @@ export class UiStore implements Renderer {
       if (before > 0) out.push({ kind: 'lost', ring, count: before });
     }
     const fullLater = new Map<string, number>();
-    for (const e of this.closing) if (e.kind === 'map-full') fullLater.set(e.map, (fullLater.get(e.map) ?? 0) + e.count);
+    for (const e of this.closing)
+      if (e.kind === 'map-full') fullLater.set(e.map, (fullLater.get(e.map) ?? 0) + e.count);
     for (const [map, { count, maxEntries }] of this.mapFull) {
       const before = count - (fullLater.get(map) ?? 0);
       if (before > 0) out.push({ kind: 'map-full', map, count: before, maxEntries });
     }
     const loopsLater = new Map<string, number>();
-    for (const e of this.closing) if (e.kind === 'loop-limit') loopsLater.set(e.where, (loopsLater.get(e.where) ?? 0) + e.count);
+    for (const e of this.closing)
+      if (e.kind === 'loop-limit') loopsLater.set(e.where, (loopsLater.get(e.where) ?? 0) + e.count);
     for (const [where, { count, limit }] of this.loopLimit) {
       const before = count - (loopsLater.get(where) ?? 0);
       if (before > 0) out.push({ kind: 'loop-limit', where, count: before, limit });
     }
     return { events: [...out, ...this.closing.filter((e) => e.kind !== 'stopping')], skipped };
   }
-
 }
 
 /** An entry as the event text mode prints (the -c command's output is printed as is, as printf output is). */

@@ -44,7 +44,18 @@ export class StreamBook {
     let c = this.conns.get(info.id);
     if (!c) {
       if (this.conns.size >= this.limits.maxConns) this.forgetOne();
-      c = { info, bytes: [0, 0], lost: [0, 0], lossMarkers: 0, state: 'open', chunks: [], head: 0, keptBytes: 0, droppedBytes: 0, version: 0 };
+      c = {
+        info,
+        bytes: [0, 0],
+        lost: [0, 0],
+        lossMarkers: 0,
+        state: 'open',
+        chunks: [],
+        head: 0,
+        keptBytes: 0,
+        droppedBytes: 0,
+        version: 0,
+      };
       this.conns.set(info.id, c);
     }
     return c;

@@ -10,7 +10,14 @@ export interface Theme {
   tone(t: Tone | 'warn' | 'accent' | 'ok'): { color?: string; dimColor?: boolean; bold?: boolean };
 }
 
-const COLORS: Record<string, string> = { out: 'cyan', in: 'green', loss: 'red', warn: 'red', accent: 'yellow', ok: 'green' };
+const COLORS: Record<string, string> = {
+  out: 'cyan',
+  in: 'green',
+  loss: 'red',
+  warn: 'red',
+  accent: 'yellow',
+  ok: 'green',
+};
 
 export function makeTheme(color: boolean): Theme {
   return {

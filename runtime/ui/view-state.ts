@@ -6,7 +6,12 @@
 
 export const PANES = ['events', 'maps', 'streams', 'probes'] as const;
 export type Pane = (typeof PANES)[number];
-export const PANE_TITLES: Record<Pane, string> = { events: 'Events', maps: 'Maps', streams: 'Streams', probes: 'Probes' };
+export const PANE_TITLES: Record<Pane, string> = {
+  events: 'Events',
+  maps: 'Maps',
+  streams: 'Streams',
+  probes: 'Probes',
+};
 
 export interface ViewState {
   pane: Pane;
@@ -76,7 +81,12 @@ export function initialView(hex = false): ViewState {
 
 const clamp = (v: number, max: number) => Math.max(0, Math.min(v, Math.max(0, max)));
 
-export function onKey(s: ViewState, input: string, key: KeyInfo, ctx: KeyContext): { state: ViewState; effects: Effect[] } {
+export function onKey(
+  s: ViewState,
+  input: string,
+  key: KeyInfo,
+  ctx: KeyContext,
+): { state: ViewState; effects: Effect[] } {
   const same = { state: s, effects: [] as Effect[] };
   if (s.quitting) return same;
   if (key.ctrl && input === 'c') return { state: { ...s, quitting: true }, effects: ['quit'] };
@@ -96,11 +106,15 @@ export function onKey(s: ViewState, input: string, key: KeyInfo, ctx: KeyContext
   if (/^[1-4]$/.test(input)) return { state: { ...s, pane: PANES[Number(input) - 1]! }, effects: [] };
   if (input === ' ') {
     const paused = !s.paused;
-    return { state: { ...s, paused, pausedByScroll: false, scroll: paused ? s.scroll : { ...s.scroll, events: 0 } }, effects: [paused ? 'freeze' : 'thaw'] };
+    return {
+      state: { ...s, paused, pausedByScroll: false, scroll: paused ? s.scroll : { ...s.scroll, events: 0 } },
+      effects: [paused ? 'freeze' : 'thaw'],
+    };
   }
   if (input === '/') return { state: { ...s, editing: s.filter }, effects: [] };
   if (input === 's') return { state: s, effects: ['save'] };
-  if (input === 'x') return s.pane === 'events' || s.pane === 'streams' ? { state: { ...s, hex: !s.hex }, effects: [] } : same;
+  if (input === 'x')
+    return s.pane === 'events' || s.pane === 'streams' ? { state: { ...s, hex: !s.hex }, effects: [] } : same;
   if (input === 'c') return s.pane === 'maps' ? { state: s, effects: ['clear-maps'] } : same;
   if (key.escape) {
     if (s.pane === 'streams' && s.open !== undefined) return { state: { ...s, open: undefined }, effects: [] };
@@ -108,10 +122,13 @@ export function onKey(s: ViewState, input: string, key: KeyInfo, ctx: KeyContext
     return same;
   }
   if (s.pane === 'streams' && s.open === undefined) return streamsListKey(s, input, key, ctx);
-  if (s.pane === 'streams' && (key.leftArrow || key.backspace || key.delete)) return { state: { ...s, open: undefined }, effects: [] };
+  if (s.pane === 'streams' && (key.leftArrow || key.backspace || key.delete))
+    return { state: { ...s, open: undefined }, effects: [] };
   const delta = scrollDelta(input, key, ctx.page);
   if (delta === undefined) return same;
-  return s.pane === 'events' ? scrollEvents(s, delta, ctx) : scrollDown(s, s.pane === 'streams' ? 'conversation' : s.pane, delta, ctx);
+  return s.pane === 'events'
+    ? scrollEvents(s, delta, ctx)
+    : scrollDown(s, s.pane === 'streams' ? 'conversation' : s.pane, delta, ctx);
 }
 
 /** Lines to move down (negative: up), or undefined for a key that does not scroll. Infinity: to the end. */
@@ -129,21 +146,43 @@ function scrollDelta(input: string, key: KeyInfo, page: number): number | undefi
 function scrollEvents(s: ViewState, down: number, ctx: KeyContext): { state: ViewState; effects: Effect[] } {
   const up = clamp(s.scroll.events - down, ctx.maxScroll);
   if (up === s.scroll.events) return { state: s, effects: [] };
-  if (up > 0 && !s.paused) return { state: { ...s, paused: true, pausedByScroll: true, scroll: { ...s.scroll, events: up } }, effects: ['freeze'] };
-  if (up === 0 && s.pausedByScroll) return { state: { ...s, paused: false, pausedByScroll: false, scroll: { ...s.scroll, events: 0 } }, effects: ['thaw'] };
+  if (up > 0 && !s.paused)
+    return {
+      state: { ...s, paused: true, pausedByScroll: true, scroll: { ...s.scroll, events: up } },
+      effects: ['freeze'],
+    };
+  if (up === 0 && s.pausedByScroll)
+    return {
+      state: { ...s, paused: false, pausedByScroll: false, scroll: { ...s.scroll, events: 0 } },
+      effects: ['thaw'],
+    };
   return { state: { ...s, scroll: { ...s.scroll, events: up } }, effects: [] };
 }
 
-function scrollDown(s: ViewState, which: Pane | 'conversation', down: number, ctx: KeyContext): { state: ViewState; effects: Effect[] } {
+function scrollDown(
+  s: ViewState,
+  which: Pane | 'conversation',
+  down: number,
+  ctx: KeyContext,
+): { state: ViewState; effects: Effect[] } {
   const v = clamp(s.scroll[which] + down, ctx.maxScroll);
-  return v === s.scroll[which] ? { state: s, effects: [] } : { state: { ...s, scroll: { ...s.scroll, [which]: v } }, effects: [] };
+  return v === s.scroll[which]
+    ? { state: s, effects: [] }
+    : { state: { ...s, scroll: { ...s.scroll, [which]: v } }, effects: [] };
 }
 
-function streamsListKey(s: ViewState, input: string, key: KeyInfo, ctx: KeyContext): { state: ViewState; effects: Effect[] } {
+function streamsListKey(
+  s: ViewState,
+  input: string,
+  key: KeyInfo,
+  ctx: KeyContext,
+): { state: ViewState; effects: Effect[] } {
   const n = ctx.streamIds.length;
   if (key.return || key.rightArrow) {
     const id = ctx.streamIds[clamp(s.selected, n - 1)];
-    return id === undefined ? { state: s, effects: [] } : { state: { ...s, open: id, scroll: { ...s.scroll, conversation: 0 } }, effects: [] };
+    return id === undefined
+      ? { state: s, effects: [] }
+      : { state: { ...s, open: id, scroll: { ...s.scroll, conversation: 0 } }, effects: [] };
   }
   const delta = scrollDelta(input, key, ctx.page);
   if (delta === undefined || n === 0) return { state: s, effects: [] };
@@ -153,11 +192,23 @@ function streamsListKey(s: ViewState, input: string, key: KeyInfo, ctx: KeyConte
 
 function editFilter(s: ViewState, input: string, key: KeyInfo): ViewState {
   const text = s.editing ?? '';
-  if (key.return) return { ...s, editing: undefined, filter: text.trim(), scroll: { ...s.scroll, events: 0 }, selected: 0 };
+  if (key.return)
+    return { ...s, editing: undefined, filter: text.trim(), scroll: { ...s.scroll, events: 0 }, selected: 0 };
   if (key.escape) return { ...s, editing: undefined };
   if (key.backspace || key.delete) return { ...s, editing: text.slice(0, -1) };
   if (key.ctrl && input === 'u') return { ...s, editing: '' };
-  if (key.ctrl || key.meta || key.tab || key.upArrow || key.downArrow || key.leftArrow || key.rightArrow || key.pageUp || key.pageDown) return s;
+  if (
+    key.ctrl ||
+    key.meta ||
+    key.tab ||
+    key.upArrow ||
+    key.downArrow ||
+    key.leftArrow ||
+    key.rightArrow ||
+    key.pageUp ||
+    key.pageDown
+  )
+    return s;
   // Printable text only (a paste arrives as one string); the filter stays one line.
   const add = input.replace(/[\x00-\x1f\x7f]/g, '');
   return add ? { ...s, editing: (text + add).slice(0, 200) } : s;

@@ -5,7 +5,8 @@ import { LINGER, type Case } from './case.js';
 export const FUNCTION_CASES: Case[] = [
   {
     name: 'printf conversions, flags and widths',
-    program: 'uprobe:$W:fn_add { printf("%-16s|%6d|%llu|%x|%c|%p|%05d|%-5d|%X|%o|%lu|100%%|%s|%.2s|%u|%8s|%-3c|\\n", "left", arg0, arg0 * 1000, arg0 + 250, arg0 + 65, 0x1234, arg0, arg0, 0xbeef + arg0, arg0 + 8, arg0, "x", "abc", arg0, "right", arg0 + 97); }',
+    program:
+      'uprobe:$W:fn_add { printf("%-16s|%6d|%llu|%x|%c|%p|%05d|%-5d|%X|%o|%lu|100%%|%s|%.2s|%u|%8s|%-3c|\\n", "left", arg0, arg0 * 1000, arg0 + 250, arg0 + 65, 0x1234, arg0, arg0, 0xbeef + arg0, arg0 + 8, arg0, "x", "abc", arg0, "right", arg0 + 97); }',
     command: '$W calls 3',
     compare: 'exact',
     expect: [/^left {12}\| {5}2\|2000\|fc\|C\|0x1234\|00002\|2 {4}\|BEF1\|12\|2\|100%\|x\|ab\|2\| {3}right\|c {2}\|$/m],
@@ -42,7 +43,8 @@ export const FUNCTION_CASES: Case[] = [
   {
     name: 'ntop() of tracepoint address arrays (IPv4, IPv6, v4-mapped)',
     // Only transitions a syscall makes (listen, connect, close): the others may run in softirq context, under any pid.
-    program: 'tracepoint:sock:inet_sock_set_state /pid == cpid && (args->newstate == 10 || args->newstate == 2 || args->newstate == 4)/ { printf("%s %s %s %d>%d %d\\n", ntop(args->saddr), ntop(args->daddr_v6), ntop(10, args->saddr_v6), args->oldstate, args->newstate, args->family); @[ntop(args->daddr)] = count(); }',
+    program:
+      'tracepoint:sock:inet_sock_set_state /pid == cpid && (args->newstate == 10 || args->newstate == 2 || args->newstate == 4)/ { printf("%s %s %s %d>%d %d\\n", ntop(args->saddr), ntop(args->daddr_v6), ntop(10, args->saddr_v6), args->oldstate, args->newstate, args->family); @[ntop(args->daddr)] = count(); }',
     command: '/usr/bin/python3 $T/tcp_pair.py',
     compare: 'exact',
     expect: [/^127\.0\.0\.1 ::ffff:127\.0\.0\.1 ::ffff:127\.0\.0\.1 7>2 2$/m, / ::1 ::1 7>2 10$/m],
@@ -89,27 +91,31 @@ export const FUNCTION_CASES: Case[] = [
   },
   {
     name: 'integer casts truncate and sign-extend',
-    program: 'uprobe:$W:fn_value { printf("%d %d %d %d %d\\n", (int8)arg0, (uint8)arg0, (int16)(arg0 * 1000), (uint32)(arg0 << 20), (int32)-arg0); }',
+    program:
+      'uprobe:$W:fn_value { printf("%d %d %d %d %d\\n", (int8)arg0, (uint8)arg0, (int16)(arg0 * 1000), (uint32)(arg0 << 20), (int32)-arg0); }',
     command: '$W calls 12',
     compare: 'exact',
     expect: [/^-128 128 /m],
   },
   {
     name: 'ternary, if / else if / else, string variables',
-    program: 'uprobe:$W:fn_add { $k = arg0 % 2 == 0 ? "even" : "odd"; if (arg0 > 5) { @big[$k] = count(); } else if (arg0 == 0) { @zero = count(); } else { @small[$k] = count(); } }',
+    program:
+      'uprobe:$W:fn_add { $k = arg0 % 2 == 0 ? "even" : "odd"; if (arg0 > 5) { @big[$k] = count(); } else if (arg0 == 0) { @zero = count(); } else { @small[$k] = count(); } }',
     command: '$W calls 11',
     compare: 'exact',
     expect: [/^@big\[even\]: 3$/m, /^@small\[odd\]: 3$/m, /^@zero: 1$/m],
   },
   {
     name: 'unroll(), while with break and continue',
-    program: 'BEGIN { $i = 0; unroll(4) { $i++; printf("u%d ", $i); } while ($i < 20) { $i++; if ($i % 3 == 0) { continue; } if ($i > 12) { break; } printf("w%d ", $i); } printf("\\n"); exit(); }',
+    program:
+      'BEGIN { $i = 0; unroll(4) { $i++; printf("u%d ", $i); } while ($i < 20) { $i++; if ($i % 3 == 0) { continue; } if ($i > 12) { break; } printf("w%d ", $i); } printf("\\n"); exit(); }',
     compare: 'exact',
     expect: [/^u1 u2 u3 u4 w5 w7 w8 w10 w11 $/m],
   },
   {
     name: 'pid, tid, cpid, uid, gid, comm, func, probe, nsecs, elapsed, cgroup',
-    program: 'uprobe:$W:fn_add /arg0 == 1/ { printf("%d %d %d %d %s %s %s %d %d %d\\n", pid == cpid, tid == pid, uid, gid, comm, func, probe, nsecs > 0, elapsed > 0, cgroup > 0); }',
+    program:
+      'uprobe:$W:fn_add /arg0 == 1/ { printf("%d %d %d %d %s %s %s %d %d %d\\n", pid == cpid, tid == pid, uid, gid, comm, func, probe, nsecs > 0, elapsed > 0, cgroup > 0); }',
     command: '$W calls 3',
     // bpftrace resolves func when it prints: the process must still be there.
     env: LINGER,

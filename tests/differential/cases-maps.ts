@@ -26,7 +26,8 @@ export const MAP_CASES: Case[] = [
   },
   {
     name: 'min() and max(), keyed and of negative values',
-    program: 'uprobe:$W:fn_value { @min[arg0 % 3] = min(arg0); @max[arg0 % 3] = max(arg0); } uretprobe:$W:fn_neg { @nmin = min((int64)retval); @nmax = max((int64)retval); }',
+    program:
+      'uprobe:$W:fn_value { @min[arg0 % 3] = min(arg0); @max[arg0 % 3] = max(arg0); } uretprobe:$W:fn_neg { @nmin = min((int64)retval); @nmax = max((int64)retval); }',
     command: '$W calls 12',
     compare: 'exact',
     expect: [/^@nmin: -11$/m, /^@nmax: 0$/m, /^@max\[2\]: \d+$/m],
@@ -97,15 +98,20 @@ export const MAP_CASES: Case[] = [
   {
     name: 'print(@m), print(@m, top), print(@m, top, div) for every kind, in order with printf',
     // Keys with distinct counts (2, 3, 4, 11): which entries are the "top" is then well defined.
-    program: 'uprobe:$W:fn_add { @c[arg0 < 2 ? 0 : (arg0 < 5 ? 1 : (arg0 < 9 ? 2 : 3))] = count(); @h = hist(arg0); @s = stats(arg0); @a = avg(arg0); } ' +
+    program:
+      'uprobe:$W:fn_add { @c[arg0 < 2 ? 0 : (arg0 < 5 ? 1 : (arg0 < 9 ? 2 : 3))] = count(); @h = hist(arg0); @s = stats(arg0); @a = avg(arg0); } ' +
       'uprobe:$W:level1 /arg0 == 19/ { printf("before\\n"); print(@c); print(@c, 2); print(@c, 3, 2); print(@h); print(@h, 0, 2); print(@s); print(@a); printf("after\\n"); }',
     command: '$W calls 20',
     compare: 'hist',
-    expect: [/^before\n@c\[0\]: 2\n@c\[1\]: 3\n@c\[2\]: 4\n@c\[3\]: 11\n@c\[2\]: 4\n@c\[3\]: 11\n@c\[1\]: 1\n@c\[2\]: 2\n@c\[3\]: 5$/m, /^after$/m],
+    expect: [
+      /^before\n@c\[0\]: 2\n@c\[1\]: 3\n@c\[2\]: 4\n@c\[3\]: 11\n@c\[2\]: 4\n@c\[3\]: 11\n@c\[1\]: 1\n@c\[2\]: 2\n@c\[3\]: 5$/m,
+      /^after$/m,
+    ],
   },
   {
     name: 'clear(), zero() and delete()',
-    program: 'uprobe:$W:fn_add { @c[arg0 % 3] = count(); @z[arg0 % 3] = count(); @d[arg0] = arg0; @h = hist(arg0); } ' +
+    program:
+      'uprobe:$W:fn_add { @c[arg0 % 3] = count(); @z[arg0 % 3] = count(); @d[arg0] = arg0; @h = hist(arg0); } ' +
       'uprobe:$W:level1 /arg0 == 9/ { clear(@c); zero(@z); zero(@h); delete(@d[3]); delete(@d[5]); }',
     command: '$W calls 10',
     compare: 'exact',
@@ -126,7 +132,8 @@ export const MAP_CASES: Case[] = [
   },
   {
     name: '+=, -=, *=, ++, -- on maps and variables',
-    program: 'BEGIN { $x = 1; $x += 4; $x -= 2; $x *= 3; $x++; $x--; @m[1] = 10; @m[1] += 5; @m[1] -= 3; @m[1]++; @m[1]--; @m[2]++; @m[3]--; printf("%d %d\\n", $x, @m[1]); exit(); }',
+    program:
+      'BEGIN { $x = 1; $x += 4; $x -= 2; $x *= 3; $x++; $x--; @m[1] = 10; @m[1] += 5; @m[1] -= 3; @m[1]++; @m[1]--; @m[2]++; @m[3]--; printf("%d %d\\n", $x, @m[1]); exit(); }',
     compare: 'exact',
     expect: [/^9 12$/m, /^@m\[3\]: -1$/m],
   },

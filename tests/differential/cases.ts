@@ -29,21 +29,28 @@ export const CASES: Case[] = [
     name: 'tracepoint wildcard, args, and hist of write sizes',
     // comm filters out what the -c machinery does in the child before it becomes the workload.
     // (bpftrace 0.17 cannot load two blocks on one tracepoint, so the hist is on the exit.)
-    program: 'tracepoint:syscalls:sys_enter_write* /comm == "$C"/ { @calls[probe] = count(); } tracepoint:syscalls:sys_exit_write /comm == "$C"/ { @bytes = hist(args->ret); }',
+    program:
+      'tracepoint:syscalls:sys_enter_write* /comm == "$C"/ { @calls[probe] = count(); } tracepoint:syscalls:sys_exit_write /comm == "$C"/ { @bytes = hist(args->ret); }',
     command: '$W syscalls 5',
     compare: 'hist',
-    expect: [/^Attaching 3 probes\.\.\.$/m, /^@calls\[tracepoint:syscalls:sys_enter_write\]: 25$/m, /^\[2K, 4K\) +5 \|/m],
+    expect: [
+      /^Attaching 3 probes\.\.\.$/m,
+      /^@calls\[tracepoint:syscalls:sys_enter_write\]: 25$/m,
+      /^\[2K, 4K\) +5 \|/m,
+    ],
   },
   {
     name: 'tracepoint return values: stats and lhist',
-    program: 'tracepoint:syscalls:sys_exit_read /comm == "$C"/ { @r = stats(args->ret); } tracepoint:syscalls:sys_enter_read /comm == "$C"/ { @req = lhist(args->count, 0, 128, 16); }',
+    program:
+      'tracepoint:syscalls:sys_exit_read /comm == "$C"/ { @r = stats(args->ret); } tracepoint:syscalls:sys_enter_read /comm == "$C"/ { @req = lhist(args->count, 0, 128, 16); }',
     command: '$W syscalls 6',
     compare: 'hist',
     expect: [/^@r: count \d+, average \d+, total \d+$/m, /^\[96, 112\) /m],
   },
   {
     name: 'usdt probes: arguments and a semaphore-guarded probe',
-    program: 'usdt:$W:capc:tick { printf("tick %d %s\\n", arg0, str(arg1)); @[str(arg1)] = count(); } usdt:$W:capc:guarded { @g = sum(arg0); }',
+    program:
+      'usdt:$W:capc:tick { printf("tick %d %s\\n", arg0, str(arg1)); @[str(arg1)] = count(); } usdt:$W:capc:guarded { @g = sum(arg0); }',
     command: '$W usdt 7',
     compare: 'exact',
     expect: [/^tick 6 beta$/m, /^@g: 210$/m],
@@ -84,7 +91,8 @@ export const CASES: Case[] = [
   },
   {
     name: 'print() of values: integers, strings, map values',
-    program: 'uprobe:$W:fn_str /arg1 == 2/ { @m[arg1] = arg1 * 10; print(-5); print("text"); print(str(arg0)); $v = @m[2]; print($v); print(arg1 + 1); }',
+    program:
+      'uprobe:$W:fn_str /arg1 == 2/ { @m[arg1] = arg1 * 10; print(-5); print("text"); print(str(arg0)); $v = @m[2]; print($v); print(arg1 + 1); }',
     command: '$W calls 4',
     compare: 'exact',
     expect: [/^-5\ntext\ngamma\n20\n3$/m],
@@ -100,20 +108,30 @@ export const CASES: Case[] = [
   },
   {
     name: '-f json: maps of every kind, printf, attached_probes',
-    program: 'uprobe:$W:fn_value { @h = hist(arg0); @hk[arg0 % 2] = hist(arg0); @l = lhist(arg0, 0, 100, 10); @mx[arg0 % 3] = max(arg0); @mi = min(arg0); @a[arg0 % 2] = avg(arg0); @st = stats(arg0); @c[arg0 % 5, "k"] = count(); } uprobe:$W:fn_str { @s[arg1] = str(arg0); } uprobe:$W:fn_add /arg0 == 0/ { printf("json \\"quoted\\"\\n"); }',
+    program:
+      'uprobe:$W:fn_value { @h = hist(arg0); @hk[arg0 % 2] = hist(arg0); @l = lhist(arg0, 0, 100, 10); @mx[arg0 % 3] = max(arg0); @mi = min(arg0); @a[arg0 % 2] = avg(arg0); @st = stats(arg0); @c[arg0 % 5, "k"] = count(); } uprobe:$W:fn_str { @s[arg1] = str(arg0); } uprobe:$W:fn_add /arg0 == 0/ { printf("json \\"quoted\\"\\n"); }',
     command: '$W calls 12',
     flags: ['-f', 'json'],
     compare: 'json',
-    expect: [/^\{"type": "attached_probes", "data": \{"probes": 3\}\}$/m, /^\{"type": "hist", "data": \{"@hk": \{"/m, /^\{"type": "stats", "data": \{"@st": \{"count": 24, /m],
+    expect: [
+      /^\{"type": "attached_probes", "data": \{"probes": 3\}\}$/m,
+      /^\{"type": "hist", "data": \{"@hk": \{"/m,
+      /^\{"type": "stats", "data": \{"@st": \{"count": 24, /m,
+    ],
     note: 'bpftrace 0.17 prints two blank lines before the maps in JSON mode (not JSON); capc prints none',
   },
   {
     name: '-f json: print(), join() and value output',
-    program: 'tracepoint:syscalls:sys_enter_execve /pid == cpid/ { @n = count(); join(args->argv); print(1); print("s"); print(@n); }',
+    program:
+      'tracepoint:syscalls:sys_enter_execve /pid == cpid/ { @n = count(); join(args->argv); print(1); print("s"); print(@n); }',
     command: '/bin/true a bb ccc',
     flags: ['-f', 'json'],
     compare: 'json',
-    expect: [/^\{"type": "join", "data": "\/bin\/true a bb ccc"\}$/m, /^\{"type": "value", "data": 1\}$/m, /^\{"type": "map", "data": \{"@n": 1\}\}$/m],
+    expect: [
+      /^\{"type": "join", "data": "\/bin\/true a bb ccc"\}$/m,
+      /^\{"type": "value", "data": 1\}$/m,
+      /^\{"type": "map", "data": \{"@n": 1\}\}$/m,
+    ],
   },
   {
     name: '-p PID: attach to a running process',
@@ -161,7 +179,7 @@ export const CASES: Case[] = [
     expect: [/^usdt:\S+:capc:guarded$/m, /^usdt:\S+:capc:tick$/m],
   },
   {
-    name: '-lv shows a tracepoint\'s fields',
+    name: "-lv shows a tracepoint's fields",
     flags: ['-lv', 'tracepoint:sock:inet_sock_set_state'],
     compare: 'exact',
     expect: [/^ {4}__u8 saddr\[4\]$/m, /^ {4}const void \* skaddr$/m],

@@ -15,7 +15,11 @@ import { dropBlankLines, runBpftrace, runCapcTool, sortJsonTies, sortTies, type 
 import { compareHistograms } from './histograms.js';
 
 /** `$W` the workload, `$C` its task name (comm: 15 characters), `$T` the fixtures' target dir. */
-const fill = (s: string, w: string) => s.replaceAll('$W', w).replaceAll('$C', path.basename(w).slice(0, 15)).replaceAll('$T', path.join(repoRoot, 'tests', 'fixtures', 'targets'));
+const fill = (s: string, w: string) =>
+  s
+    .replaceAll('$W', w)
+    .replaceAll('$C', path.basename(w).slice(0, 15))
+    .replaceAll('$T', path.join(repoRoot, 'tests', 'fixtures', 'targets'));
 
 function invocation(c: Case, workload: string, outFile?: string): Invocation {
   const program = c.program !== undefined ? fill(c.program, workload) : undefined;
@@ -49,7 +53,11 @@ function compareApprox(bt: string, capc: string): void {
   const nums = (s: string) => [...s.matchAll(/^(@\S*): (\d+)$/gm)].map((m) => [m[1], Number(m[2])] as const);
   const a = nums(bt);
   const b = nums(capc);
-  assert.deepEqual(b.map((x) => x[0]), a.map((x) => x[0]), 'the same maps');
+  assert.deepEqual(
+    b.map((x) => x[0]),
+    a.map((x) => x[0]),
+    'the same maps',
+  );
   a.forEach(([name, v], i) => {
     const w = b[i]![1];
     assert.ok(w >= v / 2 && w <= v * 2, `${name}: capc ${w}, bpftrace ${v}: more than a factor of 2 apart`);
@@ -72,7 +80,11 @@ for (const c of CASES) {
       case 'json': {
         const a = sortJsonTies(dropBlankLines(bt));
         const b = sortJsonTies(dropBlankLines(capc));
-        const parse = (s: string) => s.trim().split('\n').map((l) => JSON.parse(l) as unknown);
+        const parse = (s: string) =>
+          s
+            .trim()
+            .split('\n')
+            .map((l) => JSON.parse(l) as unknown);
         assert.deepEqual(parse(b), parse(a), 'the same JSON values');
         assert.equal(b, a, 'the same JSON text (spacing, order)');
         return;

@@ -6,7 +6,11 @@ import { spawn } from 'node:child_process';
 import { capcBin, repoRoot } from '../support/paths.js';
 import { assertNothingLoaded, orphanIds } from '../support/capc.js';
 
-export interface ToolRun { code: number | null; stdout: string; stderr: string }
+export interface ToolRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 export interface Invocation {
   /** The program (-e). */
@@ -29,14 +33,20 @@ export interface Invocation {
 
 function run(cmd: string, argv: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<ToolRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, argv, { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, argv, {
+      cwd: repoRoot,
+      env: { ...process.env, NO_COLOR: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${cmd} ${argv.join(' ')} timed out after ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+      reject(
+        new Error(`${cmd} ${argv.join(' ')} timed out after ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`),
+      );
     }, timeoutMs);
     child.on('error', reject);
     child.on('exit', (code) => {
@@ -49,7 +59,10 @@ function run(cmd: string, argv: string[], env: NodeJS.ProcessEnv, timeoutMs: num
 async function withBackground<T>(inv: Invocation, fn: (flags: string[]) => Promise<T>): Promise<T> {
   const flags = inv.flags ?? [];
   if (!inv.background) return fn(flags);
-  const bg = spawn(inv.background.command[0]!, inv.background.command.slice(1), { stdio: 'ignore', env: { ...process.env, ...inv.env } });
+  const bg = spawn(inv.background.command[0]!, inv.background.command.slice(1), {
+    stdio: 'ignore',
+    env: { ...process.env, ...inv.env },
+  });
   try {
     return await fn(flags.map((f) => (f === '$PID' ? String(bg.pid) : f)));
   } finally {
@@ -77,7 +90,9 @@ export async function runCapcTool(inv: Invocation): Promise<ToolRun> {
   const before = orphanIds();
   const r = await withBackground(inv, (flags) => {
     const list = flags.some((f) => /^-l/.test(f));
-    const argv = list ? flags : ['run', ...flags, ...(inv.capcFlags ?? []), ...(inv.command ? ['-c', inv.command] : []), ...programArgs(inv)];
+    const argv = list
+      ? flags
+      : ['run', ...flags, ...(inv.capcFlags ?? []), ...(inv.command ? ['-c', inv.command] : []), ...programArgs(inv)];
     return run(capcBin, argv, inv.env ?? {}, inv.timeoutMs ?? 60000);
   });
   await assertNothingLoaded(before);
@@ -114,7 +129,12 @@ export function sortTies(text: string): string {
 
 /** JSON mode: bpftrace 0.17 prints two blank lines before the maps (capc prints none). */
 export function dropBlankLines(text: string): string {
-  return text.split('\n').filter((l) => l.trim() !== '').join('\n') + '\n';
+  return (
+    text
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .join('\n') + '\n'
+  );
 }
 
 /** Same order for map lines that print keys with equal values, in JSON objects too. */

@@ -3,7 +3,10 @@
 // be the same, so a difference is reported as the bucket that differs.
 import assert from 'node:assert/strict';
 
-interface Hist { header: string; rows: { label: string; count: number; bar: number }[] }
+interface Hist {
+  header: string;
+  rows: { label: string; count: number; bar: number }[];
+}
 
 export function parseHistograms(text: string): Hist[] {
   const out: Hist[] = [];
@@ -24,11 +27,19 @@ export function parseHistograms(text: string): Hist[] {
 export function compareHistograms(bpftrace: string, capc: string): void {
   const a = parseHistograms(bpftrace);
   const b = parseHistograms(capc);
-  assert.deepEqual(b.map((h) => h.header), a.map((h) => h.header), 'the same histograms, in the same order');
+  assert.deepEqual(
+    b.map((h) => h.header),
+    a.map((h) => h.header),
+    'the same histograms, in the same order',
+  );
   a.forEach((h, i) => {
     const mine = b[i]!;
     const labels = h.rows.map((r) => r.label);
-    assert.deepEqual(mine.rows.map((r) => r.label), labels, `${h.header.trim()} buckets`);
+    assert.deepEqual(
+      mine.rows.map((r) => r.label),
+      labels,
+      `${h.header.trim()} buckets`,
+    );
     h.rows.forEach((r, j) => {
       assert.equal(mine.rows[j]!.count, r.count, `${h.header.trim()} bucket ${r.label}: count`);
       assert.equal(mine.rows[j]!.bar, r.bar, `${h.header.trim()} bucket ${r.label}: bar width`);

@@ -29,7 +29,14 @@ test('rawtracepoint sees every syscall the tracepoint sees', async (t) => {
 test('uprobe at FUNC+OFFSET fires as often as at the entry', async (t) => {
   if (!requireKernel(t)) return;
   const w = workload();
-  const r = await runCapc(['run', '-q', '-e', `uprobe:${w}:fn_add+4 { @off[arg0 < 100] = count(); } uprobe:${w}:fn_add { @entry = count(); }`, '-c', `${w} calls 37`]);
+  const r = await runCapc([
+    'run',
+    '-q',
+    '-e',
+    `uprobe:${w}:fn_add+4 { @off[arg0 < 100] = count(); } uprobe:${w}:fn_add { @entry = count(); }`,
+    '-c',
+    `${w} calls 37`,
+  ]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^@entry: 37$/m);
   assert.match(r.stdout, /^@off\[1\]: 37$/m);
@@ -37,13 +44,23 @@ test('uprobe at FUNC+OFFSET fires as often as at the entry', async (t) => {
 
 test('kprobe and kretprobe compile, load, and fail to attach naming the missing feature (E0802)', async (t) => {
   if (!requireKernel(t)) return;
-  const check = await runCapc(['check', '-e', 'kprobe:do_sys_openat2 { @[arg0] = count(); } kretprobe:vfs_read { @r = hist(retval); }']);
+  const check = await runCapc([
+    'check',
+    '-e',
+    'kprobe:do_sys_openat2 { @[arg0] = count(); } kretprobe:vfs_read { @r = hist(retval); }',
+  ]);
   assert.equal(check.code, 0, `kprobe programs pass the verifier: ${check.stderr}`);
   const r = await runCapc(['run', '-e', 'kprobe:do_sys_openat2 { @ = count(); }', '--duration', '1']);
   if (r.code === 0) return t.skip('this kernel has kprobes');
   assert.equal(r.code, 1, r.stderr);
-  assert.match(r.stderr, /error\[E0802\]: cannot attach kprobe:do_sys_openat2: this kernel has no kprobes \(it was built without CONFIG_KPROBES/);
-  assert.match(r.stderr, /hint: use a tracepoint instead: tracepoint:syscalls:sys_enter_openat2 or tracepoint:syscalls:sys_enter_openat/);
+  assert.match(
+    r.stderr,
+    /error\[E0802\]: cannot attach kprobe:do_sys_openat2: this kernel has no kprobes \(it was built without CONFIG_KPROBES/,
+  );
+  assert.match(
+    r.stderr,
+    /hint: use a tracepoint instead: tracepoint:syscalls:sys_enter_openat2 or tracepoint:syscalls:sys_enter_openat/,
+  );
   const ret = await runCapc(['run', '-e', 'kretprobe:vfs_read { @ = count(); }']);
   assert.match(ret.stderr, /E0802.*kretprobe:vfs_read/);
   assert.match(ret.stderr, /tracepoint:syscalls:sys_exit_read/);
@@ -51,17 +68,28 @@ test('kprobe and kretprobe compile, load, and fail to attach naming the missing 
 
 test('fentry and fexit compile and fail naming BPF trampolines (E0802)', async (t) => {
   if (!requireKernel(t)) return;
-  const r = await runCapc(['run', '-e', 'fentry:vfs_write { @[args->count] = count(); } fexit:vfs_write { @r = sum(retval); }', '--duration', '1']);
+  const r = await runCapc([
+    'run',
+    '-e',
+    'fentry:vfs_write { @[args->count] = count(); } fexit:vfs_write { @r = sum(retval); }',
+    '--duration',
+    '1',
+  ]);
   if (r.code === 0) return t.skip('this kernel allows fentry');
   assert.equal(r.code, 1, r.stderr);
-  assert.match(r.stderr, /error\[E0802\]: cannot attach f(entry|exit):vfs_write: the kernel refuses f(entry|exit) programs \(BPF trampolines\): loading one failed with Operation not permitted/);
+  assert.match(
+    r.stderr,
+    /error\[E0802\]: cannot attach f(entry|exit):vfs_write: the kernel refuses f(entry|exit) programs \(BPF trampolines\): loading one failed with Operation not permitted/,
+  );
   assert.match(r.stderr, /hint: use a tracepoint instead: tracepoint:syscalls:sys_(enter|exit)_write/);
 });
 
 test('profile samples on every CPU', async (t) => {
   if (!requireKernel(t) || !requireTool(t, 'taskset')) return;
   // An idle CPU takes no cpu-clock samples (NOHZ idle): keep every CPU busy for the second.
-  const spin = onlineCpus().map((c) => `taskset -c ${c} timeout 1.5 sh -c 'while :; do :; done' &`).join(' ');
+  const spin = onlineCpus()
+    .map((c) => `taskset -c ${c} timeout 1.5 sh -c 'while :; do :; done' &`)
+    .join(' ');
   const r = await runCapc(['run', '-q', '-e', 'profile:hz:200 { @[cpu] = count(); }', '-c', `sh -c "${spin} wait"`]);
   assert.equal(r.code, 0, r.stderr);
   const cpus = [...r.stdout.matchAll(/^@\[(\d+)\]: (\d+)$/gm)].map((m) => Number(m[1]));
@@ -71,7 +99,14 @@ test('profile samples on every CPU', async (t) => {
 test('usdt: the provider may be left out when the name is unique', async (t) => {
   if (!requireKernel(t) || !requireSdt(t)) return;
   const w = workload();
-  const r = await runCapc(['run', '-q', '-e', `usdt:${w}:tick { @t = count(); } usdt:${w}:capc:guarded { @g = count(); }`, '-c', `${w} usdt 9`]);
+  const r = await runCapc([
+    'run',
+    '-q',
+    '-e',
+    `usdt:${w}:tick { @t = count(); } usdt:${w}:capc:guarded { @g = count(); }`,
+    '-c',
+    `${w} usdt 9`,
+  ]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^@t: 9$/m);
   assert.match(r.stdout, /^@g: 9$/m, 'the semaphore was raised while attached');
@@ -79,7 +114,12 @@ test('usdt: the provider may be left out when the name is unique', async (t) => 
 
 test('a while loop stops at loop_limit and says so (W0904)', async (t) => {
   if (!requireKernel(t)) return;
-  const r = await runCapc(['run', '-q', '-e', 'config = { loop_limit = 100 }\nBEGIN { $i = 0; while (1) { $i++; } printf("%d\\n", $i); exit(); }']);
+  const r = await runCapc([
+    'run',
+    '-q',
+    '-e',
+    'config = { loop_limit = 100 }\nBEGIN { $i = 0; while (1) { $i++; } printf("%d\\n", $i); exit(); }',
+  ]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^100$/m);
   assert.match(r.stderr, /warning\[W0904\]: the while loop at -e:2 stopped 1 time at its limit of 100 iterations/);
@@ -95,7 +135,10 @@ test('print() keeps its place among printf output and is never lost, even when p
   assert.equal(r.code, 0, r.stderr);
   const prints = [...r.stdout.matchAll(/^@c: (\d+)$/gm)].map((m) => Number(m[1]));
   assert.equal(prints.length, 4, `three print()s and the exit dump: ${prints.join(',')}`);
-  assert.ok(prints[0]! >= 1000 && prints[1]! >= 2000 && prints[2]! >= 3000 - 1, `each print() reads the map after the call that asked: ${prints.join(',')}`);
+  assert.ok(
+    prints[0]! >= 1000 && prints[1]! >= 2000 && prints[2]! >= 3000 - 1,
+    `each print() reads the map after the call that asked: ${prints.join(',')}`,
+  );
   const lines = r.stdout.split('\n');
   for (const n of [999, 1999]) {
     const at = lines.indexOf(`a ${n}`);
@@ -112,12 +155,16 @@ test('capc list: raw tracepoints and kernel functions, with -v prototypes', asyn
   const k = await runCapc(['-l', 'kprobe:vfs_rea*'], { checkLeaks: false });
   assert.match(k.stdout, /^kprobe:vfs_read$/m);
   const f = await runCapc(['-lv', 'fentry:vfs_read'], { checkLeaks: false });
-  assert.equal(f.stdout, 'fentry:vfs_read\n    struct file * file\n    char * buf\n    size_t count\n    loff_t * pos\n    ssize_t retval\n');
+  assert.equal(
+    f.stdout,
+    'fentry:vfs_read\n    struct file * file\n    char * buf\n    size_t count\n    loff_t * pos\n    ssize_t retval\n',
+  );
 });
 
 test('every kind of tracepoint field is readable: arrays, __data_loc arrays and bitmaps', async (t) => {
   if (!requireKernel(t)) return;
-  const prog = 'tracepoint:dma:dma_map_sg { @[args->lengths[0], args->phys_addrs[$1]] = count(); printf("%rh\\n", buf(args->dma_addrs)); } ' +
+  const prog =
+    'tracepoint:dma:dma_map_sg { @[args->lengths[0], args->phys_addrs[$1]] = count(); printf("%rh\\n", buf(args->dma_addrs)); } ' +
     'tracepoint:ipi:ipi_send_cpumask { @c[args->cpumask[0]] = count(); } tracepoint:sock:inet_sock_set_state { @s[args->saddr[3], ntop(args->daddr_v6)] = count(); }';
   const r = await runCapc(['check', '-e', prog, '1']);
   assert.equal(r.code, 0, r.stderr);

@@ -13,7 +13,14 @@ import { runCapc } from '../support/capc.js';
 import { requireKernel, requireTool } from '../support/kernel.js';
 import { repoRoot } from '../support/paths.js';
 
-import { assertStreamsMatch, assertStreamsMatchByContent, freePort, startUntil, testCert, tlsPeer } from '../support/tls.js';
+import {
+  assertStreamsMatch,
+  assertStreamsMatchByContent,
+  freePort,
+  startUntil,
+  testCert,
+  tlsPeer,
+} from '../support/tls.js';
 
 const tmp = (p: string) => fs.mkdtempSync(path.join(os.tmpdir(), p));
 
@@ -25,18 +32,36 @@ test('Python ssl (SSL_write_ex / SSL_read_ex): byte-exact', async (t) => {
   fs.mkdirSync(peers);
   const port = freePort();
   let pyPid = 0;
-  const r = await runCapc(['run', '-q', '--write-streams', path.join(work, 's'), '-e', 'uprobe:libssl:SSL_write_ex, uprobe:libssl:SSL_read_ex accumulate(conn, 1024) -> ringbuf'], {
-    timeoutMs: 120000,
-    onAttached: async (pid) => {
-      const server = await startUntil(tlsPeer(), ['server', String(port), cert, key, peers, '4', '12', '11'], 'listening');
-      const py = spawn('python3', [path.join(repoRoot, 'tests/fixtures/targets/tls_peer_client.py'), String(port), peers, '4', '12', '11'], { stdio: 'inherit' });
-      pyPid = py.pid!;
-      const code = await new Promise((res) => py.on('exit', res));
-      assert.equal(code, 0, 'python client failed');
-      assert.equal(await server.exited, 0);
-      process.kill(pid, 'SIGINT');
+  const r = await runCapc(
+    [
+      'run',
+      '-q',
+      '--write-streams',
+      path.join(work, 's'),
+      '-e',
+      'uprobe:libssl:SSL_write_ex, uprobe:libssl:SSL_read_ex accumulate(conn, 1024) -> ringbuf',
+    ],
+    {
+      timeoutMs: 120000,
+      onAttached: async (pid) => {
+        const server = await startUntil(
+          tlsPeer(),
+          ['server', String(port), cert, key, peers, '4', '12', '11'],
+          'listening',
+        );
+        const py = spawn(
+          'python3',
+          [path.join(repoRoot, 'tests/fixtures/targets/tls_peer_client.py'), String(port), peers, '4', '12', '11'],
+          { stdio: 'inherit' },
+        );
+        pyPid = py.pid!;
+        const code = await new Promise((res) => py.on('exit', res));
+        assert.equal(code, 0, 'python client failed');
+        assert.equal(await server.exited, 0);
+        process.kill(pid, 'SIGINT');
+      },
     },
-  });
+  );
   assert.equal(r.code, 0, r.stderr);
   const m = assertStreamsMatchByContent(peers, path.join(work, 's'), 'pyclient', 4, pyPid);
   assert.ok(m.bytes > 200_000, `${m.bytes} bytes`);
@@ -58,20 +83,42 @@ test('curl to nginx over HTTPS: the request line and the response body are captu
 events { worker_connections 64; }
 http { access_log off; server { listen 127.0.0.1:${port} ssl; ssl_certificate ${cert}; ssl_certificate_key ${key}; root ${work}/www; } }\n`,
   );
-  const nginx = spawn('nginx', ['-p', work, '-c', path.join(work, 'nginx.conf'), '-e', path.join(work, 'logs', 'error.log')], { stdio: 'ignore' });
+  const nginx = spawn(
+    'nginx',
+    ['-p', work, '-c', path.join(work, 'nginx.conf'), '-e', path.join(work, 'logs', 'error.log')],
+    { stdio: 'ignore' },
+  );
   try {
-    for (let i = 0; i < 50 && !fs.existsSync(path.join(work, 'nginx.pid')); i++) await new Promise((r) => setTimeout(r, 100));
-    const r = await runCapc(['run', '-f', 'json', '-e', 'uprobe:libssl:SSL_write, uprobe:libssl:SSL_read, uprobe:libssl:SSL_write_ex, uprobe:libssl:SSL_read_ex accumulate(conn, 1024) -> ringbuf'], {
-      timeoutMs: 60000,
-      onAttached: (pid) => {
-        execFileSync('curl', ['-sk', '--http1.1', `https://127.0.0.1:${port}/page.html`, '-o', '/dev/null']);
-        setTimeout(() => process.kill(pid, 'SIGINT'), 300);
+    for (let i = 0; i < 50 && !fs.existsSync(path.join(work, 'nginx.pid')); i++)
+      await new Promise((r) => setTimeout(r, 100));
+    const r = await runCapc(
+      [
+        'run',
+        '-f',
+        'json',
+        '-e',
+        'uprobe:libssl:SSL_write, uprobe:libssl:SSL_read, uprobe:libssl:SSL_write_ex, uprobe:libssl:SSL_read_ex accumulate(conn, 1024) -> ringbuf',
+      ],
+      {
+        timeoutMs: 60000,
+        onAttached: (pid) => {
+          execFileSync('curl', ['-sk', '--http1.1', `https://127.0.0.1:${port}/page.html`, '-o', '/dev/null']);
+          setTimeout(() => process.kill(pid, 'SIGINT'), 300);
+        },
       },
-    });
+    );
     assert.equal(r.code, 0, r.stderr);
-    const records = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((x) => x.type === 'capture');
+    const records = r.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .filter((x) => x.type === 'capture');
     const text = (comm: string, dir: string) =>
-      Buffer.concat(records.filter((x) => x.data.comm === comm && x.data.dir === dir).map((x) => Buffer.from(x.data.data_b64, 'base64'))).toString('latin1');
+      Buffer.concat(
+        records
+          .filter((x) => x.data.comm === comm && x.data.dir === dir)
+          .map((x) => Buffer.from(x.data.data_b64, 'base64')),
+      ).toString('latin1');
     assert.match(text('curl', 'egress'), /^GET \/page\.html HTTP\/1\.1\r\n/m, 'curl sent the request line');
     assert.match(text('curl', 'ingress'), new RegExp(marker), 'curl received the body');
     assert.match(text('nginx', 'ingress'), /GET \/page\.html HTTP\/1\.1/, 'nginx read the request');
@@ -84,7 +131,9 @@ http { access_log off; server { listen 127.0.0.1:${port} ssl; ssl_certificate ${
 test("Node's https: captured by probing the node binary itself", async (t) => {
   if (!requireKernel(t) || !requireTool(t, 'nginx')) return;
   const node = process.execPath;
-  const syms = execFileSync('sh', ['-c', `nm -D ${node} 2>/dev/null | grep -c ' T SSL_write$' || true`], { encoding: 'utf8' }).trim();
+  const syms = execFileSync('sh', ['-c', `nm -D ${node} 2>/dev/null | grep -c ' T SSL_write$' || true`], {
+    encoding: 'utf8',
+  }).trim();
   if (syms === '0') return t.skip(`${node} does not export SSL_write (OpenSSL not linked in)`);
   const { cert, key } = testCert();
   const port = freePort();
@@ -93,7 +142,9 @@ test("Node's https: captured by probing the node binary itself", async (t) => {
   const srv = await startUntil(node, ['-e', server], 'listening');
   try {
     const client = `require('https').get({host:'127.0.0.1',port:${port},path:'/hello-from-node',rejectUnauthorized:false},r=>{r.resume();r.on('end',()=>process.exit(0))})`;
-    const prog = ['SSL_write', 'SSL_read', 'SSL_write_ex', 'SSL_read_ex'].map((f) => `uprobe:${node}:${f}`).join(', ') + ' accumulate(conn, 1024) -> ringbuf';
+    const prog =
+      ['SSL_write', 'SSL_read', 'SSL_write_ex', 'SSL_read_ex'].map((f) => `uprobe:${node}:${f}`).join(', ') +
+      ' accumulate(conn, 1024) -> ringbuf';
     const r = await runCapc(['run', '-f', 'json', '-e', prog], {
       timeoutMs: 60000,
       onAttached: (pid) => {
@@ -102,7 +153,13 @@ test("Node's https: captured by probing the node binary itself", async (t) => {
       },
     });
     assert.equal(r.code, 0, r.stderr);
-    const all = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((x) => x.type === 'capture').map((x) => Buffer.from(x.data.data_b64, 'base64').toString('latin1')).join('');
+    const all = r.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .filter((x) => x.type === 'capture')
+      .map((x) => Buffer.from(x.data.data_b64, 'base64').toString('latin1'))
+      .join('');
     assert.match(all, /GET \/hello-from-node HTTP\/1\.1/);
     assert.match(all, new RegExp(marker));
   } finally {
@@ -117,19 +174,26 @@ test('idle flush: one 10-byte write on a quiet connection arrives within 200 ms'
   const port = freePort();
   let wroteAt = 0;
   let seenAt = 0;
-  const r = await runCapc(['run', '-f', 'json', '-e', 'uprobe:libssl:SSL_write, uprobe:libssl:SSL_read accumulate(conn, 4096) -> ringbuf'], {
-    timeoutMs: 60000,
-    onStdout: (chunk) => {
-      if (!seenAt && chunk.includes('SURMRS0xMC1CCg==')) seenAt = Date.now(); // base64 of "IDLE-10-B\n"
+  const r = await runCapc(
+    ['run', '-f', 'json', '-e', 'uprobe:libssl:SSL_write, uprobe:libssl:SSL_read accumulate(conn, 4096) -> ringbuf'],
+    {
+      timeoutMs: 60000,
+      onStdout: (chunk) => {
+        if (!seenAt && chunk.includes('SURMRS0xMC1CCg==')) seenAt = Date.now(); // base64 of "IDLE-10-B\n"
+      },
+      onAttached: async (pid) => {
+        const server = await startUntil(
+          tlsPeer(),
+          ['server', String(port), cert, key, peers, '1', '1', '1', 'idle'],
+          'listening',
+        );
+        const client = await startUntil(tlsPeer(), ['client', String(port), peers, '1', '1', '1', 'idle'], 'wrote');
+        wroteAt = Number(/wrote ([\d.]+)/.exec(client.out())![1]);
+        await Promise.all([client.exited, server.exited]);
+        process.kill(pid, 'SIGINT');
+      },
     },
-    onAttached: async (pid) => {
-      const server = await startUntil(tlsPeer(), ['server', String(port), cert, key, peers, '1', '1', '1', 'idle'], 'listening');
-      const client = await startUntil(tlsPeer(), ['client', String(port), peers, '1', '1', '1', 'idle'], 'wrote');
-      wroteAt = Number(/wrote ([\d.]+)/.exec(client.out())![1]);
-      await Promise.all([client.exited, server.exited]);
-      process.kill(pid, 'SIGINT');
-    },
-  });
+  );
   assert.equal(r.code, 0, r.stderr);
   assert.ok(seenAt > 0, 'the 10 bytes never arrived');
   const latency = seenAt - wroteAt;
@@ -142,13 +206,33 @@ test('syscalls: write and read captured through the tracepoints, keyed by (proce
   const marker = `capc-syscall-${Date.now()}`;
   const file = path.join(tmp('capc-sys-'), 'data.txt');
   fs.writeFileSync(file, `${marker}\n`);
-  const r = await runCapc(['run', '-f', 'json', '-e', 'tracepoint:syscalls:sys_enter_write, tracepoint:syscalls:sys_enter_read /pid == cpid/ capture(conn, 256) -> ringbuf', '-c', `cat ${file}`]);
+  const r = await runCapc([
+    'run',
+    '-f',
+    'json',
+    '-e',
+    'tracepoint:syscalls:sys_enter_write, tracepoint:syscalls:sys_enter_read /pid == cpid/ capture(conn, 256) -> ringbuf',
+    '-c',
+    `cat ${file}`,
+  ]);
   assert.equal(r.code, 0, r.stderr);
-  const caps = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).filter((x) => x.type === 'capture');
-  const byDir = (dir: string) => caps.filter((x) => x.data.dir === dir).map((x) => Buffer.from(x.data.data_b64, 'base64').toString('latin1')).join('');
+  const caps = r.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l))
+    .filter((x) => x.type === 'capture');
+  const byDir = (dir: string) =>
+    caps
+      .filter((x) => x.data.dir === dir)
+      .map((x) => Buffer.from(x.data.data_b64, 'base64').toString('latin1'))
+      .join('');
   assert.ok(byDir('egress').includes(marker), 'cat wrote the file to stdout');
   assert.ok(byDir('ingress').includes(marker), 'cat read the file');
-  const fds = new Set(caps.filter((x) => Buffer.from(x.data.data_b64, 'base64').toString('latin1').includes(marker)).map((x) => x.data.key));
+  const fds = new Set(
+    caps
+      .filter((x) => Buffer.from(x.data.data_b64, 'base64').toString('latin1').includes(marker))
+      .map((x) => x.data.key),
+  );
   assert.equal(fds.size, 2, 'the file and stdout are two connections (two fds)');
 });
 
@@ -166,8 +250,16 @@ test('non-blocking writers retrying after WANT_WRITE: return-time capture is exa
     const r = await runCapc(['run', '-q', '--write-streams', path.join(work, 's'), '-e', prog], {
       timeoutMs: 120000,
       onAttached: async (pid) => {
-        const server = await startUntil(tlsPeer(), ['server', String(port), cert, key, peers, '2', '3', '5', 'nonblock'], 'listening');
-        const client = await startUntil(tlsPeer(), ['client', String(port), peers, '2', '3', '5', 'nonblock'], undefined);
+        const server = await startUntil(
+          tlsPeer(),
+          ['server', String(port), cert, key, peers, '2', '3', '5', 'nonblock'],
+          'listening',
+        );
+        const client = await startUntil(
+          tlsPeer(),
+          ['client', String(port), peers, '2', '3', '5', 'nonblock'],
+          undefined,
+        );
         await Promise.all([server.exited, client.exited]);
         retries = Number(/want_write_retries (\d+)/.exec(client.out())?.[1] ?? 0);
         process.kill(pid, 'SIGINT');
@@ -178,38 +270,51 @@ test('non-blocking writers retrying after WANT_WRITE: return-time capture is exa
     if (!atEntry) {
       assertStreamsMatch(peers, path.join(work, 's'), ['client', 'server'], 2);
     } else {
-      assert.throws(() => assertStreamsMatch(peers, path.join(work, 's'), ['client'], 2), /captured \d+ bytes, the peer sent/, 'entry-time capture records the bytes of failed writes again');
+      assert.throws(
+        () => assertStreamsMatch(peers, path.join(work, 's'), ['client'], 2),
+        /captured \d+ bytes, the peer sent/,
+        'entry-time capture records the bytes of failed writes again',
+      );
     }
   }
 });
-
 
 test('connections of processes that exit without closing them are ended while the session runs, once each', async (t) => {
   if (!requireKernel(t) || !requireTool(t, 'cc')) return;
   // A writer that never calls close(): its fd is closed by the kernel at exit, which no tracepoint sees.
   const dir = tmp('capc-reap-');
   const src = path.join(dir, 'w.c');
-  fs.writeFileSync(src, '#include <string.h>\n#include <unistd.h>\nint main(int c, char **v) { write(1, v[1], strlen(v[1])); _exit(0); }\n');
+  fs.writeFileSync(
+    src,
+    '#include <string.h>\n#include <unistd.h>\nint main(int c, char **v) { write(1, v[1], strlen(v[1])); _exit(0); }\n',
+  );
   const writer = path.join(dir, 'reapwriter');
   execFileSync('cc', ['-O0', '-o', writer, src]);
   const pids: number[] = [];
-  const r = await runCapc(['run', '-e', 'tracepoint:syscalls:sys_enter_write /comm == "reapwriter"/ accumulate(conn, 1024) -> ringbuf'], {
-    timeoutMs: 60000,
-    onAttached: async (pid) => {
-      for (let i = 0; i < 3; i++) {
-        const child = spawn(writer, [`hello-${i}`], { stdio: ['ignore', 'pipe', 'ignore'] });
-        pids.push(child.pid!);
-        await new Promise((res) => child.on('close', res));
-      }
-      // Quiet for 5 s, then the once-a-second check ends them; stop a little later.
-      await new Promise((res) => setTimeout(res, 7500));
-      process.kill(pid, 'SIGINT');
+  const r = await runCapc(
+    ['run', '-e', 'tracepoint:syscalls:sys_enter_write /comm == "reapwriter"/ accumulate(conn, 1024) -> ringbuf'],
+    {
+      timeoutMs: 60000,
+      onAttached: async (pid) => {
+        for (let i = 0; i < 3; i++) {
+          const child = spawn(writer, [`hello-${i}`], { stdio: ['ignore', 'pipe', 'ignore'] });
+          pids.push(child.pid!);
+          await new Promise((res) => child.on('close', res));
+        }
+        // Quiet for 5 s, then the once-a-second check ends them; stop a little later.
+        await new Promise((res) => setTimeout(res, 7500));
+        process.kill(pid, 'SIGINT');
+      },
     },
-  });
+  );
   assert.equal(r.code, 0, r.stderr);
   for (const pid of pids) {
     const ends = r.stdout.split('\n').filter((l) => l.startsWith('--- ') && l.includes(`reapwriter[${pid}]`));
-    assert.deepEqual(ends.map((l) => l.replace(/^--- conn \d+ reapwriter\[\d+\] key 0x1 /, '')), ['ended: its process exited: 7 bytes out, 0 in'], r.stdout);
+    assert.deepEqual(
+      ends.map((l) => l.replace(/^--- conn \d+ reapwriter\[\d+\] key 0x1 /, '')),
+      ['ended: its process exited: 7 bytes out, 0 in'],
+      r.stdout,
+    );
   }
   assert.doesNotMatch(r.stdout, /still open at exit/);
   assert.match(r.stderr, /^capture: 3 connections, 21 B out, 0 B in, \d+ records, nothing lost$/m);

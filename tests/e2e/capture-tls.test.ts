@@ -13,7 +13,11 @@ import { runCapc } from '../support/capc.js';
 import { requireKernel, requireTool } from '../support/kernel.js';
 import { assertStreamsMatch, freePort, startUntil, testCert, tlsPeer } from '../support/tls.js';
 
-async function captureExchange(t: { skip: (m: string) => void }, program: string, opts: { nconn: number; rounds: number; mode?: 'big'; extra?: string[] }) {
+async function captureExchange(
+  t: { skip: (m: string) => void },
+  program: string,
+  opts: { nconn: number; rounds: number; mode?: 'big'; extra?: string[] },
+) {
   const peer = tlsPeer();
   const { cert, key } = testCert();
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'capc-tls-'));
@@ -26,8 +30,34 @@ async function captureExchange(t: { skip: (m: string) => void }, program: string
   const r = await runCapc(['run', '-q', '--write-streams', streams, ...(opts.extra ?? []), '-e', program], {
     timeoutMs: 120000,
     onAttached: async (pid) => {
-      const server = await startUntil(peer, ['server', String(port), cert, key, peerDir, String(opts.nconn), String(opts.rounds), seed, ...(opts.mode ? [opts.mode] : [])], 'listening');
-      const client = await startUntil(peer, ['client', String(port), peerDir, String(opts.nconn), String(opts.rounds), seed, ...(opts.mode ? [opts.mode] : [])], undefined);
+      const server = await startUntil(
+        peer,
+        [
+          'server',
+          String(port),
+          cert,
+          key,
+          peerDir,
+          String(opts.nconn),
+          String(opts.rounds),
+          seed,
+          ...(opts.mode ? [opts.mode] : []),
+        ],
+        'listening',
+      );
+      const client = await startUntil(
+        peer,
+        [
+          'client',
+          String(port),
+          peerDir,
+          String(opts.nconn),
+          String(opts.rounds),
+          seed,
+          ...(opts.mode ? [opts.mode] : []),
+        ],
+        undefined,
+      );
       const [sc, cc] = await Promise.all([server.exited, client.exited]);
       assert.equal(cc, 0, `client failed: ${client.out()}`);
       assert.equal(sc, 0, `server failed: ${server.out()}`);
@@ -41,7 +71,11 @@ async function captureExchange(t: { skip: (m: string) => void }, program: string
 
 test('accumulate: TLS plaintext byte-exact, 4 concurrent connections, both directions, both peers', async (t) => {
   if (!requireKernel(t) || !requireTool(t, 'cc') || !requireTool(t, 'openssl')) return;
-  const r = await captureExchange(t, 'uprobe:libssl:SSL_write, uprobe:libssl:SSL_read accumulate(conn, 1024) -> ringbuf', { nconn: 4, rounds: 25 });
+  const r = await captureExchange(
+    t,
+    'uprobe:libssl:SSL_write, uprobe:libssl:SSL_read accumulate(conn, 1024) -> ringbuf',
+    { nconn: 4, rounds: 25 },
+  );
   assert.equal(r.connections, 8);
   assert.ok(r.bytes > 1_000_000, `${r.bytes} bytes compared`);
   assert.doesNotMatch(r.stderr, /warning\[W0903\]/);
@@ -49,25 +83,40 @@ test('accumulate: TLS plaintext byte-exact, 4 concurrent connections, both direc
 
 test('capture: every payload in N-byte records, never truncated, byte-exact', async (t) => {
   if (!requireKernel(t) || !requireTool(t, 'cc') || !requireTool(t, 'openssl')) return;
-  const r = await captureExchange(t, 'uprobe:libssl:SSL_write, uprobe:libssl:SSL_read capture(conn, 4096) -> ringbuf(8M)', { nconn: 4, rounds: 10 });
+  const r = await captureExchange(
+    t,
+    'uprobe:libssl:SSL_write, uprobe:libssl:SSL_read capture(conn, 4096) -> ringbuf(8M)',
+    { nconn: 4, rounds: 10 },
+  );
   assert.equal(r.connections, 8);
 });
 
 test('64 KiB writes are captured in full', async (t) => {
   if (!requireKernel(t) || !requireTool(t, 'cc') || !requireTool(t, 'openssl')) return;
-  const r = await captureExchange(t, 'uprobe:libssl:SSL_write, uprobe:libssl:SSL_read accumulate(conn, 2048) -> ringbuf', { nconn: 4, rounds: 8, mode: 'big' });
+  const r = await captureExchange(
+    t,
+    'uprobe:libssl:SSL_write, uprobe:libssl:SSL_read accumulate(conn, 2048) -> ringbuf',
+    { nconn: 4, rounds: 8, mode: 'big' },
+  );
   assert.equal(r.connections, 8);
   assert.ok(r.bytes >= 4 * 8 * 3 * 65536, `${r.bytes} bytes`);
 });
 
 test('batches are per connection: a small ring still loses nothing at this rate', async (t) => {
   if (!requireKernel(t) || !requireTool(t, 'cc') || !requireTool(t, 'openssl')) return;
-  await captureExchange(t, 'uprobe:libssl:SSL_write, uprobe:libssl:SSL_read accumulate(conn, 4096) -> ringbuf(1M)', { nconn: 4, rounds: 15 });
+  await captureExchange(t, 'uprobe:libssl:SSL_write, uprobe:libssl:SSL_read accumulate(conn, 4096) -> ringbuf(1M)', {
+    nconn: 4,
+    rounds: 15,
+  });
 });
 
 test('perfbuf sink: the same streams, byte-exact', async (t) => {
   if (!requireKernel(t) || !requireTool(t, 'cc') || !requireTool(t, 'openssl')) return;
-  const r = await captureExchange(t, 'uprobe:libssl:SSL_write, uprobe:libssl:SSL_read accumulate(conn, 1024) -> perfbuf(1M)', { nconn: 4, rounds: 10 });
+  const r = await captureExchange(
+    t,
+    'uprobe:libssl:SSL_write, uprobe:libssl:SSL_read accumulate(conn, 1024) -> perfbuf(1M)',
+    { nconn: 4, rounds: 10 },
+  );
   assert.equal(r.connections, 8);
 });
 
@@ -79,22 +128,46 @@ test('a reused SSL* never merges two connections: each gets its own id and total
   fs.mkdirSync(peerDir);
   const port = freePort();
   let clientPid = 0;
-  const r = await runCapc(['run', '-f', 'json', '-e', 'uprobe:libssl:SSL_write, uprobe:libssl:SSL_read accumulate(conn, 1024) -> ringbuf'], {
-    timeoutMs: 60000,
-    onAttached: async (pid) => {
-      const server = await startUntil(tlsPeer(), ['server', String(port), cert, key, peerDir, '4', '3', '3', 'sequential'], 'listening');
-      const client = await startUntil(tlsPeer(), ['client', String(port), peerDir, '4', '3', '3', 'sequential'], undefined);
-      clientPid = client.proc.pid!;
-      await Promise.all([server.exited, client.exited]);
-      process.kill(pid, 'SIGINT');
+  const r = await runCapc(
+    ['run', '-f', 'json', '-e', 'uprobe:libssl:SSL_write, uprobe:libssl:SSL_read accumulate(conn, 1024) -> ringbuf'],
+    {
+      timeoutMs: 60000,
+      onAttached: async (pid) => {
+        const server = await startUntil(
+          tlsPeer(),
+          ['server', String(port), cert, key, peerDir, '4', '3', '3', 'sequential'],
+          'listening',
+        );
+        const client = await startUntil(
+          tlsPeer(),
+          ['client', String(port), peerDir, '4', '3', '3', 'sequential'],
+          undefined,
+        );
+        clientPid = client.proc.pid!;
+        await Promise.all([server.exited, client.exited]);
+        process.kill(pid, 'SIGINT');
+      },
     },
-  });
+  );
   assert.equal(r.code, 0, r.stderr);
-  const ends = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).filter((x) => x.type === 'capture_end' && x.data.pid === clientPid);
+  const ends = r.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l))
+    .filter((x) => x.type === 'capture_end' && x.data.pid === clientPid);
   assert.equal(ends.length, 4, 'four connections, four ends');
   assert.equal(new Set(ends.map((e) => e.data.conn)).size, 4, 'four distinct connection ids');
-  const keys = fs.readdirSync(peerDir).filter((f) => /^client-conn\d-key$/.test(f)).map((f) => fs.readFileSync(path.join(peerDir, f), 'utf8').split(' ')[1]!.trim());
-  const sent = [0, 1, 2, 3].map((i) => fs.statSync(path.join(peerDir, `client-conn${i}-sent.bin`)).size).sort((a, b) => a - b);
-  assert.deepEqual(ends.map((e) => e.data.egress_bytes).sort((a: number, b: number) => a - b), sent, 'each connection has exactly its own bytes');
+  const keys = fs
+    .readdirSync(peerDir)
+    .filter((f) => /^client-conn\d-key$/.test(f))
+    .map((f) => fs.readFileSync(path.join(peerDir, f), 'utf8').split(' ')[1]!.trim());
+  const sent = [0, 1, 2, 3]
+    .map((i) => fs.statSync(path.join(peerDir, `client-conn${i}-sent.bin`)).size)
+    .sort((a, b) => a - b);
+  assert.deepEqual(
+    ends.map((e) => e.data.egress_bytes).sort((a: number, b: number) => a - b),
+    sent,
+    'each connection has exactly its own bytes',
+  );
   console.log(`# ${new Set(keys).size} distinct SSL* values over 4 sequential connections`);
 });

@@ -34,7 +34,11 @@ async function run(cache: string, args: string[]) {
   return { ...r, from: origin(r.stderr), compilerLoaded: r.stderr.includes('compiler loaded') };
 }
 
-const withoutTiming = (stderr: string) => stderr.split('\n').filter((l) => !l.startsWith('[capc timing]') && !l.startsWith('__CAPC_')).join('\n');
+const withoutTiming = (stderr: string) =>
+  stderr
+    .split('\n')
+    .filter((l) => !l.startsWith('[capc timing]') && !l.startsWith('__CAPC_'))
+    .join('\n');
 
 test('a program run before starts from the source cache, without the compiler, and prints the same (warnings too)', async (t) => {
   if (!requireKernel(t)) return;

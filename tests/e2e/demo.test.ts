@@ -10,12 +10,21 @@ import { repoRoot } from '../support/paths.js';
 test('bin/demo runs the whole tour and exits 0', async (t) => {
   if (!requireKernel(t) || !requireTool(t, 'curl') || !requireTool(t, 'openssl') || !requireTool(t, 'cc')) return;
   const r = await new Promise<{ code: number; out: string }>((resolve) => {
-    execFile('bin/demo', [], { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr });
-    });
+    execFile(
+      'bin/demo',
+      [],
+      { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000, maxBuffer: 16 << 20 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr });
+      },
+    );
   });
   assert.equal(r.code, 0, r.out);
-  assert.match(r.out, /^>>> conn 1 curl\[\d+\] key 0x[0-9a-f]+ egress \d+ bytes at 0\nGET \/ HTTP\/1\.1\\r$/m, 'the TLS plaintext of the request');
+  assert.match(
+    r.out,
+    /^>>> conn 1 curl\[\d+\] key 0x[0-9a-f]+ egress \d+ bytes at 0\nGET \/ HTTP\/1\.1\\r$/m,
+    'the TLS plaintext of the request',
+  );
   assert.match(r.out, /^HTTP\/1\.0 200 ok\\r$/m, 'and of the response');
   assert.match(r.out, /^\d+ +cat +\/\S+$/m, 'opensnoop saw cat open files');
   assert.match(r.out, /^@syscalls\[[^\]]+\]: \d+$/m, 'syscount printed its map');

@@ -15,11 +15,20 @@ import { capcBin, repoRoot } from '../support/paths.js';
 
 const HELLO = 'BEGIN { printf("hello %d\\n", 42); exit(); }';
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(cmd, args, { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1', ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr });
-    });
+    execFile(
+      cmd,
+      args,
+      { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1', ...env }, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -78,9 +87,18 @@ test('kernel BTF: a missing file is E0603 with what to do; a BTF file given by p
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'capc-btf-'));
   try {
     fs.copyFileSync('/sys/kernel/btf/vmlinux', path.join(dir, 'vmlinux'));
-    r = await runCapc(['run', '-e', 'tracepoint:syscalls:sys_enter_openat /pid == cpid/ { printf("open %s\\n", str(args->filename)); }', '-c', 'cat /etc/hostname'], {
-      env: { CAPC_BTF_PATH: path.join(dir, 'vmlinux'), CAPC_CACHE_DIR: path.join(dir, 'cache') },
-    });
+    r = await runCapc(
+      [
+        'run',
+        '-e',
+        'tracepoint:syscalls:sys_enter_openat /pid == cpid/ { printf("open %s\\n", str(args->filename)); }',
+        '-c',
+        'cat /etc/hostname',
+      ],
+      {
+        env: { CAPC_BTF_PATH: path.join(dir, 'vmlinux'), CAPC_CACHE_DIR: path.join(dir, 'cache') },
+      },
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^open \/etc\/hostname$/m);
   } finally {
@@ -91,9 +109,18 @@ test('kernel BTF: a missing file is E0603 with what to do; a BTF file given by p
 test('ring sizes from flags: not a power of two or too large is a usage error naming the flag', async (t) => {
   if (!requireKernel(t)) return;
   const cases: [string[], RegExp][] = [
-    [['--ringbuf-size', '3M'], /error\[E0411\]: --ringbuf-size: ring buffer size 3145728 must be a power of two from 4K to 1G\n\s+= hint: use 4M/],
-    [['--ringbuf-size', '4G'], /--ringbuf-size: ring buffer size 4294967296 must be a power of two from 4K to 1G\n\s+= hint: use 1024M/],
-    [['--capture-ring-size', '1000'], /--capture-ring-size: capture ring size 1000 must be a power of two from 4K to 1G\n\s+= hint: use 4K/],
+    [
+      ['--ringbuf-size', '3M'],
+      /error\[E0411\]: --ringbuf-size: ring buffer size 3145728 must be a power of two from 4K to 1G\n\s+= hint: use 4M/,
+    ],
+    [
+      ['--ringbuf-size', '4G'],
+      /--ringbuf-size: ring buffer size 4294967296 must be a power of two from 4K to 1G\n\s+= hint: use 1024M/,
+    ],
+    [
+      ['--capture-ring-size', '1000'],
+      /--capture-ring-size: capture ring size 1000 must be a power of two from 4K to 1G\n\s+= hint: use 4K/,
+    ],
     [['--max-connections', '0'], /--max-connections: max_connections 0 must be from 1 to 16M/],
     [['--ringbuf-size', 'lots'], /E0904.*--ringbuf-size must be a number/],
   ];
@@ -124,7 +151,8 @@ test('a map that fills up: every failed update is counted and reported, in text 
   const bin = path.join(dir, 'capcmapfull');
   fs.copyFileSync('/bin/true', bin);
   fs.chmodSync(bin, 0o755);
-  const prog = 'config = { max_map_keys = 4 } tracepoint:sched:sched_process_exec /comm == "capcmapfull"/ { @starts[pid] = count(); }';
+  const prog =
+    'config = { max_map_keys = 4 } tracepoint:sched:sched_process_exec /comm == "capcmapfull"/ { @starts[pid] = count(); }';
   const cmd = `sh -c 'for i in 1 2 3 4 5 6 7 8 9 10; do ${bin}; done'`;
   try {
     let r = await runCapc(['run', '-e', prog, '-c', cmd]);
@@ -134,8 +162,15 @@ test('a map that fills up: every failed update is counted and reported, in text 
     assert.match(r.stderr, /hint: raise the limit with --max-map-keys/);
     r = await runCapc(['run', '-f', 'json', '-e', prog, '-c', cmd]);
     assert.equal(r.code, 0, r.stderr);
-    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; data: Record<string, unknown> });
-    assert.deepEqual(events.find((e) => e.type === 'map_full')?.data, { map: '@starts', failed_updates: 6, max_entries: 4 });
+    const events = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; data: Record<string, unknown> });
+    assert.deepEqual(events.find((e) => e.type === 'map_full')?.data, {
+      map: '@starts',
+      failed_updates: 6,
+      max_entries: 4,
+    });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -48,9 +48,14 @@ test('an unknown uprobe symbol and library get suggestions', async (t) => {
 
 test('type errors: unknown names, printf mismatches, builtins out of place', async (t) => {
   if (!requireKernel(t)) return;
-  const r = await runCapc(['run', '-e', 'tracepoint:syscalls:sys_enter_openat /cmm == "x"/ { printf("%d %s\\n", comm); printf("%d\\n", retval); $y = args->nofield; }']);
+  const r = await runCapc([
+    'run',
+    '-e',
+    'tracepoint:syscalls:sys_enter_openat /cmm == "x"/ { printf("%d %s\\n", comm); printf("%d\\n", retval); $y = args->nofield; }',
+  ]);
   assert.equal(r.code, 2);
-  for (const code of ['E0201', 'E0308', 'E0405', 'E0404']) assert.match(r.stderr, new RegExp(`error\\[${code}\\]`), `${code} in:\n${r.stderr}`);
+  for (const code of ['E0201', 'E0308', 'E0405', 'E0404'])
+    assert.match(r.stderr, new RegExp(`error\\[${code}\\]`), `${code} in:\n${r.stderr}`);
   assert.match(r.stderr, /did you mean 'comm'/);
   assert.match(r.stderr, /args->ret/);
 });
@@ -79,7 +84,11 @@ test('capc check accepts a valid program and loads nothing permanently', async (
 
 test('capc emit prints readable C with the verifier rules marked', async (t) => {
   if (!requireKernel(t)) return;
-  const r = await runCapc(['emit', '-e', 'tracepoint:raw_syscalls:sys_enter { @[comm] = count(); printf("%s\\n", comm); }']);
+  const r = await runCapc([
+    'emit',
+    '-e',
+    'tracepoint:raw_syscalls:sys_enter { @[comm] = count(); printf("%s\\n", comm); }',
+  ]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /SEC\("tracepoint\/raw_syscalls\/sys_enter"\)/);
   assert.match(r.stdout, /R8: per-CPU count\(\)/);

@@ -60,7 +60,10 @@ test('hostile strings, formats, comments and paths reach the kernel as exactly t
     const r = await runCapc(['run', file, '-o', out]);
     assert.equal(r.code, 0, r.stderr);
     const got = fs.readFileSync(out);
-    assert.ok(got.equals(EXPECTED), `bytes differ:\n got ${JSON.stringify(got.toString('latin1'))}\nwant ${JSON.stringify(EXPECTED.toString('latin1'))}`);
+    assert.ok(
+      got.equals(EXPECTED),
+      `bytes differ:\n got ${JSON.stringify(got.toString('latin1'))}\nwant ${JSON.stringify(EXPECTED.toString('latin1'))}`,
+    );
   } finally {
     fs.rmSync(path.resolve(dir, '../../..'), { recursive: true, force: true });
   }
@@ -77,8 +80,16 @@ test('the generated C for hostile text has no early-closed literal or comment, n
     const c = r.stdout;
     // Every #line names its file in one well-formed literal on one line.
     const lineDirs = c.split('\n').filter((l) => l.startsWith('#'));
-    for (const l of lineDirs) assert.match(l, /^#(line \d+ "(?:[^"\\\n]|\\[0-7]{3}|\\["\\?])*"|include "[\w.]+"|define \w+ .*|ifndef \w+|endif)$/, `preprocessor line: ${l}`);
-    assert.ok(lineDirs.some((l) => l.includes('\\"ird */\\?\\?/#include <x>\\012line\\\\ \\001/prog.cap"')), 'the hostile path, escaped');
+    for (const l of lineDirs)
+      assert.match(
+        l,
+        /^#(line \d+ "(?:[^"\\\n]|\\[0-7]{3}|\\["\\?])*"|include "[\w.]+"|define \w+ .*|ifndef \w+|endif)$/,
+        `preprocessor line: ${l}`,
+      );
+    assert.ok(
+      lineDirs.some((l) => l.includes('\\"ird */\\?\\?/#include <x>\\012line\\\\ \\001/prog.cap"')),
+      'the hostile path, escaped',
+    );
     // No trigraph can be formed anywhere, even if a compiler enabled them.
     assert.doesNotMatch(c, /\?\?[=/'()!<>-]/);
     // Walk the C as a lexer would: every comment, string and character literal
@@ -97,10 +108,16 @@ test('the generated C for hostile text has no early-closed literal or comment, n
           assert.ok(c[j] !== '\n' && j < c.length, `a string literal spans lines near: ${c.slice(i, i + 60)}`);
           j += c[j] === '\\' ? 2 : 1;
         }
-        assert.match(c.slice(i + 1, j), /^(?:[\x20-\x7e]|\\[0-7]{3})*$/, 'literals hold printable ASCII and escapes only');
+        assert.match(
+          c.slice(i + 1, j),
+          /^(?:[\x20-\x7e]|\\[0-7]{3})*$/,
+          'literals hold printable ASCII and escapes only',
+        );
         i = j + 1;
       } else if (c.startsWith('//', i)) {
-        assert.fail(`capc emits no // comments (a trailing backslash would continue them): ${c.slice(i, c.indexOf('\n', i))}`);
+        assert.fail(
+          `capc emits no // comments (a trailing backslash would continue them): ${c.slice(i, c.indexOf('\n', i))}`,
+        );
       } else i++;
     }
     // The user's own comments never reach the C.
@@ -115,10 +132,19 @@ test('a program file that is not UTF-8 is refused at the byte, with the fix', as
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'capc-latin1-'));
   try {
     const file = path.join(dir, 'latin1.cap');
-    fs.writeFileSync(file, Buffer.concat([Buffer.from('BEGIN { printf("caf'), Buffer.from([0xe9]), Buffer.from('\\n"); exit(); }\n')]));
+    fs.writeFileSync(
+      file,
+      Buffer.concat([Buffer.from('BEGIN { printf("caf'), Buffer.from([0xe9]), Buffer.from('\\n"); exit(); }\n')]),
+    );
     const r = await runCapc(['run', file]);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:1:20: error\\[E0107\\]: .* is not valid UTF-8 here$`, 'm'));
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `^${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:1:20: error\\[E0107\\]: .* is not valid UTF-8 here$`,
+        'm',
+      ),
+    );
     assert.match(r.stderr, /\\xHH escapes/);
     assert.equal(r.programIds.length, 0);
   } finally {

@@ -20,7 +20,9 @@ function endedCleanly(stdout: string): void {
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   test(`${sig}: END once, maps once, exit 0, nothing left attached`, async (t) => {
     if (!requireKernel(t)) return;
-    const r = await runCapc(['run', '-q', '-e', PROG], { onAttached: (pid) => void setTimeout(() => process.kill(pid, sig), 200) });
+    const r = await runCapc(['run', '-q', '-e', PROG], {
+      onAttached: (pid) => void setTimeout(() => process.kill(pid, sig), 200),
+    });
     assert.equal(r.code, 0, r.stderr);
     endedCleanly(r.stdout);
   });
@@ -45,7 +47,12 @@ test('-c command exit, exit(), --duration: each ends the session once', async (t
   let r = await runCapc(['run', '-q', '-e', PROG, '-c', `${target} 3 100000`]);
   assert.equal(r.code, 0, r.stderr);
   endedCleanly(r.stdout);
-  r = await runCapc(['run', '-q', '-e', 'interval:ms:20 { @ticks = count(); if (elapsed > 100000000) { exit(4); } } END { printf("END ran\\n"); }']);
+  r = await runCapc([
+    'run',
+    '-q',
+    '-e',
+    'interval:ms:20 { @ticks = count(); if (elapsed > 100000000) { exit(4); } } END { printf("END ran\\n"); }',
+  ]);
   assert.equal(r.code, 4, r.stderr);
   endedCleanly(r.stdout);
   r = await runCapc(['run', '-q', '--duration', '0.3', '-e', PROG]);
@@ -63,16 +70,25 @@ test('a failure while running still ends cleanly: END, maps, detach, exit 1', as
 
 test('kill -9: the kernel drops every probe with the process', async (t) => {
   if (!requireKernel(t)) return;
-  const child = spawn(capcBin, ['run', '-q', '-e', 'tracepoint:raw_syscalls:sys_enter { @ = count(); } interval:ms:10 { @t = count(); }'], {
-    cwd: repoRoot,
-    env: { ...process.env, CAPC_NOTIFY_ATTACHED: '1' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    capcBin,
+    ['run', '-q', '-e', 'tracepoint:raw_syscalls:sys_enter { @ = count(); } interval:ms:10 { @t = count(); }'],
+    {
+      cwd: repoRoot,
+      env: { ...process.env, CAPC_NOTIFY_ATTACHED: '1' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   try {
     let err = '';
-    await new Promise<void>((resolve) => child.stderr.on('data', (d) => ((err += d), err.includes('__CAPC_ATTACHED__\n') && resolve())));
+    await new Promise<void>((resolve) =>
+      child.stderr.on('data', (d) => ((err += d), err.includes('__CAPC_ATTACHED__\n') && resolve())),
+    );
     const ids = (/__CAPC_LOADED__ ([\d,]+)/.exec(err)?.[1] ?? '').split(',').map(Number);
-    assert.ok(ids.length >= 2 && ids.every((id) => loadedCapcProgramIds().has(id)), `the running session's programs are loaded: ${ids}`);
+    assert.ok(
+      ids.length >= 2 && ids.every((id) => loadedCapcProgramIds().has(id)),
+      `the running session's programs are loaded: ${ids}`,
+    );
     child.kill('SIGKILL');
     await new Promise((r) => child.on('exit', r));
     await assertUnloaded(ids);
@@ -97,9 +113,13 @@ test('two sessions on the same probes count independently and exactly', async (t
 
 test('SIGINT to exit with 30 tracepoints attached (measured, not asserted)', async (t) => {
   if (!requireKernel(t)) return;
-  const prog = 'tracepoint:syscalls:sys_enter_read*, tracepoint:syscalls:sys_enter_write*, tracepoint:syscalls:sys_enter_open*, tracepoint:syscalls:sys_enter_close*, tracepoint:syscalls:sys_enter_recv*, tracepoint:syscalls:sys_enter_send* { @[probe] = count(); }';
+  const prog =
+    'tracepoint:syscalls:sys_enter_read*, tracepoint:syscalls:sys_enter_write*, tracepoint:syscalls:sys_enter_open*, tracepoint:syscalls:sys_enter_close*, tracepoint:syscalls:sys_enter_recv*, tracepoint:syscalls:sys_enter_send* { @[probe] = count(); }';
   let sentAt = 0;
-  const r = await runCapc(['run', '-q', '-e', prog], { onAttached: (pid) => void setTimeout(() => ((sentAt = Date.now()), process.kill(pid, 'SIGINT')), 200), checkLeaks: true });
+  const r = await runCapc(['run', '-q', '-e', prog], {
+    onAttached: (pid) => void setTimeout(() => ((sentAt = Date.now()), process.kill(pid, 'SIGINT')), 200),
+    checkLeaks: true,
+  });
   const took = Date.now() - sentAt;
   assert.equal(r.code, 0, r.stderr);
   const probes = (r.stdout.match(/^@\[/gm) ?? []).length;

@@ -13,20 +13,40 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { runCapc } from '../support/capc.js';
 import { requireKernel, requireTool } from '../support/kernel.js';
-import { assertStreamsMatch, assertStreamsMatchWithLoss, freePort, startUntil, testCert, tlsPeer } from '../support/tls.js';
+import {
+  assertStreamsMatch,
+  assertStreamsMatchWithLoss,
+  freePort,
+  startUntil,
+  testCert,
+  tlsPeer,
+} from '../support/tls.js';
 
 const SECONDS = Number(process.env.CAPC_LOAD_SECONDS ?? 30);
 const PROGRAM = 'uprobe:libssl:SSL_write, uprobe:libssl:SSL_read accumulate(conn, 1024) -> ringbuf';
 
-interface Stats { counters: Record<string, number>; capture: { records: number; payloadBytes: number }; maxRssBytes: number; runCpuSeconds: number }
+interface Stats {
+  counters: Record<string, number>;
+  capture: { records: number; payloadBytes: number };
+  maxRssBytes: number;
+  runCpuSeconds: number;
+}
 
 async function exchange(peerDir: string, nconn: number, rounds: number, seed: string): Promise<void> {
   const peer = tlsPeer();
   const { cert, key } = testCert();
   const port = freePort();
   fs.mkdirSync(peerDir, { recursive: true });
-  const server = await startUntil(peer, ['server', String(port), cert, key, peerDir, String(nconn), String(rounds), seed], 'listening');
-  const client = await startUntil(peer, ['client', String(port), peerDir, String(nconn), String(rounds), seed], undefined);
+  const server = await startUntil(
+    peer,
+    ['server', String(port), cert, key, peerDir, String(nconn), String(rounds), seed],
+    'listening',
+  );
+  const client = await startUntil(
+    peer,
+    ['client', String(port), peerDir, String(nconn), String(rounds), seed],
+    undefined,
+  );
   const [sc, cc] = await Promise.all([server.exited, client.exited]);
   assert.equal(cc, 0, `client failed: ${client.out()}`);
   assert.equal(sc, 0, `server failed: ${server.out()}`);
@@ -66,8 +86,10 @@ test(`load: ${SECONDS} s of 4 TLS connections at full rate under accumulate, not
     assert.equal(stats.counters['capture-drop-bytes:capc_payload'], 0, 'the kernel dropped capture bytes');
     assert.doesNotMatch(r.stderr, /W0903/);
     const rssMiB = stats.maxRssBytes / 2 ** 20;
-    t.diagnostic(`${dirs.length} exchanges, ${connections} connection ends, ${(bytes / 2 ** 20).toFixed(1)} MiB captured byte-exact in ${elapsed.toFixed(1)} s ` +
-      `(${(bytes / 2 ** 20 / elapsed).toFixed(2)} MiB/s, ${stats.capture.records} records); capc peak RSS ${rssMiB.toFixed(0)} MiB, CPU ${stats.runCpuSeconds.toFixed(1)} s`);
+    t.diagnostic(
+      `${dirs.length} exchanges, ${connections} connection ends, ${(bytes / 2 ** 20).toFixed(1)} MiB captured byte-exact in ${elapsed.toFixed(1)} s ` +
+        `(${(bytes / 2 ** 20 / elapsed).toFixed(2)} MiB/s, ${stats.capture.records} records); capc peak RSS ${rssMiB.toFixed(0)} MiB, CPU ${stats.runCpuSeconds.toFixed(1)} s`,
+    );
     // Bounded: the runtime holds no stream in memory (stream files are written as data arrives).
     assert.ok(rssMiB < 400, `peak RSS ${rssMiB.toFixed(0)} MiB`);
   } finally {
@@ -98,14 +120,24 @@ test('a ring far too small: every drop counted, and text, JSON, the kernel and t
       const kernelRecords = stats.counters['capture-drop-records:capc_payload']!;
       assert.ok(kernelBytes > 0, 'a 4 KiB ring should overflow under this load; the test proves nothing otherwise');
       const holes = assertStreamsMatchWithLoss(peers, streams, ['client', 'server'], 4);
-      assert.equal(holes.lostBytes, kernelBytes, 'bytes missing from the stream files == bytes the kernel counted as dropped');
+      assert.equal(
+        holes.lostBytes,
+        kernelBytes,
+        'bytes missing from the stream files == bytes the kernel counted as dropped',
+      );
       if (format === 'text') {
-        const m = /^warning\[W0903\]: capture: .*; (\d+) bytes missing from streams, kernel dropped (\d+) bytes in (\d+) records$/m.exec(r.stderr);
+        const m =
+          /^warning\[W0903\]: capture: .*; (\d+) bytes missing from streams, kernel dropped (\d+) bytes in (\d+) records$/m.exec(
+            r.stderr,
+          );
         assert.ok(m, r.stderr);
         assert.deepEqual([Number(m[1]), Number(m[2]), Number(m[3])], [kernelBytes, kernelBytes, kernelRecords]);
         assert.match(r.stdout, /^!!! .* bytes lost at offset \d+$/m, 'each loss is shown where it happened');
       } else {
-        const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; data: Record<string, number> });
+        const events = r.stdout
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as { type: string; data: Record<string, number> });
         const summary = events.find((e) => e.type === 'capture_summary')?.data;
         assert.ok(summary, 'no capture_summary');
         assert.equal(summary.lost_bytes, kernelBytes);
@@ -114,7 +146,9 @@ test('a ring far too small: every drop counted, and text, JSON, the kernel and t
         const lossEvents = events.filter((e) => e.type === 'capture_loss').reduce((n, e) => n + e.data.bytes!, 0);
         assert.equal(lossEvents, kernelBytes, 'capture_loss events add up to the kernel count');
       }
-      t.diagnostic(`${format}: ${kernelRecords} records, ${kernelBytes} bytes dropped of ${holes.bytes}; every figure agrees`);
+      t.diagnostic(
+        `${format}: ${kernelRecords} records, ${kernelBytes} bytes dropped of ${holes.bytes}; every figure agrees`,
+      );
     } finally {
       fs.rmSync(work, { recursive: true, force: true });
     }

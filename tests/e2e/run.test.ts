@@ -20,7 +20,13 @@ test('BEGIN printf prints exactly what bpftrace prints', async (t) => {
 
 test('opensnoop on a -c command shows the file it opened', async (t) => {
   if (!requireKernel(t)) return;
-  const r = await runCapc(['run', '-e', 'tracepoint:syscalls:sys_enter_openat /comm == "cat"/ { printf("%s\\n", str(args->filename)); }', '-c', 'cat /etc/hostname']);
+  const r = await runCapc([
+    'run',
+    '-e',
+    'tracepoint:syscalls:sys_enter_openat /comm == "cat"/ { printf("%s\\n", str(args->filename)); }',
+    '-c',
+    'cat /etc/hostname',
+  ]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^\/etc\/hostname$/m);
   assert.match(r.stdout, /^Attaching 1 probe\.\.\.$/m);
@@ -30,7 +36,14 @@ test('a uprobe counts exactly as many calls as the program makes', async (t) => 
   if (!requireKernel(t)) return;
   const target = buildTarget('target');
   for (const n of [1, 37, 500]) {
-    const r = await runCapc(['run', '-q', '-e', `uprobe:${target}:add { @calls = count(); @args = sum(arg0 + arg1); }`, '-c', `${target} ${n}`]);
+    const r = await runCapc([
+      'run',
+      '-q',
+      '-e',
+      `uprobe:${target}:add { @calls = count(); @args = sum(arg0 + arg1); }`,
+      '-c',
+      `${target} ${n}`,
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`^@calls: ${n}$`, 'm'));
     // add(i, 1) for i in 0..n-1: sum of (i + 1) = n(n+1)/2
@@ -68,7 +81,14 @@ uprobe:${target}:many_args /cpid == pid/ { @a[arg0, arg5, arg6, arg7] = count();
 test('maps print at exit sorted by name, entries ascending by value', async (t) => {
   if (!requireKernel(t)) return;
   const target = buildTarget('target');
-  const r = await runCapc(['run', '-q', '-e', `uprobe:${target}:add { @z[arg0 % 3] = count(); @a = sum(1); }`, '-c', `${target} 7`]);
+  const r = await runCapc([
+    'run',
+    '-q',
+    '-e',
+    `uprobe:${target}:add { @z[arg0 % 3] = count(); @a = sum(1); }`,
+    '-c',
+    `${target} 7`,
+  ]);
   assert.equal(r.code, 0, r.stderr);
   // i % 3 for i in 0..6: 0 x3, 1 x2, 2 x2 — ascending by value, ties by key
   assert.equal(r.stdout, '\n\n@a: 7\n@z[1]: 2\n@z[2]: 2\n@z[0]: 3\n');
@@ -77,7 +97,15 @@ test('maps print at exit sorted by name, entries ascending by value', async (t) 
 test('-f json prints bpftrace NDJSON with no blank lines', async (t) => {
   if (!requireKernel(t)) return;
   const target = buildTarget('target');
-  const r = await runCapc(['run', '-f', 'json', '-e', `BEGIN { printf("start\\n"); } uprobe:${target}:add { @[comm, arg1] = count(); }`, '-c', `${target} 5`]);
+  const r = await runCapc([
+    'run',
+    '-f',
+    'json',
+    '-e',
+    `BEGIN { printf("start\\n"); } uprobe:${target}:add { @[comm, arg1] = count(); }`,
+    '-c',
+    `${target} 5`,
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.split('\n').filter((l, i, a) => i < a.length - 1 || l !== '');
   for (const l of lines) assert.doesNotThrow(() => JSON.parse(l), `not JSON: ${JSON.stringify(l)}`);
@@ -92,7 +120,14 @@ test('-f json prints bpftrace NDJSON with no blank lines', async (t) => {
 test('exit() stops tracing, runs END once, and sets the exit code', async (t) => {
   if (!requireKernel(t)) return;
   const target = buildTarget('target');
-  const r = await runCapc(['run', '-q', '-e', `uprobe:${target}:add { @n = count(); if (arg0 == 4) { exit(3); } } END { printf("end\\n"); }`, '-c', `${target} 50`]);
+  const r = await runCapc([
+    'run',
+    '-q',
+    '-e',
+    `uprobe:${target}:add { @n = count(); if (arg0 == 4) { exit(3); } } END { printf("end\\n"); }`,
+    '-c',
+    `${target} 50`,
+  ]);
   assert.equal(r.code, 3, r.stderr);
   assert.equal((r.stdout.match(/^end$/gm) ?? []).length, 1);
   assert.match(r.stdout, /^@n: 5$/m, 'no probe body runs after exit()');
@@ -103,7 +138,14 @@ test('exit() in the last call the -c command makes still sets the exit code (the
   const target = buildTarget('target');
   // target 5 calls add(4, ...) last and exits at once: its exit may be seen before the exit record is read.
   for (let i = 0; i < 10; i++) {
-    const r = await runCapc(['run', '-q', '-e', `uprobe:${target}:add { @n = count(); if (arg0 == 4) { exit(3); } }`, '-c', `${target} 5`]);
+    const r = await runCapc([
+      'run',
+      '-q',
+      '-e',
+      `uprobe:${target}:add { @n = count(); if (arg0 == 4) { exit(3); } }`,
+      '-c',
+      `${target} 5`,
+    ]);
     assert.equal(r.code, 3, `run ${i}: ${r.stderr}`);
     assert.match(r.stdout, /^@n: 5$/m);
   }
@@ -122,9 +164,17 @@ test('interval probes fire, --duration stops the session', async (t) => {
 
 test('printf widths, flags and conversions match C', async (t) => {
   if (!requireKernel(t)) return;
-  const r = await runCapc(['run', '-q', '-e', 'BEGIN { printf("[%-6s][%6s][%06d][%-4d][%x][%X][%#x][%o][%c][%u][%+d][%%][%.2s]\\n", "ab", "cd", 42, 7, 255, 255, 255, 8, 65, -1, 5, "xyz"); exit(); }']);
+  const r = await runCapc([
+    'run',
+    '-q',
+    '-e',
+    'BEGIN { printf("[%-6s][%6s][%06d][%-4d][%x][%X][%#x][%o][%c][%u][%+d][%%][%.2s]\\n", "ab", "cd", 42, 7, 255, 255, 255, 8, 65, -1, 5, "xyz"); exit(); }',
+  ]);
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.stdout.split('\n')[0], '[ab    ][    cd][000042][7   ][ff][FF][0xff][10][A][18446744073709551615][+5][%][xy]');
+  assert.equal(
+    r.stdout.split('\n')[0],
+    '[ab    ][    cd][000042][7   ][ff][FF][0xff][10][A][18446744073709551615][+5][%][xy]',
+  );
 });
 
 test('-o writes output to a file', async (t) => {
@@ -139,7 +189,17 @@ test('-o writes output to a file', async (t) => {
 test('positional parameters in probes and expressions', async (t) => {
   if (!requireKernel(t)) return;
   const target = buildTarget('target');
-  const r = await runCapc(['run', '-q', '-e', 'uprobe:$1:add /arg0 == $2/ { printf("%s %d\\n", $3, arg0); }', target, '2', 'word', '-c', `${target} 5`]);
+  const r = await runCapc([
+    'run',
+    '-q',
+    '-e',
+    'uprobe:$1:add /arg0 == $2/ { printf("%s %d\\n", $3, arg0); }',
+    target,
+    '2',
+    'word',
+    '-c',
+    `${target} 5`,
+  ]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^word 2$/m);
 });

@@ -21,14 +21,19 @@ const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 function startCapc(tmux: Tmux, args: string[], dir: string, cols = 100, rows = 30): string {
   const exitFile = path.join(dir, 'exit-code');
   // Ink treats CI as "not a terminal"; the test may run under CI, the user in tmux does not.
-  tmux.start(`env -u CI -u CONTINUOUS_INTEGRATION TERM=xterm-256color ${quote(capcBin)} ${args.map(quote).join(' ')}; echo $? > ${quote(exitFile)}; sleep 600`, cols, rows);
+  tmux.start(
+    `env -u CI -u CONTINUOUS_INTEGRATION TERM=xterm-256color ${quote(capcBin)} ${args.map(quote).join(' ')}; echo $? > ${quote(exitFile)}; sleep 600`,
+    cols,
+    rows,
+  );
   return exitFile;
 }
 
 async function waitForExit(exitFile: string, timeoutMs = 20000): Promise<number> {
   const start = Date.now();
   while (Date.now() - start < timeoutMs) {
-    if (fs.existsSync(exitFile) && fs.readFileSync(exitFile, 'utf8').trim()) return Number(fs.readFileSync(exitFile, 'utf8'));
+    if (fs.existsSync(exitFile) && fs.readFileSync(exitFile, 'utf8').trim())
+      return Number(fs.readFileSync(exitFile, 'utf8'));
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error('capc did not exit');
@@ -41,10 +46,13 @@ test('terminal UI: probes and counts, pause, panes, filter, quit; nothing left l
   const target = buildTarget('target');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'capc-tui-'));
   const script = path.join(dir, 'ticks.cap');
-  fs.writeFileSync(script, `interval:ms:100 { @ticks = count(); printf("tick %d\\n", elapsed / 100000000); }
+  fs.writeFileSync(
+    script,
+    `interval:ms:100 { @ticks = count(); printf("tick %d\\n", elapsed / 100000000); }
 uprobe:${target}:add { @adds = count(); }
 END { printf("END ran\\n"); }
-`);
+`,
+  );
   const tmux = new Tmux();
   t.after(() => tmux.kill());
   // add() runs about 500 times a second (slow_add sleeps 2 ms per round).
@@ -132,7 +140,15 @@ test('terminal UI: Ctrl-C quits cleanly; too small a terminal gets a message; a 
   const short = new Tmux();
   t.after(() => short.kill());
   fs.rmSync(exitFile);
-  const exit1 = startCapc(short, ['run', '-e', 'BEGIN { printf("hello from BEGIN\\n"); } interval:ms:300 { @n = count(); exit(); } END { printf("bye\\n"); }'], dir);
+  const exit1 = startCapc(
+    short,
+    [
+      'run',
+      '-e',
+      'BEGIN { printf("hello from BEGIN\\n"); } interval:ms:300 { @n = count(); exit(); } END { printf("bye\\n"); }',
+    ],
+    dir,
+  );
   assert.equal(await waitForExit(exit1), 0);
   assert.match(short.screen(), /^hello from BEGIN\nbye\n\n\n@n: 1$/m);
   await assertNothingLoaded();

@@ -27,12 +27,41 @@ export interface ArithExpr {
 }
 
 const CASTS: Record<string, { bits: bigint; signed: boolean }> = {
-  int8: { bits: 8n, signed: true }, uint8: { bits: 8n, signed: false }, int16: { bits: 16n, signed: true }, uint16: { bits: 16n, signed: false },
-  int32: { bits: 32n, signed: true }, uint32: { bits: 32n, signed: false }, int64: { bits: 64n, signed: true }, uint64: { bits: 64n, signed: false },
+  int8: { bits: 8n, signed: true },
+  uint8: { bits: 8n, signed: false },
+  int16: { bits: 16n, signed: true },
+  uint16: { bits: 16n, signed: false },
+  int32: { bits: 32n, signed: true },
+  uint32: { bits: 32n, signed: false },
+  int64: { bits: 64n, signed: true },
+  uint64: { bits: 64n, signed: false },
 };
 
-const LITERALS = [0n, 1n, 2n, 3n, 7n, 31n, 63n, 64n, 65n, 100n, 255n, 256n, 1000n, 65535n, 1000000000n, 2147483647n, 2147483648n, 4294967295n, 4294967296n,
-  9223372036854775807n, 9223372036854775808n, 18446744073709551615n, 0x5555555555555555n];
+const LITERALS = [
+  0n,
+  1n,
+  2n,
+  3n,
+  7n,
+  31n,
+  63n,
+  64n,
+  65n,
+  100n,
+  255n,
+  256n,
+  1000n,
+  65535n,
+  1000000000n,
+  2147483647n,
+  2147483648n,
+  4294967295n,
+  4294967296n,
+  9223372036854775807n,
+  9223372036854775808n,
+  18446744073709551615n,
+  0x5555555555555555n,
+];
 
 function literal(n: bigint): Val {
   return { v: u(n), unsigned: n > (1n << 63n) - 1n, lit: true, narrow: n >= -(1n << 31n) && n < 1n << 31n };
@@ -52,35 +81,70 @@ export function binaryValue(op: string, l: Val, r: Val): Val {
   const unsigned = (l.unsigned && !l.lit) || (r.unsigned && !r.lit);
   const as = (x: Val) => (unsigned ? x.v : s(x.v));
   switch (op) {
-    case '+': return plain(l.v + r.v, unsigned);
-    case '-': return plain(l.v - r.v, unsigned);
-    case '*': return plain(l.v * r.v, unsigned);
-    case '&': return plain(l.v & r.v, unsigned);
-    case '|': return plain(l.v | r.v, unsigned);
-    case '^': return plain(l.v ^ r.v, unsigned);
-    case '<<': return plain(r.v < 64n ? l.v << r.v : 0n, unsigned);
+    case '+':
+      return plain(l.v + r.v, unsigned);
+    case '-':
+      return plain(l.v - r.v, unsigned);
+    case '*':
+      return plain(l.v * r.v, unsigned);
+    case '&':
+      return plain(l.v & r.v, unsigned);
+    case '|':
+      return plain(l.v | r.v, unsigned);
+    case '^':
+      return plain(l.v ^ r.v, unsigned);
+    case '<<':
+      return plain(r.v < 64n ? l.v << r.v : 0n, unsigned);
     case '>>':
       if (unsigned) return plain(r.v < 64n ? l.v >> r.v : 0n, true);
       return plain(s(l.v) >> (r.v < 64n ? r.v : 63n), false);
-    case '==': return flag(l.v === r.v);
-    case '!=': return flag(l.v !== r.v);
-    case '<': return flag(as(l) < as(r));
-    case '>': return flag(as(l) > as(r));
-    case '<=': return flag(as(l) <= as(r));
-    case '>=': return flag(as(l) >= as(r));
+    case '==':
+      return flag(l.v === r.v);
+    case '!=':
+      return flag(l.v !== r.v);
+    case '<':
+      return flag(as(l) < as(r));
+    case '>':
+      return flag(as(l) > as(r));
+    case '<=':
+      return flag(as(l) <= as(r));
+    case '>=':
+      return flag(as(l) >= as(r));
   }
   throw new Error(`unknown operator ${op}`);
 }
 
 /** Random integer expressions; `maps` are the values of @v[0..n) the program stores first. */
 export class ArithGenerator {
-  constructor(private readonly r: Rng, readonly maps: bigint[]) {}
+  constructor(
+    private readonly r: Rng,
+    readonly maps: bigint[],
+  ) {}
 
   expr(depth = 0): ArithExpr {
     const c = this.r.int(100);
     if (depth > 3 || c < 25) return this.leaf();
     if (c < 65) {
-      const op = this.r.pick(['+', '-', '*', '/', '%', '&', '|', '^', '<<', '>>', '==', '!=', '<', '>', '<=', '>=', '&&', '||']);
+      const op = this.r.pick([
+        '+',
+        '-',
+        '*',
+        '/',
+        '%',
+        '&',
+        '|',
+        '^',
+        '<<',
+        '>>',
+        '==',
+        '!=',
+        '<',
+        '>',
+        '<=',
+        '>=',
+        '&&',
+        '||',
+      ]);
       const l = this.expr(depth + 1);
       const r = op === '<<' || op === '>>' ? this.shiftCount(depth + 1) : this.expr(depth + 1);
       if ((op === '/' || op === '%') && r.value.lit && r.value.v === 0n) return l; // a literal zero divisor is a compile error (E0303)
@@ -90,7 +154,11 @@ export class ArithGenerator {
       const x = this.expr(depth + 1);
       const op = this.r.pick(['!', '~', '-']);
       if (op === '!') return { text: `!${x.text}`, value: flag(x.value.v === 0n) };
-      if (op === '~') return { text: `~${x.text}`, value: { v: u(~x.value.v), unsigned: x.value.unsigned, lit: false, narrow: x.value.narrow } };
+      if (op === '~')
+        return {
+          text: `~${x.text}`,
+          value: { v: u(~x.value.v), unsigned: x.value.unsigned, lit: false, narrow: x.value.narrow },
+        };
       if (x.value.lit) return this.leaf(); // -literal folds into a literal: covered by leaf()
       return { text: `-(${x.text})`, value: plain(-x.value.v, false) };
     }
@@ -107,11 +175,16 @@ export class ArithGenerator {
     const b = this.expr(depth + 1);
     const pick = cnd.value.v !== 0n ? a.value : b.value;
     const unsigned = a.value.unsigned || b.value.unsigned;
-    return { text: `(${cnd.text} ? ${a.text} : ${b.text})`, value: { v: pick.v, unsigned, lit: false, narrow: a.value.narrow && b.value.narrow } };
+    return {
+      text: `(${cnd.text} ? ${a.text} : ${b.text})`,
+      value: { v: pick.v, unsigned, lit: false, narrow: a.value.narrow && b.value.narrow },
+    };
   }
 
   private shiftCount(depth: number): ArithExpr {
-    return this.r.chance(0.7) ? this.leafLiteral(this.r.pick([0n, 1n, 3n, 31n, 32n, 63n, 64n, 65n, 200n])) : this.expr(depth);
+    return this.r.chance(0.7)
+      ? this.leafLiteral(this.r.pick([0n, 1n, 3n, 31n, 32n, 63n, 64n, 65n, 200n]))
+      : this.expr(depth);
   }
 
   private leafLiteral(n: bigint): ArithExpr {

@@ -10,7 +10,16 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { repoRoot } from '../support/paths.js';
 import { fuzzCase } from './cases.js';
-import { clangAll, compileCase, describe, hashOf, saveRegression, verifierLoad, type Compiled, type Failure } from './oracle.js';
+import {
+  clangAll,
+  compileCase,
+  describe,
+  hashOf,
+  saveRegression,
+  verifierLoad,
+  type Compiled,
+  type Failure,
+} from './oracle.js';
 
 const { values } = parseArgs({
   options: {
@@ -59,7 +68,9 @@ while (Date.now() < deadline) {
   cases += batch;
   accepted += ok.length;
   const secs = (Date.now() - started) / 1000;
-  console.log(`seed ${seed}: ${cases} cases, ${accepted} accepted, ${saved} failures saved, ${(cases / secs).toFixed(1)} cases/s`);
+  console.log(
+    `seed ${seed}: ${cases} cases, ${accepted} accepted, ${saved} failures saved, ${(cases / secs).toFixed(1)} cases/s`,
+  );
   seed = (seed + 1) >>> 0;
 }
 process.exit(saved ? 1 : 0);

@@ -18,5 +18,9 @@ export function fuzzCase(seed: number, i: number): FuzzCase {
   const r = new Rng(caseSeed);
   // Mutate a generated program now and then too: deeper nesting than the seeds have.
   const base = r.chance(0.2) ? generateProgram(caseSeed ^ 0x5bd1e995).text : r.pick(seeds);
-  return { text: mutate(r, base), positional: r.chance(0.2) ? ['7', 'x'] : [], origin: `mutated seed=${seed} case=${i}` };
+  return {
+    text: mutate(r, base),
+    positional: r.chance(0.2) ? ['7', 'x'] : [],
+    origin: `mutated seed=${seed} case=${i}`,
+  };
 }

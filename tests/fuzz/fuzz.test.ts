@@ -14,7 +14,17 @@ import { requireKernel } from '../support/kernel.js';
 import { repoRoot } from '../support/paths.js';
 import { arithProgram } from './arith.js';
 import { fuzzCase } from './cases.js';
-import { clangAll, compileCase, describe, hashOf, loadRegressions, verifierLoad, type Compiled, type Failure, type FuzzCase } from './oracle.js';
+import {
+  clangAll,
+  compileCase,
+  describe,
+  hashOf,
+  loadRegressions,
+  verifierLoad,
+  type Compiled,
+  type Failure,
+  type FuzzCase,
+} from './oracle.js';
 
 const CASES = Number(process.env.CAPC_FUZZ_CASES ?? 5000);
 const SEED = Number(process.env.CAPC_FUZZ_SEED ?? 20261121);
@@ -61,14 +71,25 @@ test(`fuzz: ${CASES} cases (seed ${SEED}) plus saved regressions through compile
   const verifierMs = performance.now() - t2;
 
   const total = (performance.now() - t0) / 1000;
-  t.diagnostic(`${inputs.length} cases (${regressions} regressions) in ${total.toFixed(1)} s: ${(inputs.length / total).toFixed(0)} cases/s overall, ` +
-    `${(inputs.length / (compileMs / 1000)).toFixed(0)} cases/s through the compiler passes`);
-  t.diagnostic(`accepted ${accepted.length} (${clang.distinct} distinct C; generated programs accepted ${generatedAccepted}/${generated}); ` +
-    `clang ${(clangMs / 1000).toFixed(1)} s, ${loaded} verifier loads ${(verifierMs / 1000).toFixed(1)} s`);
+  t.diagnostic(
+    `${inputs.length} cases (${regressions} regressions) in ${total.toFixed(1)} s: ${(inputs.length / total).toFixed(0)} cases/s overall, ` +
+      `${(inputs.length / (compileMs / 1000)).toFixed(0)} cases/s through the compiler passes`,
+  );
+  t.diagnostic(
+    `accepted ${accepted.length} (${clang.distinct} distinct C; generated programs accepted ${generatedAccepted}/${generated}); ` +
+      `clang ${(clangMs / 1000).toFixed(1)} s, ${loaded} verifier loads ${(verifierMs / 1000).toFixed(1)} s`,
+  );
 
-  assert.equal(failures.length, 0, `${failures.length} failures; replay with CAPC_FUZZ_SEED=${SEED}:\n\n${failures.slice(0, 5).map(describe).join('\n\n')}`);
+  assert.equal(
+    failures.length,
+    0,
+    `${failures.length} failures; replay with CAPC_FUZZ_SEED=${SEED}:\n\n${failures.slice(0, 5).map(describe).join('\n\n')}`,
+  );
   // A generator whose programs are all rejected would test nothing past the parser.
-  assert.ok(generatedAccepted >= generated * 0.25, `only ${generatedAccepted} of ${generated} generated programs were accepted: the generator has drifted from the language`);
+  assert.ok(
+    generatedAccepted >= generated * 0.25,
+    `only ${generatedAccepted} of ${generated} generated programs were accepted: the generator has drifted from the language`,
+  );
   assert.ok(loaded >= Math.min(VERIFIER_SAMPLE, clang.distinct), `only ${loaded} programs reached the verifier`);
 });
 
@@ -91,12 +112,15 @@ const KNOWN: [string, bigint][] = [
 
 test(`integer semantics in the kernel: ${KNOWN.length} known cases and ${ARITH_PROGRAMS} random programs match the reference evaluator`, async (t) => {
   if (!requireKernel(t)) return;
-  const programs = [{
-    text: `BEGIN { @v[0] = 7; @v[1] = 0; @v[2] = -7; @v[3] = 200;\n${KNOWN.map(([e]) => `  printf("%d\\n", ${e});`).join('\n')}\n  delete(@v[0]); delete(@v[1]); delete(@v[2]); delete(@v[3]); exit(); }\n`,
-    expected: KNOWN.map(([, v]) => v.toString()),
-    origin: 'known cases',
-  }];
-  for (let i = 0; i < ARITH_PROGRAMS; i++) programs.push({ ...arithProgram(SEED + i, 25), origin: `arithProgram(${SEED + i}, 25)` });
+  const programs = [
+    {
+      text: `BEGIN { @v[0] = 7; @v[1] = 0; @v[2] = -7; @v[3] = 200;\n${KNOWN.map(([e]) => `  printf("%d\\n", ${e});`).join('\n')}\n  delete(@v[0]); delete(@v[1]); delete(@v[2]); delete(@v[3]); exit(); }\n`,
+      expected: KNOWN.map(([, v]) => v.toString()),
+      origin: 'known cases',
+    },
+  ];
+  for (let i = 0; i < ARITH_PROGRAMS; i++)
+    programs.push({ ...arithProgram(SEED + i, 25), origin: `arithProgram(${SEED + i}, 25)` });
   const mismatches: string[] = [];
   let checked = 0;
   for (const p of programs) {
@@ -104,10 +128,17 @@ test(`integer semantics in the kernel: ${KNOWN.length} known cases and ${ARITH_P
     assert.equal(r.code, 0, `${p.origin}:\n${p.text}\n${r.stderr}`);
     const got = r.stdout.split('\n').filter((l) => /^-?\d+$/.test(l));
     const exprs = p.text.split('\n').filter((l) => l.includes('printf'));
-    assert.equal(got.length, p.expected.length, `${p.origin}: printed ${got.length} values for ${p.expected.length} expressions:\n${r.stdout}`);
+    assert.equal(
+      got.length,
+      p.expected.length,
+      `${p.origin}: printed ${got.length} values for ${p.expected.length} expressions:\n${r.stdout}`,
+    );
     p.expected.forEach((want, i) => {
       checked++;
-      if (got[i] !== want) mismatches.push(`${p.origin} #${i}: ${exprs[i]!.trim()}\n  printed ${got[i]}, the documented semantics give ${want}`);
+      if (got[i] !== want)
+        mismatches.push(
+          `${p.origin} #${i}: ${exprs[i]!.trim()}\n  printed ${got[i]}, the documented semantics give ${want}`,
+        );
     });
   }
   t.diagnostic(`${checked} expressions evaluated in the kernel`);

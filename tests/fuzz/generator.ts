@@ -48,14 +48,34 @@ const COMMON_STRS = ['comm', 'probe'];
 const PROBES: ProbeKind[] = [
   { spec: 'BEGIN', ints: [], strs: [], ptrs: [] },
   { spec: 'END', ints: [], strs: [], ptrs: [] },
-  { spec: 'tracepoint:syscalls:sys_enter_openat', ints: ['args->dfd', 'args->flags', 'args->mode'], strs: [], ptrs: ['args->filename'] },
+  {
+    spec: 'tracepoint:syscalls:sys_enter_openat',
+    ints: ['args->dfd', 'args->flags', 'args->mode'],
+    strs: [],
+    ptrs: ['args->filename'],
+  },
   { spec: 't:syscalls:sys_exit_openat', ints: ['args->ret'], strs: [], ptrs: [] },
   { spec: 'tracepoint:syscalls:sys_exit_read', ints: ['args->ret', 'args.ret'], strs: [], ptrs: [] },
   { spec: 'tracepoint:syscalls:sys_enter_write', ints: ['args->fd', 'args->count'], strs: [], ptrs: ['args->buf'] },
   { spec: 'tracepoint:raw_syscalls:sys_enter', ints: ['args->id'], strs: [], ptrs: [] },
-  { spec: 'tracepoint:sched:sched_switch', ints: ['args->prev_pid', 'args->next_pid', 'args->prev_state'], strs: ['args->prev_comm', 'args->next_comm'], ptrs: [] },
-  { spec: 'tracepoint:sched:sched_process_exec', ints: ['args->pid', 'args->old_pid'], strs: ['str(args->filename)'], ptrs: [] },
-  { spec: 'uprobe:/opt/app/target:greet', ints: ['arg0', 'arg1', 'arg2', 'arg5', 'arg7'], strs: ['func'], ptrs: ['arg0', 'arg1'] },
+  {
+    spec: 'tracepoint:sched:sched_switch',
+    ints: ['args->prev_pid', 'args->next_pid', 'args->prev_state'],
+    strs: ['args->prev_comm', 'args->next_comm'],
+    ptrs: [],
+  },
+  {
+    spec: 'tracepoint:sched:sched_process_exec',
+    ints: ['args->pid', 'args->old_pid'],
+    strs: ['str(args->filename)'],
+    ptrs: [],
+  },
+  {
+    spec: 'uprobe:/opt/app/target:greet',
+    ints: ['arg0', 'arg1', 'arg2', 'arg5', 'arg7'],
+    strs: ['func'],
+    ptrs: ['arg0', 'arg1'],
+  },
   { spec: 'u:libssl:SSL_write', ints: ['arg0', 'arg2'], strs: ['func'], ptrs: ['arg1'] },
   { spec: 'uretprobe:libssl:SSL_read', ints: ['retval', '(int32)retval'], strs: ['func'], ptrs: [] },
   { spec: 'rawtracepoint:sys_enter', ints: ['arg1'], strs: [], ptrs: [] },
@@ -87,8 +107,38 @@ const CAPTURES = [
   'uprobe:libssl:SSL_read /len > 10/ { @big[comm] = count(); accumulate(conn, 2048) -> ringbuf; }',
 ];
 
-const INT_LITERALS = ['0', '1', '2', '7', '-1', '42', '255', '256', '4096', '0xff', '0x7fffffff', '0xffffffff', '0x7fffffffffffffff', '1000000000', '18446744073709551615'];
-const STR_LITERALS = ['""', '"a"', '"cat"', '"bash"', '"x y"', '"tab\\there"', '"q\\"uote"', '"back\\\\slash"', '"nl\\n"', '"\\x01\\xff"', '"café"', '"123456789012345678901234567890"', '"%d%s"'];
+const INT_LITERALS = [
+  '0',
+  '1',
+  '2',
+  '7',
+  '-1',
+  '42',
+  '255',
+  '256',
+  '4096',
+  '0xff',
+  '0x7fffffff',
+  '0xffffffff',
+  '0x7fffffffffffffff',
+  '1000000000',
+  '18446744073709551615',
+];
+const STR_LITERALS = [
+  '""',
+  '"a"',
+  '"cat"',
+  '"bash"',
+  '"x y"',
+  '"tab\\there"',
+  '"q\\"uote"',
+  '"back\\\\slash"',
+  '"nl\\n"',
+  '"\\x01\\xff"',
+  '"café"',
+  '"123456789012345678901234567890"',
+  '"%d%s"',
+];
 const CASTS = ['int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64'];
 const BIN_INT = ['+', '-', '*', '/', '%', '&', '|', '^', '<<', '>>', '==', '!=', '<', '>', '<=', '>=', '&&', '||'];
 
@@ -104,7 +154,10 @@ export class ProgramGenerator {
   private vars = new Map<string, Ty>();
   private probe!: ProbeKind;
   private depth = 0;
-  constructor(private readonly r: Rng, private readonly positional: number) {}
+  constructor(
+    private readonly r: Rng,
+    private readonly positional: number,
+  ) {}
 
   program(): string {
     const out: string[] = [];
@@ -155,7 +208,8 @@ export class ProgramGenerator {
     if (c < 18) return this.assignVar();
     if (c < 45) return this.mapWrite();
     if (c < 68) return this.printf();
-    if (c < 78 && indent < 3) return `if (${this.intExpr()}) ${this.block(1 + this.r.int(2), indent + 1)}${this.r.chance(0.4) ? ` else ${this.block(1, indent + 1)}` : ''}`;
+    if (c < 78 && indent < 3)
+      return `if (${this.intExpr()}) ${this.block(1 + this.r.int(2), indent + 1)}${this.r.chance(0.4) ? ` else ${this.block(1, indent + 1)}` : ''}`;
     if (c < 83 && this.maps.size) return `delete(${this.mapRef(this.r.pick([...this.maps.keys()]))});`;
     if (c < 86) return this.r.chance(0.5) ? 'exit();' : `exit(${this.r.int(256)});`;
     if (c < 92) return this.newer(indent);
@@ -167,7 +221,10 @@ export class ProgramGenerator {
     const reuse = this.vars.size && this.r.chance(0.5);
     const name = reuse ? this.r.pick([...this.vars.keys()]) : `$${this.r.pick(['a', 'b', 'n', 's', 'x', 'len2'])}`;
     const ty: Ty = this.vars.get(name) ?? (this.r.chance(0.7) ? 'int' : 'str');
-    const op = ty === 'int' && this.vars.has(name) && this.r.chance(0.3) ? this.r.pick(['+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', '<<=', '>>=']) : '=';
+    const op =
+      ty === 'int' && this.vars.has(name) && this.r.chance(0.3)
+        ? this.r.pick(['+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', '<<=', '>>='])
+        : '=';
     const value = ty === 'int' ? this.intExpr() : this.strExpr();
     this.vars.set(name, ty);
     return `${name} ${op} ${value};`;
@@ -187,7 +244,23 @@ export class ProgramGenerator {
       if (!this.maps.has(name)) {
         const nk = name === '@' && this.r.chance(0.5) ? 0 : this.r.int(3);
         const keys = Array.from({ length: nk }, () => (this.r.chance(0.6) ? 'int' : 'str') as Ty);
-        this.maps.set(name, { keys, kind: this.r.pick(['count', 'count', 'sum', 'int', 'int', 'str', 'avg', 'min', 'max', 'stats', 'hist', 'lhist'] as const) });
+        this.maps.set(name, {
+          keys,
+          kind: this.r.pick([
+            'count',
+            'count',
+            'sum',
+            'int',
+            'int',
+            'str',
+            'avg',
+            'min',
+            'max',
+            'stats',
+            'hist',
+            'lhist',
+          ] as const),
+        });
       }
     }
     const m = this.maps.get(name)!;
@@ -238,13 +311,17 @@ export class ProgramGenerator {
     const anyMap = maps.length ? this.r.pick(maps) : undefined;
     switch (this.r.int(10)) {
       case 0:
-        return anyMap ? `print(${anyMap}${this.r.chance(0.3) ? `, ${1 + this.r.int(5)}` : ''}${this.r.chance(0.2) ? `, ${1 + this.r.int(1000)}` : ''});` : 'print(1);';
+        return anyMap
+          ? `print(${anyMap}${this.r.chance(0.3) ? `, ${1 + this.r.int(5)}` : ''}${this.r.chance(0.2) ? `, ${1 + this.r.int(1000)}` : ''});`
+          : 'print(1);';
       case 1:
         return anyMap ? `${this.r.pick(['clear', 'zero'])}(${anyMap});` : 'clear(@nothing);';
       case 2:
         return `print(${this.r.chance(0.6) ? this.intExpr() : this.strExpr()});`;
       case 3:
-        return this.r.chance(0.5) ? 'time();' : `time(${this.r.pick(['"%H:%M:%S\\n"', '"%Y-%m-%d %H:%M:%S\\n"', '"%s\\n"', '"%%\\n"'])});`;
+        return this.r.chance(0.5)
+          ? 'time();'
+          : `time(${this.r.pick(['"%H:%M:%S\\n"', '"%Y-%m-%d %H:%M:%S\\n"', '"%s\\n"', '"%%\\n"'])});`;
       case 4: {
         const p = this.probe.ptrs.length ? this.r.pick(this.probe.ptrs) : 'arg0';
         return `printf("${this.r.pick(['%r', '%rx', '%rh'])}\\n", buf(${p}, ${this.r.pick(['1', '8', '16', this.intLeaf()])}));`;
@@ -252,11 +329,15 @@ export class ProgramGenerator {
       case 5:
         return `printf("%s\\n", ntop(${this.r.chance(0.5) ? this.intExpr() : `2, ${this.intExpr()}`}));`;
       case 6:
-        return indent < 3 ? `while (${this.intExpr()}) ${this.block(1 + this.r.int(2), indent + 1).replace(/\n(\s*)\}$/, `\n$1  ${this.r.pick(['break;', 'continue;', '$n = 1;'])}\n$1}`)}` : 'printf("\\n");';
+        return indent < 3
+          ? `while (${this.intExpr()}) ${this.block(1 + this.r.int(2), indent + 1).replace(/\n(\s*)\}$/, `\n$1  ${this.r.pick(['break;', 'continue;', '$n = 1;'])}\n$1}`)}`
+          : 'printf("\\n");';
       case 7:
         return indent < 3 ? `unroll(${1 + this.r.int(4)}) ${this.block(1, indent + 1)}` : 'printf("\\n");';
       case 8:
-        return this.probe.spec.startsWith('uprobe') || this.probe.spec.startsWith('u:') ? `printf("%s\\n", usym(${this.r.pick(['arg0', 'arg1'])}));` : 'printf("%d\\n", cgroup);';
+        return this.probe.spec.startsWith('uprobe') || this.probe.spec.startsWith('u:')
+          ? `printf("%s\\n", usym(${this.r.pick(['arg0', 'arg1'])}));`
+          : 'printf("%d\\n", cgroup);';
       default:
         return this.r.chance(0.5) ? `@stk[${this.r.chance(0.5) ? 'ustack' : 'ustack(3)'}] = count();` : 'join(arg0);';
     }
@@ -290,7 +371,8 @@ export class ProgramGenerator {
       if (c < 76) return `${this.r.pick(['-', '!', '~'])}${this.intLeafOrParen()}`;
       if (c < 81) return `(${this.r.pick(CASTS)})${this.intLeafOrParen()}`;
       if (c < 86) return `${this.intExpr()} ? ${this.intExpr()} : ${this.intExpr()}`;
-      if (c < 94) return `${this.strExpr()} ${this.r.pick(['==', '!='])} ${this.r.chance(0.7) ? this.r.pick(STR_LITERALS) : this.strExpr()}`;
+      if (c < 94)
+        return `${this.strExpr()} ${this.r.pick(['==', '!='])} ${this.r.chance(0.7) ? this.r.pick(STR_LITERALS) : this.strExpr()}`;
       const ints = [...this.maps].filter(([, m]) => m.kind === 'int');
       if (ints.length) return this.mapRef(this.r.pick(ints)[0]);
       return this.intLeaf();
@@ -307,7 +389,8 @@ export class ProgramGenerator {
   private intLeaf(): string {
     const vars = [...this.vars].filter(([, t]) => t === 'int').map(([n]) => n);
     const pool = [...COMMON_INTS, ...this.probe.ints, ...vars, ...vars];
-    if (this.positional && this.r.chance(0.05)) return this.r.chance(0.5) ? `$${1 + this.r.int(this.positional)}` : '$#';
+    if (this.positional && this.r.chance(0.05))
+      return this.r.chance(0.5) ? `$${1 + this.r.int(this.positional)}` : '$#';
     return this.r.chance(0.35) ? this.r.pick(INT_LITERALS) : this.r.pick(pool);
   }
 
@@ -318,7 +401,9 @@ export class ProgramGenerator {
     if (c < 55) return this.r.pick([...COMMON_STRS, ...this.probe.strs]);
     if (c < 75 && this.probe.ptrs.length) {
       const p = this.r.pick(this.probe.ptrs);
-      return this.r.chance(0.5) ? `str(${p})` : `str(${p}, ${this.r.chance(0.7) ? this.r.pick(['1', '5', '16', '100', '200']) : this.r.pick(this.probe.ints.length ? this.probe.ints : ['pid'])})`;
+      return this.r.chance(0.5)
+        ? `str(${p})`
+        : `str(${p}, ${this.r.chance(0.7) ? this.r.pick(['1', '5', '16', '100', '200']) : this.r.pick(this.probe.ints.length ? this.probe.ints : ['pid'])})`;
     }
     if (vars.length) return this.r.pick(vars);
     return this.r.pick(['comm', '"lit"']);

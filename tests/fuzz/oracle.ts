@@ -43,7 +43,8 @@ export function compileCase(fuzz: FuzzCase): { accepted?: Compiled; failure?: Fa
   const source: SourceFile = { name: 'fuzz.cap', text: fuzz.text };
   const r = compile(source, fixtureHost, { positional: fuzz.positional, cFileName: 'fuzz.bpf.c' });
   const internal = r.diagnostics.find((d) => d.code === 'E0999');
-  if (internal) return { failure: { stage: 'compiler', fuzz, detail: `${internal.message}\n${internal.hints.join('\n')}` } };
+  if (internal)
+    return { failure: { stage: 'compiler', fuzz, detail: `${internal.message}\n${internal.hints.join('\n')}` } };
   try {
     renderDiagnostics(r.diagnostics, source, (_s, t) => t);
   } catch (e) {
@@ -60,13 +61,28 @@ export function compileCase(fuzz: FuzzCase): { accepted?: Compiled; failure?: Fa
  * `a == b != c`, `x && 42`) are carried into the C faithfully and are not
  * capc's to fix; every other warning is an error here.
  */
-const USER_STYLE_WARNINGS_OFF = ['-Wno-parentheses', '-Wno-logical-not-parentheses', '-Wno-tautological-compare', '-Wno-tautological-constant-out-of-range-compare',
-  '-Wno-constant-logical-operand', '-Wno-bitwise-op-parentheses', '-Wno-shift-op-parentheses', '-Wno-tautological-constant-compare', '-Wno-self-assign', '-Wno-bitwise-instead-of-logical', '-Wno-int-in-bool-context', '-Wno-xor-used-as-pow',
+const USER_STYLE_WARNINGS_OFF = [
+  '-Wno-parentheses',
+  '-Wno-logical-not-parentheses',
+  '-Wno-tautological-compare',
+  '-Wno-tautological-constant-out-of-range-compare',
+  '-Wno-constant-logical-operand',
+  '-Wno-bitwise-op-parentheses',
+  '-Wno-shift-op-parentheses',
+  '-Wno-tautological-constant-compare',
+  '-Wno-self-assign',
+  '-Wno-bitwise-instead-of-logical',
+  '-Wno-int-in-bool-context',
+  '-Wno-xor-used-as-pow',
   // A constant expression that overflows 64 bits wraps: defined by -fwrapv, as .cap defines it.
-  '-Wno-integer-overflow'];
+  '-Wno-integer-overflow',
+];
 
 /** Stage 2: clang on every distinct accepted C, `concurrency` at a time. Returns objects by C hash. */
-export async function clangAll(accepted: Compiled[], concurrency = os.cpus().length): Promise<{ failures: Failure[]; objects: Map<string, Buffer>; distinct: number }> {
+export async function clangAll(
+  accepted: Compiled[],
+  concurrency = os.cpus().length,
+): Promise<{ failures: Failure[]; objects: Map<string, Buffer>; distinct: number }> {
   const headers = prepareHeaders();
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'capc-fuzz-'));
   const byHash = new Map<string, Compiled>();
@@ -80,11 +96,25 @@ export async function clangAll(accepted: Compiled[], concurrency = os.cpus().len
       const cPath = path.join(work, `${hash}.bpf.c`);
       const oPath = path.join(work, `${hash}.o`);
       fs.writeFileSync(cPath, a.c);
-      const args = [...CLANG_FLAGS, '-Werror', ...USER_STYLE_WARNINGS_OFF, '-I', headers.dir, ...(headers.pch ? ['-include-pch', headers.pch] : []), '-c', cPath, '-o', oPath];
+      const args = [
+        ...CLANG_FLAGS,
+        '-Werror',
+        ...USER_STYLE_WARNINGS_OFF,
+        '-I',
+        headers.dir,
+        ...(headers.pch ? ['-include-pch', headers.pch] : []),
+        '-c',
+        cPath,
+        '-o',
+        oPath,
+      ];
       const stderr = await new Promise<string | undefined>((resolve) => {
-        execFile(clangPath(), args, { cwd: work, maxBuffer: 16 << 20 }, (err, _o, e) => resolve(err || e.trim() ? `${e}${err ? `\n(${err.message.split('\n')[0]})` : ''}` : undefined));
+        execFile(clangPath(), args, { cwd: work, maxBuffer: 16 << 20 }, (err, _o, e) =>
+          resolve(err || e.trim() ? `${e}${err ? `\n(${err.message.split('\n')[0]})` : ''}` : undefined),
+        );
       });
-      if (stderr !== undefined) failures.push({ stage: 'clang', fuzz: a.fuzz, detail: `${stderr}\n--- generated C ---\n${a.c}` });
+      if (stderr !== undefined)
+        failures.push({ stage: 'clang', fuzz: a.fuzz, detail: `${stderr}\n--- generated C ---\n${a.c}` });
       else objects.set(hash, fs.readFileSync(oPath));
       fs.rmSync(cPath, { force: true });
       fs.rmSync(oPath, { force: true });
@@ -106,7 +136,11 @@ export function verifierLoad(a: Compiled, object: Buffer): Failure | undefined {
     return undefined;
   } catch (e) {
     const err = e as Error & { detail?: string };
-    return { stage: 'verifier', fuzz: a.fuzz, detail: `${err.message}\n${(err.detail ?? '').split('\n').slice(-30).join('\n')}\n--- generated C ---\n${a.c}` };
+    return {
+      stage: 'verifier',
+      fuzz: a.fuzz,
+      detail: `${err.message}\n${(err.detail ?? '').split('\n').slice(-30).join('\n')}\n--- generated C ---\n${a.c}`,
+    };
   } finally {
     obj.close();
   }
@@ -118,7 +152,13 @@ export function hashOf(text: string): string {
 
 /** A failure as text a person can act on: the stage, the input, and how to replay it. */
 export function describe(f: Failure): string {
-  return [`[${f.stage}] from ${f.fuzz.origin}${f.fuzz.positional.length ? ` with positional ${JSON.stringify(f.fuzz.positional)}` : ''}`, '--- input ---', f.fuzz.text, '--- detail ---', f.detail.slice(0, 4000)].join('\n');
+  return [
+    `[${f.stage}] from ${f.fuzz.origin}${f.fuzz.positional.length ? ` with positional ${JSON.stringify(f.fuzz.positional)}` : ''}`,
+    '--- input ---',
+    f.fuzz.text,
+    '--- detail ---',
+    f.detail.slice(0, 4000),
+  ].join('\n');
 }
 
 /** Keep a failing input as a regression case (replayed by fuzz.test.ts). Returns its path. */
@@ -126,15 +166,33 @@ export function saveRegression(dir: string, f: Failure): string {
   fs.mkdirSync(dir, { recursive: true });
   const base = path.join(dir, `${f.stage}-${hashOf(f.fuzz.text + '\0' + f.fuzz.positional.join('\0'))}`);
   fs.writeFileSync(`${base}.cap`, f.fuzz.text);
-  fs.writeFileSync(`${base}.json`, JSON.stringify({ positional: f.fuzz.positional, origin: f.fuzz.origin, stage: f.stage, detail: f.detail.split('\n--- generated C ---')[0]!.slice(0, 2000) }, null, 2) + '\n');
+  fs.writeFileSync(
+    `${base}.json`,
+    JSON.stringify(
+      {
+        positional: f.fuzz.positional,
+        origin: f.fuzz.origin,
+        stage: f.stage,
+        detail: f.detail.split('\n--- generated C ---')[0]!.slice(0, 2000),
+      },
+      null,
+      2,
+    ) + '\n',
+  );
   return `${base}.cap`;
 }
 
 export function loadRegressions(dir: string): FuzzCase[] {
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir).filter((f) => f.endsWith('.cap')).sort().map((f) => {
-    const meta = path.join(dir, f.replace(/\.cap$/, '.json'));
-    const positional = fs.existsSync(meta) ? ((JSON.parse(fs.readFileSync(meta, 'utf8')) as { positional?: string[] }).positional ?? []) : [];
-    return { text: fs.readFileSync(path.join(dir, f), 'utf8'), positional, origin: `regression ${f}` };
-  });
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.cap'))
+    .sort()
+    .map((f) => {
+      const meta = path.join(dir, f.replace(/\.cap$/, '.json'));
+      const positional = fs.existsSync(meta)
+        ? ((JSON.parse(fs.readFileSync(meta, 'utf8')) as { positional?: string[] }).positional ?? [])
+        : [];
+      return { text: fs.readFileSync(path.join(dir, f), 'utf8'), positional, origin: `regression ${f}` };
+    });
 }

@@ -43,6 +43,9 @@ for (const rule of ['R2', 'R3'] as const) {
     const r = await runCapc(['check', '-e', prog], { env: { CAPC_TEST_DISABLE_RULE: rule } });
     assert.equal(r.code, 2, r.stdout + r.stderr);
     assert.match(r.stderr, /error\[E0701\]: the kernel verifier rejected/);
-    assert.match(r.stderr, rule === 'R2' ? /outside of the allowed memory range|invalid access to map value/ : /unbounded memory access/);
+    assert.match(
+      r.stderr,
+      rule === 'R2' ? /outside of the allowed memory range|invalid access to map value/ : /unbounded memory access/,
+    );
   });
 }

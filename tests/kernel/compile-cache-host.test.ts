@@ -40,11 +40,23 @@ test('every host question validates again while the machine is unchanged, and a 
   host.tracepoint('syscalls', 'sys_enter_openat'); // asked twice, recorded once
   const methods = host.calls.map((c) => c.method);
   assert.equal(new Set(host.calls.map((c) => JSON.stringify([c.method, c.args]))).size, host.calls.length);
-  for (const m of ['tracepoint', 'tracepointCategories', 'tracepointNames', 'resolveBinary', 'functionSymbols', 'usdtProbes', 'rawTracepointNames', 'rawTracepointArgs', 'kernelFunctions', 'kernelFunctionProto'] as const) {
+  for (const m of [
+    'tracepoint',
+    'tracepointCategories',
+    'tracepointNames',
+    'resolveBinary',
+    'functionSymbols',
+    'usdtProbes',
+    'rawTracepointNames',
+    'rawTracepointArgs',
+    'kernelFunctions',
+    'kernelFunctionProto',
+  ] as const) {
     assert.ok(methods.includes(m), `${m} is recorded`);
   }
   // Validation happens without the compiler's host, from the fingerprints alone.
-  for (const call of host.calls) assert.ok(answersStillHold([call]), `${call.method}(${call.args.join(', ')}) validates again`);
+  for (const call of host.calls)
+    assert.ok(answersStillHold([call]), `${call.method}(${call.args.join(', ')}) validates again`);
 
   // The binary is rewritten (same path, same size): what was read from it no longer holds.
   await new Promise((r) => setTimeout(r, 20));

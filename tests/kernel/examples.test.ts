@@ -9,7 +9,10 @@ import { requireKernel } from '../support/kernel.js';
 import { repoRoot } from '../support/paths.js';
 import { buildTarget } from '../support/targets.js';
 
-const examples = fs.readdirSync(path.join(repoRoot, 'examples')).filter((f) => f.endsWith('.cap')).sort();
+const examples = fs
+  .readdirSync(path.join(repoRoot, 'examples'))
+  .filter((f) => f.endsWith('.cap'))
+  .sort();
 
 test('there are examples to check', () => {
   assert.ok(examples.length >= 5, `found ${examples.length}`);

@@ -12,7 +12,9 @@ for (const text of CORPUS) {
   test(`verifier accepts: ${text.replace(/\n/g, ' ').slice(0, 80)}`, async (t) => {
     if (!requireKernel(t)) return;
     if (text.includes('usdt:') && !requireSdt(t)) return;
-    const program = text.replaceAll('/opt/app/target', buildTarget('target')).replaceAll('/opt/app/workload', buildTarget('workload'));
+    const program = text
+      .replaceAll('/opt/app/target', buildTarget('target'))
+      .replaceAll('/opt/app/workload', buildTarget('workload'));
     const r = await runCapc(['check', '-e', program]);
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
   });
@@ -20,7 +22,8 @@ for (const text of CORPUS) {
 
 test('capc emit is deterministic', async (t) => {
   if (!requireKernel(t)) return;
-  const prog = 'tracepoint:sched:sched_switch { @[args->prev_comm, args->next_pid] = count(); printf("%s\\n", args->next_comm); }';
+  const prog =
+    'tracepoint:sched:sched_switch { @[args->prev_comm, args->next_pid] = count(); printf("%s\\n", args->next_comm); }';
   const a = await runCapc(['emit', '-e', prog]);
   const b = await runCapc(['emit', '-e', prog]);
   assert.equal(a.code, 0, a.stderr);

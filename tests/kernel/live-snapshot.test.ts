@@ -17,13 +17,14 @@ import { requireKernel, requireTool } from '../support/kernel.js';
 import { buildTarget } from '../support/targets.js';
 
 /** Does this process hold a bpf_enable_stats() fd (the kernel counts run time while one is open)? */
-const holdsStats = () => fs.readdirSync('/proc/self/fd').some((fd) => {
-  try {
-    return fs.readlinkSync(`/proc/self/fd/${fd}`) === 'anon_inode:bpf-stats';
-  } catch {
-    return false;
-  }
-});
+const holdsStats = () =>
+  fs.readdirSync('/proc/self/fd').some((fd) => {
+    try {
+      return fs.readlinkSync(`/proc/self/fd/${fd}`) === 'anon_inode:bpf-stats';
+    } catch {
+      return false;
+    }
+  });
 
 test('live snapshots: hits and run time per probe, rings, counters, maps; the maps can be cleared', async (t) => {
   if (!requireKernel(t) || !requireTool(t, 'cc')) return;
@@ -59,7 +60,10 @@ test('live snapshots: hits and run time per probe, rings, counters, maps; the ma
   assert.equal(first.probes.length, 1);
   assert.equal(first.probes[0]!.hits, 300, 'every call of add() is counted as a run of the program');
   assert.ok(first.probes[0]!.runTimeNs! > 0);
-  assert.deepEqual(first.rings.map((r) => r.role), ['events']);
+  assert.deepEqual(
+    first.rings.map((r) => r.role),
+    ['events'],
+  );
   assert.ok(first.rings[0]!.peakBytes >= 0 && first.rings[0]!.size === DEFAULT_CONFIG.ringbufSize);
   assert.ok(first.counters.some((c) => c.kind === 'ring-drop' && c.value === 0));
   const adds = (maps: MapSnapshot[] | undefined) => maps?.find((m) => m.name === '@adds')?.entries[0]?.value;
@@ -67,7 +71,10 @@ test('live snapshots: hits and run time per probe, rings, counters, maps; the ma
   assert.deepEqual(cleared, { maps: 2, entries: 2 });
   assert.equal(adds(snaps[3]!.maps), undefined, 'cleared in the kernel');
   const stopping = events.findIndex((e) => e.kind === 'stopping');
-  assert.ok(stopping > 0 && events.slice(stopping).some((e) => e.kind === 'maps'), 'stopping comes before the final maps');
+  assert.ok(
+    stopping > 0 && events.slice(stopping).some((e) => e.kind === 'maps'),
+    'stopping comes before the final maps',
+  );
   assert.equal(events.filter((e) => e.kind === 'printf').length, 300);
   await assertNothingLoaded();
 });

@@ -12,14 +12,27 @@ import { CapcError } from '../../runtime/errors.js';
 import { compileC } from '../../runtime/toolchain/clang.js';
 import { requireKernel } from '../support/kernel.js';
 
-const SOURCE = { name: 'class.cap', text: Array.from({ length: 20 }, (_, i) => `// line ${i + 1}: statement`).join('\n') };
+const SOURCE = {
+  name: 'class.cap',
+  text: Array.from({ length: 20 }, (_, i) => `// line ${i + 1}: statement`).join('\n'),
+};
 
 const MANIFEST = {
-  probes: [{ id: 0, program: 'p', name: 'BEGIN', spec: 'BEGIN', span: { start: 0, end: 5, line: 1, col: 1, endLine: 1, endCol: 6 }, attach: { kind: 'begin' } }],
+  probes: [
+    {
+      id: 0,
+      program: 'p',
+      name: 'BEGIN',
+      spec: 'BEGIN',
+      span: { start: 0, end: 5, line: 1, col: 1, endLine: 1, endCol: 6 },
+      attach: { kind: 'begin' },
+    },
+  ],
   rodata: { section: '.rodata.capc', size: 16, fields: [] },
 } as unknown as Manifest;
 
-const HASH = 'struct { __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, 8); __type(key, __u32); __type(value, char[64]); } m SEC(".maps");';
+const HASH =
+  'struct { __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, 8); __type(key, __u32); __type(value, char[64]); } m SEC(".maps");';
 const RINGBUF = 'struct { __uint(type, BPF_MAP_TYPE_RINGBUF); __uint(max_entries, 4096); } r SEC(".maps");';
 
 // Each body is placed under `#line 1 "class.cap"`, the way the emitter maps a

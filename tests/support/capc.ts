@@ -53,12 +53,23 @@ export function runCapc(args: string[], opts: CapcOptions = {}): Promise<CapcRes
     else child.stdin.end();
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`capc ${args.join(' ')} timed out after ${opts.timeoutMs ?? 60000} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+      reject(
+        new Error(
+          `capc ${args.join(' ')} timed out after ${opts.timeoutMs ?? 60000} ms\nstdout: ${stdout}\nstderr: ${stderr}`,
+        ),
+      );
     }, opts.timeoutMs ?? 60000);
     child.on('exit', async (code, signal) => {
       clearTimeout(timer);
       const ids = (/__CAPC_LOADED__ ([\d,]*)/.exec(stderr)?.[1] ?? '').split(',').filter(Boolean).map(Number);
-      const result = { code, signal, stdout, stderr: stderr.replace(/__CAPC_(ATTACHED|LOADED)__[^\n]*\n/g, ''), pid: child.pid!, programIds: ids };
+      const result = {
+        code,
+        signal,
+        stdout,
+        stderr: stderr.replace(/__CAPC_(ATTACHED|LOADED)__[^\n]*\n/g, ''),
+        pid: child.pid!,
+        programIds: ids,
+      };
       try {
         if (opts.checkLeaks !== false) await assertUnloaded(ids);
         if (failure) reject(failure);
@@ -72,11 +83,18 @@ export function runCapc(args: string[], opts: CapcOptions = {}): Promise<CapcRes
 
 /** Ids of loaded BPF programs named capc_*. */
 export function loadedCapcProgramIds(): Set<number> {
-  const progs = JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' }) || '[]') as { id: number; name?: string }[];
+  const progs = JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' }) || '[]') as {
+    id: number;
+    name?: string;
+  }[];
   return new Set(progs.filter((p) => p.name?.startsWith('capc_')).map((p) => p.id));
 }
 
-interface BpftoolProg { id: number; name?: string; pids?: { pid: number; comm: string }[] }
+interface BpftoolProg {
+  id: number;
+  name?: string;
+  pids?: { pid: number; comm: string }[];
+}
 
 /**
  * Program ids some live process holds, through a program fd or a link fd
@@ -115,7 +133,9 @@ export function orphanedCapcPrograms(): BpftoolProg[] {
 
 /** Programs held by a given process. */
 export function programsHeldBy(pid: number): BpftoolProg[] {
-  const progs = JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' }) || '[]') as BpftoolProg[];
+  const progs = JSON.parse(
+    execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' }) || '[]',
+  ) as BpftoolProg[];
   return progs.filter((p) => (p.pids ?? []).some((x) => x.pid === pid));
 }
 

@@ -32,7 +32,8 @@ export function kernelSkipReason(): string | undefined {
 export function requireKernel(t: TestContext): boolean {
   const why = kernelSkipReason();
   if (!why) return true;
-  if (process.env.CAPC_REQUIRE_KERNEL === '1') throw new Error(`kernel test cannot run here: ${why} (CAPC_REQUIRE_KERNEL=1)`);
+  if (process.env.CAPC_REQUIRE_KERNEL === '1')
+    throw new Error(`kernel test cannot run here: ${why} (CAPC_REQUIRE_KERNEL=1)`);
   t.skip(why);
   return false;
 }
@@ -47,8 +48,16 @@ export function requireTool(t: TestContext, tool: string): boolean {
 
 /** USDT tests need sys/sdt.h (systemtap-sdt-dev): without it the workload has no USDT probes. */
 export function requireSdt(t: TestContext): boolean {
-  if (['/usr/include/sys/sdt.h', '/usr/include/x86_64-linux-gnu/sys/sdt.h', '/usr/include/aarch64-linux-gnu/sys/sdt.h'].some((f) => fs.existsSync(f))) return true;
-  if (process.env.CAPC_REQUIRE_KERNEL === '1') throw new Error('sys/sdt.h is missing: apt-get install systemtap-sdt-dev (CAPC_REQUIRE_KERNEL=1)');
+  if (
+    [
+      '/usr/include/sys/sdt.h',
+      '/usr/include/x86_64-linux-gnu/sys/sdt.h',
+      '/usr/include/aarch64-linux-gnu/sys/sdt.h',
+    ].some((f) => fs.existsSync(f))
+  )
+    return true;
+  if (process.env.CAPC_REQUIRE_KERNEL === '1')
+    throw new Error('sys/sdt.h is missing: apt-get install systemtap-sdt-dev (CAPC_REQUIRE_KERNEL=1)');
   t.skip('needs sys/sdt.h (apt-get install systemtap-sdt-dev)');
   return false;
 }

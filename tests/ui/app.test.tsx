@@ -28,11 +28,27 @@ function snapshot(at: number, hits: number, drops = 0): SessionSnapshot {
     at,
     probes: [
       { spec: 'interval:ms:100', name: 'interval:ms:100', role: 'probe', hits, runTimeNs: hits * 500 },
-      { spec: 'uprobe:/tmp/x/target:add', name: 'uprobe:/tmp/x/target:add', role: 'probe', hits: hits * 10, runTimeNs: hits * 10 * 90 },
+      {
+        spec: 'uprobe:/tmp/x/target:add',
+        name: 'uprobe:/tmp/x/target:add',
+        role: 'probe',
+        hits: hits * 10,
+        runTimeNs: hits * 10 * 90,
+      },
     ],
     rings: [{ name: 'capc_events', role: 'events', size: 1 << 20, peakBytes: 1 << 18 }],
     counters: [{ kind: 'ring-drop', subject: 'capc_events', value: drops }],
-    maps: [{ name: '@calls', kind: 'count', keyed: true, entries: [{ key: [Buffer.from('bash\0')], value: 5n }, { key: [Buffer.from('curl\0')], value: 50n }] }],
+    maps: [
+      {
+        name: '@calls',
+        kind: 'count',
+        keyed: true,
+        entries: [
+          { key: [Buffer.from('bash\0')], value: 5n },
+          { key: [Buffer.from('curl\0')], value: 50n },
+        ],
+      },
+    ],
   };
 }
 
@@ -43,7 +59,20 @@ function setup(over: Partial<Props> = {}) {
   store.snapshot(snapshot(1000, 10));
   store.snapshot(snapshot(2000, 20));
   let quits = 0;
-  const props: Props = { store, script: 'ticks.cap', target: '-c ./target 100', startedAt: 0, onQuit: () => quits++, cpus: 2, color: true, saveDir: os.tmpdir(), size: { cols: 80, rows: 24 }, refreshMs: 5, now: () => 83_000, ...over };
+  const props: Props = {
+    store,
+    script: 'ticks.cap',
+    target: '-c ./target 100',
+    startedAt: 0,
+    onQuit: () => quits++,
+    cpus: 2,
+    color: true,
+    saveDir: os.tmpdir(),
+    size: { cols: 80, rows: 24 },
+    refreshMs: 5,
+    now: () => 83_000,
+    ...over,
+  };
   const r = render(React.createElement(App, props));
   const frame = () => stripVTControlCharacters(r.lastFrame() ?? '');
   const settle = () => new Promise((res) => setTimeout(res, 40));
@@ -61,7 +90,10 @@ test('the screen: header with probes and hits, the events tail, the stats bar, w
   await u.settle();
   const lines = u.frame().split('\n');
   assert.equal(lines.length, 23, 'rows - 1 lines: Ink never clears the whole screen');
-  assert.ok(lines.every((l) => l.length <= 80), lines.find((l) => l.length > 80));
+  assert.ok(
+    lines.every((l) => l.length <= 80),
+    lines.find((l) => l.length > 80),
+  );
   assert.match(lines[0]!, /^capc {2}ticks\.cap {2}-c \.\/target 100 +● live {2}up 1:23$/);
   assert.match(lines[1]!, /probes: i:ms:100 20 · u:target:add 200/);
   assert.match(lines[2]!, /\[1 Events\]/);
@@ -119,7 +151,10 @@ test('/ filters by text; Esc clears the filter', async () => {
   await u.press('/', 'tick 3', KEY.enter);
   const f = u.frame();
   assert.match(f, /filter: tick 3/);
-  assert.deepEqual(f.split('\n').filter((l) => l.startsWith('tick')), ['tick 3', ...Array.from({ length: 10 }, (_, i) => `tick 3${i}`)]);
+  assert.deepEqual(
+    f.split('\n').filter((l) => l.startsWith('tick')),
+    ['tick 3', ...Array.from({ length: 10 }, (_, i) => `tick 3${i}`)],
+  );
   await u.press(KEY.esc);
   await u.settle();
   assert.match(u.frame(), /^tick 24$/m);
@@ -128,17 +163,41 @@ test('/ filters by text; Esc clears the filter', async () => {
 
 test('streams: a connection with bytes each way and a loss marker; Enter reads it, x shows hex', async () => {
   const u = setup();
-  u.store.event({ kind: 'capture', conn, dir: 0, offset: 0, data: Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'), ts: 0n, tid: 1, site: 0 });
-  u.store.event({ kind: 'capture', conn, dir: 1, offset: 0, data: Buffer.from('HTTP/1.1 200 OK\r\n'), ts: 0n, tid: 1, site: 0 });
+  u.store.event({
+    kind: 'capture',
+    conn,
+    dir: 0,
+    offset: 0,
+    data: Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'),
+    ts: 0n,
+    tid: 1,
+    site: 0,
+  });
+  u.store.event({
+    kind: 'capture',
+    conn,
+    dir: 1,
+    offset: 0,
+    data: Buffer.from('HTTP/1.1 200 OK\r\n'),
+    ts: 0n,
+    tid: 1,
+    site: 0,
+  });
   u.store.event({ kind: 'capture-loss', conn, dir: 1, offset: 17, bytes: 512 });
   await u.press('3');
   assert.match(u.frame(), /▸ +1 {2}curl\[4242\] +27 B +17 B +512 B {2}open {5}SSL_write/);
   await u.press(KEY.enter);
   const conv = u.frame();
   assert.match(conv, /curl\[4242\] conn 1 · open · key 0x55 · uprobe:libssl:SSL_write/);
-  assert.match(conv, />>> egress 27 bytes at 0\nGET \/ HTTP\/1\.1\\r\nHost: x\\r\n\\r\n<<< ingress 17 bytes at 0\nHTTP\/1\.1 200 OK\\r\n!!! ingress: 512 bytes lost at offset 17/);
+  assert.match(
+    conv,
+    />>> egress 27 bytes at 0\nGET \/ HTTP\/1\.1\\r\nHost: x\\r\n\\r\n<<< ingress 17 bytes at 0\nHTTP\/1\.1 200 OK\\r\n!!! ingress: 512 bytes lost at offset 17/,
+  );
   await u.press('x');
-  assert.match(u.frame(), /00000000 {2}47 45 54 20 2f 20 48 54 {2}54 50 2f 31 2e 31 0d 0a {2}\|GET \/ HTTP\/1\.1\.\.\|/);
+  assert.match(
+    u.frame(),
+    /00000000 {2}47 45 54 20 2f 20 48 54 {2}54 50 2f 31 2e 31 0d 0a {2}\|GET \/ HTTP\/1\.1\.\.\|/,
+  );
   await u.press(KEY.esc);
   await u.settle();
   assert.match(u.frame(), /ID {2}PROCESS/);
@@ -187,7 +246,22 @@ test('a terminal too small gets a message, not a broken layout; a bigger one ref
   await u.settle();
   assert.match(u.frame(), /too small \(50×10\).*\n.*at least 60×12/);
   await u.press('j', KEY.tab, 'x');
-  u.r.rerender(React.createElement(App, { ...(u.r as unknown as { props?: Props }).props, store: u.store, script: 'ticks.cap', target: 'all processes', startedAt: 0, onQuit() {}, cpus: 2, color: true, saveDir: os.tmpdir(), size: { cols: 120, rows: 30 }, refreshMs: 5, now: () => 1000 }));
+  u.r.rerender(
+    React.createElement(App, {
+      ...(u.r as unknown as { props?: Props }).props,
+      store: u.store,
+      script: 'ticks.cap',
+      target: 'all processes',
+      startedAt: 0,
+      onQuit() {},
+      cpus: 2,
+      color: true,
+      saveDir: os.tmpdir(),
+      size: { cols: 120, rows: 30 },
+      refreshMs: 5,
+      now: () => 1000,
+    }),
+  );
   await u.settle();
   const lines = u.frame().split('\n');
   assert.equal(lines.length, 29);

@@ -14,11 +14,21 @@ const conn: ConnInfo = { id: 7, key: 0x10n, pid: 4242, comm: 'curl', probe: 'upr
 const at = { seq: 0, at: 0 };
 
 test('payloads are shown escaped, never as raw control bytes; hex with x', () => {
-  const e = { ...at, kind: 'capture' as const, conn, dir: 0 as const, offset: 16, data: Buffer.from('GET /\x1b[2J\r\n\tok\n') };
+  const e = {
+    ...at,
+    kind: 'capture' as const,
+    conn,
+    dir: 0 as const,
+    offset: 16,
+    data: Buffer.from('GET /\x1b[2J\r\n\tok\n'),
+  };
   const text = entryLines(e, { hex: false, maxPayloadLines: 8 }).map((l) => l.text);
   assert.deepEqual(text, ['>>> conn 7 curl[4242] egress 15 bytes at 16', '  GET /\\x1b[2J\\r', '          ok']);
   const hex = entryLines(e, { hex: true, maxPayloadLines: 8 }).map((l) => l.text);
-  assert.match(hex[1]!, /^ {2}00000010 {2}47 45 54 20 2f 1b 5b 32 {2}4a 0d 0a 09 6f 6b 0a {5}\|GET \/\.\[2J\.\.\.ok\.\|$/);
+  assert.match(
+    hex[1]!,
+    /^ {2}00000010 {2}47 45 54 20 2f 1b 5b 32 {2}4a 0d 0a 09 6f 6b 0a {5}\|GET \/\.\[2J\.\.\.ok\.\|$/,
+  );
   const long = { ...e, data: Buffer.from('x\n'.repeat(20)) };
   const cut = entryLines(long, { hex: false, maxPayloadLines: 3 });
   assert.equal(cut.length, 5);
@@ -43,7 +53,10 @@ test('the events window shows the newest lines, scrolls back, and stops at the o
   const st = new UiStore();
   for (let i = 0; i < 50; i++) st.event({ kind: 'printf', text: Buffer.from(`tick ${i}\n`) });
   const tail = eventsWindow(st, { hex: false, height: 5, scroll: 0 });
-  assert.deepEqual(tail.lines.map((l) => l.text), ['tick 45', 'tick 46', 'tick 47', 'tick 48', 'tick 49']);
+  assert.deepEqual(
+    tail.lines.map((l) => l.text),
+    ['tick 45', 'tick 46', 'tick 47', 'tick 48', 'tick 49'],
+  );
   assert.ok(tail.maxScroll >= 5, 'more is there to scroll to');
   const back = eventsWindow(st, { hex: false, height: 5, scroll: 10 });
   assert.equal(back.lines[0]!.text, 'tick 35');
@@ -51,13 +64,25 @@ test('the events window shows the newest lines, scrolls back, and stops at the o
   assert.equal(far.lines[0]!.text, 'tick 0');
   assert.equal(far.maxScroll, 45);
   const filtered = eventsWindow(st, { hex: false, height: 5, scroll: 0, filter: parseFilter('tick 4') });
-  assert.deepEqual(filtered.lines.map((l) => l.text), ['tick 45', 'tick 46', 'tick 47', 'tick 48', 'tick 49']);
+  assert.deepEqual(
+    filtered.lines.map((l) => l.text),
+    ['tick 45', 'tick 46', 'tick 47', 'tick 48', 'tick 49'],
+  );
 });
 
 test('maps: largest first, bars scaled to the largest, scalars on one line, filter by key', () => {
   const lines = mapsLines(
     [
-      { name: '@calls', kind: 'count', keyed: true, entries: [{ key: [Buffer.from('bash\0')], value: 10n }, { key: [Buffer.from('curl\0')], value: 40n }, { key: [Buffer.from('node\0')], value: 20n }] },
+      {
+        name: '@calls',
+        kind: 'count',
+        keyed: true,
+        entries: [
+          { key: [Buffer.from('bash\0')], value: 10n },
+          { key: [Buffer.from('curl\0')], value: 40n },
+          { key: [Buffer.from('node\0')], value: 20n },
+        ],
+      },
       { name: '@all', kind: 'count', keyed: false, entries: [{ key: [], value: 70n }] },
     ],
     60,
@@ -69,7 +94,21 @@ test('maps: largest first, bars scaled to the largest, scalars on one line, filt
   const bar = (s: string) => (s.match(/█/g) ?? []).length;
   assert.equal(Math.round(bar(lines[2]!) / 4), Math.round(bar(lines[4]!)), 'bars are proportional');
   assert.ok(lines.every((l) => l.length <= 60));
-  const only = mapsLines([{ name: '@calls', kind: 'count', keyed: true, entries: [{ key: [Buffer.from('bash\0')], value: 10n }, { key: [Buffer.from('curl\0')], value: 40n }] }], 60, parseFilter('bash'));
+  const only = mapsLines(
+    [
+      {
+        name: '@calls',
+        kind: 'count',
+        keyed: true,
+        entries: [
+          { key: [Buffer.from('bash\0')], value: 10n },
+          { key: [Buffer.from('curl\0')], value: 40n },
+        ],
+      },
+    ],
+    60,
+    parseFilter('bash'),
+  );
   assert.equal(only.length, 2);
 });
 
@@ -85,13 +124,35 @@ test('a conversation joins contiguous records and marks losses', () => {
     false,
     0,
   ).map((l) => l.text);
-  assert.deepEqual(lines, ['>>> egress 15 bytes at 0', 'GET / HTTP/1.1', '<<< ingress 16 bytes at 0', 'HTTP/1.1 200 OK', '!!! ingress: 50 bytes lost at offset 16', '<<< ingress 5 bytes at 66', 'tail']);
+  assert.deepEqual(lines, [
+    '>>> egress 15 bytes at 0',
+    'GET / HTTP/1.1',
+    '<<< ingress 16 bytes at 0',
+    'HTTP/1.1 200 OK',
+    '!!! ingress: 50 bytes lost at offset 16',
+    '<<< ingress 5 bytes at 66',
+    'tail',
+  ]);
 });
 
 test('per-probe cost over the last period, as bpftop computes it', () => {
   const st = new UiStore();
-  const probe = (hits: number, ns: number) => ({ spec: 'uprobe:/tmp/t/target:add', name: 'uprobe:/tmp/t/target:add', role: 'probe', hits, runTimeNs: ns });
-  const snap = (at: number, hits: number, ns: number) => ({ at, probes: [probe(hits, ns)], rings: [{ name: 'capc_events', role: 'events' as const, size: 1000, peakBytes: 250 }], counters: [{ kind: 'ring-drop' as const, subject: 'capc_events', value: 3 }, { kind: 'map-full' as const, subject: '@m', value: 1 }] });
+  const probe = (hits: number, ns: number) => ({
+    spec: 'uprobe:/tmp/t/target:add',
+    name: 'uprobe:/tmp/t/target:add',
+    role: 'probe',
+    hits,
+    runTimeNs: ns,
+  });
+  const snap = (at: number, hits: number, ns: number) => ({
+    at,
+    probes: [probe(hits, ns)],
+    rings: [{ name: 'capc_events', role: 'events' as const, size: 1000, peakBytes: 250 }],
+    counters: [
+      { kind: 'ring-drop' as const, subject: 'capc_events', value: 3 },
+      { kind: 'map-full' as const, subject: '@m', value: 1 },
+    ],
+  });
   st.snapshot(snap(1000, 100, 10_000));
   for (let i = 0; i < 500; i++) st.event({ kind: 'printf', text: Buffer.from('x\n') });
   st.snapshot(snap(2000, 1100, 210_000));
@@ -108,7 +169,10 @@ test('per-probe cost over the last period, as bpftop computes it', () => {
 });
 
 test('short formats', () => {
-  assert.deepEqual([si(999), si(1234), si(1_234_567), bytes(1536), nanos(412), nanos(1234), clock(83_000), clock(3_723_000)], ['999', '1.2k', '1.2M', '1.5 KiB', '412 ns', '1.23 µs', '1:23', '1:02:03']);
+  assert.deepEqual(
+    [si(999), si(1234), si(1_234_567), bytes(1536), nanos(412), nanos(1234), clock(83_000), clock(3_723_000)],
+    ['999', '1.2k', '1.2M', '1.5 KiB', '412 ns', '1.23 µs', '1:23', '1:02:03'],
+  );
   assert.equal(shortProbe('uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_write'), 'uprobe:libssl.so.3:SSL_write');
   assert.equal(shortProbe('tracepoint:syscalls:sys_enter_openat'), 'tracepoint:syscalls:sys_enter_openat');
 });
@@ -116,8 +180,16 @@ test('short formats', () => {
 test('the header lists the probes the script wrote, as many as fit, and counts the rest', async () => {
   const { probeSummary } = await import('../../runtime/ui/Header.js');
   const row = (label: string, hits: number, role = '') => ({ label, role, hits });
-  const rows = [row('uprobe:libssl.so.3:SSL_write', 17), row('uretprobe:libssl.so.3:SSL_write', 17, 'return'), row('uprobe:libssl.so.3:SSL_read', 61), row('uprobe:libssl.so.3:SSL_free', 3, 'close')];
-  assert.equal(probeSummary(rows, 4, 80).trimEnd(), 'probes: u:libssl.so.3:SSL_write 17 · u:libssl.so.3:SSL_read 61 (+2 for capture)');
+  const rows = [
+    row('uprobe:libssl.so.3:SSL_write', 17),
+    row('uretprobe:libssl.so.3:SSL_write', 17, 'return'),
+    row('uprobe:libssl.so.3:SSL_read', 61),
+    row('uprobe:libssl.so.3:SSL_free', 3, 'close'),
+  ];
+  assert.equal(
+    probeSummary(rows, 4, 80).trimEnd(),
+    'probes: u:libssl.so.3:SSL_write 17 · u:libssl.so.3:SSL_read 61 (+2 for capture)',
+  );
   assert.equal(probeSummary(rows, 4, 60).trimEnd(), 'probes: u:libssl.so.3:SSL_write 17 +1 more (+2 for capture)');
   assert.equal(probeSummary([], 3, 80).trimEnd(), 'probes: 3 attached');
 });

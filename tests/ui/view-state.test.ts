@@ -84,7 +84,13 @@ test('x toggles hex only where there are payloads; c clears maps only in the map
 
 test('keys that do nothing leave the state untouched', () => {
   const s = initialView();
-  for (const [input, key] of [['z', {}], ['', { leftArrow: true }], ['', { return: true }], ['u', { ctrl: true }], ['', { escape: true, meta: true }]] as [string, KeyInfo][]) {
+  for (const [input, key] of [
+    ['z', {}],
+    ['', { leftArrow: true }],
+    ['', { return: true }],
+    ['u', { ctrl: true }],
+    ['', { escape: true, meta: true }],
+  ] as [string, KeyInfo][]) {
     const r = press(s, input, key);
     assert.equal(r.state, s, `key ${JSON.stringify([input, key])}`);
     assert.deepEqual(r.effects, []);

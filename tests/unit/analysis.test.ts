@@ -16,44 +16,72 @@ for (const text of ok) {
     const source = { name: 't.cap', text };
     const r = compile(source, fixtureHost);
     assert.ok(r.ok, renderDiagnostics(r.diagnostics, source));
-    assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error'), []);
+    assert.deepEqual(
+      r.diagnostics.filter((d) => d.severity === 'error'),
+      [],
+    );
   });
 }
 
 test('wildcards expand to one probe instance per match', () => {
-  const source = { name: 't.cap', text: 'tracepoint:sched:sched_process_* { @ = count(); } uprobe:libssl:SSL_read* { @r = count(); }' };
+  const source = {
+    name: 't.cap',
+    text: 'tracepoint:sched:sched_process_* { @ = count(); } uprobe:libssl:SSL_read* { @r = count(); }',
+  };
   const p = parse(source);
   const a = analyze(p.program, source, fixtureHost);
-  const tps = a.analyzed.instances.filter((i) => i.attach.kind === 'tracepoint').map((i) => (i.attach.kind === 'tracepoint' ? i.attach.name : ''));
+  const tps = a.analyzed.instances
+    .filter((i) => i.attach.kind === 'tracepoint')
+    .map((i) => (i.attach.kind === 'tracepoint' ? i.attach.name : ''));
   assert.ok(tps.length >= 3 && tps.every((n) => n.startsWith('sched_process_')), tps.join(','));
-  const ups = a.analyzed.instances.filter((i) => i.attach.kind === 'uprobe').map((i) => (i.attach.kind === 'uprobe' ? i.attach.func : ''));
+  const ups = a.analyzed.instances
+    .filter((i) => i.attach.kind === 'uprobe')
+    .map((i) => (i.attach.kind === 'uprobe' ? i.attach.func : ''));
   assert.ok(ups.includes('SSL_read') && ups.includes('SSL_read_ex'), ups.join(','));
 });
 
 test('maps are typed by their first write, even across probes and before the write in the text', () => {
-  const source = { name: 't.cap', text: 'uretprobe:libssl:SSL_read /@s[tid]/ { delete(@s[tid]); }\nuprobe:libssl:SSL_read { @s[tid] = nsecs; @c[comm] = count(); }' };
+  const source = {
+    name: 't.cap',
+    text: 'uretprobe:libssl:SSL_read /@s[tid]/ { delete(@s[tid]); }\nuprobe:libssl:SSL_read { @s[tid] = nsecs; @c[comm] = count(); }',
+  };
   const r = compile(source, fixtureHost);
   assert.ok(r.ok, renderDiagnostics(r.diagnostics, source));
   const maps = r.output!.manifest.maps;
-  assert.deepEqual(maps.map((m) => [m.name, m.kind, m.perCpu, m.key?.fields.map((f) => f.type)]), [
-    ['@s', 'int', false, ['int']],
-    ['@c', 'count', true, ['str']],
-  ]);
+  assert.deepEqual(
+    maps.map((m) => [m.name, m.kind, m.perCpu, m.key?.fields.map((f) => f.type)]),
+    [
+      ['@s', 'int', false, ['int']],
+      ['@c', 'count', true, ['str']],
+    ],
+  );
 });
 
 test('string sizes: comm 16, str() default strlen, str(p, n) n+1, literal length+1', () => {
-  const source = { name: 't.cap', text: 'uprobe:/opt/app/target:greet { printf("%s %s %s %s\\n", comm, str(arg0), str(arg0, 10), "lit"); }' };
+  const source = {
+    name: 't.cap',
+    text: 'uprobe:/opt/app/target:greet { printf("%s %s %s %s\\n", comm, str(arg0), str(arg0, 10), "lit"); }',
+  };
   const r = compile(source, fixtureHost, { config: { strlen: 64 } });
   assert.ok(r.ok);
   const ev = r.output!.manifest.events[0]!;
-  assert.deepEqual(ev.fields.map((f) => f.size), [16, 64, 11, 4]);
+  assert.deepEqual(
+    ev.fields.map((f) => f.size),
+    [16, 64, 11, 4],
+  );
 });
 
 test('every accepted program yields an internal-error-free manifest with the probes in order', () => {
   const source = { name: 't.cap', text: 'BEGIN { } tracepoint:syscalls:sys_enter_read { } interval:s:1 { } END { }' };
   const r = compile(source, fixtureHost);
   assert.ok(r.ok);
-  assert.deepEqual(r.output!.manifest.probes.map((p) => [p.program, p.attach.kind]), [
-    ['capc_p0', 'begin'], ['capc_p1', 'tracepoint'], ['capc_p2', 'interval'], ['capc_p3', 'end'],
-  ]);
+  assert.deepEqual(
+    r.output!.manifest.probes.map((p) => [p.program, p.attach.kind]),
+    [
+      ['capc_p0', 'begin'],
+      ['capc_p1', 'tracepoint'],
+      ['capc_p2', 'interval'],
+      ['capc_p3', 'end'],
+    ],
+  );
 });

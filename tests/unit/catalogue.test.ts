@@ -11,8 +11,16 @@ test('docs/errors.md documents exactly the codes in the catalogue', () => {
   const doc = fs.readFileSync(path.join(repoRoot, 'docs', 'errors.md'), 'utf8');
   const documented = new Set([...doc.matchAll(/^### ([EWN]\d{4})$/gm)].map((m) => m[1]));
   const codes = new Set(Object.keys(CATALOGUE));
-  assert.deepEqual([...codes].filter((c) => !documented.has(c)), [], 'codes missing from docs/errors.md');
-  assert.deepEqual([...documented].filter((c) => !codes.has(c!)), [], 'documented codes that do not exist');
+  assert.deepEqual(
+    [...codes].filter((c) => !documented.has(c)),
+    [],
+    'codes missing from docs/errors.md',
+  );
+  assert.deepEqual(
+    [...documented].filter((c) => !codes.has(c!)),
+    [],
+    'documented codes that do not exist',
+  );
 });
 
 test('severities follow the code letter', () => {

@@ -13,6 +13,11 @@ test('the grammar passes chevrotain self-analysis with validations on', () => {
 });
 
 test('the token definitions pass chevrotain lexer validations', () => {
-  const lexer = new Lexer(lexerDefinition, { positionTracking: 'full', ensureOptimizations: false, recoveryEnabled: true, skipValidations: false });
+  const lexer = new Lexer(lexerDefinition, {
+    positionTracking: 'full',
+    ensureOptimizations: false,
+    recoveryEnabled: true,
+    skipValidations: false,
+  });
   assert.deepEqual(lexer.lexerDefinitionErrors, []);
 });

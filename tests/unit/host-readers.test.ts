@@ -62,7 +62,13 @@ test('library short names resolve through ldconfig; paths must exist', (t) => {
 test('USDT notes: providers, names, argument counts, semaphores', (t) => {
   if (!requireSdt(t)) return;
   const notes = readUsdtNotes(buildTarget('workload'));
-  assert.deepEqual(notes.map((n) => [n.provider, n.name, n.args, n.semaphore]), [['capc', 'tick', 2, true], ['capc', 'guarded', 1, true]]);
+  assert.deepEqual(
+    notes.map((n) => [n.provider, n.name, n.args, n.semaphore]),
+    [
+      ['capc', 'tick', 2, true],
+      ['capc', 'guarded', 1, true],
+    ],
+  );
 });
 
 test('symbolizer: a uprobe address locates a binary whose process is gone', () => {
@@ -72,7 +78,14 @@ test('symbolizer: a uprobe address locates a binary whose process is gone', () =
   const s = new Symbolizer();
   // pid 0x7fffffff does not exist: only the probe's address (fn_add entry, after the int3) can help
   const ip = bias + syms.get('fn_add')! + 1n;
-  assert.deepEqual(s.resolve(0x7fffffff, bias + syms.get('leaf')! + 4n, { path, func: 'fn_add', offset: 0 }, ip), { name: 'leaf', offset: 4n });
-  assert.equal(s.resolve(0x7fffffff, 0x7f00_0000_1000n, { path, func: 'fn_add', offset: 0 }, ip), undefined, 'outside the binary: unknown');
+  assert.deepEqual(s.resolve(0x7fffffff, bias + syms.get('leaf')! + 4n, { path, func: 'fn_add', offset: 0 }, ip), {
+    name: 'leaf',
+    offset: 4n,
+  });
+  assert.equal(
+    s.resolve(0x7fffffff, 0x7f00_0000_1000n, { path, func: 'fn_add', offset: 0 }, ip),
+    undefined,
+    'outside the binary: unknown',
+  );
   assert.equal(s.resolve(0x7fffffff, bias + syms.get('leaf')!), undefined, 'no maps and no probe address: unknown');
 });

@@ -30,9 +30,20 @@ test('bad escapes are reported with their offset, not dropped', () => {
 
 test('integer literals: bases, separators, exponents, size suffixes', () => {
   const cases: [string, bigint | undefined][] = [
-    ['0', 0n], ['42', 42n], ['0x2a', 42n], ['0X2A', 42n], ['0b101', 5n], ['1_000_000', 1000000n],
-    ['1e6', 1000000n], ['2E3', 2000n], ['4K', 4096n], ['8M', 8n * 1024n * 1024n], ['1G', 1024n ** 3n],
-    ['0xffffffffffffffff', 2n ** 64n - 1n], ['0x', undefined], ['12abc', undefined],
+    ['0', 0n],
+    ['42', 42n],
+    ['0x2a', 42n],
+    ['0X2A', 42n],
+    ['0b101', 5n],
+    ['1_000_000', 1000000n],
+    ['1e6', 1000000n],
+    ['2E3', 2000n],
+    ['4K', 4096n],
+    ['8M', 8n * 1024n * 1024n],
+    ['1G', 1024n ** 3n],
+    ['0xffffffffffffffff', 2n ** 64n - 1n],
+    ['0x', undefined],
+    ['12abc', undefined],
   ];
   for (const [text, want] of cases) assert.equal(parseIntLiteral(text), want, text);
 });
@@ -44,7 +55,14 @@ test('probe specs split on colons, quoted parts keep theirs', () => {
   assert.deepEqual(parts('BEGIN'), ['BEGIN']);
   assert.deepEqual(parts('uprobe:/x:ns::f'), ['uprobe', '/x', 'ns', '', 'f']);
   const s = splitProbeSpec('t:sched:x', span);
-  assert.deepEqual(s.map((p) => [p.span.col, p.span.endCol]), [[1, 2], [3, 8], [9, 10]]);
+  assert.deepEqual(
+    s.map((p) => [p.span.col, p.span.endCol]),
+    [
+      [1, 2],
+      [3, 8],
+      [9, 10],
+    ],
+  );
 });
 
 test('raw offsets map decoded bytes back to source characters', () => {

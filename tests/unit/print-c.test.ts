@@ -41,18 +41,20 @@ test('#line directives map each code line to its .cap line, scaffolding to itsel
     structs: [],
     maps: [],
     globals: [],
-    functions: [{
-      section: 'raw_tp',
-      name: 'f',
-      params: 'void *ctx',
-      src: 1,
-      body: [
-        { k: 'expr', e: call('a'), src: 3 },
-        { k: 'expr', e: call('b'), src: 3 },
-        { k: 'if', c: id('c'), then: [{ k: 'expr', e: call('d'), src: 5 }], src: 4 },
-        { k: 'return', e: num(0) },
-      ],
-    }],
+    functions: [
+      {
+        section: 'raw_tp',
+        name: 'f',
+        params: 'void *ctx',
+        src: 1,
+        body: [
+          { k: 'expr', e: call('a'), src: 3 },
+          { k: 'expr', e: call('b'), src: 3 },
+          { k: 'if', c: id('c'), then: [{ k: 'expr', e: call('d'), src: 5 }], src: 4 },
+          { k: 'return', e: num(0) },
+        ],
+      },
+    ],
   };
   const lines = printProgram(p, { cFileName: 'x.bpf.c', lineDirectives: true }).split('\n');
   // Simulate the preprocessor: compute which file:line clang assigns to every line.

@@ -7,21 +7,32 @@ import { parseFormat } from '../../compiler/2-analyze/printf-format.js';
 import { formatPrintf, type PrintfValue } from '../../runtime/format/printf.js';
 import { ResolvedPart } from '../../runtime/events/model.js';
 
-const fmt = (f: string, ...vals: PrintfValue[]) => formatPrintf(parseFormat(Buffer.from(f, 'latin1')).segments, vals).toString('latin1');
+const fmt = (f: string, ...vals: PrintfValue[]) =>
+  formatPrintf(parseFormat(Buffer.from(f, 'latin1')).segments, vals).toString('latin1');
 
 test('parsing finds conversions, flags, widths and literal %%', () => {
   const r = parseFormat(Buffer.from('pid %-6d %08x %s %% %lld %5.2s\n'));
   assert.equal(r.argCount, 5);
   assert.deepEqual(r.problems, []);
   const convs = r.segments.filter((s) => 'conv' in s);
-  assert.deepEqual(convs.map((s) => ('conv' in s ? [s.conv, s.flags, s.width, s.precision] : null)), [
-    ['d', '-', 6, undefined], ['x', '0', 8, undefined], ['s', '', undefined, undefined], ['d', '', undefined, undefined], ['s', '', 5, 2],
-  ]);
+  assert.deepEqual(
+    convs.map((s) => ('conv' in s ? [s.conv, s.flags, s.width, s.precision] : null)),
+    [
+      ['d', '-', 6, undefined],
+      ['x', '0', 8, undefined],
+      ['s', '', undefined, undefined],
+      ['d', '', undefined, undefined],
+      ['s', '', 5, 2],
+    ],
+  );
 });
 
 test('bpftrace extras %r %rx %rh parse', () => {
   const r = parseFormat(Buffer.from('%r %rx %rh'));
-  assert.deepEqual(r.segments.filter((s) => 'conv' in s).map((s) => ('conv' in s ? s.conv : '')), ['r', 'rx', 'rh']);
+  assert.deepEqual(
+    r.segments.filter((s) => 'conv' in s).map((s) => ('conv' in s ? s.conv : '')),
+    ['r', 'rx', 'rh'],
+  );
 });
 
 test('unknown conversions and a trailing % are problems', () => {
@@ -32,11 +43,26 @@ test('unknown conversions and a trailing % are problems', () => {
 
 test('integer conversions follow C', () => {
   const cases: [string, PrintfValue[], string][] = [
-    ['%d', [-5n], '-5'], ['%d', [2n ** 64n - 1n], '-1'], ['%u', [-1n], '18446744073709551615'], ['%i', [7n], '7'],
-    ['%5d|', [42n], '   42|'], ['%-5d|', [42n], '42   |'], ['%05d', [42n], '00042'], ['%05d', [-42n], '-0042'],
-    ['%+d %+d', [3n, -3n], '+3 -3'], ['% d', [3n], ' 3'], ['%x %X', [255n, 255n], 'ff FF'], ['%#x %#o', [255n, 8n], '0xff 010'],
-    ['%08x', [0xbeefn], '0000beef'], ['%#08x', [0xbeefn], '0x00beef'], ['%.3d', [5n], '005'], ['%o', [8n], '10'],
-    ['%p', [0x7ffd1234n], '0x7ffd1234'], ['%c%c', [72n, 105n], 'Hi'], ['%3c|', [65n], '  A|'], ['%lu %lld %hhd', [1n, 2n, 3n], '1 2 3'],
+    ['%d', [-5n], '-5'],
+    ['%d', [2n ** 64n - 1n], '-1'],
+    ['%u', [-1n], '18446744073709551615'],
+    ['%i', [7n], '7'],
+    ['%5d|', [42n], '   42|'],
+    ['%-5d|', [42n], '42   |'],
+    ['%05d', [42n], '00042'],
+    ['%05d', [-42n], '-0042'],
+    ['%+d %+d', [3n, -3n], '+3 -3'],
+    ['% d', [3n], ' 3'],
+    ['%x %X', [255n, 255n], 'ff FF'],
+    ['%#x %#o', [255n, 8n], '0xff 010'],
+    ['%08x', [0xbeefn], '0000beef'],
+    ['%#08x', [0xbeefn], '0x00beef'],
+    ['%.3d', [5n], '005'],
+    ['%o', [8n], '10'],
+    ['%p', [0x7ffd1234n], '0x7ffd1234'],
+    ['%c%c', [72n, 105n], 'Hi'],
+    ['%3c|', [65n], '  A|'],
+    ['%lu %lld %hhd', [1n, 2n, 3n], '1 2 3'],
   ];
   for (const [f, v, want] of cases) assert.equal(fmt(f, ...v), want, f);
 });
@@ -53,18 +79,27 @@ test('strings stop at NUL; width, left-justify and precision apply', () => {
 test('bytes pass through untouched, whatever their encoding', () => {
   const raw = Buffer.from([0xff, 0xfe, 0x41, 0]);
   assert.deepEqual([...formatPrintf(parseFormat(Buffer.from('%s')).segments, [raw])], [0xff, 0xfe, 0x41]);
-  assert.deepEqual([...formatPrintf(parseFormat(Buffer.from([0xe2, 0x86, 0x92, 0x25, 0x64])).segments, [1n])], [0xe2, 0x86, 0x92, 0x31]);
+  assert.deepEqual(
+    [...formatPrintf(parseFormat(Buffer.from([0xe2, 0x86, 0x92, 0x25, 0x64])).segments, [1n])],
+    [0xe2, 0x86, 0x92, 0x31],
+  );
 });
 
 test('%r, %rx, %rh print buf() bytes as bpftrace 0.17 does', () => {
   const b = { buf: Buffer.from([0x68, 0x69, 0x01, 0x02, 0x78, 0x7f, 0xff, 0x5c, 0x22, 0x00, 0x7a]) };
-  assert.equal(fmt('[%r] [%rx] [%rh]', b, b, b), '[hi\\x01\\x02x\\x7f\\xff\\"\\x00z] [\\x68\\x69\\x01\\x02\\x78\\x7f\\xff\\x5c\\x22\\x00\\x7a] [68 69 01 02 78 7f ff 5c 22 00 7a]');
+  assert.equal(
+    fmt('[%r] [%rx] [%rh]', b, b, b),
+    '[hi\\x01\\x02x\\x7f\\xff\\"\\x00z] [\\x68\\x69\\x01\\x02\\x78\\x7f\\xff\\x5c\\x22\\x00\\x7a] [68 69 01 02 78 7f ff 5c 22 00 7a]',
+  );
 });
 
 test('integers print at their recorded width, narrower ones promoted as in C', () => {
   const seg = parseFormat(Buffer.from('%d %u %x %d %u')).segments;
   // (uint32)0x80000000, (int8)-1 with %u, (uint16)0xffff with %x, (uint8)200, a 64-bit -1
-  assert.equal(formatPrintf(seg, [0x80000000n, -1n, 0xffffn, 200n, -1n], [4, 1, 2, 1, 8]).toString(), '-2147483648 4294967295 ffff 200 18446744073709551615');
+  assert.equal(
+    formatPrintf(seg, [0x80000000n, -1n, 0xffffn, 200n, -1n], [4, 1, 2, 1, 8]).toString(),
+    '-2147483648 4294967295 ffff 200 18446744073709551615',
+  );
 });
 
 test('resolved values print as text with %s', () => {

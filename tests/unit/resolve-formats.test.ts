@@ -30,8 +30,19 @@ test('strftime conversions for time()', () => {
 });
 
 test('-l, -lv and --list become the list command', () => {
-  assert.deepEqual(rewriteListFlags(['node', 'capc', '-l', 'tracepoint:sched:*']), ['node', 'capc', 'list', 'tracepoint:sched:*']);
-  assert.deepEqual(rewriteListFlags(['node', 'capc', '-lv', 't:syscalls:sys_enter_read']), ['node', 'capc', 'list', '-v', 't:syscalls:sys_enter_read']);
+  assert.deepEqual(rewriteListFlags(['node', 'capc', '-l', 'tracepoint:sched:*']), [
+    'node',
+    'capc',
+    'list',
+    'tracepoint:sched:*',
+  ]);
+  assert.deepEqual(rewriteListFlags(['node', 'capc', '-lv', 't:syscalls:sys_enter_read']), [
+    'node',
+    'capc',
+    'list',
+    '-v',
+    't:syscalls:sys_enter_read',
+  ]);
   assert.deepEqual(rewriteListFlags(['node', 'capc', '-l', '-v', 'x']), ['node', 'capc', 'list', '-v', 'x']);
   assert.deepEqual(rewriteListFlags(['node', 'capc', 'run', '-e', 'x']), ['node', 'capc', 'run', '-e', 'x']);
 });
@@ -40,9 +51,18 @@ test('BTF: raw tracepoint and kernel function prototypes', (t) => {
   if (!fs.existsSync('/sys/kernel/btf/vmlinux')) return t.skip('no kernel BTF');
   const btf = Btf.load();
   assert.ok(btf.rawTracepoints().includes('sys_enter'));
-  assert.deepEqual(btf.rawTracepointArgs('sys_enter')?.map((p) => [p.type, p.size]), [['struct pt_regs *', 8], ['long int', 8]]);
+  assert.deepEqual(
+    btf.rawTracepointArgs('sys_enter')?.map((p) => [p.type, p.size]),
+    [
+      ['struct pt_regs *', 8],
+      ['long int', 8],
+    ],
+  );
   const p = btf.functionProto('vfs_read');
-  assert.deepEqual(p?.params.map((x) => `${x.type} ${x.name}`), ['struct file * file', 'char * buf', 'size_t count', 'loff_t * pos']);
+  assert.deepEqual(
+    p?.params.map((x) => `${x.type} ${x.name}`),
+    ['struct file * file', 'char * buf', 'size_t count', 'loff_t * pos'],
+  );
   assert.equal(p?.ret.type, 'ssize_t');
   assert.equal(p?.ret.signed, true);
 });

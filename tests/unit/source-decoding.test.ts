@@ -6,7 +6,9 @@ import { test } from 'node:test';
 import { parse } from '../../compiler/1-parse/parse.js';
 import { decodeSource } from '../../runtime/cli/common.js';
 
-const at = (...parts: (string | number[])[]) => decodeSource('f.cap', Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))))).invalidUtf8At;
+const at = (...parts: (string | number[])[]) =>
+  decodeSource('f.cap', Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p)))))
+    .invalidUtf8At;
 
 test('valid UTF-8, including a literal U+FFFD, is not flagged', () => {
   assert.equal(at('BEGIN { printf("café ✓ 😀 \uFFFD"); }'), undefined);
@@ -23,7 +25,10 @@ test('the first malformed sequence is found at its character offset', () => {
 });
 
 test('the parser reports E0107 with a span at the bad byte', () => {
-  const src = decodeSource('f.cap', Buffer.concat([Buffer.from('BEGIN {\n  printf("caf'), Buffer.from([0xe9]), Buffer.from('"); }\n')]));
+  const src = decodeSource(
+    'f.cap',
+    Buffer.concat([Buffer.from('BEGIN {\n  printf("caf'), Buffer.from([0xe9]), Buffer.from('"); }\n')]),
+  );
   const d = parse(src).diagnostics.find((x) => x.code === 'E0107');
   assert.ok(d);
   assert.equal(d.span?.line, 2);

@@ -14,7 +14,7 @@ test('reason is the last message before "processed"; the line comes from "@ file
     '0: (bf) r6 = r1',
     '; bpf_probe_read_user_str(ev->a0, 64, ...) @ x.cap:3',
     '12: (85) call bpf_probe_read_user_str#114',
-    'R2 unbounded memory access, use \'var &= const\' or \'if (var < const)\'',
+    "R2 unbounded memory access, use 'var &= const' or 'if (var < const)'",
     'processed 15 insns (limit 1000000) max_states_per_insn 0 total_states 1 peak_states 1 mark_read 1',
   ].join('\n');
   const e = explainVerifierLog(log, source);
