@@ -28,10 +28,58 @@ export interface Manifest {
 
 /** Layout of `struct capc_cap_rec` (stdlib/capc-capture.bpf.h), checked by _Static_assert in the C. */
 export const CAPTURE_RECORD = {
-  size: 72,
-  fields: { id: 0, key: 8, conn: 16, offset: 24, ts: 32, pid: 40, tid: 44, len: 48, dir: 52, kind: 53, comm: 56 },
+  size: 80,
+  fields: {
+    id: 0,
+    key: 8,
+    conn: 16,
+    offset: 24,
+    ts: 32,
+    pid: 40,
+    tid: 44,
+    len: 48,
+    dir: 52,
+    kind: 53,
+    comm: 56,
+    tsLast: 72,
+  },
 } as const;
-export const CAPTURE_KIND = { data: 0, close: 1, final: 2 } as const;
+/** data: payload; close/final: two u64 byte totals; ident: `struct capc_ident` (IDENT_RECORD). */
+export const CAPTURE_KIND = { data: 0, close: 1, final: 2, ident: 3 } as const;
+
+/**
+ * Layout of `struct capc_ident` (stdlib/capc-ident.bpf.h), the payload of an
+ * ident record: the connection's socket as the kernel saw it. Integers are
+ * little-endian except the address bytes (network order). Checked by
+ * _Static_assert in the C.
+ */
+export const IDENT_RECORD = {
+  size: 288,
+  pathSize: 108,
+  fields: {
+    cgroup: 0,
+    ino: 8,
+    fd: 16,
+    tid: 20,
+    state: 24,
+    how: 25,
+    connected: 26,
+    family: 28,
+    type: 30,
+    lport: 32,
+    rport: 34,
+    lpathLen: 36,
+    rpathLen: 38,
+    laddr: 40,
+    raddr: 56,
+    lpath: 72,
+    rpath: 180,
+  },
+  /** state: 0 not known, 1 a socket, 2 an fd that is not a socket, 3 no such fd. */
+  states: { socket: 1, notSocket: 2, noFd: 3 },
+  /** how: 1 the fd of a syscall capture, 2 a socket syscall inside an SSL call, 3 SSL_set_fd. */
+  how: { fd: 1, syscall: 2, setFd: 3 },
+} as const;
 
 export interface ManifestCapture {
   sink: { kind: 'ringbuf' | 'perfbuf'; map: string; size: number };
@@ -88,8 +136,8 @@ export type ManifestAttach =
 
 export interface ManifestProbe {
   id: number;
-  /** What the program does: the user's probe, the entry half of a capture pair, a close watcher. */
-  role?: 'probe' | 'capture-entry' | 'capture-return' | 'close';
+  /** What the program does: the user's probe, the entry half of a capture pair, a close watcher, an identity learner. */
+  role?: 'probe' | 'capture-entry' | 'capture-return' | 'close' | 'identity';
   /** BPF program (C function) name. */
   program: string;
   /** Canonical probe name, e.g. `tracepoint:syscalls:sys_enter_openat`. */
@@ -178,8 +226,13 @@ export interface ManifestCounter {
     | 'capture-drop-bytes'
     | 'capture-refused-bytes'
     | 'conn-table-full'
-    | 'unpaired-return';
-  /** Ring name for ring-drop, `@map` or stack map name for map-full, `file:line` for loop-limit, family for conn-table-full, probe for unpaired-return. */
+    | 'unpaired-return'
+    | 'identity-unknown';
+  /**
+   * Ring name for ring-drop, `@map` or stack map name for map-full, `file:line` for loop-limit, family for
+   * conn-table-full, probe for unpaired-return and for identity-unknown (calls whose predicate on the connection's
+   * identity passed because the identity was not known yet).
+   */
   subject: string;
 }
 

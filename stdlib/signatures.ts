@@ -140,3 +140,22 @@ export function findSignature(
         s.match.name === match.name,
   );
 }
+
+/**
+ * How an OpenSSL connection (key = SSL*) learns its socket in the kernel
+ * (stdlib/capc-ident.bpf.h): `SSL_set_fd(ssl, fd)` names it when capc sees the
+ * call; otherwise the socket syscalls a thread makes while inside
+ * SSL_read/SSL_write(_ex) name it. Which syscalls the libraries really make
+ * inside those calls was checked with bpftrace on OpenSSL 3.0 (Debian 12):
+ * the socket BIO (openssl s_client, Python's ssl, nginx, MariaDB) reads and
+ * writes with read/write; curl's and libpq's own BIOs use send/recv, which
+ * are the sendto/recvfrom syscalls; sendmsg/recvmsg carry kTLS control
+ * messages. readv/writev were not seen, so they are not watched.
+ */
+export const SSL_SET_FD = {
+  func: 'SSL_set_fd',
+  sslArg: 0,
+  fdArg: 1,
+  doc: 'int SSL_set_fd(SSL *ssl, int fd): the SSL reads and writes fd',
+};
+export const IDENTITY_SYSCALLS = ['read', 'write', 'sendto', 'recvfrom', 'sendmsg', 'recvmsg'] as const;

@@ -7,7 +7,8 @@ import * as A from '../../grammar/ast.js';
 import { DiagnosticBag, didYouMean, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Host } from '../host.js';
 import type { AnalyzedProgram, CaptureSite, MapInfo, ProbeInstance, ProgramConfig } from './analyzed.js';
-import { detectCaptureMode, finishCapture } from './check-capture.js';
+import { addCloseWatchers, detectCaptureMode, finishCapture } from './check-capture.js';
+import { finishIdentity } from './check-identity.js';
 import { checkExpr } from './check-expr.js';
 import { checkStmts } from './check-stmt.js';
 import type { AnalyzeOptions, CheckContext } from './context.js';
@@ -107,6 +108,7 @@ export function analyze(
   }
   for (const inst of instances) reportUnwrittenMaps(inst, learned, bag);
   const capture = bag.hasErrors ? undefined : finishCapture(sites, instances, config, host, bag);
+  const identity = bag.hasErrors ? undefined : finishIdentity(sites, instances, host, addCloseWatchers);
   // Report in source order, whatever order the checks ran in.
   bag.items.sort((a, b) => (a.span?.start ?? 0) - (b.span?.start ?? 0));
   return {
@@ -118,6 +120,7 @@ export function analyze(
       uses,
       positional: options.positional ?? [],
       capture,
+      identity,
       testDisableRule: options.testDisableRule,
     },
     diagnostics: bag.items,

@@ -125,6 +125,18 @@ export interface ProbeInstance {
   capture?: CaptureMode;
   /** Set for probes capc adds itself to see connections close. */
   closeFor?: { family: string; sig: CloseSignature };
+  /** Set when the probe reads the connection's identity (laddr, raddr, lport, rport, fd). */
+  usesIdentity?: boolean;
+  /**
+   * Set for probes capc adds itself to learn which socket an OpenSSL
+   * connection uses: SSL_set_fd, or a socket syscall made inside an SSL call.
+   */
+  identFor?: { family: 'openssl'; how: 'set-fd' | 'syscall' };
+}
+
+/** Connection identity: the families whose connections' sockets the kernel learns (stdlib/capc-ident.bpf.h). */
+export interface IdentityInfo {
+  families: ('openssl' | 'syscalls')[];
 }
 
 export interface ProgramConfig {
@@ -155,6 +167,8 @@ export interface AnalyzedProgram {
   config: ProgramConfig;
   positional: string[];
   capture: CaptureInfo | undefined;
+  /** Set when any connection's identity is learned (every capture of a known family, and identity builtins). */
+  identity?: IdentityInfo;
   /** Tests only: a verifier rule left out (see AnalyzeOptions.testDisableRule). */
   testDisableRule?: 'R2' | 'R3';
   /** Builtins that need values from userspace at load time. */

@@ -9,6 +9,7 @@ import { CLOSE_SIGNATURES, findSignature, CAPTURE_SIGNATURES } from '../../stdli
 import type { DiagnosticBag } from '../diagnostics/diagnostic.js';
 import type { Host } from '../host.js';
 import type { CaptureInfo, CaptureMode, CaptureSite, ProbeInstance, ProgramConfig } from './analyzed.js';
+import { usesIdentityNames } from './check-identity.js';
 import type { CheckContext } from './context.js';
 import { isInt, isStr, typeName, type Type } from './types.js';
 
@@ -31,7 +32,8 @@ export function detectCaptureMode(inst: ProbeInstance, host: Host, config: Progr
   forEachStmt(inst.item.body, (s) => {
     if (s.kind === 'Sink' && s.call.args.length <= 2) signatureSinks = true;
   });
-  if (!signatureSinks && !usesCaptureNames(inst.item)) return;
+  // Reading the connection's identity makes a probe of a known function a connection probe too.
+  if (!signatureSinks && !usesCaptureNames(inst.item) && !usesIdentityNames(inst.item)) return;
   const a = inst.attach;
   const sig =
     a.kind === 'uprobe' && !a.ret
@@ -275,12 +277,29 @@ export function finishCapture(
   const size = sizes.length ? Math.max(...sizes) : config.captureRingSize;
 
   // Close probes: every library an openssl site probes, and close(2) for syscalls.
-  const addClose = (
-    family: string,
-    attach: ProbeInstance['attach'],
-    sig: (typeof CLOSE_SIGNATURES)[number],
-    from: ProbeInstance,
-  ) => {
+  for (const family of new Set(sites.map((s) => s.family)))
+    addCloseWatchers(
+      family,
+      sites.filter((s) => s.family === family).map((s) => instances[s.instance]!),
+      instances,
+      host,
+    );
+  return { sites, families, sink: { kind, size } };
+}
+
+/**
+ * Add the probes that see connections of `family` close: SSL_shutdown and
+ * SSL_free in every library the `members` (probes of that family) attach to,
+ * close(2) for syscall capture. Their bodies end the connection (capture) and
+ * forget its identity.
+ */
+export function addCloseWatchers(
+  family: string,
+  members: ProbeInstance[],
+  instances: ProbeInstance[],
+  host: Host,
+): void {
+  const add = (attach: ProbeInstance['attach'], sig: (typeof CLOSE_SIGNATURES)[number], from: ProbeInstance) => {
     const spec: A.ProbeSpecNode = {
       ...from.spec,
       text: `${sig.match.kind === 'uprobe' ? `uprobe:${attach.kind === 'uprobe' ? attach.path : ''}:${sig.match.func}` : `tracepoint:syscalls:${sig.match.kind === 'tracepoint' ? sig.match.name : ''}`}`,
@@ -298,34 +317,22 @@ export function finishCapture(
       closeFor: { family, sig },
     });
   };
-  const familiesUsed = new Set(sites.map((s) => s.family));
-  if (familiesUsed.has('openssl')) {
+  if (family === 'openssl') {
     const libs = new Map<string, ProbeInstance>();
-    for (const site of sites) {
-      const inst = instances[site.instance]!;
-      if (site.family === 'openssl' && inst.attach.kind === 'uprobe' && !libs.has(inst.attach.path))
-        libs.set(inst.attach.path, inst);
-    }
+    for (const inst of members)
+      if (inst.attach.kind === 'uprobe' && !libs.has(inst.attach.path)) libs.set(inst.attach.path, inst);
     for (const [path, from] of libs) {
       const syms = host.functionSymbols(path);
       for (const sig of CLOSE_SIGNATURES.filter((c) => c.family === 'openssl')) {
         if (sig.match.kind !== 'uprobe') continue;
         if (syms.ok && !syms.value.includes(sig.match.func)) continue; // e.g. a binary without SSL_shutdown: closes go unseen
-        addClose(
-          'openssl',
-          { kind: 'uprobe', ret: false, target: path, path, func: sig.match.func, offset: 0 },
-          sig,
-          from,
-        );
+        add({ kind: 'uprobe', ret: false, target: path, path, func: sig.match.func, offset: 0 }, sig, from);
       }
     }
   }
-  if (familiesUsed.has('syscalls')) {
-    const from = instances[sites.find((s) => s.family === 'syscalls')!.instance]!;
+  if (family === 'syscalls' && members.length) {
     const sig = CLOSE_SIGNATURES.find((c) => c.family === 'syscalls')!;
     const format = host.tracepoint('syscalls', 'sys_enter_close');
-    if (format)
-      addClose('syscalls', { kind: 'tracepoint', category: 'syscalls', name: 'sys_enter_close', format }, sig, from);
+    if (format) add({ kind: 'tracepoint', category: 'syscalls', name: 'sys_enter_close', format }, sig, members[0]!);
   }
-  return { sites, families, sink: { kind, size } };
 }

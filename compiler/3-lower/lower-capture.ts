@@ -8,7 +8,7 @@
 import type * as A from '../../grammar/ast.js';
 import type { AnalyzedProgram, CaptureInfo, CaptureSite, ProbeInstance } from '../2-analyze/analyzed.js';
 import { probeName } from '../2-analyze/probes.js';
-import type { ManifestCapture } from '../manifest.js';
+import { IDENT_RECORD, type ManifestCapture } from '../manifest.js';
 import {
   addr,
   arrow,
@@ -35,7 +35,7 @@ const STASH_ENTRIES = 16384;
 /** Record payload for fragments too big to batch (a header + this fits the 32 KiB per-CPU limit). */
 const PASS_THROUGH_CHUNK = 16384;
 /** sizeof(struct capc_conn) in stdlib/capc-capture.bpf.h (checked by _Static_assert in every program). */
-const CONN_SIZE = 120;
+const CONN_SIZE = 128;
 
 interface Family {
   name: string;
@@ -70,7 +70,7 @@ export class CaptureLowering {
     this.dropBytes = res.counter('capture-drop-bytes', CAPTURE_SINK);
     for (const [name, f] of info.families) {
       const ident = familyIdent(name);
-      // struct capc_conn: 48 bytes of stream state + the 72-byte record header = 120.
+      // struct capc_conn: 48 bytes of stream state + the 80-byte record header = 128.
       // R2: the batch buffer is twice the batch size (tests may leave the rule out).
       const bufSize = f.accumulateSize
         ? program.testDisableRule === 'R2'
@@ -106,7 +106,11 @@ export class CaptureLowering {
   defines(): { name: string; value: string; comment?: string }[] {
     // accumulate() sends oversize fragments straight through in the largest records
     // a per-CPU buffer can hold; capture() uses its own N.
-    const maxChunk = Math.max(...this.info.sites.map((s) => (s.kind === 'accumulate' ? PASS_THROUGH_CHUNK : s.size)));
+    const maxChunk = Math.max(
+      ...this.info.sites.map((s) => (s.kind === 'accumulate' ? PASS_THROUGH_CHUNK : s.size)),
+      // An identity record goes through the same per-CPU record buffer.
+      this.info.sites.some((s) => this.res.identity?.has(s.family)) ? IDENT_RECORD.size : 0,
+    );
     const testOnly =
       this.program.testDisableRule === 'R3'
         ? [{ name: 'CAPC_TEST_NO_R3', value: '1', comment: 'TEST BUILD: offsets into the batch buffer are not masked' }]
@@ -241,12 +245,18 @@ export class CaptureLowering {
     let s = this.stashes.get(inst.id);
     if (!s) {
       const name = `capc_stash_p${inst.id}`;
+      const mark = !!this.res.identity?.marks(inst);
       s = {
         struct: {
           kind: 'struct',
           name,
-          fields: [{ name: 'a', type: '__u64', array: 6, offset: 0, size: 48 }],
-          size: 48,
+          fields: [
+            { name: 'a', type: '__u64', array: 6, offset: 0, size: 48 },
+            ...(mark
+              ? [{ name: 'mark', type: '__u64', offset: 48, size: 8, comment: 'the thread is marked in capc_in_ssl' }]
+              : []),
+          ],
+          size: mark ? 56 : 48,
           assertLayout: false,
           comment: `arguments of ${probeName(inst.attach)} at entry`,
         },
@@ -289,6 +299,13 @@ export class CaptureLowering {
         }),
       );
     }
+    if (this.res.identity?.marks(inst))
+      body.push(
+        ...this.res.identity.entryMark(
+          { k: 'index', e: dot(id('st'), 'a'), i: num(sig.args.indexOf(sig.connArg)) },
+          line,
+        ),
+      );
     body.push({
       k: 'expr',
       e: call('bpf_map_update_elem', addr(id(stash.map)), addr(id('capc_id')), addr(id('st')), id('BPF_ANY')),
@@ -360,6 +377,7 @@ export class CaptureLowering {
       comment: 'R7: copy the saved arguments out, then drop the entry',
     });
     b.emit({ k: 'expr', e: call('bpf_map_delete_elem', addr(id(stash.map)), addr(id('capc_id'))) });
+    if (this.res.identity?.marks(inst)) b.emit(this.res.identity.unmark());
     const ret: CExpr =
       sig.match.kind === 'uprobe'
         ? cast('__s64', cast('__s32', call('PT_REGS_RC', id('ctx'))))
@@ -414,8 +432,10 @@ export class CaptureLowering {
     const len = site.generic ? lowerInt(b, args[3]!).e : id('capc_len');
     const what = `${site.kind}(${site.generic ? 'KEY, ' : 'conn, '}${site.size}${site.generic ? ', DATA, LEN' : ''}) -> ${s.sink.name}`;
     const a = id('capc_a');
+    const ident = this.res.identity?.sinkIdent(site.family, CHUNK_SCRATCH);
     const inner: CStmt[] = [
       { k: 'decl', type: 'struct capc_sink', name: 'capc_s', init: this.sinkInit(siteId) },
+      ...(ident ? [ident] : []),
       site.kind === 'accumulate'
         ? {
             k: 'expr',
@@ -508,26 +528,31 @@ export class CaptureLowering {
   /** A probe capc adds on SSL_shutdown/SSL_free/close(2): end the connection. */
   closeBody(inst: ProbeInstance): CStmt[] {
     const { family, sig } = inst.closeFor!;
-    const f = this.families.get(family)!;
+    const f = this.families.get(family);
     const line = inst.spec.span.line;
     const keyExpr: CExpr =
       sig.match.kind === 'uprobe'
         ? cast('__u64', call(`PT_REGS_PARM${sig.argIndex + 1}`, id('ctx')))
         : cast('__u64', arrow(id('ctx'), sig.connArg));
-    return [
-      {
-        k: 'decl',
-        type: 'struct capc_conn_key',
-        name: 'capc_ck',
-        init: {
-          k: 'init',
-          fields: [
-            ['key', keyExpr],
-            ['tgid', call('capc_pid')],
-          ],
-        },
-        src: line,
+    const key: CStmt = {
+      k: 'decl',
+      type: 'struct capc_conn_key',
+      name: 'capc_ck',
+      init: {
+        k: 'init',
+        fields: [
+          ['key', keyExpr],
+          ['tgid', call('capc_pid')],
+        ],
       },
+      src: line,
+    };
+    const forget = this.res.identity?.forget(family);
+    // Identity only (no capture of this family): forget the closed connection's socket.
+    if (!f) return [key, ...(forget ? [forget] : []), { k: 'return', e: num(0), src: line }];
+    const ident = this.res.identity?.sinkIdent(family, CHUNK_SCRATCH);
+    return [
+      key,
       {
         k: 'decl',
         type: `struct ${f.struct} *`,
@@ -535,8 +560,15 @@ export class CaptureLowering {
         init: call('bpf_map_lookup_elem', addr(id(f.map)), addr(id('capc_ck'))),
         src: line,
       },
-      { k: 'if', c: { k: 'un', op: '!', e: id('capc_a') }, then: [{ k: 'return', e: num(0) }], src: line },
+      {
+        k: 'if',
+        c: { k: 'un', op: '!', e: id('capc_a') },
+        then: [...(forget ? [forget] : []), { k: 'return', e: num(0) }],
+        src: line,
+      },
       { k: 'decl', type: 'struct capc_sink', name: 'capc_s', init: this.sinkInit(f.endId), src: line },
+      ...(ident ? [ident] : []),
+      ...(forget ? [forget] : []),
       {
         k: 'if',
         c: bin(

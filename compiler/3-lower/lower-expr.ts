@@ -141,6 +141,8 @@ function builtinInt(b: FnBuilder, e: A.IdentExpr): IntVal {
     if (e.name === 'retval' && capture.at === 'return') return s64(id('capc_ret'));
     const saved = /^arg(\d)$/.exec(e.name);
     if (saved && capture.at === 'return') return u64(CaptureLowering.savedArg(Number(saved[1])));
+    // The connection's identity, copied once at the top of the probe (lower-identity.ts).
+    if (e.name === 'lport' || e.name === 'rport' || e.name === 'fd') return b.res.identity!.value(e.name);
   }
   switch (e.name) {
     case 'pid':
@@ -243,6 +245,7 @@ const COMPARE = new Set(['==', '!=', '<', '>', '<=', '>=']);
 
 function binary(b: FnBuilder, e: A.BinaryExpr): IntVal {
   const lt = typeIn(b, e.left);
+  if (lt.k === 'inet' || typeIn(b, e.right).k === 'inet') return b.res.identity!.addrCompare(e);
   if (isStr(lt)) {
     const eq = strEquals(lowerStrRef(b, e.left), lowerStrRef(b, e.right));
     return narrowInt(e.op === '==' ? eq : un('!', eq));

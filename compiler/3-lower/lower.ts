@@ -15,6 +15,8 @@ import { cIntType } from './layout.js';
 import { lowerInt, strVarSlot, varName } from './lower-expr.js';
 import { lowerStmts } from './lower-stmt.js';
 import { CaptureLowering } from './lower-capture.js';
+import { IdentityLowering } from './lower-identity.js';
+import { readsIdentity } from '../2-analyze/check-identity.js';
 import { Resources, STATS_MAP } from './resources.js';
 
 export interface Lowered {
@@ -33,6 +35,8 @@ export function lower(program: AnalyzedProgram): Lowered {
   const capture = capturing ? new CaptureLowering(capturing, res, program) : undefined;
   const hasSites = !!capture?.hasSites;
   res.capture = capture;
+  const identity = program.identity ? new IdentityLowering(program.identity, res, program) : undefined;
+  res.identity = identity;
   const functions: CFunction[] = [];
   const probes: ManifestProbe[] = [];
   const tpStructs = new Map<string, CStruct>();
@@ -72,11 +76,11 @@ export function lower(program: AnalyzedProgram): Lowered {
     ],
     // libbpf's USDT support: argument specs in maps it fills at attach time.
     lateIncludes: [
-      ...(hasSites ? ['capc-capture.bpf.h'] : []),
+      ...(hasSites ? ['capc-capture.bpf.h'] : identity ? ['capc-ident.bpf.h'] : []),
       ...(program.instances.some((i) => i.attach.kind === 'usdt') ? ['bpf/usdt.bpf.h'] : []),
     ],
     structs,
-    maps: [...res.runtimeMaps(), ...(capture?.maps() ?? []), ...res.maps],
+    maps: [...res.runtimeMaps(), ...(capture?.maps() ?? []), ...(identity?.maps() ?? []), ...res.maps],
     globals: [
       {
         type: 'const volatile struct capc_ro',
@@ -87,6 +91,7 @@ export function lower(program: AnalyzedProgram): Lowered {
       },
       { type: 'volatile __u32', name: 'capc_exiting', init: '0', comment: 'set by exit(): from then on only END runs' },
       ...(hasSites ? capture!.globals() : []),
+      ...(identity?.globals() ?? []),
     ],
     functions,
   };
@@ -199,6 +204,20 @@ function manifestProbe(
 function lowerInstance(inst: ProbeInstance, res: Resources): LoweredProbe[] {
   const name = programName(inst);
   const { section, params } = sectionAndParams(inst.attach);
+  if (inst.identFor) {
+    const fn: CFunction = {
+      section,
+      name,
+      params,
+      body: res.identity!.learnerBody(inst),
+      comment:
+        inst.identFor.how === 'set-fd'
+          ? `${inst.spec.text}: capc learns which socket an SSL uses`
+          : `${inst.spec.text}: a thread marked inside an SSL call names the SSL's socket; every other thread stops at the first lookup`,
+      src: inst.spec.span.line,
+    };
+    return [{ fn, probe: manifestProbe(inst, name, inst.attach, 'identity') }];
+  }
   if (inst.closeFor) {
     const fn: CFunction = {
       section,
@@ -254,6 +273,7 @@ function lowerBody(
   const b = new FnBuilder(inst, res);
   b.src = inst.spec.span.line;
   if (inst.capture) res.capture!.prologue(b);
+  if (inst.usesIdentity) res.identity!.load(b);
   // Variables: integers are zeroed locals; strings get a scratch slot with an empty string.
   for (const v of inst.vars.values()) {
     if (isStr(v.type)) {
@@ -269,8 +289,12 @@ function lowerBody(
   const pred = inst.item.predicate;
   if (pred) {
     b.src = pred.span.line;
-    const c = lowerInt(b, pred);
-    b.emit({ k: 'if', c: un('!', c.e), then: [{ k: 'return', e: num(0) }] });
+    if (inst.usesIdentity && readsIdentity(pred)) {
+      res.identity!.predicate(b, pred);
+    } else {
+      const c = lowerInt(b, pred);
+      b.emit({ k: 'if', c: un('!', c.e), then: [{ k: 'return', e: num(0) }] });
+    }
   }
   lowerStmts(b, inst.item.body);
   const { body, scratch } = b.finish();

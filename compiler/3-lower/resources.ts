@@ -5,6 +5,7 @@
 // declarations and manifest entries together, so they agree.
 import type { AnalyzedProgram, CaptureSite, MapInfo } from '../2-analyze/analyzed.js';
 import type { CaptureLowering } from './lower-capture.js';
+import type { IdentityLowering } from './lower-identity.js';
 import { isStr, type Type } from '../2-analyze/types.js';
 import type { LayoutField, ManifestCounter, ManifestEvent, ManifestMap, ManifestRing } from '../manifest.js';
 import { EVENT_HEADER_SIZE } from '../manifest.js';
@@ -77,6 +78,8 @@ export class Resources {
 
   /** Set when the program captures payload. */
   capture: CaptureLowering | undefined;
+  /** Set when connections' identities are learned (captures of known families, identity builtins). */
+  identity: IdentityLowering | undefined;
   readonly captureSites: CaptureSite[];
   /** Positional parameters ($1...), resolved to constants at compile time. */
   readonly positional: string[];

@@ -44,6 +44,41 @@ export interface MapSnapshot {
   lhist?: { min: number; max: number; step: number };
 }
 
+/** One end of a connection: an address and port (inet, inet6), or a unix socket's path. */
+export interface Endpoint {
+  addr?: string;
+  port?: number;
+  /** unix: the path ('' when unnamed; an abstract name starts with '@'). */
+  path?: string;
+}
+
+/**
+ * The socket behind a captured connection, as the kernel saw it (stdlib/capc-ident.bpf.h),
+ * seen from the traced process: `local` is its own end, `peer` the other one.
+ */
+export interface ConnIdent {
+  /** socket: an open socket; not-socket: the fd is a file, a pipe or a terminal; no-fd: the fd was not open when capc looked. */
+  state: 'socket' | 'not-socket' | 'no-fd';
+  /** How capc learned it: the fd of a syscall capture, a socket syscall inside an SSL call, or SSL_set_fd. */
+  learned: 'fd' | 'ssl-syscall' | 'SSL_set_fd';
+  /** The socket's fd in the process. */
+  fd: number;
+  /** inet, inet6, unix (another address family: its number); undefined when not a socket. */
+  family?: 'inet' | 'inet6' | 'unix' | number;
+  /** stream, dgram, seqpacket (another type: its number). */
+  type?: 'stream' | 'dgram' | 'seqpacket' | number;
+  local?: Endpoint;
+  peer?: Endpoint;
+  /** The socket has a peer. */
+  connected: boolean;
+  /** Inode of the socket (socket:[inode] in /proc/PID/fd, `ss -e`). */
+  inode: number;
+  /** cgroup v2 id of the process when capc learned it. */
+  cgroup: number;
+  /** The thread capc learned it from. */
+  tid: number;
+}
+
 /** A captured connection, as the reader knows it. */
 export interface ConnInfo {
   /** Connection id, unique in the session (a reused key gets a new one). */
@@ -55,6 +90,8 @@ export interface ConnInfo {
   /** The probe that first saw it. */
   probe: string;
   family: string;
+  /** Its socket, once the kernel has learned it (it may come after the first bytes); undefined: not known. */
+  ident?: ConnIdent;
 }
 
 export type CapEvent =
@@ -81,8 +118,20 @@ export type CapEvent =
   | { kind: 'join'; text: Buffer }
   /** print(value): its text, and its JSON (a number or a string). */
   | { kind: 'value'; text: Buffer; json: string }
-  /** Captured bytes, in stream order, for one direction of a connection. */
-  | { kind: 'capture'; conn: ConnInfo; dir: 0 | 1; offset: number; data: Buffer; ts: bigint; tid: number; site: number }
+  /** Captured bytes, in stream order, for one direction of a connection. `ts`/`tsLast`: kernel times of the first and last fragment. */
+  | {
+      kind: 'capture';
+      conn: ConnInfo;
+      dir: 0 | 1;
+      offset: number;
+      data: Buffer;
+      ts: bigint;
+      tsLast: bigint;
+      tid: number;
+      site: number;
+    }
+  /** The kernel learned a connection's socket (conn.ident is set from now on). */
+  | { kind: 'capture-conn'; conn: ConnInfo }
   /** Bytes of a stream that never arrived (the kernel counted them as dropped). */
   | { kind: 'capture-loss'; conn: ConnInfo; dir: 0 | 1; offset: number; bytes: number }
   /** A connection closed (or was still open when capc stopped). */
@@ -106,6 +155,8 @@ export type CapEvent =
       droppedRecords: number;
       refusedConnections: number;
       unpairedReturns: number;
+      /** Calls whose predicate on the connection's identity passed because the identity was not known yet. */
+      identityUnknown: number;
     };
 
 export interface Renderer {

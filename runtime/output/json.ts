@@ -3,6 +3,7 @@
 // Printf text is decoded as UTF-8 (invalid bytes become U+FFFD).
 import type { CapEvent, Renderer } from '../events/model.js';
 import { jsonValue, mapJson } from '../format/maps.js';
+import { identityDetailJson, identityJson } from '../format/identity.js';
 import { DIR_NAME } from '../format/payload.js';
 import type { Out } from './text.js';
 
@@ -41,8 +42,20 @@ export class JsonRenderer implements Renderer {
           offset: e.offset,
           len: e.data.length,
           ts: e.ts,
+          ts_last: e.tsLast,
           probe: e.conn.probe,
+          ...identityJson(e.conn),
           data_b64: e.data.toString('base64'),
+        });
+        return;
+      case 'capture-conn':
+        this.line('capture_conn', {
+          conn: e.conn.id,
+          key: `0x${e.conn.key.toString(16)}`,
+          pid: e.conn.pid,
+          comm: e.conn.comm,
+          ...identityDetailJson(e.conn),
+          tid: e.conn.ident?.tid ?? null,
         });
         return;
       case 'capture-loss':
@@ -54,6 +67,7 @@ export class JsonRenderer implements Renderer {
           key: `0x${e.conn.key.toString(16)}`,
           pid: e.conn.pid,
           comm: e.conn.comm,
+          ...identityJson(e.conn),
           closed: e.closed,
           process_exited: !!e.exited,
           egress_bytes: e.bytes[0],
@@ -73,6 +87,7 @@ export class JsonRenderer implements Renderer {
           dropped_records: e.droppedRecords,
           refused_fragments: e.refusedConnections,
           unpaired_returns: e.unpairedReturns,
+          identity_unknown_passes: e.identityUnknown,
         });
         return;
       case 'maps':

@@ -1,10 +1,12 @@
 // runtime/output/stream-files.ts — `--write-streams DIR`: one file per
 // connection direction, each byte at its stream offset (so a loss leaves a
 // hole of the right size rather than shifting what follows), plus
-// streams.json describing every connection, its byte counts and losses.
+// streams.json describing every connection (its process, its socket as the
+// kernel learned it), its byte counts and losses.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CapEvent, ConnInfo, Renderer } from '../events/model.js';
+import { identityDetailJson } from '../format/identity.js';
 import { DIR_NAME } from '../format/payload.js';
 
 interface FileState {
@@ -93,6 +95,7 @@ export class StreamFiles implements Renderer {
       pid: conn.pid,
       comm: conn.comm,
       probe: conn.probe,
+      ...identityDetailJson(conn),
       closed: closed ?? false,
       streams: ([0, 1] as const)
         .map((d) => this.files.get(`${conn.id}:${d}`))

@@ -4,6 +4,7 @@
 // on stderr with what to do about them.
 import type { CapEvent, ConnInfo, Renderer } from '../events/model.js';
 import { mapText } from '../format/maps.js';
+import { connWhere } from '../format/identity.js';
 import { DIR_NAME, escapePayload, hexDump, humanBytes } from '../format/payload.js';
 
 export interface Out {
@@ -13,8 +14,9 @@ export interface Out {
   writeLatin1?(bytes: string): void;
 }
 
+/** `conn 3 psql[812] 127.0.0.1:41712 -> 127.0.0.1:5432` (the script's key while the socket is not known). */
 function who(c: ConnInfo): string {
-  return `conn ${c.id} ${c.comm}[${c.pid}] key 0x${c.key.toString(16)}`;
+  return `conn ${c.id} ${c.comm}[${c.pid}] ${connWhere(c)}`;
 }
 
 export class TextRenderer implements Renderer {
@@ -74,6 +76,10 @@ export class TextRenderer implements Renderer {
         );
         return;
       case 'capture-summary': {
+        if (e.identityUnknown)
+          this.err.write(
+            `warning[W0905]: ${e.identityUnknown} call${e.identityUnknown === 1 ? '' : 's'} passed a predicate on the connection's identity before the identity was known, so ${e.identityUnknown === 1 ? 'it was' : 'they were'} kept\n  = hint: see "Connection identity" in docs/language.md: a predicate never drops data while it cannot tell\n`,
+          );
         const lost = e.lostBytes || e.droppedBytes || e.refusedConnections;
         const line = `capture: ${e.connections} connection${e.connections === 1 ? '' : 's'}, ${humanBytes(e.bytes[0])} out, ${humanBytes(e.bytes[1])} in, ${e.records} records`;
         if (!lost) {

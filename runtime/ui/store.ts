@@ -100,6 +100,9 @@ export class UiStore implements Renderer {
           bytes: e.bytes,
         });
         return;
+      case 'capture-conn':
+        this.streams.identify(e.conn);
+        return;
       case 'capture-end':
         this.streams.end(e.conn, e.closed, e.exited);
         this.ring.pushObject({
@@ -239,7 +242,17 @@ function asEvent(e: Entry): CapEvent {
     case 'child':
       return { kind: 'printf', text: e.text };
     case 'capture':
-      return { kind: 'capture', conn: e.conn, dir: e.dir, offset: e.offset, data: e.data, ts: 0n, tid: 0, site: 0 };
+      return {
+        kind: 'capture',
+        conn: e.conn,
+        dir: e.dir,
+        offset: e.offset,
+        data: e.data,
+        ts: 0n,
+        tsLast: 0n,
+        tid: 0,
+        site: 0,
+      };
     case 'capture-loss':
       return { kind: 'capture-loss', conn: e.conn, dir: e.dir, offset: e.offset, bytes: e.bytes };
     case 'capture-end':

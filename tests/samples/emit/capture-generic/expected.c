@@ -12,7 +12,7 @@ struct capc_acc_user {
 	struct capc_conn c;
 };
 _Static_assert(__builtin_offsetof(struct capc_acc_user, c) == 0, "layout of capc_acc_user.c");
-_Static_assert(sizeof(struct capc_acc_user) == 120, "size of capc_acc_user");
+_Static_assert(sizeof(struct capc_acc_user) == 128, "size of capc_acc_user");
 
 struct capc_flush_args {
 	__u64 idle_ns;

@@ -7,18 +7,155 @@
 
 #include "capc-capture.bpf.h"
 
+/* tracepoint syscalls:sys_enter_read, from its format file */
+struct capc_tp_syscalls_sys_enter_read {
+	__u8 common[8];  /* common_type, flags, preempt_count, pid */
+	__s32 __syscall_nr;  /* int */
+	__u8 _pad0[4];
+	__u32 fd;  /* unsigned int */
+	__u8 _pad1[4];
+	__u64 buf;  /* char * */
+	__u64 count;  /* size_t */
+};
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_read, common) == 0, "layout of capc_tp_syscalls_sys_enter_read.common");
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_read, __syscall_nr) == 8, "layout of capc_tp_syscalls_sys_enter_read.__syscall_nr");
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_read, _pad0) == 12, "layout of capc_tp_syscalls_sys_enter_read._pad0");
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_read, fd) == 16, "layout of capc_tp_syscalls_sys_enter_read.fd");
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_read, _pad1) == 20, "layout of capc_tp_syscalls_sys_enter_read._pad1");
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_read, buf) == 24, "layout of capc_tp_syscalls_sys_enter_read.buf");
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_read, count) == 32, "layout of capc_tp_syscalls_sys_enter_read.count");
+_Static_assert(sizeof(struct capc_tp_syscalls_sys_enter_read) == 40, "size of capc_tp_syscalls_sys_enter_read");
+
+/* tracepoint syscalls:sys_enter_write, from its format file */
+struct capc_tp_syscalls_sys_enter_write {
+	__u8 common[8];  /* common_type, flags, preempt_count, pid */
+	__s32 __syscall_nr;  /* int */
+	__u8 _pad0[4];
+	__u32 fd;  /* unsigned int */
+	__u8 _pad1[4];
+	__u64 buf;  /* const char * */
+	__u64 count;  /* size_t */
+};
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_write, common) == 0, "layout of capc_tp_syscalls_sys_enter_write.common");
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_write, __syscall_nr) == 8, "layout of capc_tp_syscalls_sys_enter_write.__syscall_nr");
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_write, _pad0) == 12, "layout of capc_tp_syscalls_sys_enter_write._pad0");
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_write, fd) == 16, "layout of capc_tp_syscalls_sys_enter_write.fd");
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_write, _pad1) == 20, "layout of capc_tp_syscalls_sys_enter_write._pad1");
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_write, buf) == 24, "layout of capc_tp_syscalls_sys_enter_write.buf");
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_write, count) == 32, "layout of capc_tp_syscalls_sys_enter_write.count");
+_Static_assert(sizeof(struct capc_tp_syscalls_sys_enter_write) == 40, "size of capc_tp_syscalls_sys_enter_write");
+
+/* tracepoint syscalls:sys_enter_sendto, from its format file */
+struct capc_tp_syscalls_sys_enter_sendto {
+	__u8 common[8];  /* common_type, flags, preempt_count, pid */
+	__s32 __syscall_nr;  /* int */
+	__u8 _pad0[4];
+	__s32 fd;  /* int */
+	__u8 _pad1[4];
+	__u64 buff;  /* void * */
+	__u64 len;  /* size_t */
+	__u32 flags;  /* unsigned int */
+	__u8 _pad2[4];
+	__u64 addr;  /* struct sockaddr * */
+	__s32 addr_len;  /* int */
+	__u8 _pad3[4];
+};
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_sendto, common) == 0, "layout of capc_tp_syscalls_sys_enter_sendto.common");
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_sendto, __syscall_nr) == 8, "layout of capc_tp_syscalls_sys_enter_sendto.__syscall_nr");
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_sendto, _pad0) == 12, "layout of capc_tp_syscalls_sys_enter_sendto._pad0");
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_sendto, fd) == 16, "layout of capc_tp_syscalls_sys_enter_sendto.fd");
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_sendto, _pad1) == 20, "layout of capc_tp_syscalls_sys_enter_sendto._pad1");
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_sendto, buff) == 24, "layout of capc_tp_syscalls_sys_enter_sendto.buff");
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_sendto, len) == 32, "layout of capc_tp_syscalls_sys_enter_sendto.len");
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_sendto, flags) == 40, "layout of capc_tp_syscalls_sys_enter_sendto.flags");
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_sendto, _pad2) == 44, "layout of capc_tp_syscalls_sys_enter_sendto._pad2");
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_sendto, addr) == 48, "layout of capc_tp_syscalls_sys_enter_sendto.addr");
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_sendto, addr_len) == 56, "layout of capc_tp_syscalls_sys_enter_sendto.addr_len");
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_sendto, _pad3) == 60, "layout of capc_tp_syscalls_sys_enter_sendto._pad3");
+_Static_assert(sizeof(struct capc_tp_syscalls_sys_enter_sendto) == 64, "size of capc_tp_syscalls_sys_enter_sendto");
+
+/* tracepoint syscalls:sys_enter_recvfrom, from its format file */
+struct capc_tp_syscalls_sys_enter_recvfrom {
+	__u8 common[8];  /* common_type, flags, preempt_count, pid */
+	__s32 __syscall_nr;  /* int */
+	__u8 _pad0[4];
+	__s32 fd;  /* int */
+	__u8 _pad1[4];
+	__u64 ubuf;  /* void * */
+	__u64 size;  /* size_t */
+	__u32 flags;  /* unsigned int */
+	__u8 _pad2[4];
+	__u64 addr;  /* struct sockaddr * */
+	__u64 addr_len;  /* int * */
+};
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvfrom, common) == 0, "layout of capc_tp_syscalls_sys_enter_recvfrom.common");
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvfrom, __syscall_nr) == 8, "layout of capc_tp_syscalls_sys_enter_recvfrom.__syscall_nr");
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvfrom, _pad0) == 12, "layout of capc_tp_syscalls_sys_enter_recvfrom._pad0");
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvfrom, fd) == 16, "layout of capc_tp_syscalls_sys_enter_recvfrom.fd");
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvfrom, _pad1) == 20, "layout of capc_tp_syscalls_sys_enter_recvfrom._pad1");
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvfrom, ubuf) == 24, "layout of capc_tp_syscalls_sys_enter_recvfrom.ubuf");
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvfrom, size) == 32, "layout of capc_tp_syscalls_sys_enter_recvfrom.size");
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvfrom, flags) == 40, "layout of capc_tp_syscalls_sys_enter_recvfrom.flags");
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvfrom, _pad2) == 44, "layout of capc_tp_syscalls_sys_enter_recvfrom._pad2");
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvfrom, addr) == 48, "layout of capc_tp_syscalls_sys_enter_recvfrom.addr");
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvfrom, addr_len) == 56, "layout of capc_tp_syscalls_sys_enter_recvfrom.addr_len");
+_Static_assert(sizeof(struct capc_tp_syscalls_sys_enter_recvfrom) == 64, "size of capc_tp_syscalls_sys_enter_recvfrom");
+
+/* tracepoint syscalls:sys_enter_sendmsg, from its format file */
+struct capc_tp_syscalls_sys_enter_sendmsg {
+	__u8 common[8];  /* common_type, flags, preempt_count, pid */
+	__s32 __syscall_nr;  /* int */
+	__u8 _pad0[4];
+	__s32 fd;  /* int */
+	__u8 _pad1[4];
+	__u64 msg;  /* struct user_msghdr * */
+	__u32 flags;  /* unsigned int */
+	__u8 _pad2[4];
+};
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_sendmsg, common) == 0, "layout of capc_tp_syscalls_sys_enter_sendmsg.common");
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_sendmsg, __syscall_nr) == 8, "layout of capc_tp_syscalls_sys_enter_sendmsg.__syscall_nr");
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_sendmsg, _pad0) == 12, "layout of capc_tp_syscalls_sys_enter_sendmsg._pad0");
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_sendmsg, fd) == 16, "layout of capc_tp_syscalls_sys_enter_sendmsg.fd");
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_sendmsg, _pad1) == 20, "layout of capc_tp_syscalls_sys_enter_sendmsg._pad1");
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_sendmsg, msg) == 24, "layout of capc_tp_syscalls_sys_enter_sendmsg.msg");
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_sendmsg, flags) == 32, "layout of capc_tp_syscalls_sys_enter_sendmsg.flags");
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_sendmsg, _pad2) == 36, "layout of capc_tp_syscalls_sys_enter_sendmsg._pad2");
+_Static_assert(sizeof(struct capc_tp_syscalls_sys_enter_sendmsg) == 40, "size of capc_tp_syscalls_sys_enter_sendmsg");
+
+/* tracepoint syscalls:sys_enter_recvmsg, from its format file */
+struct capc_tp_syscalls_sys_enter_recvmsg {
+	__u8 common[8];  /* common_type, flags, preempt_count, pid */
+	__s32 __syscall_nr;  /* int */
+	__u8 _pad0[4];
+	__s32 fd;  /* int */
+	__u8 _pad1[4];
+	__u64 msg;  /* struct user_msghdr * */
+	__u32 flags;  /* unsigned int */
+	__u8 _pad2[4];
+};
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvmsg, common) == 0, "layout of capc_tp_syscalls_sys_enter_recvmsg.common");
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvmsg, __syscall_nr) == 8, "layout of capc_tp_syscalls_sys_enter_recvmsg.__syscall_nr");
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvmsg, _pad0) == 12, "layout of capc_tp_syscalls_sys_enter_recvmsg._pad0");
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvmsg, fd) == 16, "layout of capc_tp_syscalls_sys_enter_recvmsg.fd");
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvmsg, _pad1) == 20, "layout of capc_tp_syscalls_sys_enter_recvmsg._pad1");
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvmsg, msg) == 24, "layout of capc_tp_syscalls_sys_enter_recvmsg.msg");
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvmsg, flags) == 32, "layout of capc_tp_syscalls_sys_enter_recvmsg.flags");
+_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvmsg, _pad2) == 36, "layout of capc_tp_syscalls_sys_enter_recvmsg._pad2");
+_Static_assert(sizeof(struct capc_tp_syscalls_sys_enter_recvmsg) == 40, "size of capc_tp_syscalls_sys_enter_recvmsg");
+
 /* connection of family openssl: TEST BUILD WITHOUT R2: the buffer is only N = 64 bytes */
 struct capc_acc_openssl {
 	struct capc_conn c;
 	char buf[64];
 };
 _Static_assert(__builtin_offsetof(struct capc_acc_openssl, c) == 0, "layout of capc_acc_openssl.c");
-_Static_assert(__builtin_offsetof(struct capc_acc_openssl, buf) == 120, "layout of capc_acc_openssl.buf");
-_Static_assert(sizeof(struct capc_acc_openssl) == 184, "size of capc_acc_openssl");
+_Static_assert(__builtin_offsetof(struct capc_acc_openssl, buf) == 128, "layout of capc_acc_openssl.buf");
+_Static_assert(sizeof(struct capc_acc_openssl) == 192, "size of capc_acc_openssl");
 
 /* arguments of uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_write at entry */
 struct capc_stash_p0 {
 	__u64 a[6];
+	__u64 mark;  /* the thread is marked in capc_in_ssl */
 };
 
 struct capc_flush_args {
@@ -78,6 +215,22 @@ struct {
 	__type(value, struct capc_stash_p0);
 } capc_stash0 SEC(".maps");
 
+/* identity of openssl connections (socket, addresses, fd), learned once per connection; forgotten at close (least recently used first when full: it is learned again) */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct capc_conn_key);
+	__type(value, struct capc_ident);
+} capc_i_openssl SEC(".maps");
+
+/* threads inside an SSL call whose socket is not known yet: pid_tgid -> SSL* */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, __u64);
+} capc_in_ssl SEC(".maps");
+
 /* load-time constants, filled in by capc before loading */
 const volatile struct capc_ro capc_ro SEC(".rodata.capc") = {};
 
@@ -89,6 +242,9 @@ __u64 capc_next_conn = 0;
 
 /* zeroed value for new connections of openssl (read-only data, not the stack: R5) */
 static const struct capc_acc_openssl capc_zero_openssl = {};
+
+/* zeroed identity for new entries (read-only data, not the stack: R5) */
+static const struct capc_ident capc_ident_zero = {};
 
 /* int SSL_write(SSL *ssl, const void *buf, int num): buf[0 .. ret) when ret > 0: entry, keep the arguments until it returns */
 SEC("uprobe")
@@ -110,13 +266,22 @@ int capc_p0e(struct pt_regs *ctx)
 #line 1 "capture-without-r2-test-only.cap"
 	st.a[2] = (__u64)PT_REGS_PARM3(ctx);
 #line 1 "capture-without-r2-test-only.cap"
+	struct capc_conn_key capc_ik = { .key = st.a[0], .tgid = capc_id >> 32 };
+#line 1 "capture-without-r2-test-only.cap"
+	if (capc_ident_wanted(&capc_i_openssl, &capc_ik)) {
+#line 1 "capture-without-r2-test-only.cap"
+		bpf_map_update_elem(&capc_in_ssl, &capc_id, &capc_ik.key, BPF_ANY);  /* identity: the socket syscall this call makes names the SSL's socket */
+#line 1 "capture-without-r2-test-only.cap"
+		st.mark = 1;
+	}
+#line 1 "capture-without-r2-test-only.cap"
 	bpf_map_update_elem(&capc_stash0, &capc_id, &st, BPF_ANY);
 #line 1 "capture-without-r2-test-only.cap"
 	return 0;
 }
 
 /* uprobe:libssl:SSL_write: runs when SSL_write returns, with the bytes it really moved */
-#line 120 "capture-without-r2-test-only.bpf.c"
+#line 285 "capture-without-r2-test-only.bpf.c"
 SEC("uretprobe")
 int capc_p0(struct pt_regs *ctx)
 {
@@ -141,6 +306,11 @@ int capc_p0(struct pt_regs *ctx)
 #line 1 "capture-without-r2-test-only.cap"
 	bpf_map_delete_elem(&capc_stash0, &capc_id);
 #line 1 "capture-without-r2-test-only.cap"
+	if (capc_st.mark) {
+#line 1 "capture-without-r2-test-only.cap"
+		bpf_map_delete_elem(&capc_in_ssl, &capc_id);  /* identity: the SSL call is over */
+	}
+#line 1 "capture-without-r2-test-only.cap"
 	__s64 capc_ret = (__s64)(__s32)PT_REGS_RC(ctx);
 #line 1 "capture-without-r2-test-only.cap"
 	__u64 capc_conn = capc_st.a[0];
@@ -163,6 +333,11 @@ int capc_p0(struct pt_regs *ctx)
 #line 1 "capture-without-r2-test-only.cap"
 			struct capc_sink capc_s = { .map = &capc_payload, .ctx = ctx, .wakeup = CAPC_CAPTURE_WAKEUP, .stats = &capc_stats, .drop_rec = 2, .drop_bytes = 3, .is_perf = 0, .site = 2 };
 #line 1 "capture-without-r2-test-only.cap"
+			if (!capc_a->c.ident) {
+#line 1 "capture-without-r2-test-only.cap"
+				capc_conn_ident(&capc_s, &capc_a->c, &capc_i_openssl, &capc_ck, -1, &capc_ident_zero, &capc_chunkbuf);  /* identity: once per connection, before its data */
+			}
+#line 1 "capture-without-r2-test-only.cap"
 			capc_accumulate(&capc_s, &capc_a->c, capc_a->buf, capc_ck.key, (const char *)capc_buf, capc_len, 0, 64, 1, &capc_chunkbuf);  /* R1-R4, R9-R11: see stdlib/capc-capture.bpf.h */
 		} else {
 #line 1 "capture-without-r2-test-only.cap"
@@ -174,7 +349,7 @@ int capc_p0(struct pt_regs *ctx)
 }
 
 /* uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_shutdown: capc watches connections of openssl close */
-#line 178 "capture-without-r2-test-only.bpf.c"
+#line 353 "capture-without-r2-test-only.bpf.c"
 SEC("uprobe")
 int capc_p1(struct pt_regs *ctx)
 {
@@ -185,10 +360,19 @@ int capc_p1(struct pt_regs *ctx)
 #line 1 "capture-without-r2-test-only.cap"
 	if (!capc_a) {
 #line 1 "capture-without-r2-test-only.cap"
+		bpf_map_delete_elem(&capc_i_openssl, &capc_ck);  /* identity: forgotten at close (the key's next connection may be another socket) */
+#line 1 "capture-without-r2-test-only.cap"
 		return 0;
 	}
 #line 1 "capture-without-r2-test-only.cap"
 	struct capc_sink capc_s = { .map = &capc_payload, .ctx = ctx, .wakeup = CAPC_CAPTURE_WAKEUP, .stats = &capc_stats, .drop_rec = 2, .drop_bytes = 3, .is_perf = 0, .site = 1 };
+#line 1 "capture-without-r2-test-only.cap"
+	if (!capc_a->c.ident) {
+#line 1 "capture-without-r2-test-only.cap"
+		capc_conn_ident(&capc_s, &capc_a->c, &capc_i_openssl, &capc_ck, -1, &capc_ident_zero, &capc_chunkbuf);  /* identity: once per connection, before its data */
+	}
+#line 1 "capture-without-r2-test-only.cap"
+	bpf_map_delete_elem(&capc_i_openssl, &capc_ck);  /* identity: forgotten at close (the key's next connection may be another socket) */
 #line 1 "capture-without-r2-test-only.cap"
 	if (__sync_val_compare_and_swap(&capc_a->c.busy, 0, 1) != 0) {
 #line 1 "capture-without-r2-test-only.cap"
@@ -211,7 +395,7 @@ int capc_p1(struct pt_regs *ctx)
 }
 
 /* uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_free: capc watches connections of openssl close */
-#line 215 "capture-without-r2-test-only.bpf.c"
+#line 399 "capture-without-r2-test-only.bpf.c"
 SEC("uprobe")
 int capc_p2(struct pt_regs *ctx)
 {
@@ -222,10 +406,19 @@ int capc_p2(struct pt_regs *ctx)
 #line 1 "capture-without-r2-test-only.cap"
 	if (!capc_a) {
 #line 1 "capture-without-r2-test-only.cap"
+		bpf_map_delete_elem(&capc_i_openssl, &capc_ck);  /* identity: forgotten at close (the key's next connection may be another socket) */
+#line 1 "capture-without-r2-test-only.cap"
 		return 0;
 	}
 #line 1 "capture-without-r2-test-only.cap"
 	struct capc_sink capc_s = { .map = &capc_payload, .ctx = ctx, .wakeup = CAPC_CAPTURE_WAKEUP, .stats = &capc_stats, .drop_rec = 2, .drop_bytes = 3, .is_perf = 0, .site = 1 };
+#line 1 "capture-without-r2-test-only.cap"
+	if (!capc_a->c.ident) {
+#line 1 "capture-without-r2-test-only.cap"
+		capc_conn_ident(&capc_s, &capc_a->c, &capc_i_openssl, &capc_ck, -1, &capc_ident_zero, &capc_chunkbuf);  /* identity: once per connection, before its data */
+	}
+#line 1 "capture-without-r2-test-only.cap"
+	bpf_map_delete_elem(&capc_i_openssl, &capc_ck);  /* identity: forgotten at close (the key's next connection may be another socket) */
 #line 1 "capture-without-r2-test-only.cap"
 	if (__sync_val_compare_and_swap(&capc_a->c.busy, 0, 1) != 0) {
 #line 1 "capture-without-r2-test-only.cap"
@@ -247,8 +440,178 @@ int capc_p2(struct pt_regs *ctx)
 	return 0;
 }
 
+/* uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_set_fd: capc learns which socket an SSL uses */
+#line 445 "capture-without-r2-test-only.bpf.c"
+SEC("uprobe")
+int capc_p3(struct pt_regs *ctx)
+{
+#line 1 "capture-without-r2-test-only.cap"
+	struct capc_conn_key capc_ck = { .key = (__u64)PT_REGS_PARM1(ctx), .tgid = capc_pid() };
+#line 1 "capture-without-r2-test-only.cap"
+	capc_ident_learn(&capc_i_openssl, &capc_ck, (__s64)(__s32)PT_REGS_PARM2(ctx), CAPC_LEARN_SET_FD, &capc_ident_zero);  /* the SSL reads and writes this fd from now on */
+#line 1 "capture-without-r2-test-only.cap"
+	struct capc_acc_openssl *capc_a = bpf_map_lookup_elem(&capc_c_openssl, &capc_ck);
+#line 1 "capture-without-r2-test-only.cap"
+	if (capc_a) {
+#line 1 "capture-without-r2-test-only.cap"
+		capc_a->c.ident = 0;  /* an SSL reused on another socket: its records carry the new identity */
+	}
+#line 1 "capture-without-r2-test-only.cap"
+	return 0;
+}
+
+/* tracepoint:syscalls:sys_enter_read: a thread marked inside an SSL call names the SSL's socket; every other thread stops at the first lookup */
+#line 465 "capture-without-r2-test-only.bpf.c"
+SEC("tracepoint/syscalls/sys_enter_read")
+int capc_p4(struct capc_tp_syscalls_sys_enter_read *ctx)
+{
+#line 1 "capture-without-r2-test-only.cap"
+	__u64 capc_id = bpf_get_current_pid_tgid();
+#line 1 "capture-without-r2-test-only.cap"
+	__u64 *capc_ssl = bpf_map_lookup_elem(&capc_in_ssl, &capc_id);
+#line 1 "capture-without-r2-test-only.cap"
+	if (!capc_ssl) {
+#line 1 "capture-without-r2-test-only.cap"
+		return 0;
+	}
+#line 1 "capture-without-r2-test-only.cap"
+	struct capc_conn_key capc_ck = { .key = *capc_ssl, .tgid = capc_id >> 32 };
+#line 1 "capture-without-r2-test-only.cap"
+	if (capc_ident_learn(&capc_i_openssl, &capc_ck, (__s64)(__s32)ctx->fd, CAPC_LEARN_SYSCALL, &capc_ident_zero)) {
+#line 1 "capture-without-r2-test-only.cap"
+		bpf_map_delete_elem(&capc_in_ssl, &capc_id);  /* learned: the rest of this call is not watched */
+	}
+#line 1 "capture-without-r2-test-only.cap"
+	return 0;
+}
+
+/* tracepoint:syscalls:sys_enter_write: a thread marked inside an SSL call names the SSL's socket; every other thread stops at the first lookup */
+#line 490 "capture-without-r2-test-only.bpf.c"
+SEC("tracepoint/syscalls/sys_enter_write")
+int capc_p5(struct capc_tp_syscalls_sys_enter_write *ctx)
+{
+#line 1 "capture-without-r2-test-only.cap"
+	__u64 capc_id = bpf_get_current_pid_tgid();
+#line 1 "capture-without-r2-test-only.cap"
+	__u64 *capc_ssl = bpf_map_lookup_elem(&capc_in_ssl, &capc_id);
+#line 1 "capture-without-r2-test-only.cap"
+	if (!capc_ssl) {
+#line 1 "capture-without-r2-test-only.cap"
+		return 0;
+	}
+#line 1 "capture-without-r2-test-only.cap"
+	struct capc_conn_key capc_ck = { .key = *capc_ssl, .tgid = capc_id >> 32 };
+#line 1 "capture-without-r2-test-only.cap"
+	if (capc_ident_learn(&capc_i_openssl, &capc_ck, (__s64)(__s32)ctx->fd, CAPC_LEARN_SYSCALL, &capc_ident_zero)) {
+#line 1 "capture-without-r2-test-only.cap"
+		bpf_map_delete_elem(&capc_in_ssl, &capc_id);  /* learned: the rest of this call is not watched */
+	}
+#line 1 "capture-without-r2-test-only.cap"
+	return 0;
+}
+
+/* tracepoint:syscalls:sys_enter_sendto: a thread marked inside an SSL call names the SSL's socket; every other thread stops at the first lookup */
+#line 515 "capture-without-r2-test-only.bpf.c"
+SEC("tracepoint/syscalls/sys_enter_sendto")
+int capc_p6(struct capc_tp_syscalls_sys_enter_sendto *ctx)
+{
+#line 1 "capture-without-r2-test-only.cap"
+	__u64 capc_id = bpf_get_current_pid_tgid();
+#line 1 "capture-without-r2-test-only.cap"
+	__u64 *capc_ssl = bpf_map_lookup_elem(&capc_in_ssl, &capc_id);
+#line 1 "capture-without-r2-test-only.cap"
+	if (!capc_ssl) {
+#line 1 "capture-without-r2-test-only.cap"
+		return 0;
+	}
+#line 1 "capture-without-r2-test-only.cap"
+	struct capc_conn_key capc_ck = { .key = *capc_ssl, .tgid = capc_id >> 32 };
+#line 1 "capture-without-r2-test-only.cap"
+	if (capc_ident_learn(&capc_i_openssl, &capc_ck, (__s64)(__s32)ctx->fd, CAPC_LEARN_SYSCALL, &capc_ident_zero)) {
+#line 1 "capture-without-r2-test-only.cap"
+		bpf_map_delete_elem(&capc_in_ssl, &capc_id);  /* learned: the rest of this call is not watched */
+	}
+#line 1 "capture-without-r2-test-only.cap"
+	return 0;
+}
+
+/* tracepoint:syscalls:sys_enter_recvfrom: a thread marked inside an SSL call names the SSL's socket; every other thread stops at the first lookup */
+#line 540 "capture-without-r2-test-only.bpf.c"
+SEC("tracepoint/syscalls/sys_enter_recvfrom")
+int capc_p7(struct capc_tp_syscalls_sys_enter_recvfrom *ctx)
+{
+#line 1 "capture-without-r2-test-only.cap"
+	__u64 capc_id = bpf_get_current_pid_tgid();
+#line 1 "capture-without-r2-test-only.cap"
+	__u64 *capc_ssl = bpf_map_lookup_elem(&capc_in_ssl, &capc_id);
+#line 1 "capture-without-r2-test-only.cap"
+	if (!capc_ssl) {
+#line 1 "capture-without-r2-test-only.cap"
+		return 0;
+	}
+#line 1 "capture-without-r2-test-only.cap"
+	struct capc_conn_key capc_ck = { .key = *capc_ssl, .tgid = capc_id >> 32 };
+#line 1 "capture-without-r2-test-only.cap"
+	if (capc_ident_learn(&capc_i_openssl, &capc_ck, (__s64)(__s32)ctx->fd, CAPC_LEARN_SYSCALL, &capc_ident_zero)) {
+#line 1 "capture-without-r2-test-only.cap"
+		bpf_map_delete_elem(&capc_in_ssl, &capc_id);  /* learned: the rest of this call is not watched */
+	}
+#line 1 "capture-without-r2-test-only.cap"
+	return 0;
+}
+
+/* tracepoint:syscalls:sys_enter_sendmsg: a thread marked inside an SSL call names the SSL's socket; every other thread stops at the first lookup */
+#line 565 "capture-without-r2-test-only.bpf.c"
+SEC("tracepoint/syscalls/sys_enter_sendmsg")
+int capc_p8(struct capc_tp_syscalls_sys_enter_sendmsg *ctx)
+{
+#line 1 "capture-without-r2-test-only.cap"
+	__u64 capc_id = bpf_get_current_pid_tgid();
+#line 1 "capture-without-r2-test-only.cap"
+	__u64 *capc_ssl = bpf_map_lookup_elem(&capc_in_ssl, &capc_id);
+#line 1 "capture-without-r2-test-only.cap"
+	if (!capc_ssl) {
+#line 1 "capture-without-r2-test-only.cap"
+		return 0;
+	}
+#line 1 "capture-without-r2-test-only.cap"
+	struct capc_conn_key capc_ck = { .key = *capc_ssl, .tgid = capc_id >> 32 };
+#line 1 "capture-without-r2-test-only.cap"
+	if (capc_ident_learn(&capc_i_openssl, &capc_ck, (__s64)(__s32)ctx->fd, CAPC_LEARN_SYSCALL, &capc_ident_zero)) {
+#line 1 "capture-without-r2-test-only.cap"
+		bpf_map_delete_elem(&capc_in_ssl, &capc_id);  /* learned: the rest of this call is not watched */
+	}
+#line 1 "capture-without-r2-test-only.cap"
+	return 0;
+}
+
+/* tracepoint:syscalls:sys_enter_recvmsg: a thread marked inside an SSL call names the SSL's socket; every other thread stops at the first lookup */
+#line 590 "capture-without-r2-test-only.bpf.c"
+SEC("tracepoint/syscalls/sys_enter_recvmsg")
+int capc_p9(struct capc_tp_syscalls_sys_enter_recvmsg *ctx)
+{
+#line 1 "capture-without-r2-test-only.cap"
+	__u64 capc_id = bpf_get_current_pid_tgid();
+#line 1 "capture-without-r2-test-only.cap"
+	__u64 *capc_ssl = bpf_map_lookup_elem(&capc_in_ssl, &capc_id);
+#line 1 "capture-without-r2-test-only.cap"
+	if (!capc_ssl) {
+#line 1 "capture-without-r2-test-only.cap"
+		return 0;
+	}
+#line 1 "capture-without-r2-test-only.cap"
+	struct capc_conn_key capc_ck = { .key = *capc_ssl, .tgid = capc_id >> 32 };
+#line 1 "capture-without-r2-test-only.cap"
+	if (capc_ident_learn(&capc_i_openssl, &capc_ck, (__s64)(__s32)ctx->fd, CAPC_LEARN_SYSCALL, &capc_ident_zero)) {
+#line 1 "capture-without-r2-test-only.cap"
+		bpf_map_delete_elem(&capc_in_ssl, &capc_id);  /* learned: the rest of this call is not watched */
+	}
+#line 1 "capture-without-r2-test-only.cap"
+	return 0;
+}
+
 /* flush idle batches of openssl connections (R9); at exit, send every connection's totals */
-#line 252 "capture-without-r2-test-only.bpf.c"
+#line 615 "capture-without-r2-test-only.bpf.c"
 static long capc_flush_openssl(void *map, struct capc_conn_key *k, struct capc_acc_openssl *a, struct capc_flush_args *fa)
 {
 	struct capc_sink capc_s = { .map = &capc_payload, .ctx = fa->ctx, .wakeup = CAPC_CAPTURE_WAKEUP, .stats = &capc_stats, .drop_rec = 2, .drop_bytes = 3, .is_perf = 0, .site = 1 };

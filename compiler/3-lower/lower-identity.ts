@@ -1,0 +1,423 @@
+// compiler/3-lower/lower-identity.ts — lowers connection identity: the
+// identity tables (one per family, keyed like the connection tables), the
+// per-thread map that marks threads inside an SSL call, the probes that
+// learn an OpenSSL connection's socket (SSL_set_fd, and the socket syscalls
+// a marked thread makes), the identity builtins (laddr, raddr, lport,
+// rport, fd) and predicates that read them, the identity record a captured
+// connection sends once, and forgetting a closed connection's identity.
+// The logic is hand-written C in stdlib/capc-ident.bpf.h.
+//
+// The rule for predicates (docs/language.md, "Connection identity"): while a
+// connection's identity is not known yet, every comparison that reads it
+// counts as "maybe", and the predicate passes unless it is false whatever
+// the identity turns out to be. A predicate never drops data it should have
+// kept; calls that passed only because the identity was unknown are counted
+// and reported at exit.
+import type * as A from '../../grammar/ast.js';
+import type { AnalyzedProgram, IdentityInfo, ProbeInstance } from '../2-analyze/analyzed.js';
+import { parseAddressLiteral, readsIdentity } from '../2-analyze/check-identity.js';
+import { probeName } from '../2-analyze/probes.js';
+import {
+  addr,
+  arrow,
+  bin,
+  call,
+  cast,
+  dot,
+  id,
+  num,
+  un,
+  type CExpr,
+  type CGlobal,
+  type CMapDecl,
+  type CStmt,
+} from './c-ir.js';
+import type { FnBuilder } from './fn-builder.js';
+import { lowerInt, type IntVal } from './lower-expr.js';
+import { STATS_MAP, type Resources } from './resources.js';
+
+/** Per-thread mark: the SSL* a thread is inside an SSL call on, while its socket is still to be learned. */
+export const IN_SSL_MAP = 'capc_in_ssl';
+const IDENT_ZERO = 'capc_ident_zero';
+const MARK_ENTRIES = 16384;
+/** Local copy of what builtins read, and whether it is known (set by load()). */
+const IDC = 'capc_idc';
+const IDK = 'capc_idk';
+
+type Family = IdentityInfo['families'][number];
+
+export class IdentityLowering {
+  private readonly families: Set<Family>;
+  /** Some probe learns sockets from syscalls: return-time OpenSSL probes mark their threads. */
+  readonly marking: boolean;
+
+  constructor(
+    info: IdentityInfo,
+    private readonly res: Resources,
+    private readonly program: AnalyzedProgram,
+  ) {
+    this.families = new Set(info.families);
+    this.marking = program.instances.some((i) => i.identFor?.how === 'syscall');
+  }
+
+  has(family: string): boolean {
+    return this.families.has(family as Family);
+  }
+
+  /** The identity table of a family. */
+  map(family: string): string {
+    return `capc_i_${family}`.slice(0, 15);
+  }
+
+  /** Does this probe's entry half mark its thread (an OpenSSL call captured at return)? */
+  marks(inst: ProbeInstance): boolean {
+    return this.marking && inst.capture?.sig.family === 'openssl' && inst.capture.at === 'return';
+  }
+
+  maps(): CMapDecl[] {
+    const decls: CMapDecl[] = [...this.families].map((f) => ({
+      name: this.map(f),
+      type: 'BPF_MAP_TYPE_LRU_HASH',
+      key: 'struct capc_conn_key',
+      value: 'struct capc_ident',
+      maxEntries: this.program.config.maxConnections,
+      comment: `identity of ${f} connections (socket, addresses, fd), learned once per connection; forgotten at close (least recently used first when full: it is learned again)`,
+    }));
+    if (this.marking)
+      decls.push({
+        name: IN_SSL_MAP,
+        type: 'BPF_MAP_TYPE_LRU_HASH',
+        key: '__u64',
+        value: '__u64',
+        maxEntries: MARK_ENTRIES,
+        comment: 'threads inside an SSL call whose socket is not known yet: pid_tgid -> SSL*',
+      });
+    return decls;
+  }
+
+  globals(): CGlobal[] {
+    return [
+      {
+        type: 'static const struct capc_ident',
+        name: IDENT_ZERO,
+        init: '{}',
+        comment: 'zeroed identity for new entries (read-only data, not the stack: R5)',
+      },
+    ];
+  }
+
+  // ---- learning an OpenSSL connection's socket ------------------------------
+
+  /** SSL_set_fd(ssl, fd), or a socket syscall of a thread marked inside an SSL call. */
+  learnerBody(inst: ProbeInstance): CStmt[] {
+    const line = inst.spec.span.line;
+    const how = inst.identFor!.how;
+    const map = addr(id(this.map('openssl')));
+    const key = (k: CExpr, tgid: CExpr): CStmt => ({
+      k: 'decl',
+      type: 'struct capc_conn_key',
+      name: 'capc_ck',
+      init: {
+        k: 'init',
+        fields: [
+          ['key', k],
+          ['tgid', tgid],
+        ],
+      },
+      src: line,
+    });
+    if (how === 'set-fd') {
+      const body: CStmt[] = [
+        key(cast('__u64', call('PT_REGS_PARM1', id('ctx'))), call('capc_pid')),
+        {
+          k: 'expr',
+          e: call(
+            'capc_ident_learn',
+            map,
+            addr(id('capc_ck')),
+            cast('__s64', cast('__s32', call('PT_REGS_PARM2', id('ctx')))),
+            id('CAPC_LEARN_SET_FD'),
+            addr(id(IDENT_ZERO)),
+          ),
+          comment: 'the SSL reads and writes this fd from now on',
+          src: line,
+        },
+      ];
+      const conns = this.res.capture?.families.get('openssl');
+      if (conns)
+        body.push(
+          {
+            k: 'decl',
+            type: `struct ${conns.struct} *`,
+            name: 'capc_a',
+            init: call('bpf_map_lookup_elem', addr(id(conns.map)), addr(id('capc_ck'))),
+            src: line,
+          },
+          {
+            k: 'if',
+            c: id('capc_a'),
+            then: [
+              {
+                k: 'expr',
+                e: bin('=', dot(arrow(id('capc_a'), 'c'), 'ident'), num(0)),
+                comment: 'an SSL reused on another socket: its records carry the new identity',
+              },
+            ],
+            src: line,
+          },
+        );
+      body.push({ k: 'return', e: num(0), src: line });
+      return body;
+    }
+    return [
+      { k: 'decl', type: '__u64', name: 'capc_id', init: call('bpf_get_current_pid_tgid'), src: line },
+      {
+        k: 'decl',
+        type: '__u64 *',
+        name: 'capc_ssl',
+        init: call('bpf_map_lookup_elem', addr(id(IN_SSL_MAP)), addr(id('capc_id'))),
+        src: line,
+      },
+      {
+        k: 'if',
+        c: un('!', id('capc_ssl')),
+        then: [{ k: 'return', e: num(0) }],
+        src: line,
+      },
+      key(un('*', id('capc_ssl')), bin('>>', id('capc_id'), num(32))),
+      {
+        k: 'if',
+        c: call(
+          'capc_ident_learn',
+          map,
+          addr(id('capc_ck')),
+          cast('__s64', cast('__s32', arrow(id('ctx'), 'fd'))),
+          id('CAPC_LEARN_SYSCALL'),
+          addr(id(IDENT_ZERO)),
+        ),
+        then: [
+          {
+            k: 'expr',
+            e: call('bpf_map_delete_elem', addr(id(IN_SSL_MAP)), addr(id('capc_id'))),
+            comment: 'learned: the rest of this call is not watched',
+          },
+        ],
+        src: line,
+      },
+      { k: 'return', e: num(0), src: line },
+    ];
+  }
+
+  /** Entry half of an OpenSSL call: mark the thread while the SSL's socket is unknown (st.mark tells the return). */
+  entryMark(connSlot: CExpr, line: number): CStmt[] {
+    return [
+      {
+        k: 'decl',
+        type: 'struct capc_conn_key',
+        name: 'capc_ik',
+        init: {
+          k: 'init',
+          fields: [
+            ['key', connSlot],
+            ['tgid', bin('>>', id('capc_id'), num(32))],
+          ],
+        },
+        src: line,
+      },
+      {
+        k: 'if',
+        c: call('capc_ident_wanted', addr(id(this.map('openssl'))), addr(id('capc_ik'))),
+        then: [
+          {
+            k: 'expr',
+            e: call(
+              'bpf_map_update_elem',
+              addr(id(IN_SSL_MAP)),
+              addr(id('capc_id')),
+              addr(dot(id('capc_ik'), 'key')),
+              id('BPF_ANY'),
+            ),
+            comment: "identity: the socket syscall this call makes names the SSL's socket",
+          },
+          { k: 'expr', e: bin('=', dot(id('st'), 'mark'), num(1)) },
+        ],
+        src: line,
+      },
+    ];
+  }
+
+  /** Return half: the call is over, the thread is no longer watched. */
+  unmark(): CStmt {
+    return {
+      k: 'if',
+      c: dot(id('capc_st'), 'mark'),
+      then: [
+        {
+          k: 'expr',
+          e: call('bpf_map_delete_elem', addr(id(IN_SSL_MAP)), addr(id('capc_id'))),
+          comment: 'identity: the SSL call is over',
+        },
+      ],
+    };
+  }
+
+  // ---- reading it -------------------------------------------------------------
+
+  /** Copy the connection's identity for the builtins and predicates of this probe (capc_idc, capc_idk). */
+  load(b: FnBuilder): void {
+    const family = b.inst.capture!.sig.family;
+    const map = addr(id(this.map(family)));
+    b.emit({ k: 'decl', type: 'struct capc_ident_core', name: IDC, init: { k: 'zeroinit' } });
+    b.emit({
+      k: 'decl',
+      type: 'struct capc_conn_key',
+      name: 'capc_ik',
+      init: {
+        k: 'init',
+        fields: [
+          ['key', id('capc_conn')],
+          ['tgid', call('capc_pid')],
+        ],
+      },
+    });
+    const entry =
+      family === 'syscalls'
+        ? call('capc_ident_of_fd', map, addr(id('capc_ik')), addr(id(IDENT_ZERO)))
+        : call('bpf_map_lookup_elem', map, addr(id('capc_ik')));
+    b.emit({
+      k: 'decl',
+      type: '__u64',
+      name: IDK,
+      init: call('capc_ident_load', entry, addr(id(IDC)), num(family === 'openssl' ? 1 : 0)),
+      comment:
+        family === 'syscalls'
+          ? "identity: the fd's socket, looked up the first time (capc-ident.bpf.h)"
+          : 'identity: 1 once the socket syscalls inside SSL calls (or SSL_set_fd) have named the socket',
+    });
+  }
+
+  /** lport, rport, fd: unknown reads 0 (fd: -1). */
+  value(name: string): IntVal {
+    if (name === 'fd') return { e: cast('__s64', dot(id(IDC), 'fd')), unsigned: false };
+    return { e: cast('__u64', dot(id(IDC), name)), unsigned: true };
+  }
+
+  /** laddr, raddr as a printable address (struct capc_inet). */
+  inet(name: string, dst: CExpr): CStmt {
+    return { k: 'expr', e: call('capc_inet_ident', addr(dst), addr(id(IDC)), num(name === 'raddr' ? 1 : 0)) };
+  }
+
+  /** `raddr == "10.0.0.0/8"`: masked compare against the literal, computed at compile time. */
+  addrCompare(e: A.BinaryExpr): IntVal {
+    const [a, lit] = e.left.kind === 'Ident' ? [e.left, e.right] : [e.right, e.left];
+    if (a.kind !== 'Ident' || lit.kind !== 'Str') throw new Error('internal: address comparison without a literal');
+    const text = new TextDecoder().decode(lit.value);
+    const parsed = parseAddressLiteral(text);
+    if (!parsed) throw new Error(`internal: address literal ${text} does not parse`);
+    const mask = new Uint8Array(16);
+    for (let i = 0; i < 16; i++) mask[i] = (0xff << (8 - Math.max(0, Math.min(8, parsed.prefix - i * 8)))) & 0xff;
+    const word = (bytes: Uint8Array, at: number) => Buffer.from(bytes.subarray(at, at + 8)).readBigUInt64LE(0);
+    const match = call(
+      'capc_addr_match',
+      addr(id(IDC)),
+      num(a.name === 'raddr' ? 1 : 0),
+      id(parsed.family === 4 ? 'CAPC_AF_INET' : 'CAPC_AF_INET6'),
+      num(word(parsed.bytes, 0), true),
+      num(word(parsed.bytes, 8), true),
+      num(word(mask, 0), true),
+      num(word(mask, 8), true),
+    );
+    return { e: e.op === '==' ? match : un('!', match), unsigned: false, narrow: true };
+  }
+
+  /**
+   * A predicate that reads the identity, in three-valued logic: each
+   * comparison that reads it is "maybe" while the identity is unknown, and
+   * the probe goes on unless the predicate is false for every identity.
+   * With the identity known this is the predicate itself.
+   */
+  predicate(b: FnBuilder, pred: A.Expr): void {
+    const t = this.tri(b, pred);
+    const counter = this.res.counter('identity-unknown', probeName(b.inst.attach));
+    b.emit({
+      k: 'if',
+      c: un('!', t.p),
+      then: [{ k: 'return', e: num(0) }],
+    });
+    b.emit({
+      k: 'if',
+      c: t.n,
+      then: [
+        {
+          k: 'expr',
+          e: call('capc_count', addr(id(STATS_MAP)), num(counter)),
+          comment: 'passed only because the identity is not known yet (counted, shown at exit)',
+        },
+      ],
+    });
+  }
+
+  /** `p`: the predicate may be true; `n`: it may be false. */
+  private tri(b: FnBuilder, e: A.Expr): { p: CExpr; n: CExpr } {
+    if (e.kind === 'Binary' && (e.op === '&&' || e.op === '||') && readsIdentity(e)) {
+      const l = this.tri(b, e.left);
+      const r = this.tri(b, e.right);
+      return e.op === '&&'
+        ? { p: bin('&&', l.p, r.p), n: bin('||', l.n, r.n) }
+        : { p: bin('||', l.p, r.p), n: bin('&&', l.n, r.n) };
+    }
+    if (e.kind === 'Unary' && e.op === '!' && readsIdentity(e)) {
+      const x = this.tri(b, e.operand);
+      return { p: x.n, n: x.p };
+    }
+    const v = lowerInt(b, e);
+    const t = b.fresh('capc_pred');
+    const text = this.program.source.text.slice(e.span.start, e.span.end).replace(/\s+/g, ' ');
+    b.emit({
+      k: 'decl',
+      type: '__u64',
+      name: t,
+      init: v.narrow ? v.e : bin('!=', v.e, num(0)),
+      comment: readsIdentity(e) ? `${text}: reads the identity (maybe, while it is unknown)` : text,
+    });
+    if (!readsIdentity(e)) return { p: id(t), n: un('!', id(t)) };
+    return { p: bin('||', un('!', id(IDK)), id(t)), n: bin('||', un('!', id(IDK)), un('!', id(t))) };
+  }
+
+  // ---- capture and close ------------------------------------------------------
+
+  /** In a capture site: send the connection's identity record once (capc_conn_ident in capc-capture.bpf.h). */
+  sinkIdent(family: string, scratch: string): CStmt | undefined {
+    if (!this.has(family)) return undefined;
+    return {
+      k: 'if',
+      c: un('!', dot(arrow(id('capc_a'), 'c'), 'ident')),
+      then: [
+        {
+          k: 'expr',
+          e: call(
+            'capc_conn_ident',
+            addr(id('capc_s')),
+            addr(arrow(id('capc_a'), 'c')),
+            addr(id(this.map(family))),
+            addr(id('capc_ck')),
+            family === 'syscalls' ? cast('__s64', dot(id('capc_ck'), 'key')) : num(-1),
+            addr(id(IDENT_ZERO)),
+            addr(id(scratch)),
+          ),
+          comment: 'identity: once per connection, before its data',
+        },
+      ],
+    };
+  }
+
+  /** In a close watcher: the key may be reused by another socket. */
+  forget(family: string): CStmt | undefined {
+    if (!this.has(family)) return undefined;
+    return {
+      k: 'expr',
+      e: call('bpf_map_delete_elem', addr(id(this.map(family))), addr(id('capc_ck'))),
+      comment: "identity: forgotten at close (the key's next connection may be another socket)",
+    };
+  }
+}
