@@ -58,7 +58,7 @@ struct capc_ident_core {
 	__u8 connected;  /* the socket has a peer */
 	__u8 _pad;
 	__u16 family;    /* CAPC_AF_*; 0 when not a socket */
-	__u16 type;      /* SOCK_STREAM 1, SOCK_DGRAM 2, SOCK_SEQPACKET 5 */
+	__u16 type;      /* SOCK_STREAM 1, SOCK_DGRAM 2, SOCK_SEQPACKET 5; not a socket: the file type (S_IFMT >> 12) */
 	__u16 lport;     /* host byte order; 0 for unix sockets */
 	__u16 rport;
 	__u16 lpath_len; /* unix: bytes of the path (0: unnamed; an abstract name starts with a NUL) */
@@ -162,6 +162,7 @@ static __always_inline void capc_ident_fill(struct capc_ident *id, struct file *
 	struct socket *sock = capc_file_socket(f);
 	struct sock *sk = sock ? BPF_CORE_READ(sock, sk) : 0;
 	if (!sk) {
+		c->type = (BPF_CORE_READ(f, f_inode, i_mode) & CAPC_S_IFMT) >> 12; /* what it is instead: pipe, file, device */
 		barrier();
 		c->state = CAPC_IDENT_NOT_SOCKET;
 		return;

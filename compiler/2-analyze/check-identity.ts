@@ -32,11 +32,14 @@ export function usesIdentityNames(item: A.ProbeItem): boolean {
   return found;
 }
 
-/** Does this expression read the connection's identity? */
-export function readsIdentity(e: A.Expr): boolean {
+/** The builtins that are "maybe" while the identity is unknown (fd is not: it reads -1 then). */
+export const ADDRESS_NAMES = ['laddr', 'raddr', 'lport', 'rport'];
+
+/** Does this expression read the connection's addresses or ports (unknown until the kernel learns them)? */
+export function readsAddress(e: A.Expr): boolean {
   let found = false;
   forEachExpr(e, (x) => {
-    if (x.kind === 'Ident' && IDENT_NAMES.includes(x.name)) found = true;
+    if (x.kind === 'Ident' && ADDRESS_NAMES.includes(x.name)) found = true;
   });
   return found;
 }

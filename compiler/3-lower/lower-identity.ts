@@ -8,14 +8,15 @@
 // The logic is hand-written C in stdlib/capc-ident.bpf.h.
 //
 // The rule for predicates (docs/language.md, "Connection identity"): while a
-// connection's identity is not known yet, every comparison that reads it
-// counts as "maybe", and the predicate passes unless it is false whatever
-// the identity turns out to be. A predicate never drops data it should have
-// kept; calls that passed only because the identity was unknown are counted
-// and reported at exit.
+// connection's identity is not known yet, every comparison that reads its
+// addresses or ports counts as "maybe", and the predicate passes unless it is
+// false whatever the identity turns out to be. A predicate never drops data
+// it should have kept; calls that passed only because the identity was
+// unknown are counted and reported at exit. `fd` is definite (-1 while
+// unknown), so `fd >= 0 && rport == 5432` keeps only what is known to match.
 import type * as A from '../../grammar/ast.js';
 import type { AnalyzedProgram, IdentityInfo, ProbeInstance } from '../2-analyze/analyzed.js';
-import { parseAddressLiteral, readsIdentity } from '../2-analyze/check-identity.js';
+import { parseAddressLiteral, readsAddress } from '../2-analyze/check-identity.js';
 import { probeName } from '../2-analyze/probes.js';
 import {
   addr,
@@ -359,14 +360,14 @@ export class IdentityLowering {
 
   /** `p`: the predicate may be true; `n`: it may be false. */
   private tri(b: FnBuilder, e: A.Expr): { p: CExpr; n: CExpr } {
-    if (e.kind === 'Binary' && (e.op === '&&' || e.op === '||') && readsIdentity(e)) {
+    if (e.kind === 'Binary' && (e.op === '&&' || e.op === '||') && readsAddress(e)) {
       const l = this.tri(b, e.left);
       const r = this.tri(b, e.right);
       return e.op === '&&'
         ? { p: bin('&&', l.p, r.p), n: bin('||', l.n, r.n) }
         : { p: bin('||', l.p, r.p), n: bin('&&', l.n, r.n) };
     }
-    if (e.kind === 'Unary' && e.op === '!' && readsIdentity(e)) {
+    if (e.kind === 'Unary' && e.op === '!' && readsAddress(e)) {
       const x = this.tri(b, e.operand);
       return { p: x.n, n: x.p };
     }
@@ -378,9 +379,9 @@ export class IdentityLowering {
       type: '__u64',
       name: t,
       init: v.narrow ? v.e : bin('!=', v.e, num(0)),
-      comment: readsIdentity(e) ? `${text}: reads the identity (maybe, while it is unknown)` : text,
+      comment: readsAddress(e) ? `${text}: reads the identity (maybe, while it is unknown)` : text,
     });
-    if (!readsIdentity(e)) return { p: id(t), n: un('!', id(t)) };
+    if (!readsAddress(e)) return { p: id(t), n: un('!', id(t)) };
     return { p: bin('||', un('!', id(IDK)), id(t)), n: bin('||', un('!', id(IDK)), un('!', id(t))) };
   }
 

@@ -16,7 +16,7 @@ import { lowerInt, strVarSlot, varName } from './lower-expr.js';
 import { lowerStmts } from './lower-stmt.js';
 import { CaptureLowering } from './lower-capture.js';
 import { IdentityLowering } from './lower-identity.js';
-import { readsIdentity } from '../2-analyze/check-identity.js';
+import { readsAddress } from '../2-analyze/check-identity.js';
 import { Resources, STATS_MAP } from './resources.js';
 
 export interface Lowered {
@@ -289,7 +289,7 @@ function lowerBody(
   const pred = inst.item.predicate;
   if (pred) {
     b.src = pred.span.line;
-    if (inst.usesIdentity && readsIdentity(pred)) {
+    if (inst.usesIdentity && readsAddress(pred)) {
       res.identity!.predicate(b, pred);
     } else {
       const c = lowerInt(b, pred);

@@ -9,7 +9,16 @@ import type { ConnIdent, Endpoint } from '../events/model.js';
 
 const F = IDENT_RECORD.fields;
 const LEARNED: Record<number, ConnIdent['learned']> = { 1: 'fd', 2: 'ssl-syscall', 3: 'SSL_set_fd' };
-const TYPES: Record<number, 'stream' | 'dgram' | 'seqpacket'> = { 1: 'stream', 2: 'dgram', 5: 'seqpacket' };
+const TYPES: Record<number, string> = { 1: 'stream', 2: 'dgram', 5: 'seqpacket' };
+/** What an fd that is not a socket is (the inode's S_IFMT >> 12). */
+const FILE_TYPES: Record<number, string> = {
+  1: 'pipe',
+  2: 'char device',
+  4: 'directory',
+  6: 'block device',
+  8: 'file',
+  10: 'symlink',
+};
 
 function addrText(family: number, b: Buffer): string {
   return family === 10 ? ipv6Text(b) : `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
@@ -38,9 +47,10 @@ export function decodeIdent(p: Buffer): ConnIdent | undefined {
     cgroup: Number(p.readBigUInt64LE(F.cgroup)),
     tid: p.readUInt32LE(F.tid),
   };
+  const type = p.readUInt16LE(F.type);
+  if (state === 2) ident.type = FILE_TYPES[type] ?? type;
   if (state !== 1) return ident;
   const family = p.readUInt16LE(F.family);
-  const type = p.readUInt16LE(F.type);
   ident.type = TYPES[type] ?? type;
   if (family === 2 || family === 10) {
     ident.family = family === 2 ? 'inet' : 'inet6';

@@ -65,8 +65,8 @@ export interface ConnIdent {
   fd: number;
   /** inet, inet6, unix (another address family: its number); undefined when not a socket. */
   family?: 'inet' | 'inet6' | 'unix' | number;
-  /** stream, dgram, seqpacket (another type: its number). */
-  type?: 'stream' | 'dgram' | 'seqpacket' | number;
+  /** A socket: stream, dgram, seqpacket (another type: its number). Not a socket: pipe, file, char device... */
+  type?: string | number;
   local?: Endpoint;
   peer?: Endpoint;
   /** The socket has a peer. */

@@ -15,7 +15,7 @@ export function endpointText(e: Endpoint | undefined, family: ConnIdent['family'
 
 /** `local -> peer`, or what the fd is when it is not a socket. */
 export function identityText(i: ConnIdent): string {
-  if (i.state === 'not-socket') return `fd ${i.fd} (not a socket)`;
+  if (i.state === 'not-socket') return `fd ${i.fd} (${typeof i.type === 'string' ? i.type : 'not a socket'})`;
   if (i.state === 'no-fd') return `fd ${i.fd} (closed)`;
   if (typeof i.family === 'number') return `fd ${i.fd} (socket of family ${i.family})`;
   return `${endpointText(i.local, i.family)} -> ${endpointText(i.peer, i.family)}`;

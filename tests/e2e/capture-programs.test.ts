@@ -311,7 +311,7 @@ test('connections of processes that exit without closing them are ended while th
   for (const pid of pids) {
     const ends = r.stdout.split('\n').filter((l) => l.startsWith('--- ') && l.includes(`reapwriter[${pid}]`));
     assert.deepEqual(
-      ends.map((l) => l.replace(/^--- conn \d+ reapwriter\[\d+\] key 0x1 /, '')),
+      ends.map((l) => l.replace(/^--- conn \d+ reapwriter\[\d+\] fd 1 \(pipe\) /, '')),
       ['ended: its process exited: 7 bytes out, 0 in'],
       r.stdout,
     );
