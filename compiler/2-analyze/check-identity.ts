@@ -10,7 +10,7 @@ import { CAPTURE_SIGNATURES, IDENTITY_SYSCALLS, SSL_SET_FD } from '../../stdlib/
 import type { Host } from '../host.js';
 import type { CaptureSite, IdentityInfo, ProbeInstance } from './analyzed.js';
 import type { CheckContext } from './context.js';
-import { ERROR, S64, U64, type Type } from './types.js';
+import { ERROR, S64, typeName, U64, type Type } from './types.js';
 
 /** The identity builtins: local and peer address and port, and the fd of the connection's socket. */
 export const IDENT_NAMES = ['laddr', 'raddr', 'lport', 'rport', 'fd'];
@@ -141,7 +141,7 @@ export function checkAddressCompare(e: A.BinaryExpr, l: Type, r: Type, cx: Check
   if ((e.op !== '==' && e.op !== '!=') || !isIdent || lit.kind !== 'Str') {
     cx.bag.add(
       'E0303',
-      `cannot compare ${l.k === 'inet' ? 'an address' : 'a value'} with ${r.k === 'inet' ? 'an address' : 'this'} using '${e.op}'`,
+      `cannot compare ${l.k === 'inet' ? 'an address' : typeName(l)} with ${r.k === 'inet' ? 'an address' : typeName(r)} using '${e.op}'`,
       e.opSpan,
       ADDRESS_COMPARE_HINT,
     );

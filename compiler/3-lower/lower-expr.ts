@@ -142,7 +142,7 @@ function builtinInt(b: FnBuilder, e: A.IdentExpr): IntVal {
     const saved = /^arg(\d)$/.exec(e.name);
     if (saved && capture.at === 'return') return u64(CaptureLowering.savedArg(Number(saved[1])));
     // The connection's identity, copied once at the top of the probe (lower-identity.ts).
-    if (e.name === 'lport' || e.name === 'rport' || e.name === 'fd') return b.res.identity!.value(e.name);
+    if (e.name === 'lport' || e.name === 'rport' || e.name === 'fd') return b.res.identity!.value(b, e.name);
   }
   switch (e.name) {
     case 'pid':

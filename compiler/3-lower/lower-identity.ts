@@ -298,7 +298,10 @@ export class IdentityLowering {
   }
 
   /** lport, rport, fd: unknown reads 0 (fd: -1). */
-  value(name: string): IntVal {
+  value(b: FnBuilder, name: string): IntVal {
+    // Syscall capture: the key is the fd itself.
+    if (name === 'fd' && b.inst.capture?.sig.family === 'syscalls')
+      return { e: cast('__s64', cast('__s32', id('capc_conn'))), unsigned: false };
     if (name === 'fd') return { e: cast('__s64', dot(id(IDC), 'fd')), unsigned: false };
     return { e: cast('__u64', dot(id(IDC), name)), unsigned: true };
   }
