@@ -24,6 +24,13 @@ export interface Manifest {
   uses: { cpid: boolean; elapsed: boolean };
   /** Payload capture, when the program has accumulate()/capture() statements. */
   capture?: ManifestCapture;
+  /** Connection identity, when the kernel learns connections' sockets (captures of known families, identity builtins). */
+  identity?: ManifestIdentity;
+}
+
+export interface ManifestIdentity {
+  /** One identity table per family (`struct capc_conn_key` -> `struct capc_ident`, IDENT_RECORD.size bytes). */
+  families: { name: string; map: string; maxEntries: number }[];
 }
 
 /** Layout of `struct capc_cap_rec` (stdlib/capc-capture.bpf.h), checked by _Static_assert in the C. */

@@ -35,6 +35,7 @@ import {
 } from './c-ir.js';
 import type { FnBuilder } from './fn-builder.js';
 import { lowerInt, type IntVal } from './lower-expr.js';
+import type { ManifestIdentity } from '../manifest.js';
 import { STATS_MAP, type Resources } from './resources.js';
 
 /** Per-thread mark: the SSL* a thread is inside an SSL call on, while its socket is still to be learned. */
@@ -386,6 +387,16 @@ export class IdentityLowering {
     });
     if (!readsAddress(e)) return { p: id(t), n: un('!', id(t)) };
     return { p: bin('||', un('!', id(IDK)), id(t)), n: bin('||', un('!', id(IDK)), un('!', id(t))) };
+  }
+
+  manifest(): ManifestIdentity {
+    return {
+      families: [...this.families].map((f) => ({
+        name: f,
+        map: this.map(f),
+        maxEntries: this.program.config.maxConnections,
+      })),
+    };
   }
 
   // ---- capture and close ------------------------------------------------------

@@ -121,6 +121,7 @@ export function lower(program: AnalyzedProgram): Lowered {
     },
     uses: { ...program.uses },
     capture: hasSites ? capture!.manifest() : undefined,
+    identity: identity?.manifest(),
   };
   return { c, manifest };
 }
