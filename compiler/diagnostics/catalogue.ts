@@ -90,6 +90,7 @@ export const CATALOGUE = {
   W0902: { severity: 'warning', title: 'map full: updates failed' },
   W0903: { severity: 'warning', title: 'captured bytes lost' },
   W0904: { severity: 'warning', title: 'loop stopped at its iteration limit' },
+  W0905: { severity: 'warning', title: 'calls passed a predicate on an unknown connection identity' },
 } as const satisfies Record<string, Entry>;
 
 export type DiagnosticCode = keyof typeof CATALOGUE;
