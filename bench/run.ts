@@ -6,6 +6,7 @@ import path from 'node:path';
 import { repoRoot } from '../tests/support/paths.js';
 import { machine, tool } from './lib.js';
 import { consumerBench } from './consumer.js';
+import { identityBench } from './identity.js';
 import { overheadBench } from './overhead.js';
 import { perHitBench } from './perhit.js';
 import { rampBench } from './ramp.js';
@@ -24,6 +25,7 @@ const BENCHES: { name: string; what: string; run: () => Promise<string> }[] = [
   { name: 'consumer', what: 'event consumer throughput', run: () => consumerBench(runs) },
   { name: 'wakeups', what: 'reader wake-ups', run: () => wakeupsBench(runs) },
   { name: 'seed000', what: 'seed 000: fragmented TLS capture', run: () => seed000Bench(runs) },
+  { name: 'identity', what: 'what connection identity costs', run: () => identityBench(runs) },
   { name: 'ramp', what: 'capture rate ramp', run: () => rampBench() },
   { name: 'overhead', what: 'traced-process overhead', run: () => overheadBench(Math.max(1, Math.round(runs / 2))) },
   { name: 'tui', what: 'terminal UI under load', run: () => tuiBench() },

@@ -86,6 +86,37 @@ _Static_assert(__builtin_offsetof(struct capc_ident, c.raddr) == 56, "capc_ident
 _Static_assert(__builtin_offsetof(struct capc_ident, lpath) == 72, "capc_ident.lpath");
 _Static_assert(__builtin_offsetof(struct capc_ident, rpath) == 180, "capc_ident.rpath");
 
+/*
+ * The socket syscalls OpenSSL and the BIOs of its callers make inside
+ * SSL_read/SSL_write (stdlib/signatures.ts IDENTITY_SYSCALLS), by number: the
+ * raw sys_enter tracepoint sees every syscall of the machine and lets the
+ * others go at this compare. (The per-syscall tracepoints cost every read and
+ * write of the machine ~0.3 us in their own glue, before any program runs.)
+ */
+#if defined(__TARGET_ARCH_x86)
+#define CAPC_NR_READ 0
+#define CAPC_NR_WRITE 1
+#define CAPC_NR_SENDTO 44
+#define CAPC_NR_RECVFROM 45
+#define CAPC_NR_SENDMSG 46
+#define CAPC_NR_RECVMSG 47
+#elif defined(__TARGET_ARCH_arm64)
+#define CAPC_NR_READ 63
+#define CAPC_NR_WRITE 64
+#define CAPC_NR_SENDTO 206
+#define CAPC_NR_RECVFROM 207
+#define CAPC_NR_SENDMSG 211
+#define CAPC_NR_RECVMSG 212
+#else
+#error "capc-ident.bpf.h: syscall numbers for this architecture"
+#endif
+
+static __always_inline int capc_ident_syscall(__u64 nr)
+{
+	return nr == CAPC_NR_READ || nr == CAPC_NR_WRITE || nr == CAPC_NR_SENDTO || nr == CAPC_NR_RECVFROM ||
+	       nr == CAPC_NR_SENDMSG || nr == CAPC_NR_RECVMSG;
+}
+
 /* Known for good: a connected socket, or an fd that is not a socket. A socket
  * seen before it was connected (SSL_set_fd before connect()) is looked at again. */
 static __always_inline int capc_ident_final(const struct capc_ident_core *c)

@@ -6,7 +6,7 @@
 // thread makes inside SSL calls). The kernel side is stdlib/capc-ident.bpf.h.
 import type * as A from '../../grammar/ast.js';
 import { forEachExpr, forEachExprIn } from '../../grammar/walk.js';
-import { CAPTURE_SIGNATURES, IDENTITY_SYSCALLS, SSL_SET_FD } from '../../stdlib/signatures.js';
+import { CAPTURE_SIGNATURES, SSL_SET_FD } from '../../stdlib/signatures.js';
 import type { Host } from '../host.js';
 import type { CaptureSite, IdentityInfo, ProbeInstance } from './analyzed.js';
 import type { CheckContext } from './context.js';
@@ -164,9 +164,10 @@ export function checkAddressCompare(e: A.BinaryExpr, l: Type, r: Type, cx: Check
  * The families whose connections' sockets the kernel learns, and the probes
  * that learn them: every capture of OpenSSL or syscall connections carries its
  * identity, and so does every probe that reads it. For OpenSSL, capc adds
- * SSL_set_fd in each library the program probes, and the socket syscalls of
- * IDENTITY_SYSCALLS (cheap for every other thread: a per-thread map is
- * checked first); families without capture sites also get their close
+ * SSL_set_fd in each library the program probes, and a raw tracepoint on
+ * syscall entry that watches the socket syscalls of IDENTITY_SYSCALLS (every
+ * other syscall stops at a compare, every thread outside an SSL call at one
+ * map lookup); families without capture sites also get their close
  * watchers, which forget a closed connection's identity.
  */
 export function finishIdentity(
@@ -220,20 +221,13 @@ export function finishIdentity(
         from,
       );
     }
-    // Threads are marked only by return-time captures (the call's end unmarks them).
+    // Threads are marked only by return-time captures (the call's end unmarks them). One raw
+    // tracepoint sees every syscall and lets all but IDENTITY_SYSCALLS go at a compare: the
+    // per-syscall tracepoints would cost every read and write of the machine ~0.3 us (BENCHMARKS.md).
     const marking = openssl.find((i) => i.capture?.at === 'return');
-    if (marking) {
-      for (const sc of IDENTITY_SYSCALLS) {
-        const format = host.tracepoint('syscalls', `sys_enter_${sc}`);
-        if (!format || !format.fields.some((f) => f.name === 'fd')) continue;
-        learner(
-          { kind: 'tracepoint', category: 'syscalls', name: `sys_enter_${sc}`, format },
-          `tracepoint:syscalls:sys_enter_${sc}`,
-          'syscall',
-          marking,
-        );
-      }
-    }
+    const args = host.rawTracepointArgs('sys_enter');
+    if (marking && args)
+      learner({ kind: 'rawtracepoint', name: 'sys_enter', args }, 'rawtracepoint:sys_enter', 'syscall', marking);
   }
   return { families: [...members.keys()] };
 }

@@ -41,6 +41,8 @@ import { STATS_MAP, type Resources } from './resources.js';
 /** Per-thread mark: the SSL* a thread is inside an SSL call on, while its socket is still to be learned. */
 export const IN_SSL_MAP = 'capc_in_ssl';
 const IDENT_ZERO = 'capc_ident_zero';
+/** SSL calls in progress whose thread is marked: 0 (the steady state) lets every syscall go at one load. */
+const MARKED = 'capc_marked';
 const MARK_ENTRIES = 16384;
 /** Local copy of what builtins read, and whether it is known (set by load()). */
 const IDC = 'capc_idc';
@@ -105,6 +107,17 @@ export class IdentityLowering {
         init: '{}',
         comment: 'zeroed identity for new entries (read-only data, not the stack: R5)',
       },
+      ...(this.marking
+        ? [
+            {
+              type: '__u64',
+              name: MARKED,
+              init: '0',
+              comment:
+                'SSL calls in progress whose thread is marked in capc_in_ssl; 0 once every socket is known, and then every syscall stops at this load',
+            },
+          ]
+        : []),
     ];
   }
 
@@ -172,6 +185,17 @@ export class IdentityLowering {
       return body;
     }
     return [
+      {
+        k: 'if',
+        c: bin(
+          '||',
+          un('!', id(MARKED)),
+          un('!', call('capc_ident_syscall', { k: 'index', e: arrow(id('ctx'), 'args'), i: num(1) })),
+        ),
+        then: [{ k: 'return', e: num(0) }],
+        src: line,
+      },
+      { k: 'comment', text: 'a socket syscall: is this thread inside an SSL call whose socket is not known yet?' },
       { k: 'decl', type: '__u64', name: 'capc_id', init: call('bpf_get_current_pid_tgid'), src: line },
       {
         k: 'decl',
@@ -193,7 +217,16 @@ export class IdentityLowering {
           'capc_ident_learn',
           map,
           addr(id('capc_ck')),
-          cast('__s64', cast('__s32', arrow(id('ctx'), 'fd'))),
+          cast(
+            '__s64',
+            cast(
+              '__s32',
+              call(
+                'PT_REGS_PARM1_CORE_SYSCALL',
+                cast('struct pt_regs *', { k: 'index', e: arrow(id('ctx'), 'args'), i: num(0) }),
+              ),
+            ),
+          ),
           id('CAPC_LEARN_SYSCALL'),
           addr(id(IDENT_ZERO)),
         ),
@@ -242,6 +275,7 @@ export class IdentityLowering {
             comment: "identity: the socket syscall this call makes names the SSL's socket",
           },
           { k: 'expr', e: bin('=', dot(id('st'), 'mark'), num(1)) },
+          { k: 'expr', e: call('__sync_fetch_and_add', addr(id(MARKED)), num(1)) },
         ],
         src: line,
       },
@@ -259,6 +293,7 @@ export class IdentityLowering {
           e: call('bpf_map_delete_elem', addr(id(IN_SSL_MAP)), addr(id('capc_id'))),
           comment: 'identity: the SSL call is over',
         },
+        { k: 'expr', e: call('__sync_fetch_and_sub', addr(id(MARKED)), num(1)) },
       ],
     };
   }

@@ -214,7 +214,7 @@ function lowerInstance(inst: ProbeInstance, res: Resources): LoweredProbe[] {
       comment:
         inst.identFor.how === 'set-fd'
           ? `${inst.spec.text}: capc learns which socket an SSL uses`
-          : `${inst.spec.text}: a thread marked inside an SSL call names the SSL's socket; every other thread stops at the first lookup`,
+          : `${inst.spec.text}: a socket syscall of a thread marked inside an SSL call names the SSL's socket; with no call marked every syscall stops at one load, others at a compare or one lookup`,
       src: inst.spec.span.line,
     };
     return [{ fn, probe: manifestProbe(inst, name, inst.attach, 'identity') }];

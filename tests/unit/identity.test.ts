@@ -5,6 +5,8 @@
 // ts_last in data records, and the reader attaching an identity to its
 // connection whether it comes before the bytes or after them.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { test } from 'node:test';
 import { parseAddressLiteral } from '../../compiler/2-analyze/check-identity.js';
 import { CAPTURE_KIND, CAPTURE_RECORD, IDENT_RECORD, type ManifestCapture } from '../../compiler/manifest.js';
@@ -13,6 +15,8 @@ import { decodeCaptureRecord, type CaptureRecord } from '../../runtime/capture/r
 import { Streams } from '../../runtime/capture/streams.js';
 import type { CapEvent, ConnIdent, ConnInfo } from '../../runtime/events/model.js';
 import { connWhere, endpointText, identityJson, identityText, peerText } from '../../runtime/format/identity.js';
+import { IDENTITY_SYSCALLS } from '../../stdlib/signatures.js';
+import { repoRoot } from '../support/paths.js';
 
 test('address literals: IPv4, IPv6 (with ::, an IPv4 tail), networks with their prefix', () => {
   const bytes = (s: string) => [...parseAddressLiteral(s)!.bytes];
@@ -318,4 +322,16 @@ test('the reader keeps a connection identity from its ident record on, before or
   const n = events.length;
   s.add(identRec(2, v4), 20_000);
   assert.equal(events.length, n);
+});
+
+test('the kernel watches by number exactly the syscalls stdlib/signatures.ts lists, on each architecture', () => {
+  const header = fs.readFileSync(path.join(repoRoot, 'stdlib', 'capc-ident.bpf.h'), 'utf8');
+  for (const arch of ['__TARGET_ARCH_x86', '__TARGET_ARCH_arm64']) {
+    const at = header.indexOf(`defined(${arch})`);
+    const section = header.slice(at, header.indexOf('#el', at + 1));
+    const names = [...section.matchAll(/#define CAPC_NR_(\w+) \d+/g)].map((m) => m[1]!.toLowerCase());
+    assert.deepEqual(names, [...IDENTITY_SYSCALLS], arch);
+  }
+  const check = /capc_ident_syscall\(__u64 nr\)\s*\{([^}]*)\}/.exec(header)![1]!;
+  for (const sc of IDENTITY_SYSCALLS) assert.match(check, new RegExp(`CAPC_NR_${sc.toUpperCase()}\\b`));
 });

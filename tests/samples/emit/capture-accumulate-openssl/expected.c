@@ -7,142 +7,6 @@
 
 #include "capc-capture.bpf.h"
 
-/* tracepoint syscalls:sys_enter_read, from its format file */
-struct capc_tp_syscalls_sys_enter_read {
-	__u8 common[8];  /* common_type, flags, preempt_count, pid */
-	__s32 __syscall_nr;  /* int */
-	__u8 _pad0[4];
-	__u32 fd;  /* unsigned int */
-	__u8 _pad1[4];
-	__u64 buf;  /* char * */
-	__u64 count;  /* size_t */
-};
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_read, common) == 0, "layout of capc_tp_syscalls_sys_enter_read.common");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_read, __syscall_nr) == 8, "layout of capc_tp_syscalls_sys_enter_read.__syscall_nr");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_read, _pad0) == 12, "layout of capc_tp_syscalls_sys_enter_read._pad0");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_read, fd) == 16, "layout of capc_tp_syscalls_sys_enter_read.fd");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_read, _pad1) == 20, "layout of capc_tp_syscalls_sys_enter_read._pad1");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_read, buf) == 24, "layout of capc_tp_syscalls_sys_enter_read.buf");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_read, count) == 32, "layout of capc_tp_syscalls_sys_enter_read.count");
-_Static_assert(sizeof(struct capc_tp_syscalls_sys_enter_read) == 40, "size of capc_tp_syscalls_sys_enter_read");
-
-/* tracepoint syscalls:sys_enter_write, from its format file */
-struct capc_tp_syscalls_sys_enter_write {
-	__u8 common[8];  /* common_type, flags, preempt_count, pid */
-	__s32 __syscall_nr;  /* int */
-	__u8 _pad0[4];
-	__u32 fd;  /* unsigned int */
-	__u8 _pad1[4];
-	__u64 buf;  /* const char * */
-	__u64 count;  /* size_t */
-};
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_write, common) == 0, "layout of capc_tp_syscalls_sys_enter_write.common");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_write, __syscall_nr) == 8, "layout of capc_tp_syscalls_sys_enter_write.__syscall_nr");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_write, _pad0) == 12, "layout of capc_tp_syscalls_sys_enter_write._pad0");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_write, fd) == 16, "layout of capc_tp_syscalls_sys_enter_write.fd");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_write, _pad1) == 20, "layout of capc_tp_syscalls_sys_enter_write._pad1");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_write, buf) == 24, "layout of capc_tp_syscalls_sys_enter_write.buf");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_write, count) == 32, "layout of capc_tp_syscalls_sys_enter_write.count");
-_Static_assert(sizeof(struct capc_tp_syscalls_sys_enter_write) == 40, "size of capc_tp_syscalls_sys_enter_write");
-
-/* tracepoint syscalls:sys_enter_sendto, from its format file */
-struct capc_tp_syscalls_sys_enter_sendto {
-	__u8 common[8];  /* common_type, flags, preempt_count, pid */
-	__s32 __syscall_nr;  /* int */
-	__u8 _pad0[4];
-	__s32 fd;  /* int */
-	__u8 _pad1[4];
-	__u64 buff;  /* void * */
-	__u64 len;  /* size_t */
-	__u32 flags;  /* unsigned int */
-	__u8 _pad2[4];
-	__u64 addr;  /* struct sockaddr * */
-	__s32 addr_len;  /* int */
-	__u8 _pad3[4];
-};
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_sendto, common) == 0, "layout of capc_tp_syscalls_sys_enter_sendto.common");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_sendto, __syscall_nr) == 8, "layout of capc_tp_syscalls_sys_enter_sendto.__syscall_nr");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_sendto, _pad0) == 12, "layout of capc_tp_syscalls_sys_enter_sendto._pad0");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_sendto, fd) == 16, "layout of capc_tp_syscalls_sys_enter_sendto.fd");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_sendto, _pad1) == 20, "layout of capc_tp_syscalls_sys_enter_sendto._pad1");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_sendto, buff) == 24, "layout of capc_tp_syscalls_sys_enter_sendto.buff");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_sendto, len) == 32, "layout of capc_tp_syscalls_sys_enter_sendto.len");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_sendto, flags) == 40, "layout of capc_tp_syscalls_sys_enter_sendto.flags");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_sendto, _pad2) == 44, "layout of capc_tp_syscalls_sys_enter_sendto._pad2");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_sendto, addr) == 48, "layout of capc_tp_syscalls_sys_enter_sendto.addr");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_sendto, addr_len) == 56, "layout of capc_tp_syscalls_sys_enter_sendto.addr_len");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_sendto, _pad3) == 60, "layout of capc_tp_syscalls_sys_enter_sendto._pad3");
-_Static_assert(sizeof(struct capc_tp_syscalls_sys_enter_sendto) == 64, "size of capc_tp_syscalls_sys_enter_sendto");
-
-/* tracepoint syscalls:sys_enter_recvfrom, from its format file */
-struct capc_tp_syscalls_sys_enter_recvfrom {
-	__u8 common[8];  /* common_type, flags, preempt_count, pid */
-	__s32 __syscall_nr;  /* int */
-	__u8 _pad0[4];
-	__s32 fd;  /* int */
-	__u8 _pad1[4];
-	__u64 ubuf;  /* void * */
-	__u64 size;  /* size_t */
-	__u32 flags;  /* unsigned int */
-	__u8 _pad2[4];
-	__u64 addr;  /* struct sockaddr * */
-	__u64 addr_len;  /* int * */
-};
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvfrom, common) == 0, "layout of capc_tp_syscalls_sys_enter_recvfrom.common");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvfrom, __syscall_nr) == 8, "layout of capc_tp_syscalls_sys_enter_recvfrom.__syscall_nr");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvfrom, _pad0) == 12, "layout of capc_tp_syscalls_sys_enter_recvfrom._pad0");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvfrom, fd) == 16, "layout of capc_tp_syscalls_sys_enter_recvfrom.fd");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvfrom, _pad1) == 20, "layout of capc_tp_syscalls_sys_enter_recvfrom._pad1");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvfrom, ubuf) == 24, "layout of capc_tp_syscalls_sys_enter_recvfrom.ubuf");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvfrom, size) == 32, "layout of capc_tp_syscalls_sys_enter_recvfrom.size");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvfrom, flags) == 40, "layout of capc_tp_syscalls_sys_enter_recvfrom.flags");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvfrom, _pad2) == 44, "layout of capc_tp_syscalls_sys_enter_recvfrom._pad2");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvfrom, addr) == 48, "layout of capc_tp_syscalls_sys_enter_recvfrom.addr");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvfrom, addr_len) == 56, "layout of capc_tp_syscalls_sys_enter_recvfrom.addr_len");
-_Static_assert(sizeof(struct capc_tp_syscalls_sys_enter_recvfrom) == 64, "size of capc_tp_syscalls_sys_enter_recvfrom");
-
-/* tracepoint syscalls:sys_enter_sendmsg, from its format file */
-struct capc_tp_syscalls_sys_enter_sendmsg {
-	__u8 common[8];  /* common_type, flags, preempt_count, pid */
-	__s32 __syscall_nr;  /* int */
-	__u8 _pad0[4];
-	__s32 fd;  /* int */
-	__u8 _pad1[4];
-	__u64 msg;  /* struct user_msghdr * */
-	__u32 flags;  /* unsigned int */
-	__u8 _pad2[4];
-};
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_sendmsg, common) == 0, "layout of capc_tp_syscalls_sys_enter_sendmsg.common");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_sendmsg, __syscall_nr) == 8, "layout of capc_tp_syscalls_sys_enter_sendmsg.__syscall_nr");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_sendmsg, _pad0) == 12, "layout of capc_tp_syscalls_sys_enter_sendmsg._pad0");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_sendmsg, fd) == 16, "layout of capc_tp_syscalls_sys_enter_sendmsg.fd");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_sendmsg, _pad1) == 20, "layout of capc_tp_syscalls_sys_enter_sendmsg._pad1");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_sendmsg, msg) == 24, "layout of capc_tp_syscalls_sys_enter_sendmsg.msg");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_sendmsg, flags) == 32, "layout of capc_tp_syscalls_sys_enter_sendmsg.flags");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_sendmsg, _pad2) == 36, "layout of capc_tp_syscalls_sys_enter_sendmsg._pad2");
-_Static_assert(sizeof(struct capc_tp_syscalls_sys_enter_sendmsg) == 40, "size of capc_tp_syscalls_sys_enter_sendmsg");
-
-/* tracepoint syscalls:sys_enter_recvmsg, from its format file */
-struct capc_tp_syscalls_sys_enter_recvmsg {
-	__u8 common[8];  /* common_type, flags, preempt_count, pid */
-	__s32 __syscall_nr;  /* int */
-	__u8 _pad0[4];
-	__s32 fd;  /* int */
-	__u8 _pad1[4];
-	__u64 msg;  /* struct user_msghdr * */
-	__u32 flags;  /* unsigned int */
-	__u8 _pad2[4];
-};
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvmsg, common) == 0, "layout of capc_tp_syscalls_sys_enter_recvmsg.common");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvmsg, __syscall_nr) == 8, "layout of capc_tp_syscalls_sys_enter_recvmsg.__syscall_nr");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvmsg, _pad0) == 12, "layout of capc_tp_syscalls_sys_enter_recvmsg._pad0");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvmsg, fd) == 16, "layout of capc_tp_syscalls_sys_enter_recvmsg.fd");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvmsg, _pad1) == 20, "layout of capc_tp_syscalls_sys_enter_recvmsg._pad1");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvmsg, msg) == 24, "layout of capc_tp_syscalls_sys_enter_recvmsg.msg");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvmsg, flags) == 32, "layout of capc_tp_syscalls_sys_enter_recvmsg.flags");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvmsg, _pad2) == 36, "layout of capc_tp_syscalls_sys_enter_recvmsg._pad2");
-_Static_assert(sizeof(struct capc_tp_syscalls_sys_enter_recvmsg) == 40, "size of capc_tp_syscalls_sys_enter_recvmsg");
-
 /* connection of family openssl: stream state, the batch header, then the batch buffer, 2N = 2048 bytes for batches of N = 1024 (R2) */
 struct capc_acc_openssl {
 	struct capc_conn c;
@@ -260,6 +124,9 @@ static const struct capc_acc_openssl capc_zero_openssl = {};
 /* zeroed identity for new entries (read-only data, not the stack: R5) */
 static const struct capc_ident capc_ident_zero = {};
 
+/* SSL calls in progress whose thread is marked in capc_in_ssl; 0 once every socket is known, and then every syscall stops at this load */
+__u64 capc_marked = 0;
+
 /* int SSL_write(SSL *ssl, const void *buf, int num): buf[0 .. ret) when ret > 0: entry, keep the arguments until it returns */
 SEC("uprobe")
 int capc_p0e(struct pt_regs *ctx)
@@ -287,6 +154,8 @@ int capc_p0e(struct pt_regs *ctx)
 		bpf_map_update_elem(&capc_in_ssl, &capc_id, &capc_ik.key, BPF_ANY);  /* identity: the socket syscall this call makes names the SSL's socket */
 #line 2 "capture-accumulate-openssl.cap"
 		st.mark = 1;
+#line 2 "capture-accumulate-openssl.cap"
+		__sync_fetch_and_add(&capc_marked, 1);
 	}
 #line 2 "capture-accumulate-openssl.cap"
 	bpf_map_update_elem(&capc_stash0, &capc_id, &st, BPF_ANY);
@@ -295,7 +164,7 @@ int capc_p0e(struct pt_regs *ctx)
 }
 
 /* uprobe:libssl:SSL_write: runs when SSL_write returns, with the bytes it really moved */
-#line 299 "capture-accumulate-openssl.bpf.c"
+#line 168 "capture-accumulate-openssl.bpf.c"
 SEC("uretprobe")
 int capc_p0(struct pt_regs *ctx)
 {
@@ -323,6 +192,8 @@ int capc_p0(struct pt_regs *ctx)
 	if (capc_st.mark) {
 #line 2 "capture-accumulate-openssl.cap"
 		bpf_map_delete_elem(&capc_in_ssl, &capc_id);  /* identity: the SSL call is over */
+#line 2 "capture-accumulate-openssl.cap"
+		__sync_fetch_and_sub(&capc_marked, 1);
 	}
 #line 2 "capture-accumulate-openssl.cap"
 	__s64 capc_ret = (__s64)(__s32)PT_REGS_RC(ctx);
@@ -363,7 +234,7 @@ int capc_p0(struct pt_regs *ctx)
 }
 
 /* int SSL_read_ex(SSL *ssl, void *buf, size_t num, size_t *readbytes): buf[0 .. *readbytes) when ret == 1: entry, keep the arguments until it returns */
-#line 367 "capture-accumulate-openssl.bpf.c"
+#line 238 "capture-accumulate-openssl.bpf.c"
 SEC("uprobe")
 int capc_p1e(struct pt_regs *ctx)
 {
@@ -392,6 +263,8 @@ int capc_p1e(struct pt_regs *ctx)
 		bpf_map_update_elem(&capc_in_ssl, &capc_id, &capc_ik.key, BPF_ANY);  /* identity: the socket syscall this call makes names the SSL's socket */
 #line 2 "capture-accumulate-openssl.cap"
 		st.mark = 1;
+#line 2 "capture-accumulate-openssl.cap"
+		__sync_fetch_and_add(&capc_marked, 1);
 	}
 #line 2 "capture-accumulate-openssl.cap"
 	bpf_map_update_elem(&capc_stash1, &capc_id, &st, BPF_ANY);
@@ -400,7 +273,7 @@ int capc_p1e(struct pt_regs *ctx)
 }
 
 /* uprobe:libssl:SSL_read_ex: runs when SSL_read_ex returns, with the bytes it really moved */
-#line 404 "capture-accumulate-openssl.bpf.c"
+#line 277 "capture-accumulate-openssl.bpf.c"
 SEC("uretprobe")
 int capc_p1(struct pt_regs *ctx)
 {
@@ -428,6 +301,8 @@ int capc_p1(struct pt_regs *ctx)
 	if (capc_st.mark) {
 #line 2 "capture-accumulate-openssl.cap"
 		bpf_map_delete_elem(&capc_in_ssl, &capc_id);  /* identity: the SSL call is over */
+#line 2 "capture-accumulate-openssl.cap"
+		__sync_fetch_and_sub(&capc_marked, 1);
 	}
 #line 2 "capture-accumulate-openssl.cap"
 	__s64 capc_ret = (__s64)(__s32)PT_REGS_RC(ctx);
@@ -470,7 +345,7 @@ int capc_p1(struct pt_regs *ctx)
 }
 
 /* uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_shutdown: capc watches connections of openssl close */
-#line 474 "capture-accumulate-openssl.bpf.c"
+#line 349 "capture-accumulate-openssl.bpf.c"
 SEC("uprobe")
 int capc_p2(struct pt_regs *ctx)
 {
@@ -516,7 +391,7 @@ int capc_p2(struct pt_regs *ctx)
 }
 
 /* uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_free: capc watches connections of openssl close */
-#line 520 "capture-accumulate-openssl.bpf.c"
+#line 395 "capture-accumulate-openssl.bpf.c"
 SEC("uprobe")
 int capc_p3(struct pt_regs *ctx)
 {
@@ -562,7 +437,7 @@ int capc_p3(struct pt_regs *ctx)
 }
 
 /* uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_set_fd: capc learns which socket an SSL uses */
-#line 566 "capture-accumulate-openssl.bpf.c"
+#line 441 "capture-accumulate-openssl.bpf.c"
 SEC("uprobe")
 int capc_p4(struct pt_regs *ctx)
 {
@@ -581,11 +456,17 @@ int capc_p4(struct pt_regs *ctx)
 	return 0;
 }
 
-/* tracepoint:syscalls:sys_enter_read: a thread marked inside an SSL call names the SSL's socket; every other thread stops at the first lookup */
-#line 586 "capture-accumulate-openssl.bpf.c"
-SEC("tracepoint/syscalls/sys_enter_read")
-int capc_p5(struct capc_tp_syscalls_sys_enter_read *ctx)
+/* rawtracepoint:sys_enter: a socket syscall of a thread marked inside an SSL call names the SSL's socket; with no call marked every syscall stops at one load, others at a compare or one lookup */
+#line 461 "capture-accumulate-openssl.bpf.c"
+SEC("raw_tp/sys_enter")
+int capc_p5(struct bpf_raw_tracepoint_args *ctx)
 {
+#line 2 "capture-accumulate-openssl.cap"
+	if (!capc_marked || !capc_ident_syscall(ctx->args[1])) {
+#line 2 "capture-accumulate-openssl.cap"
+		return 0;
+	}
+	/* a socket syscall: is this thread inside an SSL call whose socket is not known yet? */
 #line 2 "capture-accumulate-openssl.cap"
 	__u64 capc_id = bpf_get_current_pid_tgid();
 #line 2 "capture-accumulate-openssl.cap"
@@ -598,132 +479,7 @@ int capc_p5(struct capc_tp_syscalls_sys_enter_read *ctx)
 #line 2 "capture-accumulate-openssl.cap"
 	struct capc_conn_key capc_ck = { .key = *capc_ssl, .tgid = capc_id >> 32 };
 #line 2 "capture-accumulate-openssl.cap"
-	if (capc_ident_learn(&capc_i_openssl, &capc_ck, (__s64)(__s32)ctx->fd, CAPC_LEARN_SYSCALL, &capc_ident_zero)) {
-#line 2 "capture-accumulate-openssl.cap"
-		bpf_map_delete_elem(&capc_in_ssl, &capc_id);  /* learned: the rest of this call is not watched */
-	}
-#line 2 "capture-accumulate-openssl.cap"
-	return 0;
-}
-
-/* tracepoint:syscalls:sys_enter_write: a thread marked inside an SSL call names the SSL's socket; every other thread stops at the first lookup */
-#line 611 "capture-accumulate-openssl.bpf.c"
-SEC("tracepoint/syscalls/sys_enter_write")
-int capc_p6(struct capc_tp_syscalls_sys_enter_write *ctx)
-{
-#line 2 "capture-accumulate-openssl.cap"
-	__u64 capc_id = bpf_get_current_pid_tgid();
-#line 2 "capture-accumulate-openssl.cap"
-	__u64 *capc_ssl = bpf_map_lookup_elem(&capc_in_ssl, &capc_id);
-#line 2 "capture-accumulate-openssl.cap"
-	if (!capc_ssl) {
-#line 2 "capture-accumulate-openssl.cap"
-		return 0;
-	}
-#line 2 "capture-accumulate-openssl.cap"
-	struct capc_conn_key capc_ck = { .key = *capc_ssl, .tgid = capc_id >> 32 };
-#line 2 "capture-accumulate-openssl.cap"
-	if (capc_ident_learn(&capc_i_openssl, &capc_ck, (__s64)(__s32)ctx->fd, CAPC_LEARN_SYSCALL, &capc_ident_zero)) {
-#line 2 "capture-accumulate-openssl.cap"
-		bpf_map_delete_elem(&capc_in_ssl, &capc_id);  /* learned: the rest of this call is not watched */
-	}
-#line 2 "capture-accumulate-openssl.cap"
-	return 0;
-}
-
-/* tracepoint:syscalls:sys_enter_sendto: a thread marked inside an SSL call names the SSL's socket; every other thread stops at the first lookup */
-#line 636 "capture-accumulate-openssl.bpf.c"
-SEC("tracepoint/syscalls/sys_enter_sendto")
-int capc_p7(struct capc_tp_syscalls_sys_enter_sendto *ctx)
-{
-#line 2 "capture-accumulate-openssl.cap"
-	__u64 capc_id = bpf_get_current_pid_tgid();
-#line 2 "capture-accumulate-openssl.cap"
-	__u64 *capc_ssl = bpf_map_lookup_elem(&capc_in_ssl, &capc_id);
-#line 2 "capture-accumulate-openssl.cap"
-	if (!capc_ssl) {
-#line 2 "capture-accumulate-openssl.cap"
-		return 0;
-	}
-#line 2 "capture-accumulate-openssl.cap"
-	struct capc_conn_key capc_ck = { .key = *capc_ssl, .tgid = capc_id >> 32 };
-#line 2 "capture-accumulate-openssl.cap"
-	if (capc_ident_learn(&capc_i_openssl, &capc_ck, (__s64)(__s32)ctx->fd, CAPC_LEARN_SYSCALL, &capc_ident_zero)) {
-#line 2 "capture-accumulate-openssl.cap"
-		bpf_map_delete_elem(&capc_in_ssl, &capc_id);  /* learned: the rest of this call is not watched */
-	}
-#line 2 "capture-accumulate-openssl.cap"
-	return 0;
-}
-
-/* tracepoint:syscalls:sys_enter_recvfrom: a thread marked inside an SSL call names the SSL's socket; every other thread stops at the first lookup */
-#line 661 "capture-accumulate-openssl.bpf.c"
-SEC("tracepoint/syscalls/sys_enter_recvfrom")
-int capc_p8(struct capc_tp_syscalls_sys_enter_recvfrom *ctx)
-{
-#line 2 "capture-accumulate-openssl.cap"
-	__u64 capc_id = bpf_get_current_pid_tgid();
-#line 2 "capture-accumulate-openssl.cap"
-	__u64 *capc_ssl = bpf_map_lookup_elem(&capc_in_ssl, &capc_id);
-#line 2 "capture-accumulate-openssl.cap"
-	if (!capc_ssl) {
-#line 2 "capture-accumulate-openssl.cap"
-		return 0;
-	}
-#line 2 "capture-accumulate-openssl.cap"
-	struct capc_conn_key capc_ck = { .key = *capc_ssl, .tgid = capc_id >> 32 };
-#line 2 "capture-accumulate-openssl.cap"
-	if (capc_ident_learn(&capc_i_openssl, &capc_ck, (__s64)(__s32)ctx->fd, CAPC_LEARN_SYSCALL, &capc_ident_zero)) {
-#line 2 "capture-accumulate-openssl.cap"
-		bpf_map_delete_elem(&capc_in_ssl, &capc_id);  /* learned: the rest of this call is not watched */
-	}
-#line 2 "capture-accumulate-openssl.cap"
-	return 0;
-}
-
-/* tracepoint:syscalls:sys_enter_sendmsg: a thread marked inside an SSL call names the SSL's socket; every other thread stops at the first lookup */
-#line 686 "capture-accumulate-openssl.bpf.c"
-SEC("tracepoint/syscalls/sys_enter_sendmsg")
-int capc_p9(struct capc_tp_syscalls_sys_enter_sendmsg *ctx)
-{
-#line 2 "capture-accumulate-openssl.cap"
-	__u64 capc_id = bpf_get_current_pid_tgid();
-#line 2 "capture-accumulate-openssl.cap"
-	__u64 *capc_ssl = bpf_map_lookup_elem(&capc_in_ssl, &capc_id);
-#line 2 "capture-accumulate-openssl.cap"
-	if (!capc_ssl) {
-#line 2 "capture-accumulate-openssl.cap"
-		return 0;
-	}
-#line 2 "capture-accumulate-openssl.cap"
-	struct capc_conn_key capc_ck = { .key = *capc_ssl, .tgid = capc_id >> 32 };
-#line 2 "capture-accumulate-openssl.cap"
-	if (capc_ident_learn(&capc_i_openssl, &capc_ck, (__s64)(__s32)ctx->fd, CAPC_LEARN_SYSCALL, &capc_ident_zero)) {
-#line 2 "capture-accumulate-openssl.cap"
-		bpf_map_delete_elem(&capc_in_ssl, &capc_id);  /* learned: the rest of this call is not watched */
-	}
-#line 2 "capture-accumulate-openssl.cap"
-	return 0;
-}
-
-/* tracepoint:syscalls:sys_enter_recvmsg: a thread marked inside an SSL call names the SSL's socket; every other thread stops at the first lookup */
-#line 711 "capture-accumulate-openssl.bpf.c"
-SEC("tracepoint/syscalls/sys_enter_recvmsg")
-int capc_p10(struct capc_tp_syscalls_sys_enter_recvmsg *ctx)
-{
-#line 2 "capture-accumulate-openssl.cap"
-	__u64 capc_id = bpf_get_current_pid_tgid();
-#line 2 "capture-accumulate-openssl.cap"
-	__u64 *capc_ssl = bpf_map_lookup_elem(&capc_in_ssl, &capc_id);
-#line 2 "capture-accumulate-openssl.cap"
-	if (!capc_ssl) {
-#line 2 "capture-accumulate-openssl.cap"
-		return 0;
-	}
-#line 2 "capture-accumulate-openssl.cap"
-	struct capc_conn_key capc_ck = { .key = *capc_ssl, .tgid = capc_id >> 32 };
-#line 2 "capture-accumulate-openssl.cap"
-	if (capc_ident_learn(&capc_i_openssl, &capc_ck, (__s64)(__s32)ctx->fd, CAPC_LEARN_SYSCALL, &capc_ident_zero)) {
+	if (capc_ident_learn(&capc_i_openssl, &capc_ck, (__s64)(__s32)PT_REGS_PARM1_CORE_SYSCALL((struct pt_regs *)ctx->args[0]), CAPC_LEARN_SYSCALL, &capc_ident_zero)) {
 #line 2 "capture-accumulate-openssl.cap"
 		bpf_map_delete_elem(&capc_in_ssl, &capc_id);  /* learned: the rest of this call is not watched */
 	}
@@ -732,7 +488,7 @@ int capc_p10(struct capc_tp_syscalls_sys_enter_recvmsg *ctx)
 }
 
 /* flush idle batches of openssl connections (R9); at exit, send every connection's totals */
-#line 736 "capture-accumulate-openssl.bpf.c"
+#line 492 "capture-accumulate-openssl.bpf.c"
 static long capc_flush_openssl(void *map, struct capc_conn_key *k, struct capc_acc_openssl *a, struct capc_flush_args *fa)
 {
 	struct capc_sink capc_s = { .map = &capc_payload, .ctx = fa->ctx, .wakeup = CAPC_CAPTURE_WAKEUP, .stats = &capc_stats, .drop_rec = 2, .drop_bytes = 3, .is_perf = 0, .site = 1 };

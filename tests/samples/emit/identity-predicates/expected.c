@@ -64,113 +64,6 @@ _Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_close, fd) =
 _Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_close, _pad1) == 20, "layout of capc_tp_syscalls_sys_enter_close._pad1");
 _Static_assert(sizeof(struct capc_tp_syscalls_sys_enter_close) == 24, "size of capc_tp_syscalls_sys_enter_close");
 
-/* tracepoint syscalls:sys_enter_read, from its format file */
-struct capc_tp_syscalls_sys_enter_read {
-	__u8 common[8];  /* common_type, flags, preempt_count, pid */
-	__s32 __syscall_nr;  /* int */
-	__u8 _pad0[4];
-	__u32 fd;  /* unsigned int */
-	__u8 _pad1[4];
-	__u64 buf;  /* char * */
-	__u64 count;  /* size_t */
-};
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_read, common) == 0, "layout of capc_tp_syscalls_sys_enter_read.common");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_read, __syscall_nr) == 8, "layout of capc_tp_syscalls_sys_enter_read.__syscall_nr");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_read, _pad0) == 12, "layout of capc_tp_syscalls_sys_enter_read._pad0");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_read, fd) == 16, "layout of capc_tp_syscalls_sys_enter_read.fd");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_read, _pad1) == 20, "layout of capc_tp_syscalls_sys_enter_read._pad1");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_read, buf) == 24, "layout of capc_tp_syscalls_sys_enter_read.buf");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_read, count) == 32, "layout of capc_tp_syscalls_sys_enter_read.count");
-_Static_assert(sizeof(struct capc_tp_syscalls_sys_enter_read) == 40, "size of capc_tp_syscalls_sys_enter_read");
-
-/* tracepoint syscalls:sys_enter_write, from its format file */
-struct capc_tp_syscalls_sys_enter_write {
-	__u8 common[8];  /* common_type, flags, preempt_count, pid */
-	__s32 __syscall_nr;  /* int */
-	__u8 _pad0[4];
-	__u32 fd;  /* unsigned int */
-	__u8 _pad1[4];
-	__u64 buf;  /* const char * */
-	__u64 count;  /* size_t */
-};
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_write, common) == 0, "layout of capc_tp_syscalls_sys_enter_write.common");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_write, __syscall_nr) == 8, "layout of capc_tp_syscalls_sys_enter_write.__syscall_nr");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_write, _pad0) == 12, "layout of capc_tp_syscalls_sys_enter_write._pad0");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_write, fd) == 16, "layout of capc_tp_syscalls_sys_enter_write.fd");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_write, _pad1) == 20, "layout of capc_tp_syscalls_sys_enter_write._pad1");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_write, buf) == 24, "layout of capc_tp_syscalls_sys_enter_write.buf");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_write, count) == 32, "layout of capc_tp_syscalls_sys_enter_write.count");
-_Static_assert(sizeof(struct capc_tp_syscalls_sys_enter_write) == 40, "size of capc_tp_syscalls_sys_enter_write");
-
-/* tracepoint syscalls:sys_enter_recvfrom, from its format file */
-struct capc_tp_syscalls_sys_enter_recvfrom {
-	__u8 common[8];  /* common_type, flags, preempt_count, pid */
-	__s32 __syscall_nr;  /* int */
-	__u8 _pad0[4];
-	__s32 fd;  /* int */
-	__u8 _pad1[4];
-	__u64 ubuf;  /* void * */
-	__u64 size;  /* size_t */
-	__u32 flags;  /* unsigned int */
-	__u8 _pad2[4];
-	__u64 addr;  /* struct sockaddr * */
-	__u64 addr_len;  /* int * */
-};
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvfrom, common) == 0, "layout of capc_tp_syscalls_sys_enter_recvfrom.common");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvfrom, __syscall_nr) == 8, "layout of capc_tp_syscalls_sys_enter_recvfrom.__syscall_nr");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvfrom, _pad0) == 12, "layout of capc_tp_syscalls_sys_enter_recvfrom._pad0");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvfrom, fd) == 16, "layout of capc_tp_syscalls_sys_enter_recvfrom.fd");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvfrom, _pad1) == 20, "layout of capc_tp_syscalls_sys_enter_recvfrom._pad1");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvfrom, ubuf) == 24, "layout of capc_tp_syscalls_sys_enter_recvfrom.ubuf");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvfrom, size) == 32, "layout of capc_tp_syscalls_sys_enter_recvfrom.size");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvfrom, flags) == 40, "layout of capc_tp_syscalls_sys_enter_recvfrom.flags");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvfrom, _pad2) == 44, "layout of capc_tp_syscalls_sys_enter_recvfrom._pad2");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvfrom, addr) == 48, "layout of capc_tp_syscalls_sys_enter_recvfrom.addr");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvfrom, addr_len) == 56, "layout of capc_tp_syscalls_sys_enter_recvfrom.addr_len");
-_Static_assert(sizeof(struct capc_tp_syscalls_sys_enter_recvfrom) == 64, "size of capc_tp_syscalls_sys_enter_recvfrom");
-
-/* tracepoint syscalls:sys_enter_sendmsg, from its format file */
-struct capc_tp_syscalls_sys_enter_sendmsg {
-	__u8 common[8];  /* common_type, flags, preempt_count, pid */
-	__s32 __syscall_nr;  /* int */
-	__u8 _pad0[4];
-	__s32 fd;  /* int */
-	__u8 _pad1[4];
-	__u64 msg;  /* struct user_msghdr * */
-	__u32 flags;  /* unsigned int */
-	__u8 _pad2[4];
-};
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_sendmsg, common) == 0, "layout of capc_tp_syscalls_sys_enter_sendmsg.common");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_sendmsg, __syscall_nr) == 8, "layout of capc_tp_syscalls_sys_enter_sendmsg.__syscall_nr");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_sendmsg, _pad0) == 12, "layout of capc_tp_syscalls_sys_enter_sendmsg._pad0");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_sendmsg, fd) == 16, "layout of capc_tp_syscalls_sys_enter_sendmsg.fd");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_sendmsg, _pad1) == 20, "layout of capc_tp_syscalls_sys_enter_sendmsg._pad1");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_sendmsg, msg) == 24, "layout of capc_tp_syscalls_sys_enter_sendmsg.msg");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_sendmsg, flags) == 32, "layout of capc_tp_syscalls_sys_enter_sendmsg.flags");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_sendmsg, _pad2) == 36, "layout of capc_tp_syscalls_sys_enter_sendmsg._pad2");
-_Static_assert(sizeof(struct capc_tp_syscalls_sys_enter_sendmsg) == 40, "size of capc_tp_syscalls_sys_enter_sendmsg");
-
-/* tracepoint syscalls:sys_enter_recvmsg, from its format file */
-struct capc_tp_syscalls_sys_enter_recvmsg {
-	__u8 common[8];  /* common_type, flags, preempt_count, pid */
-	__s32 __syscall_nr;  /* int */
-	__u8 _pad0[4];
-	__s32 fd;  /* int */
-	__u8 _pad1[4];
-	__u64 msg;  /* struct user_msghdr * */
-	__u32 flags;  /* unsigned int */
-	__u8 _pad2[4];
-};
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvmsg, common) == 0, "layout of capc_tp_syscalls_sys_enter_recvmsg.common");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvmsg, __syscall_nr) == 8, "layout of capc_tp_syscalls_sys_enter_recvmsg.__syscall_nr");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvmsg, _pad0) == 12, "layout of capc_tp_syscalls_sys_enter_recvmsg._pad0");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvmsg, fd) == 16, "layout of capc_tp_syscalls_sys_enter_recvmsg.fd");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvmsg, _pad1) == 20, "layout of capc_tp_syscalls_sys_enter_recvmsg._pad1");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvmsg, msg) == 24, "layout of capc_tp_syscalls_sys_enter_recvmsg.msg");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvmsg, flags) == 32, "layout of capc_tp_syscalls_sys_enter_recvmsg.flags");
-_Static_assert(__builtin_offsetof(struct capc_tp_syscalls_sys_enter_recvmsg, _pad2) == 36, "layout of capc_tp_syscalls_sys_enter_recvmsg._pad2");
-_Static_assert(sizeof(struct capc_tp_syscalls_sys_enter_recvmsg) == 40, "size of capc_tp_syscalls_sys_enter_recvmsg");
-
 /* key of @bytes */
 struct capc_key_m0_bytes {
 	struct capc_inet k0;
@@ -355,6 +248,9 @@ static const struct capc_acc_openssl capc_zero_openssl = {};
 /* zeroed identity for new entries (read-only data, not the stack: R5) */
 static const struct capc_ident capc_ident_zero = {};
 
+/* SSL calls in progress whose thread is marked in capc_in_ssl; 0 once every socket is known, and then every syscall stops at this load */
+__u64 capc_marked = 0;
+
 /* int SSL_write(SSL *ssl, const void *buf, int num): buf[0 .. ret) when ret > 0: entry, keep the arguments until it returns */
 SEC("uprobe")
 int capc_p0e(struct pt_regs *ctx)
@@ -382,6 +278,8 @@ int capc_p0e(struct pt_regs *ctx)
 		bpf_map_update_elem(&capc_in_ssl, &capc_id, &capc_ik.key, BPF_ANY);  /* identity: the socket syscall this call makes names the SSL's socket */
 #line 3 "identity-predicates.cap"
 		st.mark = 1;
+#line 3 "identity-predicates.cap"
+		__sync_fetch_and_add(&capc_marked, 1);
 	}
 #line 3 "identity-predicates.cap"
 	bpf_map_update_elem(&capc_stash0, &capc_id, &st, BPF_ANY);
@@ -390,7 +288,7 @@ int capc_p0e(struct pt_regs *ctx)
 }
 
 /* uprobe:libssl:SSL_write: runs when SSL_write returns, with the bytes it really moved */
-#line 394 "identity-predicates.bpf.c"
+#line 292 "identity-predicates.bpf.c"
 SEC("uretprobe")
 int capc_p0(struct pt_regs *ctx)
 {
@@ -418,6 +316,8 @@ int capc_p0(struct pt_regs *ctx)
 	if (capc_st.mark) {
 #line 3 "identity-predicates.cap"
 		bpf_map_delete_elem(&capc_in_ssl, &capc_id);  /* identity: the SSL call is over */
+#line 3 "identity-predicates.cap"
+		__sync_fetch_and_sub(&capc_marked, 1);
 	}
 #line 3 "identity-predicates.cap"
 	__s64 capc_ret = (__s64)(__s32)PT_REGS_RC(ctx);
@@ -478,7 +378,7 @@ int capc_p0(struct pt_regs *ctx)
 }
 
 /* int SSL_read(SSL *ssl, void *buf, int num): buf[0 .. ret) when ret > 0: entry, keep the arguments until it returns */
-#line 482 "identity-predicates.bpf.c"
+#line 382 "identity-predicates.bpf.c"
 SEC("uprobe")
 int capc_p1e(struct pt_regs *ctx)
 {
@@ -505,6 +405,8 @@ int capc_p1e(struct pt_regs *ctx)
 		bpf_map_update_elem(&capc_in_ssl, &capc_id, &capc_ik.key, BPF_ANY);  /* identity: the socket syscall this call makes names the SSL's socket */
 #line 3 "identity-predicates.cap"
 		st.mark = 1;
+#line 3 "identity-predicates.cap"
+		__sync_fetch_and_add(&capc_marked, 1);
 	}
 #line 3 "identity-predicates.cap"
 	bpf_map_update_elem(&capc_stash1, &capc_id, &st, BPF_ANY);
@@ -513,7 +415,7 @@ int capc_p1e(struct pt_regs *ctx)
 }
 
 /* uprobe:libssl:SSL_read: runs when SSL_read returns, with the bytes it really moved */
-#line 517 "identity-predicates.bpf.c"
+#line 419 "identity-predicates.bpf.c"
 SEC("uretprobe")
 int capc_p1(struct pt_regs *ctx)
 {
@@ -541,6 +443,8 @@ int capc_p1(struct pt_regs *ctx)
 	if (capc_st.mark) {
 #line 3 "identity-predicates.cap"
 		bpf_map_delete_elem(&capc_in_ssl, &capc_id);  /* identity: the SSL call is over */
+#line 3 "identity-predicates.cap"
+		__sync_fetch_and_sub(&capc_marked, 1);
 	}
 #line 3 "identity-predicates.cap"
 	__s64 capc_ret = (__s64)(__s32)PT_REGS_RC(ctx);
@@ -601,7 +505,7 @@ int capc_p1(struct pt_regs *ctx)
 }
 
 /* int SSL_read_ex(SSL *ssl, void *buf, size_t num, size_t *readbytes): buf[0 .. *readbytes) when ret == 1: entry, keep the arguments until it returns */
-#line 605 "identity-predicates.bpf.c"
+#line 509 "identity-predicates.bpf.c"
 SEC("uprobe")
 int capc_p2e(struct pt_regs *ctx)
 {
@@ -630,6 +534,8 @@ int capc_p2e(struct pt_regs *ctx)
 		bpf_map_update_elem(&capc_in_ssl, &capc_id, &capc_ik.key, BPF_ANY);  /* identity: the socket syscall this call makes names the SSL's socket */
 #line 4 "identity-predicates.cap"
 		st.mark = 1;
+#line 4 "identity-predicates.cap"
+		__sync_fetch_and_add(&capc_marked, 1);
 	}
 #line 4 "identity-predicates.cap"
 	bpf_map_update_elem(&capc_stash2, &capc_id, &st, BPF_ANY);
@@ -638,7 +544,7 @@ int capc_p2e(struct pt_regs *ctx)
 }
 
 /* uprobe:libssl:SSL_read_ex: runs when SSL_read_ex returns, with the bytes it really moved */
-#line 642 "identity-predicates.bpf.c"
+#line 548 "identity-predicates.bpf.c"
 SEC("uretprobe")
 int capc_p2(struct pt_regs *ctx)
 {
@@ -666,6 +572,8 @@ int capc_p2(struct pt_regs *ctx)
 	if (capc_st.mark) {
 #line 4 "identity-predicates.cap"
 		bpf_map_delete_elem(&capc_in_ssl, &capc_id);  /* identity: the SSL call is over */
+#line 4 "identity-predicates.cap"
+		__sync_fetch_and_sub(&capc_marked, 1);
 	}
 #line 4 "identity-predicates.cap"
 	__s64 capc_ret = (__s64)(__s32)PT_REGS_RC(ctx);
@@ -717,7 +625,7 @@ int capc_p2(struct pt_regs *ctx)
 }
 
 /* sendto(fd, buff, len): buff[0 .. ret) when ret > 0; the connection is (process, fd): entry, keep the arguments until it returns */
-#line 721 "identity-predicates.bpf.c"
+#line 629 "identity-predicates.bpf.c"
 SEC("tracepoint/syscalls/sys_enter_sendto")
 int capc_p3e(struct capc_tp_syscalls_sys_enter_sendto *ctx)
 {
@@ -743,7 +651,7 @@ int capc_p3e(struct capc_tp_syscalls_sys_enter_sendto *ctx)
 }
 
 /* tracepoint:syscalls:sys_enter_sendto: runs when sys_enter_sendto returns, with the bytes it really moved */
-#line 747 "identity-predicates.bpf.c"
+#line 655 "identity-predicates.bpf.c"
 SEC("tracepoint/syscalls/sys_exit_sendto")
 int capc_p3(struct capc_tp_syscalls_sys_exit_sendto *ctx)
 {
@@ -823,7 +731,7 @@ int capc_p3(struct capc_tp_syscalls_sys_exit_sendto *ctx)
 }
 
 /* uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_shutdown: capc watches connections of openssl close */
-#line 827 "identity-predicates.bpf.c"
+#line 735 "identity-predicates.bpf.c"
 SEC("uprobe")
 int capc_p4(struct pt_regs *ctx)
 {
@@ -869,7 +777,7 @@ int capc_p4(struct pt_regs *ctx)
 }
 
 /* uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_free: capc watches connections of openssl close */
-#line 873 "identity-predicates.bpf.c"
+#line 781 "identity-predicates.bpf.c"
 SEC("uprobe")
 int capc_p5(struct pt_regs *ctx)
 {
@@ -915,7 +823,7 @@ int capc_p5(struct pt_regs *ctx)
 }
 
 /* tracepoint:syscalls:sys_enter_close: capc watches connections of syscalls close */
-#line 919 "identity-predicates.bpf.c"
+#line 827 "identity-predicates.bpf.c"
 SEC("tracepoint/syscalls/sys_enter_close")
 int capc_p6(struct capc_tp_syscalls_sys_enter_close *ctx)
 {
@@ -928,7 +836,7 @@ int capc_p6(struct capc_tp_syscalls_sys_enter_close *ctx)
 }
 
 /* uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_set_fd: capc learns which socket an SSL uses */
-#line 932 "identity-predicates.bpf.c"
+#line 840 "identity-predicates.bpf.c"
 SEC("uprobe")
 int capc_p7(struct pt_regs *ctx)
 {
@@ -947,11 +855,17 @@ int capc_p7(struct pt_regs *ctx)
 	return 0;
 }
 
-/* tracepoint:syscalls:sys_enter_read: a thread marked inside an SSL call names the SSL's socket; every other thread stops at the first lookup */
-#line 952 "identity-predicates.bpf.c"
-SEC("tracepoint/syscalls/sys_enter_read")
-int capc_p8(struct capc_tp_syscalls_sys_enter_read *ctx)
+/* rawtracepoint:sys_enter: a socket syscall of a thread marked inside an SSL call names the SSL's socket; with no call marked every syscall stops at one load, others at a compare or one lookup */
+#line 860 "identity-predicates.bpf.c"
+SEC("raw_tp/sys_enter")
+int capc_p8(struct bpf_raw_tracepoint_args *ctx)
 {
+#line 3 "identity-predicates.cap"
+	if (!capc_marked || !capc_ident_syscall(ctx->args[1])) {
+#line 3 "identity-predicates.cap"
+		return 0;
+	}
+	/* a socket syscall: is this thread inside an SSL call whose socket is not known yet? */
 #line 3 "identity-predicates.cap"
 	__u64 capc_id = bpf_get_current_pid_tgid();
 #line 3 "identity-predicates.cap"
@@ -964,132 +878,7 @@ int capc_p8(struct capc_tp_syscalls_sys_enter_read *ctx)
 #line 3 "identity-predicates.cap"
 	struct capc_conn_key capc_ck = { .key = *capc_ssl, .tgid = capc_id >> 32 };
 #line 3 "identity-predicates.cap"
-	if (capc_ident_learn(&capc_i_openssl, &capc_ck, (__s64)(__s32)ctx->fd, CAPC_LEARN_SYSCALL, &capc_ident_zero)) {
-#line 3 "identity-predicates.cap"
-		bpf_map_delete_elem(&capc_in_ssl, &capc_id);  /* learned: the rest of this call is not watched */
-	}
-#line 3 "identity-predicates.cap"
-	return 0;
-}
-
-/* tracepoint:syscalls:sys_enter_write: a thread marked inside an SSL call names the SSL's socket; every other thread stops at the first lookup */
-#line 977 "identity-predicates.bpf.c"
-SEC("tracepoint/syscalls/sys_enter_write")
-int capc_p9(struct capc_tp_syscalls_sys_enter_write *ctx)
-{
-#line 3 "identity-predicates.cap"
-	__u64 capc_id = bpf_get_current_pid_tgid();
-#line 3 "identity-predicates.cap"
-	__u64 *capc_ssl = bpf_map_lookup_elem(&capc_in_ssl, &capc_id);
-#line 3 "identity-predicates.cap"
-	if (!capc_ssl) {
-#line 3 "identity-predicates.cap"
-		return 0;
-	}
-#line 3 "identity-predicates.cap"
-	struct capc_conn_key capc_ck = { .key = *capc_ssl, .tgid = capc_id >> 32 };
-#line 3 "identity-predicates.cap"
-	if (capc_ident_learn(&capc_i_openssl, &capc_ck, (__s64)(__s32)ctx->fd, CAPC_LEARN_SYSCALL, &capc_ident_zero)) {
-#line 3 "identity-predicates.cap"
-		bpf_map_delete_elem(&capc_in_ssl, &capc_id);  /* learned: the rest of this call is not watched */
-	}
-#line 3 "identity-predicates.cap"
-	return 0;
-}
-
-/* tracepoint:syscalls:sys_enter_sendto: a thread marked inside an SSL call names the SSL's socket; every other thread stops at the first lookup */
-#line 1002 "identity-predicates.bpf.c"
-SEC("tracepoint/syscalls/sys_enter_sendto")
-int capc_p10(struct capc_tp_syscalls_sys_enter_sendto *ctx)
-{
-#line 3 "identity-predicates.cap"
-	__u64 capc_id = bpf_get_current_pid_tgid();
-#line 3 "identity-predicates.cap"
-	__u64 *capc_ssl = bpf_map_lookup_elem(&capc_in_ssl, &capc_id);
-#line 3 "identity-predicates.cap"
-	if (!capc_ssl) {
-#line 3 "identity-predicates.cap"
-		return 0;
-	}
-#line 3 "identity-predicates.cap"
-	struct capc_conn_key capc_ck = { .key = *capc_ssl, .tgid = capc_id >> 32 };
-#line 3 "identity-predicates.cap"
-	if (capc_ident_learn(&capc_i_openssl, &capc_ck, (__s64)(__s32)ctx->fd, CAPC_LEARN_SYSCALL, &capc_ident_zero)) {
-#line 3 "identity-predicates.cap"
-		bpf_map_delete_elem(&capc_in_ssl, &capc_id);  /* learned: the rest of this call is not watched */
-	}
-#line 3 "identity-predicates.cap"
-	return 0;
-}
-
-/* tracepoint:syscalls:sys_enter_recvfrom: a thread marked inside an SSL call names the SSL's socket; every other thread stops at the first lookup */
-#line 1027 "identity-predicates.bpf.c"
-SEC("tracepoint/syscalls/sys_enter_recvfrom")
-int capc_p11(struct capc_tp_syscalls_sys_enter_recvfrom *ctx)
-{
-#line 3 "identity-predicates.cap"
-	__u64 capc_id = bpf_get_current_pid_tgid();
-#line 3 "identity-predicates.cap"
-	__u64 *capc_ssl = bpf_map_lookup_elem(&capc_in_ssl, &capc_id);
-#line 3 "identity-predicates.cap"
-	if (!capc_ssl) {
-#line 3 "identity-predicates.cap"
-		return 0;
-	}
-#line 3 "identity-predicates.cap"
-	struct capc_conn_key capc_ck = { .key = *capc_ssl, .tgid = capc_id >> 32 };
-#line 3 "identity-predicates.cap"
-	if (capc_ident_learn(&capc_i_openssl, &capc_ck, (__s64)(__s32)ctx->fd, CAPC_LEARN_SYSCALL, &capc_ident_zero)) {
-#line 3 "identity-predicates.cap"
-		bpf_map_delete_elem(&capc_in_ssl, &capc_id);  /* learned: the rest of this call is not watched */
-	}
-#line 3 "identity-predicates.cap"
-	return 0;
-}
-
-/* tracepoint:syscalls:sys_enter_sendmsg: a thread marked inside an SSL call names the SSL's socket; every other thread stops at the first lookup */
-#line 1052 "identity-predicates.bpf.c"
-SEC("tracepoint/syscalls/sys_enter_sendmsg")
-int capc_p12(struct capc_tp_syscalls_sys_enter_sendmsg *ctx)
-{
-#line 3 "identity-predicates.cap"
-	__u64 capc_id = bpf_get_current_pid_tgid();
-#line 3 "identity-predicates.cap"
-	__u64 *capc_ssl = bpf_map_lookup_elem(&capc_in_ssl, &capc_id);
-#line 3 "identity-predicates.cap"
-	if (!capc_ssl) {
-#line 3 "identity-predicates.cap"
-		return 0;
-	}
-#line 3 "identity-predicates.cap"
-	struct capc_conn_key capc_ck = { .key = *capc_ssl, .tgid = capc_id >> 32 };
-#line 3 "identity-predicates.cap"
-	if (capc_ident_learn(&capc_i_openssl, &capc_ck, (__s64)(__s32)ctx->fd, CAPC_LEARN_SYSCALL, &capc_ident_zero)) {
-#line 3 "identity-predicates.cap"
-		bpf_map_delete_elem(&capc_in_ssl, &capc_id);  /* learned: the rest of this call is not watched */
-	}
-#line 3 "identity-predicates.cap"
-	return 0;
-}
-
-/* tracepoint:syscalls:sys_enter_recvmsg: a thread marked inside an SSL call names the SSL's socket; every other thread stops at the first lookup */
-#line 1077 "identity-predicates.bpf.c"
-SEC("tracepoint/syscalls/sys_enter_recvmsg")
-int capc_p13(struct capc_tp_syscalls_sys_enter_recvmsg *ctx)
-{
-#line 3 "identity-predicates.cap"
-	__u64 capc_id = bpf_get_current_pid_tgid();
-#line 3 "identity-predicates.cap"
-	__u64 *capc_ssl = bpf_map_lookup_elem(&capc_in_ssl, &capc_id);
-#line 3 "identity-predicates.cap"
-	if (!capc_ssl) {
-#line 3 "identity-predicates.cap"
-		return 0;
-	}
-#line 3 "identity-predicates.cap"
-	struct capc_conn_key capc_ck = { .key = *capc_ssl, .tgid = capc_id >> 32 };
-#line 3 "identity-predicates.cap"
-	if (capc_ident_learn(&capc_i_openssl, &capc_ck, (__s64)(__s32)ctx->fd, CAPC_LEARN_SYSCALL, &capc_ident_zero)) {
+	if (capc_ident_learn(&capc_i_openssl, &capc_ck, (__s64)(__s32)PT_REGS_PARM1_CORE_SYSCALL((struct pt_regs *)ctx->args[0]), CAPC_LEARN_SYSCALL, &capc_ident_zero)) {
 #line 3 "identity-predicates.cap"
 		bpf_map_delete_elem(&capc_in_ssl, &capc_id);  /* learned: the rest of this call is not watched */
 	}
@@ -1098,7 +887,7 @@ int capc_p13(struct capc_tp_syscalls_sys_enter_recvmsg *ctx)
 }
 
 /* flush idle batches of openssl connections (R9); at exit, send every connection's totals */
-#line 1102 "identity-predicates.bpf.c"
+#line 891 "identity-predicates.bpf.c"
 static long capc_flush_openssl(void *map, struct capc_conn_key *k, struct capc_acc_openssl *a, struct capc_flush_args *fa)
 {
 	struct capc_sink capc_s = { .map = &capc_payload, .ctx = fa->ctx, .wakeup = CAPC_CAPTURE_WAKEUP, .stats = &capc_stats, .drop_rec = 3, .drop_bytes = 4, .is_perf = 0, .site = 1 };
