@@ -22,7 +22,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { capcBin, repoRoot } from '../tests/support/paths.js';
-import { benchCert, buildWorkload, run, stat } from './lib.js';
+import { benchCert, buildWorkload, machine, run, stat } from './lib.js';
 
 /** The last commit before connection identity (its parent on the identity branch). */
 const BASE = process.env.BENCH_IDENTITY_BASE ?? 'fb4e5d933b6afbcacf67632ec20c0eddb5896905';
@@ -200,6 +200,8 @@ export async function identityBench(runs = 5, writes = 200000): Promise<string> 
   const ratio = (xs: number[]) => `${med(xs).toFixed(2)}×`;
   return [
     '## Connection identity: what it costs',
+    '',
+    `Measured ${new Date().toISOString().slice(0, 10)} on ${machine()}; load average ${os.loadavg()[0]!.toFixed(1)} at the end (the machine is shared).`,
     '',
     `\`${prog.replace(name, 'WRITER')}\` on the seed-000 writer (${writes.toLocaleString('en')} SSL_write calls of 20 bytes, as fast as it can), with capc before connection identity (commit ${BASE.slice(0, 7)}, built from git) and with it, ${runs} rounds, interleaved; medians (min–max); ratios are computed round by round (to the untraced run of the same round, and with / before). BPF time from the kernel's statistics (run_time_ns / run_cnt, turned on only while the writer runs). CPU times are the process's own (user + system), ratios to the untraced run of the same round: on a shared machine other work stretches wall-clock rates far more than a process's own CPU time. The identity learner runs on every syscall of the machine: while no SSL call waits for its socket it stops at one load; otherwise other syscalls stop at a compare and threads outside SSL calls at one map lookup. What a syscall-bound process still pays is mostly the kernel's syscall tracing path, which any syscall probe turns on.`,
     '',
