@@ -11,7 +11,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { runCapc } from '../support/capc.js';
 import { requireKernel, requireTool } from '../support/kernel.js';
-import { assertStreamsMatch, freePort, startUntil, testCert, tlsPeer } from '../support/tls.js';
+import { assertStreamsMatch, freePort, onlyPeers, startUntil, testCert, tlsPeer } from '../support/tls.js';
 
 async function captureExchange(
   t: { skip: (m: string) => void },
@@ -27,7 +27,7 @@ async function captureExchange(
   const port = freePort();
   const seed = String(1 + Math.floor(Math.random() * 1e9));
   void t;
-  const r = await runCapc(['run', '-q', '--write-streams', streams, ...(opts.extra ?? []), '-e', program], {
+  const r = await runCapc(['run', '-q', '--write-streams', streams, ...(opts.extra ?? []), '-e', onlyPeers(program)], {
     timeoutMs: 120000,
     onAttached: async (pid) => {
       const server = await startUntil(

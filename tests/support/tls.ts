@@ -12,6 +12,17 @@ export function tlsPeer(): string {
   return buildTarget('tls-peer', ['-pthread', '-lssl', '-lcrypto']);
 }
 
+/**
+ * A one-line capture program kept to this test's tls-peer processes (by
+ * comm): the probes are system-wide, and the TLS traffic of other work on a
+ * shared machine (other test suites, benchmarks) would otherwise fill the
+ * sink and be counted with the test's own drops.
+ */
+export function onlyPeers(program: string): string {
+  const comm = path.basename(tlsPeer()).slice(0, 15);
+  return program.replace(/ (accumulate|capture)\(/, ` /comm == "${comm}"/ $1(`);
+}
+
 let certDir: string | undefined;
 export function testCert(): { cert: string; key: string } {
   if (!certDir) {
