@@ -16,10 +16,12 @@ import { runCapc } from '../support/capc.js';
 import { jsonLines, readStreamIndex, streamBytes, type StreamEntry } from '../support/identity.js';
 import { requireKernel, requireTool } from '../support/kernel.js';
 import { repoRoot } from '../support/paths.js';
-import { assertStreamsMatch, freePort, startUntil, testCert, tlsPeer } from '../support/tls.js';
+import { assertStreamsMatch, freePort, onlyPeers, startUntil, testCert, tlsPeer } from '../support/tls.js';
 
 const TLS = 'uprobe:libssl:SSL_write, uprobe:libssl:SSL_read accumulate(conn, 1024) -> ringbuf';
 const tmp = (p: string) => fs.mkdtempSync(path.join(os.tmpdir(), p));
+/** The tls-peer processes' comm: the probes are system-wide, and other TLS on a shared machine is kept out. */
+const peerComm = () => path.basename(tlsPeer()).slice(0, 15);
 
 /** The capc connection of a tls-peer connection (its key file holds "<pid> <SSL* hex>"). */
 function entryOf(index: StreamEntry[], peers: string, role: string, i: number): StreamEntry {
@@ -42,7 +44,7 @@ for (const host of ['127.0.0.1', '::1']) {
     fs.mkdirSync(peers);
     const port = freePort();
     const env = { TLS_PEER_HOST: host };
-    const r = await runCapc(['run', '-f', 'json', '--write-streams', streams, '-e', TLS], {
+    const r = await runCapc(['run', '-f', 'json', '--write-streams', streams, '-e', onlyPeers(TLS)], {
       timeoutMs: 120000,
       onAttached: async (pid) => {
         const server = await startUntil(
@@ -240,7 +242,7 @@ test('connections opened before capc started learn their socket on their first I
   const work = tmp('capc-id-old-');
   const streams = path.join(work, 's');
   const [p] = await preexisting(work, [freePort()]);
-  const r = await runCapc(['run', '-q', '--write-streams', streams, '-e', TLS], {
+  const r = await runCapc(['run', '-q', '--write-streams', streams, '-e', onlyPeers(TLS)], {
     timeoutMs: 60000,
     onAttached: async (pid) => {
       fs.writeFileSync(path.join(p!.peers, 'go'), '');
@@ -283,7 +285,7 @@ test('a predicate on the port keeps exactly one of two connections, byte-exact, 
       '--write-streams',
       streams,
       '-e',
-      `uprobe:libssl:SSL_write, uprobe:libssl:SSL_read /rport == ${ports[0]}/ accumulate(conn, 1024) -> ringbuf`,
+      `uprobe:libssl:SSL_write, uprobe:libssl:SSL_read /comm == "${peerComm()}" && rport == ${ports[0]}/ accumulate(conn, 1024) -> ringbuf`,
     ],
     {
       timeoutMs: 120000,
@@ -328,7 +330,7 @@ test('while the identity is unknown a predicate on it passes (writes captured at
   // Writes at entry (one trap: the thread is not watched), reads at return (watched): a
   // connection learns its socket at its first read, after the client's first burst of writes.
   const prog = `config = { capture_writes_at_entry = 1 }
-uprobe:libssl:SSL_write, uprobe:libssl:SSL_read /rport == ${keep!.port}/ accumulate(conn, 1024) -> ringbuf`;
+uprobe:libssl:SSL_write, uprobe:libssl:SSL_read /comm == "${peerComm()}" && rport == ${keep!.port}/ accumulate(conn, 1024) -> ringbuf`;
   const r = await runCapc(['run', '-f', 'json', '--write-streams', streams, '-e', prog], {
     timeoutMs: 60000,
     onAttached: async (pid) => {
@@ -356,6 +358,38 @@ uprobe:libssl:SSL_write, uprobe:libssl:SSL_read /rport == ${keep!.port}/ accumul
   const passes = summary?.data.identity_unknown_passes as number;
   assert.ok(passes > 0, `${passes} unknown passes`);
   console.log(`# ${passes} SSL_write calls passed rport == ${keep!.port} before their connection's socket was known`);
+});
+
+test('an ordinary probe reads the identity: maps keyed by the peer, filtered on it in the kernel', async (t) => {
+  if (!requireKernel(t) || !requireTool(t, 'cc') || !requireTool(t, 'openssl')) return;
+  const { cert, key } = testCert();
+  const peers = tmp('capc-id-map-');
+  const port = freePort();
+  const prog = `uprobe:libssl:SSL_write /comm == "${peerComm()}" && rport == ${port}/ { @calls[raddr, rport] = count(); @bytes = sum(len); @fd[fd >= 3] = count(); }`;
+  const r = await runCapc(['run', '-e', prog], {
+    timeoutMs: 60000,
+    onAttached: async (pid) => {
+      const server = await startUntil(
+        tlsPeer(),
+        ['server', String(port), cert, key, peers, '1', '3', '3'],
+        'listening',
+      );
+      const client = await startUntil(tlsPeer(), ['client', String(port), peers, '1', '3', '3'], undefined);
+      assert.equal(await client.exited, 0, client.out());
+      assert.equal(await server.exited, 0, server.out());
+      process.kill(pid, 'SIGINT');
+    },
+  });
+  assert.equal(r.code, 0, r.stderr);
+  const sent = fs.statSync(path.join(peers, 'client-conn0-sent.bin')).size;
+  assert.match(r.stdout, new RegExp(`^@calls\\[127\\.0\\.0\\.1, ${port}\\]: \\d+$`, 'm'), r.stdout);
+  assert.match(
+    r.stdout,
+    new RegExp(`^@bytes: ${sent}$`, 'm'),
+    "only the client's writes: the server's peer port is not the server port",
+  );
+  assert.match(r.stdout, /^@fd\[1\]: \d+$/m);
+  assert.doesNotMatch(r.stdout, /^@fd\[0\]/m);
 });
 
 test("Node's TLS writes through a memory BIO: no socket syscall inside SSL calls, so no identity (never guessed)", async (t) => {
