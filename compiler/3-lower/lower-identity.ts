@@ -6,17 +6,9 @@
 // rport, fd) and predicates that read them, the identity record a captured
 // connection sends once, and forgetting a closed connection's identity.
 // The logic is hand-written C in stdlib/capc-ident.bpf.h.
-//
-// The rule for predicates (docs/language.md, "Connection identity"): while a
-// connection's identity is not known yet, every comparison that reads its
-// addresses or ports counts as "maybe", and the predicate passes unless it is
-// false whatever the identity turns out to be. A predicate never drops data
-// it should have kept; calls that passed only because the identity was
-// unknown are counted and reported at exit. `fd` is definite (-1 while
-// unknown), so `fd >= 0 && rport == 5432` keeps only what is known to match.
+// Predicates that read the identity are lowered by lower-identity-predicate.ts.
 import type * as A from '../../grammar/ast.js';
 import type { AnalyzedProgram, IdentityInfo, ProbeInstance } from '../2-analyze/analyzed.js';
-import { parseAddressLiteral, readsAddress } from '../2-analyze/check-identity.js';
 import { probeName } from '../2-analyze/probes.js';
 import {
   addr,
@@ -34,9 +26,10 @@ import {
   type CStmt,
 } from './c-ir.js';
 import type { FnBuilder } from './fn-builder.js';
-import { lowerInt, type IntVal } from './lower-expr.js';
+import type { IntVal } from './lower-expr.js';
+import { addressMatch, identityPredicate } from './lower-identity-predicate.js';
 import type { ManifestIdentity } from '../manifest.js';
-import { STATS_MAP, type Resources } from './resources.js';
+import type { Resources } from './resources.js';
 
 /** Per-thread mark: the SSL* a thread is inside an SSL call on, while its socket is still to be learned. */
 export const IN_SSL_MAP = 'capc_in_ssl';
@@ -347,81 +340,18 @@ export class IdentityLowering {
     return { k: 'expr', e: call('capc_inet_ident', addr(dst), addr(id(IDC)), num(name === 'raddr' ? 1 : 0)) };
   }
 
-  /** `raddr == "10.0.0.0/8"`: masked compare against the literal, computed at compile time. */
+  /** `raddr == "10.0.0.0/8"` (lower-identity-predicate.ts). */
   addrCompare(e: A.BinaryExpr): IntVal {
-    const [a, lit] = e.left.kind === 'Ident' ? [e.left, e.right] : [e.right, e.left];
-    if (a.kind !== 'Ident' || lit.kind !== 'Str') throw new Error('internal: address comparison without a literal');
-    const text = new TextDecoder().decode(lit.value);
-    const parsed = parseAddressLiteral(text);
-    if (!parsed) throw new Error(`internal: address literal ${text} does not parse`);
-    const mask = new Uint8Array(16);
-    for (let i = 0; i < 16; i++) mask[i] = (0xff << (8 - Math.max(0, Math.min(8, parsed.prefix - i * 8)))) & 0xff;
-    const word = (bytes: Uint8Array, at: number) => Buffer.from(bytes.subarray(at, at + 8)).readBigUInt64LE(0);
-    const match = call(
-      'capc_addr_match',
-      addr(id(IDC)),
-      num(a.name === 'raddr' ? 1 : 0),
-      id(parsed.family === 4 ? 'CAPC_AF_INET' : 'CAPC_AF_INET6'),
-      num(word(parsed.bytes, 0), true),
-      num(word(parsed.bytes, 8), true),
-      num(word(mask, 0), true),
-      num(word(mask, 8), true),
-    );
-    return { e: e.op === '==' ? match : un('!', match), unsigned: false, narrow: true };
+    return addressMatch(e, IDC);
   }
 
-  /**
-   * A predicate that reads the identity, in three-valued logic: each
-   * comparison that reads it is "maybe" while the identity is unknown, and
-   * the probe goes on unless the predicate is false for every identity.
-   * With the identity known this is the predicate itself.
-   */
+  /** A predicate that reads the identity, three-valued while it is unknown (lower-identity-predicate.ts). */
   predicate(b: FnBuilder, pred: A.Expr): void {
-    const t = this.tri(b, pred);
-    const counter = this.res.counter('identity-unknown', probeName(b.inst.attach));
-    b.emit({
-      k: 'if',
-      c: un('!', t.p),
-      then: [{ k: 'return', e: num(0) }],
+    identityPredicate(b, pred, {
+      known: IDK,
+      counter: this.res.counter('identity-unknown', probeName(b.inst.attach)),
+      source: this.program.source.text,
     });
-    b.emit({
-      k: 'if',
-      c: t.n,
-      then: [
-        {
-          k: 'expr',
-          e: call('capc_count', addr(id(STATS_MAP)), num(counter)),
-          comment: 'passed only because the identity is not known yet (counted, shown at exit)',
-        },
-      ],
-    });
-  }
-
-  /** `p`: the predicate may be true; `n`: it may be false. */
-  private tri(b: FnBuilder, e: A.Expr): { p: CExpr; n: CExpr } {
-    if (e.kind === 'Binary' && (e.op === '&&' || e.op === '||') && readsAddress(e)) {
-      const l = this.tri(b, e.left);
-      const r = this.tri(b, e.right);
-      return e.op === '&&'
-        ? { p: bin('&&', l.p, r.p), n: bin('||', l.n, r.n) }
-        : { p: bin('||', l.p, r.p), n: bin('&&', l.n, r.n) };
-    }
-    if (e.kind === 'Unary' && e.op === '!' && readsAddress(e)) {
-      const x = this.tri(b, e.operand);
-      return { p: x.n, n: x.p };
-    }
-    const v = lowerInt(b, e);
-    const t = b.fresh('capc_pred');
-    const text = this.program.source.text.slice(e.span.start, e.span.end).replace(/\s+/g, ' ');
-    b.emit({
-      k: 'decl',
-      type: '__u64',
-      name: t,
-      init: v.narrow ? v.e : bin('!=', v.e, num(0)),
-      comment: readsAddress(e) ? `${text}: reads the identity (maybe, while it is unknown)` : text,
-    });
-    if (!readsAddress(e)) return { p: id(t), n: un('!', id(t)) };
-    return { p: bin('||', un('!', id(IDK)), id(t)), n: bin('||', un('!', id(IDK)), un('!', id(t))) };
   }
 
   manifest(): ManifestIdentity {
