@@ -108,8 +108,8 @@ export class CaptureLowering {
     // a per-CPU buffer can hold; capture() uses its own N.
     const maxChunk = Math.max(
       ...this.info.sites.map((s) => (s.kind === 'accumulate' ? PASS_THROUGH_CHUNK : s.size)),
-      // An identity record goes through the same per-CPU record buffer.
-      this.info.sites.some((s) => this.res.identity?.has(s.family)) ? IDENT_RECORD.size : 0,
+      // An identity record goes through the same per-CPU record buffer (capc-capture.bpf.h asserts it fits).
+      IDENT_RECORD.size,
     );
     const testOnly =
       this.program.testDisableRule === 'R3'

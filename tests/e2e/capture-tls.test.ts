@@ -129,7 +129,13 @@ test('a reused SSL* never merges two connections: each gets its own id and total
   const port = freePort();
   let clientPid = 0;
   const r = await runCapc(
-    ['run', '-f', 'json', '-e', 'uprobe:libssl:SSL_write, uprobe:libssl:SSL_read accumulate(conn, 1024) -> ringbuf'],
+    [
+      'run',
+      '-f',
+      'json',
+      '-e',
+      onlyPeers('uprobe:libssl:SSL_write, uprobe:libssl:SSL_read accumulate(conn, 1024) -> ringbuf'),
+    ],
     {
       timeoutMs: 60000,
       onAttached: async (pid) => {
