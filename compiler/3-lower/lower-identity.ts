@@ -32,7 +32,7 @@ import type { ManifestIdentity } from '../manifest.js';
 import type { Resources } from './resources.js';
 
 /** Per-thread mark: the SSL* a thread is inside an SSL call on, while its socket is still to be learned. */
-export const IN_SSL_MAP = 'capc_in_ssl';
+const IN_SSL_MAP = 'capc_in_ssl';
 const IDENT_ZERO = 'capc_ident_zero';
 /** SSL calls in progress whose thread is marked: 0 (the steady state) lets every syscall go at one load. */
 const MARKED = 'capc_marked';
@@ -107,7 +107,7 @@ export class IdentityLowering {
               name: MARKED,
               init: '0',
               comment:
-                'SSL calls in progress whose thread is marked in capc_in_ssl; 0 once every socket is known, and then every syscall stops at this load',
+                'SSL calls in progress whose thread is marked in capc_in_ssl; 0 once every socket is known, and then every syscall stops at this load (a marked call whose return is never seen leaves it above 0: only slower, never wrong)',
             },
           ]
         : []),
