@@ -124,7 +124,7 @@ static const struct capc_acc_openssl capc_zero_openssl = {};
 /* zeroed identity for new entries (read-only data, not the stack: R5) */
 static const struct capc_ident capc_ident_zero = {};
 
-/* SSL calls in progress whose thread is marked in capc_in_ssl; 0 once every socket is known, and then every syscall stops at this load */
+/* SSL calls in progress whose thread is marked in capc_in_ssl; 0 once every socket is known, and then every syscall stops at this load (a marked call whose return is never seen leaves it above 0: only slower, never wrong) */
 __u64 capc_marked = 0;
 
 /* int SSL_write(SSL *ssl, const void *buf, int num): buf[0 .. ret) when ret > 0: entry, keep the arguments until it returns */
