@@ -7,7 +7,7 @@ import * as A from '../../grammar/ast.js';
 import { DiagnosticBag, didYouMean, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Host } from '../host.js';
 import type { AnalyzedProgram, CaptureSite, MapInfo, ProbeInstance, ProgramConfig } from './analyzed.js';
-import { detectCaptureMode, finishCapture } from './check-capture.js';
+import { detectCaptureMode, expandCoverage, finishCapture } from './check-capture.js';
 import { checkExpr } from './check-expr.js';
 import { checkStmts } from './check-stmt.js';
 import type { AnalyzeOptions, CheckContext } from './context.js';
@@ -25,6 +25,7 @@ export const DEFAULT_CONFIG: ProgramConfig = {
   /** 0: a quarter of the ring (set from ringbufSize unless given). */
   wakeupBytes: 0,
   loopLimit: 1024,
+  tlsCheck: 1,
 };
 
 const CONFIG_KEYS: Record<string, keyof ProgramConfig> = {
@@ -38,6 +39,7 @@ const CONFIG_KEYS: Record<string, keyof ProgramConfig> = {
   idle_flush_ms: 'idleFlushMs',
   capture_writes_at_entry: 'captureWritesAtEntry',
   loop_limit: 'loopLimit',
+  tls_check: 'tlsCheck',
 };
 
 export interface AnalyzeResult {
@@ -81,6 +83,7 @@ export function analyze(
   }
 
   for (const inst of instances) detectCaptureMode(inst, host, config, bag);
+  expandCoverage(instances, host, config);
   const uses = { cpid: false, elapsed: false };
   // Pass 1: learn the maps (diagnostics discarded).
   const maps = new Map<string, MapInfo>();
@@ -244,6 +247,7 @@ function validateConfig(
     report('idleFlushMs', `idle_flush_ms ${c.idleFlushMs} must be from 1 to 3600000`);
   if (c.captureWritesAtEntry !== 0 && c.captureWritesAtEntry !== 1)
     report('captureWritesAtEntry', 'capture_writes_at_entry must be 0 or 1');
+  if (c.tlsCheck !== 0 && c.tlsCheck !== 1) report('tlsCheck', 'tls_check must be 0 or 1');
   if (ringOk && (c.wakeupBytes < 1 || c.wakeupBytes > c.ringbufSize))
     report('wakeupBytes', 'wakeup_bytes must be between 1 and the ring buffer size');
 }

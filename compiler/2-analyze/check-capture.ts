@@ -2,10 +2,21 @@
 // probes capture through a signature (and so become entry/return pairs),
 // checking accumulate()/capture() statements and their sinks (R1 sizes,
 // scalar keys), making the sites of one connection family agree, and adding
-// the probes that see connections close.
+// the probes capc needs beside them: the sibling functions a signature covers
+// (SSL_write_ex beside SSL_write), the probes that see connections close, the
+// process-tree programs that scope captures to -c/-p and their descendants,
+// and the exec watcher and call counter of TLS discovery.
 import type * as A from '../../grammar/ast.js';
 import { forEachExprIn, forEachStmt } from '../../grammar/walk.js';
-import { CLOSE_SIGNATURES, findSignature, CAPTURE_SIGNATURES } from '../../stdlib/signatures.js';
+import {
+  CAPTURE_SIGNATURES,
+  CLOSE_SIGNATURES,
+  FAMILIES,
+  findSignature,
+  TLS_FAMILIES,
+  type CaptureSignature,
+  type FamilyName,
+} from '../../stdlib/signatures.js';
 import type { DiagnosticBag } from '../diagnostics/diagnostic.js';
 import type { Host } from '../host.js';
 import type { CaptureInfo, CaptureMode, CaptureSite, ProbeInstance, ProgramConfig } from './analyzed.js';
@@ -40,7 +51,7 @@ export function detectCaptureMode(inst: ProbeInstance, host: Host, config: Progr
         ? findSignature({ kind: 'tracepoint', category: a.category, name: a.name })
         : undefined;
   if (!sig) return; // the statements report E0505 with the explicit form
-  const mode: CaptureMode = { sig, at: sig.direction === 'egress' && config.captureWritesAtEntry ? 'entry' : 'return' };
+  const mode = captureMode(sig, config);
   if (sig.match.kind === 'tracepoint' && mode.at === 'return') {
     const exit = host.tracepoint('syscalls', sig.exitTracepoint!);
     if (!exit) {
@@ -54,6 +65,52 @@ export function detectCaptureMode(inst: ProbeInstance, host: Host, config: Progr
     mode.exitFormat = exit;
   }
   inst.capture = mode;
+}
+
+function captureMode(sig: CaptureSignature, config: ProgramConfig): CaptureMode {
+  // Go has no entry-time option: its return is seen at RET instructions, and the
+  // entry half is what pairs it with the goroutine.
+  const atEntry = sig.direction === 'egress' && config.captureWritesAtEntry && FAMILIES[sig.family].abi !== 'go';
+  return { sig, at: atEntry ? 'entry' : 'return' };
+}
+
+/**
+ * A capture on one function of a signature's group covers the others
+ * (`uprobe:libssl:SSL_write` also captures SSL_write_ex, which Python and
+ * Node 22 call instead): for each covered function the binary has and the
+ * program does not probe itself, a copy of the instance is added, with the
+ * same predicate and body. Runs before the bodies are checked.
+ */
+export function expandCoverage(instances: ProbeInstance[], host: Host, config: ProgramConfig): void {
+  const probed = new Set(
+    instances.map((i) => (i.attach.kind === 'uprobe' && !i.attach.ret ? `${i.attach.path}\0${i.attach.func}` : '')),
+  );
+  for (const inst of [...instances]) {
+    const a = inst.attach;
+    const sig = inst.capture?.sig;
+    if (!sig?.covers || a.kind !== 'uprobe' || a.ret || a.offset) continue;
+    const syms = a.discover ? undefined : host.functionSymbols(a.path);
+    for (const func of sig.covers) {
+      const key = `${a.path}\0${func}`;
+      if (probed.has(key)) continue;
+      if (syms && (!syms.ok || !syms.value.includes(func))) continue;
+      const covered = findSignature({ kind: 'uprobe', func });
+      if (!covered) continue;
+      probed.add(key);
+      instances.push({
+        id: instances.length,
+        item: inst.item,
+        spec: inst.spec,
+        attach: { ...a, func },
+        types: new Map(),
+        calls: new Map(),
+        fields: new Map(),
+        vars: new Map(),
+        capture: captureMode(covered, config),
+        coveredBy: inst.id,
+      });
+    }
+  }
 }
 
 /** The type of `conn`, `buf`, `len` in a capturing probe; undefined elsewhere. */
@@ -274,17 +331,16 @@ export function finishCapture(
     .map((x) => Number((x as A.IntLit).value));
   const size = sizes.length ? Math.max(...sizes) : config.captureRingSize;
 
-  // Close probes: every library an openssl site probes, and close(2) for syscalls.
-  const addClose = (
-    family: string,
+  // Close probes: for each TLS family, its close functions in every binary its
+  // sites probe (or, for uprobe:tls:, wherever discovery attaches them); close(2)
+  // for syscalls.
+  const addInternal = (
     attach: ProbeInstance['attach'],
-    sig: (typeof CLOSE_SIGNATURES)[number],
     from: ProbeInstance,
+    mark: Pick<ProbeInstance, 'closeFor' | 'internal'>,
+    text: string,
   ) => {
-    const spec: A.ProbeSpecNode = {
-      ...from.spec,
-      text: `${sig.match.kind === 'uprobe' ? `uprobe:${attach.kind === 'uprobe' ? attach.path : ''}:${sig.match.func}` : `tracepoint:syscalls:${sig.match.kind === 'tracepoint' ? sig.match.name : ''}`}`,
-    };
+    const spec: A.ProbeSpecNode = { ...from.spec, text };
     const item: A.ProbeItem = { kind: 'Probe', specs: [spec], body: [], oneLine: false, span: from.spec.span };
     instances.push({
       id: instances.length,
@@ -295,28 +351,33 @@ export function finishCapture(
       calls: new Map(),
       fields: new Map(),
       vars: new Map(),
-      closeFor: { family, sig },
+      ...mark,
     });
   };
   const familiesUsed = new Set(sites.map((s) => s.family));
-  if (familiesUsed.has('openssl')) {
-    const libs = new Map<string, ProbeInstance>();
+  for (const family of TLS_FAMILIES) {
+    if (!familiesUsed.has(family)) continue;
+    const targets = new Map<string, { inst: ProbeInstance; discover: boolean }>();
     for (const site of sites) {
       const inst = instances[site.instance]!;
-      if (site.family === 'openssl' && inst.attach.kind === 'uprobe' && !libs.has(inst.attach.path))
-        libs.set(inst.attach.path, inst);
+      if (site.family === family && inst.attach.kind === 'uprobe' && !targets.has(inst.attach.path))
+        targets.set(inst.attach.path, { inst, discover: !!inst.attach.discover });
     }
-    for (const [path, from] of libs) {
-      const syms = host.functionSymbols(path);
-      for (const sig of CLOSE_SIGNATURES.filter((c) => c.family === 'openssl')) {
+    for (const [path, { inst: from, discover }] of targets) {
+      const syms = discover ? undefined : host.functionSymbols(path);
+      for (const sig of CLOSE_SIGNATURES.filter((c) => c.family === family)) {
         if (sig.match.kind !== 'uprobe') continue;
-        if (syms.ok && !syms.value.includes(sig.match.func)) continue; // e.g. a binary without SSL_shutdown: closes go unseen
-        addClose(
-          'openssl',
-          { kind: 'uprobe', ret: false, target: path, path, func: sig.match.func, offset: 0 },
-          sig,
-          from,
-        );
+        if (syms && syms.ok && !syms.value.includes(sig.match.func)) continue; // e.g. a binary without SSL_shutdown: closes go unseen
+        const attach: ProbeInstance['attach'] = {
+          kind: 'uprobe',
+          ret: false,
+          target: discover ? 'tls' : path,
+          path,
+          func: sig.match.func,
+          offset: 0,
+          ...(discover ? { discover: true } : {}),
+        };
+        addInternal(attach, from, { closeFor: { family, sig } }, `uprobe:${path}:${sig.match.func}`);
       }
     }
   }
@@ -325,7 +386,39 @@ export function finishCapture(
     const sig = CLOSE_SIGNATURES.find((c) => c.family === 'syscalls')!;
     const format = host.tracepoint('syscalls', 'sys_enter_close');
     if (format)
-      addClose('syscalls', { kind: 'tracepoint', category: 'syscalls', name: 'sys_enter_close', format }, sig, from);
+      addInternal(
+        { kind: 'tracepoint', category: 'syscalls', name: 'sys_enter_close', format },
+        from,
+        { closeFor: { family: 'syscalls', sig } },
+        'tracepoint:syscalls:sys_enter_close',
+      );
   }
-  return { sites, families, sink: { kind, size } };
+
+  // Scope and discovery: captures through uprobe signatures follow the -c/-p
+  // process tree in the kernel (fork and exit keep capc_scope); uprobe:tls:
+  // needs the exec watcher to attach to new binaries; explicit TLS captures get
+  // the exec watcher and a call counter on the stacks they do not probe.
+  const tlsSites = sites.filter((s) => TLS_FAMILIES.includes(s.family as FamilyName));
+  const scope = tlsSites.length > 0;
+  const discovers = tlsSites.some((s) => {
+    const a = instances[s.instance]!.attach;
+    return a.kind === 'uprobe' && a.discover;
+  });
+  const discovery: CaptureInfo['discovery'] = discovers ? 'capture' : scope && config.tlsCheck ? 'watch' : undefined;
+  if (scope) {
+    const from = instances[tlsSites[0]!.instance]!;
+    const raw = (name: string): ProbeInstance['attach'] => ({ kind: 'rawtracepoint', name, args: [] });
+    addInternal(raw('sched_process_fork'), from, { internal: 'scope-fork' }, 'rawtracepoint:sched_process_fork');
+    addInternal(raw('sched_process_exit'), from, { internal: 'scope-exit' }, 'rawtracepoint:sched_process_exit');
+    if (discovery)
+      addInternal(raw('sched_process_exec'), from, { internal: 'exec-watch' }, 'rawtracepoint:sched_process_exec');
+    if (discovery === 'watch')
+      addInternal(
+        { kind: 'uprobe', ret: false, target: 'tls', path: 'tls', func: '*', offset: 0, discover: true },
+        from,
+        { internal: 'tls-watch' },
+        'uprobe:tls:* (calls into TLS stacks this program does not probe)',
+      );
+  }
+  return { sites, families, sink: { kind, size }, scope, discovery };
 }

@@ -15,6 +15,8 @@ import { cIntType } from './layout.js';
 import { lowerInt, strVarSlot, varName } from './lower-expr.js';
 import { lowerStmts } from './lower-stmt.js';
 import { CaptureLowering } from './lower-capture.js';
+import { ScopeLowering } from './lower-capture-scope.js';
+import { FAMILIES } from '../../stdlib/signatures.js';
 import { Resources, STATS_MAP } from './resources.js';
 
 export interface Lowered {
@@ -28,11 +30,17 @@ export function lower(program: AnalyzedProgram): Lowered {
   const capturing =
     program.capture ??
     (program.instances.some((i) => i.capture)
-      ? { sites: [], families: new Map(), sink: { kind: 'ringbuf' as const, size: program.config.captureRingSize } }
+      ? {
+          sites: [],
+          families: new Map(),
+          sink: { kind: 'ringbuf' as const, size: program.config.captureRingSize },
+          scope: false,
+        }
       : undefined);
   const capture = capturing ? new CaptureLowering(capturing, res, program) : undefined;
   const hasSites = !!capture?.hasSites;
   res.capture = capture;
+  const scope = hasSites && program.capture!.scope ? new ScopeLowering(program.capture!, res) : undefined;
   const functions: CFunction[] = [];
   const probes: ManifestProbe[] = [];
   const tpStructs = new Map<string, CStruct>();
@@ -43,7 +51,7 @@ export function lower(program: AnalyzedProgram): Lowered {
   for (const inst of program.instances) {
     if (inst.attach.kind === 'tracepoint') needStruct(inst.attach.format);
     if (inst.capture?.exitFormat) needStruct(inst.capture.exitFormat);
-    for (const { fn, probe } of lowerInstance(inst, res)) {
+    for (const { fn, probe } of lowerInstance(inst, res, scope)) {
       functions.push(fn);
       probes.push(probe);
     }
@@ -73,10 +81,11 @@ export function lower(program: AnalyzedProgram): Lowered {
     // libbpf's USDT support: argument specs in maps it fills at attach time.
     lateIncludes: [
       ...(hasSites ? ['capc-capture.bpf.h'] : []),
+      ...(scope ? ['capc-scope.bpf.h'] : []),
       ...(program.instances.some((i) => i.attach.kind === 'usdt') ? ['bpf/usdt.bpf.h'] : []),
     ],
     structs,
-    maps: [...res.runtimeMaps(), ...(capture?.maps() ?? []), ...res.maps],
+    maps: [...res.runtimeMaps(), ...(capture?.maps() ?? []), ...(scope?.maps() ?? []), ...res.maps],
     globals: [
       {
         type: 'const volatile struct capc_ro',
@@ -100,10 +109,11 @@ export function lower(program: AnalyzedProgram): Lowered {
     counters: res.counters,
     rodata: {
       section: '.rodata.capc',
-      size: 16,
+      size: 24,
       fields: [
         { name: 'cpid', offset: 0, size: 8 },
         { name: 'start_ns', offset: 8, size: 8 },
+        { name: 'scope', offset: 16, size: 8 },
       ],
     },
     statsMap: STATS_MAP,
@@ -115,7 +125,7 @@ export function lower(program: AnalyzedProgram): Lowered {
       loopLimit: program.config.loopLimit,
     },
     uses: { ...program.uses },
-    capture: hasSites ? capture!.manifest() : undefined,
+    capture: hasSites ? { ...capture!.manifest(), ...scope?.manifest() } : undefined,
   };
   return { c, manifest };
 }
@@ -134,7 +144,16 @@ function manifestAttach(a: AttachPoint): ManifestAttach {
     case 'rawtracepoint':
       return { kind: 'rawtracepoint', name: a.name };
     case 'uprobe':
-      return { kind: 'uprobe', ret: a.ret, path: a.path, func: a.func, offset: a.offset, target: a.target };
+      return {
+        kind: 'uprobe',
+        ret: a.ret,
+        path: a.path,
+        func: a.func,
+        offset: a.offset,
+        target: a.target,
+        ...(a.discover ? { discover: true } : {}),
+        ...(a.retInsns ? { retInsns: true } : {}),
+      };
     case 'usdt':
       return { kind: 'usdt', path: a.path, provider: a.provider, name: a.name, target: a.target };
     case 'interval':
@@ -184,6 +203,7 @@ function manifestProbe(
   attach: AttachPoint,
   role: ManifestProbe['role'],
 ): ManifestProbe {
+  const family = inst.capture?.sig.family ?? inst.closeFor?.family;
   return {
     id: inst.id,
     role,
@@ -192,13 +212,25 @@ function manifestProbe(
     spec: inst.spec.text,
     span: inst.spec.span,
     attach: manifestAttach(attach),
+    ...(family ? { family } : {}),
   };
 }
 
 /** One BPF program per instance; two for a return-time capture (entry + return). */
-function lowerInstance(inst: ProbeInstance, res: Resources): LoweredProbe[] {
+function lowerInstance(inst: ProbeInstance, res: Resources, scope: ScopeLowering | undefined): LoweredProbe[] {
   const name = programName(inst);
   const { section, params } = sectionAndParams(inst.attach);
+  if (inst.internal) {
+    const what = {
+      'scope-fork': 'capc follows the -c/-p process tree: fork',
+      'scope-exit': 'capc follows the -c/-p process tree: exit',
+      'exec-watch': 'TLS discovery: executables capc has not looked at',
+      'tls-watch': 'calls into TLS stacks this program does not probe, counted',
+    }[inst.internal];
+    const fn: CFunction = { section, name, params, body: scope!.body(inst), comment: what, src: inst.spec.span.line };
+    const role = inst.internal === 'scope-fork' || inst.internal === 'scope-exit' ? 'scope' : inst.internal;
+    return [{ fn, probe: manifestProbe(inst, name, inst.attach, role) }];
+  }
   if (inst.closeFor) {
     const fn: CFunction = {
       section,
@@ -214,9 +246,13 @@ function lowerInstance(inst: ProbeInstance, res: Resources): LoweredProbe[] {
   if (capture && capture.at === 'return') {
     // Entry half on the probe as written; the user's body runs at the return half.
     const entry = { ...res.capture!.entryFunction(inst, params), section, name: `${name}e` };
+    // Go: no uretprobe (the Go runtime moves stacks, and a uretprobe rewrites a return
+    // address on one); the return half is a uprobe on each RET instruction instead.
     const retAttach: AttachPoint =
       inst.attach.kind === 'uprobe'
-        ? { ...inst.attach, ret: true }
+        ? FAMILIES[capture.sig.family].returns === 'ret-insns'
+          ? { ...inst.attach, ret: false, retInsns: true }
+          : { ...inst.attach, ret: true }
         : { kind: 'tracepoint', category: 'syscalls', name: capture.sig.exitTracepoint!, format: capture.exitFormat! };
     const ret = sectionAndParams(retAttach);
     const fn = lowerBody(

@@ -23,6 +23,8 @@ import { CaptureChannel } from './capture-channel.js';
 import { ValueResolver } from '../events/resolve.js';
 import { Control, readControl } from './control.js';
 import { LiveView, type LiveOptions } from './snapshot.js';
+import { TlsDiscovery } from '../tls/discovery.js';
+import { seedScope } from './scope.js';
 
 export class CompileFailed extends Error {
   constructor(readonly diagnostics: Diagnostic[]) {
@@ -106,6 +108,7 @@ class Session {
   private readonly resolver: ValueResolver;
   private control: Control | undefined;
   private live: LiveView | undefined;
+  private discovery: TlsDiscovery | undefined;
 
   constructor(
     private readonly manifest: Manifest,
@@ -124,7 +127,10 @@ class Session {
     if (opts.command) this.child = HeldChild.start(opts.command, opts.childOutput);
 
     this.obj = BpfObject.open(object, m);
-    this.obj.setRodata({ cpid: this.child?.pid ?? 0, start_ns: process.hrtime.bigint() });
+    // Captures through uprobe signatures follow the -c/-p process tree in the kernel
+    // (capc_scope): their uprobes go on the files, not one pid, and a map says who is in.
+    const tree = !!m.capture?.scope && (opts.pid !== undefined || !!this.child);
+    this.obj.setRodata({ cpid: this.child?.pid ?? 0, start_ns: process.hrtime.bigint(), scope: tree ? 1 : 0 });
     this.obj.load(opts.source, opts.verbose);
     mark('loaded into the kernel');
     opts.onLoaded?.(this.obj.programIds());
@@ -137,7 +143,14 @@ class Session {
       else this.rings.ctl = reader;
     }
     if (m.capture) this.capture = new CaptureChannel(m, m.capture, this.obj, opts.renderer);
-    this.poller = new Poller([this.rings.events!.fd, this.rings.ctl!.fd, ...(this.capture ? [this.capture.fd] : [])]);
+    if (m.capture?.discovery)
+      this.discovery = new TlsDiscovery({ manifest: m, obj: this.obj, renderer: opts.renderer, tree });
+    this.poller = new Poller([
+      this.rings.events!.fd,
+      this.rings.ctl!.fd,
+      ...(this.capture ? [this.capture.fd] : []),
+      ...(this.discovery ? [this.discovery.fd] : []),
+    ]);
     if (opts.live) {
       const rings = [
         { ring: this.rings.events!, role: 'events' as const },
@@ -146,10 +159,29 @@ class Session {
       this.live = new LiveView(m, this.obj, this.statsFd, rings, opts.live);
     }
 
-    opts.renderer.event({ kind: 'attaching', probes: m.probes.length });
-    for (const p of m.probes)
-      this.links.push(...attachProbe(p, this.obj.program(p.program).ptr, { pid: opts.pid ?? this.child?.pid }));
-    mark(`attached ${this.links.length} probes`);
+    const own = (p: (typeof m.probes)[number]) =>
+      p.role !== 'scope' &&
+      p.role !== 'exec-watch' &&
+      p.role !== 'tls-watch' &&
+      !(p.attach.kind === 'uprobe' && p.attach.discover);
+    opts.renderer.event({ kind: 'attaching', probes: m.probes.filter(own).length });
+    if (tree) {
+      // Fork and exit first, then the tree's current members: no child is missed in between.
+      for (const p of m.probes.filter((x) => x.role === 'scope'))
+        this.links.push(...attachProbe(p, this.obj.program(p.program).ptr, {}));
+      seedScope(this.obj.mapFd(m.capture!.scope!.map), opts.pid ?? this.child!.pid);
+    }
+    const treeRoles = new Set(['capture-entry', 'capture-return', 'close']);
+    for (const p of m.probes.filter(own)) {
+      const pid = tree && treeRoles.has(p.role ?? '') ? undefined : (opts.pid ?? this.child?.pid);
+      this.links.push(...attachProbe(p, this.obj.program(p.program).ptr, { pid }));
+    }
+    if (this.discovery) {
+      for (const p of m.probes.filter((x) => x.role === 'exec-watch'))
+        this.links.push(...attachProbe(p, this.obj.program(p.program).ptr, {}));
+      this.discovery.start();
+    }
+    mark(`attached ${this.links.length + (this.discovery?.links.length ?? 0)} probes`);
     this.cpuAtAttach = process.cpuUsage();
     for (const p of m.probes.filter((x) => x.attach.kind === 'begin')) runOnce(p, this.obj.program(p.program).fd);
     opts.onAttached?.();
@@ -175,6 +207,8 @@ class Session {
       while (!this.stop) {
         await Promise.race([this.poller.wait(interval), new Promise<void>((r) => (this.wake = r))]);
         this.capture?.tick();
+        this.discovery?.drain();
+        this.discovery?.tick();
         this.live?.sample();
         const n = this.drainAll();
         if (this.child && !this.child.exited) this.control?.watch(this.child.pid);
@@ -290,8 +324,11 @@ class Session {
     const obj = this.obj!;
     mark('stopping');
     this.live?.close();
-    const slow = setTimeout(() => this.opts.renderer.event({ kind: 'detaching', probes: this.links.length }), 500);
-    await destroyAll(this.links);
+    const missed = this.discovery?.missed() ?? [];
+    const all = [...this.links, ...(this.discovery?.links ?? [])];
+    this.discovery?.dropLinks();
+    const slow = setTimeout(() => this.opts.renderer.event({ kind: 'detaching', probes: all.length }), 500);
+    await destroyAll(all);
     clearTimeout(slow);
     this.links = [];
     mark('detached');
@@ -299,6 +336,8 @@ class Session {
     this.opts.renderer.event({ kind: 'stopping' });
     for (const p of this.manifest.probes.filter((x) => x.attach.kind === 'end')) runOnce(p, obj.program(p.program).fd);
     this.drainAll();
+    if (this.discovery && this.manifest.capture?.discovery?.mode === 'watch')
+      this.opts.renderer.event({ kind: 'tls-missed', processes: missed });
     this.capture?.finish(this.statsFd);
     if (this.stop !== 'child') this.child?.kill();
     this.reportCounters();
@@ -339,6 +378,7 @@ class Session {
     this.rings.events?.close();
     this.rings.ctl?.close();
     this.capture?.close();
+    this.discovery?.close();
     await this.poller?.close();
     this.obj?.close();
     this.child?.kill();
