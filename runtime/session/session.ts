@@ -164,7 +164,7 @@ class Session {
       p.role !== 'exec-watch' &&
       p.role !== 'tls-watch' &&
       !(p.attach.kind === 'uprobe' && p.attach.discover);
-    opts.renderer.event({ kind: 'attaching', probes: m.probes.filter(own).length });
+    if (!this.discovery) opts.renderer.event({ kind: 'attaching', probes: m.probes.filter(own).length });
     if (tree) {
       // Fork and exit first, then the tree's current members: no child is missed in between.
       for (const p of m.probes.filter((x) => x.role === 'scope'))
@@ -180,6 +180,11 @@ class Session {
       for (const p of m.probes.filter((x) => x.role === 'exec-watch'))
         this.links.push(...attachProbe(p, this.obj.program(p.program).ptr, {}));
       this.discovery.start();
+      // With discovery the count is known only now (each stack found adds its probes).
+      opts.renderer.event({
+        kind: 'attaching',
+        probes: m.probes.filter(own).length + this.discovery.links.length,
+      });
     }
     mark(`attached ${this.links.length + (this.discovery?.links.length ?? 0)} probes`);
     this.cpuAtAttach = process.cpuUsage();

@@ -57,31 +57,69 @@ export function goBinaryInfo(path: string): GoBinaryInfo {
   const fd = fs.openSync(path, 'r');
   try {
     const machine = readAt(fd, 0x12, 2).readUInt16LE(0);
-    const sec = readSections(fd).find((s) => s.name === '.go.buildinfo');
-    if (!sec || sec.size < 32) return { machine };
-    const head = readAt(fd, sec.offset, Math.min(sec.size, 4096));
-    if (!head.subarray(0, 14).equals(BUILDINFO_MAGIC)) return { machine };
+    const sections = readSections(fd);
+    const floor = pclntabFloor(fd, sections);
+    const head = findBuildInfo(fd, sections);
+    if (!head) return { machine, version: floor };
     const ptrSize = head[14]!;
     const flags = head[15]!;
     if (flags & 2) {
       // Go 1.18+: the version string follows inline, length-prefixed.
       const [len, at] = uvarint(head, 32);
-      if (len <= 0 || at + len > head.length) return { machine };
+      if (len <= 0 || at + len > head.length) return { machine, version: floor };
       return { machine, version: head.toString('latin1', at, at + len) };
     }
     // Go 1.13-1.17: pointers to Go strings (data pointer, length) elsewhere in the file.
-    if (ptrSize !== 8) return { machine };
+    if (ptrSize !== 8) return { machine, version: floor };
     const strAddr = head.readBigUInt64LE(16);
     const off = fileOffsetOf(path, strAddr);
-    if (off === undefined) return { machine };
+    if (off === undefined) return { machine, version: floor };
     const hdr = readAt(fd, off, 16);
     const dataOff = fileOffsetOf(path, hdr.readBigUInt64LE(0));
     const len = Number(hdr.readBigUInt64LE(8));
-    if (dataOff === undefined || len <= 0 || len > 64) return { machine };
+    if (dataOff === undefined || len <= 0 || len > 64) return { machine, version: floor };
     return { machine, version: readAt(fd, dataOff, len).toString('latin1') };
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/**
+ * The build info: in .go.buildinfo, or (binaries linked otherwise) at a
+ * 16-byte boundary of the writable data.
+ */
+function findBuildInfo(fd: number, sections: ElfSection[]): Buffer | undefined {
+  const own = sections.find((s) => s.name === '.go.buildinfo');
+  if (own && own.size >= 32) {
+    const head = readAt(fd, own.offset, Math.min(own.size, 4096));
+    if (head.subarray(0, 14).equals(BUILDINFO_MAGIC)) return head;
+  }
+  for (const s of sections.filter((x) => x.name === '.data' || x.name === '.noptrdata')) {
+    if (s.size > 64 << 20) continue;
+    const data = readAt(fd, s.offset, s.size);
+    for (let at = data.indexOf(BUILDINFO_MAGIC); at >= 0; at = data.indexOf(BUILDINFO_MAGIC, at + 1))
+      if (at % 16 === 0) return data.subarray(at, at + 4096);
+  }
+  return undefined;
+}
+
+/**
+ * What the function table's layout says about the Go version when the build
+ * info does not: 1.18-1.19, 1.20+, or 1.16-1.17 (`go1.X` floors).
+ */
+function pclntabFloor(fd: number, sections: ElfSection[]): string | undefined {
+  const sec = sections.find((s) => s.name === '.gopclntab');
+  if (!sec || sec.size < 8) return undefined;
+  const magic = readAt(fd, sec.offset, 4).readUInt32LE(0);
+  return magic === 0xfffffff1
+    ? 'go1.20'
+    : magic === 0xfffffff0
+      ? 'go1.18'
+      : magic === 0xfffffffa
+        ? 'go1.16'
+        : magic === 0xfffffffb
+          ? 'go1.2'
+          : undefined;
 }
 
 /** [major, minor] of `go1.19.8`, or undefined. */
