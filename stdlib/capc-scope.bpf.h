@@ -41,15 +41,19 @@ struct capc_exe_key {
 /* Sent on the exec ring for an executable capc has not looked at yet. */
 struct capc_exec_ev {
 	__u32 pid;
-	__u32 _pad;
+	__u32 held; /* stopped (SIGSTOP) until capc has attached to it: capc sends SIGCONT */
 	__u64 dev;
 	__u64 ino;
 	char comm[16];
 };
 _Static_assert(sizeof(struct capc_exec_ev) == 40, "capc_exec_ev (runtime/tls/discovery.ts)");
 
-/* sched_process_exec: tell capc about a new executable (once: it marks it known). */
-static __always_inline void capc_exec_seen(void *known, void *ring, struct linux_binprm *bprm, void *stats, __u32 drop_index)
+/* sched_process_exec: tell capc about a new executable (once: it marks it known).
+ * With `hold` (capc started the tree with -c), the process is stopped before its
+ * first instruction, so no TLS call can happen before capc has attached to what
+ * it carries; capc continues it (SIGCONT) once attached. Nothing is stopped
+ * unless the event reached capc. */
+static __always_inline void capc_exec_seen(void *known, void *ring, struct linux_binprm *bprm, void *stats, __u32 drop_index, int hold)
 {
 	struct capc_exe_key k = {};
 	struct inode *inode = BPF_CORE_READ(bprm, file, f_inode);
@@ -63,7 +67,7 @@ static __always_inline void capc_exec_seen(void *known, void *ring, struct linux
 		return;
 	}
 	ev->pid = bpf_get_current_pid_tgid() >> 32;
-	ev->_pad = 0;
+	ev->held = hold && bpf_send_signal(19 /* SIGSTOP */) == 0;
 	ev->dev = k.dev;
 	ev->ino = k.ino;
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));

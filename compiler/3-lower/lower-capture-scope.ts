@@ -120,9 +120,11 @@ export class ScopeLowering {
               arg(2, 'struct linux_binprm *'),
               addr(id(STATS_MAP)),
               num(this.execDrops!),
+              bin('&', dot(id('capc_ro'), 'scope'), id('CAPC_SCOPE_HOLD')),
             ),
             src: line,
-            comment: 'an executable capc has not looked at: discovery may find TLS in it',
+            comment:
+              'an executable capc has not looked at: discovery may find TLS in it (held under -c until attached)',
           },
           { k: 'return', e: num(0) },
         ];

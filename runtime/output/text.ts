@@ -47,7 +47,13 @@ export function noConnectionText(probed: string[], missed: number): string {
     byFile.set(file, [...(byFile.get(file) ?? []), fn]);
   }
   const what = byFile.size
-    ? [...byFile].map(([file, fns]) => `${fns.join(', ')}${file ? ` in ${file}` : ''}`).join('; ')
+    ? [...byFile]
+        .map(([file, fns]) =>
+          file === 'tls'
+            ? 'the TLS functions of any stack capc found'
+            : `${fns.join(', ')}${file ? ` in ${file}` : ''}`,
+        )
+        .join('; ')
     : 'its probes';
   return `warning[W0907]: the capture saw no connection: nothing in scope called ${what} while capc ran${missed ? ' (see W0906 above for the TLS calls it missed)' : ''}\n  = hint: capc run --tls captures every TLS stack capc finds (OpenSSL, BoringSSL, GnuTLS, NSS, Go), in every process or under -c/-p\n`;
 }

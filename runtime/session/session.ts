@@ -130,7 +130,14 @@ class Session {
     // Captures through uprobe signatures follow the -c/-p process tree in the kernel
     // (capc_scope): their uprobes go on the files, not one pid, and a map says who is in.
     const tree = !!m.capture?.scope && (opts.pid !== undefined || !!this.child);
-    this.obj.setRodata({ cpid: this.child?.pid ?? 0, start_ns: process.hrtime.bigint(), scope: tree ? 1 : 0 });
+    // Under -c, a new executable is held at exec until discovery has attached to it
+    // (the tree is capc's own command, run without job control: a stop goes unnoticed).
+    const hold = tree && !!this.child && m.capture?.discovery?.mode === 'capture';
+    this.obj.setRodata({
+      cpid: this.child?.pid ?? 0,
+      start_ns: process.hrtime.bigint(),
+      scope: (tree ? 1 : 0) | (hold ? 2 : 0),
+    });
     this.obj.load(opts.source, opts.verbose);
     mark('loaded into the kernel');
     opts.onLoaded?.(this.obj.programIds());

@@ -9,7 +9,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { captureFunctions, closeFunctions, FAMILIES, type FamilyName } from '../../stdlib/signatures.js';
-import { readAt, readFunctionSymbols, readSections, type ElfSymbol } from '../host/elf.js';
+import { readAt, readSections } from '../host/elf.js';
+import { findFunctionSymbols } from './elf-symbols.js';
 import { goBinaryInfo, goPclntabFunctions, goVersionNumber, isGoBinary } from './go-binary.js';
 
 /** One TLS stack in one file, and how to attach to it. */
@@ -32,6 +33,8 @@ export interface Classification {
   problems: string[];
   /** Shared libraries the file needs (DT_NEEDED), for programs that have not loaded them yet. */
   needed: string[];
+  /** Where it asks the dynamic linker to look first (DT_RUNPATH / DT_RPATH, $ORIGIN resolved). */
+  runpath: string[];
 }
 
 const cache = new Map<string, Classification>();
@@ -62,7 +65,7 @@ export function classifyFile(file: string): Classification {
   try {
     result = classifyUncached(file);
   } catch (e) {
-    result = { stacks: [], problems: [], needed: [] };
+    result = { stacks: [], problems: [], needed: [], runpath: [] };
     void e;
   }
   if (key) cache.set(`${file}\0${key}`, result);
@@ -79,11 +82,17 @@ function classifyUncached(file: string): Classification {
   } finally {
     fs.closeSync(fd);
   }
-  const needed = readNeeded(file);
+  const { needed, runpath } = readDynamic(file);
   const base = path.basename(file);
   if (isGoBinary(sections)) return classifyGo(file, sections, needed);
-  const syms = readFunctionSymbols(file);
-  const byName = new Map<string, ElfSymbol>(syms.map((s) => [s.name, s]));
+  const wantedNames = [
+    ...(['openssl', 'gnutls', 'nss'] as const).flatMap((f) => [
+      ...captureFunctions(f),
+      ...closeFunctions(f),
+      ...(FAMILIES[f].flavors ?? []).map((x) => x.symbol),
+    ]),
+  ];
+  const byName = findFunctionSymbols(file, wantedNames, sections).found;
   const names = new Set(byName.keys());
   const stacks: TlsStack[] = [];
   const problems: string[] = [];
@@ -126,10 +135,11 @@ function classifyUncached(file: string): Classification {
         `${file} has ${inside} linked in but no symbols for it (stripped): capc cannot find SSL_write/SSL_read in it (looked in .dynsym and .symtab)`,
       );
   }
-  return { stacks, problems, needed };
+  return { stacks, problems, needed, runpath };
 }
 
 function classifyGo(file: string, sections: ReturnType<typeof readSections>, needed: string[]): Classification {
+  const runpath: string[] = [];
   const info = goBinaryInfo(file);
   const wanted = new Set([...captureFunctions('go'), ...closeFunctions('go')]);
   const hasSymtab = sections.some((s) => s.name === '.symtab');
@@ -137,8 +147,8 @@ function classifyGo(file: string, sections: ReturnType<typeof readSections>, nee
   const problems: string[] = [];
   try {
     if (hasSymtab) {
-      for (const s of readFunctionSymbols(file))
-        if (wanted.has(s.name)) functions.set(s.name, { addr: s.value, size: Number(s.size), symbol: true });
+      for (const [name, s] of findFunctionSymbols(file, [...wanted], sections).found)
+        functions.set(name, { addr: s.value, size: Number(s.size), symbol: true });
     } else {
       for (const f of goPclntabFunctions(file, wanted))
         functions.set(f.name, { addr: f.addr, size: f.size, symbol: false });
@@ -146,14 +156,14 @@ function classifyGo(file: string, sections: ReturnType<typeof readSections>, nee
   } catch (e) {
     problems.push(`${file}: cannot read its Go function table: ${(e as Error).message}`);
   }
-  if (!FAMILIES.go.marks.every((m) => functions.has(m))) return { stacks: [], problems, needed };
+  if (!FAMILIES.go.marks.every((m) => functions.has(m))) return { stacks: [], problems, needed, runpath };
   const v = goVersionNumber(info.version);
   const supported = info.machine === 62 && v !== undefined && (v[0] > 1 || v[1] >= 17);
   if (!supported) {
     problems.push(
       `${file} uses Go's crypto/tls, built with ${info.version ?? 'an unknown Go version'}${info.machine !== 62 ? ` for machine ${info.machine}` : ''}: capc captures Go ${FAMILIES.go.minVersion}+ on x86-64 only (Go's register ABI; older Go passes arguments on the stack)`,
     );
-    return { stacks: [], problems, needed };
+    return { stacks: [], problems, needed, runpath };
   }
   return {
     stacks: [
@@ -168,34 +178,60 @@ function classifyGo(file: string, sections: ReturnType<typeof readSections>, nee
     ],
     problems,
     needed,
+    runpath,
   };
 }
 
-/** DT_NEEDED entries of an ELF file. */
-export function readNeeded(file: string): string[] {
+/** DT_NEEDED entries and the DT_RUNPATH/DT_RPATH directories ($ORIGIN resolved) of an ELF file. */
+export function readDynamic(file: string): { needed: string[]; runpath: string[] } {
   const fd = fs.openSync(file, 'r');
   try {
     const secs = readSections(fd);
     const dyn = secs.find((s) => s.name === '.dynamic');
     const dynstr = secs.find((s) => s.name === '.dynstr');
-    if (!dyn || !dynstr) return [];
+    if (!dyn || !dynstr) return { needed: [], runpath: [] };
     const d = readAt(fd, dyn.offset, dyn.size);
     const str = readAt(fd, dynstr.offset, dynstr.size);
-    const out: string[] = [];
+    const at = (o: number) => {
+      const start = Number(d.readBigUInt64LE(o + 8));
+      const end = str.indexOf(0, start);
+      return str.toString('latin1', start, end < 0 ? undefined : end);
+    };
+    const needed: string[] = [];
+    const runpath: string[] = [];
     for (let o = 0; o + 16 <= d.length; o += 16) {
       const tag = Number(d.readBigInt64LE(o));
       if (tag === 0) break;
-      if (tag === 1 /* DT_NEEDED */) {
-        const at = Number(d.readBigUInt64LE(o + 8));
-        const end = str.indexOf(0, at);
-        out.push(str.toString('latin1', at, end < 0 ? undefined : end));
-      }
+      if (tag === 1 /* DT_NEEDED */) needed.push(at(o));
+      if (tag === 29 /* DT_RUNPATH */ || tag === 15 /* DT_RPATH */)
+        runpath.push(
+          ...at(o)
+            .split(':')
+            .map((p) => p.replace(/\$(\{ORIGIN\}|ORIGIN)/g, path.dirname(file))),
+        );
     }
-    return out;
+    return { needed, runpath };
   } finally {
     fs.closeSync(fd);
   }
 }
+
+/** Where the dynamic linker would find `soname` for a program with `runpath` (approximately: no LD_LIBRARY_PATH). */
+export function resolveNeeded(
+  soname: string,
+  runpath: string[],
+  ldcache: { soname: string; path: string }[],
+): string | undefined {
+  for (const dir of runpath) if (fs.existsSync(path.join(dir, soname))) return path.join(dir, soname);
+  const hit = ldcache.find((e) => e.soname === soname);
+  if (hit) return hit.path;
+  for (const dir of ['/lib/x86_64-linux-gnu', '/usr/lib/x86_64-linux-gnu', '/lib64', '/usr/lib64', '/lib', '/usr/lib'])
+    if (fs.existsSync(path.join(dir, soname))) return path.join(dir, soname);
+  return undefined;
+}
+
+/** Library names discovery looks inside (TLS libraries, by soname). */
+export const TLS_LIBRARY_NAME = /^(libssl|libgnutls|libnspr4|libboringssl)/;
 
 /**
  * The TLS library a symbol-less program carries inside, from the version
@@ -213,17 +249,21 @@ function embeddedTlsVersion(
   const fd = fs.openSync(file, 'r');
   try {
     const data = readAt(fd, ro.offset, ro.size);
+    // Version strings, or libssl's source file names (kept for its error messages).
     for (const [needle, what] of [
       ['OpenSSL 3.', 'OpenSSL 3'],
       ['OpenSSL 1.', 'OpenSSL 1'],
       ['BoringSSL', 'BoringSSL'],
+      ['/ssl/ssl_lib.c', "OpenSSL's libssl"],
       ['GnuTLS', 'GnuTLS'],
     ] as const) {
       const at = data.indexOf(needle);
       if (at >= 0) {
+        let start = at;
+        while (start > 0 && start > at - 40 && data[start - 1]! >= 0x20 && data[start - 1]! < 0x7f) start--;
         const end = data.indexOf(0, at);
-        const text = data.toString('latin1', at, Math.min(end < 0 ? at + 40 : end, at + 40)).trim();
-        return `${what} ('${text}')`;
+        const text = data.toString('latin1', start, Math.min(end < 0 ? at + 40 : end, at + 40)).trim();
+        return `${what} (found '${text}' in its data)`;
       }
     }
     return undefined;

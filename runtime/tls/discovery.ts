@@ -18,7 +18,7 @@ import type { MissedTls, Renderer, TlsStackInfo } from '../events/model.js';
 import { native } from '../ffi/libbpf.js';
 import { ldconfigEntries, mappedFiles } from '../host/libraries.js';
 import { RingReader } from '../ring/ringbuf.js';
-import { classifyFile, type TlsStack } from './classify.js';
+import { classifyFile, resolveNeeded, TLS_LIBRARY_NAME, type TlsStack } from './classify.js';
 import { goFileOffset } from './go-binary.js';
 
 const EXEC_EV_SIZE = 40;
@@ -66,6 +66,8 @@ export class TlsDiscovery {
   private readonly knownFd: number;
   private readonly scopeFd: number;
   private readonly pendingScans = new Map<number, number[]>();
+  /** Processes stopped at exec and not continued yet (continued on every way out). */
+  private readonly held = new Set<number>();
   private lastRescan = Date.now();
   private started = false;
   attachFailures = 0;
@@ -147,7 +149,7 @@ export class TlsDiscovery {
       if (/^libnspr4\.so/.test(base) && !nss) continue;
       // Libraries are looked at when their name says TLS; executables always (TLS may be built in).
       const isLib = /\.so(\.|$)/.test(base);
-      if (isLib && !/^(libssl|libgnutls|libnspr4|libboringssl)/.test(base)) continue;
+      if (isLib && !TLS_LIBRARY_NAME.test(base)) continue;
       const root = `/proc/${pid}/root`;
       const file = fs.existsSync(`${root}${f}`) ? `${root}${f}` : f;
       found.push(...this.consider(file, pid));
@@ -241,17 +243,35 @@ export class TlsDiscovery {
 
   /** Exec events: executables capc has not looked at. Returns how many were read. */
   drain(): number {
-    const execs: { pid: number; dev: bigint; ino: bigint }[] = [];
+    const execs: { pid: number; held: boolean; dev: bigint; ino: bigint }[] = [];
     const n = this.ring.drain((_d, view, off, len) => {
       if (len < EXEC_EV_SIZE) return;
       execs.push({
         pid: view.getUint32(off, true),
+        held: view.getUint32(off + 4, true) !== 0,
         dev: view.getBigUint64(off + 8, true),
         ino: view.getBigUint64(off + 16, true),
       });
     });
-    for (const e of execs) this.onExec(e.pid, e.dev, e.ino);
+    for (const e of execs) {
+      if (e.held) this.held.add(e.pid);
+      try {
+        this.onExec(e.pid, e.dev, e.ino);
+      } finally {
+        if (e.held) this.resume(e.pid);
+      }
+    }
     return n;
+  }
+
+  /** Continue a process the kernel stopped at exec (-c): capc has attached to what it carries. */
+  private resume(pid: number): void {
+    this.held.delete(pid);
+    try {
+      process.kill(pid, 'SIGCONT');
+    } catch {
+      /* it is gone */
+    }
   }
 
   private onExec(pid: number, dev: bigint, ino: bigint): void {
@@ -265,7 +285,15 @@ export class TlsDiscovery {
     if (exe) {
       const file = fs.existsSync(`/proc/${pid}/root${exe}`) ? `/proc/${pid}/root${exe}` : exe;
       found.push(...this.consider(file, pid));
-      // Its libraries are mapped by the dynamic linker after exec: look again shortly.
+      // Its libraries are mapped by the dynamic linker after exec: attach to the TLS ones it
+      // needs now (by DT_NEEDED and its RUNPATH), and look at its maps again shortly (dlopen).
+      const c = classifyFile(file);
+      const nss = c.needed.some((n) => /^libssl3\.so/.test(n));
+      for (const soname of c.needed) {
+        if (!TLS_LIBRARY_NAME.test(soname) || (/^libnspr4/.test(soname) && !nss)) continue;
+        const lib = resolveNeeded(soname, c.runpath, ldconfigEntries());
+        if (lib) found.push(...this.consider(lib, pid));
+      }
       this.pendingScans.set(pid, [Date.now() + 30, Date.now() + 300]);
     }
     const key = Buffer.alloc(16);
@@ -348,6 +376,8 @@ export class TlsDiscovery {
   }
 
   close(): void {
+    for (const pid of [...this.held]) this.resume(pid);
+    this.drain(); // events still in the ring: continue those processes too
     for (const t of this.targets.values()) for (const l of t.links) l.destroy();
     this.dropLinks();
     this.ring.close();

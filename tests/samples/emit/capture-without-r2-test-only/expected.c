@@ -456,7 +456,7 @@ int capc_p6(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	}
 #line 1 "capture-without-r2-test-only.cap"
-	capc_exec_seen(&capc_known, &capc_execs, (struct linux_binprm *)ctx->args[2], &capc_stats, 7);  /* an executable capc has not looked at: discovery may find TLS in it */
+	capc_exec_seen(&capc_known, &capc_execs, (struct linux_binprm *)ctx->args[2], &capc_stats, 7, capc_ro.scope & CAPC_SCOPE_HOLD);  /* an executable capc has not looked at: discovery may find TLS in it (held under -c until attached) */
 #line 1 "capture-without-r2-test-only.cap"
 	return 0;
 }
