@@ -90,6 +90,9 @@ export const CATALOGUE = {
   W0902: { severity: 'warning', title: 'map full: updates failed' },
   W0903: { severity: 'warning', title: 'captured bytes lost' },
   W0904: { severity: 'warning', title: 'loop stopped at its iteration limit' },
+  W0905: { severity: 'warning', title: 'TLS stack found that capc cannot probe' },
+  W0906: { severity: 'warning', title: 'TLS traffic the program did not capture' },
+  W0907: { severity: 'warning', title: 'the capture saw no connection' },
 } as const satisfies Record<string, Entry>;
 
 export type DiagnosticCode = keyof typeof CATALOGUE;

@@ -6,7 +6,7 @@
 // must be printed once the UI has closed: drop totals and the session's
 // closing output (END's printf, open connections, the final maps).
 import { mapText } from '../format/maps.js';
-import type { CapEvent, MapSnapshot, Renderer } from '../events/model.js';
+import type { CapEvent, MapSnapshot, Renderer, TlsStackInfo } from '../events/model.js';
 import type { LiveControls, SessionSnapshot } from '../session/snapshot.js';
 import { EntryRing, type Entry } from './entry-ring.js';
 import { StreamBook, type StreamBookLimits } from './stream-book.js';
@@ -38,6 +38,8 @@ export class UiStore implements Renderer {
   /** while loops stopped at loop_limit, by where they are (W0904). */
   readonly loopLimit = new Map<string, { count: number; limit: number }>();
   probes = 0;
+  /** TLS stacks discovery attached to, in the order found. */
+  readonly tlsStacks: TlsStackInfo[] = [];
   maps: MapSnapshot[] = [];
   /** The latest two snapshots (for rates), with the store's totals when each arrived. */
   snap: { s: SessionSnapshot; events: number; bytes: number } | undefined;
@@ -70,6 +72,9 @@ export class UiStore implements Renderer {
     switch (e.kind) {
       case 'attaching':
         this.probes = e.probes;
+        return;
+      case 'tls-stacks':
+        this.tlsStacks.push(...e.stacks);
         return;
       case 'printf':
         this.events++;
