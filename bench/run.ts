@@ -11,6 +11,7 @@ import { perHitBench } from './perhit.js';
 import { rampBench } from './ramp.js';
 import { seed000Bench } from './seed000.js';
 import { startupBench } from './startup.js';
+import { tlsStacksBench } from './tlsstacks.js';
 import { tuiBench } from './tui.js';
 import { wakeupsBench } from './wakeups.js';
 
@@ -27,6 +28,7 @@ const BENCHES: { name: string; what: string; run: () => Promise<string> }[] = [
   { name: 'ramp', what: 'capture rate ramp', run: () => rampBench() },
   { name: 'overhead', what: 'traced-process overhead', run: () => overheadBench(Math.max(1, Math.round(runs / 2))) },
   { name: 'tui', what: 'terminal UI under load', run: () => tuiBench() },
+  { name: 'tlsstacks', what: 'capture cost per TLS stack (--tls)', run: () => tlsStacksBench(runs) },
 ];
 const unknown = only.filter((n) => !BENCHES.some((b) => b.name === n));
 if (unknown.length) {
