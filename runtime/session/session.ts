@@ -183,13 +183,12 @@ class Session {
       const pid = tree && treeRoles.has(p.role ?? '') ? undefined : (opts.pid ?? this.child?.pid);
       this.links.push(...attachProbe(p, this.obj.program(p.program).ptr, { pid }));
     }
-    const watchOnly = m.capture?.discovery?.mode === 'watch';
     if (this.discovery) {
       for (const p of m.probes.filter((x) => x.role === 'exec-watch'))
         this.links.push(...attachProbe(p, this.obj.program(p.program).ptr, {}));
-      // Capture mode must be attached before the workload runs; the watch (W0906) is
-      // diagnostics and starts once the program's own probes are in place.
-      if (!watchOnly) this.discovery.start();
+      // Before the command runs: in capture mode to capture it, in watch mode to see it
+      // (starting the watch later would miss a program that talks TLS at once).
+      this.discovery.start();
       // With discovery the count is known only now (each stack found adds its probes).
       opts.renderer.event({
         kind: 'attaching',
@@ -203,7 +202,6 @@ class Session {
     this.drainAll();
     if (!this.stop) this.child?.release();
     else this.child?.kill();
-    if (this.discovery && watchOnly) this.discovery.start();
 
     const deadline = opts.durationSec !== undefined ? Date.now() + opts.durationSec * 1000 : undefined;
     this.child?.wait().then(() => this.requestStop('child'));
