@@ -92,7 +92,10 @@ function classifyUncached(file: string): Classification {
       ...(FAMILIES[f].flavors ?? []).map((x) => x.symbol),
     ]),
   ];
-  const byName = findFunctionSymbols(file, wantedNames, sections).found;
+  // A stack whose marks are all exported needs no static symbol table (only an unexported flavor symbol is lost).
+  const enough = (['openssl', 'gnutls', 'nss'] as const).flatMap((f) => FAMILIES[f].marks);
+  const dyn = findFunctionSymbols(file, wantedNames, sections, ['SSL_write', 'SSL_read']).found;
+  const byName = [...enough].some((m) => dyn.has(m)) ? dyn : findFunctionSymbols(file, wantedNames, sections).found;
   const names = new Set(byName.keys());
   const stacks: TlsStack[] = [];
   const problems: string[] = [];
