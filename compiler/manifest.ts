@@ -57,7 +57,13 @@ export interface ManifestCapture {
    * `knownMap` (struct capc_exe_key); `watchMap` holds the counts
    * (struct capc_watch_key -> struct capc_watch_val).
    */
-  discovery?: { mode: 'capture' | 'watch'; execRing: string; knownMap: string; watchMap?: string };
+  discovery?: {
+    mode: 'capture' | 'watch';
+    execRing: string;
+    execRingSize: number;
+    knownMap: string;
+    watchMap?: string;
+  };
 }
 
 export interface ManifestCaptureSite {

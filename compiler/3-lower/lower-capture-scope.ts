@@ -151,6 +151,7 @@ export class ScopeLowering {
         ? {
             mode: this.info.discovery,
             execRing: EXEC_RING,
+            execRingSize: EXEC_RING_SIZE,
             knownMap: KNOWN_MAP,
             watchMap: this.info.discovery === 'watch' ? WATCH_MAP : undefined,
           }

@@ -189,10 +189,12 @@ class Session {
       // Before the command runs: in capture mode to capture it, in watch mode to see it
       // (starting the watch later would miss a program that talks TLS at once).
       this.discovery.start();
-      // With discovery the count is known only now (each stack found adds its probes).
+      // With discovery the count is known only now (each stack found adds its probes; the
+      // watch's counters are capc's own, not the program's).
       opts.renderer.event({
         kind: 'attaching',
-        probes: m.probes.filter(own).length + this.discovery.links.length,
+        probes:
+          m.probes.filter(own).length + (m.capture?.discovery?.mode === 'capture' ? this.discovery.links.length : 0),
       });
     }
     mark(`attached ${this.links.length + (this.discovery?.links.length ?? 0)} probes`);

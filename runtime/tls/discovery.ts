@@ -75,7 +75,7 @@ export class TlsDiscovery {
   constructor(private readonly o: DiscoveryOptions) {
     const d = o.manifest.capture!.discovery!;
     this.mode = d.mode;
-    this.ring = new RingReader(d.execRing, o.obj.mapFd(d.execRing), 65536);
+    this.ring = new RingReader(d.execRing, o.obj.mapFd(d.execRing), d.execRingSize);
     this.knownFd = o.obj.mapFd(d.knownMap);
     this.scopeFd = o.manifest.capture?.scope ? o.obj.mapFd(o.manifest.capture.scope.map) : -1;
     this.templates = o.manifest.probes.filter(

@@ -38,32 +38,28 @@ test("the README's one-liner captures the system python3's client and server (SS
   const peers = path.join(work, 'peers');
   fs.mkdirSync(peers);
   const port = freePort();
-  let serverPid = 0;
-  let clientPid = 0;
-  const r = await runCapc(['run', '-q', '--write-streams', path.join(work, 's'), '-e', README_ONE_LINER], {
-    timeoutMs: 120000,
-    onAttached: async (pid) => {
-      const target = (f: string) => path.join(repoRoot, 'tests/fixtures/targets', f);
-      const server = await startUntil(
-        PY,
-        [target('tls_peer_server.py'), String(port), cert, key, peers, '3', '8', '5'],
-        'listening',
-      );
-      serverPid = server.proc.pid!;
-      const client = await startUntil(
-        PY,
-        [target('tls_peer_client.py'), String(port), peers, '3', '8', '5'],
-        undefined,
-      );
-      clientPid = client.proc.pid!;
-      assert.equal(await client.exited, 0, client.out());
-      assert.equal(await server.exited, 0, server.out());
-      process.kill(pid, 'SIGINT');
+  const target = (f: string) => path.join(repoRoot, 'tests/fixtures/targets', f);
+  // Under -c (the command and its descendants), so other TLS programs on this shared machine stay out.
+  const sh = script(
+    work,
+    'run.sh',
+    `${PY} ${target('tls_peer_server.py')} ${port} ${cert} ${key} ${peers} 3 8 5 > ${work}/server.log &
+echo $! > ${work}/server.pid
+for i in $(seq 100); do grep -q listening ${work}/server.log && break; sleep 0.1; done
+${PY} ${target('tls_peer_client.py')} ${port} ${peers} 3 8 5 &
+echo $! > ${work}/client.pid
+wait`,
+  );
+  const r = await runCapc(
+    ['run', '-q', '--write-streams', path.join(work, 's'), '-e', README_ONE_LINER, '-c', `sh ${sh}`],
+    {
+      timeoutMs: 120000,
     },
-  });
+  );
   assert.equal(r.code, 0, r.stderr);
-  const c = assertStreamsMatchByContent(peers, path.join(work, 's'), 'pyclient', 3, clientPid);
-  const s = assertStreamsMatchByContent(peers, path.join(work, 's'), 'pyserver', 3, serverPid);
+  const pid = (f: string) => Number(fs.readFileSync(path.join(work, f), 'utf8'));
+  const c = assertStreamsMatchByContent(peers, path.join(work, 's'), 'pyclient', 3, pid('client.pid'));
+  const s = assertStreamsMatchByContent(peers, path.join(work, 's'), 'pyserver', 3, pid('server.pid'));
   assert.ok(c.bytes > 50_000 && s.bytes === c.bytes, `${c.bytes} / ${s.bytes} bytes`);
   assert.doesNotMatch(r.stderr, /W090[3567]/);
 });
@@ -228,6 +224,39 @@ wait`,
   pair('wget', '/from-wget');
   pair('node', '/from-node');
   assert.match(r.stderr, /TLS.*built into node in \/usr\/bin\/node/);
+});
+
+test('-p PID follows the process tree: a client its shell starts later is captured, the server outside the tree is not', async (t) => {
+  if (!requireKernel(t) || !requireTool(t, PY) || !requireTool(t, 'cc')) return;
+  const { cert, key } = testCert();
+  const work = tmp('capc-ptree-');
+  const peers = path.join(work, 'peers');
+  fs.mkdirSync(peers);
+  const port = freePort();
+  const server = await startUntil(tlsPeer(), ['server', String(port), cert, key, peers, '2', '4', '8'], 'listening');
+  const client = path.join(repoRoot, 'tests/fixtures/targets/tls_peer_client.py');
+  // The shell waits for a go file, then starts the client: it does not exist when capc attaches.
+  const sh = spawn(
+    'sh',
+    ['-c', `while [ ! -e ${work}/go ]; do sleep 0.1; done; ${PY} ${client} ${port} ${peers} 2 4 8`],
+    {
+      stdio: 'ignore',
+    },
+  );
+  const r = await runCapc(
+    ['run', '-q', '--write-streams', path.join(work, 's'), '-p', String(sh.pid), '-e', README_ONE_LINER],
+    {
+      timeoutMs: 60000,
+      onAttached: () => fs.writeFileSync(path.join(work, 'go'), ''),
+    },
+  );
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(await server.exited, 0);
+  const index = readIndex(path.join(work, 's'));
+  assert.equal(index.filter((e) => e.comm.startsWith('python3')).length, 2, 'both client connections');
+  assert.equal(index.filter((e) => e.pid === server.proc.pid).length, 0, 'the server is outside the tree');
+  const pyPid = index.find((e) => e.comm.startsWith('python3'))!.pid;
+  assertStreamsMatchByContent(peers, path.join(work, 's'), 'pyclient', 2, pyPid);
 });
 
 test("the plain one-liner names node when node's https client talks TLS through its own OpenSSL (W0906)", async (t) => {
