@@ -23,6 +23,7 @@ import { CaptureChannel } from './capture-channel.js';
 import { ValueResolver } from '../events/resolve.js';
 import { Control, readControl } from './control.js';
 import { LiveView, type LiveOptions } from './snapshot.js';
+import { writePrivateFile } from '../files/private-files.js';
 
 export class CompileFailed extends Error {
   constructor(readonly diagnostics: Diagnostic[]) {
@@ -328,7 +329,7 @@ class Session {
       runCpuSeconds: (run.user + run.system) / 1e6,
       maxRssBytes: process.resourceUsage().maxRSS * 1024,
     };
-    fs.writeFileSync(file, JSON.stringify(stats, null, 2) + '\n');
+    writePrivateFile(file, JSON.stringify(stats, null, 2) + '\n');
   }
 
   async close(): Promise<void> {
