@@ -25,6 +25,7 @@ import { Control, readControl } from './control.js';
 import { LiveView, type LiveOptions } from './snapshot.js';
 import { TlsDiscovery } from '../tls/discovery.js';
 import { seedScope } from './scope.js';
+import { writePrivateFile } from '../files/private-files.js';
 
 export class CompileFailed extends Error {
   constructor(readonly diagnostics: Diagnostic[]) {
@@ -383,7 +384,7 @@ class Session {
       runCpuSeconds: (run.user + run.system) / 1e6,
       maxRssBytes: process.resourceUsage().maxRSS * 1024,
     };
-    fs.writeFileSync(file, JSON.stringify(stats, null, 2) + '\n');
+    writePrivateFile(file, JSON.stringify(stats, null, 2) + '\n');
   }
 
   async close(): Promise<void> {
