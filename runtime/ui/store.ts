@@ -76,6 +76,10 @@ export class UiStore implements Renderer {
       case 'tls-stacks':
         this.tlsStacks.push(...e.stacks);
         return;
+      case 'tls-problem':
+        // TLS discovery could not probe something: say it where the user is looking.
+        this.ring.pushText('printf', Buffer.from(`warning[W0905]: ${e.message}\n`));
+        return;
       case 'printf':
         this.events++;
         this.bytes += e.text.length;

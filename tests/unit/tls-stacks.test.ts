@@ -140,3 +140,30 @@ test('a Go program: version from its build info, functions from the symbol table
   const rets = returnOffsets(st.path, r.addr, r.size);
   assert.ok(rets.length >= 1 && rets.every((o) => o > 0 && o < r.size), rets.join(','));
 });
+
+test("the TUI's probes pane lists the TLS stacks discovery attached to; text and JSON name them too", async () => {
+  const { probeLines } = await import('../../runtime/ui/panes.js');
+  const { tlsStackLine, missedText, noConnectionText } = await import('../../runtime/output/text.js');
+  const st = { name: 'Go crypto/tls (go1.19.8) in srv', family: 'go', path: '/tmp/srv', pids: [7, 8], probes: 4 };
+  const lines = probeLines([], 100, [st]).map((l) => l.text);
+  assert.ok(lines.some((l) => l.includes('TLS STACKS')));
+  assert.ok(lines.some((l) => l.includes('Go crypto/tls (go1.19.8) in srv in /tmp/srv (4 probes)  pids 7,8')));
+  assert.equal(tlsStackLine(st, true), 'TLS (new): Go crypto/tls (go1.19.8) in srv in /tmp/srv (4 probes; pids 7, 8)');
+  const m = missedText([
+    {
+      pid: 9,
+      comm: 'node',
+      stack: 'OpenSSL 3 built into node',
+      path: '/usr/bin/node',
+      calls: { SSL_write: 2 },
+      probe: 'uprobe:/usr/bin/node:SSL_write, uprobe:/usr/bin/node:SSL_read',
+    },
+  ]);
+  assert.match(m, /^warning\[W0906\]/);
+  assert.match(m, /node\[9\]: SSL_write 2x in OpenSSL 3 built into node \(\/usr\/bin\/node\)/);
+  assert.match(
+    noConnectionText(['uprobe:/lib/libssl.so.3:SSL_write', 'uretprobe:/lib/libssl.so.3:SSL_read'], 0),
+    /nothing in scope called SSL_write, SSL_read in \/lib\/libssl\.so\.3/,
+  );
+  assert.match(noConnectionText(['uprobe:tls:SSL_write'], 1), /any stack capc found.*see W0906/);
+});
