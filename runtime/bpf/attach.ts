@@ -11,7 +11,7 @@ import { errno, native, strerror, type Ptr } from '../ffi/libbpf.js';
 import { kprobeError } from './kernel-support.js';
 import { takeLibbpfLog } from './libbpf-log.js';
 import { readFunctionSymbols } from '../host/elf.js';
-import { goFileOffset, returnOffsets } from '../tls/go-binary.js';
+import { goBinaryInfo, goFileOffset, goVersionNumber, returnOffsets } from '../tls/go-binary.js';
 
 /** Attach one probe of the manifest (BEGIN/END are run, not attached: none returned). */
 export function attachProbe(p: ManifestProbe, prog: Ptr, o: { pid?: number }): Link[] {
@@ -180,6 +180,18 @@ export function attachAtReturns(
   prog: Ptr,
   o: { path: string; func: string; pid?: number; where?: { addr: bigint; size: number; symbol: boolean } },
 ): Link[] {
+  // Go's register ABI (arguments in registers, the goroutine in r14) came with Go 1.17 on x86-64.
+  const info = goBinaryInfo(o.path);
+  const v = goVersionNumber(info.version);
+  if (info.machine !== 62 || !v || (v[0] === 1 && v[1] < 17))
+    throw new CapcError(
+      'E0801',
+      `cannot attach ${probe.spec}: ${o.path} was built with ${info.version ?? 'an unknown Go version'}${info.machine !== 62 ? ` for machine ${info.machine}` : ''}`,
+      [
+        "capc captures Go's crypto/tls from Go 1.17 on x86-64 (the register ABI); older Go passes arguments on the stack",
+      ],
+      probe.span,
+    );
   let where = o.where;
   if (!where) {
     const s = readFunctionSymbols(o.path).find((x) => x.name === o.func);

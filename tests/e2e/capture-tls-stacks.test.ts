@@ -328,4 +328,18 @@ kill $A $B`,
     ),
   );
   assert.match(r.stderr, new RegExp(`W0905\\]: ${oldGo} uses Go's crypto/tls, built with go1\\.16.*Go 1\\.17\\+`));
+  // Probed by name, the same binary is refused at attach, with the reason.
+  const e = await runCapc([
+    'run',
+    '-q',
+    '-e',
+    `uprobe:${oldGo}:"crypto/tls.(*Conn).Write" accumulate(conn, 1024) -> ringbuf`,
+    '-c',
+    'true',
+  ]);
+  assert.equal(e.code, 1, e.stderr);
+  assert.match(
+    e.stderr,
+    /error\[E0801\]: .*was built with go1\.16.*\n(.*\n)*.*from Go 1\.17 on x86-64 \(the register ABI\)/,
+  );
 });
