@@ -6,7 +6,7 @@ import type { Manifest } from '../../compiler/manifest.js';
 import { CapcError } from '../errors.js';
 import { errno, native, strerror, type Ptr } from '../ffi/libbpf.js';
 import { installLibbpfLogger, takeLibbpfLog } from './libbpf-log.js';
-import { customBtfPath } from '../toolchain/environment.js';
+import { customBtfPath } from '../build/environment.js';
 import { explainVerifierLog } from './verifier-log.js';
 import { fentryError } from './kernel-support.js';
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { BpfObject } from '../bpf/object.js';
 import { CompileFailed } from '../session/session.js';
-import { requireBtf, requirePrivileges } from '../toolchain/environment.js';
+import { requireBtf, requirePrivileges } from '../build/environment.js';
 import { capacityReport } from './capacity.js';
 import { compileOptions, EXIT_OK, printDiagnostics, readSource, reportFailure, type ProgramOpts } from './common.js';
 
@@ -25,7 +25,7 @@ function programCommand(program: Command, name: string, description: string) {
 }
 
 /** The compiler, loaded only by the commands that need it (`capc run` usually starts from its cache without it). */
-const compiler = () => import('../session/build.js');
+const compiler = () => import('../build/build.js');
 
 function positionalOf(file: string | undefined, args: string[], opts: ProgramOpts): string[] {
   return opts.e !== undefined && file !== undefined ? [file, ...args] : args;

@@ -5,7 +5,7 @@
 // stack trace maps; symbols come from the Symbolizer.
 import type { Manifest } from '../../compiler/manifest.js';
 import { native } from '../ffi/libbpf.js';
-import { Symbolizer, type ProbeSite } from '../host/symbolize.js';
+import { Symbolizer, type ProbeSite } from '../symbols/symbolize.js';
 import { ResolvedPart } from './model.js';
 
 export class ValueResolver {

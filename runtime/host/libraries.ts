@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Resolved } from '../../compiler/host.js';
 import { closest } from '../../compiler/diagnostics/diagnostic.js';
-import { isElf } from './elf.js';
+import { isElf } from '../symbols/elf.js';
 
 export interface LdEntry {
   soname: string;

@@ -5,7 +5,7 @@
 // Results are cached for the life of the process.
 import type { BtfParam, Host, Resolved, TracepointFormat, UsdtProbe } from '../../compiler/host.js';
 import { Btf } from './btf.js';
-import { readFunctionSymbols } from './elf.js';
+import { readFunctionSymbols } from '../symbols/elf.js';
 import { kernelFunctions } from './kallsyms.js';
 import { resolveBinary } from './libraries.js';
 import { Tracefs } from './tracefs.js';

@@ -3,7 +3,7 @@
 // name and argument spec strings), for `usdt:` probes and `capc list usdt:`.
 import fs from 'node:fs';
 import type { UsdtProbe } from '../../compiler/host.js';
-import { readAt, readSections } from './elf.js';
+import { readAt, readSections } from '../symbols/elf.js';
 
 const NT_STAPSDT = 3;
 

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { SystemHost } from '../../runtime/host/system-host.js';
-import { answersStillHold, RecordingHost } from '../../runtime/session/compile-cache.js';
+import { answersStillHold, RecordingHost } from '../../runtime/build/compile-cache.js';
 import { requireKernel, requireTool } from '../support/kernel.js';
 import { buildTarget } from '../support/targets.js';
 

@@ -9,7 +9,7 @@ import type { Manifest } from '../../compiler/manifest.js';
 import { BpfObject } from '../../runtime/bpf/object.js';
 import { explainVerifierLog } from '../../runtime/bpf/verifier-log.js';
 import { CapcError } from '../../runtime/errors.js';
-import { compileC } from '../../runtime/toolchain/clang.js';
+import { compileC } from '../../runtime/build/clang.js';
 import { requireKernel } from '../support/kernel.js';
 
 const SOURCE = {

@@ -7,7 +7,7 @@ import { globToRegExp } from '../../compiler/2-analyze/probe-match.js';
 import { ALIASES } from '../../compiler/2-analyze/probes.js';
 import type { BtfParam } from '../../compiler/host.js';
 import { CapcError } from '../errors.js';
-import type { SystemHost } from './system-host.js';
+import type { SystemHost } from '../host/system-host.js';
 
 export interface Listed {
   name: string;

@@ -21,8 +21,8 @@ import type { SourceFile } from '../../grammar/ast.js';
 import { resolveBinary } from '../host/libraries.js';
 import { Tracefs } from '../host/tracefs.js';
 import { mark } from '../timing.js';
-import { cacheDir, clangVersion } from '../toolchain/environment.js';
-import { kernelKey, prepareHeaders } from '../toolchain/clang.js';
+import { cacheDir, clangVersion } from './environment.js';
+import { kernelKey, prepareHeaders } from './clang.js';
 
 /** What `capc run` needs from a compile: the manifest, the object and the warnings. */
 export interface RunBuild {

@@ -5,7 +5,7 @@ import { compile, type CompileOptions, type CompileResult } from '../../compiler
 import type { Host } from '../../compiler/host.js';
 import type { SourceFile } from '../../grammar/ast.js';
 import { systemHost } from '../host/system-host.js';
-import { compileC, type CompiledObject } from '../toolchain/clang.js';
+import { compileC, type CompiledObject } from './clang.js';
 import { mark } from '../timing.js';
 
 export { systemHost };
