@@ -1,4 +1,4 @@
-// runtime/session/build.ts — .cap source → checked C + manifest → BPF object.
+// runtime/build/build.ts — .cap source → checked C + manifest → BPF object.
 // Shared by `run`, `check`, `build` and `emit`; diagnostics come back as
 // data for the CLI to render.
 import { compile, type CompileOptions, type CompileResult } from '../../compiler/compile.js';

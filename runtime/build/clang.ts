@@ -1,4 +1,4 @@
-// runtime/toolchain/clang.ts — turns generated C into a BPF object.
+// runtime/build/clang.ts — turns generated C into a BPF object.
 // The kernel's types (vmlinux.h, from its BTF) and stdlib/capc.bpf.h are
 // compiled once into a precompiled header per kernel, clang version and
 // header content (~0.6 s once; then ~70 ms per program instead of ~400 ms).

@@ -1,4 +1,4 @@
-// runtime/session/compile-cache.ts — the source-level compile cache of
+// runtime/build/compile-cache.ts — the source-level compile cache of
 // `capc run`: a program already compiled on this machine starts without
 // loading the compiler at all (chevrotain's lexer and parser cost ~60 ms to
 // build, the passes more). The compiler is a pure function of the source,

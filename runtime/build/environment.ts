@@ -1,4 +1,4 @@
-// runtime/toolchain/environment.ts — checks that this machine can build and
+// runtime/build/environment.ts — checks that this machine can build and
 // load BPF programs, and says exactly what to do when it cannot: privileges,
 // kernel BTF, clang, bpftool. Also finds the cache directory.
 import { execFileSync } from 'node:child_process';

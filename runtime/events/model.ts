@@ -19,6 +19,9 @@ export class ResolvedPart {
 
 export type KeyPart = bigint | Buffer | ResolvedPart;
 
+/** A decoded field: an integer, a string's bytes, a resolved value (symbol, stack, address), or buf() bytes. */
+export type PrintfValue = bigint | Buffer | ResolvedPart | { buf: Buffer };
+
 export interface MapEntry {
   key: KeyPart[];
   /**

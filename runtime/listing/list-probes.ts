@@ -1,4 +1,4 @@
-// runtime/host/listing.ts — the probes a pattern names, as `capc list`
+// runtime/listing/list-probes.ts — the probes a pattern names, as `capc list`
 // (bpftrace -l) prints them: one `provider:...` line each, sorted; with
 // verbose, the arguments of each below it, indented by four spaces
 // (tracepoint fields from tracefs; raw tracepoint and fentry arguments from

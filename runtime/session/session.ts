@@ -8,10 +8,11 @@ import type { Diagnostic } from '../../compiler/diagnostics/diagnostic.js';
 import type { Manifest } from '../../compiler/manifest.js';
 import type { SourceFile } from '../../grammar/ast.js';
 import { attachProbe, destroyAll, runOnce, type Link } from '../bpf/attach.js';
-import { readCounter } from '../bpf/maps-reader.js';
+import { readCounter, readStack } from '../bpf/maps-reader.js';
 import { BpfObject } from '../bpf/object.js';
 import { CapcError } from '../errors.js';
 import { Decoder } from '../events/decode.js';
+import { FORMATTERS } from '../format/formatters.js';
 import type { Renderer } from '../events/model.js';
 import { Poller } from '../ring/poller.js';
 import { RingReader } from '../ring/ringbuf.js';
@@ -111,8 +112,11 @@ class Session {
     private readonly manifest: Manifest,
     private readonly opts: RunOptions,
   ) {
-    this.resolver = new ValueResolver(manifest, (name) => this.obj?.mapFd(name));
-    this.decoder = new Decoder(manifest, this.resolver);
+    this.resolver = new ValueResolver(manifest, (map, id, frames) => {
+      const fd = this.obj?.mapFd(map);
+      return fd === undefined ? undefined : readStack(fd, id, frames);
+    });
+    this.decoder = new Decoder(manifest, FORMATTERS, this.resolver);
   }
 
   async run(object: Buffer): Promise<number> {
@@ -129,7 +133,7 @@ class Session {
     mark('loaded into the kernel');
     opts.onLoaded?.(this.obj.programIds());
     this.statsFd = this.obj.mapFd(m.statsMap);
-    this.control = new Control(m, this.obj, opts.renderer, this.resolver);
+    this.control = new Control(m, this.obj, opts.renderer, FORMATTERS, this.resolver);
 
     for (const r of m.rings) {
       const reader = new RingReader(r.name, this.obj.mapFd(r.name), r.size);
@@ -143,7 +147,7 @@ class Session {
         { ring: this.rings.events!, role: 'events' as const },
         ...(this.capture?.ringSink ? [{ ring: this.capture.ringSink, role: 'capture' as const }] : []),
       ];
-      this.live = new LiveView(m, this.obj, this.statsFd, rings, opts.live);
+      this.live = new LiveView(m, this.obj, this.statsFd, rings, opts.live, FORMATTERS);
     }
 
     opts.renderer.event({ kind: 'attaching', probes: m.probes.length });
