@@ -3,7 +3,7 @@
 // diagnostic code and hints, and maps to an exit code: 2 for usage and
 // compile-time problems, 1 for everything that fails while running.
 import type { Span } from '../grammar/ast.js';
-import type { DiagnosticCode } from '../compiler/diagnostics/catalogue.js';
+import type { DiagnosticCode } from '../diagnostics/catalogue.js';
 import type { Diagnostic } from '../compiler/diagnostics/diagnostic.js';
 
 export class CapcError extends Error {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { parse } from '../compiler/1-parse/parse.js';
 import { compile, type CompileOptions } from '../compiler/compile.js';
-import { renderDiagnostics } from '../compiler/diagnostics/render.js';
+import { renderDiagnostics } from '../diagnostics/render.js';
 import { fixtureHost } from './fixtures/fixture-host.js';
 import { dumpProgram } from './support/ast-dump.js';
 import { repoRoot } from './support/paths.js';

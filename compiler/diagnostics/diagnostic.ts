@@ -2,7 +2,7 @@
 // collects them. A pass never throws a user error: it adds a Diagnostic and
 // carries on; the pipeline stops at the phase boundary if errors were added.
 import type { Span } from '../../grammar/ast.js';
-import { CATALOGUE, type DiagnosticCode } from './catalogue.js';
+import { CATALOGUE, type DiagnosticCode } from '../../diagnostics/catalogue.js';
 
 export type Severity = 'error' | 'warning' | 'note';
 

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { styleText } from 'node:util';
 import type { CompileOptions } from '../../compiler/compile.js';
 import type { Diagnostic } from '../../compiler/diagnostics/diagnostic.js';
-import { renderDiagnostics, type Paint } from '../../compiler/diagnostics/render.js';
+import { renderDiagnostics, type Paint } from '../../diagnostics/render.js';
 import type { SourceFile } from '../../grammar/ast.js';
 import { CapcError } from '../errors.js';
 import { CompileFailed } from '../session/session.js';

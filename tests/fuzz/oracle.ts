@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { compile } from '../../compiler/compile.js';
 import type { Manifest } from '../../compiler/manifest.js';
-import { renderDiagnostics } from '../../compiler/diagnostics/render.js';
+import { renderDiagnostics } from '../../diagnostics/render.js';
 import type { SourceFile } from '../../grammar/ast.js';
 import { BpfObject } from '../../runtime/bpf/object.js';
 import { CLANG_FLAGS, prepareHeaders } from '../../runtime/build/clang.js';

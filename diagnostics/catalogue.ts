@@ -5,7 +5,7 @@
 //   E01xx parse   E02xx names   E03xx types   E04xx probes   E05xx capture
 //   E06xx build (clang)   E07xx load (verifier)   E08xx attach   E09xx runtime
 //   Wxxxx warnings, Nxxxx notes.
-import type { Severity } from './diagnostic.js';
+import type { Severity } from '../compiler/diagnostics/diagnostic.js';
 
 interface Entry {
   severity: Severity;

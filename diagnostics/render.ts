@@ -6,8 +6,8 @@
 //        = hint: did you mean 'comm'?
 //
 // Pure: colouring is a function the caller passes (identity by default).
-import type { SourceFile } from '../../grammar/ast.js';
-import type { Diagnostic } from './diagnostic.js';
+import type { SourceFile } from '../grammar/ast.js';
+import type { Diagnostic } from '../compiler/diagnostics/diagnostic.js';
 
 export type Paint = (style: 'error' | 'warning' | 'note' | 'bold' | 'dim' | 'caret', text: string) => string;
 const plain: Paint = (_s, t) => t;
