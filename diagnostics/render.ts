@@ -1,4 +1,4 @@
-// compiler/diagnostics/render.ts — turns diagnostics into the text users read:
+// diagnostics/render.ts — turns diagnostics into the text users read:
 //
 //   opensnoop.cap:3:20: error[E0201]: unknown identifier 'cmm'
 //      3 | tracepoint:syscalls:sys_enter_openat /cmm == "cat"/ {
@@ -6,8 +6,8 @@
 //        = hint: did you mean 'comm'?
 //
 // Pure: colouring is a function the caller passes (identity by default).
-import type { SourceFile } from '../grammar/ast.js';
-import type { Diagnostic } from '../compiler/diagnostics/diagnostic.js';
+import type { Diagnostic } from './diagnostic.js';
+import type { SourceFile } from './source.js';
 
 export type Paint = (style: 'error' | 'warning' | 'note' | 'bold' | 'dim' | 'caret', text: string) => string;
 const plain: Paint = (_s, t) => t;

@@ -3,7 +3,7 @@
 // that saw a value, (count, total) pairs), gathers hist/lhist buckets by key,
 // and decodes keys with the layouts from the manifest. Text is not made here:
 // a buf() key's text comes from the Formatters the caller passes.
-import type { ManifestMap } from '../../compiler/manifest.js';
+import type { ManifestMap } from '../../compiler/index.js';
 import { readField } from '../events/decode.js';
 import type { Formatters } from '../events/formatters.js';
 import { ResolvedPart, type KeyPart, type MapEntry, type MapSnapshot } from '../events/model.js';

@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { SourceFile } from '../../grammar/ast.js';
+import type { SourceFile } from '../../diagnostics/source.js';
 import { CapcError } from '../errors.js';
 import { bpftoolPath, btfPath, cacheDir, clangPath, clangVersion, requireBtf, stdlibDir } from './environment.js';
 

@@ -13,11 +13,18 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { CompileOptions } from '../../compiler/compile.js';
-import type { Diagnostic } from '../../compiler/diagnostics/diagnostic.js';
-import type { BtfParam, Host, Resolved, TracepointFormat, UsdtProbe } from '../../compiler/host.js';
-import type { Manifest } from '../../compiler/manifest.js';
-import type { SourceFile } from '../../grammar/ast.js';
+import {
+  manifestProblem,
+  type BtfParam,
+  type CompileOptions,
+  type Host,
+  type Manifest,
+  type Resolved,
+  type TracepointFormat,
+  type UsdtProbe,
+} from '../../compiler/index.js';
+import type { Diagnostic } from '../../diagnostics/diagnostic.js';
+import type { SourceFile } from '../../diagnostics/source.js';
 import { resolveBinary } from '../host/libraries.js';
 import { Tracefs } from '../host/tracefs.js';
 import { mark } from '../timing.js';
@@ -128,7 +135,8 @@ function lookup(key: string): RunBuild | undefined {
   } catch {
     return undefined;
   }
-  if (entry.version !== 1 || !answersStillHold(entry.calls)) return undefined;
+  // An entry from another manifest version is a miss (the program is compiled again), not an error.
+  if (entry.version !== 1 || manifestProblem(entry.manifest) || !answersStillHold(entry.calls)) return undefined;
   let object: Buffer;
   try {
     object = fs.readFileSync(path.join(cacheDir(), 'obj', `${entry.objectKey}.o`));

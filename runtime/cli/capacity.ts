@@ -1,7 +1,7 @@
 // runtime/cli/capacity.ts — the capacity report `capc check` and `capc build`
 // print for programs that capture: record sizes, how many batches a ring holds,
 // and the kernel memory each connection table takes.
-import { CAPTURE_RECORD, type Manifest } from '../../compiler/manifest.js';
+import { CAPTURE_RECORD, type Manifest } from '../../compiler/index.js';
 import { humanBytes } from '../format/payload.js';
 
 const RINGBUF_RECORD_HEADER = 8;

@@ -39,7 +39,7 @@ export function registerEmit(program: Command): void {
       try {
         source = readSource(opts.e !== undefined ? undefined : file, opts);
         const { compileSource } = await compiler();
-        const r = compileSource(source, compileOptions(opts, positionalOf(file, args, opts)));
+        const r = await compileSource(source, compileOptions(opts, positionalOf(file, args, opts)));
         if (!r.ok || !r.output) throw new CompileFailed(r.diagnostics);
         printDiagnostics(r.diagnostics, source);
         process.stdout.write(opts.manifest ? r.output.manifestJson : r.output.c);

@@ -3,7 +3,7 @@
 // the offsets the compiler chose (and clang checked with _Static_assert).
 // Values capc resolves (ntop, usym, ustack) go through the ValueResolver;
 // text is made by the Formatters the decoder is given (runtime/format/).
-import type { LayoutField, Manifest, ManifestEvent } from '../../compiler/manifest.js';
+import type { LayoutField, Manifest, ManifestEvent } from '../../compiler/index.js';
 import type { FastFormatter, Formatters } from './formatters.js';
 import { ResolvedPart, type CapEvent, type PrintfValue } from './model.js';
 import { PrintfEvent } from './printf-event.js';

@@ -4,8 +4,7 @@
 // functions from whoever wires them (the session), so they never import
 // runtime/format/ themselves. runtime/format/formatters.ts is the one
 // implementation.
-import type { FormatSegment } from '../../compiler/2-analyze/printf-format.js';
-import type { ManifestEvent } from '../../compiler/manifest.js';
+import type { FormatSegment, ManifestEvent } from '../../compiler/index.js';
 import type { PrintfValue } from './model.js';
 
 /** A printf record formatter compiled for one record layout: reads the fields at `offset`, returns latin1 text. */

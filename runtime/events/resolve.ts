@@ -4,7 +4,7 @@
 // `symbol+offset`, one per line. Stack frames come from the program's stack
 // trace maps through the reader the session gives (this layer does not touch
 // the kernel); symbols come from the Symbolizer.
-import type { Manifest } from '../../compiler/manifest.js';
+import type { Manifest } from '../../compiler/index.js';
 import { Symbolizer, type ProbeSite } from '../symbols/symbolize.js';
 import { ResolvedPart } from './model.js';
 

@@ -2,7 +2,7 @@
 // segments the compiler parsed, with C semantics for flags, width and
 // precision. Works on bytes: strings from the kernel are printed exactly as
 // they were, whatever their encoding.
-import type { FormatSegment } from '../../compiler/2-analyze/printf-format.js';
+import type { FormatSegment } from '../../compiler/index.js';
 import { ResolvedPart, type PrintfValue } from '../events/model.js';
 
 /**

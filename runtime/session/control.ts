@@ -5,7 +5,7 @@
 // its own ring, so a flood of events never drops a control record (#3924).
 // Also keeps the symbolizer ahead of exits: pids in maps keyed by stacks or
 // symbols are noted while their processes are alive.
-import { CTL_CLEAR, CTL_EXIT, CTL_PRINT, CTL_ZERO, type Manifest } from '../../compiler/manifest.js';
+import { CTL_CLEAR, CTL_EXIT, CTL_PRINT, CTL_ZERO, type Manifest } from '../../compiler/index.js';
 import { clearMap, mapKeys, readMap, zeroMap } from '../bpf/maps-reader.js';
 import type { BpfObject } from '../bpf/object.js';
 import type { Formatters } from '../events/formatters.js';

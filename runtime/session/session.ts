@@ -3,10 +3,9 @@
 // command or -p process ending, --duration), then detach, run END, drain,
 // print the maps and release everything — on every path, exactly once.
 import fs from 'node:fs';
-import type { CompileOptions } from '../../compiler/compile.js';
-import type { Diagnostic } from '../../compiler/diagnostics/diagnostic.js';
-import type { Manifest } from '../../compiler/manifest.js';
-import type { SourceFile } from '../../grammar/ast.js';
+import type { CompileOptions, Manifest } from '../../compiler/index.js';
+import type { Diagnostic } from '../../diagnostics/diagnostic.js';
+import type { SourceFile } from '../../diagnostics/source.js';
 import { attachProbe, destroyAll, runOnce, type Link } from '../bpf/attach.js';
 import { readCounter, readStack } from '../bpf/maps-reader.js';
 import { BpfObject } from '../bpf/object.js';

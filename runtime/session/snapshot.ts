@@ -6,7 +6,7 @@
 // once a second. It also holds the controls the UI may use (clear the maps).
 // Nothing here runs unless RunOptions.live is set: text and JSON output never
 // pay for it, and BPF statistics stay off for them.
-import type { Manifest, ManifestCounter } from '../../compiler/manifest.js';
+import type { Manifest, ManifestCounter } from '../../compiler/index.js';
 import { progRunStats, RunTimeStats } from '../bpf/bpf-stats.js';
 import { clearMap } from '../bpf/map-clear.js';
 import { readCounter, readMap } from '../bpf/maps-reader.js';
