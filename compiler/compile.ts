@@ -7,11 +7,12 @@ import { parse } from './1-parse/parse.js';
 import { analyze } from './2-analyze/analyze.js';
 import type { AnalyzeOptions } from './2-analyze/context.js';
 import { lower } from './3-lower/lower.js';
+import type { LowerOptions } from './3-lower/rules.js';
 import { emit, type Emitted, type EmitOptions } from './4-emit/emit.js';
 import type { Diagnostic } from './diagnostics/diagnostic.js';
 import type { Host } from './host.js';
 
-export interface CompileOptions extends AnalyzeOptions, EmitOptions {}
+export interface CompileOptions extends AnalyzeOptions, LowerOptions, EmitOptions {}
 
 export interface CompileResult {
   ok: boolean;
@@ -34,7 +35,7 @@ export function compile(source: SourceFile, host: Host, options: CompileOptions 
     diagnostics.push(...ad);
     if (hasErrors()) return { ok: false, diagnostics, failedPhase: 'analyze' };
     phase = 'lower';
-    const lowered = lower(analyzed);
+    const lowered = lower(analyzed, options);
     phase = 'emit';
     const output = emit(lowered, options);
     return { ok: true, diagnostics, output };

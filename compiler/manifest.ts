@@ -10,7 +10,7 @@
 // the previous one; the runtime checks it before loading (manifestProblem).
 import type { Span } from '../diagnostics/source.js';
 
-export const MANIFEST_VERSION = 1;
+export const MANIFEST_VERSION = 2;
 
 /** Why this capc cannot use `m` (another manifest version, or not a manifest), or undefined when it can. */
 export function manifestProblem(m: unknown): string | undefined {
@@ -87,6 +87,8 @@ export interface ManifestCaptureFamily {
   /** Bytes per connection in the table (header + 2N buffer for accumulate). */
   valueSize: number;
   accumulateSize?: number;
+  /** accumulate: bytes of the batch buffer, 2N (R2); 0 without accumulate. */
+  bufferSize: number;
   maxConnections: number;
   /** Counter: fragments of new connections refused because the table was full. */
   fullCounter: number;

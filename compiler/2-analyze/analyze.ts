@@ -118,7 +118,6 @@ export function analyze(
       uses,
       positional: options.positional ?? [],
       capture,
-      testDisableRule: options.testDisableRule,
     },
     diagnostics: bag.items,
   };
@@ -187,7 +186,6 @@ function readConfig(program: A.Program, bag: DiagnosticBag, options: AnalyzeOpti
   }
   Object.assign(config, options.configOverrides);
   const flags = new Set(Object.keys(options.configOverrides ?? {}) as (keyof ProgramConfig)[]);
-  if (!config.wakeupBytes) config.wakeupBytes = Math.max(1, Math.floor(config.ringbufSize / 4));
   validateConfig(config, bag, spans, flags);
   return config;
 }
@@ -244,6 +242,7 @@ function validateConfig(
     report('idleFlushMs', `idle_flush_ms ${c.idleFlushMs} must be from 1 to 3600000`);
   if (c.captureWritesAtEntry !== 0 && c.captureWritesAtEntry !== 1)
     report('captureWritesAtEntry', 'capture_writes_at_entry must be 0 or 1');
-  if (ringOk && (c.wakeupBytes < 1 || c.wakeupBytes > c.ringbufSize))
+  // 0: the default, chosen by lowering (R10: a quarter of the ring).
+  if (ringOk && c.wakeupBytes !== 0 && (c.wakeupBytes < 1 || c.wakeupBytes > c.ringbufSize))
     report('wakeupBytes', 'wakeup_bytes must be between 1 and the ring buffer size');
 }

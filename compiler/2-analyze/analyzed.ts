@@ -142,7 +142,7 @@ export interface ProgramConfig {
   idleFlushMs: number;
   /** Capture writes at entry (1: one trap, requested length) instead of at return (0: exact). */
   captureWritesAtEntry: number;
-  /** Unread bytes in a ring that make a producer wake the consumer (R10). */
+  /** Unread bytes in a ring that make a producer wake the consumer (R10); 0: lowering picks a quarter of the ring. */
   wakeupBytes: number;
   /** Most iterations of a while loop (R6); reaching it is counted and reported. */
   loopLimit: number;
@@ -155,8 +155,6 @@ export interface AnalyzedProgram {
   config: ProgramConfig;
   positional: string[];
   capture: CaptureInfo | undefined;
-  /** Tests only: a verifier rule left out (see AnalyzeOptions.testDisableRule). */
-  testDisableRule?: 'R2' | 'R3';
   /** Builtins that need values from userspace at load time. */
   uses: { cpid: boolean; elapsed: boolean };
 }

@@ -6,6 +6,7 @@
 import type * as A from '../../grammar/ast.js';
 import { forEachExprIn, forEachStmt } from '../../grammar/walk.js';
 import { CLOSE_SIGNATURES, findSignature, CAPTURE_SIGNATURES } from '../../stdlib/signatures.js';
+import { r1PowerOfTwo, r9CloseCalls } from '../3-lower/rules.js';
 import type { DiagnosticBag } from '../diagnostics/diagnostic.js';
 import type { Host } from '../host.js';
 import type { CaptureInfo, CaptureMode, CaptureSite, ProbeInstance, ProgramConfig } from './analyzed.js';
@@ -127,12 +128,13 @@ export function checkSink(
     return;
   }
   const n = Number(nExpr.value);
-  if (!pow2(n)) {
+  const up = r1PowerOfTwo(n);
+  if (up !== undefined) {
     cx.bag.add(
       'E0501',
       `${kind}() size ${n} is not a power of two (rule R1)`,
       nExpr.span,
-      `use ${nextPow2(n)}: offsets into the buffer are masked with N-1 (R3), which needs N = 2^k`,
+      `use ${up}: offsets into the buffer are masked with N-1 (R3), which needs N = 2^k`,
     );
     return;
   }
@@ -308,7 +310,7 @@ export function finishCapture(
     }
     for (const [path, from] of libs) {
       const syms = host.functionSymbols(path);
-      for (const sig of CLOSE_SIGNATURES.filter((c) => c.family === 'openssl')) {
+      for (const sig of r9CloseCalls('openssl')) {
         if (sig.match.kind !== 'uprobe') continue;
         if (syms.ok && !syms.value.includes(sig.match.func)) continue; // e.g. a binary without SSL_shutdown: closes go unseen
         addClose(
@@ -322,7 +324,7 @@ export function finishCapture(
   }
   if (familiesUsed.has('syscalls')) {
     const from = instances[sites.find((s) => s.family === 'syscalls')!.instance]!;
-    const sig = CLOSE_SIGNATURES.find((c) => c.family === 'syscalls')!;
+    const sig = r9CloseCalls('syscalls')[0]!;
     const format = host.tracepoint('syscalls', 'sys_enter_close');
     if (format)
       addClose('syscalls', { kind: 'tracepoint', category: 'syscalls', name: 'sys_enter_close', format }, sig, from);

@@ -14,12 +14,6 @@ export interface AnalyzeOptions {
   config?: Partial<ProgramConfig>;
   /** Config values that override the script's config block (from flags). */
   configOverrides?: Partial<ProgramConfig>;
-  /**
-   * Tests only: leave one verifier rule out of the generated C (R2: the batch
-   * buffer is N, not 2N; R3: the write offset is not masked), to prove the
-   * kernel rejects the program without it. Never set by users' flags.
-   */
-  testDisableRule?: 'R2' | 'R3';
 }
 
 export interface CheckContext {

@@ -7,9 +7,6 @@ import { addr, call, id, num, type CExpr, type CField, type CStmt, type Src } fr
 import type { Resources } from './resources.js';
 import { SCRATCH_MAP } from './resources.js';
 
-/** Keys and strings up to this size may live on the stack; larger ones go to scratch (R5). */
-export const ON_STACK_LIMIT = 64;
-
 export class FnBuilder {
   private readonly stack: CStmt[][] = [[]];
   private readonly locals: CStmt[] = [];

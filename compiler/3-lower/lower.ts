@@ -16,13 +16,14 @@ import { lowerInt, strVarSlot, varName } from './lower-expr.js';
 import { lowerStmts } from './lower-stmt.js';
 import { CaptureLowering } from './lower-capture.js';
 import { Resources, STATS_MAP } from './resources.js';
+import { r10WakeupBytes, type LowerOptions } from './rules.js';
 
 export interface Lowered {
   c: CProgram;
   manifest: Manifest;
 }
 
-export function lower(program: AnalyzedProgram): Lowered {
+export function lower(program: AnalyzedProgram, options: LowerOptions = {}): Lowered {
   const res = new Resources(program);
   // Capture lowering is needed for sites, and for probes that only use conn/buf/len (entry/return pairs).
   const capturing =
@@ -30,7 +31,8 @@ export function lower(program: AnalyzedProgram): Lowered {
     (program.instances.some((i) => i.capture)
       ? { sites: [], families: new Map(), sink: { kind: 'ringbuf' as const, size: program.config.captureRingSize } }
       : undefined);
-  const capture = capturing ? new CaptureLowering(capturing, res, program) : undefined;
+  const capture = capturing ? new CaptureLowering(capturing, res, program, options) : undefined;
+  const wakeupBytes = r10WakeupBytes(program.config.ringbufSize, program.config.wakeupBytes);
   const hasSites = !!capture?.hasSites;
   res.capture = capture;
   const functions: CFunction[] = [];
@@ -65,7 +67,7 @@ export function lower(program: AnalyzedProgram): Lowered {
     defines: [
       {
         name: 'CAPC_WAKEUP_BYTES',
-        value: `${program.config.wakeupBytes}ULL`,
+        value: `${wakeupBytes}ULL`,
         comment: 'R10: unread bytes that make a producer wake the reader',
       },
       ...(hasSites ? capture!.defines() : []),
@@ -111,7 +113,7 @@ export function lower(program: AnalyzedProgram): Lowered {
       strlen: program.config.strlen,
       maxMapKeys: program.config.maxMapKeys,
       ringbufSize: program.config.ringbufSize,
-      wakeupBytes: program.config.wakeupBytes,
+      wakeupBytes,
       loopLimit: program.config.loopLimit,
     },
     uses: { ...program.uses },

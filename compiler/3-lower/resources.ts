@@ -10,9 +10,7 @@ import type { LayoutField, ManifestCounter, ManifestEvent, ManifestMap, Manifest
 import { EVENT_HEADER_SIZE } from '../manifest.js';
 import type { CField, CMapDecl, CStruct } from './c-ir.js';
 import { layoutStruct, toCStruct, type FieldKind, type FieldSpec, type StructLayout } from './layout.js';
-
-/** Aggregations keep one value per CPU, combined by capc (R8). */
-const PER_CPU = new Set(['count', 'sum', 'avg', 'min', 'max', 'stats', 'hist', 'lhist']);
+import { r8PerCpu } from './rules.js';
 
 export const EVENTS_RING = 'capc_events';
 export const CTL_RING = 'capc_ctl';
@@ -132,7 +130,7 @@ export class Resources {
   private declareUserMap(info: MapInfo, n: number): void {
     const base = info.name === '@' ? 'anon' : info.name.slice(1).replace(/[^A-Za-z0-9_]/g, '_');
     const cName = `m${n}_${base}`.slice(0, 15); // BPF object names hold 15 characters
-    const perCpu = PER_CPU.has(info.kind);
+    const perCpu = r8PerCpu(info.kind);
     const fullCounter = this.counter('map-full', info.name);
     const isHist = info.kind === 'hist' || info.kind === 'lhist';
     let keyStruct: string | undefined;

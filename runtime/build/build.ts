@@ -20,10 +20,7 @@ export async function compileSource(
   host: Host = systemHost(),
 ): Promise<CompileResult> {
   const { compile } = await loadCompiler();
-  // Test-only switch (see AnalyzeOptions.testDisableRule): proves a verifier rule is needed.
-  const rule = process.env.CAPC_TEST_DISABLE_RULE;
-  const testDisableRule = rule === 'R2' || rule === 'R3' ? rule : undefined;
-  return compile(source, host, { cFileName: cFileNameFor(source), testDisableRule, ...options });
+  return compile(source, host, { cFileName: cFileNameFor(source), ...options });
 }
 
 export interface Built extends CompileResult {

@@ -107,7 +107,6 @@ function entryKey(source: SourceFile, options: CompileOptions): string | undefin
     source.name,
     source.text,
     JSON.stringify(options, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v)),
-    process.env.CAPC_TEST_DISABLE_RULE ?? '',
     clangVersion(),
     prepareHeaders().dir,
   ];

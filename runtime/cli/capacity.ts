@@ -25,7 +25,7 @@ export function capacityReport(m: Manifest): string {
   }
   for (const f of cap.families) {
     lines.push(
-      `  connections (${f.name}): ${f.valueSize.toLocaleString('en')} bytes each${f.accumulateSize ? ` (state + a ${2 * f.accumulateSize}-byte buffer, 2N: R2)` : ''}; ` +
+      `  connections (${f.name}): ${f.valueSize.toLocaleString('en')} bytes each${f.accumulateSize ? ` (state + a ${f.bufferSize}-byte buffer, 2N: R2)` : ''}; ` +
         `${f.maxConnections.toLocaleString('en')} at most = ${humanBytes(f.valueSize * f.maxConnections)} of kernel memory, allocated when loaded`,
     );
   }

@@ -169,10 +169,6 @@ class Session {
     const drainMs = opts.drainMs ?? 5;
     let interval = drainMs;
     const maxIdle = Math.min(MAX_IDLE_DRAIN_MS, this.capture?.flushPeriodMs ?? MAX_IDLE_DRAIN_MS);
-    // Test-only fault injection: an error in the loop must still end the session properly.
-    const failAt = process.env.CAPC_TEST_FAIL_AFTER_MS
-      ? Date.now() + Number(process.env.CAPC_TEST_FAIL_AFTER_MS)
-      : undefined;
     let failure: unknown;
     try {
       while (!this.stop) {
@@ -185,8 +181,6 @@ class Session {
         interval = n > 0 ? drainMs : Math.min(maxIdle, Math.max(drainMs, interval * 2));
         const now = Date.now();
         if (deadline !== undefined && now >= deadline) this.requestStop('duration');
-        if (failAt !== undefined && now >= failAt)
-          throw new CapcError('E0906', 'injected failure (CAPC_TEST_FAIL_AFTER_MS)');
         if (now - lastCheck >= 1000) {
           lastCheck = now;
           this.reportCounters();
