@@ -1,4 +1,4 @@
-// tests/support/ast-dump.ts — a compact, readable dump of the AST for parser
+// compiler/1-parse/dump-ast.ts — a compact, readable dump of the AST (parser
 // samples: one node per line, indented, spans as line:col.
 import type * as A from '../../grammar/ast.js';
 
