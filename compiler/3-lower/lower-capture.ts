@@ -396,11 +396,6 @@ export class CaptureLowering {
     }
   }
 
-  /** Saved entry argument `n` (for argN in a return-time capture body). */
-  static savedArg(n: number): CExpr {
-    return { k: 'index', e: dot(id('capc_st'), 'a'), i: num(n) };
-  }
-
   // ---- statements -----------------------------------------------------------
 
   sink(b: FnBuilder, s: A.SinkStmt, site: CaptureSite): void {

@@ -63,10 +63,10 @@ function lowerStmt(b: FnBuilder, s: A.Stmt): void {
     case 'While':
       return lowerWhile(b, s);
     case 'Sink': {
-      const capture = b.res.capture;
-      const site = capture && b.res.captureSites.find((x) => x.stmt === s && x.instance === b.inst.id);
-      if (!capture || !site) throw new Error('internal: capture site not found');
-      capture.sink(b, s, site);
+      const sink = b.lowerers.captureSink;
+      const site = b.res.captureSites.find((x) => x.stmt === s && x.instance === b.inst.id);
+      if (!sink || !site) throw new Error('internal: capture site not found');
+      sink(b, s, site);
       return;
     }
   }

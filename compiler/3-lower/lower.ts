@@ -10,9 +10,10 @@ import { isStr } from '../2-analyze/types.js';
 import type { TracepointFormat } from '../host.js';
 import { MANIFEST_VERSION, type Manifest, type ManifestAttach, type ManifestProbe } from '../manifest.js';
 import { bin, id, num, un, type CField, type CFunction, type CProgram, type CStruct } from './c-ir.js';
-import { FnBuilder } from './fn-builder.js';
+import { FnBuilder, type Lowerers } from './fn-builder.js';
 import { cIntType } from './layout.js';
 import { lowerInt, strVarSlot, varName } from './lower-expr.js';
+import { buildMapKey } from './lower-map.js';
 import { lowerStmts } from './lower-stmt.js';
 import { CaptureLowering } from './lower-capture.js';
 import { Resources, STATS_MAP } from './resources.js';
@@ -34,7 +35,10 @@ export function lower(program: AnalyzedProgram, options: LowerOptions = {}): Low
   const capture = capturing ? new CaptureLowering(capturing, res, program, options) : undefined;
   const wakeupBytes = r10WakeupBytes(program.config.ringbufSize, program.config.wakeupBytes);
   const hasSites = !!capture?.hasSites;
-  res.capture = capture;
+  const lowerers: Lowerers = {
+    mapKey: buildMapKey,
+    captureSink: capture ? (b, s, site) => capture.sink(b, s, site) : undefined,
+  };
   const functions: CFunction[] = [];
   const probes: ManifestProbe[] = [];
   const tpStructs = new Map<string, CStruct>();
@@ -45,7 +49,7 @@ export function lower(program: AnalyzedProgram, options: LowerOptions = {}): Low
   for (const inst of program.instances) {
     if (inst.attach.kind === 'tracepoint') needStruct(inst.attach.format);
     if (inst.capture?.exitFormat) needStruct(inst.capture.exitFormat);
-    for (const { fn, probe } of lowerInstance(inst, res)) {
+    for (const { fn, probe } of lowerInstance(inst, res, capture, lowerers)) {
       functions.push(fn);
       probes.push(probe);
     }
@@ -198,7 +202,12 @@ function manifestProbe(
 }
 
 /** One BPF program per instance; two for a return-time capture (entry + return). */
-function lowerInstance(inst: ProbeInstance, res: Resources): LoweredProbe[] {
+function lowerInstance(
+  inst: ProbeInstance,
+  res: Resources,
+  captureLowering: CaptureLowering | undefined,
+  lowerers: Lowerers,
+): LoweredProbe[] {
   const name = programName(inst);
   const { section, params } = sectionAndParams(inst.attach);
   if (inst.closeFor) {
@@ -206,7 +215,7 @@ function lowerInstance(inst: ProbeInstance, res: Resources): LoweredProbe[] {
       section,
       name,
       params,
-      body: res.capture!.closeBody(inst),
+      body: captureLowering!.closeBody(inst),
       comment: `${inst.spec.text}: capc watches connections of ${inst.closeFor.family} close`,
       src: inst.spec.span.line,
     };
@@ -215,7 +224,7 @@ function lowerInstance(inst: ProbeInstance, res: Resources): LoweredProbe[] {
   const capture = inst.capture;
   if (capture && capture.at === 'return') {
     // Entry half on the probe as written; the user's body runs at the return half.
-    const entry = { ...res.capture!.entryFunction(inst, params), section, name: `${name}e` };
+    const entry = { ...captureLowering!.entryFunction(inst, params), section, name: `${name}e` };
     const retAttach: AttachPoint =
       inst.attach.kind === 'uprobe'
         ? { ...inst.attach, ret: true }
@@ -224,6 +233,8 @@ function lowerInstance(inst: ProbeInstance, res: Resources): LoweredProbe[] {
     const fn = lowerBody(
       inst,
       res,
+      lowerers,
+      captureLowering,
       ret.section,
       ret.params,
       name,
@@ -237,6 +248,8 @@ function lowerInstance(inst: ProbeInstance, res: Resources): LoweredProbe[] {
   const fn = lowerBody(
     inst,
     res,
+    lowerers,
+    captureLowering,
     section,
     params,
     name,
@@ -248,14 +261,16 @@ function lowerInstance(inst: ProbeInstance, res: Resources): LoweredProbe[] {
 function lowerBody(
   inst: ProbeInstance,
   res: Resources,
+  lowerers: Lowerers,
+  captureLowering: CaptureLowering | undefined,
   section: string,
   params: string,
   name: string,
   comment: string,
 ): CFunction {
-  const b = new FnBuilder(inst, res);
+  const b = new FnBuilder(inst, res, lowerers);
   b.src = inst.spec.span.line;
-  if (inst.capture) res.capture!.prologue(b);
+  if (inst.capture) captureLowering!.prologue(b);
   // Variables: integers are zeroed locals; strings get a scratch slot with an empty string.
   for (const v of inst.vars.values()) {
     if (isStr(v.type)) {

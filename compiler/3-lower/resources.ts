@@ -4,7 +4,6 @@
 // rings, and the per-CPU scratch area (R5). It produces the matching C
 // declarations and manifest entries together, so they agree.
 import type { AnalyzedProgram, CaptureSite, MapInfo } from '../2-analyze/analyzed.js';
-import type { CaptureLowering } from './lower-capture.js';
 import { isStr, type Type } from '../2-analyze/types.js';
 import type { LayoutField, ManifestCounter, ManifestEvent, ManifestMap, ManifestRing } from '../manifest.js';
 import { EVENT_HEADER_SIZE } from '../manifest.js';
@@ -73,8 +72,6 @@ export class Resources {
   /** Stack trace maps, one per depth (ustack(n)), with their failure counters. */
   readonly stackMaps = new Map<number, { name: string; counter: number }>();
 
-  /** Set when the program captures payload. */
-  capture: CaptureLowering | undefined;
   readonly captureSites: CaptureSite[];
   /** Positional parameters ($1...), resolved to constants at compile time. */
   readonly positional: string[];

@@ -5,7 +5,8 @@
 //   only runtime/ffi/ imports koffi; only runtime/ui/ imports ink or react
 //   (and only it holds .tsx files, whose JSX imports react);
 //   runtime folders follow the layer order written in runtime/README.md;
-//   compiler/3-lower has no import cycle.
+//   compiler/3-lower has no import cycle (the lowerers that recurse into each
+//   other meet through FnBuilder's Lowerers, not through imports).
 // Each rule is also run on a made-up forbidden edge, so a rule that can no
 // longer fail is caught too.
 import assert from 'node:assert/strict';
@@ -171,7 +172,7 @@ test('every runtime folder is in the layer list', () => {
   );
 });
 
-test('compiler/3-lower has no import cycle', { todo: 'broken in the named-passes change' }, () => {
+test('compiler/3-lower has no import cycle', () => {
   assert.deepEqual(cycles(edges, path.join('compiler', '3-lower')), []);
 });
 
