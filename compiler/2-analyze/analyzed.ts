@@ -154,6 +154,9 @@ export interface AnalyzedProgram {
   maps: Map<string, MapInfo>;
   config: ProgramConfig;
   positional: string[];
+  /** accumulate()/capture() statements, in program order (check). */
+  sites: CaptureSite[];
+  /** What capture needs: families, sink, the probes that see connections close (plan-capture). */
   capture: CaptureInfo | undefined;
   /** Builtins that need values from userspace at load time. */
   uses: { cpid: boolean; elapsed: boolean };

@@ -38,6 +38,16 @@ export class DiagnosticBag {
     this.items.push(...ds);
   }
 
+  /** Add another bag's diagnostics, each kept once as add() keeps them. */
+  merge(other: DiagnosticBag): void {
+    for (const d of other.items) {
+      const key = `${d.code}\0${d.message}\0${d.span?.start ?? ''}\0${d.span?.end ?? ''}`;
+      if (this.seen.has(key)) continue;
+      this.seen.set(key, d);
+      this.items.push(d);
+    }
+  }
+
   get hasErrors(): boolean {
     return this.items.some((d) => d.severity === 'error');
   }

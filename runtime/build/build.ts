@@ -23,6 +23,11 @@ export async function compileSource(
   return compile(source, host, { cFileName: cFileNameFor(source), ...options });
 }
 
+/** The compiler's passes, in order (`capc emit --dump=PASS`). */
+export async function passNames(): Promise<readonly string[]> {
+  return (await loadCompiler()).PASS_NAMES;
+}
+
 export interface Built extends CompileResult {
   object?: CompiledObject;
 }
