@@ -8,13 +8,13 @@ import { sortBySource } from './2-analyze/analyze.js';
 import type { Emitted } from './4-emit/emit.js';
 import type { Diagnostic } from './diagnostics/diagnostic.js';
 import type { Host } from './host.js';
-import { PASSES, PASS_NAMES, type PassContext, type PassOptions } from './passes.js';
+import { PASSES, PASS_NAMES, type PassContext, type PassName, type PassOptions } from './passes.js';
 
 export { PASS_NAMES };
 
 export interface CompileOptions extends PassOptions {
   /** Stop after this pass and return its dump (`capc emit --dump=PASS`). */
-  dump?: string;
+  dump?: PassName;
 }
 
 export interface CompileResult {
@@ -24,7 +24,7 @@ export interface CompileResult {
   /** With options.dump: what that pass produced, as text. */
   dump?: string;
   /** The pass that stopped the pipeline, when !ok. */
-  failedPass?: string;
+  failedPass?: PassName;
 }
 
 export function compile(source: SourceFile, host: Host, options: CompileOptions = {}): CompileResult {
@@ -33,7 +33,7 @@ export function compile(source: SourceFile, host: Host, options: CompileOptions 
   const cx: PassContext = { source, host, options };
   const sortStart = new Map<string, number>();
   let value: unknown = source;
-  let current = 'parse';
+  let current: PassName = 'parse';
   try {
     for (const p of PASSES) {
       current = p.name;

@@ -10,6 +10,7 @@
 export * from './manifest.js';
 export type * from './host.js';
 export type { CompileOptions, CompileResult } from './compile.js';
+export type { PassName } from './passes.js';
 export { closest } from './diagnostics/diagnostic.js';
 export { globToRegExp } from './2-analyze/probe-match.js';
 export { ALIASES as PROBE_ALIASES } from './2-analyze/probes.js';

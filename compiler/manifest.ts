@@ -212,12 +212,11 @@ export interface ManifestCounter {
  * producer position when the record was made: capc prints every event before
  * it first, so print() and clear() keep their place among printf output.
  * exit: arg = exit code. print: arg = map index in the manifest, a = top, b =
- * divisor. clear, zero: arg = map index.
+ * divisor. clear, zero: arg = map index. 32 bytes.
  */
 export const CTL_EXIT = 1;
 export const CTL_PRINT = 2;
 export const CTL_CLEAR = 3;
 export const CTL_ZERO = 4;
-export const CTL_RECORD_SIZE = 32;
 /** Size of the record header on event rings. */
 export const EVENT_HEADER_SIZE = 8;

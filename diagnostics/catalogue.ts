@@ -104,5 +104,4 @@ export const RUNTIME_CODES = {
 export const CATALOGUE = { ...COMPILER_CODES, ...RUNTIME_CODES };
 
 export type CompilerCode = keyof typeof COMPILER_CODES;
-export type RuntimeCode = keyof typeof RUNTIME_CODES;
 export type DiagnosticCode = keyof typeof CATALOGUE;

@@ -13,7 +13,6 @@ import { CapcError } from '../errors.js';
 import { CompileFailed } from '../session/session.js';
 
 export const EXIT_OK = 0;
-export const EXIT_RUNTIME = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_INTERNAL = 70;
 

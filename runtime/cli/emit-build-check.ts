@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import type { PassName } from '../../compiler/index.js';
 import { BpfObject } from '../bpf/object.js';
 import { CapcError } from '../errors.js';
 import { CompileFailed } from '../session/session.js';
@@ -54,7 +55,7 @@ export function registerEmit(program: Command): void {
           ]);
         const r = await compileSource(source, {
           ...compileOptions(opts, positionalOf(file, args, opts)),
-          dump: opts.dump,
+          dump: opts.dump as PassName | undefined,
           lineDirectives: opts.line,
         });
         if (!r.ok || (!r.output && r.dump === undefined)) throw new CompileFailed(r.diagnostics);
