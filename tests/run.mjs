@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
-const roots = ['tests', 'grammar', 'compiler', 'runtime', 'stdlib', 'bench'];
+const roots = ['tests', 'diagnostics', 'grammar', 'compiler', 'runtime', 'stdlib', 'bench'];
 
 function walk(dir, out) {
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {

@@ -142,7 +142,7 @@ export interface ProgramConfig {
   idleFlushMs: number;
   /** Capture writes at entry (1: one trap, requested length) instead of at return (0: exact). */
   captureWritesAtEntry: number;
-  /** Unread bytes in a ring that make a producer wake the consumer (R10). */
+  /** Unread bytes in a ring that make a producer wake the consumer (R10); 0: lowering picks a quarter of the ring. */
   wakeupBytes: number;
   /** Most iterations of a while loop (R6); reaching it is counted and reported. */
   loopLimit: number;
@@ -154,9 +154,10 @@ export interface AnalyzedProgram {
   maps: Map<string, MapInfo>;
   config: ProgramConfig;
   positional: string[];
+  /** accumulate()/capture() statements, in program order (check). */
+  sites: CaptureSite[];
+  /** What capture needs: families, sink, the probes that see connections close (plan-capture). */
   capture: CaptureInfo | undefined;
-  /** Tests only: a verifier rule left out (see AnalyzeOptions.testDisableRule). */
-  testDisableRule?: 'R2' | 'R3';
   /** Builtins that need values from userspace at load time. */
   uses: { cpid: boolean; elapsed: boolean };
 }

@@ -1,14 +1,16 @@
 // compiler/2-analyze/check-capture.ts — payload capture in analysis: which
 // probes capture through a signature (and so become entry/return pairs),
 // checking accumulate()/capture() statements and their sinks (R1 sizes,
-// scalar keys), making the sites of one connection family agree, and adding
-// the probes that see connections close.
+// scalar keys), and making the sites of one connection family agree. What
+// capture then needs (families, the sink, the probes that see connections
+// close) is planned by compiler/3-lower/plan-capture.ts.
 import type * as A from '../../grammar/ast.js';
 import { forEachExprIn, forEachStmt } from '../../grammar/walk.js';
-import { CLOSE_SIGNATURES, findSignature, CAPTURE_SIGNATURES } from '../../stdlib/signatures.js';
+import { findSignature, CAPTURE_SIGNATURES } from '../../stdlib/signatures.js';
+import { r1PowerOfTwo } from '../3-lower/rules.js';
 import type { DiagnosticBag } from '../diagnostics/diagnostic.js';
 import type { Host } from '../host.js';
-import type { CaptureInfo, CaptureMode, CaptureSite, ProbeInstance, ProgramConfig } from './analyzed.js';
+import type { CaptureMode, CaptureSite, ProbeInstance, ProgramConfig } from './analyzed.js';
 import type { CheckContext } from './context.js';
 import { isInt, isStr, typeName, type Type } from './types.js';
 
@@ -127,12 +129,13 @@ export function checkSink(
     return;
   }
   const n = Number(nExpr.value);
-  if (!pow2(n)) {
+  const up = r1PowerOfTwo(n);
+  if (up !== undefined) {
     cx.bag.add(
       'E0501',
       `${kind}() size ${n} is not a power of two (rule R1)`,
       nExpr.span,
-      `use ${nextPow2(n)}: offsets into the buffer are masked with N-1 (R3), which needs N = 2^k`,
+      `use ${up}: offsets into the buffer are masked with N-1 (R3), which needs N = 2^k`,
     );
     return;
   }
@@ -233,32 +236,24 @@ export function checkSink(
   });
 }
 
-/** Make the sites agree, pick the sink, and add the probes that see connections close. */
-export function finishCapture(
-  sites: CaptureSite[],
-  instances: ProbeInstance[],
-  config: ProgramConfig,
-  host: Host,
-  bag: DiagnosticBag,
-): CaptureInfo | undefined {
-  if (!sites.length) return undefined;
-  const families: CaptureInfo['families'] = new Map();
+/** The sites of one family share an accumulator, and all sites one sink: report where they disagree (E0506). */
+export function checkCaptureSites(sites: CaptureSite[], bag: DiagnosticBag): void {
+  const first = new Map<string, CaptureSite>();
   for (const site of sites) {
-    const f = families.get(site.family) ?? { chunkSize: 0, span: site.stmt.span };
-    if (site.kind === 'accumulate') {
-      if (f.accumulateSize !== undefined && f.accumulateSize !== site.size) {
-        bag.add(
-          'E0506',
-          `accumulate() sizes differ for the same connections (${f.accumulateSize} and ${site.size})`,
-          site.stmt.call.args[1]!.span,
-          'writes and reads of one connection share one accumulator, so they batch in order: use the same size',
-          `first size at line ${f.span.line}`,
-        );
-      }
-      f.accumulateSize ??= site.size;
+    if (site.kind !== 'accumulate') continue;
+    const f = first.get(site.family);
+    if (!f) {
+      first.set(site.family, site);
+      continue;
     }
-    f.chunkSize = Math.max(f.chunkSize, site.size);
-    families.set(site.family, f);
+    if (f.size !== site.size)
+      bag.add(
+        'E0506',
+        `accumulate() sizes differ for the same connections (${f.size} and ${site.size})`,
+        site.stmt.call.args[1]!.span,
+        'writes and reads of one connection share one accumulator, so they batch in order: use the same size',
+        `first size at line ${familySpan(sites, site.family).line}`,
+      );
   }
   const sinks = new Set(sites.map((s) => s.stmt.sink.name));
   if (sinks.size > 1)
@@ -267,65 +262,9 @@ export function finishCapture(
       'all captures of a program go to one sink: use -> ringbuf everywhere or -> perfbuf everywhere',
       sites[1]!.stmt.sink.span,
     );
-  const kind = sites[0]!.stmt.sink.name as 'ringbuf' | 'perfbuf';
-  const sizes = sites
-    .map((s) => s.stmt.sink.size)
-    .filter((x): x is A.Expr => !!x && x.kind === 'Int')
-    .map((x) => Number((x as A.IntLit).value));
-  const size = sizes.length ? Math.max(...sizes) : config.captureRingSize;
+}
 
-  // Close probes: every library an openssl site probes, and close(2) for syscalls.
-  const addClose = (
-    family: string,
-    attach: ProbeInstance['attach'],
-    sig: (typeof CLOSE_SIGNATURES)[number],
-    from: ProbeInstance,
-  ) => {
-    const spec: A.ProbeSpecNode = {
-      ...from.spec,
-      text: `${sig.match.kind === 'uprobe' ? `uprobe:${attach.kind === 'uprobe' ? attach.path : ''}:${sig.match.func}` : `tracepoint:syscalls:${sig.match.kind === 'tracepoint' ? sig.match.name : ''}`}`,
-    };
-    const item: A.ProbeItem = { kind: 'Probe', specs: [spec], body: [], oneLine: false, span: from.spec.span };
-    instances.push({
-      id: instances.length,
-      item,
-      spec,
-      attach,
-      types: new Map(),
-      calls: new Map(),
-      fields: new Map(),
-      vars: new Map(),
-      closeFor: { family, sig },
-    });
-  };
-  const familiesUsed = new Set(sites.map((s) => s.family));
-  if (familiesUsed.has('openssl')) {
-    const libs = new Map<string, ProbeInstance>();
-    for (const site of sites) {
-      const inst = instances[site.instance]!;
-      if (site.family === 'openssl' && inst.attach.kind === 'uprobe' && !libs.has(inst.attach.path))
-        libs.set(inst.attach.path, inst);
-    }
-    for (const [path, from] of libs) {
-      const syms = host.functionSymbols(path);
-      for (const sig of CLOSE_SIGNATURES.filter((c) => c.family === 'openssl')) {
-        if (sig.match.kind !== 'uprobe') continue;
-        if (syms.ok && !syms.value.includes(sig.match.func)) continue; // e.g. a binary without SSL_shutdown: closes go unseen
-        addClose(
-          'openssl',
-          { kind: 'uprobe', ret: false, target: path, path, func: sig.match.func, offset: 0 },
-          sig,
-          from,
-        );
-      }
-    }
-  }
-  if (familiesUsed.has('syscalls')) {
-    const from = instances[sites.find((s) => s.family === 'syscalls')!.instance]!;
-    const sig = CLOSE_SIGNATURES.find((c) => c.family === 'syscalls')!;
-    const format = host.tracepoint('syscalls', 'sys_enter_close');
-    if (format)
-      addClose('syscalls', { kind: 'tracepoint', category: 'syscalls', name: 'sys_enter_close', format }, sig, from);
-  }
-  return { sites, families, sink: { kind, size } };
+/** Where a family first appears: its first site's statement. */
+export function familySpan(sites: CaptureSite[], family: string): A.Span {
+  return sites.find((s) => s.family === family)!.stmt.span;
 }

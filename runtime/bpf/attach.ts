@@ -5,7 +5,7 @@
 // Link whose destroy() is idempotent; links are file descriptors, so the
 // kernel detaches them even if capc is killed.
 import fs from 'node:fs';
-import type { ManifestProbe } from '../../compiler/manifest.js';
+import type { ManifestProbe } from '../../compiler/index.js';
 import { CapcError } from '../errors.js';
 import { errno, native, strerror, type Ptr } from '../ffi/libbpf.js';
 import { kprobeError } from './kernel-support.js';

@@ -8,7 +8,7 @@
 // without closing them (a process that exits lets the kernel close its fds,
 // no close() is traced) are ended once they have been quiet for a while, so a
 // long session does not keep every dead connection in memory.
-import type { ManifestCapture } from '../../compiler/manifest.js';
+import type { ManifestCapture } from '../../compiler/index.js';
 import type { CapEvent, ConnInfo } from '../events/model.js';
 import type { CaptureRecord } from './records.js';
 

@@ -8,7 +8,7 @@
 // after what the events pane held if the session ended by itself.
 import fs from 'node:fs';
 import os from 'node:os';
-import type { SourceFile } from '../../grammar/ast.js';
+import type { SourceFile } from '../../diagnostics/source.js';
 import type { Renderer } from '../events/model.js';
 import { TextRenderer, type Out } from '../output/text.js';
 import { runSession, type RunOptions } from '../session/session.js';

@@ -1,7 +1,7 @@
 // runtime/events/model.ts — the one event model every output consumes (text,
 // JSON lines, and the terminal UI). The session produces these; renderers
 // never look at raw records or the manifest.
-import type { ManifestMapKind } from '../../compiler/manifest.js';
+import type { ManifestMapKind } from '../../compiler/index.js';
 
 /**
  * A value capc resolved for printing: a symbol, an address (ntop), or a stack
@@ -18,6 +18,9 @@ export class ResolvedPart {
 }
 
 export type KeyPart = bigint | Buffer | ResolvedPart;
+
+/** A decoded field: an integer, a string's bytes, a resolved value (symbol, stack, address), or buf() bytes. */
+export type PrintfValue = bigint | Buffer | ResolvedPart | { buf: Buffer };
 
 export interface MapEntry {
   key: KeyPart[];

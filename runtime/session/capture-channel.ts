@@ -4,7 +4,7 @@
 // connections' partial batches arrive within the idle bound, and at exit
 // flushes everything and reports totals next to the kernel's drop counters.
 import fs from 'node:fs';
-import type { Manifest, ManifestCapture } from '../../compiler/manifest.js';
+import type { Manifest, ManifestCapture } from '../../compiler/index.js';
 import { testRun, testRunWithResult } from '../bpf/attach.js';
 import { readCounter } from '../bpf/maps-reader.js';
 import type { BpfObject } from '../bpf/object.js';

@@ -3,20 +3,20 @@
 // command or -p process ending, --duration), then detach, run END, drain,
 // print the maps and release everything — on every path, exactly once.
 import fs from 'node:fs';
-import type { CompileOptions } from '../../compiler/compile.js';
-import type { Diagnostic } from '../../compiler/diagnostics/diagnostic.js';
-import type { Manifest } from '../../compiler/manifest.js';
-import type { SourceFile } from '../../grammar/ast.js';
+import type { CompileOptions, Manifest } from '../../compiler/index.js';
+import type { Diagnostic } from '../../diagnostics/diagnostic.js';
+import type { SourceFile } from '../../diagnostics/source.js';
 import { attachProbe, destroyAll, runOnce, type Link } from '../bpf/attach.js';
-import { readCounter } from '../bpf/maps-reader.js';
+import { readCounter, readStack } from '../bpf/maps-reader.js';
 import { BpfObject } from '../bpf/object.js';
 import { CapcError } from '../errors.js';
 import { Decoder } from '../events/decode.js';
+import { FORMATTERS } from '../format/formatters.js';
 import type { Renderer } from '../events/model.js';
 import { Poller } from '../ring/poller.js';
 import { RingReader } from '../ring/ringbuf.js';
-import { requireBtf, requirePrivileges } from '../toolchain/environment.js';
-import { buildForRun } from './compile-cache.js';
+import { requireBtf, requirePrivileges } from '../build/environment.js';
+import { buildForRun } from '../build/compile-cache.js';
 import { mark } from '../timing.js';
 import { HeldChild } from './child.js';
 import { CaptureChannel } from './capture-channel.js';
@@ -112,8 +112,11 @@ class Session {
     private readonly manifest: Manifest,
     private readonly opts: RunOptions,
   ) {
-    this.resolver = new ValueResolver(manifest, (name) => this.obj?.mapFd(name));
-    this.decoder = new Decoder(manifest, this.resolver);
+    this.resolver = new ValueResolver(manifest, (map, id, frames) => {
+      const fd = this.obj?.mapFd(map);
+      return fd === undefined ? undefined : readStack(fd, id, frames);
+    });
+    this.decoder = new Decoder(manifest, FORMATTERS, this.resolver);
   }
 
   async run(object: Buffer): Promise<number> {
@@ -130,7 +133,7 @@ class Session {
     mark('loaded into the kernel');
     opts.onLoaded?.(this.obj.programIds());
     this.statsFd = this.obj.mapFd(m.statsMap);
-    this.control = new Control(m, this.obj, opts.renderer, this.resolver);
+    this.control = new Control(m, this.obj, opts.renderer, FORMATTERS, this.resolver);
 
     for (const r of m.rings) {
       const reader = new RingReader(r.name, this.obj.mapFd(r.name), r.size);
@@ -144,7 +147,7 @@ class Session {
         { ring: this.rings.events!, role: 'events' as const },
         ...(this.capture?.ringSink ? [{ ring: this.capture.ringSink, role: 'capture' as const }] : []),
       ];
-      this.live = new LiveView(m, this.obj, this.statsFd, rings, opts.live);
+      this.live = new LiveView(m, this.obj, this.statsFd, rings, opts.live, FORMATTERS);
     }
 
     opts.renderer.event({ kind: 'attaching', probes: m.probes.length });
@@ -167,10 +170,6 @@ class Session {
     const drainMs = opts.drainMs ?? 5;
     let interval = drainMs;
     const maxIdle = Math.min(MAX_IDLE_DRAIN_MS, this.capture?.flushPeriodMs ?? MAX_IDLE_DRAIN_MS);
-    // Test-only fault injection: an error in the loop must still end the session properly.
-    const failAt = process.env.CAPC_TEST_FAIL_AFTER_MS
-      ? Date.now() + Number(process.env.CAPC_TEST_FAIL_AFTER_MS)
-      : undefined;
     let failure: unknown;
     try {
       while (!this.stop) {
@@ -183,8 +182,6 @@ class Session {
         interval = n > 0 ? drainMs : Math.min(maxIdle, Math.max(drainMs, interval * 2));
         const now = Date.now();
         if (deadline !== undefined && now >= deadline) this.requestStop('duration');
-        if (failAt !== undefined && now >= failAt)
-          throw new CapcError('E0906', 'injected failure (CAPC_TEST_FAIL_AFTER_MS)');
         if (now - lastCheck >= 1000) {
           lastCheck = now;
           this.reportCounters();

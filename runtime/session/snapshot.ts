@@ -6,11 +6,12 @@
 // once a second. It also holds the controls the UI may use (clear the maps).
 // Nothing here runs unless RunOptions.live is set: text and JSON output never
 // pay for it, and BPF statistics stay off for them.
-import type { Manifest, ManifestCounter } from '../../compiler/manifest.js';
+import type { Manifest, ManifestCounter } from '../../compiler/index.js';
 import { progRunStats, RunTimeStats } from '../bpf/bpf-stats.js';
 import { clearMap } from '../bpf/map-clear.js';
 import { readCounter, readMap } from '../bpf/maps-reader.js';
 import type { BpfObject } from '../bpf/object.js';
+import type { Formatters } from '../events/formatters.js';
 import type { MapSnapshot } from '../events/model.js';
 
 export interface ProbeStat {
@@ -88,6 +89,7 @@ export class LiveView {
     private readonly statsFd: number,
     private readonly rings: { ring: SampledRing; role: RingFill['role'] }[],
     private readonly opts: LiveOptions,
+    private readonly fmt: Formatters,
   ) {
     const s = RunTimeStats.enable();
     if (s instanceof RunTimeStats) this.stats = s;
@@ -138,7 +140,7 @@ export class LiveView {
     if (this.statsError) snap.statsError = this.statsError;
     if ((this.opts.wantMaps?.() ?? true) && now >= this.mapsDue) {
       const t = performance.now();
-      snap.maps = this.manifest.maps.map((m) => readMap(this.obj.mapFd(m.cName), m));
+      snap.maps = this.manifest.maps.map((m) => readMap(this.obj.mapFd(m.cName), m, this.fmt));
       snap.mapsReadMs = performance.now() - t;
       // Reading is synchronous and the rings wait meanwhile: keep it under ~5% of the time
       // (a 60,000-key map takes ~300 ms here, so it is read every 6 s instead of every second).

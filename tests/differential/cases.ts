@@ -19,7 +19,7 @@ import { FUNCTION_CASES } from './cases-functions.js';
 import { MAP_CASES } from './cases-maps.js';
 import { LINGER, type Case } from './case.js';
 
-export type { Case, Compare } from './case.js';
+export type { Case } from './case.js';
 
 export const CASES: Case[] = [
   ...MAP_CASES,

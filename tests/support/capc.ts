@@ -131,14 +131,6 @@ export function orphanedCapcPrograms(): BpftoolProg[] {
   return progs.filter((p) => !held.has(p.id) && !(p.pids ?? []).length);
 }
 
-/** Programs held by a given process. */
-export function programsHeldBy(pid: number): BpftoolProg[] {
-  const progs = JSON.parse(
-    execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' }) || '[]',
-  ) as BpftoolProg[];
-  return progs.filter((p) => (p.pids ?? []).some((x) => x.pid === pid));
-}
-
 /** Ids of capc programs nobody seems to hold, now. */
 export function orphanIds(): Set<number> {
   return new Set(orphanedCapcPrograms().map((p) => p.id));

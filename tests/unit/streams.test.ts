@@ -31,6 +31,7 @@ const CAPTURE: ManifestCapture = {
       map: 'capc_conns',
       endId: 100,
       valueSize: 2168,
+      bufferSize: 2048,
       maxConnections: 1024,
       fullCounter: 3,
       refusedBytesCounter: 4,

@@ -1,4 +1,4 @@
-// runtime/toolchain/environment.ts — checks that this machine can build and
+// runtime/build/environment.ts — checks that this machine can build and
 // load BPF programs, and says exactly what to do when it cannot: privileges,
 // kernel BTF, clang, bpftool. As root, a tool or file named by the
 // environment (CAPC_CLANG, CAPC_BPFTOOL, CAPC_BTF_PATH) must be one only root

@@ -1,4 +1,4 @@
-// compiler/diagnostics/render.ts — turns diagnostics into the text users read:
+// diagnostics/render.ts — turns diagnostics into the text users read:
 //
 //   opensnoop.cap:3:20: error[E0201]: unknown identifier 'cmm'
 //      3 | tracepoint:syscalls:sys_enter_openat /cmm == "cat"/ {
@@ -10,8 +10,8 @@
 // messages and hints) can hold control characters: they are shown as escapes
 // (\x1b), never sent raw, so a script cannot drive the terminal of whoever
 // compiles it (escape injection); the caret still lines up under them.
-import type { SourceFile } from '../../grammar/ast.js';
 import type { Diagnostic } from './diagnostic.js';
+import type { SourceFile } from './source.js';
 
 export type Paint = (style: 'error' | 'warning' | 'note' | 'bold' | 'dim' | 'caret', text: string) => string;
 const plain: Paint = (_s, t) => t;

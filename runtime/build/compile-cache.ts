@@ -1,4 +1,4 @@
-// runtime/session/compile-cache.ts — the source-level compile cache of
+// runtime/build/compile-cache.ts — the source-level compile cache of
 // `capc run`: a program already compiled on this machine starts without
 // loading the compiler at all (chevrotain's lexer and parser cost ~60 ms to
 // build, the passes more). The compiler is a pure function of the source,
@@ -16,17 +16,24 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { CompileOptions } from '../../compiler/compile.js';
-import type { Diagnostic } from '../../compiler/diagnostics/diagnostic.js';
-import type { BtfParam, Host, Resolved, TracepointFormat, UsdtProbe } from '../../compiler/host.js';
-import type { Manifest } from '../../compiler/manifest.js';
-import type { SourceFile } from '../../grammar/ast.js';
+import {
+  manifestProblem,
+  type BtfParam,
+  type CompileOptions,
+  type Host,
+  type Manifest,
+  type Resolved,
+  type TracepointFormat,
+  type UsdtProbe,
+} from '../../compiler/index.js';
+import type { Diagnostic } from '../../diagnostics/diagnostic.js';
+import type { SourceFile } from '../../diagnostics/source.js';
 import { resolveBinary } from '../host/libraries.js';
 import { Tracefs } from '../host/tracefs.js';
 import { mark } from '../timing.js';
 import { cacheSubdir, OBJECT_DIR, readCacheFile, readSealedCacheFile, writeCacheFile } from '../files/cache-dir.js';
-import { clangVersion } from '../toolchain/environment.js';
-import { kernelKey, prepareHeaders } from '../toolchain/clang.js';
+import { clangVersion } from './environment.js';
+import { kernelKey, prepareHeaders } from './clang.js';
 
 /** What `capc run` needs from a compile: the manifest, the object and the warnings. */
 export interface RunBuild {
@@ -107,7 +114,6 @@ function entryKey(source: SourceFile, options: CompileOptions): string | undefin
     source.name,
     source.text,
     JSON.stringify(options, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v)),
-    process.env.CAPC_TEST_DISABLE_RULE ?? '',
     clangVersion(),
     prepareHeaders().dir,
   ];
@@ -140,7 +146,14 @@ function lookup(key: string): RunBuild | undefined {
   } catch {
     return undefined;
   }
-  if (entry.version !== 2 || !/^[0-9a-f]+$/.test(entry.objectKey) || !answersStillHold(entry.calls)) return undefined;
+  // An entry from another manifest version is a miss (the program is compiled again), not an error.
+  if (
+    entry.version !== 2 ||
+    !/^[0-9a-f]+$/.test(entry.objectKey) ||
+    manifestProblem(entry.manifest) ||
+    !answersStillHold(entry.calls)
+  )
+    return undefined;
   const object = readSealedCacheFile(path.join(objDir, `${entry.objectKey}.o`));
   if (!object || sha(object) !== entry.objectSha256) return undefined;
   return { ok: true, diagnostics: entry.diagnostics, manifest: entry.manifest, object, from: 'source-cache' };

@@ -1,5 +1,6 @@
-// tests/support/ast-dump.ts — a compact, readable dump of the AST for parser
-// samples: one node per line, indented, spans as line:col.
+// compiler/1-parse/dump-ast.ts — the parse pass's dump (`capc emit
+// --dump=parse`, and the parser samples): a compact, readable AST, one node
+// per line, indented, spans as line:col.
 import type * as A from '../../grammar/ast.js';
 
 export function dumpProgram(p: A.Program): string {

@@ -1,13 +1,11 @@
-// runtime/host/listing.ts — the probes a pattern names, as `capc list`
+// runtime/listing/list-probes.ts — the probes a pattern names, as `capc list`
 // (bpftrace -l) prints them: one `provider:...` line each, sorted; with
 // verbose, the arguments of each below it, indented by four spaces
 // (tracepoint fields from tracefs; raw tracepoint and fentry arguments from
 // BTF; USDT argument counts from the notes).
-import { globToRegExp } from '../../compiler/2-analyze/probe-match.js';
-import { ALIASES } from '../../compiler/2-analyze/probes.js';
-import type { BtfParam } from '../../compiler/host.js';
+import { PROBE_ALIASES, globToRegExp, type BtfParam } from '../../compiler/index.js';
 import { CapcError } from '../errors.js';
-import type { SystemHost } from './system-host.js';
+import type { SystemHost } from '../host/system-host.js';
 
 export interface Listed {
   name: string;
@@ -19,7 +17,7 @@ const param = (p: BtfParam, i: number) => `    ${p.type} ${p.name || `arg${i}`}`
 /** Split `provider:rest` where the provider may be an alias; a bare glob means every tracepoint. */
 function splitPattern(pattern: string): { provider: string; rest: string[] } {
   const parts = splitColons(pattern);
-  const provider = ALIASES[parts[0]!];
+  const provider = PROBE_ALIASES[parts[0]!];
   if (provider && parts.length > 1) return { provider, rest: parts.slice(1) };
   // `sched:*` or `*sleep*`: tracepoints (bpftrace 0.17 also searches kprobes; this kernel has none).
   return { provider: 'tracepoint', rest: parts.length === 1 ? ['*', parts[0]!] : parts };

@@ -1,10 +1,12 @@
-// compiler/diagnostics/catalogue.ts — every diagnostic code capc can print,
-// with its severity and a title. Codes are stable: docs/errors.md documents
-// each one (cause and fix) under an anchor named after the code, and a test
+// diagnostics/catalogue.ts — every diagnostic code capc can print, with its
+// severity and a title, in two groups: the compiler's (what a program says)
+// and the runtime's (what the machine says while building, loading,
+// attaching and running). Codes are stable: docs/errors.md documents each
+// one (cause and fix) under an anchor named after the code, and a test
 // checks that the two lists agree.
-//   E01xx parse   E02xx names   E03xx types   E04xx probes   E05xx capture
-//   E06xx build (clang)   E07xx load (verifier)   E08xx attach   E09xx runtime
-//   Wxxxx warnings, Nxxxx notes.
+//   compiler: E01xx parse   E02xx names   E03xx types   E04xx probes   E05xx capture   E0999   W01xx
+//   runtime:  E06xx build (clang)   E07xx load (verifier)   E08xx attach   E09xx runtime   W09xx
+//   Nxxxx notes.
 import type { Severity } from './diagnostic.js';
 
 interface Entry {
@@ -12,7 +14,8 @@ interface Entry {
   title: string;
 }
 
-export const CATALOGUE = {
+/** Codes the compiler reports (compiler/diagnostics/diagnostic.ts: DiagnosticBag takes only these). */
+export const COMPILER_CODES = {
   // parse
   E0101: { severity: 'error', title: 'syntax error' },
   E0102: { severity: 'error', title: 'unexpected character' },
@@ -66,11 +69,19 @@ export const CATALOGUE = {
   E0505: { severity: 'error', title: 'no capture signature for this probe' },
   E0506: { severity: 'error', title: 'capture sites disagree' },
   E0507: { severity: 'error', title: 'invalid capture arguments' },
+  E0999: { severity: 'error', title: 'internal compiler error' },
+  // warnings
+  W0101: { severity: 'warning', title: 'unreachable statement' },
+} as const satisfies Record<string, Entry>;
+
+/** Codes the runtime reports (runtime/errors.ts: CapcError), and the warnings it prints while running. */
+export const RUNTIME_CODES = {
   // build
   E0601: { severity: 'error', title: 'C compiler failed' },
   E0602: { severity: 'error', title: 'toolchain missing' },
   E0603: { severity: 'error', title: 'kernel BTF unavailable' },
   E0604: { severity: 'error', title: 'file from the environment not safe to use as root' },
+  E0605: { severity: 'error', title: 'compiled by another version of capc' },
   // load
   E0701: { severity: 'error', title: 'rejected by the kernel verifier' },
   E0702: { severity: 'error', title: 'BPF object could not be loaded' },
@@ -87,9 +98,7 @@ export const CATALOGUE = {
   E0905: { severity: 'error', title: 'cannot read input' },
   E0906: { severity: 'error', title: 'failure while running' },
   E0907: { severity: 'error', title: 'output path not safe to write' },
-  E0999: { severity: 'error', title: 'internal compiler error' },
   // warnings
-  W0101: { severity: 'warning', title: 'unreachable statement' },
   W0601: { severity: 'warning', title: 'cache directory not trusted: not used' },
   W0602: { severity: 'warning', title: 'cache entry not trusted: not used' },
   W0603: { severity: 'warning', title: 'tool on PATH not trusted: skipped' },
@@ -99,4 +108,7 @@ export const CATALOGUE = {
   W0904: { severity: 'warning', title: 'loop stopped at its iteration limit' },
 } as const satisfies Record<string, Entry>;
 
+export const CATALOGUE = { ...COMPILER_CODES, ...RUNTIME_CODES };
+
+export type CompilerCode = keyof typeof COMPILER_CODES;
 export type DiagnosticCode = keyof typeof CATALOGUE;

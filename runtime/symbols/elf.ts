@@ -1,4 +1,4 @@
-// runtime/host/elf.ts — reads function symbols from ELF64 little-endian files
+// runtime/symbols/elf.ts — reads function symbols from ELF64 little-endian files
 // (executables and shared libraries): the dynamic and the static symbol
 // tables. Reads only the headers and tables it needs, so a 100 MB binary
 // (node) costs a few reads, not a full load.

@@ -1,4 +1,4 @@
-// runtime/host/symbolize.ts — user addresses to `symbol+offset`. A process's
+// runtime/symbols/symbolize.ts — user addresses to `symbol+offset`. A process's
 // mappings (/proc/PID/maps) are read when its pid is first seen and kept, so
 // the addresses of a process that has exited still resolve (bpftrace #246).
 // When even that is too late, a uprobe's own address gives the probed

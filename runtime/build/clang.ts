@@ -1,4 +1,4 @@
-// runtime/toolchain/clang.ts — turns generated C into a BPF object.
+// runtime/build/clang.ts — turns generated C into a BPF object.
 // The kernel's types (vmlinux.h, from its BTF) and stdlib/capc.bpf.h are
 // compiled once into a precompiled header per kernel, clang version and
 // header content (~0.6 s once; then ~70 ms per program instead of ~400 ms).
@@ -10,7 +10,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { SourceFile } from '../../grammar/ast.js';
+import type { SourceFile } from '../../diagnostics/source.js';
 import { CapcError } from '../errors.js';
 import {
   cacheDir,

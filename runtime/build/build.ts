@@ -1,11 +1,10 @@
-// runtime/session/build.ts — .cap source → checked C + manifest → BPF object.
+// runtime/build/build.ts — .cap source → checked C + manifest → BPF object.
 // Shared by `run`, `check`, `build` and `emit`; diagnostics come back as
 // data for the CLI to render.
-import { compile, type CompileOptions, type CompileResult } from '../../compiler/compile.js';
-import type { Host } from '../../compiler/host.js';
-import type { SourceFile } from '../../grammar/ast.js';
+import { loadCompiler, type CompileOptions, type CompileResult, type Host } from '../../compiler/index.js';
+import type { SourceFile } from '../../diagnostics/source.js';
 import { systemHost } from '../host/system-host.js';
-import { compileC, type CompiledObject } from '../toolchain/clang.js';
+import { compileC, type CompiledObject } from './clang.js';
 import { mark } from '../timing.js';
 
 export { systemHost };
@@ -15,15 +14,18 @@ export function cFileNameFor(source: SourceFile): string {
   return `${base.replace(/[^A-Za-z0-9_.-]/g, '_')}.bpf.c`;
 }
 
-export function compileSource(
+export async function compileSource(
   source: SourceFile,
   options: CompileOptions = {},
   host: Host = systemHost(),
-): CompileResult {
-  // Test-only switch (see AnalyzeOptions.testDisableRule): proves a verifier rule is needed.
-  const rule = process.env.CAPC_TEST_DISABLE_RULE;
-  const testDisableRule = rule === 'R2' || rule === 'R3' ? rule : undefined;
-  return compile(source, host, { cFileName: cFileNameFor(source), testDisableRule, ...options });
+): Promise<CompileResult> {
+  const { compile } = await loadCompiler();
+  return compile(source, host, { cFileName: cFileNameFor(source), ...options });
+}
+
+/** The compiler's passes, in order (`capc emit --dump=PASS`). */
+export async function passNames(): Promise<readonly string[]> {
+  return (await loadCompiler()).PASS_NAMES;
 }
 
 export interface Built extends CompileResult {
@@ -35,7 +37,7 @@ export async function buildSource(
   options: CompileOptions = {},
   buildOpts: { noCache?: boolean; host?: Host } = {},
 ): Promise<Built> {
-  const r = compileSource(source, options, buildOpts.host);
+  const r = await compileSource(source, options, buildOpts.host);
   mark('compiler passes done');
   if (!r.ok || !r.output) return r;
   const object = await compileC(r.output.c, source, { cFile: cFileNameFor(source), noCache: buildOpts.noCache });
