@@ -6,6 +6,7 @@
 // happen, and they are reported exactly — the kernel's byte counter, the
 // summary in text and in JSON, and the holes in the stream files all agree,
 // and everything outside the holes is byte-exact.
+// test-lane: exclusive (full-rate TLS load; drop totals must match the kernel counter for the whole machine)
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
