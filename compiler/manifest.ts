@@ -43,6 +43,8 @@ export interface ManifestCapture {
   /** Counter indexes: records and payload bytes the sink could not take (R11). */
   dropRecords: number;
   dropBytes: number;
+  /** Protocols to decode from the captured streams (`-> decode(...)`): names, or ['auto']. */
+  decode?: string[];
 }
 
 export interface ManifestCaptureSite {

@@ -11,6 +11,9 @@ import { runSession, type RunOptions } from '../session/session.js';
 import { setSignalPhase } from './signals.js';
 import { FanOut, StreamFiles } from '../output/stream-files.js';
 import { compileOptions, printDiagnostics, readSource, reportFailure, type ProgramOpts } from './common.js';
+import { DecodeStage } from '../protocols/stage.js';
+import { parseProtocols } from '../protocols/registry.js';
+import type { Manifest } from '../../compiler/manifest.js';
 import { chooseOutputMode } from './output-mode.js';
 import { runInTerminalUi } from './run-ui.js';
 
@@ -28,6 +31,8 @@ interface RunOpts extends ProgramOpts {
   writeStreams?: string;
   captureRingSize?: string;
   maxConnections?: string;
+  decode?: string;
+  raw?: boolean;
 }
 
 export function registerRun(program: Command): void {
@@ -56,6 +61,11 @@ export function registerRun(program: Command): void {
     .option('--write-streams <dir>', 'write every captured connection direction to a file in DIR (byte-exact)')
     .option('--capture-ring-size <bytes>', 'size of the capture ring buffer, a power of two (default 4M)')
     .option('--max-connections <n>', 'connections each capture table holds (default 1024)')
+    .option(
+      '--decode <protocols>',
+      'decode the captured streams: auto, or a list of postgres, mysql, http, redis (one name forces it)',
+    )
+    .option('--raw', 'with --decode and -q: print the raw captured streams too')
     .option('--no-cache', 'compile from scratch, ignoring the cached program and object')
     .action(async (file: string | undefined, args: string[], opts: RunOpts) => {
       process.exitCode = await runCommand(file, args, opts);
@@ -92,8 +102,25 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
       stdinIsTTY: process.stdin.isTTY,
       env: process.env,
     });
-    const withStreamFiles = (r: Renderer): Renderer =>
-      opts.writeStreams ? new FanOut([r, new StreamFiles(opts.writeStreams)]) : r;
+    if (opts.decode !== undefined) checkProtocols([opts.decode], '--decode');
+    // Decoding sits in front of the output only: stream files always get the raw bytes.
+    const stages: DecodeStage[] = [];
+    const withStreamFiles = (r: Renderer, raw = true): Renderer => {
+      const stage = new DecodeStage(r, raw);
+      stages.push(stage);
+      return opts.writeStreams ? new FanOut([stage, new StreamFiles(opts.writeStreams)]) : stage;
+    };
+    const onManifest = (m: Manifest) => {
+      const spec = opts.decode !== undefined ? [opts.decode] : m.capture?.decode;
+      if (!spec) return;
+      if (!m.capture)
+        throw new CapcError('E0904', '--decode needs a program that captures payload', [
+          "e.g. capc run --decode auto -e 'uprobe:libssl:SSL_write, uprobe:libssl:SSL_read accumulate(conn, 1024) -> ringbuf'",
+        ]);
+      const { protocols } = parseProtocols(spec);
+      const forced = protocols.length === 1 && !spec.some((s) => /\bauto\b/.test(s));
+      for (const s of stages) s.configure({ protocols, forced });
+    };
     const src = source;
     const base: Omit<RunOptions, 'renderer'> = {
       onSessionStart: () => setSignalPhase('session'),
@@ -106,6 +133,7 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
       verbose: opts.verbose,
       noCache: !opts.cache,
       onWarnings: (ds) => printDiagnostics(ds, src),
+      onManifest,
       signal: abort.signal,
       onAttached: process.env.CAPC_NOTIFY_ATTACHED ? () => process.stderr.write('__CAPC_ATTACHED__\n') : undefined,
       onLoaded: process.env.CAPC_NOTIFY_ATTACHED
@@ -115,12 +143,22 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
     if (mode === 'ui')
       return await runInTerminalUi(base, { wrap: withStreamFiles, quiet: !!opts.q, hex: !!opts.hex, abort, out, err });
     const main = mode === 'json' ? new JsonRenderer(out) : new TextRenderer(out, err, !!opts.q, !!opts.hex);
-    return await runSession({ ...base, renderer: withStreamFiles(main) });
+    // With -q only the exchanges are printed, unless --raw asks for the streams too.
+    return await runSession({ ...base, renderer: withStreamFiles(main, !opts.q || !!opts.raw) });
   } catch (e) {
     return reportFailure(e, source, !!opts.verbose);
   } finally {
     setSignalPhase('done');
   }
+}
+
+/** A usage error for a protocol list that names something capc does not decode. */
+function checkProtocols(spec: string[], flag: string): void {
+  const { unknown } = parseProtocols(spec);
+  if (unknown !== undefined)
+    throw new CapcError('E0904', `${flag}: unknown protocol '${unknown}'`, [
+      'protocols: auto, postgres, mysql, http, redis (a comma-separated list)',
+    ]);
 }
 
 function parseInteger(flag: string, v: string): number {

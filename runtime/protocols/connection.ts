@@ -54,8 +54,9 @@ export class ConnectionDecoder {
   /** The run of chunks (one direction, since its turn began) being looked at. */
   private candidate: { dir: 0 | 1; chunks: { data: Buffer; stamp: Stamp }[]; bytes: number } | undefined;
   private turns = 0;
-  /** Bytes not decoded because no protocol was recognised (yet). */
+  /** Bytes not decoded because no protocol was recognised (yet); of those, bytes lost before it was. */
   skipped = 0;
+  private lostEarly = 0;
   exchanges = 0;
   notDecoded = 0;
 
@@ -109,6 +110,7 @@ export class ConnectionDecoder {
       return;
     }
     this.skipped += bytes;
+    this.lostEarly += bytes;
     if (this.candidate?.dir === dir) {
       this.skipped += this.candidate.bytes;
       this.candidate = undefined;
@@ -145,6 +147,13 @@ export class ConnectionDecoder {
       this.state = 'decoding';
       this.conv = m.create({ emit: (x) => this.report(x), limits: this.opts.limits ?? DEFAULT_LIMITS }, first, by);
       this.candidate = undefined;
+      if (this.lostEarly)
+        // Bytes were lost before the protocol was recognised: what they held is not known.
+        this.report(
+          this.notDecodedDraft(
+            `${this.lostEarly} bytes lost before ${m.name} was recognised (${this.skipped} bytes not decoded)`,
+          ),
+        );
       for (const ch of c.chunks) this.conv.data(by, ch.data, ch.stamp, false);
       return;
     }
@@ -175,19 +184,27 @@ export class ConnectionDecoder {
   private notThisProtocol(): void {
     this.state = 'unknown';
     const name = this.opts.protocols.join(', ');
-    this.report({
+    this.report(
+      this.notDecodedDraft(
+        `not ${name}: no message of it found in the first ${DETECT_TURNS} turns of the conversation`,
+      ),
+    );
+  }
+
+  private notDecodedDraft(why: string): ExchangeDraft {
+    return {
       command: '(not decoded)',
       statement: null,
       rows: null,
       columns: null,
       status: null,
       error: null,
-      notDecoded: `not ${name}: no message of it found in the first ${DETECT_TURNS} turns of the conversation`,
+      notDecoded: why,
       start: null,
       end: null,
       bytesOut: 0,
       bytesIn: 0,
-    });
+    };
   }
 
   private endpoint(mine: boolean): Endpoint {

@@ -176,6 +176,11 @@ export abstract class Conversation<U extends Pending = Pending> {
     this.emit(u.x);
   }
 
+  /** Say that `n` bytes inside one of this exchange's messages were lost (the framing held). */
+  protected noteLost(x: ExchangeDraft, n: number, role: Role): void {
+    if (n > 0) (x.notes ??= []).push(`${n} ${role === 'client' ? 'request' : 'response'} bytes lost`);
+  }
+
   /** Bytes of `role` that belong to no exchange (yet). */
   protected unclaimed(role: Role, n: number): void {
     if (role === 'client') this.carry.out += n;

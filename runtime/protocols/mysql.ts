@@ -78,6 +78,8 @@ interface Msg {
   parts: Buffer[];
   kept: number;
   keptHole: boolean;
+  /** Bytes of it that were lost (holes inside the payload). */
+  lost: number;
 }
 
 interface DirReader {
@@ -149,7 +151,19 @@ export class MysqlConversation extends Conversation<MyUnit> {
           }
           const cap = this.capFor(role, first, seq);
           const start = q.headStamp().first;
-          d.msg = { first, seq, lastSeq: seq, payload: 0, size: 0, start, cap, parts: [], kept: 0, keptHole: false };
+          d.msg = {
+            first,
+            seq,
+            lastSeq: seq,
+            payload: 0,
+            size: 0,
+            start,
+            cap,
+            parts: [],
+            kept: 0,
+            keptHole: false,
+            lost: 0,
+          };
         } else {
           if (seq !== ((d.msg.lastSeq + 1) & 0xff)) return this.lose(role, 'packet sequence out of order');
           d.msg.lastSeq = seq;
@@ -169,6 +183,7 @@ export class MysqlConversation extends Conversation<MyUnit> {
         m.kept += d.body.kept;
       }
       if (d.body.keptHole) m.keptHole = true;
+      m.lost += d.body.lost;
       if (d.more) continue;
       d.msg = undefined;
       if (role === 'client') this.onClient(m);
@@ -241,6 +256,7 @@ export class MysqlConversation extends Conversation<MyUnit> {
       // More of the current exchange: LOCAL INFILE contents, a long parameter.
       if (head) {
         head.x.bytesOut += m.size;
+        this.noteLost(head.x, m.lost, 'client');
         head.seq = (m.lastSeq + 1) & 0xff;
       } else this.unclaimed('client', m.size);
       return;
@@ -250,6 +266,7 @@ export class MysqlConversation extends Conversation<MyUnit> {
     const name = COMMANDS[cmd] ?? `command_0x${cmd.toString(16).padStart(2, '0')}`;
     const x = draft(name, m.start);
     x.bytesOut = m.size;
+    this.noteLost(x, m.lost, 'client');
     const b = this.payload(m);
     switch (cmd) {
       case 0x01: // quit
@@ -363,6 +380,7 @@ export class MysqlConversation extends Conversation<MyUnit> {
     if (m.seq !== head.seq) return this.lose('server', 'packet sequence out of order');
     head.seq = (m.lastSeq + 1) & 0xff;
     head.x.bytesIn += m.size;
+    this.noteLost(head.x, m.lost, 'server');
     head.x.end = end;
     const b = m.kept ? this.payload(m) : undefined;
     const x = head.x;
@@ -420,7 +438,10 @@ export class MysqlConversation extends Conversation<MyUnit> {
         x.columns = n.v;
         x.columnNames = [];
         head.resultSets++;
-        const skipDefs = this.extCaps & MARIADB_CACHE_METADATA && b![n.next] === 0;
+        // MariaDB's cached metadata adds one byte after the count (0: the definitions are not sent again);
+        // the packet's length says whether it is there, even when the login was not seen.
+        const flagged = b!.length === n.next + 1 || (this.extCaps & MARIADB_CACHE_METADATA) !== 0;
+        const skipDefs = flagged && b![n.next] === 0;
         if (skipDefs || n.v === 0) head.st = 'afterColumns';
         else this.next(head, 'columns', n.v);
         return;
@@ -515,6 +536,8 @@ export class MysqlConversation extends Conversation<MyUnit> {
     if (this.pending[0] === head) this.dequeue();
     const x = head.x;
     x.end = end;
+    // Column names are not sent again when the server caches metadata (MariaDB): only the count is known.
+    if (x.columnNames && !x.columnNames.length) delete x.columnNames;
     if (head.kind === 'login' || head.kind === 'change_user') x.status = x.error ? 'failed' : 'OK';
     else if (head.resultSets || head.kind === 'fetch') x.rows = head.rows;
     else if (!x.error && ROW_COMMANDS.has(head.kind)) x.rows = head.affected;

@@ -243,6 +243,7 @@ export class PostgresConversation extends Conversation<PgUnit> {
       case 'Q': {
         const x = draft('query', m.start);
         x.bytesOut = m.size;
+        this.noteLost(x, body.lost, 'client');
         this.setStatement(x, body, 0);
         this.enqueue(this.unit('query', x));
         return;
@@ -433,8 +434,10 @@ export class PostgresConversation extends Conversation<PgUnit> {
     const head = this.pending[0];
     const b = m.type === 'D' || m.type === 'd' ? undefined : body.data();
     const claim = (u: PgUnit | undefined) => {
-      if (u) u.x.bytesIn += m.size;
-      else this.unclaimed('server', m.size);
+      if (u) {
+        u.x.bytesIn += m.size;
+        this.noteLost(u.x, body.lost, 'server');
+      } else this.unclaimed('server', m.size);
     };
     switch (m.type) {
       case 'D':
@@ -491,6 +494,12 @@ export class PostgresConversation extends Conversation<PgUnit> {
         if (head?.kind === 'describe') {
           this.dequeue();
           if (cols) this.described.set(head.target!, cols);
+          // An Execute of that portal already queued (Describe, Execute, Sync sent together) gets them too.
+          const exec = this.pending.find((u) => u.kind === 'execute' && 'P' + u.target === head.target);
+          if (cols && exec && exec.x.columns === null) {
+            exec.x.columns = cols.length;
+            exec.x.columnNames = cols;
+          }
           if (this.described.size > this.ctx.limits.prepared)
             this.described.delete(this.described.keys().next().value!);
           this.unclaimed('server', head.x.bytesIn);
@@ -518,6 +527,7 @@ export class PostgresConversation extends Conversation<PgUnit> {
         if (!head) {
           const x = draft('server_error', m.start);
           x.error = err;
+          x.notDecoded = 'an error answering no request capc saw (lost, or sent before capture started)';
           x.bytesIn = m.size;
           x.end = end;
           this.emit(x);

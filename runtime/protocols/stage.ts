@@ -9,11 +9,6 @@ import type { CapEvent, ConnInfo, Renderer } from '../events/model.js';
 import { ConnectionDecoder, type ConnIdentity, type DecodeOptions } from './connection.js';
 import type { Stamp } from './exchange.js';
 
-export interface StageOptions extends DecodeOptions {
-  /** Pass the raw capture events (data, loss, end) on as well. */
-  raw: boolean;
-}
-
 /**
  * IDENTITY: the kernel timestamp of a record's last fragment, once records
  * carry it (`tsLast`); until then the first fragment's stands for both.
@@ -37,15 +32,30 @@ export class DecodeStage implements Renderer {
   private notDecoded = 0;
   private skipped = 0;
 
+  private opts: DecodeOptions | undefined;
+
+  /**
+   * `raw`: pass the raw capture events (data, loss, end) on as well. Until
+   * configure() is called with protocols, every event passes unchanged.
+   */
   constructor(
     private readonly inner: Renderer,
-    private readonly opts: StageOptions,
+    private readonly raw = true,
   ) {}
+
+  /** Decode these protocols (undefined: decode nothing, pass everything on). */
+  configure(opts: DecodeOptions | undefined): void {
+    this.opts = opts;
+  }
+
+  get active(): boolean {
+    return this.opts !== undefined;
+  }
 
   private decoder(c: ConnInfo): ConnectionDecoder {
     let d = this.conns.get(c.id);
     if (!d) {
-      d = new ConnectionDecoder(identityOf(c), this.opts, (x) => this.inner.event({ kind: 'exchange', x }));
+      d = new ConnectionDecoder(identityOf(c), this.opts!, (x) => this.inner.event({ kind: 'exchange', x }));
       this.conns.set(c.id, d);
     }
     // The process name can change (exec) after the first record.
@@ -54,13 +64,14 @@ export class DecodeStage implements Renderer {
   }
 
   event(e: CapEvent): void {
+    if (!this.opts) return this.inner.event(e);
     switch (e.kind) {
       case 'capture':
-        if (this.opts.raw) this.inner.event(e);
+        if (this.raw) this.inner.event(e);
         this.decoder(e.conn).data(e.dir, e.data, stampOf(e));
         return;
       case 'capture-loss':
-        if (this.opts.raw) this.inner.event(e);
+        if (this.raw) this.inner.event(e);
         this.decoder(e.conn).loss(e.dir, e.bytes);
         return;
       case 'capture-end': {
@@ -69,7 +80,7 @@ export class DecodeStage implements Renderer {
           d.end(e.closed ? 'the connection closed before the response' : 'its process exited before the response');
           this.retire(d);
         }
-        if (this.opts.raw) this.inner.event(e);
+        if (this.raw) this.inner.event(e);
         return;
       }
       case 'capture-summary':

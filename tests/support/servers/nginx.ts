@@ -1,8 +1,9 @@
 // tests/support/servers/nginx.ts — a throwaway nginx (Debian's nginx) in the
 // foreground: its own prefix dir, config, pid file and logs, HTTPS (and plain
 // HTTP when asked) on 127.0.0.1 at free ports, serving files the test writes
-// under `root`, with a few fixed locations for status codes and chunked
-// bodies. curl (or any client) talks to it.
+// under `root`, with a few fixed locations for status codes; text files are
+// gzipped for clients that accept it (so their bodies come chunked). curl
+// (or any client) talks to it.
 import fs from 'node:fs';
 import path from 'node:path';
 import { accepts, findBinary, freePort, makeCert, privateDir, startServer, type ServerProcess } from './process.js';
@@ -49,6 +50,7 @@ http {
   client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi;
   uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
   keepalive_requests 10000;
+  gzip on; gzip_types text/plain application/json; gzip_min_length 1;
   server {
     listen 127.0.0.1:${port} ssl;${plainPort ? ` listen 127.0.0.1:${plainPort};` : ''}
     ssl_certificate ${cert}; ssl_certificate_key ${key};
