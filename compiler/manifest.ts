@@ -8,6 +8,9 @@ import type { FormatSegment } from './2-analyze/printf-format.js';
 
 export const MANIFEST_VERSION = 1;
 
+/** Protocols the runtime decodes from captured streams (`-> decode(...)`, `--decode`). */
+export const DECODE_PROTOCOLS = ['postgres', 'mysql', 'http', 'redis'] as const;
+
 export interface Manifest {
   version: typeof MANIFEST_VERSION;
   source: { name: string };

@@ -3,6 +3,7 @@
 // checking accumulate()/capture() statements and their sinks (R1 sizes,
 // scalar keys), making the sites of one connection family agree, and adding
 // the probes that see connections close.
+import { DECODE_PROTOCOLS } from '../manifest.js';
 import type * as A from '../../grammar/ast.js';
 import { forEachExprIn, forEachStmt } from '../../grammar/walk.js';
 import { CLOSE_SIGNATURES, findSignature, CAPTURE_SIGNATURES } from '../../stdlib/signatures.js';
@@ -149,6 +150,26 @@ export function checkSink(
   if (s.sink.name !== 'ringbuf' && s.sink.name !== 'perfbuf') {
     cx.bag.add('E0503', `unknown sink '${s.sink.name}'`, s.sink.span, 'sinks: -> ringbuf, -> ringbuf(8M), -> perfbuf');
     return;
+  }
+  if (s.sink.then) {
+    const t = s.sink.then;
+    if (t.name !== 'decode') {
+      cx.bag.add(
+        'E0503',
+        `unknown stage '${t.name}' after the sink`,
+        t.span,
+        'after a sink: -> decode(postgres, mysql)',
+      );
+      return;
+    }
+    for (const p of t.protocols)
+      if (p.name !== 'auto' && !(DECODE_PROTOCOLS as readonly string[]).includes(p.name))
+        cx.bag.add(
+          'E0508',
+          `capc does not decode '${p.name}'`,
+          p.span,
+          `decode(auto) or a list of: ${DECODE_PROTOCOLS.join(', ')}`,
+        );
   }
   if (s.sink.size) {
     const sz = s.sink.size;
@@ -327,5 +348,12 @@ export function finishCapture(
     if (format)
       addClose('syscalls', { kind: 'tracepoint', category: 'syscalls', name: 'sys_enter_close', format }, sig, from);
   }
-  return { sites, families, sink: { kind, size } };
+  // `-> decode(...)` on any capture decodes the program's connections: the protocols named anywhere, or all.
+  const named = sites.filter((s) => s.stmt.sink.then?.name === 'decode').map((s) => s.stmt.sink.then!.protocols);
+  const decode = named.length
+    ? named.some((p) => !p.length || p.some((x) => x.name === 'auto'))
+      ? ['auto']
+      : [...new Set(named.flat().map((p) => p.name))]
+    : undefined;
+  return { sites, families, sink: { kind, size }, ...(decode ? { decode } : {}) };
 }

@@ -64,6 +64,7 @@ export const CATALOGUE = {
   E0505: { severity: 'error', title: 'no capture signature for this probe' },
   E0506: { severity: 'error', title: 'capture sites disagree' },
   E0507: { severity: 'error', title: 'invalid capture arguments' },
+  E0508: { severity: 'error', title: 'unknown protocol to decode' },
   // build
   E0601: { severity: 'error', title: 'C compiler failed' },
   E0602: { severity: 'error', title: 'toolchain missing' },
@@ -89,6 +90,7 @@ export const CATALOGUE = {
   W0901: { severity: 'warning', title: 'events lost' },
   W0902: { severity: 'warning', title: 'map full: updates failed' },
   W0903: { severity: 'warning', title: 'captured bytes lost' },
+  W0905: { severity: 'warning', title: 'exchanges not decoded' },
   W0904: { severity: 'warning', title: 'loop stopped at its iteration limit' },
 } as const satisfies Record<string, Entry>;
 

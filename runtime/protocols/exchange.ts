@@ -4,7 +4,9 @@
 // connection's two ends, and the limits that keep a decoder's memory bounded.
 // Pure data: no I/O, nothing about how an exchange is printed.
 
-export const PROTOCOLS = ['postgres', 'mysql', 'http', 'redis'] as const;
+import { DECODE_PROTOCOLS } from '../../compiler/manifest.js';
+
+export const PROTOCOLS = DECODE_PROTOCOLS;
 export type ProtocolName = (typeof PROTOCOLS)[number];
 
 /** Which end of the connection the traced process is (whose egress carries the requests: the client). */
