@@ -141,7 +141,15 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
         : undefined,
     };
     if (mode === 'ui')
-      return await runInTerminalUi(base, { wrap: withStreamFiles, quiet: !!opts.q, hex: !!opts.hex, abort, out, err });
+      return await runInTerminalUi(base, {
+        wrap: withStreamFiles,
+        quiet: !!opts.q,
+        hex: !!opts.hex,
+        abort,
+        out,
+        err,
+        decode: opts.decode !== undefined,
+      });
     const main = mode === 'json' ? new JsonRenderer(out) : new TextRenderer(out, err, !!opts.q, !!opts.hex);
     // With -q only the exchanges are printed, unless --raw asks for the streams too.
     return await runSession({ ...base, renderer: withStreamFiles(main, !opts.q || !!opts.raw) });

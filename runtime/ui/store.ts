@@ -9,6 +9,7 @@ import { mapText } from '../format/maps.js';
 import type { CapEvent, MapSnapshot, Renderer } from '../events/model.js';
 import type { LiveControls, SessionSnapshot } from '../session/snapshot.js';
 import { EntryRing, type Entry } from './entry-ring.js';
+import { QueryBook } from './query-book.js';
 import { StreamBook, type StreamBookLimits } from './stream-book.js';
 
 export type { Entry } from './entry-ring.js';
@@ -28,6 +29,10 @@ export class UiStore implements Renderer {
   /** Bumped on every change: the UI redraws only when it moved. */
   version = 0;
   readonly streams: StreamBook;
+  /** Decoded exchanges (--decode), for the Queries pane. */
+  readonly queries = new QueryBook();
+  /** The session decodes protocols (the Queries pane says so while none arrived). */
+  decoding = false;
   /** Events delivered (printf records and capture records). */
   events = 0;
   /** Bytes delivered (printf output and captured payload). */
@@ -150,6 +155,12 @@ export class UiStore implements Renderer {
         this.stoppedAt = this.ring.seq;
         return;
       case 'capture-summary':
+      case 'decode-summary':
+        return;
+      case 'exchange':
+        this.events++;
+        this.decoding = true;
+        this.queries.add(e.x);
         return;
     }
   }
