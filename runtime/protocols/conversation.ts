@@ -14,7 +14,7 @@
 // flight (a client waits for its answer before it sends the next) and they
 // parse as the start of a response. What was skipped meanwhile is reported
 // as one not-decoded exchange with its byte counts.
-import { type ExchangeDraft, type Limits, type Role, type Stamp } from './exchange.js';
+import { draft, type ExchangeDraft, type Limits, type Role, type Stamp } from './exchange.js';
 import { ByteQueue } from './reader.js';
 
 export interface DecoderContext {
@@ -108,6 +108,15 @@ export abstract class Conversation<U extends Pending = Pending> {
     for (const u of this.pending.splice(0)) this.emitUnit(u, reason);
     this.pendingBytes = 0;
     this.closeEpisode();
+    // Bytes of a message that never ended (cut by the close, or not this protocol after all).
+    const left = { client: this.queues.client.size, server: this.queues.server.size };
+    if (!this.stopped && (left.client || left.server) && this.isOk('client') && this.isOk('server')) {
+      const x = draft('(not decoded)', null);
+      x.notDecoded = `${reason} inside a message: ${left.client} request and ${left.server} response bytes not decoded`;
+      x.bytesOut = left.client;
+      x.bytesIn = left.server;
+      this.emit(x);
+    }
   }
 
   get lost(): boolean {

@@ -66,13 +66,15 @@ function headers(lines: string[]): Map<string, string> {
   return h;
 }
 
-function framing(h: Map<string, string>): Framing | undefined {
+/** How the body is delimited; undefined when no header says; 'invalid' for a Content-Length that is not a length. */
+function framing(h: Map<string, string>): Framing | 'invalid' | undefined {
   const te = h.get('transfer-encoding');
   if (te && /(^|,)\s*chunked\s*$/i.test(te)) return { kind: 'chunked' };
   const cl = h.get('content-length');
   if (cl !== undefined) {
-    if (!/^\d{1,15}$/.test(cl.split(',')[0]!.trim())) return undefined;
-    const n = Number(cl.split(',')[0]!.trim());
+    const v = cl.split(',')[0]!.trim();
+    if (!/^\d{1,15}$/.test(v)) return 'invalid';
+    const n = Number(v);
     return n > 0 ? { kind: 'length', n } : { kind: 'none' };
   }
   return undefined;
@@ -145,6 +147,7 @@ export class HttpConversation extends Conversation<HttpUnit> {
     const u: HttpUnit = { x, held: 0, method };
     if (!this.enqueue(u)) return;
     const f = framing(h) ?? { kind: 'none' };
+    if (f === 'invalid') return this.lose('client', 'an invalid Content-Length');
     this.startBody('client', f, u);
   }
 
@@ -179,6 +182,7 @@ export class HttpConversation extends Conversation<HttpUnit> {
     }
     const none = head.method === 'HEAD' || code === 204 || code === 304;
     const f = none ? { kind: 'none' as const } : (framing(h) ?? { kind: 'close' as const });
+    if (f === 'invalid') return this.lose('server', 'an invalid Content-Length');
     this.startBody('server', f, head);
   }
 
