@@ -218,19 +218,43 @@ export class ConnectionDecoder {
     };
   }
 
+  /** The two ends, made once per connection (again if the process name changes). */
+  private ends: { comm: string; client: Endpoint; server: Endpoint } | undefined;
+
   private report(d: ExchangeDraft): void {
     const side = this.side ?? 'client';
-    const { fingerprint: fp, ...rest } = d;
+    if (!this.ends || this.ends.comm !== this.conn.comm)
+      this.ends = {
+        comm: this.conn.comm,
+        client: this.endpoint(side === 'client'),
+        server: this.endpoint(side === 'server'),
+      };
+    const login = this.conv?.login;
+    // Built field by field: one object shape for every exchange (spreading drafts made this the hot spot).
     const x: Exchange = {
-      ...rest,
       protocol: this.module?.name ?? this.opts.protocols[0]!,
       conn: this.conn.id,
       side,
-      client: this.endpoint(side === 'client'),
-      server: this.endpoint(side === 'server'),
-      user: this.conv?.login.user ?? null,
-      database: this.conv?.login.database ?? null,
-      fingerprint: fp !== undefined ? fp : (this.module?.fingerprint(d) ?? null),
+      client: this.ends.client,
+      server: this.ends.server,
+      user: login?.user ?? null,
+      database: login?.database ?? null,
+      command: d.command,
+      statement: d.statement,
+      statementTruncated: d.statementTruncated,
+      fingerprint: d.fingerprint !== undefined ? d.fingerprint : (this.module?.fingerprint(d) ?? null),
+      rows: d.rows,
+      columns: d.columns,
+      columnNames: d.columnNames,
+      status: d.status,
+      error: d.error,
+      notDecoded: d.notDecoded,
+      notes: d.notes,
+      details: d.details,
+      start: d.start,
+      end: d.end,
+      bytesOut: d.bytesOut,
+      bytesIn: d.bytesIn,
       latencyNs: d.start !== null && d.end !== null && d.end >= d.start ? Number(d.end - d.start) : null,
     };
     this.exchanges++;

@@ -82,8 +82,25 @@ interface Msg {
   lost: number;
 }
 
+function newMsg(): Msg {
+  return {
+    first: 0,
+    seq: 0,
+    lastSeq: 0,
+    payload: 0,
+    size: 0,
+    start: 0n,
+    cap: 0,
+    parts: [],
+    kept: 0,
+    keptHole: false,
+    lost: 0,
+  };
+}
+
 interface DirReader {
   msg: Msg | undefined;
+  spare: Msg;
   inPacket: boolean;
   more: boolean;
   body: Body;
@@ -100,8 +117,8 @@ export class MysqlConversation extends Conversation<MyUnit> {
   private readonly stmts = new Map<number, { text: string; truncated: boolean }>();
   private lastPrepare: { text: string; truncated: boolean } | undefined;
   private readonly dirs: Record<Role, DirReader> = {
-    client: { msg: undefined, inPacket: false, more: false, body: new Body() },
-    server: { msg: undefined, inPacket: false, more: false, body: new Body() },
+    client: { msg: undefined, spare: newMsg(), inPacket: false, more: false, body: new Body() },
+    server: { msg: undefined, spare: newMsg(), inPacket: false, more: false, body: new Body() },
   };
 
   constructor(ctx: ConstructorParameters<typeof Conversation>[0], start: 'greeting' | 'login' | 'command') {
@@ -151,19 +168,20 @@ export class MysqlConversation extends Conversation<MyUnit> {
           }
           const cap = this.capFor(role, first, seq);
           const start = q.headStamp().first;
-          d.msg = {
-            first,
-            seq,
-            lastSeq: seq,
-            payload: 0,
-            size: 0,
-            start,
-            cap,
-            parts: [],
-            kept: 0,
-            keptHole: false,
-            lost: 0,
-          };
+          // One message object per direction, reused: a result set is mostly rows, and rows keep nothing.
+          const m = d.spare;
+          m.first = first;
+          m.seq = seq;
+          m.lastSeq = seq;
+          m.payload = 0;
+          m.size = 0;
+          m.start = start;
+          m.cap = cap;
+          if (m.parts.length) m.parts = [];
+          m.kept = 0;
+          m.keptHole = false;
+          m.lost = 0;
+          d.msg = m;
         } else {
           if (seq !== ((d.msg.lastSeq + 1) & 0xff)) return this.lose(role, 'packet sequence out of order');
           d.msg.lastSeq = seq;

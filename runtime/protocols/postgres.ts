@@ -432,21 +432,17 @@ export class PostgresConversation extends Conversation<PgUnit> {
   private onServer(m: Msg, end: bigint): void {
     const body = this.sbody;
     const head = this.pending[0];
-    const b = m.type === 'D' || m.type === 'd' ? undefined : body.data();
-    const claim = (u: PgUnit | undefined) => {
-      if (u) {
-        u.x.bytesIn += m.size;
-        this.noteLost(u.x, body.lost, 'server');
-      } else this.unclaimed('server', m.size);
-    };
+    if (m.type === 'D' || m.type === 'd') {
+      // The hot path: a row (or COPY data) is counted, nothing else.
+      if (head && (head.kind === 'query' || head.kind === 'execute')) {
+        head.dataRows++;
+        this.claim(head, m, body);
+      } else this.claim(undefined, m, body);
+      return;
+    }
+    const b = body.data();
+    const claim = (u: PgUnit | undefined) => this.claim(u, m, body);
     switch (m.type) {
-      case 'D':
-      case 'd':
-        if (head && (head.kind === 'query' || head.kind === 'execute')) {
-          head.dataRows++;
-          claim(head);
-        } else claim(undefined);
-        return;
       case 'R': {
         claim(head?.kind === 'startup' ? head : undefined);
         if (head?.kind === 'startup' && b && b.length >= 4) {
@@ -587,6 +583,14 @@ export class PostgresConversation extends Conversation<PgUnit> {
         return;
     }
     claim(undefined);
+  }
+
+  /** A server message's bytes count toward `u` (or no exchange yet). */
+  private claim(u: PgUnit | undefined, m: Msg, body: Body): void {
+    if (u) {
+      u.x.bytesIn += m.size;
+      if (body.lost) this.noteLost(u.x, body.lost, 'server');
+    } else this.unclaimed('server', m.size);
   }
 
   private complete(u: PgUnit, end: bigint): void {

@@ -207,7 +207,7 @@ export class Body {
     this.lost = 0;
     this.keptHole = false;
     this.cap = cap;
-    this.parts = [];
+    if (this.parts.length) this.parts = [];
   }
 
   private readonly keep = (piece: Buffer | number): void => {
