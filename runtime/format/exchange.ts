@@ -1,7 +1,8 @@
 // runtime/format/exchange.ts — how a decoded exchange reads: one text line
 // (protocol, connection, client -> server, user@database, the statement on
 // one line, rows/columns/status or the error, latency) and the JSON object
-// of `{"type": "exchange"}` lines (every field, null when unknown).
+// of `{"type": "exchange"}` lines (every field, null when unknown). The line
+// is ASCII (latency in `us`), so logs grep alike everywhere.
 import type { Endpoint, Exchange } from '../protocols/exchange.js';
 
 /** Statement characters shown on a text line (the JSON has it whole). */
@@ -21,12 +22,12 @@ export function oneLine(s: string, max = TEXT_STATEMENT): string {
     .replace(/\s+/g, ' ')
     .trim()
     .replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-  return flat.length > max ? `${flat.slice(0, max)}… (${s.length} chars)` : flat;
+  return flat.length > max ? `${flat.slice(0, max)}... (${s.length} chars)` : flat;
 }
 
 export function latencyText(ns: number | null): string {
   if (ns === null) return '-';
-  if (ns < 1e6) return `${(ns / 1e3).toFixed(0)} µs`;
+  if (ns < 1e6) return `${(ns / 1e3).toFixed(0)} us`;
   if (ns < 1e9) return `${(ns / 1e6).toFixed(ns < 1e7 ? 2 : 1)} ms`;
   return `${(ns / 1e9).toFixed(2)} s`;
 }
@@ -57,7 +58,7 @@ export function whoText(x: Exchange): string {
 
 export function statementText(x: Exchange, max = TEXT_STATEMENT): string {
   if (x.statement === null) return `(${x.command})`;
-  return oneLine(x.statement, max) + (x.statementTruncated ? ' …(truncated)' : '');
+  return oneLine(x.statement, max) + (x.statementTruncated ? ' ...(truncated)' : '');
 }
 
 /** `<=> postgres conn 3 psql[812] -> ? capc@shop: SELECT 1 [1 row, 1 col, SELECT 1] 0.42 ms` */

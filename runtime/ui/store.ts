@@ -5,6 +5,7 @@
 // reading the rings is never tied to drawing the screen. It also keeps what
 // must be printed once the UI has closed: drop totals and the session's
 // closing output (END's printf, open connections, the final maps).
+import { exchangeLine } from '../format/exchange.js';
 import { mapText } from '../format/maps.js';
 import type { CapEvent, MapSnapshot, Renderer } from '../events/model.js';
 import type { LiveControls, SessionSnapshot } from '../session/snapshot.js';
@@ -161,6 +162,8 @@ export class UiStore implements Renderer {
         this.events++;
         this.decoding = true;
         this.queries.add(e.x);
+        // The events pane shows what text mode prints (and replays it when the UI closes).
+        this.ring.pushText('printf', Buffer.from(`${exchangeLine(e.x)}\n`));
         return;
     }
   }

@@ -104,7 +104,7 @@ test('the table groups by fingerprint with count, errors, p50/p99 and rows; the 
   assert.ok(Math.abs(Number(p99) - 99) <= 5, `p99 ${p99}`);
   assert.match(f, /^ +1 +1 .* postgres: SELECT \* FROM nope *$/m);
   assert.match(f, /latest 100 of 100 exchanges · 1 errors · 0 not decoded/);
-  assert.match(f, /▸ +100 µs conn 3 psql\[812\] -> \? capc@shop: SELECT \* FROM nope \[error 42P01/);
+  assert.match(f, /▸ +100 us conn 3 psql\[812\] -> \? capc@shop: SELECT \* FROM nope \[error 42P01/);
   u.r.unmount();
 });
 

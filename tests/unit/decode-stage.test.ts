@@ -120,7 +120,7 @@ test('an exchange as a text line and as JSON: every field, null where unknown', 
   const x = (out.events[0] as Extract<CapEvent, { kind: 'exchange' }>).x;
   assert.equal(
     exchangeLine(x),
-    '<=> http conn 9 redis-cli[4009] -> ?: GET /api/orders/17?x=1 [error 404 Not Found] 250 µs',
+    '<=> http conn 9 redis-cli[4009] -> ?: GET /api/orders/17?x=1 [error 404 Not Found] 250 us',
   );
   const j = exchangeJson(x);
   for (const k of [
