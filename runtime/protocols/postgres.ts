@@ -21,6 +21,12 @@ const MAX_LEN = 0x40000000;
 
 const CLIENT_TYPES = new Set('QPBEDSHCXFdcfp');
 const SERVER_TYPES = new Set('RSKZTDCIEN A123ntsGHWdcVv'.replace(' ', ''));
+/** The same sets by byte (checked on every message). */
+const byteTable = (set: Set<string>) =>
+  Uint8Array.from({ length: 256 }, (_, c) => (set.has(String.fromCharCode(c)) ? 1 : 0));
+const CLIENT_BYTE = byteTable(CLIENT_TYPES);
+const SERVER_BYTE = byteTable(SERVER_TYPES);
+const TYPE_CHAR = Array.from({ length: 256 }, (_, c) => String.fromCharCode(c));
 /** Messages only a client sends / only a server sends (to tell the sides apart mid-stream). */
 const CLIENT_ONLY = new Set('QPBF');
 const SERVER_ONLY = new Set('RKZT123nt');
@@ -169,9 +175,10 @@ export class PostgresConversation extends Conversation<PgUnit> {
           this.ccode = q.buf.readUInt32BE(q.at + 4);
           q.consume(8);
         } else {
-          const type = String.fromCharCode(q.buf[q.at]!);
+          const t = q.buf[q.at]!;
+          const type = TYPE_CHAR[t]!;
           const len = q.buf.readUInt32BE(q.at + 1);
-          if (!CLIENT_TYPES.has(type) || len < 4 || len > MAX_LEN)
+          if (!CLIENT_BYTE[t] || len < 4 || len > MAX_LEN)
             return this.lose('client', 'bytes that are not a PostgreSQL message');
           this.cm = { type, size: len + 1, start };
           const cap =
@@ -406,9 +413,10 @@ export class PostgresConversation extends Conversation<PgUnit> {
         const st = q.ensure(5);
         if (st === SHORT) return;
         if (st === HOLE) return this.lose('server', 'stream hole where a response began');
-        const type = String.fromCharCode(q.buf[q.at]!);
+        const t = q.buf[q.at]!;
+        const type = TYPE_CHAR[t]!;
         const len = q.buf.readUInt32BE(q.at + 1);
-        if (!SERVER_TYPES.has(type) || len < 4 || len > MAX_LEN)
+        if (!SERVER_BYTE[t] || len < 4 || len > MAX_LEN)
           return this.lose('server', 'bytes that are not a PostgreSQL message');
         this.sm = { type, size: len + 1, start: q.headStamp().first };
         const cap =
@@ -441,10 +449,9 @@ export class PostgresConversation extends Conversation<PgUnit> {
       return;
     }
     const b = body.data();
-    const claim = (u: PgUnit | undefined) => this.claim(u, m, body);
     switch (m.type) {
       case 'R': {
-        claim(head?.kind === 'startup' ? head : undefined);
+        this.claim(head?.kind === 'startup' ? head : undefined, m, body);
         if (head?.kind === 'startup' && b && b.length >= 4) {
           const code = b.readUInt32BE(0);
           const method = AUTH[code];
@@ -453,7 +460,7 @@ export class PostgresConversation extends Conversation<PgUnit> {
         return;
       }
       case 'S': {
-        claim(head?.kind === 'startup' ? head : undefined);
+        this.claim(head?.kind === 'startup' ? head : undefined, m, body);
         const k = b && cstring(b, 0);
         const v = k && cstring(b, k.next);
         if (k && v && k.s === 'application_name') this.login.application = v.s || null;
@@ -463,7 +470,7 @@ export class PostgresConversation extends Conversation<PgUnit> {
       case 'N':
       case 'A':
       case 'v':
-        claim(head?.kind === 'startup' ? head : undefined);
+        this.claim(head?.kind === 'startup' ? head : undefined, m, body);
         return;
       case 'Z': {
         // ReadyForQuery ends a login, a simple Query, or a batch (Sync).
@@ -485,7 +492,7 @@ export class PostgresConversation extends Conversation<PgUnit> {
         return;
       }
       case 'T': {
-        claim(head);
+        this.claim(head, m, body);
         const cols = b ? this.columnNames(b) : undefined;
         if (head?.kind === 'describe') {
           this.dequeue();
@@ -508,7 +515,7 @@ export class PostgresConversation extends Conversation<PgUnit> {
       case 'C':
       case 'I':
       case 's': {
-        claim(head);
+        this.claim(head, m, body);
         if (!head || (head.kind !== 'query' && head.kind !== 'execute')) return;
         head.tags.push(m.type === 'C' && b ? (cstring(b, 0)?.s ?? '') : m.type === 'I' ? '(empty query)' : '');
         if (m.type === 's') (head.x.notes ??= []).push('portal suspended: more rows to fetch');
@@ -529,7 +536,7 @@ export class PostgresConversation extends Conversation<PgUnit> {
           this.emit(x);
           return;
         }
-        claim(head);
+        this.claim(head, m, body);
         head.x.error ??= err;
         if (head.kind === 'query') return; // ReadyForQuery ends it
         this.dequeue();
@@ -546,7 +553,7 @@ export class PostgresConversation extends Conversation<PgUnit> {
       case '2':
       case '3':
       case 'n': {
-        claim(head);
+        this.claim(head, m, body);
         const want = { '1': 'parse', '2': 'bind', '3': 'close', n: 'describe' }[m.type];
         if (head?.kind === want) {
           this.dequeue();
@@ -556,12 +563,12 @@ export class PostgresConversation extends Conversation<PgUnit> {
         return;
       }
       case 't':
-        claim(head);
+        this.claim(head, m, body);
         return;
       case 'G':
       case 'H':
       case 'W':
-        claim(head);
+        this.claim(head, m, body);
         if (head)
           (head.x.notes ??= []).push(
             m.type === 'G'
@@ -572,17 +579,17 @@ export class PostgresConversation extends Conversation<PgUnit> {
           );
         return;
       case 'c':
-        claim(head);
+        this.claim(head, m, body);
         return;
       case 'V':
-        claim(head);
+        this.claim(head, m, body);
         if (head?.kind === 'function') {
           this.dequeue();
           this.complete(head, end);
         }
         return;
     }
-    claim(undefined);
+    this.claim(undefined, m, body);
   }
 
   /** A server message's bytes count toward `u` (or no exchange yet). */
