@@ -181,7 +181,12 @@ interface ScenarioResult {
   cpuPer1000: number;
 }
 
-async function scenario(kind: 'mysql' | 'postgres', seconds: number, threads: number): Promise<ScenarioResult> {
+async function scenario(
+  kind: 'mysql' | 'postgres',
+  seconds: number,
+  threads: number,
+  decode = true,
+): Promise<ScenarioResult> {
   const py = systemPython([kind === 'mysql' ? 'pymysql' : 'psycopg2']);
   if (!py) throw new Error(`python3 with ${kind === 'mysql' ? 'pymysql' : 'psycopg2'} is missing`);
   const load = path.join(repoRoot, 'tests', 'fixtures', 'targets', 'db_load.py');
@@ -209,10 +214,15 @@ async function scenario(kind: 'mysql' | 'postgres', seconds: number, threads: nu
     const statsFile = path.join(dir, 'stats.json');
     const tag = `m${process.pid}`;
     // System-wide (not -c, which scopes uprobes to the client): the server's side is captured too.
-    const capc = spawn(capcBin, ['run', '-q', '-f', 'json', '-o', out, '--decode', kind, '-e', PROG], {
-      env: { ...process.env, CAPC_STATS_FILE: statsFile, CAPC_NOTIFY_ATTACHED: '1' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const ring = process.env.BENCH_DECODE_RING ? ['--capture-ring-size', process.env.BENCH_DECODE_RING] : [];
+    const capc = spawn(
+      capcBin,
+      ['run', '-q', '-f', 'json', '-o', out, ...ring, ...(decode ? ['--decode', kind] : []), '-e', PROG],
+      {
+        env: { ...process.env, CAPC_STATS_FILE: statsFile, CAPC_NOTIFY_ATTACHED: '1' },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     let err = '';
     await new Promise<void>((resolve, reject) => {
       capc.stderr.on('data', (d) => {
@@ -261,6 +271,8 @@ async function scenario(kind: 'mysql' | 'postgres', seconds: number, threads: nu
     await srv.stop();
   }
 }
+
+export { scenario as decodeScenario };
 
 export async function decodeScenarioBench(
   runs = 1,
