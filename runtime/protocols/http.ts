@@ -18,8 +18,6 @@ const STATUS_LINE = /^HTTP\/(1\.[01]) (\d{3})(?: (.*))?$/;
 const METHOD_START =
   /^(?:GET|POST|PUT|DELETE|HEAD|OPTIONS|PATCH|CONNECT|TRACE|PROPFIND|PROPPATCH|MKCOL|COPY|MOVE|LOCK|UNLOCK|REPORT|SEARCH|PURGE) /;
 
-export { httpFingerprint };
-
 /** Whose are these first bytes: a request (`client`) or a response (`server`)? */
 export function detectHttp(b: Buffer, relaxed: boolean): 'client' | 'server' | 'no' | 'more' {
   const head = b.toString('latin1', 0, Math.min(b.length, 256));

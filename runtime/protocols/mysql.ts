@@ -12,7 +12,6 @@
 // executions that follow) and per login.
 import { Conversation, text, type Pending, type Verdict } from './conversation.js';
 import { draft, type Role } from './exchange.js';
-import { sqlFingerprint } from './fingerprint.js';
 import {
   CAP,
   COMMANDS,
@@ -28,10 +27,6 @@ import {
 import { Body, HOLE, OK, SHORT, type ByteQueue } from './reader.js';
 
 export { detectMysql } from './mysql-wire.js';
-
-export function mysqlFingerprint(sql: string): string {
-  return sqlFingerprint(sql, 'mysql');
-}
 
 const MAX_PACKET = 0xffffff;
 /** Commands whose OK reports affected rows. */

@@ -3,7 +3,6 @@
 // bytes of a connection tell a client from a server, ErrorResponse fields,
 // command tags, authentication methods.
 import { cstring } from './conversation.js';
-import { sqlFingerprint } from './fingerprint.js';
 
 export const SSL_REQUEST = 80877103;
 export const GSSENC_REQUEST = 80877104;
@@ -22,10 +21,6 @@ export const TYPE_CHAR = Array.from({ length: 256 }, (_, c) => String.fromCharCo
 /** Messages only a client sends / only a server sends (to tell the sides apart mid-stream). */
 export const CLIENT_ONLY = new Set('QPBF');
 export const SERVER_ONLY = new Set('RKZT123nt');
-
-export function pgFingerprint(sql: string): string {
-  return sqlFingerprint(sql, 'postgres');
-}
 
 /** The chain of whole messages at the start of `b`: how many, and whether every one has a type of `types`. */
 export function chain(b: Buffer, types: Set<string>): { whole: number; valid: boolean; exact: boolean; types: string } {

@@ -28,7 +28,7 @@ import {
   TYPE_CHAR,
 } from './postgres-wire.js';
 
-export { detectPostgres, pgFingerprint } from './postgres-wire.js';
+export { detectPostgres } from './postgres-wire.js';
 
 type Kind =
   | 'startup'

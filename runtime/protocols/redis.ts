@@ -11,8 +11,6 @@ import { draft, type Role } from './exchange.js';
 import { redisFingerprint } from './fingerprint.js';
 import { HOLE, LOST, MORE, NOT_FOUND, OK, SHORT, type ByteQueue } from './reader.js';
 
-export { redisFingerprint };
-
 const CRLF = Buffer.from('\r\n');
 const LINE_LIMIT = 64 << 10;
 const INLINE = /^[A-Za-z]{2,32}(?: |\r)/;

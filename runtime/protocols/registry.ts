@@ -67,7 +67,7 @@ export function protocolModule(name: ProtocolName): ProtocolModule {
   return MODULES[name];
 }
 
-export function isProtocol(name: string): name is ProtocolName {
+function isProtocol(name: string): name is ProtocolName {
   return (PROTOCOLS as readonly string[]).includes(name);
 }
 
