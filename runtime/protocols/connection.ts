@@ -120,7 +120,7 @@ export class ConnectionDecoder {
   /** The connection ended (`why`: closed, its process exited, capc stopped). */
   end(why: string): void {
     if (this.state === 'decoding') this.conv!.end(why);
-    else if (this.state === 'detecting' && this.opts.forced && this.candidate) this.notThisProtocol();
+    else if (this.state === 'detecting' && (this.opts.forced || this.hinted()) && this.turns) this.notThisProtocol();
   }
 
   private role(dir: 0 | 1): Role {
@@ -162,7 +162,7 @@ export class ConnectionDecoder {
     this.skipped += c.bytes;
     this.candidate = undefined;
     if (this.turns >= DETECT_TURNS) {
-      if (this.opts.forced) this.notThisProtocol();
+      if (this.opts.forced || hinted) this.notThisProtocol();
       this.state = 'unknown';
     }
   }
@@ -183,7 +183,8 @@ export class ConnectionDecoder {
 
   private notThisProtocol(): void {
     this.state = 'unknown';
-    const name = this.opts.protocols.join(', ');
+    // A forced protocol, or the one the server's port suggests (IDENTITY: once connections carry ports).
+    const name = (this.hinted() ?? this.opts.protocols).join(', ');
     this.report(
       this.notDecodedDraft(
         `not ${name}: no message of it found in the first ${DETECT_TURNS} turns of the conversation`,

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { CapEvent, ConnInfo, Renderer } from '../../runtime/events/model.js';
 import { exchangeJson, exchangeLine } from '../../runtime/format/exchange.js';
+import { ConnectionDecoder } from '../../runtime/protocols/connection.js';
 import { DecodeStage } from '../../runtime/protocols/stage.js';
 
 class Collect implements Renderer {
@@ -144,4 +145,27 @@ test('an exchange as a text line and as JSON: every field, null where unknown', 
   assert.deepEqual(j.server, { addr: null, port: null, pid: null, comm: null });
   assert.equal(j.fingerprint, 'GET /api/orders/??x=?');
   assert.deepEqual([j.bytes_out, j.bytes_in], [47, 45]);
+});
+
+test('a server port suggests the protocol (once connections carry ports): junk on 5432 is reported as not postgres', () => {
+  const got: string[] = [];
+  const d = new ConnectionDecoder(
+    { id: 1, pid: 2, comm: 'app', local: { addr: '127.0.0.1', port: 40000 }, peer: { addr: '127.0.0.1', port: 5432 } },
+    { protocols: ['postgres', 'mysql', 'http', 'redis'], forced: false },
+    (x) =>
+      got.push(`${x.protocol} ${x.notDecoded} ${x.client.addr}:${x.client.port} -> ${x.server.addr}:${x.server.port}`),
+  );
+  d.data(0, Buffer.from('hello there, this is not a database protocol\n'), { first: 1n, last: 1n });
+  d.end('closed');
+  assert.deepEqual(got, [
+    'postgres not postgres: no message of it found in the first 6 turns of the conversation 127.0.0.1:40000 -> 127.0.0.1:5432',
+  ]);
+  // The same bytes with no port known: not recognised, and nothing claimed.
+  const quiet: string[] = [];
+  const q = new ConnectionDecoder({ id: 2, pid: 2, comm: 'app' }, { protocols: ['postgres'], forced: false }, (x) =>
+    quiet.push(String(x.notDecoded)),
+  );
+  q.data(0, Buffer.from('hello there, this is not a database protocol\n'), { first: 1n, last: 1n });
+  q.end('closed');
+  assert.deepEqual(quiet, []);
 });
