@@ -69,6 +69,7 @@ export const COMPILER_CODES = {
   E0505: { severity: 'error', title: 'no capture signature for this probe' },
   E0506: { severity: 'error', title: 'capture sites disagree' },
   E0507: { severity: 'error', title: 'invalid capture arguments' },
+  E0508: { severity: 'error', title: 'unknown protocol to decode' },
   E0999: { severity: 'error', title: 'internal compiler error' },
   // warnings
   W0101: { severity: 'warning', title: 'unreachable statement' },
@@ -105,6 +106,7 @@ export const RUNTIME_CODES = {
   W0901: { severity: 'warning', title: 'events lost' },
   W0902: { severity: 'warning', title: 'map full: updates failed' },
   W0903: { severity: 'warning', title: 'captured bytes lost' },
+  W0905: { severity: 'warning', title: 'exchanges not decoded' },
   W0904: { severity: 'warning', title: 'loop stopped at its iteration limit' },
 } as const satisfies Record<string, Entry>;
 

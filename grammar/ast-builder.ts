@@ -129,7 +129,18 @@ class Builder {
     const ch = n.children as Children;
     const name = tokens(ch, 'name')[0];
     const size = nodes(ch, 'size')[0];
-    return { name: name?.image ?? '', size: size ? this.expression(size) : undefined, span: this.nodeSpan(n) };
+    const spec: A.SinkSpec = {
+      name: name?.image ?? '',
+      size: size ? this.expression(size) : undefined,
+      span: this.nodeSpan(n),
+    };
+    const then = tokens(ch, 'then')[0];
+    if (then) {
+      const protocols = tokens(ch, 'protocol').map((t) => ({ name: t.image, span: this.tokSpan(t) }));
+      const last = tokens(ch, 'RParen').at(-1) ?? then;
+      spec.then = { name: then.image, protocols, span: A.spanUnion(this.tokSpan(then), this.tokSpan(last)) };
+    }
+    return spec;
   }
 
   // ---- statements ---------------------------------------------------------

@@ -120,6 +120,8 @@ export interface SinkSpec {
   name: string;
   size?: Expr;
   span: Span;
+  /** `-> decode(postgres, mysql)` after the sink: the word (`decode`), the protocols named, where. */
+  then?: { name: string; protocols: { name: string; span: Span }[]; span: Span };
 }
 
 // ---- expressions ------------------------------------------------------------

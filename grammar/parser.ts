@@ -92,6 +92,7 @@ export class CapParser extends CstParser {
     ]);
   });
 
+  /** `-> ringbuf[(SIZE)]`, optionally followed by `-> decode[(PROTOCOL, ...)]`. */
   sink = this.RULE('sink', () => {
     this.CONSUME(T.Arrow);
     this.CONSUME(T.Identifier, { LABEL: 'name' });
@@ -99,6 +100,21 @@ export class CapParser extends CstParser {
       this.CONSUME(T.LParen);
       this.SUBRULE(this.expression, { LABEL: 'size' });
       this.CONSUME(T.RParen);
+    });
+    this.OPTION2(() => {
+      this.CONSUME2(T.Arrow);
+      this.CONSUME2(T.Identifier, { LABEL: 'then' });
+      this.OPTION3(() => {
+        this.CONSUME2(T.LParen);
+        this.OPTION4(() => {
+          this.CONSUME3(T.Identifier, { LABEL: 'protocol' });
+          this.MANY(() => {
+            this.CONSUME(T.Comma);
+            this.CONSUME4(T.Identifier, { LABEL: 'protocol' });
+          });
+        });
+        this.CONSUME2(T.RParen);
+      });
     });
   });
 

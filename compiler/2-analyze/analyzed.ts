@@ -108,6 +108,8 @@ export interface CaptureInfo {
   /** Per family: the accumulate size all its sites share (undefined: capture() only). */
   families: Map<string, { accumulateSize?: number; chunkSize: number; span: Span }>;
   sink: { kind: 'ringbuf' | 'perfbuf'; size: number };
+  /** Protocols `-> decode(...)` asked for (['auto'] for all). */
+  decode?: string[];
 }
 
 export interface ProbeInstance {

@@ -4,6 +4,7 @@
 // scalar keys), and making the sites of one connection family agree. What
 // capture then needs (families, the sink, the probes that see connections
 // close) is planned by compiler/3-lower/plan-capture.ts.
+import { DECODE_PROTOCOLS } from '../manifest.js';
 import type * as A from '../../grammar/ast.js';
 import { forEachExprIn, forEachStmt } from '../../grammar/walk.js';
 import { findSignature, CAPTURE_SIGNATURES } from '../../stdlib/signatures.js';
@@ -152,6 +153,26 @@ export function checkSink(
   if (s.sink.name !== 'ringbuf' && s.sink.name !== 'perfbuf') {
     cx.bag.add('E0503', `unknown sink '${s.sink.name}'`, s.sink.span, 'sinks: -> ringbuf, -> ringbuf(8M), -> perfbuf');
     return;
+  }
+  if (s.sink.then) {
+    const t = s.sink.then;
+    if (t.name !== 'decode') {
+      cx.bag.add(
+        'E0503',
+        `unknown stage '${t.name}' after the sink`,
+        t.span,
+        'after a sink: -> decode(postgres, mysql)',
+      );
+      return;
+    }
+    for (const p of t.protocols)
+      if (p.name !== 'auto' && !(DECODE_PROTOCOLS as readonly string[]).includes(p.name))
+        cx.bag.add(
+          'E0508',
+          `capc does not decode '${p.name}'`,
+          p.span,
+          `decode(auto) or a list of: ${DECODE_PROTOCOLS.join(', ')}`,
+        );
   }
   if (s.sink.size) {
     const sz = s.sink.size;

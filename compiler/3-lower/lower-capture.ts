@@ -741,6 +741,7 @@ export class CaptureLowering {
       })),
       dropRecords: this.dropRecords,
       dropBytes: this.dropBytes,
+      ...(this.info.decode ? { decode: this.info.decode } : {}),
     };
   }
 }

@@ -77,5 +77,12 @@ export function planCapture(program: AnalyzedProgram, host: Host): AnalyzedProgr
     if (format)
       addClose('syscalls', { kind: 'tracepoint', category: 'syscalls', name: 'sys_enter_close', format }, sig, from);
   }
-  return { ...program, instances, capture: { sites, families, sink: { kind, size } } };
+  // `-> decode(...)` on any capture decodes the program's connections: the protocols named anywhere, or all.
+  const named = sites.filter((s) => s.stmt.sink.then?.name === 'decode').map((s) => s.stmt.sink.then!.protocols);
+  const decode = named.length
+    ? named.some((p) => !p.length || p.some((x) => x.name === 'auto'))
+      ? ['auto']
+      : [...new Set(named.flat().map((p) => p.name))]
+    : undefined;
+  return { ...program, instances, capture: { sites, families, sink: { kind, size }, ...(decode ? { decode } : {}) } };
 }

@@ -2,6 +2,7 @@
 // JSON lines, and the terminal UI). The session produces these; renderers
 // never look at raw records or the manifest.
 import type { ManifestMapKind } from '../../compiler/index.js';
+import type { Exchange } from './exchange.js';
 
 /**
  * A value capc resolved for printing: a symbol, an address (ntop), or a stack
@@ -97,6 +98,19 @@ export type CapEvent =
       exited?: boolean;
       bytes: [number, number];
       lost: [number, number];
+    }
+  /** A request and its response, decoded from a connection's streams (--decode; runtime/protocols/). */
+  | { kind: 'exchange'; x: Exchange }
+  /** Decoding totals at exit. */
+  | {
+      kind: 'decode-summary';
+      /** Connections whose protocol was recognised, by protocol; and those that were not. */
+      recognised: Record<string, number>;
+      unrecognised: number;
+      exchanges: number;
+      notDecoded: number;
+      /** Bytes of connections (or parts of them) no decoder read. */
+      skippedBytes: number;
     }
   /** Capture totals at exit: what the kernel dropped and what the reader saw lost. */
   | {

@@ -2,6 +2,7 @@
 // (`{"type": T, "data": D}`, one object per line, never a blank line).
 // Printf text is decoded as UTF-8 (invalid bytes become U+FFFD).
 import type { CapEvent, Renderer } from '../events/model.js';
+import { exchangeJson } from '../format/exchange.js';
 import { jsonValue, mapJson } from '../format/maps.js';
 import { DIR_NAME } from '../format/payload.js';
 import type { Out } from './text.js';
@@ -78,6 +79,18 @@ export class JsonRenderer implements Renderer {
           dropped_records: e.droppedRecords,
           refused_fragments: e.refusedConnections,
           unpaired_returns: e.unpairedReturns,
+        });
+        return;
+      case 'exchange':
+        this.line('exchange', exchangeJson(e.x));
+        return;
+      case 'decode-summary':
+        this.line('decode_summary', {
+          recognised: e.recognised,
+          unrecognised: e.unrecognised,
+          exchanges: e.exchanges,
+          not_decoded: e.notDecoded,
+          skipped_bytes: e.skippedBytes,
         });
         return;
       case 'maps':

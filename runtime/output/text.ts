@@ -3,6 +3,7 @@
 // then every non-empty map in name order. Drops and full maps are reported
 // on stderr with what to do about them.
 import type { CapEvent, ConnInfo, Renderer } from '../events/model.js';
+import { exchangeLine } from '../format/exchange.js';
 import { mapText } from '../format/maps.js';
 import { DIR_NAME, escapePayload, escapeText, hexDump, humanBytes } from '../format/payload.js';
 
@@ -86,6 +87,23 @@ export class TextRenderer implements Renderer {
         }
         this.err.write(
           `warning[W0903]: ${line}; ${e.lostBytes} bytes missing from streams, kernel dropped ${e.droppedBytes} bytes in ${e.droppedRecords} records${e.refusedConnections ? `, ${e.refusedConnections} fragments of connections the table had no room for` : ''}\n  = hint: raise the capture ring (-> ringbuf(16M), --capture-ring-size) or max_connections\n`,
+        );
+        return;
+      }
+      case 'exchange':
+        this.out.write(`${exchangeLine(e.x)}\n`);
+        return;
+      case 'decode-summary': {
+        const byProto = Object.entries(e.recognised)
+          .map(([p, n]) => `${n} ${p}`)
+          .join(', ');
+        const line = `decode: ${e.exchanges} exchange${e.exchanges === 1 ? '' : 's'} from ${byProto || 'no'} connection${Object.values(e.recognised).reduce((a, b) => a + b, 0) === 1 ? '' : 's'}${e.unrecognised ? `, ${e.unrecognised} connection${e.unrecognised === 1 ? '' : 's'} not recognised` : ''}`;
+        if (!e.notDecoded) {
+          if (!this.quiet) this.err.write(`${line}, all decoded\n`);
+          return;
+        }
+        this.err.write(
+          `warning[W0905]: ${line}; ${e.notDecoded} exchange${e.notDecoded === 1 ? '' : 's'} not (fully) decoded\n  = hint: each is printed with the reason (a stream hole, a statement prepared before capture started...); raise the capture ring if bytes were lost\n`,
         );
         return;
       }

@@ -44,6 +44,8 @@ export interface RunOptions {
   noCache?: boolean;
   /** Warnings from compilation, to show before running. */
   onWarnings?: (d: Diagnostic[]) => void;
+  /** Called with the compiled program's manifest before anything is loaded (may throw a usage error). */
+  onManifest?: (m: Manifest) => void;
   /** Called once probes are attached (tests and the UI use it to start workloads). */
   onAttached?: () => void;
   /** Called once the session handles signals itself (before anything is loaded). */
@@ -76,6 +78,7 @@ export async function runSession(opts: RunOptions): Promise<number> {
   if (!built.ok || !built.manifest || !built.object) throw new CompileFailed(built.diagnostics);
   if (warnings.length) opts.onWarnings?.(warnings);
   const manifest = built.manifest;
+  opts.onManifest?.(manifest);
   if (manifest.uses.cpid && !opts.command) {
     throw new CapcError('E0904', 'the program uses cpid, which needs a command to trace', ['start one with -c CMD']);
   }

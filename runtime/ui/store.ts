@@ -5,10 +5,12 @@
 // reading the rings is never tied to drawing the screen. It also keeps what
 // must be printed once the UI has closed: drop totals and the session's
 // closing output (END's printf, open connections, the final maps).
+import { exchangeLine } from '../format/exchange.js';
 import { mapText } from '../format/maps.js';
 import type { CapEvent, MapSnapshot, Renderer } from '../events/model.js';
 import type { LiveControls, SessionSnapshot } from '../session/snapshot.js';
 import { EntryRing, type Entry } from './entry-ring.js';
+import { QueryBook } from './query-book.js';
 import { StreamBook, type StreamBookLimits } from './stream-book.js';
 
 export type { Entry } from './entry-ring.js';
@@ -28,6 +30,10 @@ export class UiStore implements Renderer {
   /** Bumped on every change: the UI redraws only when it moved. */
   version = 0;
   readonly streams: StreamBook;
+  /** Decoded exchanges (--decode), for the Queries pane. */
+  readonly queries = new QueryBook();
+  /** The session decodes protocols (the Queries pane says so while none arrived). */
+  decoding = false;
   /** Events delivered (printf records and capture records). */
   events = 0;
   /** Bytes delivered (printf output and captured payload). */
@@ -150,6 +156,14 @@ export class UiStore implements Renderer {
         this.stoppedAt = this.ring.seq;
         return;
       case 'capture-summary':
+      case 'decode-summary':
+        return;
+      case 'exchange':
+        this.events++;
+        this.decoding = true;
+        this.queries.add(e.x);
+        // The events pane shows what text mode prints (and replays it when the UI closes).
+        this.ring.pushText('printf', Buffer.from(`${exchangeLine(e.x)}\n`));
         return;
     }
   }
