@@ -128,8 +128,13 @@ class Builder {
   sink(n: CstNode): A.SinkSpec {
     const ch = n.children as Children;
     const name = tokens(ch, 'name')[0];
-    const size = nodes(ch, 'size')[0];
-    return { name: name?.image ?? '', size: size ? this.expression(size) : undefined, span: this.nodeSpan(n) };
+    const args = nodes(ch, 'arg').map((a) => this.expression(a));
+    const spec: A.SinkSpec = { name: name?.image ?? '', span: this.nodeSpan(n) };
+    // `-> pcapng("FILE")`, `-> pcapng("FILE", 16M)`; `-> ringbuf(8M)`.
+    const [first, second] = name?.image === 'pcapng' ? [args[1], args[0]] : [args[0], args[1]];
+    if (first) spec.size = first;
+    if (second) spec[name?.image === 'pcapng' ? 'file' : 'extra'] = second;
+    return spec;
   }
 
   // ---- statements ---------------------------------------------------------

@@ -133,6 +133,10 @@ export interface SinkStmt {
 export interface SinkSpec {
   name: string;
   size?: Expr;
+  /** `-> pcapng("FILE")`: where the captured streams are written. */
+  file?: Expr;
+  /** An argument the sink does not take (`-> ringbuf(8M, 1)`), reported by analysis. */
+  extra?: Expr;
   span: Span;
 }
 

@@ -21,7 +21,7 @@ const CAST_TYPES = new Set([
 ]);
 
 /** Names that may follow `->` as a sink; see the `sink` rule. */
-export const SINK_NAMES = new Set(['ringbuf', 'perfbuf']);
+export const SINK_NAMES = new Set(['ringbuf', 'perfbuf', 'pcapng']);
 
 export class CapParser extends CstParser {
   /** `validate: false` skips chevrotain's grammar self-checks (a test runs them). */
@@ -97,7 +97,11 @@ export class CapParser extends CstParser {
     this.CONSUME(T.Identifier, { LABEL: 'name' });
     this.OPTION(() => {
       this.CONSUME(T.LParen);
-      this.SUBRULE(this.expression, { LABEL: 'size' });
+      this.SUBRULE(this.expression, { LABEL: 'arg' });
+      this.OPTION2(() => {
+        this.CONSUME(T.Comma);
+        this.SUBRULE2(this.expression, { LABEL: 'arg' });
+      });
       this.CONSUME(T.RParen);
     });
   });

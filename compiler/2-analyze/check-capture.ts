@@ -146,8 +146,26 @@ export function checkSink(
     return;
   }
   // sink
-  if (s.sink.name !== 'ringbuf' && s.sink.name !== 'perfbuf') {
-    cx.bag.add('E0503', `unknown sink '${s.sink.name}'`, s.sink.span, 'sinks: -> ringbuf, -> ringbuf(8M), -> perfbuf');
+  if (s.sink.name !== 'ringbuf' && s.sink.name !== 'perfbuf' && s.sink.name !== 'pcapng') {
+    cx.bag.add(
+      'E0503',
+      `unknown sink '${s.sink.name}'`,
+      s.sink.span,
+      'sinks: -> ringbuf, -> ringbuf(8M), -> perfbuf, -> pcapng("FILE")',
+    );
+    return;
+  }
+  if (s.sink.extra) {
+    cx.bag.add('E0503', `-> ${s.sink.name} takes one argument, its size`, s.sink.extra.span);
+    return;
+  }
+  if (s.sink.name === 'pcapng' && s.sink.file?.kind !== 'Str') {
+    cx.bag.add(
+      'E0503',
+      '-> pcapng needs the file to write, as a string literal',
+      s.sink.file?.span ?? s.sink.span,
+      'e.g. -> pcapng("tls.pcapng"), or -> pcapng("tls.pcapng", 16M) for a 16 MiB ring',
+    );
     return;
   }
   if (s.sink.size) {
@@ -260,14 +278,20 @@ export function finishCapture(
     f.chunkSize = Math.max(f.chunkSize, site.size);
     families.set(site.family, f);
   }
-  const sinks = new Set(sites.map((s) => s.stmt.sink.name));
+  const fileOf = (x: A.SinkSpec) =>
+    x.name === 'pcapng' && x.file?.kind === 'Str' ? Buffer.from(x.file.value).toString('utf8') : undefined;
+  const sinkText = (x: A.SinkSpec) => (fileOf(x) !== undefined ? `pcapng(${JSON.stringify(fileOf(x))})` : x.name);
+  const sinks = new Set(sites.map((s) => sinkText(s.stmt.sink)));
   if (sinks.size > 1)
     bag.add(
       'E0506',
-      'all captures of a program go to one sink: use -> ringbuf everywhere or -> perfbuf everywhere',
-      sites[1]!.stmt.sink.span,
+      `all captures of a program go to one sink: ${[...sinks].map((x) => `-> ${x}`).join(' and ')} differ`,
+      sites.find((s) => sinkText(s.stmt.sink) !== sinkText(sites[0]!.stmt.sink))!.stmt.sink.span,
+      'use the same sink everywhere (-> pcapng("FILE") is the ring buffer plus the file)',
     );
-  const kind = sites[0]!.stmt.sink.name as 'ringbuf' | 'perfbuf';
+  const first = sites[0]!.stmt.sink;
+  const kind = first.name === 'perfbuf' ? 'perfbuf' : 'ringbuf';
+  const pcapng = fileOf(first);
   const sizes = sites
     .map((s) => s.stmt.sink.size)
     .filter((x): x is A.Expr => !!x && x.kind === 'Int')
@@ -327,5 +351,5 @@ export function finishCapture(
     if (format)
       addClose('syscalls', { kind: 'tracepoint', category: 'syscalls', name: 'sys_enter_close', format }, sig, from);
   }
-  return { sites, families, sink: { kind, size } };
+  return { sites, families, sink: { kind, size, ...(pcapng !== undefined ? { pcapng } : {}) } };
 }

@@ -83,6 +83,8 @@ export const CATALOGUE = {
   E0904: { severity: 'error', title: 'invalid command-line usage' },
   E0905: { severity: 'error', title: 'cannot read input' },
   E0906: { severity: 'error', title: 'failure while running' },
+  E0907: { severity: 'error', title: 'export file cannot be created' },
+  E0908: { severity: 'error', title: 'metrics address cannot be served' },
   E0999: { severity: 'error', title: 'internal compiler error' },
   // warnings
   W0101: { severity: 'warning', title: 'unreachable statement' },
@@ -90,6 +92,7 @@ export const CATALOGUE = {
   W0902: { severity: 'warning', title: 'map full: updates failed' },
   W0903: { severity: 'warning', title: 'captured bytes lost' },
   W0904: { severity: 'warning', title: 'loop stopped at its iteration limit' },
+  W0905: { severity: 'warning', title: 'export losses' },
 } as const satisfies Record<string, Entry>;
 
 export type DiagnosticCode = keyof typeof CATALOGUE;

@@ -13,6 +13,8 @@ import { FanOut, StreamFiles } from '../output/stream-files.js';
 import { compileOptions, printDiagnostics, readSource, reportFailure, type ProgramOpts } from './common.js';
 import { chooseOutputMode } from './output-mode.js';
 import { runInTerminalUi } from './run-ui.js';
+import type { ExportOptions } from '../export/index.js';
+import { VERSION } from './version.js';
 
 interface RunOpts extends ProgramOpts {
   c?: string;
@@ -28,6 +30,10 @@ interface RunOpts extends ProgramOpts {
   writeStreams?: string;
   captureRingSize?: string;
   maxConnections?: string;
+  pcapng?: string;
+  metrics?: string;
+  otlp?: string;
+  otlpInterval?: string;
 }
 
 export function registerRun(program: Command): void {
@@ -56,6 +62,13 @@ export function registerRun(program: Command): void {
     .option('--write-streams <dir>', 'write every captured connection direction to a file in DIR (byte-exact)')
     .option('--capture-ring-size <bytes>', 'size of the capture ring buffer, a power of two (default 4M)')
     .option('--max-connections <n>', 'connections each capture table holds (default 1024)')
+    .option('--pcapng <file>', 'write every captured stream to FILE as pcapng (synthetic TCP; created new, mode 0600)')
+    .option(
+      '--metrics <addr>',
+      "serve every map and capc's health to Prometheus at http://ADDR/metrics (HOST:PORT, :PORT)",
+    )
+    .option('--otlp <url>', 'send events as OTLP logs and maps as OTLP metrics to the collector at URL (OTLP/HTTP)')
+    .option('--otlp-interval <seconds>', 'how often maps are sent to the OTLP collector', '10')
     .option('--no-cache', 'compile from scratch, ignoring the cached program and object')
     .action(async (file: string | undefined, args: string[], opts: RunOpts) => {
       process.exitCode = await runCommand(file, args, opts);
@@ -74,6 +87,7 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
     if (duration !== undefined && !(duration > 0))
       throw new CapcError('E0904', '--duration needs a positive number of seconds');
     if (opts.c !== undefined && pid !== undefined) throw new CapcError('E0904', 'use either -c or -p, not both');
+    const exports = await exportOptions(opts);
     // A closed output (`| head`) stops the session cleanly instead of crashing it.
     const abort = new AbortController();
     let outClosed = false;
@@ -107,6 +121,7 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
       noCache: !opts.cache,
       onWarnings: (ds) => printDiagnostics(ds, src),
       signal: abort.signal,
+      exports,
       onAttached: process.env.CAPC_NOTIFY_ATTACHED ? () => process.stderr.write('__CAPC_ATTACHED__\n') : undefined,
       onLoaded: process.env.CAPC_NOTIFY_ATTACHED
         ? (ids) => process.stderr.write(`__CAPC_LOADED__ ${ids.join(',')}\n`)
@@ -121,6 +136,24 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
   } finally {
     setSignalPhase('done');
   }
+}
+
+/** --pcapng, --metrics, --otlp: checked before anything is compiled (usage errors exit 2). */
+async function exportOptions(opts: RunOpts): Promise<ExportOptions | undefined> {
+  if (opts.metrics === undefined && opts.otlp === undefined && opts.pcapng === undefined) return { version: VERSION };
+  if (opts.metrics !== undefined) (await import('../export/metrics.js')).parseListenAddress(opts.metrics);
+  if (opts.otlp !== undefined) (await import('../export/otlp.js')).parseCollectorUrl(opts.otlp);
+  const interval = Number(opts.otlpInterval ?? 10);
+  if (!(interval > 0)) throw new CapcError('E0904', '--otlp-interval needs a positive number of seconds');
+  if (opts.pcapng === '') throw new CapcError('E0904', '--pcapng needs a file name');
+  return {
+    version: VERSION,
+    pcapng: opts.pcapng,
+    metrics: opts.metrics,
+    otlp: opts.otlp,
+    otlpIntervalMs: interval * 1000,
+    onListening: (url) => process.stderr.write(`capc: serving metrics at ${url}\n`),
+  };
 }
 
 function parseInteger(flag: string, v: string): number {

@@ -45,6 +45,8 @@ export interface SessionSnapshot {
   probes: ProbeStat[];
   rings: RingFill[];
   counters: CounterValue[];
+  /** Exporters (pcapng, metrics, otlp) and what each could not export so far. */
+  exports?: { sink: string; count: number; unit: string }[];
   /** Current map contents; absent when not wanted or not due (big maps are read less often). */
   maps?: MapSnapshot[];
   /** How long reading them took. */
@@ -88,6 +90,7 @@ export class LiveView {
     private readonly statsFd: number,
     private readonly rings: { ring: SampledRing; role: RingFill['role'] }[],
     private readonly opts: LiveOptions,
+    private readonly exportLosses?: () => { sink: string; count: number; unit: string }[],
   ) {
     const s = RunTimeStats.enable();
     if (s instanceof RunTimeStats) this.stats = s;
@@ -135,6 +138,7 @@ export class LiveView {
             value: Number(readCounter(this.statsFd, c.index)),
           }));
     const snap: SessionSnapshot = { at: now, probes, rings, counters };
+    if (this.exportLosses) snap.exports = this.exportLosses();
     if (this.statsError) snap.statsError = this.statsError;
     if ((this.opts.wantMaps?.() ?? true) && now >= this.mapsDue) {
       const t = performance.now();
