@@ -165,7 +165,7 @@ export class PcapngWriter implements ExportSink {
     if (ts > c.lastTs) c.lastTs = ts;
     const side = dir === 0 ? 'l' : 'p';
     const other = (1 - dir) as 0 | 1;
-    let note = `pid ${conn.pid} tid ${tid} comm ${conn.comm} conn ${conn.id}`;
+    let note = `pid ${conn.pid} tid ${tid} comm ${conn.comm} conn ${conn.id} ${dir === 0 ? 'egress' : 'ingress'}`;
     if (c.lostNote[dir]) note += `; ${c.lostNote[dir]} bytes lost before this segment (counted by the kernel)`;
     c.lostNote[dir] = 0;
     for (let at = 0; at < data.length || (at === 0 && data.length === 0); at += MAX_SEGMENT) {
