@@ -149,7 +149,8 @@ export class MetricsServer implements ExportSink {
       const registry = new client.Registry();
       if (open) registry.setContentType(client.Registry.OPENMETRICS_CONTENT_TYPE as never);
       for (const f of this.families()) {
-        const fixed = { ...f, values: f.values };
+        // OpenMetrics names a counter family without `_total` (prom-client adds it to each sample).
+        const fixed = open && f.type === 'counter' ? { ...f, name: f.name.replace(/_total$/, '') } : f;
         registry.registerMetric({ name: f.name, help: f.help, type: f.type, get: () => fixed } as never);
       }
       const body = await registry.metrics();
