@@ -65,6 +65,10 @@ export class OtlpExporter implements ExportSink {
   private readonly resource: Resource;
   private queue: ReadableLogRecord[] = [];
   private inFlight = 0;
+  private inFlightRecords = 0;
+  private metricsInFlight = 0;
+  /** Set once close() has counted what is still on its way as lost: later answers change nothing. */
+  private settled = false;
   private readonly idle: (() => void)[] = [];
   private lostRecords = 0;
   private lostMetrics = 0;
@@ -124,8 +128,11 @@ export class OtlpExporter implements ExportSink {
     while (this.queue.length && this.inFlight < MAX_IN_FLIGHT) {
       const batch = this.queue.splice(0, BATCH);
       this.inFlight++;
+      this.inFlightRecords += batch.length;
       this.logs.export(batch, (res: ExportResult) => {
+        if (this.settled) return;
         this.inFlight--;
+        this.inFlightRecords -= batch.length;
         if (res.code === ExportResultCode.SUCCESS) this.sentRecords += batch.length;
         else {
           this.lostRecords += batch.length;
@@ -145,8 +152,11 @@ export class OtlpExporter implements ExportSink {
       resource: this.resource,
       scopeMetrics: [{ scope: { name: 'capc' }, metrics: mapMetrics(snapshot, this.start, now) }],
     };
+    this.metricsInFlight++;
     return new Promise((resolve) =>
       this.metrics.export(rm, (res: ExportResult) => {
+        if (this.settled) return resolve();
+        this.metricsInFlight--;
         if (res.code === ExportResultCode.SUCCESS) this.sentMetricExports++;
         else {
           this.lostMetrics++;
@@ -182,17 +192,23 @@ export class OtlpExporter implements ExportSink {
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
     const deadline = Date.now() + CLOSE_TIMEOUT_MS;
-    const work = (async () => {
-      await this.sendMetrics(this.finalMaps);
+    const metrics = this.sendMetrics(this.finalMaps);
+    const logs = (async () => {
       while (this.queue.length || this.inFlight) {
         this.pump();
         if (this.inFlight) await new Promise<void>((r) => this.idle.push(r));
       }
     })();
-    await Promise.race([work, new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref())]);
-    if (this.queue.length || this.inFlight) {
-      this.lostRecords += this.queue.length;
-      this.reason ??= 'the collector did not take them before exit';
+    await Promise.race([
+      Promise.all([metrics, logs]),
+      new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref()),
+    ]);
+    // What is still queued or on its way now is lost: count it once, ignore later answers.
+    this.settled = true;
+    if (this.queue.length || this.inFlightRecords || this.metricsInFlight) {
+      this.lostRecords += this.queue.length + this.inFlightRecords;
+      this.lostMetrics += this.metricsInFlight;
+      this.reason ??= `the collector did not take them within ${CLOSE_TIMEOUT_MS / 1000} s of exit (unreachable or slow)`;
       this.queue = [];
     }
     await Promise.race([
