@@ -22,8 +22,8 @@ import type { LiveSource } from './live-source.js';
 import { eventLogRecord, hrTime, mapMetrics } from './otlp-data.js';
 import type { ExportLoss, ExportSink } from './sink.js';
 
-const MAX_QUEUE = 16384;
-const BATCH = 512;
+const MAX_QUEUE = 32768;
+const BATCH = 2048;
 const MAX_IN_FLIGHT = 4;
 const FLUSH_MS = 1000;
 const EXPORT_TIMEOUT_MS = 10_000;
@@ -138,8 +138,8 @@ export class OtlpExporter implements ExportSink {
           this.lostRecords += batch.length;
           this.reason = res.error?.message ?? 'export failed';
         }
+        if (this.queue.length >= BATCH) this.pump();
         if (this.inFlight === 0) for (const f of this.idle.splice(0)) f();
-        else if (this.queue.length >= BATCH) this.pump();
       });
     }
   }
