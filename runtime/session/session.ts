@@ -63,6 +63,14 @@ export interface RunOptions {
   exports?: ExportOptions;
 }
 
+/**
+ * Most records one pass of the loop reads from the events ring (after the control records) and
+ * from the capture sink. A consumer slower than its producers (an exporter that does real work
+ * per event) would otherwise drain forever and starve the event loop: no OTLP request, no
+ * metrics scrape, no timer would run until the producers paused.
+ */
+const MAX_RECORDS_PER_PASS = 32768;
+
 /** Longest wait between drains of a quiet ring: bounds the latency of rare output. */
 const MAX_IDLE_DRAIN_MS = 50;
 
@@ -119,6 +127,8 @@ class Session {
   private exportSource: ExportSource | undefined;
   private readonly reportedLoss = new Map<string, { count: number; bytes: number }>();
   private sinksClosed = false;
+  /** Set once the probes are detached: the last drains read everything. */
+  private finishing = false;
 
   constructor(
     private readonly manifest: Manifest,
@@ -263,13 +273,13 @@ class Session {
           this.requestStop('exit');
         }
       }) ?? 0;
-    n += this.drainEvents(eventsEnd);
-    n += this.capture?.drain() ?? 0;
+    n += this.drainEvents(eventsEnd, this.finishing ? Infinity : MAX_RECORDS_PER_PASS);
+    n += this.capture?.drain(this.finishing ? Infinity : MAX_RECORDS_PER_PASS) ?? 0;
     return n;
   }
 
   /** Drain the events ring (up to producer position `until`). */
-  private drainEvents(until = Infinity): number {
+  private drainEvents(until = Infinity, max = Infinity): number {
     const r = this.renderer;
     return (
       this.rings.events?.drain(
@@ -277,7 +287,7 @@ class Session {
           const e = this.decoder.decode(data, view, off, len);
           if (e) r.event(e);
         },
-        Infinity,
+        max,
         until,
       ) ?? 0
     );
@@ -351,6 +361,7 @@ class Session {
     clearTimeout(slow);
     this.links = [];
     mark('detached');
+    this.finishing = true;
     this.drainAll();
     this.renderer.event({ kind: 'stopping' });
     for (const p of this.manifest.probes.filter((x) => x.attach.kind === 'end')) runOnce(p, obj.program(p.program).fd);
