@@ -32,7 +32,7 @@ export interface Endpoints {
   localIsClient: boolean;
 }
 
-export const PLACEHOLDER_PEER: Endpoint = { addr: Buffer.from([127, 255, 255, 254]), port: 65534 };
+const PLACEHOLDER_PEER: Endpoint = { addr: Buffer.from([127, 255, 255, 254]), port: 65534 };
 
 /**
  * What the identity work is expected to put on ConnInfo (read structurally,
@@ -67,7 +67,7 @@ function parseAddr(text: string | null | undefined): Buffer | undefined {
   return out;
 }
 
-export function placeholderEndpoints(conn: ConnInfo): Endpoints {
+function placeholderEndpoints(conn: ConnInfo): Endpoints {
   const p = conn.pid & 0xffffff;
   return {
     local: { addr: Buffer.from([127, (p >> 16) & 255, (p >> 8) & 255, p & 255]), port: 10000 + (conn.id % 55536) },

@@ -3,10 +3,10 @@
 // `--otlp URL`) before anything is loaded, so a file that exists or a port
 // in use stops capc with a clear error and nothing attached. The Prometheus
 // and OTLP modules (prom-client, the OpenTelemetry SDK) are loaded only when
-// asked for: a plain `capc run` does not pay for them at start.
+// asked for (the pcapng writer too): a plain `capc run` does not pay for
+// them at start.
 import type { Manifest } from '../../compiler/manifest.js';
 import { CapcError } from '../errors.js';
-import { PcapngWriter } from './pcapng.js';
 import type { ExportSink } from './sink.js';
 
 export interface ExportOptions {
@@ -24,10 +24,6 @@ export interface ExportOptions {
   onListening?: (url: string) => void;
 }
 
-export function wantsExports(o: ExportOptions | undefined, manifest: Manifest): boolean {
-  return !!(o?.pcapng || o?.metrics || o?.otlp || manifest.capture?.sink.pcapng);
-}
-
 export async function openExports(o: ExportOptions, manifest: Manifest): Promise<ExportSink[]> {
   const sinks: ExportSink[] = [];
   try {
@@ -37,6 +33,7 @@ export async function openExports(o: ExportOptions, manifest: Manifest): Promise
         throw new CapcError('E0904', '--pcapng needs a program that captures payload', [
           "capture with accumulate() or capture(), e.g. -e 'uprobe:libssl:SSL_write, uprobe:libssl:SSL_read accumulate(conn, 1024) -> ringbuf'",
         ]);
+      const { PcapngWriter } = await import('./pcapng.js');
       sinks.push(new PcapngWriter(pcapng, { version: o.version }));
     }
     if (o.metrics !== undefined) {

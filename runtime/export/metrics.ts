@@ -48,7 +48,8 @@ export class MetricsServer implements ExportSink {
 
   static async start(addr: string): Promise<MetricsServer> {
     const { host, port } = parseListenAddress(addr);
-    const server = http.createServer();
+    // Half-sent requests are checked every second (Node's default is every 30 s).
+    const server = http.createServer({ connectionsCheckingInterval: 1000 });
     server.maxConnections = MAX_CONNECTIONS;
     server.headersTimeout = SCRAPE_TIMEOUT_MS;
     server.requestTimeout = SCRAPE_TIMEOUT_MS;

@@ -109,12 +109,6 @@ export interface Segment {
 const ETH = 14;
 const TCP = 20;
 
-/** Bytes of an Enhanced Packet Block for a segment (for planning batches without building it). */
-export function packetBlockSize(payloadLen: number, v6: boolean, commentLen: number): number {
-  const frame = ETH + (v6 ? 40 : 20) + TCP + payloadLen;
-  return 12 + 20 + pad4(frame) + (commentLen ? 4 + pad4(commentLen) + 4 : 0);
-}
-
 /** Enhanced Packet Block holding one Ethernet frame with an IP packet with one TCP segment. */
 export function packetBlock(s: Segment): Buffer {
   const v6 = s.src.addr.length === 16;
