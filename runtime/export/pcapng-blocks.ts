@@ -101,7 +101,8 @@ export interface Segment {
   payload?: Buffer;
   /** Nanoseconds since the Unix epoch. */
   tsNs: bigint;
-  comment?: string;
+  /** UTF-8 text of the packet's comment (kept as bytes: writers reuse them). */
+  comment?: Buffer;
   /** IPv4 identification field. */
   ipId?: number;
 }
@@ -109,16 +110,34 @@ export interface Segment {
 const ETH = 14;
 const TCP = 20;
 
+/** Bytes of the Enhanced Packet Block for a segment. */
+export function packetBlockSize(s: Segment): number {
+  const frame = ETH + (s.src.addr.length === 16 ? 40 : 20) + TCP + (s.payload?.length ?? 0);
+  return 12 + 20 + pad4(frame) + (s.comment ? 4 + pad4(s.comment.length) + 4 : 0);
+}
+
 /** Enhanced Packet Block holding one Ethernet frame with an IP packet with one TCP segment. */
 export function packetBlock(s: Segment): Buffer {
+  const b = Buffer.allocUnsafe(packetBlockSize(s));
+  packetBlockInto(s, b, 0);
+  return b;
+}
+
+/**
+ * The same, written into `out` at `at` (which must have packetBlockSize(s)
+ * bytes of room); returns its length. Writers fill one large buffer with many
+ * packets instead of allocating one buffer per packet.
+ */
+export function packetBlockInto(s: Segment, out: Buffer, at: number): number {
   const v6 = s.src.addr.length === 16;
   const payload = s.payload ?? EMPTY;
   const ipLen = v6 ? 40 : 20;
   const frame = ETH + ipLen + TCP + payload.length;
-  const comment = s.comment ? Buffer.from(s.comment) : undefined;
+  const comment = s.comment;
   const optLen = comment ? 4 + pad4(comment.length) + 4 : 0;
   const total = 12 + 20 + pad4(frame) + optLen;
-  const b = Buffer.alloc(total);
+  const b = at === 0 && out.length === total ? out : out.subarray(at, at + total);
+  b.fill(0);
   b.writeUInt32LE(EPB, 0);
   b.writeUInt32LE(total, 4);
   b.writeUInt32LE(0, 8); // interface 0
@@ -174,7 +193,7 @@ export function packetBlock(s: Segment): Buffer {
     // opt_endofopt: already zero
   }
   b.writeUInt32LE(total, total - 4);
-  return b;
+  return total;
 }
 
 const EMPTY = Buffer.alloc(0);

@@ -15,7 +15,8 @@ import type { CapEvent, ConnInfo } from '../events/model.js';
 import { connEndpoints, addrText, type Endpoint, type Endpoints } from './endpoints.js';
 import {
   interfaceDescription,
-  packetBlock,
+  packetBlockInto,
+  packetBlockSize,
   sectionHeader,
   TCP_ACK,
   TCP_FIN,
@@ -42,6 +43,8 @@ interface Conversation {
   lostNote: [number, number];
   lastTs: bigint;
   ipId: number;
+  /** Data-packet comments by thread and direction, built once (most packets reuse one). */
+  notes: Map<number, Buffer>;
 }
 
 export interface PcapngOptions {
@@ -57,6 +60,8 @@ export class PcapngWriter implements ExportSink {
   private readonly convs = new Map<number, Conversation>();
   private readonly offset: bigint;
   private pending: Buffer[] = [];
+  private arena = Buffer.allocUnsafe(FLUSH_BYTES);
+  private arenaUsed = 0;
   private pendingBytes = 0;
   private pendingPackets = 0;
   private pendingPayload = 0;
@@ -115,6 +120,7 @@ export class PcapngWriter implements ExportSink {
       lostNote: [0, 0],
       lastTs: ts ?? process.hrtime.bigint(),
       ipId: 0,
+      notes: new Map(),
     };
     this.convs.set(conn.id, c);
     const who = `capc conn ${conn.id}: ${conn.comm}[${conn.pid}] key 0x${conn.key.toString(16)} ${conn.probe}`;
@@ -137,7 +143,7 @@ export class PcapngWriter implements ExportSink {
     ackRel: number,
     flags: number,
     payload?: Buffer,
-    comment?: string,
+    comment?: string | Buffer,
     syn = false,
   ): void {
     const local = s === 'l';
@@ -154,10 +160,10 @@ export class PcapngWriter implements ExportSink {
       flags,
       payload,
       tsNs: c.lastTs + this.offset,
-      comment,
+      comment: typeof comment === 'string' ? Buffer.from(comment) : comment,
       ipId: c.ipId++,
     };
-    this.add(packetBlock(seg), payload?.length ?? 0);
+    this.add(seg, payload?.length ?? 0);
   }
 
   private data(conn: ConnInfo, dir: 0 | 1, offset: number, data: Buffer, ts: bigint, tid: number): void {
@@ -165,8 +171,17 @@ export class PcapngWriter implements ExportSink {
     if (ts > c.lastTs) c.lastTs = ts;
     const side = dir === 0 ? 'l' : 'p';
     const other = (1 - dir) as 0 | 1;
-    let note = `pid ${conn.pid} tid ${tid} comm ${conn.comm} conn ${conn.id} ${dir === 0 ? 'egress' : 'ingress'}`;
-    if (c.lostNote[dir]) note += `; ${c.lostNote[dir]} bytes lost before this segment (counted by the kernel)`;
+    const key = tid * 2 + dir;
+    let note = c.notes.get(key);
+    if (!note || c.lostNote[dir]) {
+      const text = `pid ${conn.pid} tid ${tid} comm ${conn.comm} conn ${conn.id} ${dir === 0 ? 'egress' : 'ingress'}`;
+      if (c.lostNote[dir])
+        note = Buffer.from(`${text}; ${c.lostNote[dir]} bytes lost before this segment (counted by the kernel)`);
+      else {
+        note = Buffer.from(text);
+        if (c.notes.size < 64) c.notes.set(key, note);
+      }
+    }
     c.lostNote[dir] = 0;
     for (let at = 0; at < data.length || (at === 0 && data.length === 0); at += MAX_SEGMENT) {
       const part = data.subarray(at, at + MAX_SEGMENT);
@@ -183,10 +198,20 @@ export class PcapngWriter implements ExportSink {
     this.segment(c, 'l', l + 1, p + 1, TCP_ACK);
   }
 
-  private add(block: Buffer, payload: number): void {
+  /** Build the packet into the arena (flushing first when it is full); one allocation per 256 KiB, not per packet. */
+  private add(seg: Segment, payload: number): void {
+    const size = packetBlockSize(seg);
+    if (this.arenaUsed + size > this.arena.length) this.closeArena();
+    if (size > this.arena.length) {
+      const own = Buffer.allocUnsafe(size);
+      packetBlockInto(seg, own, 0);
+      this.pending.push(own);
+    } else {
+      packetBlockInto(seg, this.arena, this.arenaUsed);
+      this.arenaUsed += size;
+    }
     this.packets++;
-    this.pending.push(block);
-    this.pendingBytes += block.length;
+    this.pendingBytes += size;
     this.pendingPackets++;
     this.pendingPayload += payload;
     if (this.pendingBytes >= FLUSH_BYTES) this.flush();
@@ -196,9 +221,18 @@ export class PcapngWriter implements ExportSink {
     }
   }
 
+  /** The packets built in the arena join the pending list; the next ones go to a fresh arena. */
+  private closeArena(): void {
+    if (!this.arenaUsed) return;
+    this.pending.push(this.arena.subarray(0, this.arenaUsed));
+    this.arena = Buffer.allocUnsafe(FLUSH_BYTES);
+    this.arenaUsed = 0;
+  }
+
   /** Write what is gathered; called after each drain (a microtask) or past FLUSH_BYTES. */
   flush(): void {
     this.scheduled = false;
+    this.closeArena();
     if (!this.pending.length || this.closed) return;
     const blocks = this.pending;
     const packets = this.pendingPackets;
