@@ -94,6 +94,12 @@ export function connEndpoints(conn: ConnInfo): Endpoints {
   return placeholderEndpoints(conn);
 }
 
+/** Changes when what connEndpoints() would return changes (identity learned later): for caches. */
+export function identityKey(conn: ConnInfo): string {
+  const id = conn as ConnInfo & IdentityFields;
+  return `${id.local?.addr ?? ''}|${id.local?.port ?? ''}|${id.peer?.addr ?? ''}|${id.peer?.port ?? ''}|${id.role ?? ''}`;
+}
+
 /** An address as text (for comments and attributes). */
 export function addrText(a: Buffer): string {
   if (a.length === 4) return [...a].join('.');

@@ -17,12 +17,24 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import type { CapEvent, ConnInfo, MapSnapshot } from '../events/model.js';
 import { DIR_NAME } from '../format/payload.js';
-import { connEndpoints, addrText } from './endpoints.js';
+import { addrText, connEndpoints, identityKey } from './endpoints.js';
 import { bucketBounds, labelValue, mapMetricName } from './metric-families.js';
 
 export const hrTime = (ns: bigint): HrTime => [Number(ns / 1_000_000_000n), Number(ns % 1_000_000_000n)];
 
+/** A connection's attributes, built once per connection (every captured batch carries them). */
+const connCache = new WeakMap<ConnInfo, { key: string; attrs: LogAttributes }>();
+
 function connAttributes(c: ConnInfo): LogAttributes {
+  const key = `${c.comm}|${identityKey(c)}`;
+  const hit = connCache.get(c);
+  if (hit && hit.key === key) return hit.attrs;
+  const attrs = buildConnAttributes(c);
+  connCache.set(c, { key, attrs });
+  return attrs;
+}
+
+function buildConnAttributes(c: ConnInfo): LogAttributes {
   const ep = connEndpoints(c);
   const a: LogAttributes = {
     'capc.conn.id': c.id,
