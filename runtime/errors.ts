@@ -30,5 +30,5 @@ export class CapcError extends Error {
 
 export function exitCodeFor(code: DiagnosticCode): number {
   if (/^E0[1-5]/.test(code)) return 2;
-  return ['E0601', 'E0701', 'E0702', 'E0904', 'E0905'].includes(code) ? 2 : 1;
+  return ['E0601', 'E0701', 'E0702', 'E0904', 'E0905', 'E0907'].includes(code) ? 2 : 1;
 }

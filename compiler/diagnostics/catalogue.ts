@@ -21,6 +21,8 @@ export const CATALOGUE = {
   E0105: { severity: 'error', title: 'invalid escape sequence' },
   E0106: { severity: 'error', title: 'integer literal out of range' },
   E0107: { severity: 'error', title: 'source is not valid UTF-8' },
+  E0108: { severity: 'error', title: 'program too large' },
+  E0109: { severity: 'error', title: 'program nested too deeply' },
   // names
   E0201: { severity: 'error', title: 'unknown identifier' },
   E0202: { severity: 'error', title: 'unknown function' },
@@ -68,6 +70,7 @@ export const CATALOGUE = {
   E0601: { severity: 'error', title: 'C compiler failed' },
   E0602: { severity: 'error', title: 'toolchain missing' },
   E0603: { severity: 'error', title: 'kernel BTF unavailable' },
+  E0604: { severity: 'error', title: 'file from the environment not safe to use as root' },
   // load
   E0701: { severity: 'error', title: 'rejected by the kernel verifier' },
   E0702: { severity: 'error', title: 'BPF object could not be loaded' },
@@ -83,11 +86,14 @@ export const CATALOGUE = {
   E0904: { severity: 'error', title: 'invalid command-line usage' },
   E0905: { severity: 'error', title: 'cannot read input' },
   E0906: { severity: 'error', title: 'failure while running' },
-  E0907: { severity: 'error', title: 'export file cannot be created' },
+  E0907: { severity: 'error', title: 'output path not safe to write' },
   E0908: { severity: 'error', title: 'metrics address cannot be served' },
   E0999: { severity: 'error', title: 'internal compiler error' },
   // warnings
   W0101: { severity: 'warning', title: 'unreachable statement' },
+  W0601: { severity: 'warning', title: 'cache directory not trusted: not used' },
+  W0602: { severity: 'warning', title: 'cache entry not trusted: not used' },
+  W0603: { severity: 'warning', title: 'tool on PATH not trusted: skipped' },
   W0901: { severity: 'warning', title: 'events lost' },
   W0902: { severity: 'warning', title: 'map full: updates failed' },
   W0903: { severity: 'warning', title: 'captured bytes lost' },

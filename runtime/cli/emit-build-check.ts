@@ -3,6 +3,7 @@
 // manifest to a directory, `check` also loads the object into the kernel
 // verifier (nothing is attached) and says whether it was accepted.
 import fs from 'node:fs';
+import { OutputDir } from '../files/private-files.js';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { BpfObject } from '../bpf/object.js';
@@ -61,11 +62,25 @@ export function registerBuild(program: Command): void {
         const r = await buildSource(source, compileOptions(opts, positionalOf(file, args, opts)));
         if (!r.ok || !r.output || !r.object) throw new CompileFailed(r.diagnostics);
         printDiagnostics(r.diagnostics, source);
-        fs.mkdirSync(opts.out, { recursive: true });
         const cName = cFileNameFor(source);
-        fs.writeFileSync(path.join(opts.out, cName), r.output.c);
-        fs.writeFileSync(path.join(opts.out, cName.replace(/\.c$/, '.o')), r.object.object);
-        fs.writeFileSync(path.join(opts.out, 'manifest.json'), r.output.manifestJson);
+        // 0700 directory, 0600 files, never through a link (runtime/files/private-files.ts).
+        const out = OutputDir.open(opts.out);
+        try {
+          for (const [name, data] of [
+            [cName, r.output.c],
+            [cName.replace(/\.c$/, '.o'), r.object.object],
+            ['manifest.json', r.output.manifestJson],
+          ] as const) {
+            const fd = out.createFile(name);
+            try {
+              fs.writeFileSync(fd, data);
+            } finally {
+              fs.closeSync(fd);
+            }
+          }
+        } finally {
+          out.close();
+        }
         process.stdout.write(`wrote ${path.join(opts.out, cName)}, ${cName.replace(/\.c$/, '.o')} and manifest.json\n`);
         process.stdout.write(capacityReport(r.output.manifest));
         process.exitCode = EXIT_OK;

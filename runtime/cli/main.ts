@@ -4,7 +4,8 @@ import { Command, CommanderError } from 'commander';
 import { registerBuild, registerCheck, registerEmit } from './emit-build-check.js';
 import { registerRun } from './run.js';
 import { registerList, rewriteListFlags } from './list.js';
-import { EXIT_USAGE } from './common.js';
+import { EXIT_USAGE, printDiagnostics } from './common.js';
+import { setTrustWarningSink } from '../files/trust-warnings.js';
 import { mark } from '../timing.js';
 import { installCliSignals } from './signals.js';
 
@@ -15,6 +16,7 @@ export { VERSION };
 export async function main(argv: string[]): Promise<void> {
   mark('cli loaded');
   installCliSignals();
+  setTrustWarningSink((d) => printDiagnostics([d], undefined));
   const program = new Command();
   program
     .name('capc')

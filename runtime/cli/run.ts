@@ -10,6 +10,7 @@ import type { Renderer } from '../events/model.js';
 import { runSession, type RunOptions } from '../session/session.js';
 import { setSignalPhase } from './signals.js';
 import { FanOut, StreamFiles } from '../output/stream-files.js';
+import { createPrivateFile } from '../files/private-files.js';
 import { compileOptions, printDiagnostics, readSource, reportFailure, type ProgramOpts } from './common.js';
 import { chooseOutputMode } from './output-mode.js';
 import { runInTerminalUi } from './run-ui.js';
@@ -52,7 +53,7 @@ export function registerRun(program: Command): void {
     )
     .option('--no-tui', 'plain text output even on a terminal')
     .option('-o <file>', 'write output to FILE instead of stdout')
-    .option('-q', 'quiet: no "Attaching N probes..." line')
+    .option('-q', 'quiet: no "Attaching N probes..." line; with --write-streams, payloads go only to the files')
     .option('-v, --verbose', 'show the verifier log and libbpf messages on failure')
     .option('--strlen <bytes>', 'default size of str() (bytes, including the NUL)')
     .option('--ringbuf-size <bytes>', 'size of the event ring buffer, a power of two (e.g. 4M)')
@@ -129,7 +130,12 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
     };
     if (mode === 'ui')
       return await runInTerminalUi(base, { wrap: withStreamFiles, quiet: !!opts.q, hex: !!opts.hex, abort, out, err });
-    const main = mode === 'json' ? new JsonRenderer(out) : new TextRenderer(out, err, !!opts.q, !!opts.hex);
+    // -q with --write-streams: the payload goes to the files, not to the terminal as well.
+    const payloads = !(opts.q && opts.writeStreams);
+    const main =
+      mode === 'json'
+        ? new JsonRenderer(out, { payloads })
+        : new TextRenderer(out, err, !!opts.q, !!opts.hex, payloads);
     return await runSession({ ...base, renderer: withStreamFiles(main) });
   } catch (e) {
     return reportFailure(e, source, !!opts.verbose);
@@ -161,12 +167,8 @@ function parseInteger(flag: string, v: string): number {
   return Number(v);
 }
 
+/** -o FILE: created 0600, never through a link (runtime/files/private-files.ts). */
 function fileOut(path: string): Out {
-  let fd: number;
-  try {
-    fd = fs.openSync(path, 'w');
-  } catch (e) {
-    throw new CapcError('E0904', `cannot write ${path}: ${(e as Error).message}`);
-  }
+  const fd = createPrivateFile(path);
   return batchedOut((d) => void fs.writeSync(fd, d));
 }

@@ -7,7 +7,11 @@ import { DIR_NAME } from '../format/payload.js';
 import type { Out } from './text.js';
 
 export class JsonRenderer implements Renderer {
-  constructor(private readonly out: Out) {}
+  /** `payloads: false`: captured bytes go only to --write-streams files (-q); capture lines are left out here. */
+  constructor(
+    private readonly out: Out,
+    private readonly opts: { payloads?: boolean } = {},
+  ) {}
 
   private line(type: string, data: unknown): void {
     this.out.write(`${jsonValue({ type, data })}\n`);
@@ -41,6 +45,7 @@ export class JsonRenderer implements Renderer {
         this.line('loop_limit', { where: e.where, count: e.count, limit: e.limit });
         return;
       case 'capture':
+        if (this.opts.payloads === false) return;
         this.line('capture', {
           conn: e.conn.id,
           key: `0x${e.conn.key.toString(16)}`,

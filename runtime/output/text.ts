@@ -4,7 +4,7 @@
 // on stderr with what to do about them.
 import type { CapEvent, ConnInfo, Renderer } from '../events/model.js';
 import { mapText } from '../format/maps.js';
-import { DIR_NAME, escapePayload, hexDump, humanBytes } from '../format/payload.js';
+import { DIR_NAME, escapePayload, escapeText, hexDump, humanBytes } from '../format/payload.js';
 
 export interface Out {
   /** Bytes, or text as UTF-8. */
@@ -14,7 +14,7 @@ export interface Out {
 }
 
 function who(c: ConnInfo): string {
-  return `conn ${c.id} ${c.comm}[${c.pid}] key 0x${c.key.toString(16)}`;
+  return `conn ${c.id} ${escapeText(c.comm)}[${c.pid}] key 0x${c.key.toString(16)}`;
 }
 
 const EXPORT_HINT: Record<string, string> = {
@@ -37,6 +37,8 @@ export class TextRenderer implements Renderer {
     private readonly err: Out,
     private readonly quiet: boolean,
     private readonly hex = false,
+    /** False when payloads go only to --write-streams files (-q): no payload or per-connection lines here. */
+    private readonly payloads = true,
   ) {}
 
   event(e: CapEvent): void {
@@ -70,6 +72,7 @@ export class TextRenderer implements Renderer {
         );
         return;
       case 'capture': {
+        if (!this.payloads) return;
         const arrow = e.dir === 0 ? '>>>' : '<<<';
         const body = this.hex ? Buffer.from(hexDump(e.data, e.offset)) : escapePayload(e.data);
         const nl = body.length && body[body.length - 1] === 0x0a ? '' : '\n';
@@ -86,6 +89,7 @@ export class TextRenderer implements Renderer {
         this.out.write(`!!! ${who(e.conn)} ${DIR_NAME[e.dir]}: ${e.bytes} bytes lost at offset ${e.offset}\n`);
         return;
       case 'capture-end':
+        if (!this.payloads) return;
         this.out.write(
           `--- ${who(e.conn)} ${e.closed ? 'closed' : e.exited ? 'ended: its process exited' : 'still open at exit'}: ${e.bytes[0]} bytes out, ${e.bytes[1]} in${e.lost[0] + e.lost[1] ? `, ${e.lost[0] + e.lost[1]} lost` : ''}\n`,
         );

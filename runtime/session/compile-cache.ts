@@ -8,7 +8,10 @@
 // are re-read, files are compared by identity (device, inode, size, times),
 // kernel types by the kernel's BTF identity, kernel functions by the loaded
 // modules as well. Any difference, a missing object or an unreadable entry
-// is a miss, never an error.
+// is a miss, never an error. Entries and objects are read only through
+// runtime/files/cache-dir.ts (trusted directory, files checked before use),
+// and an entry names its object by the SHA-256 of the object's bytes: an
+// object that does not hash to it is a miss, never a load.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -21,7 +24,8 @@ import type { SourceFile } from '../../grammar/ast.js';
 import { resolveBinary } from '../host/libraries.js';
 import { Tracefs } from '../host/tracefs.js';
 import { mark } from '../timing.js';
-import { cacheDir, clangVersion } from '../toolchain/environment.js';
+import { cacheSubdir, OBJECT_DIR, readCacheFile, readSealedCacheFile, writeCacheFile } from '../files/cache-dir.js';
+import { clangVersion } from '../toolchain/environment.js';
 import { kernelKey, prepareHeaders } from '../toolchain/clang.js';
 
 /** What `capc run` needs from a compile: the manifest, the object and the warnings. */
@@ -44,11 +48,13 @@ export interface HostCall {
 }
 
 interface Entry {
-  version: 1;
+  version: 2;
   calls: HostCall[];
   diagnostics: Diagnostic[];
   manifest: Manifest;
   objectKey: string;
+  /** SHA-256 of the object's bytes: the object loaded must be the one this entry was made with. */
+  objectSha256: string;
 }
 
 /**
@@ -81,11 +87,12 @@ export async function buildForRun(
   };
   if (key && result.ok && built.object) {
     store(key, {
-      version: 1,
+      version: 2,
       calls: recorder.calls,
       diagnostics: built.diagnostics,
       manifest: result.manifest!,
       objectKey: built.object.key,
+      objectSha256: sha(built.object.object),
     });
   }
   return result;
@@ -122,36 +129,30 @@ function buildIdentity(): string | undefined {
 }
 
 function lookup(key: string): RunBuild | undefined {
+  const dir = cacheSubdir('src');
+  const objDir = dir && cacheSubdir(OBJECT_DIR);
+  if (!dir || !objDir) return undefined;
   let entry: Entry;
   try {
-    entry = JSON.parse(fs.readFileSync(entryPath(key), 'utf8')) as Entry;
+    const text = readCacheFile(path.join(dir, `${key}.json`));
+    if (!text) return undefined;
+    entry = JSON.parse(text.toString('utf8')) as Entry;
   } catch {
     return undefined;
   }
-  if (entry.version !== 1 || !answersStillHold(entry.calls)) return undefined;
-  let object: Buffer;
-  try {
-    object = fs.readFileSync(path.join(cacheDir(), 'obj', `${entry.objectKey}.o`));
-  } catch {
-    return undefined;
-  }
+  if (entry.version !== 2 || !/^[0-9a-f]+$/.test(entry.objectKey) || !answersStillHold(entry.calls)) return undefined;
+  const object = readSealedCacheFile(path.join(objDir, `${entry.objectKey}.o`));
+  if (!object || sha(object) !== entry.objectSha256) return undefined;
   return { ok: true, diagnostics: entry.diagnostics, manifest: entry.manifest, object, from: 'source-cache' };
 }
 
 function store(key: string, entry: Entry): void {
   try {
-    const file = entryPath(key);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(entry));
-    fs.renameSync(tmp, file);
+    const dir = cacheSubdir('src');
+    if (dir) writeCacheFile(path.join(dir, `${key}.json`), JSON.stringify(entry));
   } catch {
     /* a cache that cannot be written only costs the next start its speed */
   }
-}
-
-function entryPath(key: string): string {
-  return path.join(cacheDir(), 'src', `${key}.json`);
 }
 
 /** Would the host give every recorded question the same answer now? (Validation: no compiler needed.) */
@@ -273,6 +274,6 @@ function fileId(file: string): string {
   }
 }
 
-function sha(data: string): string {
+function sha(data: string | Buffer): string {
   return crypto.createHash('sha256').update(data).digest('hex');
 }

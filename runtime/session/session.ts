@@ -27,6 +27,7 @@ import { openExports, type ExportOptions } from '../export/index.js';
 import type { ExportSink } from '../export/sink.js';
 import { FanOut } from '../output/stream-files.js';
 import { ExportSource } from './export-source.js';
+import { writePrivateFile } from '../files/private-files.js';
 
 export class CompileFailed extends Error {
   constructor(readonly diagnostics: Diagnostic[]) {
@@ -399,7 +400,7 @@ class Session {
       runCpuSeconds: (run.user + run.system) / 1e6,
       maxRssBytes: process.resourceUsage().maxRSS * 1024,
     };
-    fs.writeFileSync(file, JSON.stringify(stats, null, 2) + '\n');
+    writePrivateFile(file, JSON.stringify(stats, null, 2) + '\n');
   }
 
   async close(): Promise<void> {

@@ -2,7 +2,9 @@
 // The kernel's types (vmlinux.h, from its BTF) and stdlib/capc.bpf.h are
 // compiled once into a precompiled header per kernel, clang version and
 // header content (~0.6 s once; then ~70 ms per program instead of ~400 ms).
-// Objects are cached by the hash of everything that goes into them.
+// Objects are cached by the hash of everything that goes into them. The
+// cache is read only through runtime/files/cache-dir.ts (trusted directories,
+// files checked before use); clang's work directory is a fresh private one.
 import { execFile, execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -10,7 +12,18 @@ import os from 'node:os';
 import path from 'node:path';
 import type { SourceFile } from '../../grammar/ast.js';
 import { CapcError } from '../errors.js';
-import { bpftoolPath, btfPath, cacheDir, clangPath, clangVersion, requireBtf, stdlibDir } from './environment.js';
+import {
+  cacheDir,
+  cacheSubdir,
+  OBJECT_DIR,
+  privateTempDir,
+  readCacheFile,
+  readSealedCacheFile,
+  trustedCacheFile,
+  writeCacheFile,
+  writeSealedCacheFile,
+} from '../files/cache-dir.js';
+import { bpftoolPath, btfPath, clangPath, clangVersion, requireBtf, stdlibDir } from './environment.js';
 
 // -mcpu=v3: atomic compare-and-swap (the capture buffer's owner flag) needs BPF ISA v3 (kernel 5.12+).
 // -fwrapv: signed overflow wraps, as .cap defines it (C would leave it undefined).
@@ -38,13 +51,6 @@ function sha(data: string | Buffer): string {
   return crypto.createHash('sha256').update(data).digest('hex');
 }
 
-/** Write atomically so concurrent capc runs never see half a file. */
-function writeAtomic(file: string, data: string | Buffer): void {
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  fs.writeFileSync(tmp, data);
-  fs.renameSync(tmp, file);
-}
-
 let kernelKeyCache: string | undefined;
 /**
  * Identifies the running kernel's types. The BTF of vmlinux cannot change
@@ -65,8 +71,17 @@ export interface HeaderDir {
   pch: string | undefined;
 }
 
-/** vmlinux.h + capc.bpf.h for this kernel, and their precompiled header. */
+const preparedHeaders = new Map<boolean, HeaderDir>();
+
+/** vmlinux.h + capc.bpf.h for this kernel, and their precompiled header (prepared once per process). */
 export function prepareHeaders(opts: { pch?: boolean } = {}): HeaderDir {
+  const withPch = opts.pch !== false;
+  let h = preparedHeaders.get(withPch);
+  if (!h) preparedHeaders.set(withPch, (h = prepareHeadersNow(withPch)));
+  return h;
+}
+
+function prepareHeadersNow(withPch: boolean): HeaderDir {
   // Every stdlib header (capc.bpf.h includes capc-values.bpf.h; capture programs capc-capture.bpf.h).
   const names = fs
     .readdirSync(stdlibDir())
@@ -80,10 +95,10 @@ export function prepareHeaders(opts: { pch?: boolean } = {}): HeaderDir {
       Buffer.from(CLANG_FLAGS.join(' ')),
     ]),
   ).slice(0, 12);
-  const dir = path.join(cacheDir(), `kernel-${kernelKey()}`, `hdr-${id}`);
-  fs.mkdirSync(dir, { recursive: true });
+  // A cache directory that fails the trust checks: this run prepares its headers privately.
+  const dir = cacheSubdir(`kernel-${kernelKey()}`, `hdr-${id}`) ?? privateTempDir('capc-headers-');
   const vmlinux = path.join(dir, 'vmlinux.h');
-  if (!fs.existsSync(vmlinux)) {
+  if (!trustedCacheFile(vmlinux)) {
     let text: string;
     const bpftool = bpftoolPath();
     try {
@@ -97,21 +112,31 @@ export function prepareHeaders(opts: { pch?: boolean } = {}): HeaderDir {
         `bpftool could not turn the kernel's BTF into C: ${(e as Error).message.split('\n')[0]}`,
       );
     }
-    writeAtomic(vmlinux, text);
+    writeCacheFile(vmlinux, text);
   }
   const hdr = path.join(dir, 'capc.bpf.h');
-  for (const [n, b] of headers) if (!fs.existsSync(path.join(dir, n))) writeAtomic(path.join(dir, n), b);
-  if (opts.pch === false) return { dir, pch: undefined };
+  for (const [n, b] of headers) {
+    // The directory is named by these headers' hash; a copy that differs was not written by capc.
+    const have = trustedCacheFile(path.join(dir, n)) ? readCacheFile(path.join(dir, n)) : undefined;
+    if (!have || !have.equals(b)) writeCacheFile(path.join(dir, n), b);
+  }
+  if (!withPch) return { dir, pch: undefined };
   const pch = path.join(dir, 'capc.bpf.h.pch');
-  if (!fs.existsSync(pch)) {
-    const tmp = `${pch}.${process.pid}.tmp`;
+  if (!trustedCacheFile(pch)) {
+    const work = fs.mkdtempSync(path.join(dir, 'pch-'));
+    const tmp = path.join(work, 'capc.bpf.h.pch');
     try {
-      execFileSync(clangPath(), [...CLANG_FLAGS, '-I', dir, '-x', 'c-header', hdr, '-o', tmp], { stdio: 'pipe' });
+      execFileSync(clangPath(), [...CLANG_FLAGS, '-I', dir, '-x', 'c-header', hdr, '-o', tmp], {
+        stdio: 'pipe',
+        env: { ...process.env, TMPDIR: work },
+      });
+      fs.chmodSync(tmp, 0o600);
       fs.renameSync(tmp, pch);
     } catch {
       // A PCH is only a speed-up: compile without it.
-      fs.rmSync(tmp, { force: true });
       return { dir, pch: undefined };
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
     }
   }
   return { dir, pch };
@@ -134,10 +159,10 @@ export async function compileC(
 ): Promise<CompiledObject> {
   const headers = prepareHeaders();
   const key = sha([c, clangVersion(), CLANG_FLAGS.join(' '), headers.dir].join('\0')).slice(0, 24);
-  const objDir = path.join(cacheDir(), 'obj');
-  fs.mkdirSync(objDir, { recursive: true });
-  const objPath = path.join(objDir, `${key}.o`);
-  if (!opts.noCache && fs.existsSync(objPath)) return { object: fs.readFileSync(objPath), cached: true, key };
+  const objDir = opts.noCache ? undefined : cacheSubdir(OBJECT_DIR);
+  const objPath = objDir && path.join(objDir, `${key}.o`);
+  const hit = objPath && readSealedCacheFile(objPath);
+  if (hit) return { object: hit, cached: true, key };
 
   const work = fs.mkdtempSync(path.join(cacheDir(), 'build-'));
   const cPath = path.join(work, opts.cFile ?? 'program.bpf.c');
@@ -155,12 +180,15 @@ export async function compileC(
   ];
   try {
     await new Promise<void>((resolve, reject) => {
-      execFile(clangPath(), args, { cwd: work, maxBuffer: 64 << 20 }, (err, _out, errText) =>
-        err ? reject(Object.assign(err, { stderrText: errText })) : resolve(),
+      execFile(
+        clangPath(),
+        args,
+        { cwd: work, maxBuffer: 64 << 20, env: { ...process.env, TMPDIR: work } },
+        (err, _out, errText) => (err ? reject(Object.assign(err, { stderrText: errText })) : resolve()),
       );
     });
     const object = fs.readFileSync(oPath);
-    if (!opts.noCache) writeAtomic(objPath, object);
+    if (objPath) writeSealedCacheFile(objPath, object);
     return { object, cached: false, key };
   } catch (e) {
     const text = String((e as { stderrText?: string }).stderrText ?? (e as Error).message);

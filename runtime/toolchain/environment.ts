@@ -1,18 +1,26 @@
 // runtime/toolchain/environment.ts — checks that this machine can build and
 // load BPF programs, and says exactly what to do when it cannot: privileges,
-// kernel BTF, clang, bpftool. Also finds the cache directory.
+// kernel BTF, clang, bpftool. As root, a tool or file named by the
+// environment (CAPC_CLANG, CAPC_BPFTOOL, CAPC_BTF_PATH) must be one only root
+// could have written (E0604), and a tool found on PATH in a directory other
+// users can write is skipped with a warning (W0603): capc would run it as root.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CapcError } from '../errors.js';
+import { cacheDir, readCacheFile, writeCacheFile } from '../files/cache-dir.js';
+import { checkPath, explainDistrust, privileged, requireTrustedFromEnv } from '../files/trust.js';
+import { warnOnce } from '../files/trust-warnings.js';
 
 const KERNEL_BTF = '/sys/kernel/btf/vmlinux';
 
 /** The kernel's BTF: the kernel's own, or a file named by CAPC_BTF_PATH (a kernel built without BTF, with one from BTFHub). */
 export function btfPath(): string {
-  return process.env.CAPC_BTF_PATH || KERNEL_BTF;
+  const custom = process.env.CAPC_BTF_PATH;
+  if (!custom) return KERNEL_BTF;
+  requireTrustedFromEnv('CAPC_BTF_PATH', custom, 'a BTF file');
+  return custom;
 }
 
 /** The BTF file libbpf should use for CO-RE relocations instead of the kernel's, if one was given. */
@@ -33,34 +41,40 @@ export function stdlibDir(): string {
   ]);
 }
 
-export function cacheDir(): string {
-  const base =
-    process.env.CAPC_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'capc');
-  fs.mkdirSync(base, { recursive: true });
-  return base;
-}
+export { cacheDir };
 
 function findTool(name: string, envVar: string, extraDirs: string[] = []): string | undefined {
   const fromEnv = process.env[envVar];
   if (fromEnv) {
     try {
       fs.accessSync(fromEnv, fs.constants.X_OK);
-      return fromEnv;
     } catch {
       throw new CapcError('E0602', `${envVar}=${fromEnv} is not an executable ${name}`, [
         `point ${envVar} at ${name}, or unset it to use the one on PATH`,
       ]);
     }
+    requireTrustedFromEnv(envVar, fromEnv, name);
+    return fromEnv;
   }
+  const root = privileged();
   for (const dir of [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin', ...extraDirs]) {
-    if (!dir) continue;
+    if (!dir || !path.isAbsolute(dir)) continue; // a relative PATH entry means "wherever capc was started"
     const p = path.join(dir, name);
     try {
       fs.accessSync(p, fs.constants.X_OK);
-      return p;
     } catch {
-      /* keep looking */
+      continue;
     }
+    if (root) {
+      const r = checkPath(p, 'file');
+      if (r.ok === false) {
+        warnOnce('W0603', `${p} on PATH is not used: ${explainDistrust(r.distrust)}`, [
+          `capc runs as root and would run it; looking for ${name} further along PATH`,
+        ]);
+        continue;
+      }
+    }
+    return p;
   }
   return undefined;
 }
@@ -90,15 +104,19 @@ export function clangVersion(): string {
   const bin = fs.realpathSync(clangPath());
   const st = fs.statSync(bin);
   const memo = path.join(cacheDir(), 'clang-version.json');
-  const id = `${bin}:${st.size}:${st.mtimeMs}`;
+  const id = `${bin}:${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
   try {
-    const m = JSON.parse(fs.readFileSync(memo, 'utf8')) as { id: string; version: string };
-    if (m.id === id) return (clangVersionCache = m.version);
+    const m = JSON.parse(readCacheFile(memo)?.toString('utf8') ?? 'null') as { id: string; version: string } | null;
+    if (m?.id === id) return (clangVersionCache = m.version);
   } catch {
     /* not remembered yet */
   }
   clangVersionCache = execFileSync(bin, ['--version'], { encoding: 'utf8' }).split('\n')[0]!.trim();
-  fs.writeFileSync(memo, JSON.stringify({ id, version: clangVersionCache }));
+  try {
+    writeCacheFile(memo, JSON.stringify({ id, version: clangVersionCache }));
+  } catch {
+    /* only a speed-up */
+  }
   return clangVersionCache;
 }
 

@@ -4,6 +4,7 @@
 // list, and the probes table. Pure functions: the components only draw them.
 import type { MapSnapshot } from '../events/model.js';
 import { keyText, mapText } from '../format/maps.js';
+import { escapeText } from '../format/payload.js';
 import { bytes, fit, nanos, si } from './format.js';
 import { entryLines, matches, type Filter, type Line } from './lines.js';
 import type { ProbeRow } from './stats.js';
@@ -126,7 +127,7 @@ const STATE: Record<ConnView['state'], string> = {
 export function streamRow(c: ConnView, selected: boolean): Line {
   const lost = c.lost[0] + c.lost[1];
   const fn = c.info.probe.split(':').pop() ?? '';
-  const text = `${selected ? '▸' : ' '} ${String(c.info.id).padStart(4)}  ${fit(`${c.info.comm}[${c.info.pid}]`, 20)} ${bytes(c.bytes[0]).padStart(9)} ${bytes(c.bytes[1]).padStart(9)} ${(lost ? bytes(lost) : '-').padStart(9)}  ${fit(STATE[c.state], 7)}  ${fn}`;
+  const text = `${selected ? '▸' : ' '} ${String(c.info.id).padStart(4)}  ${fit(`${escapeText(c.info.comm)}[${c.info.pid}]`, 20)} ${bytes(c.bytes[0]).padStart(9)} ${bytes(c.bytes[1]).padStart(9)} ${(lost ? bytes(lost) : '-').padStart(9)}  ${fit(STATE[c.state], 7)}  ${fn}`;
   return { text, tone: lost ? 'loss' : 'plain' };
 }
 

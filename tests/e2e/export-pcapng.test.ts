@@ -159,7 +159,7 @@ test('pcapng: Redis (RESP) from redis-cli dissected by tshark, byte-exact; -> pc
   });
 });
 
-test('pcapng: an existing file or a symlink is never written (E0907, exit 1, nothing loaded)', async (t) => {
+test('pcapng: an existing file or a symlink is never written (E0907, exit 2, nothing loaded)', async (t) => {
   if (!requireKernel(t)) return;
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'capc-pcapng-'));
   const existing = path.join(work, 'old.pcapng');
@@ -168,7 +168,7 @@ test('pcapng: an existing file or a symlink is never written (E0907, exit 1, not
   fs.symlinkSync(path.join(work, 'target'), link);
   for (const f of [existing, link]) {
     const r = await runCapc(['run', '--pcapng', f, '-e', `${SOCKET_IO} accumulate(conn, 1024) -> ringbuf`]);
-    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /error\[E0907\]: cannot create the pcapng file/);
     assert.deepEqual(r.programIds, []);
   }
