@@ -7,6 +7,7 @@ import { repoRoot } from '../tests/support/paths.js';
 import { machine, tool } from './lib.js';
 import { consumerBench } from './consumer.js';
 import { decodeScenarioBench, decoderBench } from './decode.js';
+import { exportsBench } from './exports.js';
 import { overheadBench } from './overhead.js';
 import { perHitBench } from './perhit.js';
 import { rampBench } from './ramp.js';
@@ -34,6 +35,7 @@ const BENCHES: { name: string; what: string; run: () => Promise<string> }[] = [
     run: () => decoderBench(Math.max(1, Math.round(runs / 2))),
   },
   { name: 'decode-seed000', what: 'seed 000 with decoding (MariaDB, PostgreSQL)', run: () => decodeScenarioBench() },
+  { name: 'exports', what: 'pcapng, Prometheus and OTLP exports at 100k events/s', run: () => exportsBench(runs) },
 ];
 const unknown = only.filter((n) => !BENCHES.some((b) => b.name === n));
 if (unknown.length) {

@@ -10,7 +10,7 @@
 // the previous one; the runtime checks it before loading (manifestProblem).
 import type { Span } from '../diagnostics/source.js';
 
-export const MANIFEST_VERSION = 3;
+export const MANIFEST_VERSION = 4;
 
 /** Why this capc cannot use `m` (another manifest version, or not a manifest), or undefined when it can. */
 export function manifestProblem(m: unknown): string | undefined {
@@ -58,7 +58,8 @@ export const CAPTURE_RECORD = {
 export const CAPTURE_KIND = { data: 0, close: 1, final: 2 } as const;
 
 export interface ManifestCapture {
-  sink: { kind: 'ringbuf' | 'perfbuf'; map: string; size: number };
+  /** `pcapng`: the kernel side is a ring buffer; capc also writes the streams to this file (`-> pcapng("FILE")`). */
+  sink: { kind: 'ringbuf' | 'perfbuf'; map: string; size: number; pcapng?: string };
   /** raw_tp program capc runs (BPF_PROG_TEST_RUN) to flush idle batches; args: idle ns, final flag. */
   flushProgram: string;
   idleFlushMs: number;

@@ -99,6 +99,7 @@ export const RUNTIME_CODES = {
   E0905: { severity: 'error', title: 'cannot read input' },
   E0906: { severity: 'error', title: 'failure while running' },
   E0907: { severity: 'error', title: 'output path not safe to write' },
+  E0908: { severity: 'error', title: 'metrics address cannot be served' },
   // warnings
   W0601: { severity: 'warning', title: 'cache directory not trusted: not used' },
   W0602: { severity: 'warning', title: 'cache entry not trusted: not used' },
@@ -108,6 +109,7 @@ export const RUNTIME_CODES = {
   W0903: { severity: 'warning', title: 'captured bytes lost' },
   W0905: { severity: 'warning', title: 'exchanges not decoded' },
   W0904: { severity: 'warning', title: 'loop stopped at its iteration limit' },
+  W0906: { severity: 'warning', title: 'export losses' },
 } as const satisfies Record<string, Entry>;
 
 export const CATALOGUE = { ...COMPILER_CODES, ...RUNTIME_CODES };

@@ -17,6 +17,8 @@ import { parseProtocols } from '../protocols/registry.js';
 import type { Manifest } from '../../compiler/index.js';
 import { chooseOutputMode } from './output-mode.js';
 import { runInTerminalUi } from './run-ui.js';
+import type { ExportOptions } from '../export/index.js';
+import { VERSION } from './version.js';
 
 interface RunOpts extends ProgramOpts {
   c?: string;
@@ -34,6 +36,10 @@ interface RunOpts extends ProgramOpts {
   maxConnections?: string;
   decode?: string;
   raw?: boolean;
+  pcapng?: string;
+  metrics?: string;
+  otlp?: string;
+  otlpInterval?: string;
 }
 
 export function registerRun(program: Command): void {
@@ -67,6 +73,13 @@ export function registerRun(program: Command): void {
       'decode the captured streams: auto, or a list of postgres, mysql, http, redis (one name forces it)',
     )
     .option('--raw', 'with --decode and -q: print the raw captured streams too')
+    .option('--pcapng <file>', 'write every captured stream to FILE as pcapng (synthetic TCP; created new, mode 0600)')
+    .option(
+      '--metrics <addr>',
+      "serve every map and capc's health to Prometheus at http://ADDR/metrics (HOST:PORT, :PORT)",
+    )
+    .option('--otlp <url>', 'send events as OTLP logs and maps as OTLP metrics to the collector at URL (OTLP/HTTP)')
+    .option('--otlp-interval <seconds>', 'how often maps are sent to the OTLP collector', '10')
     .option('--no-cache', 'compile from scratch, ignoring the cached program and object')
     .action(async (file: string | undefined, args: string[], opts: RunOpts) => {
       process.exitCode = await runCommand(file, args, opts);
@@ -85,6 +98,7 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
     if (duration !== undefined && !(duration > 0))
       throw new CapcError('E0904', '--duration needs a positive number of seconds');
     if (opts.c !== undefined && pid !== undefined) throw new CapcError('E0904', 'use either -c or -p, not both');
+    const exports = await exportOptions(opts);
     // A closed output (`| head`) stops the session cleanly instead of crashing it.
     const abort = new AbortController();
     let outClosed = false;
@@ -136,6 +150,7 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
       onWarnings: (ds) => printDiagnostics(ds, src),
       onManifest,
       signal: abort.signal,
+      exports,
       onAttached: process.env.CAPC_NOTIFY_ATTACHED ? () => process.stderr.write('__CAPC_ATTACHED__\n') : undefined,
       onLoaded: process.env.CAPC_NOTIFY_ATTACHED
         ? (ids) => process.stderr.write(`__CAPC_LOADED__ ${ids.join(',')}\n`)
@@ -173,6 +188,24 @@ function checkProtocols(spec: string[], flag: string): void {
     throw new CapcError('E0904', `${flag}: unknown protocol '${unknown}'`, [
       'protocols: auto, postgres, mysql, http, redis (a comma-separated list)',
     ]);
+}
+
+/** --pcapng, --metrics, --otlp: checked before anything is compiled (usage errors exit 2). */
+async function exportOptions(opts: RunOpts): Promise<ExportOptions | undefined> {
+  if (opts.metrics === undefined && opts.otlp === undefined && opts.pcapng === undefined) return { version: VERSION };
+  if (opts.metrics !== undefined) (await import('../export/metrics.js')).parseListenAddress(opts.metrics);
+  if (opts.otlp !== undefined) (await import('../export/otlp.js')).parseCollectorUrl(opts.otlp);
+  const interval = Number(opts.otlpInterval ?? 10);
+  if (!(interval > 0)) throw new CapcError('E0904', '--otlp-interval needs a positive number of seconds');
+  if (opts.pcapng === '') throw new CapcError('E0904', '--pcapng needs a file name');
+  return {
+    version: VERSION,
+    pcapng: opts.pcapng,
+    metrics: opts.metrics,
+    otlp: opts.otlp,
+    otlpIntervalMs: interval * 1000,
+    onListening: (url) => process.stderr.write(`capc: serving metrics at ${url}\n`),
+  };
 }
 
 function parseInteger(flag: string, v: string): number {

@@ -73,6 +73,11 @@ export type CapEvent =
   | { kind: 'lost'; ring: string; count: number }
   /** A while loop that reached its iteration limit (`where` is file:line), since the last report. */
   | { kind: 'loop-limit'; where: string; count: number; limit: number }
+  /**
+   * What an exporter (pcapng, metrics, otlp) could not export since the last report: `count` more
+   * `unit` (packets, records, scrapes), `bytes` of payload in them when known, the last `reason`.
+   */
+  | { kind: 'export-loss'; sink: string; target: string; count: number; unit: string; bytes?: number; reason?: string }
   /** Map updates that failed because the map was full, since the last report. */
   | { kind: 'map-full'; map: string; count: number; maxEntries: number }
   /** The probes are detached and the rings drained; END runs next. What follows is the session's closing output. */

@@ -29,6 +29,16 @@ export class JsonRenderer implements Renderer {
       case 'lost':
         this.line('lost_events', { events: e.count, ring: e.ring });
         return;
+      case 'export-loss':
+        this.line('export_loss', {
+          sink: e.sink,
+          target: e.target,
+          count: e.count,
+          unit: e.unit,
+          ...(e.bytes !== undefined ? { bytes: e.bytes } : {}),
+          ...(e.reason !== undefined ? { reason: e.reason } : {}),
+        });
+        return;
       case 'map-full':
         this.line('map_full', { map: e.map, failed_updates: e.count, max_entries: e.maxEntries });
         return;

@@ -18,6 +18,20 @@ function who(c: ConnInfo): string {
   return `conn ${c.id} ${escapeText(c.comm)}[${c.pid}] key 0x${c.key.toString(16)}`;
 }
 
+const EXPORT_HINT: Record<string, string> = {
+  pcapng:
+    'free space on the file system (the file stays readable up to the last packet written; missing packets show as sequence gaps)',
+  metrics: 'scrapes that timed out or came too many at once were refused; scrape less often or from fewer places',
+  otlp: 'the collector did not take them (unreachable, slow or refusing); check --otlp URL and the collector',
+};
+
+/** W0906: an exporter could not export everything (never silent, capture goes on). */
+export function exportLossText(e: Extract<CapEvent, { kind: 'export-loss' }>): string {
+  const bytes = e.bytes ? ` (${e.bytes} payload bytes)` : '';
+  const why = e.reason ? `: ${e.reason}` : '';
+  return `warning[W0906]: ${e.sink}: ${e.count} ${e.unit}${bytes} not exported to ${e.target}${why}\n  = hint: ${EXPORT_HINT[e.sink] ?? 'see docs/errors.md'}\n`;
+}
+
 export class TextRenderer implements Renderer {
   constructor(
     private readonly out: Out,
@@ -44,6 +58,9 @@ export class TextRenderer implements Renderer {
         this.err.write(
           `warning[W0901]: ${e.count} event${e.count === 1 ? '' : 's'} lost: ring buffer ${e.ring} was full\n  = hint: raise its size with --ringbuf-size or config = { ringbuf_size = ... }\n`,
         );
+        return;
+      case 'export-loss':
+        this.err.write(exportLossText(e));
         return;
       case 'map-full':
         this.err.write(

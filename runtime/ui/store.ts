@@ -41,6 +41,8 @@ export class UiStore implements Renderer {
   /** Drops reported by the session since the start, per ring / per map. */
   readonly lost = new Map<string, number>();
   readonly mapFull = new Map<string, { count: number; maxEntries: number }>();
+  /** Exporters' losses during the session, per sink (replayed after the UI closes, as drops are). */
+  readonly exportLoss = new Map<string, Extract<CapEvent, { kind: 'export-loss' }>>();
   /** while loops stopped at loop_limit, by where they are (W0904). */
   readonly loopLimit = new Map<string, { count: number; limit: number }>();
   probes = 0;
@@ -121,6 +123,15 @@ export class UiStore implements Renderer {
       case 'lost':
         this.lost.set(e.ring, (this.lost.get(e.ring) ?? 0) + e.count);
         return;
+      case 'export-loss': {
+        const x = this.exportLoss.get(e.sink);
+        this.exportLoss.set(e.sink, {
+          ...e,
+          count: (x?.count ?? 0) + e.count,
+          bytes: (x?.bytes ?? 0) + (e.bytes ?? 0),
+        });
+        return;
+      }
       case 'map-full': {
         const m = this.mapFull.get(e.map);
         this.mapFull.set(e.map, { count: (m?.count ?? 0) + e.count, maxEntries: e.maxEntries });
@@ -234,6 +245,13 @@ export class UiStore implements Renderer {
     for (const [map, { count, maxEntries }] of this.mapFull) {
       const before = count - (fullLater.get(map) ?? 0);
       if (before > 0) out.push({ kind: 'map-full', map, count: before, maxEntries });
+    }
+    const exportLater = new Map<string, number>();
+    for (const e of this.closing)
+      if (e.kind === 'export-loss') exportLater.set(e.sink, (exportLater.get(e.sink) ?? 0) + e.count);
+    for (const [sink, x] of this.exportLoss) {
+      const before = x.count - (exportLater.get(sink) ?? 0);
+      if (before > 0) out.push({ ...x, count: before, bytes: undefined });
     }
     const loopsLater = new Map<string, number>();
     for (const e of this.closing)
