@@ -107,8 +107,11 @@ export interface CaptureInfo {
   sites: CaptureSite[];
   /** Per family: the accumulate size all its sites share (undefined: capture() only). */
   families: Map<string, { accumulateSize?: number; chunkSize: number; span: Span }>;
-  sink: { kind: 'ringbuf' | 'perfbuf'; size: number };
-  /** Captures through uprobe signatures: with -c/-p they follow the process tree (capc_scope), not one pid. */
+  /** pcapng: a ring buffer whose streams capc also writes to `pcapng` (a file name). */
+  sink: { kind: 'ringbuf' | 'perfbuf'; size: number; pcapng?: string };
+  /** Protocols `-> decode(...)` asked for (['auto'] for all). */
+  decode?: string[];
+  /** Captures through TLS signatures: with -c/-p they follow the process tree (capc_scope), not one pid. */
   scope: boolean;
   /**
    * TLS discovery at run time: 'capture' when the program has `uprobe:tls:`
@@ -159,7 +162,7 @@ export interface ProgramConfig {
   idleFlushMs: number;
   /** Capture writes at entry (1: one trap, requested length) instead of at return (0: exact). */
   captureWritesAtEntry: number;
-  /** Unread bytes in a ring that make a producer wake the consumer (R10). */
+  /** Unread bytes in a ring that make a producer wake the consumer (R10); 0: lowering picks a quarter of the ring. */
   wakeupBytes: number;
   /** Most iterations of a while loop (R6); reaching it is counted and reported. */
   loopLimit: number;
@@ -173,9 +176,10 @@ export interface AnalyzedProgram {
   maps: Map<string, MapInfo>;
   config: ProgramConfig;
   positional: string[];
+  /** accumulate()/capture() statements, in program order (check). */
+  sites: CaptureSite[];
+  /** What capture needs: families, sink, the probes that see connections close (plan-capture). */
   capture: CaptureInfo | undefined;
-  /** Tests only: a verifier rule left out (see AnalyzeOptions.testDisableRule). */
-  testDisableRule?: 'R2' | 'R3';
   /** Builtins that need values from userspace at load time. */
   uses: { cpid: boolean; elapsed: boolean };
 }

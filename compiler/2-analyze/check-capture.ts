@@ -1,25 +1,20 @@
 // compiler/2-analyze/check-capture.ts — payload capture in analysis: which
 // probes capture through a signature (and so become entry/return pairs),
 // checking accumulate()/capture() statements and their sinks (R1 sizes,
-// scalar keys), making the sites of one connection family agree, and adding
-// the probes capc needs beside them: the sibling functions a signature covers
-// (SSL_write_ex beside SSL_write), the probes that see connections close, the
-// process-tree programs that scope captures to -c/-p and their descendants,
-// and the exec watcher and call counter of TLS discovery.
+// scalar keys), and making the sites of one connection family agree; and the
+// sibling functions a signature covers (SSL_write_ex beside SSL_write), added
+// as probe instances by the collect pass so their bodies are checked like the
+// user's. What capture then needs (families, the sink, the probes that see
+// connections close, the -c/-p process tree and TLS discovery) is planned by
+// compiler/3-lower/plan-capture.ts.
+import { DECODE_PROTOCOLS } from '../manifest.js';
 import type * as A from '../../grammar/ast.js';
 import { forEachExprIn, forEachStmt } from '../../grammar/walk.js';
-import {
-  CAPTURE_SIGNATURES,
-  CLOSE_SIGNATURES,
-  FAMILIES,
-  findSignature,
-  TLS_FAMILIES,
-  type CaptureSignature,
-  type FamilyName,
-} from '../../stdlib/signatures.js';
+import { findSignature, CAPTURE_SIGNATURES, FAMILIES, type CaptureSignature } from '../../stdlib/signatures.js';
+import { r1PowerOfTwo } from '../3-lower/rules.js';
 import type { DiagnosticBag } from '../diagnostics/diagnostic.js';
 import type { Host } from '../host.js';
-import type { CaptureInfo, CaptureMode, CaptureSite, ProbeInstance, ProgramConfig } from './analyzed.js';
+import type { CaptureMode, CaptureSite, ProbeInstance, ProgramConfig } from './analyzed.js';
 import type { CheckContext } from './context.js';
 import { isInt, isStr, typeName, type Type } from './types.js';
 
@@ -184,12 +179,13 @@ export function checkSink(
     return;
   }
   const n = Number(nExpr.value);
-  if (!pow2(n)) {
+  const up = r1PowerOfTwo(n);
+  if (up !== undefined) {
     cx.bag.add(
       'E0501',
       `${kind}() size ${n} is not a power of two (rule R1)`,
       nExpr.span,
-      `use ${nextPow2(n)}: offsets into the buffer are masked with N-1 (R3), which needs N = 2^k`,
+      `use ${up}: offsets into the buffer are masked with N-1 (R3), which needs N = 2^k`,
     );
     return;
   }
@@ -203,9 +199,47 @@ export function checkSink(
     return;
   }
   // sink
-  if (s.sink.name !== 'ringbuf' && s.sink.name !== 'perfbuf') {
-    cx.bag.add('E0503', `unknown sink '${s.sink.name}'`, s.sink.span, 'sinks: -> ringbuf, -> ringbuf(8M), -> perfbuf');
+  if (s.sink.name !== 'ringbuf' && s.sink.name !== 'perfbuf' && s.sink.name !== 'pcapng') {
+    cx.bag.add(
+      'E0503',
+      `unknown sink '${s.sink.name}'`,
+      s.sink.span,
+      'sinks: -> ringbuf, -> ringbuf(8M), -> perfbuf, -> pcapng("FILE")',
+    );
     return;
+  }
+  if (s.sink.extra) {
+    cx.bag.add('E0503', `-> ${s.sink.name} takes one argument, its size`, s.sink.extra.span);
+    return;
+  }
+  if (s.sink.name === 'pcapng' && s.sink.file?.kind !== 'Str') {
+    cx.bag.add(
+      'E0503',
+      '-> pcapng needs the file to write, as a string literal',
+      s.sink.file?.span ?? s.sink.span,
+      'e.g. -> pcapng("tls.pcapng"), or -> pcapng("tls.pcapng", 16M) for a 16 MiB ring',
+    );
+    return;
+  }
+  if (s.sink.then) {
+    const t = s.sink.then;
+    if (t.name !== 'decode') {
+      cx.bag.add(
+        'E0503',
+        `unknown stage '${t.name}' after the sink`,
+        t.span,
+        'after a sink: -> decode(postgres, mysql)',
+      );
+      return;
+    }
+    for (const p of t.protocols)
+      if (p.name !== 'auto' && !(DECODE_PROTOCOLS as readonly string[]).includes(p.name))
+        cx.bag.add(
+          'E0508',
+          `capc does not decode '${p.name}'`,
+          p.span,
+          `decode(auto) or a list of: ${DECODE_PROTOCOLS.join(', ')}`,
+        );
   }
   if (s.sink.size) {
     const sz = s.sink.size;
@@ -290,135 +324,45 @@ export function checkSink(
   });
 }
 
-/** Make the sites agree, pick the sink, and add the probes that see connections close. */
-export function finishCapture(
-  sites: CaptureSite[],
-  instances: ProbeInstance[],
-  config: ProgramConfig,
-  host: Host,
-  bag: DiagnosticBag,
-): CaptureInfo | undefined {
-  if (!sites.length) return undefined;
-  const families: CaptureInfo['families'] = new Map();
+/** The sites of one family share an accumulator, and all sites one sink: report where they disagree (E0506). */
+export function checkCaptureSites(sites: CaptureSite[], bag: DiagnosticBag): void {
+  const first = new Map<string, CaptureSite>();
   for (const site of sites) {
-    const f = families.get(site.family) ?? { chunkSize: 0, span: site.stmt.span };
-    if (site.kind === 'accumulate') {
-      if (f.accumulateSize !== undefined && f.accumulateSize !== site.size) {
-        bag.add(
-          'E0506',
-          `accumulate() sizes differ for the same connections (${f.accumulateSize} and ${site.size})`,
-          site.stmt.call.args[1]!.span,
-          'writes and reads of one connection share one accumulator, so they batch in order: use the same size',
-          `first size at line ${f.span.line}`,
-        );
-      }
-      f.accumulateSize ??= site.size;
+    if (site.kind !== 'accumulate') continue;
+    const f = first.get(site.family);
+    if (!f) {
+      first.set(site.family, site);
+      continue;
     }
-    f.chunkSize = Math.max(f.chunkSize, site.size);
-    families.set(site.family, f);
+    if (f.size !== site.size)
+      bag.add(
+        'E0506',
+        `accumulate() sizes differ for the same connections (${f.size} and ${site.size})`,
+        site.stmt.call.args[1]!.span,
+        'writes and reads of one connection share one accumulator, so they batch in order: use the same size',
+        `first size at line ${familySpan(sites, site.family).line}`,
+      );
   }
-  const sinks = new Set(sites.map((s) => s.stmt.sink.name));
+  const sinkText = (x: A.SinkSpec) => {
+    const file = pcapngFile(x);
+    return file !== undefined ? `pcapng(${JSON.stringify(file)})` : x.name;
+  };
+  const sinks = new Set(sites.map((s) => sinkText(s.stmt.sink)));
   if (sinks.size > 1)
     bag.add(
       'E0506',
-      'all captures of a program go to one sink: use -> ringbuf everywhere or -> perfbuf everywhere',
-      sites[1]!.stmt.sink.span,
+      `all captures of a program go to one sink: ${[...sinks].map((x) => `-> ${x}`).join(' and ')} differ`,
+      sites.find((s) => sinkText(s.stmt.sink) !== sinkText(sites[0]!.stmt.sink))!.stmt.sink.span,
+      'use the same sink everywhere (-> pcapng("FILE") is the ring buffer plus the file)',
     );
-  const kind = sites[0]!.stmt.sink.name as 'ringbuf' | 'perfbuf';
-  const sizes = sites
-    .map((s) => s.stmt.sink.size)
-    .filter((x): x is A.Expr => !!x && x.kind === 'Int')
-    .map((x) => Number((x as A.IntLit).value));
-  const size = sizes.length ? Math.max(...sizes) : config.captureRingSize;
+}
 
-  // Close probes: for each TLS family, its close functions in every binary its
-  // sites probe (or, for uprobe:tls:, wherever discovery attaches them); close(2)
-  // for syscalls.
-  const addInternal = (
-    attach: ProbeInstance['attach'],
-    from: ProbeInstance,
-    mark: Pick<ProbeInstance, 'closeFor' | 'internal'>,
-    text: string,
-  ) => {
-    const spec: A.ProbeSpecNode = { ...from.spec, text };
-    const item: A.ProbeItem = { kind: 'Probe', specs: [spec], body: [], oneLine: false, span: from.spec.span };
-    instances.push({
-      id: instances.length,
-      item,
-      spec,
-      attach,
-      types: new Map(),
-      calls: new Map(),
-      fields: new Map(),
-      vars: new Map(),
-      ...mark,
-    });
-  };
-  const familiesUsed = new Set(sites.map((s) => s.family));
-  for (const family of TLS_FAMILIES) {
-    if (!familiesUsed.has(family)) continue;
-    const targets = new Map<string, { inst: ProbeInstance; discover: boolean }>();
-    for (const site of sites) {
-      const inst = instances[site.instance]!;
-      if (site.family === family && inst.attach.kind === 'uprobe' && !targets.has(inst.attach.path))
-        targets.set(inst.attach.path, { inst, discover: !!inst.attach.discover });
-    }
-    for (const [path, { inst: from, discover }] of targets) {
-      const syms = discover ? undefined : host.functionSymbols(path);
-      for (const sig of CLOSE_SIGNATURES.filter((c) => c.family === family)) {
-        if (sig.match.kind !== 'uprobe') continue;
-        if (syms && syms.ok && !syms.value.includes(sig.match.func)) continue; // e.g. a binary without SSL_shutdown: closes go unseen
-        const attach: ProbeInstance['attach'] = {
-          kind: 'uprobe',
-          ret: false,
-          target: discover ? 'tls' : path,
-          path,
-          func: sig.match.func,
-          offset: 0,
-          ...(discover ? { discover: true } : {}),
-        };
-        addInternal(attach, from, { closeFor: { family, sig } }, `uprobe:${path}:${sig.match.func}`);
-      }
-    }
-  }
-  if (familiesUsed.has('syscalls')) {
-    const from = instances[sites.find((s) => s.family === 'syscalls')!.instance]!;
-    const sig = CLOSE_SIGNATURES.find((c) => c.family === 'syscalls')!;
-    const format = host.tracepoint('syscalls', 'sys_enter_close');
-    if (format)
-      addInternal(
-        { kind: 'tracepoint', category: 'syscalls', name: 'sys_enter_close', format },
-        from,
-        { closeFor: { family: 'syscalls', sig } },
-        'tracepoint:syscalls:sys_enter_close',
-      );
-  }
+/** Where a family first appears: its first site's statement. */
+export function familySpan(sites: CaptureSite[], family: string): A.Span {
+  return sites.find((s) => s.family === family)!.stmt.span;
+}
 
-  // Scope and discovery: captures through uprobe signatures follow the -c/-p
-  // process tree in the kernel (fork and exit keep capc_scope); uprobe:tls:
-  // needs the exec watcher to attach to new binaries; explicit TLS captures get
-  // the exec watcher and a call counter on the stacks they do not probe.
-  const tlsSites = sites.filter((s) => TLS_FAMILIES.includes(s.family as FamilyName));
-  const scope = tlsSites.length > 0;
-  const discovers = tlsSites.some((s) => {
-    const a = instances[s.instance]!.attach;
-    return a.kind === 'uprobe' && a.discover;
-  });
-  const discovery: CaptureInfo['discovery'] = discovers ? 'capture' : scope && config.tlsCheck ? 'watch' : undefined;
-  if (scope) {
-    const from = instances[tlsSites[0]!.instance]!;
-    const raw = (name: string): ProbeInstance['attach'] => ({ kind: 'rawtracepoint', name, args: [] });
-    addInternal(raw('sched_process_fork'), from, { internal: 'scope-fork' }, 'rawtracepoint:sched_process_fork');
-    addInternal(raw('sched_process_exit'), from, { internal: 'scope-exit' }, 'rawtracepoint:sched_process_exit');
-    if (discovery)
-      addInternal(raw('sched_process_exec'), from, { internal: 'exec-watch' }, 'rawtracepoint:sched_process_exec');
-    if (discovery === 'watch')
-      addInternal(
-        { kind: 'uprobe', ret: false, target: 'tls', path: 'tls', func: '*', offset: 0, discover: true },
-        from,
-        { internal: 'tls-watch' },
-        'uprobe:tls:* (calls into TLS stacks this program does not probe)',
-      );
-  }
-  return { sites, families, sink: { kind, size }, scope, discovery };
+/** The file of a `-> pcapng("FILE")` sink (undefined for any other sink). */
+export function pcapngFile(x: A.SinkSpec): string | undefined {
+  return x.name === 'pcapng' && x.file?.kind === 'Str' ? Buffer.from(x.file.value).toString('utf8') : undefined;
 }

@@ -30,6 +30,7 @@ import {
 import type { FnBuilder } from './fn-builder.js';
 import { lowerInt } from './lower-expr.js';
 import { STATS_MAP, type Resources } from './resources.js';
+import { r10WakeupBytes, r11Count, r2BatchBuffer, r3Defines, r7CopyOut, type LowerOptions } from './rules.js';
 
 export const CAPTURE_SINK = 'capc_payload';
 const CHUNK_SCRATCH = 'capc_chunkbuf';
@@ -47,6 +48,8 @@ interface Family {
   zero: string;
   accSize?: number;
   bufSize: number;
+  /** Offset mask of the batch buffer the accumulator flushes with (R3). */
+  bufMask: number;
   valueSize: number;
   endId: number;
   fullCounter: number;
@@ -106,18 +109,15 @@ export class CaptureLowering {
     private readonly info: CaptureInfo,
     private readonly res: Resources,
     private readonly program: AnalyzedProgram,
+    private readonly options: LowerOptions = {},
   ) {
     this.dropRecords = res.counter('capture-drop-records', CAPTURE_SINK);
     this.dropBytes = res.counter('capture-drop-bytes', CAPTURE_SINK);
     for (const [name, f] of info.families) {
       const ident = familyIdent(name);
       // struct capc_conn: 48 bytes of stream state + the 72-byte record header = 120.
-      // R2: the batch buffer is twice the batch size (tests may leave the rule out).
-      const bufSize = f.accumulateSize
-        ? program.testDisableRule === 'R2'
-          ? f.accumulateSize
-          : 2 * f.accumulateSize
-        : 0;
+      const buf = f.accumulateSize ? r2BatchBuffer(f.accumulateSize, options) : { size: 0, mask: 0 };
+      const bufSize = buf.size;
       const valueSize = CONN_SIZE + bufSize;
       this.families.set(name, {
         name,
@@ -126,6 +126,7 @@ export class CaptureLowering {
         zero: `capc_zero_${ident}`,
         accSize: f.accumulateSize,
         bufSize,
+        bufMask: buf.mask,
         valueSize,
         endId: res.allocEventId(),
         fullCounter: res.counter('conn-table-full', name),
@@ -148,12 +149,8 @@ export class CaptureLowering {
     // accumulate() sends oversize fragments straight through in the largest records
     // a per-CPU buffer can hold; capture() uses its own N.
     const maxChunk = Math.max(...this.info.sites.map((s) => (s.kind === 'accumulate' ? PASS_THROUGH_CHUNK : s.size)));
-    const testOnly =
-      this.program.testDisableRule === 'R3'
-        ? [{ name: 'CAPC_TEST_NO_R3', value: '1', comment: 'TEST BUILD: offsets into the batch buffer are not masked' }]
-        : [];
     return [
-      ...testOnly,
+      ...r3Defines(this.options),
       {
         name: 'CAPC_MAX_CHUNK',
         value: String(maxChunk),
@@ -161,7 +158,7 @@ export class CaptureLowering {
       },
       {
         name: 'CAPC_CAPTURE_WAKEUP',
-        value: `${Math.max(1, Math.floor(this.info.sink.size / 4))}ULL`,
+        value: `${r10WakeupBytes(this.info.sink.size)}ULL`,
         comment: 'R10: wake the reader when a quarter of the capture ring is unread',
       },
     ];
@@ -180,8 +177,8 @@ export class CaptureLowering {
         size: f.valueSize,
         assertLayout: true,
         comment: f.accSize
-          ? f.bufSize === 2 * f.accSize
-            ? `connection of family ${f.name}: stream state, the batch header, then the batch buffer, 2N = ${2 * f.accSize} bytes for batches of N = ${f.accSize} (R2)`
+          ? f.bufSize > f.accSize
+            ? `connection of family ${f.name}: stream state, the batch header, then the batch buffer, 2N = ${f.bufSize} bytes for batches of N = ${f.accSize} (R2)`
             : `connection of family ${f.name}: TEST BUILD WITHOUT R2: the buffer is only N = ${f.accSize} bytes`
           : `connection of family ${f.name}: stream state only (capture() does not batch)`,
       });
@@ -451,21 +448,22 @@ export class CaptureLowering {
       k: 'if',
       c: { k: 'un', op: '!', e: id('capc_stp') },
       then: [
-        {
-          k: 'expr',
-          e: call('capc_count', addr(id(STATS_MAP)), num(stash.unpaired)),
-          comment: 'a return whose entry capc did not see (the call began before capc attached)',
-        },
+        r11Count(
+          STATS_MAP,
+          stash.unpaired,
+          'a return whose entry capc did not see (the call began before capc attached)',
+        ),
         { k: 'return', e: num(0) },
       ],
     });
-    b.emit({
-      k: 'decl',
-      type: `struct ${stash.struct.name}`,
-      name: 'capc_st',
-      init: { k: 'un', op: '*', e: id('capc_stp') },
-      comment: 'R7: copy the saved arguments out, then drop the entry',
-    });
+    b.emit(
+      r7CopyOut(
+        `struct ${stash.struct.name}`,
+        'capc_st',
+        'capc_stp',
+        'copy the saved arguments out, then drop the entry',
+      ),
+    );
     b.emit({ k: 'expr', e: call('bpf_map_delete_elem', addr(id(stash.map)), keyRef) });
     const ret: CExpr =
       sig.match.kind === 'uprobe'
@@ -543,11 +541,6 @@ export class CaptureLowering {
         ),
       });
     }
-  }
-
-  /** Saved entry argument `n` (for argN in a return-time capture body). */
-  static savedArg(n: number): CExpr {
-    return { k: 'index', e: dot(id('capc_st'), 'a'), i: num(n) };
   }
 
   // ---- statements -----------------------------------------------------------
@@ -638,11 +631,12 @@ export class CaptureLowering {
           c: a,
           then: inner,
           else: [
-            {
-              k: 'expr',
-              e: call('capc_count_n', addr(id(STATS_MAP)), num(f.refusedBytes), len),
-              comment: 'R11: no room for this connection: its bytes are counted, not captured',
-            },
+            r11Count(
+              STATS_MAP,
+              f.refusedBytes,
+              'R11: no room for this connection: its bytes are counted, not captured',
+              len,
+            ),
           ],
           src: b.src,
         },
@@ -706,7 +700,7 @@ export class CaptureLowering {
           addr(arrow(id('capc_a'), 'c')),
           dot(id('capc_ck'), 'key'),
           id('CAPC_REC_CLOSE'),
-          num(f.accSize ? 2 * f.accSize - 1 : 0),
+          num(f.bufMask),
         ),
         then: [
           {
@@ -750,7 +744,7 @@ export class CaptureLowering {
     ];
     for (const f of this.families.values()) {
       const cb = `capc_flush_${familyIdent(f.name)}`.slice(0, 40);
-      const mask = f.accSize ? 2 * f.accSize - 1 : 0;
+      const mask = f.bufMask;
       const c = addr(arrow(id('a'), 'c'));
       const sinkFields = (this.sinkInit(f.endId) as Extract<CExpr, { k: 'init' }>).fields.map(
         ([k, v]): [string, CExpr] => [k, k === 'ctx' ? arrow(id('fa'), 'ctx') : v],
@@ -863,7 +857,12 @@ export class CaptureLowering {
 
   manifest(): ManifestCapture {
     return {
-      sink: { kind: this.info.sink.kind, map: CAPTURE_SINK, size: this.info.sink.size },
+      sink: {
+        kind: this.info.sink.kind,
+        map: CAPTURE_SINK,
+        size: this.info.sink.size,
+        ...(this.info.sink.pcapng !== undefined ? { pcapng: this.info.sink.pcapng } : {}),
+      },
       flushProgram: 'capc_flush',
       idleFlushMs: this.program.config.idleFlushMs,
       sites: this.info.sites.map((s) => {
@@ -884,12 +883,14 @@ export class CaptureLowering {
         endId: f.endId,
         valueSize: f.valueSize,
         accumulateSize: f.accSize,
+        bufferSize: f.bufSize,
         maxConnections: this.program.config.maxConnections,
         fullCounter: f.fullCounter,
         refusedBytesCounter: f.refusedBytes,
       })),
       dropRecords: this.dropRecords,
       dropBytes: this.dropBytes,
+      ...(this.info.decode ? { decode: this.info.decode } : {}),
     };
   }
 }

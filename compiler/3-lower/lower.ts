@@ -10,21 +10,23 @@ import { isStr } from '../2-analyze/types.js';
 import type { TracepointFormat } from '../host.js';
 import { MANIFEST_VERSION, type Manifest, type ManifestAttach, type ManifestProbe } from '../manifest.js';
 import { bin, id, num, un, type CField, type CFunction, type CProgram, type CStruct } from './c-ir.js';
-import { FnBuilder } from './fn-builder.js';
+import { FnBuilder, type Lowerers } from './fn-builder.js';
 import { cIntType } from './layout.js';
 import { lowerInt, strVarSlot, varName } from './lower-expr.js';
+import { buildMapKey } from './lower-map.js';
 import { lowerStmts } from './lower-stmt.js';
 import { CaptureLowering } from './lower-capture.js';
 import { ScopeLowering } from './lower-capture-scope.js';
 import { FAMILIES } from '../../stdlib/signatures.js';
 import { Resources, STATS_MAP } from './resources.js';
+import { r10WakeupBytes, type LowerOptions } from './rules.js';
 
 export interface Lowered {
   c: CProgram;
   manifest: Manifest;
 }
 
-export function lower(program: AnalyzedProgram): Lowered {
+export function lower(program: AnalyzedProgram, options: LowerOptions = {}): Lowered {
   const res = new Resources(program);
   // Capture lowering is needed for sites, and for probes that only use conn/buf/len (entry/return pairs).
   const capturing =
@@ -37,10 +39,15 @@ export function lower(program: AnalyzedProgram): Lowered {
           scope: false,
         }
       : undefined);
-  const capture = capturing ? new CaptureLowering(capturing, res, program) : undefined;
+  const capture = capturing ? new CaptureLowering(capturing, res, program, options) : undefined;
+  const wakeupBytes = r10WakeupBytes(program.config.ringbufSize, program.config.wakeupBytes);
   const hasSites = !!capture?.hasSites;
-  res.capture = capture;
+  // The -c/-p process tree and TLS discovery (plan-capture-scope.ts): their maps and programs.
   const scope = hasSites && program.capture!.scope ? new ScopeLowering(program.capture!, res) : undefined;
+  const lowerers: Lowerers = {
+    mapKey: buildMapKey,
+    captureSink: capture ? (b, s, site) => capture.sink(b, s, site) : undefined,
+  };
   const functions: CFunction[] = [];
   const probes: ManifestProbe[] = [];
   const tpStructs = new Map<string, CStruct>();
@@ -51,7 +58,7 @@ export function lower(program: AnalyzedProgram): Lowered {
   for (const inst of program.instances) {
     if (inst.attach.kind === 'tracepoint') needStruct(inst.attach.format);
     if (inst.capture?.exitFormat) needStruct(inst.capture.exitFormat);
-    for (const { fn, probe } of lowerInstance(inst, res, scope)) {
+    for (const { fn, probe } of lowerInstance(inst, res, capture, scope, lowerers)) {
       functions.push(fn);
       probes.push(probe);
     }
@@ -73,7 +80,7 @@ export function lower(program: AnalyzedProgram): Lowered {
     defines: [
       {
         name: 'CAPC_WAKEUP_BYTES',
-        value: `${program.config.wakeupBytes}ULL`,
+        value: `${wakeupBytes}ULL`,
         comment: 'R10: unread bytes that make a producer wake the reader',
       },
       ...(hasSites ? capture!.defines() : []),
@@ -121,7 +128,7 @@ export function lower(program: AnalyzedProgram): Lowered {
       strlen: program.config.strlen,
       maxMapKeys: program.config.maxMapKeys,
       ringbufSize: program.config.ringbufSize,
-      wakeupBytes: program.config.wakeupBytes,
+      wakeupBytes,
       loopLimit: program.config.loopLimit,
     },
     uses: { ...program.uses },
@@ -217,7 +224,13 @@ function manifestProbe(
 }
 
 /** One BPF program per instance; two for a return-time capture (entry + return). */
-function lowerInstance(inst: ProbeInstance, res: Resources, scope: ScopeLowering | undefined): LoweredProbe[] {
+function lowerInstance(
+  inst: ProbeInstance,
+  res: Resources,
+  captureLowering: CaptureLowering | undefined,
+  scope: ScopeLowering | undefined,
+  lowerers: Lowerers,
+): LoweredProbe[] {
   const name = programName(inst);
   const { section, params } = sectionAndParams(inst.attach);
   if (inst.internal) {
@@ -236,7 +249,7 @@ function lowerInstance(inst: ProbeInstance, res: Resources, scope: ScopeLowering
       section,
       name,
       params,
-      body: res.capture!.closeBody(inst),
+      body: captureLowering!.closeBody(inst),
       comment: `${inst.spec.text}: capc watches connections of ${inst.closeFor.family} close`,
       src: inst.spec.span.line,
     };
@@ -245,7 +258,7 @@ function lowerInstance(inst: ProbeInstance, res: Resources, scope: ScopeLowering
   const capture = inst.capture;
   if (capture && capture.at === 'return') {
     // Entry half on the probe as written; the user's body runs at the return half.
-    const entry = { ...res.capture!.entryFunction(inst, params), section, name: `${name}e` };
+    const entry = { ...captureLowering!.entryFunction(inst, params), section, name: `${name}e` };
     // Go: no uretprobe (the Go runtime moves stacks, and a uretprobe rewrites a return
     // address on one); the return half is a uprobe on each RET instruction instead.
     const retAttach: AttachPoint =
@@ -258,6 +271,8 @@ function lowerInstance(inst: ProbeInstance, res: Resources, scope: ScopeLowering
     const fn = lowerBody(
       inst,
       res,
+      lowerers,
+      captureLowering,
       ret.section,
       ret.params,
       name,
@@ -271,6 +286,8 @@ function lowerInstance(inst: ProbeInstance, res: Resources, scope: ScopeLowering
   const fn = lowerBody(
     inst,
     res,
+    lowerers,
+    captureLowering,
     section,
     params,
     name,
@@ -282,14 +299,16 @@ function lowerInstance(inst: ProbeInstance, res: Resources, scope: ScopeLowering
 function lowerBody(
   inst: ProbeInstance,
   res: Resources,
+  lowerers: Lowerers,
+  captureLowering: CaptureLowering | undefined,
   section: string,
   params: string,
   name: string,
   comment: string,
 ): CFunction {
-  const b = new FnBuilder(inst, res);
+  const b = new FnBuilder(inst, res, lowerers);
   b.src = inst.spec.span.line;
-  if (inst.capture) res.capture!.prologue(b);
+  if (inst.capture) captureLowering!.prologue(b);
   // Variables: integers are zeroed locals; strings get a scratch slot with an empty string.
   for (const v of inst.vars.values()) {
     if (isStr(v.type)) {

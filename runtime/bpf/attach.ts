@@ -5,13 +5,13 @@
 // Link whose destroy() is idempotent; links are file descriptors, so the
 // kernel detaches them even if capc is killed.
 import fs from 'node:fs';
-import type { ManifestProbe } from '../../compiler/manifest.js';
+import type { ManifestProbe } from '../../compiler/index.js';
 import { CapcError } from '../errors.js';
 import { errno, native, strerror, type Ptr } from '../ffi/libbpf.js';
 import { kprobeError } from './kernel-support.js';
 import { takeLibbpfLog } from './libbpf-log.js';
-import { readFunctionSymbols } from '../host/elf.js';
-import { goBinaryInfo, goFileOffset, goVersionNumber, returnOffsets } from '../tls/go-binary.js';
+import { readFunctionSymbols } from '../symbols/elf.js';
+import { goBinaryInfo, goFileOffset, goVersionNumber, returnOffsets } from '../symbols/go-binary.js';
 
 /** Attach one probe of the manifest (BEGIN/END are run, not attached: none returned). */
 export function attachProbe(p: ManifestProbe, prog: Ptr, o: { pid?: number }): Link[] {

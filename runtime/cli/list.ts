@@ -3,7 +3,7 @@
 // -v adds each probe's arguments. Needs no privileges beyond reading tracefs.
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { listProbes } from '../host/listing.js';
+import { listProbes } from '../listing/list-probes.js';
 import { systemHost } from '../host/system-host.js';
 import { EXIT_OK, reportFailure } from './common.js';
 import { escapeText } from '../format/payload.js';

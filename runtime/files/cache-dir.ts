@@ -42,17 +42,6 @@ export function cacheDir(): string {
   return chosen.dir;
 }
 
-/** True when the cache outlives this process (false: a private directory, see cacheDir). */
-export function cachePersistent(): boolean {
-  chosen ??= choose();
-  return chosen.persistent;
-}
-
-/** Forget the choice (tests that change the environment between runs in one process). */
-export function resetCacheDirForTests(): void {
-  chosen = undefined;
-}
-
 function choose(): Chosen {
   const wanted = requestedDir();
   const problem = prepare(wanted);

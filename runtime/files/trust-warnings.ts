@@ -2,8 +2,8 @@
 // (a cache another user could write, a tool on PATH in a directory others can
 // write). Each is said once per process. The CLI installs a sink that renders
 // them as diagnostics on stderr; until it does, they go to stderr as text.
-import type { Diagnostic } from '../../compiler/diagnostics/diagnostic.js';
-import type { DiagnosticCode } from '../../compiler/diagnostics/catalogue.js';
+import type { Diagnostic } from '../../diagnostics/diagnostic.js';
+import type { DiagnosticCode } from '../../diagnostics/catalogue.js';
 
 type Sink = (d: Diagnostic) => void;
 

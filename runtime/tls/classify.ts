@@ -8,10 +8,10 @@
 // Results are cached by device, inode, size and modification time.
 import fs from 'node:fs';
 import path from 'node:path';
-import { captureFunctions, closeFunctions, FAMILIES, type FamilyName } from '../../stdlib/signatures.js';
-import { readAt, readSections } from '../host/elf.js';
-import { findFunctionSymbols } from './elf-symbols.js';
-import { goBinaryInfo, goPclntabFunctions, goVersionNumber, isGoBinary } from './go-binary.js';
+import { captureFunctions, closeFunctions, FAMILIES, type FamilyName } from '../../compiler/index.js';
+import { readAt, readSections } from '../symbols/elf.js';
+import { findFunctionSymbols } from '../symbols/elf-symbols.js';
+import { goBinaryInfo, goPclntabFunctions, goVersionNumber, isGoBinary } from '../symbols/go-binary.js';
 
 /** One TLS stack in one file, and how to attach to it. */
 export interface TlsStack {

@@ -9,8 +9,7 @@
 // probe itself, so capc can say at exit which processes' TLS it missed.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Manifest, ManifestProbe } from '../../compiler/manifest.js';
-import { captureFunctions, type FamilyName } from '../../stdlib/signatures.js';
+import { captureFunctions, type FamilyName, type Manifest, type ManifestProbe } from '../../compiler/index.js';
 import { attachAtReturns, attachUprobe, type Link } from '../bpf/attach.js';
 import type { BpfObject } from '../bpf/object.js';
 import { CapcError } from '../errors.js';
@@ -19,7 +18,7 @@ import { native } from '../ffi/libbpf.js';
 import { ldconfigEntries, mappedFiles } from '../host/libraries.js';
 import { RingReader } from '../ring/ringbuf.js';
 import { classifyFile, resolveNeeded, TLS_LIBRARY_NAME, type TlsStack } from './classify.js';
-import { goFileOffset } from './go-binary.js';
+import { goFileOffset } from '../symbols/go-binary.js';
 
 const EXEC_EV_SIZE = 40;
 const RESCAN_MS = 2000;

@@ -4,6 +4,7 @@
 // every thousand. Each connection's state is freed when it ends, the index
 // grows by appending, and the stream directory stays usable (one directory
 // per program name, one per process under it).
+// test-lane: exclusive (samples capc's RSS)
 import assert from 'node:assert/strict';
 import { execFile, execSync, spawn } from 'node:child_process';
 import fs from 'node:fs';

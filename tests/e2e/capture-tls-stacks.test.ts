@@ -6,8 +6,8 @@
 // gnutls-serv, wget), BoringSSL (bssl client), node's built-in OpenSSL
 // (https server and client), all found by --tls, under -c through a shell
 // (descendants followed in the kernel); and what capc says when it cannot
-// capture: TLS the program does not probe (W0906), no connection (W0907),
-// stacks it cannot probe (W0905).
+// capture: TLS the program does not probe (W0908), no connection (W0909),
+// stacks it cannot probe (W0907).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -259,7 +259,7 @@ test('-p PID follows the process tree: a client its shell starts later is captur
   assertStreamsMatchByContent(peers, path.join(work, 's'), 'pyclient', 2, pyPid);
 });
 
-test("the plain one-liner names node when node's https client talks TLS through its own OpenSSL (W0906)", async (t) => {
+test("the plain one-liner names node when node's https client talks TLS through its own OpenSSL (W0908)", async (t) => {
   if (!requireKernel(t)) return;
   const { cert, key } = testCert();
   const work = tmp('capc-miss-');
@@ -276,7 +276,7 @@ test("the plain one-liner names node when node's https client talks TLS through 
     },
   });
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stderr, /warning\[W0906\]: TLS traffic this program did not capture/);
+  assert.match(r.stderr, /warning\[W0908\]: TLS traffic this program did not capture/);
   assert.match(
     r.stderr,
     new RegExp(`node\\[${nodePid}\\]: .*SSL_write \\d+x.* in OpenSSL.* built into node \\(/usr/bin/node\\)`),
@@ -284,18 +284,18 @@ test("the plain one-liner names node when node's https client talks TLS through 
   assert.match(r.stderr, /would be captured by: uprobe:\/usr\/bin\/node:SSL_write, uprobe:\/usr\/bin\/node:SSL_read/);
 });
 
-test('a capture that sees no connection says so, and which probes saw nothing (W0907)', async (t) => {
+test('a capture that sees no connection says so, and which probes saw nothing (W0909)', async (t) => {
   if (!requireKernel(t)) return;
   const r = await runCapc(['run', '-q', '-e', README_ONE_LINER, '-c', 'true'], { timeoutMs: 60000 });
   assert.equal(r.code, 0, r.stderr);
   assert.match(
     r.stderr,
-    /warning\[W0907\]: the capture saw no connection: nothing in scope called SSL_write, SSL_read, SSL_write_ex, SSL_read_ex in \S*libssl\.so\.3/,
+    /warning\[W0909\]: the capture saw no connection: nothing in scope called SSL_write, SSL_read, SSL_write_ex, SSL_read_ex in \S*libssl\.so\.3/,
   );
   assert.match(r.stderr, /capc run --tls/);
 });
 
-test('TLS capc cannot probe is named with what was tried: a stripped static OpenSSL program, a Go program of an older ABI (W0905)', async (t) => {
+test('TLS capc cannot probe is named with what was tried: a stripped static OpenSSL program, a Go program of an older ABI (W0907)', async (t) => {
   if (!requireKernel(t) || !requireTool(t, 'go') || !requireTool(t, 'strip')) return;
   const { cert, key } = testCert();
   const work = tmp('capc-bad-');
@@ -324,10 +324,10 @@ kill $A $B`,
   assert.match(
     r.stderr,
     new RegExp(
-      `W0905\\]: ${stripped.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} has OpenSSL.* but no symbols .*looked in \\.dynsym and \\.symtab`,
+      `W0907\\]: ${stripped.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} has OpenSSL.* but no symbols .*looked in \\.dynsym and \\.symtab`,
     ),
   );
-  assert.match(r.stderr, new RegExp(`W0905\\]: ${oldGo} uses Go's crypto/tls, built with go1\\.16.*Go 1\\.17\\+`));
+  assert.match(r.stderr, new RegExp(`W0907\\]: ${oldGo} uses Go's crypto/tls, built with go1\\.16.*Go 1\\.17\\+`));
   // Probed by name, the same binary is refused at attach, with the reason.
   const e = await runCapc([
     'run',

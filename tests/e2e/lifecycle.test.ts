@@ -8,6 +8,11 @@ import { test } from 'node:test';
 import { capcBin, repoRoot } from '../support/paths.js';
 import { assertUnloaded, loadedCapcProgramIds, runCapc } from '../support/capc.js';
 import { requireKernel } from '../support/kernel.js';
+import { compileOptions } from '../../runtime/cli/common.js';
+import { CapcError } from '../../runtime/errors.js';
+import type { Renderer } from '../../runtime/events/model.js';
+import { mapText } from '../../runtime/format/maps.js';
+import { runSession } from '../../runtime/session/session.js';
 import { buildTarget } from '../support/targets.js';
 
 const PROG = 'interval:ms:20 { @ticks = count(); } END { printf("END ran\\n"); }';
@@ -60,12 +65,38 @@ test('-c command exit, exit(), --duration: each ends the session once', async (t
   endedCleanly(r.stdout);
 });
 
-test('a failure while running still ends cleanly: END, maps, detach, exit 1', async (t) => {
+test('a failure while running still ends cleanly: END, maps, detach, and the error comes out', async (t) => {
   if (!requireKernel(t)) return;
-  const r = await runCapc(['run', '-q', '-e', PROG], { env: { CAPC_TEST_FAIL_AFTER_MS: '300' } });
-  assert.equal(r.code, 1);
-  endedCleanly(r.stdout);
-  assert.match(r.stderr, /error\[E0906\]: injected failure/);
+  // The session runs in this process and the fault is injected here: its renderer fails
+  // once, 300 ms after attaching (capc has no switch for this).
+  const out: string[] = [];
+  let programs: number[] = [];
+  let failAt = Infinity;
+  let failed = false;
+  const renderer: Renderer = {
+    event(e) {
+      if (!failed && Date.now() >= failAt) {
+        failed = true;
+        throw new CapcError('E0906', 'injected failure');
+      }
+      if (e.kind === 'printf' && !e.text.toString().startsWith('tick')) out.push(e.text.toString());
+      if (e.kind === 'maps') out.push(...e.maps.map((m) => mapText(m).toString()));
+    },
+    end() {},
+  };
+  await assert.rejects(
+    runSession({
+      source: { name: '-e', text: PROG.replace('count(); }', 'count(); printf("tick\\n"); }') },
+      compile: compileOptions({}, []),
+      renderer,
+      onLoaded: (ids) => (programs = ids),
+      onAttached: () => (failAt = Date.now() + 300),
+    }),
+    /injected failure/,
+  );
+  assert.ok(failed, 'the fault was injected');
+  endedCleanly(out.join(''));
+  await assertUnloaded(programs);
 });
 
 test('kill -9: the kernel drops every probe with the process', async (t) => {

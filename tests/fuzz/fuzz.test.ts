@@ -6,6 +6,7 @@
 // in the kernel must print what the documented rules compute (arith.ts).
 // Failures print the input and how to replay it; the long campaign
 // (`npm run fuzz`) saves them under tests/fuzz/regressions/.
+// test-lane: exclusive (5,000 compiles and 300 verifier loads: CPU-bound, alone it takes ~85 s)
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';

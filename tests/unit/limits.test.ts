@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parse } from '../../compiler/1-parse/parse.js';
-import { renderDiagnostic, escapeControls } from '../../compiler/diagnostics/render.js';
+import { renderDiagnostic, escapeControls } from '../../diagnostics/render.js';
 
 const src = (text: string) => ({ name: 't.cap', text });
 

@@ -1,6 +1,6 @@
 // tests/unit/tls-stacks.test.ts — the TLS families in analysis (a capture on
 // SSL_write covers SSL_write_ex, uprobe:tls: resolves by name only, the
-// process-tree and discovery programs are added), and TLS discovery's
+// process-tree and discovery programs are added by plan-capture), and TLS discovery's
 // classification of real files on this machine (libssl, GnuTLS, NSS, node's
 // built-in OpenSSL, a Go program built with and without symbols).
 import assert from 'node:assert/strict';
@@ -9,15 +9,20 @@ import { test } from 'node:test';
 import { parse } from '../../compiler/1-parse/parse.js';
 import { analyze } from '../../compiler/2-analyze/analyze.js';
 import { compile } from '../../compiler/compile.js';
+import { planCapture } from '../../compiler/3-lower/plan-capture.js';
 import { fixtureHost } from '../fixtures/fixture-host.js';
 import { CAPTURE_SIGNATURES, FAMILIES, findSignature } from '../../stdlib/signatures.js';
 import { classifyFile } from '../../runtime/tls/classify.js';
-import { goPclntabFunctions, returnOffsets } from '../../runtime/tls/go-binary.js';
+import { goPclntabFunctions, returnOffsets } from '../../runtime/symbols/go-binary.js';
 import { goPeer } from '../support/tls-stacks.js';
 
+/** Analysis and the plan-capture pass (which adds the close, scope and discovery programs). */
 function analyzeText(text: string) {
   const source = { name: 't.cap', text };
-  return analyze(parse(source).program, source, fixtureHost);
+  const r = analyze(parse(source).program, source, fixtureHost);
+  return r.diagnostics.some((d) => d.severity === 'error')
+    ? r
+    : { ...r, analyzed: planCapture(r.analyzed, fixtureHost) };
 }
 
 test('a capture on SSL_write covers SSL_write_ex (and SSL_read SSL_read_ex), with one family and one table', () => {
@@ -159,11 +164,11 @@ test("the TUI's probes pane lists the TLS stacks discovery attached to; text and
       probe: 'uprobe:/usr/bin/node:SSL_write, uprobe:/usr/bin/node:SSL_read',
     },
   ]);
-  assert.match(m, /^warning\[W0906\]/);
+  assert.match(m, /^warning\[W0908\]/);
   assert.match(m, /node\[9\]: SSL_write 2x in OpenSSL 3 built into node \(\/usr\/bin\/node\)/);
   assert.match(
     noConnectionText(['uprobe:/lib/libssl.so.3:SSL_write', 'uretprobe:/lib/libssl.so.3:SSL_read'], 0),
     /nothing in scope called SSL_write, SSL_read in \/lib\/libssl\.so\.3/,
   );
-  assert.match(noConnectionText(['uprobe:tls:SSL_write'], 1), /any stack capc found.*see W0906/);
+  assert.match(noConnectionText(['uprobe:tls:SSL_write'], 1), /any stack capc found.*see W0908/);
 });
