@@ -14,17 +14,23 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { runCapc } from '../support/capc.js';
 import { requireKernel } from '../support/kernel.js';
+import { ownCommand } from '../support/own-command.js';
 import { attr, startReceiver, type Metric } from '../support/otlp-receiver.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+// dd and cat under names of their own: other test files run them beside this one.
+const DD = ownCommand('dd', 'ddotlp');
+const CAT = ownCommand('cat', 'catotlp');
+process.on('exit', () => (DD.remove(), CAT.remove()));
+
 const PROGRAM = `
-tracepoint:syscalls:sys_enter_write /comm == "dd" && args->fd == 1/ {
+tracepoint:syscalls:sys_enter_write /comm == "${DD.comm}" && args->fd == 1/ {
   printf("dd wrote %d\\n", args->count);
   @writes = count();
   @sizes = hist(args->count);
 }
-tracepoint:syscalls:sys_enter_read, tracepoint:syscalls:sys_enter_write /comm == "cat"/ accumulate(conn, 1024) -> ringbuf
+tracepoint:syscalls:sys_enter_read, tracepoint:syscalls:sys_enter_write /comm == "${CAT.comm}"/ accumulate(conn, 1024) -> ringbuf
 `;
 
 test('otlp: printf and captured payload as log records, maps as metrics, decoded with the OTLP protos', async (t) => {
@@ -38,8 +44,8 @@ test('otlp: printf and captured payload as log records, maps as metrics, decoded
       timeoutMs: 120_000,
       onAttached: async (pid) => {
         try {
-          execFileSync('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=512', 'count=20'], { stdio: 'ignore' });
-          execFileSync('cat', [path.join(work, 'data.txt')], { stdio: ['ignore', 'ignore', 'ignore'] });
+          execFileSync(DD.path, ['if=/dev/zero', 'of=/dev/null', 'bs=512', 'count=20'], { stdio: 'ignore' });
+          execFileSync(CAT.path, [path.join(work, 'data.txt')], { stdio: ['ignore', 'ignore', 'ignore'] });
           // A periodic metrics export with the whole workload in it, before exit.
           for (let i = 0; i < 40; i++) {
             const last = rx.metrics.at(-1)?.find((m) => m.name === 'capc_map_writes');
@@ -62,7 +68,7 @@ test('otlp: printf and captured payload as log records, maps as metrics, decoded
     const captured = rx.logs.filter(
       (l) =>
         attr(l.attributes, 'capc.event')?.stringValue === 'capture' &&
-        attr(l.attributes, 'process.command')?.stringValue === 'cat',
+        attr(l.attributes, 'process.command')?.stringValue === CAT.comm,
     );
     for (const dir of ['ingress', 'egress']) {
       const conns = new Map<string, Buffer[]>();
@@ -113,13 +119,13 @@ test('otlp: an unreachable collector loses records, counted (W0906); capture and
       '--otlp',
       `http://127.0.0.1:${port}`,
       '-e',
-      'tracepoint:syscalls:sys_enter_write /comm == "dd" && args->fd == 1/ { printf("w\\n"); @n = count(); }',
+      `tracepoint:syscalls:sys_enter_write /comm == "${DD.comm}" && args->fd == 1/ { printf("w\\n"); @n = count(); }`,
     ],
     {
       timeoutMs: 120_000,
       onAttached: (pid) => {
         try {
-          execFileSync('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=512', 'count=30'], { stdio: 'ignore' });
+          execFileSync(DD.path, ['if=/dev/zero', 'of=/dev/null', 'bs=512', 'count=30'], { stdio: 'ignore' });
         } finally {
           process.kill(pid, 'SIGINT');
         }

@@ -16,6 +16,7 @@ import { test } from 'node:test';
 import { runCapc } from '../support/capc.js';
 import { startHttp, startMariadb, startPostgres, startRedis, postgresBin, type Server } from '../support/db-servers.js';
 import { requireKernel, requireTool } from '../support/kernel.js';
+import { ownCommand } from '../support/own-command.js';
 import { assertPcapngMatchesStreams, decodeAs, fieldValues, tshark } from '../support/pcapng-read.js';
 
 const SOCKET_IO = [
@@ -179,6 +180,10 @@ test('pcapng: an existing file or a symlink is never written (E0907, exit 2, not
   assert.match(noCapture.stderr, /E0904.*--pcapng needs a program that captures payload/);
 });
 
+// dd under a name of its own: the other export tests run dd beside this one.
+const DD = ownCommand('dd', 'ddpcap');
+process.on('exit', () => DD.remove());
+
 test('pcapng: a full disk loses packets, counted (W0906), while capture goes on and the file stays readable', async (t) => {
   if (!requireKernel(t) || !requireTool(t, 'tshark') || !requireTool(t, 'mount')) return;
   const mnt = fs.mkdtempSync(path.join(os.tmpdir(), 'capc-tmpfs-'));
@@ -195,13 +200,13 @@ test('pcapng: a full disk loses packets, counted (W0906), while capture goes on 
         '--write-streams',
         streams,
         '-e',
-        `${SOCKET_IO} /comm == "dd"/ accumulate(conn, 4096) -> ringbuf(16M)`,
+        `${SOCKET_IO} /comm == "${DD.comm}"/ accumulate(conn, 4096) -> ringbuf(16M)`,
       ],
       {
         timeoutMs: 120_000,
         onAttached: (pid) => {
           try {
-            execFileSync('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=16k', 'count=128'], { stdio: 'ignore' });
+            execFileSync(DD.path, ['if=/dev/zero', 'of=/dev/null', 'bs=16k', 'count=128'], { stdio: 'ignore' });
           } finally {
             process.kill(pid, 'SIGINT');
           }
