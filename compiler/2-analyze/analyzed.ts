@@ -11,7 +11,7 @@ import type {
   SourceFile,
   Span,
 } from '../../grammar/ast.js';
-import type { CaptureSignature, CloseSignature } from '../../stdlib/signatures.js';
+import type { CaptureSignature, CloseSignature, FamilyName } from '../../stdlib/signatures.js';
 import type { TracepointField, TracepointFormat } from '../host.js';
 import type { AttachPoint } from './probes.js';
 import type { FormatSegment } from './printf-format.js';
@@ -107,7 +107,19 @@ export interface CaptureInfo {
   sites: CaptureSite[];
   /** Per family: the accumulate size all its sites share (undefined: capture() only). */
   families: Map<string, { accumulateSize?: number; chunkSize: number; span: Span }>;
-  sink: { kind: 'ringbuf' | 'perfbuf'; size: number };
+  /** pcapng: a ring buffer whose streams capc also writes to `pcapng` (a file name). */
+  sink: { kind: 'ringbuf' | 'perfbuf'; size: number; pcapng?: string };
+  /** Protocols `-> decode(...)` asked for (['auto'] for all). */
+  decode?: string[];
+  /** Captures through TLS signatures: with -c/-p they follow the process tree (capc_scope), not one pid. */
+  scope: boolean;
+  /**
+   * TLS discovery at run time: 'capture' when the program has `uprobe:tls:`
+   * probes (capc attaches them to every TLS stack it finds); 'watch' when it
+   * probes TLS stacks explicitly (capc counts calls into the ones it does not
+   * probe, to warn at exit); undefined otherwise.
+   */
+  discovery?: 'capture' | 'watch';
 }
 
 export interface ProbeInstance {
@@ -128,15 +140,27 @@ export interface ProbeInstance {
   /** Set when the probe reads the connection's identity (laddr, raddr, lport, rport, fd). */
   usesIdentity?: boolean;
   /**
-   * Set for probes capc adds itself to learn which socket an OpenSSL
-   * connection uses: SSL_set_fd, or a socket syscall made inside an SSL call.
+   * Set for probes capc adds itself to learn which socket a TLS connection
+   * uses: SSL_set_fd, or a socket syscall made inside a captured TLS call
+   * (compiler/3-lower/plan-identity.ts).
    */
-  identFor?: { family: 'openssl'; how: 'set-fd' | 'syscall' };
+  identFor?: { family: FamilyName; how: 'set-fd' | 'syscall' };
+  /** Set for probes capc adds because a signature covers a sibling (SSL_write covers SSL_write_ex): the instance it comes from. */
+  coveredBy?: number;
+  /**
+   * Set for programs capc adds for capture scope and TLS discovery: following
+   * the -c/-p process tree (fork, exit), seeing new executables (exec), and
+   * counting calls into TLS stacks the program does not probe (tls-watch).
+   */
+  internal?: 'scope-fork' | 'scope-exit' | 'exec-watch' | 'tls-watch';
 }
 
-/** Connection identity: the families whose connections' sockets the kernel learns (stdlib/capc-ident.bpf.h). */
+/** Connection identity (plan-capture: plan-identity.ts; the kernel side is stdlib/capc-ident.bpf.h). */
 export interface IdentityInfo {
-  families: ('openssl' | 'syscalls')[];
+  /** The families whose connections' sockets the kernel learns. */
+  families: FamilyName[];
+  /** Families whose probes read the identity but whose sockets capc cannot learn (Go): it stays unknown. */
+  unknown?: FamilyName[];
 }
 
 export interface ProgramConfig {
@@ -154,10 +178,12 @@ export interface ProgramConfig {
   idleFlushMs: number;
   /** Capture writes at entry (1: one trap, requested length) instead of at return (0: exact). */
   captureWritesAtEntry: number;
-  /** Unread bytes in a ring that make a producer wake the consumer (R10). */
+  /** Unread bytes in a ring that make a producer wake the consumer (R10); 0: lowering picks a quarter of the ring. */
   wakeupBytes: number;
   /** Most iterations of a while loop (R6); reaching it is counted and reported. */
   loopLimit: number;
+  /** 1: a program that captures TLS through explicit probes also watches for TLS stacks it does not probe, and warns at exit. */
+  tlsCheck: number;
 }
 
 export interface AnalyzedProgram {
@@ -166,11 +192,12 @@ export interface AnalyzedProgram {
   maps: Map<string, MapInfo>;
   config: ProgramConfig;
   positional: string[];
+  /** accumulate()/capture() statements, in program order (check). */
+  sites: CaptureSite[];
+  /** What capture needs: families, sink, the probes that see connections close (plan-capture). */
   capture: CaptureInfo | undefined;
   /** Set when any connection's identity is learned (every capture of a known family, and identity builtins). */
   identity?: IdentityInfo;
-  /** Tests only: a verifier rule left out (see AnalyzeOptions.testDisableRule). */
-  testDisableRule?: 'R2' | 'R3';
   /** Builtins that need values from userspace at load time. */
   uses: { cpid: boolean; elapsed: boolean };
 }

@@ -1,14 +1,12 @@
 // compiler/2-analyze/check-identity.ts — connection identity in analysis: the
 // builtins that read it (laddr, raddr, lport, rport, fd) and where they
 // exist (probes capc knows the connection of), address literals they are
-// compared with (`raddr == "10.0.0.0/8"`), and the probes capc adds to learn
-// an OpenSSL connection's socket (SSL_set_fd, and the socket syscalls a
-// thread makes inside SSL calls). The kernel side is stdlib/capc-ident.bpf.h.
+// compared with (`raddr == "10.0.0.0/8"`). The probes capc adds to learn a
+// connection's socket are planned by compiler/3-lower/plan-identity.ts; the
+// kernel side is stdlib/capc-ident.bpf.h.
 import type * as A from '../../grammar/ast.js';
 import { forEachExpr, forEachExprIn } from '../../grammar/walk.js';
-import { CAPTURE_SIGNATURES, SSL_SET_FD } from '../../stdlib/signatures.js';
-import type { Host } from '../host.js';
-import type { CaptureSite, IdentityInfo, ProbeInstance } from './analyzed.js';
+import { CAPTURE_SIGNATURES } from '../../stdlib/signatures.js';
 import type { CheckContext } from './context.js';
 import { ERROR, S64, typeName, U64, type Type } from './types.js';
 
@@ -158,76 +156,4 @@ export function checkAddressCompare(e: A.BinaryExpr, l: Type, r: Type, cx: Check
     return ERROR;
   }
   return S64;
-}
-
-/**
- * The families whose connections' sockets the kernel learns, and the probes
- * that learn them: every capture of OpenSSL or syscall connections carries its
- * identity, and so does every probe that reads it. For OpenSSL, capc adds
- * SSL_set_fd in each library the program probes, and a raw tracepoint on
- * syscall entry that watches the socket syscalls of IDENTITY_SYSCALLS (every
- * other syscall stops at a compare, every thread outside an SSL call at one
- * map lookup); families without capture sites also get their close
- * watchers, which forget a closed connection's identity.
- */
-export function finishIdentity(
-  sites: CaptureSite[],
-  instances: ProbeInstance[],
-  host: Host,
-  addCloseWatchers: (family: string, members: ProbeInstance[], instances: ProbeInstance[], host: Host) => void,
-): IdentityInfo | undefined {
-  const members = new Map<'openssl' | 'syscalls', ProbeInstance[]>();
-  const join = (inst: ProbeInstance) => {
-    const family = inst.capture?.sig.family;
-    if (!family) return;
-    const list = members.get(family) ?? [];
-    if (!list.includes(inst)) list.push(inst);
-    members.set(family, list);
-  };
-  for (const s of sites) join(instances[s.instance]!);
-  for (const inst of [...instances]) if (inst.usesIdentity) join(inst);
-  if (!members.size) return undefined;
-  const siteFamilies = new Set(sites.map((s) => s.family));
-  for (const [family, list] of members) {
-    if (!siteFamilies.has(family)) addCloseWatchers(family, list, instances, host);
-  }
-  const openssl = members.get('openssl');
-  if (openssl) {
-    const learner = (attach: ProbeInstance['attach'], text: string, how: 'set-fd' | 'syscall', from: ProbeInstance) => {
-      const spec: A.ProbeSpecNode = { ...from.spec, text };
-      const item: A.ProbeItem = { kind: 'Probe', specs: [spec], body: [], oneLine: false, span: from.spec.span };
-      instances.push({
-        id: instances.length,
-        item,
-        spec,
-        attach,
-        types: new Map(),
-        calls: new Map(),
-        fields: new Map(),
-        vars: new Map(),
-        identFor: { family: 'openssl', how },
-      });
-    };
-    const libs = new Map<string, ProbeInstance>();
-    for (const inst of openssl)
-      if (inst.attach.kind === 'uprobe' && !libs.has(inst.attach.path)) libs.set(inst.attach.path, inst);
-    for (const [path, from] of libs) {
-      const syms = host.functionSymbols(path);
-      if (syms.ok && !syms.value.includes(SSL_SET_FD.func)) continue;
-      learner(
-        { kind: 'uprobe', ret: false, target: path, path, func: SSL_SET_FD.func, offset: 0 },
-        `uprobe:${path}:${SSL_SET_FD.func}`,
-        'set-fd',
-        from,
-      );
-    }
-    // Threads are marked only by return-time captures (the call's end unmarks them). One raw
-    // tracepoint sees every syscall and lets all but IDENTITY_SYSCALLS go at a compare: the
-    // per-syscall tracepoints would cost every read and write of the machine ~0.3 us (BENCHMARKS.md).
-    const marking = openssl.find((i) => i.capture?.at === 'return');
-    const args = host.rawTracepointArgs('sys_enter');
-    if (marking && args)
-      learner({ kind: 'rawtracepoint', name: 'sys_enter', args }, 'rawtracepoint:sys_enter', 'syscall', marking);
-  }
-  return { families: [...members.keys()] };
 }

@@ -9,6 +9,7 @@ import type * as A from '../../grammar/ast.js';
 import type { AnalyzedProgram, CaptureInfo, CaptureSite, ProbeInstance } from '../2-analyze/analyzed.js';
 import { probeName } from '../2-analyze/probes.js';
 import { IDENT_RECORD, type ManifestCapture } from '../manifest.js';
+import { ABI_REGISTERS, FAMILIES, type CaptureSignature } from '../../stdlib/signatures.js';
 import {
   addr,
   arrow,
@@ -18,6 +19,7 @@ import {
   dot,
   id,
   num,
+  un,
   type CExpr,
   type CFunction,
   type CGlobal,
@@ -28,10 +30,12 @@ import {
 import type { FnBuilder } from './fn-builder.js';
 import { lowerInt } from './lower-expr.js';
 import { STATS_MAP, type Resources } from './resources.js';
+import { r10WakeupBytes, r11Count, r2BatchBuffer, r3Defines, r7CopyOut, type LowerOptions } from './rules.js';
 
 export const CAPTURE_SINK = 'capc_payload';
 const CHUNK_SCRATCH = 'capc_chunkbuf';
 const STASH_ENTRIES = 16384;
+const SCOPE_ENTRIES = 16384;
 /** Record payload for fragments too big to batch (a header + this fits the 32 KiB per-CPU limit). */
 const PASS_THROUGH_CHUNK = 16384;
 /** sizeof(struct capc_conn) in stdlib/capc-capture.bpf.h (checked by _Static_assert in every program). */
@@ -44,6 +48,8 @@ interface Family {
   zero: string;
   accSize?: number;
   bufSize: number;
+  /** Offset mask of the batch buffer the accumulator flushes with (R3). */
+  bufMask: number;
   valueSize: number;
   endId: number;
   fullCounter: number;
@@ -54,10 +60,63 @@ function familyIdent(name: string): string {
   return name.replace(/[^A-Za-z0-9_]/g, '_');
 }
 
+/** The process-tree map of -c/-p (stdlib/capc-scope.bpf.h). */
+export const SCOPE_MAP = 'capc_scope';
+
+/** Argument `i` of a signature's function at entry, as its family's ABI passes it. */
+export function abiArg(
+  sig: { family: CaptureSignature['family']; match: CaptureSignature['match'] },
+  i: number,
+  name?: string,
+): CExpr {
+  if (sig.match.kind === 'tracepoint') return cast('__u64', arrow(id('ctx'), name!));
+  const abi = FAMILIES[sig.family].abi;
+  if (abi === 'go') return cast('__u64', arrow(id('ctx'), ABI_REGISTERS.go.args[i]!.slice('ctx->'.length)));
+  return cast('__u64', call(`PT_REGS_PARM${i + 1}`, id('ctx')));
+}
+
+/** Whether calls of this signature are paired by goroutine (Go) rather than by thread. */
+function byGoroutine(sig: CaptureSignature): boolean {
+  return FAMILIES[sig.family].callKey === 'goroutine';
+}
+
+/** `struct capc_gkey capc_k = { .g = ctx->r14, .tgid = ... }`: a Go call's key (its goroutine in its process). */
+function goroutineKey(src?: number): CStmt {
+  return {
+    k: 'decl',
+    type: 'struct capc_gkey',
+    name: 'capc_k',
+    init: {
+      k: 'init',
+      fields: [
+        ['g', cast('__u64', arrow(id('ctx'), 'r14'))],
+        ['tgid', call('capc_pid')],
+      ],
+    },
+    src,
+    comment: "Go: the goroutine (r14 in Go's register ABI), which may move between threads during the call",
+  };
+}
+
+/** What capture asks of connection identity (implemented by IdentityLowering, lower-identity.ts). */
+export interface CaptureIdentity {
+  /** Does this probe's entry half mark its thread while the connection's socket is unknown? */
+  marks(inst: ProbeInstance): boolean;
+  /** Entry half: mark the thread (`connSlot`: the saved connection argument). */
+  entryMark(connSlot: CExpr, line: number): CStmt[];
+  /** Return half: unmark the thread. */
+  unmark(): CStmt;
+  /** In a capture site or close watcher: send the connection's identity record once. */
+  sinkIdent(family: string, scratch: string): CStmt | undefined;
+  /** In a close watcher: forget the connection's identity. */
+  forget(family: string): CStmt | undefined;
+}
+
 export class CaptureLowering {
   readonly families = new Map<string, Family>();
+  private identity: CaptureIdentity | undefined;
   private readonly siteIds = new Map<CaptureSite, number>();
-  private readonly stashes = new Map<number, { struct: CStruct; map: string; unpaired: number }>();
+  private readonly stashes = new Map<number, { struct: CStruct; map: string; unpaired: number; key: string }>();
   readonly dropRecords: number;
   readonly dropBytes: number;
 
@@ -65,18 +124,15 @@ export class CaptureLowering {
     private readonly info: CaptureInfo,
     private readonly res: Resources,
     private readonly program: AnalyzedProgram,
+    private readonly options: LowerOptions = {},
   ) {
     this.dropRecords = res.counter('capture-drop-records', CAPTURE_SINK);
     this.dropBytes = res.counter('capture-drop-bytes', CAPTURE_SINK);
     for (const [name, f] of info.families) {
       const ident = familyIdent(name);
       // struct capc_conn: 48 bytes of stream state + the 80-byte record header = 128.
-      // R2: the batch buffer is twice the batch size (tests may leave the rule out).
-      const bufSize = f.accumulateSize
-        ? program.testDisableRule === 'R2'
-          ? f.accumulateSize
-          : 2 * f.accumulateSize
-        : 0;
+      const buf = f.accumulateSize ? r2BatchBuffer(f.accumulateSize, options) : { size: 0, mask: 0 };
+      const bufSize = buf.size;
       const valueSize = CONN_SIZE + bufSize;
       this.families.set(name, {
         name,
@@ -85,6 +141,7 @@ export class CaptureLowering {
         zero: `capc_zero_${ident}`,
         accSize: f.accumulateSize,
         bufSize,
+        bufMask: buf.mask,
         valueSize,
         endId: res.allocEventId(),
         fullCounter: res.counter('conn-table-full', name),
@@ -92,6 +149,11 @@ export class CaptureLowering {
       });
     }
     for (const site of info.sites) this.siteIds.set(site, res.allocEventId());
+  }
+
+  /** Connection identity, when the program learns it: capture sends it and marks threads for it. */
+  useIdentity(identity: CaptureIdentity | undefined): void {
+    this.identity = identity;
   }
 
   get hasSites(): boolean {
@@ -111,12 +173,8 @@ export class CaptureLowering {
       // An identity record goes through the same per-CPU record buffer (capc-capture.bpf.h asserts it fits).
       IDENT_RECORD.size,
     );
-    const testOnly =
-      this.program.testDisableRule === 'R3'
-        ? [{ name: 'CAPC_TEST_NO_R3', value: '1', comment: 'TEST BUILD: offsets into the batch buffer are not masked' }]
-        : [];
     return [
-      ...testOnly,
+      ...r3Defines(this.options),
       {
         name: 'CAPC_MAX_CHUNK',
         value: String(maxChunk),
@@ -124,7 +182,7 @@ export class CaptureLowering {
       },
       {
         name: 'CAPC_CAPTURE_WAKEUP',
-        value: `${Math.max(1, Math.floor(this.info.sink.size / 4))}ULL`,
+        value: `${r10WakeupBytes(this.info.sink.size)}ULL`,
         comment: 'R10: wake the reader when a quarter of the capture ring is unread',
       },
     ];
@@ -143,8 +201,8 @@ export class CaptureLowering {
         size: f.valueSize,
         assertLayout: true,
         comment: f.accSize
-          ? f.bufSize === 2 * f.accSize
-            ? `connection of family ${f.name}: stream state, the batch header, then the batch buffer, 2N = ${2 * f.accSize} bytes for batches of N = ${f.accSize} (R2)`
+          ? f.bufSize > f.accSize
+            ? `connection of family ${f.name}: stream state, the batch header, then the batch buffer, 2N = ${f.bufSize} bytes for batches of N = ${f.accSize} (R2)`
             : `connection of family ${f.name}: TEST BUILD WITHOUT R2: the buffer is only N = ${f.accSize} bytes`
           : `connection of family ${f.name}: stream state only (capture() does not batch)`,
       });
@@ -158,12 +216,21 @@ export class CaptureLowering {
     const stashes: CMapDecl[] = [...this.stashes.values()].map((s) => ({
       name: s.map,
       type: 'BPF_MAP_TYPE_LRU_HASH',
-      key: '__u64',
+      key: s.key,
       value: `struct ${s.struct.name}`,
       maxEntries: STASH_ENTRIES,
-      comment: 'arguments saved at entry, by thread, until the call returns',
+      comment: `arguments saved at entry, by ${s.key === '__u64' ? 'thread' : 'goroutine'}, until the call returns`,
     }));
     if (!this.hasSites) return stashes;
+    if (this.info.scope)
+      stashes.push({
+        name: SCOPE_MAP,
+        type: 'BPF_MAP_TYPE_HASH',
+        key: '__u32',
+        value: '__u8',
+        maxEntries: SCOPE_ENTRIES,
+        comment: 'with -c/-p: the processes (tgids) of the command and its descendants, kept by fork and exit',
+      });
     const decls: CMapDecl[] = [
       this.sinkIsPerf
         ? {
@@ -241,11 +308,12 @@ export class CaptureLowering {
 
   // ---- capture pairs -----------------------------------------------------
 
-  private stashFor(inst: ProbeInstance): { struct: CStruct; map: string; unpaired: number } {
+  private stashFor(inst: ProbeInstance): { struct: CStruct; map: string; unpaired: number; key: string } {
     let s = this.stashes.get(inst.id);
     if (!s) {
+      const key = byGoroutine(inst.capture!.sig) ? 'struct capc_gkey' : '__u64';
       const name = `capc_stash_p${inst.id}`;
-      const mark = !!this.res.identity?.marks(inst);
+      const mark = !!this.identity?.marks(inst);
       s = {
         struct: {
           kind: 'struct',
@@ -262,53 +330,81 @@ export class CaptureLowering {
         },
         map: `capc_stash${inst.id}`,
         unpaired: this.res.counter('unpaired-return', probeName(inst.attach)),
+        key,
       };
       this.stashes.set(inst.id, s);
     }
     return s;
   }
 
-  /** The entry half: save the arguments by thread until the call returns. */
+  /**
+   * Calls capc does not capture at all, checked at entry: outside the -c/-p
+   * process tree, or failing the signature's guard (NSS: not an SSL descriptor).
+   */
+  private entryChecks(sig: CaptureSignature, line: number): CStmt[] {
+    const out: CStmt[] = [];
+    if (this.info.scope && sig.match.kind === 'uprobe') {
+      out.push({ k: 'decl', type: '__u32', name: 'capc_tgid', init: call('capc_pid'), src: line });
+      out.push({
+        k: 'if',
+        c: bin(
+          '&&',
+          bin('&', dot(id('capc_ro'), 'scope'), id('CAPC_SCOPE_TREE')),
+          un('!', call('bpf_map_lookup_elem', addr(id(SCOPE_MAP)), addr(id('capc_tgid')))),
+        ),
+        then: [{ k: 'return', e: num(0) }],
+        src: line,
+      });
+    }
+    if (sig.guard) {
+      const g = sig.guard;
+      out.push({
+        k: 'if',
+        c: un(
+          '!',
+          call('capc_guard', abiArg(sig, sig.args.indexOf(sig.connArg)), num(g.ptrAt), num(g.valueAt), num(g.equals)),
+        ),
+        then: [{ k: 'return', e: num(0) }],
+        src: line,
+      });
+    }
+    return out;
+  }
+
+  /** The entry half: save the arguments by thread (or goroutine) until the call returns. */
   entryFunction(inst: ProbeInstance, params: string): CFunction {
     const stash = this.stashFor(inst);
     const line = inst.spec.span.line;
     const sig = inst.capture!.sig;
+    const goKey = byGoroutine(sig);
     const body: CStmt[] = [
       { k: 'if', c: id('capc_exiting'), then: [{ k: 'return', e: num(0) }], src: line },
-      { k: 'decl', type: '__u64', name: 'capc_id', init: call('bpf_get_current_pid_tgid'), src: line },
+      ...this.entryChecks(sig, line),
+      goKey
+        ? goroutineKey(line)
+        : { k: 'decl', type: '__u64', name: 'capc_id', init: call('bpf_get_current_pid_tgid'), src: line },
       { k: 'decl', type: `struct ${stash.struct.name}`, name: 'st', init: { k: 'zeroinit' }, src: line },
     ];
-    if (sig.match.kind === 'uprobe') {
-      for (let i = 0; i < Math.min(6, sig.args.length); i++) {
-        body.push({
-          k: 'expr',
-          e: bin(
-            '=',
-            { k: 'index', e: dot(id('st'), 'a'), i: num(i) },
-            cast('__u64', call(`PT_REGS_PARM${i + 1}`, id('ctx'))),
-          ),
-          src: line,
-        });
-      }
-    } else {
-      sig.args.forEach((name, i) =>
-        body.push({
-          k: 'expr',
-          e: bin('=', { k: 'index', e: dot(id('st'), 'a'), i: num(i) }, cast('__u64', arrow(id('ctx'), name))),
-          src: line,
-        }),
-      );
-    }
-    if (this.res.identity?.marks(inst))
+    sig.args.slice(0, 6).forEach((name, i) =>
+      body.push({
+        k: 'expr',
+        e: bin('=', { k: 'index', e: dot(id('st'), 'a'), i: num(i) }, abiArg(sig, i, name)),
+        src: line,
+      }),
+    );
+    if (this.identity?.marks(inst))
       body.push(
-        ...this.res.identity.entryMark(
-          { k: 'index', e: dot(id('st'), 'a'), i: num(sig.args.indexOf(sig.connArg)) },
-          line,
-        ),
+        ...this.identity.entryMark({ k: 'index', e: dot(id('st'), 'a'), i: num(sig.args.indexOf(sig.connArg)) }, line),
       );
     body.push({
       k: 'expr',
-      e: call('bpf_map_update_elem', addr(id(stash.map)), addr(id('capc_id')), addr(id('st')), id('BPF_ANY')),
+      e: call(
+        'bpf_map_update_elem',
+        addr(id(stash.map)),
+        addr(id(goKey ? 'capc_k' : 'capc_id')),
+        addr(id('st')),
+        id('BPF_ANY'),
+      ),
       src: line,
     });
     body.push({ k: 'return', e: num(0), src: line });
@@ -323,6 +419,29 @@ export class CaptureLowering {
   }
 
   /**
+   * Instances that may wrap this one's call (or be wrapped by it) on the same
+   * connection and buffer (signature `nests`, same binary): their stashes are
+   * checked at return so the bytes are captured once, by the outer call.
+   */
+  private nestedSiblings(inst: ProbeInstance): ProbeInstance[] {
+    const sig = inst.capture!.sig;
+    const a = inst.attach;
+    if (!sig.nests?.length || a.kind !== 'uprobe') return [];
+    return this.program.instances.filter((o) => {
+      const oa = o.attach;
+      return (
+        o !== inst &&
+        o.capture?.at === 'return' &&
+        oa.kind === 'uprobe' &&
+        !oa.ret &&
+        oa.path === a.path &&
+        sig.nests!.includes(oa.func) &&
+        byGoroutine(o.capture.sig) === byGoroutine(sig)
+      );
+    });
+  }
+
+  /**
    * The start of the return half (or of an entry-time capture): find the saved
    * arguments, give up on failed calls, and bind conn, buf, len (and retval).
    */
@@ -334,10 +453,8 @@ export class CaptureLowering {
     const src = inst.spec.span.line;
     b.src = src;
     if (mode.at === 'entry') {
-      const arg = (name: string): CExpr =>
-        sig.match.kind === 'uprobe'
-          ? cast('__u64', call(`PT_REGS_PARM${argIdx(name) + 1}`, id('ctx')))
-          : cast('__u64', arrow(id('ctx'), name));
+      const arg = (name: string): CExpr => abiArg(sig, argIdx(name), name);
+      for (const st of this.entryChecks(sig, src)) b.emit(st);
       b.emit({
         k: 'decl',
         type: '__u64',
@@ -350,42 +467,87 @@ export class CaptureLowering {
       return;
     }
     const stash = this.stashFor(inst);
-    b.emit({ k: 'decl', type: '__u64', name: 'capc_id', init: call('bpf_get_current_pid_tgid') });
+    const goKey = byGoroutine(sig);
+    const keyRef = addr(id(goKey ? 'capc_k' : 'capc_id'));
+    b.emit(
+      goKey ? goroutineKey() : { k: 'decl', type: '__u64', name: 'capc_id', init: call('bpf_get_current_pid_tgid') },
+    );
     b.emit({
       k: 'decl',
       type: `struct ${stash.struct.name} *`,
       name: 'capc_stp',
-      init: call('bpf_map_lookup_elem', addr(id(stash.map)), addr(id('capc_id'))),
+      init: call('bpf_map_lookup_elem', addr(id(stash.map)), keyRef),
     });
     b.emit({
       k: 'if',
       c: { k: 'un', op: '!', e: id('capc_stp') },
       then: [
-        {
-          k: 'expr',
-          e: call('capc_count', addr(id(STATS_MAP)), num(stash.unpaired)),
-          comment: 'a return whose entry capc did not see (the call began before capc attached)',
-        },
+        r11Count(
+          STATS_MAP,
+          stash.unpaired,
+          'a return whose entry capc did not see (the call began before capc attached)',
+        ),
         { k: 'return', e: num(0) },
       ],
     });
-    b.emit({
-      k: 'decl',
-      type: `struct ${stash.struct.name}`,
-      name: 'capc_st',
-      init: { k: 'un', op: '*', e: id('capc_stp') },
-      comment: 'R7: copy the saved arguments out, then drop the entry',
-    });
-    b.emit({ k: 'expr', e: call('bpf_map_delete_elem', addr(id(stash.map)), addr(id('capc_id'))) });
-    if (this.res.identity?.marks(inst)) b.emit(this.res.identity.unmark());
+    b.emit(
+      r7CopyOut(
+        `struct ${stash.struct.name}`,
+        'capc_st',
+        'capc_stp',
+        'copy the saved arguments out, then drop the entry',
+      ),
+    );
+    b.emit({ k: 'expr', e: call('bpf_map_delete_elem', addr(id(stash.map)), keyRef) });
+    if (this.identity?.marks(inst)) b.emit(this.identity.unmark());
     const ret: CExpr =
       sig.match.kind === 'uprobe'
-        ? cast('__s64', cast('__s32', call('PT_REGS_RC', id('ctx'))))
+        ? sig.length.bits === 32
+          ? cast('__s64', cast('__s32', call('PT_REGS_RC', id('ctx'))))
+          : cast('__s64', call('PT_REGS_RC', id('ctx')))
         : cast('__s64', arrow(id('ctx'), 'ret'));
     b.emit({ k: 'decl', type: '__s64', name: 'capc_ret', init: ret });
     const saved = (name: string): CExpr => ({ k: 'index', e: dot(id('capc_st'), 'a'), i: num(argIdx(name)) });
     b.emit({ k: 'decl', type: '__u64', name: 'capc_conn', init: saved(sig.connArg) });
     b.emit({ k: 'decl', type: '__u64', name: 'capc_buf', init: saved(sig.bufArg) });
+    for (const o of this.nestedSiblings(inst)) {
+      const os = this.stashFor(o);
+      const osig = o.capture!.sig;
+      const f = (o.attach as { func: string }).func;
+      b.emit({
+        k: 'block',
+        comment: `inside ${f} on the same connection and buffer: ${f} captures these bytes`,
+        body: [
+          {
+            k: 'decl',
+            type: `struct ${os.struct.name} *`,
+            name: 'capc_o',
+            init: call('bpf_map_lookup_elem', addr(id(os.map)), keyRef),
+          },
+          {
+            k: 'if',
+            c: bin(
+              '&&',
+              id('capc_o'),
+              bin(
+                '&&',
+                bin(
+                  '==',
+                  { k: 'index', e: arrow(id('capc_o'), 'a'), i: num(osig.args.indexOf(osig.connArg)) },
+                  id('capc_conn'),
+                ),
+                bin(
+                  '==',
+                  { k: 'index', e: arrow(id('capc_o'), 'a'), i: num(osig.args.indexOf(osig.bufArg)) },
+                  id('capc_buf'),
+                ),
+              ),
+            ),
+            then: [{ k: 'return', e: num(0) }],
+          },
+        ],
+      });
+    }
     if (sig.length.from === 'retval') {
       b.emit({ k: 'if', c: bin('<=', id('capc_ret'), num(0)), then: [{ k: 'return', e: num(0) }] });
       b.emit({
@@ -416,11 +578,6 @@ export class CaptureLowering {
     }
   }
 
-  /** Saved entry argument `n` (for argN in a return-time capture body). */
-  static savedArg(n: number): CExpr {
-    return { k: 'index', e: dot(id('capc_st'), 'a'), i: num(n) };
-  }
-
   // ---- statements -----------------------------------------------------------
 
   sink(b: FnBuilder, s: A.SinkStmt, site: CaptureSite): void {
@@ -432,7 +589,7 @@ export class CaptureLowering {
     const len = site.generic ? lowerInt(b, args[3]!).e : id('capc_len');
     const what = `${site.kind}(${site.generic ? 'KEY, ' : 'conn, '}${site.size}${site.generic ? ', DATA, LEN' : ''}) -> ${s.sink.name}`;
     const a = id('capc_a');
-    const ident = this.res.identity?.sinkIdent(site.family, CHUNK_SCRATCH);
+    const ident = this.identity?.sinkIdent(site.family, CHUNK_SCRATCH);
     const inner: CStmt[] = [
       { k: 'decl', type: 'struct capc_sink', name: 'capc_s', init: this.sinkInit(siteId) },
       ...(ident ? [ident] : []),
@@ -511,11 +668,12 @@ export class CaptureLowering {
           c: a,
           then: inner,
           else: [
-            {
-              k: 'expr',
-              e: call('capc_count_n', addr(id(STATS_MAP)), num(f.refusedBytes), len),
-              comment: 'R11: no room for this connection: its bytes are counted, not captured',
-            },
+            r11Count(
+              STATS_MAP,
+              f.refusedBytes,
+              'R11: no room for this connection: its bytes are counted, not captured',
+              len,
+            ),
           ],
           src: b.src,
         },
@@ -530,10 +688,6 @@ export class CaptureLowering {
     const { family, sig } = inst.closeFor!;
     const f = this.families.get(family);
     const line = inst.spec.span.line;
-    const keyExpr: CExpr =
-      sig.match.kind === 'uprobe'
-        ? cast('__u64', call(`PT_REGS_PARM${sig.argIndex + 1}`, id('ctx')))
-        : cast('__u64', arrow(id('ctx'), sig.connArg));
     const key: CStmt = {
       k: 'decl',
       type: 'struct capc_conn_key',
@@ -541,16 +695,16 @@ export class CaptureLowering {
       init: {
         k: 'init',
         fields: [
-          ['key', keyExpr],
+          ['key', abiArg(sig, sig.argIndex, sig.connArg)],
           ['tgid', call('capc_pid')],
         ],
       },
       src: line,
     };
-    const forget = this.res.identity?.forget(family);
+    const forget = this.identity?.forget(family);
     // Identity only (no capture of this family): forget the closed connection's socket.
     if (!f) return [key, ...(forget ? [forget] : []), { k: 'return', e: num(0), src: line }];
-    const ident = this.res.identity?.sinkIdent(family, CHUNK_SCRATCH);
+    const ident = this.identity?.sinkIdent(family, CHUNK_SCRATCH);
     return [
       key,
       {
@@ -594,7 +748,7 @@ export class CaptureLowering {
           addr(arrow(id('capc_a'), 'c')),
           dot(id('capc_ck'), 'key'),
           id('CAPC_REC_CLOSE'),
-          num(f.accSize ? 2 * f.accSize - 1 : 0),
+          num(f.bufMask),
         ),
         then: [
           {
@@ -638,7 +792,7 @@ export class CaptureLowering {
     ];
     for (const f of this.families.values()) {
       const cb = `capc_flush_${familyIdent(f.name)}`.slice(0, 40);
-      const mask = f.accSize ? 2 * f.accSize - 1 : 0;
+      const mask = f.bufMask;
       const c = addr(arrow(id('a'), 'c'));
       const sinkFields = (this.sinkInit(f.endId) as Extract<CExpr, { k: 'init' }>).fields.map(
         ([k, v]): [string, CExpr] => [k, k === 'ctx' ? arrow(id('fa'), 'ctx') : v],
@@ -751,7 +905,12 @@ export class CaptureLowering {
 
   manifest(): ManifestCapture {
     return {
-      sink: { kind: this.info.sink.kind, map: CAPTURE_SINK, size: this.info.sink.size },
+      sink: {
+        kind: this.info.sink.kind,
+        map: CAPTURE_SINK,
+        size: this.info.sink.size,
+        ...(this.info.sink.pcapng !== undefined ? { pcapng: this.info.sink.pcapng } : {}),
+      },
       flushProgram: 'capc_flush',
       idleFlushMs: this.program.config.idleFlushMs,
       sites: this.info.sites.map((s) => {
@@ -772,12 +931,14 @@ export class CaptureLowering {
         endId: f.endId,
         valueSize: f.valueSize,
         accumulateSize: f.accSize,
+        bufferSize: f.bufSize,
         maxConnections: this.program.config.maxConnections,
         fullCounter: f.fullCounter,
         refusedBytesCounter: f.refusedBytes,
       })),
       dropRecords: this.dropRecords,
       dropBytes: this.dropBytes,
+      ...(this.info.decode ? { decode: this.info.decode } : {}),
     };
   }
 }

@@ -8,11 +8,9 @@ import type * as A from '../../grammar/ast.js';
 import { probeName } from '../2-analyze/probes.js';
 import { fieldShape } from '../2-analyze/tracepoint-fields.js';
 import { CAST_INTS, isStr, type Type } from '../2-analyze/types.js';
-import { addr, arrow, bin, call, cast, id, num, un, type CExpr } from './c-ir.js';
+import { addr, arrow, bin, call, cast, dot, id, num, un, type CExpr } from './c-ir.js';
 import type { FnBuilder } from './fn-builder.js';
 import { cIntType } from './layout.js';
-import { buildMapKey } from './lower-map.js';
-import { CaptureLowering } from './lower-capture.js';
 
 /**
  * An integer expression in C. Its C type is 64-bit (`__s64`/`__u64`) unless
@@ -66,7 +64,7 @@ export function lowerInt(b: FnBuilder, e: A.Expr): IntVal {
     }
     case 'Map': {
       const m = b.res.userMap(e.name);
-      const key = buildMapKey(b, m, e.keys);
+      const key = b.lowerers.mapKey(b, m, e.keys);
       return s64(call('capc_map_get', addr(id(m.cName)), key));
     }
     case 'Ident':
@@ -140,9 +138,11 @@ function builtinInt(b: FnBuilder, e: A.IdentExpr): IntVal {
     if (e.name === 'conn' || e.name === 'buf' || e.name === 'len') return u64(id(`capc_${e.name}`));
     if (e.name === 'retval' && capture.at === 'return') return s64(id('capc_ret'));
     const saved = /^arg(\d)$/.exec(e.name);
-    if (saved && capture.at === 'return') return u64(CaptureLowering.savedArg(Number(saved[1])));
+    // argN at return: the entry's saved arguments, copied out by the prologue into capc_st.
+    if (saved && capture.at === 'return')
+      return u64({ k: 'index', e: dot(id('capc_st'), 'a'), i: num(Number(saved[1])) });
     // The connection's identity, copied once at the top of the probe (lower-identity.ts).
-    if (e.name === 'lport' || e.name === 'rport' || e.name === 'fd') return b.res.identity!.value(b, e.name);
+    if (e.name === 'lport' || e.name === 'rport' || e.name === 'fd') return b.lowerers.identity!.value(b, e.name);
   }
   switch (e.name) {
     case 'pid':
@@ -245,7 +245,7 @@ const COMPARE = new Set(['==', '!=', '<', '>', '<=', '>=']);
 
 function binary(b: FnBuilder, e: A.BinaryExpr): IntVal {
   const lt = typeIn(b, e.left);
-  if (lt.k === 'inet' || typeIn(b, e.right).k === 'inet') return b.res.identity!.addrCompare(e);
+  if (lt.k === 'inet' || typeIn(b, e.right).k === 'inet') return b.lowerers.identity!.addrCompare(e);
   if (isStr(lt)) {
     const eq = strEquals(lowerStrRef(b, e.left), lowerStrRef(b, e.right));
     return narrowInt(e.op === '==' ? eq : un('!', eq));
@@ -419,7 +419,7 @@ export function lowerStrInto(b: FnBuilder, e: A.Expr, dst: CExpr, size: number):
   if (e.kind === 'Map') {
     // A string map: the value is copied out at once (R7).
     const m = b.res.userMap(e.name);
-    const key = buildMapKey(b, m, e.keys);
+    const key = b.lowerers.mapKey(b, m, e.keys);
     b.emit({ k: 'expr', e: call('capc_map_get_str', addr(id(m.cName)), key, dst, num(Math.min(size, m.valueSize))) });
     return;
   }

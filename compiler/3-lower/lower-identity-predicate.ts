@@ -5,7 +5,7 @@
 // counts as "maybe", and the predicate passes unless it is false whatever
 // the identity turns out to be. A predicate never drops data it should have
 // kept; calls that passed only because the identity was unknown are counted
-// and reported at exit (W0905). `fd` is definite (-1 while unknown), so
+// and reported at exit (W0910). `fd` is definite (-1 while unknown), so
 // `fd >= 0 && rport == 5432` keeps only what is known to match.
 import type * as A from '../../grammar/ast.js';
 import { parseAddressLiteral, readsAddress } from '../2-analyze/check-identity.js';

@@ -1,10 +1,12 @@
 // compiler/3-lower/lower-identity.ts — lowers connection identity: the
-// identity tables (one per family, keyed like the connection tables), the
-// per-thread map that marks threads inside an SSL call, the probes that
-// learn an OpenSSL connection's socket (SSL_set_fd, and the socket syscalls
-// a marked thread makes), the identity builtins (laddr, raddr, lport,
-// rport, fd) and predicates that read them, the identity record a captured
-// connection sends once, and forgetting a closed connection's identity.
+// identity tables (keyed like the connection tables: one the TLS families
+// share, one for syscall capture), the per-thread map that marks threads
+// inside a TLS call, the probes that learn a TLS connection's socket
+// (SSL_set_fd, and the socket syscalls a marked thread makes), the identity
+// builtins (laddr, raddr, lport, rport, fd) and predicates that read them,
+// the identity record a captured connection sends once, and forgetting a
+// closed connection's identity. What is learned where is planned by
+// plan-identity.ts.
 // The logic is hand-written C in stdlib/capc-ident.bpf.h.
 // Predicates that read the identity are lowered by lower-identity-predicate.ts.
 import type * as A from '../../grammar/ast.js';
@@ -25,7 +27,8 @@ import {
   type CMapDecl,
   type CStmt,
 } from './c-ir.js';
-import type { FnBuilder } from './fn-builder.js';
+import type { FnBuilder, IdentityReader } from './fn-builder.js';
+import type { CaptureIdentity, CaptureLowering } from './lower-capture.js';
 import type { IntVal } from './lower-expr.js';
 import { addressMatch, identityPredicate } from './lower-identity-predicate.js';
 import type { ManifestIdentity } from '../manifest.js';
@@ -43,15 +46,21 @@ const IDK = 'capc_idk';
 
 type Family = IdentityInfo['families'][number];
 
-export class IdentityLowering {
+/** The identity table of a family's connections: TLS keys are live objects of one process, so their families share one. */
+function identityMap(family: string): string {
+  return family === 'syscalls' ? 'capc_i_syscalls' : 'capc_i_tls';
+}
+
+export class IdentityLowering implements CaptureIdentity, IdentityReader {
   private readonly families: Set<Family>;
-  /** Some probe learns sockets from syscalls: return-time OpenSSL probes mark their threads. */
+  /** Some probe learns sockets from syscalls: return-time TLS probes mark their threads. */
   readonly marking: boolean;
 
   constructor(
     info: IdentityInfo,
     private readonly res: Resources,
     private readonly program: AnalyzedProgram,
+    private readonly capture: CaptureLowering | undefined,
   ) {
     this.families = new Set(info.families);
     this.marking = program.instances.some((i) => i.identFor?.how === 'syscall');
@@ -63,22 +72,25 @@ export class IdentityLowering {
 
   /** The identity table of a family. */
   map(family: string): string {
-    return `capc_i_${family}`.slice(0, 15);
+    return identityMap(family);
   }
 
-  /** Does this probe's entry half mark its thread (an OpenSSL call captured at return)? */
+  /** Does this probe's entry half mark its thread (a TLS call captured at return, of a family learned so)? */
   marks(inst: ProbeInstance): boolean {
-    return this.marking && inst.capture?.sig.family === 'openssl' && inst.capture.at === 'return';
+    const family = inst.capture?.sig.family;
+    return this.marking && !!family && family !== 'syscalls' && this.has(family) && inst.capture!.at === 'return';
   }
 
   maps(): CMapDecl[] {
-    const decls: CMapDecl[] = [...this.families].map((f) => ({
-      name: this.map(f),
+    const byMap = new Map<string, Family[]>();
+    for (const f of this.families) byMap.set(this.map(f), [...(byMap.get(this.map(f)) ?? []), f]);
+    const decls: CMapDecl[] = [...byMap].map(([name, fams]) => ({
+      name,
       type: 'BPF_MAP_TYPE_LRU_HASH',
       key: 'struct capc_conn_key',
       value: 'struct capc_ident',
       maxEntries: this.program.config.maxConnections,
-      comment: `identity of ${f} connections (socket, addresses, fd), learned once per connection; forgotten at close (least recently used first when full: it is learned again)`,
+      comment: `identity of ${fams.join(', ')} connections (socket, addresses, fd), learned once per connection; forgotten at close (least recently used first when full: it is learned again)`,
     }));
     if (this.marking)
       decls.push({
@@ -87,7 +99,8 @@ export class IdentityLowering {
         key: '__u64',
         value: '__u64',
         maxEntries: MARK_ENTRIES,
-        comment: 'threads inside an SSL call whose socket is not known yet: pid_tgid -> SSL*',
+        comment:
+          'threads inside a TLS call whose socket is not known yet: pid_tgid -> its connection key (SSL*, session...)',
       });
     return decls;
   }
@@ -107,20 +120,20 @@ export class IdentityLowering {
               name: MARKED,
               init: '0',
               comment:
-                'SSL calls in progress whose thread is marked in capc_in_ssl; 0 once every socket is known, and then every syscall stops at this load (a marked call whose return is never seen leaves it above 0: only slower, never wrong)',
+                'TLS calls in progress whose thread is marked in capc_in_ssl; 0 once every socket is known, and then every syscall stops at this load (a marked call whose return is never seen leaves it above 0: only slower, never wrong)',
             },
           ]
         : []),
     ];
   }
 
-  // ---- learning an OpenSSL connection's socket ------------------------------
+  // ---- learning a TLS connection's socket ------------------------------------
 
-  /** SSL_set_fd(ssl, fd), or a socket syscall of a thread marked inside an SSL call. */
+  /** SSL_set_fd(ssl, fd), or a socket syscall of a thread marked inside a TLS call. */
   learnerBody(inst: ProbeInstance): CStmt[] {
     const line = inst.spec.span.line;
     const how = inst.identFor!.how;
-    const map = addr(id(this.map('openssl')));
+    const map = addr(id(this.map(inst.identFor!.family)));
     const key = (k: CExpr, tgid: CExpr): CStmt => ({
       k: 'decl',
       type: 'struct capc_conn_key',
@@ -151,7 +164,7 @@ export class IdentityLowering {
           src: line,
         },
       ];
-      const conns = this.res.capture?.families.get('openssl');
+      const conns = this.capture?.families.get('openssl');
       if (conns)
         body.push(
           {
@@ -188,7 +201,7 @@ export class IdentityLowering {
         then: [{ k: 'return', e: num(0) }],
         src: line,
       },
-      { k: 'comment', text: 'a socket syscall: is this thread inside an SSL call whose socket is not known yet?' },
+      { k: 'comment', text: 'a socket syscall: is this thread inside a TLS call whose socket is not known yet?' },
       { k: 'decl', type: '__u64', name: 'capc_id', init: call('bpf_get_current_pid_tgid'), src: line },
       {
         k: 'decl',
@@ -236,7 +249,7 @@ export class IdentityLowering {
     ];
   }
 
-  /** Entry half of an OpenSSL call: mark the thread while the SSL's socket is unknown (st.mark tells the return). */
+  /** Entry half of a TLS call: mark the thread while the connection's socket is unknown (st.mark tells the return). */
   entryMark(connSlot: CExpr, line: number): CStmt[] {
     return [
       {
@@ -254,7 +267,7 @@ export class IdentityLowering {
       },
       {
         k: 'if',
-        c: call('capc_ident_wanted', addr(id(this.map('openssl'))), addr(id('capc_ik'))),
+        c: call('capc_ident_wanted', addr(id(identityMap('tls'))), addr(id('capc_ik'))),
         then: [
           {
             k: 'expr',
@@ -265,7 +278,7 @@ export class IdentityLowering {
               addr(dot(id('capc_ik'), 'key')),
               id('BPF_ANY'),
             ),
-            comment: "identity: the socket syscall this call makes names the SSL's socket",
+            comment: "identity: the socket syscall this call makes names the connection's socket",
           },
           { k: 'expr', e: bin('=', dot(id('st'), 'mark'), num(1)) },
           { k: 'expr', e: call('__sync_fetch_and_add', addr(id(MARKED)), num(1)) },
@@ -284,7 +297,7 @@ export class IdentityLowering {
         {
           k: 'expr',
           e: call('bpf_map_delete_elem', addr(id(IN_SSL_MAP)), addr(id('capc_id'))),
-          comment: 'identity: the SSL call is over',
+          comment: 'identity: the TLS call is over',
         },
         { k: 'expr', e: call('__sync_fetch_and_sub', addr(id(MARKED)), num(1)) },
       ],
@@ -298,6 +311,12 @@ export class IdentityLowering {
     const family = b.inst.capture!.sig.family;
     const map = addr(id(this.map(family)));
     b.emit({ k: 'decl', type: 'struct capc_ident_core', name: IDC, init: { k: 'zeroinit' } });
+    if (!this.has(family)) {
+      // Go: capc does not learn the socket (plan-identity.ts); the identity stays unknown.
+      b.emit({ k: 'expr', e: bin('=', dot(id(IDC), 'fd'), num(-1)) });
+      b.emit({ k: 'decl', type: '__u64', name: IDK, init: num(0), comment: `identity: not learned for ${family}` });
+      return;
+    }
     b.emit({
       k: 'decl',
       type: 'struct capc_conn_key',
@@ -318,11 +337,11 @@ export class IdentityLowering {
       k: 'decl',
       type: '__u64',
       name: IDK,
-      init: call('capc_ident_load', entry, addr(id(IDC)), num(family === 'openssl' ? 1 : 0)),
+      init: call('capc_ident_load', entry, addr(id(IDC)), num(family === 'syscalls' ? 0 : 1)),
       comment:
         family === 'syscalls'
           ? "identity: the fd's socket, looked up the first time (capc-ident.bpf.h)"
-          : 'identity: 1 once the socket syscalls inside SSL calls (or SSL_set_fd) have named the socket',
+          : 'identity: 1 once the socket syscalls inside TLS calls (or SSL_set_fd) have named the socket',
     });
   }
 

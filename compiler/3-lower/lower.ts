@@ -10,33 +10,49 @@ import { isStr } from '../2-analyze/types.js';
 import type { TracepointFormat } from '../host.js';
 import { MANIFEST_VERSION, type Manifest, type ManifestAttach, type ManifestProbe } from '../manifest.js';
 import { bin, id, num, un, type CField, type CFunction, type CProgram, type CStruct } from './c-ir.js';
-import { FnBuilder } from './fn-builder.js';
+import { FnBuilder, type Lowerers } from './fn-builder.js';
 import { cIntType } from './layout.js';
 import { lowerInt, strVarSlot, varName } from './lower-expr.js';
+import { buildMapKey } from './lower-map.js';
 import { lowerStmts } from './lower-stmt.js';
 import { CaptureLowering } from './lower-capture.js';
+import { ScopeLowering } from './lower-capture-scope.js';
+import { FAMILIES } from '../../stdlib/signatures.js';
 import { IdentityLowering } from './lower-identity.js';
 import { readsAddress } from '../2-analyze/check-identity.js';
 import { Resources, STATS_MAP } from './resources.js';
+import { r10WakeupBytes, type LowerOptions } from './rules.js';
 
 export interface Lowered {
   c: CProgram;
   manifest: Manifest;
 }
 
-export function lower(program: AnalyzedProgram): Lowered {
+export function lower(program: AnalyzedProgram, options: LowerOptions = {}): Lowered {
   const res = new Resources(program);
   // Capture lowering is needed for sites, and for probes that only use conn/buf/len (entry/return pairs).
   const capturing =
     program.capture ??
     (program.instances.some((i) => i.capture)
-      ? { sites: [], families: new Map(), sink: { kind: 'ringbuf' as const, size: program.config.captureRingSize } }
+      ? {
+          sites: [],
+          families: new Map(),
+          sink: { kind: 'ringbuf' as const, size: program.config.captureRingSize },
+          scope: false,
+        }
       : undefined);
-  const capture = capturing ? new CaptureLowering(capturing, res, program) : undefined;
+  const capture = capturing ? new CaptureLowering(capturing, res, program, options) : undefined;
+  const wakeupBytes = r10WakeupBytes(program.config.ringbufSize, program.config.wakeupBytes);
   const hasSites = !!capture?.hasSites;
-  res.capture = capture;
-  const identity = program.identity ? new IdentityLowering(program.identity, res, program) : undefined;
-  res.identity = identity;
+  const identity = program.identity ? new IdentityLowering(program.identity, res, program, capture) : undefined;
+  capture?.useIdentity(identity);
+  // The -c/-p process tree and TLS discovery (plan-capture-scope.ts): their maps and programs.
+  const scope = hasSites && program.capture!.scope ? new ScopeLowering(program.capture!, res) : undefined;
+  const lowerers: Lowerers = {
+    mapKey: buildMapKey,
+    captureSink: capture ? (b, s, site) => capture.sink(b, s, site) : undefined,
+    identity,
+  };
   const functions: CFunction[] = [];
   const probes: ManifestProbe[] = [];
   const tpStructs = new Map<string, CStruct>();
@@ -47,7 +63,7 @@ export function lower(program: AnalyzedProgram): Lowered {
   for (const inst of program.instances) {
     if (inst.attach.kind === 'tracepoint') needStruct(inst.attach.format);
     if (inst.capture?.exitFormat) needStruct(inst.capture.exitFormat);
-    for (const { fn, probe } of lowerInstance(inst, res)) {
+    for (const { fn, probe } of lowerInstance(inst, res, capture, scope, identity, lowerers)) {
       functions.push(fn);
       probes.push(probe);
     }
@@ -69,7 +85,7 @@ export function lower(program: AnalyzedProgram): Lowered {
     defines: [
       {
         name: 'CAPC_WAKEUP_BYTES',
-        value: `${program.config.wakeupBytes}ULL`,
+        value: `${wakeupBytes}ULL`,
         comment: 'R10: unread bytes that make a producer wake the reader',
       },
       ...(hasSites ? capture!.defines() : []),
@@ -77,10 +93,17 @@ export function lower(program: AnalyzedProgram): Lowered {
     // libbpf's USDT support: argument specs in maps it fills at attach time.
     lateIncludes: [
       ...(hasSites ? ['capc-capture.bpf.h'] : identity ? ['capc-ident.bpf.h'] : []),
+      ...(scope ? ['capc-scope.bpf.h'] : []),
       ...(program.instances.some((i) => i.attach.kind === 'usdt') ? ['bpf/usdt.bpf.h'] : []),
     ],
     structs,
-    maps: [...res.runtimeMaps(), ...(capture?.maps() ?? []), ...(identity?.maps() ?? []), ...res.maps],
+    maps: [
+      ...res.runtimeMaps(),
+      ...(capture?.maps() ?? []),
+      ...(scope?.maps() ?? []),
+      ...(identity?.maps() ?? []),
+      ...res.maps,
+    ],
     globals: [
       {
         type: 'const volatile struct capc_ro',
@@ -105,10 +128,11 @@ export function lower(program: AnalyzedProgram): Lowered {
     counters: res.counters,
     rodata: {
       section: '.rodata.capc',
-      size: 16,
+      size: 24,
       fields: [
         { name: 'cpid', offset: 0, size: 8 },
         { name: 'start_ns', offset: 8, size: 8 },
+        { name: 'scope', offset: 16, size: 8 },
       ],
     },
     statsMap: STATS_MAP,
@@ -116,11 +140,11 @@ export function lower(program: AnalyzedProgram): Lowered {
       strlen: program.config.strlen,
       maxMapKeys: program.config.maxMapKeys,
       ringbufSize: program.config.ringbufSize,
-      wakeupBytes: program.config.wakeupBytes,
+      wakeupBytes,
       loopLimit: program.config.loopLimit,
     },
     uses: { ...program.uses },
-    capture: hasSites ? capture!.manifest() : undefined,
+    capture: hasSites ? { ...capture!.manifest(), ...scope?.manifest() } : undefined,
     identity: identity?.manifest(),
   };
   return { c, manifest };
@@ -140,7 +164,16 @@ function manifestAttach(a: AttachPoint): ManifestAttach {
     case 'rawtracepoint':
       return { kind: 'rawtracepoint', name: a.name };
     case 'uprobe':
-      return { kind: 'uprobe', ret: a.ret, path: a.path, func: a.func, offset: a.offset, target: a.target };
+      return {
+        kind: 'uprobe',
+        ret: a.ret,
+        path: a.path,
+        func: a.func,
+        offset: a.offset,
+        target: a.target,
+        ...(a.discover ? { discover: true } : {}),
+        ...(a.retInsns ? { retInsns: true } : {}),
+      };
     case 'usdt':
       return { kind: 'usdt', path: a.path, provider: a.provider, name: a.name, target: a.target };
     case 'interval':
@@ -190,6 +223,7 @@ function manifestProbe(
   attach: AttachPoint,
   role: ManifestProbe['role'],
 ): ManifestProbe {
+  const family = inst.capture?.sig.family ?? inst.closeFor?.family;
   return {
     id: inst.id,
     role,
@@ -198,11 +232,19 @@ function manifestProbe(
     spec: inst.spec.text,
     span: inst.spec.span,
     attach: manifestAttach(attach),
+    ...(family ? { family } : {}),
   };
 }
 
 /** One BPF program per instance; two for a return-time capture (entry + return). */
-function lowerInstance(inst: ProbeInstance, res: Resources): LoweredProbe[] {
+function lowerInstance(
+  inst: ProbeInstance,
+  res: Resources,
+  captureLowering: CaptureLowering | undefined,
+  scope: ScopeLowering | undefined,
+  identity: IdentityLowering | undefined,
+  lowerers: Lowerers,
+): LoweredProbe[] {
   const name = programName(inst);
   const { section, params } = sectionAndParams(inst.attach);
   if (inst.identFor) {
@@ -210,21 +252,32 @@ function lowerInstance(inst: ProbeInstance, res: Resources): LoweredProbe[] {
       section,
       name,
       params,
-      body: res.identity!.learnerBody(inst),
+      body: identity!.learnerBody(inst),
       comment:
         inst.identFor.how === 'set-fd'
           ? `${inst.spec.text}: capc learns which socket an SSL uses`
-          : `${inst.spec.text}: a socket syscall of a thread marked inside an SSL call names the SSL's socket; with no call marked every syscall stops at one load, others at a compare or one lookup`,
+          : `${inst.spec.text}: a socket syscall of a thread marked inside a TLS call names the connection's socket; with no call marked every syscall stops at one load, others at a compare or one lookup`,
       src: inst.spec.span.line,
     };
     return [{ fn, probe: manifestProbe(inst, name, inst.attach, 'identity') }];
+  }
+  if (inst.internal) {
+    const what = {
+      'scope-fork': 'capc follows the -c/-p process tree: fork',
+      'scope-exit': 'capc follows the -c/-p process tree: exit',
+      'exec-watch': 'TLS discovery: executables capc has not looked at',
+      'tls-watch': 'calls into TLS stacks this program does not probe, counted',
+    }[inst.internal];
+    const fn: CFunction = { section, name, params, body: scope!.body(inst), comment: what, src: inst.spec.span.line };
+    const role = inst.internal === 'scope-fork' || inst.internal === 'scope-exit' ? 'scope' : inst.internal;
+    return [{ fn, probe: manifestProbe(inst, name, inst.attach, role) }];
   }
   if (inst.closeFor) {
     const fn: CFunction = {
       section,
       name,
       params,
-      body: res.capture!.closeBody(inst),
+      body: captureLowering!.closeBody(inst),
       comment: `${inst.spec.text}: capc watches connections of ${inst.closeFor.family} close`,
       src: inst.spec.span.line,
     };
@@ -233,15 +286,21 @@ function lowerInstance(inst: ProbeInstance, res: Resources): LoweredProbe[] {
   const capture = inst.capture;
   if (capture && capture.at === 'return') {
     // Entry half on the probe as written; the user's body runs at the return half.
-    const entry = { ...res.capture!.entryFunction(inst, params), section, name: `${name}e` };
+    const entry = { ...captureLowering!.entryFunction(inst, params), section, name: `${name}e` };
+    // Go: no uretprobe (the Go runtime moves stacks, and a uretprobe rewrites a return
+    // address on one); the return half is a uprobe on each RET instruction instead.
     const retAttach: AttachPoint =
       inst.attach.kind === 'uprobe'
-        ? { ...inst.attach, ret: true }
+        ? FAMILIES[capture.sig.family].returns === 'ret-insns'
+          ? { ...inst.attach, ret: false, retInsns: true }
+          : { ...inst.attach, ret: true }
         : { kind: 'tracepoint', category: 'syscalls', name: capture.sig.exitTracepoint!, format: capture.exitFormat! };
     const ret = sectionAndParams(retAttach);
     const fn = lowerBody(
       inst,
       res,
+      lowerers,
+      captureLowering,
       ret.section,
       ret.params,
       name,
@@ -255,6 +314,8 @@ function lowerInstance(inst: ProbeInstance, res: Resources): LoweredProbe[] {
   const fn = lowerBody(
     inst,
     res,
+    lowerers,
+    captureLowering,
     section,
     params,
     name,
@@ -266,15 +327,17 @@ function lowerInstance(inst: ProbeInstance, res: Resources): LoweredProbe[] {
 function lowerBody(
   inst: ProbeInstance,
   res: Resources,
+  lowerers: Lowerers,
+  captureLowering: CaptureLowering | undefined,
   section: string,
   params: string,
   name: string,
   comment: string,
 ): CFunction {
-  const b = new FnBuilder(inst, res);
+  const b = new FnBuilder(inst, res, lowerers);
   b.src = inst.spec.span.line;
-  if (inst.capture) res.capture!.prologue(b);
-  if (inst.usesIdentity) res.identity!.load(b);
+  if (inst.capture) captureLowering!.prologue(b);
+  if (inst.usesIdentity) lowerers.identity!.load(b);
   // Variables: integers are zeroed locals; strings get a scratch slot with an empty string.
   for (const v of inst.vars.values()) {
     if (isStr(v.type)) {
@@ -291,7 +354,7 @@ function lowerBody(
   if (pred) {
     b.src = pred.span.line;
     if (inst.usesIdentity && readsAddress(pred)) {
-      res.identity!.predicate(b, pred);
+      lowerers.identity!.predicate(b, pred);
     } else {
       const c = lowerInt(b, pred);
       b.emit({ k: 'if', c: un('!', c.e), then: [{ k: 'return', e: num(0) }] });

@@ -3,7 +3,7 @@
 // failing instruction (from the BTF line info that #line directives put
 // there), the log lines that led to it, and a plain explanation with a fix
 // for the common classes of rejection.
-import type { SourceFile, Span } from '../../grammar/ast.js';
+import type { SourceFile, Span } from '../../diagnostics/source.js';
 
 export interface VerifierExplanation {
   reason: string;

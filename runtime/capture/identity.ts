@@ -3,12 +3,12 @@
 // connection's socket as the traced process sees it: addresses as text
 // (IPv6 as inet_ntop writes it), ports, unix paths (abstract names as
 // `@name`, as ss prints them), fd, inode and cgroup.
-import { IDENT_RECORD } from '../../compiler/manifest.js';
+import { IDENT_RECORD } from '../../compiler/index.js';
 import { ipv6Text } from '../events/resolve.js';
 import type { ConnIdent, Endpoint } from '../events/model.js';
 
 const F = IDENT_RECORD.fields;
-const LEARNED: Record<number, ConnIdent['learned']> = { 1: 'fd', 2: 'ssl-syscall', 3: 'SSL_set_fd' };
+const LEARNED: Record<number, ConnIdent['learned']> = { 1: 'fd', 2: 'tls-syscall', 3: 'SSL_set_fd' };
 const TYPES: Record<number, string> = { 1: 'stream', 2: 'dgram', 5: 'seqpacket' };
 /** What an fd that is not a socket is (the inode's S_IFMT >> 12). */
 const FILE_TYPES: Record<number, string> = {

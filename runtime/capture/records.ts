@@ -1,7 +1,7 @@
 // runtime/capture/records.ts — decodes capture records (struct capc_cap_rec +
 // payload, layout in compiler/manifest.ts CAPTURE_RECORD) into plain objects.
 // Payload bytes are copied out of the ring, which is reused after draining.
-import { CAPTURE_KIND, CAPTURE_RECORD } from '../../compiler/manifest.js';
+import { CAPTURE_KIND, CAPTURE_RECORD } from '../../compiler/index.js';
 import type { ConnIdent } from '../events/model.js';
 import { decodeIdent } from './identity.js';
 

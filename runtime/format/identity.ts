@@ -2,13 +2,15 @@
 // the same in every output: `127.0.0.1:41712 -> 127.0.0.1:5432` (local ->
 // peer, as the traced process sees it), IPv6 in brackets (`[::1]:5432`),
 // unix sockets by path (`unix` for an unnamed end), and what an fd is when
-// it is not a socket.
+// it is not a socket. Unix paths come from the traced process: control
+// characters are escaped in text.
 import type { ConnIdent, ConnInfo, Endpoint } from '../events/model.js';
+import { escapeText } from './payload.js';
 
 /** One end: `1.2.3.4:80`, `[::1]:80`, `/run/x.sock`, `@abstract`, `unix` (unnamed). */
 export function endpointText(e: Endpoint | undefined, family: ConnIdent['family']): string {
   if (!e) return '?';
-  if (family === 'unix') return e.path || 'unix';
+  if (family === 'unix') return e.path ? escapeText(e.path) : 'unix';
   if (family === 'inet6') return `[${e.addr}]:${e.port}`;
   return `${e.addr}:${e.port}`;
 }

@@ -4,7 +4,7 @@
 // connections' partial batches arrive within the idle bound, and at exit
 // flushes everything and reports totals next to the kernel's drop counters.
 import fs from 'node:fs';
-import type { Manifest, ManifestCapture } from '../../compiler/manifest.js';
+import type { Manifest, ManifestCapture } from '../../compiler/index.js';
 import { testRun, testRunWithResult } from '../bpf/attach.js';
 import { readCounter } from '../bpf/maps-reader.js';
 import type { BpfObject } from '../bpf/object.js';
@@ -48,11 +48,13 @@ export class CaptureChannel {
     return this.reader.fd;
   }
 
-  drain(): number {
-    return this.reader.drain((data, view, off, len) => {
+  /** Read at most `max` records (ring buffer sinks; a perf buffer is read whole). */
+  drain(max = Infinity): number {
+    const onRecord = (data: Uint8Array, view: DataView, off: number, len: number) => {
       const rec = decodeCaptureRecord(data, view, off, len);
       if (rec) this.streams.add(rec);
-    });
+    };
+    return this.reader instanceof RingReader ? this.reader.drain(onRecord, max) : this.reader.drain(onRecord);
   }
 
   /** Called from the session loop: idle flush on its period, stalled gaps resolved. */
@@ -100,6 +102,7 @@ export class CaptureChannel {
       refusedConnections: count('conn-table-full'),
       unpairedReturns: count('unpaired-return'),
       identityUnknown: count('identity-unknown'),
+      probed: [...new Set(this.cap.sites.map((x) => x.probe))],
     });
   }
 

@@ -7,6 +7,7 @@ import { LineList } from './LineList.js';
 import type { Line } from './lines.js';
 import { STREAM_HEADER, streamRow } from './panes.js';
 import type { ConnView } from './stream-book.js';
+import { escapeText } from '../format/payload.js';
 
 export interface StreamsPaneProps {
   conns: ConnView[];
@@ -24,7 +25,7 @@ export function StreamsPane(p: StreamsPaneProps) {
     const id = c.info.ident;
     const where = id ? `${identityText(id)} · ` : '';
     const fd = id && id.state === 'socket' ? ` · fd ${id.fd}` : '';
-    const title = `${c.info.comm}[${c.info.pid}] conn ${c.info.id} · ${where}${c.state}${fd} · key 0x${c.info.key.toString(16)} · ${shortProbe(c.info.probe)}`;
+    const title = `${escapeText(c.info.comm)}[${c.info.pid}] conn ${c.info.id} · ${where}${c.state}${fd} · key 0x${c.info.key.toString(16)} · ${shortProbe(c.info.probe)}`;
     return (
       <Box flexDirection="column" width={p.width}>
         <Text bold wrap="truncate">

@@ -5,7 +5,7 @@
 // line's length is its width on screen and slicing never splits a character.
 import type { ConnInfo } from '../events/model.js';
 import { identityText } from '../format/identity.js';
-import { DIR_NAME, escapePayload, hexDump, humanBytes } from '../format/payload.js';
+import { DIR_NAME, escapePayload, escapeText, hexDump, humanBytes } from '../format/payload.js';
 import type { Entry } from './store.js';
 import type { Chunk } from './stream-book.js';
 
@@ -24,7 +24,7 @@ export interface LineOptions {
 
 /** `conn 3 psql[812] 127.0.0.1:41712 -> 127.0.0.1:5432` (no address while the socket is not known). */
 export function who(c: ConnInfo): string {
-  return `conn ${c.id} ${c.comm}[${c.pid}]${c.ident ? ` ${identityText(c.ident)}` : ''}`;
+  return `conn ${c.id} ${escapeText(c.comm)}[${c.pid}]${c.ident ? ` ${identityText(c.ident)}` : ''}`;
 }
 
 function expandTabs(s: string): string {

@@ -209,7 +209,7 @@ http { access_log off; server { listen 127.0.0.1:${port} ssl; ssl_certificate ${
     );
     assert.match(r.stdout, srv, "nginx's side of the same connection, mirrored");
     const index = readStreamIndex(streams);
-    assert.equal(index.find((e) => e.comm === 'curl')?.learned, 'ssl-syscall', 'curl never calls SSL_set_fd');
+    assert.equal(index.find((e) => e.comm === 'curl')?.learned, 'tls-syscall', 'curl never calls SSL_set_fd');
     assert.equal(index.find((e) => e.comm === 'nginx')?.learned, 'SSL_set_fd');
   } finally {
     nginx.kill('SIGTERM');
@@ -260,10 +260,10 @@ test('connections opened before capc started learn their socket on their first I
   const s = entryOf(index, p!.peers, 'server', 0);
   assert.equal(
     c.learned,
-    'ssl-syscall',
+    'tls-syscall',
     'SSL_set_fd happened before capc: the write syscall inside SSL_write named it',
   );
-  assert.equal(s.learned, 'ssl-syscall');
+  assert.equal(s.learned, 'tls-syscall');
   assert.equal(c.peer?.port, p!.port);
   assert.equal(s.local?.port, p!.port);
   assert.equal(s.peer?.port, c.local?.port);
@@ -322,7 +322,7 @@ test('a predicate on the port keeps exactly one of two connections, byte-exact, 
     if (l.type === 'capture' && pids.has(l.data.pid as number)) assert.equal(l.data.identity, 'socket');
 });
 
-test('while the identity is unknown a predicate on it passes (writes captured at entry), and says so (W0905)', async (t) => {
+test('while the identity is unknown a predicate on it passes (writes captured at entry), and says so (W0910)', async (t) => {
   if (!requireKernel(t) || !requireTool(t, 'cc') || !requireTool(t, 'openssl')) return;
   const work = tmp('capc-id-unknown-');
   const streams = path.join(work, 's');

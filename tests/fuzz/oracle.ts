@@ -12,11 +12,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { compile } from '../../compiler/compile.js';
 import type { Manifest } from '../../compiler/manifest.js';
-import { renderDiagnostics } from '../../compiler/diagnostics/render.js';
+import { renderDiagnostics } from '../../diagnostics/render.js';
 import type { SourceFile } from '../../grammar/ast.js';
 import { BpfObject } from '../../runtime/bpf/object.js';
-import { CLANG_FLAGS, prepareHeaders } from '../../runtime/toolchain/clang.js';
-import { clangPath } from '../../runtime/toolchain/environment.js';
+import { CLANG_FLAGS, prepareHeaders } from '../../runtime/build/clang.js';
+import { clangPath } from '../../runtime/build/environment.js';
 import { fixtureHost } from '../fixtures/fixture-host.js';
 
 export interface FuzzCase {

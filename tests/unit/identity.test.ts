@@ -127,7 +127,7 @@ test('ident payloads: IPv4, IPv6, unix paths (bound, abstract, unnamed), a pipe,
       raddr: [0xfe, 0x80, ...Array(13).fill(0), 9],
     }),
   )!;
-  assert.equal(v6.learned, 'ssl-syscall');
+  assert.equal(v6.learned, 'tls-syscall');
   assert.equal(v6.type, 'dgram');
   assert.deepEqual(
     [v6.local, v6.peer],
@@ -158,7 +158,7 @@ const conn = (ident?: ConnIdent): ConnInfo => ({
 });
 const sock = (family: ConnIdent['family'], local: ConnIdent['local'], peer: ConnIdent['peer']): ConnIdent => ({
   state: 'socket',
-  learned: 'ssl-syscall',
+  learned: 'tls-syscall',
   fd: 4,
   family,
   type: 'stream',
@@ -265,6 +265,8 @@ const CAPTURE: ManifestCapture = {
       map: 'capc_c_openssl',
       endId: 100,
       valueSize: 2176,
+      accumulateSize: 1024,
+      bufferSize: 2048,
       maxConnections: 1024,
       fullCounter: 3,
       refusedBytesCounter: 4,

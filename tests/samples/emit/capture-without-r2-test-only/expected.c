@@ -6,6 +6,7 @@
 #define CAPC_CAPTURE_WAKEUP 1048576ULL  /* R10: wake the reader when a quarter of the capture ring is unread */
 
 #include "capc-capture.bpf.h"
+#include "capc-scope.bpf.h"
 
 /* connection of family openssl: TEST BUILD WITHOUT R2: the buffer is only N = 64 bytes */
 struct capc_acc_openssl {
@@ -18,6 +19,12 @@ _Static_assert(sizeof(struct capc_acc_openssl) == 192, "size of capc_acc_openssl
 
 /* arguments of uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_write at entry */
 struct capc_stash_p0 {
+	__u64 a[6];
+	__u64 mark;  /* the thread is marked in capc_in_ssl */
+};
+
+/* arguments of uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_write_ex at entry */
+struct capc_stash_p1 {
 	__u64 a[6];
 	__u64 mark;  /* the thread is marked in capc_in_ssl */
 };
@@ -44,7 +51,7 @@ struct {
 /* R11: drop and map-full counters, one slot per CPU, summed by capc */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 7);
+	__uint(max_entries, 11);
 	__type(key, __u32);
 	__type(value, __u64);
 } capc_stats SEC(".maps");
@@ -79,15 +86,53 @@ struct {
 	__type(value, struct capc_stash_p0);
 } capc_stash0 SEC(".maps");
 
+/* arguments saved at entry, by thread, until the call returns */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct capc_stash_p1);
+} capc_stash1 SEC(".maps");
+
+/* with -c/-p: the processes (tgids) of the command and its descendants, kept by fork and exit */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u8);
+} capc_scope SEC(".maps");
+
+/* executables capc has looked at (by device and inode): their exec is not reported again */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct capc_exe_key);
+	__type(value, __u8);
+} capc_known SEC(".maps");
+
+/* new executables, for TLS discovery (struct capc_exec_ev) */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 65536);
+} capc_execs SEC(".maps");
+
+/* calls into TLS stacks the program does not probe, by process and attach point (cookie) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct capc_watch_key);
+	__type(value, struct capc_watch_val);
+} capc_tlswatch SEC(".maps");
+
 /* identity of openssl connections (socket, addresses, fd), learned once per connection; forgotten at close (least recently used first when full: it is learned again) */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 1024);
 	__type(key, struct capc_conn_key);
 	__type(value, struct capc_ident);
-} capc_i_openssl SEC(".maps");
+} capc_i_tls SEC(".maps");
 
-/* threads inside an SSL call whose socket is not known yet: pid_tgid -> SSL* */
+/* threads inside a TLS call whose socket is not known yet: pid_tgid -> its connection key (SSL*, session...) */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
@@ -110,7 +155,7 @@ static const struct capc_acc_openssl capc_zero_openssl = {};
 /* zeroed identity for new entries (read-only data, not the stack: R5) */
 static const struct capc_ident capc_ident_zero = {};
 
-/* SSL calls in progress whose thread is marked in capc_in_ssl; 0 once every socket is known, and then every syscall stops at this load (a marked call whose return is never seen leaves it above 0: only slower, never wrong) */
+/* TLS calls in progress whose thread is marked in capc_in_ssl; 0 once every socket is known, and then every syscall stops at this load (a marked call whose return is never seen leaves it above 0: only slower, never wrong) */
 __u64 capc_marked = 0;
 
 /* int SSL_write(SSL *ssl, const void *buf, int num): buf[0 .. ret) when ret > 0: entry, keep the arguments until it returns */
@@ -119,6 +164,13 @@ int capc_p0e(struct pt_regs *ctx)
 {
 #line 1 "capture-without-r2-test-only.cap"
 	if (capc_exiting) {
+#line 1 "capture-without-r2-test-only.cap"
+		return 0;
+	}
+#line 1 "capture-without-r2-test-only.cap"
+	__u32 capc_tgid = capc_pid();
+#line 1 "capture-without-r2-test-only.cap"
+	if ((capc_ro.scope & CAPC_SCOPE_TREE) && !bpf_map_lookup_elem(&capc_scope, &capc_tgid)) {
 #line 1 "capture-without-r2-test-only.cap"
 		return 0;
 	}
@@ -135,9 +187,9 @@ int capc_p0e(struct pt_regs *ctx)
 #line 1 "capture-without-r2-test-only.cap"
 	struct capc_conn_key capc_ik = { .key = st.a[0], .tgid = capc_id >> 32 };
 #line 1 "capture-without-r2-test-only.cap"
-	if (capc_ident_wanted(&capc_i_openssl, &capc_ik)) {
+	if (capc_ident_wanted(&capc_i_tls, &capc_ik)) {
 #line 1 "capture-without-r2-test-only.cap"
-		bpf_map_update_elem(&capc_in_ssl, &capc_id, &capc_ik.key, BPF_ANY);  /* identity: the socket syscall this call makes names the SSL's socket */
+		bpf_map_update_elem(&capc_in_ssl, &capc_id, &capc_ik.key, BPF_ANY);  /* identity: the socket syscall this call makes names the connection's socket */
 #line 1 "capture-without-r2-test-only.cap"
 		st.mark = 1;
 #line 1 "capture-without-r2-test-only.cap"
@@ -150,7 +202,7 @@ int capc_p0e(struct pt_regs *ctx)
 }
 
 /* uprobe:libssl:SSL_write: runs when SSL_write returns, with the bytes it really moved */
-#line 154 "capture-without-r2-test-only.bpf.c"
+#line 206 "capture-without-r2-test-only.bpf.c"
 SEC("uretprobe")
 int capc_p0(struct pt_regs *ctx)
 {
@@ -166,7 +218,7 @@ int capc_p0(struct pt_regs *ctx)
 #line 1 "capture-without-r2-test-only.cap"
 	if (!capc_stp) {
 #line 1 "capture-without-r2-test-only.cap"
-		capc_count(&capc_stats, 6);  /* a return whose entry capc did not see (the call began before capc attached) */
+		capc_count(&capc_stats, 9);  /* a return whose entry capc did not see (the call began before capc attached) */
 #line 1 "capture-without-r2-test-only.cap"
 		return 0;
 	}
@@ -177,7 +229,7 @@ int capc_p0(struct pt_regs *ctx)
 #line 1 "capture-without-r2-test-only.cap"
 	if (capc_st.mark) {
 #line 1 "capture-without-r2-test-only.cap"
-		bpf_map_delete_elem(&capc_in_ssl, &capc_id);  /* identity: the SSL call is over */
+		bpf_map_delete_elem(&capc_in_ssl, &capc_id);  /* identity: the TLS call is over */
 #line 1 "capture-without-r2-test-only.cap"
 		__sync_fetch_and_sub(&capc_marked, 1);
 	}
@@ -187,6 +239,15 @@ int capc_p0(struct pt_regs *ctx)
 	__u64 capc_conn = capc_st.a[0];
 #line 1 "capture-without-r2-test-only.cap"
 	__u64 capc_buf = capc_st.a[1];
+	{  /* inside SSL_write_ex on the same connection and buffer: SSL_write_ex captures these bytes */
+#line 1 "capture-without-r2-test-only.cap"
+		struct capc_stash_p1 *capc_o = bpf_map_lookup_elem(&capc_stash1, &capc_id);
+#line 1 "capture-without-r2-test-only.cap"
+		if (capc_o && (capc_o->a[0] == capc_conn && capc_o->a[1] == capc_buf)) {
+#line 1 "capture-without-r2-test-only.cap"
+			return 0;
+		}
+	}
 #line 1 "capture-without-r2-test-only.cap"
 	if (capc_ret <= 0) {
 #line 1 "capture-without-r2-test-only.cap"
@@ -206,7 +267,134 @@ int capc_p0(struct pt_regs *ctx)
 #line 1 "capture-without-r2-test-only.cap"
 			if (!capc_a->c.ident) {
 #line 1 "capture-without-r2-test-only.cap"
-				capc_conn_ident(&capc_s, &capc_a->c, &capc_i_openssl, &capc_ck, -1, &capc_ident_zero, &capc_chunkbuf);  /* identity: once per connection, before its data */
+				capc_conn_ident(&capc_s, &capc_a->c, &capc_i_tls, &capc_ck, -1, &capc_ident_zero, &capc_chunkbuf);  /* identity: once per connection, before its data */
+			}
+#line 1 "capture-without-r2-test-only.cap"
+			capc_accumulate(&capc_s, &capc_a->c, capc_a->buf, capc_ck.key, (const char *)capc_buf, capc_len, 0, 64, 1, &capc_chunkbuf);  /* R1-R4, R9-R11: see stdlib/capc-capture.bpf.h */
+		} else {
+#line 1 "capture-without-r2-test-only.cap"
+			capc_count_n(&capc_stats, 5, capc_len);  /* R11: no room for this connection: its bytes are counted, not captured */
+		}
+	}
+#line 1 "capture-without-r2-test-only.cap"
+	return 0;
+}
+
+/* int SSL_write_ex(SSL *ssl, const void *buf, size_t num, size_t *written): buf[0 .. *written) when ret == 1: entry, keep the arguments until it returns */
+#line 285 "capture-without-r2-test-only.bpf.c"
+SEC("uprobe")
+int capc_p1e(struct pt_regs *ctx)
+{
+#line 1 "capture-without-r2-test-only.cap"
+	if (capc_exiting) {
+#line 1 "capture-without-r2-test-only.cap"
+		return 0;
+	}
+#line 1 "capture-without-r2-test-only.cap"
+	__u32 capc_tgid = capc_pid();
+#line 1 "capture-without-r2-test-only.cap"
+	if ((capc_ro.scope & CAPC_SCOPE_TREE) && !bpf_map_lookup_elem(&capc_scope, &capc_tgid)) {
+#line 1 "capture-without-r2-test-only.cap"
+		return 0;
+	}
+#line 1 "capture-without-r2-test-only.cap"
+	__u64 capc_id = bpf_get_current_pid_tgid();
+#line 1 "capture-without-r2-test-only.cap"
+	struct capc_stash_p1 st = {};
+#line 1 "capture-without-r2-test-only.cap"
+	st.a[0] = (__u64)PT_REGS_PARM1(ctx);
+#line 1 "capture-without-r2-test-only.cap"
+	st.a[1] = (__u64)PT_REGS_PARM2(ctx);
+#line 1 "capture-without-r2-test-only.cap"
+	st.a[2] = (__u64)PT_REGS_PARM3(ctx);
+#line 1 "capture-without-r2-test-only.cap"
+	st.a[3] = (__u64)PT_REGS_PARM4(ctx);
+#line 1 "capture-without-r2-test-only.cap"
+	struct capc_conn_key capc_ik = { .key = st.a[0], .tgid = capc_id >> 32 };
+#line 1 "capture-without-r2-test-only.cap"
+	if (capc_ident_wanted(&capc_i_tls, &capc_ik)) {
+#line 1 "capture-without-r2-test-only.cap"
+		bpf_map_update_elem(&capc_in_ssl, &capc_id, &capc_ik.key, BPF_ANY);  /* identity: the socket syscall this call makes names the connection's socket */
+#line 1 "capture-without-r2-test-only.cap"
+		st.mark = 1;
+#line 1 "capture-without-r2-test-only.cap"
+		__sync_fetch_and_add(&capc_marked, 1);
+	}
+#line 1 "capture-without-r2-test-only.cap"
+	bpf_map_update_elem(&capc_stash1, &capc_id, &st, BPF_ANY);
+#line 1 "capture-without-r2-test-only.cap"
+	return 0;
+}
+
+/* uprobe:libssl:SSL_write: runs when SSL_write_ex returns, with the bytes it really moved */
+#line 331 "capture-without-r2-test-only.bpf.c"
+SEC("uretprobe")
+int capc_p1(struct pt_regs *ctx)
+{
+#line 1 "capture-without-r2-test-only.cap"
+	if (capc_exiting) {
+#line 1 "capture-without-r2-test-only.cap"
+		return 0;
+	}
+#line 1 "capture-without-r2-test-only.cap"
+	__u64 capc_id = bpf_get_current_pid_tgid();
+#line 1 "capture-without-r2-test-only.cap"
+	struct capc_stash_p1 *capc_stp = bpf_map_lookup_elem(&capc_stash1, &capc_id);
+#line 1 "capture-without-r2-test-only.cap"
+	if (!capc_stp) {
+#line 1 "capture-without-r2-test-only.cap"
+		capc_count(&capc_stats, 10);  /* a return whose entry capc did not see (the call began before capc attached) */
+#line 1 "capture-without-r2-test-only.cap"
+		return 0;
+	}
+#line 1 "capture-without-r2-test-only.cap"
+	struct capc_stash_p1 capc_st = *capc_stp;  /* R7: copy the saved arguments out, then drop the entry */
+#line 1 "capture-without-r2-test-only.cap"
+	bpf_map_delete_elem(&capc_stash1, &capc_id);
+#line 1 "capture-without-r2-test-only.cap"
+	if (capc_st.mark) {
+#line 1 "capture-without-r2-test-only.cap"
+		bpf_map_delete_elem(&capc_in_ssl, &capc_id);  /* identity: the TLS call is over */
+#line 1 "capture-without-r2-test-only.cap"
+		__sync_fetch_and_sub(&capc_marked, 1);
+	}
+#line 1 "capture-without-r2-test-only.cap"
+	__s64 capc_ret = (__s64)(__s32)PT_REGS_RC(ctx);
+#line 1 "capture-without-r2-test-only.cap"
+	__u64 capc_conn = capc_st.a[0];
+#line 1 "capture-without-r2-test-only.cap"
+	__u64 capc_buf = capc_st.a[1];
+	{  /* inside SSL_write on the same connection and buffer: SSL_write captures these bytes */
+#line 1 "capture-without-r2-test-only.cap"
+		struct capc_stash_p0 *capc_o = bpf_map_lookup_elem(&capc_stash0, &capc_id);
+#line 1 "capture-without-r2-test-only.cap"
+		if (capc_o && (capc_o->a[0] == capc_conn && capc_o->a[1] == capc_buf)) {
+#line 1 "capture-without-r2-test-only.cap"
+			return 0;
+		}
+	}
+#line 1 "capture-without-r2-test-only.cap"
+	if (capc_ret != 1) {
+#line 1 "capture-without-r2-test-only.cap"
+		return 0;
+	}
+#line 1 "capture-without-r2-test-only.cap"
+	__u64 capc_len = 0;  /* the length the call wrote to its size_t * argument */
+#line 1 "capture-without-r2-test-only.cap"
+	bpf_probe_read_user(&capc_len, sizeof(capc_len), (void *)capc_st.a[3]);
+	{  /* accumulate(conn, 64) -> ringbuf: site 3 */
+#line 1 "capture-without-r2-test-only.cap"
+		struct capc_conn_key capc_ck = { .key = capc_conn, .tgid = capc_pid() };
+#line 1 "capture-without-r2-test-only.cap"
+		struct capc_acc_openssl *capc_a = (struct capc_acc_openssl *)capc_conn_get(&capc_c_openssl, &capc_ck, &capc_zero_openssl, &capc_next_conn, &capc_stats, 4);
+#line 1 "capture-without-r2-test-only.cap"
+		if (capc_a) {
+#line 1 "capture-without-r2-test-only.cap"
+			struct capc_sink capc_s = { .map = &capc_payload, .ctx = ctx, .wakeup = CAPC_CAPTURE_WAKEUP, .stats = &capc_stats, .drop_rec = 2, .drop_bytes = 3, .is_perf = 0, .site = 3 };
+#line 1 "capture-without-r2-test-only.cap"
+			if (!capc_a->c.ident) {
+#line 1 "capture-without-r2-test-only.cap"
+				capc_conn_ident(&capc_s, &capc_a->c, &capc_i_tls, &capc_ck, -1, &capc_ident_zero, &capc_chunkbuf);  /* identity: once per connection, before its data */
 			}
 #line 1 "capture-without-r2-test-only.cap"
 			capc_accumulate(&capc_s, &capc_a->c, capc_a->buf, capc_ck.key, (const char *)capc_buf, capc_len, 0, 64, 1, &capc_chunkbuf);  /* R1-R4, R9-R11: see stdlib/capc-capture.bpf.h */
@@ -220,9 +408,9 @@ int capc_p0(struct pt_regs *ctx)
 }
 
 /* uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_shutdown: capc watches connections of openssl close */
-#line 224 "capture-without-r2-test-only.bpf.c"
+#line 412 "capture-without-r2-test-only.bpf.c"
 SEC("uprobe")
-int capc_p1(struct pt_regs *ctx)
+int capc_p2(struct pt_regs *ctx)
 {
 #line 1 "capture-without-r2-test-only.cap"
 	struct capc_conn_key capc_ck = { .key = (__u64)PT_REGS_PARM1(ctx), .tgid = capc_pid() };
@@ -231,7 +419,7 @@ int capc_p1(struct pt_regs *ctx)
 #line 1 "capture-without-r2-test-only.cap"
 	if (!capc_a) {
 #line 1 "capture-without-r2-test-only.cap"
-		bpf_map_delete_elem(&capc_i_openssl, &capc_ck);  /* identity: forgotten at close (the key's next connection may be another socket) */
+		bpf_map_delete_elem(&capc_i_tls, &capc_ck);  /* identity: forgotten at close (the key's next connection may be another socket) */
 #line 1 "capture-without-r2-test-only.cap"
 		return 0;
 	}
@@ -240,10 +428,10 @@ int capc_p1(struct pt_regs *ctx)
 #line 1 "capture-without-r2-test-only.cap"
 	if (!capc_a->c.ident) {
 #line 1 "capture-without-r2-test-only.cap"
-		capc_conn_ident(&capc_s, &capc_a->c, &capc_i_openssl, &capc_ck, -1, &capc_ident_zero, &capc_chunkbuf);  /* identity: once per connection, before its data */
+		capc_conn_ident(&capc_s, &capc_a->c, &capc_i_tls, &capc_ck, -1, &capc_ident_zero, &capc_chunkbuf);  /* identity: once per connection, before its data */
 	}
 #line 1 "capture-without-r2-test-only.cap"
-	bpf_map_delete_elem(&capc_i_openssl, &capc_ck);  /* identity: forgotten at close (the key's next connection may be another socket) */
+	bpf_map_delete_elem(&capc_i_tls, &capc_ck);  /* identity: forgotten at close (the key's next connection may be another socket) */
 #line 1 "capture-without-r2-test-only.cap"
 	if (__sync_val_compare_and_swap(&capc_a->c.busy, 0, 1) != 0) {
 #line 1 "capture-without-r2-test-only.cap"
@@ -266,9 +454,9 @@ int capc_p1(struct pt_regs *ctx)
 }
 
 /* uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_free: capc watches connections of openssl close */
-#line 270 "capture-without-r2-test-only.bpf.c"
+#line 458 "capture-without-r2-test-only.bpf.c"
 SEC("uprobe")
-int capc_p2(struct pt_regs *ctx)
+int capc_p3(struct pt_regs *ctx)
 {
 #line 1 "capture-without-r2-test-only.cap"
 	struct capc_conn_key capc_ck = { .key = (__u64)PT_REGS_PARM1(ctx), .tgid = capc_pid() };
@@ -277,7 +465,7 @@ int capc_p2(struct pt_regs *ctx)
 #line 1 "capture-without-r2-test-only.cap"
 	if (!capc_a) {
 #line 1 "capture-without-r2-test-only.cap"
-		bpf_map_delete_elem(&capc_i_openssl, &capc_ck);  /* identity: forgotten at close (the key's next connection may be another socket) */
+		bpf_map_delete_elem(&capc_i_tls, &capc_ck);  /* identity: forgotten at close (the key's next connection may be another socket) */
 #line 1 "capture-without-r2-test-only.cap"
 		return 0;
 	}
@@ -286,10 +474,10 @@ int capc_p2(struct pt_regs *ctx)
 #line 1 "capture-without-r2-test-only.cap"
 	if (!capc_a->c.ident) {
 #line 1 "capture-without-r2-test-only.cap"
-		capc_conn_ident(&capc_s, &capc_a->c, &capc_i_openssl, &capc_ck, -1, &capc_ident_zero, &capc_chunkbuf);  /* identity: once per connection, before its data */
+		capc_conn_ident(&capc_s, &capc_a->c, &capc_i_tls, &capc_ck, -1, &capc_ident_zero, &capc_chunkbuf);  /* identity: once per connection, before its data */
 	}
 #line 1 "capture-without-r2-test-only.cap"
-	bpf_map_delete_elem(&capc_i_openssl, &capc_ck);  /* identity: forgotten at close (the key's next connection may be another socket) */
+	bpf_map_delete_elem(&capc_i_tls, &capc_ck);  /* identity: forgotten at close (the key's next connection may be another socket) */
 #line 1 "capture-without-r2-test-only.cap"
 	if (__sync_val_compare_and_swap(&capc_a->c.busy, 0, 1) != 0) {
 #line 1 "capture-without-r2-test-only.cap"
@@ -312,14 +500,14 @@ int capc_p2(struct pt_regs *ctx)
 }
 
 /* uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_set_fd: capc learns which socket an SSL uses */
-#line 316 "capture-without-r2-test-only.bpf.c"
+#line 504 "capture-without-r2-test-only.bpf.c"
 SEC("uprobe")
-int capc_p3(struct pt_regs *ctx)
+int capc_p4(struct pt_regs *ctx)
 {
 #line 1 "capture-without-r2-test-only.cap"
 	struct capc_conn_key capc_ck = { .key = (__u64)PT_REGS_PARM1(ctx), .tgid = capc_pid() };
 #line 1 "capture-without-r2-test-only.cap"
-	capc_ident_learn(&capc_i_openssl, &capc_ck, (__s64)(__s32)PT_REGS_PARM2(ctx), CAPC_LEARN_SET_FD, &capc_ident_zero);  /* the SSL reads and writes this fd from now on */
+	capc_ident_learn(&capc_i_tls, &capc_ck, (__s64)(__s32)PT_REGS_PARM2(ctx), CAPC_LEARN_SET_FD, &capc_ident_zero);  /* the SSL reads and writes this fd from now on */
 #line 1 "capture-without-r2-test-only.cap"
 	struct capc_acc_openssl *capc_a = bpf_map_lookup_elem(&capc_c_openssl, &capc_ck);
 #line 1 "capture-without-r2-test-only.cap"
@@ -331,17 +519,17 @@ int capc_p3(struct pt_regs *ctx)
 	return 0;
 }
 
-/* rawtracepoint:sys_enter: a socket syscall of a thread marked inside an SSL call names the SSL's socket; with no call marked every syscall stops at one load, others at a compare or one lookup */
-#line 336 "capture-without-r2-test-only.bpf.c"
+/* rawtracepoint:sys_enter: a socket syscall of a thread marked inside a TLS call names the connection's socket; with no call marked every syscall stops at one load, others at a compare or one lookup */
+#line 524 "capture-without-r2-test-only.bpf.c"
 SEC("raw_tp/sys_enter")
-int capc_p4(struct bpf_raw_tracepoint_args *ctx)
+int capc_p5(struct bpf_raw_tracepoint_args *ctx)
 {
 #line 1 "capture-without-r2-test-only.cap"
 	if (!capc_marked || !capc_ident_syscall(ctx->args[1])) {
 #line 1 "capture-without-r2-test-only.cap"
 		return 0;
 	}
-	/* a socket syscall: is this thread inside an SSL call whose socket is not known yet? */
+	/* a socket syscall: is this thread inside a TLS call whose socket is not known yet? */
 #line 1 "capture-without-r2-test-only.cap"
 	__u64 capc_id = bpf_get_current_pid_tgid();
 #line 1 "capture-without-r2-test-only.cap"
@@ -354,7 +542,7 @@ int capc_p4(struct bpf_raw_tracepoint_args *ctx)
 #line 1 "capture-without-r2-test-only.cap"
 	struct capc_conn_key capc_ck = { .key = *capc_ssl, .tgid = capc_id >> 32 };
 #line 1 "capture-without-r2-test-only.cap"
-	if (capc_ident_learn(&capc_i_openssl, &capc_ck, (__s64)(__s32)PT_REGS_PARM1_CORE_SYSCALL((struct pt_regs *)ctx->args[0]), CAPC_LEARN_SYSCALL, &capc_ident_zero)) {
+	if (capc_ident_learn(&capc_i_tls, &capc_ck, (__s64)(__s32)PT_REGS_PARM1_CORE_SYSCALL((struct pt_regs *)ctx->args[0]), CAPC_LEARN_SYSCALL, &capc_ident_zero)) {
 #line 1 "capture-without-r2-test-only.cap"
 		bpf_map_delete_elem(&capc_in_ssl, &capc_id);  /* learned: the rest of this call is not watched */
 	}
@@ -362,8 +550,76 @@ int capc_p4(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
+/* capc follows the -c/-p process tree: fork */
+#line 555 "capture-without-r2-test-only.bpf.c"
+SEC("raw_tp/sched_process_fork")
+int capc_p6(struct bpf_raw_tracepoint_args *ctx)
+{
+#line 1 "capture-without-r2-test-only.cap"
+	if (!(capc_ro.scope & CAPC_SCOPE_TREE)) {
+#line 1 "capture-without-r2-test-only.cap"
+		return 0;
+	}
+#line 1 "capture-without-r2-test-only.cap"
+	capc_scope_fork(&capc_scope, (struct task_struct *)ctx->args[1], &capc_stats, 6);  /* a child of a process in the -c/-p tree joins it */
+#line 1 "capture-without-r2-test-only.cap"
+	return 0;
+}
+
+/* capc follows the -c/-p process tree: exit */
+#line 571 "capture-without-r2-test-only.bpf.c"
+SEC("raw_tp/sched_process_exit")
+int capc_p7(struct bpf_raw_tracepoint_args *ctx)
+{
+#line 1 "capture-without-r2-test-only.cap"
+	if (!(capc_ro.scope & CAPC_SCOPE_TREE)) {
+#line 1 "capture-without-r2-test-only.cap"
+		return 0;
+	}
+#line 1 "capture-without-r2-test-only.cap"
+	capc_scope_exit(&capc_scope, (struct task_struct *)ctx->args[0]);  /* a process whose last thread ended leaves the tree (its pid will be reused) */
+#line 1 "capture-without-r2-test-only.cap"
+	return 0;
+}
+
+/* TLS discovery: executables capc has not looked at */
+#line 587 "capture-without-r2-test-only.bpf.c"
+SEC("raw_tp/sched_process_exec")
+int capc_p8(struct bpf_raw_tracepoint_args *ctx)
+{
+#line 1 "capture-without-r2-test-only.cap"
+	__u32 capc_tgid = capc_pid();
+#line 1 "capture-without-r2-test-only.cap"
+	if ((capc_ro.scope & CAPC_SCOPE_TREE) && !bpf_map_lookup_elem(&capc_scope, &capc_tgid)) {
+#line 1 "capture-without-r2-test-only.cap"
+		return 0;
+	}
+#line 1 "capture-without-r2-test-only.cap"
+	capc_exec_seen(&capc_known, &capc_execs, (struct linux_binprm *)ctx->args[2], &capc_stats, 7, capc_ro.scope & CAPC_SCOPE_HOLD);  /* an executable capc has not looked at: discovery may find TLS in it (held under -c until attached) */
+#line 1 "capture-without-r2-test-only.cap"
+	return 0;
+}
+
+/* calls into TLS stacks this program does not probe, counted */
+#line 605 "capture-without-r2-test-only.bpf.c"
+SEC("uprobe")
+int capc_p9(struct pt_regs *ctx)
+{
+#line 1 "capture-without-r2-test-only.cap"
+	__u32 capc_tgid = capc_pid();
+#line 1 "capture-without-r2-test-only.cap"
+	if ((capc_ro.scope & CAPC_SCOPE_TREE) && !bpf_map_lookup_elem(&capc_scope, &capc_tgid)) {
+#line 1 "capture-without-r2-test-only.cap"
+		return 0;
+	}
+#line 1 "capture-without-r2-test-only.cap"
+	capc_tls_watch(&capc_tlswatch, ctx, &capc_stats, 8);  /* count it: capc names the processes whose TLS it did not capture at exit */
+#line 1 "capture-without-r2-test-only.cap"
+	return 0;
+}
+
 /* flush idle batches of openssl connections (R9); at exit, send every connection's totals */
-#line 367 "capture-without-r2-test-only.bpf.c"
+#line 623 "capture-without-r2-test-only.bpf.c"
 static long capc_flush_openssl(void *map, struct capc_conn_key *k, struct capc_acc_openssl *a, struct capc_flush_args *fa)
 {
 	struct capc_sink capc_s = { .map = &capc_payload, .ctx = fa->ctx, .wakeup = CAPC_CAPTURE_WAKEUP, .stats = &capc_stats, .drop_rec = 2, .drop_bytes = 3, .is_perf = 0, .site = 1 };

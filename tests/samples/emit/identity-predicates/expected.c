@@ -6,6 +6,7 @@
 #define CAPC_CAPTURE_WAKEUP 1048576ULL  /* R10: wake the reader when a quarter of the capture ring is unread */
 
 #include "capc-capture.bpf.h"
+#include "capc-scope.bpf.h"
 
 /* tracepoint syscalls:sys_enter_sendto, from its format file */
 struct capc_tp_syscalls_sys_enter_sendto {
@@ -75,18 +76,18 @@ _Static_assert(__builtin_offsetof(struct capc_key_m0_bytes, k1) == 24, "layout o
 _Static_assert(__builtin_offsetof(struct capc_key_m0_bytes, k2) == 32, "layout of capc_key_m0_bytes.k2");
 _Static_assert(sizeof(struct capc_key_m0_bytes) == 40, "size of capc_key_m0_bytes");
 
-/* record 4: printf at line 5 */
-struct capc_ev4 {
+/* record 5: printf at line 5 */
+struct capc_ev5 {
 	struct capc_hdr hdr;
 	struct capc_inet a0;
 	__u64 a1;
 	__s64 a2;
 };
-_Static_assert(__builtin_offsetof(struct capc_ev4, hdr) == 0, "layout of capc_ev4.hdr");
-_Static_assert(__builtin_offsetof(struct capc_ev4, a0) == 8, "layout of capc_ev4.a0");
-_Static_assert(__builtin_offsetof(struct capc_ev4, a1) == 32, "layout of capc_ev4.a1");
-_Static_assert(__builtin_offsetof(struct capc_ev4, a2) == 40, "layout of capc_ev4.a2");
-_Static_assert(sizeof(struct capc_ev4) == 48, "size of capc_ev4");
+_Static_assert(__builtin_offsetof(struct capc_ev5, hdr) == 0, "layout of capc_ev5.hdr");
+_Static_assert(__builtin_offsetof(struct capc_ev5, a0) == 8, "layout of capc_ev5.a0");
+_Static_assert(__builtin_offsetof(struct capc_ev5, a1) == 32, "layout of capc_ev5.a1");
+_Static_assert(__builtin_offsetof(struct capc_ev5, a2) == 40, "layout of capc_ev5.a2");
+_Static_assert(sizeof(struct capc_ev5) == 48, "size of capc_ev5");
 
 /* connection of family openssl: stream state, the batch header, then the batch buffer, 2N = 2048 bytes for batches of N = 1024 (R2) */
 struct capc_acc_openssl {
@@ -99,6 +100,12 @@ _Static_assert(sizeof(struct capc_acc_openssl) == 2176, "size of capc_acc_openss
 
 /* arguments of uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_write at entry */
 struct capc_stash_p0 {
+	__u64 a[6];
+	__u64 mark;  /* the thread is marked in capc_in_ssl */
+};
+
+/* arguments of uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_write_ex at entry */
+struct capc_stash_p4 {
 	__u64 a[6];
 	__u64 mark;  /* the thread is marked in capc_in_ssl */
 };
@@ -142,7 +149,7 @@ struct {
 /* R11: drop and map-full counters, one slot per CPU, summed by capc */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 15);
+	__uint(max_entries, 20);
 	__type(key, __u32);
 	__type(value, __u64);
 } capc_stats SEC(".maps");
@@ -182,6 +189,14 @@ struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u64);
+	__type(value, struct capc_stash_p4);
+} capc_stash4 SEC(".maps");
+
+/* arguments saved at entry, by thread, until the call returns */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
 	__type(value, struct capc_stash_p1);
 } capc_stash1 SEC(".maps");
 
@@ -201,13 +216,43 @@ struct {
 	__type(value, struct capc_stash_p3);
 } capc_stash3 SEC(".maps");
 
+/* with -c/-p: the processes (tgids) of the command and its descendants, kept by fork and exit */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u8);
+} capc_scope SEC(".maps");
+
+/* executables capc has looked at (by device and inode): their exec is not reported again */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct capc_exe_key);
+	__type(value, __u8);
+} capc_known SEC(".maps");
+
+/* new executables, for TLS discovery (struct capc_exec_ev) */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 65536);
+} capc_execs SEC(".maps");
+
+/* calls into TLS stacks the program does not probe, by process and attach point (cookie) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct capc_watch_key);
+	__type(value, struct capc_watch_val);
+} capc_tlswatch SEC(".maps");
+
 /* identity of openssl connections (socket, addresses, fd), learned once per connection; forgotten at close (least recently used first when full: it is learned again) */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 1024);
 	__type(key, struct capc_conn_key);
 	__type(value, struct capc_ident);
-} capc_i_openssl SEC(".maps");
+} capc_i_tls SEC(".maps");
 
 /* identity of syscalls connections (socket, addresses, fd), learned once per connection; forgotten at close (least recently used first when full: it is learned again) */
 struct {
@@ -217,7 +262,7 @@ struct {
 	__type(value, struct capc_ident);
 } capc_i_syscalls SEC(".maps");
 
-/* threads inside an SSL call whose socket is not known yet: pid_tgid -> SSL* */
+/* threads inside a TLS call whose socket is not known yet: pid_tgid -> its connection key (SSL*, session...) */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
@@ -248,7 +293,7 @@ static const struct capc_acc_openssl capc_zero_openssl = {};
 /* zeroed identity for new entries (read-only data, not the stack: R5) */
 static const struct capc_ident capc_ident_zero = {};
 
-/* SSL calls in progress whose thread is marked in capc_in_ssl; 0 once every socket is known, and then every syscall stops at this load (a marked call whose return is never seen leaves it above 0: only slower, never wrong) */
+/* TLS calls in progress whose thread is marked in capc_in_ssl; 0 once every socket is known, and then every syscall stops at this load (a marked call whose return is never seen leaves it above 0: only slower, never wrong) */
 __u64 capc_marked = 0;
 
 /* int SSL_write(SSL *ssl, const void *buf, int num): buf[0 .. ret) when ret > 0: entry, keep the arguments until it returns */
@@ -257,6 +302,13 @@ int capc_p0e(struct pt_regs *ctx)
 {
 #line 3 "identity-predicates.cap"
 	if (capc_exiting) {
+#line 3 "identity-predicates.cap"
+		return 0;
+	}
+#line 3 "identity-predicates.cap"
+	__u32 capc_tgid = capc_pid();
+#line 3 "identity-predicates.cap"
+	if ((capc_ro.scope & CAPC_SCOPE_TREE) && !bpf_map_lookup_elem(&capc_scope, &capc_tgid)) {
 #line 3 "identity-predicates.cap"
 		return 0;
 	}
@@ -273,9 +325,9 @@ int capc_p0e(struct pt_regs *ctx)
 #line 3 "identity-predicates.cap"
 	struct capc_conn_key capc_ik = { .key = st.a[0], .tgid = capc_id >> 32 };
 #line 3 "identity-predicates.cap"
-	if (capc_ident_wanted(&capc_i_openssl, &capc_ik)) {
+	if (capc_ident_wanted(&capc_i_tls, &capc_ik)) {
 #line 3 "identity-predicates.cap"
-		bpf_map_update_elem(&capc_in_ssl, &capc_id, &capc_ik.key, BPF_ANY);  /* identity: the socket syscall this call makes names the SSL's socket */
+		bpf_map_update_elem(&capc_in_ssl, &capc_id, &capc_ik.key, BPF_ANY);  /* identity: the socket syscall this call makes names the connection's socket */
 #line 3 "identity-predicates.cap"
 		st.mark = 1;
 #line 3 "identity-predicates.cap"
@@ -288,7 +340,7 @@ int capc_p0e(struct pt_regs *ctx)
 }
 
 /* uprobe:libssl:SSL_write: runs when SSL_write returns, with the bytes it really moved */
-#line 292 "identity-predicates.bpf.c"
+#line 344 "identity-predicates.bpf.c"
 SEC("uretprobe")
 int capc_p0(struct pt_regs *ctx)
 {
@@ -304,7 +356,7 @@ int capc_p0(struct pt_regs *ctx)
 #line 3 "identity-predicates.cap"
 	if (!capc_stp) {
 #line 3 "identity-predicates.cap"
-		capc_count(&capc_stats, 7);  /* a return whose entry capc did not see (the call began before capc attached) */
+		capc_count(&capc_stats, 10);  /* a return whose entry capc did not see (the call began before capc attached) */
 #line 3 "identity-predicates.cap"
 		return 0;
 	}
@@ -315,7 +367,7 @@ int capc_p0(struct pt_regs *ctx)
 #line 3 "identity-predicates.cap"
 	if (capc_st.mark) {
 #line 3 "identity-predicates.cap"
-		bpf_map_delete_elem(&capc_in_ssl, &capc_id);  /* identity: the SSL call is over */
+		bpf_map_delete_elem(&capc_in_ssl, &capc_id);  /* identity: the TLS call is over */
 #line 3 "identity-predicates.cap"
 		__sync_fetch_and_sub(&capc_marked, 1);
 	}
@@ -325,6 +377,15 @@ int capc_p0(struct pt_regs *ctx)
 	__u64 capc_conn = capc_st.a[0];
 #line 3 "identity-predicates.cap"
 	__u64 capc_buf = capc_st.a[1];
+	{  /* inside SSL_write_ex on the same connection and buffer: SSL_write_ex captures these bytes */
+#line 3 "identity-predicates.cap"
+		struct capc_stash_p4 *capc_o = bpf_map_lookup_elem(&capc_stash4, &capc_id);
+#line 3 "identity-predicates.cap"
+		if (capc_o && (capc_o->a[0] == capc_conn && capc_o->a[1] == capc_buf)) {
+#line 3 "identity-predicates.cap"
+			return 0;
+		}
+	}
 #line 3 "identity-predicates.cap"
 	if (capc_ret <= 0) {
 #line 3 "identity-predicates.cap"
@@ -337,7 +398,7 @@ int capc_p0(struct pt_regs *ctx)
 #line 3 "identity-predicates.cap"
 	struct capc_conn_key capc_ik = { .key = capc_conn, .tgid = capc_pid() };
 #line 3 "identity-predicates.cap"
-	__u64 capc_idk = capc_ident_load(bpf_map_lookup_elem(&capc_i_openssl, &capc_ik), &capc_idc, 1);  /* identity: 1 once the socket syscalls inside SSL calls (or SSL_set_fd) have named the socket */
+	__u64 capc_idk = capc_ident_load(bpf_map_lookup_elem(&capc_i_tls, &capc_ik), &capc_idc, 1);  /* identity: 1 once the socket syscalls inside TLS calls (or SSL_set_fd) have named the socket */
 #line 3 "identity-predicates.cap"
 	__u64 capc_pred0 = (__u64)capc_idc.rport == 5432ULL;  /* rport == 5432: reads the identity (maybe, while it is unknown) */
 #line 3 "identity-predicates.cap"
@@ -350,7 +411,7 @@ int capc_p0(struct pt_regs *ctx)
 #line 3 "identity-predicates.cap"
 	if ((!capc_idk || !capc_pred0) && (!capc_idk || !capc_pred1)) {
 #line 3 "identity-predicates.cap"
-		capc_count(&capc_stats, 8);  /* passed only because the identity is not known yet (counted, shown at exit) */
+		capc_count(&capc_stats, 12);  /* passed only because the identity is not known yet (counted, shown at exit) */
 	}
 	{  /* accumulate(conn, 1024) -> ringbuf: site 2 */
 #line 3 "identity-predicates.cap"
@@ -364,7 +425,7 @@ int capc_p0(struct pt_regs *ctx)
 #line 3 "identity-predicates.cap"
 			if (!capc_a->c.ident) {
 #line 3 "identity-predicates.cap"
-				capc_conn_ident(&capc_s, &capc_a->c, &capc_i_openssl, &capc_ck, -1, &capc_ident_zero, &capc_chunkbuf);  /* identity: once per connection, before its data */
+				capc_conn_ident(&capc_s, &capc_a->c, &capc_i_tls, &capc_ck, -1, &capc_ident_zero, &capc_chunkbuf);  /* identity: once per connection, before its data */
 			}
 #line 3 "identity-predicates.cap"
 			capc_accumulate(&capc_s, &capc_a->c, capc_a->buf, capc_ck.key, (const char *)capc_buf, capc_len, 0, 1024, 1, &capc_chunkbuf);  /* R1-R4, R9-R11: see stdlib/capc-capture.bpf.h */
@@ -378,12 +439,19 @@ int capc_p0(struct pt_regs *ctx)
 }
 
 /* int SSL_read(SSL *ssl, void *buf, int num): buf[0 .. ret) when ret > 0: entry, keep the arguments until it returns */
-#line 382 "identity-predicates.bpf.c"
+#line 443 "identity-predicates.bpf.c"
 SEC("uprobe")
 int capc_p1e(struct pt_regs *ctx)
 {
 #line 3 "identity-predicates.cap"
 	if (capc_exiting) {
+#line 3 "identity-predicates.cap"
+		return 0;
+	}
+#line 3 "identity-predicates.cap"
+	__u32 capc_tgid = capc_pid();
+#line 3 "identity-predicates.cap"
+	if ((capc_ro.scope & CAPC_SCOPE_TREE) && !bpf_map_lookup_elem(&capc_scope, &capc_tgid)) {
 #line 3 "identity-predicates.cap"
 		return 0;
 	}
@@ -400,9 +468,9 @@ int capc_p1e(struct pt_regs *ctx)
 #line 3 "identity-predicates.cap"
 	struct capc_conn_key capc_ik = { .key = st.a[0], .tgid = capc_id >> 32 };
 #line 3 "identity-predicates.cap"
-	if (capc_ident_wanted(&capc_i_openssl, &capc_ik)) {
+	if (capc_ident_wanted(&capc_i_tls, &capc_ik)) {
 #line 3 "identity-predicates.cap"
-		bpf_map_update_elem(&capc_in_ssl, &capc_id, &capc_ik.key, BPF_ANY);  /* identity: the socket syscall this call makes names the SSL's socket */
+		bpf_map_update_elem(&capc_in_ssl, &capc_id, &capc_ik.key, BPF_ANY);  /* identity: the socket syscall this call makes names the connection's socket */
 #line 3 "identity-predicates.cap"
 		st.mark = 1;
 #line 3 "identity-predicates.cap"
@@ -415,7 +483,7 @@ int capc_p1e(struct pt_regs *ctx)
 }
 
 /* uprobe:libssl:SSL_read: runs when SSL_read returns, with the bytes it really moved */
-#line 419 "identity-predicates.bpf.c"
+#line 487 "identity-predicates.bpf.c"
 SEC("uretprobe")
 int capc_p1(struct pt_regs *ctx)
 {
@@ -431,7 +499,7 @@ int capc_p1(struct pt_regs *ctx)
 #line 3 "identity-predicates.cap"
 	if (!capc_stp) {
 #line 3 "identity-predicates.cap"
-		capc_count(&capc_stats, 9);  /* a return whose entry capc did not see (the call began before capc attached) */
+		capc_count(&capc_stats, 13);  /* a return whose entry capc did not see (the call began before capc attached) */
 #line 3 "identity-predicates.cap"
 		return 0;
 	}
@@ -442,7 +510,7 @@ int capc_p1(struct pt_regs *ctx)
 #line 3 "identity-predicates.cap"
 	if (capc_st.mark) {
 #line 3 "identity-predicates.cap"
-		bpf_map_delete_elem(&capc_in_ssl, &capc_id);  /* identity: the SSL call is over */
+		bpf_map_delete_elem(&capc_in_ssl, &capc_id);  /* identity: the TLS call is over */
 #line 3 "identity-predicates.cap"
 		__sync_fetch_and_sub(&capc_marked, 1);
 	}
@@ -452,6 +520,15 @@ int capc_p1(struct pt_regs *ctx)
 	__u64 capc_conn = capc_st.a[0];
 #line 3 "identity-predicates.cap"
 	__u64 capc_buf = capc_st.a[1];
+	{  /* inside SSL_read_ex on the same connection and buffer: SSL_read_ex captures these bytes */
+#line 3 "identity-predicates.cap"
+		struct capc_stash_p2 *capc_o = bpf_map_lookup_elem(&capc_stash2, &capc_id);
+#line 3 "identity-predicates.cap"
+		if (capc_o && (capc_o->a[0] == capc_conn && capc_o->a[1] == capc_buf)) {
+#line 3 "identity-predicates.cap"
+			return 0;
+		}
+	}
 #line 3 "identity-predicates.cap"
 	if (capc_ret <= 0) {
 #line 3 "identity-predicates.cap"
@@ -464,7 +541,7 @@ int capc_p1(struct pt_regs *ctx)
 #line 3 "identity-predicates.cap"
 	struct capc_conn_key capc_ik = { .key = capc_conn, .tgid = capc_pid() };
 #line 3 "identity-predicates.cap"
-	__u64 capc_idk = capc_ident_load(bpf_map_lookup_elem(&capc_i_openssl, &capc_ik), &capc_idc, 1);  /* identity: 1 once the socket syscalls inside SSL calls (or SSL_set_fd) have named the socket */
+	__u64 capc_idk = capc_ident_load(bpf_map_lookup_elem(&capc_i_tls, &capc_ik), &capc_idc, 1);  /* identity: 1 once the socket syscalls inside TLS calls (or SSL_set_fd) have named the socket */
 #line 3 "identity-predicates.cap"
 	__u64 capc_pred0 = (__u64)capc_idc.rport == 5432ULL;  /* rport == 5432: reads the identity (maybe, while it is unknown) */
 #line 3 "identity-predicates.cap"
@@ -477,7 +554,7 @@ int capc_p1(struct pt_regs *ctx)
 #line 3 "identity-predicates.cap"
 	if ((!capc_idk || !capc_pred0) && (!capc_idk || !capc_pred1)) {
 #line 3 "identity-predicates.cap"
-		capc_count(&capc_stats, 10);  /* passed only because the identity is not known yet (counted, shown at exit) */
+		capc_count(&capc_stats, 15);  /* passed only because the identity is not known yet (counted, shown at exit) */
 	}
 	{  /* accumulate(conn, 1024) -> ringbuf: site 3 */
 #line 3 "identity-predicates.cap"
@@ -491,7 +568,7 @@ int capc_p1(struct pt_regs *ctx)
 #line 3 "identity-predicates.cap"
 			if (!capc_a->c.ident) {
 #line 3 "identity-predicates.cap"
-				capc_conn_ident(&capc_s, &capc_a->c, &capc_i_openssl, &capc_ck, -1, &capc_ident_zero, &capc_chunkbuf);  /* identity: once per connection, before its data */
+				capc_conn_ident(&capc_s, &capc_a->c, &capc_i_tls, &capc_ck, -1, &capc_ident_zero, &capc_chunkbuf);  /* identity: once per connection, before its data */
 			}
 #line 3 "identity-predicates.cap"
 			capc_accumulate(&capc_s, &capc_a->c, capc_a->buf, capc_ck.key, (const char *)capc_buf, capc_len, 1, 1024, 1, &capc_chunkbuf);  /* R1-R4, R9-R11: see stdlib/capc-capture.bpf.h */
@@ -505,12 +582,19 @@ int capc_p1(struct pt_regs *ctx)
 }
 
 /* int SSL_read_ex(SSL *ssl, void *buf, size_t num, size_t *readbytes): buf[0 .. *readbytes) when ret == 1: entry, keep the arguments until it returns */
-#line 509 "identity-predicates.bpf.c"
+#line 586 "identity-predicates.bpf.c"
 SEC("uprobe")
 int capc_p2e(struct pt_regs *ctx)
 {
 #line 4 "identity-predicates.cap"
 	if (capc_exiting) {
+#line 4 "identity-predicates.cap"
+		return 0;
+	}
+#line 4 "identity-predicates.cap"
+	__u32 capc_tgid = capc_pid();
+#line 4 "identity-predicates.cap"
+	if ((capc_ro.scope & CAPC_SCOPE_TREE) && !bpf_map_lookup_elem(&capc_scope, &capc_tgid)) {
 #line 4 "identity-predicates.cap"
 		return 0;
 	}
@@ -529,9 +613,9 @@ int capc_p2e(struct pt_regs *ctx)
 #line 4 "identity-predicates.cap"
 	struct capc_conn_key capc_ik = { .key = st.a[0], .tgid = capc_id >> 32 };
 #line 4 "identity-predicates.cap"
-	if (capc_ident_wanted(&capc_i_openssl, &capc_ik)) {
+	if (capc_ident_wanted(&capc_i_tls, &capc_ik)) {
 #line 4 "identity-predicates.cap"
-		bpf_map_update_elem(&capc_in_ssl, &capc_id, &capc_ik.key, BPF_ANY);  /* identity: the socket syscall this call makes names the SSL's socket */
+		bpf_map_update_elem(&capc_in_ssl, &capc_id, &capc_ik.key, BPF_ANY);  /* identity: the socket syscall this call makes names the connection's socket */
 #line 4 "identity-predicates.cap"
 		st.mark = 1;
 #line 4 "identity-predicates.cap"
@@ -544,7 +628,7 @@ int capc_p2e(struct pt_regs *ctx)
 }
 
 /* uprobe:libssl:SSL_read_ex: runs when SSL_read_ex returns, with the bytes it really moved */
-#line 548 "identity-predicates.bpf.c"
+#line 632 "identity-predicates.bpf.c"
 SEC("uretprobe")
 int capc_p2(struct pt_regs *ctx)
 {
@@ -560,7 +644,7 @@ int capc_p2(struct pt_regs *ctx)
 #line 4 "identity-predicates.cap"
 	if (!capc_stp) {
 #line 4 "identity-predicates.cap"
-		capc_count(&capc_stats, 11);  /* a return whose entry capc did not see (the call began before capc attached) */
+		capc_count(&capc_stats, 14);  /* a return whose entry capc did not see (the call began before capc attached) */
 #line 4 "identity-predicates.cap"
 		return 0;
 	}
@@ -571,7 +655,7 @@ int capc_p2(struct pt_regs *ctx)
 #line 4 "identity-predicates.cap"
 	if (capc_st.mark) {
 #line 4 "identity-predicates.cap"
-		bpf_map_delete_elem(&capc_in_ssl, &capc_id);  /* identity: the SSL call is over */
+		bpf_map_delete_elem(&capc_in_ssl, &capc_id);  /* identity: the TLS call is over */
 #line 4 "identity-predicates.cap"
 		__sync_fetch_and_sub(&capc_marked, 1);
 	}
@@ -581,6 +665,15 @@ int capc_p2(struct pt_regs *ctx)
 	__u64 capc_conn = capc_st.a[0];
 #line 4 "identity-predicates.cap"
 	__u64 capc_buf = capc_st.a[1];
+	{  /* inside SSL_read on the same connection and buffer: SSL_read captures these bytes */
+#line 4 "identity-predicates.cap"
+		struct capc_stash_p1 *capc_o = bpf_map_lookup_elem(&capc_stash1, &capc_id);
+#line 4 "identity-predicates.cap"
+		if (capc_o && (capc_o->a[0] == capc_conn && capc_o->a[1] == capc_buf)) {
+#line 4 "identity-predicates.cap"
+			return 0;
+		}
+	}
 #line 4 "identity-predicates.cap"
 	if (capc_ret != 1) {
 #line 4 "identity-predicates.cap"
@@ -595,7 +688,7 @@ int capc_p2(struct pt_regs *ctx)
 #line 4 "identity-predicates.cap"
 	struct capc_conn_key capc_ik = { .key = capc_conn, .tgid = capc_pid() };
 #line 4 "identity-predicates.cap"
-	__u64 capc_idk = capc_ident_load(bpf_map_lookup_elem(&capc_i_openssl, &capc_ik), &capc_idc, 1);  /* identity: 1 once the socket syscalls inside SSL calls (or SSL_set_fd) have named the socket */
+	__u64 capc_idk = capc_ident_load(bpf_map_lookup_elem(&capc_i_tls, &capc_ik), &capc_idc, 1);  /* identity: 1 once the socket syscalls inside TLS calls (or SSL_set_fd) have named the socket */
 #line 4 "identity-predicates.cap"
 	__u64 capc_pred0 = (__s64)capc_idc.fd >= 0LL;  /* fd >= 0 */
 #line 4 "identity-predicates.cap"
@@ -608,7 +701,7 @@ int capc_p2(struct pt_regs *ctx)
 #line 4 "identity-predicates.cap"
 	if (!capc_pred0 || (!capc_idk || capc_pred1)) {
 #line 4 "identity-predicates.cap"
-		capc_count(&capc_stats, 12);  /* passed only because the identity is not known yet (counted, shown at exit) */
+		capc_count(&capc_stats, 16);  /* passed only because the identity is not known yet (counted, shown at exit) */
 	}
 #line 4 "identity-predicates.cap"
 	struct capc_key_m0_bytes key2 = {};  /* key of @bytes */
@@ -625,7 +718,7 @@ int capc_p2(struct pt_regs *ctx)
 }
 
 /* sendto(fd, buff, len): buff[0 .. ret) when ret > 0; the connection is (process, fd): entry, keep the arguments until it returns */
-#line 629 "identity-predicates.bpf.c"
+#line 722 "identity-predicates.bpf.c"
 SEC("tracepoint/syscalls/sys_enter_sendto")
 int capc_p3e(struct capc_tp_syscalls_sys_enter_sendto *ctx)
 {
@@ -651,7 +744,7 @@ int capc_p3e(struct capc_tp_syscalls_sys_enter_sendto *ctx)
 }
 
 /* tracepoint:syscalls:sys_enter_sendto: runs when sys_enter_sendto returns, with the bytes it really moved */
-#line 655 "identity-predicates.bpf.c"
+#line 748 "identity-predicates.bpf.c"
 SEC("tracepoint/syscalls/sys_exit_sendto")
 int capc_p3(struct capc_tp_syscalls_sys_exit_sendto *ctx)
 {
@@ -667,7 +760,7 @@ int capc_p3(struct capc_tp_syscalls_sys_exit_sendto *ctx)
 #line 5 "identity-predicates.cap"
 	if (!capc_stp) {
 #line 5 "identity-predicates.cap"
-		capc_count(&capc_stats, 13);  /* a return whose entry capc did not see (the call began before capc attached) */
+		capc_count(&capc_stats, 17);  /* a return whose entry capc did not see (the call began before capc attached) */
 #line 5 "identity-predicates.cap"
 		return 0;
 	}
@@ -704,15 +797,15 @@ int capc_p3(struct capc_tp_syscalls_sys_exit_sendto *ctx)
 #line 5 "identity-predicates.cap"
 	if (!capc_idk || !capc_pred0) {
 #line 5 "identity-predicates.cap"
-		capc_count(&capc_stats, 14);  /* passed only because the identity is not known yet (counted, shown at exit) */
+		capc_count(&capc_stats, 18);  /* passed only because the identity is not known yet (counted, shown at exit) */
 	}
-	{  /* printf: record 4, 48 bytes */
+	{  /* printf: record 5, 48 bytes */
 #line 5 "identity-predicates.cap"
-		struct capc_ev4 *ev = (struct capc_ev4 *)bpf_ringbuf_reserve(&capc_events, sizeof(struct capc_ev4), 0);
+		struct capc_ev5 *ev = (struct capc_ev5 *)bpf_ringbuf_reserve(&capc_events, sizeof(struct capc_ev5), 0);
 #line 5 "identity-predicates.cap"
 		if (ev) {
 #line 5 "identity-predicates.cap"
-			ev->hdr.id = 4;
+			ev->hdr.id = 5;
 #line 5 "identity-predicates.cap"
 			capc_inet_ident(&ev->a0, &capc_idc, 1);
 #line 5 "identity-predicates.cap"
@@ -730,10 +823,157 @@ int capc_p3(struct capc_tp_syscalls_sys_exit_sendto *ctx)
 	return 0;
 }
 
-/* uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_shutdown: capc watches connections of openssl close */
-#line 735 "identity-predicates.bpf.c"
+/* int SSL_write_ex(SSL *ssl, const void *buf, size_t num, size_t *written): buf[0 .. *written) when ret == 1: entry, keep the arguments until it returns */
+#line 828 "identity-predicates.bpf.c"
 SEC("uprobe")
+int capc_p4e(struct pt_regs *ctx)
+{
+#line 3 "identity-predicates.cap"
+	if (capc_exiting) {
+#line 3 "identity-predicates.cap"
+		return 0;
+	}
+#line 3 "identity-predicates.cap"
+	__u32 capc_tgid = capc_pid();
+#line 3 "identity-predicates.cap"
+	if ((capc_ro.scope & CAPC_SCOPE_TREE) && !bpf_map_lookup_elem(&capc_scope, &capc_tgid)) {
+#line 3 "identity-predicates.cap"
+		return 0;
+	}
+#line 3 "identity-predicates.cap"
+	__u64 capc_id = bpf_get_current_pid_tgid();
+#line 3 "identity-predicates.cap"
+	struct capc_stash_p4 st = {};
+#line 3 "identity-predicates.cap"
+	st.a[0] = (__u64)PT_REGS_PARM1(ctx);
+#line 3 "identity-predicates.cap"
+	st.a[1] = (__u64)PT_REGS_PARM2(ctx);
+#line 3 "identity-predicates.cap"
+	st.a[2] = (__u64)PT_REGS_PARM3(ctx);
+#line 3 "identity-predicates.cap"
+	st.a[3] = (__u64)PT_REGS_PARM4(ctx);
+#line 3 "identity-predicates.cap"
+	struct capc_conn_key capc_ik = { .key = st.a[0], .tgid = capc_id >> 32 };
+#line 3 "identity-predicates.cap"
+	if (capc_ident_wanted(&capc_i_tls, &capc_ik)) {
+#line 3 "identity-predicates.cap"
+		bpf_map_update_elem(&capc_in_ssl, &capc_id, &capc_ik.key, BPF_ANY);  /* identity: the socket syscall this call makes names the connection's socket */
+#line 3 "identity-predicates.cap"
+		st.mark = 1;
+#line 3 "identity-predicates.cap"
+		__sync_fetch_and_add(&capc_marked, 1);
+	}
+#line 3 "identity-predicates.cap"
+	bpf_map_update_elem(&capc_stash4, &capc_id, &st, BPF_ANY);
+#line 3 "identity-predicates.cap"
+	return 0;
+}
+
+/* uprobe:libssl:SSL_write: runs when SSL_write_ex returns, with the bytes it really moved */
+#line 874 "identity-predicates.bpf.c"
+SEC("uretprobe")
 int capc_p4(struct pt_regs *ctx)
+{
+#line 3 "identity-predicates.cap"
+	if (capc_exiting) {
+#line 3 "identity-predicates.cap"
+		return 0;
+	}
+#line 3 "identity-predicates.cap"
+	__u64 capc_id = bpf_get_current_pid_tgid();
+#line 3 "identity-predicates.cap"
+	struct capc_stash_p4 *capc_stp = bpf_map_lookup_elem(&capc_stash4, &capc_id);
+#line 3 "identity-predicates.cap"
+	if (!capc_stp) {
+#line 3 "identity-predicates.cap"
+		capc_count(&capc_stats, 11);  /* a return whose entry capc did not see (the call began before capc attached) */
+#line 3 "identity-predicates.cap"
+		return 0;
+	}
+#line 3 "identity-predicates.cap"
+	struct capc_stash_p4 capc_st = *capc_stp;  /* R7: copy the saved arguments out, then drop the entry */
+#line 3 "identity-predicates.cap"
+	bpf_map_delete_elem(&capc_stash4, &capc_id);
+#line 3 "identity-predicates.cap"
+	if (capc_st.mark) {
+#line 3 "identity-predicates.cap"
+		bpf_map_delete_elem(&capc_in_ssl, &capc_id);  /* identity: the TLS call is over */
+#line 3 "identity-predicates.cap"
+		__sync_fetch_and_sub(&capc_marked, 1);
+	}
+#line 3 "identity-predicates.cap"
+	__s64 capc_ret = (__s64)(__s32)PT_REGS_RC(ctx);
+#line 3 "identity-predicates.cap"
+	__u64 capc_conn = capc_st.a[0];
+#line 3 "identity-predicates.cap"
+	__u64 capc_buf = capc_st.a[1];
+	{  /* inside SSL_write on the same connection and buffer: SSL_write captures these bytes */
+#line 3 "identity-predicates.cap"
+		struct capc_stash_p0 *capc_o = bpf_map_lookup_elem(&capc_stash0, &capc_id);
+#line 3 "identity-predicates.cap"
+		if (capc_o && (capc_o->a[0] == capc_conn && capc_o->a[1] == capc_buf)) {
+#line 3 "identity-predicates.cap"
+			return 0;
+		}
+	}
+#line 3 "identity-predicates.cap"
+	if (capc_ret != 1) {
+#line 3 "identity-predicates.cap"
+		return 0;
+	}
+#line 3 "identity-predicates.cap"
+	__u64 capc_len = 0;  /* the length the call wrote to its size_t * argument */
+#line 3 "identity-predicates.cap"
+	bpf_probe_read_user(&capc_len, sizeof(capc_len), (void *)capc_st.a[3]);
+#line 3 "identity-predicates.cap"
+	struct capc_ident_core capc_idc = {};
+#line 3 "identity-predicates.cap"
+	struct capc_conn_key capc_ik = { .key = capc_conn, .tgid = capc_pid() };
+#line 3 "identity-predicates.cap"
+	__u64 capc_idk = capc_ident_load(bpf_map_lookup_elem(&capc_i_tls, &capc_ik), &capc_idc, 1);  /* identity: 1 once the socket syscalls inside TLS calls (or SSL_set_fd) have named the socket */
+#line 3 "identity-predicates.cap"
+	__u64 capc_pred0 = (__u64)capc_idc.rport == 5432ULL;  /* rport == 5432: reads the identity (maybe, while it is unknown) */
+#line 3 "identity-predicates.cap"
+	__u64 capc_pred1 = capc_addr_match(&capc_idc, 1, CAPC_AF_INET, 10ULL, 0ULL, 255ULL, 0ULL);  /* raddr == "10.0.0.0/8": reads the identity (maybe, while it is unknown) */
+#line 3 "identity-predicates.cap"
+	if (!(!capc_idk || capc_pred0 || (!capc_idk || capc_pred1))) {
+#line 3 "identity-predicates.cap"
+		return 0;
+	}
+#line 3 "identity-predicates.cap"
+	if ((!capc_idk || !capc_pred0) && (!capc_idk || !capc_pred1)) {
+#line 3 "identity-predicates.cap"
+		capc_count(&capc_stats, 19);  /* passed only because the identity is not known yet (counted, shown at exit) */
+	}
+	{  /* accumulate(conn, 1024) -> ringbuf: site 4 */
+#line 3 "identity-predicates.cap"
+		struct capc_conn_key capc_ck = { .key = capc_conn, .tgid = capc_pid() };
+#line 3 "identity-predicates.cap"
+		struct capc_acc_openssl *capc_a = (struct capc_acc_openssl *)capc_conn_get(&capc_c_openssl, &capc_ck, &capc_zero_openssl, &capc_next_conn, &capc_stats, 5);
+#line 3 "identity-predicates.cap"
+		if (capc_a) {
+#line 3 "identity-predicates.cap"
+			struct capc_sink capc_s = { .map = &capc_payload, .ctx = ctx, .wakeup = CAPC_CAPTURE_WAKEUP, .stats = &capc_stats, .drop_rec = 3, .drop_bytes = 4, .is_perf = 0, .site = 4 };
+#line 3 "identity-predicates.cap"
+			if (!capc_a->c.ident) {
+#line 3 "identity-predicates.cap"
+				capc_conn_ident(&capc_s, &capc_a->c, &capc_i_tls, &capc_ck, -1, &capc_ident_zero, &capc_chunkbuf);  /* identity: once per connection, before its data */
+			}
+#line 3 "identity-predicates.cap"
+			capc_accumulate(&capc_s, &capc_a->c, capc_a->buf, capc_ck.key, (const char *)capc_buf, capc_len, 0, 1024, 1, &capc_chunkbuf);  /* R1-R4, R9-R11: see stdlib/capc-capture.bpf.h */
+		} else {
+#line 3 "identity-predicates.cap"
+			capc_count_n(&capc_stats, 6, capc_len);  /* R11: no room for this connection: its bytes are counted, not captured */
+		}
+	}
+#line 3 "identity-predicates.cap"
+	return 0;
+}
+
+/* uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_shutdown: capc watches connections of openssl close */
+#line 975 "identity-predicates.bpf.c"
+SEC("uprobe")
+int capc_p5(struct pt_regs *ctx)
 {
 #line 3 "identity-predicates.cap"
 	struct capc_conn_key capc_ck = { .key = (__u64)PT_REGS_PARM1(ctx), .tgid = capc_pid() };
@@ -742,7 +982,7 @@ int capc_p4(struct pt_regs *ctx)
 #line 3 "identity-predicates.cap"
 	if (!capc_a) {
 #line 3 "identity-predicates.cap"
-		bpf_map_delete_elem(&capc_i_openssl, &capc_ck);  /* identity: forgotten at close (the key's next connection may be another socket) */
+		bpf_map_delete_elem(&capc_i_tls, &capc_ck);  /* identity: forgotten at close (the key's next connection may be another socket) */
 #line 3 "identity-predicates.cap"
 		return 0;
 	}
@@ -751,10 +991,10 @@ int capc_p4(struct pt_regs *ctx)
 #line 3 "identity-predicates.cap"
 	if (!capc_a->c.ident) {
 #line 3 "identity-predicates.cap"
-		capc_conn_ident(&capc_s, &capc_a->c, &capc_i_openssl, &capc_ck, -1, &capc_ident_zero, &capc_chunkbuf);  /* identity: once per connection, before its data */
+		capc_conn_ident(&capc_s, &capc_a->c, &capc_i_tls, &capc_ck, -1, &capc_ident_zero, &capc_chunkbuf);  /* identity: once per connection, before its data */
 	}
 #line 3 "identity-predicates.cap"
-	bpf_map_delete_elem(&capc_i_openssl, &capc_ck);  /* identity: forgotten at close (the key's next connection may be another socket) */
+	bpf_map_delete_elem(&capc_i_tls, &capc_ck);  /* identity: forgotten at close (the key's next connection may be another socket) */
 #line 3 "identity-predicates.cap"
 	if (__sync_val_compare_and_swap(&capc_a->c.busy, 0, 1) != 0) {
 #line 3 "identity-predicates.cap"
@@ -777,9 +1017,9 @@ int capc_p4(struct pt_regs *ctx)
 }
 
 /* uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_free: capc watches connections of openssl close */
-#line 781 "identity-predicates.bpf.c"
+#line 1021 "identity-predicates.bpf.c"
 SEC("uprobe")
-int capc_p5(struct pt_regs *ctx)
+int capc_p6(struct pt_regs *ctx)
 {
 #line 3 "identity-predicates.cap"
 	struct capc_conn_key capc_ck = { .key = (__u64)PT_REGS_PARM1(ctx), .tgid = capc_pid() };
@@ -788,7 +1028,7 @@ int capc_p5(struct pt_regs *ctx)
 #line 3 "identity-predicates.cap"
 	if (!capc_a) {
 #line 3 "identity-predicates.cap"
-		bpf_map_delete_elem(&capc_i_openssl, &capc_ck);  /* identity: forgotten at close (the key's next connection may be another socket) */
+		bpf_map_delete_elem(&capc_i_tls, &capc_ck);  /* identity: forgotten at close (the key's next connection may be another socket) */
 #line 3 "identity-predicates.cap"
 		return 0;
 	}
@@ -797,10 +1037,10 @@ int capc_p5(struct pt_regs *ctx)
 #line 3 "identity-predicates.cap"
 	if (!capc_a->c.ident) {
 #line 3 "identity-predicates.cap"
-		capc_conn_ident(&capc_s, &capc_a->c, &capc_i_openssl, &capc_ck, -1, &capc_ident_zero, &capc_chunkbuf);  /* identity: once per connection, before its data */
+		capc_conn_ident(&capc_s, &capc_a->c, &capc_i_tls, &capc_ck, -1, &capc_ident_zero, &capc_chunkbuf);  /* identity: once per connection, before its data */
 	}
 #line 3 "identity-predicates.cap"
-	bpf_map_delete_elem(&capc_i_openssl, &capc_ck);  /* identity: forgotten at close (the key's next connection may be another socket) */
+	bpf_map_delete_elem(&capc_i_tls, &capc_ck);  /* identity: forgotten at close (the key's next connection may be another socket) */
 #line 3 "identity-predicates.cap"
 	if (__sync_val_compare_and_swap(&capc_a->c.busy, 0, 1) != 0) {
 #line 3 "identity-predicates.cap"
@@ -823,9 +1063,9 @@ int capc_p5(struct pt_regs *ctx)
 }
 
 /* tracepoint:syscalls:sys_enter_close: capc watches connections of syscalls close */
-#line 827 "identity-predicates.bpf.c"
+#line 1067 "identity-predicates.bpf.c"
 SEC("tracepoint/syscalls/sys_enter_close")
-int capc_p6(struct capc_tp_syscalls_sys_enter_close *ctx)
+int capc_p7(struct capc_tp_syscalls_sys_enter_close *ctx)
 {
 #line 5 "identity-predicates.cap"
 	struct capc_conn_key capc_ck = { .key = (__u64)ctx->fd, .tgid = capc_pid() };
@@ -836,14 +1076,14 @@ int capc_p6(struct capc_tp_syscalls_sys_enter_close *ctx)
 }
 
 /* uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_set_fd: capc learns which socket an SSL uses */
-#line 840 "identity-predicates.bpf.c"
+#line 1080 "identity-predicates.bpf.c"
 SEC("uprobe")
-int capc_p7(struct pt_regs *ctx)
+int capc_p8(struct pt_regs *ctx)
 {
 #line 3 "identity-predicates.cap"
 	struct capc_conn_key capc_ck = { .key = (__u64)PT_REGS_PARM1(ctx), .tgid = capc_pid() };
 #line 3 "identity-predicates.cap"
-	capc_ident_learn(&capc_i_openssl, &capc_ck, (__s64)(__s32)PT_REGS_PARM2(ctx), CAPC_LEARN_SET_FD, &capc_ident_zero);  /* the SSL reads and writes this fd from now on */
+	capc_ident_learn(&capc_i_tls, &capc_ck, (__s64)(__s32)PT_REGS_PARM2(ctx), CAPC_LEARN_SET_FD, &capc_ident_zero);  /* the SSL reads and writes this fd from now on */
 #line 3 "identity-predicates.cap"
 	struct capc_acc_openssl *capc_a = bpf_map_lookup_elem(&capc_c_openssl, &capc_ck);
 #line 3 "identity-predicates.cap"
@@ -855,17 +1095,17 @@ int capc_p7(struct pt_regs *ctx)
 	return 0;
 }
 
-/* rawtracepoint:sys_enter: a socket syscall of a thread marked inside an SSL call names the SSL's socket; with no call marked every syscall stops at one load, others at a compare or one lookup */
-#line 860 "identity-predicates.bpf.c"
+/* rawtracepoint:sys_enter: a socket syscall of a thread marked inside a TLS call names the connection's socket; with no call marked every syscall stops at one load, others at a compare or one lookup */
+#line 1100 "identity-predicates.bpf.c"
 SEC("raw_tp/sys_enter")
-int capc_p8(struct bpf_raw_tracepoint_args *ctx)
+int capc_p9(struct bpf_raw_tracepoint_args *ctx)
 {
 #line 3 "identity-predicates.cap"
 	if (!capc_marked || !capc_ident_syscall(ctx->args[1])) {
 #line 3 "identity-predicates.cap"
 		return 0;
 	}
-	/* a socket syscall: is this thread inside an SSL call whose socket is not known yet? */
+	/* a socket syscall: is this thread inside a TLS call whose socket is not known yet? */
 #line 3 "identity-predicates.cap"
 	__u64 capc_id = bpf_get_current_pid_tgid();
 #line 3 "identity-predicates.cap"
@@ -878,7 +1118,7 @@ int capc_p8(struct bpf_raw_tracepoint_args *ctx)
 #line 3 "identity-predicates.cap"
 	struct capc_conn_key capc_ck = { .key = *capc_ssl, .tgid = capc_id >> 32 };
 #line 3 "identity-predicates.cap"
-	if (capc_ident_learn(&capc_i_openssl, &capc_ck, (__s64)(__s32)PT_REGS_PARM1_CORE_SYSCALL((struct pt_regs *)ctx->args[0]), CAPC_LEARN_SYSCALL, &capc_ident_zero)) {
+	if (capc_ident_learn(&capc_i_tls, &capc_ck, (__s64)(__s32)PT_REGS_PARM1_CORE_SYSCALL((struct pt_regs *)ctx->args[0]), CAPC_LEARN_SYSCALL, &capc_ident_zero)) {
 #line 3 "identity-predicates.cap"
 		bpf_map_delete_elem(&capc_in_ssl, &capc_id);  /* learned: the rest of this call is not watched */
 	}
@@ -886,8 +1126,76 @@ int capc_p8(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
+/* capc follows the -c/-p process tree: fork */
+#line 1131 "identity-predicates.bpf.c"
+SEC("raw_tp/sched_process_fork")
+int capc_p10(struct bpf_raw_tracepoint_args *ctx)
+{
+#line 3 "identity-predicates.cap"
+	if (!(capc_ro.scope & CAPC_SCOPE_TREE)) {
+#line 3 "identity-predicates.cap"
+		return 0;
+	}
+#line 3 "identity-predicates.cap"
+	capc_scope_fork(&capc_scope, (struct task_struct *)ctx->args[1], &capc_stats, 7);  /* a child of a process in the -c/-p tree joins it */
+#line 3 "identity-predicates.cap"
+	return 0;
+}
+
+/* capc follows the -c/-p process tree: exit */
+#line 1147 "identity-predicates.bpf.c"
+SEC("raw_tp/sched_process_exit")
+int capc_p11(struct bpf_raw_tracepoint_args *ctx)
+{
+#line 3 "identity-predicates.cap"
+	if (!(capc_ro.scope & CAPC_SCOPE_TREE)) {
+#line 3 "identity-predicates.cap"
+		return 0;
+	}
+#line 3 "identity-predicates.cap"
+	capc_scope_exit(&capc_scope, (struct task_struct *)ctx->args[0]);  /* a process whose last thread ended leaves the tree (its pid will be reused) */
+#line 3 "identity-predicates.cap"
+	return 0;
+}
+
+/* TLS discovery: executables capc has not looked at */
+#line 1163 "identity-predicates.bpf.c"
+SEC("raw_tp/sched_process_exec")
+int capc_p12(struct bpf_raw_tracepoint_args *ctx)
+{
+#line 3 "identity-predicates.cap"
+	__u32 capc_tgid = capc_pid();
+#line 3 "identity-predicates.cap"
+	if ((capc_ro.scope & CAPC_SCOPE_TREE) && !bpf_map_lookup_elem(&capc_scope, &capc_tgid)) {
+#line 3 "identity-predicates.cap"
+		return 0;
+	}
+#line 3 "identity-predicates.cap"
+	capc_exec_seen(&capc_known, &capc_execs, (struct linux_binprm *)ctx->args[2], &capc_stats, 8, capc_ro.scope & CAPC_SCOPE_HOLD);  /* an executable capc has not looked at: discovery may find TLS in it (held under -c until attached) */
+#line 3 "identity-predicates.cap"
+	return 0;
+}
+
+/* calls into TLS stacks this program does not probe, counted */
+#line 1181 "identity-predicates.bpf.c"
+SEC("uprobe")
+int capc_p13(struct pt_regs *ctx)
+{
+#line 3 "identity-predicates.cap"
+	__u32 capc_tgid = capc_pid();
+#line 3 "identity-predicates.cap"
+	if ((capc_ro.scope & CAPC_SCOPE_TREE) && !bpf_map_lookup_elem(&capc_scope, &capc_tgid)) {
+#line 3 "identity-predicates.cap"
+		return 0;
+	}
+#line 3 "identity-predicates.cap"
+	capc_tls_watch(&capc_tlswatch, ctx, &capc_stats, 9);  /* count it: capc names the processes whose TLS it did not capture at exit */
+#line 3 "identity-predicates.cap"
+	return 0;
+}
+
 /* flush idle batches of openssl connections (R9); at exit, send every connection's totals */
-#line 891 "identity-predicates.bpf.c"
+#line 1199 "identity-predicates.bpf.c"
 static long capc_flush_openssl(void *map, struct capc_conn_key *k, struct capc_acc_openssl *a, struct capc_flush_args *fa)
 {
 	struct capc_sink capc_s = { .map = &capc_payload, .ctx = fa->ctx, .wakeup = CAPC_CAPTURE_WAKEUP, .stats = &capc_stats, .drop_rec = 3, .drop_bytes = 4, .is_perf = 0, .site = 1 };
