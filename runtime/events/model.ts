@@ -190,6 +190,8 @@ export type CapEvent =
       notDecoded: number;
       /** Bytes of connections (or parts of them) no decoder read. */
       skippedBytes: number;
+      /** Exchanges seen from both ends of one conversation, shown once from the client's side (not in `exchanges`). */
+      paired: number;
     }
   /** TLS stacks discovery attached to (`uprobe:tls:`, --tls): at start, then new ones as they appear (late). */
   | { kind: 'tls-stacks'; stacks: TlsStackInfo[]; late: boolean }

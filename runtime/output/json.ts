@@ -127,6 +127,7 @@ export class JsonRenderer implements Renderer {
           exchanges: e.exchanges,
           not_decoded: e.notDecoded,
           skipped_bytes: e.skippedBytes,
+          paired: e.paired,
         });
         return;
       case 'maps':

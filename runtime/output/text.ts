@@ -175,7 +175,7 @@ export class TextRenderer implements Renderer {
         const byProto = Object.entries(e.recognised)
           .map(([p, n]) => `${n} ${p}`)
           .join(', ');
-        const line = `decode: ${e.exchanges} exchange${e.exchanges === 1 ? '' : 's'} from ${byProto || 'no'} connection${Object.values(e.recognised).reduce((a, b) => a + b, 0) === 1 ? '' : 's'}${e.unrecognised ? `, ${e.unrecognised} connection${e.unrecognised === 1 ? '' : 's'} not recognised` : ''}`;
+        const line = `decode: ${e.exchanges} exchange${e.exchanges === 1 ? '' : 's'} from ${byProto || 'no'} connection${Object.values(e.recognised).reduce((a, b) => a + b, 0) === 1 ? '' : 's'}${e.unrecognised ? `, ${e.unrecognised} connection${e.unrecognised === 1 ? '' : 's'} not recognised` : ''}${e.paired ? ` (${e.paired} more seen from the server's end too, shown once)` : ''}`;
         if (!e.notDecoded) {
           if (!this.quiet) this.err.write(`${line}, all decoded\n`);
           return;

@@ -5,27 +5,51 @@
 // events pass on unchanged (or are held back when only exchanges are wanted).
 // At the capture summary it ends the connections still open and adds the
 // decoding totals. No I/O.
-import type { CapEvent, ConnInfo, Renderer } from '../events/model.js';
+//
+// A connection's ends come from its identity (the socket the kernel learned;
+// `capture-conn` when it arrives after the first bytes). When both ends of
+// one TCP conversation are captured on this machine (a client and a server
+// on loopback, or both traced), the two connections are one conversation:
+// one's local address and port are the other's peer. Its exchanges are then
+// shown once, from the client's side (its latency is what the client waited,
+// the network included), with the server's process filled in; the server's
+// side only counts them (`paired` in the summary). A conversation is paired
+// by its two addresses and ports, so it takes identities of inet sockets on
+// both ends; unix sockets (whose client end is usually unnamed) are not paired.
+import type { CapEvent, ConnInfo, Endpoint, Renderer } from '../events/model.js';
 import { ConnectionDecoder, type ConnIdentity, type DecodeOptions } from './connection.js';
-import type { Stamp } from './exchange.js';
+import type { Exchange, Stamp } from './exchange.js';
 
-/**
- * IDENTITY: the kernel timestamp of a record's last fragment, once records
- * carry it (`tsLast`); until then the first fragment's stands for both.
- */
-function stampOf(e: { ts: bigint }): Stamp {
-  const last = (e as { tsLast?: bigint }).tsLast;
-  return { first: e.ts, last: last ?? e.ts };
+/** The kernel times of a capture record's first and last fragment. */
+function stampOf(e: { ts: bigint; tsLast: bigint }): Stamp {
+  return { first: e.ts, last: e.tsLast };
 }
 
-/** IDENTITY: the connection's addresses, once ConnInfo carries them. */
-function identityOf(c: ConnInfo): ConnIdentity {
-  const k = c as ConnInfo & Partial<Pick<ConnIdentity, 'local' | 'peer'>>;
-  return { id: c.id, pid: c.pid, comm: c.comm, local: k.local ?? null, peer: k.peer ?? null };
+type Ends = Pick<ConnIdentity, 'local' | 'peer'>;
+
+/** The connection's two ends, from its socket (unix: the paths); null while not known. */
+function endsOf(c: ConnInfo): Ends {
+  const i = c.ident;
+  if (!i || i.state !== 'socket' || typeof i.family !== 'string') return { local: null, peer: null };
+  const end = (e: Endpoint | undefined) =>
+    !e ? null : i.family === 'unix' ? (e.path ? { addr: e.path, port: null } : null) : { addr: e.addr!, port: e.port! };
+  return { local: end(i.local), peer: end(i.peer) };
+}
+
+/** `addr:port>addr:port`, for inet sockets with both ends known; undefined otherwise. */
+function pairKey(from: Ends['local'], to: Ends['peer']): string | undefined {
+  if (!from || !to || from.port === null || to.port === null) return undefined;
+  return `${from.addr}:${from.port}>${to.addr}:${to.port}`;
 }
 
 export class DecodeStage implements Renderer {
   private readonly conns = new Map<number, ConnectionDecoder>();
+  /** Open connections by `local>peer` (pairKey): the other end of a conversation is found by `peer>local`. */
+  private readonly bySocket = new Map<string, ConnectionDecoder>();
+  private readonly socketOf = new Map<ConnectionDecoder, string>();
+  /** Server-side exchanges not shown because the client's side of the same conversation was (see above). */
+  private paired = 0;
+  private pairedNotDecoded = 0;
   private readonly recognised: Record<string, number> = {};
   private unrecognised = 0;
   private exchanges = 0;
@@ -55,12 +79,76 @@ export class DecodeStage implements Renderer {
   private decoder(c: ConnInfo): ConnectionDecoder {
     let d = this.conns.get(c.id);
     if (!d) {
-      d = new ConnectionDecoder(identityOf(c), this.opts!, (x) => this.inner.event({ kind: 'exchange', x }));
+      const conn: ConnIdentity = { id: c.id, pid: c.pid, comm: c.comm, local: null, peer: null };
+      const nd: ConnectionDecoder = new ConnectionDecoder(conn, this.opts!, (x) => this.exchange(nd, x));
+      d = nd;
       this.conns.set(c.id, d);
+      this.identify(d, c);
     }
     // The process name can change (exec) after the first record.
-    d.conn.comm = c.comm;
+    if (d.conn.comm !== c.comm) {
+      d.conn.comm = c.comm;
+      d.identityChanged();
+      const other = this.counterpart(d);
+      if (other) this.introduce(other, d);
+    }
     return d;
+  }
+
+  /** The connection's socket is known (or changed): its ends, and the other end of its conversation if captured. */
+  private identify(d: ConnectionDecoder, c: ConnInfo): void {
+    const ends = endsOf(c);
+    this.forget(d);
+    d.conn.local = ends.local;
+    d.conn.peer = ends.peer;
+    d.identityChanged();
+    const key = pairKey(ends.local, ends.peer);
+    if (key === undefined) return;
+    this.bySocket.set(key, d);
+    this.socketOf.set(d, key);
+    const other = this.counterpart(d);
+    if (other) {
+      this.introduce(d, other);
+      this.introduce(other, d);
+    }
+  }
+
+  /** The decoder of the conversation's other end, when capc captures it too. */
+  private counterpart(d: ConnectionDecoder): ConnectionDecoder | undefined {
+    const key = pairKey(d.conn.peer, d.conn.local);
+    const other = key === undefined ? undefined : this.bySocket.get(key);
+    return other !== d ? other : undefined;
+  }
+
+  /** `d`'s exchanges name `other`'s process as the other end. */
+  private introduce(d: ConnectionDecoder, other: ConnectionDecoder): void {
+    d.conn.peerProcess = { pid: other.conn.pid, comm: other.conn.comm };
+    d.identityChanged();
+  }
+
+  private forget(d: ConnectionDecoder): void {
+    const key = this.socketOf.get(d);
+    if (key === undefined) return;
+    this.socketOf.delete(d);
+    if (this.bySocket.get(key) === d) this.bySocket.delete(key);
+    const other = this.counterpart(d);
+    if (other) {
+      other.conn.peerProcess = null;
+      other.identityChanged();
+    }
+  }
+
+  /** Shown once per conversation: a server-side exchange whose client side capc decodes too is only counted. */
+  private exchange(d: ConnectionDecoder, x: Exchange): void {
+    if (x.side === 'server') {
+      const other = this.counterpart(d);
+      if (other && !other.gaveUp && other.tracedSide !== 'server') {
+        this.paired++;
+        if (x.notDecoded) this.pairedNotDecoded++;
+        return;
+      }
+    }
+    this.inner.event({ kind: 'exchange', x });
   }
 
   event(e: CapEvent): void {
@@ -73,6 +161,12 @@ export class DecodeStage implements Renderer {
       case 'capture-loss':
         if (this.raw) this.inner.event(e);
         this.decoder(e.conn).loss(e.dir, e.bytes);
+        return;
+      case 'capture-conn':
+        // Known before its first bytes (usually), so the other end of its conversation finds it early.
+        if (this.conns.has(e.conn.id)) this.identify(this.conns.get(e.conn.id)!, e.conn);
+        else this.decoder(e.conn);
+        if (this.raw) this.inner.event(e);
         return;
       case 'capture-end': {
         const d = this.conns.get(e.conn.id);
@@ -93,9 +187,10 @@ export class DecodeStage implements Renderer {
           kind: 'decode-summary',
           recognised: this.recognised,
           unrecognised: this.unrecognised,
-          exchanges: this.exchanges,
-          notDecoded: this.notDecoded,
+          exchanges: this.exchanges - this.paired,
+          notDecoded: this.notDecoded - this.pairedNotDecoded,
           skippedBytes: this.skipped,
+          paired: this.paired,
         });
         return;
       default:
@@ -104,6 +199,7 @@ export class DecodeStage implements Renderer {
   }
 
   private retire(d: ConnectionDecoder): void {
+    this.forget(d);
     this.conns.delete(d.conn.id);
     if (d.protocol && d.recognised) this.recognised[d.protocol] = (this.recognised[d.protocol] ?? 0) + 1;
     else this.unrecognised++;
