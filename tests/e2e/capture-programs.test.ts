@@ -6,6 +6,7 @@
 // test-lane: exclusive (the idle flush must arrive within 200 ms)
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -290,11 +291,13 @@ test('connections of processes that exit without closing them are ended while th
     src,
     '#include <string.h>\n#include <unistd.h>\nint main(int c, char **v) { write(1, v[1], strlen(v[1])); _exit(0); }\n',
   );
-  const writer = path.join(dir, 'reapwriter');
+  // A name of its own: this test may run elsewhere on the machine at the same time.
+  const name = `reap${crypto.randomBytes(4).toString('hex')}`;
+  const writer = path.join(dir, name);
   execFileSync('cc', ['-O0', '-o', writer, src]);
   const pids: number[] = [];
   const r = await runCapc(
-    ['run', '-e', 'tracepoint:syscalls:sys_enter_write /comm == "reapwriter"/ accumulate(conn, 1024) -> ringbuf'],
+    ['run', '-e', `tracepoint:syscalls:sys_enter_write /comm == "${name}"/ accumulate(conn, 1024) -> ringbuf`],
     {
       timeoutMs: 60000,
       onAttached: async (pid) => {
@@ -311,10 +314,10 @@ test('connections of processes that exit without closing them are ended while th
   );
   assert.equal(r.code, 0, r.stderr);
   for (const pid of pids) {
-    const ends = r.stdout.split('\n').filter((l) => l.startsWith('--- ') && l.includes(`reapwriter[${pid}]`));
+    const ends = r.stdout.split('\n').filter((l) => l.startsWith('--- ') && l.includes(`${name}[${pid}]`));
     assert.deepEqual(
       // Its stdout is the socketpair Node's spawn() gives a child: an unnamed unix socket.
-      ends.map((l) => l.replace(/^--- conn \d+ reapwriter\[\d+\] unix -> unix /, '')),
+      ends.map((l) => l.replace(/^--- conn \d+ reap[0-9a-f]+\[\d+\] unix -> unix /, '')),
       ['ended: its process exited: 7 bytes out, 0 in'],
       r.stdout,
     );
