@@ -16,9 +16,21 @@
 // side only counts them (`paired` in the summary). A conversation is paired
 // by its two addresses and ports, so it takes identities of inet sockets on
 // both ends; unix sockets (whose client end is usually unnamed) are not paired.
+// An end that has ended is remembered a while (the last ENDED_KEPT), since
+// the server's last response often reaches capc after the client closed.
 import type { CapEvent, ConnInfo, Endpoint, Renderer } from '../events/model.js';
 import { ConnectionDecoder, type ConnIdentity, type DecodeOptions } from './connection.js';
-import type { Exchange, Stamp } from './exchange.js';
+import type { Exchange, Side, Stamp } from './exchange.js';
+
+/** Ended ends of conversations remembered for pairing (the oldest forgotten first). */
+const ENDED_KEPT = 4096;
+
+/** What pairing needs of one end: a live decoder, or what was left of one when its connection ended. */
+interface SocketEnd {
+  conn: { pid: number; comm: string };
+  gaveUp: boolean;
+  tracedSide: Side | undefined;
+}
 
 /** The kernel times of a capture record's first and last fragment. */
 function stampOf(e: { ts: bigint; tsLast: bigint }): Stamp {
@@ -44,9 +56,11 @@ function pairKey(from: Ends['local'], to: Ends['peer']): string | undefined {
 
 export class DecodeStage implements Renderer {
   private readonly conns = new Map<number, ConnectionDecoder>();
-  /** Open connections by `local>peer` (pairKey): the other end of a conversation is found by `peer>local`. */
-  private readonly bySocket = new Map<string, ConnectionDecoder>();
+  /** Connections by `local>peer` (pairKey): the other end of a conversation is found by `peer>local`. */
+  private readonly bySocket = new Map<string, SocketEnd>();
   private readonly socketOf = new Map<ConnectionDecoder, string>();
+  /** Keys of ended ends still in bySocket, oldest first. */
+  private readonly ended = new Set<string>();
   /** Server-side exchanges not shown because the client's side of the same conversation was (see above). */
   private paired = 0;
   private pairedNotDecoded = 0;
@@ -104,6 +118,7 @@ export class DecodeStage implements Renderer {
     d.identityChanged();
     const key = pairKey(ends.local, ends.peer);
     if (key === undefined) return;
+    this.ended.delete(key); // a new connection on the same addresses and ports as one that ended
     this.bySocket.set(key, d);
     this.socketOf.set(d, key);
     const other = this.counterpart(d);
@@ -113,28 +128,52 @@ export class DecodeStage implements Renderer {
     }
   }
 
-  /** The decoder of the conversation's other end, when capc captures it too. */
-  private counterpart(d: ConnectionDecoder): ConnectionDecoder | undefined {
+  /** The conversation's other end, when capc captures it too (or did, until it ended a moment ago). */
+  private counterpart(d: ConnectionDecoder): SocketEnd | undefined {
     const key = pairKey(d.conn.peer, d.conn.local);
     const other = key === undefined ? undefined : this.bySocket.get(key);
     return other !== d ? other : undefined;
   }
 
-  /** `d`'s exchanges name `other`'s process as the other end. */
-  private introduce(d: ConnectionDecoder, other: ConnectionDecoder): void {
+  /** `d`'s exchanges name `other`'s process as the other end (a live decoder: ended ones say nothing more). */
+  private introduce(d: SocketEnd, other: SocketEnd): void {
+    if (!(d instanceof ConnectionDecoder)) return;
     d.conn.peerProcess = { pid: other.conn.pid, comm: other.conn.comm };
     d.identityChanged();
   }
 
+  /** `d`'s socket changed (its identity came again): its old key goes. */
   private forget(d: ConnectionDecoder): void {
     const key = this.socketOf.get(d);
     if (key === undefined) return;
     this.socketOf.delete(d);
     if (this.bySocket.get(key) === d) this.bySocket.delete(key);
-    const other = this.counterpart(d);
-    if (other) {
-      other.conn.peerProcess = null;
-      other.identityChanged();
+  }
+
+  /** `d` ended: what pairing needs of it stays a while, or goes now if its other end has ended too. */
+  private endSocket(d: ConnectionDecoder): void {
+    const key = this.socketOf.get(d);
+    if (key === undefined) return;
+    this.socketOf.delete(d);
+    if (this.bySocket.get(key) !== d) return;
+    const otherKey = pairKey(d.conn.peer, d.conn.local)!;
+    if (this.ended.has(otherKey)) {
+      // Both ends are over: the conversation is.
+      this.ended.delete(otherKey);
+      this.bySocket.delete(otherKey);
+      this.bySocket.delete(key);
+      return;
+    }
+    this.bySocket.set(key, {
+      conn: { pid: d.conn.pid, comm: d.conn.comm },
+      gaveUp: d.gaveUp,
+      tracedSide: d.tracedSide,
+    });
+    this.ended.add(key);
+    if (this.ended.size > ENDED_KEPT) {
+      const oldest = this.ended.values().next().value!;
+      this.ended.delete(oldest);
+      this.bySocket.delete(oldest);
     }
   }
 
@@ -199,7 +238,7 @@ export class DecodeStage implements Renderer {
   }
 
   private retire(d: ConnectionDecoder): void {
-    this.forget(d);
+    this.endSocket(d);
     this.conns.delete(d.conn.id);
     if (d.protocol && d.recognised) this.recognised[d.protocol] = (this.recognised[d.protocol] ?? 0) + 1;
     else this.unrecognised++;

@@ -184,6 +184,7 @@ const inet = (local: [string, number], peer: [string, number]): ConnInfo['ident'
   local: { addr: local[0], port: local[1] },
   peer: { addr: peer[0], port: peer[1] },
   connected: true,
+  portBound: false,
   inode: 1,
   cgroup: 1,
   tid: 1,
@@ -314,4 +315,40 @@ test('a server whose client capc sees but cannot decode keeps its own exchanges'
     exchanges(out).map((x) => [x.conn, x.side, x.statement]),
     [[51, 'server', 'PING']],
   );
+});
+
+test("the client's connection ended before the server's last response reached capc: still shown once", () => {
+  const out = new Collect();
+  const stage = new DecodeStage(out, false);
+  stage.configure({ protocols: ['redis'], forced: false });
+  const client = { ...conn(60), ident: inet(['127.0.0.1', 47000], ['127.0.0.1', 6379]) };
+  const server = { ...conn(61), comm: 'redis-server', ident: inet(['127.0.0.1', 6379], ['127.0.0.1', 47000]) };
+  for (const c of [client, server]) stage.event({ kind: 'capture-conn', conn: c });
+  stage.event(cap(client, 0, '*1\r\n$4\r\nPING\r\n'));
+  stage.event(cap(client, 1, '+PONG\r\n'));
+  stage.event(end(client));
+  stage.event(cap(server, 1, '*1\r\n$4\r\nPING\r\n'));
+  stage.event(cap(server, 0, '+PONG\r\n'));
+  stage.event(end(server));
+  assert.deepEqual(
+    exchanges(out).map((x) => [x.conn, x.side]),
+    [[60, 'client']],
+  );
+  // Both ends over: nothing is kept of the conversation.
+  assert.equal((stage as unknown as { bySocket: Map<string, unknown> }).bySocket.size, 0);
+});
+
+test('ended ends kept for pairing are bounded: 10,000 conversations whose server side never shows leave a bounded memory', () => {
+  const out = new Collect();
+  const stage = new DecodeStage(out, false);
+  stage.configure({ protocols: ['redis'], forced: false });
+  for (let i = 0; i < 10_000; i++) {
+    const c = { ...conn(1000 + i), ident: inet(['127.0.0.1', 20000 + i], ['127.0.0.1', 6379]) };
+    stage.event({ kind: 'capture-conn', conn: c });
+    stage.event(cap(c, 0, '*1\r\n$4\r\nPING\r\n'));
+    stage.event(cap(c, 1, '+PONG\r\n'));
+    stage.event(end(c));
+  }
+  assert.equal((stage as unknown as { bySocket: Map<string, unknown> }).bySocket.size, 4096);
+  assert.equal(exchanges(out).length, 10_000);
 });
