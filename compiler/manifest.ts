@@ -103,6 +103,7 @@ export const IDENT_RECORD = {
     state: 24,
     how: 25,
     connected: 26,
+    flags: 27,
     family: 28,
     type: 30,
     lport: 32,
@@ -116,8 +117,10 @@ export const IDENT_RECORD = {
   },
   /** state: 0 not known, 1 a socket, 2 an fd that is not a socket, 3 no such fd. */
   states: { socket: 1, notSocket: 2, noFd: 3 },
-  /** how: 1 the fd of a syscall capture, 2 a socket syscall inside an SSL call, 3 SSL_set_fd. */
+  /** how: 1 the fd of a syscall capture, 2 a socket syscall inside a TLS call, 3 SSL_set_fd. */
   how: { fd: 1, syscall: 2, setFd: 3 },
+  /** flags: the local port was bound by the program (a connection a listening socket accepted). */
+  flags: { portBound: 1 },
 } as const;
 
 export interface ManifestCapture {

@@ -36,6 +36,12 @@ struct capc_conn_key {
 #define CAPC_IDENT_NOT_SOCKET 2 /* the fd is open but is not a socket (a file, a pipe, a terminal) */
 #define CAPC_IDENT_NO_FD 3      /* the process had no such fd when capc looked */
 
+/* flags: the local port was bound by the program (SOCK_BINDPORT_LOCK in sk_userlocks): a connection a
+ * listening socket accepted inherits it, one connect() gave a port does not (a client that bound its port
+ * first has it too). Which end opened the connection, for those who need it (pcapng's SYN). */
+#define CAPC_IDENT_F_PORT_BOUND 1
+#define CAPC_SOCK_BINDPORT_LOCK 4
+
 #define CAPC_LEARN_FD 1      /* syscall capture: the key is the fd */
 #define CAPC_LEARN_SYSCALL 2 /* a socket syscall the thread made inside an SSL call */
 #define CAPC_LEARN_SET_FD 3  /* SSL_set_fd(ssl, fd) */
@@ -56,7 +62,7 @@ struct capc_ident_core {
 	__u8 state;      /* CAPC_IDENT_*; 0: not known yet */
 	__u8 how;        /* CAPC_LEARN_* */
 	__u8 connected;  /* the socket has a peer */
-	__u8 _pad;
+	__u8 flags;      /* CAPC_IDENT_F_* */
 	__u16 family;    /* CAPC_AF_*; 0 when not a socket */
 	__u16 type;      /* SOCK_STREAM 1, SOCK_DGRAM 2, SOCK_SEQPACKET 5; not a socket: the file type (S_IFMT >> 12) */
 	__u16 lport;     /* host byte order; 0 for unix sockets */
@@ -180,6 +186,7 @@ static __always_inline void capc_ident_fill(struct capc_ident *id, struct file *
 	c->tid = (__u32)bpf_get_current_pid_tgid();
 	c->cgroup = bpf_get_current_cgroup_id();
 	c->connected = 0;
+	c->flags = 0;
 	c->family = 0;
 	c->lport = c->rport = 0;
 	c->lpath_len = c->rpath_len = 0;
@@ -203,6 +210,9 @@ static __always_inline void capc_ident_fill(struct capc_ident *id, struct file *
 	__builtin_memset(c->laddr, 0, sizeof(c->laddr));
 	__builtin_memset(c->raddr, 0, sizeof(c->raddr));
 	if (family == CAPC_AF_INET || family == CAPC_AF_INET6) {
+		/* a bitfield in older kernels, a byte in newer ones: the probed read fits both */
+		if (BPF_CORE_READ_BITFIELD_PROBED(sk, sk_userlocks) & CAPC_SOCK_BINDPORT_LOCK)
+			c->flags = CAPC_IDENT_F_PORT_BOUND;
 		c->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
 		c->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 		c->connected = c->rport != 0;
@@ -243,15 +253,20 @@ static __always_inline struct capc_ident *capc_ident_slot(void *map, struct capc
 	return bpf_map_lookup_elem(map, k);
 }
 
-/* Syscall capture: the identity of fd `k.key`, looked up in the current process the first time. */
+/* Syscall capture: the identity of fd `k.key` in the current process, looked up again whenever the fd
+ * no longer leads to the file it was learned from (compared by inode). An fd can be closed without
+ * close(2), which the close watcher sees: at exec (close-on-exec: a forked child that wrote to the fd
+ * before exec), by dup2() over it, or at exit (and the pid used again). */
 static __always_inline struct capc_ident *capc_ident_of_fd(void *map, struct capc_conn_key *k, const struct capc_ident *zero)
 {
+	struct file *f = capc_fd_file((__s64)k->key);
+	__u64 ino = f ? BPF_CORE_READ(f, f_inode, i_ino) : 0;
 	struct capc_ident *id = bpf_map_lookup_elem(map, k);
-	if (id && id->c.state)
+	if (id && id->c.state && id->c.ino == ino && (id->c.state == CAPC_IDENT_NO_FD) == !f)
 		return id;
 	id = capc_ident_slot(map, k, zero);
 	if (id)
-		capc_ident_fill(id, capc_fd_file((__s64)k->key), (__s64)k->key, CAPC_LEARN_FD);
+		capc_ident_fill(id, f, (__s64)k->key, CAPC_LEARN_FD);
 	return id;
 }
 

@@ -42,6 +42,33 @@ export function readsAddress(e: A.Expr): boolean {
   return found;
 }
 
+/** Does this expression read the connection's identity at all (addresses, ports or fd)? */
+export function readsIdentity(e: A.Expr): boolean {
+  let found = false;
+  forEachExpr(e, (x) => {
+    if (x.kind === 'Ident' && IDENT_NAMES.includes(x.name)) found = true;
+  });
+  return found;
+}
+
+/**
+ * A predicate's top-level `&&` operands, split into those that do not read
+ * the identity (tested first, before capc looks the identity up: a filter on
+ * comm or pid costs no socket walk) and the rest, each list in source order.
+ * Predicates have no side effects, so the order does not change the result.
+ */
+export function splitIdentityConjuncts(e: A.Expr): { plain: A.Expr[]; identity: A.Expr[] } {
+  const all: A.Expr[] = [];
+  const walk = (x: A.Expr) => {
+    if (x.kind === 'Binary' && x.op === '&&') {
+      walk(x.left);
+      walk(x.right);
+    } else all.push(x);
+  };
+  walk(e);
+  return { plain: all.filter((x) => !readsIdentity(x)), identity: all.filter(readsIdentity) };
+}
+
 /** The type of an identity builtin in this probe, or an error saying where it exists. */
 export function identNameType(e: A.IdentExpr, cx: CheckContext): Type {
   const capture = cx.inst.capture;

@@ -19,7 +19,7 @@ import { CaptureLowering } from './lower-capture.js';
 import { ScopeLowering } from './lower-capture-scope.js';
 import { FAMILIES } from '../../stdlib/signatures.js';
 import { IdentityLowering } from './lower-identity.js';
-import { readsAddress } from '../2-analyze/check-identity.js';
+import { readsAddress, splitIdentityConjuncts } from '../2-analyze/check-identity.js';
 import { Resources, STATS_MAP } from './resources.js';
 import { r10WakeupBytes, type LowerOptions } from './rules.js';
 
@@ -337,7 +337,6 @@ function lowerBody(
   const b = new FnBuilder(inst, res, lowerers);
   b.src = inst.spec.span.line;
   if (inst.capture) captureLowering!.prologue(b);
-  if (inst.usesIdentity) lowerers.identity!.load(b);
   // Variables: integers are zeroed locals; strings get a scratch slot with an empty string.
   for (const v of inst.vars.values()) {
     if (isStr(v.type)) {
@@ -351,12 +350,19 @@ function lowerBody(
     b.guard.push({ k: 'if', c: id('capc_exiting'), then: [{ k: 'return', e: num(0) }], src: inst.spec.span.line });
   }
   const pred = inst.item.predicate;
-  if (pred) {
-    b.src = pred.span.line;
-    if (inst.usesIdentity && readsAddress(pred)) {
-      lowerers.identity!.predicate(b, pred);
-    } else {
-      const c = lowerInt(b, pred);
+  // The identity is looked up after the parts of the predicate that do not read it (comm, pid...).
+  const parts = pred && inst.usesIdentity ? splitIdentityConjuncts(pred) : { plain: pred ? [pred] : [], identity: [] };
+  for (const p of parts.plain) {
+    b.src = p.span.line;
+    const c = lowerInt(b, p);
+    b.emit({ k: 'if', c: un('!', c.e), then: [{ k: 'return', e: num(0) }] });
+  }
+  if (inst.usesIdentity) lowerers.identity!.load(b);
+  for (const p of parts.identity) {
+    b.src = p.span.line;
+    if (readsAddress(p)) lowerers.identity!.predicate(b, p);
+    else {
+      const c = lowerInt(b, p);
       b.emit({ k: 'if', c: un('!', c.e), then: [{ k: 'return', e: num(0) }] });
     }
   }

@@ -43,6 +43,7 @@ export function decodeIdent(p: Buffer): ConnIdent | undefined {
     learned: LEARNED[p.readUInt8(F.how)] ?? 'fd',
     fd: p.readInt32LE(F.fd),
     connected: p.readUInt8(F.connected) !== 0,
+    portBound: (p.readUInt8(F.flags) & IDENT_RECORD.flags.portBound) !== 0,
     inode: Number(p.readBigUInt64LE(F.ino)),
     cgroup: Number(p.readBigUInt64LE(F.cgroup)),
     tid: p.readUInt32LE(F.tid),

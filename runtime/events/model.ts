@@ -75,6 +75,11 @@ export interface ConnIdent {
   peer?: Endpoint;
   /** The socket has a peer. */
   connected: boolean;
+  /**
+   * inet: its local port was bound by the program, as a connection a listening socket accepted has it (and a
+   * client that bound its port first); false for a port connect() chose. Which end opened the connection.
+   */
+  portBound: boolean;
   /** Inode of the socket (socket:[inode] in /proc/PID/fd, `ss -e`). */
   inode: number;
   /** cgroup v2 id of the process when capc learned it. */

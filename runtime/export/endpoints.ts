@@ -3,9 +3,9 @@
 // This is the one place exporters read connection identity off ConnInfo:
 // when the kernel told capc the socket's addresses and ports (an inet or
 // inet6 socket), they are used as they are. Which end opened the connection
-// (the synthetic SYN comes from it) the socket does not say: the end whose
-// port is in the machine's ephemeral range (ip_local_port_range) and the
-// other's is not is the client; otherwise the end with the higher port.
+// (the synthetic SYN comes from it) the kernel says too: a port connect()
+// chose is the client's, one the program bound (a listening socket's, which
+// the connections it accepts inherit) the server's (ConnIdent.portBound).
 // Connections whose identity is unknown (a memory-BIO SSL, Go's crypto/tls, a
 // unix socket, an fd that is not a socket, or bytes captured before the
 // identity came) get documented, deterministic placeholders:
@@ -14,7 +14,6 @@
 //   peer: 127.255.255.254, port 65534
 // so every connection is its own TCP conversation and the placeholders are
 // recognisable as such (docs/language.md, "pcapng").
-import fs from 'node:fs';
 import net from 'node:net';
 import type { ConnInfo } from '../events/model.js';
 
@@ -38,32 +37,6 @@ export interface Endpoints {
 }
 
 const PLACEHOLDER_PEER: Endpoint = { addr: Buffer.from([127, 255, 255, 254]), port: 65534 };
-
-/** The kernel's ephemeral port range (ports connect() picks): /proc/sys/net/ipv4/ip_local_port_range. */
-let ephemeral: [number, number] | undefined;
-function ephemeralRange(): [number, number] {
-  if (!ephemeral) {
-    try {
-      const [lo, hi] = fs
-        .readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
-        .trim()
-        .split(/\s+/)
-        .map(Number);
-      ephemeral = lo! > 0 && hi! >= lo! ? [lo!, hi!] : [32768, 60999];
-    } catch {
-      ephemeral = [32768, 60999];
-    }
-  }
-  return ephemeral;
-}
-
-/** Did the end on `local` open the connection to `peer` (see the header)? */
-export function opensConnection(local: number, peer: number): boolean {
-  const [lo, hi] = ephemeralRange();
-  const eph = (p: number) => p >= lo && p <= hi;
-  if (eph(local) !== eph(peer)) return eph(local);
-  return local >= peer;
-}
 
 function parseAddr(text: string | null | undefined): Buffer | undefined {
   if (!text) return undefined;
@@ -108,7 +81,7 @@ export function connEndpoints(conn: ConnInfo): Endpoints {
         local: { addr: la, port: lp },
         peer: { addr: pa, port: pp },
         real: true,
-        localIsClient: opensConnection(lp, pp),
+        localIsClient: !i.portBound,
       };
   }
   return placeholderEndpoints(conn);

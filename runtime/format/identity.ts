@@ -57,6 +57,7 @@ export function identityDetailJson(c: ConnInfo): IdentityJson & {
   type: string | number | null;
   inode: number | null;
   learned: string | null;
+  port_bound: boolean | null;
 } {
   const i = c.ident;
   return {
@@ -65,5 +66,6 @@ export function identityDetailJson(c: ConnInfo): IdentityJson & {
     type: i?.type ?? null,
     inode: i?.inode ?? null,
     learned: i?.learned ?? null,
+    port_bound: i?.family === 'inet' || i?.family === 'inet6' ? i.portBound : null,
   };
 }

@@ -1,16 +1,19 @@
 // tests/e2e/identity-syscalls.test.ts — connection identity of syscall
 // capture (key = fd), looked up in the kernel from the fd's socket: unix
 // sockets by path (bound and abstract), TCP over IPv6, a pipe that is not a
-// socket, and a predicate on the port evaluated in the kernel.
+// socket, a predicate on the port evaluated in the kernel, and an fd used
+// again after it was closed without close(2).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
+import net from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
 import { runCapc } from '../support/capc.js';
 import { jsonLines } from '../support/identity.js';
 import { requireKernel, requireTool } from '../support/kernel.js';
 import { repoRoot } from '../support/paths.js';
+import { buildTarget } from '../support/targets.js';
 import { freePort } from '../support/tls.js';
 
 const SCRIPT = path.join(repoRoot, 'tests/fixtures/targets/socket_pairs.py');
@@ -111,4 +114,27 @@ test("an fd that is not a socket says what it is: a pipe (and capc's own stdout,
   assert.ok(out, r.stdout);
   assert.equal(conn(out).family, 'unix');
   assert.deepEqual(conn(out).peer, { path: '' }, 'an unnamed socketpair end');
+});
+
+test('an fd closed without close(2) (close-on-exec) and used again for a socket: the identity is looked up again', async (t) => {
+  if (!requireKernel(t) || !requireTool(t, 'cc')) return;
+  const bin = buildTarget('exec-reuse');
+  const comm = path.basename(bin).slice(0, 15);
+  const server = net.createServer((s) => s.resume());
+  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+  const port = (server.address() as net.AddressInfo).port;
+  try {
+    const r = await runCapc([
+      'run',
+      '-e',
+      `tracepoint:syscalls:sys_enter_write /comm == "${comm}" && fd == 9/ { printf("fd %d rport %d\\n", fd, rport); }`,
+      '-c',
+      `${bin} ${port}`,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    // The pipe before exec, then the socket: not the pipe's identity kept for the same (fd, process).
+    assert.match(r.stdout, new RegExp(`^fd 9 rport 0\\nfd 9 rport ${port}$`, 'm'), r.stdout);
+  } finally {
+    server.close();
+  }
 });

@@ -81,6 +81,11 @@ for (const host of ['127.0.0.1', '::1']) {
       assert.equal(c.peer?.port, port, 'the client talks to the server port');
       assert.equal(s.local?.port, port, 'the server answers on its port');
       assert.equal(s.peer?.port, c.local?.port, "the server's peer is the client's own port");
+      assert.deepEqual(
+        [c.port_bound, s.port_bound],
+        [false, true],
+        'connect() chose the client port; the server bound',
+      );
     }
     // Learned before the first byte: every capture line of these connections carries the socket.
     // (Other processes on the machine may be captured too: only the peers' connections are checked.)

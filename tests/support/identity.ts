@@ -26,6 +26,7 @@ export interface StreamEntry {
   type: string | number | null;
   inode: number | null;
   learned: string | null;
+  port_bound: boolean | null;
   closed: boolean;
   streams: { file: string; bytes: number; lost: { offset: number; bytes: number }[] }[];
 }

@@ -209,6 +209,7 @@ test('streams: a connection with bytes each way and a loss marker; Enter reads i
     local: { addr: '::1', port: 41712 },
     peer: { addr: '::1', port: 443 },
     connected: true,
+    portBound: false,
     inode: 1234,
     cgroup: 1,
     tid: 4242,

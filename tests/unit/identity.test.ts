@@ -61,6 +61,7 @@ function identPayload(o: {
   raddr?: number[];
   lpath?: Buffer;
   rpath?: Buffer;
+  flags?: number;
 }): Buffer {
   const F = IDENT_RECORD.fields;
   const b = Buffer.alloc(IDENT_RECORD.size);
@@ -71,6 +72,7 @@ function identPayload(o: {
   b.writeUInt8(o.state, F.state);
   b.writeUInt8(o.how ?? 1, F.how);
   b.writeUInt8(o.rport || o.rpath ? 1 : 0, F.connected);
+  b.writeUInt8(o.flags ?? 0, F.flags);
   b.writeUInt16LE(o.family ?? 0, F.family);
   b.writeUInt16LE(o.type ?? 1, F.type);
   b.writeUInt16LE(o.lport ?? 0, F.lport);
@@ -99,6 +101,7 @@ test('ident payloads: IPv4, IPv6, unix paths (bound, abstract, unnamed), a pipe,
       rport: 5432,
       laddr: [127, 0, 0, 1],
       raddr: [10, 0, 0, 7],
+      flags: IDENT_RECORD.flags.portBound,
     }),
   )!;
   assert.deepEqual(v4, {
@@ -106,6 +109,7 @@ test('ident payloads: IPv4, IPv6, unix paths (bound, abstract, unnamed), a pipe,
     learned: 'SSL_set_fd',
     fd: 5,
     connected: true,
+    portBound: true,
     inode: 123456,
     cgroup: 77,
     tid: 999,
@@ -128,6 +132,7 @@ test('ident payloads: IPv4, IPv6, unix paths (bound, abstract, unnamed), a pipe,
     }),
   )!;
   assert.equal(v6.learned, 'tls-syscall');
+  assert.equal(v6.portBound, false);
   assert.equal(v6.type, 'dgram');
   assert.deepEqual(
     [v6.local, v6.peer],
@@ -165,6 +170,7 @@ const sock = (family: ConnIdent['family'], local: ConnIdent['local'], peer: Conn
   local,
   peer,
   connected: true,
+  portBound: false,
   inode: 1,
   cgroup: 2,
   tid: 812,
@@ -187,6 +193,7 @@ test('identity as text: local -> peer, IPv6 in brackets, unix by path, what a no
       fd: 1,
       type: 'pipe',
       connected: false,
+      portBound: false,
       inode: 5,
       cgroup: 1,
       tid: 1,
@@ -194,7 +201,16 @@ test('identity as text: local -> peer, IPv6 in brackets, unix by path, what a no
     'fd 1 (pipe)',
   );
   assert.equal(
-    identityText({ state: 'no-fd', learned: 'fd', fd: 7, connected: false, inode: 0, cgroup: 1, tid: 1 }),
+    identityText({
+      state: 'no-fd',
+      learned: 'fd',
+      fd: 7,
+      connected: false,
+      portBound: false,
+      inode: 0,
+      cgroup: 1,
+      tid: 1,
+    }),
     'fd 7 (closed)',
   );
   assert.equal(connWhere(conn(v4)), '127.0.0.1:41712 -> 127.0.0.1:5432');

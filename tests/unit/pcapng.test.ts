@@ -63,7 +63,12 @@ test('a loss is a sequence gap tshark reports; the rest round-trips; checksums v
 });
 
 /** A connection's socket as the kernel reports it (`local`: the traced process's end). */
-function ident(family: 'inet' | 'inet6', local: [string, number], peer: [string, number]): ConnInfo['ident'] {
+function ident(
+  family: 'inet' | 'inet6',
+  local: [string, number],
+  peer: [string, number],
+  portBound = false,
+): ConnInfo['ident'] {
   return {
     state: 'socket',
     learned: 'tls-syscall',
@@ -73,6 +78,7 @@ function ident(family: 'inet' | 'inet6', local: [string, number], peer: [string,
     local: { addr: local[0], port: local[1] },
     peer: { addr: peer[0], port: peer[1] },
     connected: true,
+    portBound,
     inode: 1,
     cgroup: 1,
     tid: 1,
@@ -81,8 +87,8 @@ function ident(family: 'inet' | 'inet6', local: [string, number], peer: [string,
 
 test("connection identity gives real addresses (IPv6); the server's side answers the SYN", async (t) => {
   if (!requireTool(t, 'tshark')) return;
-  // A server on 5432 (not an ephemeral port) with a client on 41712 (one): the client opened it.
-  const c = conn(5, { ident: ident('inet6', ['::1', 5432], ['::1', 41712]) });
+  // A server's accepted connection: its port was bound (the kernel says so), the client opened it.
+  const c = conn(5, { ident: ident('inet6', ['::1', 5432], ['::1', 41712], true) });
   const file = await write([
     { kind: 'capture', conn: c, dir: 1, offset: 0, data: Buffer.from('Q query'), ts: 1n, tsLast: 1n, tid: 1, site: 1 },
     { kind: 'capture-end', conn: c, closed: false, bytes: [0, 7], lost: [0, 0] },

@@ -690,35 +690,38 @@ int capc_p2(struct pt_regs *ctx)
 #line 4 "identity-predicates.cap"
 	__u64 capc_idk = capc_ident_load(bpf_map_lookup_elem(&capc_i_tls, &capc_ik), &capc_idc, 1);  /* identity: 1 once the socket syscalls inside TLS calls (or SSL_set_fd) have named the socket */
 #line 4 "identity-predicates.cap"
-	__u64 capc_pred0 = (__s64)capc_idc.fd >= 0LL;  /* fd >= 0 */
-#line 4 "identity-predicates.cap"
-	__u64 capc_pred1 = capc_addr_match(&capc_idc, 1, CAPC_AF_INET6, 0ULL, 0x100000000000000ULL, 0xffffffffffffffffULL, 0xffffffffffffffffULL);  /* raddr == "::1": reads the identity (maybe, while it is unknown) */
-#line 4 "identity-predicates.cap"
-	if (!(capc_pred0 && (!capc_idk || !capc_pred1))) {
+	if (!((__s64)capc_idc.fd >= 0LL)) {
 #line 4 "identity-predicates.cap"
 		return 0;
 	}
 #line 4 "identity-predicates.cap"
-	if (!capc_pred0 || (!capc_idk || capc_pred1)) {
+	__u64 capc_pred0 = capc_addr_match(&capc_idc, 1, CAPC_AF_INET6, 0ULL, 0x100000000000000ULL, 0xffffffffffffffffULL, 0xffffffffffffffffULL);  /* raddr == "::1": reads the identity (maybe, while it is unknown) */
+#line 4 "identity-predicates.cap"
+	if (!(!capc_idk || !capc_pred0)) {
+#line 4 "identity-predicates.cap"
+		return 0;
+	}
+#line 4 "identity-predicates.cap"
+	if (!capc_idk || capc_pred0) {
 #line 4 "identity-predicates.cap"
 		capc_count(&capc_stats, 16);  /* passed only because the identity is not known yet (counted, shown at exit) */
 	}
 #line 4 "identity-predicates.cap"
-	struct capc_key_m0_bytes key2 = {};  /* key of @bytes */
+	struct capc_key_m0_bytes key1 = {};  /* key of @bytes */
 #line 4 "identity-predicates.cap"
-	capc_inet_ident(&key2.k0, &capc_idc, 1);
+	capc_inet_ident(&key1.k0, &capc_idc, 1);
 #line 4 "identity-predicates.cap"
-	key2.k1 = (__u64)capc_idc.rport;
+	key1.k1 = (__u64)capc_idc.rport;
 #line 4 "identity-predicates.cap"
-	key2.k2 = (__u64)capc_idc.lport;
+	key1.k2 = (__u64)capc_idc.lport;
 #line 4 "identity-predicates.cap"
-	capc_percpu_add(&m0_bytes, &key2, capc_len, &capc_stats, 2);  /* R8: per-CPU sum() */
+	capc_percpu_add(&m0_bytes, &key1, capc_len, &capc_stats, 2);  /* R8: per-CPU sum() */
 #line 4 "identity-predicates.cap"
 	return 0;
 }
 
 /* sendto(fd, buff, len): buff[0 .. ret) when ret > 0; the connection is (process, fd): entry, keep the arguments until it returns */
-#line 722 "identity-predicates.bpf.c"
+#line 725 "identity-predicates.bpf.c"
 SEC("tracepoint/syscalls/sys_enter_sendto")
 int capc_p3e(struct capc_tp_syscalls_sys_enter_sendto *ctx)
 {
@@ -744,7 +747,7 @@ int capc_p3e(struct capc_tp_syscalls_sys_enter_sendto *ctx)
 }
 
 /* tracepoint:syscalls:sys_enter_sendto: runs when sys_enter_sendto returns, with the bytes it really moved */
-#line 748 "identity-predicates.bpf.c"
+#line 751 "identity-predicates.bpf.c"
 SEC("tracepoint/syscalls/sys_exit_sendto")
 int capc_p3(struct capc_tp_syscalls_sys_exit_sendto *ctx)
 {
@@ -824,7 +827,7 @@ int capc_p3(struct capc_tp_syscalls_sys_exit_sendto *ctx)
 }
 
 /* int SSL_write_ex(SSL *ssl, const void *buf, size_t num, size_t *written): buf[0 .. *written) when ret == 1: entry, keep the arguments until it returns */
-#line 828 "identity-predicates.bpf.c"
+#line 831 "identity-predicates.bpf.c"
 SEC("uprobe")
 int capc_p4e(struct pt_regs *ctx)
 {
@@ -870,7 +873,7 @@ int capc_p4e(struct pt_regs *ctx)
 }
 
 /* uprobe:libssl:SSL_write: runs when SSL_write_ex returns, with the bytes it really moved */
-#line 874 "identity-predicates.bpf.c"
+#line 877 "identity-predicates.bpf.c"
 SEC("uretprobe")
 int capc_p4(struct pt_regs *ctx)
 {
@@ -971,7 +974,7 @@ int capc_p4(struct pt_regs *ctx)
 }
 
 /* uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_shutdown: capc watches connections of openssl close */
-#line 975 "identity-predicates.bpf.c"
+#line 978 "identity-predicates.bpf.c"
 SEC("uprobe")
 int capc_p5(struct pt_regs *ctx)
 {
@@ -1017,7 +1020,7 @@ int capc_p5(struct pt_regs *ctx)
 }
 
 /* uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_free: capc watches connections of openssl close */
-#line 1021 "identity-predicates.bpf.c"
+#line 1024 "identity-predicates.bpf.c"
 SEC("uprobe")
 int capc_p6(struct pt_regs *ctx)
 {
@@ -1063,7 +1066,7 @@ int capc_p6(struct pt_regs *ctx)
 }
 
 /* tracepoint:syscalls:sys_enter_close: capc watches connections of syscalls close */
-#line 1067 "identity-predicates.bpf.c"
+#line 1070 "identity-predicates.bpf.c"
 SEC("tracepoint/syscalls/sys_enter_close")
 int capc_p7(struct capc_tp_syscalls_sys_enter_close *ctx)
 {
@@ -1076,7 +1079,7 @@ int capc_p7(struct capc_tp_syscalls_sys_enter_close *ctx)
 }
 
 /* uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_set_fd: capc learns which socket an SSL uses */
-#line 1080 "identity-predicates.bpf.c"
+#line 1083 "identity-predicates.bpf.c"
 SEC("uprobe")
 int capc_p8(struct pt_regs *ctx)
 {
@@ -1096,7 +1099,7 @@ int capc_p8(struct pt_regs *ctx)
 }
 
 /* rawtracepoint:sys_enter: a socket syscall of a thread marked inside a TLS call names the connection's socket; with no call marked every syscall stops at one load, others at a compare or one lookup */
-#line 1100 "identity-predicates.bpf.c"
+#line 1103 "identity-predicates.bpf.c"
 SEC("raw_tp/sys_enter")
 int capc_p9(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -1127,7 +1130,7 @@ int capc_p9(struct bpf_raw_tracepoint_args *ctx)
 }
 
 /* capc follows the -c/-p process tree: fork */
-#line 1131 "identity-predicates.bpf.c"
+#line 1134 "identity-predicates.bpf.c"
 SEC("raw_tp/sched_process_fork")
 int capc_p10(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -1143,7 +1146,7 @@ int capc_p10(struct bpf_raw_tracepoint_args *ctx)
 }
 
 /* capc follows the -c/-p process tree: exit */
-#line 1147 "identity-predicates.bpf.c"
+#line 1150 "identity-predicates.bpf.c"
 SEC("raw_tp/sched_process_exit")
 int capc_p11(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -1159,7 +1162,7 @@ int capc_p11(struct bpf_raw_tracepoint_args *ctx)
 }
 
 /* TLS discovery: executables capc has not looked at */
-#line 1163 "identity-predicates.bpf.c"
+#line 1166 "identity-predicates.bpf.c"
 SEC("raw_tp/sched_process_exec")
 int capc_p12(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -1177,7 +1180,7 @@ int capc_p12(struct bpf_raw_tracepoint_args *ctx)
 }
 
 /* calls into TLS stacks this program does not probe, counted */
-#line 1181 "identity-predicates.bpf.c"
+#line 1184 "identity-predicates.bpf.c"
 SEC("uprobe")
 int capc_p13(struct pt_regs *ctx)
 {
@@ -1195,7 +1198,7 @@ int capc_p13(struct pt_regs *ctx)
 }
 
 /* flush idle batches of openssl connections (R9); at exit, send every connection's totals */
-#line 1199 "identity-predicates.bpf.c"
+#line 1202 "identity-predicates.bpf.c"
 static long capc_flush_openssl(void *map, struct capc_conn_key *k, struct capc_acc_openssl *a, struct capc_flush_args *fa)
 {
 	struct capc_sink capc_s = { .map = &capc_payload, .ctx = fa->ctx, .wakeup = CAPC_CAPTURE_WAKEUP, .stats = &capc_stats, .drop_rec = 3, .drop_bytes = 4, .is_perf = 0, .site = 1 };
