@@ -71,6 +71,8 @@ export class DecodeStage implements Renderer {
   private skipped = 0;
 
   private opts: DecodeOptions | undefined;
+  /** Also given the exchanges and the decoding totals (the exporters: they get the raw events elsewhere). */
+  private readonly listeners: Renderer[] = [];
 
   /**
    * `raw`: pass the raw capture events (data, loss, end) on as well. Until
@@ -88,6 +90,16 @@ export class DecodeStage implements Renderer {
 
   get active(): boolean {
     return this.opts !== undefined;
+  }
+
+  /** Give `r` the exchanges and the decoding totals too. */
+  alsoTo(r: Renderer): void {
+    this.listeners.push(r);
+  }
+
+  private added(e: CapEvent): void {
+    this.inner.event(e);
+    for (const l of this.listeners) l.event(e);
   }
 
   private decoder(c: ConnInfo): ConnectionDecoder {
@@ -187,7 +199,7 @@ export class DecodeStage implements Renderer {
         return;
       }
     }
-    this.inner.event({ kind: 'exchange', x });
+    this.added({ kind: 'exchange', x });
   }
 
   event(e: CapEvent): void {
@@ -222,7 +234,7 @@ export class DecodeStage implements Renderer {
           this.retire(d);
         }
         this.inner.event(e);
-        this.inner.event({
+        this.added({
           kind: 'decode-summary',
           recognised: this.recognised,
           unrecognised: this.unrecognised,

@@ -41,6 +41,11 @@ export interface RunOptions {
   source: SourceFile;
   compile: CompileOptions;
   renderer: Renderer;
+  /**
+   * The exporters (pcapng, metrics, OTLP), given once they are open: they get every event through the session,
+   * and the decoded exchanges from whoever decodes (the run command's decode stage).
+   */
+  onExporters?: (exporters: Renderer[]) => void;
   command?: string;
   pid?: number;
   durationSec?: number;
@@ -143,6 +148,7 @@ class Session {
     private readonly sinks: ExportSink[] = [],
   ) {
     this.renderer = sinks.length ? new FanOut([opts.renderer, ...sinks]) : opts.renderer;
+    if (sinks.length) opts.onExporters?.(sinks);
     this.resolver = new ValueResolver(manifest, (map, id, frames) => {
       const fd = this.obj?.mapFd(map);
       return fd === undefined ? undefined : readStack(fd, id, frames);
