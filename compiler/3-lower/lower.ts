@@ -223,7 +223,7 @@ function manifestProbe(
   attach: AttachPoint,
   role: ManifestProbe['role'],
 ): ManifestProbe {
-  const family = inst.capture?.sig.family ?? inst.closeFor?.family;
+  const family = inst.capture?.sig.family ?? inst.closeFor?.family ?? inst.identFor?.family;
   return {
     id: inst.id,
     role,
