@@ -141,6 +141,11 @@ export type CapEvent =
   /** A while loop that reached its iteration limit (`where` is file:line), since the last report. */
   | { kind: 'loop-limit'; where: string; count: number; limit: number }
   /**
+   * Calls whose predicate on the connection's identity passed only because the identity was not known yet, at
+   * exit (W0910), for programs that do not capture: a capturing program's capture summary carries the count.
+   */
+  | { kind: 'identity-unknown'; count: number }
+  /**
    * What an exporter (pcapng, metrics, otlp) could not export since the last report: `count` more
    * `unit` (packets, records, scrapes), `bytes` of payload in them when known, the last `reason`.
    */

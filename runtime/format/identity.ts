@@ -3,7 +3,8 @@
 // peer, as the traced process sees it), IPv6 in brackets (`[::1]:5432`),
 // unix sockets by path (`unix` for an unnamed end), and what an fd is when
 // it is not a socket. Unix paths come from the traced process: control
-// characters are escaped in text.
+// characters are escaped in text. Also W0910's text (calls a predicate on the
+// identity let through while it was unknown).
 import type { ConnIdent, ConnInfo, Endpoint } from '../events/model.js';
 import { escapeText } from './payload.js';
 
@@ -68,4 +69,9 @@ export function identityDetailJson(c: ConnInfo): IdentityJson & {
     learned: i?.learned ?? null,
     port_bound: i?.family === 'inet' || i?.family === 'inet6' ? i.portBound : null,
   };
+}
+
+/** W0910: calls a predicate on the identity let through while the identity was unknown. */
+export function identityUnknownText(n: number): string {
+  return `warning[W0910]: ${n} call${n === 1 ? '' : 's'} passed a predicate on the connection's identity before the identity was known, so ${n === 1 ? 'it was' : 'they were'} kept\n  = hint: see "Connection identity" in docs/language.md: a predicate never drops data while it cannot tell (add fd >= 0 && to keep only what is known to match)\n`;
 }

@@ -43,6 +43,9 @@ export class JsonRenderer implements Renderer {
       case 'map-full':
         this.line('map_full', { map: e.map, failed_updates: e.count, max_entries: e.maxEntries });
         return;
+      case 'identity-unknown':
+        this.line('identity_unknown', { passes: e.count });
+        return;
       case 'loop-limit':
         this.line('loop_limit', { where: e.where, count: e.count, limit: e.limit });
         return;

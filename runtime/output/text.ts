@@ -5,7 +5,7 @@
 import type { CapEvent, ConnInfo, MissedTls, Renderer, TlsStackInfo } from '../events/model.js';
 import { exchangeLine } from '../format/exchange.js';
 import { mapText } from '../format/maps.js';
-import { connWhere } from '../format/identity.js';
+import { connWhere, identityUnknownText } from '../format/identity.js';
 import { DIR_NAME, escapePayload, escapeText, hexDump, humanBytes } from '../format/payload.js';
 
 export interface Out {
@@ -113,6 +113,9 @@ export class TextRenderer implements Renderer {
           `warning[W0902]: ${e.count} update${e.count === 1 ? '' : 's'} of ${e.map} failed: the map is full (${e.maxEntries} entries)\n  = hint: raise the limit with --max-map-keys or config = { max_map_keys = ... }\n`,
         );
         return;
+      case 'identity-unknown':
+        this.err.write(identityUnknownText(e.count));
+        return;
       case 'loop-limit':
         this.err.write(
           `warning[W0904]: the while loop at ${e.where} stopped ${e.count} time${e.count === 1 ? '' : 's'} at its limit of ${e.limit} iterations\n  = hint: raise it with config = { loop_limit = ... }\n`,
@@ -152,10 +155,7 @@ export class TextRenderer implements Renderer {
         if (e.processes.length) this.err.write(missedText(e.processes));
         return;
       case 'capture-summary': {
-        if (e.identityUnknown)
-          this.err.write(
-            `warning[W0910]: ${e.identityUnknown} call${e.identityUnknown === 1 ? '' : 's'} passed a predicate on the connection's identity before the identity was known, so ${e.identityUnknown === 1 ? 'it was' : 'they were'} kept\n  = hint: see "Connection identity" in docs/language.md: a predicate never drops data while it cannot tell\n`,
-          );
+        if (e.identityUnknown) this.err.write(identityUnknownText(e.identityUnknown));
         if (e.connections === 0) this.err.write(noConnectionText(e.probed ?? [], this.missed));
         const lost = e.lostBytes || e.droppedBytes || e.refusedConnections;
         const line = `capture: ${e.connections} connection${e.connections === 1 ? '' : 's'}, ${humanBytes(e.bytes[0])} out, ${humanBytes(e.bytes[1])} in, ${e.records} records`;

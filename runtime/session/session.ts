@@ -350,6 +350,15 @@ class Session {
     );
   }
 
+  /** A program that does not capture: calls its identity predicates let through while it was unknown (W0910). */
+  private reportIdentityUnknown(): void {
+    if (this.statsFd < 0) return;
+    const n = this.manifest.counters
+      .filter((c) => c.kind === 'identity-unknown')
+      .reduce((sum, c) => sum + Number(readCounter(this.statsFd, c.index)), 0);
+    if (n) this.renderer.event({ kind: 'identity-unknown', count: n });
+  }
+
   /** Report drops and failed map updates since the last report (R11: never silent). */
   private reportCounters(): void {
     if (this.statsFd < 0) return;
@@ -429,6 +438,7 @@ class Session {
     if (this.discovery && this.manifest.capture?.discovery?.mode === 'watch')
       this.renderer.event({ kind: 'tls-missed', processes: missed });
     this.capture?.finish(this.statsFd);
+    if (!this.capture) this.reportIdentityUnknown();
     if (this.stop !== 'child') this.child?.kill();
     this.reportCounters();
     this.renderer.event({ kind: 'maps', maps: this.control!.readAll(), atExit: true });

@@ -6,6 +6,7 @@
 // must be printed once the UI has closed: drop totals and the session's
 // closing output (END's printf, open connections, the final maps).
 import { exchangeLine } from '../format/exchange.js';
+import { identityUnknownText } from '../format/identity.js';
 import { mapText } from '../format/maps.js';
 import type { CapEvent, MapSnapshot, Renderer, TlsStackInfo } from '../events/model.js';
 import type { LiveControls, SessionSnapshot } from '../session/snapshot.js';
@@ -179,6 +180,11 @@ export class UiStore implements Renderer {
         this.stoppedAt = this.ring.seq;
         return;
       case 'capture-summary':
+        if (e.identityUnknown) this.ring.pushText('printf', Buffer.from(identityUnknownText(e.identityUnknown)));
+        return;
+      case 'identity-unknown':
+        this.ring.pushText('printf', Buffer.from(identityUnknownText(e.count)));
+        return;
       case 'decode-summary':
         return;
       case 'exchange':

@@ -430,6 +430,22 @@ test("Node's TLS writes through a memory BIO: no socket syscall inside SSL calls
       assert.equal(l.data.peer, null);
     }
     assert.equal(lines.filter((l) => l.type === 'capture_conn').length, 0);
+    // A program that only reads the identity: every call passes a predicate on the never-known peer, and the
+    // count is reported at exit (W0910) though there is no capture summary to carry it.
+    const only = await runCapc(['run', '-e', `uprobe:${node}:SSL_write /rport == 1/ { @passed = count(); }`], {
+      timeoutMs: 60000,
+      onAttached: (pid) => {
+        execFileSync(node, ['-e', client]);
+        setTimeout(() => process.kill(pid, 'SIGINT'), 300);
+      },
+    });
+    assert.equal(only.code, 0, only.stderr);
+    const passed = Number(/^@passed: (\d+)$/m.exec(only.stdout)?.[1]);
+    assert.ok(passed >= 1, only.stdout);
+    assert.match(
+      only.stderr,
+      new RegExp(`^warning\\[W0910\\]: ${passed} calls? passed a predicate on the connection's identity`, 'm'),
+    );
   } finally {
     srv.proc.kill();
   }
