@@ -21,7 +21,7 @@ import {
   describe,
   hashOf,
   loadRegressions,
-  verifierLoad,
+  verifierLoadBounded,
   type Compiled,
   type Failure,
   type FuzzCase,
@@ -31,76 +31,73 @@ const CASES = Number(process.env.CAPC_FUZZ_CASES ?? 5000);
 const SEED = Number(process.env.CAPC_FUZZ_SEED ?? 20261121);
 const VERIFIER_SAMPLE = Number(process.env.CAPC_FUZZ_VERIFIER_SAMPLE ?? 300);
 
-// Its own time limit: every capture program on SSL_write/SSL_read now also covers the _ex forms and
-// carries the process-tree and TLS-watch programs, so clang has about a third more C to compile
-// (measured: 800 cases 98 s -> 131 s on a loaded 2-vCPU machine), and a busy machine pushed the
-// default 300 s over the edge.
-test(
-  `fuzz: ${CASES} cases (seed ${SEED}) plus saved regressions through compiler, clang and verifier`,
-  { timeout: 900_000 },
-  async (t) => {
-    if (!requireKernel(t)) return;
-    const inputs: FuzzCase[] = loadRegressions(path.join(repoRoot, 'tests', 'fuzz', 'regressions'));
-    const regressions = inputs.length;
-    for (let i = 0; i < CASES; i++) inputs.push(fuzzCase(SEED, i));
+test(`fuzz: ${CASES} cases (seed ${SEED}) plus saved regressions through compiler, clang and verifier`, async (t) => {
+  if (!requireKernel(t)) return;
+  const inputs: FuzzCase[] = loadRegressions(path.join(repoRoot, 'tests', 'fuzz', 'regressions'));
+  const regressions = inputs.length;
+  for (let i = 0; i < CASES; i++) inputs.push(fuzzCase(SEED, i));
 
-    const failures: Failure[] = [];
-    const accepted: Compiled[] = [];
-    let generated = 0;
-    let generatedAccepted = 0;
-    const t0 = performance.now();
-    for (const input of inputs) {
-      const r = compileCase(input);
-      if (r.failure) failures.push(r.failure);
-      if (r.accepted) accepted.push(r.accepted);
-      if (input.origin.startsWith('generated')) {
-        generated++;
-        if (r.accepted) generatedAccepted++;
-      }
+  const failures: Failure[] = [];
+  const accepted: Compiled[] = [];
+  let generated = 0;
+  let generatedAccepted = 0;
+  const t0 = performance.now();
+  for (const input of inputs) {
+    const r = compileCase(input);
+    if (r.failure) failures.push(r.failure);
+    if (r.accepted) accepted.push(r.accepted);
+    if (input.origin.startsWith('generated')) {
+      generated++;
+      if (r.accepted) generatedAccepted++;
     }
-    const compileMs = performance.now() - t0;
+  }
+  const compileMs = performance.now() - t0;
 
-    const t1 = performance.now();
-    const clang = await clangAll(accepted);
-    failures.push(...clang.failures);
-    const clangMs = performance.now() - t1;
+  const t1 = performance.now();
+  const clang = await clangAll(accepted);
+  failures.push(...clang.failures);
+  const clangMs = performance.now() - t1;
 
-    // The verifier sample: spread over the run, one program per distinct C.
-    const t2 = performance.now();
-    const step = Math.max(1, Math.floor(accepted.length / VERIFIER_SAMPLE));
-    let loaded = 0;
-    for (let i = 0; i < accepted.length && loaded < VERIFIER_SAMPLE; i += step) {
-      const obj = clang.objects.get(hashOf(accepted[i]!.c));
-      if (!obj) continue;
-      const f = verifierLoad(accepted[i]!, obj);
-      if (f) failures.push(f);
-      loaded++;
-    }
-    const verifierMs = performance.now() - t2;
+  // The verifier sample: spread over the run, one program per distinct C.
+  const t2 = performance.now();
+  const step = Math.max(1, Math.floor(accepted.length / VERIFIER_SAMPLE));
+  let loaded = 0;
+  let bounded = 0;
+  for (let i = 0; i < accepted.length && loaded < VERIFIER_SAMPLE; i += step) {
+    const obj = clang.objects.get(hashOf(accepted[i]!.c));
+    if (!obj) continue;
+    const r = await verifierLoadBounded(accepted[i]!, obj);
+    if (r.failure) failures.push(r.failure);
+    if (r.bounded) bounded++;
+    loaded++;
+  }
+  const verifierMs = performance.now() - t2;
 
-    const total = (performance.now() - t0) / 1000;
-    t.diagnostic(
-      `${inputs.length} cases (${regressions} regressions) in ${total.toFixed(1)} s: ${(inputs.length / total).toFixed(0)} cases/s overall, ` +
-        `${(inputs.length / (compileMs / 1000)).toFixed(0)} cases/s through the compiler passes`,
-    );
-    t.diagnostic(
-      `accepted ${accepted.length} (${clang.distinct} distinct C; generated programs accepted ${generatedAccepted}/${generated}); ` +
-        `clang ${(clangMs / 1000).toFixed(1)} s, ${loaded} verifier loads ${(verifierMs / 1000).toFixed(1)} s`,
-    );
+  const total = (performance.now() - t0) / 1000;
+  t.diagnostic(
+    `${inputs.length} cases (${regressions} regressions) in ${total.toFixed(1)} s: ${(inputs.length / total).toFixed(0)} cases/s overall, ` +
+      `${(inputs.length / (compileMs / 1000)).toFixed(0)} cases/s through the compiler passes`,
+  );
+  t.diagnostic(
+    `accepted ${accepted.length} (${clang.distinct} distinct C; generated programs accepted ${generatedAccepted}/${generated}); ` +
+      `clang ${(clangMs / 1000).toFixed(1)} s, ${loaded} verifier loads ${(verifierMs / 1000).toFixed(1)} s ` +
+      `(${bounded} loaded only with loop_limit = 32: the verifier's complexity limit at 1,024 iterations)`,
+  );
 
-    assert.equal(
-      failures.length,
-      0,
-      `${failures.length} failures; replay with CAPC_FUZZ_SEED=${SEED}:\n\n${failures.slice(0, 5).map(describe).join('\n\n')}`,
-    );
-    // A generator whose programs are all rejected would test nothing past the parser.
-    assert.ok(
-      generatedAccepted >= generated * 0.25,
-      `only ${generatedAccepted} of ${generated} generated programs were accepted: the generator has drifted from the language`,
-    );
-    assert.ok(loaded >= Math.min(VERIFIER_SAMPLE, clang.distinct), `only ${loaded} programs reached the verifier`);
-  },
-);
+  assert.equal(
+    failures.length,
+    0,
+    `${failures.length} failures; replay with CAPC_FUZZ_SEED=${SEED}:\n\n${failures.slice(0, 5).map(describe).join('\n\n')}`,
+  );
+  // A generator whose programs are all rejected would test nothing past the parser.
+  assert.ok(
+    generatedAccepted >= generated * 0.25,
+    `only ${generatedAccepted} of ${generated} generated programs were accepted: the generator has drifted from the language`,
+  );
+  assert.ok(loaded >= Math.min(VERIFIER_SAMPLE, clang.distinct), `only ${loaded} programs reached the verifier`);
+  // A few random loop bodies are too complex at 1,024 iterations; many would mean capc's loops got costlier.
+  assert.ok(bounded <= loaded * 0.02, `${bounded} of ${loaded} programs loaded only with a smaller loop_limit`);
+});
 
 const ARITH_PROGRAMS = Number(process.env.CAPC_FUZZ_ARITH_PROGRAMS ?? 30);
 
