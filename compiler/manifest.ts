@@ -107,7 +107,11 @@ export type ManifestAttach =
   /** On every CPU: `hz` samples a second (frequency mode), or one every `periodNs`. */
   | { kind: 'profile'; hz?: number; periodNs?: string }
   | { kind: 'kprobe'; ret: boolean; func: string; offset: number }
-  | { kind: 'fentry'; ret: boolean; func: string };
+  | { kind: 'fentry'; ret: boolean; func: string }
+  /** software:/hardware: a perf event (PERF_TYPE_SOFTWARE / _HARDWARE, `config`) on every CPU, a sample every `period`. */
+  | { kind: 'perf'; type: 'software' | 'hardware'; event: string; config: number; period: number }
+  /** A hardware breakpoint (PERF_TYPE_BREAKPOINT) on `length` bytes at `address` (hex) in the -p/-c process. */
+  | { kind: 'watchpoint'; address: string; length: number; mode: string };
 
 export interface ManifestProbe {
   id: number;
