@@ -26,6 +26,12 @@ export interface RunOpts extends ProgramOpts {
   emitElf?: string;
   emitLlvm?: string;
   usdtFileActivation?: boolean;
+  decode?: string;
+  raw?: boolean;
+  pcapng?: string;
+  metrics?: string;
+  otlp?: string;
+  otlpInterval?: string;
 }
 
 /** `-k -k`, `-kk`, `-dd`: a flag given twice counts twice (getopt). */
@@ -76,6 +82,18 @@ export function addRunOptions(cmd: Command): Command {
     .option('--write-streams <dir>', 'write every captured connection direction to a file in DIR (byte-exact)')
     .option('--capture-ring-size <bytes>', 'size of the capture ring buffer, a power of two (default 4M)')
     .option('--max-connections <n>', 'connections each capture table holds (default 1024)')
+    .option(
+      '--decode <protocols>',
+      'decode the captured streams: auto, or a list of postgres, mysql, http, redis (one name forces it)',
+    )
+    .option('--raw', 'with --decode and -q: print the raw captured streams too')
+    .option('--pcapng <file>', 'write every captured stream to FILE as pcapng (synthetic TCP; created new, mode 0600)')
+    .option(
+      '--metrics <addr>',
+      "serve every map and capc's health to Prometheus at http://ADDR/metrics (HOST:PORT, :PORT)",
+    )
+    .option('--otlp <url>', 'send events as OTLP logs and maps as OTLP metrics to the collector at URL (OTLP/HTTP)')
+    .option('--otlp-interval <seconds>', 'how often maps are sent to the OTLP collector', '10')
     .option('--no-cache', 'compile from scratch, ignoring the cached program and object');
 }
 
