@@ -93,6 +93,12 @@ export function lower(program: AnalyzedProgram, options: LowerOptions = {}): Low
       },
       { type: 'volatile __u32', name: 'capc_exiting', init: '0', comment: 'set by exit(): from then on only END runs' },
       ...(hasSites ? capture!.globals() : []),
+      ...[...res.kernelSymbols].sort().map((name) => ({
+        type: 'extern const void',
+        name,
+        attribute: '__ksym',
+        comment: 'kaddr(): resolved by libbpf from /proc/kallsyms when the program loads',
+      })),
     ],
     functions,
   };
