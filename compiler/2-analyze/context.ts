@@ -19,8 +19,8 @@ export interface AnalyzeOptions {
   /**
    * C headers: -I DIR (search path) and --include FILE (included before the
    * program), as bpftrace takes them. Hooks for C #include support (issue 13):
-   * until the compiler preprocesses C, --include is an error (E0413) and -I
-   * has nothing to apply to.
+   * until the compiler preprocesses C, the CLI refuses --include (E0904) and
+   * -I has nothing to apply to.
    */
   includeDirs?: string[];
   includeFiles?: string[];

@@ -21,12 +21,6 @@ export type OmittableRule = 'R2' | 'R3';
 export interface LowerOptions {
   /** Tests only (negative controls): verifier rules to leave out. Never set by capc's flags. */
   omitRules?: readonly OmittableRule[];
-  /**
-   * -k (1): failed helper calls (map updates and deletes, stacks, signals) are
-   * reported with their script line; -kk (2): probe reads too (bpftrace's
-   * helper_error). Not a verifier rule: lowering only checks return codes.
-   */
-  helperErrors?: 0 | 1 | 2;
 }
 
 /** R1 power-of-two capture sizes: `accumulate(conn, 1000)` → E0501 "use 1024". Undefined when n is one, else the size to use. */

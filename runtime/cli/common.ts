@@ -132,9 +132,17 @@ export function compileOptions(opts: ProgramOpts, positional: string[]): Compile
   if (conns !== undefined) overrides.maxConnections = conns;
   const out: CompileOptions = { positional, configOverrides: overrides };
   if (opts.unsafe) out.unsafe = true;
-  if (opts.k) out.helperErrors = Math.min(2, opts.k) as 1 | 2;
+  // -k/-kk: accepted for bpftrace's command lines, said plainly: failed helper calls are not reported yet.
+  if (opts.k)
+    process.stderr.write(
+      'capc: warning: -k is not implemented yet: failed helper calls are not reported (map updates that fail are, as W0902)\n',
+    );
+  // C headers (issue 13): the hooks the types work consumes. Until then an --include would be ignored: refuse it.
+  if (opts.include?.length)
+    throw new CapcError('E0904', `--include ${opts.include[0]}: C headers are not supported by this capc yet`, [
+      'docs/language.md: differences from bpftrace',
+    ]);
   if (opts.I?.length) out.includeDirs = opts.I;
-  if (opts.include?.length) out.includeFiles = opts.include;
   return out;
 }
 
