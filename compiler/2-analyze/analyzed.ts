@@ -44,6 +44,12 @@ export interface MapInfo {
   lhist?: LhistParams;
   /** String maps: the capacity of the value (the largest string stored). */
   strSize?: number;
+  /**
+   * Integer maps holding pointers: the address space every write agreed on
+   * (`@filename[tid] = args->filename` keeps a user pointer, so a later
+   * str(@filename[tid]) reads user memory), or 'mixed'.
+   */
+  space?: AddressSpace | 'mixed';
 }
 
 export type CallInfo =

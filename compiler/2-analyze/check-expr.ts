@@ -234,7 +234,7 @@ function mapRead(e: A.MapRef, cx: CheckContext): Type {
     );
     return ERROR;
   }
-  return { k: 'int', bytes: 8, signed: true };
+  return { k: 'int', bytes: 8, signed: true, ...(m.space && m.space !== 'mixed' ? { space: m.space } : {}) };
 }
 
 const ARITH = new Set(['+', '-', '*', '/', '%', '&', '|', '^', '<<', '>>']);
