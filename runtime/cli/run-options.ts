@@ -32,6 +32,7 @@ export interface RunOpts extends ProgramOpts {
   metrics?: string;
   otlp?: string;
   otlpInterval?: string;
+  tls?: boolean;
 }
 
 /** `-k -k`, `-kk`, `-dd`: a flag given twice counts twice (getopt). */
@@ -60,7 +61,14 @@ export function addCompileOptions(cmd: Command): Command {
 export function addRunOptions(cmd: Command): Command {
   return addCompileOptions(cmd)
     .option('-c <command>', 'start COMMAND, trace it, stop when it exits (cpid is its pid)')
-    .option('-p <pid>', 'attach uprobes and USDT probes to this process only; stop when it exits')
+    .option(
+      '-p <pid>',
+      'attach uprobes and USDT probes to this process only (captures: and its descendants); stop when it exits',
+    )
+    .option(
+      '--tls',
+      'capture the plaintext of every TLS stack capc finds (OpenSSL, BoringSSL, GnuTLS, NSS, Go), in running and new programs: runs uprobe:tls:* accumulate(conn, 1024) -> ringbuf',
+    )
     .option('-l', 'list probes matching the pattern given as the argument (-lv: with their arguments)')
     .option('-q', 'quiet: no "Attaching N probes..." (no attached_probes line in JSON)')
     .option(

@@ -27,6 +27,9 @@ import { listCommand } from './list.js';
 import { infoCommand } from './info.js';
 import { dryRun } from './dry-run.js';
 
+/** What --tls runs: every TLS stack discovery finds, batched per connection. */
+export const TLS_PROGRAM = 'uprobe:tls:* accumulate(conn, 1024) -> ringbuf';
+
 export function registerRun(program: Command): void {
   addRunOptions(
     program
@@ -61,7 +64,13 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
     checkFormat(opts.format);
     const buffering = parseBuffering(opts.B);
     const pid = opts.p !== undefined ? parsePid(opts.p) : undefined;
-    source = readSource(opts.e !== undefined ? undefined : file, opts);
+    if (opts.tls && (opts.e !== undefined || file !== undefined))
+      throw new CapcError('E0904', '--tls is a program of its own and takes no other program', [
+        `it runs: ${TLS_PROGRAM}; to add to it, write uprobe:tls:* in your program`,
+      ]);
+    source = opts.tls
+      ? { name: '--tls', text: TLS_PROGRAM }
+      : readSource(opts.e !== undefined ? undefined : file, opts);
     const duration = opts.duration !== undefined ? Number(opts.duration) : undefined;
     if (duration !== undefined && !(duration > 0))
       throw new CapcError('E0904', '--duration needs a positive number of seconds');
