@@ -254,6 +254,7 @@ function fingerprintOf(call: HostCall, answer?: unknown): string {
     }
     case 'functionSymbols':
     case 'usdtProbes':
+      return fileId(String(a0));
     case 'rawTracepointNames':
     case 'rawTracepointArgs':
     case 'kernelFunctionProto':
