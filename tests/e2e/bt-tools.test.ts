@@ -109,10 +109,13 @@ async function sameLines(
   const own = ownCommand(binary, 'capcbt');
   try {
     const command = args(own.path);
+    // The lines of the files the command names: what else it opens (locale files...) is the C
+    // library's business, and a loaded machine has made bpftrace 0.17 miss some of those.
+    const named = command.split(' ').slice(1);
     const pick = (out: string) =>
       out
         .split('\n')
-        .filter((l) => l.includes(own.comm))
+        .filter((l) => l.includes(own.comm) && named.some((f) => l.endsWith(` ${f}`)))
         .map((l) => l.replace(/^\d+(\s)/, 'PID$1'))
         .join('\n');
     const bt = await runBpftrace({ programFile: file, command });
@@ -120,7 +123,11 @@ async function sameLines(
     const capc = await runCapc([file, '-c', command], { timeoutMs: 60000 });
     assert.equal(capc.code, 0, capc.stderr);
     // The banner BEGIN prints (the "Attaching N probes..." count differs: bpftrace counts a wildcard's probes its way).
-    for (const line of capc.stdout.split('\n').slice(1, 3)) assert.ok(bt.stdout.includes(`${line}\n`), line);
+    const banner = capc.stdout
+      .split('\n')
+      .slice(1, 3)
+      .filter((l) => !/^\d+\s/.test(l));
+    for (const line of banner) assert.ok(bt.stdout.includes(`${line}\n`), line);
     assert.ok(pick(capc.stdout), `capc printed nothing for ${own.comm}:\n${capc.stdout}`);
     assert.equal(pick(capc.stdout), pick(bt.stdout));
   } finally {
