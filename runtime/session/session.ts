@@ -149,10 +149,15 @@ class Session {
   ) {
     this.renderer = sinks.length ? new FanOut([opts.renderer, ...sinks]) : opts.renderer;
     if (sinks.length) opts.onExporters?.(sinks);
-    this.resolver = new ValueResolver(manifest, (map, id, frames) => {
-      const fd = this.obj?.mapFd(map);
-      return fd === undefined ? undefined : readStack(fd, id, frames);
-    });
+    this.resolver = new ValueResolver(
+      manifest,
+      (map, id, frames) => {
+        const fd = this.obj?.mapFd(map);
+        return fd === undefined ? undefined : readStack(fd, id, frames);
+      },
+      undefined,
+      FORMATTERS.strftime,
+    );
     this.decoder = new Decoder(manifest, FORMATTERS, this.resolver);
   }
 
