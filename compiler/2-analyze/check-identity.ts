@@ -6,7 +6,7 @@
 // kernel side is stdlib/capc-ident.bpf.h.
 import type * as A from '../../grammar/ast.js';
 import { forEachExpr, forEachExprIn } from '../../grammar/walk.js';
-import { CAPTURE_SIGNATURES } from '../../stdlib/signatures.js';
+import { CAPTURE_SIGNATURES, FAMILIES } from '../../stdlib/signatures.js';
 import type { CheckContext } from './context.js';
 import { ERROR, S64, typeName, U64, type Type } from './types.js';
 
@@ -73,14 +73,19 @@ export function splitIdentityConjuncts(e: A.Expr): { plain: A.Expr[]; identity: 
 export function identNameType(e: A.IdentExpr, cx: CheckContext): Type {
   const capture = cx.inst.capture;
   if (!capture) {
-    const known = CAPTURE_SIGNATURES.map((s) =>
-      s.match.kind === 'uprobe' ? s.match.func : `${s.match.category}:${s.match.name}`,
+    // Per family the functions that mark it (their _ex, 2, _seq and PR_Send siblings are covered too).
+    const known = Object.values(FAMILIES).map((f) =>
+      f.marks.length
+        ? f.marks.join('/')
+        : CAPTURE_SIGNATURES.filter((x) => x.family === f.name && x.match.kind === 'tracepoint')
+            .map((x) => (x.match as { name: string }).name)
+            .join('/'),
     );
     cx.bag.add(
       'E0405',
       `'${e.name}' is not available in this probe: capc knows no connection here`,
       e.span,
-      `the connection's identity (laddr, raddr, lport, rport, fd) exists in probes capc knows the connection of: ${known.join(', ')}`,
+      `the connection's identity (laddr, raddr, lport, rport, fd) exists in probes capc knows the connection of: ${known.join(', ')}, and uprobe:tls:`,
     );
     return ERROR;
   }
