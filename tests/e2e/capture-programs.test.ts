@@ -26,6 +26,8 @@ import {
 } from '../support/tls.js';
 
 const tmp = (p: string) => fs.mkdtempSync(path.join(os.tmpdir(), p));
+/** A predicate keeping the connections whose server listens on `port` (either end), by their identity. */
+const ownPort = (port: number) => `/fd >= 0 && (lport == ${port} || rport == ${port})/`;
 
 test('Python ssl (SSL_write_ex / SSL_read_ex): byte-exact', async (t) => {
   if (!requireKernel(t) || !requireTool(t, 'python3') || !requireTool(t, 'cc')) return;
@@ -42,7 +44,8 @@ test('Python ssl (SSL_write_ex / SSL_read_ex): byte-exact', async (t) => {
       '--write-streams',
       path.join(work, 's'),
       '-e',
-      'uprobe:libssl:SSL_write_ex, uprobe:libssl:SSL_read_ex accumulate(conn, 1024) -> ringbuf',
+      // Only this test's connections (their server's port, by identity): other TLS on the machine stays out.
+      `uprobe:libssl:SSL_write_ex, uprobe:libssl:SSL_read_ex ${ownPort(port)} accumulate(conn, 1024) -> ringbuf`,
     ],
     {
       timeoutMs: 120000,
@@ -100,7 +103,7 @@ http { access_log off; server { listen 127.0.0.1:${port} ssl; ssl_certificate ${
         '-f',
         'json',
         '-e',
-        'uprobe:libssl:SSL_write, uprobe:libssl:SSL_read, uprobe:libssl:SSL_write_ex, uprobe:libssl:SSL_read_ex accumulate(conn, 1024) -> ringbuf',
+        `uprobe:libssl:SSL_write, uprobe:libssl:SSL_read, uprobe:libssl:SSL_write_ex, uprobe:libssl:SSL_read_ex ${ownPort(port)} accumulate(conn, 1024) -> ringbuf`,
       ],
       {
         timeoutMs: 60000,
@@ -178,7 +181,13 @@ test('idle flush: one 10-byte write on a quiet connection arrives within 200 ms'
   let wroteAt = 0;
   let seenAt = 0;
   const r = await runCapc(
-    ['run', '-f', 'json', '-e', 'uprobe:libssl:SSL_write, uprobe:libssl:SSL_read accumulate(conn, 4096) -> ringbuf'],
+    [
+      'run',
+      '-f',
+      'json',
+      '-e',
+      `uprobe:libssl:SSL_write, uprobe:libssl:SSL_read ${ownPort(port)} accumulate(conn, 4096) -> ringbuf`,
+    ],
     {
       timeoutMs: 60000,
       onStdout: (chunk) => {
