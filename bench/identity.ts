@@ -1,5 +1,5 @@
 // bench/identity.ts — what learning connection identity costs, measured
-// against the capc before it (commit BASE: the last one without identity,
+// against the capc before it (commit BASE: main before identity was merged,
 // built once into a temp dir from `git archive`), side by side in one run,
 // interleaved round by round, both builds running the same program:
 //   uprobe:libssl:SSL_write /comm == "..."/ accumulate(conn, 1024) -> ringbuf
@@ -24,8 +24,11 @@ import path from 'node:path';
 import { capcBin, repoRoot } from '../tests/support/paths.js';
 import { benchCert, buildWorkload, machine, run, stat } from './lib.js';
 
-/** The last commit before connection identity (its parent on the identity branch). */
-const BASE = process.env.BENCH_IDENTITY_BASE ?? 'fb4e5d933b6afbcacf67632ec20c0eddb5896905';
+/**
+ * capc before connection identity: main when identity was merged onto it (the TLS stacks, decoders and
+ * exports included). The identity branch's own parent, before those, was fb4e5d9.
+ */
+const BASE = process.env.BENCH_IDENTITY_BASE ?? 'd2fc32b382ea716889b7f62e718f8e6aa2689def';
 
 interface Prog {
   run_time_ns?: number;
