@@ -92,10 +92,11 @@ export function planIdentity(
     .filter((f) => FAMILIES[f].identity === 'nested-syscalls')
     .flatMap((f) => members.get(f)!)
     .find((i) => i.capture?.at === 'return');
-  const args = marking ? host.rawTracepointArgs('sys_enter') : undefined;
-  if (marking && args)
+  // The learner reads ctx->args[] as raw_syscalls:sys_enter passes them; its BTF signature is not needed (and
+  // asking for it would load the kernel's whole BTF into the session: ~125,000 types, tens of MiB).
+  if (marking && host.tracepoint('raw_syscalls', 'sys_enter'))
     addProbe(
-      { kind: 'rawtracepoint', name: 'sys_enter', args },
+      { kind: 'rawtracepoint', name: 'sys_enter', args: [] },
       marking,
       { identFor: { family: marking.capture!.sig.family, how: 'syscall' } },
       'rawtracepoint:sys_enter',

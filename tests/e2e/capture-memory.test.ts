@@ -83,12 +83,20 @@ http { access_log off; keepalive_timeout 0; server { listen 127.0.0.1:${port} ss
     );
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), '', '-q with --write-streams prints no payload');
-    const growthMb = (Math.max(...samples.slice(1)) - samples[0]!) / 1024;
-    t.diagnostic(`RSS (MiB) after each thousand: ${samples.map((s) => (s / 1024).toFixed(1)).join(' ')}`);
+    const mb = samples.map((s) => s / 1024);
+    const growthMb = Math.max(...mb.slice(1)) - mb[0]!;
+    // MiB per thousand connections once the heap has settled (from the fourth thousand to the tenth).
+    const slope = (mb[BATCHES - 1]! - mb[3]!) / (BATCHES - 4);
+    t.diagnostic(`RSS (MiB) after each thousand: ${mb.map((s) => s.toFixed(1)).join(' ')}`);
     // Nothing is kept per connection once it has ended (heap snapshots show it), but V8 collects its old
-    // generation lazily: RSS rises ~1 MiB per thousand here until a major collection takes it back down.
-    // The leak this guards against (state and open files kept per connection) grew ~20 MiB per thousand.
-    assert.ok(growthMb < 24, `capc's RSS grew ${growthMb.toFixed(1)} MiB after the first thousand connections`);
+    // generation lazily: RSS rises ~1 MiB per thousand here until a major collection takes it back down,
+    // and may take one step of 15-20 MiB early on (with connection identity: an ident record and its
+    // decoded socket per connection, more short-lived garbage) before it levels off. The leak this guards
+    // against (state and open files kept per connection) grew ~20 MiB per thousand, steadily.
+    assert.ok(
+      growthMb < 48 && slope < 3,
+      `capc's RSS grew ${growthMb.toFixed(1)} MiB after the first thousand connections, ${slope.toFixed(1)} MiB per thousand at the end`,
+    );
 
     const index = JSON.parse(fs.readFileSync(path.join(streams, 'streams.json'), 'utf8')) as {
       comm: string;
