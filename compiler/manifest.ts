@@ -266,7 +266,18 @@ export interface LayoutField {
   filter?: string;
 }
 
-export type ManifestMapKind = 'count' | 'sum' | 'avg' | 'min' | 'max' | 'stats' | 'hist' | 'lhist' | 'int' | 'str';
+export type ManifestMapKind =
+  | 'count'
+  | 'sum'
+  | 'avg'
+  | 'min'
+  | 'max'
+  | 'stats'
+  | 'hist'
+  | 'lhist'
+  | 'int'
+  | 'str'
+  | 'resolved';
 
 export interface ManifestMap {
   /** `@name` as written (`@` for the anonymous map). */
@@ -282,6 +293,8 @@ export interface ManifestMap {
   perCpu: boolean;
   /** null for a scalar map (a single __u64 key of 0). `fields` are the user's keys; `size` the whole key. */
   key: { size: number; fields: LayoutField[] } | null;
+  /** resolved: the value, one field at offset 0 (a stack id, an address, ...), resolved by capc as a key part is. */
+  value?: LayoutField;
   /** hist/lhist: the __u64 bucket index stored in the key after the user's keys. */
   bucket?: { offset: number };
   lhist?: { min: number; max: number; step: number };

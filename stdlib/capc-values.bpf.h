@@ -97,6 +97,18 @@ static __always_inline void capc_map_get_str(void *map, const void *key, char *d
 		dst[0] = 0;
 }
 
+/* Read a resolved value (a stack id, an address...) out of a map: copied at once
+ * (R7); absent, every byte is `fill` (0xff: stack id -1, no stack). */
+static __always_inline void capc_map_get_value(void *map, const void *key, void *dst, __u32 n, int fill)
+{
+	const void *v = bpf_map_lookup_elem(map, key);
+	if (v)
+		bpf_probe_read_kernel(dst, n, v);
+	else
+		for (__u32 i = 0; i < n; i++)
+			((__u8 *)dst)[i] = fill;
+}
+
 /* `v = min(v, max)` in a form the verifier follows into the next helper call (R4). */
 #define capc_bound(v, max) asm volatile("if %[x] <= %[m] goto +1; %[x] = %[m]" : [x] "+r"(v) : [m] "r"((__u64)(max)))
 

@@ -288,5 +288,7 @@ static __always_inline __u64 capc_uarg_stack(struct pt_regs *ctx, int n)
 
 /* Aggregations, histograms, string maps and values capc resolves (R4-R8). */
 #include "capc-values.bpf.h"
+/* strncmp(), strcontains(), constant-byte comparisons. */
+#include "capc-strings.bpf.h"
 
 #endif /* CAPC_BPF_H */

@@ -16,7 +16,7 @@ import type { TracepointField, TracepointFormat } from '../host.js';
 import type { HostLookup } from './host-lookups.js';
 import type { AttachPoint } from './probes.js';
 import type { FormatSegment } from './printf-format.js';
-import type { AddressSpace, StackMode, Type } from './types.js';
+import type { AddressSpace, ResolvedType, StackMode, Type } from './types.js';
 
 export interface VarInfo {
   name: string;
@@ -25,7 +25,19 @@ export interface VarInfo {
 }
 
 /** What a map holds: an aggregation, a plain integer, or a string. */
-export type MapKind = 'count' | 'sum' | 'avg' | 'min' | 'max' | 'stats' | 'hist' | 'lhist' | 'int' | 'str';
+export type MapKind =
+  | 'count'
+  | 'sum'
+  | 'avg'
+  | 'min'
+  | 'max'
+  | 'stats'
+  | 'hist'
+  | 'lhist'
+  | 'int'
+  | 'str'
+  /** A stack, a symbol, an address, a time...: a value capc resolves when printing (check-map-values.ts). */
+  | 'resolved';
 
 export interface LhistParams {
   min: number;
@@ -44,6 +56,8 @@ export interface MapInfo {
   lhist?: LhistParams;
   /** String maps: the capacity of the value (the largest string stored). */
   strSize?: number;
+  /** Resolved-value maps: the type of the value (every write stores the same kind). */
+  resolved?: ResolvedType;
   /**
    * Integer maps holding pointers: the address space every write agreed on
    * (`@filename[tid] = args->filename` keeps a user pointer, so a later
@@ -71,6 +85,10 @@ export type CallInfo =
   /** kaddr("sym"): resolved by libbpf when the program is loaded (`extern ... __ksym`). */
   | { fn: 'kaddr'; symbol: string }
   | { fn: 'bswap'; bytes: 1 | 2 | 4 | 8 }
+  /** strncmp(a, b, n): n, a literal (check-strings.ts). */
+  | { fn: 'strncmp'; n: number }
+  /** pton("addr"): the address's 4 or 16 bytes, made when compiling. */
+  | { fn: 'pton'; bytes: Uint8Array }
   | {
       fn:
         | 'count'
@@ -87,6 +105,7 @@ export type CallInfo =
         | 'ksym'
         | 'uptr'
         | 'kptr'
+        | 'strcontains'
         | 'printValue';
     };
 

@@ -5,6 +5,7 @@ import type * as A from '../../grammar/ast.js';
 import { didYouMean } from '../diagnostics/diagnostic.js';
 import { BUILTIN_VARS } from './builtins.js';
 import { CAPTURE_NAMES, captureNameHint, captureNameType } from './check-capture.js';
+import { checkArrayCompare } from './check-strings.js';
 import { checkCall } from './check-call.js';
 import { checkStack } from './check-resolved.js';
 import { checkAddressCompare, IDENT_NAMES, identNameType } from './check-identity.js';
@@ -227,6 +228,7 @@ function mapRead(e: A.MapRef, cx: CheckContext): Type {
   }
   unifyKeys(e.name, e.keys, keys, m, cx, e.span);
   if (m.kind === 'str') return { k: 'str', size: m.strSize ?? cx.config.strlen };
+  if (m.kind === 'resolved' && m.resolved) return m.resolved;
   if (m.kind !== 'int') {
     cx.bag.add(
       'E0313',
@@ -260,6 +262,7 @@ function binary(e: A.BinaryExpr, cx: CheckContext): Type {
     const addr = checkAddressCompare(e, l, r, cx);
     if (addr) return addr;
     if (isStr(l) && isStr(r) && (e.op === '==' || e.op === '!=')) return S64;
+    if (l.k === 'array' || r.k === 'array') return checkArrayCompare(e, l, r, cx);
     cx.bag.add(
       'E0303',
       `cannot compare ${typeName(l)} with ${typeName(r)} using '${e.op}'`,

@@ -8,7 +8,7 @@ import { checkSink } from './check-capture.js';
 import { checkExpr } from './check-expr.js';
 import { unifyKeys } from './map-keys.js';
 import type { CheckContext } from './context.js';
-import { isInt, isResolved, isStr, typeName, type Type, type AddressSpace } from './types.js';
+import { isInt, isResolved, isStr, typeName, type AddressSpace, type ResolvedType, type Type } from './types.js';
 
 /** unroll(N) repeats its block N times in the generated code: bpftrace's limit. */
 export const MAX_UNROLL = 100;
@@ -179,7 +179,7 @@ function assign(s: A.AssignStmt, cx: CheckContext): void {
       if (!prev) cx.inst.vars.set(target.name, { name: target.name, type: v, span: target.span });
       return;
     }
-    if (!isInt(v) && !isStr(v)) {
+    if (!isInt(v) && !isStr(v) && !(v.k === 'array' && v.bytes)) {
       cx.bag.add(
         'E0302',
         `${typeName(v)} cannot be kept in a variable`,
@@ -203,6 +203,10 @@ function assign(s: A.AssignStmt, cx: CheckContext): void {
     }
     if (isStr(prev.type) && isStr(v)) {
       if (v.size > prev.type.size) prev.type = { k: 'str', size: v.size };
+      cx.inst.types.set(target, prev.type);
+      return;
+    }
+    if (sameConstant(prev.type, v)) {
       cx.inst.types.set(target, prev.type);
       return;
     }
@@ -231,14 +235,21 @@ function assign(s: A.AssignStmt, cx: CheckContext): void {
     defineMap(target, 'str', cx, s.span, { strSize: v.size });
     return;
   }
+  if (isResolved(v)) {
+    // A stack, a symbol, an address...: stored raw (a stack id, an address), resolved by capc when printed.
+    if (s.op !== '=') {
+      cx.bag.add('E0303', `${s.op} needs an integer; ${target.name} would hold ${typeName(v)}`, s.span);
+      return;
+    }
+    defineMap(target, 'resolved', cx, s.span, { resolved: v });
+    return;
+  }
   if (!isInt(v)) {
     cx.bag.add(
       'E0302',
       `cannot store ${typeName(v)} in a map`,
       s.value.span,
-      isResolved(v) || v.k === 'buf'
-        ? `use it as a key instead: @m[${v.k === 'ustack' ? 'ustack' : '...'}] = count(), or print it`
-        : undefined,
+      v.k === 'buf' ? 'use it as a key instead: @m[...] = count(), or print it' : undefined,
     );
     return;
   }
@@ -265,7 +276,7 @@ export function defineMap(
   kind: MapKind,
   cx: CheckContext,
   span: A.Span,
-  extra: { lhist?: LhistParams; strSize?: number; space?: AddressSpace | 'mixed' } = {},
+  extra: { lhist?: LhistParams; strSize?: number; space?: AddressSpace | 'mixed'; resolved?: ResolvedType } = {},
 ): void {
   const keys = m.keys?.map((k) => cx.inst.types.get(k) ?? { k: 'error' as const });
   if (keys?.some((k) => k.k === 'error')) return;
@@ -298,6 +309,15 @@ export function defineMap(
     );
     return;
   }
+  if (kind === 'resolved' && prev.resolved && extra.resolved && !sameValue(prev.resolved, extra.resolved)) {
+    cx.bag.add(
+      'E0305',
+      `${m.name} was first used holding ${describeValue(prev.resolved)}, here ${describeValue(extra.resolved)}`,
+      span,
+      `first use: line ${prev.span.line}; one map holds one kind of value`,
+    );
+    return;
+  }
   if (kind === 'str' && extra.strSize && extra.strSize > (prev.strSize ?? 0)) prev.strSize = extra.strSize;
   if (extra.space !== prev.space) prev.space = 'mixed';
   unifyKeys(m.name, m.keys, keys, prev, cx, m.span);
@@ -307,6 +327,20 @@ function normalizeKey(t: Type): Type {
   return isInt(t) ? { k: 'int', bytes: 8, signed: t.signed || !!t.literal } : t;
 }
 
+/** Two resolved values a map may hold both of: the same kind, stacks of the same depth and mode, the same format. */
+function sameValue(a: ResolvedType, b: ResolvedType): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function describeValue(t: ResolvedType): string {
+  return t.k === 'ustack' || t.k === 'kstack' ? `${t.k}(${t.mode === 'perf' ? 'perf, ' : ''}${t.frames})` : typeName(t);
+}
+
 function describe(k: MapKind): string {
-  return k === 'int' ? 'plain integer' : k === 'str' ? 'string' : `${k}()`;
+  return k === 'int' ? 'plain integer' : k === 'str' ? 'string' : k === 'resolved' ? 'resolved value' : `${k}()`;
+}
+
+/** pton()'s bytes are a constant its variable holds (the types work makes arrays values): one per variable. */
+function sameConstant(a: Type, b: Type): boolean {
+  return a.k === 'array' && b.k === 'array' && !!a.bytes && !!b.bytes && Buffer.from(a.bytes).equals(b.bytes);
 }

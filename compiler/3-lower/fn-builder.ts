@@ -18,6 +18,20 @@ export interface Lowerers {
   captureSink?(b: FnBuilder, s: A.SinkStmt, site: CaptureSite): void;
   /** The connection's identity builtins and predicates (lower-identity.ts); absent when no identity is learned. */
   identity?: IdentityReader;
+  /** strncmp(), strcontains() and pton()'s constant arrays (lower-strings.ts). */
+  strings: StringsLowerer;
+}
+
+type LoweredInt = { e: CExpr; unsigned: boolean; narrow?: boolean };
+
+/** What expressions need of the string and constant-array functions (lower-strings.ts). */
+export interface StringsLowerer {
+  /** strncmp(), strcontains(); undefined for another call. */
+  call(b: FnBuilder, e: A.CallExpr): LoweredInt | undefined;
+  /** `==` / `!=` of two arrays (a field, pton()'s bytes). */
+  arrayCompare(b: FnBuilder, e: A.BinaryExpr): LoweredInt;
+  /** An element of a constant array (pton(...)[i], $addr[i]). */
+  constIndex(b: FnBuilder, e: A.IndexExpr): LoweredInt;
 }
 
 /** What expressions need of connection identity (implemented by IdentityLowering, lower-identity.ts). */

@@ -144,6 +144,8 @@ function intCall(b: FnBuilder, e: A.CallExpr): IntVal {
     case 'kptr':
       return lowerInt(b, e.args[0]!);
   }
+  const v = b.lowerers.strings.call(b, e);
+  if (v) return v;
   throw new Error(`internal: call ${e.name}() is not an integer expression`);
 }
 
@@ -227,6 +229,7 @@ function argValue(b: FnBuilder, n: number): CExpr {
 /** `args->arr[i]`: a constant index reads the record directly; a variable one is bounds-checked and read with a helper (the verifier allows no variable context offsets). */
 function lowerIndex(b: FnBuilder, e: A.IndexExpr): IntVal {
   const t = typeIn(b, e.object);
+  if (t.k === 'array' && t.bytes) return b.lowerers.strings.constIndex(b, e);
   if (t.k !== 'array' || e.object.kind !== 'Field') throw new Error('internal: index of a non-array');
   const f = b.inst.fields.get(e.object)!;
   const elem = cIntType(t.elem.bytes, t.elem.signed);
@@ -268,6 +271,7 @@ const COMPARE = new Set(['==', '!=', '<', '>', '<=', '>=']);
 function binary(b: FnBuilder, e: A.BinaryExpr): IntVal {
   const lt = typeIn(b, e.left);
   if (lt.k === 'inet' || typeIn(b, e.right).k === 'inet') return b.lowerers.identity!.addrCompare(e);
+  if (lt.k === 'array') return b.lowerers.strings.arrayCompare(b, e);
   if (isStr(lt)) {
     const eq = strEquals(lowerStrRef(b, e.left), lowerStrRef(b, e.right));
     return narrowInt(e.op === '==' ? eq : un('!', eq));

@@ -108,6 +108,13 @@ export function lowerMapWrite(b: FnBuilder, target: A.MapRef, op: string, value:
       }
     }
   }
+  if (m.info.kind === 'resolved') {
+    // A stack id, an address...: written as in a record (lower-value.ts), in scratch (R5), then copied by the map.
+    const slot = b.scratch(b.fresh('val'), m.valueType, m.valueSize);
+    lowerFieldInto(b, value!, (n) => dot(slot, n), 'v', b.res.fieldKind(m.info.resolved!));
+    b.emit({ k: 'expr', e: call('capc_map_set_bytes', mapRef, ptr, addr(slot), stats(), full) });
+    return;
+  }
   if (m.info.kind === 'str') {
     // The value is built in scratch (R5), then copied by the map.
     const slot = b.scratch(b.fresh('val'), `struct ${m.valueType.replace(/^struct /, '')}`, m.valueSize);

@@ -74,6 +74,7 @@ function lowerStmt(b: FnBuilder, s: A.Stmt): void {
 
 function assignVar(b: FnBuilder, target: A.VarRef, op: string, value: A.Expr): void {
   const v = b.inst.vars.get(target.name)!;
+  if (v.type.k === 'array') return; // pton()'s constant bytes: uses of the variable read them from its type
   if (isStr(v.type)) {
     lowerStrInto(b, value, strVarSlot(b, target.name, v.type.size), v.type.size);
     return;

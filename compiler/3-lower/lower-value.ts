@@ -17,6 +17,17 @@ export type Member = (name: string) => CExpr;
 
 export function lowerFieldInto(b: FnBuilder, e: A.Expr, member: Member, name: string, what: FieldKind): void {
   const dst = member(name);
+  if (e.kind === 'Map' && what.kind !== 'int' && what.kind !== 'str' && what.kind !== 'bytes' && what.kind !== 'buf') {
+    // A resolved value kept in a map (`@s[tid] = kstack`): its raw bytes, copied out at once (R7).
+    const m = b.res.userMap(e.name);
+    const key = b.lowerers.mapKey(b, m, e.keys);
+    const stack = what.kind === 'ustack' || what.kind === 'kstack';
+    b.emit({
+      k: 'expr',
+      e: call('capc_map_get_value', addr(id(m.cName)), key, addr(dst), num(m.valueField!.size), num(stack ? 0xff : 0)),
+    });
+    return;
+  }
   switch (what.kind) {
     case 'int':
       b.emit({ k: 'expr', e: { k: 'bin', op: '=', l: dst, r: lowerInt(b, e).e } });
@@ -158,6 +169,14 @@ function lowerInet(b: FnBuilder, e: A.Expr, dst: CExpr): void {
   let af: CExpr;
   if (info.family === 'arg') af = lowerInt(b, e.args[0]!).e;
   else af = num(info.family === 6 ? 10 : 2);
+  if (t.k === 'array' && t.bytes) {
+    // pton()'s constant bytes (or a variable holding them).
+    b.emit({
+      k: 'expr',
+      e: call('capc_inet_bytes', addr(dst), af, { k: 'strlit', bytes: t.bytes }, num(t.bytes.length)),
+    });
+    return;
+  }
   if (t.k === 'array') {
     if (a.kind !== 'Field') throw new Error('internal: ntop() of an array that is not a field');
     const f = b.inst.fields.get(a)!;

@@ -14,6 +14,7 @@ import { FnBuilder, type Lowerers } from './fn-builder.js';
 import { cIntType } from './layout.js';
 import { lowerInt, strVarSlot, varName } from './lower-expr.js';
 import { buildMapKey } from './lower-map.js';
+import { STRINGS } from './lower-strings.js';
 import { lowerStmts } from './lower-stmt.js';
 import { CaptureLowering } from './lower-capture.js';
 import { ScopeLowering } from './lower-capture-scope.js';
@@ -52,6 +53,7 @@ export function lower(program: AnalyzedProgram, options: LowerOptions = {}): Low
     mapKey: buildMapKey,
     captureSink: capture ? (b, s, site) => capture.sink(b, s, site) : undefined,
     identity,
+    strings: STRINGS,
   };
   const functions: CFunction[] = [];
   const probes: ManifestProbe[] = [];

@@ -4,7 +4,7 @@
 // rings, and the per-CPU scratch area (R5). It produces the matching C
 // declarations and manifest entries together, so they agree.
 import type { AnalyzedProgram, CaptureSite, MapInfo } from '../2-analyze/analyzed.js';
-import { isStr, type Type } from '../2-analyze/types.js';
+import { isStr, typeName, type Type } from '../2-analyze/types.js';
 import type { LayoutField, ManifestCounter, ManifestEvent, ManifestMap, ManifestRing } from '../manifest.js';
 import { EVENT_HEADER_SIZE } from '../manifest.js';
 import type { CField, CMapDecl, CStruct } from './c-ir.js';
@@ -26,6 +26,8 @@ export interface UserMap {
   /** C type of the value. */
   valueType: string;
   valueSize: number;
+  /** resolved maps: the value's layout (the runtime resolves it as it does a key part). */
+  valueField?: LayoutField;
   perCpu: boolean;
   fullCounter: number;
 }
@@ -155,6 +157,7 @@ export class Resources {
     }
     let valueType = '__s64';
     let valueSize = 8;
+    let valueField: LayoutField | undefined;
     if (info.kind === 'avg' || info.kind === 'stats') [valueType, valueSize] = ['struct capc_avg', 16];
     else if (info.kind === 'min' || info.kind === 'max') [valueType, valueSize] = ['struct capc_minmax', 16];
     else if (info.kind === 'str') {
@@ -168,8 +171,25 @@ export class Resources {
         ),
       );
       valueSize = Math.max(8, Math.ceil(valueSize / 8) * 8);
+    } else if (info.kind === 'resolved' && info.resolved) {
+      // A value capc resolves when printing: its raw form (a stack id, an address...), as in a record.
+      const layout = layoutStruct([{ name: 'v', what: this.fieldKind(info.resolved) }]);
+      valueType = `struct capc_val_${cName}`;
+      valueSize = layout.size;
+      valueField = toLayoutFields(layout)[0];
+      this.structs.push(toCStruct(valueType.slice(7), layout, `value of ${info.name}: ${typeName(info.resolved)}`));
     }
-    this.userMaps.set(info.name, { info, cName, keyStruct, keyLayout, valueType, valueSize, perCpu, fullCounter });
+    this.userMaps.set(info.name, {
+      info,
+      cName,
+      keyStruct,
+      keyLayout,
+      valueType,
+      valueSize,
+      valueField,
+      perCpu,
+      fullCounter,
+    });
     const what = info.kind === 'int' ? 'plain integer' : info.kind === 'str' ? 'string' : `${info.kind}()`;
     this.maps.push({
       name: cName,
@@ -291,6 +311,7 @@ export class Resources {
         fullCounter: m.fullCounter,
       };
       if (bucket) out.bucket = { offset: bucket.offset };
+      if (m.valueField) out.value = m.valueField;
       if (m.info.lhist) out.lhist = { ...m.info.lhist };
       return out;
     });

@@ -41,7 +41,7 @@ export function decodeKey(m: ManifestMap, key: Buffer, fmt: Formatters, resolver
 function combine(
   m: ManifestMap,
   value: Buffer,
-): MapEntry['value'] | { avg: { count: bigint; total: bigint } } | { str: Buffer } {
+): MapEntry['value'] | { avg: { count: bigint; total: bigint } } | { str: Buffer } | { raw: Buffer } {
   const slot = Math.ceil(m.valueSize / 8) * 8;
   const n = m.perCpu ? possibleCpus() : 1;
   switch (m.kind) {
@@ -67,6 +67,8 @@ function combine(
     }
     case 'str':
       return { str: Buffer.from(value.subarray(0, m.valueSize)) };
+    case 'resolved':
+      return { raw: Buffer.from(value.subarray(0, m.valueSize)) };
     default:
       return m.perCpu
         ? sumPerCpu(value, m.valueSigned)
@@ -74,6 +76,15 @@ function combine(
           ? value.readBigInt64LE(0)
           : value.readBigUInt64LE(0);
   }
+}
+
+/** A resolved map value (a stack, a symbol, an address...), resolved as a key part is. */
+function resolvedValue(m: ManifestMap, raw: Buffer, fmt: Formatters, resolver?: ValueResolver): ResolvedPart {
+  const v = readField(m.value!, raw, new DataView(raw.buffer, raw.byteOffset, raw.length), 0, resolver);
+  if (v instanceof ResolvedPart) return v;
+  return new ResolvedPart(
+    Buffer.isBuffer(v) ? v.toString('latin1') : typeof v === 'bigint' ? v.toString() : fmt.bufText(v.buf),
+  );
 }
 
 /** Every key of a map (bounded by max_entries: a map that changes under us cannot loop forever). */
@@ -128,7 +139,8 @@ export function readMap(fd: number, m: ManifestMap, fmt: Formatters, resolver?: 
     else if ('avg' in v) {
       entry.avg = v.avg;
       entry.value = v.avg.count ? v.avg.total / v.avg.count : 0n;
-    } else entry.str = v.str;
+    } else if ('raw' in v) entry.resolved = resolvedValue(m, v.raw, fmt, resolver);
+    else entry.str = v.str;
     snap.entries.push(entry);
   }
   return snap;

@@ -94,7 +94,12 @@ export class Decoder {
       case 'value': {
         const v = values[0]!;
         if (typeof v === 'bigint') return { kind: 'value', text: Buffer.from(v.toString()), json: v.toString() };
-        const text = v instanceof ResolvedPart ? Buffer.from(v.text) : Buffer.isBuffer(v) ? cstr(v) : v.buf;
+        const text =
+          v instanceof ResolvedPart
+            ? Buffer.from(v.text)
+            : Buffer.isBuffer(v)
+              ? cstr(v)
+              : Buffer.from(this.fmt.bufText(v.buf));
         return { kind: 'value', text, json: this.fmt.jsonValue(text.toString('utf8')) };
       }
       default:

@@ -38,6 +38,8 @@ export interface MapEntry {
   buckets?: bigint[];
   /** str: the string's bytes. */
   str?: Buffer;
+  /** resolved: the stack, symbol, address... as capc resolved it (value 0). */
+  resolved?: ResolvedPart;
 }
 
 export interface MapSnapshot {

@@ -51,7 +51,7 @@ function compareKeys(a: KeyPart[], b: KeyPart[]): number {
 
 /** Ascending by value, ties by key (bpftrace's order, made deterministic); strings by key. */
 export function sortedEntries(m: MapSnapshot): MapEntry[] {
-  if (m.kind === 'str') return [...m.entries].sort((a, b) => compareKeys(a.key, b.key));
+  if (m.kind === 'str' || m.kind === 'resolved') return [...m.entries].sort((a, b) => compareKeys(a.key, b.key));
   return [...m.entries].sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : compareKeys(a.key, b.key)));
 }
 
@@ -77,6 +77,9 @@ function valueText(m: MapSnapshot, e: MapEntry, div: bigint): string {
     }
     case 'str':
       return cstr(e.str ?? Buffer.alloc(0)).toString('latin1');
+    case 'resolved':
+      // A stack prints as printf's %s does: a newline, then one indented frame per line (a blank line follows).
+      return e.resolved?.text ?? '';
     default:
       return String(e.value / div);
   }
@@ -120,6 +123,8 @@ function entryJson(m: MapSnapshot, e: MapEntry, div: bigint): string {
     }
     case 'str':
       return jsonValue(cstr(e.str ?? Buffer.alloc(0)).toString('utf8'));
+    case 'resolved':
+      return jsonValue(e.resolved?.text ?? '');
     default:
       return (e.value / div).toString();
   }
