@@ -320,13 +320,17 @@ export interface ManifestRing {
  */
 export interface ManifestEvent {
   id: number;
-  kind: 'printf' | 'time' | 'join' | 'value';
+  /** cat, system: a printf-formatted file name or command, acted on by capc when it reads the record. */
+  kind: 'printf' | 'time' | 'join' | 'value' | 'cat' | 'system' | 'helper_error';
   ring: string;
   size: number;
   fields: LayoutField[];
   segments?: FormatSegment[];
   format?: string;
   delim?: string;
+  /** helper_error (-k): the helper whose failure the record reports (`probe_read_user_str`), and the line of `span`. */
+  helper?: string;
+  sourceLine?: string;
   span: Span;
 }
 

@@ -49,7 +49,9 @@ export const COMPILER_CODES = {
   E0314: { severity: 'error', title: 'variable type changed' },
   E0315: { severity: 'error', title: 'break or continue outside a loop' },
   E0330: { severity: 'error', title: 'unsafe function without --unsafe' },
-  E0331: { severity: 'error', title: 'function not supported yet' },
+  /** Retired (cat() and system() are implemented): kept, never reused. */
+  E0331: { severity: 'error', title: 'function not supported yet (retired)' },
+  E0332: { severity: 'error', title: 'cgroup path not usable' },
   // probes
   E0401: { severity: 'error', title: 'unknown probe type' },
   E0402: { severity: 'error', title: 'malformed probe' },

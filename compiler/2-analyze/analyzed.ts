@@ -67,7 +67,7 @@ export interface MapInfo {
 }
 
 export type CallInfo =
-  | { fn: 'printf'; segments: FormatSegment[]; format: string }
+  | { fn: 'printf' | 'cat' | 'system'; segments: FormatSegment[]; format: string }
   | { fn: 'str'; size: number; space: AddressSpace; dynamicLength: boolean }
   | { fn: 'buf'; size: number; space: AddressSpace; dynamicLength: boolean }
   | { fn: 'exit'; code: number }
@@ -87,6 +87,13 @@ export type CallInfo =
   | { fn: 'bswap'; bytes: 1 | 2 | 4 | 8 }
   /** strncmp(a, b, n): n, a literal (check-strings.ts). */
   | { fn: 'strncmp'; n: number }
+  /**
+   * uaddr("sym"): the symbol's address in the file (decimal). loadedFrom: the file is position-independent, and
+   * the uprobe's address (the probed function's, plus its offset) tells where it is loaded.
+   */
+  | { fn: 'uaddr'; value: string; loadedFrom?: { func: string; offset: number } }
+  /** cgroupid("path"): the cgroup's id (decimal), resolved when compiling. */
+  | { fn: 'cgroupid'; id: string }
   /** pton("addr"): the address's 4 or 16 bytes, made when compiling. */
   | { fn: 'pton'; bytes: Uint8Array }
   | {

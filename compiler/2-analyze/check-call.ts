@@ -13,6 +13,7 @@ import { checkBuf, checkJoin, checkNtop, checkTime, checkUsym, defaultSpace } fr
 import { checkCgroupPath, checkKsym, checkMacaddr, checkStack, checkStrftime } from './check-resolved.js';
 import { checkCat, checkSignal, checkSystem } from './check-effects.js';
 import { checkPton, checkStrcontains, checkStrncmp } from './check-strings.js';
+import { checkCgroupid, checkUaddr } from './check-host-values.js';
 import type { CheckContext } from './context.js';
 import { checkFormatArgs } from './check-format.js';
 import { AGG_FNS, ERROR, isInt, isStr, typeName, VOID, type AggFn, type Type } from './types.js';
@@ -53,6 +54,8 @@ export const FUNCTIONS: Record<string, string> = {
   strncmp: 'strncmp(a, b, n): 0 when the first n characters of two strings are the same, else 1',
   strcontains: 'strcontains(haystack, needle): 1 when needle occurs in haystack',
   pton: 'pton("addr"): an IPv4 or IPv6 address as its 4 or 16 bytes',
+  uaddr: 'uaddr("symbol"): the address of a symbol of the traced binary',
+  cgroupid: 'cgroupid("/sys/fs/cgroup/..."): the id of a cgroup',
 };
 
 function argCount(e: A.CallExpr, cx: CheckContext, min: number, max: number, usage: string): boolean {
@@ -102,6 +105,10 @@ export function checkCall(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr)
       return checkStrcontains(e, cx, checkExpr, argCount);
     case 'pton':
       return checkPton(e, cx, checkExpr, argCount);
+    case 'uaddr':
+      return checkUaddr(e, cx, checkExpr, argCount);
+    case 'cgroupid':
+      return checkCgroupid(e, cx, checkExpr, argCount);
     case 'kaddr':
       return kaddr(e, cx, checkExpr);
     case 'bswap':

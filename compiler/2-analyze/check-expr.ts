@@ -280,7 +280,11 @@ function binary(e: A.BinaryExpr, cx: CheckContext): Type {
         return ERROR;
       }
       // Division is unsigned 64-bit, as in bpftrace.
-      return e.op === '/' || e.op === '%' ? { k: 'int', bytes: 8, signed: false } : arithResult(l, r);
+      if (e.op === '/' || e.op === '%') return { k: 'int', bytes: 8, signed: false };
+      // A pointer plus or minus an offset still points into the same memory (str(args->filename + 1) reads user memory).
+      const space = e.op === '+' || e.op === '-' ? (l.space ?? (e.op === '+' ? r.space : undefined)) : undefined;
+      const t = arithResult(l, r);
+      return space && t.k === 'int' && (!l.space || !r.space) ? { ...t, space } : t;
     }
     cx.bag.add('E0303', `operator '${e.op}' needs integers, not ${typeName(l)} and ${typeName(r)}`, e.opSpan);
     return ERROR;

@@ -11,6 +11,7 @@ import type { FieldKind } from './layout.js';
 import { lowerInt, lowerStrInto } from './lower-expr.js';
 import { STATS_MAP } from './resources.js';
 import { r4BoundedRead } from './rules.js';
+import { emitChecked } from './helper-checks.js';
 
 /** `member(name)` names a field of the destination (`ev->a0`, `key.k1`). */
 export type Member = (name: string) => CExpr;
@@ -49,11 +50,13 @@ export function lowerFieldInto(b: FnBuilder, e: A.Expr, member: Member, name: st
     }
     case 'kstack': {
       const stack = b.res.stackMap(what.frames, true);
-      b.emit({
-        k: 'expr',
-        e: call('capc_kstack', id('ctx'), addr(id(stack.name)), addr(dst), addr(id(STATS_MAP)), num(stack.counter)),
-        comment: 'R11: a stack the map cannot take is counted',
-      });
+      emitChecked(
+        b,
+        call('capc_kstack', id('ctx'), addr(id(stack.name)), addr(dst), addr(id(STATS_MAP)), num(stack.counter)),
+        'get_stackid',
+        e.span,
+        'R11: a stack the map cannot take is counted',
+      );
       return;
     }
     case 'ksym':
@@ -70,9 +73,9 @@ export function lowerFieldInto(b: FnBuilder, e: A.Expr, member: Member, name: st
     case 'ustack': {
       const stack = b.res.stackMap(what.frames);
       const { probe, ip } = probeAddress(b);
-      b.emit({
-        k: 'expr',
-        e: call(
+      emitChecked(
+        b,
+        call(
           'capc_ustack',
           id('ctx'),
           addr(id(stack.name)),
@@ -82,8 +85,10 @@ export function lowerFieldInto(b: FnBuilder, e: A.Expr, member: Member, name: st
           addr(id(STATS_MAP)),
           num(stack.counter),
         ),
-        comment: 'R11: a stack the map cannot take is counted',
-      });
+        'get_stackid',
+        e.span,
+        'R11: a stack the map cannot take is counted',
+      );
       return;
     }
   }
@@ -126,11 +131,13 @@ function lowerBuf(b: FnBuilder, e: A.Expr, lenDst: CExpr, dst: CExpr, size: numb
   }
   const ptr = lowerInt(b, src);
   const len = e.args[1] && info.dynamicLength ? lowerInt(b, e.args[1]).e : num(size);
-  b.emit({
-    k: 'expr',
-    e: r4BoundedRead(lenDst, dst, size, cast('const void *', ptr.e), len, info.space === 'user'),
-    comment: 'R4: the length is capped by the field',
-  });
+  emitChecked(
+    b,
+    r4BoundedRead(lenDst, dst, size, cast('const void *', ptr.e), len, info.space === 'user'),
+    info.space === 'user' ? 'probe_read_user' : 'probe_read_kernel',
+    e.span,
+    'R4: the length is capped by the field',
+  );
 }
 
 /** macaddr(ptr) or macaddr(args->array): six bytes, read from where they are. */

@@ -31,6 +31,7 @@ export interface Lowered {
 
 export function lower(program: AnalyzedProgram, options: LowerOptions = {}): Lowered {
   const res = new Resources(program);
+  res.helperChecks = options.helperChecks ?? 0;
   // Capture lowering is needed for sites, and for probes that only use conn/buf/len (entry/return pairs).
   const capturing =
     program.capture ??

@@ -7,6 +7,7 @@ import type { AnalyzedProgram, CaptureSite, MapInfo } from '../2-analyze/analyze
 import { isStr, typeName, type Type } from '../2-analyze/types.js';
 import type { LayoutField, ManifestCounter, ManifestEvent, ManifestMap, ManifestRing } from '../manifest.js';
 import { EVENT_HEADER_SIZE } from '../manifest.js';
+import type { Span } from '../../diagnostics/source.js';
 import type { CField, CMapDecl, CStruct } from './c-ir.js';
 import { layoutStruct, toCStruct, type FieldKind, type FieldSpec, type StructLayout } from './layout.js';
 import { r8PerCpu } from './rules.js';
@@ -89,6 +90,8 @@ export class Resources {
   /** Most iterations a while loop makes (R6). */
   readonly loopLimit: number;
   readonly sourceName: string;
+  /** The program's text (-k reports a failed helper call with its line). */
+  readonly sourceText: string;
   /** Default string capacity (bytes with the NUL). */
   readonly strlen: number;
 
@@ -96,6 +99,7 @@ export class Resources {
     this.positional = program.positional;
     this.loopLimit = program.config.loopLimit;
     this.sourceName = program.source.name;
+    this.sourceText = program.source.text;
     this.strlen = program.config.strlen;
     this.captureSites = program.capture?.sites ?? [];
     this.rings.push({ name: EVENTS_RING, role: 'events', size: program.config.ringbufSize });
@@ -112,6 +116,26 @@ export class Resources {
     const index = this.counters.length;
     this.counters.push({ index, kind, subject });
     return index;
+  }
+
+  /** -k (1) / -kk (2): which failed helper calls are reported (helper-checks.ts); 0 without the option. */
+  helperChecks = 0;
+  private readonly helperSites = new Map<string, number>();
+
+  /** The record id of a checked helper call at `span` (one record layout per site: the error code). */
+  helperSite(helper: string, span: Span): number {
+    const key = `${helper}@${span.start}-${span.end}`;
+    let id = this.helperSites.get(key);
+    if (id === undefined) {
+      const lines = this.sourceText.split('\n');
+      id = this.addEvent('helper_error', [{ name: 'rc', what: { kind: 'int', bytes: 8, signed: true } }], {
+        span,
+        helper,
+        sourceLine: lines[span.line - 1] ?? '',
+      }).id;
+      this.helperSites.set(key, id);
+    }
+    return id;
   }
 
   dropCounter(ring: string): number {

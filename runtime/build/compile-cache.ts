@@ -20,6 +20,7 @@ import {
   manifestProblem,
   type BtfParam,
   type CompileOptions,
+  type ElfSymbolInfo,
   type Host,
   type Manifest,
   type Resolved,
@@ -28,6 +29,7 @@ import {
 } from '../../compiler/index.js';
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import type { SourceFile } from '../../diagnostics/source.js';
+import { cgroupIdOf } from '../host/cgroups.js';
 import { resolveBinary } from '../host/libraries.js';
 import { Tracefs } from '../host/tracefs.js';
 import { mark } from '../timing.js';
@@ -224,6 +226,12 @@ export class RecordingHost implements Host {
   kernelSymbolExists(name: string): boolean {
     return this.record('kernelSymbolExists', [name], this.inner.kernelSymbolExists(name));
   }
+  elfSymbol(file: string, name: string): ElfSymbolInfo | undefined {
+    return this.record('elfSymbol', [file, name], this.inner.elfSymbol(file, name));
+  }
+  cgroupId(file: string): Resolved<string> {
+    return this.record('cgroupId', [file], this.inner.cgroupId(file));
+  }
 }
 
 /**
@@ -254,7 +262,11 @@ function fingerprintOf(call: HostCall, answer?: unknown): string {
     }
     case 'functionSymbols':
     case 'usdtProbes':
+    case 'elfSymbol':
       return fileId(String(a0));
+    case 'cgroupId':
+      // Asked again (a stat): a cgroup removed and made again has a new id.
+      return JSON.stringify(answer ?? cgroupIdOf(String(a0)));
     case 'rawTracepointNames':
     case 'rawTracepointArgs':
     case 'kernelFunctionProto':

@@ -132,11 +132,8 @@ export function compileOptions(opts: ProgramOpts, positional: string[]): Compile
   if (conns !== undefined) overrides.maxConnections = conns;
   const out: CompileOptions = { positional, configOverrides: overrides };
   if (opts.unsafe) out.unsafe = true;
-  // -k/-kk: accepted for bpftrace's command lines, said plainly: failed helper calls are not reported yet.
-  if (opts.k)
-    process.stderr.write(
-      'capc: warning: -k is not implemented yet: failed helper calls are not reported (map updates that fail are, as W0902)\n',
-    );
+  // -k: failed map updates, deletes, stack ids and signals are reported with their line; -kk: probe reads too.
+  if (opts.k) out.helperChecks = Math.min(opts.k, 2);
   // C headers (issue 13): the hooks the types work consumes. Until then an --include would be ignored: refuse it.
   if (opts.include?.length)
     throw new CapcError('E0904', `--include ${opts.include[0]}: C headers are not supported by this capc yet`, [

@@ -4,9 +4,10 @@
 // tracepoint and function prototypes, /proc/kallsyms for kernel functions
 // and symbols.
 // Results are cached for the life of the process.
-import type { BtfParam, Host, Resolved, TracepointFormat, UsdtProbe } from '../../compiler/index.js';
+import type { BtfParam, ElfSymbolInfo, Host, Resolved, TracepointFormat, UsdtProbe } from '../../compiler/index.js';
 import { Btf } from './btf.js';
-import { readFunctionSymbols } from '../symbols/elf.js';
+import { cgroupIdOf } from './cgroups.js';
+import { readFunctionSymbols, readSymbol } from '../symbols/elf.js';
 import { kernelSymbols } from '../symbols/kallsyms.js';
 import { kernelFunctions } from './kallsyms.js';
 import { resolveBinary } from './libraries.js';
@@ -80,6 +81,22 @@ export class SystemHost implements Host {
   }
   kernelSymbolExists(name: string): boolean {
     return kernelSymbols().has(name);
+  }
+  elfSymbol(path: string, name: string): ElfSymbolInfo | undefined {
+    return elfSymbolOf(path, name);
+  }
+  cgroupId(path: string): Resolved<string> {
+    return cgroupIdOf(path);
+  }
+}
+
+/** uaddr(): a symbol of an ELF file (undefined when the file or the symbol is not there). */
+export function elfSymbolOf(path: string, name: string): ElfSymbolInfo | undefined {
+  try {
+    const s = readSymbol(path, name);
+    return s && { value: s.value.toString(), size: Number(s.size), pie: s.pie };
+  } catch {
+    return undefined;
   }
 }
 
