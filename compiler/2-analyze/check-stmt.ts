@@ -210,6 +210,15 @@ function assign(s: A.AssignStmt, cx: CheckContext): void {
       cx.inst.types.set(target, prev.type);
       return;
     }
+    if (prev.type.k === 'array' && prev.type.bytes && v.k === 'array') {
+      cx.bag.add(
+        'E0314',
+        `${target.name} holds the bytes of one pton() address; it cannot be given others`,
+        s.span,
+        `first assigned at line ${prev.span.line}; use another variable for another address`,
+      );
+      return;
+    }
     cx.bag.add(
       'E0314',
       `${target.name} holds ${typeName(prev.type)} but is assigned ${typeName(v)}`,
