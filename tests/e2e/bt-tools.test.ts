@@ -30,7 +30,6 @@ const tools = fs.existsSync(TOOLS_DIR)
 
 /** Failures that are not C headers, each with the reason; anything else failing is a regression. */
 const KNOWN: Record<string, { codes: string[]; why: string }> = {
-  'biostacks.bt': { codes: ['E0302', 'E0204'], why: 'capc cannot store a kstack as a map value yet (only as a key)' },
   'loads.bt': {
     codes: ['E0407'],
     why: 'kaddr("avenrun"): a data symbol, which this kernel\'s /proc/kallsyms does not list (bpftrace fails too)',
