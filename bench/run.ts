@@ -13,6 +13,7 @@ import { seed000Bench } from './seed000.js';
 import { startupBench } from './startup.js';
 import { tuiBench } from './tui.js';
 import { wakeupsBench } from './wakeups.js';
+import { wirespeedBench } from './wirespeed.js';
 
 const runs = Number(process.env.BENCH_RUNS ?? 5);
 const only = process.argv.slice(2);
@@ -24,6 +25,11 @@ const BENCHES: { name: string; what: string; run: () => Promise<string> }[] = [
   { name: 'consumer', what: 'event consumer throughput', run: () => consumerBench(runs) },
   { name: 'wakeups', what: 'reader wake-ups', run: () => wakeupsBench(runs) },
   { name: 'seed000', what: 'seed 000: fragmented TLS capture', run: () => seed000Bench(runs) },
+  {
+    name: 'wirespeed',
+    what: 'wire speed: 16 KiB TLS writes, C reference side by side',
+    run: () => wirespeedBench(runs),
+  },
   { name: 'ramp', what: 'capture rate ramp', run: () => rampBench() },
   { name: 'overhead', what: 'traced-process overhead', run: () => overheadBench(Math.max(1, Math.round(runs / 2))) },
   { name: 'tui', what: 'terminal UI under load', run: () => tuiBench() },

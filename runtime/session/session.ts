@@ -9,6 +9,7 @@ import type { Manifest } from '../../compiler/manifest.js';
 import type { SourceFile } from '../../grammar/ast.js';
 import { attachProbe, destroyAll, runOnce, type Link } from '../bpf/attach.js';
 import { readCounter } from '../bpf/maps-reader.js';
+import { progRunStats, RunTimeStats } from '../bpf/bpf-stats.js';
 import { BpfObject } from '../bpf/object.js';
 import { CapcError } from '../errors.js';
 import { Decoder } from '../events/decode.js';
@@ -106,6 +107,8 @@ class Session {
   private readonly resolver: ValueResolver;
   private control: Control | undefined;
   private live: LiveView | undefined;
+  /** Kernel run-time statistics, held while CAPC_STATS_FILE asks for per-program numbers (benchmarks). */
+  private runStats: RunTimeStats | undefined;
 
   constructor(
     private readonly manifest: Manifest,
@@ -123,6 +126,10 @@ class Session {
     opts.onSessionStart?.();
     if (opts.command) this.child = HeldChild.start(opts.command, opts.childOutput);
 
+    if (process.env.CAPC_STATS_FILE) {
+      const s = RunTimeStats.enable();
+      if (s instanceof RunTimeStats) this.runStats = s;
+    }
     this.obj = BpfObject.open(object, m);
     this.obj.setRodata({ cpid: this.child?.pid ?? 0, start_ns: process.hrtime.bigint() });
     this.obj.load(opts.source, opts.verbose);
@@ -320,10 +327,21 @@ class Session {
         .filter((r): r is RingReader => !!r)
         .map((r) => [r.name, { records: r.records, ringBytes: r.ringBytes }]),
     );
+    // Per program: runs and ns in BPF (read before the object is closed; zero unless statistics were on).
+    const programs = Object.fromEntries(
+      [
+        ...this.manifest.probes.map((p) => p.program),
+        ...(this.manifest.capture ? [this.manifest.capture.flushProgram] : []),
+      ]
+        .map((name) => [name, progRunStats(this.obj!.program(name).fd)] as const)
+        .filter(([, s]) => s)
+        .map(([name, s]) => [name, { runs: Number(s!.runs), runTimeNs: Number(s!.runTimeNs) }]),
+    );
     const stats = {
       rings,
       capture: this.capture?.stats(),
       counters,
+      programs,
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
       runCpuSeconds: (run.user + run.system) / 1e6,
       maxRssBytes: process.resourceUsage().maxRSS * 1024,
@@ -333,6 +351,7 @@ class Session {
 
   async close(): Promise<void> {
     for (const [sig, h] of this.signalHandlers) process.off(sig, h);
+    this.runStats?.close();
     this.live?.close();
     for (const l of this.links) l.destroy();
     this.links = [];
