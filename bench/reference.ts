@@ -30,6 +30,7 @@ export function buildReference(): RefBuild {
         '-g',
         '-target',
         'bpf',
+        '-mcpu=v3', // as capc compiles (runtime/toolchain/clang.ts)
         '-D__TARGET_ARCH_x86',
         '-I/usr/include/x86_64-linux-gnu',
         ...defs,

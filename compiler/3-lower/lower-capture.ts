@@ -31,7 +31,6 @@ import { STATS_MAP, type Resources } from './resources.js';
 
 export const CAPTURE_SINK = 'capc_payload';
 const CHUNK_SCRATCH = 'capc_chunkbuf';
-const STASH_ENTRIES = 16384;
 /** Record payload for fragments too big to batch (a header + this fits the 32 KiB per-CPU limit). */
 const PASS_THROUGH_CHUNK = 16384;
 /** sizeof(struct capc_conn) in stdlib/capc-capture.bpf.h (checked by _Static_assert in every program). */
@@ -153,11 +152,14 @@ export class CaptureLowering {
     const cfg = this.program.config;
     const stashes: CMapDecl[] = [...this.stashes.values()].map((s) => ({
       name: s.map,
-      type: 'BPF_MAP_TYPE_LRU_HASH',
-      key: '__u64',
+      type: 'BPF_MAP_TYPE_TASK_STORAGE',
+      key: 'int',
       value: `struct ${s.struct.name}`,
-      maxEntries: STASH_ENTRIES,
-      comment: 'arguments saved at entry, by thread, until the call returns',
+      maxEntries: 0,
+      flags: 'BPF_F_NO_PREALLOC',
+      comment:
+        "arguments saved at entry in the thread's own storage until the call returns (freed with the thread; " +
+        'a per-thread hash map cost ~2x more per call, an LRU one ~3x: BENCHMARKS.md)',
     }));
     if (!this.hasSites) return stashes;
     const decls: CMapDecl[] = [
@@ -245,8 +247,11 @@ export class CaptureLowering {
         struct: {
           kind: 'struct',
           name,
-          fields: [{ name: 'a', type: '__u64', array: 6, offset: 0, size: 48 }],
-          size: 48,
+          fields: [
+            { name: 'a', type: '__u64', array: 6, offset: 0, size: 48 },
+            { name: 'set', type: '__u64', offset: 48, size: 8 },
+          ],
+          size: 56,
           assertLayout: false,
           comment: `arguments of ${probeName(inst.attach)} at entry`,
         },
@@ -265,8 +270,28 @@ export class CaptureLowering {
     const sig = inst.capture!.sig;
     const body: CStmt[] = [
       { k: 'if', c: id('capc_exiting'), then: [{ k: 'return', e: num(0) }], src: line },
-      { k: 'decl', type: '__u64', name: 'capc_id', init: call('bpf_get_current_pid_tgid'), src: line },
-      { k: 'decl', type: `struct ${stash.struct.name}`, name: 'st', init: { k: 'zeroinit' }, src: line },
+      {
+        k: 'decl',
+        type: `struct ${stash.struct.name} *`,
+        name: 'st',
+        init: call(
+          'bpf_task_storage_get',
+          addr(id(stash.map)),
+          call('bpf_get_current_task_btf'),
+          num(0),
+          id('BPF_LOCAL_STORAGE_GET_F_CREATE'),
+        ),
+        src: line,
+      },
+      {
+        k: 'if',
+        c: { k: 'un', op: '!', e: id('st') },
+        then: [
+          { k: 'comment', text: 'no memory for this thread: its return finds nothing and is counted as unpaired' },
+          { k: 'return', e: num(0) },
+        ],
+        src: line,
+      },
     ];
     if (sig.match.kind === 'uprobe') {
       for (let i = 0; i < Math.min(6, sig.args.length); i++) {
@@ -274,7 +299,7 @@ export class CaptureLowering {
           k: 'expr',
           e: bin(
             '=',
-            { k: 'index', e: dot(id('st'), 'a'), i: num(i) },
+            { k: 'index', e: arrow(id('st'), 'a'), i: num(i) },
             cast('__u64', call(`PT_REGS_PARM${i + 1}`, id('ctx'))),
           ),
           src: line,
@@ -284,16 +309,12 @@ export class CaptureLowering {
       sig.args.forEach((name, i) =>
         body.push({
           k: 'expr',
-          e: bin('=', { k: 'index', e: dot(id('st'), 'a'), i: num(i) }, cast('__u64', arrow(id('ctx'), name))),
+          e: bin('=', { k: 'index', e: arrow(id('st'), 'a'), i: num(i) }, cast('__u64', arrow(id('ctx'), name))),
           src: line,
         }),
       );
     }
-    body.push({
-      k: 'expr',
-      e: call('bpf_map_update_elem', addr(id(stash.map)), addr(id('capc_id')), addr(id('st')), id('BPF_ANY')),
-      src: line,
-    });
+    body.push({ k: 'expr', e: bin('=', arrow(id('st'), 'set'), num(1)), src: line });
     body.push({ k: 'return', e: num(0), src: line });
     return {
       section: '',
@@ -333,16 +354,15 @@ export class CaptureLowering {
       return;
     }
     const stash = this.stashFor(inst);
-    b.emit({ k: 'decl', type: '__u64', name: 'capc_id', init: call('bpf_get_current_pid_tgid') });
     b.emit({
       k: 'decl',
       type: `struct ${stash.struct.name} *`,
       name: 'capc_stp',
-      init: call('bpf_map_lookup_elem', addr(id(stash.map)), addr(id('capc_id'))),
+      init: call('bpf_task_storage_get', addr(id(stash.map)), call('bpf_get_current_task_btf'), num(0), num(0)),
     });
     b.emit({
       k: 'if',
-      c: { k: 'un', op: '!', e: id('capc_stp') },
+      c: bin('||', { k: 'un', op: '!', e: id('capc_stp') }, { k: 'un', op: '!', e: arrow(id('capc_stp'), 'set') }),
       then: [
         {
           k: 'expr',
@@ -357,9 +377,9 @@ export class CaptureLowering {
       type: `struct ${stash.struct.name}`,
       name: 'capc_st',
       init: { k: 'un', op: '*', e: id('capc_stp') },
-      comment: 'R7: copy the saved arguments out, then drop the entry',
+      comment: 'R7: copy the saved arguments out, then mark the slot empty',
     });
-    b.emit({ k: 'expr', e: call('bpf_map_delete_elem', addr(id(stash.map)), addr(id('capc_id'))) });
+    b.emit({ k: 'expr', e: bin('=', arrow(id('capc_stp'), 'set'), num(0)) });
     const ret: CExpr =
       sig.match.kind === 'uprobe'
         ? cast('__s64', cast('__s32', call('PT_REGS_RC', id('ctx'))))

@@ -30,7 +30,7 @@ export function capacityReport(m: Manifest): string {
     );
   }
   lines.push(
-    `  idle batches are flushed after ${cap.idleFlushMs} ms; a fragment too big to batch goes out in records of up to 16 KiB`,
+    `  a partial batch is flushed ${cap.idleFlushMs} ms after its first byte; a fragment too big to batch goes out in records of up to 16 KiB`,
   );
   return lines.join('\n') + '\n';
 }

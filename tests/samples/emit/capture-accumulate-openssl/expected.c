@@ -19,11 +19,13 @@ _Static_assert(sizeof(struct capc_acc_openssl) == 2168, "size of capc_acc_openss
 /* arguments of uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_write at entry */
 struct capc_stash_p0 {
 	__u64 a[6];
+	__u64 set;
 };
 
 /* arguments of uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_read_ex at entry */
 struct capc_stash_p1 {
 	__u64 a[6];
+	__u64 set;
 };
 
 struct capc_flush_args {
@@ -75,19 +77,21 @@ struct {
 	__type(value, struct capc_acc_openssl);
 } capc_c_openssl SEC(".maps");
 
-/* arguments saved at entry, by thread, until the call returns */
+/* arguments saved at entry in the thread's own storage until the call returns (freed with the thread; a per-thread hash map cost ~2x more per call, an LRU one ~3x: BENCHMARKS.md) */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(max_entries, 0);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct capc_stash_p0);
 } capc_stash0 SEC(".maps");
 
-/* arguments saved at entry, by thread, until the call returns */
+/* arguments saved at entry in the thread's own storage until the call returns (freed with the thread; a per-thread hash map cost ~2x more per call, an LRU one ~3x: BENCHMARKS.md) */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(max_entries, 0);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct capc_stash_p1);
 } capc_stash1 SEC(".maps");
 
@@ -113,23 +117,27 @@ int capc_p0e(struct pt_regs *ctx)
 		return 0;
 	}
 #line 2 "capture-accumulate-openssl.cap"
-	__u64 capc_id = bpf_get_current_pid_tgid();
+	struct capc_stash_p0 *st = bpf_task_storage_get(&capc_stash0, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 #line 2 "capture-accumulate-openssl.cap"
-	struct capc_stash_p0 st = {};
+	if (!st) {
+		/* no memory for this thread: its return finds nothing and is counted as unpaired */
 #line 2 "capture-accumulate-openssl.cap"
-	st.a[0] = (__u64)PT_REGS_PARM1(ctx);
+		return 0;
+	}
 #line 2 "capture-accumulate-openssl.cap"
-	st.a[1] = (__u64)PT_REGS_PARM2(ctx);
+	st->a[0] = (__u64)PT_REGS_PARM1(ctx);
 #line 2 "capture-accumulate-openssl.cap"
-	st.a[2] = (__u64)PT_REGS_PARM3(ctx);
+	st->a[1] = (__u64)PT_REGS_PARM2(ctx);
 #line 2 "capture-accumulate-openssl.cap"
-	bpf_map_update_elem(&capc_stash0, &capc_id, &st, BPF_ANY);
+	st->a[2] = (__u64)PT_REGS_PARM3(ctx);
+#line 2 "capture-accumulate-openssl.cap"
+	st->set = 1;
 #line 2 "capture-accumulate-openssl.cap"
 	return 0;
 }
 
 /* uprobe:libssl:SSL_write: runs when SSL_write returns, with the bytes it really moved */
-#line 133 "capture-accumulate-openssl.bpf.c"
+#line 141 "capture-accumulate-openssl.bpf.c"
 SEC("uretprobe")
 int capc_p0(struct pt_regs *ctx)
 {
@@ -139,20 +147,18 @@ int capc_p0(struct pt_regs *ctx)
 		return 0;
 	}
 #line 2 "capture-accumulate-openssl.cap"
-	__u64 capc_id = bpf_get_current_pid_tgid();
+	struct capc_stash_p0 *capc_stp = bpf_task_storage_get(&capc_stash0, bpf_get_current_task_btf(), 0, 0);
 #line 2 "capture-accumulate-openssl.cap"
-	struct capc_stash_p0 *capc_stp = bpf_map_lookup_elem(&capc_stash0, &capc_id);
-#line 2 "capture-accumulate-openssl.cap"
-	if (!capc_stp) {
+	if (!capc_stp || !capc_stp->set) {
 #line 2 "capture-accumulate-openssl.cap"
 		capc_count(&capc_stats, 6);  /* a return whose entry capc did not see (the call began before capc attached) */
 #line 2 "capture-accumulate-openssl.cap"
 		return 0;
 	}
 #line 2 "capture-accumulate-openssl.cap"
-	struct capc_stash_p0 capc_st = *capc_stp;  /* R7: copy the saved arguments out, then drop the entry */
+	struct capc_stash_p0 capc_st = *capc_stp;  /* R7: copy the saved arguments out, then mark the slot empty */
 #line 2 "capture-accumulate-openssl.cap"
-	bpf_map_delete_elem(&capc_stash0, &capc_id);
+	capc_stp->set = 0;
 #line 2 "capture-accumulate-openssl.cap"
 	__s64 capc_ret = (__s64)(__s32)PT_REGS_RC(ctx);
 #line 2 "capture-accumulate-openssl.cap"
@@ -187,7 +193,7 @@ int capc_p0(struct pt_regs *ctx)
 }
 
 /* int SSL_read_ex(SSL *ssl, void *buf, size_t num, size_t *readbytes): buf[0 .. *readbytes) when ret == 1: entry, keep the arguments until it returns */
-#line 191 "capture-accumulate-openssl.bpf.c"
+#line 197 "capture-accumulate-openssl.bpf.c"
 SEC("uprobe")
 int capc_p1e(struct pt_regs *ctx)
 {
@@ -197,25 +203,29 @@ int capc_p1e(struct pt_regs *ctx)
 		return 0;
 	}
 #line 2 "capture-accumulate-openssl.cap"
-	__u64 capc_id = bpf_get_current_pid_tgid();
+	struct capc_stash_p1 *st = bpf_task_storage_get(&capc_stash1, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 #line 2 "capture-accumulate-openssl.cap"
-	struct capc_stash_p1 st = {};
+	if (!st) {
+		/* no memory for this thread: its return finds nothing and is counted as unpaired */
 #line 2 "capture-accumulate-openssl.cap"
-	st.a[0] = (__u64)PT_REGS_PARM1(ctx);
+		return 0;
+	}
 #line 2 "capture-accumulate-openssl.cap"
-	st.a[1] = (__u64)PT_REGS_PARM2(ctx);
+	st->a[0] = (__u64)PT_REGS_PARM1(ctx);
 #line 2 "capture-accumulate-openssl.cap"
-	st.a[2] = (__u64)PT_REGS_PARM3(ctx);
+	st->a[1] = (__u64)PT_REGS_PARM2(ctx);
 #line 2 "capture-accumulate-openssl.cap"
-	st.a[3] = (__u64)PT_REGS_PARM4(ctx);
+	st->a[2] = (__u64)PT_REGS_PARM3(ctx);
 #line 2 "capture-accumulate-openssl.cap"
-	bpf_map_update_elem(&capc_stash1, &capc_id, &st, BPF_ANY);
+	st->a[3] = (__u64)PT_REGS_PARM4(ctx);
+#line 2 "capture-accumulate-openssl.cap"
+	st->set = 1;
 #line 2 "capture-accumulate-openssl.cap"
 	return 0;
 }
 
 /* uprobe:libssl:SSL_read_ex: runs when SSL_read_ex returns, with the bytes it really moved */
-#line 219 "capture-accumulate-openssl.bpf.c"
+#line 229 "capture-accumulate-openssl.bpf.c"
 SEC("uretprobe")
 int capc_p1(struct pt_regs *ctx)
 {
@@ -225,20 +235,18 @@ int capc_p1(struct pt_regs *ctx)
 		return 0;
 	}
 #line 2 "capture-accumulate-openssl.cap"
-	__u64 capc_id = bpf_get_current_pid_tgid();
+	struct capc_stash_p1 *capc_stp = bpf_task_storage_get(&capc_stash1, bpf_get_current_task_btf(), 0, 0);
 #line 2 "capture-accumulate-openssl.cap"
-	struct capc_stash_p1 *capc_stp = bpf_map_lookup_elem(&capc_stash1, &capc_id);
-#line 2 "capture-accumulate-openssl.cap"
-	if (!capc_stp) {
+	if (!capc_stp || !capc_stp->set) {
 #line 2 "capture-accumulate-openssl.cap"
 		capc_count(&capc_stats, 7);  /* a return whose entry capc did not see (the call began before capc attached) */
 #line 2 "capture-accumulate-openssl.cap"
 		return 0;
 	}
 #line 2 "capture-accumulate-openssl.cap"
-	struct capc_stash_p1 capc_st = *capc_stp;  /* R7: copy the saved arguments out, then drop the entry */
+	struct capc_stash_p1 capc_st = *capc_stp;  /* R7: copy the saved arguments out, then mark the slot empty */
 #line 2 "capture-accumulate-openssl.cap"
-	bpf_map_delete_elem(&capc_stash1, &capc_id);
+	capc_stp->set = 0;
 #line 2 "capture-accumulate-openssl.cap"
 	__s64 capc_ret = (__s64)(__s32)PT_REGS_RC(ctx);
 #line 2 "capture-accumulate-openssl.cap"
@@ -275,7 +283,7 @@ int capc_p1(struct pt_regs *ctx)
 }
 
 /* uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_shutdown: capc watches connections of openssl close */
-#line 279 "capture-accumulate-openssl.bpf.c"
+#line 287 "capture-accumulate-openssl.bpf.c"
 SEC("uprobe")
 int capc_p2(struct pt_regs *ctx)
 {
@@ -312,7 +320,7 @@ int capc_p2(struct pt_regs *ctx)
 }
 
 /* uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_free: capc watches connections of openssl close */
-#line 316 "capture-accumulate-openssl.bpf.c"
+#line 324 "capture-accumulate-openssl.bpf.c"
 SEC("uprobe")
 int capc_p3(struct pt_regs *ctx)
 {
@@ -349,7 +357,7 @@ int capc_p3(struct pt_regs *ctx)
 }
 
 /* flush idle batches of openssl connections (R9); at exit, send every connection's totals */
-#line 353 "capture-accumulate-openssl.bpf.c"
+#line 361 "capture-accumulate-openssl.bpf.c"
 static long capc_flush_openssl(void *map, struct capc_conn_key *k, struct capc_acc_openssl *a, struct capc_flush_args *fa)
 {
 	struct capc_sink capc_s = { .map = &capc_payload, .ctx = fa->ctx, .wakeup = CAPC_CAPTURE_WAKEUP, .stats = &capc_stats, .drop_rec = 2, .drop_bytes = 3, .is_perf = 0, .site = 1 };

@@ -19,6 +19,7 @@ _Static_assert(sizeof(struct capc_acc_openssl) == 184, "size of capc_acc_openssl
 /* arguments of uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_write at entry */
 struct capc_stash_p0 {
 	__u64 a[6];
+	__u64 set;
 };
 
 struct capc_flush_args {
@@ -70,11 +71,12 @@ struct {
 	__type(value, struct capc_acc_openssl);
 } capc_c_openssl SEC(".maps");
 
-/* arguments saved at entry, by thread, until the call returns */
+/* arguments saved at entry in the thread's own storage until the call returns (freed with the thread; a per-thread hash map cost ~2x more per call, an LRU one ~3x: BENCHMARKS.md) */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(max_entries, 0);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct capc_stash_p0);
 } capc_stash0 SEC(".maps");
 
@@ -100,23 +102,27 @@ int capc_p0e(struct pt_regs *ctx)
 		return 0;
 	}
 #line 1 "capture-without-r2-test-only.cap"
-	__u64 capc_id = bpf_get_current_pid_tgid();
+	struct capc_stash_p0 *st = bpf_task_storage_get(&capc_stash0, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 #line 1 "capture-without-r2-test-only.cap"
-	struct capc_stash_p0 st = {};
+	if (!st) {
+		/* no memory for this thread: its return finds nothing and is counted as unpaired */
 #line 1 "capture-without-r2-test-only.cap"
-	st.a[0] = (__u64)PT_REGS_PARM1(ctx);
+		return 0;
+	}
 #line 1 "capture-without-r2-test-only.cap"
-	st.a[1] = (__u64)PT_REGS_PARM2(ctx);
+	st->a[0] = (__u64)PT_REGS_PARM1(ctx);
 #line 1 "capture-without-r2-test-only.cap"
-	st.a[2] = (__u64)PT_REGS_PARM3(ctx);
+	st->a[1] = (__u64)PT_REGS_PARM2(ctx);
 #line 1 "capture-without-r2-test-only.cap"
-	bpf_map_update_elem(&capc_stash0, &capc_id, &st, BPF_ANY);
+	st->a[2] = (__u64)PT_REGS_PARM3(ctx);
+#line 1 "capture-without-r2-test-only.cap"
+	st->set = 1;
 #line 1 "capture-without-r2-test-only.cap"
 	return 0;
 }
 
 /* uprobe:libssl:SSL_write: runs when SSL_write returns, with the bytes it really moved */
-#line 120 "capture-without-r2-test-only.bpf.c"
+#line 126 "capture-without-r2-test-only.bpf.c"
 SEC("uretprobe")
 int capc_p0(struct pt_regs *ctx)
 {
@@ -126,20 +132,18 @@ int capc_p0(struct pt_regs *ctx)
 		return 0;
 	}
 #line 1 "capture-without-r2-test-only.cap"
-	__u64 capc_id = bpf_get_current_pid_tgid();
+	struct capc_stash_p0 *capc_stp = bpf_task_storage_get(&capc_stash0, bpf_get_current_task_btf(), 0, 0);
 #line 1 "capture-without-r2-test-only.cap"
-	struct capc_stash_p0 *capc_stp = bpf_map_lookup_elem(&capc_stash0, &capc_id);
-#line 1 "capture-without-r2-test-only.cap"
-	if (!capc_stp) {
+	if (!capc_stp || !capc_stp->set) {
 #line 1 "capture-without-r2-test-only.cap"
 		capc_count(&capc_stats, 6);  /* a return whose entry capc did not see (the call began before capc attached) */
 #line 1 "capture-without-r2-test-only.cap"
 		return 0;
 	}
 #line 1 "capture-without-r2-test-only.cap"
-	struct capc_stash_p0 capc_st = *capc_stp;  /* R7: copy the saved arguments out, then drop the entry */
+	struct capc_stash_p0 capc_st = *capc_stp;  /* R7: copy the saved arguments out, then mark the slot empty */
 #line 1 "capture-without-r2-test-only.cap"
-	bpf_map_delete_elem(&capc_stash0, &capc_id);
+	capc_stp->set = 0;
 #line 1 "capture-without-r2-test-only.cap"
 	__s64 capc_ret = (__s64)(__s32)PT_REGS_RC(ctx);
 #line 1 "capture-without-r2-test-only.cap"
@@ -174,7 +178,7 @@ int capc_p0(struct pt_regs *ctx)
 }
 
 /* uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_shutdown: capc watches connections of openssl close */
-#line 178 "capture-without-r2-test-only.bpf.c"
+#line 182 "capture-without-r2-test-only.bpf.c"
 SEC("uprobe")
 int capc_p1(struct pt_regs *ctx)
 {
@@ -211,7 +215,7 @@ int capc_p1(struct pt_regs *ctx)
 }
 
 /* uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_free: capc watches connections of openssl close */
-#line 215 "capture-without-r2-test-only.bpf.c"
+#line 219 "capture-without-r2-test-only.bpf.c"
 SEC("uprobe")
 int capc_p2(struct pt_regs *ctx)
 {
@@ -248,7 +252,7 @@ int capc_p2(struct pt_regs *ctx)
 }
 
 /* flush idle batches of openssl connections (R9); at exit, send every connection's totals */
-#line 252 "capture-without-r2-test-only.bpf.c"
+#line 256 "capture-without-r2-test-only.bpf.c"
 static long capc_flush_openssl(void *map, struct capc_conn_key *k, struct capc_acc_openssl *a, struct capc_flush_args *fa)
 {
 	struct capc_sink capc_s = { .map = &capc_payload, .ctx = fa->ctx, .wakeup = CAPC_CAPTURE_WAKEUP, .stats = &capc_stats, .drop_rec = 2, .drop_bytes = 3, .is_perf = 0, .site = 1 };
