@@ -1,6 +1,9 @@
 // runtime/capture/records.ts — decodes capture records (struct capc_cap_rec +
 // payload, layout in compiler/manifest.ts CAPTURE_RECORD) into plain objects.
-// Payload bytes are copied out of the ring, which is reused after draining.
+// Payload bytes are copied out of the ring, which is reused after draining;
+// from a capture thread's batch (runtime/capture/batch.ts) they are viewed in
+// place, and may be absent when no output needs them (`len` still says how
+// many there were).
 import { CAPTURE_KIND, CAPTURE_RECORD } from '../../compiler/manifest.js';
 
 export interface CaptureRecord {
@@ -14,18 +17,28 @@ export interface CaptureRecord {
   dir: 0 | 1;
   kind: 'data' | 'close' | 'final';
   comm: string;
+  /** The payload bytes, or none when they were not delivered (see len). */
   payload: Buffer;
+  /** Payload length in the stream, delivered or not (absent: payload.length). */
+  len?: number;
   /** close/final: total bytes each direction had at the end. */
   totals?: [number, number];
 }
 
 const F = CAPTURE_RECORD.fields;
 
+/**
+ * `held`: bytes of the record present at `off` (less than `length` when its
+ * payload was not delivered); `copy`: copy the payload out (ring memory is
+ * reused) or view it in place (a batch buffer the caller owns).
+ */
 export function decodeCaptureRecord(
   data: Uint8Array,
   view: DataView,
   off: number,
   length: number,
+  held = length,
+  copy = true,
 ): CaptureRecord | undefined {
   if (length < CAPTURE_RECORD.size) return undefined;
   const len = view.getUint32(off + F.len, true);
@@ -44,7 +57,8 @@ export function decodeCaptureRecord(
     dir: (view.getUint8(off + F.dir) & 1) as 0 | 1,
     kind: kindCode === CAPTURE_KIND.close ? 'close' : kindCode === CAPTURE_KIND.final ? 'final' : 'data',
     comm: Buffer.from(commBytes.subarray(0, nul < 0 ? 16 : nul)).toString('utf8'),
-    payload: Buffer.from(data.subarray(off + CAPTURE_RECORD.size, off + CAPTURE_RECORD.size + len)),
+    payload: payloadOf(data, off + CAPTURE_RECORD.size, held >= CAPTURE_RECORD.size + len ? len : 0, copy),
+    len,
   };
   if (rec.kind !== 'data' && len >= 16) {
     rec.totals = [
@@ -52,6 +66,15 @@ export function decodeCaptureRecord(
       Number(view.getBigUint64(off + CAPTURE_RECORD.size + 8, true)),
     ];
     rec.payload = Buffer.alloc(0);
+    rec.len = 0;
   }
   return rec;
+}
+
+/** Payload bytes a record stands for, delivered or not. */
+export const payloadLength = (r: { payload: Buffer; len?: number }): number => r.len ?? r.payload.length;
+
+function payloadOf(data: Uint8Array, start: number, n: number, copy: boolean): Buffer {
+  if (copy) return Buffer.from(data.subarray(start, start + n));
+  return Buffer.from(data.buffer, data.byteOffset + start, n);
 }

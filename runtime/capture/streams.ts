@@ -10,7 +10,7 @@
 // long session does not keep every dead connection in memory.
 import type { ManifestCapture } from '../../compiler/manifest.js';
 import type { CapEvent, ConnInfo } from '../events/model.js';
-import type { CaptureRecord } from './records.js';
+import { payloadLength, type CaptureRecord } from './records.js';
 
 interface Pending {
   rec: CaptureRecord;
@@ -101,8 +101,9 @@ export class Streams {
     return c;
   }
 
-  add(rec: CaptureRecord, now = Date.now()): void {
-    this.totals.records++;
+  /** `records`: ring records this one stands for (the capture thread merges contiguous ones when no output needs their bytes). */
+  add(rec: CaptureRecord, now = Date.now(), records = 1): void {
+    this.totals.records += records;
     if (rec.kind !== 'data' && this.lateEnd(rec)) return;
     const c = this.conn(rec, now);
     c.lastSeen = now;
@@ -126,19 +127,21 @@ export class Streams {
       this.drainPending(c, rec.dir);
     } else if (rec.offset > d.next) {
       d.pending.set(rec.offset, { rec, arrived: now });
-    } else if (rec.offset + rec.payload.length > d.next) {
+    } else if (rec.offset + payloadLength(rec) > d.next) {
       // Overlap with bytes already delivered: deliver only the new tail (not expected to happen).
       const skip = d.next - rec.offset;
-      this.deliver(c, { ...rec, offset: d.next, payload: rec.payload.subarray(skip) });
+      const payload = rec.payload.length ? rec.payload.subarray(skip) : rec.payload;
+      this.deliver(c, { ...rec, offset: d.next, payload, len: payloadLength(rec) - skip });
       this.drainPending(c, rec.dir);
     }
   }
 
   private deliver(c: Conn, rec: CaptureRecord): void {
     const d = c.dirs[rec.dir];
-    d.next = rec.offset + rec.payload.length;
-    d.bytes += rec.payload.length;
-    this.totals.bytes[rec.dir] += rec.payload.length;
+    const len = payloadLength(rec);
+    d.next = rec.offset + len;
+    d.bytes += len;
+    this.totals.bytes[rec.dir] += len;
     if (rec.comm && rec.pid === c.info.pid) c.info.comm = rec.comm;
     this.emit({
       kind: 'capture',
@@ -146,6 +149,7 @@ export class Streams {
       dir: rec.dir,
       offset: rec.offset,
       data: rec.payload,
+      len,
       ts: rec.ts,
       tid: rec.tid,
       site: rec.site,

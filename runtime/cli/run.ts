@@ -114,7 +114,9 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
     };
     if (mode === 'ui')
       return await runInTerminalUi(base, { wrap: withStreamFiles, quiet: !!opts.q, hex: !!opts.hex, abort, out, err });
-    const main = mode === 'json' ? new JsonRenderer(out) : new TextRenderer(out, err, !!opts.q, !!opts.hex);
+    // With --write-streams the captured bytes are in the files: text output shows connections, not their bytes.
+    const main =
+      mode === 'json' ? new JsonRenderer(out) : new TextRenderer(out, err, !!opts.q, !!opts.hex, !opts.writeStreams);
     return await runSession({ ...base, renderer: withStreamFiles(main) });
   } catch (e) {
     return reportFailure(e, source, !!opts.verbose);

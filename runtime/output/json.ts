@@ -39,7 +39,7 @@ export class JsonRenderer implements Renderer {
           comm: e.conn.comm,
           dir: DIR_NAME[e.dir],
           offset: e.offset,
-          len: e.data.length,
+          len: e.len ?? e.data.length,
           ts: e.ts,
           probe: e.conn.probe,
           data_b64: e.data.toString('base64'),

@@ -2,13 +2,27 @@
 // connection direction, each byte at its stream offset (so a loss leaves a
 // hole of the right size rather than shifting what follows), plus
 // streams.json describing every connection, its byte counts and losses.
+// Where the session offers it (a ring-buffer sink), the bytes are written by
+// the capture thread straight from ring memory (runtime/output/
+// stream-writer.ts): this module still decides which files exist, creates
+// and names them, and hands each fd over (adopt) and back for closing
+// (release); the events it sees then carry lengths, not bytes.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { CapEvent, ConnInfo, Renderer } from '../events/model.js';
+import {
+  combinedNeed,
+  type CapEvent,
+  type ConnInfo,
+  type DirectStreamBytes,
+  type PayloadNeed,
+  type Renderer,
+} from '../events/model.js';
 import { DIR_NAME } from '../format/payload.js';
 
 interface FileState {
   fd: number;
+  connId: number;
+  dir: 0 | 1;
   name: string;
   bytes: number;
   lost: { offset: number; bytes: number }[];
@@ -25,9 +39,20 @@ const FLUSH_BYTES = 256 * 1024;
 export class StreamFiles implements Renderer {
   private readonly files = new Map<string, FileState>();
   private readonly conns = new Map<number, { conn: ConnInfo; closed?: boolean }>();
+  /** Set when the capture thread writes the bytes (the fds are handed to it). */
+  private direct: DirectStreamBytes | undefined;
 
   constructor(private readonly dir: string) {
     fs.mkdirSync(dir, { recursive: true });
+  }
+
+  useDirectStreamBytes(bytes: DirectStreamBytes): boolean {
+    this.direct = bytes;
+    return true;
+  }
+
+  payloadNeed(): PayloadNeed {
+    return this.direct ? 'none' : 'all';
   }
 
   private file(conn: ConnInfo, dir: 0 | 1): FileState {
@@ -38,6 +63,8 @@ export class StreamFiles implements Renderer {
       const name = `conn${conn.id}-${safe}-${conn.pid}-${DIR_NAME[dir]}.bin`;
       f = {
         fd: fs.openSync(path.join(this.dir, name), 'w'),
+        connId: conn.id,
+        dir,
         name,
         bytes: 0,
         lost: [],
@@ -47,6 +74,7 @@ export class StreamFiles implements Renderer {
         extent: 0,
       };
       this.files.set(k, f);
+      this.direct?.adopt(conn.id, dir, f.fd);
     }
     if (!this.conns.has(conn.id)) this.conns.set(conn.id, { conn });
     return f;
@@ -55,6 +83,12 @@ export class StreamFiles implements Renderer {
   event(e: CapEvent): void {
     if (e.kind === 'capture') {
       const f = this.file(e.conn, e.dir);
+      if (this.direct) {
+        const len = e.len ?? e.data.length;
+        f.bytes += len;
+        f.extent = Math.max(f.extent, e.offset + len);
+        return;
+      }
       if (f.pendingBytes && f.pendingAt + f.pendingBytes !== e.offset) this.flush(f);
       if (!f.pendingBytes) f.pendingAt = e.offset;
       f.pending.push(e.data);
@@ -99,7 +133,11 @@ export class StreamFiles implements Renderer {
         .filter((f): f is FileState => !!f)
         .map((f) => ({ file: f.name, bytes: f.bytes, lost: f.lost })),
     }));
-    for (const f of this.files.values()) fs.closeSync(f.fd);
+    for (const f of this.files.values()) {
+      if (this.direct)
+        this.direct.release(f.connId, f.dir); // the capture thread closes it after its last bytes
+      else fs.closeSync(f.fd);
+    }
     fs.writeFileSync(path.join(this.dir, 'streams.json'), JSON.stringify(index, null, 2) + '\n');
   }
 }
@@ -109,6 +147,12 @@ export class FanOut implements Renderer {
   constructor(private readonly renderers: Renderer[]) {}
   event(e: CapEvent): void {
     for (const r of this.renderers) r.event(e);
+  }
+  payloadNeed(): PayloadNeed {
+    return combinedNeed(this.renderers.map((r) => r.payloadNeed?.() ?? 'all'));
+  }
+  useDirectStreamBytes(bytes: DirectStreamBytes): boolean {
+    return this.renderers.some((r) => r.useDirectStreamBytes?.(bytes));
   }
   end(): void {
     for (const r of this.renderers) r.end();

@@ -2,7 +2,7 @@
 // "Attaching N probes...", printf output as-is, and at exit two blank lines
 // then every non-empty map in name order. Drops and full maps are reported
 // on stderr with what to do about them.
-import type { CapEvent, ConnInfo, Renderer } from '../events/model.js';
+import type { CapEvent, ConnInfo, PayloadNeed, Renderer } from '../events/model.js';
 import { mapText } from '../format/maps.js';
 import { DIR_NAME, escapePayload, hexDump, humanBytes } from '../format/payload.js';
 
@@ -18,12 +18,21 @@ function who(c: ConnInfo): string {
 }
 
 export class TextRenderer implements Renderer {
+  /**
+   * `payload` false (with --write-streams: the bytes are in the files) shows
+   * no captured bytes, only each connection's losses and end.
+   */
   constructor(
     private readonly out: Out,
     private readonly err: Out,
     private readonly quiet: boolean,
     private readonly hex = false,
+    private readonly payload = true,
   ) {}
+
+  payloadNeed(): PayloadNeed {
+    return this.payload ? 'all' : 'none';
+  }
 
   event(e: CapEvent): void {
     switch (e.kind) {
@@ -53,7 +62,14 @@ export class TextRenderer implements Renderer {
         );
         return;
       case 'capture': {
+        if (!this.payload) return;
         const arrow = e.dir === 0 ? '>>>' : '<<<';
+        const len = e.len ?? e.data.length;
+        if (e.data.length < len) {
+          // Bytes no output kept (the terminal UI's closing output: older than what it holds).
+          this.out.write(`${arrow} ${who(e.conn)} ${DIR_NAME[e.dir]} ${len} bytes at ${e.offset} (not kept)\n`);
+          return;
+        }
         const body = this.hex ? Buffer.from(hexDump(e.data, e.offset)) : escapePayload(e.data);
         const nl = body.length && body[body.length - 1] === 0x0a ? '' : '\n';
         this.out.write(

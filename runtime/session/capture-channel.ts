@@ -1,21 +1,36 @@
 // runtime/session/capture-channel.ts — the userspace half of payload capture
-// for one session: reads the capture sink (ring buffer or perf buffer), puts
-// bytes back in stream order, runs the kernel flusher on a timer so quiet
-// connections' partial batches arrive within the idle bound, and at exit
-// flushes everything and reports totals next to the kernel's drop counters.
+// for one session: reads the capture sink, puts bytes back in stream order,
+// runs the kernel flusher on a timer so quiet connections' partial batches
+// arrive within the idle bound, and at exit flushes everything and reports
+// totals next to the kernel's drop counters. A ring-buffer sink is read by
+// the capture thread (runtime/capture/drain-thread.ts), which also writes
+// the stream files; the main thread gets what the outputs need and keeps
+// stream order here. A perf-buffer sink (or CAPC_CAPTURE_INLINE=1, to
+// measure against) is read on the main thread as before.
 import fs from 'node:fs';
 import type { Manifest, ManifestCapture } from '../../compiler/manifest.js';
 import { testRun, testRunWithResult } from '../bpf/attach.js';
 import { readCounter } from '../bpf/maps-reader.js';
 import type { BpfObject } from '../bpf/object.js';
+import { DrainClient } from '../capture/drain-client.js';
 import { decodeCaptureRecord } from '../capture/records.js';
 import { Streams } from '../capture/streams.js';
 import type { Renderer } from '../events/model.js';
 import { PerfReader } from '../ring/perfbuf.js';
 import { RingReader } from '../ring/ringbuf.js';
 
+export interface CaptureChannelOptions {
+  /** Longest wait between drains of a quiet ring (ms). */
+  drainMs: number;
+}
+
 export class CaptureChannel {
-  private readonly reader: RingReader | PerfReader;
+  /** Read on this thread: perf buffers (and rings under CAPC_CAPTURE_INLINE=1). */
+  private readonly reader: RingReader | PerfReader | undefined;
+  /** Read by the capture thread. */
+  private readonly thread: DrainClient | undefined;
+  /** The ring, mapped here only to sample its fill (the terminal UI shows it). */
+  private readonly observer: RingReader | undefined;
   private readonly streams: Streams;
   private readonly flushFd: number;
   private lastFlush = 0;
@@ -27,32 +42,67 @@ export class CaptureChannel {
     private readonly cap: ManifestCapture,
     obj: BpfObject,
     private readonly renderer: Renderer,
+    opts: CaptureChannelOptions = { drainMs: 5 },
   ) {
     const fd = obj.mapFd(cap.sink.map);
-    this.reader =
-      cap.sink.kind === 'perfbuf'
-        ? new PerfReader(cap.sink.map, fd, cap.sink.size)
-        : new RingReader(cap.sink.map, fd, cap.sink.size);
     this.streams = new Streams(cap, (e) => renderer.event(e));
+    if (cap.sink.kind === 'perfbuf') this.reader = new PerfReader(cap.sink.map, fd, cap.sink.size);
+    else if (process.env.CAPC_CAPTURE_INLINE === '1') this.reader = new RingReader(cap.sink.map, fd, cap.sink.size);
+    else {
+      // Stream files first: an output that writes them takes the thread's direct writes, then needs no bytes itself.
+      let thread: DrainClient | undefined;
+      const files = renderer.useDirectStreamBytes?.({
+        adopt: (c, d, f) => thread!.adopt(c, d, f),
+        skip: (c, d) => thread!.skip(c, d),
+        release: (c, d) => thread!.release(c, d),
+      });
+      const payload = renderer.payloadNeed?.() ?? 'all';
+      // Outputs that take everything use it at once (a view of the batch is enough); kept tails are copied.
+      const copy = payload !== 'all';
+      thread = new DrainClient(
+        { name: cap.sink.map, fd, size: cap.sink.size, payload, files: !!files, drainMs: opts.drainMs },
+        (data, view, off, length, held, count) => {
+          const rec = decodeCaptureRecord(data, view, off, length, held, copy);
+          if (rec) this.streams.add(rec, Date.now(), count);
+        },
+      );
+      this.thread = thread;
+      this.observer = new RingReader(cap.sink.map, fd, cap.sink.size);
+    }
     this.flushFd = obj.program(cap.flushProgram).fd;
     this.flushPeriodMs = Math.max(5, Math.floor(cap.idleFlushMs / 2));
   }
 
   /** The sink when it is a ring buffer (the UI samples its fill); undefined for perf buffers. */
   get ringSink(): RingReader | undefined {
-    return this.reader instanceof RingReader ? this.reader : undefined;
+    return this.observer ?? (this.reader instanceof RingReader ? this.reader : undefined);
   }
 
-  /** The fd to wait on for wake-ups. */
-  get fd(): number {
-    return this.reader.fd;
+  /** The fd the session waits on for wake-ups (none: the capture thread waits on the ring itself). */
+  get fd(): number | undefined {
+    return this.thread ? undefined : this.reader!.fd;
   }
 
+  /**
+   * Records read here since the last call. With the capture thread this is 0
+   * (its batches are handled as they arrive, and the session loop need not
+   * poll faster for them); the thread's failure, if any, is thrown here.
+   */
   drain(): number {
-    return this.reader.drain((data, view, off, len) => {
+    if (this.thread) {
+      this.thread.take();
+      return 0;
+    }
+    return this.reader!.drain((data, view, off, len) => {
       const rec = decodeCaptureRecord(data, view, off, len);
       if (rec) this.streams.add(rec);
     });
+  }
+
+  /** Everything the sink holds now has been handled. */
+  async drainAll(): Promise<void> {
+    if (this.thread) await this.thread.sync();
+    this.drain();
   }
 
   /** Called from the session loop: idle flush on its period, stalled gaps resolved. */
@@ -74,12 +124,12 @@ export class CaptureChannel {
   }
 
   /** After the probes are detached: flush every batch, send every connection's totals, settle. */
-  finish(statsFd: number): void {
+  async finish(statsFd: number): Promise<void> {
     // Final pass: flush every batch and send every connection's totals. A full sink
     // makes the flusher keep those connections; drain and pass again.
     for (let pass = 0; pass < 20; pass++) {
       const { retval } = testRunWithResult(this.flushFd, [0n, 1n]);
-      this.drain();
+      await this.drainAll();
       if (retval === 0) break;
     }
     this.streams.finish();
@@ -93,7 +143,7 @@ export class CaptureChannel {
       kind: 'capture-summary',
       connections: t.connections,
       bytes: t.bytes,
-      records: t.records,
+      records: this.recordsRead(),
       lostBytes: t.lostBytes,
       droppedBytes: count('capture-drop-bytes'),
       droppedRecords: count('capture-drop-records') + perfLost,
@@ -102,18 +152,38 @@ export class CaptureChannel {
     });
   }
 
+  private recordsRead(): number {
+    return (this.thread ?? this.reader!).records;
+  }
+
   /** Consumer-side numbers for CAPC_STATS_FILE. */
-  stats(): { sink: string; records: number; ringBytes: number; payloadBytes: number } {
+  stats(): {
+    sink: string;
+    records: number;
+    ringBytes: number;
+    payloadBytes: number;
+    thread: boolean;
+    stalls: number;
+  } {
     const t = this.streams.totals;
     return {
       sink: this.cap.sink.map,
-      records: this.reader.records,
-      ringBytes: this.reader.ringBytes,
+      records: this.recordsRead(),
+      ringBytes: (this.thread ?? this.reader!).ringBytes,
       payloadBytes: t.bytes[0] + t.bytes[1],
+      thread: !!this.thread,
+      stalls: this.thread?.stalls ?? 0,
     };
   }
 
-  close(): void {
-    this.reader.close();
+  /** After the outputs have ended: the capture thread writes what is left to the stream files and exits. */
+  async stop(): Promise<void> {
+    await this.thread?.stop();
+  }
+
+  async close(): Promise<void> {
+    this.reader?.close();
+    this.observer?.close();
+    await this.thread?.terminate();
   }
 }

@@ -143,8 +143,14 @@ class Session {
       if (r.role === 'events') this.rings.events = reader;
       else this.rings.ctl = reader;
     }
-    if (m.capture) this.capture = new CaptureChannel(m, m.capture, this.obj, opts.renderer);
-    this.poller = new Poller([this.rings.events!.fd, this.rings.ctl!.fd, ...(this.capture ? [this.capture.fd] : [])]);
+    if (m.capture)
+      this.capture = new CaptureChannel(m, m.capture, this.obj, opts.renderer, { drainMs: opts.drainMs ?? 5 });
+    const captureFd = this.capture?.fd;
+    this.poller = new Poller([
+      this.rings.events!.fd,
+      this.rings.ctl!.fd,
+      ...(captureFd !== undefined ? [captureFd] : []),
+    ]);
     if (opts.live) {
       const rings = [
         { ring: this.rings.events!, role: 'events' as const },
@@ -306,11 +312,12 @@ class Session {
     this.opts.renderer.event({ kind: 'stopping' });
     for (const p of this.manifest.probes.filter((x) => x.attach.kind === 'end')) runOnce(p, obj.program(p.program).fd);
     this.drainAll();
-    this.capture?.finish(this.statsFd);
+    await this.capture?.finish(this.statsFd);
     if (this.stop !== 'child') this.child?.kill();
     this.reportCounters();
     this.opts.renderer.event({ kind: 'maps', maps: this.control!.readAll(), atExit: true });
     this.opts.renderer.end();
+    await this.capture?.stop(); // the capture thread writes the last stream-file bytes, closes the files, exits
     if (process.env.CAPC_STATS_FILE) this.writeStats(process.env.CAPC_STATS_FILE);
     return this.exitCode ?? 0;
   }
@@ -357,7 +364,7 @@ class Session {
     this.links = [];
     this.rings.events?.close();
     this.rings.ctl?.close();
-    this.capture?.close();
+    await this.capture?.close();
     await this.poller?.close();
     this.obj?.close();
     this.child?.kill();

@@ -6,10 +6,10 @@
 // must be printed once the UI has closed: drop totals and the session's
 // closing output (END's printf, open connections, the final maps).
 import { mapText } from '../format/maps.js';
-import type { CapEvent, MapSnapshot, Renderer } from '../events/model.js';
+import type { CapEvent, MapSnapshot, PayloadNeed, Renderer } from '../events/model.js';
 import type { LiveControls, SessionSnapshot } from '../session/snapshot.js';
 import { EntryRing, type Entry } from './entry-ring.js';
-import { StreamBook, type StreamBookLimits } from './stream-book.js';
+import { DEFAULT_STREAM_LIMITS, StreamBook, type StreamBookLimits } from './stream-book.js';
 
 export type { Entry } from './entry-ring.js';
 
@@ -53,9 +53,16 @@ export class UiStore implements Renderer {
   private stoppedAt: number | undefined;
   ended = false;
   private readonly closing: CapEvent[] = [];
+  /** Payload bytes the stream book keeps per connection: older bytes need not reach the UI at all. */
+  private readonly keepBytes: number;
+
+  payloadNeed(): PayloadNeed {
+    return { tail: this.keepBytes };
+  }
 
   constructor(opts: StoreOptions = {}) {
     this.ring = new EntryRing(opts.capacity, opts.textBytes);
+    this.keepBytes = (opts.streams ?? DEFAULT_STREAM_LIMITS).bytesPerConn;
     this.streams = new StreamBook(opts.streams);
   }
 
@@ -78,8 +85,8 @@ export class UiStore implements Renderer {
         return;
       case 'capture':
         this.events++;
-        this.bytes += e.data.length;
-        this.streams.data(e.conn, e.dir, e.offset, e.data);
+        this.bytes += e.len ?? e.data.length;
+        this.streams.data(e.conn, e.dir, e.offset, e.data, e.len);
         this.ring.pushObject({
           seq: this.ring.seq,
           kind: 'capture',
@@ -87,6 +94,7 @@ export class UiStore implements Renderer {
           dir: e.dir,
           offset: e.offset,
           data: e.data,
+          len: e.len,
         });
         return;
       case 'capture-loss':
@@ -239,7 +247,17 @@ function asEvent(e: Entry): CapEvent {
     case 'child':
       return { kind: 'printf', text: e.text };
     case 'capture':
-      return { kind: 'capture', conn: e.conn, dir: e.dir, offset: e.offset, data: e.data, ts: 0n, tid: 0, site: 0 };
+      return {
+        kind: 'capture',
+        conn: e.conn,
+        dir: e.dir,
+        offset: e.offset,
+        data: e.data,
+        len: e.len,
+        ts: 0n,
+        tid: 0,
+        site: 0,
+      };
     case 'capture-loss':
       return { kind: 'capture-loss', conn: e.conn, dir: e.dir, offset: e.offset, bytes: e.bytes };
     case 'capture-end':

@@ -1,0 +1,147 @@
+// runtime/capture/drain-client.ts — the main thread's handle on the capture
+// thread (drain-thread.ts): starts it, receives its batches as they come
+// (handing each entry to the caller, then telling the thread the bytes were
+// taken, which is what bounds it), forwards stream-file fds, and turns the
+// thread's failures into errors the session reports.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { readBatch, type EntryHandler } from './batch.js';
+import type { PayloadNeed } from '../events/model.js';
+import type { DrainThreadData, FromDrainThread, ToDrainThread } from './drain-protocol.js';
+
+/** The thread's script: dist/drain-thread.mjs next to the bundle, or (running from source) a bootstrap that loads the TypeScript. */
+function threadScript(): URL {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 3; i++, dir = path.dirname(dir)) {
+    const built = path.join(dir, 'drain-thread.mjs');
+    if (fs.existsSync(built)) return new URL(`file://${built}`);
+  }
+  return new URL('./drain-thread-dev.mjs', import.meta.url);
+}
+
+export interface DrainClientOptions {
+  name: string;
+  fd: number;
+  size: number;
+  payload: PayloadNeed;
+  files: boolean;
+  drainMs: number;
+}
+
+export class DrainClient {
+  private readonly worker: Worker;
+  private readonly port: MessagePort;
+  private readonly counters: BigInt64Array;
+  private readonly waiting = new Map<number, () => void>();
+  private nextSync = 1;
+  private stopped: Promise<void>;
+  private failure: Error | undefined;
+  /** Ring records read and ring bytes they took (from the thread's last batch). */
+  records = 0;
+  ringBytes = 0;
+  /** Times the thread stopped draining because this thread had not taken its batches (backpressure). */
+  stalls = 0;
+  /** Entries handed to onEntry since the last take(). */
+  private fresh = 0;
+
+  constructor(
+    opts: DrainClientOptions,
+    private readonly onEntry: EntryHandler,
+  ) {
+    const shared = new SharedArrayBuffer(16);
+    this.counters = new BigInt64Array(shared);
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
+    const data: DrainThreadData = { ...opts, shared, port: port2 };
+    this.worker = new Worker(threadScript(), { workerData: data, transferList: [port2] });
+    this.stopped = new Promise((resolve) => {
+      this.worker.once('exit', () => resolve());
+      this.worker.once('error', (e) => {
+        this.failure ??= e;
+        resolve();
+      });
+    });
+    this.port.on('message', (m: FromDrainThread) => this.receive(m));
+  }
+
+  private receive(m: FromDrainThread): void {
+    switch (m.t) {
+      case 'batch': {
+        this.records = m.records;
+        this.ringBytes = m.ringBytes;
+        this.stalls = m.stalls;
+        try {
+          readBatch(m.buf, m.used, (d, v, off, len, held, count) => {
+            this.fresh++;
+            this.onEntry(d, v, off, len, held, count);
+          });
+        } finally {
+          Atomics.add(this.counters, 1, BigInt(m.used));
+          Atomics.notify(this.counters, 1);
+        }
+        return;
+      }
+      case 'synced':
+        this.waiting.get(m.id)?.();
+        this.waiting.delete(m.id);
+        return;
+      case 'error':
+        this.failure ??= new Error(`capture thread: ${m.message}`);
+        for (const w of this.waiting.values()) w();
+        this.waiting.clear();
+        return;
+      case 'stopped':
+        return;
+    }
+  }
+
+  private send(m: ToDrainThread): void {
+    this.port.postMessage(m);
+  }
+
+  /** Entries received since the last call (the session backs off while there are none); throws the thread's failure. */
+  take(): number {
+    if (this.failure) throw this.failure;
+    const n = this.fresh;
+    this.fresh = 0;
+    return n;
+  }
+
+  /** Resolves once every record the ring held when called has been handed over. */
+  sync(): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextSync++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, () => (this.failure ? reject(this.failure) : resolve()));
+      this.send({ op: 'sync', id });
+    });
+  }
+
+  adopt(conn: number, dir: number, fd: number): void {
+    this.send({ op: 'adopt', conn, dir, fd });
+  }
+
+  skip(conn: number, dir: number): void {
+    this.send({ op: 'skip', conn, dir });
+  }
+
+  release(conn: number, dir: number): void {
+    this.send({ op: 'release', conn, dir });
+  }
+
+  /** Drain the rest, close the files the thread holds, and end it. */
+  async stop(): Promise<void> {
+    this.send({ op: 'stop' });
+    await this.stopped;
+    this.port.close();
+    if (this.failure) throw this.failure;
+  }
+
+  /** Give up without draining (the session is failing). */
+  async terminate(): Promise<void> {
+    this.port.close();
+    await this.worker.terminate();
+  }
+}

@@ -1,0 +1,253 @@
+// runtime/capture/drain-thread.ts — the capture thread (a worker thread,
+// bundled as dist/drain-thread.mjs): owns the reading side of the capture
+// ring, so the ring keeps being drained while the main thread renders,
+// collects garbage or waits on a terminal. Each pass it reads what the ring
+// holds (at most a quarter of it), writes the payload to the stream files
+// straight from ring memory (runtime/output/stream-writer.ts), copies into
+// one transferable batch only what the outputs need (runtime/capture/
+// batch.ts), releases the ring space, and posts the batch. Payload bytes are
+// never touched one by one in JavaScript.
+//
+// Backpressure: the thread never waits for files (it writes them itself).
+// What it has handed to the main thread and the main thread has not taken
+// yet is bounded (MAX_IN_FLIGHT); past that it stops draining until the main
+// thread catches up, so the ring fills and the kernel counts what it cannot
+// write (W0903) instead of capc's memory growing without bound.
+import { isMainThread, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+import { CAPTURE_KIND, CAPTURE_RECORD } from '../../compiler/manifest.js';
+import { native } from '../ffi/libbpf.js';
+import { StreamWriter } from '../output/stream-writer.js';
+import { RingReader } from '../ring/ringbuf.js';
+import { BatchWriter, entrySize } from './batch.js';
+import type { DrainThreadData, ToDrainThread } from './drain-protocol.js';
+
+const F = CAPTURE_RECORD.fields;
+const H = CAPTURE_RECORD.size;
+/** Bytes handed to the main thread and not yet taken, past which the ring is left to fill. */
+export const MAX_IN_FLIGHT = 64 * 1024 * 1024;
+
+const EPOLL_CTL_ADD = 1;
+const EPOLLIN = 1;
+const EPOLL_CLOEXEC = 0x80000;
+
+class DrainThread {
+  private readonly reader: RingReader;
+  private readonly writer: StreamWriter | undefined;
+  private readonly epfd: number;
+  private readonly events = Buffer.alloc(12 * 8);
+  private readonly counters: BigInt64Array;
+  private stopping = false;
+  /** Times it stopped draining because the main thread had not taken what it was given (backpressure). */
+  private stalls = 0;
+  // One pass's records (struct of arrays: no object per record).
+  private n = 0;
+  private off = new Int32Array(1024);
+  private len = new Int32Array(1024);
+  private plen = new Int32Array(1024);
+  private conn = new Float64Array(1024);
+  private at = new Float64Array(1024);
+  private dir = new Uint8Array(1024);
+  private data = new Uint8Array(1024);
+
+  constructor(
+    private readonly port: MessagePort,
+    private readonly cfg: DrainThreadData,
+  ) {
+    this.reader = new RingReader(cfg.name, cfg.fd, cfg.size);
+    this.writer = cfg.files ? new StreamWriter() : undefined;
+    this.counters = new BigInt64Array(cfg.shared);
+    const n = native();
+    this.epfd = n.epoll_create1(EPOLL_CLOEXEC) as number;
+    const ev = Buffer.alloc(12);
+    ev.writeUInt32LE(EPOLLIN, 0);
+    ev.writeUInt32LE(cfg.fd, 4);
+    if (this.epfd < 0 || n.epoll_ctl(this.epfd, EPOLL_CTL_ADD, cfg.fd, ev) !== 0)
+      throw new Error('capture thread: cannot wait on the capture ring');
+  }
+
+  run(): void {
+    try {
+      while (!this.stopping) {
+        this.messages();
+        if (this.stopping) break;
+        if (this.inFlight() > MAX_IN_FLIGHT) {
+          this.stalls++;
+          Atomics.wait(this.counters, 1, Atomics.load(this.counters, 1), this.cfg.drainMs);
+          continue;
+        }
+        if (this.pass() === 0) native().epoll_wait(this.epfd, this.events, 8, this.cfg.drainMs);
+      }
+      this.writer?.closeAll();
+      this.post({ t: 'stopped' });
+    } catch (e) {
+      this.post({ t: 'error', message: (e as Error).stack ?? String(e) });
+    } finally {
+      this.reader.close();
+      native().close(this.epfd);
+    }
+  }
+
+  private inFlight(): number {
+    return Number(Atomics.load(this.counters, 0) - Atomics.load(this.counters, 1)) + (this.writer?.pendingBytes ?? 0);
+  }
+
+  private post(m: unknown, transfer: ArrayBuffer[] = []): void {
+    this.port.postMessage(m, transfer);
+  }
+
+  /** Control messages from the main thread, in order. */
+  private messages(): void {
+    for (let m = receiveMessageOnPort(this.port); m; m = receiveMessageOnPort(this.port)) {
+      const msg = m.message as ToDrainThread;
+      switch (msg.op) {
+        case 'adopt':
+          this.writer?.adopt(msg.conn, msg.dir, msg.fd);
+          break;
+        case 'skip':
+          this.writer?.skip(msg.conn, msg.dir);
+          break;
+        case 'release':
+          this.writer?.release(msg.conn, msg.dir);
+          break;
+        case 'sync':
+          while (this.pass() > 0) {
+            /* everything the ring holds now */
+          }
+          this.post({ t: 'synced', id: msg.id });
+          break;
+        case 'stop':
+          while (this.pass() > 0) {
+            /* the rest */
+          }
+          this.stopping = true;
+          return;
+      }
+    }
+  }
+
+  private grow(): void {
+    const g = <T extends Int32Array | Float64Array | Uint8Array>(a: T): T => {
+      const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+      b.set(a);
+      return b;
+    };
+    this.off = g(this.off);
+    this.len = g(this.len);
+    this.plen = g(this.plen);
+    this.conn = g(this.conn);
+    this.at = g(this.at);
+    this.dir = g(this.dir);
+    this.data = g(this.data);
+  }
+
+  /** One pass: read, write files, hand over, release. Returns the records read. */
+  private pass(): number {
+    this.n = 0;
+    const writer = this.writer;
+    const { count, end } = this.reader.peek((ring, view, off, length) => {
+      if (this.n === this.off.length) this.grow();
+      const i = this.n++;
+      this.off[i] = off;
+      this.len[i] = length;
+      if (length < H) {
+        this.data[i] = 0; // not a capture record: handed over whole, the decoder ignores it
+        return;
+      }
+      const plen = view.getUint32(off + F.len, true);
+      const isData = view.getUint8(off + F.kind) === CAPTURE_KIND.data && H + plen <= length;
+      this.data[i] = isData ? 1 : 0;
+      this.plen[i] = plen;
+      this.conn[i] = view.getUint32(off + F.conn, true) + view.getUint32(off + F.conn + 4, true) * 2 ** 32;
+      this.at[i] = view.getUint32(off + F.offset, true) + view.getUint32(off + F.offset + 4, true) * 2 ** 32;
+      this.dir[i] = view.getUint8(off + F.dir) & 1;
+      if (isData && writer)
+        writer.add(this.conn[i]!, this.dir[i]!, this.at[i]!, ring.subarray(off + H, off + H + plen));
+    }, this.cfg.size / 4);
+    if (this.n === 0) {
+      if (end) this.reader.release(end);
+      return 0;
+    }
+    writer?.flush();
+    const batch = this.batch();
+    this.reader.release(end);
+    Atomics.add(this.counters, 0, BigInt(batch.used));
+    this.post(
+      {
+        t: 'batch',
+        buf: batch.bytes.buffer,
+        used: batch.used,
+        records: this.reader.records,
+        ringBytes: this.reader.ringBytes,
+        stalls: this.stalls,
+      },
+      [batch.bytes.buffer as ArrayBuffer],
+    );
+    return count;
+  }
+
+  /** What each record of the pass carries to the main thread (see batch.ts). */
+  private held(): Int32Array {
+    const held = new Int32Array(this.n);
+    const mode = this.cfg.payload;
+    for (let i = 0; i < this.n; i++) held[i] = this.data[i] && mode !== 'all' ? H : this.len[i]!;
+    if (typeof mode === 'object') {
+      // The most recent `tail` bytes of each stream in this pass, whole records only.
+      const seen = new Map<number, number>();
+      for (let i = this.n - 1; i >= 0; i--) {
+        if (!this.data[i]) continue;
+        const k = this.conn[i]! * 2 + this.dir[i]!;
+        const got = seen.get(k) ?? 0;
+        if (got + this.plen[i]! <= mode.tail) held[i] = this.len[i]!;
+        seen.set(k, got + this.plen[i]!);
+      }
+    }
+    return held;
+  }
+
+  private batch(): BatchWriter {
+    const held = this.held();
+    const merge = this.cfg.payload === 'none';
+    // Size first (merged entries take no room), then copy.
+    let size = 0;
+    const last = merge ? new Map<number, { start: number; end: number; i: number }>() : undefined;
+    const mergedInto = merge ? new Int32Array(this.n).fill(-1) : undefined;
+    if (last) {
+      for (let i = 0; i < this.n; i++) {
+        if (this.data[i]) {
+          const k = this.conn[i]! * 2 + this.dir[i]!;
+          const prev = last.get(k);
+          if (prev && prev.end === this.at[i]) {
+            mergedInto![i] = prev.i;
+            prev.end += this.plen[i]!;
+            continue;
+          }
+          last.set(k, { start: 0, end: this.at[i]! + this.plen[i]!, i });
+        }
+        size += entrySize(held[i]!);
+      }
+    } else {
+      for (let i = 0; i < this.n; i++) size += entrySize(held[i]!);
+    }
+    const b = new BatchWriter(size);
+    const starts = merge ? new Int32Array(this.n) : undefined;
+    const ring = this.reader.bytes;
+    for (let i = 0; i < this.n; i++) {
+      const into = mergedInto ? mergedInto[i]! : -1;
+      if (into >= 0) {
+        const start = starts![into]!;
+        b.grow(start, this.plen[i]!, 1);
+        b.setU32(start + F.len, b.readU32(start + F.len) + this.plen[i]!);
+        continue;
+      }
+      const start = b.add(ring, this.off[i]!, this.len[i]!, held[i]!, 1);
+      if (starts) starts[i] = start;
+    }
+    return b;
+  }
+}
+
+if (!isMainThread) {
+  const cfg = workerData as DrainThreadData;
+  new DrainThread(cfg.port, cfg).run();
+  cfg.port.close();
+}
