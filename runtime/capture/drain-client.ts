@@ -7,9 +7,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import type { DirectStreamBytes } from '../events/model.js';
 import { readBatch, type EntryHandler } from './batch.js';
-import type { PayloadNeed } from '../events/model.js';
-import type { DrainThreadData, FromDrainThread, ToDrainThread } from './drain-protocol.js';
+import {
+  SHARED_BYTES,
+  SHARED_CONFIGURED,
+  type DrainConfig,
+  type DrainThreadData,
+  type FromDrainThread,
+  type ToDrainThread,
+} from './drain-protocol.js';
 
 /** The thread's script: dist/drain-thread.mjs next to the bundle, or (running from source) a bootstrap that loads the TypeScript. */
 function threadScript(): URL {
@@ -21,21 +28,15 @@ function threadScript(): URL {
   return new URL('./drain-thread-dev.mjs', import.meta.url);
 }
 
-export interface DrainClientOptions {
-  name: string;
-  fd: number;
-  size: number;
-  payload: PayloadNeed;
-  files: boolean;
-  drainMs: number;
-}
-
-export class DrainClient {
+export class DrainClient implements DirectStreamBytes {
   private readonly worker: Worker;
   private readonly port: MessagePort;
   private readonly counters: BigInt64Array;
+  private readonly configured: Int32Array;
   private readonly waiting = new Map<number, () => void>();
   private nextSync = 1;
+  private readyNow: (() => void) | undefined;
+  private readonly readyP: Promise<void>;
   private stopped: Promise<void>;
   private failure: Error | undefined;
   /** Ring records read and ring bytes they took (from the thread's last batch). */
@@ -46,15 +47,16 @@ export class DrainClient {
   /** Entries handed to onEntry since the last take(). */
   private fresh = 0;
 
-  constructor(
-    opts: DrainClientOptions,
-    private readonly onEntry: EntryHandler,
-  ) {
-    const shared = new SharedArrayBuffer(16);
-    this.counters = new BigInt64Array(shared);
+  private onEntry: EntryHandler = () => {};
+
+  /** Spawn the thread now (it starts up while the program loads); configure() sets it to work. */
+  constructor() {
+    const shared = new SharedArrayBuffer(SHARED_BYTES);
+    this.counters = new BigInt64Array(shared, 0, 2);
+    this.configured = new Int32Array(shared);
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    const data: DrainThreadData = { ...opts, shared, port: port2 };
+    const data: DrainThreadData = { shared, port: port2 };
     this.worker = new Worker(threadScript(), { workerData: data, transferList: [port2] });
     this.stopped = new Promise((resolve) => {
       this.worker.once('exit', () => resolve());
@@ -63,7 +65,22 @@ export class DrainClient {
         resolve();
       });
     });
+    this.readyP = new Promise((resolve) => (this.readyNow = resolve));
     this.port.on('message', (m: FromDrainThread) => this.receive(m));
+  }
+
+  /** Resolves once the thread drains the ring (the session attaches probes only then); throws its failure. */
+  async ready(): Promise<void> {
+    await Promise.race([this.readyP, this.stopped]);
+    if (this.failure) throw this.failure;
+  }
+
+  /** What to read, what the outputs need, and where every entry of every batch goes. */
+  configure(config: DrainConfig, onEntry: EntryHandler): void {
+    this.onEntry = onEntry;
+    this.send({ op: 'configure', config });
+    Atomics.store(this.configured, SHARED_CONFIGURED, 1);
+    Atomics.notify(this.configured, SHARED_CONFIGURED);
   }
 
   private receive(m: FromDrainThread): void {
@@ -89,8 +106,12 @@ export class DrainClient {
         return;
       case 'error':
         this.failure ??= new Error(`capture thread: ${m.message}`);
+        this.readyNow?.();
         for (const w of this.waiting.values()) w();
         this.waiting.clear();
+        return;
+      case 'ready':
+        this.readyNow?.();
         return;
       case 'stopped':
         return;
@@ -134,6 +155,7 @@ export class DrainClient {
   /** Drain the rest, close the files the thread holds, and end it. */
   async stop(): Promise<void> {
     this.send({ op: 'stop' });
+    Atomics.notify(this.configured, SHARED_CONFIGURED); // a thread never configured stops waiting
     await this.stopped;
     this.port.close();
     if (this.failure) throw this.failure;

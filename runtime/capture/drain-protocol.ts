@@ -3,7 +3,15 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { PayloadNeed } from '../events/model.js';
 
+/** Given when the thread is spawned (before the program is loaded, so its start-up overlaps the load). */
 export interface DrainThreadData {
+  /** Two BigInt64 counters (bytes of batches handed over, bytes taken by the main thread), then an Int32 "configured" flag. */
+  shared: SharedArrayBuffer;
+  port: MessagePort;
+}
+
+/** The first message: what to read and what to do with it. */
+export interface DrainConfig {
   /** The capture ring: map name, fd (shared by both threads: same process), size. */
   name: string;
   fd: number;
@@ -11,14 +19,16 @@ export interface DrainThreadData {
   payload: PayloadNeed;
   /** Stream files are written by the thread (their fds come in 'adopt' messages). */
   files: boolean;
-  /** Longest wait between drains of a quiet ring (ms). */
+  /** Longest wait between drains of a ring that is filling (ms). */
   drainMs: number;
-  /** Two BigInt64 counters: bytes of batches handed over, bytes taken by the main thread. */
-  shared: SharedArrayBuffer;
-  port: MessagePort;
 }
 
+/** Layout of DrainThreadData.shared. */
+export const SHARED_BYTES = 24;
+export const SHARED_CONFIGURED = 4; // index in an Int32Array view
+
 export type ToDrainThread =
+  | { op: 'configure'; config: DrainConfig }
   | { op: 'adopt'; conn: number; dir: number; fd: number }
   | { op: 'skip'; conn: number; dir: number }
   | { op: 'release'; conn: number; dir: number }
@@ -28,6 +38,8 @@ export type ToDrainThread =
   | { op: 'stop' };
 
 export type FromDrainThread =
+  /** Configured, ring mapped: draining from now on. */
+  | { t: 'ready' }
   | { t: 'batch'; buf: ArrayBuffer; used: number; records: number; ringBytes: number; stalls: number }
   | { t: 'synced'; id: number }
   | { t: 'stopped' }

@@ -19,12 +19,15 @@ import { native } from '../ffi/libbpf.js';
 import { StreamWriter } from '../output/stream-writer.js';
 import { RingReader } from '../ring/ringbuf.js';
 import { BatchWriter, entrySize } from './batch.js';
-import type { DrainThreadData, ToDrainThread } from './drain-protocol.js';
+import { SHARED_CONFIGURED, type DrainConfig, type DrainThreadData, type ToDrainThread } from './drain-protocol.js';
 
 const F = CAPTURE_RECORD.fields;
 const H = CAPTURE_RECORD.size;
 /** Bytes handed to the main thread and not yet taken, past which the ring is left to fill. */
 export const MAX_IN_FLIGHT = 64 * 1024 * 1024;
+
+/** Longest wait between looks at a quiet ring: the latency the session loop already allows rare output. */
+const IDLE_WAIT_MS = 50;
 
 const EPOLL_CTL_ADD = 1;
 const EPOLLIN = 1;
@@ -37,6 +40,7 @@ class DrainThread {
   private readonly events = Buffer.alloc(12 * 8);
   private readonly counters: BigInt64Array;
   private stopping = false;
+  private waitMs: number;
   /** Times it stopped draining because the main thread had not taken what it was given (backpressure). */
   private stalls = 0;
   // One pass's records (struct of arrays: no object per record).
@@ -51,11 +55,13 @@ class DrainThread {
 
   constructor(
     private readonly port: MessagePort,
-    private readonly cfg: DrainThreadData,
+    private readonly cfg: DrainConfig,
+    shared: SharedArrayBuffer,
   ) {
     this.reader = new RingReader(cfg.name, cfg.fd, cfg.size);
     this.writer = cfg.files ? new StreamWriter() : undefined;
-    this.counters = new BigInt64Array(cfg.shared);
+    this.waitMs = cfg.drainMs;
+    this.counters = new BigInt64Array(shared, 0, 2);
     const n = native();
     this.epfd = n.epoll_create1(EPOLL_CLOEXEC) as number;
     const ev = Buffer.alloc(12);
@@ -66,6 +72,7 @@ class DrainThread {
   }
 
   run(): void {
+    this.post({ t: 'ready' });
     try {
       while (!this.stopping) {
         this.messages();
@@ -75,7 +82,12 @@ class DrainThread {
           Atomics.wait(this.counters, 1, Atomics.load(this.counters, 1), this.cfg.drainMs);
           continue;
         }
-        if (this.pass() === 0) native().epoll_wait(this.epfd, this.events, 8, this.cfg.drainMs);
+        // A quiet ring is looked at less and less often (up to IDLE_WAIT_MS); a filling one wakes us (R10).
+        if (this.pass() > 0) this.waitMs = this.cfg.drainMs;
+        else {
+          native().epoll_wait(this.epfd, this.events, 8, this.waitMs);
+          this.waitMs = Math.min(IDLE_WAIT_MS, this.waitMs * 2);
+        }
       }
       this.writer?.closeAll();
       this.post({ t: 'stopped' });
@@ -246,8 +258,24 @@ class DrainThread {
   }
 }
 
+/** Wait (blocking this thread only) for the configuration, which follows once the program is loaded. */
+function configuration(data: DrainThreadData): DrainConfig | undefined {
+  const flag = new Int32Array(data.shared);
+  for (;;) {
+    const m = receiveMessageOnPort(data.port);
+    if (m) {
+      const msg = m.message as ToDrainThread;
+      return msg.op === 'configure' ? msg.config : undefined;
+    }
+    Atomics.wait(flag, SHARED_CONFIGURED, 0, 100);
+  }
+}
+
 if (!isMainThread) {
-  const cfg = workerData as DrainThreadData;
-  new DrainThread(cfg.port, cfg).run();
-  cfg.port.close();
+  const data = workerData as DrainThreadData;
+  // Bind libbpf/libc now, while the main thread is still loading the program.
+  native();
+  const cfg = configuration(data);
+  if (cfg) new DrainThread(data.port, cfg, data.shared).run();
+  data.port.close();
 }

@@ -26,6 +26,7 @@ interface RunOpts extends ProgramOpts {
   drainMs?: string;
   hex?: boolean;
   writeStreams?: string;
+  print?: boolean;
   captureRingSize?: string;
   maxConnections?: string;
 }
@@ -54,6 +55,10 @@ export function registerRun(program: Command): void {
     .option('--drain-ms <ms>', 'how often the rings are drained when the kernel does not wake capc', '5')
     .option('--hex', 'show captured payload as a hex dump')
     .option('--write-streams <dir>', 'write every captured connection direction to a file in DIR (byte-exact)')
+    .option(
+      '--print',
+      'with --write-streams, print the captured bytes too (text output shows only connections otherwise)',
+    )
     .option('--capture-ring-size <bytes>', 'size of the capture ring buffer, a power of two (default 4M)')
     .option('--max-connections <n>', 'connections each capture table holds (default 1024)')
     .option('--no-cache', 'compile from scratch, ignoring the cached program and object')
@@ -92,8 +97,9 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
       stdinIsTTY: process.stdin.isTTY,
       env: process.env,
     });
+    // Stream files first: each file is opened (and handed to the capture thread) before an output can stall.
     const withStreamFiles = (r: Renderer): Renderer =>
-      opts.writeStreams ? new FanOut([r, new StreamFiles(opts.writeStreams)]) : r;
+      opts.writeStreams ? new FanOut([new StreamFiles(opts.writeStreams), r]) : r;
     const src = source;
     const base: Omit<RunOptions, 'renderer'> = {
       onSessionStart: () => setSignalPhase('session'),
@@ -114,9 +120,11 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
     };
     if (mode === 'ui')
       return await runInTerminalUi(base, { wrap: withStreamFiles, quiet: !!opts.q, hex: !!opts.hex, abort, out, err });
-    // With --write-streams the captured bytes are in the files: text output shows connections, not their bytes.
+    // With --write-streams the captured bytes are in the files: text output shows connections, not their bytes,
+    // unless --print (as tcpdump -w and --print).
+    const showPayload = !opts.writeStreams || !!opts.print;
     const main =
-      mode === 'json' ? new JsonRenderer(out) : new TextRenderer(out, err, !!opts.q, !!opts.hex, !opts.writeStreams);
+      mode === 'json' ? new JsonRenderer(out) : new TextRenderer(out, err, !!opts.q, !!opts.hex, showPayload);
     return await runSession({ ...base, renderer: withStreamFiles(main) });
   } catch (e) {
     return reportFailure(e, source, !!opts.verbose);

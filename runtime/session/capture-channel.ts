@@ -25,7 +25,7 @@ export interface CaptureChannelOptions {
 }
 
 export class CaptureChannel {
-  /** Read on this thread: perf buffers (and rings under CAPC_CAPTURE_INLINE=1). */
+  /** Read on this thread: perf buffers (and rings under CAPC_CAPTURE_INLINE=1, to measure against). */
   private readonly reader: RingReader | PerfReader | undefined;
   /** Read by the capture thread. */
   private readonly thread: DrainClient | undefined;
@@ -37,29 +37,38 @@ export class CaptureChannel {
   readonly flushPeriodMs: number;
   flushErrors = 0;
 
+  /**
+   * The capture thread for `cap`, spawned before the program is loaded so
+   * that its start-up (a worker isolate, ~50 ms of CPU) overlaps the load;
+   * undefined when the sink is read on the main thread.
+   */
+  static startThread(cap: ManifestCapture): DrainClient | undefined {
+    if (cap.sink.kind !== 'ringbuf' || process.env.CAPC_CAPTURE_INLINE === '1') return undefined;
+    return new DrainClient();
+  }
+
   constructor(
     private readonly manifest: Manifest,
     private readonly cap: ManifestCapture,
     obj: BpfObject,
     private readonly renderer: Renderer,
     opts: CaptureChannelOptions = { drainMs: 5 },
+    thread = CaptureChannel.startThread(cap),
   ) {
     const fd = obj.mapFd(cap.sink.map);
     this.streams = new Streams(cap, (e) => renderer.event(e));
-    if (cap.sink.kind === 'perfbuf') this.reader = new PerfReader(cap.sink.map, fd, cap.sink.size);
-    else if (process.env.CAPC_CAPTURE_INLINE === '1') this.reader = new RingReader(cap.sink.map, fd, cap.sink.size);
-    else {
+    if (!thread) {
+      this.reader =
+        cap.sink.kind === 'perfbuf'
+          ? new PerfReader(cap.sink.map, fd, cap.sink.size)
+          : new RingReader(cap.sink.map, fd, cap.sink.size);
+    } else {
       // Stream files first: an output that writes them takes the thread's direct writes, then needs no bytes itself.
-      let thread: DrainClient | undefined;
-      const files = renderer.useDirectStreamBytes?.({
-        adopt: (c, d, f) => thread!.adopt(c, d, f),
-        skip: (c, d) => thread!.skip(c, d),
-        release: (c, d) => thread!.release(c, d),
-      });
+      const files = renderer.useDirectStreamBytes?.(thread);
       const payload = renderer.payloadNeed?.() ?? 'all';
       // Outputs that take everything use it at once (a view of the batch is enough); kept tails are copied.
       const copy = payload !== 'all';
-      thread = new DrainClient(
+      thread.configure(
         { name: cap.sink.map, fd, size: cap.sink.size, payload, files: !!files, drainMs: opts.drainMs },
         (data, view, off, length, held, count) => {
           const rec = decodeCaptureRecord(data, view, off, length, held, copy);
@@ -71,6 +80,11 @@ export class CaptureChannel {
     }
     this.flushFd = obj.program(cap.flushProgram).fd;
     this.flushPeriodMs = Math.max(5, Math.floor(cap.idleFlushMs / 2));
+  }
+
+  /** Resolves once the sink is being read (the capture thread has started). */
+  async ready(): Promise<void> {
+    await this.thread?.ready();
   }
 
   /** The sink when it is a ring buffer (the UI samples its fill); undefined for perf buffers. */

@@ -21,6 +21,7 @@ import { buildForRun } from './compile-cache.js';
 import { mark } from '../timing.js';
 import { HeldChild } from './child.js';
 import { CaptureChannel } from './capture-channel.js';
+import type { DrainClient } from '../capture/drain-client.js';
 import { ValueResolver } from '../events/resolve.js';
 import { Control, readControl } from './control.js';
 import { LiveView, type LiveOptions } from './snapshot.js';
@@ -80,7 +81,9 @@ export async function runSession(opts: RunOptions): Promise<number> {
     throw new CapcError('E0904', 'the program uses cpid, which needs a command to trace', ['start one with -c CMD']);
   }
 
-  const session = new Session(manifest, opts);
+  // The capture thread starts up while the program loads (its first message says what to read).
+  const thread = manifest.capture ? CaptureChannel.startThread(manifest.capture) : undefined;
+  const session = new Session(manifest, opts, thread);
   try {
     return await session.run(built.object);
   } finally {
@@ -113,6 +116,7 @@ class Session {
   constructor(
     private readonly manifest: Manifest,
     private readonly opts: RunOptions,
+    private readonly thread?: DrainClient,
   ) {
     this.resolver = new ValueResolver(manifest, (name) => this.obj?.mapFd(name));
     this.decoder = new Decoder(manifest, this.resolver);
@@ -144,7 +148,15 @@ class Session {
       else this.rings.ctl = reader;
     }
     if (m.capture)
-      this.capture = new CaptureChannel(m, m.capture, this.obj, opts.renderer, { drainMs: opts.drainMs ?? 5 });
+      this.capture = new CaptureChannel(
+        m,
+        m.capture,
+        this.obj,
+        opts.renderer,
+        { drainMs: opts.drainMs ?? 5 },
+        this.thread,
+      );
+    await this.capture?.ready(); // nothing is attached before the capture ring is being read
     const captureFd = this.capture?.fd;
     this.poller = new Poller([
       this.rings.events!.fd,
@@ -365,6 +377,7 @@ class Session {
     this.rings.events?.close();
     this.rings.ctl?.close();
     await this.capture?.close();
+    if (!this.capture) await this.thread?.terminate(); // spawned, never configured (the load failed)
     await this.poller?.close();
     this.obj?.close();
     this.child?.kill();

@@ -120,11 +120,13 @@ test('a ring far too small: every drop counted, and text, JSON, the kernel and t
       const kernelRecords = stats.counters['capture-drop-records:capc_payload']!;
       assert.ok(kernelBytes > 0, 'a 4 KiB ring should overflow under this load; the test proves nothing otherwise');
       const holes = assertStreamsMatchWithLoss(peers, streams, ['client', 'server'], 4);
-      assert.equal(
-        holes.lostBytes,
-        kernelBytes,
-        'bytes missing from the stream files == bytes the kernel counted as dropped',
-      );
+      // The probes see every process: TLS traffic of other programs on this machine loses bytes in the same ring.
+      const index = JSON.parse(fs.readFileSync(path.join(streams, 'streams.json'), 'utf8')) as {
+        streams: { lost: { bytes: number }[] }[];
+      }[];
+      const allHoles = index.flatMap((c) => c.streams.flatMap((s) => s.lost)).reduce((n, l) => n + l.bytes, 0);
+      assert.ok(holes.lostBytes <= allHoles);
+      assert.equal(allHoles, kernelBytes, 'bytes missing from the stream files == bytes the kernel counted as dropped');
       if (format === 'text') {
         const m =
           /^warning\[W0903\]: capture: .*; (\d+) bytes missing from streams, kernel dropped (\d+) bytes in (\d+) records$/m.exec(
