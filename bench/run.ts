@@ -9,6 +9,7 @@ import { consumerBench } from './consumer.js';
 import { overheadBench } from './overhead.js';
 import { perHitBench } from './perhit.js';
 import { rampBench } from './ramp.js';
+import { ringSizeBench } from './ringsize.js';
 import { seed000Bench } from './seed000.js';
 import { startupBench } from './startup.js';
 import { tuiBench } from './tui.js';
@@ -30,6 +31,7 @@ const BENCHES: { name: string; what: string; run: () => Promise<string> }[] = [
     what: 'wire speed: 16 KiB TLS writes, C reference side by side',
     run: () => wirespeedBench(runs),
   },
+  { name: 'ringsize', what: 'capture ring size at wire speed', run: () => ringSizeBench(runs) },
   { name: 'ramp', what: 'capture rate ramp', run: () => rampBench() },
   { name: 'overhead', what: 'traced-process overhead', run: () => overheadBench(Math.max(1, Math.round(runs / 2))) },
   { name: 'tui', what: 'terminal UI under load', run: () => tuiBench() },

@@ -12,6 +12,18 @@ import type { CaptureInfo, CaptureMode, CaptureSite, ProbeInstance, ProgramConfi
 import type { CheckContext } from './context.js';
 import { isInt, isStr, typeName, type Type } from './types.js';
 
+/**
+ * The capture sink's size when the program does not say. A ring buffer: 16
+ * MiB, from BENCHMARKS.md's ring-size table: at wire speed (16 KiB TLS
+ * writes, ~400 MB/s here) the largest burst capc's reader met — the stream's
+ * rate times the longest time the reader did not get a CPU, with the client
+ * and server saturating both CPUs — was 4-13 MiB on this 2-vCPU machine
+ * kind when shared with other work, more when it was overloaded (the W0903
+ * hint then names the ring that would have held it). A perf buffer: 4 MiB
+ * per CPU (its size is per CPU).
+ */
+export const DEFAULT_CAPTURE_RING = { ringbuf: 16 << 20, perfbuf: 4 << 20 } as const;
+
 export const MIN_CAPTURE_SIZE = 16;
 /** A record header plus N bytes must fit a per-CPU scratch value (32 KiB). */
 export const MAX_CAPTURE_SIZE = 16384;
@@ -272,7 +284,7 @@ export function finishCapture(
     .map((s) => s.stmt.sink.size)
     .filter((x): x is A.Expr => !!x && x.kind === 'Int')
     .map((x) => Number((x as A.IntLit).value));
-  const size = sizes.length ? Math.max(...sizes) : config.captureRingSize;
+  const size = sizes.length ? Math.max(...sizes) : config.captureRingSize || DEFAULT_CAPTURE_RING[kind];
 
   // Close probes: every library an openssl site probes, and close(2) for syscalls.
   const addClose = (

@@ -3,6 +3,7 @@
 // counters, maps, scratch) are allocated once. Every decision the runtime
 // must mirror (record layouts, map keys, counters, attach points) is written
 // into the manifest here, next to the C that embodies it.
+import { DEFAULT_CAPTURE_RING } from '../2-analyze/check-capture.js';
 import type { AnalyzedProgram, ProbeInstance } from '../2-analyze/analyzed.js';
 import { probeName, type AttachPoint } from '../2-analyze/probes.js';
 import { fieldShape } from '../2-analyze/tracepoint-fields.js';
@@ -28,7 +29,11 @@ export function lower(program: AnalyzedProgram): Lowered {
   const capturing =
     program.capture ??
     (program.instances.some((i) => i.capture)
-      ? { sites: [], families: new Map(), sink: { kind: 'ringbuf' as const, size: program.config.captureRingSize } }
+      ? {
+          sites: [],
+          families: new Map(),
+          sink: { kind: 'ringbuf' as const, size: program.config.captureRingSize || DEFAULT_CAPTURE_RING.ringbuf },
+        }
       : undefined);
   const capture = capturing ? new CaptureLowering(capturing, res, program) : undefined;
   const hasSites = !!capture?.hasSites;

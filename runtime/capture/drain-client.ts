@@ -44,6 +44,11 @@ export class DrainClient implements DirectStreamBytes {
   ringBytes = 0;
   /** Times the thread stopped draining because this thread had not taken its batches (backpressure). */
   stalls = 0;
+  /** The largest burst the thread saw (ring bytes waiting + dropped meanwhile): the ring that would have held it. */
+  peakBurst = 0;
+  /** The thread's CPU seconds: when it was ready (its start-up), and in all (once stopped). */
+  cpuAtReady = 0;
+  cpu = 0;
   /** Entries handed to onEntry since the last take(). */
   private fresh = 0;
 
@@ -89,13 +94,16 @@ export class DrainClient implements DirectStreamBytes {
         this.records = m.records;
         this.ringBytes = m.ringBytes;
         this.stalls = m.stalls;
+        this.peakBurst = m.peakBurst;
         try {
-          readBatch(m.buf, m.used, (d, v, off, len, held, count) => {
-            this.fresh++;
-            this.onEntry(d, v, off, len, held, count);
+          m.bufs.forEach((buf, i) => {
+            readBatch(buf, m.used[i]!, (d, v, off, len, held, count) => {
+              this.fresh++;
+              this.onEntry(d, v, off, len, held, count);
+            });
           });
         } finally {
-          Atomics.add(this.counters, 1, BigInt(m.used));
+          Atomics.add(this.counters, 1, BigInt(m.used.reduce((a, b) => a + b, 0)));
           Atomics.notify(this.counters, 1);
         }
         return;
@@ -111,9 +119,11 @@ export class DrainClient implements DirectStreamBytes {
         this.waiting.clear();
         return;
       case 'ready':
+        this.cpuAtReady = m.cpu;
         this.readyNow?.();
         return;
       case 'stopped':
+        this.cpu = m.cpu;
         return;
     }
   }

@@ -21,6 +21,9 @@ export interface DrainConfig {
   files: boolean;
   /** Longest wait between drains of a ring that is filling (ms). */
   drainMs: number;
+  /** The per-CPU counters map and the index of the capture sink's dropped-bytes counter (to size bursts). */
+  statsFd: number;
+  dropBytesIndex: number;
 }
 
 /** Layout of DrainThreadData.shared. */
@@ -38,9 +41,20 @@ export type ToDrainThread =
   | { op: 'stop' };
 
 export type FromDrainThread =
-  /** Configured, ring mapped: draining from now on. */
-  | { t: 'ready' }
-  | { t: 'batch'; buf: ArrayBuffer; used: number; records: number; ringBytes: number; stalls: number }
+  /** Configured, ring mapped: draining from now on. `cpu`: the thread's CPU seconds so far (its start-up). */
+  | { t: 'ready'; cpu: number }
+  /** Batches (see batch.ts), each `used` bytes long; running totals of ring records and bytes read. */
+  | {
+      t: 'batch';
+      bufs: ArrayBuffer[];
+      used: number[];
+      records: number;
+      ringBytes: number;
+      stalls: number;
+      /** The largest burst so far: ring bytes waiting at once, plus what the kernel dropped meanwhile. */
+      peakBurst: number;
+    }
   | { t: 'synced'; id: number }
-  | { t: 'stopped' }
+  /** `cpu`: the thread's CPU seconds in all. */
+  | { t: 'stopped'; cpu: number }
   | { t: 'error'; message: string };

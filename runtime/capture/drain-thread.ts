@@ -26,9 +26,12 @@ const H = CAPTURE_RECORD.size;
 /** Bytes handed to the main thread and not yet taken, past which the ring is left to fill. */
 export const MAX_IN_FLIGHT = 64 * 1024 * 1024;
 
+/** Batch bytes held back before they are handed over anyway. */
+const MAX_OUTBOX = 4 * 1024 * 1024;
 /** Longest wait between looks at a quiet ring: the latency the session loop already allows rare output. */
 const IDLE_WAIT_MS = 50;
 
+const PR_SET_NAME = 15;
 const EPOLL_CTL_ADD = 1;
 const EPOLLIN = 1;
 const EPOLL_CLOEXEC = 0x80000;
@@ -40,9 +43,25 @@ class DrainThread {
   private readonly events = Buffer.alloc(12 * 8);
   private readonly counters: BigInt64Array;
   private stopping = false;
+  /** The last pass stopped at its budget: more is waiting. */
+  private full = false;
+  /** Batches not handed over yet, and when the last ones were. */
+  private outbox: BatchWriter[] = [];
+  private outboxBytes = 0;
+  private lastPost = 0;
+  /** How long batches may wait while the ring is busy: display latency, or just bookkeeping when no output needs bytes. */
+  private readonly postMs: number;
   private waitMs: number;
+  /** Ring bytes one pass reads at most, so space goes back to the producer in steps. */
+  private readonly budget: number;
   /** Times it stopped draining because the main thread had not taken what it was given (backpressure). */
   private stalls = 0;
+  /** Burst sizing (see measureBurst). */
+  private peakBurst = 0;
+  private dropsSeen = 0;
+  private dropsReadAt = 0;
+  private payloadRead = 0;
+  private readonly dropValues: Buffer;
   // One pass's records (struct of arrays: no object per record).
   private n = 0;
   private off = new Int32Array(1024);
@@ -61,6 +80,9 @@ class DrainThread {
     this.reader = new RingReader(cfg.name, cfg.fd, cfg.size);
     this.writer = cfg.files ? new StreamWriter() : undefined;
     this.waitMs = cfg.drainMs;
+    this.budget = cfg.size / 4;
+    this.postMs = cfg.payload === 'none' ? 50 : 20;
+    this.dropValues = Buffer.alloc(8 * (native().num_possible_cpus() as number));
     this.counters = new BigInt64Array(shared, 0, 2);
     const n = native();
     this.epfd = n.epoll_create1(EPOLL_CLOEXEC) as number;
@@ -72,7 +94,7 @@ class DrainThread {
   }
 
   run(): void {
-    this.post({ t: 'ready' });
+    this.post({ t: 'ready', cpu: threadCpuSeconds() });
     try {
       while (!this.stopping) {
         this.messages();
@@ -82,15 +104,17 @@ class DrainThread {
           Atomics.wait(this.counters, 1, Atomics.load(this.counters, 1), this.cfg.drainMs);
           continue;
         }
-        // A quiet ring is looked at less and less often (up to IDLE_WAIT_MS); a filling one wakes us (R10).
-        if (this.pass() > 0) this.waitMs = this.cfg.drainMs;
-        else {
-          native().epoll_wait(this.epfd, this.events, 8, this.waitMs);
-          this.waitMs = Math.min(IDLE_WAIT_MS, this.waitMs * 2);
-        }
+        // A pass that stopped at its budget goes on at once. Otherwise wait, like libbpf's consumers: for a
+        // wake-up (the producer crossed a quarter of the ring, R10) or drainMs, so a busy stream is read in
+        // a few large passes rather than many small ones; a quiet ring is looked at less and less often.
+        const got = this.pass();
+        this.handOver(got === 0);
+        if (this.full) continue;
+        native().epoll_wait(this.epfd, this.events, 8, this.waitMs);
+        this.waitMs = got > 0 ? this.cfg.drainMs : Math.min(IDLE_WAIT_MS, this.waitMs * 2);
       }
       this.writer?.closeAll();
-      this.post({ t: 'stopped' });
+      this.post({ t: 'stopped', cpu: threadCpuSeconds() });
     } catch (e) {
       this.post({ t: 'error', message: (e as Error).stack ?? String(e) });
     } finally {
@@ -125,12 +149,14 @@ class DrainThread {
           while (this.pass() > 0) {
             /* everything the ring holds now */
           }
+          this.handOver(true);
           this.post({ t: 'synced', id: msg.id });
           break;
         case 'stop':
           while (this.pass() > 0) {
             /* the rest */
           }
+          this.handOver(true);
           this.stopping = true;
           return;
       }
@@ -152,8 +178,38 @@ class DrainThread {
     this.data = g(this.data);
   }
 
+  /**
+   * The burst this pass finds: the ring bytes waiting, plus the bytes the
+   * kernel dropped since the last pass (as ring bytes: payload plus record
+   * overhead). The largest tells what ring would have held everything. The
+   * drop counter is read only when the ring is half full or every 50 ms.
+   */
+  private measureBurst(): void {
+    const waiting = this.reader.pending();
+    const t = performance.now();
+    if (waiting < this.cfg.size / 2 && t - this.dropsReadAt < 50) {
+      this.peakBurst = Math.max(this.peakBurst, waiting);
+      return;
+    }
+    this.dropsReadAt = t;
+    const dropped = this.droppedBytes();
+    const perPayloadByte = this.reader.ringBytes / Math.max(1, this.payloadRead) || 1;
+    this.peakBurst = Math.max(this.peakBurst, waiting + (dropped - this.dropsSeen) * Math.max(1, perPayloadByte));
+    this.dropsSeen = dropped;
+  }
+
+  private droppedBytes(): number {
+    const key = Buffer.alloc(4);
+    key.writeUInt32LE(this.cfg.dropBytesIndex, 0);
+    if (native().map_lookup_elem(this.cfg.statsFd, key, this.dropValues) !== 0) return this.dropsSeen;
+    let n = 0;
+    for (let i = 0; i < this.dropValues.length; i += 8) n += Number(this.dropValues.readBigUInt64LE(i));
+    return n;
+  }
+
   /** One pass: read, write files, hand over, release. Returns the records read. */
   private pass(): number {
+    this.measureBurst();
     this.n = 0;
     const writer = this.writer;
     const { count, end } = this.reader.peek((ring, view, off, length) => {
@@ -169,12 +225,14 @@ class DrainThread {
       const isData = view.getUint8(off + F.kind) === CAPTURE_KIND.data && H + plen <= length;
       this.data[i] = isData ? 1 : 0;
       this.plen[i] = plen;
+      this.payloadRead += plen;
       this.conn[i] = view.getUint32(off + F.conn, true) + view.getUint32(off + F.conn + 4, true) * 2 ** 32;
       this.at[i] = view.getUint32(off + F.offset, true) + view.getUint32(off + F.offset + 4, true) * 2 ** 32;
       this.dir[i] = view.getUint8(off + F.dir) & 1;
       if (isData && writer)
         writer.add(this.conn[i]!, this.dir[i]!, this.at[i]!, ring.subarray(off + H, off + H + plen));
-    }, this.cfg.size / 4);
+    }, this.budget);
+    this.full = end - this.reader.consumed() >= this.budget;
     if (this.n === 0) {
       if (end) this.reader.release(end);
       return 0;
@@ -183,18 +241,36 @@ class DrainThread {
     const batch = this.batch();
     this.reader.release(end);
     Atomics.add(this.counters, 0, BigInt(batch.used));
+    this.outbox.push(batch);
+    this.outboxBytes += batch.used;
+    return count;
+  }
+
+  /**
+   * Hand the batches over: when the ring goes quiet (`now`), or every
+   * postMs while it is busy (fewer, larger messages for the main thread:
+   * nothing waits on them but outputs and bookkeeping), or past a size.
+   */
+  private handOver(now: boolean): void {
+    if (!this.outbox.length) return;
+    const t = performance.now();
+    if (!now && t - this.lastPost < this.postMs && this.outboxBytes < MAX_OUTBOX) return;
+    this.lastPost = t;
+    const bufs = this.outbox.map((b) => b.bytes.buffer as ArrayBuffer);
     this.post(
       {
         t: 'batch',
-        buf: batch.bytes.buffer,
-        used: batch.used,
+        bufs,
+        used: this.outbox.map((b) => b.used),
         records: this.reader.records,
         ringBytes: this.reader.ringBytes,
         stalls: this.stalls,
+        peakBurst: this.peakBurst,
       },
-      [batch.bytes.buffer as ArrayBuffer],
+      bufs,
     );
-    return count;
+    this.outbox = [];
+    this.outboxBytes = 0;
   }
 
   /** What each record of the pass carries to the main thread (see batch.ts). */
@@ -258,6 +334,13 @@ class DrainThread {
   }
 }
 
+const CLOCK_THREAD_CPUTIME_ID = 3;
+const timespec = Buffer.alloc(16);
+function threadCpuSeconds(): number {
+  native().clock_gettime(CLOCK_THREAD_CPUTIME_ID, timespec);
+  return Number(timespec.readBigInt64LE(0)) + Number(timespec.readBigInt64LE(8)) / 1e9;
+}
+
 /** Wait (blocking this thread only) for the configuration, which follows once the program is loaded. */
 function configuration(data: DrainThreadData): DrainConfig | undefined {
   const flag = new Int32Array(data.shared);
@@ -273,8 +356,8 @@ function configuration(data: DrainThreadData): DrainConfig | undefined {
 
 if (!isMainThread) {
   const data = workerData as DrainThreadData;
-  // Bind libbpf/libc now, while the main thread is still loading the program.
-  native();
+  // Bind libbpf/libc now, while the main thread is still loading the program; name the thread (ps, top, stats).
+  native().prctl_name(PR_SET_NAME, 'capc-capture', 0, 0, 0);
   const cfg = configuration(data);
   if (cfg) new DrainThread(data.port, cfg, data.shared).run();
   data.port.close();

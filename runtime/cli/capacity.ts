@@ -5,6 +5,17 @@ import { CAPTURE_RECORD, type Manifest } from '../../compiler/manifest.js';
 import { humanBytes } from '../format/payload.js';
 
 const RINGBUF_RECORD_HEADER = 8;
+/** One TLS stream at full speed on the 2-vCPU machine kind BENCHMARKS.md measures (16 KiB writes): bytes/s. */
+const WIRE_RATE = 400e6;
+/** A reader kept off the CPU this long (measured on a busy machine: BENCHMARKS.md, ring size at wire speed). */
+const LONG_STALL_MS = 100;
+
+/** The smallest power-of-two ring of at least `n` bytes, as the size options take it. */
+function ringFor(n: number): string {
+  let r = 4096;
+  while (r < n) r *= 2;
+  return r >= 2 ** 30 ? `${r / 2 ** 30}G` : r >= 2 ** 20 ? `${r / 2 ** 20}M` : `${r / 1024}K`;
+}
 
 export function capacityReport(m: Manifest): string {
   const cap = m.capture;
@@ -27,6 +38,14 @@ export function capacityReport(m: Manifest): string {
     lines.push(
       `  connections (${f.name}): ${f.valueSize.toLocaleString('en')} bytes each${f.accumulateSize ? ` (state + a ${2 * f.accumulateSize}-byte buffer, 2N: R2)` : ''}; ` +
         `${f.maxConnections.toLocaleString('en')} at most = ${humanBytes(f.valueSize * f.maxConnections)} of kernel memory, allocated when loaded`,
+    );
+  }
+  if (cap.sink.kind === 'ringbuf') {
+    const ms = (cap.sink.size / WIRE_RATE) * 1000;
+    lines.push(
+      `  at wire speed (one TLS stream at full speed, ~${WIRE_RATE / 1e6} MB/s on 2 vCPUs) the ring holds ${ms.toFixed(0)} ms of data: ` +
+        `the reader must get a CPU that often; to ride out a ${LONG_STALL_MS} ms burst at that rate use -> ringbuf(${ringFor((WIRE_RATE * LONG_STALL_MS) / 1000)}) ` +
+        `(after a loss, W0903 names the ring that would have held the burst it saw)`,
     );
   }
   lines.push(

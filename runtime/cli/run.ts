@@ -59,7 +59,7 @@ export function registerRun(program: Command): void {
       '--print',
       'with --write-streams, print the captured bytes too (text output shows only connections otherwise)',
     )
-    .option('--capture-ring-size <bytes>', 'size of the capture ring buffer, a power of two (default 4M)')
+    .option('--capture-ring-size <bytes>', 'size of the capture ring buffer, a power of two (default 16M)')
     .option('--max-connections <n>', 'connections each capture table holds (default 1024)')
     .option('--no-cache', 'compile from scratch, ignoring the cached program and object')
     .action(async (file: string | undefined, args: string[], opts: RunOpts) => {

@@ -122,6 +122,10 @@ export type CapEvent =
       droppedRecords: number;
       refusedConnections: number;
       unpairedReturns: number;
+      /** When bytes were dropped: the capture ring (a power of two) that would have held the largest burst. */
+      neededRing?: number;
+      /** The capture ring's size. */
+      ringSize?: number;
     };
 
 /** How much captured payload an output needs in 'capture' events: all of it, each stream's most recent `tail` bytes, or none. */

@@ -73,6 +73,7 @@ export class JsonRenderer implements Renderer {
           dropped_records: e.droppedRecords,
           refused_fragments: e.refusedConnections,
           unpaired_returns: e.unpairedReturns,
+          ...(e.neededRing ? { needed_ring_bytes: e.neededRing } : {}),
         });
         return;
       case 'maps':

@@ -13,6 +13,13 @@ export interface Out {
   writeLatin1?(bytes: string): void;
 }
 
+/** A size as the size options take it: 32M, 4K. */
+function sizeArg(n: number): string {
+  if (n % 2 ** 30 === 0) return `${n / 2 ** 30}G`;
+  if (n % 2 ** 20 === 0) return `${n / 2 ** 20}M`;
+  return `${Math.ceil(n / 1024)}K`;
+}
+
 function who(c: ConnInfo): string {
   return `conn ${c.id} ${c.comm}[${c.pid}] key 0x${c.key.toString(16)}`;
 }
@@ -96,8 +103,12 @@ export class TextRenderer implements Renderer {
           if (!this.quiet) this.err.write(`${line}, nothing lost\n`);
           return;
         }
+        const ring = e.neededRing ? sizeArg(e.neededRing) : '16M';
+        const hint = e.neededRing
+          ? `a capture ring of ${humanBytes(e.neededRing)} would have held the largest burst (the ring is ${humanBytes(e.ringSize ?? 0)}): -> ringbuf(${ring}) or --capture-ring-size ${ring}`
+          : `raise the capture ring (-> ringbuf(${ring}), --capture-ring-size) or max_connections`;
         this.err.write(
-          `warning[W0903]: ${line}; ${e.lostBytes} bytes missing from streams, kernel dropped ${e.droppedBytes} bytes in ${e.droppedRecords} records${e.refusedConnections ? `, ${e.refusedConnections} fragments of connections the table had no room for` : ''}\n  = hint: raise the capture ring (-> ringbuf(16M), --capture-ring-size) or max_connections\n`,
+          `warning[W0903]: ${line}; ${e.lostBytes} bytes missing from streams, kernel dropped ${e.droppedBytes} bytes in ${e.droppedRecords} records${e.refusedConnections ? `, ${e.refusedConnections} fragments of connections the table had no room for` : ''}\n  = hint: ${hint}\n`,
         );
         return;
       }

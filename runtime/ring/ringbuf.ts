@@ -137,6 +137,12 @@ export class RingReader {
     return { count, end: cons };
   }
 
+  /** The consumer position: where the next peek() starts. */
+  consumed(): number {
+    if (this.closed) return 0;
+    return Number(Atomics.load(this.consumerPos, 0));
+  }
+
   /** Give the space up to `end` (from peek()) back to the producer. */
   release(end: number): void {
     if (this.closed) return;

@@ -22,6 +22,8 @@ import { RingReader } from '../ring/ringbuf.js';
 export interface CaptureChannelOptions {
   /** Longest wait between drains of a quiet ring (ms). */
   drainMs: number;
+  /** The counters map (R11), to size bursts from the kernel's drop count. */
+  statsFd: number;
 }
 
 export class CaptureChannel {
@@ -52,7 +54,7 @@ export class CaptureChannel {
     private readonly cap: ManifestCapture,
     obj: BpfObject,
     private readonly renderer: Renderer,
-    opts: CaptureChannelOptions = { drainMs: 5 },
+    opts: CaptureChannelOptions = { drainMs: 5, statsFd: -1 },
     thread = CaptureChannel.startThread(cap),
   ) {
     const fd = obj.mapFd(cap.sink.map);
@@ -69,7 +71,16 @@ export class CaptureChannel {
       // Outputs that take everything use it at once (a view of the batch is enough); kept tails are copied.
       const copy = payload !== 'all';
       thread.configure(
-        { name: cap.sink.map, fd, size: cap.sink.size, payload, files: !!files, drainMs: opts.drainMs },
+        {
+          name: cap.sink.map,
+          fd,
+          size: cap.sink.size,
+          payload,
+          files: !!files,
+          drainMs: opts.drainMs,
+          statsFd: opts.statsFd,
+          dropBytesIndex: cap.dropBytes,
+        },
         (data, view, off, length, held, count) => {
           const rec = decodeCaptureRecord(data, view, off, length, held, copy);
           if (rec) this.streams.add(rec, Date.now(), count);
@@ -153,13 +164,22 @@ export class CaptureChannel {
         .reduce((n, c) => n + Number(readCounter(statsFd, c.index)), 0);
     const t = this.streams.totals;
     const perfLost = this.reader instanceof PerfReader ? this.reader.lost : 0;
+    const droppedBytes = count('capture-drop-bytes');
+    const burst = this.thread?.peakBurst ?? 0;
+    let neededRing: number | undefined;
+    if (droppedBytes > 0 && burst > this.cap.sink.size) {
+      neededRing = this.cap.sink.size;
+      while (neededRing < burst) neededRing *= 2;
+    }
     this.renderer.event({
       kind: 'capture-summary',
+      neededRing,
+      ringSize: this.cap.sink.kind === 'ringbuf' ? this.cap.sink.size : undefined,
       connections: t.connections,
       bytes: t.bytes,
       records: this.recordsRead(),
       lostBytes: t.lostBytes,
-      droppedBytes: count('capture-drop-bytes'),
+      droppedBytes,
       droppedRecords: count('capture-drop-records') + perfLost,
       refusedConnections: count('conn-table-full'),
       unpairedReturns: count('unpaired-return'),
@@ -178,6 +198,10 @@ export class CaptureChannel {
     payloadBytes: number;
     thread: boolean;
     stalls: number;
+    /** The capture thread's CPU seconds: its start-up (before it drained), and the rest. */
+    threadCpu?: { startup: number; draining: number };
+    /** The largest burst the capture thread saw, in ring bytes. */
+    peakBurst?: number;
   } {
     const t = this.streams.totals;
     return {
@@ -187,6 +211,10 @@ export class CaptureChannel {
       payloadBytes: t.bytes[0] + t.bytes[1],
       thread: !!this.thread,
       stalls: this.thread?.stalls ?? 0,
+      threadCpu: this.thread
+        ? { startup: this.thread.cpuAtReady, draining: this.thread.cpu - this.thread.cpuAtReady }
+        : undefined,
+      peakBurst: this.thread?.peakBurst,
     };
   }
 

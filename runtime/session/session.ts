@@ -26,6 +26,25 @@ import { ValueResolver } from '../events/resolve.js';
 import { Control, readControl } from './control.js';
 import { LiveView, type LiveOptions } from './snapshot.js';
 
+/** CPU seconds of this process's threads, by name (the main thread is `capc`, the capture thread `capc-capture`). */
+function threadCpu(): Record<string, number> {
+  const out: Record<string, number> = {};
+  const tick = 100; // USER_HZ
+  try {
+    for (const tid of fs.readdirSync('/proc/self/task')) {
+      const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const cpu = (Number(f[11]) + Number(f[12])) / tick; // utime, stime
+      const key = name === 'capc' || name === 'capc-capture' ? name : 'other';
+      out[key] = (out[key] ?? 0) + cpu;
+    }
+  } catch {
+    /* not Linux procfs: no breakdown */
+  }
+  return out;
+}
+
 export class CompileFailed extends Error {
   constructor(readonly diagnostics: Diagnostic[]) {
     super('compile failed');
@@ -107,6 +126,7 @@ class Session {
   private readonly signalHandlers: [NodeJS.Signals, () => void][] = [];
   private wake: (() => void) | undefined;
   private cpuAtAttach: NodeJS.CpuUsage | undefined;
+  private threadsAtAttach: Record<string, number> | undefined;
   private readonly resolver: ValueResolver;
   private control: Control | undefined;
   private live: LiveView | undefined;
@@ -153,7 +173,7 @@ class Session {
         m.capture,
         this.obj,
         opts.renderer,
-        { drainMs: opts.drainMs ?? 5 },
+        { drainMs: opts.drainMs ?? 5, statsFd: this.statsFd },
         this.thread,
       );
     await this.capture?.ready(); // nothing is attached before the capture ring is being read
@@ -176,6 +196,7 @@ class Session {
       this.links.push(...attachProbe(p, this.obj.program(p.program).ptr, { pid: opts.pid ?? this.child?.pid }));
     mark(`attached ${this.links.length} probes`);
     this.cpuAtAttach = process.cpuUsage();
+    if (process.env.CAPC_STATS_FILE) this.threadsAtAttach = threadCpu();
     for (const p of m.probes.filter((x) => x.attach.kind === 'begin')) runOnce(p, this.obj.program(p.program).fd);
     opts.onAttached?.();
     this.drainAll();
@@ -356,7 +377,12 @@ class Session {
         .filter(([, s]) => s)
         .map(([name, s]) => [name, { runs: Number(s!.runs), runTimeNs: Number(s!.runTimeNs) }]),
     );
+    const threads = threadCpu();
     const stats = {
+      // CPU seconds by thread since attach (the capture thread's are in capture.threadCpu: it has exited by now).
+      threads: Object.fromEntries(
+        Object.entries(threads).map(([k, v]) => [k, Math.round((v - (this.threadsAtAttach?.[k] ?? 0)) * 100) / 100]),
+      ),
       rings,
       capture: this.capture?.stats(),
       counters,

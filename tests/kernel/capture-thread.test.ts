@@ -52,8 +52,11 @@ async function exchangeWhileBlocked(inline: boolean): Promise<Run> {
   else delete process.env.CAPC_CAPTURE_INLINE;
   try {
     const code = await runSession({
-      // The default ring (4 MiB) holds well under a second of this exchange (~60 MB in a few seconds here).
-      source: { name: '-e', text: 'uprobe:libssl:SSL_write, uprobe:libssl:SSL_read accumulate(conn, 1024) -> ringbuf' },
+      // 4 MiB holds well under a second of this exchange (~60 MB in a few seconds here), far less than the stall.
+      source: {
+        name: '-e',
+        text: 'uprobe:libssl:SSL_write, uprobe:libssl:SSL_read accumulate(conn, 1024) -> ringbuf(4M)',
+      },
       compile: compileOptions({}, []),
       renderer: new FanOut([new StreamFiles(streams), stall]), // as capc run orders them
       signal: abort.signal,

@@ -3,7 +3,7 @@
 
 #define CAPC_WAKEUP_BYTES 1048576ULL  /* R10: unread bytes that make a producer wake the reader */
 #define CAPC_MAX_CHUNK 16384  /* largest record payload: the per-CPU record buffer holds a header and this many bytes */
-#define CAPC_CAPTURE_WAKEUP 1048576ULL  /* R10: wake the reader when a quarter of the capture ring is unread */
+#define CAPC_CAPTURE_WAKEUP 2097152ULL  /* R10: wake the reader as each quarter of the capture ring (at most 2 MiB) fills */
 
 #include "capc-capture.bpf.h"
 
@@ -52,7 +52,7 @@ struct {
 /* captured payload: variable-size records, metadata once per batch */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4194304);
+	__uint(max_entries, 16777216);
 } capc_payload SEC(".maps");
 
 /* R5: one record (header + N bytes) per CPU, for payloads sent in chunks */
