@@ -12,6 +12,7 @@ import { readBatch, type EntryHandler } from './batch.js';
 import {
   SHARED_BYTES,
   SHARED_CONFIGURED,
+  SHARED_POSTED,
   type DrainConfig,
   type DrainThreadData,
   type FromDrainThread,
@@ -130,6 +131,7 @@ export class DrainClient implements DirectStreamBytes {
 
   private send(m: ToDrainThread): void {
     this.port.postMessage(m);
+    Atomics.add(this.configured, SHARED_POSTED, 1);
   }
 
   /** Entries received since the last call (the session backs off while there are none); throws the thread's failure. */

@@ -26,9 +26,12 @@ export interface DrainConfig {
   dropBytesIndex: number;
 }
 
-/** Layout of DrainThreadData.shared. */
+/** Layout of DrainThreadData.shared: two BigInt64 counters, then Int32 slots. */
 export const SHARED_BYTES = 24;
-export const SHARED_CONFIGURED = 4; // index in an Int32Array view
+/** Int32 index: set once the configuration is posted. */
+export const SHARED_CONFIGURED = 4;
+/** Int32 index: messages posted to the thread so far (it looks at its port only when this moved). */
+export const SHARED_POSTED = 5;
 
 export type ToDrainThread =
   | { op: 'configure'; config: DrainConfig }
