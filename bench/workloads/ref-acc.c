@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -99,6 +100,12 @@ static int on_record(void *ctx, void *data, size_t len)
 	records++;
 	struct file *f = file_of(r->conn, r->tgid);
 	if (r->kind == 1) {
+		/* The stream's total: a lost tail still makes the file that long (a hole), as capc does. */
+		uint64_t total = *(const uint64_t *)((const char *)data + sizeof *r);
+		flush(f);
+		struct stat st;
+		if (fstat(f->fd, &st) == 0 && (uint64_t)st.st_size < total && ftruncate(f->fd, (off_t)total))
+			perror("ftruncate");
 		ends++;
 		return 0;
 	}
