@@ -69,10 +69,11 @@ const out = path.join(repoRoot, 'BENCHMARKS.md');
 // Running some benchmarks (`npm run bench -- tui`) keeps the other sections as they were,
 // and a fresh section takes the place of the old one with the same title.
 const old = fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '';
-// "## Before and after" is written by hand (what an optimisation changed, measured then): every run keeps it.
+// Sections written by hand (what an optimisation changed, where the time goes, measured then): every run keeps them.
+const HAND_WRITTEN = ['## Where the time goes', '## Before and after'];
 const history = old
   .split(/^(?=## )/m)
-  .filter((sec) => sec.startsWith('## Before and after'))
+  .filter((sec) => HAND_WRITTEN.some((t) => sec.startsWith(t)))
   .map((sec) => sec.replace(/\n+$/, '\n'));
 const body = only.length ? mergeSections(old, sections) : [...sections, ...history];
 fs.writeFileSync(out, [...header, ...body].join('\n') + '\n');

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { CapcError } from '../errors.js';
 import type { DirectStreamBytes } from '../events/model.js';
 import { readBatch, type EntryHandler } from './batch.js';
 import {
@@ -114,7 +115,14 @@ export class DrainClient implements DirectStreamBytes {
         this.waiting.delete(m.id);
         return;
       case 'error':
-        this.failure ??= new Error(`capture thread: ${m.message}`);
+        // E0906: the session still stops cleanly (END, maps, detach) and exits 1; --verbose shows the stack.
+        this.failure ??= new CapcError(
+          'E0906',
+          `the capture thread failed: ${m.message.split('\n')[0]}`,
+          ['bytes already written to stream files are kept; check the disk (space, permissions) if a write failed'],
+          undefined,
+          m.message,
+        );
         this.readyNow?.();
         for (const w of this.waiting.values()) w();
         this.waiting.clear();

@@ -5,8 +5,11 @@
 // holds (at most a quarter of it), writes the payload to the stream files
 // straight from ring memory (runtime/output/stream-writer.ts), copies into
 // one transferable batch only what the outputs need (runtime/capture/
-// batch.ts), releases the ring space, and posts the batch. Payload bytes are
-// never touched one by one in JavaScript.
+// batch.ts) and releases the ring space; batches are handed over when the
+// ring goes quiet, or every 20-50 ms while it is busy. Payload bytes are
+// never touched one by one in JavaScript. Between passes it waits on the
+// ring like libbpf's consumers (a wake-up every quarter of the ring, R10,
+// or a timer), longer when passes find little and no output needs bytes.
 //
 // Backpressure: the thread never waits for files (it writes them itself).
 // What it has handed to the main thread and the main thread has not taken
