@@ -99,7 +99,7 @@ export async function seed000Bench(runs = 5, writes = 200000): Promise<string> {
             '-c',
             workload.join(' '),
           ],
-          { CAPC_STATS_FILE: statsFile },
+          { CAPC_STATS_FILE: statsFile, CAPC_BPF_STATS: '1' },
         );
         if (r.code !== 0) throw new Error(`${v.name}: capc failed\n${r.stderr}`);
         const st = JSON.parse(fs.readFileSync(statsFile, 'utf8'));

@@ -71,7 +71,9 @@ export async function wirespeedBench(runs = 5, writes = 20000): Promise<string> 
   const parse = (out: string) => Number(/writes_per_sec (\d+)/.exec(out)?.[1] ?? NaN);
   const base: number[] = [];
   const samples = new Map<string, Sample[]>(VARIANTS.map((v) => [v.name, []]));
-  const vsRef = new Map<string, { cpu: number[]; bpf: number[] }>(VARIANTS.map((v) => [v.name, { cpu: [], bpf: [] }]));
+  const vsRef = new Map<string, { cpu: number[]; perByte: number[]; bpf: number[] }>(
+    VARIANTS.map((v) => [v.name, { cpu: [], perByte: [], bpf: [] }]),
+  );
   for (let i = 0; i < runs; i++) {
     base.push(parse((await run(frag, workload.slice(1))).stdout));
     let refSample: Sample | undefined;
@@ -109,7 +111,7 @@ export async function wirespeedBench(runs = 5, writes = 20000): Promise<string> 
               '-c',
               workload.join(' '),
             ],
-            { CAPC_STATS_FILE: statsFile },
+            { CAPC_STATS_FILE: statsFile, CAPC_BPF_STATS: '1' },
           );
           if (r.code !== 0) throw new Error(`${v.name}: capc failed\n${r.stderr}`);
           const st = JSON.parse(fs.readFileSync(statsFile, 'utf8'));
@@ -125,6 +127,8 @@ export async function wirespeedBench(runs = 5, writes = 20000): Promise<string> 
           };
           if (refSample) {
             vsRef.get(v.name)!.cpu.push(s.cpu / refSample.cpu);
+            // A consumer that lost bytes also wrote fewer: per byte kept is the fair ratio when either lost some.
+            vsRef.get(v.name)!.perByte.push(s.cpu / s.kept / (refSample.cpu / refSample.kept));
             vsRef.get(v.name)!.bpf.push(s.bpfNsPerWrite / refSample.bpfNsPerWrite);
           }
         }
@@ -147,7 +151,7 @@ export async function wirespeedBench(runs = 5, writes = 20000): Promise<string> 
     const ratio = (xs: number[]) => (xs.length ? `${med(xs).toFixed(2)}× (${range(xs)})` : '–');
     return (
       `| ${v.name} | ${med(wps).toFixed(0)} (${range(wps, 0)}) | ${med(kept).toFixed(1)}% (${range(kept, 1)}) | ${clean} of ${s.length} | ` +
-      `${med(s.map((x) => x.drops))} | ${med(cpu).toFixed(2)} s (${range(cpu)}) | ${ratio(r.cpu)} | ${med(bpf).toFixed(0)} ns | ${ratio(r.bpf)} |`
+      `${med(s.map((x) => x.drops))} | ${med(cpu).toFixed(2)} s (${range(cpu)}) | ${ratio(r.cpu)} | ${ratio(r.perByte)} | ${med(bpf).toFixed(0)} ns | ${ratio(r.bpf)} |`
     );
   });
   return [
@@ -161,8 +165,8 @@ export async function wirespeedBench(runs = 5, writes = 20000): Promise<string> 
     '',
     `No capture: ${med(base).toFixed(0)} writes/s (${range(base, 0)}), ${((med(base) * FRAG) / 1e6).toFixed(0)} MB/s.`,
     '',
-    '| capture | writes/s | plaintext kept | runs with 0 drops | drops (records) | consumer CPU | CPU vs C | BPF per write | BPF vs C |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| capture | writes/s | plaintext kept | runs with 0 drops | drops (records) | consumer CPU | CPU vs C | CPU per byte kept vs C | BPF per write | BPF vs C |',
+    '|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
     ...VARIANTS.filter((v) => v.kind === 'capc').map((v) => {

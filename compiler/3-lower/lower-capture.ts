@@ -38,7 +38,7 @@ export const CAPTURE_SINK = 'capc_payload';
  * then lacks to get a CPU. A wake-up costs the producer ~10 us: at 400 MB/s,
  * 2 MiB steps are ~200 a second.
  */
-export function captureWakeup(ringSize: number): number {
+function captureWakeup(ringSize: number): number {
   return Math.max(1, Math.min(2 << 20, Math.floor(ringSize / 4)));
 }
 const CHUNK_SCRATCH = 'capc_chunkbuf';

@@ -10,7 +10,7 @@
 //   u32 unused
 //   held bytes, padded to 8
 // The header's len field is the entry's payload length (the merged total).
-export const ENTRY_HEADER = 16;
+const ENTRY_HEADER = 16;
 
 export const entrySize = (held: number): number => (ENTRY_HEADER + held + 7) & ~7;
 

@@ -33,7 +33,7 @@ import {
 const F = CAPTURE_RECORD.fields;
 const H = CAPTURE_RECORD.size;
 /** Bytes handed to the main thread and not yet taken, past which the ring is left to fill. */
-export const MAX_IN_FLIGHT = 64 * 1024 * 1024;
+const MAX_IN_FLIGHT = 64 * 1024 * 1024;
 
 /** A pass that read less than this found the ring nearly idle. */
 const SMALL_PASS = 256 * 1024;

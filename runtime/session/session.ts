@@ -150,7 +150,8 @@ class Session {
     opts.onSessionStart?.();
     if (opts.command) this.child = HeldChild.start(opts.command, opts.childOutput);
 
-    if (process.env.CAPC_STATS_FILE) {
+    if (process.env.CAPC_STATS_FILE && process.env.CAPC_BPF_STATS === '1') {
+      // The kernel's per-program run time (two clock reads per run, so only when a benchmark asks for it).
       const s = RunTimeStats.enable();
       if (s instanceof RunTimeStats) this.runStats = s;
     }
