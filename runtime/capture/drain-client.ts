@@ -5,7 +5,7 @@
 // thread's failures into errors the session reports.
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { CapcError } from '../errors.js';
 import type { DirectStreamBytes } from '../events/model.js';
@@ -25,7 +25,7 @@ function threadScript(): URL {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 3; i++, dir = path.dirname(dir)) {
     const built = path.join(dir, 'drain-thread.mjs');
-    if (fs.existsSync(built)) return new URL(`file://${built}`);
+    if (fs.existsSync(built)) return pathToFileURL(built);
   }
   return new URL('./drain-thread-dev.mjs', import.meta.url);
 }
