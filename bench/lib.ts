@@ -3,6 +3,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 
 export interface Stat {
   median: number;
@@ -90,14 +91,15 @@ export function mkTemp(prefix: string): string {
   return fs.mkdtempSync(`${os.tmpdir()}/${prefix}`);
 }
 
-/** Build a C workload from bench/workloads (cached by content). */
+let workloadDir: string | undefined;
+/** Build a C workload from bench/workloads, once per benchmark process, in a private temporary directory. */
 export function buildWorkload(name: string, libs: string[] = []): string {
   const src = new URL(`./workloads/${name}.c`, import.meta.url).pathname;
-  const text = fs.readFileSync(src);
-  const hash = (BigInt(text.length) * 1000003n + BigInt([...text].reduce((a, b) => (a * 31 + b) >>> 0, 7))).toString(
-    16,
-  );
-  const out = `${os.tmpdir()}/capc-bench-${name}-${hash}`;
+  if (!workloadDir) {
+    const d = (workloadDir = mkTemp('capc-bench-bin-'));
+    process.once('exit', () => fs.rmSync(d, { recursive: true, force: true }));
+  }
+  const out = path.join(workloadDir, `${name}${libs.length ? '-' + libs.join('').replace(/[^\w]/g, '') : ''}`);
   if (!fs.existsSync(out)) execFileSync('cc', ['-O2', '-pthread', '-o', out, src, ...libs], { stdio: 'inherit' });
   return out;
 }

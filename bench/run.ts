@@ -6,12 +6,15 @@ import path from 'node:path';
 import { repoRoot } from '../tests/support/paths.js';
 import { machine, tool } from './lib.js';
 import { consumerBench } from './consumer.js';
+import { decodeScenarioBench, decoderBench } from './decode.js';
+import { exportsBench } from './exports.js';
 import { overheadBench } from './overhead.js';
 import { perHitBench } from './perhit.js';
 import { rampBench } from './ramp.js';
 import { ringSizeBench } from './ringsize.js';
 import { seed000Bench } from './seed000.js';
 import { startupBench } from './startup.js';
+import { tlsStacksBench } from './tlsstacks.js';
 import { tuiBench } from './tui.js';
 import { wakeupsBench } from './wakeups.js';
 import { wirespeedBench } from './wirespeed.js';
@@ -35,6 +38,14 @@ const BENCHES: { name: string; what: string; run: () => Promise<string> }[] = [
   { name: 'ramp', what: 'capture rate ramp', run: () => rampBench() },
   { name: 'overhead', what: 'traced-process overhead', run: () => overheadBench(Math.max(1, Math.round(runs / 2))) },
   { name: 'tui', what: 'terminal UI under load', run: () => tuiBench() },
+  {
+    name: 'decoders',
+    what: 'protocol decoders in isolation',
+    run: () => decoderBench(Math.max(1, Math.round(runs / 2))),
+  },
+  { name: 'decode-seed000', what: 'seed 000 with decoding (MariaDB, PostgreSQL)', run: () => decodeScenarioBench() },
+  { name: 'exports', what: 'pcapng, Prometheus and OTLP exports at 100k events/s', run: () => exportsBench(runs) },
+  { name: 'tlsstacks', what: 'capture cost per TLS stack (--tls)', run: () => tlsStacksBench(runs) },
 ];
 const unknown = only.filter((n) => !BENCHES.some((b) => b.name === n));
 if (unknown.length) {

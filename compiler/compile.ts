@@ -1,54 +1,65 @@
-// compiler/compile.ts — the pipeline: parse → analyze → lower → emit, each a
-// pure pass. Stops at the first phase that reports errors and returns every
-// diagnostic collected so far. An exception from a pass is a compiler bug: it
+// compiler/compile.ts — the pipeline: runs the passes of compiler/passes.ts
+// in order. Stops at the first pass boundary where errors were reported and
+// returns every diagnostic collected so far; with `dump`, stops after that
+// pass and returns its dump. An exception from a pass is a compiler bug: it
 // becomes an E0999 diagnostic with a "please report" hint, never a crash.
 import type { SourceFile } from '../grammar/ast.js';
-import { parse } from './1-parse/parse.js';
-import { analyze } from './2-analyze/analyze.js';
-import type { AnalyzeOptions } from './2-analyze/context.js';
-import { lower } from './3-lower/lower.js';
-import { emit, type Emitted, type EmitOptions } from './4-emit/emit.js';
+import { sortBySource } from './2-analyze/analyze.js';
+import type { Emitted } from './4-emit/emit.js';
 import type { Diagnostic } from './diagnostics/diagnostic.js';
 import type { Host } from './host.js';
+import { PASSES, PASS_NAMES, type PassContext, type PassName, type PassOptions } from './passes.js';
 
-export interface CompileOptions extends AnalyzeOptions, EmitOptions {}
+export { PASS_NAMES };
+
+export interface CompileOptions extends PassOptions {
+  /** Stop after this pass and return its dump (`capc emit --dump=PASS`). */
+  dump?: PassName;
+}
 
 export interface CompileResult {
   ok: boolean;
   diagnostics: Diagnostic[];
   output?: Emitted;
-  /** Phase that stopped the pipeline, when !ok. */
-  failedPhase?: 'parse' | 'analyze' | 'lower' | 'emit';
+  /** With options.dump: what that pass produced, as text. */
+  dump?: string;
+  /** The pass that stopped the pipeline, when !ok. */
+  failedPass?: PassName;
 }
 
 export function compile(source: SourceFile, host: Host, options: CompileOptions = {}): CompileResult {
   const diagnostics: Diagnostic[] = [];
   const hasErrors = () => diagnostics.some((d) => d.severity === 'error');
-  let phase: CompileResult['failedPhase'] = 'parse';
+  const cx: PassContext = { source, host, options };
+  const sortStart = new Map<string, number>();
+  let value: unknown = source;
+  let current: PassName = 'parse';
   try {
-    const parsed = parse(source);
-    diagnostics.push(...parsed.diagnostics);
-    if (hasErrors()) return { ok: false, diagnostics, failedPhase: 'parse' };
-    phase = 'analyze';
-    const { analyzed, diagnostics: ad } = analyze(parsed.program, source, host, options);
-    diagnostics.push(...ad);
-    if (hasErrors()) return { ok: false, diagnostics, failedPhase: 'analyze' };
-    phase = 'lower';
-    const lowered = lower(analyzed);
-    phase = 'emit';
-    const output = emit(lowered, options);
-    return { ok: true, diagnostics, output };
+    for (const p of PASSES) {
+      current = p.name;
+      sortStart.set(p.name, diagnostics.length);
+      const r = p.run(value as never, cx);
+      value = r.value;
+      diagnostics.push(...(r.diagnostics ?? []));
+      if ('sortFrom' in p && p.sortFrom) {
+        const from = sortStart.get(p.sortFrom)!;
+        diagnostics.splice(from, diagnostics.length - from, ...sortBySource(diagnostics.slice(from)));
+      }
+      if (p.stop && hasErrors()) return { ok: false, diagnostics, failedPass: p.name };
+      if (options.dump === p.name) return { ok: true, diagnostics, dump: p.dump(value as never) };
+    }
+    return { ok: true, diagnostics, output: value as Emitted };
   } catch (err) {
     const e = err as Error;
     diagnostics.push({
       code: 'E0999',
       severity: 'error',
-      message: `internal compiler error in the ${phase} phase: ${e.message}`,
+      message: `internal compiler error in the ${current} pass: ${e.message}`,
       hints: [
         'this is a bug in capc, not in your program: please report it with the script that triggered it',
         (e.stack ?? '').split('\n').slice(1, 4).join(' | ').trim(),
       ],
     });
-    return { ok: false, diagnostics, failedPhase: phase };
+    return { ok: false, diagnostics, failedPass: current };
   }
 }

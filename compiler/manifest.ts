@@ -2,11 +2,35 @@
 // Everything the runtime must know about a compiled program — probes and how
 // to attach them, maps and their key/value layouts, record layouts on each
 // ring, printf formats, counters, load-time constants — is here, written by
-// lowering next to the C it describes. The runtime imports only these types.
-import type { Span } from '../grammar/ast.js';
-import type { FormatSegment } from './2-analyze/printf-format.js';
+// lowering next to the C it describes. The runtime reads it through
+// compiler/index.ts. Self-contained: its types are its own (spans are the
+// shared diagnostics/source.ts ones), never the grammar's or the analysis's,
+// so what the runtime may rely on is exactly what is written here. The
+// version changes whenever a change here would mislead a runtime built for
+// the previous one; the runtime checks it before loading (manifestProblem).
+import type { Span } from '../diagnostics/source.js';
 
-export const MANIFEST_VERSION = 1;
+export const MANIFEST_VERSION = 5;
+
+/** Why this capc cannot use `m` (another manifest version, or not a manifest), or undefined when it can. */
+export function manifestProblem(m: unknown): string | undefined {
+  const version = (m as { version?: unknown } | null)?.version;
+  if (typeof m !== 'object' || m === null || version === undefined) return 'it is not a capc manifest';
+  if (version !== MANIFEST_VERSION)
+    return `it has manifest version ${String(version)}; this capc reads version ${MANIFEST_VERSION}`;
+  return undefined;
+}
+
+/** A printf conversion as the runtime formats it. */
+export type Conv = 'd' | 'i' | 'u' | 'x' | 'X' | 'o' | 'c' | 's' | 'p' | 'r' | 'rx' | 'rh';
+
+/** printf format, parsed once by the compiler (compiler/2-analyze/printf-format.ts). */
+export type FormatSegment =
+  /** Literal bytes, as a latin1 string (one char per byte). */
+  { lit: string } | { conv: Conv; flags: string; width?: number; precision?: number; arg: number };
+
+/** Protocols the runtime decodes from captured streams (`-> decode(...)`, `--decode`). */
+export const DECODE_PROTOCOLS = ['postgres', 'mysql', 'http', 'redis'] as const;
 
 export interface Manifest {
   version: typeof MANIFEST_VERSION;
@@ -17,7 +41,11 @@ export interface Manifest {
   events: ManifestEvent[];
   counters: ManifestCounter[];
   /** Load-time constants (`.rodata.capc`), filled in by the runtime before load. */
-  rodata: { section: string; size: number; fields: { name: 'cpid' | 'start_ns'; offset: number; size: number }[] };
+  rodata: {
+    section: string;
+    size: number;
+    fields: { name: 'cpid' | 'start_ns' | 'scope'; offset: number; size: number }[];
+  };
   /** Name of the per-CPU counter map (drops, failed map updates), indexed by counters[].index. */
   statsMap: string;
   config: { strlen: number; maxMapKeys: number; ringbufSize: number; wakeupBytes: number; loopLimit?: number };
@@ -34,7 +62,8 @@ export const CAPTURE_RECORD = {
 export const CAPTURE_KIND = { data: 0, close: 1, final: 2 } as const;
 
 export interface ManifestCapture {
-  sink: { kind: 'ringbuf' | 'perfbuf'; map: string; size: number };
+  /** `pcapng`: the kernel side is a ring buffer; capc also writes the streams to this file (`-> pcapng("FILE")`). */
+  sink: { kind: 'ringbuf' | 'perfbuf'; map: string; size: number; pcapng?: string };
   /** raw_tp program capc runs (BPF_PROG_TEST_RUN) to flush idle batches; args: idle ns, final flag. */
   flushProgram: string;
   idleFlushMs: number;
@@ -43,6 +72,25 @@ export interface ManifestCapture {
   /** Counter indexes: records and payload bytes the sink could not take (R11). */
   dropRecords: number;
   dropBytes: number;
+  /** Protocols to decode from the captured streams (`-> decode(...)`): names, or ['auto']. */
+  decode?: string[];
+  /** Captures through uprobe signatures: with -c/-p capc fills this tgid map with the command and its descendants. */
+  scope?: { map: string };
+  /**
+   * TLS discovery (runtime/tls/): 'capture' attaches the `uprobe:tls:` programs
+   * (attach.discover) to every TLS stack found; 'watch' attaches the tls-watch
+   * counter to the stacks the program does not probe. New executables arrive
+   * on `execRing` (struct capc_exec_ev); capc marks those it looked at in
+   * `knownMap` (struct capc_exe_key); `watchMap` holds the counts
+   * (struct capc_watch_key -> struct capc_watch_val).
+   */
+  discovery?: {
+    mode: 'capture' | 'watch';
+    execRing: string;
+    execRingSize: number;
+    knownMap: string;
+    watchMap?: string;
+  };
 }
 
 export interface ManifestCaptureSite {
@@ -66,6 +114,8 @@ export interface ManifestCaptureFamily {
   /** Bytes per connection in the table (header + 2N buffer for accumulate). */
   valueSize: number;
   accumulateSize?: number;
+  /** accumulate: bytes of the batch buffer, 2N (R2); 0 without accumulate. */
+  bufferSize: number;
   maxConnections: number;
   /** Counter: fragments of new connections refused because the table was full. */
   fullCounter: number;
@@ -78,7 +128,21 @@ export type ManifestAttach =
   | { kind: 'end' }
   | { kind: 'tracepoint'; category: string; name: string }
   | { kind: 'rawtracepoint'; name: string }
-  | { kind: 'uprobe'; ret: boolean; path: string; func: string; offset: number; target: string }
+  /**
+   * discover: attached by TLS discovery to every binary that has `func` (path
+   * is 'tls'). retInsns: the return half of a Go capture, attached as uprobes
+   * on each RET instruction of `func` (no uretprobes in Go: stacks move).
+   */
+  | {
+      kind: 'uprobe';
+      ret: boolean;
+      path: string;
+      func: string;
+      offset: number;
+      target: string;
+      discover?: boolean;
+      retInsns?: boolean;
+    }
   | { kind: 'usdt'; path: string; provider: string; name: string; target: string }
   | { kind: 'interval'; periodNs: string }
   /** On every CPU: `hz` samples a second (frequency mode), or one every `periodNs`. */
@@ -89,7 +153,9 @@ export type ManifestAttach =
 export interface ManifestProbe {
   id: number;
   /** What the program does: the user's probe, the entry half of a capture pair, a close watcher. */
-  role?: 'probe' | 'capture-entry' | 'capture-return' | 'close';
+  role?: 'probe' | 'capture-entry' | 'capture-return' | 'close' | 'scope' | 'exec-watch' | 'tls-watch';
+  /** Capture programs: the signature family (discovery attaches by family and function). */
+  family?: string;
   /** BPF program (C function) name. */
   program: string;
   /** Canonical probe name, e.g. `tracepoint:syscalls:sys_enter_openat`. */
@@ -189,12 +255,11 @@ export interface ManifestCounter {
  * producer position when the record was made: capc prints every event before
  * it first, so print() and clear() keep their place among printf output.
  * exit: arg = exit code. print: arg = map index in the manifest, a = top, b =
- * divisor. clear, zero: arg = map index.
+ * divisor. clear, zero: arg = map index. 32 bytes.
  */
 export const CTL_EXIT = 1;
 export const CTL_PRINT = 2;
 export const CTL_CLEAR = 3;
 export const CTL_ZERO = 4;
-export const CTL_RECORD_SIZE = 32;
 /** Size of the record header on event rings. */
 export const EVENT_HEADER_SIZE = 8;

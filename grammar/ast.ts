@@ -1,24 +1,10 @@
 // grammar/ast.ts — the .cap abstract syntax tree: node types and source spans.
 // Nodes are plain data. Every node carries the span of the text it came from,
-// so every later diagnostic can point at the source.
+// so every later diagnostic can point at the source. Span and SourceFile are
+// the shared ones (diagnostics/source.ts), re-exported for the AST's users.
+import type { SourceFile, Span } from '../diagnostics/source.js';
 
-/** A half-open range of source text, with 1-based line/column of both ends. */
-export interface Span {
-  start: number; // offset of the first character
-  end: number; // offset one past the last character
-  line: number;
-  col: number;
-  endLine: number;
-  endCol: number; // column one past the last character
-}
-
-export interface SourceFile {
-  /** Name shown in diagnostics: a path, or `-e` for a program given on the command line. */
-  name: string;
-  text: string;
-  /** Offset in `text` of the first byte sequence that was not valid UTF-8 (decoded as U+FFFD). */
-  invalidUtf8At?: number;
-}
+export type { SourceFile, Span };
 
 export interface Program {
   kind: 'Program';
@@ -133,7 +119,13 @@ export interface SinkStmt {
 export interface SinkSpec {
   name: string;
   size?: Expr;
+  /** `-> pcapng("FILE")`: where the captured streams are written. */
+  file?: Expr;
+  /** An argument the sink does not take (`-> ringbuf(8M, 1)`), reported by analysis. */
+  extra?: Expr;
   span: Span;
+  /** `-> decode(postgres, mysql)` after the sink: the word (`decode`), the protocols named, where. */
+  then?: { name: string; protocols: { name: string; span: Span }[]; span: Span };
 }
 
 // ---- expressions ------------------------------------------------------------

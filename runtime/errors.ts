@@ -2,9 +2,9 @@
 // user can act on (environment, load, attach, process). It carries a stable
 // diagnostic code and hints, and maps to an exit code: 2 for usage and
 // compile-time problems, 1 for everything that fails while running.
-import type { Span } from '../grammar/ast.js';
-import type { DiagnosticCode } from '../compiler/diagnostics/catalogue.js';
-import type { Diagnostic } from '../compiler/diagnostics/diagnostic.js';
+import type { Span } from '../diagnostics/source.js';
+import type { DiagnosticCode } from '../diagnostics/catalogue.js';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
 
 export class CapcError extends Error {
   constructor(
@@ -30,5 +30,5 @@ export class CapcError extends Error {
 
 export function exitCodeFor(code: DiagnosticCode): number {
   if (/^E0[1-5]/.test(code)) return 2;
-  return ['E0601', 'E0701', 'E0702', 'E0904', 'E0905'].includes(code) ? 2 : 1;
+  return ['E0601', 'E0701', 'E0702', 'E0904', 'E0905', 'E0907'].includes(code) ? 2 : 1;
 }

@@ -1,9 +1,17 @@
 #!/usr/bin/env node
 // tests/run.mjs — the test command (`npm test` builds first, then runs this).
 // Finds every *.test.ts and *.test.tsx (UI components) explicitly (Node 20's
-// runner silently runs nothing when given no files), runs them with node's
-// own runner (TAP), one file at a time
-// (kernel tests must not race each other), and fails if no test ran at all.
+// runner silently runs nothing when given no files) and runs them with node's
+// own runner (TAP) in two phases:
+//   1. shared: files that can run beside each other, CAPC_TEST_JOBS at a time
+//      (default 3: most wait on servers, the kernel or child processes);
+//   2. exclusive: one file at a time, alone on the machine — files that
+//      measure rates, memory or timing, or count every drop or event on the
+//      machine (a capture that sees another test's traffic would count it).
+// A file says it is exclusive with a line `// test-lane: exclusive` in its
+// header comment. Fails if no test ran at all. Each test may take 15
+// minutes: the fuzzer's 5,000 cases went past 5 on a busy 2-vCPU machine
+// once capture programs carried the TLS families.
 //   node tests/run.mjs              all tests
 //   node tests/run.mjs unit e2e     only tests under those folders
 import { spawn } from 'node:child_process';
@@ -12,7 +20,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
-const roots = ['tests', 'grammar', 'compiler', 'runtime', 'stdlib', 'bench'];
+const roots = ['tests', 'diagnostics', 'grammar', 'compiler', 'runtime', 'stdlib', 'bench'];
 
 function walk(dir, out) {
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -34,32 +42,55 @@ if (files.length === 0) {
   );
   process.exit(1);
 }
+
+const exclusive = (f) =>
+  /^\/\/ test-lane: exclusive\b/m.test(fs.readFileSync(path.join(root, f), 'utf8').slice(0, 4000));
+const alone = files.filter(exclusive);
+const shared = files.filter((f) => !alone.includes(f));
+const jobs = Math.max(1, Number(process.env.CAPC_TEST_JOBS ?? 3));
 console.error(
-  `tests/run.mjs: ${files.length} test files${process.env.CAPC_REQUIRE_KERNEL === '1' ? ' (kernel tests required)' : ''}`,
+  `tests/run.mjs: ${files.length} test files (${shared.length} shared, ${jobs} at a time; ${alone.length} alone)${process.env.CAPC_REQUIRE_KERNEL === '1' ? ' (kernel tests required)' : ''}`,
 );
 
-const child = spawn(
-  process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=tap', '--test-concurrency=1', '--test-timeout=300000', ...files],
-  {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  },
-);
-let tail = '';
-child.stdout.on('data', (d) => {
-  process.stdout.write(d);
-  tail = (tail + d.toString()).slice(-4000);
-});
-child.on('exit', (code) => {
-  const num = (k) => Number(new RegExp(`^# ${k} (\\d+)`, 'm').exec(tail)?.[1] ?? NaN);
-  const pass = num('pass');
-  const fail = num('fail');
-  const skipped = num('skipped');
-  if (!(pass > 0)) {
-    console.error(`tests/run.mjs: no test passed (pass=${pass}): failing`);
-    process.exit(1);
-  }
-  console.error(`tests/run.mjs: ${pass} passed, ${fail} failed, ${skipped} skipped`);
-  process.exit(code === 0 && fail === 0 ? 0 : 1);
-});
+/** Runs one phase; resolves with its exit code and the counts from its TAP summary. */
+function phase(list, concurrency) {
+  return new Promise((resolve) => {
+    if (!list.length) return resolve({ code: 0, pass: 0, fail: 0, skipped: 0 });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--test',
+        '--test-reporter=tap',
+        `--test-concurrency=${concurrency}`,
+        '--test-timeout=900000',
+        ...list,
+      ],
+      { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let tail = '';
+    child.stdout.on('data', (d) => {
+      process.stdout.write(d);
+      tail = (tail + d.toString()).slice(-4000);
+    });
+    child.on('exit', (code) => {
+      const num = (k) => Number(new RegExp(`^# ${k} (\\d+)`, 'm').exec(tail)?.[1] ?? NaN);
+      resolve({ code, pass: num('pass'), fail: num('fail'), skipped: num('skipped') });
+    });
+  });
+}
+
+const started = Date.now();
+const a = await phase(shared, jobs);
+const b = await phase(alone, 1);
+const pass = a.pass + b.pass;
+const fail = a.fail + b.fail;
+const skipped = a.skipped + b.skipped;
+const secs = ((Date.now() - started) / 1000).toFixed(0);
+if (!(pass > 0)) {
+  console.error(`tests/run.mjs: no test passed (pass=${pass}): failing`);
+  process.exit(1);
+}
+console.error(`tests/run.mjs: ${pass} passed, ${fail} failed, ${skipped} skipped in ${secs} s`);
+process.exit(a.code === 0 && b.code === 0 && fail === 0 ? 0 : 1);

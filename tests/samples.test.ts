@@ -10,9 +10,9 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { parse } from '../compiler/1-parse/parse.js';
 import { compile, type CompileOptions } from '../compiler/compile.js';
-import { renderDiagnostics } from '../compiler/diagnostics/render.js';
+import { renderDiagnostics } from '../diagnostics/render.js';
 import { fixtureHost } from './fixtures/fixture-host.js';
-import { dumpProgram } from './support/ast-dump.js';
+import { dumpProgram } from '../compiler/1-parse/dump-ast.js';
 import { repoRoot } from './support/paths.js';
 
 const root = path.join(repoRoot, 'tests', 'samples');

@@ -8,6 +8,7 @@ import { buildAst } from '../../grammar/ast-builder.js';
 import { capLexer, UnterminatedComment, UnterminatedString } from '../../grammar/tokens.js';
 import { CapParser } from '../../grammar/parser.js';
 import { DiagnosticBag, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { checkSourceSize, checkTokenNesting, checkTreeDepth, MAX_TOKEN_NESTING, tooDeep } from './limits.js';
 
 export interface ParseResult {
   program: Program;
@@ -124,10 +125,18 @@ function capParser(): CapParser {
   return parserInstance;
 }
 
+const EMPTY: Program = {
+  kind: 'Program',
+  items: [],
+  span: { start: 0, end: 0, line: 1, col: 1, endLine: 1, endCol: 1 },
+};
+
 export function parse(source: SourceFile): ParseResult {
   const bag = new DiagnosticBag();
-  const lexed = capLexer().tokenize(source.text);
   const spanOf = (offset: number, length: number): Span => spanAt(source.text, offset, length);
+  const tooLarge = checkSourceSize(source, spanOf);
+  if (tooLarge) return { program: EMPTY, diagnostics: [tooLarge] };
+  const lexed = capLexer().tokenize(source.text);
 
   // A '/' inside a predicate ends it and the rest of the line lexes as junk:
   // say why once, and not once per character that follows.
@@ -172,9 +181,18 @@ export function parse(source: SourceFile): ParseResult {
     } else good.push(t);
   }
 
+  const deep = checkTokenNesting(good, spanOf);
+  if (deep) return { program: EMPTY, diagnostics: [...bag.items, deep] };
   const parser = capParser();
   parser.input = good;
-  const cst = parser.program();
+  let cst;
+  try {
+    cst = parser.program();
+  } catch (e) {
+    // A backstop under the nesting check: the parser recursed past the stack.
+    if (!(e instanceof RangeError)) throw e;
+    return { program: EMPTY, diagnostics: [...bag.items, tooDeep(undefined, MAX_TOKEN_NESTING)] };
+  }
   // Lexical errors explain what follows them: skip parser errors they caused.
   const lexicalAt = new Set(bag.items.map((d) => d.span?.start));
   const unterminated = bag.items.filter((d) => d.code === 'E0103' || d.code === 'E0104').map((d) => d.span!);
@@ -206,6 +224,8 @@ export function parse(source: SourceFile): ParseResult {
   }
   const { program, problems } = buildAst(cst, source.text);
   for (const p of problems) bag.add(p.kind === 'bad-escape' ? 'E0105' : 'E0106', p.message, p.span);
+  const tooDeepTree = checkTreeDepth(program);
+  if (tooDeepTree) return { program: EMPTY, diagnostics: [...bag.items, tooDeepTree] };
   return { program, diagnostics: bag.items };
 }
 

@@ -1,16 +1,19 @@
-// compiler/2-analyze/analyze.ts — phase 2: AST → AnalyzedProgram.
-// Resolves every probe spec into attach points (one probe instance each),
-// reads the config block, and types every instance's predicate and body.
-// Maps are program-wide and typed by their first write in program order, so
-// the bodies are checked twice: once to learn the maps, once for real.
+// compiler/2-analyze/analyze.ts — phase 2, in two passes (compiler/passes.ts).
+// collect: AST → the program's probe instances (every probe spec resolved into
+// attach points, one instance each), its config, and which probes capture
+// through a signature. check: types every instance's predicate and body once,
+// in program order. Maps are program-wide and typed by their first write in
+// program order, so a body that reads a map before the probe that first
+// writes it (or sees a string map smaller than it ends up) is checked again
+// once every map is known; other bodies are checked once.
 import * as A from '../../grammar/ast.js';
 import { DiagnosticBag, didYouMean, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Host } from '../host.js';
 import type { AnalyzedProgram, CaptureSite, MapInfo, ProbeInstance, ProgramConfig } from './analyzed.js';
-import { detectCaptureMode, finishCapture } from './check-capture.js';
+import { checkCaptureSites, detectCaptureMode, expandCoverage } from './check-capture.js';
 import { checkExpr } from './check-expr.js';
 import { checkStmts } from './check-stmt.js';
-import type { AnalyzeOptions, CheckContext } from './context.js';
+import { MapRegistry, type AnalyzeOptions, type CheckContext } from './context.js';
 import { resolveProbeSpec } from './probes.js';
 import { isInt, typeName } from './types.js';
 
@@ -18,13 +21,14 @@ export const DEFAULT_CONFIG: ProgramConfig = {
   strlen: 64,
   maxMapKeys: 4096,
   ringbufSize: 4 << 20, // a Node consumer pauses (GC, output) longer than libbpf's: 1M dropped ~4% of a 2.7 M records/s storm, 4M none
-  captureRingSize: 0, // 0: the sink's own default (check-capture.ts DEFAULT_CAPTURE_RING)
+  captureRingSize: 0, // 0: the sink's own default (plan-capture.ts DEFAULT_CAPTURE_RING)
   maxConnections: 1024,
   idleFlushMs: 100,
   captureWritesAtEntry: 0,
-  /** 0: a quarter of the ring (set from ringbufSize unless given). */
+  /** 0: a quarter of the ring (chosen by lowering, R10). */
   wakeupBytes: 0,
   loopLimit: 1024,
+  tlsCheck: 1,
 };
 
 const CONFIG_KEYS: Record<string, keyof ProgramConfig> = {
@@ -38,19 +42,25 @@ const CONFIG_KEYS: Record<string, keyof ProgramConfig> = {
   idle_flush_ms: 'idleFlushMs',
   capture_writes_at_entry: 'captureWritesAtEntry',
   loop_limit: 'loopLimit',
+  tls_check: 'tlsCheck',
 };
 
-export interface AnalyzeResult {
-  analyzed: AnalyzedProgram;
-  diagnostics: Diagnostic[];
+/** What the collect pass finds: the program's probe instances and config, before any body is checked. */
+export interface Collected {
+  source: A.SourceFile;
+  config: ProgramConfig;
+  instances: ProbeInstance[];
+  options: AnalyzeOptions;
+  /** collect reported errors (a probe that did not resolve...): check still types the bodies, and stops there. */
+  failed: boolean;
 }
 
-export function analyze(
+export function collect(
   program: A.Program,
   source: A.SourceFile,
   host: Host,
   options: AnalyzeOptions = {},
-): AnalyzeResult {
+): { collected: Collected; diagnostics: Diagnostic[] } {
   const bag = new DiagnosticBag();
   const config = readConfig(program, bag, options);
   const instances: ProbeInstance[] = [];
@@ -79,53 +89,71 @@ export function analyze(
       'a probe looks like: BEGIN { printf("hello\\n"); exit(); }',
     );
   }
-
   for (const inst of instances) detectCaptureMode(inst, host, config, bag);
+  // A capture on SSL_write also covers SSL_write_ex: the copies are instances, their bodies checked like the user's.
+  expandCoverage(instances, host, config);
+  return { collected: { source, config, instances, options, failed: bag.hasErrors }, diagnostics: bag.items };
+}
+
+export function check(c: Collected): { analyzed: AnalyzedProgram; diagnostics: Diagnostic[] } {
+  const { instances, config, options } = c;
+  const maps = new MapRegistry();
   const uses = { cpid: false, elapsed: false };
-  // Pass 1: learn the maps (diagnostics discarded).
-  const maps = new Map<string, MapInfo>();
-  for (const inst of instances)
-    checkInstance(inst, {
-      bag: new DiagnosticBag(),
-      maps,
-      config,
-      options,
-      inst: fresh(inst),
-      uses,
-      terminated: false,
-      sites: [],
-    });
-  // Pass 2: check for real with every map known.
-  const learned = new Map(maps);
-  maps.clear();
+  const checked = new Map<
+    ProbeInstance,
+    { bag: DiagnosticBag; sites: CaptureSite[]; view: ReturnType<MapRegistry['startBody']> }
+  >();
+  const checkOne = (inst: ProbeInstance): void => {
+    const bag = new DiagnosticBag();
+    const sites: CaptureSite[] = [];
+    for (const table of [inst.types, inst.calls, inst.fields, inst.vars]) table.clear();
+    const view = maps.startBody();
+    checkInstance(inst, { bag, maps, config, options, inst, uses, terminated: false, sites });
+    checked.set(inst, { bag, sites, view });
+  };
+  for (const inst of instances) checkOne(inst);
+  // Checked again now that every map is known; a body's second check replaces its first.
+  for (const inst of instances.filter((i) => maps.sawOtherwise(checked.get(i)!.view))) checkOne(inst);
+  const bag = new DiagnosticBag();
   const sites: CaptureSite[] = [];
   for (const inst of instances) {
-    const cx: CheckContext = { bag, maps, config, options, inst, uses, terminated: false, sites };
-    // Reads before the first write (in another probe) see the learned type.
-    for (const [k, v] of learned) if (!maps.has(k)) maps.set(k, v);
-    checkInstance(inst, cx);
+    const r = checked.get(inst)!;
+    bag.merge(r.bag);
+    for (const s of r.sites) sites.push({ ...s, index: sites.length });
   }
-  for (const inst of instances) reportUnwrittenMaps(inst, learned, bag);
-  const capture = bag.hasErrors ? undefined : finishCapture(sites, instances, config, host, bag);
-  // Report in source order, whatever order the checks ran in.
-  bag.items.sort((a, b) => (a.span?.start ?? 0) - (b.span?.start ?? 0));
+  const all = maps.all();
+  for (const inst of instances) reportUnwrittenMaps(inst, all, bag);
+  if (!c.failed && !bag.hasErrors) checkCaptureSites(sites, bag);
   return {
     analyzed: {
-      source,
+      source: c.source,
       instances,
-      maps: learned,
+      maps: all,
       config,
       uses,
       positional: options.positional ?? [],
-      capture,
-      testDisableRule: options.testDisableRule,
+      sites,
+      capture: undefined,
     },
     diagnostics: bag.items,
   };
 }
 
-function fresh(inst: ProbeInstance): ProbeInstance {
-  return { ...inst, types: new Map(), calls: new Map(), fields: new Map(), vars: new Map() };
+/** collect then check (tests; the compiler runs them as passes). */
+export function analyze(
+  program: A.Program,
+  source: A.SourceFile,
+  host: Host,
+  options: AnalyzeOptions = {},
+): { analyzed: AnalyzedProgram; diagnostics: Diagnostic[] } {
+  const col = collect(program, source, host, options);
+  const chk = check(col.collected);
+  return { analyzed: chk.analyzed, diagnostics: sortBySource([...col.diagnostics, ...chk.diagnostics]) };
+}
+
+/** Diagnostics in source order, whatever order the checks ran in (stable: same place, same order). */
+export function sortBySource(ds: Diagnostic[]): Diagnostic[] {
+  return [...ds].sort((a, b) => (a.span?.start ?? 0) - (b.span?.start ?? 0));
 }
 
 function checkInstance(inst: ProbeInstance, cx: CheckContext): void {
@@ -187,7 +215,6 @@ function readConfig(program: A.Program, bag: DiagnosticBag, options: AnalyzeOpti
   }
   Object.assign(config, options.configOverrides);
   const flags = new Set(Object.keys(options.configOverrides ?? {}) as (keyof ProgramConfig)[]);
-  if (!config.wakeupBytes) config.wakeupBytes = Math.max(1, Math.floor(config.ringbufSize / 4));
   validateConfig(config, bag, spans, flags);
   return config;
 }
@@ -244,6 +271,8 @@ function validateConfig(
     report('idleFlushMs', `idle_flush_ms ${c.idleFlushMs} must be from 1 to 3600000`);
   if (c.captureWritesAtEntry !== 0 && c.captureWritesAtEntry !== 1)
     report('captureWritesAtEntry', 'capture_writes_at_entry must be 0 or 1');
-  if (ringOk && (c.wakeupBytes < 1 || c.wakeupBytes > c.ringbufSize))
+  if (c.tlsCheck !== 0 && c.tlsCheck !== 1) report('tlsCheck', 'tls_check must be 0 or 1');
+  // 0: the default, chosen by lowering (R10: a quarter of the ring).
+  if (ringOk && c.wakeupBytes !== 0 && (c.wakeupBytes < 1 || c.wakeupBytes > c.ringbufSize))
     report('wakeupBytes', 'wakeup_bytes must be between 1 and the ring buffer size');
 }

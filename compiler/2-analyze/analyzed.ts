@@ -107,7 +107,19 @@ export interface CaptureInfo {
   sites: CaptureSite[];
   /** Per family: the accumulate size all its sites share (undefined: capture() only). */
   families: Map<string, { accumulateSize?: number; chunkSize: number; span: Span }>;
-  sink: { kind: 'ringbuf' | 'perfbuf'; size: number };
+  /** pcapng: a ring buffer whose streams capc also writes to `pcapng` (a file name). */
+  sink: { kind: 'ringbuf' | 'perfbuf'; size: number; pcapng?: string };
+  /** Protocols `-> decode(...)` asked for (['auto'] for all). */
+  decode?: string[];
+  /** Captures through TLS signatures: with -c/-p they follow the process tree (capc_scope), not one pid. */
+  scope: boolean;
+  /**
+   * TLS discovery at run time: 'capture' when the program has `uprobe:tls:`
+   * probes (capc attaches them to every TLS stack it finds); 'watch' when it
+   * probes TLS stacks explicitly (capc counts calls into the ones it does not
+   * probe, to warn at exit); undefined otherwise.
+   */
+  discovery?: 'capture' | 'watch';
 }
 
 export interface ProbeInstance {
@@ -125,6 +137,14 @@ export interface ProbeInstance {
   capture?: CaptureMode;
   /** Set for probes capc adds itself to see connections close. */
   closeFor?: { family: string; sig: CloseSignature };
+  /** Set for probes capc adds because a signature covers a sibling (SSL_write covers SSL_write_ex): the instance it comes from. */
+  coveredBy?: number;
+  /**
+   * Set for programs capc adds for capture scope and TLS discovery: following
+   * the -c/-p process tree (fork, exit), seeing new executables (exec), and
+   * counting calls into TLS stacks the program does not probe (tls-watch).
+   */
+  internal?: 'scope-fork' | 'scope-exit' | 'exec-watch' | 'tls-watch';
 }
 
 export interface ProgramConfig {
@@ -135,7 +155,7 @@ export interface ProgramConfig {
   /** Bytes of the event ring buffer (power of two, multiple of the page size). */
   ringbufSize: number;
   /** Bytes of the capture ring (ringbuf sink) or per-CPU perf buffer (perfbuf sink). */
-  /** 0: the sink's default (check-capture.ts DEFAULT_CAPTURE_RING). */
+  /** 0: the sink's default (plan-capture.ts DEFAULT_CAPTURE_RING). */
   captureRingSize: number;
   /** Entries of each connection table (one per family). */
   maxConnections: number;
@@ -143,10 +163,12 @@ export interface ProgramConfig {
   idleFlushMs: number;
   /** Capture writes at entry (1: one trap, requested length) instead of at return (0: exact). */
   captureWritesAtEntry: number;
-  /** Unread bytes in a ring that make a producer wake the consumer (R10). */
+  /** Unread bytes in a ring that make a producer wake the consumer (R10); 0: lowering picks a quarter of the ring. */
   wakeupBytes: number;
   /** Most iterations of a while loop (R6); reaching it is counted and reported. */
   loopLimit: number;
+  /** 1: a program that captures TLS through explicit probes also watches for TLS stacks it does not probe, and warns at exit. */
+  tlsCheck: number;
 }
 
 export interface AnalyzedProgram {
@@ -155,9 +177,10 @@ export interface AnalyzedProgram {
   maps: Map<string, MapInfo>;
   config: ProgramConfig;
   positional: string[];
+  /** accumulate()/capture() statements, in program order (check). */
+  sites: CaptureSite[];
+  /** What capture needs: families, sink, the probes that see connections close (plan-capture). */
   capture: CaptureInfo | undefined;
-  /** Tests only: a verifier rule left out (see AnalyzeOptions.testDisableRule). */
-  testDisableRule?: 'R2' | 'R3';
   /** Builtins that need values from userspace at load time. */
   uses: { cpid: boolean; elapsed: boolean };
 }

@@ -114,7 +114,7 @@ function wholeMap(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr): A.MapR
       'E0204',
       `map ${m.name} is never assigned`,
       m.span,
-      cx.maps.size ? `maps in this program: ${[...cx.maps.keys()].join(', ')}` : undefined,
+      cx.maps.names().length ? `maps in this program: ${cx.maps.names().join(', ')}` : undefined,
     );
     return undefined;
   }

@@ -1,28 +1,22 @@
 // compiler/2-analyze/check-capture.ts — payload capture in analysis: which
 // probes capture through a signature (and so become entry/return pairs),
 // checking accumulate()/capture() statements and their sinks (R1 sizes,
-// scalar keys), making the sites of one connection family agree, and adding
-// the probes that see connections close.
+// scalar keys), and making the sites of one connection family agree; and the
+// sibling functions a signature covers (SSL_write_ex beside SSL_write), added
+// as probe instances by the collect pass so their bodies are checked like the
+// user's. What capture then needs (families, the sink, the probes that see
+// connections close, the -c/-p process tree and TLS discovery) is planned by
+// compiler/3-lower/plan-capture.ts.
+import { DECODE_PROTOCOLS } from '../manifest.js';
 import type * as A from '../../grammar/ast.js';
 import { forEachExprIn, forEachStmt } from '../../grammar/walk.js';
-import { CLOSE_SIGNATURES, findSignature, CAPTURE_SIGNATURES } from '../../stdlib/signatures.js';
+import { findSignature, CAPTURE_SIGNATURES, FAMILIES, type CaptureSignature } from '../../stdlib/signatures.js';
+import { r1PowerOfTwo } from '../3-lower/rules.js';
 import type { DiagnosticBag } from '../diagnostics/diagnostic.js';
 import type { Host } from '../host.js';
-import type { CaptureInfo, CaptureMode, CaptureSite, ProbeInstance, ProgramConfig } from './analyzed.js';
+import type { CaptureMode, CaptureSite, ProbeInstance, ProgramConfig } from './analyzed.js';
 import type { CheckContext } from './context.js';
 import { isInt, isStr, typeName, type Type } from './types.js';
-
-/**
- * The capture sink's size when the program does not say. A ring buffer: 16
- * MiB, from BENCHMARKS.md's ring-size table: at wire speed (16 KiB TLS
- * writes, ~400 MB/s here) the largest burst capc's reader met — the stream's
- * rate times the longest time the reader did not get a CPU, with the client
- * and server saturating both CPUs — was 4-13 MiB on this 2-vCPU machine
- * kind when shared with other work, more when it was overloaded (the W0903
- * hint then names the ring that would have held it). A perf buffer: 4 MiB
- * per CPU (its size is per CPU).
- */
-export const DEFAULT_CAPTURE_RING = { ringbuf: 16 << 20, perfbuf: 4 << 20 } as const;
 
 export const MIN_CAPTURE_SIZE = 16;
 /** A record header plus N bytes must fit a per-CPU scratch value (32 KiB). */
@@ -52,7 +46,7 @@ export function detectCaptureMode(inst: ProbeInstance, host: Host, config: Progr
         ? findSignature({ kind: 'tracepoint', category: a.category, name: a.name })
         : undefined;
   if (!sig) return; // the statements report E0505 with the explicit form
-  const mode: CaptureMode = { sig, at: sig.direction === 'egress' && config.captureWritesAtEntry ? 'entry' : 'return' };
+  const mode = captureMode(sig, config);
   if (sig.match.kind === 'tracepoint' && mode.at === 'return') {
     const exit = host.tracepoint('syscalls', sig.exitTracepoint!);
     if (!exit) {
@@ -66,6 +60,52 @@ export function detectCaptureMode(inst: ProbeInstance, host: Host, config: Progr
     mode.exitFormat = exit;
   }
   inst.capture = mode;
+}
+
+function captureMode(sig: CaptureSignature, config: ProgramConfig): CaptureMode {
+  // Go has no entry-time option: its return is seen at RET instructions, and the
+  // entry half is what pairs it with the goroutine.
+  const atEntry = sig.direction === 'egress' && config.captureWritesAtEntry && FAMILIES[sig.family].abi !== 'go';
+  return { sig, at: atEntry ? 'entry' : 'return' };
+}
+
+/**
+ * A capture on one function of a signature's group covers the others
+ * (`uprobe:libssl:SSL_write` also captures SSL_write_ex, which Python and
+ * Node 22 call instead): for each covered function the binary has and the
+ * program does not probe itself, a copy of the instance is added, with the
+ * same predicate and body. Runs before the bodies are checked.
+ */
+export function expandCoverage(instances: ProbeInstance[], host: Host, config: ProgramConfig): void {
+  const probed = new Set(
+    instances.map((i) => (i.attach.kind === 'uprobe' && !i.attach.ret ? `${i.attach.path}\0${i.attach.func}` : '')),
+  );
+  for (const inst of [...instances]) {
+    const a = inst.attach;
+    const sig = inst.capture?.sig;
+    if (!sig?.covers || a.kind !== 'uprobe' || a.ret || a.offset) continue;
+    const syms = a.discover ? undefined : host.functionSymbols(a.path);
+    for (const func of sig.covers) {
+      const key = `${a.path}\0${func}`;
+      if (probed.has(key)) continue;
+      if (syms && (!syms.ok || !syms.value.includes(func))) continue;
+      const covered = findSignature({ kind: 'uprobe', func });
+      if (!covered) continue;
+      probed.add(key);
+      instances.push({
+        id: instances.length,
+        item: inst.item,
+        spec: inst.spec,
+        attach: { ...a, func },
+        types: new Map(),
+        calls: new Map(),
+        fields: new Map(),
+        vars: new Map(),
+        capture: captureMode(covered, config),
+        coveredBy: inst.id,
+      });
+    }
+  }
 }
 
 /** The type of `conn`, `buf`, `len` in a capturing probe; undefined elsewhere. */
@@ -139,12 +179,13 @@ export function checkSink(
     return;
   }
   const n = Number(nExpr.value);
-  if (!pow2(n)) {
+  const up = r1PowerOfTwo(n);
+  if (up !== undefined) {
     cx.bag.add(
       'E0501',
       `${kind}() size ${n} is not a power of two (rule R1)`,
       nExpr.span,
-      `use ${nextPow2(n)}: offsets into the buffer are masked with N-1 (R3), which needs N = 2^k`,
+      `use ${up}: offsets into the buffer are masked with N-1 (R3), which needs N = 2^k`,
     );
     return;
   }
@@ -158,9 +199,47 @@ export function checkSink(
     return;
   }
   // sink
-  if (s.sink.name !== 'ringbuf' && s.sink.name !== 'perfbuf') {
-    cx.bag.add('E0503', `unknown sink '${s.sink.name}'`, s.sink.span, 'sinks: -> ringbuf, -> ringbuf(8M), -> perfbuf');
+  if (s.sink.name !== 'ringbuf' && s.sink.name !== 'perfbuf' && s.sink.name !== 'pcapng') {
+    cx.bag.add(
+      'E0503',
+      `unknown sink '${s.sink.name}'`,
+      s.sink.span,
+      'sinks: -> ringbuf, -> ringbuf(8M), -> perfbuf, -> pcapng("FILE")',
+    );
     return;
+  }
+  if (s.sink.extra) {
+    cx.bag.add('E0503', `-> ${s.sink.name} takes one argument, its size`, s.sink.extra.span);
+    return;
+  }
+  if (s.sink.name === 'pcapng' && s.sink.file?.kind !== 'Str') {
+    cx.bag.add(
+      'E0503',
+      '-> pcapng needs the file to write, as a string literal',
+      s.sink.file?.span ?? s.sink.span,
+      'e.g. -> pcapng("tls.pcapng"), or -> pcapng("tls.pcapng", 16M) for a 16 MiB ring',
+    );
+    return;
+  }
+  if (s.sink.then) {
+    const t = s.sink.then;
+    if (t.name !== 'decode') {
+      cx.bag.add(
+        'E0503',
+        `unknown stage '${t.name}' after the sink`,
+        t.span,
+        'after a sink: -> decode(postgres, mysql)',
+      );
+      return;
+    }
+    for (const p of t.protocols)
+      if (p.name !== 'auto' && !(DECODE_PROTOCOLS as readonly string[]).includes(p.name))
+        cx.bag.add(
+          'E0508',
+          `capc does not decode '${p.name}'`,
+          p.span,
+          `decode(auto) or a list of: ${DECODE_PROTOCOLS.join(', ')}`,
+        );
   }
   if (s.sink.size) {
     const sz = s.sink.size;
@@ -245,99 +324,45 @@ export function checkSink(
   });
 }
 
-/** Make the sites agree, pick the sink, and add the probes that see connections close. */
-export function finishCapture(
-  sites: CaptureSite[],
-  instances: ProbeInstance[],
-  config: ProgramConfig,
-  host: Host,
-  bag: DiagnosticBag,
-): CaptureInfo | undefined {
-  if (!sites.length) return undefined;
-  const families: CaptureInfo['families'] = new Map();
+/** The sites of one family share an accumulator, and all sites one sink: report where they disagree (E0506). */
+export function checkCaptureSites(sites: CaptureSite[], bag: DiagnosticBag): void {
+  const first = new Map<string, CaptureSite>();
   for (const site of sites) {
-    const f = families.get(site.family) ?? { chunkSize: 0, span: site.stmt.span };
-    if (site.kind === 'accumulate') {
-      if (f.accumulateSize !== undefined && f.accumulateSize !== site.size) {
-        bag.add(
-          'E0506',
-          `accumulate() sizes differ for the same connections (${f.accumulateSize} and ${site.size})`,
-          site.stmt.call.args[1]!.span,
-          'writes and reads of one connection share one accumulator, so they batch in order: use the same size',
-          `first size at line ${f.span.line}`,
-        );
-      }
-      f.accumulateSize ??= site.size;
+    if (site.kind !== 'accumulate') continue;
+    const f = first.get(site.family);
+    if (!f) {
+      first.set(site.family, site);
+      continue;
     }
-    f.chunkSize = Math.max(f.chunkSize, site.size);
-    families.set(site.family, f);
+    if (f.size !== site.size)
+      bag.add(
+        'E0506',
+        `accumulate() sizes differ for the same connections (${f.size} and ${site.size})`,
+        site.stmt.call.args[1]!.span,
+        'writes and reads of one connection share one accumulator, so they batch in order: use the same size',
+        `first size at line ${familySpan(sites, site.family).line}`,
+      );
   }
-  const sinks = new Set(sites.map((s) => s.stmt.sink.name));
+  const sinkText = (x: A.SinkSpec) => {
+    const file = pcapngFile(x);
+    return file !== undefined ? `pcapng(${JSON.stringify(file)})` : x.name;
+  };
+  const sinks = new Set(sites.map((s) => sinkText(s.stmt.sink)));
   if (sinks.size > 1)
     bag.add(
       'E0506',
-      'all captures of a program go to one sink: use -> ringbuf everywhere or -> perfbuf everywhere',
-      sites[1]!.stmt.sink.span,
+      `all captures of a program go to one sink: ${[...sinks].map((x) => `-> ${x}`).join(' and ')} differ`,
+      sites.find((s) => sinkText(s.stmt.sink) !== sinkText(sites[0]!.stmt.sink))!.stmt.sink.span,
+      'use the same sink everywhere (-> pcapng("FILE") is the ring buffer plus the file)',
     );
-  const kind = sites[0]!.stmt.sink.name as 'ringbuf' | 'perfbuf';
-  const sizes = sites
-    .map((s) => s.stmt.sink.size)
-    .filter((x): x is A.Expr => !!x && x.kind === 'Int')
-    .map((x) => Number((x as A.IntLit).value));
-  const size = sizes.length ? Math.max(...sizes) : config.captureRingSize || DEFAULT_CAPTURE_RING[kind];
+}
 
-  // Close probes: every library an openssl site probes, and close(2) for syscalls.
-  const addClose = (
-    family: string,
-    attach: ProbeInstance['attach'],
-    sig: (typeof CLOSE_SIGNATURES)[number],
-    from: ProbeInstance,
-  ) => {
-    const spec: A.ProbeSpecNode = {
-      ...from.spec,
-      text: `${sig.match.kind === 'uprobe' ? `uprobe:${attach.kind === 'uprobe' ? attach.path : ''}:${sig.match.func}` : `tracepoint:syscalls:${sig.match.kind === 'tracepoint' ? sig.match.name : ''}`}`,
-    };
-    const item: A.ProbeItem = { kind: 'Probe', specs: [spec], body: [], oneLine: false, span: from.spec.span };
-    instances.push({
-      id: instances.length,
-      item,
-      spec,
-      attach,
-      types: new Map(),
-      calls: new Map(),
-      fields: new Map(),
-      vars: new Map(),
-      closeFor: { family, sig },
-    });
-  };
-  const familiesUsed = new Set(sites.map((s) => s.family));
-  if (familiesUsed.has('openssl')) {
-    const libs = new Map<string, ProbeInstance>();
-    for (const site of sites) {
-      const inst = instances[site.instance]!;
-      if (site.family === 'openssl' && inst.attach.kind === 'uprobe' && !libs.has(inst.attach.path))
-        libs.set(inst.attach.path, inst);
-    }
-    for (const [path, from] of libs) {
-      const syms = host.functionSymbols(path);
-      for (const sig of CLOSE_SIGNATURES.filter((c) => c.family === 'openssl')) {
-        if (sig.match.kind !== 'uprobe') continue;
-        if (syms.ok && !syms.value.includes(sig.match.func)) continue; // e.g. a binary without SSL_shutdown: closes go unseen
-        addClose(
-          'openssl',
-          { kind: 'uprobe', ret: false, target: path, path, func: sig.match.func, offset: 0 },
-          sig,
-          from,
-        );
-      }
-    }
-  }
-  if (familiesUsed.has('syscalls')) {
-    const from = instances[sites.find((s) => s.family === 'syscalls')!.instance]!;
-    const sig = CLOSE_SIGNATURES.find((c) => c.family === 'syscalls')!;
-    const format = host.tracepoint('syscalls', 'sys_enter_close');
-    if (format)
-      addClose('syscalls', { kind: 'tracepoint', category: 'syscalls', name: 'sys_enter_close', format }, sig, from);
-  }
-  return { sites, families, sink: { kind, size } };
+/** Where a family first appears: its first site's statement. */
+export function familySpan(sites: CaptureSite[], family: string): A.Span {
+  return sites.find((s) => s.family === family)!.stmt.span;
+}
+
+/** The file of a `-> pcapng("FILE")` sink (undefined for any other sink). */
+export function pcapngFile(x: A.SinkSpec): string | undefined {
+  return x.name === 'pcapng' && x.file?.kind === 'Str' ? Buffer.from(x.file.value).toString('utf8') : undefined;
 }

@@ -220,7 +220,7 @@ function mapRead(e: A.MapRef, cx: CheckContext): Type {
   const keys = e.keys?.map((k) => checkExpr(k, cx));
   const m = cx.maps.get(e.name);
   if (!m) {
-    // Maps are collected in a first pass; a read of a map nobody writes is reported by analyze().
+    // Not written so far: check reads this body again once every map is known (analyze.ts); a map nobody writes is reported there.
     return { k: 'int', bytes: 8, signed: true };
   }
   unifyKeys(e.name, e.keys, keys, m, cx, e.span);

@@ -14,8 +14,6 @@ type ArgCount = (e: A.CallExpr, cx: CheckContext, min: number, max: number, usag
 export const MAX_BUF = 16384;
 /** Frames a stack keeps at most (the kernel's PERF_MAX_STACK_DEPTH). */
 export const MAX_STACK_FRAMES = 127;
-/** join() reads at most this many array elements (as bpftrace). */
-export const JOIN_MAX_ARGS = 16;
 
 const USER_CONTEXT: ProbeKind[] = [
   'uprobe',

@@ -269,7 +269,7 @@ export function defineMap(
 ): void {
   const keys = m.keys?.map((k) => cx.inst.types.get(k) ?? { k: 'error' as const });
   if (keys?.some((k) => k.k === 'error')) return;
-  const prev = cx.maps.get(m.name);
+  const prev = cx.maps.forWrite(m.name);
   if (!prev) {
     cx.maps.set(m.name, { name: m.name, kind, keys: keys?.map(normalizeKey), span, ...extra });
     return;

@@ -14,17 +14,79 @@ export interface AnalyzeOptions {
   config?: Partial<ProgramConfig>;
   /** Config values that override the script's config block (from flags). */
   configOverrides?: Partial<ProgramConfig>;
-  /**
-   * Tests only: leave one verifier rule out of the generated C (R2: the batch
-   * buffer is N, not 2N; R3: the write offset is not masked), to prove the
-   * kernel rejects the program without it. Never set by users' flags.
-   */
-  testDisableRule?: 'R2' | 'R3';
+}
+
+/** What one body saw of the maps: each read (missing, or a string map's capacity) and each list of names. */
+interface BodyView {
+  seen: { name: string; strSize: number | 'missing' }[];
+  listed: string[];
+}
+
+/**
+ * The program's maps while bodies are checked, typed by their first write in
+ * program order. It remembers what the body being checked saw of the maps it
+ * read (missing, a string map's capacity, the list of names), so the check
+ * pass can tell which bodies read a map before the probe that first writes it,
+ * or saw it smaller than it ends up, and check only those again.
+ */
+export class MapRegistry {
+  private readonly maps = new Map<string, MapInfo>();
+  private body: BodyView = { seen: [], listed: [] };
+
+  /** A map a read refers to (undefined: not written so far). */
+  get(name: string): MapInfo | undefined {
+    const m = this.maps.get(name);
+    this.body.seen.push({ name, strSize: m ? (m.strSize ?? 0) : 'missing' });
+    return m;
+  }
+
+  has(name: string): boolean {
+    return this.get(name) !== undefined;
+  }
+
+  /** The names written so far, for hints. */
+  names(): string[] {
+    const names = [...this.maps.keys()];
+    this.body.listed.push(names.join('\0'));
+    return names;
+  }
+
+  /** The map a write defines or extends: not a read, nothing is remembered. */
+  forWrite(name: string): MapInfo | undefined {
+    return this.maps.get(name);
+  }
+
+  set(name: string, m: MapInfo): void {
+    this.maps.set(name, m);
+  }
+
+  /** Start remembering what one body sees; returns what it saw, once it is checked. */
+  startBody(): BodyView {
+    this.body = { seen: [], listed: [] };
+    return this.body;
+  }
+
+  /** Whether a body saw the maps otherwise than they are now (a map not yet written, a string map smaller). */
+  sawOtherwise(view: BodyView): boolean {
+    const now = [...this.maps.keys()].join('\0');
+    return (
+      view.listed.some((l) => l !== now) ||
+      view.seen.some(({ name, strSize }) => {
+        const m = this.maps.get(name);
+        return (m ? (m.strSize ?? 0) : 'missing') !== strSize;
+      })
+    );
+  }
+
+  /** Every map, as lowering reads them. */
+  all(): Map<string, MapInfo> {
+    return new Map(this.maps);
+  }
 }
 
 export interface CheckContext {
   bag: DiagnosticBag;
-  maps: Map<string, MapInfo>;
+  maps: MapRegistry;
   config: ProgramConfig;
   options: AnalyzeOptions;
   inst: ProbeInstance;

@@ -6,12 +6,10 @@
 // Accepted: %[flags][width][.precision][length]conv with flags "-+ #0",
 // length hh h l ll j z t (accepted and ignored: values are 64-bit), conv
 // d i u x X o c s p, bpftrace's %r %rx %rh for buffers, and %%.
+// The segment type is the manifest's (the contract with the runtime).
+import type { Conv, FormatSegment } from '../manifest.js';
 
-export type Conv = 'd' | 'i' | 'u' | 'x' | 'X' | 'o' | 'c' | 's' | 'p' | 'r' | 'rx' | 'rh';
-
-export type FormatSegment =
-  /** Literal bytes, as a latin1 string (one char per byte). */
-  { lit: string } | { conv: Conv; flags: string; width?: number; precision?: number; arg: number };
+export type { FormatSegment };
 
 export interface FormatProblem {
   message: string;

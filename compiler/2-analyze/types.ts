@@ -31,7 +31,6 @@ export const AGG_FNS: readonly AggFn[] = ['count', 'sum', 'avg', 'min', 'max', '
 
 export const U64: Type = { k: 'int', bytes: 8, signed: false };
 export const S64: Type = { k: 'int', bytes: 8, signed: true };
-export const U32: Type = { k: 'int', bytes: 4, signed: false };
 export const VOID: Type = { k: 'void' };
 export const ERROR: Type = { k: 'error' };
 

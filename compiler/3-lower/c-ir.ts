@@ -116,12 +116,3 @@ export const arrow = (e: CExpr, field: string): CExpr => ({ k: 'member', e, fiel
 export const dot = (e: CExpr, field: string): CExpr => ({ k: 'member', e, field, arrow: false });
 export const cast = (type: string, e: CExpr): CExpr => ({ k: 'cast', type, e });
 export const addr = (e: CExpr): CExpr => ({ k: 'un', op: '&', e });
-export const sizeofT = (of: string): CExpr => ({ k: 'sizeof', of });
-export const exprStmt = (e: CExpr, src?: Src, comment?: string): CStmt => ({ k: 'expr', e, src, comment });
-export const assign = (l: CExpr, r: CExpr, src?: Src, comment?: string): CStmt => ({
-  k: 'expr',
-  e: bin('=', l, r),
-  src,
-  comment,
-});
-export const comment = (text: string): CStmt => ({ k: 'comment', text });

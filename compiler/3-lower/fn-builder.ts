@@ -1,14 +1,22 @@
 // compiler/3-lower/fn-builder.ts — builds the C function of one probe
 // instance: a stack of statement lists, locals declared once at the top, the
 // per-CPU scratch slots the function uses (R5), and the prologue that fetches
-// what the body needs (scratch pointer, comm).
-import type { ProbeInstance } from '../2-analyze/analyzed.js';
+// what the body needs (scratch pointer, comm). The lowerers that call back
+// into each other (an expression holds a map read whose key holds
+// expressions) meet here as Lowerers, given by lower.ts, so their modules
+// need not import each other.
+import type * as A from '../../grammar/ast.js';
+import type { CaptureSite, ProbeInstance } from '../2-analyze/analyzed.js';
 import { addr, call, id, num, type CExpr, type CField, type CStmt, type Src } from './c-ir.js';
-import type { Resources } from './resources.js';
+import type { Resources, UserMap } from './resources.js';
 import { SCRATCH_MAP } from './resources.js';
 
-/** Keys and strings up to this size may live on the stack; larger ones go to scratch (R5). */
-export const ON_STACK_LIMIT = 64;
+export interface Lowerers {
+  /** Fill a key of `m` from `keys`; returns a pointer to it (lower-map.ts). */
+  mapKey(b: FnBuilder, m: UserMap, keys: A.Expr[] | undefined): CExpr;
+  /** An accumulate()/capture() statement at its site (lower-capture.ts); absent when the program does not capture. */
+  captureSink?(b: FnBuilder, s: A.SinkStmt, site: CaptureSite): void;
+}
 
 export class FnBuilder {
   private readonly stack: CStmt[][] = [[]];
@@ -25,6 +33,7 @@ export class FnBuilder {
   constructor(
     readonly inst: ProbeInstance,
     readonly res: Resources,
+    readonly lowerers: Lowerers,
   ) {}
 
   get scratchMember(): string {

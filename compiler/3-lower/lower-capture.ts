@@ -1,6 +1,7 @@
 // compiler/3-lower/lower-capture.ts — lowers payload capture: the connection
 // tables (one per family, with the 2N batch buffer for accumulate: R2), the
-// entry half of each capture pair (stash the arguments by thread), the
+// entry half of each capture pair (stash the arguments in the thread's task
+// storage, or by goroutine for Go), the
 // prologue of the return half (only successful calls, the returned length),
 // accumulate()/capture() statements, the probes that see connections close,
 // and the flusher capc runs on a timer for idle batches (R9) and at exit.
@@ -9,6 +10,7 @@ import type * as A from '../../grammar/ast.js';
 import type { AnalyzedProgram, CaptureInfo, CaptureSite, ProbeInstance } from '../2-analyze/analyzed.js';
 import { probeName } from '../2-analyze/probes.js';
 import type { ManifestCapture } from '../manifest.js';
+import { ABI_REGISTERS, FAMILIES, type CaptureSignature } from '../../stdlib/signatures.js';
 import {
   addr,
   arrow,
@@ -18,6 +20,7 @@ import {
   dot,
   id,
   num,
+  un,
   type CExpr,
   type CFunction,
   type CGlobal,
@@ -28,20 +31,13 @@ import {
 import type { FnBuilder } from './fn-builder.js';
 import { lowerInt } from './lower-expr.js';
 import { STATS_MAP, type Resources } from './resources.js';
+import { r10CaptureWakeupBytes, r11Count, r2BatchBuffer, r3Defines, r7CopyOut, type LowerOptions } from './rules.js';
 
 export const CAPTURE_SINK = 'capc_payload';
-
-/**
- * R10 for the capture ring: wake the reader each time a quarter of the ring
- * fills, but at least every 2 MiB: in a big ring a quarter is a long time at
- * wire speed (8 MiB of a 32 MiB ring is 20 ms at 400 MB/s), time the reader
- * then lacks to get a CPU. A wake-up costs the producer ~10 us: at 400 MB/s,
- * 2 MiB steps are ~200 a second.
- */
-function captureWakeup(ringSize: number): number {
-  return Math.max(1, Math.min(2 << 20, Math.floor(ringSize / 4)));
-}
 const CHUNK_SCRATCH = 'capc_chunkbuf';
+/** Entries of a goroutine-keyed stash (Go); thread-keyed stashes live in task storage and have no size. */
+const STASH_ENTRIES = 16384;
+const SCOPE_ENTRIES = 16384;
 /** Record payload for fragments too big to batch (a header + this fits the 32 KiB per-CPU limit). */
 const PASS_THROUGH_CHUNK = 16384;
 /** sizeof(struct capc_conn) in stdlib/capc-capture.bpf.h (checked by _Static_assert in every program). */
@@ -54,6 +50,8 @@ interface Family {
   zero: string;
   accSize?: number;
   bufSize: number;
+  /** Offset mask of the batch buffer the accumulator flushes with (R3). */
+  bufMask: number;
   valueSize: number;
   endId: number;
   fullCounter: number;
@@ -64,10 +62,49 @@ function familyIdent(name: string): string {
   return name.replace(/[^A-Za-z0-9_]/g, '_');
 }
 
+/** The process-tree map of -c/-p (stdlib/capc-scope.bpf.h). */
+export const SCOPE_MAP = 'capc_scope';
+
+/** Argument `i` of a signature's function at entry, as its family's ABI passes it. */
+export function abiArg(
+  sig: { family: CaptureSignature['family']; match: CaptureSignature['match'] },
+  i: number,
+  name?: string,
+): CExpr {
+  if (sig.match.kind === 'tracepoint') return cast('__u64', arrow(id('ctx'), name!));
+  const abi = FAMILIES[sig.family].abi;
+  if (abi === 'go') return cast('__u64', arrow(id('ctx'), ABI_REGISTERS.go.args[i]!.slice('ctx->'.length)));
+  return cast('__u64', call(`PT_REGS_PARM${i + 1}`, id('ctx')));
+}
+
+/** Whether calls of this signature are paired by goroutine (Go) rather than by thread. */
+function byGoroutine(sig: CaptureSignature): boolean {
+  return FAMILIES[sig.family].callKey === 'goroutine';
+}
+
+/** `struct capc_gkey capc_k = { .g = ctx->r14, .tgid = ... }`: a Go call's key (its goroutine in its process). */
+function goroutineKey(src?: number): CStmt {
+  return {
+    k: 'decl',
+    type: 'struct capc_gkey',
+    name: 'capc_k',
+    init: {
+      k: 'init',
+      fields: [
+        ['g', cast('__u64', arrow(id('ctx'), 'r14'))],
+        ['tgid', call('capc_pid')],
+      ],
+    },
+    src,
+    comment: "Go: the goroutine (r14 in Go's register ABI), which may move between threads during the call",
+  };
+}
+
 export class CaptureLowering {
   readonly families = new Map<string, Family>();
   private readonly siteIds = new Map<CaptureSite, number>();
-  private readonly stashes = new Map<number, { struct: CStruct; map: string; unpaired: number }>();
+  /** key: 'task' (by thread, BPF task storage) or the C key type of a goroutine-keyed LRU hash. */
+  private readonly stashes = new Map<number, { struct: CStruct; map: string; unpaired: number; key: string }>();
   readonly dropRecords: number;
   readonly dropBytes: number;
 
@@ -75,18 +112,15 @@ export class CaptureLowering {
     private readonly info: CaptureInfo,
     private readonly res: Resources,
     private readonly program: AnalyzedProgram,
+    private readonly options: LowerOptions = {},
   ) {
     this.dropRecords = res.counter('capture-drop-records', CAPTURE_SINK);
     this.dropBytes = res.counter('capture-drop-bytes', CAPTURE_SINK);
     for (const [name, f] of info.families) {
       const ident = familyIdent(name);
       // struct capc_conn: 48 bytes of stream state + the 72-byte record header = 120.
-      // R2: the batch buffer is twice the batch size (tests may leave the rule out).
-      const bufSize = f.accumulateSize
-        ? program.testDisableRule === 'R2'
-          ? f.accumulateSize
-          : 2 * f.accumulateSize
-        : 0;
+      const buf = f.accumulateSize ? r2BatchBuffer(f.accumulateSize, options) : { size: 0, mask: 0 };
+      const bufSize = buf.size;
       const valueSize = CONN_SIZE + bufSize;
       this.families.set(name, {
         name,
@@ -95,6 +129,7 @@ export class CaptureLowering {
         zero: `capc_zero_${ident}`,
         accSize: f.accumulateSize,
         bufSize,
+        bufMask: buf.mask,
         valueSize,
         endId: res.allocEventId(),
         fullCounter: res.counter('conn-table-full', name),
@@ -117,12 +152,8 @@ export class CaptureLowering {
     // accumulate() sends oversize fragments straight through in the largest records
     // a per-CPU buffer can hold; capture() uses its own N.
     const maxChunk = Math.max(...this.info.sites.map((s) => (s.kind === 'accumulate' ? PASS_THROUGH_CHUNK : s.size)));
-    const testOnly =
-      this.program.testDisableRule === 'R3'
-        ? [{ name: 'CAPC_TEST_NO_R3', value: '1', comment: 'TEST BUILD: offsets into the batch buffer are not masked' }]
-        : [];
     return [
-      ...testOnly,
+      ...r3Defines(this.options),
       {
         name: 'CAPC_MAX_CHUNK',
         value: String(maxChunk),
@@ -130,7 +161,7 @@ export class CaptureLowering {
       },
       {
         name: 'CAPC_CAPTURE_WAKEUP',
-        value: `${captureWakeup(this.info.sink.size)}ULL`,
+        value: `${r10CaptureWakeupBytes(this.info.sink.size)}ULL`,
         comment: 'R10: wake the reader as each quarter of the capture ring (at most 2 MiB) fills',
       },
     ];
@@ -149,8 +180,8 @@ export class CaptureLowering {
         size: f.valueSize,
         assertLayout: true,
         comment: f.accSize
-          ? f.bufSize === 2 * f.accSize
-            ? `connection of family ${f.name}: stream state, the batch header, then the batch buffer, 2N = ${2 * f.accSize} bytes for batches of N = ${f.accSize} (R2)`
+          ? f.bufSize > f.accSize
+            ? `connection of family ${f.name}: stream state, the batch header, then the batch buffer, 2N = ${f.bufSize} bytes for batches of N = ${f.accSize} (R2)`
             : `connection of family ${f.name}: TEST BUILD WITHOUT R2: the buffer is only N = ${f.accSize} bytes`
           : `connection of family ${f.name}: stream state only (capture() does not batch)`,
       });
@@ -163,16 +194,34 @@ export class CaptureLowering {
     const cfg = this.program.config;
     const stashes: CMapDecl[] = [...this.stashes.values()].map((s) => ({
       name: s.map,
-      type: 'BPF_MAP_TYPE_TASK_STORAGE',
-      key: 'int',
+      ...(s.key === 'task'
+        ? {
+            type: 'BPF_MAP_TYPE_TASK_STORAGE',
+            key: 'int',
+            maxEntries: 0,
+            flags: 'BPF_F_NO_PREALLOC',
+            comment:
+              "arguments saved at entry in the thread's own storage until the call returns (freed with the thread; " +
+              'a per-thread hash map cost ~2x more per call, an LRU one ~3x: BENCHMARKS.md)',
+          }
+        : {
+            type: 'BPF_MAP_TYPE_LRU_HASH',
+            key: s.key,
+            maxEntries: STASH_ENTRIES,
+            comment: 'arguments saved at entry, by goroutine, until the call returns',
+          }),
       value: `struct ${s.struct.name}`,
-      maxEntries: 0,
-      flags: 'BPF_F_NO_PREALLOC',
-      comment:
-        "arguments saved at entry in the thread's own storage until the call returns (freed with the thread; " +
-        'a per-thread hash map cost ~2x more per call, an LRU one ~3x: BENCHMARKS.md)',
     }));
     if (!this.hasSites) return stashes;
+    if (this.info.scope)
+      stashes.push({
+        name: SCOPE_MAP,
+        type: 'BPF_MAP_TYPE_HASH',
+        key: '__u32',
+        value: '__u8',
+        maxEntries: SCOPE_ENTRIES,
+        comment: 'with -c/-p: the processes (tgids) of the command and its descendants, kept by fork and exit',
+      });
     const decls: CMapDecl[] = [
       this.sinkIsPerf
         ? {
@@ -250,82 +299,136 @@ export class CaptureLowering {
 
   // ---- capture pairs -----------------------------------------------------
 
-  private stashFor(inst: ProbeInstance): { struct: CStruct; map: string; unpaired: number } {
+  private stashFor(inst: ProbeInstance): { struct: CStruct; map: string; unpaired: number; key: string } {
     let s = this.stashes.get(inst.id);
     if (!s) {
+      const key = byGoroutine(inst.capture!.sig) ? 'struct capc_gkey' : 'task';
       const name = `capc_stash_p${inst.id}`;
+      // A task-storage slot outlives the call: `set` says it holds a call's arguments.
+      const fields: CStruct['fields'] = [{ name: 'a', type: '__u64', array: 6, offset: 0, size: 48 }];
+      if (key === 'task') fields.push({ name: 'set', type: '__u64', offset: 48, size: 8 });
       s = {
         struct: {
           kind: 'struct',
           name,
-          fields: [
-            { name: 'a', type: '__u64', array: 6, offset: 0, size: 48 },
-            { name: 'set', type: '__u64', offset: 48, size: 8 },
-          ],
-          size: 56,
+          fields,
+          size: key === 'task' ? 56 : 48,
           assertLayout: false,
           comment: `arguments of ${probeName(inst.attach)} at entry`,
         },
         map: `capc_stash${inst.id}`,
         unpaired: this.res.counter('unpaired-return', probeName(inst.attach)),
+        key,
       };
       this.stashes.set(inst.id, s);
     }
     return s;
   }
 
-  /** The entry half: save the arguments by thread until the call returns. */
+  /**
+   * The current call's stash slot: by thread `bpf_task_storage_get(&map,
+   * current task, 0, create ? F_CREATE : 0)`; by goroutine
+   * `bpf_map_lookup_elem(&map, &capc_k)` (capc_k declared by goroutineKey).
+   */
+  private stashGet(stash: { map: string; key: string }, create = false): CExpr {
+    if (stash.key !== 'task') return call('bpf_map_lookup_elem', addr(id(stash.map)), addr(id('capc_k')));
+    return call(
+      'bpf_task_storage_get',
+      addr(id(stash.map)),
+      call('bpf_get_current_task_btf'),
+      num(0),
+      create ? id('BPF_LOCAL_STORAGE_GET_F_CREATE') : num(0),
+    );
+  }
+
+  /**
+   * Calls capc does not capture at all, checked at entry: outside the -c/-p
+   * process tree, or failing the signature's guard (NSS: not an SSL descriptor).
+   */
+  private entryChecks(sig: CaptureSignature, line: number): CStmt[] {
+    const out: CStmt[] = [];
+    if (this.info.scope && sig.match.kind === 'uprobe') {
+      out.push({ k: 'decl', type: '__u32', name: 'capc_tgid', init: call('capc_pid'), src: line });
+      out.push({
+        k: 'if',
+        c: bin(
+          '&&',
+          bin('&', dot(id('capc_ro'), 'scope'), id('CAPC_SCOPE_TREE')),
+          un('!', call('bpf_map_lookup_elem', addr(id(SCOPE_MAP)), addr(id('capc_tgid')))),
+        ),
+        then: [{ k: 'return', e: num(0) }],
+        src: line,
+      });
+    }
+    if (sig.guard) {
+      const g = sig.guard;
+      out.push({
+        k: 'if',
+        c: un(
+          '!',
+          call('capc_guard', abiArg(sig, sig.args.indexOf(sig.connArg)), num(g.ptrAt), num(g.valueAt), num(g.equals)),
+        ),
+        then: [{ k: 'return', e: num(0) }],
+        src: line,
+      });
+    }
+    return out;
+  }
+
+  /**
+   * The entry half: save the arguments until the call returns. By thread, in
+   * the thread's own storage (BPF task storage: no hash of the thread id, no
+   * update call; ~180 -> ~50 ns per call, BENCHMARKS.md), marked `set`; by
+   * goroutine (Go: a call may move between threads), in an LRU hash map.
+   */
   entryFunction(inst: ProbeInstance, params: string): CFunction {
     const stash = this.stashFor(inst);
     const line = inst.spec.span.line;
     const sig = inst.capture!.sig;
+    const goKey = byGoroutine(sig);
     const body: CStmt[] = [
       { k: 'if', c: id('capc_exiting'), then: [{ k: 'return', e: num(0) }], src: line },
-      {
+      ...this.entryChecks(sig, line),
+    ];
+    // `st.a[i]` for the goroutine's stack copy, `st->a[i]` for the thread's slot.
+    const slot = (i: number): CExpr => ({
+      k: 'index',
+      e: goKey ? dot(id('st'), 'a') : arrow(id('st'), 'a'),
+      i: num(i),
+    });
+    if (goKey) {
+      body.push(goroutineKey(line));
+      body.push({ k: 'decl', type: `struct ${stash.struct.name}`, name: 'st', init: { k: 'zeroinit' }, src: line });
+    } else {
+      body.push({
         k: 'decl',
         type: `struct ${stash.struct.name} *`,
         name: 'st',
-        init: call(
-          'bpf_task_storage_get',
-          addr(id(stash.map)),
-          call('bpf_get_current_task_btf'),
-          num(0),
-          id('BPF_LOCAL_STORAGE_GET_F_CREATE'),
-        ),
+        init: this.stashGet(stash, true),
         src: line,
-      },
-      {
+      });
+      body.push({
         k: 'if',
-        c: { k: 'un', op: '!', e: id('st') },
+        c: un('!', id('st')),
         then: [
           { k: 'comment', text: 'no memory for this thread: its return finds nothing and is counted as unpaired' },
           { k: 'return', e: num(0) },
         ],
         src: line,
-      },
-    ];
-    if (sig.match.kind === 'uprobe') {
-      for (let i = 0; i < Math.min(6, sig.args.length); i++) {
-        body.push({
-          k: 'expr',
-          e: bin(
-            '=',
-            { k: 'index', e: arrow(id('st'), 'a'), i: num(i) },
-            cast('__u64', call(`PT_REGS_PARM${i + 1}`, id('ctx'))),
-          ),
-          src: line,
-        });
-      }
-    } else {
-      sig.args.forEach((name, i) =>
-        body.push({
-          k: 'expr',
-          e: bin('=', { k: 'index', e: arrow(id('st'), 'a'), i: num(i) }, cast('__u64', arrow(id('ctx'), name))),
-          src: line,
-        }),
-      );
+      });
     }
-    body.push({ k: 'expr', e: bin('=', arrow(id('st'), 'set'), num(1)), src: line });
+    sig.args
+      .slice(0, 6)
+      .forEach((name, i) => body.push({ k: 'expr', e: bin('=', slot(i), abiArg(sig, i, name)), src: line }));
+    body.push(
+      goKey
+        ? {
+            k: 'expr',
+            e: call('bpf_map_update_elem', addr(id(stash.map)), addr(id('capc_k')), addr(id('st')), id('BPF_ANY')),
+            src: line,
+          }
+        : { k: 'expr', e: bin('=', arrow(id('st'), 'set'), num(1)), src: line },
+    );
     body.push({ k: 'return', e: num(0), src: line });
     return {
       section: '',
@@ -335,6 +438,29 @@ export class CaptureLowering {
       comment: `${sig.doc}: entry, keep the arguments until it returns`,
       src: line,
     };
+  }
+
+  /**
+   * Instances that may wrap this one's call (or be wrapped by it) on the same
+   * connection and buffer (signature `nests`, same binary): their stashes are
+   * checked at return so the bytes are captured once, by the outer call.
+   */
+  private nestedSiblings(inst: ProbeInstance): ProbeInstance[] {
+    const sig = inst.capture!.sig;
+    const a = inst.attach;
+    if (!sig.nests?.length || a.kind !== 'uprobe') return [];
+    return this.program.instances.filter((o) => {
+      const oa = o.attach;
+      return (
+        o !== inst &&
+        o.capture?.at === 'return' &&
+        oa.kind === 'uprobe' &&
+        !oa.ret &&
+        oa.path === a.path &&
+        sig.nests!.includes(oa.func) &&
+        byGoroutine(o.capture.sig) === byGoroutine(sig)
+      );
+    });
   }
 
   /**
@@ -349,10 +475,8 @@ export class CaptureLowering {
     const src = inst.spec.span.line;
     b.src = src;
     if (mode.at === 'entry') {
-      const arg = (name: string): CExpr =>
-        sig.match.kind === 'uprobe'
-          ? cast('__u64', call(`PT_REGS_PARM${argIdx(name) + 1}`, id('ctx')))
-          : cast('__u64', arrow(id('ctx'), name));
+      const arg = (name: string): CExpr => abiArg(sig, argIdx(name), name);
+      for (const st of this.entryChecks(sig, src)) b.emit(st);
       b.emit({
         k: 'decl',
         type: '__u64',
@@ -365,40 +489,87 @@ export class CaptureLowering {
       return;
     }
     const stash = this.stashFor(inst);
+    const goKey = byGoroutine(sig);
+    if (goKey) b.emit(goroutineKey());
     b.emit({
       k: 'decl',
       type: `struct ${stash.struct.name} *`,
       name: 'capc_stp',
-      init: call('bpf_task_storage_get', addr(id(stash.map)), call('bpf_get_current_task_btf'), num(0), num(0)),
+      init: this.stashGet(stash),
     });
     b.emit({
       k: 'if',
-      c: bin('||', { k: 'un', op: '!', e: id('capc_stp') }, { k: 'un', op: '!', e: arrow(id('capc_stp'), 'set') }),
+      c: goKey ? un('!', id('capc_stp')) : bin('||', un('!', id('capc_stp')), un('!', arrow(id('capc_stp'), 'set'))),
       then: [
-        {
-          k: 'expr',
-          e: call('capc_count', addr(id(STATS_MAP)), num(stash.unpaired)),
-          comment: 'a return whose entry capc did not see (the call began before capc attached)',
-        },
+        r11Count(
+          STATS_MAP,
+          stash.unpaired,
+          'a return whose entry capc did not see (the call began before capc attached)',
+        ),
         { k: 'return', e: num(0) },
       ],
     });
-    b.emit({
-      k: 'decl',
-      type: `struct ${stash.struct.name}`,
-      name: 'capc_st',
-      init: { k: 'un', op: '*', e: id('capc_stp') },
-      comment: 'R7: copy the saved arguments out, then mark the slot empty',
-    });
-    b.emit({ k: 'expr', e: bin('=', arrow(id('capc_stp'), 'set'), num(0)) });
+    b.emit(
+      r7CopyOut(
+        `struct ${stash.struct.name}`,
+        'capc_st',
+        'capc_stp',
+        `copy the saved arguments out, then ${goKey ? 'drop the entry' : 'mark the slot empty'}`,
+      ),
+    );
+    b.emit(
+      goKey
+        ? { k: 'expr', e: call('bpf_map_delete_elem', addr(id(stash.map)), addr(id('capc_k'))) }
+        : { k: 'expr', e: bin('=', arrow(id('capc_stp'), 'set'), num(0)) },
+    );
     const ret: CExpr =
       sig.match.kind === 'uprobe'
-        ? cast('__s64', cast('__s32', call('PT_REGS_RC', id('ctx'))))
+        ? sig.length.bits === 32
+          ? cast('__s64', cast('__s32', call('PT_REGS_RC', id('ctx'))))
+          : cast('__s64', call('PT_REGS_RC', id('ctx')))
         : cast('__s64', arrow(id('ctx'), 'ret'));
     b.emit({ k: 'decl', type: '__s64', name: 'capc_ret', init: ret });
     const saved = (name: string): CExpr => ({ k: 'index', e: dot(id('capc_st'), 'a'), i: num(argIdx(name)) });
     b.emit({ k: 'decl', type: '__u64', name: 'capc_conn', init: saved(sig.connArg) });
     b.emit({ k: 'decl', type: '__u64', name: 'capc_buf', init: saved(sig.bufArg) });
+    for (const o of this.nestedSiblings(inst)) {
+      const os = this.stashFor(o);
+      const osig = o.capture!.sig;
+      const f = (o.attach as { func: string }).func;
+      b.emit({
+        k: 'block',
+        comment: `inside ${f} on the same connection and buffer: ${f} captures these bytes`,
+        body: [
+          {
+            k: 'decl',
+            type: `struct ${os.struct.name} *`,
+            name: 'capc_o',
+            init: this.stashGet(os),
+          },
+          {
+            k: 'if',
+            c: bin(
+              '&&',
+              goKey ? id('capc_o') : bin('&&', id('capc_o'), arrow(id('capc_o'), 'set')),
+              bin(
+                '&&',
+                bin(
+                  '==',
+                  { k: 'index', e: arrow(id('capc_o'), 'a'), i: num(osig.args.indexOf(osig.connArg)) },
+                  id('capc_conn'),
+                ),
+                bin(
+                  '==',
+                  { k: 'index', e: arrow(id('capc_o'), 'a'), i: num(osig.args.indexOf(osig.bufArg)) },
+                  id('capc_buf'),
+                ),
+              ),
+            ),
+            then: [{ k: 'return', e: num(0) }],
+          },
+        ],
+      });
+    }
     if (sig.length.from === 'retval') {
       b.emit({ k: 'if', c: bin('<=', id('capc_ret'), num(0)), then: [{ k: 'return', e: num(0) }] });
       b.emit({
@@ -427,11 +598,6 @@ export class CaptureLowering {
         ),
       });
     }
-  }
-
-  /** Saved entry argument `n` (for argN in a return-time capture body). */
-  static savedArg(n: number): CExpr {
-    return { k: 'index', e: dot(id('capc_st'), 'a'), i: num(n) };
   }
 
   // ---- statements -----------------------------------------------------------
@@ -522,11 +688,12 @@ export class CaptureLowering {
           c: a,
           then: inner,
           else: [
-            {
-              k: 'expr',
-              e: call('capc_count_n', addr(id(STATS_MAP)), num(f.refusedBytes), len),
-              comment: 'R11: no room for this connection: its bytes are counted, not captured',
-            },
+            r11Count(
+              STATS_MAP,
+              f.refusedBytes,
+              'R11: no room for this connection: its bytes are counted, not captured',
+              len,
+            ),
           ],
           src: b.src,
         },
@@ -541,10 +708,7 @@ export class CaptureLowering {
     const { family, sig } = inst.closeFor!;
     const f = this.families.get(family)!;
     const line = inst.spec.span.line;
-    const keyExpr: CExpr =
-      sig.match.kind === 'uprobe'
-        ? cast('__u64', call(`PT_REGS_PARM${sig.argIndex + 1}`, id('ctx')))
-        : cast('__u64', arrow(id('ctx'), sig.connArg));
+    const keyExpr: CExpr = abiArg(sig, sig.argIndex, sig.connArg);
     return [
       {
         k: 'decl',
@@ -593,7 +757,7 @@ export class CaptureLowering {
           addr(arrow(id('capc_a'), 'c')),
           dot(id('capc_ck'), 'key'),
           id('CAPC_REC_CLOSE'),
-          num(f.accSize ? 2 * f.accSize - 1 : 0),
+          num(f.bufMask),
         ),
         then: [
           {
@@ -637,7 +801,7 @@ export class CaptureLowering {
     ];
     for (const f of this.families.values()) {
       const cb = `capc_flush_${familyIdent(f.name)}`.slice(0, 40);
-      const mask = f.accSize ? 2 * f.accSize - 1 : 0;
+      const mask = f.bufMask;
       const c = addr(arrow(id('a'), 'c'));
       const sinkFields = (this.sinkInit(f.endId) as Extract<CExpr, { k: 'init' }>).fields.map(
         ([k, v]): [string, CExpr] => [k, k === 'ctx' ? arrow(id('fa'), 'ctx') : v],
@@ -750,7 +914,12 @@ export class CaptureLowering {
 
   manifest(): ManifestCapture {
     return {
-      sink: { kind: this.info.sink.kind, map: CAPTURE_SINK, size: this.info.sink.size },
+      sink: {
+        kind: this.info.sink.kind,
+        map: CAPTURE_SINK,
+        size: this.info.sink.size,
+        ...(this.info.sink.pcapng !== undefined ? { pcapng: this.info.sink.pcapng } : {}),
+      },
       flushProgram: 'capc_flush',
       idleFlushMs: this.program.config.idleFlushMs,
       sites: this.info.sites.map((s) => {
@@ -771,12 +940,14 @@ export class CaptureLowering {
         endId: f.endId,
         valueSize: f.valueSize,
         accumulateSize: f.accSize,
+        bufferSize: f.bufSize,
         maxConnections: this.program.config.maxConnections,
         fullCounter: f.fullCounter,
         refusedBytesCounter: f.refusedBytes,
       })),
       dropRecords: this.dropRecords,
       dropBytes: this.dropBytes,
+      ...(this.info.decode ? { decode: this.info.decode } : {}),
     };
   }
 }

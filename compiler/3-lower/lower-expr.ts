@@ -8,11 +8,9 @@ import type * as A from '../../grammar/ast.js';
 import { probeName } from '../2-analyze/probes.js';
 import { fieldShape } from '../2-analyze/tracepoint-fields.js';
 import { CAST_INTS, isStr, type Type } from '../2-analyze/types.js';
-import { addr, arrow, bin, call, cast, id, num, un, type CExpr } from './c-ir.js';
+import { addr, arrow, bin, call, cast, dot, id, num, un, type CExpr } from './c-ir.js';
 import type { FnBuilder } from './fn-builder.js';
 import { cIntType } from './layout.js';
-import { buildMapKey } from './lower-map.js';
-import { CaptureLowering } from './lower-capture.js';
 
 /**
  * An integer expression in C. Its C type is 64-bit (`__s64`/`__u64`) unless
@@ -66,7 +64,7 @@ export function lowerInt(b: FnBuilder, e: A.Expr): IntVal {
     }
     case 'Map': {
       const m = b.res.userMap(e.name);
-      const key = buildMapKey(b, m, e.keys);
+      const key = b.lowerers.mapKey(b, m, e.keys);
       return s64(call('capc_map_get', addr(id(m.cName)), key));
     }
     case 'Ident':
@@ -140,7 +138,9 @@ function builtinInt(b: FnBuilder, e: A.IdentExpr): IntVal {
     if (e.name === 'conn' || e.name === 'buf' || e.name === 'len') return u64(id(`capc_${e.name}`));
     if (e.name === 'retval' && capture.at === 'return') return s64(id('capc_ret'));
     const saved = /^arg(\d)$/.exec(e.name);
-    if (saved && capture.at === 'return') return u64(CaptureLowering.savedArg(Number(saved[1])));
+    // argN at return: the entry's saved arguments, copied out by the prologue into capc_st.
+    if (saved && capture.at === 'return')
+      return u64({ k: 'index', e: dot(id('capc_st'), 'a'), i: num(Number(saved[1])) });
   }
   switch (e.name) {
     case 'pid':
@@ -290,7 +290,13 @@ function literalOf(e: A.Expr): bigint | undefined {
   return e.kind === 'Int' ? e.value : undefined;
 }
 
-/** Compare two strings: inline byte tests against a literal, a bounded loop otherwise (R6). */
+/**
+ * Compare two strings without a branch per byte: capc_streq_lit against a
+ * literal, capc_streq (a loop with a constant trip count, R6) otherwise. Each
+ * data-dependent branch is a path the verifier keeps to explore later; inside
+ * a bounded loop, byte-by-byte tests multiplied them past the kernel's limit
+ * of 8,192 pending paths ("The sequence of 8193 jumps is too complex").
+ */
 function strEquals(x: StrRef, y: StrRef): CExpr {
   if (x.literal && y.literal) return num(Buffer.compare(Buffer.from(x.literal), Buffer.from(y.literal)) === 0 ? 1 : 0);
   if (x.literal) [x, y] = [y, x];
@@ -300,14 +306,7 @@ function strEquals(x: StrRef, y: StrRef): CExpr {
     const bytes = nul >= 0 ? lit.subarray(0, nul) : lit;
     // A string with capacity `size` holds at most size-1 characters.
     if (bytes.length > x.size - 1) return num(0);
-    let test: CExpr | undefined;
-    const byteAt = (i: number): CExpr => ({ k: 'index', e: x.ptr!, i: num(i) });
-    for (let i = 0; i < bytes.length; i++) {
-      const t = bin('==', byteAt(i), { k: 'char', v: bytes[i]! });
-      test = test ? bin('&&', test, t) : t;
-    }
-    const end = bin('==', byteAt(bytes.length), num(0));
-    return test ? bin('&&', test, end) : end;
+    return call('capc_streq_lit', x.ptr!, { k: 'strlit', bytes }, num(bytes.length));
   }
   return call('capc_streq', x.ptr!, y.ptr!, num(Math.min(x.size, y.size)));
 }
@@ -416,7 +415,7 @@ export function lowerStrInto(b: FnBuilder, e: A.Expr, dst: CExpr, size: number):
   if (e.kind === 'Map') {
     // A string map: the value is copied out at once (R7).
     const m = b.res.userMap(e.name);
-    const key = buildMapKey(b, m, e.keys);
+    const key = b.lowerers.mapKey(b, m, e.keys);
     b.emit({ k: 'expr', e: call('capc_map_get_str', addr(id(m.cName)), key, dst, num(Math.min(size, m.valueSize))) });
     return;
   }

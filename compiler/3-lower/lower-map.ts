@@ -5,10 +5,11 @@
 // keep one counter per (key, bucket): the bucket is the key's last field.
 import type * as A from '../../grammar/ast.js';
 import { addr, call, dot, id, num, type CExpr } from './c-ir.js';
-import { ON_STACK_LIMIT, type FnBuilder } from './fn-builder.js';
+import type { FnBuilder } from './fn-builder.js';
 import { arith, lowerInt, lowerStrInto } from './lower-expr.js';
 import { lowerFieldInto } from './lower-value.js';
 import { STATS_MAP, type UserMap } from './resources.js';
+import { r5OnStack } from './rules.js';
 
 /** Emit statements that fill a key for `m` from `keys`; returns the key (an lvalue) and a pointer to it. */
 function buildKey(b: FnBuilder, m: UserMap, keys: A.Expr[] | undefined): { key: CExpr; ptr: CExpr } {
@@ -20,7 +21,7 @@ function buildKey(b: FnBuilder, m: UserMap, keys: A.Expr[] | undefined): { key: 
   const layout = m.keyLayout;
   const name = b.fresh('key');
   let key: CExpr;
-  if (layout.size <= ON_STACK_LIMIT) {
+  if (r5OnStack(layout.size)) {
     b.emit({
       k: 'decl',
       type: `struct ${m.keyStruct}`,

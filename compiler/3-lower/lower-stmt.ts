@@ -15,6 +15,7 @@ import { arith, lowerInt, lowerStrInto, strVarSlot, varName } from './lower-expr
 import { lowerMapDelete, lowerMapWrite } from './lower-map.js';
 import { lowerFieldInto } from './lower-value.js';
 import { CTL_RING, EVENTS_RING, STATS_MAP } from './resources.js';
+import { r10Submit, r11Count, r6BoundedLoop } from './rules.js';
 
 export function lowerStmts(b: FnBuilder, stmts: A.Stmt[]): void {
   for (const s of stmts) lowerStmt(b, s);
@@ -62,10 +63,10 @@ function lowerStmt(b: FnBuilder, s: A.Stmt): void {
     case 'While':
       return lowerWhile(b, s);
     case 'Sink': {
-      const capture = b.res.capture;
-      const site = capture && b.res.captureSites.find((x) => x.stmt === s && x.instance === b.inst.id);
-      if (!capture || !site) throw new Error('internal: capture site not found');
-      capture.sink(b, s, site);
+      const sink = b.lowerers.captureSink;
+      const site = b.res.captureSites.find((x) => x.stmt === s && x.instance === b.inst.id);
+      if (!sink || !site) throw new Error('internal: capture site not found');
+      sink(b, s, site);
       return;
     }
   }
@@ -117,26 +118,12 @@ function lowerWhile(b: FnBuilder, s: A.WhileStmt): void {
     b.emit({
       k: 'if',
       c: bin('==', id(i), num(limit)),
-      then: [
-        {
-          k: 'expr',
-          e: call('capc_count', addr(id(STATS_MAP)), num(counter)),
-          comment: `R11: the loop reached ${limit} iterations`,
-        },
-        { k: 'break' },
-      ],
+      then: [r11Count(STATS_MAP, counter, `R11: the loop reached ${limit} iterations`), { k: 'break' }],
     });
     lowerStmts(b, s.body);
   });
   b.src = s.span.line;
-  b.emit({
-    k: 'for',
-    init: { k: 'decl', type: '__u32', name: i, init: num(0) },
-    cond: bin('<=', id(i), num(limit)),
-    step: { k: 'un', op: '++', e: id(i) },
-    body,
-    comment: `R6: at most ${limit} iterations`,
-  });
+  b.emit(r6BoundedLoop(i, limit, body));
 }
 
 function ctlSend(b: FnBuilder, kind: number, arg: number, a: number, c: number, comment: string): void {
@@ -290,15 +277,7 @@ function reserve(
       e: { k: 'bin', op: '=', l: { k: 'member', e: arrow(rec, 'hdr'), field: 'id', arrow: false }, r: num(ev.id) },
     });
     fillFields();
-    b.emit({
-      k: 'expr',
-      e: call(
-        'bpf_ringbuf_submit',
-        rec,
-        call('capc_wakeup_flags', addr(id(EVENTS_RING)), id('CAPC_WAKEUP_BYTES'), { k: 'sizeof', of: '*ev' }),
-      ),
-      comment: 'R10: wake the reader only as unread bytes cross the threshold',
-    });
+    b.emit(r10Submit(rec, EVENTS_RING, '*ev'));
   });
   b.emit({
     k: 'block',
@@ -319,12 +298,7 @@ function reserve(
         c: rec,
         then: fill,
         else: [
-          {
-            k: 'expr',
-            e: call('capc_count', addr(id(STATS_MAP)), num(b.res.dropCounter(EVENTS_RING))),
-            comment: 'R11: ring full, count the drop',
-            src: b.src,
-          },
+          { ...r11Count(STATS_MAP, b.res.dropCounter(EVENTS_RING), 'R11: ring full, count the drop'), src: b.src },
         ],
         src: b.src,
       },

@@ -10,6 +10,7 @@ import type { FnBuilder } from './fn-builder.js';
 import type { FieldKind } from './layout.js';
 import { lowerInt, lowerStrInto } from './lower-expr.js';
 import { STATS_MAP } from './resources.js';
+import { r4BoundedRead } from './rules.js';
 
 /** `member(name)` names a field of the destination (`ev->a0`, `key.k1`). */
 export type Member = (name: string) => CExpr;
@@ -86,31 +87,17 @@ function lowerBuf(b: FnBuilder, e: A.Expr, lenDst: CExpr, dst: CExpr, size: numb
         l: cast('void *', id('ctx')),
         r: { k: 'bin' as const, op: '&', l: dl, r: num(0xffff) },
       };
-      b.emit({
-        k: 'expr',
-        e: call('capc_read_buf', addr(lenDst), dst, num(size), at, { k: 'bin', op: '>>', l: dl, r: num(16) }, num(0)),
-      });
+      b.emit({ k: 'expr', e: r4BoundedRead(lenDst, dst, size, at, { k: 'bin', op: '>>', l: dl, r: num(16) }, false) });
       return;
     }
-    b.emit({
-      k: 'expr',
-      e: call('capc_read_buf', addr(lenDst), dst, num(size), fieldAddress(f.offset), num(size), num(0)),
-    });
+    b.emit({ k: 'expr', e: r4BoundedRead(lenDst, dst, size, fieldAddress(f.offset), num(size), false) });
     return;
   }
   const ptr = lowerInt(b, src);
   const len = e.args[1] && info.dynamicLength ? lowerInt(b, e.args[1]).e : num(size);
   b.emit({
     k: 'expr',
-    e: call(
-      'capc_read_buf',
-      addr(lenDst),
-      dst,
-      num(size),
-      cast('const void *', ptr.e),
-      len,
-      num(info.space === 'user' ? 1 : 0),
-    ),
+    e: r4BoundedRead(lenDst, dst, size, cast('const void *', ptr.e), len, info.space === 'user'),
     comment: 'R4: the length is capped by the field',
   });
 }

@@ -3,7 +3,6 @@
 // counters, maps, scratch) are allocated once. Every decision the runtime
 // must mirror (record layouts, map keys, counters, attach points) is written
 // into the manifest here, next to the C that embodies it.
-import { DEFAULT_CAPTURE_RING } from '../2-analyze/check-capture.js';
 import type { AnalyzedProgram, ProbeInstance } from '../2-analyze/analyzed.js';
 import { probeName, type AttachPoint } from '../2-analyze/probes.js';
 import { fieldShape } from '../2-analyze/tracepoint-fields.js';
@@ -11,19 +10,24 @@ import { isStr } from '../2-analyze/types.js';
 import type { TracepointFormat } from '../host.js';
 import { MANIFEST_VERSION, type Manifest, type ManifestAttach, type ManifestProbe } from '../manifest.js';
 import { bin, id, num, un, type CField, type CFunction, type CProgram, type CStruct } from './c-ir.js';
-import { FnBuilder } from './fn-builder.js';
+import { FnBuilder, type Lowerers } from './fn-builder.js';
 import { cIntType } from './layout.js';
 import { lowerInt, strVarSlot, varName } from './lower-expr.js';
+import { buildMapKey } from './lower-map.js';
 import { lowerStmts } from './lower-stmt.js';
 import { CaptureLowering } from './lower-capture.js';
+import { ScopeLowering } from './lower-capture-scope.js';
+import { DEFAULT_CAPTURE_RING } from './plan-capture.js';
+import { FAMILIES } from '../../stdlib/signatures.js';
 import { Resources, STATS_MAP } from './resources.js';
+import { r10WakeupBytes, type LowerOptions } from './rules.js';
 
 export interface Lowered {
   c: CProgram;
   manifest: Manifest;
 }
 
-export function lower(program: AnalyzedProgram): Lowered {
+export function lower(program: AnalyzedProgram, options: LowerOptions = {}): Lowered {
   const res = new Resources(program);
   // Capture lowering is needed for sites, and for probes that only use conn/buf/len (entry/return pairs).
   const capturing =
@@ -33,11 +37,18 @@ export function lower(program: AnalyzedProgram): Lowered {
           sites: [],
           families: new Map(),
           sink: { kind: 'ringbuf' as const, size: program.config.captureRingSize || DEFAULT_CAPTURE_RING.ringbuf },
+          scope: false,
         }
       : undefined);
-  const capture = capturing ? new CaptureLowering(capturing, res, program) : undefined;
+  const capture = capturing ? new CaptureLowering(capturing, res, program, options) : undefined;
+  const wakeupBytes = r10WakeupBytes(program.config.ringbufSize, program.config.wakeupBytes);
   const hasSites = !!capture?.hasSites;
-  res.capture = capture;
+  // The -c/-p process tree and TLS discovery (plan-capture-scope.ts): their maps and programs.
+  const scope = hasSites && program.capture!.scope ? new ScopeLowering(program.capture!, res) : undefined;
+  const lowerers: Lowerers = {
+    mapKey: buildMapKey,
+    captureSink: capture ? (b, s, site) => capture.sink(b, s, site) : undefined,
+  };
   const functions: CFunction[] = [];
   const probes: ManifestProbe[] = [];
   const tpStructs = new Map<string, CStruct>();
@@ -48,7 +59,7 @@ export function lower(program: AnalyzedProgram): Lowered {
   for (const inst of program.instances) {
     if (inst.attach.kind === 'tracepoint') needStruct(inst.attach.format);
     if (inst.capture?.exitFormat) needStruct(inst.capture.exitFormat);
-    for (const { fn, probe } of lowerInstance(inst, res)) {
+    for (const { fn, probe } of lowerInstance(inst, res, capture, scope, lowerers)) {
       functions.push(fn);
       probes.push(probe);
     }
@@ -70,7 +81,7 @@ export function lower(program: AnalyzedProgram): Lowered {
     defines: [
       {
         name: 'CAPC_WAKEUP_BYTES',
-        value: `${program.config.wakeupBytes}ULL`,
+        value: `${wakeupBytes}ULL`,
         comment: 'R10: unread bytes that make a producer wake the reader',
       },
       ...(hasSites ? capture!.defines() : []),
@@ -78,10 +89,11 @@ export function lower(program: AnalyzedProgram): Lowered {
     // libbpf's USDT support: argument specs in maps it fills at attach time.
     lateIncludes: [
       ...(hasSites ? ['capc-capture.bpf.h'] : []),
+      ...(scope ? ['capc-scope.bpf.h'] : []),
       ...(program.instances.some((i) => i.attach.kind === 'usdt') ? ['bpf/usdt.bpf.h'] : []),
     ],
     structs,
-    maps: [...res.runtimeMaps(), ...(capture?.maps() ?? []), ...res.maps],
+    maps: [...res.runtimeMaps(), ...(capture?.maps() ?? []), ...(scope?.maps() ?? []), ...res.maps],
     globals: [
       {
         type: 'const volatile struct capc_ro',
@@ -105,10 +117,11 @@ export function lower(program: AnalyzedProgram): Lowered {
     counters: res.counters,
     rodata: {
       section: '.rodata.capc',
-      size: 16,
+      size: 24,
       fields: [
         { name: 'cpid', offset: 0, size: 8 },
         { name: 'start_ns', offset: 8, size: 8 },
+        { name: 'scope', offset: 16, size: 8 },
       ],
     },
     statsMap: STATS_MAP,
@@ -116,11 +129,11 @@ export function lower(program: AnalyzedProgram): Lowered {
       strlen: program.config.strlen,
       maxMapKeys: program.config.maxMapKeys,
       ringbufSize: program.config.ringbufSize,
-      wakeupBytes: program.config.wakeupBytes,
+      wakeupBytes,
       loopLimit: program.config.loopLimit,
     },
     uses: { ...program.uses },
-    capture: hasSites ? capture!.manifest() : undefined,
+    capture: hasSites ? { ...capture!.manifest(), ...scope?.manifest() } : undefined,
   };
   return { c, manifest };
 }
@@ -139,7 +152,16 @@ function manifestAttach(a: AttachPoint): ManifestAttach {
     case 'rawtracepoint':
       return { kind: 'rawtracepoint', name: a.name };
     case 'uprobe':
-      return { kind: 'uprobe', ret: a.ret, path: a.path, func: a.func, offset: a.offset, target: a.target };
+      return {
+        kind: 'uprobe',
+        ret: a.ret,
+        path: a.path,
+        func: a.func,
+        offset: a.offset,
+        target: a.target,
+        ...(a.discover ? { discover: true } : {}),
+        ...(a.retInsns ? { retInsns: true } : {}),
+      };
     case 'usdt':
       return { kind: 'usdt', path: a.path, provider: a.provider, name: a.name, target: a.target };
     case 'interval':
@@ -189,6 +211,7 @@ function manifestProbe(
   attach: AttachPoint,
   role: ManifestProbe['role'],
 ): ManifestProbe {
+  const family = inst.capture?.sig.family ?? inst.closeFor?.family;
   return {
     id: inst.id,
     role,
@@ -197,19 +220,37 @@ function manifestProbe(
     spec: inst.spec.text,
     span: inst.spec.span,
     attach: manifestAttach(attach),
+    ...(family ? { family } : {}),
   };
 }
 
 /** One BPF program per instance; two for a return-time capture (entry + return). */
-function lowerInstance(inst: ProbeInstance, res: Resources): LoweredProbe[] {
+function lowerInstance(
+  inst: ProbeInstance,
+  res: Resources,
+  captureLowering: CaptureLowering | undefined,
+  scope: ScopeLowering | undefined,
+  lowerers: Lowerers,
+): LoweredProbe[] {
   const name = programName(inst);
   const { section, params } = sectionAndParams(inst.attach);
+  if (inst.internal) {
+    const what = {
+      'scope-fork': 'capc follows the -c/-p process tree: fork',
+      'scope-exit': 'capc follows the -c/-p process tree: exit',
+      'exec-watch': 'TLS discovery: executables capc has not looked at',
+      'tls-watch': 'calls into TLS stacks this program does not probe, counted',
+    }[inst.internal];
+    const fn: CFunction = { section, name, params, body: scope!.body(inst), comment: what, src: inst.spec.span.line };
+    const role = inst.internal === 'scope-fork' || inst.internal === 'scope-exit' ? 'scope' : inst.internal;
+    return [{ fn, probe: manifestProbe(inst, name, inst.attach, role) }];
+  }
   if (inst.closeFor) {
     const fn: CFunction = {
       section,
       name,
       params,
-      body: res.capture!.closeBody(inst),
+      body: captureLowering!.closeBody(inst),
       comment: `${inst.spec.text}: capc watches connections of ${inst.closeFor.family} close`,
       src: inst.spec.span.line,
     };
@@ -218,15 +259,21 @@ function lowerInstance(inst: ProbeInstance, res: Resources): LoweredProbe[] {
   const capture = inst.capture;
   if (capture && capture.at === 'return') {
     // Entry half on the probe as written; the user's body runs at the return half.
-    const entry = { ...res.capture!.entryFunction(inst, params), section, name: `${name}e` };
+    const entry = { ...captureLowering!.entryFunction(inst, params), section, name: `${name}e` };
+    // Go: no uretprobe (the Go runtime moves stacks, and a uretprobe rewrites a return
+    // address on one); the return half is a uprobe on each RET instruction instead.
     const retAttach: AttachPoint =
       inst.attach.kind === 'uprobe'
-        ? { ...inst.attach, ret: true }
+        ? FAMILIES[capture.sig.family].returns === 'ret-insns'
+          ? { ...inst.attach, ret: false, retInsns: true }
+          : { ...inst.attach, ret: true }
         : { kind: 'tracepoint', category: 'syscalls', name: capture.sig.exitTracepoint!, format: capture.exitFormat! };
     const ret = sectionAndParams(retAttach);
     const fn = lowerBody(
       inst,
       res,
+      lowerers,
+      captureLowering,
       ret.section,
       ret.params,
       name,
@@ -240,6 +287,8 @@ function lowerInstance(inst: ProbeInstance, res: Resources): LoweredProbe[] {
   const fn = lowerBody(
     inst,
     res,
+    lowerers,
+    captureLowering,
     section,
     params,
     name,
@@ -251,14 +300,16 @@ function lowerInstance(inst: ProbeInstance, res: Resources): LoweredProbe[] {
 function lowerBody(
   inst: ProbeInstance,
   res: Resources,
+  lowerers: Lowerers,
+  captureLowering: CaptureLowering | undefined,
   section: string,
   params: string,
   name: string,
   comment: string,
 ): CFunction {
-  const b = new FnBuilder(inst, res);
+  const b = new FnBuilder(inst, res, lowerers);
   b.src = inst.spec.span.line;
-  if (inst.capture) res.capture!.prologue(b);
+  if (inst.capture) captureLowering!.prologue(b);
   // Variables: integers are zeroed locals; strings get a scratch slot with an empty string.
   for (const v of inst.vars.values()) {
     if (isStr(v.type)) {

@@ -4,15 +4,12 @@
 // rings, and the per-CPU scratch area (R5). It produces the matching C
 // declarations and manifest entries together, so they agree.
 import type { AnalyzedProgram, CaptureSite, MapInfo } from '../2-analyze/analyzed.js';
-import type { CaptureLowering } from './lower-capture.js';
 import { isStr, type Type } from '../2-analyze/types.js';
 import type { LayoutField, ManifestCounter, ManifestEvent, ManifestMap, ManifestRing } from '../manifest.js';
 import { EVENT_HEADER_SIZE } from '../manifest.js';
 import type { CField, CMapDecl, CStruct } from './c-ir.js';
 import { layoutStruct, toCStruct, type FieldKind, type FieldSpec, type StructLayout } from './layout.js';
-
-/** Aggregations keep one value per CPU, combined by capc (R8). */
-const PER_CPU = new Set(['count', 'sum', 'avg', 'min', 'max', 'stats', 'hist', 'lhist']);
+import { r8PerCpu } from './rules.js';
 
 export const EVENTS_RING = 'capc_events';
 export const CTL_RING = 'capc_ctl';
@@ -75,8 +72,6 @@ export class Resources {
   /** Stack trace maps, one per depth (ustack(n)), with their failure counters. */
   readonly stackMaps = new Map<number, { name: string; counter: number }>();
 
-  /** Set when the program captures payload. */
-  capture: CaptureLowering | undefined;
   readonly captureSites: CaptureSite[];
   /** Positional parameters ($1...), resolved to constants at compile time. */
   readonly positional: string[];
@@ -132,7 +127,7 @@ export class Resources {
   private declareUserMap(info: MapInfo, n: number): void {
     const base = info.name === '@' ? 'anon' : info.name.slice(1).replace(/[^A-Za-z0-9_]/g, '_');
     const cName = `m${n}_${base}`.slice(0, 15); // BPF object names hold 15 characters
-    const perCpu = PER_CPU.has(info.kind);
+    const perCpu = r8PerCpu(info.kind);
     const fullCounter = this.counter('map-full', info.name);
     const isHist = info.kind === 'hist' || info.kind === 'lhist';
     let keyStruct: string | undefined;

@@ -1,20 +1,13 @@
 // compiler/diagnostics/diagnostic.ts — diagnostics as data, and the bag that
 // collects them. A pass never throws a user error: it adds a Diagnostic and
 // carries on; the pipeline stops at the phase boundary if errors were added.
-import type { Span } from '../../grammar/ast.js';
-import { CATALOGUE, type DiagnosticCode } from './catalogue.js';
+// The Diagnostic shape and the codes are shared with the runtime
+// (diagnostics/); the bag takes only the compiler's codes.
+import { CATALOGUE, type CompilerCode } from '../../diagnostics/catalogue.js';
+import type { Diagnostic } from '../../diagnostics/diagnostic.js';
+import type { Span } from '../../diagnostics/source.js';
 
-export type Severity = 'error' | 'warning' | 'note';
-
-export interface Diagnostic {
-  code: DiagnosticCode;
-  severity: Severity;
-  message: string;
-  /** Where in the source; absent for problems that are not about one place. */
-  span?: Span;
-  /** What to do about it, one line each. */
-  hints: string[];
-}
+export type { Diagnostic };
 
 export class DiagnosticBag {
   readonly items: Diagnostic[] = [];
@@ -25,7 +18,7 @@ export class DiagnosticBag {
    * Add a diagnostic. The same message at the same place is kept once: a block
    * shared by several probes is checked once per probe, and says so once.
    */
-  add(code: DiagnosticCode, message: string, span?: Span, ...hints: (string | undefined)[]): Diagnostic {
+  add(code: CompilerCode, message: string, span?: Span, ...hints: (string | undefined)[]): Diagnostic {
     const key = `${code}\0${message}\0${span?.start ?? ''}\0${span?.end ?? ''}`;
     const known = this.seen.get(key);
     if (known) return known;
@@ -43,6 +36,16 @@ export class DiagnosticBag {
 
   addAll(ds: readonly Diagnostic[]): void {
     this.items.push(...ds);
+  }
+
+  /** Add another bag's diagnostics, each kept once as add() keeps them. */
+  merge(other: DiagnosticBag): void {
+    for (const d of other.items) {
+      const key = `${d.code}\0${d.message}\0${d.span?.start ?? ''}\0${d.span?.end ?? ''}`;
+      if (this.seen.has(key)) continue;
+      this.seen.set(key, d);
+      this.items.push(d);
+    }
   }
 
   get hasErrors(): boolean {

@@ -4,7 +4,7 @@
 // same event: sys_enter_X for X's syscall functions, a tracepoint with the
 // function's own name, or a few well-known equivalents.
 import fs from 'node:fs';
-import type { ManifestProbe } from '../../compiler/manifest.js';
+import type { ManifestProbe } from '../../compiler/index.js';
 import { CapcError } from '../errors.js';
 import { strerror } from '../ffi/libbpf.js';
 import { systemHost } from '../host/system-host.js';

@@ -2,7 +2,7 @@
 // UI's `c` key): every key is collected first, then deleted, so deleting does
 // not disturb the key walk. Bounded by max_entries; entries the kernel adds
 // meanwhile stay (they are new data, not stale).
-import type { ManifestMap } from '../../compiler/manifest.js';
+import type { ManifestMap } from '../../compiler/index.js';
 import { native } from '../ffi/libbpf.js';
 
 /** Delete every entry of one map; returns how many were deleted. */

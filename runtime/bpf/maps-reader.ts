@@ -1,11 +1,12 @@
 // runtime/bpf/maps-reader.ts — reads user maps and counters out of the
 // kernel: walks keys, combines per-CPU values (R8: sums, min/max of the CPUs
 // that saw a value, (count, total) pairs), gathers hist/lhist buckets by key,
-// and decodes keys with the layouts from the manifest.
-import type { ManifestMap } from '../../compiler/manifest.js';
+// and decodes keys with the layouts from the manifest. Text is not made here:
+// a buf() key's text comes from the Formatters the caller passes.
+import type { ManifestMap } from '../../compiler/index.js';
 import { readField } from '../events/decode.js';
+import type { Formatters } from '../events/formatters.js';
 import { ResolvedPart, type KeyPart, type MapEntry, type MapSnapshot } from '../events/model.js';
-import { formatBuf } from '../format/printf.js';
 import type { ValueResolver } from '../events/resolve.js';
 import { native } from '../ffi/libbpf.js';
 
@@ -25,14 +26,13 @@ function sumPerCpu(buf: Buffer, signed: boolean): bigint {
   return total;
 }
 
-export function decodeKey(m: ManifestMap, key: Buffer, resolver?: ValueResolver): KeyPart[] {
+export function decodeKey(m: ManifestMap, key: Buffer, fmt: Formatters, resolver?: ValueResolver): KeyPart[] {
   if (!m.key) return [];
   const view = new DataView(key.buffer, key.byteOffset, key.length);
   return m.key.fields.map((f) => {
     const v = readField(f, key, view, f.offset, resolver);
     // buf() keys print as %r does: printable bytes as they are, others \xNN.
-    if (typeof v === 'object' && !Buffer.isBuffer(v) && 'buf' in v)
-      return new ResolvedPart(formatBuf(v.buf, 'r').toString('latin1'));
+    if (typeof v === 'object' && !Buffer.isBuffer(v) && 'buf' in v) return new ResolvedPart(fmt.bufText(v.buf));
     return v;
   });
 }
@@ -91,7 +91,7 @@ export function mapKeys(fd: number, m: ManifestMap): Buffer[] {
   return keys;
 }
 
-export function readMap(fd: number, m: ManifestMap, resolver?: ValueResolver): MapSnapshot {
+export function readMap(fd: number, m: ManifestMap, fmt: Formatters, resolver?: ValueResolver): MapSnapshot {
   const n = native();
   const valueSize = m.perCpu ? Math.ceil(m.valueSize / 8) * 8 * possibleCpus() : m.valueSize;
   const value = Buffer.alloc(valueSize);
@@ -110,7 +110,7 @@ export function readMap(fd: number, m: ManifestMap, resolver?: ValueResolver): M
       const id = userKey.toString('hex');
       let e = byKey.get(id);
       if (!e) {
-        e = { key: decodeKey(m, userKey, resolver), value: 0n, buckets: new Array<bigint>(nb).fill(0n) };
+        e = { key: decodeKey(m, userKey, fmt, resolver), value: 0n, buckets: new Array<bigint>(nb).fill(0n) };
         byKey.set(id, e);
       }
       const count = sumPerCpu(value, true);
@@ -123,7 +123,7 @@ export function readMap(fd: number, m: ManifestMap, resolver?: ValueResolver): M
   for (const key of mapKeys(fd, m)) {
     if (n.map_lookup_elem(fd, key, value) !== 0) continue;
     const v = combine(m, value);
-    const entry: MapEntry = { key: decodeKey(m, key, resolver), value: 0n };
+    const entry: MapEntry = { key: decodeKey(m, key, fmt, resolver), value: 0n };
     if (typeof v === 'bigint') entry.value = v;
     else if ('avg' in v) {
       entry.avg = v.avg;
@@ -145,6 +145,21 @@ export function zeroMap(fd: number, m: ManifestMap): void {
   const n = native();
   const zeros = Buffer.alloc(m.perCpu ? Math.ceil(m.valueSize / 8) * 8 * possibleCpus() : m.valueSize);
   for (const key of mapKeys(fd, m)) n.map_update_elem(fd, key, zeros, 2 /* BPF_EXIST */);
+}
+
+/** A stack trace map's frames for stack `id` (`frames` slots; zero slots end it), or undefined if it has none. */
+export function readStack(fd: number, id: number, frames: number): bigint[] | undefined {
+  const key = Buffer.alloc(4);
+  key.writeUInt32LE(id, 0);
+  const value = Buffer.alloc(frames * 8);
+  if (native().map_lookup_elem(fd, key, value) !== 0) return undefined;
+  const out: bigint[] = [];
+  for (let i = 0; i < frames; i++) {
+    const a = value.readBigUInt64LE(i * 8);
+    if (!a) break;
+    out.push(a);
+  }
+  return out;
 }
 
 /** One per-CPU u64 counter, summed over CPUs. */

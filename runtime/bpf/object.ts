@@ -1,12 +1,12 @@
 // runtime/bpf/object.ts — a compiled BPF object in the kernel: opened from
 // memory, given its load-time constants, loaded through the verifier (whose
 // log is kept to explain a rejection), and closed exactly once.
-import type { SourceFile } from '../../grammar/ast.js';
-import type { Manifest } from '../../compiler/manifest.js';
+import type { SourceFile } from '../../diagnostics/source.js';
+import { manifestProblem, type Manifest } from '../../compiler/index.js';
 import { CapcError } from '../errors.js';
 import { errno, native, strerror, type Ptr } from '../ffi/libbpf.js';
 import { installLibbpfLogger, takeLibbpfLog } from './libbpf-log.js';
-import { customBtfPath } from '../toolchain/environment.js';
+import { customBtfPath } from '../build/environment.js';
 import { explainVerifierLog } from './verifier-log.js';
 import { fentryError } from './kernel-support.js';
 
@@ -27,6 +27,12 @@ export class BpfObject {
   }
 
   static open(object: Buffer, manifest: Manifest, name = 'capc'): BpfObject {
+    // The manifest says how to load and read the object: one written for another layout must not be trusted.
+    const problem = manifestProblem(manifest);
+    if (problem)
+      throw new CapcError('E0605', `cannot load a program compiled by another version of capc: ${problem}`, [
+        'compile it again with this capc (capc build, or capc run on the .cap source)',
+      ]);
     installLibbpfLogger(!!process.env.CAPC_LIBBPF_DEBUG);
     const n = native();
     const logBuf = Buffer.alloc(LOG_SIZE);
@@ -64,13 +70,18 @@ export class BpfObject {
   }
 
   /** Fill the `.rodata.capc` constants (must run before load). */
-  setRodata(values: { cpid?: number; start_ns?: bigint }): void {
+  setRodata(values: { cpid?: number; start_ns?: bigint; scope?: number }): void {
     const n = native();
     const map = n.find_map(this.handle, '.rodata.capc');
     if (!map) throw new Error('internal: the object has no .rodata.capc section');
     const buf = Buffer.alloc(this.manifest.rodata.size);
     for (const f of this.manifest.rodata.fields) {
-      const v = f.name === 'cpid' ? BigInt(values.cpid ?? 0) : (values.start_ns ?? 0n);
+      const v =
+        f.name === 'cpid'
+          ? BigInt(values.cpid ?? 0)
+          : f.name === 'scope'
+            ? BigInt(values.scope ?? 0)
+            : (values.start_ns ?? 0n);
       buf.writeBigUInt64LE(v, f.offset);
     }
     this.keepAlive.push(buf);

@@ -3,7 +3,7 @@
 // failing instruction (from the BTF line info that #line directives put
 // there), the log lines that led to it, and a plain explanation with a fix
 // for the common classes of rejection.
-import type { SourceFile, Span } from '../../grammar/ast.js';
+import type { SourceFile, Span } from '../../diagnostics/source.js';
 
 export interface VerifierExplanation {
   reason: string;
@@ -29,6 +29,13 @@ const CLASSES: { kind: string; re: RegExp; hint: string }[] = [
     kind: 'stack-size',
     re: /stack limit|combined stack size|stack depth|invalid (write|read) to stack.*off=-\d{3}/,
     hint: 'the probe uses more than 512 bytes of stack; large values belong in per-CPU scratch maps (rule R5)',
+  },
+  {
+    // The verifier keeps each branch it has yet to explore; a loop's body is
+    // explored once per iteration, so its branches multiply by loop_limit.
+    kind: 'too-many-paths',
+    re: /sequence of \d+ jumps is too complex/,
+    hint: 'the verifier follows at most 8,192 pending branches: a `while` body is checked once per iteration (up to loop_limit, 1,024 by default), so its tests, map updates and string comparisons multiply; lower it with config = { loop_limit = N }, or move work out of the loop',
   },
   {
     kind: 'too-complex',

@@ -160,8 +160,8 @@ export class DrainClient implements DirectStreamBytes {
     });
   }
 
-  adopt(conn: number, dir: number, fd: number): void {
-    this.send({ op: 'adopt', conn, dir, fd });
+  adopt(conn: number, dir: number, fd: number, base: number): void {
+    this.send({ op: 'adopt', conn, dir, fd, base });
   }
 
   skip(conn: number, dir: number): void {

@@ -10,6 +10,22 @@ export interface DrainThreadData {
   port: MessagePort;
 }
 
+/**
+ * Where a capture record keeps what the thread reads: compiler/manifest.ts
+ * CAPTURE_RECORD (byte offsets) and CAPTURE_KIND.data, sent by the main
+ * thread so the thread does not load the compiler's contract itself.
+ */
+export interface RecordLayout {
+  size: number;
+  len: number;
+  kind: number;
+  conn: number;
+  offset: number;
+  dir: number;
+  /** The `kind` of a data record. */
+  dataKind: number;
+}
+
 /** The first message: what to read and what to do with it. */
 export interface DrainConfig {
   /** The capture ring: map name, fd (shared by both threads: same process), size. */
@@ -17,6 +33,7 @@ export interface DrainConfig {
   fd: number;
   size: number;
   payload: PayloadNeed;
+  record: RecordLayout;
   /** Stream files are written by the thread (their fds come in 'adopt' messages). */
   files: boolean;
   /** Longest wait between drains of a ring that is filling (ms). */
@@ -35,7 +52,7 @@ export const SHARED_POSTED = 5;
 
 export type ToDrainThread =
   | { op: 'configure'; config: DrainConfig }
-  | { op: 'adopt'; conn: number; dir: number; fd: number }
+  | { op: 'adopt'; conn: number; dir: number; fd: number; base: number }
   | { op: 'skip'; conn: number; dir: number }
   | { op: 'release'; conn: number; dir: number }
   /** Drain everything the ring holds now, then answer 'synced'. */

@@ -3,7 +3,7 @@
 // ring, so the ring keeps being drained while the main thread renders,
 // collects garbage or waits on a terminal. Each pass it reads what the ring
 // holds (at most a quarter of it), writes the payload to the stream files
-// straight from ring memory (runtime/output/stream-writer.ts), copies into
+// straight from ring memory (stream-writer.ts), copies into
 // one transferable batch only what the outputs need (runtime/capture/
 // batch.ts) and releases the ring space; batches are handed over when the
 // ring goes quiet, or every 20-50 ms while it is busy. Payload bytes are
@@ -17,9 +17,8 @@
 // thread catches up, so the ring fills and the kernel counts what it cannot
 // write (W0903) instead of capc's memory growing without bound.
 import { isMainThread, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
-import { CAPTURE_KIND, CAPTURE_RECORD } from '../../compiler/manifest.js';
 import { native } from '../ffi/libbpf.js';
-import { StreamWriter } from '../output/stream-writer.js';
+import { StreamWriter } from './stream-writer.js';
 import { RingReader } from '../ring/ringbuf.js';
 import { BatchWriter, entrySize } from './batch.js';
 import {
@@ -30,8 +29,6 @@ import {
   type ToDrainThread,
 } from './drain-protocol.js';
 
-const F = CAPTURE_RECORD.fields;
-const H = CAPTURE_RECORD.size;
 /** Bytes handed to the main thread and not yet taken, past which the ring is left to fill. */
 const MAX_IN_FLIGHT = 64 * 1024 * 1024;
 
@@ -158,7 +155,7 @@ class DrainThread {
       const msg = m.message as ToDrainThread;
       switch (msg.op) {
         case 'adopt':
-          this.writer?.adopt(msg.conn, msg.dir, msg.fd);
+          this.writer?.adopt(msg.conn, msg.dir, msg.fd, msg.base);
           break;
         case 'skip':
           this.writer?.skip(msg.conn, msg.dir);
@@ -230,6 +227,8 @@ class DrainThread {
 
   /** One pass: read, write files, hand over, release. Returns the records read. */
   private pass(): number {
+    const F = this.cfg.record;
+    const H = F.size;
     this.measureBurst();
     this.n = 0;
     const writer = this.writer;
@@ -243,7 +242,7 @@ class DrainThread {
         return;
       }
       const plen = view.getUint32(off + F.len, true);
-      const isData = view.getUint8(off + F.kind) === CAPTURE_KIND.data && H + plen <= length;
+      const isData = view.getUint8(off + F.kind) === F.dataKind && H + plen <= length;
       this.data[i] = isData ? 1 : 0;
       this.plen[i] = plen;
       this.payloadRead += plen;
@@ -299,6 +298,7 @@ class DrainThread {
   private held(): Int32Array {
     const held = new Int32Array(this.n);
     const mode = this.cfg.payload;
+    const H = this.cfg.record.size;
     for (let i = 0; i < this.n; i++) held[i] = this.data[i] && mode !== 'all' ? H : this.len[i]!;
     if (typeof mode === 'object') {
       // The most recent `tail` bytes of each stream in this pass, whole records only.
@@ -346,7 +346,7 @@ class DrainThread {
       if (into >= 0) {
         const start = starts![into]!;
         b.grow(start, this.plen[i]!, 1);
-        b.setU32(start + F.len, b.readU32(start + F.len) + this.plen[i]!);
+        b.setU32(start + this.cfg.record.len, b.readU32(start + this.cfg.record.len) + this.plen[i]!);
         continue;
       }
       const start = b.add(ring, this.off[i]!, this.len[i]!, held[i]!, 1);

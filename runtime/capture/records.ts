@@ -4,7 +4,7 @@
 // from a capture thread's batch (runtime/capture/batch.ts) they are viewed in
 // place, and may be absent when no output needs them (`len` still says how
 // many there were).
-import { CAPTURE_KIND, CAPTURE_RECORD } from '../../compiler/manifest.js';
+import { CAPTURE_KIND, CAPTURE_RECORD } from '../../compiler/index.js';
 
 export interface CaptureRecord {
   site: number;

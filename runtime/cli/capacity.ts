@@ -1,7 +1,7 @@
 // runtime/cli/capacity.ts — the capacity report `capc check` and `capc build`
 // print for programs that capture: record sizes, how many batches a ring holds,
 // and the kernel memory each connection table takes.
-import { CAPTURE_RECORD, type Manifest } from '../../compiler/manifest.js';
+import { CAPTURE_RECORD, type Manifest } from '../../compiler/index.js';
 import { humanBytes } from '../format/payload.js';
 
 const RINGBUF_RECORD_HEADER = 8;
@@ -36,7 +36,7 @@ export function capacityReport(m: Manifest): string {
   }
   for (const f of cap.families) {
     lines.push(
-      `  connections (${f.name}): ${f.valueSize.toLocaleString('en')} bytes each${f.accumulateSize ? ` (state + a ${2 * f.accumulateSize}-byte buffer, 2N: R2)` : ''}; ` +
+      `  connections (${f.name}): ${f.valueSize.toLocaleString('en')} bytes each${f.accumulateSize ? ` (state + a ${f.bufferSize}-byte buffer, 2N: R2)` : ''}; ` +
         `${f.maxConnections.toLocaleString('en')} at most = ${humanBytes(f.valueSize * f.maxConnections)} of kernel memory, allocated when loaded`,
     );
   }

@@ -5,15 +5,14 @@
 import { isUtf8 } from 'node:buffer';
 import fs from 'node:fs';
 import { styleText } from 'node:util';
-import type { CompileOptions } from '../../compiler/compile.js';
-import type { Diagnostic } from '../../compiler/diagnostics/diagnostic.js';
-import { renderDiagnostics, type Paint } from '../../compiler/diagnostics/render.js';
-import type { SourceFile } from '../../grammar/ast.js';
+import type { CompileOptions } from '../../compiler/index.js';
+import type { Diagnostic } from '../../diagnostics/diagnostic.js';
+import { renderDiagnostics, type Paint } from '../../diagnostics/render.js';
+import type { SourceFile } from '../../diagnostics/source.js';
 import { CapcError } from '../errors.js';
 import { CompileFailed } from '../session/session.js';
 
 export const EXIT_OK = 0;
-export const EXIT_RUNTIME = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_INTERNAL = 70;
 

@@ -3,11 +3,14 @@
 // manifest to a directory, `check` also loads the object into the kernel
 // verifier (nothing is attached) and says whether it was accepted.
 import fs from 'node:fs';
+import { OutputDir } from '../files/private-files.js';
 import path from 'node:path';
 import type { Command } from 'commander';
+import type { PassName } from '../../compiler/index.js';
 import { BpfObject } from '../bpf/object.js';
+import { CapcError } from '../errors.js';
 import { CompileFailed } from '../session/session.js';
-import { requireBtf, requirePrivileges } from '../toolchain/environment.js';
+import { requireBtf, requirePrivileges } from '../build/environment.js';
 import { capacityReport } from './capacity.js';
 import { compileOptions, EXIT_OK, printDiagnostics, readSource, reportFailure, type ProgramOpts } from './common.js';
 
@@ -25,24 +28,40 @@ function programCommand(program: Command, name: string, description: string) {
 }
 
 /** The compiler, loaded only by the commands that need it (`capc run` usually starts from its cache without it). */
-const compiler = () => import('../session/build.js');
+const compiler = () => import('../build/build.js');
 
 function positionalOf(file: string | undefined, args: string[], opts: ProgramOpts): string[] {
   return opts.e !== undefined && file !== undefined ? [file, ...args] : args;
 }
 
+type EmitOpts = ProgramOpts & { manifest?: boolean; dump?: string; line: boolean };
+
 export function registerEmit(program: Command): void {
   programCommand(program, 'emit', 'print the C that capc generates for a program')
     .option('--manifest', 'print the manifest (JSON) instead of the C')
-    .action(async (file: string | undefined, args: string[], opts: ProgramOpts & { manifest?: boolean }) => {
+    .option(
+      '--dump <pass>',
+      'print what one compiler pass produced instead: parse, collect, check, plan-capture, lower or emit',
+    )
+    .option('--no-line', 'leave out the #line directives (C to read, not to build)')
+    .action(async (file: string | undefined, args: string[], opts: EmitOpts) => {
       let source;
       try {
         source = readSource(opts.e !== undefined ? undefined : file, opts);
-        const { compileSource } = await compiler();
-        const r = compileSource(source, compileOptions(opts, positionalOf(file, args, opts)));
-        if (!r.ok || !r.output) throw new CompileFailed(r.diagnostics);
+        const { compileSource, passNames } = await compiler();
+        const passes = await passNames();
+        if (opts.dump !== undefined && !passes.includes(opts.dump))
+          throw new CapcError('E0904', `--dump: capc has no pass named '${opts.dump}'`, [
+            `the passes, in order: ${passes.join(', ')}`,
+          ]);
+        const r = await compileSource(source, {
+          ...compileOptions(opts, positionalOf(file, args, opts)),
+          dump: opts.dump as PassName | undefined,
+          lineDirectives: opts.line,
+        });
+        if (!r.ok || (!r.output && r.dump === undefined)) throw new CompileFailed(r.diagnostics);
         printDiagnostics(r.diagnostics, source);
-        process.stdout.write(opts.manifest ? r.output.manifestJson : r.output.c);
+        process.stdout.write(r.dump ?? (opts.manifest ? r.output!.manifestJson : r.output!.c));
         process.exitCode = EXIT_OK;
       } catch (e) {
         process.exitCode = reportFailure(e, source, !!opts.verbose);
@@ -61,11 +80,25 @@ export function registerBuild(program: Command): void {
         const r = await buildSource(source, compileOptions(opts, positionalOf(file, args, opts)));
         if (!r.ok || !r.output || !r.object) throw new CompileFailed(r.diagnostics);
         printDiagnostics(r.diagnostics, source);
-        fs.mkdirSync(opts.out, { recursive: true });
         const cName = cFileNameFor(source);
-        fs.writeFileSync(path.join(opts.out, cName), r.output.c);
-        fs.writeFileSync(path.join(opts.out, cName.replace(/\.c$/, '.o')), r.object.object);
-        fs.writeFileSync(path.join(opts.out, 'manifest.json'), r.output.manifestJson);
+        // 0700 directory, 0600 files, never through a link (runtime/files/private-files.ts).
+        const out = OutputDir.open(opts.out);
+        try {
+          for (const [name, data] of [
+            [cName, r.output.c],
+            [cName.replace(/\.c$/, '.o'), r.object.object],
+            ['manifest.json', r.output.manifestJson],
+          ] as const) {
+            const fd = out.createFile(name);
+            try {
+              fs.writeFileSync(fd, data);
+            } finally {
+              fs.closeSync(fd);
+            }
+          }
+        } finally {
+          out.close();
+        }
         process.stdout.write(`wrote ${path.join(opts.out, cName)}, ${cName.replace(/\.c$/, '.o')} and manifest.json\n`);
         process.stdout.write(capacityReport(r.output.manifest));
         process.exitCode = EXIT_OK;

@@ -3,9 +3,10 @@
 // -v adds each probe's arguments. Needs no privileges beyond reading tracefs.
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { listProbes } from '../host/listing.js';
+import { listProbes } from '../listing/list-probes.js';
 import { systemHost } from '../host/system-host.js';
 import { EXIT_OK, reportFailure } from './common.js';
+import { escapeText } from '../format/payload.js';
 
 export function registerList(program: Command): void {
   program
@@ -23,7 +24,9 @@ export function registerList(program: Command): void {
 export function listCommand(pattern: string, verbose: boolean): number {
   try {
     const lines: string[] = [];
-    for (const p of listProbes(systemHost(), pattern, verbose)) lines.push(p.name, ...p.details);
+    // Names come from binaries and the kernel: control bytes are shown escaped, never sent to the terminal.
+    for (const p of listProbes(systemHost(), pattern, verbose))
+      lines.push(escapeText(p.name), ...p.details.map(escapeText));
     // Written synchronously: bin/capc exits right after, and a pipe would lose an async write.
     if (lines.length) fs.writeSync(1, lines.join('\n') + '\n');
     return EXIT_OK;

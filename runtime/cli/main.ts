@@ -4,15 +4,19 @@ import { Command, CommanderError } from 'commander';
 import { registerBuild, registerCheck, registerEmit } from './emit-build-check.js';
 import { registerRun } from './run.js';
 import { registerList, rewriteListFlags } from './list.js';
-import { EXIT_USAGE } from './common.js';
+import { EXIT_USAGE, printDiagnostics } from './common.js';
+import { setTrustWarningSink } from '../files/trust-warnings.js';
 import { mark } from '../timing.js';
 import { installCliSignals } from './signals.js';
 
-export const VERSION = '0.1.0';
+import { VERSION } from './version.js';
+
+export { VERSION };
 
 export async function main(argv: string[]): Promise<void> {
   mark('cli loaded');
   installCliSignals();
+  setTrustWarningSink((d) => printDiagnostics([d], undefined));
   const program = new Command();
   program
     .name('capc')

@@ -1,14 +1,12 @@
 // runtime/events/decode.ts — turns raw ring records into events using the
 // manifest: the header's id selects the record layout, fields are read at
 // the offsets the compiler chose (and clang checked with _Static_assert).
-// Values capc resolves (ntop, usym, ustack) go through the ValueResolver.
-import type { LayoutField, Manifest, ManifestEvent } from '../../compiler/manifest.js';
+// Values capc resolves (ntop, usym, ustack) go through the ValueResolver;
+// text is made by the Formatters the decoder is given (runtime/format/).
+import type { LayoutField, Manifest, ManifestEvent } from '../../compiler/index.js';
+import type { FastFormatter, Formatters } from './formatters.js';
+import { ResolvedPart, type CapEvent, type PrintfValue } from './model.js';
 import { PrintfEvent } from './printf-event.js';
-import { compileFastPrintf, type FastFormatter } from '../format/fast-printf.js';
-import { formatPrintf, type PrintfValue } from '../format/printf.js';
-import { jsonValue } from '../format/maps.js';
-import { strftime } from '../format/strftime.js';
-import { ResolvedPart, type CapEvent } from './model.js';
 import type { ValueResolver } from './resolve.js';
 
 /** One field of a record or key: integers as bigint, strings as bytes, resolved values as text. */
@@ -61,11 +59,12 @@ export class Decoder {
 
   constructor(
     manifest: Manifest,
+    private readonly fmt: Formatters,
     private readonly resolver?: ValueResolver,
   ) {
     for (const e of manifest.events) {
       this.byId[e.id] = e;
-      this.fast[e.id] = compileFastPrintf(e);
+      this.fast[e.id] = fmt.compilePrintf(e);
     }
   }
 
@@ -81,7 +80,7 @@ export class Decoder {
     const values: PrintfValue[] = ev.fields.map((f) => readField(f, data, view, offset + f.offset, this.resolver));
     switch (ev.kind) {
       case 'time':
-        return { kind: 'time', text: Buffer.from(strftime(ev.format ?? '%H:%M:%S\n', new Date()), 'latin1') };
+        return { kind: 'time', text: Buffer.from(this.fmt.strftime(ev.format ?? '%H:%M:%S\n', new Date()), 'latin1') };
       case 'join': {
         const n = Number(values[0] as bigint);
         const all = values[1] as Buffer;
@@ -99,12 +98,12 @@ export class Decoder {
         const v = values[0]!;
         if (typeof v === 'bigint') return { kind: 'value', text: Buffer.from(v.toString()), json: v.toString() };
         const text = v instanceof ResolvedPart ? Buffer.from(v.text) : Buffer.isBuffer(v) ? cstr(v) : v.buf;
-        return { kind: 'value', text, json: jsonValue(text.toString('utf8')) };
+        return { kind: 'value', text, json: this.fmt.jsonValue(text.toString('utf8')) };
       }
       default:
         return {
           kind: 'printf',
-          text: formatPrintf(
+          text: this.fmt.printf(
             ev.segments ?? [],
             values,
             ev.fields.map((f) => (f.type === 'int' ? f.size : 8)),

@@ -1,7 +1,8 @@
 // runtime/events/model.ts — the one event model every output consumes (text,
 // JSON lines, and the terminal UI). The session produces these; renderers
 // never look at raw records or the manifest.
-import type { ManifestMapKind } from '../../compiler/manifest.js';
+import type { ManifestMapKind } from '../../compiler/index.js';
+import type { Exchange } from './exchange.js';
 
 /**
  * A value capc resolved for printing: a symbol, an address (ntop), or a stack
@@ -18,6 +19,9 @@ export class ResolvedPart {
 }
 
 export type KeyPart = bigint | Buffer | ResolvedPart;
+
+/** A decoded field: an integer, a string's bytes, a resolved value (symbol, stack, address), or buf() bytes. */
+export type PrintfValue = bigint | Buffer | ResolvedPart | { buf: Buffer };
 
 export interface MapEntry {
   key: KeyPart[];
@@ -57,6 +61,31 @@ export interface ConnInfo {
   family: string;
 }
 
+/** A TLS stack discovery found and attached to. */
+export interface TlsStackInfo {
+  /** e.g. "OpenSSL 3", "Go crypto/tls (go1.19.8) in server". */
+  name: string;
+  family: string;
+  /** The library or program the probes are on. */
+  path: string;
+  /** Processes in scope seen using it. */
+  pids: number[];
+  /** Probes attached to it. */
+  probes: number;
+}
+
+/** A process that called into a TLS stack the program does not probe (counted by the tls-watch program). */
+export interface MissedTls {
+  pid: number;
+  comm: string;
+  stack: string;
+  path: string;
+  /** Calls per function. */
+  calls: Record<string, number>;
+  /** Probes that would capture it. */
+  probe: string;
+}
+
 export type CapEvent =
   /** Probes are about to be attached (bpftrace prints "Attaching N probes..."). */
   | { kind: 'attaching'; probes: number }
@@ -69,6 +98,11 @@ export type CapEvent =
   | { kind: 'lost'; ring: string; count: number }
   /** A while loop that reached its iteration limit (`where` is file:line), since the last report. */
   | { kind: 'loop-limit'; where: string; count: number; limit: number }
+  /**
+   * What an exporter (pcapng, metrics, otlp) could not export since the last report: `count` more
+   * `unit` (packets, records, scrapes), `bytes` of payload in them when known, the last `reason`.
+   */
+  | { kind: 'export-loss'; sink: string; target: string; count: number; unit: string; bytes?: number; reason?: string }
   /** Map updates that failed because the map was full, since the last report. */
   | { kind: 'map-full'; map: string; count: number; maxEntries: number }
   /** The probes are detached and the rings drained; END runs next. What follows is the session's closing output. */
@@ -111,6 +145,25 @@ export type CapEvent =
       bytes: [number, number];
       lost: [number, number];
     }
+  /** A request and its response, decoded from a connection's streams (--decode; runtime/protocols/). */
+  | { kind: 'exchange'; x: Exchange }
+  /** Decoding totals at exit. */
+  | {
+      kind: 'decode-summary';
+      /** Connections whose protocol was recognised, by protocol; and those that were not. */
+      recognised: Record<string, number>;
+      unrecognised: number;
+      exchanges: number;
+      notDecoded: number;
+      /** Bytes of connections (or parts of them) no decoder read. */
+      skippedBytes: number;
+    }
+  /** TLS stacks discovery attached to (`uprobe:tls:`, --tls): at start, then new ones as they appear (late). */
+  | { kind: 'tls-stacks'; stacks: TlsStackInfo[]; late: boolean }
+  /** TLS capc found but cannot probe (stripped, unsupported Go, functions missing), with what it tried. */
+  | { kind: 'tls-problem'; message: string }
+  /** At exit: processes whose TLS calls went through stacks the program does not probe. */
+  | { kind: 'tls-missed'; processes: MissedTls[] }
   /** Capture totals at exit: what the kernel dropped and what the reader saw lost. */
   | {
       kind: 'capture-summary';
@@ -126,6 +179,8 @@ export type CapEvent =
       neededRing?: number;
       /** The capture ring's size. */
       ringSize?: number;
+      /** What the program captures from, for the "no connection" warning (probe names). */
+      probed?: string[];
     };
 
 /** How much captured payload an output needs in 'capture' events: all of it, each stream's most recent `tail` bytes, or none. */
@@ -133,8 +188,12 @@ export type PayloadNeed = 'all' | 'none' | { tail: number };
 
 /** Stream files whose bytes the session writes itself, off the main thread, straight from ring memory. */
 export interface DirectStreamBytes {
-  /** The file of this stream is open: write its bytes to `fd` (which is then the writer's to close). */
-  adopt(conn: number, dir: 0 | 1, fd: number): void;
+  /**
+   * The file of this stream is open: write its bytes to `fd` (which is then
+   * the writer's to close), the byte at stream offset `base` at the file's
+   * start (0, but for a continuation file: runtime/output/stream-files.ts).
+   */
+  adopt(conn: number, dir: 0 | 1, fd: number, base: number): void;
   /** No file for this stream: its bytes are not written. */
   skip(conn: number, dir: 0 | 1): void;
   /** The stream is over: close its file once what is waiting for it is written. */

@@ -1,20 +1,23 @@
 // runtime/events/resolve.ts — turns the raw values the kernel records for
 // ntop(), usym() and ustack into text, as bpftrace prints them: addresses as
 // inet_ntop does, symbols by name (hex when unknown), stack frames as
-// `symbol+offset`, one per line. Stack frames are read from the program's
-// stack trace maps; symbols come from the Symbolizer.
-import type { Manifest } from '../../compiler/manifest.js';
-import { native } from '../ffi/libbpf.js';
-import { Symbolizer, type ProbeSite } from '../host/symbolize.js';
+// `symbol+offset`, one per line. Stack frames come from the program's stack
+// trace maps through the reader the session gives (this layer does not touch
+// the kernel); symbols come from the Symbolizer.
+import type { Manifest } from '../../compiler/index.js';
+import { Symbolizer, type ProbeSite } from '../symbols/symbolize.js';
 import { ResolvedPart } from './model.js';
+
+/** The frames (innermost first) of stack `id` in the stack trace map `map`, or undefined when unknown. */
+export type StackReader = (map: string, id: number, frames: number) => bigint[] | undefined;
 
 export class ValueResolver {
   private readonly sites = new Map<number, ProbeSite>();
 
   constructor(
     manifest: Manifest,
-    /** File descriptor of a stack trace map, by name (undefined: not loaded). */
-    private readonly stackFd: (name: string) => number | undefined,
+    /** Reads a stack's frames from its stack trace map (undefined: not loaded, or no such stack). */
+    private readonly readStack: StackReader,
     readonly symbolizer = new Symbolizer(),
   ) {
     for (const p of manifest.probes) {
@@ -47,20 +50,10 @@ export class ValueResolver {
     const pid = v.readUInt32LE(8);
     const site = this.sites.get(v.readUInt32LE(12));
     const ip = v.readBigUInt64LE(16);
-    const fd = this.stackFd(stackMap);
     const out: string[] = [];
-    if (id >= 0n && fd !== undefined) {
-      const key = Buffer.alloc(4);
-      key.writeUInt32LE(Number(id), 0);
-      const value = Buffer.alloc(frames * 8);
-      if (native().map_lookup_elem(fd, key, value) === 0) {
-        for (let i = 0; i < frames; i++) {
-          const a = value.readBigUInt64LE(i * 8);
-          if (!a) break;
-          const r = this.symbolizer.resolve(pid, a, site, ip);
-          out.push(r ? `${r.name}+${r.offset}` : hex(a));
-        }
-      }
+    for (const a of (id >= 0n ? this.readStack(stackMap, Number(id), frames) : undefined) ?? []) {
+      const r = this.symbolizer.resolve(pid, a, site, ip);
+      out.push(r ? `${r.name}+${r.offset}` : hex(a));
     }
     return new ResolvedPart(out.map((f) => `\n${' '.repeat(8)}${f}`).join('') + '\n', out);
   }

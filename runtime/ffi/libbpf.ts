@@ -5,6 +5,7 @@
 // Struct layouts follow /usr/include/bpf/libbpf.h and bpf.h of libbpf 1.1.
 import koffi from 'koffi';
 import { CapcError } from '../errors.js';
+import { requireTrustedFromEnv } from '../files/trust.js';
 
 export type Ptr = unknown; // an opaque native pointer (koffi external)
 
@@ -19,6 +20,8 @@ export function native(): ReturnType<typeof bind> {
 function bind() {
   let lib: ReturnType<typeof koffi.load>;
   const want = process.env.CAPC_LIBBPF || 'libbpf.so.1';
+  // As root, a library named by the environment runs as root once loaded: only one root controls (E0604).
+  if (process.env.CAPC_LIBBPF) requireTrustedFromEnv('CAPC_LIBBPF', want, 'libbpf');
   try {
     lib = koffi.load(want);
   } catch (e) {

@@ -9,10 +9,8 @@
 //
 // The code is generated from the manifest capc's compiler wrote: literal text
 // is embedded with JSON.stringify, offsets and sizes are checked integers.
-import type { FormatSegment } from '../../compiler/2-analyze/printf-format.js';
-import type { ManifestEvent } from '../../compiler/manifest.js';
-
-export type FastFormatter = (view: DataView, data: Uint8Array, offset: number) => string;
+import type { FormatSegment, ManifestEvent } from '../../compiler/index.js';
+import type { FastFormatter } from '../events/formatters.js';
 
 const SIMPLE = new Set(['d', 'i', 'u', 'x', 'X', 'o', 'c', 's', 'p']);
 const TWO32 = 4294967296;

@@ -38,6 +38,11 @@ export function escapePayload(data: Buffer): Buffer {
   return out.subarray(0, o);
 }
 
+/** A name capc shows in its own text (a process's comm, a symbol from a binary): control characters as \xNN. */
+export function escapeText(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 export function hexDump(data: Buffer, startOffset = 0): string {
   const lines: string[] = [];
   for (let i = 0; i < data.length; i += 16) {

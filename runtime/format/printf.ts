@@ -2,11 +2,8 @@
 // segments the compiler parsed, with C semantics for flags, width and
 // precision. Works on bytes: strings from the kernel are printed exactly as
 // they were, whatever their encoding.
-import type { FormatSegment } from '../../compiler/2-analyze/printf-format.js';
-import { ResolvedPart } from '../events/model.js';
-
-/** An integer, a string's bytes, a resolved value (symbol, stack, address), or buf() bytes. */
-export type PrintfValue = bigint | Buffer | ResolvedPart | { buf: Buffer };
+import type { FormatSegment } from '../../compiler/index.js';
+import { ResolvedPart, type PrintfValue } from '../events/model.js';
 
 /**
  * buf() bytes as bpftrace prints them: %r printable ASCII as is and every

@@ -3,7 +3,7 @@
 // (`btf_trace_NAME` typedefs) and kernel function prototypes (FUNC entries,
 // for fentry/fexit). Types are decoded lazily by id; names are indexed once.
 import fs from 'node:fs';
-import type { BtfParam } from '../../compiler/host.js';
+import type { BtfParam } from '../../compiler/index.js';
 
 const KIND = {
   INT: 1,

@@ -5,9 +5,8 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Resolved } from '../../compiler/host.js';
-import { closest } from '../../compiler/diagnostics/diagnostic.js';
-import { isElf } from './elf.js';
+import { closest, type Resolved } from '../../compiler/index.js';
+import { isElf } from '../symbols/elf.js';
 
 export interface LdEntry {
   soname: string;

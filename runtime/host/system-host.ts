@@ -3,9 +3,9 @@
 // notes, ldconfig and /proc for libraries, the kernel's BTF for raw
 // tracepoint and function prototypes, /proc/kallsyms for kernel functions.
 // Results are cached for the life of the process.
-import type { BtfParam, Host, Resolved, TracepointFormat, UsdtProbe } from '../../compiler/host.js';
+import type { BtfParam, Host, Resolved, TracepointFormat, UsdtProbe } from '../../compiler/index.js';
 import { Btf } from './btf.js';
-import { readFunctionSymbols } from './elf.js';
+import { readFunctionSymbols } from '../symbols/elf.js';
 import { kernelFunctions } from './kallsyms.js';
 import { resolveBinary } from './libraries.js';
 import { Tracefs } from './tracefs.js';

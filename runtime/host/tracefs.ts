@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { TracepointField, TracepointFormat } from '../../compiler/host.js';
+import type { TracepointField, TracepointFormat } from '../../compiler/index.js';
 import { CapcError } from '../errors.js';
 
 const CANDIDATES = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'];

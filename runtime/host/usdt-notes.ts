@@ -2,8 +2,8 @@
 // .note.stapsdt notes (SystemTap SDT v3: pc, base, semaphore, then provider,
 // name and argument spec strings), for `usdt:` probes and `capc list usdt:`.
 import fs from 'node:fs';
-import type { UsdtProbe } from '../../compiler/host.js';
-import { readAt, readSections } from './elf.js';
+import type { UsdtProbe } from '../../compiler/index.js';
+import { readAt, readSections } from '../symbols/elf.js';
 
 const NT_STAPSDT = 3;
 

@@ -1,13 +1,22 @@
 // runtime/output/json.ts — JSON lines with bpftrace's envelope
 // (`{"type": T, "data": D}`, one object per line, never a blank line).
 // Printf text is decoded as UTF-8 (invalid bytes become U+FFFD).
-import type { CapEvent, Renderer } from '../events/model.js';
+import type { CapEvent, PayloadNeed, Renderer } from '../events/model.js';
+import { exchangeJson } from '../format/exchange.js';
 import { jsonValue, mapJson } from '../format/maps.js';
 import { DIR_NAME } from '../format/payload.js';
 import type { Out } from './text.js';
 
 export class JsonRenderer implements Renderer {
-  constructor(private readonly out: Out) {}
+  /** `payloads: false`: captured bytes go only to --write-streams files (-q); capture lines are left out here. */
+  constructor(
+    private readonly out: Out,
+    private readonly opts: { payloads?: boolean } = {},
+  ) {}
+
+  payloadNeed(): PayloadNeed {
+    return this.opts.payloads === false ? 'none' : 'all';
+  }
 
   private line(type: string, data: unknown): void {
     this.out.write(`${jsonValue({ type, data })}\n`);
@@ -24,6 +33,16 @@ export class JsonRenderer implements Renderer {
       case 'lost':
         this.line('lost_events', { events: e.count, ring: e.ring });
         return;
+      case 'export-loss':
+        this.line('export_loss', {
+          sink: e.sink,
+          target: e.target,
+          count: e.count,
+          unit: e.unit,
+          ...(e.bytes !== undefined ? { bytes: e.bytes } : {}),
+          ...(e.reason !== undefined ? { reason: e.reason } : {}),
+        });
+        return;
       case 'map-full':
         this.line('map_full', { map: e.map, failed_updates: e.count, max_entries: e.maxEntries });
         return;
@@ -31,6 +50,7 @@ export class JsonRenderer implements Renderer {
         this.line('loop_limit', { where: e.where, count: e.count, limit: e.limit });
         return;
       case 'capture':
+        if (this.opts.payloads === false) return;
         this.line('capture', {
           conn: e.conn.id,
           key: `0x${e.conn.key.toString(16)}`,
@@ -62,7 +82,18 @@ export class JsonRenderer implements Renderer {
           ingress_lost: e.lost[1],
         });
         return;
+      case 'tls-stacks':
+        for (const st of e.stacks) this.line('tls_stack', { ...st, late: e.late });
+        return;
+      case 'tls-problem':
+        this.line('warning', { code: 'W0907', message: e.message });
+        return;
+      case 'tls-missed':
+        if (e.processes.length) this.line('tls_missed', { processes: e.processes });
+        return;
       case 'capture-summary':
+        if (e.connections === 0)
+          this.line('warning', { code: 'W0909', message: 'the capture saw no connection', probed: e.probed ?? [] });
         this.line('capture_summary', {
           connections: e.connections,
           egress_bytes: e.bytes[0],
@@ -74,6 +105,18 @@ export class JsonRenderer implements Renderer {
           refused_fragments: e.refusedConnections,
           unpaired_returns: e.unpairedReturns,
           ...(e.neededRing ? { needed_ring_bytes: e.neededRing } : {}),
+        });
+        return;
+      case 'exchange':
+        this.line('exchange', exchangeJson(e.x));
+        return;
+      case 'decode-summary':
+        this.line('decode_summary', {
+          recognised: e.recognised,
+          unrecognised: e.unrecognised,
+          exchanges: e.exchanges,
+          not_decoded: e.notDecoded,
+          skipped_bytes: e.skippedBytes,
         });
         return;
       case 'maps':

@@ -8,7 +8,7 @@
 // stream order here. A perf-buffer sink (or CAPC_CAPTURE_INLINE=1, to
 // measure against) is read on the main thread as before.
 import fs from 'node:fs';
-import type { Manifest, ManifestCapture } from '../../compiler/manifest.js';
+import { CAPTURE_KIND, CAPTURE_RECORD, type Manifest, type ManifestCapture } from '../../compiler/index.js';
 import { testRun, testRunWithResult } from '../bpf/attach.js';
 import { readCounter } from '../bpf/maps-reader.js';
 import type { BpfObject } from '../bpf/object.js';
@@ -18,6 +18,10 @@ import { Streams } from '../capture/streams.js';
 import type { Renderer } from '../events/model.js';
 import { PerfReader } from '../ring/perfbuf.js';
 import { RingReader } from '../ring/ringbuf.js';
+
+/** The record fields the capture thread reads (drain-protocol.ts RecordLayout). */
+const { len, kind, conn, offset, dir } = CAPTURE_RECORD.fields;
+const RECORD_FIELDS = { len, kind, conn, offset, dir };
 
 export interface CaptureChannelOptions {
   /** Longest wait between drains of a quiet ring (ms). */
@@ -76,6 +80,7 @@ export class CaptureChannel {
           fd,
           size: cap.sink.size,
           payload,
+          record: { ...RECORD_FIELDS, size: CAPTURE_RECORD.size, dataKind: CAPTURE_KIND.data },
           files: !!files,
           drainMs: opts.drainMs,
           statsFd: opts.statsFd,
@@ -109,19 +114,23 @@ export class CaptureChannel {
   }
 
   /**
-   * Records read here since the last call. With the capture thread this is 0
-   * (its batches are handled as they arrive, and the session loop need not
+   * Records read here since the last call, at most `max` (a ring read here;
+   * a perf buffer is read whole). With the capture thread this is 0 (its
+   * batches are handled as they arrive, each its own turn of the event loop,
+   * so timers and exporters run between them, and the session loop need not
    * poll faster for them); the thread's failure, if any, is thrown here.
    */
-  drain(): number {
+  drain(max = Infinity): number {
     if (this.thread) {
       this.thread.take();
       return 0;
     }
-    return this.reader!.drain((data, view, off, len) => {
+    const onRecord = (data: Uint8Array, view: DataView, off: number, len: number) => {
       const rec = decodeCaptureRecord(data, view, off, len);
       if (rec) this.streams.add(rec);
-    });
+    };
+    const r = this.reader!;
+    return r instanceof RingReader ? r.drain(onRecord, max) : r.drain(onRecord);
   }
 
   /** Everything the sink holds now has been handled. */
@@ -183,6 +192,7 @@ export class CaptureChannel {
       droppedRecords: count('capture-drop-records') + perfLost,
       refusedConnections: count('conn-table-full'),
       unpairedReturns: count('unpaired-return'),
+      probed: [...new Set(this.cap.sites.map((x) => x.probe))],
     });
   }
 

@@ -5,9 +5,10 @@
 // its own ring, so a flood of events never drops a control record (#3924).
 // Also keeps the symbolizer ahead of exits: pids in maps keyed by stacks or
 // symbols are noted while their processes are alive.
-import { CTL_CLEAR, CTL_EXIT, CTL_PRINT, CTL_ZERO, type Manifest } from '../../compiler/manifest.js';
+import { CTL_CLEAR, CTL_EXIT, CTL_PRINT, CTL_ZERO, type Manifest } from '../../compiler/index.js';
 import { clearMap, mapKeys, readMap, zeroMap } from '../bpf/maps-reader.js';
 import type { BpfObject } from '../bpf/object.js';
+import type { Formatters } from '../events/formatters.js';
 import type { Renderer } from '../events/model.js';
 import type { ValueResolver } from '../events/resolve.js';
 
@@ -38,6 +39,7 @@ export class Control {
     private readonly manifest: Manifest,
     private readonly obj: BpfObject,
     private readonly renderer: Renderer,
+    private readonly fmt: Formatters,
     private readonly resolver: ValueResolver,
   ) {
     this.pidMaps = manifest.maps.filter((m) => m.key?.fields.some((f) => f.type === 'usym' || f.type === 'ustack'));
@@ -52,7 +54,7 @@ export class Control {
     if (rec.kind === CTL_PRINT)
       this.renderer.event({
         kind: 'maps',
-        maps: [readMap(fd, m, this.resolver)],
+        maps: [readMap(fd, m, this.fmt, this.resolver)],
         atExit: false,
         top: rec.a,
         div: rec.b || 1,
@@ -78,6 +80,6 @@ export class Control {
 
   /** Maps as they are now, for the exit print. */
   readAll(): ReturnType<typeof readMap>[] {
-    return this.manifest.maps.map((m) => readMap(this.obj.mapFd(m.cName), m, this.resolver));
+    return this.manifest.maps.map((m) => readMap(this.obj.mapFd(m.cName), m, this.fmt, this.resolver));
   }
 }

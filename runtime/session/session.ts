@@ -3,21 +3,21 @@
 // command or -p process ending, --duration), then detach, run END, drain,
 // print the maps and release everything — on every path, exactly once.
 import fs from 'node:fs';
-import type { CompileOptions } from '../../compiler/compile.js';
-import type { Diagnostic } from '../../compiler/diagnostics/diagnostic.js';
-import type { Manifest } from '../../compiler/manifest.js';
-import type { SourceFile } from '../../grammar/ast.js';
+import type { CompileOptions, Manifest } from '../../compiler/index.js';
+import type { Diagnostic } from '../../diagnostics/diagnostic.js';
+import type { SourceFile } from '../../diagnostics/source.js';
 import { attachProbe, destroyAll, runOnce, type Link } from '../bpf/attach.js';
-import { readCounter } from '../bpf/maps-reader.js';
+import { readCounter, readStack } from '../bpf/maps-reader.js';
 import { progRunStats, RunTimeStats } from '../bpf/bpf-stats.js';
 import { BpfObject } from '../bpf/object.js';
 import { CapcError } from '../errors.js';
 import { Decoder } from '../events/decode.js';
+import { FORMATTERS } from '../format/formatters.js';
 import type { Renderer } from '../events/model.js';
 import { Poller } from '../ring/poller.js';
 import { RingReader } from '../ring/ringbuf.js';
-import { requireBtf, requirePrivileges } from '../toolchain/environment.js';
-import { buildForRun } from './compile-cache.js';
+import { requireBtf, requirePrivileges } from '../build/environment.js';
+import { buildForRun } from '../build/compile-cache.js';
 import { mark } from '../timing.js';
 import { HeldChild } from './child.js';
 import { CaptureChannel } from './capture-channel.js';
@@ -25,6 +25,13 @@ import type { DrainClient } from '../capture/drain-client.js';
 import { ValueResolver } from '../events/resolve.js';
 import { Control, readControl } from './control.js';
 import { LiveView, type LiveOptions } from './snapshot.js';
+import { openExports, type ExportOptions } from '../export/index.js';
+import type { ExportSink } from '../export/sink.js';
+import { FanOut } from '../output/stream-files.js';
+import { ExportSource } from './export-source.js';
+import { TlsDiscovery } from '../tls/discovery.js';
+import { seedScope } from './scope.js';
+import { writePrivateFile } from '../files/private-files.js';
 
 /** CPU seconds of this process's threads, by name (the main thread is `capc`, the capture thread `capc-capture`). */
 function threadCpu(): Record<string, number> {
@@ -64,6 +71,8 @@ export interface RunOptions {
   noCache?: boolean;
   /** Warnings from compilation, to show before running. */
   onWarnings?: (d: Diagnostic[]) => void;
+  /** Called with the compiled program's manifest before anything is loaded (may throw a usage error). */
+  onManifest?: (m: Manifest) => void;
   /** Called once probes are attached (tests and the UI use it to start workloads). */
   onAttached?: () => void;
   /** Called once the session handles signals itself (before anything is loaded). */
@@ -76,7 +85,17 @@ export interface RunOptions {
   live?: LiveOptions;
   /** Take the -c command's output (and give it no terminal input) instead of sharing the terminal. */
   childOutput?: (data: Buffer) => void;
+  /** pcapng file, Prometheus endpoint, OTLP collector (runtime/export/). */
+  exports?: ExportOptions;
 }
+
+/**
+ * Most records one pass of the loop reads from the events ring (after the control records) and
+ * from the capture sink. A consumer slower than its producers (an exporter that does real work
+ * per event) would otherwise drain forever and starve the event loop: no OTLP request, no
+ * metrics scrape, no timer would run until the producers paused.
+ */
+const MAX_RECORDS_PER_PASS = 32768;
 
 /** Longest wait between drains of a quiet ring: bounds the latency of rare output. */
 const MAX_IDLE_DRAIN_MS = 50;
@@ -96,13 +115,16 @@ export async function runSession(opts: RunOptions): Promise<number> {
   if (!built.ok || !built.manifest || !built.object) throw new CompileFailed(built.diagnostics);
   if (warnings.length) opts.onWarnings?.(warnings);
   const manifest = built.manifest;
+  opts.onManifest?.(manifest);
   if (manifest.uses.cpid && !opts.command) {
     throw new CapcError('E0904', 'the program uses cpid, which needs a command to trace', ['start one with -c CMD']);
   }
 
+  // Exporters open before anything is loaded: a file that exists or a port in use stops here.
+  const sinks = await openExports(opts.exports ?? {}, manifest);
   // The capture thread starts up while the program loads (its first message says what to read).
   const thread = manifest.capture ? CaptureChannel.startThread(manifest.capture) : undefined;
-  const session = new Session(manifest, opts, thread);
+  const session = new Session(manifest, opts, sinks, thread);
   try {
     return await session.run(built.object);
   } finally {
@@ -127,19 +149,32 @@ class Session {
   private wake: (() => void) | undefined;
   private cpuAtAttach: NodeJS.CpuUsage | undefined;
   private threadsAtAttach: Record<string, number> | undefined;
+  /** Kernel run-time statistics, held while CAPC_STATS_FILE asks for per-program numbers (benchmarks). */
+  private runStats: RunTimeStats | undefined;
   private readonly resolver: ValueResolver;
   private control: Control | undefined;
   private live: LiveView | undefined;
-  /** Kernel run-time statistics, held while CAPC_STATS_FILE asks for per-program numbers (benchmarks). */
-  private runStats: RunTimeStats | undefined;
+  /** The renderer and every exporter. */
+  private readonly renderer: Renderer;
+  private exportSource: ExportSource | undefined;
+  private readonly reportedLoss = new Map<string, { count: number; bytes: number }>();
+  private sinksClosed = false;
+  /** Set once the probes are detached: the last drains read everything. */
+  private finishing = false;
+  private discovery: TlsDiscovery | undefined;
 
   constructor(
     private readonly manifest: Manifest,
     private readonly opts: RunOptions,
+    private readonly sinks: ExportSink[] = [],
     private readonly thread?: DrainClient,
   ) {
-    this.resolver = new ValueResolver(manifest, (name) => this.obj?.mapFd(name));
-    this.decoder = new Decoder(manifest, this.resolver);
+    this.renderer = sinks.length ? new FanOut([opts.renderer, ...sinks]) : opts.renderer;
+    this.resolver = new ValueResolver(manifest, (map, id, frames) => {
+      const fd = this.obj?.mapFd(map);
+      return fd === undefined ? undefined : readStack(fd, id, frames);
+    });
+    this.decoder = new Decoder(manifest, FORMATTERS, this.resolver);
   }
 
   async run(object: Buffer): Promise<number> {
@@ -156,12 +191,22 @@ class Session {
       if (s instanceof RunTimeStats) this.runStats = s;
     }
     this.obj = BpfObject.open(object, m);
-    this.obj.setRodata({ cpid: this.child?.pid ?? 0, start_ns: process.hrtime.bigint() });
+    // Captures through uprobe signatures follow the -c/-p process tree in the kernel
+    // (capc_scope): their uprobes go on the files, not one pid, and a map says who is in.
+    const tree = !!m.capture?.scope && (opts.pid !== undefined || !!this.child);
+    // Under -c, a new executable is held at exec until discovery has attached to it
+    // (the tree is capc's own command, run without job control: a stop goes unnoticed).
+    const hold = tree && !!this.child && m.capture?.discovery?.mode === 'capture';
+    this.obj.setRodata({
+      cpid: this.child?.pid ?? 0,
+      start_ns: process.hrtime.bigint(),
+      scope: (tree ? 1 : 0) | (hold ? 2 : 0),
+    });
     this.obj.load(opts.source, opts.verbose);
     mark('loaded into the kernel');
     opts.onLoaded?.(this.obj.programIds());
     this.statsFd = this.obj.mapFd(m.statsMap);
-    this.control = new Control(m, this.obj, opts.renderer, this.resolver);
+    this.control = new Control(m, this.obj, this.renderer, FORMATTERS, this.resolver);
 
     for (const r of m.rings) {
       const reader = new RingReader(r.name, this.obj.mapFd(r.name), r.size);
@@ -173,29 +218,71 @@ class Session {
         m,
         m.capture,
         this.obj,
-        opts.renderer,
+        this.renderer,
         { drainMs: opts.drainMs ?? 5, statsFd: this.statsFd },
         this.thread,
       );
     await this.capture?.ready(); // nothing is attached before the capture ring is being read
     const captureFd = this.capture?.fd;
+    if (m.capture?.discovery)
+      this.discovery = new TlsDiscovery({ manifest: m, obj: this.obj, renderer: this.renderer, tree });
     this.poller = new Poller([
       this.rings.events!.fd,
       this.rings.ctl!.fd,
       ...(captureFd !== undefined ? [captureFd] : []),
+      ...(this.discovery ? [this.discovery.fd] : []),
     ]);
     if (opts.live) {
       const rings = [
         { ring: this.rings.events!, role: 'events' as const },
         ...(this.capture?.ringSink ? [{ ring: this.capture.ringSink, role: 'capture' as const }] : []),
       ];
-      this.live = new LiveView(m, this.obj, this.statsFd, rings, opts.live);
+      this.live = new LiveView(m, this.obj, this.statsFd, rings, opts.live, FORMATTERS, () =>
+        this.sinks.flatMap((s) => s.losses().map((l) => ({ sink: s.name, count: l.count, unit: l.unit }))),
+      );
+    }
+    if (this.sinks.length) {
+      const rings = [
+        { ring: this.rings.events!, role: 'events' as const },
+        { ring: this.rings.ctl!, role: 'control' as const },
+        ...(this.capture?.ringSink ? [{ ring: this.capture.ringSink, role: 'capture' as const }] : []),
+      ];
+      this.exportSource = new ExportSource(m, this.obj, this.statsFd, rings, this.sinks, this.resolver);
+      for (const s of this.sinks) s.bind?.(this.exportSource);
     }
 
-    opts.renderer.event({ kind: 'attaching', probes: m.probes.length });
-    for (const p of m.probes)
-      this.links.push(...attachProbe(p, this.obj.program(p.program).ptr, { pid: opts.pid ?? this.child?.pid }));
-    mark(`attached ${this.links.length} probes`);
+    const own = (p: (typeof m.probes)[number]) =>
+      p.role !== 'scope' &&
+      p.role !== 'exec-watch' &&
+      p.role !== 'tls-watch' &&
+      !(p.attach.kind === 'uprobe' && p.attach.discover);
+    if (!this.discovery) this.renderer.event({ kind: 'attaching', probes: m.probes.filter(own).length });
+    if (tree) {
+      // Fork and exit first, then the tree's current members: no child is missed in between.
+      for (const p of m.probes.filter((x) => x.role === 'scope'))
+        this.links.push(...attachProbe(p, this.obj.program(p.program).ptr, {}));
+      seedScope(this.obj.mapFd(m.capture!.scope!.map), opts.pid ?? this.child!.pid);
+    }
+    const treeRoles = new Set(['capture-entry', 'capture-return', 'close']);
+    for (const p of m.probes.filter(own)) {
+      const pid = tree && treeRoles.has(p.role ?? '') ? undefined : (opts.pid ?? this.child?.pid);
+      this.links.push(...attachProbe(p, this.obj.program(p.program).ptr, { pid }));
+    }
+    if (this.discovery) {
+      for (const p of m.probes.filter((x) => x.role === 'exec-watch'))
+        this.links.push(...attachProbe(p, this.obj.program(p.program).ptr, {}));
+      // Before the command runs: in capture mode to capture it, in watch mode to see it
+      // (starting the watch later would miss a program that talks TLS at once).
+      this.discovery.start();
+      // With discovery the count is known only now (each stack found adds its probes; the
+      // watch's counters are capc's own, not the program's).
+      this.renderer.event({
+        kind: 'attaching',
+        probes:
+          m.probes.filter(own).length + (m.capture?.discovery?.mode === 'capture' ? this.discovery.links.length : 0),
+      });
+    }
+    mark(`attached ${this.links.length + (this.discovery?.links.length ?? 0)} probes`);
     this.cpuAtAttach = process.cpuUsage();
     if (process.env.CAPC_STATS_FILE) this.threadsAtAttach = threadCpu();
     for (const p of m.probes.filter((x) => x.attach.kind === 'begin')) runOnce(p, this.obj.program(p.program).fd);
@@ -213,27 +300,25 @@ class Session {
     const drainMs = opts.drainMs ?? 5;
     let interval = drainMs;
     const maxIdle = Math.min(MAX_IDLE_DRAIN_MS, this.capture?.flushPeriodMs ?? MAX_IDLE_DRAIN_MS);
-    // Test-only fault injection: an error in the loop must still end the session properly.
-    const failAt = process.env.CAPC_TEST_FAIL_AFTER_MS
-      ? Date.now() + Number(process.env.CAPC_TEST_FAIL_AFTER_MS)
-      : undefined;
     let failure: unknown;
     try {
       while (!this.stop) {
         await Promise.race([this.poller.wait(interval), new Promise<void>((r) => (this.wake = r))]);
         this.capture?.tick();
+        this.discovery?.drain();
+        this.discovery?.tick();
         this.live?.sample();
+        this.exportSource?.sample();
         const n = this.drainAll();
         if (this.child && !this.child.exited) this.control?.watch(this.child.pid);
         else this.control?.watch();
         interval = n > 0 ? drainMs : Math.min(maxIdle, Math.max(drainMs, interval * 2));
         const now = Date.now();
         if (deadline !== undefined && now >= deadline) this.requestStop('duration');
-        if (failAt !== undefined && now >= failAt)
-          throw new CapcError('E0906', 'injected failure (CAPC_TEST_FAIL_AFTER_MS)');
         if (now - lastCheck >= 1000) {
           lastCheck = now;
           this.reportCounters();
+          this.reportExportLosses();
           this.capture?.reap(now);
           if (opts.pid !== undefined && !fs.existsSync(`/proc/${opts.pid}`)) this.requestStop('pid');
         }
@@ -282,21 +367,21 @@ class Session {
           this.requestStop('exit');
         }
       }) ?? 0;
-    n += this.drainEvents(eventsEnd);
-    n += this.capture?.drain() ?? 0;
+    n += this.drainEvents(eventsEnd, this.finishing ? Infinity : MAX_RECORDS_PER_PASS);
+    n += this.capture?.drain(this.finishing ? Infinity : MAX_RECORDS_PER_PASS) ?? 0;
     return n;
   }
 
   /** Drain the events ring (up to producer position `until`). */
-  private drainEvents(until = Infinity): number {
-    const r = this.opts.renderer;
+  private drainEvents(until = Infinity, max = Infinity): number {
+    const r = this.renderer;
     return (
       this.rings.events?.drain(
         (data, view, off, len) => {
           const e = this.decoder.decode(data, view, off, len);
           if (e) r.event(e);
         },
-        Infinity,
+        max,
         until,
       ) ?? 0
     );
@@ -313,9 +398,9 @@ class Session {
       if (v <= prev) continue;
       this.reported.set(c.index, v);
       const delta = Number(v - prev);
-      if (c.kind === 'ring-drop') this.opts.renderer.event({ kind: 'lost', ring: c.subject, count: delta });
+      if (c.kind === 'ring-drop') this.renderer.event({ kind: 'lost', ring: c.subject, count: delta });
       else if (c.kind === 'loop-limit')
-        this.opts.renderer.event({
+        this.renderer.event({
           kind: 'loop-limit',
           where: c.subject,
           count: delta,
@@ -323,7 +408,7 @@ class Session {
         });
       else {
         const map = this.manifest.maps.find((x) => x.name === c.subject);
-        this.opts.renderer.event({
+        this.renderer.event({
           kind: 'map-full',
           map: c.subject,
           count: delta,
@@ -333,24 +418,62 @@ class Session {
     }
   }
 
+  /** New losses of every exporter since the last report (W0906: never silent). */
+  private reportExportLosses(): void {
+    for (const sink of this.sinks) {
+      for (const l of sink.losses()) {
+        const key = `${sink.name}\0${l.unit}`;
+        const prev = this.reportedLoss.get(key) ?? { count: 0, bytes: 0 };
+        if (l.count <= prev.count) continue;
+        this.reportedLoss.set(key, { count: l.count, bytes: l.bytes ?? 0 });
+        this.renderer.event({
+          kind: 'export-loss',
+          sink: sink.name,
+          target: sink.target,
+          count: l.count - prev.count,
+          unit: l.unit,
+          ...(l.bytes !== undefined ? { bytes: l.bytes - prev.bytes } : {}),
+          ...(l.reason !== undefined ? { reason: l.reason } : {}),
+        });
+      }
+    }
+  }
+
+  /** Flush and close every exporter once (a final OTLP export is awaited here). */
+  private async closeSinks(): Promise<void> {
+    if (this.sinksClosed) return;
+    this.sinksClosed = true;
+    await Promise.allSettled(this.sinks.map((s) => s.close()));
+  }
+
   private async finish(): Promise<number> {
     const obj = this.obj!;
     mark('stopping');
     this.live?.close();
-    const slow = setTimeout(() => this.opts.renderer.event({ kind: 'detaching', probes: this.links.length }), 500);
-    await destroyAll(this.links);
+    const missed = this.discovery?.missed() ?? [];
+    const all = [...this.links, ...(this.discovery?.links ?? [])];
+    this.discovery?.dropLinks();
+    const slow = setTimeout(() => this.renderer.event({ kind: 'detaching', probes: all.length }), 500);
+    await destroyAll(all);
     clearTimeout(slow);
     this.links = [];
     mark('detached');
+    this.finishing = true;
     this.drainAll();
-    this.opts.renderer.event({ kind: 'stopping' });
+    this.renderer.event({ kind: 'stopping' });
     for (const p of this.manifest.probes.filter((x) => x.attach.kind === 'end')) runOnce(p, obj.program(p.program).fd);
     this.drainAll();
+    if (this.discovery && this.manifest.capture?.discovery?.mode === 'watch')
+      this.renderer.event({ kind: 'tls-missed', processes: missed });
     await this.capture?.finish(this.statsFd);
     if (this.stop !== 'child') this.child?.kill();
     this.reportCounters();
-    this.opts.renderer.event({ kind: 'maps', maps: this.control!.readAll(), atExit: true });
-    this.opts.renderer.end();
+    this.renderer.event({ kind: 'maps', maps: this.control!.readAll(), atExit: true });
+    if (this.sinks.length) {
+      await this.closeSinks();
+      this.reportExportLosses();
+    }
+    this.renderer.end();
     await this.capture?.stop(); // the capture thread writes the last stream-file bytes, closes the files, exits
     if (process.env.CAPC_STATS_FILE) this.writeStats(process.env.CAPC_STATS_FILE);
     return this.exitCode ?? 0;
@@ -392,19 +515,22 @@ class Session {
       runCpuSeconds: (run.user + run.system) / 1e6,
       maxRssBytes: process.resourceUsage().maxRSS * 1024,
     };
-    fs.writeFileSync(file, JSON.stringify(stats, null, 2) + '\n');
+    writePrivateFile(file, JSON.stringify(stats, null, 2) + '\n');
   }
 
   async close(): Promise<void> {
     for (const [sig, h] of this.signalHandlers) process.off(sig, h);
     this.runStats?.close();
     this.live?.close();
+    this.exportSource?.close();
+    await this.closeSinks();
     for (const l of this.links) l.destroy();
     this.links = [];
     this.rings.events?.close();
     this.rings.ctl?.close();
     await this.capture?.close();
     if (!this.capture) await this.thread?.terminate(); // spawned, never configured (the load failed)
+    this.discovery?.close();
     await this.poller?.close();
     this.obj?.close();
     this.child?.kill();

@@ -6,22 +6,14 @@
 // once a second. It also holds the controls the UI may use (clear the maps).
 // Nothing here runs unless RunOptions.live is set: text and JSON output never
 // pay for it, and BPF statistics stay off for them.
-import type { Manifest, ManifestCounter } from '../../compiler/manifest.js';
+import type { Manifest } from '../../compiler/index.js';
 import { progRunStats, RunTimeStats } from '../bpf/bpf-stats.js';
 import { clearMap } from '../bpf/map-clear.js';
 import { readCounter, readMap } from '../bpf/maps-reader.js';
 import type { BpfObject } from '../bpf/object.js';
+import type { Formatters } from '../events/formatters.js';
 import type { MapSnapshot } from '../events/model.js';
-
-export interface ProbeStat {
-  /** The probe as written, and its canonical name. */
-  spec: string;
-  name: string;
-  role: string;
-  /** Runs and run time since statistics were enabled; undefined when the kernel does not count. */
-  hits?: number;
-  runTimeNs?: number;
-}
+import type { CounterValue, ProbeStat } from '../bpf/live-stats.js';
 
 export interface RingFill {
   name: string;
@@ -29,12 +21,6 @@ export interface RingFill {
   size: number;
   /** Most unread bytes seen since the previous snapshot (sampled before each drain). */
   peakBytes: number;
-}
-
-export interface CounterValue {
-  kind: ManifestCounter['kind'];
-  subject: string;
-  value: number;
 }
 
 export interface SessionSnapshot {
@@ -45,6 +31,8 @@ export interface SessionSnapshot {
   probes: ProbeStat[];
   rings: RingFill[];
   counters: CounterValue[];
+  /** Exporters (pcapng, metrics, otlp) and what each could not export so far. */
+  exports?: { sink: string; count: number; unit: string }[];
   /** Current map contents; absent when not wanted or not due (big maps are read less often). */
   maps?: MapSnapshot[];
   /** How long reading them took. */
@@ -88,6 +76,8 @@ export class LiveView {
     private readonly statsFd: number,
     private readonly rings: { ring: SampledRing; role: RingFill['role'] }[],
     private readonly opts: LiveOptions,
+    private readonly fmt: Formatters,
+    private readonly exportLosses?: () => { sink: string; count: number; unit: string }[],
   ) {
     const s = RunTimeStats.enable();
     if (s instanceof RunTimeStats) this.stats = s;
@@ -135,10 +125,11 @@ export class LiveView {
             value: Number(readCounter(this.statsFd, c.index)),
           }));
     const snap: SessionSnapshot = { at: now, probes, rings, counters };
+    if (this.exportLosses) snap.exports = this.exportLosses();
     if (this.statsError) snap.statsError = this.statsError;
     if ((this.opts.wantMaps?.() ?? true) && now >= this.mapsDue) {
       const t = performance.now();
-      snap.maps = this.manifest.maps.map((m) => readMap(this.obj.mapFd(m.cName), m));
+      snap.maps = this.manifest.maps.map((m) => readMap(this.obj.mapFd(m.cName), m, this.fmt));
       snap.mapsReadMs = performance.now() - t;
       // Reading is synchronous and the rings wait meanwhile: keep it under ~5% of the time
       // (a 60,000-key map takes ~300 ms here, so it is read every 6 s instead of every second).

@@ -6,6 +6,7 @@ import { LineList } from './LineList.js';
 import type { Line } from './lines.js';
 import { STREAM_HEADER, streamRow } from './panes.js';
 import type { ConnView } from './stream-book.js';
+import { escapeText } from '../format/payload.js';
 
 export interface StreamsPaneProps {
   conns: ConnView[];
@@ -20,7 +21,7 @@ export interface StreamsPaneProps {
 export function StreamsPane(p: StreamsPaneProps) {
   if (p.open) {
     const c = p.open.conn;
-    const title = `${c.info.comm}[${c.info.pid}] conn ${c.info.id} · ${c.state} · key 0x${c.info.key.toString(16)} · ${shortProbe(c.info.probe)}`;
+    const title = `${escapeText(c.info.comm)}[${c.info.pid}] conn ${c.info.id} · ${c.state} · key 0x${c.info.key.toString(16)} · ${shortProbe(c.info.probe)}`;
     return (
       <Box flexDirection="column" width={p.width}>
         <Text bold wrap="truncate">

@@ -43,12 +43,6 @@ export function clock(ms: number): string {
   return h ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
 }
 
-export function percent(part: number, whole: number): string {
-  if (!whole) return '0%';
-  const p = (100 * part) / whole;
-  return p > 0 && p < 1 ? '<1%' : `${Math.round(p)}%`;
-}
-
 /** Fit to a width: cut with an ellipsis, or pad with spaces. */
 export function fit(s: string, width: number, align: 'left' | 'right' = 'left'): string {
   if (width <= 0) return '';

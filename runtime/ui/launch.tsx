@@ -8,10 +8,10 @@
 // happens on process exit if something goes wrong. With CAPC_UI_METRICS=FILE
 // the frame count, render times and event-loop delay are written to FILE
 // (used by the benchmark).
-import fs from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { render } from 'ink';
 import { App, type AppProps } from './App.js';
+import { writePrivateFile } from '../files/private-files.js';
 
 const ENTER_ALT = '\x1b[?1049h\x1b[H\x1b[2J';
 const LEAVE_ALT = '\x1b[?1049l';
@@ -73,7 +73,7 @@ export function mountUi(
           eventLoopDelayMs: { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) },
           uptimeMs: Date.now() - props.startedAt,
         };
-        fs.writeFileSync(metricsFile, JSON.stringify(out, null, 2) + '\n');
+        writePrivateFile(metricsFile, JSON.stringify(out, null, 2) + '\n');
       }
     },
   };

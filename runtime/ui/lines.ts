@@ -4,7 +4,7 @@
 // is plain ASCII (every other byte is escaped by format/payload.ts), so a
 // line's length is its width on screen and slicing never splits a character.
 import type { ConnInfo } from '../events/model.js';
-import { DIR_NAME, escapePayload, hexDump, humanBytes } from '../format/payload.js';
+import { DIR_NAME, escapePayload, escapeText, hexDump, humanBytes } from '../format/payload.js';
 import type { Entry } from './store.js';
 import type { Chunk } from './stream-book.js';
 
@@ -22,7 +22,7 @@ export interface LineOptions {
 }
 
 export function who(c: ConnInfo): string {
-  return `conn ${c.id} ${c.comm}[${c.pid}]`;
+  return `conn ${c.id} ${escapeText(c.comm)}[${c.pid}]`;
 }
 
 function expandTabs(s: string): string {

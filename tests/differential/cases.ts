@@ -19,7 +19,7 @@ import { FUNCTION_CASES } from './cases-functions.js';
 import { MAP_CASES } from './cases-maps.js';
 import { LINGER, type Case } from './case.js';
 
-export type { Case, Compare } from './case.js';
+export type { Case } from './case.js';
 
 export const CASES: Case[] = [
   ...MAP_CASES,
@@ -138,7 +138,7 @@ export const CASES: Case[] = [
     program: 'uprobe:$W:fn_add { @[arg0] = count(); } uprobe:$W:level1 /arg0 == 4/ { exit(); }',
     flags: ['-p', '$PID'],
     background: ['$W', 'calls', '5'],
-    env: { PAUSE_MS: '3000' },
+    env: { PAUSE_MS: '6000' },
     compare: 'exact',
     expect: [/^@\[4\]: 1$/m],
   },

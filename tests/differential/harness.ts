@@ -158,8 +158,3 @@ export function sortJsonTies(text: string): string {
     })
     .join('\n');
 }
-
-/** Hex addresses (unresolved symbols and stack frames) as `<addr>`. */
-export function maskAddresses(text: string): string {
-  return text.replace(/0x[0-9a-f]{6,}/g, '<addr>');
-}

@@ -3,6 +3,7 @@
 // against nginx, Node's https (OpenSSL linked into the node binary), a quiet
 // connection's last bytes (the idle flush), plain syscalls, and non-blocking
 // writers retrying after SSL_ERROR_WANT_WRITE.
+// test-lane: exclusive (the idle flush must arrive within 200 ms)
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';

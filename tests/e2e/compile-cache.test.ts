@@ -96,6 +96,26 @@ test('replacing the uprobe target invalidates the entry: a function that is gone
   }
 });
 
+test('an entry whose manifest has another version is a miss: the program is compiled again', async (t) => {
+  if (!requireKernel(t)) return;
+  const cache = freshCache();
+  try {
+    const prog = 'BEGIN { printf("v\\n"); exit(); }';
+    assert.equal((await run(cache, ['-e', prog])).code, 0);
+    const srcDir = path.join(cache, 'src');
+    const file = path.join(srcDir, fs.readdirSync(srcDir)[0]!);
+    const entry = JSON.parse(fs.readFileSync(file, 'utf8')) as { manifest: { version: number } };
+    entry.manifest.version += 1;
+    fs.writeFileSync(file, JSON.stringify(entry));
+    const r = await run(cache, ['-e', prog]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.from, 'object-cache', 'not served from the entry');
+    assert.match(r.stdout, /^v$/m);
+  } finally {
+    fs.rmSync(cache, { recursive: true, force: true });
+  }
+});
+
 test('an unreadable entry is a miss, and --no-cache compiles without looking', async (t) => {
   if (!requireKernel(t)) return;
   const cache = freshCache();

@@ -6,6 +6,7 @@
 // happen, and they are reported exactly — the kernel's byte counter, the
 // summary in text and in JSON, and the holes in the stream files all agree,
 // and everything outside the holes is byte-exact.
+// test-lane: exclusive (full-rate TLS load; drop totals must match the kernel counter for the whole machine)
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -23,7 +24,11 @@ import {
 } from '../support/tls.js';
 
 const SECONDS = Number(process.env.CAPC_LOAD_SECONDS ?? 30);
-const PROGRAM = 'uprobe:libssl:SSL_write, uprobe:libssl:SSL_read accumulate(conn, 1024) -> ringbuf';
+// Only the test's own peers (their comm is the binary's name, cut to 15 bytes): the drop counter is
+// sink-wide, and another program's TLS traffic on the machine must not reach the sink.
+/** The capture, for the test's own peers only. */
+const program = () =>
+  `uprobe:libssl:SSL_write, uprobe:libssl:SSL_read /comm == "${path.basename(tlsPeer()).slice(0, 15)}"/ accumulate(conn, 1024) -> ringbuf`;
 
 interface Stats {
   counters: Record<string, number>;
@@ -60,7 +65,7 @@ test(`load: ${SECONDS} s of 4 TLS connections at full rate under accumulate, not
   const dirs: string[] = [];
   let started = 0;
   try {
-    const r = await runCapc(['run', '-q', '--write-streams', streams, '-e', PROGRAM], {
+    const r = await runCapc(['run', '-q', '--write-streams', streams, '-e', program()], {
       timeoutMs: (SECONDS + 120) * 1000,
       env: { CAPC_STATS_FILE: statsFile },
       onAttached: async (pid) => {
@@ -99,7 +104,7 @@ test(`load: ${SECONDS} s of 4 TLS connections at full rate under accumulate, not
 
 test('a ring far too small: every drop counted, and text, JSON, the kernel and the stream holes agree to the byte', async (t) => {
   if (!requireKernel(t) || !requireTool(t, 'cc') || !requireTool(t, 'openssl')) return;
-  const tiny = PROGRAM.replace('-> ringbuf', '-> ringbuf(4K)');
+  const tiny = program().replace('-> ringbuf', '-> ringbuf(4K)');
   for (const format of ['text', 'json'] as const) {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'capc-tiny-'));
     const statsFile = path.join(work, 'stats.json');

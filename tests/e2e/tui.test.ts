@@ -3,6 +3,7 @@
 // counts, pause, pane switching and the filter work from the keyboard, q
 // ends the session cleanly (END runs, the final maps print on the normal
 // screen, exit 0) and nothing capc loaded is left in the kernel.
+// test-lane: exclusive (keys answered and frames drawn in real time, in tmux)
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';

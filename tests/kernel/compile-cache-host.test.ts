@@ -1,5 +1,5 @@
 // tests/kernel/compile-cache-host.test.ts — the source cache's record of what
-// the compiler asked the machine (runtime/session/compile-cache.ts): every
+// the compiler asked the machine (runtime/build/compile-cache.ts): every
 // kind of question, asked of this machine's real host, must validate again
 // without the compiler while nothing changed, and stop validating when the
 // thing it depends on changes.
@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { SystemHost } from '../../runtime/host/system-host.js';
-import { answersStillHold, RecordingHost } from '../../runtime/session/compile-cache.js';
+import { answersStillHold, RecordingHost } from '../../runtime/build/compile-cache.js';
 import { requireKernel, requireTool } from '../support/kernel.js';
 import { buildTarget } from '../support/targets.js';
 

@@ -5,11 +5,11 @@
 // instruction came from (#line directives + BTF line info).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Manifest } from '../../compiler/manifest.js';
+import { MANIFEST_VERSION, type Manifest } from '../../compiler/manifest.js';
 import { BpfObject } from '../../runtime/bpf/object.js';
 import { explainVerifierLog } from '../../runtime/bpf/verifier-log.js';
 import { CapcError } from '../../runtime/errors.js';
-import { compileC } from '../../runtime/toolchain/clang.js';
+import { compileC } from '../../runtime/build/clang.js';
 import { requireKernel } from '../support/kernel.js';
 
 const SOURCE = {
@@ -18,6 +18,7 @@ const SOURCE = {
 };
 
 const MANIFEST = {
+  version: MANIFEST_VERSION,
   probes: [
     {
       id: 0,

@@ -24,6 +24,8 @@ export interface CapcOptions {
   checkLeaks?: boolean;
   /** Called with every chunk of stdout as it arrives. */
   onStdout?: (chunk: string) => void;
+  /** Called with everything on stderr so far, each time more arrives. */
+  onStderr?: (all: string) => void;
 }
 
 export function runCapc(args: string[], opts: CapcOptions = {}): Promise<CapcResult> {
@@ -40,6 +42,7 @@ export function runCapc(args: string[], opts: CapcOptions = {}): Promise<CapcRes
     });
     child.stderr.on('data', (d) => {
       stderr += d;
+      opts.onStderr?.(stderr);
       if (!notified && opts.onAttached && stderr.includes('__CAPC_ATTACHED__\n')) {
         notified = true;
         Promise.resolve(opts.onAttached(child.pid!)).catch((e) => {
@@ -129,14 +132,6 @@ export function orphanedCapcPrograms(): BpftoolProg[] {
   if (!progs.length) return [];
   const held = heldProgramIds();
   return progs.filter((p) => !held.has(p.id) && !(p.pids ?? []).length);
-}
-
-/** Programs held by a given process. */
-export function programsHeldBy(pid: number): BpftoolProg[] {
-  const progs = JSON.parse(
-    execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' }) || '[]',
-  ) as BpftoolProg[];
-  return progs.filter((p) => (p.pids ?? []).some((x) => x.pid === pid));
 }
 
 /** Ids of capc programs nobody seems to hold, now. */

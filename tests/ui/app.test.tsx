@@ -1,6 +1,7 @@
 // tests/ui/app.test.tsx — the terminal UI as components, rendered with
 // ink-testing-library and read as text (ANSI stripped): what each pane shows,
 // and what every key does, at 80×24 and other sizes.
+// test-lane: exclusive (Ink frames and key handling measured against timers)
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';

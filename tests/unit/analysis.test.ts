@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { parse } from '../../compiler/1-parse/parse.js';
 import { analyze } from '../../compiler/2-analyze/analyze.js';
 import { compile } from '../../compiler/compile.js';
-import { renderDiagnostics } from '../../compiler/diagnostics/render.js';
+import { renderDiagnostics } from '../../diagnostics/render.js';
 import { CORPUS } from '../fixtures/corpus.js';
 import { fixtureHost } from '../fixtures/fixture-host.js';
 

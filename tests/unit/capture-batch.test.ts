@@ -12,7 +12,7 @@ import { CAPTURE_RECORD } from '../../compiler/manifest.js';
 import { BatchWriter, readBatch } from '../../runtime/capture/batch.js';
 import { decodeCaptureRecord } from '../../runtime/capture/records.js';
 import { combinedNeed } from '../../runtime/events/model.js';
-import { StreamWriter } from '../../runtime/output/stream-writer.js';
+import { StreamWriter } from '../../runtime/capture/stream-writer.js';
 
 const F = CAPTURE_RECORD.fields;
 

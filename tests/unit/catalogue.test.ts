@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { CATALOGUE } from '../../compiler/diagnostics/catalogue.js';
+import { CATALOGUE } from '../../diagnostics/catalogue.js';
 import { repoRoot } from '../support/paths.js';
 
 test('docs/errors.md documents exactly the codes in the catalogue', () => {

@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { test } from 'node:test';
-import { readFunctionSymbols } from '../../runtime/host/elf.js';
+import { readFunctionSymbols } from '../../runtime/symbols/elf.js';
 import { parseFormat } from '../../runtime/host/tracefs.js';
 import { ldconfigEntries, resolveBinary } from '../../runtime/host/libraries.js';
-import { Symbolizer } from '../../runtime/host/symbolize.js';
+import { Symbolizer } from '../../runtime/symbols/symbolize.js';
 import { readUsdtNotes } from '../../runtime/host/usdt-notes.js';
 import { buildTarget } from '../support/targets.js';
 import { requireSdt } from '../support/kernel.js';

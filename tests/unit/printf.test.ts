@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseFormat } from '../../compiler/2-analyze/printf-format.js';
-import { formatPrintf, type PrintfValue } from '../../runtime/format/printf.js';
-import { ResolvedPart } from '../../runtime/events/model.js';
+import { formatPrintf } from '../../runtime/format/printf.js';
+import { ResolvedPart, type PrintfValue } from '../../runtime/events/model.js';
 
 const fmt = (f: string, ...vals: PrintfValue[]) =>
   formatPrintf(parseFormat(Buffer.from(f, 'latin1')).segments, vals).toString('latin1');
