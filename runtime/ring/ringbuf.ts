@@ -156,3 +156,48 @@ export class RingReader {
     for (const m of this.mappings) n.munmap(m.ptr, m.len);
   }
 }
+
+/**
+ * How full a ring another reader drains is (the capture thread's ring, for
+ * the terminal UI and the exporters): only its consumer and producer pages,
+ * read-only. The data area is not mapped: twice a 16 MiB ring would count
+ * 32 MiB more in capc's RSS for two numbers.
+ */
+export class RingFill {
+  private readonly consumerPos: BigUint64Array;
+  private readonly producerPos: BigUint64Array;
+  private readonly mappings: { ptr: unknown; len: number }[] = [];
+  private closed = false;
+
+  constructor(
+    readonly name: string,
+    fd: number,
+    readonly size: number,
+  ) {
+    const n = native();
+    const page = n.getpagesize() as number;
+    for (const [i, what] of ['consumer', 'producer'].entries()) {
+      const p = n.mmap(null, page, PROT_READ, MAP_SHARED, fd, i * page);
+      if (mapFailed(p)) {
+        this.close();
+        throw new Error(`cannot map ring ${name} (${what} page)`);
+      }
+      this.mappings.push({ ptr: p, len: page });
+    }
+    this.consumerPos = new BigUint64Array(koffiView(this.mappings[0]!.ptr, page), 0, 1);
+    this.producerPos = new BigUint64Array(koffiView(this.mappings[1]!.ptr, page), 0, 1);
+  }
+
+  /** Bytes written by the kernel and not yet consumed. */
+  pending(): number {
+    if (this.closed) return 0;
+    return Number(Atomics.load(this.producerPos, 0) - Atomics.load(this.consumerPos, 0));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const n = native();
+    for (const m of this.mappings) n.munmap(m.ptr, m.len);
+  }
+}

@@ -17,7 +17,8 @@ import { decodeCaptureRecord } from '../capture/records.js';
 import { Streams } from '../capture/streams.js';
 import type { Renderer } from '../events/model.js';
 import { PerfReader } from '../ring/perfbuf.js';
-import { RingReader } from '../ring/ringbuf.js';
+import { RingFill, RingReader } from '../ring/ringbuf.js';
+import type { SampledRing } from './snapshot.js';
 
 /** The record fields the capture thread reads (drain-protocol.ts RecordLayout). */
 const { len, kind, conn, offset, dir } = CAPTURE_RECORD.fields;
@@ -36,7 +37,7 @@ export class CaptureChannel {
   /** Read by the capture thread. */
   private readonly thread: DrainClient | undefined;
   /** The ring, mapped here only to sample its fill (the terminal UI shows it). */
-  private readonly observer: RingReader | undefined;
+  private readonly observer: RingFill | undefined;
   private readonly streams: Streams;
   private readonly flushFd: number;
   private lastFlush = 0;
@@ -92,7 +93,7 @@ export class CaptureChannel {
         },
       );
       this.thread = thread;
-      this.observer = new RingReader(cap.sink.map, fd, cap.sink.size);
+      this.observer = new RingFill(cap.sink.map, fd, cap.sink.size);
     }
     this.flushFd = obj.program(cap.flushProgram).fd;
     this.flushPeriodMs = Math.max(5, Math.floor(cap.idleFlushMs / 2));
@@ -104,7 +105,7 @@ export class CaptureChannel {
   }
 
   /** The sink when it is a ring buffer (the UI samples its fill); undefined for perf buffers. */
-  get ringSink(): RingReader | undefined {
+  get ringSink(): SampledRing | undefined {
     return this.observer ?? (this.reader instanceof RingReader ? this.reader : undefined);
   }
 
