@@ -115,6 +115,9 @@ export class StreamFiles implements Renderer {
     if (!f) {
       const p = this.procDirs.get(c.procDir)!;
       // Bytes after the connection was ended (rare: it was ended as exited) go to a continuation file.
+      // With the capture thread, bytes it read before this thread's release of the first file reached it
+      // were written to the first file (past its extent): a limit of direct writes, in a case that needs
+      // bytes from a process already gone for 50 idle-flush periods.
       let cont = 0;
       while (p.dir.has(`conn${conn.id}-${DIR_NAME[dir]}${cont ? `.${cont}` : ''}.bin`)) cont++;
       const leaf = `conn${conn.id}-${DIR_NAME[dir]}${cont ? `.${cont}` : ''}.bin`;
