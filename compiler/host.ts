@@ -65,4 +65,6 @@ export interface Host {
   kernelFunctions(): string[];
   /** A kernel function's parameters and return type from BTF (for fentry/fexit), or undefined. */
   kernelFunctionProto(name: string): { params: BtfParam[]; ret: BtfParam } | undefined;
+  /** Whether /proc/kallsyms names `name` (kaddr(); data symbols only with CONFIG_KALLSYMS_ALL). */
+  kernelSymbolExists(name: string): boolean;
 }

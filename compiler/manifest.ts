@@ -10,7 +10,7 @@
 // the previous one; the runtime checks it before loading (manifestProblem).
 import type { Span } from '../diagnostics/source.js';
 
-export const MANIFEST_VERSION = 5;
+export const MANIFEST_VERSION = 6;
 
 /** Why this capc cannot use `m` (another manifest version, or not a manifest), or undefined when it can. */
 export function manifestProblem(m: unknown): string | undefined {
@@ -24,10 +24,16 @@ export function manifestProblem(m: unknown): string | undefined {
 /** A printf conversion as the runtime formats it. */
 export type Conv = 'd' | 'i' | 'u' | 'x' | 'X' | 'o' | 'c' | 's' | 'p' | 'r' | 'rx' | 'rh';
 
-/** printf format, parsed once by the compiler (compiler/2-analyze/printf-format.ts). */
+/**
+ * printf format, parsed once by the compiler (compiler/2-analyze/printf-format.ts).
+ * `bits`: the width an integer conversion prints at, from its length
+ * modifier as C reads a 64-bit argument (none: 32, h: 16, hh: 8, l/ll/j/z/t:
+ * 64), so `%x` of -1 is ffffffff and `%lx` ffffffffffffffff, as in bpftrace.
+ */
 export type FormatSegment =
   /** Literal bytes, as a latin1 string (one char per byte). */
-  { lit: string } | { conv: Conv; flags: string; width?: number; precision?: number; arg: number };
+  | { lit: string }
+  | { conv: Conv; flags: string; width?: number; precision?: number; arg: number; bits?: 8 | 16 | 32 | 64 };
 
 /** Protocols the runtime decodes from captured streams (`-> decode(...)`, `--decode`). */
 export const DECODE_PROTOCOLS = ['postgres', 'mysql', 'http', 'redis'] as const;
@@ -148,7 +154,11 @@ export type ManifestAttach =
   /** On every CPU: `hz` samples a second (frequency mode), or one every `periodNs`. */
   | { kind: 'profile'; hz?: number; periodNs?: string }
   | { kind: 'kprobe'; ret: boolean; func: string; offset: number }
-  | { kind: 'fentry'; ret: boolean; func: string };
+  | { kind: 'fentry'; ret: boolean; func: string }
+  /** software:/hardware: a perf event (PERF_TYPE_SOFTWARE / _HARDWARE, `config`) on every CPU, a sample every `period`. */
+  | { kind: 'perf'; type: 'software' | 'hardware'; event: string; config: number; period: number }
+  /** A hardware breakpoint (PERF_TYPE_BREAKPOINT) on `length` bytes at `address` (hex) in the -p/-c process. */
+  | { kind: 'watchpoint'; address: string; length: number; mode: string };
 
 export interface ManifestProbe {
   id: number;
@@ -175,12 +185,20 @@ export interface LayoutField {
    * `struct capc_inet { u64 af; u8 addr[16]; }`, `struct capc_usym { u64 addr;
    * u32 pid; u32 probe; u64 ip; }`, `struct capc_ustack { s64 id; u32 pid; u32
    * probe; u64 ip; }` (stdlib/capc.bpf.h), resolved by capc when printing.
+   * kstack: `struct capc_kstack { s64 id; }`. ksym, strftime, cgroup_path: a
+   * u64 (address, boot-time ns, cgroup id). macaddr: six bytes.
    */
-  type: 'int' | 'str' | 'buf' | 'inet' | 'usym' | 'ustack';
+  type: 'int' | 'str' | 'buf' | 'inet' | 'usym' | 'ustack' | 'kstack' | 'ksym' | 'macaddr' | 'strftime' | 'cgroup_path';
   signed?: boolean;
-  /** ustack: the stack trace map holding the frames, and how many it keeps. */
+  /** ustack, kstack: the stack trace map holding the frames, and how many it keeps. */
   stackMap?: string;
   frames?: number;
+  /** ustack, kstack: printed perf's way (`address symbol+offset (module)`), not bpftrace's (`symbol+offset`). */
+  mode?: 'perf';
+  /** strftime: the format (an __u64 of boot-time nanoseconds). */
+  format?: string;
+  /** cgroup_path: which hierarchies to name (a wildcard on their names; an __u64 cgroup id). */
+  filter?: string;
 }
 
 export type ManifestMapKind = 'count' | 'sum' | 'avg' | 'min' | 'max' | 'stats' | 'hist' | 'lhist' | 'int' | 'str';

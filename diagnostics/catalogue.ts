@@ -48,6 +48,8 @@ export const COMPILER_CODES = {
   E0313: { severity: 'error', title: 'aggregation used as a value' },
   E0314: { severity: 'error', title: 'variable type changed' },
   E0315: { severity: 'error', title: 'break or continue outside a loop' },
+  E0330: { severity: 'error', title: 'unsafe function without --unsafe' },
+  E0331: { severity: 'error', title: 'function not supported yet' },
   // probes
   E0401: { severity: 'error', title: 'unknown probe type' },
   E0402: { severity: 'error', title: 'malformed probe' },
@@ -73,6 +75,7 @@ export const COMPILER_CODES = {
   E0999: { severity: 'error', title: 'internal compiler error' },
   // warnings
   W0101: { severity: 'warning', title: 'unreachable statement' },
+  W0102: { severity: 'warning', title: 'attach point not on this machine: skipped' },
 } as const satisfies Record<string, Entry>;
 
 /** Codes the runtime reports (runtime/errors.ts: CapcError), and the warnings it prints while running. */

@@ -13,9 +13,10 @@ import type {
 } from '../../grammar/ast.js';
 import type { CaptureSignature, CloseSignature } from '../../stdlib/signatures.js';
 import type { TracepointField, TracepointFormat } from '../host.js';
+import type { HostLookup } from './host-lookups.js';
 import type { AttachPoint } from './probes.js';
 import type { FormatSegment } from './printf-format.js';
-import type { AddressSpace, Type } from './types.js';
+import type { AddressSpace, StackMode, Type } from './types.js';
 
 export interface VarInfo {
   name: string;
@@ -43,6 +44,12 @@ export interface MapInfo {
   lhist?: LhistParams;
   /** String maps: the capacity of the value (the largest string stored). */
   strSize?: number;
+  /**
+   * Integer maps holding pointers: the address space every write agreed on
+   * (`@filename[tid] = args->filename` keeps a user pointer, so a later
+   * str(@filename[tid]) reads user memory), or 'mixed'.
+   */
+  space?: AddressSpace | 'mixed';
 }
 
 export type CallInfo =
@@ -55,7 +62,15 @@ export type CallInfo =
   | { fn: 'time'; format: string }
   | { fn: 'join'; delim: string; space: AddressSpace }
   | { fn: 'ntop'; family: 'arg' | 4 | 6 }
-  | { fn: 'ustack'; frames: number }
+  | { fn: 'ustack' | 'kstack'; frames: number; mode: StackMode }
+  | { fn: 'macaddr'; space: AddressSpace }
+  | { fn: 'strftime'; format: string }
+  | { fn: 'cgroup_path'; filter: string }
+  /** signal(SIG): a signal number known when compiling, or (undefined) the argument's value at run time. */
+  | { fn: 'signal'; sig?: number }
+  /** kaddr("sym"): resolved by libbpf when the program is loaded (`extern ... __ksym`). */
+  | { fn: 'kaddr'; symbol: string }
+  | { fn: 'bswap'; bytes: 1 | 2 | 4 | 8 }
   | {
       fn:
         | 'count'
@@ -69,6 +84,9 @@ export type CallInfo =
         | 'clear'
         | 'zero'
         | 'usym'
+        | 'ksym'
+        | 'uptr'
+        | 'kptr'
         | 'printValue';
     };
 
@@ -132,6 +150,8 @@ export interface ProbeInstance {
   calls: Map<CallExpr, CallInfo>;
   /** Tracepoint field behind each `args->field`. */
   fields: Map<FieldExpr, TracepointField>;
+  /** What kaddr(), uaddr() and cgroupid() calls asked the host (collect: host-lookups.ts). */
+  lookups: Map<CallExpr, HostLookup>;
   vars: Map<string, VarInfo>;
   /** Set when the probe captures through a signature. */
   capture?: CaptureMode;

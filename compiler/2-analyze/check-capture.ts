@@ -98,6 +98,7 @@ export function expandCoverage(instances: ProbeInstance[], host: Host, config: P
         spec: inst.spec,
         attach: { ...a, func },
         types: new Map(),
+        lookups: new Map(),
         calls: new Map(),
         fields: new Map(),
         vars: new Map(),

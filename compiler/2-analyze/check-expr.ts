@@ -6,7 +6,7 @@ import { didYouMean } from '../diagnostics/diagnostic.js';
 import { BUILTIN_VARS } from './builtins.js';
 import { CAPTURE_NAMES, captureNameHint, captureNameType } from './check-capture.js';
 import { checkCall } from './check-call.js';
-import { checkUstack } from './check-output.js';
+import { checkStack } from './check-resolved.js';
 import { kindOf, type CheckContext } from './context.js';
 import { probeName } from './probes.js';
 import { fieldShape, fieldType } from './tracepoint-fields.js';
@@ -165,13 +165,13 @@ function ident(e: A.IdentExpr, cx: CheckContext): Type {
     );
     return ERROR;
   }
-  if (e.name === 'ustack') return checkUstack(e, cx, checkExpr, () => true);
+  if (e.name === 'ustack' || e.name === 'kstack') return checkStack(e, cx, checkExpr, () => true, e.name === 'kstack');
   if (!b) {
     cx.bag.add(
       'E0201',
       `unknown identifier '${e.name}'`,
       e.span,
-      didYouMean(e.name, [...Object.keys(BUILTIN_VARS), 'ustack', ...CAPTURE_NAMES]) ??
+      didYouMean(e.name, [...Object.keys(BUILTIN_VARS), 'ustack', 'kstack', ...CAPTURE_NAMES]) ??
         (e.name.startsWith('arg') ? undefined : 'variables start with $ ($x), maps with @ (@x)'),
     );
     return ERROR;
@@ -234,7 +234,7 @@ function mapRead(e: A.MapRef, cx: CheckContext): Type {
     );
     return ERROR;
   }
-  return { k: 'int', bytes: 8, signed: true };
+  return { k: 'int', bytes: 8, signed: true, ...(m.space && m.space !== 'mixed' ? { space: m.space } : {}) };
 }
 
 const ARITH = new Set(['+', '-', '*', '/', '%', '&', '|', '^', '<<', '>>']);

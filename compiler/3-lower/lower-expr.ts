@@ -120,11 +120,31 @@ export function lowerInt(b: FnBuilder, e: A.Expr): IntVal {
       return { e: { k: 'cond', c: c.e, t: arm(t), f: arm(f) }, unsigned };
     }
     case 'Call':
-      throw new Error(`internal: call ${e.name}() is not an integer expression`);
+      return intCall(b, e);
     case 'Str':
     case 'Error':
       throw new Error(`internal: ${e.kind} in integer context`);
   }
+}
+
+/** Functions whose value is an integer: kaddr("sym"), bswap(n), uptr(n), kptr(n). */
+function intCall(b: FnBuilder, e: A.CallExpr): IntVal {
+  const info = b.inst.calls.get(e);
+  switch (info?.fn) {
+    case 'kaddr':
+      b.res.kernelSymbols.add(info.symbol);
+      return u64(cast('__u64', addr(id(info.symbol))));
+    case 'bswap': {
+      const v = lowerInt(b, e.args[0]!);
+      const t = `__u${info.bytes * 8}`;
+      if (info.bytes === 1) return u64(cast('__u64', cast(t, v.e)));
+      return u64(cast('__u64', call(`__builtin_bswap${info.bytes * 8}`, cast(t, v.e))));
+    }
+    case 'uptr':
+    case 'kptr':
+      return lowerInt(b, e.args[0]!);
+  }
+  throw new Error(`internal: call ${e.name}() is not an integer expression`);
 }
 
 export function varName(name: string): string {
@@ -163,6 +183,8 @@ function builtinInt(b: FnBuilder, e: A.IdentExpr): IntVal {
       return u64({ k: 'member', e: id('capc_ro'), field: 'cpid', arrow: false });
     case 'cgroup':
       return u64(call('capc_cgroup'));
+    case 'numaid':
+      return u64(cast('__u64', call('bpf_get_numa_node_id')));
     case 'retval': {
       const a = b.inst.attach;
       if (a.kind === 'fentry')

@@ -104,6 +104,12 @@ export function lower(program: AnalyzedProgram, options: LowerOptions = {}): Low
       },
       { type: 'volatile __u32', name: 'capc_exiting', init: '0', comment: 'set by exit(): from then on only END runs' },
       ...(hasSites ? capture!.globals() : []),
+      ...[...res.kernelSymbols].sort().map((name) => ({
+        type: 'extern const void',
+        name,
+        attribute: '__ksym',
+        comment: 'kaddr(): resolved by libbpf from /proc/kallsyms when the program loads',
+      })),
     ],
     functions,
   };
@@ -172,6 +178,11 @@ function manifestAttach(a: AttachPoint): ManifestAttach {
       return { kind: 'kprobe', ret: a.ret, func: a.func, offset: a.offset };
     case 'fentry':
       return { kind: 'fentry', ret: a.ret, func: a.func };
+    case 'software':
+    case 'hardware':
+      return { kind: 'perf', type: a.kind, event: a.event, config: a.config, period: a.period };
+    case 'watchpoint':
+      return { kind: 'watchpoint', address: `0x${a.address.toString(16)}`, length: a.length, mode: a.mode };
   }
 }
 
@@ -191,6 +202,9 @@ function sectionAndParams(a: AttachPoint): { section: string; params: string } {
       return { section: 'usdt', params: 'struct pt_regs *ctx' };
     case 'interval':
     case 'profile':
+    case 'software':
+    case 'hardware':
+    case 'watchpoint':
       return { section: 'perf_event', params: 'struct bpf_perf_event_data *ctx' };
     case 'kprobe':
       return { section: `${a.ret ? 'kretprobe' : 'kprobe'}/${a.func}`, params: 'struct pt_regs *ctx' };

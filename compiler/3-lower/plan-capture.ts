@@ -64,6 +64,7 @@ export function planCapture(program: AnalyzedProgram, host: Host): AnalyzedProgr
       attach,
       types: new Map(),
       calls: new Map(),
+      lookups: new Map(),
       fields: new Map(),
       vars: new Map(),
       ...mark,

@@ -12,6 +12,8 @@ export class ResolvedPart {
   constructor(
     readonly text: string,
     readonly frames?: string[],
+    /** How a stack's frames are indented in a map key (perf's frames carry their own tab). */
+    readonly keyIndent = '    ',
   ) {}
   toString(): string {
     return this.text;

@@ -8,10 +8,13 @@ import { DIR_NAME } from '../format/payload.js';
 import type { Out } from './text.js';
 
 export class JsonRenderer implements Renderer {
-  /** `payloads: false`: captured bytes go only to --write-streams files (-q); capture lines are left out here. */
+  /**
+   * `payloads: false`: captured bytes go only to --write-streams files (-q); capture lines are left out here.
+   * `quiet` (-q): no attached_probes line, as bpftrace -q -f json.
+   */
   constructor(
     private readonly out: Out,
-    private readonly opts: { payloads?: boolean } = {},
+    private readonly opts: { payloads?: boolean; quiet?: boolean } = {},
   ) {}
 
   payloadNeed(): PayloadNeed {
@@ -25,7 +28,7 @@ export class JsonRenderer implements Renderer {
   event(e: CapEvent): void {
     switch (e.kind) {
       case 'attaching':
-        this.line('attached_probes', { probes: e.probes });
+        if (!this.opts.quiet) this.line('attached_probes', { probes: e.probes });
         return;
       case 'printf':
         this.line('printf', e.text.toString('utf8'));

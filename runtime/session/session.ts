@@ -170,10 +170,15 @@ class Session {
     private readonly thread?: DrainClient,
   ) {
     this.renderer = sinks.length ? new FanOut([opts.renderer, ...sinks]) : opts.renderer;
-    this.resolver = new ValueResolver(manifest, (map, id, frames) => {
-      const fd = this.obj?.mapFd(map);
-      return fd === undefined ? undefined : readStack(fd, id, frames);
-    });
+    this.resolver = new ValueResolver(
+      manifest,
+      (map, id, frames) => {
+        const fd = this.obj?.mapFd(map);
+        return fd === undefined ? undefined : readStack(fd, id, frames);
+      },
+      undefined,
+      FORMATTERS.strftime,
+    );
     this.decoder = new Decoder(manifest, FORMATTERS, this.resolver);
   }
 
