@@ -10,7 +10,7 @@
 // the previous one; the runtime checks it before loading (manifestProblem).
 import type { Span } from '../diagnostics/source.js';
 
-export const MANIFEST_VERSION = 6;
+export const MANIFEST_VERSION = 7;
 
 /** Why this capc cannot use `m` (another manifest version, or not a manifest), or undefined when it can. */
 export function manifestProblem(m: unknown): string | undefined {
@@ -58,14 +58,76 @@ export interface Manifest {
   uses: { cpid: boolean; elapsed: boolean };
   /** Payload capture, when the program has accumulate()/capture() statements. */
   capture?: ManifestCapture;
+  /** Connection identity, when the kernel learns connections' sockets (captures of known families, identity builtins). */
+  identity?: ManifestIdentity;
+}
+
+export interface ManifestIdentity {
+  /**
+   * The families whose connections' sockets the kernel learns, and their identity table (`struct capc_conn_key`
+   * -> `struct capc_ident`, IDENT_RECORD.size bytes): the TLS families share one (their keys are live objects of
+   * one process), syscall capture has its own.
+   */
+  families: { name: string; map: string; maxEntries: number }[];
 }
 
 /** Layout of `struct capc_cap_rec` (stdlib/capc-capture.bpf.h), checked by _Static_assert in the C. */
 export const CAPTURE_RECORD = {
-  size: 72,
-  fields: { id: 0, key: 8, conn: 16, offset: 24, ts: 32, pid: 40, tid: 44, len: 48, dir: 52, kind: 53, comm: 56 },
+  size: 80,
+  fields: {
+    id: 0,
+    key: 8,
+    conn: 16,
+    offset: 24,
+    ts: 32,
+    pid: 40,
+    tid: 44,
+    len: 48,
+    dir: 52,
+    kind: 53,
+    comm: 56,
+    tsLast: 72,
+  },
 } as const;
-export const CAPTURE_KIND = { data: 0, close: 1, final: 2 } as const;
+/** data: payload; close/final: two u64 byte totals; ident: `struct capc_ident` (IDENT_RECORD). */
+export const CAPTURE_KIND = { data: 0, close: 1, final: 2, ident: 3 } as const;
+
+/**
+ * Layout of `struct capc_ident` (stdlib/capc-ident.bpf.h), the payload of an
+ * ident record: the connection's socket as the kernel saw it. Integers are
+ * little-endian except the address bytes (network order). Checked by
+ * _Static_assert in the C.
+ */
+export const IDENT_RECORD = {
+  size: 288,
+  pathSize: 108,
+  fields: {
+    cgroup: 0,
+    ino: 8,
+    fd: 16,
+    tid: 20,
+    state: 24,
+    how: 25,
+    connected: 26,
+    flags: 27,
+    family: 28,
+    type: 30,
+    lport: 32,
+    rport: 34,
+    lpathLen: 36,
+    rpathLen: 38,
+    laddr: 40,
+    raddr: 56,
+    lpath: 72,
+    rpath: 180,
+  },
+  /** state: 0 not known, 1 a socket, 2 an fd that is not a socket, 3 no such fd. */
+  states: { socket: 1, notSocket: 2, noFd: 3 },
+  /** how: 1 the fd of a syscall capture, 2 a socket syscall inside a TLS call, 3 SSL_set_fd. */
+  how: { fd: 1, syscall: 2, setFd: 3 },
+  /** flags: the local port was bound by the program (a connection a listening socket accepted). */
+  flags: { portBound: 1 },
+} as const;
 
 export interface ManifestCapture {
   /** `pcapng`: the kernel side is a ring buffer; capc also writes the streams to this file (`-> pcapng("FILE")`). */
@@ -162,9 +224,12 @@ export type ManifestAttach =
 
 export interface ManifestProbe {
   id: number;
-  /** What the program does: the user's probe, the entry half of a capture pair, a close watcher. */
-  role?: 'probe' | 'capture-entry' | 'capture-return' | 'close' | 'scope' | 'exec-watch' | 'tls-watch';
-  /** Capture programs: the signature family (discovery attaches by family and function). */
+  /**
+   * What the program does: the user's probe, the entry half of a capture pair, a close watcher, a program of
+   * the -c/-p process tree or of TLS discovery, an identity learner.
+   */
+  role?: 'probe' | 'capture-entry' | 'capture-return' | 'close' | 'scope' | 'exec-watch' | 'tls-watch' | 'identity';
+  /** Capture programs and identity learners: the signature family (discovery attaches by family and function). */
   family?: string;
   /** BPF program (C function) name. */
   program: string;
@@ -262,8 +327,13 @@ export interface ManifestCounter {
     | 'capture-drop-bytes'
     | 'capture-refused-bytes'
     | 'conn-table-full'
-    | 'unpaired-return';
-  /** Ring name for ring-drop, `@map` or stack map name for map-full, `file:line` for loop-limit, family for conn-table-full, probe for unpaired-return. */
+    | 'unpaired-return'
+    | 'identity-unknown';
+  /**
+   * Ring name for ring-drop, `@map` or stack map name for map-full, `file:line` for loop-limit, family for
+   * conn-table-full, probe for unpaired-return and for identity-unknown (calls whose predicate on the connection's
+   * identity passed because the identity was not known yet).
+   */
   subject: string;
 }
 

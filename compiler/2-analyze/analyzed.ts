@@ -11,7 +11,7 @@ import type {
   SourceFile,
   Span,
 } from '../../grammar/ast.js';
-import type { CaptureSignature, CloseSignature } from '../../stdlib/signatures.js';
+import type { CaptureSignature, CloseSignature, FamilyName } from '../../stdlib/signatures.js';
 import type { TracepointField, TracepointFormat } from '../host.js';
 import type { HostLookup } from './host-lookups.js';
 import type { AttachPoint } from './probes.js';
@@ -157,6 +157,14 @@ export interface ProbeInstance {
   capture?: CaptureMode;
   /** Set for probes capc adds itself to see connections close. */
   closeFor?: { family: string; sig: CloseSignature };
+  /** Set when the probe reads the connection's identity (laddr, raddr, lport, rport, fd). */
+  usesIdentity?: boolean;
+  /**
+   * Set for probes capc adds itself to learn which socket a TLS connection
+   * uses: SSL_set_fd, or a socket syscall made inside a captured TLS call
+   * (compiler/3-lower/plan-identity.ts).
+   */
+  identFor?: { family: FamilyName; how: 'set-fd' | 'syscall' };
   /** Set for probes capc adds because a signature covers a sibling (SSL_write covers SSL_write_ex): the instance it comes from. */
   coveredBy?: number;
   /**
@@ -165,6 +173,14 @@ export interface ProbeInstance {
    * counting calls into TLS stacks the program does not probe (tls-watch).
    */
   internal?: 'scope-fork' | 'scope-exit' | 'exec-watch' | 'tls-watch';
+}
+
+/** Connection identity (plan-capture: plan-identity.ts; the kernel side is stdlib/capc-ident.bpf.h). */
+export interface IdentityInfo {
+  /** The families whose connections' sockets the kernel learns. */
+  families: FamilyName[];
+  /** Families whose probes read the identity but whose sockets capc cannot learn (Go): it stays unknown. */
+  unknown?: FamilyName[];
 }
 
 export interface ProgramConfig {
@@ -201,6 +217,8 @@ export interface AnalyzedProgram {
   sites: CaptureSite[];
   /** What capture needs: families, sink, the probes that see connections close (plan-capture). */
   capture: CaptureInfo | undefined;
+  /** Set when any connection's identity is learned (every capture of a known family, and identity builtins). */
+  identity?: IdentityInfo;
   /** Builtins that need values from userspace at load time. */
   uses: { cpid: boolean; elapsed: boolean };
 }

@@ -98,6 +98,11 @@ export function checkNtop(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr,
     return ERROR;
   }
   let family: 'arg' | 4 | 6 = e.args.length === 2 ? 'arg' : 4;
+  if (addr.k === 'inet' && e.args.length === 1) {
+    // ntop(raddr): already an address (the connection's identity); printed as it is.
+    cx.inst.calls.set(e, { fn: 'ntop', family: 'arg' });
+    return addr;
+  }
   if (addr.k === 'array' && addr.count === 0) {
     cx.bag.add(
       'E0302',

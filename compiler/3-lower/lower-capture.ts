@@ -1,7 +1,7 @@
 // compiler/3-lower/lower-capture.ts — lowers payload capture: the connection
 // tables (one per family, with the 2N batch buffer for accumulate: R2), the
-// entry half of each capture pair (stash the arguments in the thread's task
-// storage, or by goroutine for Go), the
+// entry half of each capture pair (its arguments kept until the return:
+// lower-capture-stash.ts), the
 // prologue of the return half (only successful calls, the returned length),
 // accumulate()/capture() statements, the probes that see connections close,
 // and the flusher capc runs on a timer for idle batches (R9) and at exit.
@@ -9,8 +9,8 @@
 import type * as A from '../../grammar/ast.js';
 import type { AnalyzedProgram, CaptureInfo, CaptureSite, ProbeInstance } from '../2-analyze/analyzed.js';
 import { probeName } from '../2-analyze/probes.js';
-import type { ManifestCapture } from '../manifest.js';
-import { ABI_REGISTERS, FAMILIES, type CaptureSignature } from '../../stdlib/signatures.js';
+import { IDENT_RECORD, type ManifestCapture } from '../manifest.js';
+import type { CaptureSignature } from '../../stdlib/signatures.js';
 import {
   addr,
   arrow,
@@ -29,19 +29,18 @@ import {
   type CStruct,
 } from './c-ir.js';
 import type { FnBuilder } from './fn-builder.js';
+import { abiArg, byGoroutine, CaptureStashes } from './lower-capture-stash.js';
 import { lowerInt } from './lower-expr.js';
 import { STATS_MAP, type Resources } from './resources.js';
-import { r10CaptureWakeupBytes, r11Count, r2BatchBuffer, r3Defines, r7CopyOut, type LowerOptions } from './rules.js';
+import { r10CaptureWakeupBytes, r11Count, r2BatchBuffer, r3Defines, type LowerOptions } from './rules.js';
 
 export const CAPTURE_SINK = 'capc_payload';
 const CHUNK_SCRATCH = 'capc_chunkbuf';
-/** Entries of a goroutine-keyed stash (Go); thread-keyed stashes live in task storage and have no size. */
-const STASH_ENTRIES = 16384;
 const SCOPE_ENTRIES = 16384;
 /** Record payload for fragments too big to batch (a header + this fits the 32 KiB per-CPU limit). */
 const PASS_THROUGH_CHUNK = 16384;
 /** sizeof(struct capc_conn) in stdlib/capc-capture.bpf.h (checked by _Static_assert in every program). */
-const CONN_SIZE = 120;
+const CONN_SIZE = 128;
 
 interface Family {
   name: string;
@@ -65,60 +64,40 @@ function familyIdent(name: string): string {
 /** The process-tree map of -c/-p (stdlib/capc-scope.bpf.h). */
 export const SCOPE_MAP = 'capc_scope';
 
-/** Argument `i` of a signature's function at entry, as its family's ABI passes it. */
-export function abiArg(
-  sig: { family: CaptureSignature['family']; match: CaptureSignature['match'] },
-  i: number,
-  name?: string,
-): CExpr {
-  if (sig.match.kind === 'tracepoint') return cast('__u64', arrow(id('ctx'), name!));
-  const abi = FAMILIES[sig.family].abi;
-  if (abi === 'go') return cast('__u64', arrow(id('ctx'), ABI_REGISTERS.go.args[i]!.slice('ctx->'.length)));
-  return cast('__u64', call(`PT_REGS_PARM${i + 1}`, id('ctx')));
-}
-
-/** Whether calls of this signature are paired by goroutine (Go) rather than by thread. */
-function byGoroutine(sig: CaptureSignature): boolean {
-  return FAMILIES[sig.family].callKey === 'goroutine';
-}
-
-/** `struct capc_gkey capc_k = { .g = ctx->r14, .tgid = ... }`: a Go call's key (its goroutine in its process). */
-function goroutineKey(src?: number): CStmt {
-  return {
-    k: 'decl',
-    type: 'struct capc_gkey',
-    name: 'capc_k',
-    init: {
-      k: 'init',
-      fields: [
-        ['g', cast('__u64', arrow(id('ctx'), 'r14'))],
-        ['tgid', call('capc_pid')],
-      ],
-    },
-    src,
-    comment: "Go: the goroutine (r14 in Go's register ABI), which may move between threads during the call",
-  };
+/** What capture asks of connection identity (implemented by IdentityLowering, lower-identity.ts). */
+export interface CaptureIdentity {
+  /** Does this probe's entry half mark its thread while the connection's socket is unknown? */
+  marks(inst: ProbeInstance): boolean;
+  /** Entry half: mark the thread (`connSlot`: the saved connection argument; `mark`: the stash's mark field). */
+  entryMark(connSlot: CExpr, mark: CExpr, line: number): CStmt[];
+  /** Return half: unmark the thread. */
+  unmark(): CStmt;
+  /** In a capture site or close watcher: send the connection's identity record once. */
+  sinkIdent(family: string, scratch: string): CStmt | undefined;
+  /** In a close watcher: forget the connection's identity. */
+  forget(family: string): CStmt | undefined;
 }
 
 export class CaptureLowering {
   readonly families = new Map<string, Family>();
+  private identity: CaptureIdentity | undefined;
   private readonly siteIds = new Map<CaptureSite, number>();
-  /** key: 'task' (by thread, BPF task storage) or the C key type of a goroutine-keyed LRU hash. */
-  private readonly stashes = new Map<number, { struct: CStruct; map: string; unpaired: number; key: string }>();
+  private readonly stashes: CaptureStashes;
   readonly dropRecords: number;
   readonly dropBytes: number;
 
   constructor(
     private readonly info: CaptureInfo,
-    private readonly res: Resources,
+    res: Resources,
     private readonly program: AnalyzedProgram,
     private readonly options: LowerOptions = {},
   ) {
+    this.stashes = new CaptureStashes(res, () => this.identity);
     this.dropRecords = res.counter('capture-drop-records', CAPTURE_SINK);
     this.dropBytes = res.counter('capture-drop-bytes', CAPTURE_SINK);
     for (const [name, f] of info.families) {
       const ident = familyIdent(name);
-      // struct capc_conn: 48 bytes of stream state + the 72-byte record header = 120.
+      // struct capc_conn: 48 bytes of stream state + the 80-byte record header = 128.
       const buf = f.accumulateSize ? r2BatchBuffer(f.accumulateSize, options) : { size: 0, mask: 0 };
       const bufSize = buf.size;
       const valueSize = CONN_SIZE + bufSize;
@@ -139,6 +118,11 @@ export class CaptureLowering {
     for (const site of info.sites) this.siteIds.set(site, res.allocEventId());
   }
 
+  /** Connection identity, when the program learns it: capture sends it and marks threads for it. */
+  useIdentity(identity: CaptureIdentity | undefined): void {
+    this.identity = identity;
+  }
+
   get hasSites(): boolean {
     return this.info.sites.length > 0;
   }
@@ -151,7 +135,11 @@ export class CaptureLowering {
   defines(): { name: string; value: string; comment?: string }[] {
     // accumulate() sends oversize fragments straight through in the largest records
     // a per-CPU buffer can hold; capture() uses its own N.
-    const maxChunk = Math.max(...this.info.sites.map((s) => (s.kind === 'accumulate' ? PASS_THROUGH_CHUNK : s.size)));
+    const maxChunk = Math.max(
+      ...this.info.sites.map((s) => (s.kind === 'accumulate' ? PASS_THROUGH_CHUNK : s.size)),
+      // An identity record goes through the same per-CPU record buffer (capc-capture.bpf.h asserts it fits).
+      IDENT_RECORD.size,
+    );
     return [
       ...r3Defines(this.options),
       {
@@ -186,32 +174,13 @@ export class CaptureLowering {
           : `connection of family ${f.name}: stream state only (capture() does not batch)`,
       });
     }
-    for (const s of this.stashes.values()) out.push(s.struct);
+    out.push(...this.stashes.structs());
     return out;
   }
 
   maps(): CMapDecl[] {
     const cfg = this.program.config;
-    const stashes: CMapDecl[] = [...this.stashes.values()].map((s) => ({
-      name: s.map,
-      ...(s.key === 'task'
-        ? {
-            type: 'BPF_MAP_TYPE_TASK_STORAGE',
-            key: 'int',
-            maxEntries: 0,
-            flags: 'BPF_F_NO_PREALLOC',
-            comment:
-              "arguments saved at entry in the thread's own storage until the call returns (freed with the thread; " +
-              'a per-thread hash map cost ~2x more per call, an LRU one ~3x: BENCHMARKS.md)',
-          }
-        : {
-            type: 'BPF_MAP_TYPE_LRU_HASH',
-            key: s.key,
-            maxEntries: STASH_ENTRIES,
-            comment: 'arguments saved at entry, by goroutine, until the call returns',
-          }),
-      value: `struct ${s.struct.name}`,
-    }));
+    const stashes = this.stashes.maps();
     if (!this.hasSites) return stashes;
     if (this.info.scope)
       stashes.push({
@@ -299,48 +268,6 @@ export class CaptureLowering {
 
   // ---- capture pairs -----------------------------------------------------
 
-  private stashFor(inst: ProbeInstance): { struct: CStruct; map: string; unpaired: number; key: string } {
-    let s = this.stashes.get(inst.id);
-    if (!s) {
-      const key = byGoroutine(inst.capture!.sig) ? 'struct capc_gkey' : 'task';
-      const name = `capc_stash_p${inst.id}`;
-      // A task-storage slot outlives the call: `set` says it holds a call's arguments.
-      const fields: CStruct['fields'] = [{ name: 'a', type: '__u64', array: 6, offset: 0, size: 48 }];
-      if (key === 'task') fields.push({ name: 'set', type: '__u64', offset: 48, size: 8 });
-      s = {
-        struct: {
-          kind: 'struct',
-          name,
-          fields,
-          size: key === 'task' ? 56 : 48,
-          assertLayout: false,
-          comment: `arguments of ${probeName(inst.attach)} at entry`,
-        },
-        map: `capc_stash${inst.id}`,
-        unpaired: this.res.counter('unpaired-return', probeName(inst.attach)),
-        key,
-      };
-      this.stashes.set(inst.id, s);
-    }
-    return s;
-  }
-
-  /**
-   * The current call's stash slot: by thread `bpf_task_storage_get(&map,
-   * current task, 0, create ? F_CREATE : 0)`; by goroutine
-   * `bpf_map_lookup_elem(&map, &capc_k)` (capc_k declared by goroutineKey).
-   */
-  private stashGet(stash: { map: string; key: string }, create = false): CExpr {
-    if (stash.key !== 'task') return call('bpf_map_lookup_elem', addr(id(stash.map)), addr(id('capc_k')));
-    return call(
-      'bpf_task_storage_get',
-      addr(id(stash.map)),
-      call('bpf_get_current_task_btf'),
-      num(0),
-      create ? id('BPF_LOCAL_STORAGE_GET_F_CREATE') : num(0),
-    );
-  }
-
   /**
    * Calls capc does not capture at all, checked at entry: outside the -c/-p
    * process tree, or failing the signature's guard (NSS: not an SSL descriptor).
@@ -375,60 +302,15 @@ export class CaptureLowering {
     return out;
   }
 
-  /**
-   * The entry half: save the arguments until the call returns. By thread, in
-   * the thread's own storage (BPF task storage: no hash of the thread id, no
-   * update call; ~180 -> ~50 ns per call, BENCHMARKS.md), marked `set`; by
-   * goroutine (Go: a call may move between threads), in an LRU hash map.
-   */
+  /** The entry half: save the arguments until the call returns (lower-capture-stash.ts). */
   entryFunction(inst: ProbeInstance, params: string): CFunction {
-    const stash = this.stashFor(inst);
     const line = inst.spec.span.line;
     const sig = inst.capture!.sig;
-    const goKey = byGoroutine(sig);
     const body: CStmt[] = [
       { k: 'if', c: id('capc_exiting'), then: [{ k: 'return', e: num(0) }], src: line },
       ...this.entryChecks(sig, line),
+      ...this.stashes.save(inst, line),
     ];
-    // `st.a[i]` for the goroutine's stack copy, `st->a[i]` for the thread's slot.
-    const slot = (i: number): CExpr => ({
-      k: 'index',
-      e: goKey ? dot(id('st'), 'a') : arrow(id('st'), 'a'),
-      i: num(i),
-    });
-    if (goKey) {
-      body.push(goroutineKey(line));
-      body.push({ k: 'decl', type: `struct ${stash.struct.name}`, name: 'st', init: { k: 'zeroinit' }, src: line });
-    } else {
-      body.push({
-        k: 'decl',
-        type: `struct ${stash.struct.name} *`,
-        name: 'st',
-        init: this.stashGet(stash, true),
-        src: line,
-      });
-      body.push({
-        k: 'if',
-        c: un('!', id('st')),
-        then: [
-          { k: 'comment', text: 'no memory for this thread: its return finds nothing and is counted as unpaired' },
-          { k: 'return', e: num(0) },
-        ],
-        src: line,
-      });
-    }
-    sig.args
-      .slice(0, 6)
-      .forEach((name, i) => body.push({ k: 'expr', e: bin('=', slot(i), abiArg(sig, i, name)), src: line }));
-    body.push(
-      goKey
-        ? {
-            k: 'expr',
-            e: call('bpf_map_update_elem', addr(id(stash.map)), addr(id('capc_k')), addr(id('st')), id('BPF_ANY')),
-            src: line,
-          }
-        : { k: 'expr', e: bin('=', arrow(id('st'), 'set'), num(1)), src: line },
-    );
     body.push({ k: 'return', e: num(0), src: line });
     return {
       section: '',
@@ -488,40 +370,7 @@ export class CaptureLowering {
       b.emit({ k: 'decl', type: '__u64', name: 'capc_len', init: arg(sig.sizeArg) });
       return;
     }
-    const stash = this.stashFor(inst);
-    const goKey = byGoroutine(sig);
-    if (goKey) b.emit(goroutineKey());
-    b.emit({
-      k: 'decl',
-      type: `struct ${stash.struct.name} *`,
-      name: 'capc_stp',
-      init: this.stashGet(stash),
-    });
-    b.emit({
-      k: 'if',
-      c: goKey ? un('!', id('capc_stp')) : bin('||', un('!', id('capc_stp')), un('!', arrow(id('capc_stp'), 'set'))),
-      then: [
-        r11Count(
-          STATS_MAP,
-          stash.unpaired,
-          'a return whose entry capc did not see (the call began before capc attached)',
-        ),
-        { k: 'return', e: num(0) },
-      ],
-    });
-    b.emit(
-      r7CopyOut(
-        `struct ${stash.struct.name}`,
-        'capc_st',
-        'capc_stp',
-        `copy the saved arguments out, then ${goKey ? 'drop the entry' : 'mark the slot empty'}`,
-      ),
-    );
-    b.emit(
-      goKey
-        ? { k: 'expr', e: call('bpf_map_delete_elem', addr(id(stash.map)), addr(id('capc_k'))) }
-        : { k: 'expr', e: bin('=', arrow(id('capc_stp'), 'set'), num(0)) },
-    );
+    for (const st of this.stashes.load(inst)) b.emit(st);
     const ret: CExpr =
       sig.match.kind === 'uprobe'
         ? sig.length.bits === 32
@@ -533,7 +382,7 @@ export class CaptureLowering {
     b.emit({ k: 'decl', type: '__u64', name: 'capc_conn', init: saved(sig.connArg) });
     b.emit({ k: 'decl', type: '__u64', name: 'capc_buf', init: saved(sig.bufArg) });
     for (const o of this.nestedSiblings(inst)) {
-      const os = this.stashFor(o);
+      const os = this.stashes.of(o);
       const osig = o.capture!.sig;
       const f = (o.attach as { func: string }).func;
       b.emit({
@@ -544,13 +393,13 @@ export class CaptureLowering {
             k: 'decl',
             type: `struct ${os.struct.name} *`,
             name: 'capc_o',
-            init: this.stashGet(os),
+            init: this.stashes.get(os),
           },
           {
             k: 'if',
             c: bin(
               '&&',
-              goKey ? id('capc_o') : bin('&&', id('capc_o'), arrow(id('capc_o'), 'set')),
+              this.stashes.present(os, 'capc_o'),
               bin(
                 '&&',
                 bin(
@@ -611,8 +460,10 @@ export class CaptureLowering {
     const len = site.generic ? lowerInt(b, args[3]!).e : id('capc_len');
     const what = `${site.kind}(${site.generic ? 'KEY, ' : 'conn, '}${site.size}${site.generic ? ', DATA, LEN' : ''}) -> ${s.sink.name}`;
     const a = id('capc_a');
+    const ident = this.identity?.sinkIdent(site.family, CHUNK_SCRATCH);
     const inner: CStmt[] = [
       { k: 'decl', type: 'struct capc_sink', name: 'capc_s', init: this.sinkInit(siteId) },
+      ...(ident ? [ident] : []),
       site.kind === 'accumulate'
         ? {
             k: 'expr',
@@ -706,23 +557,27 @@ export class CaptureLowering {
   /** A probe capc adds on SSL_shutdown/SSL_free/close(2): end the connection. */
   closeBody(inst: ProbeInstance): CStmt[] {
     const { family, sig } = inst.closeFor!;
-    const f = this.families.get(family)!;
+    const f = this.families.get(family);
     const line = inst.spec.span.line;
-    const keyExpr: CExpr = abiArg(sig, sig.argIndex, sig.connArg);
-    return [
-      {
-        k: 'decl',
-        type: 'struct capc_conn_key',
-        name: 'capc_ck',
-        init: {
-          k: 'init',
-          fields: [
-            ['key', keyExpr],
-            ['tgid', call('capc_pid')],
-          ],
-        },
-        src: line,
+    const key: CStmt = {
+      k: 'decl',
+      type: 'struct capc_conn_key',
+      name: 'capc_ck',
+      init: {
+        k: 'init',
+        fields: [
+          ['key', abiArg(sig, sig.argIndex, sig.connArg)],
+          ['tgid', call('capc_pid')],
+        ],
       },
+      src: line,
+    };
+    const forget = this.identity?.forget(family);
+    // Identity only (no capture of this family): forget the closed connection's socket.
+    if (!f) return [key, ...(forget ? [forget] : []), { k: 'return', e: num(0), src: line }];
+    const ident = this.identity?.sinkIdent(family, CHUNK_SCRATCH);
+    return [
+      key,
       {
         k: 'decl',
         type: `struct ${f.struct} *`,
@@ -730,8 +585,15 @@ export class CaptureLowering {
         init: call('bpf_map_lookup_elem', addr(id(f.map)), addr(id('capc_ck'))),
         src: line,
       },
-      { k: 'if', c: { k: 'un', op: '!', e: id('capc_a') }, then: [{ k: 'return', e: num(0) }], src: line },
+      {
+        k: 'if',
+        c: { k: 'un', op: '!', e: id('capc_a') },
+        then: [...(forget ? [forget] : []), { k: 'return', e: num(0) }],
+        src: line,
+      },
       { k: 'decl', type: 'struct capc_sink', name: 'capc_s', init: this.sinkInit(f.endId), src: line },
+      ...(ident ? [ident] : []),
+      ...(forget ? [forget] : []),
       {
         k: 'if',
         c: bin(

@@ -161,6 +161,8 @@ function builtinInt(b: FnBuilder, e: A.IdentExpr): IntVal {
     // argN at return: the entry's saved arguments, copied out by the prologue into capc_st.
     if (saved && capture.at === 'return')
       return u64({ k: 'index', e: dot(id('capc_st'), 'a'), i: num(Number(saved[1])) });
+    // The connection's identity, copied once at the top of the probe (lower-identity.ts).
+    if (e.name === 'lport' || e.name === 'rport' || e.name === 'fd') return b.lowerers.identity!.value(b, e.name);
   }
   switch (e.name) {
     case 'pid':
@@ -265,6 +267,7 @@ const COMPARE = new Set(['==', '!=', '<', '>', '<=', '>=']);
 
 function binary(b: FnBuilder, e: A.BinaryExpr): IntVal {
   const lt = typeIn(b, e.left);
+  if (lt.k === 'inet' || typeIn(b, e.right).k === 'inet') return b.lowerers.identity!.addrCompare(e);
   if (isStr(lt)) {
     const eq = strEquals(lowerStrRef(b, e.left), lowerStrRef(b, e.right));
     return narrowInt(e.op === '==' ? eq : un('!', eq));

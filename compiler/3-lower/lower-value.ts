@@ -145,11 +145,16 @@ function fieldAddress(offset: number): CExpr {
 }
 
 function lowerInet(b: FnBuilder, e: A.Expr, dst: CExpr): void {
+  if (e.kind === 'Ident' && (e.name === 'laddr' || e.name === 'raddr')) {
+    b.emit(b.lowerers.identity!.inet(e.name, dst));
+    return;
+  }
   const info = e.kind === 'Call' ? b.inst.calls.get(e) : undefined;
   if (e.kind !== 'Call' || !info || info.fn !== 'ntop')
     throw new Error('internal: address value is not an ntop() call');
   const a = e.args[e.args.length - 1]!;
   const t = b.inst.types.get(a)!;
+  if (t.k === 'inet') return lowerInet(b, a, dst); // ntop(raddr)
   let af: CExpr;
   if (info.family === 'arg') af = lowerInt(b, e.args[0]!).e;
   else af = num(info.family === 6 ? 10 : 2);

@@ -19,6 +19,8 @@ import { CaptureLowering } from './lower-capture.js';
 import { ScopeLowering } from './lower-capture-scope.js';
 import { DEFAULT_CAPTURE_RING } from './plan-capture.js';
 import { FAMILIES } from '../../stdlib/signatures.js';
+import { IdentityLowering } from './lower-identity.js';
+import { readsAddress, splitIdentityConjuncts } from '../2-analyze/check-identity.js';
 import { Resources, STATS_MAP } from './resources.js';
 import { r10WakeupBytes, type LowerOptions } from './rules.js';
 
@@ -43,11 +45,14 @@ export function lower(program: AnalyzedProgram, options: LowerOptions = {}): Low
   const capture = capturing ? new CaptureLowering(capturing, res, program, options) : undefined;
   const wakeupBytes = r10WakeupBytes(program.config.ringbufSize, program.config.wakeupBytes);
   const hasSites = !!capture?.hasSites;
+  const identity = program.identity ? new IdentityLowering(program.identity, res, program, capture) : undefined;
+  capture?.useIdentity(identity);
   // The -c/-p process tree and TLS discovery (plan-capture-scope.ts): their maps and programs.
   const scope = hasSites && program.capture!.scope ? new ScopeLowering(program.capture!, res) : undefined;
   const lowerers: Lowerers = {
     mapKey: buildMapKey,
     captureSink: capture ? (b, s, site) => capture.sink(b, s, site) : undefined,
+    identity,
   };
   const functions: CFunction[] = [];
   const probes: ManifestProbe[] = [];
@@ -59,7 +64,7 @@ export function lower(program: AnalyzedProgram, options: LowerOptions = {}): Low
   for (const inst of program.instances) {
     if (inst.attach.kind === 'tracepoint') needStruct(inst.attach.format);
     if (inst.capture?.exitFormat) needStruct(inst.capture.exitFormat);
-    for (const { fn, probe } of lowerInstance(inst, res, capture, scope, lowerers)) {
+    for (const { fn, probe } of lowerInstance(inst, res, capture, scope, identity, lowerers)) {
       functions.push(fn);
       probes.push(probe);
     }
@@ -88,12 +93,18 @@ export function lower(program: AnalyzedProgram, options: LowerOptions = {}): Low
     ],
     // libbpf's USDT support: argument specs in maps it fills at attach time.
     lateIncludes: [
-      ...(hasSites ? ['capc-capture.bpf.h'] : []),
+      ...(hasSites ? ['capc-capture.bpf.h'] : identity ? ['capc-ident.bpf.h'] : []),
       ...(scope ? ['capc-scope.bpf.h'] : []),
       ...(program.instances.some((i) => i.attach.kind === 'usdt') ? ['bpf/usdt.bpf.h'] : []),
     ],
     structs,
-    maps: [...res.runtimeMaps(), ...(capture?.maps() ?? []), ...(scope?.maps() ?? []), ...res.maps],
+    maps: [
+      ...res.runtimeMaps(),
+      ...(capture?.maps() ?? []),
+      ...(scope?.maps() ?? []),
+      ...(identity?.maps() ?? []),
+      ...res.maps,
+    ],
     globals: [
       {
         type: 'const volatile struct capc_ro',
@@ -104,6 +115,7 @@ export function lower(program: AnalyzedProgram, options: LowerOptions = {}): Low
       },
       { type: 'volatile __u32', name: 'capc_exiting', init: '0', comment: 'set by exit(): from then on only END runs' },
       ...(hasSites ? capture!.globals() : []),
+      ...(identity?.globals() ?? []),
       ...[...res.kernelSymbols].sort().map((name) => ({
         type: 'extern const void',
         name,
@@ -140,6 +152,7 @@ export function lower(program: AnalyzedProgram, options: LowerOptions = {}): Low
     },
     uses: { ...program.uses },
     capture: hasSites ? { ...capture!.manifest(), ...scope?.manifest() } : undefined,
+    identity: identity?.manifest(),
   };
   return { c, manifest };
 }
@@ -225,7 +238,7 @@ function manifestProbe(
   attach: AttachPoint,
   role: ManifestProbe['role'],
 ): ManifestProbe {
-  const family = inst.capture?.sig.family ?? inst.closeFor?.family;
+  const family = inst.capture?.sig.family ?? inst.closeFor?.family ?? inst.identFor?.family;
   return {
     id: inst.id,
     role,
@@ -244,10 +257,25 @@ function lowerInstance(
   res: Resources,
   captureLowering: CaptureLowering | undefined,
   scope: ScopeLowering | undefined,
+  identity: IdentityLowering | undefined,
   lowerers: Lowerers,
 ): LoweredProbe[] {
   const name = programName(inst);
   const { section, params } = sectionAndParams(inst.attach);
+  if (inst.identFor) {
+    const fn: CFunction = {
+      section,
+      name,
+      params,
+      body: identity!.learnerBody(inst),
+      comment:
+        inst.identFor.how === 'set-fd'
+          ? `${inst.spec.text}: capc learns which socket an SSL uses`
+          : `${inst.spec.text}: a socket syscall of a thread marked inside a TLS call names the connection's socket; with no call marked every syscall stops at one load, others at a compare or one lookup`,
+      src: inst.spec.span.line,
+    };
+    return [{ fn, probe: manifestProbe(inst, name, inst.attach, 'identity') }];
+  }
   if (inst.internal) {
     const what = {
       'scope-fork': 'capc follows the -c/-p process tree: fork',
@@ -337,10 +365,21 @@ function lowerBody(
     b.guard.push({ k: 'if', c: id('capc_exiting'), then: [{ k: 'return', e: num(0) }], src: inst.spec.span.line });
   }
   const pred = inst.item.predicate;
-  if (pred) {
-    b.src = pred.span.line;
-    const c = lowerInt(b, pred);
+  // The identity is looked up after the parts of the predicate that do not read it (comm, pid...).
+  const parts = pred && inst.usesIdentity ? splitIdentityConjuncts(pred) : { plain: pred ? [pred] : [], identity: [] };
+  for (const p of parts.plain) {
+    b.src = p.span.line;
+    const c = lowerInt(b, p);
     b.emit({ k: 'if', c: un('!', c.e), then: [{ k: 'return', e: num(0) }] });
+  }
+  if (inst.usesIdentity) lowerers.identity!.load(b);
+  for (const p of parts.identity) {
+    b.src = p.span.line;
+    if (readsAddress(p)) lowerers.identity!.predicate(b, p);
+    else {
+      const c = lowerInt(b, p);
+      b.emit({ k: 'if', c: un('!', c.e), then: [{ k: 'return', e: num(0) }] });
+    }
   }
   lowerStmts(b, inst.item.body);
   const { body, scratch } = b.finish();

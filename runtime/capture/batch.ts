@@ -9,7 +9,8 @@
 //                stream are merged into one entry when no payload is delivered)
 //   u32 unused
 //   held bytes, padded to 8
-// The header's len field is the entry's payload length (the merged total).
+// The header's len field is the entry's payload length (the merged total),
+// and its ts_last the last merged record's.
 const ENTRY_HEADER = 16;
 
 export const entrySize = (held: number): number => (ENTRY_HEADER + held + 7) & ~7;
@@ -81,4 +82,78 @@ export function readBatch(buf: ArrayBuffer, used: number, onEntry: EntryHandler)
     onEntry(data, view, at + ENTRY_HEADER, length, held, count);
     at += entrySize(held);
   }
+}
+
+/** One drain pass's records, as the capture thread read them (struct of arrays, `n` used). */
+export interface PassRecords {
+  n: number;
+  /** Where each record starts in ring memory, and its length there. */
+  off: Int32Array;
+  len: Int32Array;
+  /** Payload length (data records). */
+  plen: Int32Array;
+  conn: Float64Array;
+  /** Stream offset of the payload. */
+  at: Float64Array;
+  dir: Uint8Array;
+  /** 1 for a data record, 0 for anything else (ident, close, final, or not a capture record). */
+  data: Uint8Array;
+}
+
+/**
+ * One transferable batch of a pass's records, `held[i]` bytes of each. With
+ * `merge` (no output needs payload), a data record that continues the one
+ * before it in its stream is merged into that entry: the entry keeps the
+ * first record's header (offset, thread, ts) with the merged length and the
+ * last record's ts_last (kernel time of its last fragment). An ident, close
+ * or final record of a connection ends its merging, so no bytes move across
+ * it. `layout`: the record header's size and the offsets of len and ts_last.
+ */
+export function buildBatch(
+  ring: Uint8Array,
+  p: PassRecords,
+  held: Int32Array,
+  merge: boolean,
+  layout: { size: number; len: number; tsLast: number },
+): BatchWriter {
+  // Size first (merged entries take no room), then copy.
+  let size = 0;
+  const mergedInto = merge ? new Int32Array(p.n).fill(-1) : undefined;
+  if (mergedInto) {
+    const last = new Map<number, { end: number; i: number }>();
+    for (let i = 0; i < p.n; i++) {
+      if (!p.data[i] && p.len[i]! >= layout.size) {
+        last.delete(p.conn[i]! * 2);
+        last.delete(p.conn[i]! * 2 + 1);
+      } else if (p.data[i]) {
+        const k = p.conn[i]! * 2 + p.dir[i]!;
+        const prev = last.get(k);
+        if (prev && prev.end === p.at[i]) {
+          mergedInto[i] = prev.i;
+          prev.end += p.plen[i]!;
+          continue;
+        }
+        last.set(k, { end: p.at[i]! + p.plen[i]!, i });
+      }
+      size += entrySize(held[i]!);
+    }
+  } else {
+    for (let i = 0; i < p.n; i++) size += entrySize(held[i]!);
+  }
+  const b = new BatchWriter(size);
+  const starts = mergedInto ? new Int32Array(p.n) : undefined;
+  for (let i = 0; i < p.n; i++) {
+    const into = mergedInto ? mergedInto[i]! : -1;
+    if (into >= 0) {
+      const start = starts![into]!;
+      b.grow(start, p.plen[i]!, 1);
+      b.setU32(start + layout.len, b.readU32(start + layout.len) + p.plen[i]!);
+      const t = p.off[i]! + layout.tsLast;
+      b.bytes.set(ring.subarray(t, t + 8), start + layout.tsLast);
+      continue;
+    }
+    const start = b.add(ring, p.off[i]!, p.len[i]!, held[i]!, 1);
+    if (starts) starts[i] = start;
+  }
+  return b;
 }

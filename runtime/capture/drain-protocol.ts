@@ -22,6 +22,8 @@ export interface RecordLayout {
   conn: number;
   offset: number;
   dir: number;
+  /** Kernel time of the record's last fragment (u64): a merged entry takes its last record's. */
+  tsLast: number;
   /** The `kind` of a data record. */
   dataKind: number;
 }

@@ -20,7 +20,7 @@ import { isMainThread, receiveMessageOnPort, workerData, type MessagePort } from
 import { native } from '../ffi/libbpf.js';
 import { StreamWriter } from './stream-writer.js';
 import { RingReader } from '../ring/ringbuf.js';
-import { BatchWriter, entrySize } from './batch.js';
+import { buildBatch, type BatchWriter } from './batch.js';
 import {
   SHARED_CONFIGURED,
   SHARED_POSTED,
@@ -73,15 +73,15 @@ class DrainThread {
   private dropsReadAt = 0;
   private payloadRead = 0;
   private readonly dropValues: Buffer;
-  // One pass's records (struct of arrays: no object per record).
-  private n = 0;
-  private off = new Int32Array(1024);
-  private len = new Int32Array(1024);
-  private plen = new Int32Array(1024);
-  private conn = new Float64Array(1024);
-  private at = new Float64Array(1024);
-  private dir = new Uint8Array(1024);
-  private data = new Uint8Array(1024);
+  // One pass's records (struct of arrays: no object per record; batch.ts PassRecords).
+  n = 0;
+  off = new Int32Array(1024);
+  len = new Int32Array(1024);
+  plen = new Int32Array(1024);
+  conn = new Float64Array(1024);
+  at = new Float64Array(1024);
+  dir = new Uint8Array(1024);
+  data = new Uint8Array(1024);
 
   constructor(
     private readonly port: MessagePort,
@@ -315,44 +315,7 @@ class DrainThread {
   }
 
   private batch(): BatchWriter {
-    const held = this.held();
-    const merge = this.cfg.payload === 'none';
-    // Size first (merged entries take no room), then copy.
-    let size = 0;
-    const last = merge ? new Map<number, { start: number; end: number; i: number }>() : undefined;
-    const mergedInto = merge ? new Int32Array(this.n).fill(-1) : undefined;
-    if (last) {
-      for (let i = 0; i < this.n; i++) {
-        if (this.data[i]) {
-          const k = this.conn[i]! * 2 + this.dir[i]!;
-          const prev = last.get(k);
-          if (prev && prev.end === this.at[i]) {
-            mergedInto![i] = prev.i;
-            prev.end += this.plen[i]!;
-            continue;
-          }
-          last.set(k, { start: 0, end: this.at[i]! + this.plen[i]!, i });
-        }
-        size += entrySize(held[i]!);
-      }
-    } else {
-      for (let i = 0; i < this.n; i++) size += entrySize(held[i]!);
-    }
-    const b = new BatchWriter(size);
-    const starts = merge ? new Int32Array(this.n) : undefined;
-    const ring = this.reader.bytes;
-    for (let i = 0; i < this.n; i++) {
-      const into = mergedInto ? mergedInto[i]! : -1;
-      if (into >= 0) {
-        const start = starts![into]!;
-        b.grow(start, this.plen[i]!, 1);
-        b.setU32(start + this.cfg.record.len, b.readU32(start + this.cfg.record.len) + this.plen[i]!);
-        continue;
-      }
-      const start = b.add(ring, this.off[i]!, this.len[i]!, held[i]!, 1);
-      if (starts) starts[i] = start;
-    }
-    return b;
+    return buildBatch(this.reader.bytes, this, this.held(), this.cfg.payload === 'none', this.cfg.record);
   }
 }
 

@@ -5,17 +5,21 @@
 // place, and may be absent when no output needs them (`len` still says how
 // many there were).
 import { CAPTURE_KIND, CAPTURE_RECORD } from '../../compiler/index.js';
+import type { ConnIdent } from '../events/model.js';
+import { decodeIdent } from './identity.js';
 
 export interface CaptureRecord {
   site: number;
   key: bigint;
   conn: number;
   offset: number;
+  /** Kernel time of the first fragment in the record, and of the last. */
   ts: bigint;
+  tsLast: bigint;
   pid: number;
   tid: number;
   dir: 0 | 1;
-  kind: 'data' | 'close' | 'final';
+  kind: 'data' | 'close' | 'final' | 'ident';
   comm: string;
   /** The payload bytes, or none when they were not delivered (see len). */
   payload: Buffer;
@@ -23,7 +27,16 @@ export interface CaptureRecord {
   len?: number;
   /** close/final: total bytes each direction had at the end. */
   totals?: [number, number];
+  /** ident: the connection's socket. */
+  ident?: ConnIdent;
 }
+
+const KINDS: Record<number, CaptureRecord['kind']> = {
+  [CAPTURE_KIND.data]: 'data',
+  [CAPTURE_KIND.close]: 'close',
+  [CAPTURE_KIND.final]: 'final',
+  [CAPTURE_KIND.ident]: 'ident',
+};
 
 const F = CAPTURE_RECORD.fields;
 
@@ -52,15 +65,19 @@ export function decodeCaptureRecord(
     conn: Number(view.getBigUint64(off + F.conn, true)),
     offset: Number(view.getBigUint64(off + F.offset, true)),
     ts: view.getBigUint64(off + F.ts, true),
+    tsLast: view.getBigUint64(off + F.tsLast, true),
     pid: view.getUint32(off + F.pid, true),
     tid: view.getUint32(off + F.tid, true),
     dir: (view.getUint8(off + F.dir) & 1) as 0 | 1,
-    kind: kindCode === CAPTURE_KIND.close ? 'close' : kindCode === CAPTURE_KIND.final ? 'final' : 'data',
+    kind: KINDS[kindCode] ?? 'data',
     comm: Buffer.from(commBytes.subarray(0, nul < 0 ? 16 : nul)).toString('utf8'),
     payload: payloadOf(data, off + CAPTURE_RECORD.size, held >= CAPTURE_RECORD.size + len ? len : 0, copy),
     len,
   };
-  if (rec.kind !== 'data' && len >= 16) {
+  if (rec.kind === 'ident') {
+    rec.ident = decodeIdent(rec.payload);
+    rec.payload = Buffer.alloc(0);
+  } else if (rec.kind !== 'data' && len >= 16) {
     rec.totals = [
       Number(view.getBigUint64(off + CAPTURE_RECORD.size, true)),
       Number(view.getBigUint64(off + CAPTURE_RECORD.size + 8, true)),

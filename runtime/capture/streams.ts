@@ -7,7 +7,9 @@
 // longer than `maxWaitMs`, or at exit. Connections whose process exited
 // without closing them (a process that exits lets the kernel close its fds,
 // no close() is traced) are ended once they have been quiet for a while, so a
-// long session does not keep every dead connection in memory.
+// long session does not keep every dead connection in memory. A connection's
+// identity (its socket, learned in the kernel) arrives once, as an ident
+// record, and is kept on its ConnInfo from then on.
 import type { ManifestCapture } from '../../compiler/index.js';
 import type { CapEvent, ConnInfo } from '../events/model.js';
 import { payloadLength, type CaptureRecord } from './records.js';
@@ -104,6 +106,7 @@ export class Streams {
   /** `records`: ring records this one stands for (the capture thread merges contiguous ones when no output needs their bytes). */
   add(rec: CaptureRecord, now = Date.now(), records = 1): void {
     this.totals.records += records;
+    if (rec.kind === 'ident') return this.identify(rec, now);
     if (rec.kind !== 'data' && this.lateEnd(rec)) return;
     const c = this.conn(rec, now);
     c.lastSeen = now;
@@ -136,6 +139,15 @@ export class Streams {
     }
   }
 
+  /** The kernel learned the connection's socket: every later event carries it. */
+  private identify(rec: CaptureRecord, now: number): void {
+    if (!rec.ident || (this.reaped.has(rec.conn) && !this.conns.has(rec.conn))) return;
+    const c = this.conn(rec, now);
+    c.lastSeen = now;
+    c.info.ident = rec.ident;
+    this.emit({ kind: 'capture-conn', conn: c.info });
+  }
+
   private deliver(c: Conn, rec: CaptureRecord): void {
     const d = c.dirs[rec.dir];
     const len = payloadLength(rec);
@@ -143,6 +155,7 @@ export class Streams {
     d.bytes += len;
     this.totals.bytes[rec.dir] += len;
     if (rec.comm && rec.pid === c.info.pid) c.info.comm = rec.comm;
+    if (!c.info.probe) c.info.probe = this.siteProbe.get(rec.site) ?? ''; // it began with its ident record
     this.emit({
       kind: 'capture',
       conn: c.info,
@@ -151,6 +164,7 @@ export class Streams {
       data: rec.payload,
       len,
       ts: rec.ts,
+      tsLast: rec.tsLast,
       tid: rec.tid,
       site: rec.site,
     });

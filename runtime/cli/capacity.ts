@@ -1,7 +1,7 @@
 // runtime/cli/capacity.ts — the capacity report `capc check` and `capc build`
 // print for programs that capture: record sizes, how many batches a ring holds,
 // and the kernel memory each connection table takes.
-import { CAPTURE_RECORD, type Manifest } from '../../compiler/index.js';
+import { CAPTURE_RECORD, IDENT_RECORD, type Manifest } from '../../compiler/index.js';
 import { humanBytes } from '../format/payload.js';
 
 const RINGBUF_RECORD_HEADER = 8;
@@ -46,6 +46,19 @@ export function capacityReport(m: Manifest): string {
       `  at wire speed (one TLS stream at full speed, ~${WIRE_RATE / 1e6} MB/s on 2 vCPUs) the ring holds ${ms.toFixed(0)} ms of data: ` +
         `the reader must get a CPU that often; to ride out a ${LONG_STALL_MS} ms burst at that rate use -> ringbuf(${ringFor((WIRE_RATE * LONG_STALL_MS) / 1000)}) ` +
         `(after a loss, W0903 names the ring that would have held the burst it saw)`,
+    );
+  }
+  // The TLS families share one identity table.
+  const tables = new Map<string, { names: string[]; maxEntries: number }>();
+  for (const f of m.identity?.families ?? []) {
+    const t = tables.get(f.map) ?? { names: [], maxEntries: f.maxEntries };
+    t.names.push(f.name);
+    tables.set(f.map, t);
+  }
+  for (const t of tables.values()) {
+    lines.push(
+      `  identities (${t.names.join(', ')}): ${IDENT_RECORD.size} bytes each (socket, addresses, unix paths), ${t.maxEntries.toLocaleString('en')} at most = ${humanBytes(IDENT_RECORD.size * t.maxEntries)}; ` +
+        `sent once per connection in a ${CAPTURE_RECORD.size + IDENT_RECORD.size}-byte record`,
     );
   }
   lines.push(

@@ -130,6 +130,10 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
       // --no-warnings: no compile-time warnings; drops and failed updates are still reported (R11).
       onWarnings: opts.warnings ? (ds) => printDiagnostics(ds, src) : undefined,
       onManifest,
+      // Exporters get the exchanges too (the raw events reach them through the session).
+      onExporters: (sinks) => {
+        for (const s of stages) for (const x of sinks) s.alsoTo(x);
+      },
       signal: abort.signal,
       exports,
       onAttached: process.env.CAPC_NOTIFY_ATTACHED ? () => process.stderr.write('__CAPC_ATTACHED__\n') : undefined,

@@ -4,6 +4,7 @@
 import type { CapEvent, PayloadNeed, Renderer } from '../events/model.js';
 import { exchangeJson } from '../format/exchange.js';
 import { jsonValue, mapJson } from '../format/maps.js';
+import { identityDetailJson, identityJson } from '../format/identity.js';
 import { DIR_NAME } from '../format/payload.js';
 import type { Out } from './text.js';
 
@@ -49,6 +50,9 @@ export class JsonRenderer implements Renderer {
       case 'map-full':
         this.line('map_full', { map: e.map, failed_updates: e.count, max_entries: e.maxEntries });
         return;
+      case 'identity-unknown':
+        this.line('identity_unknown', { passes: e.count });
+        return;
       case 'loop-limit':
         this.line('loop_limit', { where: e.where, count: e.count, limit: e.limit });
         return;
@@ -64,8 +68,20 @@ export class JsonRenderer implements Renderer {
           offset: e.offset,
           len: e.len ?? e.data.length,
           ts: e.ts,
+          ts_last: e.tsLast,
           probe: e.conn.probe,
+          ...identityJson(e.conn),
           data_b64: e.data.toString('base64'),
+        });
+        return;
+      case 'capture-conn':
+        this.line('capture_conn', {
+          conn: e.conn.id,
+          key: `0x${e.conn.key.toString(16)}`,
+          pid: e.conn.pid,
+          comm: e.conn.comm,
+          ...identityDetailJson(e.conn),
+          tid: e.conn.ident?.tid ?? null,
         });
         return;
       case 'capture-loss':
@@ -77,6 +93,7 @@ export class JsonRenderer implements Renderer {
           key: `0x${e.conn.key.toString(16)}`,
           pid: e.conn.pid,
           comm: e.conn.comm,
+          ...identityJson(e.conn),
           closed: e.closed,
           process_exited: !!e.exited,
           egress_bytes: e.bytes[0],
@@ -108,6 +125,7 @@ export class JsonRenderer implements Renderer {
           refused_fragments: e.refusedConnections,
           unpaired_returns: e.unpairedReturns,
           ...(e.neededRing ? { needed_ring_bytes: e.neededRing } : {}),
+          identity_unknown_passes: e.identityUnknown,
         });
         return;
       case 'exchange':
@@ -120,6 +138,7 @@ export class JsonRenderer implements Renderer {
           exchanges: e.exchanges,
           not_decoded: e.notDecoded,
           skipped_bytes: e.skippedBytes,
+          paired: e.paired,
         });
         return;
       case 'maps':

@@ -21,8 +21,8 @@ import { RingFill, RingReader } from '../ring/ringbuf.js';
 import type { SampledRing } from './snapshot.js';
 
 /** The record fields the capture thread reads (drain-protocol.ts RecordLayout). */
-const { len, kind, conn, offset, dir } = CAPTURE_RECORD.fields;
-const RECORD_FIELDS = { len, kind, conn, offset, dir };
+const { len, kind, conn, offset, dir, tsLast } = CAPTURE_RECORD.fields;
+const RECORD_FIELDS = { len, kind, conn, offset, dir, tsLast };
 
 export interface CaptureChannelOptions {
   /** Longest wait between drains of a quiet ring (ms). */
@@ -193,6 +193,7 @@ export class CaptureChannel {
       droppedRecords: count('capture-drop-records') + perfLost,
       refusedConnections: count('conn-table-full'),
       unpairedReturns: count('unpaired-return'),
+      identityUnknown: count('identity-unknown'),
       probed: [...new Set(this.cap.sites.map((x) => x.probe))],
     });
   }

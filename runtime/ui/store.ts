@@ -6,6 +6,7 @@
 // must be printed once the UI has closed: drop totals and the session's
 // closing output (END's printf, open connections, the final maps).
 import { exchangeLine } from '../format/exchange.js';
+import { identityUnknownText } from '../format/identity.js';
 import { mapText } from '../format/maps.js';
 import type { CapEvent, MapSnapshot, PayloadNeed, Renderer, TlsStackInfo } from '../events/model.js';
 import type { LiveControls, SessionSnapshot } from '../session/snapshot.js';
@@ -125,6 +126,9 @@ export class UiStore implements Renderer {
           bytes: e.bytes,
         });
         return;
+      case 'capture-conn':
+        this.streams.identify(e.conn);
+        return;
       case 'capture-end':
         this.streams.end(e.conn, e.closed, e.exited);
         this.ring.pushObject({
@@ -184,6 +188,11 @@ export class UiStore implements Renderer {
         this.stoppedAt = this.ring.seq;
         return;
       case 'capture-summary':
+        if (e.identityUnknown) this.ring.pushText('printf', Buffer.from(identityUnknownText(e.identityUnknown)));
+        return;
+      case 'identity-unknown':
+        this.ring.pushText('printf', Buffer.from(identityUnknownText(e.count)));
+        return;
       case 'decode-summary':
         return;
       case 'exchange':
@@ -296,6 +305,7 @@ function asEvent(e: Entry): CapEvent {
         data: e.data,
         len: e.len,
         ts: 0n,
+        tsLast: 0n,
         tid: 0,
         site: 0,
       };

@@ -28,6 +28,7 @@ const data = (s: string, offset = 0): CapEvent => ({
   offset,
   data: Buffer.from(s),
   ts: 0n,
+  tsLast: 0n,
   tid: 7,
   site: 2,
 });
