@@ -22,7 +22,7 @@ export const DEFAULT_CONFIG: ProgramConfig = {
   strlen: 64,
   maxMapKeys: 4096,
   ringbufSize: 4 << 20, // a Node consumer pauses (GC, output) longer than libbpf's: 1M dropped ~4% of a 2.7 M records/s storm, 4M none
-  captureRingSize: 4 << 20,
+  captureRingSize: 0, // 0: the sink's own default (plan-capture.ts DEFAULT_CAPTURE_RING)
   maxConnections: 1024,
   idleFlushMs: 100,
   captureWritesAtEntry: 0,
@@ -295,7 +295,7 @@ function validateConfig(
     return false;
   };
   const ringOk = ringSize('ringbufSize', 'ring buffer');
-  ringSize('captureRingSize', 'capture ring');
+  if (c.captureRingSize !== 0) ringSize('captureRingSize', 'capture ring');
   if (c.strlen < 1 || c.strlen > 16384) report('strlen', `strlen ${c.strlen} must be from 1 to 16384`);
   if (c.maxMapKeys < 1 || c.maxMapKeys > 1 << 24)
     report('maxMapKeys', `max_map_keys ${c.maxMapKeys} must be from 1 to 16M`);

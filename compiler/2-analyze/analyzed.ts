@@ -191,6 +191,7 @@ export interface ProgramConfig {
   /** Bytes of the event ring buffer (power of two, multiple of the page size). */
   ringbufSize: number;
   /** Bytes of the capture ring (ringbuf sink) or per-CPU perf buffer (perfbuf sink). */
+  /** 0: the sink's default (plan-capture.ts DEFAULT_CAPTURE_RING). */
   captureRingSize: number;
   /** Entries of each connection table (one per family). */
   maxConnections: number;

@@ -17,6 +17,7 @@ import { buildMapKey } from './lower-map.js';
 import { lowerStmts } from './lower-stmt.js';
 import { CaptureLowering } from './lower-capture.js';
 import { ScopeLowering } from './lower-capture-scope.js';
+import { DEFAULT_CAPTURE_RING } from './plan-capture.js';
 import { FAMILIES } from '../../stdlib/signatures.js';
 import { IdentityLowering } from './lower-identity.js';
 import { readsAddress, splitIdentityConjuncts } from '../2-analyze/check-identity.js';
@@ -37,7 +38,7 @@ export function lower(program: AnalyzedProgram, options: LowerOptions = {}): Low
       ? {
           sites: [],
           families: new Map(),
-          sink: { kind: 'ringbuf' as const, size: program.config.captureRingSize },
+          sink: { kind: 'ringbuf' as const, size: program.config.captureRingSize || DEFAULT_CAPTURE_RING.ringbuf },
           scope: false,
         }
       : undefined);

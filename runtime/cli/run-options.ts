@@ -88,7 +88,7 @@ export function addRunOptions(cmd: Command): Command {
     .option('--drain-ms <ms>', 'how often the rings are drained when the kernel does not wake capc', '5')
     .option('--hex', 'show captured payload as a hex dump')
     .option('--write-streams <dir>', 'write every captured connection direction to a file in DIR (byte-exact)')
-    .option('--capture-ring-size <bytes>', 'size of the capture ring buffer, a power of two (default 4M)')
+    .option('--capture-ring-size <bytes>', 'size of the capture ring buffer, a power of two (default 16M)')
     .option('--max-connections <n>', 'connections each capture table holds (default 1024)')
     .option(
       '--decode <protocols>',

@@ -97,12 +97,13 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
       env: process.env,
     });
     if (opts.decode !== undefined) checkProtocols([opts.decode], '--decode');
-    // Decoding sits in front of the output only: stream files always get the raw bytes.
+    // Decoding sits in front of the output only: stream files always get the raw bytes. Stream files
+    // come first: each file is opened (and handed to the capture thread) before an output can stall.
     const stages: DecodeStage[] = [];
     const withStreamFiles = (r: Renderer, raw = true): Renderer => {
       const stage = new DecodeStage(r, raw);
       stages.push(stage);
-      return opts.writeStreams ? new FanOut([stage, new StreamFiles(opts.writeStreams)]) : stage;
+      return opts.writeStreams ? new FanOut([new StreamFiles(opts.writeStreams), stage]) : stage;
     };
     const onManifest = (m: Manifest) => {
       const spec = opts.decode !== undefined ? [opts.decode] : m.capture?.decode;

@@ -166,6 +166,9 @@ function bind() {
     strerror: libc.func('const char *strerror(int errnum)'),
     getpagesize: libc.func('int getpagesize()'),
     clock_gettime: libc.func('int clock_gettime(int clk, _Out_ uint8_t *ts)'),
+    prctl_name: libc.func(
+      'int prctl(int option, const char *name, unsigned long a3, unsigned long a4, unsigned long a5)',
+    ),
   };
 }
 
