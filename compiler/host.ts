@@ -65,4 +65,6 @@ export interface Host {
   kernelFunctions(): string[];
   /** A kernel function's parameters and return type from BTF (for fentry/fexit), or undefined. */
   kernelFunctionProto(name: string): { params: BtfParam[]; ret: BtfParam } | undefined;
+  /** Network interfaces of the namespace capc runs in (xdp:, tc: probes), sorted. */
+  netInterfaces(): string[];
 }

@@ -10,7 +10,7 @@
 // the previous one; the runtime checks it before loading (manifestProblem).
 import type { Span } from '../diagnostics/source.js';
 
-export const MANIFEST_VERSION = 4;
+export const MANIFEST_VERSION = 5;
 
 /** Why this capc cannot use `m` (another manifest version, or not a manifest), or undefined when it can. */
 export function manifestProblem(m: unknown): string | undefined {
@@ -113,7 +113,10 @@ export type ManifestAttach =
   /** On every CPU: `hz` samples a second (frequency mode), or one every `periodNs`. */
   | { kind: 'profile'; hz?: number; periodNs?: string }
   | { kind: 'kprobe'; ret: boolean; func: string; offset: number }
-  | { kind: 'fentry'; ret: boolean; func: string };
+  | { kind: 'fentry'; ret: boolean; func: string }
+  /** Packet probes: a BPF link on the interface (XDP, or tcx in one direction), named as capc resolved it. */
+  | { kind: 'xdp'; iface: string }
+  | { kind: 'tc'; iface: string; direction: 'ingress' | 'egress' };
 
 export interface ManifestProbe {
   id: number;

@@ -13,6 +13,7 @@ import type {
 } from '../../grammar/ast.js';
 import type { CaptureSignature, CloseSignature } from '../../stdlib/signatures.js';
 import type { TracepointField, TracepointFormat } from '../host.js';
+import type { PacketRef } from './check-packet.js';
 import type { AttachPoint } from './probes.js';
 import type { FormatSegment } from './printf-format.js';
 import type { AddressSpace, Type } from './types.js';
@@ -123,6 +124,8 @@ export interface ProbeInstance {
   calls: Map<CallExpr, CallInfo>;
   /** Tracepoint field behind each `args->field`. */
   fields: Map<FieldExpr, TracepointField>;
+  /** Packet probes: what each `pkt...` expression reads (check-packet.ts). */
+  packet?: Map<Expr, PacketRef>;
   vars: Map<string, VarInfo>;
   /** Set when the probe captures through a signature. */
   capture?: CaptureMode;

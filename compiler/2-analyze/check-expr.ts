@@ -7,6 +7,7 @@ import { BUILTIN_VARS } from './builtins.js';
 import { CAPTURE_NAMES, captureNameHint, captureNameType } from './check-capture.js';
 import { checkCall } from './check-call.js';
 import { checkUstack } from './check-output.js';
+import { checkPacketField, checkPacketIndex, isPacketField, isPacketIndex, packetIdent } from './check-packet.js';
 import { kindOf, type CheckContext } from './context.js';
 import { probeName } from './probes.js';
 import { fieldShape, fieldType } from './tracepoint-fields.js';
@@ -146,6 +147,8 @@ function positional(e: A.PositionalRef, cx: CheckContext): Type {
 }
 
 function ident(e: A.IdentExpr, cx: CheckContext): Type {
+  const packet = packetIdent(e, cx);
+  if (packet) return packet;
   const b = BUILTIN_VARS[e.name];
   const kind = kindOf(cx);
   if (CAPTURE_NAMES.includes(e.name)) {
@@ -171,7 +174,7 @@ function ident(e: A.IdentExpr, cx: CheckContext): Type {
       'E0201',
       `unknown identifier '${e.name}'`,
       e.span,
-      didYouMean(e.name, [...Object.keys(BUILTIN_VARS), 'ustack', ...CAPTURE_NAMES]) ??
+      didYouMean(e.name, [...Object.keys(BUILTIN_VARS), 'ustack', 'pkt', ...CAPTURE_NAMES]) ??
         (e.name.startsWith('arg') ? undefined : 'variables start with $ ($x), maps with @ (@x)'),
     );
     return ERROR;
@@ -313,6 +316,7 @@ function paramField(e: A.FieldExpr, params: BtfParam[], probe: string, cx: Check
 
 /** `args->arr[i]`: an element of an array field; out of range reads 0. */
 function index(e: A.IndexExpr, cx: CheckContext): Type {
+  if (isPacketIndex(e)) return checkPacketIndex(e, cx, (x) => checkExpr(x, cx));
   const obj = checkExpr(e.object, cx);
   const i = checkExpr(e.index, cx);
   if (obj.k === 'error' || i.k === 'error') return ERROR;
@@ -337,6 +341,7 @@ function index(e: A.IndexExpr, cx: CheckContext): Type {
 }
 
 function field(e: A.FieldExpr, cx: CheckContext): Type {
+  if (isPacketField(e)) return checkPacketField(e, cx);
   const obj = checkExpr(e.object, cx);
   if (obj.k === 'error') return ERROR;
   if (obj.k !== 'args') {

@@ -9,6 +9,7 @@ import type { BtfParam, Host, TracepointFormat } from '../host.js';
 import { resolveFentry, resolveKprobe, resolveRawTracepoint, resolveTracepoint } from './probes-kernel.js';
 import { resolveInterval, resolveProfile } from './probes-timer.js';
 import { resolveUprobe, resolveUsdt } from './probes-user.js';
+import { resolveTc, resolveXdp } from './probes-net.js';
 
 export type AttachPoint =
   | { kind: 'begin' }
@@ -21,7 +22,10 @@ export type AttachPoint =
   /** On every CPU: `hz` samples a second, or one every `periodNs`. */
   | { kind: 'profile'; unit: string; value: bigint; hz?: number; periodNs?: bigint }
   | { kind: 'kprobe'; ret: boolean; func: string; offset: number }
-  | { kind: 'fentry'; ret: boolean; func: string; params: BtfParam[]; retType: BtfParam };
+  | { kind: 'fentry'; ret: boolean; func: string; params: BtfParam[]; retType: BtfParam }
+  /** Packet probes (probes-net.ts): every packet the interface receives (xdp), or one direction at tc. */
+  | { kind: 'xdp'; iface: string }
+  | { kind: 'tc'; iface: string; direction: 'ingress' | 'egress' };
 
 export type ProbeKind = AttachPoint['kind'] | 'uretprobe' | 'kretprobe' | 'fexit';
 
@@ -55,6 +59,10 @@ export function probeName(a: AttachPoint): string {
       return `${a.ret ? 'kretprobe' : 'kprobe'}:${a.func}${a.offset ? `+${a.offset}` : ''}`;
     case 'fentry':
       return `${a.ret ? 'fexit' : 'fentry'}:${a.func}`;
+    case 'xdp':
+      return `xdp:${a.iface}`;
+    case 'tc':
+      return `tc:${a.iface}:${a.direction}`;
   }
 }
 
@@ -87,6 +95,8 @@ export const ALIASES: Record<string, string> = {
   fexit: 'fexit',
   fr: 'fexit',
   kretfunc: 'fexit',
+  xdp: 'xdp',
+  tc: 'tc',
 };
 /** Providers bpftrace has that capc does not implement yet: a precise error, not "unknown". */
 const NOT_YET: Record<string, string> = {
@@ -98,7 +108,7 @@ const NOT_YET: Record<string, string> = {
   w: 'watchpoint',
 };
 const SUPPORTED =
-  'BEGIN, END, tracepoint:CAT:NAME, rawtracepoint:NAME, uprobe:BINARY:FUNC, uretprobe:BINARY:FUNC, usdt:BINARY:PROVIDER:NAME, interval:s:N, profile:hz:N, kprobe:FUNC, kretprobe:FUNC, fentry:FUNC, fexit:FUNC';
+  'BEGIN, END, tracepoint:CAT:NAME, rawtracepoint:NAME, uprobe:BINARY:FUNC, uretprobe:BINARY:FUNC, usdt:BINARY:PROVIDER:NAME, interval:s:N, profile:hz:N, kprobe:FUNC, kretprobe:FUNC, fentry:FUNC, fexit:FUNC, xdp:IFACE, tc:IFACE:ingress|egress';
 
 export interface ResolveOptions {
   pid?: number;
@@ -184,6 +194,10 @@ export function resolveProbeSpec(
     case 'fentry':
     case 'fexit':
       return resolveFentry(spec, provider === 'fexit', host, bag);
+    case 'xdp':
+      return resolveXdp(spec, host, bag);
+    case 'tc':
+      return resolveTc(spec, host, bag);
   }
   return [];
 }

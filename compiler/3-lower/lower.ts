@@ -18,6 +18,7 @@ import { lowerStmts } from './lower-stmt.js';
 import { CaptureLowering } from './lower-capture.js';
 import { Resources, STATS_MAP } from './resources.js';
 import { r10WakeupBytes, type LowerOptions } from './rules.js';
+import { isPacketAttach, lowerPacketPrologue, packetSection, packetStructs, withVerdict } from './lower-packet.js';
 
 export interface Lowered {
   c: CProgram;
@@ -49,7 +50,7 @@ export function lower(program: AnalyzedProgram, options: LowerOptions = {}): Low
   for (const inst of program.instances) {
     if (inst.attach.kind === 'tracepoint') needStruct(inst.attach.format);
     if (inst.capture?.exitFormat) needStruct(inst.capture.exitFormat);
-    for (const { fn, probe } of lowerInstance(inst, res, capture, lowerers)) {
+    for (const { fn, probe } of lowerInstance(inst, res, capture, lowerers, options)) {
       functions.push(fn);
       probes.push(probe);
     }
@@ -57,6 +58,7 @@ export function lower(program: AnalyzedProgram, options: LowerOptions = {}): Low
   if (hasSites) functions.push(...capture!.flusher());
   const scratchUnion = res.scratchUnion();
   const structs: CStruct[] = [
+    ...packetStructs(program.instances),
     ...tpStructs.values(),
     ...res.structs,
     ...(capture?.structs() ?? []),
@@ -80,6 +82,7 @@ export function lower(program: AnalyzedProgram, options: LowerOptions = {}): Low
     lateIncludes: [
       ...(hasSites ? ['capc-capture.bpf.h'] : []),
       ...(program.instances.some((i) => i.attach.kind === 'usdt') ? ['bpf/usdt.bpf.h'] : []),
+      ...(program.instances.some((i) => isPacketAttach(i.attach)) ? ['capc-packet.bpf.h'] : []),
     ],
     structs,
     maps: [...res.runtimeMaps(), ...(capture?.maps() ?? []), ...res.maps],
@@ -151,6 +154,10 @@ function manifestAttach(a: AttachPoint): ManifestAttach {
       return { kind: 'kprobe', ret: a.ret, func: a.func, offset: a.offset };
     case 'fentry':
       return { kind: 'fentry', ret: a.ret, func: a.func };
+    case 'xdp':
+      return { kind: 'xdp', iface: a.iface };
+    case 'tc':
+      return { kind: 'tc', iface: a.iface, direction: a.direction };
   }
 }
 
@@ -176,6 +183,9 @@ function sectionAndParams(a: AttachPoint): { section: string; params: string } {
     case 'fentry':
       // BTF-typed arguments, one u64 slot each; fexit also has the return value after them.
       return { section: `${a.ret ? 'fexit' : 'fentry'}/${a.func}`, params: 'unsigned long long *ctx' };
+    case 'xdp':
+    case 'tc':
+      return packetSection(a);
   }
 }
 
@@ -207,6 +217,7 @@ function lowerInstance(
   res: Resources,
   captureLowering: CaptureLowering | undefined,
   lowerers: Lowerers,
+  options: LowerOptions,
 ): LoweredProbe[] {
   const name = programName(inst);
   const { section, params } = sectionAndParams(inst.attach);
@@ -234,6 +245,7 @@ function lowerInstance(
       inst,
       res,
       lowerers,
+      options,
       captureLowering,
       ret.section,
       ret.params,
@@ -249,6 +261,7 @@ function lowerInstance(
     inst,
     res,
     lowerers,
+    options,
     captureLowering,
     section,
     params,
@@ -262,6 +275,7 @@ function lowerBody(
   inst: ProbeInstance,
   res: Resources,
   lowerers: Lowerers,
+  options: LowerOptions,
   captureLowering: CaptureLowering | undefined,
   section: string,
   params: string,
@@ -283,6 +297,8 @@ function lowerBody(
   if (inst.attach.kind !== 'end') {
     b.guard.push({ k: 'if', c: id('capc_exiting'), then: [{ k: 'return', e: num(0) }], src: inst.spec.span.line });
   }
+  // Packet probes: parse the headers the body reads, each checked against data_end (R12).
+  if (isPacketAttach(inst.attach)) lowerPacketPrologue(b, options);
   const pred = inst.item.predicate;
   if (pred) {
     b.src = pred.span.line;
@@ -290,7 +306,9 @@ function lowerBody(
     b.emit({ k: 'if', c: un('!', c.e), then: [{ k: 'return', e: num(0) }] });
   }
   lowerStmts(b, inst.item.body);
-  const { body, scratch } = b.finish();
+  const finished = b.finish();
+  const { scratch } = finished;
+  const body = isPacketAttach(inst.attach) ? withVerdict(inst.attach, finished.body) : finished.body;
   if (scratch) {
     const struct: CStruct = {
       kind: 'struct',

@@ -1,5 +1,5 @@
 // runtime/bpf/attach.ts — attaches loaded programs, one function per attach
-// kind: tracepoints, raw tracepoints, uprobes, USDT probes and kprobes
+// kind (packet probes in attach-net.ts): tracepoints, raw tracepoints, uprobes, USDT probes and kprobes
 // through libbpf, interval and profile timers through perf events (one CPU,
 // every CPU), BEGIN/END through BPF_PROG_TEST_RUN. Every attachment is a
 // Link whose destroy() is idempotent; links are file descriptors, so the
@@ -10,6 +10,7 @@ import { CapcError } from '../errors.js';
 import { errno, native, strerror, type Ptr } from '../ffi/libbpf.js';
 import { kprobeError } from './kernel-support.js';
 import { takeLibbpfLog } from './libbpf-log.js';
+import { attachPacketProbe } from './attach-net.js';
 
 /** Attach one probe of the manifest (BEGIN/END are run, not attached: none returned). */
 export function attachProbe(p: ManifestProbe, prog: Ptr, o: { pid?: number }): Link[] {
@@ -31,6 +32,9 @@ export function attachProbe(p: ManifestProbe, prog: Ptr, o: { pid?: number }): L
       );
     case 'kprobe':
       return [attachKprobe(p, prog, a.func, a.offset, a.ret)];
+    case 'xdp':
+    case 'tc':
+      return [attachPacketProbe(p, prog)];
     case 'fentry': {
       const l = native().attach_trace(prog);
       if (!l) throw attachError(p, `${a.ret ? 'fexit' : 'fentry'} on ${a.func}`, errno());

@@ -7,6 +7,7 @@ import type { BtfParam, Host, Resolved, TracepointFormat, UsdtProbe } from '../.
 import { Btf } from './btf.js';
 import { readFunctionSymbols } from '../symbols/elf.js';
 import { kernelFunctions } from './kallsyms.js';
+import { netInterfaces } from './net-interfaces.js';
 import { resolveBinary } from './libraries.js';
 import { Tracefs } from './tracefs.js';
 import { readUsdtNotes } from './usdt-notes.js';
@@ -72,6 +73,9 @@ export class SystemHost implements Host {
   }
   kernelFunctions(): string[] {
     return kernelFunctions();
+  }
+  netInterfaces(): string[] {
+    return netInterfaces();
   }
   kernelFunctionProto(name: string): { params: BtfParam[]; ret: BtfParam } | undefined {
     return this.btf()?.functionProto(name);
