@@ -12,7 +12,7 @@ import type { Host } from '../host.js';
 import type { AnalyzedProgram, CaptureSite, MapInfo, ProbeInstance, ProgramConfig } from './analyzed.js';
 import { checkCaptureSites, detectCaptureMode } from './check-capture.js';
 import { checkExpr } from './check-expr.js';
-import { checkPacketPaths } from './check-packet.js';
+import { checkPacketPaths, checkPacketProbes } from './check-packet.js';
 import { checkStmts } from './check-stmt.js';
 import { MapRegistry, type AnalyzeOptions, type CheckContext } from './context.js';
 import { resolveProbeSpec } from './probes.js';
@@ -122,6 +122,7 @@ export function check(c: Collected): { analyzed: AnalyzedProgram; diagnostics: D
   }
   const all = maps.all();
   for (const inst of instances) reportUnwrittenMaps(inst, all, bag);
+  checkPacketProbes(instances, bag);
   if (!c.failed && !bag.hasErrors) checkCaptureSites(sites, bag);
   return {
     analyzed: {

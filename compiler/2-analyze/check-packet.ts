@@ -301,3 +301,20 @@ export function checkPacketPaths(inst: ProbeInstance, bag: DiagnosticBag): void 
 function union<T>(a: Set<T>, b: Set<T>): Set<T> {
   return b.size ? new Set([...a, ...b]) : a;
 }
+
+/** An interface has one XDP program: two xdp probes on one interface could never both attach (E0424). */
+export function checkPacketProbes(instances: ProbeInstance[], bag: DiagnosticBag): void {
+  const first = new Map<string, ProbeInstance>();
+  for (const inst of instances) {
+    if (inst.attach.kind !== 'xdp') continue;
+    const seen = first.get(inst.attach.iface);
+    if (!seen) first.set(inst.attach.iface, inst);
+    else
+      bag.add(
+        'E0424',
+        `a second xdp probe on ${inst.attach.iface}: an interface runs one XDP program`,
+        inst.spec.span,
+        `put both bodies in one xdp:${inst.attach.iface} block (first at line ${seen.spec.span.line}), or use tc:${inst.attach.iface}:ingress for this one`,
+      );
+  }
+}
