@@ -2,8 +2,10 @@
 // (bpftrace -l) prints them: one `provider:...` line each, sorted; with
 // verbose, the arguments of each below it, indented by four spaces
 // (tracepoint fields from tracefs; raw tracepoint and fentry arguments from
-// BTF; USDT argument counts from the notes).
+// BTF; USDT argument counts from the notes); xdp:* and tc:* list the network
+// interfaces of the namespace capc runs in.
 import { PROBE_ALIASES, globToRegExp, type BtfParam } from '../../compiler/index.js';
+import fs from 'node:fs';
 import { CapcError } from '../errors.js';
 import type { SystemHost } from '../host/system-host.js';
 
@@ -126,6 +128,24 @@ export function listProbes(host: SystemHost, pattern: string, verbose: boolean):
           }),
       );
     }
+    case 'xdp':
+    case 'tc': {
+      // Interfaces of this network namespace; -v adds each one's index (what pkt.ifindex reads).
+      const g = re(rest[0]);
+      const dirs =
+        provider === 'tc' ? [':ingress', ':egress'].filter((d) => !rest[1] || re(rest[1]).test(d.slice(1))) : [''];
+      return sorted(
+        host
+          .netInterfaces()
+          .filter((n) => g.test(n))
+          .flatMap((n) =>
+            dirs.map((d) => ({
+              name: `${provider}:${n}${d}`,
+              details: verbose ? [`    ifindex ${ifindexOf(n)}`] : [],
+            })),
+          ),
+      );
+    }
     case 'interval':
     case 'profile':
       return [
@@ -136,6 +156,14 @@ export function listProbes(host: SystemHost, pattern: string, verbose: boolean):
       ];
     default:
       return [{ name: provider, details: [] }];
+  }
+}
+
+function ifindexOf(name: string): string {
+  try {
+    return fs.readFileSync(`/sys/class/net/${name}/ifindex`, 'utf8').trim();
+  } catch {
+    return '?';
   }
 }
 

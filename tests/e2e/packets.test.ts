@@ -194,7 +194,10 @@ test('dns monitor: queries leaving at tc egress, answers arriving at XDP, names 
       const lines = [...r.stdout.matchAll(/^(\S+)\s+type 1\s+rcode (\d)\s+(\d+) us$/gm)];
       assert.equal(lines.length, 4, r.stdout);
       for (const l of lines) assert.ok(Number(l[3]) >= 20000 && Number(l[3]) < 2000000, l[0]);
-      assert.match(r.stdout, /^@latency_us: ?\n\[16K, 32K\)\s+4 \|/m);
+      const hist = /^@latency_us: ?\n((?:\[.*\n)+)/m.exec(r.stdout);
+      assert.ok(hist, r.stdout);
+      const inHist = [...hist[1]!.matchAll(/^\[\S+, \S+\)\s+(\d+) \|/gm)].reduce((n, m) => n + Number(m[1]), 0);
+      assert.equal(inHist, 4, 'every answer is in the latency histogram');
       assertClean(p, p.a);
     } finally {
       server.kill('SIGKILL');
@@ -258,12 +261,55 @@ test('an XDP program already on the interface is not replaced: the second capc f
   });
 });
 
-test('unknown interface: E0420 names the interfaces there are, exit 2', async (t) => {
+test('unknown interface: E0420 names the interfaces there are, exit 2; capc list xdp:* and tc:* list them', async (t) => {
   if (!ready(t)) return;
   await withPair(async (p) => {
     const r = await runCapc(['run', '-e', `xdp:${p.b.dev}x { @ = count(); }`], { wrap: inNs(p.b) });
     assert.equal(r.code, 2);
     assert.match(r.stderr, /error\[E0420\]: unknown network interface/);
     assert.match(r.stderr, new RegExp(`did you mean '${p.b.dev}'`));
+    const list = await runCapc(['list', 'xdp:*'], { wrap: inNs(p.b) });
+    assert.equal(list.stdout, `xdp:${p.b.dev}\nxdp:lo\n`);
+    const tc = await runCapc(['list', `tc:${p.b.dev}:*`], { wrap: inNs(p.b) });
+    assert.equal(tc.stdout, `tc:${p.b.dev}:egress\ntc:${p.b.dev}:ingress\n`);
+  });
+});
+
+test('tcp-health and drops: state changes and SYN retransmissions of a connection to an address nobody answers, and the drops behind them', async (t) => {
+  if (!ready(t)) return;
+  await withPair(async (p) => {
+    // 10.77.0.3 resolves to b's MAC, but b does not own it: b drops the SYNs, a retransmits them.
+    const mac = /link\/ether ([0-9a-f:]+)/.exec(p.link(p.b))![1]!;
+    execFileSync('ip', ['-n', p.a.ns, 'neigh', 'add', '10.77.0.3', 'lladdr', mac, 'dev', p.a.dev]);
+    const server = p.start(p.b, 'python3', [fixture('traffic.py'), 'tcp-server', p.b.ip4, '7001']);
+    try {
+      await waitReady(server);
+      const connect =
+        "import socket\ntry: socket.create_connection(('10.77.0.3', 7002), timeout=2.5)\nexcept OSError: pass";
+      const run = (example: string, transfer: boolean) =>
+        runCapc(['run', `examples/${example}`], {
+          timeoutMs: 90000,
+          onAttached: async (pid) => {
+            if (transfer) p.exec(p.a, 'python3', [fixture('traffic.py'), 'tcp-client', p.b.ip4, '7001', '1000']);
+            p.exec(p.a, 'python3', ['-c', connect]);
+            await sleep(300);
+            process.kill(pid, 'SIGINT');
+          },
+        });
+      const health = await run('tcp-health.cap', true);
+      assert.equal(health.code, 0, health.stderr);
+      // The transfer: SYN_SENT (2) -> ESTABLISHED (1) at the client, and on to CLOSE (7) at both ends.
+      assert.match(health.stdout, /^10\.77\.0\.1:\d+ -> 10\.77\.0\.2:7001 {2}7 -> 2$/m, health.stdout);
+      assert.match(health.stdout, /^10\.77\.0\.1:\d+ -> 10\.77\.0\.2:7001 {2}2 -> 1$/m);
+      // The unanswered SYN is sent again after 1 s and 2 s.
+      const retrans = /^@retransmits\[10\.77\.0\.3, 7002\]: (\d+)$/m.exec(health.stdout);
+      assert.ok(retrans && Number(retrans[1]) >= 1, health.stdout);
+      const drops = await run('drops.cap', false);
+      assert.equal(drops.code, 0, drops.stderr);
+      // Drops of every namespace are counted; ours are among them (IPv4, protocol 0x0800 = 2048).
+      assert.match(drops.stdout, /^@drops\[\d+, 2048\]: \d+$/m, drops.stdout);
+    } finally {
+      server.kill('SIGKILL');
+    }
   });
 });
