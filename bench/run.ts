@@ -9,6 +9,7 @@ import { consumerBench } from './consumer.js';
 import { decodeScenarioBench, decoderBench } from './decode.js';
 import { exportsBench } from './exports.js';
 import { overheadBench } from './overhead.js';
+import { packetsBench } from './packets.js';
 import { perHitBench } from './perhit.js';
 import { rampBench } from './ramp.js';
 import { seed000Bench } from './seed000.js';
@@ -36,6 +37,7 @@ const BENCHES: { name: string; what: string; run: () => Promise<string> }[] = [
   },
   { name: 'decode-seed000', what: 'seed 000 with decoding (MariaDB, PostgreSQL)', run: () => decodeScenarioBench() },
   { name: 'exports', what: 'pcapng, Prometheus and OTLP exports at 100k events/s', run: () => exportsBench(runs) },
+  { name: 'packets', what: 'seed 004: flow aggregation at XDP', run: () => packetsBench(runs) },
 ];
 const unknown = only.filter((n) => !BENCHES.some((b) => b.name === n));
 if (unknown.length) {
