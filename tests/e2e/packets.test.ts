@@ -313,3 +313,33 @@ test('tcp-health and drops: state changes and SYN retransmissions of a connectio
     }
   });
 });
+
+test('IPv6 at XDP: echo requests and UDP datagrams with their addresses and ports, the transport found after the fixed header', async (t) => {
+  if (!ready(t)) return;
+  await withPair(
+    async (p) => {
+      const prog = `xdp:${p.b.dev} /pkt.ipv6/ {
+  @six[ntop(pkt.ipv6.saddr), ntop(pkt.ipv6.daddr), pkt.ipv6.proto, pkt.icmp.type, pkt.udp.dport] = count();
+  @bytes[pkt.ipv6.proto] = sum(pkt.ipv6.plen);
+}`;
+      const send = `import socket\ns = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)\nfor _ in range(5): s.sendto(b'x' * 10, ('${p.b.ip6}', 5353))`;
+      const r = await runCapc(['run', '-e', prog], {
+        wrap: inNs(p.b),
+        timeoutMs: 90000,
+        onAttached: async (pid) => {
+          p.exec(p.a, 'ping', ['-6', '-c', '4', '-i', '0.05', '-q', p.b.ip6]);
+          p.exec(p.a, 'python3', ['-c', send]);
+          await sleep(300);
+          process.kill(pid, 'SIGINT');
+        },
+      });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^@six\[fd77::1, fd77::2, 58, 128, 0\]: 4$/m, r.stdout);
+      assert.match(r.stdout, /^@six\[fd77::1, fd77::2, 17, 0, 5353\]: 5$/m);
+      // UDP over IPv6: plen is the 8-byte header and 10 bytes of data.
+      assert.match(r.stdout, /^@bytes\[17\]: 90$/m);
+      assertClean(p, p.b);
+    },
+    { ipv6: true },
+  );
+});
