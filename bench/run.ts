@@ -14,6 +14,7 @@ import { perHitBench } from './perhit.js';
 import { rampBench } from './ramp.js';
 import { seed000Bench } from './seed000.js';
 import { startupBench } from './startup.js';
+import { tlsStacksBench } from './tlsstacks.js';
 import { tuiBench } from './tui.js';
 import { wakeupsBench } from './wakeups.js';
 
@@ -37,6 +38,7 @@ const BENCHES: { name: string; what: string; run: () => Promise<string> }[] = [
   },
   { name: 'decode-seed000', what: 'seed 000 with decoding (MariaDB, PostgreSQL)', run: () => decodeScenarioBench() },
   { name: 'exports', what: 'pcapng, Prometheus and OTLP exports at 100k events/s', run: () => exportsBench(runs) },
+  { name: 'tlsstacks', what: 'capture cost per TLS stack (--tls)', run: () => tlsStacksBench(runs) },
   { name: 'packets', what: 'seed 004: flow aggregation at XDP', run: () => packetsBench(runs) },
 ];
 const unknown = only.filter((n) => !BENCHES.some((b) => b.name === n));

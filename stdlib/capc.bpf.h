@@ -81,7 +81,10 @@ _Static_assert(sizeof(struct capc_inet) == 24 && sizeof(struct capc_usym) == 24 
 struct capc_ro {
 	__u64 cpid;     /* pid of the -c command, 0 without one */
 	__u64 start_ns; /* bpf_ktime_get_ns() when capc started: base of `elapsed` */
+	__u64 scope;    /* CAPC_SCOPE_* bits (capture scope and TLS discovery, capc-scope.bpf.h) */
 };
+#define CAPC_SCOPE_TREE 1 /* captures only in the -c/-p process tree (the capc_scope map) */
+#define CAPC_SCOPE_HOLD 2 /* -c with TLS discovery: stop a new executable at exec until capc has attached to it */
 
 /* R11: every drop or failed update is counted in a per-CPU array and shown to the user. */
 static __always_inline void capc_count(void *stats, __u32 index)
