@@ -2,7 +2,11 @@
  * examples/flows.cap: packets and bytes per 5-tuple (IPv4 and IPv6, after up
  * to two VLAN tags) in one per-CPU hash, totals in a per-CPU array, every
  * read checked against data_end as people write it by hand. IPv6 extension
- * headers are not walked (a typical hand-written parser does not). */
+ * headers are not walked (a typical hand-written parser does not).
+ * With -DCAPC_LAYOUT it keeps flows.cap's maps instead: @packets and @bytes
+ * as two per-CPU hashes keyed by capc's 72-byte key (two 24-byte ntop()
+ * values and three u64s), @all_packets and @all_bytes as per-CPU hashes with
+ * one key, so the difference left is the code, not the program's design. */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
@@ -12,6 +16,39 @@
 #include <linux/udp.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+
+#ifdef CAPC_LAYOUT
+struct inet {
+	__u64 af;
+	__u8 addr[16];
+};
+struct ckey {
+	struct inet s;
+	__u64 sport;
+	struct inet d;
+	__u64 dport;
+	__u64 proto;
+};
+#define CAPC_MAP(name, K)                                \
+	struct {                                         \
+		__uint(type, BPF_MAP_TYPE_PERCPU_HASH);  \
+		__uint(max_entries, 4096);               \
+		__type(key, K);                          \
+		__type(value, __s64);                    \
+	} name SEC(".maps")
+CAPC_MAP(m_packets, struct ckey);
+CAPC_MAP(m_bytes, struct ckey);
+CAPC_MAP(m_all_packets, __u64);
+CAPC_MAP(m_all_bytes, __u64);
+static __always_inline void add(void *map, const void *key, __s64 d)
+{
+	__s64 *v = bpf_map_lookup_elem(map, key);
+	if (v)
+		*v += d;
+	else
+		bpf_map_update_elem(map, key, &d, BPF_NOEXIST);
+}
+#endif
 
 struct flow {
 	__u8 saddr[16];
@@ -44,12 +81,14 @@ int xdp_flows(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
 	__u64 len = end - data;
+#ifndef CAPC_LAYOUT
 	__u32 zero = 0;
 	struct counts *t = bpf_map_lookup_elem(&totals, &zero);
 	if (t) {
 		t->packets++;
 		t->bytes += len;
 	}
+#endif
 	struct ethhdr *eth = data;
 	if ((void *)(eth + 1) > end)
 		return XDP_PASS;
@@ -97,6 +136,22 @@ int xdp_flows(struct xdp_md *ctx)
 			k.dport = bpf_ntohs(uh->dest);
 		}
 	}
+#ifdef CAPC_LAYOUT
+	struct ckey ck = {};
+	int v6 = proto == bpf_htons(ETH_P_IPV6);
+	ck.s.af = ck.d.af = v6 ? 10 : 2;
+	__builtin_memcpy(ck.s.addr, k.saddr, 16);
+	__builtin_memcpy(ck.d.addr, k.daddr, 16);
+	ck.sport = k.sport;
+	ck.dport = k.dport;
+	ck.proto = k.proto;
+	add(&m_packets, &ck, 1);
+	add(&m_bytes, &ck, len);
+	__u64 zero64 = 0;
+	add(&m_all_packets, &zero64, 1);
+	add(&m_all_bytes, &zero64, len);
+	return XDP_PASS;
+#endif
 	struct counts *c = bpf_map_lookup_elem(&flows, &k);
 	if (c) {
 		c->packets++;
