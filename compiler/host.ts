@@ -65,6 +65,8 @@ export interface Host {
   kernelFunctions(): string[];
   /** A kernel function's parameters and return type from BTF (for fentry/fexit), or undefined. */
   kernelFunctionProto(name: string): { params: BtfParam[]; ret: BtfParam } | undefined;
+  /** Whether /proc/kallsyms names `name` (kaddr(); data symbols only with CONFIG_KALLSYMS_ALL). */
+  kernelSymbolExists(name: string): boolean;
   /** Network interfaces of the namespace capc runs in (xdp:, tc: probes), sorted. */
   netInterfaces(): string[];
 }

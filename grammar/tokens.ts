@@ -35,6 +35,23 @@ export const UnterminatedComment = createToken({
   line_breaks: true,
 });
 export const LineEnd = createToken({ name: 'LineEnd', pattern: /\n/, line_breaks: true, pop_mode: true });
+// `#!/usr/bin/env bpftrace` (or capc) as the first line: skipped, so .bt files
+// run unchanged and capc can be a script's interpreter. Only at offset 0: a
+// `#` anywhere else is still an error (E0102).
+const SHEBANG = /#![^\n]*/y;
+const Shebang = createToken({
+  name: 'Shebang',
+  pattern: {
+    exec: (text: string, offset: number) => {
+      if (offset !== 0) return null;
+      SHEBANG.lastIndex = 0;
+      return SHEBANG.exec(text);
+    },
+  },
+  start_chars_hint: ['#'],
+  line_breaks: false,
+  group: Lexer.SKIPPED,
+});
 
 // ---- literals -----------------------------------------------------------
 export const StringLiteral = createToken({ name: 'StringLiteral', pattern: /"(?:[^"\\\n]|\\[\s\S])*"/ });
@@ -175,6 +192,7 @@ export const lexerDefinition = {
   defaultMode: 'top',
   modes: {
     top: [
+      Shebang,
       WhiteSpace,
       ...comments,
       Config,
@@ -199,6 +217,7 @@ export const lexerDefinition = {
 
 /** Every token type, for the parser's vocabulary. */
 export const allTokens: TokenType[] = [
+  Shebang,
   WhiteSpace,
   InlineSpace,
   LineComment,

@@ -6,8 +6,9 @@ import { didYouMean } from '../diagnostics/diagnostic.js';
 import { BUILTIN_VARS } from './builtins.js';
 import { CAPTURE_NAMES, captureNameHint, captureNameType } from './check-capture.js';
 import { checkCall } from './check-call.js';
-import { checkUstack } from './check-output.js';
 import { checkPacketField, checkPacketIndex, isPacketField, isPacketIndex, packetIdent } from './check-packet.js';
+import { checkStack } from './check-resolved.js';
+import { checkAddressCompare, IDENT_NAMES, identNameType } from './check-identity.js';
 import { kindOf, type CheckContext } from './context.js';
 import { probeName } from './probes.js';
 import { fieldShape, fieldType } from './tracepoint-fields.js';
@@ -157,6 +158,7 @@ function ident(e: A.IdentExpr, cx: CheckContext): Type {
     cx.bag.add('E0405', `'${e.name}' is not available in this probe`, e.span, captureNameHint());
     return ERROR;
   }
+  if (IDENT_NAMES.includes(e.name)) return identNameType(e, cx);
   const capture = cx.inst.capture;
   if (capture && e.name === 'retval' && capture.at === 'return') return S64;
   if (capture && e.name === 'args') {
@@ -168,13 +170,13 @@ function ident(e: A.IdentExpr, cx: CheckContext): Type {
     );
     return ERROR;
   }
-  if (e.name === 'ustack') return checkUstack(e, cx, checkExpr, () => true);
+  if (e.name === 'ustack' || e.name === 'kstack') return checkStack(e, cx, checkExpr, () => true, e.name === 'kstack');
   if (!b) {
     cx.bag.add(
       'E0201',
       `unknown identifier '${e.name}'`,
       e.span,
-      didYouMean(e.name, [...Object.keys(BUILTIN_VARS), 'ustack', 'pkt', ...CAPTURE_NAMES]) ??
+      didYouMean(e.name, [...Object.keys(BUILTIN_VARS), 'ustack', 'kstack', 'pkt', ...CAPTURE_NAMES, ...IDENT_NAMES]) ??
         (e.name.startsWith('arg') ? undefined : 'variables start with $ ($x), maps with @ (@x)'),
     );
     return ERROR;
@@ -237,7 +239,7 @@ function mapRead(e: A.MapRef, cx: CheckContext): Type {
     );
     return ERROR;
   }
-  return { k: 'int', bytes: 8, signed: true };
+  return { k: 'int', bytes: 8, signed: true, ...(m.space && m.space !== 'mixed' ? { space: m.space } : {}) };
 }
 
 const ARITH = new Set(['+', '-', '*', '/', '%', '&', '|', '^', '<<', '>>']);
@@ -258,6 +260,8 @@ function binary(e: A.BinaryExpr, cx: CheckContext): Type {
   }
   if (COMPARE.has(e.op)) {
     if (isInt(l) && isInt(r)) return S64;
+    const addr = checkAddressCompare(e, l, r, cx);
+    if (addr) return addr;
     if (isStr(l) && isStr(r) && (e.op === '==' || e.op === '!=')) return S64;
     cx.bag.add(
       'E0303',

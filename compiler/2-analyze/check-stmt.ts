@@ -8,7 +8,7 @@ import { checkSink } from './check-capture.js';
 import { checkExpr } from './check-expr.js';
 import { unifyKeys } from './map-keys.js';
 import type { CheckContext } from './context.js';
-import { isInt, isResolved, isStr, typeName, type Type } from './types.js';
+import { isInt, isResolved, isStr, typeName, type Type, type AddressSpace } from './types.js';
 
 /** unroll(N) repeats its block N times in the generated code: bpftrace's limit. */
 export const MAX_UNROLL = 100;
@@ -242,7 +242,7 @@ function assign(s: A.AssignStmt, cx: CheckContext): void {
     );
     return;
   }
-  defineMap(target, 'int', cx, s.span);
+  defineMap(target, 'int', cx, s.span, { space: v.space ?? 'mixed' });
 }
 
 function checkMapKeys(m: A.MapRef, cx: CheckContext): Type[] | undefined {
@@ -265,7 +265,7 @@ export function defineMap(
   kind: MapKind,
   cx: CheckContext,
   span: A.Span,
-  extra: { lhist?: LhistParams; strSize?: number } = {},
+  extra: { lhist?: LhistParams; strSize?: number; space?: AddressSpace | 'mixed' } = {},
 ): void {
   const keys = m.keys?.map((k) => cx.inst.types.get(k) ?? { k: 'error' as const });
   if (keys?.some((k) => k.k === 'error')) return;
@@ -299,6 +299,7 @@ export function defineMap(
     return;
   }
   if (kind === 'str' && extra.strSize && extra.strSize > (prev.strSize ?? 0)) prev.strSize = extra.strSize;
+  if (extra.space !== prev.space) prev.space = 'mixed';
   unifyKeys(m.name, m.keys, keys, prev, cx, m.span);
 }
 

@@ -14,6 +14,16 @@ export interface AnalyzeOptions {
   config?: Partial<ProgramConfig>;
   /** Config values that override the script's config block (from flags). */
   configOverrides?: Partial<ProgramConfig>;
+  /** --unsafe: functions with effects outside the kernel (system(), signal()) are allowed. */
+  unsafe?: boolean;
+  /**
+   * C headers: -I DIR (search path) and --include FILE (included before the
+   * program), as bpftrace takes them. Hooks for C #include support (issue 13):
+   * until the compiler preprocesses C, the CLI refuses --include (E0904) and
+   * -I has nothing to apply to.
+   */
+  includeDirs?: string[];
+  includeFiles?: string[];
 }
 
 /** What one body saw of the maps: each read (missing, or a string map's capacity) and each list of names. */

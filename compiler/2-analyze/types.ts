@@ -8,6 +8,9 @@
 
 export type AddressSpace = 'user' | 'kernel';
 
+/** How a stack prints: bpftrace's `symbol+offset` per line, or perf's `address symbol+offset (module)`. */
+export type StackMode = 'bpftrace' | 'perf';
+
 export type Type =
   | { k: 'int'; bytes: 1 | 2 | 4 | 8; signed: boolean; space?: AddressSpace; literal?: boolean }
   | { k: 'str'; size: number }
@@ -19,10 +22,24 @@ export type Type =
   | { k: 'inet' }
   /** usym(addr): a user address, printed as its symbol. */
   | { k: 'usym' }
-  /** ustack / ustack(n): a user stack of at most `frames` frames. */
-  | { k: 'ustack'; frames: number }
-  /** An array of integers (a tracepoint field such as `__u8 saddr[4]`); count 0: its length is in the record (`__data_loc`). */
-  | { k: 'array'; elem: { bytes: 1 | 2 | 4 | 8; signed: boolean }; count: number }
+  /** ustack / ustack(n) / ustack(perf, n): a user stack of at most `frames` frames. */
+  | { k: 'ustack'; frames: number; mode?: StackMode }
+  /** kstack / kstack(n) / kstack(perf, n): a kernel stack, symbolised from /proc/kallsyms. */
+  | { k: 'kstack'; frames: number; mode?: StackMode }
+  /** ksym(addr): a kernel address, printed as its symbol. */
+  | { k: 'ksym' }
+  /** macaddr(p): six bytes, printed as AA:BB:CC:DD:EE:FF. */
+  | { k: 'macaddr' }
+  /** strftime(fmt, ns): nanoseconds since boot, printed as wall-clock time with `format`. */
+  | { k: 'strftime'; format: string }
+  /** cgroup_path(id[, filter]): a cgroup id, printed as its paths in the cgroup hierarchies matching `filter`. */
+  | { k: 'cgroup_path'; filter: string }
+  /**
+   * An array of integers (a tracepoint field such as `__u8 saddr[4]`); count
+   * 0: its length is in the record (`__data_loc`). `bytes`: a constant known
+   * at compile time (pton("::1")).
+   */
+  | { k: 'array'; elem: { bytes: 1 | 2 | 4 | 8; signed: boolean }; count: number; bytes?: Uint8Array }
   | { k: 'void' }
   | { k: 'error' };
 
@@ -59,6 +76,16 @@ export function typeName(t: Type): string {
       return 'user symbol (usym)';
     case 'ustack':
       return 'user stack';
+    case 'kstack':
+      return 'kernel stack';
+    case 'ksym':
+      return 'kernel symbol (ksym)';
+    case 'macaddr':
+      return 'MAC address (macaddr)';
+    case 'strftime':
+      return 'time (strftime)';
+    case 'cgroup_path':
+      return 'cgroup path (cgroup_path)';
     case 'array':
       return `${t.elem.signed ? 'int' : 'uint'}${t.elem.bytes * 8}[${t.count || ''}]`;
     case 'void':
@@ -86,7 +113,14 @@ export const CAST_INTS: Record<string, { bytes: 1 | 2 | 4 | 8; signed: boolean }
   uint64: { bytes: 8, signed: false },
 };
 
-/** Values userspace resolves for printing (symbol, stack, address): printed with %s, usable as map keys. */
-export function isResolved(t: Type): t is Extract<Type, { k: 'inet' | 'usym' | 'ustack' }> {
-  return t.k === 'inet' || t.k === 'usym' || t.k === 'ustack';
+/** Values userspace resolves for printing (symbols, stacks, addresses, times, paths). */
+export type ResolvedType = Extract<
+  Type,
+  { k: 'inet' | 'usym' | 'ustack' | 'kstack' | 'ksym' | 'macaddr' | 'strftime' | 'cgroup_path' }
+>;
+const RESOLVED = new Set(['inet', 'usym', 'ustack', 'kstack', 'ksym', 'macaddr', 'strftime', 'cgroup_path']);
+
+/** Values userspace resolves for printing (symbol, stack, address, time, path): printed with %s, usable as map keys. */
+export function isResolved(t: Type): t is ResolvedType {
+  return RESOLVED.has(t.k);
 }

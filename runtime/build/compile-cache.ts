@@ -222,6 +222,9 @@ export class RecordingHost implements Host {
   kernelFunctionProto(name: string): { params: BtfParam[]; ret: BtfParam } | undefined {
     return this.record('kernelFunctionProto', [name], this.inner.kernelFunctionProto(name));
   }
+  kernelSymbolExists(name: string): boolean {
+    return this.record('kernelSymbolExists', [name], this.inner.kernelSymbolExists(name));
+  }
   netInterfaces(): string[] {
     return this.record('netInterfaces', [], this.inner.netInterfaces());
   }
@@ -262,6 +265,7 @@ function fingerprintOf(call: HostCall, answer?: unknown): string {
       // The kernel's BTF cannot change while it runs.
       return kernelKey();
     case 'kernelFunctions':
+    case 'kernelSymbolExists':
       // Kernel functions come and go with modules.
       return `${kernelKey()} ${sha(readOr('/proc/modules'))}`;
     case 'netInterfaces':

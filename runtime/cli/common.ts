@@ -19,6 +19,12 @@ export const EXIT_INTERNAL = 70;
 export interface ProgramOpts {
   e?: string;
   verbose?: boolean;
+  unsafe?: boolean;
+  /** -k / -kk: how many times it was given. */
+  k?: number;
+  /** -I DIR, --include FILE (each may repeat). */
+  I?: string[];
+  include?: string[];
   strlen?: string;
   ringbufSize?: string;
   maxMapKeys?: string;
@@ -48,17 +54,28 @@ export function readSource(file: string | undefined, opts: ProgramOpts): SourceF
   }
   if (!file)
     throw new CapcError('E0904', 'no program given', [
-      'capc run FILE.cap, or capc run -e \'BEGIN { printf("hi\\n"); exit(); }\'',
+      'capc FILE.bt, capc -e \'BEGIN { printf("hi\\n"); exit(); }\', or capc -l PATTERN to list probes',
     ]);
   if (file === '-') return decodeSource('<stdin>', fs.readFileSync(0));
   try {
     return decodeSource(file, fs.readFileSync(file));
   } catch (e) {
-    throw new CapcError(
-      'E0905',
-      `cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
-    );
+    // bpftrace's words: "failed to open file 'x': No such file or directory".
+    const err = e as NodeJS.ErrnoException;
+    throw new CapcError('E0905', `failed to open file '${file}': ${err.code ? describeErrno(err) : err.message}`);
   }
+}
+
+/** strerror(3)'s text for a failed file call (Node's message carries the syscall and path around it). */
+function describeErrno(err: NodeJS.ErrnoException): string {
+  const known: Record<string, string> = {
+    ENOENT: 'No such file or directory',
+    EACCES: 'Permission denied',
+    EISDIR: 'Is a directory',
+    ENOTDIR: 'Not a directory',
+    ELOOP: 'Too many levels of symbolic links',
+  };
+  return known[err.code!] ?? err.message;
 }
 
 /** UTF-8 text of a program; the first invalid byte is remembered so the parser can point at it. */
@@ -113,7 +130,20 @@ export function compileOptions(opts: ProgramOpts, positional: string[]): Compile
   const conns = sizeArg('--max-connections', opts.maxConnections);
   if (capRing !== undefined) overrides.captureRingSize = capRing;
   if (conns !== undefined) overrides.maxConnections = conns;
-  return { positional, configOverrides: overrides };
+  const out: CompileOptions = { positional, configOverrides: overrides };
+  if (opts.unsafe) out.unsafe = true;
+  // -k/-kk: accepted for bpftrace's command lines, said plainly: failed helper calls are not reported yet.
+  if (opts.k)
+    process.stderr.write(
+      'capc: warning: -k is not implemented yet: failed helper calls are not reported (map updates that fail are, as W0902)\n',
+    );
+  // C headers (issue 13): the hooks the types work consumes. Until then an --include would be ignored: refuse it.
+  if (opts.include?.length)
+    throw new CapcError('E0904', `--include ${opts.include[0]}: C headers are not supported by this capc yet`, [
+      'docs/language.md: differences from bpftrace',
+    ]);
+  if (opts.I?.length) out.includeDirs = opts.I;
+  return out;
 }
 
 export function printDiagnostics(ds: Diagnostic[], source: SourceFile | undefined): void {

@@ -1,11 +1,13 @@
 // runtime/host/system-host.ts — the compiler's Host interface answered from
 // this machine: tracefs for tracepoints, ELF files for symbols and USDT
 // notes, ldconfig and /proc for libraries, the kernel's BTF for raw
-// tracepoint and function prototypes, /proc/kallsyms for kernel functions.
+// tracepoint and function prototypes, /proc/kallsyms for kernel functions
+// and symbols.
 // Results are cached for the life of the process.
 import type { BtfParam, Host, Resolved, TracepointFormat, UsdtProbe } from '../../compiler/index.js';
 import { Btf } from './btf.js';
 import { readFunctionSymbols } from '../symbols/elf.js';
+import { kernelSymbols } from '../symbols/kallsyms.js';
 import { kernelFunctions } from './kallsyms.js';
 import { netInterfaces } from './net-interfaces.js';
 import { resolveBinary } from './libraries.js';
@@ -79,6 +81,9 @@ export class SystemHost implements Host {
   }
   kernelFunctionProto(name: string): { params: BtfParam[]; ret: BtfParam } | undefined {
     return this.btf()?.functionProto(name);
+  }
+  kernelSymbolExists(name: string): boolean {
+    return kernelSymbols().has(name);
   }
 }
 
