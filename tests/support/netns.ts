@@ -2,6 +2,8 @@
 // for one test and removed after it (and on failure): names unique per run,
 // addresses private to the pair (10.77.0.1/24 and .2 with fd77::1/64 and ::2,
 // in namespaces nobody else uses). Traffic only ever flows between the two.
+// A pair the test did not remove (a test process ended by SIGTERM or SIGINT,
+// or exiting before its finally ran) is removed, by name, as the process exits.
 // ip(8) from iproute2; `ip netns exec` mounts the namespace's own /sys, so the
 // counters read there are the pair's.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -30,6 +32,27 @@ export interface VethPair {
 
 const ip = (args: string[]) => execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
+/** Pairs made by this process and not destroyed yet. */
+const live = new Set<VethPair>();
+
+function destroyLive(): void {
+  for (const p of [...live]) p.destroy();
+}
+
+let registered = false;
+
+function cleanUpOnExit(): void {
+  if (registered) return;
+  registered = true;
+  process.on('exit', destroyLive);
+  for (const sig of ['SIGINT', 'SIGTERM'] as const)
+    process.once(sig, () => {
+      destroyLive();
+      // Alone, this handler took the signal's default action away: raise it again (once: it is gone now).
+      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+    });
+}
+
 export function createVethPair(opts: { ipv6?: boolean } = {}): VethPair {
   const id = crypto.randomBytes(3).toString('hex');
   const a: Side = { ns: `capc-${id}-a`, dev: `cpk${id}a`, ip4: '10.77.0.1', ip6: 'fd77::1' };
@@ -54,6 +77,7 @@ export function createVethPair(opts: { ipv6?: boolean } = {}): VethPair {
       return ip(['-n', side.ns, 'link', 'show', 'dev', side.dev]);
     },
     destroy() {
+      live.delete(pair);
       for (const s of [a, b]) {
         try {
           ip(['netns', 'del', s.ns]); // removes its end of the pair, and so the pair
@@ -63,6 +87,8 @@ export function createVethPair(opts: { ipv6?: boolean } = {}): VethPair {
       }
     },
   };
+  live.add(pair);
+  cleanUpOnExit();
   try {
     ip(['netns', 'add', a.ns]);
     ip(['netns', 'add', b.ns]);
