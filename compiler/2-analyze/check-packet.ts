@@ -78,7 +78,25 @@ export function packetIdent(e: A.IdentExpr, cx: CheckContext): Type | undefined 
     );
     return ERROR;
   }
-  return undefined;
+  return packetRefuses(e.name, e.span, cx) ? ERROR : undefined;
+}
+
+/** What the kernel does not let a packet program call (these helpers are for tracing programs). */
+const NOT_FOR_PACKETS: Record<string, string> = {
+  kstack: 'the kernel walks no stack for a packet program (bpf_get_stackid is for tracing programs)',
+  ustack: 'a packet probe runs for a packet, not for a task: there is no user stack',
+  usym: 'a packet probe runs for a packet, not for a task: there is no process whose symbols these are',
+  signal: 'a packet probe runs for a packet, not for a task: there is no process to signal',
+};
+
+/** kstack, ustack(...), usym() or signal() in a packet probe: an error here rather than the verifier's. */
+export function packetRefuses(name: string, span: A.Span, cx: CheckContext): boolean {
+  const kind = kindOf(cx);
+  const why = NOT_FOR_PACKETS[name];
+  if (!why || !isPacketKind(kind)) return false;
+  const what = name === 'signal' || name === 'usym' ? `${name}()` : `'${name}'`;
+  cx.bag.add('E0405', `${what} is not available in ${kind} probes`, span, why);
+  return true;
 }
 
 /** `pkt.NAME` or `pkt.HEADER.FIELD`, by shape; undefined for other field expressions. */
