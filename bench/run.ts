@@ -10,6 +10,7 @@ import { identityBench } from './identity.js';
 import { decodeScenarioBench, decoderBench } from './decode.js';
 import { exportsBench } from './exports.js';
 import { overheadBench } from './overhead.js';
+import { packetsBench } from './packets.js';
 import { perHitBench } from './perhit.js';
 import { rampBench } from './ramp.js';
 import { ringSizeBench } from './ringsize.js';
@@ -48,6 +49,7 @@ const BENCHES: { name: string; what: string; run: () => Promise<string> }[] = [
   { name: 'decode-seed000', what: 'seed 000 with decoding (MariaDB, PostgreSQL)', run: () => decodeScenarioBench() },
   { name: 'exports', what: 'pcapng, Prometheus and OTLP exports at 100k events/s', run: () => exportsBench(runs) },
   { name: 'tlsstacks', what: 'capture cost per TLS stack (--tls)', run: () => tlsStacksBench(runs) },
+  { name: 'packets', what: 'seed 004: flow aggregation at XDP', run: () => packetsBench(runs) },
 ];
 const unknown = only.filter((n) => !BENCHES.some((b) => b.name === n));
 if (unknown.length) {

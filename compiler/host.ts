@@ -67,4 +67,6 @@ export interface Host {
   kernelFunctionProto(name: string): { params: BtfParam[]; ret: BtfParam } | undefined;
   /** Whether /proc/kallsyms names `name` (kaddr(); data symbols only with CONFIG_KALLSYMS_ALL). */
   kernelSymbolExists(name: string): boolean;
+  /** Network interfaces of the namespace capc runs in (xdp:, tc: probes), sorted. */
+  netInterfaces(): string[];
 }

@@ -12,6 +12,7 @@ import type { Host } from '../host.js';
 import type { AnalyzedProgram, CaptureSite, MapInfo, ProbeInstance, ProgramConfig } from './analyzed.js';
 import { checkCaptureSites, detectCaptureMode, expandCoverage } from './check-capture.js';
 import { checkExpr } from './check-expr.js';
+import { checkPacketPaths, checkPacketProbes } from './check-packet.js';
 import { checkStmts } from './check-stmt.js';
 import { MapRegistry, type AnalyzeOptions, type CheckContext } from './context.js';
 import { resolveProbeSpec, type AttachPoint } from './probes.js';
@@ -110,8 +111,10 @@ export function check(c: Collected): { analyzed: AnalyzedProgram; diagnostics: D
     const bag = new DiagnosticBag();
     const sites: CaptureSite[] = [];
     for (const table of [inst.types, inst.calls, inst.fields, inst.vars]) table.clear();
+    inst.packet?.clear();
     const view = maps.startBody();
     checkInstance(inst, { bag, maps, config, options, inst, uses, terminated: false, sites });
+    checkPacketPaths(inst, bag);
     checked.set(inst, { bag, sites, view });
   };
   for (const inst of instances) checkOne(inst);
@@ -126,6 +129,7 @@ export function check(c: Collected): { analyzed: AnalyzedProgram; diagnostics: D
   }
   const all = maps.all();
   for (const inst of instances) reportUnwrittenMaps(inst, all, bag);
+  checkPacketProbes(instances, bag);
   if (!c.failed && !bag.hasErrors) checkCaptureSites(sites, bag);
   return {
     analyzed: {

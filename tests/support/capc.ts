@@ -26,12 +26,15 @@ export interface CapcOptions {
   onStdout?: (chunk: string) => void;
   /** Called with everything on stderr so far, each time more arrives. */
   onStderr?: (all: string) => void;
+  /** A command capc runs under (e.g. `ip netns exec NS`); it must exec capc, keeping its pid. */
+  wrap?: string[];
 }
 
 export function runCapc(args: string[], opts: CapcOptions = {}): Promise<CapcResult> {
   return new Promise((resolve, reject) => {
     const env = { ...process.env, NO_COLOR: '1', CAPC_NOTIFY_ATTACHED: '1', ...opts.env };
-    const child = spawn(capcBin, args, { cwd: repoRoot, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const [cmd, ...argv] = [...(opts.wrap ?? []), capcBin, ...args];
+    const child = spawn(cmd!, argv, { cwd: repoRoot, env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let notified = false;
