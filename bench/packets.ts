@@ -12,6 +12,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { createVethPair, type VethPair } from '../tests/support/netns.js';
 import { capcBin, repoRoot } from '../tests/support/paths.js';
 import { buildWorkload, mkTemp, stat } from './lib.js';
@@ -42,7 +43,8 @@ function progStats(): Map<number, { run_time_ns: number; run_cnt: number }> {
 function startUntil(p: VethPair, cmd: string, args: string[], marker: string, env: NodeJS.ProcessEnv = {}) {
   return new Promise<ChildProcess>((resolve, reject) => {
     const child = spawn('ip', ['netns', 'exec', p.b.ns, cmd, ...args], {
-      stdio: ['pipe', 'pipe', 'pipe'],
+      // fd 3: capc's --ready-fd pipe (CAPC_READY_FD=3); the C reference leaves it alone.
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
       env: { ...process.env, ...env },
     });
     let out = '';
@@ -56,12 +58,13 @@ function startUntil(p: VethPair, cmd: string, args: string[], marker: string, en
     };
     child.stdout!.on('data', on);
     child.stderr!.on('data', on);
+    (child.stdio[3] as Readable).on('data', on);
     child.on('exit', (code) => reject(new Error(`${cmd} exited (${code}) before attaching\n${out}`)));
   });
 }
 
 const capc = (prog: string[]) => (p: VethPair) =>
-  startUntil(p, capcBin, ['run', '-q', ...prog], '__CAPC_ATTACHED__', { CAPC_NOTIFY_ATTACHED: '1' });
+  startUntil(p, capcBin, ['run', '-q', ...prog], 'attached\n', { CAPC_READY_FD: '3' });
 
 async function stop(child: ChildProcess | undefined): Promise<void> {
   if (!child || child.exitCode !== null) return;

@@ -26,6 +26,7 @@ import { addRunOptions, checkFormat, parseBuffering, parsePid, type Buffering, t
 import { listCommand } from './list.js';
 import { infoCommand } from './info.js';
 import { dryRun } from './dry-run.js';
+import { readyNotifier } from './ready-fd.js';
 
 /** What --tls runs: every TLS stack discovery finds, batched per connection. */
 export const TLS_PROGRAM = 'uprobe:tls:* accumulate(conn, 1024) -> ringbuf';
@@ -75,6 +76,7 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
     if (duration !== undefined && !(duration > 0))
       throw new CapcError('E0904', '--duration needs a positive number of seconds');
     if (opts.c !== undefined && pid !== undefined) throw new CapcError('E0904', 'use either -c or -p, not both');
+    const ready = readyNotifier(opts.readyFd);
     const exports = await exportOptions(opts);
     // A closed output (`| head`) stops the session cleanly instead of crashing it.
     const abort = new AbortController();
@@ -136,10 +138,8 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
       },
       signal: abort.signal,
       exports,
-      onAttached: process.env.CAPC_NOTIFY_ATTACHED ? () => process.stderr.write('__CAPC_ATTACHED__\n') : undefined,
-      onLoaded: process.env.CAPC_NOTIFY_ATTACHED
-        ? (ids) => process.stderr.write(`__CAPC_LOADED__ ${ids.join(',')}\n`)
-        : undefined,
+      onAttached: ready?.attached,
+      onLoaded: ready?.loaded,
     };
     if (mode === 'ui')
       return await runInTerminalUi(base, {
