@@ -83,4 +83,6 @@ export interface Host {
    * not a cgroup directory, or a path another user could re-point (capc runs as root: root-safe).
    */
   cgroupId(path: string): Resolved<string>;
+  /** Network interfaces of the namespace capc runs in (xdp:, tc: probes), sorted. */
+  netInterfaces(): string[];
 }

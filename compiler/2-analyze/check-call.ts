@@ -14,6 +14,7 @@ import { checkCgroupPath, checkKsym, checkMacaddr, checkStack, checkStrftime } f
 import { checkCat, checkSignal, checkSystem } from './check-effects.js';
 import { checkPton, checkStrcontains, checkStrncmp } from './check-strings.js';
 import { checkCgroupid, checkUaddr } from './check-host-values.js';
+import { packetRefuses } from './check-packet.js';
 import type { CheckContext } from './context.js';
 import { checkFormatArgs } from './check-format.js';
 import { AGG_FNS, ERROR, isInt, isStr, typeName, VOID, type AggFn, type Type } from './types.js';
@@ -73,6 +74,7 @@ function argCount(e: A.CallExpr, cx: CheckContext, min: number, max: number, usa
 }
 
 export function checkCall(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr): Type {
+  if (packetRefuses(e.name, e.span, cx)) return ERROR;
   if ((AGG_FNS as readonly string[]).includes(e.name))
     return checkAggregation(e.name as AggFn, e, cx, checkExpr, argCount);
   switch (e.name) {

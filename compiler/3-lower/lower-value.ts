@@ -9,6 +9,7 @@ import { addr, arrow, call, cast, id, num, type CExpr } from './c-ir.js';
 import type { FnBuilder } from './fn-builder.js';
 import type { FieldKind } from './layout.js';
 import { lowerInt, lowerStrInto } from './lower-expr.js';
+import { isPacketRead, lowerPacketInet } from './lower-packet.js';
 import { STATS_MAP } from './resources.js';
 import { r4BoundedRead } from './rules.js';
 import { emitChecked } from './helper-checks.js';
@@ -184,6 +185,7 @@ function lowerInet(b: FnBuilder, e: A.Expr, dst: CExpr): void {
     });
     return;
   }
+  if (t.k === 'array' && isPacketRead(b, a)) return lowerPacketInet(b, a, dst);
   if (t.k === 'array') {
     if (a.kind !== 'Field') throw new Error('internal: ntop() of an array that is not a field');
     const f = b.inst.fields.get(a)!;

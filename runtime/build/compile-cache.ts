@@ -31,6 +31,7 @@ import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import type { SourceFile } from '../../diagnostics/source.js';
 import { cgroupIdOf } from '../host/cgroups.js';
 import { resolveBinary } from '../host/libraries.js';
+import { netInterfaces } from '../host/net-interfaces.js';
 import { Tracefs } from '../host/tracefs.js';
 import { mark } from '../timing.js';
 import { cacheSubdir, OBJECT_DIR, readCacheFile, readSealedCacheFile, writeCacheFile } from '../files/cache-dir.js';
@@ -232,6 +233,9 @@ export class RecordingHost implements Host {
   cgroupId(file: string): Resolved<string> {
     return this.record('cgroupId', [file], this.inner.cgroupId(file));
   }
+  netInterfaces(): string[] {
+    return this.record('netInterfaces', [], this.inner.netInterfaces());
+  }
 }
 
 /**
@@ -276,6 +280,9 @@ function fingerprintOf(call: HostCall, answer?: unknown): string {
     case 'kernelSymbolExists':
       // Kernel functions come and go with modules.
       return `${kernelKey()} ${sha(readOr('/proc/modules'))}`;
+    case 'netInterfaces':
+      // Interfaces come and go (and differ between network namespaces): list them again.
+      return sha(JSON.stringify(answer ?? netInterfaces()));
   }
 }
 

@@ -10,6 +10,7 @@ import { cgroupIdOf } from './cgroups.js';
 import { readFunctionSymbols, readSymbol } from '../symbols/elf.js';
 import { kernelSymbols } from '../symbols/kallsyms.js';
 import { kernelFunctions } from './kallsyms.js';
+import { netInterfaces } from './net-interfaces.js';
 import { resolveBinary } from './libraries.js';
 import { Tracefs } from './tracefs.js';
 import { readUsdtNotes } from './usdt-notes.js';
@@ -75,6 +76,9 @@ export class SystemHost implements Host {
   }
   kernelFunctions(): string[] {
     return kernelFunctions();
+  }
+  netInterfaces(): string[] {
+    return netInterfaces();
   }
   kernelFunctionProto(name: string): { params: BtfParam[]; ret: BtfParam } | undefined {
     return this.btf()?.functionProto(name);
