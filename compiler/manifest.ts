@@ -297,7 +297,7 @@ export interface ManifestMap {
   /** null for a scalar map (a single __u64 key of 0). `fields` are the user's keys; `size` the whole key. */
   key: { size: number; fields: LayoutField[] } | null;
   /** resolved: the value, one field at offset 0 (a stack id, an address, ...), resolved by capc as a key part is. */
-  value?: LayoutField;
+  resolvedValue?: LayoutField;
   /** hist/lhist: the __u64 bucket index stored in the key after the user's keys. */
   bucket?: { offset: number };
   lhist?: { min: number; max: number; step: number };

@@ -335,7 +335,7 @@ export class Resources {
         fullCounter: m.fullCounter,
       };
       if (bucket) out.bucket = { offset: bucket.offset };
-      if (m.valueField) out.value = m.valueField;
+      if (m.valueField) out.resolvedValue = m.valueField;
       if (m.info.lhist) out.lhist = { ...m.info.lhist };
       return out;
     });

@@ -80,7 +80,7 @@ function combine(
 
 /** A resolved map value (a stack, a symbol, an address...), resolved as a key part is. */
 function resolvedValue(m: ManifestMap, raw: Buffer, fmt: Formatters, resolver?: ValueResolver): ResolvedPart {
-  const v = readField(m.value!, raw, new DataView(raw.buffer, raw.byteOffset, raw.length), 0, resolver);
+  const v = readField(m.resolvedValue!, raw, new DataView(raw.buffer, raw.byteOffset, raw.length), 0, resolver);
   if (v instanceof ResolvedPart) return v;
   return new ResolvedPart(
     Buffer.isBuffer(v) ? v.toString('latin1') : typeof v === 'bigint' ? v.toString() : fmt.bufText(v.buf),
