@@ -19,6 +19,9 @@ import { fileURLToPath } from 'node:url';
 import {
   manifestProblem,
   type BtfParam,
+  type CDefinitions,
+  type CTypeDecl,
+  type DwarfParam,
   type CompileOptions,
   type Host,
   type Manifest,
@@ -32,6 +35,7 @@ import { resolveBinary } from '../host/libraries.js';
 import { Tracefs } from '../host/tracefs.js';
 import { mark } from '../timing.js';
 import { cacheSubdir, OBJECT_DIR, readCacheFile, readSealedCacheFile, writeCacheFile } from '../files/cache-dir.js';
+import { cDefinitionsFingerprint } from './c-definitions.js';
 import { clangVersion } from './environment.js';
 import { kernelKey, prepareHeaders } from './clang.js';
 
@@ -221,6 +225,18 @@ export class RecordingHost implements Host {
   kernelFunctionProto(name: string): { params: BtfParam[]; ret: BtfParam } | undefined {
     return this.record('kernelFunctionProto', [name], this.inner.kernelFunctionProto(name));
   }
+  kernelType(name: string): CTypeDecl | undefined {
+    return this.record('kernelType', [name], this.inner.kernelType(name));
+  }
+  cDefinitions(text: string, names: string[]): CDefinitions {
+    return this.record('cDefinitions', [text, names.join(',')], this.inner.cDefinitions(text, names));
+  }
+  dwarfFunction(file: string, func: string): DwarfParam[] | undefined {
+    return this.record('dwarfFunction', [file, func], this.inner.dwarfFunction(file, func));
+  }
+  dwarfType(file: string, name: string): CTypeDecl | undefined {
+    return this.record('dwarfType', [file, name], this.inner.dwarfType(file, name));
+  }
 }
 
 /**
@@ -255,8 +271,15 @@ function fingerprintOf(call: HostCall, answer?: unknown): string {
     case 'rawTracepointNames':
     case 'rawTracepointArgs':
     case 'kernelFunctionProto':
+    case 'kernelType':
       // The kernel's BTF cannot change while it runs.
       return kernelKey();
+    case 'dwarfFunction':
+    case 'dwarfType':
+      return fileId(String(a0));
+    case 'cDefinitions':
+      // The text, the names, clang and every header clang read (runtime/build/c-definitions.ts).
+      return cDefinitionsFingerprint(String(a0), a1 ? String(a1).split(',') : []);
     case 'kernelFunctions':
       // Kernel functions come and go with modules.
       return `${kernelKey()} ${sha(readOr('/proc/modules'))}`;
