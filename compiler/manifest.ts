@@ -10,7 +10,7 @@
 // the previous one; the runtime checks it before loading (manifestProblem).
 import type { Span } from '../diagnostics/source.js';
 
-export const MANIFEST_VERSION = 2;
+export const MANIFEST_VERSION = 3;
 
 /** Why this capc cannot use `m` (another manifest version, or not a manifest), or undefined when it can. */
 export function manifestProblem(m: unknown): string | undefined {
@@ -132,15 +132,43 @@ export interface LayoutField {
    * `struct capc_inet { u64 af; u8 addr[16]; }`, `struct capc_usym { u64 addr;
    * u32 pid; u32 probe; u64 ip; }`, `struct capc_ustack { s64 id; u32 pid; u32
    * probe; u64 ip; }` (stdlib/capc.bpf.h), resolved by capc when printing.
+   * value: a record, tuple or array, laid out as `value` says.
    */
-  type: 'int' | 'str' | 'buf' | 'inet' | 'usym' | 'ustack';
+  type: 'int' | 'str' | 'buf' | 'inet' | 'usym' | 'ustack' | 'value';
   signed?: boolean;
   /** ustack: the stack trace map holding the frames, and how many it keeps. */
   stackMap?: string;
   frames?: number;
+  /** value: how its bytes are laid out. */
+  value?: ValueType;
 }
 
-export type ManifestMapKind = 'count' | 'sum' | 'avg' | 'min' | 'max' | 'stats' | 'hist' | 'lhist' | 'int' | 'str';
+/**
+ * The layout of a record, tuple or array value (and of what it holds), as
+ * the kernel side wrote it, so capc prints it as bpftrace does: records
+ * `{ .a = 1, .b = x }`, arrays `[1,2]`, tuples `(1, x)`. Offsets are from the
+ * start of the value. A bitfield is `bits.size` bits from bit `bits.offset`
+ * of the little-endian bytes at `offset`. Pointers are integers.
+ */
+export type ValueType =
+  | { t: 'int'; size: 1 | 2 | 4 | 8; signed: boolean; bits?: { offset: number; size: number } }
+  | { t: 'str'; size: number }
+  | { t: 'record'; size: number; fields: { name: string; offset: number; type: ValueType }[] }
+  | { t: 'array'; size: number; count: number; elem: ValueType }
+  | { t: 'tuple'; size: number; elems: { offset: number; type: ValueType }[] };
+
+export type ManifestMapKind =
+  | 'count'
+  | 'sum'
+  | 'avg'
+  | 'min'
+  | 'max'
+  | 'stats'
+  | 'hist'
+  | 'lhist'
+  | 'int'
+  | 'str'
+  | 'value';
 
 export interface ManifestMap {
   /** `@name` as written (`@` for the anonymous map). */
@@ -150,9 +178,12 @@ export interface ManifestMap {
   /**
    * count/sum/int: an __s64. avg/stats: `{ s64 count; s64 total; }`. min/max:
    * `{ s64 value; s64 set; }` (a CPU's slot counts only once set). hist/lhist:
-   * an __s64 count per (key, bucket). str: the string's bytes.
+   * an __s64 count per (key, bucket). str: the string's bytes. value: a
+   * record, tuple or array laid out as `value` says.
    */
   kind: ManifestMapKind;
+  /** value maps: the layout of each entry's value. */
+  value?: ValueType;
   perCpu: boolean;
   /** null for a scalar map (a single __u64 key of 0). `fields` are the user's keys; `size` the whole key. */
   key: { size: number; fields: LayoutField[] } | null;

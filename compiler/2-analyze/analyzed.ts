@@ -15,6 +15,7 @@ import type { CaptureSignature, CloseSignature } from '../../stdlib/signatures.j
 import type { TracepointField, TracepointFormat } from '../host.js';
 import type { AttachPoint } from './probes.js';
 import type { FormatSegment } from './printf-format.js';
+import type { RecordField, TypeTable } from './type-table.js';
 import type { AddressSpace, Type } from './types.js';
 
 export interface VarInfo {
@@ -23,8 +24,8 @@ export interface VarInfo {
   span: Span;
 }
 
-/** What a map holds: an aggregation, a plain integer, or a string. */
-export type MapKind = 'count' | 'sum' | 'avg' | 'min' | 'max' | 'stats' | 'hist' | 'lhist' | 'int' | 'str';
+/** What a map holds: an aggregation, a plain integer, a string, or a record, tuple or array (`value`). */
+export type MapKind = 'count' | 'sum' | 'avg' | 'min' | 'max' | 'stats' | 'hist' | 'lhist' | 'int' | 'str' | 'value';
 
 export interface LhistParams {
   min: number;
@@ -43,6 +44,10 @@ export interface MapInfo {
   lhist?: LhistParams;
   /** String maps: the capacity of the value (the largest string stored). */
   strSize?: number;
+  /** `value` maps: the record, tuple or array every entry holds. */
+  valueType?: Type;
+  /** Integer maps first written with a typed pointer: reads give that pointer type back. */
+  pointer?: Type;
 }
 
 export type CallInfo =
@@ -69,7 +74,8 @@ export type CallInfo =
         | 'clear'
         | 'zero'
         | 'usym'
-        | 'printValue';
+        | 'printValue'
+        | 'addressSpace';
     };
 
 /** A probe whose payload a capture signature describes (see stdlib/signatures.ts). */
@@ -120,6 +126,16 @@ export interface ProbeInstance {
   calls: Map<CallExpr, CallInfo>;
   /** Tracepoint field behind each `args->field`. */
   fields: Map<FieldExpr, TracepointField>;
+  /**
+   * Each `p->f`, `s.f`, `t.0` and `args.NAME` of a uprobe: the record field
+   * (offset, type, bitfield) or tuple element it reads.
+   */
+  members: Map<FieldExpr, RecordField>;
+  /**
+   * Expressions that stand for another: a macro or enum constant of the
+   * script (its value), `sizeof` (its size), `args.NAME` of a uprobe (argN).
+   */
+  substitutes: Map<Expr, Expr>;
   vars: Map<string, VarInfo>;
   /** Set when the probe captures through a signature. */
   capture?: CaptureMode;
@@ -160,4 +176,6 @@ export interface AnalyzedProgram {
   capture: CaptureInfo | undefined;
   /** Builtins that need values from userspace at load time. */
   uses: { cpid: boolean; elapsed: boolean };
+  /** The type model's names and records (lowering reads record fields through it). */
+  types: TypeTable;
 }

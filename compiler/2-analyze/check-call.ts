@@ -9,6 +9,7 @@ import { didYouMean } from '../diagnostics/diagnostic.js';
 import { AGGREGATION_DOCS, checkAggregation, checkClearZero, checkPrint } from './check-aggregate.js';
 import { checkBuf, checkJoin, checkNtop, checkTime, checkUstack, checkUsym, defaultSpace } from './check-output.js';
 import type { CheckContext } from './context.js';
+import { checkSpaceCall } from './check-types.js';
 import { convNeeds, parseFormat } from './printf-format.js';
 import { AGG_FNS, ERROR, isInt, isResolved, isStr, typeName, VOID, type AggFn, type Type } from './types.js';
 import { unifyKeys } from './map-keys.js';
@@ -33,6 +34,8 @@ export const FUNCTIONS: Record<string, string> = {
   ntop: 'ntop([af, ]addr): an IPv4 or IPv6 address as text',
   usym: 'usym(addr): the user symbol at an address',
   ustack: 'ustack or ustack(n): the user stack',
+  kptr: 'kptr(addr): the address points into kernel memory',
+  uptr: 'uptr(addr): the address points into user memory',
 };
 
 function argCount(e: A.CallExpr, cx: CheckContext, min: number, max: number, usage: string): boolean {
@@ -72,6 +75,9 @@ export function checkCall(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr)
       return checkClearZero(e, cx, checkExpr, argCount);
     case 'printf':
       return printf(e, cx, checkExpr);
+    case 'kptr':
+    case 'uptr':
+      return checkSpaceCall(e, cx, checkExpr);
     case 'str':
       return str(e, cx, checkExpr);
     case 'exit': {

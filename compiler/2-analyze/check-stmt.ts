@@ -8,7 +8,7 @@ import { checkSink } from './check-capture.js';
 import { checkExpr } from './check-expr.js';
 import { unifyKeys } from './map-keys.js';
 import type { CheckContext } from './context.js';
-import { isInt, isResolved, isStr, typeName, type Type } from './types.js';
+import { isComposite, isInt, isResolved, isStr, sameShape, sizeOf, typeName, type Type } from './types.js';
 
 /** unroll(N) repeats its block N times in the generated code: bpftrace's limit. */
 export const MAX_UNROLL = 100;
@@ -179,7 +179,7 @@ function assign(s: A.AssignStmt, cx: CheckContext): void {
       if (!prev) cx.inst.vars.set(target.name, { name: target.name, type: v, span: target.span });
       return;
     }
-    if (!isInt(v) && !isStr(v)) {
+    if (!isInt(v) && !isStr(v) && !isComposite(v)) {
       cx.bag.add(
         'E0302',
         `${typeName(v)} cannot be kept in a variable`,
@@ -190,8 +190,16 @@ function assign(s: A.AssignStmt, cx: CheckContext): void {
       return;
     }
     if (!prev || prev.type.k === 'error') {
+      // Integers are kept in 64 bits; a pointer keeps its space and what it points to.
       const type: Type = isInt(v)
-        ? { k: 'int', bytes: 8, signed: v.signed && !v.literal ? true : v.literal ? true : v.signed, space: v.space }
+        ? {
+            k: 'int',
+            bytes: 8,
+            signed: v.literal ? true : v.signed,
+            ...(v.space ? { space: v.space } : {}),
+            ...(v.to ? { to: v.to } : {}),
+            ...(v.spaceSet ? { spaceSet: true } : {}),
+          }
         : v;
       cx.inst.vars.set(target.name, { name: target.name, type, span: target.span });
       cx.inst.types.set(target, type);
@@ -203,6 +211,10 @@ function assign(s: A.AssignStmt, cx: CheckContext): void {
     }
     if (isStr(prev.type) && isStr(v)) {
       if (v.size > prev.type.size) prev.type = { k: 'str', size: v.size };
+      cx.inst.types.set(target, prev.type);
+      return;
+    }
+    if (isComposite(prev.type) && sameShape(prev.type, v) && sizeOf(prev.type) === sizeOf(v)) {
       cx.inst.types.set(target, prev.type);
       return;
     }
@@ -231,6 +243,14 @@ function assign(s: A.AssignStmt, cx: CheckContext): void {
     defineMap(target, 'str', cx, s.span, { strSize: v.size });
     return;
   }
+  if (isComposite(v)) {
+    if (s.op !== '=') {
+      cx.bag.add('E0303', `${s.op} needs an integer; ${target.name} would hold ${typeName(v)}`, s.span);
+      return;
+    }
+    defineMap(target, 'value', cx, s.span, { valueType: v });
+    return;
+  }
   if (!isInt(v)) {
     cx.bag.add(
       'E0302',
@@ -242,17 +262,17 @@ function assign(s: A.AssignStmt, cx: CheckContext): void {
     );
     return;
   }
-  defineMap(target, 'int', cx, s.span);
+  defineMap(target, 'int', cx, s.span, v.to ? { pointer: { ...v, literal: undefined } } : {});
 }
 
 function checkMapKeys(m: A.MapRef, cx: CheckContext): Type[] | undefined {
   if (!m.keys) return undefined;
   const types = m.keys.map((k) => checkExpr(k, cx));
   types.forEach((t, i) => {
-    if (t.k !== 'error' && !isInt(t) && !isStr(t) && !isResolved(t) && t.k !== 'buf')
+    if (t.k !== 'error' && !isInt(t) && !isStr(t) && !isResolved(t) && t.k !== 'buf' && !isComposite(t))
       cx.bag.add(
         'E0302',
-        `a map key must be an integer, a string, a buffer, an address, a symbol or a stack, not ${typeName(t)}`,
+        `a map key must be an integer, a string, a buffer, a record, a tuple, an array, an address, a symbol or a stack, not ${typeName(t)}`,
         m.keys![i]!.span,
       );
   });
@@ -265,7 +285,7 @@ export function defineMap(
   kind: MapKind,
   cx: CheckContext,
   span: A.Span,
-  extra: { lhist?: LhistParams; strSize?: number } = {},
+  extra: { lhist?: LhistParams; strSize?: number; valueType?: Type; pointer?: Type } = {},
 ): void {
   const keys = m.keys?.map((k) => cx.inst.types.get(k) ?? { k: 'error' as const });
   if (keys?.some((k) => k.k === 'error')) return;
@@ -299,6 +319,20 @@ export function defineMap(
     return;
   }
   if (kind === 'str' && extra.strSize && extra.strSize > (prev.strSize ?? 0)) prev.strSize = extra.strSize;
+  if (
+    kind === 'value' &&
+    prev.valueType &&
+    extra.valueType &&
+    !(sameShape(prev.valueType, extra.valueType) && sizeOf(prev.valueType) === sizeOf(extra.valueType))
+  ) {
+    cx.bag.add(
+      'E0305',
+      `${m.name} was first used to hold ${typeName(prev.valueType)}, here ${typeName(extra.valueType)}`,
+      span,
+      `first use: line ${prev.span.line}; one map holds one type`,
+    );
+    return;
+  }
   unifyKeys(m.name, m.keys, keys, prev, cx, m.span);
 }
 
@@ -307,5 +341,5 @@ function normalizeKey(t: Type): Type {
 }
 
 function describe(k: MapKind): string {
-  return k === 'int' ? 'plain integer' : k === 'str' ? 'string' : `${k}()`;
+  return k === 'int' ? 'plain integer' : k === 'str' ? 'string' : k === 'value' ? 'record, tuple or array' : `${k}()`;
 }

@@ -4,6 +4,7 @@
 import type { DiagnosticBag } from '../diagnostics/diagnostic.js';
 import type { CaptureSite, MapInfo, ProbeInstance, ProgramConfig } from './analyzed.js';
 import { probeKind, type ProbeKind } from './probes.js';
+import type { TypeTable } from './type-table.js';
 
 export interface AnalyzeOptions {
   /** Positional parameters ($1, $2, ...) given on the command line. */
@@ -97,6 +98,8 @@ export interface CheckContext {
   sites: CaptureSite[];
   /** Depth of `while` loops around the statement being checked (break/continue need one). */
   loopDepth?: number;
+  /** Types by name (the script's C, DWARF, BTF), records' fields. */
+  types: TypeTable;
 }
 
 export function kindOf(cx: CheckContext): ProbeKind {

@@ -11,9 +11,25 @@ import { addr, call, id, num, type CExpr, type CField, type CStmt, type Src } fr
 import type { Resources, UserMap } from './resources.js';
 import { SCRATCH_MAP } from './resources.js';
 
+/**
+ * An integer expression in C. Its C type is 64-bit (`__s64`/`__u64`) unless
+ * `narrow`: small literals, comparisons and `!` are `int` in C, and C would do
+ * `int` arithmetic on two of them (255 * 1000000000 overflows), so binary
+ * arithmetic widens narrow operands first (.cap integers are 64-bit).
+ */
+export interface IntVal {
+  e: CExpr;
+  unsigned: boolean;
+  narrow?: boolean;
+}
+
 export interface Lowerers {
   /** Fill a key of `m` from `keys`; returns a pointer to it (lower-map.ts). */
   mapKey(b: FnBuilder, m: UserMap, keys: A.Expr[] | undefined): CExpr;
+  /** An integer expression (lower-expr.ts). */
+  int(b: FnBuilder, e: A.Expr): IntVal;
+  /** A string expression written into `dst`, `size` bytes with the NUL (lower-expr.ts). */
+  strInto(b: FnBuilder, e: A.Expr, dst: CExpr, size: number): void;
   /** An accumulate()/capture() statement at its site (lower-capture.ts); absent when the program does not capture. */
   captureSink?(b: FnBuilder, s: A.SinkStmt, site: CaptureSite): void;
 }
@@ -27,6 +43,8 @@ export class FnBuilder {
   usesComm = false;
   /** Scratch slots of string variables, by name. */
   readonly strVars = new Map<string, CExpr>();
+  /** Scratch slots of variables holding records, tuples and arrays, by name. */
+  readonly compositeVars = new Map<string, CExpr>();
   /** .cap line of the statement being lowered. */
   src: Src;
 

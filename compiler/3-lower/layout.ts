@@ -3,6 +3,7 @@
 // rounded to 8. The same numbers go into the C (checked there with
 // _Static_assert) and into the manifest (used by the decoder), so the two
 // sides cannot disagree silently.
+import type { ValueType } from '../manifest.js';
 import type { CField, CStruct } from './c-ir.js';
 
 export type FieldKind =
@@ -14,7 +15,9 @@ export type FieldKind =
   /** Values capc resolves when printing: struct capc_inet / capc_usym / capc_ustack (24 bytes each). */
   | { kind: 'inet' }
   | { kind: 'usym' }
-  | { kind: 'ustack'; frames: number; stackMap: string };
+  | { kind: 'ustack'; frames: number; stackMap: string }
+  /** A record, tuple or array: its bytes, `__u8 NAME[size]`, described to the runtime by `value`. */
+  | { kind: 'value'; size: number; align: number; value: ValueType };
 
 /** Bytes of the fixed-size resolved values (stdlib/capc.bpf.h checks them with _Static_assert). */
 export const RESOLVED_SIZE = 24;
@@ -32,6 +35,8 @@ function sizeAlign(k: FieldKind): [number, number] {
     case 'usym':
     case 'ustack':
       return [RESOLVED_SIZE, 8];
+    case 'value':
+      return [k.size, k.align];
   }
 }
 
@@ -118,6 +123,15 @@ export function toCStruct(
       fields.push({
         name: f.name,
         type: cIntType(w.bytes, w.signed),
+        offset: f.offset,
+        size: f.size,
+        comment: comments[f.name],
+      });
+    } else if (w.kind === 'value') {
+      fields.push({
+        name: f.name,
+        type: '__u8',
+        array: f.size,
         offset: f.offset,
         size: f.size,
         comment: comments[f.name],

@@ -7,22 +7,11 @@
 import type * as A from '../../grammar/ast.js';
 import { probeName } from '../2-analyze/probes.js';
 import { fieldShape } from '../2-analyze/tracepoint-fields.js';
-import { CAST_INTS, isStr, type Type } from '../2-analyze/types.js';
+import { CAST_INTS, intElem, isComposite, isPointer, isStr, sizeOf, type Type } from '../2-analyze/types.js';
 import { addr, arrow, bin, call, cast, dot, id, num, un, type CExpr } from './c-ir.js';
-import type { FnBuilder } from './fn-builder.js';
+import type { FnBuilder, IntVal } from './fn-builder.js';
 import { cIntType } from './layout.js';
-
-/**
- * An integer expression in C. Its C type is 64-bit (`__s64`/`__u64`) unless
- * `narrow`: small literals, comparisons and `!` are `int` in C, and C would do
- * `int` arithmetic on two of them (255 * 1000000000 overflows), so binary
- * arithmetic widens narrow operands first (.cap integers are 64-bit).
- */
-export interface IntVal {
-  e: CExpr;
-  unsigned: boolean;
-  narrow?: boolean;
-}
+import { compositeBytes, locate, readInt, strFrom } from './lower-memory.js';
 
 /** Where a string's bytes are: a pointer expression and its capacity, or literal bytes. */
 export type StrRef =
@@ -51,6 +40,12 @@ function wide(v: IntVal, ty: '__s64' | '__u64'): CExpr {
 }
 
 export function lowerInt(b: FnBuilder, e: A.Expr): IntVal {
+  const sub = b.inst.substitutes.get(e);
+  if (sub) return lowerInt(b, sub);
+  if ((e.kind === 'Field' && b.inst.members.has(e)) || (e.kind === 'Unary' && e.op === '*') || e.kind === 'Index') {
+    const loc = locate(b, e);
+    if (loc) return readInt(loc);
+  }
   switch (e.kind) {
     case 'Int':
       return e.value > 2n ** 63n - 1n ? u64(num(e.value, true)) : smallLiteral(e.value);
@@ -93,8 +88,15 @@ export function lowerInt(b: FnBuilder, e: A.Expr): IntVal {
     case 'Index':
       return lowerIndex(b, e);
     case 'Cast': {
-      const target = CAST_INTS[e.typeName]!;
       const inner = lowerInt(b, e.operand);
+      const t = typeIn(b, e);
+      // A pointer cast gives the address a type; the value is the same 64 bits.
+      if (t.k !== 'int' || t.to || t.bytes === 8)
+        return {
+          e: cast(t.k === 'int' && t.signed && !t.to ? '__s64' : '__u64', inner.e),
+          unsigned: !(t.k === 'int' && t.signed && !t.to),
+        };
+      const target = CAST_INTS[e.typeName] ?? { bytes: t.bytes, signed: t.signed };
       return {
         e: cast(target.signed ? '__s64' : '__u64', cast(cIntType(target.bytes, target.signed), inner.e)),
         unsigned: !target.signed,
@@ -120,7 +122,11 @@ export function lowerInt(b: FnBuilder, e: A.Expr): IntVal {
       return { e: { k: 'cond', c: c.e, t: arm(t), f: arm(f) }, unsigned };
     }
     case 'Call':
+      // kptr(e) / uptr(e): the same address, in another space.
+      if (e.name === 'kptr' || e.name === 'uptr') return lowerInt(b, e.args[0]!);
       throw new Error(`internal: call ${e.name}() is not an integer expression`);
+    case 'Sizeof':
+    case 'Tuple':
     case 'Str':
     case 'Error':
       throw new Error(`internal: ${e.kind} in integer context`);
@@ -163,6 +169,8 @@ function builtinInt(b: FnBuilder, e: A.IdentExpr): IntVal {
       return u64({ k: 'member', e: id('capc_ro'), field: 'cpid', arrow: false });
     case 'cgroup':
       return u64(call('capc_cgroup'));
+    case 'curtask':
+      return u64(b.ctxValue('curtask', '__u64', cast('__u64', call('bpf_get_current_task_btf'))));
     case 'retval': {
       const a = b.inst.attach;
       if (a.kind === 'fentry')
@@ -205,8 +213,9 @@ function lowerIndex(b: FnBuilder, e: A.IndexExpr): IntVal {
   const t = typeIn(b, e.object);
   if (t.k !== 'array' || e.object.kind !== 'Field') throw new Error('internal: index of a non-array');
   const f = b.inst.fields.get(e.object)!;
-  const elem = cIntType(t.elem.bytes, t.elem.signed);
-  const wide = t.elem.signed ? '__s64' : '__u64';
+  const el = intElem(t);
+  const elem = cIntType(el.bytes, el.signed);
+  const wide = el.signed ? '__s64' : '__u64';
   if (!t.count) {
     // __data_loc: low 16 bits the offset of the array in the record, high 16 its length in bytes.
     return {
@@ -219,23 +228,23 @@ function lowerIndex(b: FnBuilder, e: A.IndexExpr): IntVal {
             cast('void *', id('ctx')),
             arrow(id('ctx'), e.object.field),
             lowerInt(b, e.index).e,
-            num(t.elem.bytes),
+            num(el.bytes),
           ),
         ),
       ),
-      unsigned: !t.elem.signed,
+      unsigned: !el.signed,
     };
   }
-  if (e.index.kind === 'Int' && f.offset % t.elem.bytes === 0)
+  if (e.index.kind === 'Int' && f.offset % el.bytes === 0)
     return {
       e: cast(wide, { k: 'index', e: arrow(id('ctx'), e.object.field), i: num(e.index.value) }),
-      unsigned: !t.elem.signed,
+      unsigned: !el.signed,
     };
   const i = lowerInt(b, e.index);
   const base = { k: 'bin' as const, op: '+', l: cast('void *', id('ctx')), r: num(f.offset) };
   return {
-    e: cast(wide, cast(elem, call('capc_read_elem', base, i.e, num(t.count), num(t.elem.bytes)))),
-    unsigned: !t.elem.signed,
+    e: cast(wide, cast(elem, call('capc_read_elem', base, i.e, num(t.count), num(el.bytes)))),
+    unsigned: !el.signed,
   };
 }
 
@@ -243,11 +252,30 @@ const COMPARE = new Set(['==', '!=', '<', '>', '<=', '>=']);
 
 function binary(b: FnBuilder, e: A.BinaryExpr): IntVal {
   const lt = typeIn(b, e.left);
+  const rt = typeIn(b, e.right);
   if (isStr(lt)) {
     const eq = strEquals(lowerStrRef(b, e.left), lowerStrRef(b, e.right));
     return narrowInt(e.op === '==' ? eq : un('!', eq));
   }
+  if (isComposite(lt)) {
+    // Records, tuples and arrays: byte for byte (R6: a loop of a constant length).
+    const eq = call('capc_memeq', compositeBytes(b, e.left), compositeBytes(b, e.right), num(sizeOf(lt)));
+    return narrowInt(e.op === '==' ? eq : un('!', eq));
+  }
+  if ((e.op === '+' || e.op === '-') && (isPointer(lt) || isPointer(rt))) return pointerArith(b, e, lt, rt);
   return arith(e.op, lowerInt(b, e.left), lowerInt(b, e.right), literalOf(e.left), literalOf(e.right));
+}
+
+/** `p + n`, `n + p`, `p - n`: n elements of the pointee; `p - q`: elements between them. */
+function pointerArith(b: FnBuilder, e: A.BinaryExpr, lt: Type, rt: Type): IntVal {
+  const l = lowerInt(b, e.left);
+  const r = lowerInt(b, e.right);
+  const scale = (t: Type) => (isPointer(t) && t.to.k !== 'void' ? Math.max(1, sizeOf(t.to)) : 1);
+  if (isPointer(lt) && isPointer(rt))
+    return { e: bin('/', bin('-', cast('__s64', l.e), cast('__s64', r.e)), num(scale(lt))), unsigned: false };
+  const [p, n, s] = isPointer(lt) ? [l, r, scale(lt)] : [r, l, scale(rt)];
+  const offset = s === 1 ? cast('__s64', n.e) : bin('*', cast('__s64', n.e), num(s));
+  return { e: bin(e.op, cast('__u64', p.e), cast('__u64', offset)), unsigned: true };
 }
 
 /**
@@ -314,8 +342,12 @@ function strEquals(x: StrRef, y: StrRef): CExpr {
 
 /** Where a string expression's bytes are, materialising it in scratch when it must be computed. */
 export function lowerStrRef(b: FnBuilder, e: A.Expr): StrRef {
+  const sub = b.inst.substitutes.get(e);
+  if (sub) return lowerStrRef(b, sub);
   const t = typeIn(b, e);
   if (!isStr(t)) throw new Error('internal: not a string');
+  const loc = e.kind === 'Field' || e.kind === 'Index' || e.kind === 'Unary' ? locate(b, e) : undefined;
+  if (loc?.ref) return { ptr: loc.ref.ptr, size: t.size };
   switch (e.kind) {
     case 'Str':
       return { literal: e.value, size: e.value.length + 1 };
@@ -334,9 +366,9 @@ export function lowerStrRef(b: FnBuilder, e: A.Expr): StrRef {
       if (e.index !== '#') return literalRef(b.res.positional[e.index - 1] ?? '');
       break;
     case 'Field': {
-      const f = b.inst.fields.get(e)!;
-      const shape = fieldShape(f);
-      if (shape.shape === 'char-array') return { ptr: arrow(id('ctx'), e.field), size: shape.length };
+      const f = b.inst.fields.get(e);
+      const shape = f && fieldShape(f);
+      if (shape?.shape === 'char-array') return { ptr: arrow(id('ctx'), e.field), size: shape.length };
       break;
     }
     default:
@@ -370,6 +402,12 @@ export function strVarSlot(b: FnBuilder, name: string, size: number): CExpr {
 
 /** Write string expression `e` into `dst` (a char array of `size` bytes), NUL-terminated. */
 export function lowerStrInto(b: FnBuilder, e: A.Expr, dst: CExpr, size: number): void {
+  const sub = b.inst.substitutes.get(e);
+  if (sub) return lowerStrInto(b, sub, dst, size);
+  if ((e.kind === 'Field' && b.inst.members.has(e)) || e.kind === 'Index' || (e.kind === 'Unary' && e.op === '*')) {
+    const loc = locate(b, e);
+    if (loc) return strFrom(b, loc, dst, size);
+  }
   if (e.kind === 'Call' && e.name === 'str') {
     const info = b.inst.calls.get(e);
     if (info && info.fn === 'str') {
@@ -393,7 +431,7 @@ export function lowerStrInto(b: FnBuilder, e: A.Expr, dst: CExpr, size: number):
     b.emit({ k: 'expr', e: call('bpf_get_current_comm', dst, num(16)) });
     return;
   }
-  if (e.kind === 'Field') {
+  if (e.kind === 'Field' && b.inst.fields.has(e)) {
     const f = b.inst.fields.get(e)!;
     const shape = fieldShape(f).shape;
     if (shape === 'data-loc-string') {

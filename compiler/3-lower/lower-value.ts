@@ -7,8 +7,10 @@ import type * as A from '../../grammar/ast.js';
 import { probeKind } from '../2-analyze/probes.js';
 import { addr, arrow, call, cast, id, num, type CExpr } from './c-ir.js';
 import type { FnBuilder } from './fn-builder.js';
+import { sizeOf } from '../2-analyze/types.js';
 import type { FieldKind } from './layout.js';
 import { lowerInt, lowerStrInto } from './lower-expr.js';
+import { lowerCompositeInto } from './lower-memory.js';
 import { STATS_MAP } from './resources.js';
 import { r4BoundedRead } from './rules.js';
 
@@ -24,6 +26,9 @@ export function lowerFieldInto(b: FnBuilder, e: A.Expr, member: Member, name: st
     case 'str':
     case 'bytes':
       lowerStrInto(b, e, dst, what.size);
+      return;
+    case 'value':
+      lowerCompositeInto(b, e, dst);
       return;
     case 'buf':
       return lowerBuf(b, e, member(`${name}_len`), dst, what.size);
@@ -121,7 +126,7 @@ function lowerInet(b: FnBuilder, e: A.Expr, dst: CExpr): void {
     const f = b.inst.fields.get(a)!;
     b.emit({
       k: 'expr',
-      e: call('capc_inet_bytes', addr(dst), af, fieldAddress(f.offset), num(t.count * t.elem.bytes)),
+      e: call('capc_inet_bytes', addr(dst), af, fieldAddress(f.offset), num(t.count * sizeOf(t.elem))),
     });
     return;
   }

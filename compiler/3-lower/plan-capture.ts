@@ -44,6 +44,8 @@ export function planCapture(program: AnalyzedProgram, host: Host): AnalyzedProgr
       types: new Map(),
       calls: new Map(),
       fields: new Map(),
+      members: new Map(),
+      substitutes: new Map(),
       vars: new Map(),
       closeFor: { family, sig },
     });

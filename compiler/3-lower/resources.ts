@@ -4,12 +4,14 @@
 // rings, and the per-CPU scratch area (R5). It produces the matching C
 // declarations and manifest entries together, so they agree.
 import type { AnalyzedProgram, CaptureSite, MapInfo } from '../2-analyze/analyzed.js';
-import { isStr, type Type } from '../2-analyze/types.js';
+import type { TypeTable } from '../2-analyze/type-table.js';
+import { alignOf, isComposite, isStr, sizeOf, typeName as typeNameOf, type Type } from '../2-analyze/types.js';
 import type { LayoutField, ManifestCounter, ManifestEvent, ManifestMap, ManifestRing } from '../manifest.js';
 import { EVENT_HEADER_SIZE } from '../manifest.js';
 import type { CField, CMapDecl, CStruct } from './c-ir.js';
 import { layoutStruct, toCStruct, type FieldKind, type FieldSpec, type StructLayout } from './layout.js';
 import { r8PerCpu } from './rules.js';
+import { valueTypeOf } from './value-types.js';
 
 export const EVENTS_RING = 'capc_events';
 export const CTL_RING = 'capc_ctl';
@@ -42,6 +44,8 @@ export function toLayoutFields(l: StructLayout): LayoutField[] {
         return { ...base, type: 'str' };
       case 'ustack':
         return { ...base, type: 'ustack', stackMap: w.stackMap, frames: w.frames };
+      case 'value':
+        return { ...base, type: 'value', value: w.value };
       default:
         return { ...base, type: w.kind };
     }
@@ -49,8 +53,12 @@ export function toLayoutFields(l: StructLayout): LayoutField[] {
 }
 
 /** Field kind of a value of type `t` (ustack needs Resources.fieldKind: it names a stack map). */
-export function fieldKindOf(t: Type, keepWidth = false): FieldKind {
+export function fieldKindOf(t: Type, keepWidth = false, types?: TypeTable): FieldKind {
   if (isStr(t)) return { kind: 'str', size: t.size };
+  if (isComposite(t)) {
+    if (!types) throw new Error('internal: a composite field needs the type table');
+    return { kind: 'value', size: sizeOf(t), align: alignOf(t), value: valueTypeOf(t, types) };
+  }
   // Records keep an integer's declared width (printf formats it as C would); keys widen to 64 bits.
   if (t.k === 'int')
     return { kind: 'int', bytes: keepWidth && !t.literal ? t.bytes : 8, signed: t.signed || !!t.literal };
@@ -110,7 +118,7 @@ export class Resources {
   /** Field kind of a value of type `t`; a stack gets the stack map of its depth. `record`: keep integer widths. */
   fieldKind(t: Type, record = false): FieldKind {
     if (t.k === 'ustack') return { kind: 'ustack', frames: t.frames, stackMap: this.stackMap(t.frames).name };
-    return fieldKindOf(t, record);
+    return fieldKindOf(t, record, this.program.types);
   }
 
   /** The stack trace map for stacks of `frames` frames (value: frames * 8 bytes). */
@@ -144,7 +152,19 @@ export class Resources {
     let valueSize = 8;
     if (info.kind === 'avg' || info.kind === 'stats') [valueType, valueSize] = ['struct capc_avg', 16];
     else if (info.kind === 'min' || info.kind === 'max') [valueType, valueSize] = ['struct capc_minmax', 16];
-    else if (info.kind === 'str') {
+    else if (info.kind === 'value') {
+      const t = info.valueType!;
+      valueSize = sizeOf(t);
+      valueType = `struct capc_val_${cName}`;
+      this.structs.push(
+        toCStruct(
+          `capc_val_${cName}`,
+          layoutStruct([{ name: 'v', what: this.fieldKind(t) }]),
+          `value of ${info.name}: ${typeNameOf(t)}`,
+        ),
+      );
+      valueSize = Math.max(8, Math.ceil(valueSize / 8) * 8);
+    } else if (info.kind === 'str') {
       valueSize = info.strSize ?? this.program.config.strlen;
       valueType = `struct capc_val_${cName}`;
       this.structs.push(
@@ -157,7 +177,14 @@ export class Resources {
       valueSize = Math.max(8, Math.ceil(valueSize / 8) * 8);
     }
     this.userMaps.set(info.name, { info, cName, keyStruct, keyLayout, valueType, valueSize, perCpu, fullCounter });
-    const what = info.kind === 'int' ? 'plain integer' : info.kind === 'str' ? 'string' : `${info.kind}()`;
+    const what =
+      info.kind === 'int'
+        ? 'plain integer'
+        : info.kind === 'str'
+          ? 'string'
+          : info.kind === 'value'
+            ? typeNameOf(info.valueType!)
+            : `${info.kind}()`;
     this.maps.push({
       name: cName,
       type: perCpu ? 'BPF_MAP_TYPE_PERCPU_HASH' : 'BPF_MAP_TYPE_HASH',
@@ -278,6 +305,7 @@ export class Resources {
         fullCounter: m.fullCounter,
       };
       if (bucket) out.bucket = { offset: bucket.offset };
+      if (m.info.kind === 'value') out.value = valueTypeOf(m.info.valueType!, this.program.types);
       if (m.info.lhist) out.lhist = { ...m.info.lhist };
       return out;
     });

@@ -4,7 +4,7 @@
 // and decodes keys with the layouts from the manifest. Text is not made here:
 // a buf() key's text comes from the Formatters the caller passes.
 import type { ManifestMap } from '../../compiler/index.js';
-import { readField } from '../events/decode.js';
+import { isComposite, readField } from '../events/decode.js';
 import type { Formatters } from '../events/formatters.js';
 import { ResolvedPart, type KeyPart, type MapEntry, type MapSnapshot } from '../events/model.js';
 import type { ValueResolver } from '../events/resolve.js';
@@ -32,6 +32,7 @@ export function decodeKey(m: ManifestMap, key: Buffer, fmt: Formatters, resolver
   return m.key.fields.map((f) => {
     const v = readField(f, key, view, f.offset, resolver);
     // buf() keys print as %r does: printable bytes as they are, others \xNN.
+    if (isComposite(v)) return new ResolvedPart(fmt.valueText(v.value, v.bytes, 'key'));
     if (typeof v === 'object' && !Buffer.isBuffer(v) && 'buf' in v) return new ResolvedPart(fmt.bufText(v.buf));
     return v;
   });
@@ -41,7 +42,7 @@ export function decodeKey(m: ManifestMap, key: Buffer, fmt: Formatters, resolver
 function combine(
   m: ManifestMap,
   value: Buffer,
-): MapEntry['value'] | { avg: { count: bigint; total: bigint } } | { str: Buffer } {
+): MapEntry['value'] | { avg: { count: bigint; total: bigint } } | { str: Buffer } | { raw: Buffer } {
   const slot = Math.ceil(m.valueSize / 8) * 8;
   const n = m.perCpu ? possibleCpus() : 1;
   switch (m.kind) {
@@ -67,6 +68,8 @@ function combine(
     }
     case 'str':
       return { str: Buffer.from(value.subarray(0, m.valueSize)) };
+    case 'value':
+      return { raw: Buffer.from(value.subarray(0, m.valueSize)) };
     default:
       return m.perCpu
         ? sumPerCpu(value, m.valueSigned)
@@ -98,6 +101,7 @@ export function readMap(fd: number, m: ManifestMap, fmt: Formatters, resolver?: 
   const keyed = !!m.key && m.key.fields.length > 0;
   const snap: MapSnapshot = { name: m.name, kind: m.kind, keyed, entries: [] };
   if (m.lhist) snap.lhist = { ...m.lhist };
+  if (m.value) snap.value = m.value;
   if (m.bucket) {
     // hist/lhist: one entry per (key, bucket); gather the buckets of each key.
     const nb = m.lhist ? Math.floor((m.lhist.max - m.lhist.min) / m.lhist.step) + 2 : HIST_BUCKETS;
@@ -128,7 +132,8 @@ export function readMap(fd: number, m: ManifestMap, fmt: Formatters, resolver?: 
     else if ('avg' in v) {
       entry.avg = v.avg;
       entry.value = v.avg.count ? v.avg.total / v.avg.count : 0n;
-    } else entry.str = v.str;
+    } else if ('raw' in v) entry.raw = v.raw;
+    else entry.str = v.str;
     snap.entries.push(entry);
   }
   return snap;

@@ -1,7 +1,7 @@
 // runtime/events/model.ts — the one event model every output consumes (text,
 // JSON lines, and the terminal UI). The session produces these; renderers
 // never look at raw records or the manifest.
-import type { ManifestMapKind } from '../../compiler/index.js';
+import type { ManifestMapKind, ValueType } from '../../compiler/index.js';
 
 /**
  * A value capc resolved for printing: a symbol, an address (ntop), or a stack
@@ -19,8 +19,14 @@ export class ResolvedPart {
 
 export type KeyPart = bigint | Buffer | ResolvedPart;
 
-/** A decoded field: an integer, a string's bytes, a resolved value (symbol, stack, address), or buf() bytes. */
-export type PrintfValue = bigint | Buffer | ResolvedPart | { buf: Buffer };
+/** A record, tuple or array: its bytes and their layout (printed by runtime/format/values.ts). */
+export interface CompositeValue {
+  value: ValueType;
+  bytes: Buffer;
+}
+
+/** A decoded field: an integer, a string's bytes, a resolved value (symbol, stack, address), buf() bytes, or a composite. */
+export type PrintfValue = bigint | Buffer | ResolvedPart | { buf: Buffer } | CompositeValue;
 
 export interface MapEntry {
   key: KeyPart[];
@@ -35,6 +41,8 @@ export interface MapEntry {
   buckets?: bigint[];
   /** str: the string's bytes. */
   str?: Buffer;
+  /** value: the record, tuple or array's bytes (laid out as the snapshot's `value`). */
+  raw?: Buffer;
 }
 
 export interface MapSnapshot {
@@ -45,6 +53,8 @@ export interface MapSnapshot {
   entries: MapEntry[];
   /** lhist: the range, for bucket labels. */
   lhist?: { min: number; max: number; step: number };
+  /** value maps: the layout of each entry's value. */
+  value?: ValueType;
 }
 
 /** A captured connection, as the reader knows it. */

@@ -9,6 +9,7 @@ import type { KeyPart, MapEntry, MapSnapshot } from '../events/model.js';
 import { ResolvedPart } from '../events/model.js';
 import { histJson, histRows } from './hist.js';
 import { cstr } from './printf.js';
+import { valueJson as compositeJson, valueText as compositeText } from './values.js';
 
 export interface PrintOptions {
   top?: number;
@@ -51,7 +52,7 @@ function compareKeys(a: KeyPart[], b: KeyPart[]): number {
 
 /** Ascending by value, ties by key (bpftrace's order, made deterministic); strings by key. */
 export function sortedEntries(m: MapSnapshot): MapEntry[] {
-  if (m.kind === 'str') return [...m.entries].sort((a, b) => compareKeys(a.key, b.key));
+  if (m.kind === 'str' || m.kind === 'value') return [...m.entries].sort((a, b) => compareKeys(a.key, b.key));
   return [...m.entries].sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : compareKeys(a.key, b.key)));
 }
 
@@ -77,6 +78,8 @@ function valueText(m: MapSnapshot, e: MapEntry, div: bigint): string {
     }
     case 'str':
       return cstr(e.str ?? Buffer.alloc(0)).toString('latin1');
+    case 'value':
+      return m.value && e.raw ? compositeText(m.value, e.raw) : '';
     default:
       return String(e.value / div);
   }
@@ -120,6 +123,8 @@ function entryJson(m: MapSnapshot, e: MapEntry, div: bigint): string {
     }
     case 'str':
       return jsonValue(cstr(e.str ?? Buffer.alloc(0)).toString('utf8'));
+    case 'value':
+      return m.value && e.raw ? compositeJson(m.value, e.raw) : 'null';
     default:
       return (e.value / div).toString();
   }
