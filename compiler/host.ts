@@ -145,6 +145,8 @@ export interface Host {
    * typedef NAME; undefined when the kernel has none (or no BTF).
    */
   kernelType(name: string): CTypeDecl | undefined;
+  /** The value of a kernel enum constant (`TCP_ESTABLISHED`) from BTF, as decimal text. */
+  kernelConstant(name: string): string | undefined;
   /**
    * The C definitions of a script, laid out by clang: `text` is the C as the
    * script wrote it (with #line markers naming the script's lines), `names`

@@ -72,9 +72,9 @@ export class TypeTable {
     return !!this.script?.functionMacros.includes(name);
   }
 
-  /** An enum constant the script's C defines. */
+  /** An enum constant the script's C defines, or else the kernel's (BTF). */
   constant(name: string): bigint | undefined {
-    const v = this.script?.constants[name];
+    const v = this.script?.constants[name] ?? this.host.kernelConstant(name);
     return v === undefined ? undefined : BigInt(v);
   }
 

@@ -22,7 +22,9 @@ import { clangPath, clangVersion } from './environment.js';
 export const SCRIPT_MARK = 'capc-script';
 
 /** Defined for the definitions, as bpftrace defines it when the kernel has BTF (tools test it). */
-const PRELUDE = '#define BPFTRACE_HAVE_BTF 1\n#define __CAPC_STR2(x) #x\n#define __CAPC_STR(x) __CAPC_STR2(x)\n';
+// The anchor keeps one type in the object, so definitions that #if away to nothing still have debug information.
+const PRELUDE =
+  '#define BPFTRACE_HAVE_BTF 1\n#define __CAPC_STR2(x) #x\n#define __CAPC_STR(x) __CAPC_STR2(x)\nstruct __capc_anchor { int a; };\n';
 const FLAGS = ['-g', '-fno-eliminate-unused-debug-types', '-w', '-fPIC', '-shared', '-nostdlib'];
 
 let tempBase: string | undefined;
@@ -68,7 +70,14 @@ export function readCDefinitions(text: string, names: string[]): CDefinitions {
   const { file } = entryFile(text, names);
   const hit = cachedEntry(file);
   if (hit) return hit.result;
-  const { result, deps } = compile(text, names);
+  let built: { result: CDefinitions; deps: string[] };
+  try {
+    built = compile(text, names);
+  } catch (e) {
+    // clang missing, a temporary directory refused...: said at the definitions, never an internal error.
+    return { ok: false, errors: [{ line: 0, col: 0, message: (e as Error).message.split('\n')[0]! }] };
+  }
+  const { result, deps } = built;
   if (file) {
     try {
       writeCacheFile(file, JSON.stringify({ version: 1, deps: deps.map((f) => ({ file: f, id: fileId(f) })), result }));

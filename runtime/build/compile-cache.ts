@@ -228,6 +228,9 @@ export class RecordingHost implements Host {
   kernelType(name: string): CTypeDecl | undefined {
     return this.record('kernelType', [name], this.inner.kernelType(name));
   }
+  kernelConstant(name: string): string | undefined {
+    return this.record('kernelConstant', [name], this.inner.kernelConstant(name));
+  }
   cDefinitions(text: string, names: string[]): CDefinitions {
     return this.record('cDefinitions', [text, names.join(',')], this.inner.cDefinitions(text, names));
   }
@@ -272,6 +275,7 @@ function fingerprintOf(call: HostCall, answer?: unknown): string {
     case 'rawTracepointArgs':
     case 'kernelFunctionProto':
     case 'kernelType':
+    case 'kernelConstant':
       // The kernel's BTF cannot change while it runs.
       return kernelKey();
     case 'dwarfFunction':

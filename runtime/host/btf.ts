@@ -213,6 +213,32 @@ export class Btf {
     }
   }
 
+  private constants: Map<string, string> | undefined;
+
+  /** A kernel enum constant's value (the first enum that defines the name). */
+  kernelConstant(name: string): string | undefined {
+    if (!this.constants) {
+      this.constants = new Map();
+      for (const t of this.types) {
+        if (t.kind !== KIND.ENUM && t.kind !== KIND.ENUM64) continue;
+        const signed = t.info >>> 31 === 1;
+        for (let i = 0; i < t.vlen; i++) {
+          const o = t.off + i * (t.kind === KIND.ENUM ? 8 : 12);
+          const n = this.str(this.buf.readUInt32LE(o));
+          if (this.constants.has(n)) continue;
+          let v: bigint;
+          if (t.kind === KIND.ENUM) v = BigInt(signed ? this.buf.readInt32LE(o + 4) : this.buf.readUInt32LE(o + 4));
+          else {
+            v = (BigInt(this.buf.readUInt32LE(o + 8)) << 32n) | BigInt(this.buf.readUInt32LE(o + 4));
+            if (signed) v = BigInt.asIntN(64, v);
+          }
+          this.constants.set(n, String(v));
+        }
+      }
+    }
+    return this.constants.get(name);
+  }
+
   /** The type behind qualifiers and typedefs. */
   private peel(id: number): RawType | undefined {
     for (let i = 0; i < 32; i++) {

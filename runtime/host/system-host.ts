@@ -92,6 +92,9 @@ export class SystemHost implements Host {
   kernelType(name: string): CTypeDecl | undefined {
     return this.btf()?.kernelType(name);
   }
+  kernelConstant(name: string): string | undefined {
+    return this.btf()?.kernelConstant(name);
+  }
   cDefinitions(_text: string, _names: string[]): CDefinitions {
     return { ok: false, errors: [{ line: 0, col: 0, message: 'C definitions are read when a program is built' }] };
   }
