@@ -48,7 +48,7 @@ export function checkCast(e: A.CastExpr, cx: CheckContext, checkExpr: CheckExpr)
   const space: AddressSpace = t.k === 'int' && t.space ? t.space : defaultSpace(t, cx);
   const r = cx.types.resolve(e.typeName, e.pointer, space, probedBinary(cx));
   if (!r.ok) {
-    cx.bag.add('E0316', r.why, e.typeSpan ?? e.span, didYouMean(e.typeName.replace(/^\w+ /, ''), r.candidates));
+    cx.bag.add('E0316', r.why, e.typeSpan ?? e.span, didYouMean(e.typeName, r.candidates));
     return ERROR;
   }
   if (t.k === 'error') return ERROR;
@@ -73,13 +73,14 @@ export function checkCast(e: A.CastExpr, cx: CheckContext, checkExpr: CheckExpr)
 /**
  * E0319: a user address read with a kernel type the script did not define
  * (it came from the kernel's BTF), unless the script said where it points
- * with kptr()/uptr(). The reader follows the address space, so such a read
+ * with kptr()/uptr() or the address is already known to be a kernel one
+ * (curtask, a pointer read out of a kernel struct). The reader follows the address space, so such a read
  * would otherwise fail, or read the wrong memory, only at run time.
  */
 function checkSpace(e: A.CastExpr, from: IntType, to: IntType, cx: CheckContext): boolean {
   let base: Type = to;
   while (base.k === 'int' && base.to) base = base.to;
-  if (base.k !== 'record' || !base.key.startsWith('btf:') || from.spaceSet) return true;
+  if (base.k !== 'record' || !base.key.startsWith('btf:') || from.spaceSet || from.space === 'kernel') return true;
   if (from.space !== 'user' && !(kindOf(cx) === 'uprobe' || kindOf(cx) === 'uretprobe' || kindOf(cx) === 'usdt'))
     return true;
   cx.bag.add(
@@ -207,7 +208,34 @@ export function checkIndexOf(e: A.IndexExpr, obj: Type, i: Type, cx: CheckContex
     cx.bag.add('E0302', `index ${e.index.value} is out of range: the array has ${obj.count} elements`, e.index.span);
     return ERROR;
   }
+  if (obj.count === 0 && e.index.kind !== 'Int' && !throughPointer(e.object, cx)) {
+    cx.bag.add(
+      'E0320',
+      `${typeName(obj)} has no length capc knows, so a variable index into it cannot be bounded`,
+      e.index.span,
+      'use a constant index, or read it through a pointer to its element type: ((int32 *)p)[i]',
+    );
+    return ERROR;
+  }
   return obj.elem;
+}
+
+/** Whether `e` is memory reached through a pointer (`p->a`, `(*p).a`, `p[i].a`), where any index is an address. */
+function throughPointer(e: A.Expr, cx: CheckContext): boolean {
+  switch (e.kind) {
+    case 'Unary':
+      return e.op === '*';
+    case 'Field': {
+      const t = cx.inst.types.get(e.object);
+      return (!!t && isPointer(t)) || (cx.inst.members.has(e) && throughPointer(e.object, cx));
+    }
+    case 'Index': {
+      const t = cx.inst.types.get(e.object);
+      return (!!t && isPointer(t)) || throughPointer(e.object, cx);
+    }
+    default:
+      return false;
+  }
 }
 
 /** `sizeof(TYPE)` / `sizeof(EXPR)`: a constant (recorded as the integer literal it stands for). */
@@ -217,7 +245,7 @@ export function checkSizeof(e: A.SizeofExpr, cx: CheckContext, checkExpr: CheckE
     const words = e.typeName ?? (e.expr as A.IdentExpr).name;
     const r = cx.types.resolve(words, e.pointer, 'kernel', probedBinary(cx));
     if (!r.ok) {
-      cx.bag.add('E0316', r.why, e.span, didYouMean(words.replace(/^\w+ /, ''), r.candidates));
+      cx.bag.add('E0316', r.why, e.span, didYouMean(words, r.candidates));
       return ERROR;
     }
     size = r.type.k === 'void' ? 1 : sizeOf(r.type);
