@@ -45,7 +45,7 @@ export type CTypeRef =
       bytes: 1 | 2 | 4 | 8;
       signed: boolean;
       name?: string;
-      /** a char type: arrays of it are strings */ char?: boolean;
+      /** plain `char`: arrays of it are strings */ char?: boolean;
     }
   | { k: 'bool' }
   | { k: 'enum'; name: string; bytes: 1 | 2 | 4 | 8; signed: boolean }

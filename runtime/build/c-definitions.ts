@@ -35,8 +35,11 @@ interface CacheEntry {
   result: CDefinitions;
 }
 
+/** Changes whenever what is read out of clang's answer changes, so older cache entries are not used. */
+const READER_VERSION = 2;
+
 function entryFile(text: string, names: string[]): { key: string; file: string | undefined } {
-  const key = sha([text, names.join(','), clangVersion(), FLAGS.join(' ')].join('\0')).slice(0, 32);
+  const key = sha([READER_VERSION, text, names.join(','), clangVersion(), FLAGS.join(' ')].join('\0')).slice(0, 32);
   const dir = cacheSubdir('cdefs');
   return { key, file: dir && path.join(dir, `${key}.json`) };
 }
@@ -110,7 +113,7 @@ function compile(text: string, names: string[]): { result: CDefinitions; deps: s
       const pending = dwarf.typeNames();
       for (let i = 0; i < pending.length && i < 100000; i++) {
         const name = pending[i]!;
-        if (types[name]) continue;
+        if (types[name] || name === 'struct __capc_anchor') continue;
         const decl = dwarf.type(name);
         if (!decl) continue;
         types[name] = decl;

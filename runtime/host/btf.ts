@@ -276,7 +276,8 @@ export class Btf {
           bytes,
           signed: (enc & 1) === 1,
           name: t.name,
-          ...(enc & 2 || /char$/.test(t.name) ? { char: true } : {}),
+          // Plain `char` arrays are strings (bpftrace's rule); signed/unsigned char arrays are arrays of bytes.
+          ...(t.name === 'char' ? { char: true } : {}),
         };
       }
       case KIND.PTR:

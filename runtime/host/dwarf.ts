@@ -205,7 +205,8 @@ export class DwarfFile {
         if (enc === DW_ATE.boolean) return { k: 'bool' };
         if (enc === DW_ATE.float || (bytes !== 1 && bytes !== 2 && bytes !== 4 && bytes !== 8))
           return { k: 'other', name: name ?? '?', bytes };
-        const char = enc === DW_ATE.signed_char || enc === DW_ATE.unsigned_char;
+        // Plain `char` arrays are strings (bpftrace's rule); signed/unsigned char arrays are arrays of bytes.
+        const char = (enc === DW_ATE.signed_char || enc === DW_ATE.unsigned_char) && name === 'char';
         const signed = enc === DW_ATE.signed || enc === DW_ATE.signed_char;
         return { k: 'int', bytes, signed, name: name ?? undefined, ...(char ? { char: true } : {}) };
       }
