@@ -401,7 +401,10 @@ class Builder {
     if (int) {
       const value = parseIntLiteral(int.image);
       if (value === undefined || value >= 2n ** 64n) {
-        this.problems.push({ kind: 'bad-int', message: `integer literal ${int.image} does not fit in 64 bits`, span });
+        const why = /^0[\d_]*[89]/.test(int.image)
+          ? 'is not octal (a leading 0 makes it octal)'
+          : 'does not fit in 64 bits';
+        this.problems.push({ kind: 'bad-int', message: `integer literal ${int.image} ${why}`, span });
         return { kind: 'Int', value: 0n, text: int.image, span };
       }
       return { kind: 'Int', value, text: int.image, span };
