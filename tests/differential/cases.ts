@@ -17,6 +17,7 @@
 
 import { FUNCTION_CASES } from './cases-functions.js';
 import { MAP_CASES } from './cases-maps.js';
+import { TYPE_CASES } from './cases-types.js';
 import { LINGER, type Case } from './case.js';
 
 export type { Case } from './case.js';
@@ -24,6 +25,7 @@ export type { Case } from './case.js';
 export const CASES: Case[] = [
   ...MAP_CASES,
   ...FUNCTION_CASES,
+  ...TYPE_CASES,
   // ---- probes -------------------------------------------------------------
   {
     name: 'tracepoint wildcard, args, and hist of write sizes',

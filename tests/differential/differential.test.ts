@@ -14,10 +14,11 @@ import { CASES, type Case } from './cases.js';
 import { dropBlankLines, runBpftrace, runCapcTool, sortJsonTies, sortTies, type Invocation } from './harness.js';
 import { compareHistograms } from './histograms.js';
 
-/** `$W` the workload, `$C` its task name (comm: 15 characters), `$T` the fixtures' target dir. */
+/** `$W` the workload, `$C` its task name (comm: 15 characters), `$T` the fixtures' target dir, `$Y` the types target. */
 const fill = (s: string, w: string) =>
   s
     .replaceAll('$W', w)
+    .replaceAll('$Y', s.includes('$Y') ? buildTarget('types') : '$Y')
     .replaceAll('$C', path.basename(w).slice(0, 15))
     .replaceAll('$T', path.join(repoRoot, 'tests', 'fixtures', 'targets'));
 
