@@ -6,6 +6,8 @@ import path from 'node:path';
 import { repoRoot } from '../tests/support/paths.js';
 import { machine, tool } from './lib.js';
 import { consumerBench } from './consumer.js';
+import { decodeScenarioBench, decoderBench } from './decode.js';
+import { exportsBench } from './exports.js';
 import { overheadBench } from './overhead.js';
 import { perHitBench } from './perhit.js';
 import { rampBench } from './ramp.js';
@@ -27,6 +29,13 @@ const BENCHES: { name: string; what: string; run: () => Promise<string> }[] = [
   { name: 'ramp', what: 'capture rate ramp', run: () => rampBench() },
   { name: 'overhead', what: 'traced-process overhead', run: () => overheadBench(Math.max(1, Math.round(runs / 2))) },
   { name: 'tui', what: 'terminal UI under load', run: () => tuiBench() },
+  {
+    name: 'decoders',
+    what: 'protocol decoders in isolation',
+    run: () => decoderBench(Math.max(1, Math.round(runs / 2))),
+  },
+  { name: 'decode-seed000', what: 'seed 000 with decoding (MariaDB, PostgreSQL)', run: () => decodeScenarioBench() },
+  { name: 'exports', what: 'pcapng, Prometheus and OTLP exports at 100k events/s', run: () => exportsBench(runs) },
 ];
 const unknown = only.filter((n) => !BENCHES.some((b) => b.name === n));
 if (unknown.length) {

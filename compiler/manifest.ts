@@ -10,7 +10,7 @@
 // the previous one; the runtime checks it before loading (manifestProblem).
 import type { Span } from '../diagnostics/source.js';
 
-export const MANIFEST_VERSION = 3;
+export const MANIFEST_VERSION = 5;
 
 /** Why this capc cannot use `m` (another manifest version, or not a manifest), or undefined when it can. */
 export function manifestProblem(m: unknown): string | undefined {
@@ -28,6 +28,9 @@ export type Conv = 'd' | 'i' | 'u' | 'x' | 'X' | 'o' | 'c' | 's' | 'p' | 'r' | '
 export type FormatSegment =
   /** Literal bytes, as a latin1 string (one char per byte). */
   { lit: string } | { conv: Conv; flags: string; width?: number; precision?: number; arg: number };
+
+/** Protocols the runtime decodes from captured streams (`-> decode(...)`, `--decode`). */
+export const DECODE_PROTOCOLS = ['postgres', 'mysql', 'http', 'redis'] as const;
 
 export interface Manifest {
   version: typeof MANIFEST_VERSION;
@@ -55,7 +58,8 @@ export const CAPTURE_RECORD = {
 export const CAPTURE_KIND = { data: 0, close: 1, final: 2 } as const;
 
 export interface ManifestCapture {
-  sink: { kind: 'ringbuf' | 'perfbuf'; map: string; size: number };
+  /** `pcapng`: the kernel side is a ring buffer; capc also writes the streams to this file (`-> pcapng("FILE")`). */
+  sink: { kind: 'ringbuf' | 'perfbuf'; map: string; size: number; pcapng?: string };
   /** raw_tp program capc runs (BPF_PROG_TEST_RUN) to flush idle batches; args: idle ns, final flag. */
   flushProgram: string;
   idleFlushMs: number;
@@ -64,6 +68,8 @@ export interface ManifestCapture {
   /** Counter indexes: records and payload bytes the sink could not take (R11). */
   dropRecords: number;
   dropBytes: number;
+  /** Protocols to decode from the captured streams (`-> decode(...)`): names, or ['auto']. */
+  decode?: string[];
 }
 
 export interface ManifestCaptureSite {

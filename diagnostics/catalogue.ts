@@ -76,6 +76,7 @@ export const COMPILER_CODES = {
   E0505: { severity: 'error', title: 'no capture signature for this probe' },
   E0506: { severity: 'error', title: 'capture sites disagree' },
   E0507: { severity: 'error', title: 'invalid capture arguments' },
+  E0508: { severity: 'error', title: 'unknown protocol to decode' },
   E0999: { severity: 'error', title: 'internal compiler error' },
   // warnings
   W0101: { severity: 'warning', title: 'unreachable statement' },
@@ -105,6 +106,7 @@ export const RUNTIME_CODES = {
   E0905: { severity: 'error', title: 'cannot read input' },
   E0906: { severity: 'error', title: 'failure while running' },
   E0907: { severity: 'error', title: 'output path not safe to write' },
+  E0908: { severity: 'error', title: 'metrics address cannot be served' },
   // warnings
   W0601: { severity: 'warning', title: 'cache directory not trusted: not used' },
   W0602: { severity: 'warning', title: 'cache entry not trusted: not used' },
@@ -112,7 +114,9 @@ export const RUNTIME_CODES = {
   W0901: { severity: 'warning', title: 'events lost' },
   W0902: { severity: 'warning', title: 'map full: updates failed' },
   W0903: { severity: 'warning', title: 'captured bytes lost' },
+  W0905: { severity: 'warning', title: 'exchanges not decoded' },
   W0904: { severity: 'warning', title: 'loop stopped at its iteration limit' },
+  W0906: { severity: 'warning', title: 'export losses' },
 } as const satisfies Record<string, Entry>;
 
 export const CATALOGUE = { ...COMPILER_CODES, ...RUNTIME_CODES };

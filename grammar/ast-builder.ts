@@ -130,8 +130,21 @@ class Builder {
   sink(n: CstNode): A.SinkSpec {
     const ch = n.children as Children;
     const name = tokens(ch, 'name')[0];
-    const size = nodes(ch, 'size')[0];
-    return { name: name?.image ?? '', size: size ? this.expression(size) : undefined, span: this.nodeSpan(n) };
+    const args = nodes(ch, 'arg').map((a) => this.expression(a));
+    const spec: A.SinkSpec = { name: name?.image ?? '', span: this.nodeSpan(n) };
+    // `-> pcapng("FILE")`, `-> pcapng("FILE", 16M)`; `-> ringbuf(8M)`.
+    const [first, second] = name?.image === 'pcapng' ? [args[1], args[0]] : [args[0], args[1]];
+    if (first) spec.size = first;
+    if (second) spec[name?.image === 'pcapng' ? 'file' : 'extra'] = second;
+    // `-> decode(postgres, mysql)` after the sink.
+    const then = tokens(ch, 'then')[0];
+    if (then) {
+      const protocols = tokens(ch, 'protocol').map((t) => ({ name: t.image, span: this.tokSpan(t) }));
+      const close = tokens(ch, 'RParen').at(-1);
+      const last = close && close.startOffset > then.startOffset ? close : then;
+      spec.then = { name: then.image, protocols, span: A.spanUnion(this.tokSpan(then), this.tokSpan(last)) };
+    }
+    return spec;
   }
 
   // ---- statements ---------------------------------------------------------

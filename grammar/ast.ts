@@ -126,7 +126,13 @@ export interface SinkStmt {
 export interface SinkSpec {
   name: string;
   size?: Expr;
+  /** `-> pcapng("FILE")`: where the captured streams are written. */
+  file?: Expr;
+  /** An argument the sink does not take (`-> ringbuf(8M, 1)`), reported by analysis. */
+  extra?: Expr;
   span: Span;
+  /** `-> decode(postgres, mysql)` after the sink: the word (`decode`), the protocols named, where. */
+  then?: { name: string; protocols: { name: string; span: Span }[]; span: Span };
 }
 
 // ---- expressions ------------------------------------------------------------

@@ -33,7 +33,7 @@ const CAST_TYPES = new Set([
 const TYPE_CONTINUATIONS = new Set(['char', 'short', 'int', 'long']);
 
 /** Names that may follow `->` as a sink; see the `sink` rule. */
-export const SINK_NAMES = new Set(['ringbuf', 'perfbuf']);
+export const SINK_NAMES = new Set(['ringbuf', 'perfbuf', 'pcapng']);
 
 export class CapParser extends CstParser {
   /** `validate: false` skips chevrotain's grammar self-checks (a test runs them). */
@@ -107,13 +107,33 @@ export class CapParser extends CstParser {
     ]);
   });
 
+  /** `-> ringbuf[(SIZE)]`, optionally followed by `-> decode[(PROTOCOL, ...)]`. */
   sink = this.RULE('sink', () => {
     this.CONSUME(T.Arrow);
     this.CONSUME(T.Identifier, { LABEL: 'name' });
     this.OPTION(() => {
       this.CONSUME(T.LParen);
-      this.SUBRULE(this.expression, { LABEL: 'size' });
+      this.SUBRULE(this.expression, { LABEL: 'arg' });
+      this.OPTION2(() => {
+        this.CONSUME(T.Comma);
+        this.SUBRULE2(this.expression, { LABEL: 'arg' });
+      });
       this.CONSUME(T.RParen);
+    });
+    this.OPTION3(() => {
+      this.CONSUME2(T.Arrow);
+      this.CONSUME2(T.Identifier, { LABEL: 'then' });
+      this.OPTION4(() => {
+        this.CONSUME2(T.LParen);
+        this.OPTION5(() => {
+          this.CONSUME3(T.Identifier, { LABEL: 'protocol' });
+          this.MANY(() => {
+            this.CONSUME2(T.Comma);
+            this.CONSUME4(T.Identifier, { LABEL: 'protocol' });
+          });
+        });
+        this.CONSUME2(T.RParen);
+      });
     });
   });
 

@@ -73,6 +73,7 @@ export function forEachExprIn(item: A.ProbeItem, f: (e: A.Expr) => void): void {
       case 'Sink':
         forEachExpr(s.call, f);
         if (s.sink.size) forEachExpr(s.sink.size, f);
+        if (s.sink.file) forEachExpr(s.sink.file, f);
         return;
       default:
         return;

@@ -113,7 +113,10 @@ export interface CaptureInfo {
   sites: CaptureSite[];
   /** Per family: the accumulate size all its sites share (undefined: capture() only). */
   families: Map<string, { accumulateSize?: number; chunkSize: number; span: Span }>;
-  sink: { kind: 'ringbuf' | 'perfbuf'; size: number };
+  /** pcapng: a ring buffer whose streams capc also writes to `pcapng` (a file name). */
+  sink: { kind: 'ringbuf' | 'perfbuf'; size: number; pcapng?: string };
+  /** Protocols `-> decode(...)` asked for (['auto'] for all). */
+  decode?: string[];
 }
 
 export interface ProbeInstance {

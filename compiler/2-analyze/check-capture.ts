@@ -4,6 +4,7 @@
 // scalar keys), and making the sites of one connection family agree. What
 // capture then needs (families, the sink, the probes that see connections
 // close) is planned by compiler/3-lower/plan-capture.ts.
+import { DECODE_PROTOCOLS } from '../manifest.js';
 import type * as A from '../../grammar/ast.js';
 import { forEachExprIn, forEachStmt } from '../../grammar/walk.js';
 import { findSignature, CAPTURE_SIGNATURES } from '../../stdlib/signatures.js';
@@ -149,9 +150,47 @@ export function checkSink(
     return;
   }
   // sink
-  if (s.sink.name !== 'ringbuf' && s.sink.name !== 'perfbuf') {
-    cx.bag.add('E0503', `unknown sink '${s.sink.name}'`, s.sink.span, 'sinks: -> ringbuf, -> ringbuf(8M), -> perfbuf');
+  if (s.sink.name !== 'ringbuf' && s.sink.name !== 'perfbuf' && s.sink.name !== 'pcapng') {
+    cx.bag.add(
+      'E0503',
+      `unknown sink '${s.sink.name}'`,
+      s.sink.span,
+      'sinks: -> ringbuf, -> ringbuf(8M), -> perfbuf, -> pcapng("FILE")',
+    );
     return;
+  }
+  if (s.sink.extra) {
+    cx.bag.add('E0503', `-> ${s.sink.name} takes one argument, its size`, s.sink.extra.span);
+    return;
+  }
+  if (s.sink.name === 'pcapng' && s.sink.file?.kind !== 'Str') {
+    cx.bag.add(
+      'E0503',
+      '-> pcapng needs the file to write, as a string literal',
+      s.sink.file?.span ?? s.sink.span,
+      'e.g. -> pcapng("tls.pcapng"), or -> pcapng("tls.pcapng", 16M) for a 16 MiB ring',
+    );
+    return;
+  }
+  if (s.sink.then) {
+    const t = s.sink.then;
+    if (t.name !== 'decode') {
+      cx.bag.add(
+        'E0503',
+        `unknown stage '${t.name}' after the sink`,
+        t.span,
+        'after a sink: -> decode(postgres, mysql)',
+      );
+      return;
+    }
+    for (const p of t.protocols)
+      if (p.name !== 'auto' && !(DECODE_PROTOCOLS as readonly string[]).includes(p.name))
+        cx.bag.add(
+          'E0508',
+          `capc does not decode '${p.name}'`,
+          p.span,
+          `decode(auto) or a list of: ${DECODE_PROTOCOLS.join(', ')}`,
+        );
   }
   if (s.sink.size) {
     const sz = s.sink.size;
@@ -255,16 +294,26 @@ export function checkCaptureSites(sites: CaptureSite[], bag: DiagnosticBag): voi
         `first size at line ${familySpan(sites, site.family).line}`,
       );
   }
-  const sinks = new Set(sites.map((s) => s.stmt.sink.name));
+  const sinkText = (x: A.SinkSpec) => {
+    const file = pcapngFile(x);
+    return file !== undefined ? `pcapng(${JSON.stringify(file)})` : x.name;
+  };
+  const sinks = new Set(sites.map((s) => sinkText(s.stmt.sink)));
   if (sinks.size > 1)
     bag.add(
       'E0506',
-      'all captures of a program go to one sink: use -> ringbuf everywhere or -> perfbuf everywhere',
-      sites[1]!.stmt.sink.span,
+      `all captures of a program go to one sink: ${[...sinks].map((x) => `-> ${x}`).join(' and ')} differ`,
+      sites.find((s) => sinkText(s.stmt.sink) !== sinkText(sites[0]!.stmt.sink))!.stmt.sink.span,
+      'use the same sink everywhere (-> pcapng("FILE") is the ring buffer plus the file)',
     );
 }
 
 /** Where a family first appears: its first site's statement. */
 export function familySpan(sites: CaptureSite[], family: string): A.Span {
   return sites.find((s) => s.family === family)!.stmt.span;
+}
+
+/** The file of a `-> pcapng("FILE")` sink (undefined for any other sink). */
+export function pcapngFile(x: A.SinkSpec): string | undefined {
+  return x.name === 'pcapng' && x.file?.kind === 'Str' ? Buffer.from(x.file.value).toString('utf8') : undefined;
 }

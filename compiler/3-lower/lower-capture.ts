@@ -713,7 +713,12 @@ export class CaptureLowering {
 
   manifest(): ManifestCapture {
     return {
-      sink: { kind: this.info.sink.kind, map: CAPTURE_SINK, size: this.info.sink.size },
+      sink: {
+        kind: this.info.sink.kind,
+        map: CAPTURE_SINK,
+        size: this.info.sink.size,
+        ...(this.info.sink.pcapng !== undefined ? { pcapng: this.info.sink.pcapng } : {}),
+      },
       flushProgram: 'capc_flush',
       idleFlushMs: this.program.config.idleFlushMs,
       sites: this.info.sites.map((s) => {
@@ -741,6 +746,7 @@ export class CaptureLowering {
       })),
       dropRecords: this.dropRecords,
       dropBytes: this.dropBytes,
+      ...(this.info.decode ? { decode: this.info.decode } : {}),
     };
   }
 }

@@ -10,6 +10,7 @@ import type * as A from '../../grammar/ast.js';
 import type { CloseSignature } from '../../stdlib/signatures.js';
 import type { AnalyzedProgram, CaptureInfo, ProbeInstance } from '../2-analyze/analyzed.js';
 import type { Host } from '../host.js';
+import { pcapngFile } from '../2-analyze/check-capture.js';
 import { r9CloseCalls } from './rules.js';
 
 export function planCapture(program: AnalyzedProgram, host: Host): AnalyzedProgram {
@@ -22,7 +23,10 @@ export function planCapture(program: AnalyzedProgram, host: Host): AnalyzedProgr
     f.chunkSize = Math.max(f.chunkSize, site.size);
     families.set(site.family, f);
   }
-  const kind = sites[0]!.stmt.sink.name as 'ringbuf' | 'perfbuf';
+  const first = sites[0]!.stmt.sink;
+  // -> pcapng("FILE") is a ring buffer whose streams capc also writes to FILE.
+  const kind = first.name === 'perfbuf' ? 'perfbuf' : 'ringbuf';
+  const pcapng = pcapngFile(first);
   const sizes = sites
     .map((s) => s.stmt.sink.size)
     .filter((x): x is A.Expr => !!x && x.kind === 'Int')
@@ -79,5 +83,21 @@ export function planCapture(program: AnalyzedProgram, host: Host): AnalyzedProgr
     if (format)
       addClose('syscalls', { kind: 'tracepoint', category: 'syscalls', name: 'sys_enter_close', format }, sig, from);
   }
-  return { ...program, instances, capture: { sites, families, sink: { kind, size } } };
+  // `-> decode(...)` on any capture decodes the program's connections: the protocols named anywhere, or all.
+  const named = sites.filter((s) => s.stmt.sink.then?.name === 'decode').map((s) => s.stmt.sink.then!.protocols);
+  const decode = named.length
+    ? named.some((p) => !p.length || p.some((x) => x.name === 'auto'))
+      ? ['auto']
+      : [...new Set(named.flat().map((p) => p.name))]
+    : undefined;
+  return {
+    ...program,
+    instances,
+    capture: {
+      sites,
+      families,
+      sink: { kind, size, ...(pcapng !== undefined ? { pcapng } : {}) },
+      ...(decode ? { decode } : {}),
+    },
+  };
 }

@@ -9,7 +9,9 @@ import { setTrustWarningSink } from '../files/trust-warnings.js';
 import { mark } from '../timing.js';
 import { installCliSignals } from './signals.js';
 
-export const VERSION = '0.1.0';
+import { VERSION } from './version.js';
+
+export { VERSION };
 
 export async function main(argv: string[]): Promise<void> {
   mark('cli loaded');

@@ -14,8 +14,19 @@ import { TextRenderer, type Out } from '../output/text.js';
 import { runSession, type RunOptions } from '../session/session.js';
 import { UiStore } from '../ui/store.js';
 import { colorAllowed } from './output-mode.js';
+import type { Manifest } from '../../compiler/index.js';
+import type { Pane } from '../ui/view-state.js';
+
+/** The pane to open on: Queries when decoding, Maps for a program that only fills maps, else Events. */
+export function firstPane(m: Manifest, decoding: boolean): Pane {
+  if (decoding && m.capture) return 'queries';
+  if (m.maps.length && !m.events.length && !m.capture) return 'maps';
+  return 'events';
+}
 
 export interface UiRunOptions {
+  /** --decode was given. */
+  decode?: boolean;
   /** Wraps the store (e.g. to also write stream files). */
   wrap?: (store: Renderer) => Renderer;
   quiet: boolean;
@@ -51,7 +62,9 @@ export async function runInTerminalUi(base: Omit<RunOptions, 'renderer'>, o: UiR
   let mounting: Promise<void> | undefined;
   let uiError: unknown;
   let quitInUi = false;
+  let initialPane: Pane | undefined;
   const props = () => ({
+    initialPane,
     store,
     script: describeScript(base.source),
     target: describeTarget(base.command, base.pid),
@@ -81,6 +94,10 @@ export async function runInTerminalUi(base: Omit<RunOptions, 'renderer'>, o: UiR
   try {
     code = await runSession({
       ...base,
+      onManifest: (m) => {
+        base.onManifest?.(m);
+        initialPane = firstPane(m, !!o.decode || !!m.capture?.decode);
+      },
       renderer: o.wrap ? o.wrap(store) : store,
       childOutput: (d) => store.childOutput(d),
       live: {

@@ -12,8 +12,13 @@ import { setSignalPhase } from './signals.js';
 import { FanOut, StreamFiles } from '../output/stream-files.js';
 import { createPrivateFile } from '../files/private-files.js';
 import { compileOptions, printDiagnostics, readSource, reportFailure, type ProgramOpts } from './common.js';
+import { DecodeStage } from '../protocols/stage.js';
+import { parseProtocols } from '../protocols/registry.js';
+import type { Manifest } from '../../compiler/index.js';
 import { chooseOutputMode } from './output-mode.js';
 import { runInTerminalUi } from './run-ui.js';
+import type { ExportOptions } from '../export/index.js';
+import { VERSION } from './version.js';
 
 interface RunOpts extends ProgramOpts {
   c?: string;
@@ -29,6 +34,12 @@ interface RunOpts extends ProgramOpts {
   writeStreams?: string;
   captureRingSize?: string;
   maxConnections?: string;
+  decode?: string;
+  raw?: boolean;
+  pcapng?: string;
+  metrics?: string;
+  otlp?: string;
+  otlpInterval?: string;
 }
 
 export function registerRun(program: Command): void {
@@ -57,6 +68,18 @@ export function registerRun(program: Command): void {
     .option('--write-streams <dir>', 'write every captured connection direction to a file in DIR (byte-exact)')
     .option('--capture-ring-size <bytes>', 'size of the capture ring buffer, a power of two (default 4M)')
     .option('--max-connections <n>', 'connections each capture table holds (default 1024)')
+    .option(
+      '--decode <protocols>',
+      'decode the captured streams: auto, or a list of postgres, mysql, http, redis (one name forces it)',
+    )
+    .option('--raw', 'with --decode and -q: print the raw captured streams too')
+    .option('--pcapng <file>', 'write every captured stream to FILE as pcapng (synthetic TCP; created new, mode 0600)')
+    .option(
+      '--metrics <addr>',
+      "serve every map and capc's health to Prometheus at http://ADDR/metrics (HOST:PORT, :PORT)",
+    )
+    .option('--otlp <url>', 'send events as OTLP logs and maps as OTLP metrics to the collector at URL (OTLP/HTTP)')
+    .option('--otlp-interval <seconds>', 'how often maps are sent to the OTLP collector', '10')
     .option('--no-cache', 'compile from scratch, ignoring the cached program and object')
     .action(async (file: string | undefined, args: string[], opts: RunOpts) => {
       process.exitCode = await runCommand(file, args, opts);
@@ -75,6 +98,7 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
     if (duration !== undefined && !(duration > 0))
       throw new CapcError('E0904', '--duration needs a positive number of seconds');
     if (opts.c !== undefined && pid !== undefined) throw new CapcError('E0904', 'use either -c or -p, not both');
+    const exports = await exportOptions(opts);
     // A closed output (`| head`) stops the session cleanly instead of crashing it.
     const abort = new AbortController();
     let outClosed = false;
@@ -93,8 +117,25 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
       stdinIsTTY: process.stdin.isTTY,
       env: process.env,
     });
-    const withStreamFiles = (r: Renderer): Renderer =>
-      opts.writeStreams ? new FanOut([r, new StreamFiles(opts.writeStreams)]) : r;
+    if (opts.decode !== undefined) checkProtocols([opts.decode], '--decode');
+    // Decoding sits in front of the output only: stream files always get the raw bytes.
+    const stages: DecodeStage[] = [];
+    const withStreamFiles = (r: Renderer, raw = true): Renderer => {
+      const stage = new DecodeStage(r, raw);
+      stages.push(stage);
+      return opts.writeStreams ? new FanOut([stage, new StreamFiles(opts.writeStreams)]) : stage;
+    };
+    const onManifest = (m: Manifest) => {
+      const spec = opts.decode !== undefined ? [opts.decode] : m.capture?.decode;
+      if (!spec) return;
+      if (!m.capture)
+        throw new CapcError('E0904', '--decode needs a program that captures payload', [
+          "e.g. capc run --decode auto -e 'uprobe:libssl:SSL_write, uprobe:libssl:SSL_read accumulate(conn, 1024) -> ringbuf'",
+        ]);
+      const { protocols } = parseProtocols(spec);
+      const forced = protocols.length === 1 && !spec.some((s) => /\bauto\b/.test(s));
+      for (const s of stages) s.configure({ protocols, forced });
+    };
     const src = source;
     const base: Omit<RunOptions, 'renderer'> = {
       onSessionStart: () => setSignalPhase('session'),
@@ -107,26 +148,64 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
       verbose: opts.verbose,
       noCache: !opts.cache,
       onWarnings: (ds) => printDiagnostics(ds, src),
+      onManifest,
       signal: abort.signal,
+      exports,
       onAttached: process.env.CAPC_NOTIFY_ATTACHED ? () => process.stderr.write('__CAPC_ATTACHED__\n') : undefined,
       onLoaded: process.env.CAPC_NOTIFY_ATTACHED
         ? (ids) => process.stderr.write(`__CAPC_LOADED__ ${ids.join(',')}\n`)
         : undefined,
     };
     if (mode === 'ui')
-      return await runInTerminalUi(base, { wrap: withStreamFiles, quiet: !!opts.q, hex: !!opts.hex, abort, out, err });
+      return await runInTerminalUi(base, {
+        wrap: withStreamFiles,
+        quiet: !!opts.q,
+        hex: !!opts.hex,
+        abort,
+        out,
+        err,
+        decode: opts.decode !== undefined,
+      });
     // -q with --write-streams: the payload goes to the files, not to the terminal as well.
     const payloads = !(opts.q && opts.writeStreams);
     const main =
       mode === 'json'
         ? new JsonRenderer(out, { payloads })
         : new TextRenderer(out, err, !!opts.q, !!opts.hex, payloads);
-    return await runSession({ ...base, renderer: withStreamFiles(main) });
+    // With -q and decoding, only the exchanges are printed, unless --raw asks for the streams too.
+    return await runSession({ ...base, renderer: withStreamFiles(main, !opts.q || !!opts.raw) });
   } catch (e) {
     return reportFailure(e, source, !!opts.verbose);
   } finally {
     setSignalPhase('done');
   }
+}
+
+/** A usage error for a protocol list that names something capc does not decode. */
+function checkProtocols(spec: string[], flag: string): void {
+  const { unknown } = parseProtocols(spec);
+  if (unknown !== undefined)
+    throw new CapcError('E0904', `${flag}: unknown protocol '${unknown}'`, [
+      'protocols: auto, postgres, mysql, http, redis (a comma-separated list)',
+    ]);
+}
+
+/** --pcapng, --metrics, --otlp: checked before anything is compiled (usage errors exit 2). */
+async function exportOptions(opts: RunOpts): Promise<ExportOptions | undefined> {
+  if (opts.metrics === undefined && opts.otlp === undefined && opts.pcapng === undefined) return { version: VERSION };
+  if (opts.metrics !== undefined) (await import('../export/metrics.js')).parseListenAddress(opts.metrics);
+  if (opts.otlp !== undefined) (await import('../export/otlp.js')).parseCollectorUrl(opts.otlp);
+  const interval = Number(opts.otlpInterval ?? 10);
+  if (!(interval > 0)) throw new CapcError('E0904', '--otlp-interval needs a positive number of seconds');
+  if (opts.pcapng === '') throw new CapcError('E0904', '--pcapng needs a file name');
+  return {
+    version: VERSION,
+    pcapng: opts.pcapng,
+    metrics: opts.metrics,
+    otlp: opts.otlp,
+    otlpIntervalMs: interval * 1000,
+    onListening: (url) => process.stderr.write(`capc: serving metrics at ${url}\n`),
+  };
 }
 
 function parseInteger(flag: string, v: string): number {

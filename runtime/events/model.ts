@@ -2,6 +2,7 @@
 // JSON lines, and the terminal UI). The session produces these; renderers
 // never look at raw records or the manifest.
 import type { ManifestMapKind, ValueType } from '../../compiler/index.js';
+import type { Exchange } from './exchange.js';
 
 /**
  * A value capc resolved for printing: a symbol, an address (ntop), or a stack
@@ -82,6 +83,11 @@ export type CapEvent =
   | { kind: 'lost'; ring: string; count: number }
   /** A while loop that reached its iteration limit (`where` is file:line), since the last report. */
   | { kind: 'loop-limit'; where: string; count: number; limit: number }
+  /**
+   * What an exporter (pcapng, metrics, otlp) could not export since the last report: `count` more
+   * `unit` (packets, records, scrapes), `bytes` of payload in them when known, the last `reason`.
+   */
+  | { kind: 'export-loss'; sink: string; target: string; count: number; unit: string; bytes?: number; reason?: string }
   /** Map updates that failed because the map was full, since the last report. */
   | { kind: 'map-full'; map: string; count: number; maxEntries: number }
   /** The probes are detached and the rings drained; END runs next. What follows is the session's closing output. */
@@ -107,6 +113,19 @@ export type CapEvent =
       exited?: boolean;
       bytes: [number, number];
       lost: [number, number];
+    }
+  /** A request and its response, decoded from a connection's streams (--decode; runtime/protocols/). */
+  | { kind: 'exchange'; x: Exchange }
+  /** Decoding totals at exit. */
+  | {
+      kind: 'decode-summary';
+      /** Connections whose protocol was recognised, by protocol; and those that were not. */
+      recognised: Record<string, number>;
+      unrecognised: number;
+      exchanges: number;
+      notDecoded: number;
+      /** Bytes of connections (or parts of them) no decoder read. */
+      skippedBytes: number;
     }
   /** Capture totals at exit: what the kernel dropped and what the reader saw lost. */
   | {

@@ -2,6 +2,7 @@
 // (`{"type": T, "data": D}`, one object per line, never a blank line).
 // Printf text is decoded as UTF-8 (invalid bytes become U+FFFD).
 import type { CapEvent, Renderer } from '../events/model.js';
+import { exchangeJson } from '../format/exchange.js';
 import { jsonValue, mapJson } from '../format/maps.js';
 import { DIR_NAME } from '../format/payload.js';
 import type { Out } from './text.js';
@@ -27,6 +28,16 @@ export class JsonRenderer implements Renderer {
         return;
       case 'lost':
         this.line('lost_events', { events: e.count, ring: e.ring });
+        return;
+      case 'export-loss':
+        this.line('export_loss', {
+          sink: e.sink,
+          target: e.target,
+          count: e.count,
+          unit: e.unit,
+          ...(e.bytes !== undefined ? { bytes: e.bytes } : {}),
+          ...(e.reason !== undefined ? { reason: e.reason } : {}),
+        });
         return;
       case 'map-full':
         this.line('map_full', { map: e.map, failed_updates: e.count, max_entries: e.maxEntries });
@@ -78,6 +89,18 @@ export class JsonRenderer implements Renderer {
           dropped_records: e.droppedRecords,
           refused_fragments: e.refusedConnections,
           unpaired_returns: e.unpairedReturns,
+        });
+        return;
+      case 'exchange':
+        this.line('exchange', exchangeJson(e.x));
+        return;
+      case 'decode-summary':
+        this.line('decode_summary', {
+          recognised: e.recognised,
+          unrecognised: e.unrecognised,
+          exchanges: e.exchanges,
+          not_decoded: e.notDecoded,
+          skipped_bytes: e.skippedBytes,
         });
         return;
       case 'maps':

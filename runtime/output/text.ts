@@ -3,6 +3,7 @@
 // then every non-empty map in name order. Drops and full maps are reported
 // on stderr with what to do about them.
 import type { CapEvent, ConnInfo, Renderer } from '../events/model.js';
+import { exchangeLine } from '../format/exchange.js';
 import { mapText } from '../format/maps.js';
 import { DIR_NAME, escapePayload, escapeText, hexDump, humanBytes } from '../format/payload.js';
 
@@ -15,6 +16,20 @@ export interface Out {
 
 function who(c: ConnInfo): string {
   return `conn ${c.id} ${escapeText(c.comm)}[${c.pid}] key 0x${c.key.toString(16)}`;
+}
+
+const EXPORT_HINT: Record<string, string> = {
+  pcapng:
+    'free space on the file system (the file stays readable up to the last packet written; missing packets show as sequence gaps)',
+  metrics: 'scrapes that timed out or came too many at once were refused; scrape less often or from fewer places',
+  otlp: 'the collector did not take them (unreachable, slow or refusing); check --otlp URL and the collector',
+};
+
+/** W0906: an exporter could not export everything (never silent, capture goes on). */
+export function exportLossText(e: Extract<CapEvent, { kind: 'export-loss' }>): string {
+  const bytes = e.bytes ? ` (${e.bytes} payload bytes)` : '';
+  const why = e.reason ? `: ${e.reason}` : '';
+  return `warning[W0906]: ${e.sink}: ${e.count} ${e.unit}${bytes} not exported to ${e.target}${why}\n  = hint: ${EXPORT_HINT[e.sink] ?? 'see docs/errors.md'}\n`;
 }
 
 export class TextRenderer implements Renderer {
@@ -43,6 +58,9 @@ export class TextRenderer implements Renderer {
         this.err.write(
           `warning[W0901]: ${e.count} event${e.count === 1 ? '' : 's'} lost: ring buffer ${e.ring} was full\n  = hint: raise its size with --ringbuf-size or config = { ringbuf_size = ... }\n`,
         );
+        return;
+      case 'export-loss':
+        this.err.write(exportLossText(e));
         return;
       case 'map-full':
         this.err.write(
@@ -86,6 +104,23 @@ export class TextRenderer implements Renderer {
         }
         this.err.write(
           `warning[W0903]: ${line}; ${e.lostBytes} bytes missing from streams, kernel dropped ${e.droppedBytes} bytes in ${e.droppedRecords} records${e.refusedConnections ? `, ${e.refusedConnections} fragments of connections the table had no room for` : ''}\n  = hint: raise the capture ring (-> ringbuf(16M), --capture-ring-size) or max_connections\n`,
+        );
+        return;
+      }
+      case 'exchange':
+        this.out.write(`${exchangeLine(e.x)}\n`);
+        return;
+      case 'decode-summary': {
+        const byProto = Object.entries(e.recognised)
+          .map(([p, n]) => `${n} ${p}`)
+          .join(', ');
+        const line = `decode: ${e.exchanges} exchange${e.exchanges === 1 ? '' : 's'} from ${byProto || 'no'} connection${Object.values(e.recognised).reduce((a, b) => a + b, 0) === 1 ? '' : 's'}${e.unrecognised ? `, ${e.unrecognised} connection${e.unrecognised === 1 ? '' : 's'} not recognised` : ''}`;
+        if (!e.notDecoded) {
+          if (!this.quiet) this.err.write(`${line}, all decoded\n`);
+          return;
+        }
+        this.err.write(
+          `warning[W0905]: ${line}; ${e.notDecoded} exchange${e.notDecoded === 1 ? '' : 's'} not (fully) decoded\n  = hint: each is printed with the reason (a stream hole, a statement prepared before capture started...); raise the capture ring if bytes were lost\n`,
         );
         return;
       }

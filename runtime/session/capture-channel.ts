@@ -48,11 +48,13 @@ export class CaptureChannel {
     return this.reader.fd;
   }
 
-  drain(): number {
-    return this.reader.drain((data, view, off, len) => {
+  /** Read at most `max` records (ring buffer sinks; a perf buffer is read whole). */
+  drain(max = Infinity): number {
+    const onRecord = (data: Uint8Array, view: DataView, off: number, len: number) => {
       const rec = decodeCaptureRecord(data, view, off, len);
       if (rec) this.streams.add(rec);
-    });
+    };
+    return this.reader instanceof RingReader ? this.reader.drain(onRecord, max) : this.reader.drain(onRecord);
   }
 
   /** Called from the session loop: idle flush on its period, stalled gaps resolved. */

@@ -23,6 +23,10 @@ import { CaptureChannel } from './capture-channel.js';
 import { ValueResolver } from '../events/resolve.js';
 import { Control, readControl } from './control.js';
 import { LiveView, type LiveOptions } from './snapshot.js';
+import { openExports, type ExportOptions } from '../export/index.js';
+import type { ExportSink } from '../export/sink.js';
+import { FanOut } from '../output/stream-files.js';
+import { ExportSource } from './export-source.js';
 import { writePrivateFile } from '../files/private-files.js';
 
 export class CompileFailed extends Error {
@@ -44,6 +48,8 @@ export interface RunOptions {
   noCache?: boolean;
   /** Warnings from compilation, to show before running. */
   onWarnings?: (d: Diagnostic[]) => void;
+  /** Called with the compiled program's manifest before anything is loaded (may throw a usage error). */
+  onManifest?: (m: Manifest) => void;
   /** Called once probes are attached (tests and the UI use it to start workloads). */
   onAttached?: () => void;
   /** Called once the session handles signals itself (before anything is loaded). */
@@ -56,7 +62,17 @@ export interface RunOptions {
   live?: LiveOptions;
   /** Take the -c command's output (and give it no terminal input) instead of sharing the terminal. */
   childOutput?: (data: Buffer) => void;
+  /** pcapng file, Prometheus endpoint, OTLP collector (runtime/export/). */
+  exports?: ExportOptions;
 }
+
+/**
+ * Most records one pass of the loop reads from the events ring (after the control records) and
+ * from the capture sink. A consumer slower than its producers (an exporter that does real work
+ * per event) would otherwise drain forever and starve the event loop: no OTLP request, no
+ * metrics scrape, no timer would run until the producers paused.
+ */
+const MAX_RECORDS_PER_PASS = 32768;
 
 /** Longest wait between drains of a quiet ring: bounds the latency of rare output. */
 const MAX_IDLE_DRAIN_MS = 50;
@@ -76,11 +92,14 @@ export async function runSession(opts: RunOptions): Promise<number> {
   if (!built.ok || !built.manifest || !built.object) throw new CompileFailed(built.diagnostics);
   if (warnings.length) opts.onWarnings?.(warnings);
   const manifest = built.manifest;
+  opts.onManifest?.(manifest);
   if (manifest.uses.cpid && !opts.command) {
     throw new CapcError('E0904', 'the program uses cpid, which needs a command to trace', ['start one with -c CMD']);
   }
 
-  const session = new Session(manifest, opts);
+  // Exporters open before anything is loaded: a file that exists or a port in use stops here.
+  const sinks = await openExports(opts.exports ?? {}, manifest);
+  const session = new Session(manifest, opts, sinks);
   try {
     return await session.run(built.object);
   } finally {
@@ -107,11 +126,20 @@ class Session {
   private readonly resolver: ValueResolver;
   private control: Control | undefined;
   private live: LiveView | undefined;
+  /** The renderer and every exporter. */
+  private readonly renderer: Renderer;
+  private exportSource: ExportSource | undefined;
+  private readonly reportedLoss = new Map<string, { count: number; bytes: number }>();
+  private sinksClosed = false;
+  /** Set once the probes are detached: the last drains read everything. */
+  private finishing = false;
 
   constructor(
     private readonly manifest: Manifest,
     private readonly opts: RunOptions,
+    private readonly sinks: ExportSink[] = [],
   ) {
+    this.renderer = sinks.length ? new FanOut([opts.renderer, ...sinks]) : opts.renderer;
     this.resolver = new ValueResolver(manifest, (map, id, frames) => {
       const fd = this.obj?.mapFd(map);
       return fd === undefined ? undefined : readStack(fd, id, frames);
@@ -133,24 +161,35 @@ class Session {
     mark('loaded into the kernel');
     opts.onLoaded?.(this.obj.programIds());
     this.statsFd = this.obj.mapFd(m.statsMap);
-    this.control = new Control(m, this.obj, opts.renderer, FORMATTERS, this.resolver);
+    this.control = new Control(m, this.obj, this.renderer, FORMATTERS, this.resolver);
 
     for (const r of m.rings) {
       const reader = new RingReader(r.name, this.obj.mapFd(r.name), r.size);
       if (r.role === 'events') this.rings.events = reader;
       else this.rings.ctl = reader;
     }
-    if (m.capture) this.capture = new CaptureChannel(m, m.capture, this.obj, opts.renderer);
+    if (m.capture) this.capture = new CaptureChannel(m, m.capture, this.obj, this.renderer);
     this.poller = new Poller([this.rings.events!.fd, this.rings.ctl!.fd, ...(this.capture ? [this.capture.fd] : [])]);
     if (opts.live) {
       const rings = [
         { ring: this.rings.events!, role: 'events' as const },
         ...(this.capture?.ringSink ? [{ ring: this.capture.ringSink, role: 'capture' as const }] : []),
       ];
-      this.live = new LiveView(m, this.obj, this.statsFd, rings, opts.live, FORMATTERS);
+      this.live = new LiveView(m, this.obj, this.statsFd, rings, opts.live, FORMATTERS, () =>
+        this.sinks.flatMap((s) => s.losses().map((l) => ({ sink: s.name, count: l.count, unit: l.unit }))),
+      );
+    }
+    if (this.sinks.length) {
+      const rings = [
+        { ring: this.rings.events!, role: 'events' as const },
+        { ring: this.rings.ctl!, role: 'control' as const },
+        ...(this.capture?.ringSink ? [{ ring: this.capture.ringSink, role: 'capture' as const }] : []),
+      ];
+      this.exportSource = new ExportSource(m, this.obj, this.statsFd, rings, this.sinks, this.resolver);
+      for (const s of this.sinks) s.bind?.(this.exportSource);
     }
 
-    opts.renderer.event({ kind: 'attaching', probes: m.probes.length });
+    this.renderer.event({ kind: 'attaching', probes: m.probes.length });
     for (const p of m.probes)
       this.links.push(...attachProbe(p, this.obj.program(p.program).ptr, { pid: opts.pid ?? this.child?.pid }));
     mark(`attached ${this.links.length} probes`);
@@ -176,6 +215,7 @@ class Session {
         await Promise.race([this.poller.wait(interval), new Promise<void>((r) => (this.wake = r))]);
         this.capture?.tick();
         this.live?.sample();
+        this.exportSource?.sample();
         const n = this.drainAll();
         if (this.child && !this.child.exited) this.control?.watch(this.child.pid);
         else this.control?.watch();
@@ -185,6 +225,7 @@ class Session {
         if (now - lastCheck >= 1000) {
           lastCheck = now;
           this.reportCounters();
+          this.reportExportLosses();
           this.capture?.reap(now);
           if (opts.pid !== undefined && !fs.existsSync(`/proc/${opts.pid}`)) this.requestStop('pid');
         }
@@ -233,21 +274,21 @@ class Session {
           this.requestStop('exit');
         }
       }) ?? 0;
-    n += this.drainEvents(eventsEnd);
-    n += this.capture?.drain() ?? 0;
+    n += this.drainEvents(eventsEnd, this.finishing ? Infinity : MAX_RECORDS_PER_PASS);
+    n += this.capture?.drain(this.finishing ? Infinity : MAX_RECORDS_PER_PASS) ?? 0;
     return n;
   }
 
   /** Drain the events ring (up to producer position `until`). */
-  private drainEvents(until = Infinity): number {
-    const r = this.opts.renderer;
+  private drainEvents(until = Infinity, max = Infinity): number {
+    const r = this.renderer;
     return (
       this.rings.events?.drain(
         (data, view, off, len) => {
           const e = this.decoder.decode(data, view, off, len);
           if (e) r.event(e);
         },
-        Infinity,
+        max,
         until,
       ) ?? 0
     );
@@ -264,9 +305,9 @@ class Session {
       if (v <= prev) continue;
       this.reported.set(c.index, v);
       const delta = Number(v - prev);
-      if (c.kind === 'ring-drop') this.opts.renderer.event({ kind: 'lost', ring: c.subject, count: delta });
+      if (c.kind === 'ring-drop') this.renderer.event({ kind: 'lost', ring: c.subject, count: delta });
       else if (c.kind === 'loop-limit')
-        this.opts.renderer.event({
+        this.renderer.event({
           kind: 'loop-limit',
           where: c.subject,
           count: delta,
@@ -274,7 +315,7 @@ class Session {
         });
       else {
         const map = this.manifest.maps.find((x) => x.name === c.subject);
-        this.opts.renderer.event({
+        this.renderer.event({
           kind: 'map-full',
           map: c.subject,
           count: delta,
@@ -284,24 +325,57 @@ class Session {
     }
   }
 
+  /** New losses of every exporter since the last report (W0906: never silent). */
+  private reportExportLosses(): void {
+    for (const sink of this.sinks) {
+      for (const l of sink.losses()) {
+        const key = `${sink.name}\0${l.unit}`;
+        const prev = this.reportedLoss.get(key) ?? { count: 0, bytes: 0 };
+        if (l.count <= prev.count) continue;
+        this.reportedLoss.set(key, { count: l.count, bytes: l.bytes ?? 0 });
+        this.renderer.event({
+          kind: 'export-loss',
+          sink: sink.name,
+          target: sink.target,
+          count: l.count - prev.count,
+          unit: l.unit,
+          ...(l.bytes !== undefined ? { bytes: l.bytes - prev.bytes } : {}),
+          ...(l.reason !== undefined ? { reason: l.reason } : {}),
+        });
+      }
+    }
+  }
+
+  /** Flush and close every exporter once (a final OTLP export is awaited here). */
+  private async closeSinks(): Promise<void> {
+    if (this.sinksClosed) return;
+    this.sinksClosed = true;
+    await Promise.allSettled(this.sinks.map((s) => s.close()));
+  }
+
   private async finish(): Promise<number> {
     const obj = this.obj!;
     mark('stopping');
     this.live?.close();
-    const slow = setTimeout(() => this.opts.renderer.event({ kind: 'detaching', probes: this.links.length }), 500);
+    const slow = setTimeout(() => this.renderer.event({ kind: 'detaching', probes: this.links.length }), 500);
     await destroyAll(this.links);
     clearTimeout(slow);
     this.links = [];
     mark('detached');
+    this.finishing = true;
     this.drainAll();
-    this.opts.renderer.event({ kind: 'stopping' });
+    this.renderer.event({ kind: 'stopping' });
     for (const p of this.manifest.probes.filter((x) => x.attach.kind === 'end')) runOnce(p, obj.program(p.program).fd);
     this.drainAll();
     this.capture?.finish(this.statsFd);
     if (this.stop !== 'child') this.child?.kill();
     this.reportCounters();
-    this.opts.renderer.event({ kind: 'maps', maps: this.control!.readAll(), atExit: true });
-    this.opts.renderer.end();
+    this.renderer.event({ kind: 'maps', maps: this.control!.readAll(), atExit: true });
+    if (this.sinks.length) {
+      await this.closeSinks();
+      this.reportExportLosses();
+    }
+    this.renderer.end();
     if (process.env.CAPC_STATS_FILE) this.writeStats(process.env.CAPC_STATS_FILE);
     return this.exitCode ?? 0;
   }
@@ -332,6 +406,8 @@ class Session {
   async close(): Promise<void> {
     for (const [sig, h] of this.signalHandlers) process.off(sig, h);
     this.live?.close();
+    this.exportSource?.close();
+    await this.closeSinks();
     for (const l of this.links) l.destroy();
     this.links = [];
     this.rings.events?.close();

@@ -6,23 +6,14 @@
 // once a second. It also holds the controls the UI may use (clear the maps).
 // Nothing here runs unless RunOptions.live is set: text and JSON output never
 // pay for it, and BPF statistics stay off for them.
-import type { Manifest, ManifestCounter } from '../../compiler/index.js';
+import type { Manifest } from '../../compiler/index.js';
 import { progRunStats, RunTimeStats } from '../bpf/bpf-stats.js';
 import { clearMap } from '../bpf/map-clear.js';
 import { readCounter, readMap } from '../bpf/maps-reader.js';
 import type { BpfObject } from '../bpf/object.js';
 import type { Formatters } from '../events/formatters.js';
 import type { MapSnapshot } from '../events/model.js';
-
-export interface ProbeStat {
-  /** The probe as written, and its canonical name. */
-  spec: string;
-  name: string;
-  role: string;
-  /** Runs and run time since statistics were enabled; undefined when the kernel does not count. */
-  hits?: number;
-  runTimeNs?: number;
-}
+import type { CounterValue, ProbeStat } from '../bpf/live-stats.js';
 
 export interface RingFill {
   name: string;
@@ -30,12 +21,6 @@ export interface RingFill {
   size: number;
   /** Most unread bytes seen since the previous snapshot (sampled before each drain). */
   peakBytes: number;
-}
-
-export interface CounterValue {
-  kind: ManifestCounter['kind'];
-  subject: string;
-  value: number;
 }
 
 export interface SessionSnapshot {
@@ -46,6 +31,8 @@ export interface SessionSnapshot {
   probes: ProbeStat[];
   rings: RingFill[];
   counters: CounterValue[];
+  /** Exporters (pcapng, metrics, otlp) and what each could not export so far. */
+  exports?: { sink: string; count: number; unit: string }[];
   /** Current map contents; absent when not wanted or not due (big maps are read less often). */
   maps?: MapSnapshot[];
   /** How long reading them took. */
@@ -90,6 +77,7 @@ export class LiveView {
     private readonly rings: { ring: SampledRing; role: RingFill['role'] }[],
     private readonly opts: LiveOptions,
     private readonly fmt: Formatters,
+    private readonly exportLosses?: () => { sink: string; count: number; unit: string }[],
   ) {
     const s = RunTimeStats.enable();
     if (s instanceof RunTimeStats) this.stats = s;
@@ -137,6 +125,7 @@ export class LiveView {
             value: Number(readCounter(this.statsFd, c.index)),
           }));
     const snap: SessionSnapshot = { at: now, probes, rings, counters };
+    if (this.exportLosses) snap.exports = this.exportLosses();
     if (this.statsError) snap.statsError = this.statsError;
     if ((this.opts.wantMaps?.() ?? true) && now >= this.mapsDue) {
       const t = performance.now();

@@ -23,10 +23,20 @@ import { StatusLine } from './StatusLine.js';
 import type { Entry, UiStore } from './store.js';
 import type { Chunk, ConnView } from './stream-book.js';
 import { StreamsPane } from './StreamsPane.js';
+import { QueriesPane } from './QueriesPane.js';
+import { exchangeDetail, fingerprintLines, FINGERPRINT_HEADER, queryRow } from './query-book.js';
 import { Tabs } from './Tabs.js';
 import { makeTheme, ThemeContext } from './theme.js';
 import { MIN_COLS, MIN_ROWS, TooSmall } from './TooSmall.js';
-import { initialView, onKey, type Effect, type KeyContext, type KeyInfo, type ViewState } from './view-state.js';
+import {
+  initialView,
+  onKey,
+  type Effect,
+  type KeyContext,
+  type KeyInfo,
+  type Pane,
+  type ViewState,
+} from './view-state.js';
 
 export interface AppProps {
   store: UiStore;
@@ -44,6 +54,8 @@ export interface AppProps {
   size?: { cols: number; rows: number };
   refreshMs?: number;
   now?: () => number;
+  /** The pane shown first (a program with only maps opens on Maps; a decoding one on Queries). */
+  initialPane?: Pane;
 }
 
 /** What a paused view keeps showing while the store moves on. */
@@ -92,10 +104,10 @@ export function App(p: AppProps) {
   }, [stdout, p.size]);
   const { cols, rows } = p.size ?? termSize;
 
-  const [view, setView] = useState<ViewState>(() => initialView(p.hex));
+  const [view, setView] = useState<ViewState>(() => initialView(p.hex, p.initialPane));
   const viewRef = useRef(view);
   const frozen = useRef<Frozen | undefined>(undefined);
-  const ctx = useRef<KeyContext>({ page: 1, maxScroll: 0, streamIds: [] });
+  const ctx = useRef<KeyContext>({ page: 1, maxScroll: 0, streamIds: [], queryIds: [] });
   const [message, setMessage] = useState<{ text: string; at: number } | undefined>(undefined);
   const [, setFrame] = useState(0);
 
@@ -202,6 +214,18 @@ export function App(p: AppProps) {
     }
     if (v.pane === 'maps')
       return `saved the maps to ${saveText(p.saveDir, 'maps', Buffer.concat(maps.filter((m) => m.entries.length).map((m) => mapText(m))))}`;
+    if (v.pane === 'queries') {
+      const x = v.queryOpen !== undefined ? p.store.queries.get(v.queryOpen) : undefined;
+      const lines = x
+        ? exchangeDetail(x)
+        : [
+            { text: FINGERPRINT_HEADER, tone: 'dim' as const },
+            ...fingerprintLines(p.store.queries.table(), 1000),
+            { text: '', tone: 'dim' as const },
+            ...p.store.queries.latest(5000).map((it) => queryRow(it, false, 100000)),
+          ];
+      return `saved ${x ? 'the exchange' : 'the queries'} to ${saveText(p.saveDir, 'queries', lines.map((l) => l.text).join('\n') + '\n')}`;
+    }
     if (v.pane === 'probes')
       return `saved the probe statistics to ${saveText(
         p.saveDir,
@@ -230,6 +254,7 @@ export function App(p: AppProps) {
   let body: ReactElement;
   let maxScroll = 0;
   let streamIds: number[] = [];
+  let queryIds: number[] = [];
   if (view.help) body = <Help width={width} height={bodyH} />;
   else if (view.pane === 'events') {
     const win = eventsWindow(fz ? frozenSource(fz.entries) : p.store, {
@@ -251,6 +276,41 @@ export function App(p: AppProps) {
         height={bodyH}
       />
     );
+  } else if (view.pane === 'queries') {
+    const book = p.store.queries;
+    const open = view.queryOpen !== undefined ? book.get(view.queryOpen) : undefined;
+    if (open) {
+      const lines = exchangeDetail(open);
+      maxScroll = lines.length - (bodyH - 1);
+      body = (
+        <QueriesPane
+          book={book}
+          decoding
+          items={[]}
+          selected={0}
+          open={{
+            title: `exchange ${view.queryOpen! + 1} of ${book.seq} · Esc back`,
+            lines,
+            scroll: Math.min(view.scroll.query, Math.max(0, maxScroll)),
+          }}
+          width={width}
+          height={bodyH}
+        />
+      );
+    } else {
+      const items = book.latest(1000);
+      queryIds = items.map((it) => it.seq);
+      body = (
+        <QueriesPane
+          book={book}
+          decoding={p.store.decoding}
+          items={items}
+          selected={Math.min(view.querySelected, Math.max(0, items.length - 1))}
+          width={width}
+          height={bodyH}
+        />
+      );
+    }
   } else if (view.pane === 'probes') {
     const lines = probeLines(stats.probes, width);
     maxScroll = lines.length - bodyH;
@@ -278,7 +338,7 @@ export function App(p: AppProps) {
       <StreamsPane conns={list} selected={selected} open={open} capturing={capturing} width={width} height={bodyH} />
     );
   }
-  ctx.current = { page: bodyH, maxScroll: Math.max(0, maxScroll), streamIds };
+  ctx.current = { page: bodyH, maxScroll: Math.max(0, maxScroll), streamIds, queryIds };
 
   const stopping = view.quitting || p.store.stopping || p.store.ended;
   const shownMessage = message && now() - message.at < MESSAGE_MS ? message.text : undefined;

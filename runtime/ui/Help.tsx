@@ -5,11 +5,11 @@ import { fit } from './format.js';
 export const HELP: [string, string][] = [
   ['q  Ctrl-C', 'quit: detach, run END, print the final maps'],
   ['space', 'pause / resume the view (capture goes on, counted)'],
-  ['tab  shift-tab  1-4', 'next / previous pane, or pane N'],
+  ['tab  shift-tab  1-5', 'next / previous pane, or pane N'],
   ['↑ ↓  j k  PgUp PgDn', 'scroll (g / G: first / last)'],
   ['/', 'filter: text, comm:NAME or pid:N (Esc clears)'],
   ['x', 'payloads as hex / as text (Events, Streams)'],
-  ['Enter  Esc', 'open / close a connection (Streams)'],
+  ['Enter  Esc', 'open / close a connection (Streams), an exchange (Queries)'],
   ['c', 'clear every map, in the kernel too (Maps)'],
   ['s', 'save the pane to a file (Streams: every connection)'],
   ['?', 'this help (any key closes it)'],

@@ -11,6 +11,7 @@ const HINTS: Record<Pane, string> = {
   maps: 'c clear maps · / filter · s save · tab next pane · ? help',
   streams: '↑↓ select · Enter open · Esc back · x hex · s save · ? help',
   probes: "hits and time per hit from the kernel's BPF statistics · ? help",
+  queries: '↑↓ select · Enter the whole exchange · Esc back · s save · ? help',
 };
 
 export function StatusLine({

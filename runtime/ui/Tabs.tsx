@@ -1,4 +1,4 @@
-// runtime/ui/Tabs.tsx — the pane tabs (tab / shift-tab / 1-4 switch), and
+// runtime/ui/Tabs.tsx — the pane tabs (tab / shift-tab / 1-5 switch), and
 // on the right whether the view is paused and how much arrived since.
 import { Box, Text } from 'ink';
 import { si } from './format.js';

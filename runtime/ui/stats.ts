@@ -71,6 +71,7 @@ export function computeStats(store: UiStore, cpus: number, startedAt: number): S
   if (!s.rings.some((r) => r.role === 'capture') && s.counters.some((c) => c.kind === 'capture-drop-records')) {
     stats.sinks.push({ name: 'capture', drops: counter('capture-drop-records'), unit: 'records' });
   }
+  for (const x of s.exports ?? []) stats.sinks.push({ name: x.sink, drops: x.count, unit: x.unit });
   stats.mapFull = counter('map-full');
   const before = new Map((prev?.s.probes ?? []).map((p) => [p.spec + '\0' + p.name, p]));
   const pdt = prev ? Math.max(1, s.at - prev.s.at) / 1000 : Math.max(1, s.at - startedAt) / 1000;

@@ -5,10 +5,12 @@
 // reading the rings is never tied to drawing the screen. It also keeps what
 // must be printed once the UI has closed: drop totals and the session's
 // closing output (END's printf, open connections, the final maps).
+import { exchangeLine } from '../format/exchange.js';
 import { mapText } from '../format/maps.js';
 import type { CapEvent, MapSnapshot, Renderer } from '../events/model.js';
 import type { LiveControls, SessionSnapshot } from '../session/snapshot.js';
 import { EntryRing, type Entry } from './entry-ring.js';
+import { QueryBook } from './query-book.js';
 import { StreamBook, type StreamBookLimits } from './stream-book.js';
 
 export type { Entry } from './entry-ring.js';
@@ -28,6 +30,10 @@ export class UiStore implements Renderer {
   /** Bumped on every change: the UI redraws only when it moved. */
   version = 0;
   readonly streams: StreamBook;
+  /** Decoded exchanges (--decode), for the Queries pane. */
+  readonly queries = new QueryBook();
+  /** The session decodes protocols (the Queries pane says so while none arrived). */
+  decoding = false;
   /** Events delivered (printf records and capture records). */
   events = 0;
   /** Bytes delivered (printf output and captured payload). */
@@ -35,6 +41,8 @@ export class UiStore implements Renderer {
   /** Drops reported by the session since the start, per ring / per map. */
   readonly lost = new Map<string, number>();
   readonly mapFull = new Map<string, { count: number; maxEntries: number }>();
+  /** Exporters' losses during the session, per sink (replayed after the UI closes, as drops are). */
+  readonly exportLoss = new Map<string, Extract<CapEvent, { kind: 'export-loss' }>>();
   /** while loops stopped at loop_limit, by where they are (W0904). */
   readonly loopLimit = new Map<string, { count: number; limit: number }>();
   probes = 0;
@@ -115,6 +123,15 @@ export class UiStore implements Renderer {
       case 'lost':
         this.lost.set(e.ring, (this.lost.get(e.ring) ?? 0) + e.count);
         return;
+      case 'export-loss': {
+        const x = this.exportLoss.get(e.sink);
+        this.exportLoss.set(e.sink, {
+          ...e,
+          count: (x?.count ?? 0) + e.count,
+          bytes: (x?.bytes ?? 0) + (e.bytes ?? 0),
+        });
+        return;
+      }
       case 'map-full': {
         const m = this.mapFull.get(e.map);
         this.mapFull.set(e.map, { count: (m?.count ?? 0) + e.count, maxEntries: e.maxEntries });
@@ -150,6 +167,14 @@ export class UiStore implements Renderer {
         this.stoppedAt = this.ring.seq;
         return;
       case 'capture-summary':
+      case 'decode-summary':
+        return;
+      case 'exchange':
+        this.events++;
+        this.decoding = true;
+        this.queries.add(e.x);
+        // The events pane shows what text mode prints (and replays it when the UI closes).
+        this.ring.pushText('printf', Buffer.from(`${exchangeLine(e.x)}\n`));
         return;
     }
   }
@@ -220,6 +245,13 @@ export class UiStore implements Renderer {
     for (const [map, { count, maxEntries }] of this.mapFull) {
       const before = count - (fullLater.get(map) ?? 0);
       if (before > 0) out.push({ kind: 'map-full', map, count: before, maxEntries });
+    }
+    const exportLater = new Map<string, number>();
+    for (const e of this.closing)
+      if (e.kind === 'export-loss') exportLater.set(e.sink, (exportLater.get(e.sink) ?? 0) + e.count);
+    for (const [sink, x] of this.exportLoss) {
+      const before = x.count - (exportLater.get(sink) ?? 0);
+      if (before > 0) out.push({ ...x, count: before, bytes: undefined });
     }
     const loopsLater = new Map<string, number>();
     for (const e of this.closing)

@@ -4,13 +4,14 @@
 // Effects (quit, clear the maps, save, freeze the view) are returned for the
 // App to carry out.
 
-export const PANES = ['events', 'maps', 'streams', 'probes'] as const;
+export const PANES = ['events', 'maps', 'streams', 'probes', 'queries'] as const;
 export type Pane = (typeof PANES)[number];
 export const PANE_TITLES: Record<Pane, string> = {
   events: 'Events',
   maps: 'Maps',
   streams: 'Streams',
   probes: 'Probes',
+  queries: 'Queries',
 };
 
 export interface ViewState {
@@ -24,10 +25,13 @@ export interface ViewState {
   filter: string;
   editing: string | undefined;
   /** events: lines up from the newest; the others: lines down from the top. */
-  scroll: Record<Pane | 'conversation', number>;
+  scroll: Record<Pane | 'conversation' | 'query', number>;
   /** Selected row of the streams list, and the connection whose conversation is open. */
   selected: number;
   open: number | undefined;
+  /** Selected row of the queries list, and the exchange shown in full (its seq). */
+  querySelected: number;
+  queryOpen: number | undefined;
   quitting: boolean;
 }
 
@@ -59,22 +63,26 @@ export interface KeyContext {
   maxScroll: number;
   /** Connection ids in the streams list, in display order. */
   streamIds: number[];
+  /** Exchange seqs in the queries list, in display order. */
+  queryIds?: number[];
 }
 
 export type Effect = 'quit' | 'clear-maps' | 'save' | 'freeze' | 'thaw';
 
-export function initialView(hex = false): ViewState {
+export function initialView(hex = false, pane: Pane = 'events'): ViewState {
   return {
-    pane: 'events',
+    pane,
     paused: false,
     pausedByScroll: false,
     help: false,
     hex,
     filter: '',
     editing: undefined,
-    scroll: { events: 0, maps: 0, streams: 0, probes: 0, conversation: 0 },
+    scroll: { events: 0, maps: 0, streams: 0, probes: 0, queries: 0, conversation: 0, query: 0 },
     selected: 0,
     open: undefined,
+    querySelected: 0,
+    queryOpen: undefined,
     quitting: false,
   };
 }
@@ -103,7 +111,7 @@ export function onKey(
     const i = PANES.indexOf(s.pane);
     return { state: { ...s, pane: PANES[(i + (key.shift ? PANES.length - 1 : 1)) % PANES.length]! }, effects: [] };
   }
-  if (/^[1-4]$/.test(input)) return { state: { ...s, pane: PANES[Number(input) - 1]! }, effects: [] };
+  if (/^[1-5]$/.test(input)) return { state: { ...s, pane: PANES[Number(input) - 1]! }, effects: [] };
   if (input === ' ') {
     const paused = !s.paused;
     return {
@@ -118,14 +126,20 @@ export function onKey(
   if (input === 'c') return s.pane === 'maps' ? { state: s, effects: ['clear-maps'] } : same;
   if (key.escape) {
     if (s.pane === 'streams' && s.open !== undefined) return { state: { ...s, open: undefined }, effects: [] };
+    if (s.pane === 'queries' && s.queryOpen !== undefined)
+      return { state: { ...s, queryOpen: undefined }, effects: [] };
     if (s.filter) return { state: { ...s, filter: '' }, effects: [] };
     return same;
   }
   if (s.pane === 'streams' && s.open === undefined) return streamsListKey(s, input, key, ctx);
   if (s.pane === 'streams' && (key.leftArrow || key.backspace || key.delete))
     return { state: { ...s, open: undefined }, effects: [] };
+  if (s.pane === 'queries' && s.queryOpen === undefined) return queriesListKey(s, input, key, ctx);
+  if (s.pane === 'queries' && (key.leftArrow || key.backspace || key.delete))
+    return { state: { ...s, queryOpen: undefined }, effects: [] };
   const delta = scrollDelta(input, key, ctx.page);
   if (delta === undefined) return same;
+  if (s.pane === 'queries') return scrollDown(s, 'query', delta, ctx);
   return s.pane === 'events'
     ? scrollEvents(s, delta, ctx)
     : scrollDown(s, s.pane === 'streams' ? 'conversation' : s.pane, delta, ctx);
@@ -161,7 +175,7 @@ function scrollEvents(s: ViewState, down: number, ctx: KeyContext): { state: Vie
 
 function scrollDown(
   s: ViewState,
-  which: Pane | 'conversation',
+  which: Pane | 'conversation' | 'query',
   down: number,
   ctx: KeyContext,
 ): { state: ViewState; effects: Effect[] } {
@@ -188,6 +202,28 @@ function streamsListKey(
   if (delta === undefined || n === 0) return { state: s, effects: [] };
   const selected = clamp(s.selected + (Number.isFinite(delta) ? delta : delta > 0 ? n : -n), n - 1);
   return selected === s.selected ? { state: s, effects: [] } : { state: { ...s, selected }, effects: [] };
+}
+
+function queriesListKey(
+  s: ViewState,
+  input: string,
+  key: KeyInfo,
+  ctx: KeyContext,
+): { state: ViewState; effects: Effect[] } {
+  const ids = ctx.queryIds ?? [];
+  const n = ids.length;
+  if (key.return || key.rightArrow) {
+    const id = ids[clamp(s.querySelected, n - 1)];
+    return id === undefined
+      ? { state: s, effects: [] }
+      : { state: { ...s, queryOpen: id, scroll: { ...s.scroll, query: 0 } }, effects: [] };
+  }
+  const delta = scrollDelta(input, key, ctx.page);
+  if (delta === undefined || n === 0) return { state: s, effects: [] };
+  const querySelected = clamp(s.querySelected + (Number.isFinite(delta) ? delta : delta > 0 ? n : -n), n - 1);
+  return querySelected === s.querySelected
+    ? { state: s, effects: [] }
+    : { state: { ...s, querySelected }, effects: [] };
 }
 
 function editFilter(s: ViewState, input: string, key: KeyInfo): ViewState {

@@ -3,18 +3,15 @@
 // leaves nothing attached (links are file descriptors); two sessions on the
 // same probes do not disturb each other.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { test } from 'node:test';
 import { capcBin, repoRoot } from '../support/paths.js';
 import { assertUnloaded, loadedCapcProgramIds, runCapc } from '../support/capc.js';
 import { requireKernel } from '../support/kernel.js';
-import { compileOptions } from '../../runtime/cli/common.js';
-import { CapcError } from '../../runtime/errors.js';
-import type { Renderer } from '../../runtime/events/model.js';
-import { mapText } from '../../runtime/format/maps.js';
-import { runSession } from '../../runtime/session/session.js';
 import { buildTarget } from '../support/targets.js';
 
+const run = promisify(execFile);
 const PROG = 'interval:ms:20 { @ticks = count(); } END { printf("END ran\\n"); }';
 
 function endedCleanly(stdout: string): void {
@@ -67,36 +64,18 @@ test('-c command exit, exit(), --duration: each ends the session once', async (t
 
 test('a failure while running still ends cleanly: END, maps, detach, and the error comes out', async (t) => {
   if (!requireKernel(t)) return;
-  // The session runs in this process and the fault is injected here: its renderer fails
-  // once, 300 ms after attaching (capc has no switch for this).
-  const out: string[] = [];
-  let programs: number[] = [];
-  let failAt = Infinity;
-  let failed = false;
-  const renderer: Renderer = {
-    event(e) {
-      if (!failed && Date.now() >= failAt) {
-        failed = true;
-        throw new CapcError('E0906', 'injected failure');
-      }
-      if (e.kind === 'printf' && !e.text.toString().startsWith('tick')) out.push(e.text.toString());
-      if (e.kind === 'maps') out.push(...e.maps.map((m) => mapText(m).toString()));
-    },
-    end() {},
-  };
-  await assert.rejects(
-    runSession({
-      source: { name: '-e', text: PROG.replace('count(); }', 'count(); printf("tick\\n"); }') },
-      compile: compileOptions({}, []),
-      renderer,
-      onLoaded: (ids) => (programs = ids),
-      onAttached: () => (failAt = Date.now() + 300),
-    }),
-    /injected failure/,
-  );
-  assert.ok(failed, 'the fault was injected');
-  endedCleanly(out.join(''));
-  await assertUnloaded(programs);
+  // The session runs in a child process and the fault is injected there: its renderer fails once,
+  // 300 ms after attaching (capc has no switch for this; tests/support/failing-session.ts).
+  const prog = PROG.replace('count(); }', 'count(); printf("tick\\n"); }');
+  const r = await run(process.execPath, ['--import', 'tsx', 'tests/support/failing-session.ts', prog], {
+    cwd: repoRoot,
+    maxBuffer: 16 << 20,
+  });
+  const res = JSON.parse(r.stdout) as { rejected?: string; failed: boolean; out: string; programs: number[] };
+  assert.match(res.rejected ?? '', /injected failure/);
+  assert.ok(res.failed, 'the fault was injected');
+  endedCleanly(res.out);
+  await assertUnloaded(res.programs);
 });
 
 test('kill -9: the kernel drops every probe with the process', async (t) => {

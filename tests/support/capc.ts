@@ -24,6 +24,8 @@ export interface CapcOptions {
   checkLeaks?: boolean;
   /** Called with every chunk of stdout as it arrives. */
   onStdout?: (chunk: string) => void;
+  /** Called with everything on stderr so far, each time more arrives. */
+  onStderr?: (all: string) => void;
 }
 
 export function runCapc(args: string[], opts: CapcOptions = {}): Promise<CapcResult> {
@@ -40,6 +42,7 @@ export function runCapc(args: string[], opts: CapcOptions = {}): Promise<CapcRes
     });
     child.stderr.on('data', (d) => {
       stderr += d;
+      opts.onStderr?.(stderr);
       if (!notified && opts.onAttached && stderr.includes('__CAPC_ATTACHED__\n')) {
         notified = true;
         Promise.resolve(opts.onAttached(child.pid!)).catch((e) => {

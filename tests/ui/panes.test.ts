@@ -168,6 +168,24 @@ test('per-probe cost over the last period, as bpftop computes it', () => {
   assert.equal(s.probes[0]!.cpuPct, 0.01);
 });
 
+test("exporters' losses are drops on the stats bar, one sink each", () => {
+  const st = new UiStore();
+  st.snapshot({
+    at: 1000,
+    probes: [],
+    rings: [],
+    counters: [],
+    exports: [
+      { sink: 'pcapng', count: 12, unit: 'packets' },
+      { sink: 'otlp', count: 0, unit: 'log records' },
+    ],
+  });
+  assert.deepEqual(computeStats(st, 2, 0).sinks, [
+    { name: 'pcapng', drops: 12, unit: 'packets' },
+    { name: 'otlp', drops: 0, unit: 'log records' },
+  ]);
+});
+
 test('short formats', () => {
   assert.deepEqual(
     [si(999), si(1234), si(1_234_567), bytes(1536), nanos(412), nanos(1234), clock(83_000), clock(3_723_000)],

@@ -8,17 +8,21 @@ import { initialView, onKey, type KeyContext, type KeyInfo, type ViewState } fro
 const ctx: KeyContext = { page: 10, maxScroll: 100, streamIds: [3, 5, 9] };
 const press = (s: ViewState, input: string, key: KeyInfo = {}, c = ctx) => onKey(s, input, key, c);
 
-test('tab and shift-tab cycle the panes; 1-4 jump', () => {
+test('tab and shift-tab cycle the panes; 1-5 jump', () => {
   let s = initialView();
   s = press(s, '', { tab: true }).state;
   assert.equal(s.pane, 'maps');
   s = press(s, '', { tab: true }).state;
   s = press(s, '', { tab: true }).state;
   s = press(s, '', { tab: true }).state;
+  assert.equal(s.pane, 'queries');
+  s = press(s, '', { tab: true }).state;
   assert.equal(s.pane, 'events');
   s = press(s, '', { tab: true, shift: true }).state;
-  assert.equal(s.pane, 'probes');
+  assert.equal(s.pane, 'queries');
   assert.equal(press(s, '3').state.pane, 'streams');
+  assert.equal(press(s, '4').state.pane, 'probes');
+  assert.equal(press(s, '5').state.pane, 'queries');
 });
 
 test('space freezes and thaws the view', () => {

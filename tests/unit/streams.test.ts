@@ -145,3 +145,14 @@ test('a connection that keeps sending is never reaped, whatever the pid check sa
   }
   assert.equal(s.open, 1);
 });
+
+test('a gap with 200,000 records waiting behind it is resolved without overflowing the stack', () => {
+  const events: CapEvent[] = [];
+  const s = new Streams(CAPTURE, (e) => events.push(e), 1000);
+  // Offset 0..9 never arrives; 200,000 ten-byte records wait behind the gap.
+  for (let i = 1; i <= 200_000; i++) s.add(data(1, 10, i * 10, '0123456789'), 0);
+  s.tick(2000);
+  const loss = events.find((e) => e.kind === 'capture-loss');
+  assert.deepEqual(loss && { offset: loss.offset, bytes: loss.bytes }, { offset: 0, bytes: 10 });
+  assert.equal(events.filter((e) => e.kind === 'capture').length, 200_000);
+});
