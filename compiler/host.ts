@@ -103,6 +103,8 @@ export type CDefinitions =
 export interface DwarfParam {
   name: string;
   type: CTypeRef;
+  /** The type as the DWARF spells it, qualifiers and typedefs kept (`const int*`, `point_t*`), as bpftrace -lv prints it. */
+  text?: string;
 }
 
 /** A USDT probe from a binary's .note.stapsdt section. */

@@ -109,7 +109,7 @@ export class DwarfFile {
     if (d.child(die, c) !== 0) return out;
     do {
       if (d.tag(c) !== DW_TAG.formal_parameter) continue;
-      out.push({ name: (d.diename(c) as string | null) ?? '', type: this.typeOf(c) });
+      out.push({ name: (d.diename(c) as string | null) ?? '', type: this.typeOf(c), text: this.typeText(c) });
     } while (d.siblingof(c, c) === 0);
     return out;
   }
@@ -257,6 +257,38 @@ export class DwarfFile {
         return { k: 'func' };
       default:
         return { k: 'other', name: name ?? `tag ${tag}`, bytes: 0 };
+    }
+  }
+
+  /** How the type a DIE's DW_AT_type names is spelled, as bpftrace prints it: `const int*`, `struct conn*`, `point_t*`. */
+  private typeText(die: Die, depth = 0): string {
+    const d = libdw();
+    const attr = Buffer.alloc(ATTR_SIZE);
+    const t = Buffer.alloc(DIE_SIZE);
+    if (depth > 16 || !d.attrIntegrate(die, DW_AT.type, attr) || !d.formrefDie(attr, t)) return 'void';
+    const name = d.diename(t) as string | null;
+    switch (d.tag(t) as number) {
+      case DW_TAG.pointer_type:
+        return `${this.typeText(t, depth + 1)}*`;
+      case DW_TAG.const_type:
+        return `const ${this.typeText(t, depth + 1)}`;
+      case DW_TAG.volatile_type:
+        return `volatile ${this.typeText(t, depth + 1)}`;
+      case DW_TAG.restrict_type:
+      case DW_TAG.atomic_type:
+        return this.typeText(t, depth + 1);
+      case DW_TAG.structure_type:
+        return `struct ${name ?? '(anonymous)'}`;
+      case DW_TAG.union_type:
+        return `union ${name ?? '(anonymous)'}`;
+      case DW_TAG.enumeration_type:
+        return `enum ${name ?? '(anonymous)'}`;
+      case DW_TAG.array_type:
+        return `${this.typeText(t, depth + 1)}[]`;
+      case DW_TAG.subroutine_type:
+        return 'void (*)()';
+      default:
+        return name ?? '?';
     }
   }
 

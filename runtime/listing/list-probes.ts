@@ -2,7 +2,8 @@
 // (bpftrace -l) prints them: one `provider:...` line each, sorted; with
 // verbose, the arguments of each below it, indented by four spaces
 // (tracepoint fields from tracefs; raw tracepoint and fentry arguments from
-// BTF; USDT argument counts from the notes).
+// BTF; uprobe parameters from the binary's DWARF; USDT argument counts from
+// the notes).
 import { PROBE_ALIASES, globToRegExp, type BtfParam } from '../../compiler/index.js';
 import { CapcError } from '../errors.js';
 import type { SystemHost } from '../host/system-host.js';
@@ -81,10 +82,13 @@ export function listProbes(host: SystemHost, pattern: string, verbose: boolean):
       const syms = host.functionSymbols(path);
       if (!syms.ok) throw new CapcError('E0406', syms.error);
       const g = re(func);
+      // -v: each function's parameters from the binary's DWARF (none without -g), as bpftrace -lv prints them.
+      const params = (f: string) =>
+        verbose ? (host.dwarfFunction(path, f) ?? []).map((p) => `    ${p.text ?? '?'} ${p.name}`) : [];
       return sorted(
         [...new Set(syms.value)]
           .filter((f) => g.test(f))
-          .map((f) => ({ name: `${provider}:${path}:${f}`, details: [] })),
+          .map((f) => ({ name: `${provider}:${path}:${f}`, details: params(f) })),
       );
     }
     case 'usdt': {

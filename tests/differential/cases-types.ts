@@ -181,6 +181,12 @@ export const TYPE_CASES: Case[] = [
     compare: 'exact',
     expect: [/^3 conn-0 0$/m, /^11 7$/m],
   },
+  {
+    name: "types: -lv uprobe:BINARY:* shows each function's parameters from DWARF",
+    flags: ['-lv', 'uprobe:$Y:*'],
+    compare: 'exact',
+    expect: [/:send_conn\n {4}struct conn\* c\n {4}int n$/m, /^ {4}point_t\* p$/m, /^ {4}const int\* a$/m],
+  },
   // ---- printing records, arrays and tuples ----------------------------------
   conn('print() of a struct', 'print($c->pos);', [/^\{ \.x = 1, \.y = -1 \}$/m]),
   conn(
