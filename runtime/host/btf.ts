@@ -87,13 +87,21 @@ export class Btf {
     return [...this.typedefs.keys()].map((n) => n.slice('btf_trace_'.length)).sort();
   }
 
-  /** Arguments of raw tracepoint NAME, without the leading `void *` context. */
+  /**
+   * Arguments of raw tracepoint NAME, without the leading `void *` context.
+   * The `btf_trace_NAME` typedef's prototype has no parameter names; the
+   * kernel's `__probestub_NAME` function (6.4+) has the same parameters,
+   * named, so `args->prev` works as on a tracepoint.
+   */
   rawTracepointArgs(name: string): BtfParam[] | undefined {
     const id = this.typedefs.get(`btf_trace_${name}`);
     if (id === undefined) return undefined;
     const proto = this.resolve(this.types[id]!.sizeOrType);
     if (proto?.t.kind !== KIND.FUNC_PROTO) return undefined;
-    return this.params(proto.id).slice(1);
+    const params = this.params(proto.id).slice(1);
+    const named = this.functionProto(`__probestub_${name}`)?.params.slice(1);
+    if (named && named.length === params.length) params.forEach((p, i) => (p.name ||= named[i]!.name));
+    return params;
   }
 
   functionNames(): string[] {
