@@ -15,6 +15,9 @@ import { isPointer, sizeOf, tupleLayout, type AddressSpace, type Type } from '..
 import { addr, bin, call, cast, id, num, type CExpr } from './c-ir.js';
 import type { FnBuilder, IntVal } from './fn-builder.js';
 import { cIntType } from './layout.js';
+import { r3Mask } from './rules.js';
+
+const nextPowerOfTwo = (n: number): number => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
 
 /** Memory a probe reads through a pointer: its address (a __u64) and the type there. */
 export interface Place {
@@ -97,14 +100,28 @@ export function locate(b: FnBuilder, e: A.Expr): Location | undefined {
       const i = b.fresh('idx');
       b.local('__u64', i);
       b.emit({ k: 'expr', e: bin('=', id(i), cast('__u64', b.lowerers.int(b, e.index).e)) });
+      let scaled: CExpr = id(i);
+      if (loc.ref) {
+        // The program's own memory (a map value): the verifier checks the pointer arithmetic itself,
+        // and clang computes it before the length check, so the index is also masked, kept apart
+        // from the check by a barrier so clang cannot fold the mask away.
+        const m = b.fresh('midx');
+        b.local('__u64', m);
+        scaled = id(m);
+        b.emit({ k: 'expr', e: bin('=', scaled, bin('&', id(i), num(r3Mask(nextPowerOfTwo(objT.count))))) });
+        b.emit({
+          k: 'expr',
+          e: call('barrier_var', scaled),
+          comment: 'R3: a variable index into a value in scratch is masked',
+        });
+      }
       const base = loc.place ? loc.place.addr : cast('__u64', loc.ref.ptr);
       const at = {
         k: 'cond' as const,
         c: bin('<', id(i), num(objT.count)),
-        t: bin('+', base, bin('*', id(i), num(size))),
+        t: bin('+', base, bin('*', scaled, num(size))),
         f: num(0),
       };
-      // The program's own memory is read through the kernel reader too, so the index needs no mask.
       return { place: { space: loc.place ? loc.place.space : 'kernel', addr: at, type: t } };
     }
     case 'Var': {
