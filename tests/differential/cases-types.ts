@@ -34,7 +34,8 @@ const conn = (name: string, body: string, expect: RegExp[], rounds = 3, more: Pa
   ...more,
 });
 
-export const TYPE_CASES: Case[] = [
+/** Reads through types: fields, arrays, bitfields, unions, pointers, sizeof. */
+export const TYPE_READ_CASES: Case[] = [
   // ---- fields through a pointer -----------------------------------------
   conn('an int field through ->', 'printf("fd %d\\n", $c->fd);', [/^fd 3\nfd 4\nfd 5$/m]),
   conn('a char array field is a string', 'printf("[%s]\\n", $c->name);', [/^\[conn-0\]$/m, /^\[conn-2\]$/m]),
@@ -127,6 +128,10 @@ export const TYPE_CASES: Case[] = [
     note: 'bpftrace 0.17 prints a blank line for a map that is empty at exit (@c, every key deleted); capc prints nothing for it',
     normalize: (out, tool) => (tool === 'bpftrace' ? out.replace(/\n\n\n\n$/, '\n\n\n') : out),
   },
+];
+
+/** Where types and values come from, and how they print: macros, enums, includes, DWARF args, print(). */
+export const TYPE_SOURCE_CASES: Case[] = [
   // ---- macros, enums, includes --------------------------------------------
   {
     name: 'types: #define constants and expressions',
@@ -230,6 +235,10 @@ export const TYPE_CASES: Case[] = [
     [/^\(255, -1, 65535, -3\)$/m],
     1,
   ),
+];
+
+/** Records, arrays and tuples as values: kept, compared, in maps and keys; ++/--; kernel types. */
+export const TYPE_VALUE_CASES: Case[] = [
   // ---- records, arrays and tuples in variables and maps ----------------------
   conn('a struct kept in a variable', '$p = $c->pos; printf("%d %d\\n", $p.x, $p.y); print($p);', [
     /^2 -2\n\{ \.x = 2, \.y = -2 \}$/m,

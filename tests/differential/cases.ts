@@ -13,11 +13,10 @@
 // tools printing nothing. `note` says where capc intentionally differs and
 // `normalize` undoes exactly that difference. Maps and aggregations are in
 // cases-maps.ts, builtins and functions in cases-functions.ts; probes and
-// options here.
+// options here. C types are in cases-types.ts (run by differential-types.test.ts).
 
 import { FUNCTION_CASES } from './cases-functions.js';
 import { MAP_CASES } from './cases-maps.js';
-import { TYPE_CASES } from './cases-types.js';
 import { LINGER, type Case } from './case.js';
 
 export type { Case } from './case.js';
@@ -25,7 +24,6 @@ export type { Case } from './case.js';
 export const CASES: Case[] = [
   ...MAP_CASES,
   ...FUNCTION_CASES,
-  ...TYPE_CASES,
   // ---- probes -------------------------------------------------------------
   {
     name: 'tracepoint wildcard, args, and hist of write sizes',
