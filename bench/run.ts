@@ -13,6 +13,7 @@ import { perHitBench } from './perhit.js';
 import { rampBench } from './ramp.js';
 import { seed000Bench } from './seed000.js';
 import { startupBench } from './startup.js';
+import { tlsStacksBench } from './tlsstacks.js';
 import { tuiBench } from './tui.js';
 import { typesBench } from './types.js';
 import { wakeupsBench } from './wakeups.js';
@@ -38,6 +39,7 @@ const BENCHES: { name: string; what: string; run: () => Promise<string> }[] = [
   { name: 'decode-seed000', what: 'seed 000 with decoding (MariaDB, PostgreSQL)', run: () => decodeScenarioBench() },
   { name: 'exports', what: 'pcapng, Prometheus and OTLP exports at 100k events/s', run: () => exportsBench(runs) },
   { name: 'types', what: 'C types at compile time (20 structs and an #include)', run: () => typesBench(runs) },
+  { name: 'tlsstacks', what: 'capture cost per TLS stack (--tls)', run: () => tlsStacksBench(runs) },
 ];
 const unknown = only.filter((n) => !BENCHES.some((b) => b.name === n));
 if (unknown.length) {

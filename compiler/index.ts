@@ -3,7 +3,8 @@
 // enforces it). It holds what the runtime may rely on: the manifest (a
 // compiled program's probes, maps, record layouts, formats), the Host
 // interface the runtime implements for the compiler, the names `capc list`
-// shares with probe resolution, and the compiler itself — loaded on demand,
+// shares with probe resolution, the TLS stacks capc knows (runtime/tls/
+// looks for them in binaries), and the compiler itself — loaded on demand,
 // so a run served from the compile cache never loads the parser or the
 // passes. Diagnostics are shared through diagnostics/, not through here.
 
@@ -14,6 +15,8 @@ export type { PassName } from './passes.js';
 export { closest } from './diagnostics/diagnostic.js';
 export { globToRegExp } from './2-analyze/probe-match.js';
 export { ALIASES as PROBE_ALIASES } from './2-analyze/probes.js';
+/** The TLS stacks capc knows (stdlib/signatures.ts): runtime/tls/ recognises them in binaries and attaches by family. */
+export { FAMILIES, captureFunctions, closeFunctions, type FamilyName } from '../stdlib/signatures.js';
 
 /** The compiler's passes (compile.ts), loaded on first use: chevrotain and the passes cost ~60 ms to load. */
 export const loadCompiler = (): Promise<typeof import('./compile.js')> => import('./compile.js');

@@ -10,7 +10,7 @@
 // the previous one; the runtime checks it before loading (manifestProblem).
 import type { Span } from '../diagnostics/source.js';
 
-export const MANIFEST_VERSION = 5;
+export const MANIFEST_VERSION = 6;
 
 /** Why this capc cannot use `m` (another manifest version, or not a manifest), or undefined when it can. */
 export function manifestProblem(m: unknown): string | undefined {
@@ -41,7 +41,11 @@ export interface Manifest {
   events: ManifestEvent[];
   counters: ManifestCounter[];
   /** Load-time constants (`.rodata.capc`), filled in by the runtime before load. */
-  rodata: { section: string; size: number; fields: { name: 'cpid' | 'start_ns'; offset: number; size: number }[] };
+  rodata: {
+    section: string;
+    size: number;
+    fields: { name: 'cpid' | 'start_ns' | 'scope'; offset: number; size: number }[];
+  };
   /** Name of the per-CPU counter map (drops, failed map updates), indexed by counters[].index. */
   statsMap: string;
   config: { strlen: number; maxMapKeys: number; ringbufSize: number; wakeupBytes: number; loopLimit?: number };
@@ -70,6 +74,23 @@ export interface ManifestCapture {
   dropBytes: number;
   /** Protocols to decode from the captured streams (`-> decode(...)`): names, or ['auto']. */
   decode?: string[];
+  /** Captures through uprobe signatures: with -c/-p capc fills this tgid map with the command and its descendants. */
+  scope?: { map: string };
+  /**
+   * TLS discovery (runtime/tls/): 'capture' attaches the `uprobe:tls:` programs
+   * (attach.discover) to every TLS stack found; 'watch' attaches the tls-watch
+   * counter to the stacks the program does not probe. New executables arrive
+   * on `execRing` (struct capc_exec_ev); capc marks those it looked at in
+   * `knownMap` (struct capc_exe_key); `watchMap` holds the counts
+   * (struct capc_watch_key -> struct capc_watch_val).
+   */
+  discovery?: {
+    mode: 'capture' | 'watch';
+    execRing: string;
+    execRingSize: number;
+    knownMap: string;
+    watchMap?: string;
+  };
 }
 
 export interface ManifestCaptureSite {
@@ -107,7 +128,21 @@ export type ManifestAttach =
   | { kind: 'end' }
   | { kind: 'tracepoint'; category: string; name: string }
   | { kind: 'rawtracepoint'; name: string }
-  | { kind: 'uprobe'; ret: boolean; path: string; func: string; offset: number; target: string }
+  /**
+   * discover: attached by TLS discovery to every binary that has `func` (path
+   * is 'tls'). retInsns: the return half of a Go capture, attached as uprobes
+   * on each RET instruction of `func` (no uretprobes in Go: stacks move).
+   */
+  | {
+      kind: 'uprobe';
+      ret: boolean;
+      path: string;
+      func: string;
+      offset: number;
+      target: string;
+      discover?: boolean;
+      retInsns?: boolean;
+    }
   | { kind: 'usdt'; path: string; provider: string; name: string; target: string }
   | { kind: 'interval'; periodNs: string }
   /** On every CPU: `hz` samples a second (frequency mode), or one every `periodNs`. */
@@ -118,7 +153,9 @@ export type ManifestAttach =
 export interface ManifestProbe {
   id: number;
   /** What the program does: the user's probe, the entry half of a capture pair, a close watcher. */
-  role?: 'probe' | 'capture-entry' | 'capture-return' | 'close';
+  role?: 'probe' | 'capture-entry' | 'capture-return' | 'close' | 'scope' | 'exec-watch' | 'tls-watch';
+  /** Capture programs: the signature family (discovery attaches by family and function). */
+  family?: string;
   /** BPF program (C function) name. */
   program: string;
   /** Canonical probe name, e.g. `tracepoint:syscalls:sys_enter_openat`. */

@@ -114,9 +114,12 @@ export const RUNTIME_CODES = {
   W0901: { severity: 'warning', title: 'events lost' },
   W0902: { severity: 'warning', title: 'map full: updates failed' },
   W0903: { severity: 'warning', title: 'captured bytes lost' },
-  W0905: { severity: 'warning', title: 'exchanges not decoded' },
   W0904: { severity: 'warning', title: 'loop stopped at its iteration limit' },
+  W0905: { severity: 'warning', title: 'exchanges not decoded' },
   W0906: { severity: 'warning', title: 'export losses' },
+  W0907: { severity: 'warning', title: 'TLS stack found that capc cannot probe' },
+  W0908: { severity: 'warning', title: 'TLS traffic the program did not capture' },
+  W0909: { severity: 'warning', title: 'the capture saw no connection' },
 } as const satisfies Record<string, Entry>;
 
 export const CATALOGUE = { ...COMPILER_CODES, ...RUNTIME_CODES };

@@ -30,6 +30,29 @@ struct capc_conn_key {
 	__u32 _pad;
 };
 
+/* Pairs a Go call's entry with its return: the goroutine (g, in r14) within a
+ * process. A Go call can move between threads while it blocks, so the thread
+ * id would not do; g pointers repeat across processes, so the tgid is added. */
+struct capc_gkey {
+	__u64 g;
+	__u32 tgid;
+	__u32 _pad;
+};
+
+/* A connection guard (stdlib/signatures.ts ConnGuard): the call is captured only
+ * when *(u32 *)(*(u64 *)(conn + ptr_at) + value_at) == equals. NSS: the
+ * descriptor's methods say it is a layered one (the SSL layer), not a file. */
+static __always_inline int capc_guard(__u64 conn, __u64 ptr_at, __u64 value_at, __u32 equals)
+{
+	__u64 p = 0;
+	__u32 v = 0;
+	if (bpf_probe_read_user(&p, sizeof(p), (void *)(conn + ptr_at)) || !p)
+		return 0;
+	if (bpf_probe_read_user(&v, sizeof(v), (void *)(p + value_at)))
+		return 0;
+	return v == equals;
+}
+
 struct capc_cap_rec {
 	struct capc_hdr hdr; /* id: the capture site (manifest); flags: 0 */
 	__u64 key;           /* the script's key */

@@ -81,7 +81,10 @@ _Static_assert(sizeof(struct capc_inet) == 24 && sizeof(struct capc_usym) == 24 
 struct capc_ro {
 	__u64 cpid;     /* pid of the -c command, 0 without one */
 	__u64 start_ns; /* bpf_ktime_get_ns() when capc started: base of `elapsed` */
+	__u64 scope;    /* CAPC_SCOPE_* bits (capture scope and TLS discovery, capc-scope.bpf.h) */
 };
+#define CAPC_SCOPE_TREE 1 /* captures only in the -c/-p process tree (the capc_scope map) */
+#define CAPC_SCOPE_HOLD 2 /* -c with TLS discovery: stop a new executable at exec until capc has attached to it */
 
 /* R11: every drop or failed update is counted in a per-CPU array and shown to the user. */
 static __always_inline void capc_count(void *stats, __u32 index)
@@ -208,16 +211,33 @@ static __always_inline __s64 capc_map_get(void *map, const void *key)
 		}                                                                         \
 	} while (0)
 
-/* Compare two NUL-terminated strings of at most `n` bytes (R6: bounded loop). */
+/* String equality without a branch per byte: the differences are ORed
+ * together and tested once. Byte-by-byte `if`s would each leave the verifier
+ * a path to explore; inside a bounded loop (R6) they add up past its limit of
+ * 8,192 pending paths. */
+
+/* `a` equals the literal `lit` of `len` characters: a holds more than len
+ * bytes (the compiler checks its capacity), so a[len] is its NUL or not. */
+static __always_inline int capc_streq_lit(const char *a, const char *lit, __u32 len)
+{
+	__u64 diff = 0;
+	for (__u32 i = 0; i < len; i++)
+		diff |= (__u8)a[i] ^ (__u8)lit[i];
+	diff |= (__u8)a[len];
+	return diff == 0;
+}
+
+/* Two NUL-terminated strings of at most `n` bytes (R6: a constant trip
+ * count): bytes count until a's NUL, that one included. */
 static __always_inline int capc_streq(const char *a, const char *b, __u32 n)
 {
+	__u64 diff = 0, live = 1;
 	for (__u32 i = 0; i < n; i++) {
-		if (a[i] != b[i])
-			return 0;
-		if (a[i] == 0)
-			return 1;
+		__u64 c = (__u8)a[i];
+		diff |= live * (c ^ (__u8)b[i]);
+		live &= (c + 0xff) >> 8; /* 0 from a's NUL on */
 	}
-	return 1;
+	return diff == 0;
 }
 
 /* str(p, len): read at most len characters (and never more than n-1) plus a NUL.

@@ -7,7 +7,8 @@
  *
  * WRITES_PER_SEC (0: as fast as possible) paces the writes: the client
  * sleeps whenever it is ahead of the schedule, checked every 64 writes.
- * Prints: "writes W bytes B seconds S writes_per_sec R".
+ * Prints: "writes W bytes B seconds S writes_per_sec R". With FRAG_HOLD_AT_END
+ * set in the environment it then waits for a line on stdin before exiting.
  * Build: cc -O2 -pthread tls-frag.c -lssl -lcrypto
  */
 #include <arpa/inet.h>
@@ -110,5 +111,8 @@ int main(int argc, char **argv)
 	close(fd);
 	pthread_join(th, 0);
 	printf("writes %ld bytes %ld seconds %.3f writes_per_sec %.0f\n", writes, writes * frag, secs, writes / secs);
+	fflush(stdout);
+	if (getenv("FRAG_HOLD_AT_END")) /* bench/tlsstacks.ts reads capc's BPF statistics before it exits */
+		getchar();
 	return 0;
 }

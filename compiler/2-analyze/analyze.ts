@@ -11,7 +11,7 @@ import { DiagnosticBag, didYouMean, type Diagnostic } from '../diagnostics/diagn
 import type { Host } from '../host.js';
 import type { AnalyzedProgram, CaptureSite, MapInfo, ProbeInstance, ProgramConfig } from './analyzed.js';
 import { collectTypes } from './c-definitions.js';
-import { checkCaptureSites, detectCaptureMode } from './check-capture.js';
+import { checkCaptureSites, detectCaptureMode, expandCoverage } from './check-capture.js';
 import { checkExpr } from './check-expr.js';
 import { checkStmts } from './check-stmt.js';
 import { MapRegistry, type AnalyzeOptions, type CheckContext } from './context.js';
@@ -30,6 +30,7 @@ export const DEFAULT_CONFIG: ProgramConfig = {
   /** 0: a quarter of the ring (chosen by lowering, R10). */
   wakeupBytes: 0,
   loopLimit: 1024,
+  tlsCheck: 1,
 };
 
 const CONFIG_KEYS: Record<string, keyof ProgramConfig> = {
@@ -43,6 +44,7 @@ const CONFIG_KEYS: Record<string, keyof ProgramConfig> = {
   idle_flush_ms: 'idleFlushMs',
   capture_writes_at_entry: 'captureWritesAtEntry',
   loop_limit: 'loopLimit',
+  tls_check: 'tlsCheck',
 };
 
 /** What the collect pass finds: the program's probe instances and config, before any body is checked. */
@@ -95,6 +97,8 @@ export function collect(
     );
   }
   for (const inst of instances) detectCaptureMode(inst, host, config, bag);
+  // A capture on SSL_write also covers SSL_write_ex: the copies are instances, their bodies checked like the user's.
+  expandCoverage(instances, host, config);
   return { collected: { source, config, instances, options, types, failed: bag.hasErrors }, diagnostics: bag.items };
 }
 
@@ -275,6 +279,7 @@ function validateConfig(
     report('idleFlushMs', `idle_flush_ms ${c.idleFlushMs} must be from 1 to 3600000`);
   if (c.captureWritesAtEntry !== 0 && c.captureWritesAtEntry !== 1)
     report('captureWritesAtEntry', 'capture_writes_at_entry must be 0 or 1');
+  if (c.tlsCheck !== 0 && c.tlsCheck !== 1) report('tlsCheck', 'tls_check must be 0 or 1');
   // 0: the default, chosen by lowering (R10: a quarter of the ring).
   if (ringOk && c.wakeupBytes !== 0 && (c.wakeupBytes < 1 || c.wakeupBytes > c.ringbufSize))
     report('wakeupBytes', 'wakeup_bytes must be between 1 and the ring buffer size');

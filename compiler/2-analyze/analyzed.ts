@@ -117,6 +117,15 @@ export interface CaptureInfo {
   sink: { kind: 'ringbuf' | 'perfbuf'; size: number; pcapng?: string };
   /** Protocols `-> decode(...)` asked for (['auto'] for all). */
   decode?: string[];
+  /** Captures through TLS signatures: with -c/-p they follow the process tree (capc_scope), not one pid. */
+  scope: boolean;
+  /**
+   * TLS discovery at run time: 'capture' when the program has `uprobe:tls:`
+   * probes (capc attaches them to every TLS stack it finds); 'watch' when it
+   * probes TLS stacks explicitly (capc counts calls into the ones it does not
+   * probe, to warn at exit); undefined otherwise.
+   */
+  discovery?: 'capture' | 'watch';
 }
 
 export interface ProbeInstance {
@@ -144,6 +153,14 @@ export interface ProbeInstance {
   capture?: CaptureMode;
   /** Set for probes capc adds itself to see connections close. */
   closeFor?: { family: string; sig: CloseSignature };
+  /** Set for probes capc adds because a signature covers a sibling (SSL_write covers SSL_write_ex): the instance it comes from. */
+  coveredBy?: number;
+  /**
+   * Set for programs capc adds for capture scope and TLS discovery: following
+   * the -c/-p process tree (fork, exit), seeing new executables (exec), and
+   * counting calls into TLS stacks the program does not probe (tls-watch).
+   */
+  internal?: 'scope-fork' | 'scope-exit' | 'exec-watch' | 'tls-watch';
 }
 
 export interface ProgramConfig {
@@ -165,6 +182,8 @@ export interface ProgramConfig {
   wakeupBytes: number;
   /** Most iterations of a while loop (R6); reaching it is counted and reported. */
   loopLimit: number;
+  /** 1: a program that captures TLS through explicit probes also watches for TLS stacks it does not probe, and warns at exit. */
+  tlsCheck: number;
 }
 
 export interface AnalyzedProgram {

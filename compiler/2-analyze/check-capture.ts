@@ -1,13 +1,16 @@
 // compiler/2-analyze/check-capture.ts — payload capture in analysis: which
 // probes capture through a signature (and so become entry/return pairs),
 // checking accumulate()/capture() statements and their sinks (R1 sizes,
-// scalar keys), and making the sites of one connection family agree. What
-// capture then needs (families, the sink, the probes that see connections
-// close) is planned by compiler/3-lower/plan-capture.ts.
+// scalar keys), and making the sites of one connection family agree; and the
+// sibling functions a signature covers (SSL_write_ex beside SSL_write), added
+// as probe instances by the collect pass so their bodies are checked like the
+// user's. What capture then needs (families, the sink, the probes that see
+// connections close, the -c/-p process tree and TLS discovery) is planned by
+// compiler/3-lower/plan-capture.ts.
 import { DECODE_PROTOCOLS } from '../manifest.js';
 import type * as A from '../../grammar/ast.js';
 import { forEachExprIn, forEachStmt } from '../../grammar/walk.js';
-import { findSignature, CAPTURE_SIGNATURES } from '../../stdlib/signatures.js';
+import { findSignature, CAPTURE_SIGNATURES, FAMILIES, type CaptureSignature } from '../../stdlib/signatures.js';
 import { r1PowerOfTwo } from '../3-lower/rules.js';
 import type { DiagnosticBag } from '../diagnostics/diagnostic.js';
 import type { Host } from '../host.js';
@@ -43,7 +46,7 @@ export function detectCaptureMode(inst: ProbeInstance, host: Host, config: Progr
         ? findSignature({ kind: 'tracepoint', category: a.category, name: a.name })
         : undefined;
   if (!sig) return; // the statements report E0505 with the explicit form
-  const mode: CaptureMode = { sig, at: sig.direction === 'egress' && config.captureWritesAtEntry ? 'entry' : 'return' };
+  const mode = captureMode(sig, config);
   if (sig.match.kind === 'tracepoint' && mode.at === 'return') {
     const exit = host.tracepoint('syscalls', sig.exitTracepoint!);
     if (!exit) {
@@ -57,6 +60,54 @@ export function detectCaptureMode(inst: ProbeInstance, host: Host, config: Progr
     mode.exitFormat = exit;
   }
   inst.capture = mode;
+}
+
+function captureMode(sig: CaptureSignature, config: ProgramConfig): CaptureMode {
+  // Go has no entry-time option: its return is seen at RET instructions, and the
+  // entry half is what pairs it with the goroutine.
+  const atEntry = sig.direction === 'egress' && config.captureWritesAtEntry && FAMILIES[sig.family].abi !== 'go';
+  return { sig, at: atEntry ? 'entry' : 'return' };
+}
+
+/**
+ * A capture on one function of a signature's group covers the others
+ * (`uprobe:libssl:SSL_write` also captures SSL_write_ex, which Python and
+ * Node 22 call instead): for each covered function the binary has and the
+ * program does not probe itself, a copy of the instance is added, with the
+ * same predicate and body. Runs before the bodies are checked.
+ */
+export function expandCoverage(instances: ProbeInstance[], host: Host, config: ProgramConfig): void {
+  const probed = new Set(
+    instances.map((i) => (i.attach.kind === 'uprobe' && !i.attach.ret ? `${i.attach.path}\0${i.attach.func}` : '')),
+  );
+  for (const inst of [...instances]) {
+    const a = inst.attach;
+    const sig = inst.capture?.sig;
+    if (!sig?.covers || a.kind !== 'uprobe' || a.ret || a.offset) continue;
+    const syms = a.discover ? undefined : host.functionSymbols(a.path);
+    for (const func of sig.covers) {
+      const key = `${a.path}\0${func}`;
+      if (probed.has(key)) continue;
+      if (syms && (!syms.ok || !syms.value.includes(func))) continue;
+      const covered = findSignature({ kind: 'uprobe', func });
+      if (!covered) continue;
+      probed.add(key);
+      instances.push({
+        id: instances.length,
+        item: inst.item,
+        spec: inst.spec,
+        attach: { ...a, func },
+        types: new Map(),
+        calls: new Map(),
+        fields: new Map(),
+        vars: new Map(),
+        members: new Map(),
+        substitutes: new Map(),
+        capture: captureMode(covered, config),
+        coveredBy: inst.id,
+      });
+    }
+  }
 }
 
 /** The type of `conn`, `buf`, `len` in a capturing probe; undefined elsewhere. */

@@ -4,6 +4,7 @@
 import type { ProbeSpecNode, Span } from '../../grammar/ast.js';
 import { closest, type DiagnosticBag } from '../diagnostics/diagnostic.js';
 import type { Host, UsdtProbe } from '../host.js';
+import { captureFunctions, TLS_FAMILIES } from '../../stdlib/signatures.js';
 import { isGlob, matchNames } from './probe-match.js';
 import type { AttachPoint, ResolveOptions } from './probes.js';
 
@@ -74,6 +75,7 @@ export function resolveUprobe(
     );
     return [];
   }
+  if (target.text === 'tls') return resolveTls(spec, ret, func, offset, funcSpan, bag);
   const path = resolveTarget(target, host, bag, opts);
   if (!path) return [];
   const syms = host.functionSymbols(path);
@@ -96,6 +98,51 @@ export function resolveUprobe(
   return [...new Set(funcs)]
     .sort()
     .map((f) => ({ kind: 'uprobe' as const, ret, target: target.text, path, func: f, offset }));
+}
+
+/**
+ * `uprobe:tls:FUNC`: FUNC (a glob) among the capture functions of every TLS
+ * stack capc knows. Which binaries have them is found when the program runs
+ * (discovery), so nothing is resolved here.
+ */
+function resolveTls(
+  spec: ProbeSpecNode,
+  ret: boolean,
+  func: string,
+  offset: number,
+  funcSpan: Span,
+  bag: DiagnosticBag,
+): AttachPoint[] {
+  const names = TLS_FAMILIES.flatMap((f) => captureFunctions(f));
+  if (ret || offset) {
+    bag.add(
+      'E0402',
+      `${ret ? 'uretprobe:tls' : 'an offset in uprobe:tls'} is not supported`,
+      spec.span,
+      'uprobe:tls:FUNC already runs when the call returns, with the bytes it moved (conn, buf, len)',
+    );
+    return [];
+  }
+  const funcs = matchNames(func, names);
+  if (!funcs.length) {
+    bag.add(
+      isGlob(func) ? 'E0409' : 'E0407',
+      `no TLS function capc knows matches '${func}'`,
+      funcSpan,
+      did(closest(func.replace(/\*/g, ''), names)),
+      `uprobe:tls: knows ${names.join(', ')}`,
+    );
+    return [];
+  }
+  return funcs.map((f) => ({
+    kind: 'uprobe' as const,
+    ret: false,
+    target: 'tls',
+    path: 'tls',
+    func: f,
+    offset: 0,
+    discover: true,
+  }));
 }
 
 /** usdt:TARGET:PROVIDER:NAME, or usdt:TARGET:NAME when one provider has that name. */

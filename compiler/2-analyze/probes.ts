@@ -15,7 +15,18 @@ export type AttachPoint =
   | { kind: 'end' }
   | { kind: 'tracepoint'; category: string; name: string; format: TracepointFormat }
   | { kind: 'rawtracepoint'; name: string; args: BtfParam[] }
-  | { kind: 'uprobe'; ret: boolean; target: string; path: string; func: string; offset: number }
+  /** `discover`: `uprobe:tls:FUNC`, attached by capc to every TLS stack it finds that has FUNC (path is 'tls'). */
+  /** `retInsns`: on every RET instruction of `func` (the return half of a Go capture), found when attaching. */
+  | {
+      kind: 'uprobe';
+      ret: boolean;
+      target: string;
+      path: string;
+      func: string;
+      offset: number;
+      discover?: boolean;
+      retInsns?: boolean;
+    }
   | { kind: 'usdt'; target: string; path: string; provider: string; name: string; args: number }
   | { kind: 'interval'; periodNs: bigint; unit: string; value: bigint }
   /** On every CPU: `hz` samples a second, or one every `periodNs`. */

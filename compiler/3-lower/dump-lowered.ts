@@ -1,6 +1,7 @@
 // compiler/3-lower/dump-lowered.ts — the dumps of the plan-capture and lower
 // passes (`capc emit --dump=plan-capture|lower`). plan-capture: the sink,
-// each connection family, each site and the close watchers capc adds.
+// each connection family, each site, the close watchers capc adds, and the
+// scope and TLS discovery programs.
 // lower: what lowering built — defines, maps, structs and programs, one line
 // each — before the emitter prints it as C (the manifest: `--manifest`).
 import type { AnalyzedProgram } from '../2-analyze/analyzed.js';
@@ -21,6 +22,13 @@ export function dumpCapturePlan(a: AnalyzedProgram): string {
     );
   for (const inst of a.instances.filter((i) => i.closeFor))
     out.push(`close watcher: probe ${inst.id} on ${probeName(inst.attach)} ends ${inst.closeFor!.family} connections`);
+  if (cap.scope) out.push('scope: with -c/-p, the process tree (fork and exit programs keep capc_scope)');
+  if (cap.discovery)
+    out.push(
+      `discovery: ${cap.discovery === 'capture' ? 'uprobe:tls: attached to every TLS stack found' : 'calls into TLS stacks not probed are counted (tls_check)'}`,
+    );
+  for (const inst of a.instances.filter((i) => i.internal))
+    out.push(`added program: probe ${inst.id} (${inst.internal}) on ${inst.spec.text}`);
   return out.join('\n') + '\n';
 }
 

@@ -9,6 +9,7 @@ import type * as A from '../../grammar/ast.js';
 import type { AnalyzedProgram, CaptureInfo, CaptureSite, ProbeInstance } from '../2-analyze/analyzed.js';
 import { probeName } from '../2-analyze/probes.js';
 import type { ManifestCapture } from '../manifest.js';
+import { ABI_REGISTERS, FAMILIES, type CaptureSignature } from '../../stdlib/signatures.js';
 import {
   addr,
   arrow,
@@ -18,6 +19,7 @@ import {
   dot,
   id,
   num,
+  un,
   type CExpr,
   type CFunction,
   type CGlobal,
@@ -33,6 +35,7 @@ import { r10WakeupBytes, r11Count, r2BatchBuffer, r3Defines, r7CopyOut, type Low
 export const CAPTURE_SINK = 'capc_payload';
 const CHUNK_SCRATCH = 'capc_chunkbuf';
 const STASH_ENTRIES = 16384;
+const SCOPE_ENTRIES = 16384;
 /** Record payload for fragments too big to batch (a header + this fits the 32 KiB per-CPU limit). */
 const PASS_THROUGH_CHUNK = 16384;
 /** sizeof(struct capc_conn) in stdlib/capc-capture.bpf.h (checked by _Static_assert in every program). */
@@ -57,10 +60,48 @@ function familyIdent(name: string): string {
   return name.replace(/[^A-Za-z0-9_]/g, '_');
 }
 
+/** The process-tree map of -c/-p (stdlib/capc-scope.bpf.h). */
+export const SCOPE_MAP = 'capc_scope';
+
+/** Argument `i` of a signature's function at entry, as its family's ABI passes it. */
+export function abiArg(
+  sig: { family: CaptureSignature['family']; match: CaptureSignature['match'] },
+  i: number,
+  name?: string,
+): CExpr {
+  if (sig.match.kind === 'tracepoint') return cast('__u64', arrow(id('ctx'), name!));
+  const abi = FAMILIES[sig.family].abi;
+  if (abi === 'go') return cast('__u64', arrow(id('ctx'), ABI_REGISTERS.go.args[i]!.slice('ctx->'.length)));
+  return cast('__u64', call(`PT_REGS_PARM${i + 1}`, id('ctx')));
+}
+
+/** Whether calls of this signature are paired by goroutine (Go) rather than by thread. */
+function byGoroutine(sig: CaptureSignature): boolean {
+  return FAMILIES[sig.family].callKey === 'goroutine';
+}
+
+/** `struct capc_gkey capc_k = { .g = ctx->r14, .tgid = ... }`: a Go call's key (its goroutine in its process). */
+function goroutineKey(src?: number): CStmt {
+  return {
+    k: 'decl',
+    type: 'struct capc_gkey',
+    name: 'capc_k',
+    init: {
+      k: 'init',
+      fields: [
+        ['g', cast('__u64', arrow(id('ctx'), 'r14'))],
+        ['tgid', call('capc_pid')],
+      ],
+    },
+    src,
+    comment: "Go: the goroutine (r14 in Go's register ABI), which may move between threads during the call",
+  };
+}
+
 export class CaptureLowering {
   readonly families = new Map<string, Family>();
   private readonly siteIds = new Map<CaptureSite, number>();
-  private readonly stashes = new Map<number, { struct: CStruct; map: string; unpaired: number }>();
+  private readonly stashes = new Map<number, { struct: CStruct; map: string; unpaired: number; key: string }>();
   readonly dropRecords: number;
   readonly dropBytes: number;
 
@@ -151,12 +192,21 @@ export class CaptureLowering {
     const stashes: CMapDecl[] = [...this.stashes.values()].map((s) => ({
       name: s.map,
       type: 'BPF_MAP_TYPE_LRU_HASH',
-      key: '__u64',
+      key: s.key,
       value: `struct ${s.struct.name}`,
       maxEntries: STASH_ENTRIES,
-      comment: 'arguments saved at entry, by thread, until the call returns',
+      comment: `arguments saved at entry, by ${s.key === '__u64' ? 'thread' : 'goroutine'}, until the call returns`,
     }));
     if (!this.hasSites) return stashes;
+    if (this.info.scope)
+      stashes.push({
+        name: SCOPE_MAP,
+        type: 'BPF_MAP_TYPE_HASH',
+        key: '__u32',
+        value: '__u8',
+        maxEntries: SCOPE_ENTRIES,
+        comment: 'with -c/-p: the processes (tgids) of the command and its descendants, kept by fork and exit',
+      });
     const decls: CMapDecl[] = [
       this.sinkIsPerf
         ? {
@@ -234,9 +284,10 @@ export class CaptureLowering {
 
   // ---- capture pairs -----------------------------------------------------
 
-  private stashFor(inst: ProbeInstance): { struct: CStruct; map: string; unpaired: number } {
+  private stashFor(inst: ProbeInstance): { struct: CStruct; map: string; unpaired: number; key: string } {
     let s = this.stashes.get(inst.id);
     if (!s) {
+      const key = byGoroutine(inst.capture!.sig) ? 'struct capc_gkey' : '__u64';
       const name = `capc_stash_p${inst.id}`;
       s = {
         struct: {
@@ -249,46 +300,77 @@ export class CaptureLowering {
         },
         map: `capc_stash${inst.id}`,
         unpaired: this.res.counter('unpaired-return', probeName(inst.attach)),
+        key,
       };
       this.stashes.set(inst.id, s);
     }
     return s;
   }
 
-  /** The entry half: save the arguments by thread until the call returns. */
+  /**
+   * Calls capc does not capture at all, checked at entry: outside the -c/-p
+   * process tree, or failing the signature's guard (NSS: not an SSL descriptor).
+   */
+  private entryChecks(sig: CaptureSignature, line: number): CStmt[] {
+    const out: CStmt[] = [];
+    if (this.info.scope && sig.match.kind === 'uprobe') {
+      out.push({ k: 'decl', type: '__u32', name: 'capc_tgid', init: call('capc_pid'), src: line });
+      out.push({
+        k: 'if',
+        c: bin(
+          '&&',
+          bin('&', dot(id('capc_ro'), 'scope'), id('CAPC_SCOPE_TREE')),
+          un('!', call('bpf_map_lookup_elem', addr(id(SCOPE_MAP)), addr(id('capc_tgid')))),
+        ),
+        then: [{ k: 'return', e: num(0) }],
+        src: line,
+      });
+    }
+    if (sig.guard) {
+      const g = sig.guard;
+      out.push({
+        k: 'if',
+        c: un(
+          '!',
+          call('capc_guard', abiArg(sig, sig.args.indexOf(sig.connArg)), num(g.ptrAt), num(g.valueAt), num(g.equals)),
+        ),
+        then: [{ k: 'return', e: num(0) }],
+        src: line,
+      });
+    }
+    return out;
+  }
+
+  /** The entry half: save the arguments by thread (or goroutine) until the call returns. */
   entryFunction(inst: ProbeInstance, params: string): CFunction {
     const stash = this.stashFor(inst);
     const line = inst.spec.span.line;
     const sig = inst.capture!.sig;
+    const goKey = byGoroutine(sig);
     const body: CStmt[] = [
       { k: 'if', c: id('capc_exiting'), then: [{ k: 'return', e: num(0) }], src: line },
-      { k: 'decl', type: '__u64', name: 'capc_id', init: call('bpf_get_current_pid_tgid'), src: line },
+      ...this.entryChecks(sig, line),
+      goKey
+        ? goroutineKey(line)
+        : { k: 'decl', type: '__u64', name: 'capc_id', init: call('bpf_get_current_pid_tgid'), src: line },
       { k: 'decl', type: `struct ${stash.struct.name}`, name: 'st', init: { k: 'zeroinit' }, src: line },
     ];
-    if (sig.match.kind === 'uprobe') {
-      for (let i = 0; i < Math.min(6, sig.args.length); i++) {
-        body.push({
-          k: 'expr',
-          e: bin(
-            '=',
-            { k: 'index', e: dot(id('st'), 'a'), i: num(i) },
-            cast('__u64', call(`PT_REGS_PARM${i + 1}`, id('ctx'))),
-          ),
-          src: line,
-        });
-      }
-    } else {
-      sig.args.forEach((name, i) =>
-        body.push({
-          k: 'expr',
-          e: bin('=', { k: 'index', e: dot(id('st'), 'a'), i: num(i) }, cast('__u64', arrow(id('ctx'), name))),
-          src: line,
-        }),
-      );
-    }
+    sig.args.slice(0, 6).forEach((name, i) =>
+      body.push({
+        k: 'expr',
+        e: bin('=', { k: 'index', e: dot(id('st'), 'a'), i: num(i) }, abiArg(sig, i, name)),
+        src: line,
+      }),
+    );
     body.push({
       k: 'expr',
-      e: call('bpf_map_update_elem', addr(id(stash.map)), addr(id('capc_id')), addr(id('st')), id('BPF_ANY')),
+      e: call(
+        'bpf_map_update_elem',
+        addr(id(stash.map)),
+        addr(id(goKey ? 'capc_k' : 'capc_id')),
+        addr(id('st')),
+        id('BPF_ANY'),
+      ),
       src: line,
     });
     body.push({ k: 'return', e: num(0), src: line });
@@ -303,6 +385,29 @@ export class CaptureLowering {
   }
 
   /**
+   * Instances that may wrap this one's call (or be wrapped by it) on the same
+   * connection and buffer (signature `nests`, same binary): their stashes are
+   * checked at return so the bytes are captured once, by the outer call.
+   */
+  private nestedSiblings(inst: ProbeInstance): ProbeInstance[] {
+    const sig = inst.capture!.sig;
+    const a = inst.attach;
+    if (!sig.nests?.length || a.kind !== 'uprobe') return [];
+    return this.program.instances.filter((o) => {
+      const oa = o.attach;
+      return (
+        o !== inst &&
+        o.capture?.at === 'return' &&
+        oa.kind === 'uprobe' &&
+        !oa.ret &&
+        oa.path === a.path &&
+        sig.nests!.includes(oa.func) &&
+        byGoroutine(o.capture.sig) === byGoroutine(sig)
+      );
+    });
+  }
+
+  /**
    * The start of the return half (or of an entry-time capture): find the saved
    * arguments, give up on failed calls, and bind conn, buf, len (and retval).
    */
@@ -314,10 +419,8 @@ export class CaptureLowering {
     const src = inst.spec.span.line;
     b.src = src;
     if (mode.at === 'entry') {
-      const arg = (name: string): CExpr =>
-        sig.match.kind === 'uprobe'
-          ? cast('__u64', call(`PT_REGS_PARM${argIdx(name) + 1}`, id('ctx')))
-          : cast('__u64', arrow(id('ctx'), name));
+      const arg = (name: string): CExpr => abiArg(sig, argIdx(name), name);
+      for (const st of this.entryChecks(sig, src)) b.emit(st);
       b.emit({
         k: 'decl',
         type: '__u64',
@@ -330,12 +433,16 @@ export class CaptureLowering {
       return;
     }
     const stash = this.stashFor(inst);
-    b.emit({ k: 'decl', type: '__u64', name: 'capc_id', init: call('bpf_get_current_pid_tgid') });
+    const goKey = byGoroutine(sig);
+    const keyRef = addr(id(goKey ? 'capc_k' : 'capc_id'));
+    b.emit(
+      goKey ? goroutineKey() : { k: 'decl', type: '__u64', name: 'capc_id', init: call('bpf_get_current_pid_tgid') },
+    );
     b.emit({
       k: 'decl',
       type: `struct ${stash.struct.name} *`,
       name: 'capc_stp',
-      init: call('bpf_map_lookup_elem', addr(id(stash.map)), addr(id('capc_id'))),
+      init: call('bpf_map_lookup_elem', addr(id(stash.map)), keyRef),
     });
     b.emit({
       k: 'if',
@@ -357,15 +464,55 @@ export class CaptureLowering {
         'copy the saved arguments out, then drop the entry',
       ),
     );
-    b.emit({ k: 'expr', e: call('bpf_map_delete_elem', addr(id(stash.map)), addr(id('capc_id'))) });
+    b.emit({ k: 'expr', e: call('bpf_map_delete_elem', addr(id(stash.map)), keyRef) });
     const ret: CExpr =
       sig.match.kind === 'uprobe'
-        ? cast('__s64', cast('__s32', call('PT_REGS_RC', id('ctx'))))
+        ? sig.length.bits === 32
+          ? cast('__s64', cast('__s32', call('PT_REGS_RC', id('ctx'))))
+          : cast('__s64', call('PT_REGS_RC', id('ctx')))
         : cast('__s64', arrow(id('ctx'), 'ret'));
     b.emit({ k: 'decl', type: '__s64', name: 'capc_ret', init: ret });
     const saved = (name: string): CExpr => ({ k: 'index', e: dot(id('capc_st'), 'a'), i: num(argIdx(name)) });
     b.emit({ k: 'decl', type: '__u64', name: 'capc_conn', init: saved(sig.connArg) });
     b.emit({ k: 'decl', type: '__u64', name: 'capc_buf', init: saved(sig.bufArg) });
+    for (const o of this.nestedSiblings(inst)) {
+      const os = this.stashFor(o);
+      const osig = o.capture!.sig;
+      const f = (o.attach as { func: string }).func;
+      b.emit({
+        k: 'block',
+        comment: `inside ${f} on the same connection and buffer: ${f} captures these bytes`,
+        body: [
+          {
+            k: 'decl',
+            type: `struct ${os.struct.name} *`,
+            name: 'capc_o',
+            init: call('bpf_map_lookup_elem', addr(id(os.map)), keyRef),
+          },
+          {
+            k: 'if',
+            c: bin(
+              '&&',
+              id('capc_o'),
+              bin(
+                '&&',
+                bin(
+                  '==',
+                  { k: 'index', e: arrow(id('capc_o'), 'a'), i: num(osig.args.indexOf(osig.connArg)) },
+                  id('capc_conn'),
+                ),
+                bin(
+                  '==',
+                  { k: 'index', e: arrow(id('capc_o'), 'a'), i: num(osig.args.indexOf(osig.bufArg)) },
+                  id('capc_buf'),
+                ),
+              ),
+            ),
+            then: [{ k: 'return', e: num(0) }],
+          },
+        ],
+      });
+    }
     if (sig.length.from === 'retval') {
       b.emit({ k: 'if', c: bin('<=', id('capc_ret'), num(0)), then: [{ k: 'return', e: num(0) }] });
       b.emit({
@@ -504,10 +651,7 @@ export class CaptureLowering {
     const { family, sig } = inst.closeFor!;
     const f = this.families.get(family)!;
     const line = inst.spec.span.line;
-    const keyExpr: CExpr =
-      sig.match.kind === 'uprobe'
-        ? cast('__u64', call(`PT_REGS_PARM${sig.argIndex + 1}`, id('ctx')))
-        : cast('__u64', arrow(id('ctx'), sig.connArg));
+    const keyExpr: CExpr = abiArg(sig, sig.argIndex, sig.connArg);
     return [
       {
         k: 'decl',

@@ -318,7 +318,13 @@ function literalOf(e: A.Expr): bigint | undefined {
   return e.kind === 'Int' ? e.value : undefined;
 }
 
-/** Compare two strings: inline byte tests against a literal, a bounded loop otherwise (R6). */
+/**
+ * Compare two strings without a branch per byte: capc_streq_lit against a
+ * literal, capc_streq (a loop with a constant trip count, R6) otherwise. Each
+ * data-dependent branch is a path the verifier keeps to explore later; inside
+ * a bounded loop, byte-by-byte tests multiplied them past the kernel's limit
+ * of 8,192 pending paths ("The sequence of 8193 jumps is too complex").
+ */
 function strEquals(x: StrRef, y: StrRef): CExpr {
   if (x.literal && y.literal) return num(Buffer.compare(Buffer.from(x.literal), Buffer.from(y.literal)) === 0 ? 1 : 0);
   if (x.literal) [x, y] = [y, x];
@@ -328,14 +334,7 @@ function strEquals(x: StrRef, y: StrRef): CExpr {
     const bytes = nul >= 0 ? lit.subarray(0, nul) : lit;
     // A string with capacity `size` holds at most size-1 characters.
     if (bytes.length > x.size - 1) return num(0);
-    let test: CExpr | undefined;
-    const byteAt = (i: number): CExpr => ({ k: 'index', e: x.ptr!, i: num(i) });
-    for (let i = 0; i < bytes.length; i++) {
-      const t = bin('==', byteAt(i), { k: 'char', v: bytes[i]! });
-      test = test ? bin('&&', test, t) : t;
-    }
-    const end = bin('==', byteAt(bytes.length), num(0));
-    return test ? bin('&&', test, end) : end;
+    return call('capc_streq_lit', x.ptr!, { k: 'strlit', bytes }, num(bytes.length));
   }
   return call('capc_streq', x.ptr!, y.ptr!, num(Math.min(x.size, y.size)));
 }

@@ -16,6 +16,8 @@ import { lowerInt, lowerStrInto, strVarSlot, varName } from './lower-expr.js';
 import { buildMapKey } from './lower-map.js';
 import { lowerStmts } from './lower-stmt.js';
 import { CaptureLowering } from './lower-capture.js';
+import { ScopeLowering } from './lower-capture-scope.js';
+import { FAMILIES } from '../../stdlib/signatures.js';
 import { Resources, STATS_MAP } from './resources.js';
 import { r10WakeupBytes, type LowerOptions } from './rules.js';
 
@@ -30,11 +32,18 @@ export function lower(program: AnalyzedProgram, options: LowerOptions = {}): Low
   const capturing =
     program.capture ??
     (program.instances.some((i) => i.capture)
-      ? { sites: [], families: new Map(), sink: { kind: 'ringbuf' as const, size: program.config.captureRingSize } }
+      ? {
+          sites: [],
+          families: new Map(),
+          sink: { kind: 'ringbuf' as const, size: program.config.captureRingSize },
+          scope: false,
+        }
       : undefined);
   const capture = capturing ? new CaptureLowering(capturing, res, program, options) : undefined;
   const wakeupBytes = r10WakeupBytes(program.config.ringbufSize, program.config.wakeupBytes);
   const hasSites = !!capture?.hasSites;
+  // The -c/-p process tree and TLS discovery (plan-capture-scope.ts): their maps and programs.
+  const scope = hasSites && program.capture!.scope ? new ScopeLowering(program.capture!, res) : undefined;
   const lowerers: Lowerers = {
     mapKey: buildMapKey,
     int: lowerInt,
@@ -51,7 +60,7 @@ export function lower(program: AnalyzedProgram, options: LowerOptions = {}): Low
   for (const inst of program.instances) {
     if (inst.attach.kind === 'tracepoint') needStruct(inst.attach.format);
     if (inst.capture?.exitFormat) needStruct(inst.capture.exitFormat);
-    for (const { fn, probe } of lowerInstance(inst, res, capture, lowerers)) {
+    for (const { fn, probe } of lowerInstance(inst, res, capture, scope, lowerers)) {
       functions.push(fn);
       probes.push(probe);
     }
@@ -81,10 +90,11 @@ export function lower(program: AnalyzedProgram, options: LowerOptions = {}): Low
     // libbpf's USDT support: argument specs in maps it fills at attach time.
     lateIncludes: [
       ...(hasSites ? ['capc-capture.bpf.h'] : []),
+      ...(scope ? ['capc-scope.bpf.h'] : []),
       ...(program.instances.some((i) => i.attach.kind === 'usdt') ? ['bpf/usdt.bpf.h'] : []),
     ],
     structs,
-    maps: [...res.runtimeMaps(), ...(capture?.maps() ?? []), ...res.maps],
+    maps: [...res.runtimeMaps(), ...(capture?.maps() ?? []), ...(scope?.maps() ?? []), ...res.maps],
     globals: [
       {
         type: 'const volatile struct capc_ro',
@@ -108,10 +118,11 @@ export function lower(program: AnalyzedProgram, options: LowerOptions = {}): Low
     counters: res.counters,
     rodata: {
       section: '.rodata.capc',
-      size: 16,
+      size: 24,
       fields: [
         { name: 'cpid', offset: 0, size: 8 },
         { name: 'start_ns', offset: 8, size: 8 },
+        { name: 'scope', offset: 16, size: 8 },
       ],
     },
     statsMap: STATS_MAP,
@@ -123,7 +134,7 @@ export function lower(program: AnalyzedProgram, options: LowerOptions = {}): Low
       loopLimit: program.config.loopLimit,
     },
     uses: { ...program.uses },
-    capture: hasSites ? capture!.manifest() : undefined,
+    capture: hasSites ? { ...capture!.manifest(), ...scope?.manifest() } : undefined,
   };
   return { c, manifest };
 }
@@ -142,7 +153,16 @@ function manifestAttach(a: AttachPoint): ManifestAttach {
     case 'rawtracepoint':
       return { kind: 'rawtracepoint', name: a.name };
     case 'uprobe':
-      return { kind: 'uprobe', ret: a.ret, path: a.path, func: a.func, offset: a.offset, target: a.target };
+      return {
+        kind: 'uprobe',
+        ret: a.ret,
+        path: a.path,
+        func: a.func,
+        offset: a.offset,
+        target: a.target,
+        ...(a.discover ? { discover: true } : {}),
+        ...(a.retInsns ? { retInsns: true } : {}),
+      };
     case 'usdt':
       return { kind: 'usdt', path: a.path, provider: a.provider, name: a.name, target: a.target };
     case 'interval':
@@ -192,6 +212,7 @@ function manifestProbe(
   attach: AttachPoint,
   role: ManifestProbe['role'],
 ): ManifestProbe {
+  const family = inst.capture?.sig.family ?? inst.closeFor?.family;
   return {
     id: inst.id,
     role,
@@ -200,6 +221,7 @@ function manifestProbe(
     spec: inst.spec.text,
     span: inst.spec.span,
     attach: manifestAttach(attach),
+    ...(family ? { family } : {}),
   };
 }
 
@@ -208,10 +230,22 @@ function lowerInstance(
   inst: ProbeInstance,
   res: Resources,
   captureLowering: CaptureLowering | undefined,
+  scope: ScopeLowering | undefined,
   lowerers: Lowerers,
 ): LoweredProbe[] {
   const name = programName(inst);
   const { section, params } = sectionAndParams(inst.attach);
+  if (inst.internal) {
+    const what = {
+      'scope-fork': 'capc follows the -c/-p process tree: fork',
+      'scope-exit': 'capc follows the -c/-p process tree: exit',
+      'exec-watch': 'TLS discovery: executables capc has not looked at',
+      'tls-watch': 'calls into TLS stacks this program does not probe, counted',
+    }[inst.internal];
+    const fn: CFunction = { section, name, params, body: scope!.body(inst), comment: what, src: inst.spec.span.line };
+    const role = inst.internal === 'scope-fork' || inst.internal === 'scope-exit' ? 'scope' : inst.internal;
+    return [{ fn, probe: manifestProbe(inst, name, inst.attach, role) }];
+  }
   if (inst.closeFor) {
     const fn: CFunction = {
       section,
@@ -227,9 +261,13 @@ function lowerInstance(
   if (capture && capture.at === 'return') {
     // Entry half on the probe as written; the user's body runs at the return half.
     const entry = { ...captureLowering!.entryFunction(inst, params), section, name: `${name}e` };
+    // Go: no uretprobe (the Go runtime moves stacks, and a uretprobe rewrites a return
+    // address on one); the return half is a uprobe on each RET instruction instead.
     const retAttach: AttachPoint =
       inst.attach.kind === 'uprobe'
-        ? { ...inst.attach, ret: true }
+        ? FAMILIES[capture.sig.family].returns === 'ret-insns'
+          ? { ...inst.attach, ret: false, retInsns: true }
+          : { ...inst.attach, ret: true }
         : { kind: 'tracepoint', category: 'syscalls', name: capture.sig.exitTracepoint!, format: capture.exitFormat! };
     const ret = sectionAndParams(retAttach);
     const fn = lowerBody(

@@ -1,16 +1,23 @@
 // compiler/3-lower/plan-capture.ts — the plan-capture pass: from the checked
 // capture sites, what lowering will allocate for capture: per connection
 // family the accumulator size every site shares and the largest chunk, the
-// one sink and its size, and the probes capc adds to see connections close
-// (R9: a connection's batch is flushed when it closes) — a watcher on each
-// close call of every library an OpenSSL site probes, and close(2) for the
-// syscall family. Pure: returns a new program, with the watchers appended to
-// its instances.
+// one sink and its size, and the probes capc adds beside the user's:
+//  - close watchers (R9: a connection's batch is flushed when it closes): a
+//    watcher on each close call of every binary a TLS family's sites probe
+//    (or, for `uprobe:tls:`, wherever discovery attaches them), and close(2)
+//    for the syscall family;
+//  - for captures through TLS signatures, the -c/-p process tree in the
+//    kernel (fork and exit programs keep capc_scope), and TLS discovery: the
+//    exec watcher, and with explicit TLS probes (tls_check) a call counter on
+//    the stacks the program does not probe (plan-capture-scope.ts).
+// Pure: returns a new program, with the added probes appended to its
+// instances.
 import type * as A from '../../grammar/ast.js';
-import type { CloseSignature } from '../../stdlib/signatures.js';
+import { TLS_FAMILIES } from '../../stdlib/signatures.js';
 import type { AnalyzedProgram, CaptureInfo, ProbeInstance } from '../2-analyze/analyzed.js';
 import type { Host } from '../host.js';
 import { pcapngFile } from '../2-analyze/check-capture.js';
+import { planScope, type AddedProbe } from './plan-capture-scope.js';
 import { r9CloseCalls } from './rules.js';
 
 export function planCapture(program: AnalyzedProgram, host: Host): AnalyzedProgram {
@@ -34,11 +41,9 @@ export function planCapture(program: AnalyzedProgram, host: Host): AnalyzedProgr
   const size = sizes.length ? Math.max(...sizes) : program.config.captureRingSize;
 
   const instances = [...program.instances];
-  const addClose = (family: string, attach: ProbeInstance['attach'], sig: CloseSignature, from: ProbeInstance) => {
-    const spec: A.ProbeSpecNode = {
-      ...from.spec,
-      text: `${sig.match.kind === 'uprobe' ? `uprobe:${attach.kind === 'uprobe' ? attach.path : ''}:${sig.match.func}` : `tracepoint:syscalls:${sig.match.kind === 'tracepoint' ? sig.match.name : ''}`}`,
-    };
+  /** Append a probe capc adds, on `attach`, shown as `text`, placed at `from`'s probe (for #line and errors). */
+  const addProbe = (attach: ProbeInstance['attach'], from: ProbeInstance, mark: AddedProbe, text: string) => {
+    const spec: A.ProbeSpecNode = { ...from.spec, text };
     const item: A.ProbeItem = { kind: 'Probe', specs: [spec], body: [], oneLine: false, span: from.spec.span };
     instances.push({
       id: instances.length,
@@ -51,28 +56,36 @@ export function planCapture(program: AnalyzedProgram, host: Host): AnalyzedProgr
       members: new Map(),
       substitutes: new Map(),
       vars: new Map(),
-      closeFor: { family, sig },
+      ...mark,
     });
   };
   const familiesUsed = new Set(sites.map((s) => s.family));
-  if (familiesUsed.has('openssl')) {
-    const libs = new Map<string, ProbeInstance>();
+  // R9 close watchers of the TLS families: each close call in every binary a family's sites probe.
+  for (const family of TLS_FAMILIES) {
+    if (!familiesUsed.has(family)) continue;
+    const targets = new Map<string, ProbeInstance>();
     for (const site of sites) {
       const inst = program.instances[site.instance]!;
-      if (site.family === 'openssl' && inst.attach.kind === 'uprobe' && !libs.has(inst.attach.path))
-        libs.set(inst.attach.path, inst);
+      if (site.family === family && inst.attach.kind === 'uprobe' && !targets.has(inst.attach.path))
+        targets.set(inst.attach.path, inst);
     }
-    for (const [path, from] of libs) {
-      const syms = host.functionSymbols(path);
-      for (const sig of r9CloseCalls('openssl')) {
+    for (const [path, from] of targets) {
+      // uprobe:tls: (path 'tls'): discovery attaches the close watcher wherever it attaches the capture.
+      const discover = from.attach.kind === 'uprobe' && !!from.attach.discover;
+      const syms = discover ? undefined : host.functionSymbols(path);
+      for (const sig of r9CloseCalls(family)) {
         if (sig.match.kind !== 'uprobe') continue;
-        if (syms.ok && !syms.value.includes(sig.match.func)) continue; // e.g. a binary without SSL_shutdown: closes go unseen
-        addClose(
-          'openssl',
-          { kind: 'uprobe', ret: false, target: path, path, func: sig.match.func, offset: 0 },
-          sig,
-          from,
-        );
+        if (syms?.ok && !syms.value.includes(sig.match.func)) continue; // e.g. a binary without SSL_shutdown: closes go unseen
+        const attach: ProbeInstance['attach'] = {
+          kind: 'uprobe',
+          ret: false,
+          target: discover ? 'tls' : path,
+          path,
+          func: sig.match.func,
+          offset: 0,
+          ...(discover ? { discover: true } : {}),
+        };
+        addProbe(attach, from, { closeFor: { family, sig } }, `uprobe:${path}:${sig.match.func}`);
       }
     }
   }
@@ -81,8 +94,14 @@ export function planCapture(program: AnalyzedProgram, host: Host): AnalyzedProgr
     const sig = r9CloseCalls('syscalls')[0]!;
     const format = host.tracepoint('syscalls', 'sys_enter_close');
     if (format)
-      addClose('syscalls', { kind: 'tracepoint', category: 'syscalls', name: 'sys_enter_close', format }, sig, from);
+      addProbe(
+        { kind: 'tracepoint', category: 'syscalls', name: 'sys_enter_close', format },
+        from,
+        { closeFor: { family: 'syscalls', sig } },
+        'tracepoint:syscalls:sys_enter_close',
+      );
   }
+  const { scope, discovery } = planScope(program, addProbe);
   // `-> decode(...)` on any capture decodes the program's connections: the protocols named anywhere, or all.
   const named = sites.filter((s) => s.stmt.sink.then?.name === 'decode').map((s) => s.stmt.sink.then!.protocols);
   const decode = named.length
@@ -98,6 +117,8 @@ export function planCapture(program: AnalyzedProgram, host: Host): AnalyzedProgr
       families,
       sink: { kind, size, ...(pcapng !== undefined ? { pcapng } : {}) },
       ...(decode ? { decode } : {}),
+      scope,
+      ...(discovery ? { discovery } : {}),
     },
   };
 }

@@ -10,6 +10,8 @@ import { CapcError } from '../errors.js';
 import { errno, native, strerror, type Ptr } from '../ffi/libbpf.js';
 import { kprobeError } from './kernel-support.js';
 import { takeLibbpfLog } from './libbpf-log.js';
+import { readFunctionSymbols } from '../symbols/elf.js';
+import { goBinaryInfo, goFileOffset, goVersionNumber, returnOffsets } from '../symbols/go-binary.js';
 
 /** Attach one probe of the manifest (BEGIN/END are run, not attached: none returned). */
 export function attachProbe(p: ManifestProbe, prog: Ptr, o: { pid?: number }): Link[] {
@@ -20,6 +22,7 @@ export function attachProbe(p: ManifestProbe, prog: Ptr, o: { pid?: number }): L
     case 'rawtracepoint':
       return [attachRawTracepoint(p, prog, a.name)];
     case 'uprobe':
+      if (a.retInsns) return attachAtReturns(p, prog, { path: a.path, func: a.func, pid: o.pid });
       return [attachUprobe(p, prog, { path: a.path, func: a.func, offset: a.offset, ret: a.ret, pid: o.pid })];
     case 'usdt':
       return [attachUsdt(p, prog, { path: a.path, provider: a.provider, name: a.name, pid: o.pid })];
@@ -139,16 +142,92 @@ export function attachTracepoint(probe: ManifestProbe, prog: Ptr, category: stri
   return nativeLink(probe, l);
 }
 
+/**
+ * A uprobe (or uretprobe) on `func` + offset, or, with `func` null, at a file
+ * offset (a function without a symbol: a stripped Go binary). `cookie` is what
+ * bpf_get_attach_cookie() returns in the program.
+ */
 export function attachUprobe(
   probe: ManifestProbe,
   prog: Ptr,
-  o: { path: string; func: string; offset: number; ret: boolean; pid?: number },
+  o: { path: string; func: string | null; offset: number; ret: boolean; pid?: number; cookie?: number },
 ): Link {
   const n = native();
-  const opts = { sz: n.sizeofUprobeOpts, ref_ctr_offset: 0, bpf_cookie: 0, retprobe: o.ret, func_name: o.func };
+  const opts = {
+    sz: n.sizeofUprobeOpts,
+    ref_ctr_offset: 0,
+    bpf_cookie: o.cookie ?? 0,
+    retprobe: o.ret,
+    func_name: o.func,
+  };
   const l = n.attach_uprobe_opts(prog, o.pid ?? -1, o.path, o.offset, opts);
-  if (!l) throw attachError(probe, `${o.ret ? 'uretprobe' : 'uprobe'} on ${o.func} in ${o.path}`, errno());
+  if (!l)
+    throw attachError(
+      probe,
+      `${o.ret ? 'uretprobe' : 'uprobe'} on ${o.func ?? `offset 0x${o.offset.toString(16)}`}${o.func && o.offset ? `+${o.offset}` : ''} in ${o.path}`,
+      errno(),
+    );
   return nativeLink(probe, l);
+}
+
+/**
+ * The return half of a Go capture: a uprobe on every RET instruction of the
+ * function (Go moves goroutine stacks, so no uretprobe), found by disassembling
+ * it. `where` is given by discovery for binaries without symbols.
+ */
+export function attachAtReturns(
+  probe: ManifestProbe,
+  prog: Ptr,
+  o: { path: string; func: string; pid?: number; where?: { addr: bigint; size: number; symbol: boolean } },
+): Link[] {
+  // Go's register ABI (arguments in registers, the goroutine in r14) came with Go 1.17 on x86-64.
+  const info = goBinaryInfo(o.path);
+  const v = goVersionNumber(info.version);
+  if (info.machine !== 62 || !v || (v[0] === 1 && v[1] < 17))
+    throw new CapcError(
+      'E0801',
+      `cannot attach ${probe.spec}: ${o.path} was built with ${info.version ?? 'an unknown Go version'}${info.machine !== 62 ? ` for machine ${info.machine}` : ''}`,
+      [
+        "capc captures Go's crypto/tls from Go 1.17 on x86-64 (the register ABI); older Go passes arguments on the stack",
+      ],
+      probe.span,
+    );
+  let where = o.where;
+  if (!where) {
+    const s = readFunctionSymbols(o.path).find((x) => x.name === o.func);
+    if (!s)
+      throw new CapcError(
+        'E0801',
+        `cannot attach ${probe.spec}: ${o.func} is not in the symbols of ${o.path}`,
+        [],
+        probe.span,
+      );
+    where = { addr: s.value, size: Number(s.size), symbol: true };
+  }
+  let offsets: number[];
+  try {
+    offsets = returnOffsets(o.path, where.addr, where.size);
+  } catch (e) {
+    throw new CapcError(
+      'E0801',
+      `cannot attach ${probe.spec}: cannot find where ${o.func} returns in ${o.path}: ${(e as Error).message}`,
+      ['capc disassembles the function to put a probe on each RET instruction (Go has no safe uretprobe)'],
+      probe.span,
+    );
+  }
+  const symbol = where.symbol;
+  const base = symbol ? 0 : goFileOffset(o.path, where.addr);
+  if (base === undefined)
+    throw new CapcError('E0801', `cannot attach ${probe.spec}: ${o.func} is outside the file's segments`);
+  return offsets.map((off) =>
+    attachUprobe(probe, prog, {
+      path: o.path,
+      func: symbol ? o.func : null,
+      offset: base + off,
+      ret: false,
+      pid: o.pid,
+    }),
+  );
 }
 
 const PERF_TYPE_SOFTWARE = 1;

@@ -70,13 +70,18 @@ export class BpfObject {
   }
 
   /** Fill the `.rodata.capc` constants (must run before load). */
-  setRodata(values: { cpid?: number; start_ns?: bigint }): void {
+  setRodata(values: { cpid?: number; start_ns?: bigint; scope?: number }): void {
     const n = native();
     const map = n.find_map(this.handle, '.rodata.capc');
     if (!map) throw new Error('internal: the object has no .rodata.capc section');
     const buf = Buffer.alloc(this.manifest.rodata.size);
     for (const f of this.manifest.rodata.fields) {
-      const v = f.name === 'cpid' ? BigInt(values.cpid ?? 0) : (values.start_ns ?? 0n);
+      const v =
+        f.name === 'cpid'
+          ? BigInt(values.cpid ?? 0)
+          : f.name === 'scope'
+            ? BigInt(values.scope ?? 0)
+            : (values.start_ns ?? 0n);
       buf.writeBigUInt64LE(v, f.offset);
     }
     this.keepAlive.push(buf);

@@ -31,6 +31,13 @@ const CLASSES: { kind: string; re: RegExp; hint: string }[] = [
     hint: 'the probe uses more than 512 bytes of stack; large values belong in per-CPU scratch maps (rule R5)',
   },
   {
+    // The verifier keeps each branch it has yet to explore; a loop's body is
+    // explored once per iteration, so its branches multiply by loop_limit.
+    kind: 'too-many-paths',
+    re: /sequence of \d+ jumps is too complex/,
+    hint: 'the verifier follows at most 8,192 pending branches: a `while` body is checked once per iteration (up to loop_limit, 1,024 by default), so its tests, map updates and string comparisons multiply; lower it with config = { loop_limit = N }, or move work out of the loop',
+  },
+  {
     kind: 'too-complex',
     re: /program is too large|too many states|complexity limit|BPF program is too large|jump out of range/,
     hint: 'the program is too long or has too many paths for the verifier (1M instructions); split the probe, or reduce unroll counts and string sizes',

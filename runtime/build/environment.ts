@@ -10,8 +10,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CapcError } from '../errors.js';
 import { cacheDir, readCacheFile, writeCacheFile } from '../files/cache-dir.js';
-import { checkPath, explainDistrust, privileged, requireTrustedFromEnv } from '../files/trust.js';
-import { warnOnce } from '../files/trust-warnings.js';
+import { requireTrustedFromEnv } from '../files/trust.js';
+import { findTool } from '../files/tools.js';
 
 const KERNEL_BTF = '/sys/kernel/btf/vmlinux';
 
@@ -42,42 +42,6 @@ export function stdlibDir(): string {
 }
 
 export { cacheDir };
-
-function findTool(name: string, envVar: string, extraDirs: string[] = []): string | undefined {
-  const fromEnv = process.env[envVar];
-  if (fromEnv) {
-    try {
-      fs.accessSync(fromEnv, fs.constants.X_OK);
-    } catch {
-      throw new CapcError('E0602', `${envVar}=${fromEnv} is not an executable ${name}`, [
-        `point ${envVar} at ${name}, or unset it to use the one on PATH`,
-      ]);
-    }
-    requireTrustedFromEnv(envVar, fromEnv, name);
-    return fromEnv;
-  }
-  const root = privileged();
-  for (const dir of [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin', ...extraDirs]) {
-    if (!dir || !path.isAbsolute(dir)) continue; // a relative PATH entry means "wherever capc was started"
-    const p = path.join(dir, name);
-    try {
-      fs.accessSync(p, fs.constants.X_OK);
-    } catch {
-      continue;
-    }
-    if (root) {
-      const r = checkPath(p, 'file');
-      if (r.ok === false) {
-        warnOnce('W0603', `${p} on PATH is not used: ${explainDistrust(r.distrust)}`, [
-          `capc runs as root and would run it; looking for ${name} further along PATH`,
-        ]);
-        continue;
-      }
-    }
-    return p;
-  }
-  return undefined;
-}
 
 export function clangPath(): string {
   const p = findTool('clang', 'CAPC_CLANG', ['/usr/lib/llvm-14/bin']);

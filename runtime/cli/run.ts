@@ -40,7 +40,11 @@ interface RunOpts extends ProgramOpts {
   metrics?: string;
   otlp?: string;
   otlpInterval?: string;
+  tls?: boolean;
 }
+
+/** What --tls runs: every TLS stack discovery finds, batched per connection. */
+export const TLS_PROGRAM = 'uprobe:tls:* accumulate(conn, 1024) -> ringbuf';
 
 export function registerRun(program: Command): void {
   program
@@ -50,7 +54,11 @@ export function registerRun(program: Command): void {
     .argument('[args...]', 'positional parameters: $1, $2, ...')
     .option('-e <program>', 'program text instead of a file')
     .option('-c <command>', 'start COMMAND, trace it, stop when it exits (cpid is its pid)')
-    .option('-p <pid>', 'attach uprobes to this process only; stop when it exits')
+    .option('-p <pid>', 'attach uprobes to this process only (captures: and its descendants); stop when it exits')
+    .option(
+      '--tls',
+      `capture the plaintext of every TLS stack capc finds (OpenSSL, BoringSSL, GnuTLS, NSS, Go), in running and new programs: runs ${TLS_PROGRAM}`,
+    )
     .option('--duration <seconds>', 'stop after this many seconds')
     .option(
       '-f, --format <format>',
@@ -90,7 +98,13 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
   let source;
   try {
     const positional = opts.e !== undefined && file !== undefined ? [file, ...args] : args;
-    source = readSource(opts.e !== undefined ? undefined : file, opts);
+    if (opts.tls && (opts.e !== undefined || file !== undefined))
+      throw new CapcError('E0904', '--tls is a program of its own and takes no other program', [
+        `it runs: ${TLS_PROGRAM}; to add to it, write uprobe:tls:* in your program`,
+      ]);
+    source = opts.tls
+      ? { name: '--tls', text: TLS_PROGRAM }
+      : readSource(opts.e !== undefined ? undefined : file, opts);
     if (opts.format !== undefined && !['text', 'json'].includes(opts.format))
       throw new CapcError('E0904', `unknown output format '${opts.format}'`, ['use -f text or -f json']);
     const pid = opts.p !== undefined ? parseInteger('-p', opts.p) : undefined;

@@ -71,6 +71,31 @@ export interface ConnInfo {
   family: string;
 }
 
+/** A TLS stack discovery found and attached to. */
+export interface TlsStackInfo {
+  /** e.g. "OpenSSL 3", "Go crypto/tls (go1.19.8) in server". */
+  name: string;
+  family: string;
+  /** The library or program the probes are on. */
+  path: string;
+  /** Processes in scope seen using it. */
+  pids: number[];
+  /** Probes attached to it. */
+  probes: number;
+}
+
+/** A process that called into a TLS stack the program does not probe (counted by the tls-watch program). */
+export interface MissedTls {
+  pid: number;
+  comm: string;
+  stack: string;
+  path: string;
+  /** Calls per function. */
+  calls: Record<string, number>;
+  /** Probes that would capture it. */
+  probe: string;
+}
+
 export type CapEvent =
   /** Probes are about to be attached (bpftrace prints "Attaching N probes..."). */
   | { kind: 'attaching'; probes: number }
@@ -127,6 +152,12 @@ export type CapEvent =
       /** Bytes of connections (or parts of them) no decoder read. */
       skippedBytes: number;
     }
+  /** TLS stacks discovery attached to (`uprobe:tls:`, --tls): at start, then new ones as they appear (late). */
+  | { kind: 'tls-stacks'; stacks: TlsStackInfo[]; late: boolean }
+  /** TLS capc found but cannot probe (stripped, unsupported Go, functions missing), with what it tried. */
+  | { kind: 'tls-problem'; message: string }
+  /** At exit: processes whose TLS calls went through stacks the program does not probe. */
+  | { kind: 'tls-missed'; processes: MissedTls[] }
   /** Capture totals at exit: what the kernel dropped and what the reader saw lost. */
   | {
       kind: 'capture-summary';
@@ -138,6 +169,8 @@ export type CapEvent =
       droppedRecords: number;
       refusedConnections: number;
       unpairedReturns: number;
+      /** What the program captures from, for the "no connection" warning (probe names). */
+      probed?: string[];
     };
 
 export interface Renderer {

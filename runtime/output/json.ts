@@ -78,7 +78,18 @@ export class JsonRenderer implements Renderer {
           ingress_lost: e.lost[1],
         });
         return;
+      case 'tls-stacks':
+        for (const st of e.stacks) this.line('tls_stack', { ...st, late: e.late });
+        return;
+      case 'tls-problem':
+        this.line('warning', { code: 'W0907', message: e.message });
+        return;
+      case 'tls-missed':
+        if (e.processes.length) this.line('tls_missed', { processes: e.processes });
+        return;
       case 'capture-summary':
+        if (e.connections === 0)
+          this.line('warning', { code: 'W0909', message: 'the capture saw no connection', probed: e.probed ?? [] });
         this.line('capture_summary', {
           connections: e.connections,
           egress_bytes: e.bytes[0],

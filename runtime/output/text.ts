@@ -2,7 +2,7 @@
 // "Attaching N probes...", printf output as-is, and at exit two blank lines
 // then every non-empty map in name order. Drops and full maps are reported
 // on stderr with what to do about them.
-import type { CapEvent, ConnInfo, Renderer } from '../events/model.js';
+import type { CapEvent, ConnInfo, MissedTls, Renderer, TlsStackInfo } from '../events/model.js';
 import { exchangeLine } from '../format/exchange.js';
 import { mapText } from '../format/maps.js';
 import { DIR_NAME, escapePayload, escapeText, hexDump, humanBytes } from '../format/payload.js';
@@ -32,7 +32,51 @@ export function exportLossText(e: Extract<CapEvent, { kind: 'export-loss' }>): s
   return `warning[W0906]: ${e.sink}: ${e.count} ${e.unit}${bytes} not exported to ${e.target}${why}\n  = hint: ${EXPORT_HINT[e.sink] ?? 'see docs/errors.md'}\n`;
 }
 
+/** One discovered TLS stack: `TLS: OpenSSL 3 in /usr/lib/.../libssl.so.3 (4 probes; pids 12, 34)`. */
+export function tlsStackLine(st: TlsStackInfo, late: boolean): string {
+  const pids = st.pids.length
+    ? `; pid${st.pids.length === 1 ? '' : 's'} ${st.pids.slice(0, 8).join(', ')}${st.pids.length > 8 ? ', ...' : ''}`
+    : '';
+  return `TLS${late ? ' (new)' : ''}: ${st.name} in ${st.path} (${st.probes} probe${st.probes === 1 ? '' : 's'}${pids})`;
+}
+
+/** W0908: processes whose TLS went through stacks the program does not probe. */
+export function missedText(ps: MissedTls[]): string {
+  const lines = ps.slice(0, 12).map((p) => {
+    const calls = Object.entries(p.calls)
+      .map(([f, n]) => `${f} ${n}x`)
+      .join(', ');
+    return `  ${p.comm}[${p.pid}]: ${calls} in ${p.stack} (${p.path})\n    = would be captured by: ${p.probe}`;
+  });
+  const more = ps.length > 12 ? `\n  ... and ${ps.length - 12} more` : '';
+  return `warning[W0908]: TLS traffic this program did not capture: ${ps.length} process${ps.length === 1 ? '' : 'es'} called TLS functions it does not probe\n${lines.join('\n')}${more}\n  = hint: capc run --tls (or uprobe:tls:* in the program) captures every TLS stack capc finds\n`;
+}
+
+/** W0909: a capture that ended with no connection. */
+export function noConnectionText(probed: string[], missed: number): string {
+  // uprobe:/usr/lib/.../libssl.so.3:SSL_write, ... -> "SSL_write, SSL_read in /usr/lib/.../libssl.so.3"
+  const byFile = new Map<string, string[]>();
+  for (const p of probed) {
+    const m = /^u(?:ret)?probe:(.*):([^:]+)$/.exec(p);
+    const [file, fn] = m ? [m[1]!, m[2]!] : ['', p];
+    byFile.set(file, [...(byFile.get(file) ?? []), fn]);
+  }
+  const what = byFile.size
+    ? [...byFile]
+        .map(([file, fns]) =>
+          file === 'tls'
+            ? 'the TLS functions of any stack capc found'
+            : `${fns.join(', ')}${file ? ` in ${file}` : ''}`,
+        )
+        .join('; ')
+    : 'its probes';
+  return `warning[W0909]: the capture saw no connection: nothing in scope called ${what} while capc ran${missed ? ' (see W0908 above for the TLS calls it missed)' : ''}\n  = hint: capc run --tls captures every TLS stack capc finds (OpenSSL, BoringSSL, GnuTLS, NSS, Go), in every process or under -c/-p\n`;
+}
+
 export class TextRenderer implements Renderer {
+  /** W0908 was printed for this many processes (the no-connection warning refers to it). */
+  private missed = 0;
+
   constructor(
     private readonly out: Out,
     private readonly err: Out,
@@ -95,7 +139,18 @@ export class TextRenderer implements Renderer {
           `--- ${who(e.conn)} ${e.closed ? 'closed' : e.exited ? 'ended: its process exited' : 'still open at exit'}: ${e.bytes[0]} bytes out, ${e.bytes[1]} in${e.lost[0] + e.lost[1] ? `, ${e.lost[0] + e.lost[1]} lost` : ''}\n`,
         );
         return;
+      case 'tls-stacks':
+        if (!this.quiet) for (const st of e.stacks) this.err.write(`${tlsStackLine(st, e.late)}\n`);
+        return;
+      case 'tls-problem':
+        this.err.write(`warning[W0907]: ${e.message}\n`);
+        return;
+      case 'tls-missed':
+        this.missed = e.processes.length;
+        if (e.processes.length) this.err.write(missedText(e.processes));
+        return;
       case 'capture-summary': {
+        if (e.connections === 0) this.err.write(noConnectionText(e.probed ?? [], this.missed));
         const lost = e.lostBytes || e.droppedBytes || e.refusedConnections;
         const line = `capture: ${e.connections} connection${e.connections === 1 ? '' : 's'}, ${humanBytes(e.bytes[0])} out, ${humanBytes(e.bytes[1])} in, ${e.records} records`;
         if (!lost) {

@@ -27,6 +27,8 @@ import { openExports, type ExportOptions } from '../export/index.js';
 import type { ExportSink } from '../export/sink.js';
 import { FanOut } from '../output/stream-files.js';
 import { ExportSource } from './export-source.js';
+import { TlsDiscovery } from '../tls/discovery.js';
+import { seedScope } from './scope.js';
 import { writePrivateFile } from '../files/private-files.js';
 
 export class CompileFailed extends Error {
@@ -133,6 +135,7 @@ class Session {
   private sinksClosed = false;
   /** Set once the probes are detached: the last drains read everything. */
   private finishing = false;
+  private discovery: TlsDiscovery | undefined;
 
   constructor(
     private readonly manifest: Manifest,
@@ -156,7 +159,17 @@ class Session {
     if (opts.command) this.child = HeldChild.start(opts.command, opts.childOutput);
 
     this.obj = BpfObject.open(object, m);
-    this.obj.setRodata({ cpid: this.child?.pid ?? 0, start_ns: process.hrtime.bigint() });
+    // Captures through uprobe signatures follow the -c/-p process tree in the kernel
+    // (capc_scope): their uprobes go on the files, not one pid, and a map says who is in.
+    const tree = !!m.capture?.scope && (opts.pid !== undefined || !!this.child);
+    // Under -c, a new executable is held at exec until discovery has attached to it
+    // (the tree is capc's own command, run without job control: a stop goes unnoticed).
+    const hold = tree && !!this.child && m.capture?.discovery?.mode === 'capture';
+    this.obj.setRodata({
+      cpid: this.child?.pid ?? 0,
+      start_ns: process.hrtime.bigint(),
+      scope: (tree ? 1 : 0) | (hold ? 2 : 0),
+    });
     this.obj.load(opts.source, opts.verbose);
     mark('loaded into the kernel');
     opts.onLoaded?.(this.obj.programIds());
@@ -169,7 +182,14 @@ class Session {
       else this.rings.ctl = reader;
     }
     if (m.capture) this.capture = new CaptureChannel(m, m.capture, this.obj, this.renderer);
-    this.poller = new Poller([this.rings.events!.fd, this.rings.ctl!.fd, ...(this.capture ? [this.capture.fd] : [])]);
+    if (m.capture?.discovery)
+      this.discovery = new TlsDiscovery({ manifest: m, obj: this.obj, renderer: this.renderer, tree });
+    this.poller = new Poller([
+      this.rings.events!.fd,
+      this.rings.ctl!.fd,
+      ...(this.capture ? [this.capture.fd] : []),
+      ...(this.discovery ? [this.discovery.fd] : []),
+    ]);
     if (opts.live) {
       const rings = [
         { ring: this.rings.events!, role: 'events' as const },
@@ -189,10 +209,38 @@ class Session {
       for (const s of this.sinks) s.bind?.(this.exportSource);
     }
 
-    this.renderer.event({ kind: 'attaching', probes: m.probes.length });
-    for (const p of m.probes)
-      this.links.push(...attachProbe(p, this.obj.program(p.program).ptr, { pid: opts.pid ?? this.child?.pid }));
-    mark(`attached ${this.links.length} probes`);
+    const own = (p: (typeof m.probes)[number]) =>
+      p.role !== 'scope' &&
+      p.role !== 'exec-watch' &&
+      p.role !== 'tls-watch' &&
+      !(p.attach.kind === 'uprobe' && p.attach.discover);
+    if (!this.discovery) this.renderer.event({ kind: 'attaching', probes: m.probes.filter(own).length });
+    if (tree) {
+      // Fork and exit first, then the tree's current members: no child is missed in between.
+      for (const p of m.probes.filter((x) => x.role === 'scope'))
+        this.links.push(...attachProbe(p, this.obj.program(p.program).ptr, {}));
+      seedScope(this.obj.mapFd(m.capture!.scope!.map), opts.pid ?? this.child!.pid);
+    }
+    const treeRoles = new Set(['capture-entry', 'capture-return', 'close']);
+    for (const p of m.probes.filter(own)) {
+      const pid = tree && treeRoles.has(p.role ?? '') ? undefined : (opts.pid ?? this.child?.pid);
+      this.links.push(...attachProbe(p, this.obj.program(p.program).ptr, { pid }));
+    }
+    if (this.discovery) {
+      for (const p of m.probes.filter((x) => x.role === 'exec-watch'))
+        this.links.push(...attachProbe(p, this.obj.program(p.program).ptr, {}));
+      // Before the command runs: in capture mode to capture it, in watch mode to see it
+      // (starting the watch later would miss a program that talks TLS at once).
+      this.discovery.start();
+      // With discovery the count is known only now (each stack found adds its probes; the
+      // watch's counters are capc's own, not the program's).
+      this.renderer.event({
+        kind: 'attaching',
+        probes:
+          m.probes.filter(own).length + (m.capture?.discovery?.mode === 'capture' ? this.discovery.links.length : 0),
+      });
+    }
+    mark(`attached ${this.links.length + (this.discovery?.links.length ?? 0)} probes`);
     this.cpuAtAttach = process.cpuUsage();
     for (const p of m.probes.filter((x) => x.attach.kind === 'begin')) runOnce(p, this.obj.program(p.program).fd);
     opts.onAttached?.();
@@ -214,6 +262,8 @@ class Session {
       while (!this.stop) {
         await Promise.race([this.poller.wait(interval), new Promise<void>((r) => (this.wake = r))]);
         this.capture?.tick();
+        this.discovery?.drain();
+        this.discovery?.tick();
         this.live?.sample();
         this.exportSource?.sample();
         const n = this.drainAll();
@@ -357,8 +407,11 @@ class Session {
     const obj = this.obj!;
     mark('stopping');
     this.live?.close();
-    const slow = setTimeout(() => this.renderer.event({ kind: 'detaching', probes: this.links.length }), 500);
-    await destroyAll(this.links);
+    const missed = this.discovery?.missed() ?? [];
+    const all = [...this.links, ...(this.discovery?.links ?? [])];
+    this.discovery?.dropLinks();
+    const slow = setTimeout(() => this.renderer.event({ kind: 'detaching', probes: all.length }), 500);
+    await destroyAll(all);
     clearTimeout(slow);
     this.links = [];
     mark('detached');
@@ -367,6 +420,8 @@ class Session {
     this.renderer.event({ kind: 'stopping' });
     for (const p of this.manifest.probes.filter((x) => x.attach.kind === 'end')) runOnce(p, obj.program(p.program).fd);
     this.drainAll();
+    if (this.discovery && this.manifest.capture?.discovery?.mode === 'watch')
+      this.renderer.event({ kind: 'tls-missed', processes: missed });
     this.capture?.finish(this.statsFd);
     if (this.stop !== 'child') this.child?.kill();
     this.reportCounters();
@@ -413,6 +468,7 @@ class Session {
     this.rings.events?.close();
     this.rings.ctl?.close();
     this.capture?.close();
+    this.discovery?.close();
     await this.poller?.close();
     this.obj?.close();
     this.child?.kill();

@@ -230,7 +230,7 @@ export function App(p: AppProps) {
       return `saved the probe statistics to ${saveText(
         p.saveDir,
         'probes',
-        probeLines(stats.probes, 120)
+        probeLines(stats.probes, 120, p.store.tlsStacks)
           .map((l) => l.text)
           .join('\n') + '\n',
       )}`;
@@ -312,7 +312,7 @@ export function App(p: AppProps) {
       );
     }
   } else if (view.pane === 'probes') {
-    const lines = probeLines(stats.probes, width);
+    const lines = probeLines(stats.probes, width, p.store.tlsStacks);
     maxScroll = lines.length - bodyH;
     body = (
       <ProbesPane

@@ -2,7 +2,7 @@
 // from the store (or from a paused copy of it): the events tail with its
 // filter and scroll, maps as tables sorted by value with bars, the streams
 // list, and the probes table. Pure functions: the components only draw them.
-import type { MapSnapshot } from '../events/model.js';
+import type { MapSnapshot, TlsStackInfo } from '../events/model.js';
 import { keyText, mapText } from '../format/maps.js';
 import { escapeText } from '../format/payload.js';
 import { bytes, fit, nanos, si } from './format.js';
@@ -131,7 +131,8 @@ export function streamRow(c: ConnView, selected: boolean): Line {
   return { text, tone: lost ? 'loss' : 'plain' };
 }
 
-export function probeLines(rows: ProbeRow[], width: number): Line[] {
+/** The probes table, then the TLS stacks discovery attached to (--tls, uprobe:tls:). */
+export function probeLines(rows: ProbeRow[], width: number, tls: TlsStackInfo[] = []): Line[] {
   const nameW = Math.max(16, width - 38);
   const head = `${fit('PROBE', nameW)} ${'HITS'.padStart(8)} ${'HITS/S'.padStart(8)} ${'TIME/HIT'.padStart(10)} ${'CPU%'.padStart(7)}`;
   const out: Line[] = [{ text: head, tone: 'dim' }];
@@ -142,6 +143,13 @@ export function probeLines(rows: ProbeRow[], width: number): Line[] {
       text: `${fit(name, nameW)} ${(r.hits === undefined ? '-' : si(r.hits)).padStart(8)} ${(r.hitsPerSec === undefined ? '-' : si(r.hitsPerSec)).padStart(8)} ${(r.nsPerHit === undefined ? '-' : nanos(r.nsPerHit)).padStart(10)} ${cpu.padStart(7)}`,
       tone: 'plain',
     });
+  }
+  if (tls.length) {
+    out.push({ text: '', tone: 'plain' }, { text: fit('TLS STACKS (discovery)', width), tone: 'dim' });
+    for (const t of tls) {
+      const pids = t.pids.length ? `  pids ${t.pids.slice(0, 6).join(',')}${t.pids.length > 6 ? ',...' : ''}` : '';
+      out.push({ text: fit(`${t.name} in ${t.path} (${t.probes} probes)${pids}`, width), tone: 'plain' });
+    }
   }
   return out;
 }

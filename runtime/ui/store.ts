@@ -7,7 +7,7 @@
 // closing output (END's printf, open connections, the final maps).
 import { exchangeLine } from '../format/exchange.js';
 import { mapText } from '../format/maps.js';
-import type { CapEvent, MapSnapshot, Renderer } from '../events/model.js';
+import type { CapEvent, MapSnapshot, Renderer, TlsStackInfo } from '../events/model.js';
 import type { LiveControls, SessionSnapshot } from '../session/snapshot.js';
 import { EntryRing, type Entry } from './entry-ring.js';
 import { QueryBook } from './query-book.js';
@@ -46,6 +46,8 @@ export class UiStore implements Renderer {
   /** while loops stopped at loop_limit, by where they are (W0904). */
   readonly loopLimit = new Map<string, { count: number; limit: number }>();
   probes = 0;
+  /** TLS stacks discovery attached to, in the order found. */
+  readonly tlsStacks: TlsStackInfo[] = [];
   maps: MapSnapshot[] = [];
   /** The latest two snapshots (for rates), with the store's totals when each arrived. */
   snap: { s: SessionSnapshot; events: number; bytes: number } | undefined;
@@ -78,6 +80,13 @@ export class UiStore implements Renderer {
     switch (e.kind) {
       case 'attaching':
         this.probes = e.probes;
+        return;
+      case 'tls-stacks':
+        this.tlsStacks.push(...e.stacks);
+        return;
+      case 'tls-problem':
+        // TLS discovery could not probe something: say it where the user is looking.
+        this.ring.pushText('printf', Buffer.from(`warning[W0907]: ${e.message}\n`));
         return;
       case 'printf':
         this.events++;

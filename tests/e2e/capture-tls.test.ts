@@ -3,7 +3,10 @@
 // in both directions with random writes of 1..16384 bytes, mostly 4..40 (the
 // seed-000 pattern); 64 KiB writes; and both the batching (accumulate) and
 // the per-call (capture) forms. capc's stream files must equal what each
-// side sent and received, with nothing lost at default sizes.
+// side sent and received, with nothing lost at default sizes. Each capture
+// keeps to its own peers (a copy of the peer under a name of its own, and a
+// comm predicate): other test files make TLS traffic at the same time, and a
+// machine-wide capture would carry theirs through its ring too.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,14 +14,17 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { runCapc } from '../support/capc.js';
 import { requireKernel, requireTool } from '../support/kernel.js';
+import { ownCommand } from '../support/own-command.js';
 import { assertStreamsMatch, freePort, startUntil, testCert, tlsPeer } from '../support/tls.js';
 
 async function captureExchange(
   t: { skip: (m: string) => void },
-  program: string,
+  /** The capture, given the predicate that keeps it to this test's peers. */
+  program: (scope: string) => string,
   opts: { nconn: number; rounds: number; mode?: 'big'; extra?: string[] },
 ) {
-  const peer = tlsPeer();
+  const own = ownCommand(tlsPeer(), 'tlscap');
+  const peer = own.path;
   const { cert, key } = testCert();
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'capc-tls-'));
   const peerDir = path.join(work, 'peers');
@@ -27,43 +33,47 @@ async function captureExchange(
   const port = freePort();
   const seed = String(1 + Math.floor(Math.random() * 1e9));
   void t;
-  const r = await runCapc(['run', '-q', '--write-streams', streams, ...(opts.extra ?? []), '-e', program], {
-    timeoutMs: 120000,
-    onAttached: async (pid) => {
-      const server = await startUntil(
-        peer,
-        [
-          'server',
-          String(port),
-          cert,
-          key,
-          peerDir,
-          String(opts.nconn),
-          String(opts.rounds),
-          seed,
-          ...(opts.mode ? [opts.mode] : []),
-        ],
-        'listening',
-      );
-      const client = await startUntil(
-        peer,
-        [
-          'client',
-          String(port),
-          peerDir,
-          String(opts.nconn),
-          String(opts.rounds),
-          seed,
-          ...(opts.mode ? [opts.mode] : []),
-        ],
-        undefined,
-      );
-      const [sc, cc] = await Promise.all([server.exited, client.exited]);
-      assert.equal(cc, 0, `client failed: ${client.out()}`);
-      assert.equal(sc, 0, `server failed: ${server.out()}`);
-      process.kill(pid, 'SIGINT');
+  const r = await runCapc(
+    ['run', '-q', '--write-streams', streams, ...(opts.extra ?? []), '-e', program(`/comm == "${own.comm}"/`)],
+    {
+      timeoutMs: 120000,
+      onAttached: async (pid) => {
+        const server = await startUntil(
+          peer,
+          [
+            'server',
+            String(port),
+            cert,
+            key,
+            peerDir,
+            String(opts.nconn),
+            String(opts.rounds),
+            seed,
+            ...(opts.mode ? [opts.mode] : []),
+          ],
+          'listening',
+        );
+        const client = await startUntil(
+          peer,
+          [
+            'client',
+            String(port),
+            peerDir,
+            String(opts.nconn),
+            String(opts.rounds),
+            seed,
+            ...(opts.mode ? [opts.mode] : []),
+          ],
+          undefined,
+        );
+        const [sc, cc] = await Promise.all([server.exited, client.exited]);
+        assert.equal(cc, 0, `client failed: ${client.out()}`);
+        assert.equal(sc, 0, `server failed: ${server.out()}`);
+        process.kill(pid, 'SIGINT');
+      },
     },
-  });
+  );
+  own.remove();
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /capture: .* nothing lost|^$/m);
   return { ...assertStreamsMatch(peerDir, streams, ['client', 'server'], opts.nconn), stderr: r.stderr, seed };
@@ -73,7 +83,7 @@ test('accumulate: TLS plaintext byte-exact, 4 concurrent connections, both direc
   if (!requireKernel(t) || !requireTool(t, 'cc') || !requireTool(t, 'openssl')) return;
   const r = await captureExchange(
     t,
-    'uprobe:libssl:SSL_write, uprobe:libssl:SSL_read accumulate(conn, 1024) -> ringbuf',
+    (scope) => `uprobe:libssl:SSL_write, uprobe:libssl:SSL_read ${scope} accumulate(conn, 1024) -> ringbuf`,
     { nconn: 4, rounds: 25 },
   );
   assert.equal(r.connections, 8);
@@ -85,7 +95,7 @@ test('capture: every payload in N-byte records, never truncated, byte-exact', as
   if (!requireKernel(t) || !requireTool(t, 'cc') || !requireTool(t, 'openssl')) return;
   const r = await captureExchange(
     t,
-    'uprobe:libssl:SSL_write, uprobe:libssl:SSL_read capture(conn, 4096) -> ringbuf(8M)',
+    (scope) => `uprobe:libssl:SSL_write, uprobe:libssl:SSL_read ${scope} capture(conn, 4096) -> ringbuf(8M)`,
     { nconn: 4, rounds: 10 },
   );
   assert.equal(r.connections, 8);
@@ -95,7 +105,7 @@ test('64 KiB writes are captured in full', async (t) => {
   if (!requireKernel(t) || !requireTool(t, 'cc') || !requireTool(t, 'openssl')) return;
   const r = await captureExchange(
     t,
-    'uprobe:libssl:SSL_write, uprobe:libssl:SSL_read accumulate(conn, 2048) -> ringbuf',
+    (scope) => `uprobe:libssl:SSL_write, uprobe:libssl:SSL_read ${scope} accumulate(conn, 2048) -> ringbuf`,
     { nconn: 4, rounds: 8, mode: 'big' },
   );
   assert.equal(r.connections, 8);
@@ -104,17 +114,21 @@ test('64 KiB writes are captured in full', async (t) => {
 
 test('batches are per connection: a small ring still loses nothing at this rate', async (t) => {
   if (!requireKernel(t) || !requireTool(t, 'cc') || !requireTool(t, 'openssl')) return;
-  await captureExchange(t, 'uprobe:libssl:SSL_write, uprobe:libssl:SSL_read accumulate(conn, 4096) -> ringbuf(1M)', {
-    nconn: 4,
-    rounds: 15,
-  });
+  await captureExchange(
+    t,
+    (scope) => `uprobe:libssl:SSL_write, uprobe:libssl:SSL_read ${scope} accumulate(conn, 4096) -> ringbuf(1M)`,
+    {
+      nconn: 4,
+      rounds: 15,
+    },
+  );
 });
 
 test('perfbuf sink: the same streams, byte-exact', async (t) => {
   if (!requireKernel(t) || !requireTool(t, 'cc') || !requireTool(t, 'openssl')) return;
   const r = await captureExchange(
     t,
-    'uprobe:libssl:SSL_write, uprobe:libssl:SSL_read accumulate(conn, 1024) -> perfbuf(1M)',
+    (scope) => `uprobe:libssl:SSL_write, uprobe:libssl:SSL_read ${scope} accumulate(conn, 1024) -> perfbuf(1M)`,
     { nconn: 4, rounds: 10 },
   );
   assert.equal(r.connections, 8);
@@ -128,18 +142,25 @@ test('a reused SSL* never merges two connections: each gets its own id and total
   fs.mkdirSync(peerDir);
   const port = freePort();
   let clientPid = 0;
+  const own = ownCommand(tlsPeer(), 'tlsreuse');
   const r = await runCapc(
-    ['run', '-f', 'json', '-e', 'uprobe:libssl:SSL_write, uprobe:libssl:SSL_read accumulate(conn, 1024) -> ringbuf'],
+    [
+      'run',
+      '-f',
+      'json',
+      '-e',
+      `uprobe:libssl:SSL_write, uprobe:libssl:SSL_read /comm == "${own.comm}"/ accumulate(conn, 1024) -> ringbuf`,
+    ],
     {
       timeoutMs: 60000,
       onAttached: async (pid) => {
         const server = await startUntil(
-          tlsPeer(),
+          own.path,
           ['server', String(port), cert, key, peerDir, '4', '3', '3', 'sequential'],
           'listening',
         );
         const client = await startUntil(
-          tlsPeer(),
+          own.path,
           ['client', String(port), peerDir, '4', '3', '3', 'sequential'],
           undefined,
         );
@@ -149,6 +170,7 @@ test('a reused SSL* never merges two connections: each gets its own id and total
       },
     },
   );
+  own.remove();
   assert.equal(r.code, 0, r.stderr);
   const ends = r.stdout
     .split('\n')

@@ -16,7 +16,7 @@ import {
   describe,
   hashOf,
   saveRegression,
-  verifierLoad,
+  verifierLoadBounded,
   type Compiled,
   type Failure,
 } from './oracle.js';
@@ -62,7 +62,7 @@ while (Date.now() < deadline) {
   const step = Math.max(1, Math.floor(ok.length / Number(values['verifier-sample'])));
   for (let i = 0; i < ok.length; i += step) {
     const obj = clang.objects.get(hashOf(ok[i]!.c));
-    const f = obj && verifierLoad(ok[i]!, obj);
+    const f = obj && (await verifierLoadBounded(ok[i]!, obj)).failure;
     if (f) keep(f);
   }
   cases += batch;

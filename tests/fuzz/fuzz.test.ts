@@ -21,7 +21,7 @@ import {
   describe,
   hashOf,
   loadRegressions,
-  verifierLoad,
+  verifierLoadBounded,
   type Compiled,
   type Failure,
   type FuzzCase,
@@ -62,14 +62,16 @@ test(`fuzz: ${CASES} cases (seed ${SEED}) plus saved regressions through compile
   const t2 = performance.now();
   const step = Math.max(1, Math.floor(accepted.length / VERIFIER_SAMPLE));
   let loaded = 0;
+  let bounded = 0;
   for (let i = 0; i < accepted.length && loaded < VERIFIER_SAMPLE; i += step) {
     const obj = clang.objects.get(hashOf(accepted[i]!.c));
     if (!obj) continue;
     // fentry/fexit programs cannot load where the kernel refuses BPF trampolines (this machine: E0802, EPERM);
     // tests/e2e checks that failure. They still went through the compiler and clang above.
     if (accepted[i]!.manifest.probes.some((p) => p.attach.kind === 'fentry')) continue;
-    const f = verifierLoad(accepted[i]!, obj);
-    if (f) failures.push(f);
+    const r = await verifierLoadBounded(accepted[i]!, obj);
+    if (r.failure) failures.push(r.failure);
+    if (r.bounded) bounded++;
     loaded++;
   }
   const verifierMs = performance.now() - t2;
@@ -81,7 +83,8 @@ test(`fuzz: ${CASES} cases (seed ${SEED}) plus saved regressions through compile
   );
   t.diagnostic(
     `accepted ${accepted.length} (${clang.distinct} distinct C; generated programs accepted ${generatedAccepted}/${generated}); ` +
-      `clang ${(clangMs / 1000).toFixed(1)} s, ${loaded} verifier loads ${(verifierMs / 1000).toFixed(1)} s`,
+      `clang ${(clangMs / 1000).toFixed(1)} s, ${loaded} verifier loads ${(verifierMs / 1000).toFixed(1)} s ` +
+      `(${bounded} loaded only with loop_limit = 32: the verifier's complexity limit at 1,024 iterations)`,
   );
 
   assert.equal(
@@ -95,6 +98,8 @@ test(`fuzz: ${CASES} cases (seed ${SEED}) plus saved regressions through compile
     `only ${generatedAccepted} of ${generated} generated programs were accepted: the generator has drifted from the language`,
   );
   assert.ok(loaded >= Math.min(VERIFIER_SAMPLE, clang.distinct), `only ${loaded} programs reached the verifier`);
+  // A few random loop bodies are too complex at 1,024 iterations; many would mean capc's loops got costlier.
+  assert.ok(bounded <= loaded * 0.02, `${bounded} of ${loaded} programs loaded only with a smaller loop_limit`);
 });
 
 const ARITH_PROGRAMS = Number(process.env.CAPC_FUZZ_ARITH_PROGRAMS ?? 30);

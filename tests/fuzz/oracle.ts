@@ -146,6 +146,33 @@ export function verifierLoad(a: Compiled, object: Buffer): Failure | undefined {
   }
 }
 
+/** The verifier's complexity limits (paths to explore, instructions processed), not a rule it enforces. */
+const COMPLEXITY = /jumps is too complex|BPF program is too large|too many states/;
+
+/**
+ * Stage 3 for a generated program: its random `while` loops run up to
+ * loop_limit (1,024) times, and a body with several map updates and string
+ * tests can take the verifier past its complexity limits at that many
+ * iterations; capc then says so (E0701 with a hint to lower loop_limit), as
+ * it should. Such a rejection is checked again with `loop_limit = 32`: the
+ * program must then load, or it is a failure like any other. `bounded` says
+ * the retry was needed (the test reports how often).
+ */
+export async function verifierLoadBounded(
+  a: Compiled,
+  object: Buffer,
+): Promise<{ failure?: Failure; bounded?: boolean }> {
+  const failure = verifierLoad(a, object);
+  if (!failure || !COMPLEXITY.test(failure.detail) || !/\bwhile\b/.test(a.fuzz.text)) return { failure };
+  const smaller = compileCase({ ...a.fuzz, text: `${a.fuzz.text}\nconfig = { loop_limit = 32 }\n` });
+  if (!smaller.accepted) return { failure };
+  const clang = await clangAll([smaller.accepted], 1);
+  const obj = clang.objects.get(hashOf(smaller.accepted.c));
+  if (!obj) return { failure: clang.failures[0] ?? failure };
+  const again = verifierLoad(smaller.accepted, obj);
+  return again ? { failure: again } : { bounded: true };
+}
+
 export function hashOf(text: string): string {
   return crypto.createHash('sha256').update(text).digest('hex').slice(0, 16);
 }

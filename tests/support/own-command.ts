@@ -14,12 +14,14 @@ export interface OwnCommand {
   remove(): void;
 }
 
-/** Copies `binary` (found on PATH) to a private temp dir as `<prefix><random hex>`. */
+/** Copies `binary` (a path, or a name found on PATH) to a private temp dir as `<prefix><random hex>`. */
 export function ownCommand(binary: string, prefix: string): OwnCommand {
-  const found = (process.env.PATH ?? '/usr/bin:/bin')
-    .split(':')
-    .map((d) => path.join(d, binary))
-    .find((p) => fs.existsSync(p));
+  const found = binary.includes('/')
+    ? binary
+    : (process.env.PATH ?? '/usr/bin:/bin')
+        .split(':')
+        .map((d) => path.join(d, binary))
+        .find((p) => fs.existsSync(p));
   if (!found) throw new Error(`${binary} not found on PATH`);
   const comm = (prefix + crypto.randomBytes(4).toString('hex')).slice(0, 15);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'capc-cmd-'));

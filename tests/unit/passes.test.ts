@@ -25,6 +25,8 @@ test('every pass has a dump that shows what it produced', () => {
       /^sink: ringbuf, 4194304 bytes$/m,
       /^family openssl: accumulate batches of 1024/m,
       /close watcher: probe \d on \S+:SSL_free/,
+      /^scope: with -c\/-p, the process tree/m,
+      /^added program: probe \d+ \(tls-watch\)/m,
     ],
     lower: [
       /^map capc_c_openssl: BPF_MAP_TYPE_HASH/m,

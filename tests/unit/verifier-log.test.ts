@@ -30,6 +30,13 @@ test('classes: null map values, stack size, unreleased references, complexity', 
   assert.equal(cls('combined stack size of 2 calls is 544. Too large'), 'stack-size');
   assert.equal(cls('Unreleased reference id=2 alloc_insn=5'), 'unreleased-reference');
   assert.equal(cls('BPF program is too large. Processed 1000001 insn'), 'too-complex');
+  // The reason wins over a null map value in the lines just before it (a loop body's map update).
+  const paths = explainVerifierLog(
+    `168: (85) call bpf_map_lookup_elem#1 ; R0=map_value_or_null(id=7177)\n169: (55) if r0 != 0x0 goto pc-151\nThe sequence of 8193 jumps is too complex.\nprocessed 62266 insns`,
+    source,
+  );
+  assert.equal(paths.kind, 'too-many-paths');
+  assert.match(paths.hints[0]!, /loop_limit/);
   assert.equal(cls('invalid read from stack R2 off -8+0 size 8'), 'uninitialized-stack');
   assert.equal(cls('something nobody has seen'), 'other');
 });

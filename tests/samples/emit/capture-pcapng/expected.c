@@ -6,6 +6,7 @@
 #define CAPC_CAPTURE_WAKEUP 2097152ULL  /* R10: wake the reader when a quarter of the capture ring is unread */
 
 #include "capc-capture.bpf.h"
+#include "capc-scope.bpf.h"
 
 /* connection of family openssl: stream state, the batch header, then the batch buffer, 2N = 2048 bytes for batches of N = 1024 (R2) */
 struct capc_acc_openssl {
@@ -21,8 +22,18 @@ struct capc_stash_p0 {
 	__u64 a[6];
 };
 
+/* arguments of uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_write_ex at entry */
+struct capc_stash_p2 {
+	__u64 a[6];
+};
+
 /* arguments of uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_read at entry */
 struct capc_stash_p1 {
+	__u64 a[6];
+};
+
+/* arguments of uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_read_ex at entry */
+struct capc_stash_p3 {
 	__u64 a[6];
 };
 
@@ -48,7 +59,7 @@ struct {
 /* R11: drop and map-full counters, one slot per CPU, summed by capc */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 8);
+	__uint(max_entries, 13);
 	__type(key, __u32);
 	__type(value, __u64);
 } capc_stats SEC(".maps");
@@ -88,8 +99,54 @@ struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u64);
+	__type(value, struct capc_stash_p2);
+} capc_stash2 SEC(".maps");
+
+/* arguments saved at entry, by thread, until the call returns */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
 	__type(value, struct capc_stash_p1);
 } capc_stash1 SEC(".maps");
+
+/* arguments saved at entry, by thread, until the call returns */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct capc_stash_p3);
+} capc_stash3 SEC(".maps");
+
+/* with -c/-p: the processes (tgids) of the command and its descendants, kept by fork and exit */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u8);
+} capc_scope SEC(".maps");
+
+/* executables capc has looked at (by device and inode): their exec is not reported again */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct capc_exe_key);
+	__type(value, __u8);
+} capc_known SEC(".maps");
+
+/* new executables, for TLS discovery (struct capc_exec_ev) */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 65536);
+} capc_execs SEC(".maps");
+
+/* calls into TLS stacks the program does not probe, by process and attach point (cookie) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct capc_watch_key);
+	__type(value, struct capc_watch_val);
+} capc_tlswatch SEC(".maps");
 
 /* load-time constants, filled in by capc before loading */
 const volatile struct capc_ro capc_ro SEC(".rodata.capc") = {};
@@ -113,6 +170,13 @@ int capc_p0e(struct pt_regs *ctx)
 		return 0;
 	}
 #line 2 "capture-pcapng.cap"
+	__u32 capc_tgid = capc_pid();
+#line 2 "capture-pcapng.cap"
+	if ((capc_ro.scope & CAPC_SCOPE_TREE) && !bpf_map_lookup_elem(&capc_scope, &capc_tgid)) {
+#line 2 "capture-pcapng.cap"
+		return 0;
+	}
+#line 2 "capture-pcapng.cap"
 	__u64 capc_id = bpf_get_current_pid_tgid();
 #line 2 "capture-pcapng.cap"
 	struct capc_stash_p0 st = {};
@@ -129,7 +193,7 @@ int capc_p0e(struct pt_regs *ctx)
 }
 
 /* uprobe:libssl:SSL_write: runs when SSL_write returns, with the bytes it really moved */
-#line 133 "capture-pcapng.bpf.c"
+#line 197 "capture-pcapng.bpf.c"
 SEC("uretprobe")
 int capc_p0(struct pt_regs *ctx)
 {
@@ -145,7 +209,7 @@ int capc_p0(struct pt_regs *ctx)
 #line 2 "capture-pcapng.cap"
 	if (!capc_stp) {
 #line 2 "capture-pcapng.cap"
-		capc_count(&capc_stats, 6);  /* a return whose entry capc did not see (the call began before capc attached) */
+		capc_count(&capc_stats, 9);  /* a return whose entry capc did not see (the call began before capc attached) */
 #line 2 "capture-pcapng.cap"
 		return 0;
 	}
@@ -159,6 +223,15 @@ int capc_p0(struct pt_regs *ctx)
 	__u64 capc_conn = capc_st.a[0];
 #line 2 "capture-pcapng.cap"
 	__u64 capc_buf = capc_st.a[1];
+	{  /* inside SSL_write_ex on the same connection and buffer: SSL_write_ex captures these bytes */
+#line 2 "capture-pcapng.cap"
+		struct capc_stash_p2 *capc_o = bpf_map_lookup_elem(&capc_stash2, &capc_id);
+#line 2 "capture-pcapng.cap"
+		if (capc_o && (capc_o->a[0] == capc_conn && capc_o->a[1] == capc_buf)) {
+#line 2 "capture-pcapng.cap"
+			return 0;
+		}
+	}
 #line 2 "capture-pcapng.cap"
 	if (capc_ret <= 0) {
 #line 2 "capture-pcapng.cap"
@@ -187,12 +260,19 @@ int capc_p0(struct pt_regs *ctx)
 }
 
 /* int SSL_read(SSL *ssl, void *buf, int num): buf[0 .. ret) when ret > 0: entry, keep the arguments until it returns */
-#line 191 "capture-pcapng.bpf.c"
+#line 264 "capture-pcapng.bpf.c"
 SEC("uprobe")
 int capc_p1e(struct pt_regs *ctx)
 {
 #line 2 "capture-pcapng.cap"
 	if (capc_exiting) {
+#line 2 "capture-pcapng.cap"
+		return 0;
+	}
+#line 2 "capture-pcapng.cap"
+	__u32 capc_tgid = capc_pid();
+#line 2 "capture-pcapng.cap"
+	if ((capc_ro.scope & CAPC_SCOPE_TREE) && !bpf_map_lookup_elem(&capc_scope, &capc_tgid)) {
 #line 2 "capture-pcapng.cap"
 		return 0;
 	}
@@ -213,7 +293,7 @@ int capc_p1e(struct pt_regs *ctx)
 }
 
 /* uprobe:libssl:SSL_read: runs when SSL_read returns, with the bytes it really moved */
-#line 217 "capture-pcapng.bpf.c"
+#line 297 "capture-pcapng.bpf.c"
 SEC("uretprobe")
 int capc_p1(struct pt_regs *ctx)
 {
@@ -229,7 +309,7 @@ int capc_p1(struct pt_regs *ctx)
 #line 2 "capture-pcapng.cap"
 	if (!capc_stp) {
 #line 2 "capture-pcapng.cap"
-		capc_count(&capc_stats, 7);  /* a return whose entry capc did not see (the call began before capc attached) */
+		capc_count(&capc_stats, 11);  /* a return whose entry capc did not see (the call began before capc attached) */
 #line 2 "capture-pcapng.cap"
 		return 0;
 	}
@@ -243,6 +323,15 @@ int capc_p1(struct pt_regs *ctx)
 	__u64 capc_conn = capc_st.a[0];
 #line 2 "capture-pcapng.cap"
 	__u64 capc_buf = capc_st.a[1];
+	{  /* inside SSL_read_ex on the same connection and buffer: SSL_read_ex captures these bytes */
+#line 2 "capture-pcapng.cap"
+		struct capc_stash_p3 *capc_o = bpf_map_lookup_elem(&capc_stash3, &capc_id);
+#line 2 "capture-pcapng.cap"
+		if (capc_o && (capc_o->a[0] == capc_conn && capc_o->a[1] == capc_buf)) {
+#line 2 "capture-pcapng.cap"
+			return 0;
+		}
+	}
 #line 2 "capture-pcapng.cap"
 	if (capc_ret <= 0) {
 #line 2 "capture-pcapng.cap"
@@ -270,10 +359,218 @@ int capc_p1(struct pt_regs *ctx)
 	return 0;
 }
 
-/* uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_shutdown: capc watches connections of openssl close */
-#line 275 "capture-pcapng.bpf.c"
+/* int SSL_write_ex(SSL *ssl, const void *buf, size_t num, size_t *written): buf[0 .. *written) when ret == 1: entry, keep the arguments until it returns */
+#line 364 "capture-pcapng.bpf.c"
 SEC("uprobe")
+int capc_p2e(struct pt_regs *ctx)
+{
+#line 2 "capture-pcapng.cap"
+	if (capc_exiting) {
+#line 2 "capture-pcapng.cap"
+		return 0;
+	}
+#line 2 "capture-pcapng.cap"
+	__u32 capc_tgid = capc_pid();
+#line 2 "capture-pcapng.cap"
+	if ((capc_ro.scope & CAPC_SCOPE_TREE) && !bpf_map_lookup_elem(&capc_scope, &capc_tgid)) {
+#line 2 "capture-pcapng.cap"
+		return 0;
+	}
+#line 2 "capture-pcapng.cap"
+	__u64 capc_id = bpf_get_current_pid_tgid();
+#line 2 "capture-pcapng.cap"
+	struct capc_stash_p2 st = {};
+#line 2 "capture-pcapng.cap"
+	st.a[0] = (__u64)PT_REGS_PARM1(ctx);
+#line 2 "capture-pcapng.cap"
+	st.a[1] = (__u64)PT_REGS_PARM2(ctx);
+#line 2 "capture-pcapng.cap"
+	st.a[2] = (__u64)PT_REGS_PARM3(ctx);
+#line 2 "capture-pcapng.cap"
+	st.a[3] = (__u64)PT_REGS_PARM4(ctx);
+#line 2 "capture-pcapng.cap"
+	bpf_map_update_elem(&capc_stash2, &capc_id, &st, BPF_ANY);
+#line 2 "capture-pcapng.cap"
+	return 0;
+}
+
+/* uprobe:libssl:SSL_write: runs when SSL_write_ex returns, with the bytes it really moved */
+#line 399 "capture-pcapng.bpf.c"
+SEC("uretprobe")
 int capc_p2(struct pt_regs *ctx)
+{
+#line 2 "capture-pcapng.cap"
+	if (capc_exiting) {
+#line 2 "capture-pcapng.cap"
+		return 0;
+	}
+#line 2 "capture-pcapng.cap"
+	__u64 capc_id = bpf_get_current_pid_tgid();
+#line 2 "capture-pcapng.cap"
+	struct capc_stash_p2 *capc_stp = bpf_map_lookup_elem(&capc_stash2, &capc_id);
+#line 2 "capture-pcapng.cap"
+	if (!capc_stp) {
+#line 2 "capture-pcapng.cap"
+		capc_count(&capc_stats, 10);  /* a return whose entry capc did not see (the call began before capc attached) */
+#line 2 "capture-pcapng.cap"
+		return 0;
+	}
+#line 2 "capture-pcapng.cap"
+	struct capc_stash_p2 capc_st = *capc_stp;  /* R7: copy the saved arguments out, then drop the entry */
+#line 2 "capture-pcapng.cap"
+	bpf_map_delete_elem(&capc_stash2, &capc_id);
+#line 2 "capture-pcapng.cap"
+	__s64 capc_ret = (__s64)(__s32)PT_REGS_RC(ctx);
+#line 2 "capture-pcapng.cap"
+	__u64 capc_conn = capc_st.a[0];
+#line 2 "capture-pcapng.cap"
+	__u64 capc_buf = capc_st.a[1];
+	{  /* inside SSL_write on the same connection and buffer: SSL_write captures these bytes */
+#line 2 "capture-pcapng.cap"
+		struct capc_stash_p0 *capc_o = bpf_map_lookup_elem(&capc_stash0, &capc_id);
+#line 2 "capture-pcapng.cap"
+		if (capc_o && (capc_o->a[0] == capc_conn && capc_o->a[1] == capc_buf)) {
+#line 2 "capture-pcapng.cap"
+			return 0;
+		}
+	}
+#line 2 "capture-pcapng.cap"
+	if (capc_ret != 1) {
+#line 2 "capture-pcapng.cap"
+		return 0;
+	}
+#line 2 "capture-pcapng.cap"
+	__u64 capc_len = 0;  /* the length the call wrote to its size_t * argument */
+#line 2 "capture-pcapng.cap"
+	bpf_probe_read_user(&capc_len, sizeof(capc_len), (void *)capc_st.a[3]);
+	{  /* accumulate(conn, 1024) -> pcapng: site 4 */
+#line 2 "capture-pcapng.cap"
+		struct capc_conn_key capc_ck = { .key = capc_conn, .tgid = capc_pid() };
+#line 2 "capture-pcapng.cap"
+		struct capc_acc_openssl *capc_a = (struct capc_acc_openssl *)capc_conn_get(&capc_c_openssl, &capc_ck, &capc_zero_openssl, &capc_next_conn, &capc_stats, 4);
+#line 2 "capture-pcapng.cap"
+		if (capc_a) {
+#line 2 "capture-pcapng.cap"
+			struct capc_sink capc_s = { .map = &capc_payload, .ctx = ctx, .wakeup = CAPC_CAPTURE_WAKEUP, .stats = &capc_stats, .drop_rec = 2, .drop_bytes = 3, .is_perf = 0, .site = 4 };
+#line 2 "capture-pcapng.cap"
+			capc_accumulate(&capc_s, &capc_a->c, capc_a->buf, capc_ck.key, (const char *)capc_buf, capc_len, 0, 1024, 1, &capc_chunkbuf);  /* R1-R4, R9-R11: see stdlib/capc-capture.bpf.h */
+		} else {
+#line 2 "capture-pcapng.cap"
+			capc_count_n(&capc_stats, 5, capc_len);  /* R11: no room for this connection: its bytes are counted, not captured */
+		}
+	}
+#line 2 "capture-pcapng.cap"
+	return 0;
+}
+
+/* int SSL_read_ex(SSL *ssl, void *buf, size_t num, size_t *readbytes): buf[0 .. *readbytes) when ret == 1: entry, keep the arguments until it returns */
+#line 468 "capture-pcapng.bpf.c"
+SEC("uprobe")
+int capc_p3e(struct pt_regs *ctx)
+{
+#line 2 "capture-pcapng.cap"
+	if (capc_exiting) {
+#line 2 "capture-pcapng.cap"
+		return 0;
+	}
+#line 2 "capture-pcapng.cap"
+	__u32 capc_tgid = capc_pid();
+#line 2 "capture-pcapng.cap"
+	if ((capc_ro.scope & CAPC_SCOPE_TREE) && !bpf_map_lookup_elem(&capc_scope, &capc_tgid)) {
+#line 2 "capture-pcapng.cap"
+		return 0;
+	}
+#line 2 "capture-pcapng.cap"
+	__u64 capc_id = bpf_get_current_pid_tgid();
+#line 2 "capture-pcapng.cap"
+	struct capc_stash_p3 st = {};
+#line 2 "capture-pcapng.cap"
+	st.a[0] = (__u64)PT_REGS_PARM1(ctx);
+#line 2 "capture-pcapng.cap"
+	st.a[1] = (__u64)PT_REGS_PARM2(ctx);
+#line 2 "capture-pcapng.cap"
+	st.a[2] = (__u64)PT_REGS_PARM3(ctx);
+#line 2 "capture-pcapng.cap"
+	st.a[3] = (__u64)PT_REGS_PARM4(ctx);
+#line 2 "capture-pcapng.cap"
+	bpf_map_update_elem(&capc_stash3, &capc_id, &st, BPF_ANY);
+#line 2 "capture-pcapng.cap"
+	return 0;
+}
+
+/* uprobe:libssl:SSL_read: runs when SSL_read_ex returns, with the bytes it really moved */
+#line 503 "capture-pcapng.bpf.c"
+SEC("uretprobe")
+int capc_p3(struct pt_regs *ctx)
+{
+#line 2 "capture-pcapng.cap"
+	if (capc_exiting) {
+#line 2 "capture-pcapng.cap"
+		return 0;
+	}
+#line 2 "capture-pcapng.cap"
+	__u64 capc_id = bpf_get_current_pid_tgid();
+#line 2 "capture-pcapng.cap"
+	struct capc_stash_p3 *capc_stp = bpf_map_lookup_elem(&capc_stash3, &capc_id);
+#line 2 "capture-pcapng.cap"
+	if (!capc_stp) {
+#line 2 "capture-pcapng.cap"
+		capc_count(&capc_stats, 12);  /* a return whose entry capc did not see (the call began before capc attached) */
+#line 2 "capture-pcapng.cap"
+		return 0;
+	}
+#line 2 "capture-pcapng.cap"
+	struct capc_stash_p3 capc_st = *capc_stp;  /* R7: copy the saved arguments out, then drop the entry */
+#line 2 "capture-pcapng.cap"
+	bpf_map_delete_elem(&capc_stash3, &capc_id);
+#line 2 "capture-pcapng.cap"
+	__s64 capc_ret = (__s64)(__s32)PT_REGS_RC(ctx);
+#line 2 "capture-pcapng.cap"
+	__u64 capc_conn = capc_st.a[0];
+#line 2 "capture-pcapng.cap"
+	__u64 capc_buf = capc_st.a[1];
+	{  /* inside SSL_read on the same connection and buffer: SSL_read captures these bytes */
+#line 2 "capture-pcapng.cap"
+		struct capc_stash_p1 *capc_o = bpf_map_lookup_elem(&capc_stash1, &capc_id);
+#line 2 "capture-pcapng.cap"
+		if (capc_o && (capc_o->a[0] == capc_conn && capc_o->a[1] == capc_buf)) {
+#line 2 "capture-pcapng.cap"
+			return 0;
+		}
+	}
+#line 2 "capture-pcapng.cap"
+	if (capc_ret != 1) {
+#line 2 "capture-pcapng.cap"
+		return 0;
+	}
+#line 2 "capture-pcapng.cap"
+	__u64 capc_len = 0;  /* the length the call wrote to its size_t * argument */
+#line 2 "capture-pcapng.cap"
+	bpf_probe_read_user(&capc_len, sizeof(capc_len), (void *)capc_st.a[3]);
+	{  /* accumulate(conn, 1024) -> pcapng: site 5 */
+#line 2 "capture-pcapng.cap"
+		struct capc_conn_key capc_ck = { .key = capc_conn, .tgid = capc_pid() };
+#line 2 "capture-pcapng.cap"
+		struct capc_acc_openssl *capc_a = (struct capc_acc_openssl *)capc_conn_get(&capc_c_openssl, &capc_ck, &capc_zero_openssl, &capc_next_conn, &capc_stats, 4);
+#line 2 "capture-pcapng.cap"
+		if (capc_a) {
+#line 2 "capture-pcapng.cap"
+			struct capc_sink capc_s = { .map = &capc_payload, .ctx = ctx, .wakeup = CAPC_CAPTURE_WAKEUP, .stats = &capc_stats, .drop_rec = 2, .drop_bytes = 3, .is_perf = 0, .site = 5 };
+#line 2 "capture-pcapng.cap"
+			capc_accumulate(&capc_s, &capc_a->c, capc_a->buf, capc_ck.key, (const char *)capc_buf, capc_len, 1, 1024, 1, &capc_chunkbuf);  /* R1-R4, R9-R11: see stdlib/capc-capture.bpf.h */
+		} else {
+#line 2 "capture-pcapng.cap"
+			capc_count_n(&capc_stats, 5, capc_len);  /* R11: no room for this connection: its bytes are counted, not captured */
+		}
+	}
+#line 2 "capture-pcapng.cap"
+	return 0;
+}
+
+/* uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_shutdown: capc watches connections of openssl close */
+#line 572 "capture-pcapng.bpf.c"
+SEC("uprobe")
+int capc_p4(struct pt_regs *ctx)
 {
 #line 2 "capture-pcapng.cap"
 	struct capc_conn_key capc_ck = { .key = (__u64)PT_REGS_PARM1(ctx), .tgid = capc_pid() };
@@ -308,9 +605,9 @@ int capc_p2(struct pt_regs *ctx)
 }
 
 /* uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_free: capc watches connections of openssl close */
-#line 312 "capture-pcapng.bpf.c"
+#line 609 "capture-pcapng.bpf.c"
 SEC("uprobe")
-int capc_p3(struct pt_regs *ctx)
+int capc_p5(struct pt_regs *ctx)
 {
 #line 2 "capture-pcapng.cap"
 	struct capc_conn_key capc_ck = { .key = (__u64)PT_REGS_PARM1(ctx), .tgid = capc_pid() };
@@ -344,8 +641,76 @@ int capc_p3(struct pt_regs *ctx)
 	return 0;
 }
 
+/* capc follows the -c/-p process tree: fork */
+#line 646 "capture-pcapng.bpf.c"
+SEC("raw_tp/sched_process_fork")
+int capc_p6(struct bpf_raw_tracepoint_args *ctx)
+{
+#line 2 "capture-pcapng.cap"
+	if (!(capc_ro.scope & CAPC_SCOPE_TREE)) {
+#line 2 "capture-pcapng.cap"
+		return 0;
+	}
+#line 2 "capture-pcapng.cap"
+	capc_scope_fork(&capc_scope, (struct task_struct *)ctx->args[1], &capc_stats, 6);  /* a child of a process in the -c/-p tree joins it */
+#line 2 "capture-pcapng.cap"
+	return 0;
+}
+
+/* capc follows the -c/-p process tree: exit */
+#line 662 "capture-pcapng.bpf.c"
+SEC("raw_tp/sched_process_exit")
+int capc_p7(struct bpf_raw_tracepoint_args *ctx)
+{
+#line 2 "capture-pcapng.cap"
+	if (!(capc_ro.scope & CAPC_SCOPE_TREE)) {
+#line 2 "capture-pcapng.cap"
+		return 0;
+	}
+#line 2 "capture-pcapng.cap"
+	capc_scope_exit(&capc_scope, (struct task_struct *)ctx->args[0]);  /* a process whose last thread ended leaves the tree (its pid will be reused) */
+#line 2 "capture-pcapng.cap"
+	return 0;
+}
+
+/* TLS discovery: executables capc has not looked at */
+#line 678 "capture-pcapng.bpf.c"
+SEC("raw_tp/sched_process_exec")
+int capc_p8(struct bpf_raw_tracepoint_args *ctx)
+{
+#line 2 "capture-pcapng.cap"
+	__u32 capc_tgid = capc_pid();
+#line 2 "capture-pcapng.cap"
+	if ((capc_ro.scope & CAPC_SCOPE_TREE) && !bpf_map_lookup_elem(&capc_scope, &capc_tgid)) {
+#line 2 "capture-pcapng.cap"
+		return 0;
+	}
+#line 2 "capture-pcapng.cap"
+	capc_exec_seen(&capc_known, &capc_execs, (struct linux_binprm *)ctx->args[2], &capc_stats, 7, capc_ro.scope & CAPC_SCOPE_HOLD);  /* an executable capc has not looked at: discovery may find TLS in it (held under -c until attached) */
+#line 2 "capture-pcapng.cap"
+	return 0;
+}
+
+/* calls into TLS stacks this program does not probe, counted */
+#line 696 "capture-pcapng.bpf.c"
+SEC("uprobe")
+int capc_p9(struct pt_regs *ctx)
+{
+#line 2 "capture-pcapng.cap"
+	__u32 capc_tgid = capc_pid();
+#line 2 "capture-pcapng.cap"
+	if ((capc_ro.scope & CAPC_SCOPE_TREE) && !bpf_map_lookup_elem(&capc_scope, &capc_tgid)) {
+#line 2 "capture-pcapng.cap"
+		return 0;
+	}
+#line 2 "capture-pcapng.cap"
+	capc_tls_watch(&capc_tlswatch, ctx, &capc_stats, 8);  /* count it: capc names the processes whose TLS it did not capture at exit */
+#line 2 "capture-pcapng.cap"
+	return 0;
+}
+
 /* flush idle batches of openssl connections (R9); at exit, send every connection's totals */
-#line 349 "capture-pcapng.bpf.c"
+#line 714 "capture-pcapng.bpf.c"
 static long capc_flush_openssl(void *map, struct capc_conn_key *k, struct capc_acc_openssl *a, struct capc_flush_args *fa)
 {
 	struct capc_sink capc_s = { .map = &capc_payload, .ctx = fa->ctx, .wakeup = CAPC_CAPTURE_WAKEUP, .stats = &capc_stats, .drop_rec = 2, .drop_bytes = 3, .is_perf = 0, .site = 1 };

@@ -218,7 +218,7 @@ int capc_p0(struct capc_tp_syscalls_sys_exit_write *ctx)
 #line 1 "capture-syscalls.cap"
 	__u64 capc_len = capc_ret;  /* the length the call returned, never the one requested */
 #line 1 "capture-syscalls.cap"
-	if (!(comm[0] == 'c' && comm[1] == 'u' && comm[2] == 'r' && comm[3] == 'l' && comm[4] == 0)) {
+	if (!capc_streq_lit(comm, "curl", 4)) {
 #line 1 "capture-syscalls.cap"
 		return 0;
 	}

@@ -83,7 +83,7 @@ int capc_p0(struct capc_tp_syscalls_sys_enter_openat *ctx)
 #line 1 "opensnoop.cap"
 	barrier_var(ctx_filename);  /* keep the context load here (verifier: no modified ctx pointers) */
 #line 1 "opensnoop.cap"
-	if (!(comm[0] == 'c' && comm[1] == 'a' && comm[2] == 't' && comm[3] == 0)) {
+	if (!capc_streq_lit(comm, "cat", 3)) {
 #line 1 "opensnoop.cap"
 		return 0;
 	}

@@ -141,7 +141,7 @@ int capc_p0(struct capc_tp_sched_sched_process_exec *ctx)
 	bpf_probe_read_kernel_str(scratch->p0.key0.k1, 16, scratch->p0.v_name);
 #line 4 "strings.cap"
 	capc_percpu_add(&m0_execs, &scratch->p0.key0, 1, &capc_stats, 2);  /* R8: per-CPU count() */
-	if ((scratch->p0.v_f[0] == '/' && scratch->p0.v_f[1] == 'b' && scratch->p0.v_f[2] == 'i' && scratch->p0.v_f[3] == 'n' && scratch->p0.v_f[4] == '/' && scratch->p0.v_f[5] == 's' && scratch->p0.v_f[6] == 'h' && scratch->p0.v_f[7] == 0) || capc_streq(scratch->p0.v_name, comm, 16)) {
+	if (capc_streq_lit(scratch->p0.v_f, "/bin/sh", 7) || capc_streq(scratch->p0.v_name, comm, 16)) {
 		{  /* printf: record 1, 128 bytes */
 #line 6 "strings.cap"
 			struct capc_ev1 *ev = (struct capc_ev1 *)bpf_ringbuf_reserve(&capc_events, sizeof(struct capc_ev1), 0);
