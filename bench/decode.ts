@@ -130,7 +130,7 @@ function throughput(p: ProtocolName, record: number, seconds = 2): { mbps: numbe
   let loops = 0;
   while (performance.now() - t0 < seconds * 1000 || loops === 0) {
     const d = new ConnectionDecoder(
-      { id: 1, pid: 1, comm: 'bench' },
+      { id: 1, pid: 1, comm: 'bench', local: null, peer: null },
       { protocols: [p], forced: false },
       () => exchanges++,
     );

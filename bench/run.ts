@@ -6,6 +6,7 @@ import path from 'node:path';
 import { repoRoot } from '../tests/support/paths.js';
 import { machine, tool } from './lib.js';
 import { consumerBench } from './consumer.js';
+import { identityBench } from './identity.js';
 import { decodeScenarioBench, decoderBench } from './decode.js';
 import { exportsBench } from './exports.js';
 import { overheadBench } from './overhead.js';
@@ -28,6 +29,7 @@ const BENCHES: { name: string; what: string; run: () => Promise<string> }[] = [
   { name: 'consumer', what: 'event consumer throughput', run: () => consumerBench(runs) },
   { name: 'wakeups', what: 'reader wake-ups', run: () => wakeupsBench(runs) },
   { name: 'seed000', what: 'seed 000: fragmented TLS capture', run: () => seed000Bench(runs) },
+  { name: 'identity', what: 'what connection identity costs', run: () => identityBench(runs) },
   { name: 'ramp', what: 'capture rate ramp', run: () => rampBench() },
   { name: 'overhead', what: 'traced-process overhead', run: () => overheadBench(Math.max(1, Math.round(runs / 2))) },
   { name: 'tui', what: 'terminal UI under load', run: () => tuiBench() },
@@ -79,10 +81,24 @@ const history = old
   .split(/^(?=## )/m)
   .filter((sec) => sec.startsWith('## Before and after'))
   .map((sec) => sec.replace(/\n+$/, '\n'));
-const body = only.length ? mergeSections(old, sections) : [...sections, ...history];
-fs.writeFileSync(out, [...header, ...body].join('\n') + '\n');
+const body = only.length ? mergeSections(old, stamped(sections)) : [...sections, ...history];
+// A partial run keeps the file's header (its date and machine are the full run's); its sections say their own.
+const head =
+  only.length && old
+    ? old
+        .split(/^(?=## )/m)[0]!
+        .replace(/\n+$/, '\n')
+        .split('\n')
+    : header;
+fs.writeFileSync(out, [...head, ...body].join('\n') + '\n');
 console.error(`bench: wrote ${out}`);
 console.log(fs.readFileSync(out, 'utf8'));
+
+/** Sections of a partial run, each with the date and machine it was measured on after its title. */
+function stamped(fresh: string[]): string[] {
+  const when = `Measured ${new Date().toISOString().slice(0, 10)} on ${machine()} (a partial run: \`npm run bench -- ${only.join(' ')}\`).`;
+  return fresh.map((f) => f.replace(/^(## [^\n]*\n)/gm, `$1\n${when}\n`));
+}
 
 /** The sections ('## ' and what follows) of `text`, each replaced by the fresh one with its title; new titles at the end. */
 function mergeSections(text: string, fresh: string[]): string[] {

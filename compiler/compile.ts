@@ -15,6 +15,8 @@ export { PASS_NAMES };
 export interface CompileOptions extends PassOptions {
   /** Stop after this pass and return its dump (`capc emit --dump=PASS`). */
   dump?: PassName;
+  /** Keep going, and return the dumps of these passes as they finish (`capc -d`). */
+  dumps?: readonly PassName[];
 }
 
 export interface CompileResult {
@@ -25,6 +27,8 @@ export interface CompileResult {
   dump?: string;
   /** The pass that stopped the pipeline, when !ok. */
   failedPass?: PassName;
+  /** With options.dumps: each of those passes' dump, in pass order (the passes that ran). */
+  dumps?: { pass: PassName; text: string }[];
 }
 
 export function compile(source: SourceFile, host: Host, options: CompileOptions = {}): CompileResult {
@@ -34,6 +38,7 @@ export function compile(source: SourceFile, host: Host, options: CompileOptions 
   const sortStart = new Map<string, number>();
   let value: unknown = source;
   let current: PassName = 'parse';
+  const dumps: { pass: PassName; text: string }[] | undefined = options.dumps ? [] : undefined;
   try {
     for (const p of PASSES) {
       current = p.name;
@@ -45,10 +50,11 @@ export function compile(source: SourceFile, host: Host, options: CompileOptions 
         const from = sortStart.get(p.sortFrom)!;
         diagnostics.splice(from, diagnostics.length - from, ...sortBySource(diagnostics.slice(from)));
       }
-      if (p.stop && hasErrors()) return { ok: false, diagnostics, failedPass: p.name };
+      if (p.stop && hasErrors()) return { ok: false, diagnostics, failedPass: p.name, dumps };
       if (options.dump === p.name) return { ok: true, diagnostics, dump: p.dump(value as never) };
+      if (dumps && options.dumps!.includes(p.name)) dumps.push({ pass: p.name, text: p.dump(value as never) });
     }
-    return { ok: true, diagnostics, output: value as Emitted };
+    return { ok: true, diagnostics, output: value as Emitted, dumps };
   } catch (err) {
     const e = err as Error;
     diagnostics.push({

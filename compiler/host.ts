@@ -152,11 +152,15 @@ export interface Host {
   /**
    * The C definitions of a script, laid out by clang: `text` is the C as the
    * script wrote it (with #line markers naming the script's lines), `names`
-   * the identifiers the script uses that may be macros or enum constants.
+   * the identifiers the script uses that may be macros or enum constants,
+   * `includeDirs` the directories searched for #include before the system's
+   * (bpftrace's -I DIR).
    */
-  cDefinitions(text: string, names: string[]): CDefinitions;
+  cDefinitions(text: string, names: string[], includeDirs: string[]): CDefinitions;
   /** A function's parameters from a binary's DWARF (built with -g), or undefined. */
   dwarfFunction(path: string, func: string): DwarfParam[] | undefined;
   /** A type by name (`struct NAME`, `union NAME`, `enum NAME`, typedef) from a binary's DWARF. */
   dwarfType(path: string, name: string): CTypeDecl | undefined;
+  /** Whether /proc/kallsyms names `name` (kaddr(); data symbols only with CONFIG_KALLSYMS_ALL). */
+  kernelSymbolExists(name: string): boolean;
 }

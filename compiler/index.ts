@@ -15,8 +15,15 @@ export type { PassName } from './passes.js';
 export { closest } from './diagnostics/diagnostic.js';
 export { globToRegExp } from './2-analyze/probe-match.js';
 export { ALIASES as PROBE_ALIASES } from './2-analyze/probes.js';
+export { HARDWARE_EVENTS, SOFTWARE_EVENTS } from './2-analyze/probes-perf.js';
 /** The TLS stacks capc knows (stdlib/signatures.ts): runtime/tls/ recognises them in binaries and attaches by family. */
-export { FAMILIES, captureFunctions, closeFunctions, type FamilyName } from '../stdlib/signatures.js';
+export {
+  FAMILIES,
+  captureFunctions,
+  closeFunctions,
+  identityFunctions,
+  type FamilyName,
+} from '../stdlib/signatures.js';
 
 /** The compiler's passes (compile.ts), loaded on first use: chevrotain and the passes cost ~60 ms to load. */
 export const loadCompiler = (): Promise<typeof import('./compile.js')> => import('./compile.js');

@@ -10,7 +10,7 @@
 // the previous one; the runtime checks it before loading (manifestProblem).
 import type { Span } from '../diagnostics/source.js';
 
-export const MANIFEST_VERSION = 6;
+export const MANIFEST_VERSION = 8;
 
 /** Why this capc cannot use `m` (another manifest version, or not a manifest), or undefined when it can. */
 export function manifestProblem(m: unknown): string | undefined {
@@ -24,10 +24,16 @@ export function manifestProblem(m: unknown): string | undefined {
 /** A printf conversion as the runtime formats it. */
 export type Conv = 'd' | 'i' | 'u' | 'x' | 'X' | 'o' | 'c' | 's' | 'p' | 'r' | 'rx' | 'rh';
 
-/** printf format, parsed once by the compiler (compiler/2-analyze/printf-format.ts). */
+/**
+ * printf format, parsed once by the compiler (compiler/2-analyze/printf-format.ts).
+ * `bits`: the width an integer conversion prints at, from its length
+ * modifier as C reads a 64-bit argument (none: 32, h: 16, hh: 8, l/ll/j/z/t:
+ * 64), so `%x` of -1 is ffffffff and `%lx` ffffffffffffffff, as in bpftrace.
+ */
 export type FormatSegment =
   /** Literal bytes, as a latin1 string (one char per byte). */
-  { lit: string } | { conv: Conv; flags: string; width?: number; precision?: number; arg: number };
+  | { lit: string }
+  | { conv: Conv; flags: string; width?: number; precision?: number; arg: number; bits?: 8 | 16 | 32 | 64 };
 
 /** Protocols the runtime decodes from captured streams (`-> decode(...)`, `--decode`). */
 export const DECODE_PROTOCOLS = ['postgres', 'mysql', 'http', 'redis'] as const;
@@ -52,14 +58,76 @@ export interface Manifest {
   uses: { cpid: boolean; elapsed: boolean };
   /** Payload capture, when the program has accumulate()/capture() statements. */
   capture?: ManifestCapture;
+  /** Connection identity, when the kernel learns connections' sockets (captures of known families, identity builtins). */
+  identity?: ManifestIdentity;
+}
+
+export interface ManifestIdentity {
+  /**
+   * The families whose connections' sockets the kernel learns, and their identity table (`struct capc_conn_key`
+   * -> `struct capc_ident`, IDENT_RECORD.size bytes): the TLS families share one (their keys are live objects of
+   * one process), syscall capture has its own.
+   */
+  families: { name: string; map: string; maxEntries: number }[];
 }
 
 /** Layout of `struct capc_cap_rec` (stdlib/capc-capture.bpf.h), checked by _Static_assert in the C. */
 export const CAPTURE_RECORD = {
-  size: 72,
-  fields: { id: 0, key: 8, conn: 16, offset: 24, ts: 32, pid: 40, tid: 44, len: 48, dir: 52, kind: 53, comm: 56 },
+  size: 80,
+  fields: {
+    id: 0,
+    key: 8,
+    conn: 16,
+    offset: 24,
+    ts: 32,
+    pid: 40,
+    tid: 44,
+    len: 48,
+    dir: 52,
+    kind: 53,
+    comm: 56,
+    tsLast: 72,
+  },
 } as const;
-export const CAPTURE_KIND = { data: 0, close: 1, final: 2 } as const;
+/** data: payload; close/final: two u64 byte totals; ident: `struct capc_ident` (IDENT_RECORD). */
+export const CAPTURE_KIND = { data: 0, close: 1, final: 2, ident: 3 } as const;
+
+/**
+ * Layout of `struct capc_ident` (stdlib/capc-ident.bpf.h), the payload of an
+ * ident record: the connection's socket as the kernel saw it. Integers are
+ * little-endian except the address bytes (network order). Checked by
+ * _Static_assert in the C.
+ */
+export const IDENT_RECORD = {
+  size: 288,
+  pathSize: 108,
+  fields: {
+    cgroup: 0,
+    ino: 8,
+    fd: 16,
+    tid: 20,
+    state: 24,
+    how: 25,
+    connected: 26,
+    flags: 27,
+    family: 28,
+    type: 30,
+    lport: 32,
+    rport: 34,
+    lpathLen: 36,
+    rpathLen: 38,
+    laddr: 40,
+    raddr: 56,
+    lpath: 72,
+    rpath: 180,
+  },
+  /** state: 0 not known, 1 a socket, 2 an fd that is not a socket, 3 no such fd. */
+  states: { socket: 1, notSocket: 2, noFd: 3 },
+  /** how: 1 the fd of a syscall capture, 2 a socket syscall inside a TLS call, 3 SSL_set_fd. */
+  how: { fd: 1, syscall: 2, setFd: 3 },
+  /** flags: the local port was bound by the program (a connection a listening socket accepted). */
+  flags: { portBound: 1 },
+} as const;
 
 export interface ManifestCapture {
   /** `pcapng`: the kernel side is a ring buffer; capc also writes the streams to this file (`-> pcapng("FILE")`). */
@@ -148,13 +216,20 @@ export type ManifestAttach =
   /** On every CPU: `hz` samples a second (frequency mode), or one every `periodNs`. */
   | { kind: 'profile'; hz?: number; periodNs?: string }
   | { kind: 'kprobe'; ret: boolean; func: string; offset: number }
-  | { kind: 'fentry'; ret: boolean; func: string };
+  | { kind: 'fentry'; ret: boolean; func: string }
+  /** software:/hardware: a perf event (PERF_TYPE_SOFTWARE / _HARDWARE, `config`) on every CPU, a sample every `period`. */
+  | { kind: 'perf'; type: 'software' | 'hardware'; event: string; config: number; period: number }
+  /** A hardware breakpoint (PERF_TYPE_BREAKPOINT) on `length` bytes at `address` (hex) in the -p/-c process. */
+  | { kind: 'watchpoint'; address: string; length: number; mode: string };
 
 export interface ManifestProbe {
   id: number;
-  /** What the program does: the user's probe, the entry half of a capture pair, a close watcher. */
-  role?: 'probe' | 'capture-entry' | 'capture-return' | 'close' | 'scope' | 'exec-watch' | 'tls-watch';
-  /** Capture programs: the signature family (discovery attaches by family and function). */
+  /**
+   * What the program does: the user's probe, the entry half of a capture pair, a close watcher, a program of
+   * the -c/-p process tree or of TLS discovery, an identity learner.
+   */
+  role?: 'probe' | 'capture-entry' | 'capture-return' | 'close' | 'scope' | 'exec-watch' | 'tls-watch' | 'identity';
+  /** Capture programs and identity learners: the signature family (discovery attaches by family and function). */
   family?: string;
   /** BPF program (C function) name. */
   program: string;
@@ -175,13 +250,33 @@ export interface LayoutField {
    * `struct capc_inet { u64 af; u8 addr[16]; }`, `struct capc_usym { u64 addr;
    * u32 pid; u32 probe; u64 ip; }`, `struct capc_ustack { s64 id; u32 pid; u32
    * probe; u64 ip; }` (stdlib/capc.bpf.h), resolved by capc when printing.
+   * kstack: `struct capc_kstack { s64 id; }`. ksym, strftime, cgroup_path: a
+   * u64 (address, boot-time ns, cgroup id). macaddr: six bytes.
    * value: a record, tuple or array, laid out as `value` says.
    */
-  type: 'int' | 'str' | 'buf' | 'inet' | 'usym' | 'ustack' | 'value';
+  type:
+    | 'int'
+    | 'str'
+    | 'buf'
+    | 'inet'
+    | 'usym'
+    | 'ustack'
+    | 'kstack'
+    | 'ksym'
+    | 'macaddr'
+    | 'strftime'
+    | 'cgroup_path'
+    | 'value';
   signed?: boolean;
-  /** ustack: the stack trace map holding the frames, and how many it keeps. */
+  /** ustack, kstack: the stack trace map holding the frames, and how many it keeps. */
   stackMap?: string;
   frames?: number;
+  /** ustack, kstack: printed perf's way (`address symbol+offset (module)`), not bpftrace's (`symbol+offset`). */
+  mode?: 'perf';
+  /** strftime: the format (an __u64 of boot-time nanoseconds). */
+  format?: string;
+  /** cgroup_path: which hierarchies to name (a wildcard on their names; an __u64 cgroup id). */
+  filter?: string;
   /** value: how its bytes are laid out. */
   value?: ValueType;
 }
@@ -275,8 +370,13 @@ export interface ManifestCounter {
     | 'capture-drop-bytes'
     | 'capture-refused-bytes'
     | 'conn-table-full'
-    | 'unpaired-return';
-  /** Ring name for ring-drop, `@map` or stack map name for map-full, `file:line` for loop-limit, family for conn-table-full, probe for unpaired-return. */
+    | 'unpaired-return'
+    | 'identity-unknown';
+  /**
+   * Ring name for ring-drop, `@map` or stack map name for map-full, `file:line` for loop-limit, family for
+   * conn-table-full, probe for unpaired-return and for identity-unknown (calls whose predicate on the connection's
+   * identity passed because the identity was not known yet).
+   */
   subject: string;
 }
 

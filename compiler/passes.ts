@@ -5,7 +5,8 @@
 //   parse         source text → AST                          (1-parse)
 //   collect       AST → probe instances, config, capture modes (2-analyze)
 //   check         types, calls and maps of every body, capture sites (2-analyze)
-//   plan-capture  families, the sink, close watchers (R9)     (3-lower)
+//   plan-capture  families, the sink, close watchers (R9),     (3-lower)
+//                 scope/discovery, identity learners
 //   lower         C program + manifest, verifier rules applied (3-lower)
 //   emit          C text with #line directives, manifest JSON  (4-emit)
 // The pipeline (compile.ts) stops after a pass marked `stop` if any error was

@@ -55,6 +55,8 @@ export const COMPILER_CODES = {
   E0320: { severity: 'error', title: 'array index cannot be bounded' },
   E0321: { severity: 'error', title: 'C definitions rejected by clang' },
   E0322: { severity: 'error', title: 'macro cannot be used as a value' },
+  E0330: { severity: 'error', title: 'unsafe function without --unsafe' },
+  E0331: { severity: 'error', title: 'function not supported yet' },
   // probes
   E0401: { severity: 'error', title: 'unknown probe type' },
   E0402: { severity: 'error', title: 'malformed probe' },
@@ -80,6 +82,7 @@ export const COMPILER_CODES = {
   E0999: { severity: 'error', title: 'internal compiler error' },
   // warnings
   W0101: { severity: 'warning', title: 'unreachable statement' },
+  W0102: { severity: 'warning', title: 'attach point not on this machine: skipped' },
 } as const satisfies Record<string, Entry>;
 
 /** Codes the runtime reports (runtime/errors.ts: CapcError), and the warnings it prints while running. */
@@ -120,6 +123,7 @@ export const RUNTIME_CODES = {
   W0907: { severity: 'warning', title: 'TLS stack found that capc cannot probe' },
   W0908: { severity: 'warning', title: 'TLS traffic the program did not capture' },
   W0909: { severity: 'warning', title: 'the capture saw no connection' },
+  W0910: { severity: 'warning', title: 'calls passed a predicate on an unknown connection identity' },
 } as const satisfies Record<string, Entry>;
 
 export const CATALOGUE = { ...COMPILER_CODES, ...RUNTIME_CODES };

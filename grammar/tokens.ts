@@ -35,6 +35,25 @@ export const UnterminatedComment = createToken({
   line_breaks: true,
 });
 export const LineEnd = createToken({ name: 'LineEnd', pattern: /\n/, line_breaks: true, pop_mode: true });
+// `#!/usr/bin/env bpftrace` (or capc) as the first line: skipped, so .bt files
+// run unchanged and capc can be a script's interpreter. Only at offset 0 (it
+// comes before CPreproc in the top mode): a `#` line anywhere else at the top
+// level is C (#include, #define: CPreproc, handed to clang, which rejects a
+// stray `#!` with E0321), and inside a probe an error (E0102).
+const SHEBANG = /#![^\n]*/y;
+const Shebang = createToken({
+  name: 'Shebang',
+  pattern: {
+    exec: (text: string, offset: number) => {
+      if (offset !== 0) return null;
+      SHEBANG.lastIndex = 0;
+      return SHEBANG.exec(text);
+    },
+  },
+  start_chars_hint: ['#'],
+  line_breaks: false,
+  group: Lexer.SKIPPED,
+});
 
 // ---- literals -----------------------------------------------------------
 export const StringLiteral = createToken({ name: 'StringLiteral', pattern: /"(?:[^"\\\n]|\\[\s\S])*"/ });
@@ -248,6 +267,7 @@ export const lexerDefinition = {
   defaultMode: 'top',
   modes: {
     top: [
+      Shebang,
       WhiteSpace,
       ...comments,
       CPreproc,
@@ -274,6 +294,7 @@ export const lexerDefinition = {
 
 /** Every token type, for the parser's vocabulary. */
 export const allTokens: TokenType[] = [
+  Shebang,
   WhiteSpace,
   InlineSpace,
   LineComment,

@@ -16,19 +16,15 @@
 #ifndef CAPC_CAPTURE_BPF_H
 #define CAPC_CAPTURE_BPF_H
 
+#include "capc-ident.bpf.h" /* struct capc_conn_key, and the identity a connection's first records carry */
+
 #define CAPC_DIR_EGRESS 0 /* written / sent by the traced process */
 #define CAPC_DIR_INGRESS 1 /* read / received */
 
 #define CAPC_REC_DATA 0  /* payload bytes */
 #define CAPC_REC_CLOSE 1 /* connection closed: payload = two __u64 totals (egress, ingress) */
 #define CAPC_REC_FINAL 2 /* capc is exiting, connection still open: same payload as CLOSE */
-
-/* Identity of a connection: the script's key (SSL*, fd...) within one process. */
-struct capc_conn_key {
-	__u64 key;
-	__u32 tgid;
-	__u32 _pad;
-};
+#define CAPC_REC_IDENT 3 /* the connection's socket: payload = struct capc_ident (capc-ident.bpf.h), once per connection */
 
 /* Pairs a Go call's entry with its return: the goroutine (g, in r14) within a
  * process. A Go call can move between threads while it blocks, so the thread
@@ -66,10 +62,11 @@ struct capc_cap_rec {
 	__u8 kind;           /* CAPC_REC_* */
 	__u16 _pad;
 	char comm[16];
+	__u64 ts_last;       /* bpf_ktime_get_ns() of the last fragment (latency to a response's last byte) */
 };
 
 /* The runtime decodes records with these offsets (compiler/manifest.ts CAPTURE_RECORD). */
-_Static_assert(sizeof(struct capc_cap_rec) == 72, "capc_cap_rec size");
+_Static_assert(sizeof(struct capc_cap_rec) == 80, "capc_cap_rec size");
 _Static_assert(__builtin_offsetof(struct capc_cap_rec, key) == 8, "capc_cap_rec.key");
 _Static_assert(__builtin_offsetof(struct capc_cap_rec, conn) == 16, "capc_cap_rec.conn");
 _Static_assert(__builtin_offsetof(struct capc_cap_rec, offset) == 24, "capc_cap_rec.offset");
@@ -80,6 +77,7 @@ _Static_assert(__builtin_offsetof(struct capc_cap_rec, len) == 48, "capc_cap_rec
 _Static_assert(__builtin_offsetof(struct capc_cap_rec, dir) == 52, "capc_cap_rec.dir");
 _Static_assert(__builtin_offsetof(struct capc_cap_rec, kind) == 53, "capc_cap_rec.kind");
 _Static_assert(__builtin_offsetof(struct capc_cap_rec, comm) == 56, "capc_cap_rec.comm");
+_Static_assert(__builtin_offsetof(struct capc_cap_rec, ts_last) == 72, "capc_cap_rec.ts_last");
 
 /* Stream state of one connection. For accumulate(), the batch buffer follows
  * `rec` directly, so a flush sends header and payload in one output call. */
@@ -90,10 +88,10 @@ struct capc_conn {
 	__u32 busy;     /* 1 while a CPU owns the buffer */
 	__u32 fill;     /* bytes waiting in the buffer */
 	__u32 closed;   /* close seen while busy: the flusher finishes it */
-	__u32 _pad;
+	__u32 ident;    /* 1 once the connection's identity record is sent */
 	struct capc_cap_rec rec; /* header of the batch being filled */
 };
-_Static_assert(sizeof(struct capc_conn) == 120, "capc_conn size (compiler/3-lower/lower-capture.ts CONN_SIZE)");
+_Static_assert(sizeof(struct capc_conn) == 128, "capc_conn size (compiler/3-lower/lower-capture.ts CONN_SIZE)");
 
 /* Where records go: a ring buffer (default) or a perf buffer (older kernels). */
 struct capc_sink {
@@ -138,7 +136,7 @@ static __always_inline void capc_rec_init(struct capc_cap_rec *r, struct capc_si
 	r->key = key;
 	r->conn = conn;
 	r->offset = offset;
-	r->ts = bpf_ktime_get_ns();
+	r->ts = r->ts_last = bpf_ktime_get_ns();
 	r->pid = id >> 32;
 	r->tid = (__u32)id;
 	r->len = 0;
@@ -240,6 +238,36 @@ static __always_inline void capc_capture(struct capc_sink *s, struct capc_conn *
 	capc_send_chunks(&ch);
 }
 
+_Static_assert(CAPC_MAX_CHUNK >= sizeof(struct capc_ident), "an identity record fits the per-CPU record buffer");
+
+/*
+ * The connection's identity, sent once, before its data when it is known by
+ * then: a CAPC_REC_IDENT record on the same sink, counted like any other
+ * (R11). If the sink is full the flag is cleared and the next call tries
+ * again. `fd` >= 0 (syscall capture: the key is the fd) looks the socket up
+ * now if it is not known yet; -1 (OpenSSL) only sends what the syscalls made
+ * inside SSL calls (or SSL_set_fd) have taught, and only once it is final.
+ */
+static __always_inline void capc_conn_ident(struct capc_sink *s, struct capc_conn *c, void *idmap, struct capc_conn_key *k, __s64 fd, const struct capc_ident *zero, void *scratch)
+{
+	struct capc_ident *id = fd >= 0 ? capc_ident_of_fd(idmap, k, zero) : bpf_map_lookup_elem(idmap, k);
+	if (!id || !(fd >= 0 ? id->c.state != 0 : capc_ident_final(&id->c)))
+		return; /* not known yet: a later call sends it */
+	if (__sync_val_compare_and_swap(&c->ident, 0, 1) != 0)
+		return;
+	__u32 zero_key = 0;
+	struct capc_chunk_buf *b = bpf_map_lookup_elem(scratch, &zero_key); /* R5: not the stack */
+	if (!b) {
+		c->ident = 0;
+		return;
+	}
+	capc_rec_init(&b->rec, s, k->key, c->conn, 0, 0, CAPC_REC_IDENT);
+	b->rec.len = sizeof(struct capc_ident);
+	bpf_probe_read_kernel(b->data, sizeof(struct capc_ident), id);
+	if (capc_sink_out(s, b, sizeof(b->rec) + sizeof(struct capc_ident), 0))
+		c->ident = 0; /* counted (R11); the next call sends it again */
+}
+
 /* Send the batch waiting in the accumulator (header and payload in one call).
  * `buf_mask` is 2N-1: the size is bounded by the 2N buffer for the verifier. */
 static __always_inline void capc_acc_flush(struct capc_sink *s, struct capc_conn *c, __u64 buf_mask)
@@ -303,7 +331,7 @@ static __always_inline void capc_accumulate(struct capc_sink *s, struct capc_con
 	else
 		bpf_probe_read_kernel(buf + off, n, data);
 	c->fill += n;
-	c->last_ns = bpf_ktime_get_ns();
+	c->rec.ts_last = c->last_ns = bpf_ktime_get_ns();
 	if (c->fill >= N)
 		capc_acc_flush(s, c, 2 * N - 1); /* R9: full */
 	c->busy = 0;

@@ -146,6 +146,15 @@ static __always_inline void capc_ustack(void *ctx, void *stack_map, struct capc_
 		capc_count(stats, full_index);
 }
 
+/* kstack: the kernel stack's id in a stack trace map; a failure (map full,
+ * hash collision) is counted (R11) and leaves a negative id, printed as no stack. */
+static __always_inline void capc_kstack(void *ctx, void *stack_map, struct capc_kstack *d, void *stats, __u32 full_index)
+{
+	d->id = bpf_get_stackid(ctx, stack_map, 0);
+	if (d->id < 0)
+		capc_count(stats, full_index);
+}
+
 /* join(argv): the strings of a NULL-terminated char *[] into `slot`-byte slots,
  * at most 16 (R6: a constant trip count); *n is how many were read. */
 static __always_inline void capc_join(__u64 *n, char *dst, __u32 slot, const void *argv, int user)

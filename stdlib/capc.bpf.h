@@ -75,6 +75,9 @@ struct capc_ustack {
 	__u32 probe;
 	__u64 ip;
 };
+struct capc_kstack {
+	__s64 id; /* stack id in the kernel stack trace map; negative: no stack */
+};
 _Static_assert(sizeof(struct capc_inet) == 24 && sizeof(struct capc_usym) == 24 && sizeof(struct capc_ustack) == 24, "resolved values are 24 bytes");
 
 /* Load-time constants, set by the runtime before the object is loaded. */

@@ -416,3 +416,26 @@ export const ABI_REGISTERS = {
   // Go ABIInternal on amd64 (Go 1.17+): integer arguments in rax, rbx, rcx, rdi, rsi, r8-r11; g in r14.
   go: { args: ['ctx->ax', 'ctx->bx', 'ctx->cx', 'ctx->di', 'ctx->si', 'ctx->r8'], goroutine: 'ctx->r14' },
 } as const;
+/**
+ * How an OpenSSL connection (key = SSL*) learns its socket in the kernel
+ * (stdlib/capc-ident.bpf.h): `SSL_set_fd(ssl, fd)` names it when capc sees the
+ * call; otherwise the socket syscalls a thread makes while inside
+ * SSL_read/SSL_write(_ex) name it. Which syscalls the libraries really make
+ * inside those calls was checked with bpftrace on OpenSSL 3.0 (Debian 12):
+ * the socket BIO (openssl s_client, Python's ssl, nginx, MariaDB) reads and
+ * writes with read/write; curl's and libpq's own BIOs use send/recv, which
+ * are the sendto/recvfrom syscalls; sendmsg/recvmsg carry kTLS control
+ * messages. readv/writev were not seen, so they are not watched.
+ */
+export const SSL_SET_FD = {
+  func: 'SSL_set_fd',
+  sslArg: 0,
+  fdArg: 1,
+  doc: 'int SSL_set_fd(SSL *ssl, int fd): the SSL reads and writes fd',
+};
+export const IDENTITY_SYSCALLS = ['read', 'write', 'sendto', 'recvfrom', 'sendmsg', 'recvmsg'] as const;
+
+/** Functions capc probes in a family's binaries to learn a connection's socket (connection identity). */
+export function identityFunctions(family: FamilyName): string[] {
+  return family === 'openssl' ? [SSL_SET_FD.func] : [];
+}

@@ -15,7 +15,8 @@ import { checkCaptureSites, detectCaptureMode, expandCoverage } from './check-ca
 import { checkExpr } from './check-expr.js';
 import { checkStmts } from './check-stmt.js';
 import { MapRegistry, type AnalyzeOptions, type CheckContext } from './context.js';
-import { resolveProbeSpec } from './probes.js';
+import { resolveProbeSpec, type AttachPoint } from './probes.js';
+import { lookUp } from './host-lookups.js';
 import type { TypeTable } from './type-table.js';
 import { isInt, typeName } from './types.js';
 
@@ -67,12 +68,15 @@ export function collect(
 ): { collected: Collected; diagnostics: Diagnostic[] } {
   const bag = new DiagnosticBag();
   const config = readConfig(program, bag, options);
-  const types = collectTypes(program, source, host, bag);
+  const types = collectTypes(program, source, host, bag, {
+    dirs: options.includeDirs ?? [],
+    files: options.includeFiles ?? [],
+  });
   const instances: ProbeInstance[] = [];
   for (const item of program.items) {
     if (item.kind !== 'Probe') continue;
-    for (const spec of item.specs) {
-      for (const attach of resolveProbeSpec(spec, host, bag, { pid: options.pid, positional: options.positional })) {
+    for (const [spec, attaches] of resolveAlternatives(item, host, bag, options)) {
+      for (const attach of attaches) {
         instances.push({
           id: instances.length,
           item,
@@ -84,10 +88,12 @@ export function collect(
           vars: new Map(),
           members: new Map(),
           substitutes: new Map(),
+          lookups: new Map(),
         });
       }
     }
   }
+  for (const inst of instances) lookUp(inst, host);
   if (!program.items.some((i) => i.kind === 'Probe') && !bag.hasErrors) {
     bag.add(
       'E0412',
@@ -145,6 +151,43 @@ export function check(c: Collected): { analyzed: AnalyzedProgram; diagnostics: D
     },
     diagnostics: bag.items,
   };
+}
+
+/** Codes of a probe that does not exist on this machine (as opposed to a malformed spec). */
+const NOT_FOUND = new Set(['E0403', 'E0407']);
+
+/**
+ * Each spec of a probe resolved. A probe listing alternatives (bpftrace's
+ * tools write `kprobe:blk_account_io_start, kprobe:__blk_account_io_start`
+ * for kernels that have one or the other) loses only the attach points this
+ * machine does not have, with a warning (W0102); a probe none of whose
+ * specs exists is an error, as is a malformed spec.
+ */
+function resolveAlternatives(
+  item: A.ProbeItem,
+  host: Host,
+  bag: DiagnosticBag,
+  options: AnalyzeOptions,
+): [A.ProbeSpecNode, AttachPoint[]][] {
+  const out: [A.ProbeSpecNode, AttachPoint[]][] = [];
+  const failed: Diagnostic[][] = [];
+  for (const spec of item.specs) {
+    const own = new DiagnosticBag();
+    const attaches = resolveProbeSpec(spec, host, own, { pid: options.pid, positional: options.positional });
+    out.push([spec, attaches]);
+    if (own.hasErrors && !attaches.length) failed.push(own.items);
+    else bag.merge(own);
+  }
+  const someResolved = out.some(([, a]) => a.length);
+  for (const ds of failed) {
+    const missing = ds.filter((d) => d.severity === 'error').every((d) => NOT_FOUND.has(d.code));
+    for (const d of ds) {
+      if (someResolved && missing && d.severity === 'error')
+        bag.add('W0102', `${d.message}: skipped, the probe's other attach points remain`, d.span, ...(d.hints ?? []));
+      else bag.addAll([d]);
+    }
+  }
+  return out;
 }
 
 /** collect then check (tests; the compiler runs them as passes). */

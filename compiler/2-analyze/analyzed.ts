@@ -11,12 +11,13 @@ import type {
   SourceFile,
   Span,
 } from '../../grammar/ast.js';
-import type { CaptureSignature, CloseSignature } from '../../stdlib/signatures.js';
+import type { CaptureSignature, CloseSignature, FamilyName } from '../../stdlib/signatures.js';
 import type { TracepointField, TracepointFormat } from '../host.js';
+import type { HostLookup } from './host-lookups.js';
 import type { AttachPoint } from './probes.js';
 import type { FormatSegment } from './printf-format.js';
 import type { RecordField, TypeTable } from './type-table.js';
-import type { AddressSpace, Type } from './types.js';
+import type { AddressSpace, StackMode, Type } from './types.js';
 
 export interface VarInfo {
   name: string;
@@ -48,6 +49,12 @@ export interface MapInfo {
   valueType?: Type;
   /** Integer maps first written with a typed pointer: reads give that pointer type back. */
   pointer?: Type;
+  /**
+   * Integer maps holding pointers: the address space every write agreed on
+   * (`@filename[tid] = args->filename` keeps a user pointer, so a later
+   * str(@filename[tid]) reads user memory), or 'mixed'.
+   */
+  space?: AddressSpace | 'mixed';
 }
 
 export type CallInfo =
@@ -60,7 +67,15 @@ export type CallInfo =
   | { fn: 'time'; format: string }
   | { fn: 'join'; delim: string; space: AddressSpace }
   | { fn: 'ntop'; family: 'arg' | 4 | 6 }
-  | { fn: 'ustack'; frames: number }
+  | { fn: 'ustack' | 'kstack'; frames: number; mode: StackMode }
+  | { fn: 'macaddr'; space: AddressSpace }
+  | { fn: 'strftime'; format: string }
+  | { fn: 'cgroup_path'; filter: string }
+  /** signal(SIG): a signal number known when compiling, or (undefined) the argument's value at run time. */
+  | { fn: 'signal'; sig?: number }
+  /** kaddr("sym"): resolved by libbpf when the program is loaded (`extern ... __ksym`). */
+  | { fn: 'kaddr'; symbol: string }
+  | { fn: 'bswap'; bytes: 1 | 2 | 4 | 8 }
   | {
       fn:
         | 'count'
@@ -74,8 +89,10 @@ export type CallInfo =
         | 'clear'
         | 'zero'
         | 'usym'
-        | 'printValue'
-        | 'addressSpace';
+        | 'ksym'
+        | 'uptr'
+        | 'kptr'
+        | 'printValue';
     };
 
 /** A probe whose payload a capture signature describes (see stdlib/signatures.ts). */
@@ -148,11 +165,21 @@ export interface ProbeInstance {
    * script (its value), `sizeof` (its size), `args.NAME` of a uprobe (argN).
    */
   substitutes: Map<Expr, Expr>;
+  /** What kaddr(), uaddr() and cgroupid() calls asked the host (collect: host-lookups.ts). */
+  lookups: Map<CallExpr, HostLookup>;
   vars: Map<string, VarInfo>;
   /** Set when the probe captures through a signature. */
   capture?: CaptureMode;
   /** Set for probes capc adds itself to see connections close. */
   closeFor?: { family: string; sig: CloseSignature };
+  /** Set when the probe reads the connection's identity (laddr, raddr, lport, rport, fd). */
+  usesIdentity?: boolean;
+  /**
+   * Set for probes capc adds itself to learn which socket a TLS connection
+   * uses: SSL_set_fd, or a socket syscall made inside a captured TLS call
+   * (compiler/3-lower/plan-identity.ts).
+   */
+  identFor?: { family: FamilyName; how: 'set-fd' | 'syscall' };
   /** Set for probes capc adds because a signature covers a sibling (SSL_write covers SSL_write_ex): the instance it comes from. */
   coveredBy?: number;
   /**
@@ -161,6 +188,14 @@ export interface ProbeInstance {
    * counting calls into TLS stacks the program does not probe (tls-watch).
    */
   internal?: 'scope-fork' | 'scope-exit' | 'exec-watch' | 'tls-watch';
+}
+
+/** Connection identity (plan-capture: plan-identity.ts; the kernel side is stdlib/capc-ident.bpf.h). */
+export interface IdentityInfo {
+  /** The families whose connections' sockets the kernel learns. */
+  families: FamilyName[];
+  /** Families whose probes read the identity but whose sockets capc cannot learn (Go): it stays unknown. */
+  unknown?: FamilyName[];
 }
 
 export interface ProgramConfig {
@@ -196,6 +231,8 @@ export interface AnalyzedProgram {
   sites: CaptureSite[];
   /** What capture needs: families, sink, the probes that see connections close (plan-capture). */
   capture: CaptureInfo | undefined;
+  /** Set when any connection's identity is learned (every capture of a known family, and identity builtins). */
+  identity?: IdentityInfo;
   /** Builtins that need values from userspace at load time. */
   uses: { cpid: boolean; elapsed: boolean };
   /** The type model's names and records (lowering reads record fields through it). */

@@ -29,6 +29,7 @@ export const BUILTIN_VARS: Record<string, BuiltinVar> = {
   elapsed: { type: all(U64), doc: 'nanoseconds since capc started the program' },
   cpu: { type: all(U64), doc: 'CPU the probe fired on' },
   cgroup: { type: all(U64), doc: 'cgroup v2 id of the current task' },
+  numaid: { type: all(U64), doc: 'NUMA node of the CPU the probe fired on' },
   comm: { type: all({ k: 'str', size: 16 }), doc: 'name of the current task (16 bytes)' },
   cpid: { type: all(U64), doc: 'pid of the command started with -c' },
   retval: {

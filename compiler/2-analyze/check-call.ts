@@ -2,16 +2,20 @@
 // argument counts and types, printf formats against their arguments, str()
 // sizes, and which address space a pointer is read from. Aggregations and
 // whole-map statements are in check-aggregate.ts; values formatted in
-// userspace (buf, ntop, usym, ustack, time, join) in check-output.ts.
+// userspace in check-output.ts (buf, ntop, usym, time, join) and
+// check-resolved.ts (stacks, ksym, macaddr, strftime, cgroup_path); functions
+// with effects past the program (signal, system, cat) in check-effects.ts;
+// small integer functions (kaddr, bswap, uptr, kptr) here.
 import type * as A from '../../grammar/ast.js';
-import { rawOffsets } from '../../grammar/literals.js';
 import { didYouMean } from '../diagnostics/diagnostic.js';
 import { AGGREGATION_DOCS, checkAggregation, checkClearZero, checkPrint } from './check-aggregate.js';
-import { checkBuf, checkJoin, checkNtop, checkTime, checkUstack, checkUsym, defaultSpace } from './check-output.js';
+import { checkBuf, checkJoin, checkNtop, checkTime, checkUsym, defaultSpace } from './check-output.js';
+import { checkCgroupPath, checkKsym, checkMacaddr, checkStack, checkStrftime } from './check-resolved.js';
+import { checkCat, checkSignal, checkSystem } from './check-effects.js';
 import type { CheckContext } from './context.js';
 import { checkSpaceCall } from './check-types.js';
-import { convNeeds, parseFormat } from './printf-format.js';
-import { AGG_FNS, ERROR, isInt, isResolved, isStr, typeName, VOID, type AggFn, type Type } from './types.js';
+import { checkFormatArgs } from './check-format.js';
+import { AGG_FNS, ERROR, isInt, isStr, typeName, VOID, type AggFn, type Type } from './types.js';
 import { unifyKeys } from './map-keys.js';
 
 type CheckExpr = (e: A.Expr, cx: CheckContext) => Type;
@@ -33,9 +37,19 @@ export const FUNCTIONS: Record<string, string> = {
   join: 'join(argv[, delim]): print the strings of a char *[] array',
   ntop: 'ntop([af, ]addr): an IPv4 or IPv6 address as text',
   usym: 'usym(addr): the user symbol at an address',
-  ustack: 'ustack or ustack(n): the user stack',
-  kptr: 'kptr(addr): the address points into kernel memory',
-  uptr: 'uptr(addr): the address points into user memory',
+  ustack: 'ustack, ustack(n), ustack(perf[, n]): the user stack',
+  kstack: 'kstack, kstack(n), kstack(perf[, n]): the kernel stack',
+  ksym: 'ksym(addr): the kernel function at an address',
+  kaddr: 'kaddr("symbol"): the address of a kernel symbol',
+  macaddr: 'macaddr(ptr): six bytes as a MAC address',
+  strftime: 'strftime(fmt, nsecs): a time as text (strftime(3) conversions, %f for microseconds)',
+  cgroup_path: 'cgroup_path(id[, filter]): the paths of a cgroup id',
+  bswap: 'bswap(n): n with its bytes reversed',
+  uptr: 'uptr(n): n as a user-space pointer',
+  kptr: 'kptr(n): n as a kernel pointer',
+  signal: 'signal(SIG) (--unsafe): send a signal to the current process',
+  system: 'system(fmt, args...) (--unsafe): run a command',
+  cat: 'cat(fmt, args...): print a file',
 };
 
 function argCount(e: A.CallExpr, cx: CheckContext, min: number, max: number, usage: string): boolean {
@@ -63,7 +77,29 @@ export function checkCall(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr)
     case 'usym':
       return checkUsym(e, cx, checkExpr, argCount);
     case 'ustack':
-      return checkUstack(e, cx, checkExpr, argCount);
+    case 'kstack':
+      return checkStack(e, cx, checkExpr, argCount, e.name === 'kstack');
+    case 'ksym':
+      return checkKsym(e, cx, checkExpr, argCount);
+    case 'macaddr':
+      return checkMacaddr(e, cx, checkExpr, argCount);
+    case 'strftime':
+      return checkStrftime(e, cx, checkExpr, argCount);
+    case 'cgroup_path':
+      return checkCgroupPath(e, cx, checkExpr, argCount);
+    case 'signal':
+      return checkSignal(e, cx, checkExpr, argCount);
+    case 'system':
+      return checkSystem(e, cx, checkExpr);
+    case 'cat':
+      return checkCat(e, cx, checkExpr);
+    case 'kaddr':
+      return kaddr(e, cx, checkExpr);
+    case 'bswap':
+      return bswap(e, cx, checkExpr);
+    case 'uptr':
+    case 'kptr':
+      return checkSpaceCall(e, cx, checkExpr);
     case 'time':
       return checkTime(e, cx, checkExpr, argCount);
     case 'join':
@@ -75,9 +111,6 @@ export function checkCall(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr)
       return checkClearZero(e, cx, checkExpr, argCount);
     case 'printf':
       return printf(e, cx, checkExpr);
-    case 'kptr':
-    case 'uptr':
-      return checkSpaceCall(e, cx, checkExpr);
     case 'str':
       return str(e, cx, checkExpr);
     case 'exit': {
@@ -132,82 +165,46 @@ export function checkCall(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr)
   }
 }
 
+/** kaddr("sym"): the address of a kernel symbol, resolved by libbpf when the program loads (`__ksym`). */
+function kaddr(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr): Type {
+  if (!argCount(e, cx, 1, 1, 'kaddr("symbol")')) return ERROR;
+  const a = e.args[0]!;
+  checkExpr(a, cx);
+  const found = cx.inst.lookups.get(e);
+  if (a.kind !== 'Str' || !found || found.fn !== 'kaddr') {
+    cx.bag.add('E0302', 'kaddr() needs a symbol name as a string literal', a.span, 'kaddr("avenrun")');
+    return ERROR;
+  }
+  if (!found.found || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(found.symbol)) {
+    cx.bag.add(
+      'E0407',
+      `kernel symbol '${found.symbol}' not found`,
+      a.span,
+      'kaddr() looks names up in /proc/kallsyms; data symbols are listed only with CONFIG_KALLSYMS_ALL',
+    );
+    return ERROR;
+  }
+  cx.inst.calls.set(e, { fn: 'kaddr', symbol: found.symbol });
+  return { k: 'int', bytes: 8, signed: false, space: 'kernel' };
+}
+
+/** bswap(n): the bytes of n reversed, at n's width (a literal is 64-bit, as in bpftrace 0.17). */
+function bswap(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr): Type {
+  if (!argCount(e, cx, 1, 1, 'bswap(n)')) return ERROR;
+  const t = checkExpr(e.args[0]!, cx);
+  if (t.k === 'error') return ERROR;
+  if (!isInt(t)) {
+    cx.bag.add('E0302', `bswap() needs an integer, not ${typeName(t)}`, e.args[0]!.span);
+    return ERROR;
+  }
+  const bytes = t.literal ? 8 : t.bytes;
+  cx.inst.calls.set(e, { fn: 'bswap', bytes });
+  return { k: 'int', bytes, signed: false };
+}
+
 function printf(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr): Type {
-  const [fmt, ...args] = e.args;
-  const argTypes = args.map((a) => checkExpr(a, cx));
-  if (!fmt || fmt.kind !== 'Str') {
-    cx.bag.add(
-      'E0302',
-      'printf() needs a string literal as its first argument',
-      fmt?.span ?? e.span,
-      'printf("pid %d\\n", pid)',
-    );
-    return VOID;
-  }
-  cx.inst.types.set(fmt, { k: 'str', size: fmt.value.length + 1 });
-  const { segments, argCount: want, problems } = parseFormat(fmt.value);
-  for (const p of problems) {
-    // Offsets are into the decoded bytes: map them back to the source text.
-    const map = rawOffsets(fmt.raw);
-    const from = map[Math.min(p.offset, map.length - 1)]!;
-    const to = map[Math.min(p.offset + p.length, map.length - 1)]!;
-    const span = {
-      ...fmt.span,
-      start: fmt.span.start + from,
-      end: fmt.span.start + Math.max(to, from + 1),
-      col: fmt.span.col + from,
-      endCol: fmt.span.col + Math.max(to, from + 1),
-    };
-    cx.bag.add(
-      'E0307',
-      p.message,
-      span,
-      'conversions: %d %u %x %s %c %p %r, with flags and width (%-16s %08x); write %% for a percent sign',
-    );
-  }
-  if (problems.length) return VOID;
-  if (want !== args.length) {
-    cx.bag.add(
-      'E0308',
-      `the format has ${want} conversion${want === 1 ? '' : 's'} but ${args.length} argument${args.length === 1 ? ' was' : 's were'} given`,
-      want > args.length ? fmt.span : args[want]!.span,
-    );
-    return VOID;
-  }
-  for (const seg of segments) {
-    if (!('conv' in seg)) continue;
-    const t = argTypes[seg.arg]!;
-    const a = args[seg.arg]!;
-    if (t.k === 'error') continue;
-    const need = convNeeds(seg.conv);
-    const ok =
-      need === 'str'
-        ? isStr(t) || isResolved(t)
-        : need === 'buf'
-          ? t.k === 'buf'
-          : need === 'int' || need === 'any-int'
-            ? isInt(t)
-            : false;
-    if (!ok) {
-      cx.bag.add(
-        'E0309',
-        `%${seg.conv} needs ${need === 'str' ? 'a string' : need === 'buf' ? 'a buffer from buf()' : 'an integer'}, but the argument is ${typeName(t)}`,
-        a.span,
-        isStr(t) || isResolved(t)
-          ? 'print strings with %s'
-          : t.k === 'buf'
-            ? 'print buffers with %r (escaped), %rx (all hex escapes) or %rh (hex bytes)'
-            : isInt(t) && need === 'str'
-              ? t.space
-                ? 'read the string first: str(ptr)'
-                : 'print integers with %d'
-              : need === 'buf'
-                ? 'read the bytes with buf(ptr, length)'
-                : undefined,
-      );
-    }
-  }
-  cx.inst.calls.set(e, { fn: 'printf', segments, format: Buffer.from(fmt.value).toString('latin1') });
+  const f = checkFormatArgs(e, cx, checkExpr);
+  if (f) cx.inst.calls.set(e, { fn: 'printf', segments: f.segments, format: f.format });
   return VOID;
 }
 

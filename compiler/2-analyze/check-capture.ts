@@ -15,6 +15,7 @@ import { r1PowerOfTwo } from '../3-lower/rules.js';
 import type { DiagnosticBag } from '../diagnostics/diagnostic.js';
 import type { Host } from '../host.js';
 import type { CaptureMode, CaptureSite, ProbeInstance, ProgramConfig } from './analyzed.js';
+import { usesIdentityNames } from './check-identity.js';
 import type { CheckContext } from './context.js';
 import { isInt, isStr, typeName, type Type } from './types.js';
 
@@ -37,7 +38,8 @@ export function detectCaptureMode(inst: ProbeInstance, host: Host, config: Progr
   forEachStmt(inst.item.body, (s) => {
     if (s.kind === 'Sink' && s.call.args.length <= 2) signatureSinks = true;
   });
-  if (!signatureSinks && !usesCaptureNames(inst.item)) return;
+  // Reading the connection's identity makes a probe of a known function a connection probe too.
+  if (!signatureSinks && !usesCaptureNames(inst.item) && !usesIdentityNames(inst.item)) return;
   const a = inst.attach;
   const sig =
     a.kind === 'uprobe' && !a.ret
@@ -98,6 +100,7 @@ export function expandCoverage(instances: ProbeInstance[], host: Host, config: P
         spec: inst.spec,
         attach: { ...a, func },
         types: new Map(),
+        lookups: new Map(),
         calls: new Map(),
         fields: new Map(),
         vars: new Map(),

@@ -6,7 +6,8 @@ import { didYouMean } from '../diagnostics/diagnostic.js';
 import { BUILTIN_VARS } from './builtins.js';
 import { CAPTURE_NAMES, captureNameHint, captureNameType } from './check-capture.js';
 import { checkCall } from './check-call.js';
-import { checkUstack } from './check-output.js';
+import { checkStack } from './check-resolved.js';
+import { checkAddressCompare, IDENT_NAMES, identNameType } from './check-identity.js';
 import { kindOf, type CheckContext } from './context.js';
 import { probeName } from './probes.js';
 import { fieldShape, fieldType } from './tracepoint-fields.js';
@@ -165,6 +166,7 @@ function ident(e: A.IdentExpr, cx: CheckContext): Type {
     cx.bag.add('E0405', `'${e.name}' is not available in this probe`, e.span, captureNameHint());
     return ERROR;
   }
+  if (IDENT_NAMES.includes(e.name)) return identNameType(e, cx);
   const capture = cx.inst.capture;
   if (capture && e.name === 'retval' && capture.at === 'return') return S64;
   if (capture && e.name === 'args') {
@@ -176,7 +178,7 @@ function ident(e: A.IdentExpr, cx: CheckContext): Type {
     );
     return ERROR;
   }
-  if (e.name === 'ustack') return checkUstack(e, cx, checkExpr, () => true);
+  if (e.name === 'ustack' || e.name === 'kstack') return checkStack(e, cx, checkExpr, () => true, e.name === 'kstack');
   if (!b) {
     const named = checkScriptName(e, cx, checkExpr);
     if (named) return named;
@@ -184,7 +186,7 @@ function ident(e: A.IdentExpr, cx: CheckContext): Type {
       'E0201',
       `unknown identifier '${e.name}'`,
       e.span,
-      didYouMean(e.name, [...Object.keys(BUILTIN_VARS), 'ustack', ...CAPTURE_NAMES]) ??
+      didYouMean(e.name, [...Object.keys(BUILTIN_VARS), 'ustack', 'kstack', ...CAPTURE_NAMES, ...IDENT_NAMES]) ??
         (e.name.startsWith('arg') ? undefined : 'variables start with $ ($x), maps with @ (@x)'),
     );
     return ERROR;
@@ -245,7 +247,13 @@ function mapRead(e: A.MapRef, cx: CheckContext): Type {
   unifyKeys(e.name, e.keys, keys, m, cx, e.span);
   if (m.kind === 'str') return { k: 'str', size: m.strSize ?? cx.config.strlen };
   if (m.kind === 'value') return m.valueType!;
-  if (m.kind === 'int' && m.pointer) return m.pointer;
+  if (m.kind === 'int' && m.pointer) {
+    // A typed pointer keeps what it points to; writes from different spaces leave its space to the probe's default.
+    if (m.space !== 'mixed') return m.pointer;
+    const unplaced = { ...m.pointer };
+    if (unplaced.k === 'int') delete unplaced.space;
+    return unplaced;
+  }
   if (m.kind !== 'int') {
     cx.bag.add(
       'E0313',
@@ -255,7 +263,7 @@ function mapRead(e: A.MapRef, cx: CheckContext): Type {
     );
     return ERROR;
   }
-  return { k: 'int', bytes: 8, signed: true };
+  return { k: 'int', bytes: 8, signed: true, ...(m.space && m.space !== 'mixed' ? { space: m.space } : {}) };
 }
 
 const ARITH = new Set(['+', '-', '*', '/', '%', '&', '|', '^', '<<', '>>']);
@@ -276,6 +284,8 @@ function binary(e: A.BinaryExpr, cx: CheckContext): Type {
   }
   if (COMPARE.has(e.op)) {
     if (isInt(l) && isInt(r)) return S64;
+    const addr = checkAddressCompare(e, l, r, cx);
+    if (addr) return addr;
     if (isStr(l) && isStr(r) && (e.op === '==' || e.op === '!=')) return S64;
     // Records, tuples and arrays of one shape compare byte for byte.
     if (isComposite(l) && (e.op === '==' || e.op === '!=')) {

@@ -1,7 +1,7 @@
 // compiler/2-analyze/check-output.ts — functions whose values the kernel
 // records raw and capc formats in userspace: buf() (bytes for %r), ntop()
-// (addresses), usym() and ustack (symbols and stacks), and the output
-// statements time() and join().
+// (addresses), usym() (symbols; stacks and the other resolved values are in
+// check-resolved.ts), and the output statements time() and join().
 import type * as A from '../../grammar/ast.js';
 import { kindOf, type CheckContext } from './context.js';
 import type { ProbeKind } from './probes.js';
@@ -23,6 +23,9 @@ const USER_CONTEXT: ProbeKind[] = [
   'rawtracepoint',
   'profile',
   'interval',
+  'software',
+  'hardware',
+  'watchpoint',
   'kprobe',
   'kretprobe',
   'fentry',
@@ -95,6 +98,11 @@ export function checkNtop(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr,
     return ERROR;
   }
   let family: 'arg' | 4 | 6 = e.args.length === 2 ? 'arg' : 4;
+  if (addr.k === 'inet' && e.args.length === 1) {
+    // ntop(raddr): already an address (the connection's identity); printed as it is.
+    cx.inst.calls.set(e, { fn: 'ntop', family: 'arg' });
+    return addr;
+  }
   if (addr.k === 'array' && addr.count === 0) {
     cx.bag.add(
       'E0302',
@@ -131,30 +139,7 @@ export function checkUsym(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr,
   return { k: 'usym' };
 }
 
-/** `ustack` (the identifier) or `ustack(n)`. */
-export function checkUstack(
-  e: A.CallExpr | A.IdentExpr,
-  cx: CheckContext,
-  checkExpr: CheckExpr,
-  argCount: ArgCount,
-): Type {
-  let frames = MAX_STACK_FRAMES;
-  if (e.kind === 'Call') {
-    if (!argCount(e, cx, 1, 1, 'ustack or ustack(frames)')) return ERROR;
-    const n = e.args[0]!;
-    checkExpr(n, cx);
-    if (n.kind !== 'Int' || n.value < 1n || n.value > BigInt(MAX_STACK_FRAMES)) {
-      cx.bag.add('E0310', `ustack() frames must be an integer literal from 1 to ${MAX_STACK_FRAMES}`, n.span);
-      return ERROR;
-    }
-    frames = Number(n.value);
-    cx.inst.calls.set(e, { fn: 'ustack', frames });
-  }
-  if (!userContext(e.span, cx, 'ustack')) return ERROR;
-  return { k: 'ustack', frames };
-}
-
-function userContext(span: A.Span, cx: CheckContext, what: string): boolean {
+export function userContext(span: A.Span, cx: CheckContext, what: string): boolean {
   const kind = kindOf(cx);
   if (USER_CONTEXT.includes(kind)) return true;
   cx.bag.add(

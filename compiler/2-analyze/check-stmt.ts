@@ -8,7 +8,17 @@ import { checkSink } from './check-capture.js';
 import { checkExpr } from './check-expr.js';
 import { unifyKeys } from './map-keys.js';
 import type { CheckContext } from './context.js';
-import { isComposite, isInt, isResolved, isStr, sameShape, sizeOf, typeName, type Type } from './types.js';
+import {
+  isComposite,
+  isInt,
+  isResolved,
+  isStr,
+  sameShape,
+  sizeOf,
+  typeName,
+  type AddressSpace,
+  type Type,
+} from './types.js';
 
 /** unroll(N) repeats its block N times in the generated code: bpftrace's limit. */
 export const MAX_UNROLL = 100;
@@ -262,7 +272,10 @@ function assign(s: A.AssignStmt, cx: CheckContext): void {
     );
     return;
   }
-  defineMap(target, 'int', cx, s.span, v.to ? { pointer: { ...v, literal: undefined } } : {});
+  defineMap(target, 'int', cx, s.span, {
+    space: v.space ?? 'mixed',
+    ...(v.to ? { pointer: { ...v, literal: undefined } } : {}),
+  });
 }
 
 function checkMapKeys(m: A.MapRef, cx: CheckContext): Type[] | undefined {
@@ -285,7 +298,13 @@ export function defineMap(
   kind: MapKind,
   cx: CheckContext,
   span: A.Span,
-  extra: { lhist?: LhistParams; strSize?: number; valueType?: Type; pointer?: Type } = {},
+  extra: {
+    lhist?: LhistParams;
+    strSize?: number;
+    valueType?: Type;
+    pointer?: Type;
+    space?: AddressSpace | 'mixed';
+  } = {},
 ): void {
   const keys = m.keys?.map((k) => cx.inst.types.get(k) ?? { k: 'error' as const });
   if (keys?.some((k) => k.k === 'error')) return;
@@ -333,6 +352,7 @@ export function defineMap(
     );
     return;
   }
+  if (extra.space !== prev.space) prev.space = 'mixed';
   unifyKeys(m.name, m.keys, keys, prev, cx, m.span);
 }
 

@@ -107,7 +107,7 @@ export function checkSpaceCall(e: A.CallExpr, cx: CheckContext, checkExpr: Check
     return ERROR;
   }
   const space: AddressSpace = e.name === 'kptr' ? 'kernel' : 'user';
-  cx.inst.calls.set(e, { fn: 'addressSpace' });
+  cx.inst.calls.set(e, { fn: e.name === 'kptr' ? 'kptr' : 'uptr' });
   return { k: 'int', bytes: 8, signed: false, space, to: t.to && inSpace(t.to, space), spaceSet: true };
 }
 

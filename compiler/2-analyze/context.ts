@@ -15,6 +15,16 @@ export interface AnalyzeOptions {
   config?: Partial<ProgramConfig>;
   /** Config values that override the script's config block (from flags). */
   configOverrides?: Partial<ProgramConfig>;
+  /** --unsafe: functions with effects outside the kernel (system(), signal()) are allowed. */
+  unsafe?: boolean;
+  /**
+   * C headers, as bpftrace takes them: -I DIR (searched for #include before
+   * the system's directories) and --include FILE (included before the
+   * script's own C, as `#include "FILE"`). Absolute paths: clang runs in a
+   * directory of its own (the CLI resolves relative ones).
+   */
+  includeDirs?: string[];
+  includeFiles?: string[];
 }
 
 /** What one body saw of the maps: each read (missing, or a string map's capacity) and each list of names. */

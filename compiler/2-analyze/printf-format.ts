@@ -4,8 +4,11 @@
 // format is parsed once, here, and never re-interpreted differently.
 //
 // Accepted: %[flags][width][.precision][length]conv with flags "-+ #0",
-// length hh h l ll j z t (accepted and ignored: values are 64-bit), conv
-// d i u x X o c s p, bpftrace's %r %rx %rh for buffers, and %%.
+// length hh h l ll j z t, conv d i u x X o c s p, bpftrace's %r %rx %rh for
+// buffers, and %%. Every argument is 64-bit, as in bpftrace; the length
+// modifier says how many of its bits an integer conversion prints, as C
+// reads a 64-bit argument through it: none 32 (`%x` of -1 is ffffffff), h
+// 16, hh 8, l ll j z t 64 (`%lx`, `%llu`).
 // The segment type is the manifest's (the contract with the runtime).
 import type { Conv, FormatSegment } from '../manifest.js';
 
@@ -16,6 +19,10 @@ export interface FormatProblem {
   offset: number;
   length: number;
 }
+
+/** Bits an integer conversion prints, by length modifier (C reading a 64-bit argument). */
+const LENGTH_BITS: Record<string, 8 | 16 | 32 | 64> = { '': 32, hh: 8, h: 16, l: 64, ll: 64, j: 64, z: 64, t: 64 };
+const INT_CONVS = new Set<Conv>(['d', 'i', 'u', 'x', 'X', 'o']);
 
 export function parseFormat(bytes: Uint8Array): {
   segments: FormatSegment[];
@@ -60,6 +67,8 @@ export function parseFormat(bytes: Uint8Array): {
     const seg: FormatSegment = { conv: m[5] as Conv, flags: m[1] ?? '', arg: arg++ };
     if (m[2]) seg.width = Number(m[2]);
     if (m[3]) seg.precision = Number(m[3]);
+    const bits = LENGTH_BITS[m[4] ?? ''];
+    if (bits && INT_CONVS.has(seg.conv)) seg.bits = bits;
     segments.push(seg);
     i += m[0].length;
   }

@@ -7,6 +7,7 @@ import type { ProbeSpecNode } from '../../grammar/ast.js';
 import { closest, type DiagnosticBag } from '../diagnostics/diagnostic.js';
 import type { BtfParam, Host, TracepointFormat } from '../host.js';
 import { resolveFentry, resolveKprobe, resolveRawTracepoint, resolveTracepoint } from './probes-kernel.js';
+import { resolvePerfEvent, resolveWatchpoint } from './probes-perf.js';
 import { resolveInterval, resolveProfile } from './probes-timer.js';
 import { resolveUprobe, resolveUsdt } from './probes-user.js';
 
@@ -32,7 +33,11 @@ export type AttachPoint =
   /** On every CPU: `hz` samples a second, or one every `periodNs`. */
   | { kind: 'profile'; unit: string; value: bigint; hz?: number; periodNs?: bigint }
   | { kind: 'kprobe'; ret: boolean; func: string; offset: number }
-  | { kind: 'fentry'; ret: boolean; func: string; params: BtfParam[]; retType: BtfParam };
+  | { kind: 'fentry'; ret: boolean; func: string; params: BtfParam[]; retType: BtfParam }
+  /** A perf event on every CPU, sampled every `period` events (perf_event_attr.config `config`). */
+  | { kind: 'software' | 'hardware'; event: string; config: number; period: number }
+  /** A hardware breakpoint on `length` bytes at `address` of the -p/-c process; `mode` is r, w, x in that order. */
+  | { kind: 'watchpoint'; address: bigint; length: 1 | 2 | 4 | 8; mode: string };
 
 export type ProbeKind = AttachPoint['kind'] | 'uretprobe' | 'kretprobe' | 'fexit';
 
@@ -66,6 +71,11 @@ export function probeName(a: AttachPoint): string {
       return `${a.ret ? 'kretprobe' : 'kprobe'}:${a.func}${a.offset ? `+${a.offset}` : ''}`;
     case 'fentry':
       return `${a.ret ? 'fexit' : 'fentry'}:${a.func}`;
+    case 'software':
+    case 'hardware':
+      return `${a.kind}:${a.event}:${a.period}`;
+    case 'watchpoint':
+      return `watchpoint:0x${a.address.toString(16)}:${a.length}:${a.mode}`;
   }
 }
 
@@ -98,9 +108,6 @@ export const ALIASES: Record<string, string> = {
   fexit: 'fexit',
   fr: 'fexit',
   kretfunc: 'fexit',
-};
-/** Providers bpftrace has that capc does not implement yet: a precise error, not "unknown". */
-const NOT_YET: Record<string, string> = {
   software: 'software',
   s: 'software',
   hardware: 'hardware',
@@ -108,8 +115,15 @@ const NOT_YET: Record<string, string> = {
   watchpoint: 'watchpoint',
   w: 'watchpoint',
 };
+/** Providers bpftrace has that capc does not implement: a precise error, not "unknown". */
+const NOT_YET: Record<string, string> = {
+  asyncwatchpoint: 'asyncwatchpoint',
+  aw: 'asyncwatchpoint',
+  iter: 'iter',
+  it: 'iter',
+};
 const SUPPORTED =
-  'BEGIN, END, tracepoint:CAT:NAME, rawtracepoint:NAME, uprobe:BINARY:FUNC, uretprobe:BINARY:FUNC, usdt:BINARY:PROVIDER:NAME, interval:s:N, profile:hz:N, kprobe:FUNC, kretprobe:FUNC, fentry:FUNC, fexit:FUNC';
+  'BEGIN, END, tracepoint:CAT:NAME, rawtracepoint:NAME, uprobe:BINARY:FUNC, uretprobe:BINARY:FUNC, usdt:BINARY:PROVIDER:NAME, interval:s:N, profile:hz:N, software:EVENT:N, hardware:EVENT:N, watchpoint:ADDR:LEN:MODE, kprobe:FUNC, kretprobe:FUNC, fentry:FUNC, fexit:FUNC';
 
 export interface ResolveOptions {
   pid?: number;
@@ -195,6 +209,11 @@ export function resolveProbeSpec(
     case 'fentry':
     case 'fexit':
       return resolveFentry(spec, provider === 'fexit', host, bag);
+    case 'software':
+    case 'hardware':
+      return resolvePerfEvent(spec, provider, bag);
+    case 'watchpoint':
+      return resolveWatchpoint(spec, bag);
   }
   return [];
 }

@@ -41,6 +41,9 @@ export type RecordType = {
   space?: AddressSpace;
 };
 
+/** How a stack prints: bpftrace's `symbol+offset` per line, or perf's `address symbol+offset (module)`. */
+export type StackMode = 'bpftrace' | 'perf';
+
 export type Type =
   | IntType
   | { k: 'str'; size: number }
@@ -52,13 +55,24 @@ export type Type =
   | { k: 'inet' }
   /** usym(addr): a user address, printed as its symbol. */
   | { k: 'usym' }
-  /** ustack / ustack(n): a user stack of at most `frames` frames. */
-  | { k: 'ustack'; frames: number }
+  /** ustack / ustack(n) / ustack(perf, n): a user stack of at most `frames` frames. */
+  | { k: 'ustack'; frames: number; mode?: StackMode }
+  /** kstack / kstack(n) / kstack(perf, n): a kernel stack, symbolised from /proc/kallsyms. */
+  | { k: 'kstack'; frames: number; mode?: StackMode }
+  /** ksym(addr): a kernel address, printed as its symbol. */
+  | { k: 'ksym' }
+  /** macaddr(p): six bytes, printed as AA:BB:CC:DD:EE:FF. */
+  | { k: 'macaddr' }
+  /** strftime(fmt, ns): nanoseconds since boot, printed as wall-clock time with `format`. */
+  | { k: 'strftime'; format: string }
+  /** cgroup_path(id[, filter]): a cgroup id, printed as its paths in the cgroup hierarchies matching `filter`. */
+  | { k: 'cgroup_path'; filter: string }
   /**
    * An array of `count` elements. count 0: its length is known only at run
    * time (a tracepoint's `__data_loc` array, a flexible array member).
+   * `bytes`: a constant known at compile time (pton("::1")).
    */
-  | { k: 'array'; elem: Type; count: number }
+  | { k: 'array'; elem: Type; count: number; bytes?: Uint8Array }
   | RecordType
   /** `(a, b, ...)`: values laid out by capc (tupleLayout). */
   | { k: 'tuple'; elems: Type[] }
@@ -112,6 +126,16 @@ export function typeName(t: Type): string {
       return 'user symbol (usym)';
     case 'ustack':
       return 'user stack';
+    case 'kstack':
+      return 'kernel stack';
+    case 'ksym':
+      return 'kernel symbol (ksym)';
+    case 'macaddr':
+      return 'MAC address (macaddr)';
+    case 'strftime':
+      return 'time (strftime)';
+    case 'cgroup_path':
+      return 'cgroup path (cgroup_path)';
     case 'array': {
       // int32[2][3]: the element's name, then every dimension outermost first.
       const dims: string[] = [];
@@ -208,9 +232,16 @@ export const CAST_INTS: Record<string, { bytes: 1 | 2 | 4 | 8; signed: boolean }
   uint64: { bytes: 8, signed: false },
 };
 
-/** Values userspace resolves for printing (symbol, stack, address): printed with %s, usable as map keys. */
-export function isResolved(t: Type): t is Extract<Type, { k: 'inet' | 'usym' | 'ustack' }> {
-  return t.k === 'inet' || t.k === 'usym' || t.k === 'ustack';
+/** Values userspace resolves for printing (symbols, stacks, addresses, times, paths). */
+export type ResolvedType = Extract<
+  Type,
+  { k: 'inet' | 'usym' | 'ustack' | 'kstack' | 'ksym' | 'macaddr' | 'strftime' | 'cgroup_path' }
+>;
+const RESOLVED = new Set(['inet', 'usym', 'ustack', 'kstack', 'ksym', 'macaddr', 'strftime', 'cgroup_path']);
+
+/** Values userspace resolves for printing (symbol, stack, address, time, path): printed with %s, usable as map keys. */
+export function isResolved(t: Type): t is ResolvedType {
+  return RESOLVED.has(t.k);
 }
 
 /** The integer element type of a tracepoint array field (`u8 saddr[4]`, `__data_loc u64[]`). */

@@ -74,7 +74,10 @@ export interface CGlobal {
   name: string;
   /** An ELF section (libbpf makes each .rodata.* / .data.* its own map); default .bss. */
   section?: string;
-  init: string;
+  /** Without an initialiser: a declaration (an extern). */
+  init?: string;
+  /** After the name, e.g. `__ksym` (a kernel symbol libbpf resolves at load time). */
+  attribute?: string;
   comment?: string;
 }
 

@@ -1,7 +1,8 @@
 // compiler/3-lower/dump-lowered.ts — the dumps of the plan-capture and lower
 // passes (`capc emit --dump=plan-capture|lower`). plan-capture: the sink,
-// each connection family, each site, the close watchers capc adds, and the
-// scope and TLS discovery programs.
+// each connection family, each site, the close watchers capc adds, the
+// scope and TLS discovery programs, and connection identity (the families
+// whose sockets are learned, and the learners).
 // lower: what lowering built — defines, maps, structs and programs, one line
 // each — before the emitter prints it as C (the manifest: `--manifest`).
 import type { AnalyzedProgram } from '../2-analyze/analyzed.js';
@@ -10,7 +11,8 @@ import type { Lowered } from './lower.js';
 
 export function dumpCapturePlan(a: AnalyzedProgram): string {
   const cap = a.capture;
-  if (!cap) return 'no capture\n';
+  const identity = dumpIdentityPlan(a);
+  if (!cap) return identity.length ? `no capture\n${identity.join('\n')}\n` : 'no capture\n';
   const out = [`sink: ${cap.sink.kind}, ${cap.sink.size} bytes`];
   for (const [name, f] of cap.families)
     out.push(
@@ -29,7 +31,19 @@ export function dumpCapturePlan(a: AnalyzedProgram): string {
     );
   for (const inst of a.instances.filter((i) => i.internal))
     out.push(`added program: probe ${inst.id} (${inst.internal}) on ${inst.spec.text}`);
+  out.push(...identity);
   return out.join('\n') + '\n';
+}
+
+/** Connection identity (plan-identity.ts): the families whose sockets are learned, and the learners capc adds. */
+function dumpIdentityPlan(a: AnalyzedProgram): string[] {
+  const id = a.identity;
+  if (!id) return [];
+  const out = [`identity: sockets learned for ${id.families.join(', ') || 'no family'}`];
+  if (id.unknown?.length) out.push(`identity: not learned for ${id.unknown.join(', ')} (unknown to predicates)`);
+  for (const inst of a.instances.filter((i) => i.identFor))
+    out.push(`identity learner: probe ${inst.id} (${inst.identFor!.how}) on ${inst.spec.text}`);
+  return out;
 }
 
 export function dumpLowered(l: Lowered): string {

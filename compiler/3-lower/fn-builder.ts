@@ -32,6 +32,22 @@ export interface Lowerers {
   strInto(b: FnBuilder, e: A.Expr, dst: CExpr, size: number): void;
   /** An accumulate()/capture() statement at its site (lower-capture.ts); absent when the program does not capture. */
   captureSink?(b: FnBuilder, s: A.SinkStmt, site: CaptureSite): void;
+  /** The connection's identity builtins and predicates (lower-identity.ts); absent when no identity is learned. */
+  identity?: IdentityReader;
+}
+
+/** What expressions need of connection identity (implemented by IdentityLowering, lower-identity.ts). */
+export interface IdentityReader {
+  /** Copy the connection's identity for the builtins and predicates of this probe. */
+  load(b: FnBuilder): void;
+  /** lport, rport, fd. */
+  value(b: FnBuilder, name: string): { e: CExpr; unsigned: boolean };
+  /** laddr, raddr into a printable address at `dst`. */
+  inet(name: string, dst: CExpr): CStmt;
+  /** `raddr == "10.0.0.0/8"`. */
+  addrCompare(e: A.BinaryExpr): { e: CExpr; unsigned: boolean; narrow?: boolean };
+  /** A predicate that reads the identity, three-valued while it is unknown. */
+  predicate(b: FnBuilder, pred: A.Expr): void;
 }
 
 export class FnBuilder {

@@ -15,7 +15,14 @@ export type FieldKind =
   /** Values capc resolves when printing: struct capc_inet / capc_usym / capc_ustack (24 bytes each). */
   | { kind: 'inet' }
   | { kind: 'usym' }
-  | { kind: 'ustack'; frames: number; stackMap: string }
+  | { kind: 'ustack'; frames: number; stackMap: string; mode?: 'perf' }
+  /** A kernel stack: `struct capc_kstack { __s64 id; }`, the id in the stack trace map `stackMap`. */
+  | { kind: 'kstack'; frames: number; stackMap: string; mode?: 'perf' }
+  /** Resolved from one __u64 (an address, nanoseconds, a cgroup id) or six bytes (a MAC address). */
+  | { kind: 'ksym' }
+  | { kind: 'strftime'; format: string }
+  | { kind: 'cgroup_path'; filter: string }
+  | { kind: 'macaddr' }
   /** A record, tuple or array: its bytes, `__u8 NAME[size]`, described to the runtime by `value`. */
   | { kind: 'value'; size: number; align: number; value: ValueType };
 
@@ -35,6 +42,13 @@ function sizeAlign(k: FieldKind): [number, number] {
     case 'usym':
     case 'ustack':
       return [RESOLVED_SIZE, 8];
+    case 'kstack':
+    case 'ksym':
+    case 'strftime':
+    case 'cgroup_path':
+      return [8, 8];
+    case 'macaddr':
+      return [6, 1];
     case 'value':
       return [k.size, k.align];
   }
@@ -111,7 +125,7 @@ export function toCStruct(
         size: w.size,
         comment: comments[f.name],
       });
-    } else if (w.kind === 'inet' || w.kind === 'usym' || w.kind === 'ustack') {
+    } else if (w.kind === 'inet' || w.kind === 'usym' || w.kind === 'ustack' || w.kind === 'kstack') {
       fields.push({
         name: f.name,
         type: `struct capc_${w.kind}`,
@@ -119,6 +133,10 @@ export function toCStruct(
         size: f.size,
         comment: comments[f.name],
       });
+    } else if (w.kind === 'ksym' || w.kind === 'strftime' || w.kind === 'cgroup_path') {
+      fields.push({ name: f.name, type: '__u64', offset: f.offset, size: 8, comment: comments[f.name] ?? w.kind });
+    } else if (w.kind === 'macaddr') {
+      fields.push({ name: f.name, type: '__u8', array: 6, offset: f.offset, size: 6, comment: 'macaddr' });
     } else if (w.kind === 'int') {
       fields.push({
         name: f.name,

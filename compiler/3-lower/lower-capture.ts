@@ -8,7 +8,7 @@
 import type * as A from '../../grammar/ast.js';
 import type { AnalyzedProgram, CaptureInfo, CaptureSite, ProbeInstance } from '../2-analyze/analyzed.js';
 import { probeName } from '../2-analyze/probes.js';
-import type { ManifestCapture } from '../manifest.js';
+import { IDENT_RECORD, type ManifestCapture } from '../manifest.js';
 import { ABI_REGISTERS, FAMILIES, type CaptureSignature } from '../../stdlib/signatures.js';
 import {
   addr,
@@ -39,7 +39,7 @@ const SCOPE_ENTRIES = 16384;
 /** Record payload for fragments too big to batch (a header + this fits the 32 KiB per-CPU limit). */
 const PASS_THROUGH_CHUNK = 16384;
 /** sizeof(struct capc_conn) in stdlib/capc-capture.bpf.h (checked by _Static_assert in every program). */
-const CONN_SIZE = 120;
+const CONN_SIZE = 128;
 
 interface Family {
   name: string;
@@ -98,8 +98,23 @@ function goroutineKey(src?: number): CStmt {
   };
 }
 
+/** What capture asks of connection identity (implemented by IdentityLowering, lower-identity.ts). */
+export interface CaptureIdentity {
+  /** Does this probe's entry half mark its thread while the connection's socket is unknown? */
+  marks(inst: ProbeInstance): boolean;
+  /** Entry half: mark the thread (`connSlot`: the saved connection argument). */
+  entryMark(connSlot: CExpr, line: number): CStmt[];
+  /** Return half: unmark the thread. */
+  unmark(): CStmt;
+  /** In a capture site or close watcher: send the connection's identity record once. */
+  sinkIdent(family: string, scratch: string): CStmt | undefined;
+  /** In a close watcher: forget the connection's identity. */
+  forget(family: string): CStmt | undefined;
+}
+
 export class CaptureLowering {
   readonly families = new Map<string, Family>();
+  private identity: CaptureIdentity | undefined;
   private readonly siteIds = new Map<CaptureSite, number>();
   private readonly stashes = new Map<number, { struct: CStruct; map: string; unpaired: number; key: string }>();
   readonly dropRecords: number;
@@ -115,7 +130,7 @@ export class CaptureLowering {
     this.dropBytes = res.counter('capture-drop-bytes', CAPTURE_SINK);
     for (const [name, f] of info.families) {
       const ident = familyIdent(name);
-      // struct capc_conn: 48 bytes of stream state + the 72-byte record header = 120.
+      // struct capc_conn: 48 bytes of stream state + the 80-byte record header = 128.
       const buf = f.accumulateSize ? r2BatchBuffer(f.accumulateSize, options) : { size: 0, mask: 0 };
       const bufSize = buf.size;
       const valueSize = CONN_SIZE + bufSize;
@@ -136,6 +151,11 @@ export class CaptureLowering {
     for (const site of info.sites) this.siteIds.set(site, res.allocEventId());
   }
 
+  /** Connection identity, when the program learns it: capture sends it and marks threads for it. */
+  useIdentity(identity: CaptureIdentity | undefined): void {
+    this.identity = identity;
+  }
+
   get hasSites(): boolean {
     return this.info.sites.length > 0;
   }
@@ -148,7 +168,11 @@ export class CaptureLowering {
   defines(): { name: string; value: string; comment?: string }[] {
     // accumulate() sends oversize fragments straight through in the largest records
     // a per-CPU buffer can hold; capture() uses its own N.
-    const maxChunk = Math.max(...this.info.sites.map((s) => (s.kind === 'accumulate' ? PASS_THROUGH_CHUNK : s.size)));
+    const maxChunk = Math.max(
+      ...this.info.sites.map((s) => (s.kind === 'accumulate' ? PASS_THROUGH_CHUNK : s.size)),
+      // An identity record goes through the same per-CPU record buffer (capc-capture.bpf.h asserts it fits).
+      IDENT_RECORD.size,
+    );
     return [
       ...r3Defines(this.options),
       {
@@ -289,12 +313,18 @@ export class CaptureLowering {
     if (!s) {
       const key = byGoroutine(inst.capture!.sig) ? 'struct capc_gkey' : '__u64';
       const name = `capc_stash_p${inst.id}`;
+      const mark = !!this.identity?.marks(inst);
       s = {
         struct: {
           kind: 'struct',
           name,
-          fields: [{ name: 'a', type: '__u64', array: 6, offset: 0, size: 48 }],
-          size: 48,
+          fields: [
+            { name: 'a', type: '__u64', array: 6, offset: 0, size: 48 },
+            ...(mark
+              ? [{ name: 'mark', type: '__u64', offset: 48, size: 8, comment: 'the thread is marked in capc_in_ssl' }]
+              : []),
+          ],
+          size: mark ? 56 : 48,
           assertLayout: false,
           comment: `arguments of ${probeName(inst.attach)} at entry`,
         },
@@ -362,6 +392,10 @@ export class CaptureLowering {
         src: line,
       }),
     );
+    if (this.identity?.marks(inst))
+      body.push(
+        ...this.identity.entryMark({ k: 'index', e: dot(id('st'), 'a'), i: num(sig.args.indexOf(sig.connArg)) }, line),
+      );
     body.push({
       k: 'expr',
       e: call(
@@ -465,6 +499,7 @@ export class CaptureLowering {
       ),
     );
     b.emit({ k: 'expr', e: call('bpf_map_delete_elem', addr(id(stash.map)), keyRef) });
+    if (this.identity?.marks(inst)) b.emit(this.identity.unmark());
     const ret: CExpr =
       sig.match.kind === 'uprobe'
         ? sig.length.bits === 32
@@ -554,8 +589,10 @@ export class CaptureLowering {
     const len = site.generic ? lowerInt(b, args[3]!).e : id('capc_len');
     const what = `${site.kind}(${site.generic ? 'KEY, ' : 'conn, '}${site.size}${site.generic ? ', DATA, LEN' : ''}) -> ${s.sink.name}`;
     const a = id('capc_a');
+    const ident = this.identity?.sinkIdent(site.family, CHUNK_SCRATCH);
     const inner: CStmt[] = [
       { k: 'decl', type: 'struct capc_sink', name: 'capc_s', init: this.sinkInit(siteId) },
+      ...(ident ? [ident] : []),
       site.kind === 'accumulate'
         ? {
             k: 'expr',
@@ -649,23 +686,27 @@ export class CaptureLowering {
   /** A probe capc adds on SSL_shutdown/SSL_free/close(2): end the connection. */
   closeBody(inst: ProbeInstance): CStmt[] {
     const { family, sig } = inst.closeFor!;
-    const f = this.families.get(family)!;
+    const f = this.families.get(family);
     const line = inst.spec.span.line;
-    const keyExpr: CExpr = abiArg(sig, sig.argIndex, sig.connArg);
-    return [
-      {
-        k: 'decl',
-        type: 'struct capc_conn_key',
-        name: 'capc_ck',
-        init: {
-          k: 'init',
-          fields: [
-            ['key', keyExpr],
-            ['tgid', call('capc_pid')],
-          ],
-        },
-        src: line,
+    const key: CStmt = {
+      k: 'decl',
+      type: 'struct capc_conn_key',
+      name: 'capc_ck',
+      init: {
+        k: 'init',
+        fields: [
+          ['key', abiArg(sig, sig.argIndex, sig.connArg)],
+          ['tgid', call('capc_pid')],
+        ],
       },
+      src: line,
+    };
+    const forget = this.identity?.forget(family);
+    // Identity only (no capture of this family): forget the closed connection's socket.
+    if (!f) return [key, ...(forget ? [forget] : []), { k: 'return', e: num(0), src: line }];
+    const ident = this.identity?.sinkIdent(family, CHUNK_SCRATCH);
+    return [
+      key,
       {
         k: 'decl',
         type: `struct ${f.struct} *`,
@@ -673,8 +714,15 @@ export class CaptureLowering {
         init: call('bpf_map_lookup_elem', addr(id(f.map)), addr(id('capc_ck'))),
         src: line,
       },
-      { k: 'if', c: { k: 'un', op: '!', e: id('capc_a') }, then: [{ k: 'return', e: num(0) }], src: line },
+      {
+        k: 'if',
+        c: { k: 'un', op: '!', e: id('capc_a') },
+        then: [...(forget ? [forget] : []), { k: 'return', e: num(0) }],
+        src: line,
+      },
       { k: 'decl', type: 'struct capc_sink', name: 'capc_s', init: this.sinkInit(f.endId), src: line },
+      ...(ident ? [ident] : []),
+      ...(forget ? [forget] : []),
       {
         k: 'if',
         c: bin(

@@ -122,15 +122,33 @@ export function lowerInt(b: FnBuilder, e: A.Expr): IntVal {
       return { e: { k: 'cond', c: c.e, t: arm(t), f: arm(f) }, unsigned };
     }
     case 'Call':
-      // kptr(e) / uptr(e): the same address, in another space.
-      if (e.name === 'kptr' || e.name === 'uptr') return lowerInt(b, e.args[0]!);
-      throw new Error(`internal: call ${e.name}() is not an integer expression`);
+      return intCall(b, e);
     case 'Sizeof':
     case 'Tuple':
     case 'Str':
     case 'Error':
       throw new Error(`internal: ${e.kind} in integer context`);
   }
+}
+
+/** Functions whose value is an integer: kaddr("sym"), bswap(n), uptr(n), kptr(n). */
+function intCall(b: FnBuilder, e: A.CallExpr): IntVal {
+  const info = b.inst.calls.get(e);
+  switch (info?.fn) {
+    case 'kaddr':
+      b.res.kernelSymbols.add(info.symbol);
+      return u64(cast('__u64', addr(id(info.symbol))));
+    case 'bswap': {
+      const v = lowerInt(b, e.args[0]!);
+      const t = `__u${info.bytes * 8}`;
+      if (info.bytes === 1) return u64(cast('__u64', cast(t, v.e)));
+      return u64(cast('__u64', call(`__builtin_bswap${info.bytes * 8}`, cast(t, v.e))));
+    }
+    case 'uptr':
+    case 'kptr':
+      return lowerInt(b, e.args[0]!);
+  }
+  throw new Error(`internal: call ${e.name}() is not an integer expression`);
 }
 
 export function varName(name: string): string {
@@ -147,6 +165,8 @@ function builtinInt(b: FnBuilder, e: A.IdentExpr): IntVal {
     // argN at return: the entry's saved arguments, copied out by the prologue into capc_st.
     if (saved && capture.at === 'return')
       return u64({ k: 'index', e: dot(id('capc_st'), 'a'), i: num(Number(saved[1])) });
+    // The connection's identity, copied once at the top of the probe (lower-identity.ts).
+    if (e.name === 'lport' || e.name === 'rport' || e.name === 'fd') return b.lowerers.identity!.value(b, e.name);
   }
   switch (e.name) {
     case 'pid':
@@ -171,6 +191,8 @@ function builtinInt(b: FnBuilder, e: A.IdentExpr): IntVal {
       return u64(call('capc_cgroup'));
     case 'curtask':
       return u64(b.ctxValue('curtask', '__u64', cast('__u64', call('bpf_get_current_task_btf'))));
+    case 'numaid':
+      return u64(cast('__u64', call('bpf_get_numa_node_id')));
     case 'retval': {
       const a = b.inst.attach;
       if (a.kind === 'fentry')
@@ -253,6 +275,7 @@ const COMPARE = new Set(['==', '!=', '<', '>', '<=', '>=']);
 function binary(b: FnBuilder, e: A.BinaryExpr): IntVal {
   const lt = typeIn(b, e.left);
   const rt = typeIn(b, e.right);
+  if (lt.k === 'inet' || rt.k === 'inet') return b.lowerers.identity!.addrCompare(e);
   if (isStr(lt)) {
     const eq = strEquals(lowerStrRef(b, e.left), lowerStrRef(b, e.right));
     return narrowInt(e.op === '==' ? eq : un('!', eq));

@@ -178,6 +178,12 @@ function lowerCallStmt(b: FnBuilder, e: A.CallExpr): void {
       b.emit({ k: 'return', e: num(0) });
       return;
     }
+    case 'signal': {
+      if (info?.fn !== 'signal') throw new Error('internal: unresolved signal');
+      const sig = info.sig !== undefined ? num(info.sig) : cast('__u32', lowerInt(b, e.args[0]!).e);
+      b.emit({ k: 'expr', e: call('bpf_send_signal', sig), comment: 'signal() (--unsafe): to the current process' });
+      return;
+    }
     case 'delete': {
       const m = e.args[0]! as A.MapRef;
       return lowerMapDelete(b, m, e.args[1]);

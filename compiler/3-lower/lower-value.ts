@@ -41,6 +41,26 @@ export function lowerFieldInto(b: FnBuilder, e: A.Expr, member: Member, name: st
       b.emit({ k: 'expr', e: call('capc_usym', addr(dst), v.e, probe, ip) });
       return;
     }
+    case 'kstack': {
+      const stack = b.res.stackMap(what.frames, true);
+      b.emit({
+        k: 'expr',
+        e: call('capc_kstack', id('ctx'), addr(id(stack.name)), addr(dst), addr(id(STATS_MAP)), num(stack.counter)),
+        comment: 'R11: a stack the map cannot take is counted',
+      });
+      return;
+    }
+    case 'ksym':
+    case 'strftime':
+    case 'cgroup_path': {
+      // One __u64 (an address, boot-time ns, a cgroup id), turned into text by capc.
+      if (e.kind !== 'Call') throw new Error(`internal: ${what.kind} value is not a call`);
+      const v = lowerInt(b, e.args[what.kind === 'strftime' ? 1 : 0]!);
+      b.emit({ k: 'expr', e: { k: 'bin', op: '=', l: dst, r: cast('__u64', v.e) } });
+      return;
+    }
+    case 'macaddr':
+      return lowerMacaddr(b, e, dst);
     case 'ustack': {
       const stack = b.res.stackMap(what.frames);
       const { probe, ip } = probeAddress(b);
@@ -107,17 +127,39 @@ function lowerBuf(b: FnBuilder, e: A.Expr, lenDst: CExpr, dst: CExpr, size: numb
   });
 }
 
+/** macaddr(ptr) or macaddr(args->array): six bytes, read from where they are. */
+function lowerMacaddr(b: FnBuilder, e: A.Expr, dst: CExpr): void {
+  const info = e.kind === 'Call' ? b.inst.calls.get(e) : undefined;
+  if (e.kind !== 'Call' || !info || info.fn !== 'macaddr')
+    throw new Error('internal: MAC value is not a macaddr() call');
+  const a = e.args[0]!;
+  if (b.inst.types.get(a)?.k === 'array') {
+    if (a.kind !== 'Field') throw new Error('internal: macaddr() of an array that is not a field');
+    const f = b.inst.fields.get(a)!;
+    b.emit({ k: 'expr', e: call('bpf_probe_read_kernel', dst, num(6), fieldAddress(f.offset)) });
+    return;
+  }
+  const ptr = lowerInt(b, a);
+  const read = info.space === 'user' ? 'bpf_probe_read_user' : 'bpf_probe_read_kernel';
+  b.emit({ k: 'expr', e: call(read, dst, num(6), cast('const void *', ptr.e)) });
+}
+
 /** Address of a tracepoint record field: `(void *)ctx + offset`. */
 function fieldAddress(offset: number): CExpr {
   return { k: 'bin', op: '+', l: cast('void *', id('ctx')), r: num(offset) };
 }
 
 function lowerInet(b: FnBuilder, e: A.Expr, dst: CExpr): void {
+  if (e.kind === 'Ident' && (e.name === 'laddr' || e.name === 'raddr')) {
+    b.emit(b.lowerers.identity!.inet(e.name, dst));
+    return;
+  }
   const info = e.kind === 'Call' ? b.inst.calls.get(e) : undefined;
   if (e.kind !== 'Call' || !info || info.fn !== 'ntop')
     throw new Error('internal: address value is not an ntop() call');
   const a = e.args[e.args.length - 1]!;
   const t = b.inst.types.get(a)!;
+  if (t.k === 'inet') return lowerInet(b, a, dst); // ntop(raddr)
   let af: CExpr;
   if (info.family === 'arg') af = lowerInt(b, e.args[0]!).e;
   else af = num(info.family === 6 ? 10 : 2);

@@ -18,6 +18,8 @@ import { lowerStmts } from './lower-stmt.js';
 import { CaptureLowering } from './lower-capture.js';
 import { ScopeLowering } from './lower-capture-scope.js';
 import { FAMILIES } from '../../stdlib/signatures.js';
+import { IdentityLowering } from './lower-identity.js';
+import { readsAddress, splitIdentityConjuncts } from '../2-analyze/check-identity.js';
 import { Resources, STATS_MAP } from './resources.js';
 import { r10WakeupBytes, type LowerOptions } from './rules.js';
 
@@ -42,6 +44,8 @@ export function lower(program: AnalyzedProgram, options: LowerOptions = {}): Low
   const capture = capturing ? new CaptureLowering(capturing, res, program, options) : undefined;
   const wakeupBytes = r10WakeupBytes(program.config.ringbufSize, program.config.wakeupBytes);
   const hasSites = !!capture?.hasSites;
+  const identity = program.identity ? new IdentityLowering(program.identity, res, program, capture) : undefined;
+  capture?.useIdentity(identity);
   // The -c/-p process tree and TLS discovery (plan-capture-scope.ts): their maps and programs.
   const scope = hasSites && program.capture!.scope ? new ScopeLowering(program.capture!, res) : undefined;
   const lowerers: Lowerers = {
@@ -49,6 +53,7 @@ export function lower(program: AnalyzedProgram, options: LowerOptions = {}): Low
     int: lowerInt,
     strInto: lowerStrInto,
     captureSink: capture ? (b, s, site) => capture.sink(b, s, site) : undefined,
+    identity,
   };
   const functions: CFunction[] = [];
   const probes: ManifestProbe[] = [];
@@ -60,7 +65,7 @@ export function lower(program: AnalyzedProgram, options: LowerOptions = {}): Low
   for (const inst of program.instances) {
     if (inst.attach.kind === 'tracepoint') needStruct(inst.attach.format);
     if (inst.capture?.exitFormat) needStruct(inst.capture.exitFormat);
-    for (const { fn, probe } of lowerInstance(inst, res, capture, scope, lowerers)) {
+    for (const { fn, probe } of lowerInstance(inst, res, capture, scope, identity, lowerers)) {
       functions.push(fn);
       probes.push(probe);
     }
@@ -89,12 +94,18 @@ export function lower(program: AnalyzedProgram, options: LowerOptions = {}): Low
     ],
     // libbpf's USDT support: argument specs in maps it fills at attach time.
     lateIncludes: [
-      ...(hasSites ? ['capc-capture.bpf.h'] : []),
+      ...(hasSites ? ['capc-capture.bpf.h'] : identity ? ['capc-ident.bpf.h'] : []),
       ...(scope ? ['capc-scope.bpf.h'] : []),
       ...(program.instances.some((i) => i.attach.kind === 'usdt') ? ['bpf/usdt.bpf.h'] : []),
     ],
     structs,
-    maps: [...res.runtimeMaps(), ...(capture?.maps() ?? []), ...(scope?.maps() ?? []), ...res.maps],
+    maps: [
+      ...res.runtimeMaps(),
+      ...(capture?.maps() ?? []),
+      ...(scope?.maps() ?? []),
+      ...(identity?.maps() ?? []),
+      ...res.maps,
+    ],
     globals: [
       {
         type: 'const volatile struct capc_ro',
@@ -105,6 +116,13 @@ export function lower(program: AnalyzedProgram, options: LowerOptions = {}): Low
       },
       { type: 'volatile __u32', name: 'capc_exiting', init: '0', comment: 'set by exit(): from then on only END runs' },
       ...(hasSites ? capture!.globals() : []),
+      ...(identity?.globals() ?? []),
+      ...[...res.kernelSymbols].sort().map((name) => ({
+        type: 'extern const void',
+        name,
+        attribute: '__ksym',
+        comment: 'kaddr(): resolved by libbpf from /proc/kallsyms when the program loads',
+      })),
     ],
     functions,
   };
@@ -135,6 +153,7 @@ export function lower(program: AnalyzedProgram, options: LowerOptions = {}): Low
     },
     uses: { ...program.uses },
     capture: hasSites ? { ...capture!.manifest(), ...scope?.manifest() } : undefined,
+    identity: identity?.manifest(),
   };
   return { c, manifest };
 }
@@ -173,6 +192,11 @@ function manifestAttach(a: AttachPoint): ManifestAttach {
       return { kind: 'kprobe', ret: a.ret, func: a.func, offset: a.offset };
     case 'fentry':
       return { kind: 'fentry', ret: a.ret, func: a.func };
+    case 'software':
+    case 'hardware':
+      return { kind: 'perf', type: a.kind, event: a.event, config: a.config, period: a.period };
+    case 'watchpoint':
+      return { kind: 'watchpoint', address: `0x${a.address.toString(16)}`, length: a.length, mode: a.mode };
   }
 }
 
@@ -192,6 +216,9 @@ function sectionAndParams(a: AttachPoint): { section: string; params: string } {
       return { section: 'usdt', params: 'struct pt_regs *ctx' };
     case 'interval':
     case 'profile':
+    case 'software':
+    case 'hardware':
+    case 'watchpoint':
       return { section: 'perf_event', params: 'struct bpf_perf_event_data *ctx' };
     case 'kprobe':
       return { section: `${a.ret ? 'kretprobe' : 'kprobe'}/${a.func}`, params: 'struct pt_regs *ctx' };
@@ -212,7 +239,7 @@ function manifestProbe(
   attach: AttachPoint,
   role: ManifestProbe['role'],
 ): ManifestProbe {
-  const family = inst.capture?.sig.family ?? inst.closeFor?.family;
+  const family = inst.capture?.sig.family ?? inst.closeFor?.family ?? inst.identFor?.family;
   return {
     id: inst.id,
     role,
@@ -231,10 +258,25 @@ function lowerInstance(
   res: Resources,
   captureLowering: CaptureLowering | undefined,
   scope: ScopeLowering | undefined,
+  identity: IdentityLowering | undefined,
   lowerers: Lowerers,
 ): LoweredProbe[] {
   const name = programName(inst);
   const { section, params } = sectionAndParams(inst.attach);
+  if (inst.identFor) {
+    const fn: CFunction = {
+      section,
+      name,
+      params,
+      body: identity!.learnerBody(inst),
+      comment:
+        inst.identFor.how === 'set-fd'
+          ? `${inst.spec.text}: capc learns which socket an SSL uses`
+          : `${inst.spec.text}: a socket syscall of a thread marked inside a TLS call names the connection's socket; with no call marked every syscall stops at one load, others at a compare or one lookup`,
+      src: inst.spec.span.line,
+    };
+    return [{ fn, probe: manifestProbe(inst, name, inst.attach, 'identity') }];
+  }
   if (inst.internal) {
     const what = {
       'scope-fork': 'capc follows the -c/-p process tree: fork',
@@ -330,10 +372,21 @@ function lowerBody(
     b.guard.push({ k: 'if', c: id('capc_exiting'), then: [{ k: 'return', e: num(0) }], src: inst.spec.span.line });
   }
   const pred = inst.item.predicate;
-  if (pred) {
-    b.src = pred.span.line;
-    const c = lowerInt(b, pred);
+  // The identity is looked up after the parts of the predicate that do not read it (comm, pid...).
+  const parts = pred && inst.usesIdentity ? splitIdentityConjuncts(pred) : { plain: pred ? [pred] : [], identity: [] };
+  for (const p of parts.plain) {
+    b.src = p.span.line;
+    const c = lowerInt(b, p);
     b.emit({ k: 'if', c: un('!', c.e), then: [{ k: 'return', e: num(0) }] });
+  }
+  if (inst.usesIdentity) lowerers.identity!.load(b);
+  for (const p of parts.identity) {
+    b.src = p.span.line;
+    if (readsAddress(p)) lowerers.identity!.predicate(b, p);
+    else {
+      const c = lowerInt(b, p);
+      b.emit({ k: 'if', c: un('!', c.e), then: [{ k: 'return', e: num(0) }] });
+    }
   }
   lowerStmts(b, inst.item.body);
   const { body, scratch } = b.finish();

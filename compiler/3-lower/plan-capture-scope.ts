@@ -11,8 +11,8 @@
 import { TLS_FAMILIES, type FamilyName } from '../../stdlib/signatures.js';
 import type { AnalyzedProgram, CaptureInfo, ProbeInstance } from '../2-analyze/analyzed.js';
 
-/** What marks a probe capc adds (plan-capture): the family whose connections it closes, or its part in scope/discovery. */
-export type AddedProbe = Pick<ProbeInstance, 'closeFor' | 'internal'>;
+/** What marks a probe capc adds (plan-capture): the family whose connections it closes, its part in scope/discovery, or the identity it learns. */
+export type AddedProbe = Pick<ProbeInstance, 'closeFor' | 'internal' | 'identFor'>;
 
 export function planScope(
   program: AnalyzedProgram,

@@ -5,7 +5,10 @@
 //  - close watchers (R9: a connection's batch is flushed when it closes): a
 //    watcher on each close call of every binary a TLS family's sites probe
 //    (or, for `uprobe:tls:`, wherever discovery attaches them), and close(2)
-//    for the syscall family;
+//    for the syscall family; they also forget a closed connection's identity,
+//    so families whose probes only read it get them too;
+//  - connection identity: which families learn their connections' sockets,
+//    and the probes that learn them (plan-identity.ts);
 //  - for captures through TLS signatures, the -c/-p process tree in the
 //    kernel (fork and exit programs keep capc_scope), and TLS discovery: the
 //    exec watcher, and with explicit TLS probes (tls_check) a call counter on
@@ -18,28 +21,14 @@ import type { AnalyzedProgram, CaptureInfo, ProbeInstance } from '../2-analyze/a
 import type { Host } from '../host.js';
 import { pcapngFile } from '../2-analyze/check-capture.js';
 import { planScope, type AddedProbe } from './plan-capture-scope.js';
+import { identityMembers, learnsIdentity, planIdentity } from './plan-identity.js';
 import { r9CloseCalls } from './rules.js';
 
 export function planCapture(program: AnalyzedProgram, host: Host): AnalyzedProgram {
   const sites = program.sites;
-  if (!sites.length) return program;
-  const families: CaptureInfo['families'] = new Map();
-  for (const site of sites) {
-    const f = families.get(site.family) ?? { chunkSize: 0, span: site.stmt.span };
-    if (site.kind === 'accumulate') f.accumulateSize ??= site.size;
-    f.chunkSize = Math.max(f.chunkSize, site.size);
-    families.set(site.family, f);
-  }
-  const first = sites[0]!.stmt.sink;
-  // -> pcapng("FILE") is a ring buffer whose streams capc also writes to FILE.
-  const kind = first.name === 'perfbuf' ? 'perfbuf' : 'ringbuf';
-  const pcapng = pcapngFile(first);
-  const sizes = sites
-    .map((s) => s.stmt.sink.size)
-    .filter((x): x is A.Expr => !!x && x.kind === 'Int')
-    .map((x) => Number((x as A.IntLit).value));
-  const size = sizes.length ? Math.max(...sizes) : program.config.captureRingSize;
-
+  const siteProbes = sites.map((s) => program.instances[s.instance]!);
+  const identified = identityMembers(siteProbes, program.instances);
+  if (!sites.length && !identified.size) return program;
   const instances = [...program.instances];
   /** Append a probe capc adds, on `attach`, shown as `text`, placed at `from`'s probe (for #line and errors). */
   const addProbe = (attach: ProbeInstance['attach'], from: ProbeInstance, mark: AddedProbe, text: string) => {
@@ -52,6 +41,7 @@ export function planCapture(program: AnalyzedProgram, host: Host): AnalyzedProgr
       attach,
       types: new Map(),
       calls: new Map(),
+      lookups: new Map(),
       fields: new Map(),
       members: new Map(),
       substitutes: new Map(),
@@ -59,16 +49,16 @@ export function planCapture(program: AnalyzedProgram, host: Host): AnalyzedProgr
       ...mark,
     });
   };
-  const familiesUsed = new Set(sites.map((s) => s.family));
-  // R9 close watchers of the TLS families: each close call in every binary a family's sites probe.
+  // The probes of each family whose connections a close watcher ends (capture) or forgets (identity).
+  const members = new Map<string, ProbeInstance[]>();
+  const join = (family: string, inst: ProbeInstance) => members.set(family, [...(members.get(family) ?? []), inst]);
+  sites.forEach((site, i) => join(site.family, siteProbes[i]!));
+  for (const [family, list] of identified) if (learnsIdentity(family)) for (const inst of list) join(family, inst);
+  // R9 close watchers of the TLS families: each close call in every binary a family's probes attach to.
   for (const family of TLS_FAMILIES) {
-    if (!familiesUsed.has(family)) continue;
     const targets = new Map<string, ProbeInstance>();
-    for (const site of sites) {
-      const inst = program.instances[site.instance]!;
-      if (site.family === family && inst.attach.kind === 'uprobe' && !targets.has(inst.attach.path))
-        targets.set(inst.attach.path, inst);
-    }
+    for (const inst of members.get(family) ?? [])
+      if (inst.attach.kind === 'uprobe' && !targets.has(inst.attach.path)) targets.set(inst.attach.path, inst);
     for (const [path, from] of targets) {
       // uprobe:tls: (path 'tls'): discovery attaches the close watcher wherever it attaches the capture.
       const discover = from.attach.kind === 'uprobe' && !!from.attach.discover;
@@ -89,8 +79,8 @@ export function planCapture(program: AnalyzedProgram, host: Host): AnalyzedProgr
       }
     }
   }
-  if (familiesUsed.has('syscalls')) {
-    const from = program.instances[sites.find((s) => s.family === 'syscalls')!.instance]!;
+  if (members.has('syscalls')) {
+    const from = members.get('syscalls')![0]!;
     const sig = r9CloseCalls('syscalls')[0]!;
     const format = host.tracepoint('syscalls', 'sys_enter_close');
     if (format)
@@ -101,6 +91,24 @@ export function planCapture(program: AnalyzedProgram, host: Host): AnalyzedProgr
         'tracepoint:syscalls:sys_enter_close',
       );
   }
+  const identity = planIdentity(identified, host, addProbe);
+  if (!sites.length) return { ...program, instances, ...(identity ? { identity } : {}) };
+  const families: CaptureInfo['families'] = new Map();
+  for (const site of sites) {
+    const f = families.get(site.family) ?? { chunkSize: 0, span: site.stmt.span };
+    if (site.kind === 'accumulate') f.accumulateSize ??= site.size;
+    f.chunkSize = Math.max(f.chunkSize, site.size);
+    families.set(site.family, f);
+  }
+  const first = sites[0]!.stmt.sink;
+  // -> pcapng("FILE") is a ring buffer whose streams capc also writes to FILE.
+  const kind = first.name === 'perfbuf' ? 'perfbuf' : 'ringbuf';
+  const pcapng = pcapngFile(first);
+  const sizes = sites
+    .map((s) => s.stmt.sink.size)
+    .filter((x): x is A.Expr => !!x && x.kind === 'Int')
+    .map((x) => Number((x as A.IntLit).value));
+  const size = sizes.length ? Math.max(...sizes) : program.config.captureRingSize;
   const { scope, discovery } = planScope(program, addProbe);
   // `-> decode(...)` on any capture decodes the program's connections: the protocols named anywhere, or all.
   const named = sites.filter((s) => s.stmt.sink.then?.name === 'decode').map((s) => s.stmt.sink.then!.protocols);
@@ -120,5 +128,6 @@ export function planCapture(program: AnalyzedProgram, host: Host): AnalyzedProgr
       scope,
       ...(discovery ? { discovery } : {}),
     },
+    ...(identity ? { identity } : {}),
   };
 }

@@ -43,7 +43,12 @@ export function toLayoutFields(l: StructLayout): LayoutField[] {
       case 'bytes':
         return { ...base, type: 'str' };
       case 'ustack':
-        return { ...base, type: 'ustack', stackMap: w.stackMap, frames: w.frames };
+      case 'kstack':
+        return { ...base, type: w.kind, stackMap: w.stackMap, frames: w.frames, ...(w.mode ? { mode: w.mode } : {}) };
+      case 'strftime':
+        return { ...base, type: 'strftime', format: w.format };
+      case 'cgroup_path':
+        return { ...base, type: 'cgroup_path', filter: w.filter };
       case 'value':
         return { ...base, type: 'value', value: w.value };
       default:
@@ -63,7 +68,9 @@ export function fieldKindOf(t: Type, keepWidth = false, types?: TypeTable): Fiel
   if (t.k === 'int')
     return { kind: 'int', bytes: keepWidth && !t.literal ? t.bytes : 8, signed: t.signed || !!t.literal };
   if (t.k === 'buf') return { kind: 'buf', size: t.size };
-  if (t.k === 'inet' || t.k === 'usym') return { kind: t.k };
+  if (t.k === 'inet' || t.k === 'usym' || t.k === 'ksym' || t.k === 'macaddr') return { kind: t.k };
+  if (t.k === 'strftime') return { kind: 'strftime', format: t.format };
+  if (t.k === 'cgroup_path') return { kind: 'cgroup_path', filter: t.filter };
   throw new Error(`internal: no field kind for ${t.k}`);
 }
 
@@ -77,8 +84,10 @@ export class Resources {
   private nextEventId = 1;
   /** Per-instance scratch structs, members of `union capc_scratch`. */
   readonly scratch: { member: string; struct: CStruct }[] = [];
-  /** Stack trace maps, one per depth (ustack(n)), with their failure counters. */
-  readonly stackMaps = new Map<number, { name: string; counter: number }>();
+  /** Stack trace maps, one per depth and space (ustack(n), kstack(n)), with their failure counters. */
+  /** Kernel symbols kaddr() takes the address of: `extern const void SYM __ksym;`, resolved by libbpf at load. */
+  readonly kernelSymbols = new Set<string>();
+  readonly stackMaps = new Map<string, { name: string; counter: number; frames: number; kernel: boolean }>();
 
   readonly captureSites: CaptureSite[];
   /** Positional parameters ($1...), resolved to constants at compile time. */
@@ -117,17 +126,21 @@ export class Resources {
 
   /** Field kind of a value of type `t`; a stack gets the stack map of its depth. `record`: keep integer widths. */
   fieldKind(t: Type, record = false): FieldKind {
-    if (t.k === 'ustack') return { kind: 'ustack', frames: t.frames, stackMap: this.stackMap(t.frames).name };
+    if (t.k === 'ustack' || t.k === 'kstack') {
+      const m = this.stackMap(t.frames, t.k === 'kstack');
+      return { kind: t.k, frames: t.frames, stackMap: m.name, ...(t.mode === 'perf' ? { mode: 'perf' as const } : {}) };
+    }
     return fieldKindOf(t, record, this.program.types);
   }
 
-  /** The stack trace map for stacks of `frames` frames (value: frames * 8 bytes). */
-  stackMap(frames: number): { name: string; counter: number } {
-    let m = this.stackMaps.get(frames);
+  /** The stack trace map for user (or kernel) stacks of `frames` frames (value: frames * 8 bytes). */
+  stackMap(frames: number, kernel = false): { name: string; counter: number } {
+    const id = `${kernel ? 'k' : 'u'}${frames}`;
+    let m = this.stackMaps.get(id);
     if (!m) {
-      const name = `capc_stk${frames}`;
-      m = { name, counter: this.counter('map-full', `ustack(${frames})`) };
-      this.stackMaps.set(frames, m);
+      const name = `capc_${kernel ? 'kstk' : 'stk'}${frames}`;
+      m = { name, counter: this.counter('map-full', `${kernel ? 'kstack' : 'ustack'}(${frames})`), frames, kernel };
+      this.stackMaps.set(id, m);
     }
     return m;
   }
@@ -245,14 +258,14 @@ export class Resources {
         comment: 'R11: drop and map-full counters, one slot per CPU, summed by capc',
       },
     ];
-    for (const [frames, m] of this.stackMaps) {
+    for (const m of this.stackMaps.values()) {
       decls.push({
         name: m.name,
         type: 'BPF_MAP_TYPE_STACK_TRACE',
         keySize: 4,
-        valueSize: frames * 8,
+        valueSize: m.frames * 8,
         maxEntries: this.program.config.maxMapKeys,
-        comment: `user stacks of up to ${frames} frames, symbolised by capc`,
+        comment: `${m.kernel ? 'kernel' : 'user'} stacks of up to ${m.frames} frames, symbolised by capc`,
       });
     }
     if (this.scratch.length) {

@@ -244,7 +244,8 @@ export function printProgram(p: CProgram, opts: PrintOptions): string {
   for (const g of p.globals) {
     if (g.comment) out.push({ text: `/* ${safeComment(g.comment)} */` });
     const sec = g.section ? ` SEC(${cString(new TextEncoder().encode(g.section))})` : '';
-    out.push({ text: `${g.type} ${g.name}${sec} = ${g.init};` });
+    const attr = g.attribute ? ` ${g.attribute}` : '';
+    out.push({ text: `${g.type} ${g.name}${sec}${attr}${g.init !== undefined ? ` = ${g.init}` : ''};` });
     out.push({ text: '' });
   }
   for (const f of p.functions) functionLines(f, out);

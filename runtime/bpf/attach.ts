@@ -1,14 +1,16 @@
 // runtime/bpf/attach.ts — attaches loaded programs, one function per attach
 // kind: tracepoints, raw tracepoints, uprobes, USDT probes and kprobes
-// through libbpf, interval and profile timers through perf events (one CPU,
-// every CPU), BEGIN/END through BPF_PROG_TEST_RUN. Every attachment is a
+// through libbpf; interval and profile timers, software and hardware events
+// and watchpoints through perf events (perf-events.ts); BEGIN/END through
+// BPF_PROG_TEST_RUN. Every attachment is a
 // Link whose destroy() is idempotent; links are file descriptors, so the
 // kernel detaches them even if capc is killed.
 import fs from 'node:fs';
 import type { ManifestProbe } from '../../compiler/index.js';
 import { CapcError } from '../errors.js';
 import { errno, native, strerror, type Ptr } from '../ffi/libbpf.js';
-import { kprobeError } from './kernel-support.js';
+import { kprobeError, perfEventError } from './kernel-support.js';
+import { openPerfEvent, PERF_TYPE, type PerfEventSpec } from './perf-events.js';
 import { takeLibbpfLog } from './libbpf-log.js';
 import { readFunctionSymbols } from '../symbols/elf.js';
 import { goBinaryInfo, goFileOffset, goVersionNumber, returnOffsets } from '../symbols/go-binary.js';
@@ -34,6 +36,18 @@ export function attachProbe(p: ManifestProbe, prog: Ptr, o: { pid?: number }): L
       );
     case 'kprobe':
       return [attachKprobe(p, prog, a.func, a.offset, a.ret)];
+    case 'perf':
+      return onlineCpus().map((cpu) =>
+        attachPerfEvent(p, prog, { type: PERF_TYPE[a.type], config: a.config, period: BigInt(a.period) }, cpu, -1),
+      );
+    case 'watchpoint': {
+      const bp = { address: BigInt(a.address), length: a.length, mode: a.mode };
+      const spec: PerfEventSpec = { type: PERF_TYPE.breakpoint, config: 0, period: 1n, breakpoint: bp };
+      // On the -p/-c process (followed across CPUs), else on every CPU in whatever runs there.
+      return o.pid !== undefined
+        ? [attachPerfEvent(p, prog, spec, -1, o.pid)]
+        : onlineCpus().map((cpu) => attachPerfEvent(p, prog, spec, cpu, -1));
+    }
     case 'fentry': {
       const l = native().attach_trace(prog);
       if (!l) throw attachError(p, `${a.ret ? 'fexit' : 'fentry'} on ${a.func}`, errno());
@@ -230,45 +244,27 @@ export function attachAtReturns(
   );
 }
 
-const PERF_TYPE_SOFTWARE = 1;
-const PERF_COUNT_SW_CPU_CLOCK = 0;
-const PERF_FLAG_FD_CLOEXEC = 8;
-const SYS_perf_event_open = 298;
-
 /** A timer on one CPU firing every `periodNs` (interval probes). */
 export function attachInterval(probe: ManifestProbe, prog: Ptr, periodNs: bigint, cpu = 0): Link {
   return attachTimer(probe, prog, { periodNs }, cpu);
 }
 
-const PERF_ATTR_FREQ = 1n << 10n;
+const PERF_COUNT_SW_CPU_CLOCK = 0;
 
 /** A cpu-clock perf event on `cpu`: every `periodNs`, or `hz` times a second (frequency mode). */
 export function attachTimer(probe: ManifestProbe, prog: Ptr, t: { periodNs?: bigint; hz?: number }, cpu: number): Link {
+  const spec: PerfEventSpec =
+    t.hz !== undefined
+      ? { type: PERF_TYPE.software, config: PERF_COUNT_SW_CPU_CLOCK, freq: t.hz }
+      : { type: PERF_TYPE.software, config: PERF_COUNT_SW_CPU_CLOCK, period: t.periodNs! };
+  return attachPerfEvent(probe, prog, spec, cpu, -1);
+}
+
+/** A perf event (on `cpu`, or following `pid` when cpu is -1) whose samples run the program. */
+function attachPerfEvent(probe: ManifestProbe, prog: Ptr, spec: PerfEventSpec, cpu: number, pid: number): Link {
   const n = native();
-  const attr = Buffer.alloc(128);
-  attr.writeUInt32LE(PERF_TYPE_SOFTWARE, 0);
-  attr.writeUInt32LE(attr.length, 4);
-  attr.writeBigUInt64LE(BigInt(PERF_COUNT_SW_CPU_CLOCK), 8);
-  if (t.hz !== undefined) {
-    attr.writeBigUInt64LE(BigInt(t.hz), 16); // sample_freq
-    attr.writeBigUInt64LE(PERF_ATTR_FREQ, 40);
-  } else attr.writeBigUInt64LE(t.periodNs!, 16); // sample_period
-  const fd = Number(
-    n.syscall(
-      SYS_perf_event_open,
-      'void *',
-      attr,
-      'int',
-      -1,
-      'int',
-      cpu,
-      'int',
-      -1,
-      'unsigned long',
-      PERF_FLAG_FD_CLOEXEC,
-    ),
-  );
-  if (fd < 0) throw attachError(probe, 'perf_event_open (cpu-clock timer)', errno());
+  const fd = openPerfEvent(spec, cpu, pid);
+  if (fd < 0) throw perfEventError(probe, spec.type, -fd, takeLibbpfLog().slice(-2).join(' | '));
   const l = n.attach_perf_event(prog, fd);
   if (!l) {
     const err = errno();

@@ -124,3 +124,46 @@ export function fentryError(probe: ManifestProbe, func: string, ret: boolean, er
     probe.span,
   );
 }
+
+/** A perf event the kernel could not open: a missing PMU (hardware counters in a VM) is named as such. */
+export function perfEventError(probe: ManifestProbe, type: number, err: number, libbpfLog: string): CapcError {
+  const kind = probe.attach.kind === 'perf' ? probe.attach.type : probe.attach.kind;
+  if (
+    type === 0 /* PERF_TYPE_HARDWARE */ &&
+    (err === 2 || err === 95) &&
+    !fs.existsSync('/sys/bus/event_source/devices/cpu')
+  ) {
+    return new CapcError(
+      'E0802',
+      `cannot attach ${probe.spec}: this machine has no hardware performance counters (perf_event_open: ${strerror(err)}; there is no cpu PMU in /sys/bus/event_source/devices, as in most virtual machines)`,
+      ['software events count in the kernel and work everywhere: software:cpu-clock, software:page-faults, ...'],
+      probe.span,
+    );
+  }
+  if (
+    type === 5 /* PERF_TYPE_BREAKPOINT */ &&
+    (err === 2 || err === 95) &&
+    !fs.existsSync('/sys/bus/event_source/devices/breakpoint')
+  ) {
+    return new CapcError(
+      'E0802',
+      `cannot attach ${probe.spec}: this kernel has no hardware breakpoints (perf_event_open: ${strerror(err)}; no breakpoint PMU)`,
+      [],
+      probe.span,
+    );
+  }
+  const hints: string[] = [];
+  if (err === 22 && type === 5)
+    hints.push(
+      'the address, length and mode must suit the CPU: x86 watches aligned 1, 2, 4 or 8 bytes; x needs the length of a long',
+    );
+  if (err === 13 || err === 1) hints.push('permission denied: run capc as root (perf_event_paranoid)');
+  if (err === 24) hints.push('too many open files: raise the limit with ulimit -n');
+  if (libbpfLog) hints.push(libbpfLog);
+  return new CapcError(
+    'E0801',
+    `cannot attach ${probe.spec}: perf_event_open (${kind}): ${strerror(err)}`,
+    hints,
+    probe.span,
+  );
+}

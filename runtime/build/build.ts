@@ -16,8 +16,8 @@ import { mark } from '../timing.js';
 
 /** The machine's Host with clang at hand: it also lays out a script's C definitions. */
 export class BuildHost extends SystemHost {
-  override cDefinitions(text: string, names: string[]): CDefinitions {
-    return readCDefinitions(text, names);
+  override cDefinitions(text: string, names: string[], includeDirs: string[]): CDefinitions {
+    return readCDefinitions(text, names, includeDirs);
   }
 }
 

@@ -6,8 +6,9 @@
 // DWARF reader turns into the compiler's C type shapes (records with exact
 // offsets, padding and bitfields, enums, typedefs). clang's errors come back
 // with the script's line and column (the compiler wrote #line markers).
-// Results are cached in the trusted cache directory, keyed by the text, the
-// names asked, clang and its flags; an entry is used only while every header
+// -I directories (bpftrace's -I DIR) are searched before the system's. Results
+// are cached in the trusted cache directory, keyed by the text, the names
+// asked, the -I directories, clang and its flags; an entry is used only while every header
 // clang read is unchanged (device, inode, size, times).
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -18,8 +19,9 @@ import { cacheSubdir, privateTempDir, readCacheFile, writeCacheFile } from '../f
 import { DwarfFile } from '../host/dwarf.js';
 import { clangPath, clangVersion } from './environment.js';
 
-/** The name clang reports for the script's lines (the compiler's #line markers use it). */
+/** The names clang reports for the script's lines and the --include lines (the compiler's #line markers use them). */
 export const SCRIPT_MARK = 'capc-script';
+const INCLUDE_MARK = 'capc-include';
 
 /** Defined for the definitions, as bpftrace defines it when the kernel has BTF (tools test it). */
 // The anchor keeps one type in the object, so definitions that #if away to nothing still have debug information.
@@ -38,8 +40,10 @@ interface CacheEntry {
 /** Changes whenever what is read out of clang's answer changes, so older cache entries are not used. */
 const READER_VERSION = 2;
 
-function entryFile(text: string, names: string[]): { key: string; file: string | undefined } {
-  const key = sha([READER_VERSION, text, names.join(','), clangVersion(), FLAGS.join(' ')].join('\0')).slice(0, 32);
+function entryFile(text: string, names: string[], dirs: string[]): { key: string; file: string | undefined } {
+  const key = sha(
+    [READER_VERSION, text, names.join(','), dirs.join('\n'), clangVersion(), FLAGS.join(' ')].join('\0'),
+  ).slice(0, 32);
   const dir = cacheSubdir('cdefs');
   return { key, file: dir && path.join(dir, `${key}.json`) };
 }
@@ -62,20 +66,23 @@ function cachedEntry(file: string | undefined): CacheEntry | undefined {
  * fingerprint): the text, the names, clang and every header read, as cached.
  * Without a cache entry it matches nothing, so the program is compiled again.
  */
-export function cDefinitionsFingerprint(text: string, names: string[]): string {
-  const { key, file } = entryFile(text, names);
+export function cDefinitionsFingerprint(text: string, names: string[], dirs: string[]): string {
+  const { key, file } = entryFile(text, names, dirs);
   const e = cachedEntry(file);
   return e ? sha(key + JSON.stringify(e.deps)) : `uncached ${Math.random()}`;
 }
 
-/** Lay out the C definitions `text`; `names` are the script's identifiers that may be macros or enum constants. */
-export function readCDefinitions(text: string, names: string[]): CDefinitions {
-  const { file } = entryFile(text, names);
+/**
+ * Lay out the C definitions `text`; `names` are the script's identifiers that
+ * may be macros or enum constants; `dirs` are searched for headers first (-I).
+ */
+export function readCDefinitions(text: string, names: string[], dirs: string[] = []): CDefinitions {
+  const { file } = entryFile(text, names, dirs);
   const hit = cachedEntry(file);
   if (hit) return hit.result;
   let built: { result: CDefinitions; deps: string[] };
   try {
-    built = compile(text, names);
+    built = compile(text, names, dirs);
   } catch (e) {
     // clang missing, a temporary directory refused...: said at the definitions, never an internal error.
     return { ok: false, errors: [{ line: 0, col: 0, message: (e as Error).message.split('\n')[0]! }] };
@@ -91,7 +98,7 @@ export function readCDefinitions(text: string, names: string[]): CDefinitions {
   return result;
 }
 
-function compile(text: string, names: string[]): { result: CDefinitions; deps: string[] } {
+function compile(text: string, names: string[], dirs: string[]): { result: CDefinitions; deps: string[] } {
   tempBase ??= privateTempDir('capc-cdefs-');
   const work = fs.mkdtempSync(path.join(tempBase, 'w-'));
   try {
@@ -100,12 +107,13 @@ function compile(text: string, names: string[]): { result: CDefinitions; deps: s
     const probes = wanted.map((n, i) => `const char __capc_m${i}[] = __CAPC_STR(${n});`).join('\n');
     const src = path.join(work, 'defs.c');
     fs.writeFileSync(src, `${PRELUDE}${text}\n#line 1 "capc-names"\n${probes}\n`);
-    const pre = runClang(['-E', '-dD', src], work);
+    const search = dirs.flatMap((d) => ['-I', d]);
+    const pre = runClang([...search, '-E', '-dD', src], work);
     if (!pre.ok) return { result: { ok: false, errors: errorsOf(pre.stderr) }, deps: [] };
     const { macros, functionMacros } = macrosOf(pre.stdout, wanted);
     const so = path.join(work, 'defs.so');
     const deps = path.join(work, 'defs.d');
-    const built = runClang([...FLAGS, '-MD', '-MF', deps, '-o', so, src], work);
+    const built = runClang([...FLAGS, ...search, '-MD', '-MF', deps, '-o', so, src], work);
     if (!built.ok) return { result: { ok: false, errors: errorsOf(built.stderr) }, deps: [] };
     const dwarf = new DwarfFile(so);
     try {
@@ -168,9 +176,10 @@ export function errorsOf(stderr: string): { line: number; col: number; message: 
   const out: { line: number; col: number; message: string }[] = [];
   let includedFrom: { line: number } | undefined;
   for (const l of stderr.split('\n')) {
-    const inc = new RegExp(`^In file included from ${SCRIPT_MARK}:(\\d+):`).exec(l);
+    const inc = new RegExp(`^In file included from (${SCRIPT_MARK}|${INCLUDE_MARK}):(\\d+):`).exec(l);
     if (inc) {
-      includedFrom = { line: Number(inc[1]) };
+      // A header an --include file brought in has no script line: line 0, said as --include's.
+      includedFrom = { line: inc[1] === SCRIPT_MARK ? Number(inc[2]) : 0 };
       continue;
     }
     const m = /^(.*?):(\d+):(\d+): (?:fatal )?error: (.*)$/.exec(l);
@@ -182,8 +191,13 @@ export function errorsOf(stderr: string): { line: number; col: number; message: 
     const [, file, line, col, message] = m;
     if (file === SCRIPT_MARK) out.push({ line: Number(line), col: Number(col), message: message! });
     else if (file === 'capc-names') out.push({ line: 0, col: 0, message: message! });
+    else if (file === INCLUDE_MARK) out.push({ line: 0, col: 0, message: `--include: ${message!}` });
     else if (includedFrom)
-      out.push({ line: includedFrom.line, col: 1, message: `${message} (in ${file}:${line}:${col})` });
+      out.push({
+        line: includedFrom.line,
+        col: includedFrom.line ? 1 : 0,
+        message: `${includedFrom.line ? '' : '--include: '}${message} (in ${file}:${line}:${col})`,
+      });
     else out.push({ line: 0, col: 0, message: `${message} (in ${path.basename(file!)}:${line})` });
     includedFrom = undefined;
   }

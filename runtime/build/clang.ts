@@ -112,7 +112,10 @@ function prepareHeadersNow(withPch: boolean): HeaderDir {
         `bpftool could not turn the kernel's BTF into C: ${(e as Error).message.split('\n')[0]}`,
       );
     }
-    writeCacheFile(vmlinux, text);
+    // Written only where there is none: a capc started at the same time may already be compiling
+    // against the one it wrote (and the precompiled header built from it). One that is there but
+    // failed the checks (another owner, a link) is replaced.
+    writeCacheFile(vmlinux, text, { ifAbsent: !lstatOrUndefined(vmlinux) });
   }
   const hdr = path.join(dir, 'capc.bpf.h');
   for (const [n, b] of headers) {
@@ -227,4 +230,12 @@ function clangError(stderr: string, source: SourceFile): CapcError {
     span,
     stderr,
   );
+}
+
+function lstatOrUndefined(p: string): fs.Stats | undefined {
+  try {
+    return fs.lstatSync(p);
+  } catch {
+    return undefined;
+  }
 }

@@ -231,14 +231,21 @@ export class RecordingHost implements Host {
   kernelConstant(name: string): string | undefined {
     return this.record('kernelConstant', [name], this.inner.kernelConstant(name));
   }
-  cDefinitions(text: string, names: string[]): CDefinitions {
-    return this.record('cDefinitions', [text, names.join(',')], this.inner.cDefinitions(text, names));
+  cDefinitions(text: string, names: string[], includeDirs: string[]): CDefinitions {
+    return this.record(
+      'cDefinitions',
+      [text, names.join(','), includeDirs.join('\n')],
+      this.inner.cDefinitions(text, names, includeDirs),
+    );
   }
   dwarfFunction(file: string, func: string): DwarfParam[] | undefined {
     return this.record('dwarfFunction', [file, func], this.inner.dwarfFunction(file, func));
   }
   dwarfType(file: string, name: string): CTypeDecl | undefined {
     return this.record('dwarfType', [file, name], this.inner.dwarfType(file, name));
+  }
+  kernelSymbolExists(name: string): boolean {
+    return this.record('kernelSymbolExists', [name], this.inner.kernelSymbolExists(name));
   }
 }
 
@@ -250,7 +257,7 @@ export class RecordingHost implements Host {
  * host would give the compiler the same answer.
  */
 function fingerprintOf(call: HostCall, answer?: unknown): string {
-  const [a0, a1] = call.args;
+  const [a0, a1, a2] = call.args;
   switch (call.method) {
     case 'tracepoint':
       return sha(JSON.stringify(answer ?? validationTracefs().format(String(a0), String(a1)) ?? null));
@@ -283,8 +290,9 @@ function fingerprintOf(call: HostCall, answer?: unknown): string {
       return fileId(String(a0));
     case 'cDefinitions':
       // The text, the names, clang and every header clang read (runtime/build/c-definitions.ts).
-      return cDefinitionsFingerprint(String(a0), a1 ? String(a1).split(',') : []);
+      return cDefinitionsFingerprint(String(a0), a1 ? String(a1).split(',') : [], a2 ? String(a2).split('\n') : []);
     case 'kernelFunctions':
+    case 'kernelSymbolExists':
       // Kernel functions come and go with modules.
       return `${kernelKey()} ${sha(readOr('/proc/modules'))}`;
   }

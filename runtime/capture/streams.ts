@@ -7,7 +7,9 @@
 // longer than `maxWaitMs`, or at exit. Connections whose process exited
 // without closing them (a process that exits lets the kernel close its fds,
 // no close() is traced) are ended once they have been quiet for a while, so a
-// long session does not keep every dead connection in memory.
+// long session does not keep every dead connection in memory. A connection's
+// identity (its socket, learned in the kernel) arrives once, as an ident
+// record, and is kept on its ConnInfo from then on.
 import type { ManifestCapture } from '../../compiler/index.js';
 import type { CapEvent, ConnInfo } from '../events/model.js';
 import type { CaptureRecord } from './records.js';
@@ -103,6 +105,7 @@ export class Streams {
 
   add(rec: CaptureRecord, now = Date.now()): void {
     this.totals.records++;
+    if (rec.kind === 'ident') return this.identify(rec, now);
     if (rec.kind !== 'data' && this.lateEnd(rec)) return;
     const c = this.conn(rec, now);
     c.lastSeen = now;
@@ -134,12 +137,22 @@ export class Streams {
     }
   }
 
+  /** The kernel learned the connection's socket: every later event carries it. */
+  private identify(rec: CaptureRecord, now: number): void {
+    if (!rec.ident || (this.reaped.has(rec.conn) && !this.conns.has(rec.conn))) return;
+    const c = this.conn(rec, now);
+    c.lastSeen = now;
+    c.info.ident = rec.ident;
+    this.emit({ kind: 'capture-conn', conn: c.info });
+  }
+
   private deliver(c: Conn, rec: CaptureRecord): void {
     const d = c.dirs[rec.dir];
     d.next = rec.offset + rec.payload.length;
     d.bytes += rec.payload.length;
     this.totals.bytes[rec.dir] += rec.payload.length;
     if (rec.comm && rec.pid === c.info.pid) c.info.comm = rec.comm;
+    if (!c.info.probe) c.info.probe = this.siteProbe.get(rec.site) ?? ''; // it began with its ident record
     this.emit({
       kind: 'capture',
       conn: c.info,
@@ -147,6 +160,7 @@ export class Streams {
       offset: rec.offset,
       data: rec.payload,
       ts: rec.ts,
+      tsLast: rec.tsLast,
       tid: rec.tid,
       site: rec.site,
     });

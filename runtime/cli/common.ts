@@ -4,6 +4,7 @@
 // (0 ok, 1 runtime failure, 2 usage or compile error, 70 internal error).
 import { isUtf8 } from 'node:buffer';
 import fs from 'node:fs';
+import path from 'node:path';
 import { styleText } from 'node:util';
 import type { CompileOptions } from '../../compiler/index.js';
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
@@ -19,6 +20,12 @@ export const EXIT_INTERNAL = 70;
 export interface ProgramOpts {
   e?: string;
   verbose?: boolean;
+  unsafe?: boolean;
+  /** -k / -kk: how many times it was given. */
+  k?: number;
+  /** -I DIR, --include FILE (each may repeat). */
+  I?: string[];
+  include?: string[];
   strlen?: string;
   ringbufSize?: string;
   maxMapKeys?: string;
@@ -48,17 +55,28 @@ export function readSource(file: string | undefined, opts: ProgramOpts): SourceF
   }
   if (!file)
     throw new CapcError('E0904', 'no program given', [
-      'capc run FILE.cap, or capc run -e \'BEGIN { printf("hi\\n"); exit(); }\'',
+      'capc FILE.bt, capc -e \'BEGIN { printf("hi\\n"); exit(); }\', or capc -l PATTERN to list probes',
     ]);
   if (file === '-') return decodeSource('<stdin>', fs.readFileSync(0));
   try {
     return decodeSource(file, fs.readFileSync(file));
   } catch (e) {
-    throw new CapcError(
-      'E0905',
-      `cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
-    );
+    // bpftrace's words: "failed to open file 'x': No such file or directory".
+    const err = e as NodeJS.ErrnoException;
+    throw new CapcError('E0905', `failed to open file '${file}': ${err.code ? describeErrno(err) : err.message}`);
   }
+}
+
+/** strerror(3)'s text for a failed file call (Node's message carries the syscall and path around it). */
+function describeErrno(err: NodeJS.ErrnoException): string {
+  const known: Record<string, string> = {
+    ENOENT: 'No such file or directory',
+    EACCES: 'Permission denied',
+    EISDIR: 'Is a directory',
+    ENOTDIR: 'Not a directory',
+    ELOOP: 'Too many levels of symbolic links',
+  };
+  return known[err.code!] ?? err.message;
 }
 
 /** UTF-8 text of a program; the first invalid byte is remembered so the parser can point at it. */
@@ -113,7 +131,30 @@ export function compileOptions(opts: ProgramOpts, positional: string[]): Compile
   const conns = sizeArg('--max-connections', opts.maxConnections);
   if (capRing !== undefined) overrides.captureRingSize = capRing;
   if (conns !== undefined) overrides.maxConnections = conns;
-  return { positional, configOverrides: overrides };
+  const out: CompileOptions = { positional, configOverrides: overrides };
+  if (opts.unsafe) out.unsafe = true;
+  // -k/-kk: accepted for bpftrace's command lines, said plainly: failed helper calls are not reported yet.
+  if (opts.k)
+    process.stderr.write(
+      'capc: warning: -k is not implemented yet: failed helper calls are not reported (map updates that fail are, as W0902)\n',
+    );
+  // C headers as bpftrace takes them: -I DIR searched first, --include FILE before the script's C.
+  if (opts.I?.length) out.includeDirs = opts.I.map((d) => headerPath('-I', d, true));
+  if (opts.include?.length) out.includeFiles = opts.include.map((f) => headerPath('--include', f, false));
+  return out;
+}
+
+/**
+ * A -I directory or --include file for clang, which runs in a directory of its
+ * own: a directory, or a file found from the current directory, made
+ * absolute; any other file name is searched as #include "FILE" searches it
+ * (the -I directories, then the system's).
+ */
+function headerPath(flag: string, p: string, dir: boolean): string {
+  if (!p || /["\n]/.test(p))
+    throw new CapcError('E0904', `${flag} needs a ${dir ? 'directory' : 'file'} name without quotes or newlines`);
+  if (dir || path.isAbsolute(p) || fs.existsSync(p)) return path.resolve(p);
+  return p;
 }
 
 export function printDiagnostics(ds: Diagnostic[], source: SourceFile | undefined): void {

@@ -1,5 +1,8 @@
-// runtime/cli/run.ts — `capc run`: compile, load, attach and print what the
-// probes see until exit(), Ctrl-C, the -c command ending or --duration.
+// runtime/cli/run.ts — `capc run` (and `capc [options] FILE`): compile,
+// load, attach and print what the probes see until exit(), Ctrl-C, the -c
+// command ending or --duration. bpftrace's other modes of the same command
+// line go elsewhere: -l lists probes (list.ts), --info describes the kernel
+// (info.ts), -d / --emit-elf compile without loading (dry-run.ts).
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { CapcError } from '../errors.js';
@@ -11,7 +14,7 @@ import { runSession, type RunOptions } from '../session/session.js';
 import { setSignalPhase } from './signals.js';
 import { FanOut, StreamFiles } from '../output/stream-files.js';
 import { createPrivateFile } from '../files/private-files.js';
-import { compileOptions, printDiagnostics, readSource, reportFailure, type ProgramOpts } from './common.js';
+import { compileOptions, printDiagnostics, readSource, reportFailure } from './common.js';
 import { DecodeStage } from '../protocols/stage.js';
 import { parseProtocols } from '../protocols/registry.js';
 import type { Manifest } from '../../compiler/index.js';
@@ -19,85 +22,48 @@ import { chooseOutputMode } from './output-mode.js';
 import { runInTerminalUi } from './run-ui.js';
 import type { ExportOptions } from '../export/index.js';
 import { VERSION } from './version.js';
-
-interface RunOpts extends ProgramOpts {
-  c?: string;
-  p?: string;
-  duration?: string;
-  format?: string;
-  tui: boolean;
-  o?: string;
-  q?: boolean;
-  cache: boolean;
-  drainMs?: string;
-  hex?: boolean;
-  writeStreams?: string;
-  captureRingSize?: string;
-  maxConnections?: string;
-  decode?: string;
-  raw?: boolean;
-  pcapng?: string;
-  metrics?: string;
-  otlp?: string;
-  otlpInterval?: string;
-  tls?: boolean;
-}
+import { addRunOptions, checkFormat, parseBuffering, parsePid, type Buffering, type RunOpts } from './run-options.js';
+import { listCommand } from './list.js';
+import { infoCommand } from './info.js';
+import { dryRun } from './dry-run.js';
 
 /** What --tls runs: every TLS stack discovery finds, batched per connection. */
 export const TLS_PROGRAM = 'uprobe:tls:* accumulate(conn, 1024) -> ringbuf';
 
 export function registerRun(program: Command): void {
-  program
-    .command('run')
-    .description('compile a program, load it into the kernel and print what its probes see')
-    .argument('[file]', '.cap program to run (- for stdin)')
-    .argument('[args...]', 'positional parameters: $1, $2, ...')
-    .option('-e <program>', 'program text instead of a file')
-    .option('-c <command>', 'start COMMAND, trace it, stop when it exits (cpid is its pid)')
-    .option('-p <pid>', 'attach uprobes to this process only (captures: and its descendants); stop when it exits')
-    .option(
-      '--tls',
-      `capture the plaintext of every TLS stack capc finds (OpenSSL, BoringSSL, GnuTLS, NSS, Go), in running and new programs: runs ${TLS_PROGRAM}`,
-    )
-    .option('--duration <seconds>', 'stop after this many seconds')
-    .option(
-      '-f, --format <format>',
-      'output format: text or json (default: the terminal UI on a terminal, text otherwise)',
-    )
-    .option('--no-tui', 'plain text output even on a terminal')
-    .option('-o <file>', 'write output to FILE instead of stdout')
-    .option('-q', 'quiet: no "Attaching N probes..." line; with --write-streams, payloads go only to the files')
-    .option('-v, --verbose', 'show the verifier log and libbpf messages on failure')
-    .option('--strlen <bytes>', 'default size of str() (bytes, including the NUL)')
-    .option('--ringbuf-size <bytes>', 'size of the event ring buffer, a power of two (e.g. 4M)')
-    .option('--max-map-keys <n>', 'entries per map')
-    .option('--drain-ms <ms>', 'how often the rings are drained when the kernel does not wake capc', '5')
-    .option('--hex', 'show captured payload as a hex dump')
-    .option('--write-streams <dir>', 'write every captured connection direction to a file in DIR (byte-exact)')
-    .option('--capture-ring-size <bytes>', 'size of the capture ring buffer, a power of two (default 4M)')
-    .option('--max-connections <n>', 'connections each capture table holds (default 1024)')
-    .option(
-      '--decode <protocols>',
-      'decode the captured streams: auto, or a list of postgres, mysql, http, redis (one name forces it)',
-    )
-    .option('--raw', 'with --decode and -q: print the raw captured streams too')
-    .option('--pcapng <file>', 'write every captured stream to FILE as pcapng (synthetic TCP; created new, mode 0600)')
-    .option(
-      '--metrics <addr>',
-      "serve every map and capc's health to Prometheus at http://ADDR/metrics (HOST:PORT, :PORT)",
-    )
-    .option('--otlp <url>', 'send events as OTLP logs and maps as OTLP metrics to the collector at URL (OTLP/HTTP)')
-    .option('--otlp-interval <seconds>', 'how often maps are sent to the OTLP collector', '10')
-    .option('--no-cache', 'compile from scratch, ignoring the cached program and object')
-    .action(async (file: string | undefined, args: string[], opts: RunOpts) => {
-      process.exitCode = await runCommand(file, args, opts);
-    });
+  addRunOptions(
+    program
+      .command('run')
+      .description('compile a program, load it into the kernel and print what its probes see')
+      .argument('[file]', 'program to run (- for stdin); with -l, the probes to list')
+      .argument('[args...]', 'positional parameters: $1, $2, ...'),
+  ).action(async (file: string | undefined, args: string[], opts: RunOpts) => {
+    if (opts.l) process.exitCode = listRequest(file, args, opts);
+    else if (opts.info) process.exitCode = await infoCommand();
+    else if (opts.d || opts.emitElf !== undefined || opts.emitLlvm !== undefined)
+      process.exitCode = await dryRun(file, args, opts);
+    else process.exitCode = await runCommand(file, args, opts);
+  });
+}
+
+/** -l [PATTERN] [-p PID] [-v]: as `capc list`. */
+function listRequest(file: string | undefined, args: string[], opts: RunOpts): number {
+  try {
+    if (args.length) throw new CapcError('E0904', `-l takes one pattern, got ${args.length + 1}`);
+    const pid = opts.p !== undefined ? parsePid(opts.p) : undefined;
+    return listCommand(opts.e ?? file ?? '', !!opts.verbose, pid);
+  } catch (e) {
+    return reportFailure(e, undefined, !!opts.verbose);
+  }
 }
 
 async function runCommand(file: string | undefined, args: string[], opts: RunOpts): Promise<number> {
   let source;
   try {
     const positional = opts.e !== undefined && file !== undefined ? [file, ...args] : args;
+    checkFormat(opts.format);
+    const buffering = parseBuffering(opts.B);
+    const pid = opts.p !== undefined ? parsePid(opts.p) : undefined;
     if (opts.tls && (opts.e !== undefined || file !== undefined))
       throw new CapcError('E0904', '--tls is a program of its own and takes no other program', [
         `it runs: ${TLS_PROGRAM}; to add to it, write uprobe:tls:* in your program`,
@@ -105,9 +71,6 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
     source = opts.tls
       ? { name: '--tls', text: TLS_PROGRAM }
       : readSource(opts.e !== undefined ? undefined : file, opts);
-    if (opts.format !== undefined && !['text', 'json'].includes(opts.format))
-      throw new CapcError('E0904', `unknown output format '${opts.format}'`, ['use -f text or -f json']);
-    const pid = opts.p !== undefined ? parseInteger('-p', opts.p) : undefined;
     const duration = opts.duration !== undefined ? Number(opts.duration) : undefined;
     if (duration !== undefined && !(duration > 0))
       throw new CapcError('E0904', '--duration needs a positive number of seconds');
@@ -121,7 +84,9 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
       outClosed = true;
       abort.abort();
     });
-    const out: Out = opts.o ? fileOut(opts.o) : batchedOut((d) => void (outClosed || process.stdout.write(d)));
+    const out: Out = opts.o
+      ? fileOut(opts.o, buffering)
+      : bufferedOut((d) => void (outClosed || process.stdout.write(d)), buffering);
     const err: Out = { write: (d) => void process.stderr.write(d) };
     const { mode } = chooseOutputMode({
       format: opts.format,
@@ -161,8 +126,13 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
       drainMs: Number(opts.drainMs ?? 5),
       verbose: opts.verbose,
       noCache: !opts.cache,
-      onWarnings: (ds) => printDiagnostics(ds, src),
+      // --no-warnings: no compile-time warnings; drops and failed updates are still reported (R11).
+      onWarnings: opts.warnings ? (ds) => printDiagnostics(ds, src) : undefined,
       onManifest,
+      // Exporters get the exchanges too (the raw events reach them through the session).
+      onExporters: (sinks) => {
+        for (const s of stages) for (const x of sinks) s.alsoTo(x);
+      },
       signal: abort.signal,
       exports,
       onAttached: process.env.CAPC_NOTIFY_ATTACHED ? () => process.stderr.write('__CAPC_ATTACHED__\n') : undefined,
@@ -184,7 +154,7 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
     const payloads = !(opts.q && opts.writeStreams);
     const main =
       mode === 'json'
-        ? new JsonRenderer(out, { payloads })
+        ? new JsonRenderer(out, { payloads, quiet: !!opts.q })
         : new TextRenderer(out, err, !!opts.q, !!opts.hex, payloads);
     // With -q and decoding, only the exchanges are printed, unless --raw asks for the streams too.
     return await runSession({ ...base, renderer: withStreamFiles(main, !opts.q || !!opts.raw) });
@@ -193,6 +163,15 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
   } finally {
     setSignalPhase('done');
   }
+}
+
+/**
+ * -B none: every piece of output is written as it is made; line and full
+ * (the default): one write per drain of the rings, which is as prompt as
+ * line buffering for a reader and costs one write(2) per batch.
+ */
+function bufferedOut(sink: (d: Buffer) => void, mode: Buffering | undefined): Out {
+  return batchedOut(sink, mode === 'none' ? 1 : undefined);
 }
 
 /** A usage error for a protocol list that names something capc does not decode. */
@@ -222,13 +201,8 @@ async function exportOptions(opts: RunOpts): Promise<ExportOptions | undefined> 
   };
 }
 
-function parseInteger(flag: string, v: string): number {
-  if (!/^\d+$/.test(v)) throw new CapcError('E0904', `${flag} needs a number (got '${v}')`);
-  return Number(v);
-}
-
 /** -o FILE: created 0600, never through a link (runtime/files/private-files.ts). */
-function fileOut(path: string): Out {
+function fileOut(path: string, mode: Buffering | undefined): Out {
   const fd = createPrivateFile(path);
-  return batchedOut((d) => void fs.writeSync(fd, d));
+  return bufferedOut((d) => void fs.writeSync(fd, d), mode);
 }

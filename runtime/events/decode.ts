@@ -28,16 +28,13 @@ export function readField(
       return { value: f.value!, bytes: Buffer.from(data.subarray(at, at + f.size)) };
     case 'inet':
     case 'usym':
-    case 'ustack': {
-      if (!resolver) return Buffer.from('?');
-      const r =
-        f.type === 'inet'
-          ? resolver.inet(data, at)
-          : f.type === 'usym'
-            ? resolver.usym(data, at)
-            : resolver.ustack(data, at, f.stackMap!, f.frames!);
-      return r;
-    }
+    case 'ustack':
+    case 'kstack':
+    case 'ksym':
+    case 'macaddr':
+    case 'strftime':
+    case 'cgroup_path':
+      return resolver ? resolver.field(f, data, at) : Buffer.from('?');
     case 'int':
       switch (f.size) {
         case 1:
@@ -110,14 +107,7 @@ export class Decoder {
         return { kind: 'value', text, json: this.fmt.jsonValue(text.toString('utf8')) };
       }
       default:
-        return {
-          kind: 'printf',
-          text: this.fmt.printf(
-            ev.segments ?? [],
-            values,
-            ev.fields.map((f) => (f.type === 'int' ? f.size : 8)),
-          ),
-        };
+        return { kind: 'printf', text: this.fmt.printf(ev.segments ?? [], values) };
     }
   }
 }

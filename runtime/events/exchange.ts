@@ -14,10 +14,11 @@ export type Side = 'client' | 'server';
 export type Role = 'client' | 'server';
 
 /**
- * One end of a connection. `addr`/`port` are the socket's (IPv4, IPv6 or a
- * unix socket path): null until the kernel tells capc the connection's
- * identity (IDENTITY: filled from ConnInfo's addresses once it carries them).
- * `pid`/`comm` are known for the end capc traced, null for the other.
+ * One end of a connection. `addr`/`port` are the socket's (IPv4, IPv6, or a
+ * unix socket's path with no port), from the connection's identity: null
+ * while the kernel has not told capc which socket it is. `pid`/`comm` are
+ * known for the end capc traced, and for the other end when capc captures
+ * that end of the conversation too; null otherwise.
  */
 export interface Endpoint {
   addr: string | null;
@@ -68,7 +69,7 @@ export interface Exchange extends Omit<ExchangeDraft, 'fingerprint'> {
   protocol: ProtocolName;
   /** capc's connection id (the `conn N` of capture output). */
   conn: number;
-  /** Which end capc traced (both ends traced: one exchange from each). */
+  /** Which end capc traced (both ends traced: the client's; protocols/stage.ts). */
   side: Side;
   client: Endpoint;
   server: Endpoint;

@@ -11,8 +11,8 @@ import type { PrintfValue } from './model.js';
 export type FastFormatter = (view: DataView, data: Uint8Array, offset: number) => string;
 
 export interface Formatters {
-  /** printf with C semantics; `widths`: bytes of each integer argument as recorded. */
-  printf(segments: FormatSegment[], values: PrintfValue[], widths?: number[]): Buffer;
+  /** printf with C semantics (integers are 64-bit arguments read through each conversion's length). */
+  printf(segments: FormatSegment[], values: PrintfValue[]): Buffer;
   /** A compiled formatter for a printf record, or undefined when the layout needs the generic printf. */
   compilePrintf(ev: ManifestEvent): FastFormatter | undefined;
   /** strftime(3) of `date` with `format` (time()). */

@@ -12,6 +12,8 @@ export class ResolvedPart {
   constructor(
     readonly text: string,
     readonly frames?: string[],
+    /** How a stack's frames are indented in a map key (perf's frames carry their own tab). */
+    readonly keyIndent = '    ',
   ) {}
   toString(): string {
     return this.text;
@@ -58,6 +60,46 @@ export interface MapSnapshot {
   value?: ValueType;
 }
 
+/** One end of a connection: an address and port (inet, inet6), or a unix socket's path. */
+export interface Endpoint {
+  addr?: string;
+  port?: number;
+  /** unix: the path ('' when unnamed; an abstract name starts with '@'). */
+  path?: string;
+}
+
+/**
+ * The socket behind a captured connection, as the kernel saw it (stdlib/capc-ident.bpf.h),
+ * seen from the traced process: `local` is its own end, `peer` the other one.
+ */
+export interface ConnIdent {
+  /** socket: an open socket; not-socket: the fd is a file, a pipe or a terminal; no-fd: the fd was not open when capc looked. */
+  state: 'socket' | 'not-socket' | 'no-fd';
+  /** How capc learned it: the fd of a syscall capture, a socket syscall inside a TLS call, or SSL_set_fd. */
+  learned: 'fd' | 'tls-syscall' | 'SSL_set_fd';
+  /** The socket's fd in the process. */
+  fd: number;
+  /** inet, inet6, unix (another address family: its number); undefined when not a socket. */
+  family?: 'inet' | 'inet6' | 'unix' | number;
+  /** A socket: stream, dgram, seqpacket (another type: its number). Not a socket: pipe, file, char device... */
+  type?: string | number;
+  local?: Endpoint;
+  peer?: Endpoint;
+  /** The socket has a peer. */
+  connected: boolean;
+  /**
+   * inet: its local port was bound by the program, as a connection a listening socket accepted has it (and a
+   * client that bound its port first); false for a port connect() chose. Which end opened the connection.
+   */
+  portBound: boolean;
+  /** Inode of the socket (socket:[inode] in /proc/PID/fd, `ss -e`). */
+  inode: number;
+  /** cgroup v2 id of the process when capc learned it. */
+  cgroup: number;
+  /** The thread capc learned it from. */
+  tid: number;
+}
+
 /** A captured connection, as the reader knows it. */
 export interface ConnInfo {
   /** Connection id, unique in the session (a reused key gets a new one). */
@@ -69,6 +111,8 @@ export interface ConnInfo {
   /** The probe that first saw it. */
   probe: string;
   family: string;
+  /** Its socket, once the kernel has learned it (it may come after the first bytes); undefined: not known. */
+  ident?: ConnIdent;
 }
 
 /** A TLS stack discovery found and attached to. */
@@ -109,6 +153,11 @@ export type CapEvent =
   /** A while loop that reached its iteration limit (`where` is file:line), since the last report. */
   | { kind: 'loop-limit'; where: string; count: number; limit: number }
   /**
+   * Calls whose predicate on the connection's identity passed only because the identity was not known yet, at
+   * exit (W0910), for programs that do not capture: a capturing program's capture summary carries the count.
+   */
+  | { kind: 'identity-unknown'; count: number }
+  /**
    * What an exporter (pcapng, metrics, otlp) could not export since the last report: `count` more
    * `unit` (packets, records, scrapes), `bytes` of payload in them when known, the last `reason`.
    */
@@ -125,8 +174,20 @@ export type CapEvent =
   | { kind: 'join'; text: Buffer }
   /** print(value): its text, and its JSON (a number or a string). */
   | { kind: 'value'; text: Buffer; json: string }
-  /** Captured bytes, in stream order, for one direction of a connection. */
-  | { kind: 'capture'; conn: ConnInfo; dir: 0 | 1; offset: number; data: Buffer; ts: bigint; tid: number; site: number }
+  /** Captured bytes, in stream order, for one direction of a connection. `ts`/`tsLast`: kernel times of the first and last fragment. */
+  | {
+      kind: 'capture';
+      conn: ConnInfo;
+      dir: 0 | 1;
+      offset: number;
+      data: Buffer;
+      ts: bigint;
+      tsLast: bigint;
+      tid: number;
+      site: number;
+    }
+  /** The kernel learned a connection's socket (conn.ident is set from now on). */
+  | { kind: 'capture-conn'; conn: ConnInfo }
   /** Bytes of a stream that never arrived (the kernel counted them as dropped). */
   | { kind: 'capture-loss'; conn: ConnInfo; dir: 0 | 1; offset: number; bytes: number }
   /** A connection closed (or was still open when capc stopped). */
@@ -151,6 +212,8 @@ export type CapEvent =
       notDecoded: number;
       /** Bytes of connections (or parts of them) no decoder read. */
       skippedBytes: number;
+      /** Exchanges seen from both ends of one conversation, shown once from the client's side (not in `exchanges`). */
+      paired: number;
     }
   /** TLS stacks discovery attached to (`uprobe:tls:`, --tls): at start, then new ones as they appear (late). */
   | { kind: 'tls-stacks'; stacks: TlsStackInfo[]; late: boolean }
@@ -169,6 +232,8 @@ export type CapEvent =
       droppedRecords: number;
       refusedConnections: number;
       unpairedReturns: number;
+      /** Calls whose predicate on the connection's identity passed because the identity was not known yet. */
+      identityUnknown: number;
       /** What the program captures from, for the "no connection" warning (probe names). */
       probed?: string[];
     };

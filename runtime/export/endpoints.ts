@@ -1,10 +1,14 @@
 // runtime/export/endpoints.ts — the two ends of a captured connection as the
 // exporters show them (pcapng's synthetic IP/TCP headers, OTLP attributes).
-// This is the one place that reads connection identity off ConnInfo: when
-// the kernel told capc the addresses and ports (the identity work fills
-// ConnInfo), they are used as they are; until then, and for connections
-// whose identity is unknown (a memory-BIO SSL, a unix socket), each
-// connection gets documented, deterministic placeholders:
+// This is the one place exporters read connection identity off ConnInfo:
+// when the kernel told capc the socket's addresses and ports (an inet or
+// inet6 socket), they are used as they are. Which end opened the connection
+// (the synthetic SYN comes from it) the kernel says too: a port connect()
+// chose is the client's, one the program bound (a listening socket's, which
+// the connections it accepts inherit) the server's (ConnIdent.portBound).
+// Connections whose identity is unknown (a memory-BIO SSL, Go's crypto/tls, a
+// unix socket, an fd that is not a socket, or bytes captured before the
+// identity came) get documented, deterministic placeholders:
 //   local (the traced process): 127.P.P.P, the low 24 bits of its pid,
 //     port 10000 + conn id (mod 55536)
 //   peer: 127.255.255.254, port 65534
@@ -33,18 +37,6 @@ export interface Endpoints {
 }
 
 const PLACEHOLDER_PEER: Endpoint = { addr: Buffer.from([127, 255, 255, 254]), port: 65534 };
-
-/**
- * What the identity work is expected to put on ConnInfo (read structurally,
- * so this module compiles before and after it lands). Addresses as text
- * (`127.0.0.1`, `::1`), ports as numbers.
- */
-interface IdentityFields {
-  local?: { addr?: string | null; port?: number | null } | null;
-  peer?: { addr?: string | null; port?: number | null } | null;
-  /** 'client' when the traced process connected, 'server' when it accepted. */
-  role?: 'client' | 'server' | null;
-}
 
 function parseAddr(text: string | null | undefined): Buffer | undefined {
   if (!text) return undefined;
@@ -78,26 +70,27 @@ function placeholderEndpoints(conn: ConnInfo): Endpoints {
 }
 
 export function connEndpoints(conn: ConnInfo): Endpoints {
-  const id = conn as ConnInfo & IdentityFields;
-  const la = parseAddr(id.local?.addr);
-  const pa = parseAddr(id.peer?.addr);
-  const lp = id.local?.port;
-  const pp = id.peer?.port;
-  if (la && pa && la.length === pa.length && typeof lp === 'number' && typeof pp === 'number') {
-    return {
-      local: { addr: la, port: lp },
-      peer: { addr: pa, port: pp },
-      real: true,
-      localIsClient: id.role !== 'server',
-    };
+  const i = conn.ident;
+  if (i?.state === 'socket' && (i.family === 'inet' || i.family === 'inet6') && i.local && i.peer) {
+    const la = parseAddr(i.local.addr);
+    const pa = parseAddr(i.peer.addr);
+    const lp = i.local.port;
+    const pp = i.peer.port;
+    if (la && pa && la.length === pa.length && typeof lp === 'number' && typeof pp === 'number')
+      return {
+        local: { addr: la, port: lp },
+        peer: { addr: pa, port: pp },
+        real: true,
+        localIsClient: !i.portBound,
+      };
   }
   return placeholderEndpoints(conn);
 }
 
 /** Changes when what connEndpoints() would return changes (identity learned later): for caches. */
 export function identityKey(conn: ConnInfo): string {
-  const id = conn as ConnInfo & IdentityFields;
-  return `${id.local?.addr ?? ''}|${id.local?.port ?? ''}|${id.peer?.addr ?? ''}|${id.peer?.port ?? ''}|${id.role ?? ''}`;
+  const i = conn.ident;
+  return i ? `${i.local?.addr ?? ''}|${i.local?.port ?? ''}|${i.peer?.addr ?? ''}|${i.peer?.port ?? ''}` : '';
 }
 
 /** An address as text (for comments and attributes). */

@@ -1,6 +1,7 @@
 // runtime/export/metrics.ts — `--metrics ADDR`: a Prometheus endpoint
 // (GET /metrics) serving every map live, read from the kernel when scraped,
-// and capc's own health (metric-families.ts says what is served).
+// capc's own health (metric-families.ts says what is served), and decoded
+// exchanges by protocol, server and outcome (exchange-metrics.ts).
 // prom-client formats the text: Prometheus 0.0.4 by default, OpenMetrics 1.0
 // when the scraper asks for it (Prometheus does). Scrapes never hold up
 // capture for long: maps are read at most every 20x the time the last
@@ -13,6 +14,7 @@ import client from 'prom-client';
 import { CapcError } from '../errors.js';
 import type { CapEvent } from '../events/model.js';
 import type { LiveSource } from './live-source.js';
+import { ExchangeMetrics } from './exchange-metrics.js';
 import { healthFamilies, mapFamilies, type Family } from './metric-families.js';
 import type { ExportLoss, ExportSink } from './sink.js';
 
@@ -35,6 +37,7 @@ export class MetricsServer implements ExportSink {
   private live: LiveSource | undefined;
   private readonly events = new Map<string, number>();
   private readonly captureBytes: [number, number] = [0, 0];
+  private readonly exchanges = new ExchangeMetrics();
   private readonly sockets = new Set<Socket>();
   private lost = 0;
   private reason: string | undefined;
@@ -98,6 +101,7 @@ export class MetricsServer implements ExportSink {
   event(e: CapEvent): void {
     this.events.set(e.kind, (this.events.get(e.kind) ?? 0) + 1);
     if (e.kind === 'capture') this.captureBytes[e.dir] += e.data.length;
+    else if (e.kind === 'exchange') this.exchanges.add(e.x);
   }
 
   /** Every family, read now. */
@@ -116,6 +120,7 @@ export class MetricsServer implements ExportSink {
         mapReadSeconds: readMs / 1000,
         startedAt: live.startedAt,
       }),
+      ...this.exchanges.families(),
     ];
   }
 

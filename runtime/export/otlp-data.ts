@@ -16,6 +16,7 @@ import {
   type MetricData,
 } from '@opentelemetry/sdk-metrics';
 import type { CapEvent, ConnInfo, MapSnapshot } from '../events/model.js';
+import type { Endpoint as ExchangeEnd, Exchange } from '../events/exchange.js';
 import { DIR_NAME } from '../format/payload.js';
 import { addrText, connEndpoints, identityKey } from './endpoints.js';
 import { bucketBounds, labelValue, mapMetricName } from './metric-families.js';
@@ -117,6 +118,8 @@ export function eventLogRecord(e: CapEvent, wall: (mono: bigint) => bigint): Log
           'capc.ingress_lost': e.lost[1],
         },
       };
+    case 'exchange':
+      return exchangeLogRecord(e.x, wall);
     case 'lost':
       return {
         ...warn,
@@ -154,7 +157,7 @@ export function eventLogRecord(e: CapEvent, wall: (mono: bigint) => bigint): Log
     case 'stopping':
       return undefined;
     default: {
-      // Events added later (the decoders' `exchange`): every field as an attribute.
+      // Events added later: every field as an attribute.
       const x = e as { kind: string };
       const attributes: LogAttributes = { 'capc.event': x.kind };
       flatten('', { ...x, kind: undefined }, attributes);
@@ -251,4 +254,77 @@ export function mapMetrics(maps: MapSnapshot[], start: HrTime, end: HrTime): Met
     }
   }
   return out;
+}
+
+/** OpenTelemetry's names for the database systems capc decodes (db.system.name). */
+const DB_SYSTEM: Record<string, string> = { postgres: 'postgresql', mysql: 'mysql', redis: 'redis' };
+
+/**
+ * A decoded exchange as a log record, with OpenTelemetry's semantic
+ * conventions where they have a name: `client.*` and `server.*` (the
+ * connection's two ends), `network.peer.*` and `network.local.*` (seen from
+ * the traced process), `process.*` (the traced process), `db.*` or `http.*`;
+ * the rest under `capc.*`. Addresses are left out while the connection's
+ * identity is unknown; the body is the statement.
+ */
+export function exchangeLogRecord(x: Exchange, wall: (mono: bigint) => bigint): LogRecord {
+  const a: LogAttributes = {
+    'capc.event': 'exchange',
+    'capc.protocol': x.protocol,
+    'capc.conn.id': x.conn,
+    'capc.side': x.side,
+  };
+  const end = (prefix: string, e: ExchangeEnd) => {
+    if (e.addr === null) return;
+    a[`${prefix}.address`] = e.addr;
+    if (e.port !== null) a[`${prefix}.port`] = e.port;
+  };
+  end('client', x.client);
+  end('server', x.server);
+  const [mine, theirs] = x.side === 'client' ? [x.client, x.server] : [x.server, x.client];
+  end('network.local', mine);
+  end('network.peer', theirs);
+  if (x.client.addr !== null) a['network.transport'] = x.client.port !== null ? 'tcp' : 'unix';
+  if (mine.pid !== null) a['process.pid'] = mine.pid;
+  if (mine.comm !== null) a['process.command'] = mine.comm;
+  // The other end's process, when capc captured that end too.
+  if (theirs.pid !== null) a[`capc.${x.side === 'client' ? 'server' : 'client'}.pid`] = theirs.pid;
+  if (theirs.comm !== null) a[`capc.${x.side === 'client' ? 'server' : 'client'}.command`] = theirs.comm;
+  const db = DB_SYSTEM[x.protocol];
+  if (db) {
+    a['db.system.name'] = db;
+    if (x.database !== null) a['db.namespace'] = x.database;
+    if (x.statement !== null) a['db.query.text'] = x.statement;
+    a['db.operation.name'] = x.command;
+  } else if (x.protocol === 'http') {
+    a['http.request.method'] = x.command;
+    const code = /^(\d{3})\b/.exec(x.status ?? x.error ?? '');
+    if (code) a['http.response.status_code'] = Number(code[1]);
+  }
+  if (x.user !== null) a['capc.user'] = x.user;
+  if (x.error !== null) a['error.type'] = x.error;
+  const rest: Record<string, unknown> = {
+    fingerprint: x.fingerprint,
+    rows: x.rows,
+    columns: x.columns,
+    status: x.status,
+    error: x.error,
+    not_decoded: x.notDecoded,
+    latency_ns: x.latencyNs,
+    bytes_in: x.bytesIn,
+    bytes_out: x.bytesOut,
+    statement_truncated: x.statementTruncated || undefined,
+    notes: x.notes?.length ? x.notes : undefined,
+    details: x.details,
+  };
+  flatten('capc', rest, a);
+  const at = x.start ?? x.end;
+  return {
+    ...(x.notDecoded !== null
+      ? { severityNumber: SeverityNumber.WARN, severityText: 'WARN' }
+      : { severityNumber: SeverityNumber.INFO, severityText: 'INFO' }),
+    ...(at !== null ? { timestamp: hrTime(wall(at)) } : {}),
+    body: x.statement ?? `(${x.command})`,
+    attributes: a,
+  };
 }

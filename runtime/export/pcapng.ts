@@ -5,7 +5,11 @@
 // numbers are the stream offsets, so a capture-loss leaves a sequence gap
 // and Wireshark reports "previous segment not captured"), and a FIN exchange
 // when it ends (a comment says whether it really closed). Every data packet
-// carries a comment with the pid, tid, comm and capc's connection id.
+// carries a comment with the pid, tid, comm and capc's connection id. The
+// addresses and ports are the connection's own when the kernel learned its
+// socket before its first bytes (endpoints.ts); otherwise placeholders, and
+// the first packet says so (and the next one after the identity arrives
+// gives the real ends: a conversation keeps the addresses it began with).
 // Blocks are gathered per drain and written with one write(2); a write that
 // fails (a full disk) is cut back to the last whole block, so the file stays
 // readable, and what it held is counted as lost (W0906) while capture goes
@@ -45,6 +49,8 @@ interface Conversation {
   ipId: number;
   /** Data-packet comments by thread and direction, built once (most packets reuse one). */
   notes: Map<number, Buffer>;
+  /** The real ends, learned after the conversation began with placeholders: said in the next packet's comment. */
+  lateIdentity?: string;
 }
 
 export interface PcapngOptions {
@@ -90,6 +96,13 @@ export class PcapngWriter implements ExportSink {
       case 'capture':
         this.data(e.conn, e.dir, e.offset, e.data, e.ts, e.tid);
         return;
+      case 'capture-conn': {
+        const c = this.convs.get(e.conn.id);
+        const ep = connEndpoints(e.conn);
+        if (c && !c.ep.real && ep.real)
+          c.lateIdentity = `its socket, learned after its first bytes: ${addrText(ep.local.addr)}:${ep.local.port} -> ${addrText(ep.peer.addr)}:${ep.peer.port} (this conversation keeps its placeholders)`;
+        return;
+      }
       case 'capture-loss': {
         const c = this.conv(e.conn, undefined);
         c.next[e.dir] = Math.max(c.next[e.dir], e.offset + e.bytes);
@@ -173,11 +186,15 @@ export class PcapngWriter implements ExportSink {
     const other = (1 - dir) as 0 | 1;
     const key = tid * 2 + dir;
     let note = c.notes.get(key);
-    if (!note || c.lostNote[dir]) {
+    if (!note || c.lostNote[dir] || c.lateIdentity) {
       const text = `pid ${conn.pid} tid ${tid} comm ${conn.comm} conn ${conn.id} ${dir === 0 ? 'egress' : 'ingress'}`;
-      if (c.lostNote[dir])
-        note = Buffer.from(`${text}; ${c.lostNote[dir]} bytes lost before this segment (counted by the kernel)`);
-      else {
+      if (c.lostNote[dir] || c.lateIdentity) {
+        const lost = c.lostNote[dir]
+          ? `; ${c.lostNote[dir]} bytes lost before this segment (counted by the kernel)`
+          : '';
+        note = Buffer.from(`${text}${lost}${c.lateIdentity ? `; ${c.lateIdentity}` : ''}`);
+        c.lateIdentity = undefined;
+      } else {
         note = Buffer.from(text);
         if (c.notes.size < 64) c.notes.set(key, note);
       }

@@ -109,6 +109,14 @@ function bind() {
     map_set_initial_value: lib.func('int bpf_map__set_initial_value(bpf_map *map, const void *data, size_t size)'),
     map_set_max_entries: lib.func('int bpf_map__set_max_entries(bpf_map *map, uint32 max_entries)'),
     get_error: lib.func('long libbpf_get_error(const void *ptr)'),
+    version_string: lib.func('const char *libbpf_version_string()'),
+    // libbpf: feature probes (capc --info): 1 supported, 0 not, < 0 could not tell
+    probe_prog_type: lib.func('int libbpf_probe_bpf_prog_type(int prog_type, const void *opts)'),
+    probe_map_type: lib.func('int libbpf_probe_bpf_map_type(int map_type, const void *opts)'),
+    probe_helper: lib.func('int libbpf_probe_bpf_helper(int prog_type, int helper_id, const void *opts)'),
+    // per-program verifier log (capc -v: statistics of every program loaded)
+    program_set_log_level: lib.func('int bpf_program__set_log_level(bpf_program *prog, uint32 log_level)'),
+    program_set_log_buf: lib.func('int bpf_program__set_log_buf(bpf_program *prog, void *log_buf, size_t log_size)'),
     num_possible_cpus: lib.func('int libbpf_num_possible_cpus()'),
     // libbpf: attach
     attach_tracepoint: lib.func(

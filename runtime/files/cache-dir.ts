@@ -180,7 +180,7 @@ function readCacheFileStat(file: string): boolean {
  * Writes a cache file atomically: a new file (O_EXCL, never through a link,
  * 0600) renamed over the old one, so concurrent capc runs never see half a file.
  */
-export function writeCacheFile(file: string, data: string | Buffer): void {
+export function writeCacheFile(file: string, data: string | Buffer, opts: { ifAbsent?: boolean } = {}): void {
   const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   const fd = fs.openSync(
     tmp,
@@ -192,7 +192,16 @@ export function writeCacheFile(file: string, data: string | Buffer): void {
   } finally {
     fs.closeSync(fd);
   }
-  fs.renameSync(tmp, file);
+  if (!opts.ifAbsent) return fs.renameSync(tmp, file);
+  // Another capc may have written the same file meanwhile, and may be compiling against it (a
+  // precompiled header records its inputs' times): theirs stays, never replaced under them.
+  try {
+    fs.linkSync(tmp, file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
 }
 
 /** Sealed cache files start with this, then the SHA-256 of their name and of what follows. */

@@ -102,8 +102,8 @@ export class OutputDir {
       throw unsafe(shown, errnoText(e, this.at(name)), 'remove it, or name a new directory (capc creates it 0700)');
     }
     try {
-      claimFile(fd, shown);
-      if (!opts.append) fs.ftruncateSync(fd, 0);
+      const device = claimFile(fd, shown);
+      if (!opts.append && !device) fs.ftruncateSync(fd, 0);
     } catch (e) {
       fs.closeSync(fd);
       throw e;
@@ -152,15 +152,22 @@ export class OutputDir {
   }
 }
 
-/** The file just opened must be a regular file of ours with one link; made 0600. */
-function claimFile(fd: number, shown: string): void {
+/**
+ * The file just opened must be a regular file of ours with one link; made
+ * 0600. A character device of root's (or ours), such as /dev/null, is
+ * written as it is: it holds nothing, and no other user controls it.
+ * Returns whether it is such a device (not truncated, not chmodded).
+ */
+function claimFile(fd: number, shown: string): boolean {
   const st = fs.fstatSync(fd);
+  if (st.isCharacterDevice() && trustedOwner(st.uid)) return true;
   if (!st.isFile()) throw unsafe(shown, 'it is not a regular file', 'name a regular file, or a new one');
   if (!trustedOwner(st.uid))
     throw unsafe(shown, `it belongs to ${describeOwner(st.uid)}`, 'remove it first, or name a new file');
   if (st.nlink > 1)
     throw unsafe(shown, `it has ${st.nlink} hard links (one may be another user's file)`, 'remove it first');
   fs.fchmodSync(fd, 0o600);
+  return false;
 }
 
 /**
@@ -191,8 +198,8 @@ export function createPrivateFile(file: string, opts: { append?: boolean } = {})
       throw unsafe(file, errnoText(e, at), 'remove it, or name a new file in a directory only root can write');
     }
     try {
-      claimFile(fd, file);
-      if (!opts.append) fs.ftruncateSync(fd, 0);
+      const device = claimFile(fd, file);
+      if (!opts.append && !device) fs.ftruncateSync(fd, 0);
     } catch (e) {
       fs.closeSync(fd);
       throw e;

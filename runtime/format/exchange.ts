@@ -4,15 +4,17 @@
 // of `{"type": "exchange"}` lines (every field, null when unknown). The line
 // is ASCII (latency in `us`), so logs grep alike everywhere.
 import type { Endpoint, Exchange } from '../protocols/exchange.js';
+import { escapeText } from './payload.js';
 
 /** Statement characters shown on a text line (the JSON has it whole). */
 const TEXT_STATEMENT = 400;
 
+/** `psql[812] 127.0.0.1:41712`, `[::1]:5432`, a unix socket's path; `?` when nothing is known. */
 function endpoint(e: Endpoint): string {
   const parts: string[] = [];
-  if (e.comm !== null) parts.push(`${e.comm}[${e.pid}]`);
+  if (e.comm !== null) parts.push(`${escapeText(e.comm)}[${e.pid}]`);
   if (e.addr !== null)
-    parts.push(e.port !== null ? `${e.addr.includes(':') ? `[${e.addr}]` : e.addr}:${e.port}` : e.addr);
+    parts.push(e.port !== null ? `${e.addr.includes(':') ? `[${e.addr}]` : e.addr}:${e.port}` : escapeText(e.addr));
   return parts.join(' ') || '?';
 }
 
@@ -61,7 +63,7 @@ export function statementText(x: Exchange, max = TEXT_STATEMENT): string {
   return oneLine(x.statement, max) + (x.statementTruncated ? ' ...(truncated)' : '');
 }
 
-/** `<=> postgres conn 3 psql[812] -> ? capc@shop: SELECT 1 [1 row, 1 col, SELECT 1] 0.42 ms` */
+/** `<=> postgres conn 3 psql[812] 127.0.0.1:41712 -> 127.0.0.1:5432 capc@shop: SELECT 1 [1 row, 1 col, SELECT 1] 420 us` */
 export function exchangeLine(x: Exchange): string {
   return `<=> ${x.protocol} conn ${x.conn} ${whoText(x)}: ${statementText(x)} [${exchangeSummary(x)}] ${latencyText(x.latencyNs)}`;
 }

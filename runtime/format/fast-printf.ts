@@ -1,6 +1,7 @@
 // runtime/format/fast-printf.ts — a formatter compiled per printf record
 // layout, for the common case: integer and string fields printed with
-// %d %i %u %x %X %o %c %s %p (flags, width and precision included). The
+// %d %i %u %x %X %o %c %s %p (flags, width, precision and length included:
+// integers are 64-bit arguments read through the length modifier). The
 // generated function reads the fields straight from the ring's memory and
 // builds one latin1 string (one character per byte, so kernel strings pass
 // through unchanged); 64-bit integers go through Numbers when they fit in 53
@@ -106,30 +107,39 @@ export function compileFastPrintf(ev: ManifestEvent): FastFormatter | undefined 
       continue;
     }
     const signed = !!f.signed;
+    // The argument as C gets it: 64 bits, sign- or zero-extended from the field's type...
     let lo: string;
     let hi: string;
     if (f.size === 8) {
-      lo = `v.getUint32(${at}, true)`;
-      hi = `v.getUint32(${at} + 4, true)`;
+      body.push(`{ const lo64 = v.getUint32(${at}, true), hi64 = v.getUint32(${at} + 4, true);`);
     } else {
-      // Narrow fields are promoted to a 32-bit int, as C does (and formatPrintf):
-      // %d reads them as int32, %u %x %o as uint32, %p sign-extends to 64 bits.
       const get = {
         1: signed ? 'getInt8' : 'getUint8',
         2: signed ? 'getInt16' : 'getUint16',
         4: signed ? 'getInt32' : 'getUint32',
       }[f.size as 1 | 2 | 4];
-      body.push(`{ const n = v.${get}(${at}${f.size > 1 ? ', true' : ''});`);
-      lo = 'n >>> 0';
-      hi =
-        s.conv === 'd' || s.conv === 'i'
-          ? '((n | 0) < 0 ? 4294967295 : 0)'
-          : s.conv === 'p'
-            ? '(n < 0 ? 4294967295 : 0)'
-            : '0';
+      body.push(
+        `{ const n = v.${get}(${at}${f.size > 1 ? ', true' : ''}); const lo64 = n >>> 0, hi64 = n < 0 ? 4294967295 : 0;`,
+      );
     }
-    const asSigned = f.size === 8 ? signed : s.conv === 'd' || s.conv === 'i';
-    const open = f.size === 8 ? '{' : '';
+    // ...then read through the conversion's length modifier: none 32 bits, h 16, hh 8, l/ll 64.
+    const asSigned = s.conv === 'd' || s.conv === 'i';
+    const bits = s.conv === 'p' || s.conv === 'c' ? 64 : (s.bits ?? 64);
+    if (bits === 64) {
+      lo = 'lo64';
+      hi = 'hi64';
+    } else {
+      const mask = bits === 32 ? 0xffffffff : 2 ** bits - 1;
+      const sign = 2 ** (bits - 1);
+      body.push(
+        asSigned
+          ? `const lo = (lo64 & ${sign}) ? ((lo64 | ${0xffffffff - mask}) >>> 0) : (lo64 & ${mask}) >>> 0, hi = (lo64 & ${sign}) ? 4294967295 : 0;`
+          : `const lo = (lo64 & ${mask}) >>> 0, hi = 0;`,
+      );
+      lo = 'lo';
+      hi = 'hi';
+    }
+    const open = '';
     if (s.conv === 'c') {
       const w = s.width ?? 0;
       const ch = `String.fromCharCode((${lo}) & 255)`;

@@ -25,7 +25,7 @@ export function keyText(k: KeyPart): string {
 function keyPartText(k: ResolvedPart): string {
   if (!k.frames) return k.text;
   // No user stack (a kernel thread): `@[]`, as bpftrace prints it.
-  return k.frames.length ? `\n${k.frames.map((f) => `    ${f}\n`).join('')}` : '';
+  return k.frames.length ? `\n${k.frames.map((f) => `${k.keyIndent}${f}\n`).join('')}` : '';
 }
 
 function keyBytes(k: KeyPart): Buffer {

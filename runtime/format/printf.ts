@@ -27,7 +27,7 @@ function pad(body: string, flags: string, width: number | undefined, zeroOk: boo
   return ' '.repeat(width - body.length) + body;
 }
 
-/** `bits`: the argument's width after C's promotion of narrow integers to int (32 or 64). */
+/** `bits`: how much of the 64-bit argument the conversion reads (its length modifier: 8, 16, 32 or 64). */
 function intConv(conv: string, v: bigint, flags: string, precision: number | undefined, bits = 64): string {
   let digits: string;
   let prefix = '';
@@ -69,14 +69,14 @@ export function cstr(b: Buffer): Buffer {
 }
 
 /**
- * `widths`: bytes of each integer argument as recorded (a uint32 cast prints
- * with %d as C prints it: -2147483648 for 0x80000000); narrower ones are
- * promoted to int first, as in C. Without widths, values are 64-bit.
- * Built as a latin1 string (one character per byte, so kernel strings pass
- * through unchanged) and encoded once: a Buffer per piece and a concat per
- * record cost more than the formatting itself at a million records a second.
+ * Integer arguments are 64-bit (sign- or zero-extended from their type, as C
+ * passes them), read through each conversion's length modifier (`bits`: %d
+ * prints 32 bits, %ld 64, as bpftrace does). Built as a latin1 string (one
+ * character per byte, so kernel strings pass through unchanged) and encoded
+ * once: a Buffer per piece and a concat per record cost more than the
+ * formatting itself at a million records a second.
  */
-export function formatPrintf(segments: FormatSegment[], values: PrintfValue[], widths?: number[]): Buffer {
+export function formatPrintf(segments: FormatSegment[], values: PrintfValue[]): Buffer {
   let out = '';
   for (const seg of segments) {
     if ('lit' in seg) {
@@ -108,9 +108,8 @@ export function formatPrintf(segments: FormatSegment[], values: PrintfValue[], w
       out += text;
       continue;
     }
-    const bytes = widths?.[seg.arg] ?? 8;
     out += pad(
-      intConv(seg.conv, v as bigint, seg.flags, seg.precision, bytes > 4 ? 64 : 32),
+      intConv(seg.conv, v as bigint, seg.flags, seg.precision, seg.bits ?? 64),
       seg.flags,
       seg.width,
       seg.precision === undefined,

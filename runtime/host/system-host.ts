@@ -1,10 +1,11 @@
 // runtime/host/system-host.ts — the compiler's Host interface answered from
 // this machine: tracefs for tracepoints, ELF files for symbols and USDT
 // notes, ldconfig and /proc for libraries, the kernel's BTF for raw
-// tracepoint and function prototypes, /proc/kallsyms for kernel functions.
-// the DWARF of binaries built with -g for uprobe arguments and their types.
-// Results are cached for the life of the process. C definitions need clang:
-// runtime/build/build.ts answers them (BuildHost), this host refuses them.
+// tracepoint and function prototypes, /proc/kallsyms for kernel functions
+// and symbols, the DWARF of binaries built with -g for uprobe arguments and
+// their types. Results are cached for the life of the process. C definitions
+// need clang: runtime/build/build.ts answers them (BuildHost), this host
+// refuses them.
 import type {
   BtfParam,
   CDefinitions,
@@ -18,6 +19,7 @@ import type {
 import { Btf } from './btf.js';
 import { DwarfFile } from './dwarf.js';
 import { readFunctionSymbols } from '../symbols/elf.js';
+import { kernelSymbols } from '../symbols/kallsyms.js';
 import { kernelFunctions } from './kallsyms.js';
 import { resolveBinary } from './libraries.js';
 import { Tracefs } from './tracefs.js';
@@ -95,7 +97,7 @@ export class SystemHost implements Host {
   kernelConstant(name: string): string | undefined {
     return this.btf()?.kernelConstant(name);
   }
-  cDefinitions(_text: string, _names: string[]): CDefinitions {
+  cDefinitions(_text: string, _names: string[], _includeDirs: string[]): CDefinitions {
     return { ok: false, errors: [{ line: 0, col: 0, message: 'C definitions are read when a program is built' }] };
   }
   /** A binary's DWARF, or null when it has none (not built with -g) or cannot be read. */
@@ -116,6 +118,9 @@ export class SystemHost implements Host {
   }
   dwarfType(path: string, name: string): CTypeDecl | undefined {
     return this.dwarf(path)?.type(name);
+  }
+  kernelSymbolExists(name: string): boolean {
+    return kernelSymbols().has(name);
   }
 }
 

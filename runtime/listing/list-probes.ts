@@ -3,8 +3,11 @@
 // verbose, the arguments of each below it, indented by four spaces
 // (tracepoint fields from tracefs; raw tracepoint and fentry arguments from
 // BTF; uprobe parameters from the binary's DWARF; USDT argument counts from
-// the notes).
-import { PROBE_ALIASES, globToRegExp, type BtfParam } from '../../compiler/index.js';
+// the notes). With a pid (-p), uprobe and USDT patterns without a binary name
+// that process's executable, as bpftrace does: /proc/PID/root/PATH, which is
+// right in any mount namespace.
+import fs from 'node:fs';
+import { HARDWARE_EVENTS, PROBE_ALIASES, SOFTWARE_EVENTS, globToRegExp, type BtfParam } from '../../compiler/index.js';
 import { CapcError } from '../errors.js';
 import type { SystemHost } from '../host/system-host.js';
 
@@ -40,7 +43,12 @@ function splitColons(s: string): string[] {
   return out;
 }
 
-export function listProbes(host: SystemHost, pattern: string, verbose: boolean): Listed[] {
+export function listProbes(host: SystemHost, pattern: string, verbose: boolean, pid?: number): Listed[] {
+  if (pid !== undefined && !fs.existsSync(`/proc/${pid}`))
+    throw new CapcError('E0902', `no process with pid ${pid}`, ['check the pid with: ps -p PID']);
+  // -p PID alone: the process's functions and USDT probes (bpftrace -l -p).
+  if (!pattern && pid !== undefined)
+    return [...listProbes(host, 'uprobe:*', verbose, pid), ...listProbes(host, 'usdt:*', verbose, pid)];
   const { provider, rest } = splitPattern(pattern || '*');
   const re = (g: string | undefined) => globToRegExp(g || '*');
   switch (provider) {
@@ -77,8 +85,8 @@ export function listProbes(host: SystemHost, pattern: string, verbose: boolean):
     }
     case 'uprobe':
     case 'uretprobe': {
-      const [target, func = '*'] = rest;
-      const path = resolve(host, target);
+      const [target, func = '*'] = rest.length === 1 && pid !== undefined ? ['', rest[0]] : rest;
+      const path = resolve(host, target, pid);
       const syms = host.functionSymbols(path);
       if (!syms.ok) throw new CapcError('E0406', syms.error);
       const g = re(func);
@@ -92,8 +100,8 @@ export function listProbes(host: SystemHost, pattern: string, verbose: boolean):
       );
     }
     case 'usdt': {
-      const [target, a = '*', b] = rest;
-      const path = resolve(host, target);
+      const [target, a = '*', b] = rest.length <= 2 && pid !== undefined ? ['', ...rest] : rest;
+      const path = resolve(host, target, pid);
       const probes = host.usdtProbes(path);
       if (!probes.ok) throw new CapcError('E0406', probes.error);
       const [pg, ng] = b === undefined ? [re('*'), re(a)] : [re(a), re(b)];
@@ -130,6 +138,18 @@ export function listProbes(host: SystemHost, pattern: string, verbose: boolean):
           }),
       );
     }
+    case 'software':
+    case 'hardware': {
+      const g = re(rest[0]);
+      return (provider === 'software' ? SOFTWARE_EVENTS : HARDWARE_EVENTS)
+        .filter((e) => g.test(e.name) || (e.alias !== undefined && g.test(e.alias)))
+        .map((e) => ({
+          name: `${provider}:${e.name}:`,
+          details: verbose ? [`    every ${e.period} events by default`] : [],
+        }));
+    }
+    case 'watchpoint':
+      return [{ name: 'watchpoint:ADDRESS:LENGTH:MODE', details: [] }];
     case 'interval':
     case 'profile':
       return [
@@ -143,7 +163,14 @@ export function listProbes(host: SystemHost, pattern: string, verbose: boolean):
   }
 }
 
-function resolve(host: SystemHost, target: string | undefined): string {
+function resolve(host: SystemHost, target: string | undefined, pid?: number): string {
+  if ((!target || target === '*') && pid !== undefined) {
+    try {
+      return `/proc/${pid}/root${fs.readlinkSync(`/proc/${pid}/exe`)}`;
+    } catch (e) {
+      throw new CapcError('E0902', `cannot read the executable of pid ${pid}: ${(e as Error).message}`);
+    }
+  }
   if (!target) throw new CapcError('E0904', 'name the binary: capc list uprobe:BINARY:* or usdt:BINARY:*');
   const r = host.resolveBinary(target.replace(/^"|"$/g, ''));
   if (!r.ok)

@@ -4,14 +4,18 @@
 import type { CapEvent, Renderer } from '../events/model.js';
 import { exchangeJson } from '../format/exchange.js';
 import { jsonValue, mapJson } from '../format/maps.js';
+import { identityDetailJson, identityJson } from '../format/identity.js';
 import { DIR_NAME } from '../format/payload.js';
 import type { Out } from './text.js';
 
 export class JsonRenderer implements Renderer {
-  /** `payloads: false`: captured bytes go only to --write-streams files (-q); capture lines are left out here. */
+  /**
+   * `payloads: false`: captured bytes go only to --write-streams files (-q); capture lines are left out here.
+   * `quiet` (-q): no attached_probes line, as bpftrace -q -f json.
+   */
   constructor(
     private readonly out: Out,
-    private readonly opts: { payloads?: boolean } = {},
+    private readonly opts: { payloads?: boolean; quiet?: boolean } = {},
   ) {}
 
   private line(type: string, data: unknown): void {
@@ -21,7 +25,7 @@ export class JsonRenderer implements Renderer {
   event(e: CapEvent): void {
     switch (e.kind) {
       case 'attaching':
-        this.line('attached_probes', { probes: e.probes });
+        if (!this.opts.quiet) this.line('attached_probes', { probes: e.probes });
         return;
       case 'printf':
         this.line('printf', e.text.toString('utf8'));
@@ -42,6 +46,9 @@ export class JsonRenderer implements Renderer {
       case 'map-full':
         this.line('map_full', { map: e.map, failed_updates: e.count, max_entries: e.maxEntries });
         return;
+      case 'identity-unknown':
+        this.line('identity_unknown', { passes: e.count });
+        return;
       case 'loop-limit':
         this.line('loop_limit', { where: e.where, count: e.count, limit: e.limit });
         return;
@@ -57,8 +64,20 @@ export class JsonRenderer implements Renderer {
           offset: e.offset,
           len: e.data.length,
           ts: e.ts,
+          ts_last: e.tsLast,
           probe: e.conn.probe,
+          ...identityJson(e.conn),
           data_b64: e.data.toString('base64'),
+        });
+        return;
+      case 'capture-conn':
+        this.line('capture_conn', {
+          conn: e.conn.id,
+          key: `0x${e.conn.key.toString(16)}`,
+          pid: e.conn.pid,
+          comm: e.conn.comm,
+          ...identityDetailJson(e.conn),
+          tid: e.conn.ident?.tid ?? null,
         });
         return;
       case 'capture-loss':
@@ -70,6 +89,7 @@ export class JsonRenderer implements Renderer {
           key: `0x${e.conn.key.toString(16)}`,
           pid: e.conn.pid,
           comm: e.conn.comm,
+          ...identityJson(e.conn),
           closed: e.closed,
           process_exited: !!e.exited,
           egress_bytes: e.bytes[0],
@@ -100,6 +120,7 @@ export class JsonRenderer implements Renderer {
           dropped_records: e.droppedRecords,
           refused_fragments: e.refusedConnections,
           unpaired_returns: e.unpairedReturns,
+          identity_unknown_passes: e.identityUnknown,
         });
         return;
       case 'exchange':
@@ -112,6 +133,7 @@ export class JsonRenderer implements Renderer {
           exchanges: e.exchanges,
           not_decoded: e.notDecoded,
           skipped_bytes: e.skippedBytes,
+          paired: e.paired,
         });
         return;
       case 'maps':

@@ -3,12 +3,14 @@
 // hole of the right size rather than shifting what follows), grouped as
 // DIR/COMM/PID/connN-egress.bin, and DIR/streams.json, an index with one entry
 // per connection that grows by appending as connections end (a JSON array
-// once capc has exited). A connection's state is freed when it ends, so a
+// once capc has exited); each entry carries the connection's socket as the
+// kernel learned it. A connection's state is freed when it ends, so a
 // long session's memory does not grow with the connections it has seen.
 // Files are created through runtime/files/private-files.ts: 0600 in 0700
 // directories, never through a symbolic link.
 import fs from 'node:fs';
 import type { CapEvent, ConnInfo, Renderer } from '../events/model.js';
+import { identityDetailJson } from '../format/identity.js';
 import { DIR_NAME } from '../format/payload.js';
 import { OutputDir } from '../files/private-files.js';
 
@@ -164,6 +166,7 @@ export class StreamFiles implements Renderer {
       pid: conn.pid,
       comm: conn.comm,
       probe: conn.probe,
+      ...identityDetailJson(conn),
       closed,
       streams,
     };

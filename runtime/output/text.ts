@@ -5,6 +5,7 @@
 import type { CapEvent, ConnInfo, MissedTls, Renderer, TlsStackInfo } from '../events/model.js';
 import { exchangeLine } from '../format/exchange.js';
 import { mapText } from '../format/maps.js';
+import { connWhere, identityUnknownText } from '../format/identity.js';
 import { DIR_NAME, escapePayload, escapeText, hexDump, humanBytes } from '../format/payload.js';
 
 export interface Out {
@@ -14,8 +15,9 @@ export interface Out {
   writeLatin1?(bytes: string): void;
 }
 
+/** `conn 3 psql[812] 127.0.0.1:41712 -> 127.0.0.1:5432` (the script's key while the socket is not known). */
 function who(c: ConnInfo): string {
-  return `conn ${c.id} ${escapeText(c.comm)}[${c.pid}] key 0x${c.key.toString(16)}`;
+  return `conn ${c.id} ${escapeText(c.comm)}[${c.pid}] ${connWhere(c)}`;
 }
 
 const EXPORT_HINT: Record<string, string> = {
@@ -111,6 +113,9 @@ export class TextRenderer implements Renderer {
           `warning[W0902]: ${e.count} update${e.count === 1 ? '' : 's'} of ${e.map} failed: the map is full (${e.maxEntries} entries)\n  = hint: raise the limit with --max-map-keys or config = { max_map_keys = ... }\n`,
         );
         return;
+      case 'identity-unknown':
+        this.err.write(identityUnknownText(e.count));
+        return;
       case 'loop-limit':
         this.err.write(
           `warning[W0904]: the while loop at ${e.where} stopped ${e.count} time${e.count === 1 ? '' : 's'} at its limit of ${e.limit} iterations\n  = hint: raise it with config = { loop_limit = ... }\n`,
@@ -150,6 +155,7 @@ export class TextRenderer implements Renderer {
         if (e.processes.length) this.err.write(missedText(e.processes));
         return;
       case 'capture-summary': {
+        if (e.identityUnknown) this.err.write(identityUnknownText(e.identityUnknown));
         if (e.connections === 0) this.err.write(noConnectionText(e.probed ?? [], this.missed));
         const lost = e.lostBytes || e.droppedBytes || e.refusedConnections;
         const line = `capture: ${e.connections} connection${e.connections === 1 ? '' : 's'}, ${humanBytes(e.bytes[0])} out, ${humanBytes(e.bytes[1])} in, ${e.records} records`;
@@ -169,7 +175,7 @@ export class TextRenderer implements Renderer {
         const byProto = Object.entries(e.recognised)
           .map(([p, n]) => `${n} ${p}`)
           .join(', ');
-        const line = `decode: ${e.exchanges} exchange${e.exchanges === 1 ? '' : 's'} from ${byProto || 'no'} connection${Object.values(e.recognised).reduce((a, b) => a + b, 0) === 1 ? '' : 's'}${e.unrecognised ? `, ${e.unrecognised} connection${e.unrecognised === 1 ? '' : 's'} not recognised` : ''}`;
+        const line = `decode: ${e.exchanges} exchange${e.exchanges === 1 ? '' : 's'} from ${byProto || 'no'} connection${Object.values(e.recognised).reduce((a, b) => a + b, 0) === 1 ? '' : 's'}${e.unrecognised ? `, ${e.unrecognised} connection${e.unrecognised === 1 ? '' : 's'} not recognised` : ''}${e.paired ? ` (${e.paired} more seen from the server's end too, shown once)` : ''}`;
         if (!e.notDecoded) {
           if (!this.quiet) this.err.write(`${line}, all decoded\n`);
           return;

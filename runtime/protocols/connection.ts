@@ -20,17 +20,16 @@ import {
 } from './exchange.js';
 import { protocolModule, type ProtocolModule } from './registry.js';
 
-/** What capc knows about a connection today. */
+/** What capc knows about a connection: its process, and its socket's ends once the kernel has learned them. */
 export interface ConnIdentity {
   id: number;
   pid: number;
   comm: string;
-  /**
-   * IDENTITY: the socket's local and peer ends, once capture records carry
-   * them (issue 11 item 1). Undefined or null until then: exchanges say null.
-   */
-  local?: { addr: string; port: number | null } | null;
-  peer?: { addr: string; port: number | null } | null;
+  /** The socket's local and peer ends (a unix socket: its path, no port); null while not known. */
+  local: { addr: string; port: number | null } | null;
+  peer: { addr: string; port: number | null } | null;
+  /** The process at the other end, when capc captures that end of the conversation too. */
+  peerProcess?: { pid: number; comm: string } | null;
 }
 
 export interface DecodeOptions {
@@ -72,6 +71,21 @@ export class ConnectionDecoder {
 
   get recognised(): boolean {
     return this.state === 'decoding';
+  }
+
+  /** Which end the traced process is, once the protocol is recognised. */
+  get tracedSide(): Side | undefined {
+    return this.side;
+  }
+
+  /** Given up: not a protocol capc decodes. */
+  get gaveUp(): boolean {
+    return this.state === 'unknown';
+  }
+
+  /** The connection's ends or the other end's process became known (or changed): later exchanges carry them. */
+  identityChanged(): void {
+    this.ends = undefined;
   }
 
   /** Captured bytes of direction `dir` (0 egress, 1 ingress), in stream order. */
@@ -127,15 +141,25 @@ export class ConnectionDecoder {
     return (dir === 0) === (this.side === 'client') ? 'client' : 'server';
   }
 
+  /**
+   * Recognise the protocol from a turn's first bytes. Content decides when it
+   * is sure (every protocol tried strictly); otherwise the protocol the
+   * server's port suggests (or the one the user forced) is tried with weaker
+   * signs.
+   */
   private tryDetect(): void {
     const c = this.candidate!;
     const first = c.chunks.length === 1 ? c.chunks[0]!.data : Buffer.concat(c.chunks.map((x) => x.data));
     const head = first.subarray(0, DETECT_BYTES);
     const hinted = this.hinted();
-    const names = hinted ?? this.opts.protocols;
-    const relaxed = this.opts.forced || hinted !== undefined;
+    const tries: { name: ProtocolName; relaxed: boolean }[] = this.opts.forced
+      ? this.opts.protocols.map((name) => ({ name, relaxed: true }))
+      : [
+          ...this.opts.protocols.map((name) => ({ name, relaxed: false })),
+          ...(hinted ?? []).map((name) => ({ name, relaxed: true })),
+        ];
     let more = false;
-    for (const name of names) {
+    for (const { name, relaxed } of tries) {
       const m = protocolModule(name);
       const v = m.detect(head, relaxed);
       if (v === 'more') more = true;
@@ -168,22 +192,23 @@ export class ConnectionDecoder {
   }
 
   /**
-   * IDENTITY: the protocol the server's port suggests, once connections
-   * carry their ports (a server on 5432 is tried as PostgreSQL first).
+   * The protocol the server's port suggests (5432 PostgreSQL, 3306 MySQL,
+   * 6379 Redis, 80/8080 HTTP...): the peer's port when the traced process is
+   * the client, its own when it is the server. Which end it is, is not known
+   * yet: the peer's port is looked at first.
    */
   private hinted(): ProtocolName[] | undefined {
-    const port = this.conn.peer?.port ?? null;
-    const local = this.conn.local?.port ?? null;
-    for (const name of this.opts.protocols) {
-      const ports = protocolModule(name).ports;
-      if ((port !== null && ports.includes(port)) || (local !== null && ports.includes(local))) return [name];
+    for (const port of [this.conn.peer?.port ?? null, this.conn.local?.port ?? null]) {
+      if (port === null) continue;
+      const name = this.opts.protocols.find((p) => protocolModule(p).ports.includes(port));
+      if (name) return [name];
     }
     return undefined;
   }
 
   private notThisProtocol(): void {
     this.state = 'unknown';
-    // A forced protocol, or the one the server's port suggests (IDENTITY: once connections carry ports).
+    // A forced protocol, or the one the server's port suggests.
     const name = (this.hinted() ?? this.opts.protocols).join(', ');
     this.report(
       this.notDecodedDraft(
@@ -211,15 +236,16 @@ export class ConnectionDecoder {
   private endpoint(mine: boolean): Endpoint {
     const c = this.conn;
     const at = mine ? c.local : c.peer;
+    const other = mine ? undefined : c.peerProcess;
     return {
       addr: at?.addr ?? null,
       port: at?.port ?? null,
-      pid: mine ? c.pid : null,
-      comm: mine ? c.comm : null,
+      pid: mine ? c.pid : (other?.pid ?? null),
+      comm: mine ? c.comm : (other?.comm ?? null),
     };
   }
 
-  /** The two ends, made once per connection (again if the process name changes). */
+  /** The two ends, made once per connection (again if the process name or the identity changes). */
   private ends: { comm: string; client: Endpoint; server: Endpoint } | undefined;
 
   private report(d: ExchangeDraft): void {

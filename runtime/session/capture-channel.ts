@@ -101,6 +101,7 @@ export class CaptureChannel {
       droppedRecords: count('capture-drop-records') + perfLost,
       refusedConnections: count('conn-table-full'),
       unpairedReturns: count('unpaired-return'),
+      identityUnknown: count('identity-unknown'),
       probed: [...new Set(this.cap.sites.map((x) => x.probe))],
     });
   }

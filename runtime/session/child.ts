@@ -85,7 +85,7 @@ export class HeldChild {
     const argv = splitCommand(command);
     if (!argv.length) throw new CapcError('E0904', '-c needs a command');
     if (!findExecutable(argv[0]!))
-      throw new CapcError('E0903', `command not found: ${argv[0]}`, [
+      throw new CapcError('E0903', `Failed to fork child: path '${argv[0]}' does not exist or is not executable`, [
         'give a path, or a program on PATH; -c runs it directly, without a shell (use -c "sh -c \'a | b\'" for pipelines)',
       ]);
     // The shell waits for one line on fd 3, closes it, then becomes the command.

@@ -41,6 +41,11 @@ export interface RunOptions {
   source: SourceFile;
   compile: CompileOptions;
   renderer: Renderer;
+  /**
+   * The exporters (pcapng, metrics, OTLP), given once they are open: they get every event through the session,
+   * and the decoded exchanges from whoever decodes (the run command's decode stage).
+   */
+  onExporters?: (exporters: Renderer[]) => void;
   command?: string;
   pid?: number;
   durationSec?: number;
@@ -143,10 +148,16 @@ class Session {
     private readonly sinks: ExportSink[] = [],
   ) {
     this.renderer = sinks.length ? new FanOut([opts.renderer, ...sinks]) : opts.renderer;
-    this.resolver = new ValueResolver(manifest, (map, id, frames) => {
-      const fd = this.obj?.mapFd(map);
-      return fd === undefined ? undefined : readStack(fd, id, frames);
-    });
+    if (sinks.length) opts.onExporters?.(sinks);
+    this.resolver = new ValueResolver(
+      manifest,
+      (map, id, frames) => {
+        const fd = this.obj?.mapFd(map);
+        return fd === undefined ? undefined : readStack(fd, id, frames);
+      },
+      undefined,
+      FORMATTERS.strftime,
+    );
     this.decoder = new Decoder(manifest, FORMATTERS, this.resolver);
   }
 
@@ -344,6 +355,15 @@ class Session {
     );
   }
 
+  /** A program that does not capture: calls its identity predicates let through while it was unknown (W0910). */
+  private reportIdentityUnknown(): void {
+    if (this.statsFd < 0) return;
+    const n = this.manifest.counters
+      .filter((c) => c.kind === 'identity-unknown')
+      .reduce((sum, c) => sum + Number(readCounter(this.statsFd, c.index)), 0);
+    if (n) this.renderer.event({ kind: 'identity-unknown', count: n });
+  }
+
   /** Report drops and failed map updates since the last report (R11: never silent). */
   private reportCounters(): void {
     if (this.statsFd < 0) return;
@@ -423,6 +443,7 @@ class Session {
     if (this.discovery && this.manifest.capture?.discovery?.mode === 'watch')
       this.renderer.event({ kind: 'tls-missed', processes: missed });
     this.capture?.finish(this.statsFd);
+    if (!this.capture) this.reportIdentityUnknown();
     if (this.stop !== 'child') this.child?.kill();
     this.reportCounters();
     this.renderer.event({ kind: 'maps', maps: this.control!.readAll(), atExit: true });

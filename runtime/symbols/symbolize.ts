@@ -41,8 +41,13 @@ export class Symbolizer {
     if (m) this.maps.set(pid, m);
   }
 
-  /** `name+off` for addr in pid; undefined when unknown. `site`/`ip` help when the maps are gone. */
-  resolve(pid: number, addr: bigint, site?: ProbeSite, ip?: bigint): { name: string; offset: bigint } | undefined {
+  /** `name+off` (and the file it is in) for addr in pid; undefined when unknown. `site`/`ip` help when the maps are gone. */
+  resolve(
+    pid: number,
+    addr: bigint,
+    site?: ProbeSite,
+    ip?: bigint,
+  ): { name: string; offset: bigint; module: string } | undefined {
     this.see(pid);
     for (const m of this.maps.get(pid) ?? []) {
       if (addr < m.start || addr >= m.end || !m.path.startsWith('/')) continue;
@@ -50,7 +55,8 @@ export class Symbolizer {
       if (!t) return undefined;
       const fileOff = addr - m.start + m.offset;
       const seg = t.segments.find((s) => fileOff >= s.offset && fileOff < s.offset + s.filesz);
-      return this.lookup(t, seg ? fileOff - seg.offset + seg.vaddr : fileOff);
+      const r = this.lookup(t, seg ? fileOff - seg.offset + seg.vaddr : fileOff);
+      return r && { ...r, module: m.path };
     }
     if (site && ip) {
       // The probe's address = load bias + the function's address + offset (+1 on x86: after the int3).
@@ -61,7 +67,7 @@ export class Symbolizer {
         const bias = ip - d - sym.value - BigInt(site.offset);
         if (bias % 4096n !== 0n) continue;
         const r = this.lookup(t, addr - bias);
-        if (r) return r;
+        if (r) return { ...r, module: site.path };
       }
     }
     return undefined;

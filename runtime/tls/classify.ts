@@ -8,7 +8,13 @@
 // Results are cached by device, inode, size and modification time.
 import fs from 'node:fs';
 import path from 'node:path';
-import { captureFunctions, closeFunctions, FAMILIES, type FamilyName } from '../../compiler/index.js';
+import {
+  captureFunctions,
+  closeFunctions,
+  FAMILIES,
+  identityFunctions,
+  type FamilyName,
+} from '../../compiler/index.js';
 import { readAt, readSections } from '../symbols/elf.js';
 import { findFunctionSymbols } from '../symbols/elf-symbols.js';
 import { goBinaryInfo, goPclntabFunctions, goVersionNumber, isGoBinary } from '../symbols/go-binary.js';
@@ -22,7 +28,7 @@ export interface TlsStack {
   path: string;
   /** Linked into a program rather than a shared library. */
   builtIn: boolean;
-  /** Capture and close functions it has, with where they are (Go: from pclntab when the binary is stripped). */
+  /** Capture, close and identity (SSL_set_fd) functions it has, with where they are (Go: from pclntab when stripped). */
   functions: Map<string, { addr: bigint; size: number; symbol: boolean }>;
   version?: string;
 }
@@ -89,6 +95,7 @@ function classifyUncached(file: string): Classification {
     ...(['openssl', 'gnutls', 'nss'] as const).flatMap((f) => [
       ...captureFunctions(f),
       ...closeFunctions(f),
+      ...identityFunctions(f),
       ...(FAMILIES[f].flavors ?? []).map((x) => x.symbol),
     ]),
   ];
@@ -106,7 +113,7 @@ function classifyUncached(file: string): Classification {
     // NSPR's PR_Write is every NSPR program's I/O; it is TLS only where NSS's libssl3 is.
     if (family === 'nss' && !/^libnspr4\.so/.test(base)) continue;
     const functions = new Map<string, { addr: bigint; size: number; symbol: boolean }>();
-    for (const f of [...captureFunctions(family), ...closeFunctions(family)]) {
+    for (const f of [...captureFunctions(family), ...closeFunctions(family), ...identityFunctions(family)]) {
       const s = byName.get(f);
       if (s) functions.set(f, { addr: s.value, size: Number(s.size), symbol: true });
     }

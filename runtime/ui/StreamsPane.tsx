@@ -1,6 +1,7 @@
 // runtime/ui/StreamsPane.tsx — captured connections (bytes each way, loss
 // markers, state); Enter opens one to read its reassembled conversation.
 import { Box, Text } from 'ink';
+import { identityText } from '../format/identity.js';
 import { fit, shortProbe } from './format.js';
 import { LineList } from './LineList.js';
 import type { Line } from './lines.js';
@@ -21,7 +22,10 @@ export interface StreamsPaneProps {
 export function StreamsPane(p: StreamsPaneProps) {
   if (p.open) {
     const c = p.open.conn;
-    const title = `${escapeText(c.info.comm)}[${c.info.pid}] conn ${c.info.id} · ${c.state} · key 0x${c.info.key.toString(16)} · ${shortProbe(c.info.probe)}`;
+    const id = c.info.ident;
+    const where = id ? `${identityText(id)} · ` : '';
+    const fd = id && id.state === 'socket' ? ` · fd ${id.fd}` : '';
+    const title = `${escapeText(c.info.comm)}[${c.info.pid}] conn ${c.info.id} · ${where}${c.state}${fd} · key 0x${c.info.key.toString(16)} · ${shortProbe(c.info.probe)}`;
     return (
       <Box flexDirection="column" width={p.width}>
         <Text bold wrap="truncate">

@@ -4,6 +4,7 @@
 // is plain ASCII (every other byte is escaped by format/payload.ts), so a
 // line's length is its width on screen and slicing never splits a character.
 import type { ConnInfo } from '../events/model.js';
+import { identityText } from '../format/identity.js';
 import { DIR_NAME, escapePayload, escapeText, hexDump, humanBytes } from '../format/payload.js';
 import type { Entry } from './store.js';
 import type { Chunk } from './stream-book.js';
@@ -21,8 +22,9 @@ export interface LineOptions {
   maxPayloadLines: number;
 }
 
+/** `conn 3 psql[812] 127.0.0.1:41712 -> 127.0.0.1:5432` (no address while the socket is not known). */
 export function who(c: ConnInfo): string {
-  return `conn ${c.id} ${escapeText(c.comm)}[${c.pid}]`;
+  return `conn ${c.id} ${escapeText(c.comm)}[${c.pid}]${c.ident ? ` ${identityText(c.ident)}` : ''}`;
 }
 
 function expandTabs(s: string): string {
@@ -131,7 +133,8 @@ export function parseFilter(text: string): Filter | undefined {
 function connMatches(c: ConnInfo, f: Filter): boolean {
   if (f.kind === 'pid') return c.pid === f.pid;
   if (f.kind === 'comm') return c.comm.includes(f.comm);
-  return c.comm.includes(f.text) || c.pid === f.pid;
+  // Text also finds a connection by its addresses and ports (`/5432`, `/10.0.0.7`).
+  return c.comm.includes(f.text) || c.pid === f.pid || (!!c.ident && identityText(c.ident).includes(f.text));
 }
 
 /** Does an entry pass the filter? printf output has no pid or comm of its own: text only. */

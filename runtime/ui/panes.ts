@@ -3,6 +3,7 @@
 // filter and scroll, maps as tables sorted by value with bars, the streams
 // list, and the probes table. Pure functions: the components only draw them.
 import type { MapSnapshot, TlsStackInfo } from '../events/model.js';
+import { peerText } from '../format/identity.js';
 import { keyText, mapText } from '../format/maps.js';
 import { escapeText } from '../format/payload.js';
 import { bytes, fit, nanos, si } from './format.js';
@@ -115,7 +116,7 @@ export function mapsLines(maps: MapSnapshot[], width: number, filter?: Filter): 
   return out;
 }
 
-export const STREAM_HEADER = '    ID  PROCESS                  OUT        IN      LOST  STATE    FUNCTION';
+export const STREAM_HEADER = '    ID  PROCESS              OUT        IN      LOST  STATE    PEER';
 
 const STATE: Record<ConnView['state'], string> = {
   open: 'open',
@@ -124,10 +125,10 @@ const STATE: Record<ConnView['state'], string> = {
   'open at exit': 'at exit',
 };
 
+/** One connection: its process, bytes each way, losses, state, and its peer (`?` while the socket is not known). */
 export function streamRow(c: ConnView, selected: boolean): Line {
   const lost = c.lost[0] + c.lost[1];
-  const fn = c.info.probe.split(':').pop() ?? '';
-  const text = `${selected ? '▸' : ' '} ${String(c.info.id).padStart(4)}  ${fit(`${escapeText(c.info.comm)}[${c.info.pid}]`, 20)} ${bytes(c.bytes[0]).padStart(9)} ${bytes(c.bytes[1]).padStart(9)} ${(lost ? bytes(lost) : '-').padStart(9)}  ${fit(STATE[c.state], 7)}  ${fn}`;
+  const text = `${selected ? '▸' : ' '} ${String(c.info.id).padStart(4)}  ${fit(`${escapeText(c.info.comm)}[${c.info.pid}]`, 16)} ${bytes(c.bytes[0]).padStart(9)} ${bytes(c.bytes[1]).padStart(9)} ${(lost ? bytes(lost) : '-').padStart(9)}  ${fit(STATE[c.state], 7)}  ${peerText(c.info)}`;
   return { text, tone: lost ? 'loss' : 'plain' };
 }
 

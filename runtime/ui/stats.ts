@@ -35,7 +35,7 @@ export interface Stats {
 }
 
 /** The capture entry probe is the one the script wrote; the others are pieces capc adds for it. */
-const ROLE_LABEL: Record<string, string> = { 'capture-return': 'return', close: 'close' };
+const ROLE_LABEL: Record<string, string> = { 'capture-return': 'return', close: 'close', identity: 'identity' };
 
 export function computeStats(store: UiStore, cpus: number, startedAt: number): Stats {
   const cur = store.snap;

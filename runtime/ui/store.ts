@@ -6,6 +6,7 @@
 // must be printed once the UI has closed: drop totals and the session's
 // closing output (END's printf, open connections, the final maps).
 import { exchangeLine } from '../format/exchange.js';
+import { identityUnknownText } from '../format/identity.js';
 import { mapText } from '../format/maps.js';
 import type { CapEvent, MapSnapshot, Renderer, TlsStackInfo } from '../events/model.js';
 import type { LiveControls, SessionSnapshot } from '../session/snapshot.js';
@@ -117,6 +118,9 @@ export class UiStore implements Renderer {
           bytes: e.bytes,
         });
         return;
+      case 'capture-conn':
+        this.streams.identify(e.conn);
+        return;
       case 'capture-end':
         this.streams.end(e.conn, e.closed, e.exited);
         this.ring.pushObject({
@@ -176,6 +180,11 @@ export class UiStore implements Renderer {
         this.stoppedAt = this.ring.seq;
         return;
       case 'capture-summary':
+        if (e.identityUnknown) this.ring.pushText('printf', Buffer.from(identityUnknownText(e.identityUnknown)));
+        return;
+      case 'identity-unknown':
+        this.ring.pushText('printf', Buffer.from(identityUnknownText(e.count)));
+        return;
       case 'decode-summary':
         return;
       case 'exchange':
@@ -280,7 +289,17 @@ function asEvent(e: Entry): CapEvent {
     case 'child':
       return { kind: 'printf', text: e.text };
     case 'capture':
-      return { kind: 'capture', conn: e.conn, dir: e.dir, offset: e.offset, data: e.data, ts: 0n, tid: 0, site: 0 };
+      return {
+        kind: 'capture',
+        conn: e.conn,
+        dir: e.dir,
+        offset: e.offset,
+        data: e.data,
+        ts: 0n,
+        tsLast: 0n,
+        tid: 0,
+        site: 0,
+      };
     case 'capture-loss':
       return { kind: 'capture-loss', conn: e.conn, dir: e.dir, offset: e.offset, bytes: e.bytes };
     case 'capture-end':

@@ -90,6 +90,11 @@ export class StreamBook {
     this.push(c, { dir, offset, lost: bytes }, 0);
   }
 
+  /** The kernel learned the connection's socket (info.ident): views redraw. */
+  identify(info: ConnInfo): void {
+    this.conn(info).version++;
+  }
+
   end(info: ConnInfo, closed: boolean, exited = false): void {
     const c = this.conn(info);
     c.state = closed ? 'closed' : exited ? 'exited' : 'open at exit';

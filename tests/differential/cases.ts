@@ -12,9 +12,11 @@
 // `expect` lines must appear in capc's output, so a case cannot pass with both
 // tools printing nothing. `note` says where capc intentionally differs and
 // `normalize` undoes exactly that difference. Maps and aggregations are in
-// cases-maps.ts, builtins and functions in cases-functions.ts; probes and
-// options here. C types are in cases-types.ts (run by differential-types.test.ts).
+// cases-maps.ts, builtins and functions in cases-functions.ts, what the
+// bpftrace drop-in added in cases-dropin.ts; probes and options here. C types
+// are in cases-types*.ts (run by differential-types*.test.ts).
 
+import { DROPIN_CASES } from './cases-dropin.js';
 import { FUNCTION_CASES } from './cases-functions.js';
 import { MAP_CASES } from './cases-maps.js';
 import { LINGER, type Case } from './case.js';
@@ -24,6 +26,7 @@ export type { Case } from './case.js';
 export const CASES: Case[] = [
   ...MAP_CASES,
   ...FUNCTION_CASES,
+  ...DROPIN_CASES,
   // ---- probes -------------------------------------------------------------
   {
     name: 'tracepoint wildcard, args, and hist of write sizes',

@@ -7,6 +7,7 @@
 // test-lane: exclusive (samples capc's RSS)
 import assert from 'node:assert/strict';
 import { execFile, execSync, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -39,9 +40,12 @@ test(`--write-streams over ${BATCHES * PER_BATCH} short TLS connections: capc's 
 events { worker_connections 256; }
 http { access_log off; keepalive_timeout 0; server { listen 127.0.0.1:${port} ssl; ssl_certificate ${cert}; ssl_certificate_key ${key}; root ${work}/www; } }\n`,
   );
-  // Programs of their own name, so the capture sees only this test's traffic (not other TLS on the machine).
-  const curlBin = path.join(work, 'memcurl');
-  const nginxBin = path.join(work, 'memnginx');
+  // Programs of their own name, so the capture sees only this test's traffic (not other TLS on the machine,
+  // nor this test run elsewhere on it at the same time).
+  const own = crypto.randomBytes(4).toString('hex');
+  const [curlComm, nginxComm] = [`memc${own}`, `memn${own}`];
+  const curlBin = path.join(work, curlComm);
+  const nginxBin = path.join(work, nginxComm);
   fs.copyFileSync(execSync('command -v curl', { encoding: 'utf8' }).trim(), curlBin);
   fs.copyFileSync(execSync('command -v nginx', { encoding: 'utf8' }).trim(), nginxBin);
   fs.chmodSync(curlBin, 0o755);
@@ -59,7 +63,7 @@ http { access_log off; keepalive_timeout 0; server { listen 127.0.0.1:${port} ss
         '--write-streams',
         streams,
         '-e',
-        'uprobe:libssl:SSL_write, uprobe:libssl:SSL_read /comm == "memcurl" || comm == "memnginx"/ accumulate(conn, 1024) -> ringbuf',
+        `uprobe:libssl:SSL_write, uprobe:libssl:SSL_read /comm == "${curlComm}" || comm == "${nginxComm}"/ accumulate(conn, 1024) -> ringbuf`,
       ],
       {
         timeoutMs: 600_000,
@@ -79,23 +83,31 @@ http { access_log off; keepalive_timeout 0; server { listen 127.0.0.1:${port} ss
     );
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), '', '-q with --write-streams prints no payload');
-    const growthMb = (Math.max(...samples.slice(1)) - samples[0]!) / 1024;
-    t.diagnostic(`RSS (MiB) after each thousand: ${samples.map((s) => (s / 1024).toFixed(1)).join(' ')}`);
+    const mb = samples.map((s) => s / 1024);
+    const growthMb = Math.max(...mb.slice(1)) - mb[0]!;
+    // MiB per thousand connections once the heap has settled (from the fourth thousand to the tenth).
+    const slope = (mb[BATCHES - 1]! - mb[3]!) / (BATCHES - 4);
+    t.diagnostic(`RSS (MiB) after each thousand: ${mb.map((s) => s.toFixed(1)).join(' ')}`);
     // Nothing is kept per connection once it has ended (heap snapshots show it), but V8 collects its old
-    // generation lazily: RSS rises ~1 MiB per thousand here until a major collection takes it back down.
-    // The leak this guards against (state and open files kept per connection) grew ~20 MiB per thousand.
-    assert.ok(growthMb < 24, `capc's RSS grew ${growthMb.toFixed(1)} MiB after the first thousand connections`);
+    // generation lazily: RSS rises ~1 MiB per thousand here until a major collection takes it back down,
+    // and may take one step of 15-20 MiB early on (with connection identity: an ident record and its
+    // decoded socket per connection, more short-lived garbage) before it levels off. The leak this guards
+    // against (state and open files kept per connection) grew ~20 MiB per thousand, steadily.
+    assert.ok(
+      growthMb < 48 && slope < 3,
+      `capc's RSS grew ${growthMb.toFixed(1)} MiB after the first thousand connections, ${slope.toFixed(1)} MiB per thousand at the end`,
+    );
 
     const index = JSON.parse(fs.readFileSync(path.join(streams, 'streams.json'), 'utf8')) as {
       comm: string;
       closed: boolean;
       streams: { file: string; bytes: number }[];
     }[];
-    const curl = index.filter((c) => c.comm === 'memcurl');
+    const curl = index.filter((c) => c.comm === curlComm);
     assert.equal(curl.length, BATCHES * PER_BATCH, 'every client connection is in the index');
     assert.ok(curl.every((c) => c.closed && c.streams.length === 2));
     // The directory stays usable: one entry per program name at the top.
-    assert.deepEqual(fs.readdirSync(streams).sort(), ['memcurl', 'memnginx', 'streams.json']);
+    assert.deepEqual(fs.readdirSync(streams).sort(), [curlComm, nginxComm, 'streams.json']);
     const first = curl[0]!.streams.find((s) => s.file.endsWith('ingress.bin'))!;
     assert.match(fs.readFileSync(path.join(streams, first.file), 'latin1'), /^HTTP\/1\.1 200 OK\r\n[\s\S]*short\n$/);
   } finally {

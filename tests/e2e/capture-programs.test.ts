@@ -6,6 +6,7 @@
 // test-lane: exclusive (the idle flush must arrive within 200 ms)
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,12 +19,15 @@ import {
   assertStreamsMatch,
   assertStreamsMatchByContent,
   freePort,
+  onlyPeers,
   startUntil,
   testCert,
   tlsPeer,
 } from '../support/tls.js';
 
 const tmp = (p: string) => fs.mkdtempSync(path.join(os.tmpdir(), p));
+/** A predicate keeping the connections whose server listens on `port` (either end), by their identity. */
+const ownPort = (port: number) => `/fd >= 0 && (lport == ${port} || rport == ${port})/`;
 
 test('Python ssl (SSL_write_ex / SSL_read_ex): byte-exact', async (t) => {
   if (!requireKernel(t) || !requireTool(t, 'python3') || !requireTool(t, 'cc')) return;
@@ -40,7 +44,8 @@ test('Python ssl (SSL_write_ex / SSL_read_ex): byte-exact', async (t) => {
       '--write-streams',
       path.join(work, 's'),
       '-e',
-      'uprobe:libssl:SSL_write_ex, uprobe:libssl:SSL_read_ex accumulate(conn, 1024) -> ringbuf',
+      // Only this test's connections (their server's port, by identity): other TLS on the machine stays out.
+      `uprobe:libssl:SSL_write_ex, uprobe:libssl:SSL_read_ex ${ownPort(port)} accumulate(conn, 1024) -> ringbuf`,
     ],
     {
       timeoutMs: 120000,
@@ -98,7 +103,7 @@ http { access_log off; server { listen 127.0.0.1:${port} ssl; ssl_certificate ${
         '-f',
         'json',
         '-e',
-        'uprobe:libssl:SSL_write, uprobe:libssl:SSL_read, uprobe:libssl:SSL_write_ex, uprobe:libssl:SSL_read_ex accumulate(conn, 1024) -> ringbuf',
+        `uprobe:libssl:SSL_write, uprobe:libssl:SSL_read, uprobe:libssl:SSL_write_ex, uprobe:libssl:SSL_read_ex ${ownPort(port)} accumulate(conn, 1024) -> ringbuf`,
       ],
       {
         timeoutMs: 60000,
@@ -176,7 +181,13 @@ test('idle flush: one 10-byte write on a quiet connection arrives within 200 ms'
   let wroteAt = 0;
   let seenAt = 0;
   const r = await runCapc(
-    ['run', '-f', 'json', '-e', 'uprobe:libssl:SSL_write, uprobe:libssl:SSL_read accumulate(conn, 4096) -> ringbuf'],
+    [
+      'run',
+      '-f',
+      'json',
+      '-e',
+      `uprobe:libssl:SSL_write, uprobe:libssl:SSL_read ${ownPort(port)} accumulate(conn, 4096) -> ringbuf`,
+    ],
     {
       timeoutMs: 60000,
       onStdout: (chunk) => {
@@ -248,7 +259,7 @@ test('non-blocking writers retrying after WANT_WRITE: return-time capture is exa
     let retries = 0;
     // A 16 MiB capture ring: the bursts are large, and a starved reader (a busy machine) must not turn this into a loss test.
     const prog = `config = { capture_ring_size = 16M${atEntry ? '; capture_writes_at_entry = 1' : ''} }\nuprobe:libssl:SSL_write, uprobe:libssl:SSL_read accumulate(conn, 1024) -> ringbuf`;
-    const r = await runCapc(['run', '-q', '--write-streams', path.join(work, 's'), '-e', prog], {
+    const r = await runCapc(['run', '-q', '--write-streams', path.join(work, 's'), '-e', onlyPeers(prog)], {
       timeoutMs: 120000,
       onAttached: async (pid) => {
         const server = await startUntil(
@@ -289,11 +300,13 @@ test('connections of processes that exit without closing them are ended while th
     src,
     '#include <string.h>\n#include <unistd.h>\nint main(int c, char **v) { write(1, v[1], strlen(v[1])); _exit(0); }\n',
   );
-  const writer = path.join(dir, 'reapwriter');
+  // A name of its own: this test may run elsewhere on the machine at the same time.
+  const name = `reap${crypto.randomBytes(4).toString('hex')}`;
+  const writer = path.join(dir, name);
   execFileSync('cc', ['-O0', '-o', writer, src]);
   const pids: number[] = [];
   const r = await runCapc(
-    ['run', '-e', 'tracepoint:syscalls:sys_enter_write /comm == "reapwriter"/ accumulate(conn, 1024) -> ringbuf'],
+    ['run', '-e', `tracepoint:syscalls:sys_enter_write /comm == "${name}"/ accumulate(conn, 1024) -> ringbuf`],
     {
       timeoutMs: 60000,
       onAttached: async (pid) => {
@@ -310,9 +323,10 @@ test('connections of processes that exit without closing them are ended while th
   );
   assert.equal(r.code, 0, r.stderr);
   for (const pid of pids) {
-    const ends = r.stdout.split('\n').filter((l) => l.startsWith('--- ') && l.includes(`reapwriter[${pid}]`));
+    const ends = r.stdout.split('\n').filter((l) => l.startsWith('--- ') && l.includes(`${name}[${pid}]`));
     assert.deepEqual(
-      ends.map((l) => l.replace(/^--- conn \d+ reapwriter\[\d+\] key 0x1 /, '')),
+      // Its stdout is the socketpair Node's spawn() gives a child: an unnamed unix socket.
+      ends.map((l) => l.replace(/^--- conn \d+ reap[0-9a-f]+\[\d+\] unix -> unix /, '')),
       ['ended: its process exited: 7 bytes out, 0 in'],
       r.stdout,
     );

@@ -119,6 +119,15 @@ wait`,
   // The NSS client also writes its output files with PR_Write: those are not TLS and not captured.
   const nssConns = readIndex(streams).filter((e) => e.comm.startsWith('nss-peer'));
   assert.equal(nssConns.length, 2, `NSS connections: ${nssConns.map((e) => e.key).join(' ')}`);
+  // Identity: NSS learns its socket from the syscalls inside PR_Write/PR_Read; Go's is not learned (a
+  // goroutine may change threads inside a call) and stays unknown, never guessed.
+  for (const e of nssConns) assert.deepEqual([e.peer?.port, e.learned], [p1, 'tls-syscall'], JSON.stringify(e));
+  // The OpenSSL server calls SSL_set_fd: discovery attached capc's learner there too.
+  const cServer = readIndex(streams).filter((e) => e.comm === path.basename(tlsPeer()).slice(0, 15));
+  assert.equal(cServer.length, 2);
+  for (const e of cServer) assert.deepEqual([e.local?.port, e.learned], [p1, 'SSL_set_fd'], JSON.stringify(e));
+  const goConns = readIndex(streams).filter((e) => e.comm.startsWith('go-tls-peer'));
+  assert.ok(goConns.length === 4 && goConns.every((e) => e.identity === 'unknown'), JSON.stringify(goConns));
 });
 
 test('GnuTLS and BoringSSL: gnutls-cli and bssl client against gnutls-serv --echo, all three byte-exact', async (t) => {
@@ -163,6 +172,11 @@ kill $S`,
   assert.ok(bssl, 'the BoringSSL client (libssl.so.0, found in its maps) is captured');
   assert.ok(streamBytes(streams, bssl, 'ingress').equals(b));
   assert.ok(find('gnutls-serv', b), 'gnutls-serv echoed what bssl sent');
+  // Identity: GnuTLS (client and server) from the syscalls inside its record calls, BoringSSL from SSL_set_fd
+  // (discovery attaches it where it attaches the capture) or those syscalls.
+  for (const e of [cli, bssl]) assert.equal(e.peer?.port, port, `${e.comm} talks to ${port}: ${JSON.stringify(e)}`);
+  for (const e of index.filter((x) => x.comm.startsWith('gnutls-serv')))
+    assert.equal(e.local?.port, port, `gnutls-serv answers on ${port}: ${JSON.stringify(e)}`);
   assert.match(r.stderr, /TLS.*BoringSSL in \/usr\/lib\/x86_64-linux-gnu\/android\/libssl\.so\.0/);
 });
 

@@ -1,12 +1,14 @@
 // tests/e2e/decode-postgres.test.ts — `capc run --decode` against a real
 // PostgreSQL over TLS (its own server, port and temp dir): psql and psycopg2
 // on the client side, the postgres backends on the server side, both traced
-// at once; every statement the test issued is found on both sides with its
-// user, database, rows, columns or error. Also -q text output (exchange lines
-// only) and the .cap form `-> decode(postgres)`.
+// at once and kept to this server's connections in the kernel (by port);
+// every statement the test issued is found once, from the client, with both
+// ends' addresses, ports and processes, its user, database, rows, columns or
+// error. Also -q text output (exchange lines only) of one end at a time, and
+// the .cap form `-> decode(postgres)`.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { decodeRun, marked, run, TLS_CAPTURE } from '../support/decode-run.js';
+import { assertClientSeen, decodeRun, marked, run, tlsCaptureOf } from '../support/decode-run.js';
 import { requireKernel } from '../support/kernel.js';
 import { runCapc } from '../support/capc.js';
 import { postgresBin, postgresMissing, startPostgres, type Postgres } from '../support/servers/postgres.js';
@@ -33,37 +35,45 @@ function ready(t: import('node:test').TestContext): Postgres | undefined {
   return pg;
 }
 
-test('psql and psycopg2 over TLS: statements, rows, columns, errors on the client and the server side', async (t) => {
+test('psql and psycopg2 over TLS: statements, rows, columns, errors, decoded once for both ends', async (t) => {
   const s = ready(t);
   if (!s) return;
   const py = systemPython(['psycopg2']);
   assert.ok(py, 'python3-psycopg2');
-  const { exchanges } = await decodeRun(['--decode', 'postgres'], async () => {
-    await run(
-      postgresBin('psql')!,
-      [
-        '-X',
-        '-q',
+  const { exchanges, summary } = await decodeRun(
+    ['--decode', 'postgres'],
+    async () => {
+      await run(
+        postgresBin('psql')!,
+        [
+          '-X',
+          '-q',
+          '-c',
+          `INSERT INTO items VALUES (1, '${tag}-a'), (2, '${tag}-b'), (3, '${tag}-c')`,
+          '-c',
+          `SELECT id, name FROM items WHERE name LIKE '${tag}%' ORDER BY id`,
+          '-c',
+          `SELECT * FROM missing_${process.pid} /* ${tag} */`,
+        ],
+        s.env(true),
+      ).catch(() => {}); // the last statement fails, as meant
+      await run(py!, [
         '-c',
-        `INSERT INTO items VALUES (1, '${tag}-a'), (2, '${tag}-b'), (3, '${tag}-c')`,
-        '-c',
-        `SELECT id, name FROM items WHERE name LIKE '${tag}%' ORDER BY id`,
-        '-c',
-        `SELECT * FROM missing_${process.pid} /* ${tag} */`,
-      ],
-      s.env(true),
-    ).catch(() => {}); // the last statement fails, as meant
-    await run(py!, [
-      '-c',
-      `import psycopg2
+        `import psycopg2
 c = psycopg2.connect(host='127.0.0.1', port=${s.port}, user='${s.user}', password='${s.password}', dbname='${s.database}', sslmode='require')
 cur = c.cursor()
 cur.execute("SELECT name FROM items WHERE id = %s AND name LIKE %s", (2, '${tag}%'))
 assert cur.fetchall() == [('${tag}-b',)]
 c.close()`,
-    ]);
-  });
-  for (const side of ['client', 'server'] as const) {
+      ]);
+    },
+    { program: tlsCaptureOf(s.port) },
+  );
+  // Both ends were captured: one exchange per statement, from the client.
+  assert.deepEqual(marked(exchanges, tag, 'server'), [], "the server's side is not shown twice");
+  assert.ok(summary!.paired >= 4, `seen from the server's end too: ${summary!.paired}`);
+  {
+    const side = 'client';
     const mine = marked(exchanges, tag, side);
     const by = (prefix: string) => {
       const x = mine.find((e) => e.statement!.startsWith(prefix));
@@ -81,32 +91,37 @@ c.close()`,
     assert.match(by('SELECT * FROM missing_').error!, /^42P01: relation "missing_\d+" does not exist/);
     const py = by('SELECT name FROM items WHERE id = 2');
     assert.equal(py.rows, 1);
-    if (side === 'client') {
-      assert.ok(['psql', 'python3'].includes(sel.client.comm!), `client comm ${sel.client.comm}`);
-      assert.equal(sel.server.pid, null);
-    } else {
-      assert.equal(sel.server.comm, 'postgres');
-      assert.equal(sel.client.pid, null);
-    }
-    // The fields the identity of connections will fill are there, null until then.
-    assert.ok('addr' in sel.client && 'port' in sel.server);
+    for (const x of mine) assertClientSeen(x, s.port, ['psql', 'python3'], 'postgres');
+    assert.equal(sel.client.comm, 'psql');
+    assert.equal(py.client.comm, 'python3');
+    assert.notEqual(sel.client.port, py.client.port, 'two connections, two client ports');
   }
   const logins = exchanges.filter((x) => x.command === 'login' && x.user === 'capc');
-  assert.ok(logins.length >= 4, `logins on both sides: ${logins.length}`);
+  assert.ok(logins.length >= 2, `logins: ${logins.length}`);
+  for (const l of logins) assertClientSeen(l, s.port, ['psql', 'python3'], 'postgres');
 });
 
-test('-q prints only the exchange lines; the .cap form -> decode(postgres) does the same', async (t) => {
+test("-q prints only the exchange lines, from the server's end or the client's; the .cap form -> decode(postgres)", async (t) => {
   const s = ready(t);
   if (!s) return;
   const marker = `${tag}-text`;
   const work = async () => {
     await run(postgresBin('psql')!, ['-X', '-q', '-c', `SELECT '${marker}' AS m`], s.env(true));
   };
-  for (const args of [
-    ['run', '-q', '--decode', 'auto', '-e', TLS_CAPTURE],
-    ['run', '-q', '-e', TLS_CAPTURE.replace('-> ringbuf', '-> ringbuf -> decode(postgres)')],
-  ]) {
-    const r = await runCapc(args, {
+  const port = String(s.port);
+  for (const [args, line] of [
+    // The server's end only: its peer is the client.
+    [
+      ['run', '-q', '--decode', 'auto', '-e', tlsCaptureOf(s.port, 'server')],
+      `^<=> postgres conn \\d+ 127\\.0\\.0\\.1:(?!${port}\\b)\\d+ -> postgres\\[\\d+\\] 127\\.0\\.0\\.1:${port} capc@shop: `,
+    ],
+    // The client's end only, decoded as the program says.
+    [
+      ['run', '-q', '-e', tlsCaptureOf(s.port, 'client').replace('-> ringbuf', '-> ringbuf -> decode(postgres)')],
+      `^<=> postgres conn \\d+ psql\\[\\d+\\] 127\\.0\\.0\\.1:(?!${port}\\b)\\d+ -> 127\\.0\\.0\\.1:${port} capc@shop: `,
+    ],
+  ] as const) {
+    const r = await runCapc([...args], {
       timeoutMs: 120000,
       onAttached: async (pid) => {
         await work();
@@ -116,12 +131,8 @@ test('-q prints only the exchange lines; the .cap form -> decode(postgres) does 
     });
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.split('\n').filter((l) => l.includes(marker));
-    assert.ok(lines.length >= 2, `client and server lines:\n${r.stdout}`);
-    for (const l of lines)
-      assert.match(
-        l,
-        new RegExp(`^<=> postgres conn \\d+ .* -> .* capc@shop: SELECT '${marker}' AS m \\[1 row, 1 col, SELECT 1\\] `),
-      );
+    assert.equal(lines.length, 1, `one end, one line:\n${r.stdout}`);
+    assert.match(lines[0]!, new RegExp(`${line}SELECT '${marker}' AS m \\[1 row, 1 col, SELECT 1\\] `));
     assert.ok(!/^(>>>|<<<)/m.test(r.stdout), 'no raw stream blocks with -q');
   }
 });

@@ -22,7 +22,7 @@ test('bin/demo runs the whole tour and exits 0', async (t) => {
   assert.equal(r.code, 0, r.out);
   assert.match(
     r.out,
-    /^>>> conn 1 curl\[\d+\] key 0x[0-9a-f]+ egress \d+ bytes at 0\nGET \/ HTTP\/1\.1\\r$/m,
+    /^>>> conn 1 curl\[\d+\] 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:\d+ egress \d+ bytes at 0\nGET \/ HTTP\/1\.1\\r$/m,
     'the TLS plaintext of the request',
   );
   assert.match(r.out, /^HTTP\/1\.0 200 ok\\r$/m, 'and of the response');

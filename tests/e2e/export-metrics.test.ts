@@ -2,12 +2,15 @@
 // served live to Debian's Prometheus server (started here with its own
 // config and data directory on a free loopback port), `promtool check
 // metrics` on what capc serves, PromQL through Prometheus's HTTP API giving
-// the values the workload made; a port in use (E0908, nothing loaded); and
+// the values the workload made; decoded exchanges counted by protocol,
+// server (its real address and port) and outcome, never by client port; a
+// port in use (E0908, nothing loaded); and
 // scrapers that hold connections without asking (refused, counted as W0906)
 // while capture goes on.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,7 +22,8 @@ import { ownCommand } from '../support/own-command.js';
 
 // dd under a name of its own: the other export tests run dd beside this one.
 const DD = ownCommand('dd', 'ddmet');
-process.on('exit', () => DD.remove());
+const CURL = ownCommand('curl', 'curlmet');
+process.on('exit', () => (DD.remove(), CURL.remove()));
 
 const PROGRAM = `tracepoint:syscalls:sys_enter_write /comm == "${DD.comm}" && args->fd == 1/ {
   @writes = count();
@@ -161,6 +165,62 @@ test('metrics: Prometheus scrapes every map live; promtool accepts the text; Pro
   assert.doesNotMatch(r.stderr, /W0906/);
   // The maps still print at exit as usual.
   assert.match(r.stdout, /@writes: 200/);
+});
+
+test('metrics: decoded exchanges by protocol, server and outcome; promtool accepts them; no client port label', async (t) => {
+  if (!requireKernel(t) || !requireTool(t, 'promtool')) return;
+  const web = http.createServer((q, res) => {
+    res.writeHead(q.url === '/missing' ? 404 : 200);
+    res.end('ok\n');
+  });
+  await new Promise<void>((r) => web.listen(0, '127.0.0.1', () => r()));
+  const port = (web.address() as net.AddressInfo).port;
+  let stderr = '';
+  let body = '';
+  try {
+    const program = `tracepoint:syscalls:sys_enter_sendto, tracepoint:syscalls:sys_enter_recvfrom /comm == "${CURL.comm}" && rport == ${port}/ accumulate(conn, 1024) -> ringbuf`;
+    const r = await runCapc(['run', '-q', '--decode', 'http', '--metrics', '127.0.0.1:0', '-e', program], {
+      timeoutMs: 120_000,
+      onStderr: (s) => (stderr = s),
+      onAttached: async (pid) => {
+        try {
+          const url = /capc: serving metrics at (\S+)/.exec(stderr)?.[1];
+          assert.ok(url, stderr);
+          // Three connections (three client ports), one server.
+          for (const p of ['/a', '/b', '/missing'])
+            await new Promise<void>((res, rej) =>
+              execFile(CURL.path, ['-s', '-o', '/dev/null', `http://127.0.0.1:${port}${p}`], (e) =>
+                e ? rej(e) : res(),
+              ),
+            );
+          for (let i = 0; i < 40 && !/capc_exchanges_total\{[^}]*outcome="error"/.test(body); i++) {
+            await sleep(250);
+            body = (await get(url)).body;
+          }
+        } finally {
+          process.kill(pid, 'SIGINT');
+        }
+      },
+    });
+    assert.equal(r.code, 0, r.stderr);
+  } finally {
+    web.close();
+  }
+  const lint = spawnSync('promtool', ['check', 'metrics'], { input: body, encoding: 'utf8' });
+  assert.equal(lint.status, 0, `promtool: ${lint.stdout}${lint.stderr}\n${body}`);
+  const server = `127.0.0.1:${port}`;
+  assert.match(body, new RegExp(`^capc_exchanges_total\\{protocol="http",server="${server}",outcome="ok"\\} 2$`, 'm'));
+  assert.match(
+    body,
+    new RegExp(`^capc_exchanges_total\\{protocol="http",server="${server}",outcome="error"\\} 1$`, 'm'),
+  );
+  assert.match(
+    body,
+    new RegExp(`^capc_exchange_duration_seconds_count\\{protocol="http",server="${server}",outcome="ok"\\} 2$`, 'm'),
+  );
+  // Every exchange series has exactly these labels: the clients' ports are nowhere.
+  for (const line of body.split('\n').filter((l) => l.startsWith('capc_exchange')))
+    assert.match(line, /^capc_exchange\w*\{protocol="http",server="[^"]+",outcome="\w+"(,le="[^"]+")?\} /, line);
 });
 
 test('metrics: a port in use is E0908 (exit 1, nothing loaded); a malformed address is E0904 (exit 2)', async (t) => {

@@ -3,11 +3,14 @@
 // definitions: printf output and captured bytes arrive as log records (the
 // payload byte for byte, with the connection's attributes), maps as metrics
 // (a counter, a histogram with capc's bucket bounds) periodically and at
-// exit; an unreachable collector costs records, counted (W0906), not the
-// capture or the exit code.
+// exit; decoded exchanges of a real HTTP conversation as log records with
+// OpenTelemetry's attribute names and the connection's real ends; an
+// unreachable collector costs records, counted (W0906), not the capture or
+// the exit code.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,7 +25,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // dd and cat under names of their own: other test files run them beside this one.
 const DD = ownCommand('dd', 'ddotlp');
 const CAT = ownCommand('cat', 'catotlp');
-process.on('exit', () => (DD.remove(), CAT.remove()));
+const CURL = ownCommand('curl', 'curlotlp');
+process.on('exit', () => (DD.remove(), CAT.remove(), CURL.remove()));
 
 const PROGRAM = `
 tracepoint:syscalls:sys_enter_write /comm == "${DD.comm}" && args->fd == 1/ {
@@ -103,6 +107,71 @@ test('otlp: printf and captured payload as log records, maps as metrics, decoded
   } finally {
     await rx.close();
     fs.rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test('otlp: decoded exchanges as log records: client.*, server.*, network.peer.*, http.*, the real ends', async (t) => {
+  if (!requireKernel(t)) return;
+  const rx = await startReceiver();
+  const web = http.createServer((q, res) => {
+    res.writeHead(q.url === '/missing' ? 404 : 200, { 'content-type': 'text/plain' });
+    res.end('capc otlp exchange\n');
+  });
+  await new Promise<void>((r) => web.listen(0, '127.0.0.1', () => r()));
+  const port = (web.address() as net.AddressInfo).port;
+  try {
+    const program = `tracepoint:syscalls:sys_enter_sendto, tracepoint:syscalls:sys_enter_recvfrom /comm == "${CURL.comm}" && rport == ${port}/ accumulate(conn, 1024) -> ringbuf`;
+    const r = await runCapc(['run', '-q', '--decode', 'http', '--otlp', rx.url, '-e', program], {
+      timeoutMs: 120_000,
+      onAttached: async (pid) => {
+        try {
+          // execFileSync would block the server in this process: curl runs beside it.
+          for (const p of ['/index.html', '/missing'])
+            await new Promise<void>((res, rej) =>
+              execFile(CURL.path, ['-s', '-o', '/dev/null', `http://127.0.0.1:${port}${p}`], (e) =>
+                e ? rej(e) : res(),
+              ),
+            );
+          await sleep(300);
+        } finally {
+          process.kill(pid, 'SIGINT');
+        }
+      },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const xs = rx.logs.filter((l) => attr(l.attributes, 'capc.event')?.stringValue === 'exchange');
+    assert.deepEqual(xs.map((l) => l.body?.stringValue).sort(), ['GET /index.html', 'GET /missing']);
+    for (const l of xs) {
+      const a = (k: string) => attr(l.attributes, k);
+      const clientPort = Number(a('client.port')?.intValue);
+      assert.deepEqual(
+        [a('server.address')?.stringValue, Number(a('server.port')?.intValue), a('client.address')?.stringValue],
+        ['127.0.0.1', port, '127.0.0.1'],
+      );
+      assert.ok(clientPort > 0 && clientPort !== port, `client port ${clientPort}`);
+      // The traced process is the client: its peer is the server.
+      assert.deepEqual(
+        [a('network.peer.address')?.stringValue, Number(a('network.peer.port')?.intValue)],
+        ['127.0.0.1', port],
+      );
+      assert.equal(Number(a('network.local.port')?.intValue), clientPort);
+      assert.equal(a('network.transport')?.stringValue, 'tcp');
+      assert.equal(a('process.command')?.stringValue, CURL.comm);
+      assert.equal(a('http.request.method')?.stringValue, 'GET');
+      assert.ok(Number(a('capc.latency_ns')?.intValue) > 0);
+    }
+    const code = (path: string) =>
+      Number(
+        attr(xs.find((l) => l.body?.stringValue === `GET ${path}`)!.attributes, 'http.response.status_code')!.intValue,
+      );
+    assert.deepEqual([code('/index.html'), code('/missing')], [200, 404]);
+    // The captured bytes carry the real ends as well.
+    const caps = rx.logs.filter((l) => attr(l.attributes, 'capc.event')?.stringValue === 'capture');
+    assert.ok(caps.length >= 2);
+    assert.ok(caps.every((l) => Number(attr(l.attributes, 'network.peer.port')?.intValue) === port));
+  } finally {
+    web.close();
+    await rx.close();
   }
 });
 

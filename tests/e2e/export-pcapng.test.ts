@@ -1,9 +1,11 @@
 // tests/e2e/export-pcapng.test.ts — `--pcapng` on the real kernel against
 // real servers started here (PostgreSQL, MariaDB, Redis, an HTTP/1.x
 // server, plain TCP on loopback): capc captures each client's socket
-// syscalls, Debian's tshark dissects every protocol in capc's file (its own
-// dissectors, decode-as on the server port), and every captured stream is in
-// the file byte for byte. Also: the file is created 0600 and never over an
+// syscalls to that server (by the connection's identity, in the kernel),
+// Debian's tshark dissects every protocol in capc's file (its own
+// dissectors, decode-as on the server port), every captured stream is in
+// the file byte for byte, and the packets carry the connections' real
+// addresses and ports (the client's SYN to the server's port). Also: the file is created 0600 and never over an
 // existing file (E0907), `-> pcapng("FILE")` in the language, and a full
 // disk (a small tmpfs mounted here) costs packets, counted (W0906), never
 // the capture or the file's readability.
@@ -26,12 +28,15 @@ const SOCKET_IO = [
   'tracepoint:syscalls:sys_enter_recvfrom',
 ].join(', ');
 
-/** Run capc capturing `comm`'s socket I/O to a pcapng while `workload` runs; returns the file and stream dir. */
-async function capture(comm: string, workload: () => void, sink = '-> ringbuf', extra: string[] = []) {
+/**
+ * Run capc capturing `comm`'s socket I/O with the server on `port` to a pcapng while `workload` runs; returns the
+ * file and stream dir.
+ */
+async function capture(comm: string, port: number, workload: () => void, sink = '-> ringbuf', extra: string[] = []) {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'capc-pcapng-'));
   const file = path.join(work, 'out.pcapng');
   const streams = path.join(work, 'streams');
-  const program = `${SOCKET_IO} /comm == "${comm}"/ accumulate(conn, 1024) ${sink.replace('FILE', file)}`;
+  const program = `${SOCKET_IO} /comm == "${comm}" && rport == ${port}/ accumulate(conn, 1024) ${sink.replace('FILE', file)}`;
   const args = ['run', '-q', '--write-streams', streams, ...(sink.includes('pcapng') ? [] : ['--pcapng', file])];
   const r = await runCapc([...args, ...extra, '-e', program], {
     timeoutMs: 120_000,
@@ -47,6 +52,16 @@ async function capture(comm: string, workload: () => void, sink = '-> ringbuf', 
   return { work, file, streams, stderr: r.stderr };
 }
 
+/** Every conversation is the client's real one: 127.0.0.1 both ways, its SYN from an ephemeral port to `port`. */
+function assertRealEnds(file: string, port: number): void {
+  const syn = 'tcp.flags.syn == 1 && tcp.flags.ack == 0';
+  const to = fieldValues(file, syn, 'tcp.dstport');
+  assert.ok(to.length >= 1 && to.every((p) => p === String(port)), `SYNs to ${to.join(', ')}`);
+  assert.ok(fieldValues(file, syn, 'tcp.srcport').every((p) => p !== String(port)));
+  assert.deepEqual([...new Set(fieldValues(file, 'tcp', 'ip.src'))], ['127.0.0.1']);
+  assert.ok(!fieldValues(file, 'frame.comment', 'frame.comment').some((c) => c.includes('placeholders')));
+}
+
 async function withServer<T>(start: () => Promise<Server>, f: (s: Server) => Promise<T>): Promise<T> {
   const s = await start();
   try {
@@ -59,7 +74,7 @@ async function withServer<T>(start: () => Promise<Server>, f: (s: Server) => Pro
 test('pcapng: HTTP/1.x from curl dissected by tshark, byte-exact, file 0600', async (t) => {
   if (!requireKernel(t) || !requireTool(t, 'tshark') || !requireTool(t, 'curl')) return;
   await withServer(startHttp, async (s) => {
-    const { file, streams } = await capture('curl', () => {
+    const { file, streams } = await capture('curl', s.port, () => {
       for (const p of ['/', '/index.html', '/missing'])
         execFileSync('curl', ['-s', '-o', '/dev/null', `http://127.0.0.1:${s.port}${p}`]);
     });
@@ -72,6 +87,7 @@ test('pcapng: HTTP/1.x from curl dissected by tshark, byte-exact, file 0600', as
     const syn = fieldValues(file, 'tcp.flags.syn == 1 && tcp.flags.ack == 0', 'tcp.stream').length;
     const fin = fieldValues(file, 'tcp.flags.fin == 1', 'tcp.stream').length;
     assert.ok(syn >= 3 && fin === 2 * syn, `${syn} SYNs, ${fin} FINs`);
+    assertRealEnds(file, s.port);
   });
 });
 
@@ -81,7 +97,7 @@ test('pcapng: PostgreSQL from psql dissected by tshark, byte-exact', async (t) =
     return;
   }
   await withServer(startPostgres, async (s) => {
-    const { file, streams } = await capture('psql', () => {
+    const { file, streams } = await capture('psql', s.port, () => {
       execFileSync(
         'psql',
         [
@@ -106,6 +122,7 @@ test('pcapng: PostgreSQL from psql dissected by tshark, byte-exact', async (t) =
     );
     assert.ok(fieldValues(file, 'pgsql.type == "Data row"', 'pgsql.val.data', d).length >= 1);
     assert.ok(assertPcapngMatchesStreams(file, streams, 'psql') > 100);
+    assertRealEnds(file, s.port);
   });
 });
 
@@ -113,7 +130,7 @@ test('pcapng: MySQL protocol from the mariadb client dissected by tshark, byte-e
   if (!requireKernel(t) || !requireTool(t, 'tshark') || !requireTool(t, 'mariadbd') || !requireTool(t, 'mariadb'))
     return;
   await withServer(startMariadb, async (s) => {
-    const { file, streams } = await capture('mariadb', () => {
+    const { file, streams } = await capture('mariadb', s.port, () => {
       execFileSync(
         'mariadb',
         [
@@ -135,6 +152,7 @@ test('pcapng: MySQL protocol from the mariadb client dissected by tshark, byte-e
     assert.ok(fieldValues(file, 'mysql.query', 'mysql.query', d).includes('select 4242 as capc_answer'));
     assert.ok(fieldValues(file, 'mysql.user', 'mysql.user', d).includes('root'));
     assert.ok(assertPcapngMatchesStreams(file, streams, 'mariadb') > 100);
+    assertRealEnds(file, s.port);
   });
 });
 
@@ -143,6 +161,7 @@ test('pcapng: Redis (RESP) from redis-cli dissected by tshark, byte-exact; -> pc
   await withServer(startRedis, async (s) => {
     const { file, streams } = await capture(
       'redis-cli',
+      s.port,
       () => {
         execFileSync('redis-cli', ['-p', String(s.port), 'set', 'capc-key', 'capc-value'], { stdio: 'ignore' });
         execFileSync('redis-cli', ['-p', String(s.port), 'get', 'capc-key'], { stdio: 'ignore' });
@@ -157,6 +176,7 @@ test('pcapng: Redis (RESP) from redis-cli dissected by tshark, byte-exact; -> pc
       .join(',');
     for (const w of ['set', 'capc-key', 'capc-value', 'get']) assert.ok(strings.includes(w), `${w} in ${strings}`);
     assert.ok(assertPcapngMatchesStreams(file, streams, 'redis-cli') > 50);
+    assertRealEnds(file, s.port);
   });
 });
 

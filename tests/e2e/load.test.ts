@@ -14,6 +14,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { runCapc } from '../support/capc.js';
 import { requireKernel, requireTool } from '../support/kernel.js';
+import { ownCommand } from '../support/own-command.js';
 import {
   assertStreamsMatch,
   assertStreamsMatchWithLoss,
@@ -24,11 +25,14 @@ import {
 } from '../support/tls.js';
 
 const SECONDS = Number(process.env.CAPC_LOAD_SECONDS ?? 30);
-// Only the test's own peers (their comm is the binary's name, cut to 15 bytes): the drop counter is
-// sink-wide, and another program's TLS traffic on the machine must not reach the sink.
+// Only the test's own peers (a copy of tls-peer under a name of its own, by comm): the drop counter
+// is sink-wide, and another program's TLS traffic on the machine (the same test run from another
+// checkout included) must not reach the sink.
+const PEER = ownCommand(tlsPeer(), 'tlsload');
+process.on('exit', () => PEER.remove());
 /** The capture, for the test's own peers only. */
 const program = () =>
-  `uprobe:libssl:SSL_write, uprobe:libssl:SSL_read /comm == "${path.basename(tlsPeer()).slice(0, 15)}"/ accumulate(conn, 1024) -> ringbuf`;
+  `uprobe:libssl:SSL_write, uprobe:libssl:SSL_read /comm == "${PEER.comm}"/ accumulate(conn, 1024) -> ringbuf`;
 
 interface Stats {
   counters: Record<string, number>;
@@ -38,7 +42,7 @@ interface Stats {
 }
 
 async function exchange(peerDir: string, nconn: number, rounds: number, seed: string): Promise<void> {
-  const peer = tlsPeer();
+  const peer = PEER.path;
   const { cert, key } = testCert();
   const port = freePort();
   fs.mkdirSync(peerDir, { recursive: true });

@@ -190,6 +190,24 @@ test('a symbolic link planted at an -o path or in a stream directory is not foll
   assert.deepEqual(fs.readdirSync(path.dirname(victim)), ['precious']);
 });
 
+test('-o /dev/null writes to the device as it is; a device node another user owns is refused', async (t) => {
+  if (!requireKernel(t)) return;
+  const before = fs.statSync('/dev/null');
+  const r = await runCapc(['run', '-o', '/dev/null', '-e', honest]);
+  assert.equal(r.code, 0, r.stderr);
+  const after = fs.statSync('/dev/null');
+  assert.equal(after.mode, before.mode, '/dev/null keeps its mode');
+  assert.ok(after.isCharacterDevice());
+  // The same device, made by another user (a node they could later read through).
+  const dir = tmp('capc-dev-');
+  const node = path.join(dir, 'null');
+  execFileSync('mknod', ['-m', '0666', node, 'c', '1', '3']);
+  fs.chownSync(node, 65534, 65534);
+  const refused = await runCapc(['run', '-o', node, '-e', honest]);
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, /error\[E0907\]: cannot write .*null: it is not a regular file/);
+});
+
 test('under umask 000, stream files, -o output and capc build output are 0600 in 0700 directories', async (t) => {
   if (!requireKernel(t)) return;
   const work = tmp('capc-umask-');

@@ -173,7 +173,8 @@ test('printf widths, flags and conversions match C', async (t) => {
   assert.equal(r.code, 0, r.stderr);
   assert.equal(
     r.stdout.split('\n')[0],
-    '[ab    ][    cd][000042][7   ][ff][FF][0xff][10][A][18446744073709551615][+5][%][xy]',
+    // %u of -1 reads 32 bits of the 64-bit argument, as C and bpftrace 0.17 do (%lu prints all 64).
+    '[ab    ][    cd][000042][7   ][ff][FF][0xff][10][A][4294967295][+5][%][xy]',
   );
 });
 

@@ -213,9 +213,9 @@ export function arithProgram(seed: number, count: number): { text: string; expec
   const expected: string[] = [];
   for (let i = 0; i < count; i++) {
     const e = g.expr();
-    // (int64): printf prints a value at its recorded width (a (uint32) result with
-    // %d prints as int32, as in C); the oracle compares all 64 bits.
-    lines.push(`  printf("%d\\n", (int64)(${e.text}));`);
+    // %ld with (int64): every printf argument is 64-bit and %d reads 32 bits of
+    // it, as in C and bpftrace; the oracle compares all 64 bits.
+    lines.push(`  printf("%ld\\n", (int64)(${e.text}));`);
     expected.push(s(e.value.v).toString());
   }
   // Empty the map so nothing but the expressions is printed at exit.

@@ -123,7 +123,7 @@ test(`integer semantics in the kernel: ${KNOWN.length} known cases and ${ARITH_P
   if (!requireKernel(t)) return;
   const programs = [
     {
-      text: `BEGIN { @v[0] = 7; @v[1] = 0; @v[2] = -7; @v[3] = 200;\n${KNOWN.map(([e]) => `  printf("%d\\n", ${e});`).join('\n')}\n  delete(@v[0]); delete(@v[1]); delete(@v[2]); delete(@v[3]); exit(); }\n`,
+      text: `BEGIN { @v[0] = 7; @v[1] = 0; @v[2] = -7; @v[3] = 200;\n${KNOWN.map(([e]) => `  printf("%ld\\n", ${e});`).join('\n')}\n  delete(@v[0]); delete(@v[1]); delete(@v[2]); delete(@v[3]); exit(); }\n`,
       expected: KNOWN.map(([, v]) => v.toString()),
       origin: 'known cases',
     },

@@ -44,7 +44,7 @@ interface ProbeKind {
   ptrs: string[];
 }
 
-const COMMON_INTS = ['pid', 'tid', 'uid', 'gid', 'nsecs', 'elapsed', 'cpu', 'cgroup'];
+const COMMON_INTS = ['pid', 'tid', 'uid', 'gid', 'nsecs', 'elapsed', 'cpu', 'cgroup', 'numaid'];
 const COMMON_STRS = ['comm', 'probe'];
 
 const PROBES: ProbeKind[] = [
@@ -338,11 +338,11 @@ export class ProgramGenerator {
     return `printf("${text}${this.r.chance(0.9) ? '\\n' : ''}"${args.map((a) => `, ${a}`).join('')});`;
   }
 
-  /** The later language: map printing and clearing, values, loops, buf/ntop/time/join. */
+  /** The later language: map printing and clearing, values, loops, buf/ntop/time/join, the drop-in's builtins. */
   private newer(indent: number): string {
     const maps = [...this.maps.keys()];
     const anyMap = maps.length ? this.r.pick(maps) : undefined;
-    switch (this.r.int(10)) {
+    switch (this.r.int(11)) {
       case 0:
         return anyMap
           ? `print(${anyMap}${this.r.chance(0.3) ? `, ${1 + this.r.int(5)}` : ''}${this.r.chance(0.2) ? `, ${1 + this.r.int(1000)}` : ''});`
@@ -371,6 +371,14 @@ export class ProgramGenerator {
         return this.probe.spec.startsWith('uprobe') || this.probe.spec.startsWith('u:')
           ? `printf("%s\\n", usym(${this.r.pick(['arg0', 'arg1'])}));`
           : 'printf("%d\\n", cgroup);';
+      case 9:
+        return this.r.pick([
+          `@kstk[${this.r.pick(['kstack', 'kstack(3)', 'kstack(perf, 2)'])}] = count();`,
+          `printf("%s %s\\n", ksym(${this.intExpr()}), strftime("%H:%M:%S.%f", nsecs));`,
+          `printf("%x %lx %hhu\\n", bswap((uint16)${this.intExpr()}), bswap(${this.intExpr()}), ${this.intExpr()});`,
+          `printf("%s\\n", cgroup_path(cgroup));`,
+          `printf("%llu %p\\n", kaddr("__x64_sys_getppid"), kptr(${this.intExpr()}));`,
+        ]);
       default:
         return this.r.chance(0.5) ? `@stk[${this.r.chance(0.5) ? 'ustack' : 'ustack(3)'}] = count();` : 'join(arg0);';
     }
@@ -390,6 +398,9 @@ export class ProgramGenerator {
       `str(${this.intExpr()}, 0);`,
       `$z = (int128)1;`,
       `@x = 1 / 0;`,
+      'system("true");',
+      'signal("NOSUCH");',
+      'cat("/etc/hostname");',
     ]);
   }
 

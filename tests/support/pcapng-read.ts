@@ -16,9 +16,9 @@ export function tshark(file: string, args: string[]): string {
   });
 }
 
-/** Decode-as for the placeholder peer port and the server's real port (once connection identity fills it in). */
+/** Decode-as for the server's port (the connection's real one: capc learned its identity). */
 export function decodeAs(proto: string, serverPort: number): string[] {
-  return ['-d', `tcp.port==65534,${proto}`, '-d', `tcp.port==${serverPort},${proto}`];
+  return ['-d', `tcp.port==${serverPort},${proto}`];
 }
 
 /** One field of the packets a display filter selects, one line per value. */

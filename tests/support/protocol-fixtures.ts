@@ -42,7 +42,7 @@ export function decode(
 ): { exchanges: Exchange[]; decoder: ConnectionDecoder } {
   const exchanges: Exchange[] = [];
   const d = new ConnectionDecoder(
-    { id: 1, pid: 100, comm: 'test' },
+    { id: 1, pid: 100, comm: 'test', local: null, peer: null },
     { protocols: o.protocols ?? [...PROTOCOLS], forced: o.forced ?? false, limits: o.limits },
     (x) => exchanges.push(x),
   );

@@ -79,6 +79,11 @@ export interface IndexEntry {
   comm: string;
   closed: boolean;
   streams: { file: string; bytes: number; lost: { offset: number; bytes: number }[] }[];
+  /** The connection's identity (runtime/format/identity.ts): null while unknown. */
+  identity: string;
+  local: { addr?: string; port?: number } | null;
+  peer: { addr?: string; port?: number } | null;
+  learned: string | null;
 }
 
 export function readIndex(streamsDir: string): IndexEntry[] {

@@ -12,6 +12,17 @@ export function tlsPeer(): string {
   return buildTarget('tls-peer', ['-pthread', '-lssl', '-lcrypto']);
 }
 
+/**
+ * A one-line capture program kept to this test's tls-peer processes (by
+ * comm): the probes are system-wide, and the TLS traffic of other work on a
+ * shared machine (other test suites, benchmarks) would otherwise fill the
+ * sink and be counted with the test's own drops.
+ */
+export function onlyPeers(program: string): string {
+  const comm = path.basename(tlsPeer()).slice(0, 15);
+  return program.replace(/ (accumulate|capture)\(/, ` /comm == "${comm}"/ $1(`);
+}
+
 let certDir: string | undefined;
 export function testCert(): { cert: string; key: string } {
   if (!certDir) {
@@ -49,10 +60,14 @@ export function startUntil(
   cmd: string,
   args: string[],
   marker: string | undefined,
-  opts: { cwd?: string } = {},
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<{ proc: ChildProcess; out: () => string; exited: Promise<number | null> }> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(cmd, args, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(cmd, args, {
+      cwd: opts.cwd,
+      env: opts.env ? { ...process.env, ...opts.env } : undefined,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
     const done = () => resolve({ proc, out: () => out, exited });

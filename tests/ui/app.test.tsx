@@ -21,7 +21,14 @@ const React = await import('react');
 const { App } = await import('../../runtime/ui/App.js');
 type Props = Parameters<typeof App>[0];
 
-const conn: ConnInfo = { id: 1, key: 0x55n, pid: 4242, comm: 'curl', probe: 'uprobe:libssl:SSL_write', family: 'ssl' };
+const connBase: ConnInfo = {
+  id: 1,
+  key: 0x55n,
+  pid: 4242,
+  comm: 'curl',
+  probe: 'uprobe:libssl:SSL_write',
+  family: 'ssl',
+};
 const KEY = { tab: '\t', shiftTab: '\x1b[Z', up: '\x1b[A', down: '\x1b[B', enter: '\r', esc: '\x1b', ctrlC: '\x03' };
 
 function snapshot(at: number, hits: number, drops = 0): SessionSnapshot {
@@ -164,6 +171,7 @@ test('/ filters by text; Esc clears the filter', async () => {
 
 test('streams: a connection with bytes each way and a loss marker; Enter reads it, x shows hex', async () => {
   const u = setup();
+  const conn: ConnInfo = { ...connBase };
   u.store.event({
     kind: 'capture',
     conn,
@@ -171,6 +179,7 @@ test('streams: a connection with bytes each way and a loss marker; Enter reads i
     offset: 0,
     data: Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'),
     ts: 0n,
+    tsLast: 0n,
     tid: 1,
     site: 0,
   });
@@ -181,15 +190,34 @@ test('streams: a connection with bytes each way and a loss marker; Enter reads i
     offset: 0,
     data: Buffer.from('HTTP/1.1 200 OK\r\n'),
     ts: 0n,
+    tsLast: 0n,
     tid: 1,
     site: 0,
   });
   u.store.event({ kind: 'capture-loss', conn, dir: 1, offset: 17, bytes: 512 });
   await u.press('3');
-  assert.match(u.frame(), /▸ +1 {2}curl\[4242\] +27 B +17 B +512 B {2}open {5}SSL_write/);
+  assert.match(u.frame(), /▸ +1 {2}curl\[4242\] +27 B +17 B +512 B {2}open {5}\?$/m, 'the peer is not known yet');
   await u.press(KEY.enter);
+  assert.match(u.frame(), /curl\[4242\] conn 1 · open · key 0x55 · uprobe:libssl:SSL_write/);
+  // The kernel learns the socket: the header and the list show it.
+  conn.ident = {
+    state: 'socket',
+    learned: 'tls-syscall',
+    fd: 5,
+    family: 'inet6',
+    type: 'stream',
+    local: { addr: '::1', port: 41712 },
+    peer: { addr: '::1', port: 443 },
+    connected: true,
+    portBound: false,
+    inode: 1234,
+    cgroup: 1,
+    tid: 4242,
+  };
+  u.store.event({ kind: 'capture-conn', conn });
+  await u.settle();
   const conv = u.frame();
-  assert.match(conv, /curl\[4242\] conn 1 · open · key 0x55 · uprobe:libssl:SSL_write/);
+  assert.match(conv, /curl\[4242\] conn 1 · \[::1\]:41712 -> \[::1\]:443 · open · fd 5 · key 0x55 · uprobe:/);
   assert.match(
     conv,
     />>> egress 27 bytes at 0\nGET \/ HTTP\/1\.1\\r\nHost: x\\r\n\\r\n<<< ingress 17 bytes at 0\nHTTP\/1\.1 200 OK\\r\n!!! ingress: 512 bytes lost at offset 17/,
@@ -202,6 +230,7 @@ test('streams: a connection with bytes each way and a loss marker; Enter reads i
   await u.press(KEY.esc);
   await u.settle();
   assert.match(u.frame(), /ID {2}PROCESS/);
+  assert.match(u.frame(), /▸ +1 {2}curl\[4242\] +27 B +17 B +512 B {2}open {5}\[::1\]:443/);
   u.r.unmount();
 });
 

@@ -79,6 +79,7 @@ test('captures go to the events ring and to their connection, in order, with los
     offset: 0,
     data: Buffer.from('GET / HTTP/1.1\r\n'),
     ts: 0n,
+    tsLast: 0n,
     tid: 1,
     site: 0,
   });
@@ -89,6 +90,7 @@ test('captures go to the events ring and to their connection, in order, with los
     offset: 0,
     data: Buffer.from('HTTP/1.1 200 OK\r\n'),
     ts: 0n,
+    tsLast: 0n,
     tid: 1,
     site: 0,
   });

@@ -33,6 +33,7 @@ const cap = (c: ConnInfo, dir: 0 | 1, text: string, offset = 0): CapEvent => ({
   offset,
   data: Buffer.from(text),
   ts: 1_000_000n + BigInt(dir * 250_000),
+  tsLast: 1_000_000n + BigInt(dir * 250_000),
   tid: c.pid,
   site: 0,
 });
@@ -47,6 +48,7 @@ const summary: CapEvent = {
   droppedRecords: 0,
   refusedConnections: 0,
   unpairedReturns: 0,
+  identityUnknown: 0,
 };
 
 test('unconfigured, the stage passes everything on; configured, it adds exchanges beside the raw events', () => {
@@ -162,10 +164,191 @@ test('a server port suggests the protocol (once connections carry ports): junk o
   ]);
   // The same bytes with no port known: not recognised, and nothing claimed.
   const quiet: string[] = [];
-  const q = new ConnectionDecoder({ id: 2, pid: 2, comm: 'app' }, { protocols: ['postgres'], forced: false }, (x) =>
-    quiet.push(String(x.notDecoded)),
+  const q = new ConnectionDecoder(
+    { id: 2, pid: 2, comm: 'app', local: null, peer: null },
+    { protocols: ['postgres'], forced: false },
+    (x) => quiet.push(String(x.notDecoded)),
   );
   q.data(0, Buffer.from('hello there, this is not a database protocol\n'), { first: 1n, last: 1n });
   q.end('closed');
   assert.deepEqual(quiet, []);
+});
+
+/** An identity as the kernel reports it: `local` is the traced process's end. */
+const inet = (local: [string, number], peer: [string, number]): ConnInfo['ident'] => ({
+  state: 'socket',
+  learned: 'tls-syscall',
+  fd: 5,
+  family: 'inet',
+  type: 'stream',
+  local: { addr: local[0], port: local[1] },
+  peer: { addr: peer[0], port: peer[1] },
+  connected: true,
+  portBound: false,
+  inode: 1,
+  cgroup: 1,
+  tid: 1,
+});
+const exchanges = (out: Collect) =>
+  out.events.filter((e) => e.kind === 'exchange').map((e) => (e as Extract<CapEvent, { kind: 'exchange' }>).x);
+
+test("the connection's identity gives the exchange its ends; latency runs to the response's last fragment", () => {
+  const out = new Collect();
+  const stage = new DecodeStage(out, false);
+  stage.configure({ protocols: ['redis'], forced: false });
+  const c = { ...conn(20), ident: inet(['127.0.0.1', 41712], ['127.0.0.1', 6379]) };
+  stage.event({ kind: 'capture-conn', conn: c });
+  stage.event(cap(c, 0, '*1\r\n$4\r\nPING\r\n'));
+  stage.event({ ...(cap(c, 1, '+PONG\r\n') as Extract<CapEvent, { kind: 'capture' }>), tsLast: 1_900_000n });
+  const [x] = exchanges(out);
+  assert.deepEqual(x!.client, { addr: '127.0.0.1', port: 41712, pid: 4020, comm: 'redis-cli' });
+  assert.deepEqual(x!.server, { addr: '127.0.0.1', port: 6379, pid: null, comm: null });
+  assert.equal(x!.latencyNs, 900_000, 'from the request (1.0 ms) to the last fragment of the reply (1.9 ms)');
+  assert.equal(
+    exchangeLine(x!),
+    '<=> redis conn 20 redis-cli[4020] 127.0.0.1:41712 -> 127.0.0.1:6379: PING [PONG] 900 us',
+  );
+  // IPv6 in brackets; a server's exchange has the peer as its client.
+  const s = { ...conn(21), comm: 'redis-server', ident: inet(['::1', 6379], ['::1', 50000]) };
+  s.ident!.family = 'inet6';
+  stage.event({ kind: 'capture-conn', conn: s });
+  stage.event(cap(s, 1, '*1\r\n$4\r\nPING\r\n'));
+  stage.event(cap(s, 0, '+PONG\r\n'));
+  const y = exchanges(out)[1]!;
+  assert.equal(y.side, 'server');
+  assert.match(exchangeLine(y), /^<=> redis conn 21 \[::1\]:50000 -> redis-server\[4021\] \[::1\]:6379: PING/);
+});
+
+test('an identity learned after the first bytes (capture-conn later) reaches the exchanges that follow', () => {
+  const out = new Collect();
+  const stage = new DecodeStage(out, false);
+  stage.configure({ protocols: ['redis'], forced: false });
+  const c = conn(22);
+  stage.event(cap(c, 0, '*1\r\n$4\r\nPING\r\n'));
+  stage.event(cap(c, 1, '+PONG\r\n'));
+  stage.event({ kind: 'capture-conn', conn: { ...c, ident: inet(['10.0.0.2', 50001], ['10.0.0.9', 6380]) } });
+  stage.event(cap(c, 0, '*1\r\n$4\r\nPING\r\n', 14));
+  stage.event(cap(c, 1, '+PONG\r\n', 7));
+  assert.deepEqual(
+    exchanges(out).map((x) => [x.client.addr, x.server.port]),
+    [
+      [null, null],
+      ['10.0.0.2', 6380],
+    ],
+  );
+});
+
+test("the server's port suggests the protocol; bytes that are surely another protocol are that one", () => {
+  const out = new Collect();
+  const stage = new DecodeStage(out, false);
+  stage.configure({ protocols: ['postgres', 'mysql', 'http', 'redis'], forced: false });
+  // HTTP on PostgreSQL's port: the request line is sure, so it is HTTP.
+  const h = { ...conn(30), ident: inet(['127.0.0.1', 40000], ['127.0.0.1', 5432]) };
+  stage.event({ kind: 'capture-conn', conn: h });
+  stage.event(cap(h, 0, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+  stage.event(cap(h, 1, 'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'));
+  // A Redis reply alone is not enough to be sure; on 6379 it is taken for Redis (a connection picked up
+  // after its first command was sent).
+  const r = { ...conn(31), ident: inet(['127.0.0.1', 40001], ['127.0.0.1', 6379]) };
+  stage.event({ kind: 'capture-conn', conn: r });
+  stage.event(cap(r, 1, '+OK\r\n'));
+  stage.event(cap(r, 0, '*1\r\n$4\r\nPING\r\n', 0));
+  stage.event(cap(r, 1, '+PONG\r\n', 5));
+  stage.event(end(h));
+  stage.event(end(r));
+  stage.event(summary);
+  const s = out.events.at(-1) as Extract<CapEvent, { kind: 'decode-summary' }>;
+  assert.deepEqual(s.recognised, { http: 1, redis: 1 });
+  assert.deepEqual(
+    exchanges(out).map((x) => [x.protocol, x.statement]),
+    [
+      ['http', 'GET /'],
+      ['redis', 'PING'],
+    ],
+  );
+});
+
+test('both ends of one conversation captured: each exchange shown once, from the client, with both processes', () => {
+  const out = new Collect();
+  const stage = new DecodeStage(out, false);
+  stage.configure({ protocols: ['redis'], forced: false });
+  const client = { ...conn(40), ident: inet(['127.0.0.1', 45000], ['127.0.0.1', 6379]) };
+  const server = { ...conn(41), comm: 'redis-server', ident: inet(['127.0.0.1', 6379], ['127.0.0.1', 45000]) };
+  // Another client of the same server: not the same conversation.
+  const other = { ...conn(42), ident: inet(['127.0.0.1', 45001], ['127.0.0.1', 6379]) };
+  for (const c of [client, server, other]) stage.event({ kind: 'capture-conn', conn: c });
+  stage.event(cap(client, 0, '*1\r\n$4\r\nPING\r\n'));
+  stage.event(cap(server, 1, '*1\r\n$4\r\nPING\r\n'));
+  stage.event(cap(server, 0, '+PONG\r\n'));
+  stage.event(cap(client, 1, '+PONG\r\n'));
+  stage.event(cap(other, 0, '*1\r\n$4\r\nPING\r\n'));
+  stage.event(cap(other, 1, '+PONG\r\n'));
+  for (const c of [client, server, other]) stage.event(end(c));
+  stage.event(summary);
+  const xs = exchanges(out);
+  assert.deepEqual(
+    xs.map((x) => [x.conn, x.side, x.client.comm, x.client.port, x.server.comm, x.server.pid]),
+    [
+      [40, 'client', 'redis-cli', 45000, 'redis-server', 4041],
+      [42, 'client', 'redis-cli', 45001, null, null],
+    ],
+  );
+  const s = out.events.at(-1) as Extract<CapEvent, { kind: 'decode-summary' }>;
+  assert.deepEqual([s.exchanges, s.paired], [2, 1]);
+});
+
+test('a server whose client capc sees but cannot decode keeps its own exchanges', () => {
+  const out = new Collect();
+  const stage = new DecodeStage(out, false);
+  stage.configure({ protocols: ['redis'], forced: false });
+  const client = { ...conn(50), ident: inet(['127.0.0.1', 46000], ['127.0.0.1', 7000]) };
+  const server = { ...conn(51), comm: 'redis-server', ident: inet(['127.0.0.1', 7000], ['127.0.0.1', 46000]) };
+  for (const c of [client, server]) stage.event({ kind: 'capture-conn', conn: c });
+  // The client's connection was picked up mid-way: it gave up recognising it.
+  for (let i = 0; i < 6; i++) {
+    stage.event(cap(client, 0, 'zzzz', i * 8));
+    stage.event(cap(client, 1, 'yyyy', i * 4));
+  }
+  stage.event(cap(server, 1, '*1\r\n$4\r\nPING\r\n'));
+  stage.event(cap(server, 0, '+PONG\r\n'));
+  assert.deepEqual(
+    exchanges(out).map((x) => [x.conn, x.side, x.statement]),
+    [[51, 'server', 'PING']],
+  );
+});
+
+test("the client's connection ended before the server's last response reached capc: still shown once", () => {
+  const out = new Collect();
+  const stage = new DecodeStage(out, false);
+  stage.configure({ protocols: ['redis'], forced: false });
+  const client = { ...conn(60), ident: inet(['127.0.0.1', 47000], ['127.0.0.1', 6379]) };
+  const server = { ...conn(61), comm: 'redis-server', ident: inet(['127.0.0.1', 6379], ['127.0.0.1', 47000]) };
+  for (const c of [client, server]) stage.event({ kind: 'capture-conn', conn: c });
+  stage.event(cap(client, 0, '*1\r\n$4\r\nPING\r\n'));
+  stage.event(cap(client, 1, '+PONG\r\n'));
+  stage.event(end(client));
+  stage.event(cap(server, 1, '*1\r\n$4\r\nPING\r\n'));
+  stage.event(cap(server, 0, '+PONG\r\n'));
+  stage.event(end(server));
+  assert.deepEqual(
+    exchanges(out).map((x) => [x.conn, x.side]),
+    [[60, 'client']],
+  );
+  // Both ends over: nothing is kept of the conversation.
+  assert.equal((stage as unknown as { bySocket: Map<string, unknown> }).bySocket.size, 0);
+});
+
+test('ended ends kept for pairing are bounded: 10,000 conversations whose server side never shows leave a bounded memory', () => {
+  const out = new Collect();
+  const stage = new DecodeStage(out, false);
+  stage.configure({ protocols: ['redis'], forced: false });
+  for (let i = 0; i < 10_000; i++) {
+    const c = { ...conn(1000 + i), ident: inet(['127.0.0.1', 20000 + i], ['127.0.0.1', 6379]) };
+    stage.event({ kind: 'capture-conn', conn: c });
+    stage.event(cap(c, 0, '*1\r\n$4\r\nPING\r\n'));
+    stage.event(cap(c, 1, '+PONG\r\n'));
+    stage.event(end(c));
+  }
+  assert.equal((stage as unknown as { bySocket: Map<string, unknown> }).bySocket.size, 4096);
+  assert.equal(exchanges(out).length, 10_000);
 });

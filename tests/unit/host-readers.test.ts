@@ -78,9 +78,11 @@ test('symbolizer: a uprobe address locates a binary whose process is gone', () =
   const s = new Symbolizer();
   // pid 0x7fffffff does not exist: only the probe's address (fn_add entry, after the int3) can help
   const ip = bias + syms.get('fn_add')! + 1n;
+  // The module (for ustack(perf)) is the probed binary.
   assert.deepEqual(s.resolve(0x7fffffff, bias + syms.get('leaf')! + 4n, { path, func: 'fn_add', offset: 0 }, ip), {
     name: 'leaf',
     offset: 4n,
+    module: path,
   });
   assert.equal(
     s.resolve(0x7fffffff, 0x7f00_0000_1000n, { path, func: 'fn_add', offset: 0 }, ip),

@@ -27,11 +27,14 @@ test('every pass has a dump that shows what it produced', () => {
       /close watcher: probe \d on \S+:SSL_free/,
       /^scope: with -c\/-p, the process tree/m,
       /^added program: probe \d+ \(tls-watch\)/m,
+      /^identity: sockets learned for openssl$/m,
+      /^identity learner: probe \d+ \(set-fd\) on \S+:SSL_set_fd$/m,
+      /^identity learner: probe \d+ \(syscall\) on rawtracepoint:sys_enter$/m,
     ],
     lower: [
       /^map capc_c_openssl: BPF_MAP_TYPE_HASH/m,
       /^function capc_p0 SEC\("uretprobe"\)/m,
-      /^struct capc_acc_openssl: 2168 bytes/m,
+      /^struct capc_acc_openssl: 2176 bytes/m,
     ],
     emit: [/^#include "capc.bpf.h"$/m, /^#line \d+ "p.cap"$/m],
   };

@@ -2,7 +2,8 @@
 // back by Debian's tshark: a capture-loss becomes a sequence gap tshark
 // flags as "previous segment not captured", IP and TCP checksums verify,
 // real identity (when ConnInfo carries it, IPv6 here) replaces the
-// placeholders, and the payload round-trips byte for byte.
+// placeholders (and one learned too late is said in a comment), and the
+// payload round-trips byte for byte.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -35,10 +36,10 @@ test('a loss is a sequence gap tshark reports; the rest round-trips; checksums v
   const b = bytes(70000, 2); // more than one segment
   const r = bytes(30, 3);
   const file = await write([
-    { kind: 'capture', conn: c, dir: 0, offset: 0, data: a, ts: 10n, tid: 4243, site: 1 },
-    { kind: 'capture', conn: c, dir: 1, offset: 0, data: r, ts: 11n, tid: 4243, site: 2 },
+    { kind: 'capture', conn: c, dir: 0, offset: 0, data: a, ts: 10n, tsLast: 10n, tid: 4243, site: 1 },
+    { kind: 'capture', conn: c, dir: 1, offset: 0, data: r, ts: 11n, tsLast: 11n, tid: 4243, site: 2 },
     { kind: 'capture-loss', conn: c, dir: 0, offset: 100, bytes: 50 },
-    { kind: 'capture', conn: c, dir: 0, offset: 150, data: b, ts: 12n, tid: 4243, site: 1 },
+    { kind: 'capture', conn: c, dir: 0, offset: 150, data: b, ts: 12n, tsLast: 12n, tid: 4243, site: 1 },
     { kind: 'capture-end', conn: c, closed: true, bytes: [70100, 30], lost: [50, 0] },
   ]);
   assert.equal(fs.statSync(file).mode & 0o777, 0o600);
@@ -61,21 +62,68 @@ test('a loss is a sequence gap tshark reports; the rest round-trips; checksums v
   assert.equal(fieldValues(file, 'tcp.flags.fin == 1', 'frame.number').length, 2);
 });
 
-test('connection identity on ConnInfo gives real addresses (IPv6), the accepted side answers the SYN', async (t) => {
+/** A connection's socket as the kernel reports it (`local`: the traced process's end). */
+function ident(
+  family: 'inet' | 'inet6',
+  local: [string, number],
+  peer: [string, number],
+  portBound = false,
+): ConnInfo['ident'] {
+  return {
+    state: 'socket',
+    learned: 'tls-syscall',
+    fd: 7,
+    family,
+    type: 'stream',
+    local: { addr: local[0], port: local[1] },
+    peer: { addr: peer[0], port: peer[1] },
+    connected: true,
+    portBound,
+    inode: 1,
+    cgroup: 1,
+    tid: 1,
+  };
+}
+
+test("connection identity gives real addresses (IPv6); the server's side answers the SYN", async (t) => {
   if (!requireTool(t, 'tshark')) return;
-  const c = conn(5, {
-    local: { addr: '::1', port: 5432 },
-    peer: { addr: '::1', port: 41712 },
-    role: 'server',
-  });
+  // A server's accepted connection: its port was bound (the kernel says so), the client opened it.
+  const c = conn(5, { ident: ident('inet6', ['::1', 5432], ['::1', 41712], true) });
   const file = await write([
-    { kind: 'capture', conn: c, dir: 1, offset: 0, data: Buffer.from('Q query'), ts: 1n, tid: 1, site: 1 },
+    { kind: 'capture', conn: c, dir: 1, offset: 0, data: Buffer.from('Q query'), ts: 1n, tsLast: 1n, tid: 1, site: 1 },
     { kind: 'capture-end', conn: c, closed: false, bytes: [0, 7], lost: [0, 0] },
   ]);
   assert.deepEqual(fieldValues(file, 'tcp.flags.syn == 1 && tcp.flags.ack == 0', 'ipv6.src'), ['::1']);
   assert.deepEqual(fieldValues(file, 'tcp.flags.syn == 1 && tcp.flags.ack == 0', 'tcp.srcport'), ['41712']);
   assert.deepEqual(fieldValues(file, 'tcp.len > 0', 'tcp.dstport'), ['5432']);
   assert.match(fieldValues(file, 'tcp.flags.fin == 1', 'frame.comment')[0]!, /still open when capc stopped/);
+});
+
+test('an identity learned after the first bytes: the conversation keeps its placeholders, a comment gives the real ends', async (t) => {
+  if (!requireTool(t, 'tshark')) return;
+  const c = conn(6);
+  const cap = (dir: 0 | 1, offset: number, text: string): CapEvent => ({
+    kind: 'capture',
+    conn: c,
+    dir,
+    offset,
+    data: Buffer.from(text),
+    ts: 1n,
+    tsLast: 1n,
+    tid: 1,
+    site: 1,
+  });
+  const file = await write([
+    cap(0, 0, 'PING'),
+    { kind: 'capture-conn', conn: { ...c, ident: ident('inet', ['10.1.2.3', 50000], ['10.9.8.7', 6379]) } },
+    cap(1, 0, 'PONG'),
+    { kind: 'capture-end', conn: c, closed: true, bytes: [4, 4], lost: [0, 0] },
+  ]);
+  assert.deepEqual(fieldValues(file, 'tcp.len > 0', 'ip.dst'), ['127.255.255.254', '127.0.16.146']);
+  assert.match(
+    fieldValues(file, 'tcp.len > 0 && tcp.srcport == 65534', 'frame.comment')[0]!,
+    /learned after its first bytes: 10\.1\.2\.3:50000 -> 10\.9\.8\.7:6379 \(this conversation keeps its placeholders\)/,
+  );
 });
 
 test('an existing file is refused (E0907) and left as it was', () => {

@@ -45,7 +45,7 @@ test('integer conversions follow C', () => {
   const cases: [string, PrintfValue[], string][] = [
     ['%d', [-5n], '-5'],
     ['%d', [2n ** 64n - 1n], '-1'],
-    ['%u', [-1n], '18446744073709551615'],
+    ['%lu', [-1n], '18446744073709551615'],
     ['%i', [7n], '7'],
     ['%5d|', [42n], '   42|'],
     ['%-5d|', [42n], '42   |'],
@@ -93,13 +93,38 @@ test('%r, %rx, %rh print buf() bytes as bpftrace 0.17 does', () => {
   );
 });
 
-test('integers print at their recorded width, narrower ones promoted as in C', () => {
-  const seg = parseFormat(Buffer.from('%d %u %x %d %u')).segments;
+test('integers are 64-bit arguments read through the length modifier, as C and bpftrace 0.17 read them', () => {
+  const seg = parseFormat(Buffer.from('%d %u %x %d %lu')).segments;
   // (uint32)0x80000000, (int8)-1 with %u, (uint16)0xffff with %x, (uint8)200, a 64-bit -1
   assert.equal(
-    formatPrintf(seg, [0x80000000n, -1n, 0xffffn, 200n, -1n], [4, 1, 2, 1, 8]).toString(),
+    formatPrintf(seg, [0x80000000n, -1n, 0xffffn, 200n, -1n]).toString(),
     '-2147483648 4294967295 ffff 200 18446744073709551615',
   );
+  // Printed by bpftrace 0.17 for 0x1122334455667788, -1 and 255 (tests/differential has the live comparison).
+  const big = 0x1122334455667788n;
+  const table: [string, string][] = [
+    ['%x', '55667788 ffffffff ff'],
+    ['%lx', '1122334455667788 ffffffffffffffff ff'],
+    ['%llx', '1122334455667788 ffffffffffffffff ff'],
+    ['%d', '1432778632 -1 255'],
+    ['%ld', '1234605616436508552 -1 255'],
+    ['%u', '1432778632 4294967295 255'],
+    ['%llu', '1234605616436508552 18446744073709551615 255'],
+    ['%hhx', '88 ff ff'],
+    ['%hx', '7788 ffff ff'],
+    ['%hd', '30600 -1 255'],
+    ['%hhd', '-120 -1 -1'],
+    ['%hu', '30600 65535 255'],
+    ['%hhu', '136 255 255'],
+    ['%o', '12531473610 37777777777 377'],
+    ['%lo', '104421464212531473610 1777777777777777777777 377'],
+    ['%X', '55667788 FFFFFFFF FF'],
+    ['%p', '0x1122334455667788 0xffffffffffffffff 0xff'],
+    ['%zd', '1234605616436508552 -1 255'],
+    ['%.3d', '1432778632 -001 255'],
+    ['%05d', '1432778632 -0001 00255'],
+  ];
+  for (const [f, want] of table) assert.equal(fmt(`${f} ${f} ${f}`, big, -1n, 255n), want, f);
 });
 
 test('resolved values print as text with %s', () => {

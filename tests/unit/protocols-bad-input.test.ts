@@ -85,7 +85,7 @@ test('PostgreSQL: a 1 GiB result set streams through with flat memory; rows coun
   const exchanges: Exchange[] = [];
   // The decoder is driven directly: no array of steps holds the 1 GiB.
   const d = new ConnectionDecoder(
-    { id: 1, pid: 1, comm: 't' },
+    { id: 1, pid: 1, comm: 't', local: null, peer: null },
     { protocols: ['postgres'], forced: false },
     (x: Exchange) => exchanges.push(x),
   );

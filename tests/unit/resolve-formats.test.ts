@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { test } from 'node:test';
 import { ipv6Text } from '../../runtime/events/resolve.js';
 import { strftime } from '../../runtime/format/strftime.js';
-import { rewriteListFlags } from '../../runtime/cli/list.js';
+import { bpftraceArgv, usageError } from '../../runtime/cli/main.js';
 import { Btf } from '../../runtime/host/btf.js';
 
 const v6 = (hex: string) => ipv6Text(Buffer.from(hex, 'hex'));
@@ -29,22 +29,29 @@ test('strftime conversions for time()', () => {
   assert.equal(strftime('%T %F %D', d), '07:05:09 2024-02-29 02/29/24');
 });
 
-test('-l, -lv and --list become the list command', () => {
-  assert.deepEqual(rewriteListFlags(['node', 'capc', '-l', 'tracepoint:sched:*']), [
-    'node',
-    'capc',
-    'list',
-    'tracepoint:sched:*',
-  ]);
-  assert.deepEqual(rewriteListFlags(['node', 'capc', '-lv', 't:syscalls:sys_enter_read']), [
-    'node',
-    'capc',
-    'list',
-    '-v',
-    't:syscalls:sys_enter_read',
-  ]);
-  assert.deepEqual(rewriteListFlags(['node', 'capc', '-l', '-v', 'x']), ['node', 'capc', 'list', '-v', 'x']);
-  assert.deepEqual(rewriteListFlags(['node', 'capc', 'run', '-e', 'x']), ['node', 'capc', 'run', '-e', 'x']);
+test("bpftrace's command line is capc run; subcommands and lone help/version stay capc's", () => {
+  const argv = (...a: string[]) => bpftraceArgv(['node', 'capc', ...a]).slice(2);
+  assert.deepEqual(argv('-l', 'tracepoint:sched:*'), ['run', '-l', 'tracepoint:sched:*']);
+  assert.deepEqual(argv('-lv', 't:syscalls:sys_enter_read'), ['run', '-lv', 't:syscalls:sys_enter_read']);
+  assert.deepEqual(argv('script.bt', 'a', 'b'), ['run', 'script.bt', 'a', 'b']);
+  assert.deepEqual(argv('-q', '-e', 'BEGIN {}'), ['run', '-q', '-e', 'BEGIN {}']);
+  assert.deepEqual(argv('--info'), ['run', '--info']);
+  for (const sub of ['run', 'emit', 'build', 'check', 'list', 'help'])
+    assert.deepEqual(argv(sub, 'x'), [sub, 'x'], `${sub} stays a subcommand`);
+  for (const own of ['-h', '--help', '-V', '--version']) assert.deepEqual(argv(own), [own]);
+  assert.deepEqual(argv(), []);
+});
+
+test("usage errors in getopt's words, as bpftrace prints them", () => {
+  const first = (m: string) => usageError(m).split('\n')[0];
+  assert.equal(first("error: unknown option '--bogus'"), "capc: unrecognized option '--bogus'");
+  assert.equal(first("error: unknown option '-x'"), "capc: invalid option -- 'x'");
+  assert.equal(first("error: option '-e <program>' argument missing"), "capc: option requires an argument -- 'e'");
+  assert.equal(
+    first("error: option '-f, --format <format>' argument missing"),
+    "capc: option requires an argument -- 'f'",
+  );
+  assert.match(usageError("error: unknown option '-x'"), /^USAGE:\n {4}capc \[options\] filename$/m);
 });
 
 test('BTF: raw tracepoint and kernel function prototypes', (t) => {

@@ -24,16 +24,16 @@ test('files per COMM/PID, bytes at their offsets, holes for losses, index entrie
   const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'capc-sf-')), 'out');
   const sf = new StreamFiles(dir);
   const a = conn(1);
-  sf.event({ kind: 'capture', conn: a, dir: 0, offset: 0, data: data('GET /'), ts: 0n, tid: 1, site: 0 });
+  sf.event({ kind: 'capture', conn: a, dir: 0, offset: 0, data: data('GET /'), ts: 0n, tsLast: 0n, tid: 1, site: 0 });
   sf.event({ kind: 'capture-loss', conn: a, dir: 0, offset: 5, bytes: 3 });
-  sf.event({ kind: 'capture', conn: a, dir: 0, offset: 8, data: data('tail'), ts: 0n, tid: 1, site: 0 });
-  sf.event({ kind: 'capture', conn: a, dir: 1, offset: 0, data: data('200'), ts: 0n, tid: 1, site: 0 });
+  sf.event({ kind: 'capture', conn: a, dir: 0, offset: 8, data: data('tail'), ts: 0n, tsLast: 0n, tid: 1, site: 0 });
+  sf.event({ kind: 'capture', conn: a, dir: 1, offset: 0, data: data('200'), ts: 0n, tsLast: 0n, tid: 1, site: 0 });
   sf.event({ kind: 'capture-end', conn: a, closed: true, bytes: [9, 3], lost: [3, 0] });
   // The entry is in the index as soon as the connection ended (an unterminated array until exit).
   const partial = fs.readFileSync(path.join(dir, 'streams.json'), 'utf8');
   assert.match(partial, /^\[\n\{"conn":1,/);
   const b = conn(2, 200, 'nginx');
-  sf.event({ kind: 'capture', conn: b, dir: 1, offset: 0, data: data('x'), ts: 0n, tid: 1, site: 0 });
+  sf.event({ kind: 'capture', conn: b, dir: 1, offset: 0, data: data('x'), ts: 0n, tsLast: 0n, tid: 1, site: 0 });
   sf.end();
   const index = JSON.parse(fs.readFileSync(path.join(dir, 'streams.json'), 'utf8'));
   assert.deepEqual(
@@ -62,9 +62,9 @@ test('bytes for a connection after it ended go to a continuation file, with the 
   const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'capc-sf-')), 'out');
   const sf = new StreamFiles(dir);
   const a = conn(7);
-  sf.event({ kind: 'capture', conn: a, dir: 0, offset: 0, data: data('first'), ts: 0n, tid: 1, site: 0 });
+  sf.event({ kind: 'capture', conn: a, dir: 0, offset: 0, data: data('first'), ts: 0n, tsLast: 0n, tid: 1, site: 0 });
   sf.event({ kind: 'capture-end', conn: a, closed: false, exited: true, bytes: [5, 0], lost: [0, 0] });
-  sf.event({ kind: 'capture', conn: a, dir: 0, offset: 5, data: data('late'), ts: 0n, tid: 1, site: 0 });
+  sf.event({ kind: 'capture', conn: a, dir: 0, offset: 5, data: data('late'), ts: 0n, tsLast: 0n, tid: 1, site: 0 });
   sf.event({ kind: 'capture-end', conn: a, closed: true, bytes: [9, 0], lost: [0, 0] });
   sf.end();
   const index = JSON.parse(fs.readFileSync(path.join(dir, 'streams.json'), 'utf8'));

@@ -308,3 +308,23 @@ test("the kernel's BTF matches bpftool's dump: sizes, member offsets and bitfiel
     'preempt,prev,next,prev_state',
   );
 });
+
+test('C definitions: -I directories are searched before the system headers, and --include lines have their own errors', (t) => {
+  if (!requireTool(t, 'clang')) return;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'capc-inc-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'capc-own.h'), '#define OWN_VAL 7\nstruct own { char a; long b; };\n');
+    const text = '#line 1 "capc-include"\n#include "capc-own.h"\n';
+    const found = readCDefinitions(text, ['OWN_VAL'], [dir]);
+    assert.ok(found.ok, JSON.stringify(found));
+    assert.equal(found.macros.OWN_VAL ?? found.constants.OWN_VAL, '7');
+    const own = found.types['struct own'];
+    assert.ok(own?.k === 'record' && own.record.size === 16, JSON.stringify(own));
+    // Without the directory: clang's "file not found", said as --include's, at no script line.
+    const missing = readCDefinitions(text, ['OWN_VAL'], []);
+    assert.ok(!missing.ok);
+    assert.deepEqual(missing.errors, [{ line: 0, col: 0, message: "--include: 'capc-own.h' file not found" }]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

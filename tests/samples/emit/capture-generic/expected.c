@@ -2,7 +2,7 @@
 #include "capc.bpf.h"
 
 #define CAPC_WAKEUP_BYTES 1048576ULL  /* R10: unread bytes that make a producer wake the reader */
-#define CAPC_MAX_CHUNK 64  /* largest record payload: the per-CPU record buffer holds a header and this many bytes */
+#define CAPC_MAX_CHUNK 288  /* largest record payload: the per-CPU record buffer holds a header and this many bytes */
 #define CAPC_CAPTURE_WAKEUP 1048576ULL  /* R10: wake the reader when a quarter of the capture ring is unread */
 
 #include "capc-capture.bpf.h"
@@ -12,7 +12,7 @@ struct capc_acc_user {
 	struct capc_conn c;
 };
 _Static_assert(__builtin_offsetof(struct capc_acc_user, c) == 0, "layout of capc_acc_user.c");
-_Static_assert(sizeof(struct capc_acc_user) == 120, "size of capc_acc_user");
+_Static_assert(sizeof(struct capc_acc_user) == 128, "size of capc_acc_user");
 
 struct capc_flush_args {
 	__u64 idle_ns;

@@ -14,27 +14,31 @@ struct capc_acc_openssl {
 	char buf[2048];
 };
 _Static_assert(__builtin_offsetof(struct capc_acc_openssl, c) == 0, "layout of capc_acc_openssl.c");
-_Static_assert(__builtin_offsetof(struct capc_acc_openssl, buf) == 120, "layout of capc_acc_openssl.buf");
-_Static_assert(sizeof(struct capc_acc_openssl) == 2168, "size of capc_acc_openssl");
+_Static_assert(__builtin_offsetof(struct capc_acc_openssl, buf) == 128, "layout of capc_acc_openssl.buf");
+_Static_assert(sizeof(struct capc_acc_openssl) == 2176, "size of capc_acc_openssl");
 
 /* arguments of uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_write at entry */
 struct capc_stash_p0 {
 	__u64 a[6];
+	__u64 mark;  /* the thread is marked in capc_in_ssl */
 };
 
 /* arguments of uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_write_ex at entry */
 struct capc_stash_p2 {
 	__u64 a[6];
+	__u64 mark;  /* the thread is marked in capc_in_ssl */
 };
 
 /* arguments of uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_read at entry */
 struct capc_stash_p1 {
 	__u64 a[6];
+	__u64 mark;  /* the thread is marked in capc_in_ssl */
 };
 
 /* arguments of uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_read_ex at entry */
 struct capc_stash_p3 {
 	__u64 a[6];
+	__u64 mark;  /* the thread is marked in capc_in_ssl */
 };
 
 struct capc_flush_args {
@@ -148,6 +152,22 @@ struct {
 	__type(value, struct capc_watch_val);
 } capc_tlswatch SEC(".maps");
 
+/* identity of openssl connections (socket, addresses, fd), learned once per connection; forgotten at close (least recently used first when full: it is learned again) */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct capc_conn_key);
+	__type(value, struct capc_ident);
+} capc_i_tls SEC(".maps");
+
+/* threads inside a TLS call whose socket is not known yet: pid_tgid -> its connection key (SSL*, session...) */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, __u64);
+} capc_in_ssl SEC(".maps");
+
 /* load-time constants, filled in by capc before loading */
 const volatile struct capc_ro capc_ro SEC(".rodata.capc") = {};
 
@@ -159,6 +179,12 @@ __u64 capc_next_conn = 0;
 
 /* zeroed value for new connections of openssl (read-only data, not the stack: R5) */
 static const struct capc_acc_openssl capc_zero_openssl = {};
+
+/* zeroed identity for new entries (read-only data, not the stack: R5) */
+static const struct capc_ident capc_ident_zero = {};
+
+/* TLS calls in progress whose thread is marked in capc_in_ssl; 0 once every socket is known, and then every syscall stops at this load (a marked call whose return is never seen leaves it above 0: only slower, never wrong) */
+__u64 capc_marked = 0;
 
 /* int SSL_write(SSL *ssl, const void *buf, int num): buf[0 .. ret) when ret > 0: entry, keep the arguments until it returns */
 SEC("uprobe")
@@ -187,13 +213,24 @@ int capc_p0e(struct pt_regs *ctx)
 #line 2 "capture-pcapng.cap"
 	st.a[2] = (__u64)PT_REGS_PARM3(ctx);
 #line 2 "capture-pcapng.cap"
+	struct capc_conn_key capc_ik = { .key = st.a[0], .tgid = capc_id >> 32 };
+#line 2 "capture-pcapng.cap"
+	if (capc_ident_wanted(&capc_i_tls, &capc_ik)) {
+#line 2 "capture-pcapng.cap"
+		bpf_map_update_elem(&capc_in_ssl, &capc_id, &capc_ik.key, BPF_ANY);  /* identity: the socket syscall this call makes names the connection's socket */
+#line 2 "capture-pcapng.cap"
+		st.mark = 1;
+#line 2 "capture-pcapng.cap"
+		__sync_fetch_and_add(&capc_marked, 1);
+	}
+#line 2 "capture-pcapng.cap"
 	bpf_map_update_elem(&capc_stash0, &capc_id, &st, BPF_ANY);
 #line 2 "capture-pcapng.cap"
 	return 0;
 }
 
 /* uprobe:libssl:SSL_write: runs when SSL_write returns, with the bytes it really moved */
-#line 197 "capture-pcapng.bpf.c"
+#line 234 "capture-pcapng.bpf.c"
 SEC("uretprobe")
 int capc_p0(struct pt_regs *ctx)
 {
@@ -217,6 +254,13 @@ int capc_p0(struct pt_regs *ctx)
 	struct capc_stash_p0 capc_st = *capc_stp;  /* R7: copy the saved arguments out, then drop the entry */
 #line 2 "capture-pcapng.cap"
 	bpf_map_delete_elem(&capc_stash0, &capc_id);
+#line 2 "capture-pcapng.cap"
+	if (capc_st.mark) {
+#line 2 "capture-pcapng.cap"
+		bpf_map_delete_elem(&capc_in_ssl, &capc_id);  /* identity: the TLS call is over */
+#line 2 "capture-pcapng.cap"
+		__sync_fetch_and_sub(&capc_marked, 1);
+	}
 #line 2 "capture-pcapng.cap"
 	__s64 capc_ret = (__s64)(__s32)PT_REGS_RC(ctx);
 #line 2 "capture-pcapng.cap"
@@ -249,6 +293,11 @@ int capc_p0(struct pt_regs *ctx)
 #line 2 "capture-pcapng.cap"
 			struct capc_sink capc_s = { .map = &capc_payload, .ctx = ctx, .wakeup = CAPC_CAPTURE_WAKEUP, .stats = &capc_stats, .drop_rec = 2, .drop_bytes = 3, .is_perf = 0, .site = 2 };
 #line 2 "capture-pcapng.cap"
+			if (!capc_a->c.ident) {
+#line 2 "capture-pcapng.cap"
+				capc_conn_ident(&capc_s, &capc_a->c, &capc_i_tls, &capc_ck, -1, &capc_ident_zero, &capc_chunkbuf);  /* identity: once per connection, before its data */
+			}
+#line 2 "capture-pcapng.cap"
 			capc_accumulate(&capc_s, &capc_a->c, capc_a->buf, capc_ck.key, (const char *)capc_buf, capc_len, 0, 1024, 1, &capc_chunkbuf);  /* R1-R4, R9-R11: see stdlib/capc-capture.bpf.h */
 		} else {
 #line 2 "capture-pcapng.cap"
@@ -260,7 +309,7 @@ int capc_p0(struct pt_regs *ctx)
 }
 
 /* int SSL_read(SSL *ssl, void *buf, int num): buf[0 .. ret) when ret > 0: entry, keep the arguments until it returns */
-#line 264 "capture-pcapng.bpf.c"
+#line 313 "capture-pcapng.bpf.c"
 SEC("uprobe")
 int capc_p1e(struct pt_regs *ctx)
 {
@@ -287,13 +336,24 @@ int capc_p1e(struct pt_regs *ctx)
 #line 2 "capture-pcapng.cap"
 	st.a[2] = (__u64)PT_REGS_PARM3(ctx);
 #line 2 "capture-pcapng.cap"
+	struct capc_conn_key capc_ik = { .key = st.a[0], .tgid = capc_id >> 32 };
+#line 2 "capture-pcapng.cap"
+	if (capc_ident_wanted(&capc_i_tls, &capc_ik)) {
+#line 2 "capture-pcapng.cap"
+		bpf_map_update_elem(&capc_in_ssl, &capc_id, &capc_ik.key, BPF_ANY);  /* identity: the socket syscall this call makes names the connection's socket */
+#line 2 "capture-pcapng.cap"
+		st.mark = 1;
+#line 2 "capture-pcapng.cap"
+		__sync_fetch_and_add(&capc_marked, 1);
+	}
+#line 2 "capture-pcapng.cap"
 	bpf_map_update_elem(&capc_stash1, &capc_id, &st, BPF_ANY);
 #line 2 "capture-pcapng.cap"
 	return 0;
 }
 
 /* uprobe:libssl:SSL_read: runs when SSL_read returns, with the bytes it really moved */
-#line 297 "capture-pcapng.bpf.c"
+#line 357 "capture-pcapng.bpf.c"
 SEC("uretprobe")
 int capc_p1(struct pt_regs *ctx)
 {
@@ -317,6 +377,13 @@ int capc_p1(struct pt_regs *ctx)
 	struct capc_stash_p1 capc_st = *capc_stp;  /* R7: copy the saved arguments out, then drop the entry */
 #line 2 "capture-pcapng.cap"
 	bpf_map_delete_elem(&capc_stash1, &capc_id);
+#line 2 "capture-pcapng.cap"
+	if (capc_st.mark) {
+#line 2 "capture-pcapng.cap"
+		bpf_map_delete_elem(&capc_in_ssl, &capc_id);  /* identity: the TLS call is over */
+#line 2 "capture-pcapng.cap"
+		__sync_fetch_and_sub(&capc_marked, 1);
+	}
 #line 2 "capture-pcapng.cap"
 	__s64 capc_ret = (__s64)(__s32)PT_REGS_RC(ctx);
 #line 2 "capture-pcapng.cap"
@@ -349,6 +416,11 @@ int capc_p1(struct pt_regs *ctx)
 #line 2 "capture-pcapng.cap"
 			struct capc_sink capc_s = { .map = &capc_payload, .ctx = ctx, .wakeup = CAPC_CAPTURE_WAKEUP, .stats = &capc_stats, .drop_rec = 2, .drop_bytes = 3, .is_perf = 0, .site = 3 };
 #line 2 "capture-pcapng.cap"
+			if (!capc_a->c.ident) {
+#line 2 "capture-pcapng.cap"
+				capc_conn_ident(&capc_s, &capc_a->c, &capc_i_tls, &capc_ck, -1, &capc_ident_zero, &capc_chunkbuf);  /* identity: once per connection, before its data */
+			}
+#line 2 "capture-pcapng.cap"
 			capc_accumulate(&capc_s, &capc_a->c, capc_a->buf, capc_ck.key, (const char *)capc_buf, capc_len, 1, 1024, 1, &capc_chunkbuf);  /* R1-R4, R9-R11: see stdlib/capc-capture.bpf.h */
 		} else {
 #line 2 "capture-pcapng.cap"
@@ -360,7 +432,7 @@ int capc_p1(struct pt_regs *ctx)
 }
 
 /* int SSL_write_ex(SSL *ssl, const void *buf, size_t num, size_t *written): buf[0 .. *written) when ret == 1: entry, keep the arguments until it returns */
-#line 364 "capture-pcapng.bpf.c"
+#line 436 "capture-pcapng.bpf.c"
 SEC("uprobe")
 int capc_p2e(struct pt_regs *ctx)
 {
@@ -389,13 +461,24 @@ int capc_p2e(struct pt_regs *ctx)
 #line 2 "capture-pcapng.cap"
 	st.a[3] = (__u64)PT_REGS_PARM4(ctx);
 #line 2 "capture-pcapng.cap"
+	struct capc_conn_key capc_ik = { .key = st.a[0], .tgid = capc_id >> 32 };
+#line 2 "capture-pcapng.cap"
+	if (capc_ident_wanted(&capc_i_tls, &capc_ik)) {
+#line 2 "capture-pcapng.cap"
+		bpf_map_update_elem(&capc_in_ssl, &capc_id, &capc_ik.key, BPF_ANY);  /* identity: the socket syscall this call makes names the connection's socket */
+#line 2 "capture-pcapng.cap"
+		st.mark = 1;
+#line 2 "capture-pcapng.cap"
+		__sync_fetch_and_add(&capc_marked, 1);
+	}
+#line 2 "capture-pcapng.cap"
 	bpf_map_update_elem(&capc_stash2, &capc_id, &st, BPF_ANY);
 #line 2 "capture-pcapng.cap"
 	return 0;
 }
 
 /* uprobe:libssl:SSL_write: runs when SSL_write_ex returns, with the bytes it really moved */
-#line 399 "capture-pcapng.bpf.c"
+#line 482 "capture-pcapng.bpf.c"
 SEC("uretprobe")
 int capc_p2(struct pt_regs *ctx)
 {
@@ -419,6 +502,13 @@ int capc_p2(struct pt_regs *ctx)
 	struct capc_stash_p2 capc_st = *capc_stp;  /* R7: copy the saved arguments out, then drop the entry */
 #line 2 "capture-pcapng.cap"
 	bpf_map_delete_elem(&capc_stash2, &capc_id);
+#line 2 "capture-pcapng.cap"
+	if (capc_st.mark) {
+#line 2 "capture-pcapng.cap"
+		bpf_map_delete_elem(&capc_in_ssl, &capc_id);  /* identity: the TLS call is over */
+#line 2 "capture-pcapng.cap"
+		__sync_fetch_and_sub(&capc_marked, 1);
+	}
 #line 2 "capture-pcapng.cap"
 	__s64 capc_ret = (__s64)(__s32)PT_REGS_RC(ctx);
 #line 2 "capture-pcapng.cap"
@@ -453,6 +543,11 @@ int capc_p2(struct pt_regs *ctx)
 #line 2 "capture-pcapng.cap"
 			struct capc_sink capc_s = { .map = &capc_payload, .ctx = ctx, .wakeup = CAPC_CAPTURE_WAKEUP, .stats = &capc_stats, .drop_rec = 2, .drop_bytes = 3, .is_perf = 0, .site = 4 };
 #line 2 "capture-pcapng.cap"
+			if (!capc_a->c.ident) {
+#line 2 "capture-pcapng.cap"
+				capc_conn_ident(&capc_s, &capc_a->c, &capc_i_tls, &capc_ck, -1, &capc_ident_zero, &capc_chunkbuf);  /* identity: once per connection, before its data */
+			}
+#line 2 "capture-pcapng.cap"
 			capc_accumulate(&capc_s, &capc_a->c, capc_a->buf, capc_ck.key, (const char *)capc_buf, capc_len, 0, 1024, 1, &capc_chunkbuf);  /* R1-R4, R9-R11: see stdlib/capc-capture.bpf.h */
 		} else {
 #line 2 "capture-pcapng.cap"
@@ -464,7 +559,7 @@ int capc_p2(struct pt_regs *ctx)
 }
 
 /* int SSL_read_ex(SSL *ssl, void *buf, size_t num, size_t *readbytes): buf[0 .. *readbytes) when ret == 1: entry, keep the arguments until it returns */
-#line 468 "capture-pcapng.bpf.c"
+#line 563 "capture-pcapng.bpf.c"
 SEC("uprobe")
 int capc_p3e(struct pt_regs *ctx)
 {
@@ -493,13 +588,24 @@ int capc_p3e(struct pt_regs *ctx)
 #line 2 "capture-pcapng.cap"
 	st.a[3] = (__u64)PT_REGS_PARM4(ctx);
 #line 2 "capture-pcapng.cap"
+	struct capc_conn_key capc_ik = { .key = st.a[0], .tgid = capc_id >> 32 };
+#line 2 "capture-pcapng.cap"
+	if (capc_ident_wanted(&capc_i_tls, &capc_ik)) {
+#line 2 "capture-pcapng.cap"
+		bpf_map_update_elem(&capc_in_ssl, &capc_id, &capc_ik.key, BPF_ANY);  /* identity: the socket syscall this call makes names the connection's socket */
+#line 2 "capture-pcapng.cap"
+		st.mark = 1;
+#line 2 "capture-pcapng.cap"
+		__sync_fetch_and_add(&capc_marked, 1);
+	}
+#line 2 "capture-pcapng.cap"
 	bpf_map_update_elem(&capc_stash3, &capc_id, &st, BPF_ANY);
 #line 2 "capture-pcapng.cap"
 	return 0;
 }
 
 /* uprobe:libssl:SSL_read: runs when SSL_read_ex returns, with the bytes it really moved */
-#line 503 "capture-pcapng.bpf.c"
+#line 609 "capture-pcapng.bpf.c"
 SEC("uretprobe")
 int capc_p3(struct pt_regs *ctx)
 {
@@ -523,6 +629,13 @@ int capc_p3(struct pt_regs *ctx)
 	struct capc_stash_p3 capc_st = *capc_stp;  /* R7: copy the saved arguments out, then drop the entry */
 #line 2 "capture-pcapng.cap"
 	bpf_map_delete_elem(&capc_stash3, &capc_id);
+#line 2 "capture-pcapng.cap"
+	if (capc_st.mark) {
+#line 2 "capture-pcapng.cap"
+		bpf_map_delete_elem(&capc_in_ssl, &capc_id);  /* identity: the TLS call is over */
+#line 2 "capture-pcapng.cap"
+		__sync_fetch_and_sub(&capc_marked, 1);
+	}
 #line 2 "capture-pcapng.cap"
 	__s64 capc_ret = (__s64)(__s32)PT_REGS_RC(ctx);
 #line 2 "capture-pcapng.cap"
@@ -557,6 +670,11 @@ int capc_p3(struct pt_regs *ctx)
 #line 2 "capture-pcapng.cap"
 			struct capc_sink capc_s = { .map = &capc_payload, .ctx = ctx, .wakeup = CAPC_CAPTURE_WAKEUP, .stats = &capc_stats, .drop_rec = 2, .drop_bytes = 3, .is_perf = 0, .site = 5 };
 #line 2 "capture-pcapng.cap"
+			if (!capc_a->c.ident) {
+#line 2 "capture-pcapng.cap"
+				capc_conn_ident(&capc_s, &capc_a->c, &capc_i_tls, &capc_ck, -1, &capc_ident_zero, &capc_chunkbuf);  /* identity: once per connection, before its data */
+			}
+#line 2 "capture-pcapng.cap"
 			capc_accumulate(&capc_s, &capc_a->c, capc_a->buf, capc_ck.key, (const char *)capc_buf, capc_len, 1, 1024, 1, &capc_chunkbuf);  /* R1-R4, R9-R11: see stdlib/capc-capture.bpf.h */
 		} else {
 #line 2 "capture-pcapng.cap"
@@ -568,7 +686,7 @@ int capc_p3(struct pt_regs *ctx)
 }
 
 /* uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_shutdown: capc watches connections of openssl close */
-#line 572 "capture-pcapng.bpf.c"
+#line 690 "capture-pcapng.bpf.c"
 SEC("uprobe")
 int capc_p4(struct pt_regs *ctx)
 {
@@ -579,10 +697,19 @@ int capc_p4(struct pt_regs *ctx)
 #line 2 "capture-pcapng.cap"
 	if (!capc_a) {
 #line 2 "capture-pcapng.cap"
+		bpf_map_delete_elem(&capc_i_tls, &capc_ck);  /* identity: forgotten at close (the key's next connection may be another socket) */
+#line 2 "capture-pcapng.cap"
 		return 0;
 	}
 #line 2 "capture-pcapng.cap"
 	struct capc_sink capc_s = { .map = &capc_payload, .ctx = ctx, .wakeup = CAPC_CAPTURE_WAKEUP, .stats = &capc_stats, .drop_rec = 2, .drop_bytes = 3, .is_perf = 0, .site = 1 };
+#line 2 "capture-pcapng.cap"
+	if (!capc_a->c.ident) {
+#line 2 "capture-pcapng.cap"
+		capc_conn_ident(&capc_s, &capc_a->c, &capc_i_tls, &capc_ck, -1, &capc_ident_zero, &capc_chunkbuf);  /* identity: once per connection, before its data */
+	}
+#line 2 "capture-pcapng.cap"
+	bpf_map_delete_elem(&capc_i_tls, &capc_ck);  /* identity: forgotten at close (the key's next connection may be another socket) */
 #line 2 "capture-pcapng.cap"
 	if (__sync_val_compare_and_swap(&capc_a->c.busy, 0, 1) != 0) {
 #line 2 "capture-pcapng.cap"
@@ -605,7 +732,7 @@ int capc_p4(struct pt_regs *ctx)
 }
 
 /* uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_free: capc watches connections of openssl close */
-#line 609 "capture-pcapng.bpf.c"
+#line 736 "capture-pcapng.bpf.c"
 SEC("uprobe")
 int capc_p5(struct pt_regs *ctx)
 {
@@ -616,10 +743,19 @@ int capc_p5(struct pt_regs *ctx)
 #line 2 "capture-pcapng.cap"
 	if (!capc_a) {
 #line 2 "capture-pcapng.cap"
+		bpf_map_delete_elem(&capc_i_tls, &capc_ck);  /* identity: forgotten at close (the key's next connection may be another socket) */
+#line 2 "capture-pcapng.cap"
 		return 0;
 	}
 #line 2 "capture-pcapng.cap"
 	struct capc_sink capc_s = { .map = &capc_payload, .ctx = ctx, .wakeup = CAPC_CAPTURE_WAKEUP, .stats = &capc_stats, .drop_rec = 2, .drop_bytes = 3, .is_perf = 0, .site = 1 };
+#line 2 "capture-pcapng.cap"
+	if (!capc_a->c.ident) {
+#line 2 "capture-pcapng.cap"
+		capc_conn_ident(&capc_s, &capc_a->c, &capc_i_tls, &capc_ck, -1, &capc_ident_zero, &capc_chunkbuf);  /* identity: once per connection, before its data */
+	}
+#line 2 "capture-pcapng.cap"
+	bpf_map_delete_elem(&capc_i_tls, &capc_ck);  /* identity: forgotten at close (the key's next connection may be another socket) */
 #line 2 "capture-pcapng.cap"
 	if (__sync_val_compare_and_swap(&capc_a->c.busy, 0, 1) != 0) {
 #line 2 "capture-pcapng.cap"
@@ -641,10 +777,61 @@ int capc_p5(struct pt_regs *ctx)
 	return 0;
 }
 
+/* uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_set_fd: capc learns which socket an SSL uses */
+#line 782 "capture-pcapng.bpf.c"
+SEC("uprobe")
+int capc_p6(struct pt_regs *ctx)
+{
+#line 2 "capture-pcapng.cap"
+	struct capc_conn_key capc_ck = { .key = (__u64)PT_REGS_PARM1(ctx), .tgid = capc_pid() };
+#line 2 "capture-pcapng.cap"
+	capc_ident_learn(&capc_i_tls, &capc_ck, (__s64)(__s32)PT_REGS_PARM2(ctx), CAPC_LEARN_SET_FD, &capc_ident_zero);  /* the SSL reads and writes this fd from now on */
+#line 2 "capture-pcapng.cap"
+	struct capc_acc_openssl *capc_a = bpf_map_lookup_elem(&capc_c_openssl, &capc_ck);
+#line 2 "capture-pcapng.cap"
+	if (capc_a) {
+#line 2 "capture-pcapng.cap"
+		capc_a->c.ident = 0;  /* an SSL reused on another socket: its records carry the new identity */
+	}
+#line 2 "capture-pcapng.cap"
+	return 0;
+}
+
+/* rawtracepoint:sys_enter: a socket syscall of a thread marked inside a TLS call names the connection's socket; with no call marked every syscall stops at one load, others at a compare or one lookup */
+#line 802 "capture-pcapng.bpf.c"
+SEC("raw_tp/sys_enter")
+int capc_p7(struct bpf_raw_tracepoint_args *ctx)
+{
+#line 2 "capture-pcapng.cap"
+	if (!capc_marked || !capc_ident_syscall(ctx->args[1])) {
+#line 2 "capture-pcapng.cap"
+		return 0;
+	}
+	/* a socket syscall: is this thread inside a TLS call whose socket is not known yet? */
+#line 2 "capture-pcapng.cap"
+	__u64 capc_id = bpf_get_current_pid_tgid();
+#line 2 "capture-pcapng.cap"
+	__u64 *capc_ssl = bpf_map_lookup_elem(&capc_in_ssl, &capc_id);
+#line 2 "capture-pcapng.cap"
+	if (!capc_ssl) {
+#line 2 "capture-pcapng.cap"
+		return 0;
+	}
+#line 2 "capture-pcapng.cap"
+	struct capc_conn_key capc_ck = { .key = *capc_ssl, .tgid = capc_id >> 32 };
+#line 2 "capture-pcapng.cap"
+	if (capc_ident_learn(&capc_i_tls, &capc_ck, (__s64)(__s32)PT_REGS_PARM1_CORE_SYSCALL((struct pt_regs *)ctx->args[0]), CAPC_LEARN_SYSCALL, &capc_ident_zero)) {
+#line 2 "capture-pcapng.cap"
+		bpf_map_delete_elem(&capc_in_ssl, &capc_id);  /* learned: the rest of this call is not watched */
+	}
+#line 2 "capture-pcapng.cap"
+	return 0;
+}
+
 /* capc follows the -c/-p process tree: fork */
-#line 646 "capture-pcapng.bpf.c"
+#line 833 "capture-pcapng.bpf.c"
 SEC("raw_tp/sched_process_fork")
-int capc_p6(struct bpf_raw_tracepoint_args *ctx)
+int capc_p8(struct bpf_raw_tracepoint_args *ctx)
 {
 #line 2 "capture-pcapng.cap"
 	if (!(capc_ro.scope & CAPC_SCOPE_TREE)) {
@@ -658,9 +845,9 @@ int capc_p6(struct bpf_raw_tracepoint_args *ctx)
 }
 
 /* capc follows the -c/-p process tree: exit */
-#line 662 "capture-pcapng.bpf.c"
+#line 849 "capture-pcapng.bpf.c"
 SEC("raw_tp/sched_process_exit")
-int capc_p7(struct bpf_raw_tracepoint_args *ctx)
+int capc_p9(struct bpf_raw_tracepoint_args *ctx)
 {
 #line 2 "capture-pcapng.cap"
 	if (!(capc_ro.scope & CAPC_SCOPE_TREE)) {
@@ -674,9 +861,9 @@ int capc_p7(struct bpf_raw_tracepoint_args *ctx)
 }
 
 /* TLS discovery: executables capc has not looked at */
-#line 678 "capture-pcapng.bpf.c"
+#line 865 "capture-pcapng.bpf.c"
 SEC("raw_tp/sched_process_exec")
-int capc_p8(struct bpf_raw_tracepoint_args *ctx)
+int capc_p10(struct bpf_raw_tracepoint_args *ctx)
 {
 #line 2 "capture-pcapng.cap"
 	__u32 capc_tgid = capc_pid();
@@ -692,9 +879,9 @@ int capc_p8(struct bpf_raw_tracepoint_args *ctx)
 }
 
 /* calls into TLS stacks this program does not probe, counted */
-#line 696 "capture-pcapng.bpf.c"
+#line 883 "capture-pcapng.bpf.c"
 SEC("uprobe")
-int capc_p9(struct pt_regs *ctx)
+int capc_p11(struct pt_regs *ctx)
 {
 #line 2 "capture-pcapng.cap"
 	__u32 capc_tgid = capc_pid();
@@ -710,7 +897,7 @@ int capc_p9(struct pt_regs *ctx)
 }
 
 /* flush idle batches of openssl connections (R9); at exit, send every connection's totals */
-#line 714 "capture-pcapng.bpf.c"
+#line 901 "capture-pcapng.bpf.c"
 static long capc_flush_openssl(void *map, struct capc_conn_key *k, struct capc_acc_openssl *a, struct capc_flush_args *fa)
 {
 	struct capc_sink capc_s = { .map = &capc_payload, .ctx = fa->ctx, .wakeup = CAPC_CAPTURE_WAKEUP, .stats = &capc_stats, .drop_rec = 2, .drop_bytes = 3, .is_perf = 0, .site = 1 };

@@ -2,7 +2,7 @@
 #include "capc.bpf.h"
 
 #define CAPC_WAKEUP_BYTES 1048576ULL  /* R10: unread bytes that make a producer wake the reader */
-#define CAPC_MAX_CHUNK 256  /* largest record payload: the per-CPU record buffer holds a header and this many bytes */
+#define CAPC_MAX_CHUNK 288  /* largest record payload: the per-CPU record buffer holds a header and this many bytes */
 #define CAPC_CAPTURE_WAKEUP 262144ULL  /* R10: wake the reader when a quarter of the capture ring is unread */
 
 #include "capc-capture.bpf.h"
@@ -66,7 +66,7 @@ struct capc_acc_syscalls {
 	struct capc_conn c;
 };
 _Static_assert(__builtin_offsetof(struct capc_acc_syscalls, c) == 0, "layout of capc_acc_syscalls.c");
-_Static_assert(sizeof(struct capc_acc_syscalls) == 120, "size of capc_acc_syscalls");
+_Static_assert(sizeof(struct capc_acc_syscalls) == 128, "size of capc_acc_syscalls");
 
 /* arguments of tracepoint:syscalls:sys_enter_write at entry */
 struct capc_stash_p0 {
@@ -130,6 +130,14 @@ struct {
 	__type(value, struct capc_stash_p0);
 } capc_stash0 SEC(".maps");
 
+/* identity of syscalls connections (socket, addresses, fd), learned once per connection; forgotten at close (least recently used first when full: it is learned again) */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct capc_conn_key);
+	__type(value, struct capc_ident);
+} capc_i_syscalls SEC(".maps");
+
 /* @bytes: sum() map, one value per CPU combined by capc (R8) */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -149,6 +157,9 @@ __u64 capc_next_conn = 0;
 
 /* zeroed value for new connections of syscalls (read-only data, not the stack: R5) */
 static const struct capc_acc_syscalls capc_zero_syscalls = {};
+
+/* zeroed identity for new entries (read-only data, not the stack: R5) */
+static const struct capc_ident capc_ident_zero = {};
 
 /* write(fd, buf, count): buf[0 .. ret) when ret > 0; the connection is (process, fd): entry, keep the arguments until it returns */
 SEC("tracepoint/syscalls/sys_enter_write")
@@ -176,7 +187,7 @@ int capc_p0e(struct capc_tp_syscalls_sys_enter_write *ctx)
 }
 
 /* tracepoint:syscalls:sys_enter_write: runs when sys_enter_write returns, with the bytes it really moved */
-#line 180 "capture-syscalls.bpf.c"
+#line 191 "capture-syscalls.bpf.c"
 SEC("tracepoint/syscalls/sys_exit_write")
 int capc_p0(struct capc_tp_syscalls_sys_exit_write *ctx)
 {
@@ -232,6 +243,11 @@ int capc_p0(struct capc_tp_syscalls_sys_exit_write *ctx)
 #line 2 "capture-syscalls.cap"
 			struct capc_sink capc_s = { .map = &capc_payload, .ctx = ctx, .wakeup = CAPC_CAPTURE_WAKEUP, .stats = &capc_stats, .drop_rec = 3, .drop_bytes = 4, .is_perf = 0, .site = 2 };
 #line 2 "capture-syscalls.cap"
+			if (!capc_a->c.ident) {
+#line 2 "capture-syscalls.cap"
+				capc_conn_ident(&capc_s, &capc_a->c, &capc_i_syscalls, &capc_ck, (__s64)capc_ck.key, &capc_ident_zero, &capc_chunkbuf);  /* identity: once per connection, before its data */
+			}
+#line 2 "capture-syscalls.cap"
 			capc_capture(&capc_s, &capc_a->c, capc_ck.key, (const char *)capc_buf, capc_len, 0, 256, 1, &capc_chunkbuf);  /* 256-byte records, never truncated */
 		} else {
 #line 2 "capture-syscalls.cap"
@@ -249,7 +265,7 @@ int capc_p0(struct capc_tp_syscalls_sys_exit_write *ctx)
 }
 
 /* tracepoint:syscalls:sys_enter_close: capc watches connections of syscalls close */
-#line 253 "capture-syscalls.bpf.c"
+#line 269 "capture-syscalls.bpf.c"
 SEC("tracepoint/syscalls/sys_enter_close")
 int capc_p1(struct capc_tp_syscalls_sys_enter_close *ctx)
 {
@@ -260,10 +276,19 @@ int capc_p1(struct capc_tp_syscalls_sys_enter_close *ctx)
 #line 1 "capture-syscalls.cap"
 	if (!capc_a) {
 #line 1 "capture-syscalls.cap"
+		bpf_map_delete_elem(&capc_i_syscalls, &capc_ck);  /* identity: forgotten at close (the key's next connection may be another socket) */
+#line 1 "capture-syscalls.cap"
 		return 0;
 	}
 #line 1 "capture-syscalls.cap"
 	struct capc_sink capc_s = { .map = &capc_payload, .ctx = ctx, .wakeup = CAPC_CAPTURE_WAKEUP, .stats = &capc_stats, .drop_rec = 3, .drop_bytes = 4, .is_perf = 0, .site = 1 };
+#line 1 "capture-syscalls.cap"
+	if (!capc_a->c.ident) {
+#line 1 "capture-syscalls.cap"
+		capc_conn_ident(&capc_s, &capc_a->c, &capc_i_syscalls, &capc_ck, (__s64)capc_ck.key, &capc_ident_zero, &capc_chunkbuf);  /* identity: once per connection, before its data */
+	}
+#line 1 "capture-syscalls.cap"
+	bpf_map_delete_elem(&capc_i_syscalls, &capc_ck);  /* identity: forgotten at close (the key's next connection may be another socket) */
 #line 1 "capture-syscalls.cap"
 	if (__sync_val_compare_and_swap(&capc_a->c.busy, 0, 1) != 0) {
 #line 1 "capture-syscalls.cap"
@@ -286,7 +311,7 @@ int capc_p1(struct capc_tp_syscalls_sys_enter_close *ctx)
 }
 
 /* flush idle batches of syscalls connections (R9); at exit, send every connection's totals */
-#line 290 "capture-syscalls.bpf.c"
+#line 315 "capture-syscalls.bpf.c"
 static long capc_flush_syscalls(void *map, struct capc_conn_key *k, struct capc_acc_syscalls *a, struct capc_flush_args *fa)
 {
 	struct capc_sink capc_s = { .map = &capc_payload, .ctx = fa->ctx, .wakeup = CAPC_CAPTURE_WAKEUP, .stats = &capc_stats, .drop_rec = 3, .drop_bytes = 4, .is_perf = 0, .site = 1 };

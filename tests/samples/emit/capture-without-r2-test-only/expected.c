@@ -14,17 +14,19 @@ struct capc_acc_openssl {
 	char buf[64];
 };
 _Static_assert(__builtin_offsetof(struct capc_acc_openssl, c) == 0, "layout of capc_acc_openssl.c");
-_Static_assert(__builtin_offsetof(struct capc_acc_openssl, buf) == 120, "layout of capc_acc_openssl.buf");
-_Static_assert(sizeof(struct capc_acc_openssl) == 184, "size of capc_acc_openssl");
+_Static_assert(__builtin_offsetof(struct capc_acc_openssl, buf) == 128, "layout of capc_acc_openssl.buf");
+_Static_assert(sizeof(struct capc_acc_openssl) == 192, "size of capc_acc_openssl");
 
 /* arguments of uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_write at entry */
 struct capc_stash_p0 {
 	__u64 a[6];
+	__u64 mark;  /* the thread is marked in capc_in_ssl */
 };
 
 /* arguments of uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_write_ex at entry */
 struct capc_stash_p1 {
 	__u64 a[6];
+	__u64 mark;  /* the thread is marked in capc_in_ssl */
 };
 
 struct capc_flush_args {
@@ -122,6 +124,22 @@ struct {
 	__type(value, struct capc_watch_val);
 } capc_tlswatch SEC(".maps");
 
+/* identity of openssl connections (socket, addresses, fd), learned once per connection; forgotten at close (least recently used first when full: it is learned again) */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct capc_conn_key);
+	__type(value, struct capc_ident);
+} capc_i_tls SEC(".maps");
+
+/* threads inside a TLS call whose socket is not known yet: pid_tgid -> its connection key (SSL*, session...) */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, __u64);
+} capc_in_ssl SEC(".maps");
+
 /* load-time constants, filled in by capc before loading */
 const volatile struct capc_ro capc_ro SEC(".rodata.capc") = {};
 
@@ -133,6 +151,12 @@ __u64 capc_next_conn = 0;
 
 /* zeroed value for new connections of openssl (read-only data, not the stack: R5) */
 static const struct capc_acc_openssl capc_zero_openssl = {};
+
+/* zeroed identity for new entries (read-only data, not the stack: R5) */
+static const struct capc_ident capc_ident_zero = {};
+
+/* TLS calls in progress whose thread is marked in capc_in_ssl; 0 once every socket is known, and then every syscall stops at this load (a marked call whose return is never seen leaves it above 0: only slower, never wrong) */
+__u64 capc_marked = 0;
 
 /* int SSL_write(SSL *ssl, const void *buf, int num): buf[0 .. ret) when ret > 0: entry, keep the arguments until it returns */
 SEC("uprobe")
@@ -161,13 +185,24 @@ int capc_p0e(struct pt_regs *ctx)
 #line 1 "capture-without-r2-test-only.cap"
 	st.a[2] = (__u64)PT_REGS_PARM3(ctx);
 #line 1 "capture-without-r2-test-only.cap"
+	struct capc_conn_key capc_ik = { .key = st.a[0], .tgid = capc_id >> 32 };
+#line 1 "capture-without-r2-test-only.cap"
+	if (capc_ident_wanted(&capc_i_tls, &capc_ik)) {
+#line 1 "capture-without-r2-test-only.cap"
+		bpf_map_update_elem(&capc_in_ssl, &capc_id, &capc_ik.key, BPF_ANY);  /* identity: the socket syscall this call makes names the connection's socket */
+#line 1 "capture-without-r2-test-only.cap"
+		st.mark = 1;
+#line 1 "capture-without-r2-test-only.cap"
+		__sync_fetch_and_add(&capc_marked, 1);
+	}
+#line 1 "capture-without-r2-test-only.cap"
 	bpf_map_update_elem(&capc_stash0, &capc_id, &st, BPF_ANY);
 #line 1 "capture-without-r2-test-only.cap"
 	return 0;
 }
 
 /* uprobe:libssl:SSL_write: runs when SSL_write returns, with the bytes it really moved */
-#line 171 "capture-without-r2-test-only.bpf.c"
+#line 206 "capture-without-r2-test-only.bpf.c"
 SEC("uretprobe")
 int capc_p0(struct pt_regs *ctx)
 {
@@ -191,6 +226,13 @@ int capc_p0(struct pt_regs *ctx)
 	struct capc_stash_p0 capc_st = *capc_stp;  /* R7: copy the saved arguments out, then drop the entry */
 #line 1 "capture-without-r2-test-only.cap"
 	bpf_map_delete_elem(&capc_stash0, &capc_id);
+#line 1 "capture-without-r2-test-only.cap"
+	if (capc_st.mark) {
+#line 1 "capture-without-r2-test-only.cap"
+		bpf_map_delete_elem(&capc_in_ssl, &capc_id);  /* identity: the TLS call is over */
+#line 1 "capture-without-r2-test-only.cap"
+		__sync_fetch_and_sub(&capc_marked, 1);
+	}
 #line 1 "capture-without-r2-test-only.cap"
 	__s64 capc_ret = (__s64)(__s32)PT_REGS_RC(ctx);
 #line 1 "capture-without-r2-test-only.cap"
@@ -223,6 +265,11 @@ int capc_p0(struct pt_regs *ctx)
 #line 1 "capture-without-r2-test-only.cap"
 			struct capc_sink capc_s = { .map = &capc_payload, .ctx = ctx, .wakeup = CAPC_CAPTURE_WAKEUP, .stats = &capc_stats, .drop_rec = 2, .drop_bytes = 3, .is_perf = 0, .site = 2 };
 #line 1 "capture-without-r2-test-only.cap"
+			if (!capc_a->c.ident) {
+#line 1 "capture-without-r2-test-only.cap"
+				capc_conn_ident(&capc_s, &capc_a->c, &capc_i_tls, &capc_ck, -1, &capc_ident_zero, &capc_chunkbuf);  /* identity: once per connection, before its data */
+			}
+#line 1 "capture-without-r2-test-only.cap"
 			capc_accumulate(&capc_s, &capc_a->c, capc_a->buf, capc_ck.key, (const char *)capc_buf, capc_len, 0, 64, 1, &capc_chunkbuf);  /* R1-R4, R9-R11: see stdlib/capc-capture.bpf.h */
 		} else {
 #line 1 "capture-without-r2-test-only.cap"
@@ -234,7 +281,7 @@ int capc_p0(struct pt_regs *ctx)
 }
 
 /* int SSL_write_ex(SSL *ssl, const void *buf, size_t num, size_t *written): buf[0 .. *written) when ret == 1: entry, keep the arguments until it returns */
-#line 238 "capture-without-r2-test-only.bpf.c"
+#line 285 "capture-without-r2-test-only.bpf.c"
 SEC("uprobe")
 int capc_p1e(struct pt_regs *ctx)
 {
@@ -263,13 +310,24 @@ int capc_p1e(struct pt_regs *ctx)
 #line 1 "capture-without-r2-test-only.cap"
 	st.a[3] = (__u64)PT_REGS_PARM4(ctx);
 #line 1 "capture-without-r2-test-only.cap"
+	struct capc_conn_key capc_ik = { .key = st.a[0], .tgid = capc_id >> 32 };
+#line 1 "capture-without-r2-test-only.cap"
+	if (capc_ident_wanted(&capc_i_tls, &capc_ik)) {
+#line 1 "capture-without-r2-test-only.cap"
+		bpf_map_update_elem(&capc_in_ssl, &capc_id, &capc_ik.key, BPF_ANY);  /* identity: the socket syscall this call makes names the connection's socket */
+#line 1 "capture-without-r2-test-only.cap"
+		st.mark = 1;
+#line 1 "capture-without-r2-test-only.cap"
+		__sync_fetch_and_add(&capc_marked, 1);
+	}
+#line 1 "capture-without-r2-test-only.cap"
 	bpf_map_update_elem(&capc_stash1, &capc_id, &st, BPF_ANY);
 #line 1 "capture-without-r2-test-only.cap"
 	return 0;
 }
 
 /* uprobe:libssl:SSL_write: runs when SSL_write_ex returns, with the bytes it really moved */
-#line 273 "capture-without-r2-test-only.bpf.c"
+#line 331 "capture-without-r2-test-only.bpf.c"
 SEC("uretprobe")
 int capc_p1(struct pt_regs *ctx)
 {
@@ -293,6 +351,13 @@ int capc_p1(struct pt_regs *ctx)
 	struct capc_stash_p1 capc_st = *capc_stp;  /* R7: copy the saved arguments out, then drop the entry */
 #line 1 "capture-without-r2-test-only.cap"
 	bpf_map_delete_elem(&capc_stash1, &capc_id);
+#line 1 "capture-without-r2-test-only.cap"
+	if (capc_st.mark) {
+#line 1 "capture-without-r2-test-only.cap"
+		bpf_map_delete_elem(&capc_in_ssl, &capc_id);  /* identity: the TLS call is over */
+#line 1 "capture-without-r2-test-only.cap"
+		__sync_fetch_and_sub(&capc_marked, 1);
+	}
 #line 1 "capture-without-r2-test-only.cap"
 	__s64 capc_ret = (__s64)(__s32)PT_REGS_RC(ctx);
 #line 1 "capture-without-r2-test-only.cap"
@@ -327,6 +392,11 @@ int capc_p1(struct pt_regs *ctx)
 #line 1 "capture-without-r2-test-only.cap"
 			struct capc_sink capc_s = { .map = &capc_payload, .ctx = ctx, .wakeup = CAPC_CAPTURE_WAKEUP, .stats = &capc_stats, .drop_rec = 2, .drop_bytes = 3, .is_perf = 0, .site = 3 };
 #line 1 "capture-without-r2-test-only.cap"
+			if (!capc_a->c.ident) {
+#line 1 "capture-without-r2-test-only.cap"
+				capc_conn_ident(&capc_s, &capc_a->c, &capc_i_tls, &capc_ck, -1, &capc_ident_zero, &capc_chunkbuf);  /* identity: once per connection, before its data */
+			}
+#line 1 "capture-without-r2-test-only.cap"
 			capc_accumulate(&capc_s, &capc_a->c, capc_a->buf, capc_ck.key, (const char *)capc_buf, capc_len, 0, 64, 1, &capc_chunkbuf);  /* R1-R4, R9-R11: see stdlib/capc-capture.bpf.h */
 		} else {
 #line 1 "capture-without-r2-test-only.cap"
@@ -338,7 +408,7 @@ int capc_p1(struct pt_regs *ctx)
 }
 
 /* uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_shutdown: capc watches connections of openssl close */
-#line 342 "capture-without-r2-test-only.bpf.c"
+#line 412 "capture-without-r2-test-only.bpf.c"
 SEC("uprobe")
 int capc_p2(struct pt_regs *ctx)
 {
@@ -349,10 +419,19 @@ int capc_p2(struct pt_regs *ctx)
 #line 1 "capture-without-r2-test-only.cap"
 	if (!capc_a) {
 #line 1 "capture-without-r2-test-only.cap"
+		bpf_map_delete_elem(&capc_i_tls, &capc_ck);  /* identity: forgotten at close (the key's next connection may be another socket) */
+#line 1 "capture-without-r2-test-only.cap"
 		return 0;
 	}
 #line 1 "capture-without-r2-test-only.cap"
 	struct capc_sink capc_s = { .map = &capc_payload, .ctx = ctx, .wakeup = CAPC_CAPTURE_WAKEUP, .stats = &capc_stats, .drop_rec = 2, .drop_bytes = 3, .is_perf = 0, .site = 1 };
+#line 1 "capture-without-r2-test-only.cap"
+	if (!capc_a->c.ident) {
+#line 1 "capture-without-r2-test-only.cap"
+		capc_conn_ident(&capc_s, &capc_a->c, &capc_i_tls, &capc_ck, -1, &capc_ident_zero, &capc_chunkbuf);  /* identity: once per connection, before its data */
+	}
+#line 1 "capture-without-r2-test-only.cap"
+	bpf_map_delete_elem(&capc_i_tls, &capc_ck);  /* identity: forgotten at close (the key's next connection may be another socket) */
 #line 1 "capture-without-r2-test-only.cap"
 	if (__sync_val_compare_and_swap(&capc_a->c.busy, 0, 1) != 0) {
 #line 1 "capture-without-r2-test-only.cap"
@@ -375,7 +454,7 @@ int capc_p2(struct pt_regs *ctx)
 }
 
 /* uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_free: capc watches connections of openssl close */
-#line 379 "capture-without-r2-test-only.bpf.c"
+#line 458 "capture-without-r2-test-only.bpf.c"
 SEC("uprobe")
 int capc_p3(struct pt_regs *ctx)
 {
@@ -386,10 +465,19 @@ int capc_p3(struct pt_regs *ctx)
 #line 1 "capture-without-r2-test-only.cap"
 	if (!capc_a) {
 #line 1 "capture-without-r2-test-only.cap"
+		bpf_map_delete_elem(&capc_i_tls, &capc_ck);  /* identity: forgotten at close (the key's next connection may be another socket) */
+#line 1 "capture-without-r2-test-only.cap"
 		return 0;
 	}
 #line 1 "capture-without-r2-test-only.cap"
 	struct capc_sink capc_s = { .map = &capc_payload, .ctx = ctx, .wakeup = CAPC_CAPTURE_WAKEUP, .stats = &capc_stats, .drop_rec = 2, .drop_bytes = 3, .is_perf = 0, .site = 1 };
+#line 1 "capture-without-r2-test-only.cap"
+	if (!capc_a->c.ident) {
+#line 1 "capture-without-r2-test-only.cap"
+		capc_conn_ident(&capc_s, &capc_a->c, &capc_i_tls, &capc_ck, -1, &capc_ident_zero, &capc_chunkbuf);  /* identity: once per connection, before its data */
+	}
+#line 1 "capture-without-r2-test-only.cap"
+	bpf_map_delete_elem(&capc_i_tls, &capc_ck);  /* identity: forgotten at close (the key's next connection may be another socket) */
 #line 1 "capture-without-r2-test-only.cap"
 	if (__sync_val_compare_and_swap(&capc_a->c.busy, 0, 1) != 0) {
 #line 1 "capture-without-r2-test-only.cap"
@@ -411,10 +499,61 @@ int capc_p3(struct pt_regs *ctx)
 	return 0;
 }
 
+/* uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_set_fd: capc learns which socket an SSL uses */
+#line 504 "capture-without-r2-test-only.bpf.c"
+SEC("uprobe")
+int capc_p4(struct pt_regs *ctx)
+{
+#line 1 "capture-without-r2-test-only.cap"
+	struct capc_conn_key capc_ck = { .key = (__u64)PT_REGS_PARM1(ctx), .tgid = capc_pid() };
+#line 1 "capture-without-r2-test-only.cap"
+	capc_ident_learn(&capc_i_tls, &capc_ck, (__s64)(__s32)PT_REGS_PARM2(ctx), CAPC_LEARN_SET_FD, &capc_ident_zero);  /* the SSL reads and writes this fd from now on */
+#line 1 "capture-without-r2-test-only.cap"
+	struct capc_acc_openssl *capc_a = bpf_map_lookup_elem(&capc_c_openssl, &capc_ck);
+#line 1 "capture-without-r2-test-only.cap"
+	if (capc_a) {
+#line 1 "capture-without-r2-test-only.cap"
+		capc_a->c.ident = 0;  /* an SSL reused on another socket: its records carry the new identity */
+	}
+#line 1 "capture-without-r2-test-only.cap"
+	return 0;
+}
+
+/* rawtracepoint:sys_enter: a socket syscall of a thread marked inside a TLS call names the connection's socket; with no call marked every syscall stops at one load, others at a compare or one lookup */
+#line 524 "capture-without-r2-test-only.bpf.c"
+SEC("raw_tp/sys_enter")
+int capc_p5(struct bpf_raw_tracepoint_args *ctx)
+{
+#line 1 "capture-without-r2-test-only.cap"
+	if (!capc_marked || !capc_ident_syscall(ctx->args[1])) {
+#line 1 "capture-without-r2-test-only.cap"
+		return 0;
+	}
+	/* a socket syscall: is this thread inside a TLS call whose socket is not known yet? */
+#line 1 "capture-without-r2-test-only.cap"
+	__u64 capc_id = bpf_get_current_pid_tgid();
+#line 1 "capture-without-r2-test-only.cap"
+	__u64 *capc_ssl = bpf_map_lookup_elem(&capc_in_ssl, &capc_id);
+#line 1 "capture-without-r2-test-only.cap"
+	if (!capc_ssl) {
+#line 1 "capture-without-r2-test-only.cap"
+		return 0;
+	}
+#line 1 "capture-without-r2-test-only.cap"
+	struct capc_conn_key capc_ck = { .key = *capc_ssl, .tgid = capc_id >> 32 };
+#line 1 "capture-without-r2-test-only.cap"
+	if (capc_ident_learn(&capc_i_tls, &capc_ck, (__s64)(__s32)PT_REGS_PARM1_CORE_SYSCALL((struct pt_regs *)ctx->args[0]), CAPC_LEARN_SYSCALL, &capc_ident_zero)) {
+#line 1 "capture-without-r2-test-only.cap"
+		bpf_map_delete_elem(&capc_in_ssl, &capc_id);  /* learned: the rest of this call is not watched */
+	}
+#line 1 "capture-without-r2-test-only.cap"
+	return 0;
+}
+
 /* capc follows the -c/-p process tree: fork */
-#line 416 "capture-without-r2-test-only.bpf.c"
+#line 555 "capture-without-r2-test-only.bpf.c"
 SEC("raw_tp/sched_process_fork")
-int capc_p4(struct bpf_raw_tracepoint_args *ctx)
+int capc_p6(struct bpf_raw_tracepoint_args *ctx)
 {
 #line 1 "capture-without-r2-test-only.cap"
 	if (!(capc_ro.scope & CAPC_SCOPE_TREE)) {
@@ -428,9 +567,9 @@ int capc_p4(struct bpf_raw_tracepoint_args *ctx)
 }
 
 /* capc follows the -c/-p process tree: exit */
-#line 432 "capture-without-r2-test-only.bpf.c"
+#line 571 "capture-without-r2-test-only.bpf.c"
 SEC("raw_tp/sched_process_exit")
-int capc_p5(struct bpf_raw_tracepoint_args *ctx)
+int capc_p7(struct bpf_raw_tracepoint_args *ctx)
 {
 #line 1 "capture-without-r2-test-only.cap"
 	if (!(capc_ro.scope & CAPC_SCOPE_TREE)) {
@@ -444,9 +583,9 @@ int capc_p5(struct bpf_raw_tracepoint_args *ctx)
 }
 
 /* TLS discovery: executables capc has not looked at */
-#line 448 "capture-without-r2-test-only.bpf.c"
+#line 587 "capture-without-r2-test-only.bpf.c"
 SEC("raw_tp/sched_process_exec")
-int capc_p6(struct bpf_raw_tracepoint_args *ctx)
+int capc_p8(struct bpf_raw_tracepoint_args *ctx)
 {
 #line 1 "capture-without-r2-test-only.cap"
 	__u32 capc_tgid = capc_pid();
@@ -462,9 +601,9 @@ int capc_p6(struct bpf_raw_tracepoint_args *ctx)
 }
 
 /* calls into TLS stacks this program does not probe, counted */
-#line 466 "capture-without-r2-test-only.bpf.c"
+#line 605 "capture-without-r2-test-only.bpf.c"
 SEC("uprobe")
-int capc_p7(struct pt_regs *ctx)
+int capc_p9(struct pt_regs *ctx)
 {
 #line 1 "capture-without-r2-test-only.cap"
 	__u32 capc_tgid = capc_pid();
@@ -480,7 +619,7 @@ int capc_p7(struct pt_regs *ctx)
 }
 
 /* flush idle batches of openssl connections (R9); at exit, send every connection's totals */
-#line 484 "capture-without-r2-test-only.bpf.c"
+#line 623 "capture-without-r2-test-only.bpf.c"
 static long capc_flush_openssl(void *map, struct capc_conn_key *k, struct capc_acc_openssl *a, struct capc_flush_args *fa)
 {
 	struct capc_sink capc_s = { .map = &capc_payload, .ctx = fa->ctx, .wakeup = CAPC_CAPTURE_WAKEUP, .stats = &capc_stats, .drop_rec = 2, .drop_bytes = 3, .is_perf = 0, .site = 1 };
