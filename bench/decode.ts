@@ -175,10 +175,85 @@ interface ScenarioResult {
   traced: number;
   sent: number;
   client: number;
+  /** Queries sent in the run scoped to the server, and the server's side decoded there. */
+  serverSent: number;
   server: number;
   notDecoded: number;
   drops: number;
+  serverDrops: number;
   cpuPer1000: number;
+}
+
+/** One run of the client under `capc run --decode` (with `scope`): what it sent and what capc decoded of it. */
+async function tracedRun(
+  py: string,
+  args: (tag: string) => string[],
+  kind: 'mysql' | 'postgres',
+  decode: boolean,
+  scope: string[],
+): Promise<{
+  qps: number;
+  sent: number;
+  marked: (side: string) => number;
+  notDecoded: number;
+  drops: number;
+  cpuPer1000: number;
+}> {
+  const dir = mkTemp('capc-bench-decode-');
+  const out = path.join(dir, 'out.json');
+  const statsFile = path.join(dir, 'stats.json');
+  const tag = `m${process.pid}${scope.length ? 's' : 'w'}`;
+  const ring = process.env.BENCH_DECODE_RING ? ['--capture-ring-size', process.env.BENCH_DECODE_RING] : [];
+  const capc = spawn(
+    capcBin,
+    ['run', '-q', '-f', 'json', '-o', out, ...ring, ...scope, ...(decode ? ['--decode', kind] : []), '-e', PROG],
+    {
+      env: { ...process.env, CAPC_STATS_FILE: statsFile, CAPC_NOTIFY_ATTACHED: '1' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  let err = '';
+  await new Promise<void>((resolve, reject) => {
+    capc.stderr.on('data', (d) => {
+      err += d;
+      if (err.includes('__CAPC_ATTACHED__')) resolve();
+    });
+    capc.on('exit', () => reject(new Error(`capc exited before attaching: ${err}`)));
+  });
+  const r = await run(py, args(tag));
+  await new Promise((res) => setTimeout(res, 500));
+  const exited = new Promise((res) => capc.on('exit', res));
+  capc.kill('SIGINT');
+  await exited;
+  const sent = JSON.parse(r.stdout.trim().split('\n').pop()!) as { queries: number; qps: number };
+  const lines = fs
+    .readFileSync(out, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { type: string; data: Record<string, unknown> });
+  const marked = (side: string) =>
+    new Set(
+      lines
+        .filter(
+          (l) =>
+            l.type === 'exchange' &&
+            l.data.side === side &&
+            typeof l.data.statement === 'string' &&
+            (l.data.statement as string).includes(`'${tag}-`) &&
+            !l.data.not_decoded,
+        )
+        .map((l) => new RegExp(`'(${tag}-\\d+-\\d+)'`).exec(l.data.statement as string)?.[1]),
+    ).size;
+  const summary = lines.find((l) => l.type === 'capture_summary')?.data ?? {};
+  const stats = JSON.parse(fs.readFileSync(statsFile, 'utf8')) as { runCpuSeconds: number };
+  return {
+    qps: sent.qps,
+    sent: sent.queries,
+    marked,
+    notDecoded: lines.filter((l) => l.type === 'exchange' && l.data.not_decoded).length,
+    drops: Number(summary.dropped_records ?? 0),
+    cpuPer1000: (stats.runCpuSeconds / sent.queries) * 1000,
+  };
 }
 
 async function scenario(
@@ -209,63 +284,22 @@ async function scenario(
       tag,
     ];
     const untraced = JSON.parse((await run(py, args('u'))).stdout) as { qps: number };
-    const dir = mkTemp('capc-bench-decode-');
-    const out = path.join(dir, 'out.json');
-    const statsFile = path.join(dir, 'stats.json');
-    const tag = `m${process.pid}`;
-    // System-wide (not -c, which scopes uprobes to the client): the server's side is captured too.
-    const ring = process.env.BENCH_DECODE_RING ? ['--capture-ring-size', process.env.BENCH_DECODE_RING] : [];
-    const capc = spawn(
-      capcBin,
-      ['run', '-q', '-f', 'json', '-o', out, ...ring, ...(decode ? ['--decode', kind] : []), '-e', PROG],
-      {
-        env: { ...process.env, CAPC_STATS_FILE: statsFile, CAPC_NOTIFY_ATTACHED: '1' },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
-    );
-    let err = '';
-    await new Promise<void>((resolve, reject) => {
-      capc.stderr.on('data', (d) => {
-        err += d;
-        if (err.includes('__CAPC_ATTACHED__')) resolve();
-      });
-      capc.on('exit', () => reject(new Error(`capc exited before attaching: ${err}`)));
-    });
-    const r = await run(py, args(tag));
-    await new Promise((res) => setTimeout(res, 500));
-    const exited = new Promise((res) => capc.on('exit', res));
-    capc.kill('SIGINT');
-    await exited;
-    const sent = JSON.parse(r.stdout.trim().split('\n').pop()!) as { queries: number; qps: number };
-    const lines = fs
-      .readFileSync(out, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as { type: string; data: Record<string, unknown> });
-    const marked = (side: string) =>
-      new Set(
-        lines
-          .filter(
-            (l) =>
-              l.type === 'exchange' &&
-              l.data.side === side &&
-              typeof l.data.statement === 'string' &&
-              (l.data.statement as string).includes(`'${tag}-`) &&
-              !l.data.not_decoded,
-          )
-          .map((l) => /'(m\d+-\d+-\d+)'/.exec(l.data.statement as string)?.[1]),
-      ).size;
-    const summary = lines.find((l) => l.type === 'capture_summary')?.data ?? {};
-    const stats = JSON.parse(fs.readFileSync(statsFile, 'utf8')) as { runCpuSeconds: number };
+    // System-wide, capc sees both ends of each connection and shows each exchange once, from the client's
+    // side (the server's are only counted, `paired`): the client's side is measured so, then the server's
+    // alone, in a second run scoped to the server (-p: its process and the backends it forks).
+    const wide = await tracedRun(py, args, kind, decode, []);
+    const server = await tracedRun(py, args, kind, decode, ['-p', String(srv.pid)]);
     return {
       untraced: untraced.qps,
-      traced: sent.qps,
-      sent: sent.queries,
-      client: marked('client'),
-      server: marked('server'),
-      notDecoded: lines.filter((l) => l.type === 'exchange' && l.data.not_decoded).length,
-      drops: Number(summary.dropped_records ?? 0),
-      cpuPer1000: (stats.runCpuSeconds / sent.queries) * 1000,
+      traced: wide.qps,
+      sent: wide.sent,
+      client: wide.marked('client'),
+      serverSent: server.sent,
+      server: server.marked('server'),
+      notDecoded: wide.notDecoded + server.notDecoded,
+      drops: wide.drops,
+      serverDrops: server.drops,
+      cpuPer1000: wide.cpuPer1000,
     };
   } finally {
     await srv.stop();
@@ -280,18 +314,18 @@ export async function decodeScenarioBench(
   for (const kind of ['mysql', 'postgres'] as const) {
     for (let i = 0; i < runs; i++) {
       const r = await scenario(kind, seconds, 4);
-      const pct = (n: number) => `${((100 * n) / r.sent).toFixed(2)}%`;
+      const pct = (n: number, of = r.sent) => `${((100 * n) / of).toFixed(2)}%`;
       rows.push(
-        `| ${kind === 'mysql' ? 'MariaDB' : 'PostgreSQL'} | ${r.untraced.toFixed(0)} | ${r.traced.toFixed(0)} (${((100 * r.traced) / r.untraced).toFixed(0)}%) | ${r.sent} | ${pct(r.client)} | ${pct(r.server)} | ${r.drops} | ${r.notDecoded} | ${r.cpuPer1000.toFixed(3)} s |`,
+        `| ${kind === 'mysql' ? 'MariaDB' : 'PostgreSQL'} | ${r.untraced.toFixed(0)} | ${r.traced.toFixed(0)} (${((100 * r.traced) / r.untraced).toFixed(0)}%) | ${r.sent} | ${pct(r.client)} | ${pct(r.server, r.serverSent)} of ${r.serverSent} | ${r.drops} + ${r.serverDrops} | ${r.notDecoded} | ${r.cpuPer1000.toFixed(3)} s |`,
       );
     }
   }
   return [
     '## Seed 000 with decoding: every query accounted for',
     '',
-    `A real server over TLS on loopback, a 4-thread Python client (PyMySQL, psycopg2) at its highest rate for ${seconds} s, each query \`SELECT '<unique marker>', id, name FROM items LIMIT 5\`; untraced, then under \`capc run --decode\` system-wide (accumulate(conn, 1024) on SSL_read/SSL_write and _ex, JSON to a file), which sees the client and the server. Decoded = distinct markers found in exchanges that were decoded, over queries sent.`,
+    `A real server over TLS on loopback, a 4-thread Python client (PyMySQL, psycopg2) at its highest rate for ${seconds} s, each query \`SELECT '<unique marker>', id, name FROM items LIMIT 5\`; untraced, then under \`capc run --decode\` system-wide (accumulate(conn, 1024) on SSL_read/SSL_write and _ex, JSON to a file), which sees the client and the server and shows each exchange once, from the client's side; then again scoped to the server (\`-p\` its pid, which follows the backends it forks) for the server's side. Decoded = distinct markers found in exchanges that were decoded, over queries sent in that run. Drops: records the kernel dropped in the system-wide run + in the server's.`,
     '',
-    '| server | untraced q/s | traced q/s | queries sent | decoded, client side | decoded, server side | drops (records) | exchanges not decoded | capc CPU per 1,000 queries |',
+    '| server | untraced q/s | traced q/s | queries sent | decoded, client side | decoded, server side (of the queries of its run) | drops (records: system-wide + server) | exchanges not decoded | capc CPU per 1,000 queries |',
     '|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',

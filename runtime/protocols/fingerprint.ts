@@ -13,19 +13,24 @@ const isIdent = (c: number) =>
 const isSpace = (c: number) => c === 32 || c === 9 || c === 10 || c === 13 || c === 12 || c === 11;
 
 /** After these (or at the start), `-5` is a negative literal, not a subtraction. */
-const OPERATOR_BEFORE = new Set(['', '(', ',', '=', '<', '>', '+', '-', '*', '/', '%', '!', '|', '&', '^', '~']);
+const OPERATOR_BEFORE = new Uint8Array(128);
+for (const c of '(,=<>+-*/%!|&^~') OPERATOR_BEFORE[c.charCodeAt(0)] = 1;
 
 export function sqlFingerprint(sql: string, dialect: SqlDialect): string {
-  const out: string[] = [];
+  return collapseLists(fingerprintSql(sql, dialect));
+}
+
+/**
+ * One pass over the text, writing tokens to a string: a whitespace run
+ * before a token becomes one space; `last` is the last character written
+ * (0 at the start), which tells `-5` from `a - 5`; `tokenAt` is where the
+ * last token begins in `out`, for E'...' (PostgreSQL's escape string).
+ */
+function fingerprintSql(sql: string, dialect: SqlDialect): string {
+  let out = '';
   let space = false;
-  /** The last character written (not a space), to tell `-5` from `a - 5`. */
-  let prev = '';
-  const put = (s: string) => {
-    if (space && out.length) out.push(' ');
-    space = false;
-    out.push(s);
-    prev = s[s.length - 1]!;
-  };
+  let last = 0;
+  let tokenAt = 0;
   const n = sql.length;
   let i = 0;
   while (i < n) {
@@ -48,66 +53,66 @@ export function sqlFingerprint(sql: string, dialect: SqlDialect): string {
       space = true;
       continue;
     }
+    let token: string;
     // Strings: '...' (MySQL: backslash escapes; PostgreSQL: only E'...'), "..." in MySQL.
     if (c === 39 || (c === 34 && dialect === 'mysql')) {
       let backslash = dialect === 'mysql';
-      if (!backslash && !space && /^[eE]$/.test(out[out.length - 1] ?? '')) {
-        out.pop(); // E'...': PostgreSQL's escape string
+      if (!backslash && !space && out.length === tokenAt + 1 && (last | 32) === 101) {
+        out = out.slice(0, tokenAt); // E'...': PostgreSQL's escape string
         backslash = true;
       }
       i = skipQuoted(sql, i, c, backslash);
-      put('?');
-      continue;
-    }
-    if (c === 34 || c === 96) {
+      token = '?';
+    } else if (c === 34 || c === 96) {
       // "identifier" (PostgreSQL), `identifier` (MySQL): kept.
       const e = skipQuoted(sql, i, c, false);
-      put(sql.slice(i, e));
+      token = sql.slice(i, e);
       i = e;
-      continue;
-    }
-    // PostgreSQL: $1 parameters and $tag$ ... $tag$ strings.
-    if (c === 36 && dialect === 'postgres') {
-      let j = i + 1;
-      while (j < n && isDigit(sql.charCodeAt(j))) j++;
-      if (j > i + 1) {
-        put('?');
+    } else {
+      const j = literalEnd(sql, i, c, dialect, last);
+      if (j > 0) {
+        token = '?';
         i = j;
-        continue;
+      } else if (isIdent(c)) {
+        let k = i + 1;
+        while (k < n && isIdent(sql.charCodeAt(k))) k++;
+        token = sql.slice(i, k);
+        i = k;
+      } else {
+        token = sql[i]!;
+        i++;
       }
-      const m = /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.exec(sql.slice(i, i + 64));
-      if (m) {
-        const e = sql.indexOf(m[0], i + m[0].length);
-        i = e < 0 ? n : e + m[0].length;
-        put('?');
-        continue;
-      }
     }
-    // Numbers (and a sign when it cannot be a subtraction), 0x.., x'..', b'..'.
-    const signed = (c === 45 || c === 43) && OPERATOR_BEFORE.has(prev);
-    const at = signed ? i + 1 : i;
-    const d = sql.charCodeAt(at);
-    if (isDigit(d) || (d === 46 && isDigit(sql.charCodeAt(at + 1)))) {
-      i = skipNumber(sql, at);
-      put('?');
-      continue;
-    }
-    if ((c === 120 || c === 88 || c === 98 || c === 66) && sql.charCodeAt(i + 1) === 39) {
-      i = skipQuoted(sql, i + 1, 39, false);
-      put('?');
-      continue;
-    }
-    if (isIdent(c)) {
-      let j = i + 1;
-      while (j < n && isIdent(sql.charCodeAt(j))) j++;
-      put(sql.slice(i, j));
-      i = j;
-      continue;
-    }
-    put(sql[i]!);
-    i++;
+    if (space && out.length) out += ' ';
+    space = false;
+    tokenAt = out.length;
+    out += token;
+    last = token.charCodeAt(token.length - 1);
   }
-  return collapseLists(out.join(''));
+  return out;
+}
+
+/** Where a literal starting at `i` ends ($n, $tag$...$tag$, a number with its sign, 0x.., x'..', b'..'); 0: none. */
+function literalEnd(sql: string, i: number, c: number, dialect: SqlDialect, last: number): number {
+  // PostgreSQL: $1 parameters and $tag$ ... $tag$ strings.
+  if (c === 36 && dialect === 'postgres') {
+    let j = i + 1;
+    while (j < sql.length && isDigit(sql.charCodeAt(j))) j++;
+    if (j > i + 1) return j;
+    const m = /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.exec(sql.slice(i, i + 64));
+    if (m) {
+      const e = sql.indexOf(m[0], i + m[0].length);
+      return e < 0 ? sql.length : e + m[0].length;
+    }
+  }
+  // Numbers (and a sign when it cannot be a subtraction), 0x.., x'..', b'..'.
+  const signed = (c === 45 || c === 43) && (last === 0 || (last < 128 && OPERATOR_BEFORE[last] === 1));
+  const at = signed ? i + 1 : i;
+  const d = sql.charCodeAt(at);
+  if (isDigit(d) || (d === 46 && isDigit(sql.charCodeAt(at + 1)))) return skipNumber(sql, at);
+  if ((c === 120 || c === 88 || c === 98 || c === 66) && sql.charCodeAt(i + 1) === 39)
+    return skipQuoted(sql, i + 1, 39, false);
+  return 0;
 }
 
 function skipQuoted(s: string, i: number, quote: number, backslash: boolean): number {
@@ -155,9 +160,19 @@ const IN_LIST = /\b(IN)\s*\(\s*\?(?:\s*,\s*\?)*\s*\)/gi;
 const TUPLE = String.raw`\(\s*\?(?:\s*,\s*\?)*\s*\)`;
 const TUPLES = new RegExp(`(${TUPLE})(?:\\s*,\\s*${TUPLE})+`, 'g');
 
+/** Does `(` followed by `?` (spaces between) occur? Most statements have no list: the regular expressions are not run. */
+function hasList(s: string): boolean {
+  for (let i = s.indexOf('('); i >= 0; i = s.indexOf('(', i + 1)) {
+    let j = i + 1;
+    while (j < s.length && isSpace(s.charCodeAt(j))) j++;
+    if (s.charCodeAt(j) === 63) return true;
+  }
+  return false;
+}
+
 /** `IN (?, ?, ?)` → `IN (?)`; `VALUES (?, ?), (?, ?)` → `VALUES (?, ?)`. */
 function collapseLists(s: string): string {
-  if (s.indexOf('?') < 0) return s;
+  if (!hasList(s)) return s;
   return s.replace(IN_LIST, '$1 (?)').replace(TUPLES, '$1');
 }
 

@@ -63,6 +63,18 @@ export class ByteQueue {
     return !!s && !s.buf;
   }
 
+  /**
+   * Bytes readable in place at the front (the rest of the first piece; 0 at
+   * a hole): after it, buf[at ..] holds them without a copy.
+   */
+  headRun(): number {
+    const s = this.segs[this.head];
+    if (!s?.buf) return 0;
+    this.buf = s.buf;
+    this.at = this.pos;
+    return s.len - this.pos;
+  }
+
   /** Bytes available from the front up to the first hole. */
   contiguous(): number {
     let n = 0;

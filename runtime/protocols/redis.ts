@@ -58,18 +58,55 @@ interface Reply {
   lost: number;
 }
 
-function quoteArg(b: Buffer, total: number): string {
-  const t = b.toString('utf8');
-  let s = /^[\x21-\x7e]+$/.test(t) && !/["'\\]/.test(t) ? t : JSON.stringify(t);
-  if (total > b.length) s += `...(${total} bytes)`;
+/** An argument as shown in the statement: bare when it is plain printable ASCII, else JSON-quoted; `...(N bytes)` when cut. */
+function quoteArg(t: string, kept: number, total: number): string {
+  let plain = t.length > 0;
+  for (let i = 0; i < t.length && plain; i++) {
+    const c = t.charCodeAt(i);
+    plain = c >= 0x21 && c <= 0x7e && c !== 0x22 && c !== 0x27 && c !== 0x5c;
+  }
+  let s = plain ? t : JSON.stringify(t);
+  if (total > kept) s += `...(${total} bytes)`;
   return s;
+}
+
+/**
+ * A `*N` or `$N` line read in place when the front piece holds it whole:
+ * N, or -1 when the line is not there in one piece or is not that shape
+ * (the general path then reads it).
+ */
+function lengthLine(q: ByteQueue, kind: number): number {
+  const run = Math.min(q.headRun(), 14);
+  const b = q.buf;
+  const at = q.at;
+  if (run < 4 || b[at] !== kind) return -1;
+  let n = 0;
+  let i = 1;
+  for (; i < run; i++) {
+    const c = b[at + i]!;
+    if (c < 48 || c > 57) break;
+    n = n * 10 + (c - 48);
+  }
+  if (i === 1 || i > 11 || i + 1 >= run || b[at + i] !== 13 || b[at + i + 1] !== 10) return -1;
+  q.consume(i + 2);
+  return n;
+}
+
+/** A command being read: its arguments as text (kept up to the budget), with the bytes kept and sent of each. */
+interface Command {
+  left: number;
+  args: string[];
+  kept: number[];
+  sizes: number[];
+  size: number;
+  start: bigint;
+  budget: number;
+  lost: boolean;
 }
 
 export class RedisConversation extends Conversation<RedisUnit> {
   /** The command being read: argument count left, the argument being read. */
-  private cmd:
-    | { left: number; args: Buffer[]; sizes: number[]; size: number; start: bigint; budget: number; lost: boolean }
-    | undefined;
+  private cmd: Command | undefined;
   private arg: { len: number; read: number; parts: Buffer[]; kept: number; lost: boolean } | undefined;
   private reply: Reply | undefined;
   /** A bulk string's bytes (and CRLF) still to skip in the reply. */
@@ -117,6 +154,22 @@ export class RedisConversation extends Conversation<RedisUnit> {
       const c = this.cmd;
       const a = this.arg;
       if (c && a) {
+        if (a.read === 0 && q.headRun() >= a.len + 2) {
+          // The whole argument and its CRLF in one piece: read as text in place, nothing copied.
+          const at = q.at;
+          if (q.buf[at + a.len] !== 13 || q.buf[at + a.len + 1] !== 10)
+            return this.lose('client', 'a bulk string without its CRLF');
+          const keep = Math.max(0, Math.min(a.len, c.budget));
+          c.args.push(q.buf.toString('utf8', at, at + keep));
+          c.kept.push(keep);
+          c.sizes.push(a.len);
+          c.budget -= keep;
+          q.consume(a.len + 2);
+          c.size += a.len + 2;
+          this.arg = undefined;
+          if (--c.left === 0) this.command();
+          continue;
+        }
         if (a.read < a.len) {
           const n = Math.min(a.len - a.read, q.size);
           if (!n) return;
@@ -143,7 +196,8 @@ export class RedisConversation extends Conversation<RedisUnit> {
         c.size += 2;
         this.arg = undefined;
         c.budget -= a.kept;
-        c.args.push(a.lost ? Buffer.from('?') : Buffer.concat(a.parts, a.kept));
+        c.args.push(a.lost ? '?' : Buffer.concat(a.parts, a.kept).toString('utf8'));
+        c.kept.push(a.lost ? 1 : a.kept);
         c.sizes.push(a.lost ? 1 : a.len);
         if (a.lost) c.lost = true;
         if (--c.left === 0) this.command();
@@ -164,11 +218,12 @@ export class RedisConversation extends Conversation<RedisUnit> {
           this.unclaimed('client', before - q.size);
           continue;
         }
-        const args = words.map((w) => Buffer.from(w));
+        const sizes = words.map((w) => Buffer.byteLength(w, 'latin1'));
         this.cmd = {
           left: 0,
-          args,
-          sizes: args.map((w) => w.length),
+          args: words,
+          kept: sizes,
+          sizes,
           size: before - q.size,
           start,
           budget: 0,
@@ -177,15 +232,18 @@ export class RedisConversation extends Conversation<RedisUnit> {
         this.command();
         continue;
       }
-      const l = this.line(q, 32);
-      if (typeof l === 'number') return l === MORE ? undefined : this.failLine('client', l);
-      const m = /^([*$])(\d{1,10})$/.exec(l);
-      if (!m || (c ? m[1] !== '$' : m[1] !== '*')) return this.lose('client', 'bytes that are not a RESP command');
-      const n = Number(m[2]);
-      if (m[1] === '*') {
+      let n = lengthLine(q, c ? 0x24 : 0x2a);
+      if (n < 0) {
+        const l = this.line(q, 32);
+        if (typeof l === 'number') return l === MORE ? undefined : this.failLine('client', l);
+        const m = /^([*$])(\d{1,10})$/.exec(l);
+        if (!m || (c ? m[1] !== '$' : m[1] !== '*')) return this.lose('client', 'bytes that are not a RESP command');
+        n = Number(m[2]);
+      }
+      if (!c) {
         if (n === 0 || n > 1 << 20) return this.lose('client', `a command of ${n} arguments`);
         const budget = this.ctx.limits.statementBytes;
-        this.cmd = { left: n, args: [], sizes: [], size: before - q.size, start, budget, lost: false };
+        this.cmd = { left: n, args: [], kept: [], sizes: [], size: before - q.size, start, budget, lost: false };
       } else {
         if (n > 512 << 20) return this.lose('client', `an argument of ${n} bytes`);
         c!.size += before - q.size;
@@ -206,11 +264,11 @@ export class RedisConversation extends Conversation<RedisUnit> {
     const c = this.cmd!;
     this.cmd = undefined;
     const lostArg = c.lost;
-    const args = c.args.map((a) => a.toString('utf8'));
+    const args = c.args;
     const name = (args[0] ?? '').toUpperCase();
     const x = draft(name || '(empty)', c.start);
     x.bytesOut = c.size;
-    let shown = c.args.map((a, i) => quoteArg(a, c.sizes[i]!));
+    let shown = args.map((a, i) => quoteArg(a, c.kept[i]!, c.sizes[i]!));
     if (name === 'AUTH') shown = args.length > 2 ? [shown[0]!, shown[1]!, '?'] : [shown[0]!, '?'];
     if (name === 'HELLO') {
       const i = args.findIndex((a) => a.toUpperCase() === 'AUTH');
@@ -218,7 +276,7 @@ export class RedisConversation extends Conversation<RedisUnit> {
     }
     x.statement = shown.join(' ');
     x.fingerprint = redisFingerprint(args);
-    if (c.args.some((a, i) => a.length < c.sizes[i]!)) x.statementTruncated = true;
+    if (c.kept.some((k, i) => k < c.sizes[i]!)) x.statementTruncated = true;
     if (lostArg) x.notDecoded = 'bytes of an argument were lost';
     x.details = { arguments: Math.max(0, args.length - 1) };
     const lower = name.toLowerCase();
