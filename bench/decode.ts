@@ -16,6 +16,7 @@ import path from 'node:path';
 import { ConnectionDecoder } from '../runtime/protocols/connection.js';
 import type { ProtocolName } from '../runtime/protocols/exchange.js';
 import { capcBin, repoRoot } from '../tests/support/paths.js';
+import { whenAttached } from '../tests/support/ready.js';
 import { startMariadb } from '../tests/support/servers/mariadb.js';
 import { startPostgres } from '../tests/support/servers/postgres.js';
 import { systemPython } from '../tests/support/servers/process.js';
@@ -208,18 +209,13 @@ async function tracedRun(
     capcBin,
     ['run', '-q', '-f', 'json', '-o', out, ...ring, ...scope, ...(decode ? ['--decode', kind] : []), '-e', PROG],
     {
-      env: { ...process.env, CAPC_STATS_FILE: statsFile, CAPC_NOTIFY_ATTACHED: '1' },
-      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, CAPC_STATS_FILE: statsFile, CAPC_READY_FD: '3' },
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
     },
   );
   let err = '';
-  await new Promise<void>((resolve, reject) => {
-    capc.stderr.on('data', (d) => {
-      err += d;
-      if (err.includes('__CAPC_ATTACHED__')) resolve();
-    });
-    capc.on('exit', () => reject(new Error(`capc exited before attaching: ${err}`)));
-  });
+  capc.stderr!.on('data', (d) => (err += d));
+  await whenAttached(capc).catch((e: Error) => Promise.reject(new Error(`${e.message}: ${err}`)));
   const r = await run(py, args(tag));
   await new Promise((res) => setTimeout(res, 500));
   const exited = new Promise((res) => capc.on('exit', res));

@@ -21,6 +21,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { capcBin, repoRoot } from '../tests/support/paths.js';
 import { benchCert, buildWorkload, machine, run, stat } from './lib.js';
 
@@ -101,19 +102,22 @@ async function session(
 ): Promise<Sample> {
   const before = progs();
   const child = spawn(capc, ['run', '-q', '-o', '/dev/null', '-e', prog], {
-    env: { ...process.env, CAPC_NOTIFY_ATTACHED: '1' },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    // The baseline may be a build from before --ready-fd, which said __CAPC_ATTACHED__ on stderr when asked.
+    env: { ...process.env, CAPC_READY_FD: '3', CAPC_NOTIFY_ATTACHED: '1' },
+    stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
   });
   let err = '';
   await new Promise<void>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`capc not attached in 60 s\n${err}`)), 60000);
-    child.stderr!.on('data', (d) => {
+    const onData = (d: Buffer) => {
       err = (err + d.toString()).slice(-4000);
-      if (err.includes('__CAPC_ATTACHED__')) {
+      if (/__CAPC_ATTACHED__|^attached$/m.test(err)) {
         clearTimeout(t);
         resolve();
       }
-    });
+    };
+    child.stderr!.on('data', onData);
+    (child.stdio[3] as Readable).on('data', onData);
     child.on('exit', () => reject(new Error(`capc exited before attaching\n${err}`)));
   });
   const mine = [...progs().entries()].filter(([id]) => !before.has(id));

@@ -2,6 +2,7 @@
 // min–max, ratios computed pair by pair within one run, machine description.
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import type { Readable } from 'node:stream';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -44,7 +45,8 @@ export function timeToMarker(
 ): Promise<{ startMs: number; stopMs: number }> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // fd 3: capc's --ready-fd pipe (CAPC_READY_FD=3); other tools leave it alone.
+    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
     let seen = false;
     let startMs = 0;
     let out = '';
@@ -58,8 +60,9 @@ export function timeToMarker(
         child.kill('SIGINT');
       }
     };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    (child.stdio[3] as Readable).on('data', onData);
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`${cmd} ${args.join(' ')}: no "${marker}" within ${timeoutMs} ms\n${out.slice(-2000)}`));

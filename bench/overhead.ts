@@ -8,6 +8,7 @@
 // uncaptured run of the same round.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import type { Readable } from 'node:stream';
 import { capcBin } from '../tests/support/paths.js';
 import { benchCert, buildWorkload, mkTemp, run, stat, which } from './lib.js';
 
@@ -27,7 +28,8 @@ function traced(
   workload: string[],
 ): Promise<{ stdout: string; outBytes: number; code: number | null }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // fd 3: capc's --ready-fd pipe (CAPC_READY_FD=3); other tracers leave it alone.
+    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
     let seen = false;
     let outBytes = 0;
     let text = '';
@@ -51,6 +53,7 @@ function traced(
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', (d) => (seen ? undefined : onData(d)));
+    (child.stdio[3] as Readable).on('data', (d) => (seen ? undefined : onData(d)));
     const timer = setTimeout(() => child.kill('SIGKILL'), 300000);
     child.on('exit', (code) => {
       clearTimeout(timer);
@@ -92,8 +95,8 @@ export async function overheadBench(runs = 3, writes = 100000): Promise<string> 
       const c = await traced(
         capcBin,
         ['run', '-q', '-o', '/dev/null', '-e', 'uprobe:libssl:SSL_write accumulate(conn, 1024) -> ringbuf'],
-        '__CAPC_ATTACHED__',
-        { CAPC_NOTIFY_ATTACHED: '1', CAPC_STATS_FILE: stats },
+        'attached\n',
+        { CAPC_READY_FD: '3', CAPC_STATS_FILE: stats },
         workload,
       );
       const st = JSON.parse(fs.readFileSync(stats, 'utf8'));

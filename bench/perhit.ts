@@ -7,6 +7,7 @@
 // the ones that appear while it runs.
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import type { Readable } from 'node:stream';
 import { capcBin } from '../tests/support/paths.js';
 import { buildTarget } from '../tests/support/targets.js';
 import { buildWorkload, stat, which } from './lib.js';
@@ -83,7 +84,8 @@ async function measure(
   work: [string, string[]],
 ): Promise<Sample> {
   const before = progIds();
-  const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // fd 3: capc's --ready-fd pipe (CAPC_READY_FD=3); bpftrace leaves it alone.
+  const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
   let err = '';
   let seen = false;
   await new Promise<void>((resolve, reject) => {
@@ -98,6 +100,7 @@ async function measure(
       }
     };
     child.stdout!.on('data', onData);
+    (child.stdio[3] as Readable).on('data', onData);
     child.stderr!.on('data', onData);
     child.on('exit', () => seen || reject(new Error(`${cmd} exited before attaching\n${err}`)));
   });
@@ -138,8 +141,8 @@ export async function perHitBench(runs = 5): Promise<string> {
         measure(
           capcBin,
           ['run', '-q', '-o', '/dev/null', '-e', prog],
-          '__CAPC_ATTACHED__',
-          { CAPC_NOTIFY_ATTACHED: '1' },
+          'attached\n',
+          { CAPC_READY_FD: '3' },
           s.work(ctx),
         );
       for (let i = 0; i < runs; i++) {

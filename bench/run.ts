@@ -10,14 +10,17 @@ import { identityBench } from './identity.js';
 import { decodeScenarioBench, decoderBench } from './decode.js';
 import { exportsBench } from './exports.js';
 import { overheadBench } from './overhead.js';
+import { packetsBench } from './packets.js';
 import { perHitBench } from './perhit.js';
 import { rampBench } from './ramp.js';
+import { ringSizeBench } from './ringsize.js';
 import { seed000Bench } from './seed000.js';
 import { startupBench } from './startup.js';
 import { tlsStacksBench } from './tlsstacks.js';
 import { tuiBench } from './tui.js';
 import { typesBench } from './types.js';
 import { wakeupsBench } from './wakeups.js';
+import { wirespeedBench } from './wirespeed.js';
 
 const runs = Number(process.env.BENCH_RUNS ?? 5);
 const only = process.argv.slice(2);
@@ -29,6 +32,12 @@ const BENCHES: { name: string; what: string; run: () => Promise<string> }[] = [
   { name: 'consumer', what: 'event consumer throughput', run: () => consumerBench(runs) },
   { name: 'wakeups', what: 'reader wake-ups', run: () => wakeupsBench(runs) },
   { name: 'seed000', what: 'seed 000: fragmented TLS capture', run: () => seed000Bench(runs) },
+  {
+    name: 'wirespeed',
+    what: 'wire speed: 16 KiB TLS writes, C reference side by side',
+    run: () => wirespeedBench(runs),
+  },
+  { name: 'ringsize', what: 'capture ring size at wire speed', run: () => ringSizeBench(runs) },
   { name: 'identity', what: 'what connection identity costs', run: () => identityBench(runs) },
   { name: 'ramp', what: 'capture rate ramp', run: () => rampBench() },
   { name: 'overhead', what: 'traced-process overhead', run: () => overheadBench(Math.max(1, Math.round(runs / 2))) },
@@ -42,6 +51,7 @@ const BENCHES: { name: string; what: string; run: () => Promise<string> }[] = [
   { name: 'exports', what: 'pcapng, Prometheus and OTLP exports at 100k events/s', run: () => exportsBench(runs) },
   { name: 'types', what: 'C types at compile time (20 structs and an #include)', run: () => typesBench(runs) },
   { name: 'tlsstacks', what: 'capture cost per TLS stack (--tls)', run: () => tlsStacksBench(runs) },
+  { name: 'packets', what: 'seed 004: flow aggregation at XDP', run: () => packetsBench(runs) },
 ];
 const unknown = only.filter((n) => !BENCHES.some((b) => b.name === n));
 if (unknown.length) {
@@ -76,10 +86,11 @@ const out = path.join(repoRoot, 'BENCHMARKS.md');
 // Running some benchmarks (`npm run bench -- tui`) keeps the other sections as they were,
 // and a fresh section takes the place of the old one with the same title.
 const old = fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '';
-// "## Before and after" is written by hand (what an optimisation changed, measured then): every run keeps it.
+// Sections written by hand (what an optimisation changed, where the time goes, measured then): every run keeps them.
+const HAND_WRITTEN = ['## Where the time goes', '## Before and after'];
 const history = old
   .split(/^(?=## )/m)
-  .filter((sec) => sec.startsWith('## Before and after'))
+  .filter((sec) => HAND_WRITTEN.some((t) => sec.startsWith(t)))
   .map((sec) => sec.replace(/\n+$/, '\n'));
 const body = only.length ? mergeSections(old, stamped(sections)) : [...sections, ...history];
 // A partial run keeps the file's header (its date and machine are the full run's); its sections say their own.

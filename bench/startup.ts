@@ -17,8 +17,8 @@ const THIRTY = thirtyTracepoints('{ @[probe] = count(); }');
 export async function startupBench(runs = 5): Promise<string> {
   const bpftrace = which('bpftrace');
   const capc = (cache: string, prog = PROGRAM) =>
-    timeToMarker(capcBin, ['run', '-q', '-e', prog], '__CAPC_ATTACHED__', {
-      CAPC_NOTIFY_ATTACHED: '1',
+    timeToMarker(capcBin, ['run', '-q', '-e', prog], 'attached\n', {
+      CAPC_READY_FD: '3',
       CAPC_CACHE_DIR: cache,
     });
   const bt = () =>

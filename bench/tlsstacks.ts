@@ -8,6 +8,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { capcBin, repoRoot } from '../tests/support/paths.js';
 import { goPeer } from '../tests/support/tls-stacks.js';
 import { TLS_PROGRAM } from '../runtime/cli/run.js';
@@ -56,19 +57,21 @@ async function traced(stack: Stack, fnOf: Map<string, string>): Promise<{ wps: n
   // This capc's programs, by the ids it reports (other sessions load programs with the same names).
   const mine = new Set<number>();
   const child = spawn(capcBin, ['run', '-q', '--no-tui', '--tls', '-c', [cmd, ...args].join(' ')], {
-    env: { ...process.env, CAPC_NOTIFY_ATTACHED: '1', FRAG_HOLD_AT_END: '1' },
-    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, CAPC_READY_FD: '3', FRAG_HOLD_AT_END: '1' },
+    stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
   });
   let err = '';
   let out = '';
   let start: ProgStats | undefined;
   const done = new Promise<string>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`capc --tls: no result in 300 s\n${err}`)), 300000);
-    child.stderr!.on('data', (d: Buffer) => {
-      err = (err + d.toString()).slice(-4000);
-      const loaded = /__CAPC_LOADED__ ([\d,]+)\n/.exec(err);
+    child.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
+    let ready = '';
+    (child.stdio[3] as Readable).on('data', (d: Buffer) => {
+      ready += d.toString();
+      const loaded = /^loaded ([\d,]+)$/m.exec(ready);
       if (loaded) for (const id of loaded[1]!.split(',')) mine.add(Number(id));
-      if (!start && err.includes('__CAPC_ATTACHED__')) start = progs();
+      if (!start && ready.includes('attached\n')) start = progs();
     });
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();

@@ -163,4 +163,6 @@ export interface Host {
   dwarfType(path: string, name: string): CTypeDecl | undefined;
   /** Whether /proc/kallsyms names `name` (kaddr(); data symbols only with CONFIG_KALLSYMS_ALL). */
   kernelSymbolExists(name: string): boolean;
+  /** Network interfaces of the namespace capc runs in (xdp:, tc: probes), sorted. */
+  netInterfaces(): string[];
 }

@@ -10,7 +10,7 @@
 // the previous one; the runtime checks it before loading (manifestProblem).
 import type { Span } from '../diagnostics/source.js';
 
-export const MANIFEST_VERSION = 8;
+export const MANIFEST_VERSION = 9;
 
 /** Why this capc cannot use `m` (another manifest version, or not a manifest), or undefined when it can. */
 export function manifestProblem(m: unknown): string | undefined {
@@ -220,7 +220,10 @@ export type ManifestAttach =
   /** software:/hardware: a perf event (PERF_TYPE_SOFTWARE / _HARDWARE, `config`) on every CPU, a sample every `period`. */
   | { kind: 'perf'; type: 'software' | 'hardware'; event: string; config: number; period: number }
   /** A hardware breakpoint (PERF_TYPE_BREAKPOINT) on `length` bytes at `address` (hex) in the -p/-c process. */
-  | { kind: 'watchpoint'; address: string; length: number; mode: string };
+  | { kind: 'watchpoint'; address: string; length: number; mode: string }
+  /** Packet probes: a BPF link on the interface (XDP, or tcx in one direction), named as capc resolved it. */
+  | { kind: 'xdp'; iface: string }
+  | { kind: 'tc'; iface: string; direction: 'ingress' | 'egress' };
 
 export interface ManifestProbe {
   id: number;

@@ -70,6 +70,12 @@ export const COMPILER_CODES = {
   E0410: { severity: 'error', title: 'unknown config option' },
   E0411: { severity: 'error', title: 'invalid config value' },
   E0412: { severity: 'error', title: 'program has no probes' },
+  // packets (xdp:, tc:)
+  E0420: { severity: 'error', title: 'unknown network interface' },
+  E0421: { severity: 'error', title: 'unknown packet header or field' },
+  E0422: { severity: 'error', title: "header not on the packet's protocol path" },
+  E0423: { severity: 'error', title: 'packet read cannot be bounded' },
+  E0424: { severity: 'error', title: 'two XDP programs on one interface' },
   // capture
   E0501: { severity: 'error', title: 'capture size is not a power of two (R1)' },
   E0502: { severity: 'error', title: 'capture size out of range' },

@@ -13,6 +13,7 @@ import type { AnalyzedProgram, CaptureSite, MapInfo, ProbeInstance, ProgramConfi
 import { collectTypes } from './c-definitions.js';
 import { checkCaptureSites, detectCaptureMode, expandCoverage } from './check-capture.js';
 import { checkExpr } from './check-expr.js';
+import { checkPacketPaths, checkPacketProbes } from './check-packet.js';
 import { checkStmts } from './check-stmt.js';
 import { MapRegistry, type AnalyzeOptions, type CheckContext } from './context.js';
 import { resolveProbeSpec, type AttachPoint } from './probes.js';
@@ -24,7 +25,7 @@ export const DEFAULT_CONFIG: ProgramConfig = {
   strlen: 64,
   maxMapKeys: 4096,
   ringbufSize: 4 << 20, // a Node consumer pauses (GC, output) longer than libbpf's: 1M dropped ~4% of a 2.7 M records/s storm, 4M none
-  captureRingSize: 4 << 20,
+  captureRingSize: 0, // 0: the sink's own default (plan-capture.ts DEFAULT_CAPTURE_RING)
   maxConnections: 1024,
   idleFlushMs: 100,
   captureWritesAtEntry: 0,
@@ -120,8 +121,10 @@ export function check(c: Collected): { analyzed: AnalyzedProgram; diagnostics: D
     const bag = new DiagnosticBag();
     const sites: CaptureSite[] = [];
     for (const table of [inst.types, inst.calls, inst.fields, inst.vars, inst.members, inst.substitutes]) table.clear();
+    inst.packet?.clear();
     const view = maps.startBody();
     checkInstance(inst, { bag, maps, config, options, inst, uses, terminated: false, sites, types });
+    checkPacketPaths(inst, bag);
     checked.set(inst, { bag, sites, view });
   };
   for (const inst of instances) checkOne(inst);
@@ -136,6 +139,7 @@ export function check(c: Collected): { analyzed: AnalyzedProgram; diagnostics: D
   }
   const all = maps.all();
   for (const inst of instances) reportUnwrittenMaps(inst, all, bag);
+  checkPacketProbes(instances, bag);
   if (!c.failed && !bag.hasErrors) checkCaptureSites(sites, bag);
   return {
     analyzed: {
@@ -306,7 +310,7 @@ function validateConfig(
     return false;
   };
   const ringOk = ringSize('ringbufSize', 'ring buffer');
-  ringSize('captureRingSize', 'capture ring');
+  if (c.captureRingSize !== 0) ringSize('captureRingSize', 'capture ring');
   if (c.strlen < 1 || c.strlen > 16384) report('strlen', `strlen ${c.strlen} must be from 1 to 16384`);
   if (c.maxMapKeys < 1 || c.maxMapKeys > 1 << 24)
     report('maxMapKeys', `max_map_keys ${c.maxMapKeys} must be from 1 to 16M`);

@@ -13,6 +13,7 @@ import type {
 } from '../../grammar/ast.js';
 import type { CaptureSignature, CloseSignature, FamilyName } from '../../stdlib/signatures.js';
 import type { TracepointField, TracepointFormat } from '../host.js';
+import type { PacketRef } from './check-packet.js';
 import type { HostLookup } from './host-lookups.js';
 import type { AttachPoint } from './probes.js';
 import type { FormatSegment } from './printf-format.js';
@@ -165,6 +166,8 @@ export interface ProbeInstance {
    * script (its value), `sizeof` (its size), `args.NAME` of a uprobe (argN).
    */
   substitutes: Map<Expr, Expr>;
+  /** Packet probes: what each `pkt...` expression reads (check-packet.ts). */
+  packet?: Map<Expr, PacketRef>;
   /** What kaddr(), uaddr() and cgroupid() calls asked the host (collect: host-lookups.ts). */
   lookups: Map<CallExpr, HostLookup>;
   vars: Map<string, VarInfo>;
@@ -206,6 +209,7 @@ export interface ProgramConfig {
   /** Bytes of the event ring buffer (power of two, multiple of the page size). */
   ringbufSize: number;
   /** Bytes of the capture ring (ringbuf sink) or per-CPU perf buffer (perfbuf sink). */
+  /** 0: the sink's default (plan-capture.ts DEFAULT_CAPTURE_RING). */
   captureRingSize: number;
   /** Entries of each connection table (one per family). */
   maxConnections: number;

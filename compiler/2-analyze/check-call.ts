@@ -12,6 +12,7 @@ import { AGGREGATION_DOCS, checkAggregation, checkClearZero, checkPrint } from '
 import { checkBuf, checkJoin, checkNtop, checkTime, checkUsym, defaultSpace } from './check-output.js';
 import { checkCgroupPath, checkKsym, checkMacaddr, checkStack, checkStrftime } from './check-resolved.js';
 import { checkCat, checkSignal, checkSystem } from './check-effects.js';
+import { packetRefuses } from './check-packet.js';
 import type { CheckContext } from './context.js';
 import { checkSpaceCall } from './check-types.js';
 import { checkFormatArgs } from './check-format.js';
@@ -67,6 +68,7 @@ function argCount(e: A.CallExpr, cx: CheckContext, min: number, max: number, usa
 }
 
 export function checkCall(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr): Type {
+  if (packetRefuses(e.name, e.span, cx)) return ERROR;
   if ((AGG_FNS as readonly string[]).includes(e.name))
     return checkAggregation(e.name as AggFn, e, cx, checkExpr, argCount);
   switch (e.name) {

@@ -6,6 +6,7 @@ import { didYouMean } from '../diagnostics/diagnostic.js';
 import { BUILTIN_VARS } from './builtins.js';
 import { CAPTURE_NAMES, captureNameHint, captureNameType } from './check-capture.js';
 import { checkCall } from './check-call.js';
+import { checkPacketField, checkPacketIndex, isPacketField, isPacketIndex, packetIdent } from './check-packet.js';
 import { checkStack } from './check-resolved.js';
 import { checkAddressCompare, IDENT_NAMES, identNameType } from './check-identity.js';
 import { kindOf, type CheckContext } from './context.js';
@@ -158,6 +159,8 @@ function positional(e: A.PositionalRef, cx: CheckContext): Type {
 }
 
 function ident(e: A.IdentExpr, cx: CheckContext): Type {
+  const packet = packetIdent(e, cx);
+  if (packet) return packet;
   const b = BUILTIN_VARS[e.name];
   const kind = kindOf(cx);
   if (CAPTURE_NAMES.includes(e.name)) {
@@ -186,7 +189,7 @@ function ident(e: A.IdentExpr, cx: CheckContext): Type {
       'E0201',
       `unknown identifier '${e.name}'`,
       e.span,
-      didYouMean(e.name, [...Object.keys(BUILTIN_VARS), 'ustack', 'kstack', ...CAPTURE_NAMES, ...IDENT_NAMES]) ??
+      didYouMean(e.name, [...Object.keys(BUILTIN_VARS), 'ustack', 'kstack', 'pkt', ...CAPTURE_NAMES, ...IDENT_NAMES]) ??
         (e.name.startsWith('arg') ? undefined : 'variables start with $ ($x), maps with @ (@x)'),
     );
     return ERROR;
@@ -364,6 +367,7 @@ function paramField(e: A.FieldExpr, params: BtfParam[], probe: string, cx: Check
 
 /** `args->arr[i]`: an element of an array field; out of range reads 0. */
 function index(e: A.IndexExpr, cx: CheckContext): Type {
+  if (isPacketIndex(e)) return checkPacketIndex(e, cx, (x) => checkExpr(x, cx));
   const obj = checkExpr(e.object, cx);
   const i = checkExpr(e.index, cx);
   if (obj.k === 'error' || i.k === 'error') return ERROR;
@@ -394,6 +398,7 @@ function isTracepointArray(e: A.Expr, cx: CheckContext): boolean {
 }
 
 function field(e: A.FieldExpr, cx: CheckContext): Type {
+  if (isPacketField(e)) return checkPacketField(e, cx);
   const obj = checkExpr(e.object, cx);
   if (obj.k === 'error') return ERROR;
   if (obj.k !== 'args') return checkMember(e, obj, cx);

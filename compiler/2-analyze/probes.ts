@@ -10,6 +10,7 @@ import { resolveFentry, resolveKprobe, resolveRawTracepoint, resolveTracepoint }
 import { resolvePerfEvent, resolveWatchpoint } from './probes-perf.js';
 import { resolveInterval, resolveProfile } from './probes-timer.js';
 import { resolveUprobe, resolveUsdt } from './probes-user.js';
+import { resolveTc, resolveXdp } from './probes-net.js';
 
 export type AttachPoint =
   | { kind: 'begin' }
@@ -37,7 +38,10 @@ export type AttachPoint =
   /** A perf event on every CPU, sampled every `period` events (perf_event_attr.config `config`). */
   | { kind: 'software' | 'hardware'; event: string; config: number; period: number }
   /** A hardware breakpoint on `length` bytes at `address` of the -p/-c process; `mode` is r, w, x in that order. */
-  | { kind: 'watchpoint'; address: bigint; length: 1 | 2 | 4 | 8; mode: string };
+  | { kind: 'watchpoint'; address: bigint; length: 1 | 2 | 4 | 8; mode: string }
+  /** Packet probes (probes-net.ts): every packet the interface receives (xdp), or one direction at tc. */
+  | { kind: 'xdp'; iface: string }
+  | { kind: 'tc'; iface: string; direction: 'ingress' | 'egress' };
 
 export type ProbeKind = AttachPoint['kind'] | 'uretprobe' | 'kretprobe' | 'fexit';
 
@@ -76,6 +80,10 @@ export function probeName(a: AttachPoint): string {
       return `${a.kind}:${a.event}:${a.period}`;
     case 'watchpoint':
       return `watchpoint:0x${a.address.toString(16)}:${a.length}:${a.mode}`;
+    case 'xdp':
+      return `xdp:${a.iface}`;
+    case 'tc':
+      return `tc:${a.iface}:${a.direction}`;
   }
 }
 
@@ -114,6 +122,8 @@ export const ALIASES: Record<string, string> = {
   h: 'hardware',
   watchpoint: 'watchpoint',
   w: 'watchpoint',
+  xdp: 'xdp',
+  tc: 'tc',
 };
 /** Providers bpftrace has that capc does not implement: a precise error, not "unknown". */
 const NOT_YET: Record<string, string> = {
@@ -123,7 +133,7 @@ const NOT_YET: Record<string, string> = {
   it: 'iter',
 };
 const SUPPORTED =
-  'BEGIN, END, tracepoint:CAT:NAME, rawtracepoint:NAME, uprobe:BINARY:FUNC, uretprobe:BINARY:FUNC, usdt:BINARY:PROVIDER:NAME, interval:s:N, profile:hz:N, software:EVENT:N, hardware:EVENT:N, watchpoint:ADDR:LEN:MODE, kprobe:FUNC, kretprobe:FUNC, fentry:FUNC, fexit:FUNC';
+  'BEGIN, END, tracepoint:CAT:NAME, rawtracepoint:NAME, uprobe:BINARY:FUNC, uretprobe:BINARY:FUNC, usdt:BINARY:PROVIDER:NAME, interval:s:N, profile:hz:N, software:EVENT:N, hardware:EVENT:N, watchpoint:ADDR:LEN:MODE, kprobe:FUNC, kretprobe:FUNC, fentry:FUNC, fexit:FUNC, xdp:IFACE, tc:IFACE:ingress|egress';
 
 export interface ResolveOptions {
   pid?: number;
@@ -214,6 +224,10 @@ export function resolveProbeSpec(
       return resolvePerfEvent(spec, provider, bag);
     case 'watchpoint':
       return resolveWatchpoint(spec, bag);
+    case 'xdp':
+      return resolveXdp(spec, host, bag);
+    case 'tc':
+      return resolveTc(spec, host, bag);
   }
   return [];
 }

@@ -65,6 +65,8 @@ export interface CMapDecl {
   keySize?: number;
   valueSize?: number;
   maxEntries: number;
+  /** map_flags, e.g. BPF_F_NO_PREALLOC. */
+  flags?: string;
   comment?: string;
 }
 

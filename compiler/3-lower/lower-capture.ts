@@ -1,6 +1,7 @@
 // compiler/3-lower/lower-capture.ts — lowers payload capture: the connection
 // tables (one per family, with the 2N batch buffer for accumulate: R2), the
-// entry half of each capture pair (stash the arguments by thread), the
+// entry half of each capture pair (its arguments kept until the return:
+// lower-capture-stash.ts), the
 // prologue of the return half (only successful calls, the returned length),
 // accumulate()/capture() statements, the probes that see connections close,
 // and the flusher capc runs on a timer for idle batches (R9) and at exit.
@@ -9,7 +10,7 @@ import type * as A from '../../grammar/ast.js';
 import type { AnalyzedProgram, CaptureInfo, CaptureSite, ProbeInstance } from '../2-analyze/analyzed.js';
 import { probeName } from '../2-analyze/probes.js';
 import { IDENT_RECORD, type ManifestCapture } from '../manifest.js';
-import { ABI_REGISTERS, FAMILIES, type CaptureSignature } from '../../stdlib/signatures.js';
+import type { CaptureSignature } from '../../stdlib/signatures.js';
 import {
   addr,
   arrow,
@@ -28,13 +29,13 @@ import {
   type CStruct,
 } from './c-ir.js';
 import type { FnBuilder } from './fn-builder.js';
+import { abiArg, byGoroutine, CaptureStashes } from './lower-capture-stash.js';
 import { lowerInt } from './lower-expr.js';
 import { STATS_MAP, type Resources } from './resources.js';
-import { r10WakeupBytes, r11Count, r2BatchBuffer, r3Defines, r7CopyOut, type LowerOptions } from './rules.js';
+import { r10CaptureWakeupBytes, r11Count, r2BatchBuffer, r3Defines, type LowerOptions } from './rules.js';
 
 export const CAPTURE_SINK = 'capc_payload';
 const CHUNK_SCRATCH = 'capc_chunkbuf';
-const STASH_ENTRIES = 16384;
 const SCOPE_ENTRIES = 16384;
 /** Record payload for fragments too big to batch (a header + this fits the 32 KiB per-CPU limit). */
 const PASS_THROUGH_CHUNK = 16384;
@@ -63,47 +64,12 @@ function familyIdent(name: string): string {
 /** The process-tree map of -c/-p (stdlib/capc-scope.bpf.h). */
 export const SCOPE_MAP = 'capc_scope';
 
-/** Argument `i` of a signature's function at entry, as its family's ABI passes it. */
-export function abiArg(
-  sig: { family: CaptureSignature['family']; match: CaptureSignature['match'] },
-  i: number,
-  name?: string,
-): CExpr {
-  if (sig.match.kind === 'tracepoint') return cast('__u64', arrow(id('ctx'), name!));
-  const abi = FAMILIES[sig.family].abi;
-  if (abi === 'go') return cast('__u64', arrow(id('ctx'), ABI_REGISTERS.go.args[i]!.slice('ctx->'.length)));
-  return cast('__u64', call(`PT_REGS_PARM${i + 1}`, id('ctx')));
-}
-
-/** Whether calls of this signature are paired by goroutine (Go) rather than by thread. */
-function byGoroutine(sig: CaptureSignature): boolean {
-  return FAMILIES[sig.family].callKey === 'goroutine';
-}
-
-/** `struct capc_gkey capc_k = { .g = ctx->r14, .tgid = ... }`: a Go call's key (its goroutine in its process). */
-function goroutineKey(src?: number): CStmt {
-  return {
-    k: 'decl',
-    type: 'struct capc_gkey',
-    name: 'capc_k',
-    init: {
-      k: 'init',
-      fields: [
-        ['g', cast('__u64', arrow(id('ctx'), 'r14'))],
-        ['tgid', call('capc_pid')],
-      ],
-    },
-    src,
-    comment: "Go: the goroutine (r14 in Go's register ABI), which may move between threads during the call",
-  };
-}
-
 /** What capture asks of connection identity (implemented by IdentityLowering, lower-identity.ts). */
 export interface CaptureIdentity {
   /** Does this probe's entry half mark its thread while the connection's socket is unknown? */
   marks(inst: ProbeInstance): boolean;
-  /** Entry half: mark the thread (`connSlot`: the saved connection argument). */
-  entryMark(connSlot: CExpr, line: number): CStmt[];
+  /** Entry half: mark the thread (`connSlot`: the saved connection argument; `mark`: the stash's mark field). */
+  entryMark(connSlot: CExpr, mark: CExpr, line: number): CStmt[];
   /** Return half: unmark the thread. */
   unmark(): CStmt;
   /** In a capture site or close watcher: send the connection's identity record once. */
@@ -116,16 +82,17 @@ export class CaptureLowering {
   readonly families = new Map<string, Family>();
   private identity: CaptureIdentity | undefined;
   private readonly siteIds = new Map<CaptureSite, number>();
-  private readonly stashes = new Map<number, { struct: CStruct; map: string; unpaired: number; key: string }>();
+  private readonly stashes: CaptureStashes;
   readonly dropRecords: number;
   readonly dropBytes: number;
 
   constructor(
     private readonly info: CaptureInfo,
-    private readonly res: Resources,
+    res: Resources,
     private readonly program: AnalyzedProgram,
     private readonly options: LowerOptions = {},
   ) {
+    this.stashes = new CaptureStashes(res, () => this.identity);
     this.dropRecords = res.counter('capture-drop-records', CAPTURE_SINK);
     this.dropBytes = res.counter('capture-drop-bytes', CAPTURE_SINK);
     for (const [name, f] of info.families) {
@@ -182,8 +149,8 @@ export class CaptureLowering {
       },
       {
         name: 'CAPC_CAPTURE_WAKEUP',
-        value: `${r10WakeupBytes(this.info.sink.size)}ULL`,
-        comment: 'R10: wake the reader when a quarter of the capture ring is unread',
+        value: `${r10CaptureWakeupBytes(this.info.sink.size)}ULL`,
+        comment: 'R10: wake the reader as each quarter of the capture ring (at most 2 MiB) fills',
       },
     ];
   }
@@ -207,20 +174,13 @@ export class CaptureLowering {
           : `connection of family ${f.name}: stream state only (capture() does not batch)`,
       });
     }
-    for (const s of this.stashes.values()) out.push(s.struct);
+    out.push(...this.stashes.structs());
     return out;
   }
 
   maps(): CMapDecl[] {
     const cfg = this.program.config;
-    const stashes: CMapDecl[] = [...this.stashes.values()].map((s) => ({
-      name: s.map,
-      type: 'BPF_MAP_TYPE_LRU_HASH',
-      key: s.key,
-      value: `struct ${s.struct.name}`,
-      maxEntries: STASH_ENTRIES,
-      comment: `arguments saved at entry, by ${s.key === '__u64' ? 'thread' : 'goroutine'}, until the call returns`,
-    }));
+    const stashes = this.stashes.maps();
     if (!this.hasSites) return stashes;
     if (this.info.scope)
       stashes.push({
@@ -308,35 +268,6 @@ export class CaptureLowering {
 
   // ---- capture pairs -----------------------------------------------------
 
-  private stashFor(inst: ProbeInstance): { struct: CStruct; map: string; unpaired: number; key: string } {
-    let s = this.stashes.get(inst.id);
-    if (!s) {
-      const key = byGoroutine(inst.capture!.sig) ? 'struct capc_gkey' : '__u64';
-      const name = `capc_stash_p${inst.id}`;
-      const mark = !!this.identity?.marks(inst);
-      s = {
-        struct: {
-          kind: 'struct',
-          name,
-          fields: [
-            { name: 'a', type: '__u64', array: 6, offset: 0, size: 48 },
-            ...(mark
-              ? [{ name: 'mark', type: '__u64', offset: 48, size: 8, comment: 'the thread is marked in capc_in_ssl' }]
-              : []),
-          ],
-          size: mark ? 56 : 48,
-          assertLayout: false,
-          comment: `arguments of ${probeName(inst.attach)} at entry`,
-        },
-        map: `capc_stash${inst.id}`,
-        unpaired: this.res.counter('unpaired-return', probeName(inst.attach)),
-        key,
-      };
-      this.stashes.set(inst.id, s);
-    }
-    return s;
-  }
-
   /**
    * Calls capc does not capture at all, checked at entry: outside the -c/-p
    * process tree, or failing the signature's guard (NSS: not an SSL descriptor).
@@ -371,42 +302,15 @@ export class CaptureLowering {
     return out;
   }
 
-  /** The entry half: save the arguments by thread (or goroutine) until the call returns. */
+  /** The entry half: save the arguments until the call returns (lower-capture-stash.ts). */
   entryFunction(inst: ProbeInstance, params: string): CFunction {
-    const stash = this.stashFor(inst);
     const line = inst.spec.span.line;
     const sig = inst.capture!.sig;
-    const goKey = byGoroutine(sig);
     const body: CStmt[] = [
       { k: 'if', c: id('capc_exiting'), then: [{ k: 'return', e: num(0) }], src: line },
       ...this.entryChecks(sig, line),
-      goKey
-        ? goroutineKey(line)
-        : { k: 'decl', type: '__u64', name: 'capc_id', init: call('bpf_get_current_pid_tgid'), src: line },
-      { k: 'decl', type: `struct ${stash.struct.name}`, name: 'st', init: { k: 'zeroinit' }, src: line },
+      ...this.stashes.save(inst, line),
     ];
-    sig.args.slice(0, 6).forEach((name, i) =>
-      body.push({
-        k: 'expr',
-        e: bin('=', { k: 'index', e: dot(id('st'), 'a'), i: num(i) }, abiArg(sig, i, name)),
-        src: line,
-      }),
-    );
-    if (this.identity?.marks(inst))
-      body.push(
-        ...this.identity.entryMark({ k: 'index', e: dot(id('st'), 'a'), i: num(sig.args.indexOf(sig.connArg)) }, line),
-      );
-    body.push({
-      k: 'expr',
-      e: call(
-        'bpf_map_update_elem',
-        addr(id(stash.map)),
-        addr(id(goKey ? 'capc_k' : 'capc_id')),
-        addr(id('st')),
-        id('BPF_ANY'),
-      ),
-      src: line,
-    });
     body.push({ k: 'return', e: num(0), src: line });
     return {
       section: '',
@@ -466,40 +370,7 @@ export class CaptureLowering {
       b.emit({ k: 'decl', type: '__u64', name: 'capc_len', init: arg(sig.sizeArg) });
       return;
     }
-    const stash = this.stashFor(inst);
-    const goKey = byGoroutine(sig);
-    const keyRef = addr(id(goKey ? 'capc_k' : 'capc_id'));
-    b.emit(
-      goKey ? goroutineKey() : { k: 'decl', type: '__u64', name: 'capc_id', init: call('bpf_get_current_pid_tgid') },
-    );
-    b.emit({
-      k: 'decl',
-      type: `struct ${stash.struct.name} *`,
-      name: 'capc_stp',
-      init: call('bpf_map_lookup_elem', addr(id(stash.map)), keyRef),
-    });
-    b.emit({
-      k: 'if',
-      c: { k: 'un', op: '!', e: id('capc_stp') },
-      then: [
-        r11Count(
-          STATS_MAP,
-          stash.unpaired,
-          'a return whose entry capc did not see (the call began before capc attached)',
-        ),
-        { k: 'return', e: num(0) },
-      ],
-    });
-    b.emit(
-      r7CopyOut(
-        `struct ${stash.struct.name}`,
-        'capc_st',
-        'capc_stp',
-        'copy the saved arguments out, then drop the entry',
-      ),
-    );
-    b.emit({ k: 'expr', e: call('bpf_map_delete_elem', addr(id(stash.map)), keyRef) });
-    if (this.identity?.marks(inst)) b.emit(this.identity.unmark());
+    for (const st of this.stashes.load(inst)) b.emit(st);
     const ret: CExpr =
       sig.match.kind === 'uprobe'
         ? sig.length.bits === 32
@@ -511,7 +382,7 @@ export class CaptureLowering {
     b.emit({ k: 'decl', type: '__u64', name: 'capc_conn', init: saved(sig.connArg) });
     b.emit({ k: 'decl', type: '__u64', name: 'capc_buf', init: saved(sig.bufArg) });
     for (const o of this.nestedSiblings(inst)) {
-      const os = this.stashFor(o);
+      const os = this.stashes.of(o);
       const osig = o.capture!.sig;
       const f = (o.attach as { func: string }).func;
       b.emit({
@@ -522,13 +393,13 @@ export class CaptureLowering {
             k: 'decl',
             type: `struct ${os.struct.name} *`,
             name: 'capc_o',
-            init: call('bpf_map_lookup_elem', addr(id(os.map)), keyRef),
+            init: this.stashes.get(os),
           },
           {
             k: 'if',
             c: bin(
               '&&',
-              id('capc_o'),
+              this.stashes.present(os, 'capc_o'),
               bin(
                 '&&',
                 bin(

@@ -12,6 +12,7 @@ import { addr, arrow, bin, call, cast, dot, id, num, un, type CExpr } from './c-
 import type { FnBuilder, IntVal } from './fn-builder.js';
 import { cIntType } from './layout.js';
 import { compositeBytes, locate, readInt, strFrom } from './lower-memory.js';
+import { isPacketRead, lowerPacketInt, lowerPacketStr } from './lower-packet.js';
 
 /** Where a string's bytes are: a pointer expression and its capacity, or literal bytes. */
 export type StrRef =
@@ -65,6 +66,7 @@ export function lowerInt(b: FnBuilder, e: A.Expr): IntVal {
     case 'Ident':
       return builtinInt(b, e);
     case 'Field': {
+      if (isPacketRead(b, e)) return lowerPacketInt(b, e, lowerInt);
       const f = b.inst.fields.get(e);
       if (!f) throw new Error('internal: unresolved tracepoint field');
       const shape = fieldShape(f);
@@ -86,7 +88,7 @@ export function lowerInt(b: FnBuilder, e: A.Expr): IntVal {
       throw new Error('internal: non-integer field used as an integer');
     }
     case 'Index':
-      return lowerIndex(b, e);
+      return isPacketRead(b, e) ? lowerPacketInt(b, e, lowerInt) : lowerIndex(b, e);
     case 'Cast': {
       const inner = lowerInt(b, e.operand);
       const t = typeIn(b, e);
@@ -388,6 +390,7 @@ export function lowerStrRef(b: FnBuilder, e: A.Expr): StrRef {
       if (e.index !== '#') return literalRef(b.res.positional[e.index - 1] ?? '');
       break;
     case 'Field': {
+      if (isPacketRead(b, e)) return lowerPacketStr(b, e);
       const f = b.inst.fields.get(e);
       const shape = f && fieldShape(f);
       if (shape?.shape === 'char-array') return { ptr: arrow(id('ctx'), e.field), size: shape.length };
@@ -453,7 +456,7 @@ export function lowerStrInto(b: FnBuilder, e: A.Expr, dst: CExpr, size: number):
     b.emit({ k: 'expr', e: call('bpf_get_current_comm', dst, num(16)) });
     return;
   }
-  if (e.kind === 'Field' && b.inst.fields.has(e)) {
+  if (e.kind === 'Field' && !isPacketRead(b, e) && b.inst.fields.has(e)) {
     const f = b.inst.fields.get(e)!;
     const shape = fieldShape(f).shape;
     if (shape === 'data-loc-string') {

@@ -248,8 +248,8 @@ export class IdentityLowering implements CaptureIdentity, IdentityReader {
     ];
   }
 
-  /** Entry half of a TLS call: mark the thread while the connection's socket is unknown (st.mark tells the return). */
-  entryMark(connSlot: CExpr, line: number): CStmt[] {
+  /** Entry half of a TLS call: mark the thread while the connection's socket is unknown (`mark`, the stash's field, tells the return). */
+  entryMark(connSlot: CExpr, mark: CExpr, line: number): CStmt[] {
     return [
       {
         k: 'decl',
@@ -279,7 +279,7 @@ export class IdentityLowering implements CaptureIdentity, IdentityReader {
             ),
             comment: "identity: the socket syscall this call makes names the connection's socket",
           },
-          { k: 'expr', e: bin('=', dot(id('st'), 'mark'), num(1)) },
+          { k: 'expr', e: bin('=', mark, num(1)) },
           { k: 'expr', e: call('__sync_fetch_and_add', addr(id(MARKED)), num(1)) },
         ],
         src: line,

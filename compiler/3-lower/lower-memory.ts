@@ -59,6 +59,8 @@ function reader(space: AddressSpace): CExpr {
 export function locate(b: FnBuilder, e: A.Expr): Location | undefined {
   const sub = b.inst.substitutes.get(e);
   if (sub) return locate(b, sub);
+  // pkt.* reads are the packet lowering's (lower-packet.ts: checked against data_end, R12), not memory of a C type.
+  if (b.inst.packet?.has(e)) return undefined;
   const t = typeIn(b, e);
   switch (e.kind) {
     case 'Unary': {

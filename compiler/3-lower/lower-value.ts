@@ -11,6 +11,7 @@ import { sizeOf } from '../2-analyze/types.js';
 import type { FieldKind } from './layout.js';
 import { lowerInt, lowerStrInto } from './lower-expr.js';
 import { lowerCompositeInto } from './lower-memory.js';
+import { isPacketRead, lowerPacketInet } from './lower-packet.js';
 import { STATS_MAP } from './resources.js';
 import { r4BoundedRead } from './rules.js';
 
@@ -163,6 +164,7 @@ function lowerInet(b: FnBuilder, e: A.Expr, dst: CExpr): void {
   let af: CExpr;
   if (info.family === 'arg') af = lowerInt(b, e.args[0]!).e;
   else af = num(info.family === 6 ? 10 : 2);
+  if (t.k === 'array' && isPacketRead(b, a)) return lowerPacketInet(b, a, dst);
   if (t.k === 'array') {
     if (a.kind !== 'Field') throw new Error('internal: ntop() of an array that is not a field');
     const f = b.inst.fields.get(a)!;

@@ -17,11 +17,13 @@ import { buildMapKey } from './lower-map.js';
 import { lowerStmts } from './lower-stmt.js';
 import { CaptureLowering } from './lower-capture.js';
 import { ScopeLowering } from './lower-capture-scope.js';
+import { DEFAULT_CAPTURE_RING } from './plan-capture.js';
 import { FAMILIES } from '../../stdlib/signatures.js';
 import { IdentityLowering } from './lower-identity.js';
 import { readsAddress, splitIdentityConjuncts } from '../2-analyze/check-identity.js';
 import { Resources, STATS_MAP } from './resources.js';
 import { r10WakeupBytes, type LowerOptions } from './rules.js';
+import { isPacketAttach, lowerPacketPrologue, packetSection, packetStructs, withVerdict } from './lower-packet.js';
 
 export interface Lowered {
   c: CProgram;
@@ -37,7 +39,7 @@ export function lower(program: AnalyzedProgram, options: LowerOptions = {}): Low
       ? {
           sites: [],
           families: new Map(),
-          sink: { kind: 'ringbuf' as const, size: program.config.captureRingSize },
+          sink: { kind: 'ringbuf' as const, size: program.config.captureRingSize || DEFAULT_CAPTURE_RING.ringbuf },
           scope: false,
         }
       : undefined);
@@ -65,7 +67,7 @@ export function lower(program: AnalyzedProgram, options: LowerOptions = {}): Low
   for (const inst of program.instances) {
     if (inst.attach.kind === 'tracepoint') needStruct(inst.attach.format);
     if (inst.capture?.exitFormat) needStruct(inst.capture.exitFormat);
-    for (const { fn, probe } of lowerInstance(inst, res, capture, scope, identity, lowerers)) {
+    for (const { fn, probe } of lowerInstance(inst, res, capture, scope, identity, lowerers, options)) {
       functions.push(fn);
       probes.push(probe);
     }
@@ -73,6 +75,7 @@ export function lower(program: AnalyzedProgram, options: LowerOptions = {}): Low
   if (hasSites) functions.push(...capture!.flusher());
   const scratchUnion = res.scratchUnion();
   const structs: CStruct[] = [
+    ...packetStructs(program.instances),
     ...tpStructs.values(),
     ...res.structs,
     ...(capture?.structs() ?? []),
@@ -97,6 +100,7 @@ export function lower(program: AnalyzedProgram, options: LowerOptions = {}): Low
       ...(hasSites ? ['capc-capture.bpf.h'] : identity ? ['capc-ident.bpf.h'] : []),
       ...(scope ? ['capc-scope.bpf.h'] : []),
       ...(program.instances.some((i) => i.attach.kind === 'usdt') ? ['bpf/usdt.bpf.h'] : []),
+      ...(program.instances.some((i) => isPacketAttach(i.attach)) ? ['capc-packet.bpf.h'] : []),
     ],
     structs,
     maps: [
@@ -197,6 +201,10 @@ function manifestAttach(a: AttachPoint): ManifestAttach {
       return { kind: 'perf', type: a.kind, event: a.event, config: a.config, period: a.period };
     case 'watchpoint':
       return { kind: 'watchpoint', address: `0x${a.address.toString(16)}`, length: a.length, mode: a.mode };
+    case 'xdp':
+      return { kind: 'xdp', iface: a.iface };
+    case 'tc':
+      return { kind: 'tc', iface: a.iface, direction: a.direction };
   }
 }
 
@@ -225,6 +233,9 @@ function sectionAndParams(a: AttachPoint): { section: string; params: string } {
     case 'fentry':
       // BTF-typed arguments, one u64 slot each; fexit also has the return value after them.
       return { section: `${a.ret ? 'fexit' : 'fentry'}/${a.func}`, params: 'unsigned long long *ctx' };
+    case 'xdp':
+    case 'tc':
+      return packetSection(a);
   }
 }
 
@@ -260,6 +271,7 @@ function lowerInstance(
   scope: ScopeLowering | undefined,
   identity: IdentityLowering | undefined,
   lowerers: Lowerers,
+  options: LowerOptions,
 ): LoweredProbe[] {
   const name = programName(inst);
   const { section, params } = sectionAndParams(inst.attach);
@@ -316,6 +328,7 @@ function lowerInstance(
       inst,
       res,
       lowerers,
+      options,
       captureLowering,
       ret.section,
       ret.params,
@@ -331,6 +344,7 @@ function lowerInstance(
     inst,
     res,
     lowerers,
+    options,
     captureLowering,
     section,
     params,
@@ -344,6 +358,7 @@ function lowerBody(
   inst: ProbeInstance,
   res: Resources,
   lowerers: Lowerers,
+  options: LowerOptions,
   captureLowering: CaptureLowering | undefined,
   section: string,
   params: string,
@@ -371,6 +386,8 @@ function lowerBody(
   if (inst.attach.kind !== 'end') {
     b.guard.push({ k: 'if', c: id('capc_exiting'), then: [{ k: 'return', e: num(0) }], src: inst.spec.span.line });
   }
+  // Packet probes: parse the headers the body reads, each checked against data_end (R12).
+  if (isPacketAttach(inst.attach)) lowerPacketPrologue(b, options);
   const pred = inst.item.predicate;
   // The identity is looked up after the parts of the predicate that do not read it (comm, pid...).
   const parts = pred && inst.usesIdentity ? splitIdentityConjuncts(pred) : { plain: pred ? [pred] : [], identity: [] };
@@ -389,7 +406,9 @@ function lowerBody(
     }
   }
   lowerStmts(b, inst.item.body);
-  const { body, scratch } = b.finish();
+  const finished = b.finish();
+  const { scratch } = finished;
+  const body = isPacketAttach(inst.attach) ? withVerdict(inst.attach, finished.body) : finished.body;
   if (scratch) {
     const struct: CStruct = {
       kind: 'struct',

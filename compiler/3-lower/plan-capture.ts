@@ -24,6 +24,18 @@ import { planScope, type AddedProbe } from './plan-capture-scope.js';
 import { identityMembers, learnsIdentity, planIdentity } from './plan-identity.js';
 import { r9CloseCalls } from './rules.js';
 
+/**
+ * The capture sink's size when the program does not say. A ring buffer: 16
+ * MiB, from BENCHMARKS.md's ring-size table: at wire speed (16 KiB TLS
+ * writes, ~400 MB/s here) the largest burst capc's reader met — the stream's
+ * rate times the longest time the reader did not get a CPU, with the client
+ * and server saturating both CPUs — was 4-13 MiB on this 2-vCPU machine
+ * kind when shared with other work, more when it was overloaded (the W0903
+ * hint then names the ring that would have held it). A perf buffer: 4 MiB
+ * per CPU (its size is per CPU).
+ */
+export const DEFAULT_CAPTURE_RING = { ringbuf: 16 << 20, perfbuf: 4 << 20 } as const;
+
 export function planCapture(program: AnalyzedProgram, host: Host): AnalyzedProgram {
   const sites = program.sites;
   const siteProbes = sites.map((s) => program.instances[s.instance]!);
@@ -108,7 +120,7 @@ export function planCapture(program: AnalyzedProgram, host: Host): AnalyzedProgr
     .map((s) => s.stmt.sink.size)
     .filter((x): x is A.Expr => !!x && x.kind === 'Int')
     .map((x) => Number((x as A.IntLit).value));
-  const size = sizes.length ? Math.max(...sizes) : program.config.captureRingSize;
+  const size = sizes.length ? Math.max(...sizes) : program.config.captureRingSize || DEFAULT_CAPTURE_RING[kind];
   const { scope, discovery } = planScope(program, addProbe);
   // `-> decode(...)` on any capture decodes the program's connections: the protocols named anywhere, or all.
   const named = sites.filter((s) => s.stmt.sink.then?.name === 'decode').map((s) => s.stmt.sink.then!.protocols);

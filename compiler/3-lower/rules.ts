@@ -1,4 +1,4 @@
-// compiler/3-lower/rules.ts — the verifier rules (R1–R11, product.md), one
+// compiler/3-lower/rules.ts — the verifier rules (R1–R12, product.md), one
 // named helper each, with the rewrite it makes in one line. Lowering applies
 // a rule only through its helper here, so each rule has one home; the C
 // helpers that carry a rule in the kernel (stdlib/capc.bpf.h,
@@ -6,7 +6,7 @@
 // accumulator's R2–R4 and R9 run in hand-written C (capc_accumulate): the
 // helpers below size, mask and configure what that C works on.
 //
-// Negative controls: `omitRules` (LowerOptions) leaves R2 or R3 out so a test
+// Negative controls: `omitRules` (LowerOptions) leaves R2, R3 or R12 out so a test
 // can prove the kernel rejects the program without it. Only tests set it
 // (through the compiler API, tests/support/verifier.ts); capc has no flag or
 // variable for it.
@@ -16,7 +16,7 @@ import { addr, bin, call, id, num, type CExpr, type CStmt } from './c-ir.js';
 type ExprStmt = Extract<CStmt, { k: 'expr' }>;
 
 /** Rules a test may leave out of the generated C. */
-export type OmittableRule = 'R2' | 'R3';
+export type OmittableRule = 'R2' | 'R3' | 'R12';
 
 export interface LowerOptions {
   /** Tests only (negative controls): verifier rules to leave out. Never set by capc's flags. */
@@ -124,6 +124,17 @@ export function r10WakeupBytes(ringSize: number, configured = 0): number {
   return configured || Math.max(1, Math.floor(ringSize / 4));
 }
 
+/**
+ * R10 for the capture ring: wake the reader each time a quarter of the ring
+ * fills, but at least every 2 MiB: in a big ring a quarter is a long time at
+ * wire speed (8 MiB of a 32 MiB ring is 20 ms at 400 MB/s), time the reader
+ * then lacks to get a CPU. A wake-up costs the producer ~10 us: at 400 MB/s,
+ * 2 MiB steps are ~200 a second.
+ */
+export function r10CaptureWakeupBytes(ringSize: number): number {
+  return Math.min(2 << 20, r10WakeupBytes(ringSize));
+}
+
 /** R10 (see r10WakeupBytes): submit a reserved record with batched wake-ups. */
 export function r10Submit(rec: CExpr, ring: string, recordType: string): ExprStmt {
   return {
@@ -146,4 +157,19 @@ export function r11Count(statsMap: string, counter: number, comment: string, byt
       : call('capc_count', addr(id(statsMap)), num(counter)),
     comment,
   };
+}
+
+/**
+ * R12 packet reads are bounds-checked against data_end: a header pointer is
+ * set only when its fixed part is in the packet, `h = p` →
+ * `if (p + sizeof(*h) <= data_end) h = p`, and every read goes through such a
+ * pointer (null: the header is not there, its fields read 0). Variable offsets
+ * (IPv4 IHL, TCP data offset) are 4-bit fields times 4, so they are bounded
+ * before the check; the loops that walk the packet (VLAN tags, IPv6 extension
+ * headers, a DNS name, pkt.data[i]) check each step the same way, in
+ * stdlib/capc-packet.bpf.h. Returns the condition.
+ */
+export function r12InPacket(ptr: CExpr, size: CExpr, dataEnd: CExpr, opts: LowerOptions = {}): CExpr {
+  if (opts.omitRules?.includes('R12')) return num(1);
+  return bin('<=', bin('+', ptr, size), dataEnd);
 }

@@ -234,6 +234,7 @@ export function printProgram(p: CProgram, opts: PrintOptions): string {
     out.push({ text: 'struct {' });
     out.push({ text: `\t__uint(type, ${m.type});` });
     out.push({ text: `\t__uint(max_entries, ${m.maxEntries});` });
+    if (m.flags) out.push({ text: `\t__uint(map_flags, ${m.flags});` });
     if (m.key) out.push({ text: `\t__type(key, ${m.key});` });
     if (m.value) out.push({ text: `\t__type(value, ${m.value});` });
     if (m.keySize) out.push({ text: `\t__uint(key_size, ${m.keySize});` });

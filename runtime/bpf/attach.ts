@@ -1,7 +1,8 @@
 // runtime/bpf/attach.ts — attaches loaded programs, one function per attach
 // kind: tracepoints, raw tracepoints, uprobes, USDT probes and kprobes
 // through libbpf; interval and profile timers, software and hardware events
-// and watchpoints through perf events (perf-events.ts); BEGIN/END through
+// and watchpoints through perf events (perf-events.ts); xdp and tc packet
+// probes as BPF links on the interface (attach-net.ts); BEGIN/END through
 // BPF_PROG_TEST_RUN. Every attachment is a
 // Link whose destroy() is idempotent; links are file descriptors, so the
 // kernel detaches them even if capc is killed.
@@ -12,6 +13,7 @@ import { errno, native, strerror, type Ptr } from '../ffi/libbpf.js';
 import { kprobeError, perfEventError } from './kernel-support.js';
 import { openPerfEvent, PERF_TYPE, type PerfEventSpec } from './perf-events.js';
 import { takeLibbpfLog } from './libbpf-log.js';
+import { attachPacketProbe } from './attach-net.js';
 import { readFunctionSymbols } from '../symbols/elf.js';
 import { goBinaryInfo, goFileOffset, goVersionNumber, returnOffsets } from '../symbols/go-binary.js';
 
@@ -48,6 +50,9 @@ export function attachProbe(p: ManifestProbe, prog: Ptr, o: { pid?: number }): L
         ? [attachPerfEvent(p, prog, spec, -1, o.pid)]
         : onlineCpus().map((cpu) => attachPerfEvent(p, prog, spec, cpu, -1));
     }
+    case 'xdp':
+    case 'tc':
+      return [attachPacketProbe(p, prog)];
     case 'fentry': {
       const l = native().attach_trace(prog);
       if (!l) throw attachError(p, `${a.ret ? 'fexit' : 'fentry'} on ${a.func}`, errno());

@@ -2,13 +2,15 @@
 // itself (for `capc --info`): program types, map types and helpers through
 // libbpf's feature probes (each loads a tiny program or creates a map), and
 // the probe kinds whose support shows in sysfs/tracefs (a kprobe PMU, a
-// breakpoint PMU, hardware counters). Nothing is kept loaded.
+// breakpoint PMU, hardware counters; tcx links by the kernel's version).
+// Nothing is kept loaded.
 import fs from 'node:fs';
+import os from 'node:os';
 import { native } from '../ffi/libbpf.js';
 
 export type Support = 'yes' | 'no' | 'unknown';
 
-const PROG = { kprobe: 2, tracepoint: 5, perf_event: 7, raw_tracepoint: 17 } as const;
+const PROG = { kprobe: 2, sched_cls: 3, xdp: 6, tracepoint: 5, perf_event: 7, raw_tracepoint: 17 } as const;
 
 const MAPS: [string, number][] = [
   ['hash', 1],
@@ -83,6 +85,18 @@ export function kernelFeatures(): KernelFeatures {
         exists('/sys/bus/event_source/devices/breakpoint') ? 'yes' : 'no',
         exists('/sys/bus/event_source/devices/breakpoint') ? undefined : 'no breakpoint PMU',
       ],
+      ['xdp', prog(PROG.xdp)],
+      tcSupport(prog(PROG.sched_cls)),
     ],
   };
+}
+
+/** tc probes attach as tcx links, which Linux has since 6.6 (no clsact fallback); libbpf has no probe for them. */
+function tcSupport(schedCls: Support): [string, Support, string?] {
+  if (schedCls !== 'yes') return ['tc', schedCls];
+  const [major = 0, minor = 0] = os
+    .release()
+    .split('.')
+    .map((x) => parseInt(x, 10));
+  return major > 6 || (major === 6 && minor >= 6) ? ['tc', 'yes'] : ['tc', 'no', 'tcx links need Linux 6.6 or later'];
 }

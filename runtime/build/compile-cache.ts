@@ -32,6 +32,7 @@ import {
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import type { SourceFile } from '../../diagnostics/source.js';
 import { resolveBinary } from '../host/libraries.js';
+import { netInterfaces } from '../host/net-interfaces.js';
 import { Tracefs } from '../host/tracefs.js';
 import { mark } from '../timing.js';
 import { cacheSubdir, OBJECT_DIR, readCacheFile, readSealedCacheFile, writeCacheFile } from '../files/cache-dir.js';
@@ -247,6 +248,9 @@ export class RecordingHost implements Host {
   kernelSymbolExists(name: string): boolean {
     return this.record('kernelSymbolExists', [name], this.inner.kernelSymbolExists(name));
   }
+  netInterfaces(): string[] {
+    return this.record('netInterfaces', [], this.inner.netInterfaces());
+  }
 }
 
 /**
@@ -295,6 +299,9 @@ function fingerprintOf(call: HostCall, answer?: unknown): string {
     case 'kernelSymbolExists':
       // Kernel functions come and go with modules.
       return `${kernelKey()} ${sha(readOr('/proc/modules'))}`;
+    case 'netInterfaces':
+      // Interfaces come and go (and differ between network namespaces): list them again.
+      return sha(JSON.stringify(answer ?? netInterfaces()));
   }
 }
 

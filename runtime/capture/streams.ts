@@ -12,7 +12,7 @@
 // record, and is kept on its ConnInfo from then on.
 import type { ManifestCapture } from '../../compiler/index.js';
 import type { CapEvent, ConnInfo } from '../events/model.js';
-import type { CaptureRecord } from './records.js';
+import { payloadLength, type CaptureRecord } from './records.js';
 
 interface Pending {
   rec: CaptureRecord;
@@ -103,8 +103,9 @@ export class Streams {
     return c;
   }
 
-  add(rec: CaptureRecord, now = Date.now()): void {
-    this.totals.records++;
+  /** `records`: ring records this one stands for (the capture thread merges contiguous ones when no output needs their bytes). */
+  add(rec: CaptureRecord, now = Date.now(), records = 1): void {
+    this.totals.records += records;
     if (rec.kind === 'ident') return this.identify(rec, now);
     if (rec.kind !== 'data' && this.lateEnd(rec)) return;
     const c = this.conn(rec, now);
@@ -129,10 +130,11 @@ export class Streams {
       this.drainPending(c, rec.dir);
     } else if (rec.offset > d.next) {
       d.pending.set(rec.offset, { rec, arrived: now });
-    } else if (rec.offset + rec.payload.length > d.next) {
+    } else if (rec.offset + payloadLength(rec) > d.next) {
       // Overlap with bytes already delivered: deliver only the new tail (not expected to happen).
       const skip = d.next - rec.offset;
-      this.deliver(c, { ...rec, offset: d.next, payload: rec.payload.subarray(skip) });
+      const payload = rec.payload.length ? rec.payload.subarray(skip) : rec.payload;
+      this.deliver(c, { ...rec, offset: d.next, payload, len: payloadLength(rec) - skip });
       this.drainPending(c, rec.dir);
     }
   }
@@ -148,9 +150,10 @@ export class Streams {
 
   private deliver(c: Conn, rec: CaptureRecord): void {
     const d = c.dirs[rec.dir];
-    d.next = rec.offset + rec.payload.length;
-    d.bytes += rec.payload.length;
-    this.totals.bytes[rec.dir] += rec.payload.length;
+    const len = payloadLength(rec);
+    d.next = rec.offset + len;
+    d.bytes += len;
+    this.totals.bytes[rec.dir] += len;
     if (rec.comm && rec.pid === c.info.pid) c.info.comm = rec.comm;
     if (!c.info.probe) c.info.probe = this.siteProbe.get(rec.site) ?? ''; // it began with its ident record
     this.emit({
@@ -159,6 +162,7 @@ export class Streams {
       dir: rec.dir,
       offset: rec.offset,
       data: rec.payload,
+      len,
       ts: rec.ts,
       tsLast: rec.tsLast,
       tid: rec.tid,

@@ -5,6 +5,17 @@ import { CAPTURE_RECORD, IDENT_RECORD, type Manifest } from '../../compiler/inde
 import { humanBytes } from '../format/payload.js';
 
 const RINGBUF_RECORD_HEADER = 8;
+/** One TLS stream at full speed on the 2-vCPU machine kind BENCHMARKS.md measures (16 KiB writes): bytes/s. */
+const WIRE_RATE = 400e6;
+/** A reader kept off the CPU this long (measured on a busy machine: BENCHMARKS.md, ring size at wire speed). */
+const LONG_STALL_MS = 100;
+
+/** The smallest power-of-two ring of at least `n` bytes, as the size options take it. */
+function ringFor(n: number): string {
+  let r = 4096;
+  while (r < n) r *= 2;
+  return r >= 2 ** 30 ? `${r / 2 ** 30}G` : r >= 2 ** 20 ? `${r / 2 ** 20}M` : `${r / 1024}K`;
+}
 
 export function capacityReport(m: Manifest): string {
   const cap = m.capture;
@@ -29,6 +40,14 @@ export function capacityReport(m: Manifest): string {
         `${f.maxConnections.toLocaleString('en')} at most = ${humanBytes(f.valueSize * f.maxConnections)} of kernel memory, allocated when loaded`,
     );
   }
+  if (cap.sink.kind === 'ringbuf') {
+    const ms = (cap.sink.size / WIRE_RATE) * 1000;
+    lines.push(
+      `  at wire speed (one TLS stream at full speed, ~${WIRE_RATE / 1e6} MB/s on 2 vCPUs) the ring holds ${ms.toFixed(0)} ms of data: ` +
+        `the reader must get a CPU that often; to ride out a ${LONG_STALL_MS} ms burst at that rate use -> ringbuf(${ringFor((WIRE_RATE * LONG_STALL_MS) / 1000)}) ` +
+        `(after a loss, W0903 names the ring that would have held the burst it saw)`,
+    );
+  }
   // The TLS families share one identity table.
   const tables = new Map<string, { names: string[]; maxEntries: number }>();
   for (const f of m.identity?.families ?? []) {
@@ -43,7 +62,7 @@ export function capacityReport(m: Manifest): string {
     );
   }
   lines.push(
-    `  idle batches are flushed after ${cap.idleFlushMs} ms; a fragment too big to batch goes out in records of up to 16 KiB`,
+    `  a partial batch is flushed ${cap.idleFlushMs} ms after its first byte; a fragment too big to batch goes out in records of up to 16 KiB`,
   );
   return lines.join('\n') + '\n';
 }

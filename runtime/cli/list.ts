@@ -14,7 +14,7 @@ export function registerList(program: Command): void {
   program
     .command('list')
     .description(
-      "list probes: tracepoints, raw tracepoints, a binary's functions (uprobe:BIN:*) or USDT probes (usdt:BIN:*), kernel functions (kprobe:*, fentry:*)",
+      "list probes: tracepoints, raw tracepoints, a binary's functions (uprobe:BIN:*) or USDT probes (usdt:BIN:*), kernel functions (kprobe:*, fentry:*), network interfaces (xdp:*, tc:*)",
     )
     .argument('[pattern]', "e.g. 'tracepoint:sched:*', 'uprobe:/usr/bin/bash:read*', 'usdt:/usr/bin/python3:*'", '*')
     .option('-v, --verbose', 'show the arguments of each probe')

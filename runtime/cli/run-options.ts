@@ -20,6 +20,7 @@ export interface RunOpts extends ProgramOpts {
   q?: boolean;
   cache: boolean;
   drainMs?: string;
+  readyFd?: string;
   hex?: boolean;
   writeStreams?: string;
   warnings: boolean;
@@ -90,10 +91,14 @@ export function addRunOptions(cmd: Command): Command {
     .option('--emit-llvm <file>', 'not available: capc generates C (capc emit prints it)')
     .option('--duration <seconds>', 'stop after this many seconds')
     .option('--no-tui', 'plain text output even on a terminal')
+    .option(
+      '--ready-fd <fd>',
+      "write 'loaded IDS' and then 'attached' to the inherited file descriptor FD (3 or above) once probes are attached, then close it (also CAPC_READY_FD)",
+    )
     .option('--drain-ms <ms>', 'how often the rings are drained when the kernel does not wake capc', '5')
     .option('--hex', 'show captured payload as a hex dump')
     .option('--write-streams <dir>', 'write every captured connection direction to a file in DIR (byte-exact)')
-    .option('--capture-ring-size <bytes>', 'size of the capture ring buffer, a power of two (default 4M)')
+    .option('--capture-ring-size <bytes>', 'size of the capture ring buffer, a power of two (default 16M)')
     .option('--max-connections <n>', 'connections each capture table holds (default 1024)')
     .option(
       '--decode <protocols>',

@@ -26,6 +26,7 @@ import { addRunOptions, checkFormat, parseBuffering, parsePid, type Buffering, t
 import { listCommand } from './list.js';
 import { infoCommand } from './info.js';
 import { dryRun } from './dry-run.js';
+import { readyNotifier } from './ready-fd.js';
 
 /** What --tls runs: every TLS stack discovery finds, batched per connection. */
 export const TLS_PROGRAM = 'uprobe:tls:* accumulate(conn, 1024) -> ringbuf';
@@ -75,6 +76,7 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
     if (duration !== undefined && !(duration > 0))
       throw new CapcError('E0904', '--duration needs a positive number of seconds');
     if (opts.c !== undefined && pid !== undefined) throw new CapcError('E0904', 'use either -c or -p, not both');
+    const ready = readyNotifier(opts.readyFd);
     const exports = await exportOptions(opts);
     // A closed output (`| head`) stops the session cleanly instead of crashing it.
     const abort = new AbortController();
@@ -97,12 +99,13 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
       env: process.env,
     });
     if (opts.decode !== undefined) checkProtocols([opts.decode], '--decode');
-    // Decoding sits in front of the output only: stream files always get the raw bytes.
+    // Decoding sits in front of the output only: stream files always get the raw bytes. Stream files
+    // come first: each file is opened (and handed to the capture thread) before an output can stall.
     const stages: DecodeStage[] = [];
     const withStreamFiles = (r: Renderer, raw = true): Renderer => {
       const stage = new DecodeStage(r, raw);
       stages.push(stage);
-      return opts.writeStreams ? new FanOut([stage, new StreamFiles(opts.writeStreams)]) : stage;
+      return opts.writeStreams ? new FanOut([new StreamFiles(opts.writeStreams), stage]) : stage;
     };
     const onManifest = (m: Manifest) => {
       const spec = opts.decode !== undefined ? [opts.decode] : m.capture?.decode;
@@ -135,10 +138,8 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
       },
       signal: abort.signal,
       exports,
-      onAttached: process.env.CAPC_NOTIFY_ATTACHED ? () => process.stderr.write('__CAPC_ATTACHED__\n') : undefined,
-      onLoaded: process.env.CAPC_NOTIFY_ATTACHED
-        ? (ids) => process.stderr.write(`__CAPC_LOADED__ ${ids.join(',')}\n`)
-        : undefined,
+      onAttached: ready?.attached,
+      onLoaded: ready?.loaded,
     };
     if (mode === 'ui')
       return await runInTerminalUi(base, {

@@ -174,13 +174,20 @@ export type CapEvent =
   | { kind: 'join'; text: Buffer }
   /** print(value): its text, and its JSON (a number or a string). */
   | { kind: 'value'; text: Buffer; json: string }
-  /** Captured bytes, in stream order, for one direction of a connection. `ts`/`tsLast`: kernel times of the first and last fragment. */
+  /**
+   * Captured bytes, in stream order, for one direction of a connection: `len`
+   * bytes at `offset` (absent: data.length). `data` holds them when an output
+   * asked for them (see Renderer.payloadNeed); otherwise it is empty (the
+   * bytes went to the stream files, or are older than what the terminal UI
+   * keeps). `ts`/`tsLast`: kernel times of the first and last fragment.
+   */
   | {
       kind: 'capture';
       conn: ConnInfo;
       dir: 0 | 1;
       offset: number;
       data: Buffer;
+      len?: number;
       ts: bigint;
       tsLast: bigint;
       tid: number;
@@ -232,14 +239,46 @@ export type CapEvent =
       droppedRecords: number;
       refusedConnections: number;
       unpairedReturns: number;
+      /** When bytes were dropped: the capture ring (a power of two) that would have held the largest burst. */
+      neededRing?: number;
+      /** The capture ring's size. */
+      ringSize?: number;
       /** Calls whose predicate on the connection's identity passed because the identity was not known yet. */
       identityUnknown: number;
       /** What the program captures from, for the "no connection" warning (probe names). */
       probed?: string[];
     };
 
+/** How much captured payload an output needs in 'capture' events: all of it, each stream's most recent `tail` bytes, or none. */
+export type PayloadNeed = 'all' | 'none' | { tail: number };
+
+/** Stream files whose bytes the session writes itself, off the main thread, straight from ring memory. */
+export interface DirectStreamBytes {
+  /**
+   * The file of this stream is open: write its bytes to `fd` (which is then
+   * the writer's to close), the byte at stream offset `base` at the file's
+   * start (0, but for a continuation file: runtime/output/stream-files.ts).
+   */
+  adopt(conn: number, dir: 0 | 1, fd: number, base: number): void;
+  /** No file for this stream: its bytes are not written. */
+  skip(conn: number, dir: 0 | 1): void;
+  /** The stream is over: close its file once what is waiting for it is written. */
+  release(conn: number, dir: 0 | 1): void;
+}
+
 export interface Renderer {
   event(e: CapEvent): void;
   /** Flush and finish (after the last event). */
   end(): void;
+  /** What of the captured payload this output needs (absent: all of it). */
+  payloadNeed?(): PayloadNeed;
+  /** Offered when the session can write stream files itself; an output that writes them takes it (returns true). */
+  useDirectStreamBytes?(bytes: DirectStreamBytes): boolean;
+}
+
+/** The most any of several outputs needs. */
+export function combinedNeed(needs: PayloadNeed[]): PayloadNeed {
+  if (needs.includes('all')) return 'all';
+  const tails = needs.filter((n): n is { tail: number } => typeof n === 'object').map((n) => n.tail);
+  return tails.length ? { tail: Math.max(...tails) } : 'none';
 }

@@ -137,6 +137,8 @@ function bind() {
     ),
     attach_trace: lib.func('bpf_link *bpf_program__attach_trace(const bpf_program *prog)'),
     link_destroy: lib.func('int bpf_link__destroy(bpf_link *link)'),
+    // Packet probes: a BPF link on an interface (XDP, tcx), an fd the kernel detaches when it is closed.
+    link_create: lib.func('int bpf_link_create(int prog_fd, int target_fd, int attach_type, const void *opts)'),
     // libbpf: low-level map and program access
     map_lookup_elem: lib.func('int bpf_map_lookup_elem(int fd, const void *key, _Out_ void *value)'),
     map_get_next_key: lib.func('int bpf_map_get_next_key(int fd, const void *key, _Out_ void *next_key)'),
@@ -166,6 +168,10 @@ function bind() {
     strerror: libc.func('const char *strerror(int errnum)'),
     getpagesize: libc.func('int getpagesize()'),
     clock_gettime: libc.func('int clock_gettime(int clk, _Out_ uint8_t *ts)'),
+    prctl_name: libc.func(
+      'int prctl(int option, const char *name, unsigned long a3, unsigned long a4, unsigned long a5)',
+    ),
+    if_nametoindex: libc.func('unsigned int if_nametoindex(const char *ifname)'),
   };
 }
 

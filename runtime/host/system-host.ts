@@ -21,6 +21,7 @@ import { DwarfFile } from './dwarf.js';
 import { readFunctionSymbols } from '../symbols/elf.js';
 import { kernelSymbols } from '../symbols/kallsyms.js';
 import { kernelFunctions } from './kallsyms.js';
+import { netInterfaces } from './net-interfaces.js';
 import { resolveBinary } from './libraries.js';
 import { Tracefs } from './tracefs.js';
 import { readUsdtNotes } from './usdt-notes.js';
@@ -87,6 +88,9 @@ export class SystemHost implements Host {
   }
   kernelFunctions(): string[] {
     return kernelFunctions();
+  }
+  netInterfaces(): string[] {
+    return netInterfaces();
   }
   kernelFunctionProto(name: string): { params: BtfParam[]; ret: BtfParam } | undefined {
     return this.btf()?.functionProto(name);

@@ -5,7 +5,8 @@
 // BTF; uprobe parameters from the binary's DWARF; USDT argument counts from
 // the notes). With a pid (-p), uprobe and USDT patterns without a binary name
 // that process's executable, as bpftrace does: /proc/PID/root/PATH, which is
-// right in any mount namespace.
+// right in any mount namespace. xdp:* and tc:* (capc's own, not bpftrace's)
+// list the network interfaces of the namespace capc runs in.
 import fs from 'node:fs';
 import { HARDWARE_EVENTS, PROBE_ALIASES, SOFTWARE_EVENTS, globToRegExp, type BtfParam } from '../../compiler/index.js';
 import { CapcError } from '../errors.js';
@@ -138,6 +139,24 @@ export function listProbes(host: SystemHost, pattern: string, verbose: boolean, 
           }),
       );
     }
+    case 'xdp':
+    case 'tc': {
+      // Interfaces of this network namespace; -v adds each one's index (what pkt.ifindex reads).
+      const g = re(rest[0]);
+      const dirs =
+        provider === 'tc' ? [':ingress', ':egress'].filter((d) => !rest[1] || re(rest[1]).test(d.slice(1))) : [''];
+      return sorted(
+        host
+          .netInterfaces()
+          .filter((n) => g.test(n))
+          .flatMap((n) =>
+            dirs.map((d) => ({
+              name: `${provider}:${n}${d}`,
+              details: verbose ? [`    ifindex ${ifindexOf(n)}`] : [],
+            })),
+          ),
+      );
+    }
     case 'software':
     case 'hardware': {
       const g = re(rest[0]);
@@ -160,6 +179,14 @@ export function listProbes(host: SystemHost, pattern: string, verbose: boolean, 
       ];
     default:
       return [{ name: provider, details: [] }];
+  }
+}
+
+function ifindexOf(name: string): string {
+  try {
+    return fs.readFileSync(`/sys/class/net/${name}/ifindex`, 'utf8').trim();
+  } catch {
+    return '?';
   }
 }
 

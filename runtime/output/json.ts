@@ -1,7 +1,7 @@
 // runtime/output/json.ts — JSON lines with bpftrace's envelope
 // (`{"type": T, "data": D}`, one object per line, never a blank line).
 // Printf text is decoded as UTF-8 (invalid bytes become U+FFFD).
-import type { CapEvent, Renderer } from '../events/model.js';
+import type { CapEvent, PayloadNeed, Renderer } from '../events/model.js';
 import { exchangeJson } from '../format/exchange.js';
 import { jsonValue, mapJson } from '../format/maps.js';
 import { identityDetailJson, identityJson } from '../format/identity.js';
@@ -17,6 +17,10 @@ export class JsonRenderer implements Renderer {
     private readonly out: Out,
     private readonly opts: { payloads?: boolean; quiet?: boolean } = {},
   ) {}
+
+  payloadNeed(): PayloadNeed {
+    return this.opts.payloads === false ? 'none' : 'all';
+  }
 
   private line(type: string, data: unknown): void {
     this.out.write(`${jsonValue({ type, data })}\n`);
@@ -62,7 +66,7 @@ export class JsonRenderer implements Renderer {
           comm: e.conn.comm,
           dir: DIR_NAME[e.dir],
           offset: e.offset,
-          len: e.data.length,
+          len: e.len ?? e.data.length,
           ts: e.ts,
           ts_last: e.tsLast,
           probe: e.conn.probe,
@@ -120,6 +124,7 @@ export class JsonRenderer implements Renderer {
           dropped_records: e.droppedRecords,
           refused_fragments: e.refusedConnections,
           unpaired_returns: e.unpairedReturns,
+          ...(e.neededRing ? { needed_ring_bytes: e.neededRing } : {}),
           identity_unknown_passes: e.identityUnknown,
         });
         return;

@@ -8,8 +8,21 @@
 // long session's memory does not grow with the connections it has seen.
 // Files are created through runtime/files/private-files.ts: 0600 in 0700
 // directories, never through a symbolic link.
+// Where the session offers it (a ring-buffer sink), the bytes are written by
+// the capture thread straight from ring memory (runtime/capture/
+// stream-writer.ts): this module still decides which files exist, creates
+// and names them here on the main thread, and hands each fd over (adopt) and
+// back for closing when its connection ends (release); the events it sees
+// then carry lengths, not bytes.
 import fs from 'node:fs';
-import type { CapEvent, ConnInfo, Renderer } from '../events/model.js';
+import {
+  combinedNeed,
+  type CapEvent,
+  type ConnInfo,
+  type DirectStreamBytes,
+  type PayloadNeed,
+  type Renderer,
+} from '../events/model.js';
 import { identityDetailJson } from '../format/identity.js';
 import { DIR_NAME } from '../format/payload.js';
 import { OutputDir } from '../files/private-files.js';
@@ -48,11 +61,22 @@ export class StreamFiles implements Renderer {
   /** Open per-process directories: COMM dir, and COMM/PID with the connections using it. */
   private readonly commDirs = new Map<string, OutputDir>();
   private readonly procDirs = new Map<string, { dir: OutputDir; users: number }>();
+  /** Set when the capture thread writes the bytes (the fds are handed to it). */
+  private direct: DirectStreamBytes | undefined;
 
   constructor(dir: string) {
     this.out = OutputDir.open(dir);
     this.index = this.out.createFile('streams.json');
     fs.writeSync(this.index, '[');
+  }
+
+  useDirectStreamBytes(bytes: DirectStreamBytes): boolean {
+    this.direct = bytes;
+    return true;
+  }
+
+  payloadNeed(): PayloadNeed {
+    return this.direct ? 'none' : 'all';
   }
 
   private procDir(conn: ConnInfo): { rel: string; dir: OutputDir } {
@@ -93,6 +117,9 @@ export class StreamFiles implements Renderer {
     if (!f) {
       const p = this.procDirs.get(c.procDir)!;
       // Bytes after the connection was ended (rare: it was ended as exited) go to a continuation file.
+      // With the capture thread, bytes it read before this thread's release of the first file reached it
+      // were written to the first file (past its extent): a limit of direct writes, in a case that needs
+      // bytes from a process already gone for 50 idle-flush periods.
       let cont = 0;
       while (p.dir.has(`conn${conn.id}-${DIR_NAME[dir]}${cont ? `.${cont}` : ''}.bin`)) cont++;
       const leaf = `conn${conn.id}-${DIR_NAME[dir]}${cont ? `.${cont}` : ''}.bin`;
@@ -108,6 +135,7 @@ export class StreamFiles implements Renderer {
         extent: 0,
       };
       c.dirs[dir] = f;
+      this.direct?.adopt(conn.id, dir, f.fd, f.base);
     }
     return f;
   }
@@ -116,6 +144,13 @@ export class StreamFiles implements Renderer {
     if (e.kind === 'capture') {
       const f = this.file(e.conn, e.dir, e.offset);
       const at = e.offset - f.base;
+      if (this.direct) {
+        // The capture thread wrote (or will write) these bytes at `at`: count them only.
+        const len = e.len ?? e.data.length;
+        f.bytes += len;
+        f.extent = Math.max(f.extent, at + len);
+        return;
+      }
       if (f.pendingBytes && f.pendingAt + f.pendingBytes !== at) this.flush(f);
       if (!f.pendingBytes) f.pendingAt = at;
       f.pending.push(e.data);
@@ -145,12 +180,16 @@ export class StreamFiles implements Renderer {
   /** Writes the connection's files out, appends its index entry and forgets it. */
   private finish(c: ConnFiles, closed: boolean): void {
     const streams = [];
-    for (const f of c.dirs) {
+    for (const d of [0, 1] as const) {
+      const f = c.dirs[d];
       if (!f) continue;
       this.flush(f);
       // A trailing hole: writes stopped short of the stream's end.
+      // (With the capture thread, bytes it still holds for this file are written at their offsets after this.)
       if (fs.fstatSync(f.fd).size < f.extent) fs.ftruncateSync(f.fd, f.extent);
-      fs.closeSync(f.fd);
+      if (this.direct)
+        this.direct.release(c.conn.id, d); // the capture thread closes it after its last bytes
+      else fs.closeSync(f.fd);
       streams.push({ file: f.name, bytes: f.bytes, lost: f.lost, ...(f.base ? { base: f.base } : {}) });
     }
     const { conn } = c;
@@ -188,6 +227,12 @@ export class FanOut implements Renderer {
   constructor(private readonly renderers: Renderer[]) {}
   event(e: CapEvent): void {
     for (const r of this.renderers) r.event(e);
+  }
+  payloadNeed(): PayloadNeed {
+    return combinedNeed(this.renderers.map((r) => r.payloadNeed?.() ?? 'all'));
+  }
+  useDirectStreamBytes(bytes: DirectStreamBytes): boolean {
+    return this.renderers.some((r) => r.useDirectStreamBytes?.(bytes));
   }
   end(): void {
     for (const r of this.renderers) r.end();

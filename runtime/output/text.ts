@@ -2,7 +2,7 @@
 // "Attaching N probes...", printf output as-is, and at exit two blank lines
 // then every non-empty map in name order. Drops and full maps are reported
 // on stderr with what to do about them.
-import type { CapEvent, ConnInfo, MissedTls, Renderer, TlsStackInfo } from '../events/model.js';
+import type { CapEvent, ConnInfo, MissedTls, PayloadNeed, Renderer, TlsStackInfo } from '../events/model.js';
 import { exchangeLine } from '../format/exchange.js';
 import { mapText } from '../format/maps.js';
 import { connWhere, identityUnknownText } from '../format/identity.js';
@@ -13,6 +13,13 @@ export interface Out {
   write(data: Buffer | string): void;
   /** Bytes as a latin1 string (one character per byte), when the output can batch them. */
   writeLatin1?(bytes: string): void;
+}
+
+/** A size as the size options take it: 32M, 4K. */
+function sizeArg(n: number): string {
+  if (n % 2 ** 30 === 0) return `${n / 2 ** 30}G`;
+  if (n % 2 ** 20 === 0) return `${n / 2 ** 20}M`;
+  return `${Math.ceil(n / 1024)}K`;
 }
 
 /** `conn 3 psql[812] 127.0.0.1:41712 -> 127.0.0.1:5432` (the script's key while the socket is not known). */
@@ -88,6 +95,10 @@ export class TextRenderer implements Renderer {
     private readonly payloads = true,
   ) {}
 
+  payloadNeed(): PayloadNeed {
+    return this.payloads ? 'all' : 'none';
+  }
+
   event(e: CapEvent): void {
     switch (e.kind) {
       case 'attaching':
@@ -124,6 +135,12 @@ export class TextRenderer implements Renderer {
       case 'capture': {
         if (!this.payloads) return;
         const arrow = e.dir === 0 ? '>>>' : '<<<';
+        const len = e.len ?? e.data.length;
+        if (e.data.length < len) {
+          // Bytes no output kept (the terminal UI's closing output: older than what it holds).
+          this.out.write(`${arrow} ${who(e.conn)} ${DIR_NAME[e.dir]} ${len} bytes at ${e.offset} (not kept)\n`);
+          return;
+        }
         const body = this.hex ? Buffer.from(hexDump(e.data, e.offset)) : escapePayload(e.data);
         const nl = body.length && body[body.length - 1] === 0x0a ? '' : '\n';
         this.out.write(
@@ -163,8 +180,12 @@ export class TextRenderer implements Renderer {
           if (!this.quiet) this.err.write(`${line}, nothing lost\n`);
           return;
         }
+        const ring = e.neededRing ? sizeArg(e.neededRing) : '16M';
+        const hint = e.neededRing
+          ? `a capture ring of ${humanBytes(e.neededRing)} would have held the largest burst (the ring is ${humanBytes(e.ringSize ?? 0)}): -> ringbuf(${ring}) or --capture-ring-size ${ring}`
+          : `raise the capture ring (-> ringbuf(${ring}), --capture-ring-size) or max_connections`;
         this.err.write(
-          `warning[W0903]: ${line}; ${e.lostBytes} bytes missing from streams, kernel dropped ${e.droppedBytes} bytes in ${e.droppedRecords} records${e.refusedConnections ? `, ${e.refusedConnections} fragments of connections the table had no room for` : ''}\n  = hint: raise the capture ring (-> ringbuf(16M), --capture-ring-size) or max_connections\n`,
+          `warning[W0903]: ${line}; ${e.lostBytes} bytes missing from streams, kernel dropped ${e.droppedBytes} bytes in ${e.droppedRecords} records${e.refusedConnections ? `, ${e.refusedConnections} fragments of connections the table had no room for` : ''}\n  = hint: ${hint}\n`,
         );
         return;
       }

@@ -18,7 +18,7 @@
 // both ends; unix sockets (whose client end is usually unnamed) are not paired.
 // An end that has ended is remembered a while (the last ENDED_KEPT), since
 // the server's last response often reaches capc after the client closed.
-import type { CapEvent, ConnInfo, Endpoint, Renderer } from '../events/model.js';
+import type { CapEvent, ConnInfo, Endpoint, PayloadNeed, Renderer } from '../events/model.js';
 import { ConnectionDecoder, type ConnIdentity, type DecodeOptions } from './connection.js';
 import type { Exchange, Side, Stamp } from './exchange.js';
 
@@ -86,6 +86,11 @@ export class DecodeStage implements Renderer {
   /** Decode these protocols (undefined: decode nothing, pass everything on). */
   configure(opts: DecodeOptions | undefined): void {
     this.opts = opts;
+  }
+
+  /** Decoding reads every byte; otherwise the stage needs what the output behind it needs (the capture thread asks). */
+  payloadNeed(): PayloadNeed {
+    return this.opts ? 'all' : (this.inner.payloadNeed?.() ?? 'all');
   }
 
   get active(): boolean {

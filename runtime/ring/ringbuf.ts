@@ -55,6 +55,11 @@ export class RingReader {
     this.mask = size - 1;
   }
 
+  /** The data area (mapped twice in a row: a record that wraps is contiguous here). */
+  get bytes(): Uint8Array {
+    return this.data;
+  }
+
   /** The producer position now: records reserved before it are the ones drain(…, until) may hand out. */
   producerPosition(): number {
     if (this.closed) return 0;
@@ -100,6 +105,93 @@ export class RingReader {
     Atomics.store(this.consumerPos, 0, BigInt(cons));
     this.records += count;
     return count;
+  }
+
+  /**
+   * Like drain(), but the space stays reserved: the handler may keep views of
+   * ring memory (to write them to files straight from the ring) until
+   * release(end) is called with the position this returns. Stops after about
+   * `maxBytes` of ring space, so space goes back to the producer in steps.
+   */
+  peek(onRecord: RecordHandler, maxBytes = Infinity): { count: number; end: number } {
+    if (this.closed) return { count: 0, end: 0 };
+    const start = Number(Atomics.load(this.consumerPos, 0));
+    let cons = start;
+    let prod = Number(Atomics.load(this.producerPos, 0));
+    let count = 0;
+    while (cons < prod && cons - start < maxBytes) {
+      const off = cons & this.mask;
+      const len = Atomics.load(this.u32, off >>> 2);
+      if (len & BUSY_BIT) break;
+      const dataLen = len & ~(BUSY_BIT | DISCARD_BIT);
+      if (!(len & DISCARD_BIT)) {
+        onRecord(this.data, this.dataView, off + HDR, dataLen);
+        count++;
+      }
+      const taken = (dataLen + HDR + 7) & ~7;
+      cons += taken;
+      this.ringBytes += taken;
+      if (cons >= prod) prod = Number(Atomics.load(this.producerPos, 0));
+    }
+    this.records += count;
+    return { count, end: cons };
+  }
+
+  /** The consumer position: where the next peek() starts. */
+  consumed(): number {
+    if (this.closed) return 0;
+    return Number(Atomics.load(this.consumerPos, 0));
+  }
+
+  /** Give the space up to `end` (from peek()) back to the producer. */
+  release(end: number): void {
+    if (this.closed) return;
+    Atomics.store(this.consumerPos, 0, BigInt(end));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const n = native();
+    for (const m of this.mappings) n.munmap(m.ptr, m.len);
+  }
+}
+
+/**
+ * How full a ring another reader drains is (the capture thread's ring, for
+ * the terminal UI and the exporters): only its consumer and producer pages,
+ * read-only. The data area is not mapped: twice a 16 MiB ring would count
+ * 32 MiB more in capc's RSS for two numbers.
+ */
+export class RingFill {
+  private readonly consumerPos: BigUint64Array;
+  private readonly producerPos: BigUint64Array;
+  private readonly mappings: { ptr: unknown; len: number }[] = [];
+  private closed = false;
+
+  constructor(
+    readonly name: string,
+    fd: number,
+    readonly size: number,
+  ) {
+    const n = native();
+    const page = n.getpagesize() as number;
+    for (const [i, what] of ['consumer', 'producer'].entries()) {
+      const p = n.mmap(null, page, PROT_READ, MAP_SHARED, fd, i * page);
+      if (mapFailed(p)) {
+        this.close();
+        throw new Error(`cannot map ring ${name} (${what} page)`);
+      }
+      this.mappings.push({ ptr: p, len: page });
+    }
+    this.consumerPos = new BigUint64Array(koffiView(this.mappings[0]!.ptr, page), 0, 1);
+    this.producerPos = new BigUint64Array(koffiView(this.mappings[1]!.ptr, page), 0, 1);
+  }
+
+  /** Bytes written by the kernel and not yet consumed. */
+  pending(): number {
+    if (this.closed) return 0;
+    return Number(Atomics.load(this.producerPos, 0) - Atomics.load(this.consumerPos, 0));
   }
 
   close(): void {

@@ -1,60 +1,143 @@
 // runtime/session/capture-channel.ts — the userspace half of payload capture
-// for one session: reads the capture sink (ring buffer or perf buffer), puts
-// bytes back in stream order, runs the kernel flusher on a timer so quiet
-// connections' partial batches arrive within the idle bound, and at exit
-// flushes everything and reports totals next to the kernel's drop counters.
+// for one session: reads the capture sink, puts bytes back in stream order,
+// runs the kernel flusher on a timer so quiet connections' partial batches
+// arrive within the idle bound, and at exit flushes everything and reports
+// totals next to the kernel's drop counters. A ring-buffer sink is read by
+// the capture thread (runtime/capture/drain-thread.ts), which also writes
+// the stream files; the main thread gets what the outputs need and keeps
+// stream order here. A perf-buffer sink (or CAPC_CAPTURE_INLINE=1, to
+// measure against) is read on the main thread as before.
 import fs from 'node:fs';
-import type { Manifest, ManifestCapture } from '../../compiler/index.js';
+import { CAPTURE_KIND, CAPTURE_RECORD, type Manifest, type ManifestCapture } from '../../compiler/index.js';
 import { testRun, testRunWithResult } from '../bpf/attach.js';
 import { readCounter } from '../bpf/maps-reader.js';
 import type { BpfObject } from '../bpf/object.js';
+import { DrainClient } from '../capture/drain-client.js';
 import { decodeCaptureRecord } from '../capture/records.js';
 import { Streams } from '../capture/streams.js';
 import type { Renderer } from '../events/model.js';
 import { PerfReader } from '../ring/perfbuf.js';
-import { RingReader } from '../ring/ringbuf.js';
+import { RingFill, RingReader } from '../ring/ringbuf.js';
+import type { SampledRing } from './snapshot.js';
+
+/** The record fields the capture thread reads (drain-protocol.ts RecordLayout). */
+const { len, kind, conn, offset, dir, tsLast } = CAPTURE_RECORD.fields;
+const RECORD_FIELDS = { len, kind, conn, offset, dir, tsLast };
+
+export interface CaptureChannelOptions {
+  /** Longest wait between drains of a quiet ring (ms). */
+  drainMs: number;
+  /** The counters map (R11), to size bursts from the kernel's drop count. */
+  statsFd: number;
+}
 
 export class CaptureChannel {
-  private readonly reader: RingReader | PerfReader;
+  /** Read on this thread: perf buffers (and rings under CAPC_CAPTURE_INLINE=1, to measure against). */
+  private readonly reader: RingReader | PerfReader | undefined;
+  /** Read by the capture thread. */
+  private readonly thread: DrainClient | undefined;
+  /** The ring, mapped here only to sample its fill (the terminal UI shows it). */
+  private readonly observer: RingFill | undefined;
   private readonly streams: Streams;
   private readonly flushFd: number;
   private lastFlush = 0;
   readonly flushPeriodMs: number;
   flushErrors = 0;
 
+  /**
+   * The capture thread for `cap`, spawned before the program is loaded so
+   * that its start-up (a worker isolate, ~50 ms of CPU) overlaps the load;
+   * undefined when the sink is read on the main thread.
+   */
+  static startThread(cap: ManifestCapture): DrainClient | undefined {
+    if (cap.sink.kind !== 'ringbuf' || process.env.CAPC_CAPTURE_INLINE === '1') return undefined;
+    return new DrainClient();
+  }
+
   constructor(
     private readonly manifest: Manifest,
     private readonly cap: ManifestCapture,
     obj: BpfObject,
     private readonly renderer: Renderer,
+    opts: CaptureChannelOptions = { drainMs: 5, statsFd: -1 },
+    thread = CaptureChannel.startThread(cap),
   ) {
     const fd = obj.mapFd(cap.sink.map);
-    this.reader =
-      cap.sink.kind === 'perfbuf'
-        ? new PerfReader(cap.sink.map, fd, cap.sink.size)
-        : new RingReader(cap.sink.map, fd, cap.sink.size);
     this.streams = new Streams(cap, (e) => renderer.event(e));
+    if (!thread) {
+      this.reader =
+        cap.sink.kind === 'perfbuf'
+          ? new PerfReader(cap.sink.map, fd, cap.sink.size)
+          : new RingReader(cap.sink.map, fd, cap.sink.size);
+    } else {
+      // Stream files first: an output that writes them takes the thread's direct writes, then needs no bytes itself.
+      const files = renderer.useDirectStreamBytes?.(thread);
+      const payload = renderer.payloadNeed?.() ?? 'all';
+      // Outputs that take everything use it at once (a view of the batch is enough); kept tails are copied.
+      const copy = payload !== 'all';
+      thread.configure(
+        {
+          name: cap.sink.map,
+          fd,
+          size: cap.sink.size,
+          payload,
+          record: { ...RECORD_FIELDS, size: CAPTURE_RECORD.size, dataKind: CAPTURE_KIND.data },
+          files: !!files,
+          drainMs: opts.drainMs,
+          statsFd: opts.statsFd,
+          dropBytesIndex: cap.dropBytes,
+        },
+        (data, view, off, length, held, count) => {
+          const rec = decodeCaptureRecord(data, view, off, length, held, copy);
+          if (rec) this.streams.add(rec, Date.now(), count);
+        },
+      );
+      this.thread = thread;
+      this.observer = new RingFill(cap.sink.map, fd, cap.sink.size);
+    }
     this.flushFd = obj.program(cap.flushProgram).fd;
     this.flushPeriodMs = Math.max(5, Math.floor(cap.idleFlushMs / 2));
   }
 
+  /** Resolves once the sink is being read (the capture thread has started). */
+  async ready(): Promise<void> {
+    await this.thread?.ready();
+  }
+
   /** The sink when it is a ring buffer (the UI samples its fill); undefined for perf buffers. */
-  get ringSink(): RingReader | undefined {
-    return this.reader instanceof RingReader ? this.reader : undefined;
+  get ringSink(): SampledRing | undefined {
+    return this.observer ?? (this.reader instanceof RingReader ? this.reader : undefined);
   }
 
-  /** The fd to wait on for wake-ups. */
-  get fd(): number {
-    return this.reader.fd;
+  /** The fd the session waits on for wake-ups (none: the capture thread waits on the ring itself). */
+  get fd(): number | undefined {
+    return this.thread ? undefined : this.reader!.fd;
   }
 
-  /** Read at most `max` records (ring buffer sinks; a perf buffer is read whole). */
+  /**
+   * Records read here since the last call, at most `max` (a ring read here;
+   * a perf buffer is read whole). With the capture thread this is 0 (its
+   * batches are handled as they arrive, each its own turn of the event loop,
+   * so timers and exporters run between them, and the session loop need not
+   * poll faster for them); the thread's failure, if any, is thrown here.
+   */
   drain(max = Infinity): number {
+    if (this.thread) {
+      this.thread.take();
+      return 0;
+    }
     const onRecord = (data: Uint8Array, view: DataView, off: number, len: number) => {
       const rec = decodeCaptureRecord(data, view, off, len);
       if (rec) this.streams.add(rec);
     };
-    return this.reader instanceof RingReader ? this.reader.drain(onRecord, max) : this.reader.drain(onRecord);
+    const r = this.reader!;
+    return r instanceof RingReader ? r.drain(onRecord, max) : r.drain(onRecord);
+  }
+
+  /** Everything the sink holds now has been handled. */
+  async drainAll(): Promise<void> {
+    if (this.thread) await this.thread.sync();
+    this.drain();
   }
 
   /** Called from the session loop: idle flush on its period, stalled gaps resolved. */
@@ -76,12 +159,12 @@ export class CaptureChannel {
   }
 
   /** After the probes are detached: flush every batch, send every connection's totals, settle. */
-  finish(statsFd: number): void {
+  async finish(statsFd: number): Promise<void> {
     // Final pass: flush every batch and send every connection's totals. A full sink
     // makes the flusher keep those connections; drain and pass again.
     for (let pass = 0; pass < 20; pass++) {
       const { retval } = testRunWithResult(this.flushFd, [0n, 1n]);
-      this.drain();
+      await this.drainAll();
       if (retval === 0) break;
     }
     this.streams.finish();
@@ -91,13 +174,22 @@ export class CaptureChannel {
         .reduce((n, c) => n + Number(readCounter(statsFd, c.index)), 0);
     const t = this.streams.totals;
     const perfLost = this.reader instanceof PerfReader ? this.reader.lost : 0;
+    const droppedBytes = count('capture-drop-bytes');
+    const burst = this.thread?.peakBurst ?? 0;
+    let neededRing: number | undefined;
+    if (droppedBytes > 0 && burst > this.cap.sink.size) {
+      neededRing = this.cap.sink.size;
+      while (neededRing < burst) neededRing *= 2;
+    }
     this.renderer.event({
       kind: 'capture-summary',
+      neededRing,
+      ringSize: this.cap.sink.kind === 'ringbuf' ? this.cap.sink.size : undefined,
       connections: t.connections,
       bytes: t.bytes,
-      records: t.records,
+      records: this.recordsRead(),
       lostBytes: t.lostBytes,
-      droppedBytes: count('capture-drop-bytes'),
+      droppedBytes,
       droppedRecords: count('capture-drop-records') + perfLost,
       refusedConnections: count('conn-table-full'),
       unpairedReturns: count('unpaired-return'),
@@ -106,18 +198,46 @@ export class CaptureChannel {
     });
   }
 
+  private recordsRead(): number {
+    return (this.thread ?? this.reader!).records;
+  }
+
   /** Consumer-side numbers for CAPC_STATS_FILE. */
-  stats(): { sink: string; records: number; ringBytes: number; payloadBytes: number } {
+  stats(): {
+    sink: string;
+    records: number;
+    ringBytes: number;
+    payloadBytes: number;
+    thread: boolean;
+    stalls: number;
+    /** The capture thread's CPU seconds: its start-up (before it drained), and the rest. */
+    threadCpu?: { startup: number; draining: number };
+    /** The largest burst the capture thread saw, in ring bytes. */
+    peakBurst?: number;
+  } {
     const t = this.streams.totals;
     return {
       sink: this.cap.sink.map,
-      records: this.reader.records,
-      ringBytes: this.reader.ringBytes,
+      records: this.recordsRead(),
+      ringBytes: (this.thread ?? this.reader!).ringBytes,
       payloadBytes: t.bytes[0] + t.bytes[1],
+      thread: !!this.thread,
+      stalls: this.thread?.stalls ?? 0,
+      threadCpu: this.thread
+        ? { startup: this.thread.cpuAtReady, draining: this.thread.cpu - this.thread.cpuAtReady }
+        : undefined,
+      peakBurst: this.thread?.peakBurst,
     };
   }
 
-  close(): void {
-    this.reader.close();
+  /** After the outputs have ended: the capture thread writes what is left to the stream files and exits. */
+  async stop(): Promise<void> {
+    await this.thread?.stop();
+  }
+
+  async close(): Promise<void> {
+    this.reader?.close();
+    this.observer?.close();
+    await this.thread?.terminate();
   }
 }

@@ -8,6 +8,7 @@ import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import type { SourceFile } from '../../diagnostics/source.js';
 import { attachProbe, destroyAll, runOnce, type Link } from '../bpf/attach.js';
 import { readCounter, readStack } from '../bpf/maps-reader.js';
+import { progRunStats, RunTimeStats } from '../bpf/bpf-stats.js';
 import { BpfObject } from '../bpf/object.js';
 import { CapcError } from '../errors.js';
 import { Decoder } from '../events/decode.js';
@@ -20,6 +21,7 @@ import { buildForRun } from '../build/compile-cache.js';
 import { mark } from '../timing.js';
 import { HeldChild } from './child.js';
 import { CaptureChannel } from './capture-channel.js';
+import type { DrainClient } from '../capture/drain-client.js';
 import { ValueResolver } from '../events/resolve.js';
 import { Control, readControl } from './control.js';
 import { LiveView, type LiveOptions } from './snapshot.js';
@@ -30,6 +32,25 @@ import { ExportSource } from './export-source.js';
 import { TlsDiscovery } from '../tls/discovery.js';
 import { seedScope } from './scope.js';
 import { writePrivateFile } from '../files/private-files.js';
+
+/** CPU seconds of this process's threads, by name (the main thread is `capc`, the capture thread `capc-capture`). */
+function threadCpu(): Record<string, number> {
+  const out: Record<string, number> = {};
+  const tick = 100; // USER_HZ
+  try {
+    for (const tid of fs.readdirSync('/proc/self/task')) {
+      const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const cpu = (Number(f[11]) + Number(f[12])) / tick; // utime, stime
+      const key = name === 'capc' || name === 'capc-capture' ? name : 'other';
+      out[key] = (out[key] ?? 0) + cpu;
+    }
+  } catch {
+    /* not Linux procfs: no breakdown */
+  }
+  return out;
+}
 
 export class CompileFailed extends Error {
   constructor(readonly diagnostics: Diagnostic[]) {
@@ -106,7 +127,9 @@ export async function runSession(opts: RunOptions): Promise<number> {
 
   // Exporters open before anything is loaded: a file that exists or a port in use stops here.
   const sinks = await openExports(opts.exports ?? {}, manifest);
-  const session = new Session(manifest, opts, sinks);
+  // The capture thread starts up while the program loads (its first message says what to read).
+  const thread = manifest.capture ? CaptureChannel.startThread(manifest.capture) : undefined;
+  const session = new Session(manifest, opts, sinks, thread);
   try {
     return await session.run(built.object);
   } finally {
@@ -130,6 +153,9 @@ class Session {
   private readonly signalHandlers: [NodeJS.Signals, () => void][] = [];
   private wake: (() => void) | undefined;
   private cpuAtAttach: NodeJS.CpuUsage | undefined;
+  private threadsAtAttach: Record<string, number> | undefined;
+  /** Kernel run-time statistics, held while CAPC_STATS_FILE asks for per-program numbers (benchmarks). */
+  private runStats: RunTimeStats | undefined;
   private readonly resolver: ValueResolver;
   private control: Control | undefined;
   private live: LiveView | undefined;
@@ -146,6 +172,7 @@ class Session {
     private readonly manifest: Manifest,
     private readonly opts: RunOptions,
     private readonly sinks: ExportSink[] = [],
+    private readonly thread?: DrainClient,
   ) {
     this.renderer = sinks.length ? new FanOut([opts.renderer, ...sinks]) : opts.renderer;
     if (sinks.length) opts.onExporters?.(sinks);
@@ -169,6 +196,11 @@ class Session {
     opts.onSessionStart?.();
     if (opts.command) this.child = HeldChild.start(opts.command, opts.childOutput);
 
+    if (process.env.CAPC_STATS_FILE && process.env.CAPC_BPF_STATS === '1') {
+      // The kernel's per-program run time (two clock reads per run, so only when a benchmark asks for it).
+      const s = RunTimeStats.enable();
+      if (s instanceof RunTimeStats) this.runStats = s;
+    }
     this.obj = BpfObject.open(object, m);
     // Captures through uprobe signatures follow the -c/-p process tree in the kernel
     // (capc_scope): their uprobes go on the files, not one pid, and a map says who is in.
@@ -192,13 +224,23 @@ class Session {
       if (r.role === 'events') this.rings.events = reader;
       else this.rings.ctl = reader;
     }
-    if (m.capture) this.capture = new CaptureChannel(m, m.capture, this.obj, this.renderer);
+    if (m.capture)
+      this.capture = new CaptureChannel(
+        m,
+        m.capture,
+        this.obj,
+        this.renderer,
+        { drainMs: opts.drainMs ?? 5, statsFd: this.statsFd },
+        this.thread,
+      );
+    await this.capture?.ready(); // nothing is attached before the capture ring is being read
+    const captureFd = this.capture?.fd;
     if (m.capture?.discovery)
       this.discovery = new TlsDiscovery({ manifest: m, obj: this.obj, renderer: this.renderer, tree });
     this.poller = new Poller([
       this.rings.events!.fd,
       this.rings.ctl!.fd,
-      ...(this.capture ? [this.capture.fd] : []),
+      ...(captureFd !== undefined ? [captureFd] : []),
       ...(this.discovery ? [this.discovery.fd] : []),
     ]);
     if (opts.live) {
@@ -253,6 +295,7 @@ class Session {
     }
     mark(`attached ${this.links.length + (this.discovery?.links.length ?? 0)} probes`);
     this.cpuAtAttach = process.cpuUsage();
+    if (process.env.CAPC_STATS_FILE) this.threadsAtAttach = threadCpu();
     for (const p of m.probes.filter((x) => x.attach.kind === 'begin')) runOnce(p, this.obj.program(p.program).fd);
     opts.onAttached?.();
     this.drainAll();
@@ -442,7 +485,7 @@ class Session {
     this.drainAll();
     if (this.discovery && this.manifest.capture?.discovery?.mode === 'watch')
       this.renderer.event({ kind: 'tls-missed', processes: missed });
-    this.capture?.finish(this.statsFd);
+    await this.capture?.finish(this.statsFd);
     if (!this.capture) this.reportIdentityUnknown();
     if (this.stop !== 'child') this.child?.kill();
     this.reportCounters();
@@ -452,6 +495,7 @@ class Session {
       this.reportExportLosses();
     }
     this.renderer.end();
+    await this.capture?.stop(); // the capture thread writes the last stream-file bytes, closes the files, exits
     if (process.env.CAPC_STATS_FILE) this.writeStats(process.env.CAPC_STATS_FILE);
     return this.exitCode ?? 0;
   }
@@ -468,10 +512,26 @@ class Session {
         .filter((r): r is RingReader => !!r)
         .map((r) => [r.name, { records: r.records, ringBytes: r.ringBytes }]),
     );
+    // Per program: runs and ns in BPF (read before the object is closed; zero unless statistics were on).
+    const programs = Object.fromEntries(
+      [
+        ...this.manifest.probes.map((p) => p.program),
+        ...(this.manifest.capture ? [this.manifest.capture.flushProgram] : []),
+      ]
+        .map((name) => [name, progRunStats(this.obj!.program(name).fd)] as const)
+        .filter(([, s]) => s)
+        .map(([name, s]) => [name, { runs: Number(s!.runs), runTimeNs: Number(s!.runTimeNs) }]),
+    );
+    const threads = threadCpu();
     const stats = {
+      // CPU seconds by thread since attach (the capture thread's are in capture.threadCpu: it has exited by now).
+      threads: Object.fromEntries(
+        Object.entries(threads).map(([k, v]) => [k, Math.round((v - (this.threadsAtAttach?.[k] ?? 0)) * 100) / 100]),
+      ),
       rings,
       capture: this.capture?.stats(),
       counters,
+      programs,
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
       runCpuSeconds: (run.user + run.system) / 1e6,
       maxRssBytes: process.resourceUsage().maxRSS * 1024,
@@ -481,6 +541,7 @@ class Session {
 
   async close(): Promise<void> {
     for (const [sig, h] of this.signalHandlers) process.off(sig, h);
+    this.runStats?.close();
     this.live?.close();
     this.exportSource?.close();
     await this.closeSinks();
@@ -488,7 +549,8 @@ class Session {
     this.links = [];
     this.rings.events?.close();
     this.rings.ctl?.close();
-    this.capture?.close();
+    await this.capture?.close();
+    if (!this.capture) await this.thread?.terminate(); // spawned, never configured (the load failed)
     this.discovery?.close();
     await this.poller?.close();
     this.obj?.close();

@@ -10,7 +10,8 @@ import type { ConnInfo } from '../events/model.js';
 
 export type Entry =
   | { seq: number; kind: 'printf' | 'child'; text: Buffer }
-  | { seq: number; kind: 'capture'; conn: ConnInfo; dir: 0 | 1; offset: number; data: Buffer }
+  /** `len`: the bytes the record stands for, when `data` does not hold them (older than what the UI keeps). */
+  | { seq: number; kind: 'capture'; conn: ConnInfo; dir: 0 | 1; offset: number; data: Buffer; len?: number }
   | { seq: number; kind: 'capture-loss'; conn: ConnInfo; dir: 0 | 1; offset: number; bytes: number }
   | {
       seq: number;

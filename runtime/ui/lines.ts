@@ -58,10 +58,12 @@ export function entryLines(e: Entry, o: LineOptions): Line[] {
       return textLines(e.text).map((text) => ({ text: `[cmd] ${text}`, tone: 'dim' }));
     case 'capture': {
       const tone: Tone = e.dir === 0 ? 'out' : 'in';
+      const len = e.len ?? e.data.length;
       const head = {
-        text: `${e.dir === 0 ? '>>>' : '<<<'} ${who(e.conn)} ${DIR_NAME[e.dir]} ${e.data.length} bytes at ${e.offset}`,
+        text: `${e.dir === 0 ? '>>>' : '<<<'} ${who(e.conn)} ${DIR_NAME[e.dir]} ${len} bytes at ${e.offset}`,
         tone,
       };
+      if (e.data.length < len) return [head, { text: '  (bytes not kept here)', tone: 'dim' }];
       return [head, ...payloadLines(e.data, e.offset, { hex: o.hex, max: o.maxPayloadLines }, 'plain')];
     }
     case 'capture-loss':

@@ -8,11 +8,11 @@
 import { exchangeLine } from '../format/exchange.js';
 import { identityUnknownText } from '../format/identity.js';
 import { mapText } from '../format/maps.js';
-import type { CapEvent, MapSnapshot, Renderer, TlsStackInfo } from '../events/model.js';
+import type { CapEvent, MapSnapshot, PayloadNeed, Renderer, TlsStackInfo } from '../events/model.js';
 import type { LiveControls, SessionSnapshot } from '../session/snapshot.js';
 import { EntryRing, type Entry } from './entry-ring.js';
 import { QueryBook } from './query-book.js';
-import { StreamBook, type StreamBookLimits } from './stream-book.js';
+import { DEFAULT_STREAM_LIMITS, StreamBook, type StreamBookLimits } from './stream-book.js';
 
 export type { Entry } from './entry-ring.js';
 
@@ -64,9 +64,16 @@ export class UiStore implements Renderer {
   private stoppedAt: number | undefined;
   ended = false;
   private readonly closing: CapEvent[] = [];
+  /** Payload bytes the stream book keeps per connection: older bytes need not reach the UI at all. */
+  private readonly keepBytes: number;
+
+  payloadNeed(): PayloadNeed {
+    return { tail: this.keepBytes };
+  }
 
   constructor(opts: StoreOptions = {}) {
     this.ring = new EntryRing(opts.capacity, opts.textBytes);
+    this.keepBytes = (opts.streams ?? DEFAULT_STREAM_LIMITS).bytesPerConn;
     this.streams = new StreamBook(opts.streams);
   }
 
@@ -96,8 +103,8 @@ export class UiStore implements Renderer {
         return;
       case 'capture':
         this.events++;
-        this.bytes += e.data.length;
-        this.streams.data(e.conn, e.dir, e.offset, e.data);
+        this.bytes += e.len ?? e.data.length;
+        this.streams.data(e.conn, e.dir, e.offset, e.data, e.len);
         this.ring.pushObject({
           seq: this.ring.seq,
           kind: 'capture',
@@ -105,6 +112,7 @@ export class UiStore implements Renderer {
           dir: e.dir,
           offset: e.offset,
           data: e.data,
+          len: e.len,
         });
         return;
       case 'capture-loss':
@@ -295,6 +303,7 @@ function asEvent(e: Entry): CapEvent {
         dir: e.dir,
         offset: e.offset,
         data: e.data,
+        len: e.len,
         ts: 0n,
         tsLast: 0n,
         tid: 0,

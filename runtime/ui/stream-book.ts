@@ -77,9 +77,15 @@ export class StreamBook {
     }
   }
 
-  data(info: ConnInfo, dir: 0 | 1, offset: number, data: Buffer): void {
+  /** `len`: bytes of the record when `data` does not hold them (the capture thread sends only what is kept). */
+  data(info: ConnInfo, dir: 0 | 1, offset: number, data: Buffer, len = data.length): void {
     const c = this.conn(info);
-    c.bytes[dir] += data.length;
+    c.bytes[dir] += len;
+    if (data.length < len) {
+      c.droppedBytes += len;
+      c.version++;
+      return;
+    }
     this.push(c, { dir, offset, data }, data.length);
   }
 

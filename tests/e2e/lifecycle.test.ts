@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { test } from 'node:test';
+import { whenAttached, withReadyPipe } from '../support/ready.js';
 import { capcBin, repoRoot } from '../support/paths.js';
 import { assertUnloaded, loadedCapcProgramIds, runCapc } from '../support/capc.js';
 import { requireKernel } from '../support/kernel.js';
@@ -80,21 +81,21 @@ test('a failure while running still ends cleanly: END, maps, detach, and the err
 
 test('kill -9: the kernel drops every probe with the process', async (t) => {
   if (!requireKernel(t)) return;
+  // --ready-fd: the documented way to learn that capc attached (and which programs it loaded).
   const child = spawn(
     capcBin,
-    ['run', '-q', '-e', 'tracepoint:raw_syscalls:sys_enter { @ = count(); } interval:ms:10 { @t = count(); }'],
-    {
-      cwd: repoRoot,
-      env: { ...process.env, CAPC_NOTIFY_ATTACHED: '1' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
+    [
+      'run',
+      '-q',
+      '--ready-fd',
+      '3',
+      '-e',
+      'tracepoint:raw_syscalls:sys_enter { @ = count(); } interval:ms:10 { @t = count(); }',
+    ],
+    { cwd: repoRoot, stdio: withReadyPipe(['ignore', 'ignore', 'pipe']) },
   );
   try {
-    let err = '';
-    await new Promise<void>((resolve) =>
-      child.stderr.on('data', (d) => ((err += d), err.includes('__CAPC_ATTACHED__\n') && resolve())),
-    );
-    const ids = (/__CAPC_LOADED__ ([\d,]+)/.exec(err)?.[1] ?? '').split(',').map(Number);
+    const ids = await whenAttached(child);
     assert.ok(
       ids.length >= 2 && ids.every((id) => loadedCapcProgramIds().has(id)),
       `the running session's programs are loaded: ${ids}`,
@@ -134,4 +135,17 @@ test('SIGINT to exit with 30 tracepoints attached (measured, not asserted)', asy
   assert.equal(r.code, 0, r.stderr);
   const probes = (r.stdout.match(/^@\[/gm) ?? []).length;
   console.log(`# SIGINT to exit with ${probes} of the tracepoints having fired (30+ attached): ${took} ms`);
+});
+
+test('--ready-fd: a descriptor capc was not handed is a usage error, never written to', async () => {
+  for (const [fd, msg] of [
+    ['1', /0, 1 and 2 are capc's input and output/],
+    ['x', /not a file descriptor number/],
+    // Not handed over: whatever capc has there (its event loop's own descriptors) is not written to.
+    ['9', /file descriptor 9 (is not open|was not handed to capc open for writing)/],
+  ] as const) {
+    const r = await runCapc(['run', '--ready-fd', fd, '-e', 'BEGIN { exit(); }'], { env: { CAPC_READY_FD: '' } });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, msg);
+  }
 });

@@ -15,6 +15,8 @@ import type { Manifest } from '../../compiler/manifest.js';
 import { renderDiagnostics } from '../../diagnostics/render.js';
 import type { SourceFile } from '../../grammar/ast.js';
 import { BpfObject } from '../../runtime/bpf/object.js';
+import { CapcError } from '../../runtime/errors.js';
+import { native } from '../../runtime/ffi/libbpf.js';
 import { CLANG_FLAGS, prepareHeaders } from '../../runtime/build/clang.js';
 import { clangPath } from '../../runtime/build/environment.js';
 import { fixtureHost } from '../fixtures/fixture-host.js';
@@ -128,13 +130,25 @@ export async function clangAll(
   return { failures, objects, distinct: byHash.size };
 }
 
-/** Stage 3: load (never attach) through the kernel verifier, with capc's own loader. */
-export function verifierLoad(a: Compiled, object: Buffer): Failure | undefined {
+/**
+ * Stage 3: load (never attach) through the kernel verifier, with capc's own
+ * loader. A kernel that refuses a whole kind of program before its verifier
+ * runs (fentry/fexit on this machine: BPF trampolines, EPERM; capc says so
+ * with E0802) is the machine's limit, not capc's: the program's other probes
+ * are loaded without those (the mutated seeds include the probe-kinds sample).
+ */
+export function verifierLoad(a: Compiled, object: Buffer, without: string[] = []): Failure | undefined {
   const obj = BpfObject.open(object, a.manifest, 'capc_fuzz');
   try {
+    for (const name of without) native().program_set_autoload(obj.program(name).ptr, false);
     obj.load(a.source, true);
     return undefined;
   } catch (e) {
+    const trampolines = a.manifest.probes.filter((p) => p.attach.kind === 'fentry').map((p) => p.program);
+    if (e instanceof CapcError && e.code === 'E0802' && !without.length && trampolines.length) {
+      obj.close();
+      return verifierLoad(a, object, trampolines);
+    }
     const err = e as Error & { detail?: string };
     return {
       stage: 'verifier',

@@ -2,6 +2,7 @@
 // checks afterwards that it left nothing loaded in the kernel.
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import type { Readable } from 'node:stream';
 import assert from 'node:assert/strict';
 import { capcBin, repoRoot } from './paths.js';
 
@@ -19,21 +20,26 @@ export interface CapcOptions {
   timeoutMs?: number;
   env?: NodeJS.ProcessEnv;
   input?: string;
-  /** Called with the child once it printed __CAPC_ATTACHED__ on stderr. */
+  /** Called with the child once it said `attached` on its ready descriptor (--ready-fd, here CAPC_READY_FD=3). */
   onAttached?: (pid: number) => void | Promise<void>;
   checkLeaks?: boolean;
   /** Called with every chunk of stdout as it arrives. */
   onStdout?: (chunk: string) => void;
   /** Called with everything on stderr so far, each time more arrives. */
   onStderr?: (all: string) => void;
+  /** A command capc runs under (e.g. `ip netns exec NS`); it must exec capc, keeping its pid. */
+  wrap?: string[];
 }
 
 export function runCapc(args: string[], opts: CapcOptions = {}): Promise<CapcResult> {
   return new Promise((resolve, reject) => {
-    const env = { ...process.env, NO_COLOR: '1', CAPC_NOTIFY_ATTACHED: '1', ...opts.env };
-    const child = spawn(capcBin, args, { cwd: repoRoot, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    // CAPC_READY_FD (--ready-fd's environment form) works for every command line the tests give, run or drop-in.
+    const env = { ...process.env, NO_COLOR: '1', CAPC_READY_FD: '3', ...opts.env };
+    const [cmd, ...argv] = [...(opts.wrap ?? []), capcBin, ...args];
+    const child = spawn(cmd!, argv, { cwd: repoRoot, env, stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
+    let ready = '';
     let notified = false;
     let failure: unknown;
     child.stdout.on('data', (d) => {
@@ -43,7 +49,10 @@ export function runCapc(args: string[], opts: CapcOptions = {}): Promise<CapcRes
     child.stderr.on('data', (d) => {
       stderr += d;
       opts.onStderr?.(stderr);
-      if (!notified && opts.onAttached && stderr.includes('__CAPC_ATTACHED__\n')) {
+    });
+    (child.stdio[3] as Readable).on('data', (d) => {
+      ready += d;
+      if (!notified && opts.onAttached && ready.includes('attached\n')) {
         notified = true;
         Promise.resolve(opts.onAttached(child.pid!)).catch((e) => {
           // The workload failed: stop capc first, so nothing outlives the test.
@@ -64,12 +73,12 @@ export function runCapc(args: string[], opts: CapcOptions = {}): Promise<CapcRes
     }, opts.timeoutMs ?? 60000);
     child.on('exit', async (code, signal) => {
       clearTimeout(timer);
-      const ids = (/__CAPC_LOADED__ ([\d,]*)/.exec(stderr)?.[1] ?? '').split(',').filter(Boolean).map(Number);
+      const ids = (/^loaded ([\d,]*)$/m.exec(ready)?.[1] ?? '').split(',').filter(Boolean).map(Number);
       const result = {
         code,
         signal,
         stdout,
-        stderr: stderr.replace(/__CAPC_(ATTACHED|LOADED)__[^\n]*\n/g, ''),
+        stderr,
         pid: child.pid!,
         programIds: ids,
       };
@@ -141,8 +150,8 @@ export function orphanIds(): Set<number> {
 
 /**
  * After a capc process exits, none of the programs it loaded may stay loaded.
- * Programs are named by their kernel ids (capc reports them when
- * CAPC_NOTIFY_ATTACHED is set), so other sessions running beside the test do
+ * Programs are named by their kernel ids (capc reports them on its ready
+ * descriptor), so other sessions running beside the test do
  * not matter. Detaching tracepoints waits for RCU (~70 ms each here), so the
  * kernel may take a few seconds to free a large session.
  */

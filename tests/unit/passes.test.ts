@@ -22,7 +22,7 @@ test('every pass has a dump that shows what it produced', () => {
     collect: [/^config: strlen 64/, /^probe 1: uprobe:\S+libssl\S*:SSL_read .*captures SSL_read at return/m],
     check: [/^map @calls\[string\[16\]\]: count\(\)/m, /^ {2}var \$n: uint64$/m, /site 1: accumulate\(…, 1024\)/],
     'plan-capture': [
-      /^sink: ringbuf, 4194304 bytes$/m,
+      /^sink: ringbuf, 16777216 bytes$/m,
       /^family openssl: accumulate batches of 1024/m,
       /close watcher: probe \d on \S+:SSL_free/,
       /^scope: with -c\/-p, the process tree/m,

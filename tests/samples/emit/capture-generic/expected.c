@@ -3,7 +3,7 @@
 
 #define CAPC_WAKEUP_BYTES 1048576ULL  /* R10: unread bytes that make a producer wake the reader */
 #define CAPC_MAX_CHUNK 288  /* largest record payload: the per-CPU record buffer holds a header and this many bytes */
-#define CAPC_CAPTURE_WAKEUP 1048576ULL  /* R10: wake the reader when a quarter of the capture ring is unread */
+#define CAPC_CAPTURE_WAKEUP 1048576ULL  /* R10: wake the reader as each quarter of the capture ring (at most 2 MiB) fills */
 
 #include "capc-capture.bpf.h"
 

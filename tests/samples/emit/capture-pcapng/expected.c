@@ -3,7 +3,7 @@
 
 #define CAPC_WAKEUP_BYTES 1048576ULL  /* R10: unread bytes that make a producer wake the reader */
 #define CAPC_MAX_CHUNK 16384  /* largest record payload: the per-CPU record buffer holds a header and this many bytes */
-#define CAPC_CAPTURE_WAKEUP 2097152ULL  /* R10: wake the reader when a quarter of the capture ring is unread */
+#define CAPC_CAPTURE_WAKEUP 2097152ULL  /* R10: wake the reader as each quarter of the capture ring (at most 2 MiB) fills */
 
 #include "capc-capture.bpf.h"
 #include "capc-scope.bpf.h"
@@ -20,24 +20,28 @@ _Static_assert(sizeof(struct capc_acc_openssl) == 2176, "size of capc_acc_openss
 /* arguments of uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_write at entry */
 struct capc_stash_p0 {
 	__u64 a[6];
+	__u64 set;
 	__u64 mark;  /* the thread is marked in capc_in_ssl */
 };
 
 /* arguments of uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_write_ex at entry */
 struct capc_stash_p2 {
 	__u64 a[6];
+	__u64 set;
 	__u64 mark;  /* the thread is marked in capc_in_ssl */
 };
 
 /* arguments of uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_read at entry */
 struct capc_stash_p1 {
 	__u64 a[6];
+	__u64 set;
 	__u64 mark;  /* the thread is marked in capc_in_ssl */
 };
 
 /* arguments of uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_read_ex at entry */
 struct capc_stash_p3 {
 	__u64 a[6];
+	__u64 set;
 	__u64 mark;  /* the thread is marked in capc_in_ssl */
 };
 
@@ -90,35 +94,39 @@ struct {
 	__type(value, struct capc_acc_openssl);
 } capc_c_openssl SEC(".maps");
 
-/* arguments saved at entry, by thread, until the call returns */
+/* arguments saved at entry in the thread's own storage until the call returns (freed with the thread; a per-thread hash map cost ~2x more per call, an LRU one ~3x: BENCHMARKS.md) */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(max_entries, 0);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct capc_stash_p0);
 } capc_stash0 SEC(".maps");
 
-/* arguments saved at entry, by thread, until the call returns */
+/* arguments saved at entry in the thread's own storage until the call returns (freed with the thread; a per-thread hash map cost ~2x more per call, an LRU one ~3x: BENCHMARKS.md) */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(max_entries, 0);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct capc_stash_p2);
 } capc_stash2 SEC(".maps");
 
-/* arguments saved at entry, by thread, until the call returns */
+/* arguments saved at entry in the thread's own storage until the call returns (freed with the thread; a per-thread hash map cost ~2x more per call, an LRU one ~3x: BENCHMARKS.md) */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(max_entries, 0);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct capc_stash_p1);
 } capc_stash1 SEC(".maps");
 
-/* arguments saved at entry, by thread, until the call returns */
+/* arguments saved at entry in the thread's own storage until the call returns (freed with the thread; a per-thread hash map cost ~2x more per call, an LRU one ~3x: BENCHMARKS.md) */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(max_entries, 0);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct capc_stash_p3);
 } capc_stash3 SEC(".maps");
 
@@ -205,32 +213,40 @@ int capc_p0e(struct pt_regs *ctx)
 #line 2 "capture-pcapng.cap"
 	__u64 capc_id = bpf_get_current_pid_tgid();
 #line 2 "capture-pcapng.cap"
-	struct capc_stash_p0 st = {};
+	struct capc_stash_p0 *st = bpf_task_storage_get(&capc_stash0, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 #line 2 "capture-pcapng.cap"
-	st.a[0] = (__u64)PT_REGS_PARM1(ctx);
+	if (!st) {
+		/* no memory for this thread: its return finds nothing and is counted as unpaired */
 #line 2 "capture-pcapng.cap"
-	st.a[1] = (__u64)PT_REGS_PARM2(ctx);
+		return 0;
+	}
 #line 2 "capture-pcapng.cap"
-	st.a[2] = (__u64)PT_REGS_PARM3(ctx);
+	st->a[0] = (__u64)PT_REGS_PARM1(ctx);
 #line 2 "capture-pcapng.cap"
-	struct capc_conn_key capc_ik = { .key = st.a[0], .tgid = capc_id >> 32 };
+	st->a[1] = (__u64)PT_REGS_PARM2(ctx);
+#line 2 "capture-pcapng.cap"
+	st->a[2] = (__u64)PT_REGS_PARM3(ctx);
+#line 2 "capture-pcapng.cap"
+	st->mark = 0;
+#line 2 "capture-pcapng.cap"
+	struct capc_conn_key capc_ik = { .key = st->a[0], .tgid = capc_id >> 32 };
 #line 2 "capture-pcapng.cap"
 	if (capc_ident_wanted(&capc_i_tls, &capc_ik)) {
 #line 2 "capture-pcapng.cap"
 		bpf_map_update_elem(&capc_in_ssl, &capc_id, &capc_ik.key, BPF_ANY);  /* identity: the socket syscall this call makes names the connection's socket */
 #line 2 "capture-pcapng.cap"
-		st.mark = 1;
+		st->mark = 1;
 #line 2 "capture-pcapng.cap"
 		__sync_fetch_and_add(&capc_marked, 1);
 	}
 #line 2 "capture-pcapng.cap"
-	bpf_map_update_elem(&capc_stash0, &capc_id, &st, BPF_ANY);
+	st->set = 1;
 #line 2 "capture-pcapng.cap"
 	return 0;
 }
 
 /* uprobe:libssl:SSL_write: runs when SSL_write returns, with the bytes it really moved */
-#line 234 "capture-pcapng.bpf.c"
+#line 250 "capture-pcapng.bpf.c"
 SEC("uretprobe")
 int capc_p0(struct pt_regs *ctx)
 {
@@ -242,18 +258,18 @@ int capc_p0(struct pt_regs *ctx)
 #line 2 "capture-pcapng.cap"
 	__u64 capc_id = bpf_get_current_pid_tgid();
 #line 2 "capture-pcapng.cap"
-	struct capc_stash_p0 *capc_stp = bpf_map_lookup_elem(&capc_stash0, &capc_id);
+	struct capc_stash_p0 *capc_stp = bpf_task_storage_get(&capc_stash0, bpf_get_current_task_btf(), 0, 0);
 #line 2 "capture-pcapng.cap"
-	if (!capc_stp) {
+	if (!capc_stp || !capc_stp->set) {
 #line 2 "capture-pcapng.cap"
 		capc_count(&capc_stats, 9);  /* a return whose entry capc did not see (the call began before capc attached) */
 #line 2 "capture-pcapng.cap"
 		return 0;
 	}
 #line 2 "capture-pcapng.cap"
-	struct capc_stash_p0 capc_st = *capc_stp;  /* R7: copy the saved arguments out, then drop the entry */
+	struct capc_stash_p0 capc_st = *capc_stp;  /* R7: copy the saved arguments out, then mark the slot empty */
 #line 2 "capture-pcapng.cap"
-	bpf_map_delete_elem(&capc_stash0, &capc_id);
+	capc_stp->set = 0;
 #line 2 "capture-pcapng.cap"
 	if (capc_st.mark) {
 #line 2 "capture-pcapng.cap"
@@ -269,9 +285,9 @@ int capc_p0(struct pt_regs *ctx)
 	__u64 capc_buf = capc_st.a[1];
 	{  /* inside SSL_write_ex on the same connection and buffer: SSL_write_ex captures these bytes */
 #line 2 "capture-pcapng.cap"
-		struct capc_stash_p2 *capc_o = bpf_map_lookup_elem(&capc_stash2, &capc_id);
+		struct capc_stash_p2 *capc_o = bpf_task_storage_get(&capc_stash2, bpf_get_current_task_btf(), 0, 0);
 #line 2 "capture-pcapng.cap"
-		if (capc_o && (capc_o->a[0] == capc_conn && capc_o->a[1] == capc_buf)) {
+		if (capc_o && capc_o->set && (capc_o->a[0] == capc_conn && capc_o->a[1] == capc_buf)) {
 #line 2 "capture-pcapng.cap"
 			return 0;
 		}
@@ -309,7 +325,7 @@ int capc_p0(struct pt_regs *ctx)
 }
 
 /* int SSL_read(SSL *ssl, void *buf, int num): buf[0 .. ret) when ret > 0: entry, keep the arguments until it returns */
-#line 313 "capture-pcapng.bpf.c"
+#line 329 "capture-pcapng.bpf.c"
 SEC("uprobe")
 int capc_p1e(struct pt_regs *ctx)
 {
@@ -328,32 +344,40 @@ int capc_p1e(struct pt_regs *ctx)
 #line 2 "capture-pcapng.cap"
 	__u64 capc_id = bpf_get_current_pid_tgid();
 #line 2 "capture-pcapng.cap"
-	struct capc_stash_p1 st = {};
+	struct capc_stash_p1 *st = bpf_task_storage_get(&capc_stash1, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 #line 2 "capture-pcapng.cap"
-	st.a[0] = (__u64)PT_REGS_PARM1(ctx);
+	if (!st) {
+		/* no memory for this thread: its return finds nothing and is counted as unpaired */
 #line 2 "capture-pcapng.cap"
-	st.a[1] = (__u64)PT_REGS_PARM2(ctx);
+		return 0;
+	}
 #line 2 "capture-pcapng.cap"
-	st.a[2] = (__u64)PT_REGS_PARM3(ctx);
+	st->a[0] = (__u64)PT_REGS_PARM1(ctx);
 #line 2 "capture-pcapng.cap"
-	struct capc_conn_key capc_ik = { .key = st.a[0], .tgid = capc_id >> 32 };
+	st->a[1] = (__u64)PT_REGS_PARM2(ctx);
+#line 2 "capture-pcapng.cap"
+	st->a[2] = (__u64)PT_REGS_PARM3(ctx);
+#line 2 "capture-pcapng.cap"
+	st->mark = 0;
+#line 2 "capture-pcapng.cap"
+	struct capc_conn_key capc_ik = { .key = st->a[0], .tgid = capc_id >> 32 };
 #line 2 "capture-pcapng.cap"
 	if (capc_ident_wanted(&capc_i_tls, &capc_ik)) {
 #line 2 "capture-pcapng.cap"
 		bpf_map_update_elem(&capc_in_ssl, &capc_id, &capc_ik.key, BPF_ANY);  /* identity: the socket syscall this call makes names the connection's socket */
 #line 2 "capture-pcapng.cap"
-		st.mark = 1;
+		st->mark = 1;
 #line 2 "capture-pcapng.cap"
 		__sync_fetch_and_add(&capc_marked, 1);
 	}
 #line 2 "capture-pcapng.cap"
-	bpf_map_update_elem(&capc_stash1, &capc_id, &st, BPF_ANY);
+	st->set = 1;
 #line 2 "capture-pcapng.cap"
 	return 0;
 }
 
 /* uprobe:libssl:SSL_read: runs when SSL_read returns, with the bytes it really moved */
-#line 357 "capture-pcapng.bpf.c"
+#line 381 "capture-pcapng.bpf.c"
 SEC("uretprobe")
 int capc_p1(struct pt_regs *ctx)
 {
@@ -365,18 +389,18 @@ int capc_p1(struct pt_regs *ctx)
 #line 2 "capture-pcapng.cap"
 	__u64 capc_id = bpf_get_current_pid_tgid();
 #line 2 "capture-pcapng.cap"
-	struct capc_stash_p1 *capc_stp = bpf_map_lookup_elem(&capc_stash1, &capc_id);
+	struct capc_stash_p1 *capc_stp = bpf_task_storage_get(&capc_stash1, bpf_get_current_task_btf(), 0, 0);
 #line 2 "capture-pcapng.cap"
-	if (!capc_stp) {
+	if (!capc_stp || !capc_stp->set) {
 #line 2 "capture-pcapng.cap"
 		capc_count(&capc_stats, 11);  /* a return whose entry capc did not see (the call began before capc attached) */
 #line 2 "capture-pcapng.cap"
 		return 0;
 	}
 #line 2 "capture-pcapng.cap"
-	struct capc_stash_p1 capc_st = *capc_stp;  /* R7: copy the saved arguments out, then drop the entry */
+	struct capc_stash_p1 capc_st = *capc_stp;  /* R7: copy the saved arguments out, then mark the slot empty */
 #line 2 "capture-pcapng.cap"
-	bpf_map_delete_elem(&capc_stash1, &capc_id);
+	capc_stp->set = 0;
 #line 2 "capture-pcapng.cap"
 	if (capc_st.mark) {
 #line 2 "capture-pcapng.cap"
@@ -392,9 +416,9 @@ int capc_p1(struct pt_regs *ctx)
 	__u64 capc_buf = capc_st.a[1];
 	{  /* inside SSL_read_ex on the same connection and buffer: SSL_read_ex captures these bytes */
 #line 2 "capture-pcapng.cap"
-		struct capc_stash_p3 *capc_o = bpf_map_lookup_elem(&capc_stash3, &capc_id);
+		struct capc_stash_p3 *capc_o = bpf_task_storage_get(&capc_stash3, bpf_get_current_task_btf(), 0, 0);
 #line 2 "capture-pcapng.cap"
-		if (capc_o && (capc_o->a[0] == capc_conn && capc_o->a[1] == capc_buf)) {
+		if (capc_o && capc_o->set && (capc_o->a[0] == capc_conn && capc_o->a[1] == capc_buf)) {
 #line 2 "capture-pcapng.cap"
 			return 0;
 		}
@@ -432,7 +456,7 @@ int capc_p1(struct pt_regs *ctx)
 }
 
 /* int SSL_write_ex(SSL *ssl, const void *buf, size_t num, size_t *written): buf[0 .. *written) when ret == 1: entry, keep the arguments until it returns */
-#line 436 "capture-pcapng.bpf.c"
+#line 460 "capture-pcapng.bpf.c"
 SEC("uprobe")
 int capc_p2e(struct pt_regs *ctx)
 {
@@ -451,34 +475,42 @@ int capc_p2e(struct pt_regs *ctx)
 #line 2 "capture-pcapng.cap"
 	__u64 capc_id = bpf_get_current_pid_tgid();
 #line 2 "capture-pcapng.cap"
-	struct capc_stash_p2 st = {};
+	struct capc_stash_p2 *st = bpf_task_storage_get(&capc_stash2, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 #line 2 "capture-pcapng.cap"
-	st.a[0] = (__u64)PT_REGS_PARM1(ctx);
+	if (!st) {
+		/* no memory for this thread: its return finds nothing and is counted as unpaired */
 #line 2 "capture-pcapng.cap"
-	st.a[1] = (__u64)PT_REGS_PARM2(ctx);
+		return 0;
+	}
 #line 2 "capture-pcapng.cap"
-	st.a[2] = (__u64)PT_REGS_PARM3(ctx);
+	st->a[0] = (__u64)PT_REGS_PARM1(ctx);
 #line 2 "capture-pcapng.cap"
-	st.a[3] = (__u64)PT_REGS_PARM4(ctx);
+	st->a[1] = (__u64)PT_REGS_PARM2(ctx);
 #line 2 "capture-pcapng.cap"
-	struct capc_conn_key capc_ik = { .key = st.a[0], .tgid = capc_id >> 32 };
+	st->a[2] = (__u64)PT_REGS_PARM3(ctx);
+#line 2 "capture-pcapng.cap"
+	st->a[3] = (__u64)PT_REGS_PARM4(ctx);
+#line 2 "capture-pcapng.cap"
+	st->mark = 0;
+#line 2 "capture-pcapng.cap"
+	struct capc_conn_key capc_ik = { .key = st->a[0], .tgid = capc_id >> 32 };
 #line 2 "capture-pcapng.cap"
 	if (capc_ident_wanted(&capc_i_tls, &capc_ik)) {
 #line 2 "capture-pcapng.cap"
 		bpf_map_update_elem(&capc_in_ssl, &capc_id, &capc_ik.key, BPF_ANY);  /* identity: the socket syscall this call makes names the connection's socket */
 #line 2 "capture-pcapng.cap"
-		st.mark = 1;
+		st->mark = 1;
 #line 2 "capture-pcapng.cap"
 		__sync_fetch_and_add(&capc_marked, 1);
 	}
 #line 2 "capture-pcapng.cap"
-	bpf_map_update_elem(&capc_stash2, &capc_id, &st, BPF_ANY);
+	st->set = 1;
 #line 2 "capture-pcapng.cap"
 	return 0;
 }
 
 /* uprobe:libssl:SSL_write: runs when SSL_write_ex returns, with the bytes it really moved */
-#line 482 "capture-pcapng.bpf.c"
+#line 514 "capture-pcapng.bpf.c"
 SEC("uretprobe")
 int capc_p2(struct pt_regs *ctx)
 {
@@ -490,18 +522,18 @@ int capc_p2(struct pt_regs *ctx)
 #line 2 "capture-pcapng.cap"
 	__u64 capc_id = bpf_get_current_pid_tgid();
 #line 2 "capture-pcapng.cap"
-	struct capc_stash_p2 *capc_stp = bpf_map_lookup_elem(&capc_stash2, &capc_id);
+	struct capc_stash_p2 *capc_stp = bpf_task_storage_get(&capc_stash2, bpf_get_current_task_btf(), 0, 0);
 #line 2 "capture-pcapng.cap"
-	if (!capc_stp) {
+	if (!capc_stp || !capc_stp->set) {
 #line 2 "capture-pcapng.cap"
 		capc_count(&capc_stats, 10);  /* a return whose entry capc did not see (the call began before capc attached) */
 #line 2 "capture-pcapng.cap"
 		return 0;
 	}
 #line 2 "capture-pcapng.cap"
-	struct capc_stash_p2 capc_st = *capc_stp;  /* R7: copy the saved arguments out, then drop the entry */
+	struct capc_stash_p2 capc_st = *capc_stp;  /* R7: copy the saved arguments out, then mark the slot empty */
 #line 2 "capture-pcapng.cap"
-	bpf_map_delete_elem(&capc_stash2, &capc_id);
+	capc_stp->set = 0;
 #line 2 "capture-pcapng.cap"
 	if (capc_st.mark) {
 #line 2 "capture-pcapng.cap"
@@ -517,9 +549,9 @@ int capc_p2(struct pt_regs *ctx)
 	__u64 capc_buf = capc_st.a[1];
 	{  /* inside SSL_write on the same connection and buffer: SSL_write captures these bytes */
 #line 2 "capture-pcapng.cap"
-		struct capc_stash_p0 *capc_o = bpf_map_lookup_elem(&capc_stash0, &capc_id);
+		struct capc_stash_p0 *capc_o = bpf_task_storage_get(&capc_stash0, bpf_get_current_task_btf(), 0, 0);
 #line 2 "capture-pcapng.cap"
-		if (capc_o && (capc_o->a[0] == capc_conn && capc_o->a[1] == capc_buf)) {
+		if (capc_o && capc_o->set && (capc_o->a[0] == capc_conn && capc_o->a[1] == capc_buf)) {
 #line 2 "capture-pcapng.cap"
 			return 0;
 		}
@@ -559,7 +591,7 @@ int capc_p2(struct pt_regs *ctx)
 }
 
 /* int SSL_read_ex(SSL *ssl, void *buf, size_t num, size_t *readbytes): buf[0 .. *readbytes) when ret == 1: entry, keep the arguments until it returns */
-#line 563 "capture-pcapng.bpf.c"
+#line 595 "capture-pcapng.bpf.c"
 SEC("uprobe")
 int capc_p3e(struct pt_regs *ctx)
 {
@@ -578,34 +610,42 @@ int capc_p3e(struct pt_regs *ctx)
 #line 2 "capture-pcapng.cap"
 	__u64 capc_id = bpf_get_current_pid_tgid();
 #line 2 "capture-pcapng.cap"
-	struct capc_stash_p3 st = {};
+	struct capc_stash_p3 *st = bpf_task_storage_get(&capc_stash3, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 #line 2 "capture-pcapng.cap"
-	st.a[0] = (__u64)PT_REGS_PARM1(ctx);
+	if (!st) {
+		/* no memory for this thread: its return finds nothing and is counted as unpaired */
 #line 2 "capture-pcapng.cap"
-	st.a[1] = (__u64)PT_REGS_PARM2(ctx);
+		return 0;
+	}
 #line 2 "capture-pcapng.cap"
-	st.a[2] = (__u64)PT_REGS_PARM3(ctx);
+	st->a[0] = (__u64)PT_REGS_PARM1(ctx);
 #line 2 "capture-pcapng.cap"
-	st.a[3] = (__u64)PT_REGS_PARM4(ctx);
+	st->a[1] = (__u64)PT_REGS_PARM2(ctx);
 #line 2 "capture-pcapng.cap"
-	struct capc_conn_key capc_ik = { .key = st.a[0], .tgid = capc_id >> 32 };
+	st->a[2] = (__u64)PT_REGS_PARM3(ctx);
+#line 2 "capture-pcapng.cap"
+	st->a[3] = (__u64)PT_REGS_PARM4(ctx);
+#line 2 "capture-pcapng.cap"
+	st->mark = 0;
+#line 2 "capture-pcapng.cap"
+	struct capc_conn_key capc_ik = { .key = st->a[0], .tgid = capc_id >> 32 };
 #line 2 "capture-pcapng.cap"
 	if (capc_ident_wanted(&capc_i_tls, &capc_ik)) {
 #line 2 "capture-pcapng.cap"
 		bpf_map_update_elem(&capc_in_ssl, &capc_id, &capc_ik.key, BPF_ANY);  /* identity: the socket syscall this call makes names the connection's socket */
 #line 2 "capture-pcapng.cap"
-		st.mark = 1;
+		st->mark = 1;
 #line 2 "capture-pcapng.cap"
 		__sync_fetch_and_add(&capc_marked, 1);
 	}
 #line 2 "capture-pcapng.cap"
-	bpf_map_update_elem(&capc_stash3, &capc_id, &st, BPF_ANY);
+	st->set = 1;
 #line 2 "capture-pcapng.cap"
 	return 0;
 }
 
 /* uprobe:libssl:SSL_read: runs when SSL_read_ex returns, with the bytes it really moved */
-#line 609 "capture-pcapng.bpf.c"
+#line 649 "capture-pcapng.bpf.c"
 SEC("uretprobe")
 int capc_p3(struct pt_regs *ctx)
 {
@@ -617,18 +657,18 @@ int capc_p3(struct pt_regs *ctx)
 #line 2 "capture-pcapng.cap"
 	__u64 capc_id = bpf_get_current_pid_tgid();
 #line 2 "capture-pcapng.cap"
-	struct capc_stash_p3 *capc_stp = bpf_map_lookup_elem(&capc_stash3, &capc_id);
+	struct capc_stash_p3 *capc_stp = bpf_task_storage_get(&capc_stash3, bpf_get_current_task_btf(), 0, 0);
 #line 2 "capture-pcapng.cap"
-	if (!capc_stp) {
+	if (!capc_stp || !capc_stp->set) {
 #line 2 "capture-pcapng.cap"
 		capc_count(&capc_stats, 12);  /* a return whose entry capc did not see (the call began before capc attached) */
 #line 2 "capture-pcapng.cap"
 		return 0;
 	}
 #line 2 "capture-pcapng.cap"
-	struct capc_stash_p3 capc_st = *capc_stp;  /* R7: copy the saved arguments out, then drop the entry */
+	struct capc_stash_p3 capc_st = *capc_stp;  /* R7: copy the saved arguments out, then mark the slot empty */
 #line 2 "capture-pcapng.cap"
-	bpf_map_delete_elem(&capc_stash3, &capc_id);
+	capc_stp->set = 0;
 #line 2 "capture-pcapng.cap"
 	if (capc_st.mark) {
 #line 2 "capture-pcapng.cap"
@@ -644,9 +684,9 @@ int capc_p3(struct pt_regs *ctx)
 	__u64 capc_buf = capc_st.a[1];
 	{  /* inside SSL_read on the same connection and buffer: SSL_read captures these bytes */
 #line 2 "capture-pcapng.cap"
-		struct capc_stash_p1 *capc_o = bpf_map_lookup_elem(&capc_stash1, &capc_id);
+		struct capc_stash_p1 *capc_o = bpf_task_storage_get(&capc_stash1, bpf_get_current_task_btf(), 0, 0);
 #line 2 "capture-pcapng.cap"
-		if (capc_o && (capc_o->a[0] == capc_conn && capc_o->a[1] == capc_buf)) {
+		if (capc_o && capc_o->set && (capc_o->a[0] == capc_conn && capc_o->a[1] == capc_buf)) {
 #line 2 "capture-pcapng.cap"
 			return 0;
 		}
@@ -686,7 +726,7 @@ int capc_p3(struct pt_regs *ctx)
 }
 
 /* uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_shutdown: capc watches connections of openssl close */
-#line 690 "capture-pcapng.bpf.c"
+#line 730 "capture-pcapng.bpf.c"
 SEC("uprobe")
 int capc_p4(struct pt_regs *ctx)
 {
@@ -732,7 +772,7 @@ int capc_p4(struct pt_regs *ctx)
 }
 
 /* uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_free: capc watches connections of openssl close */
-#line 736 "capture-pcapng.bpf.c"
+#line 776 "capture-pcapng.bpf.c"
 SEC("uprobe")
 int capc_p5(struct pt_regs *ctx)
 {
@@ -778,7 +818,7 @@ int capc_p5(struct pt_regs *ctx)
 }
 
 /* uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_set_fd: capc learns which socket an SSL uses */
-#line 782 "capture-pcapng.bpf.c"
+#line 822 "capture-pcapng.bpf.c"
 SEC("uprobe")
 int capc_p6(struct pt_regs *ctx)
 {
@@ -798,7 +838,7 @@ int capc_p6(struct pt_regs *ctx)
 }
 
 /* rawtracepoint:sys_enter: a socket syscall of a thread marked inside a TLS call names the connection's socket; with no call marked every syscall stops at one load, others at a compare or one lookup */
-#line 802 "capture-pcapng.bpf.c"
+#line 842 "capture-pcapng.bpf.c"
 SEC("raw_tp/sys_enter")
 int capc_p7(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -829,7 +869,7 @@ int capc_p7(struct bpf_raw_tracepoint_args *ctx)
 }
 
 /* capc follows the -c/-p process tree: fork */
-#line 833 "capture-pcapng.bpf.c"
+#line 873 "capture-pcapng.bpf.c"
 SEC("raw_tp/sched_process_fork")
 int capc_p8(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -845,7 +885,7 @@ int capc_p8(struct bpf_raw_tracepoint_args *ctx)
 }
 
 /* capc follows the -c/-p process tree: exit */
-#line 849 "capture-pcapng.bpf.c"
+#line 889 "capture-pcapng.bpf.c"
 SEC("raw_tp/sched_process_exit")
 int capc_p9(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -861,7 +901,7 @@ int capc_p9(struct bpf_raw_tracepoint_args *ctx)
 }
 
 /* TLS discovery: executables capc has not looked at */
-#line 865 "capture-pcapng.bpf.c"
+#line 905 "capture-pcapng.bpf.c"
 SEC("raw_tp/sched_process_exec")
 int capc_p10(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -879,7 +919,7 @@ int capc_p10(struct bpf_raw_tracepoint_args *ctx)
 }
 
 /* calls into TLS stacks this program does not probe, counted */
-#line 883 "capture-pcapng.bpf.c"
+#line 923 "capture-pcapng.bpf.c"
 SEC("uprobe")
 int capc_p11(struct pt_regs *ctx)
 {
@@ -897,7 +937,7 @@ int capc_p11(struct pt_regs *ctx)
 }
 
 /* flush idle batches of openssl connections (R9); at exit, send every connection's totals */
-#line 901 "capture-pcapng.bpf.c"
+#line 941 "capture-pcapng.bpf.c"
 static long capc_flush_openssl(void *map, struct capc_conn_key *k, struct capc_acc_openssl *a, struct capc_flush_args *fa)
 {
 	struct capc_sink capc_s = { .map = &capc_payload, .ctx = fa->ctx, .wakeup = CAPC_CAPTURE_WAKEUP, .stats = &capc_stats, .drop_rec = 2, .drop_bytes = 3, .is_perf = 0, .site = 1 };

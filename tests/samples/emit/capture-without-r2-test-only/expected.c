@@ -3,7 +3,7 @@
 
 #define CAPC_WAKEUP_BYTES 1048576ULL  /* R10: unread bytes that make a producer wake the reader */
 #define CAPC_MAX_CHUNK 16384  /* largest record payload: the per-CPU record buffer holds a header and this many bytes */
-#define CAPC_CAPTURE_WAKEUP 1048576ULL  /* R10: wake the reader when a quarter of the capture ring is unread */
+#define CAPC_CAPTURE_WAKEUP 2097152ULL  /* R10: wake the reader as each quarter of the capture ring (at most 2 MiB) fills */
 
 #include "capc-capture.bpf.h"
 #include "capc-scope.bpf.h"
@@ -20,12 +20,14 @@ _Static_assert(sizeof(struct capc_acc_openssl) == 192, "size of capc_acc_openssl
 /* arguments of uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_write at entry */
 struct capc_stash_p0 {
 	__u64 a[6];
+	__u64 set;
 	__u64 mark;  /* the thread is marked in capc_in_ssl */
 };
 
 /* arguments of uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_write_ex at entry */
 struct capc_stash_p1 {
 	__u64 a[6];
+	__u64 set;
 	__u64 mark;  /* the thread is marked in capc_in_ssl */
 };
 
@@ -59,7 +61,7 @@ struct {
 /* captured payload: variable-size records, metadata once per batch */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4194304);
+	__uint(max_entries, 16777216);
 } capc_payload SEC(".maps");
 
 /* R5: one record (header + N bytes) per CPU, for payloads sent in chunks */
@@ -78,19 +80,21 @@ struct {
 	__type(value, struct capc_acc_openssl);
 } capc_c_openssl SEC(".maps");
 
-/* arguments saved at entry, by thread, until the call returns */
+/* arguments saved at entry in the thread's own storage until the call returns (freed with the thread; a per-thread hash map cost ~2x more per call, an LRU one ~3x: BENCHMARKS.md) */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(max_entries, 0);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct capc_stash_p0);
 } capc_stash0 SEC(".maps");
 
-/* arguments saved at entry, by thread, until the call returns */
+/* arguments saved at entry in the thread's own storage until the call returns (freed with the thread; a per-thread hash map cost ~2x more per call, an LRU one ~3x: BENCHMARKS.md) */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(max_entries, 0);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct capc_stash_p1);
 } capc_stash1 SEC(".maps");
 
@@ -177,32 +181,40 @@ int capc_p0e(struct pt_regs *ctx)
 #line 1 "capture-without-r2-test-only.cap"
 	__u64 capc_id = bpf_get_current_pid_tgid();
 #line 1 "capture-without-r2-test-only.cap"
-	struct capc_stash_p0 st = {};
+	struct capc_stash_p0 *st = bpf_task_storage_get(&capc_stash0, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 #line 1 "capture-without-r2-test-only.cap"
-	st.a[0] = (__u64)PT_REGS_PARM1(ctx);
+	if (!st) {
+		/* no memory for this thread: its return finds nothing and is counted as unpaired */
 #line 1 "capture-without-r2-test-only.cap"
-	st.a[1] = (__u64)PT_REGS_PARM2(ctx);
+		return 0;
+	}
 #line 1 "capture-without-r2-test-only.cap"
-	st.a[2] = (__u64)PT_REGS_PARM3(ctx);
+	st->a[0] = (__u64)PT_REGS_PARM1(ctx);
 #line 1 "capture-without-r2-test-only.cap"
-	struct capc_conn_key capc_ik = { .key = st.a[0], .tgid = capc_id >> 32 };
+	st->a[1] = (__u64)PT_REGS_PARM2(ctx);
+#line 1 "capture-without-r2-test-only.cap"
+	st->a[2] = (__u64)PT_REGS_PARM3(ctx);
+#line 1 "capture-without-r2-test-only.cap"
+	st->mark = 0;
+#line 1 "capture-without-r2-test-only.cap"
+	struct capc_conn_key capc_ik = { .key = st->a[0], .tgid = capc_id >> 32 };
 #line 1 "capture-without-r2-test-only.cap"
 	if (capc_ident_wanted(&capc_i_tls, &capc_ik)) {
 #line 1 "capture-without-r2-test-only.cap"
 		bpf_map_update_elem(&capc_in_ssl, &capc_id, &capc_ik.key, BPF_ANY);  /* identity: the socket syscall this call makes names the connection's socket */
 #line 1 "capture-without-r2-test-only.cap"
-		st.mark = 1;
+		st->mark = 1;
 #line 1 "capture-without-r2-test-only.cap"
 		__sync_fetch_and_add(&capc_marked, 1);
 	}
 #line 1 "capture-without-r2-test-only.cap"
-	bpf_map_update_elem(&capc_stash0, &capc_id, &st, BPF_ANY);
+	st->set = 1;
 #line 1 "capture-without-r2-test-only.cap"
 	return 0;
 }
 
 /* uprobe:libssl:SSL_write: runs when SSL_write returns, with the bytes it really moved */
-#line 206 "capture-without-r2-test-only.bpf.c"
+#line 218 "capture-without-r2-test-only.bpf.c"
 SEC("uretprobe")
 int capc_p0(struct pt_regs *ctx)
 {
@@ -214,18 +226,18 @@ int capc_p0(struct pt_regs *ctx)
 #line 1 "capture-without-r2-test-only.cap"
 	__u64 capc_id = bpf_get_current_pid_tgid();
 #line 1 "capture-without-r2-test-only.cap"
-	struct capc_stash_p0 *capc_stp = bpf_map_lookup_elem(&capc_stash0, &capc_id);
+	struct capc_stash_p0 *capc_stp = bpf_task_storage_get(&capc_stash0, bpf_get_current_task_btf(), 0, 0);
 #line 1 "capture-without-r2-test-only.cap"
-	if (!capc_stp) {
+	if (!capc_stp || !capc_stp->set) {
 #line 1 "capture-without-r2-test-only.cap"
 		capc_count(&capc_stats, 9);  /* a return whose entry capc did not see (the call began before capc attached) */
 #line 1 "capture-without-r2-test-only.cap"
 		return 0;
 	}
 #line 1 "capture-without-r2-test-only.cap"
-	struct capc_stash_p0 capc_st = *capc_stp;  /* R7: copy the saved arguments out, then drop the entry */
+	struct capc_stash_p0 capc_st = *capc_stp;  /* R7: copy the saved arguments out, then mark the slot empty */
 #line 1 "capture-without-r2-test-only.cap"
-	bpf_map_delete_elem(&capc_stash0, &capc_id);
+	capc_stp->set = 0;
 #line 1 "capture-without-r2-test-only.cap"
 	if (capc_st.mark) {
 #line 1 "capture-without-r2-test-only.cap"
@@ -241,9 +253,9 @@ int capc_p0(struct pt_regs *ctx)
 	__u64 capc_buf = capc_st.a[1];
 	{  /* inside SSL_write_ex on the same connection and buffer: SSL_write_ex captures these bytes */
 #line 1 "capture-without-r2-test-only.cap"
-		struct capc_stash_p1 *capc_o = bpf_map_lookup_elem(&capc_stash1, &capc_id);
+		struct capc_stash_p1 *capc_o = bpf_task_storage_get(&capc_stash1, bpf_get_current_task_btf(), 0, 0);
 #line 1 "capture-without-r2-test-only.cap"
-		if (capc_o && (capc_o->a[0] == capc_conn && capc_o->a[1] == capc_buf)) {
+		if (capc_o && capc_o->set && (capc_o->a[0] == capc_conn && capc_o->a[1] == capc_buf)) {
 #line 1 "capture-without-r2-test-only.cap"
 			return 0;
 		}
@@ -281,7 +293,7 @@ int capc_p0(struct pt_regs *ctx)
 }
 
 /* int SSL_write_ex(SSL *ssl, const void *buf, size_t num, size_t *written): buf[0 .. *written) when ret == 1: entry, keep the arguments until it returns */
-#line 285 "capture-without-r2-test-only.bpf.c"
+#line 297 "capture-without-r2-test-only.bpf.c"
 SEC("uprobe")
 int capc_p1e(struct pt_regs *ctx)
 {
@@ -300,34 +312,42 @@ int capc_p1e(struct pt_regs *ctx)
 #line 1 "capture-without-r2-test-only.cap"
 	__u64 capc_id = bpf_get_current_pid_tgid();
 #line 1 "capture-without-r2-test-only.cap"
-	struct capc_stash_p1 st = {};
+	struct capc_stash_p1 *st = bpf_task_storage_get(&capc_stash1, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 #line 1 "capture-without-r2-test-only.cap"
-	st.a[0] = (__u64)PT_REGS_PARM1(ctx);
+	if (!st) {
+		/* no memory for this thread: its return finds nothing and is counted as unpaired */
 #line 1 "capture-without-r2-test-only.cap"
-	st.a[1] = (__u64)PT_REGS_PARM2(ctx);
+		return 0;
+	}
 #line 1 "capture-without-r2-test-only.cap"
-	st.a[2] = (__u64)PT_REGS_PARM3(ctx);
+	st->a[0] = (__u64)PT_REGS_PARM1(ctx);
 #line 1 "capture-without-r2-test-only.cap"
-	st.a[3] = (__u64)PT_REGS_PARM4(ctx);
+	st->a[1] = (__u64)PT_REGS_PARM2(ctx);
 #line 1 "capture-without-r2-test-only.cap"
-	struct capc_conn_key capc_ik = { .key = st.a[0], .tgid = capc_id >> 32 };
+	st->a[2] = (__u64)PT_REGS_PARM3(ctx);
+#line 1 "capture-without-r2-test-only.cap"
+	st->a[3] = (__u64)PT_REGS_PARM4(ctx);
+#line 1 "capture-without-r2-test-only.cap"
+	st->mark = 0;
+#line 1 "capture-without-r2-test-only.cap"
+	struct capc_conn_key capc_ik = { .key = st->a[0], .tgid = capc_id >> 32 };
 #line 1 "capture-without-r2-test-only.cap"
 	if (capc_ident_wanted(&capc_i_tls, &capc_ik)) {
 #line 1 "capture-without-r2-test-only.cap"
 		bpf_map_update_elem(&capc_in_ssl, &capc_id, &capc_ik.key, BPF_ANY);  /* identity: the socket syscall this call makes names the connection's socket */
 #line 1 "capture-without-r2-test-only.cap"
-		st.mark = 1;
+		st->mark = 1;
 #line 1 "capture-without-r2-test-only.cap"
 		__sync_fetch_and_add(&capc_marked, 1);
 	}
 #line 1 "capture-without-r2-test-only.cap"
-	bpf_map_update_elem(&capc_stash1, &capc_id, &st, BPF_ANY);
+	st->set = 1;
 #line 1 "capture-without-r2-test-only.cap"
 	return 0;
 }
 
 /* uprobe:libssl:SSL_write: runs when SSL_write_ex returns, with the bytes it really moved */
-#line 331 "capture-without-r2-test-only.bpf.c"
+#line 351 "capture-without-r2-test-only.bpf.c"
 SEC("uretprobe")
 int capc_p1(struct pt_regs *ctx)
 {
@@ -339,18 +359,18 @@ int capc_p1(struct pt_regs *ctx)
 #line 1 "capture-without-r2-test-only.cap"
 	__u64 capc_id = bpf_get_current_pid_tgid();
 #line 1 "capture-without-r2-test-only.cap"
-	struct capc_stash_p1 *capc_stp = bpf_map_lookup_elem(&capc_stash1, &capc_id);
+	struct capc_stash_p1 *capc_stp = bpf_task_storage_get(&capc_stash1, bpf_get_current_task_btf(), 0, 0);
 #line 1 "capture-without-r2-test-only.cap"
-	if (!capc_stp) {
+	if (!capc_stp || !capc_stp->set) {
 #line 1 "capture-without-r2-test-only.cap"
 		capc_count(&capc_stats, 10);  /* a return whose entry capc did not see (the call began before capc attached) */
 #line 1 "capture-without-r2-test-only.cap"
 		return 0;
 	}
 #line 1 "capture-without-r2-test-only.cap"
-	struct capc_stash_p1 capc_st = *capc_stp;  /* R7: copy the saved arguments out, then drop the entry */
+	struct capc_stash_p1 capc_st = *capc_stp;  /* R7: copy the saved arguments out, then mark the slot empty */
 #line 1 "capture-without-r2-test-only.cap"
-	bpf_map_delete_elem(&capc_stash1, &capc_id);
+	capc_stp->set = 0;
 #line 1 "capture-without-r2-test-only.cap"
 	if (capc_st.mark) {
 #line 1 "capture-without-r2-test-only.cap"
@@ -366,9 +386,9 @@ int capc_p1(struct pt_regs *ctx)
 	__u64 capc_buf = capc_st.a[1];
 	{  /* inside SSL_write on the same connection and buffer: SSL_write captures these bytes */
 #line 1 "capture-without-r2-test-only.cap"
-		struct capc_stash_p0 *capc_o = bpf_map_lookup_elem(&capc_stash0, &capc_id);
+		struct capc_stash_p0 *capc_o = bpf_task_storage_get(&capc_stash0, bpf_get_current_task_btf(), 0, 0);
 #line 1 "capture-without-r2-test-only.cap"
-		if (capc_o && (capc_o->a[0] == capc_conn && capc_o->a[1] == capc_buf)) {
+		if (capc_o && capc_o->set && (capc_o->a[0] == capc_conn && capc_o->a[1] == capc_buf)) {
 #line 1 "capture-without-r2-test-only.cap"
 			return 0;
 		}
@@ -408,7 +428,7 @@ int capc_p1(struct pt_regs *ctx)
 }
 
 /* uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_shutdown: capc watches connections of openssl close */
-#line 412 "capture-without-r2-test-only.bpf.c"
+#line 432 "capture-without-r2-test-only.bpf.c"
 SEC("uprobe")
 int capc_p2(struct pt_regs *ctx)
 {
@@ -454,7 +474,7 @@ int capc_p2(struct pt_regs *ctx)
 }
 
 /* uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_free: capc watches connections of openssl close */
-#line 458 "capture-without-r2-test-only.bpf.c"
+#line 478 "capture-without-r2-test-only.bpf.c"
 SEC("uprobe")
 int capc_p3(struct pt_regs *ctx)
 {
@@ -500,7 +520,7 @@ int capc_p3(struct pt_regs *ctx)
 }
 
 /* uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_set_fd: capc learns which socket an SSL uses */
-#line 504 "capture-without-r2-test-only.bpf.c"
+#line 524 "capture-without-r2-test-only.bpf.c"
 SEC("uprobe")
 int capc_p4(struct pt_regs *ctx)
 {
@@ -520,7 +540,7 @@ int capc_p4(struct pt_regs *ctx)
 }
 
 /* rawtracepoint:sys_enter: a socket syscall of a thread marked inside a TLS call names the connection's socket; with no call marked every syscall stops at one load, others at a compare or one lookup */
-#line 524 "capture-without-r2-test-only.bpf.c"
+#line 544 "capture-without-r2-test-only.bpf.c"
 SEC("raw_tp/sys_enter")
 int capc_p5(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -551,7 +571,7 @@ int capc_p5(struct bpf_raw_tracepoint_args *ctx)
 }
 
 /* capc follows the -c/-p process tree: fork */
-#line 555 "capture-without-r2-test-only.bpf.c"
+#line 575 "capture-without-r2-test-only.bpf.c"
 SEC("raw_tp/sched_process_fork")
 int capc_p6(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -567,7 +587,7 @@ int capc_p6(struct bpf_raw_tracepoint_args *ctx)
 }
 
 /* capc follows the -c/-p process tree: exit */
-#line 571 "capture-without-r2-test-only.bpf.c"
+#line 591 "capture-without-r2-test-only.bpf.c"
 SEC("raw_tp/sched_process_exit")
 int capc_p7(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -583,7 +603,7 @@ int capc_p7(struct bpf_raw_tracepoint_args *ctx)
 }
 
 /* TLS discovery: executables capc has not looked at */
-#line 587 "capture-without-r2-test-only.bpf.c"
+#line 607 "capture-without-r2-test-only.bpf.c"
 SEC("raw_tp/sched_process_exec")
 int capc_p8(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -601,7 +621,7 @@ int capc_p8(struct bpf_raw_tracepoint_args *ctx)
 }
 
 /* calls into TLS stacks this program does not probe, counted */
-#line 605 "capture-without-r2-test-only.bpf.c"
+#line 625 "capture-without-r2-test-only.bpf.c"
 SEC("uprobe")
 int capc_p9(struct pt_regs *ctx)
 {
@@ -619,7 +639,7 @@ int capc_p9(struct pt_regs *ctx)
 }
 
 /* flush idle batches of openssl connections (R9); at exit, send every connection's totals */
-#line 623 "capture-without-r2-test-only.bpf.c"
+#line 643 "capture-without-r2-test-only.bpf.c"
 static long capc_flush_openssl(void *map, struct capc_conn_key *k, struct capc_acc_openssl *a, struct capc_flush_args *fa)
 {
 	struct capc_sink capc_s = { .map = &capc_payload, .ctx = fa->ctx, .wakeup = CAPC_CAPTURE_WAKEUP, .stats = &capc_stats, .drop_rec = 2, .drop_bytes = 3, .is_perf = 0, .site = 1 };

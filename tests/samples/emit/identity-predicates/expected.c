@@ -3,7 +3,7 @@
 
 #define CAPC_WAKEUP_BYTES 1048576ULL  /* R10: unread bytes that make a producer wake the reader */
 #define CAPC_MAX_CHUNK 16384  /* largest record payload: the per-CPU record buffer holds a header and this many bytes */
-#define CAPC_CAPTURE_WAKEUP 1048576ULL  /* R10: wake the reader when a quarter of the capture ring is unread */
+#define CAPC_CAPTURE_WAKEUP 2097152ULL  /* R10: wake the reader as each quarter of the capture ring (at most 2 MiB) fills */
 
 #include "capc-capture.bpf.h"
 #include "capc-scope.bpf.h"
@@ -101,30 +101,35 @@ _Static_assert(sizeof(struct capc_acc_openssl) == 2176, "size of capc_acc_openss
 /* arguments of uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_write at entry */
 struct capc_stash_p0 {
 	__u64 a[6];
+	__u64 set;
 	__u64 mark;  /* the thread is marked in capc_in_ssl */
 };
 
 /* arguments of uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_write_ex at entry */
 struct capc_stash_p4 {
 	__u64 a[6];
+	__u64 set;
 	__u64 mark;  /* the thread is marked in capc_in_ssl */
 };
 
 /* arguments of uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_read at entry */
 struct capc_stash_p1 {
 	__u64 a[6];
+	__u64 set;
 	__u64 mark;  /* the thread is marked in capc_in_ssl */
 };
 
 /* arguments of uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_read_ex at entry */
 struct capc_stash_p2 {
 	__u64 a[6];
+	__u64 set;
 	__u64 mark;  /* the thread is marked in capc_in_ssl */
 };
 
 /* arguments of tracepoint:syscalls:sys_enter_sendto at entry */
 struct capc_stash_p3 {
 	__u64 a[6];
+	__u64 set;
 };
 
 struct capc_flush_args {
@@ -157,7 +162,7 @@ struct {
 /* captured payload: variable-size records, metadata once per batch */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4194304);
+	__uint(max_entries, 16777216);
 } capc_payload SEC(".maps");
 
 /* R5: one record (header + N bytes) per CPU, for payloads sent in chunks */
@@ -176,43 +181,48 @@ struct {
 	__type(value, struct capc_acc_openssl);
 } capc_c_openssl SEC(".maps");
 
-/* arguments saved at entry, by thread, until the call returns */
+/* arguments saved at entry in the thread's own storage until the call returns (freed with the thread; a per-thread hash map cost ~2x more per call, an LRU one ~3x: BENCHMARKS.md) */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(max_entries, 0);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct capc_stash_p0);
 } capc_stash0 SEC(".maps");
 
-/* arguments saved at entry, by thread, until the call returns */
+/* arguments saved at entry in the thread's own storage until the call returns (freed with the thread; a per-thread hash map cost ~2x more per call, an LRU one ~3x: BENCHMARKS.md) */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(max_entries, 0);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct capc_stash_p4);
 } capc_stash4 SEC(".maps");
 
-/* arguments saved at entry, by thread, until the call returns */
+/* arguments saved at entry in the thread's own storage until the call returns (freed with the thread; a per-thread hash map cost ~2x more per call, an LRU one ~3x: BENCHMARKS.md) */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(max_entries, 0);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct capc_stash_p1);
 } capc_stash1 SEC(".maps");
 
-/* arguments saved at entry, by thread, until the call returns */
+/* arguments saved at entry in the thread's own storage until the call returns (freed with the thread; a per-thread hash map cost ~2x more per call, an LRU one ~3x: BENCHMARKS.md) */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(max_entries, 0);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct capc_stash_p2);
 } capc_stash2 SEC(".maps");
 
-/* arguments saved at entry, by thread, until the call returns */
+/* arguments saved at entry in the thread's own storage until the call returns (freed with the thread; a per-thread hash map cost ~2x more per call, an LRU one ~3x: BENCHMARKS.md) */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(max_entries, 0);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct capc_stash_p3);
 } capc_stash3 SEC(".maps");
 
@@ -315,32 +325,40 @@ int capc_p0e(struct pt_regs *ctx)
 #line 3 "identity-predicates.cap"
 	__u64 capc_id = bpf_get_current_pid_tgid();
 #line 3 "identity-predicates.cap"
-	struct capc_stash_p0 st = {};
+	struct capc_stash_p0 *st = bpf_task_storage_get(&capc_stash0, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 #line 3 "identity-predicates.cap"
-	st.a[0] = (__u64)PT_REGS_PARM1(ctx);
+	if (!st) {
+		/* no memory for this thread: its return finds nothing and is counted as unpaired */
 #line 3 "identity-predicates.cap"
-	st.a[1] = (__u64)PT_REGS_PARM2(ctx);
+		return 0;
+	}
 #line 3 "identity-predicates.cap"
-	st.a[2] = (__u64)PT_REGS_PARM3(ctx);
+	st->a[0] = (__u64)PT_REGS_PARM1(ctx);
 #line 3 "identity-predicates.cap"
-	struct capc_conn_key capc_ik = { .key = st.a[0], .tgid = capc_id >> 32 };
+	st->a[1] = (__u64)PT_REGS_PARM2(ctx);
+#line 3 "identity-predicates.cap"
+	st->a[2] = (__u64)PT_REGS_PARM3(ctx);
+#line 3 "identity-predicates.cap"
+	st->mark = 0;
+#line 3 "identity-predicates.cap"
+	struct capc_conn_key capc_ik = { .key = st->a[0], .tgid = capc_id >> 32 };
 #line 3 "identity-predicates.cap"
 	if (capc_ident_wanted(&capc_i_tls, &capc_ik)) {
 #line 3 "identity-predicates.cap"
 		bpf_map_update_elem(&capc_in_ssl, &capc_id, &capc_ik.key, BPF_ANY);  /* identity: the socket syscall this call makes names the connection's socket */
 #line 3 "identity-predicates.cap"
-		st.mark = 1;
+		st->mark = 1;
 #line 3 "identity-predicates.cap"
 		__sync_fetch_and_add(&capc_marked, 1);
 	}
 #line 3 "identity-predicates.cap"
-	bpf_map_update_elem(&capc_stash0, &capc_id, &st, BPF_ANY);
+	st->set = 1;
 #line 3 "identity-predicates.cap"
 	return 0;
 }
 
 /* uprobe:libssl:SSL_write: runs when SSL_write returns, with the bytes it really moved */
-#line 344 "identity-predicates.bpf.c"
+#line 362 "identity-predicates.bpf.c"
 SEC("uretprobe")
 int capc_p0(struct pt_regs *ctx)
 {
@@ -352,18 +370,18 @@ int capc_p0(struct pt_regs *ctx)
 #line 3 "identity-predicates.cap"
 	__u64 capc_id = bpf_get_current_pid_tgid();
 #line 3 "identity-predicates.cap"
-	struct capc_stash_p0 *capc_stp = bpf_map_lookup_elem(&capc_stash0, &capc_id);
+	struct capc_stash_p0 *capc_stp = bpf_task_storage_get(&capc_stash0, bpf_get_current_task_btf(), 0, 0);
 #line 3 "identity-predicates.cap"
-	if (!capc_stp) {
+	if (!capc_stp || !capc_stp->set) {
 #line 3 "identity-predicates.cap"
 		capc_count(&capc_stats, 10);  /* a return whose entry capc did not see (the call began before capc attached) */
 #line 3 "identity-predicates.cap"
 		return 0;
 	}
 #line 3 "identity-predicates.cap"
-	struct capc_stash_p0 capc_st = *capc_stp;  /* R7: copy the saved arguments out, then drop the entry */
+	struct capc_stash_p0 capc_st = *capc_stp;  /* R7: copy the saved arguments out, then mark the slot empty */
 #line 3 "identity-predicates.cap"
-	bpf_map_delete_elem(&capc_stash0, &capc_id);
+	capc_stp->set = 0;
 #line 3 "identity-predicates.cap"
 	if (capc_st.mark) {
 #line 3 "identity-predicates.cap"
@@ -379,9 +397,9 @@ int capc_p0(struct pt_regs *ctx)
 	__u64 capc_buf = capc_st.a[1];
 	{  /* inside SSL_write_ex on the same connection and buffer: SSL_write_ex captures these bytes */
 #line 3 "identity-predicates.cap"
-		struct capc_stash_p4 *capc_o = bpf_map_lookup_elem(&capc_stash4, &capc_id);
+		struct capc_stash_p4 *capc_o = bpf_task_storage_get(&capc_stash4, bpf_get_current_task_btf(), 0, 0);
 #line 3 "identity-predicates.cap"
-		if (capc_o && (capc_o->a[0] == capc_conn && capc_o->a[1] == capc_buf)) {
+		if (capc_o && capc_o->set && (capc_o->a[0] == capc_conn && capc_o->a[1] == capc_buf)) {
 #line 3 "identity-predicates.cap"
 			return 0;
 		}
@@ -439,7 +457,7 @@ int capc_p0(struct pt_regs *ctx)
 }
 
 /* int SSL_read(SSL *ssl, void *buf, int num): buf[0 .. ret) when ret > 0: entry, keep the arguments until it returns */
-#line 443 "identity-predicates.bpf.c"
+#line 461 "identity-predicates.bpf.c"
 SEC("uprobe")
 int capc_p1e(struct pt_regs *ctx)
 {
@@ -458,32 +476,40 @@ int capc_p1e(struct pt_regs *ctx)
 #line 3 "identity-predicates.cap"
 	__u64 capc_id = bpf_get_current_pid_tgid();
 #line 3 "identity-predicates.cap"
-	struct capc_stash_p1 st = {};
+	struct capc_stash_p1 *st = bpf_task_storage_get(&capc_stash1, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 #line 3 "identity-predicates.cap"
-	st.a[0] = (__u64)PT_REGS_PARM1(ctx);
+	if (!st) {
+		/* no memory for this thread: its return finds nothing and is counted as unpaired */
 #line 3 "identity-predicates.cap"
-	st.a[1] = (__u64)PT_REGS_PARM2(ctx);
+		return 0;
+	}
 #line 3 "identity-predicates.cap"
-	st.a[2] = (__u64)PT_REGS_PARM3(ctx);
+	st->a[0] = (__u64)PT_REGS_PARM1(ctx);
 #line 3 "identity-predicates.cap"
-	struct capc_conn_key capc_ik = { .key = st.a[0], .tgid = capc_id >> 32 };
+	st->a[1] = (__u64)PT_REGS_PARM2(ctx);
+#line 3 "identity-predicates.cap"
+	st->a[2] = (__u64)PT_REGS_PARM3(ctx);
+#line 3 "identity-predicates.cap"
+	st->mark = 0;
+#line 3 "identity-predicates.cap"
+	struct capc_conn_key capc_ik = { .key = st->a[0], .tgid = capc_id >> 32 };
 #line 3 "identity-predicates.cap"
 	if (capc_ident_wanted(&capc_i_tls, &capc_ik)) {
 #line 3 "identity-predicates.cap"
 		bpf_map_update_elem(&capc_in_ssl, &capc_id, &capc_ik.key, BPF_ANY);  /* identity: the socket syscall this call makes names the connection's socket */
 #line 3 "identity-predicates.cap"
-		st.mark = 1;
+		st->mark = 1;
 #line 3 "identity-predicates.cap"
 		__sync_fetch_and_add(&capc_marked, 1);
 	}
 #line 3 "identity-predicates.cap"
-	bpf_map_update_elem(&capc_stash1, &capc_id, &st, BPF_ANY);
+	st->set = 1;
 #line 3 "identity-predicates.cap"
 	return 0;
 }
 
 /* uprobe:libssl:SSL_read: runs when SSL_read returns, with the bytes it really moved */
-#line 487 "identity-predicates.bpf.c"
+#line 513 "identity-predicates.bpf.c"
 SEC("uretprobe")
 int capc_p1(struct pt_regs *ctx)
 {
@@ -495,18 +521,18 @@ int capc_p1(struct pt_regs *ctx)
 #line 3 "identity-predicates.cap"
 	__u64 capc_id = bpf_get_current_pid_tgid();
 #line 3 "identity-predicates.cap"
-	struct capc_stash_p1 *capc_stp = bpf_map_lookup_elem(&capc_stash1, &capc_id);
+	struct capc_stash_p1 *capc_stp = bpf_task_storage_get(&capc_stash1, bpf_get_current_task_btf(), 0, 0);
 #line 3 "identity-predicates.cap"
-	if (!capc_stp) {
+	if (!capc_stp || !capc_stp->set) {
 #line 3 "identity-predicates.cap"
 		capc_count(&capc_stats, 13);  /* a return whose entry capc did not see (the call began before capc attached) */
 #line 3 "identity-predicates.cap"
 		return 0;
 	}
 #line 3 "identity-predicates.cap"
-	struct capc_stash_p1 capc_st = *capc_stp;  /* R7: copy the saved arguments out, then drop the entry */
+	struct capc_stash_p1 capc_st = *capc_stp;  /* R7: copy the saved arguments out, then mark the slot empty */
 #line 3 "identity-predicates.cap"
-	bpf_map_delete_elem(&capc_stash1, &capc_id);
+	capc_stp->set = 0;
 #line 3 "identity-predicates.cap"
 	if (capc_st.mark) {
 #line 3 "identity-predicates.cap"
@@ -522,9 +548,9 @@ int capc_p1(struct pt_regs *ctx)
 	__u64 capc_buf = capc_st.a[1];
 	{  /* inside SSL_read_ex on the same connection and buffer: SSL_read_ex captures these bytes */
 #line 3 "identity-predicates.cap"
-		struct capc_stash_p2 *capc_o = bpf_map_lookup_elem(&capc_stash2, &capc_id);
+		struct capc_stash_p2 *capc_o = bpf_task_storage_get(&capc_stash2, bpf_get_current_task_btf(), 0, 0);
 #line 3 "identity-predicates.cap"
-		if (capc_o && (capc_o->a[0] == capc_conn && capc_o->a[1] == capc_buf)) {
+		if (capc_o && capc_o->set && (capc_o->a[0] == capc_conn && capc_o->a[1] == capc_buf)) {
 #line 3 "identity-predicates.cap"
 			return 0;
 		}
@@ -582,7 +608,7 @@ int capc_p1(struct pt_regs *ctx)
 }
 
 /* int SSL_read_ex(SSL *ssl, void *buf, size_t num, size_t *readbytes): buf[0 .. *readbytes) when ret == 1: entry, keep the arguments until it returns */
-#line 586 "identity-predicates.bpf.c"
+#line 612 "identity-predicates.bpf.c"
 SEC("uprobe")
 int capc_p2e(struct pt_regs *ctx)
 {
@@ -601,34 +627,42 @@ int capc_p2e(struct pt_regs *ctx)
 #line 4 "identity-predicates.cap"
 	__u64 capc_id = bpf_get_current_pid_tgid();
 #line 4 "identity-predicates.cap"
-	struct capc_stash_p2 st = {};
+	struct capc_stash_p2 *st = bpf_task_storage_get(&capc_stash2, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 #line 4 "identity-predicates.cap"
-	st.a[0] = (__u64)PT_REGS_PARM1(ctx);
+	if (!st) {
+		/* no memory for this thread: its return finds nothing and is counted as unpaired */
 #line 4 "identity-predicates.cap"
-	st.a[1] = (__u64)PT_REGS_PARM2(ctx);
+		return 0;
+	}
 #line 4 "identity-predicates.cap"
-	st.a[2] = (__u64)PT_REGS_PARM3(ctx);
+	st->a[0] = (__u64)PT_REGS_PARM1(ctx);
 #line 4 "identity-predicates.cap"
-	st.a[3] = (__u64)PT_REGS_PARM4(ctx);
+	st->a[1] = (__u64)PT_REGS_PARM2(ctx);
 #line 4 "identity-predicates.cap"
-	struct capc_conn_key capc_ik = { .key = st.a[0], .tgid = capc_id >> 32 };
+	st->a[2] = (__u64)PT_REGS_PARM3(ctx);
+#line 4 "identity-predicates.cap"
+	st->a[3] = (__u64)PT_REGS_PARM4(ctx);
+#line 4 "identity-predicates.cap"
+	st->mark = 0;
+#line 4 "identity-predicates.cap"
+	struct capc_conn_key capc_ik = { .key = st->a[0], .tgid = capc_id >> 32 };
 #line 4 "identity-predicates.cap"
 	if (capc_ident_wanted(&capc_i_tls, &capc_ik)) {
 #line 4 "identity-predicates.cap"
 		bpf_map_update_elem(&capc_in_ssl, &capc_id, &capc_ik.key, BPF_ANY);  /* identity: the socket syscall this call makes names the connection's socket */
 #line 4 "identity-predicates.cap"
-		st.mark = 1;
+		st->mark = 1;
 #line 4 "identity-predicates.cap"
 		__sync_fetch_and_add(&capc_marked, 1);
 	}
 #line 4 "identity-predicates.cap"
-	bpf_map_update_elem(&capc_stash2, &capc_id, &st, BPF_ANY);
+	st->set = 1;
 #line 4 "identity-predicates.cap"
 	return 0;
 }
 
 /* uprobe:libssl:SSL_read_ex: runs when SSL_read_ex returns, with the bytes it really moved */
-#line 632 "identity-predicates.bpf.c"
+#line 666 "identity-predicates.bpf.c"
 SEC("uretprobe")
 int capc_p2(struct pt_regs *ctx)
 {
@@ -640,18 +674,18 @@ int capc_p2(struct pt_regs *ctx)
 #line 4 "identity-predicates.cap"
 	__u64 capc_id = bpf_get_current_pid_tgid();
 #line 4 "identity-predicates.cap"
-	struct capc_stash_p2 *capc_stp = bpf_map_lookup_elem(&capc_stash2, &capc_id);
+	struct capc_stash_p2 *capc_stp = bpf_task_storage_get(&capc_stash2, bpf_get_current_task_btf(), 0, 0);
 #line 4 "identity-predicates.cap"
-	if (!capc_stp) {
+	if (!capc_stp || !capc_stp->set) {
 #line 4 "identity-predicates.cap"
 		capc_count(&capc_stats, 14);  /* a return whose entry capc did not see (the call began before capc attached) */
 #line 4 "identity-predicates.cap"
 		return 0;
 	}
 #line 4 "identity-predicates.cap"
-	struct capc_stash_p2 capc_st = *capc_stp;  /* R7: copy the saved arguments out, then drop the entry */
+	struct capc_stash_p2 capc_st = *capc_stp;  /* R7: copy the saved arguments out, then mark the slot empty */
 #line 4 "identity-predicates.cap"
-	bpf_map_delete_elem(&capc_stash2, &capc_id);
+	capc_stp->set = 0;
 #line 4 "identity-predicates.cap"
 	if (capc_st.mark) {
 #line 4 "identity-predicates.cap"
@@ -667,9 +701,9 @@ int capc_p2(struct pt_regs *ctx)
 	__u64 capc_buf = capc_st.a[1];
 	{  /* inside SSL_read on the same connection and buffer: SSL_read captures these bytes */
 #line 4 "identity-predicates.cap"
-		struct capc_stash_p1 *capc_o = bpf_map_lookup_elem(&capc_stash1, &capc_id);
+		struct capc_stash_p1 *capc_o = bpf_task_storage_get(&capc_stash1, bpf_get_current_task_btf(), 0, 0);
 #line 4 "identity-predicates.cap"
-		if (capc_o && (capc_o->a[0] == capc_conn && capc_o->a[1] == capc_buf)) {
+		if (capc_o && capc_o->set && (capc_o->a[0] == capc_conn && capc_o->a[1] == capc_buf)) {
 #line 4 "identity-predicates.cap"
 			return 0;
 		}
@@ -721,7 +755,7 @@ int capc_p2(struct pt_regs *ctx)
 }
 
 /* sendto(fd, buff, len): buff[0 .. ret) when ret > 0; the connection is (process, fd): entry, keep the arguments until it returns */
-#line 725 "identity-predicates.bpf.c"
+#line 759 "identity-predicates.bpf.c"
 SEC("tracepoint/syscalls/sys_enter_sendto")
 int capc_p3e(struct capc_tp_syscalls_sys_enter_sendto *ctx)
 {
@@ -731,23 +765,27 @@ int capc_p3e(struct capc_tp_syscalls_sys_enter_sendto *ctx)
 		return 0;
 	}
 #line 5 "identity-predicates.cap"
-	__u64 capc_id = bpf_get_current_pid_tgid();
+	struct capc_stash_p3 *st = bpf_task_storage_get(&capc_stash3, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 #line 5 "identity-predicates.cap"
-	struct capc_stash_p3 st = {};
+	if (!st) {
+		/* no memory for this thread: its return finds nothing and is counted as unpaired */
 #line 5 "identity-predicates.cap"
-	st.a[0] = (__u64)ctx->fd;
+		return 0;
+	}
 #line 5 "identity-predicates.cap"
-	st.a[1] = (__u64)ctx->buff;
+	st->a[0] = (__u64)ctx->fd;
 #line 5 "identity-predicates.cap"
-	st.a[2] = (__u64)ctx->len;
+	st->a[1] = (__u64)ctx->buff;
 #line 5 "identity-predicates.cap"
-	bpf_map_update_elem(&capc_stash3, &capc_id, &st, BPF_ANY);
+	st->a[2] = (__u64)ctx->len;
+#line 5 "identity-predicates.cap"
+	st->set = 1;
 #line 5 "identity-predicates.cap"
 	return 0;
 }
 
 /* tracepoint:syscalls:sys_enter_sendto: runs when sys_enter_sendto returns, with the bytes it really moved */
-#line 751 "identity-predicates.bpf.c"
+#line 789 "identity-predicates.bpf.c"
 SEC("tracepoint/syscalls/sys_exit_sendto")
 int capc_p3(struct capc_tp_syscalls_sys_exit_sendto *ctx)
 {
@@ -757,20 +795,18 @@ int capc_p3(struct capc_tp_syscalls_sys_exit_sendto *ctx)
 		return 0;
 	}
 #line 5 "identity-predicates.cap"
-	__u64 capc_id = bpf_get_current_pid_tgid();
+	struct capc_stash_p3 *capc_stp = bpf_task_storage_get(&capc_stash3, bpf_get_current_task_btf(), 0, 0);
 #line 5 "identity-predicates.cap"
-	struct capc_stash_p3 *capc_stp = bpf_map_lookup_elem(&capc_stash3, &capc_id);
-#line 5 "identity-predicates.cap"
-	if (!capc_stp) {
+	if (!capc_stp || !capc_stp->set) {
 #line 5 "identity-predicates.cap"
 		capc_count(&capc_stats, 17);  /* a return whose entry capc did not see (the call began before capc attached) */
 #line 5 "identity-predicates.cap"
 		return 0;
 	}
 #line 5 "identity-predicates.cap"
-	struct capc_stash_p3 capc_st = *capc_stp;  /* R7: copy the saved arguments out, then drop the entry */
+	struct capc_stash_p3 capc_st = *capc_stp;  /* R7: copy the saved arguments out, then mark the slot empty */
 #line 5 "identity-predicates.cap"
-	bpf_map_delete_elem(&capc_stash3, &capc_id);
+	capc_stp->set = 0;
 #line 5 "identity-predicates.cap"
 	__s64 capc_ret = (__s64)ctx->ret;
 #line 5 "identity-predicates.cap"
@@ -827,7 +863,7 @@ int capc_p3(struct capc_tp_syscalls_sys_exit_sendto *ctx)
 }
 
 /* int SSL_write_ex(SSL *ssl, const void *buf, size_t num, size_t *written): buf[0 .. *written) when ret == 1: entry, keep the arguments until it returns */
-#line 831 "identity-predicates.bpf.c"
+#line 867 "identity-predicates.bpf.c"
 SEC("uprobe")
 int capc_p4e(struct pt_regs *ctx)
 {
@@ -846,34 +882,42 @@ int capc_p4e(struct pt_regs *ctx)
 #line 3 "identity-predicates.cap"
 	__u64 capc_id = bpf_get_current_pid_tgid();
 #line 3 "identity-predicates.cap"
-	struct capc_stash_p4 st = {};
+	struct capc_stash_p4 *st = bpf_task_storage_get(&capc_stash4, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 #line 3 "identity-predicates.cap"
-	st.a[0] = (__u64)PT_REGS_PARM1(ctx);
+	if (!st) {
+		/* no memory for this thread: its return finds nothing and is counted as unpaired */
 #line 3 "identity-predicates.cap"
-	st.a[1] = (__u64)PT_REGS_PARM2(ctx);
+		return 0;
+	}
 #line 3 "identity-predicates.cap"
-	st.a[2] = (__u64)PT_REGS_PARM3(ctx);
+	st->a[0] = (__u64)PT_REGS_PARM1(ctx);
 #line 3 "identity-predicates.cap"
-	st.a[3] = (__u64)PT_REGS_PARM4(ctx);
+	st->a[1] = (__u64)PT_REGS_PARM2(ctx);
 #line 3 "identity-predicates.cap"
-	struct capc_conn_key capc_ik = { .key = st.a[0], .tgid = capc_id >> 32 };
+	st->a[2] = (__u64)PT_REGS_PARM3(ctx);
+#line 3 "identity-predicates.cap"
+	st->a[3] = (__u64)PT_REGS_PARM4(ctx);
+#line 3 "identity-predicates.cap"
+	st->mark = 0;
+#line 3 "identity-predicates.cap"
+	struct capc_conn_key capc_ik = { .key = st->a[0], .tgid = capc_id >> 32 };
 #line 3 "identity-predicates.cap"
 	if (capc_ident_wanted(&capc_i_tls, &capc_ik)) {
 #line 3 "identity-predicates.cap"
 		bpf_map_update_elem(&capc_in_ssl, &capc_id, &capc_ik.key, BPF_ANY);  /* identity: the socket syscall this call makes names the connection's socket */
 #line 3 "identity-predicates.cap"
-		st.mark = 1;
+		st->mark = 1;
 #line 3 "identity-predicates.cap"
 		__sync_fetch_and_add(&capc_marked, 1);
 	}
 #line 3 "identity-predicates.cap"
-	bpf_map_update_elem(&capc_stash4, &capc_id, &st, BPF_ANY);
+	st->set = 1;
 #line 3 "identity-predicates.cap"
 	return 0;
 }
 
 /* uprobe:libssl:SSL_write: runs when SSL_write_ex returns, with the bytes it really moved */
-#line 877 "identity-predicates.bpf.c"
+#line 921 "identity-predicates.bpf.c"
 SEC("uretprobe")
 int capc_p4(struct pt_regs *ctx)
 {
@@ -885,18 +929,18 @@ int capc_p4(struct pt_regs *ctx)
 #line 3 "identity-predicates.cap"
 	__u64 capc_id = bpf_get_current_pid_tgid();
 #line 3 "identity-predicates.cap"
-	struct capc_stash_p4 *capc_stp = bpf_map_lookup_elem(&capc_stash4, &capc_id);
+	struct capc_stash_p4 *capc_stp = bpf_task_storage_get(&capc_stash4, bpf_get_current_task_btf(), 0, 0);
 #line 3 "identity-predicates.cap"
-	if (!capc_stp) {
+	if (!capc_stp || !capc_stp->set) {
 #line 3 "identity-predicates.cap"
 		capc_count(&capc_stats, 11);  /* a return whose entry capc did not see (the call began before capc attached) */
 #line 3 "identity-predicates.cap"
 		return 0;
 	}
 #line 3 "identity-predicates.cap"
-	struct capc_stash_p4 capc_st = *capc_stp;  /* R7: copy the saved arguments out, then drop the entry */
+	struct capc_stash_p4 capc_st = *capc_stp;  /* R7: copy the saved arguments out, then mark the slot empty */
 #line 3 "identity-predicates.cap"
-	bpf_map_delete_elem(&capc_stash4, &capc_id);
+	capc_stp->set = 0;
 #line 3 "identity-predicates.cap"
 	if (capc_st.mark) {
 #line 3 "identity-predicates.cap"
@@ -912,9 +956,9 @@ int capc_p4(struct pt_regs *ctx)
 	__u64 capc_buf = capc_st.a[1];
 	{  /* inside SSL_write on the same connection and buffer: SSL_write captures these bytes */
 #line 3 "identity-predicates.cap"
-		struct capc_stash_p0 *capc_o = bpf_map_lookup_elem(&capc_stash0, &capc_id);
+		struct capc_stash_p0 *capc_o = bpf_task_storage_get(&capc_stash0, bpf_get_current_task_btf(), 0, 0);
 #line 3 "identity-predicates.cap"
-		if (capc_o && (capc_o->a[0] == capc_conn && capc_o->a[1] == capc_buf)) {
+		if (capc_o && capc_o->set && (capc_o->a[0] == capc_conn && capc_o->a[1] == capc_buf)) {
 #line 3 "identity-predicates.cap"
 			return 0;
 		}
@@ -974,7 +1018,7 @@ int capc_p4(struct pt_regs *ctx)
 }
 
 /* uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_shutdown: capc watches connections of openssl close */
-#line 978 "identity-predicates.bpf.c"
+#line 1022 "identity-predicates.bpf.c"
 SEC("uprobe")
 int capc_p5(struct pt_regs *ctx)
 {
@@ -1020,7 +1064,7 @@ int capc_p5(struct pt_regs *ctx)
 }
 
 /* uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_free: capc watches connections of openssl close */
-#line 1024 "identity-predicates.bpf.c"
+#line 1068 "identity-predicates.bpf.c"
 SEC("uprobe")
 int capc_p6(struct pt_regs *ctx)
 {
@@ -1066,7 +1110,7 @@ int capc_p6(struct pt_regs *ctx)
 }
 
 /* tracepoint:syscalls:sys_enter_close: capc watches connections of syscalls close */
-#line 1070 "identity-predicates.bpf.c"
+#line 1114 "identity-predicates.bpf.c"
 SEC("tracepoint/syscalls/sys_enter_close")
 int capc_p7(struct capc_tp_syscalls_sys_enter_close *ctx)
 {
@@ -1079,7 +1123,7 @@ int capc_p7(struct capc_tp_syscalls_sys_enter_close *ctx)
 }
 
 /* uprobe:/usr/lib/x86_64-linux-gnu/libssl.so.3:SSL_set_fd: capc learns which socket an SSL uses */
-#line 1083 "identity-predicates.bpf.c"
+#line 1127 "identity-predicates.bpf.c"
 SEC("uprobe")
 int capc_p8(struct pt_regs *ctx)
 {
@@ -1099,7 +1143,7 @@ int capc_p8(struct pt_regs *ctx)
 }
 
 /* rawtracepoint:sys_enter: a socket syscall of a thread marked inside a TLS call names the connection's socket; with no call marked every syscall stops at one load, others at a compare or one lookup */
-#line 1103 "identity-predicates.bpf.c"
+#line 1147 "identity-predicates.bpf.c"
 SEC("raw_tp/sys_enter")
 int capc_p9(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -1130,7 +1174,7 @@ int capc_p9(struct bpf_raw_tracepoint_args *ctx)
 }
 
 /* capc follows the -c/-p process tree: fork */
-#line 1134 "identity-predicates.bpf.c"
+#line 1178 "identity-predicates.bpf.c"
 SEC("raw_tp/sched_process_fork")
 int capc_p10(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -1146,7 +1190,7 @@ int capc_p10(struct bpf_raw_tracepoint_args *ctx)
 }
 
 /* capc follows the -c/-p process tree: exit */
-#line 1150 "identity-predicates.bpf.c"
+#line 1194 "identity-predicates.bpf.c"
 SEC("raw_tp/sched_process_exit")
 int capc_p11(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -1162,7 +1206,7 @@ int capc_p11(struct bpf_raw_tracepoint_args *ctx)
 }
 
 /* TLS discovery: executables capc has not looked at */
-#line 1166 "identity-predicates.bpf.c"
+#line 1210 "identity-predicates.bpf.c"
 SEC("raw_tp/sched_process_exec")
 int capc_p12(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -1180,7 +1224,7 @@ int capc_p12(struct bpf_raw_tracepoint_args *ctx)
 }
 
 /* calls into TLS stacks this program does not probe, counted */
-#line 1184 "identity-predicates.bpf.c"
+#line 1228 "identity-predicates.bpf.c"
 SEC("uprobe")
 int capc_p13(struct pt_regs *ctx)
 {
@@ -1198,7 +1242,7 @@ int capc_p13(struct pt_regs *ctx)
 }
 
 /* flush idle batches of openssl connections (R9); at exit, send every connection's totals */
-#line 1202 "identity-predicates.bpf.c"
+#line 1246 "identity-predicates.bpf.c"
 static long capc_flush_openssl(void *map, struct capc_conn_key *k, struct capc_acc_openssl *a, struct capc_flush_args *fa)
 {
 	struct capc_sink capc_s = { .map = &capc_payload, .ctx = fa->ctx, .wakeup = CAPC_CAPTURE_WAKEUP, .stats = &capc_stats, .drop_rec = 3, .drop_bytes = 4, .is_perf = 0, .site = 1 };
