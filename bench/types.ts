@@ -30,8 +30,8 @@ export async function typesBench(runs = 5): Promise<string> {
   const cache = mkTemp('capc-bench-types-');
   const start = async (prog: string) =>
     (
-      await timeToMarker(capcBin, ['run', '-q', '-e', prog], '__CAPC_ATTACHED__', {
-        CAPC_NOTIFY_ATTACHED: '1',
+      await timeToMarker(capcBin, ['run', '-q', '-e', prog], 'attached\n', {
+        CAPC_READY_FD: '3',
         CAPC_CACHE_DIR: cache,
       })
     ).startMs;
