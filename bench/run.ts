@@ -18,6 +18,7 @@ import { seed000Bench } from './seed000.js';
 import { startupBench } from './startup.js';
 import { tlsStacksBench } from './tlsstacks.js';
 import { tuiBench } from './tui.js';
+import { typesBench } from './types.js';
 import { wakeupsBench } from './wakeups.js';
 import { wirespeedBench } from './wirespeed.js';
 
@@ -48,6 +49,7 @@ const BENCHES: { name: string; what: string; run: () => Promise<string> }[] = [
   },
   { name: 'decode-seed000', what: 'seed 000 with decoding (MariaDB, PostgreSQL)', run: () => decodeScenarioBench() },
   { name: 'exports', what: 'pcapng, Prometheus and OTLP exports at 100k events/s', run: () => exportsBench(runs) },
+  { name: 'types', what: 'C types at compile time (20 structs and an #include)', run: () => typesBench(runs) },
   { name: 'tlsstacks', what: 'capture cost per TLS stack (--tls)', run: () => tlsStacksBench(runs) },
   { name: 'packets', what: 'seed 004: flow aggregation at XDP', run: () => packetsBench(runs) },
 ];

@@ -10,7 +10,7 @@
 // the previous one; the runtime checks it before loading (manifestProblem).
 import type { Span } from '../diagnostics/source.js';
 
-export const MANIFEST_VERSION = 8;
+export const MANIFEST_VERSION = 9;
 
 /** Why this capc cannot use `m` (another manifest version, or not a manifest), or undefined when it can. */
 export function manifestProblem(m: unknown): string | undefined {
@@ -255,8 +255,21 @@ export interface LayoutField {
    * probe; u64 ip; }` (stdlib/capc.bpf.h), resolved by capc when printing.
    * kstack: `struct capc_kstack { s64 id; }`. ksym, strftime, cgroup_path: a
    * u64 (address, boot-time ns, cgroup id). macaddr: six bytes.
+   * value: a record, tuple or array, laid out as `value` says.
    */
-  type: 'int' | 'str' | 'buf' | 'inet' | 'usym' | 'ustack' | 'kstack' | 'ksym' | 'macaddr' | 'strftime' | 'cgroup_path';
+  type:
+    | 'int'
+    | 'str'
+    | 'buf'
+    | 'inet'
+    | 'usym'
+    | 'ustack'
+    | 'kstack'
+    | 'ksym'
+    | 'macaddr'
+    | 'strftime'
+    | 'cgroup_path'
+    | 'value';
   signed?: boolean;
   /** ustack, kstack: the stack trace map holding the frames, and how many it keeps. */
   stackMap?: string;
@@ -267,7 +280,23 @@ export interface LayoutField {
   format?: string;
   /** cgroup_path: which hierarchies to name (a wildcard on their names; an __u64 cgroup id). */
   filter?: string;
+  /** value: how its bytes are laid out. */
+  value?: ValueType;
 }
+
+/**
+ * The layout of a record, tuple or array value (and of what it holds), as
+ * the kernel side wrote it, so capc prints it as bpftrace does: records
+ * `{ .a = 1, .b = x }`, arrays `[1,2]`, tuples `(1, x)`. Offsets are from the
+ * start of the value. A bitfield is `bits.size` bits from bit `bits.offset`
+ * of the little-endian bytes at `offset`. Pointers are integers.
+ */
+export type ValueType =
+  | { t: 'int'; size: 1 | 2 | 4 | 8; signed: boolean; bits?: { offset: number; size: number } }
+  | { t: 'str'; size: number }
+  | { t: 'record'; size: number; fields: { name: string; offset: number; type: ValueType }[] }
+  | { t: 'array'; size: number; count: number; elem: ValueType }
+  | { t: 'tuple'; size: number; elems: { offset: number; type: ValueType }[] };
 
 export type ManifestMapKind =
   | 'count'
@@ -280,6 +309,7 @@ export type ManifestMapKind =
   | 'lhist'
   | 'int'
   | 'str'
+  | 'value'
   | 'resolved';
 
 export interface ManifestMap {
@@ -290,9 +320,12 @@ export interface ManifestMap {
   /**
    * count/sum/int: an __s64. avg/stats: `{ s64 count; s64 total; }`. min/max:
    * `{ s64 value; s64 set; }` (a CPU's slot counts only once set). hist/lhist:
-   * an __s64 count per (key, bucket). str: the string's bytes.
+   * an __s64 count per (key, bucket). str: the string's bytes. value: a
+   * record, tuple or array laid out as `value` says.
    */
   kind: ManifestMapKind;
+  /** value maps: the layout of each entry's value. */
+  value?: ValueType;
   perCpu: boolean;
   /** null for a scalar map (a single __u64 key of 0). `fields` are the user's keys; `size` the whole key. */
   key: { size: number; fields: LayoutField[] } | null;

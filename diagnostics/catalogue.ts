@@ -48,6 +48,13 @@ export const COMPILER_CODES = {
   E0313: { severity: 'error', title: 'aggregation used as a value' },
   E0314: { severity: 'error', title: 'variable type changed' },
   E0315: { severity: 'error', title: 'break or continue outside a loop' },
+  E0316: { severity: 'error', title: 'unknown type' },
+  E0317: { severity: 'error', title: 'unknown field' },
+  E0318: { severity: 'error', title: 'cannot dereference' },
+  E0319: { severity: 'error', title: 'pointer read from the wrong address space' },
+  E0320: { severity: 'error', title: 'array index cannot be bounded' },
+  E0321: { severity: 'error', title: 'C definitions rejected by clang' },
+  E0322: { severity: 'error', title: 'macro cannot be used as a value' },
   E0330: { severity: 'error', title: 'unsafe function without --unsafe' },
   /** Retired (cat() and system() are implemented): kept, never reused. */
   E0331: { severity: 'error', title: 'function not supported yet (retired)' },

@@ -77,6 +77,8 @@ class Builder {
     if (cfg) return this.config(cfg);
     const probe = nodes(ch, 'probe')[0];
     if (probe) return this.probe(probe);
+    const c = tokens(ch, 'CPreproc')[0] ?? tokens(ch, 'CDefinition')[0];
+    if (c && !c.isInsertedInRecovery) return { kind: 'CDefs', text: c.image, span: this.tokSpan(c) };
     return undefined;
   }
 
@@ -335,14 +337,38 @@ class Builder {
 
   cast(n: CstNode): A.CastExpr {
     const ch = n.children as Children;
-    const words = tokens(ch, 'typeWord').map((t) => t.image);
+    const t = this.typeName(nodes(ch, 'typeName')[0]);
     return {
       kind: 'Cast',
-      typeName: words.join(' '),
-      pointer: tokens(ch, 'pointer').length,
+      typeName: t.name,
+      pointer: t.pointer,
       operand: this.expression(nodes(ch, 'operand')[0]),
       span: this.nodeSpan(n),
+      typeSpan: t.span,
     };
+  }
+
+  typeName(n: CstNode | undefined): { name: string; pointer: number; span: A.Span } {
+    if (!n) return { name: '', pointer: 0, span: this.rangeSpan(this.text.length, this.text.length) };
+    const ch = n.children as Children;
+    return {
+      name: tokens(ch, 'typeWord')
+        .map((t) => t.image)
+        .join(' '),
+      pointer: tokens(ch, 'pointer').length,
+      span: this.nodeSpan(n),
+    };
+  }
+
+  sizeofExpr(n: CstNode): A.SizeofExpr {
+    const ch = n.children as Children;
+    const span = this.nodeSpan(n);
+    const tn = nodes(ch, 'typeName')[0];
+    if (tn) {
+      const t = this.typeName(tn);
+      return { kind: 'Sizeof', typeName: t.name, pointer: t.pointer, span };
+    }
+    return { kind: 'Sizeof', pointer: 0, expr: this.expression(nodes(ch, 'inner')[0]), span };
   }
 
   postfix(n: CstNode): A.Expr {
@@ -382,11 +408,16 @@ class Builder {
   primary(n: CstNode): A.Expr {
     const ch = n.children as Children;
     const span = this.nodeSpan(n);
+    const sz = nodes(ch, 'sizeofExpr')[0];
+    if (sz) return this.sizeofExpr(sz);
     const int = tokens(ch, 'IntLiteral')[0];
     if (int) {
       const value = parseIntLiteral(int.image);
       if (value === undefined || value >= 2n ** 64n) {
-        this.problems.push({ kind: 'bad-int', message: `integer literal ${int.image} does not fit in 64 bits`, span });
+        const why = /^0[\d_]*[89]/.test(int.image)
+          ? 'is not octal (a leading 0 makes it octal)'
+          : 'does not fit in 64 bits';
+        this.problems.push({ kind: 'bad-int', message: `integer literal ${int.image} ${why}`, span });
         return { kind: 'Int', value: 0n, text: int.image, span };
       }
       return { kind: 'Int', value, text: int.image, span };
@@ -431,8 +462,9 @@ class Builder {
       }
       return { kind: 'Ident', name: name.image, span };
     }
-    const inner = nodes(ch, 'inner')[0];
-    if (inner) return this.expression(inner);
+    const inner = nodes(ch, 'inner');
+    if (inner.length > 1) return { kind: 'Tuple', elems: inner.map((x) => this.expression(x)), span };
+    if (inner[0]) return this.expression(inner[0]);
     const first = Object.values(ch).flat()[0];
     return { kind: 'Error', span: first && isToken(first) ? this.tokSpan(first) : span };
   }

@@ -12,7 +12,14 @@ export interface Program {
   span: Span;
 }
 
-export type Item = ProbeItem | ConfigItem;
+export type Item = ProbeItem | ConfigItem | CDefsItem;
+
+/** C between probes, as written: a `#` line or a struct/union/enum/typedef definition (laid out by clang). */
+export interface CDefsItem {
+  kind: 'CDefs';
+  text: string;
+  span: Span;
+}
 
 export interface ConfigItem {
   kind: 'Config';
@@ -143,6 +150,8 @@ export type Expr =
   | FieldExpr
   | CastExpr
   | IndexExpr
+  | TupleExpr
+  | SizeofExpr
   | ErrorExpr;
 
 export interface IntLit {
@@ -218,9 +227,26 @@ export interface FieldExpr {
 }
 export interface CastExpr {
   kind: 'Cast';
+  /** The type's words: `uint32`, `struct task_struct`, `unsigned long`, `conn_t`. */
   typeName: string;
+  /** Pointer stars after the words. */
   pointer: number;
   operand: Expr;
+  span: Span;
+  typeSpan?: Span;
+}
+/** `(a, b, ...)`: a tuple of two or more values; `t.0` reads one. */
+export interface TupleExpr {
+  kind: 'Tuple';
+  elems: Expr[];
+  span: Span;
+}
+/** `sizeof(TYPE)` (typeName set) or `sizeof(EXPR)` (expr set). */
+export interface SizeofExpr {
+  kind: 'Sizeof';
+  typeName?: string;
+  pointer: number;
+  expr?: Expr;
   span: Span;
 }
 /** `e[i]`: an element of an array (a tracepoint field such as `args->args[1]`). */

@@ -117,6 +117,9 @@ export function parseIntLiteral(text: string): bigint | undefined {
     if (/^0[bB][01]+$/.test(t)) return BigInt(t) * mult;
     const e = /^(\d+)[eE](\d+)$/.exec(t);
     if (e) return BigInt(e[1]!) * 10n ** BigInt(e[2]!) * mult;
+    // A leading 0 makes it octal, as in C and bpftrace (0100 is 64: O_CREAT from <fcntl.h>).
+    if (/^0[0-7]+$/.test(t)) return BigInt(`0o${t.slice(1)}`) * mult;
+    if (/^0\d+$/.test(t)) return undefined;
     if (/^\d+$/.test(t)) return BigInt(t) * mult;
   } catch {
     return undefined;

@@ -18,7 +18,19 @@ const CAST_TYPES = new Set([
   'struct',
   'union',
   'enum',
+  // C's own spellings: (unsigned long)x, (char *)p
+  'char',
+  'short',
+  'int',
+  'long',
+  'signed',
+  'unsigned',
+  'void',
+  'bool',
+  '_Bool',
 ]);
+/** Words a multi-word C type may continue with: `unsigned long long`, `signed char`. */
+const TYPE_CONTINUATIONS = new Set(['char', 'short', 'int', 'long']);
 
 /** Names that may follow `->` as a sink; see the `sink` rule. */
 export const SINK_NAMES = new Set(['ringbuf', 'perfbuf', 'pcapng']);
@@ -44,6 +56,9 @@ export class CapParser extends CstParser {
     this.OR([
       { ALT: () => this.SUBRULE(this.configBlock) },
       { ALT: () => this.SUBRULE(this.probe) },
+      // C definitions between probes: `#include <...>`, `struct S { ... };` (handed to clang).
+      { ALT: () => this.CONSUME(T.CPreproc) },
+      { ALT: () => this.CONSUME(T.CDefinition) },
       // A stray `;` between items is harmless.
       { ALT: () => this.CONSUME(T.Semicolon) },
     ]);
@@ -289,11 +304,27 @@ export class CapParser extends CstParser {
 
   cast = this.RULE('cast', () => {
     this.CONSUME(T.LParen);
-    this.CONSUME(T.Identifier, { LABEL: 'typeWord' });
-    this.OPTION(() => this.CONSUME2(T.Identifier, { LABEL: 'typeWord' }));
-    this.MANY(() => this.CONSUME(T.Star, { LABEL: 'pointer' }));
+    this.SUBRULE(this.typeName);
     this.CONSUME(T.RParen);
     this.SUBRULE(this.unary, { LABEL: 'operand' });
+  });
+
+  /** A type: `uint32`, `struct task_struct *`, `unsigned long`, `conn_t **` (words, then pointer stars). */
+  typeName = this.RULE('typeName', () => {
+    this.CONSUME(T.Identifier, { LABEL: 'typeWord' });
+    this.MANY(() => this.CONSUME2(T.Identifier, { LABEL: 'typeWord' }));
+    this.MANY2(() => this.CONSUME(T.Star, { LABEL: 'pointer' }));
+  });
+
+  /** `sizeof(TYPE)` or `sizeof(EXPR)`. */
+  sizeofExpr = this.RULE('sizeofExpr', () => {
+    this.CONSUME(T.Identifier, { LABEL: 'sizeof' });
+    this.CONSUME(T.LParen);
+    this.OR([
+      { GATE: () => this.typeAhead(1).is, ALT: () => this.SUBRULE(this.typeName) },
+      { ALT: () => this.SUBRULE(this.expression, { LABEL: 'inner' }) },
+    ]);
+    this.CONSUME(T.RParen);
   });
 
   postfix = this.RULE('postfix', () => {
@@ -333,6 +364,10 @@ export class CapParser extends CstParser {
 
   primary = this.RULE('primary', () => {
     this.OR([
+      {
+        GATE: () => this.LA(1).image === 'sizeof' && this.tokenMatches(this.LA(2), T.LParen),
+        ALT: () => this.SUBRULE(this.sizeofExpr),
+      },
       { ALT: () => this.CONSUME(T.IntLiteral) },
       { ALT: () => this.CONSUME(T.StringLiteral) },
       { ALT: () => this.CONSUME(T.VarName) },
@@ -349,27 +384,48 @@ export class CapParser extends CstParser {
         },
       },
       {
+        // `(e)`, or a tuple `(a, b, ...)`
         ALT: () => {
           this.CONSUME2(T.LParen, { LABEL: 'paren' });
           this.SUBRULE(this.expression, { LABEL: 'inner' });
+          this.MANY(() => {
+            this.CONSUME(T.Comma, { LABEL: 'tupleComma' });
+            this.SUBRULE2(this.expression, { LABEL: 'inner' });
+          });
           this.CONSUME2(T.RParen);
         },
       },
     ]);
   });
 
-  /** A cast is `(` type-name [ident] `*`* `)` where type-name is a known type keyword. */
+  /**
+   * A cast is `(` type `)`: a type keyword (`uint32`, `struct x`, `unsigned
+   * long`), or any name followed by `*` (`(conn_t *)`), which no expression is.
+   */
   private isCastAhead(): boolean {
     if (!this.tokenMatches(this.LA(1), T.LParen)) return false;
-    const first = this.LA(2);
-    if (first.tokenType !== T.Identifier || !CAST_TYPES.has(first.image)) return false;
-    let i = 3;
+    const t = this.typeAhead(2);
+    return t.is && this.tokenMatches(this.LA(t.end), T.RParen);
+  }
+
+  /** Whether a type name starts at LA(i), and the index of the token after it. */
+  private typeAhead(i: number): { is: boolean; end: number } {
+    const first = this.LA(i);
+    if (first.tokenType !== T.Identifier) return { is: false, end: i };
+    let j = i + 1;
+    const known = CAST_TYPES.has(first.image);
     if (['struct', 'union', 'enum'].includes(first.image)) {
-      if (this.LA(i).tokenType !== T.Identifier) return false;
-      i++;
+      if (this.LA(j).tokenType !== T.Identifier) return { is: false, end: j };
+      j++;
+    } else if (known) {
+      while (this.LA(j).tokenType === T.Identifier && TYPE_CONTINUATIONS.has(this.LA(j).image)) j++;
     }
-    while (this.LA(i).tokenType === T.Star) i++;
-    return this.tokenMatches(this.LA(i), T.RParen);
+    let stars = 0;
+    while (this.LA(j).tokenType === T.Star) {
+      j++;
+      stars++;
+    }
+    return { is: known || (stars > 0 && this.tokenMatches(this.LA(j), T.RParen)), end: j };
   }
 
   private tokenMatches(tok: IToken, type: TokenType): boolean {

@@ -36,8 +36,10 @@ export const UnterminatedComment = createToken({
 });
 export const LineEnd = createToken({ name: 'LineEnd', pattern: /\n/, line_breaks: true, pop_mode: true });
 // `#!/usr/bin/env bpftrace` (or capc) as the first line: skipped, so .bt files
-// run unchanged and capc can be a script's interpreter. Only at offset 0: a
-// `#` anywhere else is still an error (E0102).
+// run unchanged and capc can be a script's interpreter. Only at offset 0 (it
+// comes before CPreproc in the top mode): a `#` line anywhere else at the top
+// level is C (#include, #define: CPreproc, handed to clang, which rejects a
+// stray `#!` with E0321), and inside a probe an error (E0102).
 const SHEBANG = /#![^\n]*/y;
 const Shebang = createToken({
   name: 'Shebang',
@@ -74,6 +76,79 @@ export const Continue = createToken({ name: 'Continue', pattern: /continue/, lon
 export const MapName = createToken({ name: 'MapName', pattern: /@[A-Za-z0-9_]*/ });
 export const VarName = createToken({ name: 'VarName', pattern: /\$[A-Za-z_][A-Za-z0-9_]*/ });
 export const Positional = createToken({ name: 'Positional', pattern: /\$(?:\d+|#)/ });
+
+// ---- C definitions (top mode only) ----------------------------------------
+// Lines starting with `#` (#include, #define, #ifdef..., with `\` continuations)
+// and `struct`/`union`/`enum`/`typedef` definitions between probes are C,
+// handed to clang as they are (compiler/2-analyze/c-definitions.ts): capc does
+// not parse C. A definition runs to its closing brace (and an optional `;`),
+// a typedef or a declaration without braces to its `;`.
+export const CPreproc = createToken({
+  name: 'CPreproc',
+  pattern: /#(?:[^\n\\]|\\[\s\S])*/,
+  line_breaks: true,
+});
+
+const C_KEYWORD = /^(?:struct|union|enum|typedef)(?![A-Za-z0-9_])/;
+
+/** Scan a C definition starting at `offset`: brace depth, comments and literals skipped. */
+function matchCDefinition(text: string, offset: number): RegExpExecArray | null {
+  const kw = C_KEYWORD.exec(text.slice(offset, offset + 8));
+  if (!kw) return null;
+  // `struct name {`, `struct {`, `typedef ...`: not a probe spec such as `struct:...` would be.
+  const after = /^\s*([A-Za-z_{])/.exec(text.slice(offset + kw[0].length, offset + kw[0].length + 200));
+  if (!after) return null;
+  const typedef = kw[0] === 'typedef';
+  let depth = 0;
+  let i = offset + kw[0].length;
+  while (i < text.length) {
+    const c = text[i]!;
+    if (c === '/' && text[i + 1] === '/') {
+      const nl = text.indexOf('\n', i);
+      i = nl < 0 ? text.length : nl;
+      continue;
+    }
+    if (c === '/' && text[i + 1] === '*') {
+      const end = text.indexOf('*/', i + 2);
+      if (end < 0) return null;
+      i = end + 2;
+      continue;
+    }
+    if (c === '"' || c === "'") {
+      const m = c === '"' ? /"(?:[^"\\\n]|\\.)*"/y : /'(?:[^'\\\n]|\\.)*'/y;
+      m.lastIndex = i;
+      const lit = m.exec(text);
+      if (!lit) return null;
+      i += lit[0].length;
+      continue;
+    }
+    if (c === '{') depth++;
+    else if (c === '}') {
+      if (depth === 0) return null;
+      depth--;
+      if (depth === 0 && !typedef) {
+        // The definition ends here; a `;` right after it belongs to it.
+        const semi = /^[ \t]*;/.exec(text.slice(i + 1, i + 200));
+        return execResult(text.slice(offset, i + 1 + (semi ? semi[0].length : 0)), offset);
+      }
+    } else if (c === ';' && depth === 0) return execResult(text.slice(offset, i + 1), offset);
+    i++;
+  }
+  return null;
+}
+
+function execResult(matched: string, index: number): RegExpExecArray {
+  const r = [matched] as unknown as RegExpExecArray;
+  r.index = index;
+  return r;
+}
+
+export const CDefinition = createToken({
+  name: 'CDefinition',
+  pattern: { exec: matchCDefinition },
+  line_breaks: true,
+  start_chars_hint: ['s', 'u', 'e', 't'],
+});
 
 // ---- probe specs (top mode only) -----------------------------------------
 // word(:segment)* where a segment may hold quoted parts ("/path with spaces").
@@ -195,6 +270,8 @@ export const lexerDefinition = {
       Shebang,
       WhiteSpace,
       ...comments,
+      CPreproc,
+      CDefinition,
       Config,
       CaptureKw,
       ProbeSpec,
@@ -238,6 +315,8 @@ export const allTokens: TokenType[] = [
   MapName,
   VarName,
   Positional,
+  CPreproc,
+  CDefinition,
   Config,
   CaptureKw,
   ProbeSpec,

@@ -32,6 +32,12 @@ export function forEachExpr(e: A.Expr, f: (e: A.Expr) => void): void {
       forEachExpr(e.object, f);
       forEachExpr(e.index, f);
       return;
+    case 'Tuple':
+      e.elems.forEach((x) => forEachExpr(x, f));
+      return;
+    case 'Sizeof':
+      if (e.expr) forEachExpr(e.expr, f);
+      return;
     default:
       return;
   }

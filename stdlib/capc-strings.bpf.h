@@ -21,15 +21,6 @@ static __always_inline int capc_memeq_lit(const void *a, const char *lit, __u32 
 	return diff == 0;
 }
 
-/* Two byte arrays of `n` bytes (n a compile-time constant) are equal. */
-static __always_inline int capc_memeq(const void *a, const void *b, __u32 n)
-{
-	__u64 diff = 0;
-	for (__u32 i = 0; i < n; i++)
-		diff |= ((const __u8 *)a)[i] ^ ((const __u8 *)b)[i];
-	return diff == 0;
-}
-
 /* strcontains(h, lit): the literal `lit` (nlen > 0 characters, no NUL) occurs
  * in the NUL-terminated string `h` of capacity hsize. A match at i needs no
  * NUL in h before i (bytes after the NUL are not the string's). */

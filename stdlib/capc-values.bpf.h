@@ -228,4 +228,79 @@ static __always_inline __u64 capc_read_dl_elem(const void *ctx, __u32 dl, __u64 
 	return v;
 }
 
+/* ---- typed memory (C types: records, arrays, pointers) ---------------------
+ * One reader per address space: `user` selects bpf_probe_read_user, kernel
+ * memory is read with bpf_probe_read_kernel. Sizes are compile-time
+ * constants lowering gives (R4: no variable-length copy here); a failed read
+ * leaves zeros, as bpftrace shows them. */
+static __always_inline long capc_read_mem(void *dst, __u32 n, __u64 src, int user)
+{
+	long err = user ? bpf_probe_read_user(dst, n, (const void *)src) : bpf_probe_read_kernel(dst, n, (const void *)src);
+	if (err)
+		capc_zero(dst, n);
+	return err;
+}
+
+/* An integer of n bytes (1..8) at src, zero-extended (the caller sign-extends by casting). */
+static __always_inline __u64 capc_read_uint(__u64 src, __u32 n, int user)
+{
+	__u64 v = 0;
+	if (user)
+		bpf_probe_read_user(&v, n, (const void *)src);
+	else
+		bpf_probe_read_kernel(&v, n, (const void *)src);
+	return v;
+}
+
+/* A bitfield: `size` bits from bit `off` of the little-endian bytes in v. */
+static __always_inline __u64 capc_bits(__u64 v, __u32 off, __u32 size)
+{
+	return (v >> off) & (size >= 64 ? ~0ULL : ((1ULL << size) - 1));
+}
+static __always_inline __s64 capc_sbits(__u64 v, __u32 off, __u32 size)
+{
+	return (__s64)(v << (64 - off - size)) >> (64 - size);
+}
+
+/* An integer of n bytes in the program's own memory (a variable, a map value), possibly unaligned. */
+static __always_inline __u64 capc_load_uint(const void *p, __u32 n)
+{
+	__u64 v = 0;
+	__builtin_memcpy(&v, p, n);
+	return v;
+}
+static __always_inline void capc_store_uint(void *p, __u64 v, __u32 n)
+{
+	__builtin_memcpy(p, &v, n);
+}
+
+/* Copy n bytes of the program's own memory; large copies go through the kernel reader (no memcpy call in BPF). */
+static __always_inline void capc_copy(void *dst, const void *src, __u32 n)
+{
+	if (n <= 64)
+		__builtin_memcpy(dst, src, n);
+	else
+		bpf_probe_read_kernel(dst, n, src);
+}
+
+/* Records, tuples and arrays compare byte for byte (R6: n is a constant). */
+static __always_inline int capc_memeq(const void *a, const void *b, __u32 n)
+{
+	const __u8 *x = a, *y = b;
+	for (__u32 i = 0; i < n; i++)
+		if (x[i] != y[i])
+			return 0;
+	return 1;
+}
+
+/* Read a record/tuple/array map: copied out at once (R7), zeros when absent. */
+static __always_inline void capc_map_get_bytes(void *map, const void *key, void *dst, __u32 n)
+{
+	const void *v = bpf_map_lookup_elem(map, key);
+	if (v)
+		bpf_probe_read_kernel(dst, n, v);
+	else
+		capc_zero(dst, n);
+}
+
 #endif /* CAPC_VALUES_BPF_H */

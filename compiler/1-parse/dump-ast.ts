@@ -49,6 +49,13 @@ export function dumpProgram(p: A.Program): string {
         line(d, `Index ${at(e.span)}`);
         expr(e.object, d + 1);
         return expr(e.index, d + 1);
+      case 'Tuple':
+        line(d, `Tuple ${at(e.span)}`);
+        return e.elems.forEach((x) => expr(x, d + 1));
+      case 'Sizeof':
+        line(d, `Sizeof${e.typeName !== undefined ? ` (${e.typeName}${'*'.repeat(e.pointer)})` : ''} ${at(e.span)}`);
+        if (e.expr) expr(e.expr, d + 1);
+        return;
       case 'Error':
         return line(d, `Error ${at(e.span)}`);
     }
@@ -100,6 +107,13 @@ export function dumpProgram(p: A.Program): string {
     }
   };
   for (const item of p.items) {
+    if (item.kind === 'CDefs') {
+      line(
+        0,
+        `C ${JSON.stringify(item.text.length > 60 ? item.text.slice(0, 57) + '...' : item.text)} ${at(item.span)}`,
+      );
+      continue;
+    }
     if (item.kind === 'Config') {
       line(0, `Config ${at(item.span)}`);
       for (const e of item.entries) {

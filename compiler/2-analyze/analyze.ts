@@ -10,6 +10,7 @@ import * as A from '../../grammar/ast.js';
 import { DiagnosticBag, didYouMean, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Host } from '../host.js';
 import type { AnalyzedProgram, CaptureSite, MapInfo, ProbeInstance, ProgramConfig } from './analyzed.js';
+import { collectTypes } from './c-definitions.js';
 import { checkCaptureSites, detectCaptureMode, expandCoverage } from './check-capture.js';
 import { checkExpr } from './check-expr.js';
 import { checkPacketPaths, checkPacketProbes } from './check-packet.js';
@@ -17,6 +18,7 @@ import { checkStmts } from './check-stmt.js';
 import { MapRegistry, type AnalyzeOptions, type CheckContext } from './context.js';
 import { resolveProbeSpec, type AttachPoint } from './probes.js';
 import { lookUp } from './host-lookups.js';
+import type { TypeTable } from './type-table.js';
 import { isInt, typeName } from './types.js';
 
 export const DEFAULT_CONFIG: ProgramConfig = {
@@ -53,6 +55,8 @@ export interface Collected {
   config: ProgramConfig;
   instances: ProbeInstance[];
   options: AnalyzeOptions;
+  /** The types the script can name: its C definitions, then DWARF and BTF (type-table.ts). */
+  types: TypeTable;
   /** collect reported errors (a probe that did not resolve...): check still types the bodies, and stops there. */
   failed: boolean;
 }
@@ -65,6 +69,10 @@ export function collect(
 ): { collected: Collected; diagnostics: Diagnostic[] } {
   const bag = new DiagnosticBag();
   const config = readConfig(program, bag, options);
+  const types = collectTypes(program, source, host, bag, {
+    dirs: options.includeDirs ?? [],
+    files: options.includeFiles ?? [],
+  });
   const instances: ProbeInstance[] = [];
   for (const item of program.items) {
     if (item.kind !== 'Probe') continue;
@@ -79,6 +87,8 @@ export function collect(
           calls: new Map(),
           fields: new Map(),
           vars: new Map(),
+          members: new Map(),
+          substitutes: new Map(),
           lookups: new Map(),
         });
       }
@@ -96,11 +106,11 @@ export function collect(
   for (const inst of instances) detectCaptureMode(inst, host, config, bag);
   // A capture on SSL_write also covers SSL_write_ex: the copies are instances, their bodies checked like the user's.
   expandCoverage(instances, host, config);
-  return { collected: { source, config, instances, options, failed: bag.hasErrors }, diagnostics: bag.items };
+  return { collected: { source, config, instances, options, types, failed: bag.hasErrors }, diagnostics: bag.items };
 }
 
 export function check(c: Collected): { analyzed: AnalyzedProgram; diagnostics: Diagnostic[] } {
-  const { instances, config, options } = c;
+  const { instances, config, options, types } = c;
   const maps = new MapRegistry();
   const uses = { cpid: false, elapsed: false };
   const checked = new Map<
@@ -110,10 +120,10 @@ export function check(c: Collected): { analyzed: AnalyzedProgram; diagnostics: D
   const checkOne = (inst: ProbeInstance): void => {
     const bag = new DiagnosticBag();
     const sites: CaptureSite[] = [];
-    for (const table of [inst.types, inst.calls, inst.fields, inst.vars]) table.clear();
+    for (const table of [inst.types, inst.calls, inst.fields, inst.vars, inst.members, inst.substitutes]) table.clear();
     inst.packet?.clear();
     const view = maps.startBody();
-    checkInstance(inst, { bag, maps, config, options, inst, uses, terminated: false, sites });
+    checkInstance(inst, { bag, maps, config, options, inst, uses, terminated: false, sites, types });
     checkPacketPaths(inst, bag);
     checked.set(inst, { bag, sites, view });
   };
@@ -141,6 +151,7 @@ export function check(c: Collected): { analyzed: AnalyzedProgram; diagnostics: D
       positional: options.positional ?? [],
       sites,
       capture: undefined,
+      types,
     },
     diagnostics: bag.items,
   };

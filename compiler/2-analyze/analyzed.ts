@@ -17,6 +17,7 @@ import type { PacketRef } from './check-packet.js';
 import type { HostLookup } from './host-lookups.js';
 import type { AttachPoint } from './probes.js';
 import type { FormatSegment } from './printf-format.js';
+import type { RecordField, TypeTable } from './type-table.js';
 import type { AddressSpace, ResolvedType, StackMode, Type } from './types.js';
 
 export interface VarInfo {
@@ -25,7 +26,7 @@ export interface VarInfo {
   span: Span;
 }
 
-/** What a map holds: an aggregation, a plain integer, or a string. */
+/** What a map holds: an aggregation, a plain integer, a string, a record, tuple or array (`value`), or a resolved value. */
 export type MapKind =
   | 'count'
   | 'sum'
@@ -37,7 +38,8 @@ export type MapKind =
   | 'lhist'
   | 'int'
   | 'str'
-  /** A stack, a symbol, an address, a time...: a value capc resolves when printing (check-map-values.ts). */
+  | 'value'
+  /** A stack, a symbol, an address, a time...: a value capc resolves when printing. */
   | 'resolved';
 
 export interface LhistParams {
@@ -59,6 +61,10 @@ export interface MapInfo {
   strSize?: number;
   /** Resolved-value maps: the type of the value (every write stores the same kind). */
   resolved?: ResolvedType;
+  /** `value` maps: the record, tuple or array every entry holds. */
+  valueType?: Type;
+  /** Integer maps first written with a typed pointer: reads give that pointer type back. */
+  pointer?: Type;
   /**
    * Integer maps holding pointers: the address space every write agreed on
    * (`@filename[tid] = args->filename` keeps a user pointer, so a later
@@ -177,6 +183,16 @@ export interface ProbeInstance {
   calls: Map<CallExpr, CallInfo>;
   /** Tracepoint field behind each `args->field`. */
   fields: Map<FieldExpr, TracepointField>;
+  /**
+   * Each `p->f`, `s.f`, `t.0` and `args.NAME` of a uprobe: the record field
+   * (offset, type, bitfield) or tuple element it reads.
+   */
+  members: Map<FieldExpr, RecordField>;
+  /**
+   * Expressions that stand for another: a macro or enum constant of the
+   * script (its value), `sizeof` (its size), `args.NAME` of a uprobe (argN).
+   */
+  substitutes: Map<Expr, Expr>;
   /** Packet probes: what each `pkt...` expression reads (check-packet.ts). */
   packet?: Map<Expr, PacketRef>;
   /** What kaddr(), uaddr() and cgroupid() calls asked the host (collect: host-lookups.ts). */
@@ -250,4 +266,6 @@ export interface AnalyzedProgram {
   identity?: IdentityInfo;
   /** Builtins that need values from userspace at load time. */
   uses: { cpid: boolean; elapsed: boolean };
+  /** The type model's names and records (lowering reads record fields through it). */
+  types: TypeTable;
 }

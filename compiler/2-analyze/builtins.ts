@@ -43,12 +43,16 @@ export const BUILTIN_VARS: Record<string, BuiltinVar> = {
   },
   args: {
     type: all({ k: 'args' }),
-    only: ['tracepoint', 'rawtracepoint', 'fentry', 'fexit'],
+    only: ['tracepoint', 'rawtracepoint', 'fentry', 'fexit', 'uprobe', 'uretprobe'],
     hint: (p) =>
-      p === 'uprobe' || p === 'uretprobe' || p === 'usdt' || p === 'kprobe'
+      p === 'usdt' || p === 'kprobe'
         ? `in ${p === 'usdt' ? 'USDT probes' : `${p}s`} the arguments are arg0, arg1, ...`
-        : 'args exists in tracepoint, rawtracepoint, fentry and fexit probes',
-    doc: "the tracepoint record or the function's arguments by name: args->FIELD (capc list -v PROBE lists them)",
+        : 'args exists in tracepoint, rawtracepoint, fentry, fexit and uprobe probes',
+    doc: "the tracepoint record or the function's arguments by name: args->FIELD (capc list -v PROBE lists them; uprobes need a binary built with -g)",
+  },
+  curtask: {
+    type: all({ k: 'int', bytes: 8, signed: false, space: 'kernel' }),
+    doc: 'the current task: a struct task_struct * (kernel BTF), as curtask->pid, curtask->real_parent->comm',
   },
   probe: { type: all({ k: 'str', size: 64 }), doc: 'full name of the probe that fired' },
   func: { type: all({ k: 'str', size: 64 }), only: FUNC_PROBES, doc: 'name of the probed function' },

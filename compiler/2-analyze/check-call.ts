@@ -16,6 +16,7 @@ import { checkPton, checkStrcontains, checkStrncmp } from './check-strings.js';
 import { checkCgroupid, checkUaddr } from './check-host-values.js';
 import { packetRefuses } from './check-packet.js';
 import type { CheckContext } from './context.js';
+import { checkSpaceCall } from './check-types.js';
 import { checkFormatArgs } from './check-format.js';
 import { AGG_FNS, ERROR, isInt, isStr, typeName, VOID, type AggFn, type Type } from './types.js';
 import { unifyKeys } from './map-keys.js';
@@ -116,17 +117,8 @@ export function checkCall(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr)
     case 'bswap':
       return bswap(e, cx, checkExpr);
     case 'uptr':
-    case 'kptr': {
-      if (!argCount(e, cx, 1, 1, `${e.name}(pointer)`)) return ERROR;
-      const t = checkExpr(e.args[0]!, cx);
-      if (t.k === 'error') return ERROR;
-      if (!isInt(t)) {
-        cx.bag.add('E0302', `${e.name}() needs an integer, not ${typeName(t)}`, e.args[0]!.span);
-        return ERROR;
-      }
-      cx.inst.calls.set(e, { fn: e.name });
-      return { k: 'int', bytes: 8, signed: false, space: e.name === 'uptr' ? 'user' : 'kernel' };
-    }
+    case 'kptr':
+      return checkSpaceCall(e, cx, checkExpr);
     case 'time':
       return checkTime(e, cx, checkExpr, argCount);
     case 'join':

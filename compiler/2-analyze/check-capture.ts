@@ -104,6 +104,8 @@ export function expandCoverage(instances: ProbeInstance[], host: Host, config: P
         calls: new Map(),
         fields: new Map(),
         vars: new Map(),
+        members: new Map(),
+        substitutes: new Map(),
         capture: captureMode(covered, config),
         coveredBy: inst.id,
       });

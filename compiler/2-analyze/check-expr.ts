@@ -5,7 +5,6 @@ import type * as A from '../../grammar/ast.js';
 import { didYouMean } from '../diagnostics/diagnostic.js';
 import { BUILTIN_VARS } from './builtins.js';
 import { CAPTURE_NAMES, captureNameHint, captureNameType } from './check-capture.js';
-import { checkArrayCompare } from './check-strings.js';
 import { checkCall } from './check-call.js';
 import { checkPacketField, checkPacketIndex, isPacketField, isPacketIndex, packetIdent } from './check-packet.js';
 import { checkStack } from './check-resolved.js';
@@ -14,7 +13,29 @@ import { kindOf, type CheckContext } from './context.js';
 import { probeName } from './probes.js';
 import { fieldShape, fieldType } from './tracepoint-fields.js';
 import type { BtfParam, TracepointField } from '../host.js';
-import { arithResult, CAST_INTS, ERROR, isInt, isStr, S64, typeName, type Type } from './types.js';
+import {
+  checkCast,
+  checkDeref,
+  checkIndexOf,
+  checkMember,
+  checkScriptName,
+  checkSizeof,
+  checkTuple,
+} from './check-types.js';
+import { checkArgs } from './check-args.js';
+import {
+  arithResult,
+  ERROR,
+  inSpace,
+  isComposite,
+  isInt,
+  isPointer,
+  isStr,
+  S64,
+  sameShape,
+  typeName,
+  type Type,
+} from './types.js';
 import { unifyKeys } from './map-keys.js';
 
 export function checkExpr(e: A.Expr, cx: CheckContext): Type {
@@ -65,12 +86,13 @@ function typeOf(e: A.Expr, cx: CheckContext): Type {
     case 'Unary': {
       const t = checkExpr(e.operand, cx);
       if (t.k === 'error') return t;
-      if (e.op === '*' || e.op === '&') {
+      if (e.op === '*') return checkDeref(e, t, cx);
+      if (e.op === '&') {
         cx.bag.add(
           'E0302',
-          `pointer ${e.op === '*' ? 'dereference' : 'address-of'} is not supported yet`,
+          'the address-of operator is not supported',
           e.span,
-          'read memory with str(ptr) or buf(ptr, n)',
+          'values capc reads live in its own memory, which has no address a probe could use',
         );
         return ERROR;
       }
@@ -96,24 +118,12 @@ function typeOf(e: A.Expr, cx: CheckContext): Type {
       return field(e, cx);
     case 'Index':
       return index(e, cx);
-    case 'Cast': {
-      const t = checkExpr(e.operand, cx);
-      const target = CAST_INTS[e.typeName];
-      if (!target || e.pointer > 0) {
-        cx.bag.add(
-          'E0311',
-          `cast to '${e.typeName}${'*'.repeat(e.pointer)}' is not supported`,
-          e.span,
-          'integer casts are supported: (int8) (int16) (int32) (int64) (uint8) (uint16) (uint32) (uint64)',
-        );
-        return ERROR;
-      }
-      if (t.k !== 'error' && !isInt(t)) {
-        cx.bag.add('E0311', `cannot cast ${typeName(t)} to ${e.typeName}`, e.span);
-        return ERROR;
-      }
-      return { k: 'int', ...target };
-    }
+    case 'Cast':
+      return checkCast(e, cx, checkExpr);
+    case 'Tuple':
+      return checkTuple(e, cx, checkExpr);
+    case 'Sizeof':
+      return checkSizeof(e, cx, checkExpr);
     case 'Error':
       return ERROR;
   }
@@ -173,6 +183,8 @@ function ident(e: A.IdentExpr, cx: CheckContext): Type {
   }
   if (e.name === 'ustack' || e.name === 'kstack') return checkStack(e, cx, checkExpr, () => true, e.name === 'kstack');
   if (!b) {
+    const named = checkScriptName(e, cx, checkExpr);
+    if (named) return named;
     cx.bag.add(
       'E0201',
       `unknown identifier '${e.name}'`,
@@ -207,6 +219,12 @@ function ident(e: A.IdentExpr, cx: CheckContext): Type {
   if (e.name === 'cpid') cx.uses.cpid = true;
   if (e.name === 'elapsed') cx.uses.elapsed = true;
   if (e.name === 'probe') return { k: 'str', size: probeName(cx.inst.attach).length + 1 };
+  if (e.name === 'curtask') {
+    const task = cx.types.recordType({ k: 'btf' }, false, 'task_struct');
+    return task
+      ? { k: 'int', bytes: 8, signed: false, space: 'kernel', to: { ...task, space: 'kernel' } }
+      : { k: 'int', bytes: 8, signed: false, space: 'kernel' };
+  }
   const at = cx.inst.attach;
   if (e.name === 'func' && (at.kind === 'uprobe' || at.kind === 'kprobe' || at.kind === 'fentry'))
     return { k: 'str', size: at.func.length + 1 };
@@ -232,6 +250,14 @@ function mapRead(e: A.MapRef, cx: CheckContext): Type {
   unifyKeys(e.name, e.keys, keys, m, cx, e.span);
   if (m.kind === 'str') return { k: 'str', size: m.strSize ?? cx.config.strlen };
   if (m.kind === 'resolved' && m.resolved) return m.resolved;
+  if (m.kind === 'value') return m.valueType!;
+  if (m.kind === 'int' && m.pointer) {
+    // A typed pointer keeps what it points to; writes from different spaces leave its space to the probe's default.
+    if (m.space !== 'mixed') return m.pointer;
+    const unplaced = { ...m.pointer };
+    if (unplaced.k === 'int') delete unplaced.space;
+    return unplaced;
+  }
   if (m.kind !== 'int') {
     cx.bag.add(
       'E0313',
@@ -265,7 +291,12 @@ function binary(e: A.BinaryExpr, cx: CheckContext): Type {
     const addr = checkAddressCompare(e, l, r, cx);
     if (addr) return addr;
     if (isStr(l) && isStr(r) && (e.op === '==' || e.op === '!=')) return S64;
-    if (l.k === 'array' || r.k === 'array') return checkArrayCompare(e, l, r, cx);
+    // Records, tuples and arrays of one shape compare byte for byte.
+    if (isComposite(l) && (e.op === '==' || e.op === '!=')) {
+      if (sameShape(l, r) && sizeOfEq(l, r)) return S64;
+      cx.bag.add('E0303', `cannot compare ${typeName(l)} with ${typeName(r)}: they are not the same type`, e.opSpan);
+      return ERROR;
+    }
     cx.bag.add(
       'E0303',
       `cannot compare ${typeName(l)} with ${typeName(r)} using '${e.op}'`,
@@ -277,6 +308,11 @@ function binary(e: A.BinaryExpr, cx: CheckContext): Type {
     return ERROR;
   }
   if (ARITH.has(e.op)) {
+    // Pointer arithmetic is scaled by the pointee's size: p + 1 is the next element.
+    if ((e.op === '+' || e.op === '-') && isPointer(l) && isInt(r) && !isPointer(r))
+      return { ...l, literal: undefined };
+    if (e.op === '+' && isPointer(r) && isInt(l) && !isPointer(l)) return { ...r, literal: undefined };
+    if (e.op === '-' && isPointer(l) && isPointer(r)) return { k: 'int', bytes: 8, signed: true };
     if (isInt(l) && isInt(r)) {
       if ((e.op === '/' || e.op === '%') && e.right.kind === 'Int' && e.right.value === 0n) {
         cx.bag.add('E0303', 'division by zero', e.right.span);
@@ -294,6 +330,13 @@ function binary(e: A.BinaryExpr, cx: CheckContext): Type {
   }
   cx.bag.add('E0303', `unknown operator '${e.op}'`, e.opSpan);
   return ERROR;
+}
+
+function sizeOfEq(a: Type, b: Type): boolean {
+  // pton()'s constant bytes are not part of its type's shape.
+  const shape = (t: Type) =>
+    JSON.stringify(t, (k, v: unknown) => (k === 'bytes' && v instanceof Uint8Array ? undefined : v));
+  return shape(a) === shape(b) || (a.k === 'record' && b.k === 'record' && a.key === b.key);
 }
 
 /** `args->NAME` in raw tracepoints and fentry/fexit: a function argument by name (BTF), one u64 slot each. */
@@ -314,6 +357,11 @@ function paramField(e: A.FieldExpr, params: BtfParam[], probe: string, cx: Check
   }
   const p = params[i]!;
   const f: TracepointField = { name: p.name, type: p.type, offset: i * 8, size: p.size, signed: p.signed };
+  if (p.ctype?.k === 'ptr') {
+    // A typed kernel pointer (BTF): args->sk->__sk_common.skc_family reads through it.
+    cx.inst.fields.set(e, f);
+    return inSpace(cx.types.fromC(p.ctype, { k: 'btf' }), 'kernel');
+  }
   const shape = fieldShape(f);
   if (shape.shape !== 'int' && shape.shape !== 'pointer') {
     cx.bag.add('E0302', `argument '${e.field}' is a ${p.type}, which capc cannot read`, e.fieldSpan);
@@ -331,6 +379,7 @@ function index(e: A.IndexExpr, cx: CheckContext): Type {
   const obj = checkExpr(e.object, cx);
   const i = checkExpr(e.index, cx);
   if (obj.k === 'error' || i.k === 'error') return ERROR;
+  if (!isTracepointArray(e.object, cx)) return checkIndexOf(e, obj, i, cx);
   if (obj.k !== 'array') {
     cx.bag.add(
       'E0302',
@@ -348,23 +397,21 @@ function index(e: A.IndexExpr, cx: CheckContext): Type {
     cx.bag.add('E0302', `index ${e.index.value} is out of range: the array has ${obj.count} elements`, e.index.span);
     return ERROR;
   }
-  return { k: 'int', bytes: obj.elem.bytes, signed: obj.elem.signed };
+  return obj.elem;
+}
+
+/** `args->arr`: an array field of the tracepoint record (read from the context, not through a pointer). */
+function isTracepointArray(e: A.Expr, cx: CheckContext): boolean {
+  return e.kind === 'Field' && cx.inst.fields.has(e) && cx.inst.types.get(e)?.k === 'array';
 }
 
 function field(e: A.FieldExpr, cx: CheckContext): Type {
   if (isPacketField(e)) return checkPacketField(e, cx);
   const obj = checkExpr(e.object, cx);
   if (obj.k === 'error') return ERROR;
-  if (obj.k !== 'args') {
-    cx.bag.add(
-      'E0302',
-      `${typeName(obj)} has no fields`,
-      e.span,
-      'fields are available on tracepoint args: args->NAME',
-    );
-    return ERROR;
-  }
+  if (obj.k !== 'args') return checkMember(e, obj, cx);
   const attach = cx.inst.attach;
+  if (attach.kind === 'uprobe') return checkArgs(e, attach, cx, checkExpr);
   if (attach.kind === 'rawtracepoint' || attach.kind === 'fentry')
     return paramField(e, attach.kind === 'fentry' ? attach.params : attach.args, probeName(attach), cx);
   if (attach.kind !== 'tracepoint') return ERROR;
@@ -389,5 +436,11 @@ function field(e: A.FieldExpr, cx: CheckContext): Type {
     return ERROR;
   }
   cx.inst.fields.set(e, f);
+  // `struct __kernel_timespec *rqtp`: a pointer to a kernel record type (args->rqtp->tv_sec).
+  const rec = /^(?:const )?(struct|union) (\w+) \*$/.exec(f.type.replace(/\s+/g, ' ').trim());
+  if (rec && t.k === 'int' && t.space) {
+    const to = cx.types.recordType({ k: 'btf' }, rec[1] === 'union', rec[2]!);
+    if (to) return { ...t, to: { ...to, space: t.space } };
+  }
   return t;
 }

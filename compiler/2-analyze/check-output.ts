@@ -5,7 +5,7 @@
 import type * as A from '../../grammar/ast.js';
 import { kindOf, type CheckContext } from './context.js';
 import type { ProbeKind } from './probes.js';
-import { ERROR, isInt, typeName, VOID, type AddressSpace, type Type } from './types.js';
+import { ERROR, isInt, sizeOf, typeName, VOID, type AddressSpace, type Type } from './types.js';
 
 type CheckExpr = (e: A.Expr, cx: CheckContext) => Type;
 type ArgCount = (e: A.CallExpr, cx: CheckContext, min: number, max: number, usage: string) => boolean;
@@ -52,7 +52,7 @@ export function checkBuf(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr, 
       return ERROR;
     }
     // A __data_loc array's length is in the record: at most strlen bytes of it.
-    const size = t.count ? t.count * t.elem.bytes : cx.config.strlen;
+    const size = t.count ? t.count * sizeOf(t.elem) : cx.config.strlen;
     cx.inst.calls.set(e, { fn: 'buf', size, space: 'kernel', dynamicLength: !t.count });
     return { k: 'buf', size };
   }
@@ -112,7 +112,7 @@ export function checkNtop(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr,
     return ERROR;
   }
   if (addr.k === 'array') {
-    const bytes = addr.count * addr.elem.bytes;
+    const bytes = addr.count * sizeOf(addr.elem);
     if (bytes !== 4 && bytes !== 16 && addr.count !== 0) {
       cx.bag.add('E0302', `ntop() needs a 4- or 16-byte address, not ${typeName(addr)}`, addrExpr.span);
       return ERROR;

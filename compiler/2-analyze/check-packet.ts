@@ -163,7 +163,7 @@ export function checkPacketField(e: A.FieldExpr, cx: CheckContext): Type {
     return ERROR;
   }
   table(cx.inst).set(e, { k: 'field', header: name, field });
-  if (field.read === 'addr16') return { k: 'array', elem: { bytes: 1, signed: false }, count: 16 };
+  if (field.read === 'addr16') return { k: 'array', elem: { k: 'int', bytes: 1, signed: false }, count: 16 };
   if (field.strSize) return { k: 'str', size: field.strSize };
   return { k: 'int', bytes: field.bytes, signed: false };
 }

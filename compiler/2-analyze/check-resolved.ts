@@ -6,7 +6,7 @@
 import type * as A from '../../grammar/ast.js';
 import type { CheckContext } from './context.js';
 import { defaultSpace, MAX_STACK_FRAMES, userContext } from './check-output.js';
-import { ERROR, isInt, typeName, type StackMode, type Type } from './types.js';
+import { ERROR, isInt, sizeOf, typeName, type StackMode, type Type } from './types.js';
 
 type CheckExpr = (e: A.Expr, cx: CheckContext) => Type;
 type ArgCount = (e: A.CallExpr, cx: CheckContext, min: number, max: number, usage: string) => boolean;
@@ -90,7 +90,7 @@ export function checkMacaddr(e: A.CallExpr, cx: CheckContext, checkExpr: CheckEx
   const t = checkExpr(a, cx);
   if (t.k === 'error') return ERROR;
   if (t.k === 'array') {
-    if (a.kind !== 'Field' || (t.count && t.count * t.elem.bytes < 6)) {
+    if (a.kind !== 'Field' || (t.count && sizeOf(t) < 6)) {
       cx.bag.add('E0302', `macaddr() needs at least 6 bytes, not ${typeName(t)}`, a.span);
       return ERROR;
     }

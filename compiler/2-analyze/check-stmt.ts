@@ -8,7 +8,18 @@ import { checkSink } from './check-capture.js';
 import { checkExpr } from './check-expr.js';
 import { unifyKeys } from './map-keys.js';
 import type { CheckContext } from './context.js';
-import { isInt, isResolved, isStr, typeName, type AddressSpace, type ResolvedType, type Type } from './types.js';
+import {
+  isComposite,
+  isInt,
+  isResolved,
+  isStr,
+  sameShape,
+  sizeOf,
+  typeName,
+  type AddressSpace,
+  type ResolvedType,
+  type Type,
+} from './types.js';
 
 /** unroll(N) repeats its block N times in the generated code: bpftrace's limit. */
 export const MAX_UNROLL = 100;
@@ -179,7 +190,7 @@ function assign(s: A.AssignStmt, cx: CheckContext): void {
       if (!prev) cx.inst.vars.set(target.name, { name: target.name, type: v, span: target.span });
       return;
     }
-    if (!isInt(v) && !isStr(v) && !(v.k === 'array' && v.bytes)) {
+    if (!isInt(v) && !isStr(v) && !isComposite(v)) {
       cx.bag.add(
         'E0302',
         `${typeName(v)} cannot be kept in a variable`,
@@ -190,9 +201,17 @@ function assign(s: A.AssignStmt, cx: CheckContext): void {
       return;
     }
     if (!prev || prev.type.k === 'error') {
+      // Integers are kept in 64 bits; a pointer keeps its space and what it points to.
       const type: Type = isInt(v)
-        ? { k: 'int', bytes: 8, signed: v.signed && !v.literal ? true : v.literal ? true : v.signed, space: v.space }
-        : v;
+        ? {
+            k: 'int',
+            bytes: 8,
+            signed: v.literal ? true : v.signed,
+            ...(v.space ? { space: v.space } : {}),
+            ...(v.to ? { to: v.to } : {}),
+            ...(v.spaceSet ? { spaceSet: true } : {}),
+          }
+        : withoutConstant(v);
       cx.inst.vars.set(target.name, { name: target.name, type, span: target.span });
       cx.inst.types.set(target, type);
       return;
@@ -206,17 +225,8 @@ function assign(s: A.AssignStmt, cx: CheckContext): void {
       cx.inst.types.set(target, prev.type);
       return;
     }
-    if (sameConstant(prev.type, v)) {
+    if (isComposite(prev.type) && sameShape(prev.type, v) && sizeOf(prev.type) === sizeOf(v)) {
       cx.inst.types.set(target, prev.type);
-      return;
-    }
-    if (prev.type.k === 'array' && prev.type.bytes && v.k === 'array') {
-      cx.bag.add(
-        'E0314',
-        `${target.name} holds the bytes of one pton() address; it cannot be given others`,
-        s.span,
-        `first assigned at line ${prev.span.line}; use another variable for another address`,
-      );
       return;
     }
     cx.bag.add(
@@ -244,13 +254,14 @@ function assign(s: A.AssignStmt, cx: CheckContext): void {
     defineMap(target, 'str', cx, s.span, { strSize: v.size });
     return;
   }
-  if (isResolved(v)) {
-    // A stack, a symbol, an address...: stored raw (a stack id, an address), resolved by capc when printed.
+  if (isComposite(v) || isResolved(v)) {
     if (s.op !== '=') {
       cx.bag.add('E0303', `${s.op} needs an integer; ${target.name} would hold ${typeName(v)}`, s.span);
       return;
     }
-    defineMap(target, 'resolved', cx, s.span, { resolved: v });
+    // A resolved value (a stack, a symbol, an address...) is stored raw (a stack id, an address) and resolved by capc when printed.
+    if (isResolved(v)) defineMap(target, 'resolved', cx, s.span, { resolved: v });
+    else defineMap(target, 'value', cx, s.span, { valueType: withoutConstant(v) });
     return;
   }
   if (!isInt(v)) {
@@ -262,17 +273,20 @@ function assign(s: A.AssignStmt, cx: CheckContext): void {
     );
     return;
   }
-  defineMap(target, 'int', cx, s.span, { space: v.space ?? 'mixed' });
+  defineMap(target, 'int', cx, s.span, {
+    space: v.space ?? 'mixed',
+    ...(v.to ? { pointer: { ...v, literal: undefined } } : {}),
+  });
 }
 
 function checkMapKeys(m: A.MapRef, cx: CheckContext): Type[] | undefined {
   if (!m.keys) return undefined;
   const types = m.keys.map((k) => checkExpr(k, cx));
   types.forEach((t, i) => {
-    if (t.k !== 'error' && !isInt(t) && !isStr(t) && !isResolved(t) && t.k !== 'buf')
+    if (t.k !== 'error' && !isInt(t) && !isStr(t) && !isResolved(t) && t.k !== 'buf' && !isComposite(t))
       cx.bag.add(
         'E0302',
-        `a map key must be an integer, a string, a buffer, an address, a symbol or a stack, not ${typeName(t)}`,
+        `a map key must be an integer, a string, a buffer, a record, a tuple, an array, an address, a symbol or a stack, not ${typeName(t)}`,
         m.keys![i]!.span,
       );
   });
@@ -285,7 +299,14 @@ export function defineMap(
   kind: MapKind,
   cx: CheckContext,
   span: A.Span,
-  extra: { lhist?: LhistParams; strSize?: number; space?: AddressSpace | 'mixed'; resolved?: ResolvedType } = {},
+  extra: {
+    lhist?: LhistParams;
+    strSize?: number;
+    valueType?: Type;
+    pointer?: Type;
+    space?: AddressSpace | 'mixed';
+    resolved?: ResolvedType;
+  } = {},
 ): void {
   const keys = m.keys?.map((k) => cx.inst.types.get(k) ?? { k: 'error' as const });
   if (keys?.some((k) => k.k === 'error')) return;
@@ -328,6 +349,20 @@ export function defineMap(
     return;
   }
   if (kind === 'str' && extra.strSize && extra.strSize > (prev.strSize ?? 0)) prev.strSize = extra.strSize;
+  if (
+    kind === 'value' &&
+    prev.valueType &&
+    extra.valueType &&
+    !(sameShape(prev.valueType, extra.valueType) && sizeOf(prev.valueType) === sizeOf(extra.valueType))
+  ) {
+    cx.bag.add(
+      'E0305',
+      `${m.name} was first used to hold ${typeName(prev.valueType)}, here ${typeName(extra.valueType)}`,
+      span,
+      `first use: line ${prev.span.line}; one map holds one type`,
+    );
+    return;
+  }
   if (extra.space !== prev.space) prev.space = 'mixed';
   unifyKeys(m.name, m.keys, keys, prev, cx, m.span);
 }
@@ -346,10 +381,20 @@ function describeValue(t: ResolvedType): string {
 }
 
 function describe(k: MapKind): string {
-  return k === 'int' ? 'plain integer' : k === 'str' ? 'string' : k === 'resolved' ? 'resolved value' : `${k}()`;
+  return k === 'int'
+    ? 'plain integer'
+    : k === 'str'
+      ? 'string'
+      : k === 'value'
+        ? 'record, tuple or array'
+        : k === 'resolved'
+          ? 'resolved value'
+          : `${k}()`;
 }
 
-/** pton()'s bytes are a constant its variable holds (the types work makes arrays values): one per variable. */
-function sameConstant(a: Type, b: Type): boolean {
-  return a.k === 'array' && b.k === 'array' && !!a.bytes && !!b.bytes && Buffer.from(a.bytes).equals(b.bytes);
+/** pton()'s type carries its constant bytes; a variable or a map holding them holds an array like any other. */
+export function withoutConstant(t: Type): Type {
+  if (t.k !== 'array' || !t.bytes) return t;
+  const { bytes: _bytes, ...rest } = t;
+  return rest;
 }

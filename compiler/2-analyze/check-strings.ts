@@ -109,7 +109,7 @@ export function checkPton(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr,
     return ERROR;
   }
   cx.inst.calls.set(e, { fn: 'pton', bytes });
-  return { k: 'array', elem: { bytes: 1, signed: false }, count: bytes.length, bytes };
+  return { k: 'array', elem: { k: 'int', bytes: 1, signed: false }, count: bytes.length, bytes };
 }
 
 /** inet_pton(3): AF_INET when there is no ':' (as bpftrace decides), else AF_INET6. */
@@ -137,18 +137,4 @@ export function parseAddress(s: string): Uint8Array | undefined {
     out[2 * i + 1] = w & 0xff;
   });
   return out;
-}
-
-/** `a == b`, `a != b` of two arrays of the same size (a tracepoint's address field, pton()'s bytes). */
-export function checkArrayCompare(e: A.BinaryExpr, l: Type, r: Type, cx: CheckContext): Type {
-  const size = (t: Type) => (t.k === 'array' ? t.count * t.elem.bytes : 0);
-  if (l.k === 'array' && r.k === 'array' && (e.op === '==' || e.op === '!=') && size(l) && size(l) === size(r))
-    return U64;
-  cx.bag.add(
-    'E0303',
-    `cannot compare ${typeName(l)} with ${typeName(r)} using '${e.op}'`,
-    e.opSpan,
-    'arrays of the same size compare with == and !=, e.g. args->saddr == pton("127.0.0.1")',
-  );
-  return ERROR;
 }

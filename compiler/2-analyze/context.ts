@@ -4,6 +4,7 @@
 import type { DiagnosticBag } from '../diagnostics/diagnostic.js';
 import type { CaptureSite, MapInfo, ProbeInstance, ProgramConfig } from './analyzed.js';
 import { probeKind, type ProbeKind } from './probes.js';
+import type { TypeTable } from './type-table.js';
 
 export interface AnalyzeOptions {
   /** Positional parameters ($1, $2, ...) given on the command line. */
@@ -17,10 +18,10 @@ export interface AnalyzeOptions {
   /** --unsafe: functions with effects outside the kernel (system(), signal()) are allowed. */
   unsafe?: boolean;
   /**
-   * C headers: -I DIR (search path) and --include FILE (included before the
-   * program), as bpftrace takes them. Hooks for C #include support (issue 13):
-   * until the compiler preprocesses C, the CLI refuses --include (E0904) and
-   * -I has nothing to apply to.
+   * C headers, as bpftrace takes them: -I DIR (searched for #include before
+   * the system's directories) and --include FILE (included before the
+   * script's own C, as `#include "FILE"`). Absolute paths: clang runs in a
+   * directory of its own (the CLI resolves relative ones).
    */
   includeDirs?: string[];
   includeFiles?: string[];
@@ -107,6 +108,8 @@ export interface CheckContext {
   sites: CaptureSite[];
   /** Depth of `while` loops around the statement being checked (break/continue need one). */
   loopDepth?: number;
+  /** Types by name (the script's C, DWARF, BTF), records' fields. */
+  types: TypeTable;
 }
 
 export function kindOf(cx: CheckContext): ProbeKind {

@@ -4,7 +4,7 @@
 import type * as A from '../../grammar/ast.js';
 import type { MapInfo } from './analyzed.js';
 import type { CheckContext } from './context.js';
-import { isInt, isStr, typeName, type Type } from './types.js';
+import { isComposite, isInt, isStr, sameShape, sizeOf, typeName, type Type } from './types.js';
 
 /**
  * Check a use of a map's keys (a write, a read, a delete) against the keys
@@ -48,6 +48,7 @@ export function unifyKeys(
       return;
     }
     if (pk.k === k.k && (k.k === 'inet' || k.k === 'usym')) return;
+    if (isComposite(pk) && sameShape(pk, k) && sizeOf(pk) === sizeOf(k)) return;
     if (pk.k === 'buf' && k.k === 'buf') {
       if (k.size > pk.size) prev.keys![i] = { k: 'buf', size: k.size };
       return;

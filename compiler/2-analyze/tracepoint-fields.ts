@@ -106,9 +106,9 @@ export function fieldType(f: TracepointField, category: string, strlen: number):
     case 'char-array':
       return { k: 'str', size: s.length };
     case 'int-array':
-      return { k: 'array', elem: { bytes: s.bytes, signed: s.signed }, count: s.count };
+      return { k: 'array', elem: { k: 'int', bytes: s.bytes, signed: s.signed }, count: s.count };
     case 'data-loc-array':
-      return { k: 'array', elem: { bytes: s.bytes, signed: s.signed }, count: 0 };
+      return { k: 'array', elem: { k: 'int', bytes: s.bytes, signed: s.signed }, count: 0 };
     case 'data-loc-string':
     case 'inline-string':
       return { k: 'str', size: strlen };

@@ -11,9 +11,25 @@ import { addr, call, id, num, type CExpr, type CField, type CStmt, type Src } fr
 import type { Resources, UserMap } from './resources.js';
 import { SCRATCH_MAP } from './resources.js';
 
+/**
+ * An integer expression in C. Its C type is 64-bit (`__s64`/`__u64`) unless
+ * `narrow`: small literals, comparisons and `!` are `int` in C, and C would do
+ * `int` arithmetic on two of them (255 * 1000000000 overflows), so binary
+ * arithmetic widens narrow operands first (.cap integers are 64-bit).
+ */
+export interface IntVal {
+  e: CExpr;
+  unsigned: boolean;
+  narrow?: boolean;
+}
+
 export interface Lowerers {
   /** Fill a key of `m` from `keys`; returns a pointer to it (lower-map.ts). */
   mapKey(b: FnBuilder, m: UserMap, keys: A.Expr[] | undefined): CExpr;
+  /** An integer expression (lower-expr.ts). */
+  int(b: FnBuilder, e: A.Expr): IntVal;
+  /** A string expression written into `dst`, `size` bytes with the NUL (lower-expr.ts). */
+  strInto(b: FnBuilder, e: A.Expr, dst: CExpr, size: number): void;
   /** An accumulate()/capture() statement at its site (lower-capture.ts); absent when the program does not capture. */
   captureSink?(b: FnBuilder, s: A.SinkStmt, site: CaptureSite): void;
   /** The connection's identity builtins and predicates (lower-identity.ts); absent when no identity is learned. */
@@ -22,16 +38,12 @@ export interface Lowerers {
   strings: StringsLowerer;
 }
 
-type LoweredInt = { e: CExpr; unsigned: boolean; narrow?: boolean };
-
 /** What expressions need of the string and constant-array functions (lower-strings.ts). */
 export interface StringsLowerer {
   /** strncmp(), strcontains(); undefined for another call. */
-  call(b: FnBuilder, e: A.CallExpr): LoweredInt | undefined;
-  /** `==` / `!=` of two arrays (a field, pton()'s bytes). */
-  arrayCompare(b: FnBuilder, e: A.BinaryExpr): LoweredInt;
-  /** An element of a constant array (pton(...)[i], $addr[i]). */
-  constIndex(b: FnBuilder, e: A.IndexExpr): LoweredInt;
+  call(b: FnBuilder, e: A.CallExpr): IntVal | undefined;
+  /** An element of pton()'s constant bytes (pton("::1")[15]). */
+  constIndex(b: FnBuilder, e: A.IndexExpr): IntVal;
 }
 
 /** What expressions need of connection identity (implemented by IdentityLowering, lower-identity.ts). */
@@ -57,6 +69,8 @@ export class FnBuilder {
   usesComm = false;
   /** Scratch slots of string variables, by name. */
   readonly strVars = new Map<string, CExpr>();
+  /** Scratch slots of variables holding records, tuples and arrays, by name. */
+  readonly compositeVars = new Map<string, CExpr>();
   /** .cap line of the statement being lowered. */
   src: Src;
 

@@ -3,6 +3,7 @@
 // rounded to 8. The same numbers go into the C (checked there with
 // _Static_assert) and into the manifest (used by the decoder), so the two
 // sides cannot disagree silently.
+import type { ValueType } from '../manifest.js';
 import type { CField, CStruct } from './c-ir.js';
 
 export type FieldKind =
@@ -21,7 +22,9 @@ export type FieldKind =
   | { kind: 'ksym' }
   | { kind: 'strftime'; format: string }
   | { kind: 'cgroup_path'; filter: string }
-  | { kind: 'macaddr' };
+  | { kind: 'macaddr' }
+  /** A record, tuple or array: its bytes, `__u8 NAME[size]`, described to the runtime by `value`. */
+  | { kind: 'value'; size: number; align: number; value: ValueType };
 
 /** Bytes of the fixed-size resolved values (stdlib/capc.bpf.h checks them with _Static_assert). */
 export const RESOLVED_SIZE = 24;
@@ -46,6 +49,8 @@ function sizeAlign(k: FieldKind): [number, number] {
       return [8, 8];
     case 'macaddr':
       return [6, 1];
+    case 'value':
+      return [k.size, k.align];
   }
 }
 
@@ -136,6 +141,15 @@ export function toCStruct(
       fields.push({
         name: f.name,
         type: cIntType(w.bytes, w.signed),
+        offset: f.offset,
+        size: f.size,
+        comment: comments[f.name],
+      });
+    } else if (w.kind === 'value') {
+      fields.push({
+        name: f.name,
+        type: '__u8',
+        array: f.size,
         offset: f.offset,
         size: f.size,
         comment: comments[f.name],

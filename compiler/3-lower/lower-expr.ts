@@ -7,24 +7,13 @@
 import type * as A from '../../grammar/ast.js';
 import { probeName } from '../2-analyze/probes.js';
 import { fieldShape } from '../2-analyze/tracepoint-fields.js';
-import { CAST_INTS, isStr, type Type } from '../2-analyze/types.js';
+import { CAST_INTS, intElem, isComposite, isPointer, isStr, sizeOf, type Type } from '../2-analyze/types.js';
 import { addr, arrow, bin, call, cast, dot, id, num, un, type CExpr } from './c-ir.js';
-import type { FnBuilder } from './fn-builder.js';
+import type { FnBuilder, IntVal } from './fn-builder.js';
 import { cIntType } from './layout.js';
 import { emitChecked } from './helper-checks.js';
+import { compositeBytes, locate, readInt, strFrom } from './lower-memory.js';
 import { isPacketRead, lowerPacketInt, lowerPacketStr } from './lower-packet.js';
-
-/**
- * An integer expression in C. Its C type is 64-bit (`__s64`/`__u64`) unless
- * `narrow`: small literals, comparisons and `!` are `int` in C, and C would do
- * `int` arithmetic on two of them (255 * 1000000000 overflows), so binary
- * arithmetic widens narrow operands first (.cap integers are 64-bit).
- */
-export interface IntVal {
-  e: CExpr;
-  unsigned: boolean;
-  narrow?: boolean;
-}
 
 /** Where a string's bytes are: a pointer expression and its capacity, or literal bytes. */
 export type StrRef =
@@ -53,6 +42,17 @@ function wide(v: IntVal, ty: '__s64' | '__u64'): CExpr {
 }
 
 export function lowerInt(b: FnBuilder, e: A.Expr): IntVal {
+  const sub = b.inst.substitutes.get(e);
+  if (sub) return lowerInt(b, sub);
+  if (e.kind === 'Index') {
+    // An element of pton()'s constant bytes: a constant, or a choice among them.
+    const ot = b.inst.types.get(e.object);
+    if (ot?.k === 'array' && ot.bytes) return b.lowerers.strings.constIndex(b, e);
+  }
+  if ((e.kind === 'Field' && b.inst.members.has(e)) || (e.kind === 'Unary' && e.op === '*') || e.kind === 'Index') {
+    const loc = locate(b, e);
+    if (loc) return readInt(loc);
+  }
   switch (e.kind) {
     case 'Int':
       return e.value > 2n ** 63n - 1n ? u64(num(e.value, true)) : smallLiteral(e.value);
@@ -96,8 +96,15 @@ export function lowerInt(b: FnBuilder, e: A.Expr): IntVal {
     case 'Index':
       return isPacketRead(b, e) ? lowerPacketInt(b, e, lowerInt) : lowerIndex(b, e);
     case 'Cast': {
-      const target = CAST_INTS[e.typeName]!;
       const inner = lowerInt(b, e.operand);
+      const t = typeIn(b, e);
+      // A pointer cast gives the address a type; the value is the same 64 bits.
+      if (t.k !== 'int' || t.to || t.bytes === 8)
+        return {
+          e: cast(t.k === 'int' && t.signed && !t.to ? '__s64' : '__u64', inner.e),
+          unsigned: !(t.k === 'int' && t.signed && !t.to),
+        };
+      const target = CAST_INTS[e.typeName] ?? { bytes: t.bytes, signed: t.signed };
       return {
         e: cast(target.signed ? '__s64' : '__u64', cast(cIntType(target.bytes, target.signed), inner.e)),
         unsigned: !target.signed,
@@ -124,6 +131,8 @@ export function lowerInt(b: FnBuilder, e: A.Expr): IntVal {
     }
     case 'Call':
       return intCall(b, e);
+    case 'Sizeof':
+    case 'Tuple':
     case 'Str':
     case 'Error':
       throw new Error(`internal: ${e.kind} in integer context`);
@@ -204,6 +213,8 @@ function builtinInt(b: FnBuilder, e: A.IdentExpr): IntVal {
       return u64({ k: 'member', e: id('capc_ro'), field: 'cpid', arrow: false });
     case 'cgroup':
       return u64(call('capc_cgroup'));
+    case 'curtask':
+      return u64(b.ctxValue('curtask', '__u64', cast('__u64', call('bpf_get_current_task_btf'))));
     case 'numaid':
       return u64(cast('__u64', call('bpf_get_numa_node_id')));
     case 'retval': {
@@ -246,11 +257,11 @@ function argValue(b: FnBuilder, n: number): CExpr {
 /** `args->arr[i]`: a constant index reads the record directly; a variable one is bounds-checked and read with a helper (the verifier allows no variable context offsets). */
 function lowerIndex(b: FnBuilder, e: A.IndexExpr): IntVal {
   const t = typeIn(b, e.object);
-  if (t.k === 'array' && t.bytes) return b.lowerers.strings.constIndex(b, e);
   if (t.k !== 'array' || e.object.kind !== 'Field') throw new Error('internal: index of a non-array');
   const f = b.inst.fields.get(e.object)!;
-  const elem = cIntType(t.elem.bytes, t.elem.signed);
-  const wide = t.elem.signed ? '__s64' : '__u64';
+  const el = intElem(t);
+  const elem = cIntType(el.bytes, el.signed);
+  const wide = el.signed ? '__s64' : '__u64';
   if (!t.count) {
     // __data_loc: low 16 bits the offset of the array in the record, high 16 its length in bytes.
     return {
@@ -263,23 +274,23 @@ function lowerIndex(b: FnBuilder, e: A.IndexExpr): IntVal {
             cast('void *', id('ctx')),
             arrow(id('ctx'), e.object.field),
             lowerInt(b, e.index).e,
-            num(t.elem.bytes),
+            num(el.bytes),
           ),
         ),
       ),
-      unsigned: !t.elem.signed,
+      unsigned: !el.signed,
     };
   }
-  if (e.index.kind === 'Int' && f.offset % t.elem.bytes === 0)
+  if (e.index.kind === 'Int' && f.offset % el.bytes === 0)
     return {
       e: cast(wide, { k: 'index', e: arrow(id('ctx'), e.object.field), i: num(e.index.value) }),
-      unsigned: !t.elem.signed,
+      unsigned: !el.signed,
     };
   const i = lowerInt(b, e.index);
   const base = { k: 'bin' as const, op: '+', l: cast('void *', id('ctx')), r: num(f.offset) };
   return {
-    e: cast(wide, cast(elem, call('capc_read_elem', base, i.e, num(t.count), num(t.elem.bytes)))),
-    unsigned: !t.elem.signed,
+    e: cast(wide, cast(elem, call('capc_read_elem', base, i.e, num(t.count), num(el.bytes)))),
+    unsigned: !el.signed,
   };
 }
 
@@ -287,13 +298,31 @@ const COMPARE = new Set(['==', '!=', '<', '>', '<=', '>=']);
 
 function binary(b: FnBuilder, e: A.BinaryExpr): IntVal {
   const lt = typeIn(b, e.left);
-  if (lt.k === 'inet' || typeIn(b, e.right).k === 'inet') return b.lowerers.identity!.addrCompare(e);
-  if (lt.k === 'array') return b.lowerers.strings.arrayCompare(b, e);
+  const rt = typeIn(b, e.right);
+  if (lt.k === 'inet' || rt.k === 'inet') return b.lowerers.identity!.addrCompare(e);
   if (isStr(lt)) {
     const eq = strEquals(lowerStrRef(b, e.left), lowerStrRef(b, e.right));
     return narrowInt(e.op === '==' ? eq : un('!', eq));
   }
+  if (isComposite(lt)) {
+    // Records, tuples and arrays: byte for byte (R6: a loop of a constant length).
+    const eq = call('capc_memeq', compositeBytes(b, e.left), compositeBytes(b, e.right), num(sizeOf(lt)));
+    return narrowInt(e.op === '==' ? eq : un('!', eq));
+  }
+  if ((e.op === '+' || e.op === '-') && (isPointer(lt) || isPointer(rt))) return pointerArith(b, e, lt, rt);
   return arith(e.op, lowerInt(b, e.left), lowerInt(b, e.right), literalOf(e.left), literalOf(e.right));
+}
+
+/** `p + n`, `n + p`, `p - n`: n elements of the pointee; `p - q`: elements between them. */
+function pointerArith(b: FnBuilder, e: A.BinaryExpr, lt: Type, rt: Type): IntVal {
+  const l = lowerInt(b, e.left);
+  const r = lowerInt(b, e.right);
+  const scale = (t: Type) => (isPointer(t) && t.to.k !== 'void' ? Math.max(1, sizeOf(t.to)) : 1);
+  if (isPointer(lt) && isPointer(rt))
+    return { e: bin('/', bin('-', cast('__s64', l.e), cast('__s64', r.e)), num(scale(lt))), unsigned: false };
+  const [p, n, s] = isPointer(lt) ? [l, r, scale(lt)] : [r, l, scale(rt)];
+  const offset = s === 1 ? cast('__s64', n.e) : bin('*', cast('__s64', n.e), num(s));
+  return { e: bin(e.op, cast('__u64', p.e), cast('__u64', offset)), unsigned: true };
 }
 
 /**
@@ -359,8 +388,12 @@ function strEquals(x: StrRef, y: StrRef): CExpr {
 
 /** Where a string expression's bytes are, materialising it in scratch when it must be computed. */
 export function lowerStrRef(b: FnBuilder, e: A.Expr): StrRef {
+  const sub = b.inst.substitutes.get(e);
+  if (sub) return lowerStrRef(b, sub);
   const t = typeIn(b, e);
   if (!isStr(t)) throw new Error('internal: not a string');
+  const loc = e.kind === 'Field' || e.kind === 'Index' || e.kind === 'Unary' ? locate(b, e) : undefined;
+  if (loc?.ref) return { ptr: loc.ref.ptr, size: t.size };
   switch (e.kind) {
     case 'Str':
       return { literal: e.value, size: e.value.length + 1 };
@@ -380,9 +413,9 @@ export function lowerStrRef(b: FnBuilder, e: A.Expr): StrRef {
       break;
     case 'Field': {
       if (isPacketRead(b, e)) return lowerPacketStr(b, e);
-      const f = b.inst.fields.get(e)!;
-      const shape = fieldShape(f);
-      if (shape.shape === 'char-array') return { ptr: arrow(id('ctx'), e.field), size: shape.length };
+      const f = b.inst.fields.get(e);
+      const shape = f && fieldShape(f);
+      if (shape?.shape === 'char-array') return { ptr: arrow(id('ctx'), e.field), size: shape.length };
       break;
     }
     default:
@@ -416,6 +449,12 @@ export function strVarSlot(b: FnBuilder, name: string, size: number): CExpr {
 
 /** Write string expression `e` into `dst` (a char array of `size` bytes), NUL-terminated. */
 export function lowerStrInto(b: FnBuilder, e: A.Expr, dst: CExpr, size: number): void {
+  const sub = b.inst.substitutes.get(e);
+  if (sub) return lowerStrInto(b, sub, dst, size);
+  if ((e.kind === 'Field' && b.inst.members.has(e)) || e.kind === 'Index' || (e.kind === 'Unary' && e.op === '*')) {
+    const loc = locate(b, e);
+    if (loc) return strFrom(b, loc, dst, size);
+  }
   if (e.kind === 'Call' && e.name === 'str') {
     const info = b.inst.calls.get(e);
     if (info && info.fn === 'str') {
@@ -436,7 +475,7 @@ export function lowerStrInto(b: FnBuilder, e: A.Expr, dst: CExpr, size: number):
     b.emit({ k: 'expr', e: call('bpf_get_current_comm', dst, num(16)) });
     return;
   }
-  if (e.kind === 'Field' && !isPacketRead(b, e)) {
+  if (e.kind === 'Field' && !isPacketRead(b, e) && b.inst.fields.has(e)) {
     const f = b.inst.fields.get(e)!;
     const shape = fieldShape(f).shape;
     if (shape === 'data-loc-string') {

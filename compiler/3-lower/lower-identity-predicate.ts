@@ -10,8 +10,8 @@
 import type * as A from '../../grammar/ast.js';
 import { parseAddressLiteral, readsAddress } from '../2-analyze/check-identity.js';
 import { addr, bin, call, id, num, un, type CExpr } from './c-ir.js';
-import type { FnBuilder } from './fn-builder.js';
-import { lowerInt, type IntVal } from './lower-expr.js';
+import type { FnBuilder, IntVal } from './fn-builder.js';
+import { lowerInt } from './lower-expr.js';
 import { STATS_MAP } from './resources.js';
 
 /** `raddr == "10.0.0.0/8"` on the identity copied into `idc`: a masked compare against the literal, computed now. */

@@ -27,9 +27,8 @@ import {
   type CMapDecl,
   type CStmt,
 } from './c-ir.js';
-import type { FnBuilder, IdentityReader } from './fn-builder.js';
+import type { FnBuilder, IdentityReader, IntVal } from './fn-builder.js';
 import type { CaptureIdentity, CaptureLowering } from './lower-capture.js';
-import type { IntVal } from './lower-expr.js';
 import { addressMatch, identityPredicate } from './lower-identity-predicate.js';
 import type { ManifestIdentity } from '../manifest.js';
 import type { Resources } from './resources.js';

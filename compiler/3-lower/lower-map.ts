@@ -9,6 +9,7 @@ import { addr, call, dot, id, num, type CExpr } from './c-ir.js';
 import { emitChecked, operatorSpan } from './helper-checks.js';
 import type { FnBuilder } from './fn-builder.js';
 import { arith, lowerInt, lowerStrInto } from './lower-expr.js';
+import { lowerCompositeInto } from './lower-memory.js';
 import { lowerFieldInto } from './lower-value.js';
 import { STATS_MAP, type UserMap } from './resources.js';
 import { r5OnStack } from './rules.js';
@@ -105,6 +106,13 @@ export function lowerMapWrite(b: FnBuilder, target: A.MapRef, op: string, value:
         return;
       }
     }
+  }
+  if (m.info.kind === 'value') {
+    // A record, tuple or array: built in scratch (R5), then copied by the map.
+    const slot = b.scratch(b.fresh('val'), `struct ${m.valueType.replace(/^struct /, '')}`, m.valueSize);
+    lowerCompositeInto(b, value!, dot(slot, 'v'));
+    update(call('capc_map_set_bytes', mapRef, ptr, addr(slot), stats(), full));
+    return;
   }
   if (m.info.kind === 'resolved') {
     // A stack id, an address...: written as in a record (lower-value.ts), in scratch (R5), then copied by the map.

@@ -21,14 +21,9 @@ import {
 } from '../2-analyze/packet-headers.js';
 import type { AttachPoint } from '../2-analyze/probes.js';
 import { addr, arrow, bin, call, cast, dot, id, num, un, type CExpr, type CStmt, type CStruct } from './c-ir.js';
-import type { FnBuilder } from './fn-builder.js';
+import type { FnBuilder, IntVal } from './fn-builder.js';
 
-/** lower-expr.ts's IntVal and StrRef, by shape (lower-expr.ts imports this module). */
-interface IntVal {
-  e: CExpr;
-  unsigned: boolean;
-  narrow?: boolean;
-}
+/** lower-expr.ts's StrRef, by shape (lower-expr.ts imports this module). */
 interface StrRef {
   ptr: CExpr;
   size: number;

@@ -6,13 +6,14 @@
 // are read straight into them, never through the stack: R5), submitted with
 // batched wake-ups (R10), a failed reservation counted (R11).
 import type * as A from '../../grammar/ast.js';
-import { isStr } from '../2-analyze/types.js';
+import { isComposite, isStr } from '../2-analyze/types.js';
 import { CTL_CLEAR, CTL_PRINT, CTL_ZERO, type ManifestEvent } from '../manifest.js';
 import type { FieldSpec } from './layout.js';
 import { addr, arrow, bin, call, cast, id, num, un, type CStmt } from './c-ir.js';
 import type { FnBuilder } from './fn-builder.js';
 import { arith, lowerInt, lowerStrInto, strVarSlot, varName } from './lower-expr.js';
 import { lowerMapDelete, lowerMapWrite } from './lower-map.js';
+import { lowerCompositeInto } from './lower-memory.js';
 import { lowerFieldInto } from './lower-value.js';
 import { CTL_RING, EVENTS_RING, STATS_MAP } from './resources.js';
 import { r10Submit, r11Count, r6BoundedLoop } from './rules.js';
@@ -75,9 +76,14 @@ function lowerStmt(b: FnBuilder, s: A.Stmt): void {
 
 function assignVar(b: FnBuilder, target: A.VarRef, op: string, value: A.Expr): void {
   const v = b.inst.vars.get(target.name)!;
-  if (v.type.k === 'array') return; // pton()'s constant bytes: uses of the variable read them from its type
   if (isStr(v.type)) {
     lowerStrInto(b, value, strVarSlot(b, target.name, v.type.size), v.type.size);
+    return;
+  }
+  if (isComposite(v.type)) {
+    const slot = b.compositeVars.get(target.name);
+    if (!slot) throw new Error(`internal: ${target.name} has no slot`);
+    lowerCompositeInto(b, value, slot);
     return;
   }
   const rhs = lowerInt(b, value);

@@ -1,12 +1,13 @@
-// compiler/3-lower/lower-strings.ts — lowers strncmp(), strcontains() and
-// the uses of pton()'s constant bytes (== and != with an array field, an
-// element by index) to the branch-light helpers of stdlib/capc-strings.bpf.h.
-// Reached through FnBuilder's Lowerers (lower-expr.ts calls back here).
+// compiler/3-lower/lower-strings.ts — lowers strncmp() and strcontains() to
+// the branch-light helpers of stdlib/capc-strings.bpf.h, and an element of
+// pton()'s constant bytes (`pton("::1")[15]`; a variable or a map holding
+// them is an array like any other: lower-memory.ts). Reached through
+// FnBuilder's Lowerers (lower-expr.ts calls back here).
 import type * as A from '../../grammar/ast.js';
 import type { Type } from '../2-analyze/types.js';
-import { bin, call, cast, id, num, un, type CExpr } from './c-ir.js';
-import type { FnBuilder, StringsLowerer } from './fn-builder.js';
-import { lowerInt, lowerStrRef, type IntVal, type StrRef } from './lower-expr.js';
+import { bin, call, cast, num, un, type CExpr } from './c-ir.js';
+import type { FnBuilder, IntVal, StringsLowerer } from './fn-builder.js';
+import { lowerInt, lowerStrRef, type StrRef } from './lower-expr.js';
 
 const flag = (e: CExpr): IntVal => ({ e, unsigned: false, narrow: true });
 
@@ -71,40 +72,6 @@ function literalSlot(b: FnBuilder, r: StrRef): { ptr: CExpr; size: number } {
   return { ptr: { k: 'strlit', bytes }, size: bytes.length + 1 };
 }
 
-/** Where an array's bytes are: constant bytes (pton), or a tracepoint record field. */
-function arrayBytes(b: FnBuilder, e: A.Expr): { bytes: Uint8Array } | { ptr: CExpr; size: number } {
-  const t = typeIn(b, e);
-  if (t.k !== 'array') throw new Error('internal: not an array');
-  if (t.bytes) return { bytes: t.bytes };
-  if (e.kind !== 'Field') throw new Error('internal: array that is not a field');
-  // Copied out first: a loop may not read the context at a variable offset.
-  const f = b.inst.fields.get(e)!;
-  const size = t.count * t.elem.bytes;
-  const tmp = b.local('__u8', b.fresh('arr'), { array: size });
-  b.emit({
-    k: 'expr',
-    e: call('bpf_probe_read_kernel', tmp, num(size), bin('+', cast('void *', id('ctx')), num(f.offset))),
-  });
-  return { ptr: tmp, size };
-}
-
-/** `a == b`, `a != b` of two arrays of the same size (the checker made sure): byte for byte. */
-function arrayCompare(b: FnBuilder, e: A.BinaryExpr): IntVal {
-  const l = arrayBytes(b, e.left);
-  const r = arrayBytes(b, e.right);
-  let eq: CExpr;
-  if ('bytes' in l && 'bytes' in r) eq = num(Buffer.from(l.bytes).equals(Buffer.from(r.bytes)) ? 1 : 0);
-  else if ('bytes' in l || 'bytes' in r) {
-    const [p, c] = 'bytes' in l ? [r as { ptr: CExpr; size: number }, l] : [l, r as { bytes: Uint8Array }];
-    eq = call('capc_memeq_lit', p.ptr, { k: 'strlit', bytes: c.bytes }, num(c.bytes.length));
-  } else {
-    const p = l as { ptr: CExpr; size: number };
-    const q = r as { ptr: CExpr; size: number };
-    eq = call('capc_memeq', p.ptr, q.ptr, num(p.size));
-  }
-  return flag(e.op === '==' ? eq : un('!', eq));
-}
-
 /** `pton(...)[i]`, `$addr[i]`: a constant element, or a chain of tests for an index known at run time. */
 function constIndex(b: FnBuilder, e: A.IndexExpr): IntVal {
   const t = typeIn(b, e.object);
@@ -125,6 +92,5 @@ export const STRINGS: StringsLowerer = {
     if (info?.fn === 'strcontains') return strcontains(b, e);
     return undefined;
   },
-  arrayCompare,
   constIndex,
 };

@@ -7,8 +7,10 @@ import type * as A from '../../grammar/ast.js';
 import { probeKind } from '../2-analyze/probes.js';
 import { addr, arrow, call, cast, id, num, type CExpr } from './c-ir.js';
 import type { FnBuilder } from './fn-builder.js';
+import { sizeOf } from '../2-analyze/types.js';
 import type { FieldKind } from './layout.js';
 import { lowerInt, lowerStrInto } from './lower-expr.js';
+import { compositeBytes, lowerCompositeInto } from './lower-memory.js';
 import { isPacketRead, lowerPacketInet } from './lower-packet.js';
 import { STATS_MAP } from './resources.js';
 import { r4BoundedRead } from './rules.js';
@@ -37,6 +39,9 @@ export function lowerFieldInto(b: FnBuilder, e: A.Expr, member: Member, name: st
     case 'str':
     case 'bytes':
       lowerStrInto(b, e, dst, what.size);
+      return;
+    case 'value':
+      lowerCompositeInto(b, e, dst);
       return;
     case 'buf':
       return lowerBuf(b, e, member(`${name}_len`), dst, what.size);
@@ -186,12 +191,17 @@ function lowerInet(b: FnBuilder, e: A.Expr, dst: CExpr): void {
     return;
   }
   if (t.k === 'array' && isPacketRead(b, a)) return lowerPacketInet(b, a, dst);
+  if (t.k === 'array' && (a.kind !== 'Field' || !b.inst.fields.has(a))) {
+    // An array kept in a variable or a map, or a member of a C record: its bytes, wherever they are.
+    b.emit({ k: 'expr', e: call('capc_inet_bytes', addr(dst), af, compositeBytes(b, a), num(sizeOf(t))) });
+    return;
+  }
   if (t.k === 'array') {
     if (a.kind !== 'Field') throw new Error('internal: ntop() of an array that is not a field');
     const f = b.inst.fields.get(a)!;
     b.emit({
       k: 'expr',
-      e: call('capc_inet_bytes', addr(dst), af, fieldAddress(f.offset), num(t.count * t.elem.bytes)),
+      e: call('capc_inet_bytes', addr(dst), af, fieldAddress(f.offset), num(t.count * sizeOf(t.elem))),
     });
     return;
   }

@@ -6,13 +6,13 @@
 import type { AnalyzedProgram, ProbeInstance } from '../2-analyze/analyzed.js';
 import { probeName, type AttachPoint } from '../2-analyze/probes.js';
 import { fieldShape } from '../2-analyze/tracepoint-fields.js';
-import { isStr } from '../2-analyze/types.js';
+import { isComposite, isStr, sizeOf } from '../2-analyze/types.js';
 import type { TracepointFormat } from '../host.js';
 import { MANIFEST_VERSION, type Manifest, type ManifestAttach, type ManifestProbe } from '../manifest.js';
-import { bin, id, num, un, type CField, type CFunction, type CProgram, type CStruct } from './c-ir.js';
+import { bin, call, id, num, un, type CField, type CFunction, type CProgram, type CStruct } from './c-ir.js';
 import { FnBuilder, type Lowerers } from './fn-builder.js';
 import { cIntType } from './layout.js';
-import { lowerInt, strVarSlot, varName } from './lower-expr.js';
+import { lowerInt, lowerStrInto, strVarSlot, varName } from './lower-expr.js';
 import { buildMapKey } from './lower-map.js';
 import { STRINGS } from './lower-strings.js';
 import { lowerStmts } from './lower-stmt.js';
@@ -54,6 +54,8 @@ export function lower(program: AnalyzedProgram, options: LowerOptions = {}): Low
   const scope = hasSites && program.capture!.scope ? new ScopeLowering(program.capture!, res) : undefined;
   const lowerers: Lowerers = {
     mapKey: buildMapKey,
+    int: lowerInt,
+    strInto: lowerStrInto,
     captureSink: capture ? (b, s, site) => capture.sink(b, s, site) : undefined,
     identity,
     strings: STRINGS,
@@ -376,6 +378,12 @@ function lowerBody(
       b.emit({ k: 'expr', e: bin('=', { k: 'index', e: slot, i: num(0) }, num(0)) });
     } else if (v.type.k === 'int') {
       b.local(v.type.signed ? '__s64' : '__u64', varName(v.name), { comment: v.name });
+    } else if (isComposite(v.type)) {
+      // Records, tuples and arrays live in scratch (R5), zeroed like every variable.
+      const n = sizeOf(v.type);
+      const slot = b.scratch(varName(v.name), 'char', n, n);
+      b.compositeVars.set(v.name, slot);
+      b.emit({ k: 'expr', e: call('capc_zero', slot, num(n)) });
     }
   }
   if (inst.attach.kind !== 'end') {

@@ -55,6 +55,8 @@ export function planCapture(program: AnalyzedProgram, host: Host): AnalyzedProgr
       calls: new Map(),
       lookups: new Map(),
       fields: new Map(),
+      members: new Map(),
+      substitutes: new Map(),
       vars: new Map(),
       ...mark,
     });

@@ -4,13 +4,15 @@
 // rings, and the per-CPU scratch area (R5). It produces the matching C
 // declarations and manifest entries together, so they agree.
 import type { AnalyzedProgram, CaptureSite, MapInfo } from '../2-analyze/analyzed.js';
-import { isStr, typeName, type Type } from '../2-analyze/types.js';
+import type { TypeTable } from '../2-analyze/type-table.js';
+import { alignOf, isComposite, isStr, sizeOf, typeName as typeNameOf, type Type } from '../2-analyze/types.js';
 import type { LayoutField, ManifestCounter, ManifestEvent, ManifestMap, ManifestRing } from '../manifest.js';
 import { EVENT_HEADER_SIZE } from '../manifest.js';
 import type { Span } from '../../diagnostics/source.js';
 import type { CField, CMapDecl, CStruct } from './c-ir.js';
 import { layoutStruct, toCStruct, type FieldKind, type FieldSpec, type StructLayout } from './layout.js';
 import { r8PerCpu } from './rules.js';
+import { valueTypeOf } from './value-types.js';
 
 export const EVENTS_RING = 'capc_events';
 export const CTL_RING = 'capc_ctl';
@@ -50,6 +52,8 @@ export function toLayoutFields(l: StructLayout): LayoutField[] {
         return { ...base, type: 'strftime', format: w.format };
       case 'cgroup_path':
         return { ...base, type: 'cgroup_path', filter: w.filter };
+      case 'value':
+        return { ...base, type: 'value', value: w.value };
       default:
         return { ...base, type: w.kind };
     }
@@ -57,8 +61,12 @@ export function toLayoutFields(l: StructLayout): LayoutField[] {
 }
 
 /** Field kind of a value of type `t` (ustack needs Resources.fieldKind: it names a stack map). */
-export function fieldKindOf(t: Type, keepWidth = false): FieldKind {
+export function fieldKindOf(t: Type, keepWidth = false, types?: TypeTable): FieldKind {
   if (isStr(t)) return { kind: 'str', size: t.size };
+  if (isComposite(t)) {
+    if (!types) throw new Error('internal: a composite field needs the type table');
+    return { kind: 'value', size: sizeOf(t), align: alignOf(t), value: valueTypeOf(t, types) };
+  }
   // Records keep an integer's declared width (printf formats it as C would); keys widen to 64 bits.
   if (t.k === 'int')
     return { kind: 'int', bytes: keepWidth && !t.literal ? t.bytes : 8, signed: t.signed || !!t.literal };
@@ -148,7 +156,7 @@ export class Resources {
       const m = this.stackMap(t.frames, t.k === 'kstack');
       return { kind: t.k, frames: t.frames, stackMap: m.name, ...(t.mode === 'perf' ? { mode: 'perf' as const } : {}) };
     }
-    return fieldKindOf(t, record);
+    return fieldKindOf(t, record, this.program.types);
   }
 
   /** The stack trace map for user (or kernel) stacks of `frames` frames (value: frames * 8 bytes). */
@@ -184,7 +192,19 @@ export class Resources {
     let valueField: LayoutField | undefined;
     if (info.kind === 'avg' || info.kind === 'stats') [valueType, valueSize] = ['struct capc_avg', 16];
     else if (info.kind === 'min' || info.kind === 'max') [valueType, valueSize] = ['struct capc_minmax', 16];
-    else if (info.kind === 'str') {
+    else if (info.kind === 'value') {
+      const t = info.valueType!;
+      valueSize = sizeOf(t);
+      valueType = `struct capc_val_${cName}`;
+      this.structs.push(
+        toCStruct(
+          `capc_val_${cName}`,
+          layoutStruct([{ name: 'v', what: this.fieldKind(t) }]),
+          `value of ${info.name}: ${typeNameOf(t)}`,
+        ),
+      );
+      valueSize = Math.max(8, Math.ceil(valueSize / 8) * 8);
+    } else if (info.kind === 'str') {
       valueSize = info.strSize ?? this.program.config.strlen;
       valueType = `struct capc_val_${cName}`;
       this.structs.push(
@@ -201,7 +221,7 @@ export class Resources {
       valueType = `struct capc_val_${cName}`;
       valueSize = layout.size;
       valueField = toLayoutFields(layout)[0];
-      this.structs.push(toCStruct(valueType.slice(7), layout, `value of ${info.name}: ${typeName(info.resolved)}`));
+      this.structs.push(toCStruct(valueType.slice(7), layout, `value of ${info.name}: ${typeNameOf(info.resolved)}`));
     }
     this.userMaps.set(info.name, {
       info,
@@ -214,7 +234,14 @@ export class Resources {
       perCpu,
       fullCounter,
     });
-    const what = info.kind === 'int' ? 'plain integer' : info.kind === 'str' ? 'string' : `${info.kind}()`;
+    const what =
+      info.kind === 'int'
+        ? 'plain integer'
+        : info.kind === 'str'
+          ? 'string'
+          : info.kind === 'value'
+            ? typeNameOf(info.valueType!)
+            : `${info.kind}()`;
     this.maps.push({
       name: cName,
       type: perCpu ? 'BPF_MAP_TYPE_PERCPU_HASH' : 'BPF_MAP_TYPE_HASH',
@@ -336,6 +363,7 @@ export class Resources {
       };
       if (bucket) out.bucket = { offset: bucket.offset };
       if (m.valueField) out.resolvedValue = m.valueField;
+      if (m.info.kind === 'value') out.value = valueTypeOf(m.info.valueType!, this.program.types);
       if (m.info.lhist) out.lhist = { ...m.info.lhist };
       return out;
     });

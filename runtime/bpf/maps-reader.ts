@@ -4,7 +4,7 @@
 // and decodes keys with the layouts from the manifest. Text is not made here:
 // a buf() key's text comes from the Formatters the caller passes.
 import type { ManifestMap } from '../../compiler/index.js';
-import { readField } from '../events/decode.js';
+import { isComposite, readField } from '../events/decode.js';
 import type { Formatters } from '../events/formatters.js';
 import { ResolvedPart, type KeyPart, type MapEntry, type MapSnapshot } from '../events/model.js';
 import type { ValueResolver } from '../events/resolve.js';
@@ -32,6 +32,7 @@ export function decodeKey(m: ManifestMap, key: Buffer, fmt: Formatters, resolver
   return m.key.fields.map((f) => {
     const v = readField(f, key, view, f.offset, resolver);
     // buf() keys print as %r does: printable bytes as they are, others \xNN.
+    if (isComposite(v)) return new ResolvedPart(fmt.valueText(v.value, v.bytes, 'key'));
     if (typeof v === 'object' && !Buffer.isBuffer(v) && 'buf' in v) return new ResolvedPart(fmt.bufText(v.buf));
     return v;
   });
@@ -68,6 +69,7 @@ function combine(
     case 'str':
       return { str: Buffer.from(value.subarray(0, m.valueSize)) };
     case 'resolved':
+    case 'value':
       return { raw: Buffer.from(value.subarray(0, m.valueSize)) };
     default:
       return m.perCpu
@@ -82,9 +84,9 @@ function combine(
 function resolvedValue(m: ManifestMap, raw: Buffer, fmt: Formatters, resolver?: ValueResolver): ResolvedPart {
   const v = readField(m.resolvedValue!, raw, new DataView(raw.buffer, raw.byteOffset, raw.length), 0, resolver);
   if (v instanceof ResolvedPart) return v;
-  return new ResolvedPart(
-    Buffer.isBuffer(v) ? v.toString('latin1') : typeof v === 'bigint' ? v.toString() : fmt.bufText(v.buf),
-  );
+  // Only resolved kinds reach here (the compiler makes resolved maps of nothing else); anything else as text.
+  if (Buffer.isBuffer(v) || typeof v === 'bigint') return new ResolvedPart(v.toString());
+  return new ResolvedPart('buf' in v ? fmt.bufText(v.buf) : '');
 }
 
 /** Every key of a map (bounded by max_entries: a map that changes under us cannot loop forever). */
@@ -109,6 +111,7 @@ export function readMap(fd: number, m: ManifestMap, fmt: Formatters, resolver?: 
   const keyed = !!m.key && m.key.fields.length > 0;
   const snap: MapSnapshot = { name: m.name, kind: m.kind, keyed, entries: [] };
   if (m.lhist) snap.lhist = { ...m.lhist };
+  if (m.value) snap.value = m.value;
   if (m.bucket) {
     // hist/lhist: one entry per (key, bucket); gather the buckets of each key.
     const nb = m.lhist ? Math.floor((m.lhist.max - m.lhist.min) / m.lhist.step) + 2 : HIST_BUCKETS;
@@ -139,8 +142,10 @@ export function readMap(fd: number, m: ManifestMap, fmt: Formatters, resolver?: 
     else if ('avg' in v) {
       entry.avg = v.avg;
       entry.value = v.avg.count ? v.avg.total / v.avg.count : 0n;
-    } else if ('raw' in v) entry.resolved = resolvedValue(m, v.raw, fmt, resolver);
-    else entry.str = v.str;
+    } else if ('raw' in v) {
+      if (m.kind === 'resolved') entry.resolved = resolvedValue(m, v.raw, fmt, resolver);
+      else entry.raw = v.raw;
+    } else entry.str = v.str;
     snap.entries.push(entry);
   }
   return snap;

@@ -1,13 +1,32 @@
 // runtime/build/build.ts — .cap source → checked C + manifest → BPF object.
 // Shared by `run`, `check`, `build` and `emit`; diagnostics come back as
 // data for the CLI to render.
-import { loadCompiler, type CompileOptions, type CompileResult, type Host } from '../../compiler/index.js';
+import {
+  loadCompiler,
+  type CDefinitions,
+  type CompileOptions,
+  type CompileResult,
+  type Host,
+} from '../../compiler/index.js';
 import type { SourceFile } from '../../diagnostics/source.js';
-import { systemHost } from '../host/system-host.js';
+import { SystemHost } from '../host/system-host.js';
+import { readCDefinitions } from './c-definitions.js';
 import { compileC, type CompiledObject } from './clang.js';
 import { mark } from '../timing.js';
 
-export { systemHost };
+/** The machine's Host with clang at hand: it also lays out a script's C definitions. */
+export class BuildHost extends SystemHost {
+  override cDefinitions(text: string, names: string[], includeDirs: string[]): CDefinitions {
+    return readCDefinitions(text, names, includeDirs);
+  }
+}
+
+let shared: BuildHost | undefined;
+/** The process's one BuildHost (its caches live as long as the process). */
+export function systemHost(): BuildHost {
+  shared ??= new BuildHost();
+  return shared;
+}
 
 export function cFileNameFor(source: SourceFile): string {
   const base = source.name === '-e' ? 'program' : source.name.replace(/^.*\//, '').replace(/\.cap$/, '');

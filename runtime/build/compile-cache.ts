@@ -19,6 +19,9 @@ import { fileURLToPath } from 'node:url';
 import {
   manifestProblem,
   type BtfParam,
+  type CDefinitions,
+  type CTypeDecl,
+  type DwarfParam,
   type CompileOptions,
   type ElfSymbolInfo,
   type Host,
@@ -35,6 +38,7 @@ import { netInterfaces } from '../host/net-interfaces.js';
 import { Tracefs } from '../host/tracefs.js';
 import { mark } from '../timing.js';
 import { cacheSubdir, OBJECT_DIR, readCacheFile, readSealedCacheFile, writeCacheFile } from '../files/cache-dir.js';
+import { cDefinitionsFingerprint } from './c-definitions.js';
 import { clangVersion } from './environment.js';
 import { kernelKey, prepareHeaders } from './clang.js';
 
@@ -224,6 +228,25 @@ export class RecordingHost implements Host {
   kernelFunctionProto(name: string): { params: BtfParam[]; ret: BtfParam } | undefined {
     return this.record('kernelFunctionProto', [name], this.inner.kernelFunctionProto(name));
   }
+  kernelType(name: string): CTypeDecl | undefined {
+    return this.record('kernelType', [name], this.inner.kernelType(name));
+  }
+  kernelConstant(name: string): string | undefined {
+    return this.record('kernelConstant', [name], this.inner.kernelConstant(name));
+  }
+  cDefinitions(text: string, names: string[], includeDirs: string[]): CDefinitions {
+    return this.record(
+      'cDefinitions',
+      [text, names.join(','), includeDirs.join('\n')],
+      this.inner.cDefinitions(text, names, includeDirs),
+    );
+  }
+  dwarfFunction(file: string, func: string): DwarfParam[] | undefined {
+    return this.record('dwarfFunction', [file, func], this.inner.dwarfFunction(file, func));
+  }
+  dwarfType(file: string, name: string): CTypeDecl | undefined {
+    return this.record('dwarfType', [file, name], this.inner.dwarfType(file, name));
+  }
   kernelSymbolExists(name: string): boolean {
     return this.record('kernelSymbolExists', [name], this.inner.kernelSymbolExists(name));
   }
@@ -246,7 +269,7 @@ export class RecordingHost implements Host {
  * host would give the compiler the same answer.
  */
 function fingerprintOf(call: HostCall, answer?: unknown): string {
-  const [a0, a1] = call.args;
+  const [a0, a1, a2] = call.args;
   switch (call.method) {
     case 'tracepoint':
       return sha(JSON.stringify(answer ?? validationTracefs().format(String(a0), String(a1)) ?? null));
@@ -274,8 +297,16 @@ function fingerprintOf(call: HostCall, answer?: unknown): string {
     case 'rawTracepointNames':
     case 'rawTracepointArgs':
     case 'kernelFunctionProto':
+    case 'kernelType':
+    case 'kernelConstant':
       // The kernel's BTF cannot change while it runs.
       return kernelKey();
+    case 'dwarfFunction':
+    case 'dwarfType':
+      return fileId(String(a0));
+    case 'cDefinitions':
+      // The text, the names, clang and every header clang read (runtime/build/c-definitions.ts).
+      return cDefinitionsFingerprint(String(a0), a1 ? String(a1).split(',') : [], a2 ? String(a2).split('\n') : []);
     case 'kernelFunctions':
     case 'kernelSymbolExists':
       // Kernel functions come and go with modules.

@@ -4,6 +4,7 @@
 // (0 ok, 1 runtime failure, 2 usage or compile error, 70 internal error).
 import { isUtf8 } from 'node:buffer';
 import fs from 'node:fs';
+import path from 'node:path';
 import { styleText } from 'node:util';
 import type { CompileOptions } from '../../compiler/index.js';
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
@@ -134,13 +135,23 @@ export function compileOptions(opts: ProgramOpts, positional: string[]): Compile
   if (opts.unsafe) out.unsafe = true;
   // -k: failed map updates, deletes, stack ids and signals are reported with their line; -kk: probe reads too.
   if (opts.k) out.helperChecks = Math.min(opts.k, 2);
-  // C headers (issue 13): the hooks the types work consumes. Until then an --include would be ignored: refuse it.
-  if (opts.include?.length)
-    throw new CapcError('E0904', `--include ${opts.include[0]}: C headers are not supported by this capc yet`, [
-      'docs/language.md: differences from bpftrace',
-    ]);
-  if (opts.I?.length) out.includeDirs = opts.I;
+  // C headers as bpftrace takes them: -I DIR searched first, --include FILE before the script's C.
+  if (opts.I?.length) out.includeDirs = opts.I.map((d) => headerPath('-I', d, true));
+  if (opts.include?.length) out.includeFiles = opts.include.map((f) => headerPath('--include', f, false));
   return out;
+}
+
+/**
+ * A -I directory or --include file for clang, which runs in a directory of its
+ * own: a directory, or a file found from the current directory, made
+ * absolute; any other file name is searched as #include "FILE" searches it
+ * (the -I directories, then the system's).
+ */
+function headerPath(flag: string, p: string, dir: boolean): string {
+  if (!p || /["\n]/.test(p))
+    throw new CapcError('E0904', `${flag} needs a ${dir ? 'directory' : 'file'} name without quotes or newlines`);
+  if (dir || path.isAbsolute(p) || fs.existsSync(p)) return path.resolve(p);
+  return p;
 }
 
 export function printDiagnostics(ds: Diagnostic[], source: SourceFile | undefined): void {

@@ -14,6 +14,8 @@ import { requireBtf, requirePrivileges } from '../build/environment.js';
 import { capacityReport } from './capacity.js';
 import { compileOptions, EXIT_OK, printDiagnostics, readSource, reportFailure, type ProgramOpts } from './common.js';
 
+const collect = (v: string, prev: string[]) => [...prev, v];
+
 function programCommand(program: Command, name: string, description: string) {
   return program
     .command(name)
@@ -22,6 +24,8 @@ function programCommand(program: Command, name: string, description: string) {
     .argument('[args...]', 'positional parameters: $1, $2, ...')
     .option('-e <program>', 'program text instead of a file')
     .option('-v, --verbose', 'show full logs on failure')
+    .option('-I <dir>', 'search DIR for #include before the system directories', collect, [])
+    .option('--include <file>', "include FILE before the program's C definitions (as clang -include)", collect, [])
     .option('--strlen <bytes>', 'default size of str()')
     .option('--ringbuf-size <bytes>', 'size of the event ring buffer')
     .option('--max-map-keys <n>', 'entries per map');

@@ -52,8 +52,13 @@ export function addCompileOptions(cmd: Command): Command {
       increase,
       0,
     )
-    .option('-I <dir>', 'add DIR to the #include search path (C headers: see docs/language.md)', collect, [])
-    .option('--include <file>', 'add #include <FILE> before the program (C headers: see docs/language.md)', collect, [])
+    .option('-I <dir>', 'search DIR for #include before the system directories (see docs/language.md)', collect, [])
+    .option(
+      '--include <file>',
+      "include FILE before the program's C definitions, as clang -include (see docs/language.md)",
+      collect,
+      [],
+    )
     .option('--strlen <bytes>', 'default size of str() (bytes, including the NUL)')
     .option('--ringbuf-size <bytes>', 'size of the event ring buffer, a power of two (e.g. 4M)')
     .option('--max-map-keys <n>', 'entries per map');

@@ -5,7 +5,7 @@
 // text is made by the Formatters the decoder is given (runtime/format/).
 import type { LayoutField, Manifest, ManifestEvent } from '../../compiler/index.js';
 import type { FastFormatter, Formatters } from './formatters.js';
-import { ResolvedPart, type CapEvent, type PrintfValue } from './model.js';
+import { ResolvedPart, type CapEvent, type CompositeValue, type PrintfValue } from './model.js';
 import { PrintfEvent } from './printf-event.js';
 import type { ValueResolver } from './resolve.js';
 
@@ -24,6 +24,8 @@ export function readField(
       const len = Math.min(view.getUint32(at, true), f.size - 4);
       return { buf: Buffer.from(data.subarray(at + 4, at + 4 + len)) };
     }
+    case 'value':
+      return { value: f.value!, bytes: Buffer.from(data.subarray(at, at + f.size)) };
     case 'inet':
     case 'usym':
     case 'ustack':
@@ -96,12 +98,18 @@ export class Decoder {
       case 'value': {
         const v = values[0]!;
         if (typeof v === 'bigint') return { kind: 'value', text: Buffer.from(v.toString()), json: v.toString() };
+        if (isComposite(v))
+          return {
+            kind: 'value',
+            text: Buffer.from(this.fmt.valueText(v.value, v.bytes, 'value'), 'latin1'),
+            json: this.fmt.valueJson(v.value, v.bytes),
+          };
         const text =
           v instanceof ResolvedPart
             ? Buffer.from(v.text)
             : Buffer.isBuffer(v)
               ? cstr(v)
-              : Buffer.from(this.fmt.bufText(v.buf));
+              : Buffer.from(this.fmt.bufText((v as { buf: Buffer }).buf));
         return { kind: 'value', text, json: this.fmt.jsonValue(text.toString('utf8')) };
       }
       case 'cat':
@@ -120,6 +128,10 @@ export class Decoder {
         return { kind: 'printf', text: this.fmt.printf(ev.segments ?? [], values) };
     }
   }
+}
+
+export function isComposite(v: PrintfValue): v is CompositeValue {
+  return typeof v === 'object' && !Buffer.isBuffer(v) && !(v instanceof ResolvedPart) && 'value' in v;
 }
 
 function cstr(b: Buffer): Buffer {

@@ -4,7 +4,7 @@
 // functions from whoever wires them (the session), so they never import
 // runtime/format/ themselves. runtime/format/formatters.ts is the one
 // implementation.
-import type { FormatSegment, ManifestEvent } from '../../compiler/index.js';
+import type { FormatSegment, ManifestEvent, ValueType } from '../../compiler/index.js';
 import type { PrintfValue } from './model.js';
 
 /** A printf record formatter compiled for one record layout: reads the fields at `offset`, returns latin1 text. */
@@ -21,4 +21,8 @@ export interface Formatters {
   jsonValue(v: unknown): string;
   /** buf() bytes as %r prints them (printable ASCII as is, other bytes \xNN): how a buf() map key reads. */
   bufText(b: Buffer): string;
+  /** A record, tuple or array as text: bpftrace's value form, or its compact map-key form. */
+  valueText(vt: ValueType, bytes: Buffer, style: 'value' | 'key'): string;
+  /** A record, tuple or array as bpftrace's JSON prints it. */
+  valueJson(vt: ValueType, bytes: Buffer): string;
 }

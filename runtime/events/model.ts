@@ -1,7 +1,7 @@
 // runtime/events/model.ts — the one event model every output consumes (text,
 // JSON lines, and the terminal UI). The session produces these; renderers
 // never look at raw records or the manifest.
-import type { ManifestMapKind } from '../../compiler/index.js';
+import type { ManifestMapKind, ValueType } from '../../compiler/index.js';
 import type { Span } from '../../diagnostics/source.js';
 import type { Exchange } from './exchange.js';
 
@@ -23,8 +23,14 @@ export class ResolvedPart {
 
 export type KeyPart = bigint | Buffer | ResolvedPart;
 
-/** A decoded field: an integer, a string's bytes, a resolved value (symbol, stack, address), or buf() bytes. */
-export type PrintfValue = bigint | Buffer | ResolvedPart | { buf: Buffer };
+/** A record, tuple or array: its bytes and their layout (printed by runtime/format/values.ts). */
+export interface CompositeValue {
+  value: ValueType;
+  bytes: Buffer;
+}
+
+/** A decoded field: an integer, a string's bytes, a resolved value (symbol, stack, address), buf() bytes, or a composite. */
+export type PrintfValue = bigint | Buffer | ResolvedPart | { buf: Buffer } | CompositeValue;
 
 export interface MapEntry {
   key: KeyPart[];
@@ -41,6 +47,8 @@ export interface MapEntry {
   str?: Buffer;
   /** resolved: the stack, symbol, address... as capc resolved it (value 0). */
   resolved?: ResolvedPart;
+  /** value: the record, tuple or array's bytes (laid out as the snapshot's `value`). */
+  raw?: Buffer;
 }
 
 export interface MapSnapshot {
@@ -51,6 +59,8 @@ export interface MapSnapshot {
   entries: MapEntry[];
   /** lhist: the range, for bucket labels. */
   lhist?: { min: number; max: number; step: number };
+  /** value maps: the layout of each entry's value. */
+  value?: ValueType;
 }
 
 /** One end of a connection: an address and port (inet, inet6), or a unix socket's path. */

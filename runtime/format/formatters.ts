@@ -6,6 +6,7 @@ import { compileFastPrintf } from './fast-printf.js';
 import { jsonValue } from './maps.js';
 import { formatBuf, formatPrintf } from './printf.js';
 import { strftime } from './strftime.js';
+import { valueJson, valueText } from './values.js';
 
 export const FORMATTERS: Formatters = {
   printf: formatPrintf,
@@ -13,4 +14,6 @@ export const FORMATTERS: Formatters = {
   strftime,
   jsonValue,
   bufText: (b) => formatBuf(b, 'r').toString('latin1'),
+  valueText: (vt, b, style) => valueText(vt, b, style),
+  valueJson: (vt, b) => valueJson(vt, b),
 };

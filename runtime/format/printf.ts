@@ -97,7 +97,9 @@ export function formatPrintf(segments: FormatSegment[], values: PrintfValue[]): 
           : v instanceof ResolvedPart
             ? Buffer.from(v.text).toString('latin1')
             : typeof v === 'object'
-              ? v.buf.toString('latin1')
+              ? 'buf' in v
+                ? v.buf.toString('latin1')
+                : ''
               : Buffer.from(String(v)).toString('latin1');
       if (seg.conv === 's' && seg.precision !== undefined) text = text.slice(0, seg.precision);
       const w = seg.width ?? 0;

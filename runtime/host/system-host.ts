@@ -2,10 +2,23 @@
 // this machine: tracefs for tracepoints, ELF files for symbols and USDT
 // notes, ldconfig and /proc for libraries, the kernel's BTF for raw
 // tracepoint and function prototypes, /proc/kallsyms for kernel functions
-// and symbols.
-// Results are cached for the life of the process.
-import type { BtfParam, ElfSymbolInfo, Host, Resolved, TracepointFormat, UsdtProbe } from '../../compiler/index.js';
+// and symbols, the DWARF of binaries built with -g for uprobe arguments and
+// their types. Results are cached for the life of the process. C definitions
+// need clang: runtime/build/build.ts answers them (BuildHost), this host
+// refuses them.
+import type {
+  BtfParam,
+  CDefinitions,
+  CTypeDecl,
+  DwarfParam,
+  ElfSymbolInfo,
+  Host,
+  Resolved,
+  TracepointFormat,
+  UsdtProbe,
+} from '../../compiler/index.js';
 import { Btf } from './btf.js';
+import { DwarfFile } from './dwarf.js';
 import { cgroupIdOf } from './cgroups.js';
 import { readFunctionSymbols, readSymbol } from '../symbols/elf.js';
 import { kernelSymbols } from '../symbols/kallsyms.js';
@@ -20,6 +33,7 @@ export class SystemHost implements Host {
   private readonly symbols = new Map<string, Resolved<string[]>>();
   private readonly usdt = new Map<string, Resolved<UsdtProbe[]>>();
   private btfCache: Btf | null | undefined;
+  private readonly dwarfFiles = new Map<string, DwarfFile | null>();
 
   tracepoint(category: string, name: string): TracepointFormat | undefined {
     return this.tracefs.format(category, name);
@@ -82,6 +96,34 @@ export class SystemHost implements Host {
   }
   kernelFunctionProto(name: string): { params: BtfParam[]; ret: BtfParam } | undefined {
     return this.btf()?.functionProto(name);
+  }
+  kernelType(name: string): CTypeDecl | undefined {
+    return this.btf()?.kernelType(name);
+  }
+  kernelConstant(name: string): string | undefined {
+    return this.btf()?.kernelConstant(name);
+  }
+  cDefinitions(_text: string, _names: string[], _includeDirs: string[]): CDefinitions {
+    return { ok: false, errors: [{ line: 0, col: 0, message: 'C definitions are read when a program is built' }] };
+  }
+  /** A binary's DWARF, or null when it has none (not built with -g) or cannot be read. */
+  dwarf(path: string): DwarfFile | null {
+    let d = this.dwarfFiles.get(path);
+    if (d === undefined) {
+      try {
+        d = new DwarfFile(path);
+      } catch {
+        d = null;
+      }
+      this.dwarfFiles.set(path, d);
+    }
+    return d;
+  }
+  dwarfFunction(path: string, func: string): DwarfParam[] | undefined {
+    return this.dwarf(path)?.functionParams(func);
+  }
+  dwarfType(path: string, name: string): CTypeDecl | undefined {
+    return this.dwarf(path)?.type(name);
   }
   kernelSymbolExists(name: string): boolean {
     return kernelSymbols().has(name);

@@ -2,11 +2,11 @@
 // (bpftrace -l) prints them: one `provider:...` line each, sorted; with
 // verbose, the arguments of each below it, indented by four spaces
 // (tracepoint fields from tracefs; raw tracepoint and fentry arguments from
-// BTF; USDT argument counts from the notes). With a pid (-p), uprobe and
-// USDT patterns without a binary name that process's executable, as
-// bpftrace does: /proc/PID/root/PATH, which is right in any mount namespace.
-// xdp:* and tc:* (capc's own, not bpftrace's) list the network interfaces of
-// the namespace capc runs in.
+// BTF; uprobe parameters from the binary's DWARF; USDT argument counts from
+// the notes). With a pid (-p), uprobe and USDT patterns without a binary name
+// that process's executable, as bpftrace does: /proc/PID/root/PATH, which is
+// right in any mount namespace. xdp:* and tc:* (capc's own, not bpftrace's)
+// list the network interfaces of the namespace capc runs in.
 import fs from 'node:fs';
 import { HARDWARE_EVENTS, PROBE_ALIASES, SOFTWARE_EVENTS, globToRegExp, type BtfParam } from '../../compiler/index.js';
 import { CapcError } from '../errors.js';
@@ -91,10 +91,13 @@ export function listProbes(host: SystemHost, pattern: string, verbose: boolean, 
       const syms = host.functionSymbols(path);
       if (!syms.ok) throw new CapcError('E0406', syms.error);
       const g = re(func);
+      // -v: each function's parameters from the binary's DWARF (none without -g), as bpftrace -lv prints them.
+      const params = (f: string) =>
+        verbose ? (host.dwarfFunction(path, f) ?? []).map((p) => `    ${p.text ?? '?'} ${p.name}`) : [];
       return sorted(
         [...new Set(syms.value)]
           .filter((f) => g.test(f))
-          .map((f) => ({ name: `${provider}:${path}:${f}`, details: [] })),
+          .map((f) => ({ name: `${provider}:${path}:${f}`, details: params(f) })),
       );
     }
     case 'usdt': {

@@ -41,6 +41,18 @@ export const DROPIN2_CASES: (Case & { capcFlags?: string[] })[] = [
     expect: [/^10\.1\.2\.3 fe80::1:2 3 2 254$/m],
   },
   {
+    name: 'pton() values kept in variables (and given others), in maps as keys and values, printed, compared',
+    program:
+      'BEGIN { $a = pton("1.2.3.4"); print($a); print(pton("fe80::1")); @[pton("1.2.3.4")] = 1; @v = pton("::1"); $b = pton("10.0.0.1"); $b = pton("10.0.0.2"); printf("%s %s %d %d %d %s\\n", ntop($a), ntop($b), $b[3], pton("::1")[15], $a == pton("1.2.3.4"), ntop(@v)); exit(); }',
+    compare: 'exact',
+    expect: [
+      /^\[1,2,3,4\]$/m,
+      /^1\.2\.3\.4 10\.0\.0\.2 2 1 1 ::1$/m,
+      /^@\[\[1,2,3,4\]\]: 1$/m,
+      /^@v: \[0,(0,){14}1\]$/m,
+    ],
+  },
+  {
     name: 'pton() compared with tracepoint address fields',
     program:
       'tracepoint:sock:inet_sock_set_state /pid == cpid && args->newstate == 2/ { if (args->daddr == pton("127.0.0.1")) { printf("v4 %s\\n", ntop(args->daddr)); } if (args->daddr_v6 == pton("::1")) { printf("v6 %s\\n", ntop(args->daddr_v6)); } }',

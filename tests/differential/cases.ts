@@ -13,7 +13,8 @@
 // tools printing nothing. `note` says where capc intentionally differs and
 // `normalize` undoes exactly that difference. Maps and aggregations are in
 // cases-maps.ts, builtins and functions in cases-functions.ts, what the
-// bpftrace drop-in added in cases-dropin.ts; probes and options here.
+// bpftrace drop-in added in cases-dropin.ts; probes and options here. C types
+// are in cases-types*.ts (run by differential-types*.test.ts).
 
 import { DROPIN_CASES } from './cases-dropin.js';
 import { FUNCTION_CASES } from './cases-functions.js';

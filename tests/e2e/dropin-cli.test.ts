@@ -171,11 +171,31 @@ test('software: probes under capc FILE -c CMD count what bpftrace counts', async
   assert.ok(n > 0 && n >= bt / 2 && n <= bt * 2, `capc ${n}, bpftrace ${bt}`);
 });
 
-test('--include is refused until capc has C headers; -k reports failed helper calls, and says nothing when none fails', async (t) => {
-  if (!requireKernel(t)) return;
-  const inc = await capcAsBpftrace(['--include', 'linux/sched.h', '-e', 'BEGIN { exit(); }']);
-  assert.equal(inc.code, 2);
-  assert.match(inc.stderr, /--include linux\/sched\.h: C headers are not supported by this capc yet/);
+test('-I DIR and --include FILE give the program C headers as bpftrace 0.17 does; -k reports failed helper calls, and says nothing when none fails', async (t) => {
+  if (!requireKernel(t) || !requireTool(t, 'bpftrace')) return;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'capc-inc-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'capc-hdr.h'), '#define HDR_VAL 42\nstruct hdr_s { int a; char b; long c; };\n');
+    const prog = 'BEGIN { printf("%d %d\\n", HDR_VAL, sizeof(struct hdr_s)); exit(); }';
+    // A name searched through -I, and a path relative to the current directory (clang runs elsewhere).
+    for (const argv of [
+      ['-I', dir, '--include', 'capc-hdr.h'],
+      ['--include', path.relative(repoRoot, path.join(dir, 'capc-hdr.h'))],
+    ]) {
+      const bt = await runBpftrace({ program: prog, flags: argv });
+      const capc = await capcAsBpftrace([...argv, '-e', prog]);
+      assert.equal(capc.code, 0, capc.stderr);
+      assert.match(capc.stdout, /^42 16$/m);
+      assert.equal(bt.code, 0, bt.stderr);
+      assert.match(bt.stdout, /^42 16$/m);
+    }
+    // A header that is not there: clang's words, E0321, exit 2 (bpftrace: "fatal error: 'X' file not found").
+    const missing = await capcAsBpftrace(['--include', 'capc-missing.h', '-e', 'BEGIN { exit(); }']);
+    assert.equal(missing.code, 2, missing.stderr);
+    assert.match(missing.stderr, /error\[E0321\]: .*--include: 'capc-missing\.h' file not found/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
   const k = await runCapcTool({ program: 'BEGIN { printf("k\\n"); exit(); }', flags: ['-k'] });
   assert.equal(k.code, 0, k.stderr);
   assert.match(k.stdout, /^k$/m);

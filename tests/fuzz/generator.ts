@@ -2,7 +2,9 @@
 // most of the time, the type rules: probes of every kind with the builtins
 // they allow, typed expressions nested to a bounded depth, maps used with
 // consistent keys and kinds, printf formats built from their arguments,
-// control flow, config blocks and capture statements. A small share of
+// control flow, config blocks and capture statements, C definitions with
+// reads through them (casts, ->, ., [], *, pointer arithmetic, sizeof,
+// tuples' .N, curtask) and ++/-- statements. A small share of
 // programs is deliberately wrong (a type mix-up, an unknown name) so the
 // error paths are fuzzed too. Deterministic for a given seed.
 //
@@ -139,6 +141,27 @@ const STR_LITERALS = [
   '"123456789012345678901234567890"',
   '"%d%s"',
 ];
+/** C definitions a program may start with; typed reads through them join the integer leaves. */
+const STRUCT_DEFS =
+  'struct fz { int a; unsigned char b[4]; long long c; struct fz *next; union { short s; char t[2]; } u; unsigned int bits : 5; };';
+/** Integer reads through C types; P is an address (any integer the probe has). */
+const TYPED_INTS = [
+  '((struct fz *)P)->a',
+  '((struct fz *)P)->b[1]',
+  '((struct fz *)P)->next->c',
+  '(*(struct fz *)P).u.s',
+  '((struct fz *)P)->bits',
+  '((struct fz *)P + 1)->a',
+  '((int32 *)P)[2]',
+  '*((uint8 *)P + 1)',
+  '((struct fz *)P)->b[IDX]',
+  'sizeof(struct fz)',
+  'sizeof(((struct fz *)P)->b)',
+  '(7, P).0',
+  '(1, (P, 3)).1.0',
+  'curtask->pid',
+  'curtask->tgid',
+];
 const CASTS = ['int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64'];
 const BIN_INT = ['+', '-', '*', '/', '%', '&', '|', '^', '<<', '>>', '==', '!=', '<', '>', '<=', '>=', '&&', '||'];
 
@@ -154,6 +177,8 @@ export class ProgramGenerator {
   private vars = new Map<string, Ty>();
   private probe!: ProbeKind;
   private depth = 0;
+  /** The program defines STRUCT_DEFS. */
+  private typed = false;
   constructor(
     private readonly r: Rng,
     private readonly positional: number,
@@ -163,6 +188,8 @@ export class ProgramGenerator {
     const out: string[] = [];
     if (this.r.chance(0.15)) out.push(this.config());
     if (this.r.chance(0.12)) out.push(this.r.pick(CAPTURES));
+    this.typed = this.r.chance(0.15);
+    if (this.typed) out.push(STRUCT_DEFS);
     const n = 1 + this.r.int(4);
     for (let i = 0; i < n; i++) out.push(this.probeBlock());
     // Maps that are read must be written somewhere: give each a writer in END.
@@ -214,6 +241,12 @@ export class ProgramGenerator {
     if (c < 86) return this.r.chance(0.5) ? 'exit();' : `exit(${this.r.int(256)});`;
     if (c < 92) return this.newer(indent);
     if (c < 94) return this.wrong();
+    if (c < 96 && this.vars.size) {
+      // ++ and --, before or after, on an integer variable.
+      const ints = [...this.vars].filter(([, t]) => t === 'int').map(([n]) => n);
+      const op = this.r.pick(['++', '--']);
+      if (ints.length) return this.r.chance(0.5) ? `${op}${this.r.pick(ints)};` : `${this.r.pick(ints)}${op};`;
+    }
     return this.assignVar();
   }
 
@@ -402,6 +435,13 @@ export class ProgramGenerator {
     const pool = [...COMMON_INTS, ...this.probe.ints, ...vars, ...vars];
     if (this.positional && this.r.chance(0.05))
       return this.r.chance(0.5) ? `$${1 + this.r.int(this.positional)}` : '$#';
+    if (this.typed && this.r.chance(0.15)) {
+      const addr = () => this.r.pick([...this.probe.ptrs, ...this.probe.ints, 'pid']);
+      return this.r
+        .pick(TYPED_INTS)
+        .replace('P', addr())
+        .replace('IDX', this.r.pick(vars.length ? vars : ['pid']));
+    }
     return this.r.chance(0.35) ? this.r.pick(INT_LITERALS) : this.r.pick(pool);
   }
 

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { SystemHost } from '../../runtime/host/system-host.js';
+import { BuildHost } from '../../runtime/build/build.js';
 import { answersStillHold, RecordingHost } from '../../runtime/build/compile-cache.js';
 import { requireKernel, requireTool } from '../support/kernel.js';
 import { buildTarget } from '../support/targets.js';
@@ -20,7 +20,7 @@ test('every host question validates again while the machine is unchanged, and a 
   const bin = path.join(dir, 'app');
   fs.copyFileSync(buildTarget('target'), bin);
 
-  const host = new RecordingHost(new SystemHost());
+  const host = new RecordingHost(new BuildHost());
   assert.ok(host.tracepoint('syscalls', 'sys_enter_openat'));
   assert.equal(host.tracepoint('syscalls', 'sys_enter_nope'), undefined);
   assert.ok(host.tracepointCategories().includes('sched'));

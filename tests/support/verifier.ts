@@ -8,7 +8,7 @@ import { renderDiagnostics } from '../../diagnostics/render.js';
 import { BpfObject } from '../../runtime/bpf/object.js';
 import { compileC } from '../../runtime/build/clang.js';
 import { CapcError } from '../../runtime/errors.js';
-import { systemHost } from '../../runtime/host/system-host.js';
+import { systemHost } from '../../runtime/build/build.js';
 
 /** Whether the kernel verifier accepts `text` compiled with `options`; `report`: the diagnostics (and verifier log excerpt) when not. */
 export async function loadIntoVerifier(

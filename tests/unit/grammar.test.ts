@@ -21,3 +21,15 @@ test('the token definitions pass chevrotain lexer validations', () => {
   });
   assert.deepEqual(lexer.lexerDefinitionErrors, []);
 });
+
+test('a #! first line is skipped; # lines elsewhere at the top level are C preprocessor lines', () => {
+  const lexer = new Lexer(lexerDefinition, { positionTracking: 'full', ensureOptimizations: false });
+  const kinds = (text: string) => lexer.tokenize(text).tokens.map((t) => `${t.tokenType.name}:${t.image}`);
+  const first = kinds('#!/usr/bin/env bpftrace\n#include <linux/in.h>\nBEGIN {}\n');
+  assert.ok(!first.some((k) => k.includes('#!')), first.join(' '));
+  assert.ok(first.includes('CPreproc:#include <linux/in.h>'), first.join(' '));
+  // Not on the first line, `#!` is no shebang: a C line (clang then rejects it, E0321).
+  assert.ok(kinds('BEGIN {}\n#!/x\n').includes('CPreproc:#!/x'));
+  // A #define with a continuation is one line of C; after the first line, #! too.
+  assert.ok(kinds('#define A \\\n  1\nBEGIN {}').includes('CPreproc:#define A \\\n  1'));
+});

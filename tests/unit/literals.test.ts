@@ -28,7 +28,7 @@ test('bad escapes are reported with their offset, not dropped', () => {
   assert.match(r.problems[1]!.message, /\\x needs one or two hex digits/);
 });
 
-test('integer literals: bases, separators, exponents, size suffixes', () => {
+test('integer literals: bases (octal with a leading 0), separators, exponents, size suffixes', () => {
   const cases: [string, bigint | undefined][] = [
     ['0', 0n],
     ['42', 42n],
@@ -42,6 +42,9 @@ test('integer literals: bases, separators, exponents, size suffixes', () => {
     ['8M', 8n * 1024n * 1024n],
     ['1G', 1024n ** 3n],
     ['0xffffffffffffffff', 2n ** 64n - 1n],
+    ['0100', 64n],
+    ['0_17', 15n],
+    ['08', undefined],
     ['0x', undefined],
     ['12abc', undefined],
   ];
