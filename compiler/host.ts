@@ -117,6 +117,15 @@ export interface UsdtProbe {
   semaphore: boolean;
 }
 
+/** A symbol of an ELF file (uaddr()). Numbers are decimal strings (answers are recorded as JSON). */
+export interface ElfSymbolInfo {
+  /** Its address in the file (st_value). */
+  value: string;
+  size: number;
+  /** The file is position-independent (ET_DYN: a PIE or a library): where it is loaded is known only at run time. */
+  pie: boolean;
+}
+
 export type Resolved<T> = { ok: true; value: T } | { ok: false; error: string; candidates: string[] };
 
 export interface Host {
@@ -163,6 +172,13 @@ export interface Host {
   dwarfType(path: string, name: string): CTypeDecl | undefined;
   /** Whether /proc/kallsyms names `name` (kaddr(); data symbols only with CONFIG_KALLSYMS_ALL). */
   kernelSymbolExists(name: string): boolean;
+  /** A defined symbol (data or code) of an ELF file, by name (uaddr()); undefined when it has none. */
+  elfSymbol(path: string, name: string): ElfSymbolInfo | undefined;
+  /**
+   * cgroupid(path): the id of the cgroup whose directory is `path` (decimal), or why there is none: missing,
+   * not a cgroup directory, or a path another user could re-point (capc runs as root: root-safe).
+   */
+  cgroupId(path: string): Resolved<string>;
   /** Network interfaces of the namespace capc runs in (xdp:, tc: probes), sorted. */
   netInterfaces(): string[];
 }

@@ -309,7 +309,8 @@ export type ManifestMapKind =
   | 'lhist'
   | 'int'
   | 'str'
-  | 'value';
+  | 'value'
+  | 'resolved';
 
 export interface ManifestMap {
   /** `@name` as written (`@` for the anonymous map). */
@@ -328,6 +329,8 @@ export interface ManifestMap {
   perCpu: boolean;
   /** null for a scalar map (a single __u64 key of 0). `fields` are the user's keys; `size` the whole key. */
   key: { size: number; fields: LayoutField[] } | null;
+  /** resolved: the value, one field at offset 0 (a stack id, an address, ...), resolved by capc as a key part is. */
+  resolvedValue?: LayoutField;
   /** hist/lhist: the __u64 bucket index stored in the key after the user's keys. */
   bucket?: { offset: number };
   lhist?: { min: number; max: number; step: number };
@@ -353,13 +356,17 @@ export interface ManifestRing {
  */
 export interface ManifestEvent {
   id: number;
-  kind: 'printf' | 'time' | 'join' | 'value';
+  /** cat, system: a printf-formatted file name or command, acted on by capc when it reads the record. */
+  kind: 'printf' | 'time' | 'join' | 'value' | 'cat' | 'system' | 'helper_error';
   ring: string;
   size: number;
   fields: LayoutField[];
   segments?: FormatSegment[];
   format?: string;
   delim?: string;
+  /** helper_error (-k): the helper whose failure the record reports (`probe_read_user_str`), and the line of `span`. */
+  helper?: string;
+  sourceLine?: string;
   span: Span;
 }
 

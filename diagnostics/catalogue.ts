@@ -56,7 +56,9 @@ export const COMPILER_CODES = {
   E0321: { severity: 'error', title: 'C definitions rejected by clang' },
   E0322: { severity: 'error', title: 'macro cannot be used as a value' },
   E0330: { severity: 'error', title: 'unsafe function without --unsafe' },
-  E0331: { severity: 'error', title: 'function not supported yet' },
+  /** Retired (cat() and system() are implemented): kept, never reused. */
+  E0331: { severity: 'error', title: 'function not supported yet (retired)' },
+  E0332: { severity: 'error', title: 'cgroup path not usable' },
   // probes
   E0401: { severity: 'error', title: 'unknown probe type' },
   E0402: { severity: 'error', title: 'malformed probe' },

@@ -8,45 +8,50 @@
 #ifndef CAPC_VALUES_BPF_H
 #define CAPC_VALUES_BPF_H
 
-/* R8 + R7: avg()/stats(): a per-CPU (count, total) pair; the pointer is used once. */
-static __always_inline void capc_percpu_avg(void *map, const void *key, __s64 v, void *stats, __u32 full_index)
+/* R8 + R7: avg()/stats(): a per-CPU (count, total) pair; the pointer is used once.
+ * Returns 0, or the failed update's error (-k reports it; unused, it costs nothing). */
+static __always_inline long capc_percpu_avg(void *map, const void *key, __s64 v, void *stats, __u32 full_index)
 {
 	struct capc_avg *a = bpf_map_lookup_elem(map, key);
 	if (a) {
 		a->count += 1;
 		a->total += v;
-		return;
+		return 0;
 	}
 	struct capc_avg init = { 1, v };
-	if (bpf_map_update_elem(map, key, &init, BPF_NOEXIST) == 0)
-		return;
+	long err = bpf_map_update_elem(map, key, &init, BPF_NOEXIST);
+	if (err == 0)
+		return 0;
 	a = bpf_map_lookup_elem(map, key); /* R7: looked up again */
 	if (a) {
 		a->count += 1;
 		a->total += v;
-	} else {
-		capc_count(stats, full_index);
+		return 0;
 	}
+	capc_count(stats, full_index);
+	return err;
 }
 
 /* R8 + R7: min()/max() per CPU; a CPU's slot counts only once `set`. */
-static __always_inline void capc_percpu_minmax(void *map, const void *key, __s64 v, int is_max, void *stats, __u32 full_index)
+static __always_inline long capc_percpu_minmax(void *map, const void *key, __s64 v, int is_max, void *stats, __u32 full_index)
 {
 	struct capc_minmax *m = bpf_map_lookup_elem(map, key);
 	if (!m) {
 		struct capc_minmax init = { v, 1 };
-		if (bpf_map_update_elem(map, key, &init, BPF_NOEXIST) == 0)
-			return;
+		long err = bpf_map_update_elem(map, key, &init, BPF_NOEXIST);
+		if (err == 0)
+			return 0;
 		m = bpf_map_lookup_elem(map, key); /* R7: looked up again */
 		if (!m) {
 			capc_count(stats, full_index);
-			return;
+			return err;
 		}
 	}
 	if (!m->set || (is_max ? v > m->value : v < m->value)) {
 		m->value = v;
 		m->set = 1;
 	}
+	return 0;
 }
 
 /* hist(): the log2 bucket of v, as bpftrace numbers them: 0 for v < 0, 1 for 0,
@@ -81,10 +86,12 @@ static __always_inline __u64 capc_lin_bucket(__s64 v, __s64 min, __s64 max, __u6
 }
 
 /* `@m[k] = "string"`: the value was built in scratch (R5); the map copies it. */
-static __always_inline void capc_map_set_bytes(void *map, const void *key, const void *value, void *stats, __u32 full_index)
+static __always_inline long capc_map_set_bytes(void *map, const void *key, const void *value, void *stats, __u32 full_index)
 {
-	if (bpf_map_update_elem(map, key, value, BPF_ANY))
+	long err = bpf_map_update_elem(map, key, value, BPF_ANY);
+	if (err)
 		capc_count(stats, full_index);
+	return err;
 }
 
 /* Read a string map: copied out at once (R7), empty when absent. */
@@ -97,17 +104,30 @@ static __always_inline void capc_map_get_str(void *map, const void *key, char *d
 		dst[0] = 0;
 }
 
+/* Read a resolved value (a stack id, an address...) out of a map: copied at once
+ * (R7); absent, every byte is `fill` (0xff: stack id -1, no stack). */
+static __always_inline void capc_map_get_value(void *map, const void *key, void *dst, __u32 n, int fill)
+{
+	const void *v = bpf_map_lookup_elem(map, key);
+	if (v)
+		bpf_probe_read_kernel(dst, n, v);
+	else
+		for (__u32 i = 0; i < n; i++)
+			((__u8 *)dst)[i] = fill;
+}
+
 /* `v = min(v, max)` in a form the verifier follows into the next helper call (R4). */
 #define capc_bound(v, max) asm volatile("if %[x] <= %[m] goto +1; %[x] = %[m]" : [x] "+r"(v) : [m] "r"((__u64)(max)))
 
 /* buf(p, len): read min(len, cap) bytes; a failed read leaves length 0. */
-static __always_inline void capc_read_buf(__u32 *len_out, __u8 *dst, __u32 cap, const void *src, __u64 len, int user)
+static __always_inline long capc_read_buf(__u32 *len_out, __u8 *dst, __u32 cap, const void *src, __u64 len, int user)
 {
 	if (len > cap)
 		len = cap;
 	capc_bound(len, cap); /* R4: the verifier sees len <= cap */
 	long err = user ? bpf_probe_read_user(dst, len, src) : bpf_probe_read_kernel(dst, len, src);
 	*len_out = err ? 0 : (__u32)len;
+	return err;
 }
 
 /* ntop(): an address as the family and its bytes (v4 in the first 4). */
@@ -136,7 +156,7 @@ static __always_inline void capc_usym(struct capc_usym *d, __u64 addr, __u32 pro
 /* ustack: the user stack's id in a stack trace map; a failure (map full, hash
  * collision) is counted (R11) and leaves a negative id, printed as no stack;
  * a task with no user stack (a kernel thread) simply has an empty one. */
-static __always_inline void capc_ustack(void *ctx, void *stack_map, struct capc_ustack *d, __u32 probe, __u64 ip, void *stats, __u32 full_index)
+static __always_inline long capc_ustack(void *ctx, void *stack_map, struct capc_ustack *d, __u32 probe, __u64 ip, void *stats, __u32 full_index)
 {
 	d->id = bpf_get_stackid(ctx, stack_map, BPF_F_USER_STACK);
 	d->pid = bpf_get_current_pid_tgid() >> 32;
@@ -144,15 +164,17 @@ static __always_inline void capc_ustack(void *ctx, void *stack_map, struct capc_
 	d->ip = ip;
 	if (d->id < 0 && d->id != -14 /* EFAULT: no user stack (a kernel thread) */)
 		capc_count(stats, full_index);
+	return d->id < 0 ? d->id : 0; /* get_stackid's error, for -k */
 }
 
 /* kstack: the kernel stack's id in a stack trace map; a failure (map full,
  * hash collision) is counted (R11) and leaves a negative id, printed as no stack. */
-static __always_inline void capc_kstack(void *ctx, void *stack_map, struct capc_kstack *d, void *stats, __u32 full_index)
+static __always_inline long capc_kstack(void *ctx, void *stack_map, struct capc_kstack *d, void *stats, __u32 full_index)
 {
 	d->id = bpf_get_stackid(ctx, stack_map, 0);
 	if (d->id < 0)
 		capc_count(stats, full_index);
+	return d->id < 0 ? d->id : 0; /* get_stackid's error, for -k */
 }
 
 /* join(argv): the strings of a NULL-terminated char *[] into `slot`-byte slots,

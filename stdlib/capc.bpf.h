@@ -146,48 +146,80 @@ static __always_inline void capc_exit(void *ctl, void *events, void *stats, __u3
 	capc_ctl_send(ctl, events, stats, drop_index, CAPC_CTL_EXIT, code, 0, 0);
 }
 
+/* The map updates below return 0, or the failed bpf_map_update_elem's error:
+ * -k reports it with the script's line (helper-checks.ts); unused, the
+ * compiler drops it, so the program without -k pays nothing. */
+
 /* R8 + R7: add to a per-CPU counter; the value pointer is used once, never kept. */
-static __always_inline void capc_percpu_add(void *map, const void *key, __s64 delta, void *stats, __u32 full_index)
+static __always_inline long capc_percpu_add(void *map, const void *key, __s64 delta, void *stats, __u32 full_index)
 {
 	__s64 *v = bpf_map_lookup_elem(map, key);
 	if (v) {
 		*v += delta;
-		return;
+		return 0;
 	}
 	__s64 init = delta;
-	if (bpf_map_update_elem(map, key, &init, BPF_NOEXIST) == 0)
-		return;
+	long err = bpf_map_update_elem(map, key, &init, BPF_NOEXIST);
+	if (err == 0)
+		return 0;
 	/* Another CPU created the entry first (or the map is full): look it up again (R7). */
 	v = bpf_map_lookup_elem(map, key);
-	if (v)
+	if (v) {
 		*v += delta;
-	else
-		capc_count(stats, full_index);
+		return 0;
+	}
+	capc_count(stats, full_index);
+	return err;
 }
 
 /* `@m[k] = v` on a plain map. */
-static __always_inline void capc_map_set(void *map, const void *key, __s64 value, void *stats, __u32 full_index)
+static __always_inline long capc_map_set(void *map, const void *key, __s64 value, void *stats, __u32 full_index)
 {
-	if (bpf_map_update_elem(map, key, &value, BPF_ANY))
+	long err = bpf_map_update_elem(map, key, &value, BPF_ANY);
+	if (err)
 		capc_count(stats, full_index);
+	return err;
 }
 
 /* `@m[k] += v`, `@m[k]++` on a plain (shared) map: atomic, and R7 on races. */
-static __always_inline void capc_map_add(void *map, const void *key, __s64 delta, void *stats, __u32 full_index)
+static __always_inline long capc_map_add(void *map, const void *key, __s64 delta, void *stats, __u32 full_index)
 {
 	__s64 *v = bpf_map_lookup_elem(map, key);
 	if (v) {
 		__sync_fetch_and_add(v, delta);
-		return;
+		return 0;
 	}
 	__s64 init = delta;
-	if (bpf_map_update_elem(map, key, &init, BPF_NOEXIST) == 0)
-		return;
+	long err = bpf_map_update_elem(map, key, &init, BPF_NOEXIST);
+	if (err == 0)
+		return 0;
 	v = bpf_map_lookup_elem(map, key);
-	if (v)
+	if (v) {
 		__sync_fetch_and_add(v, delta);
-	else
-		capc_count(stats, full_index);
+		return 0;
+	}
+	capc_count(stats, full_index);
+	return err;
+}
+
+/* -k/-kk: a helper call failed; one record on the events ring (so it keeps its
+ * place among printf output) with the site's id (its helper and line are in
+ * the manifest) and the error. A full ring is counted (R11). */
+struct capc_helper_err {
+	struct capc_hdr hdr;
+	__s64 rc;
+};
+static __always_inline void capc_helper_error(void *events, void *stats, __u32 drop_index, __u32 id, __s64 rc)
+{
+	struct capc_helper_err *e = bpf_ringbuf_reserve(events, sizeof(*e), 0);
+	if (!e) {
+		capc_count(stats, drop_index);
+		return;
+	}
+	e->hdr.id = id;
+	e->hdr.flags = 0;
+	e->rc = rc;
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
 
 /* Read `@m[k]`: 0 when absent, as in bpftrace. */
@@ -245,7 +277,7 @@ static __always_inline int capc_streq(const char *a, const char *b, __u32 n)
 
 /* str(p, len): read at most len characters (and never more than n-1) plus a NUL.
  * The length is bounded by an explicit check the verifier can follow (R4). */
-static __always_inline void capc_read_str_n(char *dst, __u32 n, const void *src, __u64 len, int user)
+static __always_inline long capc_read_str_n(char *dst, __u32 n, const void *src, __u64 len, int user)
 {
 	__u64 want = len + 1;
 	if (want > n)
@@ -253,9 +285,8 @@ static __always_inline void capc_read_str_n(char *dst, __u32 n, const void *src,
 	if (want < 1)
 		want = 1;
 	if (user)
-		bpf_probe_read_user_str(dst, want, src);
-	else
-		bpf_probe_read_kernel_str(dst, want, src);
+		return bpf_probe_read_user_str(dst, want, src);
+	return bpf_probe_read_kernel_str(dst, want, src);
 }
 
 /* Task identity. */
@@ -288,5 +319,7 @@ static __always_inline __u64 capc_uarg_stack(struct pt_regs *ctx, int n)
 
 /* Aggregations, histograms, string maps and values capc resolves (R4-R8). */
 #include "capc-values.bpf.h"
+/* strncmp(), strcontains(), constant-byte comparisons. */
+#include "capc-strings.bpf.h"
 
 #endif /* CAPC_BPF_H */

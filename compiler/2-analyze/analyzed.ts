@@ -18,7 +18,7 @@ import type { HostLookup } from './host-lookups.js';
 import type { AttachPoint } from './probes.js';
 import type { FormatSegment } from './printf-format.js';
 import type { RecordField, TypeTable } from './type-table.js';
-import type { AddressSpace, StackMode, Type } from './types.js';
+import type { AddressSpace, ResolvedType, StackMode, Type } from './types.js';
 
 export interface VarInfo {
   name: string;
@@ -26,8 +26,21 @@ export interface VarInfo {
   span: Span;
 }
 
-/** What a map holds: an aggregation, a plain integer, a string, or a record, tuple or array (`value`). */
-export type MapKind = 'count' | 'sum' | 'avg' | 'min' | 'max' | 'stats' | 'hist' | 'lhist' | 'int' | 'str' | 'value';
+/** What a map holds: an aggregation, a plain integer, a string, a record, tuple or array (`value`), or a resolved value. */
+export type MapKind =
+  | 'count'
+  | 'sum'
+  | 'avg'
+  | 'min'
+  | 'max'
+  | 'stats'
+  | 'hist'
+  | 'lhist'
+  | 'int'
+  | 'str'
+  | 'value'
+  /** A stack, a symbol, an address, a time...: a value capc resolves when printing. */
+  | 'resolved';
 
 export interface LhistParams {
   min: number;
@@ -46,6 +59,8 @@ export interface MapInfo {
   lhist?: LhistParams;
   /** String maps: the capacity of the value (the largest string stored). */
   strSize?: number;
+  /** Resolved-value maps: the type of the value (every write stores the same kind). */
+  resolved?: ResolvedType;
   /** `value` maps: the record, tuple or array every entry holds. */
   valueType?: Type;
   /** Integer maps first written with a typed pointer: reads give that pointer type back. */
@@ -59,7 +74,7 @@ export interface MapInfo {
 }
 
 export type CallInfo =
-  | { fn: 'printf'; segments: FormatSegment[]; format: string }
+  | { fn: 'printf' | 'cat' | 'system'; segments: FormatSegment[]; format: string }
   | { fn: 'str'; size: number; space: AddressSpace; dynamicLength: boolean }
   | { fn: 'buf'; size: number; space: AddressSpace; dynamicLength: boolean }
   | { fn: 'exit'; code: number }
@@ -77,6 +92,17 @@ export type CallInfo =
   /** kaddr("sym"): resolved by libbpf when the program is loaded (`extern ... __ksym`). */
   | { fn: 'kaddr'; symbol: string }
   | { fn: 'bswap'; bytes: 1 | 2 | 4 | 8 }
+  /** strncmp(a, b, n): n, a literal (check-strings.ts). */
+  | { fn: 'strncmp'; n: number }
+  /**
+   * uaddr("sym"): the symbol's address in the file (decimal). loadedFrom: the file is position-independent, and
+   * the uprobe's address (the probed function's, plus its offset) tells where it is loaded.
+   */
+  | { fn: 'uaddr'; value: string; loadedFrom?: { func: string; offset: number } }
+  /** cgroupid("path"): the cgroup's id (decimal), resolved when compiling. */
+  | { fn: 'cgroupid'; id: string }
+  /** pton("addr"): the address's 4 or 16 bytes, made when compiling. */
+  | { fn: 'pton'; bytes: Uint8Array }
   | {
       fn:
         | 'count'
@@ -93,6 +119,7 @@ export type CallInfo =
         | 'ksym'
         | 'uptr'
         | 'kptr'
+        | 'strcontains'
         | 'printValue';
     };
 

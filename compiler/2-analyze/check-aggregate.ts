@@ -5,7 +5,7 @@
 import type * as A from '../../grammar/ast.js';
 import type { LhistParams } from './analyzed.js';
 import type { CheckContext } from './context.js';
-import { ERROR, isComposite, isInt, typeName, VOID, type AggFn, type Type } from './types.js';
+import { ERROR, isComposite, isInt, isResolved, typeName, VOID, type AggFn, type Type } from './types.js';
 
 type CheckExpr = (e: A.Expr, cx: CheckContext) => Type;
 type ArgCount = (e: A.CallExpr, cx: CheckContext, min: number, max: number, usage: string) => boolean;
@@ -168,7 +168,7 @@ export function checkPrint(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr
   }
   const t = checkExpr(first, cx);
   if (t.k === 'error') return VOID;
-  if (t.k !== 'int' && t.k !== 'str' && t.k !== 'inet' && t.k !== 'usym' && t.k !== 'ustack' && !isComposite(t)) {
+  if (t.k !== 'int' && t.k !== 'str' && t.k !== 'buf' && !isResolved(t) && !isComposite(t)) {
     cx.bag.add('E0302', `print() cannot print ${typeName(t)}`, first.span);
     return VOID;
   }

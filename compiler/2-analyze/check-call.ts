@@ -12,6 +12,8 @@ import { AGGREGATION_DOCS, checkAggregation, checkClearZero, checkPrint } from '
 import { checkBuf, checkJoin, checkNtop, checkTime, checkUsym, defaultSpace } from './check-output.js';
 import { checkCgroupPath, checkKsym, checkMacaddr, checkStack, checkStrftime } from './check-resolved.js';
 import { checkCat, checkSignal, checkSystem } from './check-effects.js';
+import { checkPton, checkStrcontains, checkStrncmp } from './check-strings.js';
+import { checkCgroupid, checkUaddr } from './check-host-values.js';
 import { packetRefuses } from './check-packet.js';
 import type { CheckContext } from './context.js';
 import { checkSpaceCall } from './check-types.js';
@@ -51,6 +53,11 @@ export const FUNCTIONS: Record<string, string> = {
   signal: 'signal(SIG) (--unsafe): send a signal to the current process',
   system: 'system(fmt, args...) (--unsafe): run a command',
   cat: 'cat(fmt, args...): print a file',
+  strncmp: 'strncmp(a, b, n): 0 when the first n characters of two strings are the same, else 1',
+  strcontains: 'strcontains(haystack, needle): 1 when needle occurs in haystack',
+  pton: 'pton("addr"): an IPv4 or IPv6 address as its 4 or 16 bytes',
+  uaddr: 'uaddr("symbol"): the address of a symbol of the traced binary',
+  cgroupid: 'cgroupid("/sys/fs/cgroup/..."): the id of a cgroup',
 };
 
 function argCount(e: A.CallExpr, cx: CheckContext, min: number, max: number, usage: string): boolean {
@@ -95,6 +102,16 @@ export function checkCall(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr)
       return checkSystem(e, cx, checkExpr);
     case 'cat':
       return checkCat(e, cx, checkExpr);
+    case 'strncmp':
+      return checkStrncmp(e, cx, checkExpr, argCount);
+    case 'strcontains':
+      return checkStrcontains(e, cx, checkExpr, argCount);
+    case 'pton':
+      return checkPton(e, cx, checkExpr, argCount);
+    case 'uaddr':
+      return checkUaddr(e, cx, checkExpr, argCount);
+    case 'cgroupid':
+      return checkCgroupid(e, cx, checkExpr, argCount);
     case 'kaddr':
       return kaddr(e, cx, checkExpr);
     case 'bswap':

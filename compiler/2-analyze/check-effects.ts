@@ -1,9 +1,9 @@
 // compiler/2-analyze/check-effects.ts — functions whose effect reaches past
 // the program: signal(SIG) makes the kernel signal the current process;
-// system(fmt, ...) would run a command and cat(fmt, ...) print a file.
-// signal() and system() act on the machine, so, as in bpftrace, they are
-// refused (E0330) unless capc runs with --unsafe. system() and cat() are not
-// implemented yet (E0331): their arguments are checked, then refused.
+// system(fmt, ...) runs a command and cat(fmt, ...) prints a file, both done
+// by capc when it reads their record (runtime/output/cat-system.ts), in order
+// with printf. signal() and system() act on the machine, so, as in bpftrace,
+// they are refused (E0330) unless capc runs with --unsafe.
 import type * as A from '../../grammar/ast.js';
 import { checkFormatArgs } from './check-format.js';
 import { kindOf, type CheckContext } from './context.js';
@@ -62,22 +62,18 @@ function unsafe(e: A.CallExpr, cx: CheckContext, what: string): boolean {
   return false;
 }
 
-/** A function capc does not implement yet: said plainly, never accepted and ignored. */
-function notYet(e: A.CallExpr, cx: CheckContext, hint: string): void {
-  cx.bag.add('E0331', `${e.name}() is not supported by capc yet`, e.nameSpan, hint);
-}
-
-/** cat(fmt, ...): bpftrace prints the file; capc checks the format, then refuses (E0331). */
+/** cat(fmt, ...): the file named by the formatted text, printed by capc when it reads the record. */
 export function checkCat(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr): Type {
-  if (checkFormatArgs(e, cx, checkExpr)) notYet(e, cx, "print the file from the command that reads capc's output");
+  const f = checkFormatArgs(e, cx, checkExpr);
+  if (f) cx.inst.calls.set(e, { fn: 'cat', segments: f.segments, format: f.format });
   return VOID;
 }
 
-/** system(fmt, ...): refused without --unsafe (E0330), as bpftrace does; not implemented yet (E0331). */
+/** system(fmt, ...): refused without --unsafe (E0330), as bpftrace does; capc runs it with /bin/sh -c. */
 export function checkSystem(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr): Type {
   const f = checkFormatArgs(e, cx, checkExpr);
   if (!unsafe(e, cx, 'it runs a shell command as root')) return VOID;
-  if (f) notYet(e, cx, "run the command from a script that reads capc's output (-f json)");
+  if (f) cx.inst.calls.set(e, { fn: 'system', segments: f.segments, format: f.format });
   return VOID;
 }
 

@@ -249,6 +249,7 @@ function mapRead(e: A.MapRef, cx: CheckContext): Type {
   }
   unifyKeys(e.name, e.keys, keys, m, cx, e.span);
   if (m.kind === 'str') return { k: 'str', size: m.strSize ?? cx.config.strlen };
+  if (m.kind === 'resolved' && m.resolved) return m.resolved;
   if (m.kind === 'value') return m.valueType!;
   if (m.kind === 'int' && m.pointer) {
     // A typed pointer keeps what it points to; writes from different spaces leave its space to the probe's default.
@@ -318,7 +319,11 @@ function binary(e: A.BinaryExpr, cx: CheckContext): Type {
         return ERROR;
       }
       // Division is unsigned 64-bit, as in bpftrace.
-      return e.op === '/' || e.op === '%' ? { k: 'int', bytes: 8, signed: false } : arithResult(l, r);
+      if (e.op === '/' || e.op === '%') return { k: 'int', bytes: 8, signed: false };
+      // A pointer plus or minus an offset still points into the same memory (str(args->filename + 1) reads user memory).
+      const space = e.op === '+' || e.op === '-' ? (l.space ?? (e.op === '+' ? r.space : undefined)) : undefined;
+      const t = arithResult(l, r);
+      return space && t.k === 'int' && (!l.space || !r.space) ? { ...t, space } : t;
     }
     cx.bag.add('E0303', `operator '${e.op}' needs integers, not ${typeName(l)} and ${typeName(r)}`, e.opSpan);
     return ERROR;
@@ -328,7 +333,10 @@ function binary(e: A.BinaryExpr, cx: CheckContext): Type {
 }
 
 function sizeOfEq(a: Type, b: Type): boolean {
-  return JSON.stringify(a) === JSON.stringify(b) || (a.k === 'record' && b.k === 'record' && a.key === b.key);
+  // pton()'s constant bytes are not part of its type's shape.
+  const shape = (t: Type) =>
+    JSON.stringify(t, (k, v: unknown) => (k === 'bytes' && v instanceof Uint8Array ? undefined : v));
+  return shape(a) === shape(b) || (a.k === 'record' && b.k === 'record' && a.key === b.key);
 }
 
 /** `args->NAME` in raw tracepoints and fentry/fexit: a function argument by name (BTF), one u64 slot each. */

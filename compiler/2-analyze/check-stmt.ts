@@ -17,6 +17,7 @@ import {
   sizeOf,
   typeName,
   type AddressSpace,
+  type ResolvedType,
   type Type,
 } from './types.js';
 
@@ -210,7 +211,7 @@ function assign(s: A.AssignStmt, cx: CheckContext): void {
             ...(v.to ? { to: v.to } : {}),
             ...(v.spaceSet ? { spaceSet: true } : {}),
           }
-        : v;
+        : withoutConstant(v);
       cx.inst.vars.set(target.name, { name: target.name, type, span: target.span });
       cx.inst.types.set(target, type);
       return;
@@ -253,12 +254,14 @@ function assign(s: A.AssignStmt, cx: CheckContext): void {
     defineMap(target, 'str', cx, s.span, { strSize: v.size });
     return;
   }
-  if (isComposite(v)) {
+  if (isComposite(v) || isResolved(v)) {
     if (s.op !== '=') {
       cx.bag.add('E0303', `${s.op} needs an integer; ${target.name} would hold ${typeName(v)}`, s.span);
       return;
     }
-    defineMap(target, 'value', cx, s.span, { valueType: v });
+    // A resolved value (a stack, a symbol, an address...) is stored raw (a stack id, an address) and resolved by capc when printed.
+    if (isResolved(v)) defineMap(target, 'resolved', cx, s.span, { resolved: v });
+    else defineMap(target, 'value', cx, s.span, { valueType: withoutConstant(v) });
     return;
   }
   if (!isInt(v)) {
@@ -266,9 +269,7 @@ function assign(s: A.AssignStmt, cx: CheckContext): void {
       'E0302',
       `cannot store ${typeName(v)} in a map`,
       s.value.span,
-      isResolved(v) || v.k === 'buf'
-        ? `use it as a key instead: @m[${v.k === 'ustack' ? 'ustack' : '...'}] = count(), or print it`
-        : undefined,
+      v.k === 'buf' ? 'use it as a key instead: @m[...] = count(), or print it' : undefined,
     );
     return;
   }
@@ -304,6 +305,7 @@ export function defineMap(
     valueType?: Type;
     pointer?: Type;
     space?: AddressSpace | 'mixed';
+    resolved?: ResolvedType;
   } = {},
 ): void {
   const keys = m.keys?.map((k) => cx.inst.types.get(k) ?? { k: 'error' as const });
@@ -337,6 +339,15 @@ export function defineMap(
     );
     return;
   }
+  if (kind === 'resolved' && prev.resolved && extra.resolved && !sameValue(prev.resolved, extra.resolved)) {
+    cx.bag.add(
+      'E0305',
+      `${m.name} was first used holding ${describeValue(prev.resolved)}, here ${describeValue(extra.resolved)}`,
+      span,
+      `first use: line ${prev.span.line}; one map holds one kind of value`,
+    );
+    return;
+  }
   if (kind === 'str' && extra.strSize && extra.strSize > (prev.strSize ?? 0)) prev.strSize = extra.strSize;
   if (
     kind === 'value' &&
@@ -360,6 +371,30 @@ function normalizeKey(t: Type): Type {
   return isInt(t) ? { k: 'int', bytes: 8, signed: t.signed || !!t.literal } : t;
 }
 
+/** Two resolved values a map may hold both of: the same kind, stacks of the same depth and mode, the same format. */
+function sameValue(a: ResolvedType, b: ResolvedType): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function describeValue(t: ResolvedType): string {
+  return t.k === 'ustack' || t.k === 'kstack' ? `${t.k}(${t.mode === 'perf' ? 'perf, ' : ''}${t.frames})` : typeName(t);
+}
+
 function describe(k: MapKind): string {
-  return k === 'int' ? 'plain integer' : k === 'str' ? 'string' : k === 'value' ? 'record, tuple or array' : `${k}()`;
+  return k === 'int'
+    ? 'plain integer'
+    : k === 'str'
+      ? 'string'
+      : k === 'value'
+        ? 'record, tuple or array'
+        : k === 'resolved'
+          ? 'resolved value'
+          : `${k}()`;
+}
+
+/** pton()'s type carries its constant bytes; a variable or a map holding them holds an array like any other. */
+export function withoutConstant(t: Type): Type {
+  if (t.k !== 'array' || !t.bytes) return t;
+  const { bytes: _bytes, ...rest } = t;
+  return rest;
 }

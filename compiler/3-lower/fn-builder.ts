@@ -34,6 +34,16 @@ export interface Lowerers {
   captureSink?(b: FnBuilder, s: A.SinkStmt, site: CaptureSite): void;
   /** The connection's identity builtins and predicates (lower-identity.ts); absent when no identity is learned. */
   identity?: IdentityReader;
+  /** strncmp(), strcontains() and pton()'s constant arrays (lower-strings.ts). */
+  strings: StringsLowerer;
+}
+
+/** What expressions need of the string and constant-array functions (lower-strings.ts). */
+export interface StringsLowerer {
+  /** strncmp(), strcontains(); undefined for another call. */
+  call(b: FnBuilder, e: A.CallExpr): IntVal | undefined;
+  /** An element of pton()'s constant bytes (pton("::1")[15]). */
+  constIndex(b: FnBuilder, e: A.IndexExpr): IntVal;
 }
 
 /** What expressions need of connection identity (implemented by IdentityLowering, lower-identity.ts). */

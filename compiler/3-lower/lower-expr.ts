@@ -11,6 +11,7 @@ import { CAST_INTS, intElem, isComposite, isPointer, isStr, sizeOf, type Type } 
 import { addr, arrow, bin, call, cast, dot, id, num, un, type CExpr } from './c-ir.js';
 import type { FnBuilder, IntVal } from './fn-builder.js';
 import { cIntType } from './layout.js';
+import { emitChecked } from './helper-checks.js';
 import { compositeBytes, locate, readInt, strFrom } from './lower-memory.js';
 import { isPacketRead, lowerPacketInt, lowerPacketStr } from './lower-packet.js';
 
@@ -43,6 +44,11 @@ function wide(v: IntVal, ty: '__s64' | '__u64'): CExpr {
 export function lowerInt(b: FnBuilder, e: A.Expr): IntVal {
   const sub = b.inst.substitutes.get(e);
   if (sub) return lowerInt(b, sub);
+  if (e.kind === 'Index') {
+    // An element of pton()'s constant bytes: a constant, or a choice among them.
+    const ot = b.inst.types.get(e.object);
+    if (ot?.k === 'array' && ot.bytes) return b.lowerers.strings.constIndex(b, e);
+  }
   if ((e.kind === 'Field' && b.inst.members.has(e)) || (e.kind === 'Unary' && e.op === '*') || e.kind === 'Index') {
     const loc = locate(b, e);
     if (loc) return readInt(loc);
@@ -149,7 +155,23 @@ function intCall(b: FnBuilder, e: A.CallExpr): IntVal {
     case 'uptr':
     case 'kptr':
       return lowerInt(b, e.args[0]!);
+    case 'cgroupid':
+      return u64(num(BigInt(info.id), true));
+    case 'uaddr': {
+      const value = num(BigInt(info.value), true);
+      if (!info.loadedFrom) return u64(value);
+      // A position-independent binary: the uprobe fired at (load address + function + offset), +1 after the int3.
+      const fn = BigInt(info.loadedFrom.func) + BigInt(info.loadedFrom.offset);
+      const base = bin(
+        '&',
+        bin('-', cast('__u64', call('PT_REGS_IP', id('ctx'))), num(fn, true)),
+        num(~4095n & (2n ** 64n - 1n), true),
+      );
+      return u64(bin('+', base, value));
+    }
   }
+  const v = b.lowerers.strings.call(b, e);
+  if (v) return v;
   throw new Error(`internal: call ${e.name}() is not an integer expression`);
 }
 
@@ -439,15 +461,12 @@ export function lowerStrInto(b: FnBuilder, e: A.Expr, dst: CExpr, size: number):
       const ptr = lowerInt(b, e.args[0]!);
       const n = Math.min(size, info.size);
       const src = cast('const void *', ptr.e);
+      const helper = info.space === 'user' ? 'probe_read_user_str' : 'probe_read_kernel_str';
       if (info.dynamicLength) {
         const len = lowerInt(b, e.args[1]!);
-        b.emit({ k: 'expr', e: call('capc_read_str_n', dst, num(n), src, len.e, num(info.space === 'user' ? 1 : 0)) });
-      } else {
-        b.emit({
-          k: 'expr',
-          e: call(info.space === 'user' ? 'bpf_probe_read_user_str' : 'bpf_probe_read_kernel_str', dst, num(n), src),
-        });
-      }
+        const read = call('capc_read_str_n', dst, num(n), src, len.e, num(info.space === 'user' ? 1 : 0));
+        emitChecked(b, read, helper, e.span);
+      } else emitChecked(b, call(`bpf_${helper}`, dst, num(n), src), helper, e.span);
       return;
     }
     return lowerStrInto(b, e.args[0]!, dst, size);

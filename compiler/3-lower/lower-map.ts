@@ -4,7 +4,9 @@
 // apply R7 (no value pointer kept) and R8 (per-CPU aggregation). hist/lhist
 // keep one counter per (key, bucket): the bucket is the key's last field.
 import type * as A from '../../grammar/ast.js';
+import type { Span } from '../../diagnostics/source.js';
 import { addr, call, dot, id, num, type CExpr } from './c-ir.js';
+import { emitChecked, operatorSpan } from './helper-checks.js';
 import type { FnBuilder } from './fn-builder.js';
 import { arith, lowerInt, lowerStrInto } from './lower-expr.js';
 import { lowerCompositeInto } from './lower-memory.js';
@@ -54,8 +56,11 @@ export function buildMapKey(b: FnBuilder, m: UserMap, keys: A.Expr[] | undefined
 const stats = () => addr(id(STATS_MAP));
 
 /** `@m[k] = count()` / `sum(v)` / `hist(v)` ... / `v` / `"str"`, and `+=`, `-=`, `++`, `--`. */
-export function lowerMapWrite(b: FnBuilder, target: A.MapRef, op: string, value: A.Expr | undefined): void {
+export function lowerMapWrite(b: FnBuilder, target: A.MapRef, op: string, value: A.Expr | undefined, stmt: Span): void {
   const m = b.res.userMap(target.name);
+  // -k: a failed update is reported at the assignment's operator, as bpftrace does.
+  const at = operatorSpan(b.res.sourceText, target.span, op, stmt);
+  const update = (e: CExpr, comment?: string) => emitChecked(b, e, 'map_update_elem', at, comment);
   const { key, ptr } = buildKey(b, m, target.keys);
   const mapRef = addr(id(m.cName));
   const full = num(m.fullCounter);
@@ -65,27 +70,21 @@ export function lowerMapWrite(b: FnBuilder, target: A.MapRef, op: string, value:
     switch (fn) {
       case 'count':
       case 'sum':
-        b.emit({
-          k: 'expr',
-          e: call('capc_percpu_add', mapRef, ptr, fn === 'count' ? num(1) : arg(), stats(), full),
-          comment: `R8: per-CPU ${fn}()`,
-        });
+        update(
+          call('capc_percpu_add', mapRef, ptr, fn === 'count' ? num(1) : arg(), stats(), full),
+          `R8: per-CPU ${fn}()`,
+        );
         return;
       case 'avg':
       case 'stats':
-        b.emit({
-          k: 'expr',
-          e: call('capc_percpu_avg', mapRef, ptr, arg(), stats(), full),
-          comment: `R8: per-CPU (count, total) for ${fn}()`,
-        });
+        update(call('capc_percpu_avg', mapRef, ptr, arg(), stats(), full), `R8: per-CPU (count, total) for ${fn}()`);
         return;
       case 'min':
       case 'max':
-        b.emit({
-          k: 'expr',
-          e: call('capc_percpu_minmax', mapRef, ptr, arg(), num(fn === 'max' ? 1 : 0), stats(), full),
-          comment: `R8: per-CPU ${fn}()`,
-        });
+        update(
+          call('capc_percpu_minmax', mapRef, ptr, arg(), num(fn === 'max' ? 1 : 0), stats(), full),
+          `R8: per-CPU ${fn}()`,
+        );
         return;
       case 'hist':
       case 'lhist': {
@@ -100,11 +99,10 @@ export function lowerMapWrite(b: FnBuilder, target: A.MapRef, op: string, value:
           e: { k: 'bin', op: '=', l: dot(key, 'bucket'), r: bucket },
           comment: fn === 'hist' ? 'R6: an unrolled log2, no loop' : undefined,
         });
-        b.emit({
-          k: 'expr',
-          e: call('capc_percpu_add', mapRef, ptr, num(1), stats(), full),
-          comment: `R8: one per-CPU counter per (key, bucket)`,
-        });
+        update(
+          call('capc_percpu_add', mapRef, ptr, num(1), stats(), full),
+          `R8: one per-CPU counter per (key, bucket)`,
+        );
         return;
       }
     }
@@ -113,30 +111,34 @@ export function lowerMapWrite(b: FnBuilder, target: A.MapRef, op: string, value:
     // A record, tuple or array: built in scratch (R5), then copied by the map.
     const slot = b.scratch(b.fresh('val'), `struct ${m.valueType.replace(/^struct /, '')}`, m.valueSize);
     lowerCompositeInto(b, value!, dot(slot, 'v'));
-    b.emit({ k: 'expr', e: call('capc_map_set_bytes', mapRef, ptr, addr(slot), stats(), full) });
+    update(call('capc_map_set_bytes', mapRef, ptr, addr(slot), stats(), full));
+    return;
+  }
+  if (m.info.kind === 'resolved') {
+    // A stack id, an address...: written as in a record (lower-value.ts), in scratch (R5), then copied by the map.
+    const slot = b.scratch(b.fresh('val'), m.valueType, m.valueSize);
+    lowerFieldInto(b, value!, (n) => dot(slot, n), 'v', b.res.fieldKind(m.info.resolved!));
+    update(call('capc_map_set_bytes', mapRef, ptr, addr(slot), stats(), full));
     return;
   }
   if (m.info.kind === 'str') {
     // The value is built in scratch (R5), then copied by the map.
     const slot = b.scratch(b.fresh('val'), `struct ${m.valueType.replace(/^struct /, '')}`, m.valueSize);
     lowerStrInto(b, value!, dot(slot, 'v'), m.info.strSize ?? m.valueSize);
-    b.emit({ k: 'expr', e: call('capc_map_set_bytes', mapRef, ptr, addr(slot), stats(), full) });
+    update(call('capc_map_set_bytes', mapRef, ptr, addr(slot), stats(), full));
     return;
   }
   if (op === '=') {
-    b.emit({ k: 'expr', e: call('capc_map_set', mapRef, ptr, lowerInt(b, value!).e, stats(), full) });
+    update(call('capc_map_set', mapRef, ptr, lowerInt(b, value!).e, stats(), full));
     return;
   }
   if (op === '++' || op === '--') {
-    b.emit({ k: 'expr', e: call('capc_map_add', mapRef, ptr, num(op === '++' ? 1 : -1), stats(), full) });
+    update(call('capc_map_add', mapRef, ptr, num(op === '++' ? 1 : -1), stats(), full));
     return;
   }
   if (op === '+=' || op === '-=') {
     const v = lowerInt(b, value!).e;
-    b.emit({
-      k: 'expr',
-      e: call('capc_map_add', mapRef, ptr, op === '+=' ? v : { k: 'un', op: '-', e: v }, stats(), full),
-    });
+    update(call('capc_map_add', mapRef, ptr, op === '+=' ? v : { k: 'un', op: '-', e: v }, stats(), full));
     return;
   }
   // Other compound operators read, compute and write back (not atomic, as in bpftrace).
@@ -148,12 +150,12 @@ export function lowerMapWrite(b: FnBuilder, target: A.MapRef, op: string, value:
     undefined,
     value!.kind === 'Int' ? value!.value : undefined,
   );
-  b.emit({ k: 'expr', e: call('capc_map_set', mapRef, ptr, v.e, stats(), full) });
+  update(call('capc_map_set', mapRef, ptr, v.e, stats(), full));
 }
 
-export function lowerMapDelete(b: FnBuilder, target: A.MapRef, extraKey: A.Expr | undefined): void {
+export function lowerMapDelete(b: FnBuilder, target: A.MapRef, extraKey: A.Expr | undefined, span: Span): void {
   const m = b.res.userMap(target.name);
   const keys = extraKey ? [extraKey] : target.keys;
   const key = buildMapKey(b, m, keys);
-  b.emit({ k: 'expr', e: call('bpf_map_delete_elem', addr(id(m.cName)), key) });
+  emitChecked(b, call('bpf_map_delete_elem', addr(id(m.cName)), key), 'map_delete_elem', span);
 }

@@ -209,6 +209,17 @@ export function lowerCompositeInto(b: FnBuilder, e: A.Expr, dst: CExpr): void {
     e.elems.forEach((x, i) => lowerValueAt(b, x, t.elems[i]!, bytesAt(dst, offsets[i]!)));
     return;
   }
+  if (t.k === 'array' && t.bytes) {
+    // pton("..."): bytes known when compiling.
+    b.emit({ k: 'expr', e: call('__builtin_memcpy', dst, { k: 'strlit', bytes: t.bytes }, num(t.bytes.length)) });
+    return;
+  }
+  const field = e.kind === 'Field' ? b.inst.fields.get(e) : undefined;
+  if (field && t.k === 'array' && t.count) {
+    // A tracepoint's array field (`args->saddr`): its bytes in the record.
+    b.emit({ k: 'expr', e: call('bpf_probe_read_kernel', dst, num(n), bytesAt(id('ctx'), field.offset)) });
+    return;
+  }
   if (e.kind === 'Map') {
     const m = b.res.userMap(e.name);
     const key = b.lowerers.mapKey(b, m, e.keys);

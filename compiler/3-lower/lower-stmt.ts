@@ -17,6 +17,7 @@ import { lowerCompositeInto } from './lower-memory.js';
 import { lowerFieldInto } from './lower-value.js';
 import { CTL_RING, EVENTS_RING, STATS_MAP } from './resources.js';
 import { r10Submit, r11Count, r6BoundedLoop } from './rules.js';
+import { emitChecked } from './helper-checks.js';
 
 export function lowerStmts(b: FnBuilder, stmts: A.Stmt[]): void {
   for (const s of stmts) lowerStmt(b, s);
@@ -29,10 +30,10 @@ function lowerStmt(b: FnBuilder, s: A.Stmt): void {
       if (s.expr.kind === 'Call') return lowerCallStmt(b, s.expr);
       return;
     case 'Assign':
-      if (s.target.kind === 'Map') return lowerMapWrite(b, s.target, s.op, s.value);
+      if (s.target.kind === 'Map') return lowerMapWrite(b, s.target, s.op, s.value, s.span);
       return assignVar(b, s.target, s.op, s.value);
     case 'IncDec':
-      if (s.target.kind === 'Map') return lowerMapWrite(b, s.target, s.op, undefined);
+      if (s.target.kind === 'Map') return lowerMapWrite(b, s.target, s.op, undefined, s.span);
       b.emit({ k: 'expr', e: { k: 'bin', op: s.op === '++' ? '+=' : '-=', l: id(varName(s.target.name)), r: num(1) } });
       return;
     case 'If': {
@@ -155,6 +156,8 @@ function lowerCallStmt(b: FnBuilder, e: A.CallExpr): void {
   const info = b.inst.calls.get(e);
   switch (e.name) {
     case 'printf':
+    case 'cat':
+    case 'system':
       return printf(b, e);
     case 'exit': {
       const code = info && info.fn === 'exit' ? info.code : 0;
@@ -181,12 +184,18 @@ function lowerCallStmt(b: FnBuilder, e: A.CallExpr): void {
     case 'signal': {
       if (info?.fn !== 'signal') throw new Error('internal: unresolved signal');
       const sig = info.sig !== undefined ? num(info.sig) : cast('__u32', lowerInt(b, e.args[0]!).e);
-      b.emit({ k: 'expr', e: call('bpf_send_signal', sig), comment: 'signal() (--unsafe): to the current process' });
+      emitChecked(
+        b,
+        call('bpf_send_signal', sig),
+        'send_signal',
+        e.span,
+        'signal() (--unsafe): to the current process',
+      );
       return;
     }
     case 'delete': {
       const m = e.args[0]! as A.MapRef;
-      return lowerMapDelete(b, m, e.args[1]);
+      return lowerMapDelete(b, m, e.args[1], e.span);
     }
     case 'print': {
       if (info?.fn === 'printValue') return printValue(b, e);
@@ -270,10 +279,12 @@ function printValue(b: FnBuilder, e: A.CallExpr): void {
 
 function printf(b: FnBuilder, e: A.CallExpr): void {
   const info = b.inst.calls.get(e);
-  if (!info || info.fn !== 'printf') throw new Error('internal: unresolved printf');
+  if (!info || (info.fn !== 'printf' && info.fn !== 'cat' && info.fn !== 'system'))
+    throw new Error('internal: unresolved printf');
   const args = e.args.slice(1);
   const specs: FieldSpec[] = args.map((a, i) => ({ name: `a${i}`, what: b.res.fieldKind(b.inst.types.get(a)!, true) }));
-  outputRecord(b, 'printf', args, specs, { segments: info.segments, span: e.span });
+  // cat() and system(): a printf record whose text capc reads a file by, or runs.
+  outputRecord(b, info.fn, args, specs, { segments: info.segments, span: e.span });
 }
 
 /** Reserve a record in the events ring, fill it, submit with batched wake-ups; count a full ring. */

@@ -10,16 +10,28 @@ import type { FnBuilder } from './fn-builder.js';
 import { sizeOf } from '../2-analyze/types.js';
 import type { FieldKind } from './layout.js';
 import { lowerInt, lowerStrInto } from './lower-expr.js';
-import { lowerCompositeInto } from './lower-memory.js';
+import { compositeBytes, lowerCompositeInto } from './lower-memory.js';
 import { isPacketRead, lowerPacketInet } from './lower-packet.js';
 import { STATS_MAP } from './resources.js';
 import { r4BoundedRead } from './rules.js';
+import { emitChecked } from './helper-checks.js';
 
 /** `member(name)` names a field of the destination (`ev->a0`, `key.k1`). */
 export type Member = (name: string) => CExpr;
 
 export function lowerFieldInto(b: FnBuilder, e: A.Expr, member: Member, name: string, what: FieldKind): void {
   const dst = member(name);
+  if (e.kind === 'Map' && what.kind !== 'int' && what.kind !== 'str' && what.kind !== 'bytes' && what.kind !== 'buf') {
+    // A resolved value kept in a map (`@s[tid] = kstack`): its raw bytes, copied out at once (R7).
+    const m = b.res.userMap(e.name);
+    const key = b.lowerers.mapKey(b, m, e.keys);
+    const stack = what.kind === 'ustack' || what.kind === 'kstack';
+    b.emit({
+      k: 'expr',
+      e: call('capc_map_get_value', addr(id(m.cName)), key, addr(dst), num(m.valueField!.size), num(stack ? 0xff : 0)),
+    });
+    return;
+  }
   switch (what.kind) {
     case 'int':
       b.emit({ k: 'expr', e: { k: 'bin', op: '=', l: dst, r: lowerInt(b, e).e } });
@@ -44,11 +56,13 @@ export function lowerFieldInto(b: FnBuilder, e: A.Expr, member: Member, name: st
     }
     case 'kstack': {
       const stack = b.res.stackMap(what.frames, true);
-      b.emit({
-        k: 'expr',
-        e: call('capc_kstack', id('ctx'), addr(id(stack.name)), addr(dst), addr(id(STATS_MAP)), num(stack.counter)),
-        comment: 'R11: a stack the map cannot take is counted',
-      });
+      emitChecked(
+        b,
+        call('capc_kstack', id('ctx'), addr(id(stack.name)), addr(dst), addr(id(STATS_MAP)), num(stack.counter)),
+        'get_stackid',
+        e.span,
+        'R11: a stack the map cannot take is counted',
+      );
       return;
     }
     case 'ksym':
@@ -65,9 +79,9 @@ export function lowerFieldInto(b: FnBuilder, e: A.Expr, member: Member, name: st
     case 'ustack': {
       const stack = b.res.stackMap(what.frames);
       const { probe, ip } = probeAddress(b);
-      b.emit({
-        k: 'expr',
-        e: call(
+      emitChecked(
+        b,
+        call(
           'capc_ustack',
           id('ctx'),
           addr(id(stack.name)),
@@ -77,8 +91,10 @@ export function lowerFieldInto(b: FnBuilder, e: A.Expr, member: Member, name: st
           addr(id(STATS_MAP)),
           num(stack.counter),
         ),
-        comment: 'R11: a stack the map cannot take is counted',
-      });
+        'get_stackid',
+        e.span,
+        'R11: a stack the map cannot take is counted',
+      );
       return;
     }
   }
@@ -121,11 +137,13 @@ function lowerBuf(b: FnBuilder, e: A.Expr, lenDst: CExpr, dst: CExpr, size: numb
   }
   const ptr = lowerInt(b, src);
   const len = e.args[1] && info.dynamicLength ? lowerInt(b, e.args[1]).e : num(size);
-  b.emit({
-    k: 'expr',
-    e: r4BoundedRead(lenDst, dst, size, cast('const void *', ptr.e), len, info.space === 'user'),
-    comment: 'R4: the length is capped by the field',
-  });
+  emitChecked(
+    b,
+    r4BoundedRead(lenDst, dst, size, cast('const void *', ptr.e), len, info.space === 'user'),
+    info.space === 'user' ? 'probe_read_user' : 'probe_read_kernel',
+    e.span,
+    'R4: the length is capped by the field',
+  );
 }
 
 /** macaddr(ptr) or macaddr(args->array): six bytes, read from where they are. */
@@ -164,7 +182,20 @@ function lowerInet(b: FnBuilder, e: A.Expr, dst: CExpr): void {
   let af: CExpr;
   if (info.family === 'arg') af = lowerInt(b, e.args[0]!).e;
   else af = num(info.family === 6 ? 10 : 2);
+  if (t.k === 'array' && t.bytes) {
+    // pton()'s constant bytes (or a variable holding them).
+    b.emit({
+      k: 'expr',
+      e: call('capc_inet_bytes', addr(dst), af, { k: 'strlit', bytes: t.bytes }, num(t.bytes.length)),
+    });
+    return;
+  }
   if (t.k === 'array' && isPacketRead(b, a)) return lowerPacketInet(b, a, dst);
+  if (t.k === 'array' && (a.kind !== 'Field' || !b.inst.fields.has(a))) {
+    // An array kept in a variable or a map, or a member of a C record: its bytes, wherever they are.
+    b.emit({ k: 'expr', e: call('capc_inet_bytes', addr(dst), af, compositeBytes(b, a), num(sizeOf(t))) });
+    return;
+  }
   if (t.k === 'array') {
     if (a.kind !== 'Field') throw new Error('internal: ntop() of an array that is not a field');
     const f = b.inst.fields.get(a)!;

@@ -14,6 +14,7 @@ import { FnBuilder, type Lowerers } from './fn-builder.js';
 import { cIntType } from './layout.js';
 import { lowerInt, lowerStrInto, strVarSlot, varName } from './lower-expr.js';
 import { buildMapKey } from './lower-map.js';
+import { STRINGS } from './lower-strings.js';
 import { lowerStmts } from './lower-stmt.js';
 import { CaptureLowering } from './lower-capture.js';
 import { ScopeLowering } from './lower-capture-scope.js';
@@ -32,6 +33,7 @@ export interface Lowered {
 
 export function lower(program: AnalyzedProgram, options: LowerOptions = {}): Lowered {
   const res = new Resources(program);
+  res.helperChecks = options.helperChecks ?? 0;
   // Capture lowering is needed for sites, and for probes that only use conn/buf/len (entry/return pairs).
   const capturing =
     program.capture ??
@@ -56,6 +58,7 @@ export function lower(program: AnalyzedProgram, options: LowerOptions = {}): Low
     strInto: lowerStrInto,
     captureSink: capture ? (b, s, site) => capture.sink(b, s, site) : undefined,
     identity,
+    strings: STRINGS,
   };
   const functions: CFunction[] = [];
   const probes: ManifestProbe[] = [];

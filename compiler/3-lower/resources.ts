@@ -8,6 +8,7 @@ import type { TypeTable } from '../2-analyze/type-table.js';
 import { alignOf, isComposite, isStr, sizeOf, typeName as typeNameOf, type Type } from '../2-analyze/types.js';
 import type { LayoutField, ManifestCounter, ManifestEvent, ManifestMap, ManifestRing } from '../manifest.js';
 import { EVENT_HEADER_SIZE } from '../manifest.js';
+import type { Span } from '../../diagnostics/source.js';
 import type { CField, CMapDecl, CStruct } from './c-ir.js';
 import { layoutStruct, toCStruct, type FieldKind, type FieldSpec, type StructLayout } from './layout.js';
 import { r8PerCpu } from './rules.js';
@@ -28,6 +29,8 @@ export interface UserMap {
   /** C type of the value. */
   valueType: string;
   valueSize: number;
+  /** resolved maps: the value's layout (the runtime resolves it as it does a key part). */
+  valueField?: LayoutField;
   perCpu: boolean;
   fullCounter: number;
 }
@@ -95,6 +98,8 @@ export class Resources {
   /** Most iterations a while loop makes (R6). */
   readonly loopLimit: number;
   readonly sourceName: string;
+  /** The program's text (-k reports a failed helper call with its line). */
+  readonly sourceText: string;
   /** Default string capacity (bytes with the NUL). */
   readonly strlen: number;
 
@@ -102,6 +107,7 @@ export class Resources {
     this.positional = program.positional;
     this.loopLimit = program.config.loopLimit;
     this.sourceName = program.source.name;
+    this.sourceText = program.source.text;
     this.strlen = program.config.strlen;
     this.captureSites = program.capture?.sites ?? [];
     this.rings.push({ name: EVENTS_RING, role: 'events', size: program.config.ringbufSize });
@@ -118,6 +124,26 @@ export class Resources {
     const index = this.counters.length;
     this.counters.push({ index, kind, subject });
     return index;
+  }
+
+  /** -k (1) / -kk (2): which failed helper calls are reported (helper-checks.ts); 0 without the option. */
+  helperChecks = 0;
+  private readonly helperSites = new Map<string, number>();
+
+  /** The record id of a checked helper call at `span` (one record layout per site: the error code). */
+  helperSite(helper: string, span: Span): number {
+    const key = `${helper}@${span.start}-${span.end}`;
+    let id = this.helperSites.get(key);
+    if (id === undefined) {
+      const lines = this.sourceText.split('\n');
+      id = this.addEvent('helper_error', [{ name: 'rc', what: { kind: 'int', bytes: 8, signed: true } }], {
+        span,
+        helper,
+        sourceLine: lines[span.line - 1] ?? '',
+      }).id;
+      this.helperSites.set(key, id);
+    }
+    return id;
   }
 
   dropCounter(ring: string): number {
@@ -163,6 +189,7 @@ export class Resources {
     }
     let valueType = '__s64';
     let valueSize = 8;
+    let valueField: LayoutField | undefined;
     if (info.kind === 'avg' || info.kind === 'stats') [valueType, valueSize] = ['struct capc_avg', 16];
     else if (info.kind === 'min' || info.kind === 'max') [valueType, valueSize] = ['struct capc_minmax', 16];
     else if (info.kind === 'value') {
@@ -188,8 +215,25 @@ export class Resources {
         ),
       );
       valueSize = Math.max(8, Math.ceil(valueSize / 8) * 8);
+    } else if (info.kind === 'resolved' && info.resolved) {
+      // A value capc resolves when printing: its raw form (a stack id, an address...), as in a record.
+      const layout = layoutStruct([{ name: 'v', what: this.fieldKind(info.resolved) }]);
+      valueType = `struct capc_val_${cName}`;
+      valueSize = layout.size;
+      valueField = toLayoutFields(layout)[0];
+      this.structs.push(toCStruct(valueType.slice(7), layout, `value of ${info.name}: ${typeNameOf(info.resolved)}`));
     }
-    this.userMaps.set(info.name, { info, cName, keyStruct, keyLayout, valueType, valueSize, perCpu, fullCounter });
+    this.userMaps.set(info.name, {
+      info,
+      cName,
+      keyStruct,
+      keyLayout,
+      valueType,
+      valueSize,
+      valueField,
+      perCpu,
+      fullCounter,
+    });
     const what =
       info.kind === 'int'
         ? 'plain integer'
@@ -318,6 +362,7 @@ export class Resources {
         fullCounter: m.fullCounter,
       };
       if (bucket) out.bucket = { offset: bucket.offset };
+      if (m.valueField) out.resolvedValue = m.valueField;
       if (m.info.kind === 'value') out.value = valueTypeOf(m.info.valueType!, this.program.types);
       if (m.info.lhist) out.lhist = { ...m.info.lhist };
       return out;

@@ -21,6 +21,8 @@ export type OmittableRule = 'R2' | 'R3' | 'R12';
 export interface LowerOptions {
   /** Tests only (negative controls): verifier rules to leave out. Never set by capc's flags. */
   omitRules?: readonly OmittableRule[];
+  /** -k (1), -kk (2): report failed helper calls with their line (helper-checks.ts). */
+  helperChecks?: number;
 }
 
 /** R1 power-of-two capture sizes: `accumulate(conn, 1000)` → E0501 "use 1024". Undefined when n is one, else the size to use. */

@@ -68,6 +68,7 @@ function combine(
     }
     case 'str':
       return { str: Buffer.from(value.subarray(0, m.valueSize)) };
+    case 'resolved':
     case 'value':
       return { raw: Buffer.from(value.subarray(0, m.valueSize)) };
     default:
@@ -77,6 +78,15 @@ function combine(
           ? value.readBigInt64LE(0)
           : value.readBigUInt64LE(0);
   }
+}
+
+/** A resolved map value (a stack, a symbol, an address...), resolved as a key part is. */
+function resolvedValue(m: ManifestMap, raw: Buffer, fmt: Formatters, resolver?: ValueResolver): ResolvedPart {
+  const v = readField(m.resolvedValue!, raw, new DataView(raw.buffer, raw.byteOffset, raw.length), 0, resolver);
+  if (v instanceof ResolvedPart) return v;
+  // Only resolved kinds reach here (the compiler makes resolved maps of nothing else); anything else as text.
+  if (Buffer.isBuffer(v) || typeof v === 'bigint') return new ResolvedPart(v.toString());
+  return new ResolvedPart('buf' in v ? fmt.bufText(v.buf) : '');
 }
 
 /** Every key of a map (bounded by max_entries: a map that changes under us cannot loop forever). */
@@ -132,8 +142,10 @@ export function readMap(fd: number, m: ManifestMap, fmt: Formatters, resolver?: 
     else if ('avg' in v) {
       entry.avg = v.avg;
       entry.value = v.avg.count ? v.avg.total / v.avg.count : 0n;
-    } else if ('raw' in v) entry.raw = v.raw;
-    else entry.str = v.str;
+    } else if ('raw' in v) {
+      if (m.kind === 'resolved') entry.resolved = resolvedValue(m, v.raw, fmt, resolver);
+      else entry.raw = v.raw;
+    } else entry.str = v.str;
     snap.entries.push(entry);
   }
   return snap;

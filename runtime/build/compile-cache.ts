@@ -23,6 +23,7 @@ import {
   type CTypeDecl,
   type DwarfParam,
   type CompileOptions,
+  type ElfSymbolInfo,
   type Host,
   type Manifest,
   type Resolved,
@@ -31,6 +32,7 @@ import {
 } from '../../compiler/index.js';
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import type { SourceFile } from '../../diagnostics/source.js';
+import { cgroupIdOf } from '../host/cgroups.js';
 import { resolveBinary } from '../host/libraries.js';
 import { netInterfaces } from '../host/net-interfaces.js';
 import { Tracefs } from '../host/tracefs.js';
@@ -248,6 +250,12 @@ export class RecordingHost implements Host {
   kernelSymbolExists(name: string): boolean {
     return this.record('kernelSymbolExists', [name], this.inner.kernelSymbolExists(name));
   }
+  elfSymbol(file: string, name: string): ElfSymbolInfo | undefined {
+    return this.record('elfSymbol', [file, name], this.inner.elfSymbol(file, name));
+  }
+  cgroupId(file: string): Resolved<string> {
+    return this.record('cgroupId', [file], this.inner.cgroupId(file));
+  }
   netInterfaces(): string[] {
     return this.record('netInterfaces', [], this.inner.netInterfaces());
   }
@@ -281,7 +289,11 @@ function fingerprintOf(call: HostCall, answer?: unknown): string {
     }
     case 'functionSymbols':
     case 'usdtProbes':
+    case 'elfSymbol':
       return fileId(String(a0));
+    case 'cgroupId':
+      // Asked again (a stat): a cgroup removed and made again has a new id.
+      return JSON.stringify(answer ?? cgroupIdOf(String(a0)));
     case 'rawTracepointNames':
     case 'rawTracepointArgs':
     case 'kernelFunctionProto':

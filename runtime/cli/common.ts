@@ -133,11 +133,8 @@ export function compileOptions(opts: ProgramOpts, positional: string[]): Compile
   if (conns !== undefined) overrides.maxConnections = conns;
   const out: CompileOptions = { positional, configOverrides: overrides };
   if (opts.unsafe) out.unsafe = true;
-  // -k/-kk: accepted for bpftrace's command lines, said plainly: failed helper calls are not reported yet.
-  if (opts.k)
-    process.stderr.write(
-      'capc: warning: -k is not implemented yet: failed helper calls are not reported (map updates that fail are, as W0902)\n',
-    );
+  // -k: failed map updates, deletes, stack ids and signals are reported with their line; -kk: probe reads too.
+  if (opts.k) out.helperChecks = Math.min(opts.k, 2);
   // C headers as bpftrace takes them: -I DIR searched first, --include FILE before the script's C.
   if (opts.I?.length) out.includeDirs = opts.I.map((d) => headerPath('-I', d, true));
   if (opts.include?.length) out.includeFiles = opts.include.map((f) => headerPath('--include', f, false));

@@ -55,12 +55,14 @@ export class Decoder {
   private readonly fast: (FastFormatter | undefined)[] = [];
   /** Records whose id the manifest does not know (a bug if ever non-zero). */
   unknown = 0;
+  private readonly source: string;
 
   constructor(
     manifest: Manifest,
     private readonly fmt: Formatters,
     private readonly resolver?: ValueResolver,
   ) {
+    this.source = manifest.source.name;
     for (const e of manifest.events) {
       this.byId[e.id] = e;
       this.fast[e.id] = fmt.compilePrintf(e);
@@ -103,9 +105,25 @@ export class Decoder {
             json: this.fmt.valueJson(v.value, v.bytes),
           };
         const text =
-          v instanceof ResolvedPart ? Buffer.from(v.text) : Buffer.isBuffer(v) ? cstr(v) : (v as { buf: Buffer }).buf;
+          v instanceof ResolvedPart
+            ? Buffer.from(v.text)
+            : Buffer.isBuffer(v)
+              ? cstr(v)
+              : Buffer.from(this.fmt.bufText((v as { buf: Buffer }).buf));
         return { kind: 'value', text, json: this.fmt.jsonValue(text.toString('utf8')) };
       }
+      case 'cat':
+      case 'system':
+        return { kind: 'action', action: ev.kind, arg: this.fmt.printf(ev.segments ?? [], values) };
+      case 'helper_error':
+        return {
+          kind: 'helper-error',
+          helper: ev.helper ?? '?',
+          rc: Number(values[0] as bigint),
+          span: ev.span,
+          sourceLine: ev.sourceLine ?? '',
+          source: this.source,
+        };
       default:
         return { kind: 'printf', text: this.fmt.printf(ev.segments ?? [], values) };
     }

@@ -2,6 +2,7 @@
 // JSON lines, and the terminal UI). The session produces these; renderers
 // never look at raw records or the manifest.
 import type { ManifestMapKind, ValueType } from '../../compiler/index.js';
+import type { Span } from '../../diagnostics/source.js';
 import type { Exchange } from './exchange.js';
 
 /**
@@ -44,6 +45,8 @@ export interface MapEntry {
   buckets?: bigint[];
   /** str: the string's bytes. */
   str?: Buffer;
+  /** resolved: the stack, symbol, address... as capc resolved it (value 0). */
+  resolved?: ResolvedPart;
   /** value: the record, tuple or array's bytes (laid out as the snapshot's `value`). */
   raw?: Buffer;
 }
@@ -174,6 +177,16 @@ export type CapEvent =
   | { kind: 'join'; text: Buffer }
   /** print(value): its text, and its JSON (a number or a string). */
   | { kind: 'value'; text: Buffer; json: string }
+  /** A cat() or system() record, decoded: the file name or command; the session performs it (output/cat-system.ts). */
+  | { kind: 'action'; action: 'cat' | 'system'; arg: Buffer }
+  /** cat(): the file's bytes (at most 10,240). */
+  | { kind: 'cat'; text: Buffer }
+  /** system(): what the command wrote to its stdout. */
+  | { kind: 'system'; text: Buffer }
+  /** -k/-kk: a helper call failed (its code `rc`, negative) at `span` of the script named `source`. */
+  | { kind: 'helper-error'; helper: string; rc: number; span: Span; sourceLine: string; source: string }
+  /** A cat() that could not read its file: bpftrace's message. */
+  | { kind: 'action-error'; action: 'cat'; message: string }
   /**
    * Captured bytes, in stream order, for one direction of a connection: `len`
    * bytes at `offset` (absent: data.length). `data` holds them when an output

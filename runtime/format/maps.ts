@@ -52,7 +52,8 @@ function compareKeys(a: KeyPart[], b: KeyPart[]): number {
 
 /** Ascending by value, ties by key (bpftrace's order, made deterministic); strings by key. */
 export function sortedEntries(m: MapSnapshot): MapEntry[] {
-  if (m.kind === 'str' || m.kind === 'value') return [...m.entries].sort((a, b) => compareKeys(a.key, b.key));
+  if (m.kind === 'str' || m.kind === 'value' || m.kind === 'resolved')
+    return [...m.entries].sort((a, b) => compareKeys(a.key, b.key));
   return [...m.entries].sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : compareKeys(a.key, b.key)));
 }
 
@@ -78,6 +79,9 @@ function valueText(m: MapSnapshot, e: MapEntry, div: bigint): string {
     }
     case 'str':
       return cstr(e.str ?? Buffer.alloc(0)).toString('latin1');
+    case 'resolved':
+      // A stack prints as printf's %s does: a newline, then one indented frame per line (a blank line follows).
+      return e.resolved?.text ?? '';
     case 'value':
       return m.value && e.raw ? compositeText(m.value, e.raw) : '';
     default:
@@ -123,6 +127,8 @@ function entryJson(m: MapSnapshot, e: MapEntry, div: bigint): string {
     }
     case 'str':
       return jsonValue(cstr(e.str ?? Buffer.alloc(0)).toString('utf8'));
+    case 'resolved':
+      return jsonValue(e.resolved?.text ?? '');
     case 'value':
       return m.value && e.raw ? compositeJson(m.value, e.raw) : 'null';
     default:

@@ -5,6 +5,8 @@
 // the cgroup2 hierarchy first, then the v1 ones by name).
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Resolved } from '../../compiler/index.js';
+import { checkPath, explainDistrust } from '../files/trust.js';
 
 interface Hierarchy {
   /** `unified` for cgroup2, the mount directory's name for v1 (cpu, memory, systemd...). */
@@ -91,5 +93,34 @@ export class CgroupPaths {
       .filter((h) => re.test(h.name))
       .map((h) => `${h.name}:${pathIn(h.root, id, this.cache)}`)
       .join(',');
+  }
+}
+
+const CGROUP2_SUPER_MAGIC = 0x63677270;
+const CGROUP_SUPER_MAGIC = 0x27e0eb;
+
+/**
+ * cgroupid(path), as bpftrace resolves it: the inode of the cgroup's
+ * directory, which is the cgroup's id (what `cgroup` gives in the kernel for
+ * cgroup2). A path another user could re-point is refused, never followed.
+ */
+export function cgroupIdOf(p: string): Resolved<string> {
+  const fail = (why: string): Resolved<string> => ({
+    ok: false,
+    error: `failed to get cgroupid for path "${p}": ${why}`,
+    candidates: [],
+  });
+  const trust = checkPath(p, 'dir');
+  if (trust.ok === 'missing') return fail('No such file or directory');
+  if (!trust.ok) return fail(`not trusted: ${explainDistrust(trust.distrust)}`);
+  try {
+    const fsType = Number(fs.statfsSync(trust.real).type);
+    if (fsType !== CGROUP2_SUPER_MAGIC && fsType !== CGROUP_SUPER_MAGIC)
+      return fail(
+        'not a directory of a cgroup filesystem (cgroup2 is mounted at /sys/fs/cgroup or /sys/fs/cgroup/unified)',
+      );
+    return { ok: true, value: fs.statSync(trust.real, { bigint: true }).ino.toString() };
+  } catch (e) {
+    return fail((e as Error).message);
   }
 }

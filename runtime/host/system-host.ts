@@ -11,6 +11,7 @@ import type {
   CDefinitions,
   CTypeDecl,
   DwarfParam,
+  ElfSymbolInfo,
   Host,
   Resolved,
   TracepointFormat,
@@ -18,7 +19,8 @@ import type {
 } from '../../compiler/index.js';
 import { Btf } from './btf.js';
 import { DwarfFile } from './dwarf.js';
-import { readFunctionSymbols } from '../symbols/elf.js';
+import { cgroupIdOf } from './cgroups.js';
+import { readFunctionSymbols, readSymbol } from '../symbols/elf.js';
 import { kernelSymbols } from '../symbols/kallsyms.js';
 import { kernelFunctions } from './kallsyms.js';
 import { netInterfaces } from './net-interfaces.js';
@@ -125,6 +127,22 @@ export class SystemHost implements Host {
   }
   kernelSymbolExists(name: string): boolean {
     return kernelSymbols().has(name);
+  }
+  elfSymbol(path: string, name: string): ElfSymbolInfo | undefined {
+    return elfSymbolOf(path, name);
+  }
+  cgroupId(path: string): Resolved<string> {
+    return cgroupIdOf(path);
+  }
+}
+
+/** uaddr(): a symbol of an ELF file (undefined when the file or the symbol is not there). */
+export function elfSymbolOf(path: string, name: string): ElfSymbolInfo | undefined {
+  try {
+    const s = readSymbol(path, name);
+    return s && { value: s.value.toString(), size: Number(s.size), pie: s.pie };
+  } catch {
+    return undefined;
   }
 }
 

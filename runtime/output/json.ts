@@ -3,6 +3,7 @@
 // Printf text is decoded as UTF-8 (invalid bytes become U+FFFD).
 import type { CapEvent, PayloadNeed, Renderer } from '../events/model.js';
 import { exchangeJson } from '../format/exchange.js';
+import { helperErrorJson } from '../format/helper-error.js';
 import { jsonValue, mapJson } from '../format/maps.js';
 import { identityDetailJson, identityJson } from '../format/identity.js';
 import { DIR_NAME } from '../format/payload.js';
@@ -33,6 +34,19 @@ export class JsonRenderer implements Renderer {
         return;
       case 'printf':
         this.line('printf', e.text.toString('utf8'));
+        return;
+      case 'cat':
+        this.line('cat', e.text.toString('utf8'));
+        return;
+      case 'system':
+        // bpftrace 0.17 names system()'s output "syscall".
+        this.line('syscall', e.text.toString('utf8'));
+        return;
+      case 'helper-error':
+        this.out.write(`${helperErrorJson(e)}\n`);
+        return;
+      case 'action-error':
+        this.line('error', { function: e.action, message: e.message });
         return;
       case 'lost':
         this.line('lost_events', { events: e.count, ring: e.ring });

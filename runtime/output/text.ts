@@ -4,6 +4,7 @@
 // on stderr with what to do about them.
 import type { CapEvent, ConnInfo, MissedTls, PayloadNeed, Renderer, TlsStackInfo } from '../events/model.js';
 import { exchangeLine } from '../format/exchange.js';
+import { helperErrorText } from '../format/helper-error.js';
 import { mapText } from '../format/maps.js';
 import { connWhere, identityUnknownText } from '../format/identity.js';
 import { DIR_NAME, escapePayload, escapeText, hexDump, humanBytes } from '../format/payload.js';
@@ -218,6 +219,17 @@ export class TextRenderer implements Renderer {
       case 'join':
       case 'value':
         this.out.write(Buffer.concat([e.text, Buffer.from('\n')]));
+        return;
+      case 'cat':
+      case 'system':
+        this.out.write(e.text);
+        return;
+      case 'helper-error':
+        // bpftrace prints these on its output, in order with printf.
+        this.out.write(helperErrorText(e));
+        return;
+      case 'action-error':
+        this.err.write(`error: ${e.action}(): ${e.message}\n`);
         return;
     }
   }

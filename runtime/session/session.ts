@@ -28,6 +28,7 @@ import { LiveView, type LiveOptions } from './snapshot.js';
 import { openExports, type ExportOptions } from '../export/index.js';
 import type { ExportSink } from '../export/sink.js';
 import { FanOut } from '../output/stream-files.js';
+import { performAction } from '../output/cat-system.js';
 import { ExportSource } from './export-source.js';
 import { TlsDiscovery } from '../tls/discovery.js';
 import { seedScope } from './scope.js';
@@ -390,7 +391,8 @@ class Session {
       this.rings.events?.drain(
         (data, view, off, len) => {
           const e = this.decoder.decode(data, view, off, len);
-          if (e) r.event(e);
+          // cat() and system() are done here, at their place among the printf output.
+          if (e) r.event(e.kind === 'action' ? performAction(e) : e);
         },
         max,
         until,

@@ -171,3 +171,33 @@ export function readLoadSegments(path: string): LoadSegment[] {
     fs.closeSync(fd);
   }
 }
+
+/** A defined symbol of any type (data or code) for uaddr(): its address in the file, its size, and whether the file is position-independent. */
+export function readSymbol(path: string, name: string): { value: bigint; size: bigint; pie: boolean } | undefined {
+  const fd = fs.openSync(path, 'r');
+  try {
+    const eh = readAt(fd, 0, 64);
+    if (!eh.subarray(0, 4).equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46])) || eh[4] !== 2 || eh[5] !== 1)
+      return undefined;
+    const pie = eh.readUInt16LE(16) === 3; // ET_DYN: a PIE or a shared library
+    const sections = readSections(fd);
+    for (const kind of [SHT_DYNSYM, SHT_SYMTAB]) {
+      for (const s of sections.filter((x) => x.type === kind)) {
+        const strsec = sections[s.link];
+        if (!strsec || !s.entsize) continue;
+        const strtab = readAt(fd, strsec.offset, strsec.size);
+        const syms = readAt(fd, s.offset, s.size);
+        for (let o = 0; o + 24 <= syms.length; o += 24) {
+          if (syms.readUInt16LE(o + 6) === 0) continue; // undefined here (imported)
+          const nameOff = syms.readUInt32LE(o);
+          const end = strtab.indexOf(0, nameOff);
+          if (strtab.toString('latin1', nameOff, end < 0 ? undefined : end) !== name) continue;
+          return { value: syms.readBigUInt64LE(o + 8), size: syms.readBigUInt64LE(o + 16), pie };
+        }
+      }
+    }
+    return undefined;
+  } finally {
+    fs.closeSync(fd);
+  }
+}

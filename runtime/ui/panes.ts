@@ -87,7 +87,7 @@ export function mapsLines(maps: MapSnapshot[], width: number, filter?: Filter): 
     let entries = m.entries.map((e) => ({ key: mapKey(e.key), value: e.value }));
     if (!nameMatches) entries = entries.filter((e) => e.key.includes(text!));
     if (!nameMatches && !entries.length) continue;
-    if (m.kind === 'hist' || m.kind === 'lhist' || m.kind === 'stats' || m.kind === 'str') {
+    if (m.kind === 'hist' || m.kind === 'lhist' || m.kind === 'stats' || m.kind === 'str' || m.kind === 'resolved') {
       // Histograms, stats and strings as bpftrace prints them (their own bars and layout).
       const shown = nameMatches ? m : { ...m, entries: m.entries.filter((e) => mapKey(e.key).includes(text!)) };
       for (const l of mapText(shown).toString('utf8').replace(/\n+$/, '').split('\n'))

@@ -7,6 +7,7 @@
 // closing output (END's printf, open connections, the final maps).
 import { exchangeLine } from '../format/exchange.js';
 import { identityUnknownText } from '../format/identity.js';
+import { helperErrorText } from '../format/helper-error.js';
 import { mapText } from '../format/maps.js';
 import type { CapEvent, MapSnapshot, PayloadNeed, Renderer, TlsStackInfo } from '../events/model.js';
 import type { LiveControls, SessionSnapshot } from '../session/snapshot.js';
@@ -170,8 +171,16 @@ export class UiStore implements Renderer {
           );
         return;
       case 'time':
+      case 'cat':
+      case 'system':
         this.events++;
         this.ring.pushText('printf', e.text);
+        return;
+      case 'helper-error':
+        this.ring.pushText('printf', Buffer.from(helperErrorText(e)));
+        return;
+      case 'action-error':
+        this.ring.pushText('printf', Buffer.from(`error: ${e.action}(): ${e.message}\n`));
         return;
       case 'join':
       case 'value':

@@ -34,7 +34,6 @@ const NTOP_VAR =
 
 /** Failures, each with the reason; anything else failing is a regression. */
 const KNOWN: Record<string, { codes: string[]; why: string }> = {
-  'biostacks.bt': { codes: ['E0302', 'E0204'], why: 'capc cannot store a kstack as a map value yet (only as a key)' },
   'dcsnoop.bt': {
     codes: ['E0409'],
     why: "kprobe:lookup_fast.constprop.*: this kernel's lookup_fast is not a .constprop clone (compiler-made names change with kernels)",
@@ -43,7 +42,6 @@ const KNOWN: Record<string, { codes: string[]; why: string }> = {
     codes: ['E0407'],
     why: 'kprobe:md_flush_request: the md driver is not in this kernel (no module loaded)',
   },
-  'oomkill.bt': { codes: ['E0331'], why: 'cat() (reads /proc/loadavg) is not implemented yet' },
   'runqlat.bt': {
     codes: ['E0201'],
     why: "TASK_RUNNING is a macro of the kernel's own linux/sched.h, which is not installed (the uapi <linux/sched.h> the tool includes lacks it) and BTF has no macros (bpftrace 0.17 fails on that header too)",
