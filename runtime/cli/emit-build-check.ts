@@ -12,23 +12,18 @@ import { CapcError } from '../errors.js';
 import { CompileFailed } from '../session/session.js';
 import { requireBtf, requirePrivileges } from '../build/environment.js';
 import { capacityReport } from './capacity.js';
+import { addCompileOptions } from './run-options.js';
 import { compileOptions, EXIT_OK, printDiagnostics, readSource, reportFailure, type ProgramOpts } from './common.js';
 
-const collect = (v: string, prev: string[]) => [...prev, v];
-
+/** check, emit and build take the options that change what is compiled, as run does (--unsafe, -k, -I...). */
 function programCommand(program: Command, name: string, description: string) {
-  return program
-    .command(name)
-    .description(description)
-    .argument('[file]', '.cap program (- for stdin)')
-    .argument('[args...]', 'positional parameters: $1, $2, ...')
-    .option('-e <program>', 'program text instead of a file')
-    .option('-v, --verbose', 'show full logs on failure')
-    .option('-I <dir>', 'search DIR for #include before the system directories', collect, [])
-    .option('--include <file>', "include FILE before the program's C definitions (as clang -include)", collect, [])
-    .option('--strlen <bytes>', 'default size of str()')
-    .option('--ringbuf-size <bytes>', 'size of the event ring buffer')
-    .option('--max-map-keys <n>', 'entries per map');
+  return addCompileOptions(
+    program
+      .command(name)
+      .description(description)
+      .argument('[file]', '.cap program (- for stdin)')
+      .argument('[args...]', 'positional parameters: $1, $2, ...'),
+  );
 }
 
 /** The compiler, loaded only by the commands that need it (`capc run` usually starts from its cache without it). */

@@ -14,6 +14,7 @@ import { test } from 'node:test';
 import { runBpftrace, runCapcTool, type ToolRun } from '../differential/harness.js';
 import { requireKernel, requireTool } from '../support/kernel.js';
 import { capcBin, repoRoot } from '../support/paths.js';
+import { runCapc } from '../support/capc.js';
 
 /** capc with exactly bpftrace's argv (no `run`): the drop-in form. */
 function capcAsBpftrace(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<ToolRun> {
@@ -204,4 +205,17 @@ test('-I DIR and --include FILE give the program C headers as bpftrace 0.17 does
     '',
     'no warning: -k works (tests/differential/cases-dropin2.ts compares its reports with bpftrace)',
   );
+});
+
+test('check, emit and build take --unsafe and -k as run does', async (t) => {
+  if (!requireKernel(t)) return;
+  const prog = 'BEGIN { system("echo x"); exit(); }';
+  const refused = await runCapc(['check', '-e', prog]);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /E0330/);
+  const checked = await runCapc(['check', '--unsafe', '-k', '-e', prog]);
+  assert.equal(checked.code, 0, checked.stderr);
+  assert.match(checked.stdout, /ok: 1 probe accepted by the kernel verifier/);
+  const emitted = await runCapc(['emit', '--unsafe', '-e', prog]);
+  assert.equal(emitted.code, 0, emitted.stderr);
 });
