@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { capcBin, repoRoot } from '../tests/support/paths.js';
+import { readySaid } from '../tests/support/ready.js';
 import { goPeer } from '../tests/support/tls-stacks.js';
 import { TLS_PROGRAM } from '../runtime/cli/run.js';
 import { benchCert, buildWorkload, run, stat } from './lib.js';
@@ -69,9 +70,9 @@ async function traced(stack: Stack, fnOf: Map<string, string>): Promise<{ wps: n
     let ready = '';
     (child.stdio[3] as Readable).on('data', (d: Buffer) => {
       ready += d.toString();
-      const loaded = /^loaded ([\d,]+)$/m.exec(ready);
-      if (loaded) for (const id of loaded[1]!.split(',')) mine.add(Number(id));
-      if (!start && ready.includes('attached\n')) start = progs();
+      const said = readySaid(ready);
+      for (const id of said.ids) mine.add(id);
+      if (!start && said.attached) start = progs();
     });
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import assert from 'node:assert/strict';
 import { capcBin, repoRoot } from './paths.js';
+import { readySaid } from './ready.js';
 
 export interface CapcResult {
   code: number | null;
@@ -52,7 +53,7 @@ export function runCapc(args: string[], opts: CapcOptions = {}): Promise<CapcRes
     });
     (child.stdio[3] as Readable).on('data', (d) => {
       ready += d;
-      if (!notified && opts.onAttached && ready.includes('attached\n')) {
+      if (!notified && opts.onAttached && readySaid(ready).attached) {
         notified = true;
         Promise.resolve(opts.onAttached(child.pid!)).catch((e) => {
           // The workload failed: stop capc first, so nothing outlives the test.
@@ -73,7 +74,7 @@ export function runCapc(args: string[], opts: CapcOptions = {}): Promise<CapcRes
     }, opts.timeoutMs ?? 60000);
     child.on('exit', async (code, signal) => {
       clearTimeout(timer);
-      const ids = (/^loaded ([\d,]*)$/m.exec(ready)?.[1] ?? '').split(',').filter(Boolean).map(Number);
+      const ids = readySaid(ready).ids;
       const result = {
         code,
         signal,

@@ -11,14 +11,20 @@ export function withReadyPipe(
   return [...stdio, 'pipe'];
 }
 
+/** What capc said on its ready descriptor so far: the program ids it loaded, and whether it attached. */
+export function readySaid(text: string): { ids: number[]; attached: boolean } {
+  const ids = (/^loaded ([\d,]*)$/m.exec(text)?.[1] ?? '').split(',').filter(Boolean).map(Number);
+  return { ids, attached: /^attached$/m.test(text) };
+}
+
 /** Resolves with the loaded program ids once capc said `attached`; rejects if it exits first. */
 export function whenAttached(child: ChildProcess, what = 'capc'): Promise<number[]> {
   return new Promise((resolve, reject) => {
     let said = '';
     (child.stdio[3] as Readable).on('data', (d) => {
       said += d;
-      if (said.includes('attached\n'))
-        resolve((/^loaded ([\d,]*)$/m.exec(said)?.[1] ?? '').split(',').filter(Boolean).map(Number));
+      const now = readySaid(said);
+      if (now.attached) resolve(now.ids);
     });
     child.on('exit', (code) => reject(new Error(`${what} exited (${code}) before attaching`)));
   });
