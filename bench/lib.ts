@@ -96,7 +96,7 @@ const SETTLE_MS = 300;
 const EXIT_TIMEOUT_MS = 20000;
 
 /** A tool that did not exit after SIGINT (timeToMarker). */
-export class Hung extends Error {}
+class Hung extends Error {}
 
 /** Run `f` until it does not hang, at most `tries` times; `hangs.n` counts the runs thrown away. */
 export async function retryHung<T>(f: () => Promise<T>, hangs: { n: number }, tries = 4): Promise<T> {
