@@ -4,13 +4,15 @@
 // for an empty program on the same hook (the floor: the program's entry and
 // exit, no work). Also each tool's peak RSS (VmHWM) over the run. Tools run
 // one at a time, interleaved round by round; the programs a tool loaded are
-// the ones that appear while it runs.
+// the ones that appear while it runs. Then what syscall tracepoints cost the
+// traced machine as perf events and as a raw tracepoint (syscall-forms.ts).
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import { capcBin } from '../tests/support/paths.js';
 import { buildTarget } from '../tests/support/targets.js';
 import { buildWorkload, stat, which } from './lib.js';
+import { syscallFormsBench } from './syscall-forms.js';
 
 interface Script {
   name: string;
@@ -195,5 +197,6 @@ export async function perHitBench(runs = 5): Promise<string> {
     '|---|---|---|---|',
     ...mem,
     '',
+    await syscallFormsBench(runs),
   ].join('\n');
 }

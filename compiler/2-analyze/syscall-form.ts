@@ -55,18 +55,22 @@ export function resolveSyscallEvents(
   const syscalls = instances.filter((i) => i.attach.kind === 'tracepoint' && i.attach.category === 'syscalls');
   if (!syscalls.length) return;
   const numbers = host.syscallNumbers();
+  // Under raw, one error per probe spec (a wildcard matches many), naming the syscalls.
+  const unknown = new Map<ProbeInstance['spec'], string[]>();
   for (const inst of syscalls) {
     const a = inst.attach as Extract<ProbeInstance['attach'], { kind: 'tracepoint' }>;
     const ev = syscallEvent(a.category, a.name, numbers);
     if (!ev) continue;
     if ('nr' in ev) inst.syscall = ev;
     else if (options.tracepoints === 'raw' && !inst.capture)
-      bag.add(
-        'E0413',
-        `cannot attach tracepoint:syscalls:${a.name} as a raw tracepoint: this machine's syscall number for '${ev.unknown}' is not known`,
-        inst.spec.span,
-        'capc reads the numbers from /usr/include/x86_64-linux-gnu/asm/unistd_64.h (linux-libc-dev), x86_64 only; a syscall newer than that header is not in it',
-        'run with --tracepoints=auto (or perf) to attach it as a perf event',
-      );
+      unknown.set(inst.spec, [...(unknown.get(inst.spec) ?? []), a.name]);
   }
+  for (const [spec, names] of unknown)
+    bag.add(
+      'E0413',
+      `cannot attach ${names.length === 1 ? `tracepoint:syscalls:${names[0]}` : `${names.length} of the tracepoints '${spec.text}' matches`} as a raw tracepoint: this machine's syscall number is not known${names.length === 1 ? '' : ` (${names.slice(0, 4).join(', ')}${names.length > 4 ? ', ...' : ''})`}`,
+      spec.span,
+      'capc reads the numbers from /usr/include/x86_64-linux-gnu/asm/unistd_64.h (linux-libc-dev), x86_64 only; a syscall newer than that header is not in it',
+      'run with --tracepoints=auto (or perf) to attach it as a perf event',
+    );
 }

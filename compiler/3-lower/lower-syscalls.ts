@@ -26,7 +26,7 @@ import { arrow, bin, call, cast, id, num, type CExpr, type CFunction, type CStmt
  * has at least this many of them (eligible ones, below). Measured on this
  * machine kind (BENCHMARKS.md): see docs/language.md for the rule and why.
  */
-export const AUTO_RAW_FROM = 2;
+export const AUTO_RAW_FROM = 1;
 
 /** x86_64's syscall argument registers, in order (struct pt_regs fields). */
 const ARG_REGISTERS = ['di', 'si', 'dx', 'r10', 'r8', 'r9'];
