@@ -16,6 +16,7 @@
 // grace period (BENCHMARKS.md, "Start-up"); it also runs for every syscall of
 // the machine, the untraced ones included (one compare chain on the number:
 // BENCHMARKS.md, "Per-hit cost"), hence the rule below.
+import { forEachExprIn } from '../../grammar/walk.js';
 import type { AnalyzedProgram, ProbeInstance } from '../2-analyze/analyzed.js';
 import type { SyscallEvent, SyscallFormOptions } from '../2-analyze/syscall-form.js';
 import type { TracepointFormat } from '../host.js';
@@ -54,8 +55,11 @@ function eligible(inst: ProbeInstance, sitesIn: Set<number>): boolean {
 
 /** kstack's top frames name the path that ran the program: perf_syscall_enter, or the raw tracepoint's. */
 function usesKstack(inst: ProbeInstance): boolean {
-  for (const c of inst.calls.values()) if ((c as { fn?: string }).fn === 'kstack') return true;
-  return false;
+  let found = false;
+  forEachExprIn(inst.item, (e) => {
+    if ((e.kind === 'Call' || e.kind === 'Ident') && e.name === 'kstack') found = true;
+  });
+  return found;
 }
 
 /**
