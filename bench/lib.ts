@@ -58,6 +58,10 @@ export function timeToMarker(
         startMs = performance.now() - t0;
         stopAt = performance.now();
         child.kill('SIGINT');
+        // bpftrace 0.17 on a loaded machine sometimes misses a SIGINT sent as it says it attached (its handler
+        // is not in place yet) and never exits: ask again every 5 s (such a run's stop time includes the wait).
+        const again = setInterval(() => child.kill('SIGINT'), 5000);
+        child.once('exit', () => clearInterval(again));
       }
     };
     child.stdout!.on('data', onData);
