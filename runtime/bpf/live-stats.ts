@@ -29,7 +29,10 @@ export interface CounterValue {
  */
 export function statSubjects(probes: ManifestProbe[]): { spec: string; name: string; role: string; program: string }[] {
   const out: { spec: string; name: string; role: string; program: string }[] = [];
-  const shared = new Map<string, { specs: Set<string>; n: number; row: (typeof out)[number]; via: string }>();
+  const shared = new Map<
+    string,
+    { specs: Set<string>; n: number; row: (typeof out)[number]; via: string; name: string }
+  >();
   for (const p of probes) {
     if (p.attach.kind === 'begin' || p.attach.kind === 'end') continue;
     if (p.attach.kind === 'tracepoint' && p.attach.via) {
@@ -40,7 +43,7 @@ export function statSubjects(probes: ManifestProbe[]): { spec: string; name: str
         continue;
       }
       const row = { spec: '', name: '', role: p.role ?? 'probe', program: p.program };
-      shared.set(p.program, { specs: new Set([p.spec]), n: 1, row, via: p.attach.via });
+      shared.set(p.program, { specs: new Set([p.spec]), n: 1, row, via: p.attach.via, name: p.name });
       out.push(row);
       continue;
     }
@@ -48,7 +51,8 @@ export function statSubjects(probes: ManifestProbe[]): { spec: string; name: str
   }
   for (const g of shared.values()) {
     g.row.spec = [...g.specs].join(', ');
-    g.row.name = `rawtracepoint:${g.via} (${g.n} syscall probe${g.n === 1 ? '' : 's'}; runs on every syscall)`;
+    // One probe keeps its own name (its row is its program's, as with a perf event).
+    g.row.name = g.n === 1 ? g.name : `rawtracepoint:${g.via} (${g.n} syscall probes)`;
   }
   return out;
 }
