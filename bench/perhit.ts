@@ -194,6 +194,8 @@ export async function perHitBench(runs = 5): Promise<string> {
     '',
     'Goal: at most bpftrace on every script; counting within 1.5× of the floor.',
     '',
+    "The syscall scripts (openat, sys_exit_read) run from capc's raw tracepoint program by default (`--tracepoints=auto`), whose runs are every syscall of the machine, not only the traced one: their capc ns per hit and hits per run average over all syscalls and are not comparable with bpftrace's perf events (nor with runs before this form); the traced process's own CPU per syscall below is the comparison between the forms.",
+    '',
     "### Peak memory (VmHWM of the tool's process, after the workload)",
     '',
     '| script | capc | bpftrace 0.17 | capc / bpftrace |',

@@ -123,7 +123,7 @@ export async function startupBench(runs = 5): Promise<string> {
         ? `, bpftrace 0.17 ${fmtStat(stat(bt30), 'ms')}; capc / bpftrace ${stat(detachRatio).median.toFixed(2)}× (${stat(detachRatio).min.toFixed(2)}–${stat(detachRatio).max.toFixed(2)}). capc's default here runs the 30 as one raw tracepoint program (below); bpftrace attaches 30 perf events, each of whose detach waits for the kernel's RCU grace period.`
         : '.'),
     '',
-    `SIGINT to exit by how the syscall tracepoints attach (\`--tracepoints=perf\`: a perf event each; \`raw\`: one program on the raw tracepoint sys_enter dispatching on the syscall number), one block on the first N of the same 30 tracepoints; ${runs} runs each, interleaved; median (min–max), raw / perf pair by pair. The default (\`auto\`) is raw from ${AUTO_RAW_FROM} syscall probes up.`,
+    `SIGINT to exit by how the syscall tracepoints attach (\`--tracepoints=perf\`: a perf event each; \`raw\`: one program on the raw tracepoint sys_enter dispatching on the syscall number), one block on the first N of the same 30 tracepoints; ${runs} runs each, interleaved; median (min–max), raw / perf pair by pair. The default (\`auto\`) is raw from ${AUTO_RAW_FROM} syscall probe(s) up.`,
     '',
     '| probes | SIGINT to exit, perf events | SIGINT to exit, raw tracepoint | raw / perf | time to attached (warm), perf | time to attached (warm), raw |',
     '|---|---|---|---|---|---|',
