@@ -17,6 +17,7 @@ import type { PacketRef } from './check-packet.js';
 import type { HostLookup } from './host-lookups.js';
 import type { AttachPoint } from './probes.js';
 import type { FormatSegment } from './printf-format.js';
+import type { SyscallEvent } from './syscall-form.js';
 import type { RecordField, TypeTable } from './type-table.js';
 import type { AddressSpace, ResolvedType, StackMode, Type } from './types.js';
 
@@ -218,6 +219,12 @@ export interface ProbeInstance {
    * counting calls into TLS stacks the program does not probe (tls-watch).
    */
   internal?: 'scope-fork' | 'scope-exit' | 'exec-watch' | 'tls-watch';
+  /**
+   * A syscalls:* tracepoint whose syscall number is known (collect:
+   * syscall-form.ts): it can run from the raw tracepoint sys_enter/sys_exit;
+   * lowering chooses (lower-syscalls.ts).
+   */
+  syscall?: SyscallEvent;
 }
 
 /** Connection identity (plan-capture: plan-identity.ts; the kernel side is stdlib/capc-ident.bpf.h). */

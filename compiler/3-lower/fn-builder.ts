@@ -73,6 +73,12 @@ export class FnBuilder {
   readonly compositeVars = new Map<string, CExpr>();
   /** .cap line of the statement being lowered. */
   src: Src;
+  /**
+   * The program's own context, for helpers that need it (bpf_get_stackid).
+   * `ctx` is the probe's record; in a syscall probe run from a raw tracepoint
+   * (lower-syscalls.ts) the record is rebuilt and the context is `capc_pctx`.
+   */
+  progCtx: CExpr = id('ctx');
 
   constructor(
     readonly inst: ProbeInstance,

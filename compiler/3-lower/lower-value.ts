@@ -58,7 +58,7 @@ export function lowerFieldInto(b: FnBuilder, e: A.Expr, member: Member, name: st
       const stack = b.res.stackMap(what.frames, true);
       emitChecked(
         b,
-        call('capc_kstack', id('ctx'), addr(id(stack.name)), addr(dst), addr(id(STATS_MAP)), num(stack.counter)),
+        call('capc_kstack', b.progCtx, addr(id(stack.name)), addr(dst), addr(id(STATS_MAP)), num(stack.counter)),
         'get_stackid',
         e.span,
         'R11: a stack the map cannot take is counted',
@@ -83,7 +83,7 @@ export function lowerFieldInto(b: FnBuilder, e: A.Expr, member: Member, name: st
         b,
         call(
           'capc_ustack',
-          id('ctx'),
+          b.progCtx,
           addr(id(stack.name)),
           addr(dst),
           probe,
