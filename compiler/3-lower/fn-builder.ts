@@ -8,6 +8,7 @@
 import type * as A from '../../grammar/ast.js';
 import type { CaptureSite, ProbeInstance } from '../2-analyze/analyzed.js';
 import { addr, call, id, num, type CExpr, type CField, type CStmt, type Src } from './c-ir.js';
+import type { FieldKind } from './layout.js';
 import type { Resources, UserMap } from './resources.js';
 import { SCRATCH_MAP } from './resources.js';
 
@@ -71,6 +72,8 @@ export class FnBuilder {
   readonly strVars = new Map<string, CExpr>();
   /** Scratch slots of variables holding records, tuples and arrays, by name. */
   readonly compositeVars = new Map<string, CExpr>();
+  /** Scratch slots of variables holding a value capc resolves (ntop(), kstack...) or buf() bytes: `slot.v`. */
+  readonly heldVars = new Map<string, { slot: CExpr; what: FieldKind; size: number }>();
   /** .cap line of the statement being lowered. */
   src: Src;
 
