@@ -32,7 +32,7 @@ import type { FnBuilder } from './fn-builder.js';
 import { abiArg, byGoroutine, CaptureStashes } from './lower-capture-stash.js';
 import { lowerInt } from './lower-expr.js';
 import { STATS_MAP, type Resources } from './resources.js';
-import { r10CaptureWakeupBytes, r11Count, r2BatchBuffer, r3Defines, type LowerOptions } from './rules.js';
+import { r10CaptureWakeupBytes, r11Count, r2BatchBuffer, r2r4AccumulatorRules, type LowerOptions } from './rules.js';
 
 export const CAPTURE_SINK = 'capc_payload';
 const CHUNK_SCRATCH = 'capc_chunkbuf';
@@ -141,7 +141,6 @@ export class CaptureLowering {
       IDENT_RECORD.size,
     );
     return [
-      ...r3Defines(this.options),
       {
         name: 'CAPC_MAX_CHUNK',
         value: String(maxChunk),
@@ -476,11 +475,11 @@ export class CaptureLowering {
               cast('const char *', data),
               len,
               num(site.direction),
-              num(site.size),
+              cast('struct capc_acc_rules', r2r4AccumulatorRules(site.size, this.options)),
               num(site.user ? 1 : 0),
               addr(id(CHUNK_SCRATCH)),
             ),
-            comment: 'R1-R4, R9-R11: see stdlib/capc-capture.bpf.h',
+            comment: 'R1-R4, R9-R11: sizes and masks from rules.ts, applied in stdlib/capc-capture.bpf.h',
           }
         : {
             k: 'expr',
