@@ -14,6 +14,7 @@ import { cIntType } from './layout.js';
 import { emitChecked } from './helper-checks.js';
 import { compositeBytes, locate, readInt, strFrom } from './lower-memory.js';
 import { isPacketRead, lowerPacketInt, lowerPacketStr } from './lower-packet.js';
+import { lowerBuiltinInt } from '../builtins/index.js';
 
 /** Where a string's bytes are: a pointer expression and its capacity, or literal bytes. */
 export type StrRef =
@@ -139,37 +140,10 @@ export function lowerInt(b: FnBuilder, e: A.Expr): IntVal {
   }
 }
 
-/** Functions whose value is an integer: kaddr("sym"), bswap(n), uptr(n), kptr(n). */
+/** Functions whose value is an integer: the builtin table's (compiler/builtins/), strncmp() and strcontains(). */
 function intCall(b: FnBuilder, e: A.CallExpr): IntVal {
   const info = b.inst.calls.get(e);
-  switch (info?.fn) {
-    case 'kaddr':
-      b.res.kernelSymbols.add(info.symbol);
-      return u64(cast('__u64', addr(id(info.symbol))));
-    case 'bswap': {
-      const v = lowerInt(b, e.args[0]!);
-      const t = `__u${info.bytes * 8}`;
-      if (info.bytes === 1) return u64(cast('__u64', cast(t, v.e)));
-      return u64(cast('__u64', call(`__builtin_bswap${info.bytes * 8}`, cast(t, v.e))));
-    }
-    case 'uptr':
-    case 'kptr':
-      return lowerInt(b, e.args[0]!);
-    case 'cgroupid':
-      return u64(num(BigInt(info.id), true));
-    case 'uaddr': {
-      const value = num(BigInt(info.value), true);
-      if (!info.loadedFrom) return u64(value);
-      // A position-independent binary: the uprobe fired at (load address + function + offset), +1 after the int3.
-      const fn = BigInt(info.loadedFrom.func) + BigInt(info.loadedFrom.offset);
-      const base = bin(
-        '&',
-        bin('-', cast('__u64', call('PT_REGS_IP', id('ctx'))), num(fn, true)),
-        num(~4095n & (2n ** 64n - 1n), true),
-      );
-      return u64(bin('+', base, value));
-    }
-  }
+  if (info?.fn === 'builtin') return lowerBuiltinInt(b, e, info);
   const v = b.lowerers.strings.call(b, e);
   if (v) return v;
   throw new Error(`internal: call ${e.name}() is not an integer expression`);
