@@ -156,7 +156,7 @@ export function varName(name: string): string {
 function builtinInt(b: FnBuilder, e: A.IdentExpr): IntVal {
   const capture = b.inst.capture;
   if (capture) {
-    // In a capturing probe the payload's names are locals of the prologue (lower-capture.ts).
+    // In a capturing probe the payload's names are locals of the prologue (lower-capture-pair.ts).
     if (e.name === 'conn' || e.name === 'buf' || e.name === 'len') return u64(id(`capc_${e.name}`));
     if (e.name === 'retval' && capture.at === 'return') return s64(id('capc_ret'));
     const saved = /^arg(\d)$/.exec(e.name);
