@@ -91,8 +91,6 @@ export type CallInfo =
   | { fn: 'cgroup_path'; filter: string }
   /** signal(SIG): a signal number known when compiling, or (undefined) the argument's value at run time. */
   | { fn: 'signal'; sig?: number }
-  /** strncmp(a, b, n): n, a literal (check-strings.ts). */
-  | { fn: 'strncmp'; n: number }
   /** pton("addr"): the address's 4 or 16 bytes, made when compiling. */
   | { fn: 'pton'; bytes: Uint8Array }
   | {
@@ -109,7 +107,6 @@ export type CallInfo =
         | 'zero'
         | 'usym'
         | 'ksym'
-        | 'strcontains'
         | 'printValue';
     };
 

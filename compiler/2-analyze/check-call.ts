@@ -6,14 +6,15 @@
 // check-resolved.ts (stacks, ksym, macaddr, strftime, cgroup_path); functions
 // with effects past the program (signal, system, cat) in check-effects.ts.
 // The builtins defined as table entries (kaddr, bswap, uptr, kptr, uaddr,
-// cgroupid: compiler/builtins/) are checked by their entry.
+// cgroupid, strncmp, strcontains: compiler/builtins/) are checked by their
+// entry.
 import type * as A from '../../grammar/ast.js';
 import { didYouMean } from '../diagnostics/diagnostic.js';
 import { AGGREGATION_DOCS, checkAggregation, checkClearZero, checkPrint } from './check-aggregate.js';
 import { checkBuf, checkJoin, checkNtop, checkTime, checkUsym, defaultSpace } from './check-output.js';
 import { checkCgroupPath, checkKsym, checkMacaddr, checkStack, checkStrftime } from './check-resolved.js';
 import { checkCat, checkSignal, checkSystem } from './check-effects.js';
-import { checkPton, checkStrcontains, checkStrncmp } from './check-strings.js';
+import { checkPton } from './check-strings.js';
 import { BUILTINS, checkBuiltin } from '../builtins/index.js';
 import { packetRefuses } from './check-packet.js';
 import type { CheckContext } from './context.js';
@@ -49,8 +50,6 @@ export const FUNCTIONS: Record<string, string> = {
   signal: 'signal(SIG) (--unsafe): send a signal to the current process',
   system: 'system(fmt, args...) (--unsafe): run a command',
   cat: 'cat(fmt, args...): print a file',
-  strncmp: 'strncmp(a, b, n): 0 when the first n characters of two strings are the same, else 1',
-  strcontains: 'strcontains(haystack, needle): 1 when needle occurs in haystack',
   pton: 'pton("addr"): an IPv4 or IPv6 address as its 4 or 16 bytes',
   ...Object.fromEntries([...BUILTINS.values()].map((b) => [b.name, b.doc])),
 };
@@ -99,10 +98,6 @@ export function checkCall(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr)
       return checkSystem(e, cx, checkExpr);
     case 'cat':
       return checkCat(e, cx, checkExpr);
-    case 'strncmp':
-      return checkStrncmp(e, cx, checkExpr, argCount);
-    case 'strcontains':
-      return checkStrcontains(e, cx, checkExpr, argCount);
     case 'pton':
       return checkPton(e, cx, checkExpr, argCount);
     case 'time':

@@ -35,14 +35,19 @@ export interface Lowerers {
   captureSink?(b: FnBuilder, s: A.SinkStmt, site: CaptureSite): void;
   /** The connection's identity builtins and predicates (lower-identity.ts); absent when no identity is learned. */
   identity?: IdentityReader;
-  /** strncmp(), strcontains() and pton()'s constant arrays (lower-strings.ts). */
+  /** Where a string expression's bytes are (lower-expr.ts): what the string builtins compare. */
+  strRef(b: FnBuilder, e: A.Expr): StrRef;
+  /** pton()'s constant arrays (lower-strings.ts). */
   strings: StringsLowerer;
 }
 
-/** What expressions need of the string and constant-array functions (lower-strings.ts). */
+/** Where a string's bytes are: a pointer expression and its capacity, or literal bytes. */
+export type StrRef =
+  | { ptr: CExpr; size: number; literal?: undefined }
+  | { literal: Uint8Array; size: number; ptr?: undefined };
+
+/** What expressions need of the constant arrays pton() makes (lower-strings.ts). */
 export interface StringsLowerer {
-  /** strncmp(), strcontains(); undefined for another call. */
-  call(b: FnBuilder, e: A.CallExpr): IntVal | undefined;
   /** An element of pton()'s constant bytes (pton("::1")[15]). */
   constIndex(b: FnBuilder, e: A.IndexExpr): IntVal;
 }

@@ -9,17 +9,12 @@ import { probeName } from '../2-analyze/probes.js';
 import { fieldShape } from '../2-analyze/tracepoint-fields.js';
 import { CAST_INTS, intElem, isComposite, isPointer, isStr, sizeOf, type Type } from '../2-analyze/types.js';
 import { addr, arrow, bin, call, cast, dot, id, num, un, type CExpr } from './c-ir.js';
-import type { FnBuilder, IntVal } from './fn-builder.js';
+import type { FnBuilder, IntVal, StrRef } from './fn-builder.js';
 import { cIntType } from './layout.js';
 import { emitChecked } from './helper-checks.js';
 import { compositeBytes, locate, readInt, strFrom } from './lower-memory.js';
 import { isPacketRead, lowerPacketInt, lowerPacketStr } from './lower-packet.js';
 import { lowerBuiltinInt } from '../builtins/index.js';
-
-/** Where a string's bytes are: a pointer expression and its capacity, or literal bytes. */
-export type StrRef =
-  | { ptr: CExpr; size: number; literal?: undefined }
-  | { literal: Uint8Array; size: number; ptr?: undefined };
 
 function typeIn(b: FnBuilder, e: A.Expr): Type {
   const t = b.inst.types.get(e);
@@ -140,12 +135,10 @@ export function lowerInt(b: FnBuilder, e: A.Expr): IntVal {
   }
 }
 
-/** Functions whose value is an integer: the builtin table's (compiler/builtins/), strncmp() and strcontains(). */
+/** Functions whose value is an integer: the builtin table's (compiler/builtins/). */
 function intCall(b: FnBuilder, e: A.CallExpr): IntVal {
   const info = b.inst.calls.get(e);
   if (info?.fn === 'builtin') return lowerBuiltinInt(b, e, info);
-  const v = b.lowerers.strings.call(b, e);
-  if (v) return v;
   throw new Error(`internal: call ${e.name}() is not an integer expression`);
 }
 

@@ -12,7 +12,7 @@ import { MANIFEST_VERSION, type Manifest, type ManifestAttach, type ManifestProb
 import { addr, bin, call, id, num, un, type CField, type CFunction, type CProgram, type CStruct } from './c-ir.js';
 import { FnBuilder, type Lowerers } from './fn-builder.js';
 import { cIntType, layoutStruct, toCStruct } from './layout.js';
-import { lowerInt, lowerStrInto, strVarSlot, varName } from './lower-expr.js';
+import { lowerInt, lowerStrInto, lowerStrRef, strVarSlot, varName } from './lower-expr.js';
 import { buildMapKey } from './lower-map.js';
 import { STRINGS } from './lower-strings.js';
 import { lowerStmts } from './lower-stmt.js';
@@ -56,6 +56,7 @@ export function lower(program: AnalyzedProgram, options: LowerOptions = {}): Low
     mapKey: buildMapKey,
     int: lowerInt,
     strInto: lowerStrInto,
+    strRef: lowerStrRef,
     captureSink: capture ? (b, s, site) => capture.sink(b, s, site) : undefined,
     identity,
     strings: STRINGS,

@@ -11,9 +11,10 @@ import type { FnBuilder, IntVal } from '../3-lower/fn-builder.js';
 import type { Builtin, CheckExpr } from './builtin.js';
 import { CGROUPID, UADDR } from './host-values.js';
 import { BSWAP, KADDR, KPTR, UPTR } from './int-functions.js';
+import { STRCONTAINS, STRNCMP } from './strings.js';
 
 export const BUILTINS: ReadonlyMap<string, Builtin> = new Map(
-  [KADDR, BSWAP, UPTR, KPTR, UADDR, CGROUPID].map((b) => [b.name, b]),
+  [KADDR, BSWAP, UPTR, KPTR, UADDR, CGROUPID, STRNCMP, STRCONTAINS].map((b) => [b.name, b]),
 );
 
 /** What check keeps for a call to a table builtin (a CallInfo variant). */
