@@ -6,10 +6,11 @@
 import type { AnalyzedProgram, ProbeInstance } from '../2-analyze/analyzed.js';
 import { probeName, type AttachPoint } from '../2-analyze/probes.js';
 import { fieldShape } from '../2-analyze/tracepoint-fields.js';
-import { isComposite, isStr, sizeOf } from '../2-analyze/types.js';
+import { isComposite, isResolved, isStr, sizeOf, typeName } from '../2-analyze/types.js';
 import type { TracepointFormat } from '../host.js';
 import { MANIFEST_VERSION, type Manifest, type ManifestAttach, type ManifestProbe } from '../manifest.js';
 import {
+  addr,
   bin,
   call,
   id,
@@ -22,8 +23,8 @@ import {
   type CStruct,
 } from './c-ir.js';
 import { FnBuilder, type Lowerers } from './fn-builder.js';
-import { cIntType } from './layout.js';
-import { lowerInt, lowerStrInto, strVarSlot, varName } from './lower-expr.js';
+import { cIntType, layoutStruct, toCStruct } from './layout.js';
+import { lowerInt, lowerStrInto, lowerStrRef, strVarSlot, varName } from './lower-expr.js';
 import { buildMapKey } from './lower-map.js';
 import { STRINGS } from './lower-strings.js';
 import { lowerStmts } from './lower-stmt.js';
@@ -76,6 +77,7 @@ export function lower(program: AnalyzedProgram, options: LowerOptions & SyscallF
     mapKey: buildMapKey,
     int: lowerInt,
     strInto: lowerStrInto,
+    strRef: lowerStrRef,
     captureSink: capture ? (b, s, site) => capture.sink(b, s, site) : undefined,
     identity,
     strings: STRINGS,
@@ -448,6 +450,16 @@ function lowerBody(
       const slot = b.scratch(varName(v.name), 'char', n, n);
       b.compositeVars.set(v.name, slot);
       b.emit({ k: 'expr', e: call('capc_zero', slot, num(n)) });
+    } else if (isResolved(v.type) || v.type.k === 'buf') {
+      // A value capc resolves when printing (an address, a stack id, a time) or buf() bytes: kept raw, as in a
+      // record, in scratch (R5), zeroed like every variable.
+      const what = res.fieldKind(v.type);
+      const layout = layoutStruct([{ name: 'v', what }]);
+      const struct = `capc_var${inst.id}_${varName(v.name)}`;
+      res.structs.push(toCStruct(struct, layout, `${v.name}: ${typeName(v.type)}`));
+      const slot = b.scratch(varName(v.name), `struct ${struct}`, layout.size);
+      b.heldVars.set(v.name, { slot, what, size: layout.fields[0]!.size });
+      b.emit({ k: 'expr', e: call('capc_zero', addr(slot), num(layout.size)) });
     }
   }
   if (inst.attach.kind !== 'end') {
