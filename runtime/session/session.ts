@@ -21,7 +21,7 @@ import { buildForRun } from '../build/compile-cache.js';
 import { mark } from '../timing.js';
 import { HeldChild } from './child.js';
 import { CaptureChannel } from './capture-channel.js';
-import type { DrainClient } from '../capture/drain-client.js';
+import type { CaptureDrain } from '../capture/drain-protocol.js';
 import { ValueResolver } from '../events/resolve.js';
 import { Control, readControl } from './control.js';
 import { LiveView, type LiveOptions } from './snapshot.js';
@@ -173,7 +173,7 @@ class Session {
     private readonly manifest: Manifest,
     private readonly opts: RunOptions,
     private readonly sinks: ExportSink[] = [],
-    private readonly thread?: DrainClient,
+    private readonly thread?: CaptureDrain,
   ) {
     this.renderer = sinks.length ? new FanOut([opts.renderer, ...sinks]) : opts.renderer;
     if (sinks.length) opts.onExporters?.(sinks);
