@@ -25,6 +25,24 @@
 #include <unistd.h>
 #include "capc-drain-internal.h"
 
+/* cc -DCAPC_DRAIN_PROFILE: thread CPU time by phase on stderr at exit (how BENCHMARKS.md's numbers were taken). */
+#ifdef CAPC_DRAIN_PROFILE
+static uint64_t tcpu(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+static uint64_t prof_read, prof_flush, prof_wait, prof_passes, prof_waits;
+#define PROF(var, stmt)            \
+  do {                             \
+    uint64_t t0_ = tcpu();         \
+    stmt;                          \
+    var += tcpu() - t0_;           \
+  } while (0)
+#else
+#define PROF(var, stmt) stmt
+#endif
+
 #define MAX_IN_FLIGHT (64u << 20)
 #define SMALL_PASS (256u << 10)
 #define MAX_OUTBOX (4u << 20)
@@ -209,7 +227,9 @@ static long pass(struct capc_drain *d) {
     if (cons != start) __atomic_store_n((uint64_t *)d->cons_page, cons, __ATOMIC_RELEASE);
     return 0;
   }
-  if (d->cfg.files && streams_flush(&d->streams, d)) return -1;
+  int fr = 0;
+  PROF(prof_flush, fr = d->cfg.files && streams_flush(&d->streams, d));
+  if (fr) return -1;
   struct capc_pass v = {p->n, p->off, p->len, p->plen, p->conn, p->at, p->dir, p->isdata};
   capc_batch_held(&v, d->cfg.payload, d->cfg.tail, H, p->held);
   int merge = d->cfg.payload == CAPC_PAYLOAD_NONE;
@@ -320,15 +340,26 @@ static void *run(void *arg) {
       pthread_mutex_unlock(&d->mu);
       continue;
     }
-    long got = pass(d);
+    long got;
+    PROF(prof_read, got = pass(d));
+#ifdef CAPC_DRAIN_PROFILE
+    prof_passes++;
+#endif
     if (got < 0) break;
     hand_over(d, got == 0);
     if (d->full) continue;
-    epoll_wait(d->epfd, ev, 4, d->wait_ms);
+    PROF(prof_wait, epoll_wait(d->epfd, ev, 4, d->wait_ms));
+#ifdef CAPC_DRAIN_PROFILE
+    prof_waits++;
+#endif
     int small = d->cfg.payload == CAPC_PAYLOAD_NONE && d->last_pass_bytes < SMALL_PASS;
     d->wait_ms = got > 0 && !small ? d->cfg.drain_ms : (d->wait_ms * 2 < IDLE_WAIT_MS ? d->wait_ms * 2 : IDLE_WAIT_MS);
   }
   streams_close_all(&d->streams, d);
+#ifdef CAPC_DRAIN_PROFILE
+  fprintf(stderr, "drain profile: pass %.3f s (flush %.3f s) wait %.3f s; %llu passes %llu waits\n", prof_read / 1e9,
+          prof_flush / 1e9, prof_wait / 1e9, (unsigned long long)prof_passes, (unsigned long long)prof_waits);
+#endif
   struct timespec ts;
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   pthread_mutex_lock(&d->mu);
