@@ -34,12 +34,13 @@ let bound: ReturnType<typeof bind> | Unavailable | undefined;
 
 /** The bound library, or why it is not available (decided once per process). */
 export function nativeDrain(): ReturnType<typeof bind> | Unavailable {
-  bound ??= load();
+  bound ??= loadNativeDrain();
   return bound;
 }
 
-function load(): ReturnType<typeof bind> | Unavailable {
-  const file = libraryCandidates().find((f) => fs.existsSync(f));
+/** The library found among `candidates` (the first that exists), bound if trusted. */
+export function loadNativeDrain(candidates = libraryCandidates()): ReturnType<typeof bind> | Unavailable {
+  const file = candidates.find((f) => fs.existsSync(f));
   if (!file) return { reason: `${LIBRARY} is not next to the bundle (run npm run build)` };
   const r = checkPath(file, 'file');
   if (r.ok !== true)
@@ -54,8 +55,11 @@ function load(): ReturnType<typeof bind> | Unavailable {
   }
 }
 
-function bind(file: string) {
-  const lib = koffi.load(file);
+let declared = false;
+/** koffi's type names are global: declared once, however many copies of the library are bound. */
+function declareTypes(): void {
+  if (declared) return;
+  declared = true;
   koffi.opaque('capc_drain');
   const Layout = koffi.struct('capc_drain_layout', {
     size: 'uint32',
@@ -90,6 +94,11 @@ function bind(file: string) {
     failed: 'int32',
     running: 'int32',
   });
+}
+
+function bind(file: string) {
+  const lib = koffi.load(file);
+  declareTypes();
   return {
     abi: lib.func('int capc_drain_abi()'),
     open: lib.func('capc_drain *capc_drain_open(const capc_drain_config *cfg, _Out_ uint8_t *err, size_t errlen)'),
@@ -108,6 +117,9 @@ function bind(file: string) {
     /** batch.ts buildBatch's rules in C, on arrays as a test builds them (conn and at as doubles). */
     buildBatchTest: lib.func(
       'uint32 capc_batch_build_test(const uint8_t *ring, uint32 n, const int32 *off, const int32 *len, const int32 *plen, const double *conn, const double *at, const uint8_t *dir, const uint8_t *data, const int32 *held, int merge, const capc_drain_layout *L, _Out_ uint8_t *out, uint32 cap)',
+    ),
+    heldTest: lib.func(
+      'void capc_batch_held_test(uint32 n, const int32 *len, const int32 *plen, const double *conn, const uint8_t *dir, const uint8_t *data, int payload, uint32 tail, uint32 header, _Out_ int32 *held)',
     ),
   };
 }

@@ -154,3 +154,13 @@ uint32_t capc_batch_build_test(const uint8_t *ring, uint32_t n, const int32_t *o
   free(c);
   return r;
 }
+
+void capc_batch_held_test(uint32_t n, const int32_t *len, const int32_t *plen, const double *conn, const uint8_t *dir,
+                          const uint8_t *data, int payload, uint32_t tail, uint32_t header, int32_t *held) {
+  uint64_t *c = malloc((size_t)(n ? n : 1) * sizeof *c);
+  if (!c) return;
+  for (uint32_t i = 0; i < n; i++) c[i] = (uint64_t)conn[i];
+  struct capc_pass p = {n, NULL, len, plen, c, NULL, dir, data};
+  capc_batch_held(&p, payload, tail, header, held);
+  free(c);
+}

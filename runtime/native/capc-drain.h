@@ -82,4 +82,7 @@ uint32_t capc_batch_build_test(const uint8_t *ring, uint32_t n, const int32_t *o
                                const int32_t *plen, const double *conn, const double *at, const uint8_t *dir,
                                const uint8_t *data, const int32_t *held, int merge,
                                const struct capc_drain_layout *L, uint8_t *out, uint32_t cap);
+/* capc_batch_held, the same way. */
+void capc_batch_held_test(uint32_t n, const int32_t *len, const int32_t *plen, const double *conn, const uint8_t *dir,
+                          const uint8_t *data, int payload, uint32_t tail, uint32_t header, int32_t *held);
 #endif

@@ -222,6 +222,8 @@ export class CaptureChannel {
     ringBytes: number;
     payloadBytes: number;
     thread: boolean;
+    /** Which drain read the ring: the native one, the JavaScript capture thread, or the main thread. */
+    drain: 'native' | 'js' | 'main';
     stalls: number;
     /** The capture thread's CPU seconds: its start-up (before it drained), and the rest. */
     threadCpu?: { startup: number; draining: number };
@@ -235,6 +237,7 @@ export class CaptureChannel {
       ringBytes: (this.thread ?? this.reader!).ringBytes,
       payloadBytes: t.bytes[0] + t.bytes[1],
       thread: !!this.thread,
+      drain: this.thread ? (this.thread.native ? 'native' : 'js') : 'main',
       stalls: this.thread?.stalls ?? 0,
       threadCpu: this.thread
         ? { startup: this.thread.cpuAtReady, draining: this.thread.cpu - this.thread.cpuAtReady }
