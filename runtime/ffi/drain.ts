@@ -1,5 +1,6 @@
-// runtime/ffi/drain.ts — the koffi binding of capc's native capture drain
-// (runtime/native/capc-drain.h, built by `npm run build` into
+// runtime/ffi/drain.ts — the koffi binding of capc's native drain library
+// (runtime/native/capc-drain.h: the capture drain and the printf formatter
+// of the events ring, built by `npm run build` into
 // dist/libcapc-drain.so next to the bundle). Root-safe loading: the library
 // is looked for only next to the bundle (running from source: the checkout's
 // dist/), and mapped only if it and every directory above it pass the trust
@@ -61,6 +62,7 @@ function declareTypes(): void {
   if (declared) return;
   declared = true;
   koffi.opaque('capc_drain');
+  koffi.opaque('capc_printf');
   const Layout = koffi.struct('capc_drain_layout', {
     size: 'uint32',
     len: 'uint32',
@@ -117,6 +119,15 @@ function bind(file: string) {
     /** batch.ts buildBatch's rules in C, on arrays as a test builds them (conn and at as doubles). */
     buildBatchTest: lib.func(
       'uint32 capc_batch_build_test(const uint8_t *ring, uint32 n, const int32 *off, const int32 *len, const int32 *plen, const double *conn, const double *at, const uint8_t *dir, const uint8_t *data, const int32 *held, int merge, const capc_drain_layout *L, _Out_ uint8_t *out, uint32 cap)',
+    ),
+    // capc-printf.c: printf records formatted natively (segments and results packed by runtime/format/native-printf.ts)
+    printfNew: lib.func('capc_printf *capc_printf_new()'),
+    printfFree: lib.func('void capc_printf_free(capc_printf *p)'),
+    printfAdd: lib.func(
+      'int capc_printf_add(capc_printf *p, uint32 id, uint32 size, uint32 nsegs, const uint8_t *segs, const uint8_t *lits, uint32 nlits)',
+    ),
+    printfDrain: lib.func(
+      'uint32 capc_printf_drain(const capc_printf *p, void *cons_page, const void *prod_page, uint32 page, uint32 size, double until, uint32 max, _Out_ uint8_t *out, uint32 cap, _Out_ uint8_t *res)',
     ),
     heldTest: lib.func(
       'void capc_batch_held_test(uint32 n, const int32 *len, const int32 *plen, const double *conn, const uint8_t *dir, const uint8_t *data, int payload, uint32 tail, uint32 header, _Out_ int32 *held)',

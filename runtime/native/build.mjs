@@ -12,7 +12,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
 const out = path.join(root, 'dist', 'libcapc-drain.so');
 const tmp = `${out}.${process.pid}.tmp`;
-const sources = ['capc-drain.c', 'capc-batch.c', 'capc-streams.c'].map((f) => path.join(here, f));
+const sources = ['capc-drain.c', 'capc-batch.c', 'capc-streams.c', 'capc-printf.c'].map((f) => path.join(here, f));
 const cc = process.env.CC || 'cc';
 fs.mkdirSync(path.dirname(out), { recursive: true });
 try {

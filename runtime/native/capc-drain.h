@@ -85,4 +85,24 @@ uint32_t capc_batch_build_test(const uint8_t *ring, uint32_t n, const int32_t *o
 /* capc_batch_held, the same way. */
 void capc_batch_held_test(uint32_t n, const int32_t *len, const int32_t *plen, const double *conn, const uint8_t *dir,
                           const uint8_t *data, int payload, uint32_t tail, uint32_t header, int32_t *held);
+
+/* capc-printf.c: printf records of the events ring formatted natively (fast-printf.ts's rules). */
+struct capc_printf;
+struct capc_printf_seg {
+  uint8_t kind, conv, size, is_signed, bits, flags;
+  int32_t width, precision;
+  uint32_t offset, len;
+};
+enum { CAPC_PRINTF_DONE = 0, CAPC_PRINTF_FULL = 1, CAPC_PRINTF_UNHANDLED = 2, CAPC_PRINTF_TOO_BIG = 3 };
+struct capc_printf_result {
+  uint32_t records, out_len, stop, unused;
+  uint64_t ring_bytes;
+};
+struct capc_printf *capc_printf_new(void);
+void capc_printf_free(struct capc_printf *p);
+int capc_printf_add(struct capc_printf *p, uint32_t id, uint32_t size, uint32_t nsegs,
+                    const struct capc_printf_seg *segs, const uint8_t *lits, uint32_t nlits);
+uint32_t capc_printf_drain(const struct capc_printf *p, void *cons_page, const void *prod_page, uint32_t page,
+                           uint32_t size, double until, uint32_t max, uint8_t *out, uint32_t cap,
+                           struct capc_printf_result *res);
 #endif

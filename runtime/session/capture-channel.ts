@@ -60,7 +60,7 @@ export class CaptureChannel {
     if (process.env.CAPC_CAPTURE_DRAIN !== 'js') {
       const lib = nativeDrain();
       if (!isUnavailable(lib)) return new NativeDrainClient(lib);
-      warnOnce('W0911', `the native capture drain is not used: ${lib.reason}`, [
+      warnOnce('W0911', `capc's native drain library is not used: ${lib.reason}`, [
         'the capture ring is drained by the JavaScript capture thread instead (nothing is lost, it costs more CPU)',
       ]);
     }
