@@ -65,7 +65,8 @@ const bitsOf = (s: Exclude<FormatSegment, { lit: string }>): number =>
   s.conv === 'p' || s.conv === 'c' ? 64 : (s.bits ?? 64);
 
 export class NativePrintf {
-  private readonly out = Buffer.allocUnsafe(OUT_BYTES);
+  /** Where the next call writes; handed to the renderer as it is (no copy) and replaced. */
+  private out = Buffer.allocUnsafeSlow(OUT_BYTES);
   private readonly res = Buffer.alloc(24);
 
   private constructor(
@@ -114,8 +115,8 @@ export class NativePrintf {
   drain(reader: RingReader, until: number, max: number, emit: (text: Buffer) => void, unhandled: () => number): number {
     const m = reader.mapped;
     let total = 0;
-    let out = this.out;
     for (;;) {
+      const out = this.out;
       const left = Math.min(max - total, 0xffffffff);
       if (left <= 0) return total;
       this.lib.printfDrain(
@@ -135,10 +136,14 @@ export class NativePrintf {
       const stop = this.res.readUInt32LE(8);
       reader.account(records, Number(this.res.readBigUInt64LE(16)));
       total += records;
-      if (used) emit(Buffer.from(out.subarray(0, used)));
+      if (used > out.length / 8) {
+        // Mostly full: the renderer takes it as it is, the next call gets a fresh one.
+        emit(out.subarray(0, used));
+        this.out = Buffer.allocUnsafeSlow(out.length);
+      } else if (used) emit(Buffer.from(out.subarray(0, used)));
       if (stop === STOP.full) continue;
       if (stop === STOP.tooBig) {
-        out = Buffer.allocUnsafe(out.length * 4); // one record's text is larger than the buffer: rare, grow for it
+        this.out = Buffer.allocUnsafeSlow(out.length * 4); // one record's text is larger than the buffer: rare
         continue;
       }
       if (stop === STOP.unhandled) {
