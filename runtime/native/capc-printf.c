@@ -83,7 +83,12 @@ static inline void put(struct out *o, const void *b, uint32_t n) {
     o->full = 1;
     return;
   }
-  memcpy(o->p + o->len, b, n);
+  uint8_t *d = o->p + o->len;
+  if (n <= 16) { /* most pieces are a few bytes: a loop beats a call to memcpy */
+    const uint8_t *x = b;
+    for (uint32_t i = 0; i < n; i++) d[i] = x[i];
+  } else
+    memcpy(d, b, n);
   o->len += n;
 }
 static inline void fill(struct out *o, uint8_t c, uint32_t n) {
@@ -159,6 +164,14 @@ static void int_conv(struct out *o, const struct seg *s, uint64_t v) {
     body[1] = 'x';
     memcpy(body + 2, dg, n);
     pad_put(o, body, n + 2, s->flags, s->width, 0);
+    return;
+  }
+  if (!s->flags && s->width <= 0 && s->precision < 0) {
+    /* No flags, width or precision (most trace lines): the digits, after a minus sign for a negative %d. */
+    int neg = (c == 'd' || c == 'i') && (int64_t)v < 0;
+    dg = digits(neg ? (uint64_t)0 - v : v, c == 'o' ? 8 : c == 'u' || c == 'd' || c == 'i' ? 10 : 16, c == 'X', end);
+    if (neg) *--dg = '-';
+    put(o, dg, (uint32_t)(end - dg));
     return;
   }
   if (c == 'd' || c == 'i') {
