@@ -43,6 +43,8 @@ struct streams {
   uint32_t nbuckets, count;
   struct target *dirty;
   uint64_t pending_bytes, bytes_written;
+  /** A stream's first bytes came before its file: the main thread should hear of it at once (it opens the file). */
+  int unadopted;
 };
 void streams_init(struct streams *s);
 int streams_add(struct streams *s, uint64_t conn, uint32_t dir, uint64_t offset, const uint8_t *bytes, uint32_t len);

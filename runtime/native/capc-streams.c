@@ -120,6 +120,7 @@ int streams_add(struct streams *s, uint64_t conn, uint32_t dir, uint64_t offset,
   if (t->skip) return 0;
   if (t->fd < 0) {
     /* Positioned writes: the order they are written in on adopt does not matter. */
+    if (!t->pending) s->unadopted = 1;
     struct pending *p = malloc(sizeof *p + len);
     if (!p) return -1;
     p->next = t->pending;
