@@ -1,8 +1,12 @@
 /* runtime/native/capc-drain-internal.h — what the native drain's files share
- * and do not export: a pass's record arrays and the stream writer's state. */
+ * and do not export: a pass's record arrays, the stream writer's state, and
+ * the drain's own state (the thread's and what it shares with the main
+ * thread under its mutex). */
 #ifndef CAPC_DRAIN_INTERNAL_H
 #define CAPC_DRAIN_INTERNAL_H
+#include <pthread.h>
 #include <stdarg.h>
+#include <time.h>
 #include <sys/uio.h>
 #include "capc-drain.h"
 
@@ -54,4 +58,55 @@ int streams_adopt(struct streams *s, uint64_t conn, uint32_t dir, int32_t fd, ui
 void streams_skip(struct streams *s, uint64_t conn, uint32_t dir);
 int streams_release(struct streams *s, uint64_t conn, uint32_t dir, struct capc_drain *d);
 void streams_close_all(struct streams *s, struct capc_drain *d);
+
+/* The drain's state, shared by the thread (capc-drain.c) and the main thread's calls (capc-drain-api.c). */
+enum { CMD_ADOPT, CMD_SKIP, CMD_RELEASE, CMD_SYNC, CMD_STOP };
+struct cmd {
+  int op;
+  int32_t fd;
+  uint32_t dir;
+  uint64_t conn, arg;
+};
+
+struct batch {
+  struct batch *next;
+  uint32_t used;
+  uint8_t data[];
+};
+
+struct capc_drain {
+  struct capc_drain_config cfg;
+  /* ring */
+  uint8_t *cons_page, *prod_page, *data;
+  size_t page;
+  uint64_t mask;
+  /* thread */
+  pthread_t thread;
+  clockid_t cpu_clock;
+  int epfd, wake_fd, notify_fd;
+  struct streams streams;
+  struct pass_buf pass;
+  int full;
+  uint64_t last_pass_bytes, payload_read, drops_seen;
+  double drops_read_at, last_post;
+  int wait_ms, post_ms;
+  uint8_t *drop_values;
+  struct batch *outbox, **outbox_tail;
+  uint64_t outbox_bytes;
+  /* shared with the main thread (under mu) */
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  struct cmd *cmds;
+  uint32_t ncmds, capcmds;
+  struct batch *queue, **queue_tail;
+  uint64_t queue_bytes;
+  uint64_t sync_req, synced;
+  int running, failed, aborting;
+  char error[256];
+  /* counters (read by get_stats) */
+  uint64_t records, ring_bytes, stalls, peak_burst, cpu_ns;
+};
+
+void capc_drain_notify(int fd);
+void *capc_drain_run(void *arg);
 #endif
