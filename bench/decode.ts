@@ -20,7 +20,7 @@ import { whenAttached } from '../tests/support/ready.js';
 import { startMariadb } from '../tests/support/servers/mariadb.js';
 import { startPostgres } from '../tests/support/servers/postgres.js';
 import { systemPython } from '../tests/support/servers/process.js';
-import { fmtStat, mkTemp, run, stat } from './lib.js';
+import { fmtStat, mkTemp, run, smoke, stat } from './lib.js';
 
 // ---- synthetic conversations --------------------------------------------------
 function pg(type: string, body: Buffer | string): Buffer {
@@ -150,7 +150,7 @@ export async function decoderBench(runs = 3): Promise<string> {
   for (const p of ['postgres', 'mysql', 'http', 'redis'] as const) {
     const cols: string[] = [];
     for (const record of [1024, 16384]) {
-      const r = Array.from({ length: runs }, () => throughput(p, record));
+      const r = Array.from({ length: runs }, () => throughput(p, record, smoke ? 0.2 : 2));
       cols.push(fmtStat(stat(r.map((x) => x.mbps)), 'MB/s'), fmtStat(stat(r.map((x) => x.xps / 1000)), 'k/s'));
     }
     rows.push(`| ${p} | ${cols.join(' | ')} |`);

@@ -15,10 +15,10 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { pickFreePort } from '../tests/support/db-servers.js';
 import { capcBin } from '../tests/support/paths.js';
-import { buildWorkload, fmtStat, mkTemp, run, stat } from './lib.js';
+import { buildWorkload, fmtStat, mkTemp, run, smoke, stat } from './lib.js';
 
 const RATE = 100_000;
-const SECONDS = 5;
+const SECONDS = smoke ? 1 : 5;
 const PROGRAM =
   'tracepoint:syscalls:sys_enter_write /pid == cpid/ { capture(conn, 64) -> ringbuf(64M); @writes = count(); }';
 

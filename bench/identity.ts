@@ -23,7 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { capcBin, repoRoot } from '../tests/support/paths.js';
-import { benchCert, buildWorkload, machine, run, stat } from './lib.js';
+import { benchCert, buildWorkload, machine, mkTemp, run, stat } from './lib.js';
 
 /**
  * capc before connection identity: main when identity was merged onto it (the TLS stacks, decoders and
@@ -44,10 +44,14 @@ function progs(): Map<number, Prog> {
   return new Map(all.map((p) => [p.id, p]));
 }
 
-/** capc as it was at `commit`, built once (dependencies shared with this checkout). */
+/**
+ * capc as it was at `commit`, built once (dependencies shared with this checkout). Kept under the checkout's own
+ * tmp/ (gitignored), not /tmp: the benchmark runs as root and executes what it finds there, so the directory must
+ * not be one another user could have made first.
+ */
 function baselineCapc(commit: string): string {
   const full = execFileSync('git', ['-C', repoRoot, 'rev-parse', commit], { encoding: 'utf8' }).trim();
-  const dir = path.join(os.tmpdir(), `capc-base-${full.slice(0, 12)}`);
+  const dir = path.join(repoRoot, 'tmp', `capc-base-${full.slice(0, 12)}`);
   if (!fs.existsSync(path.join(dir, 'dist', 'capc.mjs'))) {
     fs.rmSync(dir, { recursive: true, force: true });
     fs.mkdirSync(dir, { recursive: true });
@@ -154,11 +158,13 @@ async function session(
   };
 }
 
-export async function identityBench(runs = 5, writes = 200000): Promise<string> {
-  const base = baselineCapc(BASE);
-  // The writer under a name of its own (the predicate keeps other TLS on this shared machine out).
+/** `againstItself`: compare this build with itself (the smoke run: no baseline is built from git). */
+export async function identityBench(runs = 5, writes = 200000, againstItself = false): Promise<string> {
+  const base = againstItself ? capcBin : baselineCapc(BASE);
+  // The writer under a name of its own (the predicate keeps other TLS on this shared machine out), in a
+  // directory of its own (a fixed name in /tmp could be a link another user planted).
   const name = `idbench${process.pid % 100000}`;
-  const writer = path.join(os.tmpdir(), name);
+  const writer = path.join(mkTemp('capc-bench-id-'), name);
   fs.copyFileSync(buildWorkload('tls-frag', ['-lssl', '-lcrypto']), writer);
   fs.chmodSync(writer, 0o755);
   const rwStorm = buildWorkload('rw-storm');
@@ -197,7 +203,7 @@ export async function identityBench(runs = 5, writes = 200000): Promise<string> 
     }
   } finally {
     setStats(statsWas);
-    fs.rmSync(writer, { force: true });
+    fs.rmSync(path.dirname(writer), { recursive: true, force: true });
   }
   const med = (xs: number[]) => stat(xs).median;
   const col = (k: number, f: (s: Sample) => number, unit = '') => {

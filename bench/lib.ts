@@ -6,6 +6,9 @@ import type { Readable } from 'node:stream';
 import os from 'node:os';
 import path from 'node:path';
 
+/** BENCH_SMOKE=1 (bench/run.ts): one short round of everything, to check each benchmark still runs; numbers mean nothing. */
+export const smoke = process.env.BENCH_SMOKE === '1';
+
 export interface Stat {
   median: number;
   min: number;
@@ -35,6 +38,11 @@ export function which(cmd: string): string | undefined {
 /**
  * Start `cmd`, resolve with the ms until `marker` appears on stdout or stderr,
  * then stop it with SIGINT and wait for it to exit (returning the stop time too).
+ * The SIGINT comes SETTLE_MS after the marker, so a tool is in its event loop.
+ * A tool still running EXIT_TIMEOUT_MS after the SIGINT is killed and the
+ * promise rejects with a Hung error (see `retryHung`): bpftrace 0.17, started
+ * from Node, stays in epoll_wait after a SIGINT in about a third of the runs of
+ * a program that prints nothing until exit (seen 2026-12-06; never from a shell).
  */
 export function timeToMarker(
   cmd: string,
@@ -48,6 +56,7 @@ export function timeToMarker(
     // fd 3: capc's --ready-fd pipe (CAPC_READY_FD=3); other tools leave it alone.
     const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
     let seen = false;
+    let hung = false;
     let startMs = 0;
     let out = '';
     let stopAt = 0;
@@ -56,23 +65,49 @@ export function timeToMarker(
       if (!seen && out.includes(marker)) {
         seen = true;
         startMs = performance.now() - t0;
-        stopAt = performance.now();
-        child.kill('SIGINT');
+        clearTimeout(timer);
+        setTimeout(() => {
+          stopAt = performance.now();
+          child.kill('SIGINT');
+          timer = setTimeout(() => {
+            hung = true;
+            child.kill('SIGKILL');
+          }, EXIT_TIMEOUT_MS);
+        }, SETTLE_MS);
       }
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
     (child.stdio[3] as Readable).on('data', onData);
-    const timer = setTimeout(() => {
+    let timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`${cmd} ${args.join(' ')}: no "${marker}" within ${timeoutMs} ms\n${out.slice(-2000)}`));
     }, timeoutMs);
     child.on('exit', () => {
       clearTimeout(timer);
-      if (!seen) reject(new Error(`${cmd} exited before "${marker}"\n${out.slice(-2000)}`));
+      if (hung) reject(new Hung(`${cmd} did not exit within ${EXIT_TIMEOUT_MS} ms of SIGINT`));
+      else if (!seen) reject(new Error(`${cmd} exited before "${marker}"\n${out.slice(-2000)}`));
       else resolve({ startMs, stopMs: performance.now() - stopAt });
     });
   });
+}
+
+const SETTLE_MS = 300;
+const EXIT_TIMEOUT_MS = 20000;
+
+/** A tool that did not exit after SIGINT (timeToMarker). */
+class Hung extends Error {}
+
+/** Run `f` until it does not hang, at most `tries` times; `hangs.n` counts the runs thrown away. */
+export async function retryHung<T>(f: () => Promise<T>, hangs: { n: number }, tries = 4): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await f();
+    } catch (e) {
+      if (!(e instanceof Hung) || i >= tries) throw e;
+      hangs.n++;
+    }
+  }
 }
 
 export function machine(): string {

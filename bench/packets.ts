@@ -15,9 +15,9 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { createVethPair, type VethPair } from '../tests/support/netns.js';
 import { capcBin, repoRoot } from '../tests/support/paths.js';
-import { buildWorkload, mkTemp, stat } from './lib.js';
+import { buildWorkload, mkTemp, smoke, stat } from './lib.js';
 
-const SECONDS = Number(process.env.BENCH_PACKET_SECONDS ?? 3);
+const SECONDS = smoke ? 1 : Number(process.env.BENCH_PACKET_SECONDS ?? 3);
 const PAYLOAD = 64;
 
 interface Sample {

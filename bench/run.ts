@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../tests/support/paths.js';
-import { machine, tool } from './lib.js';
+import { machine, smoke, tool } from './lib.js';
 import { consumerBench } from './consumer.js';
 import { identityBench } from './identity.js';
 import { decodeScenarioBench, decoderBench } from './decode.js';
@@ -22,35 +22,64 @@ import { typesBench } from './types.js';
 import { wakeupsBench } from './wakeups.js';
 import { wirespeedBench } from './wirespeed.js';
 
-const runs = Number(process.env.BENCH_RUNS ?? 5);
+// BENCH_SMOKE=1: one short round of each benchmark (small workloads), so the test suite can check that every
+// benchmark still runs end to end (tests/e2e/bench-smoke.test.ts); its numbers mean nothing. BENCH_OUT: where the
+// results go (default BENCHMARKS.md; the smoke test writes to a temporary file).
+const runs = smoke ? 1 : Number(process.env.BENCH_RUNS ?? 5);
 const only = process.argv.slice(2);
+/** The full-size argument, or the smoke run's small one. */
+const size = (full: number, small: number) => (smoke ? small : full);
 
 /** Every benchmark, in the order BENCHMARKS.md shows them; `npm run bench -- NAME...` runs some. */
 const BENCHES: { name: string; what: string; run: () => Promise<string> }[] = [
   { name: 'startup', what: 'start-up and detach', run: () => startupBench(runs) },
   { name: 'perhit', what: 'cost per probe hit', run: () => perHitBench(runs) },
-  { name: 'consumer', what: 'event consumer throughput', run: () => consumerBench(runs) },
-  { name: 'wakeups', what: 'reader wake-ups', run: () => wakeupsBench(runs) },
-  { name: 'seed000', what: 'seed 000: fragmented TLS capture', run: () => seed000Bench(runs) },
+  { name: 'consumer', what: 'event consumer throughput', run: () => consumerBench(runs, size(3, 1)) },
+  { name: 'wakeups', what: 'reader wake-ups', run: () => wakeupsBench(runs, size(3, 1)) },
+  {
+    name: 'seed000',
+    what: 'seed 000: fragmented TLS capture',
+    run: () => seed000Bench(runs, size(200000, 5000)),
+  },
   {
     name: 'wirespeed',
     what: 'wire speed: 16 KiB TLS writes, C reference side by side',
-    run: () => wirespeedBench(runs),
+    run: () => wirespeedBench(runs, size(20000, 1000)),
   },
-  { name: 'ringsize', what: 'capture ring size at wire speed', run: () => ringSizeBench(runs) },
-  { name: 'identity', what: 'what connection identity costs', run: () => identityBench(runs) },
+  {
+    name: 'ringsize',
+    what: 'capture ring size at wire speed',
+    run: () => ringSizeBench(runs, size(20000, 1000)),
+  },
+  {
+    name: 'identity',
+    what: 'what connection identity costs',
+    run: () => identityBench(runs, size(200000, 10000), smoke),
+  },
   { name: 'ramp', what: 'capture rate ramp', run: () => rampBench() },
-  { name: 'overhead', what: 'traced-process overhead', run: () => overheadBench(Math.max(1, Math.round(runs / 2))) },
-  { name: 'tui', what: 'terminal UI under load', run: () => tuiBench() },
+  {
+    name: 'overhead',
+    what: 'traced-process overhead',
+    run: () => overheadBench(Math.max(1, Math.round(runs / 2)), size(100000, 5000)),
+  },
+  { name: 'tui', what: 'terminal UI under load', run: () => (smoke ? tuiBench([{ rate: 100_000 }], 2) : tuiBench()) },
   {
     name: 'decoders',
     what: 'protocol decoders in isolation',
     run: () => decoderBench(Math.max(1, Math.round(runs / 2))),
   },
-  { name: 'decode-seed000', what: 'seed 000 with decoding (MariaDB, PostgreSQL)', run: () => decodeScenarioBench() },
+  {
+    name: 'decode-seed000',
+    what: 'seed 000 with decoding (MariaDB, PostgreSQL)',
+    run: () => decodeScenarioBench(1, size(Number(process.env.BENCH_DECODE_SECONDS ?? 30), 2)),
+  },
   { name: 'exports', what: 'pcapng, Prometheus and OTLP exports at 100k events/s', run: () => exportsBench(runs) },
   { name: 'types', what: 'C types at compile time (20 structs and an #include)', run: () => typesBench(runs) },
-  { name: 'tlsstacks', what: 'capture cost per TLS stack (--tls)', run: () => tlsStacksBench(runs) },
+  {
+    name: 'tlsstacks',
+    what: 'capture cost per TLS stack (--tls)',
+    run: () => tlsStacksBench(runs, size(100000, 5000)),
+  },
   { name: 'packets', what: 'seed 004: flow aggregation at XDP', run: () => packetsBench(runs) },
 ];
 const unknown = only.filter((n) => !BENCHES.some((b) => b.name === n));
@@ -82,7 +111,7 @@ const header = [
   'The machine is a shared VM: compare numbers within one run (ratios are computed pair by pair), not across runs.',
   '',
 ];
-const out = path.join(repoRoot, 'BENCHMARKS.md');
+const out = process.env.BENCH_OUT ?? path.join(repoRoot, 'BENCHMARKS.md');
 // Running some benchmarks (`npm run bench -- tui`) keeps the other sections as they were,
 // and a fresh section takes the place of the old one with the same title.
 const old = fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '';

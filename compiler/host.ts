@@ -181,4 +181,11 @@ export interface Host {
   cgroupId(path: string): Resolved<string>;
   /** Network interfaces of the namespace capc runs in (xdp:, tc: probes), sorted. */
   netInterfaces(): string[];
+  /**
+   * The 64-bit system call numbers of this machine, keyed by the name of their
+   * syscalls:* tracepoints (`openat` for sys_enter_openat, `newstat` for
+   * sys_enter_newstat): what a syscall tracepoint attached as a raw tracepoint
+   * dispatches on. Empty when the host cannot tell.
+   */
+  syscallNumbers(): Record<string, number>;
 }

@@ -16,6 +16,8 @@ export { closest } from './diagnostics/diagnostic.js';
 export { globToRegExp } from './2-analyze/probe-match.js';
 export { ALIASES as PROBE_ALIASES } from './2-analyze/probes.js';
 export { HARDWARE_EVENTS, SOFTWARE_EVENTS } from './2-analyze/probes-perf.js';
+/** --tracepoints: how syscall tracepoints attach (perf events or raw tracepoints). */
+export { TRACEPOINT_FORMS } from './2-analyze/syscall-form.js';
 /** The TLS stacks capc knows (stdlib/signatures.ts): runtime/tls/ recognises them in binaries and attaches by family. */
 export {
   FAMILIES,

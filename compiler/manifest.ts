@@ -10,7 +10,7 @@
 // the previous one; the runtime checks it before loading (manifestProblem).
 import type { Span } from '../diagnostics/source.js';
 
-export const MANIFEST_VERSION = 9;
+export const MANIFEST_VERSION = 10;
 
 /** Why this capc cannot use `m` (another manifest version, or not a manifest), or undefined when it can. */
 export function manifestProblem(m: unknown): string | undefined {
@@ -194,7 +194,12 @@ export interface ManifestCaptureFamily {
 export type ManifestAttach =
   | { kind: 'begin' }
   | { kind: 'end' }
-  | { kind: 'tracepoint'; category: string; name: string }
+  /**
+   * via: a syscalls:* tracepoint run from the raw tracepoint sys_enter or
+   * sys_exit; `program` is that raw tracepoint's dispatcher, shared by every
+   * probe with the same `via` (attach it once: a BPF link of its own).
+   */
+  | { kind: 'tracepoint'; category: string; name: string; via?: 'sys_enter' | 'sys_exit' }
   | { kind: 'rawtracepoint'; name: string }
   /**
    * discover: attached by TLS discovery to every binary that has `func` (path

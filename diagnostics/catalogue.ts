@@ -72,6 +72,7 @@ export const COMPILER_CODES = {
   E0410: { severity: 'error', title: 'unknown config option' },
   E0411: { severity: 'error', title: 'invalid config value' },
   E0412: { severity: 'error', title: 'program has no probes' },
+  E0413: { severity: 'error', title: 'syscall number not known for a raw tracepoint' },
   // packets (xdp:, tc:)
   E0420: { severity: 'error', title: 'unknown network interface' },
   E0421: { severity: 'error', title: 'unknown packet header or field' },

@@ -286,7 +286,8 @@ static __always_inline void capc_conn_ident(struct capc_sink *s, struct capc_con
 }
 
 /* Send the batch waiting in the accumulator (header and payload in one call).
- * `buf_mask` is 2N-1: the size is bounded by the 2N buffer for the verifier. */
+ * `buf_mask` is 2N-1 (rules.ts, r2BatchBuffer): the size is bounded by the 2N
+ * buffer for the verifier. */
 static __always_inline void capc_acc_flush(struct capc_sink *s, struct capc_conn *c, __u64 buf_mask)
 {
 	__u64 fill = c->fill;
@@ -299,15 +300,29 @@ static __always_inline void capc_acc_flush(struct capc_sink *s, struct capc_conn
 }
 
 /*
- * accumulate(KEY, N): append a fragment to the connection's batch. Called with
- * a constant N, so after inlining every mask below is a constant:
- *   R1 N is a power of two; R2 the buffer is 2N; R3 the write offset is masked
- *   with N-1; R4 the copy is capped at N-2 (and masked) so even conservative
- *   verifiers accept it; R9 the batch is flushed when full, when the thread or
- *   direction changes, and before an oversize fragment, which then goes out on
- *   its own so the order is kept.
+ * The sizes and masks of one accumulate(KEY, N) site. Every one is computed by
+ * compiler/3-lower/rules.ts (r2r4AccumulatorRules: r2BatchBuffer, r3OffsetMask,
+ * r4CopyBound), the one home of the verifier rules; this header takes them as
+ * they are. The generated code passes a constant initialiser, so after
+ * inlining each is a constant the verifier sees.
  */
-static __always_inline void capc_accumulate(struct capc_sink *s, struct capc_conn *c, char *buf, __u64 key, const char *data, __u64 len, __u8 dir, const __u32 N, __u32 user, void *scratch)
+struct capc_acc_rules {
+	__u64 batch;    /* N: the batch is sent when it holds this many bytes (R9) */
+	__u64 off_mask; /* R3: the write offset is masked, N-1 */
+	__u64 len_mask; /* R4: a fragment's length is masked, N-1... */
+	__u64 len_cap;  /* R4: ...and capped, N-2; a longer fragment goes straight through (R9) */
+	__u64 buf_mask; /* R2/R3: the 2N buffer's mask, 2N-1, for every flush */
+};
+
+/*
+ * accumulate(KEY, N): append a fragment to the connection's batch, with the
+ * sizes and masks of `r` (above): R1 N is a power of two; R2 the buffer is 2N;
+ * R3 the write offset is masked; R4 the copy is masked and capped so even
+ * conservative verifiers accept it; R9 the batch is flushed when full, when
+ * the thread or direction changes, and before an oversize fragment, which then
+ * goes out on its own so the order is kept.
+ */
+static __always_inline void capc_accumulate(struct capc_sink *s, struct capc_conn *c, char *buf, __u64 key, const char *data, __u64 len, __u8 dir, const struct capc_acc_rules r, __u32 user, void *scratch)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	dir &= 1;
@@ -320,38 +335,34 @@ static __always_inline void capc_accumulate(struct capc_sink *s, struct capc_con
 	}
 	/* R9: a batch holds one thread and one direction. */
 	if (c->fill && (c->rec.dir != dir || c->rec.tid != tid))
-		capc_acc_flush(s, c, 2 * N - 1);
-	if (len > N - 2) {
+		capc_acc_flush(s, c, r.buf_mask);
+	if (len > r.len_cap) {
 		/* R9: oversize: flush what is waiting, then send this one straight through,
 		 * in records as large as the per-CPU buffer allows (fewer records per byte). */
-		capc_acc_flush(s, c, 2 * N - 1);
+		capc_acc_flush(s, c, r.buf_mask);
 		capc_capture(s, c, key, data, len, dir, CAPC_MAX_CHUNK, user, scratch);
 		c->busy = 0;
 		return;
 	}
-	if (c->fill + len > N)
-		capc_acc_flush(s, c, 2 * N - 1); /* R9: would overflow the batch */
+	if (c->fill + len > r.batch)
+		capc_acc_flush(s, c, r.buf_mask); /* R9: would overflow the batch */
 	__u64 at = __sync_fetch_and_add(&c->seq[dir], len);
 	if (c->fill && c->rec.offset + c->fill != at)
-		capc_acc_flush(s, c, 2 * N - 1); /* another CPU sent bytes in between: keep batches contiguous */
+		capc_acc_flush(s, c, r.buf_mask); /* another CPU sent bytes in between: keep batches contiguous */
 	if (c->fill == 0)
 		capc_rec_init(&c->rec, s, key, c->conn, at, dir, CAPC_REC_DATA); /* ts = ts_last: the batch's first fragment */
 	else
 		c->rec.ts_last = bpf_ktime_get_ns(); /* its last fragment so far (latency to a response's last byte; ~20 ns: BENCHMARKS.md) */
-#ifndef CAPC_TEST_NO_R3
-	__u64 off = c->fill & (N - 1); /* R3: off & (N-1) */
-#else
-	__u64 off = c->fill; /* test build only: proves the kernel rejects an unmasked offset */
-#endif
-	__u64 n = len & (N - 1);       /* R4: masked... */
-	capc_clamp(n, N - 2);          /* ...and capped at N-2 */
+	__u64 off = c->fill & r.off_mask; /* R3: off & (N-1) */
+	__u64 n = len & r.len_mask;       /* R4: masked... */
+	capc_clamp(n, r.len_cap);         /* ...and capped at N-2 */
 	if (user)
 		bpf_probe_read_user(buf + off, n, data); /* R2: off + n < 2N */
 	else
 		bpf_probe_read_kernel(buf + off, n, data);
 	c->fill += n;
-	if (c->fill >= N)
-		capc_acc_flush(s, c, 2 * N - 1); /* R9: full */
+	if (c->fill >= r.batch)
+		capc_acc_flush(s, c, r.buf_mask); /* R9: full */
 	c->busy = 0;
 }
 

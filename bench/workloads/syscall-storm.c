@@ -1,6 +1,7 @@
 /* bench/workloads/syscall-storm.c — a producer of probe hits: THREADS threads
  * call getppid(2) as fast as they can for SECONDS seconds (or until STOPFILE
- * disappears). Prints "calls N seconds S calls_per_sec R".
+ * disappears). Prints "calls N seconds S calls_per_sec R cpu_ns_per_call C"
+ * (C: the process's own user + system CPU time over the calls).
  *
  *   syscall-storm THREADS SECONDS
  * Build: cc -O2 -pthread syscall-storm.c
@@ -9,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,6 +51,10 @@ int main(int argc, char **argv)
 		pthread_join(th[i], 0);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double el = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
-	printf("calls %ld seconds %.3f calls_per_sec %.0f\n", atomic_load(&total), el, atomic_load(&total) / el);
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	double cpu = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+	printf("calls %ld seconds %.3f calls_per_sec %.0f cpu_ns_per_call %.1f\n", atomic_load(&total), el,
+	       atomic_load(&total) / el, cpu * 1e9 / atomic_load(&total));
 	return 0;
 }

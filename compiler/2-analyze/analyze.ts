@@ -18,6 +18,7 @@ import { checkStmts } from './check-stmt.js';
 import { MapRegistry, type AnalyzeOptions, type CheckContext } from './context.js';
 import { resolveProbeSpec, type AttachPoint } from './probes.js';
 import { lookUp } from './host-lookups.js';
+import { resolveSyscallEvents } from './syscall-form.js';
 import type { TypeTable } from './type-table.js';
 import { isInt, typeName } from './types.js';
 
@@ -106,6 +107,8 @@ export function collect(
   for (const inst of instances) detectCaptureMode(inst, host, config, bag);
   // A capture on SSL_write also covers SSL_write_ex: the copies are instances, their bodies checked like the user's.
   expandCoverage(instances, host, config);
+  // Syscall tracepoints that can run as raw tracepoints: their numbers (lowering chooses the form).
+  resolveSyscallEvents(instances, host, options, bag);
   return { collected: { source, config, instances, options, types, failed: bag.hasErrors }, diagnostics: bag.items };
 }
 

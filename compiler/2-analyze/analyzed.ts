@@ -14,11 +14,12 @@ import type {
 import type { CaptureSignature, CloseSignature, FamilyName } from '../../stdlib/signatures.js';
 import type { TracepointField, TracepointFormat } from '../host.js';
 import type { PacketRef } from './check-packet.js';
-import type { HostLookup } from './host-lookups.js';
 import type { AttachPoint } from './probes.js';
 import type { FormatSegment } from './printf-format.js';
+import type { SyscallEvent } from './syscall-form.js';
 import type { RecordField, TypeTable } from './type-table.js';
 import type { AddressSpace, ResolvedType, StackMode, Type } from './types.js';
+import type { BuiltinCallInfo } from '../builtins/index.js';
 
 export interface VarInfo {
   name: string;
@@ -74,6 +75,8 @@ export interface MapInfo {
 }
 
 export type CallInfo =
+  /** A builtin defined as a table entry (compiler/builtins/): its data is for its own lowering. */
+  | BuiltinCallInfo
   | { fn: 'printf' | 'cat' | 'system'; segments: FormatSegment[]; format: string }
   | { fn: 'str'; size: number; space: AddressSpace; dynamicLength: boolean }
   | { fn: 'buf'; size: number; space: AddressSpace; dynamicLength: boolean }
@@ -89,18 +92,6 @@ export type CallInfo =
   | { fn: 'cgroup_path'; filter: string }
   /** signal(SIG): a signal number known when compiling, or (undefined) the argument's value at run time. */
   | { fn: 'signal'; sig?: number }
-  /** kaddr("sym"): resolved by libbpf when the program is loaded (`extern ... __ksym`). */
-  | { fn: 'kaddr'; symbol: string }
-  | { fn: 'bswap'; bytes: 1 | 2 | 4 | 8 }
-  /** strncmp(a, b, n): n, a literal (check-strings.ts). */
-  | { fn: 'strncmp'; n: number }
-  /**
-   * uaddr("sym"): the symbol's address in the file (decimal). loadedFrom: the file is position-independent, and
-   * the uprobe's address (the probed function's, plus its offset) tells where it is loaded.
-   */
-  | { fn: 'uaddr'; value: string; loadedFrom?: { func: string; offset: number } }
-  /** cgroupid("path"): the cgroup's id (decimal), resolved when compiling. */
-  | { fn: 'cgroupid'; id: string }
   /** pton("addr"): the address's 4 or 16 bytes, made when compiling. */
   | { fn: 'pton'; bytes: Uint8Array }
   | {
@@ -117,9 +108,6 @@ export type CallInfo =
         | 'zero'
         | 'usym'
         | 'ksym'
-        | 'uptr'
-        | 'kptr'
-        | 'strcontains'
         | 'printValue';
     };
 
@@ -195,8 +183,8 @@ export interface ProbeInstance {
   substitutes: Map<Expr, Expr>;
   /** Packet probes: what each `pkt...` expression reads (check-packet.ts). */
   packet?: Map<Expr, PacketRef>;
-  /** What kaddr(), uaddr() and cgroupid() calls asked the host (collect: host-lookups.ts). */
-  lookups: Map<CallExpr, HostLookup>;
+  /** What calls to builtins with a lookUp (kaddr, uaddr, cgroupid) asked the host (collect: host-lookups.ts); each entry reads its own. */
+  lookups: Map<CallExpr, unknown>;
   vars: Map<string, VarInfo>;
   /** Set when the probe captures through a signature. */
   capture?: CaptureMode;
@@ -218,6 +206,12 @@ export interface ProbeInstance {
    * counting calls into TLS stacks the program does not probe (tls-watch).
    */
   internal?: 'scope-fork' | 'scope-exit' | 'exec-watch' | 'tls-watch';
+  /**
+   * A syscalls:* tracepoint whose syscall number is known (collect:
+   * syscall-form.ts): it can run from the raw tracepoint sys_enter/sys_exit;
+   * lowering chooses (lower-syscalls.ts).
+   */
+  syscall?: SyscallEvent;
 }
 
 /** Connection identity (plan-capture: plan-identity.ts; the kernel side is stdlib/capc-ident.bpf.h). */

@@ -4,19 +4,20 @@
 // whole-map statements are in check-aggregate.ts; values formatted in
 // userspace in check-output.ts (buf, ntop, usym, time, join) and
 // check-resolved.ts (stacks, ksym, macaddr, strftime, cgroup_path); functions
-// with effects past the program (signal, system, cat) in check-effects.ts;
-// small integer functions (kaddr, bswap, uptr, kptr) here.
+// with effects past the program (signal, system, cat) in check-effects.ts.
+// The builtins defined as table entries (kaddr, bswap, uptr, kptr, uaddr,
+// cgroupid, strncmp, strcontains: compiler/builtins/) are checked by their
+// entry.
 import type * as A from '../../grammar/ast.js';
 import { didYouMean } from '../diagnostics/diagnostic.js';
 import { AGGREGATION_DOCS, checkAggregation, checkClearZero, checkPrint } from './check-aggregate.js';
 import { checkBuf, checkJoin, checkNtop, checkTime, checkUsym, defaultSpace } from './check-output.js';
 import { checkCgroupPath, checkKsym, checkMacaddr, checkStack, checkStrftime } from './check-resolved.js';
 import { checkCat, checkSignal, checkSystem } from './check-effects.js';
-import { checkPton, checkStrcontains, checkStrncmp } from './check-strings.js';
-import { checkCgroupid, checkUaddr } from './check-host-values.js';
+import { checkPton } from './check-strings.js';
+import { BUILTINS, checkBuiltin } from '../builtins/index.js';
 import { packetRefuses } from './check-packet.js';
 import type { CheckContext } from './context.js';
-import { checkSpaceCall } from './check-types.js';
 import { checkFormatArgs } from './check-format.js';
 import { AGG_FNS, ERROR, isInt, isStr, typeName, VOID, type AggFn, type Type } from './types.js';
 import { unifyKeys } from './map-keys.js';
@@ -43,21 +44,14 @@ export const FUNCTIONS: Record<string, string> = {
   ustack: 'ustack, ustack(n), ustack(perf[, n]): the user stack',
   kstack: 'kstack, kstack(n), kstack(perf[, n]): the kernel stack',
   ksym: 'ksym(addr): the kernel function at an address',
-  kaddr: 'kaddr("symbol"): the address of a kernel symbol',
   macaddr: 'macaddr(ptr): six bytes as a MAC address',
   strftime: 'strftime(fmt, nsecs): a time as text (strftime(3) conversions, %f for microseconds)',
   cgroup_path: 'cgroup_path(id[, filter]): the paths of a cgroup id',
-  bswap: 'bswap(n): n with its bytes reversed',
-  uptr: 'uptr(n): n as a user-space pointer',
-  kptr: 'kptr(n): n as a kernel pointer',
   signal: 'signal(SIG) (--unsafe): send a signal to the current process',
   system: 'system(fmt, args...) (--unsafe): run a command',
   cat: 'cat(fmt, args...): print a file',
-  strncmp: 'strncmp(a, b, n): 0 when the first n characters of two strings are the same, else 1',
-  strcontains: 'strcontains(haystack, needle): 1 when needle occurs in haystack',
   pton: 'pton("addr"): an IPv4 or IPv6 address as its 4 or 16 bytes',
-  uaddr: 'uaddr("symbol"): the address of a symbol of the traced binary',
-  cgroupid: 'cgroupid("/sys/fs/cgroup/..."): the id of a cgroup',
+  ...Object.fromEntries([...BUILTINS.values()].map((b) => [b.name, b.doc])),
 };
 
 function argCount(e: A.CallExpr, cx: CheckContext, min: number, max: number, usage: string): boolean {
@@ -76,6 +70,8 @@ function argCount(e: A.CallExpr, cx: CheckContext, min: number, max: number, usa
 
 export function checkCall(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr): Type {
   if (packetRefuses(e.name, e.span, cx)) return ERROR;
+  const builtin = BUILTINS.get(e.name);
+  if (builtin) return checkBuiltin(builtin, e, cx, checkExpr);
   if ((AGG_FNS as readonly string[]).includes(e.name))
     return checkAggregation(e.name as AggFn, e, cx, checkExpr, argCount);
   switch (e.name) {
@@ -102,23 +98,8 @@ export function checkCall(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr)
       return checkSystem(e, cx, checkExpr);
     case 'cat':
       return checkCat(e, cx, checkExpr);
-    case 'strncmp':
-      return checkStrncmp(e, cx, checkExpr, argCount);
-    case 'strcontains':
-      return checkStrcontains(e, cx, checkExpr, argCount);
     case 'pton':
       return checkPton(e, cx, checkExpr, argCount);
-    case 'uaddr':
-      return checkUaddr(e, cx, checkExpr, argCount);
-    case 'cgroupid':
-      return checkCgroupid(e, cx, checkExpr, argCount);
-    case 'kaddr':
-      return kaddr(e, cx, checkExpr);
-    case 'bswap':
-      return bswap(e, cx, checkExpr);
-    case 'uptr':
-    case 'kptr':
-      return checkSpaceCall(e, cx, checkExpr);
     case 'time':
       return checkTime(e, cx, checkExpr, argCount);
     case 'join':
@@ -182,43 +163,6 @@ export function checkCall(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr)
       return ERROR;
     }
   }
-}
-
-/** kaddr("sym"): the address of a kernel symbol, resolved by libbpf when the program loads (`__ksym`). */
-function kaddr(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr): Type {
-  if (!argCount(e, cx, 1, 1, 'kaddr("symbol")')) return ERROR;
-  const a = e.args[0]!;
-  checkExpr(a, cx);
-  const found = cx.inst.lookups.get(e);
-  if (a.kind !== 'Str' || !found || found.fn !== 'kaddr') {
-    cx.bag.add('E0302', 'kaddr() needs a symbol name as a string literal', a.span, 'kaddr("avenrun")');
-    return ERROR;
-  }
-  if (!found.found || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(found.symbol)) {
-    cx.bag.add(
-      'E0407',
-      `kernel symbol '${found.symbol}' not found`,
-      a.span,
-      'kaddr() looks names up in /proc/kallsyms; data symbols are listed only with CONFIG_KALLSYMS_ALL',
-    );
-    return ERROR;
-  }
-  cx.inst.calls.set(e, { fn: 'kaddr', symbol: found.symbol });
-  return { k: 'int', bytes: 8, signed: false, space: 'kernel' };
-}
-
-/** bswap(n): the bytes of n reversed, at n's width (a literal is 64-bit, as in bpftrace 0.17). */
-function bswap(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr): Type {
-  if (!argCount(e, cx, 1, 1, 'bswap(n)')) return ERROR;
-  const t = checkExpr(e.args[0]!, cx);
-  if (t.k === 'error') return ERROR;
-  if (!isInt(t)) {
-    cx.bag.add('E0302', `bswap() needs an integer, not ${typeName(t)}`, e.args[0]!.span);
-    return ERROR;
-  }
-  const bytes = t.literal ? 8 : t.bytes;
-  cx.inst.calls.set(e, { fn: 'bswap', bytes });
-  return { k: 'int', bytes, signed: false };
 }
 
 function printf(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr): Type {

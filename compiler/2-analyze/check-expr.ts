@@ -28,6 +28,7 @@ import {
   ERROR,
   inSpace,
   isComposite,
+  isResolved,
   isInt,
   isPointer,
   isStr,
@@ -288,6 +289,16 @@ function binary(e: A.BinaryExpr, cx: CheckContext): Type {
   }
   if (COMPARE.has(e.op)) {
     if (isInt(l) && isInt(r)) return S64;
+    if (isResolved(l) && isResolved(r) && !isIdentityAddress(e.left) && !isIdentityAddress(e.right)) {
+      // bpftrace 0.17 takes `==` here but compares what is not the value for addresses and stacks.
+      cx.bag.add(
+        'E0303',
+        `cannot compare ${typeName(l)} with ${typeName(r)}: capc resolves them only to print them`,
+        e.opSpan,
+        'compare what they are made from: the address or integer given to ntop(), ksym(), usym()...',
+      );
+      return ERROR;
+    }
     const addr = checkAddressCompare(e, l, r, cx);
     if (addr) return addr;
     if (isStr(l) && isStr(r) && (e.op === '==' || e.op === '!=')) return S64;
@@ -443,4 +454,9 @@ function field(e: A.FieldExpr, cx: CheckContext): Type {
     if (to) return { ...t, to: { ...to, space: t.space } };
   }
   return t;
+}
+
+/** laddr, raddr: the connection's addresses, which compare with address literals (check-identity.ts). */
+function isIdentityAddress(e: A.Expr): boolean {
+  return e.kind === 'Ident' && (e.name === 'laddr' || e.name === 'raddr');
 }

@@ -190,7 +190,7 @@ function assign(s: A.AssignStmt, cx: CheckContext): void {
       if (!prev) cx.inst.vars.set(target.name, { name: target.name, type: v, span: target.span });
       return;
     }
-    if (!isInt(v) && !isStr(v) && !isComposite(v)) {
+    if (!isInt(v) && !isStr(v) && !isComposite(v) && !isHeld(v)) {
       cx.bag.add(
         'E0302',
         `${typeName(v)} cannot be kept in a variable`,
@@ -229,11 +229,18 @@ function assign(s: A.AssignStmt, cx: CheckContext): void {
       cx.inst.types.set(target, prev.type);
       return;
     }
+    // A resolved value or a buffer: one layout per variable (ntop(0), then ntop(AF_INET6, addr) is one address).
+    if (isHeld(prev.type) && JSON.stringify(prev.type) === JSON.stringify(v)) {
+      cx.inst.types.set(target, prev.type);
+      return;
+    }
     cx.bag.add(
       'E0314',
-      `${target.name} holds ${typeName(prev.type)} but is assigned ${typeName(v)}`,
+      `${target.name} holds ${heldName(prev.type)} but is assigned ${heldName(v)}`,
       s.span,
-      `first assigned at line ${prev.span.line}`,
+      isHeld(prev.type) && prev.type.k === v.k
+        ? `a variable keeps one ${describeHeld(v)}: use a second variable (first assigned at line ${prev.span.line})`
+        : `first assigned at line ${prev.span.line}`,
     );
     return;
   }
@@ -397,4 +404,40 @@ export function withoutConstant(t: Type): Type {
   if (t.k !== 'array' || !t.bytes) return t;
   const { bytes: _bytes, ...rest } = t;
   return rest;
+}
+
+/** Values a variable keeps raw for capc to resolve when printed (an address, a stack id, a time), and buf() bytes. */
+function isHeld(t: Type): boolean {
+  return isResolved(t) || t.k === 'buf';
+}
+
+/** typeName, with what tells two layouts of one kind apart (a stack's depth, a time's format). */
+function heldName(t: Type): string {
+  switch (t.k) {
+    case 'ustack':
+    case 'kstack':
+      return `${typeName(t)} of ${t.frames} frames${t.mode === 'perf' ? ' (perf)' : ''}`;
+    case 'strftime':
+      return `time (strftime ${JSON.stringify(t.format)})`;
+    case 'cgroup_path':
+      return `cgroup path (cgroup_path filter ${JSON.stringify(t.filter)})`;
+    default:
+      return typeName(t);
+  }
+}
+
+function describeHeld(t: Type): string {
+  switch (t.k) {
+    case 'ustack':
+    case 'kstack':
+      return 'stack depth and mode';
+    case 'strftime':
+      return 'strftime() format';
+    case 'cgroup_path':
+      return 'cgroup_path() filter';
+    case 'buf':
+      return 'buffer size';
+    default:
+      return 'kind of value';
+  }
 }

@@ -93,24 +93,6 @@ function checkSpace(e: A.CastExpr, from: IntType, to: IntType, cx: CheckContext)
   return false;
 }
 
-/** `kptr(e)` / `uptr(e)`: the address `e` points into kernel / user memory. */
-export function checkSpaceCall(e: A.CallExpr, cx: CheckContext, checkExpr: CheckExpr): Type {
-  if (e.args.length !== 1) {
-    e.args.forEach((a) => checkExpr(a, cx));
-    cx.bag.add('E0301', `${e.name}() takes 1 argument, got ${e.args.length}`, e.span, `usage: ${e.name}(address)`);
-    return ERROR;
-  }
-  const t = checkExpr(e.args[0]!, cx);
-  if (t.k === 'error') return ERROR;
-  if (!isInt(t)) {
-    cx.bag.add('E0302', `${e.name}() needs an address, not ${typeName(t)}`, e.args[0]!.span);
-    return ERROR;
-  }
-  const space: AddressSpace = e.name === 'kptr' ? 'kernel' : 'user';
-  cx.inst.calls.set(e, { fn: e.name === 'kptr' ? 'kptr' : 'uptr' });
-  return { k: 'int', bytes: 8, signed: false, space, to: t.to && inSpace(t.to, space), spaceSet: true };
-}
-
 /** `*p`: the value a typed pointer points to. */
 export function checkDeref(e: A.UnaryExpr, t: Type, cx: CheckContext): Type {
   if (!isPointer(t)) {

@@ -5,8 +5,9 @@ import type { DiagnosticBag } from '../diagnostics/diagnostic.js';
 import type { CaptureSite, MapInfo, ProbeInstance, ProgramConfig } from './analyzed.js';
 import { probeKind, type ProbeKind } from './probes.js';
 import type { TypeTable } from './type-table.js';
+import type { SyscallFormOptions } from './syscall-form.js';
 
-export interface AnalyzeOptions {
+export interface AnalyzeOptions extends SyscallFormOptions {
   /** Positional parameters ($1, $2, ...) given on the command line. */
   positional?: string[];
   /** `-p PID`: resolve uprobe targets through this process's mappings. */

@@ -38,7 +38,9 @@ export function dumpChecked(a: AnalyzedProgram): string {
     out.push(instanceLine(inst));
     for (const v of inst.vars.values()) out.push(`  var ${v.name}: ${typeName(v.type)}`);
     for (const [call, info] of inst.calls)
-      out.push(`  line ${call.span.line}: ${call.name}() -> ${info.fn}${'size' in info ? ` ${info.size} bytes` : ''}`);
+      out.push(
+        `  line ${call.span.line}: ${call.name}() -> ${info.fn === 'builtin' ? info.name : info.fn}${'size' in info ? ` ${info.size} bytes` : ''}`,
+      );
     for (const s of a.sites.filter((x) => x.instance === inst.id))
       out.push(
         `  site ${s.index}: ${s.kind}(…, ${s.size}) -> ${s.stmt.sink.name}, family ${s.family}, ${s.direction ? 'ingress' : 'egress'}, line ${s.stmt.span.line}`,

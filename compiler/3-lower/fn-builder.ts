@@ -8,6 +8,7 @@
 import type * as A from '../../grammar/ast.js';
 import type { CaptureSite, ProbeInstance } from '../2-analyze/analyzed.js';
 import { addr, call, id, num, type CExpr, type CField, type CStmt, type Src } from './c-ir.js';
+import type { FieldKind } from './layout.js';
 import type { Resources, UserMap } from './resources.js';
 import { SCRATCH_MAP } from './resources.js';
 
@@ -34,14 +35,19 @@ export interface Lowerers {
   captureSink?(b: FnBuilder, s: A.SinkStmt, site: CaptureSite): void;
   /** The connection's identity builtins and predicates (lower-identity.ts); absent when no identity is learned. */
   identity?: IdentityReader;
-  /** strncmp(), strcontains() and pton()'s constant arrays (lower-strings.ts). */
+  /** Where a string expression's bytes are (lower-expr.ts): what the string builtins compare. */
+  strRef(b: FnBuilder, e: A.Expr): StrRef;
+  /** pton()'s constant arrays (lower-strings.ts). */
   strings: StringsLowerer;
 }
 
-/** What expressions need of the string and constant-array functions (lower-strings.ts). */
+/** Where a string's bytes are: a pointer expression and its capacity, or literal bytes. */
+export type StrRef =
+  | { ptr: CExpr; size: number; literal?: undefined }
+  | { literal: Uint8Array; size: number; ptr?: undefined };
+
+/** What expressions need of the constant arrays pton() makes (lower-strings.ts). */
 export interface StringsLowerer {
-  /** strncmp(), strcontains(); undefined for another call. */
-  call(b: FnBuilder, e: A.CallExpr): IntVal | undefined;
   /** An element of pton()'s constant bytes (pton("::1")[15]). */
   constIndex(b: FnBuilder, e: A.IndexExpr): IntVal;
 }
@@ -71,8 +77,16 @@ export class FnBuilder {
   readonly strVars = new Map<string, CExpr>();
   /** Scratch slots of variables holding records, tuples and arrays, by name. */
   readonly compositeVars = new Map<string, CExpr>();
+  /** Scratch slots of variables holding a value capc resolves (ntop(), kstack...) or buf() bytes: `slot.v`. */
+  readonly heldVars = new Map<string, { slot: CExpr; what: FieldKind; size: number }>();
   /** .cap line of the statement being lowered. */
   src: Src;
+  /**
+   * The program's own context, for helpers that need it (bpf_get_stackid).
+   * `ctx` is the probe's record; in a syscall probe run from a raw tracepoint
+   * (lower-syscalls.ts) the record is rebuilt and the context is `capc_pctx`.
+   */
+  progCtx: CExpr = id('ctx');
 
   constructor(
     readonly inst: ProbeInstance,

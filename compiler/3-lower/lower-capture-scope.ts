@@ -9,7 +9,7 @@
 import type { CaptureInfo, ProbeInstance } from '../2-analyze/analyzed.js';
 import type { ManifestCapture } from '../manifest.js';
 import { addr, arrow, bin, call, cast, dot, id, num, un, type CExpr, type CMapDecl, type CStmt } from './c-ir.js';
-import { SCOPE_MAP } from './lower-capture.js';
+import { SCOPE_MAP } from './capture-tables.js';
 import { STATS_MAP, type Resources } from './resources.js';
 
 export const KNOWN_MAP = 'capc_known';

@@ -9,16 +9,12 @@ import { probeName } from '../2-analyze/probes.js';
 import { fieldShape } from '../2-analyze/tracepoint-fields.js';
 import { CAST_INTS, intElem, isComposite, isPointer, isStr, sizeOf, type Type } from '../2-analyze/types.js';
 import { addr, arrow, bin, call, cast, dot, id, num, un, type CExpr } from './c-ir.js';
-import type { FnBuilder, IntVal } from './fn-builder.js';
+import type { FnBuilder, IntVal, StrRef } from './fn-builder.js';
 import { cIntType } from './layout.js';
 import { emitChecked } from './helper-checks.js';
 import { compositeBytes, locate, readInt, strFrom } from './lower-memory.js';
 import { isPacketRead, lowerPacketInt, lowerPacketStr } from './lower-packet.js';
-
-/** Where a string's bytes are: a pointer expression and its capacity, or literal bytes. */
-export type StrRef =
-  | { ptr: CExpr; size: number; literal?: undefined }
-  | { literal: Uint8Array; size: number; ptr?: undefined };
+import { lowerBuiltinInt } from '../builtins/index.js';
 
 function typeIn(b: FnBuilder, e: A.Expr): Type {
   const t = b.inst.types.get(e);
@@ -139,39 +135,10 @@ export function lowerInt(b: FnBuilder, e: A.Expr): IntVal {
   }
 }
 
-/** Functions whose value is an integer: kaddr("sym"), bswap(n), uptr(n), kptr(n). */
+/** Functions whose value is an integer: the builtin table's (compiler/builtins/). */
 function intCall(b: FnBuilder, e: A.CallExpr): IntVal {
   const info = b.inst.calls.get(e);
-  switch (info?.fn) {
-    case 'kaddr':
-      b.res.kernelSymbols.add(info.symbol);
-      return u64(cast('__u64', addr(id(info.symbol))));
-    case 'bswap': {
-      const v = lowerInt(b, e.args[0]!);
-      const t = `__u${info.bytes * 8}`;
-      if (info.bytes === 1) return u64(cast('__u64', cast(t, v.e)));
-      return u64(cast('__u64', call(`__builtin_bswap${info.bytes * 8}`, cast(t, v.e))));
-    }
-    case 'uptr':
-    case 'kptr':
-      return lowerInt(b, e.args[0]!);
-    case 'cgroupid':
-      return u64(num(BigInt(info.id), true));
-    case 'uaddr': {
-      const value = num(BigInt(info.value), true);
-      if (!info.loadedFrom) return u64(value);
-      // A position-independent binary: the uprobe fired at (load address + function + offset), +1 after the int3.
-      const fn = BigInt(info.loadedFrom.func) + BigInt(info.loadedFrom.offset);
-      const base = bin(
-        '&',
-        bin('-', cast('__u64', call('PT_REGS_IP', id('ctx'))), num(fn, true)),
-        num(~4095n & (2n ** 64n - 1n), true),
-      );
-      return u64(bin('+', base, value));
-    }
-  }
-  const v = b.lowerers.strings.call(b, e);
-  if (v) return v;
+  if (info?.fn === 'builtin') return lowerBuiltinInt(b, e, info);
   throw new Error(`internal: call ${e.name}() is not an integer expression`);
 }
 
@@ -182,7 +149,7 @@ export function varName(name: string): string {
 function builtinInt(b: FnBuilder, e: A.IdentExpr): IntVal {
   const capture = b.inst.capture;
   if (capture) {
-    // In a capturing probe the payload's names are locals of the prologue (lower-capture.ts).
+    // In a capturing probe the payload's names are locals of the prologue (lower-capture-pair.ts).
     if (e.name === 'conn' || e.name === 'buf' || e.name === 'len') return u64(id(`capc_${e.name}`));
     if (e.name === 'retval' && capture.at === 'return') return s64(id('capc_ret'));
     const saved = /^arg(\d)$/.exec(e.name);

@@ -28,7 +28,8 @@ import {
   type CStmt,
 } from './c-ir.js';
 import type { FnBuilder, IdentityReader, IntVal } from './fn-builder.js';
-import type { CaptureIdentity, CaptureLowering } from './lower-capture.js';
+import type { CaptureIdentity } from './capture-tables.js';
+import type { CaptureLowering } from './lower-capture.js';
 import { addressMatch, identityPredicate } from './lower-identity-predicate.js';
 import type { ManifestIdentity } from '../manifest.js';
 import type { Resources } from './resources.js';

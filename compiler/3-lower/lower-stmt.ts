@@ -9,7 +9,7 @@ import type * as A from '../../grammar/ast.js';
 import { isComposite, isStr } from '../2-analyze/types.js';
 import { CTL_CLEAR, CTL_PRINT, CTL_ZERO, type ManifestEvent } from '../manifest.js';
 import type { FieldSpec } from './layout.js';
-import { addr, arrow, bin, call, cast, id, num, un, type CStmt } from './c-ir.js';
+import { addr, arrow, bin, call, cast, dot, id, num, un, type CStmt } from './c-ir.js';
 import type { FnBuilder } from './fn-builder.js';
 import { arith, lowerInt, lowerStrInto, strVarSlot, varName } from './lower-expr.js';
 import { lowerMapDelete, lowerMapWrite } from './lower-map.js';
@@ -78,6 +78,11 @@ function assignVar(b: FnBuilder, target: A.VarRef, op: string, value: A.Expr): v
   const v = b.inst.vars.get(target.name)!;
   if (isStr(v.type)) {
     lowerStrInto(b, value, strVarSlot(b, target.name, v.type.size), v.type.size);
+    return;
+  }
+  const held = b.heldVars.get(target.name);
+  if (held) {
+    lowerFieldInto(b, value, (n) => dot(held.slot, n), 'v', held.what);
     return;
   }
   if (isComposite(v.type)) {

@@ -5,7 +5,7 @@
 // (and, in uprobes, the probe's address) capc needs to find the symbols.
 import type * as A from '../../grammar/ast.js';
 import { probeKind } from '../2-analyze/probes.js';
-import { addr, arrow, call, cast, id, num, type CExpr } from './c-ir.js';
+import { addr, arrow, call, cast, dot, id, num, type CExpr } from './c-ir.js';
 import type { FnBuilder } from './fn-builder.js';
 import { sizeOf } from '../2-analyze/types.js';
 import type { FieldKind } from './layout.js';
@@ -21,6 +21,16 @@ export type Member = (name: string) => CExpr;
 
 export function lowerFieldInto(b: FnBuilder, e: A.Expr, member: Member, name: string, what: FieldKind): void {
   const dst = member(name);
+  const held = e.kind === 'Var' ? b.heldVars.get(e.name) : undefined;
+  if (held) {
+    // A resolved value or buf() bytes kept in a variable: its raw bytes, copied from the variable's slot.
+    const v = dot(held.slot, 'v');
+    if (what.kind === 'buf') {
+      b.emit({ k: 'expr', e: { k: 'bin', op: '=', l: member(`${name}_len`), r: dot(held.slot, 'v_len') } });
+      b.emit({ k: 'expr', e: call('__builtin_memcpy', dst, v, num(what.size)) });
+    } else b.emit({ k: 'expr', e: call('__builtin_memcpy', addr(dst), addr(v), num(held.size)) });
+    return;
+  }
   if (e.kind === 'Map' && what.kind !== 'int' && what.kind !== 'str' && what.kind !== 'bytes' && what.kind !== 'buf') {
     // A resolved value kept in a map (`@s[tid] = kstack`): its raw bytes, copied out at once (R7).
     const m = b.res.userMap(e.name);
@@ -58,7 +68,7 @@ export function lowerFieldInto(b: FnBuilder, e: A.Expr, member: Member, name: st
       const stack = b.res.stackMap(what.frames, true);
       emitChecked(
         b,
-        call('capc_kstack', id('ctx'), addr(id(stack.name)), addr(dst), addr(id(STATS_MAP)), num(stack.counter)),
+        call('capc_kstack', b.progCtx, addr(id(stack.name)), addr(dst), addr(id(STATS_MAP)), num(stack.counter)),
         'get_stackid',
         e.span,
         'R11: a stack the map cannot take is counted',
@@ -83,7 +93,7 @@ export function lowerFieldInto(b: FnBuilder, e: A.Expr, member: Member, name: st
         b,
         call(
           'capc_ustack',
-          id('ctx'),
+          b.progCtx,
           addr(id(stack.name)),
           addr(dst),
           probe,
@@ -178,7 +188,7 @@ function lowerInet(b: FnBuilder, e: A.Expr, dst: CExpr): void {
     throw new Error('internal: address value is not an ntop() call');
   const a = e.args[e.args.length - 1]!;
   const t = b.inst.types.get(a)!;
-  if (t.k === 'inet') return lowerInet(b, a, dst); // ntop(raddr)
+  if (t.k === 'inet') return lowerFieldInto(b, a, () => dst, 'v', { kind: 'inet' }); // ntop(raddr), ntop($addr)
   let af: CExpr;
   if (info.family === 'arg') af = lowerInt(b, e.args[0]!).e;
   else af = num(info.family === 6 ? 10 : 2);

@@ -6,13 +6,25 @@
 import type { AnalyzedProgram, ProbeInstance } from '../2-analyze/analyzed.js';
 import { probeName, type AttachPoint } from '../2-analyze/probes.js';
 import { fieldShape } from '../2-analyze/tracepoint-fields.js';
-import { isComposite, isStr, sizeOf } from '../2-analyze/types.js';
+import { isComposite, isResolved, isStr, sizeOf, typeName } from '../2-analyze/types.js';
 import type { TracepointFormat } from '../host.js';
 import { MANIFEST_VERSION, type Manifest, type ManifestAttach, type ManifestProbe } from '../manifest.js';
-import { bin, call, id, num, un, type CField, type CFunction, type CProgram, type CStruct } from './c-ir.js';
+import {
+  addr,
+  bin,
+  call,
+  id,
+  num,
+  un,
+  type CExpr,
+  type CField,
+  type CFunction,
+  type CProgram,
+  type CStruct,
+} from './c-ir.js';
 import { FnBuilder, type Lowerers } from './fn-builder.js';
-import { cIntType } from './layout.js';
-import { lowerInt, lowerStrInto, strVarSlot, varName } from './lower-expr.js';
+import { cIntType, layoutStruct, toCStruct } from './layout.js';
+import { lowerInt, lowerStrInto, lowerStrRef, strVarSlot, varName } from './lower-expr.js';
 import { buildMapKey } from './lower-map.js';
 import { STRINGS } from './lower-strings.js';
 import { lowerStmts } from './lower-stmt.js';
@@ -25,13 +37,22 @@ import { readsAddress, splitIdentityConjuncts } from '../2-analyze/check-identit
 import { Resources, STATS_MAP } from './resources.js';
 import { r10WakeupBytes, type LowerOptions } from './rules.js';
 import { isPacketAttach, lowerPacketPrologue, packetSection, packetStructs, withVerdict } from './lower-packet.js';
+import type { SyscallEvent, SyscallFormOptions } from '../2-analyze/syscall-form.js';
+import {
+  bodyParams,
+  dispatcherName,
+  dispatchers,
+  planSyscallForm,
+  PROG_CTX,
+  type DispatchedBody,
+} from './lower-syscalls.js';
 
 export interface Lowered {
   c: CProgram;
   manifest: Manifest;
 }
 
-export function lower(program: AnalyzedProgram, options: LowerOptions = {}): Lowered {
+export function lower(program: AnalyzedProgram, options: LowerOptions & SyscallFormOptions = {}): Lowered {
   const res = new Resources(program);
   res.helperChecks = options.helperChecks ?? 0;
   // Capture lowering is needed for sites, and for probes that only use conn/buf/len (entry/return pairs).
@@ -56,6 +77,7 @@ export function lower(program: AnalyzedProgram, options: LowerOptions = {}): Low
     mapKey: buildMapKey,
     int: lowerInt,
     strInto: lowerStrInto,
+    strRef: lowerStrRef,
     captureSink: capture ? (b, s, site) => capture.sink(b, s, site) : undefined,
     identity,
     strings: STRINGS,
@@ -67,14 +89,26 @@ export function lower(program: AnalyzedProgram, options: LowerOptions = {}): Low
     const key = `${f.category}:${f.name}`;
     if (!tpStructs.has(key)) tpStructs.set(key, tracepointStruct(f));
   };
+  // Syscall tracepoints run from the raw tracepoints sys_enter/sys_exit (lower-syscalls.ts).
+  const raw = planSyscallForm(program, options);
+  const dispatched: DispatchedBody[] = [];
   for (const inst of program.instances) {
     if (inst.attach.kind === 'tracepoint') needStruct(inst.attach.format);
     if (inst.capture?.exitFormat) needStruct(inst.capture.exitFormat);
+    const event = raw.get(inst);
+    if (event && inst.attach.kind === 'tracepoint') {
+      const { fn, probe, body } = lowerDispatched(inst, event, res, capture, lowerers, options);
+      functions.push(fn);
+      probes.push(probe);
+      dispatched.push(body);
+      continue;
+    }
     for (const { fn, probe } of lowerInstance(inst, res, capture, scope, identity, lowerers, options)) {
       functions.push(fn);
       probes.push(probe);
     }
   }
+  functions.push(...dispatchers(dispatched));
   if (hasSites) functions.push(...capture!.flusher());
   const scratchUnion = res.scratchUnion();
   const structs: CStruct[] = [
@@ -357,18 +391,50 @@ function lowerInstance(
   return [{ fn, probe: manifestProbe(inst, name, inst.attach, 'probe') }];
 }
 
+/** A syscall probe's body, called by its raw tracepoint's dispatcher with the record rebuilt (lower-syscalls.ts). */
+function lowerDispatched(
+  inst: ProbeInstance,
+  event: SyscallEvent,
+  res: Resources,
+  captureLowering: CaptureLowering | undefined,
+  lowerers: Lowerers,
+  options: LowerOptions,
+): LoweredProbe & { body: DispatchedBody } {
+  const a = inst.attach as Extract<AttachPoint, { kind: 'tracepoint' }>;
+  const name = programName(inst);
+  const struct = tpStructName(a.format);
+  const fn = lowerBody(
+    inst,
+    res,
+    lowerers,
+    options,
+    captureLowering,
+    undefined,
+    bodyParams(struct),
+    name,
+    `${inst.spec.text}${inst.spec.text !== probeName(a) ? ` -> ${probeName(a)}` : ''} (run by ${dispatcherName(event.event)}, syscall ${event.nr})`,
+    PROG_CTX,
+  );
+  fn.returns = '__always_inline int';
+  const probe = manifestProbe(inst, dispatcherName(event.event), a, 'probe');
+  probe.attach = { kind: 'tracepoint', category: a.category, name: a.name, via: event.event };
+  return { fn, probe, body: { inst, event, format: a.format, fn: name, struct } };
+}
+
 function lowerBody(
   inst: ProbeInstance,
   res: Resources,
   lowerers: Lowerers,
   options: LowerOptions,
   captureLowering: CaptureLowering | undefined,
-  section: string,
+  section: string | undefined,
   params: string,
   name: string,
   comment: string,
+  progCtx?: CExpr,
 ): CFunction {
   const b = new FnBuilder(inst, res, lowerers);
+  if (progCtx) b.progCtx = progCtx;
   b.src = inst.spec.span.line;
   if (inst.capture) captureLowering!.prologue(b);
   // Variables: integers are zeroed locals; strings get a scratch slot with an empty string.
@@ -384,6 +450,16 @@ function lowerBody(
       const slot = b.scratch(varName(v.name), 'char', n, n);
       b.compositeVars.set(v.name, slot);
       b.emit({ k: 'expr', e: call('capc_zero', slot, num(n)) });
+    } else if (isResolved(v.type) || v.type.k === 'buf') {
+      // A value capc resolves when printing (an address, a stack id, a time) or buf() bytes: kept raw, as in a
+      // record, in scratch (R5), zeroed like every variable.
+      const what = res.fieldKind(v.type);
+      const layout = layoutStruct([{ name: 'v', what }]);
+      const struct = `capc_var${inst.id}_${varName(v.name)}`;
+      res.structs.push(toCStruct(struct, layout, `${v.name}: ${typeName(v.type)}`));
+      const slot = b.scratch(varName(v.name), `struct ${struct}`, layout.size);
+      b.heldVars.set(v.name, { slot, what, size: layout.fields[0]!.size });
+      b.emit({ k: 'expr', e: call('capc_zero', addr(slot), num(layout.size)) });
     }
   }
   if (inst.attach.kind !== 'end') {

@@ -3,8 +3,9 @@
 // a rule only through its helper here, so each rule has one home; the C
 // helpers that carry a rule in the kernel (stdlib/capc.bpf.h,
 // capc-values.bpf.h, capc-capture.bpf.h) say which rule in a comment. The
-// accumulator's R2–R4 and R9 run in hand-written C (capc_accumulate): the
-// helpers below size, mask and configure what that C works on.
+// accumulator's R2–R4 and R9 run in hand-written C (capc_accumulate), which
+// computes no size, mask or cap of its own: each accumulate() site hands it a
+// struct capc_acc_rules built by r2r4AccumulatorRules below.
 //
 // Negative controls: `omitRules` (LowerOptions) leaves R2, R3 or R12 out so a test
 // can prove the kernel rejects the program without it. Only tests set it
@@ -47,13 +48,12 @@ export function r3Mask(size: number): number {
 }
 
 /**
- * R3 in the accumulator (stdlib/capc-capture.bpf.h: `off = c->fill & (N - 1)`):
- * a define that turns the mask off, only when a test omits the rule.
+ * R3 in the accumulator: the write offset into the batch buffer is masked,
+ * `buf + fill` → `buf + (fill & (N - 1))`. Omitted (a test), the mask is all
+ * ones, which clang drops: the offset reaches the verifier unbounded.
  */
-export function r3Defines(opts: LowerOptions = {}): { name: string; value: string; comment?: string }[] {
-  return opts.omitRules?.includes('R3')
-    ? [{ name: 'CAPC_TEST_NO_R3', value: '1', comment: 'TEST BUILD: offsets into the batch buffer are not masked' }]
-    : [];
+export function r3OffsetMask(n: number, opts: LowerOptions = {}): bigint {
+  return opts.omitRules?.includes('R3') ? 0xffff_ffff_ffff_ffffn : BigInt(r3Mask(n));
 }
 
 /**
@@ -63,6 +63,33 @@ export function r3Defines(opts: LowerOptions = {}): { name: string; value: strin
  */
 export function r4BoundedRead(lenDst: CExpr, dst: CExpr, cap: number, src: CExpr, len: CExpr, user: boolean): CExpr {
   return call('capc_read_buf', addr(lenDst), dst, num(cap), src, len, num(user ? 1 : 0));
+}
+
+/** R4 in the accumulator: a fragment's length is masked and capped, `n` → `min(n & (N - 1), N - 2)`. */
+export function r4CopyBound(n: number): { mask: number; cap: number } {
+  return { mask: r3Mask(n), cap: n - 2 };
+}
+
+/**
+ * The sizes and masks one accumulate(KEY, N) site hands capc_accumulate
+ * (`struct capc_acc_rules`, stdlib/capc-capture.bpf.h), every one from a rule
+ * here: `batch` N (R9: sent when full), `off_mask` (R3), `len_mask` and
+ * `len_cap` (R4; a longer fragment is sent straight through, R9), `buf_mask`
+ * (R2/R3: the 2N buffer's mask, for flushes).
+ */
+export function r2r4AccumulatorRules(n: number, opts: LowerOptions = {}): CExpr {
+  const copy = r4CopyBound(n);
+  const offMask = r3OffsetMask(n, opts);
+  return {
+    k: 'init',
+    fields: [
+      ['batch', num(n)],
+      ['off_mask', num(offMask, offMask > 0xffff_ffffn)],
+      ['len_mask', num(copy.mask)],
+      ['len_cap', num(copy.cap)],
+      ['buf_mask', num(r2BatchBuffer(n, opts).mask)],
+    ],
+  };
 }
 
 /** Keys and strings up to this size may live on the stack; larger ones go to scratch (R5). */

@@ -17,11 +17,23 @@ import { attachPacketProbe } from './attach-net.js';
 import { readFunctionSymbols } from '../symbols/elf.js';
 import { goBinaryInfo, goFileOffset, goVersionNumber, returnOffsets } from '../symbols/go-binary.js';
 
-/** Attach one probe of the manifest (BEGIN/END are run, not attached: none returned). */
-export function attachProbe(p: ManifestProbe, prog: Ptr, o: { pid?: number }): Link[] {
+/**
+ * Attach one probe of the manifest (BEGIN/END are run, not attached: none
+ * returned). Syscall tracepoints run from a raw tracepoint share its
+ * dispatcher program: `attached` holds the programs attached so far, and a
+ * shared one is attached once.
+ */
+export function attachProbe(p: ManifestProbe, prog: Ptr, o: { pid?: number; attached?: Set<string> }): Link[] {
   const a = p.attach;
   switch (a.kind) {
     case 'tracepoint':
+      if (a.via) {
+        if (!o.attached)
+          throw new Error(`internal: ${p.program} is shared and attached without the set of attached programs`);
+        if (o.attached.has(p.program)) return [];
+        o.attached.add(p.program);
+        return [attachSyscallDispatcher(p, prog, a.via)];
+      }
       return [attachTracepoint(p, prog, a.category, a.name)];
     case 'rawtracepoint':
       return [attachRawTracepoint(p, prog, a.name)];
@@ -61,6 +73,18 @@ export function attachProbe(p: ManifestProbe, prog: Ptr, o: { pid?: number }): L
     default:
       return [];
   }
+}
+
+/**
+ * The dispatcher of syscall tracepoints on the raw tracepoint sys_enter or
+ * sys_exit (compiler/3-lower/lower-syscalls.ts): a BTF-typed raw tracepoint
+ * (tp_btf), attached through the kernel's BPF link like fentry. Its link
+ * detaches without the RCU grace period a perf event waits for.
+ */
+export function attachSyscallDispatcher(probe: ManifestProbe, prog: Ptr, via: string): Link {
+  const l = native().attach_trace(prog);
+  if (!l) throw attachError(probe, `raw tracepoint ${via} (tp_btf), which runs syscall tracepoints here`, errno());
+  return nativeLink(probe, l);
 }
 
 export function attachRawTracepoint(probe: ManifestProbe, prog: Ptr, name: string): Link {

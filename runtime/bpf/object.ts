@@ -156,8 +156,8 @@ export class BpfObject {
   /** Kernel ids of the loaded programs (what bpftool shows), for leak checks. */
   programIds(): number[] {
     const n = native();
-    return this.manifest.probes
-      .map((p) => p.program)
+    // Syscall probes run from a raw tracepoint share its program (named once).
+    return [...new Set(this.manifest.probes.map((p) => p.program))]
       .concat(this.manifest.capture ? [this.manifest.capture.flushProgram] : [])
       .map((name) => {
         const info = Buffer.alloc(256); // struct bpf_prog_info: type (u32), then id (u32)

@@ -35,6 +35,7 @@ import type { SourceFile } from '../../diagnostics/source.js';
 import { cgroupIdOf } from '../host/cgroups.js';
 import { resolveBinary } from '../host/libraries.js';
 import { netInterfaces } from '../host/net-interfaces.js';
+import { UNISTD_HEADERS } from '../host/syscall-numbers.js';
 import { Tracefs } from '../host/tracefs.js';
 import { mark } from '../timing.js';
 import { cacheSubdir, OBJECT_DIR, readCacheFile, readSealedCacheFile, writeCacheFile } from '../files/cache-dir.js';
@@ -256,6 +257,9 @@ export class RecordingHost implements Host {
   cgroupId(file: string): Resolved<string> {
     return this.record('cgroupId', [file], this.inner.cgroupId(file));
   }
+  syscallNumbers(): Record<string, number> {
+    return this.record('syscallNumbers', [], this.inner.syscallNumbers());
+  }
   netInterfaces(): string[] {
     return this.record('netInterfaces', [], this.inner.netInterfaces());
   }
@@ -311,6 +315,9 @@ function fingerprintOf(call: HostCall, answer?: unknown): string {
     case 'kernelSymbolExists':
       // Kernel functions come and go with modules.
       return `${kernelKey()} ${sha(readOr('/proc/modules'))}`;
+    case 'syscallNumbers':
+      // The header they are read from (runtime/host/syscall-numbers.ts), on this kernel.
+      return `${kernelKey()} ${Object.values(UNISTD_HEADERS).map(fileId).join(' ')}`;
     case 'netInterfaces':
       // Interfaces come and go (and differ between network namespaces): list them again.
       return sha(JSON.stringify(answer ?? netInterfaces()));

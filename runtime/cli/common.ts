@@ -6,7 +6,7 @@ import { isUtf8 } from 'node:buffer';
 import fs from 'node:fs';
 import path from 'node:path';
 import { styleText } from 'node:util';
-import type { CompileOptions } from '../../compiler/index.js';
+import { TRACEPOINT_FORMS, type CompileOptions } from '../../compiler/index.js';
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import { renderDiagnostics, type Paint } from '../../diagnostics/render.js';
 import type { SourceFile } from '../../diagnostics/source.js';
@@ -31,6 +31,8 @@ export interface ProgramOpts {
   maxMapKeys?: string;
   captureRingSize?: string;
   maxConnections?: string;
+  /** --tracepoints perf|raw|auto: how syscall tracepoints attach. */
+  tracepoints?: string;
 }
 
 export function paintFor(stream: NodeJS.WriteStream): Paint {
@@ -132,6 +134,15 @@ export function compileOptions(opts: ProgramOpts, positional: string[]): Compile
   if (capRing !== undefined) overrides.captureRingSize = capRing;
   if (conns !== undefined) overrides.maxConnections = conns;
   const out: CompileOptions = { positional, configOverrides: overrides };
+  if (opts.tracepoints !== undefined) {
+    const form = TRACEPOINT_FORMS.find((f) => f === opts.tracepoints);
+    if (!form)
+      throw new CapcError('E0904', `--tracepoints must be perf, raw or auto (got '${opts.tracepoints}')`, [
+        'auto (the default) runs syscall tracepoints from the raw tracepoints sys_enter/sys_exit when a program has several; see docs/language.md',
+      ]);
+    // auto is the default: left out, so the compile cache keys it like a run without the flag.
+    if (form !== 'auto') out.tracepoints = form;
+  }
   if (opts.unsafe) out.unsafe = true;
   // -k: failed map updates, deletes, stack ids and signals are reported with their line; -kk: probe reads too.
   if (opts.k) out.helperChecks = Math.min(opts.k, 2);

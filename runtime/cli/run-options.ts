@@ -61,7 +61,11 @@ export function addCompileOptions(cmd: Command): Command {
     )
     .option('--strlen <bytes>', 'default size of str() (bytes, including the NUL)')
     .option('--ringbuf-size <bytes>', 'size of the event ring buffer, a power of two (e.g. 4M)')
-    .option('--max-map-keys <n>', 'entries per map');
+    .option('--max-map-keys <n>', 'entries per map')
+    .option(
+      '--tracepoints <form>',
+      "syscall tracepoints as 'perf' events, 'raw' tracepoints (sys_enter/sys_exit), or 'auto' (see docs/language.md)",
+    );
 }
 
 export function addRunOptions(cmd: Command): Command {

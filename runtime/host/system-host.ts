@@ -5,7 +5,8 @@
 // and symbols, the DWARF of binaries built with -g for uprobe arguments and
 // their types. Results are cached for the life of the process. C definitions
 // need clang: runtime/build/build.ts answers them (BuildHost), this host
-// refuses them.
+// refuses them. Syscall numbers come from the kernel's UAPI header
+// (syscall-numbers.ts).
 import type {
   BtfParam,
   CDefinitions,
@@ -27,6 +28,7 @@ import { netInterfaces } from './net-interfaces.js';
 import { resolveBinary } from './libraries.js';
 import { Tracefs } from './tracefs.js';
 import { readUsdtNotes } from './usdt-notes.js';
+import { syscallNumbers } from './syscall-numbers.js';
 
 export class SystemHost implements Host {
   readonly tracefs = new Tracefs();
@@ -93,6 +95,9 @@ export class SystemHost implements Host {
   }
   netInterfaces(): string[] {
     return netInterfaces();
+  }
+  syscallNumbers(): Record<string, number> {
+    return syscallNumbers();
   }
   kernelFunctionProto(name: string): { params: BtfParam[]; ret: BtfParam } | undefined {
     return this.btf()?.functionProto(name);

@@ -12,7 +12,7 @@ import type { MapSnapshot } from '../events/model.js';
 import type { LiveSource, RingState } from '../export/live-source.js';
 import type { ExportSink } from '../export/sink.js';
 import type { ValueResolver } from '../events/resolve.js';
-import type { CounterValue, ProbeStat } from '../bpf/live-stats.js';
+import { statSubjects, type CounterValue, type ProbeStat } from '../bpf/live-stats.js';
 import type { SampledRing } from './snapshot.js';
 
 export class ExportSource implements LiveSource {
@@ -75,17 +75,16 @@ export class ExportSource implements LiveSource {
       if (s instanceof RunTimeStats) this.stats = s;
       else this.statsError = s.error;
     }
-    return this.manifest.probes
-      .filter((p) => p.attach.kind !== 'begin' && p.attach.kind !== 'end')
-      .map((probe) => {
-        const p: ProbeStat = { spec: probe.spec, name: probe.name, role: probe.role ?? 'probe' };
-        const st = this.stats ? progRunStats(this.obj.program(probe.program).fd) : undefined;
-        if (st) {
-          p.hits = Number(st.runs);
-          p.runTimeNs = Number(st.runTimeNs);
-        }
-        return p;
-      });
+    // One row per program: syscall probes run by a raw tracepoint share one (statSubjects).
+    return statSubjects(this.manifest.probes).map((probe) => {
+      const p: ProbeStat = { spec: probe.spec, name: probe.name, role: probe.role };
+      const st = this.stats ? progRunStats(this.obj.program(probe.program).fd) : undefined;
+      if (st) {
+        p.hits = Number(st.runs);
+        p.runTimeNs = Number(st.runTimeNs);
+      }
+      return p;
+    });
   }
 
   exportLosses(): { sink: string; target: string; loss: import('../export/sink.js').ExportLoss }[] {

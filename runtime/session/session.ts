@@ -280,9 +280,11 @@ class Session {
       seedScope(this.obj.mapFd(m.capture!.scope!.map), opts.pid ?? this.child!.pid);
     }
     const treeRoles = new Set(['capture-entry', 'capture-return', 'close']);
+    // Syscall probes run from a raw tracepoint share its program: attached once.
+    const attached = new Set<string>();
     for (const p of m.probes.filter(own)) {
       const pid = tree && treeRoles.has(p.role ?? '') ? undefined : (opts.pid ?? this.child?.pid);
-      this.links.push(...attachProbe(p, this.obj.program(p.program).ptr, { pid }));
+      this.links.push(...attachProbe(p, this.obj.program(p.program).ptr, { pid, attached }));
     }
     if (this.discovery) {
       for (const p of m.probes.filter((x) => x.role === 'exec-watch'))

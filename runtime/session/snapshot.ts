@@ -13,7 +13,7 @@ import { readCounter, readMap } from '../bpf/maps-reader.js';
 import type { BpfObject } from '../bpf/object.js';
 import type { Formatters } from '../events/formatters.js';
 import type { MapSnapshot } from '../events/model.js';
-import type { CounterValue, ProbeStat } from '../bpf/live-stats.js';
+import { statSubjects, type CounterValue, type ProbeStat } from '../bpf/live-stats.js';
 
 export interface RingFill {
   name: string;
@@ -64,7 +64,7 @@ export interface SampledRing {
 export class LiveView {
   private readonly stats: RunTimeStats | undefined;
   private readonly statsError: string | undefined;
-  private readonly programs: { fd: number; probe: Manifest['probes'][number] }[];
+  private readonly programs: { fd: number; probe: ReturnType<typeof statSubjects>[number] }[];
   private readonly peaks: number[];
   private last = 0;
   private mapsDue = 0;
@@ -82,9 +82,8 @@ export class LiveView {
     const s = RunTimeStats.enable();
     if (s instanceof RunTimeStats) this.stats = s;
     else this.statsError = s.error;
-    this.programs = manifest.probes
-      .filter((p) => p.attach.kind !== 'begin' && p.attach.kind !== 'end')
-      .map((probe) => ({ probe, fd: obj.program(probe.program).fd }));
+    // One row per program: syscall probes run by a raw tracepoint share one (statSubjects).
+    this.programs = statSubjects(manifest.probes).map((probe) => ({ probe, fd: obj.program(probe.program).fd }));
     this.peaks = rings.map(() => 0);
     this.last = Date.now();
     opts.onReady?.({ clearMaps: () => this.clearMaps() });
@@ -102,7 +101,7 @@ export class LiveView {
   snapshot(now = Date.now()): SessionSnapshot {
     const probes = this.programs.map(({ probe, fd }) => {
       const st = this.stats ? progRunStats(fd) : undefined;
-      const p: ProbeStat = { spec: probe.spec, name: probe.name, role: probe.role ?? 'probe' };
+      const p: ProbeStat = { spec: probe.spec, name: probe.name, role: probe.role };
       if (st) {
         p.hits = Number(st.runs);
         p.runTimeNs = Number(st.runTimeNs);

@@ -2,8 +2,9 @@
 // of the bpftrace drop-in (issue 14): strncmp, strcontains, pton, cgroupid,
 // uaddr (in a binary loaded at a fixed address, `$N`: bpftrace 0.17 gives a
 // PIE's symbols their file address), cat, system, -k and -kk, resolved values
-// as map values, print() of resolved values. (See case.ts for the fields.)
-import type { Case } from './case.js';
+// as map values, print() of resolved values, resolved values and buf() kept
+// in variables (the tcp*.bt tools). (See case.ts for the fields.)
+import { LINGER, type Case } from './case.js';
 
 /** Kernel stacks: the tracepoint's dispatch frames depend on what else is attached (see cases-dropin.ts). */
 const dropDispatch = (out: string) =>
@@ -171,5 +172,38 @@ export const DROPIN2_CASES: (Case & { capcFlags?: string[] })[] = [
     compare: 'exact',
     expect: [/^__x64_sys_getppid\n127\.0\.0\.1\n\n {8}\S/m],
     normalize: dropDispatch,
+  },
+  {
+    name: 'ntop() kept in variables the tcp*.bt way: ntop(0), then reassigned from 4- and 16-byte addresses',
+    // tcpconnect.bt's shape on a tracepoint (kprobes are not configured here; bpftrace 0.17 cannot read
+    // struct sock_common's anonymous members through BTF, so the addresses come from the record).
+    program:
+      'tracepoint:sock:inet_sock_set_state /pid == cpid && args->newstate == 2/ { $inet_family = args->family; $daddr = ntop(0); $saddr = ntop(0); if ($inet_family == AF_INET) { $daddr = ntop(args->daddr); $saddr = ntop(AF_INET, args->saddr); } else { $daddr = ntop(args->daddr_v6); $saddr = ntop(AF_INET6, args->saddr_v6); } printf("%-39s %-39s %d|\\n", $saddr, $daddr, $inet_family); @fam[$daddr] = count(); $copy = $saddr; print($copy); printf("%s\\n", $copy); }',
+    flags: ['--include', 'sys/socket.h'],
+    command: '/usr/bin/python3 $T/tcp_pair.py',
+    compare: 'exact',
+    expect: [
+      /^127\.0\.0\.1 {31}127\.0\.0\.1 {31}2\|\n127\.0\.0\.1\n127\.0\.0\.1$/m,
+      /^::1 {37}::1 {37}10\|$/m,
+      /^@fam\[::1\]: 1$/m,
+    ],
+  },
+  {
+    name: 'kernel stacks, symbols, addresses and cgroup paths kept in variables: printed, map keys and values, copied',
+    program:
+      'tracepoint:syscalls:sys_enter_getppid /pid == cpid/ { $k = kstack(6); $s = ksym(kaddr("__x64_sys_getppid")); $n = ntop(0x0100007f); $c = cgroup_path(cgroup); printf("%s|%s|%s\\n", $s, $n, $c); print($k); print($s); @again[$k] = count(); @v[1] = $s; @c = $c; $b = $s; printf("%s\\n", $b); }',
+    command: '/usr/bin/python3 $T/getppid.py 1',
+    compare: 'exact',
+    expect: [/^__x64_sys_getppid\|127\.0\.0\.1\|\S/m, /^@v\[1\]: __x64_sys_getppid$/m, /^@again\[\n {4}\S/m],
+    normalize: dropDispatch,
+  },
+  {
+    name: 'buf(), ustack, usym() and strftime() kept in variables',
+    program:
+      'uprobe:$W:fn_str { $b = buf(arg0, 3); printf("%r|\\n", $b); print($b); @[$b] = count(); $u = ustack(2); print($u); $y = strftime("%Y", nsecs); printf("%s\\n", $y); } uprobe:$W:fn_callback { $f = usym(arg0); printf("%s\\n", $f); print($f); }',
+    command: '$W calls 4',
+    env: LINGER,
+    compare: 'exact',
+    expect: [/^alp\|\nalp\n\n {8}fn_str\+0\n/m, /^@\[bet\]: 1$/m, /^cb_alpha\ncb_alpha$/m],
   },
 ];

@@ -5,9 +5,10 @@
 //     renamed what the tool probes or reads (E0407, E0409, E0317), or where
 //     capc lacks a feature. The 14 tools with C preprocessor lines (#include,
 //     #ifndef BPFTRACE_HAVE_BTF, #define) go through clang like any other C
-//     definitions (issue 13): 4 are accepted (biosnoop, naptime, tcpsynbl,
-//     undump), the other 10 are in KNOWN; a tool with C lines that is
-//     accepted says so;
+//     definitions (issue 13): 10 are accepted (biosnoop, naptime, oomkill,
+//     tcpaccept, tcpconnect, tcpdrop, tcplife, tcpretrans, tcpsynbl, undump),
+//     the other 4 are in KNOWN (dcsnoop, mdflush, runqlat, runqlen); a tool
+//     with C lines that is accepted says so;
 //   - a tool whose probes are all kprobes fails at attach with the
 //     documented E0802 (this kernel has no kprobes);
 //   - tracepoint tools run under `capc FILE -c CMD` and print, for the
@@ -29,9 +30,6 @@ const tools = fs.existsSync(TOOLS_DIR)
       .sort()
   : [];
 
-const NTOP_VAR =
-  'ntop() kept in a variable ($daddr = ntop(...)): capc keeps addresses only as keys and printf arguments';
-
 /** Failures, each with the reason; anything else failing is a regression. */
 const KNOWN: Record<string, { codes: string[]; why: string }> = {
   'dcsnoop.bt': {
@@ -50,11 +48,6 @@ const KNOWN: Record<string, { codes: string[]; why: string }> = {
     codes: ['E0317'],
     why: "struct cfs_rq has no nr_running in this kernel (renamed nr_queued in 6.14; BTF has the kernel's layout; bpftrace 0.17 fails the same way)",
   },
-  'tcpaccept.bt': { codes: ['E0302'], why: NTOP_VAR },
-  'tcpconnect.bt': { codes: ['E0302'], why: NTOP_VAR },
-  'tcpdrop.bt': { codes: ['E0302'], why: NTOP_VAR },
-  'tcplife.bt': { codes: ['E0302'], why: NTOP_VAR },
-  'tcpretrans.bt': { codes: ['E0302'], why: NTOP_VAR },
   'loads.bt': {
     codes: ['E0407'],
     why: 'kaddr("avenrun"): a data symbol, which this kernel\'s /proc/kallsyms does not list (bpftrace fails too)',

@@ -21,7 +21,8 @@ test('capc emit --dump=check prints the check pass, --no-line C without #line', 
   assert.match(d.stdout, /^map @\[string\[16\]\]: count\(\), first written at line 1$/m);
   const c = await runCapc(['emit', '--no-line', '-e', PROG], { checkLeaks: false });
   assert.equal(c.code, 0, c.stderr);
-  assert.match(c.stdout, /SEC\("tracepoint\/syscalls\/sys_enter_openat"\)/);
+  // A syscall tracepoint runs from the raw tracepoint sys_enter (--tracepoints=auto).
+  assert.match(c.stdout, /SEC\("tp_btf\/sys_enter"\)/);
   assert.doesNotMatch(c.stdout, /#line/);
 });
 

@@ -79,7 +79,8 @@ test('every accepted program yields an internal-error-free manifest with the pro
     r.output!.manifest.probes.map((p) => [p.program, p.attach.kind]),
     [
       ['capc_p0', 'begin'],
-      ['capc_p1', 'tracepoint'],
+      // A syscall tracepoint runs from the raw tracepoint sys_enter's dispatcher (lower-syscalls.ts).
+      ['capc_sys_enter', 'tracepoint'],
       ['capc_p2', 'interval'],
       ['capc_p3', 'end'],
     ],

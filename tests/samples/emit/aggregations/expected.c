@@ -154,9 +154,8 @@ const volatile struct capc_ro capc_ro SEC(".rodata.capc") = {};
 /* set by exit(): from then on only END runs */
 volatile __u32 capc_exiting = 0;
 
-/* tracepoint:syscalls:sys_exit_read */
-SEC("tracepoint/syscalls/sys_exit_read")
-int capc_p0(struct capc_tp_syscalls_sys_exit_read *ctx)
+/* tracepoint:syscalls:sys_exit_read (run by capc_sys_exit, syscall 0) */
+static __always_inline int capc_p0(struct capc_tp_syscalls_sys_exit_read *ctx, void *capc_pctx)
 {
 #line 1 "aggregations.cap"
 	if (capc_exiting) {
@@ -220,7 +219,7 @@ int capc_p0(struct capc_tp_syscalls_sys_exit_read *ctx)
 }
 
 /* interval:s:1 */
-#line 224 "aggregations.bpf.c"
+#line 223 "aggregations.bpf.c"
 SEC("perf_event")
 int capc_p1(struct bpf_perf_event_data *ctx)
 {
@@ -241,5 +240,27 @@ int capc_p1(struct bpf_perf_event_data *ctx)
 	return 0;
 }
 
+/* sys_exit: 1 syscall tracepoint probe by syscall number, in script order */
 #line 245 "aggregations.bpf.c"
+SEC("tp_btf/sys_exit")
+int capc_sys_exit(unsigned long long *ctx)
+{
+	struct pt_regs *regs = (struct pt_regs *)ctx[0];
+	long nr = (long)regs->orig_ax;
+	if (nr == 0) {
+		/* a compat (ia32) syscall: no syscalls:* event fires for it (trace_get_syscall_nr) */
+		struct task_struct *task = bpf_get_current_task_btf();
+		if (task->thread_info.status & 2) {
+			return 0;
+		}
+		__u64 rec[3];
+		rec[0] = (__u64)regs;
+		rec[1] = (__u64)(__u32)0;
+		rec[2] = (__u64)ctx[1];  /* ret */
+		capc_p0((struct capc_tp_syscalls_sys_exit_read *)rec, ctx);  /* tracepoint:syscalls:sys_exit_read */
+		return 0;
+	}
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -446,7 +446,7 @@ int capc_p0(struct pt_regs *ctx)
 				capc_conn_ident(&capc_s, &capc_a->c, &capc_i_tls, &capc_ck, -1, &capc_ident_zero, &capc_chunkbuf);  /* identity: once per connection, before its data */
 			}
 #line 3 "identity-predicates.cap"
-			capc_accumulate(&capc_s, &capc_a->c, capc_a->buf, capc_ck.key, (const char *)capc_buf, capc_len, 0, 1024, 1, &capc_chunkbuf);  /* R1-R4, R9-R11: see stdlib/capc-capture.bpf.h */
+			capc_accumulate(&capc_s, &capc_a->c, capc_a->buf, capc_ck.key, (const char *)capc_buf, capc_len, 0, (struct capc_acc_rules){ .batch = 1024, .off_mask = 1023, .len_mask = 1023, .len_cap = 1022, .buf_mask = 2047 }, 1, &capc_chunkbuf);  /* R1-R4, R9-R11: sizes and masks from rules.ts, applied in stdlib/capc-capture.bpf.h */
 		} else {
 #line 3 "identity-predicates.cap"
 			capc_count_n(&capc_stats, 6, capc_len);  /* R11: no room for this connection: its bytes are counted, not captured */
@@ -597,7 +597,7 @@ int capc_p1(struct pt_regs *ctx)
 				capc_conn_ident(&capc_s, &capc_a->c, &capc_i_tls, &capc_ck, -1, &capc_ident_zero, &capc_chunkbuf);  /* identity: once per connection, before its data */
 			}
 #line 3 "identity-predicates.cap"
-			capc_accumulate(&capc_s, &capc_a->c, capc_a->buf, capc_ck.key, (const char *)capc_buf, capc_len, 1, 1024, 1, &capc_chunkbuf);  /* R1-R4, R9-R11: see stdlib/capc-capture.bpf.h */
+			capc_accumulate(&capc_s, &capc_a->c, capc_a->buf, capc_ck.key, (const char *)capc_buf, capc_len, 1, (struct capc_acc_rules){ .batch = 1024, .off_mask = 1023, .len_mask = 1023, .len_cap = 1022, .buf_mask = 2047 }, 1, &capc_chunkbuf);  /* R1-R4, R9-R11: sizes and masks from rules.ts, applied in stdlib/capc-capture.bpf.h */
 		} else {
 #line 3 "identity-predicates.cap"
 			capc_count_n(&capc_stats, 6, capc_len);  /* R11: no room for this connection: its bytes are counted, not captured */
@@ -1007,7 +1007,7 @@ int capc_p4(struct pt_regs *ctx)
 				capc_conn_ident(&capc_s, &capc_a->c, &capc_i_tls, &capc_ck, -1, &capc_ident_zero, &capc_chunkbuf);  /* identity: once per connection, before its data */
 			}
 #line 3 "identity-predicates.cap"
-			capc_accumulate(&capc_s, &capc_a->c, capc_a->buf, capc_ck.key, (const char *)capc_buf, capc_len, 0, 1024, 1, &capc_chunkbuf);  /* R1-R4, R9-R11: see stdlib/capc-capture.bpf.h */
+			capc_accumulate(&capc_s, &capc_a->c, capc_a->buf, capc_ck.key, (const char *)capc_buf, capc_len, 0, (struct capc_acc_rules){ .batch = 1024, .off_mask = 1023, .len_mask = 1023, .len_cap = 1022, .buf_mask = 2047 }, 1, &capc_chunkbuf);  /* R1-R4, R9-R11: sizes and masks from rules.ts, applied in stdlib/capc-capture.bpf.h */
 		} else {
 #line 3 "identity-predicates.cap"
 			capc_count_n(&capc_stats, 6, capc_len);  /* R11: no room for this connection: its bytes are counted, not captured */

@@ -240,10 +240,9 @@ int capc_p2(struct pt_regs *ctx)
 	return 0;
 }
 
-/* tracepoint:syscalls:sys_enter_execve */
+/* tracepoint:syscalls:sys_enter_execve (run by capc_sys_enter, syscall 59) */
 #line 245 "resolved-values.bpf.c"
-SEC("tracepoint/syscalls/sys_enter_execve")
-int capc_p3(struct capc_tp_syscalls_sys_enter_execve *ctx)
+static __always_inline int capc_p3(struct capc_tp_syscalls_sys_enter_execve *ctx, void *capc_pctx)
 {
 #line 4 "resolved-values.cap"
 	if (capc_exiting) {
@@ -304,5 +303,29 @@ int capc_p3(struct capc_tp_syscalls_sys_enter_execve *ctx)
 	return 0;
 }
 
+/* sys_enter: 1 syscall tracepoint probe by syscall number, in script order */
 #line 308 "resolved-values.bpf.c"
+SEC("tp_btf/sys_enter")
+int capc_sys_enter(unsigned long long *ctx)
+{
+	struct pt_regs *regs = (struct pt_regs *)ctx[0];
+	long nr = (long)ctx[1];
+	if (nr == 59) {
+		/* a compat (ia32) syscall: no syscalls:* event fires for it (trace_get_syscall_nr) */
+		struct task_struct *task = bpf_get_current_task_btf();
+		if (task->thread_info.status & 2) {
+			return 0;
+		}
+		__u64 rec[5];
+		rec[0] = (__u64)regs;
+		rec[1] = (__u64)(__u32)59;
+		rec[2] = (__u64)regs->di;  /* filename */
+		rec[3] = (__u64)regs->si;  /* argv */
+		rec[4] = (__u64)regs->dx;  /* envp */
+		capc_p3((struct capc_tp_syscalls_sys_enter_execve *)rec, ctx);  /* tracepoint:syscalls:sys_enter_execve */
+		return 0;
+	}
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";
