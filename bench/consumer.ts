@@ -41,23 +41,30 @@ export async function consumerBench(runs = 5, seconds = 3): Promise<string> {
   const capc: Sample[] = [];
   const c: Sample[] = [];
   const ratios: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const stats = path.join(dir, `stats-${i}.json`);
+  const js: Sample[] = [];
+  const capcRun = async (i: number, env: Record<string, string>): Promise<Sample> => {
+    const stats = path.join(dir, `stats-${i}-${Object.keys(env).length}.json`);
     const r = await run(capcBin, ['run', '-q', '-o', '/dev/null', '-e', PROGRAM, '-c', `${storm} 2 ${seconds}`], {
       CAPC_STATS_FILE: stats,
+      ...env,
     });
     if (r.code !== 0) throw new Error(`capc failed: ${r.stderr}`);
     const st = JSON.parse(fs.readFileSync(stats, 'utf8'));
     const got = st.rings.capc_events.records as number;
     const drops = st.counters['ring-drop:capc_events'] as number;
-    const a: Sample = {
+    return {
       perSec: got / seconds,
       drops,
       producer: callsPerSec(r.stdout),
       cpu: st.runCpuSeconds,
       dropShare: drops / Math.max(1, calls(r.stdout)),
     };
+  };
+  for (let i = 0; i < runs; i++) {
+    const a = await capcRun(i, {});
     capc.push(a);
+    // The same run with printf formatted in JavaScript (what capc did before the native formatter).
+    js.push(await capcRun(i, { CAPC_PRINTF_DRAIN: 'js' }));
     const k = await run(consume, [
       path.join(dir, obj),
       String(cpidOffset),
@@ -86,11 +93,12 @@ export async function consumerBench(runs = 5, seconds = 3): Promise<string> {
     '## Consumer throughput: small records, capc against a C consumer',
     '',
     `Producer: two threads calling getppid(2) for ${seconds} s (bench/workloads/syscall-storm.c), probe \`${PROGRAM}\` (24-byte records). ` +
-      `The C consumer (bench/workloads/rb-consume.c) loads the object \`capc build\` makes and reads the ring with libbpf; capc formats every record and writes it to /dev/null. ${runs} runs each, alternating; medians (min–max).`,
+      `The C consumer (bench/workloads/rb-consume.c) loads the object \`capc build\` makes and reads the ring with libbpf; capc formats every record and writes it to /dev/null, natively (runtime/native/capc-printf.c) and, for comparison, in JavaScript as before. ${runs} runs each, alternating; medians (min–max).`,
     '',
     '| consumer | records consumed/s | dropped | producer calls/s | consumer CPU |',
     '|---|---|---|---|---|',
-    row('capc run', capc),
+    row('capc run (printf formatted natively)', capc),
+    row('capc run, CAPC_PRINTF_DRAIN=js (printf formatted in JavaScript)', js),
     row('C, libbpf ring_buffer', c),
     '',
     `capc / C records consumed per second, pair by pair: ${stat(ratios).median.toFixed(2)}× (${stat(ratios).min.toFixed(2)}–${stat(ratios).max.toFixed(2)}). ` +

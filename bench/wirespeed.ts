@@ -35,6 +35,7 @@ interface Variant {
   prog?: string;
   ring?: number;
   extra?: string[];
+  env?: Record<string, string>;
 }
 
 export const CAPC_ACCUMULATE = 'uprobe:libssl:SSL_write accumulate(conn, 1024) -> ringbuf';
@@ -67,6 +68,12 @@ export async function wirespeedBench(runs = 5, writes = 20000): Promise<string> 
     { name: `C reference, ${mib(defaultRing)} ring (capc's default)`, kind: 'ref', ring: defaultRing },
     { name: 'capc accumulate(conn, 1024), defaults', kind: 'capc', prog: CAPC_ACCUMULATE },
     { name: 'capc capture(conn, 1024), defaults', kind: 'capc', prog: CAPC_CAPTURE },
+    {
+      name: 'capc accumulate(conn, 1024), JavaScript drain (CAPC_CAPTURE_DRAIN=js)',
+      kind: 'capc',
+      prog: CAPC_ACCUMULATE,
+      env: { CAPC_CAPTURE_DRAIN: 'js' },
+    },
   ];
   const parse = (out: string) => Number(/writes_per_sec (\d+)/.exec(out)?.[1] ?? NaN);
   const base: number[] = [];
@@ -111,7 +118,7 @@ export async function wirespeedBench(runs = 5, writes = 20000): Promise<string> 
               '-c',
               workload.join(' '),
             ],
-            { CAPC_STATS_FILE: statsFile, CAPC_BPF_STATS: '1' },
+            { CAPC_STATS_FILE: statsFile, CAPC_BPF_STATS: '1', ...v.env },
           );
           if (r.code !== 0) throw new Error(`${v.name}: capc failed\n${r.stderr}`);
           const st = JSON.parse(fs.readFileSync(statsFile, 'utf8'));

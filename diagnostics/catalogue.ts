@@ -133,6 +133,7 @@ export const RUNTIME_CODES = {
   W0908: { severity: 'warning', title: 'TLS traffic the program did not capture' },
   W0909: { severity: 'warning', title: 'the capture saw no connection' },
   W0910: { severity: 'warning', title: 'calls passed a predicate on an unknown connection identity' },
+  W0911: { severity: 'warning', title: "capc's native drain library is not used" },
 } as const satisfies Record<string, Entry>;
 
 export const CATALOGUE = { ...COMPILER_CODES, ...RUNTIME_CODES };

@@ -11,6 +11,8 @@
 //   held bytes, padded to 8
 // The header's len field is the entry's payload length (the merged total),
 // and its ts_last the last merged record's.
+import type { PayloadNeed } from '../events/model.js';
+
 const ENTRY_HEADER = 16;
 
 export const entrySize = (held: number): number => (ENTRY_HEADER + held + 7) & ~7;
@@ -98,6 +100,28 @@ export interface PassRecords {
   dir: Uint8Array;
   /** 1 for a data record, 0 for anything else (ident, close, final, or not a capture record). */
   data: Uint8Array;
+}
+
+/**
+ * What each record of a pass carries to the main thread: a data record its
+ * header only unless an output needs its payload (all of it, or each
+ * stream's most recent `tail` bytes of the pass, whole records only);
+ * anything else whole. `header`: the capture record header's size.
+ */
+export function heldBytes(p: PassRecords, need: PayloadNeed, header: number): Int32Array {
+  const held = new Int32Array(p.n);
+  for (let i = 0; i < p.n; i++) held[i] = p.data[i] && need !== 'all' ? header : p.len[i]!;
+  if (typeof need === 'object') {
+    const seen = new Map<number, number>();
+    for (let i = p.n - 1; i >= 0; i--) {
+      if (!p.data[i]) continue;
+      const k = p.conn[i]! * 2 + p.dir[i]!;
+      const got = seen.get(k) ?? 0;
+      if (got + p.plen[i]! <= need.tail) held[i] = p.len[i]!;
+      seen.set(k, got + p.plen[i]!);
+    }
+  }
+  return held;
 }
 
 /**

@@ -8,12 +8,12 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { CapcError } from '../errors.js';
-import type { DirectStreamBytes } from '../events/model.js';
 import { readBatch, type EntryHandler } from './batch.js';
 import {
   SHARED_BYTES,
   SHARED_CONFIGURED,
   SHARED_POSTED,
+  type CaptureDrain,
   type DrainConfig,
   type DrainThreadData,
   type FromDrainThread,
@@ -30,7 +30,7 @@ function threadScript(): URL {
   return new URL('./drain-thread-dev.mjs', import.meta.url);
 }
 
-export class DrainClient implements DirectStreamBytes {
+export class DrainClient implements CaptureDrain {
   private readonly worker: Worker;
   private readonly port: MessagePort;
   private readonly counters: BigInt64Array;

@@ -1,7 +1,8 @@
 // runtime/capture/drain-protocol.ts — the messages between the main thread
 // and the capture thread (runtime/capture/drain-thread.ts), in one place.
 import type { MessagePort } from 'node:worker_threads';
-import type { PayloadNeed } from '../events/model.js';
+import type { DirectStreamBytes, PayloadNeed } from '../events/model.js';
+import type { EntryHandler } from './batch.js';
 
 /** Given when the thread is spawned (before the program is loaded, so its start-up overlaps the load). */
 export interface DrainThreadData {
@@ -80,3 +81,32 @@ export type FromDrainThread =
   /** `cpu`: the thread's CPU seconds in all. */
   | { t: 'stopped'; cpu: number }
   | { t: 'error'; message: string };
+
+/**
+ * The main thread's handle on whichever drain reads the capture ring: the
+ * native one (native-drain.ts) or the JavaScript worker (drain-client.ts).
+ */
+export interface CaptureDrain extends DirectStreamBytes {
+  /** Ring records read and ring bytes they took. */
+  records: number;
+  ringBytes: number;
+  /** Times the drain stopped because the main thread had not taken its batches (backpressure). */
+  stalls: number;
+  /** The largest burst seen (ring bytes waiting + dropped meanwhile): the ring that would have held it. */
+  peakBurst: number;
+  /** The drain thread's CPU seconds: when it was ready (its start-up), and in all (once stopped). */
+  cpuAtReady: number;
+  cpu: number;
+  /** An fd the session's poller waits on: readable when batches were handed over (native drain only). */
+  readonly notifyFd?: number;
+  /** True for the native drain. */
+  readonly native?: boolean;
+  ready(): Promise<void>;
+  configure(config: DrainConfig, onEntry: EntryHandler): void;
+  /** Entries handed on since the last call; throws the drain's failure. */
+  take(): number;
+  /** Resolves once every record the ring held when called has been handed on. */
+  sync(): Promise<void>;
+  stop(): Promise<void>;
+  terminate(): Promise<void>;
+}

@@ -20,7 +20,7 @@ import { isMainThread, receiveMessageOnPort, workerData, type MessagePort } from
 import { native } from '../ffi/libbpf.js';
 import { StreamWriter } from './stream-writer.js';
 import { RingReader } from '../ring/ringbuf.js';
-import { buildBatch, type BatchWriter } from './batch.js';
+import { buildBatch, heldBytes, type BatchWriter } from './batch.js';
 import {
   SHARED_CONFIGURED,
   SHARED_POSTED,
@@ -294,28 +294,14 @@ class DrainThread {
     this.outboxBytes = 0;
   }
 
-  /** What each record of the pass carries to the main thread (see batch.ts). */
-  private held(): Int32Array {
-    const held = new Int32Array(this.n);
-    const mode = this.cfg.payload;
-    const H = this.cfg.record.size;
-    for (let i = 0; i < this.n; i++) held[i] = this.data[i] && mode !== 'all' ? H : this.len[i]!;
-    if (typeof mode === 'object') {
-      // The most recent `tail` bytes of each stream in this pass, whole records only.
-      const seen = new Map<number, number>();
-      for (let i = this.n - 1; i >= 0; i--) {
-        if (!this.data[i]) continue;
-        const k = this.conn[i]! * 2 + this.dir[i]!;
-        const got = seen.get(k) ?? 0;
-        if (got + this.plen[i]! <= mode.tail) held[i] = this.len[i]!;
-        seen.set(k, got + this.plen[i]!);
-      }
-    }
-    return held;
-  }
-
   private batch(): BatchWriter {
-    return buildBatch(this.reader.bytes, this, this.held(), this.cfg.payload === 'none', this.cfg.record);
+    return buildBatch(
+      this.reader.bytes,
+      this,
+      heldBytes(this, this.cfg.payload, this.cfg.record.size),
+      this.cfg.payload === 'none',
+      this.cfg.record,
+    );
   }
 }
 

@@ -31,6 +31,29 @@ interface Target {
 
 const key = (conn: number, dir: number) => conn * 2 + dir;
 
+/**
+ * Every byte of `iovs` at `pos`: a short write is resumed, so a full disk
+ * ends in the error that says so (ENOSPC) rather than a bare count.
+ */
+function writeAll(fd: number, iovs: Uint8Array[], pos: number, bytes: number): number {
+  let done = fs.writevSync(fd, iovs, pos);
+  while (done < bytes) {
+    let skip = done;
+    const rest: Uint8Array[] = [];
+    for (const v of iovs) {
+      if (skip >= v.length) skip -= v.length;
+      else {
+        rest.push(skip ? v.subarray(skip) : v);
+        skip = 0;
+      }
+    }
+    const n = fs.writevSync(fd, rest, pos + done);
+    if (n <= 0) throw new Error(`short write to a stream file: ${done} of ${bytes} bytes`);
+    done += n;
+  }
+  return done;
+}
+
 export class StreamWriter {
   private readonly targets = new Map<number, Target>();
   /** Bytes copied while waiting for an fd (part of what the capture thread holds). */
@@ -78,9 +101,7 @@ export class StreamWriter {
     for (const t of this.targets.values()) {
       this.closeRun(t);
       for (const r of t.runs) {
-        const n = fs.writevSync(t.fd!, r.iovs, r.at - t.base);
-        if (n !== r.bytes) throw new Error(`short write to a stream file: ${n} of ${r.bytes} bytes`);
-        this.bytesWritten += n;
+        this.bytesWritten += writeAll(t.fd!, r.iovs, r.at - t.base, r.bytes);
       }
       t.runs = [];
     }
@@ -93,9 +114,7 @@ export class StreamWriter {
     t.base = base;
     t.skip = false;
     for (const p of t.pending) {
-      const n = fs.writeSync(fd, p.data, 0, p.data.length, p.offset - base);
-      if (n !== p.data.length) throw new Error(`short write to a stream file: ${n} of ${p.data.length} bytes`);
-      this.bytesWritten += n;
+      this.bytesWritten += writeAll(fd, [p.data], p.offset - base, p.data.length);
       this.pendingBytes -= p.data.length;
     }
     t.pending = [];

@@ -285,6 +285,12 @@ export interface Renderer {
   end(): void;
   /** What of the captured payload this output needs (absent: all of it). */
   payloadNeed?(): PayloadNeed;
+  /**
+   * True when the output only writes printf text as bytes (plain text to a
+   * file, pipe or tty), so the text of many printf records may come as one
+   * event: the session then formats them natively (runtime/format/native-printf.ts).
+   */
+  printfRuns?(): boolean;
   /** Offered when the session can write stream files itself; an output that writes them takes it (returns true). */
   useDirectStreamBytes?(bytes: DirectStreamBytes): boolean;
 }

@@ -140,6 +140,11 @@ export class StreamFiles implements Renderer {
     return f;
   }
 
+  /** printf events are not this output's business. */
+  printfRuns(): boolean {
+    return true;
+  }
+
   event(e: CapEvent): void {
     if (e.kind === 'capture') {
       const f = this.file(e.conn, e.dir, e.offset);
@@ -230,6 +235,9 @@ export class FanOut implements Renderer {
   }
   payloadNeed(): PayloadNeed {
     return combinedNeed(this.renderers.map((r) => r.payloadNeed?.() ?? 'all'));
+  }
+  printfRuns(): boolean {
+    return this.renderers.every((r) => r.printfRuns?.() === true);
   }
   useDirectStreamBytes(bytes: DirectStreamBytes): boolean {
     return this.renderers.some((r) => r.useDirectStreamBytes?.(bytes));

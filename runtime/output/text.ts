@@ -100,6 +100,11 @@ export class TextRenderer implements Renderer {
     return this.payloads ? 'all' : 'none';
   }
 
+  /** printf text is written as it comes: the text of many records at once is the same bytes. */
+  printfRuns(): boolean {
+    return true;
+  }
+
   event(e: CapEvent): void {
     switch (e.kind) {
       case 'attaching':

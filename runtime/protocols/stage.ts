@@ -93,6 +93,11 @@ export class DecodeStage implements Renderer {
     return this.opts ? 'all' : (this.inner.payloadNeed?.() ?? 'all');
   }
 
+  /** printf events pass through to the output behind (the listeners get exchanges only). */
+  printfRuns(): boolean {
+    return this.inner.printfRuns?.() === true;
+  }
+
   get active(): boolean {
     return this.opts !== undefined;
   }

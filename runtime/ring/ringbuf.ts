@@ -55,6 +55,17 @@ export class RingReader {
     this.mask = size - 1;
   }
 
+  /** The mappings, for native code that reads the ring in this reader's place (runtime/format/native-printf.ts). */
+  get mapped(): { consumerPage: unknown; producerPage: unknown; page: number } {
+    return { consumerPage: this.mappings[0]!.ptr, producerPage: this.mappings[1]!.ptr, page: this.mappings[0]!.len };
+  }
+
+  /** Count records and ring bytes native code read in this reader's place. */
+  account(records: number, ringBytes: number): void {
+    this.records += records;
+    this.ringBytes += ringBytes;
+  }
+
   /** The data area (mapped twice in a row: a record that wraps is contiguous here). */
   get bytes(): Uint8Array {
     return this.data;

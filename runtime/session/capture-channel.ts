@@ -13,6 +13,10 @@ import { testRun, testRunWithResult } from '../bpf/attach.js';
 import { readCounter } from '../bpf/maps-reader.js';
 import type { BpfObject } from '../bpf/object.js';
 import { DrainClient } from '../capture/drain-client.js';
+import type { CaptureDrain } from '../capture/drain-protocol.js';
+import { NativeDrainClient } from '../capture/native-drain.js';
+import { isUnavailable, nativeDrain } from '../ffi/drain.js';
+import { warnOnce } from '../files/trust-warnings.js';
 import { decodeCaptureRecord } from '../capture/records.js';
 import { Streams } from '../capture/streams.js';
 import type { Renderer } from '../events/model.js';
@@ -34,8 +38,8 @@ export interface CaptureChannelOptions {
 export class CaptureChannel {
   /** Read on this thread: perf buffers (and rings under CAPC_CAPTURE_INLINE=1, to measure against). */
   private readonly reader: RingReader | PerfReader | undefined;
-  /** Read by the capture thread. */
-  private readonly thread: DrainClient | undefined;
+  /** Read by the capture thread (native, or the JavaScript worker). */
+  private readonly thread: CaptureDrain | undefined;
   /** The ring, mapped here only to sample its fill (the terminal UI shows it). */
   private readonly observer: RingFill | undefined;
   private readonly streams: Streams;
@@ -45,12 +49,21 @@ export class CaptureChannel {
   flushErrors = 0;
 
   /**
-   * The capture thread for `cap`, spawned before the program is loaded so
-   * that its start-up (a worker isolate, ~50 ms of CPU) overlaps the load;
+   * The capture thread for `cap`: the native drain (runtime/native/), or,
+   * when its library is missing or not trusted (W0911) or CAPC_CAPTURE_DRAIN=js
+   * asks for it, the JavaScript worker, spawned before the program is loaded
+   * so that its start-up (a worker isolate, ~50 ms of CPU) overlaps the load;
    * undefined when the sink is read on the main thread.
    */
-  static startThread(cap: ManifestCapture): DrainClient | undefined {
+  static startThread(cap: ManifestCapture): CaptureDrain | undefined {
     if (cap.sink.kind !== 'ringbuf' || process.env.CAPC_CAPTURE_INLINE === '1') return undefined;
+    if (process.env.CAPC_CAPTURE_DRAIN !== 'js') {
+      const lib = nativeDrain();
+      if (!isUnavailable(lib)) return new NativeDrainClient(lib);
+      warnOnce('W0911', `capc's native drain library is not used: ${lib.reason}`, [
+        'the capture ring is drained by the JavaScript capture thread instead (nothing is lost, it costs more CPU)',
+      ]);
+    }
     return new DrainClient();
   }
 
@@ -109,9 +122,9 @@ export class CaptureChannel {
     return this.observer ?? (this.reader instanceof RingReader ? this.reader : undefined);
   }
 
-  /** The fd the session waits on for wake-ups (none: the capture thread waits on the ring itself). */
+  /** The fd the session waits on for wake-ups (the native drain's hand-overs; none for the JavaScript thread, whose batches come as messages). */
   get fd(): number | undefined {
-    return this.thread ? undefined : this.reader!.fd;
+    return this.thread ? this.thread.notifyFd : this.reader!.fd;
   }
 
   /**
@@ -209,6 +222,8 @@ export class CaptureChannel {
     ringBytes: number;
     payloadBytes: number;
     thread: boolean;
+    /** Which drain read the ring: the native one, the JavaScript capture thread, or the main thread. */
+    drain: 'native' | 'js' | 'main';
     stalls: number;
     /** The capture thread's CPU seconds: its start-up (before it drained), and the rest. */
     threadCpu?: { startup: number; draining: number };
@@ -222,6 +237,7 @@ export class CaptureChannel {
       ringBytes: (this.thread ?? this.reader!).ringBytes,
       payloadBytes: t.bytes[0] + t.bytes[1],
       thread: !!this.thread,
+      drain: this.thread ? (this.thread.native ? 'native' : 'js') : 'main',
       stalls: this.thread?.stalls ?? 0,
       threadCpu: this.thread
         ? { startup: this.thread.cpuAtReady, draining: this.thread.cpu - this.thread.cpuAtReady }

@@ -21,13 +21,14 @@ import { buildForRun } from '../build/compile-cache.js';
 import { mark } from '../timing.js';
 import { HeldChild } from './child.js';
 import { CaptureChannel } from './capture-channel.js';
-import type { DrainClient } from '../capture/drain-client.js';
+import type { CaptureDrain } from '../capture/drain-protocol.js';
 import { ValueResolver } from '../events/resolve.js';
 import { Control, readControl } from './control.js';
 import { LiveView, type LiveOptions } from './snapshot.js';
 import { openExports, type ExportOptions } from '../export/index.js';
 import type { ExportSink } from '../export/sink.js';
 import { FanOut } from '../output/stream-files.js';
+import { NativePrintf } from '../format/native-printf.js';
 import { performAction } from '../output/cat-system.js';
 import { ExportSource } from './export-source.js';
 import { TlsDiscovery } from '../tls/discovery.js';
@@ -146,6 +147,8 @@ class Session {
   private poller: Poller | undefined;
   private capture: CaptureChannel | undefined;
   private readonly decoder: Decoder;
+  /** printf records formatted natively (text output, every record kind a supported printf). */
+  private printfNative: NativePrintf | undefined;
   private stop: StopReason | undefined;
   /** Set by the program's first exit(); 0 when it never called it. */
   private exitCode: number | undefined;
@@ -173,7 +176,7 @@ class Session {
     private readonly manifest: Manifest,
     private readonly opts: RunOptions,
     private readonly sinks: ExportSink[] = [],
-    private readonly thread?: DrainClient,
+    private readonly thread?: CaptureDrain,
   ) {
     this.renderer = sinks.length ? new FanOut([opts.renderer, ...sinks]) : opts.renderer;
     if (sinks.length) opts.onExporters?.(sinks);
@@ -225,6 +228,7 @@ class Session {
       if (r.role === 'events') this.rings.events = reader;
       else this.rings.ctl = reader;
     }
+    this.printfNative = NativePrintf.forSession(m, this.renderer);
     if (m.capture)
       this.capture = new CaptureChannel(
         m,
@@ -389,17 +393,22 @@ class Session {
   /** Drain the events ring (up to producer position `until`). */
   private drainEvents(until = Infinity, max = Infinity): number {
     const r = this.renderer;
-    return (
-      this.rings.events?.drain(
-        (data, view, off, len) => {
-          const e = this.decoder.decode(data, view, off, len);
-          // cat() and system() are done here, at their place among the printf output.
-          if (e) r.event(e.kind === 'action' ? performAction(e) : e);
-        },
-        max,
+    const events = this.rings.events;
+    if (!events) return 0;
+    const decode = (data: Uint8Array, view: DataView, off: number, len: number) => {
+      const e = this.decoder.decode(data, view, off, len);
+      // cat() and system() are done here, at their place among the printf output.
+      if (e) r.event(e.kind === 'action' ? performAction(e) : e);
+    };
+    if (this.printfNative)
+      return this.printfNative.drain(
+        events,
         until,
-      ) ?? 0
-    );
+        max,
+        (text) => r.event({ kind: 'printf', text }),
+        () => events.drain(decode, 1, until),
+      );
+    return events.drain(decode, max, until);
   }
 
   /** A program that does not capture: calls its identity predicates let through while it was unknown (W0910). */
@@ -551,6 +560,8 @@ class Session {
     await this.closeSinks();
     for (const l of this.links) l.destroy();
     this.links = [];
+    this.printfNative?.close();
+    this.printfNative = undefined;
     this.rings.events?.close();
     this.rings.ctl?.close();
     await this.capture?.close();

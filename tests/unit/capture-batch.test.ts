@@ -5,14 +5,23 @@
 // across a connection's ident record) and read back by the main thread's
 // Streams with the connection's identity, and the stream writer
 // (bytes before their file's fd are kept and written on adopt; positioned
-// writes leave holes where bytes never came; release closes the file).
+// writes leave holes where bytes never came; release closes the file); the
+// native drain's batch rules against the same cases, and where it may load from.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { CAPTURE_KIND, CAPTURE_RECORD, IDENT_RECORD, type ManifestCapture } from '../../compiler/manifest.js';
-import { BatchWriter, buildBatch, readBatch, type PassRecords } from '../../runtime/capture/batch.js';
+import { BatchWriter, buildBatch, heldBytes, readBatch, type PassRecords } from '../../runtime/capture/batch.js';
+import {
+  LIBRARY,
+  isUnavailable,
+  libraryCandidates,
+  loadNativeDrain,
+  nativeDrain,
+  type NativeDrainLib,
+} from '../../runtime/ffi/drain.js';
 import { decodeCaptureRecord } from '../../runtime/capture/records.js';
 import { Streams } from '../../runtime/capture/streams.js';
 import { combinedNeed, type CapEvent } from '../../runtime/events/model.js';
@@ -229,6 +238,130 @@ test('stream writer: bytes before the fd wait, positioned writes leave holes, re
     w.release(3, 0);
     assert.throws(() => fs.fstatSync(fd), /EBADF/, 'release closes the file');
     assert.equal(w.bytesWritten, 9);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// The native drain (runtime/native/capc-batch.c) obeys the same rules: the same pass through both gives the
+// same bytes, so removing a rule on either side fails here (the JavaScript one is pinned by the test above).
+const LAYOUT = {
+  size: CAPTURE_RECORD.size,
+  len: F.len,
+  kind: F.kind,
+  conn: F.conn,
+  offset: F.offset,
+  dir: F.dir,
+  ts_last: F.tsLast,
+  data_kind: CAPTURE_KIND.data,
+};
+
+function lib(): NativeDrainLib {
+  const l = nativeDrain();
+  assert.ok(!isUnavailable(l), `the native drain did not load: ${isUnavailable(l) ? l.reason : ''}`);
+  return l;
+}
+
+/** A pass of records laid out in one ring buffer (as passRecords above), and the same through C and JavaScript. */
+function pass(recs: [Uint8Array, number, number, number, boolean][]): { ring: Buffer; p: PassRecords } {
+  const ring = Buffer.concat(recs.map((r) => r[0]));
+  const n = recs.length;
+  const p: PassRecords = {
+    n,
+    off: new Int32Array(n),
+    len: new Int32Array(n),
+    plen: new Int32Array(n),
+    conn: new Float64Array(n),
+    at: new Float64Array(n),
+    dir: new Uint8Array(n),
+    data: new Uint8Array(n),
+  };
+  let at = 0;
+  recs.forEach(([b, conn, dir, offset, isData], i) => {
+    p.off[i] = at;
+    p.len[i] = b.length;
+    p.plen[i] = b.length - CAPTURE_RECORD.size;
+    p.conn[i] = conn;
+    p.at[i] = offset;
+    p.dir[i] = dir;
+    p.data[i] = isData ? 1 : 0;
+    at += b.length;
+  });
+  return { ring, p };
+}
+
+function nativeBatch(ring: Buffer, p: PassRecords, held: Int32Array, merge: boolean): Buffer {
+  const l = lib();
+  const args = [ring, p.n, p.off, p.len, p.plen, p.conn, p.at, p.dir, p.data, held, merge ? 1 : 0, LAYOUT] as const;
+  const size = l.buildBatchTest(...args, null, 0) as number;
+  const out = Buffer.alloc(size);
+  assert.equal(l.buildBatchTest(...args, out, size), size);
+  return out;
+}
+
+const PASS: [Uint8Array, number, number, number, boolean][] = [
+  [record(1, 0, 'hello ', 100n, 150n), 1, 0, 0, true],
+  [record(2, 0, 'other', 120n, 130n), 2, 0, 0, true],
+  [record(1, 6, 'world', 200n, 260n), 1, 0, 6, true],
+  [record(1, 0, 'abc', 210n, 220n), 1, 1, 0, true], // the other direction: a stream of its own
+  [record(1, 0, identPayload(), 270n, 270n, CAPTURE_KIND.ident), 1, 0, 0, false],
+  [record(1, 11, '!!', 300n, 310n), 1, 0, 11, true],
+  [record(1, 3, 'de', 305n, 306n), 1, 1, 3, true],
+  [record(1, 13, '?', 320n, 330n), 1, 0, 13, true],
+  [record(1, 20, 'gap', 340n, 350n), 1, 0, 20, true], // not where the stream ended: an entry of its own
+  [record(1, 0, Buffer.alloc(16), 360n, 360n, CAPTURE_KIND.close), 1, 0, 0, false],
+  [record(1, 23, 'late', 370n, 380n), 1, 0, 23, true],
+];
+
+test('native batches: the same bytes as buildBatch, merged (headers only) and not (payload delivered)', () => {
+  const { ring, p } = pass(PASS);
+  const layout = { size: CAPTURE_RECORD.size, len: F.len, tsLast: F.tsLast };
+  for (const need of ['none', 'all', { tail: 4 }] as const) {
+    const held = heldBytes(p, need, CAPTURE_RECORD.size);
+    const merge = need === 'none';
+    const js = buildBatch(ring, p, held, merge, layout);
+    const c = nativeBatch(ring, p, held, merge);
+    assert.deepEqual(c, Buffer.from(js.bytes.buffer, 0, js.used), `batch for ${JSON.stringify(need)}`);
+    let entries = 0;
+    readBatch(new Uint8Array(c).buffer, c.length, () => void entries++);
+    // Merged: conn 1 dir 0 [0..11), conn 2, conn 1 dir 1 [0..3), ident, dir 0 [11..14), dir 1 [3..5) (the ident
+    // ended merging in both directions), the gap, close, late.
+    assert.equal(entries, merge ? 9 : PASS.length, `entries for ${JSON.stringify(need)}`);
+  }
+});
+
+test('native batches: what each record carries is heldBytes, for every payload need', () => {
+  const { p } = pass(PASS);
+  for (const [need, mode, tail] of [
+    ['none', 0, 0],
+    ['all', 1, 0],
+    [{ tail: 4 }, 2, 4],
+    [{ tail: 1 << 20 }, 2, 1 << 20],
+  ] as const) {
+    const c = new Int32Array(p.n);
+    lib().heldTest(p.n, p.len, p.plen, p.conn, p.dir, p.data, mode, tail, CAPTURE_RECORD.size, c);
+    assert.deepEqual([...c], [...heldBytes(p, need, CAPTURE_RECORD.size)], JSON.stringify(need));
+  }
+});
+
+test('the native drain loads only from a path nobody else can write (else W0911 and the JavaScript drain)', () => {
+  const built = libraryCandidates().find((f) => fs.existsSync(f));
+  assert.ok(built, 'dist/libcapc-drain.so is not built (npm run build)');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'capc-native-'));
+  try {
+    const file = path.join(dir, LIBRARY);
+    fs.copyFileSync(built, file);
+    fs.chmodSync(file, 0o755);
+    assert.ok(!isUnavailable(loadNativeDrain([file])), 'a trusted copy loads');
+    fs.chmodSync(file, 0o777);
+    const writable = loadNativeDrain([file]);
+    assert.ok(isUnavailable(writable) && /writable by other users/.test(writable.reason), JSON.stringify(writable));
+    fs.chmodSync(file, 0o755);
+    fs.chmodSync(dir, 0o777); // a directory anyone can write (no sticky bit): the file could be replaced
+    const inOpenDir = loadNativeDrain([file]);
+    assert.ok(isUnavailable(inOpenDir) && inOpenDir.reason.includes(dir), JSON.stringify(inOpenDir));
+    const missing = loadNativeDrain([path.join(dir, 'nothing.so')]);
+    assert.ok(isUnavailable(missing) && /not next to the bundle/.test(missing.reason));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
