@@ -152,8 +152,9 @@ export async function seed000Bench(runs = 5, writes = 200000): Promise<string> {
     PAIRS.forEach(([c, r], k) => {
       const a = round.get(VARIANTS[c]!.name)!;
       const z = round.get(REFS[r]!.name)!;
-      pairs[k]!.bpf.push(a.bpfNsPerWrite / z.bpfNsPerWrite);
-      pairs[k]!.cpu.push(a.cpu / z.cpu);
+      // A reference that used no measurable CPU (a short run: CPU comes in clock ticks) gives no ratio.
+      if (z.bpfNsPerWrite > 0) pairs[k]!.bpf.push(a.bpfNsPerWrite / z.bpfNsPerWrite);
+      if (z.cpu > 0) pairs[k]!.cpu.push(a.cpu / z.cpu);
     });
   }
   const med = (xs: number[]) => stat(xs).median;
@@ -171,9 +172,12 @@ export async function seed000Bench(runs = 5, writes = 200000): Promise<string> {
     );
   });
   const pairRows = PAIRS.map(([c, r], k) => {
-    const b = stat(pairs[k]!.bpf);
-    const u = stat(pairs[k]!.cpu);
-    return `| ${VARIANTS[c]!.name} / ${REFS[r]!.name} | ${b.median.toFixed(2)}× (${b.min.toFixed(2)}–${b.max.toFixed(2)}) | ${u.median.toFixed(2)}× (${u.min.toFixed(2)}–${u.max.toFixed(2)}) |`;
+    const cell = (xs: number[]) => {
+      if (!xs.length) return '–';
+      const x = stat(xs);
+      return `${x.median.toFixed(2)}× (${x.min.toFixed(2)}–${x.max.toFixed(2)})`;
+    };
+    return `| ${VARIANTS[c]!.name} / ${REFS[r]!.name} | ${cell(pairs[k]!.bpf)} | ${cell(pairs[k]!.cpu)} |`;
   });
   const pf = samples.get(VARIANTS[0]!.name)!;
   const acc = samples.get(VARIANTS[2]!.name)!;

@@ -132,12 +132,14 @@ export async function wirespeedBench(runs = 5, writes = 20000): Promise<string> 
             thread: st.capture?.threadCpu?.draining,
             threadStartup: st.capture?.threadCpu?.startup,
           };
-          if (refSample) {
+          // A reference that used no measurable CPU (a short run: CPU comes in clock ticks) gives no ratio.
+          if (refSample && refSample.cpu > 0) {
             vsRef.get(v.name)!.cpu.push(s.cpu / refSample.cpu);
             // A consumer that lost bytes also wrote fewer: per byte kept is the fair ratio when either lost some.
             vsRef.get(v.name)!.perByte.push(s.cpu / s.kept / (refSample.cpu / refSample.kept));
-            vsRef.get(v.name)!.bpf.push(s.bpfNsPerWrite / refSample.bpfNsPerWrite);
           }
+          if (refSample && refSample.bpfNsPerWrite > 0)
+            vsRef.get(v.name)!.bpf.push(s.bpfNsPerWrite / refSample.bpfNsPerWrite);
         }
         samples.get(v.name)!.push(s);
       } finally {
