@@ -21,13 +21,7 @@ import {
 } from '../2-analyze/packet-headers.js';
 import type { AttachPoint } from '../2-analyze/probes.js';
 import { addr, arrow, bin, call, cast, dot, id, num, un, type CExpr, type CStmt, type CStruct } from './c-ir.js';
-import type { FnBuilder, IntVal } from './fn-builder.js';
-
-/** lower-expr.ts's StrRef, by shape (lower-expr.ts imports this module). */
-interface StrRef {
-  ptr: CExpr;
-  size: number;
-}
+import type { FnBuilder, IntVal, StrRef } from './fn-builder.js';
 import { r12InPacket, type LowerOptions } from './rules.js';
 
 type PacketAttach = Extract<AttachPoint, { kind: 'xdp' | 'tc' }>;
@@ -350,7 +344,7 @@ export function isPacketRead(b: FnBuilder, e: A.Expr): boolean {
 }
 
 /** `pkt.dns.qname`: the scratch slot the prologue parsed it into. */
-export function lowerPacketStr(b: FnBuilder, e: A.Expr): StrRef {
+export function lowerPacketStr(b: FnBuilder, e: A.Expr): Extract<StrRef, { ptr: CExpr }> {
   const r = packetRef(b, e);
   if (r.k !== 'field' || !r.field.strSize) throw new Error('internal: packet read is not a string');
   return { ptr: dot(questionSlot(b), 'name'), size: DNS_NAME_SIZE };
