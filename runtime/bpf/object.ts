@@ -4,7 +4,7 @@
 import type { SourceFile } from '../../diagnostics/source.js';
 import { manifestProblem, type Manifest } from '../../compiler/index.js';
 import { CapcError } from '../errors.js';
-import { errno, native, strerror, type Ptr } from '../ffi/libbpf.js';
+import { errno, native, strerror, withSignalsHeld, type Ptr } from '../ffi/libbpf.js';
 import { installLibbpfLogger, takeLibbpfLog } from './libbpf-log.js';
 import { customBtfPath } from '../build/environment.js';
 import { explainVerifierLog } from './verifier-log.js';
@@ -93,7 +93,8 @@ export class BpfObject {
   load(source: SourceFile, verbose = false): void {
     const n = native();
     takeLibbpfLog();
-    const rc = n.object_load(this.handle);
+    // Held signals: a pending one stops the verifier with EAGAIN (see withSignalsHeld).
+    const rc = withSignalsHeld(() => n.object_load(this.handle));
     const libbpfLog = takeLibbpfLog();
     if (rc === 0) {
       this.loaded = true;
@@ -112,6 +113,16 @@ export class BpfObject {
     ) {
       // The verifier never ran: the kernel refuses BPF trampolines (EPERM here).
       throw fentryError(failedProbe, failedProbe.attach.func, failedProbe.attach.ret, err);
+    }
+    if (err === 11 /* EAGAIN */ || err === 4 /* EINTR */) {
+      // The verifier stopped because a signal was pending, not because it rejected anything.
+      throw new CapcError(
+        'E0702',
+        `loading the program was interrupted by signals: ${strerror(err)}`,
+        ['something keeps sending capc signals while the kernel verifies its program; run it again without that'],
+        undefined,
+        libbpfLog.join('\n'),
+      );
     }
     if (err === 1 /* EPERM */ && !text) {
       throw new CapcError(

@@ -172,6 +172,7 @@ function bind() {
       'int prctl(int option, const char *name, unsigned long a3, unsigned long a4, unsigned long a5)',
     ),
     if_nametoindex: libc.func('unsigned int if_nametoindex(const char *ifname)'),
+    pthread_sigmask: libc.func('int pthread_sigmask(int how, const uint8_t *set, _Out_ uint8_t *oldset)'),
   };
 }
 
@@ -180,6 +181,32 @@ export const koffiRegister = (fn: (...a: never[]) => unknown, proto: ReturnType<
   koffi.register(fn as never, koffi.pointer(proto));
 export const koffiAddress = (ptr: Ptr): bigint => koffi.address(ptr as never) as bigint;
 export const koffiDecodeInt = (ptr: Ptr): number => koffi.decode(ptr as never, 'int') as number;
+
+const SIG_BLOCK = 0;
+const SIG_SETMASK = 2;
+/** Signals that are raised by the faulting instruction itself: never held. */
+const SYNCHRONOUS = [4 /* ILL */, 5 /* TRAP */, 6 /* ABRT */, 7 /* BUS */, 8 /* FPE */, 11 /* SEGV */];
+
+/**
+ * Run fn with every asynchronous signal held on this thread. The kernel's
+ * verifier gives up with EAGAIN whenever the loading thread has a signal
+ * pending, and libbpf retries only 5 times: a profiler's SIGPROF every
+ * millisecond (node --cpu-prof) made every large program "rejected". A held
+ * signal is delivered when fn returns; one sent to the process (Ctrl-C) goes
+ * to another thread meanwhile and is handled as usual.
+ */
+export function withSignalsHeld<T>(fn: () => T): T {
+  const n = native();
+  const set = Buffer.alloc(128, 0xff); // sigset_t: 1024 bits
+  for (const sig of SYNCHRONOUS) set[(sig - 1) >> 3]! &= ~(1 << ((sig - 1) & 7));
+  const old = Buffer.alloc(128);
+  if (n.pthread_sigmask(SIG_BLOCK, set, old) !== 0) return fn();
+  try {
+    return fn();
+  } finally {
+    n.pthread_sigmask(SIG_SETMASK, old, null);
+  }
+}
 
 /** errno after a failing libc/libbpf call. */
 export function errno(): number {
