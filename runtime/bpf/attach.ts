@@ -15,6 +15,7 @@ import { openPerfEvent, PERF_TYPE, type PerfEventSpec } from './perf-events.js';
 import { takeLibbpfLog } from './libbpf-log.js';
 import { attachPacketProbe } from './attach-net.js';
 import { readFunctionSymbols } from '../symbols/elf.js';
+import { functionFileOffset } from '../symbols/func-offset.js';
 import { goBinaryInfo, goFileOffset, goVersionNumber, returnOffsets } from '../symbols/go-binary.js';
 
 /**
@@ -196,20 +197,23 @@ export function attachUprobe(
   o: { path: string; func: string | null; offset: number; ret: boolean; pid?: number; cookie?: number },
 ): Link {
   const n = native();
+  const what = `${o.ret ? 'uretprobe' : 'uprobe'} on ${o.func ?? `offset 0x${o.offset.toString(16)}`}${o.func && o.offset ? `+${o.offset}` : ''} in ${o.path}`;
+  // capc finds the function's file offset itself (func-offset.ts says why libbpf does not).
+  let offset = o.offset;
+  if (o.func !== null) {
+    const at = functionFileOffset(o.path, o.func);
+    if ('error' in at) throw new CapcError('E0801', `cannot attach ${probe.spec}: ${at.error}`, [], probe.span);
+    offset += at.offset;
+  }
   const opts = {
     sz: n.sizeofUprobeOpts,
     ref_ctr_offset: 0,
     bpf_cookie: o.cookie ?? 0,
     retprobe: o.ret,
-    func_name: o.func,
+    func_name: null,
   };
-  const l = n.attach_uprobe_opts(prog, o.pid ?? -1, o.path, o.offset, opts);
-  if (!l)
-    throw attachError(
-      probe,
-      `${o.ret ? 'uretprobe' : 'uprobe'} on ${o.func ?? `offset 0x${o.offset.toString(16)}`}${o.func && o.offset ? `+${o.offset}` : ''} in ${o.path}`,
-      errno(),
-    );
+  const l = n.attach_uprobe_opts(prog, o.pid ?? -1, o.path, offset, opts);
+  if (!l) throw attachError(probe, what, errno());
   return nativeLink(probe, l);
 }
 
