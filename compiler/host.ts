@@ -141,6 +141,11 @@ export interface Host {
   resolveBinary(target: string, pid?: number): Resolved<string>;
   /** Names of function symbols in an ELF file (dynamic and static tables). */
   functionSymbols(path: string): Resolved<string[]>;
+  /**
+   * The shared libraries an ELF file needs (DT_NEEDED, in order), as the paths where the dynamic
+   * linker finds them (its RUNPATH, then ldconfig's cache); empty when it needs none or cannot be read.
+   */
+  neededLibraries(path: string): string[];
   /** USDT probes of an ELF file. */
   usdtProbes(path: string): Resolved<UsdtProbe[]>;
   /** Raw tracepoints the kernel has (BTF `btf_trace_NAME`), sorted. */

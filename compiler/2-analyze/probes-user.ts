@@ -85,6 +85,18 @@ export function resolveUprobe(
   }
   const names = syms.value;
   const funcs = matchNames(func, names);
+  if (funcs.length === 0 && !isGlob(func)) {
+    const moved = definedByNeeded(func, path, host);
+    if (moved) {
+      bag.add(
+        'W0103',
+        `function '${func}' is not in ${path}: probing it in ${moved}, which ${path} needs`,
+        funcSpan,
+        `the dynamic linker finds ${func} there for programs that link ${target.text}; write uprobe:${moved}:${func} to say so`,
+      );
+      return [{ kind: 'uprobe' as const, ret, target: target.text, path: moved, func, offset }];
+    }
+  }
   if (funcs.length === 0) {
     bag.add(
       isGlob(func) ? 'E0409' : 'E0407',
@@ -98,6 +110,20 @@ export function resolveUprobe(
   return [...new Set(funcs)]
     .sort()
     .map((f) => ({ kind: 'uprobe' as const, ret, target: target.text, path, func: f, offset }));
+}
+
+/**
+ * The library `path` needs (DT_NEEDED, one level) that defines `func`: where
+ * the dynamic linker finds it for a program linking `path`. glibc 2.34 moved
+ * libpthread's functions into libc and left libpthread.so.0 a stub, so
+ * bpftrace's threadsnoop.bt (uprobe:libpthread:pthread_create) probes libc.
+ */
+function definedByNeeded(func: string, path: string, host: Host): string | undefined {
+  for (const lib of host.neededLibraries(path)) {
+    const syms = host.functionSymbols(lib);
+    if (syms.ok && syms.value.includes(func)) return lib;
+  }
+  return undefined;
 }
 
 /**
