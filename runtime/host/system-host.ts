@@ -26,7 +26,7 @@ import { kernelSymbols } from '../symbols/kallsyms.js';
 import { kernelFunctions } from './kallsyms.js';
 import { netInterfaces } from './net-interfaces.js';
 import { ldconfigEntries, resolveBinary } from './libraries.js';
-import { readDynamic, resolveNeeded } from '../tls/classify.js';
+import { readDynamic, resolveNeeded } from '../symbols/elf-dynamic.js';
 import { Tracefs } from './tracefs.js';
 import { readUsdtNotes } from './usdt-notes.js';
 import { syscallNumbers } from './syscall-numbers.js';
