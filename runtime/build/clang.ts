@@ -81,8 +81,10 @@ export function prepareHeaders(opts: { pch?: boolean } = {}): HeaderDir {
   return h;
 }
 
-function prepareHeadersNow(withPch: boolean): HeaderDir {
-  // Every stdlib header (capc.bpf.h includes capc-values.bpf.h; capture programs capc-capture.bpf.h).
+let stdlibHeaders: { id: string; headers: (readonly [string, Buffer])[] } | undefined;
+/** Every stdlib header (capc.bpf.h includes capc-values.bpf.h; capture programs capc-capture.bpf.h) and their id with clang's. */
+function readStdlibHeaders(): NonNullable<typeof stdlibHeaders> {
+  if (stdlibHeaders) return stdlibHeaders;
   const names = fs
     .readdirSync(stdlibDir())
     .filter((f) => f.endsWith('.bpf.h'))
@@ -95,6 +97,20 @@ function prepareHeadersNow(withPch: boolean): HeaderDir {
       Buffer.from(CLANG_FLAGS.join(' ')),
     ]),
   ).slice(0, 12);
+  return (stdlibHeaders = { id, headers });
+}
+
+/**
+ * What the headers a program is compiled against depend on: this kernel, the
+ * stdlib headers, clang and its flags (what names prepareHeaders' directory),
+ * without preparing anything: the source cache's key on a warm start.
+ */
+export function headersIdentity(): string {
+  return `kernel-${kernelKey()}/hdr-${readStdlibHeaders().id}`;
+}
+
+function prepareHeadersNow(withPch: boolean): HeaderDir {
+  const { id, headers } = readStdlibHeaders();
   // A cache directory that fails the trust checks: this run prepares its headers privately.
   const dir = cacheSubdir(`kernel-${kernelKey()}`, `hdr-${id}`) ?? privateTempDir('capc-headers-');
   const vmlinux = path.join(dir, 'vmlinux.h');
