@@ -4,6 +4,7 @@
 // line go elsewhere: -l lists probes (list.ts), --info describes the kernel
 // (info.ts), -d / --emit-elf compile without loading (dry-run.ts).
 import fs from 'node:fs';
+import tty from 'node:tty';
 import type { Command } from 'commander';
 import { CapcError } from '../errors.js';
 import { batchedOut } from '../output/batched-out.js';
@@ -95,7 +96,8 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
       outputFile: !!opts.o,
       tui: opts.tui,
       stdoutIsTTY: process.stdout.isTTY,
-      stdinIsTTY: process.stdin.isTTY,
+      // Not process.stdin.isTTY: that builds the stdin stream (a few ms), which only the UI uses.
+      stdinIsTTY: tty.isatty(0),
       env: process.env,
     });
     if (opts.decode !== undefined) checkProtocols([opts.decode], '--decode');

@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import koffi from 'koffi';
+import koffi from './koffi.js';
 import { checkPath, explainDistrust } from '../files/trust.js';
 
 export const LIBRARY = 'libcapc-drain.so';
