@@ -145,7 +145,7 @@ function bind(file: string) {
     ),
     // capc-printf-thread.c: the events ring drained, formatted and written on a pthread of its own
     printfThreadStart: lib.func(
-      'capc_printf_thread *capc_printf_thread_start(const capc_printf *p, int ring_fd, void *cons_page, const void *prod_page, uint32 page, uint32 size, const void *ctl_cons_page, const void *ctl_prod_page, uint32 ctl_size, int out_fd, int drain_ms)',
+      'capc_printf_thread *capc_printf_thread_start(const capc_printf *p, int ring_fd, void *cons_page, const void *prod_page, uint32 page, uint32 size, const void *ctl_cons_page, const void *ctl_prod_page, uint32 ctl_size, int out_fd, int drain_ms, int nice)',
     ),
     printfThreadPause: lib.func('int capc_printf_thread_pause(capc_printf_thread *t, double until)'),
     printfThreadRelease: lib.func('void capc_printf_thread_release(capc_printf_thread *t)'),

@@ -46,6 +46,12 @@ const EPIPE = os.constants.errno.EPIPE;
 const errnoName = (n: number) => Object.entries(os.constants.errno).find(([, v]) => v === n)?.[0] ?? `errno ${n}`;
 const LEFTOVER_CHUNK = 1 << 20;
 
+/** CAPC_PRINTF_NICE=N (-20..19, for measurements): the printf thread's nice value; 0 (inherited) otherwise. */
+function niceValue(): number {
+  const v = Number(process.env.CAPC_PRINTF_NICE ?? 0);
+  return Number.isInteger(v) && v >= -20 && v <= 19 ? v : 0;
+}
+
 export class PrintfThread {
   private stopped: PrintfThreadStats | undefined;
 
@@ -87,6 +93,7 @@ export class PrintfThread {
       control.size,
       out.fd,
       drainMs,
+      niceValue(),
     );
     if (!t) return undefined;
     const thread = new PrintfThread(lib, t, reader, out);

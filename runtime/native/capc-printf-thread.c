@@ -33,6 +33,8 @@
 #include <sys/eventfd.h>
 #include <fcntl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -52,7 +54,7 @@ struct capc_printf_thread {
   /* the control ring, read only: its first record the main thread has not taken bounds what the thread reads */
   const uint8_t *ctl_cons_page, *ctl_prod_page;
   uint32_t ctl_size;
-  int ring_fd, out_fd, wake_fd, wait_ms, drain_ms;
+  int ring_fd, out_fd, wake_fd, wait_ms, drain_ms, nice;
   int own_fd, is_socket; /* own_fd: the pipe opened anew, non-blocking, for this thread alone (or -1) */
   pthread_t th;
   /* the thread's output: text not yet written (buf[off..len)) */
@@ -219,6 +221,11 @@ static void *run(void *arg) {
   sigfillset(&all);
   pthread_sigmask(SIG_BLOCK, &all, NULL);
   prctl(PR_SET_NAME, "capc-printf", 0, 0, 0);
+  /* CAPC_PRINTF_NICE (measurements): this thread's nice value, so it gets a CPU before the traced program. */
+  if (t->nice) {
+    int r = setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), t->nice);
+    (void)r;
+  }
   for (;;) {
     uint64_t w;
     ssize_t rr = read(t->wake_fd, &w, 8);
@@ -285,7 +292,7 @@ static void *run(void *arg) {
 struct capc_printf_thread *capc_printf_thread_start(const struct capc_printf *prog, int ring_fd, void *cons_page,
                                                     const void *prod_page, uint32_t page, uint32_t size,
                                                     const void *ctl_cons_page, const void *ctl_prod_page,
-                                                    uint32_t ctl_size, int out_fd, int drain_ms) {
+                                                    uint32_t ctl_size, int out_fd, int drain_ms, int nice) {
   struct capc_printf_thread *t = calloc(1, sizeof *t);
   if (!t) return NULL;
   t->prog = prog;
@@ -313,6 +320,7 @@ struct capc_printf_thread *capc_printf_thread_start(const struct capc_printf *pr
       t->is_socket = 1;
   }
   t->drain_ms = t->wait_ms = drain_ms > 0 ? drain_ms : 5;
+  t->nice = nice;
   t->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   t->held = 1;
   pthread_mutex_init(&t->mu, NULL);

@@ -13,7 +13,7 @@ struct capc_printf_thread_stats {
 struct capc_printf_thread *capc_printf_thread_start(const struct capc_printf *prog, int ring_fd, void *cons_page,
                                                     const void *prod_page, uint32_t page, uint32_t size,
                                                     const void *ctl_cons_page, const void *ctl_prod_page,
-                                                    uint32_t ctl_size, int out_fd, int drain_ms);
+                                                    uint32_t ctl_size, int out_fd, int drain_ms, int nice);
 int capc_printf_thread_pause(struct capc_printf_thread *t, double until);
 void capc_printf_thread_release(struct capc_printf_thread *t);
 void capc_printf_thread_resume(struct capc_printf_thread *t);
