@@ -8,6 +8,7 @@ import tty from 'node:tty';
 import type { Command } from 'commander';
 import { CapcError } from '../errors.js';
 import { batchedOut } from '../output/batched-out.js';
+import type { DirectOutput } from '../format/printf-thread.js';
 import { JsonRenderer } from '../output/json.js';
 import { TextRenderer, type Out } from '../output/text.js';
 import type { Renderer } from '../events/model.js';
@@ -84,12 +85,26 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
     let outClosed = false;
     process.stdout.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code !== 'EPIPE') throw e;
+      closeOut();
+    });
+    const closeOut = () => {
       outClosed = true;
       abort.abort();
-    });
-    const out: Out = opts.o
+    };
+    const { out, direct } = opts.o
       ? fileOut(opts.o, buffering)
-      : bufferedOut((d) => void (outClosed || process.stdout.write(d)), buffering);
+      : bufferedOut(
+          1,
+          (d) => void (outClosed || process.stdout.write(d)),
+          buffering,
+          closeOut,
+          () =>
+            process.stdout.writableLength && !outClosed
+              ? new Promise<void>((r) => {
+                  for (const e of ['drain', 'close', 'error']) process.stdout.once(e, () => r());
+                })
+              : Promise.resolve(),
+        );
     const err: Out = { write: (d) => void process.stderr.write(d) };
     const { mode } = chooseOutputMode({
       format: opts.format,
@@ -160,7 +175,12 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
         ? new JsonRenderer(out, { payloads, quiet: !!opts.q })
         : new TextRenderer(out, err, !!opts.q, !!opts.hex, payloads);
     // With -q and decoding, only the exchanges are printed, unless --raw asks for the streams too.
-    return await runSession({ ...base, renderer: withStreamFiles(main, !opts.q || !!opts.raw) });
+    return await runSession({
+      ...base,
+      renderer: withStreamFiles(main, !opts.q || !!opts.raw),
+      // Text goes to a descriptor capc owns: printf records may be written there by a thread of their own.
+      ...(mode === 'text' ? { direct } : {}),
+    });
   } catch (e) {
     return reportFailure(e, source, !!opts.verbose);
   } finally {
@@ -171,10 +191,29 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
 /**
  * -B none: every piece of output is written as it is made; line and full
  * (the default): one write per drain of the rings, which is as prompt as
- * line buffering for a reader and costs one write(2) per batch.
+ * line buffering for a reader and costs one write(2) per batch. `direct`
+ * is the same output for the printf thread (runtime/format/printf-thread.ts),
+ * which may take the sink's bytes over while it writes to `fd`.
  */
-function bufferedOut(sink: (d: Buffer) => void, mode: Buffering | undefined): Out {
-  return batchedOut(sink, mode === 'none' ? 1 : undefined);
+function bufferedOut(
+  fd: number,
+  sink: (d: Buffer) => void,
+  mode: Buffering | undefined,
+  closed: () => void,
+  drained: () => Promise<void>,
+): { out: Out; direct: DirectOutput } {
+  let to: ((d: Buffer) => void) | undefined;
+  const write = (d: Buffer) => (to ? to(d) : sink(d));
+  const out = batchedOut(write, mode === 'none' ? 1 : undefined);
+  const direct: DirectOutput = {
+    fd,
+    flush: () => out.flush(),
+    divert: (f) => void (to = f),
+    write,
+    drained,
+    closed,
+  };
+  return { out, direct };
 }
 
 /** A usage error for a protocol list that names something capc does not decode. */
@@ -205,7 +244,13 @@ async function exportOptions(opts: RunOpts): Promise<ExportOptions | undefined> 
 }
 
 /** -o FILE: created 0600, never through a link (runtime/files/private-files.ts). */
-function fileOut(path: string, mode: Buffering | undefined): Out {
+function fileOut(path: string, mode: Buffering | undefined): { out: Out; direct: DirectOutput } {
   const fd = createPrivateFile(path);
-  return bufferedOut((d) => void fs.writeSync(fd, d), mode);
+  return bufferedOut(
+    fd,
+    (d) => void fs.writeSync(fd, d),
+    mode,
+    () => {},
+    () => Promise.resolve(),
+  );
 }
