@@ -80,11 +80,13 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
     if (opts.c !== undefined && pid !== undefined) throw new CapcError('E0904', 'use either -c or -p, not both');
     const ready = readyNotifier(opts.readyFd);
     const exports = await exportOptions(opts);
-    // A closed output (`| head`) stops the session cleanly instead of crashing it.
+    // A closed output (`| head`) stops the session cleanly instead of crashing it; any other
+    // write error (a full disk, `> /dev/full`) stops it too, and is reported once it has stopped (E0906).
     const abort = new AbortController();
     let outClosed = false;
+    let outFailure: NodeJS.ErrnoException | undefined;
     process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code !== 'EPIPE') throw e;
+      if (e.code !== 'EPIPE') outFailure ??= e;
       closeOut();
     });
     const closeOut = () => {
@@ -175,12 +177,19 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
         ? new JsonRenderer(out, { payloads, quiet: !!opts.q })
         : new TextRenderer(out, err, !!opts.q, !!opts.hex, payloads);
     // With -q and decoding, only the exchanges are printed, unless --raw asks for the streams too.
-    return await runSession({
+    const code = await runSession({
       ...base,
       renderer: withStreamFiles(main, !opts.q || !!opts.raw),
       // Text goes to a descriptor capc owns: printf records may be written there by a thread of their own.
       ...(mode === 'text' ? { direct } : {}),
     });
+    // A write's error event comes a tick after the write (the last ones are written as the session ends).
+    await new Promise((r) => setImmediate(r));
+    if (outFailure)
+      throw new CapcError('E0906', `cannot write the output to standard output: ${outFailure.message}`, [
+        'what was printed before the failure is all that reached it; the session stopped and detached cleanly',
+      ]);
+    return code;
   } catch (e) {
     return reportFailure(e, source, !!opts.verbose);
   } finally {
