@@ -159,12 +159,7 @@ export class TlsDiscovery {
 
   /** Classify a file; attach to each stack in it not seen before. Returns the new targets. */
   private consider(file: string, pid: number | undefined): Target[] {
-    let real = file;
-    try {
-      real = fs.realpathSync(file);
-    } catch {
-      /* keep the path as mapped */
-    }
+    const real = realPath(file);
     const id = fileId(real);
     if (!id) return [];
     const c = classifyFile(real);
@@ -282,10 +277,11 @@ export class TlsDiscovery {
       /* gone already */
     }
     if (exe) {
-      const file = fs.existsSync(`/proc/${pid}/root${exe}`) ? `/proc/${pid}/root${exe}` : exe;
+      const file = realPath(fs.existsSync(`/proc/${pid}/root${exe}`) ? `/proc/${pid}/root${exe}` : exe);
       found.push(...this.consider(file, pid));
       // Its libraries are mapped by the dynamic linker after exec: attach to the TLS ones it
       // needs now (by DT_NEEDED and its RUNPATH), and look at its maps again shortly (dlopen).
+      // (The path consider() classified, so this is the same classification, not a second read.)
       const c = classifyFile(file);
       const nss = c.needed.some((n) => /^libssl3\.so/.test(n));
       for (const soname of c.needed) {
@@ -380,6 +376,15 @@ export class TlsDiscovery {
     for (const t of this.targets.values()) for (const l of t.links) l.destroy();
     this.dropLinks();
     this.ring.close();
+  }
+}
+
+/** The file behind `p` (links resolved), or `p` when it cannot be resolved (keep the path as mapped). */
+function realPath(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return p;
   }
 }
 
