@@ -250,7 +250,13 @@ class Session {
     await this.capture?.ready(); // nothing is attached before the capture ring is being read
     const captureFd = this.capture?.fd;
     if (m.capture?.discovery)
-      this.discovery = new TlsDiscovery({ manifest: m, obj: this.obj, renderer: this.renderer, tree });
+      this.discovery = new TlsDiscovery({
+        manifest: m,
+        obj: this.obj,
+        renderer: this.renderer,
+        tree,
+        command: this.child?.file,
+      });
     this.poller = new Poller([
       this.rings.events!.fd,
       this.rings.ctl!.fd,
