@@ -26,6 +26,9 @@ interface Sample {
   /** capc: the capture thread's CPU while draining, and its start-up (before attach). */
   thread?: number;
   threadStartup?: number;
+  /** capc: the main thread's CPU after attach, and Node's own threads' (garbage collection, compiler, libuv's pool). */
+  main?: number;
+  nodeThreads?: number;
 }
 
 interface Variant {
@@ -131,6 +134,8 @@ export async function wirespeedBench(runs = 5, writes = 20000): Promise<string> 
             bpfNsPerWrite: capcBpfNs(st) / writes,
             thread: st.capture?.threadCpu?.draining,
             threadStartup: st.capture?.threadCpu?.startup,
+            main: st.threads?.capc,
+            nodeThreads: st.threads?.other,
           };
           // A reference that used no measurable CPU (a short run: CPU comes in clock ticks) gives no ratio.
           if (refSample && refSample.cpu > 0) {
@@ -182,7 +187,9 @@ export async function wirespeedBench(runs = 5, writes = 20000): Promise<string> 
       const s = samples.get(v.name)!;
       const th = s.map((x) => x.thread ?? NaN);
       const st = s.map((x) => x.threadStartup ?? NaN);
-      return `${v.name}: the capture thread used ${med(th).toFixed(2)} s (${range(th)}) of that consumer CPU, the main thread and Node's own threads the rest; its start-up, ${med(st).toFixed(3)} s, happens while the program loads, before attach.`;
+      const main = s.map((x) => x.main ?? NaN);
+      const other = s.map((x) => x.nodeThreads ?? NaN);
+      return `${v.name}: the capture thread used ${med(th).toFixed(2)} s (${range(th)}) of that consumer CPU, the main thread ${med(main).toFixed(3)} s (${range(main, 3)}), Node's own threads ${med(other).toFixed(3)} s (${range(other, 3)}); the capture thread's start-up, ${med(st).toFixed(3)} s, happens while the program loads, before attach.`;
     }),
     '',
     "Goal: capc's defaults keep 100% byte-exact with 0 drops in 5 of 5 runs, consumer CPU at most 1.5× the C reference's.",

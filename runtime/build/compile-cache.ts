@@ -286,10 +286,11 @@ function fingerprintOf(call: HostCall, answer?: unknown): string {
       return sha(JSON.stringify(answer ?? validationTracefs().tracepoints(String(a0))));
     case 'resolveBinary': {
       const target = String(a0);
-      // A path, or a library a process has mapped: resolve again (cheap) and compare.
-      if (target.includes('/') || a1 !== undefined)
-        return JSON.stringify(answer ?? resolveBinary(target, a1 as number | undefined));
-      // A library through ldconfig's cache (spawning ldconfig costs ~5 ms) or a program on PATH:
+      // A path, or a library a process has mapped: resolve again (cheap) and compare. (A pid that was
+      // not given is null in an entry read back: JSON has no undefined.)
+      if (target.includes('/') || a1 != null)
+        return JSON.stringify(answer ?? resolveBinary(target, (a1 ?? undefined) as number | undefined));
+      // A library through the linker's cache (reading it again costs more than this) or a program on PATH:
       // the linker cache, PATH's directories and the file found are all unchanged.
       const dirs = (process.env.PATH ?? '').split(':').map((d) => `${d}@${fileId(d)}`);
       return JSON.stringify([fileId('/etc/ld.so.cache'), dirs, call.file ? fileId(call.file) : 'unresolved']);

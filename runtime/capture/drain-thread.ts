@@ -6,7 +6,7 @@
 // straight from ring memory (stream-writer.ts), copies into
 // one transferable batch only what the outputs need (runtime/capture/
 // batch.ts) and releases the ring space; batches are handed over when the
-// ring goes quiet, or every 20-50 ms while it is busy. Payload bytes are
+// ring goes quiet (empty at two passes in a row), or every 20-50 ms while it is busy. Payload bytes are
 // never touched one by one in JavaScript. Between passes it waits on the
 // ring like libbpf's consumers (a wake-up every quarter of the ring, R10,
 // or a timer), longer when passes find little and no output needs bytes.
@@ -62,6 +62,8 @@ class DrainThread {
   private lastPost = 0;
   /** How long batches may wait while the ring is busy: display latency, or just bookkeeping when no output needs bytes. */
   private readonly postMs: number;
+  /** The last pass found the ring empty. */
+  private wasQuiet = false;
   private waitMs: number;
   /** Ring bytes one pass reads at most, so space goes back to the producer in steps. */
   private readonly budget: number;
@@ -120,7 +122,10 @@ class DrainThread {
         // wake-up (the producer crossed a quarter of the ring, R10) or drainMs, so a busy stream is read in
         // a few large passes rather than many small ones; a quiet ring is looked at less and less often.
         const got = this.pass();
-        this.handOver(got === 0);
+        // The ring has gone quiet when two passes in a row (a wait apart) find it empty: a producer's
+        // pause shorter than a wait does not wake the main thread (capc-drain.c does the same).
+        this.handOver(got === 0 && this.wasQuiet);
+        this.wasQuiet = got === 0;
         if (this.full) continue;
         native().epoll_wait(this.epfd, this.events, 8, this.waitMs);
         // Output waits on a busy ring: look again after drainMs. When no output needs bytes (files only), a

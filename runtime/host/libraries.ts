@@ -1,7 +1,8 @@
 // runtime/host/libraries.ts — finds the file behind a uprobe target: a path,
 // a library short name (`libssl`, `libc`) through the dynamic linker's cache
-// (`ldconfig -p`), the library a given process has mapped (/proc/PID/maps),
-// or a program on PATH.
+// (/etc/ld.so.cache read directly, or `ldconfig -p` when its format is not
+// glibc's current one), the library a given process has mapped
+// (/proc/PID/maps), or a program on PATH.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -16,8 +17,61 @@ export interface LdEntry {
 
 let ldCache: LdEntry[] | undefined;
 
+/** The dynamic linker's cache: read from /etc/ld.so.cache itself, else as `ldconfig -p` prints it. */
 export function ldconfigEntries(): LdEntry[] {
-  if (ldCache) return ldCache;
+  ldCache ??= readLdSoCache() ?? ldconfigPrint();
+  return ldCache;
+}
+
+/** glibc's cache format ("glibc-ld.so.cache1.1", elf/cache.c), in ldconfig -p's order; undefined if it is another. */
+export function readLdSoCache(file = '/etc/ld.so.cache'): LdEntry[] | undefined {
+  let b: Buffer;
+  try {
+    b = fs.readFileSync(file);
+  } catch {
+    return undefined;
+  }
+  const HEADER = 48;
+  const ENTRY = 24;
+  if (b.length < HEADER || b.toString('latin1', 0, 20) !== 'glibc-ld.so.cache1.1') return undefined;
+  const n = b.readUInt32LE(20);
+  if (HEADER + n * ENTRY > b.length) return undefined;
+  // One string for the whole file, sliced (a native call per name cost more than the rest).
+  const text = b.toString('latin1');
+  const str = (at: number) => {
+    const end = text.indexOf('\0', at);
+    return at < text.length && end > at ? text.slice(at, end) : undefined;
+  };
+  const out: LdEntry[] = [];
+  for (let i = 0; i < n; i++) {
+    const o = HEADER + i * ENTRY;
+    const flags = b.readInt32LE(o);
+    const soname = str(b.readUInt32LE(o + 4));
+    const libPath = str(b.readUInt32LE(o + 8));
+    if (!soname || !libPath) return undefined; // not what this reader understands: ask ldconfig
+    out.push({ soname, path: libPath, arch: ldArch(flags) });
+  }
+  return out;
+}
+
+/** What ldconfig -p prints in parentheses for an entry's flags (the ELF type, then the architecture). */
+function ldArch(flags: number): string {
+  const type = flags & 0xff;
+  const kind = type === 3 ? 'libc6' : type === 1 ? 'libc5' : type === 0 ? 'libc4' : `type ${type}`;
+  const arch: Record<number, string> = {
+    0x0100: 'SPARC 64-bit',
+    0x0300: 'x86-64',
+    0x0400: 'IA-64',
+    0x0500: '64bit',
+    0x0800: 'x32',
+    0x0900: 'hard-float',
+    0x0a00: 'AArch64',
+  };
+  const a = arch[flags & 0xff00];
+  return a ? `${kind},${a}` : kind;
+}
+
+function ldconfigPrint(): LdEntry[] {
   let text = '';
   for (const bin of ['/sbin/ldconfig', '/usr/sbin/ldconfig', 'ldconfig']) {
     try {
@@ -27,12 +81,12 @@ export function ldconfigEntries(): LdEntry[] {
       /* try the next location */
     }
   }
-  ldCache = [];
+  const out: LdEntry[] = [];
   for (const line of text.split('\n')) {
     const m = /^\s*(\S+)\s+\(([^)]*)\)\s+=>\s+(\S+)/.exec(line);
-    if (m) ldCache.push({ soname: m[1]!, arch: m[2]!, path: m[3]! });
+    if (m) out.push({ soname: m[1]!, arch: m[2]!, path: m[3]! });
   }
-  return ldCache;
+  return out;
 }
 
 /** `libssl` matches libssl.so, libssl.so.3, libssl.so.1.1; `libssl.so.3` matches exactly. */

@@ -87,6 +87,8 @@ struct capc_drain {
   struct streams streams;
   struct pass_buf pass;
   int full;
+  /* The last pass found the ring empty (a second one in a row hands the batches over). */
+  int was_quiet;
   uint64_t last_pass_bytes, payload_read, drops_seen;
   double drops_read_at, last_post;
   int wait_ms, post_ms;

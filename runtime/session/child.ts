@@ -68,7 +68,11 @@ export class HeldChild {
   exitCode: number | null = null;
   private readonly exitPromise: Promise<void>;
 
-  private constructor(proc: ChildProcess) {
+  private constructor(
+    proc: ChildProcess,
+    /** The executable the command will exec (found on PATH as the shell will find it). */
+    readonly file: string,
+  ) {
     this.proc = proc;
     this.pid = proc.pid!;
     this.exitPromise = new Promise((resolve) => {
@@ -84,7 +88,8 @@ export class HeldChild {
   static start(command: string, output?: (data: Buffer) => void): HeldChild {
     const argv = splitCommand(command);
     if (!argv.length) throw new CapcError('E0904', '-c needs a command');
-    if (!findExecutable(argv[0]!))
+    const file = findExecutable(argv[0]!);
+    if (!file)
       throw new CapcError('E0903', `Failed to fork child: path '${argv[0]}' does not exist or is not executable`, [
         'give a path, or a program on PATH; -c runs it directly, without a shell (use -c "sh -c \'a | b\'" for pipelines)',
       ]);
@@ -100,7 +105,7 @@ export class HeldChild {
       proc.stdout?.on('data', output);
       proc.stderr?.on('data', output);
     }
-    return new HeldChild(proc);
+    return new HeldChild(proc, file);
   }
 
   /** Let the command run. */

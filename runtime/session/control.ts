@@ -34,6 +34,11 @@ export class Control {
   private lastWatch = 0;
   /** Maps whose keys hold pids capc must symbolise later (usym, ustack keys). */
   private readonly pidMaps: Manifest['maps'];
+  /**
+   * Does anything the program prints or keeps hold user addresses (usym, ustack)? Only then are
+   * the -c child's mappings read again (a text that merely says "usym" keeps the reads: harmless).
+   */
+  private readonly userSymbols: boolean;
 
   constructor(
     private readonly manifest: Manifest,
@@ -43,6 +48,7 @@ export class Control {
     private readonly resolver: ValueResolver,
   ) {
     this.pidMaps = manifest.maps.filter((m) => m.key?.fields.some((f) => f.type === 'usym' || f.type === 'ustack'));
+    this.userSymbols = /"(usym|ustack)"/.test(JSON.stringify([manifest.events, manifest.maps]));
   }
 
   /** Act on one record; returns the exit code when it asks to stop. */
@@ -66,6 +72,7 @@ export class Control {
 
   /** Note the pids in stack- and symbol-keyed maps (at most every 200 ms), and the -c child's mappings. */
   watch(childPid?: number): void {
+    if (!this.userSymbols) return;
     const now = Date.now();
     if (now - this.lastWatch < 200) return;
     this.lastWatch = now;

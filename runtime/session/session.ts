@@ -36,7 +36,10 @@ import { TlsDiscovery } from '../tls/discovery.js';
 import { seedScope } from './scope.js';
 import { writePrivateFile } from '../files/private-files.js';
 
-/** CPU seconds of this process's threads, by name (the main thread is `capc`, the capture thread `capc-capture`). */
+/**
+ * CPU seconds of this process's threads, by name (the main thread is `capc`, the capture thread
+ * `capc-capture`): the scheduler's nanoseconds where /proc has them (sched), else clock ticks.
+ */
 function threadCpu(): Record<string, number> {
   const out: Record<string, number> = {};
   const tick = 100; // USER_HZ
@@ -45,7 +48,13 @@ function threadCpu(): Record<string, number> {
       const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
       const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const cpu = (Number(f[11]) + Number(f[12])) / tick; // utime, stime
+      let cpu = (Number(f[11]) + Number(f[12])) / tick; // utime, stime
+      try {
+        const ns = /se\.sum_exec_runtime\s*:\s*([\d.]+)/.exec(fs.readFileSync(`/proc/self/task/${tid}/sched`, 'utf8'));
+        if (ns) cpu = Number(ns[1]) / 1000; // ms with ns digits
+      } catch {
+        /* no sched file (CONFIG_SCHED_DEBUG off): ticks */
+      }
       const key = name === 'capc' || name === 'capc-capture' || name === 'capc-printf' ? name : 'other';
       out[key] = (out[key] ?? 0) + cpu;
     }
@@ -258,7 +267,13 @@ class Session {
     await this.capture?.ready(); // nothing is attached before the capture ring is being read
     const captureFd = this.capture?.fd;
     if (m.capture?.discovery)
-      this.discovery = new TlsDiscovery({ manifest: m, obj: this.obj, renderer: this.renderer, tree });
+      this.discovery = new TlsDiscovery({
+        manifest: m,
+        obj: this.obj,
+        renderer: this.renderer,
+        tree,
+        command: this.child?.file,
+      });
     this.poller = new Poller([
       ...(this.wantsPrintfThread ? [] : [this.rings.events!.fd]),
       this.rings.ctl!.fd,
@@ -632,7 +647,7 @@ class Session {
     const stats = {
       // CPU seconds by thread since attach (the capture thread's are in capture.threadCpu: it has exited by now).
       threads: Object.fromEntries(
-        Object.entries(threads).map(([k, v]) => [k, Math.round((v - (this.threadsAtAttach?.[k] ?? 0)) * 100) / 100]),
+        Object.entries(threads).map(([k, v]) => [k, Math.round((v - (this.threadsAtAttach?.[k] ?? 0)) * 1e4) / 1e4]),
       ),
       rings,
       capture: this.capture?.stats(),

@@ -5,7 +5,8 @@
 // probed is said, with what was tried: a stripped program with OpenSSL inside
 // (its version string is there, its functions are not), a Go program older
 // than the register ABI, a library missing the functions capc needs.
-// Results are cached by device, inode, size and modification time.
+// Results are kept for the process and, across runs, in capc's cache
+// (classify-cache.ts), by the file's path, device, inode, size and times.
 import fs from 'node:fs';
 import path from 'node:path';
 import {
@@ -19,6 +20,7 @@ import { readAt, readSections } from '../symbols/elf.js';
 import { readDynamic } from '../symbols/elf-dynamic.js';
 import { findFunctionSymbols } from '../symbols/elf-symbols.js';
 import { goBinaryInfo, goPclntabFunctions, goVersionNumber, isGoBinary } from '../symbols/go-binary.js';
+import { fileIdentity, loadClassification, storeClassification } from './classify-cache.js';
 
 /** One TLS stack in one file, and how to attach to it. */
 export interface TlsStack {
@@ -46,13 +48,9 @@ export interface Classification {
 
 const cache = new Map<string, Classification>();
 
-function fileKey(p: string): string | undefined {
-  try {
-    const st = fs.statSync(p);
-    return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
-  } catch {
-    return undefined;
-  }
+/** Forget what this process classified (tests: the next call reads the cache directory or the file). */
+export function forgetClassifications(): void {
+  cache.clear();
 }
 
 /** TLS library names, for "this looks like TLS but has none of its functions". */
@@ -63,19 +61,33 @@ function flavor(family: FamilyName, names: Set<string>): string | undefined {
   return undefined;
 }
 
-/** Classify one ELF file (cached). Never throws: unreadable files have no stacks. */
+/**
+ * Classify one ELF file: from this process's memory, from the cache
+ * directory, or by reading it (then kept in both). Never throws: unreadable
+ * files have no stacks.
+ */
 export function classifyFile(file: string): Classification {
-  const key = fileKey(file);
-  const hit = key ? cache.get(`${file}\0${key}`) : undefined;
-  if (hit) return hit;
+  const id = fileIdentity(file);
+  const key = id && `${file}\0${id}`;
+  const hit = key ? (cache.get(key) ?? loadClassification(file, id)) : undefined;
+  if (hit) {
+    cache.set(key!, hit);
+    return hit;
+  }
   let result: Classification;
+  let read = false;
   try {
     result = classifyUncached(file);
+    read = true;
   } catch (e) {
     result = { stacks: [], problems: [], needed: [], runpath: [] };
     void e;
   }
-  if (key) cache.set(`${file}\0${key}`, result);
+  // Kept only if the file did not change while it was read (what was read is what the key says).
+  if (key && fileIdentity(file) === id) {
+    cache.set(key, result);
+    if (read) storeClassification(file, id, result);
+  }
   return result;
 }
 

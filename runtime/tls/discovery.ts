@@ -49,6 +49,8 @@ export interface DiscoveryOptions {
   renderer: Renderer;
   /** Captures follow the -c/-p process tree (the capc_scope map). */
   tree: boolean;
+  /** The -c command's executable (as it will be exec'd), looked at before it runs. */
+  command?: string;
 }
 
 export class TlsDiscovery {
@@ -114,6 +116,10 @@ export class TlsDiscovery {
       }
     }
     for (const pid of this.pidsInScope()) found.push(...this.scanProcess(pid));
+    // Watch mode: the -c command's TLS stacks are counted from before it runs (what its exec would
+    // have read and attached after attach, on the capture's clock, is done now; its exec finds it
+    // known). Capture mode announces stacks with the pids that use them: it waits for the exec.
+    if (this.o.command && this.mode === 'watch') found.push(...this.considerExecutable(this.o.command, undefined));
     this.started = true;
     this.announce(found, false);
   }
@@ -158,14 +164,25 @@ export class TlsDiscovery {
     return found;
   }
 
+  /**
+   * An executable and the TLS libraries it needs: its libraries are mapped by the dynamic linker
+   * after exec, so attach to the TLS ones now (by DT_NEEDED and its RUNPATH).
+   */
+  private considerExecutable(file: string, pid: number | undefined): Target[] {
+    const found = this.consider(file, pid);
+    const c = classifyFile(realPath(file)); // what consider() classified: not a second read
+    const nss = c.needed.some((n) => /^libssl3\.so/.test(n));
+    for (const soname of c.needed) {
+      if (!TLS_LIBRARY_NAME.test(soname) || (/^libnspr4/.test(soname) && !nss)) continue;
+      const lib = resolveNeeded(soname, c.runpath, ldconfigEntries());
+      if (lib) found.push(...this.consider(lib, pid));
+    }
+    return found;
+  }
+
   /** Classify a file; attach to each stack in it not seen before. Returns the new targets. */
   private consider(file: string, pid: number | undefined): Target[] {
-    let real = file;
-    try {
-      real = fs.realpathSync(file);
-    } catch {
-      /* keep the path as mapped */
-    }
+    const real = realPath(file);
     const id = fileId(real);
     if (!id) return [];
     const c = classifyFile(real);
@@ -283,17 +300,13 @@ export class TlsDiscovery {
       /* gone already */
     }
     if (exe) {
-      const file = fs.existsSync(`/proc/${pid}/root${exe}`) ? `/proc/${pid}/root${exe}` : exe;
-      found.push(...this.consider(file, pid));
-      // Its libraries are mapped by the dynamic linker after exec: attach to the TLS ones it
-      // needs now (by DT_NEEDED and its RUNPATH), and look at its maps again shortly (dlopen).
-      const c = classifyFile(file);
-      const nss = c.needed.some((n) => /^libssl3\.so/.test(n));
-      for (const soname of c.needed) {
-        if (!TLS_LIBRARY_NAME.test(soname) || (/^libnspr4/.test(soname) && !nss)) continue;
-        const lib = resolveNeeded(soname, c.runpath, ldconfigEntries());
-        if (lib) found.push(...this.consider(lib, pid));
-      }
+      found.push(
+        ...this.considerExecutable(
+          realPath(fs.existsSync(`/proc/${pid}/root${exe}`) ? `/proc/${pid}/root${exe}` : exe),
+          pid,
+        ),
+      );
+      // Look at its maps again shortly (libraries it loads with dlopen).
       this.pendingScans.set(pid, [Date.now() + 30, Date.now() + 300]);
     }
     const key = Buffer.alloc(16);
@@ -381,6 +394,15 @@ export class TlsDiscovery {
     for (const t of this.targets.values()) for (const l of t.links) l.destroy();
     this.dropLinks();
     this.ring.close();
+  }
+}
+
+/** The file behind `p` (links resolved), or `p` when it cannot be resolved (keep the path as mapped). */
+function realPath(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return p;
   }
 }
 

@@ -1,11 +1,14 @@
 // tests/unit/host-readers.test.ts — the runtime's readers of machine facts:
 // tracefs format files, ELF symbol tables, the dynamic linker cache.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
 import { readFunctionSymbols } from '../../runtime/symbols/elf.js';
 import { parseFormat } from '../../runtime/host/tracefs.js';
-import { ldconfigEntries, resolveBinary } from '../../runtime/host/libraries.js';
+import { ldconfigEntries, readLdSoCache, resolveBinary } from '../../runtime/host/libraries.js';
 import { Symbolizer } from '../../runtime/symbols/symbolize.js';
 import { readUsdtNotes } from '../../runtime/host/usdt-notes.js';
 import { buildTarget } from '../support/targets.js';
@@ -57,6 +60,24 @@ test('library short names resolve through ldconfig; paths must exist', (t) => {
   assert.equal(resolveBinary('/no/such/file').ok, false);
   const sh = resolveBinary('sh');
   assert.ok(sh.ok, 'programs on PATH resolve');
+});
+
+test("the dynamic linker's cache read from /etc/ld.so.cache is what ldconfig -p prints", (t) => {
+  const bin = ['/sbin/ldconfig', '/usr/sbin/ldconfig'].find((f) => fs.existsSync(f));
+  if (!bin || !fs.existsSync('/etc/ld.so.cache')) return t.skip('no ldconfig or /etc/ld.so.cache');
+  const printed = [
+    ...execFileSync(bin, ['-p'], { encoding: 'utf8' }).matchAll(/^\s*(\S+)\s+\(([^)]*)\)\s+=>\s+(\S+)/gm),
+  ].map((m) => ({ soname: m[1]!, path: m[3]!, arch: m[2]! }));
+  const read = readLdSoCache();
+  assert.ok(read, 'this machine has the glibc-ld.so.cache1.1 format');
+  assert.ok(printed.length > 10);
+  assert.deepEqual(read, printed);
+  // Another format (or not a cache at all) is left to ldconfig.
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'capc-ldcache-'));
+  fs.writeFileSync(path.join(d, 'old'), 'ld.so-1.7.0\0\0\0\0');
+  assert.equal(readLdSoCache(path.join(d, 'old')), undefined);
+  fs.writeFileSync(path.join(d, 'short'), Buffer.concat([fs.readFileSync('/etc/ld.so.cache').subarray(0, 100)]));
+  assert.equal(readLdSoCache(path.join(d, 'short')), undefined, 'a truncated cache is not read');
 });
 
 test('USDT notes: providers, names, argument counts, semaphores', (t) => {
