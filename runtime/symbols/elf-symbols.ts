@@ -14,6 +14,8 @@ const STT_GNU_IFUNC = 10;
 export interface NamedSymbol {
   value: bigint;
   size: bigint;
+  /** STT_GNU_IFUNC: the symbol is the resolver that picks an implementation at load time. */
+  ifunc: boolean;
 }
 
 /**
@@ -57,7 +59,11 @@ export function findFunctionSymbols(
         if (!cands) continue;
         const hit = cands.find((c) => sameBytes(strtab, at, c.bytes));
         if (!hit || found.has(hit.name)) continue;
-        found.set(hit.name, { value: syms.readBigUInt64LE(o + 8), size: syms.readBigUInt64LE(o + 16) });
+        found.set(hit.name, {
+          value: syms.readBigUInt64LE(o + 8),
+          size: syms.readBigUInt64LE(o + 16),
+          ifunc: type === STT_GNU_IFUNC,
+        });
       }
     }
     return { found, hasSymbols: tables.length > 0 };
