@@ -141,6 +141,11 @@ export interface Host {
   resolveBinary(target: string, pid?: number): Resolved<string>;
   /** Names of function symbols in an ELF file (dynamic and static tables). */
   functionSymbols(path: string): Resolved<string[]>;
+  /**
+   * Names of the file's STT_GNU_IFUNC symbols (empty when it has none or cannot be read): each names the
+   * resolver that picks an implementation once per process, not a function a uprobe can usefully probe.
+   */
+  ifuncSymbols(path: string): string[];
   /** USDT probes of an ELF file. */
   usdtProbes(path: string): Resolved<UsdtProbe[]>;
   /** Raw tracepoints the kernel has (BTF `btf_trace_NAME`), sorted. */

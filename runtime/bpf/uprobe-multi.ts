@@ -198,28 +198,14 @@ export function functionFileOffset(
       error: `${func} is not among the function symbols of ${path}`,
       hints: ['the file changed since capc compiled the program?'],
     };
-  if (s.ifunc) return { error: ifuncMessage(func, path), hints: [ifuncHint(func, [...syms.keys()])] };
+  if (s.ifunc)
+    return {
+      error: `${func} in ${path} is an IFUNC: its symbol is the resolver that picks an implementation when a process starts, not the function`,
+      hints: ['capc check names the implementations to probe instead (E0414)'],
+    };
   for (const seg of readLoadSegments(path)) {
     if (seg.exec && s.value >= seg.vaddr && s.value < seg.vaddr + seg.filesz)
       return { offset: Number(s.value - seg.vaddr + seg.offset) + offset };
   }
   return { error: `${func} (0x${s.value.toString(16)}) is outside the executable segments of ${path}`, hints: [] };
-}
-
-/** An IFUNC symbol names its resolver; the message and hint shared by check (E0414) and attach (E0801). */
-export function ifuncMessage(func: string, path: string): string {
-  return `${func} in ${path} is an IFUNC: its symbol is the resolver that picks an implementation when the process starts, not the function`;
-}
-
-export function ifuncHint(func: string, names: string[]): string {
-  const impl = ifuncImplementations(func, names);
-  return impl.length
-    ? `probe the implementation this CPU uses instead: one of ${impl.join(', ')} (or all: uprobe:FILE:__${func.replace(/^_+/, '')}_*)`
-    : "probe the implementations it chooses between instead (capc list uprobe:FILE:* shows the file's functions)";
-}
-
-/** The implementations an IFUNC picks from, by glibc's naming: `__strlen_avx2`, `__memcpy_evex_unaligned`... */
-export function ifuncImplementations(func: string, names: string[]): string[] {
-  const base = func.replace(/^_+/, '');
-  return names.filter((x) => x.startsWith(`__${base}_`)).sort();
 }

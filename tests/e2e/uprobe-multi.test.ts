@@ -96,12 +96,22 @@ test('-p PID: both forms see the process, not another running the same binary', 
   const target = buildTarget('target');
   const forms = (await multiAvailable()) ? ['multi', 'perf'] : ['perf'];
   for (const form of forms) {
-    // Two processes of one binary, add() every 20 ms for ~1.2 s; capc follows the first.
-    const a = spawn(target, ['60', '20000'], { stdio: 'ignore' });
-    const b = spawn(target, ['60', '20000'], { stdio: 'ignore' });
+    // Two processes of one binary calling add() every 20 ms (for 20 s at most); capc follows the first for 2 s.
+    const a = spawn(target, ['1000', '20000'], { stdio: 'ignore' });
+    const b = spawn(target, ['1000', '20000'], { stdio: 'ignore' });
     try {
       const r = await runCapc(
-        ['run', '-q', `--uprobes=${form}`, '-e', `uprobe:${target}:add { @[pid] = count(); }`, '-p', `${a.pid}`],
+        [
+          'run',
+          '-q',
+          `--uprobes=${form}`,
+          '--duration',
+          '2',
+          '-e',
+          `uprobe:${target}:add { @[pid] = count(); }`,
+          '-p',
+          `${a.pid}`,
+        ],
         { checkLeaks: true },
       );
       assert.equal(r.code, 0, r.stderr);
@@ -140,4 +150,16 @@ test('--uprobes takes auto, multi or perf', async (t) => {
   const r = await runCapc(['run', '--uprobes=fast', '-e', 'uprobe:libc:getpid { }']);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /E0904.*--uprobes must be multi, perf or auto \(got 'fast'\)/);
+});
+
+test("glibc's strlen (an IFUNC) is E0414 when checked; a wildcard over IFUNCs skips them with W0103", async (t) => {
+  if (!requireKernel(t)) return;
+  const r = await runCapc(['check', '-e', 'uprobe:libc:strlen { @ = count(); }']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /error\[E0414\]: strlen in \S+libc\.so\.6 is an IFUNC/);
+  assert.doesNotMatch(r.stderr, /E0801/);
+  const w = await runCapc(['check', '-e', 'uprobe:libc:strn* { @[probe] = count(); }']);
+  assert.equal(w.code, 0, w.stderr);
+  assert.match(w.stderr, /warning\[W0103\]: \d+ IFUNCs in \S+libc\.so\.6 \(.*strnlen.*\)/);
+  assert.match(w.stdout, /ok: 1 probe accepted/);
 });
