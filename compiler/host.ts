@@ -146,6 +146,11 @@ export interface Host {
    * resolver that picks an implementation once per process, not a function a uprobe can usefully probe.
    */
   ifuncSymbols(path: string): string[];
+  /**
+   * The shared libraries an ELF file needs (DT_NEEDED, in order), as the paths where the dynamic
+   * linker finds them (its RUNPATH, then ldconfig's cache); empty when it needs none or cannot be read.
+   */
+  neededLibraries(path: string): string[];
   /** USDT probes of an ELF file. */
   usdtProbes(path: string): Resolved<UsdtProbe[]>;
   /** Raw tracepoints the kernel has (BTF `btf_trace_NAME`), sorted. */

@@ -93,7 +93,8 @@ export const COMPILER_CODES = {
   // warnings
   W0101: { severity: 'warning', title: 'unreachable statement' },
   W0102: { severity: 'warning', title: 'attach point not on this machine: skipped' },
-  W0103: { severity: 'warning', title: 'IFUNC resolvers a wildcard matched: skipped' },
+  W0103: { severity: 'warning', title: 'function found in a library the target needs' },
+  W0104: { severity: 'warning', title: 'IFUNC resolvers a wildcard matched: skipped' },
 } as const satisfies Record<string, Entry>;
 
 /** Codes the runtime reports (runtime/errors.ts: CapcError), and the warnings it prints while running. */

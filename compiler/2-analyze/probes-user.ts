@@ -85,6 +85,18 @@ export function resolveUprobe(
   }
   const names = syms.value;
   const funcs = matchNames(func, names);
+  if (funcs.length === 0 && !isGlob(func)) {
+    const moved = definedByNeeded(func, path, host);
+    if (moved) {
+      bag.add(
+        'W0103',
+        `function '${func}' is not in ${path}: probing it in ${moved}, which ${path} needs`,
+        funcSpan,
+        `the dynamic linker finds ${func} there for programs that link ${target.text}; write uprobe:${moved}:${func} to say so`,
+      );
+      return [{ kind: 'uprobe' as const, ret, target: target.text, path: moved, func, offset }];
+    }
+  }
   if (funcs.length === 0) {
     bag.add(
       isGlob(func) ? 'E0409' : 'E0407',
@@ -105,7 +117,7 @@ export function resolveUprobe(
       return [];
     }
     bag.add(
-      'W0103',
+      'W0104',
       `${ifuncMessage(resolvers, path)}: skipped, the pattern's ${kept.length} other function${kept.length === 1 ? '' : 's'} remain${kept.length === 1 ? 's' : ''}`,
       funcSpan,
       ...ifuncHints(resolvers, names),
@@ -114,7 +126,7 @@ export function resolveUprobe(
   return kept.map((f) => ({ kind: 'uprobe' as const, ret, target: target.text, path, func: f, offset }));
 }
 
-/** E0414/W0103: IFUNC symbols (`strlen` in glibc) name a resolver, not the function a call runs. */
+/** E0414/W0104: IFUNC symbols (`strlen` in glibc) name a resolver, not the function a call runs. */
 export function ifuncMessage(resolvers: string[], path: string): string {
   const list = resolvers.length > 6 ? `${resolvers.slice(0, 6).join(', ')}, ...` : resolvers.join(', ');
   return resolvers.length === 1
@@ -144,6 +156,20 @@ export function ifuncHints(resolvers: string[], names: string[]): string[] {
     );
   hints.push('bpftrace 0.17 attaches to the resolver, which fires about once per process');
   return hints;
+}
+
+/**
+ * The library `path` needs (DT_NEEDED, one level) that defines `func`: where
+ * the dynamic linker finds it for a program linking `path`. glibc 2.34 moved
+ * libpthread's functions into libc and left libpthread.so.0 a stub, so
+ * bpftrace's threadsnoop.bt (uprobe:libpthread:pthread_create) probes libc.
+ */
+function definedByNeeded(func: string, path: string, host: Host): string | undefined {
+  for (const lib of host.neededLibraries(path)) {
+    const syms = host.functionSymbols(lib);
+    if (syms.ok && syms.value.includes(func)) return lib;
+  }
+  return undefined;
 }
 
 /**

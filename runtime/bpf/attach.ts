@@ -16,8 +16,9 @@ import { openPerfEvent, PERF_TYPE, type PerfEventSpec } from './perf-events.js';
 import { takeLibbpfLog } from './libbpf-log.js';
 import { attachPacketProbe } from './attach-net.js';
 import { readFunctionSymbols } from '../symbols/elf.js';
+import { functionFileOffset } from '../symbols/func-offset.js';
 import { goBinaryInfo, goFileOffset, goVersionNumber, returnOffsets } from '../symbols/go-binary.js';
-import { createUprobeMultiLink, functionFileOffset, isUprobeMulti } from './uprobe-multi.js';
+import { createUprobeMultiLink, isUprobeMulti } from './uprobe-multi.js';
 
 /**
  * Attach one probe of the manifest (BEGIN/END are run, not attached: none
@@ -271,13 +272,14 @@ export function attachUprobes(
   const what = (s: UprobeSite) =>
     `${o.ret ? 'uretprobe' : 'uprobe'} on ${s.func ?? `offset 0x${s.offset.toString(16)}`}${s.func && s.offset ? `+${s.offset}` : ''} in ${o.path}`;
   const n = native();
+  // capc finds each function's file offset itself (runtime/symbols/func-offset.ts says why libbpf does not).
+  const offsets = o.sites.map((s) => {
+    if (s.func === null) return s.offset;
+    const at = functionFileOffset(o.path, s.func);
+    if ('error' in at) throw new CapcError('E0801', `cannot attach ${probe.spec}: ${at.error}`, [], probe.span);
+    return at.offset + s.offset;
+  });
   if (isUprobeMulti(prog)) {
-    const offsets = o.sites.map((s) => {
-      if (s.func === null) return s.offset;
-      const r = functionFileOffset(o.path, s.func, s.offset);
-      if ('error' in r) throw new CapcError('E0801', `cannot attach ${probe.spec}: ${r.error}`, r.hints, probe.span);
-      return r.offset;
-    });
     const fd = createUprobeMultiLink(n.program_fd(prog) as number, {
       path: o.path,
       offsets,
@@ -294,15 +296,15 @@ export function attachUprobes(
     return [fdLink(probe, fd, offsets.length)];
   }
   const links: Link[] = [];
-  for (const s of o.sites) {
+  for (const [i, s] of o.sites.entries()) {
     const opts = {
       sz: n.sizeofUprobeOpts,
       ref_ctr_offset: 0,
       bpf_cookie: s.cookie ?? 0,
       retprobe: o.ret,
-      func_name: s.func,
+      func_name: null,
     };
-    const l = n.attach_uprobe_opts(prog, o.pid ?? -1, o.path, s.offset, opts);
+    const l = n.attach_uprobe_opts(prog, o.pid ?? -1, o.path, offsets[i]!, opts);
     if (!l) {
       const err = attachError(probe, what(s), errno());
       for (const x of links) x.destroy(); // all of the function's sites or none

@@ -6,10 +6,8 @@
 // bpf(2) call, since libbpf 1.1 predates it. Why: a perf-event uprobe's
 // detach waits for the kernel one after another (30 of them took ~3 s on
 // 6.18), a uprobe_multi link's detaches overlap (30 in ~50 ms).
-import fs from 'node:fs';
 import { CapcError } from '../errors.js';
 import { errno, native, strerror, type Ptr } from '../ffi/libbpf.js';
-import { readFunctionSymbols, readLoadSegments, type ElfSymbol } from '../symbols/elf.js';
 
 /** enum bpf_attach_type BPF_TRACE_UPROBE_MULTI (uapi linux/bpf.h). */
 export const BPF_TRACE_UPROBE_MULTI = 48;
@@ -158,54 +156,4 @@ export function createUprobeMultiLink(
   const cookies = o.cookies?.some((c) => c !== 0) ? BigUint64Array.from(o.cookies, (x) => BigInt(x)) : null;
   const attr = multiAttr(progFd, o.path, offsets, cookies, o.ret ? BPF_F_UPROBE_MULTI_RETURN : 0, o.pid ?? 0);
   return bpf(BPF_LINK_CREATE, 'capc_link_create_uprobe_multi *', attr, native().sizeofUprobeMultiAttr);
-}
-
-const symbolCache = new Map<string, Map<string, ElfSymbol>>();
-
-/** A file's function symbols by name, read once per version of the file (path, inode, mtime). */
-function symbolsOf(path: string): Map<string, ElfSymbol> {
-  const st = fs.statSync(path);
-  const key = `${path}\0${st.dev}\0${st.ino}\0${st.mtimeMs}\0${st.size}`;
-  let m = symbolCache.get(key);
-  if (!m) {
-    m = new Map(readFunctionSymbols(path).map((s) => [s.name, s]));
-    symbolCache.set(key, m);
-  }
-  return m;
-}
-
-/**
- * Where the kernel puts a uprobe on `func` + `offset` in `path`: the file
- * offset of the symbol's address (through the PT_LOAD segments), as libbpf
- * computes it for the perf form. An error says what is wrong: no such
- * function, or an IFUNC (its symbol is the resolver, which runs once per
- * process, not the function; the implementations it picks are named).
- */
-export function functionFileOffset(
-  path: string,
-  func: string,
-  offset: number,
-): { offset: number } | { error: string; hints: string[] } {
-  let syms: Map<string, ElfSymbol>;
-  try {
-    syms = symbolsOf(path);
-  } catch (e) {
-    return { error: `cannot read the symbols of ${path}: ${(e as Error).message}`, hints: [] };
-  }
-  const s = syms.get(func);
-  if (!s)
-    return {
-      error: `${func} is not among the function symbols of ${path}`,
-      hints: ['the file changed since capc compiled the program?'],
-    };
-  if (s.ifunc)
-    return {
-      error: `${func} in ${path} is an IFUNC: its symbol is the resolver that picks an implementation when a process starts, not the function`,
-      hints: ['capc check names the implementations to probe instead (E0414)'],
-    };
-  for (const seg of readLoadSegments(path)) {
-    if (seg.exec && s.value >= seg.vaddr && s.value < seg.vaddr + seg.filesz)
-      return { offset: Number(s.value - seg.vaddr + seg.offset) + offset };
-  }
-  return { error: `${func} (0x${s.value.toString(16)}) is outside the executable segments of ${path}`, hints: [] };
 }

@@ -217,6 +217,9 @@ export class RecordingHost implements Host {
   ifuncSymbols(file: string): string[] {
     return this.record('ifuncSymbols', [file], this.inner.ifuncSymbols(file));
   }
+  neededLibraries(file: string): string[] {
+    return this.record('neededLibraries', [file], this.inner.neededLibraries(file));
+  }
   usdtProbes(file: string): Resolved<UsdtProbe[]> {
     return this.record('usdtProbes', [file], this.inner.usdtProbes(file));
   }
@@ -299,6 +302,9 @@ function fingerprintOf(call: HostCall, answer?: unknown): string {
     case 'usdtProbes':
     case 'elfSymbol':
       return fileId(String(a0));
+    case 'neededLibraries':
+      // The file's DT_NEEDED, found through the linker cache (a RUNPATH directory's contents aside).
+      return `${fileId(String(a0))} ${fileId('/etc/ld.so.cache')}`;
     case 'cgroupId':
       // Asked again (a stat): a cgroup removed and made again has a new id.
       return JSON.stringify(answer ?? cgroupIdOf(String(a0)));

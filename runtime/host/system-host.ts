@@ -25,7 +25,8 @@ import { readFunctionSymbols, readSymbol } from '../symbols/elf.js';
 import { kernelSymbols } from '../symbols/kallsyms.js';
 import { kernelFunctions } from './kallsyms.js';
 import { netInterfaces } from './net-interfaces.js';
-import { resolveBinary } from './libraries.js';
+import { ldconfigEntries, resolveBinary } from './libraries.js';
+import { readDynamic, resolveNeeded } from '../symbols/elf-dynamic.js';
 import { Tracefs } from './tracefs.js';
 import { readUsdtNotes } from './usdt-notes.js';
 import { syscallNumbers } from './syscall-numbers.js';
@@ -70,6 +71,15 @@ export class SystemHost implements Host {
   ifuncSymbols(path: string): string[] {
     this.functionSymbols(path);
     return this.ifuncs.get(path) ?? [];
+  }
+  neededLibraries(path: string): string[] {
+    try {
+      const d = readDynamic(path);
+      const cache = ldconfigEntries();
+      return d.needed.map((soname) => resolveNeeded(soname, d.runpath, cache)).filter((p) => p !== undefined);
+    } catch {
+      return [];
+    }
   }
   usdtProbes(path: string): Resolved<UsdtProbe[]> {
     let r = this.usdt.get(path);

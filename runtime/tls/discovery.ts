@@ -17,7 +17,8 @@ import type { MissedTls, Renderer, TlsStackInfo } from '../events/model.js';
 import { native } from '../ffi/libbpf.js';
 import { ldconfigEntries, mappedFiles } from '../host/libraries.js';
 import { RingReader } from '../ring/ringbuf.js';
-import { classifyFile, resolveNeeded, TLS_LIBRARY_NAME, type TlsStack } from './classify.js';
+import { classifyFile, TLS_LIBRARY_NAME, type TlsStack } from './classify.js';
+import { resolveNeeded } from '../symbols/elf-dynamic.js';
 import { goFileOffset } from '../symbols/go-binary.js';
 
 const EXEC_EV_SIZE = 40;

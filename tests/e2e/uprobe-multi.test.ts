@@ -152,7 +152,7 @@ test('--uprobes takes auto, multi or perf', async (t) => {
   assert.match(r.stderr, /E0904.*--uprobes must be multi, perf or auto \(got 'fast'\)/);
 });
 
-test("glibc's strlen (an IFUNC) is E0414 when checked; a wildcard over IFUNCs skips them with W0103", async (t) => {
+test("glibc's strlen (an IFUNC) is E0414 when checked; a wildcard over IFUNCs skips them with W0104", async (t) => {
   if (!requireKernel(t)) return;
   const r = await runCapc(['check', '-e', 'uprobe:libc:strlen { @ = count(); }']);
   assert.equal(r.code, 2, r.stderr);
@@ -160,6 +160,6 @@ test("glibc's strlen (an IFUNC) is E0414 when checked; a wildcard over IFUNCs sk
   assert.doesNotMatch(r.stderr, /E0801/);
   const w = await runCapc(['check', '-e', 'uprobe:libc:strn* { @[probe] = count(); }']);
   assert.equal(w.code, 0, w.stderr);
-  assert.match(w.stderr, /warning\[W0103\]: \d+ IFUNCs in \S+libc\.so\.6 \(.*strnlen.*\)/);
+  assert.match(w.stderr, /warning\[W0104\]: \d+ IFUNCs in \S+libc\.so\.6 \(.*strnlen.*\)/);
   assert.match(w.stdout, /ok: 1 probe accepted/);
 });

@@ -33,6 +33,10 @@ test('every host question validates again while the machine is unchanged, and a 
   assert.ok(host.functionSymbols(libc.value).ok);
   assert.ok(host.functionSymbols(bin).ok);
   assert.ok(host.usdtProbes(bin).ok);
+  assert.ok(
+    host.neededLibraries(bin).some((p) => /libc\.so\.6$/.test(p)),
+    'a C program needs libc',
+  );
   assert.ok(host.rawTracepointNames().length > 0);
   host.rawTracepointArgs('sched_switch');
   host.kernelFunctions();
@@ -47,6 +51,7 @@ test('every host question validates again while the machine is unchanged, and a 
     'resolveBinary',
     'functionSymbols',
     'usdtProbes',
+    'neededLibraries',
     'rawTracepointNames',
     'rawTracepointArgs',
     'kernelFunctions',
@@ -62,7 +67,7 @@ test('every host question validates again while the machine is unchanged, and a 
   await new Promise((r) => setTimeout(r, 20));
   fs.writeFileSync(bin, fs.readFileSync(bin));
   const stale = host.calls.filter((c) => !answersStillHold([c]));
-  assert.deepEqual(stale.map((c) => c.method).sort(), ['functionSymbols', 'usdtProbes']);
+  assert.deepEqual(stale.map((c) => c.method).sort(), ['functionSymbols', 'neededLibraries', 'usdtProbes']);
   assert.ok(stale.every((c) => c.args[0] === bin));
   // A path that now names nothing changes resolveBinary's answer.
   fs.rmSync(bin);

@@ -86,3 +86,37 @@ test('every accepted program yields an internal-error-free manifest with the pro
     ],
   );
 });
+
+test('a function a library only re-exports is probed in the library it needs that defines it (W0103)', () => {
+  // glibc >= 2.34: libpthread.so.0 is a stub needing libc.so.6, which defines pthread_create.
+  const stub = '/lib/x86_64-linux-gnu/libpthread.so.0';
+  const libc = '/lib/x86_64-linux-gnu/libc.so.6';
+  const host = {
+    ...fixtureHost,
+    resolveBinary: (t: string) =>
+      t === 'libpthread' ? { ok: true as const, value: stub } : fixtureHost.resolveBinary(t),
+    functionSymbols: (p: string) =>
+      p === stub
+        ? { ok: true as const, value: ['__libpthread_version_placeholder'] }
+        : p === libc
+          ? { ok: true as const, value: ['pthread_create', 'malloc'] }
+          : fixtureHost.functionSymbols(p),
+    neededLibraries: (p: string) => (p === stub ? ['/lib/x86_64-linux-gnu/libnope.so.1', libc] : []),
+  };
+  const at = (text: string) => {
+    const source = { name: 't.cap', text };
+    const a = analyze(parse(source).program, source, host);
+    const ups = a.analyzed.instances.flatMap((i) => (i.attach.kind === 'uprobe' ? [i.attach] : []));
+    return { ups, codes: a.diagnostics.map((d) => d.code) };
+  };
+  const r = at('uprobe:libpthread:pthread_create { @ = count(); }');
+  assert.deepEqual(r.codes, ['W0103']);
+  assert.deepEqual(
+    r.ups.map((u) => [u.path, u.func]),
+    [[libc, 'pthread_create']],
+  );
+  // Not a function the needed libraries define: still E0407, with no guess.
+  assert.deepEqual(at('uprobe:libpthread:pthread_nope { @ = count(); }').codes, ['E0407']);
+  // A wildcard matches in the file named only.
+  assert.deepEqual(at('uprobe:libpthread:pthread_* { @ = count(); }').codes, ['E0409']);
+});

@@ -1,7 +1,7 @@
 // tests/unit/uprobe-ifunc.test.ts — uprobes on IFUNC symbols, without the
 // kernel: a named IFUNC is an error at compile time (E0414) naming the
 // implementations the file has symbols for; a wildcard skips the IFUNCs it
-// matched with a warning (W0103) and keeps the rest (tests/e2e/uprobe-multi
+// matched with a warning (W0104) and keeps the rest (tests/e2e/uprobe-multi
 // runs the same against the system's libc).
 import assert from 'node:assert/strict';
 import test from 'node:test';
@@ -39,12 +39,12 @@ test('a uprobe on an IFUNC is E0414 at compile time, naming the implementations 
   );
 });
 
-test('a wildcard skips the IFUNCs it matched (W0103) and probes the rest; only IFUNCs is E0414', () => {
+test('a wildcard skips the IFUNCs it matched (W0104) and probes the rest; only IFUNCs is E0414', () => {
   const r = run(`uprobe:${LIB}:str* { @[probe] = count(); }`);
   assert.ok(r.ok, JSON.stringify(r.diagnostics));
   assert.deepEqual(
     r.diagnostics.map((d) => d.code),
-    ['W0103'],
+    ['W0104'],
   );
   assert.deepEqual(
     r.output!.manifest.probes.map((p) => p.attach.kind === 'uprobe' && p.attach.func),

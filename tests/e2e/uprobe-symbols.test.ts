@@ -1,0 +1,54 @@
+// tests/e2e/uprobe-symbols.test.ts — uprobes on functions whose symbols
+// libbpf 1.1 cannot place, on the real kernel: glibc's versioned
+// pthread_create (two global symbols, one address: libbpf said "Unknown
+// error 4001"), the same function through libpthread.so.0, the stub glibc
+// 2.34 left (W0103: probed in libc, as threadsnoop.bt needs), and an IFUNC
+// (strlen), refused with a reason rather than "No such file or directory".
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { runCapc } from '../support/capc.js';
+import { requireKernel } from '../support/kernel.js';
+import { buildTarget } from '../support/targets.js';
+
+const THREADS = 4;
+
+test('uprobe:libc:pthread_create fires once per thread started', async (t) => {
+  if (!requireKernel(t)) return;
+  const target = buildTarget('threads', ['-lpthread']);
+  const r = await runCapc(
+    ['run', '-q', '-e', 'uprobe:libc:pthread_create /pid == cpid/ { @n = count(); }', '-c', `${target} ${THREADS}`],
+    { checkLeaks: true },
+  );
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`@n: ${THREADS}\\n`));
+});
+
+test('uprobe:libpthread:pthread_create probes libc, where glibc moved it, and says so (W0103)', async (t) => {
+  if (!requireKernel(t)) return;
+  const target = buildTarget('threads', ['-lpthread']);
+  const r = await runCapc(
+    [
+      'run',
+      '-q',
+      '-e',
+      'uprobe:libpthread:pthread_create /pid == cpid/ { @[probe] = count(); }',
+      '-c',
+      `${target} ${THREADS}`,
+    ],
+    { checkLeaks: true },
+  );
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(
+    r.stderr,
+    /warning\[W0103\]: function 'pthread_create' is not in \S*libpthread\.so\.0: probing it in \S*libc\.so\.6/,
+  );
+  // `probe` names the file probed, by its full path (as bpftrace names uprobes).
+  assert.match(r.stdout, new RegExp(`@\\[uprobe:\\S*/libc\\.so\\.6:pthread_create\\]: ${THREADS}\\n`));
+});
+
+test('a uprobe on an IFUNC symbol is refused with the reason', async (t) => {
+  if (!requireKernel(t)) return;
+  const r = await runCapc(['run', '-q', '-e', 'uprobe:libc:strlen { @ = count(); }', '-c', 'true']);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /error\[E0801\]: cannot attach uprobe:libc:strlen: strlen is an indirect function \(IFUNC\)/);
+});
