@@ -7,7 +7,10 @@
 // consumers run alternately; each run reports records consumed per second,
 // records dropped (the kernel's counter), the producer's rate (a consumer
 // that takes CPU slows the producer on this 2-vCPU machine) and the
-// consumer's CPU time. capc writes its output to /dev/null (-o).
+// consumer's CPU time. capc writes its output to /dev/null (-o): by
+// default from the printf thread (runtime/native/capc-printf-thread.c), and
+// for comparison from the main thread (CAPC_PRINTF_DRAIN=main, formatted
+// natively: what capc did before the thread) and in JavaScript (=js).
 import fs from 'node:fs';
 import path from 'node:path';
 import { capcBin } from '../tests/support/paths.js';
@@ -21,6 +24,9 @@ interface Sample {
   producer: number;
   cpu: number;
   dropShare: number;
+  /** CPU seconds of the printf thread, and of the main thread (capc only). */
+  threadCpu?: number;
+  mainCpu?: number;
 }
 
 export async function consumerBench(runs = 5, seconds = 3): Promise<string> {
@@ -42,8 +48,14 @@ export async function consumerBench(runs = 5, seconds = 3): Promise<string> {
   const c: Sample[] = [];
   const ratios: number[] = [];
   const js: Sample[] = [];
+  const main: Sample[] = [];
+  const niced: Sample[] = [];
+  const nicedRatios: number[] = [];
+  const mainRatios: number[] = [];
+  const load: string[] = [fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')];
+  let statsFiles = 0;
   const capcRun = async (i: number, env: Record<string, string>): Promise<Sample> => {
-    const stats = path.join(dir, `stats-${i}-${Object.keys(env).length}.json`);
+    const stats = path.join(dir, `stats-${i}-${++statsFiles}.json`);
     const r = await run(capcBin, ['run', '-q', '-o', '/dev/null', '-e', PROGRAM, '-c', `${storm} 2 ${seconds}`], {
       CAPC_STATS_FILE: stats,
       ...env,
@@ -58,12 +70,17 @@ export async function consumerBench(runs = 5, seconds = 3): Promise<string> {
       producer: callsPerSec(r.stdout),
       cpu: st.runCpuSeconds,
       dropShare: drops / Math.max(1, calls(r.stdout)),
+      threadCpu: st.printf?.drain === 'thread' ? st.printf.cpuSeconds : undefined,
+      mainCpu: st.threads?.capc,
     };
   };
   for (let i = 0; i < runs; i++) {
     const a = await capcRun(i, {});
     capc.push(a);
-    // The same run with printf formatted in JavaScript (what capc did before the native formatter).
+    // The same run drained and formatted on the main thread (before the printf thread), and in JavaScript.
+    main.push(await capcRun(i, { CAPC_PRINTF_DRAIN: 'main' }));
+    // The printf thread at nice -10: it gets a CPU before the traced program when both are runnable.
+    niced.push(await capcRun(i, { CAPC_PRINTF_NICE: '-10' }));
     js.push(await capcRun(i, { CAPC_PRINTF_DRAIN: 'js' }));
     const k = await run(consume, [
       path.join(dir, obj),
@@ -86,22 +103,34 @@ export async function consumerBench(runs = 5, seconds = 3): Promise<string> {
     };
     c.push(b);
     ratios.push(a.perSec / b.perSec);
+    mainRatios.push(main[main.length - 1]!.perSec / b.perSec);
+    nicedRatios.push(niced[niced.length - 1]!.perSec / b.perSec);
+    load.push(fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '));
   }
   const row = (name: string, xs: Sample[]) =>
-    `| ${name} | ${fmtStat(stat(xs.map((x) => x.perSec / 1e6)), 'M/s', 2)} | ${fmtStat(stat(xs.map((x) => x.drops)), '', 0)} (${(stat(xs.map((x) => x.dropShare)).median * 100).toFixed(2)}% of hits) | ${fmtStat(stat(xs.map((x) => x.producer / 1e6)), 'M/s', 2)} | ${stat(xs.map((x) => x.cpu)).median.toFixed(2)} s |`;
+    `| ${name} | ${fmtStat(stat(xs.map((x) => x.perSec / 1e6)), 'M/s', 2)} | ${fmtStat(stat(xs.map((x) => x.drops)), '', 0)} (${(stat(xs.map((x) => x.dropShare)).median * 100).toFixed(2)}% of hits) | ${xs.filter((x) => x.drops === 0).length}/${xs.length} | ${fmtStat(stat(xs.map((x) => x.producer / 1e6)), 'M/s', 2)} | ${stat(xs.map((x) => x.cpu)).median.toFixed(2)} s |`;
+  const ratio = (xs: number[]) =>
+    `${stat(xs).median.toFixed(2)}× (${stat(xs).min.toFixed(2)}–${stat(xs).max.toFixed(2)})`;
+  const cpus = (xs: Sample[]) =>
+    xs[0]?.threadCpu !== undefined
+      ? `printf thread ${stat(xs.map((x) => x.threadCpu ?? 0)).median.toFixed(2)} s, main thread ${stat(xs.map((x) => x.mainCpu ?? 0)).median.toFixed(2)} s`
+      : `main thread ${stat(xs.map((x) => x.mainCpu ?? 0)).median.toFixed(2)} s`;
   return [
     '## Consumer throughput: small records, capc against a C consumer',
     '',
     `Producer: two threads calling getppid(2) for ${seconds} s (bench/workloads/syscall-storm.c), probe \`${PROGRAM}\` (24-byte records). ` +
-      `The C consumer (bench/workloads/rb-consume.c) loads the object \`capc build\` makes and reads the ring with libbpf; capc formats every record and writes it to /dev/null, natively (runtime/native/capc-printf.c) and, for comparison, in JavaScript as before. ${runs} runs each, alternating; medians (min–max).`,
+      `The C consumer (bench/workloads/rb-consume.c) loads the object \`capc build\` makes and reads the ring with libbpf; capc formats every record natively (runtime/native/capc-printf.c) and writes it to /dev/null from its printf thread (runtime/native/capc-printf-thread.c, the default for text output), and for comparison from Node's main thread (CAPC_PRINTF_DRAIN=main, capc before the thread) and formatted in JavaScript (=js). ${runs} runs each, alternating; medians (min–max). Load average (1, 5, 15 min) before each round and at the end: ${load.join('; ')}.`,
     '',
-    '| consumer | records consumed/s | dropped | producer calls/s | consumer CPU |',
-    '|---|---|---|---|---|',
-    row('capc run (printf formatted natively)', capc),
+    '| consumer | records consumed/s | dropped | runs with 0 drops | producer calls/s | consumer CPU |',
+    '|---|---|---|---|---|---|',
+    row('capc run (printf thread)', capc),
+    row('capc run, printf thread at nice -10 (CAPC_PRINTF_NICE=-10)', niced),
+    row('capc run, CAPC_PRINTF_DRAIN=main (formatted natively on the main thread)', main),
     row('capc run, CAPC_PRINTF_DRAIN=js (printf formatted in JavaScript)', js),
     row('C, libbpf ring_buffer', c),
     '',
-    `capc / C records consumed per second, pair by pair: ${stat(ratios).median.toFixed(2)}× (${stat(ratios).min.toFixed(2)}–${stat(ratios).max.toFixed(2)}). ` +
+    `capc / C records consumed per second, pair by pair: printf thread ${ratio(ratios)}, at nice -10 ${ratio(nicedRatios)}, main thread ${ratio(mainRatios)}. ` +
+      `CPU by thread (medians): printf thread row: ${cpus(capc)}; main-thread row: ${cpus(main)}. ` +
       "Goal: at least the C consumer's rate with zero drops. Both compete with the producer for the 2 vCPUs: a consumer that uses more CPU slows the producer it is measured against.",
     '',
   ].join('\n');

@@ -48,6 +48,18 @@ export async function startupBench(runs = 5): Promise<string> {
     btStart: number[] = [],
     ratio: number[] = [];
   const srcRatio: number[] = [];
+  // Node alone, as capc's floor: started, then writing the marker at once and waiting for SIGINT (as the environment has it, and
+  // without NODE_EXTRA_CA_CERTS, which Node 20 reads while starting up; bin/capc starts it without).
+  const node = (env: NodeJS.ProcessEnv = {}) =>
+    timeToMarker(
+      process.execPath,
+      ['-e', "require('fs').writeSync(3, 'attached\\n'); setInterval(() => {}, 1000)"],
+      'attached\n',
+      env,
+    );
+  const nodeAlone: number[] = [],
+    nodeBare: number[] = [];
+  const extraCa = process.env.NODE_EXTRA_CA_CERTS;
   const capcStop: number[] = [],
     btStop: number[] = [];
   for (let i = 0; i < runs; i++) {
@@ -63,6 +75,8 @@ export async function startupBench(runs = 5): Promise<string> {
     warm.push(w.startMs);
     srcRatio.push(w.startMs / o.startMs);
     capcStop.push(w.stopMs);
+    nodeAlone.push((await node()).startMs);
+    nodeBare.push((await node({ NODE_EXTRA_CA_CERTS: undefined })).startMs);
     if (bpftrace) {
       const b = await bt();
       btStart.push(b.startMs);
@@ -115,8 +129,12 @@ export async function startupBench(runs = 5): Promise<string> {
     bpftrace
       ? `| bpftrace 0.17 | ${fmtStat(stat(btStart), 'ms')} | ${fmtStat(stat(btStop), 'ms')} |`
       : '| bpftrace | not installed: no number | |',
+    `| Node alone (\`node -e\` writing the marker), environment as is | ${fmtStat(stat(nodeAlone), 'ms')} | |`,
+    ...(extraCa
+      ? [`| Node alone, without NODE_EXTRA_CA_CERTS (as bin/capc starts it) | ${fmtStat(stat(nodeBare), 'ms')} | |`]
+      : []),
     '',
-    `Source cache against object cache only, pair by pair: ${stat(srcRatio).median.toFixed(2)}× (${stat(srcRatio).min.toFixed(2)}–${stat(srcRatio).max.toFixed(2)}). Starting Node 20 alone (node -e 0) takes ~70 ms on this machine, more than bpftrace's whole start-up.`,
+    `Source cache against object cache only, pair by pair: ${stat(srcRatio).median.toFixed(2)}× (${stat(srcRatio).min.toFixed(2)}–${stat(srcRatio).max.toFixed(2)}). ${extraCa ? 'This environment sets NODE_EXTRA_CA_CERTS, which Node 20 reads (building its whole TLS root store) before any JavaScript runs; bin/capc starts Node without it.' : 'NODE_EXTRA_CA_CERTS is not set here.'} Warm capc minus Node alone (without the variable), pair by pair: ${stat(warm.map((w, i) => w - nodeBare[i]!)).median.toFixed(0)} ms.`,
     '',
     bpftrace
       ? `Warm capc / bpftrace, pair by pair: median ${stat(ratio).median.toFixed(2)}× (${stat(ratio).min.toFixed(2)}–${stat(ratio).max.toFixed(2)}).`

@@ -4,16 +4,23 @@
 // per call with a wake-up per record (config wakeup_bytes = 1); and the same
 // printf with capc's default (R10: records submitted without a wake-up, one
 // forced as the ring's unread bytes cross each quarter, drained on a timer
-// otherwise). Runs interleaved; ratios pair by pair within a round.
+// otherwise), drained by capc's printf thread, and the last drained on
+// Node's main thread as before that thread. Runs interleaved; ratios pair by
+// pair within a round.
 import fs from 'node:fs';
 import { capcBin } from '../tests/support/paths.js';
 import { buildWorkload, fmtStat, mkTemp, run, stat } from './lib.js';
 
 const PRINTF = 'tracepoint:syscalls:sys_enter_getppid /pid == cpid/ { printf("%d %d\\n", pid, tid); }';
-const VARIANTS = [
+const VARIANTS: { name: string; prog: string; env?: Record<string, string> }[] = [
   { name: 'count() only (no records)', prog: 'tracepoint:syscalls:sys_enter_getppid /pid == cpid/ { @n = count(); }' },
   { name: 'printf, a wake-up per record (wakeup_bytes = 1)', prog: `config = { wakeup_bytes = 1 }\n${PRINTF}` },
   { name: 'printf, capc default (R10)', prog: PRINTF },
+  {
+    name: 'printf, capc default (R10), drained on the main thread (CAPC_PRINTF_DRAIN=main)',
+    prog: PRINTF,
+    env: { CAPC_PRINTF_DRAIN: 'main' },
+  },
 ];
 
 export async function wakeupsBench(runs = 5, seconds = 3): Promise<string> {
@@ -31,6 +38,7 @@ export async function wakeupsBench(runs = 5, seconds = 3): Promise<string> {
       const stats = `${mkTemp('capc-bench-wake-')}/stats.json`;
       const r = await run(capcBin, ['run', '-q', '-o', '/dev/null', '-e', v.prog, '-c', `${storm} 1 ${seconds}`], {
         CAPC_STATS_FILE: stats,
+        ...v.env,
       });
       if (r.code !== 0) throw new Error(`${v.name}: capc failed\n${r.stderr}`);
       const st = JSON.parse(fs.readFileSync(stats, 'utf8'));
@@ -48,7 +56,7 @@ export async function wakeupsBench(runs = 5, seconds = 3): Promise<string> {
   return [
     "## Wake-ups: the traced program's syscall rate",
     '',
-    `Workload: one thread calling getppid(2) for ${seconds} s (bench/workloads/syscall-storm.c), each traced call a 24-byte printf record. ${runs} rounds, variants interleaved; medians (min–max).`,
+    `Workload: one thread calling getppid(2) for ${seconds} s (bench/workloads/syscall-storm.c), each traced call a 24-byte printf record, written to /dev/null by capc's printf thread unless the row says otherwise. ${runs} rounds, variants interleaved; medians (min–max). Load average (1, 5, 15 min) at the start: ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}.`,
     '',
     '| probe | calls/s | vs untraced | records dropped | capc CPU |',
     '|---|---|---|---|---|',

@@ -2,7 +2,8 @@
 // shutdown time goes (compile, clang, load, attach, detach). Printed to stderr.
 const enabled = !!process.env.CAPC_TIMING;
 
-let last = performance.now();
+// performance (perf_hooks) is loaded only when timings are asked for.
+let last = enabled ? performance.now() : 0;
 
 export function mark(what: string): void {
   if (!enabled) return;

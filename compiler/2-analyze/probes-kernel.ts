@@ -20,6 +20,9 @@ function tooMany(spec: ProbeSpecNode, n: number, bag: DiagnosticBag): boolean {
   return true;
 }
 
+/** A tracepoint category or name that is neither a glob nor a path. */
+const PLAIN_NAME = /^\w+$/;
+
 export function resolveTracepoint(spec: ProbeSpecNode, host: Host, bag: DiagnosticBag): AttachPoint[] {
   const parts = spec.parts;
   if (parts.length !== 3 || !parts[1]!.text || !parts[2]!.text) {
@@ -32,6 +35,12 @@ export function resolveTracepoint(spec: ProbeSpecNode, host: Host, bag: Diagnost
     return [];
   }
   const [cat, name] = [parts[1]!, parts[2]!];
+  // One named tracepoint: its format is the only question (listing tracefs costs milliseconds, and a
+  // cached program is checked against every question it asked). Lists only for globs and diagnostics.
+  if (PLAIN_NAME.test(cat.text) && PLAIN_NAME.test(name.text)) {
+    const format = host.tracepoint(cat.text, name.text);
+    if (format) return [{ kind: 'tracepoint', category: cat.text, name: name.text, format }];
+  }
   const cats = host.tracepointCategories();
   const catMatches = matchNames(cat.text, cats);
   if (catMatches.length === 0) {

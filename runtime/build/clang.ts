@@ -5,6 +5,9 @@
 // Objects are cached by the hash of everything that goes into them. The
 // cache is read only through runtime/files/cache-dir.ts (trusted directories,
 // files checked before use); clang's work directory is a fresh private one.
+// Objects lose clang's DWARF (llvm-strip -g, as libbpf-bootstrap does): libbpf
+// reads only the BTF made from it, and the DWARF is 95% of the file (640 KB
+// of 670 for one tracepoint), read and hashed on every warm start.
 import { execFile, execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -23,6 +26,7 @@ import {
   writeCacheFile,
   writeSealedCacheFile,
 } from '../files/cache-dir.js';
+import { checkPath, privileged } from '../files/trust.js';
 import { bpftoolPath, btfPath, clangPath, clangVersion, requireBtf, stdlibDir } from './environment.js';
 
 // -mcpu=v3: atomic compare-and-swap (the capture buffer's owner flag) needs BPF ISA v3 (kernel 5.12+).
@@ -81,8 +85,10 @@ export function prepareHeaders(opts: { pch?: boolean } = {}): HeaderDir {
   return h;
 }
 
-function prepareHeadersNow(withPch: boolean): HeaderDir {
-  // Every stdlib header (capc.bpf.h includes capc-values.bpf.h; capture programs capc-capture.bpf.h).
+let stdlibHeaders: { id: string; headers: (readonly [string, Buffer])[] } | undefined;
+/** Every stdlib header (capc.bpf.h includes capc-values.bpf.h; capture programs capc-capture.bpf.h) and their id with clang's. */
+function readStdlibHeaders(): NonNullable<typeof stdlibHeaders> {
+  if (stdlibHeaders) return stdlibHeaders;
   const names = fs
     .readdirSync(stdlibDir())
     .filter((f) => f.endsWith('.bpf.h'))
@@ -95,6 +101,20 @@ function prepareHeadersNow(withPch: boolean): HeaderDir {
       Buffer.from(CLANG_FLAGS.join(' ')),
     ]),
   ).slice(0, 12);
+  return (stdlibHeaders = { id, headers });
+}
+
+/**
+ * What the headers a program is compiled against depend on: this kernel, the
+ * stdlib headers, clang and its flags (what names prepareHeaders' directory),
+ * without preparing anything: the source cache's key on a warm start.
+ */
+export function headersIdentity(): string {
+  return `kernel-${kernelKey()}/hdr-${readStdlibHeaders().id}`;
+}
+
+function prepareHeadersNow(withPch: boolean): HeaderDir {
+  const { id, headers } = readStdlibHeaders();
   // A cache directory that fails the trust checks: this run prepares its headers privately.
   const dir = cacheSubdir(`kernel-${kernelKey()}`, `hdr-${id}`) ?? privateTempDir('capc-headers-');
   const vmlinux = path.join(dir, 'vmlinux.h');
@@ -145,6 +165,30 @@ function prepareHeadersNow(withPch: boolean): HeaderDir {
   return { dir, pch };
 }
 
+/** Run a tool of the toolchain in `work`; its stderr goes with the error. */
+function run(tool: string, args: string[], work: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    execFile(
+      tool,
+      args,
+      { cwd: work, maxBuffer: 64 << 20, env: { ...process.env, TMPDIR: work } },
+      (err, _out, errText) => (err ? reject(Object.assign(err, { stderrText: errText })) : resolve()),
+    );
+  });
+}
+
+/** llvm-strip of clang's own LLVM (beside the clang capc runs), when there is one capc may run as root; else none. */
+function llvmStripPath(): string | undefined {
+  let p: string;
+  try {
+    p = path.join(path.dirname(fs.realpathSync(clangPath())), 'llvm-strip');
+    fs.accessSync(p, fs.constants.X_OK);
+  } catch {
+    return undefined; // objects keep their DWARF: larger, as correct
+  }
+  return privileged() && checkPath(p, 'file').ok === false ? undefined : p;
+}
+
 export interface CompiledObject {
   object: Buffer;
   cached: boolean;
@@ -161,7 +205,11 @@ export async function compileC(
   opts: { cFile?: string; noCache?: boolean } = {},
 ): Promise<CompiledObject> {
   const headers = prepareHeaders();
-  const key = sha([c, clangVersion(), CLANG_FLAGS.join(' '), headers.dir].join('\0')).slice(0, 24);
+  const strip = llvmStripPath();
+  const key = sha([c, clangVersion(), CLANG_FLAGS.join(' '), headers.dir, strip ? 'strip -g' : ''].join('\0')).slice(
+    0,
+    24,
+  );
   const objDir = opts.noCache ? undefined : cacheSubdir(OBJECT_DIR);
   const objPath = objDir && path.join(objDir, `${key}.o`);
   const hit = objPath && readSealedCacheFile(objPath);
@@ -182,14 +230,8 @@ export async function compileC(
     oPath,
   ];
   try {
-    await new Promise<void>((resolve, reject) => {
-      execFile(
-        clangPath(),
-        args,
-        { cwd: work, maxBuffer: 64 << 20, env: { ...process.env, TMPDIR: work } },
-        (err, _out, errText) => (err ? reject(Object.assign(err, { stderrText: errText })) : resolve()),
-      );
-    });
+    await run(clangPath(), args, work);
+    if (strip) await run(strip, ['-g', oPath], work);
     const object = fs.readFileSync(oPath);
     if (objPath) writeSealedCacheFile(objPath, object);
     return { object, cached: false, key };

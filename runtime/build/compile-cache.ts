@@ -41,7 +41,7 @@ import { mark } from '../timing.js';
 import { cacheSubdir, OBJECT_DIR, readCacheFile, readSealedCacheFile, writeCacheFile } from '../files/cache-dir.js';
 import { cDefinitionsFingerprint } from './c-definitions.js';
 import { clangVersion } from './environment.js';
-import { kernelKey, prepareHeaders } from './clang.js';
+import { headersIdentity, kernelKey } from './clang.js';
 
 /** What `capc run` needs from a compile: the manifest, the object and the warnings. */
 export interface RunBuild {
@@ -123,7 +123,7 @@ function entryKey(source: SourceFile, options: CompileOptions): string | undefin
     source.text,
     JSON.stringify(options, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v)),
     clangVersion(),
-    prepareHeaders().dir,
+    headersIdentity(),
   ];
   return sha(parts.join('\0')).slice(0, 32);
 }

@@ -4,9 +4,11 @@
 // line go elsewhere: -l lists probes (list.ts), --info describes the kernel
 // (info.ts), -d / --emit-elf compile without loading (dry-run.ts).
 import fs from 'node:fs';
+import tty from 'node:tty';
 import type { Command } from 'commander';
 import { CapcError } from '../errors.js';
 import { batchedOut } from '../output/batched-out.js';
+import type { DirectOutput } from '../format/printf-thread.js';
 import { JsonRenderer } from '../output/json.js';
 import { TextRenderer, type Out } from '../output/text.js';
 import type { Renderer } from '../events/model.js';
@@ -86,24 +88,41 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
     if (opts.c !== undefined && pid !== undefined) throw new CapcError('E0904', 'use either -c or -p, not both');
     const ready = readyNotifier(opts.readyFd);
     const exports = await exportOptions(opts);
-    // A closed output (`| head`) stops the session cleanly instead of crashing it.
+    // A closed output (`| head`) stops the session cleanly instead of crashing it; any other
+    // write error (a full disk, `> /dev/full`) stops it too, and is reported once it has stopped (E0906).
     const abort = new AbortController();
     let outClosed = false;
+    let outFailure: NodeJS.ErrnoException | undefined;
     process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code !== 'EPIPE') throw e;
+      if (e.code !== 'EPIPE') outFailure ??= e;
+      closeOut();
+    });
+    const closeOut = () => {
       outClosed = true;
       abort.abort();
-    });
-    const out: Out = opts.o
+    };
+    const { out, direct } = opts.o
       ? fileOut(opts.o, buffering)
-      : bufferedOut((d) => void (outClosed || process.stdout.write(d)), buffering);
+      : bufferedOut(
+          1,
+          (d) => void (outClosed || process.stdout.write(d)),
+          buffering,
+          closeOut,
+          () =>
+            process.stdout.writableLength && !outClosed
+              ? new Promise<void>((r) => {
+                  for (const e of ['drain', 'close', 'error']) process.stdout.once(e, () => r());
+                })
+              : Promise.resolve(),
+        );
     const err: Out = { write: (d) => void process.stderr.write(d) };
     const { mode } = chooseOutputMode({
       format: opts.format,
       outputFile: !!opts.o,
       tui: opts.tui,
       stdoutIsTTY: process.stdout.isTTY,
-      stdinIsTTY: process.stdin.isTTY,
+      // Not process.stdin.isTTY: that builds the stdin stream (a few ms), which only the UI uses.
+      stdinIsTTY: tty.isatty(0),
       env: process.env,
     });
     if (opts.decode !== undefined) checkProtocols([opts.decode], '--decode');
@@ -167,7 +186,19 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
         ? new JsonRenderer(out, { payloads, quiet: !!opts.q })
         : new TextRenderer(out, err, !!opts.q, !!opts.hex, payloads);
     // With -q and decoding, only the exchanges are printed, unless --raw asks for the streams too.
-    return await runSession({ ...base, renderer: withStreamFiles(main, !opts.q || !!opts.raw) });
+    const code = await runSession({
+      ...base,
+      renderer: withStreamFiles(main, !opts.q || !!opts.raw),
+      // Text goes to a descriptor capc owns: printf records may be written there by a thread of their own.
+      ...(mode === 'text' ? { direct } : {}),
+    });
+    // A write's error event comes a tick after the write (the last ones are written as the session ends).
+    await new Promise((r) => setImmediate(r));
+    if (outFailure)
+      throw new CapcError('E0906', `cannot write the output to standard output: ${outFailure.message}`, [
+        'what was printed before the failure is all that reached it; the session stopped and detached cleanly',
+      ]);
+    return code;
   } catch (e) {
     return reportFailure(e, source, !!opts.verbose);
   } finally {
@@ -178,10 +209,29 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
 /**
  * -B none: every piece of output is written as it is made; line and full
  * (the default): one write per drain of the rings, which is as prompt as
- * line buffering for a reader and costs one write(2) per batch.
+ * line buffering for a reader and costs one write(2) per batch. `direct`
+ * is the same output for the printf thread (runtime/format/printf-thread.ts),
+ * which may take the sink's bytes over while it writes to `fd`.
  */
-function bufferedOut(sink: (d: Buffer) => void, mode: Buffering | undefined): Out {
-  return batchedOut(sink, mode === 'none' ? 1 : undefined);
+function bufferedOut(
+  fd: number,
+  sink: (d: Buffer) => void,
+  mode: Buffering | undefined,
+  closed: () => void,
+  drained: () => Promise<void>,
+): { out: Out; direct: DirectOutput } {
+  let to: ((d: Buffer) => void) | undefined;
+  const write = (d: Buffer) => (to ? to(d) : sink(d));
+  const out = batchedOut(write, mode === 'none' ? 1 : undefined);
+  const direct: DirectOutput = {
+    fd,
+    flush: () => out.flush(),
+    divert: (f) => void (to = f),
+    write,
+    drained,
+    closed,
+  };
+  return { out, direct };
 }
 
 /** A usage error for a protocol list that names something capc does not decode. */
@@ -212,7 +262,13 @@ async function exportOptions(opts: RunOpts): Promise<ExportOptions | undefined> 
 }
 
 /** -o FILE: created 0600, never through a link (runtime/files/private-files.ts). */
-function fileOut(path: string, mode: Buffering | undefined): Out {
+function fileOut(path: string, mode: Buffering | undefined): { out: Out; direct: DirectOutput } {
   const fd = createPrivateFile(path);
-  return bufferedOut((d) => void fs.writeSync(fd, d), mode);
+  return bufferedOut(
+    fd,
+    (d) => void fs.writeSync(fd, d),
+    mode,
+    () => {},
+    () => Promise.resolve(),
+  );
 }

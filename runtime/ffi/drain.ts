@@ -1,6 +1,7 @@
 // runtime/ffi/drain.ts — the koffi binding of capc's native drain library
 // (runtime/native/capc-drain.h: the capture drain and the printf formatter
-// of the events ring, built by `npm run build` into
+// of the events ring; capc-printf-thread.h: that formatter on a thread of its
+// own, reading the ring and writing the output fd; built by `npm run build` into
 // dist/libcapc-drain.so next to the bundle). Root-safe loading: the library
 // is looked for only next to the bundle (running from source: the checkout's
 // dist/), and mapped only if it and every directory above it pass the trust
@@ -9,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import koffi from 'koffi';
+import koffi from './koffi.js';
 import { checkPath, explainDistrust } from '../files/trust.js';
 
 export const LIBRARY = 'libcapc-drain.so';
@@ -63,6 +64,19 @@ function declareTypes(): void {
   declared = true;
   koffi.opaque('capc_drain');
   koffi.opaque('capc_printf');
+  koffi.opaque('capc_printf_thread');
+  koffi.struct('capc_printf_thread_stats', {
+    records: 'uint64',
+    ring_bytes: 'uint64',
+    bytes_written: 'uint64',
+    writes: 'uint64',
+    wakeups: 'uint64',
+    full_waits: 'uint64',
+    cpu_ns: 'uint64',
+    write_err: 'int32',
+    handed_back: 'int32',
+    exited: 'int32',
+  });
   const Layout = koffi.struct('capc_drain_layout', {
     size: 'uint32',
     len: 'uint32',
@@ -129,6 +143,22 @@ function bind(file: string) {
     printfDrain: lib.func(
       'uint32 capc_printf_drain(const capc_printf *p, void *cons_page, const void *prod_page, uint32 page, uint32 size, double until, uint32 max, _Out_ uint8_t *out, uint32 cap, _Out_ uint8_t *res)',
     ),
+    // capc-printf-thread.c: the events ring drained, formatted and written on a pthread of its own
+    printfThreadStart: lib.func(
+      'capc_printf_thread *capc_printf_thread_start(const capc_printf *p, int ring_fd, void *cons_page, const void *prod_page, uint32 page, uint32 size, const void *ctl_cons_page, const void *ctl_prod_page, uint32 ctl_size, int out_fd, int drain_ms, int nice)',
+    ),
+    printfThreadPause: lib.func('int capc_printf_thread_pause(capc_printf_thread *t, double until)'),
+    printfThreadRelease: lib.func('void capc_printf_thread_release(capc_printf_thread *t)'),
+    printfThreadResume: lib.func('void capc_printf_thread_resume(capc_printf_thread *t)'),
+    printfThreadWrite: lib.func('int capc_printf_thread_write(capc_printf_thread *t, const uint8_t *b, uint32 n)'),
+    printfThreadStop: lib.func('void capc_printf_thread_stop(capc_printf_thread *t)'),
+    printfThreadLeftover: lib.func(
+      'uint32 capc_printf_thread_leftover(capc_printf_thread *t, _Out_ uint8_t *out, uint32 cap)',
+    ),
+    printfThreadStats: lib.func(
+      'void capc_printf_thread_get_stats(capc_printf_thread *t, _Out_ capc_printf_thread_stats *out)',
+    ),
+    printfThreadFree: lib.func('void capc_printf_thread_free(capc_printf_thread *t)'),
     heldTest: lib.func(
       'void capc_batch_held_test(uint32 n, const int32 *len, const int32 *plen, const double *conn, const uint8_t *dir, const uint8_t *data, int payload, uint32 tail, uint32 header, _Out_ int32 *held)',
     ),

@@ -3,7 +3,7 @@
 // perf_event_open, errno strings). This folder is the only place that
 // touches koffi: everything above it sees plain TypeScript functions.
 // Struct layouts follow /usr/include/bpf/libbpf.h and bpf.h of libbpf 1.1.
-import koffi from 'koffi';
+import koffi from './koffi.js';
 import { CapcError } from '../errors.js';
 import { requireTrustedFromEnv } from '../files/trust.js';
 

@@ -4,7 +4,7 @@
 // calls runtime/host/dwarf.ts needs: walking compile units and DIEs, reading
 // attributes. A Dwarf_Die (32 bytes) and a Dwarf_Attribute (24 bytes) are
 // caller-owned buffers, as libdw.h declares them on 64-bit systems.
-import koffi from 'koffi';
+import koffi from './koffi.js';
 import { CapcError } from '../errors.js';
 
 /** sizeof(Dwarf_Die) and sizeof(Dwarf_Attribute) in libdw.h on LP64. */

@@ -70,8 +70,9 @@ export class NativePrintf {
   private readonly res = Buffer.alloc(24);
 
   private constructor(
-    private readonly lib: NativeDrainLib,
-    private readonly prog: unknown,
+    readonly lib: NativeDrainLib,
+    /** The formatter (capc_printf *), also what the printf thread formats with (printf-thread.ts). */
+    readonly prog: unknown,
   ) {}
 
   /**

@@ -30,6 +30,7 @@ import { openExports, type ExportOptions } from '../export/index.js';
 import type { ExportSink } from '../export/sink.js';
 import { FanOut } from '../output/stream-files.js';
 import { NativePrintf } from '../format/native-printf.js';
+import { PrintfThread, type DirectOutput, type PrintfThreadStats } from '../format/printf-thread.js';
 import { performAction } from '../output/cat-system.js';
 import { ExportSource } from './export-source.js';
 import { TlsDiscovery } from '../tls/discovery.js';
@@ -46,7 +47,7 @@ function threadCpu(): Record<string, number> {
       const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const cpu = (Number(f[11]) + Number(f[12])) / tick; // utime, stime
-      const key = name === 'capc' || name === 'capc-capture' ? name : 'other';
+      const key = name === 'capc' || name === 'capc-capture' || name === 'capc-printf' ? name : 'other';
       out[key] = (out[key] ?? 0) + cpu;
     }
   } catch {
@@ -97,6 +98,8 @@ export interface RunOptions {
   childOutput?: (data: Buffer) => void;
   /** pcapng file, Prometheus endpoint, OTLP collector (runtime/export/). */
   exports?: ExportOptions;
+  /** The text output's file descriptor: printf records may be drained and written by a thread of their own. */
+  direct?: DirectOutput;
 }
 
 /**
@@ -152,6 +155,11 @@ class Session {
   private readonly decoder: Decoder;
   /** printf records formatted natively (text output, every record kind a supported printf). */
   private printfNative: NativePrintf | undefined;
+  /** The events ring drained, formatted and written by a pthread (runtime/format/printf-thread.ts), while probes run. */
+  private printfThread: PrintfThread | undefined;
+  /** Whether the session will use that thread (decided at load: the main loop then does not wait on the events ring). */
+  private wantsPrintfThread = false;
+  private printfThreadStats: PrintfThreadStats | undefined;
   private stop: StopReason | undefined;
   /** Set by the program's first exit(); 0 when it never called it. */
   private exitCode: number | undefined;
@@ -234,6 +242,15 @@ class Session {
       else this.rings.ctl = reader;
     }
     this.printfNative = NativePrintf.forSession(m, this.renderer);
+    // The printf thread: only where nothing but control records (whose order it keeps) writes to the output
+    // while probes run; CAPC_PRINTF_DRAIN=main keeps the formatter on the main thread (benchmarks, tests).
+    this.wantsPrintfThread =
+      !!this.printfNative &&
+      !!opts.direct &&
+      !m.capture &&
+      !this.sinks.length &&
+      !opts.live &&
+      process.env.CAPC_PRINTF_DRAIN !== 'main';
     if (m.capture)
       this.capture = new CaptureChannel(
         m,
@@ -248,7 +265,7 @@ class Session {
     if (m.capture?.discovery)
       this.discovery = new TlsDiscovery({ manifest: m, obj: this.obj, renderer: this.renderer, tree });
     this.poller = new Poller([
-      this.rings.events!.fd,
+      ...(this.wantsPrintfThread ? [] : [this.rings.events!.fd]),
       this.rings.ctl!.fd,
       ...(captureFd !== undefined ? [captureFd] : []),
       ...(this.discovery ? [this.discovery.fd] : []),
@@ -314,6 +331,7 @@ class Session {
     for (const p of m.probes.filter((x) => x.attach.kind === 'begin')) runOnce(p, this.obj.program(p.program).fd);
     opts.onAttached?.();
     this.drainAll();
+    if (this.wantsPrintfThread && !this.stop) await this.startPrintfThread();
     if (!this.stop) this.child?.release();
     else this.child?.kill();
 
@@ -373,8 +391,88 @@ class Session {
     }
   }
 
+  /**
+   * From here on the events ring is the printf thread's, and what Node would write to the output goes
+   * through it; it writes nothing itself until Node's stream has written what it already held.
+   */
+  private async startPrintfThread(): Promise<void> {
+    const direct = this.opts.direct!;
+    this.printfThread = PrintfThread.start(
+      this.printfNative!,
+      this.rings.events!,
+      this.rings.ctl!,
+      direct,
+      this.opts.drainMs ?? 5,
+    );
+    if (!this.printfThread) return;
+    await direct.drained();
+    this.printfThread?.release();
+  }
+
+  /** The thread is paused before its next record: stop it, and the main thread's path takes over from there. */
+  private endPrintfThread(): void {
+    const t = this.printfThread;
+    if (!t) return;
+    this.printfThread = undefined;
+    this.printfThreadStats = t.stop();
+  }
+
+  /** What the printf thread met writing: EPIPE stops the session as Node's own EPIPE does; another error fails it. */
+  private checkPrintfThread(): void {
+    const st = this.printfThread?.status();
+    if (!st) return;
+    if (st.closed) this.opts.direct!.closed();
+    if (st.error) {
+      this.endPrintfThread();
+      throw new CapcError('E0906', `cannot write the output: ${st.error}`);
+    }
+  }
+
+  /**
+   * drainAll while the printf thread owns the events ring. The thread reads
+   * no further than the first control record not taken here; each one taken
+   * pauses it after the printf records made before that record, its output
+   * goes behind their text, and the thread resumes once all are applied. At
+   * the end (finishing) the thread stops where drainAll would have stopped
+   * and the main thread's path reads the rest.
+   */
+  private drainWithThread(): number {
+    const eventsEnd = this.rings.events!.producerPosition();
+    let n = 0;
+    let paused = false;
+    n +=
+      this.rings.ctl?.drain((_d, view, off) => {
+        const rec = readControl(view, off);
+        if (this.printfThread) {
+          paused = true;
+          if (!this.printfThread.pause(rec.pos)) this.endPrintfThread(); // handed back: the main thread's from here
+        }
+        if (!this.printfThread) n += this.drainEvents(rec.pos);
+        this.applyControl(rec);
+        this.opts.direct!.flush(); // its output, behind the thread's text so far
+      }) ?? 0;
+    if (this.printfThread && this.finishing) {
+      this.printfThread.pause(eventsEnd); // (handed back or not: stopped before the same record)
+      this.endPrintfThread();
+    } else if (paused) this.printfThread?.resume();
+    this.checkPrintfThread();
+    if (!this.printfThread) n += this.drainEvents(eventsEnd, this.finishing ? Infinity : MAX_RECORDS_PER_PASS);
+    return n;
+  }
+
+  private applyControl(rec: ReturnType<typeof readControl>): void {
+    const code = this.control?.apply(rec);
+    if (code !== undefined) {
+      // The first exit() sets the code, even when the session was already stopping for
+      // another reason (the -c command ended before its exit record was read).
+      this.exitCode ??= code;
+      this.requestStop('exit');
+    }
+  }
+
   /** Drain every ring; returns how many records were read. */
   private drainAll(): number {
+    if (this.printfThread) return this.drainWithThread();
     let n = 0;
     // Control records first, each after the events made before it (their order is kept).
     // Events are drained only up to where the producer was before the control ring was
@@ -385,13 +483,7 @@ class Session {
       this.rings.ctl?.drain((_d, view, off) => {
         const rec = readControl(view, off);
         n += this.drainEvents(rec.pos);
-        const code = this.control?.apply(rec);
-        if (code !== undefined) {
-          // The first exit() sets the code, even when the session was already stopping for
-          // another reason (the -c command ended before its exit record was read).
-          this.exitCode ??= code;
-          this.requestStop('exit');
-        }
+        this.applyControl(rec);
       }) ?? 0;
     n += this.drainEvents(eventsEnd, this.finishing ? Infinity : MAX_RECORDS_PER_PASS);
     n += this.capture?.drain(this.finishing ? Infinity : MAX_RECORDS_PER_PASS) ?? 0;
@@ -544,6 +636,7 @@ class Session {
         .map(([name, s]) => [name, { runs: Number(s!.runs), runTimeNs: Number(s!.runTimeNs) }]),
     );
     const threads = threadCpu();
+    const pt = this.printfThreadStats;
     const stats = {
       // CPU seconds by thread since attach (the capture thread's are in capture.threadCpu: it has exited by now).
       threads: Object.fromEntries(
@@ -551,6 +644,10 @@ class Session {
       ),
       rings,
       capture: this.capture?.stats(),
+      // The events ring's reader: the printf thread (with its numbers: it has exited by now), or the main thread.
+      printf: pt
+        ? { drain: 'thread', ...pt, cpuSeconds: Math.round(pt.cpuSeconds * 1000) / 1000 }
+        : { drain: this.printfNative ? 'main' : 'js' },
       counters,
       programs,
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
@@ -568,6 +665,11 @@ class Session {
     await this.closeSinks();
     for (const l of this.links) l.destroy();
     this.links = [];
+    if (this.printfThread) {
+      // A session that failed while the thread ran: it stops after what the ring holds now.
+      this.printfThread.pause(this.rings.events!.producerPosition());
+      this.endPrintfThread();
+    }
     this.printfNative?.close();
     this.printfNative = undefined;
     this.rings.events?.close();

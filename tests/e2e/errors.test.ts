@@ -101,3 +101,17 @@ test('capc emit prints readable C with the verifier rules marked', async (t) => 
   assert.match(r.stdout, /R11: ring full, count the drop/);
   assert.match(r.stdout, /#line 1 "-e"/);
 });
+
+test('an output that cannot be written (a full device) stops the run with E0906 and exit 1, on every printf path', async (t) => {
+  if (!requireKernel(t)) return;
+  // stdout is /dev/full (ENOSPC on every write): `sh -c 'exec capc ... >/dev/full'` keeps capc's pid.
+  for (const drain of ['thread', 'main', 'js']) {
+    const r = await runCapc(['run', '-e', 'BEGIN { printf("hi\\n"); @a = 1; exit(); }'], {
+      wrap: ['sh', '-c', 'exec "$0" "$@" >/dev/full'],
+      env: { CAPC_PRINTF_DRAIN: drain },
+    });
+    assert.equal(r.code, 1, `${drain}: ${r.stderr}`);
+    assert.match(r.stderr, /error\[E0906\]: cannot write the output to standard output: ENOSPC/, drain);
+    assert.doesNotMatch(r.stderr, /at writeSync|Node\.js v/, `${drain}: no stack trace`);
+  }
+});

@@ -214,3 +214,37 @@ test('otlp: a malformed URL is a usage error (E0904, exit 2)', async () => {
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /E0904.*--otlp needs an http:\/\/ or https:\/\/ URL/);
 });
+
+test('otlp: an https collector signed by a CA from NODE_EXTRA_CA_CERTS (kept from Node start-up by bin/capc)', async (t) => {
+  if (!requireKernel(t)) return;
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'capc-otlp-tls-'));
+  const [cert, key] = [path.join(work, 'cert.pem'), path.join(work, 'key.pem')];
+  // A self-signed certificate naming the address the exporter connects to: its own CA.
+  const subject = ['-subj', '/CN=capc-otlp-test', '-addext', 'subjectAltName=IP:127.0.0.1'];
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', ...subject],
+    {
+      stdio: 'ignore',
+    },
+  );
+  const rx = await startReceiver({ tls: { cert: fs.readFileSync(cert, 'utf8'), key: fs.readFileSync(key, 'utf8') } });
+  const args = ['run', '-q', '--otlp', rx.url, '-e', 'BEGIN { @n = count(); }', '-c', 'printenv NODE_EXTRA_CA_CERTS'];
+  try {
+    const r = await runCapc(args, { env: { NODE_EXTRA_CA_CERTS: cert } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /W0906|warning/);
+    // The -c command sees the variable capc was given.
+    assert.equal(r.stdout.split('\n')[0], cert);
+    assert.equal(rx.metrics.at(-1)?.find((m) => m.name === 'capc_map_n')?.sum?.dataPoints[0]?.asDouble, 1);
+    // Without the CA the collector is not trusted: the export is lost, and counted.
+    const before = rx.metrics.length;
+    const bare = await runCapc(args, { env: { NODE_EXTRA_CA_CERTS: undefined } });
+    assert.equal(bare.code, 0, bare.stderr);
+    assert.match(bare.stderr, /warning\[W0906\]: otlp: 1 metric exports not exported/);
+    assert.equal(rx.metrics.length, before);
+  } finally {
+    await rx.close();
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+});

@@ -3,8 +3,10 @@
 // the official OTLP protobuf definitions (opentelemetry-proto, as generated
 // for protobufjs in @opentelemetry/otlp-transformer 0.200, installed as the
 // dev dependency `otlp-proto-root`) and keeps what it received. It can be
-// told to answer with an error status to play a refusing collector.
+// told to answer with an error status to play a refusing collector, and to
+// speak https with a given certificate.
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 
@@ -71,7 +73,7 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
-export async function startReceiver(): Promise<Receiver> {
+export async function startReceiver(opts: { tls?: { cert: string; key: string } } = {}): Promise<Receiver> {
   const r: Receiver = {
     url: '',
     logs: [],
@@ -80,7 +82,7 @@ export async function startReceiver(): Promise<Receiver> {
     status: 200,
     close: async () => {},
   };
-  const server = http.createServer((req, res) => {
+  const handle: http.RequestListener = (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (d: Buffer) => chunks.push(d));
     req.on('end', () => {
@@ -106,9 +108,10 @@ export async function startReceiver(): Promise<Receiver> {
       }
       res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
     });
-  });
+  };
+  const server = opts.tls ? https.createServer(opts.tls, handle) : http.createServer(handle);
   await new Promise<void>((res) => server.listen(0, '127.0.0.1', () => res()));
-  r.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  r.url = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
   r.close = () =>
     new Promise<void>((res) => {
       server.closeAllConnections();
