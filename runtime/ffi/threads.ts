@@ -6,7 +6,7 @@
 // uses it, and an ES-module entry point is read through the pool before its
 // first line runs (bin/capc's UV_THREADPOOL_SIZE=64 came too late: 30
 // uprobe_multi links took ~400 ms to close where 30 threads take ~50-90 ms).
-import koffi from 'koffi';
+import koffi from './koffi.js';
 import { koffiAddress, native, type Ptr } from './libbpf.js';
 
 let bound: ReturnType<typeof bind> | undefined;
