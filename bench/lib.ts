@@ -50,7 +50,7 @@ export function timeToMarker(
   marker: string,
   env: NodeJS.ProcessEnv = {},
   timeoutMs = 60000,
-): Promise<{ startMs: number; stopMs: number }> {
+): Promise<{ startMs: number; stopMs: number; out: string }> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     // fd 3: capc's --ready-fd pipe (CAPC_READY_FD=3); other tools leave it alone.
@@ -87,7 +87,7 @@ export function timeToMarker(
       clearTimeout(timer);
       if (hung) reject(new Hung(`${cmd} did not exit within ${EXIT_TIMEOUT_MS} ms of SIGINT`));
       else if (!seen) reject(new Error(`${cmd} exited before "${marker}"\n${out.slice(-2000)}`));
-      else resolve({ startMs, stopMs: performance.now() - stopAt });
+      else resolve({ startMs, stopMs: performance.now() - stopAt, out });
     });
   });
 }

@@ -16,6 +16,8 @@ import { syscallFormsBench } from './syscall-forms.js';
 
 interface Script {
   name: string;
+  /** capc's options for this row (the form a probe attaches as). */
+  capcArgs?: string[];
   prog: (t: Ctx) => string;
   floor: (t: Ctx) => string;
   work: (t: Ctx) => [string, string[]];
@@ -47,6 +49,14 @@ const SCRIPTS: Script[] = [
   },
   {
     name: 'uprobe counter',
+    prog: (c) => `uprobe:${c.target}:add { @ = count(); }`,
+    floor: (c) => `uprobe:${c.target}:add { }`,
+    work: (c) => [c.target, ['100000']],
+  },
+  {
+    // auto's choice above is a uprobe_multi link where the kernel has them; this is the form before it.
+    name: 'uprobe counter, `--uprobes=perf` (perf-event uprobe)',
+    capcArgs: ['--uprobes=perf'],
     prog: (c) => `uprobe:${c.target}:add { @ = count(); }`,
     floor: (c) => `uprobe:${c.target}:add { }`,
     work: (c) => [c.target, ['100000']],
@@ -145,7 +155,7 @@ export async function perHitBench(runs = 5): Promise<string> {
       const capcRun = (prog: string) =>
         measure(
           capcBin,
-          ['run', '-q', '-o', '/dev/null', '-e', prog],
+          ['run', '-q', '-o', '/dev/null', ...(s.capcArgs ?? []), '-e', prog],
           'attached\n',
           { CAPC_READY_FD: '3' },
           s.work(ctx),

@@ -19,6 +19,7 @@ import { startupBench } from './startup.js';
 import { tlsStacksBench } from './tlsstacks.js';
 import { tuiBench } from './tui.js';
 import { typesBench } from './types.js';
+import { uprobesBench } from './uprobes.js';
 import { wakeupsBench } from './wakeups.js';
 import { wirespeedBench } from './wirespeed.js';
 
@@ -33,6 +34,7 @@ const size = (full: number, small: number) => (smoke ? small : full);
 /** Every benchmark, in the order BENCHMARKS.md shows them; `npm run bench -- NAME...` runs some. */
 const BENCHES: { name: string; what: string; run: () => Promise<string> }[] = [
   { name: 'startup', what: 'start-up and detach', run: () => startupBench(runs) },
+  { name: 'uprobes', what: 'uprobes: uprobe_multi links against perf events', run: () => uprobesBench(runs) },
   { name: 'perhit', what: 'cost per probe hit', run: () => perHitBench(runs) },
   { name: 'consumer', what: 'event consumer throughput', run: () => consumerBench(runs, size(3, 1)) },
   { name: 'wakeups', what: 'reader wake-ups', run: () => wakeupsBench(runs, size(3, 1)) },

@@ -142,6 +142,11 @@ export interface Host {
   /** Names of function symbols in an ELF file (dynamic and static tables). */
   functionSymbols(path: string): Resolved<string[]>;
   /**
+   * Names of the file's STT_GNU_IFUNC symbols (empty when it has none or cannot be read): each names the
+   * resolver that picks an implementation once per process, not a function a uprobe can usefully probe.
+   */
+  ifuncSymbols(path: string): string[];
+  /**
    * The shared libraries an ELF file needs (DT_NEEDED, in order), as the paths where the dynamic
    * linker finds them (its RUNPATH, then ldconfig's cache); empty when it needs none or cannot be read.
    */

@@ -73,6 +73,7 @@ export const COMPILER_CODES = {
   E0411: { severity: 'error', title: 'invalid config value' },
   E0412: { severity: 'error', title: 'program has no probes' },
   E0413: { severity: 'error', title: 'syscall number not known for a raw tracepoint' },
+  E0414: { severity: 'error', title: 'uprobe on an IFUNC resolver' },
   // packets (xdp:, tc:)
   E0420: { severity: 'error', title: 'unknown network interface' },
   E0421: { severity: 'error', title: 'unknown packet header or field' },
@@ -93,6 +94,7 @@ export const COMPILER_CODES = {
   W0101: { severity: 'warning', title: 'unreachable statement' },
   W0102: { severity: 'warning', title: 'attach point not on this machine: skipped' },
   W0103: { severity: 'warning', title: 'function found in a library the target needs' },
+  W0104: { severity: 'warning', title: 'IFUNC resolvers a wildcard matched: skipped' },
 } as const satisfies Record<string, Entry>;
 
 /** Codes the runtime reports (runtime/errors.ts: CapcError), and the warnings it prints while running. */

@@ -107,9 +107,55 @@ export function resolveUprobe(
     );
     return [];
   }
-  return [...new Set(funcs)]
-    .sort()
-    .map((f) => ({ kind: 'uprobe' as const, ret, target: target.text, path, func: f, offset }));
+  const ifuncs = new Set(host.ifuncSymbols(path));
+  const resolvers = [...new Set(funcs)].filter((f) => ifuncs.has(f)).sort();
+  const kept = [...new Set(funcs)].filter((f) => !ifuncs.has(f)).sort();
+  if (resolvers.length) {
+    // An IFUNC's symbol is its resolver (run once per process), and no libbpf resolves it to the function.
+    if (!isGlob(func) || !kept.length) {
+      bag.add('E0414', ifuncMessage(resolvers, path), funcSpan, ...ifuncHints(resolvers, names));
+      return [];
+    }
+    bag.add(
+      'W0104',
+      `${ifuncMessage(resolvers, path)}: skipped, the pattern's ${kept.length} other function${kept.length === 1 ? '' : 's'} remain${kept.length === 1 ? 's' : ''}`,
+      funcSpan,
+      ...ifuncHints(resolvers, names),
+    );
+  }
+  return kept.map((f) => ({ kind: 'uprobe' as const, ret, target: target.text, path, func: f, offset }));
+}
+
+/** E0414/W0104: IFUNC symbols (`strlen` in glibc) name a resolver, not the function a call runs. */
+export function ifuncMessage(resolvers: string[], path: string): string {
+  const list = resolvers.length > 6 ? `${resolvers.slice(0, 6).join(', ')}, ...` : resolvers.join(', ');
+  return resolvers.length === 1
+    ? `${list} in ${path} is an IFUNC: its symbol is the resolver that picks an implementation when a process starts, not the function its callers run`
+    : `${resolvers.length} IFUNCs in ${path} (${list}): their symbols are resolvers that pick an implementation when a process starts, not the functions their callers run`;
+}
+
+/** The instruction-set suffixes of glibc's IFUNC implementations (`__strlen_avx2`, `__memcpy_evex_unaligned_erms`). */
+const IMPLEMENTATION =
+  /^(sse\w*|ssse3\w*|avx\w*|evex\w*|erms|generic|unaligned\w*|bmi2|fma\w*|rtm|power\w*|z\d+|vx\w*)$/;
+
+/** The implementations an IFUNC picks from, by glibc's naming, when the file names them (not `__strncat_chk`). */
+export function ifuncImplementations(func: string, names: string[]): string[] {
+  const prefix = `__${func.replace(/^_+/, '')}_`;
+  return names.filter((x) => x.startsWith(prefix) && IMPLEMENTATION.test(x.slice(prefix.length))).sort();
+}
+
+export function ifuncHints(resolvers: string[], names: string[]): string[] {
+  const hints: string[] = [];
+  for (const f of resolvers.slice(0, 3)) {
+    const impl = ifuncImplementations(f, names);
+    if (impl.length) hints.push(`probe the implementation this CPU runs instead: one of ${impl.join(', ')}`);
+  }
+  if (!hints.length)
+    hints.push(
+      `this file has no symbols for the implementations (glibc's are local, e.g. __${resolvers[0]!.replace(/^_+/, '')}_avx2, and stripped; a build with them, such as a debug build, names them): probe a function that calls it, or a function that is not an IFUNC`,
+    );
+  hints.push('bpftrace 0.17 attaches to the resolver, which fires about once per process');
+  return hints;
 }
 
 /**

@@ -1,6 +1,6 @@
 // runtime/bpf/attach.ts — attaches loaded programs, one function per attach
 // kind: tracepoints, raw tracepoints, uprobes, USDT probes and kprobes
-// through libbpf; interval and profile timers, software and hardware events
+// through libbpf (uprobes also as uprobe_multi links: uprobe-multi.ts); interval and profile timers, software and hardware events
 // and watchpoints through perf events (perf-events.ts); xdp and tc packet
 // probes as BPF links on the interface (attach-net.ts); BEGIN/END through
 // BPF_PROG_TEST_RUN. Every attachment is a
@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import type { ManifestProbe } from '../../compiler/index.js';
 import { CapcError } from '../errors.js';
 import { errno, native, strerror, type Ptr } from '../ffi/libbpf.js';
+import { detachOnThreads, type Detach } from '../ffi/threads.js';
 import { kprobeError, perfEventError } from './kernel-support.js';
 import { openPerfEvent, PERF_TYPE, type PerfEventSpec } from './perf-events.js';
 import { takeLibbpfLog } from './libbpf-log.js';
@@ -17,6 +18,7 @@ import { attachPacketProbe } from './attach-net.js';
 import { readFunctionSymbols } from '../symbols/elf.js';
 import { functionFileOffset } from '../symbols/func-offset.js';
 import { goBinaryInfo, goFileOffset, goVersionNumber, returnOffsets } from '../symbols/go-binary.js';
+import { createUprobeMultiLink, isUprobeMulti } from './uprobe-multi.js';
 
 /**
  * Attach one probe of the manifest (BEGIN/END are run, not attached: none
@@ -136,9 +138,42 @@ export function onlineCpus(): number[] {
 
 export interface Link {
   probe: ManifestProbe;
+  /** Places it probes (a uprobe_multi link has several), 1 when unset: what "Attaching N probes" counts. */
+  sites?: number;
   destroy(): void;
   /** Destroy on libuv's thread pool: many links detach in parallel. */
   destroyAsync(): Promise<void>;
+  /** Hand the link's handle over to be detached elsewhere (destroyAll); the link is then destroyed. */
+  take?(): Detach | undefined;
+}
+
+/** Places the links probe (see Link.sites). */
+export function siteCount(links: Link[]): number {
+  return links.reduce((n, l) => n + (l.sites ?? 1), 0);
+}
+
+/** A link that is a bare file descriptor (uprobe_multi): closing it detaches. */
+function fdLink(probe: ManifestProbe, fd: number, sites: number): Link {
+  let f = fd;
+  return {
+    probe,
+    sites,
+    destroy() {
+      if (f >= 0) native().close(f);
+      f = -1;
+    },
+    destroyAsync() {
+      const g = f;
+      f = -1;
+      if (g < 0) return Promise.resolve();
+      return new Promise((resolve) => native().close.async(g, () => resolve()));
+    },
+    take() {
+      const g = f;
+      f = -1;
+      return g >= 0 ? { fd: g } : undefined;
+    },
+  };
 }
 
 function nativeLink(probe: ManifestProbe, ptr: Ptr): Link {
@@ -155,16 +190,33 @@ function nativeLink(probe: ManifestProbe, ptr: Ptr): Link {
       if (!q) return Promise.resolve();
       return new Promise((resolve) => native().link_destroy.async(q, () => resolve()));
     },
+    take() {
+      const q = p;
+      p = null;
+      return q ? { link: q } : undefined;
+    },
   };
 }
 
 /**
- * Detach many links at once. Each tracepoint detach waits for an RCU grace
- * period (~70 ms here); done one after another, 60 probes took 4.4 s. In
- * parallel the waits overlap.
+ * Detach many links at once, each on a thread of its own (runtime/ffi/threads.ts).
+ * Each tracepoint or perf-event uprobe detach waits for an RCU grace period
+ * (~70 ms here); done one after another, 60 probes took 4.4 s. In parallel
+ * the waits overlap (a uprobe_multi link's entirely; a perf event's partly:
+ * the kernel serialises part of its unregistration).
  */
 export async function destroyAll(links: Link[]): Promise<void> {
-  await Promise.all(links.map((l) => l.destroyAsync()));
+  const handles: Detach[] = [];
+  const others: Promise<void>[] = [];
+  for (const l of links) {
+    if (!l.take) {
+      others.push(l.destroyAsync());
+      continue;
+    }
+    const d = l.take();
+    if (d) handles.push(d);
+  }
+  await Promise.all([detachOnThreads(handles), ...others]);
 }
 
 function attachError(probe: ManifestProbe, what: string, err: number): CapcError {
@@ -186,6 +238,13 @@ export function attachTracepoint(probe: ManifestProbe, prog: Ptr, category: stri
   return nativeLink(probe, l);
 }
 
+/** One place a uprobe goes: `func` + offset, or with `func` null a file offset; `cookie` is bpf_get_attach_cookie()'s. */
+export interface UprobeSite {
+  func: string | null;
+  offset: number;
+  cookie?: number;
+}
+
 /**
  * A uprobe (or uretprobe) on `func` + offset, or, with `func` null, at a file
  * offset (a function without a symbol: a stripped Go binary). `cookie` is what
@@ -196,25 +255,64 @@ export function attachUprobe(
   prog: Ptr,
   o: { path: string; func: string | null; offset: number; ret: boolean; pid?: number; cookie?: number },
 ): Link {
+  return attachUprobes(probe, prog, { path: o.path, ret: o.ret, pid: o.pid, sites: [o] })[0]!;
+}
+
+/**
+ * The program on every site of one file. A program loaded for uprobe_multi
+ * (uprobe-multi.ts) gets one link for them all, whose detach does not wait
+ * for the kernel as a perf-event uprobe's does; otherwise one perf-event
+ * uprobe each through libbpf.
+ */
+export function attachUprobes(
+  probe: ManifestProbe,
+  prog: Ptr,
+  o: { path: string; ret: boolean; pid?: number; sites: UprobeSite[] },
+): Link[] {
+  const what = (s: UprobeSite) =>
+    `${o.ret ? 'uretprobe' : 'uprobe'} on ${s.func ?? `offset 0x${s.offset.toString(16)}`}${s.func && s.offset ? `+${s.offset}` : ''} in ${o.path}`;
   const n = native();
-  const what = `${o.ret ? 'uretprobe' : 'uprobe'} on ${o.func ?? `offset 0x${o.offset.toString(16)}`}${o.func && o.offset ? `+${o.offset}` : ''} in ${o.path}`;
-  // capc finds the function's file offset itself (func-offset.ts says why libbpf does not).
-  let offset = o.offset;
-  if (o.func !== null) {
-    const at = functionFileOffset(o.path, o.func);
+  // capc finds each function's file offset itself (runtime/symbols/func-offset.ts says why libbpf does not).
+  const offsets = o.sites.map((s) => {
+    if (s.func === null) return s.offset;
+    const at = functionFileOffset(o.path, s.func);
     if ('error' in at) throw new CapcError('E0801', `cannot attach ${probe.spec}: ${at.error}`, [], probe.span);
-    offset += at.offset;
+    return at.offset + s.offset;
+  });
+  if (isUprobeMulti(prog)) {
+    const fd = createUprobeMultiLink(n.program_fd(prog) as number, {
+      path: o.path,
+      offsets,
+      cookies: o.sites.map((s) => s.cookie ?? 0),
+      ret: o.ret,
+      pid: o.pid,
+    });
+    if (fd < 0)
+      throw attachError(
+        probe,
+        `${o.sites.length > 1 ? `${o.sites.length} sites: ` : ''}${what(o.sites[0]!)} (uprobe_multi link)`,
+        -fd,
+      );
+    return [fdLink(probe, fd, offsets.length)];
   }
-  const opts = {
-    sz: n.sizeofUprobeOpts,
-    ref_ctr_offset: 0,
-    bpf_cookie: o.cookie ?? 0,
-    retprobe: o.ret,
-    func_name: null,
-  };
-  const l = n.attach_uprobe_opts(prog, o.pid ?? -1, o.path, offset, opts);
-  if (!l) throw attachError(probe, what, errno());
-  return nativeLink(probe, l);
+  const links: Link[] = [];
+  for (const [i, s] of o.sites.entries()) {
+    const opts = {
+      sz: n.sizeofUprobeOpts,
+      ref_ctr_offset: 0,
+      bpf_cookie: s.cookie ?? 0,
+      retprobe: o.ret,
+      func_name: null,
+    };
+    const l = n.attach_uprobe_opts(prog, o.pid ?? -1, o.path, offsets[i]!, opts);
+    if (!l) {
+      const err = attachError(probe, what(s), errno());
+      for (const x of links) x.destroy(); // all of the function's sites or none
+      throw err;
+    }
+    links.push(nativeLink(probe, l));
+  }
+  return links;
 }
 
 /**
@@ -266,15 +364,12 @@ export function attachAtReturns(
   const base = symbol ? 0 : goFileOffset(o.path, where.addr);
   if (base === undefined)
     throw new CapcError('E0801', `cannot attach ${probe.spec}: ${o.func} is outside the file's segments`);
-  return offsets.map((off) =>
-    attachUprobe(probe, prog, {
-      path: o.path,
-      func: symbol ? o.func : null,
-      offset: base + off,
-      ret: false,
-      pid: o.pid,
-    }),
-  );
+  return attachUprobes(probe, prog, {
+    path: o.path,
+    ret: false,
+    pid: o.pid,
+    sites: offsets.map((off) => ({ func: symbol ? o.func : null, offset: base + off })),
+  });
 }
 
 /** A timer on one CPU firing every `periodNs` (interval probes). */

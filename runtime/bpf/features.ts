@@ -2,11 +2,13 @@
 // itself (for `capc --info`): program types, map types and helpers through
 // libbpf's feature probes (each loads a tiny program or creates a map), and
 // the probe kinds whose support shows in sysfs/tracefs (a kprobe PMU, a
-// breakpoint PMU, hardware counters; tcx links by the kernel's version).
+// breakpoint PMU, hardware counters; tcx links by the kernel's version;
+// uprobe_multi links by creating one that must fail as they fail).
 // Nothing is kept loaded.
 import fs from 'node:fs';
 import os from 'node:os';
 import { native } from '../ffi/libbpf.js';
+import { uprobeMultiSupport } from './uprobe-multi.js';
 
 export type Support = 'yes' | 'no' | 'unknown';
 
@@ -66,6 +68,7 @@ export function kernelFeatures(): KernelFeatures {
       ['tracepoint', prog(PROG.tracepoint)],
       ['rawtracepoint', prog(PROG.raw_tracepoint)],
       ['uprobe', exists('/sys/bus/event_source/devices/uprobe') ? 'yes' : 'no'],
+      uprobeMulti(),
       ['usdt', exists('/sys/bus/event_source/devices/uprobe') ? 'yes' : 'no'],
       [
         'kprobe',
@@ -89,6 +92,14 @@ export function kernelFeatures(): KernelFeatures {
       tcSupport(prog(PROG.sched_cls)),
     ],
   };
+}
+
+/** uprobe_multi links (the default form of uprobes where they exist: runtime/bpf/uprobe-multi.ts). */
+function uprobeMulti(): [string, Support, string?] {
+  const s = uprobeMultiSupport();
+  return s.ok
+    ? ['uprobe_multi links', 'yes']
+    : ['uprobe_multi links', 'no', `${s.reason}: uprobes attach as perf events`];
 }
 
 /** tc probes attach as tcx links, which Linux has since 6.6 (no clsact fallback); libbpf has no probe for them. */

@@ -9,6 +9,7 @@ import { installLibbpfLogger, takeLibbpfLog } from './libbpf-log.js';
 import { customBtfPath } from '../build/environment.js';
 import { explainVerifierLog } from './verifier-log.js';
 import { fentryError } from './kernel-support.js';
+import { chooseUprobeForm, loadForUprobeMulti, type UprobeForm } from './uprobe-multi.js';
 
 const LOG_SIZE = 16 << 20;
 
@@ -87,6 +88,25 @@ export class BpfObject {
     this.keepAlive.push(buf);
     if (n.map_set_initial_value(map, buf, buf.length) !== 0)
       throw new Error(`internal: cannot set .rodata.capc: ${strerror(errno())}`);
+  }
+
+  /**
+   * Choose how the uprobe programs attach (--uprobes, uprobe-multi.ts) and,
+   * for uprobe_multi links, mark them so before load: the kernel fixes how a
+   * program attaches when it loads it. Undefined when there are none.
+   */
+  prepareUprobes(asked?: UprobeForm): 'multi' | 'perf' | undefined {
+    const n = native();
+    const names = new Set(this.manifest.probes.filter((p) => p.attach.kind === 'uprobe').map((p) => p.program));
+    if (!names.size) return undefined;
+    const form = chooseUprobeForm(asked);
+    if (form === 'perf') return form;
+    for (const name of names) {
+      const p = n.find_program(this.handle, name);
+      if (!p) throw new Error(`internal: program ${name} not found in the object`);
+      loadForUprobeMulti(p);
+    }
+    return form;
   }
 
   /** Load every program and create every map; explain a verifier rejection. */

@@ -214,6 +214,9 @@ export class RecordingHost implements Host {
   functionSymbols(file: string): Resolved<string[]> {
     return this.record('functionSymbols', [file], this.inner.functionSymbols(file));
   }
+  ifuncSymbols(file: string): string[] {
+    return this.record('ifuncSymbols', [file], this.inner.ifuncSymbols(file));
+  }
   neededLibraries(file: string): string[] {
     return this.record('neededLibraries', [file], this.inner.neededLibraries(file));
   }
@@ -296,6 +299,7 @@ function fingerprintOf(call: HostCall, answer?: unknown): string {
       return JSON.stringify([fileId('/etc/ld.so.cache'), dirs, call.file ? fileId(call.file) : 'unresolved']);
     }
     case 'functionSymbols':
+    case 'ifuncSymbols':
     case 'usdtProbes':
     case 'elfSymbol':
       return fileId(String(a0));

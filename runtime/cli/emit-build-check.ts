@@ -12,7 +12,7 @@ import { CapcError } from '../errors.js';
 import { CompileFailed } from '../session/session.js';
 import { requireBtf, requirePrivileges } from '../build/environment.js';
 import { capacityReport } from './capacity.js';
-import { addCompileOptions } from './run-options.js';
+import { addCompileOptions, addUprobeOption, uprobeForm } from './run-options.js';
 import { compileOptions, EXIT_OK, printDiagnostics, readSource, reportFailure, type ProgramOpts } from './common.js';
 
 /** check, emit and build take the options that change what is compiled, as run does (--unsafe, -k, -I...). */
@@ -108,11 +108,9 @@ export function registerBuild(program: Command): void {
 }
 
 export function registerCheck(program: Command): void {
-  programCommand(
-    program,
-    'check',
-    'compile a program and load it into the kernel verifier without attaching it',
-  ).action(async (file: string | undefined, args: string[], opts: ProgramOpts) => {
+  addUprobeOption(
+    programCommand(program, 'check', 'compile a program and load it into the kernel verifier without attaching it'),
+  ).action(async (file: string | undefined, args: string[], opts: ProgramOpts & { uprobes?: string }) => {
     let source;
     try {
       source = readSource(opts.e !== undefined ? undefined : file, opts);
@@ -125,6 +123,7 @@ export function registerCheck(program: Command): void {
       const obj = BpfObject.open(r.object.object, r.output.manifest);
       try {
         obj.setRodata({});
+        obj.prepareUprobes(uprobeForm(opts.uprobes)); // loaded as run would load them
         obj.load(source, !!opts.verbose);
       } finally {
         obj.close();

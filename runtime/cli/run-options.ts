@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { CapcError } from '../errors.js';
 import type { ProgramOpts } from './common.js';
+import { UPROBE_FORMS, type UprobeForm } from '../bpf/uprobe-multi.js';
 
 export interface RunOpts extends ProgramOpts {
   c?: string;
@@ -34,6 +35,7 @@ export interface RunOpts extends ProgramOpts {
   otlp?: string;
   otlpInterval?: string;
   tls?: boolean;
+  uprobes?: string;
 }
 
 /** `-k -k`, `-kk`, `-dd`: a flag given twice counts twice (getopt). */
@@ -68,8 +70,27 @@ export function addCompileOptions(cmd: Command): Command {
     );
 }
 
+/** --uprobes: how uprobes attach, a choice of the runtime (run, and check, which loads as run would). */
+export function addUprobeOption(cmd: Command): Command {
+  return cmd.option(
+    '--uprobes <form>',
+    "uprobes as 'multi' (uprobe_multi links: detach in milliseconds), 'perf' events, or 'auto' (multi where the kernel has it; see docs/language.md)",
+  );
+}
+
+/** --uprobes FORM, checked: undefined for auto. */
+export function uprobeForm(v: string | undefined): UprobeForm | undefined {
+  if (v === undefined) return undefined;
+  const form = UPROBE_FORMS.find((f) => f === v);
+  if (!form)
+    throw new CapcError('E0904', `--uprobes must be multi, perf or auto (got '${v}')`, [
+      'auto (the default) attaches uprobes as uprobe_multi links where the kernel has them; see docs/language.md',
+    ]);
+  return form === 'auto' ? undefined : form;
+}
+
 export function addRunOptions(cmd: Command): Command {
-  return addCompileOptions(cmd)
+  return addUprobeOption(addCompileOptions(cmd))
     .option('-c <command>', 'start COMMAND, trace it, stop when it exits (cpid is its pid)')
     .option(
       '-p <pid>',

@@ -24,7 +24,15 @@ import { chooseOutputMode } from './output-mode.js';
 import { runInTerminalUi } from './run-ui.js';
 import type { ExportOptions } from '../export/index.js';
 import { VERSION } from './version.js';
-import { addRunOptions, checkFormat, parseBuffering, parsePid, type Buffering, type RunOpts } from './run-options.js';
+import {
+  addRunOptions,
+  checkFormat,
+  parseBuffering,
+  parsePid,
+  uprobeForm,
+  type Buffering,
+  type RunOpts,
+} from './run-options.js';
 import { listCommand } from './list.js';
 import { infoCommand } from './info.js';
 import { dryRun } from './dry-run.js';
@@ -144,6 +152,7 @@ async function runCommand(file: string | undefined, args: string[], opts: RunOpt
       compile: compileOptions(opts, positional),
       command: opts.c,
       pid,
+      uprobes: uprobeForm(opts.uprobes),
       durationSec: duration,
       drainMs: Number(opts.drainMs ?? 5),
       verbose: opts.verbose,

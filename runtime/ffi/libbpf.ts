@@ -78,6 +78,36 @@ function bind() {
     cpu: 'uint32',
     batch_size: 'uint32',
   });
+  // bpf(2) attrs libbpf 1.1 cannot build (uapi linux/bpf.h of 6.6+): BPF_LINK_CREATE of a uprobe_multi link,
+  // and BPF_PROG_LOAD of the tiny program the feature probe loads. Pointer fields are 8 bytes (aligned u64).
+  const UprobeMultiAttr = koffi.struct('capc_link_create_uprobe_multi', {
+    prog_fd: 'uint32',
+    target_fd: 'uint32',
+    attach_type: 'uint32',
+    flags: 'uint32',
+    path: 'const char *',
+    offsets: 'const void *',
+    ref_ctr_offsets: 'const void *',
+    cookies: 'const void *',
+    cnt: 'uint32',
+    uflags: 'uint32',
+    pid: 'uint32',
+    _pad: 'uint32',
+  });
+  const ProgLoadAttr = koffi.struct('capc_prog_load_attr', {
+    prog_type: 'uint32',
+    insn_cnt: 'uint32',
+    insns: 'const void *',
+    license: 'const char *',
+    log_level: 'uint32',
+    log_size: 'uint32',
+    log_buf: 'void *',
+    kern_version: 'uint32',
+    prog_flags: 'uint32',
+    prog_name: koffi.array('char', 16),
+    prog_ifindex: 'uint32',
+    expected_attach_type: 'uint32',
+  });
   const PrintFn = koffi.proto('int capc_libbpf_print_fn(int level, const char *fmt, void *args)');
   koffi.opaque('perf_buffer');
   const PerfSampleFn = koffi.proto('void capc_perf_sample_fn(void *ctx, int cpu, void *data, uint32 size)');
@@ -94,6 +124,8 @@ function bind() {
     sizeofUprobeOpts: koffi.sizeof(UprobeOpts),
     sizeofKprobeOpts: koffi.sizeof(KprobeOpts),
     sizeofTestRunOpts: koffi.sizeof(TestRunOpts),
+    sizeofUprobeMultiAttr: koffi.sizeof(UprobeMultiAttr),
+    sizeofProgLoadAttr: koffi.sizeof(ProgLoadAttr),
     // libbpf: objects
     set_print: lib.func('void *libbpf_set_print(capc_libbpf_print_fn *fn)'),
     object_open_mem: lib.func(
@@ -105,6 +137,11 @@ function bind() {
     find_map: lib.func('bpf_map *bpf_object__find_map_by_name(const bpf_object *obj, const char *name)'),
     program_fd: lib.func('int bpf_program__fd(const bpf_program *prog)'),
     program_set_autoload: lib.func('int bpf_program__set_autoload(bpf_program *prog, bool autoload)'),
+    // uprobe_multi links need programs loaded for them (expected_attach_type 48, set before load)
+    program_set_expected_attach_type: lib.func(
+      'int bpf_program__set_expected_attach_type(bpf_program *prog, int type)',
+    ),
+    program_expected_attach_type: lib.func('int bpf_program__expected_attach_type(const bpf_program *prog)'),
     map_fd: lib.func('int bpf_map__fd(const bpf_map *map)'),
     map_set_initial_value: lib.func('int bpf_map__set_initial_value(bpf_map *map, const void *data, size_t size)'),
     map_set_max_entries: lib.func('int bpf_map__set_max_entries(bpf_map *map, uint32 max_entries)'),

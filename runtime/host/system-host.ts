@@ -35,6 +35,7 @@ export class SystemHost implements Host {
   readonly tracefs = new Tracefs();
   private readonly symbols = new Map<string, Resolved<string[]>>();
   private readonly usdt = new Map<string, Resolved<UsdtProbe[]>>();
+  private readonly ifuncs = new Map<string, string[]>();
   private btfCache: Btf | null | undefined;
   private readonly dwarfFiles = new Map<string, DwarfFile | null>();
 
@@ -54,13 +55,22 @@ export class SystemHost implements Host {
     let r = this.symbols.get(path);
     if (!r) {
       try {
-        r = { ok: true, value: readFunctionSymbols(path).map((s) => s.name) };
+        const syms = readFunctionSymbols(path);
+        r = { ok: true, value: syms.map((s) => s.name) };
+        this.ifuncs.set(
+          path,
+          syms.filter((s) => s.ifunc).map((s) => s.name),
+        );
       } catch (e) {
         r = { ok: false, error: `cannot read symbols of ${path}: ${(e as Error).message}`, candidates: [] };
       }
       this.symbols.set(path, r);
     }
     return r;
+  }
+  ifuncSymbols(path: string): string[] {
+    this.functionSymbols(path);
+    return this.ifuncs.get(path) ?? [];
   }
   neededLibraries(path: string): string[] {
     try {

@@ -6,10 +6,11 @@ import fs from 'node:fs';
 import type { CompileOptions, Manifest } from '../../compiler/index.js';
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import type { SourceFile } from '../../diagnostics/source.js';
-import { attachProbe, destroyAll, runOnce, type Link } from '../bpf/attach.js';
+import { attachProbe, destroyAll, runOnce, siteCount, type Link } from '../bpf/attach.js';
 import { readCounter, readStack } from '../bpf/maps-reader.js';
 import { progRunStats, RunTimeStats } from '../bpf/bpf-stats.js';
 import { BpfObject } from '../bpf/object.js';
+import type { UprobeForm } from '../bpf/uprobe-multi.js';
 import { CapcError } from '../errors.js';
 import { Decoder } from '../events/decode.js';
 import { FORMATTERS } from '../format/formatters.js';
@@ -81,6 +82,8 @@ export interface RunOptions {
   onExporters?: (exporters: Renderer[]) => void;
   command?: string;
   pid?: number;
+  /** --uprobes: uprobe_multi links or perf-event uprobes (runtime/bpf/uprobe-multi.ts); auto when unset. */
+  uprobes?: UprobeForm;
   durationSec?: number;
   /** How often quiet rings are drained (ms); bounds output latency. */
   drainMs?: number;
@@ -234,6 +237,8 @@ class Session {
       start_ns: process.hrtime.bigint(),
       scope: (tree ? 1 : 0) | (hold ? 2 : 0),
     });
+    const uprobes = this.obj.prepareUprobes(opts.uprobes);
+    if (uprobes) mark(`uprobes as ${uprobes === 'multi' ? 'uprobe_multi links' : 'perf events'}`);
     this.obj.load(opts.source, opts.verbose);
     mark('loaded into the kernel');
     opts.onLoaded?.(this.obj.programIds());
@@ -329,10 +334,13 @@ class Session {
       this.renderer.event({
         kind: 'attaching',
         probes:
-          m.probes.filter(own).length + (m.capture?.discovery?.mode === 'capture' ? this.discovery.links.length : 0),
+          m.probes.filter(own).length +
+          (m.capture?.discovery?.mode === 'capture' ? siteCount(this.discovery.links) : 0),
       });
     }
-    mark(`attached ${this.links.length + (this.discovery?.links.length ?? 0)} probes`);
+    mark(
+      `attached ${siteCount(this.links) + siteCount(this.discovery?.links ?? [])} probes (${this.links.length + (this.discovery?.links.length ?? 0)} links)`,
+    );
     this.cpuAtAttach = process.cpuUsage();
     if (process.env.CAPC_STATS_FILE) this.threadsAtAttach = threadCpu();
     for (const p of m.probes.filter((x) => x.attach.kind === 'begin')) runOnce(p, this.obj.program(p.program).fd);
@@ -593,7 +601,7 @@ class Session {
     const missed = this.discovery?.missed() ?? [];
     const all = [...this.links, ...(this.discovery?.links ?? [])];
     this.discovery?.dropLinks();
-    const slow = setTimeout(() => this.renderer.event({ kind: 'detaching', probes: all.length }), 500);
+    const slow = setTimeout(() => this.renderer.event({ kind: 'detaching', probes: siteCount(all) }), 500);
     await destroyAll(all);
     clearTimeout(slow);
     this.links = [];

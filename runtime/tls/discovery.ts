@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { captureFunctions, type FamilyName, type Manifest, type ManifestProbe } from '../../compiler/index.js';
-import { attachAtReturns, attachUprobe, type Link } from '../bpf/attach.js';
+import { attachAtReturns, attachUprobe, attachUprobes, siteCount, type Link, type UprobeSite } from '../bpf/attach.js';
 import type { BpfObject } from '../bpf/object.js';
 import { CapcError } from '../errors.js';
 import type { MissedTls, Renderer, TlsStackInfo } from '../events/model.js';
@@ -228,12 +228,14 @@ export class TlsDiscovery {
         }
       } else if (this.watchProbe) {
         const p = this.watchProbe;
+        const sites: UprobeSite[] = [];
         for (const func of captureFunctions(t.stack.family)) {
           if (!t.stack.functions.has(func) || t.covered.has(func)) continue;
-          const cookie = this.watchTable.length;
+          sites.push({ ...at(func), cookie: this.watchTable.length });
           this.watchTable.push({ target: t, func });
-          t.links.push(attachUprobe(p, prog(p), { path: t.stack.path, ...at(func), ret: false, cookie }));
         }
+        // One uprobe_multi link for the file's functions (one perf-event uprobe each otherwise).
+        if (sites.length) t.links.push(...attachUprobes(p, prog(p), { path: t.stack.path, ret: false, sites }));
       }
     } catch (e) {
       this.attachFailures++;
@@ -248,7 +250,7 @@ export class TlsDiscovery {
       family: t.stack.family,
       path: t.stack.path,
       pids: [...t.pids].sort((a, b) => a - b),
-      probes: t.links.length,
+      probes: siteCount(t.links),
     };
   }
 
