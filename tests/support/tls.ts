@@ -50,10 +50,7 @@ export function testCert(): { cert: string; key: string } {
   return { cert: path.join(certDir, 'cert.pem'), key: path.join(certDir, 'key.pem') };
 }
 
-let nextPort = 20000 + (process.pid % 20000);
-export function freePort(): number {
-  return nextPort++;
-}
+export { freePort } from './ports.js';
 
 /** Start a process and resolve once it prints `marker` (or exits). */
 export function startUntil(
