@@ -8,7 +8,7 @@ import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import type { SourceFile } from '../../diagnostics/source.js';
 import { attachProbe, destroyAll, runOnce, siteCount, type Link } from '../bpf/attach.js';
 import { readCounter, readStack } from '../bpf/maps-reader.js';
-import { progRunStats, RunTimeStats } from '../bpf/bpf-stats.js';
+import { RunTimeStats } from '../bpf/bpf-stats.js';
 import { BpfObject } from '../bpf/object.js';
 import type { UprobeForm } from '../bpf/uprobe-multi.js';
 import { CapcError } from '../errors.js';
@@ -35,35 +35,7 @@ import { performAction } from '../output/cat-system.js';
 import { ExportSource } from './export-source.js';
 import { TlsDiscovery } from '../tls/discovery.js';
 import { seedScope } from './scope.js';
-import { writePrivateFile } from '../files/private-files.js';
-
-/**
- * CPU seconds of this process's threads, by name (the main thread is `capc`, the capture thread
- * `capc-capture`): the scheduler's nanoseconds where /proc has them (sched), else clock ticks.
- */
-function threadCpu(): Record<string, number> {
-  const out: Record<string, number> = {};
-  const tick = 100; // USER_HZ
-  try {
-    for (const tid of fs.readdirSync('/proc/self/task')) {
-      const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      let cpu = (Number(f[11]) + Number(f[12])) / tick; // utime, stime
-      try {
-        const ns = /se\.sum_exec_runtime\s*:\s*([\d.]+)/.exec(fs.readFileSync(`/proc/self/task/${tid}/sched`, 'utf8'));
-        if (ns) cpu = Number(ns[1]) / 1000; // ms with ns digits
-      } catch {
-        /* no sched file (CONFIG_SCHED_DEBUG off): ticks */
-      }
-      const key = name === 'capc' || name === 'capc-capture' || name === 'capc-printf' ? name : 'other';
-      out[key] = (out[key] ?? 0) + cpu;
-    }
-  } catch {
-    /* not Linux procfs: no breakdown */
-  }
-  return out;
-}
+import { threadCpu, writeSessionStats } from './stats-file.js';
 
 export class CompileFailed extends Error {
   constructor(readonly diagnostics: Diagnostic[]) {
@@ -630,46 +602,16 @@ class Session {
 
   /** Machine-readable session numbers (benchmarks, tests): records and ring bytes read, drops, CPU. */
   private writeStats(file: string): void {
-    const counters: Record<string, number> = {};
-    for (const c of this.manifest.counters)
-      counters[`${c.kind}:${c.subject}`] = Number(readCounter(this.statsFd, c.index));
-    const cpu = process.cpuUsage();
-    const run = process.cpuUsage(this.cpuAtAttach);
-    const rings = Object.fromEntries(
-      [this.rings.events, this.rings.ctl]
-        .filter((r): r is RingReader => !!r)
-        .map((r) => [r.name, { records: r.records, ringBytes: r.ringBytes }]),
-    );
-    // Per program: runs and ns in BPF (read before the object is closed; zero unless statistics were on).
-    const programs = Object.fromEntries(
-      [
-        ...this.manifest.probes.map((p) => p.program),
-        ...(this.manifest.capture ? [this.manifest.capture.flushProgram] : []),
-      ]
-        .map((name) => [name, progRunStats(this.obj!.program(name).fd)] as const)
-        .filter(([, s]) => s)
-        .map(([name, s]) => [name, { runs: Number(s!.runs), runTimeNs: Number(s!.runTimeNs) }]),
-    );
-    const threads = threadCpu();
-    const pt = this.printfThreadStats;
-    const stats = {
-      // CPU seconds by thread since attach (the capture thread's are in capture.threadCpu: it has exited by now).
-      threads: Object.fromEntries(
-        Object.entries(threads).map(([k, v]) => [k, Math.round((v - (this.threadsAtAttach?.[k] ?? 0)) * 1e4) / 1e4]),
-      ),
-      rings,
+    writeSessionStats(file, {
+      manifest: this.manifest,
+      statsFd: this.statsFd,
+      obj: this.obj!,
+      rings: [this.rings.events, this.rings.ctl].filter((r): r is RingReader => !!r),
+      cpuAtAttach: this.cpuAtAttach,
+      threadsAtAttach: this.threadsAtAttach,
       capture: this.capture?.stats(),
-      // The events ring's reader: the printf thread (with its numbers: it has exited by now), or the main thread.
-      printf: pt
-        ? { drain: 'thread', ...pt, cpuSeconds: Math.round(pt.cpuSeconds * 1000) / 1000 }
-        : { drain: this.printfNative ? 'main' : 'js' },
-      counters,
-      programs,
-      cpuSeconds: (cpu.user + cpu.system) / 1e6,
-      runCpuSeconds: (run.user + run.system) / 1e6,
-      maxRssBytes: process.resourceUsage().maxRSS * 1024,
-    };
-    writePrivateFile(file, JSON.stringify(stats, null, 2) + '\n');
+      printf: this.printfThreadStats ?? (this.printfNative ? 'main' : 'js'),
+    });
   }
 
   async close(): Promise<void> {
