@@ -125,7 +125,7 @@ async function sameLines(
       out
         .split('\n')
         .filter((l) => l.includes(own.comm) && named.some((f) => l.endsWith(` ${f}`)))
-        .map((l) => l.replace(/^\d+(\s)/, 'PID$1'))
+        .map((l) => l.replace(/^\d+\s+/, 'PID ')) // %-6d: a 4-digit pid pads one space more than a 5-digit one
         .join('\n');
     const bt = await runBpftrace({ programFile: file, command });
     assert.equal(bt.code, 0, bt.stderr);
