@@ -157,15 +157,7 @@ export function tracepointStruct(f: TracepointFormat): CStruct {
             size: field.size,
             comment: field.type,
           });
-        else
-          fields.push({
-            name: safeName,
-            type: '__u8',
-            array: field.size,
-            offset: field.offset,
-            size: field.size,
-            comment: `${field.type} (misaligned)`,
-          });
+        else fields.push(asBytes(safeName, field, `${field.type} (misaligned)`));
         break;
       case 'data-loc-string':
       case 'data-loc-array':
@@ -182,14 +174,7 @@ export function tracepointStruct(f: TracepointFormat): CStruct {
         // `char name[]` at the end: read from ctx + offset, no member needed.
         continue;
       case 'unsupported':
-        fields.push({
-          name: safeName,
-          type: '__u8',
-          array: field.size,
-          offset: field.offset,
-          size: field.size,
-          comment: field.type,
-        });
+        fields.push(asBytes(safeName, field, field.type));
         break;
     }
     end = field.offset + size;
@@ -205,6 +190,11 @@ export function tracepointStruct(f: TracepointFormat): CStruct {
     comment: `tracepoint ${f.category}:${f.name}, from its format file`,
     assertLayout: true,
   };
+}
+
+/** A field capc reads only by offset: declared as its bytes. */
+function asBytes(name: string, field: { offset: number; size: number }, comment: string): CField {
+  return { name, type: '__u8', array: field.size, offset: field.offset, size: field.size, comment };
 }
 
 function maxAlign(fields: CField[]): number {
