@@ -9,6 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { capcBin } from '../tests/support/paths.js';
 import { THIRTY_SYSCALLS, thirtyTracepoints } from '../tests/support/programs.js';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { fmtStat, mkTemp, retryHung, smoke, stat, timeToMarker, which } from './lib.js';
 import { AUTO_RAW_FROM } from '../compiler/3-lower/lower-syscalls.js';
 
@@ -59,6 +61,17 @@ export async function startupBench(runs = 5): Promise<string> {
     );
   const nodeAlone: number[] = [],
     nodeBare: number[] = [];
+  // The floor of any Node tool running this object: Node, koffi, libbpf's open, load and attach of the same object
+  // capc builds (its default form), and nothing of capc (bench/workloads/node-floor.mjs).
+  const objDir = mkTemp('capc-bench-floor-');
+  execFileSync(capcBin, ['build', '-o', objDir, '-e', PROGRAM], { stdio: 'ignore' });
+  const floorScript = fileURLToPath(new URL('./workloads/node-floor.mjs', import.meta.url));
+  const floor = () =>
+    timeToMarker(process.execPath, [floorScript, path.join(objDir, 'program.bpf.o')], 'attached\n', {
+      NODE_EXTRA_CA_CERTS: undefined,
+    });
+  const floorStart: number[] = [],
+    overFloor: number[] = [];
   const extraCa = process.env.NODE_EXTRA_CA_CERTS;
   const capcStop: number[] = [],
     btStop: number[] = [];
@@ -77,6 +90,8 @@ export async function startupBench(runs = 5): Promise<string> {
     capcStop.push(w.stopMs);
     nodeAlone.push((await node()).startMs);
     nodeBare.push((await node({ NODE_EXTRA_CA_CERTS: undefined })).startMs);
+    floorStart.push((await floor()).startMs);
+    overFloor.push(w.startMs - floorStart[floorStart.length - 1]!);
     if (bpftrace) {
       const b = await bt();
       btStart.push(b.startMs);
@@ -133,12 +148,15 @@ export async function startupBench(runs = 5): Promise<string> {
     ...(extraCa
       ? [`| Node alone, without NODE_EXTRA_CA_CERTS (as bin/capc starts it) | ${fmtStat(stat(nodeBare), 'ms')} | |`]
       : []),
+    `| Node + koffi + libbpf running the same object, no capc code (bench/workloads/node-floor.mjs) | ${fmtStat(stat(floorStart), 'ms')} | |`,
     '',
     `Source cache against object cache only, pair by pair: ${stat(srcRatio).median.toFixed(2)}× (${stat(srcRatio).min.toFixed(2)}–${stat(srcRatio).max.toFixed(2)}). ${extraCa ? 'This environment sets NODE_EXTRA_CA_CERTS, which Node 20 reads (building its whole TLS root store) before any JavaScript runs; bin/capc starts Node without it.' : 'NODE_EXTRA_CA_CERTS is not set here.'} Warm capc minus Node alone (without the variable), pair by pair: ${stat(warm.map((w, i) => w - nodeBare[i]!)).median.toFixed(0)} ms.`,
     '',
     bpftrace
-      ? `Warm capc / bpftrace, pair by pair: median ${stat(ratio).median.toFixed(2)}× (${stat(ratio).min.toFixed(2)}–${stat(ratio).max.toFixed(2)}).`
+      ? `Warm capc / bpftrace, pair by pair: median ${stat(ratio).median.toFixed(2)}× (${stat(ratio).min.toFixed(2)}–${stat(ratio).max.toFixed(2)}). The Node floor / bpftrace: ${stat(floorStart.map((f, i) => f / btStart[i]!)).median.toFixed(2)}×.`
       : '',
+    '',
+    `Warm capc minus the Node floor (what capc's own code costs before attach), pair by pair: ${fmtStat(stat(overFloor), 'ms')}.`,
     '',
     `Detaching 30 tracepoints (one block on 30 \`syscalls:sys_enter_*\` tracepoints), SIGINT to exit: capc ${fmtStat(stat(capc30), 'ms')}` +
       (bpftrace

@@ -6,7 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import type { MessagePort, Worker } from 'node:worker_threads';
 import { CapcError } from '../errors.js';
 import { readBatch, type EntryHandler } from './batch.js';
 import {
@@ -19,6 +20,13 @@ import {
   type FromDrainThread,
   type ToDrainThread,
 } from './drain-protocol.js';
+
+/**
+ * node:worker_threads, loaded when a JavaScript capture thread is started (the fallback, W0911): a static import
+ * would load it (~3 ms) on every start, though the native drain and most programs never use it.
+ */
+const workerThreads = (): typeof import('node:worker_threads') =>
+  createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
 
 /** The thread's script: dist/drain-thread.mjs next to the bundle, or (running from source) a bootstrap that loads the TypeScript. */
 function threadScript(): URL {
@@ -61,6 +69,7 @@ export class DrainClient implements CaptureDrain {
     const shared = new SharedArrayBuffer(SHARED_BYTES);
     this.counters = new BigInt64Array(shared, 0, 2);
     this.configured = new Int32Array(shared);
+    const { MessageChannel, Worker } = workerThreads();
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     const data: DrainThreadData = { shared, port: port2 };
