@@ -7,7 +7,7 @@ import type { CompileOptions, Manifest } from '../../compiler/index.js';
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import type { SourceFile } from '../../diagnostics/source.js';
 import { attachProbe, destroyAll, runOnce, siteCount, type Link } from '../bpf/attach.js';
-import { readCounter, readStack } from '../bpf/maps-reader.js';
+import { readStack } from '../bpf/maps-reader.js';
 import { RunTimeStats } from '../bpf/bpf-stats.js';
 import { BpfObject } from '../bpf/object.js';
 import type { UprobeForm } from '../bpf/uprobe-multi.js';
@@ -30,12 +30,14 @@ import { openExports, type ExportOptions } from '../export/index.js';
 import type { ExportSink } from '../export/sink.js';
 import { FanOut } from '../output/stream-files.js';
 import { NativePrintf } from '../format/native-printf.js';
-import { PrintfThread, type DirectOutput, type PrintfThreadStats } from '../format/printf-thread.js';
+import type { DirectOutput } from '../format/printf-thread.js';
+import { PrintfHandoff } from './printf-handoff.js';
 import { performAction } from '../output/cat-system.js';
 import { ExportSource } from './export-source.js';
 import { TlsDiscovery } from '../tls/discovery.js';
 import { seedScope } from './scope.js';
 import { threadCpu, writeSessionStats } from './stats-file.js';
+import { LossReports } from './loss-reports.js';
 
 export class CompileFailed extends Error {
   constructor(readonly diagnostics: Diagnostic[]) {
@@ -137,15 +139,13 @@ class Session {
   /** printf records formatted natively (text output, every record kind a supported printf). */
   private printfNative: NativePrintf | undefined;
   /** The events ring drained, formatted and written by a pthread (runtime/format/printf-thread.ts), while probes run. */
-  private printfThread: PrintfThread | undefined;
+  private printf: PrintfHandoff | undefined;
   /** Whether the session will use that thread (decided at load: the main loop then does not wait on the events ring). */
   private wantsPrintfThread = false;
-  private printfThreadStats: PrintfThreadStats | undefined;
   private stop: StopReason | undefined;
   /** Set by the program's first exit(); 0 when it never called it. */
   private exitCode: number | undefined;
   private statsFd = -1;
-  private readonly reported = new Map<number, bigint>();
   private readonly signalHandlers: [NodeJS.Signals, () => void][] = [];
   private wake: (() => void) | undefined;
   private cpuAtAttach: NodeJS.CpuUsage | undefined;
@@ -158,7 +158,7 @@ class Session {
   /** The renderer and every exporter. */
   private readonly renderer: Renderer;
   private exportSource: ExportSource | undefined;
-  private readonly reportedLoss = new Map<string, { count: number; bytes: number }>();
+  private readonly losses: LossReports;
   private sinksClosed = false;
   /** Set once the probes are detached: the last drains read everything. */
   private finishing = false;
@@ -171,6 +171,7 @@ class Session {
     private readonly thread?: CaptureDrain,
   ) {
     this.renderer = sinks.length ? new FanOut([opts.renderer, ...sinks]) : opts.renderer;
+    this.losses = new LossReports(manifest, this.renderer);
     if (sinks.length) opts.onExporters?.(sinks);
     this.resolver = new ValueResolver(
       manifest,
@@ -318,7 +319,10 @@ class Session {
     for (const p of m.probes.filter((x) => x.attach.kind === 'begin')) runOnce(p, this.obj.program(p.program).fd);
     opts.onAttached?.();
     this.drainAll();
-    if (this.wantsPrintfThread && !this.stop) await this.startPrintfThread();
+    if (this.wantsPrintfThread && !this.stop) {
+      this.printf = new PrintfHandoff(opts.direct!);
+      await this.printf.start(this.printfNative!, this.rings.events!, this.rings.ctl!, opts.drainMs ?? 5);
+    }
     if (!this.stop) this.child?.release();
     else this.child?.kill();
 
@@ -348,8 +352,8 @@ class Session {
         if (deadline !== undefined && now >= deadline) this.requestStop('duration');
         if (now - lastCheck >= 1000) {
           lastCheck = now;
-          this.reportCounters();
-          this.reportExportLosses();
+          this.losses.counters(this.statsFd);
+          this.losses.exportLosses(this.sinks);
           this.capture?.reap(now);
           if (opts.pid !== undefined && !fs.existsSync(`/proc/${opts.pid}`)) this.requestStop('pid');
         }
@@ -378,75 +382,6 @@ class Session {
     }
   }
 
-  /**
-   * From here on the events ring is the printf thread's, and what Node would write to the output goes
-   * through it; it writes nothing itself until Node's stream has written what it already held.
-   */
-  private async startPrintfThread(): Promise<void> {
-    const direct = this.opts.direct!;
-    this.printfThread = PrintfThread.start(
-      this.printfNative!,
-      this.rings.events!,
-      this.rings.ctl!,
-      direct,
-      this.opts.drainMs ?? 5,
-    );
-    if (!this.printfThread) return;
-    await direct.drained();
-    this.printfThread?.release();
-  }
-
-  /** The thread is paused before its next record: stop it, and the main thread's path takes over from there. */
-  private endPrintfThread(): void {
-    const t = this.printfThread;
-    if (!t) return;
-    this.printfThread = undefined;
-    this.printfThreadStats = t.stop();
-  }
-
-  /** What the printf thread met writing: EPIPE stops the session as Node's own EPIPE does; another error fails it. */
-  private checkPrintfThread(): void {
-    const st = this.printfThread?.status();
-    if (!st) return;
-    if (st.closed) this.opts.direct!.closed();
-    if (st.error) {
-      this.endPrintfThread();
-      throw new CapcError('E0906', `cannot write the output: ${st.error}`);
-    }
-  }
-
-  /**
-   * drainAll while the printf thread owns the events ring. The thread reads
-   * no further than the first control record not taken here; each one taken
-   * pauses it after the printf records made before that record, its output
-   * goes behind their text, and the thread resumes once all are applied. At
-   * the end (finishing) the thread stops where drainAll would have stopped
-   * and the main thread's path reads the rest.
-   */
-  private drainWithThread(): number {
-    const eventsEnd = this.rings.events!.producerPosition();
-    let n = 0;
-    let paused = false;
-    n +=
-      this.rings.ctl?.drain((_d, view, off) => {
-        const rec = readControl(view, off);
-        if (this.printfThread) {
-          paused = true;
-          if (!this.printfThread.pause(rec.pos)) this.endPrintfThread(); // handed back: the main thread's from here
-        }
-        if (!this.printfThread) n += this.drainEvents(rec.pos);
-        this.applyControl(rec);
-        this.opts.direct!.flush(); // its output, behind the thread's text so far
-      }) ?? 0;
-    if (this.printfThread && this.finishing) {
-      this.printfThread.pause(eventsEnd); // (handed back or not: stopped before the same record)
-      this.endPrintfThread();
-    } else if (paused) this.printfThread?.resume();
-    this.checkPrintfThread();
-    if (!this.printfThread) n += this.drainEvents(eventsEnd, this.finishing ? Infinity : MAX_RECORDS_PER_PASS);
-    return n;
-  }
-
   private applyControl(rec: ReturnType<typeof readControl>): void {
     const code = this.control?.apply(rec);
     if (code !== undefined) {
@@ -459,7 +394,15 @@ class Session {
 
   /** Drain every ring; returns how many records were read. */
   private drainAll(): number {
-    if (this.printfThread) return this.drainWithThread();
+    if (this.printf?.running)
+      return this.printf.drain({
+        events: this.rings.events!,
+        ctl: this.rings.ctl,
+        finishing: this.finishing,
+        maxRecords: MAX_RECORDS_PER_PASS,
+        drainEvents: (until, max) => this.drainEvents(until, max),
+        applyControl: (rec) => this.applyControl(rec),
+      });
     let n = 0;
     // Control records first, each after the events made before it (their order is kept).
     // Events are drained only up to where the producer was before the control ring was
@@ -498,67 +441,6 @@ class Session {
     return events.drain(decode, max, until);
   }
 
-  /** A program that does not capture: calls its identity predicates let through while it was unknown (W0910). */
-  private reportIdentityUnknown(): void {
-    if (this.statsFd < 0) return;
-    const n = this.manifest.counters
-      .filter((c) => c.kind === 'identity-unknown')
-      .reduce((sum, c) => sum + Number(readCounter(this.statsFd, c.index)), 0);
-    if (n) this.renderer.event({ kind: 'identity-unknown', count: n });
-  }
-
-  /** Report drops and failed map updates since the last report (R11: never silent). */
-  private reportCounters(): void {
-    if (this.statsFd < 0) return;
-    const m = this.manifest;
-    for (const c of this.manifest.counters) {
-      if (c.kind !== 'ring-drop' && c.kind !== 'map-full' && c.kind !== 'loop-limit') continue; // capture counters: in the capture summary
-      const v = readCounter(this.statsFd, c.index);
-      const prev = this.reported.get(c.index) ?? 0n;
-      if (v <= prev) continue;
-      this.reported.set(c.index, v);
-      const delta = Number(v - prev);
-      if (c.kind === 'ring-drop') this.renderer.event({ kind: 'lost', ring: c.subject, count: delta });
-      else if (c.kind === 'loop-limit')
-        this.renderer.event({
-          kind: 'loop-limit',
-          where: c.subject,
-          count: delta,
-          limit: m.config.loopLimit ?? 0,
-        });
-      else {
-        const map = this.manifest.maps.find((x) => x.name === c.subject);
-        this.renderer.event({
-          kind: 'map-full',
-          map: c.subject,
-          count: delta,
-          maxEntries: map?.maxEntries ?? m.config.maxMapKeys,
-        });
-      }
-    }
-  }
-
-  /** New losses of every exporter since the last report (W0906: never silent). */
-  private reportExportLosses(): void {
-    for (const sink of this.sinks) {
-      for (const l of sink.losses()) {
-        const key = `${sink.name}\0${l.unit}`;
-        const prev = this.reportedLoss.get(key) ?? { count: 0, bytes: 0 };
-        if (l.count <= prev.count) continue;
-        this.reportedLoss.set(key, { count: l.count, bytes: l.bytes ?? 0 });
-        this.renderer.event({
-          kind: 'export-loss',
-          sink: sink.name,
-          target: sink.target,
-          count: l.count - prev.count,
-          unit: l.unit,
-          ...(l.bytes !== undefined ? { bytes: l.bytes - prev.bytes } : {}),
-          ...(l.reason !== undefined ? { reason: l.reason } : {}),
-        });
-      }
-    }
-  }
-
   /** Flush and close every exporter once (a final OTLP export is awaited here). */
   private async closeSinks(): Promise<void> {
     if (this.sinksClosed) return;
@@ -586,13 +468,13 @@ class Session {
     if (this.discovery && this.manifest.capture?.discovery?.mode === 'watch')
       this.renderer.event({ kind: 'tls-missed', processes: missed });
     await this.capture?.finish(this.statsFd);
-    if (!this.capture) this.reportIdentityUnknown();
+    if (!this.capture) this.losses.identityUnknown(this.statsFd);
     if (this.stop !== 'child') this.child?.kill();
-    this.reportCounters();
+    this.losses.counters(this.statsFd);
     this.renderer.event({ kind: 'maps', maps: this.control!.readAll(), atExit: true });
     if (this.sinks.length) {
       await this.closeSinks();
-      this.reportExportLosses();
+      this.losses.exportLosses(this.sinks);
     }
     this.renderer.end();
     await this.capture?.stop(); // the capture thread writes the last stream-file bytes, closes the files, exits
@@ -610,7 +492,7 @@ class Session {
       cpuAtAttach: this.cpuAtAttach,
       threadsAtAttach: this.threadsAtAttach,
       capture: this.capture?.stats(),
-      printf: this.printfThreadStats ?? (this.printfNative ? 'main' : 'js'),
+      printf: this.printf?.stats ?? (this.printfNative ? 'main' : 'js'),
     });
   }
 
@@ -622,11 +504,7 @@ class Session {
     await this.closeSinks();
     for (const l of this.links) l.destroy();
     this.links = [];
-    if (this.printfThread) {
-      // A session that failed while the thread ran: it stops after what the ring holds now.
-      this.printfThread.pause(this.rings.events!.producerPosition());
-      this.endPrintfThread();
-    }
+    if (this.rings.events) this.printf?.abandon(this.rings.events);
     this.printfNative?.close();
     this.printfNative = undefined;
     this.rings.events?.close();
