@@ -3,8 +3,9 @@
 // capc and bpftrace 0.17 running the same script on the same workload, and
 // for an empty program on the same hook (the floor: the program's entry and
 // exit, no work). Also each tool's peak RSS (VmHWM) over the run. Tools run
-// one at a time, interleaved round by round; the programs a tool loaded are
-// the ones that appear while it runs. Then what syscall tracepoints cost the
+// one at a time, interleaved round by round; a tool's programs are those its
+// process holds (prog_id in /proc/PID/fdinfo), so programs others load on a
+// shared machine meanwhile are not counted. Then what syscall tracepoints cost the
 // traced machine as perf events and as a raw tracepoint (syscall-forms.ts).
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -78,6 +79,26 @@ function progIds(): Map<number, { run_time_ns?: number; run_cnt?: number }> {
   return new Map(all.map((p) => [p.id, p]));
 }
 
+/** The BPF programs process `pid` holds (prog_id of its fds): its own, not others' loaded meanwhile on a shared machine. */
+function progsOf(pid: number): number[] {
+  const ids = new Set<number>();
+  let fds: string[] = [];
+  try {
+    fds = fs.readdirSync(`/proc/${pid}/fdinfo`);
+  } catch {
+    return [];
+  }
+  for (const fd of fds) {
+    try {
+      const m = /^prog_id:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'));
+      if (m) ids.add(Number(m[1]));
+    } catch {
+      /* closed meanwhile */
+    }
+  }
+  return [...ids];
+}
+
 function rssMiB(pid: number): number {
   try {
     const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -95,7 +116,6 @@ async function measure(
   env: NodeJS.ProcessEnv,
   work: [string, string[]],
 ): Promise<Sample> {
-  const before = progIds();
   // fd 3: capc's --ready-fd pipe (CAPC_READY_FD=3); bpftrace leaves it alone.
   const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
   let err = '';
@@ -116,7 +136,7 @@ async function measure(
     child.stderr!.on('data', onData);
     child.on('exit', () => seen || reject(new Error(`${cmd} exited before attaching\n${err}`)));
   });
-  const mine = [...progIds().keys()].filter((id) => !before.has(id));
+  const mine = progsOf(child.pid!);
   const start = progIds();
   execFileSync(work[0], work[1], { stdio: 'ignore' });
   const end = progIds();
