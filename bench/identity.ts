@@ -23,7 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { capcBin, repoRoot } from '../tests/support/paths.js';
-import { benchCert, buildWorkload, machine, mkTemp, run, stat } from './lib.js';
+import { benchCert, buildWorkload, machine, mkTemp, progsOf, run, stat } from './lib.js';
 
 /**
  * capc before connection identity: main when identity was merged onto it (the TLS stacks, decoders and
@@ -104,7 +104,6 @@ async function session(
   rw: string[],
   writes: number,
 ): Promise<Sample> {
-  const before = progs();
   const child = spawn(capc, ['run', '-q', '-o', '/dev/null', '-e', prog], {
     // The baseline may be a build from before --ready-fd, which said __CAPC_ATTACHED__ on stderr when asked.
     env: { ...process.env, CAPC_READY_FD: '3', CAPC_NOTIFY_ATTACHED: '1' },
@@ -124,7 +123,8 @@ async function session(
     (child.stdio[3] as Readable).on('data', onData);
     child.on('exit', () => reject(new Error(`capc exited before attaching\n${err}`)));
   });
-  const mine = [...progs().entries()].filter(([id]) => !before.has(id));
+  const held = new Set(progsOf(child.pid!));
+  const mine = [...progs().entries()].filter(([id]) => held.has(id));
   setStats('1');
   const s0 = progs();
   const w = await runCpu(writer);

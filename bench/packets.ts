@@ -15,7 +15,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { createVethPair, type VethPair } from '../tests/support/netns.js';
 import { capcBin, repoRoot } from '../tests/support/paths.js';
-import { buildWorkload, mkTemp, smoke, stat } from './lib.js';
+import { buildWorkload, mkTemp, progsOf, smoke, stat } from './lib.js';
 
 const SECONDS = smoke ? 1 : Number(process.env.BENCH_PACKET_SECONDS ?? 3);
 const PAYLOAD = 64;
@@ -75,10 +75,9 @@ async function stop(child: ChildProcess | undefined): Promise<void> {
 }
 
 async function measure(p: VethPair, c: Config, flood: string): Promise<Sample> {
-  const before = progStats();
   const child = c.start ? await c.start(p) : undefined;
   try {
-    const mine = [...progStats().keys()].filter((id) => !before.has(id));
+    const mine = child ? progsOf(child.pid!) : [];
     const s0 = progStats();
     const rx0 = p.counter(p.b, 'rx_packets');
     const t0 = process.hrtime.bigint();

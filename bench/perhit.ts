@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import { capcBin } from '../tests/support/paths.js';
 import { buildTarget } from '../tests/support/targets.js';
-import { buildWorkload, stat, which } from './lib.js';
+import { buildWorkload, progsOf, stat, which } from './lib.js';
 import { syscallFormsBench } from './syscall-forms.js';
 
 interface Script {
@@ -77,26 +77,6 @@ function progIds(): Map<number, { run_time_ns?: number; run_cnt?: number }> {
     run_cnt?: number;
   }[];
   return new Map(all.map((p) => [p.id, p]));
-}
-
-/** The BPF programs process `pid` holds (prog_id of its fds): its own, not others' loaded meanwhile on a shared machine. */
-function progsOf(pid: number): number[] {
-  const ids = new Set<number>();
-  let fds: string[] = [];
-  try {
-    fds = fs.readdirSync(`/proc/${pid}/fdinfo`);
-  } catch {
-    return [];
-  }
-  for (const fd of fds) {
-    try {
-      const m = /^prog_id:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'));
-      if (m) ids.add(Number(m[1]));
-    } catch {
-      /* closed meanwhile */
-    }
-  }
-  return [...ids];
 }
 
 function rssMiB(pid: number): number {
