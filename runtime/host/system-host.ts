@@ -76,7 +76,9 @@ export class SystemHost implements Host {
     try {
       const d = readDynamic(path);
       const cache = ldconfigEntries();
-      return d.needed.map((soname) => resolveNeeded(soname, d.runpath, cache)).filter((p) => p !== undefined);
+      return d.needed
+        .map((soname) => resolveNeeded(soname, d.runpath, cache, d.machine))
+        .filter((p) => p !== undefined);
     } catch {
       return [];
     }

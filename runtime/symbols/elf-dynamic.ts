@@ -7,14 +7,22 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { readAt, readSections } from './elf.js';
 
+export interface DynamicSection {
+  needed: string[];
+  runpath: string[];
+  /** The file's e_machine (EM_X86_64 is 62): the libraries it needs must be of the same. */
+  machine: number;
+}
+
 /** DT_NEEDED entries and the DT_RUNPATH/DT_RPATH directories ($ORIGIN resolved) of an ELF file. */
-export function readDynamic(file: string): { needed: string[]; runpath: string[] } {
+export function readDynamic(file: string): DynamicSection {
   const fd = fs.openSync(file, 'r');
   try {
-    const secs = readSections(fd);
+    const secs = readSections(fd); // 64-bit little-endian files only (it throws on others)
+    const machine = readAt(fd, 0x12, 2).readUInt16LE(0);
     const dyn = secs.find((s) => s.name === '.dynamic');
     const dynstr = secs.find((s) => s.name === '.dynstr');
-    if (!dyn || !dynstr) return { needed: [], runpath: [] };
+    if (!dyn || !dynstr) return { needed: [], runpath: [], machine };
     const d = readAt(fd, dyn.offset, dyn.size);
     const str = readAt(fd, dynstr.offset, dynstr.size);
     const at = (o: number) => {
@@ -35,22 +43,55 @@ export function readDynamic(file: string): { needed: string[]; runpath: string[]
             .map((p) => p.replace(/\$(\{ORIGIN\}|ORIGIN)/g, path.dirname(file))),
         );
     }
-    return { needed, runpath };
+    return { needed, runpath, machine };
   } finally {
     fs.closeSync(fd);
   }
 }
 
-/** Where the dynamic linker would find `soname` for a program with `runpath` (approximately: no LD_LIBRARY_PATH). */
+/** The names ldconfig gives the 64-bit machines in its cache entries' flags (runtime/host/libraries.ts). */
+const LD_ARCH: Record<number, string> = { 62: 'x86-64', 183: 'AArch64', 43: 'SPARC 64-bit', 50: 'IA-64' };
+/** Debian's multiarch directories by machine. */
+const MULTIARCH: Record<number, string> = { 62: 'x86_64-linux-gnu', 183: 'aarch64-linux-gnu' };
+
+/** The e_machine of a 64-bit little-endian ELF file (EM_X86_64 is 62); undefined for anything else. */
+export function elfMachine(file: string): number | undefined {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, 'r');
+    const h = readAt(fd, 0, 20);
+    return h.readUInt32BE(0) === 0x7f454c46 && h[4] === 2 && h[5] === 1 ? h.readUInt16LE(0x12) : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/**
+ * Where the dynamic linker would find `soname` for a program of `machine` with `runpath` (approximately: no
+ * LD_LIBRARY_PATH). As ld.so does, a library of another architecture (a multiarch i386 libc beside the x86-64
+ * one, with the same soname in the cache) is passed over.
+ */
 export function resolveNeeded(
   soname: string,
   runpath: string[],
-  ldcache: { soname: string; path: string }[],
+  ldcache: { soname: string; path: string; arch: string }[],
+  machine: number,
 ): string | undefined {
-  for (const dir of runpath) if (fs.existsSync(path.join(dir, soname))) return path.join(dir, soname);
-  const hit = ldcache.find((e) => e.soname === soname);
+  const ok = (p: string) => fs.existsSync(p) && elfMachine(p) === machine;
+  for (const dir of runpath) if (ok(path.join(dir, soname))) return path.join(dir, soname);
+  const arch = LD_ARCH[machine];
+  const hit = ldcache.find((e) => e.soname === soname && (arch ? e.arch.endsWith(`,${arch}`) : ok(e.path)));
   if (hit) return hit.path;
-  for (const dir of ['/lib/x86_64-linux-gnu', '/usr/lib/x86_64-linux-gnu', '/lib64', '/usr/lib64', '/lib', '/usr/lib'])
-    if (fs.existsSync(path.join(dir, soname))) return path.join(dir, soname);
+  const multiarch = MULTIARCH[machine];
+  const dirs = [
+    ...(multiarch ? [`/lib/${multiarch}`, `/usr/lib/${multiarch}`] : []),
+    '/lib64',
+    '/usr/lib64',
+    '/lib',
+    '/usr/lib',
+  ];
+  for (const dir of dirs) if (ok(path.join(dir, soname))) return path.join(dir, soname);
   return undefined;
 }

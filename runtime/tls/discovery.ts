@@ -18,7 +18,7 @@ import { native } from '../ffi/libbpf.js';
 import { ldconfigEntries, mappedFiles } from '../host/libraries.js';
 import { RingReader } from '../ring/ringbuf.js';
 import { classifyFile, TLS_LIBRARY_NAME, type TlsStack } from './classify.js';
-import { resolveNeeded } from '../symbols/elf-dynamic.js';
+import { elfMachine, resolveNeeded } from '../symbols/elf-dynamic.js';
 import { goFileOffset } from '../symbols/go-binary.js';
 
 const EXEC_EV_SIZE = 40;
@@ -172,9 +172,11 @@ export class TlsDiscovery {
     const found = this.consider(file, pid);
     const c = classifyFile(realPath(file)); // what consider() classified: not a second read
     const nss = c.needed.some((n) => /^libssl3\.so/.test(n));
+    const machine = c.needed.length ? elfMachine(realPath(file)) : undefined;
     for (const soname of c.needed) {
+      if (machine === undefined) break;
       if (!TLS_LIBRARY_NAME.test(soname) || (/^libnspr4/.test(soname) && !nss)) continue;
-      const lib = resolveNeeded(soname, c.runpath, ldconfigEntries());
+      const lib = resolveNeeded(soname, c.runpath, ldconfigEntries(), machine);
       if (lib) found.push(...this.consider(lib, pid));
     }
     return found;

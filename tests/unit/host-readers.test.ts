@@ -10,6 +10,7 @@ import { readFunctionSymbols } from '../../runtime/symbols/elf.js';
 import { parseFormat } from '../../runtime/host/tracefs.js';
 import { ldconfigEntries, readLdSoCache, resolveBinary } from '../../runtime/host/libraries.js';
 import { Symbolizer } from '../../runtime/symbols/symbolize.js';
+import { elfMachine, readDynamic, resolveNeeded } from '../../runtime/symbols/elf-dynamic.js';
 import { readUsdtNotes } from '../../runtime/host/usdt-notes.js';
 import { buildTarget } from '../support/targets.js';
 import { requireSdt } from '../support/kernel.js';
@@ -111,4 +112,27 @@ test('symbolizer: a uprobe address locates a binary whose process is gone', () =
     'outside the binary: unknown',
   );
   assert.equal(s.resolve(0x7fffffff, bias + syms.get('leaf')!), undefined, 'no maps and no probe address: unknown');
+});
+
+test("a needed library resolves to one of the program's architecture, as the dynamic linker takes it", () => {
+  const self = readDynamic(fs.realpathSync(process.execPath));
+  assert.equal(self.machine, 62, 'node here is an x86-64 ELF file (EM_X86_64)');
+  assert.ok(self.needed.includes('libc.so.6'));
+  const libc = ldconfigEntries().find((e) => e.soname === 'libc.so.6' && e.arch.endsWith(',x86-64'))!.path;
+  // A multiarch i386 libc listed first, with the same soname: passed over.
+  const cache = [{ soname: 'libc.so.6', path: '/lib/i386-linux-gnu/libc.so.6', arch: 'libc6' }, ...ldconfigEntries()];
+  assert.equal(resolveNeeded('libc.so.6', [], cache, 62), libc);
+  // A RUNPATH directory holding a 32-bit build of the library: passed over for the cache's.
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'capc-runpath-'));
+  const elf32 = Buffer.alloc(52);
+  Buffer.from([0x7f, 0x45, 0x4c, 0x46, 1, 1, 1]).copy(elf32);
+  elf32.writeUInt16LE(3, 0x12); // EM_386
+  fs.writeFileSync(path.join(d, 'libc.so.6'), elf32);
+  assert.equal(resolveNeeded('libc.so.6', [d], cache, 62), libc);
+  // ... and one of the program's machine is taken first, as ld.so does.
+  fs.copyFileSync(libc, path.join(d, 'libc.so.6'));
+  assert.equal(resolveNeeded('libc.so.6', [d], cache, 62), path.join(d, 'libc.so.6'));
+  assert.equal(elfMachine(path.join(d, 'libc.so.6')), 62);
+  fs.rmSync(d, { recursive: true, force: true });
+  assert.equal(resolveNeeded('libnosuch.so.9', [], cache, 62), undefined);
 });
