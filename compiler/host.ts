@@ -142,8 +142,10 @@ export interface Host {
   /** Names of function symbols in an ELF file (dynamic and static tables). */
   functionSymbols(path: string): Resolved<string[]>;
   /**
-   * Names of the file's STT_GNU_IFUNC symbols (empty when it has none or cannot be read): each names the
-   * resolver that picks an implementation once per process, not a function a uprobe can usefully probe.
+   * Names of the file's STT_GNU_IFUNC symbols whose implementation cannot be found on this machine (empty when
+   * there are none or it cannot be read): each names the resolver that picks an implementation once per process,
+   * not a function a uprobe can usefully probe (E0414). The runtime places a probe on an IFUNC it can resolve at
+   * the implementation the resolver picks, so those are not listed.
    */
   ifuncSymbols(path: string): string[];
   /**

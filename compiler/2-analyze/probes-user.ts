@@ -111,7 +111,8 @@ export function resolveUprobe(
   const resolvers = [...new Set(funcs)].filter((f) => ifuncs.has(f)).sort();
   const kept = [...new Set(funcs)].filter((f) => !ifuncs.has(f)).sort();
   if (resolvers.length) {
-    // An IFUNC's symbol is its resolver (run once per process), and no libbpf resolves it to the function.
+    // An IFUNC's symbol is its resolver (run once per process). The host lists only those whose implementation
+    // it cannot find on this machine: the others are probed where their resolver sends calls.
     if (!isGlob(func) || !kept.length) {
       bag.add('E0414', ifuncMessage(resolvers, path), funcSpan, ...ifuncHints(resolvers, names));
       return [];
@@ -130,8 +131,8 @@ export function resolveUprobe(
 export function ifuncMessage(resolvers: string[], path: string): string {
   const list = resolvers.length > 6 ? `${resolvers.slice(0, 6).join(', ')}, ...` : resolvers.join(', ');
   return resolvers.length === 1
-    ? `${list} in ${path} is an IFUNC: its symbol is the resolver that picks an implementation when a process starts, not the function its callers run`
-    : `${resolvers.length} IFUNCs in ${path} (${list}): their symbols are resolvers that pick an implementation when a process starts, not the functions their callers run`;
+    ? `${list} in ${path} is an IFUNC: its symbol is the resolver that picks an implementation when a process starts, not the function its callers run, and capc cannot find which one it picks here`
+    : `${resolvers.length} IFUNCs in ${path} (${list}): their symbols are resolvers that pick an implementation when a process starts, not the functions their callers run, and capc cannot find which ones they pick here`;
 }
 
 /** The instruction-set suffixes of glibc's IFUNC implementations (`__strlen_avx2`, `__memcpy_evex_unaligned_erms`). */
@@ -154,7 +155,9 @@ export function ifuncHints(resolvers: string[], names: string[]): string[] {
     hints.push(
       `this file has no symbols for the implementations (glibc's are local, e.g. __${resolvers[0]!.replace(/^_+/, '')}_avx2, and stripped; a build with them, such as a debug build, names them): probe a function that calls it, or a function that is not an IFUNC`,
     );
-  hints.push('bpftrace 0.17 attaches to the resolver, which fires about once per process');
+  hints.push(
+    "capc asks its own process which implementation a resolver picks, so it finds it for the libraries it has loaded itself (glibc's libc); bpftrace 0.17 attaches to the resolver, which fires about once per process",
+  );
   return hints;
 }
 

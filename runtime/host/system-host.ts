@@ -27,6 +27,7 @@ import { kernelFunctions } from './kallsyms.js';
 import { netInterfaces } from './net-interfaces.js';
 import { ldconfigEntries, resolveBinary } from './libraries.js';
 import { readDynamic, resolveNeeded } from '../symbols/elf-dynamic.js';
+import { ifuncImplementationOffset } from '../symbols/ifunc.js';
 import { Tracefs } from './tracefs.js';
 import { readUsdtNotes } from './usdt-notes.js';
 import { syscallNumbers } from './syscall-numbers.js';
@@ -36,6 +37,7 @@ export class SystemHost implements Host {
   private readonly symbols = new Map<string, Resolved<string[]>>();
   private readonly usdt = new Map<string, Resolved<UsdtProbe[]>>();
   private readonly ifuncs = new Map<string, string[]>();
+  private readonly unresolvedIfuncs = new Map<string, string[]>();
   private btfCache: Btf | null | undefined;
   private readonly dwarfFiles = new Map<string, DwarfFile | null>();
 
@@ -68,9 +70,15 @@ export class SystemHost implements Host {
     }
     return r;
   }
+  /** The IFUNC symbols whose implementation capc cannot find here (E0414); the others are probed where they resolve. */
   ifuncSymbols(path: string): string[] {
     this.functionSymbols(path);
-    return this.ifuncs.get(path) ?? [];
+    let r = this.unresolvedIfuncs.get(path);
+    if (!r) {
+      r = (this.ifuncs.get(path) ?? []).filter((name) => ifuncImplementationOffset(path, name) === undefined);
+      this.unresolvedIfuncs.set(path, r);
+    }
+    return r;
   }
   neededLibraries(path: string): string[] {
     try {

@@ -10,6 +10,9 @@ const SHT_SYMTAB = 2;
 const SHT_DYNSYM = 11;
 const STT_FUNC = 2;
 const STT_GNU_IFUNC = 10;
+const SHT_GNU_VERSYM = 0x6fffffff;
+/** In .gnu.version: the symbol is a non-default version (name@VER, not name@@VER). */
+const VERSYM_HIDDEN = 0x8000;
 
 export interface NamedSymbol {
   value: bigint;
@@ -21,7 +24,11 @@ export interface NamedSymbol {
 /**
  * Defined function symbols among `names` (dynamic table first), and whether
  * the file has any symbol table. When every name in `enough` is found in the
- * dynamic table, the static one (node's is 10 MB) is not read.
+ * dynamic table, the static one (node's is 10 MB) is not read. A name the
+ * dynamic table defines in several versions is its default version
+ * (`name@@VER`), the one the dynamic linker binds a program's calls to: glibc's
+ * memcpy@GLIBC_2.2.5 is an old wrapper no program built since 2011 calls, at
+ * another address than memcpy@@GLIBC_2.14.
  */
 export function findFunctionSymbols(
   file: string,
@@ -51,6 +58,10 @@ export function findFunctionSymbols(
       }
       if (!any) continue;
       const syms = readAt(fd, tab.offset, tab.size);
+      const versym = tab.type === SHT_DYNSYM ? secs.find((x) => x.type === SHT_GNU_VERSYM) : undefined;
+      const versions = versym ? readAt(fd, versym.offset, versym.size) : undefined;
+      /** Names found so far only in a non-default version: a default one found later replaces them. */
+      const hidden = new Set<string>();
       for (let o = 0; o + 24 <= syms.length; o += 24) {
         const type = syms[o + 4]! & 0xf;
         if ((type !== STT_FUNC && type !== STT_GNU_IFUNC) || syms.readUInt16LE(o + 6) === 0) continue;
@@ -58,7 +69,12 @@ export function findFunctionSymbols(
         const cands = byFirst[strtab[at]!];
         if (!cands) continue;
         const hit = cands.find((c) => sameBytes(strtab, at, c.bytes));
-        if (!hit || found.has(hit.name)) continue;
+        if (!hit) continue;
+        const i = (o / 24) * 2;
+        const isHidden = !!versions && i + 2 <= versions.length && (versions.readUInt16LE(i) & VERSYM_HIDDEN) !== 0;
+        if (found.has(hit.name) && (isHidden || !hidden.has(hit.name))) continue;
+        if (isHidden) hidden.add(hit.name);
+        else hidden.delete(hit.name);
         found.set(hit.name, {
           value: syms.readBigUInt64LE(o + 8),
           size: syms.readBigUInt64LE(o + 16),

@@ -3,10 +3,12 @@
 // 1.1 (Debian 12) refuses a name that two global symbols carry, as glibc's
 // versioned ones do (pthread_create@GLIBC_2.2.5 and pthread_create@@GLIBC_2.34,
 // one address), with "Unknown error 4001"; capc takes the first definition
-// (dynamic table first), as the dynamic linker does.
+// (dynamic table first), as the dynamic linker does. An indirect function
+// (IFUNC) goes where its resolver sends calls on this machine (ifunc.ts).
 import fs from 'node:fs';
 import { readLoadSegments } from './elf.js';
 import { findFunctionSymbols } from './elf-symbols.js';
+import { ifuncImplementationOffset } from './ifunc.js';
 
 type Placed = { offset: number } | { error: string };
 
@@ -46,10 +48,14 @@ function place(path: string, name: string): Placed {
     return { error: `cannot read the symbols of ${path}: ${(e as Error).message}` };
   }
   if (!sym) return { error: `no function ${name} in ${path}` };
-  if (sym.ifunc)
+  if (sym.ifunc) {
+    // Its symbol is the resolver: probe the implementation it picks here (runtime/symbols/ifunc.ts).
+    const offset = ifuncImplementationOffset(path, name);
+    if (offset !== undefined) return { offset };
     return {
-      error: `${name} is an indirect function (IFUNC) in ${path}: its symbol is the resolver that picks an implementation when the library loads, not the function that runs`,
+      error: `${name} is an indirect function (IFUNC) in ${path}: its symbol is the resolver that picks an implementation when the library loads, not the function that runs, and capc finds the implementation only in a library its own process has loaded`,
     };
+  }
   const seg = readLoadSegments(path).find((s) => s.exec && sym.value >= s.vaddr && sym.value < s.vaddr + s.filesz);
   if (!seg) return { error: `${name} in ${path} is not in an executable segment` };
   return { offset: Number(sym.value - seg.vaddr + seg.offset) };

@@ -40,7 +40,9 @@ async function multiAvailable(): Promise<boolean> {
 async function events(form: string, prog: (target: string) => string, calls = ROUNDS) {
   const target = buildTarget('target');
   let links: Record<string, number> = {};
-  const r = await runCapc(['run', '-q', `--uprobes=${form}`, '-e', prog(target), '-c', `${target} ${calls}`], {
+  // slow_add sleeps 100 ms a call: the links are read (onAttached) while the command still runs, not after
+  // it ended and capc detached (a race the test lost at load 9).
+  const r = await runCapc(['run', '-q', `--uprobes=${form}`, '-e', prog(target), '-c', `${target} ${calls} 100000`], {
     checkLeaks: true,
     onAttached: (pid) => {
       links = linkTypes(pid);
@@ -152,14 +154,17 @@ test('--uprobes takes auto, multi or perf', async (t) => {
   assert.match(r.stderr, /E0904.*--uprobes must be multi, perf or auto \(got 'fast'\)/);
 });
 
-test("glibc's strlen (an IFUNC) is E0414 when checked; a wildcard over IFUNCs skips them with W0104", async (t) => {
+test("glibc's IFUNCs are accepted (probed where they resolve); a wildcard over IFUNCs capc cannot resolve skips them with W0104", async (t) => {
   if (!requireKernel(t)) return;
   const r = await runCapc(['check', '-e', 'uprobe:libc:strlen { @ = count(); }']);
-  assert.equal(r.code, 2, r.stderr);
-  assert.match(r.stderr, /error\[E0414\]: strlen in \S+libc\.so\.6 is an IFUNC/);
-  assert.doesNotMatch(r.stderr, /E0801/);
-  const w = await runCapc(['check', '-e', 'uprobe:libc:strn* { @[probe] = count(); }']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch(r.stderr, /E0414|W0104/);
+  const lib = buildTarget('ifunc-lib', ['-shared', '-fPIC']);
+  const w = await runCapc(['check', '-e', `uprobe:${lib}:p* { @[probe] = count(); }`]);
   assert.equal(w.code, 0, w.stderr);
-  assert.match(w.stderr, /warning\[W0104\]: \d+ IFUNCs in \S+libc\.so\.6 \(.*strnlen.*\)/);
-  assert.match(w.stdout, /ok: 1 probe accepted/);
+  assert.match(
+    w.stderr,
+    /warning\[W0104\]: pick in \S+ is an IFUNC.*: skipped, the pattern's \d+ other functions remain/,
+  );
+  assert.match(w.stdout, /ok: \d+ probes accepted/);
 });
