@@ -161,6 +161,8 @@ void capc_drain_get_stats(struct capc_drain *d, struct capc_drain_stats *o) {
   o->stalls = __atomic_load_n(&d->stalls, __ATOMIC_RELAXED);
   o->peak_burst = __atomic_load_n(&d->peak_burst, __ATOMIC_RELAXED);
   o->bytes_written = __atomic_load_n(&d->streams.bytes_written, __ATOMIC_RELAXED);
+  o->flushes = __atomic_load_n(&d->flushes, __ATOMIC_RELAXED);
+  o->flush_errors = __atomic_load_n(&d->flush_errors, __ATOMIC_RELAXED);
 }
 
 const char *capc_drain_error(const struct capc_drain *d) { return d->error; }

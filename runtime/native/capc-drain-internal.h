@@ -90,7 +90,7 @@ struct capc_drain {
   /* The last pass found the ring empty (a second one in a row hands the batches over). */
   int was_quiet;
   uint64_t last_pass_bytes, payload_read, drops_seen;
-  double drops_read_at, last_post;
+  double drops_read_at, last_post, last_flush;
   int wait_ms, post_ms;
   uint8_t *drop_values;
   struct batch *outbox, **outbox_tail;
@@ -106,7 +106,7 @@ struct capc_drain {
   int running, failed, aborting;
   char error[256];
   /* counters (read by get_stats) */
-  uint64_t records, ring_bytes, stalls, peak_burst, cpu_ns;
+  uint64_t records, ring_bytes, stalls, peak_burst, cpu_ns, flushes, flush_errors;
 };
 
 void capc_drain_notify(int fd);

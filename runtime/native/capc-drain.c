@@ -199,6 +199,26 @@ static long pass(struct capc_drain *d) {
   return count;
 }
 
+/* The kernel's idle flush, when its period has passed: a quiet connection's partial batch goes to the ring
+ * (capture-channel.ts ran it from the main thread's loop, which then woke every 50 ms for it alone). Returns the
+ * ms until the next one is due. */
+static int idle_flush(struct capc_drain *d) {
+  if (d->cfg.flush_fd < 0 || d->cfg.flush_ms <= 0) return -1;
+  double t = now_ms(), due = d->last_flush + d->cfg.flush_ms;
+  if (t < due) return (int)(due - t) + 1;
+  d->last_flush = t;
+  uint64_t args[2] = {d->cfg.idle_ns, 0};
+  union bpf_attr a;
+  memset(&a, 0, sizeof a);
+  a.test.prog_fd = (uint32_t)d->cfg.flush_fd;
+  a.test.ctx_in = (uint64_t)(uintptr_t)args;
+  a.test.ctx_size_in = sizeof args;
+  if (syscall(SYS_bpf, BPF_PROG_TEST_RUN, &a, sizeof a) != 0)
+    __atomic_add_fetch(&d->flush_errors, 1, __ATOMIC_RELAXED);
+  __atomic_add_fetch(&d->flushes, 1, __ATOMIC_RELAXED);
+  return d->cfg.flush_ms;
+}
+
 /* Hand the batches over: when the ring goes quiet (now), or every post_ms while busy, or past a size. */
 static void hand_over(struct capc_drain *d, int now) {
   if (!d->outbox) return;
@@ -292,6 +312,7 @@ void *capc_drain_run(void *arg) {
       pthread_mutex_unlock(&d->mu);
       continue;
     }
+    int next_flush = idle_flush(d);
     long got;
     PROF(prof_read, got = pass(d));
 #ifdef CAPC_DRAIN_PROFILE
@@ -308,7 +329,8 @@ void *capc_drain_run(void *arg) {
     hand_over(d, quiet || d->streams.unadopted);
     d->streams.unadopted = 0;
     if (d->full) continue;
-    PROF(prof_wait, epoll_wait(d->epfd, ev, 4, d->wait_ms));
+    int wait = next_flush >= 0 && next_flush < d->wait_ms ? next_flush : d->wait_ms;
+    PROF(prof_wait, epoll_wait(d->epfd, ev, 4, wait));
 #ifdef CAPC_DRAIN_PROFILE
     prof_waits++;
 #endif
