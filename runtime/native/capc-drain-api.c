@@ -31,7 +31,8 @@ struct capc_drain *capc_drain_open(const struct capc_drain_config *cfg, char *er
   d->outbox_tail = &d->outbox;
   d->queue_tail = &d->queue;
   d->wait_ms = cfg->drain_ms;
-  d->post_ms = cfg->payload == CAPC_PAYLOAD_NONE ? 50 : 20;
+  d->lazy = cfg->payload == CAPC_PAYLOAD_NONE && cfg->files;
+  d->post_ms = d->lazy ? 1000 : cfg->payload == CAPC_PAYLOAD_NONE ? 50 : 20;
   pthread_mutex_init(&d->mu, NULL);
   pthread_condattr_t ca;
   pthread_condattr_init(&ca);

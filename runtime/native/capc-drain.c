@@ -7,7 +7,9 @@
  * this library loads; the main thread's side is capc-drain-api.c): a pass reads at most a quarter of the ring; batches go
  * over when the ring goes quiet (empty at two passes in a row) or every 20-50 ms while it is busy; past
  * MAX_IN_FLIGHT bytes the main thread has not taken the thread stops
- * draining, so the ring fills and the kernel counts what it cannot write. */
+ * draining, so the ring fills and the kernel counts what it cannot write. Two things only this drain does, to
+ * spare the main thread wake-ups: it runs the kernel's idle flush (capture-channel.ts runs it for the other
+ * readers), and under -q --write-streams (payload none) it holds batches of in-order data up to 1 s (see the loop). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <linux/bpf.h>
@@ -154,6 +156,7 @@ static long pass(struct capc_drain *d) {
         memcpy(&plen, r + F->len, 4);
         int is_data = r[F->kind] == F->data_kind && (uint64_t)H + plen <= dlen;
         p->isdata[i] = (uint8_t)is_data;
+        if (!is_data) d->urgent = 1;
         p->plen[i] = (int32_t)plen;
         d->payload_read += plen;
         memcpy(&p->conn[i], r + F->conn, 8);
@@ -163,6 +166,8 @@ static long pass(struct capc_drain *d) {
           capc_drain_fail(d, "out of memory");
           return -1;
         }
+      } else {
+        d->urgent = 1;
       }
       count++;
     }
@@ -326,8 +331,14 @@ void *capc_drain_run(void *arg) {
      * thread for it (each wake-up costs it ~0.2-0.5 ms of CPU; 30-70 of them in a 313 MiB transfer). */
     int quiet = got == 0 && d->was_quiet;
     d->was_quiet = got == 0;
-    hand_over(d, quiet || d->streams.unadopted);
-    d->streams.unadopted = 0;
+    /* With payload none and the files written here (-q --write-streams), batches of in-order data carry nothing an
+     * output shows at once (byte counts for the index and the summary): they go every post_ms (1 s), and at once
+     * only with a record that shows (a connection's identity or end: capture_conn/capture_end lines, index entries),
+     * a gap or out-of-order bytes (loss markers), or a new stream; each hand-over wakes the main thread (~0.3-0.5 ms
+     * of its CPU), ~20 times a second for a trickle of small writes before. */
+    int urgent = d->streams.unadopted || d->streams.unordered || d->urgent;
+    hand_over(d, urgent || (quiet && !d->lazy));
+    d->streams.unadopted = d->streams.unordered = d->urgent = 0;
     if (d->full) continue;
     int wait = next_flush >= 0 && next_flush < d->wait_ms ? next_flush : d->wait_ms;
     PROF(prof_wait, epoll_wait(d->epfd, ev, 4, wait));
