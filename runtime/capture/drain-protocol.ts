@@ -44,6 +44,12 @@ export interface DrainConfig {
   /** The per-CPU counters map and the index of the capture sink's dropped-bytes counter (to size bursts). */
   statsFd: number;
   dropBytesIndex: number;
+  /**
+   * The kernel's idle flush (the capture's flush program, its fd), run by the native drain's thread every
+   * `periodMs` with `idleNs` as its argument, so the main thread need not wake for it. The JavaScript drain
+   * does not take it: the session runs the flush then (capture-channel.ts tick).
+   */
+  flush?: { fd: number; periodMs: number; idleNs: number };
 }
 
 /** Layout of DrainThreadData.shared: two BigInt64 counters, then Int32 slots. */

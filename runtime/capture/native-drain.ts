@@ -24,6 +24,9 @@ export class NativeDrainClient implements CaptureDrain {
   ringBytes = 0;
   stalls = 0;
   peakBurst = 0;
+  /** Idle flushes the thread ran (DrainConfig.flush), and those the kernel refused. */
+  flushes = 0;
+  flushErrors = 0;
   /** No worker isolate to start: the thread drains from its first instruction. */
   cpuAtReady = 0;
   cpu = 0;
@@ -56,6 +59,9 @@ export class NativeDrainClient implements CaptureDrain {
         stats_fd: config.statsFd,
         drop_bytes_index: config.dropBytesIndex,
         ncpus: native().num_possible_cpus() as number,
+        flush_fd: config.flush?.fd ?? -1,
+        flush_ms: config.flush?.periodMs ?? 0,
+        idle_ns: config.flush?.idleNs ?? 0,
         rec: {
           size: r.size,
           len: r.len,
@@ -88,6 +94,8 @@ export class NativeDrainClient implements CaptureDrain {
     this.ringBytes = Number(s.ring_bytes);
     this.stalls = Number(s.stalls);
     this.peakBurst = Number(s.peak_burst);
+    this.flushes = Number(s.flushes);
+    this.flushErrors = Number(s.flush_errors);
     this.cpu = Number(s.cpu_ns) / 1e9;
     if (s.failed) this.fail(this.lib.error(this.h) as string);
   }

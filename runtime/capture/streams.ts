@@ -219,6 +219,23 @@ export class Streams {
   }
 
   /**
+   * When tick() may next have something to do (Date.now() ms; Infinity: nothing waits behind a gap). Taken
+   * from each stream's oldest waiting record (the first in its map), which is never later than tick()'s own
+   * test (the record at the lowest offset), so a loop that sleeps until then is never late.
+   */
+  nextDue(): number {
+    let due = Infinity;
+    for (const c of this.conns.values()) {
+      for (const d of c.dirs) {
+        if (!d.pending.size) continue;
+        const oldest = d.pending.values().next().value!;
+        due = Math.min(due, oldest.arrived + this.maxWaitMs);
+      }
+    }
+    return due;
+  }
+
+  /**
    * End the connections that have had no record for `quietMs` and whose
    * process is gone (`alive(pid)` false): what is pending is settled (gaps
    * become loss markers) and a capture-end says the process exited.

@@ -14,7 +14,7 @@ import koffi from './koffi.js';
 import { checkPath, explainDistrust } from '../files/trust.js';
 
 export const LIBRARY = 'libcapc-drain.so';
-const ABI = 1;
+const ABI = 2;
 
 /** Why the native drain cannot be used. */
 export interface Unavailable {
@@ -97,6 +97,9 @@ function declareTypes(): void {
     stats_fd: 'int32',
     drop_bytes_index: 'uint32',
     ncpus: 'int32',
+    flush_fd: 'int32',
+    flush_ms: 'int32',
+    idle_ns: 'uint64',
     rec: Layout,
   });
   koffi.struct('capc_drain_stats', {
@@ -107,6 +110,8 @@ function declareTypes(): void {
     cpu_ns: 'uint64',
     bytes_written: 'uint64',
     synced: 'uint64',
+    flushes: 'uint64',
+    flush_errors: 'uint64',
     failed: 'int32',
     running: 'int32',
   });

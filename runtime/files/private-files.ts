@@ -102,8 +102,8 @@ export class OutputDir {
       throw unsafe(shown, errnoText(e, this.at(name)), 'remove it, or name a new directory (capc creates it 0700)');
     }
     try {
-      const device = claimFile(fd, shown);
-      if (!opts.append && !device) fs.ftruncateSync(fd, 0);
+      const kept = claimFile(fd, shown);
+      if (!opts.append && kept > 0) fs.ftruncateSync(fd, 0);
     } catch (e) {
       fs.closeSync(fd);
       throw e;
@@ -156,18 +156,24 @@ export class OutputDir {
  * The file just opened must be a regular file of ours with one link; made
  * 0600. A character device of root's (or ours), such as /dev/null, is
  * written as it is: it holds nothing, and no other user controls it.
- * Returns whether it is such a device (not truncated, not chmodded).
+ * Returns the bytes the file holds, which a writer that replaces it
+ * truncates: -1 for such a device (not truncated, not chmodded), 0 for an
+ * empty (new) file. An empty file is not truncated: on ext4 a truncate to
+ * zero marks the file to have its data written back when it is closed
+ * (auto_da_alloc, for programs that replace files in place), and the
+ * thread that closes a stream file then started the disk writes itself
+ * (~10% of the capture thread's CPU at wire speed, BENCHMARKS.md).
  */
-function claimFile(fd: number, shown: string): boolean {
+function claimFile(fd: number, shown: string): number {
   const st = fs.fstatSync(fd);
-  if (st.isCharacterDevice() && trustedOwner(st.uid)) return true;
+  if (st.isCharacterDevice() && trustedOwner(st.uid)) return -1;
   if (!st.isFile()) throw unsafe(shown, 'it is not a regular file', 'name a regular file, or a new one');
   if (!trustedOwner(st.uid))
     throw unsafe(shown, `it belongs to ${describeOwner(st.uid)}`, 'remove it first, or name a new file');
   if (st.nlink > 1)
     throw unsafe(shown, `it has ${st.nlink} hard links (one may be another user's file)`, 'remove it first');
   fs.fchmodSync(fd, 0o600);
-  return false;
+  return st.size;
 }
 
 /**
@@ -198,8 +204,8 @@ export function createPrivateFile(file: string, opts: { append?: boolean } = {})
       throw unsafe(file, errnoText(e, at), 'remove it, or name a new file in a directory only root can write');
     }
     try {
-      const device = claimFile(fd, file);
-      if (!opts.append && !device) fs.ftruncateSync(fd, 0);
+      const kept = claimFile(fd, file);
+      if (!opts.append && kept > 0) fs.ftruncateSync(fd, 0);
     } catch (e) {
       fs.closeSync(fd);
       throw e;

@@ -31,7 +31,8 @@ struct capc_drain *capc_drain_open(const struct capc_drain_config *cfg, char *er
   d->outbox_tail = &d->outbox;
   d->queue_tail = &d->queue;
   d->wait_ms = cfg->drain_ms;
-  d->post_ms = cfg->payload == CAPC_PAYLOAD_NONE ? 50 : 20;
+  d->lazy = cfg->payload == CAPC_PAYLOAD_NONE && cfg->files;
+  d->post_ms = d->lazy ? 1000 : cfg->payload == CAPC_PAYLOAD_NONE ? 50 : 20;
   pthread_mutex_init(&d->mu, NULL);
   pthread_condattr_t ca;
   pthread_condattr_init(&ca);
@@ -161,6 +162,8 @@ void capc_drain_get_stats(struct capc_drain *d, struct capc_drain_stats *o) {
   o->stalls = __atomic_load_n(&d->stalls, __ATOMIC_RELAXED);
   o->peak_burst = __atomic_load_n(&d->peak_burst, __ATOMIC_RELAXED);
   o->bytes_written = __atomic_load_n(&d->streams.bytes_written, __ATOMIC_RELAXED);
+  o->flushes = __atomic_load_n(&d->flushes, __ATOMIC_RELAXED);
+  o->flush_errors = __atomic_load_n(&d->flush_errors, __ATOMIC_RELAXED);
 }
 
 const char *capc_drain_error(const struct capc_drain *d) { return d->error; }

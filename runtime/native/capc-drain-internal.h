@@ -41,6 +41,9 @@ struct target {
   uint32_t nruns, capruns;
   uint64_t queued_at, queued_bytes;
   uint32_t queued_first;
+  /* The stream offset after the furthest byte seen (any pass), and whether any was. */
+  uint64_t next;
+  int seen;
 };
 struct streams {
   struct target **buckets;
@@ -49,6 +52,8 @@ struct streams {
   uint64_t pending_bytes, bytes_written;
   /** A stream's first bytes came before its file: the main thread should hear of it at once (it opens the file). */
   int unadopted;
+  /** A stream's bytes came out of order (a gap, or bytes filling one): the main thread marks or settles it. */
+  int unordered;
 };
 void streams_init(struct streams *s);
 int streams_add(struct streams *s, uint64_t conn, uint32_t dir, uint64_t offset, const uint8_t *bytes, uint32_t len);
@@ -89,8 +94,14 @@ struct capc_drain {
   int full;
   /* The last pass found the ring empty (a second one in a row hands the batches over). */
   int was_quiet;
+  /* A pass read a record the main thread has something to show for at once: anything but data (a connection's
+   * identity, close or final totals). */
+  int urgent;
+  /* Batches of in-order data need not go over when the ring goes quiet (payload none, stream files written
+   * here): they carry nothing an output shows (capc-drain.c). */
+  int lazy;
   uint64_t last_pass_bytes, payload_read, drops_seen;
-  double drops_read_at, last_post;
+  double drops_read_at, last_post, last_flush;
   int wait_ms, post_ms;
   uint8_t *drop_values;
   struct batch *outbox, **outbox_tail;
@@ -106,7 +117,7 @@ struct capc_drain {
   int running, failed, aborting;
   char error[256];
   /* counters (read by get_stats) */
-  uint64_t records, ring_bytes, stalls, peak_burst, cpu_ns;
+  uint64_t records, ring_bytes, stalls, peak_burst, cpu_ns, flushes, flush_errors;
 };
 
 void capc_drain_notify(int fd);

@@ -7,7 +7,9 @@
  * this library loads; the main thread's side is capc-drain-api.c): a pass reads at most a quarter of the ring; batches go
  * over when the ring goes quiet (empty at two passes in a row) or every 20-50 ms while it is busy; past
  * MAX_IN_FLIGHT bytes the main thread has not taken the thread stops
- * draining, so the ring fills and the kernel counts what it cannot write. */
+ * draining, so the ring fills and the kernel counts what it cannot write. Two things only this drain does, to
+ * spare the main thread wake-ups: it runs the kernel's idle flush (capture-channel.ts runs it for the other
+ * readers), and under -q --write-streams (payload none) it holds batches of in-order data up to 1 s (see the loop). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <linux/bpf.h>
@@ -154,6 +156,7 @@ static long pass(struct capc_drain *d) {
         memcpy(&plen, r + F->len, 4);
         int is_data = r[F->kind] == F->data_kind && (uint64_t)H + plen <= dlen;
         p->isdata[i] = (uint8_t)is_data;
+        if (!is_data) d->urgent = 1;
         p->plen[i] = (int32_t)plen;
         d->payload_read += plen;
         memcpy(&p->conn[i], r + F->conn, 8);
@@ -163,6 +166,8 @@ static long pass(struct capc_drain *d) {
           capc_drain_fail(d, "out of memory");
           return -1;
         }
+      } else {
+        d->urgent = 1;
       }
       count++;
     }
@@ -197,6 +202,26 @@ static long pass(struct capc_drain *d) {
   d->outbox_tail = &b->next;
   d->outbox_bytes += b->used;
   return count;
+}
+
+/* The kernel's idle flush, when its period has passed: a quiet connection's partial batch goes to the ring
+ * (capture-channel.ts ran it from the main thread's loop, which then woke every 50 ms for it alone). Returns the
+ * ms until the next one is due. */
+static int idle_flush(struct capc_drain *d) {
+  if (d->cfg.flush_fd < 0 || d->cfg.flush_ms <= 0) return -1;
+  double t = now_ms(), due = d->last_flush + d->cfg.flush_ms;
+  if (t < due) return (int)(due - t) + 1;
+  d->last_flush = t;
+  uint64_t args[2] = {d->cfg.idle_ns, 0};
+  union bpf_attr a;
+  memset(&a, 0, sizeof a);
+  a.test.prog_fd = (uint32_t)d->cfg.flush_fd;
+  a.test.ctx_in = (uint64_t)(uintptr_t)args;
+  a.test.ctx_size_in = sizeof args;
+  if (syscall(SYS_bpf, BPF_PROG_TEST_RUN, &a, sizeof a) != 0)
+    __atomic_add_fetch(&d->flush_errors, 1, __ATOMIC_RELAXED);
+  __atomic_add_fetch(&d->flushes, 1, __ATOMIC_RELAXED);
+  return d->cfg.flush_ms;
 }
 
 /* Hand the batches over: when the ring goes quiet (now), or every post_ms while busy, or past a size. */
@@ -292,6 +317,7 @@ void *capc_drain_run(void *arg) {
       pthread_mutex_unlock(&d->mu);
       continue;
     }
+    int next_flush = idle_flush(d);
     long got;
     PROF(prof_read, got = pass(d));
 #ifdef CAPC_DRAIN_PROFILE
@@ -305,10 +331,17 @@ void *capc_drain_run(void *arg) {
      * thread for it (each wake-up costs it ~0.2-0.5 ms of CPU; 30-70 of them in a 313 MiB transfer). */
     int quiet = got == 0 && d->was_quiet;
     d->was_quiet = got == 0;
-    hand_over(d, quiet || d->streams.unadopted);
-    d->streams.unadopted = 0;
+    /* With payload none and the files written here (-q --write-streams), batches of in-order data carry nothing an
+     * output shows at once (byte counts for the index and the summary): they go every post_ms (1 s), and at once
+     * only with a record that shows (a connection's identity or end: capture_conn/capture_end lines, index entries),
+     * a gap or out-of-order bytes (loss markers), or a new stream; each hand-over wakes the main thread (~0.3-0.5 ms
+     * of its CPU), ~20 times a second for a trickle of small writes before. */
+    int urgent = d->streams.unadopted || d->streams.unordered || d->urgent;
+    hand_over(d, urgent || (quiet && !d->lazy));
+    d->streams.unadopted = d->streams.unordered = d->urgent = 0;
     if (d->full) continue;
-    PROF(prof_wait, epoll_wait(d->epfd, ev, 4, d->wait_ms));
+    int wait = next_flush >= 0 && next_flush < d->wait_ms ? next_flush : d->wait_ms;
+    PROF(prof_wait, epoll_wait(d->epfd, ev, 4, wait));
 #ifdef CAPC_DRAIN_PROFILE
     prof_waits++;
 #endif

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CAPC_DRAIN_ABI 1
+#define CAPC_DRAIN_ABI 2
 
 /* Where a capture record keeps what the drain reads (compiler/manifest.ts CAPTURE_RECORD). */
 struct capc_drain_layout {
@@ -32,11 +32,16 @@ struct capc_drain_config {
   int32_t stats_fd;
   uint32_t drop_bytes_index;
   int32_t ncpus;
+  /* The kernel's idle flush (capc_flush, a raw_tp program run with BPF_PROG_TEST_RUN), run by the thread every
+   * flush_ms with idle_ns as its argument, so the main thread need not wake for it; flush_fd < 0: not run here. */
+  int32_t flush_fd;
+  int32_t flush_ms;
+  uint64_t idle_ns;
   struct capc_drain_layout rec;
 };
 
 struct capc_drain_stats {
-  uint64_t records, ring_bytes, stalls, peak_burst, cpu_ns, bytes_written, synced;
+  uint64_t records, ring_bytes, stalls, peak_burst, cpu_ns, bytes_written, synced, flushes, flush_errors;
   int32_t failed, running;
 };
 

@@ -117,6 +117,9 @@ int streams_add(struct streams *s, uint64_t conn, uint32_t dir, uint64_t offset,
   if (!len) return 0;
   struct target *t = target(s, conn, dir);
   if (!t) return -1;
+  if (t->seen && offset != t->next) s->unordered = 1;
+  if (!t->seen || offset + len > t->next) t->next = offset + len;
+  t->seen = 1;
   if (t->skip) return 0;
   if (t->fd < 0) {
     /* Positioned writes: the order they are written in on adopt does not matter. */

@@ -46,6 +46,8 @@ export class CaptureChannel {
   private readonly flushFd: number;
   private lastFlush = 0;
   readonly flushPeriodMs: number;
+  /** The native drain's thread runs the idle flush itself: the session loop need not wake for it. */
+  readonly flushedByThread: boolean;
   flushErrors = 0;
 
   /**
@@ -77,6 +79,9 @@ export class CaptureChannel {
   ) {
     const fd = obj.mapFd(cap.sink.map);
     this.streams = new Streams(cap, (e) => renderer.event(e));
+    this.flushFd = obj.program(cap.flushProgram).fd;
+    this.flushPeriodMs = Math.max(5, Math.floor(cap.idleFlushMs / 2));
+    this.flushedByThread = !!thread?.native;
     if (!thread) {
       this.reader =
         cap.sink.kind === 'perfbuf'
@@ -99,6 +104,9 @@ export class CaptureChannel {
           drainMs: opts.drainMs,
           statsFd: opts.statsFd,
           dropBytesIndex: cap.dropBytes,
+          ...(this.flushedByThread
+            ? { flush: { fd: this.flushFd, periodMs: this.flushPeriodMs, idleNs: cap.idleFlushMs * 1e6 } }
+            : {}),
         },
         (data, view, off, length, held, count) => {
           const rec = decodeCaptureRecord(data, view, off, length, held, copy);
@@ -108,8 +116,6 @@ export class CaptureChannel {
       this.thread = thread;
       this.observer = new RingFill(cap.sink.map, fd, cap.sink.size);
     }
-    this.flushFd = obj.program(cap.flushProgram).fd;
-    this.flushPeriodMs = Math.max(5, Math.floor(cap.idleFlushMs / 2));
   }
 
   /** Resolves once the sink is being read (the capture thread has started). */
@@ -153,13 +159,23 @@ export class CaptureChannel {
     this.drain();
   }
 
-  /** Called from the session loop: idle flush on its period, stalled gaps resolved. */
+  /** Called from the session loop: idle flush on its period (unless the capture thread runs it), stalled gaps resolved. */
   tick(now = Date.now()): void {
-    if (now - this.lastFlush >= this.flushPeriodMs) {
+    if (!this.flushedByThread && now - this.lastFlush >= this.flushPeriodMs) {
       this.lastFlush = now;
       if (testRun(this.flushFd, [BigInt(this.cap.idleFlushMs) * 1_000_000n, 0n])) this.flushErrors++;
     }
     this.streams.tick(now);
+  }
+
+  /**
+   * The longest the session loop may sleep for this channel's sake (ms): the idle flush's period when the
+   * loop runs it, or reads the sink itself; otherwise until the first record waiting behind a gap is due
+   * (Streams.nextDue), Infinity when none waits.
+   */
+  idleBound(now = Date.now()): number {
+    if (!this.flushedByThread || this.reader) return this.flushPeriodMs;
+    return Math.max(0, this.streams.nextDue() - now);
   }
 
   /**

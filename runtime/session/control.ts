@@ -70,6 +70,11 @@ export class Control {
     return undefined;
   }
 
+  /** Whether watch() has work (the program shows user symbols): the session loop then wakes at least every 50 ms. */
+  get watching(): boolean {
+    return this.userSymbols;
+  }
+
   /** Note the pids in stack- and symbol-keyed maps (at most every 200 ms), and the -c child's mappings. */
   watch(childPid?: number): void {
     if (!this.userSymbols) return;

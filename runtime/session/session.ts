@@ -96,6 +96,16 @@ const MAX_RECORDS_PER_PASS = 32768;
 /** Longest wait between drains of a quiet ring: bounds the latency of rare output. */
 const MAX_IDLE_DRAIN_MS = 50;
 
+/**
+ * Longest wait of a loop with nothing to poll: no record kind goes to the events ring (its reader would have
+ * to look every MAX_IDLE_DRAIN_MS: records below the R10 threshold wake nobody), no UI, exporter or symbol
+ * watch sampling, the idle flush run by the capture thread. Whatever else wakes the loop does so itself (the
+ * control and exec rings, the capture thread's hand-overs, signals, the -c command's exit); timed work (the
+ * counters every second, --duration, discovery's rescans, stream gaps) bounds each wait (the loop in run()).
+ * Each wake-up of the main thread costs ~0.3-0.5 ms of CPU on the 2-vCPU VM (BENCHMARKS.md).
+ */
+const QUIET_IDLE_MS = 1000;
+
 type StopReason = 'exit' | 'signal' | 'child' | 'pid' | 'duration';
 
 export async function runSession(opts: RunOptions): Promise<number> {
@@ -330,11 +340,15 @@ class Session {
     this.child?.wait().then(() => this.requestStop('child'));
     let lastCheck = Date.now();
     // Drain every drainMs while data flows; back off to MAX_IDLE_DRAIN_MS when the
-    // rings stay empty, so an idle capc costs almost nothing. A filling ring
-    // wakes us at once (R10 threshold), and exit() uses the always-waking ring.
+    // rings stay empty (QUIET_IDLE_MS when nothing needs polling), so an idle capc
+    // costs almost nothing. A filling ring wakes us at once (R10 threshold), and
+    // exit() uses the always-waking ring.
     const drainMs = opts.drainMs ?? 5;
     let interval = drainMs;
-    const maxIdle = Math.min(MAX_IDLE_DRAIN_MS, this.capture?.flushPeriodMs ?? MAX_IDLE_DRAIN_MS);
+    // Record kinds the program sends through the events ring (none for a capture-only program).
+    const eventsUsed = m.events.some((e) => e.ring === this.rings.events?.name);
+    const maxIdle =
+      eventsUsed || this.live || this.exportSource || this.control?.watching ? MAX_IDLE_DRAIN_MS : QUIET_IDLE_MS;
     let failure: unknown;
     try {
       while (!this.stop) {
@@ -347,7 +361,6 @@ class Session {
         const n = this.drainAll();
         if (this.child && !this.child.exited) this.control?.watch(this.child.pid);
         else this.control?.watch();
-        interval = n > 0 ? drainMs : Math.min(maxIdle, Math.max(drainMs, interval * 2));
         const now = Date.now();
         if (deadline !== undefined && now >= deadline) this.requestStop('duration');
         if (now - lastCheck >= 1000) {
@@ -356,6 +369,14 @@ class Session {
           this.losses.exportLosses(this.sinks);
           this.capture?.reap(now);
           if (opts.pid !== undefined && !fs.existsSync(`/proc/${opts.pid}`)) this.requestStop('pid');
+        }
+        if (n > 0) interval = drainMs;
+        else {
+          // Timed work bounds the wait: the counters' second, --duration, the capture's and discovery's own.
+          let bound = Math.min(maxIdle, lastCheck + 1000 - now, this.capture?.idleBound(now) ?? Infinity);
+          if (deadline !== undefined) bound = Math.min(bound, deadline - now);
+          if (this.discovery) bound = Math.min(bound, this.discovery.nextDue() - now);
+          interval = Math.max(1, Math.min(bound, Math.max(drainMs, interval * 2)));
         }
       }
     } catch (e) {

@@ -320,6 +320,14 @@ export class TlsDiscovery {
     this.announce(found, true);
   }
 
+  /** When tick() next has something to do (Date.now() ms): the next rescan after an exec, or the periodic one. */
+  nextDue(): number {
+    if (!this.started) return Infinity;
+    let due = this.lastRescan + RESCAN_MS;
+    for (const times of this.pendingScans.values()) due = Math.min(due, times[0]!);
+    return due;
+  }
+
   /** Called from the session loop: rescans after exec and every few seconds. */
   tick(now = Date.now()): void {
     if (!this.started) return;

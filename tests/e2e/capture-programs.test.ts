@@ -213,6 +213,78 @@ test('idle flush: one 10-byte write on a quiet connection arrives within 200 ms'
   assert.ok(latency < 200, `idle flush took ${latency} ms`);
 });
 
+test('-q --write-streams: a quiet connection reaches its file, and its end the output, without waiting for batches', async (t) => {
+  // With no payload shown, the native drain holds batches of in-order data up to 1 s (they only count bytes);
+  // the bytes themselves go to the file at once, and a connection's end (a record that shows) goes over at once.
+  if (!requireKernel(t) || !requireTool(t, 'cc')) return;
+  const { cert, key } = testCert();
+  const work = tmp('capc-lazy-');
+  const peers = path.join(work, 'peers');
+  fs.mkdirSync(peers);
+  const dir = path.join(work, 's');
+  const port = freePort();
+  let wroteAt = 0;
+  let fileAt = 0;
+  let exitedAt = 0;
+  let endAt = 0;
+  let clientPid = 0;
+  let out = '';
+  const hasBytes = (d: string): boolean =>
+    fs.existsSync(d) &&
+    fs.readdirSync(d, { withFileTypes: true }).some((e) => {
+      const p = path.join(d, e.name);
+      return e.isDirectory() ? hasBytes(p) : e.name.endsWith('.bin') && fs.readFileSync(p).includes('IDLE-10-B\n');
+    });
+  const r = await runCapc(
+    [
+      'run',
+      '-q',
+      '-f',
+      'json',
+      '--write-streams',
+      dir,
+      '-e',
+      `uprobe:libssl:SSL_write, uprobe:libssl:SSL_read ${ownPort(port)} accumulate(conn, 4096) -> ringbuf`,
+    ],
+    {
+      timeoutMs: 60000,
+      onStdout: (chunk) => {
+        // The client's connection's end (the server's ends as soon as it has read).
+        out += chunk;
+        const ends = out.split('\n').filter((l) => l.includes('"capture_end"'));
+        if (!endAt && clientPid && ends.some((l) => JSON.parse(l).data.pid === clientPid)) endAt = Date.now();
+      },
+      onAttached: async (pid) => {
+        const server = await startUntil(
+          tlsPeer(),
+          ['server', String(port), cert, key, peers, '1', '1', '1', 'idle'],
+          'listening',
+        );
+        const client = await startUntil(tlsPeer(), ['client', String(port), peers, '1', '1', '1', 'idle'], 'wrote');
+        clientPid = client.proc.pid!;
+        wroteAt = Number(/wrote ([\d.]+)/.exec(client.out())![1]);
+        while (!fileAt && Date.now() - wroteAt < 1500) {
+          if (hasBytes(dir)) fileAt = Date.now();
+          else await new Promise((res) => setTimeout(res, 5));
+        }
+        await client.exited;
+        exitedAt = Date.now();
+        await server.exited;
+        for (let i = 0; i < 200 && !endAt; i++) await new Promise((res) => setTimeout(res, 5));
+        process.kill(pid, 'SIGINT');
+      },
+    },
+  );
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(fileAt > 0, 'the 10 bytes never reached the stream file while the connection was open');
+  assert.ok(endAt > 0, 'the connection end was shown only at exit');
+  console.log(
+    `# -q --write-streams: bytes in the file ${(fileAt - wroteAt).toFixed(0)} ms after the write, capture_end ${endAt - exitedAt} ms after the client exited`,
+  );
+  assert.ok(fileAt - wroteAt < 400, `the bytes reached the file ${fileAt - wroteAt} ms after the write`);
+  assert.ok(endAt - exitedAt < 600, `capture_end came ${endAt - exitedAt} ms after the client exited`);
+});
+
 test('syscalls: write and read captured through the tracepoints, keyed by (process, fd)', async (t) => {
   if (!requireKernel(t)) return;
   const marker = `capc-syscall-${Date.now()}`;
