@@ -26,7 +26,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Manifest } from '../../compiler/index.js';
-import { readCoreBtf } from '../build/core-btf.js';
+import { hasCoreRelocations, readCoreBtf } from '../build/core-btf.js';
 import { kernelKey } from '../build/clang.js';
 import { cacheSubdir, readSealedCacheFile, writeSealedCacheFile } from '../files/cache-dir.js';
 import { koffiEncodeU32, koffiRegister, native, type Ptr } from '../ffi/libbpf.js';
@@ -41,6 +41,7 @@ const MFD_CLOEXEC = 1;
 
 /** The object's minimal BTF as a file libbpf can open (/proc/self/fd/N of a memfd); close it after the load. */
 export function coreBtfFd(object: Buffer): { path: string; close(): void } | undefined {
+  if (!hasCoreRelocations(object)) return undefined;
   let btf: Buffer | undefined;
   try {
     btf = readCoreBtf(object, kernelKey());

@@ -23,6 +23,42 @@ function coreBtfFile(object: Buffer, kernel: string): string | undefined {
   return path.join(dir, `${crypto.createHash('sha256').update(object).digest('hex').slice(0, 32)}.btf`);
 }
 
+/**
+ * Whether `object` (a BPF ELF object) has CO-RE relocations: the length of
+ * the core_relo part of its .BTF.ext section (struct btf_ext_header, libbpf's
+ * btf.h). Objects without them need no BTF of the kernel's, minimal or not.
+ */
+export function hasCoreRelocations(object: Buffer): boolean {
+  try {
+    if (object.readUInt32BE(0) !== 0x7f454c46 || object[4] !== 2 || object[5] !== 1) return false; // ELF64 LE
+    const shoff = Number(object.readBigUInt64LE(0x28));
+    const shentsize = object.readUInt16LE(0x3a);
+    const shnum = object.readUInt16LE(0x3c);
+    const shstrndx = object.readUInt16LE(0x3e);
+    const section = (i: number) => {
+      const at = shoff + i * shentsize;
+      return {
+        name: object.readUInt32LE(at),
+        offset: Number(object.readBigUInt64LE(at + 0x18)),
+        size: Number(object.readBigUInt64LE(at + 0x20)),
+      };
+    };
+    const names = section(shstrndx);
+    for (let i = 0; i < shnum; i++) {
+      const sh = section(i);
+      const at = names.offset + sh.name;
+      if (object.toString('latin1', at, at + 9) !== '.BTF.ext\0') continue;
+      // magic 0xeB9F, version, flags, hdr_len, func_info off/len, line_info off/len, core_relo off/len
+      const hdrLen = object.readUInt32LE(sh.offset + 4);
+      return hdrLen >= 32 && object.readUInt32LE(sh.offset + 28) > 0;
+    }
+  } catch {
+    /* not an object we can read: say yes, and let libbpf decide */
+    return true;
+  }
+  return false;
+}
+
 /** The minimal BTF made for `object` on this kernel, if the cache holds it (checked against its seal). */
 export function readCoreBtf(object: Buffer, kernel: string): Buffer | undefined {
   const file = coreBtfFile(object, kernel);
@@ -35,6 +71,7 @@ export function readCoreBtf(object: Buffer, kernel: string): Buffer | undefined 
  * speed-up: when bpftool fails, nothing is kept and loads read the kernel's BTF.
  */
 export async function keepCoreBtf(object: Buffer, kernel: string, objectFile?: string): Promise<void> {
+  if (!hasCoreRelocations(object)) return;
   const file = coreBtfFile(object, kernel);
   if (!file || readSealedCacheFile(file)) return;
   const work = privateTempDir('capc-core-btf-');

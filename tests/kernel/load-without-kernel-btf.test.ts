@@ -23,12 +23,12 @@ process.on('exit', () => fs.rmSync(cache, { recursive: true, force: true }));
 const PROGRAM = `tracepoint:syscalls:sys_enter_openat /comm == "cat"/ { @opens[curtask->pid == pid] = count(); }`;
 const KERNEL_BTF_READ = /loading kernel BTF '\/sys\/kernel\/btf\/vmlinux'/;
 
-async function build() {
+async function build(text = PROGRAM, options = {}) {
   const { compile } = await import('../../compiler/compile.js');
   const { systemHost } = await import('../../runtime/build/build.js');
   const { compileC } = await import('../../runtime/build/clang.js');
-  const source = { name: '-e', text: PROGRAM };
-  const r = compile(source, systemHost(), { cFileName: 'program.bpf.c' });
+  const source = { name: '-e', text };
+  const r = compile(source, systemHost(), { cFileName: 'program.bpf.c', ...options });
   assert.ok(r.ok && r.output, 'the program compiles');
   const built = await compileC(r.output.c, source, { cFile: 'program.bpf.c' });
   return { source, manifest: r.output.manifest, object: built.object };
@@ -74,6 +74,19 @@ test('a cached object with CO-RE reads and a syscall dispatcher loads without th
   native().link_destroy(link);
   const ids = JSON.parse(fs.readFileSync(path.join(kernelDir, 'tp-btf-ids.json')).subarray(46).toString('utf8'));
   assert.ok(ids.sys_enter > 1, 'the id file was found again and rewritten, sealed');
+});
+
+test('an object without CO-RE relocations gets no minimal BTF and loads without the kernel BTF', async (t) => {
+  if (!requireKernel(t)) return;
+  const { hasCoreRelocations, readCoreBtf } = await import('../../runtime/build/core-btf.js');
+  const { kernelKey } = await import('../../runtime/build/clang.js');
+  const b = await build('tracepoint:syscalls:sys_enter_openat { @[comm] = count(); }', { tracepoints: 'perf' });
+  assert.equal(hasCoreRelocations(b.object), false);
+  assert.equal(readCoreBtf(b.object, kernelKey()), undefined);
+  assert.equal(hasCoreRelocations((await build()).object), true);
+  const obj = await load(b);
+  t.after(() => obj.close());
+  assert.doesNotMatch(obj.libbpfLog.join('\n'), KERNEL_BTF_READ);
 });
 
 test('a minimal BTF that fails its seal is not used: libbpf reads the kernel BTF and the object loads', async (t) => {
