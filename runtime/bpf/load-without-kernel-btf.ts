@@ -52,15 +52,18 @@ export function coreBtfFd(object: Buffer): { path: string; close(): void } | und
   const n = native();
   const fd = n.memfd_create('capc-core-btf', MFD_CLOEXEC) as number;
   if (fd < 0) return undefined;
+  const file = `/proc/self/fd/${fd}`;
   try {
     fs.writeSync(fd, btf);
+    // libbpf opens it by this path: without /proc mounted, it reads the kernel's BTF as before.
+    if (!fs.existsSync(file)) throw new Error('no /proc');
   } catch {
     n.close(fd);
     return undefined;
   }
   let open = true;
   return {
-    path: `/proc/self/fd/${fd}`,
+    path: file,
     close: () => {
       if (open) n.close(fd);
       open = false;
