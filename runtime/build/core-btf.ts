@@ -72,10 +72,11 @@ export function readCoreBtf(object: Buffer, kernel: string): Buffer | undefined 
  */
 export async function keepCoreBtf(object: Buffer, kernel: string, objectFile?: string): Promise<void> {
   if (!hasCoreRelocations(object)) return;
-  const file = coreBtfFile(object, kernel);
-  if (!file || readSealedCacheFile(file)) return;
-  const work = privateTempDir('capc-core-btf-');
+  let work: string | undefined;
   try {
+    const file = coreBtfFile(object, kernel);
+    if (!file || readSealedCacheFile(file)) return;
+    work = privateTempDir('capc-core-btf-');
     const obj = objectFile ?? path.join(work, 'object.o');
     if (!objectFile) fs.writeFileSync(obj, object, { mode: 0o600 });
     const out = path.join(work, 'min.btf');
@@ -86,8 +87,8 @@ export async function keepCoreBtf(object: Buffer, kernel: string, objectFile?: s
     );
     writeSealedCacheFile(file, fs.readFileSync(out));
   } catch {
-    /* no minimal BTF: the load reads the kernel's own */
+    /* no minimal BTF (no trusted directory, no bpftool, bpftool failed): the load reads the kernel's own */
   } finally {
-    fs.rmSync(work, { recursive: true, force: true });
+    if (work) fs.rmSync(work, { recursive: true, force: true });
   }
 }
