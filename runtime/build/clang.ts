@@ -29,7 +29,7 @@ import {
   writeSealedCacheFile,
 } from '../files/cache-dir.js';
 import { checkPath, privileged } from '../files/trust.js';
-import { keepCoreBtf } from './core-btf.js';
+import { keepCoreBtf, makeCoreBtf, storeCoreBtf } from './core-btf.js';
 import { bpftoolPath, btfPath, clangPath, clangVersion, requireBtf, stdlibDir } from './environment.js';
 
 // -mcpu=v3: atomic compare-and-swap (the capture buffer's owner flag) needs BPF ISA v3 (kernel 5.12+).
@@ -238,11 +238,19 @@ export async function compileC(
   ];
   try {
     await run(clangPath(), args, work);
+    // The minimal BTF comes from .BTF and .BTF.ext, which llvm-strip -g keeps: bpftool reads a copy while strip runs.
+    let coreBtf: Promise<Buffer | undefined> | undefined;
+    if (objPath) {
+      const copy = path.join(work, 'core.bpf.o');
+      fs.copyFileSync(oPath, copy);
+      coreBtf = makeCoreBtf(copy);
+    }
     if (strip) await run(strip, ['-g', oPath], work);
     const object = fs.readFileSync(oPath);
     if (objPath) {
       writeSealedCacheFile(objPath, object);
-      await keepCoreBtf(object, kernelKey(), oPath);
+      const btf = await coreBtf;
+      if (btf) storeCoreBtf(object, kernelKey(), btf);
     }
     return { object, cached: false, key };
   } catch (e) {

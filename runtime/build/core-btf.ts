@@ -66,28 +66,53 @@ export function readCoreBtf(object: Buffer, kernel: string): Buffer | undefined 
 }
 
 /**
- * Make and keep the minimal BTF of `object` (at `objectFile` on disk, or
- * written to a private directory for bpftool) unless the cache has it. Only a
- * speed-up: when bpftool fails, nothing is kept and loads read the kernel's BTF.
+ * The minimal BTF of the object in `objectFile` (bpftool gen min_core_btf
+ * against the kernel's BTF), or undefined when it has no CO-RE relocations or
+ * bpftool cannot make it. Never rejects: the BTF is only a speed-up.
  */
-export async function keepCoreBtf(object: Buffer, kernel: string, objectFile?: string): Promise<void> {
+export async function makeCoreBtf(objectFile: string): Promise<Buffer | undefined> {
+  let work: string | undefined;
+  try {
+    if (!hasCoreRelocations(fs.readFileSync(objectFile))) return undefined;
+    work = privateTempDir('capc-core-btf-');
+    const out = path.join(work, 'min.btf');
+    await new Promise<void>((resolve, reject) =>
+      execFile(bpftoolPath(), ['gen', 'min_core_btf', btfPath(), out, objectFile], { cwd: work }, (err) =>
+        err ? reject(err) : resolve(),
+      ),
+    );
+    return fs.readFileSync(out);
+  } catch {
+    return undefined; // no trusted temporary directory, no bpftool, or bpftool failed
+  } finally {
+    if (work) fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Keep `btf` as the minimal BTF of `object` on the kernel keyed `kernel` (sealed). */
+export function storeCoreBtf(object: Buffer, kernel: string, btf: Buffer): void {
+  try {
+    const file = coreBtfFile(object, kernel);
+    if (file) writeSealedCacheFile(file, btf);
+  } catch {
+    /* made again by the next build that misses it */
+  }
+}
+
+/** Make and keep the minimal BTF of a cached `object` unless the cache has it (objects cached before it was kept). */
+export async function keepCoreBtf(object: Buffer, kernel: string): Promise<void> {
   if (!hasCoreRelocations(object)) return;
   let work: string | undefined;
   try {
     const file = coreBtfFile(object, kernel);
     if (!file || readSealedCacheFile(file)) return;
-    work = privateTempDir('capc-core-btf-');
-    const obj = objectFile ?? path.join(work, 'object.o');
-    if (!objectFile) fs.writeFileSync(obj, object, { mode: 0o600 });
-    const out = path.join(work, 'min.btf');
-    await new Promise<void>((resolve, reject) =>
-      execFile(bpftoolPath(), ['gen', 'min_core_btf', btfPath(), out, obj], { cwd: work }, (err) =>
-        err ? reject(err) : resolve(),
-      ),
-    );
-    writeSealedCacheFile(file, fs.readFileSync(out));
+    work = privateTempDir('capc-core-btf-object-');
+    const obj = path.join(work, 'object.o');
+    fs.writeFileSync(obj, object, { mode: 0o600 });
+    const btf = await makeCoreBtf(obj);
+    if (btf) storeCoreBtf(object, kernel, btf);
   } catch {
-    /* no minimal BTF (no trusted directory, no bpftool, bpftool failed): the load reads the kernel's own */
+    /* no minimal BTF: the load reads the kernel's own */
   } finally {
     if (work) fs.rmSync(work, { recursive: true, force: true });
   }
