@@ -7,6 +7,7 @@ import { CapcError } from '../errors.js';
 import { errno, native, strerror, withSignalsHeld, type Ptr } from '../ffi/libbpf.js';
 import { installLibbpfLogger, takeLibbpfLog } from './libbpf-log.js';
 import { customBtfPath } from '../build/environment.js';
+import { coreBtfFd, handleTpBtf } from './load-without-kernel-btf.js';
 import { explainVerifierLog } from './verifier-log.js';
 import { fentryError } from './kernel-support.js';
 import { chooseUprobeForm, loadForUprobeMulti, type UprobeForm } from './uprobe-multi.js';
@@ -18,11 +19,15 @@ export class BpfObject {
   // Buffers handed to libbpf must outlive the object.
   private readonly keepAlive: unknown[] = [];
   loaded = false;
+  /** libbpf's messages while loading (its debug messages too under CAPC_LIBBPF_DEBUG). */
+  libbpfLog: string[] = [];
 
   private constructor(
     obj: Ptr,
     private readonly manifest: Manifest,
     private readonly logBuf: Buffer,
+    /** The minimal BTF libbpf reads at load (a memfd), closed once loaded. */
+    private coreBtf?: { close(): void },
   ) {
     this.obj = obj;
   }
@@ -37,6 +42,10 @@ export class BpfObject {
     installLibbpfLogger(!!process.env.CAPC_LIBBPF_DEBUG);
     const n = native();
     const logBuf = Buffer.alloc(LOG_SIZE);
+    // Neither the CO-RE relocations nor the tp_btf programs make libbpf parse the kernel's BTF
+    // when the cache has what they need from it (load-without-kernel-btf.ts).
+    handleTpBtf(manifest);
+    const coreBtf = coreBtfFd(object);
     const opts = {
       sz: n.sizeofOpenOpts,
       object_name: name,
@@ -44,7 +53,7 @@ export class BpfObject {
       pin_root_path: null,
       _removed_attach_prog_fd: 0,
       kconfig: null,
-      btf_custom_path: customBtfPath(),
+      btf_custom_path: coreBtf?.path ?? customBtfPath(),
       kernel_log_buf: logBuf,
       kernel_log_size: LOG_SIZE,
       kernel_log_level: 0,
@@ -52,6 +61,7 @@ export class BpfObject {
     const ptr = n.object_open_mem(object, object.length, opts);
     if (!ptr) {
       const err = errno();
+      coreBtf?.close();
       throw new CapcError(
         'E0702',
         `libbpf could not open the compiled object: ${strerror(err)}`,
@@ -60,7 +70,7 @@ export class BpfObject {
         takeLibbpfLog().join('\n'),
       );
     }
-    const o = new BpfObject(ptr, manifest, logBuf);
+    const o = new BpfObject(ptr, manifest, logBuf, coreBtf);
     o.keepAlive.push(object, opts);
     return o;
   }
@@ -115,7 +125,9 @@ export class BpfObject {
     takeLibbpfLog();
     // Held signals: a pending one stops the verifier with EAGAIN (see withSignalsHeld).
     const rc = withSignalsHeld(() => n.object_load(this.handle));
+    this.coreBtf?.close();
     const libbpfLog = takeLibbpfLog();
+    this.libbpfLog = libbpfLog;
     if (rc === 0) {
       this.loaded = true;
       return;
@@ -206,6 +218,7 @@ export class BpfObject {
   }
 
   close(): void {
+    this.coreBtf?.close();
     if (!this.obj) return;
     native().object_close(this.obj);
     this.obj = null;

@@ -5,6 +5,8 @@
 // Objects are cached by the hash of everything that goes into them. The
 // cache is read only through runtime/files/cache-dir.ts (trusted directories,
 // files checked before use); clang's work directory is a fresh private one.
+// Each cached object gets the minimal BTF its CO-RE relocations need
+// (core-btf.ts), so a warm load does not parse the kernel's whole BTF.
 // Objects lose clang's DWARF (llvm-strip -g, as libbpf-bootstrap does): libbpf
 // reads only the BTF made from it, and the DWARF is 95% of the file (640 KB
 // of 670 for one tracepoint), read and hashed on every warm start.
@@ -27,6 +29,7 @@ import {
   writeSealedCacheFile,
 } from '../files/cache-dir.js';
 import { checkPath, privileged } from '../files/trust.js';
+import { keepCoreBtf, makeCoreBtf, storeCoreBtf } from './core-btf.js';
 import { bpftoolPath, btfPath, clangPath, clangVersion, requireBtf, stdlibDir } from './environment.js';
 
 // -mcpu=v3: atomic compare-and-swap (the capture buffer's owner flag) needs BPF ISA v3 (kernel 5.12+).
@@ -213,7 +216,11 @@ export async function compileC(
   const objDir = opts.noCache ? undefined : cacheSubdir(OBJECT_DIR);
   const objPath = objDir && path.join(objDir, `${key}.o`);
   const hit = objPath && readSealedCacheFile(objPath);
-  if (hit) return { object: hit, cached: true, key };
+  if (hit) {
+    // An object cached before capc kept minimal BTFs gets its own now (once).
+    await keepCoreBtf(hit, kernelKey());
+    return { object: hit, cached: true, key };
+  }
 
   const work = fs.mkdtempSync(path.join(cacheDir(), 'build-'));
   const cPath = path.join(work, opts.cFile ?? 'program.bpf.c');
@@ -231,9 +238,20 @@ export async function compileC(
   ];
   try {
     await run(clangPath(), args, work);
+    // The minimal BTF comes from .BTF and .BTF.ext, which llvm-strip -g keeps: bpftool reads a copy while strip runs.
+    let coreBtf: Promise<Buffer | undefined> | undefined;
+    if (objPath) {
+      const copy = path.join(work, 'core.bpf.o');
+      fs.copyFileSync(oPath, copy);
+      coreBtf = makeCoreBtf(copy);
+    }
     if (strip) await run(strip, ['-g', oPath], work);
     const object = fs.readFileSync(oPath);
-    if (objPath) writeSealedCacheFile(objPath, object);
+    if (objPath) {
+      writeSealedCacheFile(objPath, object);
+      const btf = await coreBtf;
+      if (btf) storeCoreBtf(object, kernelKey(), btf);
+    }
     return { object, cached: false, key };
   } catch (e) {
     const text = String((e as { stderrText?: string }).stderrText ?? (e as Error).message);

@@ -35,6 +35,7 @@ function bind() {
   koffi.opaque('bpf_program');
   koffi.opaque('bpf_map');
   koffi.opaque('bpf_link');
+  koffi.opaque('btf');
 
   const OpenOpts = koffi.struct('bpf_object_open_opts', {
     sz: 'size_t',
@@ -109,6 +110,15 @@ function bind() {
     expected_attach_type: 'uint32',
   });
   const PrintFn = koffi.proto('int capc_libbpf_print_fn(int level, const char *fmt, void *args)');
+  // A custom SEC() handler's load callback (libbpf_prog_prepare_load_fn_t); opts is struct bpf_prog_load_opts *.
+  const PrepareLoadFn = koffi.proto('int capc_prepare_load_fn(bpf_program *prog, void *opts, long cookie)');
+  const ProgHandlerOpts = koffi.struct('libbpf_prog_handler_opts', {
+    sz: 'size_t',
+    cookie: 'long',
+    prog_setup_fn: 'void *',
+    prog_prepare_load_fn: 'capc_prepare_load_fn *',
+    prog_attach_fn: 'void *',
+  });
   koffi.opaque('perf_buffer');
   const PerfSampleFn = koffi.proto('void capc_perf_sample_fn(void *ctx, int cpu, void *data, uint32 size)');
   const PerfLostFn = koffi.proto('void capc_perf_lost_fn(void *ctx, int cpu, uint64 cnt)');
@@ -118,9 +128,11 @@ function bind() {
     UprobeOpts,
     TestRunOpts,
     PrintFn,
+    PrepareLoadFn,
     PerfSampleFn,
     PerfLostFn,
     sizeofOpenOpts: koffi.sizeof(OpenOpts),
+    sizeofProgHandlerOpts: koffi.sizeof(ProgHandlerOpts),
     sizeofUprobeOpts: koffi.sizeof(UprobeOpts),
     sizeofKprobeOpts: koffi.sizeof(KprobeOpts),
     sizeofTestRunOpts: koffi.sizeof(TestRunOpts),
@@ -142,6 +154,15 @@ function bind() {
       'int bpf_program__set_expected_attach_type(bpf_program *prog, int type)',
     ),
     program_expected_attach_type: lib.func('int bpf_program__expected_attach_type(const bpf_program *prog)'),
+    program_set_type: lib.func('int bpf_program__set_type(bpf_program *prog, int type)'),
+    // custom SEC() handlers (runtime/bpf/tp-btf.ts)
+    register_prog_handler: lib.func(
+      'int libbpf_register_prog_handler(const char *sec, int prog_type, int exp_attach_type, const libbpf_prog_handler_opts *opts)',
+    ),
+    // the kernel's BTF (runtime/bpf/tp-btf.ts: a raw tracepoint's BTF id, found once per kernel)
+    btf_load_vmlinux: lib.func('btf *btf__load_vmlinux_btf()'),
+    btf_find_by_name_kind: lib.func('int btf__find_by_name_kind(const btf *btf, const char *name, uint32 kind)'),
+    btf_free: lib.func('void btf__free(btf *btf)'),
     map_fd: lib.func('int bpf_map__fd(const bpf_map *map)'),
     map_set_initial_value: lib.func('int bpf_map__set_initial_value(bpf_map *map, const void *data, size_t size)'),
     map_set_max_entries: lib.func('int bpf_map__set_max_entries(bpf_map *map, uint32 max_entries)'),
@@ -197,6 +218,7 @@ function bind() {
     mmap: libc.func('void *mmap(void *addr, size_t len, int prot, int flags, int fd, intptr_t off)'),
     munmap: libc.func('int munmap(void *addr, size_t len)'),
     close: libc.func('int close(int fd)'),
+    memfd_create: libc.func('int memfd_create(const char *name, unsigned int flags)'),
     epoll_create1: libc.func('int epoll_create1(int flags)'),
     epoll_ctl: libc.func('int epoll_ctl(int epfd, int op, int fd, const uint8_t *event)'),
     epoll_wait: libc.func('int epoll_wait(int epfd, _Out_ uint8_t *events, int maxevents, int timeout)'),
@@ -218,6 +240,9 @@ export const koffiRegister = (fn: (...a: never[]) => unknown, proto: ReturnType<
   koffi.register(fn as never, koffi.pointer(proto));
 export const koffiAddress = (ptr: Ptr): bigint => koffi.address(ptr as never) as bigint;
 export const koffiDecodeInt = (ptr: Ptr): number => koffi.decode(ptr as never, 'int') as number;
+/** Writes a u32 at `offset` bytes into native memory (a field of a struct libbpf hands a callback). */
+export const koffiEncodeU32 = (ptr: Ptr, offset: number, value: number): void =>
+  koffi.encode(ptr as never, offset, 'uint32', value);
 
 const SIG_BLOCK = 0;
 const SIG_SETMASK = 2;
