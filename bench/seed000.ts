@@ -15,7 +15,7 @@ import path from 'node:path';
 import { capcBin } from '../tests/support/paths.js';
 import { benchCert, buildWorkload, mkTemp, run, stat } from './lib.js';
 import { buildReference, checkTlsFragStream, egressFile, runReference } from './reference.js';
-import { capcBpfNs } from './wirespeed.js';
+import { capcBpfNs, capcOtherBpfNs } from './wirespeed.js';
 
 interface Sample {
   writesPerSec: number;
@@ -25,6 +25,8 @@ interface Sample {
   drops: number;
   cpu: number;
   bpfNsPerWrite: number;
+  /** capc's other programs (identity learner, trackers, the W0908 check), per write; NaN for the C reference. */
+  otherNsPerWrite: number;
   /** Share of the stream captured byte-exact (NaN: not a stream, printf). */
   kept: number;
 }
@@ -117,6 +119,7 @@ export async function seed000Bench(runs = 5, writes = 200000): Promise<string> {
           drops,
           cpu: st.runCpuSeconds,
           bpfNsPerWrite: capcBpfNs(st) / writes,
+          otherNsPerWrite: capcOtherBpfNs(st) / writes,
           kept: chk ? chk.kept / chk.total : NaN,
         };
         samples.get(v.name)!.push(s);
@@ -140,6 +143,7 @@ export async function seed000Bench(runs = 5, writes = 200000): Promise<string> {
           drops: r.drops,
           cpu: r.cpu,
           bpfNsPerWrite: r.bpfNs / writes,
+          otherNsPerWrite: NaN,
           kept: chk.kept / chk.total,
         };
         samples.get(rf.name)!.push(s);
@@ -165,10 +169,11 @@ export async function seed000Bench(runs = 5, writes = 200000): Promise<string> {
     const r = stat(ratios.get(name)!);
     const kept = s.map((x) => 100 * x.kept);
     const bpf = stat(s.map((x) => x.bpfNsPerWrite));
+    const other = med(s.map((x) => x.otherNsPerWrite));
     return (
       `| ${name} | ${med(s.map((x) => x.writesPerSec)).toFixed(0)} (${r.median.toFixed(2)}×, ${r.min.toFixed(2)}–${r.max.toFixed(2)}) | ` +
       `${Number.isNaN(med(rb)) ? '–' : med(rb).toFixed(2)} | ${med(rec).toFixed(2)} | ${med(s.map((x) => x.drops))} (max ${Math.max(...s.map((x) => x.drops))}) | ` +
-      `${Number.isNaN(med(kept)) ? '–' : `${stat(kept).min.toFixed(1)}%`} | ${bpf.median.toFixed(0)} ns (${bpf.min.toFixed(0)}–${bpf.max.toFixed(0)}) | ${med(s.map((x) => x.cpu)).toFixed(2)} |`
+      `${Number.isNaN(med(kept)) ? '–' : `${stat(kept).min.toFixed(1)}%`} | ${bpf.median.toFixed(0)} ns (${bpf.min.toFixed(0)}–${bpf.max.toFixed(0)}) | ${Number.isNaN(other) ? '–' : `${other.toFixed(0)} ns`} | ${med(s.map((x) => x.cpu)).toFixed(2)} |`
     );
   });
   const pairRows = PAIRS.map(([c, r], k) => {
@@ -191,12 +196,12 @@ export async function seed000Bench(runs = 5, writes = 200000): Promise<string> {
     `Workload: bench/workloads/tls-frag.c, ${writes.toLocaleString('en')} SSL_write calls of 20 bytes over loopback (client and server threads in one process); capc probes SSL_write (return-time capture, so each call costs an entry and a return trap, unless the row says entry). Ring sizes as listed (the event ring for printf, the capture ring for capture/accumulate). ` +
       `capture and accumulate write the stream with --write-streams and it is compared byte for byte with what was sent ("kept" is the worst run). ` +
       `The C reference rows run seed 000's accumulator written by hand (bench/workloads/ref-acc.bpf.c, a libbpf C consumer writing the stream to a file) in the same rounds. ` +
-      `BPF per write: run_time_ns of the SSL_write programs (entry and return halves) / writes, from the kernel's statistics. ${runs} runs, variants interleaved; medians, ratios pair by pair against the uncaptured run just before.`,
+      `BPF per write: run_time_ns of the SSL_write programs (entry and return halves) / writes, from the kernel's statistics; capc's other programs, per write: the identity learner (on every syscall of the scope), the TLS close and process-tree trackers, and W0908's counters on the TLS functions the program does not probe (here SSL_read, which the server calls once per write), which the C reference does not have. ${runs} runs, variants interleaved; medians, ratios pair by pair against the uncaptured run just before.`,
     '',
     `No capture: ${med(base).toFixed(0)} writes/s (${stat(base).min.toFixed(0)}–${stat(base).max.toFixed(0)}).`,
     '',
-    '| capture | writes/s (vs none) | ring bytes / payload byte | records / KiB of payload | drops (records) | kept byte-exact | BPF per write | CPU s while capturing |',
-    '|---|---|---|---|---|---|---|---|',
+    "| capture | writes/s (vs none) | ring bytes / payload byte | records / KiB of payload | drops (records) | kept byte-exact | BPF per write | capc's other programs per write | CPU s while capturing |",
+    '|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
     'capc against the C reference, pair by pair in each round:',

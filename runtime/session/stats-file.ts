@@ -59,11 +59,15 @@ export function writeSessionStats(file: string, s: SessionNumbers): void {
   const run = process.cpuUsage(s.cpuAtAttach);
   const rings = Object.fromEntries(s.rings.map((r) => [r.name, { records: r.records, ringBytes: r.ringBytes }]));
   // Per program: runs and ns in BPF (read before the object is closed; zero unless statistics were on).
+  // Each with the probe it runs on (benchmarks tell the program's own probes from capc's learners and checks).
   const programs = Object.fromEntries(
-    [...s.manifest.probes.map((p) => p.program), ...(s.manifest.capture ? [s.manifest.capture.flushProgram] : [])]
-      .map((name) => [name, progRunStats(s.obj.program(name).fd)] as const)
-      .filter(([, st]) => st)
-      .map(([name, st]) => [name, { runs: Number(st!.runs), runTimeNs: Number(st!.runTimeNs) }]),
+    [
+      ...s.manifest.probes.map((p) => [p.program, p.spec] as const),
+      ...(s.manifest.capture ? [[s.manifest.capture.flushProgram, 'capture flush'] as const] : []),
+    ]
+      .map(([name, probe]) => [name, probe, progRunStats(s.obj.program(name).fd)] as const)
+      .filter(([, , st]) => st)
+      .map(([name, probe, st]) => [name, { probe, runs: Number(st!.runs), runTimeNs: Number(st!.runTimeNs) }]),
   );
   const threads = threadCpu();
   const pt = s.printf;
