@@ -150,8 +150,16 @@ export function tool(cmd: string, args: string[]): string {
   }
 }
 
+const temps: string[] = [];
+/** A private temporary directory, removed when the benchmark process exits (runs left ~800 behind in /tmp). */
 export function mkTemp(prefix: string): string {
-  return fs.mkdtempSync(`${os.tmpdir()}/${prefix}`);
+  const d = fs.mkdtempSync(`${os.tmpdir()}/${prefix}`);
+  if (!temps.length)
+    process.once('exit', () => {
+      for (const t of temps) fs.rmSync(t, { recursive: true, force: true });
+    });
+  temps.push(d);
+  return d;
 }
 
 let workloadDir: string | undefined;

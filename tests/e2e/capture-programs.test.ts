@@ -26,6 +26,21 @@ import {
 } from '../support/tls.js';
 
 const tmp = (p: string) => fs.mkdtempSync(path.join(os.tmpdir(), p));
+/**
+ * One TLS connection that writes once (10 bytes) and then stays open idle: the server on `port`, then its client.
+ * Each says when it is ready ('listening', 'wrote TIME').
+ */
+async function idlePair(port: number, peers: string) {
+  const { cert, key } = testCert();
+  const server = await startUntil(
+    tlsPeer(),
+    ['server', String(port), cert, key, peers, '1', '1', '1', 'idle'],
+    'listening',
+  );
+  const client = await startUntil(tlsPeer(), ['client', String(port), peers, '1', '1', '1', 'idle'], 'wrote');
+  return { server, client };
+}
+
 /** A predicate keeping the connections whose server listens on `port` (either end), by their identity. */
 const ownPort = (port: number) => `/fd >= 0 && (lport == ${port} || rport == ${port})/`;
 
@@ -175,7 +190,6 @@ test("Node's https: captured by probing the node binary itself", async (t) => {
 
 test('idle flush: one 10-byte write on a quiet connection arrives within 200 ms', async (t) => {
   if (!requireKernel(t) || !requireTool(t, 'cc')) return;
-  const { cert, key } = testCert();
   const peers = tmp('capc-idle-');
   const port = freePort();
   let wroteAt = 0;
@@ -194,12 +208,7 @@ test('idle flush: one 10-byte write on a quiet connection arrives within 200 ms'
         if (!seenAt && chunk.includes('SURMRS0xMC1CCg==')) seenAt = Date.now(); // base64 of "IDLE-10-B\n"
       },
       onAttached: async (pid) => {
-        const server = await startUntil(
-          tlsPeer(),
-          ['server', String(port), cert, key, peers, '1', '1', '1', 'idle'],
-          'listening',
-        );
-        const client = await startUntil(tlsPeer(), ['client', String(port), peers, '1', '1', '1', 'idle'], 'wrote');
+        const { server, client } = await idlePair(port, peers);
         wroteAt = Number(/wrote ([\d.]+)/.exec(client.out())![1]);
         await Promise.all([client.exited, server.exited]);
         process.kill(pid, 'SIGINT');
@@ -217,7 +226,6 @@ test('-q --write-streams: a quiet connection reaches its file, and its end the o
   // With no payload shown, the native drain holds batches of in-order data up to 1 s (they only count bytes);
   // the bytes themselves go to the file at once, and a connection's end (a record that shows) goes over at once.
   if (!requireKernel(t) || !requireTool(t, 'cc')) return;
-  const { cert, key } = testCert();
   const work = tmp('capc-lazy-');
   const peers = path.join(work, 'peers');
   fs.mkdirSync(peers);
@@ -255,12 +263,7 @@ test('-q --write-streams: a quiet connection reaches its file, and its end the o
         if (!endAt && clientPid && ends.some((l) => JSON.parse(l).data.pid === clientPid)) endAt = Date.now();
       },
       onAttached: async (pid) => {
-        const server = await startUntil(
-          tlsPeer(),
-          ['server', String(port), cert, key, peers, '1', '1', '1', 'idle'],
-          'listening',
-        );
-        const client = await startUntil(tlsPeer(), ['client', String(port), peers, '1', '1', '1', 'idle'], 'wrote');
+        const { server, client } = await idlePair(port, peers);
         clientPid = client.proc.pid!;
         wroteAt = Number(/wrote ([\d.]+)/.exec(client.out())![1]);
         while (!fileAt && Date.now() - wroteAt < 1500) {
