@@ -4,15 +4,12 @@
 // over a second here). Each defined function's name is compared in place, as
 // bytes, only with the wanted names that start with the same byte.
 import fs from 'node:fs';
-import { readAt, readSections, type ElfSection } from './elf.js';
+import { readAt, readSections, readVersions, versionHidden, type ElfSection } from './elf.js';
 
 const SHT_SYMTAB = 2;
 const SHT_DYNSYM = 11;
 const STT_FUNC = 2;
 const STT_GNU_IFUNC = 10;
-const SHT_GNU_VERSYM = 0x6fffffff;
-/** In .gnu.version: the symbol is a non-default version (name@VER, not name@@VER). */
-const VERSYM_HIDDEN = 0x8000;
 
 export interface NamedSymbol {
   value: bigint;
@@ -58,8 +55,7 @@ export function findFunctionSymbols(
       }
       if (!any) continue;
       const syms = readAt(fd, tab.offset, tab.size);
-      const versym = tab.type === SHT_DYNSYM ? secs.find((x) => x.type === SHT_GNU_VERSYM) : undefined;
-      const versions = versym ? readAt(fd, versym.offset, versym.size) : undefined;
+      const versions = tab.type === SHT_DYNSYM ? readVersions(fd, secs) : undefined;
       /** Names found so far only in a non-default version: a default one found later replaces them. */
       const hidden = new Set<string>();
       for (let o = 0; o + 24 <= syms.length; o += 24) {
@@ -70,8 +66,7 @@ export function findFunctionSymbols(
         if (!cands) continue;
         const hit = cands.find((c) => sameBytes(strtab, at, c.bytes));
         if (!hit) continue;
-        const i = (o / 24) * 2;
-        const isHidden = !!versions && i + 2 <= versions.length && (versions.readUInt16LE(i) & VERSYM_HIDDEN) !== 0;
+        const isHidden = versionHidden(versions, o / 24);
         if (found.has(hit.name) && (isHidden || !hidden.has(hit.name))) continue;
         if (isHidden) hidden.add(hit.name);
         else hidden.delete(hit.name);

@@ -72,6 +72,8 @@ export function readFunctionSymbols(path: string): ElfSymbol[] {
         if (!strsec || !s.entsize) continue;
         const strtab = readAt(fd, strsec.offset, strsec.size);
         const syms = readAt(fd, s.offset, s.size);
+        const versions = kind === SHT_DYNSYM ? readVersions(fd, sections) : undefined;
+        const hidden = new Set<string>();
         for (let o = 0; o + 24 <= syms.length; o += 24) {
           const info = syms[o + 4]!;
           const type = info & 0xf;
@@ -80,7 +82,11 @@ export function readFunctionSymbols(path: string): ElfSymbol[] {
           const nameOff = syms.readUInt32LE(o);
           const end = strtab.indexOf(0, nameOff);
           const name = strtab.toString('latin1', nameOff, end < 0 ? undefined : end);
-          if (!name || out.has(name)) continue;
+          if (!name) continue;
+          const isHidden = versionHidden(versions, o / 24);
+          if (out.has(name) && (isHidden || !hidden.has(name))) continue;
+          if (isHidden) hidden.add(name);
+          else hidden.delete(name);
           out.set(name, {
             name,
             value: syms.readBigUInt64LE(o + 8),
@@ -94,6 +100,27 @@ export function readFunctionSymbols(path: string): ElfSymbol[] {
   } finally {
     fs.closeSync(fd);
   }
+}
+
+const SHT_GNU_VERSYM = 0x6fffffff;
+/** In .gnu.version: the symbol is a non-default version (name@VER, not name@@VER). */
+const VERSYM_HIDDEN = 0x8000;
+
+/** The dynamic symbols' version indexes (.gnu.version), one u16 per .dynsym entry; undefined when unversioned. */
+export function readVersions(
+  fd: number,
+  sections: { type: number; offset: number; size: number }[],
+): Buffer | undefined {
+  const v = sections.find((x) => x.type === SHT_GNU_VERSYM);
+  return v ? readAt(fd, v.offset, v.size) : undefined;
+}
+
+/**
+ * Whether .dynsym entry `index` is a non-default version of its name (glibc's memcpy@GLIBC_2.2.5 beside
+ * memcpy@@GLIBC_2.14): the dynamic linker binds a program's calls to the default one, so readers prefer it.
+ */
+export function versionHidden(versions: Buffer | undefined, index: number): boolean {
+  return !!versions && 2 * index + 2 <= versions.length && (versions.readUInt16LE(2 * index) & VERSYM_HIDDEN) !== 0;
 }
 
 export interface ElfSection {

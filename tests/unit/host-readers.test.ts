@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { readFunctionSymbols } from '../../runtime/symbols/elf.js';
+import { findFunctionSymbols } from '../../runtime/symbols/elf-symbols.js';
 import { parseFormat } from '../../runtime/host/tracefs.js';
 import { ldconfigEntries, readLdSoCache, resolveBinary } from '../../runtime/host/libraries.js';
 import { Symbolizer } from '../../runtime/symbols/symbolize.js';
@@ -45,6 +46,18 @@ test('ELF symbols: the running node binary has main and is read lazily', () => {
   const syms = readFunctionSymbols(process.execPath);
   assert.ok(syms.length > 1000, `${syms.length} symbols`);
   assert.ok(syms.some((s) => s.name === 'main' || s.name.startsWith('_ZN4node')));
+});
+
+test('a name with several versions is its default one (@@), as the dynamic linker binds calls to it', () => {
+  // glibc: memcpy@GLIBC_2.2.5 is an old plain wrapper, memcpy@@GLIBC_2.14 the IFUNC programs call.
+  const libc = ldconfigEntries().find((e) => e.soname === 'libc.so.6' && e.arch.endsWith(',x86-64'))!.path;
+  const memcpy = readFunctionSymbols(libc).find((s) => s.name === 'memcpy')!;
+  assert.equal(memcpy.ifunc, true);
+  assert.deepEqual(findFunctionSymbols(libc, ['memcpy']).found.get('memcpy'), {
+    value: memcpy.value,
+    size: memcpy.size,
+    ifunc: true,
+  });
 });
 
 test('ELF reader rejects files that are not ELF', () => {
