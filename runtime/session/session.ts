@@ -293,6 +293,10 @@ class Session {
       p.role !== 'tls-watch' &&
       !(p.attach.kind === 'uprobe' && p.attach.discover);
     if (!this.discovery) this.renderer.event({ kind: 'attaching', probes: m.probes.filter(own).length });
+    // BEGIN runs before any other probe is attached, as bpftrace runs it: what it prints comes before every
+    // event (a tool's header), and what it sets is set when the first event fires. Its records are read
+    // after the attach, first in the rings.
+    for (const p of m.probes.filter((x) => x.attach.kind === 'begin')) runOnce(p, this.obj.program(p.program).fd);
     if (tree) {
       // Fork and exit first, then the tree's current members: no child is missed in between.
       for (const p of m.probes.filter((x) => x.role === 'scope'))
@@ -326,7 +330,6 @@ class Session {
     );
     this.cpuAtAttach = process.cpuUsage();
     if (process.env.CAPC_STATS_FILE) this.threadsAtAttach = threadCpu();
-    for (const p of m.probes.filter((x) => x.attach.kind === 'begin')) runOnce(p, this.obj.program(p.program).fd);
     opts.onAttached?.();
     this.drainAll();
     if (this.wantsPrintfThread && !this.stop) {

@@ -3,6 +3,7 @@
 // Debian's build, kprobe/fentry refusals on this kernel, the loop limit, the
 // control ring under a flood), run with the real capc on the real kernel.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { test } from 'node:test';
 import { runCapc } from '../support/capc.js';
@@ -170,4 +171,24 @@ test('every kind of tracepoint field is readable: arrays, __data_loc arrays and 
   const r = await runCapc(['check', '-e', prog, '1']);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /ok: 3 probes accepted by the kernel verifier/);
+});
+
+test('BEGIN runs before any other probe fires: its output comes first, even when an event calls exit() at once', async (t) => {
+  if (!requireKernel(t)) return;
+  // A process already calling getppid(2) in a loop: the probe fires as soon as it is attached.
+  const rate = buildTarget('rate');
+  const storm = spawn(rate, ['200000', '30'], { stdio: 'ignore' });
+  try {
+    for (let i = 0; i < 3; i++) {
+      const r = await runCapc([
+        'run',
+        '-e',
+        `BEGIN { printf("header\\n"); @set = 1; } tracepoint:syscalls:sys_enter_getppid /pid == ${storm.pid}/ { printf("event %d\\n", @set); exit(); }`,
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^Attaching 2 probes\.\.\.\nheader\nevent 1\n/, r.stdout);
+    }
+  } finally {
+    storm.kill('SIGKILL');
+  }
 });
