@@ -27,7 +27,7 @@ import { kernelFunctions } from './kallsyms.js';
 import { netInterfaces } from './net-interfaces.js';
 import { ldconfigEntries, resolveBinary } from './libraries.js';
 import { readDynamic, resolveNeeded } from '../symbols/elf-dynamic.js';
-import { ifuncImplementationOffset } from '../symbols/ifunc.js';
+import { ifuncImplementationOffsets } from '../symbols/ifunc.js';
 import { Tracefs } from './tracefs.js';
 import { readUsdtNotes } from './usdt-notes.js';
 import { syscallNumbers } from './syscall-numbers.js';
@@ -75,7 +75,9 @@ export class SystemHost implements Host {
     this.functionSymbols(path);
     let r = this.unresolvedIfuncs.get(path);
     if (!r) {
-      r = (this.ifuncs.get(path) ?? []).filter((name) => ifuncImplementationOffset(path, name) === undefined);
+      const all = this.ifuncs.get(path) ?? [];
+      const resolved = ifuncImplementationOffsets(path, all);
+      r = all.filter((name) => !resolved.has(name));
       this.unresolvedIfuncs.set(path, r);
     }
     return r;

@@ -17,29 +17,44 @@ function devText(dev: bigint): string {
   return `${major.toString(16).padStart(2, '0')}:${minor.toString(16).padStart(2, '0')}`;
 }
 
+/** The executable mappings of a file in this process (by device and inode): where its code is, from where in the file. */
+function codeMappings(st: fs.BigIntStats): { start: bigint; end: bigint; offset: bigint }[] {
+  const dev = devText(st.dev);
+  const out: { start: bigint; end: bigint; offset: bigint }[] = [];
+  for (const line of fs.readFileSync('/proc/self/maps', 'utf8').split('\n')) {
+    // start-end perms offset major:minor inode path
+    const m = /^([0-9a-f]+)-([0-9a-f]+) (\S{4}) ([0-9a-f]+) ([0-9a-f]+:[0-9a-f]+) (\d+)/.exec(line);
+    if (m && m[3]![2] === 'x' && m[5] === dev && BigInt(m[6]!) === st.ino)
+      out.push({ start: BigInt(`0x${m[1]}`), end: BigInt(`0x${m[2]}`), offset: BigInt(`0x${m[4]}`) });
+  }
+  return out;
+}
+
 /**
- * The file offset in `file` of the implementation IFUNC `name` resolves to on this machine, or undefined when
- * capc's process has not loaded `file` (or the implementation is not in an executable mapping of that file).
+ * The file offsets in `file` of the implementations the IFUNCs `names` resolve to on this machine; a name is
+ * missing when capc's process has not loaded `file`, or its implementation is not in the file's own code (the
+ * vDSO's gettimeofday). /proc/self/maps is read once for them all.
  */
-export function ifuncImplementationOffset(file: string, name: string): number | undefined {
+export function ifuncImplementationOffsets(file: string, names: string[]): Map<string, number> {
+  const found = new Map<string, number>();
   let st: fs.BigIntStats;
   try {
     st = fs.statSync(file, { bigint: true });
   } catch {
-    return undefined;
+    return found;
   }
-  const addr = addressInThisProcess(file, name);
-  if (addr === undefined) return undefined;
-  const dev = devText(st.dev);
-  for (const line of fs.readFileSync('/proc/self/maps', 'utf8').split('\n')) {
-    // start-end perms offset major:minor inode path
-    const m = /^([0-9a-f]+)-([0-9a-f]+) (\S{4}) ([0-9a-f]+) ([0-9a-f]+:[0-9a-f]+) (\d+)/.exec(line);
-    if (!m) continue;
-    const start = BigInt(`0x${m[1]}`);
-    if (addr < start || addr >= BigInt(`0x${m[2]}`)) continue;
-    // The mapping the address is in must be the library's own code (the same file, by device and inode).
-    if (m[3]![2] !== 'x' || m[5] !== dev || BigInt(m[6]!) !== st.ino) return undefined;
-    return Number(addr - start + BigInt(`0x${m[4]}`));
+  let code: ReturnType<typeof codeMappings> | undefined;
+  for (const name of names) {
+    const addr = addressInThisProcess(file, name);
+    if (addr === undefined) continue;
+    code ??= codeMappings(st);
+    const m = code.find((c) => addr >= c.start && addr < c.end);
+    if (m) found.set(name, Number(addr - m.start + m.offset));
   }
-  return undefined;
+  return found;
+}
+
+/** One IFUNC's implementation offset (ifuncImplementationOffsets), or undefined. */
+export function ifuncImplementationOffset(file: string, name: string): number | undefined {
+  return ifuncImplementationOffsets(file, [name]).get(name);
 }
